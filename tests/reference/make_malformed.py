@@ -53,7 +53,7 @@ def st_bytes(tensors, metadata=None):
 
 def arr(name_dtype, a):
     """(library dtype, shape, bytes) of a numpy array, little-endian C order."""
-    a = np.ascontiguousarray(a)
+    a = np.array(a, order="C")  # ascontiguousarray would turn a 0-d scalar into shape [1]
     return (name_dtype, a.shape, a.astype(a.dtype.newbyteorder("<")).tobytes())
 
 
