@@ -35,9 +35,9 @@ foreach(comp ${VKG_SHADER_FILES})
     add_custom_command(
       OUTPUT ${spv} ${hdr}
       COMMAND ${GLSLANG} -V --target-env vulkan1.2 -S comp -I${VKG_SHADER_SRC_DIR} -I${CMAKE_SOURCE_DIR}/runtime
-              ${defs} -o ${spv} ${comp} > ${VKG_SHADER_OUT_DIR}/${vname}.log || (cat ${VKG_SHADER_OUT_DIR}/${vname}.log && false)
+              ${defs} -o ${spv} ${comp}
       COMMAND ${GLSLANG} -V --target-env vulkan1.2 -S comp -I${VKG_SHADER_SRC_DIR} -I${CMAKE_SOURCE_DIR}/runtime
-              ${defs} --vn vkg_spv_${vname} -o ${hdr} ${comp} > ${VKG_SHADER_OUT_DIR}/${vname}.log
+              ${defs} --vn vkg_spv_${vname} -o ${hdr} ${comp}
       DEPENDS ${comp} ${VKG_SHADER_INCLUDES}
       COMMENT "glslang ${vname}"
       VERBATIM)

@@ -1,0 +1,194 @@
+/* command.c — command buffers, descriptor sets per dispatch, fences, timestamps. */
+#include "command.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+#include "staging.h"
+#include "vk_check.h"
+
+#define SETS_PER_POOL 256
+
+enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out)
+{
+    struct vkg_cmd *c = calloc(1, sizeof *c);
+    if (!c) return vkg_error(VKG_ERR_NOMEM, "command buffer");
+    c->dev = dev;
+    *out = c;
+    VkCommandBufferAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = dev->pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+    VKG_VK(vkAllocateCommandBuffers(dev->vk, &ai, &c->cb), "command buffer");
+    VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+    VKG_VK(vkCreateFence(dev->vk, &fci, NULL, &c->fence), "command fence");
+    if (dev->info.timestamps) {
+        VkQueryPoolCreateInfo qci = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                      .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = VKG_MAX_TIMESTAMPS };
+        VKG_VK(vkCreateQueryPool(dev->vk, &qci, NULL, &c->queries), "timestamp query pool");
+    }
+    return VKG_OK;
+}
+
+void vkg_cmd_free(struct vkg_cmd *c)
+{
+    if (!c) return;
+    VkDevice d = c->dev->vk;
+    if (c->recording) vkEndCommandBuffer(c->cb);
+    for (uint32_t i = 0; i < c->n_pools; i++) vkDestroyDescriptorPool(d, c->pools[i], NULL);
+    free(c->pools);
+    if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
+    if (c->fence) vkDestroyFence(d, c->fence, NULL);
+    if (c->cb) vkFreeCommandBuffers(d, c->dev->pool, 1, &c->cb);
+    free(c);
+}
+
+enum vkg_status vkg_cmd_begin(struct vkg_cmd *c)
+{
+    for (uint32_t i = 0; i < c->n_pools; i++)
+        VKG_VK(vkResetDescriptorPool(c->dev->vk, c->pools[i], 0), "descriptor pool reset");
+    c->cur_pool = 0;
+    c->n_ts = 0;
+    VKG_VK(vkResetCommandBuffer(c->cb, 0), "command buffer reset");
+    VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+    VKG_VK(vkBeginCommandBuffer(c->cb, &bi), "command buffer begin");
+    if (c->queries) vkCmdResetQueryPool(c->cb, c->queries, 0, VKG_MAX_TIMESTAMPS);
+    c->recording = 1;
+    return VKG_OK;
+}
+
+static enum vkg_status add_pool(struct vkg_cmd *c)
+{
+    VkDescriptorPool *np = realloc(c->pools, (c->n_pools + 1) * sizeof *np);
+    if (!np) return vkg_error(VKG_ERR_NOMEM, "descriptor pools");
+    c->pools = np;
+    VkDescriptorPoolSize sz = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * 8 };
+    VkDescriptorPoolCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                      .maxSets = SETS_PER_POOL, .poolSizeCount = 1, .pPoolSizes = &sz };
+    VKG_VK(vkCreateDescriptorPool(c->dev->vk, &ci, NULL, &c->pools[c->n_pools]), "descriptor pool");
+    c->n_pools++;
+    return VKG_OK;
+}
+
+/* One set per dispatch; a full pool moves on to the next (created on demand). */
+static enum vkg_status alloc_set(struct vkg_cmd *c, VkDescriptorSetLayout dsl, VkDescriptorSet *set)
+{
+    for (;;) {
+        if (c->cur_pool == c->n_pools) VKG_TRY(add_pool(c));
+        VkDescriptorSetAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+            .descriptorPool = c->pools[c->cur_pool], .descriptorSetCount = 1, .pSetLayouts = &dsl };
+        VkResult r = vkAllocateDescriptorSets(c->dev->vk, &ai, set);
+        if (r == VK_SUCCESS) return VKG_OK;
+        if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
+            return vkg_vk_fail(r, "vkAllocateDescriptorSets", "pool %u", c->cur_pool);
+        c->cur_pool++;
+    }
+}
+
+static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_op_info *oi, const struct vkg_view *v, uint32_t n)
+{
+    const struct vkg_device_info *di = &c->dev->info;
+    if (n != oi->n_bindings)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %u views given, %u bindings", oi->name, n, oi->n_bindings);
+    for (uint32_t i = 0; i < n; i++) {
+        if (v[i].size > di->max_storage_buffer_range || v[i].size == 0)
+            return vkg_error(VKG_ERR_LIMIT, "op '%s': binding %u of buffer '%s' is %llu bytes (maxStorageBufferRange %llu)",
+                             oi->name, i, v[i].buf->name, (unsigned long long)v[i].size,
+                             (unsigned long long)di->max_storage_buffer_range);
+        if (di->min_storage_offset_alignment && v[i].offset % di->min_storage_offset_alignment)
+            return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': binding %u of buffer '%s' at offset %llu not aligned to %llu",
+                             oi->name, i, v[i].buf->name, (unsigned long long)v[i].offset,
+                             (unsigned long long)di->min_storage_offset_alignment);
+    }
+    return VKG_OK;
+}
+
+enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views, uint32_t n_views,
+                                 const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    const struct vkg_op_info *oi = vkg_op_info(op);
+    const struct vkg_device_info *di = &c->dev->info;
+    VKG_TRY(check_views(c, oi, views, n_views));
+    if (gx > di->max_workgroup_count[0] || gy > di->max_workgroup_count[1] || gz > di->max_workgroup_count[2])
+        return vkg_error(VKG_ERR_LIMIT, "op '%s': grid %ux%ux%u > maxComputeWorkGroupCount", oi->name, gx, gy, gz);
+    const struct vkg_pipeline *p;
+    VKG_TRY(vkg_pipeline_get(c->dev, op, &p));
+    VkDescriptorSet set;
+    VKG_TRY(alloc_set(c, p->dsl, &set));
+    VkDescriptorBufferInfo bi[16];
+    VkWriteDescriptorSet w[16];
+    for (uint32_t i = 0; i < n_views; i++) {
+        bi[i] = (VkDescriptorBufferInfo){ views[i].buf->vk, views[i].offset, views[i].size };
+        w[i] = (VkWriteDescriptorSet){ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = i,
+                                       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                       .pBufferInfo = &bi[i] };
+    }
+    vkUpdateDescriptorSets(c->dev->vk, n_views, w, 0, NULL);
+    vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    vkCmdBindDescriptorSets(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
+    if (oi->push_size) vkCmdPushConstants(c->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, oi->push_size, push);
+    if (gx && gy && gz) vkCmdDispatch(c->cb, gx, gy, gz);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views,
+                                    uint32_t n_views, const void *push, uint64_t n_groups)
+{
+    uint64_t maxx = c->dev->info.max_workgroup_count[0];
+    uint64_t gx = n_groups < maxx ? n_groups : maxx;
+    uint64_t gy = gx ? (n_groups + gx - 1) / gx : 0;
+    if (gy > c->dev->info.max_workgroup_count[1])
+        return vkg_error(VKG_ERR_LIMIT, "op '%s': %llu workgroups do not fit a 2-D grid", vkg_op_info(op)->name,
+                         (unsigned long long)n_groups);
+    return vkg_cmd_dispatch(c, op, views, n_views, push, (uint32_t)gx, (uint32_t)gy, 1);
+}
+
+void vkg_cmd_barrier(struct vkg_cmd *c)
+{
+    VkMemoryBarrier mb = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                         VK_ACCESS_TRANSFER_WRITE_BIT };
+    VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(c->cb, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+void vkg_cmd_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, uint64_t size)
+{
+    VkBufferCopy r = { src.offset, dst.offset, size };
+    vkCmdCopyBuffer(c->cb, src.buf->vk, dst.buf->vk, 1, &r);
+}
+
+void vkg_cmd_timestamp(struct vkg_cmd *c, const char *label)
+{
+    if (!c->queries || c->n_ts >= VKG_MAX_TIMESTAMPS) return;
+    c->ts_label[c->n_ts] = label;
+    vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->queries, c->n_ts++);
+}
+
+enum vkg_status vkg_cmd_end(struct vkg_cmd *c)
+{
+    if (!c->recording) return VKG_OK;
+    c->recording = 0;
+    VKG_VK(vkEndCommandBuffer(c->cb), "command buffer end");
+    return VKG_OK;
+}
+
+enum vkg_status vkg_cmd_submit_wait(struct vkg_cmd *c)
+{
+    VKG_TRY(vkg_cmd_end(c));
+    VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &c->cb };
+    VKG_VK(vkQueueSubmit(c->dev->compute_queue, 1, &si, c->fence), "queue submit");
+    VKG_VK(vkWaitForFences(c->dev->vk, 1, &c->fence, VK_TRUE, UINT64_MAX), "fence wait");
+    VKG_VK(vkResetFences(c->dev->vk, 1, &c->fence), "fence reset");
+    return VKG_OK;
+}
+
+double vkg_cmd_elapsed_ns(struct vkg_cmd *c, uint32_t i)
+{
+    if (!c->queries || i + 1 >= c->n_ts) return -1;
+    uint64_t t[2];
+    if (vkGetQueryPoolResults(c->dev->vk, c->queries, i, 2, sizeof t, t, sizeof t[0],
+                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) != VK_SUCCESS)
+        return -1;
+    return (double)(t[1] - t[0]) * c->dev->info.timestamp_period_ns;
+}

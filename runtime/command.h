@@ -1,0 +1,52 @@
+/* command.h — recording a command buffer of dispatches, copies and barriers;
+ * submit + fence; timestamp queries for profiling.
+ *
+ *   struct vkg_cmd *c; vkg_cmd_create(dev, &c);
+ *   vkg_cmd_begin(c);
+ *   vkg_cmd_dispatch(c, VKG_OP_FILL_U32, views, 1, &push, gx, 1, 1);
+ *   vkg_cmd_barrier(c);
+ *   vkg_cmd_submit_wait(c);     // may be submitted again without re-recording
+ */
+#ifndef VKG_COMMAND_H
+#define VKG_COMMAND_H
+
+#include "memory.h"
+#include "op_table.h"
+
+#define VKG_MAX_TIMESTAMPS 256
+
+struct vkg_cmd {
+    struct vkg_device *dev;
+    VkCommandBuffer cb;
+    VkFence fence;
+    VkDescriptorPool *pools; /* grown on demand, reset at begin */
+    uint32_t n_pools, cur_pool;
+    VkQueryPool queries;     /* NULL when the queue has no timestamps */
+    uint32_t n_ts;
+    const char *ts_label[VKG_MAX_TIMESTAMPS];
+    int recording;
+};
+
+enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out);
+void vkg_cmd_free(struct vkg_cmd *c);
+enum vkg_status vkg_cmd_begin(struct vkg_cmd *c);
+/* Binds each view as storage buffer i (its offset must be aligned and its
+ * size within maxStorageBufferRange: use vkg_view_window), pushes the
+ * constants and dispatches gx*gy*gz workgroups. */
+enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views, uint32_t n_views,
+                                 const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
+/* 1-D work of n_groups workgroups folded into a 2-D grid within maxComputeWorkGroupCount. */
+enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views,
+                                    uint32_t n_views, const void *push, uint64_t n_groups);
+/* Compute/transfer writes before become visible to reads/writes after. */
+void vkg_cmd_barrier(struct vkg_cmd *c);
+void vkg_cmd_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, uint64_t size);
+/* Writes a timestamp after all previous work; label must outlive the cmd. */
+void vkg_cmd_timestamp(struct vkg_cmd *c, const char *label);
+enum vkg_status vkg_cmd_end(struct vkg_cmd *c);
+/* Ends recording if needed, submits and waits for the fence. */
+enum vkg_status vkg_cmd_submit_wait(struct vkg_cmd *c);
+/* Nanoseconds between timestamp i and i+1 (after submit_wait); -1 when unavailable. */
+double vkg_cmd_elapsed_ns(struct vkg_cmd *c, uint32_t i);
+
+#endif

@@ -1,0 +1,294 @@
+/* device.c — instance, validation messenger, device choice and creation. */
+#include "device_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory.h"
+#include "staging.h"
+#include "pipeline.h"
+#include "vk_check.h"
+
+#define VKG_VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+int vkg_env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+}
+
+/* Counts validation warnings and errors; every one is printed. Tests fail on any. */
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
+                                                    VkDebugUtilsMessageTypeFlagsEXT type,
+                                                    const VkDebugUtilsMessengerCallbackDataEXT *data,
+                                                    void *user)
+{
+    struct vkg_device *dev = user;
+    const char *what = "warning";
+    if (sev & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
+        dev->validation_errors++;
+        what = "error";
+    } else if (sev & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
+        dev->validation_warnings++;
+    } else {
+        return VK_FALSE;
+    }
+    fprintf(stderr, "vkgrm: validation %s: %s\n", what, data->pMessage ? data->pMessage : "(no message)");
+    return VK_FALSE;
+}
+
+static int layer_present(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS) return 0;
+    VkLayerProperties *l = calloc(n ? n : 1, sizeof *l);
+    if (!l) return 0;
+    vkEnumerateInstanceLayerProperties(&n, l);
+    int found = 0;
+    for (uint32_t i = 0; i < n; i++) found |= strcmp(l[i].layerName, name) == 0;
+    free(l);
+    return found;
+}
+
+static enum vkg_status create_instance(struct vkg_device *dev, int validate)
+{
+    VKG_VK(volkInitialize(), "Vulkan loader (libvulkan.so.1): is a Vulkan driver installed?");
+    if (volkGetInstanceVersion() < VK_API_VERSION_1_2)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "Vulkan instance version %u.%u < 1.2",
+                         VK_API_VERSION_MAJOR(volkGetInstanceVersion()),
+                         VK_API_VERSION_MINOR(volkGetInstanceVersion()));
+    if (validate && !layer_present(VKG_VALIDATION_LAYER))
+        return vkg_error(VKG_ERR_NOT_FOUND, "validation requested but %s is not installed "
+                         "(Debian: vulkan-validationlayers)", VKG_VALIDATION_LAYER);
+    VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "vkgrm",
+                              .apiVersion = VK_API_VERSION_1_3 };
+    const char *layers[] = { VKG_VALIDATION_LAYER };
+    const char *exts[] = { VK_EXT_DEBUG_UTILS_EXTENSION_NAME };
+    VkDebugUtilsMessengerCreateInfoEXT mci = {
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = on_validation, .pUserData = dev };
+    VkInstanceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
+    if (validate) {
+        ci.enabledLayerCount = 1;
+        ci.ppEnabledLayerNames = layers;
+        ci.enabledExtensionCount = 1;
+        ci.ppEnabledExtensionNames = exts;
+        ci.pNext = &mci; /* also catches messages from vkCreate/DestroyInstance */
+    }
+    VKG_VK(vkCreateInstance(&ci, NULL, &dev->instance), "instance (validation %s)", validate ? "on" : "off");
+    /* Device functions go through the loader's trampolines (not volkLoadDevice):
+     * volk's globals are shared, and several devices may be open at once. */
+    volkLoadInstance(dev->instance);
+    if (validate)
+    {
+        /* looked up per instance: volk's global pointer belongs to the last instance loaded */
+        PFN_vkCreateDebugUtilsMessengerEXT create = (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+            dev->instance, "vkCreateDebugUtilsMessengerEXT");
+        if (!create) return vkg_error(VKG_ERR_UNSUPPORTED, "VK_EXT_debug_utils: vkCreateDebugUtilsMessengerEXT missing");
+        VKG_VK(create(dev->instance, &mci, NULL, &dev->messenger), "debug-utils messenger");
+    }
+    dev->validation = validate;
+    return VKG_OK;
+}
+
+static enum vkg_status enumerate(VkInstance inst, VkPhysicalDevice **phys, uint32_t *n)
+{
+    *n = 0;
+    VKG_VK(vkEnumeratePhysicalDevices(inst, n, NULL), "physical device count");
+    if (*n == 0)
+        return vkg_error(VKG_ERR_NO_DEVICE, "no Vulkan device found (install a driver; for CPU testing: mesa-vulkan-drivers / lavapipe)");
+    *phys = calloc(*n, sizeof **phys);
+    if (!*phys) return vkg_error(VKG_ERR_NOMEM, "physical device list");
+    VKG_VK(vkEnumeratePhysicalDevices(inst, n, *phys), "physical device list");
+    return VKG_OK;
+}
+
+enum vkg_status vkg_device_list(struct vkg_device_info **infos, uint32_t *count)
+{
+    struct vkg_device tmp = { 0 };
+    *infos = NULL;
+    *count = 0;
+    enum vkg_status s = create_instance(&tmp, 0);
+    VkPhysicalDevice *phys = NULL;
+    uint32_t n = 0;
+    if (s == VKG_OK) s = enumerate(tmp.instance, &phys, &n);
+    if (s == VKG_OK) {
+        *infos = calloc(n, sizeof **infos);
+        if (!*infos) s = vkg_error(VKG_ERR_NOMEM, "device info list");
+    }
+    for (uint32_t i = 0; s == VKG_OK && i < n; i++) vkg_device_info_read(phys[i], i, &(*infos)[i]);
+    if (s == VKG_OK) *count = n;
+    free(phys);
+    if (tmp.instance) vkDestroyInstance(tmp.instance, NULL);
+    return s;
+}
+
+/* Picks a device by index or name substring; the error lists what exists. */
+static enum vkg_status choose(const struct vkg_device_opts *o, VkPhysicalDevice *phys, uint32_t n, uint32_t *pick)
+{
+    struct vkg_device_info info;
+    char list[1024] = "";
+    for (uint32_t i = 0; i < n; i++) {
+        vkg_device_info_read(phys[i], i, &info);
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%u: %s", i ? ", " : "", i, info.name);
+        int ok = o->index >= 0 ? (uint32_t)o->index == i : o->name ? strstr(info.name, o->name) != NULL : 1;
+        if (ok && info.compute_family >= 0 && info.api_version >= VK_API_VERSION_1_2) {
+            *pick = i;
+            return VKG_OK;
+        }
+    }
+    if (o->index >= 0)
+        return vkg_error(VKG_ERR_NOT_FOUND, "no usable device with index %d; devices: %s", o->index, list);
+    if (o->name)
+        return vkg_error(VKG_ERR_NOT_FOUND, "no usable device whose name contains '%s'; devices: %s", o->name, list);
+    return vkg_error(VKG_ERR_NO_DEVICE, "no device with a compute queue and Vulkan 1.2; devices: %s", list);
+}
+
+/* Enables what is present and not switched off by an environment variable. */
+static void pick_tiers(struct vkg_device *dev)
+{
+    const struct vkg_device_info *i = &dev->info;
+    int no_f16 = vkg_env_flag("VKGRM_DISABLE_F16"), no_i8 = vkg_env_flag("VKGRM_DISABLE_INT8");
+    int no_sg = vkg_env_flag("VKGRM_DISABLE_SUBGROUP");
+    dev->use.fp16 = i->fp16_arith && !no_f16;
+    dev->use.storage16 = i->storage_16bit && !no_f16;
+    dev->use.storage8 = i->storage_8bit && !no_i8;
+    dev->use.int8 = i->int8_arith && !no_i8;
+    dev->use.int8_dot = i->api_version >= VK_API_VERSION_1_3 && i->int8_dot && i->int8_dot_accelerated && !no_i8 && !vkg_env_flag("VKGRM_DISABLE_INT8_DOT");
+    const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    dev->use.subgroup_arith = (i->subgroup_ops & need) == need && !no_sg;
+    dev->use.size_control = i->subgroup_size_control && !no_sg;
+}
+
+static enum vkg_status create_device(struct vkg_device *dev)
+{
+    const struct vkg_device_info *info = &dev->info;
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo q[2] = {
+        { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = (uint32_t)info->compute_family,
+          .queueCount = 1, .pQueuePriorities = &prio },
+        { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = (uint32_t)info->transfer_family,
+          .queueCount = 1, .pQueuePriorities = &prio },
+    };
+    VkPhysicalDeviceVulkan13Features f13 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+        .subgroupSizeControl = (VkBool32)dev->use.size_control,
+        .computeFullSubgroups = (VkBool32)(dev->use.size_control && info->compute_full_subgroups),
+        .maintenance4 = VK_TRUE, .shaderIntegerDotProduct = (VkBool32)dev->use.int8_dot };
+    VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+        .shaderFloat16 = (VkBool32)dev->use.fp16, .shaderInt8 = (VkBool32)dev->use.int8,
+        .storageBuffer8BitAccess = (VkBool32)dev->use.storage8 };
+    VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+        .storageBuffer16BitAccess = (VkBool32)dev->use.storage16 };
+    VkPhysicalDeviceFeatures2 f = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11 };
+    f.features.shaderInt16 = (VkBool32)info->int16_arith;
+    f11.pNext = &f12;
+    if (info->api_version >= VK_API_VERSION_1_3) f12.pNext = &f13;
+    VkDeviceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f,
+                              .queueCreateInfoCount = info->transfer_family >= 0 ? 2 : 1, .pQueueCreateInfos = q };
+    VKG_VK(vkCreateDevice(dev->phys, &ci, NULL, &dev->vk), "device '%s'", info->name);
+    dev->compute_family = (uint32_t)info->compute_family;
+    vkGetDeviceQueue(dev->vk, dev->compute_family, 0, &dev->compute_queue);
+    dev->transfer_queue = dev->compute_queue;
+    if (info->transfer_family >= 0) vkGetDeviceQueue(dev->vk, (uint32_t)info->transfer_family, 0, &dev->transfer_queue);
+    VkCommandPoolCreateInfo pci = { .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                    .queueFamilyIndex = dev->compute_family };
+    VKG_VK(vkCreateCommandPool(dev->vk, &pci, NULL, &dev->pool), "command pool");
+    return VKG_OK;
+}
+
+/* The memoryTypeBits of a storage buffer: identical for every buffer of the same usage (spec). */
+static enum vkg_status probe_memory(struct vkg_device *dev)
+{
+    vkGetPhysicalDeviceMemoryProperties(dev->phys, &dev->mem_props);
+    VkBufferCreateInfo bci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 256,
+        .usage = VKG_BUFFER_USAGE, .sharingMode = VK_SHARING_MODE_EXCLUSIVE };
+    VkBuffer b;
+    VKG_VK(vkCreateBuffer(dev->vk, &bci, NULL, &b), "probe buffer (256 bytes)");
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(dev->vk, b, &req);
+    vkDestroyBuffer(dev->vk, b, NULL);
+    dev->storage_memory_types = req.memoryTypeBits;
+    return VKG_OK;
+}
+
+static enum vkg_status open_into(struct vkg_device *dev, const struct vkg_device_opts *o)
+{
+    int validate = o->validate >= 0 ? o->validate : vkg_env_flag("VKGRM_VALIDATE");
+    VKG_TRY(create_instance(dev, validate));
+    VkPhysicalDevice *phys = NULL;
+    uint32_t n = 0, pick = 0;
+    enum vkg_status s = enumerate(dev->instance, &phys, &n);
+    if (s == VKG_OK) s = choose(o, phys, n, &pick);
+    if (s == VKG_OK) {
+        dev->phys = phys[pick];
+        vkg_device_info_read(dev->phys, pick, &dev->info);
+        pick_tiers(dev);
+        s = create_device(dev);
+    }
+    free(phys);
+    if (s == VKG_OK) s = probe_memory(dev);
+    if (s == VKG_OK) s = vkg_pipelines_init(dev);
+    if (s == VKG_OK) s = vkg_stage_init(dev, 0, 0);
+    return s;
+}
+
+enum vkg_status vkg_device_open(const struct vkg_device_opts *opts, struct vkg_device **out)
+{
+    struct vkg_device_opts def = { .index = -1, .name = NULL, .validate = -1 };
+    *out = NULL;
+    struct vkg_device *dev = calloc(1, sizeof *dev);
+    if (!dev) return vkg_error(VKG_ERR_NOMEM, "device context");
+    enum vkg_status s = open_into(dev, opts ? opts : &def);
+    if (s != VKG_OK) {
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", vkg_error_detail());
+        vkg_device_close(dev);
+        vkg_error(s, "%s", keep); /* the close must not hide why the open failed */
+        return s;
+    }
+    *out = dev;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_device_close(struct vkg_device *dev)
+{
+    if (!dev) return VKG_OK;
+    if (dev->vk) {
+        vkDeviceWaitIdle(dev->vk);
+        vkg_stage_free(dev);
+        vkg_pipelines_free(dev);
+        vkg_blocks_free(dev);
+        if (dev->pool) vkDestroyCommandPool(dev->vk, dev->pool, NULL);
+        vkDestroyDevice(dev->vk, NULL);
+    }
+    if (dev->messenger) {
+        PFN_vkDestroyDebugUtilsMessengerEXT destroy = (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+            dev->instance, "vkDestroyDebugUtilsMessengerEXT");
+        if (destroy) destroy(dev->instance, dev->messenger, NULL);
+    }
+    if (dev->instance) vkDestroyInstance(dev->instance, NULL);
+    uint32_t w = dev->validation_warnings, e = dev->validation_errors;
+    free(dev);
+    if (w + e > 0)
+        return vkg_error(VKG_ERR_VALIDATION, "validation layer reported %u error(s) and %u warning(s)", e, w);
+    return VKG_OK;
+}
+
+int vkg_device_memory_type(const struct vkg_device *dev, uint32_t type_bits, VkMemoryPropertyFlags want)
+{
+    for (uint32_t i = 0; i < dev->mem_props.memoryTypeCount; i++)
+        if ((type_bits & (1u << i)) && (dev->mem_props.memoryTypes[i].propertyFlags & want) == want)
+            return (int)i;
+    return -1;
+}
+
+uint32_t vkg_device_validation_count(const struct vkg_device *dev)
+{
+    return dev->validation_warnings + dev->validation_errors;
+}

@@ -1,0 +1,129 @@
+/* device.h — one Vulkan device context: instance (+ validation messenger),
+ * physical device choice, logical device, queues, features and limits. */
+#ifndef VKG_DEVICE_H
+#define VKG_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <volk.h>
+
+#include "status.h"
+
+#define VKG_MAX_HEAPS 16
+
+/* Everything vkgrm-info reports about one physical device. */
+struct vkg_device_info {
+    uint32_t index;              /* position in vkEnumeratePhysicalDevices */
+    char name[256];
+    uint32_t vendor_id, device_id;
+    const char *type;            /* "discrete", "integrated", "virtual", "cpu", "other" */
+    char driver_name[256];
+    char driver_info[256];
+    uint32_t driver_version;     /* raw, vendor encoded */
+    char driver_version_str[64]; /* decoded per vendor */
+    uint32_t api_version;
+    uint8_t uuid[16];
+
+    /* features */
+    int fp16_arith;              /* shaderFloat16 */
+    int int8_arith;              /* shaderInt8 */
+    int int16_arith;             /* shaderInt16 */
+    int storage_16bit;           /* storageBuffer16BitAccess */
+    int storage_8bit;            /* storageBuffer8BitAccess */
+    int int8_dot;                /* VK_KHR_shader_integer_dot_product feature */
+    int int8_dot_accelerated;    /* integerDotProduct4x8BitPackedSignedAccelerated */
+    int bf16;                    /* VK_KHR_shader_bfloat16 exposed */
+    int coopmat_khr;             /* VK_KHR_cooperative_matrix exposed */
+    int coopmat_nv;              /* VK_NV_cooperative_matrix exposed */
+    int external_host_memory;    /* VK_EXT_external_memory_host */
+    uint64_t host_pointer_alignment;
+    int subgroup_size_control;   /* subgroupSizeControl feature */
+    int compute_full_subgroups;
+    uint32_t subgroup_size, subgroup_min_size, subgroup_max_size;
+    uint32_t subgroup_ops;       /* VkSubgroupFeatureFlags for compute */
+    int timestamps;              /* timestamp queries on the compute queue */
+    float timestamp_period_ns;
+
+    /* limits */
+    uint64_t max_storage_buffer_range;
+    uint64_t max_memory_allocation_size;
+    uint64_t max_buffer_size;
+    uint64_t max_compute_shared_memory;
+    uint32_t max_workgroup_invocations;
+    uint32_t max_workgroup_count[3];
+    uint32_t max_workgroup_size[3];
+    uint32_t max_push_constants;
+    uint64_t min_storage_offset_alignment;
+
+    /* memory */
+    uint32_t n_heaps;
+    uint64_t heap_size[VKG_MAX_HEAPS];
+    int heap_device_local[VKG_MAX_HEAPS];
+
+    /* queues */
+    int32_t compute_family;      /* -1 when none */
+    int32_t transfer_family;     /* a transfer-only family, -1 when none */
+};
+
+struct vkg_device_opts {
+    int index;           /* -1: first suitable device */
+    const char *name;    /* name substring, NULL for any */
+    int validate;        /* 1: Khronos validation + messenger; -1: from VKGRM_VALIDATE */
+};
+
+struct vkg_pipeline_set;
+struct vkg_stage;
+struct vkg_block;
+
+struct vkg_device {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice phys;
+    VkDevice vk;
+    VkQueue compute_queue;
+    VkQueue transfer_queue;   /* == compute_queue when there is no transfer family */
+    uint32_t compute_family;
+    struct vkg_device_info info;
+    VkPhysicalDeviceMemoryProperties mem_props;
+    uint32_t storage_memory_types; /* memoryTypeBits of a storage buffer */
+    int validation;
+    /* enabled tiers: feature present and not switched off by VKGRM_DISABLE_* */
+    struct {
+        int fp16;           /* VKGRM_DISABLE_F16 */
+        int storage16;      /* needed by 16-bit loads; VKGRM_DISABLE_F16 too */
+        int storage8;       /* VKGRM_DISABLE_INT8 */
+        int int8;           /* VKGRM_DISABLE_INT8 */
+        int int8_dot;       /* VKGRM_DISABLE_INT8_DOT */
+        int subgroup_arith; /* VKGRM_DISABLE_SUBGROUP */
+        int size_control;   /* VKGRM_DISABLE_SUBGROUP */
+    } use;
+    uint32_t validation_warnings, validation_errors;
+    struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */
+    struct vkg_stage *stage;            /* staging ring (staging.c) */
+    struct vkg_block *blocks;           /* suballocation blocks (memory.c) */
+    uint64_t block_size;                /* bytes per block (VKGRM_BLOCK_MIB) */
+    VkCommandPool pool;                 /* for internal one-shot commands */
+};
+
+/* Lists every physical device (its own short-lived instance). *infos is
+ * malloc'ed; free() it. */
+enum vkg_status vkg_device_list(struct vkg_device_info **infos, uint32_t *count);
+
+/* Opens the device chosen by opts (index or name substring). On a bad
+ * index/name the error detail names the devices that exist. */
+enum vkg_status vkg_device_open(const struct vkg_device_opts *opts, struct vkg_device **out);
+/* Returns VKG_ERR_VALIDATION when the validation layer reported a warning or an error. */
+enum vkg_status vkg_device_close(struct vkg_device *dev);
+
+/* Index of a memory type allowed by type_bits with all of `want` flags, or -1. */
+int vkg_device_memory_type(const struct vkg_device *dev, uint32_t type_bits,
+                           VkMemoryPropertyFlags want);
+
+/* Number of validation warnings + errors so far. */
+uint32_t vkg_device_validation_count(const struct vkg_device *dev);
+
+/* Is an env switch like VKGRM_DISABLE_F16 set to a true value? */
+int vkg_env_flag(const char *name);
+
+#endif

@@ -1,0 +1,172 @@
+/* pipeline.c — lazy pipeline creation and the on-disk pipeline cache. */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vk_check.h"
+
+static void cache_path(const struct vkg_device *dev, char *out, size_t n)
+{
+    out[0] = 0;
+    const char *e = getenv("VKGRM_PIPELINE_CACHE");
+    if (e && strcmp(e, "0") == 0) return;
+    char dir[400];
+    const char *base = getenv("VKGRM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (base && *base) snprintf(dir, sizeof dir, "%s", base);
+    else if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/vkgrm", xdg);
+    else if (home && *home) snprintf(dir, sizeof dir, "%s/.cache/vkgrm", home);
+    else return;
+    char hex[33];
+    for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", dev->info.uuid[i]);
+    snprintf(out, n, "%s/pipelines-%04x-%04x-%s.bin", dir, dev->info.vendor_id, dev->info.device_id, hex);
+}
+
+/* Reads the cache file if its Vulkan header matches this device; NULL otherwise. */
+static void *read_cache(const struct vkg_device *dev, const char *path, size_t *size)
+{
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *data = n >= 32 && n < (1L << 30) ? malloc((size_t)n) : NULL;
+    if (data && fread(data, 1, (size_t)n, f) == (size_t)n) {
+        uint32_t h[4];
+        memcpy(h, data, sizeof h);
+        if (h[0] >= 32 && h[1] == VK_PIPELINE_CACHE_HEADER_VERSION_ONE && h[2] == dev->info.vendor_id &&
+            h[3] == dev->info.device_id && memcmp(data + 16, dev->info.uuid, 16) == 0) {
+            fclose(f);
+            *size = (size_t)n;
+            return data;
+        }
+    }
+    free(data);
+    fclose(f);
+    return NULL;
+}
+
+enum vkg_status vkg_pipelines_init(struct vkg_device *dev)
+{
+    struct vkg_pipeline_set *ps = calloc(1, sizeof *ps);
+    if (!ps) return vkg_error(VKG_ERR_NOMEM, "pipeline set");
+    dev->pipelines = ps;
+    cache_path(dev, ps->cache_path, sizeof ps->cache_path);
+    size_t size = 0;
+    void *data = ps->cache_path[0] ? read_cache(dev, ps->cache_path, &size) : NULL;
+    VkPipelineCacheCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+                                     .initialDataSize = size, .pInitialData = data };
+    VkResult r = vkCreatePipelineCache(dev->vk, &ci, NULL, &ps->cache);
+    free(data);
+    if (r != VK_SUCCESS) return vkg_vk_fail(r, "vkCreatePipelineCache", "%s", ps->cache_path);
+    return VKG_OK;
+}
+
+static void mkdirs(const char *path)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+}
+
+/* Written to a temporary file and renamed, so a crash never leaves half a cache. */
+static void save_cache(struct vkg_device *dev)
+{
+    struct vkg_pipeline_set *ps = dev->pipelines;
+    size_t n = 0;
+    if (!ps->cache_path[0] || !ps->created || vkGetPipelineCacheData(dev->vk, ps->cache, &n, NULL) != VK_SUCCESS)
+        return;
+    void *data = malloc(n);
+    if (!data || vkGetPipelineCacheData(dev->vk, ps->cache, &n, data) != VK_SUCCESS) {
+        free(data);
+        return;
+    }
+    mkdirs(ps->cache_path);
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", ps->cache_path, (int)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f) {
+        int ok = fwrite(data, 1, n, f) == n;
+        ok &= fclose(f) == 0;
+        if (!ok || rename(tmp, ps->cache_path) != 0) unlink(tmp);
+    }
+    free(data);
+}
+
+void vkg_pipelines_free(struct vkg_device *dev)
+{
+    struct vkg_pipeline_set *ps = dev->pipelines;
+    if (!ps) return;
+    save_cache(dev);
+    for (int i = 0; i < VKG_OP_COUNT; i++) {
+        struct vkg_pipeline *p = &ps->p[i];
+        if (p->pipeline) vkDestroyPipeline(dev->vk, p->pipeline, NULL);
+        if (p->layout) vkDestroyPipelineLayout(dev->vk, p->layout, NULL);
+        if (p->dsl) vkDestroyDescriptorSetLayout(dev->vk, p->dsl, NULL);
+        if (p->module) vkDestroyShaderModule(dev->vk, p->module, NULL);
+    }
+    if (ps->cache) vkDestroyPipelineCache(dev->vk, ps->cache, NULL);
+    free(ps);
+    dev->pipelines = NULL;
+}
+
+static enum vkg_status create_layouts(struct vkg_device *dev, const struct vkg_op_info *oi, struct vkg_pipeline *p)
+{
+    VkDescriptorSetLayoutBinding b[16];
+    for (uint32_t i = 0; i < oi->n_bindings; i++)
+        b[i] = (VkDescriptorSetLayoutBinding){ .binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                               .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
+    VkDescriptorSetLayoutCreateInfo dci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                            .bindingCount = oi->n_bindings, .pBindings = b };
+    VKG_VK(vkCreateDescriptorSetLayout(dev->vk, &dci, NULL, &p->dsl), "op '%s' descriptor set layout", oi->name);
+    VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = oi->push_size };
+    VkPipelineLayoutCreateInfo lci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
+                                       .pSetLayouts = &p->dsl, .pushConstantRangeCount = oi->push_size ? 1 : 0,
+                                       .pPushConstantRanges = &pr };
+    VKG_VK(vkCreatePipelineLayout(dev->vk, &lci, NULL, &p->layout), "op '%s' pipeline layout", oi->name);
+    return VKG_OK;
+}
+
+static enum vkg_status create_pipeline(struct vkg_device *dev, enum vkg_op op, struct vkg_pipeline *p)
+{
+    const struct vkg_op_info *oi = vkg_op_info(op);
+    const struct vkg_spirv *spv = vkg_spirv_find(oi->name);
+    if (!spv) return vkg_error(VKG_ERR_SHADER, "op '%s': no embedded SPIR-V of that name", oi->name);
+    if (oi->push_size > dev->info.max_push_constants)
+        return vkg_error(VKG_ERR_LIMIT, "op '%s': %u bytes of push constants > device max %u", oi->name,
+                         oi->push_size, dev->info.max_push_constants);
+    VkShaderModuleCreateInfo mci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = spv->size,
+                                     .pCode = spv->code };
+    VKG_VK(vkCreateShaderModule(dev->vk, &mci, NULL, &p->module), "op '%s' shader module", oi->name);
+    VKG_TRY(create_layouts(dev, oi, p));
+    uint32_t spec_data[1] = { oi->local_size };
+    VkSpecializationMapEntry me = { .constantID = 0, .offset = 0, .size = 4 };
+    VkSpecializationInfo si = { .mapEntryCount = 1, .pMapEntries = &me, .dataSize = 4, .pData = spec_data };
+    VkComputePipelineCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                   .module = p->module, .pName = "main", .pSpecializationInfo = &si },
+        .layout = p->layout };
+    VKG_VK(vkCreateComputePipelines(dev->vk, dev->pipelines->cache, 1, &ci, NULL, &p->pipeline),
+           "op '%s' compute pipeline", oi->name);
+    dev->pipelines->created++;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_pipeline_get(struct vkg_device *dev, enum vkg_op op, const struct vkg_pipeline **out)
+{
+    if (op >= VKG_OP_COUNT) return vkg_error(VKG_ERR_INVALID_ARG, "op %d out of range", (int)op);
+    struct vkg_pipeline *p = &dev->pipelines->p[op];
+    if (!p->pipeline) VKG_TRY(create_pipeline(dev, op, p));
+    *out = p;
+    return VKG_OK;
+}

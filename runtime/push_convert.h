@@ -1,0 +1,20 @@
+/* push_convert.h — push constants of convert / copy / fill. GLSL twin:
+ * shaders/push_convert.glsl (same fields, same order, std430 scalars). */
+#ifndef VKG_PUSH_CONVERT_H
+#define VKG_PUSH_CONVERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vkg_push_convert {
+    uint32_t n;       /* elements (convert) or 32-bit words (copy, fill) */
+    uint32_t src_off; /* first element inside the bound source window */
+    uint32_t dst_off; /* first element inside the bound destination window */
+    uint32_t value;   /* fill: the 32-bit pattern */
+};
+_Static_assert(sizeof(struct vkg_push_convert) == 16, "push_convert.glsl size");
+_Static_assert(offsetof(struct vkg_push_convert, src_off) == 4, "push_convert.glsl src_off");
+_Static_assert(offsetof(struct vkg_push_convert, dst_off) == 8, "push_convert.glsl dst_off");
+_Static_assert(offsetof(struct vkg_push_convert, value) == 12, "push_convert.glsl value");
+
+#endif

@@ -1,0 +1,107 @@
+/* common_gpu.c — see common_gpu.h. */
+#include "common_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vkg_device *g_dev;
+static uint32_t g_seen_validation;
+
+int gpu_setup(void **state)
+{
+    struct vkg_device_opts o = { .index = -1, .name = getenv("VKGRM_TEST_DEVICE"), .validate = 1 };
+    if (getenv("VKGRM_VALIDATE") && strcmp(getenv("VKGRM_VALIDATE"), "0") == 0) o.validate = 0;
+    enum vkg_status s = vkg_device_open(&o, &g_dev);
+    if (s != VKG_OK) {
+        fprintf(stderr, "GPU tests need a Vulkan device (lavapipe in CI): %s: %s\n", vkg_status_name(s),
+                vkg_error_detail());
+        return -1; /* cmocka reports the group as failed */
+    }
+    g_seen_validation = 0;
+    return 0;
+}
+
+int gpu_teardown(void **state)
+{
+    enum vkg_status s = vkg_device_close(g_dev);
+    g_dev = NULL;
+    if (s != VKG_OK) {
+        fprintf(stderr, "device close: %s\n", vkg_error_detail());
+        return -1;
+    }
+    return 0;
+}
+
+void gpu_assert_no_validation(void)
+{
+    uint32_t n = vkg_device_validation_count(g_dev);
+    if (n != g_seen_validation) {
+        uint32_t d = n - g_seen_validation;
+        g_seen_validation = n;
+        fail_msg("%u validation message(s) during this test (printed above)", d);
+    }
+}
+
+uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+float rng_uniform(uint64_t *s, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)((rng_next(s) >> 40) * (1.0 / 16777216.0));
+}
+
+void rng_fill_f32(uint64_t *s, float *x, size_t n, float lo, float hi)
+{
+    for (size_t i = 0; i < n; i++) x[i] = rng_uniform(s, lo, hi);
+}
+
+void assert_close_f32(const char *what, const float *got, const float *want, size_t n, float atol, float rtol)
+{
+    double max_abs = 0, max_rel = 0;
+    size_t first_bad = (size_t)-1, n_bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)want[i]);
+        int both_nan = isnan(got[i]) && isnan(want[i]);
+        int same_inf = isinf(got[i]) && got[i] == want[i];
+        if (both_nan || same_inf) continue;
+        if (!(d <= atol + rtol * fabs((double)want[i]))) { /* NaN fails too */
+            if (first_bad == (size_t)-1) first_bad = i;
+            n_bad++;
+        }
+        if (d > max_abs || isnan(d)) max_abs = d;
+        double r = d / (fabs((double)want[i]) + 1e-30);
+        if (r > max_rel) max_rel = r;
+    }
+    if (n_bad)
+        fail_msg("%s: %zu of %zu values off (atol %g rtol %g): max-abs %g, max-rel %g; first bad index %zu: got %.9g want %.9g",
+                 what, n_bad, n, atol, rtol, max_abs, max_rel, first_bad, got[first_bad], want[first_bad]);
+}
+
+void assert_equal_u16(const char *what, const uint16_t *got, const uint16_t *want, size_t n, int (*is_nan)(uint16_t))
+{
+    for (size_t i = 0; i < n; i++) {
+        if (got[i] == want[i]) continue;
+        if (is_nan && is_nan(got[i]) && is_nan(want[i])) continue;
+        fail_msg("%s: first mismatch at index %zu of %zu: got 0x%04x want 0x%04x", what, i, n, got[i], want[i]);
+    }
+}
+
+struct vkg_buffer *gpu_buffer_from(const void *data, uint64_t size, const char *name)
+{
+    struct vkg_buffer *b = NULL;
+    GPU_OK(vkg_buffer_create(g_dev, size, VKG_MEM_DEVICE, name, &b));
+    if (data) GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(b), data, size));
+    return b;
+}
+
+void gpu_read(struct vkg_buffer *b, void *out, uint64_t size)
+{
+    GPU_OK(vkg_buffer_download(g_dev, vkg_buffer_view(b), out, size));
+}

@@ -1,0 +1,50 @@
+/* common_gpu.h — shared by the GPU tests: a device opened with validation on
+ * (a missing device or validation layer FAILS, never skips), seeded random
+ * inputs, and comparisons that print max-abs / relative error and the first
+ * bad index. */
+#ifndef VKG_COMMON_GPU_H
+#define VKG_COMMON_GPU_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "command.h"
+#include "device.h"
+#include "memory.h"
+#include "ops.h"
+
+/* The device of this test process (opened once by gpu_setup). */
+extern struct vkg_device *g_dev;
+
+/* cmocka group setup/teardown: open with validation; teardown fails on any validation message. */
+int gpu_setup(void **state);
+int gpu_teardown(void **state);
+/* Fails the current test when the validation layer said anything since the last call. */
+void gpu_assert_no_validation(void);
+
+/* xorshift64* with a fixed seed. */
+uint64_t rng_next(uint64_t *s);
+float rng_uniform(uint64_t *s, float lo, float hi);
+void rng_fill_f32(uint64_t *s, float *x, size_t n, float lo, float hi);
+
+/* Compares got vs want: passes when |got-want| <= atol + rtol*|want| for all i.
+ * On failure prints max-abs error, max relative error and the first bad index. */
+void assert_close_f32(const char *what, const float *got, const float *want, size_t n, float atol, float rtol);
+/* Bit-exact comparison of 16-bit words; NaN patterns compare as "both NaN" when is_nan given. */
+void assert_equal_u16(const char *what, const uint16_t *got, const uint16_t *want, size_t n,
+                      int (*is_nan)(uint16_t));
+
+/* Helpers: device buffer from host data / back. */
+struct vkg_buffer *gpu_buffer_from(const void *data, uint64_t size, const char *name);
+void gpu_read(struct vkg_buffer *b, void *out, uint64_t size);
+
+#define GPU_OK(expr)                                                                          \
+    do {                                                                                      \
+        enum vkg_status s_ = (expr);                                                          \
+        if (s_ != VKG_OK) fail_msg("%s: %s: %s", #expr, vkg_status_name(s_), vkg_error_detail()); \
+    } while (0)
+
+#endif
