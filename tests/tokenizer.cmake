@@ -1,0 +1,17 @@
+# Tokenizer tests (included by tests/CMakeLists.txt).
+# 1. tokenizer_reference (setup fixture): Python transformers writes HF's ids
+#    and decodes for the corpus into the build dir (not committed; seconds).
+# 2. test_tokenizer (unit): the C tokenizer must give the same ids/decodes.
+# 3. tokenize_e2e (e2e): vkgrm-tokenize on one family against the reference.
+set(VKG_TOKREF ${CMAKE_BINARY_DIR}/tokenizer_reference.json)
+add_test(NAME tokenizer_reference
+         COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/tokenize_reference.py
+                 --cache ${VKG_TEST_CACHE}
+                 --corpus ${CMAKE_SOURCE_DIR}/tests/data/tokenizer_corpus.jsonl
+                 --out ${VKG_TOKREF})
+set_tests_properties(tokenizer_reference PROPERTIES LABELS unit FIXTURES_SETUP tokref TIMEOUT 300)
+
+if(TARGET test_tokenizer)
+  target_compile_definitions(test_tokenizer PRIVATE VKG_TOKREF="${VKG_TOKREF}")
+  set_tests_properties(test_tokenizer PROPERTIES FIXTURES_REQUIRED tokref TIMEOUT 600)
+endif()
