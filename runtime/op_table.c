@@ -7,7 +7,7 @@ static const struct vkg_op_info g_ops[] = {
 #undef VKG_X_OP_ROW
 };
 _Static_assert(sizeof g_ops / sizeof g_ops[0] == VKG_OP_COUNT, "op table rows");
-_Static_assert(VKG_OP_COUNT == 6, "update every parallel op table when adding an op");
+/* Parallel tables (bench cases, tests) check their length against VKG_OP_COUNT. */
 
 const struct vkg_op_info *vkg_op_info(enum vkg_op op)
 {

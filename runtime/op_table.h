@@ -6,16 +6,25 @@
 
 #include <stdint.h>
 
+/* Each op family keeps its push structs and its rows (VKG_OPS_<FAMILY>(X))
+ * in runtime/push_<family>.h, next to its GLSL twin shaders/push_<family>.glsl. */
 #include "push_convert.h"
+#include "push_norm.h"
+#include "push_matmul.h"
+#include "push_attention.h"
+#include "push_moe.h"
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
-#define VKG_OP_LIST(X)                                                  \
+#define VKG_OPS_CONVERT(X)                                              \
     X(CONVERT_BF16_F32, convert_bf16_f32, 2, vkg_push_convert, 256)     \
     X(CONVERT_F16_F32,  convert_f16_f32,  2, vkg_push_convert, 256)     \
     X(CONVERT_F32_F16,  convert_f32_f16,  2, vkg_push_convert, 256)     \
     X(CONVERT_F32_BF16, convert_f32_bf16, 2, vkg_push_convert, 256)     \
     X(COPY_U32,         copy_u32,         2, vkg_push_convert, 256)     \
     X(FILL_U32,         fill_u32,         1, vkg_push_convert, 256)
+
+#define VKG_OP_LIST(X) \
+    VKG_OPS_CONVERT(X) VKG_OPS_NORM(X) VKG_OPS_MATMUL(X) VKG_OPS_ATTENTION(X) VKG_OPS_MOE(X)
 
 enum vkg_op {
 #define VKG_X_OP_ENUM(id, spv, nb, push, ls) VKG_OP_##id,
