@@ -13,6 +13,7 @@
 #include "push_matmul.h"
 #include "push_attention.h"
 #include "push_moe.h"
+#include "push_sample.h"
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_CONVERT(X)                                              \
@@ -24,7 +25,7 @@
     X(FILL_U32,         fill_u32,         1, vkg_push_convert, 256)
 
 #define VKG_OP_LIST(X) \
-    VKG_OPS_CONVERT(X) VKG_OPS_NORM(X) VKG_OPS_MATMUL(X) VKG_OPS_ATTENTION(X) VKG_OPS_MOE(X)
+    VKG_OPS_CONVERT(X) VKG_OPS_NORM(X) VKG_OPS_MATMUL(X) VKG_OPS_ATTENTION(X) VKG_OPS_MOE(X) VKG_OPS_SAMPLE(X)
 
 enum vkg_op {
 #define VKG_X_OP_ENUM(id, spv, nb, push, ls) VKG_OP_##id,

@@ -28,6 +28,7 @@ const struct vkg_bench_case *vkg_bench_norm(size_t *n);
 const struct vkg_bench_case *vkg_bench_matmul(size_t *n);
 const struct vkg_bench_case *vkg_bench_attention(size_t *n);
 const struct vkg_bench_case *vkg_bench_moe(size_t *n);
+const struct vkg_bench_case *vkg_bench_sample(size_t *n);
 
 /* Helper for cases: a device buffer filled with a pattern (no host copy of the size). */
 enum vkg_status vkg_bench_buffer(struct vkg_device *dev, uint64_t bytes, const char *name, struct vkg_buffer **out);
