@@ -225,6 +225,30 @@ static size_t utf8_invalid_at(const uint8_t *s, size_t len)
     return len;
 }
 
+/* JSON allows no raw control character inside strings and only space, tab,
+ * CR and LF between tokens; cJSON is laxer (it skips any byte <= 32). */
+static enum vkg_status check_control_chars(const struct st_file *f, const uint8_t *h, size_t n)
+{
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = h[i];
+        if (in_str) {
+            if (c == '\\') i++; /* the escape itself is checked by the JSON parser */
+            else if (c == '"') in_str = false;
+            else if (c < 0x20)
+                return vkg_error(VKG_ERR_FORMAT,
+                                 "%s: header has control character 0x%02x inside a string at byte %zu",
+                                 f->base, c, i);
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return vkg_error(VKG_ERR_FORMAT, "%s: header has control character 0x%02x at byte %zu",
+                             f->base, c, i);
+        }
+    }
+    return VKG_OK;
+}
+
 static bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 /* Parses exactly text[0..len) as one JSON value; whitespace around it is fine. */
@@ -261,8 +285,45 @@ static enum vkg_status parse_header(struct st_file *f)
     if (bad != n)
         return vkg_error(VKG_ERR_FORMAT, "%s: header is not valid UTF-8 (byte %zu of %llu)",
                          f->base, bad, (ull)n);
+    enum vkg_status s = check_control_chars(f, h, (size_t)n);
+    if (s != VKG_OK) return s;
     f->data_start = 8 + n;
     return parse_json(f->base, "header", (const char *)h, (size_t)n, &f->header);
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Every number in a header is a size (shape, data_offsets; metadata values are
+ * strings), and the reference reads them as unsigned integers, rejecting
+ * "8.0", "1e3", "-0" and "08". cJSON accepts these with their exact values, so
+ * this runs after the per-tensor checks, which name the tensor when a value is
+ * wrong rather than only spelled wrong. (A float in an unknown extra field,
+ * which the reference would ignore, is rejected too.) */
+static enum vkg_status check_number_syntax(const struct st_file *f)
+{
+    const char *h = (const char *)f->map + 8;
+    size_t n = (size_t)(f->data_start - 8);
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        if (c == '"') in_str = true;
+        if (c != '-' && !is_digit(c)) continue;
+        size_t j = i;
+        while (j < n && (is_digit(h[j]) || (h[j] && strchr("+-.eE", h[j])))) j++;
+        bool plain = c != '-' && (c != '0' || j - i == 1);
+        for (size_t k = i; k < j && plain; k++) plain = is_digit(h[k]);
+        if (!plain)
+            return vkg_error(VKG_ERR_FORMAT,
+                             "%s: header: number '%.*s' at byte %zu is not a plain unsigned integer",
+                             f->base, (int)(j - i < 32 ? j - i : 32), h + i, i);
+        i = j - 1;
+    }
+    return VKG_OK;
 }
 
 /* JSON objects may repeat a key and cJSON keeps both: reject repeats. what
@@ -543,7 +604,8 @@ static enum vkg_status open_file(struct vkg_safetensors *st, const char *path)
     if ((s = parse_header(f)) != VKG_OK) return s;
     if ((s = check_unique_keys(f->base, "header", f->header)) != VKG_OK) return s;
     if ((s = check_metadata(f)) != VKG_OK) return s;
-    return load_tensors(st, f);
+    if ((s = load_tensors(st, f)) != VKG_OK) return s;
+    return check_number_syntax(f);
 }
 
 /* ---- sharded directories ---- */

@@ -210,6 +210,10 @@ def malformed_files():
     f["header_not_json.safetensors"] = raw_file('{"a": {"dtype": "F32", "shape": [2]', b8)
     f["header_not_object.safetensors"] = raw_file("[1, 2]")
     f["header_trailing_bytes.safetensors"] = raw_file(ok + " x", b8)
+    f["header_control_char.safetensors"] = raw_file(
+        tensor_header({"a\x01": t("F32", [2], 0, 8)}).replace("\\u0001", "\x01"), b8)
+    f["offsets_float_syntax.safetensors"] = raw_file(
+        '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8.0]}}', b8)
     f["duplicate_name.safetensors"] = raw_file(
         '{"a":%s,"a":%s}' % (json.dumps(t("F32", [1], 0, 4)), json.dumps(t("F32", [1], 4, 8))), b8)
     f["duplicate_field.safetensors"] = raw_file(

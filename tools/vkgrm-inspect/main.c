@@ -25,11 +25,19 @@ struct report {
     uint64_t count[VKG_DTYPE_COUNT];
     uint64_t bytes[VKG_DTYPE_COUNT];
     cJSON *errors;     /* array of strings: why it would not load */
+    int n_errors;      /* counted apart, so a failed allocation cannot hide one */
 };
 
+/* Messages quote names from the file, which may hold escaped newlines: keep
+ * each problem on one line. */
 static void add_error(struct report *r, const char *msg)
 {
-    cJSON_AddItemToArray(r->errors, cJSON_CreateString(msg));
+    r->n_errors++;
+    cJSON *s = cJSON_CreateString(msg);
+    if (!s) return;
+    for (char *c = s->valuestring; *c; c++)
+        if ((unsigned char)*c < 0x20) *c = ' ';
+    cJSON_AddItemToArray(r->errors, s);
 }
 
 static char *dup_string(const cJSON *j)
@@ -121,7 +129,7 @@ static void print_text(const struct report *r, int list)
         printf("note:         index total_size %llu differs from the tensors' %llu bytes (not an error)\n",
                (unsigned long long)ts, (unsigned long long)total);
     if (list) print_tensors(r);
-    int n = cJSON_GetArraySize(r->errors);
+    int n = r->n_errors;
     printf(n ? "status:       would NOT load (%d problem%s)\n" : "status:       would load\n", n,
            n == 1 ? "" : "s");
 }
@@ -130,7 +138,7 @@ static void print_json(const struct report *r, int list)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "path", r->path);
-    cJSON_AddBoolToObject(o, "loadable", cJSON_GetArraySize(r->errors) == 0);
+    cJSON_AddBoolToObject(o, "loadable", r->n_errors == 0);
     cJSON_AddItemToObject(o, "architecture", r->arch ? cJSON_CreateString(r->arch) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "model_type", r->model_type ? cJSON_CreateString(r->model_type) : cJSON_CreateNull());
     if (r->st) {
@@ -187,7 +195,7 @@ int main(int argc, char **argv)
     cJSON_ArrayForEach(e, r.errors) fprintf(stderr, "%s: error: %s\n", PROG, e->valuestring);
     if (json) print_json(&r, list);
     else print_text(&r, list);
-    int ok = cJSON_GetArraySize(r.errors) == 0;
+    int ok = r.n_errors == 0;
     vkg_safetensors_close(r.st);
     cJSON_Delete(r.errors);
     free(r.arch);
