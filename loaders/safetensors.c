@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,9 @@ static enum vkg_status map_file(struct st_file *f)
     } else if (sb.st_size < 8) {
         s = vkg_error(VKG_ERR_FORMAT, "%s: file is %llu bytes, shorter than the 8-byte header length",
                       f->base, (ull)sb.st_size);
+    } else if ((uint64_t)sb.st_size > SIZE_MAX) {
+        s = vkg_error(VKG_ERR_LIMIT, "%s: %llu bytes do not fit the address space", f->base,
+                      (ull)sb.st_size);
     } else {
         f->size = (uint64_t)sb.st_size;
         void *m = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -13,8 +13,10 @@
  * "model.safetensors" if present, else "model.safetensors.index.json" and the
  * shards its weight_map names. Each file is mmap'ed read-only (MAP_PRIVATE);
  * views point into the maps and stay valid until close(). Tensor data is never
- * copied. Views may be unaligned (writers only promise 8-byte alignment of the
- * data section): read them with memcpy or copy them into staging buffers.
+ * copied. Data is little-endian, row-major, as stored. Views may be unaligned
+ * (writers only promise 8-byte alignment of the data section): read them with
+ * memcpy or copy them into staging buffers. A file truncated by another
+ * process while mapped raises SIGBUS on access, as with any mmap reader.
  *
  * open() validates everything the reference reader (huggingface/safetensors)
  * validates, plus the index: see safetensors.c for the list. A tensor of a

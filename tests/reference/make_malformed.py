@@ -137,7 +137,7 @@ def make_valid(rng):
     vdir = os.path.join(OUT, "valid")
     manifest = {}
     tensors = valid_tensors(rng)
-    meta = {"format": "pt", "note": "written by safetensors.serialize"}
+    meta = {"format": "pt"}  # one key: the library orders metadata randomly
     write(os.path.join(vdir, "single.safetensors"), st_bytes(tensors, meta))
     manifest["single.safetensors"] = {"metadata": meta,
                                       "tensors": describe(os.path.join(vdir, "single.safetensors"),
@@ -151,12 +151,13 @@ def make_valid(rng):
                               "tensors": describe(d, ["model.safetensors"])}
     manifest["sharded"] = make_sharded(os.path.join(vdir, "sharded"), rng)
     # The reference reader accepts JSON whitespace before the '{' (writers may pad).
-    h = tensor_header({"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})
+    wmeta = {"format": "pt", "note": "hand-written"}
+    h = tensor_header({"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, wmeta)
     ws = raw_file("  \n" + h, np.array([1.0, -2.0], np.float32).tobytes())
     deserialize(ws)
     write(os.path.join(vdir, "leading_whitespace.safetensors"), ws)
     manifest["leading_whitespace.safetensors"] = {
-        "metadata": {}, "tensors": describe(os.path.join(vdir, "leading_whitespace.safetensors"),
+        "metadata": wmeta, "tensors": describe(os.path.join(vdir, "leading_whitespace.safetensors"),
                                             ["leading_whitespace.safetensors"])}
     write(os.path.join(vdir, "convert.safetensors"), st_bytes(conversion_vectors(rng)))
     write_json(os.path.join(vdir, "manifest.json"), manifest)
@@ -340,9 +341,11 @@ def malformed_dirs():
 
 
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
+    os.makedirs(OUT, exist_ok=True)
+    for e in os.listdir(OUT):  # start clean, but keep the hand-written README.md
+        p = os.path.join(OUT, e)
+        if e != "README.md":
+            shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
     rng = np.random.default_rng(20261128)
     make_valid(rng)
     for name, data in malformed_files().items():
@@ -352,7 +355,7 @@ def main():
         d = os.path.join(OUT, name)
         os.makedirs(d)
         fn(d)
-    n = len([e for e in os.listdir(OUT) if e != "valid"])
+    n = len([e for e in os.listdir(OUT) if e not in ("valid", "README.md")])
     print(f"{OUT}: {n} malformed items, valid items in valid/")
 
 
