@@ -330,6 +330,15 @@ def malformed_dirs():
         write(os.path.join(d, s2), b"\x08\x00\x00")  # truncated below the length field
         write_index(d, {"a": s1, "b": s2})
 
+    def index_duplicate_entry(d):
+        s1, s2, sh = sharded_base(d); write_shards(d, sh)
+        write_index(d, None, raw='{"weight_map": {"a": "%s", "b": "%s", "a": "%s"}}' % (s1, s2, s1))
+
+    def index_total_size_bad(d):
+        s1, s2, sh = sharded_base(d); write_shards(d, sh)
+        write_index(d, None, raw='{"metadata": {"total_size": "20"}, "weight_map": '
+                                 '{"a": "%s", "b": "%s"}}' % (s1, s2))
+
     def no_weights(d):
         write_json(os.path.join(d, "config.json"), {"architectures": ["LlamaForCausalLM"],
                                                     "model_type": "llama"})
@@ -337,7 +346,8 @@ def malformed_dirs():
     return {fn.__name__: fn for fn in [index_not_json, index_no_weight_map, index_entry_not_string,
                                        index_missing_shard, index_tensor_absent,
                                        index_tensor_unlisted, index_wrong_shard, index_two_shards,
-                                       index_path_escape, index_bad_shard, no_weights]}
+                                       index_path_escape, index_bad_shard, index_duplicate_entry,
+                                       index_total_size_bad, no_weights]}
 
 
 def main():

@@ -122,6 +122,10 @@ static const struct bad_item k_bad[] = {
       "model.safetensors.index.json: weight_map shard '../model-00002-of-00002.safetensors' (tensor 'b') is not a relative path" },
     { "index_bad_shard", VKG_ERR_FORMAT, 0,
       "model-00002-of-00002.safetensors: file is 3 bytes, shorter than the 8-byte header length" },
+    { "index_duplicate_entry", VKG_ERR_FORMAT, 0,
+      "model.safetensors.index.json: weight_map lists tensor 'a' twice" },
+    { "index_total_size_bad", VKG_ERR_FORMAT, 0,
+      "model.safetensors.index.json: metadata.total_size is not a non-negative integer" },
     { "no_weights", VKG_ERR_NOT_FOUND, 0,
       "no_weights: directory has neither model.safetensors nor model.safetensors.index.json" },
 };
