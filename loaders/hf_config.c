@@ -341,7 +341,7 @@ static enum vkg_status parse_labels(const struct jctx *c, struct vkg_hf_config *
     if (!cJSON_IsObject(map))
         return jwrong(c, "id2label", map, "an object");
     cfg->num_labels = (uint32_t)cJSON_GetArraySize(map);
-    uint32_t given;
+    uint32_t given = cfg->num_labels;
     enum vkg_status st = j_u32(c, "num_labels", cfg->num_labels, cfg->num_labels, &given);
     if (st == VKG_OK && given != cfg->num_labels)
         return vkg_error(VKG_ERR_CONFIG, "%s: num_labels %u disagrees with id2label (%u entries)",
