@@ -33,6 +33,7 @@ void vkg_cmd_free(struct vkg_cmd *c)
 {
     if (!c) return;
     VkDevice d = c->dev->vk;
+    if (c->pending) vkWaitForFences(d, 1, &c->fence, VK_TRUE, UINT64_MAX);
     if (c->recording) vkEndCommandBuffer(c->cb);
     for (uint32_t i = 0; i < c->n_pools; i++) vkDestroyDescriptorPool(d, c->pools[i], NULL);
     free(c->pools);
@@ -44,6 +45,7 @@ void vkg_cmd_free(struct vkg_cmd *c)
 
 enum vkg_status vkg_cmd_begin(struct vkg_cmd *c)
 {
+    VKG_TRY(vkg_cmd_wait(c));
     for (uint32_t i = 0; i < c->n_pools; i++)
         VKG_VK(vkResetDescriptorPool(c->dev->vk, c->pools[i], 0), "descriptor pool reset");
     c->cur_pool = 0;
@@ -173,14 +175,29 @@ enum vkg_status vkg_cmd_end(struct vkg_cmd *c)
     return VKG_OK;
 }
 
-enum vkg_status vkg_cmd_submit_wait(struct vkg_cmd *c)
+enum vkg_status vkg_cmd_submit(struct vkg_cmd *c)
 {
+    VKG_TRY(vkg_cmd_wait(c)); /* a command buffer may not be pending twice */
     VKG_TRY(vkg_cmd_end(c));
     VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &c->cb };
     VKG_VK(vkQueueSubmit(c->dev->compute_queue, 1, &si, c->fence), "queue submit");
+    c->pending = 1;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_cmd_wait(struct vkg_cmd *c)
+{
+    if (!c->pending) return VKG_OK;
+    c->pending = 0;
     VKG_VK(vkWaitForFences(c->dev->vk, 1, &c->fence, VK_TRUE, UINT64_MAX), "fence wait");
     VKG_VK(vkResetFences(c->dev->vk, 1, &c->fence), "fence reset");
     return VKG_OK;
+}
+
+enum vkg_status vkg_cmd_submit_wait(struct vkg_cmd *c)
+{
+    VKG_TRY(vkg_cmd_submit(c));
+    return vkg_cmd_wait(c);
 }
 
 double vkg_cmd_elapsed_ns(struct vkg_cmd *c, uint32_t i)

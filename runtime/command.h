@@ -25,6 +25,7 @@ struct vkg_cmd {
     uint32_t n_ts;
     const char *ts_label[VKG_MAX_TIMESTAMPS];
     int recording;
+    int pending;             /* submitted, fence not yet waited */
 };
 
 enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out);
@@ -46,6 +47,9 @@ void vkg_cmd_timestamp(struct vkg_cmd *c, const char *label);
 enum vkg_status vkg_cmd_end(struct vkg_cmd *c);
 /* Ends recording if needed, submits and waits for the fence. */
 enum vkg_status vkg_cmd_submit_wait(struct vkg_cmd *c);
+/* Asynchronous halves: submit (fence signalled when done), then wait. */
+enum vkg_status vkg_cmd_submit(struct vkg_cmd *c);
+enum vkg_status vkg_cmd_wait(struct vkg_cmd *c);
 /* Nanoseconds between timestamp i and i+1 (after submit_wait); -1 when unavailable. */
 double vkg_cmd_elapsed_ns(struct vkg_cmd *c, uint32_t i);
 

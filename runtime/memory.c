@@ -23,7 +23,7 @@ static uint64_t block_size(struct vkg_device *dev)
 }
 
 static enum vkg_status new_block(struct vkg_device *dev, uint64_t size, uint32_t type, int dedicated,
-                                 struct vkg_block **out)
+                                 enum vkg_mem_kind kind, struct vkg_block **out)
 {
     struct vkg_block *b = calloc(1, sizeof *b);
     if (!b) return vkg_error(VKG_ERR_NOMEM, "memory block");
@@ -45,6 +45,7 @@ static enum vkg_status new_block(struct vkg_device *dev, uint64_t size, uint32_t
     b->size = size;
     b->type = type;
     b->dedicated = dedicated;
+    b->kind = kind;
     b->next = dev->blocks;
     dev->blocks = b;
     *out = b;
@@ -53,15 +54,15 @@ static enum vkg_status new_block(struct vkg_device *dev, uint64_t size, uint32_t
 
 /* Finds room in an existing block of the type, or makes a new one. */
 static enum vkg_status place(struct vkg_device *dev, const VkMemoryRequirements *req, uint32_t type,
-                             struct vkg_block **blk, uint64_t *off)
+                             enum vkg_mem_kind kind, struct vkg_block **blk, uint64_t *off)
 {
     uint64_t bs = block_size(dev);
     if (req->size > bs / 2) { /* big tensors get an allocation of their own */
         *off = 0;
-        return new_block(dev, req->size, type, 1, blk);
+        return new_block(dev, req->size, type, 1, kind, blk);
     }
     for (struct vkg_block *b = dev->blocks; b; b = b->next) {
-        if (b->dedicated || b->type != type) continue;
+        if (b->dedicated || b->type != type || b->kind != kind) continue;
         uint64_t o = align_up(b->used, req->alignment);
         if (o + req->size <= b->size) {
             *blk = b;
@@ -70,7 +71,7 @@ static enum vkg_status place(struct vkg_device *dev, const VkMemoryRequirements 
         }
     }
     *off = 0;
-    return new_block(dev, bs, type, 0, blk);
+    return new_block(dev, bs, type, 0, kind, blk);
 }
 
 static int pick_type(struct vkg_device *dev, uint32_t bits, enum vkg_mem_kind kind)
@@ -112,7 +113,7 @@ enum vkg_status vkg_buffer_create(struct vkg_device *dev, uint64_t size, enum vk
     vkGetBufferMemoryRequirements(dev->vk, b->vk, &req);
     int type = pick_type(dev, req.memoryTypeBits, kind);
     enum vkg_status s = type < 0 ? vkg_error(VKG_ERR_UNSUPPORTED, "buffer '%s': no suitable memory type", name)
-                                 : place(dev, &req, (uint32_t)type, &b->block, &b->offset);
+                                 : place(dev, &req, (uint32_t)type, kind, &b->block, &b->offset);
     if (s == VKG_OK) {
         r = vkBindBufferMemory(dev->vk, b->vk, b->block->mem, b->offset);
         if (r != VK_SUCCESS) s = vkg_vk_fail(r, "vkBindBufferMemory", "buffer '%s'", name);
@@ -159,10 +160,11 @@ void vkg_blocks_free(struct vkg_device *dev)
     while (dev->blocks) unlink_block(dev, dev->blocks);
 }
 
-uint64_t vkg_blocks_allocated(const struct vkg_device *dev)
+uint64_t vkg_blocks_allocated(const struct vkg_device *dev, enum vkg_mem_kind kind)
 {
     uint64_t t = 0;
-    for (const struct vkg_block *b = dev->blocks; b; b = b->next) t += b->size;
+    for (const struct vkg_block *b = dev->blocks; b; b = b->next)
+        if (b->kind == kind) t += b->size;
     return t;
 }
 

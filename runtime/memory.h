@@ -28,6 +28,7 @@ struct vkg_block {
     uint32_t type;       /* memory type index */
     void *mapped;        /* host kind only */
     int dedicated;       /* one buffer owns the whole allocation */
+    enum vkg_mem_kind kind; /* blocks never mix kinds (host memory is accounted apart) */
     struct vkg_block *next;
 };
 
@@ -69,7 +70,7 @@ enum vkg_status vkg_view_window(const struct vkg_device *dev, struct vkg_view v,
 uint64_t vkg_max_window_bytes(const struct vkg_device *dev);
 
 void vkg_blocks_free(struct vkg_device *dev);
-/* Total bytes of device memory allocated in blocks (for reports). */
-uint64_t vkg_blocks_allocated(const struct vkg_device *dev);
+/* Total bytes allocated in blocks of one kind (for reports). */
+uint64_t vkg_blocks_allocated(const struct vkg_device *dev, enum vkg_mem_kind kind);
 
 #endif

@@ -22,12 +22,7 @@ static enum vkg_status slot_init(struct vkg_device *dev, struct vkg_stage_slot *
     char name[48];
     snprintf(name, sizeof name, "staging[%u]", i);
     VKG_TRY(vkg_buffer_create(dev, size, VKG_MEM_HOST, name, &s->buf));
-    VkCommandBufferAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-        .commandPool = dev->pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
-    VKG_VK(vkAllocateCommandBuffers(dev->vk, &ai, &s->cb), "%s command buffer", name);
-    VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-    VKG_VK(vkCreateFence(dev->vk, &fci, NULL, &s->fence), "%s fence", name);
-    return VKG_OK;
+    return vkg_cmd_create(dev, &s->cmd);
 }
 
 enum vkg_status vkg_stage_init(struct vkg_device *dev, uint32_t n_slots, uint64_t slot_size)
@@ -49,10 +44,7 @@ enum vkg_status vkg_stage_init(struct vkg_device *dev, uint32_t n_slots, uint64_
 
 static enum vkg_status slot_wait(struct vkg_device *dev, struct vkg_stage_slot *s)
 {
-    if (!s->pending) return VKG_OK;
-    VKG_VK(vkWaitForFences(dev->vk, 1, &s->fence, VK_TRUE, UINT64_MAX), "staging fence");
-    VKG_VK(vkResetFences(dev->vk, 1, &s->fence), "staging fence");
-    s->pending = 0;
+    VKG_TRY(vkg_cmd_wait(s->cmd));
     if (s->read_dst) memcpy(s->read_dst, s->buf->mapped, s->read_size);
     s->read_dst = NULL;
     return VKG_OK;
@@ -64,9 +56,7 @@ void vkg_stage_free(struct vkg_device *dev)
     if (!st) return;
     for (uint32_t i = 0; i < st->n_slots; i++) {
         struct vkg_stage_slot *s = &st->slots[i];
-        if (s->pending) vkWaitForFences(dev->vk, 1, &s->fence, VK_TRUE, UINT64_MAX);
-        if (s->fence) vkDestroyFence(dev->vk, s->fence, NULL);
-        if (s->cb) vkFreeCommandBuffers(dev->vk, dev->pool, 1, &s->cb);
+        vkg_cmd_free(s->cmd); /* waits when pending */
         vkg_buffer_free(s->buf);
     }
     free(st->slots);
@@ -80,22 +70,16 @@ enum vkg_status vkg_stage_begin(struct vkg_device *dev, struct vkg_stage_slot **
     struct vkg_stage_slot *s = &st->slots[st->next];
     st->next = (st->next + 1) % st->n_slots;
     VKG_TRY(slot_wait(dev, s));
-    VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
-    VKG_VK(vkBeginCommandBuffer(s->cb, &bi), "staging command buffer");
-    vkg_barrier_full(s->cb);
+    VKG_TRY(vkg_cmd_begin(s->cmd));
+    vkg_barrier_full(s->cmd->cb);
     *slot = s;
     return VKG_OK;
 }
 
 enum vkg_status vkg_stage_submit(struct vkg_device *dev, struct vkg_stage_slot *s)
 {
-    vkg_barrier_full(s->cb);
-    VKG_VK(vkEndCommandBuffer(s->cb), "staging command buffer");
-    VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &s->cb };
-    VKG_VK(vkQueueSubmit(dev->compute_queue, 1, &si, s->fence), "staging submit");
-    s->pending = 1;
-    return VKG_OK;
+    vkg_barrier_full(s->cmd->cb);
+    return vkg_cmd_submit(s->cmd);
 }
 
 enum vkg_status vkg_stage_wait_all(struct vkg_device *dev)
@@ -115,7 +99,7 @@ enum vkg_status vkg_buffer_upload(struct vkg_device *dev, struct vkg_view dst, c
         VKG_TRY(vkg_stage_begin(dev, &s));
         memcpy(s->buf->mapped, (const char *)src + done, n);
         VkBufferCopy c = { .srcOffset = 0, .dstOffset = dst.offset + done, .size = n };
-        vkCmdCopyBuffer(s->cb, s->buf->vk, dst.buf->vk, 1, &c);
+        vkCmdCopyBuffer(s->cmd->cb, s->buf->vk, dst.buf->vk, 1, &c);
         VKG_TRY(vkg_stage_submit(dev, s));
         done += n;
     }
@@ -132,7 +116,7 @@ enum vkg_status vkg_buffer_download(struct vkg_device *dev, struct vkg_view src,
         struct vkg_stage_slot *s;
         VKG_TRY(vkg_stage_begin(dev, &s));
         VkBufferCopy c = { .srcOffset = src.offset + done, .dstOffset = 0, .size = n };
-        vkCmdCopyBuffer(s->cb, src.buf->vk, s->buf->vk, 1, &c);
+        vkCmdCopyBuffer(s->cmd->cb, src.buf->vk, s->buf->vk, 1, &c);
         s->read_dst = (char *)dst + done;
         s->read_size = n;
         VKG_TRY(vkg_stage_submit(dev, s));

@@ -3,18 +3,17 @@
  * and readback streams, so host memory stays bounded whatever the size.
  *
  * A caller that converts on the GPU takes a slot, fills slot->buf->mapped,
- * records its own dispatches into slot->cb (the staging buffer is a storage
+ * records its own dispatches into slot->cmd (the staging buffer is a storage
  * buffer too) and submits; the slot is reused once its fence signals. */
 #ifndef VKG_STAGING_H
 #define VKG_STAGING_H
 
+#include "command.h"
 #include "memory.h"
 
 struct vkg_stage_slot {
     struct vkg_buffer *buf;  /* host-visible, mapped */
-    VkCommandBuffer cb;
-    VkFence fence;
-    int pending;             /* submitted, fence not yet waited */
+    struct vkg_cmd *cmd;     /* record into cmd (ops take it); cmd->cb is the raw buffer */
     void *read_dst;          /* readback: copy buf -> read_dst when done */
     uint64_t read_size;
 };

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "progress.h"
 #include "staging.h"
+#include "weights.h"
 
 typedef const struct vkg_bench_case *(*family_fn)(size_t *);
 static const family_fn g_families[] = { vkg_bench_convert, vkg_bench_norm, vkg_bench_matmul,
@@ -200,16 +201,61 @@ static int run_ops(const struct vkg_device_opts *dopts, const char *filter, doub
     return 0;
 }
 
+static void on_progress(void *user, uint64_t done, uint64_t total)
+{
+    struct vkg_progress *p = user;
+    p->total = total;
+    vkg_progress_update(p, done);
+}
+
+/* Load throughput of a model directory: file bytes / wall time, and peak host memory. */
+static int run_load(const struct vkg_device_opts *dopts, const char *dir, const char *weights, int json)
+{
+    struct vkg_device *dev = NULL;
+    struct vkg_safetensors *st = NULL;
+    struct vkg_weights *w = NULL;
+    struct vkg_progress prog;
+    vkg_progress_init(&prog, "load", 0, 1);
+    struct vkg_weights_opts o = { .progress = on_progress, .user = &prog, .track_rss = 1 };
+    enum vkg_status s = vkg_weights_parse_dtype(weights, &o.matrix_dtype);
+    if (s == VKG_OK) s = vkg_safetensors_open(dir, &st);
+    if (s == VKG_OK) s = vkg_device_open(dopts, &dev);
+    if (s == VKG_OK) s = vkg_weights_load(dev, st, &o, &w);
+    vkg_progress_finish(&prog);
+    if (s == VKG_OK && json)
+        printf("{\"op\": \"load\", \"model\": \"%s\", \"weights\": \"%s\", \"file_bytes\": %llu, \"device_bytes\": %llu, "
+               "\"seconds\": %.4f, \"gbs\": %.3f, \"peak_host_mib\": %.1f, \"staging_mib\": %.0f}\n", dir,
+               weights ? weights : "stored", (unsigned long long)w->file_bytes, (unsigned long long)w->device_bytes,
+               w->seconds, w->file_bytes / w->seconds / 1e9, w->peak_host_bytes / 1048576.0,
+               dev->stage->n_slots * dev->stage->slot_size / 1048576.0);
+    else if (s == VKG_OK)
+        printf("| load | %s (%.0f MiB, --weights %s) | %.3f s | %.2f GB/s | peak host memory %.1f MiB "
+               "(staging ring %u x %.0f MiB) |\n", dir, w->file_bytes / 1048576.0, weights ? weights : "stored",
+               w->seconds, w->file_bytes / w->seconds / 1e9, w->peak_host_bytes / 1048576.0, dev->stage->n_slots,
+               dev->stage->slot_size / 1048576.0);
+    vkg_weights_free(w);
+    vkg_safetensors_close(st);
+    enum vkg_status cs = vkg_device_close(dev);
+    if (s == VKG_OK) s = cs;
+    if (s != VKG_OK) {
+        fprintf(stderr, "vkgrm-bench: %s: %s\n", vkg_status_message(s), vkg_error_detail());
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int ops = 0, json = 0, coverage = 0;
-    const char *device = NULL, *filter = NULL;
+    const char *device = NULL, *filter = NULL, *load = NULL, *weights = NULL;
     double min_time = 0.25;
     const struct vkg_option opts[] = {
         { NULL, "--ops", VKG_OPT_FLAG, &ops, NULL, "benchmark every op (kernel) at its bench shapes" },
         { "-d", "--device", VKG_OPT_STRING, &device, "N|NAME", "device index or name substring" },
         { NULL, "--filter", VKG_OPT_STRING, &filter, "TEXT", "only ops whose name contains TEXT" },
         { NULL, "--min-time", VKG_OPT_FLOAT, &min_time, "SEC", "time each case for about SEC seconds (0.25)" },
+        { NULL, "--load", VKG_OPT_STRING, &load, "DIR", "load throughput of a model (safetensors dir or file)" },
+        { NULL, "--weights", VKG_OPT_STRING, &weights, "TYPE", "device dtype of matrices: f32|f16|bf16|q8_0|q4 (stored)" },
         { NULL, "--json", VKG_OPT_FLAG, &json, NULL, "print JSON instead of a Markdown table" },
         { NULL, "--check-coverage", VKG_OPT_FLAG, &coverage, NULL, "exit 1 if an op has no bench case" },
     };
@@ -217,8 +263,8 @@ int main(int argc, char **argv)
                                "Benchmarks vkgrm's kernels (--ops) on a Vulkan device.");
     if (rc) return rc == 1 ? 0 : 2;
     if (coverage) return check_coverage();
-    if (!ops) {
-        fprintf(stderr, "vkgrm-bench: say what to run: --ops (see --help)\n");
+    if (!ops && !load) {
+        fprintf(stderr, "vkgrm-bench: say what to run: --ops or --load DIR (see --help)\n");
         return 2;
     }
     struct vkg_device_opts d = { .index = -1, .validate = -1 };
@@ -228,5 +274,6 @@ int main(int argc, char **argv)
         if (*device && !*end) d.index = (int)v;
         else d.name = device;
     }
+    if (load) return run_load(&d, load, weights, json);
     return run_ops(&d, filter, min_time, json);
 }

@@ -1,0 +1,203 @@
+/* weights.c — streaming safetensors -> device through the staging ring,
+ * converting on the GPU. */
+#include "weights.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ops.h"
+#include "staging.h"
+#include "vk_check.h"
+
+uint64_t vkg_rss_anon_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    uint64_t total = 0, kb;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %lu kB", &kb) == 1 || sscanf(line, "RssShmem: %lu kB", &kb) == 1)
+            total += kb * 1024;
+    fclose(f);
+    return total;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+enum vkg_status vkg_weights_parse_dtype(const char *s, enum vkg_dtype *out)
+{
+    static const struct { const char *name; enum vkg_dtype dt; } names[] = {
+        { "stored", VKG_DTYPE_UNKNOWN }, { "f32", VKG_DTYPE_F32 }, { "f16", VKG_DTYPE_F16 },
+        { "bf16", VKG_DTYPE_BF16 }, { "q8_0", VKG_DTYPE_Q8_0 }, { "q4", VKG_DTYPE_Q4 } };
+    *out = VKG_DTYPE_UNKNOWN;
+    if (!s) return VKG_OK;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(s, names[i].name) == 0) {
+            *out = names[i].dt;
+            return VKG_OK;
+        }
+    return vkg_error(VKG_ERR_INVALID_ARG, "--weights '%s': expected f32, f16, bf16, q8_0, q4 or stored", s);
+}
+
+enum vkg_dtype vkg_weights_target(const struct vkg_weights_opts *o, enum vkg_dtype src, int n_dims, uint64_t inner)
+{
+    if (n_dims < 2) return VKG_DTYPE_F32; /* norms, biases: the kernels read F32 */
+    enum vkg_dtype t = o ? o->matrix_dtype : VKG_DTYPE_UNKNOWN;
+    if (t == VKG_DTYPE_UNKNOWN) return src;
+    if ((t == VKG_DTYPE_Q8_0 || t == VKG_DTYPE_Q4) && inner % 32 != 0) return src; /* no whole blocks */
+    return t;
+}
+
+/* Per-load state: the scratch buffer for two-step conversions and RSS tracking. */
+struct loader {
+    struct vkg_device *dev;
+    const struct vkg_weights_opts *opts;
+    struct vkg_weights *w;
+    struct vkg_buffer *scratch; /* F32 chunk for F16 <-> BF16 */
+    uint64_t done, total, rss_base;
+    uint64_t dev_written;       /* device bytes written so far */
+};
+
+static void track(struct loader *L)
+{
+    if (L->opts && L->opts->progress) L->opts->progress(L->opts->user, L->done, L->total);
+    if (!L->opts || !L->opts->track_rss) return;
+    /* On a CPU driver (lavapipe) device memory is anonymous host memory, resident as it is
+     * written; the bytes written to device buffers are not the loader's overhead. */
+    uint64_t rss = vkg_rss_anon_bytes(), dev_mem = L->dev_written;
+    uint64_t used = rss > L->rss_base + dev_mem ? rss - L->rss_base - dev_mem : 0;
+    if (used > L->w->peak_host_bytes) L->w->peak_host_bytes = used;
+}
+
+/* Drops the file pages of a consumed range so resident memory stays bounded too. */
+static void release_pages(const void *p, uint64_t n)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(uintptr_t)(pg - 1);
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static uint32_t esize(enum vkg_dtype t) { return t == VKG_DTYPE_F32 ? 4 : 2; }
+
+/* One chunk of n elements starting at element e0: file -> slot -> (convert) -> tensor. */
+static enum vkg_status upload_chunk(struct loader *L, const struct vkg_weight *wt, const uint8_t *src, uint64_t e0,
+                                    uint64_t n)
+{
+    struct vkg_stage_slot *s;
+    uint32_t ss = esize(wt->src_dtype);
+    VKG_TRY(vkg_stage_begin(L->dev, &s));
+    memcpy(s->buf->mapped, src + e0 * ss, n * ss);
+    struct vkg_view in = vkg_view_sub(vkg_buffer_view(s->buf), 0, n * ss);
+    enum vkg_dtype st = wt->src_dtype, dt = wt->dtype;
+    enum vkg_status r = VKG_OK;
+    if (st == dt) {
+        vkg_cmd_copy(s->cmd, in, vkg_view_sub(vkg_buffer_view(wt->buf), e0 * ss, n * ss), n * ss);
+    } else if (dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4) {
+        uint64_t bb = dt == VKG_DTYPE_Q8_0 ? 34 : 18;
+        struct vkg_view out = vkg_view_sub(vkg_buffer_view(wt->buf), e0 / 32 * bb, n / 32 * bb);
+        r = vkg_weights_quantize(s->cmd, in, st, out, dt, n);
+    } else if (st == VKG_DTYPE_F32 || dt == VKG_DTYPE_F32) {
+        r = vkg_op_convert(s->cmd, in, st, vkg_view_sub(vkg_buffer_view(wt->buf), e0 * esize(dt), n * esize(dt)), dt, n);
+    } else { /* F16 <-> BF16 through an F32 scratch chunk */
+        struct vkg_view mid = vkg_view_sub(vkg_buffer_view(L->scratch), 0, n * 4);
+        r = vkg_op_convert(s->cmd, in, st, mid, VKG_DTYPE_F32, n);
+        vkg_cmd_barrier(s->cmd);
+        if (r == VKG_OK)
+            r = vkg_op_convert(s->cmd, mid, VKG_DTYPE_F32, vkg_view_sub(vkg_buffer_view(wt->buf), e0 * 2, n * 2), dt, n);
+    }
+    enum vkg_status sr = vkg_stage_submit(L->dev, s); /* submit even on error: the slot must not stay open */
+    return r != VKG_OK ? r : sr;
+}
+
+static enum vkg_status load_tensor(struct loader *L, const struct vkg_tensor_view *t, struct vkg_weight *wt)
+{
+    VKG_TRY(vkg_tensor_view_check(t));
+    uint64_t numel = vkg_tensor_view_numel(t), inner = t->n_dims ? t->shape[t->n_dims - 1] : 1;
+    wt->name = t->name;
+    wt->src_dtype = t->dtype;
+    wt->dtype = vkg_weights_target(L->opts, t->dtype, t->n_dims, inner);
+    wt->n_dims = t->n_dims;
+    memcpy(wt->shape, t->shape, sizeof wt->shape);
+    VKG_TRY(vkg_dtype_bytes(wt->dtype, numel, &wt->n_bytes));
+    VKG_TRY(vkg_buffer_create(L->dev, wt->n_bytes, VKG_MEM_DEVICE, t->name, &wt->buf));
+    uint64_t chunk = L->dev->stage->slot_size / esize(t->dtype) / 32 * 32; /* whole quant blocks, even */
+    const uint8_t *src = t->data;
+    for (uint64_t e0 = 0; e0 < numel; e0 += chunk) {
+        uint64_t n = numel - e0 < chunk ? numel - e0 : chunk;
+        enum vkg_status s = upload_chunk(L, wt, src, e0, n);
+        if (s != VKG_OK)
+            return vkg_error(s, "%s: tensor '%s': upload: %s", t->file, t->name, vkg_error_detail());
+        release_pages(src + e0 * esize(t->dtype), n * esize(t->dtype));
+        L->done += n * esize(t->dtype);
+        L->dev_written = L->w->device_bytes + (e0 + n) * wt->n_bytes / numel;
+        track(L);
+    }
+    L->w->file_bytes += t->n_bytes;
+    L->w->device_bytes += wt->n_bytes;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_weights_load(struct vkg_device *dev, const struct vkg_safetensors *st,
+                                 const struct vkg_weights_opts *opts, struct vkg_weights **out)
+{
+    *out = NULL;
+    struct vkg_weights *w = calloc(1, sizeof *w);
+    size_t n = vkg_safetensors_count(st);
+    if (!w || !(w->w = calloc(n ? n : 1, sizeof *w->w))) {
+        free(w);
+        return vkg_error(VKG_ERR_NOMEM, "weights table (%zu tensors)", n);
+    }
+    struct loader L = { .dev = dev, .opts = opts, .w = w, .total = vkg_safetensors_total_bytes(st),
+                        .rss_base = opts && opts->track_rss ? vkg_rss_anon_bytes() : 0 };
+    double t0 = now_s();
+    enum vkg_status s = vkg_buffer_create(dev, dev->stage->slot_size * 2, VKG_MEM_DEVICE, "weights scratch", &L.scratch);
+    for (size_t i = 0; s == VKG_OK && i < n; i++) {
+        s = load_tensor(&L, vkg_safetensors_get(st, i), &w->w[i]);
+        w->n = i + 1;
+    }
+    if (s == VKG_OK) s = vkg_stage_wait_all(dev);
+    track(&L);
+    vkg_buffer_free(L.scratch);
+    w->seconds = now_s() - t0;
+    if (s != VKG_OK) {
+        vkg_weights_free(w);
+        return s;
+    }
+    *out = w;
+    return VKG_OK;
+}
+
+void vkg_weights_free(struct vkg_weights *w)
+{
+    if (!w) return;
+    if (w->n && w->w[0].buf) vkg_stage_wait_all(w->w[0].buf->dev); /* no upload may still read them */
+    for (size_t i = 0; i < w->n; i++) vkg_buffer_free(w->w[i].buf);
+    free(w->w);
+    free(w);
+}
+
+const struct vkg_weight *vkg_weights_find(const struct vkg_weights *w, const char *name)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (strcmp(w->w[i].name, name) == 0) return &w->w[i];
+    return NULL;
+}
+
+/* Until the matmul family's quantize kernels are wired in, Q8_0/Q4 loading is refused clearly. */
+enum vkg_status vkg_weights_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype src_type,
+                                     struct vkg_view dst, enum vkg_dtype dst_type, uint64_t n)
+{
+    return vkg_error(VKG_ERR_UNSUPPORTED, "on-load quantization %s -> %s is not available yet",
+                     vkg_dtype_name(src_type), vkg_dtype_name(dst_type));
+}

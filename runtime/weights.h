@@ -1,0 +1,61 @@
+/* weights.h — streaming a model's safetensors into device buffers.
+ *
+ * Tensors are read from the mmap'ed shards chunk by chunk into the staging
+ * ring (bounded host memory: no full-file or full-tensor copy) and converted
+ * on the GPU into the device dtype: as stored, or F32/F16/BF16 (and Q8_0/Q4
+ * when the quantize kernels are present) for 2-D matrices. 1-D tensors (norm
+ * weights, biases) always become F32, which is what the kernels read. */
+#ifndef VKG_WEIGHTS_H
+#define VKG_WEIGHTS_H
+
+#include <stdint.h>
+
+#include "command.h"
+#include "memory.h"
+#include "safetensors.h"
+
+struct vkg_weight {
+    const char *name;        /* exactly as in the safetensors file */
+    enum vkg_dtype dtype;    /* on the device */
+    enum vkg_dtype src_dtype;/* in the file */
+    int n_dims;
+    uint64_t shape[8];       /* as in the file */
+    struct vkg_buffer *buf;  /* one suballocated buffer per tensor */
+    uint64_t n_bytes;        /* device bytes */
+};
+
+struct vkg_weights {
+    struct vkg_weight *w;    /* [n] */
+    size_t n;
+    uint64_t file_bytes;     /* bytes read from the files */
+    uint64_t device_bytes;   /* bytes written on the device */
+    double seconds;          /* wall time of the load */
+    uint64_t peak_host_bytes;/* peak anonymous RSS growth over the load, device memory excluded */
+};
+
+struct vkg_weights_opts {
+    /* VKG_DTYPE_UNKNOWN: as stored; else the device dtype of 2-D matrices */
+    enum vkg_dtype matrix_dtype;
+    /* called after every chunk (bytes done, total); NULL for none */
+    void (*progress)(void *user, uint64_t done, uint64_t total);
+    void *user;
+    int track_rss;           /* sample /proc/self/status to fill peak_host_bytes */
+};
+
+enum vkg_status vkg_weights_load(struct vkg_device *dev, const struct vkg_safetensors *st,
+                                 const struct vkg_weights_opts *opts, struct vkg_weights **out);
+void vkg_weights_free(struct vkg_weights *w);
+const struct vkg_weight *vkg_weights_find(const struct vkg_weights *w, const char *name);
+/* The device dtype a tensor of `src` dtype and n_dims dims gets under opts. */
+enum vkg_dtype vkg_weights_target(const struct vkg_weights_opts *opts, enum vkg_dtype src, int n_dims,
+                                  uint64_t inner_dim);
+/* Parses "f32|f16|bf16|q8_0|q4|stored" (NULL = stored). */
+enum vkg_status vkg_weights_parse_dtype(const char *s, enum vkg_dtype *out);
+/* Quantizes n elements (a multiple of 32) of src (F32/F16/BF16) into Q8_0/Q4
+ * blocks at dst; provided by the matmul family's quantize kernels. */
+enum vkg_status vkg_weights_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype src_type,
+                                     struct vkg_view dst, enum vkg_dtype dst_type, uint64_t n);
+/* Anonymous + shmem resident bytes of this process (Linux /proc), 0 when unknown. */
+uint64_t vkg_rss_anon_bytes(void);
+
+#endif
