@@ -474,12 +474,10 @@ enum vkg_status vkg_chat_render(enum vkg_chat_family family, const struct vkg_ch
     case VKG_CHAT_FILE:      st = render_file(msgs, n, &o, &b); break;
     default: st = vkg_error(VKG_ERR_INVALID_ARG, "chat template family %d unknown", (int)family);
     }
-    if (st == VKG_OK && b.oom)
-        st = vkg_error(VKG_ERR_NOMEM, "chat template: rendering %zu messages", n);
     if (st == VKG_OK && !b.p)
         sb_puts(&b, ""); /* an empty rendering is still a string */
     if (st == VKG_OK && b.oom)
-        st = vkg_error(VKG_ERR_NOMEM, "chat template: empty rendering");
+        st = vkg_error(VKG_ERR_NOMEM, "chat template: rendering %zu messages", n);
     if (st != VKG_OK) {
         free(b.p);
         return st;

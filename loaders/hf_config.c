@@ -140,17 +140,16 @@ static enum vkg_status j_str(const struct jctx *c, const char *key, const char *
     return VKG_OK;
 }
 
-/* Token id: int, or null/absent → def (-1 = none). */
+/* Token id: absent → def, null → -1 (None), else an integer >= 0. */
 static enum vkg_status j_token(const struct jctx *c, const char *key, int32_t def, int32_t *out)
 {
-    uint64_t v;
-    enum vkg_status st = j_u64(c, key, (uint64_t)(int64_t)-1, (uint64_t)(int64_t)-1, &v);
-    if (st != VKG_OK)
-        return st;
-    if (!jget(c, key)) { *out = def; return VKG_OK; }
-    if (v != (uint64_t)(int64_t)-1 && v > INT32_MAX)
-        return vkg_error(VKG_ERR_CONFIG, "%s: field '%s' is not a token id", c->name, key);
-    *out = (int32_t)(int64_t)v;
+    const cJSON *v = jget(c, key);
+    if (!v) { *out = def; return VKG_OK; }
+    if (cJSON_IsNull(v)) { *out = -1; return VKG_OK; }
+    double d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+    if (!(d >= 0.0 && d <= INT32_MAX && d == floor(d)))
+        return jwrong(c, key, v, "a token id (an integer >= 0)");
+    *out = (int32_t)d;
     return VKG_OK;
 }
 
@@ -205,9 +204,11 @@ static bool match_class(const char *name, enum vkg_arch *arch, bool *seq_cls)
         size_t n = strlen(g_arch_classes[a]);
         if (strncmp(name, g_arch_classes[a], n) != 0)
             continue;
-        if (strcmp(name + n, "ForCausalLM") == 0 || strcmp(name + n, "ForSequenceClassification") == 0) {
+        bool causal = strcmp(name + n, "ForCausalLM") == 0;
+        bool cls = strcmp(name + n, "ForSequenceClassification") == 0;
+        if (causal || cls) {
             *arch = (enum vkg_arch)a;
-            *seq_cls = name[n + 3] == 'S';
+            *seq_cls = cls;
             return true;
         }
     }
@@ -502,13 +503,15 @@ static enum vkg_status parse_layer_types(const struct jctx *c, struct vkg_hf_con
 {
     const cJSON *v = jget(c, "layer_types");
     if (!cJSON_IsArray(v) || (uint32_t)cJSON_GetArraySize(v) != cfg->n_layers)
-        return jwrong(c, "layer_types", v, "a list with one entry per layer, i.e.");
+        return vkg_error(VKG_ERR_CONFIG, "%s: field 'layer_types' must be a list of %u entries "
+                         "(num_hidden_layers)", c->name, cfg->n_layers);
     uint32_t i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, v) {
         if (!cJSON_IsString(e) || (strcmp(e->valuestring, "sliding_attention") &&
                                    strcmp(e->valuestring, "full_attention")))
-            return jwrong(c, "layer_types", e, "\"sliding_attention\" or \"full_attention\", not");
+            return vkg_error(VKG_ERR_CONFIG, "%s: layer_types entries must be "
+                             "\"sliding_attention\" or \"full_attention\"", c->name);
         cfg->layer_sliding[i++] &= !strcmp(e->valuestring, "sliding_attention");
     }
     return VKG_OK;

@@ -11,10 +11,14 @@
  *
  * Required keys (error VKG_ERR_CONFIG naming the key and the file when absent):
  * architectures, vocab_size, hidden_size, num_hidden_layers,
- * num_attention_heads, intermediate_size; MoE families also the expert count
- * and moe_intermediate_size. transformers would silently use a 7B-model
- * default for these; a wrong shape is better refused here than discovered as
- * a tensor size mismatch later. Unknown keys are ignored. */
+ * num_attention_heads, intermediate_size; Qwen3-MoE also num_experts (or
+ * num_local_experts) and moe_intermediate_size; DeepSeek-V2 also
+ * n_routed_experts, num_experts_per_tok and moe_intermediate_size.
+ * transformers would silently use a 7B-model default for these; a wrong shape
+ * is better refused here than discovered as a tensor size mismatch later.
+ * Unknown keys are ignored. Where this file follows the DeepSeek reference
+ * code rather than transformers 5 (moe_layer_freq, scoring_func, which
+ * transformers 5 drops), the field comment says so. */
 #ifndef VKG_HF_CONFIG_H
 #define VKG_HF_CONFIG_H
 
@@ -102,8 +106,9 @@ struct vkg_hf_config {
     double rms_norm_eps;
     enum vkg_act act;           /* hidden_act (Gemma-2: hidden_activation) */
     bool tie_word_embeddings;   /* lm_head shares embed_tokens */
-    bool qkv_bias;              /* bias on q/k/v projections (Qwen2: always) */
-    bool o_bias;                /* bias on o_proj (attention_bias in Llama/Qwen3) */
+    bool qkv_bias;              /* bias on q/k/v projections (Qwen2: always; DeepSeek-V2:
+                                   on q_a_proj and kv_a_proj_with_mqa) */
+    bool o_bias;                /* bias on o_proj (attention_bias; Qwen2/Mixtral: never) */
     bool mlp_bias;              /* bias on gate/up/down (Llama mlp_bias) */
     bool qk_norm;               /* RMSNorm over each q and k head before RoPE (Qwen3, Qwen3-MoE) */
     struct vkg_rope rope;
@@ -126,10 +131,12 @@ struct vkg_hf_config {
                                       (DeepSeek-V2: n_shared_experts * moe_intermediate_size) */
     bool norm_topk_prob;            /* renormalize the top-k weights to sum 1 */
     uint32_t decoder_sparse_step;   /* Qwen3-MoE: every Nth layer is MoE */
-    uint32_t moe_layer_freq;        /* DeepSeek-V2: every Nth layer after first_k_dense_replace */
+    uint32_t moe_layer_freq;        /* DeepSeek-V2: every Nth layer after first_k_dense_replace
+                                       (DeepSeek reference code; transformers 5 assumes 1) */
     uint32_t first_k_dense_replace; /* DeepSeek-V2: first k layers use the dense MLP */
     uint8_t *layer_moe;             /* [n_layers] 1 = MoE block, 0 = dense MLP */
-    enum vkg_moe_scoring scoring;   /* router score function (softmax except DeepSeek sigmoid) */
+    enum vkg_moe_scoring scoring;   /* router score function: DeepSeek scoring_func (reference
+                                       code key), softmax for every other family */
     enum vkg_moe_topk topk_method;
     uint32_t n_group, topk_group;   /* group-limited routing, 0 = not set */
     double routed_scaling_factor;   /* multiplies routed expert weights (1.0) */

@@ -192,6 +192,11 @@ static void test_file_format(void **state)
     struct vkg_chat_message sys = {"system", "s", NULL};
     assert_int_equal(vkg_chat_template_render(&t, &sys, 1, false, true, &out), VKG_ERR_TEMPLATE);
     assert_non_null(strstr(vkg_error_detail(), "no [system] section for message 0"));
+    /* an empty body renders an empty string, not NULL */
+    assert_int_equal(vkg_chat_template_parse_file("[user]\n", "t.txt", &t), VKG_OK);
+    assert_int_equal(vkg_chat_template_render(&t, m, 1, false, true, &out), VKG_OK);
+    assert_string_equal(out, "");
+    free(out);
     vkg_chat_template_free(&t);
     expect_file_error("just text\n", "no [section] headers");
     expect_file_error("[user]\n{contents}\n", "section [user]: '{contents}' is not a placeholder");
