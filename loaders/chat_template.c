@@ -690,12 +690,18 @@ enum vkg_status vkg_chat_template_load(const char *dir, const char *model_type,
 {
     memset(out, 0, sizeof *out);
     enum vkg_status st = load_tokenizer_config(dir, out);
-    if (st == VKG_OK && !out->jinja) { /* newer repos: a separate chat_template.jinja */
-        char path[4096];
+    if (st == VKG_OK) {
+        /* Newer repos keep the template in chat_template.jinja; transformers
+         * lets that file override tokenizer_config.json, and so do we. */
+        char path[4096], *file = NULL;
         snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
-        st = read_file(path, &out->jinja);
-        if (st == VKG_ERR_NOT_FOUND)
+        st = read_file(path, &file);
+        if (st == VKG_OK) {
+            free(out->jinja);
+            out->jinja = file;
+        } else if (st == VKG_ERR_NOT_FOUND) {
             st = VKG_OK;
+        }
     }
     if (st == VKG_OK) {
         out->family = vkg_chat_family_detect(out->jinja);

@@ -118,7 +118,8 @@ struct vkg_chat_template {
 };
 
 /* Read <dir>/tokenizer_config.json (bos_token, eos_token, chat_template as a
- * string or a list of {name, template}; else <dir>/chat_template.jinja) and
+ * string or a list of {name, template}; <dir>/chat_template.jinja overrides
+ * it when present, as in transformers) and
  * choose the family: a recognised template text wins, because fine-tunes
  * ship their own template while model_type only names the trunk; then
  * model_type (may be NULL); else VKG_ERR_TEMPLATE naming the ways out

@@ -266,6 +266,18 @@ static void test_load_variants(void **state)
     assert_string_equal(t.bos, "<bos>");
     assert_string_equal(t.eos, "");
     vkg_chat_template_free(&t);
+    /* chat_template.jinja beside it wins, as in transformers */
+    char jinja[128];
+    snprintf(jinja, sizeof jinja, "%s/chat_template.jinja", dir);
+    FILE *f = fopen(jinja, "wb");
+    assert_non_null(f);
+    fputs("{{ '<|im_start|>system\\nDefault sys.<|im_end|>\\n' }}", f);
+    fclose(f);
+    assert_int_equal(vkg_chat_template_load(dir, "llama", &t), VKG_OK);
+    assert_int_equal(t.family, VKG_CHAT_CHATML);
+    assert_string_equal(t.default_system, "Default sys.");
+    vkg_chat_template_free(&t);
+    unlink(jinja);
     remove_dir(dir, "tokenizer_config.json");
     /* chat_template.jinja when tokenizer_config.json has none (or is absent) */
     write_dir(dir, "chat_template.jinja", "{{ '<|start_header_id|>' }}<|end_header_id|>");
