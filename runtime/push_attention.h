@@ -1,12 +1,85 @@
-/* push_attention.h — push constants and op rows of the attention family.
- * GLSL twins: shaders/push_attention.glsl. */
+/* push_attention.h — push constants and op rows of the attention family
+ * (paged KV append, attention, split-K combine). GLSL twin:
+ * shaders/push_attention.glsl (same fields, same order, std430 scalars).
+ *
+ * Shared data layouts (runtime/kv_cache.h):
+ *   K pool  [n_pages][n_kv_heads][page_size][dk] f32, V pool [..][dv]
+ *   seq table [max_seqs] { page_off, len } uint32: the sequence's page ids
+ *             are page_table[page_off ..], len = tokens reserved so far
+ *   tokens    [n_tokens] { seq, pos } int32: each query / new token */
 #ifndef VKG_PUSH_ATTENTION_H
 #define VKG_PUSH_ATTENTION_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* X(ID, spirv variant, bindings, push struct, local_size_x) */
-#define VKG_OPS_ATTENTION(X)
+/* kv_append: writes K/V rows of n_tokens new tokens into their pages. */
+struct vkg_push_kv_append {
+    uint32_t n_tokens;   /* tokens in this dispatch */
+    uint32_t n_kv_heads;
+    uint32_t dk, dv;
+    uint32_t page_size;
+    uint32_t tok_off;    /* first token record inside the bound tokens window */
+    uint32_t k_off;      /* first float inside the bound new-K window */
+    uint32_t v_off;      /* first float inside the bound new-V window */
+};
+_Static_assert(sizeof(struct vkg_push_kv_append) == 32, "push_attention.glsl PushKvAppend size");
+_Static_assert(offsetof(struct vkg_push_kv_append, n_kv_heads) == 4, "PushKvAppend n_kv_heads");
+_Static_assert(offsetof(struct vkg_push_kv_append, dk) == 8, "PushKvAppend dk");
+_Static_assert(offsetof(struct vkg_push_kv_append, dv) == 12, "PushKvAppend dv");
+_Static_assert(offsetof(struct vkg_push_kv_append, page_size) == 16, "PushKvAppend page_size");
+_Static_assert(offsetof(struct vkg_push_kv_append, tok_off) == 20, "PushKvAppend tok_off");
+_Static_assert(offsetof(struct vkg_push_kv_append, k_off) == 24, "PushKvAppend k_off");
+_Static_assert(offsetof(struct vkg_push_kv_append, v_off) == 28, "PushKvAppend v_off");
+
+/* attn / attn_split / attn_combine. One workgroup per (query token, group of
+ * up to VKG_ATTN_GMAX query heads sharing one KV head, KV split). */
+struct vkg_push_attn {
+    uint32_t n_tokens;     /* query tokens in this dispatch */
+    uint32_t n_heads;      /* query heads */
+    uint32_t n_kv_heads;
+    uint32_t dk, dv;
+    uint32_t page_size;
+    uint32_t tok_off;      /* first token record inside the bound tokens window */
+    uint32_t q_off;        /* first float inside the bound Q window */
+    uint32_t o_off;        /* first float inside the bound output window */
+    uint32_t window;       /* 0: none; else only kv positions > pos - window */
+    float scale;           /* multiplies q.k */
+    float softcap;         /* 0: none; else s = softcap * tanh(s / softcap) */
+    uint32_t n_split;      /* KV splits (1: attn writes the output directly) */
+    uint32_t split_len;    /* kv positions per split (multiple of the tile) */
+    uint32_t head_chunks;  /* workgroups per KV head: ceil(group / VKG_ATTN_GMAX) */
+    uint32_t pad;
+};
+_Static_assert(sizeof(struct vkg_push_attn) == 64, "push_attention.glsl PushAttn size");
+_Static_assert(offsetof(struct vkg_push_attn, n_heads) == 4, "PushAttn n_heads");
+_Static_assert(offsetof(struct vkg_push_attn, n_kv_heads) == 8, "PushAttn n_kv_heads");
+_Static_assert(offsetof(struct vkg_push_attn, dk) == 12, "PushAttn dk");
+_Static_assert(offsetof(struct vkg_push_attn, dv) == 16, "PushAttn dv");
+_Static_assert(offsetof(struct vkg_push_attn, page_size) == 20, "PushAttn page_size");
+_Static_assert(offsetof(struct vkg_push_attn, tok_off) == 24, "PushAttn tok_off");
+_Static_assert(offsetof(struct vkg_push_attn, q_off) == 28, "PushAttn q_off");
+_Static_assert(offsetof(struct vkg_push_attn, o_off) == 32, "PushAttn o_off");
+_Static_assert(offsetof(struct vkg_push_attn, window) == 36, "PushAttn window");
+_Static_assert(offsetof(struct vkg_push_attn, scale) == 40, "PushAttn scale");
+_Static_assert(offsetof(struct vkg_push_attn, softcap) == 44, "PushAttn softcap");
+_Static_assert(offsetof(struct vkg_push_attn, n_split) == 48, "PushAttn n_split");
+_Static_assert(offsetof(struct vkg_push_attn, split_len) == 52, "PushAttn split_len");
+_Static_assert(offsetof(struct vkg_push_attn, head_chunks) == 56, "PushAttn head_chunks");
+
+/* Limits compiled into attn.comp (shared-memory sizes). */
+#define VKG_ATTN_GMAX 8     /* query heads per workgroup */
+#define VKG_ATTN_DMAX 256   /* largest dk and dv */
+#define VKG_ATTN_TILE 64    /* kv positions per tile == workgroup size */
+
+/* X(ID, spirv variant, bindings, push struct, local_size_x)
+ * attn bindings: Q, tokens, seq table, page table, K pool, V pool, out
+ * attn_split:    same, out = partials [tok][head][split] {m, l, acc[dv]}
+ * attn_combine:  partials, out (reads n_split partial records per row) */
+#define VKG_OPS_ATTENTION(X)                                                 \
+    X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \
+    X(ATTN,         attn,         7, vkg_push_attn, VKG_ATTN_TILE)           \
+    X(ATTN_SPLIT,   attn_split,   7, vkg_push_attn, VKG_ATTN_TILE)           \
+    X(ATTN_COMBINE, attn_combine, 2, vkg_push_attn, 64)
 
 #endif

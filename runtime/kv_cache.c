@@ -1,0 +1,221 @@
+/* kv_cache.c — paged KV cache: page pools, refcounts, fork with copy of the
+ * partial page only, page table upload. */
+#include "kv_cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vk_check.h"
+
+static uint64_t k_page_bytes(const struct vkg_kv_cache *kv)
+{
+    return (uint64_t)kv->cfg.n_kv_heads * kv->cfg.page_size * kv->cfg.dk * 4;
+}
+
+static uint64_t v_page_bytes(const struct vkg_kv_cache *kv)
+{
+    return (uint64_t)kv->cfg.n_kv_heads * kv->cfg.page_size * kv->cfg.dv * 4;
+}
+
+static enum vkg_status check_config(const struct vkg_device *dev, const struct vkg_kv_config *c)
+{
+    if (!c->n_layers || !c->n_kv_heads || !c->dk || !c->dv || !c->page_size || !c->max_pages || !c->max_seqs ||
+        !c->max_seq_len)
+        return vkg_error(VKG_ERR_INVALID_ARG, "kv cache: every size must be > 0 (layers %u, kv heads %u, dk %u, "
+                         "dv %u, page %u, pages %u, seqs %u, seq len %u)", c->n_layers, c->n_kv_heads, c->dk, c->dv,
+                         c->page_size, c->max_pages, c->max_seqs, c->max_seq_len);
+    uint64_t dmax = c->dk > c->dv ? c->dk : c->dv;
+    uint64_t pool = (uint64_t)c->max_pages * c->n_kv_heads * c->page_size * dmax * 4;
+    /* attention reads any page of a layer: the whole pool is one binding */
+    if (pool > dev->info.max_storage_buffer_range)
+        return vkg_error(VKG_ERR_LIMIT, "kv cache: a layer pool of %u pages is %llu bytes > maxStorageBufferRange "
+                         "%llu; use fewer pages per layer", c->max_pages, (unsigned long long)pool,
+                         (unsigned long long)dev->info.max_storage_buffer_range);
+    return VKG_OK;
+}
+
+static enum vkg_status create_buffers(struct vkg_kv_cache *kv)
+{
+    const struct vkg_kv_config *c = &kv->cfg;
+    char name[96];
+    for (uint32_t l = 0; l < c->n_layers; l++) {
+        snprintf(name, sizeof name, "kv cache layer %u K", l);
+        VKG_TRY(vkg_buffer_create(kv->dev, k_page_bytes(kv) * c->max_pages, VKG_MEM_DEVICE, name, &kv->k[l]));
+        snprintf(name, sizeof name, "kv cache layer %u V", l);
+        VKG_TRY(vkg_buffer_create(kv->dev, v_page_bytes(kv) * c->max_pages, VKG_MEM_DEVICE, name, &kv->v[l]));
+    }
+    VKG_TRY(vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * 8, VKG_MEM_DEVICE, "kv seq table", &kv->seq_table));
+    return vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * kv->pages_per_seq * 4, VKG_MEM_DEVICE,
+                             "kv page table", &kv->page_table);
+}
+
+enum vkg_status vkg_kv_create(struct vkg_device *dev, const struct vkg_kv_config *cfg, struct vkg_kv_cache **out)
+{
+    *out = NULL;
+    VKG_TRY(check_config(dev, cfg));
+    struct vkg_kv_cache *kv = calloc(1, sizeof *kv);
+    if (!kv) return vkg_error(VKG_ERR_NOMEM, "kv cache");
+    kv->dev = dev;
+    kv->cfg = *cfg;
+    kv->pages_per_seq = (cfg->max_seq_len + cfg->page_size - 1) / cfg->page_size;
+    kv->k = calloc(cfg->n_layers, sizeof *kv->k);
+    kv->v = calloc(cfg->n_layers, sizeof *kv->v);
+    kv->refcount = calloc(cfg->max_pages, sizeof *kv->refcount);
+    kv->free_pages = malloc((size_t)cfg->max_pages * sizeof *kv->free_pages);
+    kv->seqs = calloc(cfg->max_seqs, sizeof *kv->seqs);
+    int32_t *pages = calloc((size_t)cfg->max_seqs * kv->pages_per_seq, sizeof *pages);
+    if (!kv->k || !kv->v || !kv->refcount || !kv->free_pages || !kv->seqs || !pages) {
+        free(pages);
+        vkg_kv_free(kv);
+        return vkg_error(VKG_ERR_NOMEM, "kv cache bookkeeping (%u pages, %u seqs)", cfg->max_pages, cfg->max_seqs);
+    }
+    for (uint32_t s = 0; s < cfg->max_seqs; s++) kv->seqs[s].pages = pages + (size_t)s * kv->pages_per_seq;
+    for (uint32_t i = 0; i < cfg->max_pages; i++) kv->free_pages[i] = cfg->max_pages - 1 - i; /* pop 0 first */
+    kv->n_free = cfg->max_pages;
+    enum vkg_status s = create_buffers(kv);
+    if (s == VKG_OK) s = vkg_kv_upload(kv); /* defined (zero) tables from the start */
+    if (s != VKG_OK) {
+        vkg_kv_free(kv);
+        return s;
+    }
+    *out = kv;
+    return VKG_OK;
+}
+
+void vkg_kv_free(struct vkg_kv_cache *kv)
+{
+    if (!kv) return;
+    for (uint32_t l = 0; l < kv->cfg.n_layers; l++) {
+        if (kv->k) vkg_buffer_free(kv->k[l]);
+        if (kv->v) vkg_buffer_free(kv->v[l]);
+    }
+    vkg_buffer_free(kv->seq_table);
+    vkg_buffer_free(kv->page_table);
+    if (kv->seqs) free(kv->seqs[0].pages);
+    free(kv->seqs), free(kv->k), free(kv->v), free(kv->refcount), free(kv->free_pages);
+    free(kv);
+}
+
+static enum vkg_status check_seq(const struct vkg_kv_cache *kv, uint32_t seq, const char *what)
+{
+    if (seq >= kv->cfg.max_seqs || !kv->seqs[seq].live)
+        return vkg_error(VKG_ERR_INVALID_ARG, "kv cache %s: sequence %u is not live", what, seq);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_kv_seq_add(struct vkg_kv_cache *kv, uint32_t *seq)
+{
+    for (uint32_t s = 0; s < kv->cfg.max_seqs; s++) {
+        if (kv->seqs[s].live) continue;
+        kv->seqs[s].live = 1;
+        kv->seqs[s].len = 0;
+        *seq = s;
+        return VKG_OK;
+    }
+    return vkg_error(VKG_ERR_LIMIT, "kv cache: all %u sequence slots are live", kv->cfg.max_seqs);
+}
+
+static enum vkg_status alloc_page(struct vkg_kv_cache *kv, int32_t *page)
+{
+    if (!kv->n_free)
+        return vkg_error(VKG_ERR_LIMIT, "kv cache: out of pages (%u pages of %u tokens in use)", kv->cfg.max_pages,
+                         kv->cfg.page_size);
+    *page = (int32_t)kv->free_pages[--kv->n_free];
+    kv->refcount[*page] = 1;
+    return VKG_OK;
+}
+
+static void release_page(struct vkg_kv_cache *kv, int32_t page)
+{
+    if (--kv->refcount[page] == 0) kv->free_pages[kv->n_free++] = (uint32_t)page;
+}
+
+/* Device copy of one page (every layer, K and V). */
+static void copy_page(struct vkg_kv_cache *kv, struct vkg_cmd *c, int32_t from, int32_t to)
+{
+    uint64_t kb = k_page_bytes(kv), vb = v_page_bytes(kv);
+    for (uint32_t l = 0; l < kv->cfg.n_layers; l++) {
+        vkg_cmd_copy(c, vkg_view_sub(vkg_buffer_view(kv->k[l]), (uint64_t)from * kb, kb),
+                     vkg_view_sub(vkg_buffer_view(kv->k[l]), (uint64_t)to * kb, kb), kb);
+        vkg_cmd_copy(c, vkg_view_sub(vkg_buffer_view(kv->v[l]), (uint64_t)from * vb, vb),
+                     vkg_view_sub(vkg_buffer_view(kv->v[l]), (uint64_t)to * vb, vb), vb);
+    }
+}
+
+enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint32_t *child)
+{
+    VKG_TRY(check_seq(kv, parent, "fork"));
+    const struct vkg_kv_seq *ps = &kv->seqs[parent];
+    uint32_t n_pages = (uint32_t)((ps->len + kv->cfg.page_size - 1) / kv->cfg.page_size);
+    int partial = ps->len % kv->cfg.page_size != 0;
+    if (partial && !kv->n_free)
+        return vkg_error(VKG_ERR_LIMIT, "kv cache fork of sequence %u: no free page for its partial last page", parent);
+    VKG_TRY(vkg_kv_seq_add(kv, child));
+    struct vkg_kv_seq *cs = &kv->seqs[*child];
+    cs->len = ps->len;
+    for (uint32_t i = 0; i < n_pages; i++) {
+        cs->pages[i] = ps->pages[i];
+        kv->refcount[ps->pages[i]]++;
+    }
+    if (!partial) return VKG_OK;
+    /* copy-on-write, done now: the child's own copy of the partial page */
+    int32_t shared = cs->pages[n_pages - 1];
+    release_page(kv, shared);
+    VKG_TRY(alloc_page(kv, &cs->pages[n_pages - 1]));
+    vkg_cmd_barrier(c); /* the parent's appends recorded before */
+    copy_page(kv, c, shared, cs->pages[n_pages - 1]);
+    vkg_cmd_barrier(c); /* before the child's appends and reads */
+    return VKG_OK;
+}
+
+enum vkg_status vkg_kv_seq_free(struct vkg_kv_cache *kv, uint32_t seq)
+{
+    VKG_TRY(check_seq(kv, seq, "free"));
+    struct vkg_kv_seq *s = &kv->seqs[seq];
+    uint32_t n_pages = (uint32_t)((s->len + kv->cfg.page_size - 1) / kv->cfg.page_size);
+    for (uint32_t i = 0; i < n_pages; i++) release_page(kv, s->pages[i]);
+    s->live = 0;
+    s->len = 0;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_kv_reserve(struct vkg_kv_cache *kv, uint32_t seq, uint32_t n_new, uint64_t *pos0)
+{
+    VKG_TRY(check_seq(kv, seq, "reserve"));
+    struct vkg_kv_seq *s = &kv->seqs[seq];
+    uint64_t len = s->len + n_new, ps = kv->cfg.page_size;
+    if (len > kv->cfg.max_seq_len)
+        return vkg_error(VKG_ERR_LIMIT, "kv cache: sequence %u would hold %llu tokens > max_seq_len %u", seq,
+                         (unsigned long long)len, kv->cfg.max_seq_len);
+    uint32_t have = (uint32_t)((s->len + ps - 1) / ps), need = (uint32_t)((len + ps - 1) / ps);
+    if (need - have > kv->n_free)
+        return vkg_error(VKG_ERR_LIMIT, "kv cache: sequence %u needs %u more pages, %u free", seq, need - have,
+                         kv->n_free);
+    for (uint32_t i = have; i < need; i++) VKG_TRY(alloc_page(kv, &s->pages[i]));
+    *pos0 = s->len;
+    s->len = len;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv)
+{
+    uint32_t n = kv->cfg.max_seqs;
+    uint32_t *tab = malloc((size_t)n * 8);
+    if (!tab) return vkg_error(VKG_ERR_NOMEM, "kv seq table");
+    for (uint32_t s = 0; s < n; s++) {
+        tab[2 * s] = s * kv->pages_per_seq;
+        tab[2 * s + 1] = kv->seqs[s].live ? (uint32_t)kv->seqs[s].len : 0;
+    }
+    enum vkg_status st = vkg_buffer_upload(kv->dev, vkg_buffer_view(kv->seq_table), tab, (uint64_t)n * 8);
+    free(tab);
+    VKG_TRY(st);
+    /* the page lists are one contiguous host array in the device layout */
+    return vkg_buffer_upload(kv->dev, vkg_buffer_view(kv->page_table), kv->seqs[0].pages,
+                             (uint64_t)n * kv->pages_per_seq * 4);
+}
+
+struct vkg_view vkg_kv_k(const struct vkg_kv_cache *kv, uint32_t layer) { return vkg_buffer_view(kv->k[layer]); }
+struct vkg_view vkg_kv_v(const struct vkg_kv_cache *kv, uint32_t layer) { return vkg_buffer_view(kv->v[layer]); }
+
+uint32_t vkg_kv_pages_used(const struct vkg_kv_cache *kv) { return kv->cfg.max_pages - kv->n_free; }

@@ -1,0 +1,78 @@
+/* kv_cache.h — the paged KV cache: per layer a K and a V pool of pages on the
+ * device, host bookkeeping of which pages each sequence uses, and the device
+ * page table the attention kernels read.
+ *
+ *   K pool of a layer [max_pages][n_kv_heads][page_size][dk] f32
+ *   V pool of a layer [max_pages][n_kv_heads][page_size][dv] f32
+ *   page table        [max_seqs][pages_per_seq] int32 page ids
+ *   seq table         [max_seqs] { page_off, len } uint32
+ *
+ * Sequences that fork share pages (refcount per page): a fork shares every
+ * full page of the parent and copies only its partially filled last page, so
+ * no page is ever written while shared (appends only touch the last page or
+ * fresh ones). One step of batched generation:
+ *
+ *   vkg_kv_reserve(kv, seq, n_new, &pos0)   for each sequence (host only)
+ *   vkg_kv_upload(kv)                       page table + lengths to the device
+ *   vkg_op_kv_append(...), vkg_op_attention(...)   per layer (ops_attention.h)
+ */
+#ifndef VKG_KV_CACHE_H
+#define VKG_KV_CACHE_H
+
+#include <stdint.h>
+
+#include "command.h"
+
+struct vkg_kv_config {
+    uint32_t n_layers;
+    uint32_t n_kv_heads;
+    uint32_t dk, dv;        /* K and V head sizes (MLA: 192 / 128) */
+    uint32_t page_size;     /* tokens per page, e.g. 16 or 32 */
+    uint32_t max_pages;     /* pages per layer pool */
+    uint32_t max_seqs;      /* live sequences at once */
+    uint32_t max_seq_len;   /* tokens per sequence */
+};
+
+struct vkg_kv_seq {
+    int live;
+    uint64_t len;           /* tokens reserved (written or about to be) */
+    int32_t *pages;         /* [pages_per_seq], first ceil(len / page_size) used */
+};
+
+struct vkg_kv_cache {
+    struct vkg_device *dev;
+    struct vkg_kv_config cfg;
+    uint32_t pages_per_seq;     /* ceil(max_seq_len / page_size) */
+    struct vkg_buffer **k, **v; /* [n_layers] pools */
+    struct vkg_buffer *seq_table, *page_table;
+    uint32_t *refcount;         /* [max_pages] sequences using each page */
+    uint32_t *free_pages;       /* stack of free page ids */
+    uint32_t n_free;
+    struct vkg_kv_seq *seqs;    /* [max_seqs] */
+};
+
+/* Creates the pools (each ≤ maxStorageBufferRange: attention binds a whole
+ * layer pool) and the tables. */
+enum vkg_status vkg_kv_create(struct vkg_device *dev, const struct vkg_kv_config *cfg, struct vkg_kv_cache **out);
+void vkg_kv_free(struct vkg_kv_cache *kv);
+
+/* A new empty sequence; *seq is its id (index into the seq table). */
+enum vkg_status vkg_kv_seq_add(struct vkg_kv_cache *kv, uint32_t *seq);
+/* *child = a new sequence equal to parent: full pages shared, the partial last
+ * page copied on the device (recorded in c, between barriers). */
+enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint32_t *child);
+/* Releases the sequence's pages (a page returns to the pool at refcount 0). */
+enum vkg_status vkg_kv_seq_free(struct vkg_kv_cache *kv, uint32_t seq);
+/* Makes room for n_new more tokens; *pos0 = position of the first of them. */
+enum vkg_status vkg_kv_reserve(struct vkg_kv_cache *kv, uint32_t seq, uint32_t n_new, uint64_t *pos0);
+/* Writes the seq table and page table to the device (blocking; call before
+ * submitting the step that appends / attends). */
+enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv);
+
+/* Views of one layer's pools and of the tables (for launchers). */
+struct vkg_view vkg_kv_k(const struct vkg_kv_cache *kv, uint32_t layer);
+struct vkg_view vkg_kv_v(const struct vkg_kv_cache *kv, uint32_t layer);
+/* Pages in use by at least one sequence. */
+uint32_t vkg_kv_pages_used(const struct vkg_kv_cache *kv);
+
+#endif

@@ -1,0 +1,187 @@
+/* ops_attention.c — kv_append, attention and split-K launchers. Q, output
+ * and token records are split into token chunks whose windows fit one
+ * binding; the KV pools and tables are bound whole (kv_cache.c keeps them
+ * within maxStorageBufferRange). */
+#include "ops_attention.h"
+
+#include "push_attention.h"
+#include "vk_check.h"
+
+/* The four cache bindings shared by append and attention: tokens window + tables + pools. */
+static void cache_views(const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view *v)
+{
+    v[0] = vkg_buffer_view(kv->seq_table);
+    v[1] = vkg_buffer_view(kv->page_table);
+    v[2] = vkg_kv_k(kv, layer);
+    v[3] = vkg_kv_v(kv, layer);
+}
+
+/* Largest token count per dispatch: each per-token tensor window fits one binding. */
+static uint64_t token_chunk(const struct vkg_device *dev, uint64_t bytes_per_token)
+{
+    uint64_t n = vkg_max_window_bytes(dev) / bytes_per_token;
+    uint64_t maxg = dev->info.max_workgroup_count[0];
+    return n < maxg ? n : maxg;
+}
+
+static enum vkg_status check_view(const char *op, const char *what, struct vkg_view v, uint64_t need)
+{
+    if (v.size < need)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s view of '%s' is %llu bytes, shape needs %llu", op, what,
+                         v.buf->name, (unsigned long long)v.size, (unsigned long long)need);
+    return VKG_OK;
+}
+
+static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                    struct vkg_view k, struct vkg_view v, struct vkg_view tokens, uint64_t t0,
+                                    uint64_t n)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4, skip;
+    struct vkg_view views[7];
+    struct vkg_push_kv_append p = { .n_tokens = (uint32_t)n, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk,
+                                    .dv = cf->dv, .page_size = cf->page_size };
+    VKG_TRY(vkg_view_window(c->dev, k, t0 * kr, n * kr, &views[0], &skip));
+    p.k_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, v, t0 * vr, n * vr, &views[1], &skip));
+    p.v_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, tokens, t0 * 8, n * 8, &views[2], &skip));
+    p.tok_off = (uint32_t)(skip / 8);
+    cache_views(kv, layer, views + 3);
+    uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv);
+    uint32_t ls = vkg_op_info(VKG_OP_KV_APPEND)->local_size;
+    return vkg_cmd_dispatch_1d(c, VKG_OP_KV_APPEND, views, 7, &p, (threads + ls - 1) / ls);
+}
+
+enum vkg_status vkg_op_kv_append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                 struct vkg_view k, struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    if (layer >= cf->n_layers)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'kv_append': layer %u of %u", layer, cf->n_layers);
+    uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4;
+    VKG_TRY(check_view("kv_append", "K", k, n_tokens * kr));
+    VKG_TRY(check_view("kv_append", "V", v, n_tokens * vr));
+    VKG_TRY(check_view("kv_append", "tokens", tokens, n_tokens * 8));
+    uint64_t chunk = token_chunk(c->dev, kr > vr ? kr : vr);
+    uint64_t max_threads = (uint64_t)UINT32_MAX / 2; /* the shader's flat index is a uint */
+    uint64_t per_tok = (uint64_t)cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv);
+    if (chunk > max_threads / per_tok) chunk = max_threads / per_tok;
+    for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
+        VKG_TRY(append_chunk(c, kv, layer, k, v, tokens, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
+    return VKG_OK;
+}
+
+uint64_t vkg_attn_scratch_bytes(uint64_t n_tokens, uint32_t n_heads, uint32_t dv, uint32_t n_split)
+{
+    return n_tokens * n_heads * n_split * (2ull + dv) * 4;
+}
+
+struct attn_job {
+    const struct vkg_kv_cache *kv;
+    uint32_t layer;
+    struct vkg_view q, tokens, out, scratch;
+    struct vkg_push_attn p; /* everything but the per-chunk counts and offsets */
+};
+
+/* Split-K: combine the partials of n tokens (scratch window at part_off) into out. */
+static enum vkg_status combine_chunk(struct vkg_cmd *c, const struct attn_job *j, struct vkg_push_attn p,
+                                     struct vkg_view part, struct vkg_view out, uint32_t n)
+{
+    struct vkg_view views[2] = { part, out };
+    vkg_cmd_barrier(c); /* partials written by attn_split */
+    return vkg_cmd_dispatch(c, VKG_OP_ATTN_COMBINE, views, 2, &p, n, j->p.n_heads, 1);
+}
+
+static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, uint64_t t0, uint64_t n)
+{
+    struct vkg_push_attn p = j->p;
+    uint64_t qr = (uint64_t)p.n_heads * p.dk * 4, orow = (uint64_t)p.n_heads * p.dv * 4, skip;
+    int split = p.n_split > 1;
+    struct vkg_view views[7], out_win, part_win;
+    p.n_tokens = (uint32_t)n;
+    VKG_TRY(vkg_view_window(c->dev, j->q, t0 * qr, n * qr, &views[0], &skip));
+    p.q_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, j->tokens, t0 * 8, n * 8, &views[1], &skip));
+    p.tok_off = (uint32_t)(skip / 8);
+    cache_views(j->kv, j->layer, views + 2);
+    VKG_TRY(vkg_view_window(c->dev, j->out, t0 * orow, n * orow, &out_win, &skip));
+    uint32_t out_off = (uint32_t)(skip / 4);
+    if (split) {
+        uint64_t pb = vkg_attn_scratch_bytes(n, p.n_heads, p.dv, p.n_split);
+        VKG_TRY(vkg_view_window(c->dev, j->scratch, 0, pb, &part_win, &skip));
+        if (t0) vkg_cmd_barrier(c); /* the previous chunk's combine read the scratch */
+    }
+    p.o_off = split ? (uint32_t)(skip / 4) : out_off;
+    views[6] = split ? part_win : out_win;
+    uint32_t gy = p.n_kv_heads * p.head_chunks;
+    VKG_TRY(vkg_cmd_dispatch(c, split ? VKG_OP_ATTN_SPLIT : VKG_OP_ATTN, views, 7, &p, (uint32_t)n, gy, p.n_split));
+    if (!split) return VKG_OK;
+    struct vkg_push_attn pc = p;
+    pc.q_off = p.o_off; /* combine reads partials at q_off, writes out at o_off */
+    pc.o_off = out_off;
+    return combine_chunk(c, j, pc, part_win, out_win, (uint32_t)n);
+}
+
+/* KV splits: 1 unless asked, or unless few workgroups meet a long KV and there is scratch. */
+static uint32_t pick_split(const struct vkg_attn_params *ap, uint64_t wgs, uint64_t split_bytes, uint64_t scratch)
+{
+    uint64_t n = ap->n_split;
+    if (n == 0) {
+        if (wgs >= 128 || ap->max_kv_len < 512) return 1;
+        uint64_t by_len = (ap->max_kv_len + 255) / 256, by_wgs = (256 + wgs - 1) / wgs;
+        n = by_len < by_wgs ? by_len : by_wgs;
+        if (n > 64) n = 64;
+        if (n > scratch / split_bytes) n = scratch / split_bytes;
+    }
+    return n < 1 ? 1 : (uint32_t)n;
+}
+
+static enum vkg_status check_attn(const struct vkg_kv_cache *kv, uint32_t layer, const struct vkg_attn_params *ap)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    if (layer >= cf->n_layers)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': layer %u of %u", layer, cf->n_layers);
+    if (!ap->n_heads || ap->n_heads % cf->n_kv_heads)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u query heads is not a multiple of %u KV heads",
+                         ap->n_heads, cf->n_kv_heads);
+    if (cf->dk > VKG_ATTN_DMAX || cf->dv > VKG_ATTN_DMAX)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': head sizes dk %u / dv %u > %u", cf->dk, cf->dv,
+                         VKG_ATTN_DMAX);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                 struct vkg_view q, struct vkg_view tokens, struct vkg_view out,
+                                 struct vkg_view scratch, uint64_t n_tokens, const struct vkg_attn_params *ap)
+{
+    VKG_TRY(check_attn(kv, layer, ap));
+    const struct vkg_kv_config *cf = &kv->cfg;
+    uint32_t group = ap->n_heads / cf->n_kv_heads;
+    struct attn_job j = { kv, layer, q, tokens, out, scratch,
+        { .n_heads = ap->n_heads, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk, .dv = cf->dv,
+          .page_size = cf->page_size, .window = ap->window, .scale = ap->scale, .softcap = ap->softcap,
+          .head_chunks = (group + VKG_ATTN_GMAX - 1) / VKG_ATTN_GMAX } };
+    uint64_t qr = (uint64_t)ap->n_heads * cf->dk * 4, orow = (uint64_t)ap->n_heads * cf->dv * 4;
+    VKG_TRY(check_view("attn", "Q", q, n_tokens * qr));
+    VKG_TRY(check_view("attn", "output", out, n_tokens * orow));
+    VKG_TRY(check_view("attn", "tokens", tokens, n_tokens * 8));
+    uint64_t wgs = n_tokens * cf->n_kv_heads * j.p.head_chunks;
+    uint64_t split_bytes = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, 1);
+    j.p.n_split = pick_split(ap, wgs, split_bytes, scratch.buf ? scratch.size : 0);
+    uint64_t per_tok = qr > orow ? qr : orow, pb = 0;
+    if (j.p.n_split > 1) {
+        uint64_t len = ap->max_kv_len ? ap->max_kv_len : 1, sl = (len + j.p.n_split - 1) / j.p.n_split;
+        j.p.split_len = (uint32_t)((sl + VKG_ATTN_TILE - 1) / VKG_ATTN_TILE * VKG_ATTN_TILE);
+        pb = vkg_attn_scratch_bytes(1, ap->n_heads, cf->dv, j.p.n_split);
+        if (pb > per_tok) per_tok = pb;
+    }
+    uint64_t chunk = token_chunk(c->dev, per_tok);
+    if (pb) {
+        if (!scratch.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u KV splits need a scratch view", j.p.n_split);
+        VKG_TRY(check_view("attn", "split-K scratch", scratch, pb * (n_tokens < chunk ? n_tokens : chunk)));
+    }
+    for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
+        VKG_TRY(attn_chunk(c, &j, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
+    return VKG_OK;
+}

@@ -1,0 +1,43 @@
+/* ops_attention.h — launchers of the attention family over the paged KV
+ * cache (kv_cache.h): append new K/V rows, attention (one kernel family for
+ * prefill and decode; split-K over long KV when few queries meet it).
+ *
+ * A token record is { int32 seq, int32 pos }: the sequence id in the cache and
+ * the absolute position of the token. Record order: append, barrier,
+ * attention (the launchers add no barrier before their first dispatch). */
+#ifndef VKG_OPS_ATTENTION_H
+#define VKG_OPS_ATTENTION_H
+
+#include "command.h"
+#include "kv_cache.h"
+
+struct vkg_attn_params {
+    uint32_t n_heads;    /* query heads: a multiple of the cache's n_kv_heads (GQA; MQA = 1 kv head) */
+    float scale;         /* on q.k: 1/sqrt(dk); Gemma-2 1/sqrt(query_pre_attn_scalar); DeepSeek mscale^2/sqrt(dk) */
+    float softcap;       /* 0: none; else s = softcap * tanh(s / softcap) before masking (Gemma-2) */
+    uint32_t window;     /* 0: none; else attend kv positions > pos - window (HF sliding window) */
+    uint32_t n_split;    /* KV splits: 0 picks one (1 when scratch is empty), 1 none */
+    uint64_t max_kv_len; /* longest attended sequence: sizes the splits (correct even when too small) */
+};
+
+/* Writes the K and V rows of n_tokens new tokens into their pages of `layer`;
+ * their pages must be reserved (vkg_kv_reserve) and the tables uploaded. */
+enum vkg_status vkg_op_kv_append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                 struct vkg_view k,      /* [n_tokens][n_kv_heads][dk] f32 */
+                                 struct vkg_view v,      /* [n_tokens][n_kv_heads][dv] f32 */
+                                 struct vkg_view tokens, /* [n_tokens] {seq, pos} int32 */
+                                 uint64_t n_tokens);
+
+/* out = softmax(mask(softcap(scale * q K^T))) V for each query token and head,
+ * over the token's sequence in the cache: causal (kv pos <= pos), windowed. */
+enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                 struct vkg_view q,       /* [n_tokens][n_heads][dk] f32 */
+                                 struct vkg_view tokens,  /* [n_tokens] {seq, pos} int32 */
+                                 struct vkg_view out,     /* [n_tokens][n_heads][dv] f32 */
+                                 struct vkg_view scratch, /* split-K partials (size 0: no split) */
+                                 uint64_t n_tokens, const struct vkg_attn_params *p);
+
+/* Bytes of scratch for n_split KV splits ([n_tokens][n_heads][n_split][2 + dv] f32). */
+uint64_t vkg_attn_scratch_bytes(uint64_t n_tokens, uint32_t n_heads, uint32_t dv, uint32_t n_split);
+
+#endif

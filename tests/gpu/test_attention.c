@@ -1,0 +1,424 @@
+/* test_attention — paged KV append + attention vs the plain-C reference
+ * (ref_attention.c). Sequences of lengths 1, 5, 17, 100, 300 in one dispatch,
+ * pages handed out round-robin (so page ids are not in order), GQA ratios 1, 2,
+ * 4 and MQA (12 heads on 1 KV head: two head chunks), dk 192 / dv 128 (MLA),
+ * Gemma-2 soft-capping + a window shorter than the sequences, prefill (every
+ * token of every sequence queries, causal inside the block) and decode (one
+ * query per sequence; split-K over 2,000+ positions), shared-prefix forks ==
+ * private copies, Q/output beyond one 128 MiB binding.
+ * Tolerance: 1e-4 absolute on outputs of magnitude <= 1 (V in [-1, 1]); f32
+ * kernel vs double reference. */
+#include "common_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_attention.h"
+#include "ref_attention.h"
+
+#define ATOL 1e-4f
+
+struct acase {
+    uint32_t n_heads, n_kv_heads, dk, dv, page_size;
+    double scale, softcap;
+    uint32_t window;
+    const uint32_t *lens;
+    uint32_t n_seqs;
+    int decode;        /* 1: one query per sequence at its last position; 0: every position queries */
+    uint32_t n_split;  /* 0 auto (with scratch), 1 none */
+    uint64_t max_kv_len_hint;
+    float q_range;     /* q in [-q_range, q_range] */
+};
+
+/* Host copy of the sequences' K/V, and the device cache they are written into. */
+struct world {
+    const struct acase *ac;
+    float **k, **v;               /* [seq] -> [len][n_kv_heads][d] */
+    struct vkg_kv_cache *kv;
+    uint32_t *ids;                /* cache seq id of host seq i */
+};
+
+static struct vkg_buffer *buf_or_dummy(const void *data, uint64_t bytes, const char *name)
+{
+    return gpu_buffer_from(data, bytes ? bytes : 4, name);
+}
+
+/* Appends tokens [pos0, pos0 + n) of host seq s (cache id seq_id) to the token / K / V lists at *cnt. */
+static void add_tokens(const struct world *w, uint32_t s, uint32_t seq_id, uint64_t pos0, uint64_t n, int32_t *tok,
+                       float *k, float *v, uint64_t *cnt)
+{
+    const struct acase *a = w->ac;
+    uint64_t kr = (uint64_t)a->n_kv_heads * a->dk, vr = (uint64_t)a->n_kv_heads * a->dv;
+    for (uint64_t p = pos0; p < pos0 + n; p++, (*cnt)++) {
+        tok[2 * *cnt] = (int32_t)seq_id;
+        tok[2 * *cnt + 1] = (int32_t)p;
+        memcpy(k + *cnt * kr, w->k[s] + p * kr, kr * 4);
+        memcpy(v + *cnt * vr, w->v[s] + p * vr, vr * 4);
+    }
+}
+
+/* Records the append of n token rows (tok/k/v host arrays) into layer 0 and submits. */
+static void gpu_append(struct vkg_kv_cache *kv, const int32_t *tok, const float *k, const float *v, uint64_t n)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    struct vkg_buffer *bt = buf_or_dummy(tok, n * 8, "append tokens");
+    struct vkg_buffer *bk = buf_or_dummy(k, n * cf->n_kv_heads * cf->dk * 4, "append K");
+    struct vkg_buffer *bv = buf_or_dummy(v, n * cf->n_kv_heads * cf->dv * 4, "append V");
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_kv_append(c, kv, 0, vkg_buffer_view(bk), vkg_buffer_view(bv), vkg_buffer_view(bt), n));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+    vkg_buffer_free(bt), vkg_buffer_free(bk), vkg_buffer_free(bv);
+}
+
+/* Fills the cache with every host sequence: pages reserved 7 tokens at a time
+ * round-robin so neighbouring pages belong to different sequences. */
+static void world_fill(struct world *w, uint64_t *seed)
+{
+    const struct acase *a = w->ac;
+    uint64_t total = 0, max_len = 0;
+    for (uint32_t s = 0; s < a->n_seqs; s++) total += a->lens[s], max_len = a->lens[s] > max_len ? a->lens[s] : max_len;
+    int32_t *tok = malloc(total * 8 + 8);
+    float *k = malloc(total * a->n_kv_heads * a->dk * 4 + 4), *v = malloc(total * a->n_kv_heads * a->dv * 4 + 4);
+    uint64_t cnt = 0;
+    for (uint64_t p0 = 0; p0 < max_len; p0 += 7)
+        for (uint32_t s = 0; s < a->n_seqs; s++) {
+            if (p0 >= a->lens[s]) continue;
+            uint64_t n = a->lens[s] - p0 < 7 ? a->lens[s] - p0 : 7, pos0;
+            GPU_OK(vkg_kv_reserve(w->kv, w->ids[s], (uint32_t)n, &pos0));
+            assert_int_equal(pos0, p0);
+            add_tokens(w, s, w->ids[s], p0, n, tok, k, v, &cnt);
+        }
+    GPU_OK(vkg_kv_upload(w->kv));
+    gpu_append(w->kv, tok, k, v, cnt);
+    free(tok), free(k), free(v);
+    (void)seed;
+}
+
+static void world_init(struct world *w, const struct acase *a, uint64_t *seed, uint32_t extra_pages)
+{
+    memset(w, 0, sizeof *w);
+    w->ac = a;
+    w->k = calloc(a->n_seqs, sizeof *w->k);
+    w->v = calloc(a->n_seqs, sizeof *w->v);
+    w->ids = calloc(a->n_seqs, sizeof *w->ids);
+    uint32_t pages = extra_pages, max_len = 1;
+    for (uint32_t s = 0; s < a->n_seqs; s++) {
+        uint64_t l = a->lens[s];
+        w->k[s] = malloc(l * a->n_kv_heads * a->dk * 4 + 4);
+        w->v[s] = malloc(l * a->n_kv_heads * a->dv * 4 + 4);
+        rng_fill_f32(seed, w->k[s], l * a->n_kv_heads * a->dk, -1, 1);
+        rng_fill_f32(seed, w->v[s], l * a->n_kv_heads * a->dv, -1, 1);
+        pages += (uint32_t)((l + a->page_size - 1) / a->page_size);
+        if (l > max_len) max_len = (uint32_t)l;
+    }
+    struct vkg_kv_config cf = { .n_layers = 1, .n_kv_heads = a->n_kv_heads, .dk = a->dk, .dv = a->dv,
+                                .page_size = a->page_size, .max_pages = pages, .max_seqs = a->n_seqs + 4,
+                                .max_seq_len = max_len + 64 };
+    GPU_OK(vkg_kv_create(g_dev, &cf, &w->kv));
+    for (uint32_t s = 0; s < a->n_seqs; s++) GPU_OK(vkg_kv_seq_add(w->kv, &w->ids[s]));
+}
+
+static void world_free(struct world *w)
+{
+    for (uint32_t s = 0; s < w->ac->n_seqs; s++) free(w->k[s]), free(w->v[s]);
+    free(w->k), free(w->v), free(w->ids);
+    vkg_kv_free(w->kv);
+}
+
+static struct vkg_attn_params params_of(const struct acase *a)
+{
+    struct vkg_attn_params p = { .n_heads = a->n_heads, .scale = (float)a->scale, .softcap = (float)a->softcap,
+                                 .window = a->window, .n_split = a->n_split, .max_kv_len = a->max_kv_len_hint };
+    return p;
+}
+
+/* Runs attention for n query tokens (tok: cache seq id, pos) on layer 0. */
+static void gpu_attention(struct vkg_kv_cache *kv, const struct vkg_attn_params *ap, const int32_t *tok,
+                          const float *q, uint64_t n, float *out)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    uint64_t ob = n * ap->n_heads * cf->dv * 4;
+    uint32_t splits = ap->n_split ? ap->n_split : 64;
+    struct vkg_buffer *bt = gpu_buffer_from(tok, n * 8, "attn tokens");
+    struct vkg_buffer *bq = gpu_buffer_from(q, n * ap->n_heads * cf->dk * 4, "attn Q");
+    struct vkg_buffer *bo, *bs = NULL;
+    GPU_OK(vkg_buffer_create(g_dev, ob, VKG_MEM_DEVICE, "attn out", &bo));
+    struct vkg_view scratch = { 0 };
+    if (splits > 1 && n < 4096) {
+        GPU_OK(vkg_buffer_create(g_dev, vkg_attn_scratch_bytes(n, ap->n_heads, cf->dv, splits), VKG_MEM_DEVICE,
+                                 "attn scratch", &bs));
+        scratch = vkg_buffer_view(bs);
+    }
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_attention(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch, n, ap));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    gpu_read(bo, out, ob);
+    vkg_cmd_free(c);
+    vkg_buffer_free(bt), vkg_buffer_free(bq), vkg_buffer_free(bo), vkg_buffer_free(bs);
+    gpu_assert_no_validation();
+}
+
+/* Query tokens of a case: decode = last position of each sequence, else all. */
+static uint64_t make_queries(const struct world *w, int32_t *gpu_tok, int32_t *ref_tok)
+{
+    const struct acase *a = w->ac;
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < a->n_seqs; s++)
+        for (uint32_t p = a->decode ? a->lens[s] - 1 : 0; p < a->lens[s]; p++, n++) {
+            gpu_tok[2 * n] = (int32_t)w->ids[s], gpu_tok[2 * n + 1] = (int32_t)p;
+            ref_tok[2 * n] = (int32_t)s, ref_tok[2 * n + 1] = (int32_t)p;
+        }
+    return n;
+}
+
+static void check_vs_ref(const struct world *w, const int32_t *gpu_tok, const int32_t *ref_tok, uint64_t n,
+                         uint64_t *seed, const char *what)
+{
+    const struct acase *a = w->ac;
+    float *q = malloc(n * a->n_heads * a->dk * 4);
+    float *got = malloc(n * a->n_heads * a->dv * 4), *want = malloc(n * a->n_heads * a->dv * 4);
+    rng_fill_f32(seed, q, n * a->n_heads * a->dk, -a->q_range, a->q_range);
+    struct ref_kv_seq *rs = calloc(a->n_seqs, sizeof *rs);
+    for (uint32_t s = 0; s < a->n_seqs; s++) rs[s] = (struct ref_kv_seq){ w->k[s], w->v[s], a->lens[s] };
+    struct ref_attn_shape sh = { a->n_heads, a->n_kv_heads, a->dk, a->dv, a->scale, a->softcap, a->window };
+    struct vkg_attn_params ap = params_of(a);
+    gpu_attention(w->kv, &ap, gpu_tok, q, n, got);
+    ref_attention(&sh, rs, ref_tok, q, n, want);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: heads %u/%u dk %u dv %u page %u split %u, %llu queries", what, a->n_heads,
+             a->n_kv_heads, a->dk, a->dv, a->page_size, a->n_split, (unsigned long long)n);
+    assert_close_f32(msg, got, want, n * a->n_heads * a->dv, ATOL, 0);
+    free(q), free(got), free(want), free(rs);
+}
+
+static void run_case(const struct acase *a, const char *what)
+{
+    uint64_t seed = 0x5eed0 + a->n_heads * 131 + a->dk * 7 + a->decode;
+    struct world w;
+    world_init(&w, a, &seed, 0);
+    world_fill(&w, &seed);
+    uint64_t total = 0;
+    for (uint32_t s = 0; s < a->n_seqs; s++) total += a->lens[s];
+    int32_t *gt = malloc(total * 8), *rt = malloc(total * 8);
+    uint64_t n = make_queries(&w, gt, rt);
+    check_vs_ref(&w, gt, rt, n, &seed, what);
+    free(gt), free(rt);
+    world_free(&w);
+}
+
+static const uint32_t g_lens[] = { 1, 5, 17, 100, 300 };
+#define N_LENS 5u
+
+/* Prefill over lengths 1..300 in one dispatch: GQA ratios 1, 2, 4 and MQA. */
+static void test_prefill_gqa(void **state)
+{
+    const uint32_t heads[][2] = { { 2, 2 }, { 4, 2 }, { 8, 2 }, { 12, 1 } };
+    for (int i = 0; i < 4; i++) {
+        struct acase a = { heads[i][0], heads[i][1], 64, 64, 16, 0.125, 0, 0, g_lens, N_LENS, 0, 1, 0, 1 };
+        run_case(&a, "prefill gqa");
+    }
+}
+
+/* Decode (one query per sequence, no split) for the same ratios, page size 32. */
+static void test_decode_gqa(void **state)
+{
+    const uint32_t heads[][2] = { { 4, 4 }, { 8, 4 }, { 16, 4 }, { 8, 1 } };
+    for (int i = 0; i < 4; i++) {
+        struct acase a = { heads[i][0], heads[i][1], 128, 128, 32, 1 / sqrt(128.0), 0, 0, g_lens, N_LENS, 1, 1, 0, 1 };
+        run_case(&a, "decode gqa");
+    }
+}
+
+/* DeepSeek-V2 MLA shapes: dk 192, dv 128, scale mscale^2 / sqrt(192) (mscale 1.2). */
+static void test_mla_dk_ne_dv(void **state)
+{
+    double sc = 1.2 * 1.2 / sqrt(192.0);
+    struct acase a = { 4, 4, 192, 128, 16, sc, 0, 0, g_lens, N_LENS, 0, 1, 0, 1 };
+    run_case(&a, "mla prefill");
+    a.decode = 1;
+    run_case(&a, "mla decode");
+}
+
+/* Gemma-2: scale 1/sqrt(query_pre_attn_scalar = 144), soft-cap, window 32 < 100, 300.
+ * Large q so that the cap bites (|scale q.k| reaches several times the cap). */
+static void test_softcap_window(void **state)
+{
+    struct acase a = { 8, 4, 128, 128, 16, 1 / 12.0, 5.0, 32, g_lens, N_LENS, 0, 1, 0, 4 };
+    run_case(&a, "softcap+window prefill");
+    a.decode = 1;
+    run_case(&a, "softcap+window decode");
+    a.decode = 0, a.window = 1; /* each token sees only itself */
+    run_case(&a, "window 1");
+}
+
+/* Split-K decode over KV of 2,000+ positions: fixed splits, auto splits, and a
+ * length hint far too small (the last split runs to the end). */
+static void test_decode_split_k(void **state)
+{
+    static const uint32_t lens[] = { 2100, 2085, 3 };
+    struct acase a = { 8, 2, 128, 128, 16, 1 / sqrt(128.0), 0, 0, lens, 3, 1, 9, 2100, 1 };
+    run_case(&a, "split-K 9");
+    a.n_split = 0;
+    run_case(&a, "split-K auto");
+    a.n_split = 4, a.max_kv_len_hint = 500;
+    run_case(&a, "split-K short hint");
+    a.n_split = 5, a.max_kv_len_hint = 2100, a.softcap = 5, a.window = 700, a.q_range = 4;
+    run_case(&a, "split-K window");
+}
+
+/* Shared prefix: A gets a 40-token prompt (page 16: 2 full pages + 8 tokens),
+ * B and C fork from A, then A, B, C each append 30 tokens of their own. The
+ * outputs must equal those of a cache where each sequence holds a private copy
+ * of the prompt (bit for bit: same arithmetic), and the reference. */
+#define SP_PROMPT 40u
+#define SP_OWN 30u
+#define SP_LEN (SP_PROMPT + SP_OWN)
+
+static void append_range(struct vkg_kv_cache *kv, const struct world *w, uint32_t s, uint32_t seq_id, uint64_t p0,
+                         uint64_t n)
+{
+    const struct acase *a = w->ac;
+    int32_t *tok = malloc(n * 8);
+    float *k = malloc(n * a->n_kv_heads * a->dk * 4), *v = malloc(n * a->n_kv_heads * a->dv * 4);
+    uint64_t cnt = 0, pos0;
+    GPU_OK(vkg_kv_reserve(kv, seq_id, (uint32_t)n, &pos0));
+    assert_int_equal(pos0, p0);
+    GPU_OK(vkg_kv_upload(kv));
+    add_tokens(w, s, seq_id, p0, n, tok, k, v, &cnt);
+    gpu_append(kv, tok, k, v, n);
+    free(tok), free(k), free(v);
+}
+
+static void shared_queries(const uint32_t *ids, int32_t *gt, int32_t *rt, uint64_t *n)
+{
+    *n = 0;
+    for (uint32_t s = 0; s < 3; s++)
+        for (uint32_t p = SP_PROMPT; p < SP_LEN; p++, (*n)++) {
+            gt[2 * *n] = (int32_t)ids[s], gt[2 * *n + 1] = (int32_t)p;
+            rt[2 * *n] = (int32_t)s, rt[2 * *n + 1] = (int32_t)p;
+        }
+}
+
+static void test_shared_prefix(void **state)
+{
+    static const uint32_t lens[] = { SP_LEN, SP_LEN, SP_LEN };
+    struct acase a = { 8, 2, 64, 64, 16, 0.125, 0, 0, lens, 3, 0, 1, 0, 1 };
+    uint64_t seed = 0xf0f0;
+    struct world w;
+    world_init(&w, &a, &seed, 8); /* the private cache: 3 x 5 pages */
+    for (uint32_t s = 1; s < 3; s++) /* one prompt: the branches' first 40 rows are A's */
+        memcpy(w.k[s], w.k[0], SP_PROMPT * 2 * 64 * 4), memcpy(w.v[s], w.v[0], SP_PROMPT * 2 * 64 * 4);
+    for (uint32_t s = 0; s < 3; s++) append_range(w.kv, &w, s, w.ids[s], 0, SP_LEN);
+    assert_int_equal(vkg_kv_pages_used(w.kv), 15);
+
+    struct vkg_kv_cache *sh;
+    GPU_OK(vkg_kv_create(g_dev, &w.kv->cfg, &sh));
+    uint32_t ids[3];
+    GPU_OK(vkg_kv_seq_add(sh, &ids[0]));
+    append_range(sh, &w, 0, ids[0], 0, SP_PROMPT);
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_kv_seq_fork(sh, c, ids[0], &ids[1]));
+    GPU_OK(vkg_kv_seq_fork(sh, c, ids[0], &ids[2]));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+    assert_int_equal(vkg_kv_pages_used(sh), 3 + 2); /* 2 full pages shared, partial page copied twice */
+    for (uint32_t s = 0; s < 3; s++) append_range(sh, &w, s, ids[s], SP_PROMPT, SP_OWN);
+    assert_int_equal(vkg_kv_pages_used(sh), 2 + 3 * 3);
+
+    int32_t gt[2 * 3 * SP_OWN], rt[2 * 3 * SP_OWN], gp[2 * 3 * SP_OWN];
+    uint64_t n;
+    shared_queries(w.ids, gp, rt, &n);
+    shared_queries(ids, gt, rt, &n);
+    uint64_t no = n * a.n_heads * a.dv;
+    float *q = malloc(n * a.n_heads * a.dk * 4), *o_sh = malloc(no * 4), *o_pr = malloc(no * 4);
+    float *want = malloc(no * 4);
+    rng_fill_f32(&seed, q, n * a.n_heads * a.dk, -1, 1);
+    struct vkg_attn_params ap = params_of(&a);
+    gpu_attention(sh, &ap, gt, q, n, o_sh);
+    gpu_attention(w.kv, &ap, gp, q, n, o_pr);
+    struct ref_kv_seq rs[3];
+    for (uint32_t s = 0; s < 3; s++) rs[s] = (struct ref_kv_seq){ w.k[s], w.v[s], SP_LEN };
+    struct ref_attn_shape rsh = { a.n_heads, a.n_kv_heads, a.dk, a.dv, a.scale, 0, 0 };
+    ref_attention(&rsh, rs, rt, q, n, want);
+    assert_close_f32("shared prefix == private copies", o_sh, o_pr, no, 0, 0);
+    assert_close_f32("shared prefix vs reference", o_sh, want, no, ATOL, 0);
+
+    GPU_OK(vkg_kv_seq_free(sh, ids[1]));
+    GPU_OK(vkg_kv_seq_free(sh, ids[2]));
+    assert_int_equal(vkg_kv_pages_used(sh), 5); /* A's pages only: shared ones survive */
+    free(q), free(o_sh), free(o_pr), free(want);
+    vkg_kv_free(sh);
+    world_free(&w);
+}
+
+/* 20,000 queries x 16 heads x 128: Q and output are 164 MB, beyond one 128 MiB
+ * binding, so the launcher splits them into token chunks. */
+static void test_beyond_binding(void **state)
+{
+    static const uint32_t lens[] = { 8 };
+    struct acase a = { 16, 2, 128, 128, 16, 1 / sqrt(128.0), 0, 0, lens, 1, 0, 1, 0, 1 };
+    uint64_t seed = 0xb16, n = 20000;
+    struct world w;
+    world_init(&w, &a, &seed, 0);
+    world_fill(&w, &seed);
+    int32_t *gt = malloc(n * 8), *rt = malloc(n * 8);
+    for (uint64_t i = 0; i < n; i++) gt[2 * i] = (int32_t)w.ids[0], rt[2 * i] = 0, gt[2 * i + 1] = rt[2 * i + 1] = (int32_t)(i % 8);
+    assert_true(n * a.n_heads * a.dk * 4 > g_dev->info.max_storage_buffer_range || g_dev->info.max_storage_buffer_range > (1ull << 30));
+    check_vs_ref(&w, gt, rt, n, &seed, "beyond one binding");
+    free(gt), free(rt);
+    world_free(&w);
+}
+
+/* Bad shapes fail with a message naming the problem, never crash. */
+static void test_errors(void **state)
+{
+    struct vkg_kv_config cf = { 1, 2, 64, 64, 16, 4, 2, 64 };
+    struct vkg_kv_cache *kv;
+    GPU_OK(vkg_kv_create(g_dev, &cf, &kv));
+    uint32_t s;
+    uint64_t pos0;
+    GPU_OK(vkg_kv_seq_add(kv, &s));
+    assert_int_equal(vkg_kv_reserve(kv, s, 65, &pos0), VKG_ERR_LIMIT);       /* > max_seq_len */
+    GPU_OK(vkg_kv_reserve(kv, s, 64, &pos0));                                /* all 4 pages */
+    uint32_t s2;
+    GPU_OK(vkg_kv_seq_add(kv, &s2));
+    assert_int_equal(vkg_kv_reserve(kv, s2, 1, &pos0), VKG_ERR_LIMIT);      /* out of pages */
+    assert_int_equal(vkg_kv_seq_free(kv, 7), VKG_ERR_INVALID_ARG);
+    struct vkg_attn_params ap = { .n_heads = 3, .scale = 1 };
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    struct vkg_view none = { 0 };
+    assert_int_equal(vkg_op_attention(c, kv, 0, none, none, none, none, 1, &ap), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "3 query heads"));
+    vkg_cmd_free(c);
+    vkg_kv_free(kv);
+    struct vkg_kv_config big = { 1, 8, 128, 128, 32, 1u << 16, 2, 64 };
+    assert_int_equal(vkg_kv_create(g_dev, &big, &kv), VKG_ERR_LIMIT);       /* pool > one binding */
+    assert_non_null(strstr(vkg_error_detail(), "maxStorageBufferRange"));
+    gpu_assert_no_validation();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prefill_gqa),
+        cmocka_unit_test(test_decode_gqa),
+        cmocka_unit_test(test_mla_dk_ne_dv),
+        cmocka_unit_test(test_softcap_window),
+        cmocka_unit_test(test_decode_split_k),
+        cmocka_unit_test(test_shared_prefix),
+        cmocka_unit_test(test_beyond_binding),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+}
