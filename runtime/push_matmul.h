@@ -1,12 +1,89 @@
-/* push_matmul.h — push constants and op rows of the matmul family.
- * GLSL twins: shaders/push_matmul.glsl. */
+/* push_matmul.h — push constants and op rows of the matmul family: decode
+ * mat-vec (1..8 vectors), tiled prefill GEMM, and the load-time quantizers.
+ * GLSL twins: shaders/push_matmul.glsl (one block per struct, chosen by a
+ * PUSH_<NAME> define in each shader).
+ *
+ * Weight offsets count the weight's own addressing unit inside the bound
+ * window: 32-bit words for F32, 16-bit elements for F16/BF16, bytes for the
+ * block types Q8_0/Q4 (their 34/18-byte blocks are not word aligned). All
+ * other offsets and strides count floats. */
 #ifndef VKG_PUSH_MATMUL_H
 #define VKG_PUSH_MATMUL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o]) for the n_out rows and n_tok
+ * tokens of one dispatch (one binding window of each tensor). */
+struct vkg_push_matmul {
+    uint32_t n_out;    /* weight rows in this dispatch */
+    uint32_t n_in;     /* weight columns = x row length used */
+    uint32_t n_tok;    /* tokens (vectors) in this dispatch */
+    uint32_t w_off;    /* row 0 of W inside its window (words / 16-bit elements / bytes, see above) */
+    uint32_t x_off;    /* x[0][0] inside its window (floats) */
+    uint32_t x_stride; /* floats between tokens in x */
+    uint32_t y_off;    /* y[0][0] inside its window (floats) */
+    uint32_t y_stride; /* floats between tokens in y */
+    uint32_t b_off;    /* bias[0] inside its window (floats) */
+    uint32_t has_bias; /* 0: binding 3 is a dummy and is not read */
+    uint32_t pad0, pad1;
+};
+_Static_assert(sizeof(struct vkg_push_matmul) == 48, "push_matmul.glsl PushMatmul size");
+_Static_assert(offsetof(struct vkg_push_matmul, n_in) == 4, "PushMatmul n_in");
+_Static_assert(offsetof(struct vkg_push_matmul, n_tok) == 8, "PushMatmul n_tok");
+_Static_assert(offsetof(struct vkg_push_matmul, w_off) == 12, "PushMatmul w_off");
+_Static_assert(offsetof(struct vkg_push_matmul, x_off) == 16, "PushMatmul x_off");
+_Static_assert(offsetof(struct vkg_push_matmul, x_stride) == 20, "PushMatmul x_stride");
+_Static_assert(offsetof(struct vkg_push_matmul, y_off) == 24, "PushMatmul y_off");
+_Static_assert(offsetof(struct vkg_push_matmul, y_stride) == 28, "PushMatmul y_stride");
+_Static_assert(offsetof(struct vkg_push_matmul, b_off) == 32, "PushMatmul b_off");
+_Static_assert(offsetof(struct vkg_push_matmul, has_bias) == 36, "PushMatmul has_bias");
+
+/* Quantize n_blocks blocks of 32 values (one invocation per block). */
+struct vkg_push_quantize {
+    uint32_t n_blocks; /* blocks in this dispatch */
+    uint32_t src_off;  /* first source element inside its window (F32/F16/BF16 elements) */
+    uint32_t dst_off;  /* first destination byte inside its window (even) */
+    uint32_t pad0;
+};
+_Static_assert(sizeof(struct vkg_push_quantize) == 16, "push_matmul.glsl PushQuantize size");
+_Static_assert(offsetof(struct vkg_push_quantize, src_off) == 4, "PushQuantize src_off");
+_Static_assert(offsetof(struct vkg_push_quantize, dst_off) == 8, "PushQuantize dst_off");
+
+/* Fixed shapes the shaders are written for (defines there, not spec constants,
+ * because the pipeline code passes only constant 0 = local_size_x):
+ *   matvec: VKG_MATVEC_LOCAL threads (a power of two: tree reduction), 2 rows
+ *           per workgroup, up to VKG_MATVEC_MAX_TOK vectors per launch;
+ *   matmul: 64x64 output tile (rows x tokens), K step 32, 256 threads each
+ *           owning a 4x4 block of the tile. */
+#define VKG_MATVEC_LOCAL 64
+#define VKG_MATVEC_ROWS 2
+#define VKG_MATVEC_MAX_TOK 8
+#define VKG_MATMUL_LOCAL 256
+#define VKG_MATMUL_TILE 64
+
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
-#define VKG_OPS_MATMUL(X)
+#define VKG_OPS_MATMUL(X)                                                             \
+    X(MATVEC_F32_SG,  matvec_f32_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_F16_SG,  matvec_f16_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_BF16_SG, matvec_bf16_sg, 4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q8_0_SG, matvec_q8_0_sg, 4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q4_SG,   matvec_q4_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_F32,     matvec_f32,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_F16,     matvec_f16,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_BF16,    matvec_bf16,    4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q8_0,    matvec_q8_0,    4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q4,      matvec_q4,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATMUL_F32,     matmul_f32,     4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_F16,     matmul_f16,     4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_BF16,    matmul_bf16,    4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q8_0,    matmul_q8_0,    4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q4,      matmul_q4,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(QUANTIZE_F32_Q8_0,  quantize_f32_q8_0,  2, vkg_push_quantize, 64)               \
+    X(QUANTIZE_F16_Q8_0,  quantize_f16_q8_0,  2, vkg_push_quantize, 64)               \
+    X(QUANTIZE_BF16_Q8_0, quantize_bf16_q8_0, 2, vkg_push_quantize, 64)               \
+    X(QUANTIZE_F32_Q4,    quantize_f32_q4,    2, vkg_push_quantize, 64)               \
+    X(QUANTIZE_F16_Q4,    quantize_f16_q4,    2, vkg_push_quantize, 64)               \
+    X(QUANTIZE_BF16_Q4,   quantize_bf16_q4,   2, vkg_push_quantize, 64)
 
 #endif

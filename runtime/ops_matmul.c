@@ -1,0 +1,188 @@
+/* ops_matmul.c — matmul / quantize launchers: argument checks, the choice of
+ * path, and the split of every tensor into binding windows. */
+#include "ops_matmul.h"
+
+#include "push_matmul.h"
+#include "vk_check.h"
+
+#define N_WT 5 /* F32, F16, BF16, Q8_0, Q4: index of the per-dtype op tables */
+
+static int wt_index(enum vkg_dtype t)
+{
+    switch (t) {
+    case VKG_DTYPE_F32: return 0;
+    case VKG_DTYPE_F16: return 1;
+    case VKG_DTYPE_BF16: return 2;
+    case VKG_DTYPE_Q8_0: return 3;
+    case VKG_DTYPE_Q4: return 4;
+    default: return -1;
+    }
+}
+
+static const enum vkg_op k_matvec_sg[N_WT] = { VKG_OP_MATVEC_F32_SG, VKG_OP_MATVEC_F16_SG, VKG_OP_MATVEC_BF16_SG,
+                                               VKG_OP_MATVEC_Q8_0_SG, VKG_OP_MATVEC_Q4_SG };
+static const enum vkg_op k_matvec[N_WT] = { VKG_OP_MATVEC_F32, VKG_OP_MATVEC_F16, VKG_OP_MATVEC_BF16,
+                                            VKG_OP_MATVEC_Q8_0, VKG_OP_MATVEC_Q4 };
+static const enum vkg_op k_matmul[N_WT] = { VKG_OP_MATMUL_F32, VKG_OP_MATMUL_F16, VKG_OP_MATMUL_BF16,
+                                            VKG_OP_MATMUL_Q8_0, VKG_OP_MATMUL_Q4 };
+/* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
+static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1 };
+static const uint32_t k_align[N_WT] = { 4, 2, 2, 2, 2 };
+
+/* One dispatch: weight rows [o0, o0+rows) x tokens [t0, t0+toks). */
+struct mm_job {
+    const struct vkg_matmul_args *a;
+    enum vkg_op op;
+    int gemm;
+    uint64_t row_bytes, xs, ys; /* bytes per weight row; x / y strides in floats */
+};
+
+static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, uint64_t o0, uint64_t rows,
+                                   uint64_t t0, uint64_t toks)
+{
+    const struct vkg_matmul_args *a = j->a;
+    struct vkg_push_matmul p = { .n_out = (uint32_t)rows, .n_in = a->n_in, .n_tok = (uint32_t)toks,
+                                 .x_stride = toks > 1 ? (uint32_t)j->xs : 0, .y_stride = toks > 1 ? (uint32_t)j->ys : 0,
+                                 .has_bias = a->bias != NULL };
+    struct vkg_view v[4];
+    uint64_t skip;
+    VKG_TRY(vkg_view_window(c->dev, a->w, o0 * j->row_bytes, rows * j->row_bytes, &v[0], &skip));
+    p.w_off = (uint32_t)(skip / k_unit[wt_index(a->wt)]);
+    VKG_TRY(vkg_view_window(c->dev, a->x, t0 * j->xs * 4, ((toks - 1) * j->xs + a->n_in) * 4, &v[1], &skip));
+    p.x_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, a->y, (t0 * j->ys + o0) * 4, ((toks - 1) * j->ys + rows) * 4, &v[2], &skip));
+    p.y_off = (uint32_t)(skip / 4);
+    v[3] = v[1]; /* no bias: any valid read-only binding, never read */
+    if (a->bias) {
+        VKG_TRY(vkg_view_window(c->dev, *a->bias, o0 * 4, rows * 4, &v[3], &skip));
+        p.b_off = (uint32_t)(skip / 4);
+    }
+    if (j->gemm) {
+        uint32_t gx = (uint32_t)((rows + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
+        uint32_t gy = (uint32_t)((toks + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
+        return vkg_cmd_dispatch(c, j->op, v, 4, &p, gx, gy, 1);
+    }
+    return vkg_cmd_dispatch_1d(c, j->op, v, 4, &p, (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
+}
+
+/* Rows per window so W, one y row and the bias fit a binding; then tokens per
+ * window so x and y fit. Windows of one launch write disjoint parts of y. */
+static enum vkg_status mm_run(struct vkg_cmd *c, const struct mm_job *j)
+{
+    const struct vkg_matmul_args *a = j->a;
+    uint64_t max = vkg_max_window_bytes(c->dev), maxf = max / 4;
+    uint64_t rows_max = max / j->row_bytes < maxf ? max / j->row_bytes : maxf;
+    uint64_t tok_cap = j->gemm ? 65535ull * VKG_MATMUL_TILE : VKG_MATVEC_MAX_TOK;
+    if (j->gemm && rows_max > 65535ull * VKG_MATMUL_TILE) rows_max = 65535ull * VKG_MATMUL_TILE;
+    if (rows_max == 0 || a->n_in > maxf)
+        return vkg_error(VKG_ERR_LIMIT, "op 'matmul': one row of '%s' (%u values) is larger than a binding",
+                         a->w.buf->name, a->n_in);
+    for (uint64_t o0 = 0; o0 < a->n_out; o0 += rows_max) {
+        uint64_t rows = a->n_out - o0 < rows_max ? a->n_out - o0 : rows_max;
+        uint64_t tx = (maxf - a->n_in) / j->xs + 1, ty = (maxf - rows) / j->ys + 1;
+        uint64_t tmax = tx < ty ? tx : ty;
+        if (tmax > tok_cap) tmax = tok_cap;
+        for (uint64_t t0 = 0; t0 < a->n_tok; t0 += tmax)
+            VKG_TRY(mm_dispatch(c, j, o0, rows, t0, a->n_tok - t0 < tmax ? a->n_tok - t0 : tmax));
+    }
+    return VKG_OK;
+}
+
+static enum vkg_status check_view(const char *what, const struct vkg_view *v, uint64_t bytes, uint32_t align,
+                                  const struct vkg_matmul_args *a)
+{
+    if (v->size < bytes || v->offset % align)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul' %ux%u %s x %u tokens: %s view of '%s' has %llu bytes at "
+                         "offset %llu, needs %llu bytes at a multiple of %u", a->n_out, a->n_in,
+                         vkg_dtype_name(a->wt), a->n_tok, what, v->buf->name, (unsigned long long)v->size,
+                         (unsigned long long)v->offset, (unsigned long long)bytes, align);
+    return VKG_OK;
+}
+
+static enum vkg_status mm_check(const struct vkg_matmul_args *a, uint64_t xs, uint64_t ys, uint64_t row_bytes)
+{
+    int wi = wt_index(a->wt);
+    if (wi < 0)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'matmul': weight '%s' is %s; F32, F16, BF16, Q8_0, Q4 supported",
+                         a->w.buf->name, vkg_dtype_name(a->wt));
+    if (a->n_in == 0 || (wi >= 3 && a->n_in % 32))
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul': weight '%s' %s with n_in %u (block types need a "
+                         "multiple of 32)", a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
+    if (xs < a->n_in || ys < a->n_out)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul' on '%s': strides x %llu < n_in %u or y %llu < n_out %u",
+                         a->w.buf->name, (unsigned long long)xs, a->n_in, (unsigned long long)ys, a->n_out);
+    VKG_TRY(check_view("weight", &a->w, a->n_out * row_bytes, k_align[wi], a));
+    VKG_TRY(check_view("x", &a->x, ((uint64_t)(a->n_tok - 1) * xs + a->n_in) * 4, 4, a));
+    VKG_TRY(check_view("y", &a->y, ((uint64_t)(a->n_tok - 1) * ys + a->n_out) * 4, 4, a));
+    if (a->bias) VKG_TRY(check_view("bias", a->bias, (uint64_t)a->n_out * 4, 4, a));
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args *a)
+{
+    if (a->n_tok == 0 || a->n_out == 0) return VKG_OK;
+    struct mm_job j = { .a = a, .xs = a->x_stride ? a->x_stride : a->n_in, .ys = a->y_stride ? a->y_stride : a->n_out };
+    int wi = wt_index(a->wt);
+    if (wi >= 0) j.row_bytes = (uint64_t)a->n_in / vkg_dtype_block_size(a->wt) * vkg_dtype_block_bytes(a->wt);
+    VKG_TRY(mm_check(a, j.xs, j.ys, j.row_bytes));
+    enum vkg_matmul_path path = a->path;
+    if (path == VKG_MATMUL_AUTO)
+        path = a->n_tok > VKG_MATVEC_MAX_TOK ? VKG_MATMUL_GEMM
+             : c->dev->use.subgroup_arith   ? VKG_MATMUL_DECODE_SUBGROUP
+                                            : VKG_MATMUL_DECODE_SHARED;
+    if (path == VKG_MATMUL_DECODE_SUBGROUP && !c->dev->use.subgroup_arith)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'matmul' on '%s': subgroup tier asked for, but subgroup "
+                         "arithmetic is off on this device", a->w.buf->name);
+    j.gemm = path == VKG_MATMUL_GEMM;
+    j.op = j.gemm ? k_matmul[wi] : path == VKG_MATMUL_DECODE_SUBGROUP ? k_matvec_sg[wi] : k_matvec[wi];
+    return mm_run(c, &j);
+}
+
+enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in,
+                              struct vkg_view x, struct vkg_view y, uint32_t n_tok, const struct vkg_view *bias)
+{
+    struct vkg_matmul_args a = { .w = w, .wt = wt, .n_out = n_out, .n_in = n_in, .x = x, .y = y, .n_tok = n_tok,
+                                 .bias = bias };
+    return vkg_op_matmul_ex(c, &a);
+}
+
+static enum vkg_op quantize_op(enum vkg_dtype st, enum vkg_dtype dt)
+{
+    int q8 = dt == VKG_DTYPE_Q8_0;
+    if (dt != VKG_DTYPE_Q8_0 && dt != VKG_DTYPE_Q4) return VKG_OP_COUNT;
+    if (st == VKG_DTYPE_F32) return q8 ? VKG_OP_QUANTIZE_F32_Q8_0 : VKG_OP_QUANTIZE_F32_Q4;
+    if (st == VKG_DTYPE_F16) return q8 ? VKG_OP_QUANTIZE_F16_Q8_0 : VKG_OP_QUANTIZE_F16_Q4;
+    if (st == VKG_DTYPE_BF16) return q8 ? VKG_OP_QUANTIZE_BF16_Q8_0 : VKG_OP_QUANTIZE_BF16_Q4;
+    return VKG_OP_COUNT;
+}
+
+enum vkg_status vkg_op_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype st, struct vkg_view dst,
+                                enum vkg_dtype dt, uint64_t n)
+{
+    enum vkg_op op = quantize_op(st, dt);
+    if (op == VKG_OP_COUNT)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "quantize '%s' %s -> %s: F32/F16/BF16 -> Q8_0/Q4 only", src.buf->name,
+                         vkg_dtype_name(st), vkg_dtype_name(dt));
+    uint64_t ss = vkg_dtype_block_bytes(st), bb = vkg_dtype_block_bytes(dt), nb = n / 32;
+    if (n % 32 || src.size < n * ss || dst.size < nb * bb || src.offset % ss || dst.offset % 2)
+        return vkg_error(VKG_ERR_INVALID_ARG, "quantize %llu values of '%s' (%llu bytes at %llu) into '%s' (%llu "
+                         "bytes at %llu): needs a multiple of 32 values, aligned views that hold them",
+                         (unsigned long long)n, src.buf->name, (unsigned long long)src.size,
+                         (unsigned long long)src.offset, dst.buf->name, (unsigned long long)dst.size,
+                         (unsigned long long)dst.offset);
+    uint64_t max = vkg_max_window_bytes(c->dev);
+    uint64_t chunk = max / (32 * ss) < max / bb ? max / (32 * ss) : max / bb;
+    uint32_t ls = vkg_op_info(op)->local_size;
+    /* Chunks may share an edge word of dst: the shader merges those with atomics, so no barrier between. */
+    for (uint64_t b0 = 0; b0 < nb; b0 += chunk) {
+        uint64_t k = nb - b0 < chunk ? nb - b0 : chunk, skip;
+        struct vkg_view v[2];
+        struct vkg_push_quantize p = { .n_blocks = (uint32_t)k };
+        VKG_TRY(vkg_view_window(c->dev, src, b0 * 32 * ss, k * 32 * ss, &v[0], &skip));
+        p.src_off = (uint32_t)(skip / ss);
+        VKG_TRY(vkg_view_window(c->dev, dst, b0 * bb, k * bb, &v[1], &skip));
+        p.dst_off = (uint32_t)skip;
+        VKG_TRY(vkg_cmd_dispatch_1d(c, op, v, 2, &p, (k + ls - 1) / ls));
+    }
+    return VKG_OK;
+}

@@ -1,0 +1,52 @@
+/* ops_matmul.h — linear layers and load-time weight quantization.
+ *
+ *   y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o])
+ *
+ * W is row-major [n_out][n_in], exactly as a Hugging Face nn.Linear weight is
+ * stored, in F32, F16, BF16, Q8_0 or Q4 (blocks of 32 along n_in, so n_in % 32
+ * == 0 for those); x and y are F32 and the sums are accumulated in f32.
+ *
+ * Paths: n_tok <= VKG_MATVEC_MAX_TOK (8) runs the decode mat-vec (one launch
+ * reads W once for all vectors; subgroup reduction when dev->use.subgroup_arith,
+ * else shared memory); more tokens run the tiled GEMM (64 x 64 tiles through
+ * shared memory, W dequantized on load). Weights, activations and outputs
+ * larger than one binding (maxStorageBufferRange) are split into windows by
+ * weight rows and by tokens, never truncated. */
+#ifndef VKG_OPS_MATMUL_H
+#define VKG_OPS_MATMUL_H
+
+#include "command.h"
+#include "dtype.h"
+
+enum vkg_matmul_path {
+    VKG_MATMUL_AUTO = 0,      /* decode for n_tok <= 8, else GEMM; decode tier from the device */
+    VKG_MATMUL_DECODE_SUBGROUP, /* forced (tests, bench): needs subgroup arithmetic */
+    VKG_MATMUL_DECODE_SHARED,
+    VKG_MATMUL_GEMM,
+};
+
+struct vkg_matmul_args {
+    struct vkg_view w;          /* [n_out][n_in] of wt */
+    enum vkg_dtype wt;          /* F32, F16, BF16, Q8_0, Q4 */
+    uint32_t n_out, n_in;
+    struct vkg_view x;          /* [n_tok][x_stride] f32, the first n_in of each row read */
+    uint64_t x_stride;          /* floats between tokens; 0 means n_in */
+    struct vkg_view y;          /* [n_tok][y_stride] f32, the first n_out of each row written */
+    uint64_t y_stride;          /* floats between tokens; 0 means n_out */
+    uint32_t n_tok;
+    const struct vkg_view *bias; /* NULL or [n_out] f32 */
+    enum vkg_matmul_path path;
+};
+
+/* Contiguous x [n_tok][n_in] and y [n_tok][n_out]. */
+enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in,
+                              struct vkg_view x, struct vkg_view y, uint32_t n_tok, const struct vkg_view *bias);
+/* Strided rows (e.g. reading a slice of a fused QKV activation) and a path choice. */
+enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args *a);
+
+/* n values (a multiple of 32) of src (F32/F16/BF16) -> n/32 blocks of dst_type
+ * (Q8_0 or Q4) at dst (an even byte offset). The rule is in shaders/quantize.comp. */
+enum vkg_status vkg_op_quantize(struct vkg_cmd *c, struct vkg_view src /* [n] */, enum vkg_dtype src_type,
+                                struct vkg_view dst /* [n/32] blocks */, enum vkg_dtype dst_type, uint64_t n);
+
+#endif

@@ -1,0 +1,93 @@
+#version 450
+// matvec.comp — decode: y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o]) for
+// 1..8 vectors in one launch. A workgroup owns VKG_MATVEC_ROWS weight rows and
+// reads each weight once for all vectors (decode is bound by weight bytes);
+// each thread walks a row in chunks of 8 columns, then the workgroup reduces
+// its partial sums: subgroupAdd + one shared-memory step (SUBGROUP variants)
+// or a shared-memory tree (the fallback tier, VKGRM_DISABLE_SUBGROUP=1).
+// The 1-D workgroup index may be folded into a 2-D grid (vocab-sized n_out).
+//! variant matvec_f32_sg W_F32 SUBGROUP
+//! variant matvec_f16_sg W_F16 SUBGROUP
+//! variant matvec_bf16_sg W_BF16 SUBGROUP
+//! variant matvec_q8_0_sg W_Q8_0 SUBGROUP
+//! variant matvec_q4_sg W_Q4 SUBGROUP
+//! variant matvec_f32 W_F32
+//! variant matvec_f16 W_F16
+//! variant matvec_bf16 W_BF16
+//! variant matvec_q8_0 W_Q8_0
+//! variant matvec_q4 W_Q4
+#extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+#include "common.glsl"
+#include "dtype.glsl"
+#include "quant.glsl"
+#define PUSH_MATMUL
+#include "push_matmul.glsl"
+
+layout(constant_id = 0) const uint WG = 64; // == local_size_x (a power of two: tree reduction)
+
+#define NR VKG_MATVEC_ROWS
+#define NT VKG_MATVEC_MAX_TOK
+#define NS (NR * NT) // partial sums per thread: [row][token]
+
+// SUBGROUP: [subgroup][NS] (at most WG subgroups); tree: [NS][WG]
+shared float red[NS * WG];
+
+void store(uint i, uint row0, float s) // partial-sum slot i = r * NT + t
+{
+    uint row = row0 + i / NT, t = i % NT;
+    if (row >= p.n_out || t >= p.n_tok) return;
+    if (p.has_bias != 0u) s += B[p.b_off + row];
+    Y[p.y_off + t * p.y_stride + row] = s;
+}
+
+void reduce_store(inout float acc[NS], uint row0, uint tid)
+{
+#ifdef SUBGROUP
+    for (uint i = 0u; i < NS; i++) acc[i] = subgroupAdd(acc[i]);
+    if (subgroupElect())
+        for (uint i = 0u; i < NS; i++) red[gl_SubgroupID * NS + i] = acc[i];
+    barrier();
+    if (tid < NS) {
+        float s = 0.0;
+        for (uint g = 0u; g < gl_NumSubgroups; g++) s += red[g * NS + tid];
+        store(tid, row0, s);
+    }
+#else
+    for (uint i = 0u; i < NS; i++) red[i * WG + tid] = acc[i];
+    barrier();
+    for (uint h = WG / 2u; h > 0u; h >>= 1) {
+        if (tid < h)
+            for (uint i = 0u; i < NS; i++) red[i * WG + tid] += red[i * WG + tid + h];
+        barrier();
+    }
+    if (tid < NS) store(tid, row0, red[tid * WG]);
+#endif
+}
+
+void main()
+{
+    uint tid = gl_LocalInvocationID.x;
+    uint row0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * NR;
+    float acc[NS];
+    for (uint i = 0u; i < NS; i++) acc[i] = 0.0;
+    for (uint r = 0u; r < NR; r++) {
+        if (row0 + r >= p.n_out) break; // uniform: no thread of this workgroup has the row
+        for (uint k = tid * 8u; k < p.n_in; k += WG * 8u) {
+            float w[8];
+            load_w8(row0 + r, k, w);
+            for (uint t = 0u; t < NT; t++) {
+                if (t >= p.n_tok) break;
+                uint xb = p.x_off + t * p.x_stride + k;
+                float s = 0.0;
+                for (uint j = 0u; j < 8u; j++)
+                    if (k + j < p.n_in) s += w[j] * X[xb + j];
+                acc[r * NT + t] += s;
+            }
+        }
+    }
+    reduce_store(acc, row0, tid);
+}

@@ -1,0 +1,227 @@
+/* test_matmul — GPU linear layer vs the plain-C reference (ref_matmul.c) for
+ * every weight dtype, both decode tiers (subgroup and shared-memory
+ * reduction) at 1..8 vectors and the tiled GEMM at 9, 17, 100 tokens.
+ * Shapes are not multiples of the workgroup or tile (n_in 100, 333 for
+ * F32/F16/BF16; 96, 544 for the block types; n_out 1, 7, 65, 130); views
+ * start at odd places (F16 weights at an odd element, blocks 2 bytes into a
+ * word), x/y rows are strided and the gaps of y must stay untouched.
+ *
+ * Tolerance, every dtype: |got - want| <= 1e-4 * sum_i |W[o][i] * x[t][i]|
+ * (+1e-6 absolute). The reference uses the SAME stored weights (the rounded
+ * F16/BF16 values, the dequantized Q8_0/Q4 blocks), so only the f32
+ * accumulation order of the kernel differs from the double-precision sum. */
+#include "common_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_matmul.h"
+#include "ref_matmul.h"
+
+#define SENTINEL 12345.0f
+
+/* Random weights [n_out][n_in] in [-1, 1) stored as wt (Q8_0/Q4 by the reference quantizer). */
+static uint8_t *make_weight(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t seed, size_t *bytes)
+{
+    size_t n = (size_t)n_out * n_in;
+    float *f = malloc(n * 4);
+    rng_fill_f32(&seed, f, n, -1, 1);
+    *bytes = n / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
+    uint8_t *w = malloc(*bytes);
+    if (wt == VKG_DTYPE_F32) memcpy(w, f, n * 4);
+    for (size_t i = 0; wt == VKG_DTYPE_F16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_f16(f[i]);
+    for (size_t i = 0; wt == VKG_DTYPE_BF16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_bf16(f[i]);
+    if (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ref_quantize(f, n, wt, w, NULL);
+    free(f);
+    return w;
+}
+
+struct mm_case {
+    enum vkg_dtype wt;
+    uint32_t n_out, n_in, n_tok;
+    int bias, strided;
+    enum vkg_matmul_path path;
+};
+
+/* Worst |got-want| / (1e-4 * abs_sum + 1e-6) must be <= 1; y's gaps keep the sentinel. */
+static void check(const char *what, const float *y, size_t ys, const float *want, const double *abs_sum,
+                  uint32_t n_out, uint32_t n_tok)
+{
+    double worst = 0;
+    size_t bad = (size_t)-1;
+    for (uint32_t t = 0; t < n_tok; t++)
+        for (size_t o = 0; o < ys; o++) {
+            float g = y[t * ys + o];
+            if (o >= n_out) {
+                if (g != SENTINEL) fail_msg("%s: y[%u][%zu] outside n_out was written (%g)", what, t, o, g);
+                continue;
+            }
+            double r = fabs((double)g - want[t * ys + o]) / (1e-4 * abs_sum[(size_t)t * n_out + o] + 1e-6);
+            if (isnan(r)) r = INFINITY;
+            if (bad == (size_t)-1 || r > worst) worst = r, bad = t * ys + o;
+        }
+    if (worst > 1)
+        fail_msg("%s: max |err| / (1e-4 sum|wx| + 1e-6) = %.3g at y[%zu][%zu]: got %.9g want %.9g", what, worst,
+                 bad / ys, bad % ys, y[bad], want[bad]);
+}
+
+/* Pads put each tensor at an awkward offset: F32 weights 8 bytes in, 16-bit 6 (odd element), blocks 2 bytes. */
+static size_t w_pad(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 ? 8 : (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ? 2 : 6; }
+
+static void run_case(const struct mm_case *k, uint64_t seed)
+{
+    size_t wb, pad = w_pad(k->wt), xs = k->n_in + (k->strided ? 5 : 0), ys = k->n_out + (k->strided ? 3 : 0);
+    size_t nx = k->n_tok * xs + 3, ny = k->n_tok * ys;
+    uint8_t *w = make_weight(k->wt, k->n_out, k->n_in, seed, &wb);
+    uint8_t *wp = calloc(1, wb + pad);
+    memcpy(wp + pad, w, wb);
+    float *x = malloc(nx * 4), *y = malloc((ny + 1) * 4), *want = malloc(ny * 4), *bias = malloc(k->n_out * 4);
+    double *abs_sum = malloc((size_t)k->n_tok * k->n_out * sizeof *abs_sum);
+    rng_fill_f32(&seed, x, nx, -1, 1);
+    rng_fill_f32(&seed, bias, k->n_out, -1, 1);
+    for (size_t i = 0; i < ny + 1; i++) y[i] = SENTINEL;
+    struct vkg_buffer *bw = gpu_buffer_from(wp, wb + pad, "mm weight"), *bx = gpu_buffer_from(x, nx * 4, "mm x");
+    struct vkg_buffer *by = gpu_buffer_from(y, (ny + 1) * 4, "mm y"), *bb = gpu_buffer_from(bias, k->n_out * 4, "mm bias");
+    struct vkg_view bv = vkg_buffer_view(bb);
+    struct vkg_matmul_args a = { .w = vkg_view_sub(vkg_buffer_view(bw), pad, wb), .wt = k->wt, .n_out = k->n_out,
+                                 .n_in = k->n_in, .x = vkg_view_sub(vkg_buffer_view(bx), 12, (nx - 3) * 4),
+                                 .x_stride = xs, .y = vkg_view_sub(vkg_buffer_view(by), 4, ny * 4), .y_stride = ys,
+                                 .n_tok = k->n_tok, .bias = k->bias ? &bv : NULL, .path = k->path };
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_matmul_ex(c, &a));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    gpu_read(by, y, (ny + 1) * 4);
+    ref_matmul(w, k->wt, k->n_out, k->n_in, x + 3, xs, k->bias ? bias : NULL, k->n_tok, want, ys, abs_sum);
+    char what[160];
+    snprintf(what, sizeof what, "%s %ux%u n_tok %u path %d%s%s", vkg_dtype_name(k->wt), k->n_out, k->n_in,
+             k->n_tok, (int)k->path, k->bias ? " +bias" : "", k->strided ? " strided" : "");
+    if (y[0] != SENTINEL) fail_msg("%s: the float before y was written", what);
+    check(what, y + 1, ys, want, abs_sum, k->n_out, k->n_tok);
+    vkg_cmd_free(c);
+    vkg_buffer_free(bw), vkg_buffer_free(bx), vkg_buffer_free(by), vkg_buffer_free(bb);
+    free(w), free(wp), free(x), free(y), free(want), free(bias), free(abs_sum);
+    gpu_assert_no_validation();
+}
+
+static const uint32_t g_float_shapes[][2] = { { 1, 100 }, { 7, 333 }, { 65, 100 }, { 130, 333 }, { 3, 8 } };
+static const uint32_t g_quant_shapes[][2] = { { 1, 96 }, { 7, 544 }, { 65, 96 }, { 130, 544 }, { 3, 32 } };
+
+static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, const enum vkg_matmul_path *paths,
+                      size_t n_paths)
+{
+    int quant = wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4;
+    uint64_t seed = 0xabc0 + (uint64_t)wt;
+    for (size_t s = 0; s < 5; s++)
+        for (size_t t = 0; t < n_toks; t++)
+            for (size_t p = 0; p < n_paths; p++) {
+                const uint32_t *sh = quant ? g_quant_shapes[s] : g_float_shapes[s];
+                struct mm_case k = { wt, sh[0], sh[1], toks[t], (int)((s + t) & 1), (int)(t % 3 != 1), paths[p] };
+                run_case(&k, seed++);
+            }
+}
+
+static const uint32_t g_decode_toks[] = { 1, 2, 3, 5, 8 };
+static const enum vkg_matmul_path g_decode_paths[] = { VKG_MATMUL_DECODE_SUBGROUP, VKG_MATMUL_DECODE_SHARED };
+static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
+static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO };
+
+static void decode(enum vkg_dtype wt)
+{
+    size_t np = g_dev->use.subgroup_arith ? 2 : 1; /* without subgroup arithmetic only the shared tier exists */
+    if (!g_dev->use.subgroup_arith) fprintf(stderr, "note: no subgroup arithmetic: shared-memory tier only\n");
+    run_dtype(wt, g_decode_toks, 5, g_decode_paths + (2 - np), np);
+}
+static void prefill(enum vkg_dtype wt) { run_dtype(wt, g_prefill_toks, 3, g_prefill_paths, 1); }
+
+static void test_decode_f32(void **state) { decode(VKG_DTYPE_F32); }
+static void test_decode_f16(void **state) { decode(VKG_DTYPE_F16); }
+static void test_decode_bf16(void **state) { decode(VKG_DTYPE_BF16); }
+static void test_decode_q8_0(void **state) { decode(VKG_DTYPE_Q8_0); }
+static void test_decode_q4(void **state) { decode(VKG_DTYPE_Q4); }
+static void test_prefill_f32(void **state) { prefill(VKG_DTYPE_F32); }
+static void test_prefill_f16(void **state) { prefill(VKG_DTYPE_F16); }
+static void test_prefill_bf16(void **state) { prefill(VKG_DTYPE_BF16); }
+static void test_prefill_q8_0(void **state) { prefill(VKG_DTYPE_Q8_0); }
+static void test_prefill_q4(void **state) { prefill(VKG_DTYPE_Q4); }
+
+/* The GEMM at token counts around its 64-token tile and the decode path forced
+ * beyond 8 vectors (split into launches of 8). */
+static void test_tile_edges(void **state)
+{
+    static const uint32_t toks[] = { 63, 64, 65, 129 };
+    for (size_t i = 0; i < 4; i++) {
+        struct mm_case k = { VKG_DTYPE_Q4, 64 + (uint32_t)i, 128, toks[i], 1, 1, VKG_MATMUL_GEMM };
+        run_case(&k, 77 + i);
+        k.wt = VKG_DTYPE_F16, k.n_in = 63 + (uint32_t)i * 32;
+        run_case(&k, 99 + i);
+    }
+    struct mm_case k = { VKG_DTYPE_F32, 33, 100, 20, 1, 1, VKG_MATMUL_DECODE_SHARED };
+    run_case(&k, 5);
+    k.path = VKG_MATMUL_GEMM, k.n_tok = 1; /* the GEMM with a single token */
+    run_case(&k, 6);
+}
+
+/* VKGRM_DISABLE_SUBGROUP turns dev->use.subgroup_arith off: AUTO then takes the
+ * shared-memory tier and forcing the subgroup tier is refused. */
+static void test_subgroup_switch(void **state)
+{
+    int saved = g_dev->use.subgroup_arith;
+    g_dev->use.subgroup_arith = 0;
+    struct mm_case k = { VKG_DTYPE_BF16, 9, 333, 4, 1, 1, VKG_MATMUL_AUTO };
+    run_case(&k, 11);
+    float dummy[4] = { 0 };
+    struct vkg_buffer *b = gpu_buffer_from(dummy, sizeof dummy, "tiny");
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    struct vkg_matmul_args a = { .w = vkg_buffer_view(b), .wt = VKG_DTYPE_F32, .n_out = 1, .n_in = 1,
+                                 .x = vkg_buffer_view(b), .y = vkg_buffer_view(b), .n_tok = 1,
+                                 .path = VKG_MATMUL_DECODE_SUBGROUP };
+    assert_int_equal(vkg_op_matmul_ex(c, &a), VKG_ERR_UNSUPPORTED);
+    g_dev->use.subgroup_arith = saved;
+    GPU_OK(vkg_cmd_end(c));
+    vkg_cmd_free(c);
+    vkg_buffer_free(b);
+}
+
+/* Bad arguments fail with a message that names the tensor. */
+static void test_errors(void **state)
+{
+    float dummy[64] = { 0 };
+    struct vkg_buffer *b = gpu_buffer_from(dummy, sizeof dummy, "layers.0.mlp.up_proj.weight");
+    struct vkg_view v = vkg_buffer_view(b);
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_Q8_0, 1, 48, v, v, 1, NULL), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "up_proj"));
+    assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_I8, 1, 4, v, v, 1, NULL), VKG_ERR_UNSUPPORTED);
+    assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_F32, 9, 8, v, v, 1, NULL), VKG_ERR_INVALID_ARG); /* 288 > 256 B */
+    assert_non_null(strstr(vkg_error_detail(), "weight view"));
+    assert_int_equal(vkg_op_matmul(c, vkg_view_sub(v, 2, 64), VKG_DTYPE_F32, 1, 8, v, v, 1, NULL),
+                     VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_quantize(c, v, VKG_DTYPE_F32, v, VKG_DTYPE_Q8_0, 33), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_quantize(c, v, VKG_DTYPE_F32, v, VKG_DTYPE_F16, 32), VKG_ERR_UNSUPPORTED);
+    GPU_OK(vkg_cmd_end(c));
+    vkg_cmd_free(c);
+    vkg_buffer_free(b);
+    gpu_assert_no_validation();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decode_f32),   cmocka_unit_test(test_decode_f16),
+        cmocka_unit_test(test_decode_bf16),  cmocka_unit_test(test_decode_q8_0),
+        cmocka_unit_test(test_decode_q4),    cmocka_unit_test(test_prefill_f32),
+        cmocka_unit_test(test_prefill_f16),  cmocka_unit_test(test_prefill_bf16),
+        cmocka_unit_test(test_prefill_q8_0), cmocka_unit_test(test_prefill_q4),
+        cmocka_unit_test(test_tile_edges),   cmocka_unit_test(test_subgroup_switch),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+}

@@ -1,0 +1,108 @@
+/* ref_matmul.c — see ref_matmul.h. Obvious loops, doubles where it helps. */
+#include "ref_matmul.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref_dtype.h"
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); } /* little endian */
+
+void ref_weight_row(const void *row, enum vkg_dtype wt, uint32_t n_in, float *out)
+{
+    const uint8_t *b = row;
+    for (uint32_t i = 0; i < n_in; i++) {
+        switch (wt) {
+        case VKG_DTYPE_F32: memcpy(&out[i], b + 4 * (size_t)i, 4); break;
+        case VKG_DTYPE_F16: out[i] = ref_f16_to_f32(rd16(b + 2 * (size_t)i)); break;
+        case VKG_DTYPE_BF16: out[i] = ref_bf16_to_f32(rd16(b + 2 * (size_t)i)); break;
+        case VKG_DTYPE_Q8_0: { /* block: f16 d, 32 x int8 */
+            const uint8_t *blk = b + (size_t)(i / 32) * 34;
+            out[i] = ref_f16_to_f32(rd16(blk)) * (float)(int8_t)blk[2 + i % 32];
+            break;
+        }
+        case VKG_DTYPE_Q4: { /* block: f16 d, byte j = value j (low nibble) | value j+16 (high nibble) */
+            const uint8_t *blk = b + (size_t)(i / 32) * 18;
+            uint32_t j = i % 32;
+            int q = j < 16 ? (blk[2 + j] & 15) : (blk[2 + j - 16] >> 4);
+            out[i] = ref_f16_to_f32(rd16(blk)) * (float)(q - 8);
+            break;
+        }
+        default: out[i] = NAN; break;
+        }
+    }
+}
+
+void ref_matmul(const void *w, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, const float *x, size_t x_stride,
+                const float *bias, uint32_t n_tok, float *y, size_t y_stride, double *abs_sum)
+{
+    size_t row_bytes = (size_t)n_in / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
+    float *row = malloc((size_t)n_in * sizeof *row);
+    for (uint32_t o = 0; o < n_out; o++) {
+        ref_weight_row((const uint8_t *)w + o * row_bytes, wt, n_in, row);
+        for (uint32_t t = 0; t < n_tok; t++) {
+            double s = bias ? bias[o] : 0.0, a = 0.0;
+            for (uint32_t i = 0; i < n_in; i++) {
+                double pr = (double)row[i] * (double)x[t * x_stride + i];
+                s += pr;
+                a += fabs(pr);
+            }
+            y[t * y_stride + o] = (float)s;
+            if (abs_sum) abs_sum[(size_t)t * n_out + o] = a + (bias ? fabs(bias[o]) : 0.0);
+        }
+    }
+    free(row);
+}
+
+/* q for the exact quotient v = x/d, and whether v sits next to a .5 tie. */
+static int near_tie(double v)
+{
+    double f = v - floor(v);
+    return fabs(f - 0.5) <= 1e-6 * fmax(1.0, fabs(v));
+}
+
+static void quantize_q8_0(const float *x, uint8_t *blk, uint8_t *tie)
+{
+    float amax = 0;
+    for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+    const float inv127 = 1.0f / 127.0f;
+    float d = amax * inv127;
+    uint16_t h = ref_f32_to_f16(d);
+    blk[0] = (uint8_t)(h & 0xff), blk[1] = (uint8_t)(h >> 8);
+    for (int j = 0; j < 32; j++) {
+        double v = d != 0 ? (double)x[j] / (double)d : 0.0;
+        double q = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5); /* half away from zero */
+        if (q > 127) q = 127;
+        if (q < -127) q = -127;
+        blk[2 + j] = (uint8_t)(int8_t)q;
+        if (tie) tie[j] = near_tie(v);
+    }
+}
+
+static void quantize_q4(const float *x, uint8_t *blk, uint8_t *tie)
+{
+    float amax = 0, m = 0;
+    for (int j = 0; j < 32; j++)
+        if (fabsf(x[j]) > amax) amax = fabsf(x[j]), m = x[j];
+    float d = m * -0.125f; /* exact: a power of two */
+    uint16_t h = ref_f32_to_f16(d);
+    blk[0] = (uint8_t)(h & 0xff), blk[1] = (uint8_t)(h >> 8);
+    int q[32];
+    for (int j = 0; j < 32; j++) {
+        double v = d != 0 ? (double)x[j] / (double)d : 0.0;
+        double f = floor(v + 8.5);
+        q[j] = f > 15 ? 15 : f < 0 ? 0 : (int)f;
+        if (tie) tie[j] = near_tie(v);
+    }
+    for (int j = 0; j < 16; j++) blk[2 + j] = (uint8_t)(q[j] | (q[j + 16] << 4));
+}
+
+void ref_quantize(const float *x, uint64_t n, enum vkg_dtype dt, uint8_t *out, uint8_t *tie)
+{
+    uint32_t bb = dt == VKG_DTYPE_Q8_0 ? 34 : 18;
+    for (uint64_t b = 0; b < n / 32; b++) {
+        if (dt == VKG_DTYPE_Q8_0) quantize_q8_0(x + 32 * b, out + bb * b, tie ? tie + 32 * b : NULL);
+        else quantize_q4(x + 32 * b, out + bb * b, tie ? tie + 32 * b : NULL);
+    }
+}

@@ -1,0 +1,33 @@
+/* ref_matmul.h — plain-C references of the matmul family, written from the
+ * math (torch.nn.functional.linear: y = x @ W.T + b, W stored [out][in]) and
+ * the block layouts of loaders/dtype.h, not from the shaders. */
+#ifndef VKG_REF_MATMUL_H
+#define VKG_REF_MATMUL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtype.h"
+
+/* One weight row (n_in values of wt: F32, F16, BF16, Q8_0, Q4) as floats. */
+void ref_weight_row(const void *row, enum vkg_dtype wt, uint32_t n_in, float *out /* [n_in] */);
+
+/* y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o]) with double accumulation of
+ * the exact products. abs_sum[t][o] = sum_i |W[o][i] * x[t][i]|: the scale
+ * the tolerance of an f32-accumulating kernel is stated against. */
+void ref_matmul(const void *w /* [n_out][n_in] of wt */, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in,
+                const float *x /* [n_tok][x_stride] */, size_t x_stride, const float *bias /* [n_out] or NULL */,
+                uint32_t n_tok, float *y /* [n_tok][y_stride] */, size_t y_stride,
+                double *abs_sum /* [n_tok][n_out] or NULL */);
+
+/* The project's quantizer (the rule GPU quantize.comp must follow):
+ *   Q8_0: amax = max|x|, d = amax * (float)(1/127) in f32, q = round-half-away(x/d) in [-127, 127];
+ *   Q4:   m = first value of largest |x|, d = m * -0.125, q = min(15, floor(x/d + 8.5));
+ * d is stored as f16 (round to nearest even); d == 0 gives q = 0 (Q8_0) / 8 (Q4).
+ * x/d is the exact quotient (double). tie[i] (when not NULL) is 1 where x/d is
+ * within 1e-6 * max(1, |x/d|) of a .5 tie, where a kernel computing x * (1/d)
+ * in f32 may land on the other side: q may differ by one there only. */
+void ref_quantize(const float *x /* [n] */, uint64_t n, enum vkg_dtype dt, uint8_t *out /* [n/32] blocks */,
+                  uint8_t *tie /* [n] or NULL */);
+
+#endif
