@@ -1,8 +1,235 @@
-/* bench_norm.c — bench cases of the norm family. */
+/* bench_norm.c — bench cases of the norm family: embedding lookup per table
+ * dtype, RMSNorm (both reduction tiers, with and without the fused residual),
+ * RoPE, SwiGLU / GeGLU, soft-capping, add and scale, at prefill-like shapes
+ * (512 tokens). Bytes count every tensor read or written once. */
+#include <stdlib.h>
+
 #include "bench.h"
+#include "ops_norm.h"
+#include "rope.h"
+
+struct norm_ctx {
+    struct vkg_buffer *a, *b, *c, *d; /* inputs / outputs, per case */
+    enum vkg_dtype dt;
+    int tier_sg;                       /* rmsnorm: 1 subgroup tier, 0 shared-memory tier */
+};
+
+#define TOKENS 512u
+#define HIDDEN 4096u
+#define VOCAB 16384u     /* x 2048 F32 = 128 MiB + : the table spans two bindings */
+#define EMB_DIM 2048u
+#define FFN 11008u
+#define HEADS 32u
+#define HEAD_DIM 128u
+#define LOGITS 151936u   /* Qwen vocab, 8 rows of logits */
+
+static enum vkg_status ctx_new(void **ctx, struct norm_ctx **c)
+{
+    *c = calloc(1, sizeof **c);
+    if (!*c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
+    *ctx = *c;
+    return VKG_OK;
+}
+
+static void down(void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    if (!c) return;
+    vkg_buffer_free(c->a), vkg_buffer_free(c->b), vkg_buffer_free(c->c), vkg_buffer_free(c->d);
+    free(c);
+}
+
+/* ---- embedding: ids spread over the whole table ---- */
+static enum vkg_status setup_embed(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
+                                   enum vkg_dtype dt)
+{
+    struct norm_ctx *c;
+    uint64_t row;
+    VKG_TRY(ctx_new(ctx, &c));
+    c->dt = dt;
+    VKG_TRY(vkg_dtype_bytes(dt, EMB_DIM, &row));
+    VKG_TRY(vkg_bench_buffer(dev, (uint64_t)VOCAB * row, "bench table", &c->a));
+    int32_t ids[TOKENS];
+    for (uint32_t t = 0; t < TOKENS; t++) ids[t] = (int32_t)((t * 2654435761u) % VOCAB);
+    VKG_TRY(vkg_buffer_create(dev, sizeof ids, VKG_MEM_DEVICE, "bench ids", &c->b));
+    VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->b), ids, sizeof ids));
+    VKG_TRY(vkg_bench_buffer(dev, (uint64_t)TOKENS * EMB_DIM * 4, "bench hidden", &c->c));
+    *bytes = (uint64_t)TOKENS * (row + EMB_DIM * 4 + 4);
+    *flops = (uint64_t)TOKENS * EMB_DIM;
+    return VKG_OK;
+}
+
+static enum vkg_status rec_embed(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    return vkg_op_embed(cmd, vkg_buffer_view(c->a), c->dt, VOCAB, EMB_DIM, vkg_buffer_view(c->b), TOKENS, 1.0f,
+                        vkg_buffer_view(c->c));
+}
+
+#define SETUP_EMBED(name, dt)                                                                 \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
+        return setup_embed(d, x, b, f, dt);                                                   \
+    }
+SETUP_EMBED(s_emb_f32, VKG_DTYPE_F32)
+SETUP_EMBED(s_emb_f16, VKG_DTYPE_F16)
+SETUP_EMBED(s_emb_bf16, VKG_DTYPE_BF16)
+SETUP_EMBED(s_emb_q8_0, VKG_DTYPE_Q8_0)
+SETUP_EMBED(s_emb_q4, VKG_DTYPE_Q4)
+
+/* ---- RMSNorm [512][4096] ---- */
+static enum vkg_status setup_rms(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, int sg, int add)
+{
+    struct norm_ctx *c;
+    uint64_t m = (uint64_t)TOKENS * HIDDEN;
+    VKG_TRY(ctx_new(ctx, &c));
+    c->tier_sg = sg;
+    VKG_TRY(vkg_bench_random_f32(dev, m, -2, 2, "bench x", &c->a));
+    VKG_TRY(vkg_bench_random_f32(dev, HIDDEN, 0, 2, "bench w", &c->b));
+    VKG_TRY(vkg_bench_buffer(dev, m * 4, "bench y", &c->c));
+    if (add) VKG_TRY(vkg_bench_random_f32(dev, m, -2, 2, "bench residual", &c->d));
+    *bytes = m * 4 * (add ? 4 : 2) + HIDDEN * 4;
+    *flops = m * (add ? 5 : 4);
+    return VKG_OK;
+}
+
+static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    int saved = cmd->dev->use.subgroup_arith;
+    cmd->dev->use.subgroup_arith = c->tier_sg && saved; /* the subgroup case runs the device's best tier */
+    struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(c->a), .w = vkg_buffer_view(c->b), .y = vkg_buffer_view(c->c),
+                                  .tokens = TOKENS, .group = 1, .n = HIDDEN, .x_stride = HIDDEN, .y_stride = HIDDEN,
+                                  .eps = 1e-6f };
+    if (c->d) a.residual = vkg_buffer_view(c->d);
+    enum vkg_status s = vkg_op_rmsnorm_ex(cmd, &a);
+    cmd->dev->use.subgroup_arith = saved;
+    return s;
+}
+
+#define SETUP_RMS(name, sg, add)                                                              \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
+        return setup_rms(d, x, b, f, sg, add);                                                \
+    }
+SETUP_RMS(s_rms, 0, 0)
+SETUP_RMS(s_rms_add, 0, 1)
+SETUP_RMS(s_rms_sg, 1, 0)
+SETUP_RMS(s_rms_add_sg, 1, 1)
+
+/* ---- RoPE on q [512][32][128], Llama-3 frequencies ---- */
+static enum vkg_status s_rope(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct norm_ctx *c;
+    uint64_t m = (uint64_t)TOKENS * HEADS * HEAD_DIM;
+    VKG_TRY(ctx_new(ctx, &c));
+    VKG_TRY(vkg_bench_random_f32(dev, m, -2, 2, "bench q", &c->a));
+    int32_t pos[TOKENS];
+    for (uint32_t t = 0; t < TOKENS; t++) pos[t] = (int32_t)t;
+    VKG_TRY(vkg_buffer_create(dev, sizeof pos, VKG_MEM_DEVICE, "bench pos", &c->b));
+    VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->b), pos, sizeof pos));
+    float inv[HEAD_DIM / 2], af;
+    VKG_TRY(vkg_rope_inv_freq(VKG_ROPE_DEFAULT, HEAD_DIM, 500000.0, NULL, inv, &af));
+    VKG_TRY(vkg_buffer_create(dev, sizeof inv, VKG_MEM_DEVICE, "bench inv_freq", &c->c));
+    VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->c), inv, sizeof inv));
+    *bytes = m * 8 + sizeof pos;
+    *flops = m / 2 * 8; /* per pair: angle, 4 mul, 2 add, + cos/sin counted as 1 */
+    return VKG_OK;
+}
+
+static enum vkg_status rec_rope(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    struct vkg_rope_args a = { .x = vkg_buffer_view(c->a), .pos = vkg_buffer_view(c->b),
+                               .inv_freq = vkg_buffer_view(c->c), .tokens = TOKENS, .n_heads = HEADS,
+                               .head_stride = HEAD_DIM, .tok_stride = HEADS * HEAD_DIM, .rot_dim = HEAD_DIM,
+                               .attn_factor = 1.0f };
+    return vkg_op_rope(cmd, &a);
+}
+
+/* ---- SwiGLU / GeGLU on a fused gate_up [512][2*11008] ---- */
+static enum vkg_status s_glu(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct norm_ctx *c;
+    uint64_t m = (uint64_t)TOKENS * FFN;
+    VKG_TRY(ctx_new(ctx, &c));
+    VKG_TRY(vkg_bench_random_f32(dev, 2 * m, -4, 4, "bench gate_up", &c->a));
+    VKG_TRY(vkg_bench_buffer(dev, m * 4, "bench act", &c->b));
+    *bytes = m * 12;
+    *flops = m * 6;
+    return VKG_OK;
+}
+
+static enum vkg_status rec_swiglu(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    return vkg_op_glu_fused(cmd, VKG_GLU_SWIGLU, vkg_buffer_view(c->a), vkg_buffer_view(c->b), TOKENS, FFN);
+}
+
+static enum vkg_status rec_geglu(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    return vkg_op_glu_fused(cmd, VKG_GLU_GEGLU, vkg_buffer_view(c->a), vkg_buffer_view(c->b), TOKENS, FFN);
+}
+
+/* ---- element-wise: softcap over 8 logit rows, add / scale on [512][4096] ---- */
+static enum vkg_status setup_ew(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, uint64_t n,
+                                int two)
+{
+    struct norm_ctx *c;
+    VKG_TRY(ctx_new(ctx, &c));
+    VKG_TRY(vkg_bench_random_f32(dev, n, -60, 60, "bench a", &c->a));
+    if (two) VKG_TRY(vkg_bench_random_f32(dev, n, -60, 60, "bench b", &c->b));
+    VKG_TRY(vkg_bench_buffer(dev, n * 4, "bench out", &c->c));
+    *bytes = n * 4 * (two ? 3 : 2);
+    *flops = n;
+    return VKG_OK;
+}
+
+static enum vkg_status s_softcap(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_ew(d, x, b, f, 8ull * LOGITS, 0);
+}
+static enum vkg_status s_add(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_ew(d, x, b, f, (uint64_t)TOKENS * HIDDEN, 1);
+}
+static enum vkg_status s_scale(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_ew(d, x, b, f, (uint64_t)TOKENS * HIDDEN, 0);
+}
+
+static enum vkg_status rec_softcap(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    return vkg_op_softcap(cmd, vkg_buffer_view(c->a), vkg_buffer_view(c->c), 8ull * LOGITS, 30.0f);
+}
+static enum vkg_status rec_add(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    return vkg_op_add(cmd, vkg_buffer_view(c->a), vkg_buffer_view(c->b), vkg_buffer_view(c->c),
+                      (uint64_t)TOKENS * HIDDEN);
+}
+static enum vkg_status rec_scale(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    return vkg_op_scale(cmd, vkg_buffer_view(c->a), vkg_buffer_view(c->c), (uint64_t)TOKENS * HIDDEN, 0.5f);
+}
 
 static const struct vkg_bench_case g_cases[] = {
-    { 0 }, /* placeholder so the array is not empty; rows with op == NULL are skipped */
+    { "embed_f32", "512 ids, 16384x2048 F32 (2 windows)", s_emb_f32, rec_embed, down },
+    { "embed_f16", "512 ids, 16384x2048 F16", s_emb_f16, rec_embed, down },
+    { "embed_bf16", "512 ids, 16384x2048 BF16", s_emb_bf16, rec_embed, down },
+    { "embed_q8_0", "512 ids, 16384x2048 Q8_0", s_emb_q8_0, rec_embed, down },
+    { "embed_q4", "512 ids, 16384x2048 Q4", s_emb_q4, rec_embed, down },
+    { "rmsnorm", "512x4096 shared-mem", s_rms, rec_rms, down },
+    { "rmsnorm_add", "512x4096 +residual shared-mem", s_rms_add, rec_rms, down },
+    { "rmsnorm_sg", "512x4096 subgroup", s_rms_sg, rec_rms, down },
+    { "rmsnorm_add_sg", "512x4096 +residual subgroup", s_rms_add_sg, rec_rms, down },
+    { "rope", "512x32x128 neox", s_rope, rec_rope, down },
+    { "swiglu", "512x11008 fused gate_up", s_glu, rec_swiglu, down },
+    { "geglu", "512x11008 fused gate_up", s_glu, rec_geglu, down },
+    { "softcap", "8x151936 cap 30", s_softcap, rec_softcap, down },
+    { "add", "512x4096", s_add, rec_add, down },
+    { "scale", "512x4096", s_scale, rec_scale, down },
 };
 
 const struct vkg_bench_case *vkg_bench_norm(size_t *n)

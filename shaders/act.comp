@@ -1,0 +1,60 @@
+#version 450
+// act.comp — activations, one invocation per output element.
+//   swiglu:  out = silu(gate) * up,      silu(g) = g / (1 + exp(-g))
+//   geglu:   out = gelu_tanh(gate) * up, gelu_tanh(g) = 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3)))
+//            (Gemma's gelu_pytorch_tanh)
+//   softcap: out = c * tanh(a / c)  (Gemma-2 final-logit / attention soft-capping)
+// tanh is computed here (not the builtin) so that it is accurate near 0 and
+// never overflows: drivers may lower tanh to (e^2x - 1) / (e^2x + 1).
+//! variant swiglu PUSH_GLU SILU
+//! variant geglu PUSH_GLU GELU
+//! variant softcap PUSH_ELTWISE SOFTCAP
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "push_norm.glsl"
+
+// tanh with ~1e-7 relative error: an odd polynomial below 0.625 (Cephes
+// tanhf coefficients), 1 - 2 / (e^2|x| + 1) above (e^2|x| -> inf gives 1).
+float tanh_acc(float x)
+{
+    float a = abs(x);
+    if (a < 0.625) {
+        float z = x * x;
+        float q = ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z +
+                    1.33314422036e-1) * z - 3.33332819422e-1);
+        return x + x * z * q;
+    }
+    float r = 1.0 - 2.0 / (exp(2.0 * a) + 1.0);
+    return x < 0.0 ? -r : r;
+}
+
+#ifdef PUSH_GLU
+layout(binding = 0) readonly buffer G { float gate[]; };  // [rows][gate_stride]
+layout(binding = 1) readonly buffer U { float up[]; };    // [rows][up_stride]; may alias gate (fused [rows][2n])
+layout(binding = 2) writeonly buffer O { float outv[]; }; // [rows][out_stride]
+
+void main()
+{
+    uint i = vkg_linear_id();
+    if (i >= p.rows * p.n) return;
+    uint r = i / p.n, j = i - r * p.n;
+    float g = gate[p.gate_off + r * p.gate_stride + j];
+    float u = up[p.up_off + r * p.up_stride + j];
+#ifdef SILU
+    float act = g / (1.0 + exp(-g));
+#else
+    float act = 0.5 * g * (1.0 + tanh_acc(0.7978845608028654 * (g + 0.044715 * g * g * g)));
+#endif
+    outv[p.out_off + r * p.out_stride + j] = act * u;
+}
+#else
+layout(binding = 0) readonly buffer A { float a[]; };     // [n]
+layout(binding = 1) buffer O { float outv[]; };           // [n]; may alias a (in place)
+
+void main()
+{
+    uint i = vkg_linear_id();
+    if (i >= p.n) return;
+    outv[p.out_off + i] = p.f * tanh_acc(a[p.a_off + i] / p.f);
+}
+#endif

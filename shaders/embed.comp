@@ -1,0 +1,62 @@
+#version 450
+// embed.comp — embedding lookup: out[t][j] = table[ids[t]][j] * scale, one
+// invocation per output element. The launcher binds one window of table rows
+// [row_lo, row_hi) per dispatch (a vocab-sized table exceeds one binding);
+// invocations whose id lies in another window do nothing. Ids outside
+// [0, vocab) never touch the table: the write_oob dispatch stores zeros.
+//! variant embed_f32 PUSH_EMBED T_F32
+//! variant embed_f16 PUSH_EMBED T_F16
+//! variant embed_bf16 PUSH_EMBED T_BF16
+//! variant embed_q8_0 PUSH_EMBED T_Q8_0
+//! variant embed_q4 PUSH_EMBED T_Q4
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "dtype.glsl"
+#include "quant.glsl"
+#include "push_norm.glsl"
+
+layout(binding = 0) readonly buffer Ids { int ids[]; };      // [n_tokens] token ids
+layout(binding = 1) readonly buffer Table { uint tab[]; };   // [row_hi - row_lo][dim] in the table dtype
+layout(binding = 2) writeonly buffer Out { float outv[]; };  // [n_tokens][dim]
+
+// element j of window row r
+float load(uint r, uint j)
+{
+#if defined(T_F32)
+    return uintBitsToFloat(tab[(p.table_skip >> 2) + r * p.dim + j]);
+#elif defined(T_F16) || defined(T_BF16)
+    uint e = (p.table_skip >> 1) + r * p.dim + j;
+    uint bits = (tab[e >> 1] >> ((e & 1u) * 16u)) & 0xffffu;
+#ifdef T_F16
+    return vkg_f16_to_f32(bits);
+#else
+    return vkg_bf16_to_f32(bits);
+#endif
+#else
+#ifdef T_Q8_0
+    const uint bb = VKG_Q8_0_BYTES;
+#else
+    const uint bb = VKG_Q4_BYTES;
+#endif
+    uint o = p.table_skip + r * (p.dim / VKG_QBLOCK) * bb + (j / VKG_QBLOCK) * bb;
+#ifdef T_Q8_0
+    return VKG_QSCALE(tab, o) * VKG_Q8_0_Q(tab, o, j % VKG_QBLOCK);
+#else
+    return VKG_QSCALE(tab, o) * VKG_Q4_Q(tab, o, j % VKG_QBLOCK);
+#endif
+#endif
+}
+
+void main()
+{
+    uint i = vkg_linear_id();
+    if (i >= p.n_tokens * p.dim) return;
+    uint t = i / p.dim, j = i - t * p.dim;
+    int id = ids[p.ids_off + t];
+    if (id < 0 || uint(id) >= p.vocab) {
+        if (p.write_oob != 0u) outv[p.out_off + i] = 0.0;
+        return;
+    }
+    if (uint(id) < p.row_lo || uint(id) >= p.row_hi) return;
+    outv[p.out_off + i] = load(uint(id) - p.row_lo, j) * p.scale;
+}

@@ -1,0 +1,72 @@
+#version 450
+// rmsnorm.comp — y = x / sqrt(mean(x^2) + eps) * w (or * (1 + w), Gemma),
+// one workgroup per row. ADD: h = x + r is first written back to r (the
+// residual stream) and h is normalised. The row's sum of squares is reduced
+// in shared memory (tree; the workgroup size is a power of two), or with
+// subgroupAdd and one shared slot per subgroup in the SUBGROUP tier.
+//! variant rmsnorm PUSH_RMSNORM
+//! variant rmsnorm_add PUSH_RMSNORM ADD
+//! variant rmsnorm_sg PUSH_RMSNORM SUBGROUP
+//! variant rmsnorm_add_sg PUSH_RMSNORM ADD SUBGROUP
+#extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+#include "common.glsl"
+#include "push_norm.glsl"
+
+layout(binding = 0) readonly buffer X { float x[]; };  // [tokens][x_stride], rows of n
+layout(binding = 1) readonly buffer W { float w[]; };  // [n]
+layout(binding = 2) buffer Y { float y[]; };           // [tokens][y_stride]; may alias x
+#ifdef ADD
+layout(binding = 3) buffer R { float r[]; };           // [tokens][x_stride] residual, updated in place
+#endif
+
+shared float s_sum[1024];
+
+float row_sum(float v)
+{
+    uint lid = gl_LocalInvocationID.x;
+#ifdef SUBGROUP
+    v = subgroupAdd(v);
+    if (subgroupElect()) s_sum[gl_SubgroupID] = v;
+    barrier();
+    float total = 0.0;
+    for (uint k = 0u; k < gl_NumSubgroups; k++) total += s_sum[k];
+    return total;
+#else
+    s_sum[lid] = v;
+    barrier();
+    for (uint s = gl_WorkGroupSize.x >> 1; s > 0u; s >>= 1) {
+        if (lid < s) s_sum[lid] += s_sum[lid + s];
+        barrier();
+    }
+    return s_sum[0];
+#endif
+}
+
+void main()
+{
+    uint row = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    if (row >= p.rows) return; // uniform for the workgroup: barriers stay legal
+    uint tok = row / p.group, head = row - tok * p.group;
+    uint xb = tok * p.x_stride + head * p.n, yb = p.y_off + tok * p.y_stride + head * p.n;
+    float acc = 0.0;
+    for (uint j = gl_LocalInvocationID.x; j < p.n; j += gl_WorkGroupSize.x) {
+        float v = x[p.x_off + xb + j];
+#ifdef ADD
+        v += r[p.r_off + xb + j];
+        r[p.r_off + xb + j] = v; // this invocation re-reads it below
+#endif
+        acc += v * v;
+    }
+    float inv = 1.0 / sqrt(row_sum(acc) / float(p.n) + p.eps);
+    for (uint j = gl_LocalInvocationID.x; j < p.n; j += gl_WorkGroupSize.x) {
+#ifdef ADD
+        float v = r[p.r_off + xb + j];
+#else
+        float v = x[p.x_off + xb + j];
+#endif
+        y[yb + j] = (v * inv) * (w[j] + p.w_add);
+    }
+}
