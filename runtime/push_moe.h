@@ -1,12 +1,111 @@
-/* push_moe.h — push constants and op rows of the moe family.
- * GLSL twins: shaders/push_moe.glsl. */
+/* push_moe.h — push constants and op rows of the moe family (router top-k,
+ * token grouping per expert, expert FFN over stacked weights, combine).
+ * GLSL twin: shaders/push_moe.glsl (same fields, same order, std430 scalars). */
 #ifndef VKG_PUSH_MOE_H
 #define VKG_PUSH_MOE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* Largest expert count and top-k the shaders hold in shared memory / registers. */
+#define VKG_MOE_MAX_EXPERTS 512u
+#define VKG_MOE_MAX_K 16u
+#define VKG_MOE_MAX_GROUPS 64u
+/* moe_gate flags */
+#define VKG_MOE_GATE_SIGMOID 1u /* sigmoid scores instead of softmax over all experts */
+#define VKG_MOE_GATE_NORM 2u    /* renormalise the k weights to sum 1 */
+/* moe_combine flags */
+#define VKG_MOE_COMBINE_ACCUMULATE 1u /* out += ... instead of out = ... */
+#define VKG_MOE_COMBINE_UNIT 2u       /* every weight is 1 (no weights binding read) */
+
+/* moe_gate: one workgroup per token. */
+struct vkg_push_moe_gate {
+    uint32_t n_tok, n_exp, k;
+    uint32_t flags;             /* VKG_MOE_GATE_* */
+    uint32_t n_group;           /* group-limited top-k when > 1 (n_exp % n_group == 0) */
+    uint32_t topk_group;        /* groups kept */
+    float scale;                /* routed_scaling_factor, applied last */
+    uint32_t logit_off;         /* first element inside the bound windows */
+    uint32_t ids_off, w_off;
+};
+_Static_assert(sizeof(struct vkg_push_moe_gate) == 40, "push_moe.glsl gate size");
+_Static_assert(offsetof(struct vkg_push_moe_gate, n_exp) == 4, "gate n_exp");
+_Static_assert(offsetof(struct vkg_push_moe_gate, k) == 8, "gate k");
+_Static_assert(offsetof(struct vkg_push_moe_gate, flags) == 12, "gate flags");
+_Static_assert(offsetof(struct vkg_push_moe_gate, n_group) == 16, "gate n_group");
+_Static_assert(offsetof(struct vkg_push_moe_gate, topk_group) == 20, "gate topk_group");
+_Static_assert(offsetof(struct vkg_push_moe_gate, scale) == 24, "gate scale");
+_Static_assert(offsetof(struct vkg_push_moe_gate, logit_off) == 28, "gate logit_off");
+_Static_assert(offsetof(struct vkg_push_moe_gate, ids_off) == 32, "gate ids_off");
+_Static_assert(offsetof(struct vkg_push_moe_gate, w_off) == 36, "gate w_off");
+
+/* moe_count / moe_scan / moe_scatter. The route buffer holds 3 arrays of
+ * n_exp words: counts, offsets (exclusive prefix sum), cursors (scatter). */
+struct vkg_push_moe_route {
+    uint32_t n_pairs;           /* n_tok * k (token, slot) pairs */
+    uint32_t n_exp;
+    uint32_t ids_off, route_off, list_off; /* first element inside the bound windows */
+    uint32_t pad[3];
+};
+_Static_assert(sizeof(struct vkg_push_moe_route) == 32, "push_moe.glsl route size");
+_Static_assert(offsetof(struct vkg_push_moe_route, n_exp) == 4, "route n_exp");
+_Static_assert(offsetof(struct vkg_push_moe_route, ids_off) == 8, "route ids_off");
+_Static_assert(offsetof(struct vkg_push_moe_route, route_off) == 12, "route route_off");
+_Static_assert(offsetof(struct vkg_push_moe_route, list_off) == 16, "route list_off");
+
+/* moe_gate_up_* / moe_down_*: out[pair][m] for m < M over the pairs routed to
+ * each expert of one weight window (experts e_base .. e_base + gridZ - 1). */
+struct vkg_push_moe_ffn {
+    uint32_t n_exp;             /* experts in total (route array stride) */
+    uint32_t e_base;            /* first expert of the bound weight window */
+    uint32_t K, M;              /* inner dim, output rows per expert */
+    uint32_t in_div;            /* input row = pair / in_div (k for gate_up, 1 for down) */
+    uint32_t dense;             /* 1: every pair 0..n_rows-1 goes to expert 0 (shared expert) */
+    uint32_t n_rows;            /* dense: rows */
+    uint32_t in_off, w0_off, w1_off, route_off, list_off, out_off; /* element offsets in windows */
+    uint32_t pad[3];
+};
+_Static_assert(sizeof(struct vkg_push_moe_ffn) == 64, "push_moe.glsl ffn size");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, e_base) == 4, "ffn e_base");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, K) == 8, "ffn K");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, M) == 12, "ffn M");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, in_div) == 16, "ffn in_div");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, dense) == 20, "ffn dense");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, n_rows) == 24, "ffn n_rows");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, in_off) == 28, "ffn in_off");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, w0_off) == 32, "ffn w0_off");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, w1_off) == 36, "ffn w1_off");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, route_off) == 40, "ffn route_off");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, list_off) == 44, "ffn list_off");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, out_off) == 48, "ffn out_off");
+
+/* moe_combine: out[t][i] (+)= sum_j w[t][j] * y[t*k+j][i]. */
+struct vkg_push_moe_combine {
+    uint32_t n_tok, k, n_in;
+    uint32_t flags;             /* VKG_MOE_COMBINE_* */
+    uint32_t y_off, w_off, out_off;
+    uint32_t pad;
+};
+_Static_assert(sizeof(struct vkg_push_moe_combine) == 32, "push_moe.glsl combine size");
+_Static_assert(offsetof(struct vkg_push_moe_combine, k) == 4, "combine k");
+_Static_assert(offsetof(struct vkg_push_moe_combine, n_in) == 8, "combine n_in");
+_Static_assert(offsetof(struct vkg_push_moe_combine, flags) == 12, "combine flags");
+_Static_assert(offsetof(struct vkg_push_moe_combine, y_off) == 16, "combine y_off");
+_Static_assert(offsetof(struct vkg_push_moe_combine, w_off) == 20, "combine w_off");
+_Static_assert(offsetof(struct vkg_push_moe_combine, out_off) == 24, "combine out_off");
+
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
-#define VKG_OPS_MOE(X)
+#define VKG_OPS_MOE(X)                                                         \
+    X(MOE_GATE,         moe_gate,         3, vkg_push_moe_gate,    64)         \
+    X(MOE_COUNT,        moe_count,        2, vkg_push_moe_route,   256)        \
+    X(MOE_SCAN,         moe_scan,         1, vkg_push_moe_route,   256)        \
+    X(MOE_SCATTER,      moe_scatter,      3, vkg_push_moe_route,   256)        \
+    X(MOE_GATE_UP_F32,  moe_gate_up_f32,  6, vkg_push_moe_ffn,     64)         \
+    X(MOE_GATE_UP_F16,  moe_gate_up_f16,  6, vkg_push_moe_ffn,     64)         \
+    X(MOE_GATE_UP_BF16, moe_gate_up_bf16, 6, vkg_push_moe_ffn,     64)         \
+    X(MOE_DOWN_F32,     moe_down_f32,     5, vkg_push_moe_ffn,     64)         \
+    X(MOE_DOWN_F16,     moe_down_f16,     5, vkg_push_moe_ffn,     64)         \
+    X(MOE_DOWN_BF16,    moe_down_bf16,    5, vkg_push_moe_ffn,     64)         \
+    X(MOE_COMBINE,      moe_combine,      3, vkg_push_moe_combine, 256)
 
 #endif

@@ -1,0 +1,248 @@
+/* ops_moe.c — MoE launchers: router top-k, grouping by expert, expert FFN
+ * over stacked weights split into binding windows of whole experts, combine. */
+#include "ops_moe.h"
+
+#include "push_moe.h"
+#include "vk_check.h"
+
+#define FFN_TR 8u      /* pairs per tile (moe_ffn.comp TR) */
+#define GATE_UP_NR 2u  /* output rows per workgroup (moe_ffn.comp NR) */
+#define DOWN_NR 4u
+
+static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+/* Binds the first `bytes` of v as one window; *off = elements of size `elem`
+ * between the window start and v. Activations, routing and scratch must fit
+ * one binding: the caller splits a larger token batch. */
+static enum vkg_status bind_all(struct vkg_cmd *c, const char *op, const char *what, struct vkg_view v,
+                                uint64_t bytes, uint32_t elem, struct vkg_view *win, uint32_t *off)
+{
+    uint64_t skip;
+    if (!v.buf || bytes > v.size || v.offset % elem)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s '%s': view of %llu bytes at offset %llu, needs %llu "
+                         "bytes aligned to %u", op, what, v.buf ? v.buf->name : "(null)", (unsigned long long)v.size,
+                         (unsigned long long)v.offset, (unsigned long long)bytes, elem);
+    enum vkg_status s = vkg_view_window(c->dev, v, 0, bytes ? bytes : 4, win, &skip);
+    if (s == VKG_ERR_LIMIT)
+        return vkg_error(s, "op '%s': %s '%s' of %llu bytes exceeds one binding (maxStorageBufferRange %llu): "
+                         "split the token batch", op, what, v.buf->name, (unsigned long long)bytes,
+                         (unsigned long long)c->dev->info.max_storage_buffer_range);
+    VKG_TRY(s);
+    *off = (uint32_t)(skip / elem);
+    return VKG_OK;
+}
+
+static enum vkg_status check_router(const struct vkg_moe_router *r)
+{
+    if (!r->n_exp || r->n_exp > VKG_MOE_MAX_EXPERTS || !r->k || r->k > VKG_MOE_MAX_K || r->k > r->n_exp)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe_gate': %u experts top-%u (supported: n_exp <= %u, "
+                         "1 <= k <= min(%u, n_exp))", r->n_exp, r->k, VKG_MOE_MAX_EXPERTS, VKG_MOE_MAX_K);
+    if (r->n_group > 1 && (r->n_group > VKG_MOE_MAX_GROUPS || r->n_exp % r->n_group || !r->topk_group ||
+                           r->topk_group > r->n_group))
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe_gate': n_group %u topk_group %u for %u experts (need "
+                         "n_group <= %u dividing n_exp, 1 <= topk_group <= n_group)", r->n_group, r->topk_group,
+                         r->n_exp, VKG_MOE_MAX_GROUPS);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
+                                struct vkg_view logits, struct vkg_view ids, struct vkg_view weights)
+{
+    VKG_TRY(check_router(r));
+    if (!n_tok) return VKG_OK;
+    struct vkg_view v[3];
+    struct vkg_push_moe_gate p = { .n_tok = n_tok, .n_exp = r->n_exp, .k = r->k, .n_group = r->n_group,
+                                   .topk_group = r->topk_group, .scale = r->scale };
+    p.flags = (r->sigmoid ? VKG_MOE_GATE_SIGMOID : 0) | (r->norm ? VKG_MOE_GATE_NORM : 0);
+    VKG_TRY(bind_all(c, "moe_gate", "logits", logits, (uint64_t)n_tok * r->n_exp * 4, 4, &v[0], &p.logit_off));
+    VKG_TRY(bind_all(c, "moe_gate", "ids", ids, (uint64_t)n_tok * r->k * 4, 4, &v[1], &p.ids_off));
+    VKG_TRY(bind_all(c, "moe_gate", "weights", weights, (uint64_t)n_tok * r->k * 4, 4, &v[2], &p.w_off));
+    VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE, v, 3, &p, n_tok)); /* one workgroup per token */
+    vkg_cmd_barrier(c);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n_exp, struct vkg_view ids,
+                                 struct vkg_view route, struct vkg_view list)
+{
+    if (!n_exp || n_exp > VKG_MOE_MAX_EXPERTS)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe_group': %u experts (at most %u)", n_exp, VKG_MOE_MAX_EXPERTS);
+    struct vkg_view vi, vr, vl;
+    struct vkg_push_moe_route p = { .n_pairs = n_pairs, .n_exp = n_exp };
+    VKG_TRY(bind_all(c, "moe_group", "ids", ids, (uint64_t)n_pairs * 4, 4, &vi, &p.ids_off));
+    VKG_TRY(bind_all(c, "moe_group", "route", route, (uint64_t)n_exp * 12, 4, &vr, &p.route_off));
+    VKG_TRY(bind_all(c, "moe_group", "list", list, (uint64_t)n_pairs * 4, 4, &vl, &p.list_off));
+    struct vkg_view count_v[2] = { vi, vr }, scatter_v[3] = { vi, vr, vl };
+    VKG_TRY(vkg_cmd_dispatch(c, VKG_OP_MOE_COUNT, count_v, 2, &p, 1, 1, 1));
+    vkg_cmd_barrier(c);
+    VKG_TRY(vkg_cmd_dispatch(c, VKG_OP_MOE_SCAN, &vr, 1, &p, 1, 1, 1));
+    vkg_cmd_barrier(c);
+    uint32_t ls = vkg_op_info(VKG_OP_MOE_SCATTER)->local_size;
+    if (n_pairs) VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_SCATTER, scatter_v, 3, &p, ceil_div(n_pairs, ls)));
+    vkg_cmd_barrier(c);
+    return VKG_OK;
+}
+
+/* Bound windows shared by the gate_up and down passes. */
+struct ffn_job {
+    const struct vkg_moe_weights *w;
+    const char *op;                          /* for messages */
+    uint32_t k;                              /* slots per token (1 when dense) */
+    uint32_t rows;                           /* most pairs one expert can get: n_tok */
+    int dense;                               /* every row to expert 0 (shared expert) */
+    struct vkg_view x, route, list, h, y;    /* windows */
+    uint32_t x_off, route_off, list_off, h_off, y_off;
+};
+
+static enum vkg_status ffn_op(enum vkg_dtype dt, int gate_up, enum vkg_op *op)
+{
+    if (dt == VKG_DTYPE_F32) *op = gate_up ? VKG_OP_MOE_GATE_UP_F32 : VKG_OP_MOE_DOWN_F32;
+    else if (dt == VKG_DTYPE_F16) *op = gate_up ? VKG_OP_MOE_GATE_UP_F16 : VKG_OP_MOE_DOWN_F16;
+    else if (dt == VKG_DTYPE_BF16) *op = gate_up ? VKG_OP_MOE_GATE_UP_BF16 : VKG_OP_MOE_DOWN_BF16;
+    else
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe experts': %s expert weights (F32, F16, BF16 here)",
+                         vkg_dtype_name(dt));
+    return VKG_OK;
+}
+
+/* The weight window of experts [e0, e0+ne) of one stack; *off in elements. */
+static enum vkg_status weight_window(struct vkg_cmd *c, struct vkg_view stack, uint64_t per_exp, uint32_t e0,
+                                     uint32_t ne, uint32_t es, struct vkg_view *win, uint32_t *off)
+{
+    uint64_t skip;
+    VKG_TRY(vkg_view_window(c->dev, stack, e0 * per_exp, ne * per_exp, win, &skip));
+    *off = (uint32_t)(skip / es);
+    return VKG_OK;
+}
+
+/* One matrix pass over every expert (gate_up: x -> h, down: h -> y), one
+ * dispatch per window of whole experts that fits one binding. */
+static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int gate_up)
+{
+    const struct vkg_moe_weights *w = j->w;
+    uint32_t es = w->dtype == VKG_DTYPE_F32 ? 4 : 2, nr = gate_up ? GATE_UP_NR : DOWN_NR;
+    uint32_t K = gate_up ? w->n_in : w->n_ff, M = gate_up ? w->n_ff : w->n_in;
+    uint64_t per_exp = (uint64_t)K * M * es;
+    uint64_t per_win = vkg_max_window_bytes(c->dev) / per_exp;
+    enum vkg_op op = VKG_OP_MOE_DOWN_F32;
+    VKG_TRY(ffn_op(w->dtype, gate_up, &op));
+    if (!per_win)
+        return vkg_error(VKG_ERR_LIMIT, "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
+                         "binding", j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(w->dtype),
+                         (unsigned long long)per_exp);
+    struct vkg_push_moe_ffn p = { .n_exp = w->n_exp, .K = K, .M = M, .in_div = gate_up ? j->k : 1,
+                                  .dense = (uint32_t)j->dense, .n_rows = j->rows, .in_off = gate_up ? j->x_off : j->h_off,
+                                  .route_off = j->route_off, .list_off = j->list_off,
+                                  .out_off = gate_up ? j->h_off : j->y_off };
+    for (uint32_t e0 = 0; e0 < w->n_exp; e0 += (uint32_t)per_win) {
+        uint32_t ne = w->n_exp - e0 < per_win ? w->n_exp - e0 : (uint32_t)per_win;
+        struct vkg_view v[6];
+        uint32_t n = 0;
+        v[n++] = gate_up ? j->x : j->h;
+        VKG_TRY(weight_window(c, gate_up ? w->gate : w->down, per_exp, e0, ne, es, &v[n++], &p.w0_off));
+        if (gate_up) VKG_TRY(weight_window(c, w->up, per_exp, e0, ne, es, &v[n++], &p.w1_off));
+        v[n++] = j->dense ? v[0] : j->route; /* dense: not read; the pass's read-only input */
+        v[n++] = j->dense ? v[0] : j->list;
+        v[n++] = gate_up ? j->h : j->y;
+        p.e_base = e0;
+        VKG_TRY(vkg_cmd_dispatch(c, op, v, n, &p, (uint32_t)ceil_div(M, nr), (uint32_t)ceil_div(j->rows, FFN_TR), ne));
+    }
+    vkg_cmd_barrier(c);
+    return VKG_OK;
+}
+
+static enum vkg_status check_weights(const char *op, const struct vkg_moe_weights *w)
+{
+    uint32_t es = w->dtype == VKG_DTYPE_F32 ? 4 : 2;
+    uint64_t stack = (uint64_t)w->n_exp * w->n_ff * w->n_in * es;
+    const struct vkg_view *m[3] = { &w->gate, &w->up, &w->down };
+    const char *names[3] = { "gate", "up", "down" };
+    enum vkg_op dummy;
+    VKG_TRY(ffn_op(w->dtype, 1, &dummy));
+    if (!w->n_exp || !w->n_in || !w->n_ff)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': empty expert shape %ux%ux%u", op, w->n_exp, w->n_ff, w->n_in);
+    for (int i = 0; i < 3; i++)
+        if (!m[i]->buf || m[i]->size < stack || m[i]->offset % es)
+            return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s stack '%s' has %llu bytes at offset %llu, needs "
+                             "%llu (%u experts x %u x %u %s)", op, names[i], m[i]->buf ? m[i]->buf->name : "(null)",
+                             (unsigned long long)m[i]->size, (unsigned long long)m[i]->offset,
+                             (unsigned long long)stack, w->n_exp, w->n_ff, w->n_in, vkg_dtype_name(w->dtype));
+    return VKG_OK;
+}
+
+/* Binds what the passes read and write, then runs them (1: gate_up, 2: down). */
+static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_pairs, uint64_t n_tok, int passes)
+{
+    const struct vkg_moe_weights *w = j->w;
+    VKG_TRY(check_weights(j->op, w));
+    if (!j->k || w->n_exp > VKG_MOE_MAX_EXPERTS)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op '%s': k %u, %u experts (1 <= k, n_exp <= %u)", j->op, j->k,
+                         w->n_exp, VKG_MOE_MAX_EXPERTS);
+    if (passes & 1) VKG_TRY(bind_all(c, j->op, "x", j->x, n_tok * w->n_in * 4, 4, &j->x, &j->x_off));
+    VKG_TRY(bind_all(c, j->op, "h", j->h, n_pairs * w->n_ff * 4, 4, &j->h, &j->h_off));
+    if (passes & 2) VKG_TRY(bind_all(c, j->op, "y", j->y, n_pairs * w->n_in * 4, 4, &j->y, &j->y_off));
+    if (!j->dense) {
+        VKG_TRY(bind_all(c, j->op, "route", j->route, (uint64_t)w->n_exp * 12, 4, &j->route, &j->route_off));
+        VKG_TRY(bind_all(c, j->op, "list", j->list, n_pairs * 4, 4, &j->list, &j->list_off));
+    }
+    if (!n_pairs) return VKG_OK;
+    if (passes & 1) VKG_TRY(ffn_pass(c, j, 1));
+    if (passes & 2) VKG_TRY(ffn_pass(c, j, 0));
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
+                                   struct vkg_view x, struct vkg_view route, struct vkg_view list, struct vkg_view h)
+{
+    struct ffn_job j = { .w = w, .op = "moe_gate_up", .k = k, .rows = n_tok, .x = x, .route = route, .list = list,
+                         .h = h };
+    return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 1);
+}
+
+enum vkg_status vkg_op_moe_down(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
+                                struct vkg_view h, struct vkg_view route, struct vkg_view list, struct vkg_view y)
+{
+    struct ffn_job j = { .w = w, .op = "moe_down", .k = k, .rows = n_tok, .route = route, .list = list, .h = h,
+                         .y = y };
+    return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 2);
+}
+
+enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
+                                   struct vkg_view x, struct vkg_view route, struct vkg_view list, struct vkg_view h,
+                                   struct vkg_view y)
+{
+    struct ffn_job j = { .w = w, .op = "moe experts", .k = k, .rows = n_tok, .x = x, .route = route, .list = list,
+                         .h = h, .y = y };
+    return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 3);
+}
+
+enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in, struct vkg_view y,
+                                   struct vkg_view weights, struct vkg_view out, int accumulate)
+{
+    struct vkg_view v[3];
+    struct vkg_push_moe_combine p = { .n_tok = n_tok, .k = k, .n_in = n_in,
+                                      .flags = accumulate ? VKG_MOE_COMBINE_ACCUMULATE : 0 };
+    uint64_t n = (uint64_t)n_tok * n_in;
+    if (!weights.buf) p.flags |= VKG_MOE_COMBINE_UNIT; /* no weights: every weight is 1 */
+    VKG_TRY(bind_all(c, "moe_combine", "y", y, n * k * 4, 4, &v[0], &p.y_off));
+    if (weights.buf) VKG_TRY(bind_all(c, "moe_combine", "weights", weights, (uint64_t)n_tok * k * 4, 4, &v[1], &p.w_off));
+    else v[1] = v[0];
+    VKG_TRY(bind_all(c, "moe_combine", "out", out, n * 4, 4, &v[2], &p.out_off));
+    if (!n) return VKG_OK;
+    uint32_t ls = vkg_op_info(VKG_OP_MOE_COMBINE)->local_size;
+    VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls)));
+    vkg_cmd_barrier(c);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_moe_shared(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok,
+                                  struct vkg_view x, struct vkg_view h, struct vkg_view y, struct vkg_view out)
+{
+    struct ffn_job j = { .w = w, .op = "moe shared expert", .k = 1, .rows = n_tok, .dense = 1, .x = x, .h = h,
+                         .y = y };
+    if (w->n_exp != 1)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'moe shared expert': %u experts given; pack the shared experts "
+                         "as one MLP (n_exp 1, n_ff = n_shared * moe_intermediate_size)", w->n_exp);
+    VKG_TRY(run_ffn(c, &j, n_tok, n_tok, 3));
+    return vkg_op_moe_combine(c, n_tok, 1, w->n_in, y, (struct vkg_view){ 0 }, out, 1);
+}

@@ -1,0 +1,89 @@
+/* ops_moe.h — Mixture-of-Experts launchers. Routing stays on the GPU: the
+ * router's ids/weights, the per-expert token lists and the expert FFN are
+ * recorded into one command buffer with barriers, no host readback.
+ *
+ * A sparse MoE block (Qwen3-MoE, Mixtral, DeepSeek-V2/V3) is:
+ *   logits = x @ router^T                  (matmul family, F32)
+ *   vkg_op_moe_gate    logits -> ids, weights          [n_tok][k]
+ *   vkg_op_moe_group   ids -> route (counts|offsets|cursors), list
+ *   vkg_op_moe_experts x, route, list -> y [n_tok*k][n_in] (scratch h)
+ *   vkg_op_moe_combine y, weights -> out [n_tok][n_in]
+ *   vkg_op_moe_shared  (DeepSeek shared experts) out += mlp(x)
+ * Each launcher ends with a barrier so the next one sees its results. */
+#ifndef VKG_OPS_MOE_H
+#define VKG_OPS_MOE_H
+
+#include "command.h"
+#include "dtype.h"
+
+struct vkg_moe_router {
+    uint32_t n_exp, k;     /* experts; experts per token (k <= 16, n_exp <= 512) */
+    int sigmoid;           /* 0: softmax over all experts; 1: sigmoid per expert */
+    int norm;              /* renormalise the k weights: w /= (sum + 1e-20) */
+    float scale;           /* routed_scaling_factor (1 for Qwen3-MoE / Mixtral) */
+    uint32_t n_group;      /* > 1: group-limited top-k (DeepSeek), n_exp % n_group == 0, <= 64 */
+    uint32_t topk_group;   /* groups kept when n_group > 1 */
+};
+
+/* Stacked expert weights (the loader packs HF's per-expert tensors this way). */
+struct vkg_moe_weights {
+    struct vkg_view gate;  /* [n_exp][n_ff][n_in] */
+    struct vkg_view up;    /* [n_exp][n_ff][n_in] */
+    struct vkg_view down;  /* [n_exp][n_in][n_ff] */
+    enum vkg_dtype dtype;  /* F32, F16 or BF16 */
+    uint32_t n_exp, n_in, n_ff;
+};
+
+/* Top-k routing of n_tok tokens. Ties: the lower expert index first. */
+enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
+                                struct vkg_view logits /* [n_tok][n_exp] F32 */,
+                                struct vkg_view ids /* [n_tok][k] I32 */,
+                                struct vkg_view weights /* [n_tok][k] F32 */);
+
+/* Groups the n_pairs = n_tok*k pairs p = t*k + j by expert: route holds
+ * counts, offsets (exclusive prefix sum) and cursors, n_exp words each; the
+ * pairs of expert e are list[offsets[e] .. offsets[e] + counts[e]). */
+enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n_exp,
+                                 struct vkg_view ids /* [n_pairs] I32 */,
+                                 struct vkg_view route /* [3][n_exp] U32 */,
+                                 struct vkg_view list /* [n_pairs] U32 */);
+
+/* y[p] = down_e(silu(gate_e(x[p / k])) * up_e(x[p / k])) for every pair p of
+ * every expert e, reading counts and lists on the GPU. */
+enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
+                                   struct vkg_view x /* [n_tok][n_in] F32 */,
+                                   struct vkg_view route /* [3][n_exp] U32 */,
+                                   struct vkg_view list /* [n_tok*k] U32 */,
+                                   struct vkg_view h /* scratch [n_tok*k][n_ff] F32 */,
+                                   struct vkg_view y /* [n_tok*k][n_in] F32 */);
+
+/* The two passes of vkg_op_moe_experts, for benchmarks and for callers that
+ * want a barrier-free slot between them:
+ * h[p] = silu(gate_e(x[p / k])) * up_e(x[p / k]);  y[p] = down_e(h[p]). */
+enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
+                                   struct vkg_view x /* [n_tok][n_in] F32 */,
+                                   struct vkg_view route /* [3][n_exp] U32 */,
+                                   struct vkg_view list /* [n_tok*k] U32 */,
+                                   struct vkg_view h /* [n_tok*k][n_ff] F32 */);
+enum vkg_status vkg_op_moe_down(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
+                                struct vkg_view h /* [n_tok*k][n_ff] F32 */,
+                                struct vkg_view route /* [3][n_exp] U32 */,
+                                struct vkg_view list /* [n_tok*k] U32 */,
+                                struct vkg_view y /* [n_tok*k][n_in] F32 */);
+
+/* out[t] = (accumulate ? out[t] : 0) + sum_j weights[t][j] * y[t*k + j]. */
+enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in,
+                                   struct vkg_view y /* [n_tok*k][n_in] F32 */,
+                                   struct vkg_view weights /* [n_tok][k] F32 */,
+                                   struct vkg_view out /* [n_tok][n_in] F32 */, int accumulate);
+
+/* Shared experts as one dense MLP (w->n_exp == 1, n_ff = n_shared *
+ * moe_intermediate_size): out[t] += down(silu(gate(x[t])) * up(x[t])). Runs
+ * the expert kernels with an "every token, weight 1" list. */
+enum vkg_status vkg_op_moe_shared(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok,
+                                  struct vkg_view x /* [n_tok][n_in] F32 */,
+                                  struct vkg_view h /* scratch [n_tok][n_ff] F32 */,
+                                  struct vkg_view y /* scratch [n_tok][n_in] F32 */,
+                                  struct vkg_view out /* [n_tok][n_in] F32 */);
+
+#endif

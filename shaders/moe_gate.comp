@@ -1,0 +1,142 @@
+#version 450
+// moe_gate.comp — MoE router: logits [n_tok][n_exp] F32 -> top-k expert ids
+// [n_tok][k] I32 and weights [n_tok][k] F32. One workgroup per token.
+// scores = softmax over all experts (Qwen3-MoE, Mixtral, DeepSeek-V2) or
+// sigmoid (DeepSeek-V3); optional group-limited top-k (DeepSeek-V2
+// group_limited_greedy: group score = max of its experts, keep topk_group
+// groups, other experts' scores set to 0 like HF's masked_fill); top-k picks
+// the largest score, the lowest expert index first among equal values;
+// optional renormalisation w /= (sum + 1e-20); then w *= scale.
+//! variant moe_gate
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#define MOE_PUSH_GATE
+#include "push_moe.glsl"
+
+layout(binding = 0) readonly buffer Logits { float logits[]; };
+layout(binding = 1) writeonly buffer Ids { int ids[]; };
+layout(binding = 2) writeonly buffer Weights { float weights[]; };
+
+const float NEG_INF = -3.402823466e38; // -FLT_MAX: below every score and logit
+
+shared float s_score[VKG_MOE_MAX_EXPERTS]; // score per expert
+shared float s_cand[VKG_MOE_MAX_EXPERTS];  // candidates left for top-k (-inf: taken)
+shared float s_rv[gl_WorkGroupSize.x];     // reduction scratch: values
+shared uint s_ri[gl_WorkGroupSize.x];      // reduction scratch: indices
+shared float s_gscore[VKG_MOE_MAX_GROUPS];
+shared bool s_gkeep[VKG_MOE_MAX_GROUPS];
+shared uint s_sel_id[VKG_MOE_MAX_K];
+shared float s_sel_w[VKG_MOE_MAX_K];
+
+// (v, i) beats (bv, bi): larger value, or equal value and lower index.
+bool better(float v, uint i, float bv, uint bi) { return v > bv || (v == bv && i < bi); }
+
+float wg_reduce(float v, bool is_max)
+{
+    uint t = gl_LocalInvocationID.x;
+    s_rv[t] = v;
+    barrier();
+    for (uint s = gl_WorkGroupSize.x / 2u; s > 0u; s >>= 1) {
+        if (t < s) s_rv[t] = is_max ? max(s_rv[t], s_rv[t + s]) : s_rv[t] + s_rv[t + s];
+        barrier();
+    }
+    float r = s_rv[0];
+    barrier(); // s_rv is reused by the next reduction
+    return r;
+}
+
+// Index of the best candidate in s_cand; called by the whole workgroup.
+uint wg_argmax()
+{
+    uint t = gl_LocalInvocationID.x;
+    float bv = NEG_INF;
+    uint bi = 0xffffffffu;
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x)
+        if (better(s_cand[e], e, bv, bi)) { bv = s_cand[e]; bi = e; }
+    s_rv[t] = bv;
+    s_ri[t] = bi;
+    barrier();
+    for (uint s = gl_WorkGroupSize.x / 2u; s > 0u; s >>= 1) {
+        if (t < s && better(s_rv[t + s], s_ri[t + s], s_rv[t], s_ri[t])) {
+            s_rv[t] = s_rv[t + s];
+            s_ri[t] = s_ri[t + s];
+        }
+        barrier();
+    }
+    uint r = s_ri[0];
+    barrier();
+    return r;
+}
+
+void compute_scores(uint base)
+{
+    uint t = gl_LocalInvocationID.x;
+    bool sig = (p.flags & VKG_MOE_GATE_SIGMOID) != 0u;
+    float mx = NEG_INF;
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x) mx = max(mx, logits[base + e]);
+    mx = sig ? 0.0 : wg_reduce(mx, true);
+    float sum = 0.0;
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x) {
+        float l = logits[base + e];
+        float s = sig ? 1.0 / (1.0 + exp(-l)) : exp(l - mx);
+        s_score[e] = s;
+        sum += s;
+    }
+    sum = sig ? 1.0 : wg_reduce(sum, false);
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x) s_score[e] /= sum;
+    barrier();
+}
+
+// Candidates: every score, or only those of the topk_group best groups.
+void mask_groups()
+{
+    uint t = gl_LocalInvocationID.x;
+    bool grouped = p.n_group > 1u;
+    uint gsize = grouped ? p.n_exp / p.n_group : p.n_exp;
+    if (grouped && t < p.n_group) {
+        float g = NEG_INF;
+        for (uint e = t * gsize; e < (t + 1u) * gsize; e++) g = max(g, s_score[e]);
+        s_gscore[t] = g;
+        s_gkeep[t] = false;
+    }
+    barrier();
+    if (grouped && t == 0u) { // a few groups: serial selection is cheapest
+        for (uint j = 0u; j < p.topk_group; j++) {
+            uint bi = 0xffffffffu;
+            float bv = NEG_INF;
+            for (uint g = 0u; g < p.n_group; g++)
+                if (!s_gkeep[g] && better(s_gscore[g], g, bv, bi)) { bv = s_gscore[g]; bi = g; }
+            s_gkeep[bi] = true;
+        }
+    }
+    barrier();
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x)
+        s_cand[e] = (!grouped || s_gkeep[e / gsize]) ? s_score[e] : 0.0;
+    barrier();
+}
+
+void main()
+{
+    uint tok = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    if (tok >= p.n_tok) return; // uniform for the workgroup
+    uint t = gl_LocalInvocationID.x;
+    compute_scores(p.logit_off + tok * p.n_exp);
+    mask_groups();
+    for (uint j = 0u; j < p.k; j++) {
+        uint e = wg_argmax();
+        if (t == 0u) {
+            s_sel_id[j] = e;
+            s_sel_w[j] = s_cand[e];
+            s_cand[e] = NEG_INF;
+        }
+        barrier();
+    }
+    if (t != 0u) return;
+    float sum = 0.0;
+    for (uint j = 0u; j < p.k; j++) sum += s_sel_w[j];
+    float norm = (p.flags & VKG_MOE_GATE_NORM) != 0u ? 1.0 / (sum + 1e-20) : 1.0;
+    for (uint j = 0u; j < p.k; j++) {
+        ids[p.ids_off + tok * p.k + j] = int(s_sel_id[j]);
+        weights[p.w_off + tok * p.k + j] = s_sel_w[j] * norm * p.scale;
+    }
+}

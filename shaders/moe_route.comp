@@ -1,0 +1,75 @@
+#version 450
+// moe_route.comp — grouping the (token, slot) pairs by expert on the GPU, in
+// three dispatches with a barrier between them (no host round trip):
+//   moe_count:   counts[e]  = pairs routed to e        (one workgroup)
+//   moe_scan:    offsets[e] = exclusive prefix sum of counts; cursors = offsets
+//                                                       (one workgroup)
+//   moe_scatter: list[offsets[e] ..] = pairs p = t*k + j with ids[p] == e
+//                (one invocation per pair; order inside a list is arbitrary)
+// route buffer: [counts | offsets | cursors], n_exp words each. Ids outside
+// [0, n_exp) are not counted and not listed.
+//! variant moe_count MOE_COUNT
+//! variant moe_scan MOE_SCAN
+//! variant moe_scatter MOE_SCATTER
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#define MOE_PUSH_ROUTE
+#include "push_moe.glsl"
+
+#if defined(MOE_COUNT)
+layout(binding = 0) readonly buffer Ids { int ids[]; };
+layout(binding = 1) writeonly buffer Route { uint route[]; };
+shared uint s_cnt[VKG_MOE_MAX_EXPERTS];
+
+void main()
+{
+    uint t = gl_LocalInvocationID.x;
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x) s_cnt[e] = 0u;
+    barrier();
+    for (uint i = t; i < p.n_pairs; i += gl_WorkGroupSize.x) {
+        uint e = uint(ids[p.ids_off + i]);
+        if (e < p.n_exp) atomicAdd(s_cnt[e], 1u);
+    }
+    barrier();
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x) route[p.route_off + e] = s_cnt[e];
+}
+#elif defined(MOE_SCAN)
+layout(binding = 0) buffer Route { uint route[]; };
+// Hillis-Steele inclusive scan over the 2-element sums of each invocation.
+shared uint s_sum[2u * gl_WorkGroupSize.x];
+
+void main()
+{
+    uint t = gl_LocalInvocationID.x, n = p.n_exp;
+    uint e0 = 2u * t, e1 = e0 + 1u;
+    uint c0 = e0 < n ? route[p.route_off + e0] : 0u;
+    uint c1 = e1 < n ? route[p.route_off + e1] : 0u;
+    uint pp = 0u; // ping-pong halves of s_sum
+    s_sum[t] = c0 + c1;
+    barrier();
+    for (uint s = 1u; s < gl_WorkGroupSize.x; s <<= 1) {
+        uint v = s_sum[pp * gl_WorkGroupSize.x + t];
+        if (t >= s) v += s_sum[pp * gl_WorkGroupSize.x + t - s];
+        pp ^= 1u;
+        s_sum[pp * gl_WorkGroupSize.x + t] = v;
+        barrier();
+    }
+    uint excl = s_sum[pp * gl_WorkGroupSize.x + t] - c0 - c1;
+    if (e0 < n) route[p.route_off + n + e0] = route[p.route_off + 2u * n + e0] = excl;
+    if (e1 < n) route[p.route_off + n + e1] = route[p.route_off + 2u * n + e1] = excl + c0;
+}
+#elif defined(MOE_SCATTER)
+layout(binding = 0) readonly buffer Ids { int ids[]; };
+layout(binding = 1) buffer Route { uint route[]; };
+layout(binding = 2) writeonly buffer List { uint list[]; };
+
+void main()
+{
+    uint i = vkg_linear_id();
+    if (i >= p.n_pairs) return;
+    uint e = uint(ids[p.ids_off + i]);
+    if (e >= p.n_exp) return;
+    uint pos = atomicAdd(route[p.route_off + 2u * p.n_exp + e], 1u);
+    list[p.list_off + pos] = i;
+}
+#endif

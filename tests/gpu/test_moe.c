@@ -1,0 +1,339 @@
+/* test_moe — MoE router, grouping, expert FFN and combine on the GPU vs the
+ * plain-C reference (tests/reference/ref_moe.c, from HF's modeling code).
+ * Tolerances: expert ids and grouping counts/offsets exact (lists compared as
+ * sets: their order inside an expert is arbitrary); router weights 2e-6
+ * relative (f32 exp vs double); FFN outputs (F32, F16 and BF16 weights,
+ * accumulated in f32 on the GPU, double in the reference) within 1e-4 of the
+ * largest |value| of their token row. Logits are spaced >= 8/n_exp apart so the
+ * top-k does not depend on rounding; explicit ties are tested separately
+ * (lower expert index first). */
+#include "common_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_moe.h"
+#include "ref_dtype.h"
+#include "ref_moe.h"
+
+static const uint32_t g_ntoks[] = { 1, 7, 64 };
+#define N_NTOKS (sizeof g_ntoks / sizeof g_ntoks[0])
+
+/* Per token a shuffled ladder of logits (no near-ties) within about +-6, where
+ * f32 sigmoid still separates neighbours: step 0.05, less for many experts. */
+static void make_logits(uint64_t *seed, uint32_t n_tok, uint32_t n_exp, float *l)
+{
+    float step = n_exp > 160 ? 8.0f / (float)n_exp : 0.05f;
+    for (uint32_t t = 0; t < n_tok; t++) {
+        float *row = l + (uint64_t)t * n_exp, base = rng_uniform(seed, -2, 2);
+        for (uint32_t e = 0; e < n_exp; e++) row[e] = base + step * ((float)e - 0.5f * (float)n_exp);
+        for (uint32_t e = n_exp - 1; e > 0; e--) {
+            uint32_t o = (uint32_t)(rng_next(seed) % (e + 1));
+            float tmp = row[e];
+            row[e] = row[o], row[o] = tmp;
+        }
+    }
+}
+
+static struct vkg_cmd *begin(void)
+{
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    return c;
+}
+
+static void finish(struct vkg_cmd *c)
+{
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+}
+
+static struct vkg_moe_router to_gpu(const struct ref_moe_router *r)
+{
+    return (struct vkg_moe_router){ r->n_exp, r->k, r->sigmoid, r->norm, (float)r->scale, r->n_group, r->topk_group };
+}
+
+/* Runs the router on the GPU, returns ids and weights read back. */
+static void gpu_gate(const struct ref_moe_router *r, uint32_t n_tok, const float *logits, int32_t *ids, float *w)
+{
+    struct vkg_moe_router g = to_gpu(r);
+    uint64_t nk = (uint64_t)n_tok * r->k;
+    struct vkg_buffer *bl = gpu_buffer_from(logits, (uint64_t)n_tok * r->n_exp * 4, "moe logits");
+    struct vkg_buffer *bi = gpu_buffer_from(NULL, nk * 4, "moe ids");
+    struct vkg_buffer *bw = gpu_buffer_from(NULL, nk * 4, "moe weights");
+    struct vkg_cmd *c = begin();
+    GPU_OK(vkg_op_moe_gate(c, &g, n_tok, vkg_buffer_view(bl), vkg_buffer_view(bi), vkg_buffer_view(bw)));
+    finish(c);
+    gpu_read(bi, ids, nk * 4);
+    gpu_read(bw, w, nk * 4);
+    vkg_buffer_free(bl), vkg_buffer_free(bi), vkg_buffer_free(bw);
+    gpu_assert_no_validation();
+}
+
+static void check_gate(const char *name, const struct ref_moe_router *r, uint32_t n_tok, const float *logits)
+{
+    uint64_t nk = (uint64_t)n_tok * r->k;
+    int32_t *gi = malloc(nk * 4), *ri = malloc(nk * 4);
+    float *gw = malloc(nk * 4), *rw = malloc(nk * 4);
+    char what[160];
+    gpu_gate(r, n_tok, logits, gi, gw);
+    ref_moe_gate(r, n_tok, logits, ri, rw);
+    for (uint64_t i = 0; i < nk; i++)
+        if (gi[i] != ri[i])
+            fail_msg("%s n_tok=%u: token %llu slot %llu: expert %d, reference %d", name, n_tok,
+                     (unsigned long long)(i / r->k), (unsigned long long)(i % r->k), gi[i], ri[i]);
+    snprintf(what, sizeof what, "%s n_tok=%u weights", name, n_tok);
+    assert_close_f32(what, gw, rw, nk, 1e-7f, 2e-6f);
+    free(gi), free(ri), free(gw), free(rw);
+}
+
+/* Router variants of the served architectures, at n_tok 1, 7, 64. */
+static void test_gate_variants(void **state)
+{
+    static const struct { const char *name; struct ref_moe_router r; } cases[] = {
+        { "softmax top1", { 64, 1, 0, 0, 1.0, 0, 0 } },
+        { "mixtral softmax top2 renorm", { 8, 2, 0, 1, 1.0, 0, 0 } },
+        { "qwen3 softmax top8 renorm", { 128, 8, 0, 1, 1.0, 0, 0 } },
+        { "qwen3 softmax top6 no renorm", { 60, 6, 0, 0, 1.0, 0, 0 } },
+        { "deepseek-v2 group-limited top6 scaled", { 64, 6, 0, 0, 16.0, 8, 3 } },
+        { "sigmoid group-limited top8 renorm scaled", { 256, 8, 1, 1, 2.5, 8, 4 } },
+        { "sigmoid top6 no renorm", { 100, 6, 1, 0, 1.0, 0, 0 } },
+        { "sigmoid top16 renorm 512 experts", { 512, 16, 1, 1, 1.0, 0, 0 } },
+    };
+    uint64_t seed = 0x6a7e;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        for (size_t ti = 0; ti < N_NTOKS; ti++) {
+            uint32_t n_tok = g_ntoks[ti], n_exp = cases[ci].r.n_exp;
+            float *l = malloc((uint64_t)n_tok * n_exp * 4);
+            make_logits(&seed, n_tok, n_exp, l);
+            check_gate(cases[ci].name, &cases[ci].r, n_tok, l);
+            free(l);
+        }
+}
+
+/* Equal scores: the lower expert (and group) index wins, as the reference. */
+static void test_gate_ties(void **state)
+{
+    const uint32_t n_exp = 32, n_tok = 3;
+    float l[3 * 32];
+    for (uint32_t e = 0; e < n_exp; e++) {
+        l[e] = 0.0f;                        /* token 0: all equal -> ids 0..k-1 */
+        l[n_exp + e] = (float)(e / 4) * -0.5f; /* token 1: runs of 4 equal values, best run first */
+        l[2 * n_exp + e] = (float)(e % 8);     /* token 2: every group (of 8) has the same max */
+    }
+    struct ref_moe_router plain = { n_exp, 6, 0, 1, 1.0, 0, 0 }, grouped = { n_exp, 6, 1, 0, 1.0, 4, 2 };
+    check_gate("ties softmax", &plain, n_tok, l);
+    check_gate("ties sigmoid grouped", &grouped, n_tok, l);
+    int32_t ids[3 * 6];
+    float w[3 * 6];
+    gpu_gate(&plain, n_tok, l, ids, w);
+    for (int j = 0; j < 6; j++) assert_int_equal(ids[j], j);
+}
+
+/* Skewed routing: slot 0 of every token goes to expert `all`, the other
+ * slots to distinct experts of [lo, lo + span); every other expert gets none. */
+static void skewed_ids(uint64_t *seed, uint32_t n_tok, uint32_t k, int32_t all, int32_t lo, uint32_t span, int32_t *ids)
+{
+    for (uint32_t t = 0; t < n_tok; t++) {
+        ids[t * k] = all;
+        for (uint32_t j = 1; j < k; j++) {
+            int32_t e, dup;
+            do {
+                e = lo + (int32_t)(rng_next(seed) % span);
+                dup = 0;
+                for (uint32_t q = 0; q < j; q++) dup |= ids[t * k + q] == e;
+            } while (dup);
+            ids[t * k + j] = e;
+        }
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* GPU counts and offsets equal the reference; each expert's list holds exactly its pairs. */
+static void check_route(const char *what, const int32_t *ids, uint32_t n_pairs, uint32_t n_exp, const uint32_t *route,
+                        uint32_t *list)
+{
+    uint32_t *cnt = malloc(n_exp * 4), *off = malloc(n_exp * 4);
+    ref_moe_count(ids, n_pairs, n_exp, cnt, off);
+    for (uint32_t e = 0; e < n_exp; e++) {
+        if (route[e] != cnt[e] || route[n_exp + e] != off[e] || route[2 * n_exp + e] != off[e] + cnt[e])
+            fail_msg("%s: expert %u: count %u offset %u cursor %u, want %u %u %u", what, e, route[e],
+                     route[n_exp + e], route[2 * n_exp + e], cnt[e], off[e], off[e] + cnt[e]);
+        qsort(list + off[e], cnt[e], 4, cmp_u32);
+        uint32_t at = off[e];
+        for (uint32_t p = 0; p < n_pairs; p++)
+            if ((uint32_t)ids[p] == e && list[at++] != p)
+                fail_msg("%s: expert %u: list entry %u is pair %u, want %u", what, e, at - 1, list[at - 1], p);
+    }
+    free(cnt), free(off);
+}
+
+static void run_group(const char *what, const int32_t *ids, uint32_t n_pairs, uint32_t n_exp)
+{
+    struct vkg_buffer *bi = gpu_buffer_from(ids, n_pairs * 4, "moe ids");
+    struct vkg_buffer *br = gpu_buffer_from(NULL, n_exp * 12, "moe route");
+    struct vkg_buffer *bl = gpu_buffer_from(NULL, n_pairs * 4 + 4, "moe list");
+    uint32_t *route = malloc(n_exp * 12), *list = malloc(n_pairs * 4 + 4);
+    struct vkg_cmd *c = begin();
+    GPU_OK(vkg_op_moe_group(c, n_pairs, n_exp, vkg_buffer_view(bi), vkg_buffer_view(br), vkg_buffer_view(bl)));
+    finish(c);
+    gpu_read(br, route, n_exp * 12);
+    gpu_read(bl, list, n_pairs * 4);
+    check_route(what, ids, n_pairs, n_exp, route, list);
+    vkg_buffer_free(bi), vkg_buffer_free(br), vkg_buffer_free(bl);
+    free(route), free(list);
+    gpu_assert_no_validation();
+}
+
+/* Some experts get no token, one gets every token; 512 experts; many pairs. */
+static void test_group(void **state)
+{
+    uint64_t seed = 0x960;
+    static const uint32_t ks[] = { 1, 2, 6, 8 };
+    for (size_t ti = 0; ti < N_NTOKS; ti++)
+        for (size_t ki = 0; ki < 4; ki++) {
+            uint32_t n_tok = g_ntoks[ti], k = ks[ki];
+            int32_t *ids = malloc((uint64_t)n_tok * k * 4);
+            char what[64];
+            skewed_ids(&seed, n_tok, k, 63, 10, 12, ids);
+            snprintf(what, sizeof what, "group n_tok=%u k=%u", n_tok, k);
+            run_group(what, ids, n_tok * k, 64);
+            free(ids);
+        }
+    uint32_t n_pairs = 4096 * 8; /* prefill-sized: uniform over 512 experts */
+    int32_t *ids = malloc(n_pairs * 4);
+    for (uint32_t p = 0; p < n_pairs; p++) ids[p] = (int32_t)(rng_next(&seed) % 512);
+    run_group("group 32768 pairs over 512 experts", ids, n_pairs, 512);
+    free(ids);
+}
+
+/* Host weights as f32 values exactly representable in dtype, and their device bytes. */
+static struct vkg_buffer *weights_buffer(uint64_t *seed, float *w, uint64_t n, enum vkg_dtype dt, float amp,
+                                         const char *name)
+{
+    uint16_t *h = dt == VKG_DTYPE_F32 ? NULL : malloc(n * 2);
+    for (uint64_t i = 0; i < n; i++) {
+        w[i] = rng_uniform(seed, -amp, amp);
+        if (dt == VKG_DTYPE_F16) h[i] = ref_f32_to_f16(w[i]), w[i] = ref_f16_to_f32(h[i]);
+        if (dt == VKG_DTYPE_BF16) h[i] = ref_f32_to_bf16(w[i]), w[i] = ref_bf16_to_f32(h[i]);
+    }
+    struct vkg_buffer *b = gpu_buffer_from(h ? (void *)h : (void *)w, n * (h ? 2 : 4), name);
+    free(h);
+    return b;
+}
+
+/* Each token row within 1e-4 of the row's largest |value|. */
+static void assert_rows_close(const char *what, const float *got, const float *want, uint32_t n_tok, uint32_t n_in)
+{
+    for (uint32_t t = 0; t < n_tok; t++) {
+        float mx = 0;
+        for (uint32_t i = 0; i < n_in; i++) mx = fmaxf(mx, fabsf(want[(uint64_t)t * n_in + i]));
+        char w[160];
+        snprintf(w, sizeof w, "%s token %u (row max %.3g)", what, t, mx);
+        assert_close_f32(w, got + (uint64_t)t * n_in, want + (uint64_t)t * n_in, n_in, 1e-4f * mx + 1e-30f, 0);
+    }
+}
+
+/* One MoE layer's device state. */
+struct moe_dev {
+    struct vkg_moe_weights w;
+    struct vkg_buffer *bg, *bu, *bd, *ids, *wts, *route, *list, *x, *h, *y, *out;
+};
+
+static void moe_dev_alloc(struct moe_dev *m, uint32_t n_tok, uint32_t k, const float *x)
+{
+    uint64_t pairs = (uint64_t)n_tok * k;
+    m->ids = gpu_buffer_from(NULL, pairs * 4, "moe ids");
+    m->wts = gpu_buffer_from(NULL, pairs * 4, "moe weights");
+    m->route = gpu_buffer_from(NULL, m->w.n_exp * 12, "moe route");
+    m->list = gpu_buffer_from(NULL, pairs * 4, "moe list");
+    m->x = gpu_buffer_from(x, (uint64_t)n_tok * m->w.n_in * 4, "moe x");
+    m->h = gpu_buffer_from(NULL, pairs * m->w.n_ff * 4, "moe h");
+    m->y = gpu_buffer_from(NULL, pairs * m->w.n_in * 4, "moe y");
+    m->out = gpu_buffer_from(NULL, (uint64_t)n_tok * m->w.n_in * 4, "moe out");
+}
+
+/* Frees the per-batch buffers (weights too when `weights`). */
+static void moe_dev_free(struct moe_dev *m, int weights)
+{
+    struct vkg_buffer **all[] = { &m->ids, &m->wts, &m->route, &m->list, &m->x, &m->h, &m->y, &m->out,
+                                  &m->bg, &m->bu, &m->bd };
+    for (size_t i = 0; i < (weights ? 11u : 8u); i++) vkg_buffer_free(*all[i]), *all[i] = NULL;
+}
+
+/* Records group -> experts -> combine for ids/weights already in m->ids, m->wts. */
+static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok, uint32_t k)
+{
+    GPU_OK(vkg_op_moe_group(c, n_tok * k, m->w.n_exp, vkg_buffer_view(m->ids), vkg_buffer_view(m->route),
+                            vkg_buffer_view(m->list)));
+    GPU_OK(vkg_op_moe_experts(c, &m->w, n_tok, k, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
+                              vkg_buffer_view(m->list), vkg_buffer_view(m->h), vkg_buffer_view(m->y)));
+    GPU_OK(vkg_op_moe_combine(c, n_tok, k, m->w.n_in, vkg_buffer_view(m->y), vkg_buffer_view(m->wts),
+                              vkg_buffer_view(m->out), 0));
+}
+
+/* Routed experts with skewed ids (expert 3 gets every token; 0..2, 4, 13..15
+ * none) for n_tok 1, 7, 64 and k 1, 2, 6; dims not multiples of the tiles. */
+static void check_experts(enum vkg_dtype dt)
+{
+    const uint32_t n_exp = 16, n_in = 70, n_ff = 101;
+    static const uint32_t ks[] = { 1, 2, 6 };
+    uint64_t seed = 0xe4 + (uint64_t)dt, mat = (uint64_t)n_exp * n_ff * n_in;
+    float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
+    struct moe_dev m = { .w = { .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff } };
+    m.bg = weights_buffer(&seed, g, mat, dt, 0.3f, "moe gate");
+    m.bu = weights_buffer(&seed, u, mat, dt, 0.3f, "moe up");
+    m.bd = weights_buffer(&seed, d, mat, dt, 0.3f, "moe down");
+    m.w.gate = vkg_buffer_view(m.bg), m.w.up = vkg_buffer_view(m.bu), m.w.down = vkg_buffer_view(m.bd);
+    for (size_t ti = 0; ti < N_NTOKS; ti++)
+        for (size_t ki = 0; ki < 3; ki++) {
+            uint32_t n_tok = g_ntoks[ti], k = ks[ki], pairs = n_tok * k;
+            float *x = malloc((uint64_t)n_tok * n_in * 4), *w = malloc(pairs * 4);
+            float *got = malloc((uint64_t)n_tok * n_in * 4), *want = malloc((uint64_t)n_tok * n_in * 4);
+            int32_t *ids = malloc(pairs * 4);
+            rng_fill_f32(&seed, x, (uint64_t)n_tok * n_in, -1, 1);
+            rng_fill_f32(&seed, w, pairs, 0.05f, 1);
+            skewed_ids(&seed, n_tok, k, 3, 5, 8, ids);
+            moe_dev_alloc(&m, n_tok, k, x);
+            GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, pairs * 4));
+            GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.wts), w, pairs * 4));
+            struct vkg_cmd *c = begin();
+            record_experts(c, &m, n_tok, k);
+            finish(c);
+            gpu_read(m.out, got, (uint64_t)n_tok * n_in * 4);
+            ref_moe_ffn(n_tok, k, n_in, n_ff, x, ids, w, g, u, d, want);
+            char what[96];
+            snprintf(what, sizeof what, "experts %s n_tok=%u k=%u", vkg_dtype_name(dt), n_tok, k);
+            assert_rows_close(what, got, want, n_tok, n_in);
+            moe_dev_free(&m, 0);
+            free(x), free(w), free(got), free(want), free(ids);
+            gpu_assert_no_validation();
+        }
+    moe_dev_free(&m, 1);
+    free(g), free(u), free(d);
+}
+
+static void test_experts_f32(void **state) { check_experts(VKG_DTYPE_F32); }
+static void test_experts_f16(void **state) { check_experts(VKG_DTYPE_F16); }
+static void test_experts_bf16(void **state) { check_experts(VKG_DTYPE_BF16); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gate_variants),
+        cmocka_unit_test(test_gate_ties),
+        cmocka_unit_test(test_group),
+        cmocka_unit_test(test_experts_f32),
+        cmocka_unit_test(test_experts_f16),
+        cmocka_unit_test(test_experts_bf16),
+    };
+    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+}
