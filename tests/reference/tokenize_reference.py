@@ -12,6 +12,8 @@ to corpus line i and holds
                  (special-token strings are tokenized as plain text)
     decode       decode(ids)                                  (skip_special_tokens=False)
     decode_skip  decode(ids_special, skip_special_tokens=True)
+and "big": encode(add_special_tokens=False) of ~1 MB inputs (big_inputs below;
+the C test rebuilds the same strings) for equality and throughput.
 Corpus items given as {"hex": ...} are decoded like Python does for invalid
 UTF-8 input: bytes.decode("utf-8", errors="replace").
 Runs offline; a family whose files are missing is left out (the C test then
@@ -50,6 +52,18 @@ def load_corpus(path):
     return texts
 
 
+def big_inputs(texts):
+    """~1 MB inputs: the longest corpus string repeated, a run of 1M spaces,
+    and 300k "\\n \\n" (whitespace backtracking in the split regexes)."""
+    longest = max(range(len(texts)), key=lambda i: len(texts[i].encode()))
+    repeat = -(-1000000 // len(texts[longest].encode()))
+    return [
+        {"name": "long_text", "index": longest, "repeat": repeat, "text": texts[longest] * repeat},
+        {"name": "spaces", "text": " " * 1000000 + "x"},
+        {"name": "newlines", "text": "\n \n" * 300000},
+    ]
+
+
 def run_family(tok, texts):
     items = []
     for t in texts:
@@ -86,7 +100,12 @@ def main():
             print(f"tokenize_reference: {fam}: no tokenizer.json in {d}", file=sys.stderr)
             continue
         tok = AutoTokenizer.from_pretrained(d)
-        out[fam] = {"dir": d, "class": type(tok).__name__, "items": run_family(tok, texts)}
+        big = []
+        for b in big_inputs(texts):
+            ids = tok.encode(b.pop("text"), add_special_tokens=False)
+            big.append(dict(b, ids=ids))
+        out[fam] = {"dir": d, "class": type(tok).__name__, "items": run_family(tok, texts),
+                    "big": big}
     tmp = args.out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=True)
