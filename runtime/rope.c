@@ -18,6 +18,15 @@ static void default_freqs(uint32_t dim, double theta, float *f)
     }
 }
 
+/* HF _compute_dynamic_ntk_parameters: past max_position_embeddings the base
+ * grows (Python double math), then the default table. */
+static void dynamic(uint32_t dim, double theta, const struct vkg_rope_scaling *s, float *f)
+{
+    double max_pos = s->max_position_embeddings, len = s->seq_len > max_pos ? s->seq_len : max_pos;
+    if (max_pos > 0) theta *= pow((s->factor * len / max_pos) - (s->factor - 1), (double)dim / (dim - 2));
+    default_freqs(dim, theta, f);
+}
+
 static void llama3(uint32_t dim, const struct vkg_rope_scaling *s, float *f)
 {
     const float factor = (float)s->factor, lo_f = (float)s->low_freq_factor;
@@ -90,6 +99,10 @@ enum vkg_status vkg_rope_inv_freq(enum vkg_rope_type type, uint32_t dim, double 
         default_freqs(dim, theta, inv_freq);
         for (uint32_t k = 0; k < dim / 2; k++) inv_freq[k] /= (float)s->factor;
         break;
+    case VKG_ROPE_DYNAMIC:
+        if (dim < 4) return vkg_error(VKG_ERR_INVALID_ARG, "rope dynamic: rotary dim %u must be >= 4", dim);
+        dynamic(dim, theta, s, inv_freq);
+        break;
     case VKG_ROPE_LLAMA3:
         default_freqs(dim, theta, inv_freq);
         llama3(dim, s, inv_freq);
@@ -98,4 +111,17 @@ enum vkg_status vkg_rope_inv_freq(enum vkg_rope_type type, uint32_t dim, double 
     default: return vkg_error(VKG_ERR_UNSUPPORTED, "rope: type %d unknown", (int)type);
     }
     return VKG_OK;
+}
+
+void vkg_rope_scaling_from_config(const struct vkg_rope *r, uint64_t max_pos, struct vkg_rope_scaling *out)
+{
+    *out = (struct vkg_rope_scaling){
+        .type = r->type, .max_position_embeddings = (double)max_pos, .factor = r->factor,
+        .low_freq_factor = r->low_freq_factor, .high_freq_factor = r->high_freq_factor,
+        .original_max_position_embeddings = (double)(r->original_max_position_embeddings ? r->original_max_position_embeddings
+                                                                                         : max_pos),
+        .beta_fast = r->beta_fast, .beta_slow = r->beta_slow, .mscale = r->mscale,
+        .mscale_all_dim = r->mscale_all_dim, .attention_factor = r->type == VKG_ROPE_YARN ? r->attention_factor : 0,
+        .no_truncate = !r->truncate,
+    };
 }
