@@ -1,8 +1,96 @@
-/* bench_sample.c — bench cases of the sample family. */
+/* bench_sample.c — bench cases of the sample family: argmax and sampling over
+ * logits [rows][151936] f32. GB/s counts the logits once (bytes of logits per
+ * second of the whole pipeline), whatever the number of passes. The internal
+ * passes (argmax_final, sample_init, sample_hist, ...) have no standalone
+ * meaning, so each op row is covered by the pipeline it belongs to. */
+#include <stdlib.h>
+
 #include "bench.h"
+#include "ops_sample.h"
+#include "sampler.h"
+
+#define VOCAB 151936u
+
+struct sample_ctx {
+    struct vkg_buffer *logits, *params, *work, *tokens, *probs;
+    uint32_t rows;
+    int greedy_op; /* vkg_op_argmax instead of vkg_op_sample */
+};
+
+static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
+                                     uint32_t rows, const struct vkg_sampler *s)
+{
+    struct sample_ctx *c = calloc(1, sizeof *c);
+    if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
+    *ctx = c;
+    c->rows = rows;
+    c->greedy_op = s == NULL;
+    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)rows * VOCAB, -8, 8, "bench logits", &c->logits));
+    VKG_TRY(vkg_bench_buffer(dev, vkg_sample_workspace_bytes(rows, VOCAB), "bench sample work", &c->work));
+    VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench tokens", &c->tokens));
+    VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench probs", &c->probs));
+    VKG_TRY(vkg_buffer_create(dev, rows * sizeof(struct vkg_sample_params), VKG_MEM_DEVICE, "bench params", &c->params));
+    struct vkg_sample_params p[32];
+    for (uint32_t r = 0; r < rows && s; r++) p[r] = vkg_sampler_row(s, r, 0);
+    if (s) VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->params), p, rows * sizeof p[0]));
+    *bytes = (uint64_t)rows * VOCAB * 4;
+    *flops = 0;
+    return VKG_OK;
+}
+
+static enum vkg_status rec(struct vkg_cmd *cmd, void *ctx)
+{
+    struct sample_ctx *c = ctx;
+    if (c->greedy_op)
+        return vkg_op_argmax(cmd, vkg_buffer_view(c->logits), vkg_buffer_view(c->work), vkg_buffer_view(c->tokens),
+                             vkg_buffer_view(c->probs), c->rows, VOCAB);
+    return vkg_op_sample(cmd, vkg_buffer_view(c->logits), vkg_buffer_view(c->params), vkg_buffer_view(c->work),
+                         vkg_buffer_view(c->tokens), vkg_buffer_view(c->probs), c->rows, VOCAB, 0);
+}
+
+static void down(void *ctx)
+{
+    struct sample_ctx *c = ctx;
+    if (!c) return;
+    vkg_buffer_free(c->logits), vkg_buffer_free(c->params), vkg_buffer_free(c->work);
+    vkg_buffer_free(c->tokens), vkg_buffer_free(c->probs);
+    free(c);
+}
+
+static const struct vkg_sampler g_temp = { .temperature = 0.8f, .top_p = 1.0f, .seed = 1 };
+static const struct vkg_sampler g_topk_topp = { .temperature = 0.8f, .top_k = 50, .top_p = 0.95f, .seed = 1 };
+static const struct vkg_sampler g_topp = { .temperature = 0.8f, .top_p = 0.9f, .seed = 1 };
+static const struct vkg_sampler g_greedy = { .temperature = 0.0f, .top_p = 1.0f };
+
+#define SETUP(name, rows, sampler)                                                            \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
+        return setup_generic(d, x, b, f, rows, sampler);                                      \
+    }
+SETUP(s_argmax1, 1, NULL)
+SETUP(s_argmax8, 8, NULL)
+SETUP(s_argmax32, 32, NULL)
+SETUP(s_greedy32, 32, &g_greedy)
+SETUP(s_temp1, 1, &g_temp)
+SETUP(s_temp8, 8, &g_temp)
+SETUP(s_temp32, 32, &g_temp)
+SETUP(s_kp1, 1, &g_topk_topp)
+SETUP(s_kp8, 8, &g_topk_topp)
+SETUP(s_kp32, 32, &g_topk_topp)
+SETUP(s_p32, 32, &g_topp)
 
 static const struct vkg_bench_case g_cases[] = {
-    { 0 }, /* placeholder so the array is not empty; rows with op == NULL are skipped */
+    { "argmax_partial", "151936x1 F32 argmax", s_argmax1, rec, down },
+    { "argmax_partial", "151936x8 F32 argmax", s_argmax8, rec, down },
+    { "argmax_partial", "151936x32 F32 argmax", s_argmax32, rec, down },
+    { "argmax_final", "151936x32 F32 argmax (same pipeline)", s_argmax32, rec, down },
+    { "sample_init", "151936x32 F32 sample T=0 (greedy rows)", s_greedy32, rec, down },
+    { "sample_mass", "151936x1 F32 sample T=0.8", s_temp1, rec, down },
+    { "sample_mass", "151936x8 F32 sample T=0.8", s_temp8, rec, down },
+    { "sample_draw", "151936x32 F32 sample T=0.8", s_temp32, rec, down },
+    { "sample_hist", "151936x1 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp1, rec, down },
+    { "sample_hist", "151936x8 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp8, rec, down },
+    { "sample_hist", "151936x32 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp32, rec, down },
+    { "sample_select", "151936x32 F32 sample T=0.8 top_p=0.9", s_p32, rec, down },
 };
 
 const struct vkg_bench_case *vkg_bench_sample(size_t *n)

@@ -1,0 +1,122 @@
+/* ops_sample.c — argmax / sampling launchers: validate the views, bind
+ * windows, record the passes of shaders/argmax.comp and shaders/sample.comp
+ * for each batch of rows whose logits fit one binding, barriers between
+ * passes. */
+#include "ops_sample.h"
+
+#include "vk_check.h"
+
+#define MAX_VOCAB (1u << 23) /* masses: vocab * 2^40 must stay below 2^64 */
+#define RADIX_PASSES 8u      /* 4 digits of top-k, then 4 of top-p */
+
+struct sample_job {
+    struct vkg_view logits;            /* [n_rows][vocab] f32, as given */
+    struct vkg_view bound[5];          /* windows: [1..4] = params, work, tokens, probs (params unused by argmax) */
+    struct vkg_push_sample push;       /* common fields; row0 / n_rows / logits_off / pass per dispatch */
+    uint32_t n_rows, rows_per_batch;
+};
+
+static uint32_t n_chunks_of(uint32_t vocab) { return (vocab + VKG_SAMPLE_CHUNK - 1) / VKG_SAMPLE_CHUNK; }
+
+uint64_t vkg_sample_workspace_bytes(uint32_t n_rows, uint32_t vocab)
+{
+    return (uint64_t)n_rows * VKG_SAMPLE_ROW_WORDS(n_chunks_of(vocab)) * 4;
+}
+
+/* Binds the first `bytes` of a small view (params, workspace, outputs) as one window. */
+static enum vkg_status bind_small(struct vkg_cmd *c, const char *what, struct vkg_view v, uint64_t bytes,
+                                  struct vkg_view *win, uint32_t *off_words)
+{
+    if (!v.buf || v.size < bytes || v.offset % 4)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'sample': %s view of '%s' is %llu bytes at offset %llu, needs "
+                         "%llu bytes at a 4-byte aligned offset", what, v.buf ? v.buf->name : "(none)",
+                         (unsigned long long)v.size, (unsigned long long)v.offset, (unsigned long long)bytes);
+    uint64_t skip;
+    VKG_TRY(vkg_view_window(c->dev, v, 0, bytes, win, &skip));
+    *off_words = (uint32_t)(skip / 4);
+    return VKG_OK;
+}
+
+static enum vkg_status check_logits(struct vkg_cmd *c, struct vkg_view logits, uint32_t n_rows, uint32_t vocab)
+{
+    const char *name = logits.buf ? logits.buf->name : "(none)";
+    if (!n_rows || !vocab)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'sample': logits '%s' shape [%u][%u] is empty", name, n_rows, vocab);
+    if (vocab > MAX_VOCAB)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'sample': logits '%s' vocab %u > %u", name, vocab, MAX_VOCAB);
+    uint64_t need = (uint64_t)n_rows * vocab * 4;
+    if (!logits.buf || logits.size < need || logits.offset % 4)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'sample': logits view of '%s' is %llu bytes at offset %llu, "
+                         "shape [%u][%u] f32 needs %llu at a 4-byte aligned offset", name,
+                         (unsigned long long)logits.size, (unsigned long long)logits.offset, n_rows, vocab,
+                         (unsigned long long)need);
+    if ((uint64_t)vocab * 4 > vkg_max_window_bytes(c->dev))
+        return vkg_error(VKG_ERR_LIMIT, "op 'sample': one row of logits '%s' (%u f32) exceeds a storage binding "
+                         "(%llu bytes)", name, vocab, (unsigned long long)vkg_max_window_bytes(c->dev));
+    return VKG_OK;
+}
+
+/* Validates and binds everything but the logits (bound per batch). */
+static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct vkg_view logits,
+                                const struct vkg_view *params, struct vkg_view work, struct vkg_view tokens,
+                                struct vkg_view probs, uint32_t n_rows, uint32_t vocab)
+{
+    VKG_TRY(check_logits(c, logits, n_rows, vocab));
+    *j = (struct sample_job){ .logits = logits, .n_rows = n_rows };
+    struct vkg_push_sample *p = &j->push;
+    p->vocab = vocab, p->n_chunks = n_chunks_of(vocab), p->chunk = VKG_SAMPLE_CHUNK;
+    if (params) VKG_TRY(bind_small(c, "params", *params, (uint64_t)n_rows * sizeof(struct vkg_sample_params),
+                                   &j->bound[1], &p->params_off));
+    VKG_TRY(bind_small(c, "workspace", work, vkg_sample_workspace_bytes(n_rows, vocab), &j->bound[2], &p->work_off));
+    VKG_TRY(bind_small(c, "tokens", tokens, (uint64_t)n_rows * 4, &j->bound[3], &p->tokens_off));
+    VKG_TRY(bind_small(c, "probs", probs, (uint64_t)n_rows * 4, &j->bound[4], &p->probs_off));
+    uint64_t rpb = vkg_max_window_bytes(c->dev) / ((uint64_t)vocab * 4);
+    uint64_t max_gy = c->dev->info.max_workgroup_count[1];
+    j->rows_per_batch = (uint32_t)(rpb < max_gy ? rpb : max_gy);
+    return VKG_OK;
+}
+
+/* One dispatch of `op` per row batch: grid (n_chunks or 1, rows of the batch). */
+static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vkg_op op, int per_chunk, uint32_t pass)
+{
+    uint64_t row_bytes = (uint64_t)j->push.vocab * 4;
+    for (uint32_t r0 = 0; r0 < j->n_rows; r0 += j->rows_per_batch) {
+        uint32_t nb = j->n_rows - r0 < j->rows_per_batch ? j->n_rows - r0 : j->rows_per_batch;
+        struct vkg_view v[5];
+        uint64_t skip;
+        VKG_TRY(vkg_view_window(c->dev, j->logits, r0 * row_bytes, nb * row_bytes, &v[0], &skip));
+        struct vkg_push_sample p = j->push;
+        p.row0 = r0, p.n_rows = nb, p.logits_off = (uint32_t)(skip / 4), p.pass = pass;
+        uint32_t n = vkg_op_info(op)->n_bindings;
+        for (uint32_t i = 1; i < n; i++) v[i] = j->bound[n == 4 ? i + 1 : i]; /* argmax ops: no params binding */
+        VKG_TRY(vkg_cmd_dispatch(c, op, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));
+    }
+    vkg_cmd_barrier(c);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_argmax(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view work,
+                              struct vkg_view tokens, struct vkg_view probs, uint32_t n_rows, uint32_t vocab)
+{
+    struct sample_job j;
+    VKG_TRY(job_init(c, &j, logits, NULL, work, tokens, probs, n_rows, vocab));
+    VKG_TRY(run_pass(c, &j, VKG_OP_ARGMAX_PARTIAL, 1, 0));
+    return run_pass(c, &j, VKG_OP_ARGMAX_FINAL, 0, 0);
+}
+
+enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view params,
+                              struct vkg_view work, struct vkg_view tokens, struct vkg_view probs,
+                              uint32_t n_rows, uint32_t vocab, uint32_t flags)
+{
+    struct sample_job j;
+    VKG_TRY(job_init(c, &j, logits, &params, work, tokens, probs, n_rows, vocab));
+    j.push.flags = flags;
+    VKG_TRY(run_pass(c, &j, VKG_OP_ARGMAX_PARTIAL, 1, 0)); /* row max, argmax */
+    VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_INIT, 0, 0));     /* greedy rows done; search state */
+    for (uint32_t pass = 0; pass < RADIX_PASSES; pass++) {  /* top-k cut, then top-p cut */
+        VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_HIST, 1, pass));
+        VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_SELECT, 0, pass));
+    }
+    VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_MASS, 1, 0));
+    return run_pass(c, &j, VKG_OP_SAMPLE_DRAW, 0, 0);
+}

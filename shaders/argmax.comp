@@ -1,0 +1,148 @@
+#version 450
+// argmax.comp — per-row max / argmax / sum of exp over logits [rows][vocab] f32
+// in two passes, so a 256k vocab spreads over many workgroups:
+//   argmax_partial  grid (n_chunks, rows): one workgroup per chunk of 4096
+//                   logits writes (max, lowest index of max, sum exp(x - max))
+//   argmax_final    grid (1, rows): merges the chunks; writes token + prob
+//   sample_init     same merge, then sets up the sampling state of the row
+// Ties go to the lowest index (numpy / torch.argmax on CPU).
+//! variant argmax_partial PARTIAL
+//! variant argmax_final FINAL
+//! variant sample_init FINAL SAMPLE
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "push_sample.glsl"
+
+#ifdef SAMPLE
+#define B_PARAMS 1
+#define B_WORK 2
+#define B_TOKENS 3
+#define B_PROBS 4
+layout(binding = B_PARAMS) readonly buffer Params { uint params[]; };
+#else
+#define B_WORK 1
+#define B_TOKENS 2
+#define B_PROBS 3
+#endif
+layout(binding = 0) readonly buffer Logits { float logits[]; }; // [n_rows][vocab] from logits_off
+layout(binding = B_WORK) buffer Work { uint work[]; };         // [rows][VKG_SAMPLE_ROW_WORDS]
+layout(binding = B_TOKENS) writeonly buffer Tokens { int tokens[]; }; // [rows]
+layout(binding = B_PROBS) writeonly buffer Probs { float probs[]; };  // [rows]
+
+shared float sh_m[256];
+shared uint sh_i[256];
+shared float sh_s[256];
+
+
+// s * exp(ms - m) without inf - inf when a part saw only -inf
+float rescale(float s, float ms, float m) { return s == 0.0 ? 0.0 : s * exp(ms - m); }
+
+// Folds (m, i, s) into the running (bm, bi, bs): larger max wins, equal max keeps the lower index.
+void fold(inout float bm, inout uint bi, inout float bs, float m, uint i, float s)
+{
+    float nm = max(bm, m);
+    bs = rescale(bs, bm, nm) + rescale(s, m, nm);
+    if (m > bm || (m == bm && i < bi)) bi = i;
+    bm = nm;
+}
+
+// fold() of a single logit x at index e (one exp instead of two).
+void fold_one(inout float bm, inout uint bi, inout float bs, float x, uint e)
+{
+    if (x > bm) {
+        bs = bs * exp(bm - x) + 1.0; // bs == 0 while bm == -inf
+        bm = x, bi = e;
+    } else {
+        if (x == bm && e < bi) bi = e; // only -inf == -inf before any finite logit
+        if (x != NEG_INF) bs += exp(x - bm);
+    }
+}
+
+// Tree reduction of the workgroup's (m, i, s) into slot 0.
+void reduce_shared(float m, uint i, float s)
+{
+    uint t = gl_LocalInvocationID.x;
+    sh_m[t] = m, sh_i[t] = i, sh_s[t] = s;
+    barrier();
+    for (uint h = gl_WorkGroupSize.x / 2u; h > 0u; h >>= 1) {
+        if (t < h) {
+            float bm = sh_m[t], bs = sh_s[t];
+            uint bi = sh_i[t];
+            fold(bm, bi, bs, sh_m[t + h], sh_i[t + h], sh_s[t + h]);
+            sh_m[t] = bm, sh_i[t] = bi, sh_s[t] = bs;
+        }
+        barrier();
+    }
+}
+
+#ifdef PARTIAL
+void main()
+{
+    uint row = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+    uint src = p.logits_off + row * p.vocab;
+    float bm = NEG_INF, bs = 0.0;
+    uint bi = 0xffffffffu;
+    // strided so neighbouring invocations read neighbouring words
+    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x)
+        fold_one(bm, bi, bs, logits[src + e], e);
+    reduce_shared(bm, bi, bs);
+    if (t == 0u) {
+        uint o = row_base(p.row0 + row) + VKG_W_PART + 4u * c;
+        work[o] = floatBitsToUint(sh_m[0]);
+        work[o + 1u] = sh_i[0];
+        work[o + 2u] = floatBitsToUint(sh_s[0]);
+    }
+}
+#else
+#ifdef SAMPLE
+// State of a row to be sampled (T > 0): which searches run, their start values.
+void init_state(uint base, uint row)
+{
+    uint pr = p.params_off + row * VKG_SP_WORDS;
+    float temp = uintBitsToFloat(params[pr + VKG_SP_TEMP]);
+    uint top_k = params[pr + VKG_SP_TOP_K];
+    float top_p = uintBitsToFloat(params[pr + VKG_SP_TOP_P]);
+    float min_p = uintBitsToFloat(params[pr + VKG_SP_MIN_P]);
+    work[base + S_STAGE] = top_k > 0u ? STAGE_TOPK : (top_p < 1.0 ? STAGE_TOPP : STAGE_DRAW);
+    work[base + S_PREFIX] = 0u;
+    work[base + S_KREM] = top_k;
+    work[base + S_FLOOR] = 0u;
+    work[base + S_TAU] = 0u;
+    work[base + S_TIES] = ALL_TIES;
+    work[base + S_INVT] = floatBitsToUint(1.0 / temp);
+    work[base + S_MINW] = floatBitsToUint(clamp(min_p, 0.0, 1.0)); // the max (weight 1) always stays
+}
+#endif
+
+void main()
+{
+    uint row = p.row0 + gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
+    uint base = row_base(row);
+    float bm = NEG_INF, bs = 0.0;
+    uint bi = 0xffffffffu;
+    for (uint c = t; c < p.n_chunks; c += gl_WorkGroupSize.x) {
+        uint o = base + VKG_W_PART + 4u * c;
+        fold(bm, bi, bs, uintBitsToFloat(work[o]), work[o + 1u], uintBitsToFloat(work[o + 2u]));
+    }
+    reduce_shared(bm, bi, bs);
+#ifdef SAMPLE
+    for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) work[base + VKG_W_HIST + b] = 0u;
+#endif
+    if (t != 0u) return;
+    float m = sh_m[0], z = sh_s[0];
+    work[base + S_MAX] = floatBitsToUint(m);
+    work[base + S_ARG] = sh_i[0];
+    work[base + S_ZALL] = floatBitsToUint(z);
+    bool greedy = true;
+#ifdef SAMPLE
+    float temp = uintBitsToFloat(params[p.params_off + row * VKG_SP_WORDS + VKG_SP_TEMP]);
+    greedy = !(temp > 0.0) || m == NEG_INF; // T <= 0 (or NaN), or a row of only -inf
+    work[base + S_STAGE] = STAGE_DONE;
+    if (!greedy) init_state(base, row);
+#endif
+    if (greedy) {
+        tokens[p.tokens_off + row] = int(sh_i[0]);
+        probs[p.probs_off + row] = z > 0.0 ? 1.0 / z : 0.0; // softmax(logits)[argmax]: exp(0) / z
+    }
+}
+#endif

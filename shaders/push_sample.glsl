@@ -1,0 +1,128 @@
+// push_sample.glsl — twin of runtime/push_sample.h (checked there by
+// _Static_assert), plus the family's shared helpers: workspace layout, the
+// orderable float key, 64-bit fixed-point masses as uvec2 (lo, hi) and the
+// Philox4x32-10 counter RNG. Include after common.glsl.
+layout(push_constant) uniform PushSample {
+    uint vocab;      // logits per row
+    uint n_rows;     // rows in this dispatch
+    uint row0;       // first row of the batch (params / work / tokens / probs index)
+    uint logits_off; // element of logits[row0][0] in the logits window
+    uint n_chunks;   // chunks per row
+    uint chunk;      // logits per chunk (one workgroup)
+    uint pass;       // radix pass 0..7 (hist, select)
+    uint flags;      // VKG_SAMPLE_ADVANCE
+    uint params_off; // word of params[0] in its window
+    uint work_off;   // word of the workspace in its window
+    uint tokens_off; // element of tokens[0] in its window
+    uint probs_off;  // element of probs[0] in its window
+} p;
+
+#define VKG_SAMPLE_ADVANCE 1u
+
+// struct vkg_sample_params, 8 words per row
+#define VKG_SP_WORDS 8u
+#define VKG_SP_TEMP 0u
+#define VKG_SP_TOP_K 1u
+#define VKG_SP_TOP_P 2u
+#define VKG_SP_MIN_P 3u
+#define VKG_SP_SEED_LO 4u
+#define VKG_SP_SEED_HI 5u
+#define VKG_SP_STEP 6u
+
+// Workspace of one row (VKG_SAMPLE_ROW_WORDS in push_sample.h).
+#define VKG_W_STATE 16u
+#define VKG_W_HIST 16u            // count[256], mass_lo[256], mass_hi[256]
+#define VKG_W_PART (16u + 768u)   // 4 words per chunk
+// state words
+#define S_MAX 0u      // row max logit (float bits)
+#define S_ARG 1u      // argmax (lowest index)
+#define S_ZALL 2u     // sum exp(x - max) at temperature 1 (float bits)
+#define S_STAGE 3u    // 0: top-k search, 1: top-p search, 2: draw, 3: done (outputs written)
+#define S_PREFIX 4u   // key bits decided so far by the radix search
+#define S_KREM 5u     // top-k: rank still to find inside the current prefix
+#define S_FLOOR 6u    // keys below are out (top-k cut)
+#define S_TGT_LO 7u   // top-p: mass still to cover inside the prefix (fixed point)
+#define S_TGT_HI 8u
+#define S_TIES 9u     // how many logits equal to the cut key stay (index order); ~0u: all
+#define S_TAU 10u     // the cut key: kept = key > tau, or key == tau among the first S_TIES
+#define S_INVT 11u    // 1 / temperature (float bits)
+#define S_MINW 12u    // min_p: kept only when exp((x - max) / T) >= this (float bits)
+#define STAGE_TOPK 0u
+#define STAGE_TOPP 1u
+#define STAGE_DRAW 2u
+#define STAGE_DONE 3u
+#define ALL_TIES 0xffffffffu
+#define NEG_INF uintBitsToFloat(0xff800000u)
+
+uint row_base(uint row) { return p.work_off + row * (VKG_W_PART + 4u * p.n_chunks); }
+
+// Order-preserving map float -> uint (larger float, larger key); -0 == +0.
+uint f2key(float f)
+{
+    uint b = floatBitsToUint(f);
+    if (b == 0x80000000u) b = 0u;
+    return (b & 0x80000000u) != 0u ? ~b : (b | 0x80000000u);
+}
+float key2f(uint k) { return uintBitsToFloat((k & 0x80000000u) != 0u ? (k & 0x7fffffffu) : ~k); }
+
+// 64-bit unsigned as uvec2(lo, hi).
+uvec2 u64_add(uvec2 a, uvec2 b)
+{
+    uint c;
+    uint lo = uaddCarry(a.x, b.x, c);
+    return uvec2(lo, a.y + b.y + c);
+}
+uvec2 u64_sub(uvec2 a, uvec2 b)
+{
+    uint br;
+    uint lo = usubBorrow(a.x, b.x, br);
+    return uvec2(lo, a.y - b.y - br);
+}
+bool u64_lt(uvec2 a, uvec2 b) { return a.y < b.y || (a.y == b.y && a.x < b.x); }
+// (a * m) >> 32, and whether bits were dropped
+uvec2 u64_mul_hi32(uvec2 a, uint m, out bool inexact)
+{
+    uint h0, l0, h1, l1, c;
+    umulExtended(a.x, m, h0, l0);
+    umulExtended(a.y, m, h1, l1);
+    uint mid = uaddCarry(h0, l1, c);
+    inexact = l0 != 0u;
+    return uvec2(mid, h1 + c);
+}
+uvec2 u64_mul32(uvec2 a, uint m)
+{
+    uint h0, l0, h1, l1;
+    umulExtended(a.x, m, h0, l0);
+    umulExtended(a.y, m, h1, l1);
+    return uvec2(l0, h0 + l1);
+}
+float u64_to_f(uvec2 a) { return float(a.y) * 4294967296.0 + float(a.x); }
+
+// Probability weight w in [0, 1] as fixed point floor(w * 2^40): masses are
+// summed exactly with integer atomics, so every order of addition gives the
+// same bits (run-to-run determinism) and top-p compares exact integers.
+uvec2 w_fixed(float w)
+{
+    float s = w * 256.0;
+    float hi = floor(s);
+    return uvec2(uint((s - hi) * 4294967296.0), uint(hi));
+}
+
+// exp((x - max) / T), the unnormalized probability of a logit.
+// -inf stays 0 even when 1/T is 0.
+float weight(float x, float m, float invt) { return x == NEG_INF ? 0.0 : exp((x - m) * invt); }
+
+// Philox4x32-10 (Salmon et al., SC'11): counter {step, 0, 0, 0}, key = seed.
+uint philox_u32(uint seed_lo, uint seed_hi, uint step)
+{
+    uvec4 c = uvec4(step, 0u, 0u, 0u);
+    uvec2 k = uvec2(seed_lo, seed_hi);
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) k += uvec2(0x9E3779B9u, 0xBB67AE85u);
+        uint h0, l0, h1, l1;
+        umulExtended(0xD2511F53u, c.x, h0, l0);
+        umulExtended(0xCD9E8D57u, c.z, h1, l1);
+        c = uvec4(h1 ^ c.y ^ k.x, l1, h0 ^ c.w ^ k.y, l0);
+    }
+    return c.x;
+}

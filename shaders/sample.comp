@@ -1,0 +1,324 @@
+#version 450
+// sample.comp — sampling a token per row of logits [rows][vocab] f32 with HF
+// semantics: logits / T -> top-k -> top-p -> min-p -> softmax -> inverse-CDF
+// draw (index order) with u from Philox4x32-10(seed, step). After
+// sample_init (argmax.comp) the launcher records
+//   8 x (sample_hist, sample_select)   radix search of the top-k cut (passes
+//                                      0-3) and the top-p cut (passes 4-7) on
+//                                      the order-preserving key of the logits,
+//                                      one 8-bit digit per pass
+//   sample_mass                        kept mass and cut ties per chunk
+//   sample_draw                        picks the chunk, then the token
+// Masses are fixed point (weight * 2^40) summed with integer atomics: exact,
+// independent of the order of addition. A row whose search is finished (or
+// not asked for) returns at once, so every row shares one recorded sequence.
+//! variant sample_hist HIST
+//! variant sample_select SELECT
+//! variant sample_mass MASS
+//! variant sample_draw DRAW
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "push_sample.glsl"
+
+layout(binding = 0) readonly buffer Logits { float logits[]; }; // [n_rows][vocab] from logits_off
+layout(binding = 1) buffer Params { uint params[]; };           // [rows] struct vkg_sample_params
+layout(binding = 2) buffer Work { uint work[]; };               // [rows][VKG_SAMPLE_ROW_WORDS]
+layout(binding = 3) writeonly buffer Tokens { int tokens[]; };  // [rows]
+layout(binding = 4) writeonly buffer Probs { float probs[]; };  // [rows]
+
+#define H_CNT 0u
+#define H_LO 256u
+#define H_HI 512u
+
+float row_max(uint base) { return uintBitsToFloat(work[base + S_MAX]); }
+float row_invt(uint base) { return uintBitsToFloat(work[base + S_INVT]); }
+float param_f(uint row, uint w) { return uintBitsToFloat(params[p.params_off + row * VKG_SP_WORDS + w]); }
+
+#ifdef HIST
+shared uint h[768];
+
+// Adds a fixed-point mass to a (lo, hi) pair of shared counters: the carry
+// out of the low word is seen by the one atomic that wrapped it.
+void shared_add_mass(uint d, uvec2 f)
+{
+    uint old = atomicAdd(h[H_LO + d], f.x);
+    uint carry = old + f.x < old ? 1u : 0u;
+    if (f.y + carry != 0u) atomicAdd(h[H_HI + d], f.y + carry);
+}
+
+void main()
+{
+    uint lrow = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+    uint base = row_base(p.row0 + lrow);
+    uint stage = work[base + S_STAGE];
+    if (stage != (p.pass < 4u ? STAGE_TOPK : STAGE_TOPP)) return; // same for the whole workgroup
+    uint shift = 24u - 8u * (p.pass & 3u);
+    uint prefix = work[base + S_PREFIX], floor_key = work[base + S_FLOOR];
+    float m = row_max(base), invt = row_invt(base);
+    for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) h[b] = 0u;
+    barrier();
+    uint src = p.logits_off + lrow * p.vocab;
+    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
+        float x = logits[src + e];
+        uint key = f2key(x);
+        if (key < floor_key) continue;
+        if (shift < 24u && (key >> (shift + 8u)) != (prefix >> (shift + 8u))) continue;
+        uint d = (key >> shift) & 255u;
+        atomicAdd(h[H_CNT + d], 1u);
+        if (stage == STAGE_TOPP) shared_add_mass(d, w_fixed(weight(x, m, invt)));
+    }
+    barrier();
+    uint g = base + VKG_W_HIST;
+    if (h[H_CNT + t] == 0u) return;
+    atomicAdd(work[g + H_CNT + t], h[H_CNT + t]);
+    uint lo = h[H_LO + t];
+    uint old = atomicAdd(work[g + H_LO + t], lo);
+    uint carry = old + lo < old ? 1u : 0u;
+    atomicAdd(work[g + H_HI + t], h[H_HI + t] + carry);
+}
+#endif
+
+#ifdef SELECT
+shared uint h[768];
+
+// Top-k: the bin holding the k-th largest key; all ties of the k-th logit stay (HF: remove x < kth).
+void select_topk(uint base, uint row, uint shift)
+{
+    uint krem = work[base + S_KREM], cum = 0u;
+    int b = 255;
+    for (; b >= 0; b--) {
+        if (cum + h[H_CNT + uint(b)] >= krem) break;
+        cum += h[H_CNT + uint(b)];
+    }
+    uint prefix = work[base + S_PREFIX] | (uint(max(b, 0)) << shift);
+    if (b >= 0 && shift > 0u) {
+        work[base + S_PREFIX] = prefix;
+        work[base + S_KREM] = krem - cum;
+        return;
+    }
+    uint cut = b < 0 ? 0u : prefix; // b < 0: k >= vocab, keep all
+    work[base + S_FLOOR] = cut;
+    work[base + S_TAU] = cut;
+    work[base + S_PREFIX] = 0u;
+    work[base + S_STAGE] = param_f(row, VKG_SP_TOP_P) < 1.0 ? STAGE_TOPP : STAGE_DRAW;
+}
+
+// Smallest r in [1, n] with r * w >= tgt.
+uint ties_needed(uvec2 w, uvec2 tgt, uint n)
+{
+    uint lo = 1u, hi = n;
+    while (lo < hi) {
+        uint mid = (lo + hi) / 2u;
+        if (u64_lt(u64_mul32(w, mid), tgt)) lo = mid + 1u;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// Top-p: token j (descending order, ties by index) stays while the mass
+// strictly before it is < top_p * Z, i.e. HF's "ascending cumsum <= 1 - top_p
+// is removed"; Z is the mass left by top-k. tgt = max(ceil(top_p * Z), 1) keeps >= 1 token.
+void select_topp(uint base, uint row, uint shift)
+{
+    uvec2 tgt = uvec2(work[base + S_TGT_LO], work[base + S_TGT_HI]);
+    if (shift == 24u) {
+        uvec2 z = uvec2(0u);
+        for (uint b = 0u; b < 256u; b++) z = u64_add(z, uvec2(h[H_LO + b], h[H_HI + b]));
+        float tp = clamp(param_f(row, VKG_SP_TOP_P), 0.0, 1.0);
+        bool inexact;
+        tgt = u64_mul_hi32(z, uint(min(tp * 4294967296.0, 4294967295.0)), inexact);
+        if (inexact || (tgt.x | tgt.y) == 0u) tgt = u64_add(tgt, uvec2(1u, 0u));
+    }
+    uvec2 above = uvec2(0u);
+    uint b = 255u;
+    for (;; b--) {
+        uvec2 next = u64_add(above, uvec2(h[H_LO + b], h[H_HI + b]));
+        if (!u64_lt(next, tgt) || b == 0u) break;
+        above = next;
+    }
+    tgt = u64_sub(tgt, above);
+    uint prefix = work[base + S_PREFIX] | (b << shift);
+    work[base + S_PREFIX] = prefix;
+    work[base + S_TGT_LO] = tgt.x;
+    work[base + S_TGT_HI] = tgt.y;
+    if (shift > 0u) return;
+    uvec2 w = w_fixed(weight(key2f(prefix), row_max(base), row_invt(base)));
+    work[base + S_TAU] = prefix;
+    work[base + S_TIES] = ties_needed(w, tgt, h[H_CNT + b]);
+    work[base + S_STAGE] = STAGE_DRAW;
+}
+
+void main()
+{
+    uint row = p.row0 + gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
+    uint base = row_base(row);
+    uint stage = work[base + S_STAGE];
+    if (stage != (p.pass < 4u ? STAGE_TOPK : STAGE_TOPP)) return;
+    // take the histogram and leave zeros for the next pass
+    for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) {
+        h[b] = work[base + VKG_W_HIST + b];
+        work[base + VKG_W_HIST + b] = 0u;
+    }
+    barrier();
+    if (t != 0u) return;
+    uint shift = 24u - 8u * (p.pass & 3u);
+    if (stage == STAGE_TOPK) select_topk(base, row, shift);
+    else select_topp(base, row, shift);
+}
+#endif
+
+#if defined(MASS) || defined(DRAW)
+// Kept mass of one logit besides the cut ties: key above the cut (or any tie
+// when all ties stay) and weight >= min_p.
+uvec2 kept_mass(float x, uint key, uint tau, bool all_ties, float m, float invt, float minw)
+{
+    if (key < tau || (key == tau && !all_ties)) return uvec2(0u);
+    float w = weight(x, m, invt);
+    return w >= minw ? w_fixed(w) : uvec2(0u);
+}
+#endif
+
+#ifdef MASS
+shared uvec2 sh_mass[256];
+shared uint sh_ties[256];
+
+void main()
+{
+    uint lrow = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+    uint base = row_base(p.row0 + lrow);
+    if (work[base + S_STAGE] != STAGE_DRAW) return;
+    uint tau = work[base + S_TAU];
+    bool all_ties = work[base + S_TIES] == ALL_TIES;
+    float m = row_max(base), invt = row_invt(base), minw = uintBitsToFloat(work[base + S_MINW]);
+    uvec2 acc = uvec2(0u);
+    uint ties = 0u;
+    uint src = p.logits_off + lrow * p.vocab;
+    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
+        float x = logits[src + e];
+        uint key = f2key(x);
+        if (key == tau && !all_ties) ties++;
+        acc = u64_add(acc, kept_mass(x, key, tau, all_ties, m, invt, minw));
+    }
+    sh_mass[t] = acc, sh_ties[t] = ties;
+    barrier();
+    for (uint hh = gl_WorkGroupSize.x / 2u; hh > 0u; hh >>= 1) {
+        if (t < hh) sh_mass[t] = u64_add(sh_mass[t], sh_mass[t + hh]), sh_ties[t] += sh_ties[t + hh];
+        barrier();
+    }
+    if (t != 0u) return;
+    uint o = base + VKG_W_PART + 4u * c;
+    work[o] = sh_mass[0].x, work[o + 1u] = sh_mass[0].y, work[o + 2u] = sh_ties[0];
+}
+#endif
+
+#ifdef DRAW
+#define PER_INV 16u // logits per invocation inside the drawn chunk: chunk = 256 * 16
+shared uvec2 sh_mass[256];
+shared uint sh_ties[256];
+shared uint sh_chunk, sh_ties_before, sh_token;
+shared uvec2 sh_target, sh_z, sh_w_tok;
+
+// Kept mass of chunk c: its mass besides cut ties + its share of the first S_TIES ties.
+uvec2 chunk_kept(uint o, uint ties_before, uint ties_kept, uvec2 w_tie)
+{
+    uint n = work[o + 2u];
+    uint share = ties_kept > ties_before ? min(ties_kept - ties_before, n) : 0u;
+    return u64_add(uvec2(work[o], work[o + 1u]), u64_mul32(w_tie, share));
+}
+
+// Invocation 0: the row's total kept mass Z, u * Z, and the chunk it falls in.
+void pick_chunk(uint base, uint row, uint ties_kept, uvec2 w_tie)
+{
+    uvec2 z = uvec2(0u);
+    uint tb = 0u;
+    for (uint c = 0u; c < p.n_chunks; c++) {
+        uint o = base + VKG_W_PART + 4u * c;
+        z = u64_add(z, chunk_kept(o, tb, ties_kept, w_tie));
+        tb += work[o + 2u];
+    }
+    uint pr = p.params_off + row * VKG_SP_WORDS;
+    uint u = philox_u32(params[pr + VKG_SP_SEED_LO], params[pr + VKG_SP_SEED_HI], params[pr + VKG_SP_STEP]);
+    bool inexact;
+    uvec2 target = u64_mul_hi32(z, u, inexact); // floor(u / 2^32 * Z) < Z
+    uvec2 above = uvec2(0u);
+    tb = 0u;
+    uint c = 0u;
+    for (; c + 1u < p.n_chunks; c++) {
+        uint o = base + VKG_W_PART + 4u * c;
+        uvec2 next = u64_add(above, chunk_kept(o, tb, ties_kept, w_tie));
+        if (u64_lt(target, next)) break;
+        above = next;
+        tb += work[o + 2u];
+    }
+    sh_chunk = c, sh_ties_before = tb, sh_target = u64_sub(target, above), sh_z = z;
+}
+
+// Exclusive prefix sums of sh_ties / sh_mass by invocation 0 (256 entries).
+void scan_shared(bool masses)
+{
+    barrier();
+    if (gl_LocalInvocationID.x == 0u) {
+        uvec2 ms = uvec2(0u);
+        uint ts = 0u;
+        for (uint i = 0u; i < gl_WorkGroupSize.x; i++) {
+            if (masses) { uvec2 v = sh_mass[i]; sh_mass[i] = ms; ms = u64_add(ms, v); }
+            else { uint v = sh_ties[i]; sh_ties[i] = ts; ts += v; }
+        }
+    }
+    barrier();
+}
+
+void main()
+{
+    uint row = p.row0 + gl_WorkGroupID.y, lrow = gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
+    uint base = row_base(row);
+    bool draw = work[base + S_STAGE] == STAGE_DRAW;
+    if (draw) {
+        uint tau = work[base + S_TAU], ties_kept = work[base + S_TIES];
+        bool all_ties = ties_kept == ALL_TIES;
+        float m = row_max(base), invt = row_invt(base), minw = uintBitsToFloat(work[base + S_MINW]);
+        float w_tau = weight(key2f(tau), m, invt);
+        uvec2 w_tie = (!all_ties && w_tau >= minw) ? w_fixed(w_tau) : uvec2(0u);
+        if (t == 0u) {
+            pick_chunk(base, row, ties_kept, w_tie);
+            sh_token = work[base + S_ARG], sh_w_tok = uvec2(0u); // replaced below
+        }
+        barrier();
+        uint e0 = sh_chunk * p.chunk + t * PER_INV, e1 = min(e0 + PER_INV, p.vocab);
+        uint src = p.logits_off + lrow * p.vocab;
+        uint ties = 0u;
+        for (uint e = e0; e < e1; e++) ties += (!all_ties && f2key(logits[src + e]) == tau) ? 1u : 0u;
+        sh_ties[t] = ties;
+        scan_shared(false);
+        uint rank = sh_ties_before + sh_ties[t]; // ties before my first logit, in index order
+        uvec2 mine = uvec2(0u);
+        for (uint e = e0; e < e1; e++) {
+            float x = logits[src + e];
+            uint key = f2key(x);
+            mine = u64_add(mine, key == tau && !all_ties ? (rank++ < ties_kept ? w_tie : uvec2(0u))
+                                                         : kept_mass(x, key, tau, all_ties, m, invt, minw));
+        }
+        sh_mass[t] = mine;
+        scan_shared(true);
+        uvec2 at = sh_mass[t], tgt = sh_target;
+        if (!u64_lt(tgt, at) && u64_lt(tgt, u64_add(at, mine))) { // the token is one of mine
+            rank = sh_ties_before + sh_ties[t];
+            for (uint e = e0; e < e1; e++) {
+                float x = logits[src + e];
+                uint key = f2key(x);
+                uvec2 w = key == tau && !all_ties ? (rank++ < ties_kept ? w_tie : uvec2(0u))
+                                                  : kept_mass(x, key, tau, all_ties, m, invt, minw);
+                at = u64_add(at, w);
+                if (u64_lt(tgt, at)) { sh_token = e, sh_w_tok = w; break; }
+            }
+        }
+        barrier();
+    }
+    if (t != 0u) return;
+    if (draw) {
+        tokens[p.tokens_off + row] = int(sh_token);
+        probs[p.probs_off + row] = u64_to_f(sh_w_tok) / u64_to_f(sh_z);
+    }
+    if ((p.flags & VKG_SAMPLE_ADVANCE) != 0u) params[p.params_off + row * VKG_SP_WORDS + VKG_SP_STEP] += 1u;
+}
+#endif

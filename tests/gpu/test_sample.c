@@ -1,0 +1,410 @@
+/* test_sample — argmax and sampling on the GPU vs the plain-C reference
+ * (ref_sample.c, HF warper semantics in doubles with a full sort).
+ * Tolerances: tokens exact (argmax always; a sampled token may differ only
+ * when the reference flags the draw as within 1e-5 of a float boundary, at
+ * most 1 such row per setting); probabilities |got - want| <= 1e-6 + 1e-4 *
+ * want (float exp and 2^-40 fixed-point masses on the device vs doubles). */
+#include "common_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_sample.h"
+#include "ref_sample.h"
+#include "sampler.h"
+
+#define V152K 151936u
+#define V256K 256000u
+
+struct run_out {
+    int32_t tokens[4096]; /* [submits][rows] */
+    float probs[4096];
+};
+
+/* Records argmax (params == NULL) or sample once, submits it `submits` times
+ * and reads tokens/probs after each; params come back updated (step advance). */
+static void gpu_run(const float *logits, uint32_t rows, uint32_t vocab, struct vkg_sample_params *params,
+                    uint32_t flags, uint32_t submits, struct run_out *out)
+{
+    assert_true(rows * submits <= 4096);
+    struct vkg_buffer *lb = gpu_buffer_from(logits, (uint64_t)rows * vocab * 4, "logits");
+    struct vkg_buffer *pb = params ? gpu_buffer_from(params, rows * sizeof *params, "sample params") : NULL;
+    struct vkg_buffer *wb = gpu_buffer_from(NULL, vkg_sample_workspace_bytes(rows, vocab), "sample work");
+    struct vkg_buffer *tb = gpu_buffer_from(NULL, rows * 4, "tokens"), *fb = gpu_buffer_from(NULL, rows * 4, "probs");
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    if (params)
+        GPU_OK(vkg_op_sample(c, vkg_buffer_view(lb), vkg_buffer_view(pb), vkg_buffer_view(wb), vkg_buffer_view(tb),
+                             vkg_buffer_view(fb), rows, vocab, flags));
+    else
+        GPU_OK(vkg_op_argmax(c, vkg_buffer_view(lb), vkg_buffer_view(wb), vkg_buffer_view(tb), vkg_buffer_view(fb),
+                             rows, vocab));
+    for (uint32_t s = 0; s < submits; s++) {
+        GPU_OK(vkg_cmd_submit_wait(c));
+        gpu_read(tb, out->tokens + s * rows, rows * 4);
+        gpu_read(fb, out->probs + s * rows, rows * 4);
+    }
+    if (params) gpu_read(pb, params, rows * sizeof *params);
+    vkg_cmd_free(c);
+    vkg_buffer_free(lb), vkg_buffer_free(pb), vkg_buffer_free(wb), vkg_buffer_free(tb), vkg_buffer_free(fb);
+    gpu_assert_no_validation();
+}
+
+/* Logits like a model's: roughly normal (sd ~1), plus on `peaky` rows a head of 30 tokens 5..12 above. */
+static void make_logits(uint64_t *s, float *x, size_t v, int peaky)
+{
+    for (size_t i = 0; i < v; i++)
+        x[i] = 2.0f * (rng_uniform(s, 0, 1) + rng_uniform(s, 0, 1) + rng_uniform(s, 0, 1) - 1.5f);
+    for (int h = 0; peaky && h < 30; h++) x[rng_next(s) % v] += rng_uniform(s, 5, 12);
+}
+
+static void check_prob(const char *what, uint32_t row, float got, double want)
+{
+    if (fabs(got - want) > 1e-6 + 1e-4 * want)
+        fail_msg("%s row %u: prob %.9g, reference %.9g", what, row, got, want);
+}
+
+/* ---- RNG ---- */
+
+/* Known-answer vectors of Random123 (kat_vectors: philox4x32 10). */
+static void test_philox_kat(void **state)
+{
+    static const uint32_t kat[3][10] = {
+        { 0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8 },
+        { ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd },
+        { 0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0,
+          0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1 },
+    };
+    for (int k = 0; k < 3; k++) {
+        uint32_t out[4];
+        ref_philox4x32_10(kat[k], kat[k] + 4, out);
+        for (int i = 0; i < 4; i++) assert_int_equal(out[i], kat[k][6 + i]);
+    }
+}
+
+/* ---- argmax ---- */
+
+/* Rows of random logits with planted edge cases: the max repeated in several
+ * chunks (lowest index wins), -inf entries, a row of only -inf, a constant row. */
+static void plant_edges(uint64_t *s, float *x, uint32_t rows, uint32_t v)
+{
+    for (uint32_t r = 0; r < rows; r++) {
+        float *row = x + (size_t)r * v;
+        if (r % 3 == 1)
+            for (uint32_t i = 0; i < v / 7 + 1; i++) row[rng_next(s) % v] = -INFINITY;
+        if (r % 4 == 2 && v > 2) { /* ties: the same max at 3 places, the lowest not first in its chunk */
+            uint32_t a = (uint32_t)(rng_next(s) % v), b = v - 1, c = v / 2;
+            row[a] = row[b] = row[c] = 100.0f;
+        }
+        if (r == 5 % rows && rows > 1) for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
+        if (r == 6 % rows && rows > 2) for (uint32_t i = 0; i < v; i++) row[i] = 0.25f;
+    }
+}
+
+static void check_argmax(uint32_t rows, uint32_t v, uint64_t seed)
+{
+    float *x = malloc((size_t)rows * v * 4);
+    rng_fill_f32(&seed, x, (size_t)rows * v, -20, 20);
+    plant_edges(&seed, x, rows, v);
+    struct run_out *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, NULL, 0, 1, o);
+    char what[64];
+    snprintf(what, sizeof what, "argmax %ux%u", rows, v);
+    for (uint32_t r = 0; r < rows; r++) {
+        double pr;
+        int32_t want = ref_argmax(x + (size_t)r * v, v, &pr);
+        if (o->tokens[r] != want) fail_msg("%s row %u: token %d, reference %d", what, r, o->tokens[r], want);
+        check_prob(what, r, o->probs[r], pr);
+    }
+    free(x), free(o);
+}
+
+static void test_argmax_shapes(void **state)
+{
+    static const uint32_t shapes[][2] = { { 1, 1 }, { 3, 7 }, { 2, 255 }, { 7, 4097 }, { 9, 8205 },
+                                          { 32, V152K }, { 3, V256K } };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) check_argmax(shapes[k][0], shapes[k][1], 77 + k);
+}
+
+/* 136 x 256000 f32 = 139 MB: beyond one 128 MiB binding, so the rows come in two batches. */
+static void test_argmax_beyond_binding(void **state) { check_argmax(136, V256K, 4242); }
+
+/* ---- sampling vs reference ---- */
+
+struct setting {
+    const char *name;
+    float temperature, top_p, min_p;
+    uint32_t top_k;
+    int is_argmax; /* must equal argmax */
+};
+
+static const struct setting g_settings[] = {
+    { "T=1", 1.0f, 1.0f, 0.0f, 0, 0 },
+    { "T=0.7 top_k=50", 0.7f, 1.0f, 0.0f, 50, 0 },
+    { "T=1 top_p=0.9", 1.0f, 0.9f, 0.0f, 0, 0 },
+    { "T=0.8 top_k=40 top_p=0.95 min_p=0.05", 0.8f, 0.95f, 0.05f, 40, 0 },
+    { "T=1.3 top_k=1000 top_p=0.5", 1.3f, 0.5f, 0.0f, 1000, 0 },
+    { "T=1 min_p=0.1", 1.0f, 1.0f, 0.1f, 0, 0 },
+    { "T=0.5 top_k=vocab+7 top_p=0.999", 0.5f, 0.999f, 0.0f, V256K + 7, 0 },
+    { "T=1e4 (huge)", 1e4f, 1.0f, 0.0f, 0, 0 },
+    { "T=2 top_p=0.3", 2.0f, 0.3f, 0.0f, 0, 0 },
+    { "top_k=1", 1.0f, 1.0f, 0.0f, 1, 1 },
+    { "top_p=1e-6", 1.0f, 1e-6f, 0.0f, 0, 1 },
+    { "T=0 (greedy)", 0.0f, 0.9f, 0.0f, 50, 1 },
+};
+
+static struct vkg_sample_params row_params(const struct setting *st, uint64_t seed, uint32_t step)
+{
+    struct vkg_sampler s = { .temperature = st->temperature, .top_k = st->top_k, .top_p = st->top_p,
+                             .min_p = st->min_p, .seed = seed };
+    return vkg_sampler_row(&s, 0, step);
+}
+
+static struct ref_sample_args ref_args(const struct vkg_sample_params *p)
+{
+    return (struct ref_sample_args){ .temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p,
+                                     .min_p = p->min_p, .seed = p->seed_lo | (uint64_t)p->seed_hi << 32,
+                                     .step = p->step };
+}
+
+/* Compares one run's rows with the reference; returns the number of fragile mismatches. */
+static int check_rows(const char *what, const float *x, uint32_t rows, uint32_t v, uint32_t *const *orders,
+                      const struct vkg_sample_params *prm, const int32_t *tok, const float *prob, int is_argmax)
+{
+    int fragile = 0;
+    for (uint32_t r = 0; r < rows; r++) {
+        const float *row = x + (size_t)r * v;
+        struct ref_sample_args a = ref_args(&prm[r]);
+        struct ref_sample_result want = ref_sample(row, v, orders ? orders[r] : NULL, &a);
+        if (is_argmax && want.token != ref_argmax(row, v, NULL))
+            fail_msg("%s row %u: the reference itself is not argmax", what, r);
+        if (tok[r] != want.token) {
+            if (!want.fragile)
+                fail_msg("%s row %u: token %d, reference %d (kept %zu, seed %08x%08x step %u)", what, r, tok[r],
+                         want.token, want.n_kept, prm[r].seed_hi, prm[r].seed_lo, prm[r].step);
+            printf("  %s row %u: token %d vs %d at a float boundary\n", what, r, tok[r], want.token);
+            fragile++;
+            continue;
+        }
+        check_prob(what, r, prob[r], want.prob);
+    }
+    return fragile;
+}
+
+/* 32 rows (32 seeds) per setting; rows alternate flat and peaky logits. */
+static void check_settings(uint32_t v, const struct setting *st, size_t n_st, uint64_t seed)
+{
+    const uint32_t rows = 32;
+    float *x = malloc((size_t)rows * v * 4);
+    uint32_t *orders[32];
+    for (uint32_t r = 0; r < rows; r++) {
+        make_logits(&seed, x + (size_t)r * v, v, r % 2);
+        orders[r] = malloc(v * sizeof(uint32_t));
+        ref_sort_desc(x + (size_t)r * v, v, orders[r]);
+    }
+    struct run_out *o = malloc(sizeof *o);
+    for (size_t k = 0; k < n_st; k++) {
+        struct vkg_sample_params prm[32];
+        for (uint32_t r = 0; r < rows; r++) prm[r] = row_params(&st[k], 1000 + 31 * r + k, 3 * r);
+        gpu_run(x, rows, v, prm, 0, 1, o);
+        char what[96];
+        snprintf(what, sizeof what, "sample %s vocab %u", st[k].name, v);
+        int fragile = check_rows(what, x, rows, v, orders, prm, o->tokens, o->probs, st[k].is_argmax);
+        if (fragile > 1) fail_msg("%s: %d rows at float boundaries (at most 1 expected)", what, fragile);
+    }
+    for (uint32_t r = 0; r < rows; r++) free(orders[r]);
+    free(x), free(o);
+}
+
+static void test_sample_settings_152k(void **state)
+{
+    check_settings(V152K, g_settings, sizeof g_settings / sizeof g_settings[0], 5150);
+}
+
+static void test_sample_settings_256k(void **state) { check_settings(V256K, g_settings + 3, 2, 9090); }
+
+/* Small vocabularies and sizes that are not multiples of the workgroup / chunk. */
+static void test_sample_small_vocab(void **state)
+{
+    static const uint32_t vocabs[] = { 1, 2, 17, 255, 4097, 9001 };
+    for (size_t k = 0; k < sizeof vocabs / sizeof vocabs[0]; k++) check_settings(vocabs[k], g_settings, 5, 60 + k);
+}
+
+/* HF's top-p boundary on exact values: 4 tied top logits (prob 1/4 each, the
+ * rest -inf). "ascending cumsum <= 1 - top_p is removed": top_p 0.25 keeps 1,
+ * 0.5 keeps 2, 0.75 keeps 3, 0.76 keeps 4; ties stay in index order. */
+static void test_top_p_exact_boundary(void **state)
+{
+    const uint32_t v = 5000, rows = 32, top[4] = { 100, 1700, 4200, 4999 };
+    static const float tps[] = { 0.25f, 0.5f, 0.75f, 0.76f };
+    float *x = malloc((size_t)rows * v * 4);
+    for (size_t i = 0; i < (size_t)rows * v; i++) x[i] = -INFINITY;
+    for (uint32_t r = 0; r < rows; r++)
+        for (int t = 0; t < 4; t++) x[(size_t)r * v + top[t]] = 3.5f;
+    struct run_out *o = malloc(sizeof *o);
+    for (int k = 0; k < 4; k++) {
+        struct setting st = { "exact", 1.0f, tps[k], 0.0f, 0, 0 };
+        struct vkg_sample_params prm[32];
+        for (uint32_t r = 0; r < rows; r++) prm[r] = row_params(&st, 77 + r, 0);
+        gpu_run(x, rows, v, prm, 0, 1, o);
+        int seen[4] = { 0 };
+        for (uint32_t r = 0; r < rows; r++) {
+            struct ref_sample_args a = ref_args(&prm[r]);
+            struct ref_sample_result want = ref_sample(x + (size_t)r * v, v, NULL, &a);
+            assert_int_equal(want.n_kept, (size_t)k + 1);
+            if (o->tokens[r] != want.token) fail_msg("top_p %g row %u: token %d, reference %d", tps[k], r, o->tokens[r], want.token);
+            assert_float_equal(o->probs[r], 1.0f / (k + 1), 0);
+            for (int t = 0; t < 4; t++) seen[t] += o->tokens[r] == (int32_t)top[t];
+        }
+        for (int t = 0; t < 4; t++)
+            if ((t <= k) != (seen[t] > 0)) fail_msg("top_p %g: token %u drawn %d times", tps[k], top[t], seen[t]);
+    }
+    free(x), free(o);
+}
+
+/* ---- statistics, batch invariance, step advance, errors ---- */
+
+/* 2,000 draws (2,000 rows, one seed each) of a 16-token distribution; chi-square
+ * with 15 degrees of freedom against the softmax at that temperature must stay
+ * below 37.70 (p = 0.001). Fixed seeds: it passes or fails the same way every run. */
+static void chi_square(float temperature, uint32_t top_k)
+{
+    const uint32_t v = 16, rows = 2000;
+    float logit[16];
+    double want[16], z = 0;
+    for (uint32_t i = 0; i < v; i++) logit[i] = logf((float)(i % 5 + 1) * (i < 8 ? 1.0f : 2.5f));
+    float *x = malloc((size_t)rows * v * 4);
+    struct vkg_sample_params *prm = malloc(rows * sizeof *prm);
+    struct vkg_sampler s = { .temperature = temperature, .top_k = top_k, .top_p = 1.0f, .seed = 2024 };
+    for (uint32_t r = 0; r < rows; r++) memcpy(x + (size_t)r * v, logit, sizeof logit), prm[r] = vkg_sampler_row(&s, r, 0);
+    uint32_t order[16];
+    ref_sort_desc(logit, v, order);
+    for (uint32_t i = 0; i < v; i++) {
+        int kept = !top_k;
+        for (uint32_t j = 0; j < top_k; j++) kept |= order[j] == i;
+        want[i] = kept ? exp(logit[i] / temperature) : 0, z += want[i];
+    }
+    struct run_out *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, prm, 0, 1, o);
+    uint32_t count[16] = { 0 };
+    for (uint32_t r = 0; r < rows; r++) assert_in_range(o->tokens[r], 0, v - 1), count[o->tokens[r]]++;
+    double chi2 = 0;
+    int df = -1;
+    for (uint32_t i = 0; i < v; i++) {
+        double e = rows * want[i] / z;
+        if (e == 0) { assert_int_equal(count[i], 0); continue; }
+        chi2 += (count[i] - e) * (count[i] - e) / e, df++;
+    }
+    printf("  chi-square T=%g top_k=%u: %.2f (%d dof)\n", temperature, top_k, chi2, df);
+    if (chi2 > (df == 15 ? 37.70 : 24.32)) fail_msg("chi-square %.2f too large for %d dof", chi2, df); /* 24.32: 7 dof */
+    free(x), free(prm), free(o);
+}
+
+static void test_chi_square(void **state)
+{
+    chi_square(1.0f, 0);
+    chi_square(2.0f, 0);
+    chi_square(0.8f, 8);
+}
+
+/* Row r's token and prob are the same alone, in a batch of 8, and at another slot of the batch. */
+static void test_batch_invariance(void **state)
+{
+    const uint32_t v = V152K, rows = 8;
+    uint64_t seed = 31337;
+    float *x = malloc((size_t)rows * v * 4), *rev = malloc((size_t)rows * v * 4);
+    struct vkg_sample_params prm[8], rprm[8];
+    for (uint32_t r = 0; r < rows; r++) {
+        make_logits(&seed, x + (size_t)r * v, v, r % 2);
+        prm[r] = row_params(&g_settings[r % 9], 555 + r, r);
+    }
+    for (uint32_t r = 0; r < rows; r++)
+        memcpy(rev + (size_t)r * v, x + (size_t)(rows - 1 - r) * v, (size_t)v * 4), rprm[r] = prm[rows - 1 - r];
+    struct run_out *batch = malloc(sizeof *batch), *one = malloc(sizeof *one), *back = malloc(sizeof *back);
+    gpu_run(x, rows, v, prm, 0, 1, batch);
+    gpu_run(rev, rows, v, rprm, 0, 1, back);
+    for (uint32_t r = 0; r < rows; r++) {
+        struct vkg_sample_params p1 = prm[r];
+        gpu_run(x + (size_t)r * v, 1, v, &p1, 0, 1, one);
+        if (one->tokens[0] != batch->tokens[r] || back->tokens[rows - 1 - r] != batch->tokens[r])
+            fail_msg("row %u: token %d in the batch, %d alone, %d at slot %u", r, batch->tokens[r], one->tokens[0],
+                     back->tokens[rows - 1 - r], rows - 1 - r);
+        assert_memory_equal(&one->probs[0], &batch->probs[r], 4);
+        assert_memory_equal(&back->probs[rows - 1 - r], &batch->probs[r], 4);
+    }
+    free(x), free(rev), free(batch), free(one), free(back);
+}
+
+/* VKG_SAMPLE_ADVANCE: one recorded command buffer submitted 3 times draws steps s, s+1, s+2. */
+static void test_advance_step(void **state)
+{
+    const uint32_t v = 9000, rows = 4;
+    uint64_t seed = 99;
+    float *x = malloc((size_t)rows * v * 4);
+    struct vkg_sample_params prm[4], start[4];
+    for (uint32_t r = 0; r < rows; r++) {
+        make_logits(&seed, x + (size_t)r * v, v, 1);
+        start[r] = prm[r] = row_params(&g_settings[r == 3 ? 11 : r], 4000 + r, 10 * r); /* row 3: greedy */
+    }
+    struct run_out *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, prm, VKG_SAMPLE_ADVANCE, 3, o);
+    for (uint32_t r = 0; r < rows; r++) {
+        assert_int_equal(prm[r].step, start[r].step + 3);
+        for (uint32_t s = 0; s < 3; s++) {
+            struct vkg_sample_params p = start[r];
+            p.step += s;
+            int f = check_rows("advance", x + (size_t)r * v, 1, v, NULL, &p, &o->tokens[s * rows + r],
+                               &o->probs[s * rows + r], 0);
+            assert_true(f == 0);
+        }
+    }
+    free(x), free(o);
+}
+
+/* Bad shapes and views fail with VKG_ERR_INVALID_ARG naming the buffer; nothing is recorded. */
+static void test_errors(void **state)
+{
+    struct vkg_buffer *lb = gpu_buffer_from(NULL, 4096, "small logits");
+    struct vkg_buffer *wb = gpu_buffer_from(NULL, vkg_sample_workspace_bytes(1, 1024), "sample work");
+    struct vkg_buffer *tb = gpu_buffer_from(NULL, 64, "tokens"), *fb = gpu_buffer_from(NULL, 64, "probs");
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    struct vkg_view l = vkg_buffer_view(lb), w = vkg_buffer_view(wb), t = vkg_buffer_view(tb), f = vkg_buffer_view(fb);
+    assert_int_equal(vkg_op_argmax(c, l, w, t, f, 2, 1024), VKG_ERR_INVALID_ARG); /* 2 rows need 8 KiB */
+    assert_non_null(strstr(vkg_error_detail(), "small logits"));
+    assert_int_equal(vkg_op_argmax(c, l, w, t, f, 1, 0), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_argmax(c, l, vkg_view_sub(w, 0, 64), t, f, 1, 1024), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "sample work"));
+    assert_int_equal(vkg_op_sample(c, l, vkg_view_sub(t, 0, 16), w, t, f, 1, 1024, 0), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "params")); /* 32 bytes per row */
+    struct vkg_sampler s = vkg_sampler_greedy();
+    s.top_p = 1.5f;
+    assert_int_equal(vkg_sampler_check(&s), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "top_p"));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+    vkg_buffer_free(lb), vkg_buffer_free(wb), vkg_buffer_free(tb), vkg_buffer_free(fb);
+    gpu_assert_no_validation();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_philox_kat),
+        cmocka_unit_test(test_argmax_shapes),
+        cmocka_unit_test(test_argmax_beyond_binding),
+        cmocka_unit_test(test_sample_small_vocab),
+        cmocka_unit_test(test_top_p_exact_boundary),
+        cmocka_unit_test(test_sample_settings_152k),
+        cmocka_unit_test(test_sample_settings_256k),
+        cmocka_unit_test(test_chi_square),
+        cmocka_unit_test(test_batch_invariance),
+        cmocka_unit_test(test_advance_step),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+}
