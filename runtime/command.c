@@ -154,6 +154,15 @@ void vkg_cmd_barrier(struct vkg_cmd *c)
     vkCmdPipelineBarrier(c->cb, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
+void vkg_cmd_barrier_host(struct vkg_cmd *c)
+{
+    VkMemoryBarrier mb = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                           .dstAccessMask = VK_ACCESS_HOST_READ_BIT };
+    vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
 void vkg_cmd_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, uint64_t size)
 {
     VkBufferCopy r = { src.offset, dst.offset, size };

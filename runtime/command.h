@@ -41,6 +41,8 @@ enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, enum vkg_op op, const str
                                     uint32_t n_views, const void *push, uint64_t n_groups);
 /* Compute/transfer writes before become visible to reads/writes after. */
 void vkg_cmd_barrier(struct vkg_cmd *c);
+/* Shader/transfer writes before become visible to host reads after the fence wait. */
+void vkg_cmd_barrier_host(struct vkg_cmd *c);
 void vkg_cmd_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, uint64_t size);
 /* Writes a timestamp after all previous work; label must outlive the cmd. */
 void vkg_cmd_timestamp(struct vkg_cmd *c, const char *label);

@@ -124,7 +124,8 @@ static enum vkg_status load_tensor(struct loader *L, const struct vkg_tensor_vie
 {
     VKG_TRY(vkg_tensor_view_check(t));
     uint64_t numel = vkg_tensor_view_numel(t), inner = t->n_dims ? t->shape[t->n_dims - 1] : 1;
-    wt->name = t->name;
+    wt->name = strdup(t->name); /* owned: the weights outlive the mmap'ed files */
+    if (!wt->name) return vkg_error(VKG_ERR_NOMEM, "tensor name");
     wt->src_dtype = t->dtype;
     wt->dtype = vkg_weights_target(L->opts, t->dtype, t->n_dims, inner);
     wt->n_dims = t->n_dims;
@@ -182,7 +183,10 @@ void vkg_weights_free(struct vkg_weights *w)
 {
     if (!w) return;
     if (w->n && w->w[0].buf) vkg_stage_wait_all(w->w[0].buf->dev); /* no upload may still read them */
-    for (size_t i = 0; i < w->n; i++) vkg_buffer_free(w->w[i].buf);
+    for (size_t i = 0; i < w->n; i++) {
+        vkg_buffer_free(w->w[i].buf);
+        free((char *)w->w[i].name);
+    }
     free(w->w);
     free(w);
 }

@@ -15,7 +15,7 @@
 #include "safetensors.h"
 
 struct vkg_weight {
-    const char *name;        /* exactly as in the safetensors file */
+    const char *name;        /* exactly as in the safetensors file (owned copy) */
     enum vkg_dtype dtype;    /* on the device */
     enum vkg_dtype src_dtype;/* in the file */
     int n_dims;

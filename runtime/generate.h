@@ -1,0 +1,55 @@
+/* generate.h — batched generation: many prompts, k samples each, in one
+ * batch. A prompt is prefilled once; its k samples fork its KV pages (shared,
+ * not copied) and decode together, each with its own sampler stream and stop
+ * conditions (eos ids, stop strings, max tokens).
+ *
+ * Sample j of a request draws from vkg_sampler_row(&sampler, j, step): the
+ * same seed gives the same tokens whether the samples run together or one by
+ * one. */
+#ifndef VKG_GENERATE_H
+#define VKG_GENERATE_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "sampler.h"
+#include "tokenizer.h"
+
+enum vkg_finish { VKG_FINISH_LENGTH, VKG_FINISH_EOS, VKG_FINISH_STOP };
+
+struct vkg_gen_request {
+    const int32_t *prompt;    /* [n_prompt] token ids */
+    uint32_t n_prompt;
+    uint32_t n_samples;       /* k >= 1 */
+    uint32_t first_sample;    /* stream id of sample 0 (j-th sample uses first_sample + j) */
+    uint32_t max_tokens;      /* new tokens per sample; 0 = prompt only */
+    struct vkg_sampler sampler;
+};
+
+struct vkg_gen_sample {
+    int32_t *tokens;          /* [n] generated ids (malloc'ed), the stop token excluded */
+    uint32_t n;
+    enum vkg_finish finish;
+};
+
+struct vkg_gen_opts {
+    const int32_t *eos;       /* ids that end a sample */
+    uint32_t n_eos;
+    const char *const *stop;  /* stop strings (need tok), matched on the decoded text */
+    uint32_t n_stop;
+    const struct vkg_tokenizer *tok;
+    uint32_t max_batch_tokens;/* prefill chunk (default 512) */
+    /* called after every decode step with tokens generated so far / planned */
+    void (*progress)(void *user, uint64_t done, uint64_t total);
+    void *user;
+    /* host [n_prompt][out_dim] logits of request 0's prompt (prefill), or NULL */
+    float *prompt_logits;
+};
+
+/* out[r * ... ]: results of request r are out + offset, offset = sum of the
+ * n_samples before it. Free with vkg_gen_results_free. */
+enum vkg_status vkg_generate(struct vkg_model *m, const struct vkg_gen_request *req, uint32_t n_req,
+                             const struct vkg_gen_opts *opts, struct vkg_gen_sample *out);
+void vkg_gen_results_free(struct vkg_gen_sample *s, uint32_t n);
+
+#endif
