@@ -145,9 +145,10 @@ static enum vkg_status check_attn(const struct vkg_kv_cache *kv, uint32_t layer,
     if (!ap->n_heads || ap->n_heads % cf->n_kv_heads)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u query heads is not a multiple of %u KV heads",
                          ap->n_heads, cf->n_kv_heads);
-    if (cf->dk > VKG_ATTN_DMAX || cf->dv > VKG_ATTN_DMAX)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': head sizes dk %u / dv %u > %u", cf->dk, cf->dv,
-                         VKG_ATTN_DMAX);
+    /* the kernel reads K and V rows as vec4 and keeps <= 256 elements per row in shared memory */
+    if (cf->dk > VKG_ATTN_DMAX || cf->dv > VKG_ATTN_DMAX || cf->dk % 4 || cf->dv % 4)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': head sizes dk %u / dv %u: need multiples of 4, <= %u",
+                         cf->dk, cf->dv, VKG_ATTN_DMAX);
     return VKG_OK;
 }
 

@@ -19,7 +19,6 @@
 #include "push_attention.glsl"
 
 #define NEG_BIG (-1.0e30) // "minus infinity" that keeps exp(a - b) free of NaN
-#define DPT (VKG_ATTN_DMAX / VKG_ATTN_TILE) // output elements per thread and row
 
 #ifdef COMBINE
 layout(binding = 0) readonly buffer Part { float part[]; }; // [n_tokens][n_heads][n_split][2 + dv]
@@ -46,11 +45,11 @@ layout(binding = 0) readonly buffer Q { float q[]; };          // [n_tokens][n_h
 layout(binding = 1) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {seq, pos}
 layout(binding = 2) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {page_off, len}
 layout(binding = 3) readonly buffer Pages { int pages[]; };     // page ids
-layout(binding = 4) readonly buffer PoolK { float pool_k[]; };  // [n_pages][n_kv_heads][page_size][dk]
-layout(binding = 5) readonly buffer PoolV { float pool_v[]; };  // [n_pages][n_kv_heads][page_size][dv]
+layout(binding = 4) readonly buffer PoolK { vec4 pool_k[]; };   // [n_pages][n_kv_heads][page_size][dk / 4]
+layout(binding = 5) readonly buffer PoolV { vec4 pool_v[]; };   // [n_pages][n_kv_heads][page_size][dv / 4]
 layout(binding = 6) writeonly buffer Out { float o[]; };        // attn: [n_tokens][n_heads][dv]; split: partials
 
-shared float q_sh[VKG_ATTN_GMAX * VKG_ATTN_DMAX]; // the G query rows
+shared vec4 q_sh[VKG_ATTN_GMAX * VKG_ATTN_DMAX / 4]; // the G query rows
 shared float s_sh[VKG_ATTN_GMAX * VKG_ATTN_TILE]; // scores, then probabilities, of one tile
 shared uint slot_sh[VKG_ATTN_TILE];               // pool row of each kv position of the tile
 shared float m_sh[VKG_ATTN_GMAX], l_sh[VKG_ATTN_GMAX], alpha_sh[VKG_ATTN_GMAX];
@@ -63,7 +62,7 @@ float softcap(float s)
 }
 
 // Thread j: the pool row of kv position kv0 + j and its scores for the G rows.
-void score_tile(uvec2 sq, uint kvh, uint G, int kv0, int n, uint lid)
+void score_tile(uvec2 sq, uint kvh, int kv0, int n, uint lid, uint G)
 {
     if (int(lid) >= n) return;
     uint pos = uint(kv0) + lid;
@@ -72,12 +71,13 @@ void score_tile(uvec2 sq, uint kvh, uint G, int kv0, int n, uint lid)
     slot_sh[lid] = slot;
     float s[VKG_ATTN_GMAX];
     for (uint g = 0u; g < VKG_ATTN_GMAX; g++) s[g] = 0.0;
-    for (uint d = 0u; d < p.dk; d++) {
-        float k = pool_k[slot * p.dk + d];
-        for (uint g = 0u; g < VKG_ATTN_GMAX; g++)
-            if (g < G) s[g] += q_sh[g * VKG_ATTN_DMAX + d] * k;
+    uint dk4 = p.dk / 4u; // dk % 4 == 0 (checked by the launcher): 16-byte K loads
+    for (uint d = 0u; d < dk4; d++) {
+        vec4 k = pool_k[slot * dk4 + d];
+        for (uint g = 0u; g < VKG_ATTN_GMAX; g++) s[g] += dot(q_sh[g * (VKG_ATTN_DMAX / 4) + d], k);
     }
-    for (uint g = 0u; g < G; g++) s_sh[g * VKG_ATTN_TILE + lid] = softcap(s[g] * p.scale);
+    for (uint g = 0u; g < VKG_ATTN_GMAX; g++) // constant bounds: s[] and acc[] stay in registers
+        if (g < G) s_sh[g * VKG_ATTN_TILE + lid] = softcap(s[g] * p.scale);
 }
 
 // Row g (thread g < G): new running max, rescale factor alpha.
@@ -88,6 +88,31 @@ void update_max(uint g, int n)
     float mn = max(m_sh[g], mt);
     alpha_sh[g] = exp(m_sh[g] - mn);
     m_sh[g] = mn;
+}
+
+// Sums the R thread rows' accumulators (through q_sh, free after the loop) and
+// writes rows row0 .. row0 + G - 1: the output, or the split's (m, l, acc).
+void write_out(vec4 acc[VKG_ATTN_GMAX], uint row0, uint G, uint R, uint r, uint d4, uint lid)
+{
+    uint dv4 = p.dv / 4u;
+    if (r < R)
+        for (uint g = 0u; g < VKG_ATTN_GMAX; g++) q_sh[(r * VKG_ATTN_GMAX + g) * dv4 + d4] = acc[g];
+    barrier();
+    if (r != 0u) return;
+    for (uint g = 0u; g < G; g++) {
+        vec4 a = vec4(0.0);
+        for (uint i = 0u; i < R; i++) a += q_sh[(i * VKG_ATTN_GMAX + g) * dv4 + d4];
+#ifdef SPLIT
+        uint base = p.o_off + ((row0 + g) * p.n_split + gl_WorkGroupID.z) * (2u + p.dv);
+        if (d4 == 0u) { o[base] = m_sh[g]; o[base + 1u] = l_sh[g]; }
+        base += 2u + 4u * d4;
+#else
+        float l = l_sh[g];
+        a = l > 0.0 ? a / l : vec4(0.0);
+        uint base = p.o_off + (row0 + g) * p.dv + 4u * d4;
+#endif
+        o[base] = a.x, o[base + 1u] = a.y, o[base + 2u] = a.z, o[base + 3u] = a.w;
+    }
 }
 
 void main()
@@ -108,60 +133,42 @@ void main()
     lo = max(lo, int(gl_WorkGroupID.z * p.split_len));
     if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int((gl_WorkGroupID.z + 1u) * p.split_len) - 1);
 #endif
-    for (uint i = lid; i < G * p.dk; i += VKG_ATTN_TILE)
-        q_sh[(i / p.dk) * VKG_ATTN_DMAX + i % p.dk] = q[p.q_off + (t * p.n_heads + h0) * p.dk + i];
+    for (uint i = lid; i < VKG_ATTN_GMAX * p.dk; i += VKG_ATTN_TILE) { // rows >= G: 0
+        uint g = i / p.dk, d = i % p.dk;
+        q_sh[g * (VKG_ATTN_DMAX / 4) + d / 4u][d % 4u] = g < G ? q[p.q_off + (t * p.n_heads + h0) * p.dk + i] : 0.0;
+    }
     if (lid < VKG_ATTN_GMAX) { m_sh[lid] = NEG_BIG; l_sh[lid] = 0.0; }
-    float acc[VKG_ATTN_GMAX][DPT];
-    for (uint g = 0u; g < VKG_ATTN_GMAX; g++)
-        for (uint k = 0u; k < DPT; k++) acc[g][k] = 0.0;
+    // V phase: thread (r, d4) owns output elements 4*d4..4*d4+3 of every row and
+    // the kv positions j = r mod R of each tile (R = 64 / (dv/4) thread rows)
+    uint dv4 = p.dv / 4u, R = VKG_ATTN_TILE / dv4;
+    uint d4 = lid % dv4, r = lid / dv4;
+    vec4 acc[VKG_ATTN_GMAX];
+    for (uint g = 0u; g < VKG_ATTN_GMAX; g++) acc[g] = vec4(0.0);
     barrier();
     for (int kv0 = lo; kv0 <= hi; kv0 += VKG_ATTN_TILE) {
         int n = min(VKG_ATTN_TILE, hi - kv0 + 1);
-        score_tile(sq, kvh, G, kv0, n, lid);
+        score_tile(sq, kvh, kv0, n, lid, G);
         barrier();
         if (lid < G) update_max(lid, n);
         barrier();
-        if (int(lid) < n)
-            for (uint g = 0u; g < G; g++)
-                s_sh[g * VKG_ATTN_TILE + lid] = exp(s_sh[g * VKG_ATTN_TILE + lid] - m_sh[g]);
+        if (int(lid) < n) // rows g >= G get 0: the V loop runs over all GMAX rows
+            for (uint g = 0u; g < VKG_ATTN_GMAX; g++)
+                s_sh[g * VKG_ATTN_TILE + lid] = g < G ? exp(s_sh[g * VKG_ATTN_TILE + lid] - m_sh[g]) : 0.0;
         barrier();
         if (lid < G) {
             float sum = 0.0;
             for (int j = 0; j < n; j++) sum += s_sh[lid * VKG_ATTN_TILE + j];
             l_sh[lid] = l_sh[lid] * alpha_sh[lid] + sum;
         }
-        for (uint k = 0u; k < DPT; k++) {
-            uint d = lid + k * VKG_ATTN_TILE;
-            if (d >= p.dv) break;
-            for (uint g = 0u; g < VKG_ATTN_GMAX; g++) acc[g][k] *= g < G ? alpha_sh[g] : 1.0;
-            for (int j = 0; j < n; j++) {
-                float v = pool_v[slot_sh[j] * p.dv + d];
-                for (uint g = 0u; g < VKG_ATTN_GMAX; g++)
-                    if (g < G) acc[g][k] += s_sh[g * VKG_ATTN_TILE + j] * v;
+        // g loops have constant bounds: acc[] stays in registers after unrolling
+        for (uint g = 0u; g < VKG_ATTN_GMAX; g++) acc[g] *= g < G ? alpha_sh[g] : 1.0;
+        if (r < R)
+            for (int j = int(r); j < n; j += int(R)) {
+                vec4 v = pool_v[slot_sh[j] * dv4 + d4];
+                for (uint g = 0u; g < VKG_ATTN_GMAX; g++) acc[g] += s_sh[g * VKG_ATTN_TILE + j] * v;
             }
-        }
         barrier(); // the next tile overwrites s_sh, slot_sh, m_sh, alpha_sh
     }
-    uint row0 = t * p.n_heads + h0;
-#ifdef SPLIT
-    uint rec = 2u + p.dv;
-    uint base = p.o_off + (row0 * p.n_split + gl_WorkGroupID.z) * rec; // row g adds g * n_split * rec
-    if (lid < G) {
-        o[base + lid * p.n_split * rec] = m_sh[lid];
-        o[base + lid * p.n_split * rec + 1u] = l_sh[lid];
-    }
-#endif
-    for (uint k = 0u; k < DPT; k++) {
-        uint d = lid + k * VKG_ATTN_TILE;
-        if (d >= p.dv) break;
-        for (uint g = 0u; g < G; g++) {
-#ifdef SPLIT
-            o[base + g * p.n_split * rec + 2u + d] = acc[g][k];
-#else
-            float l = l_sh[g];
-            o[p.o_off + (row0 + g) * p.dv + d] = l > 0.0 ? acc[g][k] / l : 0.0;
-#endif
-        }
-    }
+    write_out(acc, t * p.n_heads + h0, G, R, r, d4, lid);
 }
 #endif

@@ -1,8 +1,164 @@
-/* bench_attention.c — bench cases of the attention family. */
+/* bench_attention.c — bench cases of the attention family, Llama-3-8B-like
+ * heads (32 query heads, 8 KV heads, 128): decode at batch 1 and 8 over a KV
+ * of 2,048 tokens (GB/s = KV bytes read), prefill of 512 tokens (GFLOP/s),
+ * the KV append of those 512 tokens, and the split-K combine alone. */
+#include <stdlib.h>
+
 #include "bench.h"
+#include "ops_attention.h"
+#include "push_attention.h"
+
+#define B_HEADS 32u
+#define B_KV 8u
+#define B_D 128u
+
+struct attn_ctx {
+    struct vkg_kv_cache *kv;
+    struct vkg_buffer *q, *tok, *out, *scratch, *k, *v;
+    uint64_t n_tok;
+    struct vkg_attn_params ap;
+};
+
+/* Tokens: decode = 1 query per sequence at position len-1; prefill = positions 0..len-1 of sequence 0. */
+static enum vkg_status make_tokens(struct vkg_device *dev, struct attn_ctx *x, uint32_t n_seqs, uint32_t len,
+                                   int prefill)
+{
+    x->n_tok = prefill ? len : n_seqs;
+    int32_t *t = malloc(x->n_tok * 8);
+    if (!t) return vkg_error(VKG_ERR_NOMEM, "bench tokens");
+    for (uint64_t i = 0; i < x->n_tok; i++) {
+        t[2 * i] = prefill ? 0 : (int32_t)i;
+        t[2 * i + 1] = prefill ? (int32_t)i : (int32_t)len - 1;
+    }
+    enum vkg_status s = vkg_buffer_create(dev, x->n_tok * 8, VKG_MEM_DEVICE, "bench attn tokens", &x->tok);
+    if (s == VKG_OK) s = vkg_buffer_upload(dev, vkg_buffer_view(x->tok), t, x->n_tok * 8);
+    free(t);
+    return s;
+}
+
+/* A cache of n_seqs sequences of len tokens (K/V = pattern), Q random, output, scratch. */
+static enum vkg_status setup_cache(struct vkg_device *dev, struct attn_ctx *x, uint32_t n_seqs, uint32_t len,
+                                   int prefill)
+{
+    struct vkg_kv_config cf = { 1, B_KV, B_D, B_D, 16, n_seqs * (len / 16 + 1), n_seqs, len };
+    VKG_TRY(vkg_kv_create(dev, &cf, &x->kv));
+    for (uint32_t i = 0; i < n_seqs; i++) {
+        uint32_t id;
+        uint64_t pos0;
+        VKG_TRY(vkg_kv_seq_add(x->kv, &id));
+        VKG_TRY(vkg_kv_reserve(x->kv, id, len, &pos0));
+    }
+    VKG_TRY(vkg_kv_upload(x->kv));
+    VKG_TRY(make_tokens(dev, x, n_seqs, len, prefill));
+    VKG_TRY(vkg_bench_random_f32(dev, x->n_tok * B_HEADS * B_D, -1, 1, "bench attn q", &x->q));
+    VKG_TRY(vkg_bench_buffer(dev, x->n_tok * B_HEADS * B_D * 4, "bench attn out", &x->out));
+    VKG_TRY(vkg_bench_buffer(dev, vkg_attn_scratch_bytes(x->n_tok, B_HEADS, B_D, 64), "bench attn scratch",
+                             &x->scratch));
+    x->ap = (struct vkg_attn_params){ .n_heads = B_HEADS, .scale = 0.0883883f, .max_kv_len = len };
+    return VKG_OK;
+}
+
+static enum vkg_status new_ctx(void **ctx, struct attn_ctx **x)
+{
+    *ctx = *x = calloc(1, sizeof **x);
+    return *x ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "bench ctx");
+}
+
+/* Decode: flops 2 * heads * len * (dk + dv) per sequence; bytes = the KV read. */
+static enum vkg_status setup_decode(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
+                                    uint32_t n_seqs, uint32_t n_split)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    VKG_TRY(setup_cache(dev, x, n_seqs, 2048, 0));
+    x->ap.n_split = n_split;
+    *bytes = (uint64_t)n_seqs * 2048 * B_KV * 2 * B_D * 4;
+    *flops = (uint64_t)n_seqs * 2 * B_HEADS * 2048 * 2 * B_D;
+    return VKG_OK;
+}
+
+static enum vkg_status s_dec1(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { return setup_decode(d, x, b, f, 1, 0); }
+static enum vkg_status s_dec8(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { return setup_decode(d, x, b, f, 8, 0); }
+static enum vkg_status s_dec8_nosplit(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { return setup_decode(d, x, b, f, 8, 1); }
+
+/* Prefill 512 tokens of one sequence, causal: sum over queries of (pos + 1) kv rows. */
+static enum vkg_status s_prefill(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    VKG_TRY(setup_cache(dev, x, 1, 512, 1));
+    x->ap.n_split = 1;
+    *bytes = 512ull * B_KV * 2 * B_D * 4 + 2 * 512ull * B_HEADS * B_D * 4;
+    *flops = 2ull * B_HEADS * (512ull * 513 / 2) * 2 * B_D;
+    return VKG_OK;
+}
+
+static enum vkg_status rec_attn(struct vkg_cmd *c, void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    return vkg_op_attention(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok), vkg_buffer_view(x->out),
+                            vkg_buffer_view(x->scratch), x->n_tok, &x->ap);
+}
+
+/* Append of 512 new tokens (the prefill's K/V): bytes read + written. */
+static enum vkg_status s_append(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    VKG_TRY(setup_cache(dev, x, 1, 512, 1));
+    VKG_TRY(vkg_bench_random_f32(dev, 512ull * B_KV * B_D, -1, 1, "bench new k", &x->k));
+    VKG_TRY(vkg_bench_random_f32(dev, 512ull * B_KV * B_D, -1, 1, "bench new v", &x->v));
+    *bytes = 2 * 2 * 512ull * B_KV * B_D * 4;
+    *flops = 0;
+    return VKG_OK;
+}
+
+static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    return vkg_op_kv_append(c, x->kv, 0, vkg_buffer_view(x->k), vkg_buffer_view(x->v), vkg_buffer_view(x->tok),
+                            x->n_tok);
+}
+
+/* The split-K combine alone: batch 8, 32 heads, 16 splits of (m, l, acc[128]). */
+static enum vkg_status s_combine(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    x->n_tok = 8;
+    VKG_TRY(vkg_bench_random_f32(dev, vkg_attn_scratch_bytes(8, B_HEADS, B_D, 16) / 4, -1, 1, "bench partials",
+                                 &x->scratch));
+    VKG_TRY(vkg_bench_buffer(dev, 8ull * B_HEADS * B_D * 4, "bench attn out", &x->out));
+    *bytes = vkg_attn_scratch_bytes(8, B_HEADS, B_D, 16) + 8ull * B_HEADS * B_D * 4;
+    *flops = 8ull * B_HEADS * 16 * B_D * 2;
+    return VKG_OK;
+}
+
+static enum vkg_status rec_combine(struct vkg_cmd *c, void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    struct vkg_push_attn p = { .n_tokens = 8, .n_heads = B_HEADS, .dv = B_D, .n_split = 16 };
+    struct vkg_view v[2] = { vkg_buffer_view(x->scratch), vkg_buffer_view(x->out) };
+    return vkg_cmd_dispatch(c, VKG_OP_ATTN_COMBINE, v, 2, &p, 8, B_HEADS, 1);
+}
+
+static void down(void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    if (!x) return;
+    vkg_kv_free(x->kv);
+    vkg_buffer_free(x->q), vkg_buffer_free(x->tok), vkg_buffer_free(x->out);
+    vkg_buffer_free(x->scratch), vkg_buffer_free(x->k), vkg_buffer_free(x->v);
+    free(x);
+}
 
 static const struct vkg_bench_case g_cases[] = {
-    { 0 }, /* placeholder so the array is not empty; rows with op == NULL are skipped */
+    { "kv_append", "512 tok x 8 kv heads x 128", s_append, rec_append, down },
+    { "attn", "prefill 512 tok, 32/8 heads x 128", s_prefill, rec_attn, down },
+    { "attn", "decode b8 KV 2048, no split", s_dec8_nosplit, rec_attn, down },
+    { "attn_split", "decode b1 KV 2048 (+combine)", s_dec1, rec_attn, down },
+    { "attn_split", "decode b8 KV 2048 (+combine)", s_dec8, rec_attn, down },
+    { "attn_combine", "b8 x 32 heads x 16 splits x 128", s_combine, rec_combine, down },
 };
 
 const struct vkg_bench_case *vkg_bench_attention(size_t *n)
