@@ -5,11 +5,23 @@
 #include "push_moe.h"
 #include "vk_check.h"
 
-#define FFN_TR 8u      /* pairs per tile (moe_ffn.comp TR) */
-#define GATE_UP_NR 2u  /* output rows per workgroup (moe_ffn.comp NR) */
+#include <string.h>
+
+#define GATE_UP_NR 2u  /* output rows per step of a workgroup (moe_ffn.comp NR) */
 #define DOWN_NR 4u
+#define CPU_ROWS 32u   /* rows per workgroup on a CPU device, where each workgroup costs microseconds */
 
 static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+static uint64_t max_tiles(uint32_t n_exp, uint64_t n_pairs)
+{
+    return ceil_div(n_pairs, VKG_MOE_TILE) + (n_exp < n_pairs ? n_exp : n_pairs);
+}
+
+uint64_t vkg_moe_route_bytes(uint32_t n_exp, uint64_t n_pairs)
+{
+    return 4 * (3ull * n_exp + 1 + max_tiles(n_exp, n_pairs));
+}
 
 /* Binds the first `bytes` of v as one window; *off = elements of size `elem`
  * between the window start and v. Activations, routing and scratch must fit
@@ -70,7 +82,7 @@ enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n
     struct vkg_view vi, vr, vl;
     struct vkg_push_moe_route p = { .n_pairs = n_pairs, .n_exp = n_exp };
     VKG_TRY(bind_all(c, "moe_group", "ids", ids, (uint64_t)n_pairs * 4, 4, &vi, &p.ids_off));
-    VKG_TRY(bind_all(c, "moe_group", "route", route, (uint64_t)n_exp * 12, 4, &vr, &p.route_off));
+    VKG_TRY(bind_all(c, "moe_group", "route", route, vkg_moe_route_bytes(n_exp, n_pairs), 4, &vr, &p.route_off));
     VKG_TRY(bind_all(c, "moe_group", "list", list, (uint64_t)n_pairs * 4, 4, &vl, &p.list_off));
     struct vkg_view count_v[2] = { vi, vr }, scatter_v[3] = { vi, vr, vl };
     VKG_TRY(vkg_cmd_dispatch(c, VKG_OP_MOE_COUNT, count_v, 2, &p, 1, 1, 1));
@@ -88,7 +100,8 @@ struct ffn_job {
     const struct vkg_moe_weights *w;
     const char *op;                          /* for messages */
     uint32_t k;                              /* slots per token (1 when dense) */
-    uint32_t rows;                           /* most pairs one expert can get: n_tok */
+    uint32_t rows;                           /* dense: rows (tokens) */
+    uint64_t tiles;                          /* workgroups in y: tile-list bound, or dense row tiles */
     int dense;                               /* every row to expert 0 (shared expert) */
     struct vkg_view x, route, list, h, y;    /* windows */
     uint32_t x_off, route_off, list_off, h_off, y_off;
@@ -130,7 +143,12 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         return vkg_error(VKG_ERR_LIMIT, "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
                          "binding", j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(w->dtype),
                          (unsigned long long)per_exp);
-    struct vkg_push_moe_ffn p = { .n_exp = w->n_exp, .K = K, .M = M, .in_div = gate_up ? j->k : 1,
+    uint32_t m_per_wg = strcmp(c->dev->info.type, "cpu") == 0 ? CPU_ROWS : nr;
+    uint64_t gx = ceil_div(M, m_per_wg);
+    if (gx > c->dev->info.max_workgroup_count[0] || j->tiles > c->dev->info.max_workgroup_count[1])
+        return vkg_error(VKG_ERR_LIMIT, "op '%s': grid %llu x %llu workgroups exceeds the device: split the token "
+                         "batch", j->op, (unsigned long long)gx, (unsigned long long)j->tiles);
+    struct vkg_push_moe_ffn p = { .n_exp = w->n_exp, .K = K, .M = M, .in_div = gate_up ? j->k : 1, .m_per_wg = m_per_wg,
                                   .dense = (uint32_t)j->dense, .n_rows = j->rows, .in_off = gate_up ? j->x_off : j->h_off,
                                   .route_off = j->route_off, .list_off = j->list_off,
                                   .out_off = gate_up ? j->h_off : j->y_off };
@@ -145,7 +163,8 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         v[n++] = j->dense ? v[0] : j->list;
         v[n++] = gate_up ? j->h : j->y;
         p.e_base = e0;
-        VKG_TRY(vkg_cmd_dispatch(c, op, v, n, &p, (uint32_t)ceil_div(M, nr), (uint32_t)ceil_div(j->rows, FFN_TR), ne));
+        p.n_win = ne;
+        VKG_TRY(vkg_cmd_dispatch(c, op, v, n, &p, (uint32_t)gx, (uint32_t)j->tiles, 1));
     }
     vkg_cmd_barrier(c);
     return VKG_OK;
@@ -182,10 +201,12 @@ static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_
     VKG_TRY(bind_all(c, j->op, "h", j->h, n_pairs * w->n_ff * 4, 4, &j->h, &j->h_off));
     if (passes & 2) VKG_TRY(bind_all(c, j->op, "y", j->y, n_pairs * w->n_in * 4, 4, &j->y, &j->y_off));
     if (!j->dense) {
-        VKG_TRY(bind_all(c, j->op, "route", j->route, (uint64_t)w->n_exp * 12, 4, &j->route, &j->route_off));
+        VKG_TRY(bind_all(c, j->op, "route", j->route, vkg_moe_route_bytes(w->n_exp, n_pairs), 4, &j->route,
+                         &j->route_off));
         VKG_TRY(bind_all(c, j->op, "list", j->list, n_pairs * 4, 4, &j->list, &j->list_off));
     }
     if (!n_pairs) return VKG_OK;
+    j->tiles = j->dense ? ceil_div(n_tok, VKG_MOE_TILE) : max_tiles(w->n_exp, n_pairs);
     if (passes & 1) VKG_TRY(ffn_pass(c, j, 1));
     if (passes & 2) VKG_TRY(ffn_pass(c, j, 0));
     return VKG_OK;

@@ -34,6 +34,10 @@ struct vkg_moe_weights {
     uint32_t n_exp, n_in, n_ff;
 };
 
+/* Bytes of the route buffer for n_pairs = n_tok*k pairs: counts, offsets and
+ * cursors (n_exp words each), then the tile list of the expert FFN. */
+uint64_t vkg_moe_route_bytes(uint32_t n_exp, uint64_t n_pairs);
+
 /* Top-k routing of n_tok tokens. Ties: the lower expert index first. */
 enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
                                 struct vkg_view logits /* [n_tok][n_exp] F32 */,
@@ -41,18 +45,19 @@ enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *
                                 struct vkg_view weights /* [n_tok][k] F32 */);
 
 /* Groups the n_pairs = n_tok*k pairs p = t*k + j by expert: route holds
- * counts, offsets (exclusive prefix sum) and cursors, n_exp words each; the
- * pairs of expert e are list[offsets[e] .. offsets[e] + counts[e]). */
+ * counts, offsets (exclusive prefix sum) and cursors, n_exp words each, then
+ * the tile list (vkg_moe_route_bytes); the pairs of expert e are
+ * list[offsets[e] .. offsets[e] + counts[e]). */
 enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n_exp,
                                  struct vkg_view ids /* [n_pairs] I32 */,
-                                 struct vkg_view route /* [3][n_exp] U32 */,
+                                 struct vkg_view route /* vkg_moe_route_bytes() U32 */,
                                  struct vkg_view list /* [n_pairs] U32 */);
 
 /* y[p] = down_e(silu(gate_e(x[p / k])) * up_e(x[p / k])) for every pair p of
  * every expert e, reading counts and lists on the GPU. */
 enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                    struct vkg_view x /* [n_tok][n_in] F32 */,
-                                   struct vkg_view route /* [3][n_exp] U32 */,
+                                   struct vkg_view route /* vkg_moe_route_bytes() U32 */,
                                    struct vkg_view list /* [n_tok*k] U32 */,
                                    struct vkg_view h /* scratch [n_tok*k][n_ff] F32 */,
                                    struct vkg_view y /* [n_tok*k][n_in] F32 */);
@@ -62,12 +67,12 @@ enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weigh
  * h[p] = silu(gate_e(x[p / k])) * up_e(x[p / k]);  y[p] = down_e(h[p]). */
 enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                    struct vkg_view x /* [n_tok][n_in] F32 */,
-                                   struct vkg_view route /* [3][n_exp] U32 */,
+                                   struct vkg_view route /* vkg_moe_route_bytes() U32 */,
                                    struct vkg_view list /* [n_tok*k] U32 */,
                                    struct vkg_view h /* [n_tok*k][n_ff] F32 */);
 enum vkg_status vkg_op_moe_down(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                 struct vkg_view h /* [n_tok*k][n_ff] F32 */,
-                                struct vkg_view route /* [3][n_exp] U32 */,
+                                struct vkg_view route /* vkg_moe_route_bytes() U32 */,
                                 struct vkg_view list /* [n_tok*k] U32 */,
                                 struct vkg_view y /* [n_tok*k][n_in] F32 */);
 

@@ -39,8 +39,12 @@ _Static_assert(offsetof(struct vkg_push_moe_gate, logit_off) == 28, "gate logit_
 _Static_assert(offsetof(struct vkg_push_moe_gate, ids_off) == 32, "gate ids_off");
 _Static_assert(offsetof(struct vkg_push_moe_gate, w_off) == 36, "gate w_off");
 
-/* moe_count / moe_scan / moe_scatter. The route buffer holds 3 arrays of
- * n_exp words: counts, offsets (exclusive prefix sum), cursors (scatter). */
+/* Pairs per tile of the expert FFN: the scan lists the tiles of every expert. */
+#define VKG_MOE_TILE 8u
+/* moe_count / moe_scan / moe_scatter. The route buffer holds, in words:
+ * counts[n_exp], offsets[n_exp] (exclusive prefix sum), cursors[n_exp]
+ * (scatter), n_tiles, tiles[max_tiles] (expert | tile index << 10), where
+ * max_tiles = ceil(n_pairs / VKG_MOE_TILE) + min(n_exp, n_pairs). */
 struct vkg_push_moe_route {
     uint32_t n_pairs;           /* n_tok * k (token, slot) pairs */
     uint32_t n_exp;
@@ -53,8 +57,10 @@ _Static_assert(offsetof(struct vkg_push_moe_route, ids_off) == 8, "route ids_off
 _Static_assert(offsetof(struct vkg_push_moe_route, route_off) == 12, "route route_off");
 _Static_assert(offsetof(struct vkg_push_moe_route, list_off) == 16, "route list_off");
 
-/* moe_gate_up_* / moe_down_*: out[pair][m] for m < M over the pairs routed to
- * each expert of one weight window (experts e_base .. e_base + gridZ - 1). */
+/* moe_gate_up_* / moe_down_*: out[pair][m] for m < M over the pairs of every
+ * tile (route's tile list; workgroup y = tile) whose expert lies in the bound
+ * weight window (experts e_base .. e_base + n_win - 1); workgroup x covers
+ * m_per_wg output rows. */
 struct vkg_push_moe_ffn {
     uint32_t n_exp;             /* experts in total (route array stride) */
     uint32_t e_base;            /* first expert of the bound weight window */
@@ -63,7 +69,9 @@ struct vkg_push_moe_ffn {
     uint32_t dense;             /* 1: every pair 0..n_rows-1 goes to expert 0 (shared expert) */
     uint32_t n_rows;            /* dense: rows */
     uint32_t in_off, w0_off, w1_off, route_off, list_off, out_off; /* element offsets in windows */
-    uint32_t pad[3];
+    uint32_t n_win;             /* experts in the bound weight window */
+    uint32_t m_per_wg;          /* output rows per workgroup (a multiple of the shader's NR) */
+    uint32_t pad;
 };
 _Static_assert(sizeof(struct vkg_push_moe_ffn) == 64, "push_moe.glsl ffn size");
 _Static_assert(offsetof(struct vkg_push_moe_ffn, e_base) == 4, "ffn e_base");
@@ -78,6 +86,8 @@ _Static_assert(offsetof(struct vkg_push_moe_ffn, w1_off) == 36, "ffn w1_off");
 _Static_assert(offsetof(struct vkg_push_moe_ffn, route_off) == 40, "ffn route_off");
 _Static_assert(offsetof(struct vkg_push_moe_ffn, list_off) == 44, "ffn list_off");
 _Static_assert(offsetof(struct vkg_push_moe_ffn, out_off) == 48, "ffn out_off");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, n_win) == 52, "ffn n_win");
+_Static_assert(offsetof(struct vkg_push_moe_ffn, m_per_wg) == 56, "ffn m_per_wg");
 
 /* moe_combine: out[t][i] (+)= sum_j w[t][j] * y[t*k+j][i]. */
 struct vkg_push_moe_combine {

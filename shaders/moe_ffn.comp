@@ -20,7 +20,7 @@
 #define MOE_PUSH_FFN
 #include "push_moe.glsl"
 
-#define TR 8u // pairs per tile: each weight load is used TR times
+#define TR VKG_MOE_TILE // pairs per tile: each weight load is used TR times
 #ifdef GATE_UP
 #define NR 2u
 #define NMAT 2u
@@ -58,12 +58,12 @@ shared uint s_row[TR];
 shared float s_red[NV * gl_WorkGroupSize.x];
 
 // Sums over K for the valid pairs of the tile; acc[(mat*NR + r)*TR + i].
-void accumulate(uint wrow0, uint nvalid, inout float acc[NV])
+void accumulate(uint m0, uint wrow0, uint nvalid, inout float acc[NV])
 {
     for (uint kk = gl_LocalInvocationID.x; kk < p.K; kk += gl_WorkGroupSize.x) {
         float wv[NMAT * NR];
         for (uint r = 0u; r < NR; r++) {
-            bool ok = (gl_WorkGroupID.x * NR + r) < p.M;
+            bool ok = m0 + r < p.M;
             uint wi = wrow0 + r * p.K + kk;
             wv[r] = ok ? WLOAD(w0, p.w0_off + wi) : 0.0;
 #ifdef GATE_UP
@@ -78,25 +78,13 @@ void accumulate(uint wrow0, uint nvalid, inout float acc[NV])
     }
 }
 
-void main()
+// Rows m0 .. m0+NR-1 of expert e_local for the tile's pairs.
+void rows(uint e_local, uint m0, uint nvalid)
 {
-    uint e = p.e_base + gl_WorkGroupID.z;
-    uint tile0 = gl_WorkGroupID.y * TR;
-    uint count = p.dense != 0u ? p.n_rows : route[p.route_off + e];
-    uint first = p.dense != 0u ? 0u : route[p.route_off + p.n_exp + e];
-    if (tile0 >= count) return; // uniform for the workgroup: empty expert or tile
     uint t = gl_LocalInvocationID.x;
-    uint nvalid = min(TR, count - tile0);
-    if (t < nvalid) {
-        uint pair = p.dense != 0u ? tile0 + t : list[p.list_off + first + tile0 + t];
-        s_pair[t] = pair;
-        s_row[t] = pair / p.in_div;
-    }
-    barrier();
     float acc[NV];
     for (uint v = 0u; v < NV; v++) acc[v] = 0.0;
-    uint m0 = gl_WorkGroupID.x * NR;
-    accumulate((gl_WorkGroupID.z * p.M + m0) * p.K, nvalid, acc);
+    accumulate(m0, (e_local * p.M + m0) * p.K, nvalid, acc);
     for (uint v = 0u; v < NV; v++) s_red[v * gl_WorkGroupSize.x + t] = acc[v];
     barrier();
     if (t < NV) {
@@ -105,13 +93,40 @@ void main()
         s_red[t * gl_WorkGroupSize.x] = s;
     }
     barrier();
-    if (t >= NR * TR) return;
     uint r = t / TR, i = t % TR;
-    if (i >= nvalid || m0 + r >= p.M) return;
-    float g = s_red[(r * TR + i) * gl_WorkGroupSize.x];
+    if (t < NR * TR && i < nvalid && m0 + r < p.M) {
+        float g = s_red[(r * TR + i) * gl_WorkGroupSize.x];
 #ifdef GATE_UP
-    float u = s_red[((NR + r) * TR + i) * gl_WorkGroupSize.x];
-    g = g / (1.0 + exp(-g)) * u; // silu(gate) * up
+        float u = s_red[((NR + r) * TR + i) * gl_WorkGroupSize.x];
+        g = g / (1.0 + exp(-g)) * u; // silu(gate) * up
 #endif
-    yout[p.out_off + s_pair[i] * p.M + m0 + r] = g;
+        yout[p.out_off + s_pair[i] * p.M + m0 + r] = g;
+    }
+    barrier(); // s_red is rewritten by the next rows
+}
+
+void main()
+{
+    uint e = 0u, tile = gl_WorkGroupID.y, count = p.n_rows, first = 0u;
+    if (p.dense == 0u) { // the tile list written by moe_scan
+        if (gl_WorkGroupID.y >= route[p.route_off + 3u * p.n_exp]) return;
+        uint te = route[p.route_off + 3u * p.n_exp + 1u + gl_WorkGroupID.y];
+        e = te & 1023u;
+        tile = te >> 10;
+        count = route[p.route_off + e];
+        first = route[p.route_off + p.n_exp + e];
+    }
+    uint tile0 = tile * TR;
+    // uniform for the workgroup: expert outside the bound window, or an empty tile
+    if (e < p.e_base || e >= p.e_base + p.n_win || tile0 >= count) return;
+    uint t = gl_LocalInvocationID.x;
+    uint nvalid = min(TR, count - tile0);
+    if (t < nvalid) {
+        uint pair = p.dense != 0u ? tile0 + t : list[p.list_off + first + tile0 + t];
+        s_pair[t] = pair;
+        s_row[t] = pair / p.in_div;
+    }
+    barrier();
+    uint m_end = min(p.M, (gl_WorkGroupID.x + 1u) * p.m_per_wg);
+    for (uint m0 = gl_WorkGroupID.x * p.m_per_wg; m0 < m_end; m0 += NR) rows(e - p.e_base, m0, nvalid);
 }

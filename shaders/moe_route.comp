@@ -6,8 +6,9 @@
 //                                                       (one workgroup)
 //   moe_scatter: list[offsets[e] ..] = pairs p = t*k + j with ids[p] == e
 //                (one invocation per pair; order inside a list is arbitrary)
-// route buffer: [counts | offsets | cursors], n_exp words each. Ids outside
-// [0, n_exp) are not counted and not listed.
+//                and the tile list of the expert FFN (VKG_MOE_TILE pairs a tile)
+// route buffer: counts | offsets | cursors (n_exp words each) | n_tiles |
+// tiles (expert | tile << 10). Ids outside [0, n_exp) are not counted and not listed.
 //! variant moe_count MOE_COUNT
 //! variant moe_scan MOE_SCAN
 //! variant moe_scatter MOE_SCATTER
@@ -35,17 +36,14 @@ void main()
 }
 #elif defined(MOE_SCAN)
 layout(binding = 0) buffer Route { uint route[]; };
-// Hillis-Steele inclusive scan over the 2-element sums of each invocation.
+// Hillis-Steele scan over the 2-element sums of each invocation (n_exp <= 2 x workgroup).
 shared uint s_sum[2u * gl_WorkGroupSize.x];
 
-void main()
+// Exclusive prefix of a0 (a1 follows at + a0) over all invocations; *total = the sum of all.
+uint scan_pairs(uint a0, uint a1, out uint total)
 {
-    uint t = gl_LocalInvocationID.x, n = p.n_exp;
-    uint e0 = 2u * t, e1 = e0 + 1u;
-    uint c0 = e0 < n ? route[p.route_off + e0] : 0u;
-    uint c1 = e1 < n ? route[p.route_off + e1] : 0u;
-    uint pp = 0u; // ping-pong halves of s_sum
-    s_sum[t] = c0 + c1;
+    uint t = gl_LocalInvocationID.x, pp = 0u; // pp: ping-pong half of s_sum
+    s_sum[t] = a0 + a1;
     barrier();
     for (uint s = 1u; s < gl_WorkGroupSize.x; s <<= 1) {
         uint v = s_sum[pp * gl_WorkGroupSize.x + t];
@@ -54,9 +52,32 @@ void main()
         s_sum[pp * gl_WorkGroupSize.x + t] = v;
         barrier();
     }
-    uint excl = s_sum[pp * gl_WorkGroupSize.x + t] - c0 - c1;
-    if (e0 < n) route[p.route_off + n + e0] = route[p.route_off + 2u * n + e0] = excl;
-    if (e1 < n) route[p.route_off + n + e1] = route[p.route_off + 2u * n + e1] = excl + c0;
+    uint incl = s_sum[pp * gl_WorkGroupSize.x + t];
+    total = s_sum[pp * gl_WorkGroupSize.x + gl_WorkGroupSize.x - 1u];
+    barrier(); // s_sum is reused by the next scan
+    return incl - a0 - a1;
+}
+
+void write_tiles(uint e, uint n, uint first, uint tile_base)
+{
+    for (uint q = 0u; q < n; q++) route[tile_base + first + q] = e | (q << 10);
+}
+
+void main()
+{
+    uint t = gl_LocalInvocationID.x, n = p.n_exp, base = p.route_off;
+    uint e0 = 2u * t, e1 = e0 + 1u, total;
+    uint c0 = e0 < n ? route[base + e0] : 0u;
+    uint c1 = e1 < n ? route[base + e1] : 0u;
+    uint excl = scan_pairs(c0, c1, total);
+    if (e0 < n) route[base + n + e0] = route[base + 2u * n + e0] = excl;
+    if (e1 < n) route[base + n + e1] = route[base + 2u * n + e1] = excl + c0;
+    // tile list: ceil(count / TILE) tiles per expert, in expert order
+    uint n0 = (c0 + VKG_MOE_TILE - 1u) / VKG_MOE_TILE, n1 = (c1 + VKG_MOE_TILE - 1u) / VKG_MOE_TILE;
+    uint tiles = scan_pairs(n0, n1, total);
+    if (t == 0u) route[base + 3u * n] = total;
+    write_tiles(e0, n0, tiles, base + 3u * n + 1u);
+    write_tiles(e1, n1, tiles + n0, base + 3u * n + 1u);
 }
 #elif defined(MOE_SCATTER)
 layout(binding = 0) readonly buffer Ids { int ids[]; };

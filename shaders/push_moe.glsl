@@ -4,6 +4,7 @@
 #define VKG_MOE_MAX_EXPERTS 512u
 #define VKG_MOE_MAX_K 16u
 #define VKG_MOE_MAX_GROUPS 64u
+#define VKG_MOE_TILE 8u
 #define VKG_MOE_GATE_SIGMOID 1u
 #define VKG_MOE_GATE_NORM 2u
 #define VKG_MOE_COMBINE_ACCUMULATE 1u
@@ -27,7 +28,7 @@ layout(push_constant) uniform PushMoeRoute {
 layout(push_constant) uniform PushMoeFfn {
     uint n_exp, e_base, K, M, in_div, dense, n_rows;
     uint in_off, w0_off, w1_off, route_off, list_off, out_off;
-    uint pad0, pad1, pad2;
+    uint n_win, m_per_wg, pad0;
 } p;
 #elif defined(MOE_PUSH_COMBINE)
 layout(push_constant) uniform PushMoeCombine {

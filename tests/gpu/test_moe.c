@@ -157,6 +157,18 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The tile list: ceil(count / tile) entries (expert | tile << 10) per expert, in expert order. */
+static void check_tiles(const char *what, uint32_t n_exp, const uint32_t *cnt, const uint32_t *route)
+{
+    uint32_t at = 0;
+    const uint32_t *tiles = route + 3 * n_exp + 1;
+    for (uint32_t e = 0; e < n_exp; e++)
+        for (uint32_t q = 0; q * VKG_MOE_TILE < cnt[e]; q++, at++)
+            if (tiles[at] != (e | q << 10))
+                fail_msg("%s: tile %u is %#x, want expert %u tile %u", what, at, tiles[at], e, q);
+    if (route[3 * n_exp] != at) fail_msg("%s: %u tiles, want %u", what, route[3 * n_exp], at);
+}
+
 /* GPU counts and offsets equal the reference; each expert's list holds exactly its pairs. */
 static void check_route(const char *what, const int32_t *ids, uint32_t n_pairs, uint32_t n_exp, const uint32_t *route,
                         uint32_t *list)
@@ -173,19 +185,21 @@ static void check_route(const char *what, const int32_t *ids, uint32_t n_pairs, 
             if ((uint32_t)ids[p] == e && list[at++] != p)
                 fail_msg("%s: expert %u: list entry %u is pair %u, want %u", what, e, at - 1, list[at - 1], p);
     }
+    check_tiles(what, n_exp, cnt, route);
     free(cnt), free(off);
 }
 
 static void run_group(const char *what, const int32_t *ids, uint32_t n_pairs, uint32_t n_exp)
 {
     struct vkg_buffer *bi = gpu_buffer_from(ids, n_pairs * 4, "moe ids");
-    struct vkg_buffer *br = gpu_buffer_from(NULL, n_exp * 12, "moe route");
+    uint64_t rb = vkg_moe_route_bytes(n_exp, n_pairs);
+    struct vkg_buffer *br = gpu_buffer_from(NULL, rb, "moe route");
     struct vkg_buffer *bl = gpu_buffer_from(NULL, n_pairs * 4 + 4, "moe list");
-    uint32_t *route = malloc(n_exp * 12), *list = malloc(n_pairs * 4 + 4);
+    uint32_t *route = malloc(rb), *list = malloc(n_pairs * 4 + 4);
     struct vkg_cmd *c = begin();
     GPU_OK(vkg_op_moe_group(c, n_pairs, n_exp, vkg_buffer_view(bi), vkg_buffer_view(br), vkg_buffer_view(bl)));
     finish(c);
-    gpu_read(br, route, n_exp * 12);
+    gpu_read(br, route, rb);
     gpu_read(bl, list, n_pairs * 4);
     check_route(what, ids, n_pairs, n_exp, route, list);
     vkg_buffer_free(bi), vkg_buffer_free(br), vkg_buffer_free(bl);
@@ -253,7 +267,7 @@ static void moe_dev_alloc(struct moe_dev *m, uint32_t n_tok, uint32_t k, const f
     uint64_t pairs = (uint64_t)n_tok * k;
     m->ids = gpu_buffer_from(NULL, pairs * 4, "moe ids");
     m->wts = gpu_buffer_from(NULL, pairs * 4, "moe weights");
-    m->route = gpu_buffer_from(NULL, m->w.n_exp * 12, "moe route");
+    m->route = gpu_buffer_from(NULL, vkg_moe_route_bytes(m->w.n_exp, pairs), "moe route");
     m->list = gpu_buffer_from(NULL, pairs * 4, "moe list");
     m->x = gpu_buffer_from(x, (uint64_t)n_tok * m->w.n_in * 4, "moe x");
     m->h = gpu_buffer_from(NULL, pairs * m->w.n_ff * 4, "moe h");
@@ -325,6 +339,149 @@ static void test_experts_f32(void **state) { check_experts(VKG_DTYPE_F32); }
 static void test_experts_f16(void **state) { check_experts(VKG_DTYPE_F16); }
 static void test_experts_bf16(void **state) { check_experts(VKG_DTYPE_BF16); }
 
+/* Router -> grouping -> experts -> combine -> shared expert, all recorded in
+ * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
+ * scaled), BF16 routed experts, F16 shared experts (n_ff doubled). */
+static void test_block_end_to_end(void **state)
+{
+    const uint32_t n_exp = 32, n_in = 48, n_ff = 40, k = 6;
+    struct ref_moe_router r = { n_exp, k, 0, 0, 2.0, 4, 2 };
+    struct vkg_moe_router gr = to_gpu(&r);
+    uint64_t seed = 0xb10c, mat = (uint64_t)n_exp * n_ff * n_in, smat = 2ull * n_ff * n_in;
+    float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
+    float *sg = malloc(smat * 4), *su = malloc(smat * 4), *sd = malloc(smat * 4);
+    struct moe_dev m = { .w = { .dtype = VKG_DTYPE_BF16, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff } };
+    struct vkg_moe_weights sw = { .dtype = VKG_DTYPE_F16, .n_exp = 1, .n_in = n_in, .n_ff = 2 * n_ff };
+    m.bg = weights_buffer(&seed, g, mat, VKG_DTYPE_BF16, 0.4f, "moe gate");
+    m.bu = weights_buffer(&seed, u, mat, VKG_DTYPE_BF16, 0.4f, "moe up");
+    m.bd = weights_buffer(&seed, d, mat, VKG_DTYPE_BF16, 0.4f, "moe down");
+    struct vkg_buffer *sb[3] = { weights_buffer(&seed, sg, smat, VKG_DTYPE_F16, 0.4f, "shared gate"),
+                                 weights_buffer(&seed, su, smat, VKG_DTYPE_F16, 0.4f, "shared up"),
+                                 weights_buffer(&seed, sd, smat, VKG_DTYPE_F16, 0.4f, "shared down") };
+    m.w.gate = vkg_buffer_view(m.bg), m.w.up = vkg_buffer_view(m.bu), m.w.down = vkg_buffer_view(m.bd);
+    sw.gate = vkg_buffer_view(sb[0]), sw.up = vkg_buffer_view(sb[1]), sw.down = vkg_buffer_view(sb[2]);
+    for (size_t ti = 0; ti < N_NTOKS; ti++) {
+        uint32_t n_tok = g_ntoks[ti], pairs = n_tok * k;
+        uint64_t nx = (uint64_t)n_tok * n_in;
+        float *x = malloc(nx * 4), *l = malloc((uint64_t)n_tok * n_exp * 4), *w = malloc(pairs * 4);
+        float *got = malloc(nx * 4), *want = malloc(nx * 4), *shared = malloc(nx * 4);
+        int32_t *ids = malloc(pairs * 4);
+        rng_fill_f32(&seed, x, nx, -1, 1);
+        make_logits(&seed, n_tok, n_exp, l);
+        moe_dev_alloc(&m, n_tok, k, x);
+        struct vkg_buffer *bl = gpu_buffer_from(l, (uint64_t)n_tok * n_exp * 4, "moe logits");
+        struct vkg_buffer *sh = gpu_buffer_from(NULL, (uint64_t)n_tok * 2 * n_ff * 4, "shared h");
+        struct vkg_buffer *sy = gpu_buffer_from(NULL, nx * 4, "shared y");
+        struct vkg_cmd *c = begin();
+        GPU_OK(vkg_op_moe_gate(c, &gr, n_tok, vkg_buffer_view(bl), vkg_buffer_view(m.ids), vkg_buffer_view(m.wts)));
+        record_experts(c, &m, n_tok, k);
+        GPU_OK(vkg_op_moe_shared(c, &sw, n_tok, vkg_buffer_view(m.x), vkg_buffer_view(sh), vkg_buffer_view(sy),
+                                 vkg_buffer_view(m.out)));
+        finish(c);
+        gpu_read(m.out, got, nx * 4);
+        ref_moe_gate(&r, n_tok, l, ids, w);
+        ref_moe_ffn(n_tok, k, n_in, n_ff, x, ids, w, g, u, d, want);
+        ref_moe_ffn(n_tok, 1, n_in, 2 * n_ff, x, NULL, NULL, sg, su, sd, shared);
+        for (uint64_t i = 0; i < nx; i++) want[i] += shared[i];
+        char what[64];
+        snprintf(what, sizeof what, "moe block n_tok=%u", n_tok);
+        assert_rows_close(what, got, want, n_tok, n_in);
+        moe_dev_free(&m, 0);
+        vkg_buffer_free(bl), vkg_buffer_free(sh), vkg_buffer_free(sy);
+        free(x), free(l), free(w), free(got), free(want), free(shared), free(ids);
+        gpu_assert_no_validation();
+    }
+    moe_dev_free(&m, 1);
+    for (int i = 0; i < 3; i++) vkg_buffer_free(sb[i]);
+    free(g), free(u), free(d), free(sg), free(su), free(sd);
+}
+
+/* Deterministic weight value i of stack `id` (regenerated for the reference
+ * instead of keeping 576 MiB on the host). */
+static float big_val(uint64_t id, uint64_t i)
+{
+    uint64_t z = (id << 40) + i + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return ((float)(z >> 40) / 16777216.0f - 0.5f) * 0.2f;
+}
+
+static struct vkg_buffer *big_stack(uint64_t id, uint64_t n)
+{
+    const uint64_t chunk = 4u << 20;
+    float *buf = malloc(chunk * 4);
+    struct vkg_buffer *b = gpu_buffer_from(NULL, n * 4, "moe big stack");
+    for (uint64_t i0 = 0; i0 < n; i0 += chunk) {
+        uint64_t len = n - i0 < chunk ? n - i0 : chunk;
+        for (uint64_t i = 0; i < len; i++) buf[i] = big_val(id, i0 + i);
+        GPU_OK(vkg_buffer_upload(g_dev, vkg_view_sub(vkg_buffer_view(b), i0 * 4, len * 4), buf, len * 4));
+    }
+    free(buf);
+    return b;
+}
+
+/* 128 experts x 768 x 512 F32: 192 MiB per stack, beyond one 128 MiB binding,
+ * so the experts are split into windows; tokens use experts on both sides of
+ * the window boundary (85 experts of 1.5 MiB fit 128 MiB). */
+static void test_big_stacks(void **state)
+{
+    const uint32_t n_exp = 128, n_in = 512, n_ff = 768, n_tok = 7, k = 2;
+    const int32_t ids[7 * 2] = { 0, 127, 84, 85, 86, 42, 127, 1, 100, 84, 85, 86, 64, 127 };
+    uint64_t seed = 0xb16, per = (uint64_t)n_ff * n_in, nx = (uint64_t)n_tok * n_in;
+    struct moe_dev m = { .w = { .dtype = VKG_DTYPE_F32, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff } };
+    m.bg = big_stack(1, n_exp * per), m.bu = big_stack(2, n_exp * per), m.bd = big_stack(3, n_exp * per);
+    m.w.gate = vkg_buffer_view(m.bg), m.w.up = vkg_buffer_view(m.bu), m.w.down = vkg_buffer_view(m.bd);
+    float *x = malloc(nx * 4), w[14], *got = malloc(nx * 4), *want = malloc(nx * 4);
+    float *g = malloc(14 * per * 4), *u = malloc(14 * per * 4), *d = malloc(14 * per * 4);
+    int32_t local[14];
+    rng_fill_f32(&seed, x, nx, -1, 1);
+    rng_fill_f32(&seed, w, 14, 0.1f, 1);
+    for (uint32_t p = 0; p < 14; p++) { /* the reference gets a private stack of the used experts, one per pair */
+        local[p] = (int32_t)p;
+        for (uint64_t i = 0; i < per; i++) {
+            uint64_t at = (uint64_t)ids[p] * per + i;
+            g[p * per + i] = big_val(1, at), u[p * per + i] = big_val(2, at), d[p * per + i] = big_val(3, at);
+        }
+    }
+    moe_dev_alloc(&m, n_tok, k, x);
+    GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, sizeof ids));
+    GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.wts), w, sizeof w));
+    struct vkg_cmd *c = begin();
+    record_experts(c, &m, n_tok, k);
+    finish(c);
+    gpu_read(m.out, got, nx * 4);
+    ref_moe_ffn(n_tok, k, n_in, n_ff, x, local, w, g, u, d, want);
+    assert_rows_close("experts beyond one binding", got, want, n_tok, n_in);
+    moe_dev_free(&m, 1);
+    free(x), free(got), free(want), free(g), free(u), free(d);
+    gpu_assert_no_validation();
+}
+
+/* Unsupported shapes and short views fail with a message, record nothing. */
+static void test_errors(void **state)
+{
+    struct vkg_buffer *b = gpu_buffer_from(NULL, 4096, "moe small");
+    struct vkg_view v = vkg_buffer_view(b);
+    struct vkg_cmd *c = begin();
+    struct vkg_moe_router r = { .n_exp = 64, .k = 17, .scale = 1 };
+    assert_int_equal(vkg_op_moe_gate(c, &r, 1, v, v, v), VKG_ERR_UNSUPPORTED);
+    r.k = 4, r.n_group = 5, r.topk_group = 2;
+    assert_int_equal(vkg_op_moe_gate(c, &r, 1, v, v, v), VKG_ERR_UNSUPPORTED);
+    r.n_group = 0;
+    assert_int_equal(vkg_op_moe_gate(c, &r, 64, v, v, v), VKG_ERR_INVALID_ARG); /* 64x64 logits > 4096 bytes */
+    assert_non_null(strstr(vkg_error_detail(), "moe small"));
+    struct vkg_moe_weights w = { v, v, v, VKG_DTYPE_F32, 5, 16, 16 }; /* 5 KiB stacks in a 4 KiB view */
+    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_INVALID_ARG);
+    w.dtype = VKG_DTYPE_Q8_0;
+    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_UNSUPPORTED);
+    w.dtype = VKG_DTYPE_F32, w.n_exp = 2;
+    assert_int_equal(vkg_op_moe_shared(c, &w, 1, v, v, v, v), VKG_ERR_INVALID_ARG);
+    finish(c);
+    vkg_buffer_free(b);
+    gpu_assert_no_validation();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +491,9 @@ int main(void)
         cmocka_unit_test(test_experts_f32),
         cmocka_unit_test(test_experts_f16),
         cmocka_unit_test(test_experts_bf16),
+        cmocka_unit_test(test_block_end_to_end),
+        cmocka_unit_test(test_big_stacks),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

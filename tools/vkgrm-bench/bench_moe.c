@@ -69,7 +69,7 @@ static enum vkg_status setup_moe(struct vkg_device *dev, void **ctx, uint32_t n_
     VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n_tok * B_IN, -1, 1, "bench x", &m->x));
     VKG_TRY(vkg_bench_buffer(dev, pairs * 4, "bench ids", &m->ids));
     VKG_TRY(vkg_bench_buffer(dev, pairs * 4, "bench weights", &m->wts));
-    VKG_TRY(vkg_bench_buffer(dev, B_EXP * 12, "bench route", &m->route));
+    VKG_TRY(vkg_bench_buffer(dev, vkg_moe_route_bytes(B_EXP, pairs), "bench route", &m->route));
     VKG_TRY(vkg_bench_buffer(dev, pairs * 4, "bench list", &m->list));
     VKG_TRY(vkg_bench_buffer(dev, pairs * B_FF * 4, "bench h", &m->h));
     VKG_TRY(vkg_bench_buffer(dev, pairs * B_IN * 4, "bench y", &m->y));
@@ -100,7 +100,7 @@ static enum vkg_status s_gate(struct vkg_device *d, void **x, uint64_t *b, uint6
 static enum vkg_status s_group(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
 {
     VKG_TRY(setup_moe(d, x, 512, VKG_DTYPE_UNKNOWN));
-    *b = 512ull * B_K * 4 * 3 + B_EXP * 12 * 2; /* ids read twice, list written; route */
+    *b = 512ull * B_K * 4 * 3 + B_EXP * 12 * 2; /* ids read twice, list written; counts, offsets, cursors */
     *f = 0;
     return VKG_OK;
 }
