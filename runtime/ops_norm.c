@@ -105,7 +105,7 @@ static enum vkg_status embed_chunk(struct vkg_cmd *c, enum vkg_op op, struct vkg
                                    uint64_t vocab, struct vkg_view *v, struct vkg_push_embed *p)
 {
     uint64_t rows_per_win = vkg_max_window_bytes(c->dev) / row_bytes;
-    uint64_t groups = ceil_div((uint64_t)p->n_tokens * p->dim, vkg_op_info(op)->local_size);
+    uint64_t groups = p->n_tokens; /* one workgroup per token */
     for (uint64_t r0 = 0; r0 < vocab; r0 += rows_per_win) {
         uint64_t nr = vocab - r0 < rows_per_win ? vocab - r0 : rows_per_win, skip;
         VKG_TRY(vkg_view_window(c->dev, table, r0 * row_bytes, nr * row_bytes, &v[1], &skip));

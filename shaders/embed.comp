@@ -1,8 +1,8 @@
 #version 450
 // embed.comp — embedding lookup: out[t][j] = table[ids[t]][j] * scale, one
-// invocation per output element. The launcher binds one window of table rows
+// workgroup per token. The launcher binds one window of table rows
 // [row_lo, row_hi) per dispatch (a vocab-sized table exceeds one binding);
-// invocations whose id lies in another window do nothing. Ids outside
+// a workgroup whose id lies in another window does nothing. Ids outside
 // [0, vocab) never touch the table: the write_oob dispatch stores zeros.
 //! variant embed_f32 PUSH_EMBED T_F32
 //! variant embed_f16 PUSH_EMBED T_F16
@@ -49,14 +49,18 @@ float load(uint r, uint j)
 
 void main()
 {
-    uint i = vkg_linear_id();
-    if (i >= p.n_tokens * p.dim) return;
-    uint t = i / p.dim, j = i - t * p.dim;
+    // one workgroup per token row: the id is read once and a workgroup whose
+    // row lives in another table window leaves at once (uniform branch)
+    uint t = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    if (t >= p.n_tokens) return;
     int id = ids[p.ids_off + t];
+    uint ob = p.out_off + t * p.dim;
     if (id < 0 || uint(id) >= p.vocab) {
-        if (p.write_oob != 0u) outv[p.out_off + i] = 0.0;
+        if (p.write_oob != 0u)
+            for (uint j = gl_LocalInvocationID.x; j < p.dim; j += gl_WorkGroupSize.x) outv[ob + j] = 0.0;
         return;
     }
     if (uint(id) < p.row_lo || uint(id) >= p.row_hi) return;
-    outv[p.out_off + i] = load(uint(id) - p.row_lo, j) * p.scale;
+    uint r = uint(id) - p.row_lo;
+    for (uint j = gl_LocalInvocationID.x; j < p.dim; j += gl_WorkGroupSize.x) outv[ob + j] = load(r, j) * p.scale;
 }

@@ -1,8 +1,8 @@
 /* test_norm — RMSNorm (plain, Gemma, fused residual, per head), SwiGLU /
  * GeGLU (two tensors and fused), soft-capping, add and scale on the GPU vs
  * the plain-C references (tests/reference/ref_norm.c). Sizes include ones
- * that are not multiples of the workgroup (256) and a vocab-wide 151,936
- * row. Tolerances (f32 math, f32 accumulation on the GPU, double in the
+ * that are not multiples of the workgroup (256), a vocab-wide 151,936
+ * row, and tensors larger than one binding. Tolerances (f32 math, f32 accumulation on the GPU, double in the
  * reference): |got - want| <= 1e-6 + 1e-5 |want|; add and scale are exact. */
 #include "common_gpu.h"
 
@@ -202,6 +202,28 @@ static void test_add_scale(void **state)
     }
 }
 
+/* Tensors beyond one binding (128 MiB on lavapipe): the launchers split by
+ * rows / elements. RMSNorm with residual over 4200 x 8192 (137 MiB per
+ * tensor), a fused gate_up of 2100 x 2 x 8192 (137 MiB), add over 36 Mi
+ * floats (144 MiB). */
+static void test_beyond_one_binding(void **state)
+{
+    uint64_t seed = 0xb19;
+    rmsnorm_case(4200, 8192, 0, 1, &seed);
+    glu_case(0, 1, 2100, 8192, &seed);
+    uint64_t n = 36ull << 20;
+    float *a = rnd(&seed, n, -1, 1), *got = malloc(n * 4);
+    struct vkg_buffer *ba = gpu_buffer_from(a, n * 4, "big a"), *bo = gpu_buffer_from(NULL, n * 4, "big out");
+    struct vkg_cmd *c = begin();
+    GPU_OK(vkg_op_add(c, vkg_buffer_view(ba), vkg_buffer_view(ba), vkg_buffer_view(bo), n));
+    run(c);
+    gpu_read(bo, got, n * 4);
+    for (uint64_t i = 0; i < n; i++) a[i] += a[i];
+    assert_close_f32("add 36 Mi floats", got, a, n, 0, 0);
+    vkg_buffer_free(ba), vkg_buffer_free(bo);
+    free(a), free(got);
+}
+
 /* Bad arguments come back as errors naming the op, never as a dispatch. */
 static void test_errors(void **state)
 {
@@ -220,7 +242,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rmsnorm),  cmocka_unit_test(test_rmsnorm_per_head), cmocka_unit_test(test_glu),
-        cmocka_unit_test(test_softcap),  cmocka_unit_test(test_add_scale),        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_softcap),  cmocka_unit_test(test_add_scale),        cmocka_unit_test(test_beyond_one_binding),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

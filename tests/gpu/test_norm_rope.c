@@ -5,7 +5,7 @@
  * float32 steps as in torch, so within 2 ulp (rtol 2.5e-7). (2) the GPU
  * kernel against ref_rope (rotate_half NeoX pairs, GPT-J interleaved pairs,
  * partial rotary, a rope slice at a dim offset, token strides of a fused qkv
- * buffer, positions up to 131,071): |got - want| <= 1e-6 + 1e-5 |want|. */
+ * buffer, positions up to 163,839, a q tensor beyond one binding): |got - want| <= 1e-6 + 1e-5 |want|. */
 #include "common_gpu.h"
 
 #include <cjson/cJSON.h>
@@ -144,6 +144,8 @@ static void test_rope_kernel(void **state)
         { "GPT-J interleaved", 5, 3, 64, 192, 0, 64, 0, 1, VKG_ROPE_DEFAULT, { 0 }, 10000, 2048 },
         { "DeepSeek q: rope slice at 128 of 192, interleaved, yarn mscale", 11, 4, 192, 768, 0, 64, 128, 1,
           VKG_ROPE_YARN, ds, 10000, 163840 },
+        { "beyond one binding: 8200 x 32 x 128 (128.1 MiB)", 8200, 32, 128, 4096, 0, 128, 0, 0, VKG_ROPE_DEFAULT,
+          { 0 }, 1000000, 32768 },
         { "DeepSeek k_pe: one shared head of 64", 11, 1, 64, 576, 512, 64, 0, 1, VKG_ROPE_YARN, ds, 10000, 163840 },
     };
     uint64_t seed = 0x40e;
