@@ -107,15 +107,32 @@ struct ffn_job {
     uint32_t x_off, route_off, list_off, h_off, y_off;
 };
 
-static enum vkg_status ffn_op(enum vkg_dtype dt, int gate_up, enum vkg_op *op)
+/* The expert FFN pipeline: dtype x pass x tier (subgroup tier when the
+ * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set). */
+static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, enum vkg_op *op)
 {
-    if (dt == VKG_DTYPE_F32) *op = gate_up ? VKG_OP_MOE_GATE_UP_F32 : VKG_OP_MOE_DOWN_F32;
-    else if (dt == VKG_DTYPE_F16) *op = gate_up ? VKG_OP_MOE_GATE_UP_F16 : VKG_OP_MOE_DOWN_F16;
-    else if (dt == VKG_DTYPE_BF16) *op = gate_up ? VKG_OP_MOE_GATE_UP_BF16 : VKG_OP_MOE_DOWN_BF16;
-    else
+    static const enum vkg_op table[2][2][3] = { /* [sg][gate_up][F32, F16, BF16] */
+        { { VKG_OP_MOE_DOWN_F32, VKG_OP_MOE_DOWN_F16, VKG_OP_MOE_DOWN_BF16 },
+          { VKG_OP_MOE_GATE_UP_F32, VKG_OP_MOE_GATE_UP_F16, VKG_OP_MOE_GATE_UP_BF16 } },
+        { { VKG_OP_MOE_DOWN_F32_SG, VKG_OP_MOE_DOWN_F16_SG, VKG_OP_MOE_DOWN_BF16_SG },
+          { VKG_OP_MOE_GATE_UP_F32_SG, VKG_OP_MOE_GATE_UP_F16_SG, VKG_OP_MOE_GATE_UP_BF16_SG } },
+    };
+    int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2 : -1;
+    if (d < 0)
         return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe experts': %s expert weights (F32, F16, BF16 here)",
                          vkg_dtype_name(dt));
+    *op = table[dev->use.subgroup_arith ? 1 : 0][gate_up ? 1 : 0][d];
     return VKG_OK;
+}
+
+/* Output rows per workgroup: NR per subgroup (SG tier) or per workgroup; at
+ * least CPU_ROWS on a CPU device, where each workgroup costs microseconds. */
+static uint32_t rows_per_wg(const struct vkg_device *dev, enum vkg_op op, uint32_t nr)
+{
+    uint32_t ls = vkg_op_info(op)->local_size, sg = dev->info.subgroup_size ? dev->info.subgroup_size : ls;
+    uint32_t m = dev->use.subgroup_arith ? nr * (ls / sg > 0 ? ls / sg : 1) : nr;
+    if (strcmp(dev->info.type, "cpu") == 0 && m < CPU_ROWS) m = CPU_ROWS;
+    return m;
 }
 
 /* The weight window of experts [e0, e0+ne) of one stack; *off in elements. */
@@ -138,12 +155,12 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
     uint64_t per_exp = (uint64_t)K * M * es;
     uint64_t per_win = vkg_max_window_bytes(c->dev) / per_exp;
     enum vkg_op op = VKG_OP_MOE_DOWN_F32;
-    VKG_TRY(ffn_op(w->dtype, gate_up, &op));
+    VKG_TRY(ffn_op(c->dev, w->dtype, gate_up, &op));
     if (!per_win)
         return vkg_error(VKG_ERR_LIMIT, "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
                          "binding", j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(w->dtype),
                          (unsigned long long)per_exp);
-    uint32_t m_per_wg = strcmp(c->dev->info.type, "cpu") == 0 ? CPU_ROWS : nr;
+    uint32_t m_per_wg = rows_per_wg(c->dev, op, nr);
     uint64_t gx = ceil_div(M, m_per_wg);
     if (gx > c->dev->info.max_workgroup_count[0] || j->tiles > c->dev->info.max_workgroup_count[1])
         return vkg_error(VKG_ERR_LIMIT, "op '%s': grid %llu x %llu workgroups exceeds the device: split the token "
@@ -170,14 +187,14 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
     return VKG_OK;
 }
 
-static enum vkg_status check_weights(const char *op, const struct vkg_moe_weights *w)
+static enum vkg_status check_weights(const struct vkg_device *dev, const char *op, const struct vkg_moe_weights *w)
 {
     uint32_t es = w->dtype == VKG_DTYPE_F32 ? 4 : 2;
     uint64_t stack = (uint64_t)w->n_exp * w->n_ff * w->n_in * es;
     const struct vkg_view *m[3] = { &w->gate, &w->up, &w->down };
     const char *names[3] = { "gate", "up", "down" };
     enum vkg_op dummy;
-    VKG_TRY(ffn_op(w->dtype, 1, &dummy));
+    VKG_TRY(ffn_op(dev, w->dtype, 1, &dummy));
     if (!w->n_exp || !w->n_in || !w->n_ff)
         return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': empty expert shape %ux%ux%u", op, w->n_exp, w->n_ff, w->n_in);
     for (int i = 0; i < 3; i++)
@@ -193,7 +210,7 @@ static enum vkg_status check_weights(const char *op, const struct vkg_moe_weight
 static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_pairs, uint64_t n_tok, int passes)
 {
     const struct vkg_moe_weights *w = j->w;
-    VKG_TRY(check_weights(j->op, w));
+    VKG_TRY(check_weights(c->dev, j->op, w));
     if (!j->k || w->n_exp > VKG_MOE_MAX_EXPERTS)
         return vkg_error(VKG_ERR_UNSUPPORTED, "op '%s': k %u, %u experts (1 <= k, n_exp <= %u)", j->op, j->k,
                          w->n_exp, VKG_MOE_MAX_EXPERTS);

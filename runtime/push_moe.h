@@ -116,6 +116,12 @@ _Static_assert(offsetof(struct vkg_push_moe_combine, out_off) == 24, "combine ou
     X(MOE_DOWN_F32,     moe_down_f32,     5, vkg_push_moe_ffn,     64)         \
     X(MOE_DOWN_F16,     moe_down_f16,     5, vkg_push_moe_ffn,     64)         \
     X(MOE_DOWN_BF16,    moe_down_bf16,    5, vkg_push_moe_ffn,     64)         \
+    X(MOE_GATE_UP_F32_SG,  moe_gate_up_f32_sg,  6, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_F16_SG,  moe_gate_up_f16_sg,  6, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_BF16_SG, moe_gate_up_bf16_sg, 6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_F32_SG,     moe_down_f32_sg,     5, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_F16_SG,     moe_down_f16_sg,     5, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_BF16_SG,    moe_down_bf16_sg,    5, vkg_push_moe_ffn, 64)      \
     X(MOE_COMBINE,      moe_combine,      3, vkg_push_moe_combine, 256)
 
 #endif

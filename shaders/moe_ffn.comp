@@ -1,20 +1,34 @@
 #version 450
 // moe_ffn.comp — expert FFN over stacked weights, one dispatch for all the
-// experts of a weight window: workgroup (x: NR output rows, y: a tile of TR
-// pairs of the expert's list, z: expert - e_base). Tiles past the expert's
-// count exit at once, so the host never reads the routing back.
+// experts of a weight window. Workgroup y is one tile of TR pairs from the
+// tile list that moe_scan wrote (expert, tile); workgroup x covers m_per_wg
+// output rows, NR at a time. Workgroups past the number of tiles, or whose
+// expert is outside the bound window, exit at once: the host sizes the grid
+// by an upper bound and never reads the routing back.
 //   gate_up: h[pair][m] = silu(Wg[e][m] . x[pair / k]) * (Wu[e][m] . x[pair / k])
 //   down:    y[pair][m] = Wd[e][m] . h[pair]
-// Weights are F32, F16 or BF16 read through uint words; the input rows are
-// F32. Each invocation strides the inner dim K, then the NR x TR (x2) partial
-// sums are reduced through shared memory in a fixed order (deterministic).
+// Weights are F32, F16 or BF16 read through uint words; input rows are F32.
+// Scalar tier: the workgroup strides K, then the NR x TR (x2) partial sums
+// are reduced through shared memory in a fixed order. SG tier: each subgroup
+// takes its own NR rows, strides K and reduces with subgroupAdd (no barrier).
 //! variant moe_gate_up_f32 GATE_UP W_F32
 //! variant moe_gate_up_f16 GATE_UP W_F16
 //! variant moe_gate_up_bf16 GATE_UP W_BF16
 //! variant moe_down_f32 W_F32
 //! variant moe_down_f16 W_F16
 //! variant moe_down_bf16 W_BF16
+//! variant moe_gate_up_f32_sg GATE_UP W_F32 SG
+//! variant moe_gate_up_f16_sg GATE_UP W_F16 SG
+//! variant moe_gate_up_bf16_sg GATE_UP W_BF16 SG
+//! variant moe_down_f32_sg W_F32 SG
+//! variant moe_down_f16_sg W_F16 SG
+//! variant moe_down_bf16_sg W_BF16 SG
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#ifdef SG
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 #include "common.glsl"
 #include "dtype.glsl"
 #define MOE_PUSH_FFN
@@ -41,7 +55,7 @@ layout(binding = 1) readonly buffer W0 { uint w0[]; };    // gate or down [exper
 #ifdef GATE_UP
 layout(binding = 2) readonly buffer W1 { uint w1[]; };    // up [experts][M][K]
 #endif
-layout(binding = B_ROUTE) readonly buffer Route { uint route[]; }; // counts | offsets | cursors
+layout(binding = B_ROUTE) readonly buffer Route { uint route[]; }; // counts|offsets|cursors|n_tiles|tiles
 layout(binding = B_LIST) readonly buffer List { uint list[]; };    // pairs grouped by expert
 layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 
@@ -55,14 +69,20 @@ layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 
 shared uint s_pair[TR];
 shared uint s_row[TR];
+#ifndef SG
 shared float s_red[NV * gl_WorkGroupSize.x];
+#endif
 
-// Sums over K for the valid pairs of the tile; acc[(mat*NR + r)*TR + i].
-void accumulate(uint m0, uint wrow0, uint nvalid, inout float acc[NV])
+// Partial sums over K = k0, k0 + stride, ... for the tile's pairs;
+// acc[(mat*NR + r)*TR + i]. Every loop has a constant trip count and is
+// unrolled, so acc stays in registers (a dynamically indexed array goes to
+// memory, very slow on CPU drivers); slots past nvalid are skipped (their
+// sums stay 0 and are never written out).
+void accumulate(uint m0, uint wrow0, uint k0, uint stride, uint nvalid, inout float acc[NV])
 {
-    for (uint kk = gl_LocalInvocationID.x; kk < p.K; kk += gl_WorkGroupSize.x) {
+    for (uint kk = k0; kk < p.K; kk += stride) {
         float wv[NMAT * NR];
-        for (uint r = 0u; r < NR; r++) {
+        [[unroll]] for (uint r = 0u; r < NR; r++) {
             bool ok = m0 + r < p.M;
             uint wi = wrow0 + r * p.K + kk;
             wv[r] = ok ? WLOAD(w0, p.w0_off + wi) : 0.0;
@@ -70,22 +90,46 @@ void accumulate(uint m0, uint wrow0, uint nvalid, inout float acc[NV])
             wv[NR + r] = ok ? WLOAD(w1, p.w1_off + wi) : 0.0;
 #endif
         }
-        for (uint i = 0u; i < TR; i++) {
-            if (i >= nvalid) break;
+        [[unroll]] for (uint i = 0u; i < TR; i++) {
+            if (i >= nvalid) break; // uniform: decode skips the empty slots
             float xv = xin[p.in_off + s_row[i] * p.K + kk];
-            for (uint v = 0u; v < NMAT * NR; v++) acc[v * TR + i] += wv[v] * xv;
+            [[unroll]] for (uint v = 0u; v < NMAT * NR; v++) acc[v * TR + i] += wv[v] * xv;
         }
     }
 }
 
-// Rows m0 .. m0+NR-1 of expert e_local for the tile's pairs.
+// Output (r, i) from its full sums g (and u).
+void store(uint m0, uint r, uint i, uint nvalid, float g, float u)
+{
+    if (i >= nvalid || m0 + r >= p.M) return;
+#ifdef GATE_UP
+    g = g / (1.0 + exp(-g)) * u; // silu(gate) * up
+#endif
+    yout[p.out_off + s_pair[i] * p.M + m0 + r] = g;
+}
+
+#ifdef SG
+// Rows m0 .. m0+NR-1 by one subgroup.
+void rows(uint e_local, uint m0, uint nvalid)
+{
+    float acc[NV];
+    [[unroll]] for (uint v = 0u; v < NV; v++) acc[v] = 0.0;
+    accumulate(m0, (e_local * p.M + m0) * p.K, gl_SubgroupInvocationID, gl_SubgroupSize, nvalid, acc);
+    [[unroll]] for (uint v = 0u; v < NV; v++) acc[v] = subgroupAdd(acc[v]);
+    if (gl_SubgroupInvocationID != 0u) return;
+    [[unroll]] for (uint r = 0u; r < NR; r++)
+        [[unroll]] for (uint i = 0u; i < TR; i++)
+            store(m0, r, i, nvalid, acc[r * TR + i], NMAT > 1u ? acc[((NMAT - 1u) * NR + r) * TR + i] : 0.0);
+}
+#else
+// Rows m0 .. m0+NR-1 by the whole workgroup.
 void rows(uint e_local, uint m0, uint nvalid)
 {
     uint t = gl_LocalInvocationID.x;
     float acc[NV];
-    for (uint v = 0u; v < NV; v++) acc[v] = 0.0;
-    accumulate(m0, (e_local * p.M + m0) * p.K, nvalid, acc);
-    for (uint v = 0u; v < NV; v++) s_red[v * gl_WorkGroupSize.x + t] = acc[v];
+    [[unroll]] for (uint v = 0u; v < NV; v++) acc[v] = 0.0;
+    accumulate(m0, (e_local * p.M + m0) * p.K, t, gl_WorkGroupSize.x, nvalid, acc);
+    [[unroll]] for (uint v = 0u; v < NV; v++) s_red[v * gl_WorkGroupSize.x + t] = acc[v];
     barrier();
     if (t < NV) {
         float s = 0.0;
@@ -94,16 +138,12 @@ void rows(uint e_local, uint m0, uint nvalid)
     }
     barrier();
     uint r = t / TR, i = t % TR;
-    if (t < NR * TR && i < nvalid && m0 + r < p.M) {
-        float g = s_red[(r * TR + i) * gl_WorkGroupSize.x];
-#ifdef GATE_UP
-        float u = s_red[((NR + r) * TR + i) * gl_WorkGroupSize.x];
-        g = g / (1.0 + exp(-g)) * u; // silu(gate) * up
-#endif
-        yout[p.out_off + s_pair[i] * p.M + m0 + r] = g;
-    }
+    if (t < NR * TR)
+        store(m0, r, i, nvalid, s_red[(r * TR + i) * gl_WorkGroupSize.x],
+              NMAT > 1u ? s_red[(((NMAT - 1u) * NR + r) * TR + i) * gl_WorkGroupSize.x] : 0.0);
     barrier(); // s_red is rewritten by the next rows
 }
+#endif
 
 void main()
 {
@@ -121,12 +161,18 @@ void main()
     if (e < p.e_base || e >= p.e_base + p.n_win || tile0 >= count) return;
     uint t = gl_LocalInvocationID.x;
     uint nvalid = min(TR, count - tile0);
-    if (t < nvalid) {
-        uint pair = p.dense != 0u ? tile0 + t : list[p.list_off + first + tile0 + t];
+    if (t < TR) { // slots past nvalid repeat the tile's first pair
+        uint s = tile0 + (t < nvalid ? t : 0u);
+        uint pair = p.dense != 0u ? s : list[p.list_off + first + s];
         s_pair[t] = pair;
         s_row[t] = pair / p.in_div;
     }
     barrier();
-    uint m_end = min(p.M, (gl_WorkGroupID.x + 1u) * p.m_per_wg);
-    for (uint m0 = gl_WorkGroupID.x * p.m_per_wg; m0 < m_end; m0 += NR) rows(e - p.e_base, m0, nvalid);
+    uint m_begin = gl_WorkGroupID.x * p.m_per_wg;
+    uint m_end = min(p.M, m_begin + p.m_per_wg);
+#ifdef SG
+    for (uint m0 = m_begin + gl_SubgroupID * NR; m0 < m_end; m0 += NR * gl_NumSubgroups) rows(e - p.e_base, m0, nvalid);
+#else
+    for (uint m0 = m_begin; m0 < m_end; m0 += NR) rows(e - p.e_base, m0, nvalid);
+#endif
 }

@@ -19,6 +19,19 @@
 #include "ref_moe.h"
 
 static const uint32_t g_ntoks[] = { 1, 7, 64 };
+
+/* The expert FFN has a scalar and a subgroup tier (chosen from
+ * g_dev->use.subgroup_arith): the FFN tests run both; tier 1 only when the
+ * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set. */
+static int g_sg_saved = -1;
+static int set_tier(int sg)
+{
+    if (g_sg_saved < 0) g_sg_saved = g_dev->use.subgroup_arith;
+    if (sg && !g_sg_saved) return 0;
+    g_dev->use.subgroup_arith = sg;
+    return 1;
+}
+static void restore_tier(void) { g_dev->use.subgroup_arith = g_sg_saved; }
 #define N_NTOKS (sizeof g_ntoks / sizeof g_ntoks[0])
 
 /* Per token a shuffled ladder of logits (no near-ties) within about +-6, where
@@ -316,17 +329,22 @@ static void check_experts(enum vkg_dtype dt)
             rng_fill_f32(&seed, x, (uint64_t)n_tok * n_in, -1, 1);
             rng_fill_f32(&seed, w, pairs, 0.05f, 1);
             skewed_ids(&seed, n_tok, k, 3, 5, 8, ids);
+            ref_moe_ffn(n_tok, k, n_in, n_ff, x, ids, w, g, u, d, want);
             moe_dev_alloc(&m, n_tok, k, x);
             GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, pairs * 4));
             GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.wts), w, pairs * 4));
-            struct vkg_cmd *c = begin();
-            record_experts(c, &m, n_tok, k);
-            finish(c);
-            gpu_read(m.out, got, (uint64_t)n_tok * n_in * 4);
-            ref_moe_ffn(n_tok, k, n_in, n_ff, x, ids, w, g, u, d, want);
-            char what[96];
-            snprintf(what, sizeof what, "experts %s n_tok=%u k=%u", vkg_dtype_name(dt), n_tok, k);
-            assert_rows_close(what, got, want, n_tok, n_in);
+            for (int sg = 0; sg < 2; sg++) {
+                if (!set_tier(sg)) continue;
+                struct vkg_cmd *c = begin();
+                record_experts(c, &m, n_tok, k);
+                finish(c);
+                gpu_read(m.out, got, (uint64_t)n_tok * n_in * 4);
+                char what[96];
+                snprintf(what, sizeof what, "experts %s%s n_tok=%u k=%u", vkg_dtype_name(dt), sg ? " subgroup" : "",
+                         n_tok, k);
+                assert_rows_close(what, got, want, n_tok, n_in);
+            }
+            restore_tier();
             moe_dev_free(&m, 0);
             free(x), free(w), free(got), free(want), free(ids);
             gpu_assert_no_validation();
@@ -372,20 +390,25 @@ static void test_block_end_to_end(void **state)
         struct vkg_buffer *bl = gpu_buffer_from(l, (uint64_t)n_tok * n_exp * 4, "moe logits");
         struct vkg_buffer *sh = gpu_buffer_from(NULL, (uint64_t)n_tok * 2 * n_ff * 4, "shared h");
         struct vkg_buffer *sy = gpu_buffer_from(NULL, nx * 4, "shared y");
-        struct vkg_cmd *c = begin();
-        GPU_OK(vkg_op_moe_gate(c, &gr, n_tok, vkg_buffer_view(bl), vkg_buffer_view(m.ids), vkg_buffer_view(m.wts)));
-        record_experts(c, &m, n_tok, k);
-        GPU_OK(vkg_op_moe_shared(c, &sw, n_tok, vkg_buffer_view(m.x), vkg_buffer_view(sh), vkg_buffer_view(sy),
-                                 vkg_buffer_view(m.out)));
-        finish(c);
-        gpu_read(m.out, got, nx * 4);
         ref_moe_gate(&r, n_tok, l, ids, w);
         ref_moe_ffn(n_tok, k, n_in, n_ff, x, ids, w, g, u, d, want);
         ref_moe_ffn(n_tok, 1, n_in, 2 * n_ff, x, NULL, NULL, sg, su, sd, shared);
         for (uint64_t i = 0; i < nx; i++) want[i] += shared[i];
-        char what[64];
-        snprintf(what, sizeof what, "moe block n_tok=%u", n_tok);
-        assert_rows_close(what, got, want, n_tok, n_in);
+        for (int tier = 0; tier < 2; tier++) {
+            if (!set_tier(tier)) continue;
+            struct vkg_cmd *c = begin();
+            GPU_OK(vkg_op_moe_gate(c, &gr, n_tok, vkg_buffer_view(bl), vkg_buffer_view(m.ids),
+                                   vkg_buffer_view(m.wts)));
+            record_experts(c, &m, n_tok, k);
+            GPU_OK(vkg_op_moe_shared(c, &sw, n_tok, vkg_buffer_view(m.x), vkg_buffer_view(sh), vkg_buffer_view(sy),
+                                     vkg_buffer_view(m.out)));
+            finish(c);
+            gpu_read(m.out, got, nx * 4);
+            char what[64];
+            snprintf(what, sizeof what, "moe block%s n_tok=%u", tier ? " subgroup" : "", n_tok);
+            assert_rows_close(what, got, want, n_tok, n_in);
+        }
+        restore_tier();
         moe_dev_free(&m, 0);
         vkg_buffer_free(bl), vkg_buffer_free(sh), vkg_buffer_free(sy);
         free(x), free(l), free(w), free(got), free(want), free(shared), free(ids);
@@ -447,12 +470,17 @@ static void test_big_stacks(void **state)
     moe_dev_alloc(&m, n_tok, k, x);
     GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, sizeof ids));
     GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.wts), w, sizeof w));
-    struct vkg_cmd *c = begin();
-    record_experts(c, &m, n_tok, k);
-    finish(c);
-    gpu_read(m.out, got, nx * 4);
     ref_moe_ffn(n_tok, k, n_in, n_ff, x, local, w, g, u, d, want);
-    assert_rows_close("experts beyond one binding", got, want, n_tok, n_in);
+    for (int sg = 0; sg < 2; sg++) {
+        if (!set_tier(sg)) continue;
+        struct vkg_cmd *c = begin();
+        record_experts(c, &m, n_tok, k);
+        finish(c);
+        gpu_read(m.out, got, nx * 4);
+        assert_rows_close(sg ? "experts beyond one binding, subgroup" : "experts beyond one binding", got, want, n_tok,
+                          n_in);
+    }
+    restore_tier();
     moe_dev_free(&m, 1);
     free(x), free(got), free(want), free(g), free(u), free(d);
     gpu_assert_no_validation();

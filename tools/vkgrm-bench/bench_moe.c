@@ -16,6 +16,7 @@ struct moe_ctx {
     struct vkg_moe_router r;
     struct vkg_moe_weights w;
     uint32_t n_tok, active;  /* active: experts with >= 1 token */
+    int sg;                  /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar */
     struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d;
 };
 
@@ -105,18 +106,27 @@ static enum vkg_status s_group(struct vkg_device *d, void **x, uint64_t *b, uint
     return VKG_OK;
 }
 
+/* The launchers pick the tier from dev->use.subgroup_arith: set it for this record only. */
 static enum vkg_status rec_gate_up(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
-    return vkg_op_moe_gate_up(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
-                              vkg_buffer_view(m->list), vkg_buffer_view(m->h));
+    int saved = c->dev->use.subgroup_arith;
+    c->dev->use.subgroup_arith = saved && m->sg;
+    enum vkg_status s = vkg_op_moe_gate_up(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
+                                           vkg_buffer_view(m->list), vkg_buffer_view(m->h));
+    c->dev->use.subgroup_arith = saved;
+    return s;
 }
 
 static enum vkg_status rec_down(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
-    return vkg_op_moe_down(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->h), vkg_buffer_view(m->route),
-                           vkg_buffer_view(m->list), vkg_buffer_view(m->y));
+    int saved = c->dev->use.subgroup_arith;
+    c->dev->use.subgroup_arith = saved && m->sg;
+    enum vkg_status s = vkg_op_moe_down(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->h), vkg_buffer_view(m->route),
+                                        vkg_buffer_view(m->list), vkg_buffer_view(m->y));
+    c->dev->use.subgroup_arith = saved;
+    return s;
 }
 
 static enum vkg_status rec_combine(struct vkg_cmd *c, void *ctx)
@@ -128,10 +138,11 @@ static enum vkg_status rec_combine(struct vkg_cmd *c, void *ctx)
 
 /* gate_up: 2 matrices of the active experts + x in + h out; down: 1 matrix + h in + y out. */
 static enum vkg_status setup_ffn(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f, uint32_t n_tok,
-                                 enum vkg_dtype dt, int gate_up)
+                                 enum vkg_dtype dt, int gate_up, int sg)
 {
     VKG_TRY(setup_moe(d, x, n_tok, dt));
     struct moe_ctx *m = *x;
+    m->sg = sg;
     uint64_t pairs = (uint64_t)n_tok * B_K, mat = (uint64_t)B_FF * B_IN * (dt == VKG_DTYPE_F32 ? 4 : 2);
     if (gate_up) *b = m->active * mat * 2 + (uint64_t)n_tok * B_IN * 4 + pairs * B_FF * 4;
     else *b = m->active * mat + pairs * B_FF * 4 + pairs * B_IN * 4;
@@ -147,22 +158,39 @@ static enum vkg_status s_combine(struct vkg_device *d, void **x, uint64_t *b, ui
     return VKG_OK;
 }
 
-#define FFN(name, n_tok, dt, gu)                                                              \
+#define FFN(name, n_tok, dt, gu, sg)                                                          \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_ffn(d, x, b, f, n_tok, dt, gu);                                          \
+        return setup_ffn(d, x, b, f, n_tok, dt, gu, sg);                                      \
     }
-FFN(s_gu_f32_1, 1, VKG_DTYPE_F32, 1)
-FFN(s_gu_f32_64, 64, VKG_DTYPE_F32, 1)
-FFN(s_gu_f16_1, 1, VKG_DTYPE_F16, 1)
-FFN(s_gu_f16_64, 64, VKG_DTYPE_F16, 1)
-FFN(s_gu_bf16_1, 1, VKG_DTYPE_BF16, 1)
-FFN(s_gu_bf16_64, 64, VKG_DTYPE_BF16, 1)
-FFN(s_dn_f32_1, 1, VKG_DTYPE_F32, 0)
-FFN(s_dn_f32_64, 64, VKG_DTYPE_F32, 0)
-FFN(s_dn_f16_1, 1, VKG_DTYPE_F16, 0)
-FFN(s_dn_f16_64, 64, VKG_DTYPE_F16, 0)
-FFN(s_dn_bf16_1, 1, VKG_DTYPE_BF16, 0)
-FFN(s_dn_bf16_64, 64, VKG_DTYPE_BF16, 0)
+#define FFN_TIER(sfx, sg)                                  \
+    FFN(s_gu_f32_1##sfx, 1, VKG_DTYPE_F32, 1, sg)          \
+    FFN(s_gu_f32_64##sfx, 64, VKG_DTYPE_F32, 1, sg)        \
+    FFN(s_gu_f16_1##sfx, 1, VKG_DTYPE_F16, 1, sg)          \
+    FFN(s_gu_f16_64##sfx, 64, VKG_DTYPE_F16, 1, sg)        \
+    FFN(s_gu_bf16_1##sfx, 1, VKG_DTYPE_BF16, 1, sg)        \
+    FFN(s_gu_bf16_64##sfx, 64, VKG_DTYPE_BF16, 1, sg)      \
+    FFN(s_dn_f32_1##sfx, 1, VKG_DTYPE_F32, 0, sg)          \
+    FFN(s_dn_f32_64##sfx, 64, VKG_DTYPE_F32, 0, sg)        \
+    FFN(s_dn_f16_1##sfx, 1, VKG_DTYPE_F16, 0, sg)          \
+    FFN(s_dn_f16_64##sfx, 64, VKG_DTYPE_F16, 0, sg)        \
+    FFN(s_dn_bf16_1##sfx, 1, VKG_DTYPE_BF16, 0, sg)        \
+    FFN(s_dn_bf16_64##sfx, 64, VKG_DTYPE_BF16, 0, sg)
+FFN_TIER(, 0)
+FFN_TIER(_sg, 1)
+
+#define FFN_CASES(sfx, op_sfx)                                                                                     \
+    { "moe_gate_up_f32" op_sfx, "1 tok, 64 exp top6, 512->256 F32", s_gu_f32_1##sfx, rec_gate_up, down },        \
+    { "moe_gate_up_f32" op_sfx, "64 tok, 64 exp top6, 512->256 F32", s_gu_f32_64##sfx, rec_gate_up, down },      \
+    { "moe_gate_up_f16" op_sfx, "1 tok, 64 exp top6, 512->256 F16", s_gu_f16_1##sfx, rec_gate_up, down },        \
+    { "moe_gate_up_f16" op_sfx, "64 tok, 64 exp top6, 512->256 F16", s_gu_f16_64##sfx, rec_gate_up, down },      \
+    { "moe_gate_up_bf16" op_sfx, "1 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_1##sfx, rec_gate_up, down },     \
+    { "moe_gate_up_bf16" op_sfx, "64 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_64##sfx, rec_gate_up, down },   \
+    { "moe_down_f32" op_sfx, "1 tok, 64 exp top6, 256->512 F32", s_dn_f32_1##sfx, rec_down, down },              \
+    { "moe_down_f32" op_sfx, "64 tok, 64 exp top6, 256->512 F32", s_dn_f32_64##sfx, rec_down, down },            \
+    { "moe_down_f16" op_sfx, "1 tok, 64 exp top6, 256->512 F16", s_dn_f16_1##sfx, rec_down, down },              \
+    { "moe_down_f16" op_sfx, "64 tok, 64 exp top6, 256->512 F16", s_dn_f16_64##sfx, rec_down, down },            \
+    { "moe_down_bf16" op_sfx, "1 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_1##sfx, rec_down, down },           \
+    { "moe_down_bf16" op_sfx, "64 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_64##sfx, rec_down, down },
 
 /* moe_count / moe_scan / moe_scatter run together (scatter needs the scan's
  * cursors): the three rows time the whole grouping. */
@@ -171,18 +199,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_count", "count+scan+scatter 512x6 pairs -> 64 exp", s_group, rec_group, down },
     { "moe_scan", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
-    { "moe_gate_up_f32", "1 tok, 64 exp top6, 512->256 F32", s_gu_f32_1, rec_gate_up, down },
-    { "moe_gate_up_f32", "64 tok, 64 exp top6, 512->256 F32", s_gu_f32_64, rec_gate_up, down },
-    { "moe_gate_up_f16", "1 tok, 64 exp top6, 512->256 F16", s_gu_f16_1, rec_gate_up, down },
-    { "moe_gate_up_f16", "64 tok, 64 exp top6, 512->256 F16", s_gu_f16_64, rec_gate_up, down },
-    { "moe_gate_up_bf16", "1 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_1, rec_gate_up, down },
-    { "moe_gate_up_bf16", "64 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_64, rec_gate_up, down },
-    { "moe_down_f32", "1 tok, 64 exp top6, 256->512 F32", s_dn_f32_1, rec_down, down },
-    { "moe_down_f32", "64 tok, 64 exp top6, 256->512 F32", s_dn_f32_64, rec_down, down },
-    { "moe_down_f16", "1 tok, 64 exp top6, 256->512 F16", s_dn_f16_1, rec_down, down },
-    { "moe_down_f16", "64 tok, 64 exp top6, 256->512 F16", s_dn_f16_64, rec_down, down },
-    { "moe_down_bf16", "1 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_1, rec_down, down },
-    { "moe_down_bf16", "64 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_64, rec_down, down },
+    FFN_CASES(, "")
+    FFN_CASES(_sg, "_sg")
     { "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
 };
 
