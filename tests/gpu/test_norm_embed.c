@@ -30,13 +30,15 @@ static void make_table(struct table *tb, enum vkg_dtype t, uint64_t vocab, uint3
     tb->f32 = malloc(vocab * dim * 4);
     float *row = malloc(dim * 4);
     for (uint64_t r = 0; r < vocab; r++) {
-        rng_fill_f32(seed, row, dim, -1, 1);
+        if (t != VKG_DTYPE_F16 && t != VKG_DTYPE_BF16) rng_fill_f32(seed, row, dim, -1, 1);
         uint8_t *dst = (uint8_t *)tb->data + r * tb->row_bytes;
         float *f = tb->f32 + r * dim;
         for (uint32_t j = 0; j < dim; j++) {
             if (t == VKG_DTYPE_F32) memcpy(dst + 4 * j, &row[j], 4), f[j] = row[j];
-            if (t == VKG_DTYPE_F16 || t == VKG_DTYPE_BF16) {
-                uint16_t h = t == VKG_DTYPE_F16 ? ref_f32_to_f16(row[j]) : ref_f32_to_bf16(row[j]);
+            if (t == VKG_DTYPE_F16 || t == VKG_DTYPE_BF16) { /* random finite patterns (no slow encode) */
+                uint16_t h = (uint16_t)rng_next(seed);
+                if (t == VKG_DTYPE_F16 && ((h >> 10) & 31) == 31) h ^= 0x4000; /* inf/NaN -> finite */
+                if (t == VKG_DTYPE_BF16 && ((h >> 7) & 255) == 255) h ^= 0x4000;
                 memcpy(dst + 2 * j, &h, 2);
                 f[j] = t == VKG_DTYPE_F16 ? ref_f16_to_f32(h) : ref_bf16_to_f32(h);
             }
