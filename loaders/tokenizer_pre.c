@@ -42,12 +42,53 @@ enum vkg_status tk_pieces_add(struct tk_pieces *p, const char *s, size_t n)
 
 /* ---- patterns ----------------------------------------------------------- */
 
+/* Oniguruma's (HF's) \s is Unicode White_Space; PCRE2's UCP \s also takes
+ * U+180E (via \h). Spell \s and \S out as White_Space classes so both
+ * engines split "  \u180e  x" alike. \S inside a [...] class cannot be
+ * spelled out and is left to PCRE2 (no known tokenizer uses it). */
+#define TK_WS "\\t-\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
+
+static enum vkg_status rewrite_ws(const char *re, struct tk_str *out)
+{
+    int in_class = 0;
+    enum vkg_status st = VKG_OK;
+    for (size_t i = 0; !st && re[i]; i++) {
+        if (re[i] == '\\' && re[i + 1]) {
+            char c = re[++i];
+            if (c == 's')
+                st = tk_str_append(out, in_class ? TK_WS : "[" TK_WS "]",
+                                   strlen(TK_WS) + (in_class ? 0 : 2));
+            else if (c == 'S' && !in_class)
+                st = tk_str_append(out, "[^" TK_WS "]", strlen(TK_WS) + 3);
+            else
+                st = tk_str_append(out, re + i - 1, 2);
+            continue;
+        }
+        if (re[i] == '[' && !in_class) { /* a ']' right after '[' or '[^' is literal */
+            in_class = 1;
+            size_t k = i + 1 + (re[i + 1] == '^');
+            st = tk_str_append(out, re + i, k - i + (re[k] == ']'));
+            i = k - 1 + (re[k] == ']');
+            continue;
+        }
+        if (re[i] == ']' && in_class)
+            in_class = 0;
+        st = tk_str_putc(out, re[i]);
+    }
+    return st ? st : tk_str_cstr(out);
+}
+
 static enum vkg_status pattern_compile(struct tk_pattern *pat, const char *re, const char *what)
 {
     int err;
     PCRE2_SIZE eoff;
-    pat->re = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &err,
+    struct tk_str spelled = {0};
+    enum vkg_status st = rewrite_ws(re, &spelled);
+    if (st)
+        return st;
+    pat->re = pcre2_compile((PCRE2_SPTR)spelled.p, spelled.n, PCRE2_UTF | PCRE2_UCP, &err,
                             &eoff, NULL);
+    tk_str_free(&spelled);
     if (!pat->re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);

@@ -112,6 +112,18 @@ SINGLE = [
     "\x7f", "\u00ad", "\ufffd", "\U0001F600", "\U0010FFFD", "\uE000", "ǅ", "ﬀ",
 ]
 
+# Code points where regex engines or Unicode versions may disagree: \s sets
+# (U+180E is \h in PCRE2 but not White_Space; U+001C..U+001F are
+# str.isspace() in Python), newer letters/emoji, other number kinds.
+UNICODE_EDGE = [
+    "a\u180eb", "  \u180e  x", "x\u000by\u000cz", "\u001c\u001d\u001e\u001f", "a\u1680b",
+    "a\u205fb", "a\u202fb", "a\u2060b", "a\u00adb", "\U0001FAE8 shaking", "\U00031350\U0002EBF0",
+    "\U00011F04\U00011F05", "\U0001D7CE\U0001D7CF", "\u2167\u216b", "\u00b2\u00b3\u00b9",
+    "\U0001F1E6", "\U000E0041", "x\u0300\u0316", "\u0e01\u0e34\u0e4d", "\u0627\u0644\u0651\u064e",
+    "\uac00\u1161", "\u1100\u1161\u11a8\u1100", "\u0958\u0915\u093c", "\uff21\uff22\uff23",
+    "\u3042\u3099", "\u304c\u309a", "e\u0301\u0327", "\u1e0b\u0323",
+]
+
 INVALID_HEX = [
     "ff", "80", "c3", "c328", "e282", "e28228", "f09f98", "f09f9880", "f09f98ff41",
     "48656c6c6f20ff20776f726c64", "c0af", "edb080", "f4908080", "fe", "e0808041",
@@ -152,7 +164,7 @@ def long_text():
 def main():
     rng = random.Random(20241128)
     texts = PROSE + CODE + EMOJI + WHITESPACE + CONTRACTIONS + COMBINING + SPECIAL + SINGLE
-    texts += digits() + generated(rng) + [long_text()]
+    texts += UNICODE_EDGE + digits() + generated(rng) + [long_text()]
     seen = set()
     with open(OUT, "w", encoding="utf-8") as f:
         for t in texts:
