@@ -149,6 +149,9 @@ enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint
     const struct vkg_kv_seq *ps = &kv->seqs[parent];
     uint32_t n_pages = (uint32_t)((ps->len + kv->cfg.page_size - 1) / kv->cfg.page_size);
     int partial = ps->len % kv->cfg.page_size != 0;
+    if (partial && !c)
+        return vkg_error(VKG_ERR_INVALID_ARG, "kv cache fork of sequence %u: its last page is partial (%llu tokens), "
+                         "the copy needs a command buffer", parent, (unsigned long long)ps->len);
     if (partial && !kv->n_free)
         return vkg_error(VKG_ERR_LIMIT, "kv cache fork of sequence %u: no free page for its partial last page", parent);
     VKG_TRY(vkg_kv_seq_add(kv, child));

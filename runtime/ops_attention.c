@@ -84,13 +84,13 @@ struct attn_job {
     struct vkg_push_attn p; /* everything but the per-chunk counts and offsets */
 };
 
-/* Split-K: combine the partials of n tokens (scratch window at part_off) into out. */
-static enum vkg_status combine_chunk(struct vkg_cmd *c, const struct attn_job *j, struct vkg_push_attn p,
-                                     struct vkg_view part, struct vkg_view out, uint32_t n)
+/* Merges the part_stride partials of each of n tokens x n_heads rows into out. */
+static enum vkg_status combine_chunk(struct vkg_cmd *c, struct vkg_push_attn p, struct vkg_view part,
+                                     struct vkg_view out, uint32_t n)
 {
     struct vkg_view views[2] = { part, out };
-    vkg_cmd_barrier(c); /* partials written by attn_split */
-    return vkg_cmd_dispatch(c, VKG_OP_ATTN_COMBINE, views, 2, &p, n, j->p.n_heads, 1);
+    vkg_cmd_barrier(c); /* partials written by attn_split / attn_prefix */
+    return vkg_cmd_dispatch(c, VKG_OP_ATTN_COMBINE, views, 2, &p, n, p.n_heads, 1);
 }
 
 static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, uint64_t t0, uint64_t n)
@@ -113,6 +113,7 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
         if (t0) vkg_cmd_barrier(c); /* the previous chunk's combine read the scratch */
     }
     p.o_off = split ? (uint32_t)(skip / 4) : out_off;
+    p.part_stride = p.n_split;
     views[6] = split ? part_win : out_win;
     uint32_t gy = p.n_kv_heads * p.head_chunks;
     VKG_TRY(vkg_cmd_dispatch(c, split ? VKG_OP_ATTN_SPLIT : VKG_OP_ATTN, views, 7, &p, (uint32_t)n, gy, p.n_split));
@@ -120,21 +121,34 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off; /* combine reads partials at q_off, writes out at o_off */
     pc.o_off = out_off;
-    return combine_chunk(c, j, pc, part_win, out_win, (uint32_t)n);
+    return combine_chunk(c, pc, part_win, out_win, (uint32_t)n);
 }
 
-/* KV splits: 1 unless asked, or unless few workgroups meet a long KV and there is scratch. */
+/* Splits of a KV range of len positions when wgs workgroups would run without
+ * splitting: enough to give a GPU ~256 workgroups, >= 256 positions each, <= 32. */
+static uint64_t auto_split(uint64_t len, uint64_t wgs)
+{
+    if (wgs >= 128 || len < 512) return 1;
+    uint64_t by_len = (len + 255) / 256, by_wgs = (256 + wgs - 1) / wgs;
+    uint64_t n = by_len < by_wgs ? by_len : by_wgs;
+    return n > 32 ? 32 : n;
+}
+
+/* KV splits: as asked, else automatic within the scratch given (none: 1). */
 static uint32_t pick_split(const struct vkg_attn_params *ap, uint64_t wgs, uint64_t split_bytes, uint64_t scratch)
 {
     uint64_t n = ap->n_split;
     if (n == 0) {
-        if (wgs >= 128 || ap->max_kv_len < 512) return 1;
-        uint64_t by_len = (ap->max_kv_len + 255) / 256, by_wgs = (256 + wgs - 1) / wgs;
-        n = by_len < by_wgs ? by_len : by_wgs;
-        if (n > 64) n = 64;
+        n = auto_split(ap->max_kv_len, wgs);
         if (n > scratch / split_bytes) n = scratch / split_bytes;
     }
     return n < 1 ? 1 : (uint32_t)n;
+}
+
+static uint32_t split_len(uint64_t len, uint32_t n_split)
+{
+    uint64_t sl = ((len ? len : 1) + n_split - 1) / n_split;
+    return (uint32_t)((sl + VKG_ATTN_TILE - 1) / VKG_ATTN_TILE * VKG_ATTN_TILE);
 }
 
 static enum vkg_status check_attn(const struct vkg_kv_cache *kv, uint32_t layer, const struct vkg_attn_params *ap)
@@ -152,17 +166,21 @@ static enum vkg_status check_attn(const struct vkg_kv_cache *kv, uint32_t layer,
     return VKG_OK;
 }
 
+static struct vkg_push_attn base_push(const struct vkg_kv_config *cf, const struct vkg_attn_params *ap)
+{
+    uint32_t group = ap->n_heads / cf->n_kv_heads;
+    return (struct vkg_push_attn){ .n_heads = ap->n_heads, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk,
+        .dv = cf->dv, .page_size = cf->page_size, .window = ap->window, .scale = ap->scale,
+        .softcap = ap->softcap, .head_chunks = (group + VKG_ATTN_GMAX - 1) / VKG_ATTN_GMAX };
+}
+
 enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
                                  struct vkg_view q, struct vkg_view tokens, struct vkg_view out,
                                  struct vkg_view scratch, uint64_t n_tokens, const struct vkg_attn_params *ap)
 {
     VKG_TRY(check_attn(kv, layer, ap));
     const struct vkg_kv_config *cf = &kv->cfg;
-    uint32_t group = ap->n_heads / cf->n_kv_heads;
-    struct attn_job j = { kv, layer, q, tokens, out, scratch,
-        { .n_heads = ap->n_heads, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk, .dv = cf->dv,
-          .page_size = cf->page_size, .window = ap->window, .scale = ap->scale, .softcap = ap->softcap,
-          .head_chunks = (group + VKG_ATTN_GMAX - 1) / VKG_ATTN_GMAX } };
+    struct attn_job j = { kv, layer, q, tokens, out, scratch, base_push(cf, ap) };
     uint64_t qr = (uint64_t)ap->n_heads * cf->dk * 4, orow = (uint64_t)ap->n_heads * cf->dv * 4;
     VKG_TRY(check_view("attn", "Q", q, n_tokens * qr));
     VKG_TRY(check_view("attn", "output", out, n_tokens * orow));
@@ -172,8 +190,7 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
     j.p.n_split = pick_split(ap, wgs, split_bytes, scratch.buf ? scratch.size : 0);
     uint64_t per_tok = qr > orow ? qr : orow, pb = 0;
     if (j.p.n_split > 1) {
-        uint64_t len = ap->max_kv_len ? ap->max_kv_len : 1, sl = (len + j.p.n_split - 1) / j.p.n_split;
-        j.p.split_len = (uint32_t)((sl + VKG_ATTN_TILE - 1) / VKG_ATTN_TILE * VKG_ATTN_TILE);
+        j.p.split_len = split_len(ap->max_kv_len, j.p.n_split);
         pb = vkg_attn_scratch_bytes(1, ap->n_heads, cf->dv, j.p.n_split);
         if (pb > per_tok) per_tok = pb;
     }
@@ -185,4 +202,61 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
     for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
         VKG_TRY(attn_chunk(c, &j, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
     return VKG_OK;
+}
+
+/* The cascade's windows: Q, tokens, partials (views[6]) and output, all tokens at once. */
+static enum vkg_status cascade_windows(struct vkg_cmd *c, const struct attn_job *j, uint64_t n, uint64_t part_bytes,
+                                       struct vkg_view *views, struct vkg_view *out_win, struct vkg_push_attn *p,
+                                       uint32_t *out_off)
+{
+    uint64_t skip;
+    VKG_TRY(vkg_view_window(c->dev, j->q, 0, n * p->n_heads * p->dk * 4, &views[0], &skip));
+    p->q_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, j->tokens, 0, n * 8, &views[1], &skip));
+    p->tok_off = (uint32_t)(skip / 8);
+    cache_views(j->kv, j->layer, views + 2);
+    VKG_TRY(vkg_view_window(c->dev, j->scratch, 0, part_bytes, &views[6], &skip));
+    p->o_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, j->out, 0, n * p->n_heads * p->dv * 4, out_win, &skip));
+    *out_off = (uint32_t)(skip / 4);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                        struct vkg_view q, struct vkg_view tokens, struct vkg_view out,
+                                        struct vkg_view scratch, uint64_t n_tokens, uint32_t prefix_len,
+                                        const struct vkg_attn_params *ap)
+{
+    VKG_TRY(check_attn(kv, layer, ap));
+    const struct vkg_kv_config *cf = &kv->cfg;
+    struct attn_job j = { kv, layer, q, tokens, out, scratch, base_push(cf, ap) };
+    struct vkg_push_attn p = j.p;
+    VKG_TRY(check_view("attn_prefix", "Q", q, n_tokens * p.n_heads * p.dk * 4));
+    VKG_TRY(check_view("attn_prefix", "output", out, n_tokens * p.n_heads * p.dv * 4));
+    VKG_TRY(check_view("attn_prefix", "tokens", tokens, n_tokens * 8));
+    uint64_t rows = n_tokens * (ap->n_heads / cf->n_kv_heads);
+    uint32_t row_chunks = (uint32_t)((rows + VKG_ATTN_PREFIX_ROWS - 1) / VKG_ATTN_PREFIX_ROWS);
+    uint64_t suffix = ap->max_kv_len > prefix_len ? ap->max_kv_len - prefix_len : 1;
+    uint32_t sp = (uint32_t)(ap->n_split ? ap->n_split : auto_split(prefix_len, (uint64_t)row_chunks * p.n_kv_heads));
+    uint32_t ss = (uint32_t)(ap->n_split ? ap->n_split : auto_split(suffix, n_tokens * p.n_kv_heads * p.head_chunks));
+    uint64_t pb = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, sp + ss);
+    if (!scratch.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn_prefix': needs a scratch view of %llu bytes",
+                                       (unsigned long long)pb);
+    VKG_TRY(check_view("attn_prefix", "scratch", scratch, pb));
+    struct vkg_view views[7], out_win;
+    uint32_t out_off;
+    VKG_TRY(cascade_windows(c, &j, n_tokens, pb, views, &out_win, &p, &out_off));
+    p.n_tokens = (uint32_t)n_tokens, p.part_stride = sp + ss;
+    /* the shared prefix [0, prefix_len): partial slots 0 .. sp-1 */
+    struct vkg_push_attn pp = p;
+    pp.n_split = sp, pp.split_len = split_len(prefix_len, sp), pp.prefix_len = prefix_len;
+    VKG_TRY(vkg_cmd_dispatch(c, VKG_OP_ATTN_PREFIX, views, 7, &pp, row_chunks, p.n_kv_heads, sp));
+    /* each token's own positions [prefix_len, pos]: slots sp .. sp+ss-1 */
+    struct vkg_push_attn ps = p;
+    ps.n_split = ss, ps.split_len = split_len(suffix, ss), ps.kv_start = prefix_len, ps.part_base = sp;
+    VKG_TRY(vkg_cmd_dispatch(c, VKG_OP_ATTN_SPLIT, views, 7, &ps, (uint32_t)n_tokens,
+                             p.n_kv_heads * p.head_chunks, ss));
+    struct vkg_push_attn pc = p;
+    pc.q_off = p.o_off, pc.o_off = out_off;
+    return combine_chunk(c, pc, views[6], out_win, (uint32_t)n_tokens);
 }

@@ -37,6 +37,20 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
                                  struct vkg_view scratch, /* split-K partials (size 0: no split) */
                                  uint64_t n_tokens, const struct vkg_attn_params *p);
 
+/* Cascade attention for decode-like queries whose sequences all share their
+ * first prefix_len tokens (forked from one prompt, vkg_kv_seq_fork): the
+ * prefix K/V is read once per KV head for up to 16 (token, head) rows
+ * (attn_prefix) instead of once per token; each token's own positions
+ * [prefix_len, pos] are attended by attn_split; combine merges both. Same
+ * result as vkg_op_attention. All n_tokens must fit one binding window.
+ * scratch: vkg_attn_scratch_bytes(n_tokens, n_heads, dv, 64) always suffices. */
+enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                        struct vkg_view q,       /* [n_tokens][n_heads][dk] f32 */
+                                        struct vkg_view tokens,  /* [n_tokens] {seq, pos} int32 */
+                                        struct vkg_view out,     /* [n_tokens][n_heads][dv] f32 */
+                                        struct vkg_view scratch, /* partials */
+                                        uint64_t n_tokens, uint32_t prefix_len, const struct vkg_attn_params *p);
+
 /* Bytes of scratch for n_split KV splits ([n_tokens][n_heads][n_split][2 + dv] f32). */
 uint64_t vkg_attn_scratch_bytes(uint64_t n_tokens, uint32_t n_heads, uint32_t dv, uint32_t n_split);
 

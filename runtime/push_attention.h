@@ -48,10 +48,13 @@ struct vkg_push_attn {
     float softcap;         /* 0: none; else s = softcap * tanh(s / softcap) */
     uint32_t n_split;      /* KV splits (1: attn writes the output directly) */
     uint32_t split_len;    /* kv positions per split (multiple of the tile) */
-    uint32_t head_chunks;  /* workgroups per KV head: ceil(group / VKG_ATTN_GMAX) */
-    uint32_t pad;
+    uint32_t head_chunks;  /* attn, attn_split: workgroups per KV head: ceil(group / VKG_ATTN_GMAX) */
+    uint32_t kv_start;     /* attn, attn_split: first kv position attended (cascade suffix) */
+    uint32_t part_base;    /* partials: first record slot written by this dispatch */
+    uint32_t part_stride;  /* partials: record slots per (token, head); combine merges them all */
+    uint32_t prefix_len;   /* attn_prefix: tokens of the shared prefix */
 };
-_Static_assert(sizeof(struct vkg_push_attn) == 64, "push_attention.glsl PushAttn size");
+_Static_assert(sizeof(struct vkg_push_attn) == 76, "push_attention.glsl PushAttn size");
 _Static_assert(offsetof(struct vkg_push_attn, n_heads) == 4, "PushAttn n_heads");
 _Static_assert(offsetof(struct vkg_push_attn, n_kv_heads) == 8, "PushAttn n_kv_heads");
 _Static_assert(offsetof(struct vkg_push_attn, dk) == 12, "PushAttn dk");
@@ -66,20 +69,27 @@ _Static_assert(offsetof(struct vkg_push_attn, softcap) == 44, "PushAttn softcap"
 _Static_assert(offsetof(struct vkg_push_attn, n_split) == 48, "PushAttn n_split");
 _Static_assert(offsetof(struct vkg_push_attn, split_len) == 52, "PushAttn split_len");
 _Static_assert(offsetof(struct vkg_push_attn, head_chunks) == 56, "PushAttn head_chunks");
+_Static_assert(offsetof(struct vkg_push_attn, kv_start) == 60, "PushAttn kv_start");
+_Static_assert(offsetof(struct vkg_push_attn, part_base) == 64, "PushAttn part_base");
+_Static_assert(offsetof(struct vkg_push_attn, part_stride) == 68, "PushAttn part_stride");
+_Static_assert(offsetof(struct vkg_push_attn, prefix_len) == 72, "PushAttn prefix_len");
 
 /* Limits compiled into attn.comp (shared-memory sizes). */
 #define VKG_ATTN_GMAX 8     /* query heads per workgroup */
 #define VKG_ATTN_DMAX 256   /* largest dk and dv */
 #define VKG_ATTN_TILE 64    /* kv positions per tile == workgroup size */
+#define VKG_ATTN_PREFIX_ROWS 16 /* (token, head) rows per attn_prefix workgroup */
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x)
  * attn bindings: Q, tokens, seq table, page table, K pool, V pool, out
- * attn_split:    same, out = partials [tok][head][split] {m, l, acc[dv]}
+ * attn_split:    same, out = partials [tok][head][part_stride] {m, l, acc[dv]}
+ * attn_prefix:   same as attn_split (shared-prefix part of a cascade)
  * attn_combine:  partials, out (reads n_split partial records per row) */
 #define VKG_OPS_ATTENTION(X)                                                 \
     X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \
     X(ATTN,         attn,         7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(ATTN_SPLIT,   attn_split,   7, vkg_push_attn, VKG_ATTN_TILE)           \
+    X(ATTN_PREFIX,  attn_prefix,  7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(ATTN_COMBINE, attn_combine, 2, vkg_push_attn, 64)
 
 #endif

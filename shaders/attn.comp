@@ -4,39 +4,53 @@
 // scale, logit soft-capping, sliding window, many sequences of different
 // lengths in one dispatch (page table), online softmax in f32.
 //
-// Workgroup (query token t, KV head kvh + chunk of <= GMAX of its query heads,
-// KV split z); its 64 threads walk the attended positions [lo, hi] in tiles of
-// 64: thread j scores kv position j of the tile against the G query rows
-// (one K row read for G heads), the G row maxima update the running max m and
-// sum l (online softmax: acc and l are rescaled by exp(m_old - m_new)), then
-// every thread adds p * V to the output elements it owns (d = lid + 64k).
-// attn_split writes (m, l, acc) of its KV split; attn_combine merges splits.
+// A workgroup owns up to ROWS query rows (token, head) that read the same KV
+// head over the same positions, and walks those positions in tiles of 64:
+// thread j scores kv position j of the tile against every row (one K row read
+// for all rows), each row's running max m and sum l are updated (online
+// softmax: acc and l are rescaled by exp(m_old - m_new)), then the threads add
+// p * V to the output elements they own.
+//   attn         rows = <= 8 heads of one token (grid: token, kv head x chunk)
+//   attn_split   the same over KV split z; writes (m, l, acc) partials
+//   attn_prefix  rows = (token, head) pairs of many tokens whose sequences
+//                share a prefix (forked): the prefix K/V is read once for 16
+//                rows (grid: row chunk, kv head, prefix split); partials
+//   attn_combine merges the partials of a row: sum acc_s e^(m_s - M) / sum l_s e^(m_s - M)
 //! variant attn
 //! variant attn_split SPLIT
+//! variant attn_prefix PREFIX
 //! variant attn_combine COMBINE
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "push_attention.glsl"
 
-#define NEG_BIG (-1.0e30) // "minus infinity" that keeps exp(a - b) free of NaN
+#define NEG_BIG (-1.0e30) // initial running max: exp(NEG_BIG - m) == 0 for any real score m
+#ifdef PREFIX
+#define ROWS VKG_ATTN_PREFIX_ROWS
+#define PARTIALS
+#else
+#define ROWS VKG_ATTN_GMAX
+#ifdef SPLIT
+#define PARTIALS
+#endif
+#endif
 
 #ifdef COMBINE
-layout(binding = 0) readonly buffer Part { float part[]; }; // [n_tokens][n_heads][n_split][2 + dv]
+layout(binding = 0) readonly buffer Part { float part[]; }; // [n_tokens][n_heads][part_stride][2 + dv]
 layout(binding = 1) writeonly buffer Out { float o[]; };    // [n_tokens][n_heads][dv]
 
-// Workgroup (token, head): out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M).
+// Workgroup (token, head); q_off = first float of the partials window.
 void main()
 {
     uint row = gl_WorkGroupID.x * p.n_heads + gl_WorkGroupID.y;
-    uint rec = 2u + p.dv;
-    uint base = p.q_off + row * p.n_split * rec; // q_off: first float of the partials window
+    uint rec = 2u + p.dv, n = p.part_stride;
+    uint base = p.q_off + row * n * rec;
     float mx = NEG_BIG, l = 0.0;
-    for (uint s = 0u; s < p.n_split; s++) mx = max(mx, part[base + s * rec]);
-    for (uint s = 0u; s < p.n_split; s++) l += part[base + s * rec + 1u] * exp(part[base + s * rec] - mx);
+    for (uint s = 0u; s < n; s++) mx = max(mx, part[base + s * rec]);
+    for (uint s = 0u; s < n; s++) l += part[base + s * rec + 1u] * exp(part[base + s * rec] - mx);
     for (uint d = gl_LocalInvocationID.x; d < p.dv; d += gl_WorkGroupSize.x) {
         float a = 0.0;
-        for (uint s = 0u; s < p.n_split; s++)
-            a += part[base + s * rec + 2u + d] * exp(part[base + s * rec] - mx);
+        for (uint s = 0u; s < n; s++) a += part[base + s * rec + 2u + d] * exp(part[base + s * rec] - mx);
         o[p.o_off + row * p.dv + d] = l > 0.0 ? a / l : 0.0;
     }
 }
@@ -47,12 +61,13 @@ layout(binding = 2) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {p
 layout(binding = 3) readonly buffer Pages { int pages[]; };     // page ids
 layout(binding = 4) readonly buffer PoolK { vec4 pool_k[]; };   // [n_pages][n_kv_heads][page_size][dk / 4]
 layout(binding = 5) readonly buffer PoolV { vec4 pool_v[]; };   // [n_pages][n_kv_heads][page_size][dv / 4]
-layout(binding = 6) writeonly buffer Out { float o[]; };        // attn: [n_tokens][n_heads][dv]; split: partials
+layout(binding = 6) writeonly buffer Out { float o[]; };        // attn: [n_tokens][n_heads][dv]; else partials
 
-shared vec4 q_sh[VKG_ATTN_GMAX * VKG_ATTN_DMAX / 4]; // the G query rows
-shared float s_sh[VKG_ATTN_GMAX * VKG_ATTN_TILE]; // scores, then probabilities, of one tile
-shared uint slot_sh[VKG_ATTN_TILE];               // pool row of each kv position of the tile
-shared float m_sh[VKG_ATTN_GMAX], l_sh[VKG_ATTN_GMAX], alpha_sh[VKG_ATTN_GMAX];
+shared vec4 q_sh[ROWS * VKG_ATTN_DMAX / 4];  // the query rows; reused for the final sum
+shared float s_sh[ROWS * VKG_ATTN_TILE];     // scores, then probabilities, of one tile
+shared uint slot_sh[VKG_ATTN_TILE];          // pool row of each kv position of the tile
+shared int pos_sh[ROWS];                     // each row's query position (per-row masks)
+shared float m_sh[ROWS], l_sh[ROWS], alpha_sh[ROWS];
 
 float softcap(float s)
 {
@@ -61,26 +76,48 @@ float softcap(float s)
     return p.softcap * sign(x) * (1.0 - e) / (1.0 + e);
 }
 
-// Thread j: the pool row of kv position kv0 + j and its scores for the G rows.
-void score_tile(uvec2 sq, uint kvh, int kv0, int n, uint lid, uint G)
+// HF masks: causal (kv <= pos) and sliding window (kv > pos - window).
+bool visible(int kv, int pos)
+{
+    return kv <= pos && (p.window == 0u || kv > pos - int(p.window));
+}
+
+// Row g of this workgroup -> (token index in the dispatch, query head); G rows in all.
+uint group_size() { return p.n_heads / p.n_kv_heads; }
+#ifdef PREFIX
+uint kv_head() { return gl_WorkGroupID.y; }
+uint rows_here() { return min(uint(ROWS), p.n_tokens * group_size() - gl_WorkGroupID.x * ROWS); }
+uint row_token(uint g) { return (gl_WorkGroupID.x * ROWS + g) / group_size(); }
+uint row_head(uint g) { return kv_head() * group_size() + (gl_WorkGroupID.x * ROWS + g) % group_size(); }
+#else
+uint kv_head() { return gl_WorkGroupID.y / p.head_chunks; }
+uint chunk() { return gl_WorkGroupID.y % p.head_chunks; }
+uint rows_here() { return min(uint(ROWS), group_size() - chunk() * ROWS); }
+uint row_token(uint g) { return gl_WorkGroupID.x; }
+uint row_head(uint g) { return kv_head() * group_size() + chunk() * ROWS + g; }
+#endif
+
+// Thread j: the pool row of kv position kv0 + j and its masked scores for every row.
+void score_tile(uint page_off, int kv0, int n, uint lid, uint G)
 {
     if (int(lid) >= n) return;
     uint pos = uint(kv0) + lid;
-    uint page = uint(pages[sq.x + pos / p.page_size]);
-    uint slot = (page * p.n_kv_heads + kvh) * p.page_size + pos % p.page_size;
+    uint page = uint(pages[page_off + pos / p.page_size]);
+    uint slot = (page * p.n_kv_heads + kv_head()) * p.page_size + pos % p.page_size;
     slot_sh[lid] = slot;
-    float s[VKG_ATTN_GMAX];
-    for (uint g = 0u; g < VKG_ATTN_GMAX; g++) s[g] = 0.0;
+    float s[ROWS];
+    for (uint g = 0u; g < ROWS; g++) s[g] = 0.0;
     uint dk4 = p.dk / 4u; // dk % 4 == 0 (checked by the launcher): 16-byte K loads
     for (uint d = 0u; d < dk4; d++) {
         vec4 k = pool_k[slot * dk4 + d];
-        for (uint g = 0u; g < VKG_ATTN_GMAX; g++) s[g] += dot(q_sh[g * (VKG_ATTN_DMAX / 4) + d], k);
+        for (uint g = 0u; g < ROWS; g++) s[g] += dot(q_sh[g * (VKG_ATTN_DMAX / 4) + d], k);
     }
-    for (uint g = 0u; g < VKG_ATTN_GMAX; g++) // constant bounds: s[] and acc[] stay in registers
-        if (g < G) s_sh[g * VKG_ATTN_TILE + lid] = softcap(s[g] * p.scale);
+    for (uint g = 0u; g < ROWS; g++) // constant bounds: s[] stays in registers
+        if (g < G) s_sh[g * VKG_ATTN_TILE + lid] = visible(int(pos), pos_sh[g]) ? softcap(s[g] * p.scale) : NEG_BIG;
 }
 
-// Row g (thread g < G): new running max, rescale factor alpha.
+// Row g (thread g < G): new running max and rescale factor alpha. Masked
+// scores are NEG_BIG: a row with nothing visible yet keeps m = NEG_BIG.
 void update_max(uint g, int n)
 {
     float mt = NEG_BIG;
@@ -90,70 +127,95 @@ void update_max(uint g, int n)
     m_sh[g] = mn;
 }
 
-// Sums the R thread rows' accumulators (through q_sh, free after the loop) and
-// writes rows row0 .. row0 + G - 1: the output, or the split's (m, l, acc).
-void write_out(vec4 acc[VKG_ATTN_GMAX], uint row0, uint G, uint R, uint r, uint d4, uint lid)
+// Output float index of row g (attn), or of its partial record (split, prefix).
+uint out_base(uint g)
+{
+    uint row = row_token(g) * p.n_heads + row_head(g);
+#ifdef PARTIALS
+    return p.o_off + (row * p.part_stride + p.part_base + gl_WorkGroupID.z) * (2u + p.dv);
+#else
+    return p.o_off + row * p.dv;
+#endif
+}
+
+// Sums the R thread rows' accumulators (through q_sh, free after the loop)
+// and writes every row: the output, or the (m, l, acc) partial record.
+void write_out(vec4 acc[ROWS], uint G, uint R, uint r, uint d4)
 {
     uint dv4 = p.dv / 4u;
     if (r < R)
-        for (uint g = 0u; g < VKG_ATTN_GMAX; g++) q_sh[(r * VKG_ATTN_GMAX + g) * dv4 + d4] = acc[g];
+        for (uint g = 0u; g < ROWS; g++) q_sh[(r * ROWS + g) * dv4 + d4] = acc[g];
     barrier();
     if (r != 0u) return;
     for (uint g = 0u; g < G; g++) {
         vec4 a = vec4(0.0);
-        for (uint i = 0u; i < R; i++) a += q_sh[(i * VKG_ATTN_GMAX + g) * dv4 + d4];
-#ifdef SPLIT
-        uint base = p.o_off + ((row0 + g) * p.n_split + gl_WorkGroupID.z) * (2u + p.dv);
+        for (uint i = 0u; i < R; i++) a += q_sh[(i * ROWS + g) * dv4 + d4];
+        uint base = out_base(g);
+#ifdef PARTIALS
         if (d4 == 0u) { o[base] = m_sh[g]; o[base + 1u] = l_sh[g]; }
-        base += 2u + 4u * d4;
+        base += 2u;
 #else
-        float l = l_sh[g];
-        a = l > 0.0 ? a / l : vec4(0.0);
-        uint base = p.o_off + (row0 + g) * p.dv + 4u * d4;
+        a = l_sh[g] > 0.0 ? a / l_sh[g] : vec4(0.0);
 #endif
+        base += 4u * d4;
         o[base] = a.x, o[base + 1u] = a.y, o[base + 2u] = a.z, o[base + 3u] = a.w;
+    }
+}
+
+// Loads the rows' queries (rows >= G: 0) and positions; resets m and l.
+void load_rows(uint G, uint lid)
+{
+    for (uint i = lid; i < ROWS * p.dk; i += VKG_ATTN_TILE) {
+        uint g = i / p.dk, d = i % p.dk;
+        float v = g < G ? q[p.q_off + (row_token(g) * p.n_heads + row_head(g)) * p.dk + d] : 0.0;
+        q_sh[g * (VKG_ATTN_DMAX / 4) + d / 4u][d % 4u] = v;
+    }
+    if (lid < ROWS) {
+        pos_sh[lid] = lid < G ? tokens[p.tok_off + row_token(lid)].y : -1;
+        m_sh[lid] = NEG_BIG;
+        l_sh[lid] = 0.0;
     }
 }
 
 void main()
 {
-    uint lid = gl_LocalInvocationID.x, t = gl_WorkGroupID.x;
-    uint kvh = gl_WorkGroupID.y / p.head_chunks, chunk = gl_WorkGroupID.y % p.head_chunks;
-    uint group = p.n_heads / p.n_kv_heads;
-    uint h0 = kvh * group + chunk * VKG_ATTN_GMAX;
-    uint G = min(uint(VKG_ATTN_GMAX), group - chunk * VKG_ATTN_GMAX);
-    ivec2 tk = tokens[p.tok_off + t];
+    uint lid = gl_LocalInvocationID.x, G = rows_here();
+    ivec2 tk = tokens[p.tok_off + row_token(0u)];
     uvec2 sq = seqs[tk.x];
-    // attended kv positions [lo, hi]: causal, existing, inside the window (HF: kv > pos - window)
-    int hi = min(tk.y, int(sq.y) - 1);
-    int lo = p.window > 0u ? max(0, tk.y - int(p.window) + 1) : 0;
-#ifdef SPLIT
-    // split z covers [z * split_len, (z + 1) * split_len); the last one runs to
-    // the end, so a split_len sized from a too-small length hint stays correct
-    lo = max(lo, int(gl_WorkGroupID.z * p.split_len));
+#ifdef PREFIX
+    // prefix split z of [0, prefix_len); the sequences of all rows share these pages
+    int lo = int(gl_WorkGroupID.z * p.split_len), hi = int(p.prefix_len) - 1;
     if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int((gl_WorkGroupID.z + 1u) * p.split_len) - 1);
+#else
+    // the token's visible positions [lo, hi] that exist; per-row masks still apply
+    int hi = min(tk.y, int(sq.y) - 1);
+    int lo = max(int(p.kv_start), p.window > 0u ? tk.y - int(p.window) + 1 : 0);
+#ifdef SPLIT
+    // split z covers kv_start + [z, z + 1) * split_len; the last one runs to the
+    // end, so a split_len sized from a too-small length hint stays correct
+    lo = max(lo, int(p.kv_start + gl_WorkGroupID.z * p.split_len));
+    if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int(p.kv_start + (gl_WorkGroupID.z + 1u) * p.split_len) - 1);
 #endif
-    for (uint i = lid; i < VKG_ATTN_GMAX * p.dk; i += VKG_ATTN_TILE) { // rows >= G: 0
-        uint g = i / p.dk, d = i % p.dk;
-        q_sh[g * (VKG_ATTN_DMAX / 4) + d / 4u][d % 4u] = g < G ? q[p.q_off + (t * p.n_heads + h0) * p.dk + i] : 0.0;
-    }
-    if (lid < VKG_ATTN_GMAX) { m_sh[lid] = NEG_BIG; l_sh[lid] = 0.0; }
+#endif
+    load_rows(G, lid);
     // V phase: thread (r, d4) owns output elements 4*d4..4*d4+3 of every row and
     // the kv positions j = r mod R of each tile (R = 64 / (dv/4) thread rows)
     uint dv4 = p.dv / 4u, R = VKG_ATTN_TILE / dv4;
     uint d4 = lid % dv4, r = lid / dv4;
-    vec4 acc[VKG_ATTN_GMAX];
-    for (uint g = 0u; g < VKG_ATTN_GMAX; g++) acc[g] = vec4(0.0);
+    vec4 acc[ROWS];
+    for (uint g = 0u; g < ROWS; g++) acc[g] = vec4(0.0);
     barrier();
     for (int kv0 = lo; kv0 <= hi; kv0 += VKG_ATTN_TILE) {
         int n = min(VKG_ATTN_TILE, hi - kv0 + 1);
-        score_tile(sq, kvh, kv0, n, lid, G);
+        score_tile(sq.x, kv0, n, lid, G);
         barrier();
         if (lid < G) update_max(lid, n);
         barrier();
-        if (int(lid) < n) // rows g >= G get 0: the V loop runs over all GMAX rows
-            for (uint g = 0u; g < VKG_ATTN_GMAX; g++)
-                s_sh[g * VKG_ATTN_TILE + lid] = g < G ? exp(s_sh[g * VKG_ATTN_TILE + lid] - m_sh[g]) : 0.0;
+        if (int(lid) < n) // masked and unused rows get p = 0
+            for (uint g = 0u; g < ROWS; g++) {
+                float s = s_sh[g * VKG_ATTN_TILE + lid];
+                s_sh[g * VKG_ATTN_TILE + lid] = g < G && s > 0.5 * NEG_BIG ? exp(s - m_sh[g]) : 0.0;
+            }
         barrier();
         if (lid < G) {
             float sum = 0.0;
@@ -161,14 +223,14 @@ void main()
             l_sh[lid] = l_sh[lid] * alpha_sh[lid] + sum;
         }
         // g loops have constant bounds: acc[] stays in registers after unrolling
-        for (uint g = 0u; g < VKG_ATTN_GMAX; g++) acc[g] *= g < G ? alpha_sh[g] : 1.0;
+        for (uint g = 0u; g < ROWS; g++) acc[g] *= g < G ? alpha_sh[g] : 1.0;
         if (r < R)
             for (int j = int(r); j < n; j += int(R)) {
                 vec4 v = pool_v[slot_sh[j] * dv4 + d4];
-                for (uint g = 0u; g < VKG_ATTN_GMAX; g++) acc[g] += s_sh[g * VKG_ATTN_TILE + j] * v;
+                for (uint g = 0u; g < ROWS; g++) acc[g] += s_sh[g * VKG_ATTN_TILE + j] * v;
             }
         barrier(); // the next tile overwrites s_sh, slot_sh, m_sh, alpha_sh
     }
-    write_out(acc, t * p.n_heads + h0, G, R, r, d4, lid);
+    write_out(acc, G, R, r, d4);
 }
 #endif

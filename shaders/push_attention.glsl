@@ -27,11 +27,15 @@ layout(push_constant) uniform PushAttn {
     float softcap;    // 0: none
     uint n_split;     // KV splits
     uint split_len;   // kv positions per split
-    uint head_chunks; // workgroups per KV head
-    uint pad;
+    uint head_chunks; // workgroups per KV head (attn, attn_split)
+    uint kv_start;    // attn, attn_split: first kv position attended
+    uint part_base;   // partials: first record slot of this dispatch
+    uint part_stride; // partials: record slots per row (combine merges them all)
+    uint prefix_len;  // attn_prefix: shared prefix tokens
 } p;
 #endif
 
 #define VKG_ATTN_GMAX 8
 #define VKG_ATTN_DMAX 256
 #define VKG_ATTN_TILE 64
+#define VKG_ATTN_PREFIX_ROWS 16

@@ -137,9 +137,10 @@ static struct vkg_attn_params params_of(const struct acase *a)
     return p;
 }
 
-/* Runs attention for n query tokens (tok: cache seq id, pos) on layer 0. */
-static void gpu_attention(struct vkg_kv_cache *kv, const struct vkg_attn_params *ap, const int32_t *tok,
-                          const float *q, uint64_t n, float *out)
+/* Runs attention for n query tokens (tok: cache seq id, pos) on layer 0;
+ * prefix_len > 0: the cascade (vkg_op_attention_shared) over that shared prefix. */
+static void gpu_attention_p(struct vkg_kv_cache *kv, const struct vkg_attn_params *ap, const int32_t *tok,
+                            const float *q, uint64_t n, float *out, uint32_t prefix_len)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     uint64_t ob = n * ap->n_heads * cf->dv * 4;
@@ -149,6 +150,7 @@ static void gpu_attention(struct vkg_kv_cache *kv, const struct vkg_attn_params 
     struct vkg_buffer *bo, *bs = NULL;
     GPU_OK(vkg_buffer_create(g_dev, ob, VKG_MEM_DEVICE, "attn out", &bo));
     struct vkg_view scratch = { 0 };
+    if (prefix_len) splits = 64;
     if (splits > 1 && n < 4096) {
         GPU_OK(vkg_buffer_create(g_dev, vkg_attn_scratch_bytes(n, ap->n_heads, cf->dv, splits), VKG_MEM_DEVICE,
                                  "attn scratch", &bs));
@@ -157,12 +159,23 @@ static void gpu_attention(struct vkg_kv_cache *kv, const struct vkg_attn_params 
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
-    GPU_OK(vkg_op_attention(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch, n, ap));
+    if (prefix_len)
+        GPU_OK(vkg_op_attention_shared(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo),
+                                       scratch, n, prefix_len, ap));
+    else
+        GPU_OK(vkg_op_attention(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch,
+                                n, ap));
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(bo, out, ob);
     vkg_cmd_free(c);
     vkg_buffer_free(bt), vkg_buffer_free(bq), vkg_buffer_free(bo), vkg_buffer_free(bs);
     gpu_assert_no_validation();
+}
+
+static void gpu_attention(struct vkg_kv_cache *kv, const struct vkg_attn_params *ap, const int32_t *tok,
+                          const float *q, uint64_t n, float *out)
+{
+    gpu_attention_p(kv, ap, tok, q, n, out, 0);
 }
 
 /* Query tokens of a case: decode = last position of each sequence, else all. */
@@ -351,6 +364,11 @@ static void test_shared_prefix(void **state)
     ref_attention(&rsh, rs, rt, q, n, want);
     assert_close_f32("shared prefix == private copies", o_sh, o_pr, no, 0, 0);
     assert_close_f32("shared prefix vs reference", o_sh, want, no, ATOL, 0);
+    for (uint32_t split = 0; split <= 2; split++) { /* cascade: prefix read once for 16 rows */
+        ap.n_split = split, ap.max_kv_len = SP_LEN;
+        gpu_attention_p(sh, &ap, gt, q, n, o_pr, SP_PROMPT);
+        assert_close_f32("cascade vs reference", o_pr, want, no, ATOL, 0);
+    }
 
     GPU_OK(vkg_kv_seq_free(sh, ids[1]));
     GPU_OK(vkg_kv_seq_free(sh, ids[2]));
@@ -358,6 +376,61 @@ static void test_shared_prefix(void **state)
     free(q), free(o_sh), free(o_pr), free(want);
     vkg_kv_free(sh);
     world_free(&w);
+}
+
+/* Cascade decode over a 2,000-token prompt shared by 7 sequences (A and 6
+ * forks), each with 1..7 tokens of its own: GQA 32/8 (28 rows: 2 row chunks),
+ * MQA 12/1 (tokens straddle row chunks), window 100 + softcap (per-row masks
+ * inside the prefix pass). Compared with the reference and the plain kernel. */
+static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32_t window, float q_range)
+{
+    enum { NS = 7, PRE = 2000 };
+    static uint32_t lens[NS];
+    for (uint32_t s = 0; s < NS; s++) lens[s] = PRE + 1 + s;
+    struct acase a = { n_heads, n_kv, 64, 64, 16, 0.125, softcap, window, lens, NS, 1, 0, PRE + NS, q_range };
+    uint64_t seed = 0xcafe + n_heads;
+    struct world w;
+    world_init(&w, &a, &seed, 0);
+    uint64_t rowk = (uint64_t)n_kv * 64;
+    for (uint32_t s = 1; s < NS; s++)
+        memcpy(w.k[s], w.k[0], PRE * rowk * 4), memcpy(w.v[s], w.v[0], PRE * rowk * 4);
+    vkg_kv_seq_free(w.kv, w.ids[1]); /* world_init added NS sequences: keep only A, fork the rest */
+    for (uint32_t s = 2; s < NS; s++) vkg_kv_seq_free(w.kv, w.ids[s]);
+    append_range(w.kv, &w, 0, w.ids[0], 0, PRE);
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    for (uint32_t s = 1; s < NS; s++) GPU_OK(vkg_kv_seq_fork(w.kv, c, w.ids[0], &w.ids[s]));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+    for (uint32_t s = 0; s < NS; s++) append_range(w.kv, &w, s, w.ids[s], PRE, lens[s] - PRE);
+    int32_t gt[2 * NS + 2], rt[2 * NS + 2];
+    uint64_t n = make_queries(&w, gt, rt);
+    gt[2 * n] = (int32_t)w.ids[0], rt[2 * n] = 0, gt[2 * n + 1] = rt[2 * n + 1] = 1500; /* inside the prefix: */
+    n++;                                                /* the causal mask cuts the prefix pass per row */
+    uint64_t no = n * n_heads * 64;
+    float *q = malloc(n * n_heads * 64 * 4), *got = malloc(no * 4), *plain = malloc(no * 4), *want = malloc(no * 4);
+    rng_fill_f32(&seed, q, n * n_heads * 64, -q_range, q_range);
+    struct ref_kv_seq rs[NS];
+    for (uint32_t s = 0; s < NS; s++) rs[s] = (struct ref_kv_seq){ w.k[s], w.v[s], lens[s] };
+    struct ref_attn_shape sh = { n_heads, n_kv, 64, 64, a.scale, softcap, window };
+    ref_attention(&sh, rs, rt, q, n, want);
+    struct vkg_attn_params ap = params_of(&a);
+    gpu_attention_p(w.kv, &ap, gt, q, n, got, PRE);
+    gpu_attention(w.kv, &ap, gt, q, n, plain);
+    char msg[96];
+    snprintf(msg, sizeof msg, "cascade heads %u/%u softcap %g window %u", n_heads, n_kv, softcap, window);
+    assert_close_f32(msg, got, want, no, ATOL, 0);
+    assert_close_f32("plain split-K, same cache", plain, want, no, ATOL, 0);
+    free(q), free(got), free(plain), free(want);
+    world_free(&w);
+}
+
+static void test_cascade_long_prefix(void **state)
+{
+    cascade_case(32, 8, 0, 0, 1);
+    cascade_case(12, 1, 0, 0, 1);
+    cascade_case(8, 2, 5.0, 100, 4);
 }
 
 /* 20,000 queries x 16 heads x 128: Q and output are 164 MB, beyond one 128 MiB
@@ -417,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_softcap_window),
         cmocka_unit_test(test_decode_split_k),
         cmocka_unit_test(test_shared_prefix),
+        cmocka_unit_test(test_cascade_long_prefix),
         cmocka_unit_test(test_beyond_binding),
         cmocka_unit_test(test_errors),
     };

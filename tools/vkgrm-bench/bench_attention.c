@@ -1,7 +1,8 @@
 /* bench_attention.c — bench cases of the attention family, Llama-3-8B-like
  * heads (32 query heads, 8 KV heads, 128): decode at batch 1 and 8 over a KV
  * of 2,048 tokens (GB/s = KV bytes read), prefill of 512 tokens (GFLOP/s),
- * the KV append of those 512 tokens, and the split-K combine alone. */
+ * the KV append of those 512 tokens, cascade decode of 8 sequences sharing a
+ * 2,048-token prompt, and the split-K combine alone. */
 #include <stdlib.h>
 
 #include "bench.h"
@@ -120,6 +121,39 @@ static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
                             x->n_tok);
 }
 
+/* Cascade decode: 8 sequences forked from one 2,048-token prompt, 1 own token
+ * each. bytes = the KV that must be read at least once (prefix once + own rows);
+ * compare with "decode b8 KV 2048", which reads the prefix 8 times. */
+static enum vkg_status s_cascade(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    struct vkg_kv_config cf = { 1, B_KV, B_D, B_D, 16, 2048 / 16 + 8, 8, 2049 };
+    VKG_TRY(vkg_kv_create(dev, &cf, &x->kv));
+    uint32_t id, child;
+    uint64_t pos0;
+    VKG_TRY(vkg_kv_seq_add(x->kv, &id));
+    VKG_TRY(vkg_kv_reserve(x->kv, id, 2048, &pos0));
+    for (int i = 1; i < 8; i++) VKG_TRY(vkg_kv_seq_fork(x->kv, NULL, id, &child)); /* page-aligned: no copy */
+    for (uint32_t s = 0; s < 8; s++) VKG_TRY(vkg_kv_reserve(x->kv, s, 1, &pos0));
+    VKG_TRY(vkg_kv_upload(x->kv));
+    VKG_TRY(make_tokens(dev, x, 8, 2049, 0));
+    VKG_TRY(vkg_bench_random_f32(dev, 8ull * B_HEADS * B_D, -1, 1, "bench attn q", &x->q));
+    VKG_TRY(vkg_bench_buffer(dev, 8ull * B_HEADS * B_D * 4, "bench attn out", &x->out));
+    VKG_TRY(vkg_bench_buffer(dev, vkg_attn_scratch_bytes(8, B_HEADS, B_D, 64), "bench attn scratch", &x->scratch));
+    x->ap = (struct vkg_attn_params){ .n_heads = B_HEADS, .scale = 0.0883883f, .max_kv_len = 2049 };
+    *bytes = (2048ull + 8) * B_KV * 2 * B_D * 4;
+    *flops = 8ull * 2 * B_HEADS * 2049 * 2 * B_D;
+    return VKG_OK;
+}
+
+static enum vkg_status rec_cascade(struct vkg_cmd *c, void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok),
+                                   vkg_buffer_view(x->out), vkg_buffer_view(x->scratch), 8, 2048, &x->ap);
+}
+
 /* The split-K combine alone: batch 8, 32 heads, 16 splits of (m, l, acc[128]). */
 static enum vkg_status s_combine(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
 {
@@ -158,6 +192,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn", "decode b8 KV 2048, no split", s_dec8_nosplit, rec_attn, down },
     { "attn_split", "decode b1 KV 2048 (+combine)", s_dec1, rec_attn, down },
     { "attn_split", "decode b8 KV 2048 (+combine)", s_dec8, rec_attn, down },
+    { "attn_prefix", "decode b8, shared 2048-token prefix (cascade)", s_cascade, rec_cascade, down },
     { "attn_combine", "b8 x 32 heads x 16 splits x 128", s_combine, rec_combine, down },
 };
 
