@@ -21,6 +21,10 @@ static int wt_index(enum vkg_dtype t)
 
 static const enum vkg_op k_matvec_sg[N_WT] = { VKG_OP_MATVEC_F32_SG, VKG_OP_MATVEC_F16_SG, VKG_OP_MATVEC_BF16_SG,
                                                VKG_OP_MATVEC_Q8_0_SG, VKG_OP_MATVEC_Q4_SG };
+static const enum vkg_op k_matvec1_sg[N_WT] = { VKG_OP_MATVEC1_F32_SG, VKG_OP_MATVEC1_F16_SG, VKG_OP_MATVEC1_BF16_SG,
+                                                VKG_OP_MATVEC1_Q8_0_SG, VKG_OP_MATVEC1_Q4_SG };
+static const enum vkg_op k_matvec1[N_WT] = { VKG_OP_MATVEC1_F32, VKG_OP_MATVEC1_F16, VKG_OP_MATVEC1_BF16,
+                                             VKG_OP_MATVEC1_Q8_0, VKG_OP_MATVEC1_Q4 };
 static const enum vkg_op k_matvec[N_WT] = { VKG_OP_MATVEC_F32, VKG_OP_MATVEC_F16, VKG_OP_MATVEC_BF16,
                                             VKG_OP_MATVEC_Q8_0, VKG_OP_MATVEC_Q4 };
 static const enum vkg_op k_matmul[N_WT] = { VKG_OP_MATMUL_F32, VKG_OP_MATMUL_F16, VKG_OP_MATMUL_BF16,
@@ -29,10 +33,23 @@ static const enum vkg_op k_matmul[N_WT] = { VKG_OP_MATMUL_F32, VKG_OP_MATMUL_F16
 static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1 };
 static const uint32_t k_align[N_WT] = { 4, 2, 2, 2, 2 };
 
+/* 16-byte vector loads are legal when every row starts at a multiple of 16
+ * bytes of its binding and rows hold whole chunks of 8 values. */
+static uint32_t vec_flags(const struct vkg_matmul_args *a, const struct vkg_push_matmul *p)
+{
+    if (a->n_in % 8) return 0;
+    uint32_t f = 0;
+    if ((a->wt == VKG_DTYPE_F32 && p->w_off % 4 == 0) ||
+        ((a->wt == VKG_DTYPE_F16 || a->wt == VKG_DTYPE_BF16) && p->w_off % 8 == 0))
+        f |= VKG_MATMUL_VEC_W;
+    if (p->x_off % 4 == 0 && p->x_stride % 4 == 0) f |= VKG_MATMUL_VEC_X;
+    return f;
+}
+
 /* One dispatch: weight rows [o0, o0+rows) x tokens [t0, t0+toks). */
 struct mm_job {
     const struct vkg_matmul_args *a;
-    enum vkg_op op;
+    enum vkg_op op, op1; /* op1: for a single token (decode) */
     int gemm;
     uint64_t row_bytes, xs, ys; /* bytes per weight row; x / y strides in floats */
 };
@@ -52,6 +69,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     p.x_off = (uint32_t)(skip / 4);
     VKG_TRY(vkg_view_window(c->dev, a->y, (t0 * j->ys + o0) * 4, ((toks - 1) * j->ys + rows) * 4, &v[2], &skip));
     p.y_off = (uint32_t)(skip / 4);
+    p.vec = vec_flags(a, &p);
     v[3] = v[1]; /* no bias: any valid read-only binding, never read */
     if (a->bias) {
         VKG_TRY(vkg_view_window(c->dev, *a->bias, o0 * 4, rows * 4, &v[3], &skip));
@@ -62,7 +80,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
         uint32_t gy = (uint32_t)((toks + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
         return vkg_cmd_dispatch(c, j->op, v, 4, &p, gx, gy, 1);
     }
-    return vkg_cmd_dispatch_1d(c, j->op, v, 4, &p, (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
+    return vkg_cmd_dispatch_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
 }
 
 /* Rows per window so W, one y row and the bias fit a binding; then tokens per
@@ -134,7 +152,9 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
         return vkg_error(VKG_ERR_UNSUPPORTED, "op 'matmul' on '%s': subgroup tier asked for, but subgroup "
                          "arithmetic is off on this device", a->w.buf->name);
     j.gemm = path == VKG_MATMUL_GEMM;
-    j.op = j.gemm ? k_matmul[wi] : path == VKG_MATMUL_DECODE_SUBGROUP ? k_matvec_sg[wi] : k_matvec[wi];
+    int sg = path == VKG_MATMUL_DECODE_SUBGROUP;
+    j.op = j.gemm ? k_matmul[wi] : sg ? k_matvec_sg[wi] : k_matvec[wi];
+    j.op1 = j.gemm ? j.op : sg ? k_matvec1_sg[wi] : k_matvec1[wi];
     return mm_run(c, &j);
 }
 

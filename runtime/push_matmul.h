@@ -26,7 +26,8 @@ struct vkg_push_matmul {
     uint32_t y_stride; /* floats between tokens in y */
     uint32_t b_off;    /* bias[0] inside its window (floats) */
     uint32_t has_bias; /* 0: binding 3 is a dummy and is not read */
-    uint32_t pad0, pad1;
+    uint32_t vec;      /* VKG_MATMUL_VEC_*: which tensors may be read in 16-byte vectors */
+    uint32_t pad1;
 };
 _Static_assert(sizeof(struct vkg_push_matmul) == 48, "push_matmul.glsl PushMatmul size");
 _Static_assert(offsetof(struct vkg_push_matmul, n_in) == 4, "PushMatmul n_in");
@@ -38,6 +39,11 @@ _Static_assert(offsetof(struct vkg_push_matmul, y_off) == 24, "PushMatmul y_off"
 _Static_assert(offsetof(struct vkg_push_matmul, y_stride) == 28, "PushMatmul y_stride");
 _Static_assert(offsetof(struct vkg_push_matmul, b_off) == 32, "PushMatmul b_off");
 _Static_assert(offsetof(struct vkg_push_matmul, has_bias) == 36, "PushMatmul has_bias");
+_Static_assert(offsetof(struct vkg_push_matmul, vec) == 40, "PushMatmul vec");
+/* W rows start 16-byte aligned in the window and n_in % 8 == 0 (float types only) */
+#define VKG_MATMUL_VEC_W 1u
+/* x rows start 16-byte aligned in the window and n_in % 8 == 0 */
+#define VKG_MATMUL_VEC_X 2u
 
 /* Quantize n_blocks blocks of 32 values (one invocation per block). */
 struct vkg_push_quantize {
@@ -52,18 +58,29 @@ _Static_assert(offsetof(struct vkg_push_quantize, dst_off) == 8, "PushQuantize d
 
 /* Fixed shapes the shaders are written for (defines there, not spec constants,
  * because the pipeline code passes only constant 0 = local_size_x):
- *   matvec: VKG_MATVEC_LOCAL threads (a power of two: tree reduction), 2 rows
- *           per workgroup, up to VKG_MATVEC_MAX_TOK vectors per launch;
- *   matmul: 64x64 output tile (rows x tokens), K step 32, 256 threads each
- *           owning a 4x4 block of the tile. */
+ *   matvec: VKG_MATVEC_LOCAL threads (a power of two: tree reduction), 4 rows
+ *           per workgroup, up to VKG_MATVEC_MAX_TOK vectors per launch
+ *           (matvec1_*: exactly one vector, for plain decode);
+ *   matmul: 64x64 output tile (rows x tokens), K step 32, 64 threads each
+ *           owning an 8x8 block of the tile. */
 #define VKG_MATVEC_LOCAL 64
-#define VKG_MATVEC_ROWS 2
+#define VKG_MATVEC_ROWS 4
 #define VKG_MATVEC_MAX_TOK 8
-#define VKG_MATMUL_LOCAL 256
+#define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_MATMUL(X)                                                             \
+    X(MATVEC1_F32_SG,  matvec1_f32_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_F16_SG,  matvec1_f16_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_BF16_SG, matvec1_bf16_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q8_0_SG, matvec1_q8_0_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q4_SG,   matvec1_q4_sg,    4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_F32,     matvec1_f32,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_F16,     matvec1_f16,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_BF16,    matvec1_bf16,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q8_0,    matvec1_q8_0,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q4,      matvec1_q4,       4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_F32_SG,  matvec_f32_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_F16_SG,  matvec_f16_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_BF16_SG, matvec_bf16_sg, 4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \

@@ -1,11 +1,21 @@
 #version 450
 // matvec.comp — decode: y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o]) for
-// 1..8 vectors in one launch. A workgroup owns VKG_MATVEC_ROWS weight rows and
+// 1..8 vectors in one launch (NT1 variants: exactly one). A workgroup owns VKG_MATVEC_ROWS weight rows and
 // reads each weight once for all vectors (decode is bound by weight bytes);
 // each thread walks a row in chunks of 8 columns, then the workgroup reduces
 // its partial sums: subgroupAdd + one shared-memory step (SUBGROUP variants)
 // or a shared-memory tree (the fallback tier, VKGRM_DISABLE_SUBGROUP=1).
 // The 1-D workgroup index may be folded into a 2-D grid (vocab-sized n_out).
+//! variant matvec1_f32_sg W_F32 SUBGROUP NT1
+//! variant matvec1_f16_sg W_F16 SUBGROUP NT1
+//! variant matvec1_bf16_sg W_BF16 SUBGROUP NT1
+//! variant matvec1_q8_0_sg W_Q8_0 SUBGROUP NT1
+//! variant matvec1_q4_sg W_Q4 SUBGROUP NT1
+//! variant matvec1_f32 W_F32 NT1
+//! variant matvec1_f16 W_F16 NT1
+//! variant matvec1_bf16 W_BF16 NT1
+//! variant matvec1_q8_0 W_Q8_0 NT1
+//! variant matvec1_q4 W_Q4 NT1
 //! variant matvec_f32_sg W_F32 SUBGROUP
 //! variant matvec_f16_sg W_F16 SUBGROUP
 //! variant matvec_bf16_sg W_BF16 SUBGROUP
@@ -17,6 +27,7 @@
 //! variant matvec_q8_0 W_Q8_0
 //! variant matvec_q4 W_Q4
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #ifdef SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -30,7 +41,11 @@
 layout(constant_id = 0) const uint WG = 64; // == local_size_x (a power of two: tree reduction)
 
 #define NR VKG_MATVEC_ROWS
-#define NT VKG_MATVEC_MAX_TOK
+#ifdef NT1
+#define NT 1u // single-vector decode: no unused token slots (about 2x faster)
+#else
+#define NT 8u // up to 8 vectors
+#endif
 #define NS (NR * NT) // partial sums per thread: [row][token]
 
 // SUBGROUP: [subgroup][NS] (at most WG subgroups); tree: [NS][WG]
@@ -73,18 +88,23 @@ void main()
     uint tid = gl_LocalInvocationID.x;
     uint row0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * NR;
     float acc[NS];
-    for (uint i = 0u; i < NS; i++) acc[i] = 0.0;
-    for (uint r = 0u; r < NR; r++) {
-        if (row0 + r >= p.n_out) break; // uniform: no thread of this workgroup has the row
-        for (uint k = tid * 8u; k < p.n_in; k += WG * 8u) {
+    [[unroll]] for (uint i = 0u; i < NS; i++) acc[i] = 0.0;
+    for (uint k = tid * 8u; k < p.n_in; k += WG * 8u) {
+        // x[t][k .. k+7] once for all rows of the workgroup
+        float xv[NT * 8u];
+        [[unroll]] for (uint t = 0u; t < NT; t++) {
+            float x8[8];
+            if (t < p.n_tok) load_x8(p.x_off + t * p.x_stride + k, k, x8);
+            [[unroll]] for (uint j = 0u; j < 8u; j++) xv[t * 8u + j] = t < p.n_tok ? x8[j] : 0.0;
+        }
+        [[unroll]] for (uint r = 0u; r < NR; r++) {
+            if (row0 + r >= p.n_out) continue; // uniform across the workgroup
             float w[8];
             load_w8(row0 + r, k, w);
-            for (uint t = 0u; t < NT; t++) {
-                if (t >= p.n_tok) break;
-                uint xb = p.x_off + t * p.x_stride + k;
+            [[unroll]] for (uint t = 0u; t < NT; t++) {
+                if (t >= p.n_tok) continue;
                 float s = 0.0;
-                for (uint j = 0u; j < 8u; j++)
-                    if (k + j < p.n_in) s += w[j] * X[xb + j];
+                [[unroll]] for (uint j = 0u; j < 8u; j++) s += w[j] * xv[t * 8u + j];
                 acc[r * NT + t] += s;
             }
         }

@@ -1,10 +1,12 @@
 /* test_matmul — GPU linear layer vs the plain-C reference (ref_matmul.c) for
  * every weight dtype, both decode tiers (subgroup and shared-memory
  * reduction) at 1..8 vectors and the tiled GEMM at 9, 17, 100 tokens.
- * Shapes are not multiples of the workgroup or tile (n_in 100, 333 for
- * F32/F16/BF16; 96, 544 for the block types; n_out 1, 7, 65, 130); views
- * start at odd places (F16 weights at an odd element, blocks 2 bytes into a
- * word), x/y rows are strided and the gaps of y must stay untouched.
+ * Shapes are not multiples of the workgroup or tile (n_in 100, 333, 96, 256
+ * for F32/F16/BF16; 96, 544 for the block types; n_out 1, 7, 65, 130). Views
+ * alternate between odd places (F16 weights at an odd element, blocks 2
+ * bytes into a word, x at float 3: scalar loads) and 16-byte aligned ones
+ * (the kernels' vector loads where n_in % 8 == 0); x/y rows are strided and
+ * the gaps of y must stay untouched.
  *
  * Tolerance, every dtype: |got - want| <= 1e-4 * sum_i |W[o][i] * x[t][i]|
  * (+1e-6 absolute). The reference uses the SAME stored weights (the rounded
@@ -43,6 +45,7 @@ struct mm_case {
     uint32_t n_out, n_in, n_tok;
     int bias, strided;
     enum vkg_matmul_path path;
+    int aligned; /* tensors 16-byte aligned: the kernels' vector loads when n_in % 8 == 0 */
 };
 
 /* Worst |got-want| / (1e-4 * abs_sum + 1e-6) must be <= 1; y's gaps keep the sentinel. */
@@ -67,13 +70,19 @@ static void check(const char *what, const float *y, size_t ys, const float *want
                  bad / ys, bad % ys, y[bad], want[bad]);
 }
 
-/* Pads put each tensor at an awkward offset: F32 weights 8 bytes in, 16-bit 6 (odd element), blocks 2 bytes. */
-static size_t w_pad(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 ? 8 : (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ? 2 : 6; }
+/* Unaligned pads put each tensor at an awkward offset: F32 weights 8 bytes in,
+ * 16-bit 6 (odd element), blocks 2 bytes, x 3 floats, x rows 5 floats apart. */
+static size_t w_pad(const struct mm_case *k)
+{
+    if (k->aligned) return 16;
+    return k->wt == VKG_DTYPE_F32 ? 8 : (k->wt == VKG_DTYPE_Q8_0 || k->wt == VKG_DTYPE_Q4) ? 2 : 6;
+}
 
 static void run_case(const struct mm_case *k, uint64_t seed)
 {
-    size_t wb, pad = w_pad(k->wt), xs = k->n_in + (k->strided ? 5 : 0), ys = k->n_out + (k->strided ? 3 : 0);
-    size_t nx = k->n_tok * xs + 3, ny = k->n_tok * ys;
+    size_t wb, pad = w_pad(k), xpad = k->aligned ? 4 : 3;
+    size_t xs = k->n_in + (k->strided ? (k->aligned ? 8 : 5) : 0), ys = k->n_out + (k->strided ? 3 : 0);
+    size_t nx = k->n_tok * xs + xpad, ny = k->n_tok * ys;
     uint8_t *w = make_weight(k->wt, k->n_out, k->n_in, seed, &wb);
     uint8_t *wp = calloc(1, wb + pad);
     memcpy(wp + pad, w, wb);
@@ -86,7 +95,7 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     struct vkg_buffer *by = gpu_buffer_from(y, (ny + 1) * 4, "mm y"), *bb = gpu_buffer_from(bias, k->n_out * 4, "mm bias");
     struct vkg_view bv = vkg_buffer_view(bb);
     struct vkg_matmul_args a = { .w = vkg_view_sub(vkg_buffer_view(bw), pad, wb), .wt = k->wt, .n_out = k->n_out,
-                                 .n_in = k->n_in, .x = vkg_view_sub(vkg_buffer_view(bx), 12, (nx - 3) * 4),
+                                 .n_in = k->n_in, .x = vkg_view_sub(vkg_buffer_view(bx), xpad * 4, (nx - xpad) * 4),
                                  .x_stride = xs, .y = vkg_view_sub(vkg_buffer_view(by), 4, ny * 4), .y_stride = ys,
                                  .n_tok = k->n_tok, .bias = k->bias ? &bv : NULL, .path = k->path };
     struct vkg_cmd *c;
@@ -95,10 +104,11 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     GPU_OK(vkg_op_matmul_ex(c, &a));
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(by, y, (ny + 1) * 4);
-    ref_matmul(w, k->wt, k->n_out, k->n_in, x + 3, xs, k->bias ? bias : NULL, k->n_tok, want, ys, abs_sum);
+    ref_matmul(w, k->wt, k->n_out, k->n_in, x + xpad, xs, k->bias ? bias : NULL, k->n_tok, want, ys, abs_sum);
     char what[160];
-    snprintf(what, sizeof what, "%s %ux%u n_tok %u path %d%s%s", vkg_dtype_name(k->wt), k->n_out, k->n_in,
-             k->n_tok, (int)k->path, k->bias ? " +bias" : "", k->strided ? " strided" : "");
+    snprintf(what, sizeof what, "%s %ux%u n_tok %u path %d%s%s%s", vkg_dtype_name(k->wt), k->n_out, k->n_in,
+             k->n_tok, (int)k->path, k->bias ? " +bias" : "", k->strided ? " strided" : "",
+             k->aligned ? " aligned" : "");
     if (y[0] != SENTINEL) fail_msg("%s: the float before y was written", what);
     check(what, y + 1, ys, want, abs_sum, k->n_out, k->n_tok);
     vkg_cmd_free(c);
@@ -107,7 +117,7 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     gpu_assert_no_validation();
 }
 
-static const uint32_t g_float_shapes[][2] = { { 1, 100 }, { 7, 333 }, { 65, 100 }, { 130, 333 }, { 3, 8 } };
+static const uint32_t g_float_shapes[][2] = { { 1, 100 }, { 7, 333 }, { 65, 96 }, { 130, 256 }, { 3, 8 } };
 static const uint32_t g_quant_shapes[][2] = { { 1, 96 }, { 7, 544 }, { 65, 96 }, { 130, 544 }, { 3, 32 } };
 
 static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, const enum vkg_matmul_path *paths,
@@ -119,7 +129,8 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
         for (size_t t = 0; t < n_toks; t++)
             for (size_t p = 0; p < n_paths; p++) {
                 const uint32_t *sh = quant ? g_quant_shapes[s] : g_float_shapes[s];
-                struct mm_case k = { wt, sh[0], sh[1], toks[t], (int)((s + t) & 1), (int)(t % 3 != 1), paths[p] };
+                struct mm_case k = { wt, sh[0], sh[1], toks[t], (int)((s + t) & 1), (int)(t % 3 != 1), paths[p],
+                                     (int)((s + t + p) % 2) };
                 run_case(&k, seed++);
             }
 }

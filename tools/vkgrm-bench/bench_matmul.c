@@ -101,9 +101,9 @@ QS(q_f16_q4, F16, Q4)
 QS(q_bf16_q4, BF16, Q4)
 
 #define ROWS(dt, lc)                                                                   \
-    { "matvec_" lc "_sg", "4096x4096 " #dt " x 1 vec", dsg1_##dt, mm_rec, down },      \
+    { "matvec1_" lc "_sg", "4096x4096 " #dt " x 1 vec", dsg1_##dt, mm_rec, down },     \
     { "matvec_" lc "_sg", "4096x4096 " #dt " x 8 vec", dsg8_##dt, mm_rec, down },      \
-    { "matvec_" lc, "4096x4096 " #dt " x 1 vec", dsh1_##dt, mm_rec, down },            \
+    { "matvec1_" lc, "4096x4096 " #dt " x 1 vec", dsh1_##dt, mm_rec, down },           \
     { "matvec_" lc, "4096x4096 " #dt " x 8 vec", dsh8_##dt, mm_rec, down },            \
     { "matmul_" lc, "1024x1024 " #dt " x 512 tok", pre_##dt, mm_rec, down },
 
