@@ -111,18 +111,28 @@ struct ffn_job {
  * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set). */
 static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, enum vkg_op *op)
 {
-    static const enum vkg_op table[2][2][3] = { /* [sg][gate_up][F32, F16, BF16] */
-        { { VKG_OP_MOE_DOWN_F32, VKG_OP_MOE_DOWN_F16, VKG_OP_MOE_DOWN_BF16 },
-          { VKG_OP_MOE_GATE_UP_F32, VKG_OP_MOE_GATE_UP_F16, VKG_OP_MOE_GATE_UP_BF16 } },
-        { { VKG_OP_MOE_DOWN_F32_SG, VKG_OP_MOE_DOWN_F16_SG, VKG_OP_MOE_DOWN_BF16_SG },
-          { VKG_OP_MOE_GATE_UP_F32_SG, VKG_OP_MOE_GATE_UP_F16_SG, VKG_OP_MOE_GATE_UP_BF16_SG } },
-    };
-    int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2 : -1;
+#define ROW(sfx) { VKG_OP_MOE_DOWN_F32##sfx, VKG_OP_MOE_DOWN_F16##sfx, VKG_OP_MOE_DOWN_BF16##sfx,                 \
+                   VKG_OP_MOE_DOWN_Q8_0##sfx, VKG_OP_MOE_DOWN_Q4##sfx },                                           \
+                 { VKG_OP_MOE_GATE_UP_F32##sfx, VKG_OP_MOE_GATE_UP_F16##sfx, VKG_OP_MOE_GATE_UP_BF16##sfx,        \
+                   VKG_OP_MOE_GATE_UP_Q8_0##sfx, VKG_OP_MOE_GATE_UP_Q4##sfx }
+    static const enum vkg_op table[2][2][5] = { { ROW() }, { ROW(_SG) } }; /* [sg][gate_up][dtype] */
+#undef ROW
+    int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2
+          : dt == VKG_DTYPE_Q8_0 ? 3 : dt == VKG_DTYPE_Q4 ? 4 : -1;
     if (d < 0)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe experts': %s expert weights (F32, F16, BF16 here)",
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe experts': %s expert weights (F32, F16, BF16, Q8_0, Q4 here)",
                          vkg_dtype_name(dt));
     *op = table[dev->use.subgroup_arith ? 1 : 0][gate_up ? 1 : 0][d];
     return VKG_OK;
+}
+
+/* Bytes of one expert's M x K matrix; *unit: bytes per offset unit the
+ * shader counts (the element size, or 1 for Q8_0/Q4 blocks). */
+static uint64_t matrix_bytes(enum vkg_dtype dt, uint64_t M, uint64_t K, uint32_t *unit)
+{
+    uint32_t bs = vkg_dtype_block_size(dt), bb = vkg_dtype_block_bytes(dt);
+    *unit = bs == 1 ? bb : 1;
+    return M * (K / bs) * bb;
 }
 
 /* Output rows per workgroup: NR per subgroup (SG tier) or per workgroup; at
@@ -150,9 +160,9 @@ static enum vkg_status weight_window(struct vkg_cmd *c, struct vkg_view stack, u
 static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int gate_up)
 {
     const struct vkg_moe_weights *w = j->w;
-    uint32_t es = w->dtype == VKG_DTYPE_F32 ? 4 : 2, nr = gate_up ? GATE_UP_NR : DOWN_NR;
+    uint32_t es, nr = gate_up ? GATE_UP_NR : DOWN_NR;
     uint32_t K = gate_up ? w->n_in : w->n_ff, M = gate_up ? w->n_ff : w->n_in;
-    uint64_t per_exp = (uint64_t)K * M * es;
+    uint64_t per_exp = matrix_bytes(w->dtype, M, K, &es);
     uint64_t per_win = vkg_max_window_bytes(c->dev) / per_exp;
     enum vkg_op op = VKG_OP_MOE_DOWN_F32;
     VKG_TRY(ffn_op(c->dev, w->dtype, gate_up, &op));
@@ -189,16 +199,17 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
 
 static enum vkg_status check_weights(const struct vkg_device *dev, const char *op, const struct vkg_moe_weights *w)
 {
-    uint32_t es = w->dtype == VKG_DTYPE_F32 ? 4 : 2;
-    uint64_t stack = (uint64_t)w->n_exp * w->n_ff * w->n_in * es;
     const struct vkg_view *m[3] = { &w->gate, &w->up, &w->down };
     const char *names[3] = { "gate", "up", "down" };
     enum vkg_op dummy;
+    uint32_t unit, bs = vkg_dtype_block_size(w->dtype);
     VKG_TRY(ffn_op(dev, w->dtype, 1, &dummy));
-    if (!w->n_exp || !w->n_in || !w->n_ff)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': empty expert shape %ux%ux%u", op, w->n_exp, w->n_ff, w->n_in);
+    if (!w->n_exp || !w->n_in || !w->n_ff || w->n_in % bs || w->n_ff % bs)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': expert shape %ux%ux%u %s (n_in and n_ff must be non-zero "
+                         "multiples of %u)", op, w->n_exp, w->n_ff, w->n_in, vkg_dtype_name(w->dtype), bs);
+    uint64_t stack = w->n_exp * matrix_bytes(w->dtype, w->n_ff, w->n_in, &unit);
     for (int i = 0; i < 3; i++)
-        if (!m[i]->buf || m[i]->size < stack || m[i]->offset % es)
+        if (!m[i]->buf || m[i]->size < stack || m[i]->offset % unit)
             return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s stack '%s' has %llu bytes at offset %llu, needs "
                              "%llu (%u experts x %u x %u %s)", op, names[i], m[i]->buf ? m[i]->buf->name : "(null)",
                              (unsigned long long)m[i]->size, (unsigned long long)m[i]->offset,

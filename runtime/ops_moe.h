@@ -30,7 +30,7 @@ struct vkg_moe_weights {
     struct vkg_view gate;  /* [n_exp][n_ff][n_in] */
     struct vkg_view up;    /* [n_exp][n_ff][n_in] */
     struct vkg_view down;  /* [n_exp][n_in][n_ff] */
-    enum vkg_dtype dtype;  /* F32, F16 or BF16 */
+    enum vkg_dtype dtype;  /* F32, F16, BF16, or Q8_0 / Q4 (blocks of 32 along each row: n_in, n_ff % 32 == 0) */
     uint32_t n_exp, n_in, n_ff;
 };
 

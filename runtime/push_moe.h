@@ -68,7 +68,8 @@ struct vkg_push_moe_ffn {
     uint32_t in_div;            /* input row = pair / in_div (k for gate_up, 1 for down) */
     uint32_t dense;             /* 1: every pair 0..n_rows-1 goes to expert 0 (shared expert) */
     uint32_t n_rows;            /* dense: rows */
-    uint32_t in_off, w0_off, w1_off, route_off, list_off, out_off; /* element offsets in windows */
+    uint32_t in_off, w0_off, w1_off, route_off, list_off, out_off; /* offsets in the windows: elements
+                                                                    (weights: bytes for Q8_0/Q4) */
     uint32_t n_win;             /* experts in the bound weight window */
     uint32_t m_per_wg;          /* output rows per workgroup (a multiple of the shader's NR) */
     uint32_t pad;
@@ -122,6 +123,14 @@ _Static_assert(offsetof(struct vkg_push_moe_combine, out_off) == 24, "combine ou
     X(MOE_DOWN_F32_SG,     moe_down_f32_sg,     5, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_F16_SG,     moe_down_f16_sg,     5, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_BF16_SG,    moe_down_bf16_sg,    5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q8_0,    moe_gate_up_q8_0,    6, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q4,      moe_gate_up_q4,      6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q8_0,       moe_down_q8_0,       5, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q4,         moe_down_q4,         5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q8_0_SG, moe_gate_up_q8_0_sg, 6, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q4_SG,   moe_gate_up_q4_sg,   6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q8_0_SG,    moe_down_q8_0_sg,    5, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q4_SG,      moe_down_q4_sg,      5, vkg_push_moe_ffn, 64)      \
     X(MOE_COMBINE,      moe_combine,      3, vkg_push_moe_combine, 256)
 
 #endif

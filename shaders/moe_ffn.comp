@@ -7,7 +7,9 @@
 // by an upper bound and never reads the routing back.
 //   gate_up: h[pair][m] = silu(Wg[e][m] . x[pair / k]) * (Wu[e][m] . x[pair / k])
 //   down:    y[pair][m] = Wd[e][m] . h[pair]
-// Weights are F32, F16 or BF16 read through uint words; input rows are F32.
+// Weights are F32, F16 or BF16 read through uint words, or Q8_0 / Q4 blocks
+// of 32 along K (quant.glsl; K % 32 == 0); input rows are F32. w0_off/w1_off
+// count elements for float weights and bytes for blocks.
 // Scalar tier: the workgroup strides K, then the NR x TR (x2) partial sums
 // are reduced through shared memory in a fixed order. SG tier: each subgroup
 // takes its own NR rows, strides K and reduces with subgroupAdd (no barrier).
@@ -23,6 +25,14 @@
 //! variant moe_down_f32_sg W_F32 SG
 //! variant moe_down_f16_sg W_F16 SG
 //! variant moe_down_bf16_sg W_BF16 SG
+//! variant moe_gate_up_q8_0 GATE_UP W_Q8_0
+//! variant moe_gate_up_q4 GATE_UP W_Q4
+//! variant moe_down_q8_0 W_Q8_0
+//! variant moe_down_q4 W_Q4
+//! variant moe_gate_up_q8_0_sg GATE_UP W_Q8_0 SG
+//! variant moe_gate_up_q4_sg GATE_UP W_Q4 SG
+//! variant moe_down_q8_0_sg W_Q8_0 SG
+//! variant moe_down_q4_sg W_Q4 SG
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #ifdef SG
@@ -31,6 +41,7 @@
 #endif
 #include "common.glsl"
 #include "dtype.glsl"
+#include "quant.glsl"
 #define MOE_PUSH_FFN
 #include "push_moe.glsl"
 
@@ -59,12 +70,19 @@ layout(binding = B_ROUTE) readonly buffer Route { uint route[]; }; // counts|off
 layout(binding = B_LIST) readonly buffer List { uint list[]; };    // pairs grouped by expert
 layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 
+// Weight element i of the window whose start is `off` (elements or bytes).
 #if defined(W_F32)
-#define WLOAD(BUF, i) uintBitsToFloat(BUF[i])
+#define WLOAD(BUF, off, i) uintBitsToFloat(BUF[(off) + (i)])
 #elif defined(W_F16)
-#define WLOAD(BUF, i) vkg_f16_to_f32((BUF[(i) >> 1] >> (((i) & 1u) * 16u)) & 0xffffu)
+#define WLOAD(BUF, off, i) vkg_f16_to_f32((BUF[((off) + (i)) >> 1] >> ((((off) + (i)) & 1u) * 16u)) & 0xffffu)
+#elif defined(W_BF16)
+#define WLOAD(BUF, off, i) vkg_bf16_to_f32((BUF[((off) + (i)) >> 1] >> ((((off) + (i)) & 1u) * 16u)) & 0xffffu)
+#elif defined(W_Q8_0)
+#define WLOAD(BUF, off, i) \
+    (VKG_QSCALE(BUF, (off) + ((i) >> 5) * VKG_Q8_0_BYTES) * VKG_Q8_0_Q(BUF, (off) + ((i) >> 5) * VKG_Q8_0_BYTES, (i) & 31u))
 #else
-#define WLOAD(BUF, i) vkg_bf16_to_f32((BUF[(i) >> 1] >> (((i) & 1u) * 16u)) & 0xffffu)
+#define WLOAD(BUF, off, i) \
+    (VKG_QSCALE(BUF, (off) + ((i) >> 5) * VKG_Q4_BYTES) * VKG_Q4_Q(BUF, (off) + ((i) >> 5) * VKG_Q4_BYTES, (i) & 31u))
 #endif
 
 shared uint s_pair[TR];
@@ -85,9 +103,9 @@ void accumulate(uint m0, uint wrow0, uint k0, uint stride, uint nvalid, inout fl
         [[unroll]] for (uint r = 0u; r < NR; r++) {
             bool ok = m0 + r < p.M;
             uint wi = wrow0 + r * p.K + kk;
-            wv[r] = ok ? WLOAD(w0, p.w0_off + wi) : 0.0;
+            wv[r] = ok ? WLOAD(w0, p.w0_off, wi) : 0.0;
 #ifdef GATE_UP
-            wv[NR + r] = ok ? WLOAD(w1, p.w1_off + wi) : 0.0;
+            wv[NR + r] = ok ? WLOAD(w1, p.w1_off, wi) : 0.0;
 #endif
         }
         [[unroll]] for (uint i = 0u; i < TR; i++) {

@@ -1,8 +1,10 @@
 /* test_moe — MoE router, grouping, expert FFN and combine on the GPU vs the
  * plain-C reference (tests/reference/ref_moe.c, from HF's modeling code).
+ * The expert FFN runs in both tiers (scalar, subgroup) for F32, F16, BF16,
+ * Q8_0 and Q4 weights.
  * Tolerances: expert ids and grouping counts/offsets exact (lists compared as
  * sets: their order inside an expert is arbitrary); router weights 2e-6
- * relative (f32 exp vs double); FFN outputs (F32, F16 and BF16 weights,
+ * relative (f32 exp vs double); FFN outputs (any weight dtype, decoded exactly,
  * accumulated in f32 on the GPU, double in the reference) within 1e-4 of the
  * largest |value| of their token row. Logits are spaced >= 8/n_exp apart so the
  * top-k does not depend on rounding; explicit ties are tested separately
@@ -243,9 +245,26 @@ static void test_group(void **state)
 }
 
 /* Host weights as f32 values exactly representable in dtype, and their device bytes. */
+/* Random Q8_0 / Q4 blocks (scales in [amp/128, amp/64)) and their decoded values. */
+static struct vkg_buffer *quant_buffer(uint64_t *seed, float *w, uint64_t n, int q4, float amp, const char *name)
+{
+    uint64_t bb = q4 ? 18 : 34, bytes = n / 32 * bb;
+    uint8_t *q = calloc(1, (bytes + 3) & ~3ull);
+    for (uint64_t b = 0; b < n / 32; b++) {
+        uint16_t d = ref_f32_to_f16(rng_uniform(seed, amp / 128, amp / 64));
+        q[b * bb] = (uint8_t)d, q[b * bb + 1] = (uint8_t)(d >> 8);
+        for (uint64_t i = 2; i < bb; i++) q[b * bb + i] = (uint8_t)rng_next(seed);
+    }
+    ref_moe_dequant(q, n, q4, w);
+    struct vkg_buffer *buf = gpu_buffer_from(q, (bytes + 3) & ~3ull, name);
+    free(q);
+    return buf;
+}
+
 static struct vkg_buffer *weights_buffer(uint64_t *seed, float *w, uint64_t n, enum vkg_dtype dt, float amp,
                                          const char *name)
 {
+    if (dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4) return quant_buffer(seed, w, n, dt == VKG_DTYPE_Q4, amp, name);
     uint16_t *h = dt == VKG_DTYPE_F32 ? NULL : malloc(n * 2);
     for (uint64_t i = 0; i < n; i++) {
         w[i] = rng_uniform(seed, -amp, amp);
@@ -308,10 +327,12 @@ static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok,
 }
 
 /* Routed experts with skewed ids (expert 3 gets every token; 0..2, 4, 13..15
- * none) for n_tok 1, 7, 64 and k 1, 2, 6; dims not multiples of the tiles. */
+ * none) for n_tok 1, 7, 64 and k 1, 2, 6; dims not multiples of the tiles
+ * (Q8_0/Q4: multiples of the 32-value block). */
 static void check_experts(enum vkg_dtype dt)
 {
-    const uint32_t n_exp = 16, n_in = 70, n_ff = 101;
+    int quant = dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4;
+    const uint32_t n_exp = 16, n_in = quant ? 96 : 70, n_ff = quant ? 160 : 101;
     static const uint32_t ks[] = { 1, 2, 6 };
     uint64_t seed = 0xe4 + (uint64_t)dt, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
@@ -356,6 +377,8 @@ static void check_experts(enum vkg_dtype dt)
 static void test_experts_f32(void **state) { check_experts(VKG_DTYPE_F32); }
 static void test_experts_f16(void **state) { check_experts(VKG_DTYPE_F16); }
 static void test_experts_bf16(void **state) { check_experts(VKG_DTYPE_BF16); }
+static void test_experts_q8_0(void **state) { check_experts(VKG_DTYPE_Q8_0); }
+static void test_experts_q4(void **state) { check_experts(VKG_DTYPE_Q4); }
 
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
@@ -501,8 +524,10 @@ static void test_errors(void **state)
     assert_non_null(strstr(vkg_error_detail(), "moe small"));
     struct vkg_moe_weights w = { v, v, v, VKG_DTYPE_F32, 5, 16, 16 }; /* 5 KiB stacks in a 4 KiB view */
     assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_INVALID_ARG);
-    w.dtype = VKG_DTYPE_Q8_0;
+    w.dtype = VKG_DTYPE_F64;
     assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_UNSUPPORTED);
+    w.dtype = VKG_DTYPE_Q8_0; /* rows of 16 values are not whole 32-value blocks */
+    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_INVALID_ARG);
     w.dtype = VKG_DTYPE_F32, w.n_exp = 2;
     assert_int_equal(vkg_op_moe_shared(c, &w, 1, v, v, v, v), VKG_ERR_INVALID_ARG);
     finish(c);
@@ -519,6 +544,8 @@ int main(void)
         cmocka_unit_test(test_experts_f32),
         cmocka_unit_test(test_experts_f16),
         cmocka_unit_test(test_experts_bf16),
+        cmocka_unit_test(test_experts_q8_0),
+        cmocka_unit_test(test_experts_q4),
         cmocka_unit_test(test_block_end_to_end),
         cmocka_unit_test(test_big_stacks),
         cmocka_unit_test(test_errors),

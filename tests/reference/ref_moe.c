@@ -1,6 +1,8 @@
 /* ref_moe.c — see ref_moe.h. */
 #include "ref_moe.h"
 
+#include "ref_dtype.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -109,4 +111,17 @@ void ref_moe_ffn(uint32_t n_tok, uint32_t k, uint32_t n_in, uint32_t n_ff, const
         for (uint32_t i = 0; i < n_in; i++) out[(uint64_t)t * n_in + i] = (float)acc[i];
     }
     free(h), free(y), free(acc);
+}
+
+void ref_moe_dequant(const uint8_t *blocks, uint64_t n, int q4, float *out)
+{
+    uint64_t bb = q4 ? 18 : 34;
+    for (uint64_t b = 0; b < n / 32; b++) {
+        const uint8_t *blk = blocks + b * bb;
+        double d = ref_f16_to_f32((uint16_t)(blk[0] | blk[1] << 8));
+        for (int j = 0; j < 32; j++) {
+            int q = q4 ? ((j < 16 ? blk[2 + j] & 15 : blk[2 + j - 16] >> 4) - 8) : (int)(int8_t)blk[2 + j];
+            out[b * 32 + j] = (float)(d * q);
+        }
+    }
 }

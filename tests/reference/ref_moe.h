@@ -28,4 +28,10 @@ void ref_moe_count(const int32_t *ids, uint32_t n_pairs, uint32_t n_exp, uint32_
 void ref_moe_ffn(uint32_t n_tok, uint32_t k, uint32_t n_in, uint32_t n_ff, const float *x, const int32_t *ids,
                  const float *w, const float *gate, const float *up, const float *down, float *out);
 
+/* Decodes n values (n % 32 == 0) of blocks of 32 with an f16 scale d first:
+ * Q8_0 (34 bytes: d, 32 int8 q; value d*q) or, when q4, Q4 (18 bytes: d, 16
+ * bytes; byte i holds value i in its low nibble and value i+16 in its high
+ * nibble; value d*(nibble-8)). */
+void ref_moe_dequant(const uint8_t *blocks, uint64_t n, int q4, float *out);
+
 #endif

@@ -47,11 +47,12 @@ static enum vkg_status rec_group(struct vkg_cmd *c, void *ctx)
 static enum vkg_status weights_of(struct vkg_device *dev, struct moe_ctx *m, enum vkg_dtype dt)
 {
     uint64_t n = (uint64_t)B_EXP * B_FF * B_IN;
+    uint64_t bytes = n / vkg_dtype_block_size(dt) * vkg_dtype_block_bytes(dt);
     struct vkg_buffer **b[3] = { &m->g, &m->u, &m->d };
     m->w = (struct vkg_moe_weights){ .dtype = dt, .n_exp = B_EXP, .n_in = B_IN, .n_ff = B_FF };
     for (int i = 0; i < 3; i++) {
         if (dt == VKG_DTYPE_F32) VKG_TRY(vkg_bench_random_f32(dev, n, -0.05f, 0.05f, "bench experts", b[i]));
-        else VKG_TRY(vkg_bench_buffer(dev, n * 2, "bench experts", b[i]));
+        else VKG_TRY(vkg_bench_buffer(dev, bytes, "bench experts", b[i])); /* 16-bit 1.0 pattern; Q: scale 1 */
     }
     m->w.gate = vkg_buffer_view(m->g), m->w.up = vkg_buffer_view(m->u), m->w.down = vkg_buffer_view(m->d);
     return VKG_OK;
@@ -143,7 +144,8 @@ static enum vkg_status setup_ffn(struct vkg_device *d, void **x, uint64_t *b, ui
     VKG_TRY(setup_moe(d, x, n_tok, dt));
     struct moe_ctx *m = *x;
     m->sg = sg;
-    uint64_t pairs = (uint64_t)n_tok * B_K, mat = (uint64_t)B_FF * B_IN * (dt == VKG_DTYPE_F32 ? 4 : 2);
+    uint64_t pairs = (uint64_t)n_tok * B_K;
+    uint64_t mat = (uint64_t)B_FF * B_IN / vkg_dtype_block_size(dt) * vkg_dtype_block_bytes(dt);
     if (gate_up) *b = m->active * mat * 2 + (uint64_t)n_tok * B_IN * 4 + pairs * B_FF * 4;
     else *b = m->active * mat + pairs * B_FF * 4 + pairs * B_IN * 4;
     *f = pairs * 2ull * B_FF * B_IN * (gate_up ? 2 : 1);
@@ -174,7 +176,15 @@ static enum vkg_status s_combine(struct vkg_device *d, void **x, uint64_t *b, ui
     FFN(s_dn_f16_1##sfx, 1, VKG_DTYPE_F16, 0, sg)          \
     FFN(s_dn_f16_64##sfx, 64, VKG_DTYPE_F16, 0, sg)        \
     FFN(s_dn_bf16_1##sfx, 1, VKG_DTYPE_BF16, 0, sg)        \
-    FFN(s_dn_bf16_64##sfx, 64, VKG_DTYPE_BF16, 0, sg)
+    FFN(s_dn_bf16_64##sfx, 64, VKG_DTYPE_BF16, 0, sg)      \
+    FFN(s_gu_q8_1##sfx, 1, VKG_DTYPE_Q8_0, 1, sg)          \
+    FFN(s_gu_q8_64##sfx, 64, VKG_DTYPE_Q8_0, 1, sg)        \
+    FFN(s_gu_q4_1##sfx, 1, VKG_DTYPE_Q4, 1, sg)            \
+    FFN(s_gu_q4_64##sfx, 64, VKG_DTYPE_Q4, 1, sg)          \
+    FFN(s_dn_q8_1##sfx, 1, VKG_DTYPE_Q8_0, 0, sg)          \
+    FFN(s_dn_q8_64##sfx, 64, VKG_DTYPE_Q8_0, 0, sg)        \
+    FFN(s_dn_q4_1##sfx, 1, VKG_DTYPE_Q4, 0, sg)            \
+    FFN(s_dn_q4_64##sfx, 64, VKG_DTYPE_Q4, 0, sg)
 FFN_TIER(, 0)
 FFN_TIER(_sg, 1)
 
@@ -190,7 +200,15 @@ FFN_TIER(_sg, 1)
     { "moe_down_f16" op_sfx, "1 tok, 64 exp top6, 256->512 F16", s_dn_f16_1##sfx, rec_down, down },              \
     { "moe_down_f16" op_sfx, "64 tok, 64 exp top6, 256->512 F16", s_dn_f16_64##sfx, rec_down, down },            \
     { "moe_down_bf16" op_sfx, "1 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_1##sfx, rec_down, down },           \
-    { "moe_down_bf16" op_sfx, "64 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_64##sfx, rec_down, down },
+    { "moe_down_bf16" op_sfx, "64 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_64##sfx, rec_down, down },           \
+    { "moe_gate_up_q8_0" op_sfx, "1 tok, 64 exp top6, 512->256 Q8_0", s_gu_q8_1##sfx, rec_gate_up, down },       \
+    { "moe_gate_up_q8_0" op_sfx, "64 tok, 64 exp top6, 512->256 Q8_0", s_gu_q8_64##sfx, rec_gate_up, down },     \
+    { "moe_gate_up_q4" op_sfx, "1 tok, 64 exp top6, 512->256 Q4", s_gu_q4_1##sfx, rec_gate_up, down },           \
+    { "moe_gate_up_q4" op_sfx, "64 tok, 64 exp top6, 512->256 Q4", s_gu_q4_64##sfx, rec_gate_up, down },         \
+    { "moe_down_q8_0" op_sfx, "1 tok, 64 exp top6, 256->512 Q8_0", s_dn_q8_1##sfx, rec_down, down },             \
+    { "moe_down_q8_0" op_sfx, "64 tok, 64 exp top6, 256->512 Q8_0", s_dn_q8_64##sfx, rec_down, down },           \
+    { "moe_down_q4" op_sfx, "1 tok, 64 exp top6, 256->512 Q4", s_dn_q4_1##sfx, rec_down, down },                 \
+    { "moe_down_q4" op_sfx, "64 tok, 64 exp top6, 256->512 Q4", s_dn_q4_64##sfx, rec_down, down },
 
 /* moe_count / moe_scan / moe_scatter run together (scatter needs the scan's
  * cursors): the three rows time the whole grouping. */
