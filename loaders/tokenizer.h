@@ -15,8 +15,9 @@
  *   char *back; vkg_tokenizer_decode(tok, ids, n, 0, &back);
  *   free(ids); free(back); vkg_tokenizer_free(tok);
  *
- * A tokenizer is read-only after load except for an internal piece cache;
- * use one tokenizer per thread. */
+ * Threads: encode and find use per-tokenizer scratch space and a piece
+ * cache, so give each thread its own tokenizer (or a lock); decode,
+ * token_to_piece and the other getters only read. */
 #ifndef VKG_TOKENIZER_H
 #define VKG_TOKENIZER_H
 

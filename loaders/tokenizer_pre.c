@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "tokenizer_internal.h"
 
@@ -179,13 +180,11 @@ static struct {
     char s[256][3];
     uint8_t len[256];
     int16_t back[0x144]; /* code point -> byte */
-    int ready;
 } g_bytemap;
+static once_flag g_bytemap_once = ONCE_FLAG_INIT;
 
-static void bytemap_init(void)
+static void bytemap_fill(void)
 {
-    if (g_bytemap.ready) /* idempotent, and the same values from every thread */
-        return;
     for (int i = 0; i < 0x144; i++)
         g_bytemap.back[i] = -1;
     for (int b = 0; b < 256; b++) {
@@ -195,8 +194,9 @@ static void bytemap_init(void)
         memcpy(g_bytemap.s[b], tmp, g_bytemap.len[b]);
         g_bytemap.back[cp] = (int16_t)b;
     }
-    g_bytemap.ready = 1;
 }
+
+static void bytemap_init(void) { call_once(&g_bytemap_once, bytemap_fill); }
 
 const char *tk_byte_to_utf8(uint8_t b, size_t *len)
 {
