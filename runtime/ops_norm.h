@@ -14,7 +14,9 @@
  * table: [vocab][dim] of F32/F16/BF16/Q8_0/Q4 (quantized: dim % 32 == 0);
  * ids: [n_tokens] int32; out: [n_tokens][dim] F32. An id outside
  * [0, vocab) gives a row of zeros and never reads the table. A table larger
- * than one binding is bound one window of rows at a time. */
+ * than one binding is bound one window of rows at a time. Gemma passes
+ * scale = sqrt(hidden_size) rounded to the activation dtype as HF does
+ * (normalizer cast to the hidden dtype: for F32, sqrtf(hidden)); others 1. */
 enum vkg_status vkg_op_embed(struct vkg_cmd *c, struct vkg_view table, enum vkg_dtype table_type, uint64_t vocab,
                              uint32_t dim, struct vkg_view ids, uint64_t n_tokens, float scale, struct vkg_view out);
 
@@ -51,10 +53,14 @@ enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct 
  * (vkg_rope_inv_freq). Dims [dim_off, dim_off + rot_dim) of each head
  * rotate; cos/sin are multiplied by attn_factor.
  * interleaved = 0: pairs (k, k + rot_dim/2), HF rotate_half (Llama, Qwen, Gemma).
- * interleaved = 1: pairs (2k, 2k+1), GPT-J. DeepSeek-V2/V3 in HF permute q/k
- * (view(..., d/2, 2).transpose) and then apply rotate_half; that gives the
- * same q.k as rotating (2k, 2k+1) in place, which is what this does (the
- * rope slice stays interleaved; q and k just must agree). */
+ * interleaved = 1: pairs (2k, 2k+1), GPT-J. HF DeepSeek-V2 does exactly this
+ * (view_as_complex over (2k, 2k+1) times freqs_cis[k]). HF DeepSeek-V3 with
+ * rope_interleave permutes q/k (view(..., d/2, 2).transpose) and applies
+ * rotate_half, leaving the rope slice de-interleaved; that gives the same
+ * q.k as rotating (2k, 2k+1) in place, which is what this does (q and k
+ * just must agree). DeepSeek's rope slice sits after the nope dims:
+ * dim_off = qk_nope_head_dim, rot_dim = qk_rope_head_dim; k_pe is one
+ * shared head (n_heads = 1). */
 struct vkg_rope_args {
     struct vkg_view x, pos, inv_freq;
     uint64_t tokens;
