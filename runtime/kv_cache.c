@@ -8,14 +8,16 @@
 
 #include "vk_check.h"
 
+static uint64_t elem_bytes(const struct vkg_kv_config *c) { return c->f16 ? 2 : 4; }
+
 static uint64_t k_page_bytes(const struct vkg_kv_cache *kv)
 {
-    return (uint64_t)kv->cfg.n_kv_heads * kv->cfg.page_size * kv->cfg.dk * 4;
+    return (uint64_t)kv->cfg.n_kv_heads * kv->cfg.page_size * kv->cfg.dk * elem_bytes(&kv->cfg);
 }
 
 static uint64_t v_page_bytes(const struct vkg_kv_cache *kv)
 {
-    return (uint64_t)kv->cfg.n_kv_heads * kv->cfg.page_size * kv->cfg.dv * 4;
+    return (uint64_t)kv->cfg.n_kv_heads * kv->cfg.page_size * kv->cfg.dv * elem_bytes(&kv->cfg);
 }
 
 static enum vkg_status check_config(const struct vkg_device *dev, const struct vkg_kv_config *c)
@@ -25,8 +27,15 @@ static enum vkg_status check_config(const struct vkg_device *dev, const struct v
         return vkg_error(VKG_ERR_INVALID_ARG, "kv cache: every size must be > 0 (layers %u, kv heads %u, dk %u, "
                          "dv %u, page %u, pages %u, seqs %u, seq len %u)", c->n_layers, c->n_kv_heads, c->dk, c->dv,
                          c->page_size, c->max_pages, c->max_seqs, c->max_seq_len);
+    if (c->f16 && (c->dk % 4 || c->dv % 4))
+        return vkg_error(VKG_ERR_UNSUPPORTED, "kv cache: F16 pages need dk, dv multiples of 4 (dk %u, dv %u)", c->dk,
+                         c->dv);
     uint64_t dmax = c->dk > c->dv ? c->dk : c->dv;
-    uint64_t pool = (uint64_t)c->max_pages * c->n_kv_heads * c->page_size * dmax * 4;
+    uint64_t pool = (uint64_t)c->max_pages * c->n_kv_heads * c->page_size * dmax * elem_bytes(c);
+    uint64_t pps = (c->max_seq_len + c->page_size - 1) / c->page_size;
+    if ((uint64_t)c->max_seqs * pps * 4 > dev->info.max_storage_buffer_range)
+        return vkg_error(VKG_ERR_LIMIT, "kv cache: page table of %u sequences x %llu pages > maxStorageBufferRange",
+                         c->max_seqs, (unsigned long long)pps);
     /* attention reads any page of a layer: the whole pool is one binding */
     if (pool > dev->info.max_storage_buffer_range)
         return vkg_error(VKG_ERR_LIMIT, "kv cache: a layer pool of %u pages is %llu bytes > maxStorageBufferRange "

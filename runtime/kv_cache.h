@@ -2,8 +2,8 @@
  * device, host bookkeeping of which pages each sequence uses, and the device
  * page table the attention kernels read.
  *
- *   K pool of a layer [max_pages][n_kv_heads][page_size][dk] f32
- *   V pool of a layer [max_pages][n_kv_heads][page_size][dv] f32
+ *   K pool of a layer [max_pages][n_kv_heads][page_size][dk] f32 (or f16)
+ *   V pool of a layer [max_pages][n_kv_heads][page_size][dv] f32 (or f16)
  *   page table        [max_seqs][pages_per_seq] int32 page ids
  *   seq table         [max_seqs] { page_off, len } uint32
  *
@@ -31,6 +31,7 @@ struct vkg_kv_config {
     uint32_t max_pages;     /* pages per layer pool */
     uint32_t max_seqs;      /* live sequences at once */
     uint32_t max_seq_len;   /* tokens per sequence */
+    int f16;                /* 1: F16 pages (half the memory and reads; dk, dv multiples of 4) */
 };
 
 struct vkg_kv_seq {

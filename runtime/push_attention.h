@@ -84,12 +84,17 @@ _Static_assert(offsetof(struct vkg_push_attn, prefix_len) == 72, "PushAttn prefi
  * attn bindings: Q, tokens, seq table, page table, K pool, V pool, out
  * attn_split:    same, out = partials [tok][head][part_stride] {m, l, acc[dv]}
  * attn_prefix:   same as attn_split (shared-prefix part of a cascade)
- * attn_combine:  partials, out (reads n_split partial records per row) */
+ * attn_combine:  partials, out (merges part_stride partial records per row)
+ * *_f16:         the same over F16 KV pages (vkg_kv_config.f16) */
 #define VKG_OPS_ATTENTION(X)                                                 \
     X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \
     X(ATTN,         attn,         7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(ATTN_SPLIT,   attn_split,   7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(ATTN_PREFIX,  attn_prefix,  7, vkg_push_attn, VKG_ATTN_TILE)           \
-    X(ATTN_COMBINE, attn_combine, 2, vkg_push_attn, 64)
+    X(ATTN_COMBINE, attn_combine, 2, vkg_push_attn, 64)                      \
+    X(KV_APPEND_F16,   kv_append_f16,   7, vkg_push_kv_append, 256)          \
+    X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
+    X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
+    X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)
 
 #endif

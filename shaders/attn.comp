@@ -20,8 +20,13 @@
 //! variant attn_split SPLIT
 //! variant attn_prefix PREFIX
 //! variant attn_combine COMBINE
+//! variant attn_f16 KV_F16
+//! variant attn_split_f16 SPLIT KV_F16
+//! variant attn_prefix_f16 PREFIX KV_F16
+// *_f16: F16 KV pages (4 halves per uvec2, exact integer conversion), f32 math.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "dtype.glsl"
 #include "push_attention.glsl"
 
 #define NEG_BIG (-1.0e30) // initial running max: exp(NEG_BIG - m) == 0 for any real score m
@@ -59,8 +64,22 @@ layout(binding = 0) readonly buffer Q { float q[]; };          // [n_tokens][n_h
 layout(binding = 1) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {seq, pos}
 layout(binding = 2) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {page_off, len}
 layout(binding = 3) readonly buffer Pages { int pages[]; };     // page ids
+#ifdef KV_F16
+layout(binding = 4) readonly buffer PoolK { uvec2 pool_k[]; };  // [n_pages][n_kv_heads][page_size][dk / 4] f16 x4
+layout(binding = 5) readonly buffer PoolV { uvec2 pool_v[]; };  // [n_pages][n_kv_heads][page_size][dv / 4]
+vec4 f16x4(uvec2 w)
+{
+    return vec4(vkg_f16_to_f32(w.x & 0xffffu), vkg_f16_to_f32(w.x >> 16), vkg_f16_to_f32(w.y & 0xffffu),
+                vkg_f16_to_f32(w.y >> 16));
+}
+#define LOAD_K(i) f16x4(pool_k[i])
+#define LOAD_V(i) f16x4(pool_v[i])
+#else
 layout(binding = 4) readonly buffer PoolK { vec4 pool_k[]; };   // [n_pages][n_kv_heads][page_size][dk / 4]
 layout(binding = 5) readonly buffer PoolV { vec4 pool_v[]; };   // [n_pages][n_kv_heads][page_size][dv / 4]
+#define LOAD_K(i) pool_k[i]
+#define LOAD_V(i) pool_v[i]
+#endif
 layout(binding = 6) writeonly buffer Out { float o[]; };        // attn: [n_tokens][n_heads][dv]; else partials
 
 shared vec4 q_sh[ROWS * VKG_ATTN_DMAX / 4];  // the query rows; reused for the final sum
@@ -109,7 +128,7 @@ void score_tile(uint page_off, int kv0, int n, uint lid, uint G)
     for (uint g = 0u; g < ROWS; g++) s[g] = 0.0;
     uint dk4 = p.dk / 4u; // dk % 4 == 0 (checked by the launcher): 16-byte K loads
     for (uint d = 0u; d < dk4; d++) {
-        vec4 k = pool_k[slot * dk4 + d];
+        vec4 k = LOAD_K(slot * dk4 + d);
         for (uint g = 0u; g < ROWS; g++) s[g] += dot(q_sh[g * (VKG_ATTN_DMAX / 4) + d], k);
     }
     for (uint g = 0u; g < ROWS; g++) // constant bounds: s[] stays in registers
@@ -226,7 +245,7 @@ void main()
         for (uint g = 0u; g < ROWS; g++) acc[g] *= g < G ? alpha_sh[g] : 1.0;
         if (r < R)
             for (int j = int(r); j < n; j += int(R)) {
-                vec4 v = pool_v[slot_sh[j] * dv4 + d4];
+                vec4 v = LOAD_V(slot_sh[j] * dv4 + d4);
                 for (uint g = 0u; g < ROWS; g++) acc[g] += s_sh[g * VKG_ATTN_TILE + j] * v;
             }
         barrier(); // the next tile overwrites s_sh, slot_sh, m_sh, alpha_sh

@@ -5,7 +5,8 @@
  * Gemma-2 soft-capping + a window shorter than the sequences, prefill (every
  * token of every sequence queries, causal inside the block) and decode (one
  * query per sequence; split-K over 2,000+ positions), shared-prefix forks ==
- * private copies, Q/output beyond one 128 MiB binding.
+ * private copies, cascade decode over a shared 2,000-token prefix, F16 pages,
+ * Q/output beyond one 128 MiB binding.
  * Tolerance: 1e-4 absolute on outputs of magnitude <= 1 (V in [-1, 1]); f32
  * kernel vs double reference. */
 #include "common_gpu.h"
@@ -17,6 +18,7 @@
 
 #include "ops_attention.h"
 #include "ref_attention.h"
+#include "ref_dtype.h"
 
 #define ATOL 1e-4f
 
@@ -30,6 +32,7 @@ struct acase {
     uint32_t n_split;  /* 0 auto (with scratch), 1 none */
     uint64_t max_kv_len_hint;
     float q_range;     /* q in [-q_range, q_range] */
+    int f16;           /* F16 pages: host K/V are rounded to f16 first, so the reference sees the same values */
 };
 
 /* Host copy of the sequences' K/V, and the device cache they are written into. */
@@ -99,6 +102,11 @@ static void world_fill(struct world *w, uint64_t *seed)
     (void)seed;
 }
 
+static void round_f16(float *x, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) x[i] = ref_f16_to_f32(ref_f32_to_f16(x[i]));
+}
+
 static void world_init(struct world *w, const struct acase *a, uint64_t *seed, uint32_t extra_pages)
 {
     memset(w, 0, sizeof *w);
@@ -113,12 +121,13 @@ static void world_init(struct world *w, const struct acase *a, uint64_t *seed, u
         w->v[s] = malloc(l * a->n_kv_heads * a->dv * 4 + 4);
         rng_fill_f32(seed, w->k[s], l * a->n_kv_heads * a->dk, -1, 1);
         rng_fill_f32(seed, w->v[s], l * a->n_kv_heads * a->dv, -1, 1);
+        if (a->f16) round_f16(w->k[s], l * a->n_kv_heads * a->dk), round_f16(w->v[s], l * a->n_kv_heads * a->dv);
         pages += (uint32_t)((l + a->page_size - 1) / a->page_size);
         if (l > max_len) max_len = (uint32_t)l;
     }
     struct vkg_kv_config cf = { .n_layers = 1, .n_kv_heads = a->n_kv_heads, .dk = a->dk, .dv = a->dv,
                                 .page_size = a->page_size, .max_pages = pages, .max_seqs = a->n_seqs + 4,
-                                .max_seq_len = max_len + 64 };
+                                .max_seq_len = max_len + 64, .f16 = a->f16 };
     GPU_OK(vkg_kv_create(g_dev, &cf, &w->kv));
     for (uint32_t s = 0; s < a->n_seqs; s++) GPU_OK(vkg_kv_seq_add(w->kv, &w->ids[s]));
 }
@@ -205,8 +214,8 @@ static void check_vs_ref(const struct world *w, const int32_t *gpu_tok, const in
     gpu_attention(w->kv, &ap, gpu_tok, q, n, got);
     ref_attention(&sh, rs, ref_tok, q, n, want);
     char msg[160];
-    snprintf(msg, sizeof msg, "%s: heads %u/%u dk %u dv %u page %u split %u, %llu queries", what, a->n_heads,
-             a->n_kv_heads, a->dk, a->dv, a->page_size, a->n_split, (unsigned long long)n);
+    snprintf(msg, sizeof msg, "%s: heads %u/%u dk %u dv %u page %u split %u f16 %d, %llu queries", what, a->n_heads,
+             a->n_kv_heads, a->dk, a->dv, a->page_size, a->n_split, a->f16, (unsigned long long)n);
     assert_close_f32(msg, got, want, n * a->n_heads * a->dv, ATOL, 0);
     free(q), free(got), free(want), free(rs);
 }
@@ -382,12 +391,12 @@ static void test_shared_prefix(void **state)
  * forks), each with 1..7 tokens of its own: GQA 32/8 (28 rows: 2 row chunks),
  * MQA 12/1 (tokens straddle row chunks), window 100 + softcap (per-row masks
  * inside the prefix pass). Compared with the reference and the plain kernel. */
-static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32_t window, float q_range)
+static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32_t window, float q_range, int f16)
 {
     enum { NS = 7, PRE = 2000 };
     static uint32_t lens[NS];
     for (uint32_t s = 0; s < NS; s++) lens[s] = PRE + 1 + s;
-    struct acase a = { n_heads, n_kv, 64, 64, 16, 0.125, softcap, window, lens, NS, 1, 0, PRE + NS, q_range };
+    struct acase a = { n_heads, n_kv, 64, 64, 16, 0.125, softcap, window, lens, NS, 1, 0, PRE + NS, q_range, f16 };
     uint64_t seed = 0xcafe + n_heads;
     struct world w;
     world_init(&w, &a, &seed, 0);
@@ -419,7 +428,7 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
     gpu_attention_p(w.kv, &ap, gt, q, n, got, PRE);
     gpu_attention(w.kv, &ap, gt, q, n, plain);
     char msg[96];
-    snprintf(msg, sizeof msg, "cascade heads %u/%u softcap %g window %u", n_heads, n_kv, softcap, window);
+    snprintf(msg, sizeof msg, "cascade heads %u/%u softcap %g window %u f16 %d", n_heads, n_kv, softcap, window, f16);
     assert_close_f32(msg, got, want, no, ATOL, 0);
     assert_close_f32("plain split-K, same cache", plain, want, no, ATOL, 0);
     free(q), free(got), free(plain), free(want);
@@ -428,9 +437,22 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
 
 static void test_cascade_long_prefix(void **state)
 {
-    cascade_case(32, 8, 0, 0, 1);
-    cascade_case(12, 1, 0, 0, 1);
-    cascade_case(8, 2, 5.0, 100, 4);
+    cascade_case(32, 8, 0, 0, 1, 0);
+    cascade_case(12, 1, 0, 0, 1, 0);
+    cascade_case(8, 2, 5.0, 100, 4, 0);
+    cascade_case(32, 8, 0, 0, 1, 1);
+}
+
+/* F16 pages: prefill (lengths 1..300, GQA 4, MLA 192/128), split-K decode over 2,100. */
+static void test_f16_pages(void **state)
+{
+    struct acase a = { 8, 2, 64, 64, 16, 0.125, 0, 0, g_lens, N_LENS, 0, 1, 0, 1, 1 };
+    run_case(&a, "f16 prefill");
+    struct acase m = { 4, 4, 192, 128, 32, 1 / sqrt(192.0), 0, 0, g_lens, N_LENS, 0, 1, 0, 1, 1 };
+    run_case(&m, "f16 mla prefill");
+    static const uint32_t lens[] = { 2100, 2085, 3 };
+    struct acase d = { 8, 2, 128, 128, 16, 1 / sqrt(128.0), 0, 0, lens, 3, 1, 0, 2100, 1, 1 };
+    run_case(&d, "f16 split-K auto");
 }
 
 /* 20,000 queries x 16 heads x 128: Q and output are 164 MB, beyond one 128 MiB
@@ -491,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_decode_split_k),
         cmocka_unit_test(test_shared_prefix),
         cmocka_unit_test(test_cascade_long_prefix),
+        cmocka_unit_test(test_f16_pages),
         cmocka_unit_test(test_beyond_binding),
         cmocka_unit_test(test_errors),
     };

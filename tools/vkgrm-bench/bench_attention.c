@@ -18,6 +18,7 @@ struct attn_ctx {
     struct vkg_buffer *q, *tok, *out, *scratch, *k, *v;
     uint64_t n_tok;
     struct vkg_attn_params ap;
+    int f16; /* F16 pages */
 };
 
 /* Tokens: decode = 1 query per sequence at position len-1; prefill = positions 0..len-1 of sequence 0. */
@@ -41,7 +42,7 @@ static enum vkg_status make_tokens(struct vkg_device *dev, struct attn_ctx *x, u
 static enum vkg_status setup_cache(struct vkg_device *dev, struct attn_ctx *x, uint32_t n_seqs, uint32_t len,
                                    int prefill)
 {
-    struct vkg_kv_config cf = { 1, B_KV, B_D, B_D, 16, n_seqs * (len / 16 + 1), n_seqs, len };
+    struct vkg_kv_config cf = { 1, B_KV, B_D, B_D, 16, n_seqs * (len / 16 + 1), n_seqs, len, x->f16 };
     VKG_TRY(vkg_kv_create(dev, &cf, &x->kv));
     for (uint32_t i = 0; i < n_seqs; i++) {
         uint32_t id;
@@ -67,20 +68,28 @@ static enum vkg_status new_ctx(void **ctx, struct attn_ctx **x)
 
 /* Decode: flops 2 * heads * len * (dk + dv) per sequence; bytes = the KV read. */
 static enum vkg_status setup_decode(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
-                                    uint32_t n_seqs, uint32_t n_split)
+                                    uint32_t n_seqs, uint32_t n_split, int f16)
 {
     struct attn_ctx *x;
     VKG_TRY(new_ctx(ctx, &x));
+    x->f16 = f16;
     VKG_TRY(setup_cache(dev, x, n_seqs, 2048, 0));
     x->ap.n_split = n_split;
-    *bytes = (uint64_t)n_seqs * 2048 * B_KV * 2 * B_D * 4;
+    *bytes = (uint64_t)n_seqs * 2048 * B_KV * 2 * B_D * (f16 ? 2 : 4);
     *flops = (uint64_t)n_seqs * 2 * B_HEADS * 2048 * 2 * B_D;
     return VKG_OK;
 }
 
-static enum vkg_status s_dec1(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { return setup_decode(d, x, b, f, 1, 0); }
-static enum vkg_status s_dec8(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { return setup_decode(d, x, b, f, 8, 0); }
-static enum vkg_status s_dec8_nosplit(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { return setup_decode(d, x, b, f, 8, 1); }
+#define DECODE(name, n, split, f16)                                                      \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
+        return setup_decode(d, x, b, f, n, split, f16);                                     \
+    }
+DECODE(s_dec1, 1, 0, 0)
+DECODE(s_dec8, 8, 0, 0)
+DECODE(s_dec8_nosplit, 8, 1, 0)
+DECODE(s_dec1_f16, 1, 0, 1)
+DECODE(s_dec8_f16, 8, 0, 1)
+DECODE(s_dec8_nosplit_f16, 8, 1, 1)
 
 /* Prefill 512 tokens of one sequence, causal: sum over queries of (pos + 1) kv rows. */
 static enum vkg_status s_prefill(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -102,16 +111,28 @@ static enum vkg_status rec_attn(struct vkg_cmd *c, void *ctx)
 }
 
 /* Append of 512 new tokens (the prefill's K/V): bytes read + written. */
-static enum vkg_status s_append(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+static enum vkg_status setup_append(struct vkg_device *dev, void **ctx, uint64_t *bytes, int f16)
 {
     struct attn_ctx *x;
     VKG_TRY(new_ctx(ctx, &x));
+    x->f16 = f16;
     VKG_TRY(setup_cache(dev, x, 1, 512, 1));
     VKG_TRY(vkg_bench_random_f32(dev, 512ull * B_KV * B_D, -1, 1, "bench new k", &x->k));
     VKG_TRY(vkg_bench_random_f32(dev, 512ull * B_KV * B_D, -1, 1, "bench new v", &x->v));
-    *bytes = 2 * 2 * 512ull * B_KV * B_D * 4;
-    *flops = 0;
+    *bytes = 2 * 512ull * B_KV * B_D * (4 + (f16 ? 2 : 4));
     return VKG_OK;
+}
+
+static enum vkg_status s_append(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append(d, x, b, 0);
+}
+
+static enum vkg_status s_append_f16(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append(d, x, b, 1);
 }
 
 static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
@@ -124,11 +145,11 @@ static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
 /* Cascade decode: 8 sequences forked from one 2,048-token prompt, 1 own token
  * each. bytes = the KV that must be read at least once (prefix once + own rows);
  * compare with "decode b8 KV 2048", which reads the prefix 8 times. */
-static enum vkg_status s_cascade(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+static enum vkg_status setup_cascade(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, int f16)
 {
     struct attn_ctx *x;
     VKG_TRY(new_ctx(ctx, &x));
-    struct vkg_kv_config cf = { 1, B_KV, B_D, B_D, 16, 2048 / 16 + 8, 8, 2049 };
+    struct vkg_kv_config cf = { 1, B_KV, B_D, B_D, 16, 2048 / 16 + 8, 8, 2049, f16 };
     VKG_TRY(vkg_kv_create(dev, &cf, &x->kv));
     uint32_t id, child;
     uint64_t pos0;
@@ -142,9 +163,19 @@ static enum vkg_status s_cascade(struct vkg_device *dev, void **ctx, uint64_t *b
     VKG_TRY(vkg_bench_buffer(dev, 8ull * B_HEADS * B_D * 4, "bench attn out", &x->out));
     VKG_TRY(vkg_bench_buffer(dev, vkg_attn_scratch_bytes(8, B_HEADS, B_D, 64), "bench attn scratch", &x->scratch));
     x->ap = (struct vkg_attn_params){ .n_heads = B_HEADS, .scale = 0.0883883f, .max_kv_len = 2049 };
-    *bytes = (2048ull + 8) * B_KV * 2 * B_D * 4;
+    *bytes = (2048ull + 8) * B_KV * 2 * B_D * (f16 ? 2 : 4);
     *flops = 8ull * 2 * B_HEADS * 2049 * 2 * B_D;
     return VKG_OK;
+}
+
+static enum vkg_status s_cascade(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_cascade(d, x, b, f, 0);
+}
+
+static enum vkg_status s_cascade_f16(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_cascade(d, x, b, f, 1);
 }
 
 static enum vkg_status rec_cascade(struct vkg_cmd *c, void *ctx)
@@ -194,6 +225,11 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_split", "decode b8 KV 2048 (+combine)", s_dec8, rec_attn, down },
     { "attn_prefix", "decode b8, shared 2048-token prefix (cascade)", s_cascade, rec_cascade, down },
     { "attn_combine", "b8 x 32 heads x 16 splits x 128", s_combine, rec_combine, down },
+    { "kv_append_f16", "512 tok x 8 kv heads x 128, F16 pages", s_append_f16, rec_append, down },
+    { "attn_f16", "decode b8 KV 2048 F16, no split", s_dec8_nosplit_f16, rec_attn, down },
+    { "attn_split_f16", "decode b1 KV 2048 F16 (+combine)", s_dec1_f16, rec_attn, down },
+    { "attn_split_f16", "decode b8 KV 2048 F16 (+combine)", s_dec8_f16, rec_attn, down },
+    { "attn_prefix_f16", "decode b8, shared 2048 prefix F16 (cascade)", s_cascade_f16, rec_cascade, down },
 };
 
 const struct vkg_bench_case *vkg_bench_attention(size_t *n)
