@@ -69,7 +69,15 @@ enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *
     VKG_TRY(bind_all(c, "moe_gate", "logits", logits, (uint64_t)n_tok * r->n_exp * 4, 4, &v[0], &p.logit_off));
     VKG_TRY(bind_all(c, "moe_gate", "ids", ids, (uint64_t)n_tok * r->k * 4, 4, &v[1], &p.ids_off));
     VKG_TRY(bind_all(c, "moe_gate", "weights", weights, (uint64_t)n_tok * r->k * 4, 4, &v[2], &p.w_off));
-    VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE, v, 3, &p, n_tok)); /* one workgroup per token */
+    /* SG tier: one subgroup per token; a workgroup has at least 64 / max subgroup size of them */
+    const struct vkg_device_info *di = &c->dev->info;
+    uint32_t ls = vkg_op_info(VKG_OP_MOE_GATE_SG)->local_size;
+    if (c->dev->use.subgroup_arith && di->subgroup_max_size >= 8 && di->subgroup_max_size <= ls) {
+        p.tok_per_wg = ls / di->subgroup_max_size;
+        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE_SG, v, 3, &p, ceil_div(n_tok, p.tok_per_wg)));
+    } else {
+        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE, v, 3, &p, n_tok)); /* one workgroup per token */
+    }
     vkg_cmd_barrier(c);
     return VKG_OK;
 }

@@ -27,8 +27,10 @@ struct vkg_push_moe_gate {
     float scale;                /* routed_scaling_factor, applied last */
     uint32_t logit_off;         /* first element inside the bound windows */
     uint32_t ids_off, w_off;
+    uint32_t tok_per_wg;        /* SG tier: tokens (subgroups) per workgroup */
+    uint32_t pad[2];
 };
-_Static_assert(sizeof(struct vkg_push_moe_gate) == 40, "push_moe.glsl gate size");
+_Static_assert(sizeof(struct vkg_push_moe_gate) == 52, "push_moe.glsl gate size");
 _Static_assert(offsetof(struct vkg_push_moe_gate, n_exp) == 4, "gate n_exp");
 _Static_assert(offsetof(struct vkg_push_moe_gate, k) == 8, "gate k");
 _Static_assert(offsetof(struct vkg_push_moe_gate, flags) == 12, "gate flags");
@@ -38,6 +40,7 @@ _Static_assert(offsetof(struct vkg_push_moe_gate, scale) == 24, "gate scale");
 _Static_assert(offsetof(struct vkg_push_moe_gate, logit_off) == 28, "gate logit_off");
 _Static_assert(offsetof(struct vkg_push_moe_gate, ids_off) == 32, "gate ids_off");
 _Static_assert(offsetof(struct vkg_push_moe_gate, w_off) == 36, "gate w_off");
+_Static_assert(offsetof(struct vkg_push_moe_gate, tok_per_wg) == 40, "gate tok_per_wg");
 
 /* Pairs per tile of the expert FFN: the scan lists the tiles of every expert. */
 #define VKG_MOE_TILE 8u
@@ -108,6 +111,7 @@ _Static_assert(offsetof(struct vkg_push_moe_combine, out_off) == 24, "combine ou
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_MOE(X)                                                         \
     X(MOE_GATE,         moe_gate,         3, vkg_push_moe_gate,    64)         \
+    X(MOE_GATE_SG,      moe_gate_sg,      3, vkg_push_moe_gate,    64)         \
     X(MOE_COUNT,        moe_count,        2, vkg_push_moe_route,   256)        \
     X(MOE_SCAN,         moe_scan,         1, vkg_push_moe_route,   256)        \
     X(MOE_SCATTER,      moe_scatter,      3, vkg_push_moe_route,   256)        \

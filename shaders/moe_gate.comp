@@ -7,8 +7,16 @@
 // groups, other experts' scores set to 0 like HF's masked_fill); top-k picks
 // the largest score, the lowest expert index first among equal values;
 // optional renormalisation w /= (sum + 1e-20); then w *= scale.
+// Scalar tier: one workgroup per token, reductions through shared memory.
+// SG tier: one subgroup per token (tok_per_wg tokens per workgroup),
+// reductions with subgroup ops, no workgroup barrier. Same results and ties.
 //! variant moe_gate
+//! variant moe_gate_sg SG
 #extension GL_GOOGLE_include_directive : require
+#ifdef SG
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 #include "common.glsl"
 #define MOE_PUSH_GATE
 #include "push_moe.glsl"
@@ -19,6 +27,99 @@ layout(binding = 2) writeonly buffer Weights { float weights[]; };
 
 const float NEG_INF = -3.402823466e38; // -FLT_MAX: below every score and logit
 
+// (v, i) beats (bv, bi): larger value, or equal value and lower index.
+bool better(float v, uint i, float bv, uint bi) { return v > bv || (v == bv && i < bi); }
+
+#ifdef SG
+#define SLOTS 8u // tokens per workgroup at most (64 invocations / subgroups of >= 8)
+shared float s_c[SLOTS][VKG_MOE_MAX_EXPERTS];   // scores, then candidates (-FLT_MAX: taken)
+shared float s_g[SLOTS][VKG_MOE_MAX_GROUPS];    // group scores
+shared uint s_sid[SLOTS][VKG_MOE_MAX_K];
+shared float s_sw[SLOTS][VKG_MOE_MAX_K];
+
+void sg_sync() { subgroupMemoryBarrierShared(); subgroupBarrier(); }
+
+// Best (value, lowest index) over the subgroup; lanes pass their own best.
+uint sg_argmax(float v, uint i, out float best)
+{
+    best = subgroupMax(v);
+    return subgroupMin(v == best ? i : 0xffffffffu);
+}
+
+void sg_scores(uint slot, uint base)
+{
+    uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+    bool sig = (p.flags & VKG_MOE_GATE_SIGMOID) != 0u;
+    float mx = NEG_INF;
+    for (uint e = l; e < p.n_exp; e += S) mx = max(mx, logits[base + e]);
+    mx = subgroupMax(mx);
+    float sum = 0.0;
+    for (uint e = l; e < p.n_exp; e += S) {
+        float x = logits[base + e];
+        float sc = sig ? 1.0 / (1.0 + exp(-x)) : exp(x - mx);
+        s_c[slot][e] = sc;
+        sum += sc;
+    }
+    sum = sig ? 1.0 : subgroupAdd(sum);
+    for (uint e = l; e < p.n_exp; e += S) s_c[slot][e] /= sum;
+    sg_sync();
+}
+
+void sg_mask_groups(uint slot)
+{
+    if (p.n_group <= 1u) return;
+    uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize, gsize = p.n_exp / p.n_group;
+    for (uint g = l; g < p.n_group; g += S) {
+        float m = NEG_INF;
+        for (uint e = g * gsize; e < (g + 1u) * gsize; e++) m = max(m, s_c[slot][e]);
+        s_g[slot][g] = m;
+    }
+    sg_sync();
+    uvec2 keep = uvec2(0u); // bit g: group g kept (n_group <= 64)
+    for (uint j = 0u; j < p.topk_group; j++) {
+        float bv = NEG_INF, best;
+        uint bi = 0xffffffffu;
+        for (uint g = l; g < p.n_group; g += S) {
+            bool kept = ((g < 32u ? keep.x >> g : keep.y >> (g - 32u)) & 1u) != 0u;
+            if (!kept && better(s_g[slot][g], g, bv, bi)) { bv = s_g[slot][g]; bi = g; }
+        }
+        uint gi = sg_argmax(bv, bi, best);
+        if (gi < 32u) keep.x |= 1u << gi; else keep.y |= 1u << (gi - 32u);
+    }
+    for (uint e = l; e < p.n_exp; e += S) {
+        uint g = e / gsize;
+        if (((g < 32u ? keep.x >> g : keep.y >> (g - 32u)) & 1u) == 0u) s_c[slot][e] = 0.0;
+    }
+    sg_sync();
+}
+
+void main()
+{
+    uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    uint slot = gl_SubgroupID, tok = wg * p.tok_per_wg + slot;
+    if (slot >= p.tok_per_wg || tok >= p.n_tok) return; // uniform for the subgroup
+    uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+    sg_scores(slot, p.logit_off + tok * p.n_exp);
+    sg_mask_groups(slot);
+    float sum = 0.0;
+    for (uint j = 0u; j < p.k; j++) {
+        float bv = NEG_INF, best;
+        uint bi = 0xffffffffu;
+        for (uint e = l; e < p.n_exp; e += S)
+            if (better(s_c[slot][e], e, bv, bi)) { bv = s_c[slot][e]; bi = e; }
+        uint e = sg_argmax(bv, bi, best);
+        sum += best;
+        if (l == 0u) { s_sid[slot][j] = e; s_sw[slot][j] = best; }
+        if (e % S == l) s_c[slot][e] = NEG_INF; // the lane that owns e
+        sg_sync();
+    }
+    float norm = (p.flags & VKG_MOE_GATE_NORM) != 0u ? 1.0 / (sum + 1e-20) : 1.0;
+    for (uint j = l; j < p.k; j += S) {
+        ids[p.ids_off + tok * p.k + j] = int(s_sid[slot][j]);
+        weights[p.w_off + tok * p.k + j] = s_sw[slot][j] * norm * p.scale;
+    }
+}
+#else
 shared float s_score[VKG_MOE_MAX_EXPERTS]; // score per expert
 shared float s_cand[VKG_MOE_MAX_EXPERTS];  // candidates left for top-k (-inf: taken)
 shared float s_rv[gl_WorkGroupSize.x];     // reduction scratch: values
@@ -28,8 +129,6 @@ shared bool s_gkeep[VKG_MOE_MAX_GROUPS];
 shared uint s_sel_id[VKG_MOE_MAX_K];
 shared float s_sel_w[VKG_MOE_MAX_K];
 
-// (v, i) beats (bv, bi): larger value, or equal value and lower index.
-bool better(float v, uint i, float bv, uint bi) { return v > bv || (v == bv && i < bi); }
 
 float wg_reduce(float v, bool is_max)
 {
@@ -140,3 +239,4 @@ void main()
         weights[p.w_off + tok * p.k + j] = s_sel_w[j] * norm * p.scale;
     }
 }
+#endif

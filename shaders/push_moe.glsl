@@ -17,6 +17,8 @@ layout(push_constant) uniform PushMoeGate {
     uint n_group, topk_group;
     float scale;
     uint logit_off, ids_off, w_off;
+    uint tok_per_wg;
+    uint pad0, pad1;
 } p;
 #elif defined(MOE_PUSH_ROUTE)
 layout(push_constant) uniform PushMoeRoute {

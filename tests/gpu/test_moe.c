@@ -1,7 +1,7 @@
 /* test_moe — MoE router, grouping, expert FFN and combine on the GPU vs the
  * plain-C reference (tests/reference/ref_moe.c, from HF's modeling code).
- * The expert FFN runs in both tiers (scalar, subgroup) for F32, F16, BF16,
- * Q8_0 and Q4 weights.
+ * The router and the expert FFN run in both tiers (scalar, subgroup); the
+ * FFN for F32, F16, BF16, Q8_0 and Q4 weights.
  * Tolerances: expert ids and grouping counts/offsets exact (lists compared as
  * sets: their order inside an expert is arbitrary); router weights 2e-6
  * relative (f32 exp vs double); FFN outputs (any weight dtype, decoded exactly,
@@ -88,20 +88,25 @@ static void gpu_gate(const struct ref_moe_router *r, uint32_t n_tok, const float
     gpu_assert_no_validation();
 }
 
+/* GPU ids equal the reference's, weights within 2e-6; both tiers. */
 static void check_gate(const char *name, const struct ref_moe_router *r, uint32_t n_tok, const float *logits)
 {
     uint64_t nk = (uint64_t)n_tok * r->k;
     int32_t *gi = malloc(nk * 4), *ri = malloc(nk * 4);
     float *gw = malloc(nk * 4), *rw = malloc(nk * 4);
     char what[160];
-    gpu_gate(r, n_tok, logits, gi, gw);
     ref_moe_gate(r, n_tok, logits, ri, rw);
-    for (uint64_t i = 0; i < nk; i++)
-        if (gi[i] != ri[i])
-            fail_msg("%s n_tok=%u: token %llu slot %llu: expert %d, reference %d", name, n_tok,
-                     (unsigned long long)(i / r->k), (unsigned long long)(i % r->k), gi[i], ri[i]);
-    snprintf(what, sizeof what, "%s n_tok=%u weights", name, n_tok);
-    assert_close_f32(what, gw, rw, nk, 1e-7f, 2e-6f);
+    for (int sg = 0; sg < 2; sg++) {
+        if (!set_tier(sg)) continue;
+        gpu_gate(r, n_tok, logits, gi, gw);
+        for (uint64_t i = 0; i < nk; i++)
+            if (gi[i] != ri[i])
+                fail_msg("%s%s n_tok=%u: token %llu slot %llu: expert %d, reference %d", name, sg ? " subgroup" : "",
+                         n_tok, (unsigned long long)(i / r->k), (unsigned long long)(i % r->k), gi[i], ri[i]);
+        snprintf(what, sizeof what, "%s%s n_tok=%u weights", name, sg ? " subgroup" : "", n_tok);
+        assert_close_f32(what, gw, rw, nk, 1e-7f, 2e-6f);
+    }
+    restore_tier();
     free(gi), free(ri), free(gw), free(rw);
 }
 
@@ -144,8 +149,12 @@ static void test_gate_ties(void **state)
     check_gate("ties sigmoid grouped", &grouped, n_tok, l);
     int32_t ids[3 * 6];
     float w[3 * 6];
-    gpu_gate(&plain, n_tok, l, ids, w);
-    for (int j = 0; j < 6; j++) assert_int_equal(ids[j], j);
+    for (int sg = 0; sg < 2; sg++) {
+        if (!set_tier(sg)) continue;
+        gpu_gate(&plain, n_tok, l, ids, w);
+        for (int j = 0; j < 6; j++) assert_int_equal(ids[j], j);
+    }
+    restore_tier();
 }
 
 /* Skewed routing: slot 0 of every token goes to expert `all`, the other

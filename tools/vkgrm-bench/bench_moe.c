@@ -37,6 +37,17 @@ static enum vkg_status rec_gate(struct vkg_cmd *c, void *ctx)
                            vkg_buffer_view(m->wts));
 }
 
+/* The launchers pick the tier from dev->use.subgroup_arith: set it for one record only. */
+static enum vkg_status rec_gate_tier(struct vkg_cmd *c, void *ctx)
+{
+    struct moe_ctx *m = ctx;
+    int saved = c->dev->use.subgroup_arith;
+    c->dev->use.subgroup_arith = saved && m->sg;
+    enum vkg_status s = rec_gate(c, ctx);
+    c->dev->use.subgroup_arith = saved;
+    return s;
+}
+
 static enum vkg_status rec_group(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
@@ -91,12 +102,21 @@ static enum vkg_status setup_moe(struct vkg_device *dev, void **ctx, uint32_t n_
     return s;
 }
 
-static enum vkg_status s_gate(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+static enum vkg_status setup_gate(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f, int sg)
 {
     VKG_TRY(setup_moe(d, x, 512, VKG_DTYPE_UNKNOWN));
+    ((struct moe_ctx *)*x)->sg = sg;
     *b = 512ull * B_EXP * 4 + 512ull * B_K * 8; /* logits in; ids + weights out */
     *f = 0;
     return VKG_OK;
+}
+static enum vkg_status s_gate(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_gate(d, x, b, f, 0);
+}
+static enum vkg_status s_gate_sg(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_gate(d, x, b, f, 1);
 }
 
 static enum vkg_status s_group(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
@@ -107,7 +127,6 @@ static enum vkg_status s_group(struct vkg_device *d, void **x, uint64_t *b, uint
     return VKG_OK;
 }
 
-/* The launchers pick the tier from dev->use.subgroup_arith: set it for this record only. */
 static enum vkg_status rec_gate_up(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
@@ -213,7 +232,8 @@ FFN_TIER(_sg, 1)
 /* moe_count / moe_scan / moe_scatter run together (scatter needs the scan's
  * cursors): the three rows time the whole grouping. */
 static const struct vkg_bench_case g_cases[] = {
-    { "moe_gate", "512 tok x 64 exp softmax top6 renorm", s_gate, rec_gate, down },
+    { "moe_gate", "512 tok x 64 exp softmax top6 renorm", s_gate, rec_gate_tier, down },
+    { "moe_gate_sg", "512 tok x 64 exp softmax top6 renorm", s_gate_sg, rec_gate_tier, down },
     { "moe_count", "count+scan+scatter 512x6 pairs -> 64 exp", s_group, rec_group, down },
     { "moe_scan", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
