@@ -102,6 +102,7 @@ void vkg_model_free(struct vkg_model *m)
 {
     if (!m) return;
     if (m->cmd) vkg_cmd_wait(m->cmd);
+    if (m->arch_free) m->arch_free(m);
     acts_free(&m->a);
     outs_free(&m->a);
     vkg_cmd_free(m->cmd);
@@ -155,7 +156,7 @@ static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
         { &a->up, cap * ff * 4, VKG_MEM_DEVICE, "act up" }, { &a->ff, cap * ff * 4, VKG_MEM_DEVICE, "act ff" },
         { &a->lat, cap * (lat ? lat : 1) * 4, VKG_MEM_DEVICE, "act latent" },
         { &a->attn_scratch, vkg_attn_scratch_bytes(split_tok, c->n_heads, kc.dv, 16), VKG_MEM_DEVICE, "attn split-K" },
-        { &a->moe, 16, VKG_MEM_DEVICE, "moe workspace" },
+        { &a->moe, vkg_model_moe_workspace_bytes(m, cap), VKG_MEM_DEVICE, "moe workspace" },
         { &a->ids, cap * 4, VKG_MEM_HOST, "input ids" }, { &a->tokens, cap * 8, VKG_MEM_HOST, "input tokens" },
         { &a->pos, cap * 4, VKG_MEM_HOST, "input positions" },
     };

@@ -53,6 +53,8 @@ struct vkg_model {
     struct vkg_acts a;
     struct vkg_cmd *cmd;
     uint64_t step_kv_len;             /* longest sequence attended in the current step */
+    void *arch_state;                 /* an architecture's own device state (arch_moe.c: stacked experts) */
+    void (*arch_free)(struct vkg_model *m); /* frees arch_state; called by vkg_model_free */
 };
 
 struct vkg_model_opts {
@@ -85,5 +87,11 @@ enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache 
 enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
 enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
 enum vkg_status vkg_arch_gemma2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
+
+/* arch_moe.c: stacks the per-expert weights of Qwen3-MoE / Mixtral into one
+ * device buffer per layer and matrix (done by the first forward; idempotent),
+ * and the bytes of the MoE workspace m->a.moe for cap tokens (16 otherwise). */
+enum vkg_status vkg_model_prepare_moe(struct vkg_model *m);
+uint64_t vkg_model_moe_workspace_bytes(const struct vkg_model *m, uint32_t cap);
 
 #endif
