@@ -233,36 +233,59 @@ static void test_sample_small_vocab(void **state)
     for (size_t k = 0; k < sizeof vocabs / sizeof vocabs[0]; k++) check_settings(vocabs[k], g_settings, 5, 60 + k);
 }
 
-/* HF's top-p boundary on exact values: 4 tied top logits (prob 1/4 each, the
- * rest -inf). "ascending cumsum <= 1 - top_p is removed": top_p 0.25 keeps 1,
- * 0.5 keeps 2, 0.75 keeps 3, 0.76 keeps 4; ties stay in index order. */
+/* Draws 64 rows of the same logits at one top_p and checks them against the
+ * reference exactly (these probabilities are exact binary fractions, so no
+ * float boundary excuse): n_kept tokens, each drawn with prob 1/n_kept, all
+ * of them seen. */
+static void check_exact_top_p(const float *row, uint32_t v, float temperature, float top_p, size_t n_kept)
+{
+    const uint32_t rows = 64;
+    float *x = malloc((size_t)rows * v * 4);
+    for (uint32_t r = 0; r < rows; r++) memcpy(x + (size_t)r * v, row, (size_t)v * 4);
+    struct setting st = { "exact", temperature, top_p, 0.0f, 0, 0 };
+    struct vkg_sample_params prm[64];
+    for (uint32_t r = 0; r < rows; r++) prm[r] = row_params(&st, 77 + r, 0);
+    struct run_out *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, prm, 0, 1, o);
+    size_t n_seen = 0;
+    for (uint32_t r = 0; r < rows; r++) {
+        struct ref_sample_args a = ref_args(&prm[r]);
+        struct ref_sample_result want = ref_sample(row, v, NULL, &a);
+        if (want.n_kept != n_kept) fail_msg("top_p %g: reference keeps %zu, expected %zu", top_p, want.n_kept, n_kept);
+        if (o->tokens[r] != want.token)
+            fail_msg("top_p %g row %u: token %d, reference %d", top_p, r, o->tokens[r], want.token);
+        assert_float_equal(o->probs[r], 1.0f / (float)n_kept, 0);
+        int first = 1;
+        for (uint32_t q = 0; q < r; q++) first &= o->tokens[q] != o->tokens[r];
+        n_seen += first;
+    }
+    if (n_seen != n_kept) fail_msg("top_p %g: %zu different tokens drawn, %zu kept", top_p, n_seen, n_kept);
+    free(x), free(o);
+}
+
+/* HF's top-p boundary ("ascending cumsum <= 1 - top_p is removed") on exact
+ * values, the rest of the row -inf.
+ * A: 4 tied top logits, T = 1 (prob 1/4 each): top_p 0.25 keeps 1, 0.5 keeps
+ *    2, 0.75 keeps 3, 0.76 keeps 4; ties stay in index order.
+ * B: 8 logits, T = +inf so every weight is exactly exp(0) = 1 (prob 1/8,
+ *    the uniform limit; vkg_sampler_check would refuse it, the device takes
+ *    it) while the keys stay distinct: top_p 0.5 cuts between two different logits (3.6 |
+ *    3.5), 0.75 cuts inside the tie 3.5 at 100/200/300 with higher logits at
+ *    later indices (400..700) — kept ties must be the first ones in index order. */
 static void test_top_p_exact_boundary(void **state)
 {
-    const uint32_t v = 5000, rows = 32, top[4] = { 100, 1700, 4200, 4999 };
+    const uint32_t v = 5000;
+    float *row = malloc(v * 4);
+    for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
+    row[100] = row[1700] = row[4200] = row[4999] = 3.5f;
     static const float tps[] = { 0.25f, 0.5f, 0.75f, 0.76f };
-    float *x = malloc((size_t)rows * v * 4);
-    for (size_t i = 0; i < (size_t)rows * v; i++) x[i] = -INFINITY;
-    for (uint32_t r = 0; r < rows; r++)
-        for (int t = 0; t < 4; t++) x[(size_t)r * v + top[t]] = 3.5f;
-    struct run_out *o = malloc(sizeof *o);
-    for (int k = 0; k < 4; k++) {
-        struct setting st = { "exact", 1.0f, tps[k], 0.0f, 0, 0 };
-        struct vkg_sample_params prm[32];
-        for (uint32_t r = 0; r < rows; r++) prm[r] = row_params(&st, 77 + r, 0);
-        gpu_run(x, rows, v, prm, 0, 1, o);
-        int seen[4] = { 0 };
-        for (uint32_t r = 0; r < rows; r++) {
-            struct ref_sample_args a = ref_args(&prm[r]);
-            struct ref_sample_result want = ref_sample(x + (size_t)r * v, v, NULL, &a);
-            assert_int_equal(want.n_kept, (size_t)k + 1);
-            if (o->tokens[r] != want.token) fail_msg("top_p %g row %u: token %d, reference %d", tps[k], r, o->tokens[r], want.token);
-            assert_float_equal(o->probs[r], 1.0f / (k + 1), 0);
-            for (int t = 0; t < 4; t++) seen[t] += o->tokens[r] == (int32_t)top[t];
-        }
-        for (int t = 0; t < 4; t++)
-            if ((t <= k) != (seen[t] > 0)) fail_msg("top_p %g: token %u drawn %d times", tps[k], top[t], seen[t]);
-    }
-    free(x), free(o);
+    for (int k = 0; k < 4; k++) check_exact_top_p(row, v, 1.0f, tps[k], (size_t)k + 1);
+    for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
+    row[50] = 3.9f, row[400] = 3.8f, row[600] = 3.7f, row[700] = 3.6f;
+    row[100] = row[200] = row[300] = 3.5f, row[4500] = 3.0f;
+    check_exact_top_p(row, v, INFINITY, 0.5f, 4);
+    check_exact_top_p(row, v, INFINITY, 0.75f, 6);
+    free(row);
 }
 
 /* ---- statistics, batch invariance, step advance, errors ---- */

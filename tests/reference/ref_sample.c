@@ -111,7 +111,8 @@ struct ref_sample_result ref_sample(const float *x, size_t n, const uint32_t *or
     if (!order) own = malloc(n * sizeof *own), ref_sort_desc(x, n, own), order = own;
     double *s = malloc(n * sizeof *s), *q = malloc(n * sizeof *q);
     char *keep = malloc(n);
-    for (size_t i = 0; i < n; i++) s[i] = (double)x[i] / a->temperature, keep[i] = 1;
+    for (size_t i = 0; i < n; i++) /* -inf stays -inf even at T = inf (the limit of every finite T) */
+        s[i] = x[i] == -INFINITY ? -INFINITY : (double)x[i] / a->temperature, keep[i] = 1;
     if (a->top_k > 0) {
         double kth = s[order[(a->top_k < n ? a->top_k : n) - 1]];
         for (size_t i = 0; i < n; i++) keep[i] = s[i] >= kth;
