@@ -1,0 +1,18 @@
+# Models end to end: vkgrm-generate vs the numpy reference (tests/e2e/test_models.py)
+# on every tiny architecture (fixture tiny_models, tests/reference_models.cmake), and
+# the real SmolLM2-135M-Instruct (tests/e2e/test_smollm2.py; fetched by .ci/do).
+set(VKG_MODEL_TESTS llama qwen2 qwen3 llama_cls qwen2_cls qwen3_moe mixtral deepseek_v2 deepseek_v2_qlora gemma2 gemma2_cls)
+foreach(name ${VKG_MODEL_TESTS})
+  add_test(NAME e2e_model_${name}
+           COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_models.py $<TARGET_FILE:vkgrm-generate>
+                   ${CMAKE_BINARY_DIR}/tiny-models ${name})
+  set_tests_properties(e2e_model_${name} PROPERTIES LABELS "e2e;slow" FIXTURES_REQUIRED tiny_models TIMEOUT 1200
+                       ENVIRONMENT "OPENBLAS_NUM_THREADS=1;TRANSFORMERS_VERBOSITY=error")
+endforeach()
+add_test(NAME e2e_smollm2 COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_smollm2.py
+         $<TARGET_FILE:vkgrm-generate> ${VKG_TEST_CACHE}/models/smollm2-135m-instruct)
+set_tests_properties(e2e_smollm2 PROPERTIES LABELS "e2e;slow" TIMEOUT 1200
+                     ENVIRONMENT "OPENBLAS_NUM_THREADS=1;TRANSFORMERS_VERBOSITY=error")
+# Batch invariance of generation (C test on the tiny Llama).
+set_tests_properties(gpu_test_generate PROPERTIES FIXTURES_REQUIRED tiny_models
+                     ENVIRONMENT "VKGRM_VALIDATE=1;VKGRM_TINY_MODELS=${CMAKE_BINARY_DIR}/tiny-models")
