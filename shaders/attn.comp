@@ -30,11 +30,16 @@
 #include "push_attention.glsl"
 
 #define NEG_BIG (-1.0e30) // initial running max: exp(NEG_BIG - m) == 0 for any real score m
+#define WG VKG_ATTN_TILE  // threads per workgroup
+// KPT kv positions per thread and tile (KT = 64 * KPT positions per tile): each
+// query element loaded from shared memory serves KPT K rows.
 #ifdef PREFIX
 #define ROWS VKG_ATTN_PREFIX_ROWS
+#define KPT 2u
 #define PARTIALS
 #else
 #define ROWS VKG_ATTN_GMAX
+#define KPT 4u
 #ifdef SPLIT
 #define PARTIALS
 #endif
@@ -83,8 +88,9 @@ layout(binding = 5) readonly buffer PoolV { vec4 pool_v[]; };   // [n_pages][n_k
 layout(binding = 6) writeonly buffer Out { float o[]; };        // attn: [n_tokens][n_heads][dv]; else partials
 
 shared vec4 q_sh[ROWS * VKG_ATTN_DMAX / 4];  // the query rows; reused for the final sum
-shared float s_sh[ROWS * VKG_ATTN_TILE];     // scores, then probabilities, of one tile
-shared uint slot_sh[VKG_ATTN_TILE];          // pool row of each kv position of the tile
+#define KT (WG * KPT)
+shared float s_sh[ROWS * KT];                // scores, then probabilities, of one tile
+shared uint slot_sh[KT];                     // pool row of each kv position of the tile
 shared int pos_sh[ROWS];                     // each row's query position (per-row masks)
 shared float m_sh[ROWS], l_sh[ROWS], alpha_sh[ROWS];
 
@@ -116,23 +122,36 @@ uint row_token(uint g) { return gl_WorkGroupID.x; }
 uint row_head(uint g) { return kv_head() * group_size() + chunk() * ROWS + g; }
 #endif
 
-// Thread j: the pool row of kv position kv0 + j and its masked scores for every row.
+// Thread lid: kv positions kv0 + lid + 64 i (i < KPT) of the tile: their pool
+// rows and masked scores for every row.
 void score_tile(uint page_off, int kv0, int n, uint lid, uint G)
 {
-    if (int(lid) >= n) return;
-    uint pos = uint(kv0) + lid;
-    uint page = uint(pages[page_off + pos / p.page_size]);
-    uint slot = (page * p.n_kv_heads + kv_head()) * p.page_size + pos % p.page_size;
-    slot_sh[lid] = slot;
-    float s[ROWS];
-    for (uint g = 0u; g < ROWS; g++) s[g] = 0.0;
+    uint slot[KPT];
+    for (uint i = 0u; i < KPT; i++) {
+        uint j = min(lid + i * WG, uint(n) - 1u); // past the end: a valid row, result unused
+        uint pos = uint(kv0) + j;
+        uint page = uint(pages[page_off + pos / p.page_size]);
+        slot[i] = (page * p.n_kv_heads + kv_head()) * p.page_size + pos % p.page_size;
+        slot_sh[j] = slot[i];
+    }
+    float s[ROWS][KPT];
+    for (uint g = 0u; g < ROWS; g++)
+        for (uint i = 0u; i < KPT; i++) s[g][i] = 0.0;
     uint dk4 = p.dk / 4u; // dk % 4 == 0 (checked by the launcher): 16-byte K loads
     for (uint d = 0u; d < dk4; d++) {
-        vec4 k = LOAD_K(slot * dk4 + d);
-        for (uint g = 0u; g < ROWS; g++) s[g] += dot(q_sh[g * (VKG_ATTN_DMAX / 4) + d], k);
+        vec4 k[KPT];
+        for (uint i = 0u; i < KPT; i++) k[i] = LOAD_K(slot[i] * dk4 + d);
+        for (uint g = 0u; g < ROWS; g++) {
+            vec4 qv = q_sh[g * (VKG_ATTN_DMAX / 4) + d];
+            for (uint i = 0u; i < KPT; i++) s[g][i] += dot(qv, k[i]);
+        }
     }
-    for (uint g = 0u; g < ROWS; g++) // constant bounds: s[] stays in registers
-        if (g < G) s_sh[g * VKG_ATTN_TILE + lid] = visible(int(pos), pos_sh[g]) ? softcap(s[g] * p.scale) : NEG_BIG;
+    for (uint i = 0u; i < KPT; i++) { // constant bounds: s[][] stays in registers
+        uint j = lid + i * WG;
+        if (j >= uint(n)) continue;
+        for (uint g = 0u; g < ROWS; g++)
+            if (g < G) s_sh[g * KT + j] = visible(kv0 + int(j), pos_sh[g]) ? softcap(s[g][i] * p.scale) : NEG_BIG;
+    }
 }
 
 // Row g (thread g < G): new running max and rescale factor alpha. Masked
@@ -140,7 +159,7 @@ void score_tile(uint page_off, int kv0, int n, uint lid, uint G)
 void update_max(uint g, int n)
 {
     float mt = NEG_BIG;
-    for (int j = 0; j < n; j++) mt = max(mt, s_sh[g * VKG_ATTN_TILE + j]);
+    for (int j = 0; j < n; j++) mt = max(mt, s_sh[g * KT + j]);
     float mn = max(m_sh[g], mt);
     alpha_sh[g] = exp(m_sh[g] - mn);
     m_sh[g] = mn;
@@ -184,7 +203,7 @@ void write_out(vec4 acc[ROWS], uint G, uint R, uint r, uint d4)
 // Loads the rows' queries (rows >= G: 0) and positions; resets m and l.
 void load_rows(uint G, uint lid)
 {
-    for (uint i = lid; i < ROWS * p.dk; i += VKG_ATTN_TILE) {
+    for (uint i = lid; i < ROWS * p.dk; i += WG) {
         uint g = i / p.dk, d = i % p.dk;
         float v = g < G ? q[p.q_off + (row_token(g) * p.n_heads + row_head(g)) * p.dk + d] : 0.0;
         q_sh[g * (VKG_ATTN_DMAX / 4) + d / 4u][d % 4u] = v;
@@ -219,26 +238,26 @@ void main()
     load_rows(G, lid);
     // V phase: thread (r, d4) owns output elements 4*d4..4*d4+3 of every row and
     // the kv positions j = r mod R of each tile (R = 64 / (dv/4) thread rows)
-    uint dv4 = p.dv / 4u, R = VKG_ATTN_TILE / dv4;
+    uint dv4 = p.dv / 4u, R = WG / dv4;
     uint d4 = lid % dv4, r = lid / dv4;
     vec4 acc[ROWS];
     for (uint g = 0u; g < ROWS; g++) acc[g] = vec4(0.0);
     barrier();
-    for (int kv0 = lo; kv0 <= hi; kv0 += VKG_ATTN_TILE) {
-        int n = min(VKG_ATTN_TILE, hi - kv0 + 1);
+    for (int kv0 = lo; kv0 <= hi; kv0 += int(KT)) {
+        int n = min(int(KT), hi - kv0 + 1);
         score_tile(sq.x, kv0, n, lid, G);
         barrier();
         if (lid < G) update_max(lid, n);
         barrier();
-        if (int(lid) < n) // masked and unused rows get p = 0
+        for (uint j = lid; j < uint(n); j += WG) // masked and unused rows get p = 0
             for (uint g = 0u; g < ROWS; g++) {
-                float s = s_sh[g * VKG_ATTN_TILE + lid];
-                s_sh[g * VKG_ATTN_TILE + lid] = g < G && s > 0.5 * NEG_BIG ? exp(s - m_sh[g]) : 0.0;
+                float s = s_sh[g * KT + j];
+                s_sh[g * KT + j] = g < G && s > 0.5 * NEG_BIG ? exp(s - m_sh[g]) : 0.0;
             }
         barrier();
         if (lid < G) {
             float sum = 0.0;
-            for (int j = 0; j < n; j++) sum += s_sh[lid * VKG_ATTN_TILE + j];
+            for (int j = 0; j < n; j++) sum += s_sh[lid * KT + j];
             l_sh[lid] = l_sh[lid] * alpha_sh[lid] + sum;
         }
         // g loops have constant bounds: acc[] stays in registers after unrolling
@@ -246,7 +265,7 @@ void main()
         if (r < R)
             for (int j = int(r); j < n; j += int(R)) {
                 vec4 v = LOAD_V(slot_sh[j] * dv4 + d4);
-                for (uint g = 0u; g < ROWS; g++) acc[g] += s_sh[g * VKG_ATTN_TILE + j] * v;
+                for (uint g = 0u; g < ROWS; g++) acc[g] += s_sh[g * KT + j] * v;
             }
         barrier(); // the next tile overwrites s_sh, slot_sh, m_sh, alpha_sh
     }
