@@ -62,21 +62,24 @@ enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *
 {
     VKG_TRY(check_router(r));
     if (!n_tok) return VKG_OK;
-    struct vkg_view v[3];
+    struct vkg_view v[4];
     struct vkg_push_moe_gate p = { .n_tok = n_tok, .n_exp = r->n_exp, .k = r->k, .n_group = r->n_group,
                                    .topk_group = r->topk_group, .scale = r->scale };
-    p.flags = (r->sigmoid ? VKG_MOE_GATE_SIGMOID : 0) | (r->norm ? VKG_MOE_GATE_NORM : 0);
+    p.flags = (r->sigmoid ? VKG_MOE_GATE_SIGMOID : 0) | (r->norm ? VKG_MOE_GATE_NORM : 0) |
+              (r->bias.buf ? VKG_MOE_GATE_BIAS : 0) | (r->v3_groups ? VKG_MOE_GATE_V3_GROUPS : 0);
     VKG_TRY(bind_all(c, "moe_gate", "logits", logits, (uint64_t)n_tok * r->n_exp * 4, 4, &v[0], &p.logit_off));
     VKG_TRY(bind_all(c, "moe_gate", "ids", ids, (uint64_t)n_tok * r->k * 4, 4, &v[1], &p.ids_off));
     VKG_TRY(bind_all(c, "moe_gate", "weights", weights, (uint64_t)n_tok * r->k * 4, 4, &v[2], &p.w_off));
+    if (r->bias.buf) VKG_TRY(bind_all(c, "moe_gate", "bias", r->bias, (uint64_t)r->n_exp * 4, 4, &v[3], &p.bias_off));
+    else v[3] = v[0]; /* not read */
     /* SG tier: one subgroup per token; a workgroup has at least 64 / max subgroup size of them */
     const struct vkg_device_info *di = &c->dev->info;
     uint32_t ls = vkg_op_info(VKG_OP_MOE_GATE_SG)->local_size;
     if (c->dev->use.subgroup_arith && di->subgroup_max_size >= 8 && di->subgroup_max_size <= ls) {
         p.tok_per_wg = ls / di->subgroup_max_size;
-        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE_SG, v, 3, &p, ceil_div(n_tok, p.tok_per_wg)));
+        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE_SG, v, 4, &p, ceil_div(n_tok, p.tok_per_wg)));
     } else {
-        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE, v, 3, &p, n_tok)); /* one workgroup per token */
+        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE, v, 4, &p, n_tok)); /* one workgroup per token */
     }
     vkg_cmd_barrier(c);
     return VKG_OK;

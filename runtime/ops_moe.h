@@ -23,6 +23,12 @@ struct vkg_moe_router {
     float scale;           /* routed_scaling_factor (1 for Qwen3-MoE / Mixtral) */
     uint32_t n_group;      /* > 1: group-limited top-k (DeepSeek), n_exp % n_group == 0, <= 64 */
     uint32_t topk_group;   /* groups kept when n_group > 1 */
+    /* DeepSeek-V3 (noaux_tc): bias.buf set: experts are chosen by score + bias
+     * (e_score_correction_bias [n_exp] F32) and weighed by the score. v3_groups:
+     * group score = sum of its top-2 choices, other groups' experts excluded
+     * (-inf); otherwise DeepSeek-V2: group max, others' scores set to 0. */
+    struct vkg_view bias;
+    int v3_groups;
 };
 
 /* Stacked expert weights (the loader packs HF's per-expert tensors this way). */
@@ -38,7 +44,8 @@ struct vkg_moe_weights {
  * cursors (n_exp words each), then the tile list of the expert FFN. */
 uint64_t vkg_moe_route_bytes(uint32_t n_exp, uint64_t n_pairs);
 
-/* Top-k routing of n_tok tokens. Ties: the lower expert index first. */
+/* Top-k routing of n_tok tokens, ids best first. Ties: the lower expert index
+ * first (torch.topk leaves the order of equal values unspecified). */
 enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
                                 struct vkg_view logits /* [n_tok][n_exp] F32 */,
                                 struct vkg_view ids /* [n_tok][k] I32 */,

@@ -14,11 +14,13 @@
 /* moe_gate flags */
 #define VKG_MOE_GATE_SIGMOID 1u /* sigmoid scores instead of softmax over all experts */
 #define VKG_MOE_GATE_NORM 2u    /* renormalise the k weights to sum 1 */
+#define VKG_MOE_GATE_BIAS 4u    /* choose on score + bias (binding 3), weigh by the score */
+#define VKG_MOE_GATE_V3_GROUPS 8u /* group score = sum of top-2; other groups excluded (-inf) */
 /* moe_combine flags */
 #define VKG_MOE_COMBINE_ACCUMULATE 1u /* out += ... instead of out = ... */
 #define VKG_MOE_COMBINE_UNIT 2u       /* every weight is 1 (no weights binding read) */
 
-/* moe_gate: one workgroup per token. */
+/* moe_gate: one workgroup (scalar) or subgroup (SG) per token. */
 struct vkg_push_moe_gate {
     uint32_t n_tok, n_exp, k;
     uint32_t flags;             /* VKG_MOE_GATE_* */
@@ -28,7 +30,8 @@ struct vkg_push_moe_gate {
     uint32_t logit_off;         /* first element inside the bound windows */
     uint32_t ids_off, w_off;
     uint32_t tok_per_wg;        /* SG tier: tokens (subgroups) per workgroup */
-    uint32_t pad[2];
+    uint32_t bias_off;          /* first element of the bias inside its window */
+    uint32_t pad;
 };
 _Static_assert(sizeof(struct vkg_push_moe_gate) == 52, "push_moe.glsl gate size");
 _Static_assert(offsetof(struct vkg_push_moe_gate, n_exp) == 4, "gate n_exp");
@@ -41,6 +44,7 @@ _Static_assert(offsetof(struct vkg_push_moe_gate, logit_off) == 28, "gate logit_
 _Static_assert(offsetof(struct vkg_push_moe_gate, ids_off) == 32, "gate ids_off");
 _Static_assert(offsetof(struct vkg_push_moe_gate, w_off) == 36, "gate w_off");
 _Static_assert(offsetof(struct vkg_push_moe_gate, tok_per_wg) == 40, "gate tok_per_wg");
+_Static_assert(offsetof(struct vkg_push_moe_gate, bias_off) == 44, "gate bias_off");
 
 /* Pairs per tile of the expert FFN: the scan lists the tiles of every expert. */
 #define VKG_MOE_TILE 8u
@@ -110,8 +114,8 @@ _Static_assert(offsetof(struct vkg_push_moe_combine, out_off) == 24, "combine ou
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_MOE(X)                                                         \
-    X(MOE_GATE,         moe_gate,         3, vkg_push_moe_gate,    64)         \
-    X(MOE_GATE_SG,      moe_gate_sg,      3, vkg_push_moe_gate,    64)         \
+    X(MOE_GATE,         moe_gate,         4, vkg_push_moe_gate,    64)         \
+    X(MOE_GATE_SG,      moe_gate_sg,      4, vkg_push_moe_gate,    64)         \
     X(MOE_COUNT,        moe_count,        2, vkg_push_moe_route,   256)        \
     X(MOE_SCAN,         moe_scan,         1, vkg_push_moe_route,   256)        \
     X(MOE_SCATTER,      moe_scatter,      3, vkg_push_moe_route,   256)        \

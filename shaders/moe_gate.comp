@@ -1,12 +1,16 @@
 #version 450
 // moe_gate.comp — MoE router: logits [n_tok][n_exp] F32 -> top-k expert ids
-// [n_tok][k] I32 and weights [n_tok][k] F32. One workgroup per token.
-// scores = softmax over all experts (Qwen3-MoE, Mixtral, DeepSeek-V2) or
-// sigmoid (DeepSeek-V3); optional group-limited top-k (DeepSeek-V2
-// group_limited_greedy: group score = max of its experts, keep topk_group
-// groups, other experts' scores set to 0 like HF's masked_fill); top-k picks
-// the largest score, the lowest expert index first among equal values;
-// optional renormalisation w /= (sum + 1e-20); then w *= scale.
+// [n_tok][k] I32 and weights [n_tok][k] F32, following HF's routers:
+//   scores = softmax over all experts (Qwen3-MoE, Mixtral, DeepSeek-V2) or
+//            sigmoid (DeepSeek-V3)
+//   choice = scores (+ e_score_correction_bias when BIAS: DeepSeek-V3)
+//   groups (n_group > 1): group score = max of its choices (DeepSeek-V2
+//            group_limited_greedy) or, V3_GROUPS, the sum of its top-2;
+//            experts outside the topk_group best groups get choice 0 (V2's
+//            masked_fill 0.0) or MASKED, below every real choice (V3's -inf)
+//   top-k on choice: largest first, the lowest expert index among equals
+//   weight = the chosen choice (V2), or the unbiased score (BIAS / V3_GROUPS)
+//   optional renormalisation w /= (sum + 1e-20), then w *= scale.
 // Scalar tier: one workgroup per token, reductions through shared memory.
 // SG tier: one subgroup per token (tok_per_wg tokens per workgroup),
 // reductions with subgroup ops, no workgroup barrier. Same results and ties.
@@ -24,15 +28,33 @@
 layout(binding = 0) readonly buffer Logits { float logits[]; };
 layout(binding = 1) writeonly buffer Ids { int ids[]; };
 layout(binding = 2) writeonly buffer Weights { float weights[]; };
+layout(binding = 3) readonly buffer Bias { float bias[]; }; // [n_exp]; read only with BIAS
 
-const float NEG_INF = -3.402823466e38; // -FLT_MAX: below every score and logit
+const float NEG_INF = -3.402823466e38; // -FLT_MAX: "taken", below everything
+const float MASKED = -1.0e38;          // V3 groups: excluded expert, below every real choice
+
+bool has_bias() { return (p.flags & VKG_MOE_GATE_BIAS) != 0u; }
+bool v3_groups() { return (p.flags & VKG_MOE_GATE_V3_GROUPS) != 0u; }
 
 // (v, i) beats (bv, bi): larger value, or equal value and lower index.
 bool better(float v, uint i, float bv, uint bi) { return v > bv || (v == bv && i < bi); }
 
+float choice_of(float score, uint e) { return has_bias() ? score + bias[p.bias_off + e] : score; }
+
+// Group score of experts [e0, e0 + gsize) from their choices in c (V2: max, V3: top-2 sum).
+#define GROUP_SCORE(c, e0, gsize, out_score)                                   \
+    {                                                                          \
+        float b1 = NEG_INF, b2 = NEG_INF;                                      \
+        for (uint e_ = (e0); e_ < (e0) + (gsize); e_++) {                      \
+            float v_ = c[e_];                                                  \
+            if (v_ > b1) { b2 = b1; b1 = v_; } else if (v_ > b2) { b2 = v_; }  \
+        }                                                                      \
+        out_score = v3_groups() ? b1 + (gsize > 1u ? b2 : 0.0) : b1;           \
+    }
+
 #ifdef SG
 #define SLOTS 8u // tokens per workgroup at most (64 invocations / subgroups of >= 8)
-shared float s_c[SLOTS][VKG_MOE_MAX_EXPERTS];   // scores, then candidates (-FLT_MAX: taken)
+shared float s_c[SLOTS][VKG_MOE_MAX_EXPERTS];   // choices, then candidates (NEG_INF: taken)
 shared float s_g[SLOTS][VKG_MOE_MAX_GROUPS];    // group scores
 shared uint s_sid[SLOTS][VKG_MOE_MAX_K];
 shared float s_sw[SLOTS][VKG_MOE_MAX_K];
@@ -46,22 +68,23 @@ uint sg_argmax(float v, uint i, out float best)
     return subgroupMin(v == best ? i : 0xffffffffu);
 }
 
-void sg_scores(uint slot, uint base)
+// Score of one logit given the softmax max and sum (recomputed bit-identically).
+float score_of(float x, float mx, float sum)
+{
+    return (p.flags & VKG_MOE_GATE_SIGMOID) != 0u ? 1.0 / (1.0 + exp(-x)) : exp(x - mx) / sum;
+}
+
+void sg_scores(uint slot, uint base, out float mx, out float sum)
 {
     uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize;
     bool sig = (p.flags & VKG_MOE_GATE_SIGMOID) != 0u;
-    float mx = NEG_INF;
+    mx = NEG_INF;
     for (uint e = l; e < p.n_exp; e += S) mx = max(mx, logits[base + e]);
     mx = subgroupMax(mx);
-    float sum = 0.0;
-    for (uint e = l; e < p.n_exp; e += S) {
-        float x = logits[base + e];
-        float sc = sig ? 1.0 / (1.0 + exp(-x)) : exp(x - mx);
-        s_c[slot][e] = sc;
-        sum += sc;
-    }
+    sum = 0.0;
+    for (uint e = l; e < p.n_exp; e += S) sum += sig ? 0.0 : exp(logits[base + e] - mx);
     sum = sig ? 1.0 : subgroupAdd(sum);
-    for (uint e = l; e < p.n_exp; e += S) s_c[slot][e] /= sum;
+    for (uint e = l; e < p.n_exp; e += S) s_c[slot][e] = choice_of(score_of(logits[base + e], mx, sum), e);
     sg_sync();
 }
 
@@ -69,11 +92,7 @@ void sg_mask_groups(uint slot)
 {
     if (p.n_group <= 1u) return;
     uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize, gsize = p.n_exp / p.n_group;
-    for (uint g = l; g < p.n_group; g += S) {
-        float m = NEG_INF;
-        for (uint e = g * gsize; e < (g + 1u) * gsize; e++) m = max(m, s_c[slot][e]);
-        s_g[slot][g] = m;
-    }
+    for (uint g = l; g < p.n_group; g += S) GROUP_SCORE(s_c[slot], g * gsize, gsize, s_g[slot][g]);
     sg_sync();
     uvec2 keep = uvec2(0u); // bit g: group g kept (n_group <= 64)
     for (uint j = 0u; j < p.topk_group; j++) {
@@ -88,7 +107,7 @@ void sg_mask_groups(uint slot)
     }
     for (uint e = l; e < p.n_exp; e += S) {
         uint g = e / gsize;
-        if (((g < 32u ? keep.x >> g : keep.y >> (g - 32u)) & 1u) == 0u) s_c[slot][e] = 0.0;
+        if (((g < 32u ? keep.x >> g : keep.y >> (g - 32u)) & 1u) == 0u) s_c[slot][e] = v3_groups() ? MASKED : 0.0;
     }
     sg_sync();
 }
@@ -98,18 +117,19 @@ void main()
     uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     uint slot = gl_SubgroupID, tok = wg * p.tok_per_wg + slot;
     if (slot >= p.tok_per_wg || tok >= p.n_tok) return; // uniform for the subgroup
-    uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize;
-    sg_scores(slot, p.logit_off + tok * p.n_exp);
+    uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize, base = p.logit_off + tok * p.n_exp;
+    float mx, ssum, sum = 0.0;
+    sg_scores(slot, base, mx, ssum);
     sg_mask_groups(slot);
-    float sum = 0.0;
     for (uint j = 0u; j < p.k; j++) {
         float bv = NEG_INF, best;
         uint bi = 0xffffffffu;
         for (uint e = l; e < p.n_exp; e += S)
             if (better(s_c[slot][e], e, bv, bi)) { bv = s_c[slot][e]; bi = e; }
         uint e = sg_argmax(bv, bi, best);
-        sum += best;
-        if (l == 0u) { s_sid[slot][j] = e; s_sw[slot][j] = best; }
+        float w = (has_bias() || v3_groups()) ? score_of(logits[base + e], mx, ssum) : best;
+        sum += w;
+        if (l == 0u) { s_sid[slot][j] = e; s_sw[slot][j] = w; }
         if (e % S == l) s_c[slot][e] = NEG_INF; // the lane that owns e
         sg_sync();
     }
@@ -120,15 +140,14 @@ void main()
     }
 }
 #else
-shared float s_score[VKG_MOE_MAX_EXPERTS]; // score per expert
-shared float s_cand[VKG_MOE_MAX_EXPERTS];  // candidates left for top-k (-inf: taken)
+shared float s_score[VKG_MOE_MAX_EXPERTS]; // unbiased score per expert
+shared float s_cand[VKG_MOE_MAX_EXPERTS];  // choices left for top-k (NEG_INF: taken)
 shared float s_rv[gl_WorkGroupSize.x];     // reduction scratch: values
 shared uint s_ri[gl_WorkGroupSize.x];      // reduction scratch: indices
 shared float s_gscore[VKG_MOE_MAX_GROUPS];
 shared bool s_gkeep[VKG_MOE_MAX_GROUPS];
 shared uint s_sel_id[VKG_MOE_MAX_K];
 shared float s_sel_w[VKG_MOE_MAX_K];
-
 
 float wg_reduce(float v, bool is_max)
 {
@@ -182,24 +201,25 @@ void compute_scores(uint base)
         sum += s;
     }
     sum = sig ? 1.0 : wg_reduce(sum, false);
-    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x) s_score[e] /= sum;
+    for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x) {
+        s_score[e] /= sum;
+        s_cand[e] = choice_of(s_score[e], e);
+    }
     barrier();
 }
 
-// Candidates: every score, or only those of the topk_group best groups.
+// Candidates: every choice, or only those of the topk_group best groups.
 void mask_groups()
 {
     uint t = gl_LocalInvocationID.x;
-    bool grouped = p.n_group > 1u;
-    uint gsize = grouped ? p.n_exp / p.n_group : p.n_exp;
-    if (grouped && t < p.n_group) {
-        float g = NEG_INF;
-        for (uint e = t * gsize; e < (t + 1u) * gsize; e++) g = max(g, s_score[e]);
-        s_gscore[t] = g;
+    if (p.n_group <= 1u) return;
+    uint gsize = p.n_exp / p.n_group;
+    if (t < p.n_group) {
+        GROUP_SCORE(s_cand, t * gsize, gsize, s_gscore[t]);
         s_gkeep[t] = false;
     }
     barrier();
-    if (grouped && t == 0u) { // a few groups: serial selection is cheapest
+    if (t == 0u) { // a few groups: serial selection is cheapest
         for (uint j = 0u; j < p.topk_group; j++) {
             uint bi = 0xffffffffu;
             float bv = NEG_INF;
@@ -210,7 +230,7 @@ void mask_groups()
     }
     barrier();
     for (uint e = t; e < p.n_exp; e += gl_WorkGroupSize.x)
-        s_cand[e] = (!grouped || s_gkeep[e / gsize]) ? s_score[e] : 0.0;
+        if (!s_gkeep[e / gsize]) s_cand[e] = v3_groups() ? MASKED : 0.0;
     barrier();
 }
 
@@ -225,7 +245,7 @@ void main()
         uint e = wg_argmax();
         if (t == 0u) {
             s_sel_id[j] = e;
-            s_sel_w[j] = s_cand[e];
+            s_sel_w[j] = (has_bias() || v3_groups()) ? s_score[e] : s_cand[e];
             s_cand[e] = NEG_INF;
         }
         barrier();

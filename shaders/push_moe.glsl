@@ -7,6 +7,8 @@
 #define VKG_MOE_TILE 8u
 #define VKG_MOE_GATE_SIGMOID 1u
 #define VKG_MOE_GATE_NORM 2u
+#define VKG_MOE_GATE_BIAS 4u
+#define VKG_MOE_GATE_V3_GROUPS 8u
 #define VKG_MOE_COMBINE_ACCUMULATE 1u
 #define VKG_MOE_COMBINE_UNIT 2u
 
@@ -18,7 +20,8 @@ layout(push_constant) uniform PushMoeGate {
     float scale;
     uint logit_off, ids_off, w_off;
     uint tok_per_wg;
-    uint pad0, pad1;
+    uint bias_off;
+    uint pad0;
 } p;
 #elif defined(MOE_PUSH_ROUTE)
 layout(push_constant) uniform PushMoeRoute {

@@ -68,7 +68,16 @@ static void finish(struct vkg_cmd *c)
 
 static struct vkg_moe_router to_gpu(const struct ref_moe_router *r)
 {
-    return (struct vkg_moe_router){ r->n_exp, r->k, r->sigmoid, r->norm, (float)r->scale, r->n_group, r->topk_group };
+    return (struct vkg_moe_router){ r->n_exp, r->k, r->sigmoid, r->norm, (float)r->scale, r->n_group, r->topk_group,
+                                    .v3_groups = r->v3_groups };
+}
+
+/* DeepSeek-V3 correction bias for the tests: whole numbers 0..2, so that
+ * score + bias keeps the scores' gaps (no near-ties from the sum). */
+static float g_bias[512];
+static void init_bias(void)
+{
+    for (uint32_t e = 0; e < 512; e++) g_bias[e] = (float)((e * 7 + 3) % 3);
 }
 
 /* Runs the router on the GPU, returns ids and weights read back. */
@@ -76,6 +85,12 @@ static void gpu_gate(const struct ref_moe_router *r, uint32_t n_tok, const float
 {
     struct vkg_moe_router g = to_gpu(r);
     uint64_t nk = (uint64_t)n_tok * r->k;
+    struct vkg_buffer *bb = NULL; /* the bias 20 bytes into its buffer: exercises bias_off */
+    if (r->bias) {
+        bb = gpu_buffer_from(NULL, 20 + r->n_exp * 4, "moe bias");
+        GPU_OK(vkg_buffer_upload(g_dev, vkg_view_sub(vkg_buffer_view(bb), 20, r->n_exp * 4), r->bias, r->n_exp * 4));
+        g.bias = vkg_view_sub(vkg_buffer_view(bb), 20, r->n_exp * 4);
+    }
     struct vkg_buffer *bl = gpu_buffer_from(logits, (uint64_t)n_tok * r->n_exp * 4, "moe logits");
     struct vkg_buffer *bi = gpu_buffer_from(NULL, nk * 4, "moe ids");
     struct vkg_buffer *bw = gpu_buffer_from(NULL, nk * 4, "moe weights");
@@ -84,7 +99,7 @@ static void gpu_gate(const struct ref_moe_router *r, uint32_t n_tok, const float
     finish(c);
     gpu_read(bi, ids, nk * 4);
     gpu_read(bw, w, nk * 4);
-    vkg_buffer_free(bl), vkg_buffer_free(bi), vkg_buffer_free(bw);
+    vkg_buffer_free(bl), vkg_buffer_free(bi), vkg_buffer_free(bw), vkg_buffer_free(bb);
     gpu_assert_no_validation();
 }
 
@@ -122,8 +137,12 @@ static void test_gate_variants(void **state)
         { "sigmoid group-limited top8 renorm scaled", { 256, 8, 1, 1, 2.5, 8, 4 } },
         { "sigmoid top6 no renorm", { 100, 6, 1, 0, 1.0, 0, 0 } },
         { "sigmoid top16 renorm 512 experts", { 512, 16, 1, 1, 1.0, 0, 0 } },
+        { "deepseek-v3 sigmoid+bias v3 groups top8 renorm scaled", { 256, 8, 1, 1, 2.5, 8, 4, g_bias, 1 } },
+        { "v3 groups softmax no bias top6", { 64, 6, 0, 0, 1.0, 8, 3, NULL, 1 } },
+        { "sigmoid+bias no groups top4 renorm", { 64, 4, 1, 1, 1.0, 0, 0, g_bias, 0 } },
     };
     uint64_t seed = 0x6a7e;
+    init_bias();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
         for (size_t ti = 0; ti < N_NTOKS; ti++) {
             uint32_t n_tok = g_ntoks[ti], n_exp = cases[ci].r.n_exp;

@@ -28,43 +28,47 @@ static uint32_t argmax_free(const double *v, const char *taken, uint32_t n)
     return best;
 }
 
-/* DeepSeek group_limited_greedy: group score = max of its experts; the
- * scores outside the topk_group best groups become 0 (masked_fill 0.0). */
-static void mask_groups(const struct ref_moe_router *r, double *s)
+/* Group-limited selection on the choices ch: group score = max (V2) or the
+ * sum of the top 2 (V3); the choices outside the topk_group best groups
+ * become 0 (V2's masked_fill 0.0) or -inf (V3). */
+static void mask_groups(const struct ref_moe_router *r, double *ch)
 {
     uint32_t gs = r->n_exp / r->n_group;
     double g[64];
     char taken[64] = { 0 };
     for (uint32_t i = 0; i < r->n_group; i++) {
-        g[i] = -INFINITY;
-        for (uint32_t e = i * gs; e < (i + 1) * gs; e++) g[i] = s[e] > g[i] ? s[e] : g[i];
+        double b1 = -INFINITY, b2 = -INFINITY;
+        for (uint32_t e = i * gs; e < (i + 1) * gs; e++) {
+            if (ch[e] > b1) b2 = b1, b1 = ch[e];
+            else if (ch[e] > b2) b2 = ch[e];
+        }
+        g[i] = r->v3_groups ? b1 + (gs > 1 ? b2 : 0) : b1;
     }
     for (uint32_t j = 0; j < r->topk_group; j++) taken[argmax_free(g, taken, r->n_group)] = 1;
     for (uint32_t e = 0; e < r->n_exp; e++)
-        if (!taken[e / gs]) s[e] = 0.0;
+        if (!taken[e / gs]) ch[e] = r->v3_groups ? -INFINITY : 0.0;
 }
 
 void ref_moe_gate(const struct ref_moe_router *r, uint32_t n_tok, const float *logits, int32_t *ids, float *weights)
 {
-    double *s = malloc(r->n_exp * sizeof *s), w[64];
+    double *s = malloc(r->n_exp * sizeof *s), *ch = malloc(r->n_exp * sizeof *ch), w[64];
     char *taken = malloc(r->n_exp);
     for (uint32_t t = 0; t < n_tok; t++) {
         scores_of(r, logits + (uint64_t)t * r->n_exp, s);
-        if (r->n_group > 1) mask_groups(r, s);
-        for (uint32_t e = 0; e < r->n_exp; e++) taken[e] = 0;
+        for (uint32_t e = 0; e < r->n_exp; e++) ch[e] = s[e] + (r->bias ? r->bias[e] : 0.0), taken[e] = 0;
+        if (r->n_group > 1) mask_groups(r, ch);
         double sum = 0;
         for (uint32_t j = 0; j < r->k; j++) {
-            uint32_t e = argmax_free(s, taken, r->n_exp);
+            uint32_t e = argmax_free(ch, taken, r->n_exp);
             taken[e] = 1;
             ids[t * r->k + j] = (int32_t)e;
-            w[j] = s[e];
+            w[j] = (r->bias || r->v3_groups) ? s[e] : ch[e]; /* V3 gathers the unbiased score */
             sum += w[j];
         }
         for (uint32_t j = 0; j < r->k; j++)
             weights[t * r->k + j] = (float)((r->norm ? w[j] / (sum + 1e-20) : w[j]) * r->scale);
     }
-    free(s);
-    free(taken);
+    free(s), free(ch), free(taken);
 }
 
 void ref_moe_count(const int32_t *ids, uint32_t n_pairs, uint32_t n_exp, uint32_t *counts, uint32_t *offsets)

@@ -13,10 +13,14 @@ struct ref_moe_router {
     int norm;             /* w /= sum(w) + 1e-20 */
     double scale;         /* routed_scaling_factor */
     uint32_t n_group, topk_group; /* group-limited greedy when n_group > 1 */
+    const float *bias;    /* DeepSeek-V3 e_score_correction_bias [n_exp] or NULL */
+    int v3_groups;        /* DeepSeek-V3 groups: top-2 sum, others -inf (else V2: max, others 0) */
 };
 
-/* logits [n_tok][n_exp] -> ids [n_tok][k] (best first; equal scores: lower
- * index first), weights [n_tok][k]. */
+/* logits [n_tok][n_exp] -> ids [n_tok][k] (best first; equal choices: lower
+ * index first), weights [n_tok][k]. DeepseekV2TopkRouter with bias NULL and
+ * v3_groups 0 (scores masked to 0, weight = masked score); DeepseekV3TopkRouter
+ * with them (choice = score + bias masked to -inf, weight = score). */
 void ref_moe_gate(const struct ref_moe_router *r, uint32_t n_tok, const float *logits, int32_t *ids, float *weights);
 
 /* counts[e] = pairs p (p = t*k + j) with ids[p] == e; offsets = exclusive prefix sum. */
