@@ -267,7 +267,7 @@ enum vkg_status vkg_tokenizer_decode(const struct vkg_tokenizer *tok, const int3
         arrput(pieces, s);
     }
     if (!st)
-        st = tk_decode_pieces(tok, pieces, arrlen(pieces), &out);
+        st = tk_decode_pieces(tok, pieces, arrlen(pieces), 0, &out);
     arrfree(pieces);
     if (!st)
         st = tk_str_cstr(&out);
@@ -276,6 +276,26 @@ enum vkg_status vkg_tokenizer_decode(const struct vkg_tokenizer *tok, const int3
     else
         *text = out.p;
     return st;
+}
+
+enum vkg_status vkg_tokenizer_token_bytes(const struct vkg_tokenizer *tok, int32_t id, char **bytes,
+                                          size_t *len)
+{
+    const char *p = vkg_tokenizer_token_to_piece(tok, id);
+    if (!p || !bytes || !len)
+        return vkg_error(VKG_ERR_INVALID_ARG, "vkg_tokenizer_token_bytes: id %d is not a token",
+                         (int)id);
+    struct tk_str piece = {(char *)p, strlen(p), 0}, out = {0}; /* piece is borrowed */
+    enum vkg_status st = tk_decode_pieces(tok, &piece, 1, 1, &out);
+    if (!st)
+        st = tk_str_cstr(&out);
+    if (st) {
+        tk_str_free(&out);
+        return st;
+    }
+    *bytes = out.p;
+    *len = out.n;
+    return VKG_OK;
 }
 
 const char *vkg_tokenizer_token_to_piece(const struct vkg_tokenizer *tok, int32_t id)

@@ -60,6 +60,12 @@ enum vkg_status vkg_tokenizer_decode(const struct vkg_tokenizer *tok, const int3
 /* The token string as stored in the vocabulary ("Ġthe", "▁the", "<0x0A>",
  * "<|im_end|>"), NULL for an unknown id. Owned by the tokenizer. */
 const char *vkg_tokenizer_token_to_piece(const struct vkg_tokenizer *tok, int32_t id);
+/* The bytes one token stands for, through the decoder chain but without
+ * U+FFFD replacement: a byte-level or <0xNN> token may hold part of a UTF-8
+ * character ("\xF0\x9F"). For streaming output, append these bytes and
+ * print only complete characters. *bytes is malloc'ed (NUL-terminated too). */
+enum vkg_status vkg_tokenizer_token_bytes(const struct vkg_tokenizer *tok, int32_t id, char **bytes,
+                                          size_t *len);
 /* Id of a token string (added tokens first, then the model vocabulary), -1 if absent. */
 int32_t vkg_tokenizer_find(const struct vkg_tokenizer *tok, const char *token);
 /* Largest id + 1, added tokens included (len(tokenizer) in Python). */

@@ -124,8 +124,8 @@ static void pieces_free(struct tk_str *p)
 
 /* ByteLevel: chars back to bytes (a token holding any char outside the map,
  * like DeepSeek's "<｜User｜>", contributes its raw UTF-8), all tokens joined,
- * then invalid UTF-8 replaced by U+FFFD (Rust from_utf8_lossy). */
-static enum vkg_status dec_bytelevel(struct tk_str *in, struct tk_str **out)
+ * then invalid UTF-8 replaced by U+FFFD (Rust from_utf8_lossy) unless raw. */
+static enum vkg_status dec_bytelevel(struct tk_str *in, struct tk_str **out, int raw)
 {
     struct tk_str bytes = {0}, res = {0};
     enum vkg_status st = VKG_OK;
@@ -143,8 +143,12 @@ static enum vkg_status dec_bytelevel(struct tk_str *in, struct tk_str **out)
             st = tk_str_putc(&bytes, (char)b);
         }
     }
-    if (!st)
+    if (!st && raw) {
+        res = bytes;
+        bytes = (struct tk_str){0};
+    } else if (!st) {
         st = tk_utf8_sanitize(bytes.p, bytes.n, &res);
+    }
     tk_str_free(&bytes);
     arrput(*out, res);
     return st;
@@ -161,14 +165,14 @@ static int byte_token(const struct tk_str *t, uint8_t *b)
     return 1;
 }
 
-/* Pending <0xNN> bytes become one string if valid UTF-8, else one U+FFFD
- * per byte (HF ByteFallback). */
-static enum vkg_status flush_bytes(struct tk_str *bytes, struct tk_str **out)
+/* Pending <0xNN> bytes become one string if valid UTF-8 (or raw), else one
+ * U+FFFD per byte (HF ByteFallback). */
+static enum vkg_status flush_bytes(struct tk_str *bytes, struct tk_str **out, int raw)
 {
     enum vkg_status st = VKG_OK;
     if (!bytes->n)
         return VKG_OK;
-    if (tk_utf8_valid_prefix(bytes->p, bytes->n) == bytes->n) {
+    if (raw || tk_utf8_valid_prefix(bytes->p, bytes->n) == bytes->n) {
         struct tk_str s = {0};
         st = tk_str_append(&s, bytes->p, bytes->n);
         arrput(*out, s);
@@ -183,7 +187,7 @@ static enum vkg_status flush_bytes(struct tk_str *bytes, struct tk_str **out)
     return st;
 }
 
-static enum vkg_status dec_bytefallback(struct tk_str *in, struct tk_str **out)
+static enum vkg_status dec_bytefallback(struct tk_str *in, struct tk_str **out, int raw)
 {
     struct tk_str bytes = {0};
     enum vkg_status st = VKG_OK;
@@ -193,14 +197,14 @@ static enum vkg_status dec_bytefallback(struct tk_str *in, struct tk_str **out)
             st = tk_str_putc(&bytes, (char)b);
             continue;
         }
-        if (!(st = flush_bytes(&bytes, out))) {
+        if (!(st = flush_bytes(&bytes, out, raw))) {
             struct tk_str s = {0};
             st = tk_str_append(&s, in[i].p, in[i].n);
             arrput(*out, s);
         }
     }
     if (!st)
-        st = flush_bytes(&bytes, out);
+        st = flush_bytes(&bytes, out, raw);
     tk_str_free(&bytes);
     return st;
 }
@@ -216,13 +220,14 @@ static enum vkg_status dec_strip(const struct tk_dec *d, const struct tk_str *t,
     return tk_str_append(o, t->p + a, b - a);
 }
 
-static enum vkg_status dec_step(const struct tk_dec *d, struct tk_str *in, struct tk_str **out)
+static enum vkg_status dec_step(const struct tk_dec *d, struct tk_str *in, struct tk_str **out,
+                                int raw)
 {
     enum vkg_status st = VKG_OK;
     if (d->type == TK_DEC_BYTELEVEL)
-        return dec_bytelevel(in, out);
+        return dec_bytelevel(in, out, raw);
     if (d->type == TK_DEC_BYTEFALLBACK)
-        return dec_bytefallback(in, out);
+        return dec_bytefallback(in, out, raw);
     if (d->type == TK_DEC_FUSE) {
         struct tk_str s = {0};
         for (ptrdiff_t i = 0; !st && i < arrlen(in); i++)
@@ -242,7 +247,7 @@ static enum vkg_status dec_step(const struct tk_dec *d, struct tk_str *in, struc
 }
 
 enum vkg_status tk_decode_pieces(const struct vkg_tokenizer *tok, struct tk_str *pieces,
-                                 ptrdiff_t n, struct tk_str *out)
+                                 ptrdiff_t n, int raw, struct tk_str *out)
 {
     struct tk_str *cur = NULL;
     enum vkg_status st = VKG_OK;
@@ -253,7 +258,7 @@ enum vkg_status tk_decode_pieces(const struct vkg_tokenizer *tok, struct tk_str 
     }
     for (ptrdiff_t k = 0; !st && k < arrlen(tok->decs); k++) {
         struct tk_str *next = NULL;
-        st = dec_step(&tok->decs[k], cur, &next);
+        st = dec_step(&tok->decs[k], cur, &next, raw);
         pieces_free(cur);
         cur = next;
     }

@@ -215,8 +215,9 @@ enum vkg_status tk_dec_parse(const struct cJSON *j, struct tk_dec **out);
 void tk_decs_free(struct tk_dec *decs);
 enum vkg_status tk_post_parse(struct vkg_tokenizer *tok, const struct cJSON *j);
 void tk_post_free(struct vkg_tokenizer *tok);
-/* Runs the decoder chain over token strings; the result is appended to out. */
+/* Runs the decoder chain over token strings; the result is appended to out.
+ * raw: keep bytes that are not valid UTF-8 instead of writing U+FFFD. */
 enum vkg_status tk_decode_pieces(const struct vkg_tokenizer *tok, struct tk_str *pieces,
-                                 ptrdiff_t n, struct tk_str *out);
+                                 ptrdiff_t n, int raw, struct tk_str *out);
 
 #endif

@@ -356,6 +356,23 @@ static void test_lookups(void **state)
     assert_int_equal(vkg_tokenizer_bos(l), 128000);
     assert_int_equal(vkg_tokenizer_eos(l), 128001);
     assert_int_equal(vkg_tokenizer_vocab_size(l), 128256);
+    char *bytes;
+    size_t len;
+    int32_t emoji[8];
+    size_t ne = 0;
+    int32_t *ids;
+    assert_int_equal(vkg_tokenizer_encode(g, "\xF0\x90\x8D\x88", 4, 0, &ids, &ne), VKG_OK);
+    assert_int_equal(ne, 4); /* U+10348 is four <0xNN> byte tokens in Gemma-3 */
+    memcpy(emoji, ids, sizeof emoji[0] * 4);
+    free(ids);
+    assert_int_equal(vkg_tokenizer_token_bytes(g, emoji[0], &bytes, &len), VKG_OK);
+    assert_int_equal(len, 1);
+    assert_int_equal((unsigned char)bytes[0], 0xF0); /* raw byte, not U+FFFD */
+    free(bytes);
+    assert_int_equal(vkg_tokenizer_token_bytes(q, 1879, &bytes, &len), VKG_OK);
+    assert_string_equal(bytes, " world"); /* "Ġworld" through the ByteLevel map */
+    free(bytes);
+    assert_int_equal(vkg_tokenizer_token_bytes(q, 151669, &bytes, &len), VKG_ERR_INVALID_ARG);
     int32_t bad[] = {9707, 151669};
     char *text = NULL;
     assert_int_equal(vkg_tokenizer_decode(q, bad, 2, 0, &text), VKG_ERR_INVALID_ARG);

@@ -81,34 +81,42 @@ static int parse_ids(const char *s, int32_t **ids, size_t *n)
     return *ids ? 0 : 1;
 }
 
-/* Prints s with control chars escaped, so every token stays on one line. */
-static void print_readable(const char *s)
+/* Prints n bytes with control chars and bytes that are not (complete)
+ * UTF-8 escaped, so every token stays on one line and shows what it holds:
+ * "\xf0\x9f" for the first half of an emoji. */
+static void print_readable(const char *s, size_t n)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+        int whole = k > 1 && i + k <= n;
+        for (size_t j = 1; whole && j < k; j++)
+            whole = ((unsigned char)s[i + j] & 0xC0) == 0x80;
         if (c == '\n') fputs("\\n", stdout);
         else if (c == '\t') fputs("\\t", stdout);
         else if (c == '\r') fputs("\\r", stdout);
         else if (c == '\\') fputs("\\\\", stdout);
-        else if (c < 0x20 || c == 0x7f) printf("\\x%02x", c);
-        else putchar(c);
+        else if (c >= 0x20 && c < 0x7f) putchar(c);
+        else if (whole) { fwrite(s + i, 1, k, stdout); i += k; continue; }
+        else printf("\\x%02x", c);
+        i++;
     }
 }
 
-/* One token per line: id, TAB, the token as text. A token that is only
- * part of a UTF-8 character decodes to U+FFFD on its own; show its
- * vocabulary form ("<0xF0>", "ð") instead. */
+/* One token per line: id, TAB, the bytes it stands for. */
 static int print_pieces(const struct vkg_tokenizer *tok, const int32_t *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        char *text = NULL;
-        const char *piece = vkg_tokenizer_token_to_piece(tok, ids[i]);
-        if (vkg_tokenizer_decode(tok, &ids[i], 1, 0, &text))
+        char *bytes;
+        size_t len;
+        if (vkg_tokenizer_token_bytes(tok, ids[i], &bytes, &len)) {
+            fprintf(stderr, "vkgrm-tokenize: %s\n", vkg_error_detail());
             return 1;
+        }
         printf("%d\t", (int)ids[i]);
-        print_readable(strstr(text, "\xEF\xBF\xBD") && !strstr(piece, "\xEF\xBF\xBD") ? piece : text);
+        print_readable(bytes, len);
         putchar('\n');
-        free(text);
+        free(bytes);
     }
     return 0;
 }
