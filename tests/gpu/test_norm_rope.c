@@ -81,6 +81,33 @@ static void test_rope_tables(void **state)
     assert_int_equal(vkg_rope_inv_freq(VKG_ROPE_YARN, 8, 10000, NULL, f, &af), VKG_ERR_INVALID_ARG);
 }
 
+/* hf_config's struct vkg_rope -> scaling: a DeepSeek-V3-like yarn config (attention factor derived by
+ * hf_config, passed through) and a llama3 one give the tables computed from the scaling directly. */
+static void test_rope_from_config(void **state)
+{
+    struct vkg_rope r = { .type = VKG_ROPE_YARN, .theta = 10000, .partial_rotary_factor = 1, .dim = 64,
+                          .factor = 40, .original_max_position_embeddings = 4096, .low_freq_factor = 1,
+                          .high_freq_factor = 4, .beta_fast = 32, .beta_slow = 1, .mscale = 0.707,
+                          .mscale_all_dim = 1, .attention_factor = 0.9210423553163399, .truncate = true };
+    struct vkg_rope_scaling sc, direct = { .factor = 40, .original_max_position_embeddings = 4096, .mscale = 0.707,
+                                           .mscale_all_dim = 1 };
+    float a[32], b[32], af_a, af_b;
+    vkg_rope_scaling_from_config(&r, 163840, &sc);
+    assert_int_equal(sc.type, VKG_ROPE_YARN);
+    GPU_OK(vkg_rope_inv_freq(sc.type, 64, r.theta, &sc, a, &af_a));
+    GPU_OK(vkg_rope_inv_freq(VKG_ROPE_YARN, 64, 10000, &direct, b, &af_b));
+    assert_memory_equal(a, b, sizeof a);
+    assert_close_f32("yarn attention factor", &af_a, &af_b, 1, 0, 1e-7f);
+    r.type = VKG_ROPE_LLAMA3, r.factor = 8, r.original_max_position_embeddings = 0; /* falls back to max_pos */
+    vkg_rope_scaling_from_config(&r, 8192, &sc);
+    struct vkg_rope_scaling l3 = { .factor = 8, .low_freq_factor = 1, .high_freq_factor = 4,
+                                   .original_max_position_embeddings = 8192 };
+    GPU_OK(vkg_rope_inv_freq(sc.type, 64, 500000, &sc, a, &af_a));
+    GPU_OK(vkg_rope_inv_freq(VKG_ROPE_LLAMA3, 64, 500000, &l3, b, &af_b));
+    assert_memory_equal(a, b, sizeof a);
+    assert_true(af_a == 1.0f);
+}
+
 /* One GPU case on x[tokens][tok_stride]: heads start at head0 (elements) in a token. */
 struct rope_case {
     const char *what;
@@ -176,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rope_tables),
+        cmocka_unit_test(test_rope_from_config),
         cmocka_unit_test(test_rope_kernel),
         cmocka_unit_test(test_rope_errors),
     };
