@@ -63,8 +63,8 @@ void tk_norms_free(struct tk_norm *norms)
     arrfree(norms);
 }
 
-static enum vkg_status unicode_form(enum tk_norm_type t, const char *s, size_t n,
-                                    struct tk_str *out)
+static enum vkg_status map_segment(enum tk_norm_type t, const char *s, size_t n,
+                                  struct tk_str *out)
 {
     static const int opts[] = {
         [TK_NORM_NFC] = UTF8PROC_STABLE | UTF8PROC_COMPOSE,
@@ -79,6 +79,31 @@ static enum vkg_status unicode_form(enum tk_norm_type t, const char *s, size_t n
         return vkg_error(VKG_ERR_TOKENIZER, "normalizer: %s", utf8proc_errmsg(k));
     enum vkg_status st = tk_str_append(out, res, (size_t)k);
     free(res);
+    return st;
+}
+
+/* Unicode normalization form, run only where it can change something: an
+ * ASCII char never combines with what precedes it, so the text splits
+ * before each one; ASCII stretches are copied, and each non-ASCII run goes
+ * to utf8proc together with the ASCII char before it (e + U+0301 -> é).
+ * Mostly-ASCII text (code, English) then costs a copy. */
+static enum vkg_status unicode_form(enum tk_norm_type t, const char *s, size_t n,
+                                   struct tk_str *out)
+{
+    enum vkg_status st = VKG_OK;
+    for (size_t i = 0; !st && i < n;) {
+        size_t j = i, k;
+        while (j < n && (unsigned char)s[j] < 0x80)
+            j++;
+        if (j == n)
+            return tk_str_append(out, s + i, n - i);
+        size_t start = j > i ? j - 1 : i; /* the ASCII char that may take marks */
+        for (k = j; k < n && (unsigned char)s[k] >= 0x80; k++)
+            ;
+        if (!(st = tk_str_append(out, s + i, start - i)))
+            st = map_segment(t, s + start, k - start, out);
+        i = k;
+    }
     return st;
 }
 
