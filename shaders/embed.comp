@@ -19,12 +19,33 @@ layout(binding = 0) readonly buffer Ids { int ids[]; };      // [n_tokens] token
 layout(binding = 1) readonly buffer Table { uint tab[]; };   // [row_hi - row_lo][dim] in the table dtype
 layout(binding = 2) writeonly buffer Out { float outv[]; };  // [n_tokens][dim]
 
+#if defined(T_Q8_0) || defined(T_Q4)
+#ifdef T_Q8_0
+#define QBYTES VKG_Q8_0_BYTES
+#else
+#define QBYTES VKG_Q4_BYTES
+#endif
+// values j .. j+3 (j % 4 == 0, inside one block) of window row r: one scale decode per 4 values
+void store4(uint r, uint j, uint o_out)
+{
+    uint o = p.table_skip + r * (p.dim / VKG_QBLOCK) * QBYTES + (j / VKG_QBLOCK) * QBYTES;
+    float d = VKG_QSCALE(tab, o);
+    for (uint k = 0u; k < 4u; k++) {
+        uint jj = (j + k) % VKG_QBLOCK;
+#ifdef T_Q8_0
+        outv[o_out + k] = (d * VKG_Q8_0_Q(tab, o, jj)) * p.scale;
+#else
+        outv[o_out + k] = (d * VKG_Q4_Q(tab, o, jj)) * p.scale;
+#endif
+    }
+}
+#else
 // element j of window row r
 float load(uint r, uint j)
 {
 #if defined(T_F32)
     return uintBitsToFloat(tab[(p.table_skip >> 2) + r * p.dim + j]);
-#elif defined(T_F16) || defined(T_BF16)
+#else
     uint e = (p.table_skip >> 1) + r * p.dim + j;
     uint bits = (tab[e >> 1] >> ((e & 1u) * 16u)) & 0xffffu;
 #ifdef T_F16
@@ -32,20 +53,9 @@ float load(uint r, uint j)
 #else
     return vkg_bf16_to_f32(bits);
 #endif
-#else
-#ifdef T_Q8_0
-    const uint bb = VKG_Q8_0_BYTES;
-#else
-    const uint bb = VKG_Q4_BYTES;
-#endif
-    uint o = p.table_skip + r * (p.dim / VKG_QBLOCK) * bb + (j / VKG_QBLOCK) * bb;
-#ifdef T_Q8_0
-    return VKG_QSCALE(tab, o) * VKG_Q8_0_Q(tab, o, j % VKG_QBLOCK);
-#else
-    return VKG_QSCALE(tab, o) * VKG_Q4_Q(tab, o, j % VKG_QBLOCK);
-#endif
 #endif
 }
+#endif
 
 void main()
 {
@@ -62,5 +72,9 @@ void main()
     }
     if (uint(id) < p.row_lo || uint(id) >= p.row_hi) return;
     uint r = uint(id) - p.row_lo;
+#if defined(T_Q8_0) || defined(T_Q4)
+    for (uint j = 4u * gl_LocalInvocationID.x; j < p.dim; j += 4u * gl_WorkGroupSize.x) store4(r, j, ob + j);
+#else
     for (uint j = gl_LocalInvocationID.x; j < p.dim; j += gl_WorkGroupSize.x) outv[ob + j] = load(r, j) * p.scale;
+#endif
 }
