@@ -6,10 +6,13 @@
  * stored, in F32, F16, BF16, Q8_0 or Q4 (blocks of 32 along n_in, so n_in % 32
  * == 0 for those); x and y are F32 and the sums are accumulated in f32.
  *
- * Paths: n_tok <= VKG_MATVEC_MAX_TOK (8) runs the decode mat-vec (one launch
- * reads W once for all vectors; subgroup reduction when dev->use.subgroup_arith,
- * else shared memory); more tokens run the tiled GEMM (64 x 64 tiles through
- * shared memory, W dequantized on load). Weights, activations and outputs
+ * Paths (threshold VKG_MATVEC_MAX_TOK = 8): n_tok <= 8 runs the decode mat-vec,
+ * bound by the weight read, which one launch does once for all vectors (a
+ * single vector takes the matvec1_* variants; subgroup reduction when
+ * dev->use.subgroup_arith, else shared memory). More tokens run the tiled GEMM
+ * (64 x 64 tiles through shared memory, W dequantized on load), which reads W
+ * once per 64 tokens, so from 9 tokens on it wins over a second mat-vec
+ * launch. Weights, activations and outputs
  * larger than one binding (maxStorageBufferRange) are split into windows by
  * weight rows and by tokens, never truncated. */
 #ifndef VKG_OPS_MATMUL_H
@@ -19,10 +22,10 @@
 #include "dtype.h"
 
 enum vkg_matmul_path {
-    VKG_MATMUL_AUTO = 0,      /* decode for n_tok <= 8, else GEMM; decode tier from the device */
-    VKG_MATMUL_DECODE_SUBGROUP, /* forced (tests, bench): needs subgroup arithmetic */
-    VKG_MATMUL_DECODE_SHARED,
-    VKG_MATMUL_GEMM,
+    VKG_MATMUL_AUTO = 0,        /* decode for n_tok <= 8, else GEMM; decode tier from the device */
+    VKG_MATMUL_DECODE_SUBGROUP, /* forced (tests, bench): needs subgroup arithmetic; > 8 tokens: launches of 8 */
+    VKG_MATMUL_DECODE_SHARED,   /* forced shared-memory reduction tier */
+    VKG_MATMUL_GEMM,            /* forced tiled GEMM, any n_tok */
 };
 
 struct vkg_matmul_args {
@@ -39,8 +42,10 @@ struct vkg_matmul_args {
 };
 
 /* Contiguous x [n_tok][n_in] and y [n_tok][n_out]. */
-enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in,
-                              struct vkg_view x, struct vkg_view y, uint32_t n_tok, const struct vkg_view *bias);
+enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w /* [n_out][n_in] of wt */, enum vkg_dtype wt,
+                              uint32_t n_out, uint32_t n_in, struct vkg_view x /* [n_tok][n_in] f32 */,
+                              struct vkg_view y /* [n_tok][n_out] f32 */, uint32_t n_tok,
+                              const struct vkg_view *bias /* NULL or [n_out] f32 */);
 /* Strided rows (e.g. reading a slice of a fused QKV activation) and a path choice. */
 enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args *a);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ops_matmul.h"
+#include "ref_dtype.h"
 #include "ref_matmul.h"
 
 #define SENTINEL 12345.0f
@@ -176,6 +177,46 @@ static void test_tile_edges(void **state)
     run_case(&k, 6);
 }
 
+/* Every finite F16 / BF16 pattern (subnormals included) decodes exactly: W
+ * [rows][8] holds them all, the 8 tokens are one-hot, so y[t][o] = W[o][t]. */
+static void all_patterns(enum vkg_dtype wt, size_t w_pad_bytes)
+{
+    float (*dec)(uint16_t) = wt == VKG_DTYPE_F16 ? ref_f16_to_f32 : ref_bf16_to_f32;
+    uint16_t *w = calloc(65536 + 8, 2);
+    uint32_t n = 0;
+    for (uint32_t h = 0; h < 65536; h++)
+        if (isfinite(dec((uint16_t)h))) w[w_pad_bytes / 2 + n++] = (uint16_t)h;
+    uint32_t rows = (n + 7) / 8;
+    float x[64] = { 0 }, *got = malloc((size_t)rows * 8 * 4), *want = malloc((size_t)rows * 8 * 4);
+    for (int t = 0; t < 8; t++) x[t * 8 + t] = 1;
+    for (uint32_t o = 0; o < rows; o++)
+        for (int t = 0; t < 8; t++) want[(size_t)t * rows + o] = dec(w[w_pad_bytes / 2 + o * 8 + t]);
+    struct vkg_buffer *bw = gpu_buffer_from(w, (65536 + 8) * 2, "patterns"), *bx = gpu_buffer_from(x, sizeof x, "x");
+    struct vkg_buffer *by = gpu_buffer_from(NULL, (size_t)rows * 8 * 4, "y");
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_matmul(c, vkg_view_sub(vkg_buffer_view(bw), w_pad_bytes, (size_t)rows * 16), wt, rows, 8,
+                         vkg_buffer_view(bx), vkg_buffer_view(by), 8, NULL));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    gpu_read(by, got, (size_t)rows * 8 * 4);
+    char what[64];
+    snprintf(what, sizeof what, "all finite %s patterns, weights at byte %zu", vkg_dtype_name(wt), w_pad_bytes);
+    assert_close_f32(what, got, want, (size_t)rows * 8, 0, 0);
+    vkg_cmd_free(c);
+    vkg_buffer_free(bw), vkg_buffer_free(bx), vkg_buffer_free(by);
+    free(w), free(got), free(want);
+    gpu_assert_no_validation();
+}
+
+static void test_all_16bit_patterns(void **state)
+{
+    all_patterns(VKG_DTYPE_F16, 0);  /* vector loads */
+    all_patterns(VKG_DTYPE_F16, 2);  /* scalar loads (odd element) */
+    all_patterns(VKG_DTYPE_BF16, 0);
+    all_patterns(VKG_DTYPE_BF16, 2);
+}
+
 /* VKGRM_DISABLE_SUBGROUP turns dev->use.subgroup_arith off: AUTO then takes the
  * shared-memory tier and forcing the subgroup tier is refused. */
 static void test_subgroup_switch(void **state)
@@ -232,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_prefill_f16),  cmocka_unit_test(test_prefill_bf16),
         cmocka_unit_test(test_prefill_q8_0), cmocka_unit_test(test_prefill_q4),
         cmocka_unit_test(test_tile_edges),   cmocka_unit_test(test_subgroup_switch),
+        cmocka_unit_test(test_all_16bit_patterns),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
