@@ -224,6 +224,14 @@ void main()
     // prefix split z of [0, prefix_len); the sequences of all rows share these pages
     int lo = int(gl_WorkGroupID.z * p.split_len), hi = int(p.prefix_len) - 1;
     if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int((gl_WorkGroupID.z + 1u) * p.split_len) - 1);
+    // no tile that every row masks: up to the last row's position, from the first row's window
+    int pmin = tk.y, pmax = tk.y;
+    for (uint g = 1u; g < G; g++) {
+        int pg = tokens[p.tok_off + row_token(g)].y;
+        pmin = min(pmin, pg), pmax = max(pmax, pg);
+    }
+    hi = min(hi, pmax);
+    if (p.window > 0u) lo = max(lo, pmin - int(p.window) + 1);
 #else
     // the token's visible positions [lo, hi] that exist; per-row masks still apply
     int hi = min(tk.y, int(sq.y) - 1);

@@ -443,6 +443,34 @@ static void test_cascade_long_prefix(void **state)
     cascade_case(32, 8, 0, 0, 1, 1);
 }
 
+/* Prefill of whole sequences through attn_prefix (prefix_len = the sequence
+ * length, every token queries): 16 (token, head) rows of one sequence per
+ * workgroup, per-row causal masks, window and softcap; lengths 300 and 77. */
+static void test_prefix_block_prefill(void **state)
+{
+    static const uint32_t lens[] = { 300, 77 };
+    for (int k = 0; k < 4; k++) {
+        struct acase a = { 8, 2, 64, 64, 16, 0.125, k & 1 ? 5.0 : 0, k & 1 ? 32 : 0, lens + (k >> 1), 1, 0,
+                           k & 1 ? 3 : 1, lens[k >> 1], k & 1 ? 4.0f : 1.0f, k == 3 };
+        uint64_t seed = 0xb10c + (uint64_t)k;
+        struct world w;
+        world_init(&w, &a, &seed, 0);
+        world_fill(&w, &seed);
+        int32_t gt[2 * 300], rt[2 * 300];
+        uint64_t n = make_queries(&w, gt, rt), no = n * a.n_heads * a.dv;
+        float *q = malloc(n * a.n_heads * a.dk * 4), *got = malloc(no * 4), *want = malloc(no * 4);
+        rng_fill_f32(&seed, q, n * a.n_heads * a.dk, -a.q_range, a.q_range);
+        struct ref_kv_seq rs = { w.k[0], w.v[0], a.lens[0] };
+        struct ref_attn_shape sh = { a.n_heads, a.n_kv_heads, a.dk, a.dv, a.scale, a.softcap, a.window };
+        ref_attention(&sh, &rs, rt, q, n, want);
+        struct vkg_attn_params ap = params_of(&a);
+        gpu_attention_p(w.kv, &ap, gt, q, n, got, a.lens[0]);
+        assert_close_f32("prefill through attn_prefix", got, want, no, ATOL, 0);
+        free(q), free(got), free(want);
+        world_free(&w);
+    }
+}
+
 /* F16 pages: prefill (lengths 1..300, GQA 4, MLA 192/128), split-K decode over 2,100. */
 static void test_f16_pages(void **state)
 {
@@ -513,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_decode_split_k),
         cmocka_unit_test(test_shared_prefix),
         cmocka_unit_test(test_cascade_long_prefix),
+        cmocka_unit_test(test_prefix_block_prefill),
         cmocka_unit_test(test_f16_pages),
         cmocka_unit_test(test_beyond_binding),
         cmocka_unit_test(test_errors),

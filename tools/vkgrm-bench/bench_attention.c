@@ -54,8 +54,9 @@ static enum vkg_status setup_cache(struct vkg_device *dev, struct attn_ctx *x, u
     VKG_TRY(make_tokens(dev, x, n_seqs, len, prefill));
     VKG_TRY(vkg_bench_random_f32(dev, x->n_tok * B_HEADS * B_D, -1, 1, "bench attn q", &x->q));
     VKG_TRY(vkg_bench_buffer(dev, x->n_tok * B_HEADS * B_D * 4, "bench attn out", &x->out));
-    VKG_TRY(vkg_bench_buffer(dev, vkg_attn_scratch_bytes(x->n_tok, B_HEADS, B_D, 64), "bench attn scratch",
-                             &x->scratch));
+    /* partial slots: decode up to 64 splits; prefill (cascade path) 1 prefix + 1 own */
+    VKG_TRY(vkg_bench_buffer(dev, vkg_attn_scratch_bytes(x->n_tok, B_HEADS, B_D, prefill ? 2 : 64),
+                             "bench attn scratch", &x->scratch));
     x->ap = (struct vkg_attn_params){ .n_heads = B_HEADS, .scale = 0.0883883f, .max_kv_len = len };
     return VKG_OK;
 }
@@ -101,6 +102,14 @@ static enum vkg_status s_prefill(struct vkg_device *dev, void **ctx, uint64_t *b
     *bytes = 512ull * B_KV * 2 * B_D * 4 + 2 * 512ull * B_HEADS * B_D * 4;
     *flops = 2ull * B_HEADS * (512ull * 513 / 2) * 2 * B_D;
     return VKG_OK;
+}
+
+/* The same prefill through attn_prefix: 16 (token, head) rows per workgroup. */
+static enum vkg_status rec_prefill_block(struct vkg_cmd *c, void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok),
+                                   vkg_buffer_view(x->out), vkg_buffer_view(x->scratch), x->n_tok, 512, &x->ap);
 }
 
 static enum vkg_status rec_attn(struct vkg_cmd *c, void *ctx)
@@ -220,6 +229,7 @@ static void down(void *ctx)
 static const struct vkg_bench_case g_cases[] = {
     { "kv_append", "512 tok x 8 kv heads x 128", s_append, rec_append, down },
     { "attn", "prefill 512 tok, 32/8 heads x 128", s_prefill, rec_attn, down },
+    { "attn_prefix", "prefill 512 tok, 16-row blocks (cascade path)", s_prefill, rec_prefill_block, down },
     { "attn", "decode b8 KV 2048, no split", s_dec8_nosplit, rec_attn, down },
     { "attn_split", "decode b1 KV 2048 (+combine)", s_dec1, rec_attn, down },
     { "attn_split", "decode b8 KV 2048 (+combine)", s_dec8, rec_attn, down },
