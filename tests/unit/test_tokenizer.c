@@ -595,6 +595,72 @@ static void test_invalid_utf8(void **state)
     vkg_tokenizer_free(q);
 }
 
+
+/* ---- random input ------------------------------------------------------- */
+
+/* Bytes drawn from pieces that stress the pipeline: ASCII, whitespace,
+ * multi-byte chars, combining marks, special-token text; and, unless
+ * valid_only, the first six atoms: broken UTF-8, NUL, and "▁" (which Gemma
+ * decodes as a space, as HF does). */
+static size_t random_text(uint64_t *rng, char *out, size_t cap, int valid_only)
+{
+    static const char *atoms[] = {"\xFF", "\xE2\x82", "\xC0", "\xED\xA0\x80", "", "\xE2\x96\x81",
+                                  "a", "Z", " ", "  ", "\n", "\r\n", "\t", "'s", "'LL", "7", "123",
+                                  "\xC3\xA9", "e\xCC\x81", "\xE4\xB8\xAD", "\xF0\x9F\x99\x82",
+                                  "\xE1\xA0\x8E", "<|im_end|>", "<end_of_turn>", "<|eot_id|>",
+                                  "<\xEF\xBD\x9C", "<", "|", ">", "<0x41>",
+                                  "\xC2\xA0", "\xE3\x80\x80", "!?", "//"};
+    const size_t n_atoms = sizeof atoms / sizeof atoms[0], first = valid_only ? 6 : 0;
+    size_t n = 0, k = 1 + (*rng >> 33) % 40;
+    for (size_t i = 0; i < k; i++) {
+        *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        const char *a = atoms[first + (*rng >> 33) % (n_atoms - first)];
+        size_t len = a[0] ? strlen(a) : 1; /* "" stands for one NUL byte */
+        if (n + len > cap)
+            break;
+        memcpy(out + n, a, len);
+        n += len;
+    }
+    return n;
+}
+
+/* Never a failure on any input; and byte-level families without a
+ * normalizer, and Gemma (space <-> ▁, byte fallback), give valid text back
+ * exactly. Qwen3's NFC may change text, so it is only run for failures. */
+static void check_random(const char *fam, int roundtrip)
+{
+    struct vkg_tokenizer *tok = load_family(fam);
+    uint64_t rng = 0x9E3779B97F4A7C15ULL;
+    char text[512];
+    for (int iter = 0; iter < 4000; iter++) {
+        int valid = roundtrip && (iter & 2);
+        size_t n = random_text(&rng, text, sizeof text, valid), m;
+        int32_t *ids;
+        char *back;
+        assert_int_equal(vkg_tokenizer_encode(tok, text, n, iter & 1 ? VKG_TOK_PARSE_SPECIAL : 0, &ids, &m), VKG_OK);
+        assert_int_equal(vkg_tokenizer_decode(tok, ids, m, 0, &back), VKG_OK);
+        if (valid && (strlen(back) != n || memcmp(back, text, n))) {
+            fprintf(stderr, "%s: random string %d does not round-trip: \"", fam, iter);
+            print_escaped(text, n);
+            fprintf(stderr, "\" -> \"");
+            print_escaped(back, strlen(back));
+            fprintf(stderr, "\"\n");
+            fail();
+        }
+        free(ids);
+        free(back);
+    }
+    vkg_tokenizer_free(tok);
+}
+
+static void test_random(void **state)
+{
+    check_random("qwen3", 0);
+    check_random("deepseek_v3", 1);
+    check_random("gemma3", 1);
+    check_random("llama3", 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_small_bytelevel),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
