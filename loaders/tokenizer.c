@@ -173,7 +173,8 @@ static enum vkg_status encode_normalized(struct vkg_tokenizer *tok, const char *
                                          int32_t **ids, int flags)
 {
     struct tk_pieces pieces = {0}, scratch = {0};
-    enum vkg_status st = tk_pretokenize(tok->pres, s, n, &pieces, &scratch);
+    int at_start = tok->enc_norm_at_start && s == tok->enc_norm;
+    enum vkg_status st = tk_pretokenize(tok->pres, s, n, at_start, &pieces, &scratch);
     for (ptrdiff_t i = 0; !st && i < arrlen(pieces.spans); i++)
         st = tk_bpe_encode(&tok->bpe, pieces.buf.p + pieces.spans[i].off, pieces.spans[i].len,
                            ids);
@@ -188,6 +189,8 @@ static enum vkg_status encode_raw(struct vkg_tokenizer *tok, const char *s, size
 {
     struct tk_str norm = {0};
     enum vkg_status st = tk_normalize(tok->norms, s, n, &norm);
+    tok->enc_norm = norm.p;
+    tok->enc_norm_at_start = s == tok->enc_text;
     if (!st && norm.n)
         st = tk_added_split(tok, &tok->trie_norm, norm.p, norm.n, flags, encode_normalized, ids);
     tk_str_free(&norm);
@@ -226,6 +229,7 @@ enum vkg_status vkg_tokenizer_encode(struct vkg_tokenizer *tok, const char *text
         text = clean.p;
         len = clean.n;
     }
+    tok->enc_text = text;
     if (!st && len)
         st = tk_added_split(tok, &tok->trie_raw, text, len, flags, encode_raw, &out);
     if (!st && (flags & VKG_TOK_ADD_SPECIAL) && tok->has_post_template)

@@ -27,6 +27,13 @@ static enum vkg_status dec_parse_one(const cJSON *j, struct tk_dec **out)
         d.type = TK_DEC_BYTEFALLBACK;
     else if (!strcmp(t, "Fuse"))
         d.type = TK_DEC_FUSE;
+    else if (!strcmp(t, "Metaspace")) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "replacement");
+        d.type = TK_DEC_METASPACE;
+        d.meta_prepend = tk_prepend_scheme(j);
+        if (!(d.meta_char = strdup(cJSON_IsString(r) ? r->valuestring : "\xE2\x96\x81")) || !d.meta_char[0])
+            st = vkg_error(VKG_ERR_TOKENIZER, "tokenizer.json: Metaspace decoder replacement");
+    }
     else if (!strcmp(t, "Replace") || !strcmp(t, "Strip")) {
         d.type = t[0] == 'R' ? TK_DEC_REPLACE : TK_DEC_STRIP;
         if (!cJSON_IsString(content) || !(d.content = strdup(content->valuestring)))
@@ -53,6 +60,7 @@ void tk_decs_free(struct tk_dec *decs)
     for (ptrdiff_t i = 0; i < arrlen(decs); i++) {
         tk_pattern_free(&decs[i].pat);
         free(decs[i].content);
+        free(decs[i].meta_char);
     }
     arrfree(decs);
 }
@@ -220,6 +228,25 @@ static enum vkg_status dec_strip(const struct tk_dec *d, const struct tk_str *t,
     return tk_str_append(o, t->p + a, b - a);
 }
 
+/* Metaspace: the replacement char reads as a space, except in the first
+ * token where HF drops every one of them (unless prepend_scheme "never"). */
+static enum vkg_status dec_metaspace(const struct tk_dec *d, const struct tk_str *t, int first,
+                                     struct tk_str *o)
+{
+    size_t rl = strlen(d->meta_char);
+    enum vkg_status st = VKG_OK;
+    for (size_t i = 0; !st && i < t->n;) {
+        if (t->n - i >= rl && !memcmp(t->p + i, d->meta_char, rl)) {
+            if (!first || d->meta_prepend == TK_PREPEND_NEVER)
+                st = tk_str_putc(o, ' ');
+            i += rl;
+        } else {
+            st = tk_str_putc(o, t->p[i++]);
+        }
+    }
+    return st;
+}
+
 static enum vkg_status dec_step(const struct tk_dec *d, struct tk_str *in, struct tk_str **out,
                                 int raw)
 {
@@ -239,6 +266,8 @@ static enum vkg_status dec_step(const struct tk_dec *d, struct tk_str *in, struc
         struct tk_str s = {0};
         if (d->type == TK_DEC_REPLACE)
             st = tk_pattern_replace((struct tk_pattern *)&d->pat, d->content, in[i].p, in[i].n, &s);
+        else if (d->type == TK_DEC_METASPACE)
+            st = dec_metaspace(d, &in[i], i == 0, &s);
         else
             st = dec_strip(d, &in[i], &s);
         arrput(*out, s);

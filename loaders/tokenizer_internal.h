@@ -83,9 +83,9 @@ struct tk_pre {
     int invert;                 /* Split */
     int add_prefix_space;       /* ByteLevel */
     int use_regex;              /* ByteLevel */
-    int meta_prepend;           /* Metaspace: 0 never, 1 always, 2 first */
-    int meta_split;             /* Metaspace */
-    char meta_char[8];          /* Metaspace replacement (UTF-8) */
+    int meta_prepend;           /* Metaspace: TK_PREPEND_* */
+    int meta_split;             /* Metaspace: split before each replacement char */
+    char *meta_char;            /* Metaspace replacement (UTF-8), also in pat.lit */
 };
 
 /* ---- decoders ---------------------------------------------------------- */
@@ -96,9 +96,12 @@ struct tk_dec {
     struct tk_pattern pat; /* Replace */
     char *content;         /* Replace: with; Strip: the char */
     int start, stop;       /* Strip */
-    int meta_prepend;      /* Metaspace */
-    char meta_char[8];
+    int meta_prepend;      /* Metaspace: TK_PREPEND_* */
+    char *meta_char;       /* Metaspace replacement (UTF-8) */
 };
+enum { TK_PREPEND_NEVER, TK_PREPEND_ALWAYS, TK_PREPEND_FIRST };
+/* Metaspace "prepend_scheme" (or legacy "add_prefix_space") of j. */
+int tk_prepend_scheme(const struct cJSON *j);
 
 /* ---- post-processor (TemplateProcessing "single", flattened) ------------ */
 struct tk_post_item {
@@ -156,6 +159,10 @@ struct vkg_tokenizer {
     size_t n_ids;
     int32_t bos_id, eos_id;
     int add_bos;
+    /* during encode: where the input and the current normalized stretch
+     * begin, to tell Metaspace which piece starts the text */
+    const char *enc_text, *enc_norm;
+    int enc_norm_at_start;
 };
 
 /* tokenizer_utf8.c */
@@ -181,8 +188,9 @@ enum vkg_status tk_pattern_replace(struct tk_pattern *pat, const char *content, 
 
 /* tokenizer_pre.c */
 enum vkg_status tk_pre_parse(const struct cJSON *j, struct tk_pre **out);
-/* Splits s into pieces (appended to out; scratch is reused between calls). */
-enum vkg_status tk_pretokenize(struct tk_pre *pres, const char *s, size_t n,
+/* Splits s into pieces (appended to out; scratch is reused between calls).
+ * at_start: s begins the whole input (Metaspace prepend_scheme "first"). */
+enum vkg_status tk_pretokenize(struct tk_pre *pres, const char *s, size_t n, int at_start,
                                struct tk_pieces *out, struct tk_pieces *scratch);
 void tk_pres_free(struct tk_pre *pres);
 /* GPT-2 byte <-> unicode map of the ByteLevel components. */

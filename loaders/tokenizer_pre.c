@@ -252,11 +252,33 @@ static enum vkg_status pre_parse_one(const cJSON *j, struct tk_pre **out)
         p.use_regex = !ur || cJSON_IsTrue(ur); /* HF default: true */
         if (p.use_regex)
             st = pattern_compile(&p.pat, GPT2_PATTERN, "pre_tokenizer ByteLevel");
+    } else if (!strcmp(t, "Metaspace")) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "replacement");
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(j, "split");
+        p.type = TK_PRE_METASPACE;
+        p.meta_prepend = tk_prepend_scheme(j);
+        p.meta_split = !sp || cJSON_IsTrue(sp); /* HF default: true */
+        p.meta_char = strdup(cJSON_IsString(r) ? r->valuestring : "\xE2\x96\x81");
+        p.pat.lit = strdup(p.meta_char ? p.meta_char : "");
+        if (!p.meta_char || !p.pat.lit || !p.meta_char[0])
+            st = vkg_error(VKG_ERR_TOKENIZER, "tokenizer.json: Metaspace replacement");
+        else
+            p.pat.lit_len = strlen(p.pat.lit);
     } else {
         return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: pre_tokenizer type '%s'", t);
     }
     arrput(*out, p);
     return st;
+}
+
+int tk_prepend_scheme(const cJSON *j)
+{
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(j, "prepend_scheme");
+    if (cJSON_IsString(ps))
+        return !strcmp(ps->valuestring, "first") ? TK_PREPEND_FIRST
+               : !strcmp(ps->valuestring, "never") ? TK_PREPEND_NEVER : TK_PREPEND_ALWAYS;
+    const cJSON *aps = cJSON_GetObjectItemCaseSensitive(j, "add_prefix_space"); /* older files */
+    return !aps || cJSON_IsTrue(aps) ? TK_PREPEND_ALWAYS : TK_PREPEND_NEVER;
 }
 
 enum vkg_status tk_pre_parse(const cJSON *j, struct tk_pre **out)
@@ -268,8 +290,10 @@ enum vkg_status tk_pre_parse(const cJSON *j, struct tk_pre **out)
 
 void tk_pres_free(struct tk_pre *pres)
 {
-    for (ptrdiff_t i = 0; i < arrlen(pres); i++)
+    for (ptrdiff_t i = 0; i < arrlen(pres); i++) {
         tk_pattern_free(&pres[i].pat);
+        free(pres[i].meta_char);
+    }
     arrfree(pres);
 }
 
@@ -390,7 +414,28 @@ done:
     return st;
 }
 
-enum vkg_status tk_pretokenize(struct tk_pre *pres, const char *s, size_t n,
+/* Metaspace: spaces become the replacement char, which is also prepended
+ * (always, or only at the start of the input), then split before each one. */
+static enum vkg_status metaspace_piece(struct tk_pre *p, const char *s, size_t n, int first,
+                                       struct tk_pieces *out)
+{
+    struct tk_str tmp = {0};
+    size_t rl = strlen(p->meta_char);
+    enum vkg_status st = VKG_OK;
+    int prepend = p->meta_prepend == TK_PREPEND_ALWAYS || (p->meta_prepend == TK_PREPEND_FIRST && first);
+    if (prepend && !(n >= rl && !memcmp(s, p->meta_char, rl)) && !(n && s[0] == ' '))
+        st = tk_str_append(&tmp, p->meta_char, rl);
+    for (size_t i = 0; !st && i < n; i++)
+        st = s[i] == ' ' ? tk_str_append(&tmp, p->meta_char, rl) : tk_str_putc(&tmp, s[i]);
+    if (!st && p->meta_split)
+        st = split_piece(p, tmp.p, tmp.n, out, TK_B_MERGED_NEXT, 0);
+    else if (!st && tmp.n)
+        st = tk_pieces_add(out, tmp.p, tmp.n);
+    tk_str_free(&tmp);
+    return st;
+}
+
+enum vkg_status tk_pretokenize(struct tk_pre *pres, const char *s, size_t n, int at_start,
                                struct tk_pieces *out, struct tk_pieces *scratch)
 {
     /* Pieces ping-pong between two lists; the last step writes into out. */
@@ -408,6 +453,8 @@ enum vkg_status tk_pretokenize(struct tk_pre *pres, const char *s, size_t n,
             size_t pn = src->spans[i].len;
             if (pres[k].type == TK_PRE_SPLIT)
                 st = split_piece(&pres[k], ps, pn, dst, pres[k].behavior, pres[k].invert);
+            else if (pres[k].type == TK_PRE_METASPACE)
+                st = metaspace_piece(&pres[k], ps, pn, at_start && i == 0, dst);
             else
                 st = bytelevel_piece(&pres[k], ps, pn, dst);
         }

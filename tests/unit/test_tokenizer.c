@@ -532,6 +532,50 @@ static void test_small_bytelevel(void **state)
     cJSON_Delete(j);
 }
 
+/* Metaspace pre-tokenizer and decoder, each prepend_scheme; expected ids
+ * from Python tokenizers on the same JSON. */
+static void test_small_metaspace(void **state)
+{
+    static const char *schemes[] = {"always", "first", "never"};
+    for (int k = 0; k < 3; k++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"added_tokens\":[{\"id\":1,\"content\":\"<s>\",\"single_word\":false,\"lstrip\":false,"
+                 "\"rstrip\":false,\"normalized\":false,\"special\":true}],"
+                 "\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\xE2\x96\x81\",\"prepend_scheme\":\"%s\",\"split\":true},"
+                 "\"decoder\":{\"type\":\"Metaspace\",\"replacement\":\"\xE2\x96\x81\",\"prepend_scheme\":\"%s\",\"split\":true},"
+                 "\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":{\"<unk>\":0,\"<s>\":1,\"\xE2\x96\x81\":2,"
+                 "\"a\":3,\"b\":4,\"\xE2\x96\x81" "a\":5,\"\xE2\x96\x81" "ab\":6,\"ab\":7,\"c\":8,\"\xE2\x96\x81" "c\":9},"
+                 "\"merges\":[[\"\xE2\x96\x81\",\"a\"],[\"\xE2\x96\x81" "a\",\"b\"],[\"a\",\"b\"],[\"\xE2\x96\x81\",\"c\"]]}}",
+                 schemes[k], schemes[k]);
+        char *dir = write_model(json);
+        struct vkg_tokenizer *tok;
+        assert_int_equal(vkg_tokenizer_load(dir, &tok), VKG_OK);
+        const int P = VKG_TOK_PARSE_SPECIAL;
+        if (k == 0) {
+            EXPECT(tok, "ab c", P, 6, 9);
+            EXPECT(tok, "<s>ab c", P, 1, 6, 9);
+            EXPECT(tok, "ab<s>c ab", P, 6, 1, 9, 6);
+            EXPECT(tok, "a  b", P, 5, 2, 2, 4);
+        } else if (k == 1) {
+            EXPECT(tok, "ab c", P, 6, 9);
+            EXPECT(tok, "<s>ab c", P, 1, 7, 9); /* "first": only at the start of the input */
+            EXPECT(tok, "ab<s>c ab", P, 6, 1, 8, 6);
+        } else {
+            EXPECT(tok, "ab c", P, 7, 9);
+            EXPECT(tok, "a  b", P, 3, 2, 2, 4);
+        }
+        EXPECT(tok, " ab", P, 6);
+        int32_t ids[] = {5, 2, 6, 9};
+        char *text;
+        assert_int_equal(vkg_tokenizer_decode(tok, ids, 4, 0, &text), VKG_OK);
+        assert_string_equal(text, k == 2 ? " a  ab c" : "a  ab c");
+        free(text);
+        vkg_tokenizer_free(tok);
+        remove_model(dir);
+    }
+}
+
 /* Unknown component types are refused with the type name in the message. */
 static void expect_load_error(const char *json, enum vkg_status want, const char *needle)
 {
@@ -675,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_small_bpe),
         cmocka_unit_test(test_small_bytelevel),
+        cmocka_unit_test(test_small_metaspace),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_random),
