@@ -5,7 +5,8 @@
  *    decode through the GPU-made blocks;
  *  - a vocab projection 151936 x 256 F32 (148 MiB) at 1, 4 and 17 tokens,
  *    and the same rows as F16 and Q4 (one window, but 75968 decode workgroups:
- *    the grid is folded into 2-D).
+ *    the grid is folded into 2-D);
+ *  - x and y rows 32 MiB apart at 8 and 9 tokens: split by tokens.
  * Tolerance as in test_matmul: |got - want| <= 1e-4 * sum|w*x| + 1e-6. */
 #include "common_gpu.h"
 
@@ -123,11 +124,57 @@ static void test_vocab_projection(void **state)
     free(w), free(h), free(q);
 }
 
+/* Activations and outputs beyond one binding: x and y rows 32 MiB apart (a
+ * slice of a very wide tensor), so only a few tokens fit one window and the
+ * launcher splits by tokens, for the decode path (8 tokens) and the GEMM (9). */
+static void test_token_windows(void **state)
+{
+    const uint32_t n_out = 100, n_in = 64;
+    const size_t stride = 8u << 20; /* floats between tokens */
+    uint64_t seed = 0x70c;
+    float w[100 * 64], bias[100];
+    rng_fill_f32(&seed, w, n_out * n_in, -1, 1);
+    rng_fill_f32(&seed, bias, n_out, -1, 1);
+    struct vkg_buffer *bw = gpu_buffer_from(w, sizeof w, "w"), *bb = gpu_buffer_from(bias, sizeof bias, "b");
+    struct vkg_view bv = vkg_buffer_view(bb);
+    for (uint32_t n_tok = 8; n_tok <= 9; n_tok++) {
+        size_t span = (n_tok - 1) * stride + 256; /* >= n_out + the 64 guard floats checked */
+        assert_true(span * 4 > g_dev->info.max_storage_buffer_range || g_dev->info.max_storage_buffer_range >= (1ull << 30));
+        float *x = calloc(span, 4), *y = calloc(span, 4), *want = calloc(span, 4);
+        double *abs_sum = malloc((size_t)n_tok * n_out * sizeof *abs_sum);
+        for (uint32_t t = 0; t < n_tok; t++) rng_fill_f32(&seed, x + t * stride, n_in, -1, 1);
+        struct vkg_buffer *bx = gpu_buffer_from(x, span * 4, "wide x"), *by = gpu_buffer_from(y, span * 4, "wide y");
+        struct vkg_matmul_args a = { .w = vkg_buffer_view(bw), .wt = VKG_DTYPE_F32, .n_out = n_out, .n_in = n_in,
+                                     .x = vkg_buffer_view(bx), .x_stride = stride, .y = vkg_buffer_view(by),
+                                     .y_stride = stride, .n_tok = n_tok, .bias = &bv };
+        struct vkg_cmd *c;
+        GPU_OK(vkg_cmd_create(g_dev, &c));
+        GPU_OK(vkg_cmd_begin(c));
+        GPU_OK(vkg_op_matmul_ex(c, &a));
+        GPU_OK(vkg_cmd_submit_wait(c));
+        gpu_read(by, y, span * 4);
+        ref_matmul(w, VKG_DTYPE_F32, n_out, n_in, x, stride, bias, n_tok, want, stride, abs_sum);
+        for (uint32_t t = 0; t < n_tok; t++) {
+            char what[64];
+            snprintf(what, sizeof what, "token %u of %u, rows 32 MiB apart", t, n_tok);
+            check(what, y + t * stride, want + t * stride, abs_sum + (size_t)t * n_out, n_out);
+            for (size_t o = n_out; o < n_out + 64 && t + 1 < n_tok; o++)
+                if (y[t * stride + o] != 0) fail_msg("%s: y[%u][%zu] past n_out written", what, t, o);
+        }
+        vkg_cmd_free(c);
+        vkg_buffer_free(bx), vkg_buffer_free(by);
+        free(x), free(y), free(want), free(abs_sum);
+        gpu_assert_no_validation();
+    }
+    vkg_buffer_free(bw), vkg_buffer_free(bb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weight_beyond_binding),
         cmocka_unit_test(test_vocab_projection),
+        cmocka_unit_test(test_token_windows),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }
