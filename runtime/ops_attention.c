@@ -26,9 +26,9 @@ static uint64_t token_chunk(const struct vkg_device *dev, uint64_t bytes_per_tok
 
 static enum vkg_status check_view(const char *op, const char *what, struct vkg_view v, uint64_t need)
 {
-    if (v.size < need)
+    if (v.size < need || !v.buf)
         return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s view of '%s' is %llu bytes, shape needs %llu", op, what,
-                         v.buf->name, (unsigned long long)v.size, (unsigned long long)need);
+                         v.buf ? v.buf->name : "(no buffer)", (unsigned long long)v.size, (unsigned long long)need);
     return VKG_OK;
 }
 
@@ -231,6 +231,7 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
                                         const struct vkg_attn_params *ap)
 {
     VKG_TRY(check_attn(kv, layer, ap));
+    if (!n_tokens) return VKG_OK;
     const struct vkg_kv_config *cf = &kv->cfg;
     struct attn_job j = { kv, layer, q, tokens, out, scratch, base_push(cf, ap) };
     struct vkg_push_attn p = j.p;

@@ -219,7 +219,7 @@ void main()
 {
     uint lid = gl_LocalInvocationID.x, G = rows_here();
     ivec2 tk = tokens[p.tok_off + row_token(0u)];
-    uvec2 sq = seqs[tk.x];
+    uvec2 sq = uint(tk.x) < uint(seqs.length()) ? seqs[tk.x] : uvec2(0u); // bad seq id: nothing visible
 #ifdef PREFIX
     // prefix split z of [0, prefix_len); the sequences of all rows share these pages
     int lo = int(gl_WorkGroupID.z * p.split_len), hi = int(p.prefix_len) - 1;

@@ -38,6 +38,9 @@ void main()
     uint h = row % p.n_kv_heads, t = row / p.n_kv_heads;
     ivec2 tk = tokens[p.tok_off + t];
     uint pos = uint(tk.y);
+    // a bad record (unknown sequence, position not reserved) must not write
+    // into a page of another sequence: drop it
+    if (uint(tk.x) >= uint(seqs.length()) || tk.y < 0 || pos >= seqs[tk.x].y) return;
     uint page = uint(pages[seqs[tk.x].x + pos / p.page_size]);
     uint slot = (page * p.n_kv_heads + h) * p.page_size + pos % p.page_size;
 #ifdef KV_F16

@@ -524,6 +524,20 @@ static void test_errors(void **state)
     assert_int_equal(vkg_op_attention(c, kv, 0, none, none, none, none, 1, &ap), VKG_ERR_INVALID_ARG);
     assert_non_null(strstr(vkg_error_detail(), "3 query heads"));
     vkg_cmd_free(c);
+    /* bad token records on the device: unknown sequence / unreserved position */
+    int32_t bad[4] = { 7, 3, (int32_t)s2, 0 };
+    float ones[2 * 2 * 64], got[2 * 2 * 64];
+    for (int i = 0; i < 2 * 2 * 64; i++) ones[i] = 1;
+    uint64_t pool = kv->k[0]->size;
+    uint8_t *before = malloc(pool), *after = malloc(pool);
+    gpu_read(kv->k[0], before, pool);
+    gpu_append(kv, bad, ones, ones, 2); /* must drop both (s2 has no reserved position) */
+    gpu_read(kv->k[0], after, pool);
+    assert_memory_equal(before, after, pool); /* no page (s's page 0 above all) was written */
+    free(before), free(after);
+    ap.n_heads = 2;
+    gpu_attention(kv, &ap, bad, ones, 2, got);
+    for (int i = 0; i < 2 * 2 * 64; i++) assert_true(got[i] == 0); /* nothing visible */
     vkg_kv_free(kv);
     struct vkg_kv_config big = { 1, 8, 128, 128, 32, 1u << 16, 2, 64 };
     assert_int_equal(vkg_kv_create(g_dev, &big, &kv), VKG_ERR_LIMIT);       /* pool > one binding */
