@@ -11,26 +11,33 @@
 
 struct sample_job {
     struct vkg_view logits;            /* [n_rows][vocab] f32, as given */
-    struct vkg_view bound[5];          /* windows: [1..4] = params, work, tokens, probs (params unused by argmax) */
+    struct vkg_view work;              /* [n_rows][row_words] u32, as given */
+    uint64_t row_work_bytes;           /* workspace of one row */
+    struct vkg_view bound[5];          /* windows: [1] params, [3] tokens, [4] probs ([0], [2] per batch) */
     struct vkg_push_sample push;       /* common fields; row0 / n_rows / logits_off / pass per dispatch */
     uint32_t n_rows, rows_per_batch;
 };
 
 static uint32_t n_chunks_of(uint32_t vocab) { return (vocab + VKG_SAMPLE_CHUNK - 1) / VKG_SAMPLE_CHUNK; }
 
-uint64_t vkg_sample_workspace_bytes(uint32_t n_rows, uint32_t vocab)
-{
-    return (uint64_t)n_rows * VKG_SAMPLE_ROW_WORDS(n_chunks_of(vocab)) * 4;
-}
+static uint64_t row_work_bytes(uint32_t vocab) { return (uint64_t)VKG_SAMPLE_ROW_WORDS(n_chunks_of(vocab), vocab) * 4; }
 
-/* Binds the first `bytes` of a small view (params, workspace, outputs) as one window. */
-static enum vkg_status bind_small(struct vkg_cmd *c, const char *what, struct vkg_view v, uint64_t bytes,
-                                  struct vkg_view *win, uint32_t *off_words)
+uint64_t vkg_sample_workspace_bytes(uint32_t n_rows, uint32_t vocab) { return n_rows * row_work_bytes(vocab); }
+
+static enum vkg_status check_view(const char *what, struct vkg_view v, uint64_t bytes)
 {
     if (!v.buf || v.size < bytes || v.offset % 4)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'sample': %s view of '%s' is %llu bytes at offset %llu, needs "
                          "%llu bytes at a 4-byte aligned offset", what, v.buf ? v.buf->name : "(none)",
                          (unsigned long long)v.size, (unsigned long long)v.offset, (unsigned long long)bytes);
+    return VKG_OK;
+}
+
+/* Binds the first `bytes` of a small view (params, outputs) as one window. */
+static enum vkg_status bind_small(struct vkg_cmd *c, const char *what, struct vkg_view v, uint64_t bytes,
+                                  struct vkg_view *win, uint32_t *off_words)
+{
+    VKG_TRY(check_view(what, v, bytes));
     uint64_t skip;
     VKG_TRY(vkg_view_window(c->dev, v, 0, bytes, win, &skip));
     *off_words = (uint32_t)(skip / 4);
@@ -56,21 +63,23 @@ static enum vkg_status check_logits(struct vkg_cmd *c, struct vkg_view logits, u
     return VKG_OK;
 }
 
-/* Validates and binds everything but the logits (bound per batch). */
+/* Validates and binds everything but the logits and the workspace (bound per batch). */
 static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct vkg_view logits,
                                 const struct vkg_view *params, struct vkg_view work, struct vkg_view tokens,
                                 struct vkg_view probs, uint32_t n_rows, uint32_t vocab)
 {
     VKG_TRY(check_logits(c, logits, n_rows, vocab));
-    *j = (struct sample_job){ .logits = logits, .n_rows = n_rows };
+    *j = (struct sample_job){ .logits = logits, .work = work, .n_rows = n_rows, .row_work_bytes = row_work_bytes(vocab) };
     struct vkg_push_sample *p = &j->push;
     p->vocab = vocab, p->n_chunks = n_chunks_of(vocab), p->chunk = VKG_SAMPLE_CHUNK;
     if (params) VKG_TRY(bind_small(c, "params", *params, (uint64_t)n_rows * sizeof(struct vkg_sample_params),
                                    &j->bound[1], &p->params_off));
-    VKG_TRY(bind_small(c, "workspace", work, vkg_sample_workspace_bytes(n_rows, vocab), &j->bound[2], &p->work_off));
+    VKG_TRY(check_view("workspace", work, vkg_sample_workspace_bytes(n_rows, vocab)));
     VKG_TRY(bind_small(c, "tokens", tokens, (uint64_t)n_rows * 4, &j->bound[3], &p->tokens_off));
     VKG_TRY(bind_small(c, "probs", probs, (uint64_t)n_rows * 4, &j->bound[4], &p->probs_off));
-    uint64_t rpb = vkg_max_window_bytes(c->dev) / ((uint64_t)vocab * 4);
+    /* a batch of rows: its logits and its workspace each fit one binding */
+    uint64_t win = vkg_max_window_bytes(c->dev), rpb = win / ((uint64_t)vocab * 4);
+    if (win / j->row_work_bytes < rpb) rpb = win / j->row_work_bytes;
     uint64_t max_gy = c->dev->info.max_workgroup_count[1];
     j->rows_per_batch = (uint32_t)(rpb < max_gy ? rpb : max_gy);
     return VKG_OK;
@@ -83,10 +92,12 @@ static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vk
     for (uint32_t r0 = 0; r0 < j->n_rows; r0 += j->rows_per_batch) {
         uint32_t nb = j->n_rows - r0 < j->rows_per_batch ? j->n_rows - r0 : j->rows_per_batch;
         struct vkg_view v[5];
-        uint64_t skip;
+        uint64_t skip, wskip;
         VKG_TRY(vkg_view_window(c->dev, j->logits, r0 * row_bytes, nb * row_bytes, &v[0], &skip));
+        VKG_TRY(vkg_view_window(c->dev, j->work, r0 * j->row_work_bytes, nb * j->row_work_bytes, &j->bound[2], &wskip));
         struct vkg_push_sample p = j->push;
         p.row0 = r0, p.n_rows = nb, p.logits_off = (uint32_t)(skip / 4), p.pass = pass;
+        p.work_off = (uint32_t)(wskip / 4);
         uint32_t n = vkg_op_info(op)->n_bindings;
         for (uint32_t i = 1; i < n; i++) v[i] = j->bound[n == 4 ? i + 1 : i]; /* argmax ops: no params binding */
         VKG_TRY(vkg_cmd_dispatch(c, op, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));
@@ -116,6 +127,7 @@ enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct 
     for (uint32_t pass = 0; pass < RADIX_PASSES; pass++) {  /* top-k cut, then top-p cut */
         VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_HIST, 1, pass));
         VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_SELECT, 0, pass));
+        if (pass == 0) VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_COMPACT, 1, 0)); /* later passes read candidates */
     }
     VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_MASS, 1, 0));
     return run_pass(c, &j, VKG_OP_SAMPLE_DRAW, 0, 0);

@@ -19,7 +19,7 @@ struct vkg_push_sample {
     uint32_t pass;       /* hist/select: radix pass 0..7 (0-3 top-k, 4-7 top-p) */
     uint32_t flags;      /* VKG_SAMPLE_ADVANCE */
     uint32_t params_off; /* word of params[0] inside its window */
-    uint32_t work_off;   /* word of the workspace inside its window */
+    uint32_t work_off;   /* word of row row0's workspace inside its window */
     uint32_t tokens_off; /* element of tokens[0] inside its window */
     uint32_t probs_off;  /* element of probs[0] inside its window */
 };
@@ -61,12 +61,16 @@ _Static_assert(offsetof(struct vkg_sample_params, seed_hi) == 20, "push_sample.g
 _Static_assert(offsetof(struct vkg_sample_params, step) == 24, "push_sample.glsl VKG_SP_STEP");
 
 /* Workspace: per row, VKG_SAMPLE_STATE_WORDS of state, a 256-bin histogram
- * (count, mass low word, mass high word) and 4 words per chunk. Must match
- * VKG_W_* in push_sample.glsl. */
+ * (count, mass low word, mass high word), 4 words per chunk and room for
+ * VKG_SAMPLE_CAND candidate keys (the logits that can still matter once the
+ * first top-k digit is known; the later radix passes read only them). Must
+ * match VKG_W_* in push_sample.glsl. */
 #define VKG_SAMPLE_CHUNK 4096u       /* logits per workgroup: 256 invocations x 16 */
 #define VKG_SAMPLE_STATE_WORDS 16u
 #define VKG_SAMPLE_HIST_WORDS (3u * 256u)
-#define VKG_SAMPLE_ROW_WORDS(n_chunks) (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS + 4u * (n_chunks))
+#define VKG_SAMPLE_CAND 16384u /* at most; min(VKG_SAMPLE_CAND, vocab) */
+#define VKG_SAMPLE_ROW_WORDS(n_chunks, vocab) (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS + 4u * (n_chunks) + \
+                                               ((vocab) < VKG_SAMPLE_CAND ? (vocab) : VKG_SAMPLE_CAND))
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_SAMPLE(X)                                                \
@@ -75,6 +79,7 @@ _Static_assert(offsetof(struct vkg_sample_params, step) == 24, "push_sample.glsl
     X(SAMPLE_INIT,    sample_init,    5, vkg_push_sample, 256)           \
     X(SAMPLE_HIST,    sample_hist,    5, vkg_push_sample, 256)           \
     X(SAMPLE_SELECT,  sample_select,  5, vkg_push_sample, 256)           \
+    X(SAMPLE_COMPACT, sample_compact, 5, vkg_push_sample, 256)           \
     X(SAMPLE_MASS,    sample_mass,    5, vkg_push_sample, 256)           \
     X(SAMPLE_DRAW,    sample_draw,    5, vkg_push_sample, 256)
 

@@ -87,7 +87,7 @@ void main()
         fold_one(bm, bi, bs, logits[src + e], e);
     reduce_shared(bm, bi, bs);
     if (t == 0u) {
-        uint o = row_base(p.row0 + row) + VKG_W_PART + 4u * c;
+        uint o = row_base(row) + VKG_W_PART + 4u * c;
         work[o] = floatBitsToUint(sh_m[0]);
         work[o + 1u] = sh_i[0];
         work[o + 2u] = floatBitsToUint(sh_s[0]);
@@ -111,13 +111,15 @@ void init_state(uint base, uint row)
     work[base + S_TIES] = ALL_TIES;
     work[base + S_INVT] = floatBitsToUint(1.0 / temp);
     work[base + S_MINW] = floatBitsToUint(clamp(min_p, 0.0, 1.0)); // the max (weight 1) always stays
+    work[base + S_CAND_LO] = CAND_NONE;
+    work[base + S_CAND_N] = 0u;
 }
 #endif
 
 void main()
 {
     uint row = p.row0 + gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
-    uint base = row_base(row);
+    uint base = row_base(gl_WorkGroupID.y);
     float bm = NEG_INF, bs = 0.0;
     uint bi = 0xffffffffu;
     for (uint c = t; c < p.n_chunks; c += gl_WorkGroupSize.x) {

@@ -12,7 +12,7 @@ layout(push_constant) uniform PushSample {
     uint pass;       // radix pass 0..7 (hist, select)
     uint flags;      // VKG_SAMPLE_ADVANCE
     uint params_off; // word of params[0] in its window
-    uint work_off;   // word of the workspace in its window
+    uint work_off;   // word of row row0's workspace in its window
     uint tokens_off; // element of tokens[0] in its window
     uint probs_off;  // element of probs[0] in its window
 } p;
@@ -32,7 +32,9 @@ layout(push_constant) uniform PushSample {
 // Workspace of one row (VKG_SAMPLE_ROW_WORDS in push_sample.h).
 #define VKG_W_STATE 16u
 #define VKG_W_HIST 16u            // count[256], mass_lo[256], mass_hi[256]
-#define VKG_W_PART (16u + 768u)   // 4 words per chunk
+#define VKG_W_PART (16u + 768u)   // 4 words per chunk, then the candidate keys
+#define VKG_W_CAND_CAP 16384u     // VKG_SAMPLE_CAND (fewer when the vocab is smaller)
+#define VKG_W_CHUNK 4096u         // VKG_SAMPLE_CHUNK (p.chunk)
 // state words
 #define S_MAX 0u      // row max logit (float bits)
 #define S_ARG 1u      // argmax (lowest index)
@@ -47,14 +49,21 @@ layout(push_constant) uniform PushSample {
 #define S_TAU 10u     // the cut key: kept = key > tau, or key == tau among the first S_TIES
 #define S_INVT 11u    // 1 / temperature (float bits)
 #define S_MINW 12u    // min_p: kept only when exp((x - max) / T) >= this (float bits)
+#define S_CAND_LO 13u // candidates = keys >= this (set by the first top-k digit); CAND_NONE: no list
+#define S_CAND_N 14u  // candidates found; more than cand_cap(): the list overflowed, read the logits
 #define STAGE_TOPK 0u
 #define STAGE_TOPP 1u
 #define STAGE_DRAW 2u
 #define STAGE_DONE 3u
 #define ALL_TIES 0xffffffffu
+#define CAND_NONE 0xffffffffu
 #define NEG_INF uintBitsToFloat(0xff800000u)
 
-uint row_base(uint row) { return p.work_off + row * (VKG_W_PART + 4u * p.n_chunks); }
+// Candidate keys a row has room for: a list never needs more than the vocab.
+uint cand_cap() { return min(VKG_W_CAND_CAP, p.vocab); }
+// First word of row row0 + lrow: the workspace window starts at the batch's first row.
+uint row_base(uint lrow) { return p.work_off + lrow * (VKG_W_PART + 4u * p.n_chunks + cand_cap()); }
+uint cand_base(uint base) { return base + VKG_W_PART + 4u * p.n_chunks; }
 
 // Order-preserving map float -> uint (larger float, larger key); -0 == +0.
 uint f2key(float f)

@@ -7,6 +7,9 @@
 //                                      0-3) and the top-p cut (passes 4-7) on
 //                                      the order-preserving key of the logits,
 //                                      one 8-bit digit per pass
+//   sample_compact (after pass 0)      with top-k, the keys >= the first digit's
+//                                      bin are copied to a list of up to 16384:
+//                                      the later passes read that, not the logits
 //   sample_mass                        kept mass and cut ties per chunk
 //   sample_draw                        picks the chunk, then the token
 // Masses are fixed point (weight * 2^40) summed with integer atomics: exact,
@@ -14,6 +17,7 @@
 // not asked for) returns at once, so every row shares one recorded sequence.
 //! variant sample_hist HIST
 //! variant sample_select SELECT
+//! variant sample_compact COMPACT
 //! variant sample_mass MASS
 //! variant sample_draw DRAW
 #extension GL_GOOGLE_include_directive : require
@@ -46,26 +50,43 @@ void shared_add_mass(uint d, uvec2 f)
     if (f.y + carry != 0u) atomicAdd(h[H_HI + d], f.y + carry);
 }
 
+uint g_shift, g_prefix, g_floor, g_stage;
+float g_m, g_invt;
+
+// Counts one logit (key, value x) into the shared histogram when it is in the searched range.
+void hist_add(uint key, float x)
+{
+    if (key < g_floor) return;
+    if (g_shift < 24u && (key >> (g_shift + 8u)) != (g_prefix >> (g_shift + 8u))) return;
+    uint d = (key >> g_shift) & 255u;
+    atomicAdd(h[H_CNT + d], 1u);
+    if (g_stage == STAGE_TOPP) shared_add_mass(d, w_fixed(weight(x, g_m, g_invt)));
+}
+
 void main()
 {
     uint lrow = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
-    uint base = row_base(p.row0 + lrow);
-    uint stage = work[base + S_STAGE];
-    if (stage != (p.pass < 4u ? STAGE_TOPK : STAGE_TOPP)) return; // same for the whole workgroup
-    uint shift = 24u - 8u * (p.pass & 3u);
-    uint prefix = work[base + S_PREFIX], floor_key = work[base + S_FLOOR];
-    float m = row_max(base), invt = row_invt(base);
+    uint base = row_base(lrow);
+    g_stage = work[base + S_STAGE];
+    if (g_stage != (p.pass < 4u ? STAGE_TOPK : STAGE_TOPP)) return; // same for the whole workgroup
+    uint n_cand = work[base + S_CAND_N];
+    bool cand = work[base + S_CAND_LO] != CAND_NONE && n_cand <= cand_cap();
+    if (cand && c * p.chunk >= n_cand) return;
+    g_shift = 24u - 8u * (p.pass & 3u);
+    g_prefix = work[base + S_PREFIX], g_floor = work[base + S_FLOOR];
+    g_m = row_max(base), g_invt = row_invt(base);
     for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) h[b] = 0u;
     barrier();
-    uint src = p.logits_off + lrow * p.vocab;
-    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
-        float x = logits[src + e];
-        uint key = f2key(x);
-        if (key < floor_key) continue;
-        if (shift < 24u && (key >> (shift + 8u)) != (prefix >> (shift + 8u))) continue;
-        uint d = (key >> shift) & 255u;
-        atomicAdd(h[H_CNT + d], 1u);
-        if (stage == STAGE_TOPP) shared_add_mass(d, w_fixed(weight(x, m, invt)));
+    if (cand) { // the candidate list holds every key >= the cut still searched for
+        uint cb = cand_base(base);
+        for (uint i = c * p.chunk + t; i < min((c + 1u) * p.chunk, n_cand); i += gl_WorkGroupSize.x)
+            hist_add(work[cb + i], key2f(work[cb + i]));
+    } else {
+        uint src = p.logits_off + lrow * p.vocab;
+        for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
+            float x = logits[src + e];
+            hist_add(f2key(x), x);
+        }
     }
     barrier();
     uint g = base + VKG_W_HIST;
@@ -94,6 +115,7 @@ void select_topk(uint base, uint row, uint shift)
     if (b >= 0 && shift > 0u) {
         work[base + S_PREFIX] = prefix;
         work[base + S_KREM] = krem - cum;
+        if (shift == 24u) work[base + S_CAND_LO] = prefix; // sample_compact lists the keys >= this
         return;
     }
     uint cut = b < 0 ? 0u : prefix; // b < 0: k >= vocab, keep all
@@ -151,7 +173,7 @@ void select_topp(uint base, uint row, uint shift)
 void main()
 {
     uint row = p.row0 + gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
-    uint base = row_base(row);
+    uint base = row_base(gl_WorkGroupID.y);
     uint stage = work[base + S_STAGE];
     if (stage != (p.pass < 4u ? STAGE_TOPK : STAGE_TOPP)) return;
     // take the histogram and leave zeros for the next pass
@@ -164,6 +186,35 @@ void main()
     uint shift = 24u - 8u * (p.pass & 3u);
     if (stage == STAGE_TOPK) select_topk(base, row, shift);
     else select_topp(base, row, shift);
+}
+#endif
+
+#ifdef COMPACT
+shared uint sh_keys[VKG_W_CHUNK];
+shared uint sh_n, sh_at;
+
+// Appends this chunk's keys >= S_CAND_LO to the row's list: a shared count,
+// one global atomic per workgroup for the place. The list's order varies
+// between runs; the histograms built from it do not.
+void main()
+{
+    uint lrow = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+    uint base = row_base(lrow);
+    uint lo = work[base + S_CAND_LO];
+    if (work[base + S_STAGE] != STAGE_TOPK || lo == CAND_NONE) return;
+    if (t == 0u) sh_n = 0u;
+    barrier();
+    uint src = p.logits_off + lrow * p.vocab;
+    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
+        uint key = f2key(logits[src + e]);
+        if (key >= lo) sh_keys[atomicAdd(sh_n, 1u)] = key;
+    }
+    barrier();
+    if (sh_n == 0u) return;
+    if (t == 0u) sh_at = atomicAdd(work[base + S_CAND_N], sh_n);
+    barrier();
+    uint cb = cand_base(base);
+    for (uint i = t; i < sh_n && sh_at + i < cand_cap(); i += gl_WorkGroupSize.x) work[cb + sh_at + i] = sh_keys[i];
 }
 #endif
 
@@ -185,7 +236,7 @@ shared uint sh_ties[256];
 void main()
 {
     uint lrow = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
-    uint base = row_base(p.row0 + lrow);
+    uint base = row_base(lrow);
     if (work[base + S_STAGE] != STAGE_DRAW) return;
     uint tau = work[base + S_TAU];
     bool all_ties = work[base + S_TIES] == ALL_TIES;
@@ -271,7 +322,7 @@ void scan_shared(bool masses)
 void main()
 {
     uint row = p.row0 + gl_WorkGroupID.y, lrow = gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
-    uint base = row_base(row);
+    uint base = row_base(gl_WorkGroupID.y);
     bool draw = work[base + S_STAGE] == STAGE_DRAW;
     if (draw) {
         uint tau = work[base + S_TAU], ties_kept = work[base + S_TIES];

@@ -53,12 +53,17 @@ static void gpu_run(const float *logits, uint32_t rows, uint32_t vocab, struct v
     gpu_assert_no_validation();
 }
 
-/* Logits like a model's: roughly normal (sd ~1), plus on `peaky` rows a head of 30 tokens 5..12 above. */
-static void make_logits(uint64_t *s, float *x, size_t v, int peaky)
+/* kind 0, 1: logits like a model's, roughly normal (sd ~1), on kind 1 with a
+ * head of 30 tokens 5..12 above: a top-k search then lists a few thousand
+ * candidates after its first digit. kind 2: uniform in [4, 8), all in one
+ * first-digit bin, so the candidate list overflows (vocab > 16384) and the
+ * search reads the logits in every pass. */
+static void make_logits(uint64_t *s, float *x, size_t v, int kind)
 {
     for (size_t i = 0; i < v; i++)
-        x[i] = 2.0f * (rng_uniform(s, 0, 1) + rng_uniform(s, 0, 1) + rng_uniform(s, 0, 1) - 1.5f);
-    for (int h = 0; peaky && h < 30; h++) x[rng_next(s) % v] += rng_uniform(s, 5, 12);
+        x[i] = kind == 2 ? rng_uniform(s, 4, 8)
+                         : 2.0f * (rng_uniform(s, 0, 1) + rng_uniform(s, 0, 1) + rng_uniform(s, 0, 1) - 1.5f);
+    for (int h = 0; kind == 1 && h < 30; h++) x[rng_next(s) % v] += rng_uniform(s, 5, 12);
 }
 
 static void check_prob(const char *what, uint32_t row, float got, double want)
@@ -194,14 +199,14 @@ static int check_rows(const char *what, const float *x, uint32_t rows, uint32_t 
     return fragile;
 }
 
-/* 32 rows (32 seeds) per setting; rows alternate flat and peaky logits. */
+/* 32 rows (32 seeds) per setting; rows cycle through the 3 kinds of make_logits. */
 static void check_settings(uint32_t v, const struct setting *st, size_t n_st, uint64_t seed)
 {
     const uint32_t rows = 32;
     float *x = malloc((size_t)rows * v * 4);
     uint32_t *orders[32];
     for (uint32_t r = 0; r < rows; r++) {
-        make_logits(&seed, x + (size_t)r * v, v, r % 2);
+        make_logits(&seed, x + (size_t)r * v, v, r % 3);
         orders[r] = malloc(v * sizeof(uint32_t));
         ref_sort_desc(x + (size_t)r * v, v, orders[r]);
     }
@@ -341,7 +346,7 @@ static void test_batch_invariance(void **state)
     float *x = malloc((size_t)rows * v * 4), *rev = malloc((size_t)rows * v * 4);
     struct vkg_sample_params prm[8], rprm[8];
     for (uint32_t r = 0; r < rows; r++) {
-        make_logits(&seed, x + (size_t)r * v, v, r % 2);
+        make_logits(&seed, x + (size_t)r * v, v, r % 3);
         prm[r] = row_params(&g_settings[r % 9], 555 + r, r);
     }
     for (uint32_t r = 0; r < rows; r++)

@@ -2,7 +2,10 @@
  * logits [rows][151936] f32. GB/s counts the logits once (bytes of logits per
  * second of the whole pipeline), whatever the number of passes. The internal
  * passes (argmax_final, sample_init, sample_hist, ...) have no standalone
- * meaning, so each op row is covered by the pipeline it belongs to. */
+ * meaning, so each op row is covered by the pipeline it belongs to.
+ * Logits are model-like (roughly normal, sd 2) except in the "uniform" case:
+ * uniform in [-8, 8) puts a quarter of the vocab in the first top-k digit's
+ * bin, the candidate list overflows and every radix pass reads the logits. */
 #include <stdlib.h>
 
 #include "bench.h"
@@ -17,15 +20,33 @@ struct sample_ctx {
     int greedy_op; /* vkg_op_argmax instead of vkg_op_sample */
 };
 
+/* n logits, each 2 * (u1 + u2 + u3 - 1.5) from a fixed xorshift stream. */
+static enum vkg_status model_like_logits(struct vkg_device *dev, uint64_t n, struct vkg_buffer **out)
+{
+    float *x = malloc(n * 4);
+    if (!x) return vkg_error(VKG_ERR_NOMEM, "bench logits (%llu floats)", (unsigned long long)n);
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    for (uint64_t i = 0; i < n; i++) {
+        float v = 0;
+        for (int k = 0; k < 3; k++) s ^= s << 13, s ^= s >> 7, s ^= s << 17, v += (float)((s >> 40) / 16777216.0);
+        x[i] = 2.0f * (v - 1.5f);
+    }
+    enum vkg_status st = vkg_buffer_create(dev, n * 4, VKG_MEM_DEVICE, "bench logits", out);
+    if (st == VKG_OK) st = vkg_buffer_upload(dev, vkg_buffer_view(*out), x, n * 4);
+    free(x);
+    return st;
+}
+
 static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
-                                     uint32_t rows, const struct vkg_sampler *s)
+                                     uint32_t rows, const struct vkg_sampler *s, int uniform)
 {
     struct sample_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
     *ctx = c;
     c->rows = rows;
     c->greedy_op = s == NULL;
-    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)rows * VOCAB, -8, 8, "bench logits", &c->logits));
+    if (uniform) VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)rows * VOCAB, -8, 8, "bench logits", &c->logits));
+    else VKG_TRY(model_like_logits(dev, (uint64_t)rows * VOCAB, &c->logits));
     VKG_TRY(vkg_bench_buffer(dev, vkg_sample_workspace_bytes(rows, VOCAB), "bench sample work", &c->work));
     VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench tokens", &c->tokens));
     VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench probs", &c->probs));
@@ -62,21 +83,22 @@ static const struct vkg_sampler g_topk_topp = { .temperature = 0.8f, .top_k = 50
 static const struct vkg_sampler g_topp = { .temperature = 0.8f, .top_p = 0.9f, .seed = 1 };
 static const struct vkg_sampler g_greedy = { .temperature = 0.0f, .top_p = 1.0f };
 
-#define SETUP(name, rows, sampler)                                                            \
+#define SETUP(name, rows, sampler, uniform)                                                   \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_generic(d, x, b, f, rows, sampler);                                      \
+        return setup_generic(d, x, b, f, rows, sampler, uniform);                             \
     }
-SETUP(s_argmax1, 1, NULL)
-SETUP(s_argmax8, 8, NULL)
-SETUP(s_argmax32, 32, NULL)
-SETUP(s_greedy32, 32, &g_greedy)
-SETUP(s_temp1, 1, &g_temp)
-SETUP(s_temp8, 8, &g_temp)
-SETUP(s_temp32, 32, &g_temp)
-SETUP(s_kp1, 1, &g_topk_topp)
-SETUP(s_kp8, 8, &g_topk_topp)
-SETUP(s_kp32, 32, &g_topk_topp)
-SETUP(s_p32, 32, &g_topp)
+SETUP(s_argmax1, 1, NULL, 0)
+SETUP(s_argmax8, 8, NULL, 0)
+SETUP(s_argmax32, 32, NULL, 0)
+SETUP(s_greedy32, 32, &g_greedy, 0)
+SETUP(s_temp1, 1, &g_temp, 0)
+SETUP(s_temp8, 8, &g_temp, 0)
+SETUP(s_temp32, 32, &g_temp, 0)
+SETUP(s_kp1, 1, &g_topk_topp, 0)
+SETUP(s_kp8, 8, &g_topk_topp, 0)
+SETUP(s_kp32, 32, &g_topk_topp, 0)
+SETUP(s_p32, 32, &g_topp, 0)
+SETUP(s_kp32_uniform, 32, &g_topk_topp, 1)
 
 static const struct vkg_bench_case g_cases[] = {
     { "argmax_partial", "151936x1 F32 argmax", s_argmax1, rec, down },
@@ -91,6 +113,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "sample_hist", "151936x8 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp8, rec, down },
     { "sample_hist", "151936x32 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp32, rec, down },
     { "sample_select", "151936x32 F32 sample T=0.8 top_p=0.9", s_p32, rec, down },
+    { "sample_compact", "151936x32 F32 uniform sample T=0.8 top_k=50 top_p=0.95", s_kp32_uniform, rec, down },
 };
 
 const struct vkg_bench_case *vkg_bench_sample(size_t *n)
