@@ -73,7 +73,7 @@ static enum vkg_status rec_copy(struct vkg_cmd *c, void *ctx)
 }
 
 /* The device's copy bandwidth: vkCmdCopyBuffer of 256 MiB, read + write bytes counted. */
-static enum vkg_status copy_bandwidth(struct vkg_device *dev, double *gbs)
+enum vkg_status vkg_bench_copy_bandwidth(struct vkg_device *dev, double *gbs)
 {
     struct copy_ctx x = { 0 };
     struct vkg_cmd *c = NULL;
@@ -175,7 +175,7 @@ static int run_ops(const struct vkg_device_opts *dopts, const char *filter, doub
     struct vkg_device *dev = NULL;
     enum vkg_status s = vkg_device_open(dopts, &dev);
     double bw = 0;
-    if (s == VKG_OK) s = copy_bandwidth(dev, &bw);
+    if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
     struct result res[512];
     size_t nres = 0;
     struct vkg_progress prog;
@@ -247,7 +247,8 @@ static int run_load(const struct vkg_device_opts *dopts, const char *dir, const 
 int main(int argc, char **argv)
 {
     int ops = 0, json = 0, coverage = 0;
-    const char *device = NULL, *filter = NULL, *load = NULL, *weights = NULL;
+    const char *device = NULL, *filter = NULL, *load = NULL, *weights = NULL, *model = NULL;
+    int64_t prefill = 512, steps = 8;
     double min_time = 0.25;
     const struct vkg_option opts[] = {
         { NULL, "--ops", VKG_OPT_FLAG, &ops, NULL, "benchmark every op (kernel) at its bench shapes" },
@@ -256,6 +257,9 @@ int main(int argc, char **argv)
         { NULL, "--min-time", VKG_OPT_FLOAT, &min_time, "SEC", "time each case for about SEC seconds (0.25)" },
         { NULL, "--load", VKG_OPT_STRING, &load, "DIR", "load throughput of a model (safetensors dir or file)" },
         { NULL, "--weights", VKG_OPT_STRING, &weights, "TYPE", "device dtype of matrices: f32|f16|bf16|q8_0|q4 (stored)" },
+        { "-m", "--model", VKG_OPT_STRING, &model, "DIR", "model speed: prefill and decode at batch 1, 8, 32" },
+        { NULL, "--prefill", VKG_OPT_INT, &prefill, "N", "prefill length for --model (512)" },
+        { NULL, "--steps", VKG_OPT_INT, &steps, "N", "timed decode steps per batch size (8)" },
         { NULL, "--json", VKG_OPT_FLAG, &json, NULL, "print JSON instead of a Markdown table" },
         { NULL, "--check-coverage", VKG_OPT_FLAG, &coverage, NULL, "exit 1 if an op has no bench case" },
     };
@@ -263,8 +267,8 @@ int main(int argc, char **argv)
                                "Benchmarks vkgrm's kernels (--ops) on a Vulkan device.");
     if (rc) return rc == 1 ? 0 : 2;
     if (coverage) return check_coverage();
-    if (!ops && !load) {
-        fprintf(stderr, "vkgrm-bench: say what to run: --ops or --load DIR (see --help)\n");
+    if (!ops && !load && !model) {
+        fprintf(stderr, "vkgrm-bench: say what to run: --ops, --load DIR or --model DIR (see --help)\n");
         return 2;
     }
     struct vkg_device_opts d = { .index = -1, .validate = -1 };
@@ -275,5 +279,6 @@ int main(int argc, char **argv)
         else d.name = device;
     }
     if (load) return run_load(&d, load, weights, json);
+    if (model) return vkg_bench_model(&d, model, weights, (uint32_t)prefill, (uint32_t)steps, json);
     return run_ops(&d, filter, min_time, json);
 }

@@ -1,0 +1,165 @@
+/* bench_model.c — `vkgrm-bench --model DIR`: prefill tokens/s at N tokens and
+ * decode tokens/s at batch 1, 8 and 32, with the bytes a decode step reads
+ * (weights it touches + KV) and the ratio to the device's copy bandwidth
+ * measured in the same run (the roofline of a memory-bound decode). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "model.h"
+#include "progress.h"
+
+struct row { const char *what; uint32_t batch, tokens; double sec; double bytes; };
+
+/* Bytes of weights one decode step of `batch` sequences reads: every matrix
+ * but the embedding table (only `batch` rows), routed experts scaled by the
+ * share of experts that batch*k picks can touch at most. */
+static double step_weight_bytes(const struct vkg_model *m, uint32_t batch)
+{
+    const struct vkg_hf_config *c = &m->cfg;
+    double dense = 0, experts = 0;
+    int tied = !vkg_weights_find(m->w, "lm_head.weight");
+    for (size_t i = 0; i < m->w->n; i++) {
+        const struct vkg_weight *w = &m->w->w[i];
+        if (strcmp(w->name, "model.embed_tokens.weight") == 0) {
+            dense += tied ? (double)w->n_bytes : (double)w->n_bytes / w->shape[0] * batch;
+        } else if (strstr(w->name, ".experts.")) {
+            experts += (double)w->n_bytes;
+        } else {
+            dense += (double)w->n_bytes;
+        }
+    }
+    double share = 1;
+    if (c->n_experts) {
+        share = (double)batch * c->n_experts_per_tok / c->n_experts;
+        if (share > 1) share = 1;
+    }
+    return dense + experts * share;
+}
+
+static enum vkg_status prefill(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t seq, uint32_t n, int32_t *buf,
+                               double *sec)
+{
+    int32_t *ids = buf, *sq = buf + n, *pos = buf + 2 * n;
+    uint8_t *want = calloc(n, 1);
+    uint64_t p0;
+    VKG_TRY(vkg_kv_reserve(kv, seq, n, &p0));
+    for (uint32_t i = 0; i < n; i++) ids[i] = (int32_t)((i * 7919u + seq * 104729u) % m->cfg.vocab_size), sq[i] = (int32_t)seq, pos[i] = (int32_t)(p0 + i);
+    want[n - 1] = 1;
+    struct vkg_batch b = { .n = n, .ids = ids, .seq = sq, .pos = pos, .want = want };
+    VKG_TRY(vkg_kv_upload(kv));
+    double t0 = vkg_now();
+    enum vkg_status s = vkg_model_forward(m, kv, &b, NULL);
+    *sec = vkg_now() - t0;
+    free(want);
+    return s;
+}
+
+/* `steps` decode steps of `batch` sequences that each hold a `ctx`-token prompt. */
+static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx, uint32_t steps, double *sec)
+{
+    struct vkg_kv_config kc = vkg_model_kv_config(m, batch, ctx + steps + 1);
+    struct vkg_kv_cache *kv;
+    VKG_TRY(vkg_kv_create(m->dev, &kc, &kv));
+    int32_t *buf = calloc(3 * (size_t)(ctx > batch ? ctx : batch), 4);
+    uint32_t *seqs = calloc(batch, 4);
+    enum vkg_status s = buf && seqs ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "bench buffers");
+    double t = 0;
+    for (uint32_t i = 0; s == VKG_OK && i < batch; i++) {
+        s = vkg_kv_seq_add(kv, &seqs[i]);
+        if (s == VKG_OK) s = prefill(m, kv, seqs[i], ctx, buf, &t);
+    }
+    *sec = 0;
+    for (uint32_t step = 0; s == VKG_OK && step <= steps; step++) {
+        for (uint32_t i = 0; s == VKG_OK && i < batch; i++) {
+            uint64_t p;
+            s = vkg_kv_reserve(kv, seqs[i], 1, &p);
+            buf[i] = (int32_t)((step * 31 + i) % m->cfg.vocab_size), buf[batch + i] = (int32_t)seqs[i], buf[2 * batch + i] = (int32_t)p;
+        }
+        struct vkg_batch b = { .n = batch, .ids = buf, .seq = buf + batch, .pos = buf + 2 * batch, .want = NULL };
+        if (s == VKG_OK) s = vkg_kv_upload(kv);
+        double t0 = vkg_now();
+        if (s == VKG_OK) s = vkg_model_forward(m, kv, &b, NULL);
+        if (step > 0) *sec += vkg_now() - t0; /* step 0 warms up */
+    }
+    free(buf), free(seqs);
+    vkg_kv_free(kv);
+    return s;
+}
+
+static enum vkg_status run_prefill(struct vkg_model *m, uint32_t n, double *sec)
+{
+    struct vkg_kv_config kc = vkg_model_kv_config(m, 2, n + 1);
+    struct vkg_kv_cache *kv;
+    VKG_TRY(vkg_kv_create(m->dev, &kc, &kv));
+    int32_t *buf = calloc(3 * (size_t)n, 4);
+    uint32_t warm, seq;
+    double t;
+    enum vkg_status s = buf ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "bench buffers");
+    if (s == VKG_OK) s = vkg_kv_seq_add(kv, &warm);
+    if (s == VKG_OK) s = prefill(m, kv, warm, n < 32 ? n : 32, buf, &t); /* pipelines built here */
+    if (s == VKG_OK) s = vkg_kv_seq_add(kv, &seq);
+    if (s == VKG_OK) s = prefill(m, kv, seq, n, buf, sec);
+    free(buf);
+    vkg_kv_free(kv);
+    return s;
+}
+
+static void print_rows(const struct vkg_model *m, const char *dir, double bw, const struct row *r, int n, int json)
+{
+    if (json) {
+        printf("{\"model\": \"%s\", \"architecture\": \"%s\", \"copy_bandwidth_gbs\": %.3f, \"rows\": [", dir,
+               m->cfg.architecture, bw);
+        for (int i = 0; i < n; i++)
+            printf("%s{\"mode\": \"%s\", \"batch\": %u, \"tokens\": %u, \"tokens_per_s\": %.3f, \"bytes_per_token\": %.0f, "
+                   "\"fraction_of_copy_bw\": %.4f}", i ? ", " : "", r[i].what, r[i].batch, r[i].tokens,
+                   r[i].tokens / r[i].sec, r[i].bytes / r[i].tokens, r[i].bytes / r[i].sec / 1e9 / bw);
+        printf("]}\n");
+        return;
+    }
+    printf("model: %s (%s, %.1f MiB on the device)  copy bandwidth: %.2f GB/s\n\n", dir, m->cfg.architecture,
+           m->w->device_bytes / 1048576.0, bw);
+    printf("| mode | batch | tokens | tokens/s | MB read per token | of copy BW |\n|---|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n; i++)
+        printf("| %s | %u | %u | %.2f | %.2f | %.1f%% |\n", r[i].what, r[i].batch, r[i].tokens, r[i].tokens / r[i].sec,
+               r[i].bytes / r[i].tokens / 1e6, 100.0 * r[i].bytes / r[i].sec / 1e9 / bw);
+}
+
+int vkg_bench_model(const struct vkg_device_opts *d, const char *dir, const char *weights, uint32_t n_prefill,
+                    uint32_t steps, int json)
+{
+    struct vkg_device *dev = NULL;
+    struct vkg_model *m = NULL;
+    struct vkg_model_opts mo = { 0 };
+    struct row r[4];
+    int nr = 0;
+    double bw = 0;
+    const uint32_t ctx = 128, batches[] = { 1, 8, 32 };
+    enum vkg_status s = vkg_weights_parse_dtype(weights, &mo.weights);
+    if (s == VKG_OK) s = vkg_device_open(d, &dev);
+    if (s == VKG_OK) s = vkg_model_load(dev, dir, &mo, &m);
+    if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
+    if (s == VKG_OK && n_prefill) {
+        r[nr] = (struct row){ "prefill", 1, n_prefill, 0, step_weight_bytes(m, n_prefill) };
+        s = run_prefill(m, n_prefill, &r[nr].sec);
+        nr += s == VKG_OK;
+    }
+    for (int i = 0; s == VKG_OK && i < 3; i++) {
+        const struct vkg_kv_config kc = vkg_model_kv_config(m, 1, 1);
+        double kv = (double)batches[i] * (ctx + steps / 2.0) * m->cfg.n_layers * kc.n_kv_heads * (kc.dk + kc.dv) * 4;
+        r[nr] = (struct row){ "decode", batches[i], batches[i] * steps, 0,
+                              (step_weight_bytes(m, batches[i]) + kv) * steps };
+        s = decode(m, batches[i], ctx, steps, &r[nr].sec);
+        nr += s == VKG_OK;
+    }
+    if (s == VKG_OK) print_rows(m, dir, bw, r, nr, json);
+    vkg_model_free(m);
+    enum vkg_status cs = vkg_device_close(dev);
+    if (s == VKG_OK) s = cs;
+    if (s != VKG_OK) {
+        fprintf(stderr, "vkgrm-bench: %s: %s: %s\n", dir, vkg_status_message(s), vkg_error_detail());
+        return 1;
+    }
+    return 0;
+}
