@@ -19,6 +19,8 @@
                    gives the same logits as the reference's whole-prompt forward
   attention_scales the scale / softcap / window per layer for Gemma-2, DeepSeek-V2 and Qwen3
                    against hand-worked values
+  transformers     only where torch is installed (not in CI): transformers' modeling code in
+                   float64 gives the same logits and generate() the same greedy tokens
   rope_tables      inv_freq / attention_factor for default, linear, dynamic, llama3, yarn
                    against numbers worked out by hand (and ROPE_INIT_FUNCTIONS if torch exists)
   deepseek_rope    transformers 5's interleaved complex rotation and DeepSeek's
@@ -34,6 +36,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -443,6 +446,41 @@ def check_attention_scales(man, dirs):
         rf.attention = orig
 
 
+def check_transformers(man, dirs):
+    """Only where torch is installed (not in CI): transformers' own modeling code, eager attention,
+    float64, on every tiny model: per-position logits of both prompts and the 32-token greedy
+    continuation of generate() must equal the reference's."""
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    except ImportError:
+        print("note: no torch; transformers' forward not compared", flush=True)
+        return
+    torch.set_grad_enabled(False)
+    for name, d in dirs.items():
+        m = load(d)
+        cls = AutoModelForSequenceClassification if m.seq_cls else AutoModelForCausalLM
+        hf = cls.from_pretrained(d, dtype=torch.float64, attn_implementation="eager",
+                                  experts_implementation="eager").eval()
+        for key, p in man[name]["prompts"].items():
+            ids = torch.tensor([p["ids"]])
+            if m.seq_cls:
+                h = hf.model(input_ids=ids).last_hidden_state
+                got = hf.score(h)[0].numpy()
+                pooled = hf(input_ids=torch.tensor([p["padded_ids"]])).logits[0].numpy()
+                check(close(pooled, p["pooled"], 1e-6), f"{name}/{key}: transformers pooled {pooled} vs {p['pooled']}")
+            else:
+                got = hf(input_ids=ids).logits[0].numpy()
+                gen = hf.generate(ids, max_new_tokens=32, do_sample=False, min_new_tokens=32,
+                                  pad_token_id=0)[0, len(p["ids"]):].tolist()
+                check(gen == p["greedy"], f"{name}/{key}: transformers greedy {gen[:8]}... vs {p['greedy'][:8]}...")
+            ref = m.logits(p["ids"])
+            err = float(np.max(np.abs(got - ref))) / max(1.0, float(np.max(np.abs(ref))))
+            print(f"     {name}/{key}: transformers vs reference max rel err {err:.2e}", flush=True)
+            # transformers builds RoPE cos/sin in float32 even for a float64 model: ~5e-7
+            check(err < 1e-5, f"{name}/{key}: transformers vs reference {err:.2e}")
+
+
 def check_seq_cls_models(man, dirs):
     for name in ("llama_cls", "qwen2_cls", "gemma2_cls"):
         p = man[name]["prompts"]["text"]
@@ -463,10 +501,11 @@ def main():
                      (check_tokenizers, (man, dirs)), (check_tensors, (man, dirs)),
                      (check_manifest, (root, man, dirs)), (check_causality, (man, dirs)),
                      (check_second_impl, (man, dirs)), (check_attention_scales, (man, dirs)),
+                     (check_transformers, (man, dirs)),
                      (check_seq_cls_models, (man, dirs))):
-        n = len(FAILS)
+        n, t0 = len(FAILS), time.time()
         fn(*args)
-        print(("ok  " if len(FAILS) == n else "FAIL") + " " + fn.__name__[6:], flush=True)
+        print(f"{'ok  ' if len(FAILS) == n else 'FAIL'} {fn.__name__[6:]} ({time.time() - t0:.1f} s)", flush=True)
     if FAILS:
         print(f"{len(FAILS)} failure(s)")
         return 1
