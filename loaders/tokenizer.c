@@ -194,6 +194,7 @@ static enum vkg_status encode_raw(struct vkg_tokenizer *tok, const char *s, size
     if (!st && norm.n)
         st = tk_added_split(tok, &tok->trie_norm, norm.p, norm.n, flags, encode_normalized, ids);
     tk_str_free(&norm);
+    tok->enc_norm = NULL;
     return st;
 }
 

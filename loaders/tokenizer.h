@@ -73,8 +73,14 @@ size_t vkg_tokenizer_vocab_size(const struct vkg_tokenizer *tok);
 /* bos/eos ids from tokenizer_config.json (string or AddedToken object), -1 if none. */
 int32_t vkg_tokenizer_bos(const struct vkg_tokenizer *tok);
 int32_t vkg_tokenizer_eos(const struct vkg_tokenizer *tok);
-/* tokenizer_config.json add_bos_token (0 when absent). Informational: encode
- * follows the tokenizer.json post-processor, as transformers 5 does. */
+/* tokenizer_config.json add_bos_token (0 when absent). Informational only:
+ * VKG_TOK_ADD_SPECIAL runs the tokenizer.json post-processor, which is what
+ * transformers 5.x does for all four reference families. DeepSeek-V3 says
+ * LlamaTokenizerFast + add_bos_token: true, but transformers 5 loads its
+ * byte-level tokenizer.json as TokenizersBackend and adds no BOS (older
+ * transformers rebuilt the post-processor from the flag and added id 0);
+ * callers that want a BOS there (its chat template writes it as text)
+ * prepend vkg_tokenizer_bos() themselves. */
 int vkg_tokenizer_add_bos(const struct vkg_tokenizer *tok);
 /* 1 if id is an added token marked "special". */
 int vkg_tokenizer_is_special(const struct vkg_tokenizer *tok, int32_t id);
