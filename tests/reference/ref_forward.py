@@ -14,8 +14,11 @@ once), so this is a clean reference for float32 and lower-precision runtimes.
           [n_tokens, num_labels]; the pooled row is `last_token` in the JSON)
   --greedy N  greedy continuation of N tokens (argmax, lowest id on an exact
           tie; the full prompt is recomputed every step, no KV cache)
-  --json  {"ids", "logits", "shape", "greedy", "last_token", "min_logit_gap",
-          "greedy_min_gap", "router": {...}} (stdout when --json -)
+  --json  {"model", "architecture", "ids", "shape", "logits" (the .npy path or null),
+          "min_logit_gap", "router": {"tokens_per_expert": {layer: [count per expert]},
+          "min_topk_margin"} (prompt only), "greedy" ([] for a classifier),
+          "greedy_min_gap", "greedy_router_min_margin"; classifiers also "last_token"
+          and "pooled"} (stdout when --json is - or absent)
 
 Reads config.json and *.safetensors (model.safetensors or the shards of
 model.safetensors.index.json) by the tensor names published checkpoints use:
