@@ -145,8 +145,9 @@ static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
     uint64_t dv = (uint64_t)kc.n_kv_heads * kc.dv, da = (uint64_t)c->n_heads * kc.dv;
     uint64_t ff = max3(c->intermediate_size, c->shared_expert_intermediate_size,
                        (uint64_t)c->moe_intermediate_size * (c->n_experts_per_tok ? c->n_experts_per_tok : 1));
-    uint64_t lat = max3(c->q_lora_rank, (uint64_t)c->kv_lora_rank + c->qk_rope_head_dim,
-                        (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->v_head_dim));
+    /* MLA (arch_deepseek2.c): [kv_lora | rope] compressed kv, then q's latent or kv_b's per-head [nope | v] */
+    uint64_t lat = (uint64_t)c->kv_lora_rank + c->qk_rope_head_dim +
+                   max3(c->q_lora_rank, 0, (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->v_head_dim));
     uint32_t split_tok = cap < 64 ? cap : 64;
     struct { struct vkg_buffer **b; uint64_t bytes; enum vkg_mem_kind kind; const char *name; } t[] = {
         { &a->res, cap * d * 4, VKG_MEM_DEVICE, "act res" }, { &a->h, cap * d * 4, VKG_MEM_DEVICE, "act h" },
@@ -185,7 +186,6 @@ static enum vkg_status outs_ensure(struct vkg_model *m, uint32_t n_out)
  * reference does not pull a member out of the static library, so the pragma
  * must be REMOVED when arch_<name>.c lands. */
 #pragma weak vkg_arch_moe_forward
-#pragma weak vkg_arch_deepseek2_forward
 
 static enum vkg_status record_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
 {
