@@ -125,6 +125,8 @@ enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct 
     VKG_TRY(run_pass(c, &j, VKG_OP_ARGMAX_PARTIAL, 1, 0)); /* row max, argmax */
     VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_INIT, 0, 0));     /* greedy rows done; search state */
     for (uint32_t pass = 0; pass < RADIX_PASSES; pass++) {  /* top-k cut, then top-p cut */
+        if ((flags & VKG_SAMPLE_NO_TOP_K) && pass < 4) continue;
+        if ((flags & VKG_SAMPLE_NO_TOP_P) && pass >= 4) continue;
         VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_HIST, 1, pass));
         VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_SELECT, 0, pass));
         if (pass == 0) VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_COMPACT, 1, 0)); /* later passes read candidates */

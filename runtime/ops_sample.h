@@ -29,7 +29,9 @@ enum vkg_status vkg_op_argmax(struct vkg_cmd *c,
  * only on its logits and its params, never on the other rows of the batch.
  * probs[r] = the token's probability in the filtered, renormalized
  * distribution. flags: VKG_SAMPLE_ADVANCE increments params[r].step on the
- * device after the draw (a re-submitted command buffer draws the next step). */
+ * device after the draw (a re-submitted command buffer draws the next step);
+ * VKG_SAMPLE_NO_TOP_K / VKG_SAMPLE_NO_TOP_P switch a filter off for every row
+ * and leave its 4 radix passes out (vkg_sampler_flags says which are safe). */
 enum vkg_status vkg_op_sample(struct vkg_cmd *c,
                               struct vkg_view logits, /* [n_rows][vocab] f32 */
                               struct vkg_view params, /* [n_rows] struct vkg_sample_params */

@@ -17,7 +17,7 @@ struct vkg_push_sample {
     uint32_t n_chunks;   /* chunks per row (ceil(vocab / chunk)) */
     uint32_t chunk;      /* logits per chunk (one workgroup) */
     uint32_t pass;       /* hist/select: radix pass 0..7 (0-3 top-k, 4-7 top-p) */
-    uint32_t flags;      /* VKG_SAMPLE_ADVANCE */
+    uint32_t flags;      /* VKG_SAMPLE_ADVANCE, VKG_SAMPLE_NO_TOP_K, VKG_SAMPLE_NO_TOP_P */
     uint32_t params_off; /* word of params[0] inside its window */
     uint32_t work_off;   /* word of row row0's workspace inside its window */
     uint32_t tokens_off; /* element of tokens[0] inside its window */
@@ -37,7 +37,9 @@ _Static_assert(offsetof(struct vkg_push_sample, tokens_off) == 40, "push_sample.
 _Static_assert(offsetof(struct vkg_push_sample, probs_off) == 44, "push_sample.glsl probs_off");
 
 /* flags */
-#define VKG_SAMPLE_ADVANCE 1u /* the draw pass increments params[row].step after using it */
+#define VKG_SAMPLE_ADVANCE 1u  /* the draw pass increments params[row].step after using it */
+#define VKG_SAMPLE_NO_TOP_K 2u /* top_k of every row is taken as 0 and its passes are not recorded */
+#define VKG_SAMPLE_NO_TOP_P 4u /* top_p of every row is taken as 1 and its passes are not recorded */
 
 /* Per-row sampling parameters as they sit in the device buffer (read by the
  * shaders as words, see VKG_SP_* in push_sample.glsl). HF semantics, in

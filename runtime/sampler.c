@@ -41,3 +41,14 @@ struct vkg_sample_params vkg_sampler_row(const struct vkg_sampler *s, uint64_t s
                                        .min_p = s->min_p, .seed_lo = (uint32_t)seed,
                                        .seed_hi = (uint32_t)(seed >> 32), .step = step };
 }
+
+uint32_t vkg_sampler_flags(const struct vkg_sample_params *rows, uint32_t n)
+{
+    uint32_t flags = VKG_SAMPLE_NO_TOP_K | VKG_SAMPLE_NO_TOP_P;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!(rows[i].temperature > 0)) continue; /* greedy rows use no filter */
+        if (rows[i].top_k > 0) flags &= ~VKG_SAMPLE_NO_TOP_K;
+        if (rows[i].top_p < 1) flags &= ~VKG_SAMPLE_NO_TOP_P;
+    }
+    return flags;
+}

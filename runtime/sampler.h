@@ -35,5 +35,8 @@ enum vkg_status vkg_sampler_check(const struct vkg_sampler *s);
 uint64_t vkg_sampler_seq_seed(uint64_t seed, uint64_t seq_id);
 /* Device parameters of one row: sequence seq_id at decode step `step`. */
 struct vkg_sample_params vkg_sampler_row(const struct vkg_sampler *s, uint64_t seq_id, uint32_t step);
+/* VKG_SAMPLE_NO_TOP_K / _NO_TOP_P when no row of the batch needs that filter
+ * (vkg_op_sample then records fewer passes; the tokens are the same). */
+uint32_t vkg_sampler_flags(const struct vkg_sample_params *rows /* [n] */, uint32_t n);
 
 #endif

@@ -100,8 +100,8 @@ void init_state(uint base, uint row)
 {
     uint pr = p.params_off + row * VKG_SP_WORDS;
     float temp = uintBitsToFloat(params[pr + VKG_SP_TEMP]);
-    uint top_k = params[pr + VKG_SP_TOP_K];
-    float top_p = uintBitsToFloat(params[pr + VKG_SP_TOP_P]);
+    uint top_k = (p.flags & VKG_SAMPLE_NO_TOP_K) != 0u ? 0u : params[pr + VKG_SP_TOP_K];
+    float top_p = (p.flags & VKG_SAMPLE_NO_TOP_P) != 0u ? 1.0 : uintBitsToFloat(params[pr + VKG_SP_TOP_P]);
     float min_p = uintBitsToFloat(params[pr + VKG_SP_MIN_P]);
     work[base + S_STAGE] = top_k > 0u ? STAGE_TOPK : (top_p < 1.0 ? STAGE_TOPP : STAGE_DRAW);
     work[base + S_PREFIX] = 0u;

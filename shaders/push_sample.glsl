@@ -10,7 +10,7 @@ layout(push_constant) uniform PushSample {
     uint n_chunks;   // chunks per row
     uint chunk;      // logits per chunk (one workgroup)
     uint pass;       // radix pass 0..7 (hist, select)
-    uint flags;      // VKG_SAMPLE_ADVANCE
+    uint flags;      // VKG_SAMPLE_ADVANCE, VKG_SAMPLE_NO_TOP_K, VKG_SAMPLE_NO_TOP_P
     uint params_off; // word of params[0] in its window
     uint work_off;   // word of row row0's workspace in its window
     uint tokens_off; // element of tokens[0] in its window
@@ -18,6 +18,8 @@ layout(push_constant) uniform PushSample {
 } p;
 
 #define VKG_SAMPLE_ADVANCE 1u
+#define VKG_SAMPLE_NO_TOP_K 2u
+#define VKG_SAMPLE_NO_TOP_P 4u
 
 // struct vkg_sample_params, 8 words per row
 #define VKG_SP_WORDS 8u

@@ -122,7 +122,8 @@ void select_topk(uint base, uint row, uint shift)
     work[base + S_FLOOR] = cut;
     work[base + S_TAU] = cut;
     work[base + S_PREFIX] = 0u;
-    work[base + S_STAGE] = param_f(row, VKG_SP_TOP_P) < 1.0 ? STAGE_TOPP : STAGE_DRAW;
+    bool top_p = (p.flags & VKG_SAMPLE_NO_TOP_P) == 0u && param_f(row, VKG_SP_TOP_P) < 1.0;
+    work[base + S_STAGE] = top_p ? STAGE_TOPP : STAGE_DRAW;
 }
 
 // Smallest r in [1, n] with r * w >= tgt.

@@ -23,8 +23,9 @@ struct run_out {
     float probs[4096];
 };
 
-/* Records argmax (params == NULL) or sample once, submits it `submits` times
- * and reads tokens/probs after each; params come back updated (step advance). */
+/* Records argmax (params == NULL) or sample once (flags | vkg_sampler_flags:
+ * passes no row needs are left out), submits it `submits` times and reads
+ * tokens/probs after each; params come back updated (step advance). */
 static void gpu_run(const float *logits, uint32_t rows, uint32_t vocab, struct vkg_sample_params *params,
                     uint32_t flags, uint32_t submits, struct run_out *out)
 {
@@ -38,7 +39,7 @@ static void gpu_run(const float *logits, uint32_t rows, uint32_t vocab, struct v
     GPU_OK(vkg_cmd_begin(c));
     if (params)
         GPU_OK(vkg_op_sample(c, vkg_buffer_view(lb), vkg_buffer_view(pb), vkg_buffer_view(wb), vkg_buffer_view(tb),
-                             vkg_buffer_view(fb), rows, vocab, flags));
+                             vkg_buffer_view(fb), rows, vocab, flags | vkg_sampler_flags(params, rows)));
     else
         GPU_OK(vkg_op_argmax(c, vkg_buffer_view(lb), vkg_buffer_view(wb), vkg_buffer_view(tb), vkg_buffer_view(fb),
                              rows, vocab));
@@ -392,6 +393,26 @@ static void test_advance_step(void **state)
     free(x), free(o);
 }
 
+/* VKG_SAMPLE_NO_TOP_K | VKG_SAMPLE_NO_TOP_P turn the filters off whatever
+ * the params say: top_k=1, top_p=0.5 rows then draw like T-only rows. */
+static void test_flags_switch_filters_off(void **state)
+{
+    const uint32_t v = 9000, rows = 8;
+    uint64_t seed = 123;
+    float *x = malloc((size_t)rows * v * 4);
+    struct vkg_sample_params prm[8];
+    struct setting filtered = { "filtered", 1.0f, 0.5f, 0.0f, 1, 0 }, plain = { "plain", 1.0f, 1.0f, 0.0f, 0, 0 };
+    for (uint32_t r = 0; r < rows; r++) make_logits(&seed, x + (size_t)r * v, v, 0), prm[r] = row_params(&filtered, 9 + r, 0);
+    struct run_out *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, prm, VKG_SAMPLE_NO_TOP_K | VKG_SAMPLE_NO_TOP_P, 1, o);
+    for (uint32_t r = 0; r < rows; r++) prm[r] = row_params(&plain, 9 + r, 0);
+    assert_true(check_rows("flags", x, rows, v, NULL, prm, o->tokens, o->probs, 0) <= 1);
+    int differs = 0;
+    for (uint32_t r = 0; r < rows; r++) differs |= o->tokens[r] != ref_argmax(x + (size_t)r * v, v, NULL);
+    assert_true(differs); /* with top_k = 1 honoured every row would be its argmax */
+    free(x), free(o);
+}
+
 /* Bad shapes and views fail with VKG_ERR_INVALID_ARG naming the buffer; nothing is recorded. */
 static void test_errors(void **state)
 {
@@ -432,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_chi_square),
         cmocka_unit_test(test_batch_invariance),
         cmocka_unit_test(test_advance_step),
+        cmocka_unit_test(test_flags_switch_filters_off),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);

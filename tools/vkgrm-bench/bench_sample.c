@@ -16,8 +16,8 @@
 
 struct sample_ctx {
     struct vkg_buffer *logits, *params, *work, *tokens, *probs;
-    uint32_t rows;
-    int greedy_op; /* vkg_op_argmax instead of vkg_op_sample */
+    uint32_t rows, flags; /* flags: vkg_sampler_flags of the rows */
+    int greedy_op;        /* vkg_op_argmax instead of vkg_op_sample */
 };
 
 /* n logits, each 2 * (u1 + u2 + u3 - 1.5) from a fixed xorshift stream. */
@@ -54,6 +54,7 @@ static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_
     struct vkg_sample_params p[32];
     for (uint32_t r = 0; r < rows && s; r++) p[r] = vkg_sampler_row(s, r, 0);
     if (s) VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->params), p, rows * sizeof p[0]));
+    if (s) c->flags = vkg_sampler_flags(p, rows);
     *bytes = (uint64_t)rows * VOCAB * 4;
     *flops = 0;
     return VKG_OK;
@@ -66,7 +67,7 @@ static enum vkg_status rec(struct vkg_cmd *cmd, void *ctx)
         return vkg_op_argmax(cmd, vkg_buffer_view(c->logits), vkg_buffer_view(c->work), vkg_buffer_view(c->tokens),
                              vkg_buffer_view(c->probs), c->rows, VOCAB);
     return vkg_op_sample(cmd, vkg_buffer_view(c->logits), vkg_buffer_view(c->params), vkg_buffer_view(c->work),
-                         vkg_buffer_view(c->tokens), vkg_buffer_view(c->probs), c->rows, VOCAB, 0);
+                         vkg_buffer_view(c->tokens), vkg_buffer_view(c->probs), c->rows, VOCAB, c->flags);
 }
 
 static void down(void *ctx)
