@@ -269,6 +269,26 @@ static void check_exact_top_p(const float *row, uint32_t v, float temperature, f
     free(x), free(o);
 }
 
+/* 136 x 256000 f32 = 139 MB: two row batches; every 8th row with top-k and
+ * top-p, the others T = 0.9 with min_p 0.02. */
+static void test_sample_beyond_binding(void **state)
+{
+    const uint32_t v = V256K, rows = 136;
+    uint64_t seed = 8080;
+    float *x = malloc((size_t)rows * v * 4);
+    struct vkg_sample_params *prm = malloc(rows * sizeof *prm);
+    struct setting filt = { "top-k/top-p", 0.9f, 0.9f, 0.0f, 50, 0 }, plain = { "min_p", 0.9f, 1.0f, 0.02f, 0, 0 };
+    for (uint32_t r = 0; r < rows; r++) {
+        make_logits(&seed, x + (size_t)r * v, v, r % 3);
+        prm[r] = row_params(r % 8 == 0 ? &filt : &plain, 700 + r, r);
+    }
+    struct run_out *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, prm, 0, 1, o);
+    int fragile = check_rows("sample 136x256000", x, rows, v, NULL, prm, o->tokens, o->probs, 0);
+    if (fragile > 1) fail_msg("%d rows at float boundaries (at most 1 expected)", fragile);
+    free(x), free(prm), free(o);
+}
+
 /* HF's top-p boundary ("ascending cumsum <= 1 - top_p is removed") on exact
  * values, the rest of the row -inf.
  * A: 4 tied top logits, T = 1 (prob 1/4 each): top_p 0.25 keeps 1, 0.5 keeps
@@ -450,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_top_p_exact_boundary),
         cmocka_unit_test(test_sample_settings_152k),
         cmocka_unit_test(test_sample_settings_256k),
+        cmocka_unit_test(test_sample_beyond_binding),
         cmocka_unit_test(test_chi_square),
         cmocka_unit_test(test_batch_invariance),
         cmocka_unit_test(test_advance_step),

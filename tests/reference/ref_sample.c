@@ -107,8 +107,9 @@ struct ref_sample_result ref_sample(const float *x, size_t n, const uint32_t *or
         res.n_kept = 1;
         return res;
     }
-    uint32_t *own = NULL;
-    if (!order) own = malloc(n * sizeof *own), ref_sort_desc(x, n, own), order = own;
+    uint32_t *own = NULL; /* the sorted order is needed by top-k and top-p only */
+    if (!order && (a->top_k > 0 || a->top_p < 1)) own = malloc(n * sizeof *own), ref_sort_desc(x, n, own), order = own;
+    uint32_t top = order ? order[0] : (uint32_t)ref_argmax(x, n, NULL);
     double *s = malloc(n * sizeof *s), *q = malloc(n * sizeof *q);
     char *keep = malloc(n);
     for (size_t i = 0; i < n; i++) /* -inf stays -inf even at T = inf (the limit of every finite T) */
@@ -124,7 +125,7 @@ struct ref_sample_result ref_sample(const float *x, size_t n, const uint32_t *or
     if (a->min_p > 0) {
         double qmax = softmax_kept(s, keep, n, q);
         for (size_t i = 0; i < n; i++) {
-            if (!keep[i] || i == order[0]) continue;
+            if (!keep[i] || i == top) continue;
             if (fabs(q[i] / qmax - a->min_p) < FRAGILE_EPS) res.fragile = 1;
             if (q[i] < a->min_p * qmax) keep[i] = 0;
         }
