@@ -148,10 +148,7 @@ void vkg_buffer_free(struct vkg_buffer *buf)
     struct vkg_device *dev = buf->dev;
     vkDestroyBuffer(dev->vk, buf->vk, NULL);
     struct vkg_block *blk = buf->block;
-    if (--blk->live == 0) {
-        if (blk->dedicated) unlink_block(dev, blk);
-        else blk->used = 0; /* the whole block is free again */
-    }
+    if (--blk->live == 0) unlink_block(dev, blk); /* empty blocks go back to the driver */
     free(buf);
 }
 

@@ -60,6 +60,16 @@ def main():
     want = greedy[:greedy.index(eos)] if eos in greedy else greedy
     print(f"reference greedy: {tok.decode(want)!r}\nvkgrm greedy:     {out['text']!r} ({out['finish_reason']})")
     assert out["tokens"] == want, f"greedy differs: ours {out['tokens']} ref {want}"
+    # the --chat-template-file escape hatch: SmolLM2's ChatML written as a template file
+    with tempfile.TemporaryDirectory() as w:
+        with open(f"{w}/chatml.txt", "w") as f:
+            f.write("[prefix]\n<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
+                    "<|im_end|>\n\n[user]\n<|im_start|>user\n{content}<|im_end|>\n\n[generation]\n<|im_start|>assistant\n\n")
+        r = subprocess.run([exe, "-m", model, "--chat-template-file", f"{w}/chatml.txt", "-p", QUESTION, "-n", "24",
+                            "--json"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout.splitlines()[0])["tokens"] == want, r.stdout
+    print("--chat-template-file gives the same answer")
     print("SmolLM2 OK")
 
 

@@ -15,7 +15,7 @@
 #include "progress.h"
 
 struct args {
-    const char *model, *prompt, *file, *device, *weights, *prompt_ids, *dump, *system, *stop;
+    const char *model, *prompt, *file, *device, *weights, *prompt_ids, *dump, *system, *stop, *tmpl, *tmpl_file;
     int64_t n_predict, ctx, top_k, seed, n_samples;
     double temp, top_p, min_p;
     int chat, json, no_think;
@@ -59,6 +59,35 @@ static int parse_ids(const char *s, int32_t **ids, uint32_t *n)
     return *n ? 0 : -1;
 }
 
+/* The model's chat template, or the one named by --chat-template / --chat-template-file. */
+static enum vkg_status load_template(const struct args *a, const struct vkg_model *m, const struct vkg_tokenizer *tok,
+                                     struct vkg_chat_template *t)
+{
+    enum vkg_status s = vkg_chat_template_load(a->model, vkg_arch_name(m->cfg.arch), t);
+    if (s == VKG_OK && a->tmpl_file) return vkg_chat_template_load_file(a->tmpl_file, t);
+    if (s == VKG_OK && a->tmpl) {
+        t->family = vkg_chat_family_from_name(a->tmpl);
+        return t->family == VKG_CHAT_UNKNOWN
+                   ? vkg_error(VKG_ERR_INVALID_ARG, "--chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, "
+                               "gemma or llama3", a->tmpl) : VKG_OK;
+    }
+    if (s == VKG_OK || (!a->tmpl && !a->tmpl_file)) return s;
+    if (s != VKG_ERR_TEMPLATE) return s;
+    /* the model has no usable template: start from its bos/eos tokens */
+    memset(t, 0, sizeof *t);
+    const char *bos = vkg_tokenizer_token_to_piece(tok, vkg_tokenizer_bos(tok));
+    const char *eos = vkg_tokenizer_token_to_piece(tok, vkg_tokenizer_eos(tok));
+    t->bos = strdup(bos ? bos : "");
+    t->eos = strdup(eos ? eos : "");
+    if (!t->bos || !t->eos) return vkg_error(VKG_ERR_NOMEM, "chat template");
+    if (a->tmpl_file) return vkg_chat_template_load_file(a->tmpl_file, t);
+    t->family = vkg_chat_family_from_name(a->tmpl);
+    if (t->family == VKG_CHAT_UNKNOWN)
+        return vkg_error(VKG_ERR_INVALID_ARG, "--chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, gemma "
+                         "or llama3", a->tmpl);
+    return VKG_OK;
+}
+
 /* The prompt's ids: --prompt-ids, or the text (chat template applied with --chat). */
 static enum vkg_status prompt_tokens(const struct args *a, const struct vkg_model *m, struct vkg_tokenizer *tok,
                                      int32_t **ids, uint32_t *n)
@@ -78,7 +107,7 @@ static enum vkg_status prompt_tokens(const struct args *a, const struct vkg_mode
     if (a->chat) { /* the template writes bos itself, like apply_chat_template(tokenize=True) */
         struct vkg_chat_template t;
         struct vkg_chat_message msg[2] = { { "system", a->system, NULL }, { "user", text, NULL } };
-        s = vkg_chat_template_load(a->model, vkg_arch_name(m->cfg.arch), &t);
+        s = load_template(a, m, tok, &t);
         char *rendered = NULL;
         if (s == VKG_OK) {
             s = vkg_chat_template_render(&t, a->system ? msg : msg + 1, a->system ? 2 : 1, true, !a->no_think, &rendered);
@@ -257,6 +286,8 @@ int main(int argc, char **argv)
         { NULL, "--weights", VKG_OPT_STRING, &a.weights, "TYPE", "device dtype of matrices: f32|f16|bf16|q8_0|q4 (as stored)" },
         { NULL, "--chat", VKG_OPT_FLAG, &a.chat, NULL, "wrap the prompt in the model's chat template" },
         { NULL, "--system", VKG_OPT_STRING, &a.system, "TEXT", "system message (with --chat)" },
+        { NULL, "--chat-template", VKG_OPT_STRING, &a.tmpl, "NAME", "chatml|qwen3|deepseek2|deepseek3|gemma|llama3 (implies --chat)" },
+        { NULL, "--chat-template-file", VKG_OPT_STRING, &a.tmpl_file, "FILE", "your own template file (implies --chat; README)" },
         { NULL, "--no-think", VKG_OPT_FLAG, &a.no_think, NULL, "Qwen3 chat: enable_thinking = false" },
         { NULL, "--n-samples", VKG_OPT_INT, &a.n_samples, "K", "K parallel samples of the prompt (JSONL out)" },
         { NULL, "--stop", VKG_OPT_STRING, &a.stop, "TEXT", "stop a sample when its text contains TEXT" },
@@ -271,6 +302,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "vkgrm-generate: need -m DIR and one of -p TEXT, -f FILE, --prompt-ids IDS (see --help)\n");
         return 2;
     }
+    if (a.tmpl || a.tmpl_file) a.chat = 1;
     if (a.n_predict < 0 || a.n_samples < 1 || a.n_samples > 4096) {
         fprintf(stderr, "vkgrm-generate: -n must be >= 0 and --n-samples in 1..4096\n");
         return 2;
