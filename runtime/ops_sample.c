@@ -24,42 +24,43 @@ static uint64_t row_work_bytes(uint32_t vocab) { return (uint64_t)VKG_SAMPLE_ROW
 
 uint64_t vkg_sample_workspace_bytes(uint32_t n_rows, uint32_t vocab) { return n_rows * row_work_bytes(vocab); }
 
-static enum vkg_status check_view(const char *what, struct vkg_view v, uint64_t bytes)
+static enum vkg_status check_view(const char *op, const char *what, struct vkg_view v, uint64_t bytes)
 {
     if (!v.buf || v.size < bytes || v.offset % 4)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'sample': %s view of '%s' is %llu bytes at offset %llu, needs "
-                         "%llu bytes at a 4-byte aligned offset", what, v.buf ? v.buf->name : "(none)",
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s view of '%s' is %llu bytes at offset %llu, needs "
+                         "%llu bytes at a 4-byte aligned offset", op, what, v.buf ? v.buf->name : "(none)",
                          (unsigned long long)v.size, (unsigned long long)v.offset, (unsigned long long)bytes);
     return VKG_OK;
 }
 
 /* Binds the first `bytes` of a small view (params, outputs) as one window. */
-static enum vkg_status bind_small(struct vkg_cmd *c, const char *what, struct vkg_view v, uint64_t bytes,
-                                  struct vkg_view *win, uint32_t *off_words)
+static enum vkg_status bind_small(struct vkg_cmd *c, const char *op, const char *what, struct vkg_view v,
+                                  uint64_t bytes, struct vkg_view *win, uint32_t *off_words)
 {
-    VKG_TRY(check_view(what, v, bytes));
+    VKG_TRY(check_view(op, what, v, bytes));
     uint64_t skip;
     VKG_TRY(vkg_view_window(c->dev, v, 0, bytes, win, &skip));
     *off_words = (uint32_t)(skip / 4);
     return VKG_OK;
 }
 
-static enum vkg_status check_logits(struct vkg_cmd *c, struct vkg_view logits, uint32_t n_rows, uint32_t vocab)
+static enum vkg_status check_logits(struct vkg_cmd *c, const char *op, struct vkg_view logits, uint32_t n_rows,
+                                    uint32_t vocab)
 {
     const char *name = logits.buf ? logits.buf->name : "(none)";
     if (!n_rows || !vocab)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'sample': logits '%s' shape [%u][%u] is empty", name, n_rows, vocab);
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': logits '%s' shape [%u][%u] is empty", op, name, n_rows, vocab);
     if (vocab > MAX_VOCAB)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'sample': logits '%s' vocab %u > %u", name, vocab, MAX_VOCAB);
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op '%s': logits '%s' vocab %u > %u", op, name, vocab, MAX_VOCAB);
     uint64_t need = (uint64_t)n_rows * vocab * 4;
     if (!logits.buf || logits.size < need || logits.offset % 4)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'sample': logits view of '%s' is %llu bytes at offset %llu, "
-                         "shape [%u][%u] f32 needs %llu at a 4-byte aligned offset", name,
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': logits view of '%s' is %llu bytes at offset %llu, "
+                         "shape [%u][%u] f32 needs %llu at a 4-byte aligned offset", op, name,
                          (unsigned long long)logits.size, (unsigned long long)logits.offset, n_rows, vocab,
                          (unsigned long long)need);
     if ((uint64_t)vocab * 4 > vkg_max_window_bytes(c->dev))
-        return vkg_error(VKG_ERR_LIMIT, "op 'sample': one row of logits '%s' (%u f32) exceeds a storage binding "
-                         "(%llu bytes)", name, vocab, (unsigned long long)vkg_max_window_bytes(c->dev));
+        return vkg_error(VKG_ERR_LIMIT, "op '%s': one row of logits '%s' (%u f32) exceeds a storage binding "
+                         "(%llu bytes)", op, name, vocab, (unsigned long long)vkg_max_window_bytes(c->dev));
     return VKG_OK;
 }
 
@@ -68,15 +69,16 @@ static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct 
                                 const struct vkg_view *params, struct vkg_view work, struct vkg_view tokens,
                                 struct vkg_view probs, uint32_t n_rows, uint32_t vocab)
 {
-    VKG_TRY(check_logits(c, logits, n_rows, vocab));
+    const char *op = params ? "sample" : "argmax";
+    VKG_TRY(check_logits(c, op, logits, n_rows, vocab));
     *j = (struct sample_job){ .logits = logits, .work = work, .n_rows = n_rows, .row_work_bytes = row_work_bytes(vocab) };
     struct vkg_push_sample *p = &j->push;
     p->vocab = vocab, p->n_chunks = n_chunks_of(vocab), p->chunk = VKG_SAMPLE_CHUNK;
-    if (params) VKG_TRY(bind_small(c, "params", *params, (uint64_t)n_rows * sizeof(struct vkg_sample_params),
+    if (params) VKG_TRY(bind_small(c, op, "params", *params, (uint64_t)n_rows * sizeof(struct vkg_sample_params),
                                    &j->bound[1], &p->params_off));
-    VKG_TRY(check_view("workspace", work, vkg_sample_workspace_bytes(n_rows, vocab)));
-    VKG_TRY(bind_small(c, "tokens", tokens, (uint64_t)n_rows * 4, &j->bound[3], &p->tokens_off));
-    VKG_TRY(bind_small(c, "probs", probs, (uint64_t)n_rows * 4, &j->bound[4], &p->probs_off));
+    VKG_TRY(check_view(op, "workspace", work, vkg_sample_workspace_bytes(n_rows, vocab)));
+    VKG_TRY(bind_small(c, op, "tokens", tokens, (uint64_t)n_rows * 4, &j->bound[3], &p->tokens_off));
+    VKG_TRY(bind_small(c, op, "probs", probs, (uint64_t)n_rows * 4, &j->bound[4], &p->probs_off));
     /* a batch of rows: its logits and its workspace each fit one binding */
     uint64_t win = vkg_max_window_bytes(c->dev), rpb = win / ((uint64_t)vocab * 4);
     if (win / j->row_work_bytes < rpb) rpb = win / j->row_work_bytes;
