@@ -108,13 +108,19 @@ static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vk
     return VKG_OK;
 }
 
+/* The reduction tier: subgroup variants when the device has subgroup arithmetic (VKGRM_DISABLE_SUBGROUP). */
+static enum vkg_op tier(struct vkg_cmd *c, enum vkg_op scalar, enum vkg_op subgroup)
+{
+    return c->dev->use.subgroup_arith ? subgroup : scalar;
+}
+
 enum vkg_status vkg_op_argmax(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view work,
                               struct vkg_view tokens, struct vkg_view probs, uint32_t n_rows, uint32_t vocab)
 {
     struct sample_job j;
     VKG_TRY(job_init(c, &j, logits, NULL, work, tokens, probs, n_rows, vocab));
-    VKG_TRY(run_pass(c, &j, VKG_OP_ARGMAX_PARTIAL, 1, 0));
-    return run_pass(c, &j, VKG_OP_ARGMAX_FINAL, 0, 0);
+    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_ARGMAX_PARTIAL, VKG_OP_ARGMAX_PARTIAL_SG), 1, 0));
+    return run_pass(c, &j, tier(c, VKG_OP_ARGMAX_FINAL, VKG_OP_ARGMAX_FINAL_SG), 0, 0);
 }
 
 enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view params,
@@ -124,8 +130,8 @@ enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct 
     struct sample_job j;
     VKG_TRY(job_init(c, &j, logits, &params, work, tokens, probs, n_rows, vocab));
     j.push.flags = flags;
-    VKG_TRY(run_pass(c, &j, VKG_OP_ARGMAX_PARTIAL, 1, 0)); /* row max, argmax */
-    VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_INIT, 0, 0));     /* greedy rows done; search state */
+    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_ARGMAX_PARTIAL, VKG_OP_ARGMAX_PARTIAL_SG), 1, 0)); /* row max, argmax */
+    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_SAMPLE_INIT, VKG_OP_SAMPLE_INIT_SG), 0, 0));       /* greedy rows done */
     for (uint32_t pass = 0; pass < RADIX_PASSES; pass++) {  /* top-k cut, then top-p cut */
         if ((flags & VKG_SAMPLE_NO_TOP_K) && pass < 4) continue;
         if ((flags & VKG_SAMPLE_NO_TOP_P) && pass >= 4) continue;

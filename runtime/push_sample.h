@@ -83,6 +83,9 @@ _Static_assert(offsetof(struct vkg_sample_params, step) == 24, "push_sample.glsl
     X(SAMPLE_SELECT,  sample_select,  5, vkg_push_sample, 256)           \
     X(SAMPLE_COMPACT, sample_compact, 5, vkg_push_sample, 256)           \
     X(SAMPLE_MASS,    sample_mass,    5, vkg_push_sample, 256)           \
-    X(SAMPLE_DRAW,    sample_draw,    5, vkg_push_sample, 256)
+    X(SAMPLE_DRAW,    sample_draw,    5, vkg_push_sample, 256)           \
+    X(ARGMAX_PARTIAL_SG, argmax_partial_sg, 4, vkg_push_sample, 256)     \
+    X(ARGMAX_FINAL_SG,   argmax_final_sg,   4, vkg_push_sample, 256)     \
+    X(SAMPLE_INIT_SG,    sample_init_sg,    5, vkg_push_sample, 256)
 
 #endif

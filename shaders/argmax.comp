@@ -5,11 +5,19 @@
 //                   logits writes (max, lowest index of max, sum exp(x - max))
 //   argmax_final    grid (1, rows): merges the chunks; writes token + prob
 //   sample_init     same merge, then sets up the sampling state of the row
-// Ties go to the lowest index (numpy / torch.argmax on CPU).
+// Ties go to the lowest index (numpy / torch.argmax on CPU). The _sg
+// variants reduce a workgroup with subgroup max / min / add and one shared
+// step instead of a tree of 8 barriers (dev->use.subgroup_arith).
 //! variant argmax_partial PARTIAL
 //! variant argmax_final FINAL
 //! variant sample_init FINAL SAMPLE
+//! variant argmax_partial_sg PARTIAL SUBGROUP
+//! variant argmax_final_sg FINAL SUBGROUP
+//! variant sample_init_sg FINAL SAMPLE SUBGROUP
 #extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 #include "common.glsl"
 #include "push_sample.glsl"
 
@@ -58,6 +66,25 @@ void fold_one(inout float bm, inout uint bi, inout float bs, float x, uint e)
     }
 }
 
+#ifdef SUBGROUP
+// Subgroup max, lowest index at the max, sum rescaled to the max; then
+// invocation 0 folds the subgroups' results (in subgroup order) into slot 0.
+void reduce_shared(float m, uint i, float s)
+{
+    float sm = subgroupMax(m);
+    uint si = subgroupMin(m == sm ? i : 0xffffffffu);
+    float ss = subgroupAdd(rescale(s, m, sm));
+    if (subgroupElect()) sh_m[gl_SubgroupID] = sm, sh_i[gl_SubgroupID] = si, sh_s[gl_SubgroupID] = ss;
+    barrier();
+    if (gl_LocalInvocationID.x == 0u) {
+        float bm = sh_m[0], bs = sh_s[0];
+        uint bi = sh_i[0];
+        for (uint g = 1u; g < gl_NumSubgroups; g++) fold(bm, bi, bs, sh_m[g], sh_i[g], sh_s[g]);
+        sh_m[0] = bm, sh_i[0] = bi, sh_s[0] = bs;
+    }
+    barrier();
+}
+#else
 // Tree reduction of the workgroup's (m, i, s) into slot 0.
 void reduce_shared(float m, uint i, float s)
 {
@@ -74,6 +101,7 @@ void reduce_shared(float m, uint i, float s)
         barrier();
     }
 }
+#endif
 
 #ifdef PARTIAL
 void main()

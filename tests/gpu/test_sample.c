@@ -232,6 +232,28 @@ static void test_sample_settings_152k(void **state)
 
 static void test_sample_settings_256k(void **state) { check_settings(V256K, g_settings + 3, 2, 9090); }
 
+/* The other reduction tier than the device's default (scalar tree when the
+ * device has subgroup arithmetic): argmax shapes and two sampling settings. */
+static int g_saved_tier;
+
+/* Restores the device's tier even when the test failed half-way (cmocka teardown). */
+static int restore_tier(void **state)
+{
+    g_dev->use.subgroup_arith = g_saved_tier;
+    return 0;
+}
+
+static void test_scalar_tier(void **state)
+{
+    g_saved_tier = g_dev->use.subgroup_arith;
+    printf("  default tier: %s; now scalar\n", g_saved_tier ? "subgroup" : "scalar");
+    g_dev->use.subgroup_arith = 0;
+    check_argmax(9, 8205, 3);
+    check_argmax(32, V152K, 4);
+    check_settings(V152K, g_settings + 2, 2, 5);
+    check_settings(V152K, g_settings + 11, 1, 6); /* greedy rows: sample_init writes the outputs */
+}
+
 /* Small vocabularies and sizes that are not multiples of the workgroup / chunk. */
 static void test_sample_small_vocab(void **state)
 {
@@ -466,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_philox_kat),
         cmocka_unit_test(test_argmax_shapes),
         cmocka_unit_test(test_argmax_beyond_binding),
+        cmocka_unit_test_teardown(test_scalar_tier, restore_tier),
         cmocka_unit_test(test_sample_small_vocab),
         cmocka_unit_test(test_top_p_exact_boundary),
         cmocka_unit_test(test_sample_settings_152k),

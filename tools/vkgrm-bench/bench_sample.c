@@ -18,6 +18,7 @@ struct sample_ctx {
     struct vkg_buffer *logits, *params, *work, *tokens, *probs;
     uint32_t rows, flags; /* flags: vkg_sampler_flags of the rows */
     int greedy_op;        /* vkg_op_argmax instead of vkg_op_sample */
+    int tier;             /* -1: the device's; 0: scalar reductions; 1: subgroup (when the device has them) */
 };
 
 /* n logits, each 2 * (u1 + u2 + u3 - 1.5) from a fixed xorshift stream. */
@@ -45,6 +46,7 @@ static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_
     *ctx = c;
     c->rows = rows;
     c->greedy_op = s == NULL;
+    c->tier = -1;
     if (uniform) VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)rows * VOCAB, -8, 8, "bench logits", &c->logits));
     else VKG_TRY(model_like_logits(dev, (uint64_t)rows * VOCAB, &c->logits));
     VKG_TRY(vkg_bench_buffer(dev, vkg_sample_workspace_bytes(rows, VOCAB), "bench sample work", &c->work));
@@ -60,14 +62,24 @@ static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_
     return VKG_OK;
 }
 
-static enum vkg_status rec(struct vkg_cmd *cmd, void *ctx)
+static enum vkg_status rec_op(struct vkg_cmd *cmd, struct sample_ctx *c)
 {
-    struct sample_ctx *c = ctx;
     if (c->greedy_op)
         return vkg_op_argmax(cmd, vkg_buffer_view(c->logits), vkg_buffer_view(c->work), vkg_buffer_view(c->tokens),
                              vkg_buffer_view(c->probs), c->rows, VOCAB);
     return vkg_op_sample(cmd, vkg_buffer_view(c->logits), vkg_buffer_view(c->params), vkg_buffer_view(c->work),
                          vkg_buffer_view(c->tokens), vkg_buffer_view(c->probs), c->rows, VOCAB, c->flags);
+}
+
+/* Records with the case's reduction tier (the launchers pick it from dev->use at record time). */
+static enum vkg_status rec(struct vkg_cmd *cmd, void *ctx)
+{
+    struct sample_ctx *c = ctx;
+    int saved = cmd->dev->use.subgroup_arith;
+    if (c->tier == 0 || (c->tier == 1 && !saved)) cmd->dev->use.subgroup_arith = 0;
+    enum vkg_status s = rec_op(cmd, c);
+    cmd->dev->use.subgroup_arith = saved;
+    return s;
 }
 
 static void down(void *ctx)
@@ -84,14 +96,21 @@ static const struct vkg_sampler g_topk_topp = { .temperature = 0.8f, .top_k = 50
 static const struct vkg_sampler g_topp = { .temperature = 0.8f, .top_p = 0.9f, .seed = 1 };
 static const struct vkg_sampler g_greedy = { .temperature = 0.0f, .top_p = 1.0f };
 
-#define SETUP(name, rows, sampler, uniform)                                                   \
+#define SETUP_TIER(name, rows, sampler, uniform, tier_)                                        \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_generic(d, x, b, f, rows, sampler, uniform);                             \
+        VKG_TRY(setup_generic(d, x, b, f, rows, sampler, uniform));                           \
+        ((struct sample_ctx *)*x)->tier = tier_;                                              \
+        return VKG_OK;                                                                        \
     }
-SETUP(s_argmax1, 1, NULL, 0)
-SETUP(s_argmax8, 8, NULL, 0)
-SETUP(s_argmax32, 32, NULL, 0)
-SETUP(s_greedy32, 32, &g_greedy, 0)
+#define SETUP(name, rows, sampler, uniform) SETUP_TIER(name, rows, sampler, uniform, -1)
+SETUP_TIER(s_argmax1, 1, NULL, 0, 0)
+SETUP_TIER(s_argmax8, 8, NULL, 0, 0)
+SETUP_TIER(s_argmax32, 32, NULL, 0, 0)
+SETUP_TIER(s_argmax1_sg, 1, NULL, 0, 1)
+SETUP_TIER(s_argmax8_sg, 8, NULL, 0, 1)
+SETUP_TIER(s_argmax32_sg, 32, NULL, 0, 1)
+SETUP_TIER(s_greedy32, 32, &g_greedy, 0, 0)
+SETUP_TIER(s_greedy32_sg, 32, &g_greedy, 0, 1)
 SETUP(s_temp1, 1, &g_temp, 0)
 SETUP(s_temp8, 8, &g_temp, 0)
 SETUP(s_temp32, 32, &g_temp, 0)
@@ -102,11 +121,16 @@ SETUP(s_p32, 32, &g_topp, 0)
 SETUP(s_kp32_uniform, 32, &g_topk_topp, 1)
 
 static const struct vkg_bench_case g_cases[] = {
-    { "argmax_partial", "151936x1 F32 argmax", s_argmax1, rec, down },
-    { "argmax_partial", "151936x8 F32 argmax", s_argmax8, rec, down },
-    { "argmax_partial", "151936x32 F32 argmax", s_argmax32, rec, down },
-    { "argmax_final", "151936x32 F32 argmax (same pipeline)", s_argmax32, rec, down },
-    { "sample_init", "151936x32 F32 sample T=0 (greedy rows)", s_greedy32, rec, down },
+    { "argmax_partial", "151936x1 F32 argmax, scalar", s_argmax1, rec, down },
+    { "argmax_partial", "151936x8 F32 argmax, scalar", s_argmax8, rec, down },
+    { "argmax_partial", "151936x32 F32 argmax, scalar", s_argmax32, rec, down },
+    { "argmax_final", "151936x32 F32 argmax, scalar (same pipeline)", s_argmax32, rec, down },
+    { "argmax_partial_sg", "151936x1 F32 argmax, subgroup", s_argmax1_sg, rec, down },
+    { "argmax_partial_sg", "151936x8 F32 argmax, subgroup", s_argmax8_sg, rec, down },
+    { "argmax_partial_sg", "151936x32 F32 argmax, subgroup", s_argmax32_sg, rec, down },
+    { "argmax_final_sg", "151936x32 F32 argmax, subgroup (same pipeline)", s_argmax32_sg, rec, down },
+    { "sample_init", "151936x32 F32 sample T=0 (greedy rows), scalar", s_greedy32, rec, down },
+    { "sample_init_sg", "151936x32 F32 sample T=0 (greedy rows), subgroup", s_greedy32_sg, rec, down },
     { "sample_mass", "151936x1 F32 sample T=0.8", s_temp1, rec, down },
     { "sample_mass", "151936x8 F32 sample T=0.8", s_temp8, rec, down },
     { "sample_draw", "151936x32 F32 sample T=0.8", s_temp32, rec, down },
