@@ -20,14 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "model.h"
+#include "arch_common.h"
 #include "ops_attention.h"
 #include "ops_matmul.h"
 #include "ops_moe.h"
 #include "ops_norm.h"
 #include "vk_check.h"
 
-#define V(b) vkg_buffer_view(b)
+#define V VKG_V
 
 /* Tensor names of a sparse block below model.layers.N. */
 struct moe_names {
@@ -217,100 +217,6 @@ enum vkg_status vkg_model_prepare_moe(struct vkg_model *m)
 
 /* ---- the forward pass ---------------------------------------------------- */
 
-/* y[n][n_out] = x[n][n_in] W^T (+ bias). */
-static enum vkg_status linear(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
-                              struct vkg_view x, struct vkg_view y, uint32_t n)
-{
-    struct vkg_view bv = bias ? V(bias->buf) : (struct vkg_view){ 0 };
-    return vkg_op_matmul(m->cmd, V(w->buf), w->dtype, (uint32_t)w->shape[0], (uint32_t)w->shape[1], x, y, n,
-                         bias ? &bv : NULL);
-}
-
-static enum vkg_status rope(struct vkg_model *m, struct vkg_view x, uint32_t n, uint32_t heads)
-{
-    const struct vkg_hf_config *c = &m->cfg;
-    struct vkg_rope_args r = { .x = x, .pos = V(m->a.pos), .inv_freq = V(m->inv_freq), .tokens = n,
-                               .n_heads = heads, .head_stride = c->head_dim,
-                               .tok_stride = (uint64_t)heads * c->head_dim,
-                               .rot_dim = c->rope.dim ? c->rope.dim : c->head_dim, .dim_off = 0,
-                               .interleaved = 0, .attn_factor = m->rope_attn_factor };
-    return vkg_op_rope(m->cmd, &r);
-}
-
-/* Qwen3-MoE: q_norm / k_norm over each head_dim slice, in place. */
-static enum vkg_status head_norm(struct vkg_model *m, const struct vkg_weight *w, struct vkg_view x, uint32_t n,
-                                 uint32_t heads)
-{
-    const struct vkg_hf_config *c = &m->cfg;
-    struct vkg_rmsnorm_args a = { .x = x, .w = V(w->buf), .y = x, .tokens = n, .group = heads, .n = c->head_dim,
-                                  .x_stride = (uint64_t)heads * c->head_dim,
-                                  .y_stride = (uint64_t)heads * c->head_dim, .eps = (float)c->rms_norm_eps,
-                                  .kind = VKG_RMSNORM_PLAIN };
-    return vkg_op_rmsnorm_ex(m->cmd, &a);
-}
-
-/* self-attention of one layer: h -> delta (as arch_llama.c) */
-static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t l, uint32_t n)
-{
-    const struct vkg_hf_config *c = &m->cfg;
-    struct vkg_acts *a = &m->a;
-    struct vkg_cmd *cmd = m->cmd;
-    const struct vkg_weight *wq, *wk, *wv, *wo;
-    VKG_TRY(vkg_model_weight_req(m, &wq, "model.layers.%u.self_attn.q_proj.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &wk, "model.layers.%u.self_attn.k_proj.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &wv, "model.layers.%u.self_attn.v_proj.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &wo, "model.layers.%u.self_attn.o_proj.weight", l));
-    /* q, k, v projections (a bias when the checkpoint has one: Qwen3-MoE attention_bias) */
-    VKG_TRY(linear(m, wq, vkg_model_weight(m, "model.layers.%u.self_attn.q_proj.bias", l), V(a->h), V(a->q), n));
-    VKG_TRY(linear(m, wk, vkg_model_weight(m, "model.layers.%u.self_attn.k_proj.bias", l), V(a->h), V(a->k), n));
-    VKG_TRY(linear(m, wv, vkg_model_weight(m, "model.layers.%u.self_attn.v_proj.bias", l), V(a->h), V(a->v), n));
-    vkg_cmd_barrier(cmd);
-    /* Qwen3-MoE: per-head RMSNorm of q and k before RoPE */
-    if (c->qk_norm) {
-        const struct vkg_weight *qn, *kn;
-        VKG_TRY(vkg_model_weight_req(m, &qn, "model.layers.%u.self_attn.q_norm.weight", l));
-        VKG_TRY(vkg_model_weight_req(m, &kn, "model.layers.%u.self_attn.k_norm.weight", l));
-        VKG_TRY(head_norm(m, qn, V(a->q), n, c->n_heads));
-        VKG_TRY(head_norm(m, kn, V(a->k), n, c->n_kv_heads));
-        vkg_cmd_barrier(cmd);
-    }
-    /* rotary position embedding (half rotation) on q and k */
-    VKG_TRY(rope(m, V(a->q), n, c->n_heads));
-    VKG_TRY(rope(m, V(a->k), n, c->n_kv_heads));
-    vkg_cmd_barrier(cmd);
-    /* append this step's k, v to the paged cache, then attend over it (Mixtral: sliding window) */
-    VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
-    vkg_cmd_barrier(cmd);
-    struct vkg_attn_params p = { .n_heads = c->n_heads, .scale = (float)c->attn_scale,
-                                 .window = c->layer_sliding && c->layer_sliding[l] ? c->sliding_window : 0,
-                                 .max_kv_len = m->step_kv_len };
-    VKG_TRY(vkg_op_attention(cmd, kv, l, V(a->q), V(a->tokens), V(a->attn), V(a->attn_scratch), n, &p));
-    vkg_cmd_barrier(cmd);
-    /* output projection */
-    VKG_TRY(linear(m, wo, vkg_model_weight(m, "model.layers.%u.self_attn.o_proj.bias", l), V(a->attn), V(a->delta), n));
-    vkg_cmd_barrier(cmd);
-    return VKG_OK;
-}
-
-/* Qwen3-MoE dense layer (mlp_only_layers, off the sparse step): SwiGLU MLP,
- * h -> delta = down(silu(gate(h)) * up(h)). */
-static enum vkg_status dense_mlp(struct vkg_model *m, uint32_t l, uint32_t n)
-{
-    struct vkg_acts *a = &m->a;
-    const struct vkg_weight *g, *u, *d;
-    VKG_TRY(vkg_model_weight_req(m, &g, "model.layers.%u.mlp.gate_proj.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &u, "model.layers.%u.mlp.up_proj.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &d, "model.layers.%u.mlp.down_proj.weight", l));
-    VKG_TRY(linear(m, g, NULL, V(a->h), V(a->gate), n));
-    VKG_TRY(linear(m, u, NULL, V(a->h), V(a->up), n));
-    vkg_cmd_barrier(m->cmd);
-    VKG_TRY(vkg_op_glu(m->cmd, VKG_GLU_SWIGLU, V(a->gate), V(a->up), V(a->ff), n, (uint32_t)g->shape[0]));
-    vkg_cmd_barrier(m->cmd);
-    VKG_TRY(linear(m, d, NULL, V(a->ff), V(a->delta), n));
-    vkg_cmd_barrier(m->cmd);
-    return VKG_OK;
-}
-
 /* Sparse MoE block: h -> delta[t] = sum_j weight[t][j] * expert_{id[t][j]}(h[t]),
  * over chunks of tokens that fit the workspace (one chunk when decoding). */
 static enum vkg_status sparse_moe(struct vkg_model *m, uint32_t l, uint32_t n)
@@ -337,7 +243,7 @@ static enum vkg_status sparse_moe(struct vkg_model *m, uint32_t l, uint32_t n)
         struct vkg_view list = vkg_view_sub(w, ws.list, p * 4);
         struct vkg_view h = vkg_view_sub(w, ws.h, p * ew->n_ff * 4), y = vkg_view_sub(w, ws.y, p * row);
         /* router logits = x gate^T: [nt][n_exp] */
-        VKG_TRY(linear(m, router, NULL, x, logits, nt));
+        VKG_TRY(vkg_arch_linear(m, router, NULL, x, logits, nt));
         vkg_cmd_barrier(m->cmd);
         /* softmax over all experts -> top-k ids and weights (renormalised when norm_topk_prob) */
         VKG_TRY(vkg_op_moe_gate(m->cmd, &r, nt, logits, ids, wts));
@@ -374,13 +280,13 @@ enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *k
         if (l == 0) VKG_TRY(vkg_op_rmsnorm(m->cmd, V(a->res), V(ln1->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));
         else VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(ln1->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));
         vkg_cmd_barrier(m->cmd);
-        VKG_TRY(attention(m, kv, l, n));
+        VKG_TRY(vkg_arch_attention(m, kv, l, n));
         /* res += attention output; h = post-attention norm(res) */
         VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(ln2->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));
         vkg_cmd_barrier(m->cmd);
         /* the routed experts, or (Qwen3-MoE mlp_only_layers / sparse step) the dense MLP */
         if (c->layer_moe && c->layer_moe[l]) VKG_TRY(sparse_moe(m, l, n));
-        else VKG_TRY(dense_mlp(m, l, n));
+        else VKG_TRY(vkg_arch_mlp(m, l, "mlp", n)); /* Qwen3-MoE mlp_only_layers */
     }
     /* res += last block output; h = final norm(res) */
     VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(norm->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));

@@ -89,7 +89,8 @@ static enum vkg_status sample_rows(struct gen *g, struct vkg_view logits, struct
         p[i] = vkg_sampler_row(&g->req[rows[i]->req].sampler, rows[i]->stream, rows[i]->out->n);
     VKG_TRY(vkg_cmd_begin(g->cmd));
     VKG_TRY(vkg_op_sample(g->cmd, logits, vkg_buffer_view(g->params), vkg_buffer_view(g->work),
-                          vkg_buffer_view(g->tokens), vkg_buffer_view(g->probs), n, g->m->out_dim, 0));
+                          vkg_buffer_view(g->tokens), vkg_buffer_view(g->probs), n, g->m->out_dim,
+                          vkg_sampler_flags(p, n))); /* skip the filter passes no row uses */
     vkg_cmd_barrier_host(g->cmd);
     VKG_TRY(vkg_cmd_submit_wait(g->cmd));
     const int32_t *tok = g->tokens->mapped;

@@ -181,11 +181,6 @@ static enum vkg_status outs_ensure(struct vkg_model *m, uint32_t n_out)
     return VKG_OK;
 }
 
-/* Architectures whose forward pass is being written are declared weak so the
- * build links while they land; an absent one is a clear error. NOTE: a weak
- * reference does not pull a member out of the static library, so the pragma
- * must be REMOVED when arch_<name>.c lands. */
-#pragma weak vkg_arch_moe_forward
 
 static enum vkg_status record_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "ops_matmul.h"
 #include "staging.h"
 #include "vk_check.h"
 
@@ -137,8 +138,11 @@ static enum vkg_status load_tensor(struct loader *L, const struct vkg_tensor_vie
     for (uint64_t e0 = 0; e0 < numel; e0 += chunk) {
         uint64_t n = numel - e0 < chunk ? numel - e0 : chunk;
         enum vkg_status s = upload_chunk(L, wt, src, e0, n);
-        if (s != VKG_OK)
-            return vkg_error(s, "%s: tensor '%s': upload: %s", t->file, t->name, vkg_error_detail());
+        if (s != VKG_OK) {
+            char why[768]; /* the detail buffer cannot be both source and destination */
+            snprintf(why, sizeof why, "%s", vkg_error_detail());
+            return vkg_error(s, "%s: tensor '%s': upload: %s", t->file, t->name, why);
+        }
         release_pages(src + e0 * esize(t->dtype), n * esize(t->dtype));
         L->done += n * esize(t->dtype);
         L->dev_written = L->w->device_bytes + (e0 + n) * wt->n_bytes / numel;
@@ -198,10 +202,9 @@ const struct vkg_weight *vkg_weights_find(const struct vkg_weights *w, const cha
     return NULL;
 }
 
-/* Until the matmul family's quantize kernels are wired in, Q8_0/Q4 loading is refused clearly. */
+/* On-load quantization runs the matmul family's quantize kernels. */
 enum vkg_status vkg_weights_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype src_type,
                                      struct vkg_view dst, enum vkg_dtype dst_type, uint64_t n)
 {
-    return vkg_error(VKG_ERR_UNSUPPORTED, "on-load quantization %s -> %s is not available yet",
-                     vkg_dtype_name(src_type), vkg_dtype_name(dst_type));
+    return vkg_op_quantize(c, src, src_type, dst, dst_type, n);
 }
