@@ -114,6 +114,13 @@ def check(name, exe, model_dir, work):
         assert top_ok.all(), f"{name}: {wflag} top-1 differs at positions {np.where(~top_ok)[0]}"
     if cls:
         return
+    if name == "qwen3_moe":  # issue 5: "vkgrm-generate -m <Qwen3-MoE dir> -p Hello -n 16 --chat" works
+        r = subprocess.run([exe, "-m", model_dir, "-p", "Hello", "-n", "16", "--chat", "--json"], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+        o = json.loads(r.stdout.splitlines()[0])
+        assert o["finish_reason"] in ("length", "eos") and 0 < len(o["tokens"]) <= 16 and "text" in o, o
+        print(f"{name}: --chat -p Hello -n 16 -> {len(o['tokens'])} tokens ({o['finish_reason']})")
     for q, need in (("q8_0", 0.99), ("q4", None)):
         g3, _ = ours(exe, model_dir, ids, 0, q, work)
         g3 = g3.reshape(ref.shape)
