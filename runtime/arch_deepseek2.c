@@ -25,82 +25,32 @@
  * kv_b_proj's per-head [k_nope | v] rows into k and v (identity matrices over
  * (token, head) rows with strided x and y). Both are exact copies.
  *
- * Routed experts are stacked per layer into one buffer per matrix, as
- * arch_moe.c does for Qwen3-MoE / Mixtral (its state is private to it, so the
- * packing is repeated here for DeepSeek's own state). */
-#include <stdio.h>
+ * Routed experts are stacked per layer into one buffer per matrix, routed
+ * through a workspace of DeepSeek's own and run inside the shared pre-norm
+ * trunk: moe_common.c, as for Qwen3-MoE / Mixtral (arch_moe.c). */
 #include <stdlib.h>
 
 #include "model.h"
+#include "moe_common.h"
 #include "ops_attention.h"
 #include "ops_matmul.h"
-#include "ops_moe.h"
 #include "ops_norm.h"
 #include "vk_check.h"
 
 #define V(b) vkg_buffer_view(b)
 #define LORA_EPS 1e-6f /* q_a_layernorm / kv_a_layernorm: DeepseekV2RMSNorm(rank), default eps */
 
-/* The stacked routed experts of one layer (all NULL for a dense layer). */
-struct ds2_layer {
-    struct vkg_buffer *gate, *up;   /* [n_exp][n_ff][hidden] */
-    struct vkg_buffer *down;        /* [n_exp][hidden][n_ff] */
-    struct vkg_moe_weights w;
-};
-
 struct ds2_state {
     int ready;                      /* constants made, every MoE layer packed */
     struct vkg_buffer *k_rope;      /* [heads*dk][rope] F32: 1 at (h*dk + nope + i, i) */
     struct vkg_buffer *eye_nope;    /* [nope][nope] F32 identity */
     struct vkg_buffer *eye_v;       /* [dv][dv] F32 identity */
-    struct vkg_buffer *ws;          /* MoE workspace for ws_cap tokens */
+    struct vkg_buffer *ws;          /* MoE workspace for ws_cap tokens (its own: model.c sizes m->a.moe
+                                       for arch_moe.c); laid out by vkg_moe_ws_layout */
     uint32_t ws_cap;
     uint32_t n_layers;
-    struct ds2_layer layer[];       /* [n_layers] */
+    struct vkg_moe_stack layer[];   /* [n_layers]: the stacked routed experts (moe_common.h) */
 };
-
-/* ---- the MoE workspace (own buffer: model.c sizes m->a.moe for arch_moe.c) ---- */
-
-/* Byte offsets of one chunk's routing data and expert activations; a batch
- * larger than `chunk` tokens runs the block chunk by chunk so that every
- * section fits one binding (as arch_moe.c). */
-struct ds2_ws {
-    uint32_t chunk;                 /* tokens per pass */
-    uint64_t logits;                /* [chunk][n_exp] f32 router logits */
-    uint64_t ids, wts;              /* [chunk][k] i32 experts, f32 weights */
-    uint64_t route;                 /* vkg_moe_route_bytes(n_exp, chunk*k) */
-    uint64_t list;                  /* [chunk*k] u32 pairs grouped by expert */
-    uint64_t h;                     /* [chunk*k][n_ff] f32 silu(gate) * up */
-    uint64_t y;                     /* [chunk*k][hidden] f32 expert outputs */
-    uint64_t bytes;
-};
-
-static uint64_t up256(uint64_t x) { return (x + 255) & ~(uint64_t)255; }
-static uint64_t max2(uint64_t a, uint64_t b) { return a > b ? a : b; }
-
-static struct ds2_ws ws_layout(const struct vkg_model *m, uint32_t cap)
-{
-    const struct vkg_hf_config *c = &m->cfg;
-    uint64_t ne = c->n_experts, k = c->n_experts_per_tok ? c->n_experts_per_tok : 1;
-    uint64_t d = c->hidden_size, ff = c->moe_intermediate_size ? c->moe_intermediate_size : 1;
-    uint64_t widest = max2(ne * 4, max2(k * d * 4, k * ff * 4));
-    uint64_t chunk = vkg_max_window_bytes(m->dev) / 2 / widest;
-    uint64_t max_tiles = m->dev->info.max_workgroup_count[1];
-    if (max_tiles > ne && (max_tiles - ne) * 8 / k < chunk) chunk = (max_tiles - ne) * 8 / k;
-    if (chunk > cap) chunk = cap;
-    if (chunk < 1) chunk = 1;
-    struct ds2_ws w = { .chunk = (uint32_t)chunk };
-    uint64_t p = chunk * k, off = 0;
-    w.logits = off, off = up256(off + chunk * ne * 4);
-    w.ids = off, off = up256(off + p * 4);
-    w.wts = off, off = up256(off + p * 4);
-    w.route = off, off = up256(off + vkg_moe_route_bytes((uint32_t)ne, p));
-    w.list = off, off = up256(off + p * 4);
-    w.h = off, off = up256(off + p * ff * 4);
-    w.y = off, off = up256(off + p * d * 4);
-    w.bytes = off;
-    return w;
-}
 
 /* ---- device state made at the first step ---------------------------------- */
 
@@ -108,11 +58,7 @@ static void ds2_state_free(struct vkg_model *m)
 {
     struct ds2_state *st = m->arch_state;
     if (!st) return;
-    for (uint32_t l = 0; l < st->n_layers; l++) {
-        vkg_buffer_free(st->layer[l].gate);
-        vkg_buffer_free(st->layer[l].up);
-        vkg_buffer_free(st->layer[l].down);
-    }
+    for (uint32_t l = 0; l < st->n_layers; l++) vkg_moe_stack_free(&st->layer[l]);
     vkg_buffer_free(st->k_rope);
     vkg_buffer_free(st->eye_nope);
     vkg_buffer_free(st->eye_v);
@@ -136,96 +82,29 @@ static enum vkg_status make_01(struct vkg_model *m, const char *name, uint64_t r
     return s;
 }
 
-/* Copies of experts 0..n_exp-1 of one matrix (mlp.experts.E.<name>.weight,
- * each [rows][cols]) into a new stacked buffer [n_exp][rows][cols]. */
-static enum vkg_status stack_matrix(struct vkg_model *m, struct vkg_cmd *cmd, uint32_t l, const char *name,
-                                    uint64_t rows, uint64_t cols, struct vkg_buffer **out, enum vkg_dtype *dtype)
-{
-    const struct vkg_weight *w0;
-    VKG_TRY(vkg_model_weight_req(m, &w0, "model.layers.%u.mlp.experts.0.%s.weight", l, name));
-    char label[96];
-    snprintf(label, sizeof label, "model.layers.%u.mlp.experts.*.%s (stacked)", l, name);
-    VKG_TRY(vkg_buffer_create(m->dev, m->cfg.n_experts * w0->n_bytes, VKG_MEM_DEVICE, label, out));
-    for (uint32_t e = 0; e < m->cfg.n_experts; e++) {
-        const struct vkg_weight *w;
-        VKG_TRY(vkg_model_weight_req(m, &w, "model.layers.%u.mlp.experts.%u.%s.weight", l, e, name));
-        if (w->n_dims != 2 || w->shape[0] != rows || w->shape[1] != cols || w->dtype != w0->dtype || !w->buf)
-            return vkg_error(VKG_ERR_INVALID_ARG, "%s: tensor '%s': shape [%llu, %llu] %s, expected [%llu, %llu] %s",
-                             m->cfg.architecture, w->name, (unsigned long long)w->shape[0],
-                             (unsigned long long)w->shape[1], vkg_dtype_name(w->dtype), (unsigned long long)rows,
-                             (unsigned long long)cols, vkg_dtype_name(w0->dtype));
-        vkg_cmd_copy(cmd, V(w->buf), vkg_view_sub(V(*out), e * w0->n_bytes, w0->n_bytes), w0->n_bytes);
-    }
-    *dtype = w0->dtype;
-    return VKG_OK;
-}
-
-/* Stacks gate, up and down of one MoE layer: copy, wait, free the per-expert buffers. */
-static enum vkg_status pack_layer(struct vkg_model *m, struct vkg_cmd *cmd, uint32_t l, struct ds2_layer *L)
-{
-    static const char *names[3] = { "gate_proj", "up_proj", "down_proj" };
-    const uint64_t ff = m->cfg.moe_intermediate_size, d = m->cfg.hidden_size;
-    enum vkg_dtype dt[3];
-    VKG_TRY(vkg_cmd_begin(cmd));
-    VKG_TRY(stack_matrix(m, cmd, l, names[0], ff, d, &L->gate, &dt[0]));
-    VKG_TRY(stack_matrix(m, cmd, l, names[1], ff, d, &L->up, &dt[1]));
-    VKG_TRY(stack_matrix(m, cmd, l, names[2], d, ff, &L->down, &dt[2]));
-    if (dt[0] != dt[1] || dt[0] != dt[2])
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: layer %u experts: gate %s, up %s, down %s; the expert kernels "
-                         "want one dtype (a quantized --weights needs hidden_size and moe_intermediate_size to "
-                         "be multiples of 32)", m->cfg.architecture, l, vkg_dtype_name(dt[0]),
-                         vkg_dtype_name(dt[1]), vkg_dtype_name(dt[2]));
-    vkg_cmd_barrier(cmd);
-    VKG_TRY(vkg_cmd_submit_wait(cmd));
-    for (uint32_t e = 0; e < m->cfg.n_experts; e++)
-        for (int i = 0; i < 3; i++) {
-            /* the weight table is the model's own; only the per-expert buffer goes */
-            struct vkg_weight *w = (struct vkg_weight *)vkg_model_weight(
-                m, "model.layers.%u.mlp.experts.%u.%s.weight", l, e, names[i]);
-            if (!w) continue;
-            vkg_buffer_free(w->buf);
-            w->buf = NULL;
-        }
-    L->w = (struct vkg_moe_weights){ .gate = V(L->gate), .up = V(L->up), .down = V(L->down), .dtype = dt[0],
-                                     .n_exp = m->cfg.n_experts, .n_in = (uint32_t)d, .n_ff = (uint32_t)ff };
-    return VKG_OK;
-}
-
 /* The constant copy matrices and the stacked experts, once; the workspace
  * whenever the activations grew. */
 static enum vkg_status prepare(struct vkg_model *m)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    struct ds2_state *st = m->arch_state;
-    if (!st) {
-        if (!(st = calloc(1, sizeof *st + c->n_layers * sizeof st->layer[0])))
-            return vkg_error(VKG_ERR_NOMEM, "%s: DeepSeek-V2 state", c->architecture);
-        st->n_layers = c->n_layers;
-        m->arch_state = st;
-        m->arch_free = ds2_state_free;
-    }
+    struct ds2_state *st = vkg_moe_state(m, sizeof *st + c->n_layers * sizeof st->layer[0], ds2_state_free);
+    if (!st) return vkg_error(VKG_ERR_NOMEM, "%s: DeepSeek-V2 state", c->architecture);
+    st->n_layers = c->n_layers;
     const uint32_t nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim, dk = nope + rope;
     if (!st->ready) {
         if (!st->k_rope)
             VKG_TRY(make_01(m, "mla k_pe broadcast", (uint64_t)c->n_heads * dk, rope, c->n_heads, nope, dk, &st->k_rope));
         if (!st->eye_nope) VKG_TRY(make_01(m, "mla k_nope copy", nope, nope, 1, 0, 0, &st->eye_nope));
         if (!st->eye_v) VKG_TRY(make_01(m, "mla v copy", c->v_head_dim, c->v_head_dim, 1, 0, 0, &st->eye_v));
-        struct vkg_cmd *cmd;
-        VKG_TRY(vkg_cmd_create(m->dev, &cmd));
-        enum vkg_status s = VKG_OK;
-        /* layer by layer: a layer's per-expert buffers go before the next layer's stacks are made */
-        for (uint32_t l = 0; s == VKG_OK && l < c->n_layers; l++)
-            if (c->layer_moe && c->layer_moe[l] && !st->layer[l].down) s = pack_layer(m, cmd, l, &st->layer[l]);
-        vkg_cmd_free(cmd);
-        VKG_TRY(s);
+        VKG_TRY(vkg_moe_stack_layers(m, st->layer, "mlp", "gate_proj", "up_proj", "down_proj"));
         st->ready = 1;
     }
     if (st->ws_cap < m->a.cap && c->n_experts) {
         vkg_buffer_free(st->ws);
         st->ws = NULL;
         st->ws_cap = 0;
-        VKG_TRY(vkg_buffer_create(m->dev, ws_layout(m, m->a.cap).bytes, VKG_MEM_DEVICE, "moe workspace (deepseek2)",
-                                  &st->ws));
+        VKG_TRY(vkg_buffer_create(m->dev, vkg_moe_ws_layout(m, m->a.cap).bytes, VKG_MEM_DEVICE,
+                                  "moe workspace (deepseek2)", &st->ws));
         st->ws_cap = m->a.cap;
     }
     return VKG_OK;
@@ -233,16 +112,23 @@ static enum vkg_status prepare(struct vkg_model *m)
 
 /* ---- the forward pass ---------------------------------------------------- */
 
-/* y[n][rows] = x[n][cols] W^T (+ bias), rows/cols of W checked against what the config implies. */
-static enum vkg_status linear_ex(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
-                                 uint64_t rows, uint64_t cols, struct vkg_view x, uint64_t xs, struct vkg_view y,
-                                 uint64_t ys, uint32_t n)
+/* W must be [rows][cols], what the config implies. */
+static enum vkg_status shape_req(struct vkg_model *m, const struct vkg_weight *w, uint64_t rows, uint64_t cols)
 {
     if (w->n_dims != 2 || w->shape[0] != rows || w->shape[1] != cols)
         return vkg_error(VKG_ERR_INVALID_ARG, "%s: tensor '%s': shape [%llu, %llu], the config implies [%llu, %llu]",
                          m->cfg.architecture, w->name, (unsigned long long)w->shape[0],
                          (unsigned long long)(w->n_dims > 1 ? w->shape[1] : 0), (unsigned long long)rows,
                          (unsigned long long)cols);
+    return VKG_OK;
+}
+
+/* y[n][rows] = x[n][cols] W^T (+ bias), rows/cols of W checked against what the config implies. */
+static enum vkg_status linear_ex(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
+                                 uint64_t rows, uint64_t cols, struct vkg_view x, uint64_t xs, struct vkg_view y,
+                                 uint64_t ys, uint32_t n)
+{
+    VKG_TRY(shape_req(m, w, rows, cols));
     struct vkg_view bv = bias ? V(bias->buf) : (struct vkg_view){ 0 };
     struct vkg_matmul_args a = { .w = V(w->buf), .wt = w->dtype, .n_out = (uint32_t)rows, .n_in = (uint32_t)cols,
                                  .x = x, .x_stride = xs, .y = y, .y_stride = ys, .n_tok = n,
@@ -377,9 +263,7 @@ static enum vkg_status mlp(struct vkg_model *m, uint32_t l, const char *block, u
 static enum vkg_status moe(struct vkg_model *m, uint32_t l, uint32_t n)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    struct vkg_acts *a = &m->a;
     const struct ds2_state *st = m->arch_state;
-    const struct vkg_moe_weights *ew = &st->layer[l].w;
     const struct vkg_weight *router;
     VKG_TRY(vkg_model_weight_req(m, &router, "model.layers.%u.mlp.gate.weight", l));
     if (c->topk_method == VKG_MOE_TOPK_NOAUX_TC)
@@ -398,68 +282,23 @@ static enum vkg_status moe(struct vkg_model *m, uint32_t l, uint32_t n)
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
     const int shared = c->n_shared_experts > 0;
     if (shared) VKG_TRY(mlp(m, l, "mlp.shared_experts", n));
-    const struct ds2_ws ws = ws_layout(m, st->ws_cap);
-    const uint64_t row = (uint64_t)c->hidden_size * 4, k = r.k;
-    struct vkg_view w = V(st->ws);
-    for (uint32_t t0 = 0; t0 < n; t0 += ws.chunk) {
-        uint32_t nt = n - t0 < ws.chunk ? n - t0 : ws.chunk;
-        uint64_t p = (uint64_t)nt * k;
-        struct vkg_view x = vkg_view_sub(V(a->h), t0 * row, nt * row);
-        struct vkg_view out = vkg_view_sub(V(a->delta), t0 * row, nt * row);
-        struct vkg_view logits = vkg_view_sub(w, ws.logits, (uint64_t)nt * r.n_exp * 4);
-        struct vkg_view ids = vkg_view_sub(w, ws.ids, p * 4), wts = vkg_view_sub(w, ws.wts, p * 4);
-        struct vkg_view route = vkg_view_sub(w, ws.route, vkg_moe_route_bytes(r.n_exp, p));
-        struct vkg_view list = vkg_view_sub(w, ws.list, p * 4);
-        struct vkg_view h = vkg_view_sub(w, ws.h, p * ew->n_ff * 4), y = vkg_view_sub(w, ws.y, p * row);
-        /* router logits = x gate^T: [nt][n_exp] */
-        VKG_TRY(linear_ex(m, router, NULL, c->n_experts, c->hidden_size, x, 0, logits, 0, nt));
-        vkg_cmd_barrier(m->cmd);
-        /* scores -> top-k ids and weights */
-        VKG_TRY(vkg_op_moe_gate(m->cmd, &r, nt, logits, ids, wts));
-        /* group the nt*k (token, slot) pairs by expert on the GPU */
-        VKG_TRY(vkg_op_moe_group(m->cmd, (uint32_t)p, r.n_exp, ids, route, list));
-        /* every pair through its expert: y[p] = down(silu(gate(x)) * up(x)) */
-        VKG_TRY(vkg_op_moe_experts(m->cmd, ew, nt, r.k, x, route, list, h, y));
-        /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j] */
-        VKG_TRY(vkg_op_moe_combine(m->cmd, nt, r.k, c->hidden_size, y, wts, out, shared));
-    }
+    /* routed through DeepSeek's own workspace (moe_common.c), which takes the router's shape as it is */
+    VKG_TRY(shape_req(m, router, c->n_experts, c->hidden_size));
+    VKG_TRY(vkg_moe_routed(m, router, &r, &st->layer[l].w, V(st->ws), st->ws_cap, n, shared));
     vkg_cmd_barrier(m->cmd);
     return VKG_OK;
 }
 
-/* The whole trunk: embeddings -> layers -> final norm, into m->a.h. */
+/* The copy matrices and stacked experts (first step) and the MoE workspace;
+ * MLA; shared + routed experts on the MoE layers, the dense MLP on the
+ * first_k_dense_replace ones. */
+static const struct vkg_moe_decoder DS2_DECODER = {
+    .prepare = prepare, .attention = attention, .moe = moe, .mlp = mlp,
+};
+
+/* The whole trunk: embeddings -> layers -> final norm, into m->a.h (moe_common.c). */
 enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
 {
     (void)n_out;
-    const struct vkg_hf_config *c = &m->cfg;
-    struct vkg_acts *a = &m->a;
-    const float eps = (float)c->rms_norm_eps;
-    const uint32_t d = c->hidden_size;
-    const struct vkg_weight *emb, *norm, *ln1, *ln2;
-    /* the copy matrices and stacked experts (first step), the MoE workspace */
-    VKG_TRY(prepare(m));
-    VKG_TRY(vkg_model_weight_req(m, &emb, "model.embed_tokens.weight"));
-    VKG_TRY(vkg_model_weight_req(m, &norm, "model.norm.weight"));
-    /* token embeddings into the residual stream */
-    VKG_TRY(vkg_op_embed(m->cmd, V(emb->buf), emb->dtype, emb->shape[0], d, V(a->ids), n, 1.0f, V(a->res)));
-    vkg_cmd_barrier(m->cmd);
-    for (uint32_t l = 0; l < c->n_layers; l++) {
-        VKG_TRY(vkg_model_weight_req(m, &ln1, "model.layers.%u.input_layernorm.weight", l));
-        VKG_TRY(vkg_model_weight_req(m, &ln2, "model.layers.%u.post_attention_layernorm.weight", l));
-        /* h = norm(res), after adding the previous block's output to res */
-        if (l == 0) VKG_TRY(vkg_op_rmsnorm(m->cmd, V(a->res), V(ln1->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));
-        else VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(ln1->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));
-        vkg_cmd_barrier(m->cmd);
-        VKG_TRY(attention(m, kv, l, n));
-        /* res += attention output; h = post-attention norm(res) */
-        VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(ln2->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));
-        vkg_cmd_barrier(m->cmd);
-        /* shared + routed experts on MoE layers, the dense MLP on the first_k_dense_replace ones */
-        if (c->layer_moe && c->layer_moe[l]) VKG_TRY(moe(m, l, n));
-        else VKG_TRY(mlp(m, l, "mlp", n));
-    }
-    /* res += last MLP output; h = final norm(res) */
-    VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(norm->buf), V(a->h), n, d, eps, VKG_RMSNORM_PLAIN));
-    vkg_cmd_barrier(m->cmd);
-    return VKG_OK;
+    return vkg_moe_trunk(m, kv, n, &DS2_DECODER);
 }
