@@ -9,6 +9,14 @@
 
 /* ---- parsing ------------------------------------------------------------ */
 
+/* Strip's start/stop: absent (Replace has none) or out of range reads as 0;
+ * casting cJSON's NaN for a missing item to int is undefined (found by fuzzing). */
+static int json_small_int(const cJSON *v)
+{
+    double x = cJSON_IsNumber(v) ? v->valuedouble : 0.0;
+    return x >= 0 && x <= 1e6 ? (int)x : 0;
+}
+
 static enum vkg_status dec_parse_one(const cJSON *j, struct tk_dec **out)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
@@ -41,8 +49,8 @@ static enum vkg_status dec_parse_one(const cJSON *j, struct tk_dec **out)
         if (d.type == TK_DEC_REPLACE)
             st = tk_pattern_parse(cJSON_GetObjectItemCaseSensitive(j, "pattern"), &d.pat,
                                   "decoder Replace");
-        d.start = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "start"));
-        d.stop = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "stop"));
+        d.start = json_small_int(cJSON_GetObjectItemCaseSensitive(j, "start"));
+        d.stop = json_small_int(cJSON_GetObjectItemCaseSensitive(j, "stop"));
     } else {
         return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: decoder type '%s'", t);
     }
