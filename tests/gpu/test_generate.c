@@ -1,7 +1,8 @@
 /* test_generate — batch invariance of generation on a tiny Llama
  * (make_tiny_models.py): K samples generated together equal the same samples
- * generated one by one with the same seeds, greedy and sampled, and two
- * prompts in one batch equal each prompt alone. */
+ * generated one by one with the same seeds, greedy and sampled, two
+ * prompts in one batch equal each prompt alone, and stop strings cut a
+ * sample where they appear. */
 #include "common_gpu.h"
 
 #include <stdio.h>
@@ -90,12 +91,52 @@ static void test_two_prompts_in_one_batch(void **s)
     gpu_assert_no_validation();
 }
 
+/* A stop string ends a sample at the token that completes it; the tokens are
+ * a prefix of the unstopped run. */
+static void test_stop_string(void **s)
+{
+    const char *dir = getenv("VKGRM_TINY_MODELS");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/llama", dir ? dir : "build/tiny-models");
+    struct vkg_tokenizer *tok;
+    GPU_OK(vkg_tokenizer_load(path, &tok));
+    struct vkg_gen_opts o = { .tok = tok };
+    struct vkg_gen_request r = req(P1, 10, 1, 0, 0);
+    struct vkg_gen_sample full, cut;
+    GPU_OK(vkg_generate(g_model, &r, 1, &o, &full));
+    /* the stop: an ASCII piece of a later token that the text before it lacks */
+    char *stop = NULL;
+    uint32_t at = 0;
+    for (uint32_t i = 3; i < full.n && !stop; i++) {
+        char *piece, *before;
+        GPU_OK(vkg_tokenizer_decode(tok, &full.tokens[i], 1, 0, &piece));
+        GPU_OK(vkg_tokenizer_decode(tok, full.tokens, i, 0, &before));
+        int ascii = piece[0] != 0;
+        for (const char *c = piece; *c; c++) ascii &= (unsigned char)*c < 128;
+        if (ascii && !strstr(before, piece)) stop = piece, at = i;
+        else free(piece);
+        free(before);
+    }
+    if (!stop) fail_msg("no usable stop string in the greedy run");
+    const char *stops[1] = { stop };
+    o.stop = stops, o.n_stop = 1;
+    GPU_OK(vkg_generate(g_model, &r, 1, &o, &cut));
+    assert_int_equal(cut.finish, VKG_FINISH_STOP);
+    assert_int_equal(cut.n, at + 1);
+    assert_memory_equal(cut.tokens, full.tokens, cut.n * 4);
+    free(stop);
+    vkg_gen_results_free(&full, 1), vkg_gen_results_free(&cut, 1);
+    vkg_tokenizer_free(tok);
+    gpu_assert_no_validation();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy_batch_invariance),
         cmocka_unit_test(test_sampled_batch_invariance),
         cmocka_unit_test(test_two_prompts_in_one_batch),
+        cmocka_unit_test(test_stop_string),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
