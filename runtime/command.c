@@ -89,7 +89,7 @@ static enum vkg_status alloc_set(struct vkg_cmd *c, VkDescriptorSetLayout dsl, V
 static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_op_info *oi, const struct vkg_view *v, uint32_t n)
 {
     const struct vkg_device_info *di = &c->dev->info;
-    if (n != oi->n_bindings)
+    if (n != oi->n_bindings || n > 16) /* 16: the descriptor arrays of vkg_cmd_dispatch */
         return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %u views given, %u bindings", oi->name, n, oi->n_bindings);
     for (uint32_t i = 0; i < n; i++) {
         if (v[i].size > di->max_storage_buffer_range || v[i].size == 0)
