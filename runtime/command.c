@@ -54,6 +54,9 @@ enum vkg_status vkg_cmd_begin(struct vkg_cmd *c)
     VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
     VKG_VK(vkBeginCommandBuffer(c->cb, &bi), "command buffer begin");
     if (c->queries) vkCmdResetQueryPool(c->cb, c->queries, 0, VKG_MAX_TIMESTAMPS);
+    /* Work of earlier submissions (a previous step's KV appends, logits, copies) must be
+     * visible to this one: a fence wait orders the host, not device memory. */
+    vkg_cmd_barrier(c);
     c->recording = 1;
     return VKG_OK;
 }
