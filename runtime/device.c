@@ -72,12 +72,17 @@ static enum vkg_status create_instance(struct vkg_device *dev, int validate)
                        VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
         .pfnUserCallback = on_validation, .pUserData = dev };
     VkInstanceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
+    /* VKGRM_VALIDATE_SYNC=1 adds synchronization validation (missing barriers) */
+    VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+    VkValidationFeaturesEXT vf = { .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT, .pNext = &mci,
+                                   .enabledValidationFeatureCount = 1, .pEnabledValidationFeatures = &sync };
     if (validate) {
         ci.enabledLayerCount = 1;
         ci.ppEnabledLayerNames = layers;
         ci.enabledExtensionCount = 1;
         ci.ppEnabledExtensionNames = exts;
-        ci.pNext = &mci; /* also catches messages from vkCreate/DestroyInstance */
+        ci.pNext = vkg_env_flag("VKGRM_VALIDATE_SYNC") ? (const void *)&vf : (const void *)&mci; /* mci also catches
+                                                  messages from vkCreate/DestroyInstance */
     }
     VKG_VK(vkCreateInstance(&ci, NULL, &dev->instance), "instance (validation %s)", validate ? "on" : "off");
     /* Device functions go through the loader's trampolines (not volkLoadDevice):

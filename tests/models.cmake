@@ -16,3 +16,7 @@ set_tests_properties(e2e_smollm2 PROPERTIES LABELS "e2e;slow" TIMEOUT 1200
 # Batch invariance of generation (C test on the tiny Llama).
 set_tests_properties(gpu_test_generate PROPERTIES FIXTURES_REQUIRED tiny_models
                      ENVIRONMENT "VKGRM_VALIDATE=1;VKGRM_TINY_MODELS=${CMAKE_BINARY_DIR}/tiny-models")
+# The same generation runs under synchronization validation (missing barriers fail).
+add_test(NAME gpu_test_generate_sync COMMAND gpu_test_generate WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(gpu_test_generate_sync PROPERTIES LABELS gpu FIXTURES_REQUIRED tiny_models TIMEOUT 900
+                     ENVIRONMENT "VKGRM_VALIDATE=1;VKGRM_VALIDATE_SYNC=1;VKGRM_TINY_MODELS=${CMAKE_BINARY_DIR}/tiny-models")

@@ -71,6 +71,31 @@ static void test_validation_is_counted(void **state)
     assert_non_null(strstr(vkg_error_detail(), "error"));
 }
 
+/* Synchronization validation (VKGRM_VALIDATE_SYNC=1) catches a missing barrier:
+ * a shader reads what the previous dispatch wrote with nothing between them. */
+static void test_sync_validation_catches_missing_barrier(void **state)
+{
+    setenv("VKGRM_VALIDATE_SYNC", "1", 1);
+    struct vkg_device *d = NULL;
+    struct vkg_device_opts o = { .index = -1, .validate = 1 };
+    GPU_OK(vkg_device_open(&o, &d));
+    unsetenv("VKGRM_VALIDATE_SYNC");
+    struct vkg_buffer *a, *b;
+    struct vkg_cmd *c;
+    GPU_OK(vkg_buffer_create(d, 1 << 16, VKG_MEM_DEVICE, "a", &a));
+    GPU_OK(vkg_buffer_create(d, 1 << 16, VKG_MEM_DEVICE, "b", &b));
+    GPU_OK(vkg_cmd_create(d, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_fill(c, vkg_buffer_view(a), 1));
+    fprintf(stderr, "(the next synchronization hazard is provoked on purpose)\n");
+    GPU_OK(vkg_op_copy(c, vkg_buffer_view(a), vkg_buffer_view(b), 1 << 16)); /* no barrier: read-after-write */
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+    vkg_buffer_free(a), vkg_buffer_free(b);
+    assert_true(vkg_device_validation_count(d) >= 1);
+    assert_int_equal(vkg_device_close(d), VKG_ERR_VALIDATION);
+}
+
 static void test_binding_over_range_is_refused(void **state)
 {
     uint64_t big = g_dev->info.max_storage_buffer_range + 4096;
@@ -141,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_bad_index_names_devices),
         cmocka_unit_test(test_open_by_name_substring),
         cmocka_unit_test(test_validation_is_counted),
+        cmocka_unit_test(test_sync_validation_catches_missing_barrier),
         cmocka_unit_test(test_binding_over_range_is_refused),
         cmocka_unit_test(test_timestamps_and_cache),
     };
