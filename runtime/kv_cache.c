@@ -54,8 +54,9 @@ static enum vkg_status create_buffers(struct vkg_kv_cache *kv)
         snprintf(name, sizeof name, "kv cache layer %u V", l);
         VKG_TRY(vkg_buffer_create(kv->dev, v_page_bytes(kv) * c->max_pages, VKG_MEM_DEVICE, name, &kv->v[l]));
     }
-    VKG_TRY(vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * 8, VKG_MEM_DEVICE, "kv seq table", &kv->seq_table));
-    return vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * kv->pages_per_seq * 4, VKG_MEM_DEVICE,
+    /* the tables are small and change every step: host-visible, written in place (no staging round trip) */
+    VKG_TRY(vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * 8, VKG_MEM_HOST, "kv seq table", &kv->seq_table));
+    return vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * kv->pages_per_seq * 4, VKG_MEM_HOST,
                              "kv page table", &kv->page_table);
 }
 
@@ -212,19 +213,17 @@ enum vkg_status vkg_kv_reserve(struct vkg_kv_cache *kv, uint32_t seq, uint32_t n
 
 enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv)
 {
+    /* Written in place: no submission that reads the tables may be in flight (every
+     * step waits for its fence); the next submission sees host writes made before it. */
     uint32_t n = kv->cfg.max_seqs;
-    uint32_t *tab = malloc((size_t)n * 8);
-    if (!tab) return vkg_error(VKG_ERR_NOMEM, "kv seq table");
+    uint32_t *tab = kv->seq_table->mapped;
     for (uint32_t s = 0; s < n; s++) {
         tab[2 * s] = s * kv->pages_per_seq;
         tab[2 * s + 1] = kv->seqs[s].live ? (uint32_t)kv->seqs[s].len : 0;
     }
-    enum vkg_status st = vkg_buffer_upload(kv->dev, vkg_buffer_view(kv->seq_table), tab, (uint64_t)n * 8);
-    free(tab);
-    VKG_TRY(st);
     /* the page lists are one contiguous host array in the device layout */
-    return vkg_buffer_upload(kv->dev, vkg_buffer_view(kv->page_table), kv->seqs[0].pages,
-                             (uint64_t)n * kv->pages_per_seq * 4);
+    memcpy(kv->page_table->mapped, kv->seqs[0].pages, (size_t)n * kv->pages_per_seq * 4);
+    return VKG_OK;
 }
 
 struct vkg_view vkg_kv_k(const struct vkg_kv_cache *kv, uint32_t layer) { return vkg_buffer_view(kv->k[layer]); }

@@ -67,8 +67,8 @@ enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint
 enum vkg_status vkg_kv_seq_free(struct vkg_kv_cache *kv, uint32_t seq);
 /* Makes room for n_new more tokens; *pos0 = position of the first of them. */
 enum vkg_status vkg_kv_reserve(struct vkg_kv_cache *kv, uint32_t seq, uint32_t n_new, uint64_t *pos0);
-/* Writes the seq table and page table to the device (blocking; call before
- * submitting the step that appends / attends). */
+/* Writes the seq table and page table (host-visible buffers, written in place;
+ * call between steps, never while a submission that reads them runs). */
 enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv);
 
 /* Views of one layer's pools and of the tables (for launchers). */
