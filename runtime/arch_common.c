@@ -112,3 +112,42 @@ enum vkg_status vkg_arch_mlp(struct vkg_model *m, uint32_t l, const char *block,
     vkg_cmd_barrier(m->cmd);
     return VKG_OK;
 }
+
+/* Llama, Qwen, Qwen3-MoE, Mixtral and DeepSeek-V2 share this pre-norm trunk
+ * around their own attention and MLP/MoE blocks; written once. */
+enum vkg_status vkg_arch_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n,
+                               const struct vkg_decoder *dec)
+{
+    const struct vkg_hf_config *c = &m->cfg;
+    struct vkg_acts *a = &m->a;
+    const float eps = (float)c->rms_norm_eps;
+    const uint32_t d = c->hidden_size;
+    const enum vkg_rmsnorm_kind plain = VKG_RMSNORM_PLAIN;
+    const struct vkg_weight *emb, *norm, *ln1, *ln2;
+    /* the architecture's device state (stacked experts, ...), made at the first step */
+    if (dec->prepare) VKG_TRY(dec->prepare(m));
+    VKG_TRY(vkg_model_weight_req(m, &emb, "model.embed_tokens.weight"));
+    VKG_TRY(vkg_model_weight_req(m, &norm, "model.norm.weight"));
+    /* token embeddings into the residual stream */
+    VKG_TRY(vkg_op_embed(m->cmd, V(emb->buf), emb->dtype, emb->shape[0], d, V(a->ids), n, 1.0f, V(a->res)));
+    vkg_cmd_barrier(m->cmd);
+    for (uint32_t l = 0; l < c->n_layers; l++) {
+        VKG_TRY(vkg_model_weight_req(m, &ln1, "model.layers.%u.input_layernorm.weight", l));
+        VKG_TRY(vkg_model_weight_req(m, &ln2, "model.layers.%u.post_attention_layernorm.weight", l));
+        /* h = norm(res), after adding the previous block's output to res */
+        if (l == 0) VKG_TRY(vkg_op_rmsnorm(m->cmd, V(a->res), V(ln1->buf), V(a->h), n, d, eps, plain));
+        else VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(ln1->buf), V(a->h), n, d, eps, plain));
+        vkg_cmd_barrier(m->cmd);
+        VKG_TRY(dec->attention(m, kv, l, n));
+        /* res += attention output; h = post-attention norm(res) */
+        VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(ln2->buf), V(a->h), n, d, eps, plain));
+        vkg_cmd_barrier(m->cmd);
+        /* the routed experts on the layers cfg.layer_moe marks, the dense MLP on the others */
+        if (dec->moe && c->layer_moe && c->layer_moe[l]) VKG_TRY(dec->moe(m, l, n));
+        else VKG_TRY(dec->mlp(m, l, "mlp", n));
+    }
+    /* res += last block output; h = final norm(res) */
+    VKG_TRY(vkg_op_rmsnorm_add(m->cmd, V(a->delta), V(a->res), V(norm->buf), V(a->h), n, d, eps, plain));
+    vkg_cmd_barrier(m->cmd);
+    return VKG_OK;
+}

@@ -25,4 +25,19 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
  * down(act(gate(h)) * up(h)), act from cfg.act (SiLU, or tanh-GELU). */
 enum vkg_status vkg_arch_mlp(struct vkg_model *m, uint32_t l, const char *block, uint32_t n);
 
+/* What a decoder plugs into vkg_arch_trunk. The blocks read m->a.h and write
+ * m->a.delta, recording into m->cmd with barriers after themselves. */
+struct vkg_decoder {
+    enum vkg_status (*prepare)(struct vkg_model *m); /* device state before recording, or NULL */
+    enum vkg_status (*attention)(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t l, uint32_t n);
+    enum vkg_status (*moe)(struct vkg_model *m, uint32_t l, uint32_t n); /* cfg.layer_moe layers, or NULL */
+    enum vkg_status (*mlp)(struct vkg_model *m, uint32_t l, const char *block, uint32_t n); /* the others: "mlp" */
+};
+
+/* One step of a pre-norm decoder: dec->prepare, then embeddings -> per layer
+ * input_layernorm, attention, post_attention_layernorm, MoE or dense MLP
+ * (residual adds fused into the norms) -> final norm, into m->a.h. */
+enum vkg_status vkg_arch_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n,
+                               const struct vkg_decoder *dec);
+
 #endif

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 
 #include "model.h"
+#include "arch_common.h"
 #include "moe_common.h"
 #include "ops_attention.h"
 #include "ops_matmul.h"
@@ -292,7 +293,7 @@ static enum vkg_status moe(struct vkg_model *m, uint32_t l, uint32_t n)
 /* The copy matrices and stacked experts (first step) and the MoE workspace;
  * MLA; shared + routed experts on the MoE layers, the dense MLP on the
  * first_k_dense_replace ones. */
-static const struct vkg_moe_decoder DS2_DECODER = {
+static const struct vkg_decoder DS2_DECODER = {
     .prepare = prepare, .attention = attention, .moe = moe, .mlp = mlp,
 };
 
@@ -300,5 +301,5 @@ static const struct vkg_moe_decoder DS2_DECODER = {
 enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
 {
     (void)n_out;
-    return vkg_moe_trunk(m, kv, n, &DS2_DECODER);
+    return vkg_arch_trunk(m, kv, n, &DS2_DECODER);
 }

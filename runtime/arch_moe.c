@@ -96,7 +96,7 @@ static enum vkg_status sparse_moe(struct vkg_model *m, uint32_t l, uint32_t n)
 
 /* Qwen3 / Llama attention (arch_common.c), the routed experts on the sparse
  * layers, the dense MLP on the others (Qwen3-MoE mlp_only_layers / sparse step). */
-static const struct vkg_moe_decoder MOE_DECODER = {
+static const struct vkg_decoder MOE_DECODER = {
     .prepare = vkg_model_prepare_moe, .attention = vkg_arch_attention, .moe = sparse_moe, .mlp = vkg_arch_mlp,
 };
 
@@ -104,5 +104,5 @@ static const struct vkg_moe_decoder MOE_DECODER = {
 enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
 {
     (void)n_out;
-    return vkg_moe_trunk(m, kv, n, &MOE_DECODER);
+    return vkg_arch_trunk(m, kv, n, &MOE_DECODER);
 }

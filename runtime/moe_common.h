@@ -64,19 +64,4 @@ enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *rou
  * arch_free = free_fn when there is none yet; NULL when out of memory. */
 void *vkg_moe_state(struct vkg_model *m, size_t bytes, void (*free_fn)(struct vkg_model *m));
 
-/* What a MoE decoder plugs into vkg_moe_trunk. The blocks read m->a.h and
- * write m->a.delta, recording into m->cmd with barriers after themselves. */
-struct vkg_moe_decoder {
-    enum vkg_status (*prepare)(struct vkg_model *m); /* device state, before anything is recorded */
-    enum vkg_status (*attention)(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t l, uint32_t n);
-    enum vkg_status (*moe)(struct vkg_model *m, uint32_t l, uint32_t n); /* the layers cfg.layer_moe marks */
-    enum vkg_status (*mlp)(struct vkg_model *m, uint32_t l, const char *block, uint32_t n); /* the others: "mlp" */
-};
-
-/* One step of a pre-norm MoE decoder: dec->prepare, then embeddings -> per
- * layer input_layernorm, attention, post_attention_layernorm, MoE or dense
- * MLP (residual adds fused into the norms) -> final norm, into m->a.h. */
-enum vkg_status vkg_moe_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n,
-                              const struct vkg_moe_decoder *dec);
-
 #endif
