@@ -81,18 +81,25 @@ static enum vkg_status accept(struct gen *g, struct gen_seq *s, int32_t t)
     return VKG_OK;
 }
 
-/* Draws one token for each of the n rows of `logits` (row i belongs to rows[i]). */
-static enum vkg_status sample_rows(struct gen *g, struct vkg_view logits, struct gen_seq **rows, uint32_t n)
+/* Records the draw of one token for each of the n rows of `logits` (row i
+ * belongs to rows[i]) into c, which is then submitted by sample_rows. */
+static enum vkg_status record_sample(struct gen *g, struct vkg_cmd *c, struct vkg_view logits, struct gen_seq **rows,
+                                     uint32_t n)
 {
     struct vkg_sample_params *p = g->params->mapped;
     for (uint32_t i = 0; i < n; i++)
         p[i] = vkg_sampler_row(&g->req[rows[i]->req].sampler, rows[i]->stream, rows[i]->out->n);
-    VKG_TRY(vkg_cmd_begin(g->cmd));
-    VKG_TRY(vkg_op_sample(g->cmd, logits, vkg_buffer_view(g->params), vkg_buffer_view(g->work),
+    VKG_TRY(vkg_op_sample(c, logits, vkg_buffer_view(g->params), vkg_buffer_view(g->work),
                           vkg_buffer_view(g->tokens), vkg_buffer_view(g->probs), n, g->m->out_dim,
                           vkg_sampler_flags(p, n))); /* skip the filter passes no row uses */
-    vkg_cmd_barrier_host(g->cmd);
-    VKG_TRY(vkg_cmd_submit_wait(g->cmd));
+    vkg_cmd_barrier_host(c);
+    return VKG_OK;
+}
+
+/* Submits c (holding record_sample's draws) and takes the tokens. */
+static enum vkg_status sample_rows(struct gen *g, struct vkg_cmd *c, struct gen_seq **rows, uint32_t n)
+{
+    VKG_TRY(vkg_cmd_submit_wait(c));
     const int32_t *tok = g->tokens->mapped;
     for (uint32_t i = 0; i < n; i++) VKG_TRY(accept(g, rows[i], tok[i]));
     if (g->o->progress) g->o->progress(g->o->user, g->done, g->planned);
@@ -155,8 +162,12 @@ static enum vkg_status decode_step(struct gen *g, struct gen_seq **rows, int32_t
     if (!n) return VKG_OK;
     struct vkg_batch b = { .n = n, .ids = ids, .seq = seq, .pos = pos, .want = NULL };
     VKG_TRY(vkg_kv_upload(g->kv));
-    VKG_TRY(vkg_model_forward(g->m, g->kv, &b, NULL));
-    return sample_rows(g, vkg_buffer_view(g->m->a.logits), rows, n);
+    /* the forward step and the draws in one submission: one host round trip per token */
+    uint32_t n_out;
+    VKG_TRY(vkg_model_record(g->m, g->kv, &b, &n_out));
+    vkg_cmd_barrier(g->m->cmd);
+    VKG_TRY(record_sample(g, g->m->cmd, vkg_buffer_view(g->m->a.logits), rows, n));
+    return sample_rows(g, g->m->cmd, rows, n);
 }
 
 static enum vkg_status run(struct gen *g)
@@ -180,7 +191,9 @@ static enum vkg_status run(struct gen *g)
     }
     for (uint32_t i = 0; i < g->total; i++)
         if (g->req[g->s[i].req].max_tokens > 0) rows[n_first++] = &g->s[i], g->s[i].live = 1;
-    if (s == VKG_OK && n_first) s = sample_rows(g, vkg_buffer_view(g->slog), rows, n_first);
+    if (s == VKG_OK && n_first) s = vkg_cmd_begin(g->cmd);
+    if (s == VKG_OK && n_first) s = record_sample(g, g->cmd, vkg_buffer_view(g->slog), rows, n_first);
+    if (s == VKG_OK && n_first) s = sample_rows(g, g->cmd, rows, n_first);
     while (s == VKG_OK) {
         int any = 0;
         for (uint32_t i = 0; i < g->total; i++) any |= g->s[i].live;

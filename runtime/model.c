@@ -241,12 +241,13 @@ static void write_inputs(struct vkg_model *m, const struct vkg_batch *b)
     }
 }
 
-enum vkg_status vkg_model_forward(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_batch *b,
-                                  float *logits)
+enum vkg_status vkg_model_record(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_batch *b,
+                                 uint32_t *n_out_ret)
 {
     uint32_t n_out = 0;
     for (uint32_t i = 0; i < b->n; i++) n_out += !b->want || b->want[i];
-    if (b->n == 0) return VKG_OK;
+    *n_out_ret = n_out;
+    if (b->n == 0) return vkg_error(VKG_ERR_INVALID_ARG, "%s: a step needs at least one token", m->cfg.architecture);
     VKG_TRY(acts_ensure(m, b->n));
     VKG_TRY(outs_ensure(m, n_out ? n_out : 1));
     VKG_TRY(vkg_cmd_wait(m->cmd));
@@ -257,6 +258,15 @@ enum vkg_status vkg_model_forward(struct vkg_model *m, struct vkg_kv_cache *kv, 
     VKG_TRY(vkg_cmd_begin(m->cmd));
     VKG_TRY(record_trunk(m, kv, b->n, n_out));
     if (n_out) VKG_TRY(record_head(m, b, n_out));
+    return VKG_OK;
+}
+
+enum vkg_status vkg_model_forward(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_batch *b,
+                                  float *logits)
+{
+    uint32_t n_out;
+    if (b->n == 0) return VKG_OK;
+    VKG_TRY(vkg_model_record(m, kv, b, &n_out));
     VKG_TRY(vkg_cmd_submit_wait(m->cmd));
     if (logits && n_out)
         VKG_TRY(vkg_buffer_download(m->dev, vkg_view_sub(vkg_buffer_view(m->a.logits), 0, (uint64_t)n_out * m->out_dim * 4),

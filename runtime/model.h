@@ -75,6 +75,12 @@ struct vkg_kv_config vkg_model_kv_config(const struct vkg_model *m, uint32_t max
 enum vkg_status vkg_model_forward(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_batch *b,
                                   float *logits);
 
+/* The same step recorded into m->cmd but not submitted, so a caller can add
+ * its own work on m->a.logits ([n_out][out_dim]) to the same submission
+ * (generation samples there) and then vkg_cmd_submit_wait(m->cmd). */
+enum vkg_status vkg_model_record(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_batch *b,
+                                 uint32_t *n_out);
+
 /* A weight by name (NULL when absent); *_req fails with a message naming it. */
 const struct vkg_weight *vkg_model_weight(const struct vkg_model *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
