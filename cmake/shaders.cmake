@@ -11,7 +11,7 @@ set(VKG_SHADER_INCLUDE_DIR ${VKG_SHADER_OUT_DIR})
 file(MAKE_DIRECTORY ${VKG_SHADER_OUT_DIR})
 
 file(GLOB VKG_SHADER_FILES CONFIGURE_DEPENDS ${VKG_SHADER_SRC_DIR}/*.comp)
-file(GLOB VKG_SHADER_INCLUDES CONFIGURE_DEPENDS ${VKG_SHADER_SRC_DIR}/*.glsl ${CMAKE_SOURCE_DIR}/runtime/push_*.h)
+file(GLOB VKG_SHADER_INCLUDES CONFIGURE_DEPENDS ${VKG_SHADER_SRC_DIR}/*.glsl ${CMAKE_SOURCE_DIR}/runtime/ops/push_*.h)
 set(VKG_SPV_HEADERS "")
 set(VKG_SPV_FILES "")
 set(VKG_SPV_NAMES "")
@@ -34,9 +34,9 @@ foreach(comp ${VKG_SHADER_FILES})
     set(hdr ${VKG_SHADER_OUT_DIR}/${vname}.spv.h)
     add_custom_command(
       OUTPUT ${spv} ${hdr}
-      COMMAND ${GLSLANG} -V --target-env vulkan1.2 -S comp -I${VKG_SHADER_SRC_DIR} -I${CMAKE_SOURCE_DIR}/runtime
+      COMMAND ${GLSLANG} -V --target-env vulkan1.2 -S comp -I${VKG_SHADER_SRC_DIR} -I${CMAKE_SOURCE_DIR}/runtime/ops
               ${defs} -o ${spv} ${comp}
-      COMMAND ${GLSLANG} -V --target-env vulkan1.2 -S comp -I${VKG_SHADER_SRC_DIR} -I${CMAKE_SOURCE_DIR}/runtime
+      COMMAND ${GLSLANG} -V --target-env vulkan1.2 -S comp -I${VKG_SHADER_SRC_DIR} -I${CMAKE_SOURCE_DIR}/runtime/ops
               ${defs} --vn vkg_spv_${vname} -o ${hdr} ${comp}
       DEPENDS ${comp} ${VKG_SHADER_INCLUDES}
       COMMENT "glslang ${vname}"

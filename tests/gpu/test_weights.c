@@ -2,7 +2,7 @@
  * small F32/F16/BF16 model read back equal to the file converted by the C
  * reference, for each --weights choice; a sharded 1 GiB model (one 300 MiB
  * tensor) loads with peak host memory < 300 MiB and reads back byte-exact.
- * Models come from tests/reference/make_weights_model.py (ctest fixture). */
+ * Models come from tests/fixtures/make_weights_model.py (ctest fixture). */
 #include "common_gpu.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks of the SmolLM2-135M-Instruct HF directory made by gguf_to_hf.py
-(tests/reference/fetch_models.sh caches it in .cache/models/):
+(tests/fixtures/fetch_models.sh caches it in .cache/models/):
 
     test_gguf_to_hf.py --model DIR --gguf FILE.gguf
 
@@ -16,7 +16,7 @@
    "What is the capital of France?" with text containing "Paris"; the same
    forward with q/k left in GGUF row order must fit that answer much worse,
    which shows the un-permutation is what makes the model work.
-Missing files fail (run tests/reference/fetch_models.sh), they do not skip.
+Missing files fail (run tests/fixtures/fetch_models.sh), they do not skip.
 """
 import argparse
 import json
@@ -34,7 +34,7 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from gguf_to_hf import permute  # noqa: E402
 
 FAILS = []
@@ -288,10 +288,10 @@ def main():
     for p in (os.path.join(a.model, f) for f in ("config.json", "model.safetensors", "tokenizer.json",
                                                  "tokenizer_config.json", "generation_config.json")):
         if not os.path.isfile(p):
-            print(f"FAIL missing {p}: run tests/reference/fetch_models.sh")
+            print(f"FAIL missing {p}: run tests/fixtures/fetch_models.sh")
             return 1
     if not os.path.isfile(a.gguf):
-        print(f"FAIL missing {a.gguf}: run tests/reference/fetch_models.sh")
+        print(f"FAIL missing {a.gguf}: run tests/fixtures/fetch_models.sh")
         return 1
     t0 = time.time()
     import gguf

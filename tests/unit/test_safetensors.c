@@ -1,6 +1,6 @@
 /* test_safetensors.c — the safetensors loader against the committed corpus.
  *
- * tests/data/malformed/ is written by tests/reference/make_malformed.py: every
+ * tests/data/malformed/ is written by tests/fixtures/make_malformed.py: every
  * malformed item has exactly one defect and was checked against the
  * reference reader (python safetensors); valid/ items were written by the
  * python library and valid/manifest.json lists what it wrote (numpy bytes as

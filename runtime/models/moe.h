@@ -1,5 +1,5 @@
-/* moe_common.h — the sparse Mixture-of-Experts pieces that arch_moe.c
- * (Qwen3-MoE, Mixtral) and arch_deepseek2.c (DeepSeek-V2) share: the layout
+/* moe.h — the sparse Mixture-of-Experts pieces that qwen3_moe_mixtral.c
+ * (Qwen3-MoE, Mixtral) and deepseek2.c (DeepSeek-V2) share: the layout
  * of the MoE workspace, the stacking of the per-expert checkpoint tensors
  * into one buffer per layer and matrix, the routed-expert block recorded
  * chunk by chunk, and the pre-norm decoder trunk both run. Each architecture

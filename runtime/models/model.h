@@ -1,5 +1,5 @@
 /* model.h — a Hugging Face model directory on the device: config, weights,
- * and one forward pass per architecture (arch_*.c).
+ * and one forward pass per architecture (runtime/models/).
  *
  *   vkg_model_load(dev, "dir", &opts, &m);
  *   vkg_kv_create(...) from vkg_model_kv_config(m, ...);
@@ -53,7 +53,7 @@ struct vkg_model {
     struct vkg_acts a;
     struct vkg_cmd *cmd;
     uint64_t step_kv_len;             /* longest sequence attended in the current step */
-    void *arch_state;                 /* an architecture's own device state (arch_moe.c: stacked experts) */
+    void *arch_state;                 /* an architecture's own device state (qwen3_moe_mixtral.c: stacked experts) */
     void (*arch_free)(struct vkg_model *m); /* frees arch_state; called by vkg_model_free */
 };
 
@@ -87,14 +87,14 @@ const struct vkg_weight *vkg_model_weight(const struct vkg_model *m, const char 
 enum vkg_status vkg_model_weight_req(const struct vkg_model *m, const struct vkg_weight **out, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Per-architecture step recorders (arch_*.c): record the whole step into m->cmd,
+/* Per-architecture step recorders (runtime/models/): record the whole step into m->cmd,
  * leaving the selected rows' outputs in m->a.logits. */
 enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
 enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
 enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
 enum vkg_status vkg_arch_gemma2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
 
-/* arch_moe.c: stacks the per-expert weights of Qwen3-MoE / Mixtral into one
+/* qwen3_moe_mixtral.c: stacks the per-expert weights of Qwen3-MoE / Mixtral into one
  * device buffer per layer and matrix (done by the first forward; idempotent),
  * and the bytes of the MoE workspace m->a.moe for cap tokens (16 otherwise). */
 enum vkg_status vkg_model_prepare_moe(struct vkg_model *m);

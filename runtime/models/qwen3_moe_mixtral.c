@@ -1,4 +1,4 @@
-/* arch_moe.c — the sparse Mixture-of-Experts decoders, as in transformers'
+/* qwen3_moe_mixtral.c — the sparse Mixture-of-Experts decoders, as in transformers'
  * modeling_qwen3_moe.py and modeling_mixtral.py. One step, read top to bottom.
  *
  *   Qwen3-MoE  Qwen3 attention (RMSNorm over each q and k head); layers that
@@ -18,11 +18,11 @@
  * stacked. vkg_model_prepare_moe packs them once, on the device, into one
  * buffer per layer and matrix (struct moe_state, hung off m->arch_state).
  * The stacking, the workspace layout, the routed block and the trunk are
- * moe_common.c's, shared with arch_deepseek2.c. */
+ * moe.c's, shared with deepseek2.c. */
 #include <stdlib.h>
 
-#include "arch_common.h"
-#include "moe_common.h"
+#include "blocks.h"
+#include "moe.h"
 #include "vk_check.h"
 
 #define V VKG_V
@@ -43,7 +43,7 @@ static const struct moe_names *moe_names(const struct vkg_model *m)
 struct moe_state {
     uint32_t n_layers;
     int ready;                      /* every MoE layer packed */
-    struct vkg_moe_stack layer[];   /* [n_layers]: the stacked experts (moe_common.h) */
+    struct vkg_moe_stack layer[];   /* [n_layers]: the stacked experts (moe.h) */
 };
 
 /* The MoE workspace is m->a.moe, which model.c sizes with this. */
@@ -81,7 +81,7 @@ enum vkg_status vkg_model_prepare_moe(struct vkg_model *m)
 /* ---- the forward pass ---------------------------------------------------- */
 
 /* Sparse MoE block: h -> delta[t] = sum_j weight[t][j] * expert_{id[t][j]}(h[t]),
- * routed through the workspace m->a.moe (moe_common.c). */
+ * routed through the workspace m->a.moe (moe.c). */
 static enum vkg_status sparse_moe(struct vkg_model *m, uint32_t l, uint32_t n)
 {
     const struct vkg_hf_config *c = &m->cfg;
@@ -94,13 +94,13 @@ static enum vkg_status sparse_moe(struct vkg_model *m, uint32_t l, uint32_t n)
     return vkg_moe_routed(m, router, &r, &st->layer[l].w, V(m->a.moe), m->a.cap, n, 0);
 }
 
-/* Qwen3 / Llama attention (arch_common.c), the routed experts on the sparse
+/* Qwen3 / Llama attention (blocks.c), the routed experts on the sparse
  * layers, the dense MLP on the others (Qwen3-MoE mlp_only_layers / sparse step). */
 static const struct vkg_decoder MOE_DECODER = {
     .prepare = vkg_model_prepare_moe, .attention = vkg_arch_attention, .moe = sparse_moe, .mlp = vkg_arch_mlp,
 };
 
-/* The whole trunk: embeddings -> layers -> final norm, into m->a.h (moe_common.c). */
+/* The whole trunk: embeddings -> layers -> final norm, into m->a.h (moe.c). */
 enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
 {
     (void)n_out;

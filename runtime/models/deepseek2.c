@@ -1,4 +1,4 @@
-/* arch_deepseek2.c — DeepSeek-V2 (the base of DeepSeek-GRM-16B), as
+/* deepseek2.c — DeepSeek-V2 (the base of DeepSeek-GRM-16B), as
  * transformers' modeling_deepseek_v2.py computes it. One step, read top to
  * bottom.
  *
@@ -27,12 +27,12 @@
  *
  * Routed experts are stacked per layer into one buffer per matrix, routed
  * through a workspace of DeepSeek's own and run inside the shared pre-norm
- * trunk: moe_common.c, as for Qwen3-MoE / Mixtral (arch_moe.c). */
+ * trunk: moe.c, as for Qwen3-MoE / Mixtral (qwen3_moe_mixtral.c). */
 #include <stdlib.h>
 
 #include "model.h"
-#include "arch_common.h"
-#include "moe_common.h"
+#include "blocks.h"
+#include "moe.h"
 #include "ops_attention.h"
 #include "ops_matmul.h"
 #include "ops_norm.h"
@@ -47,10 +47,10 @@ struct ds2_state {
     struct vkg_buffer *eye_nope;    /* [nope][nope] F32 identity */
     struct vkg_buffer *eye_v;       /* [dv][dv] F32 identity */
     struct vkg_buffer *ws;          /* MoE workspace for ws_cap tokens (its own: model.c sizes m->a.moe
-                                       for arch_moe.c); laid out by vkg_moe_ws_layout */
+                                       for qwen3_moe_mixtral.c); laid out by vkg_moe_ws_layout */
     uint32_t ws_cap;
     uint32_t n_layers;
-    struct vkg_moe_stack layer[];   /* [n_layers]: the stacked routed experts (moe_common.h) */
+    struct vkg_moe_stack layer[];   /* [n_layers]: the stacked routed experts (moe.h) */
 };
 
 /* ---- device state made at the first step ---------------------------------- */
@@ -283,7 +283,7 @@ static enum vkg_status moe(struct vkg_model *m, uint32_t l, uint32_t n)
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
     const int shared = c->n_shared_experts > 0;
     if (shared) VKG_TRY(mlp(m, l, "mlp.shared_experts", n));
-    /* routed through DeepSeek's own workspace (moe_common.c), which takes the router's shape as it is */
+    /* routed through DeepSeek's own workspace (moe.c), which takes the router's shape as it is */
     VKG_TRY(shape_req(m, router, c->n_experts, c->hidden_size));
     VKG_TRY(vkg_moe_routed(m, router, &r, &st->layer[l].w, V(st->ws), st->ws_cap, n, shared));
     vkg_cmd_barrier(m->cmd);
@@ -297,7 +297,7 @@ static const struct vkg_decoder DS2_DECODER = {
     .prepare = prepare, .attention = attention, .moe = moe, .mlp = mlp,
 };
 
-/* The whole trunk: embeddings -> layers -> final norm, into m->a.h (moe_common.c). */
+/* The whole trunk: embeddings -> layers -> final norm, into m->a.h (moe.c). */
 enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
 {
     (void)n_out;

@@ -1,12 +1,12 @@
-/* moe_common.c — the MoE pieces arch_moe.c and arch_deepseek2.c share
- * (moe_common.h). They were written twice, once per architecture; here they
+/* moe.c — the MoE pieces qwen3_moe_mixtral.c and deepseek2.c share
+ * (moe.h). They were written twice, once per architecture; here they
  * are once, and the architectures pass what differs: tensor names, router
  * settings, the workspace buffer, their attention and MLP blocks. */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "arch_common.h"
-#include "moe_common.h"
+#include "blocks.h"
+#include "moe.h"
 #include "vk_check.h"
 
 #define V VKG_V

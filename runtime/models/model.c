@@ -145,7 +145,7 @@ static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
     uint64_t dv = (uint64_t)kc.n_kv_heads * kc.dv, da = (uint64_t)c->n_heads * kc.dv;
     uint64_t ff = max3(c->intermediate_size, c->shared_expert_intermediate_size,
                        (uint64_t)c->moe_intermediate_size * (c->n_experts_per_tok ? c->n_experts_per_tok : 1));
-    /* MLA (arch_deepseek2.c): [kv_lora | rope] compressed kv, then q's latent or kv_b's per-head [nope | v] */
+    /* MLA (deepseek2.c): [kv_lora | rope] compressed kv, then q's latent or kv_b's per-head [nope | v] */
     uint64_t lat = (uint64_t)c->kv_lora_rank + c->qk_rope_head_dim +
                    max3(c->q_lora_rank, 0, (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->v_head_dim));
     uint32_t split_tok = cap < 64 ? cap : 64;

@@ -1,5 +1,5 @@
-/* arch_common.c — see arch_common.h. */
-#include "arch_common.h"
+/* blocks.c — see blocks.h. */
+#include "blocks.h"
 
 #include "ops_attention.h"
 #include "ops_matmul.h"

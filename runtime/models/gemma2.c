@@ -1,4 +1,4 @@
-/* arch_gemma2.c — Gemma-2 (the base of DeepSeek-GRM-27B and its MetaRM), as
+/* gemma2.c — Gemma-2 (the base of DeepSeek-GRM-27B and its MetaRM), as
  * transformers' modeling_gemma2.py computes it: embeddings x sqrt(hidden),
  * (1 + w) RMSNorms before and after attention and the MLP, GeGLU (tanh GELU),
  * attention scaled by query_pre_attn_scalar^-1/2 with logit soft-capping,
@@ -6,7 +6,7 @@
  * soft-cap is applied by the head (model.c). */
 #include <math.h>
 
-#include "arch_common.h"
+#include "blocks.h"
 #include "ops_norm.h"
 #include "vk_check.h"
 

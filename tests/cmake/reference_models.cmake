@@ -1,4 +1,4 @@
-# Tiny random-weight models of every architecture (tests/reference/make_tiny_models.py)
+# Tiny random-weight models of every architecture (tests/fixtures/make_tiny_models.py)
 # and the self-checks of the independent numpy reference (tests/reference/ref_forward.py).
 # 1. make_tiny_models (setup fixture `tiny_models`): writes the HF directories,
 #    OUT/manifest.json and OUT/ref/*.logits.npy into ${VKG_TINY_MODELS}; skips the
@@ -7,7 +7,7 @@
 #    a second implementation, RoPE tables, configs/tokenizers loaded by transformers).
 set(VKG_TINY_MODELS ${CMAKE_BINARY_DIR}/tiny-models)
 add_test(NAME make_tiny_models
-         COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/make_tiny_models.py
+         COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/fixtures/make_tiny_models.py
                  ${VKG_TINY_MODELS} --cache ${VKG_TEST_CACHE})
 set_tests_properties(make_tiny_models PROPERTIES LABELS unit FIXTURES_SETUP tiny_models TIMEOUT 600)
 add_test(NAME ref_forward_selfcheck

@@ -1,10 +1,10 @@
-/* arch_llama.c — the dense decoder of Llama, Qwen2 (q/k/v bias) and Qwen3
+/* llama.c — the dense decoder of Llama, Qwen2 (q/k/v bias) and Qwen3
  * (RMSNorm over each q and k head), as in transformers' modeling_llama.py,
  * modeling_qwen2.py and modeling_qwen3.py: the pre-norm trunk of
- * arch_common.c (embeddings -> per layer: input norm, self-attention,
+ * blocks.c (embeddings -> per layer: input norm, self-attention,
  * residual, post-attention norm, SwiGLU MLP, residual -> final norm) with the
  * standard attention block and a dense MLP on every layer. */
-#include "arch_common.h"
+#include "blocks.h"
 
 static const struct vkg_decoder LLAMA_DECODER = {
     .prepare = NULL,                 /* nothing to make on the device */

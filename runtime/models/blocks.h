@@ -1,4 +1,4 @@
-/* arch_common.h — the pieces several forward passes share: a linear layer
+/* blocks.h — the pieces several forward passes share: a linear layer
  * by weight, RoPE on q/k, per-head RMSNorm, the standard (GQA) self-attention
  * block and the gated MLP. Each reads its weights by the Hugging Face names
  * under model.layers.N and records into m->cmd with barriers after itself. */
