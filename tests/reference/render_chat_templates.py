@@ -73,7 +73,7 @@ def render_all(cases, render):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cache", default=os.environ.get("VKGRM_TEST_CACHE", os.path.join(REPO, ".cache")))
+    ap.add_argument("--cache", default=os.environ.get("VKGRM_TEST_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "vkgrm-tests")))
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     with open(os.path.join(HERE, "conversations.json"), encoding="utf-8") as f:

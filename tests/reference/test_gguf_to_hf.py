@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks of the SmolLM2-135M-Instruct HF directory made by gguf_to_hf.py
-(tests/fixtures/fetch_models.sh caches it in .cache/models/):
+(tests/fixtures/fetch_models.sh caches it in ~/.cache/vkgrm-tests/models/):
 
     test_gguf_to_hf.py --model DIR --gguf FILE.gguf
 
