@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "command.h"
+#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 
 struct vkg_kv_config {
     uint32_t n_layers;

@@ -1,28 +1,24 @@
 /* op_table.h — every GPU op: one row (enum id, SPIR-V variant, storage
- * bindings, push-constant struct, workgroup size). Parallel tables elsewhere
- * (pipelines, bench cases) are checked against VKG_OP_COUNT at compile time. */
+ * bindings, push-constant struct, workgroup size). The rows become the
+ * kernel descriptors (struct vkg_kernel, runtime/vk/pipeline.h) that the
+ * Vulkan layer builds pipelines from; it never sees an op id. Parallel
+ * tables elsewhere (bench cases) are checked against VKG_OP_COUNT. */
 #ifndef VKG_OP_TABLE_H
 #define VKG_OP_TABLE_H
 
 #include <stdint.h>
 
+#include "command.h"
+#include "pipeline.h"
+
 /* Each op family keeps its push structs and its rows (VKG_OPS_<FAMILY>(X))
- * in runtime/push_<family>.h, next to its GLSL twin shaders/push_<family>.glsl. */
+ * in push_<family>.h, the one header that both C and the shaders include. */
 #include "push_convert.h"
 #include "push_norm.h"
 #include "push_matmul.h"
 #include "push_attention.h"
 #include "push_moe.h"
 #include "push_sample.h"
-
-/* X(ID, spirv variant, bindings, push struct, local_size_x) */
-#define VKG_OPS_CONVERT(X)                                              \
-    X(CONVERT_BF16_F32, convert_bf16_f32, 2, vkg_push_convert, 256)     \
-    X(CONVERT_F16_F32,  convert_f16_f32,  2, vkg_push_convert, 256)     \
-    X(CONVERT_F32_F16,  convert_f32_f16,  2, vkg_push_convert, 256)     \
-    X(CONVERT_F32_BF16, convert_f32_bf16, 2, vkg_push_convert, 256)     \
-    X(COPY_U32,         copy_u32,         2, vkg_push_convert, 256)     \
-    X(FILL_U32,         fill_u32,         1, vkg_push_convert, 256)
 
 #define VKG_OP_LIST(X) \
     VKG_OPS_CONVERT(X) VKG_OPS_NORM(X) VKG_OPS_MATMUL(X) VKG_OPS_ATTENTION(X) VKG_OPS_MOE(X) VKG_OPS_SAMPLE(X)
@@ -34,13 +30,14 @@ enum vkg_op {
     VKG_OP_COUNT
 };
 
-struct vkg_op_info {
-    const char *name;       /* SPIR-V variant name (vkg_spirv_find) */
-    uint32_t n_bindings;    /* storage buffers at bindings 0..n-1 */
-    uint32_t push_size;     /* bytes of push constants */
-    uint32_t local_size;    /* local_size_x (specialization constant 0) */
-};
+/* The op's kernel descriptor (name = SPIR-V variant, bindings, push size,
+ * local size); NULL when op is out of range. */
+const struct vkg_kernel *vkg_op_kernel(enum vkg_op op);
 
-const struct vkg_op_info *vkg_op_info(enum vkg_op op);
+/* vkg_cmd_dispatch / vkg_cmd_dispatch_1d of the op's kernel. */
+enum vkg_status vkg_cmd_dispatch_op(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views, uint32_t n_views,
+                                    const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
+enum vkg_status vkg_cmd_dispatch_op_1d(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views,
+                                       uint32_t n_views, const void *push, uint64_t n_groups);
 
 #endif

@@ -30,8 +30,8 @@ static enum vkg_status run_chunk(struct vkg_cmd *c, const struct ew_job *j, uint
     p.dst_off = (uint32_t)(skip / j->dst_size);
     uint64_t threads = n;
     if (j->per_word_dst) threads = ((p.dst_off + n - 1) >> 1) - (p.dst_off >> 1) + 1;
-    uint32_t ls = vkg_op_info(j->op)->local_size;
-    return vkg_cmd_dispatch_1d(c, j->op, v, nv, &p, (threads + ls - 1) / ls);
+    uint32_t ls = vkg_op_kernel(j->op)->local_size;
+    return vkg_cmd_dispatch_op_1d(c, j->op, v, nv, &p, (threads + ls - 1) / ls);
 }
 
 static enum vkg_status run_elementwise(struct vkg_cmd *c, const struct ew_job *j, uint64_t n)

@@ -4,6 +4,7 @@
 #define VKG_OPS_H
 
 #include "command.h"
+#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "dtype.h"
 
 /* n elements of src (F32/F16/BF16) into dst (F32/F16/BF16). F32 -> F32 is a copy. */

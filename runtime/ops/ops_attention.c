@@ -50,8 +50,8 @@ static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache
     cache_views(kv, layer, views + 3);
     enum vkg_op op = cf->f16 ? VKG_OP_KV_APPEND_F16 : VKG_OP_KV_APPEND;
     uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
-    uint32_t ls = vkg_op_info(op)->local_size;
-    return vkg_cmd_dispatch_1d(c, op, views, 7, &p, (threads + ls - 1) / ls);
+    uint32_t ls = vkg_op_kernel(op)->local_size;
+    return vkg_cmd_dispatch_op_1d(c, op, views, 7, &p, (threads + ls - 1) / ls);
 }
 
 enum vkg_status vkg_op_kv_append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
@@ -91,7 +91,7 @@ static enum vkg_status combine_chunk(struct vkg_cmd *c, struct vkg_push_attn p, 
 {
     struct vkg_view views[2] = { part, out };
     vkg_cmd_barrier(c); /* partials written by attn_split / attn_prefix */
-    return vkg_cmd_dispatch(c, VKG_OP_ATTN_COMBINE, views, 2, &p, n, p.n_heads, 1);
+    return vkg_cmd_dispatch_op(c, VKG_OP_ATTN_COMBINE, views, 2, &p, n, p.n_heads, 1);
 }
 
 static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, uint64_t t0, uint64_t n)
@@ -119,7 +119,7 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     uint32_t gy = p.n_kv_heads * p.head_chunks;
     enum vkg_op op = split ? (j->kv->cfg.f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT)
                            : (j->kv->cfg.f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN);
-    VKG_TRY(vkg_cmd_dispatch(c, op, views, 7, &p, (uint32_t)n, gy, p.n_split));
+    VKG_TRY(vkg_cmd_dispatch_op(c, op, views, 7, &p, (uint32_t)n, gy, p.n_split));
     if (!split) return VKG_OK;
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off; /* combine reads partials at q_off, writes out at o_off */
@@ -254,12 +254,12 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     /* the shared prefix [0, prefix_len): partial slots 0 .. sp-1 */
     struct vkg_push_attn pp = p;
     pp.n_split = sp, pp.split_len = split_len(prefix_len, sp), pp.prefix_len = prefix_len;
-    VKG_TRY(vkg_cmd_dispatch(c, cf->f16 ? VKG_OP_ATTN_PREFIX_F16 : VKG_OP_ATTN_PREFIX, views, 7, &pp, row_chunks,
+    VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_PREFIX_F16 : VKG_OP_ATTN_PREFIX, views, 7, &pp, row_chunks,
                              p.n_kv_heads, sp));
     /* each token's own positions [prefix_len, pos]: slots sp .. sp+ss-1 */
     struct vkg_push_attn ps = p;
     ps.n_split = ss, ps.split_len = split_len(suffix, ss), ps.kv_start = prefix_len, ps.part_base = sp;
-    VKG_TRY(vkg_cmd_dispatch(c, cf->f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT, views, 7, &ps,
+    VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT, views, 7, &ps,
                              (uint32_t)n_tokens, p.n_kv_heads * p.head_chunks, ss));
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off, pc.o_off = out_off;

@@ -9,6 +9,7 @@
 #define VKG_OPS_ATTENTION_H
 
 #include "command.h"
+#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "kv_cache.h"
 
 struct vkg_attn_params {

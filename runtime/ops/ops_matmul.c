@@ -78,9 +78,9 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     if (j->gemm) {
         uint32_t gx = (uint32_t)((rows + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
         uint32_t gy = (uint32_t)((toks + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
-        return vkg_cmd_dispatch(c, j->op, v, 4, &p, gx, gy, 1);
+        return vkg_cmd_dispatch_op(c, j->op, v, 4, &p, gx, gy, 1);
     }
-    return vkg_cmd_dispatch_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
+    return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
 }
 
 /* Rows per window so W, one y row and the bias fit a binding; then tokens per
@@ -192,7 +192,7 @@ enum vkg_status vkg_op_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg
                          (unsigned long long)dst.offset);
     uint64_t max = vkg_max_window_bytes(c->dev);
     uint64_t chunk = max / (32 * ss) < max / bb ? max / (32 * ss) : max / bb;
-    uint32_t ls = vkg_op_info(op)->local_size;
+    uint32_t ls = vkg_op_kernel(op)->local_size;
     /* Chunks may share an edge word of dst: the shader merges those with atomics, so no barrier between. */
     for (uint64_t b0 = 0; b0 < nb; b0 += chunk) {
         uint64_t k = nb - b0 < chunk ? nb - b0 : chunk, skip;
@@ -202,7 +202,7 @@ enum vkg_status vkg_op_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg
         p.src_off = (uint32_t)(skip / ss);
         VKG_TRY(vkg_view_window(c->dev, dst, b0 * bb, k * bb, &v[1], &skip));
         p.dst_off = (uint32_t)skip;
-        VKG_TRY(vkg_cmd_dispatch_1d(c, op, v, 2, &p, (k + ls - 1) / ls));
+        VKG_TRY(vkg_cmd_dispatch_op_1d(c, op, v, 2, &p, (k + ls - 1) / ls));
     }
     return VKG_OK;
 }

@@ -19,6 +19,7 @@
 #define VKG_OPS_MATMUL_H
 
 #include "command.h"
+#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "dtype.h"
 
 enum vkg_matmul_path {

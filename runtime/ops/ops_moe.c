@@ -74,12 +74,12 @@ enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *
     else v[3] = v[0]; /* not read */
     /* SG tier: one subgroup per token; a workgroup has at least 64 / max subgroup size of them */
     const struct vkg_device_info *di = &c->dev->info;
-    uint32_t ls = vkg_op_info(VKG_OP_MOE_GATE_SG)->local_size;
+    uint32_t ls = vkg_op_kernel(VKG_OP_MOE_GATE_SG)->local_size;
     if (c->dev->use.subgroup_arith && di->subgroup_max_size >= 8 && di->subgroup_max_size <= ls) {
         p.tok_per_wg = ls / di->subgroup_max_size;
-        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE_SG, v, 4, &p, ceil_div(n_tok, p.tok_per_wg)));
+        VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_GATE_SG, v, 4, &p, ceil_div(n_tok, p.tok_per_wg)));
     } else {
-        VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_GATE, v, 4, &p, n_tok)); /* one workgroup per token */
+        VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_GATE, v, 4, &p, n_tok)); /* one workgroup per token */
     }
     vkg_cmd_barrier(c);
     return VKG_OK;
@@ -96,12 +96,12 @@ enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n
     VKG_TRY(bind_all(c, "moe_group", "route", route, vkg_moe_route_bytes(n_exp, n_pairs), 4, &vr, &p.route_off));
     VKG_TRY(bind_all(c, "moe_group", "list", list, (uint64_t)n_pairs * 4, 4, &vl, &p.list_off));
     struct vkg_view count_v[2] = { vi, vr }, scatter_v[3] = { vi, vr, vl };
-    VKG_TRY(vkg_cmd_dispatch(c, VKG_OP_MOE_COUNT, count_v, 2, &p, 1, 1, 1));
+    VKG_TRY(vkg_cmd_dispatch_op(c, VKG_OP_MOE_COUNT, count_v, 2, &p, 1, 1, 1));
     vkg_cmd_barrier(c);
-    VKG_TRY(vkg_cmd_dispatch(c, VKG_OP_MOE_SCAN, &vr, 1, &p, 1, 1, 1));
+    VKG_TRY(vkg_cmd_dispatch_op(c, VKG_OP_MOE_SCAN, &vr, 1, &p, 1, 1, 1));
     vkg_cmd_barrier(c);
-    uint32_t ls = vkg_op_info(VKG_OP_MOE_SCATTER)->local_size;
-    if (n_pairs) VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_SCATTER, scatter_v, 3, &p, ceil_div(n_pairs, ls)));
+    uint32_t ls = vkg_op_kernel(VKG_OP_MOE_SCATTER)->local_size;
+    if (n_pairs) VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_SCATTER, scatter_v, 3, &p, ceil_div(n_pairs, ls)));
     vkg_cmd_barrier(c);
     return VKG_OK;
 }
@@ -150,7 +150,7 @@ static uint64_t matrix_bytes(enum vkg_dtype dt, uint64_t M, uint64_t K, uint32_t
  * least CPU_ROWS on a CPU device, where each workgroup costs microseconds. */
 static uint32_t rows_per_wg(const struct vkg_device *dev, enum vkg_op op, uint32_t nr)
 {
-    uint32_t ls = vkg_op_info(op)->local_size, sg = dev->info.subgroup_size ? dev->info.subgroup_size : ls;
+    uint32_t ls = vkg_op_kernel(op)->local_size, sg = dev->info.subgroup_size ? dev->info.subgroup_size : ls;
     uint32_t m = dev->use.subgroup_arith ? nr * (ls / sg > 0 ? ls / sg : 1) : nr;
     if (strcmp(dev->info.type, "cpu") == 0 && m < CPU_ROWS) m = CPU_ROWS;
     return m;
@@ -202,7 +202,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         v[n++] = gate_up ? j->h : j->y;
         p.e_base = e0;
         p.n_win = ne;
-        VKG_TRY(vkg_cmd_dispatch(c, op, v, n, &p, (uint32_t)gx, (uint32_t)j->tiles, 1));
+        VKG_TRY(vkg_cmd_dispatch_op(c, op, v, n, &p, (uint32_t)gx, (uint32_t)j->tiles, 1));
     }
     vkg_cmd_barrier(c);
     return VKG_OK;
@@ -289,8 +289,8 @@ enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k
     else v[1] = v[0];
     VKG_TRY(bind_all(c, "moe_combine", "out", out, n * 4, 4, &v[2], &p.out_off));
     if (!n) return VKG_OK;
-    uint32_t ls = vkg_op_info(VKG_OP_MOE_COMBINE)->local_size;
-    VKG_TRY(vkg_cmd_dispatch_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls)));
+    uint32_t ls = vkg_op_kernel(VKG_OP_MOE_COMBINE)->local_size;
+    VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls)));
     vkg_cmd_barrier(c);
     return VKG_OK;
 }

@@ -14,6 +14,7 @@
 #define VKG_OPS_MOE_H
 
 #include "command.h"
+#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "dtype.h"
 
 struct vkg_moe_router {

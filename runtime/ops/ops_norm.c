@@ -69,7 +69,7 @@ typedef uint64_t (*chunk_push_fn)(void *push, const void *args, uint64_t nt, con
 static enum vkg_status run_rows(struct vkg_cmd *c, enum vkg_op op, const struct rows *r, uint32_t n, uint64_t tokens,
                                 void *push, const void *args, chunk_push_fn fill)
 {
-    const char *name = vkg_op_info(op)->name;
+    const char *name = vkg_op_kernel(op)->name;
     uint64_t per = 0;
     struct vkg_view win[4];
     uint32_t off[4];
@@ -78,8 +78,8 @@ static enum vkg_status run_rows(struct vkg_cmd *c, enum vkg_op op, const struct 
     for (uint64_t t0 = 0; t0 < tokens; t0 += per) {
         uint64_t nt = tokens - t0 < per ? tokens - t0 : per;
         VKG_TRY(bind_rows(c->dev, r, n, t0, nt, win, off));
-        uint64_t groups = fill(push, args, nt, off, vkg_op_info(op)->local_size);
-        if (groups) VKG_TRY(vkg_cmd_dispatch_1d(c, op, win, n, push, groups));
+        uint64_t groups = fill(push, args, nt, off, vkg_op_kernel(op)->local_size);
+        if (groups) VKG_TRY(vkg_cmd_dispatch_op_1d(c, op, win, n, push, groups));
     }
     return VKG_OK;
 }
@@ -113,7 +113,7 @@ static enum vkg_status embed_chunk(struct vkg_cmd *c, enum vkg_op op, struct vkg
         p->row_lo = (uint32_t)r0;
         p->row_hi = (uint32_t)(r0 + nr);
         p->write_oob = r0 == 0; /* exactly one dispatch per token writes the zero rows */
-        VKG_TRY(vkg_cmd_dispatch_1d(c, op, v, 3, p, groups));
+        VKG_TRY(vkg_cmd_dispatch_op_1d(c, op, v, 3, p, groups));
     }
     return VKG_OK;
 }

@@ -8,6 +8,7 @@
 #define VKG_OPS_NORM_H
 
 #include "command.h"
+#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "dtype.h"
 
 /* out[t][:] = table[ids[t]][:] * scale.

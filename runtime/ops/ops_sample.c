@@ -100,9 +100,9 @@ static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vk
         struct vkg_push_sample p = j->push;
         p.row0 = r0, p.n_rows = nb, p.logits_off = (uint32_t)(skip / 4), p.pass = pass;
         p.work_off = (uint32_t)(wskip / 4);
-        uint32_t n = vkg_op_info(op)->n_bindings;
+        uint32_t n = vkg_op_kernel(op)->n_bindings;
         for (uint32_t i = 1; i < n; i++) v[i] = j->bound[n == 4 ? i + 1 : i]; /* argmax ops: no params binding */
-        VKG_TRY(vkg_cmd_dispatch(c, op, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));
+        VKG_TRY(vkg_cmd_dispatch_op(c, op, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));
     }
     vkg_cmd_barrier(c);
     return VKG_OK;

@@ -8,6 +8,7 @@
 #define VKG_OPS_SAMPLE_H
 
 #include "command.h"
+#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "push_sample.h"
 
 /* Bytes of workspace for n_rows x vocab. */

@@ -17,4 +17,13 @@ _Static_assert(offsetof(struct vkg_push_convert, src_off) == 4, "push_convert.gl
 _Static_assert(offsetof(struct vkg_push_convert, dst_off) == 8, "push_convert.glsl dst_off");
 _Static_assert(offsetof(struct vkg_push_convert, value) == 12, "push_convert.glsl value");
 
+/* X(ID, spirv variant, bindings, push struct, local_size_x) */
+#define VKG_OPS_CONVERT(X)                                              \
+    X(CONVERT_BF16_F32, convert_bf16_f32, 2, vkg_push_convert, 256)     \
+    X(CONVERT_F16_F32,  convert_f16_f32,  2, vkg_push_convert, 256)     \
+    X(CONVERT_F32_F16,  convert_f32_f16,  2, vkg_push_convert, 256)     \
+    X(CONVERT_F32_BF16, convert_f32_bf16, 2, vkg_push_convert, 256)     \
+    X(COPY_U32,         copy_u32,         2, vkg_push_convert, 256)     \
+    X(FILL_U32,         fill_u32,         1, vkg_push_convert, 256)
+
 #endif

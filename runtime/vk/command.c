@@ -89,34 +89,35 @@ static enum vkg_status alloc_set(struct vkg_cmd *c, VkDescriptorSetLayout dsl, V
     }
 }
 
-static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_op_info *oi, const struct vkg_view *v, uint32_t n)
+static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *v,
+                                   uint32_t n)
 {
     const struct vkg_device_info *di = &c->dev->info;
-    if (n != oi->n_bindings || n > 16) /* 16: the descriptor arrays of vkg_cmd_dispatch */
-        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %u views given, %u bindings", oi->name, n, oi->n_bindings);
+    if (n != k->n_bindings || n > 16) /* 16: the descriptor arrays of vkg_cmd_dispatch */
+        return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': %u views given, %u bindings", k->name, n, k->n_bindings);
     for (uint32_t i = 0; i < n; i++) {
         if (v[i].size > di->max_storage_buffer_range || v[i].size == 0)
-            return vkg_error(VKG_ERR_LIMIT, "op '%s': binding %u of buffer '%s' is %llu bytes (maxStorageBufferRange %llu)",
-                             oi->name, i, v[i].buf->name, (unsigned long long)v[i].size,
-                             (unsigned long long)di->max_storage_buffer_range);
+            return vkg_error(VKG_ERR_LIMIT, "kernel '%s': binding %u of buffer '%s' is %llu bytes "
+                             "(maxStorageBufferRange %llu)", k->name, i, v[i].buf->name,
+                             (unsigned long long)v[i].size, (unsigned long long)di->max_storage_buffer_range);
         if (di->min_storage_offset_alignment && v[i].offset % di->min_storage_offset_alignment)
-            return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': binding %u of buffer '%s' at offset %llu not aligned to %llu",
-                             oi->name, i, v[i].buf->name, (unsigned long long)v[i].offset,
+            return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': binding %u of buffer '%s' at offset %llu not "
+                             "aligned to %llu", k->name, i, v[i].buf->name, (unsigned long long)v[i].offset,
                              (unsigned long long)di->min_storage_offset_alignment);
     }
     return VKG_OK;
 }
 
-enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views, uint32_t n_views,
-                                 const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
+                                 uint32_t n_views, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
 {
-    const struct vkg_op_info *oi = vkg_op_info(op);
     const struct vkg_device_info *di = &c->dev->info;
-    VKG_TRY(check_views(c, oi, views, n_views));
+    if (!k) return vkg_error(VKG_ERR_INVALID_ARG, "dispatch of a null kernel");
+    VKG_TRY(check_views(c, k, views, n_views));
     if (gx > di->max_workgroup_count[0] || gy > di->max_workgroup_count[1] || gz > di->max_workgroup_count[2])
-        return vkg_error(VKG_ERR_LIMIT, "op '%s': grid %ux%ux%u > maxComputeWorkGroupCount", oi->name, gx, gy, gz);
+        return vkg_error(VKG_ERR_LIMIT, "kernel '%s': grid %ux%ux%u > maxComputeWorkGroupCount", k->name, gx, gy, gz);
     const struct vkg_pipeline *p;
-    VKG_TRY(vkg_pipeline_get(c->dev, op, &p));
+    VKG_TRY(vkg_pipeline_get(c->dev, k, &p));
     VkDescriptorSet set;
     VKG_TRY(alloc_set(c, p->dsl, &set));
     VkDescriptorBufferInfo bi[16];
@@ -130,21 +131,21 @@ enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, enum vkg_op op, const struct
     vkUpdateDescriptorSets(c->dev->vk, n_views, w, 0, NULL);
     vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     vkCmdBindDescriptorSets(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
-    if (oi->push_size) vkCmdPushConstants(c->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, oi->push_size, push);
+    if (k->push_size) vkCmdPushConstants(c->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, k->push_size, push);
     if (gx && gy && gz) vkCmdDispatch(c->cb, gx, gy, gz);
     return VKG_OK;
 }
 
-enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views,
+enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                     uint32_t n_views, const void *push, uint64_t n_groups)
 {
     uint64_t maxx = c->dev->info.max_workgroup_count[0];
     uint64_t gx = n_groups < maxx ? n_groups : maxx;
     uint64_t gy = gx ? (n_groups + gx - 1) / gx : 0;
     if (gy > c->dev->info.max_workgroup_count[1])
-        return vkg_error(VKG_ERR_LIMIT, "op '%s': %llu workgroups do not fit a 2-D grid", vkg_op_info(op)->name,
+        return vkg_error(VKG_ERR_LIMIT, "kernel '%s': %llu workgroups do not fit a 2-D grid", k ? k->name : "(null)",
                          (unsigned long long)n_groups);
-    return vkg_cmd_dispatch(c, op, views, n_views, push, (uint32_t)gx, (uint32_t)gy, 1);
+    return vkg_cmd_dispatch(c, k, views, n_views, push, (uint32_t)gx, (uint32_t)gy, 1);
 }
 
 void vkg_cmd_barrier(struct vkg_cmd *c)

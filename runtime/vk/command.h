@@ -3,7 +3,7 @@
  *
  *   struct vkg_cmd *c; vkg_cmd_create(dev, &c);
  *   vkg_cmd_begin(c);
- *   vkg_cmd_dispatch(c, VKG_OP_FILL_U32, views, 1, &push, gx, 1, 1);
+ *   vkg_cmd_dispatch(c, &kernel, views, 1, &push, gx, 1, 1);   // struct vkg_kernel: pipeline.h
  *   vkg_cmd_barrier(c);
  *   vkg_cmd_submit_wait(c);     // may be submitted again without re-recording
  */
@@ -11,7 +11,7 @@
 #define VKG_COMMAND_H
 
 #include "memory.h"
-#include "op_table.h"
+#include "pipeline.h"
 
 #define VKG_MAX_TIMESTAMPS 256
 
@@ -32,12 +32,13 @@ enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out);
 void vkg_cmd_free(struct vkg_cmd *c);
 enum vkg_status vkg_cmd_begin(struct vkg_cmd *c);
 /* Binds each view as storage buffer i (its offset must be aligned and its
- * size within maxStorageBufferRange: use vkg_view_window), pushes the
- * constants and dispatches gx*gy*gz workgroups. */
-enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views, uint32_t n_views,
-                                 const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
+ * size within maxStorageBufferRange: use vkg_view_window), pushes
+ * k->push_size bytes of constants and dispatches gx*gy*gz workgroups of
+ * kernel k (its pipeline is made on first use). */
+enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
+                                 uint32_t n_views, const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
 /* 1-D work of n_groups workgroups folded into a 2-D grid within maxComputeWorkGroupCount. */
-enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views,
+enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                     uint32_t n_views, const void *push, uint64_t n_groups);
 /* Compute/transfer writes before become visible to reads/writes after. */
 void vkg_cmd_barrier(struct vkg_cmd *c);

@@ -103,53 +103,59 @@ static void save_cache(struct vkg_device *dev)
     free(data);
 }
 
+static void destroy(struct vkg_device *dev, struct vkg_pipeline *p)
+{
+    if (p->pipeline) vkDestroyPipeline(dev->vk, p->pipeline, NULL);
+    if (p->layout) vkDestroyPipelineLayout(dev->vk, p->layout, NULL);
+    if (p->dsl) vkDestroyDescriptorSetLayout(dev->vk, p->dsl, NULL);
+    if (p->module) vkDestroyShaderModule(dev->vk, p->module, NULL);
+}
+
 void vkg_pipelines_free(struct vkg_device *dev)
 {
     struct vkg_pipeline_set *ps = dev->pipelines;
     if (!ps) return;
     save_cache(dev);
-    for (int i = 0; i < VKG_OP_COUNT; i++) {
-        struct vkg_pipeline *p = &ps->p[i];
-        if (p->pipeline) vkDestroyPipeline(dev->vk, p->pipeline, NULL);
-        if (p->layout) vkDestroyPipelineLayout(dev->vk, p->layout, NULL);
-        if (p->dsl) vkDestroyDescriptorSetLayout(dev->vk, p->dsl, NULL);
-        if (p->module) vkDestroyShaderModule(dev->vk, p->module, NULL);
-    }
+    for (uint32_t i = 0; i < ps->cap; i++)
+        if (ps->slots[i].kernel) destroy(dev, &ps->slots[i]);
+    free(ps->slots);
     if (ps->cache) vkDestroyPipelineCache(dev->vk, ps->cache, NULL);
     free(ps);
     dev->pipelines = NULL;
 }
 
-static enum vkg_status create_layouts(struct vkg_device *dev, const struct vkg_op_info *oi, struct vkg_pipeline *p)
+static enum vkg_status create_layouts(struct vkg_device *dev, const struct vkg_kernel *k, struct vkg_pipeline *p)
 {
     VkDescriptorSetLayoutBinding b[16];
-    for (uint32_t i = 0; i < oi->n_bindings; i++)
+    if (k->n_bindings > 16)
+        return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': %u bindings (at most 16)", k->name, k->n_bindings);
+    for (uint32_t i = 0; i < k->n_bindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){ .binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                                .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
     VkDescriptorSetLayoutCreateInfo dci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                            .bindingCount = oi->n_bindings, .pBindings = b };
-    VKG_VK(vkCreateDescriptorSetLayout(dev->vk, &dci, NULL, &p->dsl), "op '%s' descriptor set layout", oi->name);
-    VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = oi->push_size };
+                                            .bindingCount = k->n_bindings, .pBindings = b };
+    VKG_VK(vkCreateDescriptorSetLayout(dev->vk, &dci, NULL, &p->dsl), "kernel '%s' descriptor set layout", k->name);
+    VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = k->push_size };
     VkPipelineLayoutCreateInfo lci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
-                                       .pSetLayouts = &p->dsl, .pushConstantRangeCount = oi->push_size ? 1 : 0,
+                                       .pSetLayouts = &p->dsl, .pushConstantRangeCount = k->push_size ? 1 : 0,
                                        .pPushConstantRanges = &pr };
-    VKG_VK(vkCreatePipelineLayout(dev->vk, &lci, NULL, &p->layout), "op '%s' pipeline layout", oi->name);
+    VKG_VK(vkCreatePipelineLayout(dev->vk, &lci, NULL, &p->layout), "kernel '%s' pipeline layout", k->name);
     return VKG_OK;
 }
 
-static enum vkg_status create_pipeline(struct vkg_device *dev, enum vkg_op op, struct vkg_pipeline *p)
+/* Builds into p; on failure the caller destroys what p holds. */
+static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_kernel *k, struct vkg_pipeline *p)
 {
-    const struct vkg_op_info *oi = vkg_op_info(op);
-    const struct vkg_spirv *spv = vkg_spirv_find(oi->name);
-    if (!spv) return vkg_error(VKG_ERR_SHADER, "op '%s': no embedded SPIR-V of that name", oi->name);
-    if (oi->push_size > dev->info.max_push_constants)
-        return vkg_error(VKG_ERR_LIMIT, "op '%s': %u bytes of push constants > device max %u", oi->name,
-                         oi->push_size, dev->info.max_push_constants);
+    const struct vkg_spirv *spv = vkg_spirv_find(k->name);
+    if (!spv) return vkg_error(VKG_ERR_SHADER, "kernel '%s': no embedded SPIR-V of that name", k->name);
+    if (k->push_size > dev->info.max_push_constants)
+        return vkg_error(VKG_ERR_LIMIT, "kernel '%s': %u bytes of push constants > device max %u", k->name,
+                         k->push_size, dev->info.max_push_constants);
     VkShaderModuleCreateInfo mci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = spv->size,
                                      .pCode = spv->code };
-    VKG_VK(vkCreateShaderModule(dev->vk, &mci, NULL, &p->module), "op '%s' shader module", oi->name);
-    VKG_TRY(create_layouts(dev, oi, p));
-    uint32_t spec_data[1] = { oi->local_size };
+    VKG_VK(vkCreateShaderModule(dev->vk, &mci, NULL, &p->module), "kernel '%s' shader module", k->name);
+    VKG_TRY(create_layouts(dev, k, p));
+    uint32_t spec_data[1] = { k->local_size };
     VkSpecializationMapEntry me = { .constantID = 0, .offset = 0, .size = 4 };
     VkSpecializationInfo si = { .mapEntryCount = 1, .pMapEntries = &me, .dataSize = 4, .pData = spec_data };
     VkComputePipelineCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
@@ -157,16 +163,52 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, enum vkg_op op, s
                    .module = p->module, .pName = "main", .pSpecializationInfo = &si },
         .layout = p->layout };
     VKG_VK(vkCreateComputePipelines(dev->vk, dev->pipelines->cache, 1, &ci, NULL, &p->pipeline),
-           "op '%s' compute pipeline", oi->name);
+           "kernel '%s' compute pipeline", k->name);
     dev->pipelines->created++;
     return VKG_OK;
 }
 
-enum vkg_status vkg_pipeline_get(struct vkg_device *dev, enum vkg_op op, const struct vkg_pipeline **out)
+/* The slot of k: its own, or the empty one where it belongs. */
+static struct vkg_pipeline *find_slot(struct vkg_pipeline *slots, uint32_t cap, const struct vkg_kernel *k)
 {
-    if (op >= VKG_OP_COUNT) return vkg_error(VKG_ERR_INVALID_ARG, "op %d out of range", (int)op);
-    struct vkg_pipeline *p = &dev->pipelines->p[op];
-    if (!p->pipeline) VKG_TRY(create_pipeline(dev, op, p));
-    *out = p;
+    uint32_t i = (uint32_t)(((uintptr_t)k >> 3) * 2654435761u) & (cap - 1);
+    while (slots[i].kernel && slots[i].kernel != k) i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+/* Doubles the table (64 slots at first) so it stays at most half full. */
+static enum vkg_status grow(struct vkg_pipeline_set *ps)
+{
+    uint32_t cap = ps->cap ? 2 * ps->cap : 64;
+    struct vkg_pipeline *slots = calloc(cap, sizeof *slots);
+    if (!slots) return vkg_error(VKG_ERR_NOMEM, "pipeline table of %u slots", cap);
+    for (uint32_t i = 0; i < ps->cap; i++)
+        if (ps->slots[i].kernel) *find_slot(slots, cap, ps->slots[i].kernel) = ps->slots[i];
+    free(ps->slots);
+    ps->slots = slots;
+    ps->cap = cap;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out)
+{
+    struct vkg_pipeline_set *ps = dev->pipelines;
+    if (!k || !k->name) return vkg_error(VKG_ERR_INVALID_ARG, "pipeline of a null kernel");
+    struct vkg_pipeline *slot = ps->cap ? find_slot(ps->slots, ps->cap, k) : NULL;
+    if (slot && slot->kernel) {
+        *out = slot;
+        return VKG_OK;
+    }
+    if (2 * (ps->n + 1) > ps->cap) VKG_TRY(grow(ps));
+    struct vkg_pipeline p = { .kernel = k };
+    enum vkg_status s = create_pipeline(dev, k, &p);
+    if (s != VKG_OK) {
+        destroy(dev, &p);
+        return s;
+    }
+    slot = find_slot(ps->slots, ps->cap, k);
+    *slot = p;
+    ps->n++;
+    *out = slot;
     return VKG_OK;
 }

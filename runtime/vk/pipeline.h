@@ -1,14 +1,27 @@
 /* pipeline.h — compute pipelines created lazily from the embedded SPIR-V,
- * one descriptor set layout + push range per op, and the on-disk pipeline
- * cache ($VKGRM_CACHE_DIR, else $XDG_CACHE_HOME/vkgrm, else ~/.cache/vkgrm;
- * VKGRM_PIPELINE_CACHE=0 turns it off). */
+ * one descriptor set layout + push range per kernel, and the on-disk
+ * pipeline cache ($VKGRM_CACHE_DIR, else $XDG_CACHE_HOME/vkgrm, else
+ * ~/.cache/vkgrm; VKGRM_PIPELINE_CACHE=0 turns it off).
+ *
+ * This layer knows no op: a kernel is described by the layer above (the op
+ * table in runtime/ops) and the device keeps one pipeline per kernel,
+ * keyed by the descriptor's address. */
 #ifndef VKG_PIPELINE_H
 #define VKG_PIPELINE_H
 
 #include "device.h"
-#include "op_table.h"
+
+/* What a pipeline is built from. Descriptors live as long as the device
+ * (a static table): the pipeline set keys on their address. */
+struct vkg_kernel {
+    const char *name;       /* SPIR-V variant name (vkg_spirv_find) */
+    uint32_t n_bindings;    /* storage buffers at bindings 0..n-1 */
+    uint32_t push_size;     /* bytes of push constants */
+    uint32_t local_size;    /* local_size_x (specialization constant 0) */
+};
 
 struct vkg_pipeline {
+    const struct vkg_kernel *kernel; /* key; NULL: empty slot */
     VkShaderModule module;
     VkDescriptorSetLayout dsl;
     VkPipelineLayout layout;
@@ -16,7 +29,8 @@ struct vkg_pipeline {
 };
 
 struct vkg_pipeline_set {
-    struct vkg_pipeline p[VKG_OP_COUNT];
+    struct vkg_pipeline *slots; /* open addressing on the kernel address; cap a power of two */
+    uint32_t cap, n;
     VkPipelineCache cache;
     char cache_path[512];   /* "" when the disk cache is off */
     int created;            /* pipelines built this run (cache is saved when > 0) */
@@ -24,8 +38,9 @@ struct vkg_pipeline_set {
 
 enum vkg_status vkg_pipelines_init(struct vkg_device *dev);
 void vkg_pipelines_free(struct vkg_device *dev);
-/* The op's pipeline, created on first use. */
-enum vkg_status vkg_pipeline_get(struct vkg_device *dev, enum vkg_op op, const struct vkg_pipeline **out);
+/* The kernel's pipeline, created on first use. *out stays valid until the
+ * next vkg_pipeline_get (a new kernel may grow the set). */
+enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out);
 
 /* The embedded SPIR-V (generated index, cmake/shaders.cmake). */
 struct vkg_spirv { const char *name; const uint32_t *code; size_t size; };

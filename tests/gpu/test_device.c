@@ -107,7 +107,7 @@ static void test_binding_over_range_is_refused(void **state)
     GPU_OK(vkg_cmd_begin(c));
     struct vkg_push_convert p = { 0 };
     struct vkg_view v = vkg_buffer_view(b);
-    assert_int_equal(vkg_cmd_dispatch(c, VKG_OP_FILL_U32, &v, 1, &p, 1, 1, 1), VKG_ERR_LIMIT);
+    assert_int_equal(vkg_cmd_dispatch_op(c, VKG_OP_FILL_U32, &v, 1, &p, 1, 1, 1), VKG_ERR_LIMIT);
     assert_non_null(strstr(vkg_error_detail(), "too-wide"));
     assert_non_null(strstr(vkg_error_detail(), "maxStorageBufferRange"));
     /* the launcher splits instead: fill works over the whole buffer */

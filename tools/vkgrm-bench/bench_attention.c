@@ -213,7 +213,7 @@ static enum vkg_status rec_combine(struct vkg_cmd *c, void *ctx)
     struct attn_ctx *x = ctx;
     struct vkg_push_attn p = { .n_tokens = 8, .n_heads = B_HEADS, .dv = B_D, .n_split = 16 };
     struct vkg_view v[2] = { vkg_buffer_view(x->scratch), vkg_buffer_view(x->out) };
-    return vkg_cmd_dispatch(c, VKG_OP_ATTN_COMBINE, v, 2, &p, 8, B_HEADS, 1);
+    return vkg_cmd_dispatch_op(c, VKG_OP_ATTN_COMBINE, v, 2, &p, 8, B_HEADS, 1);
 }
 
 static void down(void *ctx)

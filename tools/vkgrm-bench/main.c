@@ -157,7 +157,7 @@ static int check_coverage(void)
 {
     int missing = 0;
     for (int op = 0; op < VKG_OP_COUNT; op++) {
-        const char *name = vkg_op_info((enum vkg_op)op)->name;
+        const char *name = vkg_op_kernel((enum vkg_op)op)->name;
         int found = 0;
         for (size_t f = 0; f < sizeof g_families / sizeof g_families[0]; f++) {
             size_t n;
