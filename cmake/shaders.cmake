@@ -5,6 +5,8 @@
 # (name, then -D defines). A shader without such lines gives one variant named
 # after the file. Outputs: build/shaders/<variant>.spv (checked by spirv-val in
 # the tests) and a generated C index (vkg_spirv_find) linked as vkgrm_shaders.
+# Shaders include shaders/*.glsl and the push-constant headers
+# runtime/ops/push_*.h, which are C and GLSL at once (push_types.h).
 set(VKG_SHADER_SRC_DIR ${CMAKE_SOURCE_DIR}/shaders)
 set(VKG_SHADER_OUT_DIR ${CMAKE_BINARY_DIR}/shaders)
 set(VKG_SHADER_INCLUDE_DIR ${VKG_SHADER_OUT_DIR})

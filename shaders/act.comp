@@ -11,7 +11,12 @@
 //! variant softcap PUSH_ELTWISE SOFTCAP
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#include "push_norm.glsl"
+#include "push_norm.h"
+#ifdef PUSH_GLU
+VKG_PUSH_CONSTANTS(vkg_push_glu);
+#else
+VKG_PUSH_CONSTANTS(vkg_push_eltwise);
+#endif
 
 // tanh with ~1e-7 relative error: an odd polynomial below 0.625 (Cephes
 // tanhf coefficients), 1 - 2 / (e^2|x| + 1) above (e^2|x| -> inf gives 1).

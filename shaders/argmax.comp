@@ -19,14 +19,16 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 #include "common.glsl"
-#include "push_sample.glsl"
+#include "push_sample.h"
+VKG_PUSH_CONSTANTS(vkg_push_sample);
+#include "sample_common.glsl"
 
 #ifdef SAMPLE
 #define B_PARAMS 1
 #define B_WORK 2
 #define B_TOKENS 3
 #define B_PROBS 4
-layout(binding = B_PARAMS) readonly buffer Params { uint params[]; };
+layout(binding = B_PARAMS) readonly buffer Params { vkg_sample_params params[]; }; // [rows] from params_off
 #else
 #define B_WORK 1
 #define B_TOKENS 2
@@ -115,7 +117,7 @@ void main()
         fold_one(bm, bi, bs, logits[src + e], e);
     reduce_shared(bm, bi, bs);
     if (t == 0u) {
-        uint o = row_base(row) + VKG_W_PART + 4u * c;
+        uint o = row_base(row) + VKG_SAMPLE_PART_AT + 4u * c;
         work[o] = floatBitsToUint(sh_m[0]);
         work[o + 1u] = sh_i[0];
         work[o + 2u] = floatBitsToUint(sh_s[0]);
@@ -126,11 +128,11 @@ void main()
 // State of a row to be sampled (T > 0): which searches run, their start values.
 void init_state(uint base, uint row)
 {
-    uint pr = p.params_off + row * VKG_SP_WORDS;
-    float temp = uintBitsToFloat(params[pr + VKG_SP_TEMP]);
-    uint top_k = (p.flags & VKG_SAMPLE_NO_TOP_K) != 0u ? 0u : params[pr + VKG_SP_TOP_K];
-    float top_p = (p.flags & VKG_SAMPLE_NO_TOP_P) != 0u ? 1.0 : uintBitsToFloat(params[pr + VKG_SP_TOP_P]);
-    float min_p = uintBitsToFloat(params[pr + VKG_SP_MIN_P]);
+    uint pr = p.params_off + row;
+    float temp = params[pr].temperature;
+    uint top_k = (p.flags & VKG_SAMPLE_NO_TOP_K) != 0u ? 0u : params[pr].top_k;
+    float top_p = (p.flags & VKG_SAMPLE_NO_TOP_P) != 0u ? 1.0 : params[pr].top_p;
+    float min_p = params[pr].min_p;
     work[base + S_STAGE] = top_k > 0u ? STAGE_TOPK : (top_p < 1.0 ? STAGE_TOPP : STAGE_DRAW);
     work[base + S_PREFIX] = 0u;
     work[base + S_KREM] = top_k;
@@ -151,12 +153,12 @@ void main()
     float bm = NEG_INF, bs = 0.0;
     uint bi = 0xffffffffu;
     for (uint c = t; c < p.n_chunks; c += gl_WorkGroupSize.x) {
-        uint o = base + VKG_W_PART + 4u * c;
+        uint o = base + VKG_SAMPLE_PART_AT + 4u * c;
         fold(bm, bi, bs, uintBitsToFloat(work[o]), work[o + 1u], uintBitsToFloat(work[o + 2u]));
     }
     reduce_shared(bm, bi, bs);
 #ifdef SAMPLE
-    for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) work[base + VKG_W_HIST + b] = 0u;
+    for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) work[base + VKG_SAMPLE_HIST_AT + b] = 0u;
 #endif
     if (t != 0u) return;
     float m = sh_m[0], z = sh_s[0];
@@ -165,7 +167,7 @@ void main()
     work[base + S_ZALL] = floatBitsToUint(z);
     bool greedy = true;
 #ifdef SAMPLE
-    float temp = uintBitsToFloat(params[p.params_off + row * VKG_SP_WORDS + VKG_SP_TEMP]);
+    float temp = params[p.params_off + row].temperature;
     greedy = !(temp > 0.0) || m == NEG_INF; // T <= 0 (or NaN), or a row of only -inf
     work[base + S_STAGE] = STAGE_DONE;
     if (!greedy) init_state(base, row);

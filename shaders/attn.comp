@@ -27,7 +27,8 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "dtype.glsl"
-#include "push_attention.glsl"
+#include "push_attention.h"
+VKG_PUSH_CONSTANTS(vkg_push_attn);
 
 #define NEG_BIG (-1.0e30) // initial running max: exp(NEG_BIG - m) == 0 for any real score m
 #define WG VKG_ATTN_TILE  // threads per workgroup

@@ -3,7 +3,8 @@
 //! variant copy_u32
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#include "push_convert.glsl"
+#include "push_convert.h"
+VKG_PUSH_CONSTANTS(vkg_push_convert);
 
 layout(binding = 0) readonly buffer Src { uint src[]; };
 layout(binding = 1) writeonly buffer Dst { uint dst[]; };

@@ -1,11 +1,12 @@
 #version 450
 // eltwise.comp — element-wise f32: add (out = a + b, the residual add) and
 // scale (out = a * f). One invocation per element; out may alias a.
-//! variant add PUSH_ELTWISE ADD
-//! variant scale PUSH_ELTWISE SCALE
+//! variant add ADD
+//! variant scale SCALE
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#include "push_norm.glsl"
+#include "push_norm.h"
+VKG_PUSH_CONSTANTS(vkg_push_eltwise);
 
 layout(binding = 0) readonly buffer A { float a[]; };  // [n]
 #ifdef ADD

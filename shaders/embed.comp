@@ -4,16 +4,17 @@
 // [row_lo, row_hi) per dispatch (a vocab-sized table exceeds one binding);
 // a workgroup whose id lies in another window does nothing. Ids outside
 // [0, vocab) never touch the table: the write_oob dispatch stores zeros.
-//! variant embed_f32 PUSH_EMBED T_F32
-//! variant embed_f16 PUSH_EMBED T_F16
-//! variant embed_bf16 PUSH_EMBED T_BF16
-//! variant embed_q8_0 PUSH_EMBED T_Q8_0
-//! variant embed_q4 PUSH_EMBED T_Q4
+//! variant embed_f32 T_F32
+//! variant embed_f16 T_F16
+//! variant embed_bf16 T_BF16
+//! variant embed_q8_0 T_Q8_0
+//! variant embed_q4 T_Q4
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "quant.glsl"
-#include "push_norm.glsl"
+#include "push_norm.h"
+VKG_PUSH_CONSTANTS(vkg_push_embed);
 
 layout(binding = 0) readonly buffer Ids { int ids[]; };      // [n_tokens] token ids
 layout(binding = 1) readonly buffer Table { uint tab[]; };   // [row_hi - row_lo][dim] in the table dtype

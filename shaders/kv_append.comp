@@ -9,10 +9,10 @@
 //! variant kv_append
 //! variant kv_append_f16 KV_F16
 #extension GL_GOOGLE_include_directive : require
-#define PUSH_KV_APPEND
 #include "common.glsl"
 #include "dtype.glsl"
-#include "push_attention.glsl"
+#include "push_attention.h"
+VKG_PUSH_CONSTANTS(vkg_push_kv_append);
 
 layout(binding = 0) readonly buffer NewK { float new_k[]; };    // [n_tokens][n_kv_heads][dk]
 layout(binding = 1) readonly buffer NewV { float new_v[]; };    // [n_tokens][n_kv_heads][dv]

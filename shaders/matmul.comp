@@ -17,8 +17,9 @@
 #include "common.glsl"
 #include "dtype.glsl"
 #include "quant.glsl"
-#define PUSH_MATMUL
-#include "push_matmul.glsl"
+#include "push_matmul.h"
+VKG_PUSH_CONSTANTS(vkg_push_matmul);
+#include "matmul_load.glsl"
 
 #define TILE VKG_MATMUL_TILE // rows and tokens per workgroup
 #define BK 32u               // columns per step (one quant block)

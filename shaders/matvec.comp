@@ -35,8 +35,9 @@
 #include "common.glsl"
 #include "dtype.glsl"
 #include "quant.glsl"
-#define PUSH_MATMUL
-#include "push_matmul.glsl"
+#include "push_matmul.h"
+VKG_PUSH_CONSTANTS(vkg_push_matmul);
+#include "matmul_load.glsl"
 
 layout(constant_id = 0) const uint WG = 64; // == local_size_x (a power of two: tree reduction)
 

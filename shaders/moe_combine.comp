@@ -6,8 +6,8 @@
 //! variant moe_combine
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#define MOE_PUSH_COMBINE
-#include "push_moe.glsl"
+#include "push_moe.h"
+VKG_PUSH_CONSTANTS(vkg_push_moe_combine);
 
 layout(binding = 0) readonly buffer Y { float y[]; };       // [n_tok * k][n_in]
 layout(binding = 1) readonly buffer W { float w[]; };       // [n_tok][k]

@@ -42,8 +42,8 @@
 #include "common.glsl"
 #include "dtype.glsl"
 #include "quant.glsl"
-#define MOE_PUSH_FFN
-#include "push_moe.glsl"
+#include "push_moe.h"
+VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
 
 #define TR VKG_MOE_TILE // pairs per tile: each weight load is used TR times
 #ifdef GATE_UP

@@ -22,8 +22,8 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 #include "common.glsl"
-#define MOE_PUSH_GATE
-#include "push_moe.glsl"
+#include "push_moe.h"
+VKG_PUSH_CONSTANTS(vkg_push_moe_gate);
 
 layout(binding = 0) readonly buffer Logits { float logits[]; };
 layout(binding = 1) writeonly buffer Ids { int ids[]; };

@@ -14,8 +14,8 @@
 //! variant moe_scatter MOE_SCATTER
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#define MOE_PUSH_ROUTE
-#include "push_moe.glsl"
+#include "push_moe.h"
+VKG_PUSH_CONSTANTS(vkg_push_moe_route);
 
 #if defined(MOE_COUNT)
 layout(binding = 0) readonly buffer Ids { int ids[]; };

@@ -21,8 +21,8 @@
 #include "common.glsl"
 #include "dtype.glsl"
 #include "quant.glsl"
-#define PUSH_QUANTIZE
-#include "push_matmul.glsl"
+#include "push_matmul.h"
+VKG_PUSH_CONSTANTS(vkg_push_quantize);
 
 layout(binding = 0) readonly buffer Src { uint S[]; }; // n_blocks * 32 values
 layout(binding = 1) buffer Dst { uint D[]; };          // n_blocks blocks

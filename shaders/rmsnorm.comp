@@ -4,16 +4,17 @@
 // residual stream) and h is normalised. The row's sum of squares is reduced
 // in shared memory (tree; the workgroup size is a power of two), or with
 // subgroupAdd and one shared slot per subgroup in the SUBGROUP tier.
-//! variant rmsnorm PUSH_RMSNORM
-//! variant rmsnorm_add PUSH_RMSNORM ADD
-//! variant rmsnorm_sg PUSH_RMSNORM SUBGROUP
-//! variant rmsnorm_add_sg PUSH_RMSNORM ADD SUBGROUP
+//! variant rmsnorm
+//! variant rmsnorm_add ADD
+//! variant rmsnorm_sg SUBGROUP
+//! variant rmsnorm_add_sg ADD SUBGROUP
 #extension GL_GOOGLE_include_directive : require
 #ifdef SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 #include "common.glsl"
-#include "push_norm.glsl"
+#include "push_norm.h"
+VKG_PUSH_CONSTANTS(vkg_push_rmsnorm);
 
 layout(binding = 0) readonly buffer X { float x[]; };  // [tokens][x_stride], rows of n
 layout(binding = 1) readonly buffer W { float w[]; };  // [n]

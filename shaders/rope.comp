@@ -6,10 +6,11 @@
 // attention_scaling). Pairs: (k, k + rot_dim/2) for HF rotate_half (NeoX),
 // (2k, 2k+1) for GPT-J / DeepSeek interleaved. Dims outside
 // [dim_off, dim_off + rot_dim) are untouched (partial rotary).
-//! variant rope PUSH_ROPE
+//! variant rope
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#include "push_norm.glsl"
+#include "push_norm.h"
+VKG_PUSH_CONSTANTS(vkg_push_rope);
 
 // sin and cos of an f32 angle to ~1e-7 absolute on any driver. HF takes cos
 // of the f32 angle exactly, while Vulkan only asks 2^-11 of the builtins

@@ -22,10 +22,12 @@
 //! variant sample_draw DRAW
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#include "push_sample.glsl"
+#include "push_sample.h"
+VKG_PUSH_CONSTANTS(vkg_push_sample);
+#include "sample_common.glsl"
 
 layout(binding = 0) readonly buffer Logits { float logits[]; }; // [n_rows][vocab] from logits_off
-layout(binding = 1) buffer Params { uint params[]; };           // [rows] struct vkg_sample_params
+layout(binding = 1) buffer Params { vkg_sample_params params[]; }; // [rows] from params_off
 layout(binding = 2) buffer Work { uint work[]; };               // [rows][VKG_SAMPLE_ROW_WORDS]
 layout(binding = 3) writeonly buffer Tokens { int tokens[]; };  // [rows]
 layout(binding = 4) writeonly buffer Probs { float probs[]; };  // [rows]
@@ -36,7 +38,7 @@ layout(binding = 4) writeonly buffer Probs { float probs[]; };  // [rows]
 
 float row_max(uint base) { return uintBitsToFloat(work[base + S_MAX]); }
 float row_invt(uint base) { return uintBitsToFloat(work[base + S_INVT]); }
-float param_f(uint row, uint w) { return uintBitsToFloat(params[p.params_off + row * VKG_SP_WORDS + w]); }
+float row_top_p(uint row) { return params[p.params_off + row].top_p; }
 
 #ifdef HIST
 shared uint h[768];
@@ -89,7 +91,7 @@ void main()
         }
     }
     barrier();
-    uint g = base + VKG_W_HIST;
+    uint g = base + VKG_SAMPLE_HIST_AT;
     if (h[H_CNT + t] == 0u) return;
     atomicAdd(work[g + H_CNT + t], h[H_CNT + t]);
     uint lo = h[H_LO + t];
@@ -122,7 +124,7 @@ void select_topk(uint base, uint row, uint shift)
     work[base + S_FLOOR] = cut;
     work[base + S_TAU] = cut;
     work[base + S_PREFIX] = 0u;
-    bool top_p = (p.flags & VKG_SAMPLE_NO_TOP_P) == 0u && param_f(row, VKG_SP_TOP_P) < 1.0;
+    bool top_p = (p.flags & VKG_SAMPLE_NO_TOP_P) == 0u && row_top_p(row) < 1.0;
     work[base + S_STAGE] = top_p ? STAGE_TOPP : STAGE_DRAW;
 }
 
@@ -147,7 +149,7 @@ void select_topp(uint base, uint row, uint shift)
     if (shift == 24u) {
         uvec2 z = uvec2(0u);
         for (uint b = 0u; b < 256u; b++) z = u64_add(z, uvec2(h[H_LO + b], h[H_HI + b]));
-        float tp = clamp(param_f(row, VKG_SP_TOP_P), 0.0, 1.0);
+        float tp = clamp(row_top_p(row), 0.0, 1.0);
         bool inexact;
         tgt = u64_mul_hi32(z, uint(min(tp * 4294967296.0, 4294967295.0)), inexact);
         if (inexact || (tgt.x | tgt.y) == 0u) tgt = u64_add(tgt, uvec2(1u, 0u));
@@ -179,8 +181,8 @@ void main()
     if (stage != (p.pass < 4u ? STAGE_TOPK : STAGE_TOPP)) return;
     // take the histogram and leave zeros for the next pass
     for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) {
-        h[b] = work[base + VKG_W_HIST + b];
-        work[base + VKG_W_HIST + b] = 0u;
+        h[b] = work[base + VKG_SAMPLE_HIST_AT + b];
+        work[base + VKG_SAMPLE_HIST_AT + b] = 0u;
     }
     barrier();
     if (t != 0u) return;
@@ -191,7 +193,7 @@ void main()
 #endif
 
 #ifdef COMPACT
-shared uint sh_keys[VKG_W_CHUNK];
+shared uint sh_keys[VKG_SAMPLE_CHUNK];
 shared uint sh_n, sh_at;
 
 // Appends this chunk's keys >= S_CAND_LO to the row's list: a shared count,
@@ -258,7 +260,7 @@ void main()
         barrier();
     }
     if (t != 0u) return;
-    uint o = base + VKG_W_PART + 4u * c;
+    uint o = base + VKG_SAMPLE_PART_AT + 4u * c;
     work[o] = sh_mass[0].x, work[o + 1u] = sh_mass[0].y, work[o + 2u] = sh_ties[0];
 }
 #endif
@@ -284,19 +286,19 @@ void pick_chunk(uint base, uint row, uint ties_kept, uvec2 w_tie)
     uvec2 z = uvec2(0u);
     uint tb = 0u;
     for (uint c = 0u; c < p.n_chunks; c++) {
-        uint o = base + VKG_W_PART + 4u * c;
+        uint o = base + VKG_SAMPLE_PART_AT + 4u * c;
         z = u64_add(z, chunk_kept(o, tb, ties_kept, w_tie));
         tb += work[o + 2u];
     }
-    uint pr = p.params_off + row * VKG_SP_WORDS;
-    uint u = philox_u32(params[pr + VKG_SP_SEED_LO], params[pr + VKG_SP_SEED_HI], params[pr + VKG_SP_STEP]);
+    uint pr = p.params_off + row;
+    uint u = philox_u32(params[pr].seed_lo, params[pr].seed_hi, params[pr].step);
     bool inexact;
     uvec2 target = u64_mul_hi32(z, u, inexact); // floor(u / 2^32 * Z) < Z
     uvec2 above = uvec2(0u);
     tb = 0u;
     uint c = 0u;
     for (; c + 1u < p.n_chunks; c++) {
-        uint o = base + VKG_W_PART + 4u * c;
+        uint o = base + VKG_SAMPLE_PART_AT + 4u * c;
         uvec2 next = u64_add(above, chunk_kept(o, tb, ties_kept, w_tie));
         if (u64_lt(target, next)) break;
         above = next;
@@ -371,6 +373,6 @@ void main()
         tokens[p.tokens_off + row] = int(sh_token);
         probs[p.probs_off + row] = u64_to_f(sh_w_tok) / u64_to_f(sh_z);
     }
-    if ((p.flags & VKG_SAMPLE_ADVANCE) != 0u) params[p.params_off + row * VKG_SP_WORDS + VKG_SP_STEP] += 1u;
+    if ((p.flags & VKG_SAMPLE_ADVANCE) != 0u) params[p.params_off + row].step += 1u;
 }
 #endif

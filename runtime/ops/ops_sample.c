@@ -33,14 +33,18 @@ static enum vkg_status check_view(const char *op, const char *what, struct vkg_v
     return VKG_OK;
 }
 
-/* Binds the first `bytes` of a small view (params, outputs) as one window. */
+/* Binds the first `bytes` of a small view (params, outputs) of `elem`-byte
+ * elements as one window; *off = first element inside it. */
 static enum vkg_status bind_small(struct vkg_cmd *c, const char *op, const char *what, struct vkg_view v,
-                                  uint64_t bytes, struct vkg_view *win, uint32_t *off_words)
+                                  uint64_t bytes, uint32_t elem, struct vkg_view *win, uint32_t *off)
 {
     VKG_TRY(check_view(op, what, v, bytes));
+    if (v.offset % elem) /* the window starts elem-aligned too (alignments are powers of two) */
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s view of '%s' at offset %llu, needs a multiple of %u",
+                         op, what, v.buf->name, (unsigned long long)v.offset, elem);
     uint64_t skip;
     VKG_TRY(vkg_view_window(c->dev, v, 0, bytes, win, &skip));
-    *off_words = (uint32_t)(skip / 4);
+    *off = (uint32_t)(skip / elem);
     return VKG_OK;
 }
 
@@ -74,11 +78,11 @@ static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct 
     *j = (struct sample_job){ .logits = logits, .work = work, .n_rows = n_rows, .row_work_bytes = row_work_bytes(vocab) };
     struct vkg_push_sample *p = &j->push;
     p->vocab = vocab, p->n_chunks = n_chunks_of(vocab), p->chunk = VKG_SAMPLE_CHUNK;
-    if (params) VKG_TRY(bind_small(c, op, "params", *params, (uint64_t)n_rows * sizeof(struct vkg_sample_params),
-                                   &j->bound[1], &p->params_off));
+    uint32_t prm = (uint32_t)sizeof(struct vkg_sample_params);
+    if (params) VKG_TRY(bind_small(c, op, "params", *params, (uint64_t)n_rows * prm, prm, &j->bound[1], &p->params_off));
     VKG_TRY(check_view(op, "workspace", work, vkg_sample_workspace_bytes(n_rows, vocab)));
-    VKG_TRY(bind_small(c, op, "tokens", tokens, (uint64_t)n_rows * 4, &j->bound[3], &p->tokens_off));
-    VKG_TRY(bind_small(c, op, "probs", probs, (uint64_t)n_rows * 4, &j->bound[4], &p->probs_off));
+    VKG_TRY(bind_small(c, op, "tokens", tokens, (uint64_t)n_rows * 4, 4, &j->bound[3], &p->tokens_off));
+    VKG_TRY(bind_small(c, op, "probs", probs, (uint64_t)n_rows * 4, 4, &j->bound[4], &p->probs_off));
     /* a batch of rows: its logits and its workspace each fit one binding */
     uint64_t win = vkg_max_window_bytes(c->dev), rpb = win / ((uint64_t)vocab * 4);
     if (win / j->row_work_bytes < rpb) rpb = win / j->row_work_bytes;

@@ -35,7 +35,7 @@ enum vkg_status vkg_op_argmax(struct vkg_cmd *c,
  * and leave its 4 radix passes out (vkg_sampler_flags says which are safe). */
 enum vkg_status vkg_op_sample(struct vkg_cmd *c,
                               struct vkg_view logits, /* [n_rows][vocab] f32 */
-                              struct vkg_view params, /* [n_rows] struct vkg_sample_params */
+                              struct vkg_view params, /* [n_rows] struct vkg_sample_params, offset % 32 == 0 */
                               struct vkg_view work,   /* vkg_sample_workspace_bytes(n_rows, vocab) */
                               struct vkg_view tokens, /* [n_rows] int32 out */
                               struct vkg_view probs,  /* [n_rows] f32 out */

@@ -1,6 +1,5 @@
 /* push_attention.h — push constants and op rows of the attention family
- * (paged KV append, attention, split-K combine). GLSL twin:
- * shaders/push_attention.glsl (same fields, same order, std430 scalars).
+ * (paged KV append, attention, split-K combine); C and GLSL (push_types.h).
  *
  * Shared data layouts (runtime/kv_cache.h):
  *   K pool  [n_pages][n_kv_heads][page_size][dk] f32, V pool [..][dv]
@@ -10,8 +9,7 @@
 #ifndef VKG_PUSH_ATTENTION_H
 #define VKG_PUSH_ATTENTION_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "push_types.h"
 
 /* kv_append: writes K/V rows of n_tokens new tokens into their pages. */
 struct vkg_push_kv_append {
@@ -23,14 +21,6 @@ struct vkg_push_kv_append {
     uint32_t k_off;      /* first float inside the bound new-K window */
     uint32_t v_off;      /* first float inside the bound new-V window */
 };
-_Static_assert(sizeof(struct vkg_push_kv_append) == 32, "push_attention.glsl PushKvAppend size");
-_Static_assert(offsetof(struct vkg_push_kv_append, n_kv_heads) == 4, "PushKvAppend n_kv_heads");
-_Static_assert(offsetof(struct vkg_push_kv_append, dk) == 8, "PushKvAppend dk");
-_Static_assert(offsetof(struct vkg_push_kv_append, dv) == 12, "PushKvAppend dv");
-_Static_assert(offsetof(struct vkg_push_kv_append, page_size) == 16, "PushKvAppend page_size");
-_Static_assert(offsetof(struct vkg_push_kv_append, tok_off) == 20, "PushKvAppend tok_off");
-_Static_assert(offsetof(struct vkg_push_kv_append, k_off) == 24, "PushKvAppend k_off");
-_Static_assert(offsetof(struct vkg_push_kv_append, v_off) == 28, "PushKvAppend v_off");
 
 /* attn / attn_split / attn_combine. One workgroup per (query token, group of
  * up to VKG_ATTN_GMAX query heads sharing one KV head, KV split). */
@@ -54,25 +44,6 @@ struct vkg_push_attn {
     uint32_t part_stride;  /* partials: record slots per (token, head); combine merges them all */
     uint32_t prefix_len;   /* attn_prefix: tokens of the shared prefix */
 };
-_Static_assert(sizeof(struct vkg_push_attn) == 76, "push_attention.glsl PushAttn size");
-_Static_assert(offsetof(struct vkg_push_attn, n_heads) == 4, "PushAttn n_heads");
-_Static_assert(offsetof(struct vkg_push_attn, n_kv_heads) == 8, "PushAttn n_kv_heads");
-_Static_assert(offsetof(struct vkg_push_attn, dk) == 12, "PushAttn dk");
-_Static_assert(offsetof(struct vkg_push_attn, dv) == 16, "PushAttn dv");
-_Static_assert(offsetof(struct vkg_push_attn, page_size) == 20, "PushAttn page_size");
-_Static_assert(offsetof(struct vkg_push_attn, tok_off) == 24, "PushAttn tok_off");
-_Static_assert(offsetof(struct vkg_push_attn, q_off) == 28, "PushAttn q_off");
-_Static_assert(offsetof(struct vkg_push_attn, o_off) == 32, "PushAttn o_off");
-_Static_assert(offsetof(struct vkg_push_attn, window) == 36, "PushAttn window");
-_Static_assert(offsetof(struct vkg_push_attn, scale) == 40, "PushAttn scale");
-_Static_assert(offsetof(struct vkg_push_attn, softcap) == 44, "PushAttn softcap");
-_Static_assert(offsetof(struct vkg_push_attn, n_split) == 48, "PushAttn n_split");
-_Static_assert(offsetof(struct vkg_push_attn, split_len) == 52, "PushAttn split_len");
-_Static_assert(offsetof(struct vkg_push_attn, head_chunks) == 56, "PushAttn head_chunks");
-_Static_assert(offsetof(struct vkg_push_attn, kv_start) == 60, "PushAttn kv_start");
-_Static_assert(offsetof(struct vkg_push_attn, part_base) == 64, "PushAttn part_base");
-_Static_assert(offsetof(struct vkg_push_attn, part_stride) == 68, "PushAttn part_stride");
-_Static_assert(offsetof(struct vkg_push_attn, prefix_len) == 72, "PushAttn prefix_len");
 
 /* Limits compiled into attn.comp (shared-memory sizes). */
 #define VKG_ATTN_GMAX 8     /* query heads per workgroup */

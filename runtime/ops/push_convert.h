@@ -1,10 +1,9 @@
-/* push_convert.h — push constants of convert / copy / fill. GLSL twin:
- * shaders/push_convert.glsl (same fields, same order, std430 scalars). */
+/* push_convert.h — push constants and op rows of convert / copy / fill
+ * (C and GLSL: push_types.h). */
 #ifndef VKG_PUSH_CONVERT_H
 #define VKG_PUSH_CONVERT_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "push_types.h"
 
 struct vkg_push_convert {
     uint32_t n;       /* elements (convert) or 32-bit words (copy, fill) */
@@ -12,10 +11,6 @@ struct vkg_push_convert {
     uint32_t dst_off; /* first element inside the bound destination window */
     uint32_t value;   /* fill: the 32-bit pattern */
 };
-_Static_assert(sizeof(struct vkg_push_convert) == 16, "push_convert.glsl size");
-_Static_assert(offsetof(struct vkg_push_convert, src_off) == 4, "push_convert.glsl src_off");
-_Static_assert(offsetof(struct vkg_push_convert, dst_off) == 8, "push_convert.glsl dst_off");
-_Static_assert(offsetof(struct vkg_push_convert, value) == 12, "push_convert.glsl value");
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_CONVERT(X)                                              \

@@ -1,7 +1,7 @@
 /* push_matmul.h — push constants and op rows of the matmul family: decode
  * mat-vec (1..8 vectors), tiled prefill GEMM, and the load-time quantizers.
- * GLSL twins: shaders/push_matmul.glsl (one block per struct, chosen by a
- * PUSH_<NAME> define in each shader).
+ * C and GLSL (push_types.h); the weight readers shared by matvec.comp and
+ * matmul.comp are in shaders/matmul_load.glsl.
  *
  * Weight offsets count the weight's own addressing unit inside the bound
  * window: 32-bit words for F32, 16-bit elements for F16/BF16, bytes for the
@@ -10,8 +10,7 @@
 #ifndef VKG_PUSH_MATMUL_H
 #define VKG_PUSH_MATMUL_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "push_types.h"
 
 /* y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o]) for the n_out rows and n_tok
  * tokens of one dispatch (one binding window of each tensor). */
@@ -29,17 +28,6 @@ struct vkg_push_matmul {
     uint32_t vec;      /* VKG_MATMUL_VEC_*: which tensors may be read in 16-byte vectors */
     uint32_t pad1;
 };
-_Static_assert(sizeof(struct vkg_push_matmul) == 48, "push_matmul.glsl PushMatmul size");
-_Static_assert(offsetof(struct vkg_push_matmul, n_in) == 4, "PushMatmul n_in");
-_Static_assert(offsetof(struct vkg_push_matmul, n_tok) == 8, "PushMatmul n_tok");
-_Static_assert(offsetof(struct vkg_push_matmul, w_off) == 12, "PushMatmul w_off");
-_Static_assert(offsetof(struct vkg_push_matmul, x_off) == 16, "PushMatmul x_off");
-_Static_assert(offsetof(struct vkg_push_matmul, x_stride) == 20, "PushMatmul x_stride");
-_Static_assert(offsetof(struct vkg_push_matmul, y_off) == 24, "PushMatmul y_off");
-_Static_assert(offsetof(struct vkg_push_matmul, y_stride) == 28, "PushMatmul y_stride");
-_Static_assert(offsetof(struct vkg_push_matmul, b_off) == 32, "PushMatmul b_off");
-_Static_assert(offsetof(struct vkg_push_matmul, has_bias) == 36, "PushMatmul has_bias");
-_Static_assert(offsetof(struct vkg_push_matmul, vec) == 40, "PushMatmul vec");
 /* W rows start 16-byte aligned in the window and n_in % 8 == 0 (float types only) */
 #define VKG_MATMUL_VEC_W 1u
 /* x rows start 16-byte aligned in the window and n_in % 8 == 0 */
@@ -52,9 +40,6 @@ struct vkg_push_quantize {
     uint32_t dst_off;  /* first destination byte inside its window (even) */
     uint32_t pad0;
 };
-_Static_assert(sizeof(struct vkg_push_quantize) == 16, "push_matmul.glsl PushQuantize size");
-_Static_assert(offsetof(struct vkg_push_quantize, src_off) == 4, "PushQuantize src_off");
-_Static_assert(offsetof(struct vkg_push_quantize, dst_off) == 8, "PushQuantize dst_off");
 
 /* Fixed shapes the shaders are written for (defines there, not spec constants,
  * because the pipeline code passes only constant 0 = local_size_x):

@@ -1,11 +1,10 @@
 /* push_moe.h — push constants and op rows of the moe family (router top-k,
  * token grouping per expert, expert FFN over stacked weights, combine).
- * GLSL twin: shaders/push_moe.glsl (same fields, same order, std430 scalars). */
+ * C and GLSL (push_types.h). */
 #ifndef VKG_PUSH_MOE_H
 #define VKG_PUSH_MOE_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "push_types.h"
 
 /* Largest expert count and top-k the shaders hold in shared memory / registers. */
 #define VKG_MOE_MAX_EXPERTS 512u
@@ -33,18 +32,6 @@ struct vkg_push_moe_gate {
     uint32_t bias_off;          /* first element of the bias inside its window */
     uint32_t pad;
 };
-_Static_assert(sizeof(struct vkg_push_moe_gate) == 52, "push_moe.glsl gate size");
-_Static_assert(offsetof(struct vkg_push_moe_gate, n_exp) == 4, "gate n_exp");
-_Static_assert(offsetof(struct vkg_push_moe_gate, k) == 8, "gate k");
-_Static_assert(offsetof(struct vkg_push_moe_gate, flags) == 12, "gate flags");
-_Static_assert(offsetof(struct vkg_push_moe_gate, n_group) == 16, "gate n_group");
-_Static_assert(offsetof(struct vkg_push_moe_gate, topk_group) == 20, "gate topk_group");
-_Static_assert(offsetof(struct vkg_push_moe_gate, scale) == 24, "gate scale");
-_Static_assert(offsetof(struct vkg_push_moe_gate, logit_off) == 28, "gate logit_off");
-_Static_assert(offsetof(struct vkg_push_moe_gate, ids_off) == 32, "gate ids_off");
-_Static_assert(offsetof(struct vkg_push_moe_gate, w_off) == 36, "gate w_off");
-_Static_assert(offsetof(struct vkg_push_moe_gate, tok_per_wg) == 40, "gate tok_per_wg");
-_Static_assert(offsetof(struct vkg_push_moe_gate, bias_off) == 44, "gate bias_off");
 
 /* Pairs per tile of the expert FFN: the scan lists the tiles of every expert. */
 #define VKG_MOE_TILE 8u
@@ -58,11 +45,6 @@ struct vkg_push_moe_route {
     uint32_t ids_off, route_off, list_off; /* first element inside the bound windows */
     uint32_t pad[3];
 };
-_Static_assert(sizeof(struct vkg_push_moe_route) == 32, "push_moe.glsl route size");
-_Static_assert(offsetof(struct vkg_push_moe_route, n_exp) == 4, "route n_exp");
-_Static_assert(offsetof(struct vkg_push_moe_route, ids_off) == 8, "route ids_off");
-_Static_assert(offsetof(struct vkg_push_moe_route, route_off) == 12, "route route_off");
-_Static_assert(offsetof(struct vkg_push_moe_route, list_off) == 16, "route list_off");
 
 /* moe_gate_up_* / moe_down_*: out[pair][m] for m < M over the pairs of every
  * tile (route's tile list; workgroup y = tile) whose expert lies in the bound
@@ -81,21 +63,6 @@ struct vkg_push_moe_ffn {
     uint32_t m_per_wg;          /* output rows per workgroup (a multiple of the shader's NR) */
     uint32_t pad;
 };
-_Static_assert(sizeof(struct vkg_push_moe_ffn) == 64, "push_moe.glsl ffn size");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, e_base) == 4, "ffn e_base");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, K) == 8, "ffn K");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, M) == 12, "ffn M");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, in_div) == 16, "ffn in_div");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, dense) == 20, "ffn dense");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, n_rows) == 24, "ffn n_rows");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, in_off) == 28, "ffn in_off");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, w0_off) == 32, "ffn w0_off");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, w1_off) == 36, "ffn w1_off");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, route_off) == 40, "ffn route_off");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, list_off) == 44, "ffn list_off");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, out_off) == 48, "ffn out_off");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, n_win) == 52, "ffn n_win");
-_Static_assert(offsetof(struct vkg_push_moe_ffn, m_per_wg) == 56, "ffn m_per_wg");
 
 /* moe_combine: out[t][i] (+)= sum_j w[t][j] * y[t*k+j][i]. */
 struct vkg_push_moe_combine {
@@ -104,13 +71,6 @@ struct vkg_push_moe_combine {
     uint32_t y_off, w_off, out_off;
     uint32_t pad;
 };
-_Static_assert(sizeof(struct vkg_push_moe_combine) == 32, "push_moe.glsl combine size");
-_Static_assert(offsetof(struct vkg_push_moe_combine, k) == 4, "combine k");
-_Static_assert(offsetof(struct vkg_push_moe_combine, n_in) == 8, "combine n_in");
-_Static_assert(offsetof(struct vkg_push_moe_combine, flags) == 12, "combine flags");
-_Static_assert(offsetof(struct vkg_push_moe_combine, y_off) == 16, "combine y_off");
-_Static_assert(offsetof(struct vkg_push_moe_combine, w_off) == 20, "combine w_off");
-_Static_assert(offsetof(struct vkg_push_moe_combine, out_off) == 24, "combine out_off");
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_MOE(X)                                                         \

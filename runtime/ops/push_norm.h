@@ -1,13 +1,11 @@
 /* push_norm.h — push constants and op rows of the norm family: embedding
  * lookup, RMSNorm, RoPE, gated activations and element-wise pieces.
- * GLSL twins: shaders/push_norm.glsl (one block per struct, chosen by a
- * PUSH_<NAME> define in each shader). All offsets count elements (floats or
- * ids) inside the bound window, except embed's table_skip (bytes). */
+ * C and GLSL (push_types.h). All offsets count elements (floats or ids)
+ * inside the bound window, except embed's table_skip (bytes). */
 #ifndef VKG_PUSH_NORM_H
 #define VKG_PUSH_NORM_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "push_types.h"
 
 /* Embedding: out[t][j] = table[ids[t]][j] * scale, for the table rows
  * [row_lo, row_hi) present in the bound table window. */
@@ -24,15 +22,6 @@ struct vkg_push_embed {
     float scale;         /* multiplier (1, or Gemma's sqrt(hidden)) */
     uint32_t pad0, pad1;
 };
-_Static_assert(sizeof(struct vkg_push_embed) == 48, "push_norm.glsl PushEmbed size");
-_Static_assert(offsetof(struct vkg_push_embed, ids_off) == 8, "PushEmbed ids_off");
-_Static_assert(offsetof(struct vkg_push_embed, out_off) == 12, "PushEmbed out_off");
-_Static_assert(offsetof(struct vkg_push_embed, table_skip) == 16, "PushEmbed table_skip");
-_Static_assert(offsetof(struct vkg_push_embed, row_lo) == 20, "PushEmbed row_lo");
-_Static_assert(offsetof(struct vkg_push_embed, row_hi) == 24, "PushEmbed row_hi");
-_Static_assert(offsetof(struct vkg_push_embed, vocab) == 28, "PushEmbed vocab");
-_Static_assert(offsetof(struct vkg_push_embed, write_oob) == 32, "PushEmbed write_oob");
-_Static_assert(offsetof(struct vkg_push_embed, scale) == 36, "PushEmbed scale");
 
 /* RMSNorm over rows of n elements. Row r of the dispatch is head r % group
  * of token r / group: x[x_off + (r/group)*x_stride + (r%group)*n] (same for
@@ -50,16 +39,6 @@ struct vkg_push_rmsnorm {
     float w_add;       /* 0: y = x/rms * w (Llama, Qwen); 1: y = x/rms * (1 + w) (Gemma) */
     uint32_t pad0, pad1;
 };
-_Static_assert(sizeof(struct vkg_push_rmsnorm) == 48, "push_norm.glsl PushRmsnorm size");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, rows) == 4, "PushRmsnorm rows");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, group) == 8, "PushRmsnorm group");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, x_stride) == 12, "PushRmsnorm x_stride");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, y_stride) == 16, "PushRmsnorm y_stride");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, x_off) == 20, "PushRmsnorm x_off");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, r_off) == 24, "PushRmsnorm r_off");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, y_off) == 28, "PushRmsnorm y_off");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, eps) == 32, "PushRmsnorm eps");
-_Static_assert(offsetof(struct vkg_push_rmsnorm, w_add) == 36, "PushRmsnorm w_add");
 
 /* RoPE in place on x[token][head][head_dim]: dims dim_off .. dim_off+rot_dim
  * of every head rotate, pair k by angle pos[token] * inv_freq[k]. */
@@ -76,16 +55,6 @@ struct vkg_push_rope {
     float attn_factor;    /* cos and sin are multiplied by it (YaRN), as HF does */
     uint32_t pad0, pad1;
 };
-_Static_assert(sizeof(struct vkg_push_rope) == 48, "push_norm.glsl PushRope size");
-_Static_assert(offsetof(struct vkg_push_rope, n_heads) == 4, "PushRope n_heads");
-_Static_assert(offsetof(struct vkg_push_rope, head_stride) == 8, "PushRope head_stride");
-_Static_assert(offsetof(struct vkg_push_rope, tok_stride) == 12, "PushRope tok_stride");
-_Static_assert(offsetof(struct vkg_push_rope, x_off) == 16, "PushRope x_off");
-_Static_assert(offsetof(struct vkg_push_rope, pos_off) == 20, "PushRope pos_off");
-_Static_assert(offsetof(struct vkg_push_rope, rot_dim) == 24, "PushRope rot_dim");
-_Static_assert(offsetof(struct vkg_push_rope, dim_off) == 28, "PushRope dim_off");
-_Static_assert(offsetof(struct vkg_push_rope, interleaved) == 32, "PushRope interleaved");
-_Static_assert(offsetof(struct vkg_push_rope, attn_factor) == 36, "PushRope attn_factor");
 
 /* Gated activation: out[r][j] = act(gate[r][j]) * up[r][j], rows of n. */
 struct vkg_push_glu {
@@ -98,14 +67,6 @@ struct vkg_push_glu {
     uint32_t out_off;     /* first out element inside its window */
     uint32_t out_stride;  /* elements between out rows */
 };
-_Static_assert(sizeof(struct vkg_push_glu) == 32, "push_norm.glsl PushGlu size");
-_Static_assert(offsetof(struct vkg_push_glu, rows) == 4, "PushGlu rows");
-_Static_assert(offsetof(struct vkg_push_glu, gate_off) == 8, "PushGlu gate_off");
-_Static_assert(offsetof(struct vkg_push_glu, gate_stride) == 12, "PushGlu gate_stride");
-_Static_assert(offsetof(struct vkg_push_glu, up_off) == 16, "PushGlu up_off");
-_Static_assert(offsetof(struct vkg_push_glu, up_stride) == 20, "PushGlu up_stride");
-_Static_assert(offsetof(struct vkg_push_glu, out_off) == 24, "PushGlu out_off");
-_Static_assert(offsetof(struct vkg_push_glu, out_stride) == 28, "PushGlu out_stride");
 
 /* Element-wise over n floats: softcap (out = f * tanh(a / f)), add
  * (out = a + b), scale (out = a * f). */
@@ -117,11 +78,6 @@ struct vkg_push_eltwise {
     float f;          /* softcap: the cap c; scale: the factor */
     uint32_t pad0, pad1, pad2;
 };
-_Static_assert(sizeof(struct vkg_push_eltwise) == 32, "push_norm.glsl PushEltwise size");
-_Static_assert(offsetof(struct vkg_push_eltwise, a_off) == 4, "PushEltwise a_off");
-_Static_assert(offsetof(struct vkg_push_eltwise, b_off) == 8, "PushEltwise b_off");
-_Static_assert(offsetof(struct vkg_push_eltwise, out_off) == 12, "PushEltwise out_off");
-_Static_assert(offsetof(struct vkg_push_eltwise, f) == 16, "PushEltwise f");
 
 /* Row-reduction workgroup size: a power of two (tree reduction), <= 1024. */
 #define VKG_RMSNORM_LOCAL 256

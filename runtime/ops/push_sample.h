@@ -1,14 +1,14 @@
 /* push_sample.h — push constants, per-row parameters, workspace layout and op
- * rows of the sample family (argmax and sampling over logits [rows][vocab]).
- * GLSL twin: shaders/push_sample.glsl (same fields, same order, std430 scalars). */
+ * rows of the sample family (argmax and sampling over logits [rows][vocab]);
+ * C and GLSL (push_types.h). The shaders' own helpers (state words, RNG,
+ * fixed-point masses) are in shaders/sample_common.glsl. */
 #ifndef VKG_PUSH_SAMPLE_H
 #define VKG_PUSH_SAMPLE_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "push_types.h"
 
-/* One push block for every op of the family. Offsets are in 32-bit words
- * inside the bound windows (vkg_view_window aligns a binding down). */
+/* One push block for every op of the family. Offsets count elements inside
+ * the bound windows (vkg_view_window aligns a binding down). */
 struct vkg_push_sample {
     uint32_t vocab;      /* logits per row */
     uint32_t n_rows;     /* rows in this dispatch (a batch that fits one logits window) */
@@ -18,32 +18,20 @@ struct vkg_push_sample {
     uint32_t chunk;      /* logits per chunk (one workgroup) */
     uint32_t pass;       /* hist/select: radix pass 0..7 (0-3 top-k, 4-7 top-p) */
     uint32_t flags;      /* VKG_SAMPLE_ADVANCE, VKG_SAMPLE_NO_TOP_K, VKG_SAMPLE_NO_TOP_P */
-    uint32_t params_off; /* word of params[0] inside its window */
+    uint32_t params_off; /* record of params[0] inside its window (struct vkg_sample_params) */
     uint32_t work_off;   /* word of row row0's workspace inside its window */
     uint32_t tokens_off; /* element of tokens[0] inside its window */
     uint32_t probs_off;  /* element of probs[0] inside its window */
 };
-_Static_assert(sizeof(struct vkg_push_sample) == 48, "push_sample.glsl size");
-_Static_assert(offsetof(struct vkg_push_sample, n_rows) == 4, "push_sample.glsl n_rows");
-_Static_assert(offsetof(struct vkg_push_sample, row0) == 8, "push_sample.glsl row0");
-_Static_assert(offsetof(struct vkg_push_sample, logits_off) == 12, "push_sample.glsl logits_off");
-_Static_assert(offsetof(struct vkg_push_sample, n_chunks) == 16, "push_sample.glsl n_chunks");
-_Static_assert(offsetof(struct vkg_push_sample, chunk) == 20, "push_sample.glsl chunk");
-_Static_assert(offsetof(struct vkg_push_sample, pass) == 24, "push_sample.glsl pass");
-_Static_assert(offsetof(struct vkg_push_sample, flags) == 28, "push_sample.glsl flags");
-_Static_assert(offsetof(struct vkg_push_sample, params_off) == 32, "push_sample.glsl params_off");
-_Static_assert(offsetof(struct vkg_push_sample, work_off) == 36, "push_sample.glsl work_off");
-_Static_assert(offsetof(struct vkg_push_sample, tokens_off) == 40, "push_sample.glsl tokens_off");
-_Static_assert(offsetof(struct vkg_push_sample, probs_off) == 44, "push_sample.glsl probs_off");
 
 /* flags */
 #define VKG_SAMPLE_ADVANCE 1u  /* the draw pass increments params[row].step after using it */
 #define VKG_SAMPLE_NO_TOP_K 2u /* top_k of every row is taken as 0 and its passes are not recorded */
 #define VKG_SAMPLE_NO_TOP_P 4u /* top_p of every row is taken as 1 and its passes are not recorded */
 
-/* Per-row sampling parameters as they sit in the device buffer (read by the
- * shaders as words, see VKG_SP_* in push_sample.glsl). HF semantics, in
- * this order: logits / temperature -> top-k -> top-p -> min-p -> draw. */
+/* Per-row sampling parameters as they sit in the device buffer (the shaders
+ * bind an array of this struct). HF semantics, in this order:
+ * logits / temperature -> top-k -> top-p -> min-p -> draw. */
 struct vkg_sample_params {
     float temperature; /* <= 0: greedy (argmax) */
     uint32_t top_k;    /* 0: off */
@@ -54,22 +42,16 @@ struct vkg_sample_params {
     uint32_t step;     /* RNG counter: u = Philox4x32-10(key = seed, counter = {step, 0, 0, 0}) */
     uint32_t reserved; /* 0 */
 };
-_Static_assert(sizeof(struct vkg_sample_params) == 32, "push_sample.glsl VKG_SP_WORDS");
-_Static_assert(offsetof(struct vkg_sample_params, top_k) == 4, "push_sample.glsl VKG_SP_TOP_K");
-_Static_assert(offsetof(struct vkg_sample_params, top_p) == 8, "push_sample.glsl VKG_SP_TOP_P");
-_Static_assert(offsetof(struct vkg_sample_params, min_p) == 12, "push_sample.glsl VKG_SP_MIN_P");
-_Static_assert(offsetof(struct vkg_sample_params, seed_lo) == 16, "push_sample.glsl VKG_SP_SEED_LO");
-_Static_assert(offsetof(struct vkg_sample_params, seed_hi) == 20, "push_sample.glsl VKG_SP_SEED_HI");
-_Static_assert(offsetof(struct vkg_sample_params, step) == 24, "push_sample.glsl VKG_SP_STEP");
 
 /* Workspace: per row, VKG_SAMPLE_STATE_WORDS of state, a 256-bin histogram
  * (count, mass low word, mass high word), 4 words per chunk and room for
  * VKG_SAMPLE_CAND candidate keys (the logits that can still matter once the
- * first top-k digit is known; the later radix passes read only them). Must
- * match VKG_W_* in push_sample.glsl. */
+ * first top-k digit is known; the later radix passes read only them). */
 #define VKG_SAMPLE_CHUNK 4096u       /* logits per workgroup: 256 invocations x 16 */
 #define VKG_SAMPLE_STATE_WORDS 16u
 #define VKG_SAMPLE_HIST_WORDS (3u * 256u)
+#define VKG_SAMPLE_HIST_AT VKG_SAMPLE_STATE_WORDS                          /* first histogram word of a row */
+#define VKG_SAMPLE_PART_AT (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS) /* first per-chunk word of a row */
 #define VKG_SAMPLE_CAND 16384u /* at most; min(VKG_SAMPLE_CAND, vocab) */
 #define VKG_SAMPLE_ROW_WORDS(n_chunks, vocab) (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS + 4u * (n_chunks) + \
                                                ((vocab) < VKG_SAMPLE_CAND ? (vocab) : VKG_SAMPLE_CAND))

@@ -1,37 +1,13 @@
-// push_matmul.glsl — twin of runtime/push_matmul.h (checked there by
-// _Static_assert): one push block per struct, chosen by PUSH_MATMUL or
-// PUSH_QUANTIZE. With PUSH_MATMUL it also declares the family's bindings and
-// the weight reader shared by matvec.comp and matmul.comp; define one of
-// W_F32, W_F16, W_BF16, W_Q8_0, W_Q4 first, include dtype.glsl + quant.glsl and
-// enable GL_EXT_control_flow_attributes.
-
-// Must equal the defines of the same name in runtime/push_matmul.h.
-#define VKG_MATVEC_ROWS 4
-#define VKG_MATMUL_TILE 64
-
-#ifdef PUSH_MATMUL
+// matmul_load.glsl — the bindings of the matmul family and the weight /
+// activation readers shared by matvec.comp and matmul.comp. Include after
+// common.glsl, dtype.glsl, quant.glsl and push_matmul.h with
+// VKG_PUSH_CONSTANTS(vkg_push_matmul) declared; define one of W_F32, W_F16,
+// W_BF16, W_Q8_0, W_Q4 first and enable GL_EXT_control_flow_attributes.
 #if defined(W_Q8_0)
 #define QBYTES VKG_Q8_0_BYTES
 #elif defined(W_Q4)
 #define QBYTES VKG_Q4_BYTES
 #endif
-
-layout(push_constant) uniform PushMatmul {
-    uint n_out;    // weight rows in this dispatch
-    uint n_in;     // weight columns = x row length used
-    uint n_tok;    // tokens (vectors) in this dispatch
-    uint w_off;    // row 0 of W in its window: words (F32), 16-bit elements (F16/BF16), bytes (Q8_0/Q4)
-    uint x_off;    // x[0][0] in its window (floats)
-    uint x_stride; // floats between tokens in x
-    uint y_off;    // y[0][0] in its window (floats)
-    uint y_stride; // floats between tokens in y
-    uint b_off;    // bias[0] in its window (floats)
-    uint has_bias; // 0: binding 3 is a dummy, not read
-    uint vec;      // VEC_W: W rows start 16-byte aligned, n_in % 8 == 0; VEC_X: same for x rows
-    uint pad1;
-} p;
-#define VEC_W 1u
-#define VEC_X 2u
 
 layout(binding = 0) readonly buffer Wbuf { uint W[]; };   // [n_out][n_in] of the weight dtype
 layout(binding = 1) readonly buffer Xbuf { float X[]; };  // [n_tok][x_stride]
@@ -102,7 +78,7 @@ void load_w8(uint row, uint k, out float w[8])
 #endif
 #else
     uint e = p.w_off + row * p.n_in + k;
-    if ((p.vec & VEC_W) != 0u) { // uniform; n_in % 8 == 0 so k < n_in means a whole chunk: 16-byte loads
+    if ((p.vec & VKG_MATMUL_VEC_W) != 0u) { // uniform; n_in % 8 == 0 so k < n_in means a whole chunk: 16-byte loads
 #ifdef W_F32
         vec4 a = uintBitsToFloat(W4[e >> 2]), b = uintBitsToFloat(W4[(e >> 2) + 1u]);
         w = float[8](a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w);
@@ -126,20 +102,10 @@ void load_w8(uint row, uint k, out float w[8])
 // x[xb .. xb+7] (xb = start of token row + k, k < n_in); columns at or past n_in read as 0.
 void load_x8(uint xb, uint k, out float x[8])
 {
-    if ((p.vec & VEC_X) != 0u) {
+    if ((p.vec & VKG_MATMUL_VEC_X) != 0u) {
         vec4 a = X4[xb >> 2], b = X4[(xb >> 2) + 1u];
         x = float[8](a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w);
         return;
     }
     [[unroll]] for (uint j = 0u; j < 8u; j++) x[j] = k + j < p.n_in ? X[xb + j] : 0.0;
 }
-#endif // PUSH_MATMUL
-
-#ifdef PUSH_QUANTIZE
-layout(push_constant) uniform PushQuantize {
-    uint n_blocks; // blocks in this dispatch
-    uint src_off;  // first source element in its window
-    uint dst_off;  // first destination byte in its window (even)
-    uint pad0;
-} p;
-#endif

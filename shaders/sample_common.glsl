@@ -1,43 +1,12 @@
-// push_sample.glsl — twin of runtime/push_sample.h (checked there by
-// _Static_assert), plus the family's shared helpers: workspace layout, the
-// orderable float key, 64-bit fixed-point masses as uvec2 (lo, hi) and the
-// Philox4x32-10 counter RNG. Include after common.glsl.
-layout(push_constant) uniform PushSample {
-    uint vocab;      // logits per row
-    uint n_rows;     // rows in this dispatch
-    uint row0;       // first row of the batch (params / work / tokens / probs index)
-    uint logits_off; // element of logits[row0][0] in the logits window
-    uint n_chunks;   // chunks per row
-    uint chunk;      // logits per chunk (one workgroup)
-    uint pass;       // radix pass 0..7 (hist, select)
-    uint flags;      // VKG_SAMPLE_ADVANCE, VKG_SAMPLE_NO_TOP_K, VKG_SAMPLE_NO_TOP_P
-    uint params_off; // word of params[0] in its window
-    uint work_off;   // word of row row0's workspace in its window
-    uint tokens_off; // element of tokens[0] in its window
-    uint probs_off;  // element of probs[0] in its window
-} p;
-
-#define VKG_SAMPLE_ADVANCE 1u
-#define VKG_SAMPLE_NO_TOP_K 2u
-#define VKG_SAMPLE_NO_TOP_P 4u
-
-// struct vkg_sample_params, 8 words per row
-#define VKG_SP_WORDS 8u
-#define VKG_SP_TEMP 0u
-#define VKG_SP_TOP_K 1u
-#define VKG_SP_TOP_P 2u
-#define VKG_SP_MIN_P 3u
-#define VKG_SP_SEED_LO 4u
-#define VKG_SP_SEED_HI 5u
-#define VKG_SP_STEP 6u
-
-// Workspace of one row (VKG_SAMPLE_ROW_WORDS in push_sample.h).
-#define VKG_W_STATE 16u
-#define VKG_W_HIST 16u            // count[256], mass_lo[256], mass_hi[256]
-#define VKG_W_PART (16u + 768u)   // 4 words per chunk, then the candidate keys
-#define VKG_W_CAND_CAP 16384u     // VKG_SAMPLE_CAND (fewer when the vocab is smaller)
-#define VKG_W_CHUNK 4096u         // VKG_SAMPLE_CHUNK (p.chunk)
-// state words
+// sample_common.glsl — helpers of the sample family (argmax.comp,
+// sample.comp): workspace state words, the orderable float key, 64-bit
+// fixed-point masses as uvec2 (lo, hi) and the Philox4x32-10 counter RNG.
+// Include after common.glsl and push_sample.h with
+// VKG_PUSH_CONSTANTS(vkg_push_sample) declared.
+// Workspace of one row (VKG_SAMPLE_ROW_WORDS in push_sample.h): state
+// words, the histogram at VKG_SAMPLE_HIST_AT (count[256], mass_lo[256],
+// mass_hi[256]), 4 words per chunk at VKG_SAMPLE_PART_AT, then the
+// candidate keys. State words:
 #define S_MAX 0u      // row max logit (float bits)
 #define S_ARG 1u      // argmax (lowest index)
 #define S_ZALL 2u     // sum exp(x - max) at temperature 1 (float bits)
@@ -62,10 +31,10 @@ layout(push_constant) uniform PushSample {
 #define NEG_INF uintBitsToFloat(0xff800000u)
 
 // Candidate keys a row has room for: a list never needs more than the vocab.
-uint cand_cap() { return min(VKG_W_CAND_CAP, p.vocab); }
+uint cand_cap() { return min(VKG_SAMPLE_CAND, p.vocab); }
 // First word of row row0 + lrow: the workspace window starts at the batch's first row.
-uint row_base(uint lrow) { return p.work_off + lrow * (VKG_W_PART + 4u * p.n_chunks + cand_cap()); }
-uint cand_base(uint base) { return base + VKG_W_PART + 4u * p.n_chunks; }
+uint row_base(uint lrow) { return p.work_off + lrow * (VKG_SAMPLE_PART_AT + 4u * p.n_chunks + cand_cap()); }
+uint cand_base(uint base) { return base + VKG_SAMPLE_PART_AT + 4u * p.n_chunks; }
 
 // Order-preserving map float -> uint (larger float, larger key); -0 == +0.
 uint f2key(float f)
