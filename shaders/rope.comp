@@ -9,7 +9,7 @@
 //! variant rope
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#include "push_norm.h"
+#include "push_rope.h"
 VKG_PUSH_CONSTANTS(vkg_push_rope);
 
 // sin and cos of an f32 angle to ~1e-7 absolute on any driver. HF takes cos

@@ -15,13 +15,14 @@
  * in push_<family>.h, the one header that both C and the shaders include. */
 #include "push_convert.h"
 #include "push_norm.h"
+#include "push_rope.h"
 #include "push_matmul.h"
 #include "push_attention.h"
 #include "push_moe.h"
 #include "push_sample.h"
 
 #define VKG_OP_LIST(X) \
-    VKG_OPS_CONVERT(X) VKG_OPS_NORM(X) VKG_OPS_MATMUL(X) VKG_OPS_ATTENTION(X) VKG_OPS_MOE(X) VKG_OPS_SAMPLE(X)
+    VKG_OPS_CONVERT(X) VKG_OPS_NORM(X) VKG_OPS_ROPE(X) VKG_OPS_MATMUL(X) VKG_OPS_ATTENTION(X) VKG_OPS_MOE(X) VKG_OPS_SAMPLE(X)
 
 enum vkg_op {
 #define VKG_X_OP_ENUM(id, spv, nb, push, ls) VKG_OP_##id,

@@ -1,18 +1,26 @@
-/* ops.h — launchers: record one op into a command buffer, splitting the work
- * into binding windows when a tensor is larger than maxStorageBufferRange. */
+/* ops.h — every launcher of runtime/ops in one include. A launcher records
+ * one op into a command buffer, splitting the work into binding windows
+ * when a tensor is larger than maxStorageBufferRange.
+ *
+ * Families (one ops_<family>.h each, push constants in push_<family>.h):
+ *   convert    dtype conversion, word copy, fill          ops_convert.h
+ *   norm       embedding, RMSNorm, GLU, softcap, add ...  ops_norm.h
+ *   rope       rotary position embedding                  ops_rope.h
+ *   matmul     mat-vec, GEMM, quantize                    ops_matmul.h
+ *   attention  KV append, paged attention                 ops_attention.h (+ kv_cache.h)
+ *   moe        router, grouping, expert FFN, combine      ops_moe.h
+ *   sample     argmax, sampling                           ops_sample.h */
 #ifndef VKG_OPS_H
 #define VKG_OPS_H
 
 #include "command.h"
-#include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
-#include "dtype.h"
-
-/* n elements of src (F32/F16/BF16) into dst (F32/F16/BF16). F32 -> F32 is a copy. */
-enum vkg_status vkg_op_convert(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype src_type,
-                               struct vkg_view dst, enum vkg_dtype dst_type, uint64_t n);
-/* Copies `bytes` (a multiple of 4, views 4-byte aligned) with a shader. */
-enum vkg_status vkg_op_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, uint64_t bytes);
-/* Fills dst (size a multiple of 4, 4-byte aligned) with a 32-bit pattern. */
-enum vkg_status vkg_op_fill(struct vkg_cmd *c, struct vkg_view dst, uint32_t value);
+#include "op_table.h"
+#include "ops_attention.h"
+#include "ops_convert.h"
+#include "ops_matmul.h"
+#include "ops_moe.h"
+#include "ops_norm.h"
+#include "ops_rope.h"
+#include "ops_sample.h"
 
 #endif

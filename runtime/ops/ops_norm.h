@@ -1,15 +1,16 @@
 /* ops_norm.h — launchers of the norm family: embedding lookup, RMSNorm
- * (plain, fused residual add, per head), RoPE, SwiGLU / GeGLU, soft-capping,
- * add and scale. All activations are F32; every launcher records into c and
- * splits its work into binding windows when a tensor is larger than
- * maxStorageBufferRange. Launchers add no barriers before or after: the
- * caller orders dependent ops with vkg_cmd_barrier. */
+ * (plain, fused residual add, per head), SwiGLU / GeGLU, soft-capping, add
+ * and scale (RoPE has its own family: ops_rope.h). All activations are F32;
+ * every launcher records into c and splits its work into binding windows
+ * when a tensor is larger than maxStorageBufferRange. Launchers add no
+ * barriers before or after: the caller orders dependent ops (ops.h). */
 #ifndef VKG_OPS_NORM_H
 #define VKG_OPS_NORM_H
 
 #include "command.h"
 #include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "dtype.h"
+#include "ops_rope.h" /* vkg_op_rope was declared here before it had its own family */
 
 /* out[t][:] = table[ids[t]][:] * scale.
  * table: [vocab][dim] of F32/F16/BF16/Q8_0/Q4 (quantized: dim % 32 == 0);
@@ -48,30 +49,6 @@ enum vkg_status vkg_op_rmsnorm(struct vkg_cmd *c, struct vkg_view x, struct vkg_
 enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct vkg_view residual, struct vkg_view w,
                                    struct vkg_view y, uint64_t rows, uint32_t n, float eps,
                                    enum vkg_rmsnorm_kind kind);
-
-/* RoPE in place. x: [tokens][tok_stride] holding n_heads heads of
- * head_stride elements; pos: [tokens] int32; inv_freq: [rot_dim/2] F32
- * (vkg_rope_inv_freq). Dims [dim_off, dim_off + rot_dim) of each head
- * rotate; cos/sin are multiplied by attn_factor.
- * interleaved = 0: pairs (k, k + rot_dim/2), HF rotate_half (Llama, Qwen, Gemma).
- * interleaved = 1: pairs (2k, 2k+1), GPT-J. HF DeepSeek-V2 does exactly this
- * (view_as_complex over (2k, 2k+1) times freqs_cis[k]). HF DeepSeek-V3 with
- * rope_interleave permutes q/k (view(..., d/2, 2).transpose) and applies
- * rotate_half, leaving the rope slice de-interleaved; that gives the same
- * q.k as rotating (2k, 2k+1) in place, which is what this does (q and k
- * just must agree). DeepSeek's rope slice sits after the nope dims:
- * dim_off = qk_nope_head_dim, rot_dim = qk_rope_head_dim; k_pe is one
- * shared head (n_heads = 1). */
-struct vkg_rope_args {
-    struct vkg_view x, pos, inv_freq;
-    uint64_t tokens;
-    uint32_t n_heads, head_stride;
-    uint64_t tok_stride;
-    uint32_t rot_dim, dim_off;
-    int interleaved;
-    float attn_factor;
-};
-enum vkg_status vkg_op_rope(struct vkg_cmd *c, const struct vkg_rope_args *a);
 
 enum vkg_glu_kind {
     VKG_GLU_SWIGLU = 0, /* silu(gate) * up */

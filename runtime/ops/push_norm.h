@@ -1,5 +1,5 @@
 /* push_norm.h — push constants and op rows of the norm family: embedding
- * lookup, RMSNorm, RoPE, gated activations and element-wise pieces.
+ * lookup, RMSNorm, gated activations and element-wise pieces.
  * C and GLSL (push_types.h). All offsets count elements (floats or ids)
  * inside the bound window, except embed's table_skip (bytes). */
 #ifndef VKG_PUSH_NORM_H
@@ -40,22 +40,6 @@ struct vkg_push_rmsnorm {
     uint32_t pad0, pad1;
 };
 
-/* RoPE in place on x[token][head][head_dim]: dims dim_off .. dim_off+rot_dim
- * of every head rotate, pair k by angle pos[token] * inv_freq[k]. */
-struct vkg_push_rope {
-    uint32_t n_tokens;    /* tokens in this dispatch */
-    uint32_t n_heads;     /* heads per token */
-    uint32_t head_stride; /* elements between heads */
-    uint32_t tok_stride;  /* elements between tokens */
-    uint32_t x_off;       /* first element of x inside its window */
-    uint32_t pos_off;     /* first position inside its window */
-    uint32_t rot_dim;     /* rotated dims (even) */
-    uint32_t dim_off;     /* first rotated dim inside a head */
-    uint32_t interleaved; /* 0: pairs (k, k + rot_dim/2) (NeoX/HF rotate_half); 1: (2k, 2k+1) (GPT-J) */
-    float attn_factor;    /* cos and sin are multiplied by it (YaRN), as HF does */
-    uint32_t pad0, pad1;
-};
-
 /* Gated activation: out[r][j] = act(gate[r][j]) * up[r][j], rows of n. */
 struct vkg_push_glu {
     uint32_t n;           /* row length of out (elements) */
@@ -93,7 +77,6 @@ struct vkg_push_eltwise {
     X(RMSNORM_ADD,    rmsnorm_add,    4, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
     X(RMSNORM_SG,     rmsnorm_sg,     3, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
     X(RMSNORM_ADD_SG, rmsnorm_add_sg, 4, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
-    X(ROPE,           rope,           3, vkg_push_rope,     256)                  \
     X(SWIGLU,         swiglu,         3, vkg_push_glu,      256)                  \
     X(GEGLU,          geglu,          3, vkg_push_glu,      256)                  \
     X(SOFTCAP,        softcap,        2, vkg_push_eltwise,  256)                  \

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops_norm.h"
+#include "ops_rope.h"
 #include "ref_norm.h"
 #include "rope.h"
 

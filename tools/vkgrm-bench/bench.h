@@ -25,6 +25,7 @@ struct vkg_bench_case {
 /* Each family returns its cases (static array) and their count. */
 const struct vkg_bench_case *vkg_bench_convert(size_t *n);
 const struct vkg_bench_case *vkg_bench_norm(size_t *n);
+const struct vkg_bench_case *vkg_bench_rope(size_t *n);
 const struct vkg_bench_case *vkg_bench_matmul(size_t *n);
 const struct vkg_bench_case *vkg_bench_attention(size_t *n);
 const struct vkg_bench_case *vkg_bench_moe(size_t *n);

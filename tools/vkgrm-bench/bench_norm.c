@@ -1,12 +1,11 @@
 /* bench_norm.c — bench cases of the norm family: embedding lookup per table
  * dtype, RMSNorm (both reduction tiers, with and without the fused residual),
- * RoPE, SwiGLU / GeGLU, soft-capping, add and scale, at prefill-like shapes
+ * SwiGLU / GeGLU, soft-capping, add and scale, at prefill-like shapes
  * (512 tokens). Bytes count every tensor read or written once. */
 #include <stdlib.h>
 
 #include "bench.h"
 #include "ops_norm.h"
-#include "rope.h"
 
 struct norm_ctx {
     struct vkg_buffer *a, *b, *c, *d; /* inputs / outputs, per case */
@@ -19,8 +18,6 @@ struct norm_ctx {
 #define VOCAB 16384u     /* x 2048 F32 = 128 MiB + : the table spans two bindings */
 #define EMB_DIM 2048u
 #define FFN 11008u
-#define HEADS 32u
-#define HEAD_DIM 128u
 #define LOGITS 151936u   /* Qwen vocab, 8 rows of logits */
 
 static enum vkg_status ctx_new(void **ctx, struct norm_ctx **c)
@@ -115,36 +112,6 @@ SETUP_RMS(s_rms_add, 0, 1)
 SETUP_RMS(s_rms_sg, 1, 0)
 SETUP_RMS(s_rms_add_sg, 1, 1)
 
-/* ---- RoPE on q [512][32][128], Llama-3 frequencies ---- */
-static enum vkg_status s_rope(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
-{
-    struct norm_ctx *c;
-    uint64_t m = (uint64_t)TOKENS * HEADS * HEAD_DIM;
-    VKG_TRY(ctx_new(ctx, &c));
-    VKG_TRY(vkg_bench_random_f32(dev, m, -2, 2, "bench q", &c->a));
-    int32_t pos[TOKENS];
-    for (uint32_t t = 0; t < TOKENS; t++) pos[t] = (int32_t)t;
-    VKG_TRY(vkg_buffer_create(dev, sizeof pos, VKG_MEM_DEVICE, "bench pos", &c->b));
-    VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->b), pos, sizeof pos));
-    float inv[HEAD_DIM / 2], af;
-    VKG_TRY(vkg_rope_inv_freq(VKG_ROPE_DEFAULT, HEAD_DIM, 500000.0, NULL, inv, &af));
-    VKG_TRY(vkg_buffer_create(dev, sizeof inv, VKG_MEM_DEVICE, "bench inv_freq", &c->c));
-    VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->c), inv, sizeof inv));
-    *bytes = m * 8 + sizeof pos;
-    *flops = m / 2 * 8; /* per pair: angle, 4 mul, 2 add, + cos/sin counted as 1 */
-    return VKG_OK;
-}
-
-static enum vkg_status rec_rope(struct vkg_cmd *cmd, void *ctx)
-{
-    struct norm_ctx *c = ctx;
-    struct vkg_rope_args a = { .x = vkg_buffer_view(c->a), .pos = vkg_buffer_view(c->b),
-                               .inv_freq = vkg_buffer_view(c->c), .tokens = TOKENS, .n_heads = HEADS,
-                               .head_stride = HEAD_DIM, .tok_stride = HEADS * HEAD_DIM, .rot_dim = HEAD_DIM,
-                               .attn_factor = 1.0f };
-    return vkg_op_rope(cmd, &a);
-}
-
 /* ---- SwiGLU / GeGLU on a fused gate_up [512][2*11008] ---- */
 static enum vkg_status s_glu(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
 {
@@ -224,7 +191,6 @@ static const struct vkg_bench_case g_cases[] = {
     { "rmsnorm_add", "512x4096 +residual shared-mem", s_rms_add, rec_rms, down },
     { "rmsnorm_sg", "512x4096 subgroup", s_rms_sg, rec_rms, down },
     { "rmsnorm_add_sg", "512x4096 +residual subgroup", s_rms_add_sg, rec_rms, down },
-    { "rope", "512x32x128 neox", s_rope, rec_rope, down },
     { "swiglu", "512x11008 fused gate_up", s_glu, rec_swiglu, down },
     { "geglu", "512x11008 fused gate_up", s_glu, rec_geglu, down },
     { "softcap", "8x151936 cap 30", s_softcap, rec_softcap, down },

@@ -14,7 +14,7 @@
 #include "weights.h"
 
 typedef const struct vkg_bench_case *(*family_fn)(size_t *);
-static const family_fn g_families[] = { vkg_bench_convert, vkg_bench_norm, vkg_bench_matmul,
+static const family_fn g_families[] = { vkg_bench_convert, vkg_bench_norm, vkg_bench_rope, vkg_bench_matmul,
                                         vkg_bench_attention, vkg_bench_moe, vkg_bench_sample };
 
 enum vkg_status vkg_bench_buffer(struct vkg_device *dev, uint64_t bytes, const char *name, struct vkg_buffer **out)

@@ -1,7 +1,6 @@
-/* ops.c — convert / copy / fill launchers over binding windows. */
-#include "ops.h"
+/* ops_convert.c — convert / copy / fill launchers over binding windows. */
+#include "ops_convert.h"
 
-#include "push_convert.h"
 #include "vk_check.h"
 
 /* Element-wise work over [0, n): each chunk binds one window of src and one of
