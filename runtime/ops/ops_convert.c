@@ -92,3 +92,93 @@ enum vkg_status vkg_op_fill(struct vkg_cmd *c, struct vkg_view dst, uint32_t val
     struct ew_job j = { .op = VKG_OP_FILL_U32, .dst = dst, .dst_size = 4, .value = value };
     return run_elementwise(c, &j, dst.size / 4);
 }
+
+/* ---- strided block copy -------------------------------------------------- */
+
+#define CS_MAX_THREADS (1ull << 30) /* invocations per dispatch: the shader's index math stays in 32 bits */
+
+/* Elements spanned by nb blocks of nr rows of cols (strides sb, sr), or
+ * UINT64_MAX when that is more than limit (<= 2^62; no overflow on any stride). */
+static uint64_t cs_span(uint64_t nb, uint64_t sb, uint64_t nr, uint64_t sr, uint64_t cols, uint64_t limit)
+{
+    uint64_t s = cols;
+    if (nr > 1) {
+        if (sr > limit / (nr - 1)) return UINT64_MAX;
+        s += (nr - 1) * sr;
+    }
+    if (nb > 1) {
+        if (sb > limit / (nb - 1)) return UINT64_MAX;
+        s += (nb - 1) * sb;
+    }
+    return s > limit ? UINT64_MAX : s;
+}
+
+/* Largest k with (k-1)*stride + first <= w (0 when first > w; unbounded for stride 0). */
+static uint64_t cs_fit(uint64_t first, uint64_t stride, uint64_t w)
+{
+    if (first > w) return 0;
+    return stride ? (w - first) / stride + 1 : UINT64_MAX;
+}
+
+static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t m = a < b ? a : b;
+    return m < c ? m : c;
+}
+
+/* Blocks [a0, a0+nb) x rows [b0, b0+nr): one dispatch over one window of src and one of dst. */
+static enum vkg_status cs_dispatch(struct vkg_cmd *c, const struct vkg_copy_strided_args *a, uint64_t a0, uint64_t nb,
+                                   uint64_t b0, uint64_t nr)
+{
+    struct vkg_push_copy_strided p = { .cols = a->cols, .rows = (uint32_t)nr, .blocks = (uint32_t)nb };
+    p.src_row = nr > 1 ? (uint32_t)a->src_row : 0; /* a stride of one row or block is never used */
+    p.dst_row = nr > 1 ? (uint32_t)a->dst_row : 0;
+    p.src_block = nb > 1 ? (uint32_t)a->src_block : 0;
+    p.dst_block = nb > 1 ? (uint32_t)a->dst_block : 0;
+    struct vkg_view v[2];
+    uint64_t skip, lim = UINT64_MAX >> 2;
+    uint64_t s0 = a0 * a->src_block + b0 * a->src_row, d0 = a0 * a->dst_block + b0 * a->dst_row;
+    VKG_TRY(vkg_view_window(c->dev, a->src, s0 * 4, cs_span(nb, p.src_block, nr, p.src_row, a->cols, lim) * 4, &v[0],
+                            &skip));
+    p.src_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, a->dst, d0 * 4, cs_span(nb, p.dst_block, nr, p.dst_row, a->cols, lim) * 4, &v[1],
+                            &skip));
+    p.dst_off = (uint32_t)(skip / 4);
+    uint64_t ls = vkg_op_kernel(VKG_OP_COPY_STRIDED)->local_size;
+    return vkg_cmd_dispatch_op_1d(c, VKG_OP_COPY_STRIDED, v, 2, &p, (nb * nr * a->cols + ls - 1) / ls);
+}
+
+static enum vkg_status cs_check(const struct vkg_copy_strided_args *a, const char *what, struct vkg_view v,
+                                uint64_t row, uint64_t block)
+{
+    if (!v.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'copy_strided': no %s buffer", what);
+    if (v.offset % 4 || cs_span(a->blocks, block, a->rows, row, a->cols, v.size / 4) == UINT64_MAX)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'copy_strided': %s '%s' (%llu bytes at offset %llu) does not hold "
+                         "%u blocks x %u rows x %u cols with strides %llu / %llu elements (4-byte aligned)", what,
+                         v.buf->name, (unsigned long long)v.size, (unsigned long long)v.offset, a->blocks, a->rows,
+                         a->cols, (unsigned long long)block, (unsigned long long)row);
+    return VKG_OK;
+}
+
+enum vkg_status vkg_op_copy_strided(struct vkg_cmd *c, const struct vkg_copy_strided_args *a)
+{
+    if (!a->cols || !a->rows || !a->blocks) return VKG_OK;
+    VKG_TRY(cs_check(a, "source", a->src, a->src_row, a->src_block));
+    VKG_TRY(cs_check(a, "destination", a->dst, a->dst_row, a->dst_block));
+    uint64_t w = vkg_max_window_bytes(c->dev) / 4, lim = UINT64_MAX >> 2, per_block = (uint64_t)a->rows * a->cols;
+    uint64_t es = cs_span(1, 0, a->rows, a->src_row, a->cols, lim), ed = cs_span(1, 0, a->rows, a->dst_row, a->cols, lim);
+    if (es <= w && ed <= w && per_block <= CS_MAX_THREADS) { /* whole blocks per window */
+        uint64_t nb = min3(cs_fit(es, a->src_block, w), cs_fit(ed, a->dst_block, w), CS_MAX_THREADS / per_block);
+        for (uint64_t a0 = 0; a0 < a->blocks; a0 += nb)
+            VKG_TRY(cs_dispatch(c, a, a0, a->blocks - a0 < nb ? a->blocks - a0 : nb, 0, a->rows));
+        return VKG_OK;
+    }
+    uint64_t nr = min3(cs_fit(a->cols, a->src_row, w), cs_fit(a->cols, a->dst_row, w), CS_MAX_THREADS / a->cols);
+    if (!nr)
+        return vkg_error(VKG_ERR_LIMIT, "op 'copy_strided': one row of %u elements ('%s' -> '%s') exceeds a binding",
+                         a->cols, a->src.buf->name, a->dst.buf->name);
+    for (uint64_t a0 = 0; a0 < a->blocks; a0++) /* rows of one block per window */
+        for (uint64_t b0 = 0; b0 < a->rows; b0 += nr)
+            VKG_TRY(cs_dispatch(c, a, a0, 1, b0, a->rows - b0 < nr ? a->rows - b0 : nr));
+    return VKG_OK;
+}
