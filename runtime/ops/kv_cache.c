@@ -103,7 +103,11 @@ void vkg_kv_free(struct vkg_kv_cache *kv)
     vkg_buffer_free(kv->seq_table);
     vkg_buffer_free(kv->page_table);
     if (kv->seqs) free(kv->seqs[0].pages);
-    free(kv->seqs), free(kv->k), free(kv->v), free(kv->refcount), free(kv->free_pages);
+    free(kv->seqs);
+    free(kv->k);
+    free(kv->v);
+    free(kv->refcount);
+    free(kv->free_pages);
     free(kv);
 }
 
@@ -176,9 +180,7 @@ enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint
     int32_t shared = cs->pages[n_pages - 1];
     release_page(kv, shared);
     VKG_TRY(alloc_page(kv, &cs->pages[n_pages - 1]));
-    vkg_cmd_barrier(c); /* the parent's appends recorded before */
-    copy_page(kv, c, shared, cs->pages[n_pages - 1]);
-    vkg_cmd_barrier(c); /* before the child's appends and reads */
+    copy_page(kv, c, shared, cs->pages[n_pages - 1]); /* the caller orders it (ops.h) */
     return VKG_OK;
 }
 

@@ -61,8 +61,10 @@ void vkg_kv_free(struct vkg_kv_cache *kv);
 /* A new empty sequence; *seq is its id (index into the seq table). */
 enum vkg_status vkg_kv_seq_add(struct vkg_kv_cache *kv, uint32_t *seq);
 /* *child = a new sequence equal to parent: full pages shared, the partial last
- * page copied on the device (recorded in c, between barriers; c may be NULL
- * when the parent's length is a multiple of page_size: nothing to copy). */
+ * page copied on the device (recorded in c; c may be NULL when the parent's
+ * length is a multiple of page_size: nothing to copy). Like a launcher it
+ * records no barrier (ops.h): the caller orders the copy after the parent's
+ * appends and before the child's appends and reads. */
 enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint32_t *child);
 /* Releases the sequence's pages (a page returns to the pool at refcount 0). */
 enum vkg_status vkg_kv_seq_free(struct vkg_kv_cache *kv, uint32_t seq);

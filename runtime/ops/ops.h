@@ -2,6 +2,16 @@
  * one op into a command buffer, splitting the work into binding windows
  * when a tensor is larger than maxStorageBufferRange.
  *
+ * Barrier rule: a launcher records no barrier before its first dispatch and
+ * none after its last; it adds one only between its own internal passes
+ * (argmax's partial and final pass, attention's split and combine, a chunk
+ * that rewrites what the previous chunk read). The caller orders ops: it
+ * puts vkg_cmd_barrier (or vkg_cmd_barrier_host before reading on the host)
+ * between an op and the next one that reads or overwrites what it wrote.
+ * Independent ops recorded back to back may overlap on the device. (Until
+ * runtime/models/moe.c orders its calls, moe_gate, moe_group, moe_experts
+ * and moe_combine keep a trailing barrier: ops_moe.c.)
+ *
  * Families (one ops_<family>.h each, push constants in push_<family>.h):
  *   convert    dtype conversion, word copy, fill          ops_convert.h
  *   norm       embedding, RMSNorm, GLU, softcap, add ...  ops_norm.h

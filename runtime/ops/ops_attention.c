@@ -250,18 +250,25 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     struct vkg_view views[7], out_win;
     uint32_t out_off;
     VKG_TRY(cascade_windows(c, &j, n_tokens, pb, views, &out_win, &p, &out_off));
-    p.n_tokens = (uint32_t)n_tokens, p.part_stride = sp + ss;
+    p.n_tokens = (uint32_t)n_tokens;
+    p.part_stride = sp + ss;
     /* the shared prefix [0, prefix_len): partial slots 0 .. sp-1 */
     struct vkg_push_attn pp = p;
-    pp.n_split = sp, pp.split_len = split_len(prefix_len, sp), pp.prefix_len = prefix_len;
+    pp.n_split = sp;
+    pp.split_len = split_len(prefix_len, sp);
+    pp.prefix_len = prefix_len;
     VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_PREFIX_F16 : VKG_OP_ATTN_PREFIX, views, 7, &pp, row_chunks,
                              p.n_kv_heads, sp));
     /* each token's own positions [prefix_len, pos]: slots sp .. sp+ss-1 */
     struct vkg_push_attn ps = p;
-    ps.n_split = ss, ps.split_len = split_len(suffix, ss), ps.kv_start = prefix_len, ps.part_base = sp;
+    ps.n_split = ss;
+    ps.split_len = split_len(suffix, ss);
+    ps.kv_start = prefix_len;
+    ps.part_base = sp;
     VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT, views, 7, &ps,
                              (uint32_t)n_tokens, p.n_kv_heads * p.head_chunks, ss));
     struct vkg_push_attn pc = p;
-    pc.q_off = p.o_off, pc.o_off = out_off;
+    pc.q_off = p.o_off;
+    pc.o_off = out_off;
     return combine_chunk(c, pc, views[6], out_win, (uint32_t)n_tokens);
 }

@@ -60,13 +60,14 @@ enum vkg_status vkg_op_convert(struct vkg_cmd *c, struct vkg_view src, enum vkg_
         return vkg_error(VKG_ERR_INVALID_ARG, "convert %llu elements: view of '%s' or '%s' too small",
                          (unsigned long long)n, src.buf->name, dst.buf->name);
     if (st == dt) return vkg_op_copy(c, src, dst, n * j.src_size); /* F16/BF16 copies must be 4-byte sized */
-    if (st == VKG_DTYPE_F32 && dt == VKG_DTYPE_F16) j.op = VKG_OP_CONVERT_F32_F16, j.per_word_dst = 1;
-    else if (st == VKG_DTYPE_F32 && dt == VKG_DTYPE_BF16) j.op = VKG_OP_CONVERT_F32_BF16, j.per_word_dst = 1;
+    if (st == VKG_DTYPE_F32 && dt == VKG_DTYPE_F16) j.op = VKG_OP_CONVERT_F32_F16;
+    else if (st == VKG_DTYPE_F32 && dt == VKG_DTYPE_BF16) j.op = VKG_OP_CONVERT_F32_BF16;
     else if (st == VKG_DTYPE_F16 && dt == VKG_DTYPE_F32) j.op = VKG_OP_CONVERT_F16_F32;
     else if (st == VKG_DTYPE_BF16 && dt == VKG_DTYPE_F32) j.op = VKG_OP_CONVERT_BF16_F32;
     else
         return vkg_error(VKG_ERR_UNSUPPORTED, "convert %s -> %s: convert through F32", vkg_dtype_name(st),
                          vkg_dtype_name(dt));
+    j.per_word_dst = dt != VKG_DTYPE_F32; /* to 16-bit: one invocation per output word */
     return run_elementwise(c, &j, n);
 }
 

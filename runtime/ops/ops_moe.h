@@ -9,7 +9,10 @@
  *   vkg_op_moe_experts x, route, list -> y [n_tok*k][n_in] (scratch h)
  *   vkg_op_moe_combine y, weights -> out [n_tok][n_in]
  *   vkg_op_moe_shared  (DeepSeek shared experts) out += mlp(x)
- * Each launcher ends with a barrier so the next one sees its results. */
+ * with a vkg_cmd_barrier between each two (the caller orders ops, ops.h).
+ * Transitional: gate, group, experts and combine still end with a barrier
+ * of their own, because runtime/models/moe.c relies on it (ops_moe.c,
+ * legacy_trailing_barrier); gate_up and down do not. */
 #ifndef VKG_OPS_MOE_H
 #define VKG_OPS_MOE_H
 
@@ -71,7 +74,8 @@ enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weigh
                                    struct vkg_view y /* [n_tok*k][n_in] F32 */);
 
 /* The two passes of vkg_op_moe_experts, for benchmarks and for callers that
- * want a barrier-free slot between them:
+ * want a barrier-free slot between them (the caller puts a barrier between
+ * gate_up and down):
  * h[p] = silu(gate_e(x[p / k])) * up_e(x[p / k]);  y[p] = down_e(h[p]). */
 enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                    struct vkg_view x /* [n_tok][n_in] F32 */,

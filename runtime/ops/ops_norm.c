@@ -75,8 +75,11 @@ enum vkg_status vkg_op_embed(struct vkg_cmd *c, struct vkg_view table, enum vkg_
         uint64_t nt = n_tokens - t0 < per ? n_tokens - t0 : per;
         struct vkg_view w[2];
         VKG_TRY(vkg_rows_bind(c->dev, r, 2, t0, nt, w, off));
-        v[0] = w[0], v[2] = w[1];
-        p.n_tokens = (uint32_t)nt, p.ids_off = off[0], p.out_off = off[1];
+        v[0] = w[0];
+        v[2] = w[1];
+        p.n_tokens = (uint32_t)nt;
+        p.ids_off = off[0];
+        p.out_off = off[1];
         VKG_TRY(embed_chunk(c, embed_op(tt), table, row_bytes, vocab, v, &p));
     }
     return VKG_OK;
@@ -89,7 +92,8 @@ static uint64_t rmsnorm_push(void *push, const void *args, uint64_t nt, const ui
     const struct vkg_rmsnorm_args *a = args;
     struct vkg_push_rmsnorm *p = push;
     p->rows = (uint32_t)(nt * a->group);
-    p->x_off = off[0], p->y_off = off[2];
+    p->x_off = off[0];
+    p->y_off = off[2];
     p->r_off = a->residual.buf ? off[3] : 0;
     return p->rows; /* one workgroup per row */
 }
@@ -136,7 +140,10 @@ enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct 
 static uint64_t glu_push(void *push, const void *args, uint64_t nt, const uint32_t *off, uint32_t ls)
 {
     struct vkg_push_glu *p = push;
-    p->rows = (uint32_t)nt, p->gate_off = off[0], p->up_off = off[1], p->out_off = off[2];
+    p->rows = (uint32_t)nt;
+    p->gate_off = off[0];
+    p->up_off = off[1];
+    p->out_off = off[2];
     return vkg_ceil_div(nt * p->n, ls);
 }
 
@@ -175,7 +182,8 @@ static uint64_t eltwise_push(void *push, const void *args, uint64_t nt, const ui
 {
     struct vkg_push_eltwise *p = push;
     int has_b = *(const int *)args;
-    p->n = (uint32_t)nt, p->a_off = off[0];
+    p->n = (uint32_t)nt;
+    p->a_off = off[0];
     p->b_off = has_b ? off[1] : 0;
     p->out_off = off[has_b ? 2 : 1];
     return vkg_ceil_div(nt, ls);

@@ -1,7 +1,7 @@
 /* ops_sample.c — argmax / sampling launchers: validate the views, bind
  * windows, record the passes of shaders/argmax.comp and shaders/sample.comp
  * for each batch of rows whose logits fit one binding, barriers between
- * passes. */
+ * passes only (ops.h). */
 #include "ops_sample.h"
 
 #include "vk_check.h"
@@ -16,6 +16,7 @@ struct sample_job {
     struct vkg_view bound[5];          /* windows: [1] params, [3] tokens, [4] probs ([0], [2] per batch) */
     struct vkg_push_sample push;       /* common fields; row0 / n_rows / logits_off / pass per dispatch */
     uint32_t n_rows, rows_per_batch;
+    uint32_t passes;                   /* passes recorded so far */
 };
 
 static uint32_t n_chunks_of(uint32_t vocab) { return (vocab + VKG_SAMPLE_CHUNK - 1) / VKG_SAMPLE_CHUNK; }
@@ -77,7 +78,9 @@ static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct 
     VKG_TRY(check_logits(c, op, logits, n_rows, vocab));
     *j = (struct sample_job){ .logits = logits, .work = work, .n_rows = n_rows, .row_work_bytes = row_work_bytes(vocab) };
     struct vkg_push_sample *p = &j->push;
-    p->vocab = vocab, p->n_chunks = n_chunks_of(vocab), p->chunk = VKG_SAMPLE_CHUNK;
+    p->vocab = vocab;
+    p->n_chunks = n_chunks_of(vocab);
+    p->chunk = VKG_SAMPLE_CHUNK;
     uint32_t prm = (uint32_t)sizeof(struct vkg_sample_params);
     if (params) VKG_TRY(bind_small(c, op, "params", *params, (uint64_t)n_rows * prm, prm, &j->bound[1], &p->params_off));
     VKG_TRY(check_view(op, "workspace", work, vkg_sample_workspace_bytes(n_rows, vocab)));
@@ -91,10 +94,12 @@ static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct 
     return VKG_OK;
 }
 
-/* One dispatch of `op` per row batch: grid (n_chunks or 1, rows of the batch). */
+/* One dispatch of `op` per row batch: grid (n_chunks or 1, rows of the batch),
+ * after a barrier when an earlier pass was recorded (none after the last). */
 static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vkg_op op, int per_chunk, uint32_t pass)
 {
     uint64_t row_bytes = (uint64_t)j->push.vocab * 4;
+    if (j->passes++) vkg_cmd_barrier(c);
     for (uint32_t r0 = 0; r0 < j->n_rows; r0 += j->rows_per_batch) {
         uint32_t nb = j->n_rows - r0 < j->rows_per_batch ? j->n_rows - r0 : j->rows_per_batch;
         struct vkg_view v[5];
@@ -102,13 +107,15 @@ static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vk
         VKG_TRY(vkg_view_window(c->dev, j->logits, r0 * row_bytes, nb * row_bytes, &v[0], &skip));
         VKG_TRY(vkg_view_window(c->dev, j->work, r0 * j->row_work_bytes, nb * j->row_work_bytes, &j->bound[2], &wskip));
         struct vkg_push_sample p = j->push;
-        p.row0 = r0, p.n_rows = nb, p.logits_off = (uint32_t)(skip / 4), p.pass = pass;
+        p.row0 = r0;
+        p.n_rows = nb;
+        p.logits_off = (uint32_t)(skip / 4);
+        p.pass = pass;
         p.work_off = (uint32_t)(wskip / 4);
         uint32_t n = vkg_op_kernel(op)->n_bindings;
         for (uint32_t i = 1; i < n; i++) v[i] = j->bound[n == 4 ? i + 1 : i]; /* argmax ops: no params binding */
         VKG_TRY(vkg_cmd_dispatch_op(c, op, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));
     }
-    vkg_cmd_barrier(c);
     return VKG_OK;
 }
 

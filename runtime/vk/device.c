@@ -280,9 +280,14 @@ enum vkg_status vkg_device_close(struct vkg_device *dev)
     if (dev->instance) vkDestroyInstance(dev->instance, NULL);
     uint32_t w = dev->validation_warnings, e = dev->validation_errors;
     free(dev);
-    if (w + e > 0)
+    if (w + e == 0) return VKG_OK;
+    if (!vkg_error_detail()[0])
         return vkg_error(VKG_ERR_VALIDATION, "validation layer reported %u error(s) and %u warning(s)", e, w);
-    return VKG_OK;
+    /* an earlier failure's detail is what the caller will print: keep it first */
+    char keep[512];
+    snprintf(keep, sizeof keep, "%s", vkg_error_detail());
+    return vkg_error(VKG_ERR_VALIDATION, "%s (then at device close: validation layer reported %u error(s) and %u "
+                     "warning(s))", keep, e, w);
 }
 
 int vkg_device_memory_type(const struct vkg_device *dev, uint32_t type_bits, VkMemoryPropertyFlags want)

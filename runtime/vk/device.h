@@ -113,7 +113,9 @@ enum vkg_status vkg_device_list(struct vkg_device_info **infos, uint32_t *count)
 /* Opens the device chosen by opts (index or name substring). On a bad
  * index/name the error detail names the devices that exist. */
 enum vkg_status vkg_device_open(const struct vkg_device_opts *opts, struct vkg_device **out);
-/* Returns VKG_ERR_VALIDATION when the validation layer reported a warning or an error. */
+/* Returns VKG_ERR_VALIDATION when the validation layer reported a warning or
+ * an error. An earlier error's detail (vkg_error_detail) is kept in front of
+ * the validation count, so closing after a failure does not hide it. */
 enum vkg_status vkg_device_close(struct vkg_device *dev);
 
 /* Index of a memory type allowed by type_bits with all of `want` flags, or -1. */

@@ -10,5 +10,5 @@ add_test(NAME chat_template_reference
          COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/render_chat_templates.py
                  --cache ${VKG_TEST_CACHE} --check
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(hf_config_reference chat_template_reference PROPERTIES LABELS unit
+set_tests_properties(hf_config_reference chat_template_reference PROPERTIES LABELS "unit;python"
                      ENVIRONMENT "HF_HUB_OFFLINE=1;TRANSFORMERS_VERBOSITY=error")

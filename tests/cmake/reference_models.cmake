@@ -9,8 +9,8 @@ set(VKG_TINY_MODELS ${CMAKE_BINARY_DIR}/tiny-models)
 add_test(NAME make_tiny_models
          COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/fixtures/make_tiny_models.py
                  ${VKG_TINY_MODELS} --cache ${VKG_TEST_CACHE})
-set_tests_properties(make_tiny_models PROPERTIES LABELS unit FIXTURES_SETUP tiny_models TIMEOUT 600)
+set_tests_properties(make_tiny_models PROPERTIES LABELS "unit;python" FIXTURES_SETUP tiny_models TIMEOUT 600)
 add_test(NAME ref_forward_selfcheck
          COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/test_ref_forward.py ${VKG_TINY_MODELS})
-set_tests_properties(ref_forward_selfcheck PROPERTIES LABELS unit FIXTURES_REQUIRED tiny_models
+set_tests_properties(ref_forward_selfcheck PROPERTIES LABELS "unit;python" FIXTURES_REQUIRED tiny_models
                      TIMEOUT 600 ENVIRONMENT "HF_HUB_OFFLINE=1;TRANSFORMERS_VERBOSITY=error")

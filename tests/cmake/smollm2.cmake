@@ -8,5 +8,5 @@ set(VKG_SMOLLM2_GGUF ${VKG_TEST_CACHE}/models/SmolLM2-135M-Instruct.Q4_1.gguf)
 add_test(NAME smollm2_gguf_to_hf
          COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/test_gguf_to_hf.py
                  --model ${VKG_SMOLLM2_DIR} --gguf ${VKG_SMOLLM2_GGUF})
-set_tests_properties(smollm2_gguf_to_hf PROPERTIES LABELS unit TIMEOUT 300
+set_tests_properties(smollm2_gguf_to_hf PROPERTIES LABELS "unit;python" TIMEOUT 300
                      ENVIRONMENT "OPENBLAS_NUM_THREADS=1;OMP_NUM_THREADS=1")

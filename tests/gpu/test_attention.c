@@ -75,7 +75,9 @@ static void gpu_append(struct vkg_kv_cache *kv, const int32_t *tok, const float 
     GPU_OK(vkg_op_kv_append(c, kv, 0, vkg_buffer_view(bk), vkg_buffer_view(bv), vkg_buffer_view(bt), n));
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
-    vkg_buffer_free(bt), vkg_buffer_free(bk), vkg_buffer_free(bv);
+    vkg_buffer_free(bt);
+    vkg_buffer_free(bk);
+    vkg_buffer_free(bv);
 }
 
 /* Fills the cache with every host sequence: pages reserved 7 tokens at a time
@@ -84,7 +86,10 @@ static void world_fill(struct world *w, uint64_t *seed)
 {
     const struct acase *a = w->ac;
     uint64_t total = 0, max_len = 0;
-    for (uint32_t s = 0; s < a->n_seqs; s++) total += a->lens[s], max_len = a->lens[s] > max_len ? a->lens[s] : max_len;
+    for (uint32_t s = 0; s < a->n_seqs; s++) {
+        total += a->lens[s];
+        max_len = a->lens[s] > max_len ? a->lens[s] : max_len;
+    }
     int32_t *tok = malloc(total * 8 + 8);
     float *k = malloc(total * a->n_kv_heads * a->dk * 4 + 4), *v = malloc(total * a->n_kv_heads * a->dv * 4 + 4);
     uint64_t cnt = 0;
@@ -98,7 +103,9 @@ static void world_fill(struct world *w, uint64_t *seed)
         }
     GPU_OK(vkg_kv_upload(w->kv));
     gpu_append(w->kv, tok, k, v, cnt);
-    free(tok), free(k), free(v);
+    free(tok);
+    free(k);
+    free(v);
     (void)seed;
 }
 
@@ -121,7 +128,10 @@ static void world_init(struct world *w, const struct acase *a, uint64_t *seed, u
         w->v[s] = malloc(l * a->n_kv_heads * a->dv * 4 + 4);
         rng_fill_f32(seed, w->k[s], l * a->n_kv_heads * a->dk, -1, 1);
         rng_fill_f32(seed, w->v[s], l * a->n_kv_heads * a->dv, -1, 1);
-        if (a->f16) round_f16(w->k[s], l * a->n_kv_heads * a->dk), round_f16(w->v[s], l * a->n_kv_heads * a->dv);
+        if (a->f16) {
+            round_f16(w->k[s], l * a->n_kv_heads * a->dk);
+            round_f16(w->v[s], l * a->n_kv_heads * a->dv);
+        }
         pages += (uint32_t)((l + a->page_size - 1) / a->page_size);
         if (l > max_len) max_len = (uint32_t)l;
     }
@@ -134,8 +144,13 @@ static void world_init(struct world *w, const struct acase *a, uint64_t *seed, u
 
 static void world_free(struct world *w)
 {
-    for (uint32_t s = 0; s < w->ac->n_seqs; s++) free(w->k[s]), free(w->v[s]);
-    free(w->k), free(w->v), free(w->ids);
+    for (uint32_t s = 0; s < w->ac->n_seqs; s++) {
+        free(w->k[s]);
+        free(w->v[s]);
+    }
+    free(w->k);
+    free(w->v);
+    free(w->ids);
     vkg_kv_free(w->kv);
 }
 
@@ -177,7 +192,10 @@ static void gpu_attention_p(struct vkg_kv_cache *kv, const struct vkg_attn_param
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(bo, out, ob);
     vkg_cmd_free(c);
-    vkg_buffer_free(bt), vkg_buffer_free(bq), vkg_buffer_free(bo), vkg_buffer_free(bs);
+    vkg_buffer_free(bt);
+    vkg_buffer_free(bq);
+    vkg_buffer_free(bo);
+    vkg_buffer_free(bs);
     gpu_assert_no_validation();
 }
 
@@ -194,8 +212,10 @@ static uint64_t make_queries(const struct world *w, int32_t *gpu_tok, int32_t *r
     uint64_t n = 0;
     for (uint32_t s = 0; s < a->n_seqs; s++)
         for (uint32_t p = a->decode ? a->lens[s] - 1 : 0; p < a->lens[s]; p++, n++) {
-            gpu_tok[2 * n] = (int32_t)w->ids[s], gpu_tok[2 * n + 1] = (int32_t)p;
-            ref_tok[2 * n] = (int32_t)s, ref_tok[2 * n + 1] = (int32_t)p;
+            gpu_tok[2 * n] = (int32_t)w->ids[s];
+            gpu_tok[2 * n + 1] = (int32_t)p;
+            ref_tok[2 * n] = (int32_t)s;
+            ref_tok[2 * n + 1] = (int32_t)p;
         }
     return n;
 }
@@ -217,7 +237,10 @@ static void check_vs_ref(const struct world *w, const int32_t *gpu_tok, const in
     snprintf(msg, sizeof msg, "%s: heads %u/%u dk %u dv %u page %u split %u f16 %d, %llu queries", what, a->n_heads,
              a->n_kv_heads, a->dk, a->dv, a->page_size, a->n_split, a->f16, (unsigned long long)n);
     assert_close_f32(msg, got, want, n * a->n_heads * a->dv, ATOL, 0);
-    free(q), free(got), free(want), free(rs);
+    free(q);
+    free(got);
+    free(want);
+    free(rs);
 }
 
 static void run_case(const struct acase *a, const char *what)
@@ -231,7 +254,8 @@ static void run_case(const struct acase *a, const char *what)
     int32_t *gt = malloc(total * 8), *rt = malloc(total * 8);
     uint64_t n = make_queries(&w, gt, rt);
     check_vs_ref(&w, gt, rt, n, &seed, what);
-    free(gt), free(rt);
+    free(gt);
+    free(rt);
     world_free(&w);
 }
 
@@ -276,7 +300,8 @@ static void test_softcap_window(void **state)
     run_case(&a, "softcap+window prefill");
     a.decode = 1;
     run_case(&a, "softcap+window decode");
-    a.decode = 0, a.window = 1; /* each token sees only itself */
+    a.decode = 0;
+    a.window = 1; /* each token sees only itself */
     run_case(&a, "window 1");
 }
 
@@ -289,9 +314,14 @@ static void test_decode_split_k(void **state)
     run_case(&a, "split-K 9");
     a.n_split = 0;
     run_case(&a, "split-K auto");
-    a.n_split = 4, a.max_kv_len_hint = 500;
+    a.n_split = 4;
+    a.max_kv_len_hint = 500;
     run_case(&a, "split-K short hint");
-    a.n_split = 5, a.max_kv_len_hint = 2100, a.softcap = 5, a.window = 700, a.q_range = 4;
+    a.n_split = 5;
+    a.max_kv_len_hint = 2100;
+    a.softcap = 5;
+    a.window = 700;
+    a.q_range = 4;
     run_case(&a, "split-K window");
 }
 
@@ -315,7 +345,9 @@ static void append_range(struct vkg_kv_cache *kv, const struct world *w, uint32_
     GPU_OK(vkg_kv_upload(kv));
     add_tokens(w, s, seq_id, p0, n, tok, k, v, &cnt);
     gpu_append(kv, tok, k, v, n);
-    free(tok), free(k), free(v);
+    free(tok);
+    free(k);
+    free(v);
 }
 
 static void shared_queries(const uint32_t *ids, int32_t *gt, int32_t *rt, uint64_t *n)
@@ -323,8 +355,10 @@ static void shared_queries(const uint32_t *ids, int32_t *gt, int32_t *rt, uint64
     *n = 0;
     for (uint32_t s = 0; s < 3; s++)
         for (uint32_t p = SP_PROMPT; p < SP_LEN; p++, (*n)++) {
-            gt[2 * *n] = (int32_t)ids[s], gt[2 * *n + 1] = (int32_t)p;
-            rt[2 * *n] = (int32_t)s, rt[2 * *n + 1] = (int32_t)p;
+            gt[2 * *n] = (int32_t)ids[s];
+            gt[2 * *n + 1] = (int32_t)p;
+            rt[2 * *n] = (int32_t)s;
+            rt[2 * *n + 1] = (int32_t)p;
         }
 }
 
@@ -335,8 +369,10 @@ static void test_shared_prefix(void **state)
     uint64_t seed = 0xf0f0;
     struct world w;
     world_init(&w, &a, &seed, 8); /* the private cache: 3 x 5 pages */
-    for (uint32_t s = 1; s < 3; s++) /* one prompt: the branches' first 40 rows are A's */
-        memcpy(w.k[s], w.k[0], SP_PROMPT * 2 * 64 * 4), memcpy(w.v[s], w.v[0], SP_PROMPT * 2 * 64 * 4);
+    for (uint32_t s = 1; s < 3; s++) { /* one prompt: the branches' first 40 rows are A's */
+        memcpy(w.k[s], w.k[0], SP_PROMPT * 2 * 64 * 4);
+        memcpy(w.v[s], w.v[0], SP_PROMPT * 2 * 64 * 4);
+    }
     for (uint32_t s = 0; s < 3; s++) append_range(w.kv, &w, s, w.ids[s], 0, SP_LEN);
     assert_int_equal(vkg_kv_pages_used(w.kv), 15);
 
@@ -374,7 +410,8 @@ static void test_shared_prefix(void **state)
     assert_close_f32("shared prefix == private copies", o_sh, o_pr, no, 0, 0);
     assert_close_f32("shared prefix vs reference", o_sh, want, no, ATOL, 0);
     for (uint32_t split = 0; split <= 2; split++) { /* cascade: prefix read once for 16 rows */
-        ap.n_split = split, ap.max_kv_len = SP_LEN;
+        ap.n_split = split;
+        ap.max_kv_len = SP_LEN;
         gpu_attention_p(sh, &ap, gt, q, n, o_pr, SP_PROMPT);
         assert_close_f32("cascade vs reference", o_pr, want, no, ATOL, 0);
     }
@@ -382,7 +419,10 @@ static void test_shared_prefix(void **state)
     GPU_OK(vkg_kv_seq_free(sh, ids[1]));
     GPU_OK(vkg_kv_seq_free(sh, ids[2]));
     assert_int_equal(vkg_kv_pages_used(sh), 5); /* A's pages only: shared ones survive */
-    free(q), free(o_sh), free(o_pr), free(want);
+    free(q);
+    free(o_sh);
+    free(o_pr);
+    free(want);
     vkg_kv_free(sh);
     world_free(&w);
 }
@@ -401,8 +441,10 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
     struct world w;
     world_init(&w, &a, &seed, 0);
     uint64_t rowk = (uint64_t)n_kv * 64;
-    for (uint32_t s = 1; s < NS; s++)
-        memcpy(w.k[s], w.k[0], PRE * rowk * 4), memcpy(w.v[s], w.v[0], PRE * rowk * 4);
+    for (uint32_t s = 1; s < NS; s++) {
+        memcpy(w.k[s], w.k[0], PRE * rowk * 4);
+        memcpy(w.v[s], w.v[0], PRE * rowk * 4);
+    }
     vkg_kv_seq_free(w.kv, w.ids[1]); /* world_init added NS sequences: keep only A, fork the rest */
     for (uint32_t s = 2; s < NS; s++) vkg_kv_seq_free(w.kv, w.ids[s]);
     append_range(w.kv, &w, 0, w.ids[0], 0, PRE);
@@ -415,7 +457,9 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
     for (uint32_t s = 0; s < NS; s++) append_range(w.kv, &w, s, w.ids[s], PRE, lens[s] - PRE);
     int32_t gt[2 * NS + 2], rt[2 * NS + 2];
     uint64_t n = make_queries(&w, gt, rt);
-    gt[2 * n] = (int32_t)w.ids[0], rt[2 * n] = 0, gt[2 * n + 1] = rt[2 * n + 1] = 1500; /* inside the prefix: */
+    gt[2 * n] = (int32_t)w.ids[0];
+    rt[2 * n] = 0;
+    gt[2 * n + 1] = rt[2 * n + 1] = 1500; /* inside the prefix: */
     n++;                                                /* the causal mask cuts the prefix pass per row */
     uint64_t no = n * n_heads * 64;
     float *q = malloc(n * n_heads * 64 * 4), *got = malloc(no * 4), *plain = malloc(no * 4), *want = malloc(no * 4);
@@ -431,7 +475,10 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
     snprintf(msg, sizeof msg, "cascade heads %u/%u softcap %g window %u f16 %d", n_heads, n_kv, softcap, window, f16);
     assert_close_f32(msg, got, want, no, ATOL, 0);
     assert_close_f32("plain split-K, same cache", plain, want, no, ATOL, 0);
-    free(q), free(got), free(plain), free(want);
+    free(q);
+    free(got);
+    free(plain);
+    free(want);
     world_free(&w);
 }
 
@@ -466,7 +513,9 @@ static void test_prefix_block_prefill(void **state)
         struct vkg_attn_params ap = params_of(&a);
         gpu_attention_p(w.kv, &ap, gt, q, n, got, a.lens[0]);
         assert_close_f32("prefill through attn_prefix", got, want, no, ATOL, 0);
-        free(q), free(got), free(want);
+        free(q);
+        free(got);
+        free(want);
         world_free(&w);
     }
 }
@@ -494,10 +543,15 @@ static void test_beyond_binding(void **state)
     world_init(&w, &a, &seed, 0);
     world_fill(&w, &seed);
     int32_t *gt = malloc(n * 8), *rt = malloc(n * 8);
-    for (uint64_t i = 0; i < n; i++) gt[2 * i] = (int32_t)w.ids[0], rt[2 * i] = 0, gt[2 * i + 1] = rt[2 * i + 1] = (int32_t)(i % 8);
+    for (uint64_t i = 0; i < n; i++) {
+        gt[2 * i] = (int32_t)w.ids[0];
+        rt[2 * i] = 0;
+        gt[2 * i + 1] = rt[2 * i + 1] = (int32_t)(i % 8);
+    }
     assert_true(n * a.n_heads * a.dk * 4 > g_dev->info.max_storage_buffer_range || g_dev->info.max_storage_buffer_range > (1ull << 30));
     check_vs_ref(&w, gt, rt, n, &seed, "beyond one binding");
-    free(gt), free(rt);
+    free(gt);
+    free(rt);
     world_free(&w);
 }
 
@@ -534,7 +588,8 @@ static void test_errors(void **state)
     gpu_append(kv, bad, ones, ones, 2); /* must drop both (s2 has no reserved position) */
     gpu_read(kv->k[0], after, pool);
     assert_memory_equal(before, after, pool); /* no page (s's page 0 above all) was written */
-    free(before), free(after);
+    free(before);
+    free(after);
     ap.n_heads = 2;
     gpu_attention(kv, &ap, bad, ones, 2, got);
     for (int i = 0; i < 2 * 2 * 64; i++) assert_true(got[i] == 0); /* nothing visible */

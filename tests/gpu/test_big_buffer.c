@@ -43,9 +43,14 @@ static void test_300mib_round_trip(void **state)
     const uint16_t *h = (const uint16_t *)host;
     for (uint64_t i = 0; i < n; i++) want[i] = ref_f16_to_f32(h[first + i]);
     assert_close_f32("f16 tail of the 300 MiB buffer", got, want, n, 0, 0);
-    free(got), free(want), free(host), free(back);
+    free(got);
+    free(want);
+    free(host);
+    free(back);
     vkg_cmd_free(c);
-    vkg_buffer_free(a), vkg_buffer_free(b), vkg_buffer_free(f);
+    vkg_buffer_free(a);
+    vkg_buffer_free(b);
+    vkg_buffer_free(f);
     gpu_assert_no_validation();
 }
 
@@ -76,8 +81,10 @@ static void test_fill_and_copy_sizes(void **state)
             if (got[i] != want) fail_msg("copy n=%llu: word %llu got 0x%08x want 0x%08x", (unsigned long long)n, (unsigned long long)i, got[i], want);
         }
         vkg_cmd_free(c);
-        vkg_buffer_free(b), vkg_buffer_free(d);
-        free(ref), free(got);
+        vkg_buffer_free(b);
+        vkg_buffer_free(d);
+        free(ref);
+        free(got);
     }
     gpu_assert_no_validation();
 }

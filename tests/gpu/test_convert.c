@@ -45,7 +45,9 @@ static void check_to_f32(enum vkg_dtype st, float (*ref)(uint16_t))
         char what[64];
         snprintf(what, sizeof what, "%s->F32 n=%llu", vkg_dtype_name(st), (unsigned long long)n);
         assert_close_f32(what, got, want, n, 0, 0); /* exact: every 16-bit float is an f32 */
-        free(src), free(got), free(want);
+        free(src);
+        free(got);
+        free(want);
     }
 }
 
@@ -74,7 +76,9 @@ static void check_from_f32(enum vkg_dtype dt, uint16_t (*ref)(float), int (*is_n
         snprintf(what, sizeof what, "F32->%s n=%llu offset=%llu", vkg_dtype_name(dt), (unsigned long long)n,
                  (unsigned long long)off);
         assert_equal_u16(what, got, want, total, is_nan);
-        free(src), free(got), free(want);
+        free(src);
+        free(got);
+        free(want);
     }
 }
 
@@ -91,7 +95,9 @@ static void test_f16_all_patterns_round_trip(void **state)
     gpu_convert(h, n * 2, VKG_DTYPE_F16, 0, f, n * 4, VKG_DTYPE_F32, 0, n);
     gpu_convert(f, n * 4, VKG_DTYPE_F32, 0, back, n * 2, VKG_DTYPE_F16, 0, n);
     assert_equal_u16("f16 round trip", back, h, n, ref_f16_is_nan);
-    free(h), free(back), free(f);
+    free(h);
+    free(back);
+    free(f);
 }
 
 int main(void)

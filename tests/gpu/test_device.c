@@ -67,8 +67,38 @@ static void test_validation_is_counted(void **state)
     vkCreateBuffer(d->vk, &ci, NULL, &b);
     if (b) vkDestroyBuffer(d->vk, b, NULL);
     assert_true(vkg_device_validation_count(d) >= 1);
+    vkg_error_clear();
     assert_int_equal(vkg_device_close(d), VKG_ERR_VALIDATION);
-    assert_non_null(strstr(vkg_error_detail(), "error"));
+    assert_non_null(strstr(vkg_error_detail(), "validation layer reported"));
+}
+
+/* Closing after a failure keeps the failure's detail in front of the
+ * validation count (a tool prints the detail after closing the device). */
+static void test_close_keeps_earlier_error(void **state)
+{
+    struct vkg_device *d = NULL;
+    struct vkg_device_opts o = { .index = -1, .validate = 1 };
+    GPU_OK(vkg_device_open(&o, &d));
+    VkBufferCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 0, /* invalid: size must be > 0 */
+                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT };
+    VkBuffer b = VK_NULL_HANDLE;
+    fprintf(stderr, "(the next validation error is provoked on purpose)\n");
+    vkCreateBuffer(d->vk, &ci, NULL, &b);
+    if (b) vkDestroyBuffer(d->vk, b, NULL);
+    struct vkg_buffer *small;
+    struct vkg_cmd *c;
+    GPU_OK(vkg_buffer_create(d, 64, VKG_MEM_DEVICE, "earlier failure", &small));
+    GPU_OK(vkg_cmd_create(d, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    assert_int_equal(vkg_op_fill(c, vkg_view_sub(vkg_buffer_view(small), 2, 8), 0), VKG_ERR_INVALID_ARG);
+    vkg_cmd_free(c);
+    vkg_buffer_free(small);
+    assert_int_equal(vkg_device_close(d), VKG_ERR_VALIDATION);
+    const char *detail = vkg_error_detail();
+    assert_non_null(strstr(detail, "earlier failure"));
+    assert_non_null(strstr(detail, "validation layer reported"));
+    assert_true(strstr(detail, "earlier failure") < strstr(detail, "validation layer reported"));
+    vkg_error_clear();
 }
 
 /* Synchronization validation (VKGRM_VALIDATE_SYNC=1) catches a missing barrier:
@@ -91,7 +121,8 @@ static void test_sync_validation_catches_missing_barrier(void **state)
     GPU_OK(vkg_op_copy(c, vkg_buffer_view(a), vkg_buffer_view(b), 1 << 16)); /* no barrier: read-after-write */
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
-    vkg_buffer_free(a), vkg_buffer_free(b);
+    vkg_buffer_free(a);
+    vkg_buffer_free(b);
     assert_true(vkg_device_validation_count(d) >= 1);
     assert_int_equal(vkg_device_close(d), VKG_ERR_VALIDATION);
 }
@@ -166,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_bad_index_names_devices),
         cmocka_unit_test(test_open_by_name_substring),
         cmocka_unit_test(test_validation_is_counted),
+        cmocka_unit_test(test_close_keeps_earlier_error),
         cmocka_unit_test(test_sync_validation_catches_missing_barrier),
         cmocka_unit_test(test_binding_over_range_is_refused),
         cmocka_unit_test(test_timestamps_and_cache),

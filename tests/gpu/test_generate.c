@@ -87,7 +87,9 @@ static void test_two_prompts_in_one_batch(void **s)
     assert_same(&out[1], &a[1], "prompt 1 sample 1");
     assert_same(&out[2], &b[0], "prompt 2 sample 0");
     assert_same(&out[3], &b[1], "prompt 2 sample 1");
-    vkg_gen_results_free(out, 4), vkg_gen_results_free(a, 2), vkg_gen_results_free(b, 2);
+    vkg_gen_results_free(out, 4);
+    vkg_gen_results_free(a, 2);
+    vkg_gen_results_free(b, 2);
     gpu_assert_no_validation();
 }
 
@@ -113,19 +115,25 @@ static void test_stop_string(void **s)
         GPU_OK(vkg_tokenizer_decode(tok, full.tokens, i, 0, &before));
         int ascii = piece[0] != 0;
         for (const char *c = piece; *c; c++) ascii &= (unsigned char)*c < 128;
-        if (ascii && !strstr(before, piece)) stop = piece, at = i;
-        else free(piece);
+        if (ascii && !strstr(before, piece)) {
+            stop = piece;
+            at = i;
+        } else {
+            free(piece);
+        }
         free(before);
     }
     if (!stop) fail_msg("no usable stop string in the greedy run");
     const char *stops[1] = { stop };
-    o.stop = stops, o.n_stop = 1;
+    o.stop = stops;
+    o.n_stop = 1;
     GPU_OK(vkg_generate(g_model, &r, 1, &o, &cut));
     assert_int_equal(cut.finish, VKG_FINISH_STOP);
     assert_int_equal(cut.n, at + 1);
     assert_memory_equal(cut.tokens, full.tokens, cut.n * 4);
     free(stop);
-    vkg_gen_results_free(&full, 1), vkg_gen_results_free(&cut, 1);
+    vkg_gen_results_free(&full, 1);
+    vkg_gen_results_free(&cut, 1);
     vkg_tokenizer_free(tok);
     gpu_assert_no_validation();
 }

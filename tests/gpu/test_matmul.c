@@ -64,7 +64,10 @@ static void check(const char *what, const float *y, size_t ys, const float *want
             }
             double r = fabs((double)g - want[t * ys + o]) / (1e-4 * abs_sum[(size_t)t * n_out + o] + 1e-6);
             if (isnan(r)) r = INFINITY;
-            if (bad == (size_t)-1 || r > worst) worst = r, bad = t * ys + o;
+            if (bad == (size_t)-1 || r > worst) {
+                worst = r;
+                bad = t * ys + o;
+            }
         }
     if (worst > 1)
         fail_msg("%s: max |err| / (1e-4 sum|wx| + 1e-6) = %.3g at y[%zu][%zu]: got %.9g want %.9g", what, worst,
@@ -113,8 +116,17 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     if (y[0] != SENTINEL) fail_msg("%s: the float before y was written", what);
     check(what, y + 1, ys, want, abs_sum, k->n_out, k->n_tok);
     vkg_cmd_free(c);
-    vkg_buffer_free(bw), vkg_buffer_free(bx), vkg_buffer_free(by), vkg_buffer_free(bb);
-    free(w), free(wp), free(x), free(y), free(want), free(bias), free(abs_sum);
+    vkg_buffer_free(bw);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(by);
+    vkg_buffer_free(bb);
+    free(w);
+    free(wp);
+    free(x);
+    free(y);
+    free(want);
+    free(bias);
+    free(abs_sum);
     gpu_assert_no_validation();
 }
 
@@ -168,12 +180,14 @@ static void test_tile_edges(void **state)
     for (size_t i = 0; i < 4; i++) {
         struct mm_case k = { VKG_DTYPE_Q4, 64 + (uint32_t)i, 128, toks[i], 1, 1, VKG_MATMUL_GEMM };
         run_case(&k, 77 + i);
-        k.wt = VKG_DTYPE_F16, k.n_in = 63 + (uint32_t)i * 32;
+        k.wt = VKG_DTYPE_F16;
+        k.n_in = 63 + (uint32_t)i * 32;
         run_case(&k, 99 + i);
     }
     struct mm_case k = { VKG_DTYPE_F32, 33, 100, 20, 1, 1, VKG_MATMUL_DECODE_SHARED };
     run_case(&k, 5);
-    k.path = VKG_MATMUL_GEMM, k.n_tok = 1; /* the GEMM with a single token */
+    k.path = VKG_MATMUL_GEMM;
+    k.n_tok = 1; /* the GEMM with a single token */
     run_case(&k, 6);
 }
 
@@ -204,8 +218,12 @@ static void all_patterns(enum vkg_dtype wt, size_t w_pad_bytes)
     snprintf(what, sizeof what, "all finite %s patterns, weights at byte %zu", vkg_dtype_name(wt), w_pad_bytes);
     assert_close_f32(what, got, want, (size_t)rows * 8, 0, 0);
     vkg_cmd_free(c);
-    vkg_buffer_free(bw), vkg_buffer_free(bx), vkg_buffer_free(by);
-    free(w), free(got), free(want);
+    vkg_buffer_free(bw);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(by);
+    free(w);
+    free(got);
+    free(want);
     gpu_assert_no_validation();
 }
 

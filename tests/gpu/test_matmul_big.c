@@ -25,7 +25,10 @@ static void check(const char *what, const float *got, const float *want, const d
     for (size_t i = 0; i < n; i++) {
         double r = fabs((double)got[i] - want[i]) / (1e-4 * abs_sum[i] + 1e-6);
         if (isnan(r)) r = INFINITY;
-        if (r > worst) worst = r, bad = i;
+        if (r > worst) {
+            worst = r;
+            bad = i;
+        }
     }
     if (worst > 1)
         fail_msg("%s: max |err| / (1e-4 sum|wx| + 1e-6) = %.3g at %zu: got %.9g want %.9g", what, worst, bad,
@@ -56,8 +59,12 @@ static void matmul_check(const char *what, struct vkg_buffer *w, const void *w_h
     snprintf(buf, sizeof buf, "%s %s %ux%u x %u tokens", what, vkg_dtype_name(wt), n_out, n_in, n_tok);
     check(buf, got, want, abs_sum, ny);
     vkg_cmd_free(c);
-    vkg_buffer_free(bx), vkg_buffer_free(by);
-    free(x), free(got), free(want), free(abs_sum);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(by);
+    free(x);
+    free(got);
+    free(want);
+    free(abs_sum);
     gpu_assert_no_validation();
 }
 
@@ -95,8 +102,14 @@ static void test_weight_beyond_binding(void **state)
                      (unsigned long long)i, (unsigned long long)(i / 32));
     }
     matmul_check("GPU-quantized", bq, q, VKG_DTYPE_Q8_0, n_out, n_in, 3, NULL, NULL);
-    vkg_buffer_free(bw), vkg_buffer_free(bb), vkg_buffer_free(bq);
-    free(w), free(bias), free(q), free(want), free(tie);
+    vkg_buffer_free(bw);
+    vkg_buffer_free(bb);
+    vkg_buffer_free(bq);
+    free(w);
+    free(bias);
+    free(q);
+    free(want);
+    free(tie);
 }
 
 static void test_vocab_projection(void **state)
@@ -121,7 +134,9 @@ static void test_vocab_projection(void **state)
     bw = gpu_buffer_from(q, n / 32 * 18, "lm_head.weight Q4");
     matmul_check("vocab", bw, q, VKG_DTYPE_Q4, n_out, n_in, 2, NULL, NULL);
     vkg_buffer_free(bw);
-    free(w), free(h), free(q);
+    free(w);
+    free(h);
+    free(q);
 }
 
 /* Activations and outputs beyond one binding: x and y rows 32 MiB apart (a
@@ -162,11 +177,16 @@ static void test_token_windows(void **state)
                 if (y[t * stride + o] != 0) fail_msg("%s: y[%u][%zu] past n_out written", what, t, o);
         }
         vkg_cmd_free(c);
-        vkg_buffer_free(bx), vkg_buffer_free(by);
-        free(x), free(y), free(want), free(abs_sum);
+        vkg_buffer_free(bx);
+        vkg_buffer_free(by);
+        free(x);
+        free(y);
+        free(want);
+        free(abs_sum);
         gpu_assert_no_validation();
     }
-    vkg_buffer_free(bw), vkg_buffer_free(bb);
+    vkg_buffer_free(bw);
+    vkg_buffer_free(bb);
 }
 
 int main(void)

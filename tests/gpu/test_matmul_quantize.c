@@ -40,8 +40,10 @@ static void *store_src(const float *f, uint64_t n, enum vkg_dtype st, uint64_t o
     uint32_t es = st == VKG_DTYPE_F32 ? 4 : 2;
     uint8_t *s = calloc(n + off, es);
     for (uint64_t i = 0; i < n; i++) {
-        if (st == VKG_DTYPE_F32) memcpy(s + (off + i) * 4, &f[i], 4), rounded[i] = f[i];
-        else {
+        if (st == VKG_DTYPE_F32) {
+            memcpy(s + (off + i) * 4, &f[i], 4);
+            rounded[i] = f[i];
+        } else {
             uint16_t h = st == VKG_DTYPE_F16 ? ref_f32_to_f16(f[i]) : ref_f32_to_bf16(f[i]);
             memcpy(s + (off + i) * 2, &h, 2);
             rounded[i] = st == VKG_DTYPE_F16 ? ref_f16_to_f32(h) : ref_bf16_to_f32(h);
@@ -103,8 +105,14 @@ static void run(enum vkg_dtype st, enum vkg_dtype dt, uint64_t nb, uint64_t src_
             fail_msg("%s: guard byte %llu overwritten (0x%02x)", what, (unsigned long long)i, got[i]);
     compare_blocks(what, got + dst_off, want, tie, nb, dt);
     vkg_cmd_free(c);
-    vkg_buffer_free(bs), vkg_buffer_free(bd);
-    free(f), free(rounded), free(src), free(got), free(want), free(tie);
+    vkg_buffer_free(bs);
+    vkg_buffer_free(bd);
+    free(f);
+    free(rounded);
+    free(src);
+    free(got);
+    free(want);
+    free(tie);
     gpu_assert_no_validation();
 }
 

@@ -47,7 +47,8 @@ static void make_logits(uint64_t *seed, uint32_t n_tok, uint32_t n_exp, float *l
         for (uint32_t e = n_exp - 1; e > 0; e--) {
             uint32_t o = (uint32_t)(rng_next(seed) % (e + 1));
             float tmp = row[e];
-            row[e] = row[o], row[o] = tmp;
+            row[e] = row[o];
+            row[o] = tmp;
         }
     }
 }
@@ -99,7 +100,10 @@ static void gpu_gate(const struct ref_moe_router *r, uint32_t n_tok, const float
     finish(c);
     gpu_read(bi, ids, nk * 4);
     gpu_read(bw, w, nk * 4);
-    vkg_buffer_free(bl), vkg_buffer_free(bi), vkg_buffer_free(bw), vkg_buffer_free(bb);
+    vkg_buffer_free(bl);
+    vkg_buffer_free(bi);
+    vkg_buffer_free(bw);
+    vkg_buffer_free(bb);
     gpu_assert_no_validation();
 }
 
@@ -122,7 +126,10 @@ static void check_gate(const char *name, const struct ref_moe_router *r, uint32_
         assert_close_f32(what, gw, rw, nk, 1e-7f, 2e-6f);
     }
     restore_tier();
-    free(gi), free(ri), free(gw), free(rw);
+    free(gi);
+    free(ri);
+    free(gw);
+    free(rw);
 }
 
 /* Router variants of the served architectures, at n_tok 1, 7, 64. */
@@ -229,7 +236,8 @@ static void check_route(const char *what, const int32_t *ids, uint32_t n_pairs, 
                 fail_msg("%s: expert %u: list entry %u is pair %u, want %u", what, e, at - 1, list[at - 1], p);
     }
     check_tiles(what, n_exp, cnt, route);
-    free(cnt), free(off);
+    free(cnt);
+    free(off);
 }
 
 static void run_group(const char *what, const int32_t *ids, uint32_t n_pairs, uint32_t n_exp)
@@ -245,8 +253,11 @@ static void run_group(const char *what, const int32_t *ids, uint32_t n_pairs, ui
     gpu_read(br, route, rb);
     gpu_read(bl, list, n_pairs * 4);
     check_route(what, ids, n_pairs, n_exp, route, list);
-    vkg_buffer_free(bi), vkg_buffer_free(br), vkg_buffer_free(bl);
-    free(route), free(list);
+    vkg_buffer_free(bi);
+    vkg_buffer_free(br);
+    vkg_buffer_free(bl);
+    free(route);
+    free(list);
     gpu_assert_no_validation();
 }
 
@@ -280,7 +291,8 @@ static struct vkg_buffer *quant_buffer(uint64_t *seed, float *w, uint64_t n, int
     uint8_t *q = calloc(1, (bytes + 3) & ~3ull);
     for (uint64_t b = 0; b < n / 32; b++) {
         uint16_t d = ref_f32_to_f16(rng_uniform(seed, amp / 128, amp / 64));
-        q[b * bb] = (uint8_t)d, q[b * bb + 1] = (uint8_t)(d >> 8);
+        q[b * bb] = (uint8_t)d;
+        q[b * bb + 1] = (uint8_t)(d >> 8);
         for (uint64_t i = 2; i < bb; i++) q[b * bb + i] = (uint8_t)rng_next(seed);
     }
     ref_moe_dequant(q, n, q4, w);
@@ -296,8 +308,14 @@ static struct vkg_buffer *weights_buffer(uint64_t *seed, float *w, uint64_t n, e
     uint16_t *h = dt == VKG_DTYPE_F32 ? NULL : malloc(n * 2);
     for (uint64_t i = 0; i < n; i++) {
         w[i] = rng_uniform(seed, -amp, amp);
-        if (dt == VKG_DTYPE_F16) h[i] = ref_f32_to_f16(w[i]), w[i] = ref_f16_to_f32(h[i]);
-        if (dt == VKG_DTYPE_BF16) h[i] = ref_f32_to_bf16(w[i]), w[i] = ref_bf16_to_f32(h[i]);
+        if (dt == VKG_DTYPE_F16) {
+            h[i] = ref_f32_to_f16(w[i]);
+            w[i] = ref_f16_to_f32(h[i]);
+        }
+        if (dt == VKG_DTYPE_BF16) {
+            h[i] = ref_f32_to_bf16(w[i]);
+            w[i] = ref_bf16_to_f32(h[i]);
+        }
     }
     struct vkg_buffer *b = gpu_buffer_from(h ? (void *)h : (void *)w, n * (h ? 2 : 4), name);
     free(h);
@@ -343,13 +361,16 @@ static void moe_dev_free(struct moe_dev *m, int weights)
     for (size_t i = 0; i < (weights ? 11u : 8u); i++) vkg_buffer_free(*all[i]), *all[i] = NULL;
 }
 
-/* Records group -> experts -> combine for ids/weights already in m->ids, m->wts. */
+/* Records group -> experts -> combine for ids/weights already in m->ids, m->wts
+ * (the caller orders dependent ops: a barrier between each two, ops.h). */
 static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok, uint32_t k)
 {
     GPU_OK(vkg_op_moe_group(c, n_tok * k, m->w.n_exp, vkg_buffer_view(m->ids), vkg_buffer_view(m->route),
                             vkg_buffer_view(m->list)));
+    vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_experts(c, &m->w, n_tok, k, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
                               vkg_buffer_view(m->list), vkg_buffer_view(m->h), vkg_buffer_view(m->y)));
+    vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_combine(c, n_tok, k, m->w.n_in, vkg_buffer_view(m->y), vkg_buffer_view(m->wts),
                               vkg_buffer_view(m->out), 0));
 }
@@ -368,7 +389,9 @@ static void check_experts(enum vkg_dtype dt)
     m.bg = weights_buffer(&seed, g, mat, dt, 0.3f, "moe gate");
     m.bu = weights_buffer(&seed, u, mat, dt, 0.3f, "moe up");
     m.bd = weights_buffer(&seed, d, mat, dt, 0.3f, "moe down");
-    m.w.gate = vkg_buffer_view(m.bg), m.w.up = vkg_buffer_view(m.bu), m.w.down = vkg_buffer_view(m.bd);
+    m.w.gate = vkg_buffer_view(m.bg);
+    m.w.up = vkg_buffer_view(m.bu);
+    m.w.down = vkg_buffer_view(m.bd);
     for (size_t ti = 0; ti < N_NTOKS; ti++)
         for (size_t ki = 0; ki < 3; ki++) {
             uint32_t n_tok = g_ntoks[ti], k = ks[ki], pairs = n_tok * k;
@@ -395,11 +418,17 @@ static void check_experts(enum vkg_dtype dt)
             }
             restore_tier();
             moe_dev_free(&m, 0);
-            free(x), free(w), free(got), free(want), free(ids);
+            free(x);
+            free(w);
+            free(got);
+            free(want);
+            free(ids);
             gpu_assert_no_validation();
         }
     moe_dev_free(&m, 1);
-    free(g), free(u), free(d);
+    free(g);
+    free(u);
+    free(d);
 }
 
 static void test_experts_f32(void **state) { check_experts(VKG_DTYPE_F32); }
@@ -427,8 +456,12 @@ static void test_block_end_to_end(void **state)
     struct vkg_buffer *sb[3] = { weights_buffer(&seed, sg, smat, VKG_DTYPE_F16, 0.4f, "shared gate"),
                                  weights_buffer(&seed, su, smat, VKG_DTYPE_F16, 0.4f, "shared up"),
                                  weights_buffer(&seed, sd, smat, VKG_DTYPE_F16, 0.4f, "shared down") };
-    m.w.gate = vkg_buffer_view(m.bg), m.w.up = vkg_buffer_view(m.bu), m.w.down = vkg_buffer_view(m.bd);
-    sw.gate = vkg_buffer_view(sb[0]), sw.up = vkg_buffer_view(sb[1]), sw.down = vkg_buffer_view(sb[2]);
+    m.w.gate = vkg_buffer_view(m.bg);
+    m.w.up = vkg_buffer_view(m.bu);
+    m.w.down = vkg_buffer_view(m.bd);
+    sw.gate = vkg_buffer_view(sb[0]);
+    sw.up = vkg_buffer_view(sb[1]);
+    sw.down = vkg_buffer_view(sb[2]);
     for (size_t ti = 0; ti < N_NTOKS; ti++) {
         uint32_t n_tok = g_ntoks[ti], pairs = n_tok * k;
         uint64_t nx = (uint64_t)n_tok * n_in;
@@ -450,7 +483,9 @@ static void test_block_end_to_end(void **state)
             struct vkg_cmd *c = begin();
             GPU_OK(vkg_op_moe_gate(c, &gr, n_tok, vkg_buffer_view(bl), vkg_buffer_view(m.ids),
                                    vkg_buffer_view(m.wts)));
+            vkg_cmd_barrier(c);
             record_experts(c, &m, n_tok, k);
+            vkg_cmd_barrier(c); /* the shared experts add to what combine wrote */
             GPU_OK(vkg_op_moe_shared(c, &sw, n_tok, vkg_buffer_view(m.x), vkg_buffer_view(sh), vkg_buffer_view(sy),
                                      vkg_buffer_view(m.out)));
             finish(c);
@@ -461,13 +496,26 @@ static void test_block_end_to_end(void **state)
         }
         restore_tier();
         moe_dev_free(&m, 0);
-        vkg_buffer_free(bl), vkg_buffer_free(sh), vkg_buffer_free(sy);
-        free(x), free(l), free(w), free(got), free(want), free(shared), free(ids);
+        vkg_buffer_free(bl);
+        vkg_buffer_free(sh);
+        vkg_buffer_free(sy);
+        free(x);
+        free(l);
+        free(w);
+        free(got);
+        free(want);
+        free(shared);
+        free(ids);
         gpu_assert_no_validation();
     }
     moe_dev_free(&m, 1);
     for (int i = 0; i < 3; i++) vkg_buffer_free(sb[i]);
-    free(g), free(u), free(d), free(sg), free(su), free(sd);
+    free(g);
+    free(u);
+    free(d);
+    free(sg);
+    free(su);
+    free(sd);
 }
 
 /* Deterministic weight value i of stack `id` (regenerated for the reference
@@ -504,8 +552,12 @@ static void test_big_stacks(void **state)
     const int32_t ids[7 * 2] = { 0, 127, 84, 85, 86, 42, 127, 1, 100, 84, 85, 86, 64, 127 };
     uint64_t seed = 0xb16, per = (uint64_t)n_ff * n_in, nx = (uint64_t)n_tok * n_in;
     struct moe_dev m = { .w = { .dtype = VKG_DTYPE_F32, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff } };
-    m.bg = big_stack(1, n_exp * per), m.bu = big_stack(2, n_exp * per), m.bd = big_stack(3, n_exp * per);
-    m.w.gate = vkg_buffer_view(m.bg), m.w.up = vkg_buffer_view(m.bu), m.w.down = vkg_buffer_view(m.bd);
+    m.bg = big_stack(1, n_exp * per);
+    m.bu = big_stack(2, n_exp * per);
+    m.bd = big_stack(3, n_exp * per);
+    m.w.gate = vkg_buffer_view(m.bg);
+    m.w.up = vkg_buffer_view(m.bu);
+    m.w.down = vkg_buffer_view(m.bd);
     float *x = malloc(nx * 4), w[14], *got = malloc(nx * 4), *want = malloc(nx * 4);
     float *g = malloc(14 * per * 4), *u = malloc(14 * per * 4), *d = malloc(14 * per * 4);
     int32_t local[14];
@@ -515,7 +567,9 @@ static void test_big_stacks(void **state)
         local[p] = (int32_t)p;
         for (uint64_t i = 0; i < per; i++) {
             uint64_t at = (uint64_t)ids[p] * per + i;
-            g[p * per + i] = big_val(1, at), u[p * per + i] = big_val(2, at), d[p * per + i] = big_val(3, at);
+            g[p * per + i] = big_val(1, at);
+            u[p * per + i] = big_val(2, at);
+            d[p * per + i] = big_val(3, at);
         }
     }
     moe_dev_alloc(&m, n_tok, k, x);
@@ -533,7 +587,12 @@ static void test_big_stacks(void **state)
     }
     restore_tier();
     moe_dev_free(&m, 1);
-    free(x), free(got), free(want), free(g), free(u), free(d);
+    free(x);
+    free(got);
+    free(want);
+    free(g);
+    free(u);
+    free(d);
     gpu_assert_no_validation();
 }
 
@@ -545,7 +604,9 @@ static void test_errors(void **state)
     struct vkg_cmd *c = begin();
     struct vkg_moe_router r = { .n_exp = 64, .k = 17, .scale = 1 };
     assert_int_equal(vkg_op_moe_gate(c, &r, 1, v, v, v), VKG_ERR_UNSUPPORTED);
-    r.k = 4, r.n_group = 5, r.topk_group = 2;
+    r.k = 4;
+    r.n_group = 5;
+    r.topk_group = 2;
     assert_int_equal(vkg_op_moe_gate(c, &r, 1, v, v, v), VKG_ERR_UNSUPPORTED);
     r.n_group = 0;
     assert_int_equal(vkg_op_moe_gate(c, &r, 64, v, v, v), VKG_ERR_INVALID_ARG); /* 64x64 logits > 4096 bytes */
@@ -556,7 +617,8 @@ static void test_errors(void **state)
     assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_UNSUPPORTED);
     w.dtype = VKG_DTYPE_Q8_0; /* rows of 16 values are not whole 32-value blocks */
     assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_INVALID_ARG);
-    w.dtype = VKG_DTYPE_F32, w.n_exp = 2;
+    w.dtype = VKG_DTYPE_F32;
+    w.n_exp = 2;
     assert_int_equal(vkg_op_moe_shared(c, &w, 1, v, v, v, v), VKG_ERR_INVALID_ARG);
     finish(c);
     vkg_buffer_free(b);

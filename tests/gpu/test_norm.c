@@ -64,8 +64,16 @@ static void rmsnorm_case(uint64_t rows, uint32_t n, int gemma, int add, uint64_t
              add, g_dev->use.subgroup_arith);
     assert_close_f32(what, y, want, m, ATOL, RTOL);
     assert_close_f32("residual stream h = x + r", got_r, r, m, 0, 0); /* one f32 add: exact */
-    vkg_buffer_free(bx), vkg_buffer_free(bw), vkg_buffer_free(by), vkg_buffer_free(br);
-    free(x), free(r), free(w), free(y), free(want), free(got_r);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(bw);
+    vkg_buffer_free(by);
+    vkg_buffer_free(br);
+    free(x);
+    free(r);
+    free(w);
+    free(y);
+    free(want);
+    free(got_r);
 }
 
 static void rmsnorm_all(void)
@@ -117,8 +125,13 @@ static void test_rmsnorm_per_head(void **state)
         gpu_read(bx, got, m * 4);
         assert_close_f32(tier ? "per-head q_norm (shared-memory tier)" : "per-head q_norm", got, want, m, ATOL, RTOL);
     }
-    vkg_buffer_free(bx), vkg_buffer_free(bw);
-    free(x), free(w), free(got), free(want), free(tmp);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(bw);
+    free(x);
+    free(w);
+    free(got);
+    free(want);
+    free(tmp);
 }
 
 static void glu_case(int gelu, int fused, uint64_t rows, uint32_t n, uint64_t *seed)
@@ -143,8 +156,15 @@ static void glu_case(int gelu, int fused, uint64_t rows, uint32_t n, uint64_t *s
     snprintf(what, sizeof what, "%s fused=%d rows=%llu n=%u", gelu ? "geglu" : "swiglu", fused,
              (unsigned long long)rows, n);
     assert_close_f32(what, got, want, m, ATOL, RTOL);
-    vkg_buffer_free(bx), vkg_buffer_free(bg), vkg_buffer_free(bu), vkg_buffer_free(bo);
-    free(x), free(gate), free(up), free(got), free(want);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(bg);
+    vkg_buffer_free(bu);
+    vkg_buffer_free(bo);
+    free(x);
+    free(gate);
+    free(up);
+    free(got);
+    free(want);
 }
 
 static void test_glu(void **state)
@@ -176,7 +196,9 @@ static void test_softcap(void **state)
             snprintf(what, sizeof what, "softcap n=%llu cap=%g", (unsigned long long)n, cap);
             assert_close_f32(what, got, want, n, ATOL, RTOL);
             vkg_buffer_free(b);
-            free(a), free(got), free(want);
+            free(a);
+            free(got);
+            free(want);
         }
 }
 
@@ -197,8 +219,13 @@ static void test_add_scale(void **state)
         gpu_read(bo, got, n * 4);
         for (uint64_t i = 0; i < n; i++) want[i] = (a[i] + b[i]) * 0.375f;
         assert_close_f32("add then scale", got, want, n, 0, 0);
-        vkg_buffer_free(ba), vkg_buffer_free(bb), vkg_buffer_free(bo);
-        free(a), free(b), free(got), free(want);
+        vkg_buffer_free(ba);
+        vkg_buffer_free(bb);
+        vkg_buffer_free(bo);
+        free(a);
+        free(b);
+        free(got);
+        free(want);
     }
 }
 
@@ -220,8 +247,10 @@ static void test_beyond_one_binding(void **state)
     gpu_read(bo, got, n * 4);
     for (uint64_t i = 0; i < n; i++) a[i] += a[i];
     assert_close_f32("add 36 Mi floats", got, a, n, 0, 0);
-    vkg_buffer_free(ba), vkg_buffer_free(bo);
-    free(a), free(got);
+    vkg_buffer_free(ba);
+    vkg_buffer_free(bo);
+    free(a);
+    free(got);
 }
 
 /* Bad arguments come back as errors naming the op, never as a dispatch. */

@@ -34,7 +34,10 @@ static void make_table(struct table *tb, enum vkg_dtype t, uint64_t vocab, uint3
         uint8_t *dst = (uint8_t *)tb->data + r * tb->row_bytes;
         float *f = tb->f32 + r * dim;
         for (uint32_t j = 0; j < dim; j++) {
-            if (t == VKG_DTYPE_F32) memcpy(dst + 4 * j, &row[j], 4), f[j] = row[j];
+            if (t == VKG_DTYPE_F32) {
+                memcpy(dst + 4 * j, &row[j], 4);
+                f[j] = row[j];
+            }
             if (t == VKG_DTYPE_F16 || t == VKG_DTYPE_BF16) { /* random finite patterns (no slow encode) */
                 uint16_t h = (uint16_t)rng_next(seed);
                 if (t == VKG_DTYPE_F16 && ((h >> 10) & 31) == 31) h ^= 0x4000; /* inf/NaN -> finite */
@@ -43,8 +46,14 @@ static void make_table(struct table *tb, enum vkg_dtype t, uint64_t vocab, uint3
                 f[j] = t == VKG_DTYPE_F16 ? ref_f16_to_f32(h) : ref_bf16_to_f32(h);
             }
         }
-        if (t == VKG_DTYPE_Q8_0) ref_quant_q8_0(row, dst, dim), ref_dequant_q8_0(dst, f, dim);
-        if (t == VKG_DTYPE_Q4) ref_quant_q4(row, dst, dim), ref_dequant_q4(dst, f, dim);
+        if (t == VKG_DTYPE_Q8_0) {
+            ref_quant_q8_0(row, dst, dim);
+            ref_dequant_q8_0(dst, f, dim);
+        }
+        if (t == VKG_DTYPE_Q4) {
+            ref_quant_q4(row, dst, dim);
+            ref_dequant_q4(dst, f, dim);
+        }
     }
     free(row);
 }
@@ -74,8 +83,13 @@ static void embed_case(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const int
     snprintf(what, sizeof what, "embed %s vocab=%llu dim=%u tokens=%llu scale=%g", vkg_dtype_name(t),
              (unsigned long long)vocab, dim, (unsigned long long)n, scale);
     assert_close_f32(what, got, want, n * dim, 0, 0);
-    vkg_buffer_free(bt), vkg_buffer_free(bi), vkg_buffer_free(bo);
-    free(tb.data), free(tb.f32), free(got), free(want);
+    vkg_buffer_free(bt);
+    vkg_buffer_free(bi);
+    vkg_buffer_free(bo);
+    free(tb.data);
+    free(tb.f32);
+    free(got);
+    free(want);
 }
 
 /* n ids: random rows, the first and last row, and out-of-range ids. */
@@ -125,11 +139,17 @@ static void test_embed_big(void **state)
     uint64_t seed = 0xb16;
     uint64_t n = 300;
     int32_t *ids = make_ids(n, 150000, &seed);
-    ids[6] = 65535, ids[7] = 65536, ids[8] = 65537, ids[9] = 131071, ids[10] = 131072; /* near window edges */
+    ids[6] = 65535; /* ids 6..10: near window edges */
+    ids[7] = 65536;
+    ids[8] = 65537;
+    ids[9] = 131071;
+    ids[10] = 131072;
     embed_case(VKG_DTYPE_F32, 150000, 512, ids, n, 1.0f, 0, &seed);
     free(ids);
     ids = make_ids(n, 151936, &seed);
-    ids[6] = 131071, ids[7] = 131072, ids[8] = 151935;
+    ids[6] = 131071;
+    ids[7] = 131072;
+    ids[8] = 151935;
     embed_case(VKG_DTYPE_F16, 151936, 512, ids, n, 22.627417f, 2, &seed);
     free(ids);
 }

@@ -63,7 +63,8 @@ static void check_table(const cJSON *c)
     assert_close_f32(what, got, w, dim / 2, 0, 2.5e-7f);
     float waf = (float)num(c, "attention_factor");
     assert_close_f32("attention_factor", &af, &waf, 1, 0, 1e-7f);
-    free(got), free(w);
+    free(got);
+    free(w);
 }
 
 static void test_rope_tables(void **state)
@@ -98,7 +99,9 @@ static void test_rope_from_config(void **state)
     GPU_OK(vkg_rope_inv_freq(VKG_ROPE_YARN, 64, 10000, &direct, b, &af_b));
     assert_memory_equal(a, b, sizeof a);
     assert_close_f32("yarn attention factor", &af_a, &af_b, 1, 0, 1e-7f);
-    r.type = VKG_ROPE_LLAMA3, r.factor = 8, r.original_max_position_embeddings = 0; /* falls back to max_pos */
+    r.type = VKG_ROPE_LLAMA3;
+    r.factor = 8;
+    r.original_max_position_embeddings = 0; /* falls back to max_pos */
     vkg_rope_scaling_from_config(&r, 8192, &sc);
     struct vkg_rope_scaling l3 = { .factor = 8, .low_freq_factor = 1, .high_freq_factor = 4,
                                    .original_max_position_embeddings = 8192 };
@@ -127,7 +130,8 @@ static void rope_case(const struct rope_case *rc, uint64_t *seed)
     int32_t *pos = malloc(rc->tokens * 4);
     rng_fill_f32(seed, x, m, -2, 2);
     for (uint64_t t = 0; t < rc->tokens; t++) pos[t] = (int32_t)(rng_next(seed) % (uint64_t)rc->max_pos);
-    pos[0] = 0, pos[rc->tokens - 1] = rc->max_pos - 1;
+    pos[0] = 0;
+    pos[rc->tokens - 1] = rc->max_pos - 1;
     GPU_OK(vkg_rope_inv_freq(rc->type, rc->rot_dim, rc->theta, &rc->s, inv, &af));
     memcpy(want, x, m * 4);
     for (uint64_t t = 0; t < rc->tokens; t++)
@@ -149,8 +153,14 @@ static void rope_case(const struct rope_case *rc, uint64_t *seed)
     gpu_assert_no_validation();
     gpu_read(bx, got, m * 4);
     assert_close_f32(rc->what, got, want, m, ATOL, RTOL);
-    vkg_buffer_free(bx), vkg_buffer_free(bp), vkg_buffer_free(bf);
-    free(x), free(want), free(got), free(inv), free(pos);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(bp);
+    vkg_buffer_free(bf);
+    free(x);
+    free(want);
+    free(got);
+    free(inv);
+    free(pos);
 }
 
 static void test_rope_kernel(void **state)
@@ -189,9 +199,11 @@ static void test_rope_errors(void **state)
     struct vkg_rope_args a = { .x = v, .pos = v, .inv_freq = v, .tokens = 4, .n_heads = 2, .head_stride = 64,
                                .tok_stride = 128, .rot_dim = 63, .attn_factor = 1 };
     assert_int_equal(vkg_op_rope(c, &a), VKG_ERR_INVALID_ARG); /* odd rot_dim */
-    a.rot_dim = 64, a.dim_off = 8;
+    a.rot_dim = 64;
+    a.dim_off = 8;
     assert_int_equal(vkg_op_rope(c, &a), VKG_ERR_INVALID_ARG); /* slice leaves the head */
-    a.dim_off = 0, a.tokens = 100;
+    a.dim_off = 0;
+    a.tokens = 100;
     assert_int_equal(vkg_op_rope(c, &a), VKG_ERR_INVALID_ARG); /* view too small */
     assert_non_null(strstr(vkg_error_detail(), "'q'"));
     GPU_OK(vkg_cmd_submit_wait(c));

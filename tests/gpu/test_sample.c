@@ -50,7 +50,11 @@ static void gpu_run(const float *logits, uint32_t rows, uint32_t vocab, struct v
     }
     if (params) gpu_read(pb, params, rows * sizeof *params);
     vkg_cmd_free(c);
-    vkg_buffer_free(lb), vkg_buffer_free(pb), vkg_buffer_free(wb), vkg_buffer_free(tb), vkg_buffer_free(fb);
+    vkg_buffer_free(lb);
+    vkg_buffer_free(pb);
+    vkg_buffer_free(wb);
+    vkg_buffer_free(tb);
+    vkg_buffer_free(fb);
     gpu_assert_no_validation();
 }
 
@@ -125,7 +129,8 @@ static void check_argmax(uint32_t rows, uint32_t v, uint64_t seed)
         if (o->tokens[r] != want) fail_msg("%s row %u: token %d, reference %d", what, r, o->tokens[r], want);
         check_prob(what, r, o->probs[r], pr);
     }
-    free(x), free(o);
+    free(x);
+    free(o);
 }
 
 static void test_argmax_shapes(void **state)
@@ -222,7 +227,8 @@ static void check_settings(uint32_t v, const struct setting *st, size_t n_st, ui
         if (fragile > 1) fail_msg("%s: %d rows at float boundaries (at most 1 expected)", what, fragile);
     }
     for (uint32_t r = 0; r < rows; r++) free(orders[r]);
-    free(x), free(o);
+    free(x);
+    free(o);
 }
 
 static void test_sample_settings_152k(void **state)
@@ -288,7 +294,8 @@ static void check_exact_top_p(const float *row, uint32_t v, float temperature, f
         n_seen += first;
     }
     if (n_seen != n_kept) fail_msg("top_p %g: %zu different tokens drawn, %zu kept", top_p, n_seen, n_kept);
-    free(x), free(o);
+    free(x);
+    free(o);
 }
 
 /* 136 x 256000 f32 = 139 MB: two row batches; every 8th row with top-k and
@@ -308,7 +315,9 @@ static void test_sample_beyond_binding(void **state)
     gpu_run(x, rows, v, prm, 0, 1, o);
     int fragile = check_rows("sample 136x256000", x, rows, v, NULL, prm, o->tokens, o->probs, 0);
     if (fragile > 1) fail_msg("%d rows at float boundaries (at most 1 expected)", fragile);
-    free(x), free(prm), free(o);
+    free(x);
+    free(prm);
+    free(o);
 }
 
 /* HF's top-p boundary ("ascending cumsum <= 1 - top_p is removed") on exact
@@ -329,8 +338,12 @@ static void test_top_p_exact_boundary(void **state)
     static const float tps[] = { 0.25f, 0.5f, 0.75f, 0.76f };
     for (int k = 0; k < 4; k++) check_exact_top_p(row, v, 1.0f, tps[k], (size_t)k + 1);
     for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
-    row[50] = 3.9f, row[400] = 3.8f, row[600] = 3.7f, row[700] = 3.6f;
-    row[100] = row[200] = row[300] = 3.5f, row[4500] = 3.0f;
+    row[50] = 3.9f;
+    row[400] = 3.8f;
+    row[600] = 3.7f;
+    row[700] = 3.6f;
+    row[100] = row[200] = row[300] = 3.5f;
+    row[4500] = 3.0f;
     check_exact_top_p(row, v, INFINITY, 0.5f, 4);
     check_exact_top_p(row, v, INFINITY, 0.75f, 6);
     free(row);
@@ -350,28 +363,38 @@ static void chi_square(float temperature, uint32_t top_k)
     float *x = malloc((size_t)rows * v * 4);
     struct vkg_sample_params *prm = malloc(rows * sizeof *prm);
     struct vkg_sampler s = { .temperature = temperature, .top_k = top_k, .top_p = 1.0f, .seed = 2024 };
-    for (uint32_t r = 0; r < rows; r++) memcpy(x + (size_t)r * v, logit, sizeof logit), prm[r] = vkg_sampler_row(&s, r, 0);
+    for (uint32_t r = 0; r < rows; r++) {
+        memcpy(x + (size_t)r * v, logit, sizeof logit);
+        prm[r] = vkg_sampler_row(&s, r, 0);
+    }
     uint32_t order[16];
     ref_sort_desc(logit, v, order);
     for (uint32_t i = 0; i < v; i++) {
         int kept = !top_k;
         for (uint32_t j = 0; j < top_k; j++) kept |= order[j] == i;
-        want[i] = kept ? exp(logit[i] / temperature) : 0, z += want[i];
+        want[i] = kept ? exp(logit[i] / temperature) : 0;
+        z += want[i];
     }
     struct run_out *o = malloc(sizeof *o);
     gpu_run(x, rows, v, prm, 0, 1, o);
     uint32_t count[16] = { 0 };
-    for (uint32_t r = 0; r < rows; r++) assert_in_range(o->tokens[r], 0, v - 1), count[o->tokens[r]]++;
+    for (uint32_t r = 0; r < rows; r++) {
+        assert_in_range(o->tokens[r], 0, v - 1);
+        count[o->tokens[r]]++;
+    }
     double chi2 = 0;
     int df = -1;
     for (uint32_t i = 0; i < v; i++) {
         double e = rows * want[i] / z;
         if (e == 0) { assert_int_equal(count[i], 0); continue; }
-        chi2 += (count[i] - e) * (count[i] - e) / e, df++;
+        chi2 += (count[i] - e) * (count[i] - e) / e;
+        df++;
     }
     printf("  chi-square T=%g top_k=%u: %.2f (%d dof)\n", temperature, top_k, chi2, df);
     if (chi2 > (df == 15 ? 37.70 : 24.32)) fail_msg("chi-square %.2f too large for %d dof", chi2, df); /* 24.32: 7 dof */
-    free(x), free(prm), free(o);
+    free(x);
+    free(prm);
+    free(o);
 }
 
 static void test_chi_square(void **state)
@@ -392,8 +415,10 @@ static void test_batch_invariance(void **state)
         make_logits(&seed, x + (size_t)r * v, v, r % 3);
         prm[r] = row_params(&g_settings[r % 9], 555 + r, r);
     }
-    for (uint32_t r = 0; r < rows; r++)
-        memcpy(rev + (size_t)r * v, x + (size_t)(rows - 1 - r) * v, (size_t)v * 4), rprm[r] = prm[rows - 1 - r];
+    for (uint32_t r = 0; r < rows; r++) {
+        memcpy(rev + (size_t)r * v, x + (size_t)(rows - 1 - r) * v, (size_t)v * 4);
+        rprm[r] = prm[rows - 1 - r];
+    }
     struct run_out *batch = malloc(sizeof *batch), *one = malloc(sizeof *one), *back = malloc(sizeof *back);
     gpu_run(x, rows, v, prm, 0, 1, batch);
     gpu_run(rev, rows, v, rprm, 0, 1, back);
@@ -406,7 +431,11 @@ static void test_batch_invariance(void **state)
         assert_memory_equal(&one->probs[0], &batch->probs[r], 4);
         assert_memory_equal(&back->probs[rows - 1 - r], &batch->probs[r], 4);
     }
-    free(x), free(rev), free(batch), free(one), free(back);
+    free(x);
+    free(rev);
+    free(batch);
+    free(one);
+    free(back);
 }
 
 /* VKG_SAMPLE_ADVANCE: one recorded command buffer submitted 3 times draws steps s, s+1, s+2. */
@@ -432,7 +461,8 @@ static void test_advance_step(void **state)
             assert_true(f == 0);
         }
     }
-    free(x), free(o);
+    free(x);
+    free(o);
 }
 
 /* VKG_SAMPLE_NO_TOP_K | VKG_SAMPLE_NO_TOP_P turn the filters off whatever
@@ -444,7 +474,10 @@ static void test_flags_switch_filters_off(void **state)
     float *x = malloc((size_t)rows * v * 4);
     struct vkg_sample_params prm[8];
     struct setting filtered = { "filtered", 1.0f, 0.5f, 0.0f, 1, 0 }, plain = { "plain", 1.0f, 1.0f, 0.0f, 0, 0 };
-    for (uint32_t r = 0; r < rows; r++) make_logits(&seed, x + (size_t)r * v, v, 0), prm[r] = row_params(&filtered, 9 + r, 0);
+    for (uint32_t r = 0; r < rows; r++) {
+        make_logits(&seed, x + (size_t)r * v, v, 0);
+        prm[r] = row_params(&filtered, 9 + r, 0);
+    }
     struct run_out *o = malloc(sizeof *o);
     gpu_run(x, rows, v, prm, VKG_SAMPLE_NO_TOP_K | VKG_SAMPLE_NO_TOP_P, 1, o);
     for (uint32_t r = 0; r < rows; r++) prm[r] = row_params(&plain, 9 + r, 0);
@@ -452,7 +485,8 @@ static void test_flags_switch_filters_off(void **state)
     int differs = 0;
     for (uint32_t r = 0; r < rows; r++) differs |= o->tokens[r] != ref_argmax(x + (size_t)r * v, v, NULL);
     assert_true(differs); /* with top_k = 1 honoured every row would be its argmax */
-    free(x), free(o);
+    free(x);
+    free(o);
 }
 
 /* Bad shapes and views fail with VKG_ERR_INVALID_ARG naming the buffer; nothing is recorded. */
@@ -478,7 +512,10 @@ static void test_errors(void **state)
     assert_non_null(strstr(vkg_error_detail(), "top_p"));
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
-    vkg_buffer_free(lb), vkg_buffer_free(wb), vkg_buffer_free(tb), vkg_buffer_free(fb);
+    vkg_buffer_free(lb);
+    vkg_buffer_free(wb);
+    vkg_buffer_free(tb);
+    vkg_buffer_free(fb);
     gpu_assert_no_validation();
 }
 

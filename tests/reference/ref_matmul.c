@@ -69,7 +69,8 @@ static void quantize_q8_0(const float *x, uint8_t *blk, uint8_t *tie)
     const float inv127 = 1.0f / 127.0f;
     float d = amax * inv127;
     uint16_t h = ref_f32_to_f16(d);
-    blk[0] = (uint8_t)(h & 0xff), blk[1] = (uint8_t)(h >> 8);
+    blk[0] = (uint8_t)(h & 0xff);
+    blk[1] = (uint8_t)(h >> 8);
     for (int j = 0; j < 32; j++) {
         double v = d != 0 ? (double)x[j] / (double)d : 0.0;
         double q = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5); /* half away from zero */
@@ -84,10 +85,14 @@ static void quantize_q4(const float *x, uint8_t *blk, uint8_t *tie)
 {
     float amax = 0, m = 0;
     for (int j = 0; j < 32; j++)
-        if (fabsf(x[j]) > amax) amax = fabsf(x[j]), m = x[j];
+        if (fabsf(x[j]) > amax) {
+            amax = fabsf(x[j]);
+            m = x[j];
+        }
     float d = m * -0.125f; /* exact: a power of two */
     uint16_t h = ref_f32_to_f16(d);
-    blk[0] = (uint8_t)(h & 0xff), blk[1] = (uint8_t)(h >> 8);
+    blk[0] = (uint8_t)(h & 0xff);
+    blk[1] = (uint8_t)(h >> 8);
     int q[32];
     for (int j = 0; j < 32; j++) {
         double v = d != 0 ? (double)x[j] / (double)d : 0.0;

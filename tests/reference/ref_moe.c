@@ -39,8 +39,10 @@ static void mask_groups(const struct ref_moe_router *r, double *ch)
     for (uint32_t i = 0; i < r->n_group; i++) {
         double b1 = -INFINITY, b2 = -INFINITY;
         for (uint32_t e = i * gs; e < (i + 1) * gs; e++) {
-            if (ch[e] > b1) b2 = b1, b1 = ch[e];
-            else if (ch[e] > b2) b2 = ch[e];
+            if (ch[e] > b1) {
+                b2 = b1;
+                b1 = ch[e];
+            } else if (ch[e] > b2) b2 = ch[e];
         }
         g[i] = r->v3_groups ? b1 + (gs > 1 ? b2 : 0) : b1;
     }
@@ -55,7 +57,10 @@ void ref_moe_gate(const struct ref_moe_router *r, uint32_t n_tok, const float *l
     char *taken = malloc(r->n_exp);
     for (uint32_t t = 0; t < n_tok; t++) {
         scores_of(r, logits + (uint64_t)t * r->n_exp, s);
-        for (uint32_t e = 0; e < r->n_exp; e++) ch[e] = s[e] + (r->bias ? r->bias[e] : 0.0), taken[e] = 0;
+        for (uint32_t e = 0; e < r->n_exp; e++) {
+            ch[e] = s[e] + (r->bias ? r->bias[e] : 0.0);
+            taken[e] = 0;
+        }
         if (r->n_group > 1) mask_groups(r, ch);
         double sum = 0;
         for (uint32_t j = 0; j < r->k; j++) {
@@ -68,7 +73,9 @@ void ref_moe_gate(const struct ref_moe_router *r, uint32_t n_tok, const float *l
         for (uint32_t j = 0; j < r->k; j++)
             weights[t * r->k + j] = (float)((r->norm ? w[j] / (sum + 1e-20) : w[j]) * r->scale);
     }
-    free(s), free(ch), free(taken);
+    free(s);
+    free(ch);
+    free(taken);
 }
 
 void ref_moe_count(const int32_t *ids, uint32_t n_pairs, uint32_t n_exp, uint32_t *counts, uint32_t *offsets)
@@ -76,7 +83,10 @@ void ref_moe_count(const int32_t *ids, uint32_t n_pairs, uint32_t n_exp, uint32_
     for (uint32_t e = 0; e < n_exp; e++) counts[e] = 0;
     for (uint32_t p = 0; p < n_pairs; p++) counts[ids[p]]++;
     uint32_t run = 0;
-    for (uint32_t e = 0; e < n_exp; e++) offsets[e] = run, run += counts[e];
+    for (uint32_t e = 0; e < n_exp; e++) {
+        offsets[e] = run;
+        run += counts[e];
+    }
 }
 
 /* One expert MLP on one row: down(silu(gate x) * up x), in double. */
@@ -114,7 +124,9 @@ void ref_moe_ffn(uint32_t n_tok, uint32_t k, uint32_t n_in, uint32_t n_ff, const
         }
         for (uint32_t i = 0; i < n_in; i++) out[(uint64_t)t * n_in + i] = (float)acc[i];
     }
-    free(h), free(y), free(acc);
+    free(h);
+    free(y);
+    free(acc);
 }
 
 void ref_moe_dequant(const uint8_t *blocks, uint64_t n, int q4, float *out)

@@ -35,7 +35,8 @@ void ref_quant_q8_0(const float *x, uint8_t *out, size_t n)
         float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
         uint16_t h = ref_f32_to_f16(d);
         uint8_t *blk = out + b * 34;
-        blk[0] = (uint8_t)h, blk[1] = (uint8_t)(h >> 8);
+        blk[0] = (uint8_t)h;
+        blk[1] = (uint8_t)(h >> 8);
         for (int j = 0; j < 32; j++) blk[2 + j] = (uint8_t)(int8_t)lrintf(x[b * 32 + j] * id);
     }
 }
@@ -45,11 +46,15 @@ void ref_quant_q4(const float *x, uint8_t *out, size_t n)
     for (size_t b = 0; b < n / 32; b++) {
         float amax = 0, max = 0;
         for (int j = 0; j < 32; j++)
-            if (fabsf(x[b * 32 + j]) > amax) amax = fabsf(x[b * 32 + j]), max = x[b * 32 + j];
+            if (fabsf(x[b * 32 + j]) > amax) {
+                amax = fabsf(x[b * 32 + j]);
+                max = x[b * 32 + j];
+            }
         float d = max / -8.0f, id = d ? 1.0f / d : 0.0f;
         uint16_t h = ref_f32_to_f16(d);
         uint8_t *blk = out + b * 18;
-        blk[0] = (uint8_t)h, blk[1] = (uint8_t)(h >> 8);
+        blk[0] = (uint8_t)h;
+        blk[1] = (uint8_t)(h >> 8);
         for (int j = 0; j < 16; j++) {
             int lo = (int)fminf(15.0f, x[b * 32 + j] * id + 8.5f);
             int hi = (int)fminf(15.0f, x[b * 32 + 16 + j] * id + 8.5f);

@@ -10,11 +10,17 @@ void ref_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t ou
 {
     uint32_t c[4] = { ctr[0], ctr[1], ctr[2], ctr[3] }, k[2] = { key[0], key[1] };
     for (int round = 0; round < 10; round++) {
-        if (round) k[0] += 0x9E3779B9u, k[1] += 0xBB67AE85u; /* Weyl key schedule */
+        if (round) { /* Weyl key schedule */
+            k[0] += 0x9E3779B9u;
+            k[1] += 0xBB67AE85u;
+        }
         uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
         uint32_t n0 = (uint32_t)(p1 >> 32) ^ c[1] ^ k[0], n1 = (uint32_t)p1;
         uint32_t n2 = (uint32_t)(p0 >> 32) ^ c[3] ^ k[1], n3 = (uint32_t)p0;
-        c[0] = n0, c[1] = n1, c[2] = n2, c[3] = n3;
+        c[0] = n0;
+        c[1] = n1;
+        c[2] = n2;
+        c[3] = n3;
     }
     for (int i = 0; i < 4; i++) out[i] = c[i];
 }
@@ -108,12 +114,18 @@ struct ref_sample_result ref_sample(const float *x, size_t n, const uint32_t *or
         return res;
     }
     uint32_t *own = NULL; /* the sorted order is needed by top-k and top-p only */
-    if (!order && (a->top_k > 0 || a->top_p < 1)) own = malloc(n * sizeof *own), ref_sort_desc(x, n, own), order = own;
+    if (!order && (a->top_k > 0 || a->top_p < 1)) {
+        own = malloc(n * sizeof *own);
+        ref_sort_desc(x, n, own);
+        order = own;
+    }
     uint32_t top = order ? order[0] : (uint32_t)ref_argmax(x, n, NULL);
     double *s = malloc(n * sizeof *s), *q = malloc(n * sizeof *q);
     char *keep = malloc(n);
-    for (size_t i = 0; i < n; i++) /* -inf stays -inf even at T = inf (the limit of every finite T) */
-        s[i] = x[i] == -INFINITY ? -INFINITY : (double)x[i] / a->temperature, keep[i] = 1;
+    for (size_t i = 0; i < n; i++) { /* -inf stays -inf even at T = inf (the limit of every finite T) */
+        s[i] = x[i] == -INFINITY ? -INFINITY : (double)x[i] / a->temperature;
+        keep[i] = 1;
+    }
     if (a->top_k > 0) {
         double kth = s[order[(a->top_k < n ? a->top_k : n) - 1]];
         for (size_t i = 0; i < n; i++) keep[i] = s[i] >= kth;
@@ -134,6 +146,9 @@ struct ref_sample_result ref_sample(const float *x, size_t n, const uint32_t *or
     for (size_t i = 0; i < n; i++) res.n_kept += keep[i];
     res.token = draw(q, n, uniform(a->seed, a->step), &res.fragile);
     res.prob = q[res.token];
-    free(own), free(s), free(q), free(keep);
+    free(own);
+    free(s);
+    free(q);
+    free(keep);
     return res;
 }

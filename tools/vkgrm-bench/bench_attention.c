@@ -221,8 +221,12 @@ static void down(void *ctx)
     struct attn_ctx *x = ctx;
     if (!x) return;
     vkg_kv_free(x->kv);
-    vkg_buffer_free(x->q), vkg_buffer_free(x->tok), vkg_buffer_free(x->out);
-    vkg_buffer_free(x->scratch), vkg_buffer_free(x->k), vkg_buffer_free(x->v);
+    vkg_buffer_free(x->q);
+    vkg_buffer_free(x->tok);
+    vkg_buffer_free(x->out);
+    vkg_buffer_free(x->scratch);
+    vkg_buffer_free(x->k);
+    vkg_buffer_free(x->v);
     free(x);
 }
 

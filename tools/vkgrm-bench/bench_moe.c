@@ -65,7 +65,9 @@ static enum vkg_status weights_of(struct vkg_device *dev, struct moe_ctx *m, enu
         if (dt == VKG_DTYPE_F32) VKG_TRY(vkg_bench_random_f32(dev, n, -0.05f, 0.05f, "bench experts", b[i]));
         else VKG_TRY(vkg_bench_buffer(dev, bytes, "bench experts", b[i])); /* 16-bit 1.0 pattern; Q: scale 1 */
     }
-    m->w.gate = vkg_buffer_view(m->g), m->w.up = vkg_buffer_view(m->u), m->w.down = vkg_buffer_view(m->d);
+    m->w.gate = vkg_buffer_view(m->g);
+    m->w.up = vkg_buffer_view(m->u);
+    m->w.down = vkg_buffer_view(m->d);
     return VKG_OK;
 }
 

@@ -32,7 +32,10 @@ static void down(void *ctx)
 {
     struct norm_ctx *c = ctx;
     if (!c) return;
-    vkg_buffer_free(c->a), vkg_buffer_free(c->b), vkg_buffer_free(c->c), vkg_buffer_free(c->d);
+    vkg_buffer_free(c->a);
+    vkg_buffer_free(c->b);
+    vkg_buffer_free(c->c);
+    vkg_buffer_free(c->d);
     free(c);
 }
 

@@ -29,7 +29,12 @@ static enum vkg_status model_like_logits(struct vkg_device *dev, uint64_t n, str
     uint64_t s = 0x9e3779b97f4a7c15ull;
     for (uint64_t i = 0; i < n; i++) {
         float v = 0;
-        for (int k = 0; k < 3; k++) s ^= s << 13, s ^= s >> 7, s ^= s << 17, v += (float)((s >> 40) / 16777216.0);
+        for (int k = 0; k < 3; k++) {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            v += (float)((s >> 40) / 16777216.0);
+        }
         x[i] = 2.0f * (v - 1.5f);
     }
     enum vkg_status st = vkg_buffer_create(dev, n * 4, VKG_MEM_DEVICE, "bench logits", out);
@@ -86,8 +91,11 @@ static void down(void *ctx)
 {
     struct sample_ctx *c = ctx;
     if (!c) return;
-    vkg_buffer_free(c->logits), vkg_buffer_free(c->params), vkg_buffer_free(c->work);
-    vkg_buffer_free(c->tokens), vkg_buffer_free(c->probs);
+    vkg_buffer_free(c->logits);
+    vkg_buffer_free(c->params);
+    vkg_buffer_free(c->work);
+    vkg_buffer_free(c->tokens);
+    vkg_buffer_free(c->probs);
     free(c);
 }
 

@@ -36,7 +36,9 @@ enum vkg_status vkg_bench_random_f32(struct vkg_device *dev, uint64_t n, float l
     if (!x) return vkg_error(VKG_ERR_NOMEM, "bench data %s", name);
     uint64_t s = 88172645463325252ull;
     for (uint64_t i = 0; i < n; i++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
         x[i] = lo + (hi - lo) * (float)((s >> 40) * (1.0 / 16777216.0));
     }
     enum vkg_status st = vkg_buffer_create(dev, n * 4, VKG_MEM_DEVICE, name, out);
@@ -164,7 +166,10 @@ static int check_coverage(void)
             const struct vkg_bench_case *bc = g_families[f](&n);
             for (size_t i = 0; i < n; i++) found |= bc[i].op && strcmp(bc[i].op, name) == 0;
         }
-        if (!found) fprintf(stderr, "vkgrm-bench: op '%s' has no bench case\n", name), missing++;
+        if (!found) {
+            fprintf(stderr, "vkgrm-bench: op '%s' has no bench case\n", name);
+            missing++;
+        }
     }
     printf("bench coverage: %d of %d ops have a case\n", VKG_OP_COUNT - missing, VKG_OP_COUNT);
     return missing ? 1 : 0;
