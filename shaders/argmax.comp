@@ -8,6 +8,11 @@
 // Ties go to the lowest index (numpy / torch.argmax on CPU). The _sg
 // variants reduce a workgroup with subgroup max / min / add and one shared
 // step instead of a tree of 8 barriers (dev->use.subgroup_arith).
+// Non-finite logits (ops_sample.h): a NaN anywhere in a row, tested on the
+// bits so no float fast path can hide it, flags the row (per chunk in word
+// 3 of its partial) and a flagged row, or a row of nothing but -inf, gets
+// token -1 and prob 0. +inf is the largest logit: the row's +inf logits
+// share all the probability (1 each in the sum, 0 for every finite one).
 //! variant argmax_partial PARTIAL
 //! variant argmax_final FINAL
 //! variant sample_init FINAL SAMPLE
@@ -42,10 +47,10 @@ layout(binding = B_PROBS) writeonly buffer Probs { float probs[]; };  // [rows]
 shared float sh_m[256];
 shared uint sh_i[256];
 shared float sh_s[256];
+shared uint sh_nan; // some invocation of the workgroup saw a NaN (or a flagged chunk)
 
-
-// s * exp(ms - m) without inf - inf when a part saw only -inf
-float rescale(float s, float ms, float m) { return s == 0.0 ? 0.0 : s * exp(ms - m); }
+// s * exp(ms - m) without inf - inf: a part that saw only -inf weighs 0, one whose max is m keeps s (m = +inf too)
+float rescale(float s, float ms, float m) { return s == 0.0 ? 0.0 : ms == m ? s : s * exp(ms - m); }
 
 // Folds (m, i, s) into the running (bm, bi, bs): larger max wins, equal max keeps the lower index.
 void fold(inout float bm, inout uint bi, inout float bs, float m, uint i, float s)
@@ -61,12 +66,15 @@ void fold_one(inout float bm, inout uint bi, inout float bs, float x, uint e)
 {
     if (x > bm) {
         bs = bs * exp(bm - x) + 1.0; // bs == 0 while bm == -inf
-        bm = x, bi = e;
+        bm = x;
+        bi = e;
     } else {
         if (x == bm && e < bi) bi = e; // only -inf == -inf before any finite logit
-        if (x != NEG_INF) bs += exp(x - bm);
+        if (x != NEG_INF) bs += x == bm ? 1.0 : exp(x - bm); // x == bm == +inf: one more +inf
     }
 }
+
+bool is_nan(float x) { return (floatBitsToUint(x) & 0x7fffffffu) > 0x7f800000u; }
 
 #ifdef SUBGROUP
 // Subgroup max, lowest index at the max, sum rescaled to the max; then
@@ -76,13 +84,19 @@ void reduce_shared(float m, uint i, float s)
     float sm = subgroupMax(m);
     uint si = subgroupMin(m == sm ? i : 0xffffffffu);
     float ss = subgroupAdd(rescale(s, m, sm));
-    if (subgroupElect()) sh_m[gl_SubgroupID] = sm, sh_i[gl_SubgroupID] = si, sh_s[gl_SubgroupID] = ss;
+    if (subgroupElect()) {
+        sh_m[gl_SubgroupID] = sm;
+        sh_i[gl_SubgroupID] = si;
+        sh_s[gl_SubgroupID] = ss;
+    }
     barrier();
     if (gl_LocalInvocationID.x == 0u) {
         float bm = sh_m[0], bs = sh_s[0];
         uint bi = sh_i[0];
         for (uint g = 1u; g < gl_NumSubgroups; g++) fold(bm, bi, bs, sh_m[g], sh_i[g], sh_s[g]);
-        sh_m[0] = bm, sh_i[0] = bi, sh_s[0] = bs;
+        sh_m[0] = bm;
+        sh_i[0] = bi;
+        sh_s[0] = bs;
     }
     barrier();
 }
@@ -91,14 +105,18 @@ void reduce_shared(float m, uint i, float s)
 void reduce_shared(float m, uint i, float s)
 {
     uint t = gl_LocalInvocationID.x;
-    sh_m[t] = m, sh_i[t] = i, sh_s[t] = s;
+    sh_m[t] = m;
+    sh_i[t] = i;
+    sh_s[t] = s;
     barrier();
     for (uint h = gl_WorkGroupSize.x / 2u; h > 0u; h >>= 1) {
         if (t < h) {
             float bm = sh_m[t], bs = sh_s[t];
             uint bi = sh_i[t];
             fold(bm, bi, bs, sh_m[t + h], sh_i[t + h], sh_s[t + h]);
-            sh_m[t] = bm, sh_i[t] = bi, sh_s[t] = bs;
+            sh_m[t] = bm;
+            sh_i[t] = bi;
+            sh_s[t] = bs;
         }
         barrier();
     }
@@ -112,15 +130,23 @@ void main()
     uint src = p.logits_off + row * p.vocab;
     float bm = NEG_INF, bs = 0.0;
     uint bi = 0xffffffffu;
+    bool nan = false;
+    if (t == 0u) sh_nan = 0u;
+    barrier();
     // strided so neighbouring invocations read neighbouring words
-    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x)
-        fold_one(bm, bi, bs, logits[src + e], e);
+    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
+        float x = logits[src + e];
+        if (is_nan(x)) nan = true; // never folded: the row is flagged instead
+        else fold_one(bm, bi, bs, x, e);
+    }
+    if (nan) atomicOr(sh_nan, 1u);
     reduce_shared(bm, bi, bs);
     if (t == 0u) {
         uint o = row_base(row) + VKG_SAMPLE_PART_AT + 4u * c;
         work[o] = floatBitsToUint(sh_m[0]);
         work[o + 1u] = sh_i[0];
         work[o + 2u] = floatBitsToUint(sh_s[0]);
+        work[o + 3u] = sh_nan;
     }
 }
 #else
@@ -151,30 +177,35 @@ void main()
     uint row = p.row0 + gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
     uint base = row_base(gl_WorkGroupID.y);
     float bm = NEG_INF, bs = 0.0;
-    uint bi = 0xffffffffu;
+    uint bi = 0xffffffffu, nan = 0u;
+    if (t == 0u) sh_nan = 0u;
+    barrier();
     for (uint c = t; c < p.n_chunks; c += gl_WorkGroupSize.x) {
         uint o = base + VKG_SAMPLE_PART_AT + 4u * c;
         fold(bm, bi, bs, uintBitsToFloat(work[o]), work[o + 1u], uintBitsToFloat(work[o + 2u]));
+        nan |= work[o + 3u];
     }
+    if (nan != 0u) atomicOr(sh_nan, 1u);
     reduce_shared(bm, bi, bs);
 #ifdef SAMPLE
     for (uint b = t; b < 768u; b += gl_WorkGroupSize.x) work[base + VKG_SAMPLE_HIST_AT + b] = 0u;
 #endif
     if (t != 0u) return;
     float m = sh_m[0], z = sh_s[0];
+    bool bad = sh_nan != 0u || m == NEG_INF; // a NaN somewhere, or nothing but -inf: nothing can be drawn
     work[base + S_MAX] = floatBitsToUint(m);
     work[base + S_ARG] = sh_i[0];
     work[base + S_ZALL] = floatBitsToUint(z);
     bool greedy = true;
 #ifdef SAMPLE
     float temp = params[p.params_off + row].temperature;
-    greedy = !(temp > 0.0) || m == NEG_INF; // T <= 0 (or NaN), or a row of only -inf
+    greedy = bad || !(temp > 0.0); // flagged rows, and T <= 0 (or NaN): written here
     work[base + S_STAGE] = STAGE_DONE;
     if (!greedy) init_state(base, row);
 #endif
     if (greedy) {
-        tokens[p.tokens_off + row] = int(sh_i[0]);
-        probs[p.probs_off + row] = z > 0.0 ? 1.0 / z : 0.0; // softmax(logits)[argmax]: exp(0) / z
+        tokens[p.tokens_off + row] = bad ? -1 : int(sh_i[0]);
+        probs[p.probs_off + row] = bad ? 0.0 : 1.0 / z; // softmax(logits)[argmax]: exp(0) / z, z >= 1
     }
 }
 #endif

@@ -29,6 +29,7 @@
 #define ALL_TIES 0xffffffffu
 #define CAND_NONE 0xffffffffu
 #define NEG_INF uintBitsToFloat(0xff800000u)
+#define POS_INF uintBitsToFloat(0x7f800000u)
 
 // Candidate keys a row has room for: a list never needs more than the vocab.
 uint cand_cap() { return min(VKG_SAMPLE_CAND, p.vocab); }
@@ -88,9 +89,17 @@ uvec2 w_fixed(float w)
     return uvec2(uint((s - hi) * 4294967296.0), uint(hi));
 }
 
-// exp((x - max) / T), the unnormalized probability of a logit.
-// -inf stays 0 even when 1/T is 0.
-float weight(float x, float m, float invt) { return x == NEG_INF ? 0.0 : exp((x - m) * invt); }
+// exp((x - max) / T), the unnormalized probability of a logit: -inf stays
+// 0 even when 1/T is 0, the max weighs exactly 1 (also when 1/T is +inf),
+// and when the max is +inf only the +inf logits weigh (1 each), the limit
+// of softmax as they grow. Rows with a NaN never get here (argmax.comp).
+float weight(float x, float m, float invt)
+{
+    if (x == NEG_INF) return 0.0;
+    if (x == m) return 1.0;
+    if (m == POS_INF) return 0.0;
+    return exp((x - m) * invt);
+}
 
 // Philox4x32-10 (Salmon et al., SC'11): counter {step, 0, 0, 0}, key = seed.
 uint philox_u32(uint seed_lo, uint seed_hi, uint step)

@@ -3,7 +3,19 @@
  * and probs [n_rows] f32. Both need a scratch workspace of
  * vkg_sample_workspace_bytes() (device memory, contents don't matter between
  * calls). Logits larger than one binding range are processed in row batches;
- * one row must fit a binding (vocab <= 8 Mi: fixed-point mass sums). */
+ * one row must fit a binding (vocab <= 8 Mi: fixed-point mass sums).
+ *
+ * Non-finite logits, the same for argmax and sampling and for every tier:
+ *   - a row with a NaN anywhere, or with nothing but -inf (nothing can be
+ *     drawn), gets tokens[r] = -1 and probs[r] = 0: never an index out of
+ *     range, never a valid-looking id. Callers must check for -1. Other
+ *     rows of the batch are not affected;
+ *   - -inf logits are never drawn (probability 0);
+ *   - +inf is the largest logit: argmax is the lowest index holding +inf,
+ *     and the row's distribution is uniform over its +inf logits (the limit
+ *     of softmax as they grow; the temperature does not matter then), so
+ *     greedy probs[r] = 1 / (number of +inf logits) and sampling draws among
+ *     them with top-k / top-p / min-p applied to that distribution. */
 #ifndef VKG_OPS_SAMPLE_H
 #define VKG_OPS_SAMPLE_H
 
@@ -15,7 +27,8 @@
 uint64_t vkg_sample_workspace_bytes(uint32_t n_rows, uint32_t vocab);
 
 /* Greedy: tokens[r] = argmax_v logits[r][v], ties to the lowest index;
- * probs[r] = softmax(logits[r])[tokens[r]] (temperature 1). */
+ * probs[r] = softmax(logits[r])[tokens[r]] (temperature 1); -1 and 0 for a
+ * row with a NaN or of only -inf (above). */
 enum vkg_status vkg_op_argmax(struct vkg_cmd *c,
                               struct vkg_view logits, /* [n_rows][vocab] f32 */
                               struct vkg_view work,   /* vkg_sample_workspace_bytes(n_rows, vocab) */

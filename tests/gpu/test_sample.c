@@ -1,5 +1,6 @@
 /* test_sample — argmax and sampling on the GPU vs the plain-C reference
  * (ref_sample.c, HF warper semantics in doubles with a full sort).
+ * Rows with NaN / -inf / +inf logits follow the contract of ops_sample.h.
  * Tolerances: tokens exact (argmax always; a sampled token may differ only
  * when the reference flags the draw as within 1e-5 of a float boundary, at
  * most 1 such row per setting); probabilities |got - want| <= 1e-6 + 1e-4 *
@@ -489,6 +490,149 @@ static void test_flags_switch_filters_off(void **state)
     free(o);
 }
 
+/* ---- non-finite logits (the contract in ops_sample.h) ---- */
+
+#define NF_VOCAB 20000u /* 5 chunks of VKG_SAMPLE_CHUNK: a long row beyond one workgroup */
+#define NF_CASES 9
+
+static float bits_f32(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+
+/* Case k of a row: 0 NaN at the first logit, 1 at the last, 2 in the middle
+ * of the third chunk, 3 all NaN, 4 all -inf, 5 all -inf but one NaN, 6 a
+ * signalling NaN and a negative NaN, 7 +inf at two places (argmax the
+ * first, prob 1/2; sampling draws between them), 8 untouched. */
+static void make_nonfinite(float *row, uint32_t v, int k)
+{
+    switch (k) {
+    case 0: row[0] = NAN; break;
+    case 1: row[v - 1] = NAN; break;
+    case 2: row[2 * VKG_SAMPLE_CHUNK + 300] = NAN; break;
+    case 3: for (uint32_t i = 0; i < v; i++) row[i] = NAN; break;
+    case 4: for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY; break;
+    case 5:
+        for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
+        row[v / 2 + 1] = NAN;
+        break;
+    case 6:
+        row[VKG_SAMPLE_CHUNK - 1] = bits_f32(0x7f800001u);
+        row[v / 2] = bits_f32(0xffc00123u);
+        break;
+    case 7:
+        row[v / 3] = INFINITY;
+        row[v - 2] = INFINITY;
+        break;
+    default: break;
+    }
+}
+
+/* Every case in one batch against the reference (argmax when prm is NULL). */
+static void check_nonfinite_batch(const struct vkg_sample_params *prm0, const char *what)
+{
+    const uint32_t v = NF_VOCAB, rows = NF_CASES;
+    uint64_t seed = 4711;
+    float *x = malloc((size_t)rows * v * 4);
+    struct vkg_sample_params prm[NF_CASES];
+    for (uint32_t r = 0; r < rows; r++) {
+        make_logits(&seed, x + (size_t)r * v, v, 1);
+        make_nonfinite(x + (size_t)r * v, v, (int)r);
+        if (prm0) {
+            prm[r] = *prm0;
+            prm[r].seed_lo += r;
+        }
+    }
+    struct run_out *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, prm0 ? prm : NULL, 0, 1, o);
+    for (uint32_t r = 0; r < rows; r++) {
+        const float *row = x + (size_t)r * v;
+        double pr;
+        int32_t want = ref_argmax(row, v, &pr);
+        if (r < 7 && want != -1) fail_msg("%s row %u: the reference does not flag it", what, r);
+        if (!prm0) {
+            if (o->tokens[r] != want) fail_msg("%s row %u: token %d, reference %d", what, r, o->tokens[r], want);
+            check_prob(what, r, o->probs[r], pr);
+        }
+    }
+    if (prm0 && check_rows(what, x, rows, v, NULL, prm, o->tokens, o->probs, 0) > 1)
+        fail_msg("%s: more than one row at a float boundary", what);
+    free(x);
+    free(o);
+}
+
+/* One row of a batch made non-finite: the other rows' tokens and probs stay bit for bit. */
+static void check_nonfinite_isolated(const struct vkg_sample_params *prm0, const char *what)
+{
+    const uint32_t v = NF_VOCAB, rows = 4, bad = 2;
+    uint64_t seed = 99;
+    float *x = malloc((size_t)rows * v * 4);
+    struct vkg_sample_params prm[4];
+    for (uint32_t r = 0; r < rows; r++) {
+        make_logits(&seed, x + (size_t)r * v, v, (int)(r % 3));
+        if (prm0) {
+            prm[r] = *prm0;
+            prm[r].seed_lo += 17 * r;
+        }
+    }
+    struct run_out *clean = malloc(sizeof *clean), *o = malloc(sizeof *o);
+    gpu_run(x, rows, v, prm0 ? prm : NULL, 0, 1, clean);
+    for (int k = 0; k < NF_CASES - 1; k++) {
+        float *row = x + (size_t)bad * v, *keep = malloc((size_t)v * 4);
+        memcpy(keep, row, (size_t)v * 4);
+        make_nonfinite(row, v, k);
+        gpu_run(x, rows, v, prm0 ? prm : NULL, 0, 1, o);
+        for (uint32_t r = 0; r < rows; r++) {
+            if (r == bad) continue;
+            if (o->tokens[r] != clean->tokens[r] || memcmp(&o->probs[r], &clean->probs[r], 4) != 0)
+                fail_msg("%s: case %d in row %u changed row %u: token %d prob %.9g, alone %d %.9g", what, k, bad, r,
+                         o->tokens[r], o->probs[r], clean->tokens[r], clean->probs[r]);
+        }
+        int flagged = k < 7;
+        if (flagged && (o->tokens[bad] != -1 || o->probs[bad] != 0.0f))
+            fail_msg("%s: case %d: token %d prob %g, want -1 and 0", what, k, o->tokens[bad], o->probs[bad]);
+        if (!flagged && o->tokens[bad] != (int32_t)(v / 3) && o->tokens[bad] != (int32_t)(v - 2))
+            fail_msg("%s: case %d (+inf): token %d, not one of the +inf logits", what, k, o->tokens[bad]);
+        memcpy(row, keep, (size_t)v * 4);
+        free(keep);
+    }
+    free(x);
+    free(clean);
+    free(o);
+}
+
+static void check_nonfinite(const char *tier)
+{
+    char what[96];
+    snprintf(what, sizeof what, "argmax %s", tier);
+    check_nonfinite_batch(NULL, what);
+    check_nonfinite_isolated(NULL, what);
+    static const struct setting st[] = {
+        { "T=1", 1.0f, 1.0f, 0.0f, 0, 0 },
+        { "T=0.7 top_k=50 top_p=0.9 min_p=0.05", 0.7f, 0.9f, 0.05f, 50, 0 },
+        { "T=0 (greedy)", 0.0f, 1.0f, 0.0f, 0, 1 },
+    };
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        struct vkg_sample_params p = row_params(&st[i], 321 + i, 5);
+        snprintf(what, sizeof what, "sample %s %s", st[i].name, tier);
+        check_nonfinite_batch(&p, what);
+        check_nonfinite_isolated(&p, what);
+    }
+}
+
+/* Both reduction tiers of argmax / sample_init (the device's and the scalar one). */
+static void test_nonfinite_rows(void **state)
+{
+    g_saved_tier = g_dev->use.subgroup_arith;
+    check_nonfinite(g_saved_tier ? "subgroup tier" : "scalar tier");
+    if (g_saved_tier) {
+        g_dev->use.subgroup_arith = 0;
+        check_nonfinite("scalar tier");
+    }
+}
+
 /* Bad shapes and views fail with VKG_ERR_INVALID_ARG naming the buffer; nothing is recorded. */
 static void test_errors(void **state)
 {
@@ -535,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_batch_invariance),
         cmocka_unit_test(test_advance_step),
         cmocka_unit_test(test_flags_switch_filters_off),
+        cmocka_unit_test_teardown(test_nonfinite_rows, restore_tier),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);

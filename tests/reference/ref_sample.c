@@ -27,13 +27,17 @@ void ref_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t ou
 
 int32_t ref_argmax(const float *x, size_t n, double *prob)
 {
+    if (prob) *prob = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(x[i])) return -1; /* a NaN anywhere: nothing can be drawn */
     size_t best = 0;
     for (size_t i = 1; i < n; i++)
         if (x[i] > x[best]) best = i;
-    double z = 0;
-    if (x[best] != -INFINITY)
-        for (size_t i = 0; i < n; i++) z += exp((double)x[i] - (double)x[best]);
-    if (prob) *prob = z > 0 ? 1.0 / z : 0.0;
+    if (x[best] == -INFINITY) return -1; /* only -inf: nothing can be drawn */
+    double z = 0; /* max +inf: each +inf weighs 1 and every finite logit 0 (the limit of softmax) */
+    for (size_t i = 0; i < n; i++)
+        z += x[best] == INFINITY ? (x[i] == INFINITY) : exp((double)x[i] - (double)x[best]);
+    if (prob) *prob = 1.0 / z;
     return (int32_t)best;
 }
 
@@ -108,22 +112,25 @@ static double uniform(uint64_t seed, uint32_t step)
 struct ref_sample_result ref_sample(const float *x, size_t n, const uint32_t *order, const struct ref_sample_args *a)
 {
     struct ref_sample_result res = { 0 };
-    if (!(a->temperature > 0) || x[ref_argmax(x, n, NULL)] == -INFINITY) {
-        res.token = ref_argmax(x, n, &res.prob);
-        res.n_kept = 1;
+    int32_t am = ref_argmax(x, n, &res.prob);
+    if (am < 0 || !(a->temperature > 0)) { /* nothing to draw (-1, prob 0), or greedy */
+        res.token = am;
+        res.n_kept = am >= 0;
         return res;
     }
+    const int inf = x[am] == INFINITY; /* then only the +inf logits weigh, equally */
     uint32_t *own = NULL; /* the sorted order is needed by top-k and top-p only */
     if (!order && (a->top_k > 0 || a->top_p < 1)) {
         own = malloc(n * sizeof *own);
         ref_sort_desc(x, n, own);
         order = own;
     }
-    uint32_t top = order ? order[0] : (uint32_t)ref_argmax(x, n, NULL);
+    uint32_t top = order ? order[0] : (uint32_t)am;
     double *s = malloc(n * sizeof *s), *q = malloc(n * sizeof *q);
     char *keep = malloc(n);
     for (size_t i = 0; i < n; i++) { /* -inf stays -inf even at T = inf (the limit of every finite T) */
-        s[i] = x[i] == -INFINITY ? -INFINITY : (double)x[i] / a->temperature;
+        if (inf) s[i] = x[i] == INFINITY ? 0 : -INFINITY; /* uniform over the +inf logits */
+        else s[i] = x[i] == -INFINITY ? -INFINITY : (double)x[i] / a->temperature;
         keep[i] = 1;
     }
     if (a->top_k > 0) {

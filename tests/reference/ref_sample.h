@@ -11,8 +11,11 @@
 /* Philox4x32-10 (Salmon, Moraes, Dror, Shaw, SC'11; Random123). */
 void ref_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
-/* Index of the largest x (first one on ties); *prob = softmax(x)[index]
- * (0 for a row of only -inf). */
+/* Index of the largest x (first one on ties); *prob = softmax(x)[index].
+ * Non-finite rows (the contract of runtime/ops/ops_sample.h, restated): a
+ * NaN anywhere or nothing but -inf gives -1 and prob 0; when the largest is
+ * +inf, every +inf logit weighs 1 and every other 0, so prob = 1 / (number
+ * of +inf logits). */
 int32_t ref_argmax(const float *x /* [n] */, size_t n, double *prob);
 
 struct ref_sample_args {
@@ -40,7 +43,10 @@ void ref_sort_desc(const float *x /* [n] */, size_t n, uint32_t *order /* [n] ou
  * (ascending cumulative probability <= 1 - top_p removed, the top token kept)
  * -> min-p (prob < min_p * max prob removed) -> softmax -> the first token in
  * index order whose cumulative probability exceeds u = Philox(key = seed,
- * counter = {step, 0, 0, 0})[0] / 2^32. order: ref_sort_desc(x) or NULL. */
+ * counter = {step, 0, 0, 0})[0] / 2^32. order: ref_sort_desc(x) or NULL.
+ * A row ref_argmax gives -1 gives token -1, prob 0; a row whose largest
+ * logit is +inf draws from the uniform distribution over its +inf logits
+ * (the filters apply to that distribution). */
 struct ref_sample_result ref_sample(const float *x /* [vocab] */, size_t vocab, const uint32_t *order,
                                     const struct ref_sample_args *a);
 
