@@ -88,16 +88,22 @@ static void check_side_files(struct vkg_model_report *r, const struct vkg_tokeni
     vkg_tokenizer_free(tok);
 }
 
+/* The layer index of a "model.layers.N." name, or -1. */
+static int64_t layer_of(const char *name)
+{
+    if (strncmp(name, "model.layers.", 13) != 0 || name[13] < '0' || name[13] > '9') return -1;
+    char *end;
+    unsigned long long v = strtoull(name + 13, &end, 10);
+    return *end == '.' && v < UINT32_MAX ? (int64_t)v : -1;
+}
+
 /* 1 + the largest N of the "model.layers.N." tensors (0 when none). */
 static uint32_t layers_in_files(const struct vkg_safetensors *st)
 {
-    uint64_t n = 0;
+    int64_t n = 0;
     for (size_t i = 0; i < vkg_safetensors_count(st); i++) {
-        const char *name = vkg_safetensors_get(st, i)->name, *p = name + 13;
-        if (strncmp(name, "model.layers.", 13) != 0 || *p < '0' || *p > '9') continue;
-        uint64_t v = 0;
-        while (*p >= '0' && *p <= '9' && v < UINT32_MAX) v = v * 10 + (uint64_t)(*p++ - '0');
-        if (*p == '.' && v < UINT32_MAX && v + 1 > n) n = v + 1;
+        int64_t l = layer_of(vkg_safetensors_get(st, i)->name);
+        if (l + 1 > n) n = l + 1;
     }
     return (uint32_t)n;
 }
@@ -157,15 +163,6 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* The layer index of a "model.layers.N." name, or -1. */
-static int64_t layer_of(const char *name)
-{
-    if (strncmp(name, "model.layers.", 13) != 0) return -1;
-    char *end;
-    unsigned long long v = strtoull(name + 13, &end, 10);
-    return end != name + 13 && *end == '.' && v < UINT32_MAX ? (int64_t)v : -1;
-}
-
 /* Every checkpoint tensor that no spec entry matched: ignored (transformers
  * drops it too) or a problem. Layers past the spec'd ones were reported as a
  * layer-count problem already. */
@@ -173,12 +170,14 @@ static void check_unexpected(struct vkg_model_report *r, const uint8_t *used, ui
 {
     size_t n_ignored = 0;
     const char *first_ignored = NULL;
+    int head_ignored = 0;
     for (size_t i = 0; i < vkg_safetensors_count(r->st); i++) {
         const struct vkg_tensor_view *t = vkg_safetensors_get(r->st, i);
         if (used[i]) continue;
         int tied_head = strcmp(t->name, "lm_head.weight") == 0 && r->cfg.tie_word_embeddings && !r->cfg.seq_cls;
         if (tied_head || ends_with(t->name, ".rotary_emb.inv_freq")) {
             if (!first_ignored) first_ignored = t->name;
+            head_ignored |= tied_head;
             n_ignored++;
             continue;
         }
@@ -193,7 +192,7 @@ static void check_unexpected(struct vkg_model_report *r, const uint8_t *used, ui
     if (n_ignored)
         vkg_check_note(r, "%s: %zu tensor%s not loaded, as transformers ignores them too (%s%s)", r->dir, n_ignored,
                        n_ignored == 1 ? "" : "s", first_ignored,
-                       r->cfg.tie_word_embeddings ? "; tied: the embedding is the head" : "");
+                       head_ignored ? "; tie_word_embeddings: the embedding is the head" : "");
 }
 
 static void check_tensors(struct vkg_model_report *r)
