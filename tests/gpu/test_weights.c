@@ -13,6 +13,7 @@
  * matrices) as stored, with one note. Tiny models: make_tiny_models.py. */
 #include "common_gpu.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,13 +185,14 @@ static void test_model_experts_stacked_at_load(void **s)
 /* A copy of tiny model `name` in a temp dir (symlinks) whose config.json has `from` replaced by `to`. */
 static void broken_copy(const char *name, const char *from, const char *to, char *out, size_t cap)
 {
-    char src[1024], cmd[4096];
-    tiny_path(src, sizeof src, name);
+    char rel[1024], src[PATH_MAX], cmd[4 * PATH_MAX];
+    tiny_path(rel, sizeof rel, name);
+    assert_non_null(realpath(rel, src)); /* the symlinks must not depend on the working directory */
     snprintf(out, cap, "/tmp/vkgrm-test-weights-%d-%s", (int)getpid(), name);
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && ln -s '%s'/* '%s'/ && rm '%s/config.json'", out, out,
              src, out, out);
     assert_int_equal(system(cmd), 0);
-    char p[1200];
+    char p[PATH_MAX + 64];
     snprintf(p, sizeof p, "%s/config.json", src);
     FILE *f = fopen(p, "rb");
     assert_non_null(f);
