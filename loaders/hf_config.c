@@ -312,6 +312,8 @@ static enum vkg_status parse_common(const struct jctx *c, struct vkg_hf_config *
     if (!cfg->hidden_size || !cfg->n_layers || !cfg->n_heads || !cfg->vocab_size)
         return vkg_error(VKG_ERR_CONFIG, "%s: vocab_size, hidden_size, num_hidden_layers and "
                          "num_attention_heads must be > 0", c->name);
+    if (cfg->n_layers > 65536) /* bounds the per-layer tables below; runtime/models checks the checkpoint */
+        return vkg_error(VKG_ERR_CONFIG, "%s: num_hidden_layers %u is more than 65536", c->name, cfg->n_layers);
     uint32_t kv_def = d.kv_heads_default ? d.kv_heads_default : cfg->n_heads;
     st = j_u32(c, "num_key_value_heads", kv_def, cfg->n_heads, &cfg->n_kv_heads);
     if (st == VKG_OK) st = j_u64(c, "max_position_embeddings", d.max_pos, d.max_pos,

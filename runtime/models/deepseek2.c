@@ -19,55 +19,29 @@
  *                  group-limited top-k, x routed_scaling_factor) to
  *                  mlp.experts.E.*, plus the always-on mlp.shared_experts.
  *
- * Two steps have no dedicated kernel and run as small F32 matmuls against
- * constant matrices made at the first step: broadcasting k_pe into the rope
- * slice of every head (a [heads*dk][rope] 0/1 matrix), and splitting
- * kv_b_proj's per-head [k_nope | v] rows into k and v (identity matrices over
- * (token, head) rows with strided x and y). Both are exact copies.
+ * Three copies have no dedicated kernel yet and run, behind one helper
+ * (mla_copy), as small F32 matmuls against constant matrices made at load
+ * (m->mla): broadcasting k_pe into the rope slice of every head (a
+ * [heads*dk][rope] 0/1 matrix), and splitting kv_b_proj's per-head
+ * [k_nope | v] rows into k and v (identity matrices over (token, head) rows
+ * with strided x and y). All are exact copies; a strided-copy op replaces
+ * them in that one place.
  *
- * Routed experts are stacked per layer into one buffer per matrix, routed
- * through a workspace of DeepSeek's own and run inside the shared pre-norm
- * trunk: moe.c, as for Qwen3-MoE / Mixtral (qwen3_moe_mixtral.c). */
+ * Routed experts are stacked per layer at load (L->experts) and routed
+ * through the model's MoE workspace by moe.c, as for Qwen3-MoE / Mixtral
+ * (qwen3_moe_mixtral.c). */
 #include <stdlib.h>
 
-#include "model.h"
 #include "blocks.h"
 #include "moe.h"
 #include "ops_attention.h"
 #include "ops_matmul.h"
-#include "ops_norm.h"
 #include "vk_check.h"
 
-#define V(b) vkg_buffer_view(b)
+#define V VKG_V
 #define LORA_EPS 1e-6f /* q_a_layernorm / kv_a_layernorm: DeepseekV2RMSNorm(rank), default eps */
 
-struct ds2_state {
-    int ready;                      /* constants made, every MoE layer packed */
-    struct vkg_buffer *k_rope;      /* [heads*dk][rope] F32: 1 at (h*dk + nope + i, i) */
-    struct vkg_buffer *eye_nope;    /* [nope][nope] F32 identity */
-    struct vkg_buffer *eye_v;       /* [dv][dv] F32 identity */
-    struct vkg_buffer *ws;          /* MoE workspace for ws_cap tokens (its own: model.c sizes m->a.moe
-                                       for qwen3_moe_mixtral.c); laid out by vkg_moe_ws_layout */
-    uint32_t ws_cap;
-    uint32_t n_layers;
-    struct vkg_moe_stack layer[];   /* [n_layers]: the stacked routed experts (moe.h) */
-};
-
-/* ---- device state made at the first step ---------------------------------- */
-
-static void ds2_state_free(struct vkg_model *m)
-{
-    struct ds2_state *st = m->arch_state;
-    if (!st) return;
-    for (uint32_t l = 0; l < st->n_layers; l++) vkg_moe_stack_free(&st->layer[l]);
-    vkg_buffer_free(st->k_rope);
-    vkg_buffer_free(st->eye_nope);
-    vkg_buffer_free(st->eye_v);
-    vkg_buffer_free(st->ws);
-    free(st);
-    m->arch_state = NULL;
-    m->arch_free = NULL;
-}
+/* ---- the MLA copies --------------------------------------------------------- */
 
 /* A rows x cols F32 matrix with 1 at (row0 + r*row_step + i, i) for r < reps, i < cols. */
 static enum vkg_status make_01(struct vkg_model *m, const char *name, uint64_t rows, uint32_t cols, uint32_t reps,
@@ -83,81 +57,42 @@ static enum vkg_status make_01(struct vkg_model *m, const char *name, uint64_t r
     return s;
 }
 
-/* The constant copy matrices and the stacked experts, once; the workspace
- * whenever the activations grew. */
-static enum vkg_status prepare(struct vkg_model *m)
+enum vkg_status vkg_deepseek2_prepare(struct vkg_model *m)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    struct ds2_state *st = vkg_moe_state(m, sizeof *st + c->n_layers * sizeof st->layer[0], ds2_state_free);
-    if (!st) return vkg_error(VKG_ERR_NOMEM, "%s: DeepSeek-V2 state", c->architecture);
-    st->n_layers = c->n_layers;
     const uint32_t nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim, dk = nope + rope;
-    if (!st->ready) {
-        if (!st->k_rope)
-            VKG_TRY(make_01(m, "mla k_pe broadcast", (uint64_t)c->n_heads * dk, rope, c->n_heads, nope, dk, &st->k_rope));
-        if (!st->eye_nope) VKG_TRY(make_01(m, "mla k_nope copy", nope, nope, 1, 0, 0, &st->eye_nope));
-        if (!st->eye_v) VKG_TRY(make_01(m, "mla v copy", c->v_head_dim, c->v_head_dim, 1, 0, 0, &st->eye_v));
-        VKG_TRY(vkg_moe_stack_layers(m, st->layer, "mlp", "gate_proj", "up_proj", "down_proj"));
-        st->ready = 1;
-    }
-    if (st->ws_cap < m->a.cap && c->n_experts) {
-        vkg_buffer_free(st->ws);
-        st->ws = NULL;
-        st->ws_cap = 0;
-        VKG_TRY(vkg_buffer_create(m->dev, vkg_moe_ws_layout(m, m->a.cap).bytes, VKG_MEM_DEVICE,
-                                  "moe workspace (deepseek2)", &st->ws));
-        st->ws_cap = m->a.cap;
-    }
-    return VKG_OK;
+    VKG_TRY(make_01(m, "mla k_pe broadcast", (uint64_t)c->n_heads * dk, rope, c->n_heads, nope, dk, &m->mla.k_rope));
+    VKG_TRY(make_01(m, "mla k_nope copy", nope, nope, 1, 0, 0, &m->mla.eye_nope));
+    return make_01(m, "mla v copy", c->v_head_dim, c->v_head_dim, 1, 0, 0, &m->mla.eye_v);
 }
 
-/* ---- the forward pass ---------------------------------------------------- */
+enum mla_copy_kind {
+    MLA_K_PE,   /* k_pe [n][rope] (row stride xs) -> the rope slice of every head of k [n][H][dk] */
+    MLA_K_NOPE, /* per (token, head) row: [k_nope | v] (stride xs) -> k's first nope dims (stride ys) */
+    MLA_V,      /* per (token, head) row: v (stride xs) -> v (stride ys) */
+};
 
-/* W must be [rows][cols], what the config implies. */
-static enum vkg_status shape_req(struct vkg_model *m, const struct vkg_weight *w, uint64_t rows, uint64_t cols)
+/* The MLA copies, exact, through F32 0/1 matmuls (m->mla) until a strided-copy
+ * op takes their place here. rows: tokens (MLA_K_PE) or token-head rows. */
+static enum vkg_status mla_copy(struct vkg_model *m, enum mla_copy_kind kind, struct vkg_view x, uint64_t xs,
+                                struct vkg_view y, uint64_t ys, uint32_t rows)
 {
-    if (w->n_dims != 2 || w->shape[0] != rows || w->shape[1] != cols)
-        return vkg_error(VKG_ERR_INVALID_ARG, "%s: tensor '%s': shape [%llu, %llu], the config implies [%llu, %llu]",
-                         m->cfg.architecture, w->name, (unsigned long long)w->shape[0],
-                         (unsigned long long)(w->n_dims > 1 ? w->shape[1] : 0), (unsigned long long)rows,
-                         (unsigned long long)cols);
-    return VKG_OK;
-}
-
-/* y[n][rows] = x[n][cols] W^T (+ bias), rows/cols of W checked against what the config implies. */
-static enum vkg_status linear_ex(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
-                                 uint64_t rows, uint64_t cols, struct vkg_view x, uint64_t xs, struct vkg_view y,
-                                 uint64_t ys, uint32_t n)
-{
-    VKG_TRY(shape_req(m, w, rows, cols));
-    struct vkg_view bv = bias ? V(bias->buf) : (struct vkg_view){ 0 };
-    struct vkg_matmul_args a = { .w = V(w->buf), .wt = w->dtype, .n_out = (uint32_t)rows, .n_in = (uint32_t)cols,
-                                 .x = x, .x_stride = xs, .y = y, .y_stride = ys, .n_tok = n,
-                                 .bias = bias ? &bv : NULL };
+    const struct vkg_hf_config *c = &m->cfg;
+    const uint32_t rope = c->qk_rope_head_dim, nope = c->qk_nope_head_dim;
+    struct vkg_matmul_args a = { .wt = VKG_DTYPE_F32, .x = x, .x_stride = xs, .y = y, .y_stride = ys, .n_tok = rows };
+    if (kind == MLA_K_PE) a.w = V(m->mla.k_rope), a.n_out = c->n_heads * (nope + rope), a.n_in = rope;
+    else if (kind == MLA_K_NOPE) a.w = V(m->mla.eye_nope), a.n_out = a.n_in = nope;
+    else a.w = V(m->mla.eye_v), a.n_out = a.n_in = c->v_head_dim;
     return vkg_op_matmul_ex(m->cmd, &a);
 }
 
-/* Contiguous x [n][W cols] and y [n][W rows]. */
-static enum vkg_status linear(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
-                              struct vkg_view x, struct vkg_view y, uint32_t n)
-{
-    return linear_ex(m, w, bias, w->shape[0], w->n_dims > 1 ? w->shape[1] : 0, x, 0, y, 0, n);
-}
-
-/* y[t][0..cols) = x[t][0..cols) for n rows with strides xs, ys: an exact copy through an F32 identity matmul. */
-static enum vkg_status strided_copy(struct vkg_model *m, const struct vkg_buffer *eye, uint32_t cols,
-                                    struct vkg_view x, uint64_t xs, struct vkg_view y, uint64_t ys, uint32_t n)
-{
-    struct vkg_matmul_args a = { .w = V(eye), .wt = VKG_DTYPE_F32, .n_out = cols, .n_in = cols, .x = x,
-                                 .x_stride = xs, .y = y, .y_stride = ys, .n_tok = n };
-    return vkg_op_matmul_ex(m->cmd, &a);
-}
+/* ---- the blocks ------------------------------------------------------------- */
 
 /* RMSNorm over the first `cols` of each row of stride xs, in place (the LoRA norms: eps 1e-6). */
 static enum vkg_status lora_norm(struct vkg_model *m, const struct vkg_weight *w, struct vkg_view x, uint32_t cols,
                                  uint64_t xs, uint32_t n)
 {
-    struct vkg_rmsnorm_args a = { .x = x, .w = V(w->buf), .y = x, .tokens = n, .group = 1, .n = cols,
+    struct vkg_rmsnorm_args a = { .x = x, .w = w->view, .y = x, .tokens = n, .group = 1, .n = cols,
                                   .x_stride = xs, .y_stride = xs, .eps = LORA_EPS, .kind = VKG_RMSNORM_PLAIN };
     return vkg_op_rmsnorm_ex(m->cmd, &a);
 }
@@ -175,57 +110,40 @@ static enum vkg_status rope_pairs(struct vkg_model *m, struct vkg_view x, uint32
 
 /* Multi-head latent attention of one layer: h -> delta. Scratch m->a.lat:
  * A [cap][kv_lora + rope] (compressed kv), then B [cap][max(q_lora, heads*(nope+dv))]. */
-static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t l, uint32_t n)
+static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_layer *L, uint32_t l,
+                                 uint32_t n)
 {
     const struct vkg_hf_config *c = &m->cfg;
     struct vkg_acts *a = &m->a;
     struct vkg_cmd *cmd = m->cmd;
     const uint32_t H = c->n_heads, nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim, dv = c->v_head_dim;
-    const uint32_t dk = nope + rope, r = c->kv_lora_rank, ra = r + rope, d = c->hidden_size;
-    const struct ds2_state *st = m->arch_state;
+    const uint32_t dk = nope + rope, r = c->kv_lora_rank, ra = r + rope;
     struct vkg_view A = vkg_view_sub(V(a->lat), 0, (uint64_t)a->cap * ra * 4);
     struct vkg_view B = vkg_view_sub(V(a->lat), A.size, V(a->lat).size - A.size);
-    const struct vkg_weight *wkva, *wkvn, *wkvb, *wo, *wq, *wqa = NULL, *wqn = NULL;
-    VKG_TRY(vkg_model_weight_req(m, &wkva, "model.layers.%u.self_attn.kv_a_proj_with_mqa.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &wkvn, "model.layers.%u.self_attn.kv_a_layernorm.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &wkvb, "model.layers.%u.self_attn.kv_b_proj.weight", l));
-    VKG_TRY(vkg_model_weight_req(m, &wo, "model.layers.%u.self_attn.o_proj.weight", l));
-    if (c->q_lora_rank) {
-        VKG_TRY(vkg_model_weight_req(m, &wqa, "model.layers.%u.self_attn.q_a_proj.weight", l));
-        VKG_TRY(vkg_model_weight_req(m, &wqn, "model.layers.%u.self_attn.q_a_layernorm.weight", l));
-        VKG_TRY(vkg_model_weight_req(m, &wq, "model.layers.%u.self_attn.q_b_proj.weight", l));
-    } else VKG_TRY(vkg_model_weight_req(m, &wq, "model.layers.%u.self_attn.q_proj.weight", l));
 
     /* compressed kv = kv_a_proj_with_mqa(h): A [n][latent | k_pe]; q = q_proj(h), or q_a_proj(h) into B */
-    VKG_TRY(linear_ex(m, wkva, vkg_model_weight(m, "model.layers.%u.self_attn.kv_a_proj_with_mqa.bias", l), ra, d,
-                      V(a->h), 0, A, 0, n));
-    if (c->q_lora_rank)
-        VKG_TRY(linear_ex(m, wqa, vkg_model_weight(m, "model.layers.%u.self_attn.q_a_proj.bias", l), c->q_lora_rank,
-                          d, V(a->h), 0, B, 0, n));
-    else VKG_TRY(linear_ex(m, wq, NULL, (uint64_t)H * dk, d, V(a->h), 0, V(a->q), 0, n));
+    VKG_TRY(vkg_arch_linear(m, L->wkv_a, L->bkv_a, V(a->h), A, n));
+    if (c->q_lora_rank) VKG_TRY(vkg_arch_linear(m, L->wq_a, L->bq_a, V(a->h), B, n));
+    else VKG_TRY(vkg_arch_linear(m, L->wq, NULL, V(a->h), V(a->q), n));
     vkg_cmd_barrier(cmd);
     /* kv_a_layernorm on the latent, q_a_layernorm on q's latent, RoPE on k_pe (one head), in place */
-    VKG_TRY(lora_norm(m, wkvn, A, r, ra, n));
-    if (c->q_lora_rank) VKG_TRY(lora_norm(m, wqn, B, c->q_lora_rank, c->q_lora_rank, n));
+    VKG_TRY(lora_norm(m, L->kv_a_norm, A, r, ra, n));
+    if (c->q_lora_rank) VKG_TRY(lora_norm(m, L->q_a_norm, B, c->q_lora_rank, c->q_lora_rank, n));
     VKG_TRY(rope_pairs(m, A, n, 1, ra, r));
     vkg_cmd_barrier(cmd);
     /* q = q_b_proj(normed q latent): [n][heads][nope | rope];
-     * k's rope slice of every head = the rotated k_pe (0/1 matrix; the nope slices get 0 here) */
-    if (c->q_lora_rank)
-        VKG_TRY(linear_ex(m, wq, NULL, (uint64_t)H * dk, c->q_lora_rank, B, 0, V(a->q), 0, n));
-    struct vkg_matmul_args bc = { .w = V(st->k_rope), .wt = VKG_DTYPE_F32, .n_out = H * dk, .n_in = rope,
-                                  .x = vkg_view_sub(A, (uint64_t)r * 4, A.size - (uint64_t)r * 4), .x_stride = ra,
-                                  .y = V(a->k), .n_tok = n };
-    VKG_TRY(vkg_op_matmul_ex(cmd, &bc));
+     * k's rope slice of every head = the rotated k_pe (the nope slices get 0 here) */
+    if (c->q_lora_rank) VKG_TRY(vkg_arch_linear(m, L->wq, NULL, B, V(a->q), n));
+    VKG_TRY(mla_copy(m, MLA_K_PE, vkg_view_sub(A, (uint64_t)r * 4, A.size - (uint64_t)r * 4), ra, V(a->k), 0, n));
     vkg_cmd_barrier(cmd);
     /* RoPE (interleaved pairs) on q's rope slices; per head [k_nope | v] = kv_b_proj(latent) into B */
     VKG_TRY(rope_pairs(m, V(a->q), n, H, dk, nope));
-    VKG_TRY(linear_ex(m, wkvb, NULL, (uint64_t)H * (nope + dv), r, A, ra, B, 0, n));
+    VKG_TRY(vkg_arch_linear_ex(m, L->wkv_b, NULL, A, ra, B, 0, n));
     vkg_cmd_barrier(cmd);
-    /* k_nope into the first nope dims of each head of k, v into v: copies over the n*heads (token, head) rows */
-    VKG_TRY(strided_copy(m, st->eye_nope, nope, B, nope + dv, V(a->k), dk, n * H));
-    VKG_TRY(strided_copy(m, st->eye_v, dv, vkg_view_sub(B, (uint64_t)nope * 4, B.size - (uint64_t)nope * 4),
-                         nope + dv, V(a->v), dv, n * H));
+    /* k_nope into the first nope dims of each head of k, v into v: over the n*heads (token, head) rows */
+    VKG_TRY(mla_copy(m, MLA_K_NOPE, B, nope + dv, V(a->k), dk, n * H));
+    VKG_TRY(mla_copy(m, MLA_V, vkg_view_sub(B, (uint64_t)nope * 4, B.size - (uint64_t)nope * 4), nope + dv, V(a->v),
+                     dv, n * H));
     vkg_cmd_barrier(cmd);
     /* append this step's k, v to the paged cache, then attend over it */
     VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
@@ -234,42 +152,16 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, u
     VKG_TRY(vkg_op_attention(cmd, kv, l, V(a->q), V(a->tokens), V(a->attn), V(a->attn_scratch), n, &p));
     vkg_cmd_barrier(cmd);
     /* output projection */
-    VKG_TRY(linear_ex(m, wo, vkg_model_weight(m, "model.layers.%u.self_attn.o_proj.bias", l), d, (uint64_t)H * dv,
-                      V(a->attn), 0, V(a->delta), 0, n));
+    VKG_TRY(vkg_arch_linear(m, L->wo, L->bo, V(a->attn), V(a->delta), n));
     vkg_cmd_barrier(cmd);
-    return VKG_OK;
-}
-
-/* SwiGLU MLP under model.layers.l.<block> (mlp, or mlp.shared_experts):
- * h -> delta = down(silu(gate(h)) * up(h)). */
-static enum vkg_status mlp(struct vkg_model *m, uint32_t l, const char *block, uint32_t n)
-{
-    struct vkg_acts *a = &m->a;
-    const struct vkg_weight *g, *u, *d;
-    VKG_TRY(vkg_model_weight_req(m, &g, "model.layers.%u.%s.gate_proj.weight", l, block));
-    VKG_TRY(vkg_model_weight_req(m, &u, "model.layers.%u.%s.up_proj.weight", l, block));
-    VKG_TRY(vkg_model_weight_req(m, &d, "model.layers.%u.%s.down_proj.weight", l, block));
-    VKG_TRY(linear(m, g, vkg_model_weight(m, "model.layers.%u.%s.gate_proj.bias", l, block), V(a->h), V(a->gate), n));
-    VKG_TRY(linear(m, u, vkg_model_weight(m, "model.layers.%u.%s.up_proj.bias", l, block), V(a->h), V(a->up), n));
-    vkg_cmd_barrier(m->cmd);
-    VKG_TRY(vkg_op_glu(m->cmd, VKG_GLU_SWIGLU, V(a->gate), V(a->up), V(a->ff), n, (uint32_t)g->shape[0]));
-    vkg_cmd_barrier(m->cmd);
-    VKG_TRY(linear(m, d, vkg_model_weight(m, "model.layers.%u.%s.down_proj.bias", l, block), V(a->ff), V(a->delta), n));
-    vkg_cmd_barrier(m->cmd);
     return VKG_OK;
 }
 
 /* DeepseekV2Moe: delta = shared_experts(h) + sum_j weight[t][j] * expert_{id[t][j]}(h[t]),
  * routed over chunks of tokens that fit the workspace (one chunk when decoding). */
-static enum vkg_status moe(struct vkg_model *m, uint32_t l, uint32_t n)
+static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint32_t n)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    const struct ds2_state *st = m->arch_state;
-    const struct vkg_weight *router;
-    VKG_TRY(vkg_model_weight_req(m, &router, "model.layers.%u.mlp.gate.weight", l));
-    if (c->topk_method == VKG_MOE_TOPK_NOAUX_TC)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: topk_method noaux_tc is DeepSeek-V3 routing, not DeepSeek-V2",
-                         c->architecture);
     /* DeepseekV2TopkRouter: softmax (or sigmoid, scoring_func) scores; top-k, within the topk_group best
      * groups (group score = its best expert) for group_limited_greedy; weights x routed_scaling_factor.
      * norm_topk_prob (false in every published V2): renormalised instead of scaled, as DeepSeek's code
@@ -281,25 +173,33 @@ static enum vkg_status moe(struct vkg_model *m, uint32_t l, uint32_t n)
                                       .scale = norm ? 1.0f : (float)c->routed_scaling_factor,
                                       .n_group = grouped ? c->n_group : 0, .topk_group = grouped ? c->topk_group : 0 };
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
-    const int shared = c->n_shared_experts > 0;
-    if (shared) VKG_TRY(mlp(m, l, "mlp.shared_experts", n));
-    /* routed through DeepSeek's own workspace (moe.c), which takes the router's shape as it is */
-    VKG_TRY(shape_req(m, router, c->n_experts, c->hidden_size));
-    VKG_TRY(vkg_moe_routed(m, router, &r, &st->layer[l].w, V(st->ws), st->ws_cap, n, shared));
+    const int shared = L->shared.gate != NULL;
+    if (shared) VKG_TRY(vkg_arch_mlp(m, &L->shared, n));
+    VKG_TRY(vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared));
     vkg_cmd_barrier(m->cmd);
     return VKG_OK;
 }
 
-/* The copy matrices and stacked experts (first step) and the MoE workspace;
- * MLA; shared + routed experts on the MoE layers, the dense MLP on the
- * first_k_dense_replace ones. */
-static const struct vkg_decoder DS2_DECODER = {
-    .prepare = prepare, .attention = attention, .moe = moe, .mlp = mlp,
-};
+/* ---- the forward pass ------------------------------------------------------- */
 
-/* The whole trunk: embeddings -> layers -> final norm, into m->a.h (moe.c). */
-enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
+enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n)
 {
-    (void)n_out;
-    return vkg_arch_trunk(m, kv, n, &DS2_DECODER);
+    const enum vkg_rmsnorm_kind plain = VKG_RMSNORM_PLAIN;
+    /* token embeddings into the residual stream: res = embed_tokens[ids] */
+    VKG_TRY(vkg_arch_embed(m, n, 1.0f));
+    for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
+        const struct vkg_layer *L = &m->layers[l];
+        /* h = input_layernorm(res), after res += the previous layer's MoE/MLP output */
+        if (l == 0) VKG_TRY(vkg_arch_norm(m, L->attn_norm, n, plain));
+        else VKG_TRY(vkg_arch_add_norm(m, L->attn_norm, n, plain));
+        /* delta = multi-head latent attention(h) */
+        VKG_TRY(attention(m, kv, L, l, n));
+        /* res += delta; h = post_attention_layernorm(res) */
+        VKG_TRY(vkg_arch_add_norm(m, L->ffn_norm, n, plain));
+        /* delta = shared + routed experts on MoE layers, the dense MLP on the first_k_dense_replace ones */
+        if (L->moe) VKG_TRY(moe(m, L, n));
+        else VKG_TRY(vkg_arch_mlp(m, &L->mlp, n));
+    }
+    /* res += the last block's output; h = final norm(res) */
+    return vkg_arch_add_norm(m, m->norm, n, plain);
 }

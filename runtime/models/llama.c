@@ -1,19 +1,27 @@
 /* llama.c — the dense decoder of Llama, Qwen2 (q/k/v bias) and Qwen3
- * (RMSNorm over each q and k head), as in transformers' modeling_llama.py,
- * modeling_qwen2.py and modeling_qwen3.py: the pre-norm trunk of
- * blocks.c (embeddings -> per layer: input norm, self-attention,
- * residual, post-attention norm, SwiGLU MLP, residual -> final norm) with the
- * standard attention block and a dense MLP on every layer. */
+ * (RMSNorm over each q and k head), as transformers' modeling_llama.py,
+ * modeling_qwen2.py and modeling_qwen3.py compute it. One step, read top to
+ * bottom; the blocks are blocks.c's, the weights m->layers (spec.c lists them). */
 #include "blocks.h"
+#include "vk_check.h"
 
-static const struct vkg_decoder LLAMA_DECODER = {
-    .prepare = NULL,                 /* nothing to make on the device */
-    .attention = vkg_arch_attention, /* GQA, Qwen2 bias, Qwen3 q/k norm, RoPE */
-    .moe = NULL,                     /* dense: every layer runs the MLP */
-    .mlp = vkg_arch_mlp,             /* down(silu(gate(h)) * up(h)) */
-};
-
-enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
+enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n)
 {
-    return vkg_arch_trunk(m, kv, n, &LLAMA_DECODER);
+    const enum vkg_rmsnorm_kind plain = VKG_RMSNORM_PLAIN;
+    /* token embeddings into the residual stream: res = embed_tokens[ids] */
+    VKG_TRY(vkg_arch_embed(m, n, 1.0f));
+    for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
+        const struct vkg_layer *L = &m->layers[l];
+        /* h = input_layernorm(res), after res += the previous layer's MLP output */
+        if (l == 0) VKG_TRY(vkg_arch_norm(m, L->attn_norm, n, plain));
+        else VKG_TRY(vkg_arch_add_norm(m, L->attn_norm, n, plain));
+        /* delta = self-attention(h): q/k/v (+ bias), q/k norm, RoPE, KV cache, o_proj */
+        VKG_TRY(vkg_arch_attention(m, kv, L, l, n));
+        /* res += delta; h = post_attention_layernorm(res) */
+        VKG_TRY(vkg_arch_add_norm(m, L->ffn_norm, n, plain));
+        /* delta = down(silu(gate(h)) * up(h)) */
+        VKG_TRY(vkg_arch_mlp(m, &L->mlp, n));
+    }
+    /* res += the last MLP output; h = final norm(res) */
+    return vkg_arch_add_norm(m, m->norm, n, plain);
 }

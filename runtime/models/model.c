@@ -1,39 +1,20 @@
-/* model.c — loading a model directory, activations, the output head and the
- * step driver shared by every architecture. */
+/* model.c — loading a model directory (check, plan, weights, the per-layer
+ * structs), activations, the output head and the step driver shared by
+ * every architecture. */
 #include "model.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+#include "moe.h"
 #include "ops_attention.h"
 #include "ops_matmul.h"
 #include "ops_norm.h"
+#include "plan.h"
 #include "rope.h"
 #include "vk_check.h"
-
-const struct vkg_weight *vkg_model_weight(const struct vkg_model *m, const char *fmt, ...)
-{
-    char name[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    return vkg_weights_find(m->w, name);
-}
-
-enum vkg_status vkg_model_weight_req(const struct vkg_model *m, const struct vkg_weight **out, const char *fmt, ...)
-{
-    char name[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    *out = vkg_weights_find(m->w, name);
-    if (!*out) return vkg_error(VKG_ERR_NOT_FOUND, "model weights: tensor '%s' is missing (%s)", name, m->cfg.architecture);
-    return VKG_OK;
-}
 
 /* The rope frequency table of the config (rope.c implements the HF scalings). */
 static enum vkg_status load_rope(struct vkg_model *m)
@@ -51,30 +32,98 @@ static enum vkg_status load_rope(struct vkg_model *m)
     return s;
 }
 
+/* The stacked expert buffers of every MoE layer, and where each expert's
+ * tensor goes in them (dest[safetensors index]). */
+static enum vkg_status make_stacks(struct vkg_model *m, const struct vkg_model_report *r, struct vkg_view *dest)
+{
+    const struct vkg_hf_config *c = &m->cfg;
+    for (size_t i = 0; i < r->n_spec; i++) {
+        const struct vkg_tensor_spec *e = &r->spec[i];
+        if (e->expert < 0) continue;
+        struct vkg_moe_stack *s = &m->layers[e->layer].experts;
+        enum vkg_dtype dt = r->dtype[e->index];
+        if (!s->gate) { /* the first expert tensor of the layer: all share dtype and shapes (check.c) */
+            uint64_t gu, down;
+            VKG_TRY(vkg_dtype_bytes(dt, (uint64_t)c->moe_intermediate_size * c->hidden_size, &gu));
+            down = gu;
+            VKG_TRY(vkg_moe_stack_create(m->dev, (uint32_t)e->layer, dt, c->n_experts, c->hidden_size,
+                                         c->moe_intermediate_size, gu, down, s));
+        }
+        dest[e->index] = vkg_moe_stack_slice(s, (uint32_t)e->expert, e->matrix);
+    }
+    return VKG_OK;
+}
+
+/* m->embed, m->norm, m->head and every layer's fields from the matched spec. */
+static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
+{
+    for (size_t i = 0; i < r->n_spec; i++) {
+        const struct vkg_tensor_spec *e = &r->spec[i];
+        if (e->expert >= 0) continue;
+        char *base = e->layer < 0 ? (char *)m : (char *)&m->layers[e->layer];
+        *(const struct vkg_weight **)(base + e->slot) = &m->w->w[e->index];
+    }
+    if (!m->head) m->head = m->embed; /* tied */
+    for (uint32_t l = 0; l < m->cfg.n_layers; l++) m->layers[l].moe = m->layers[l].router != NULL;
+}
+
+/* Streams the checked weights in: experts into their stacks, the rest each into its own buffer. */
+static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_report *r,
+                                    const struct vkg_model_opts *o)
+{
+    size_t n = vkg_safetensors_count(r->st);
+    struct vkg_view *dest = calloc(n ? n : 1, sizeof *dest);
+    if (!dest) return vkg_error(VKG_ERR_NOMEM, "%s: weight placement", r->dir);
+    enum vkg_status s = make_stacks(m, r, dest);
+    struct vkg_weights_opts wo = { .matrix_dtype = r->weights, .dtypes = r->dtype, .dest = dest,
+                                   .progress = o ? o->progress : NULL, .user = o ? o->user : NULL };
+    if (s == VKG_OK) s = vkg_weights_load(m->dev, r->st, &wo, &m->w);
+    free(dest);
+    if (s == VKG_OK) resolve(m, r);
+    return s;
+}
+
+static void print_notes(const struct vkg_model_report *r, const struct vkg_model_opts *o)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (o && o->note) o->note(o->user, r->notes[i]);
+        else fprintf(stderr, "vkgrm: note: %s\n", r->notes[i]);
+}
+
+/* Check the whole directory, plan the memory, and only then allocate. */
 enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const struct vkg_model_opts *opts,
                                struct vkg_model **out)
 {
     *out = NULL;
-    struct vkg_model *m = calloc(1, sizeof *m);
-    if (!m) return vkg_error(VKG_ERR_NOMEM, "model");
-    m->dev = dev;
-    enum vkg_status s = vkg_hf_config_load(dir, &m->cfg);
-    if (s == VKG_OK) s = vkg_safetensors_open(dir, &m->st);
-    if (s == VKG_OK) {
-        struct vkg_weights_opts wo = { .matrix_dtype = opts ? opts->weights : VKG_DTYPE_UNKNOWN,
-                                       .progress = opts ? opts->progress : NULL, .user = opts ? opts->user : NULL };
-        s = vkg_weights_load(dev, m->st, &wo, &m->w);
+    struct vkg_model_report r;
+    struct vkg_check_opts co = { .weights = opts ? opts->weights : VKG_DTYPE_UNKNOWN,
+                                 .tokenizer = opts ? opts->tokenizer : NULL };
+    enum vkg_status s = vkg_model_check(dir, &co, &r);
+    struct vkg_model_plan plan;
+    struct vkg_plan_request q = { .ctx = opts ? opts->ctx : 0, .n_seqs = opts ? opts->n_seqs : 0,
+                                  .batch = opts ? opts->batch : 0 };
+    if (s == VKG_OK) s = vkg_model_plan(&r, dev, &q, &plan);
+    struct vkg_model *m = s == VKG_OK ? calloc(1, sizeof *m) : NULL;
+    if (s == VKG_OK && !m) s = vkg_error(VKG_ERR_NOMEM, "model");
+    if (s != VKG_OK) {
+        vkg_model_report_free(&r);
+        return s;
     }
-    if (s == VKG_OK) s = load_rope(m);
-    if (s == VKG_OK) s = vkg_cmd_create(dev, &m->cmd);
+    print_notes(&r, opts);
+    m->dev = dev;
+    m->cfg = r.cfg; /* the model owns the parsed config from here on */
+    r.config_ok = 0;
     m->out_dim = m->cfg.seq_cls ? m->cfg.num_labels : m->cfg.vocab_size;
+    if (!(m->layers = calloc(m->cfg.n_layers, sizeof *m->layers))) s = vkg_error(VKG_ERR_NOMEM, "%s: layers", dir);
+    if (s == VKG_OK) s = load_weights(m, &r, opts);
+    if (s == VKG_OK) s = load_rope(m);
+    if (s == VKG_OK && m->cfg.arch == VKG_ARCH_DEEPSEEK_V2) s = vkg_deepseek2_prepare(m);
+    if (s == VKG_OK) s = vkg_cmd_create(dev, &m->cmd);
+    vkg_model_report_free(&r); /* the file pages are not needed once on the device */
     if (s != VKG_OK) {
         vkg_model_free(m);
         return s;
     }
-    /* the file pages are not needed once on the device */
-    vkg_safetensors_close(m->st);
-    m->st = NULL;
     *out = m;
     return VKG_OK;
 }
@@ -102,20 +151,22 @@ void vkg_model_free(struct vkg_model *m)
 {
     if (!m) return;
     if (m->cmd) vkg_cmd_wait(m->cmd);
-    if (m->arch_free) m->arch_free(m);
     acts_free(&m->a);
     outs_free(&m->a);
     vkg_cmd_free(m->cmd);
     vkg_buffer_free(m->inv_freq);
-    vkg_weights_free(m->w);
-    vkg_safetensors_close(m->st);
+    vkg_buffer_free(m->mla.k_rope);
+    vkg_buffer_free(m->mla.eye_nope);
+    vkg_buffer_free(m->mla.eye_v);
+    vkg_weights_free(m->w); /* waits for uploads into the stacks too */
+    for (uint32_t l = 0; m->layers && l < m->cfg.n_layers; l++) vkg_moe_stack_free(&m->layers[l].experts);
+    free(m->layers);
     vkg_hf_config_free(&m->cfg);
     free(m);
 }
 
-struct vkg_kv_config vkg_model_kv_config(const struct vkg_model *m, uint32_t max_seqs, uint32_t max_seq_len)
+struct vkg_kv_config vkg_kv_config_of(const struct vkg_hf_config *c, uint32_t max_seqs, uint32_t max_seq_len)
 {
-    const struct vkg_hf_config *c = &m->cfg;
     struct vkg_kv_config k = { .n_layers = c->n_layers, .n_kv_heads = c->n_kv_heads, .dk = c->head_dim,
                                .dv = c->head_dim, .page_size = 16, .max_seqs = max_seqs,
                                .max_seq_len = max_seq_len };
@@ -129,18 +180,20 @@ struct vkg_kv_config vkg_model_kv_config(const struct vkg_model *m, uint32_t max
     return k;
 }
 
+struct vkg_kv_config vkg_model_kv_config(const struct vkg_model *m, uint32_t max_seqs, uint32_t max_seq_len)
+{
+    return vkg_kv_config_of(&m->cfg, max_seqs, max_seq_len);
+}
+
 static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
-/* Activation buffers for n tokens of this model (re-made when n grows). */
-static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
+enum { N_ACTS = 16 };
+
+/* Bytes of the activation buffers for cap tokens, in the order of acts_ensure's
+ * table; one function sizes both the buffers and the memory plan (plan.c). */
+static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *dev, uint32_t cap, uint64_t t[N_ACTS])
 {
-    struct vkg_acts *a = &m->a;
-    if (a->cap >= n) return VKG_OK;
-    VKG_TRY(vkg_cmd_wait(m->cmd));
-    acts_free(a);
-    const struct vkg_hf_config *c = &m->cfg;
-    uint32_t cap = n < 16 ? 16 : n;
-    struct vkg_kv_config kc = vkg_model_kv_config(m, 1, 1);
+    struct vkg_kv_config kc = vkg_kv_config_of(c, 1, 1);
     uint64_t d = c->hidden_size, dq = (uint64_t)c->n_heads * kc.dk, dk = (uint64_t)kc.n_kv_heads * kc.dk;
     uint64_t dv = (uint64_t)kc.n_kv_heads * kc.dv, da = (uint64_t)c->n_heads * kc.dv;
     uint64_t ff = max3(c->intermediate_size, c->shared_expert_intermediate_size,
@@ -149,20 +202,48 @@ static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
     uint64_t lat = (uint64_t)c->kv_lora_rank + c->qk_rope_head_dim +
                    max3(c->q_lora_rank, 0, (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->v_head_dim));
     uint32_t split_tok = cap < 64 ? cap : 64;
-    struct { struct vkg_buffer **b; uint64_t bytes; enum vkg_mem_kind kind; const char *name; } t[] = {
-        { &a->res, cap * d * 4, VKG_MEM_DEVICE, "act res" }, { &a->h, cap * d * 4, VKG_MEM_DEVICE, "act h" },
-        { &a->delta, cap * d * 4, VKG_MEM_DEVICE, "act delta" }, { &a->q, cap * dq * 4, VKG_MEM_DEVICE, "act q" },
-        { &a->k, cap * dk * 4, VKG_MEM_DEVICE, "act k" }, { &a->v, cap * dv * 4, VKG_MEM_DEVICE, "act v" },
-        { &a->attn, cap * da * 4, VKG_MEM_DEVICE, "act attn" }, { &a->gate, cap * ff * 4, VKG_MEM_DEVICE, "act gate" },
-        { &a->up, cap * ff * 4, VKG_MEM_DEVICE, "act up" }, { &a->ff, cap * ff * 4, VKG_MEM_DEVICE, "act ff" },
-        { &a->lat, cap * (lat ? lat : 1) * 4, VKG_MEM_DEVICE, "act latent" },
-        { &a->attn_scratch, vkg_attn_scratch_bytes(split_tok, c->n_heads, kc.dv, 16), VKG_MEM_DEVICE, "attn split-K" },
-        { &a->moe, vkg_model_moe_workspace_bytes(m, cap), VKG_MEM_DEVICE, "moe workspace" },
-        { &a->ids, cap * 4, VKG_MEM_HOST, "input ids" }, { &a->tokens, cap * 8, VKG_MEM_HOST, "input tokens" },
-        { &a->pos, cap * 4, VKG_MEM_HOST, "input positions" },
+    uint64_t sizes[N_ACTS] = {
+        cap * d * 4, cap * d * 4, cap * d * 4, cap * dq * 4, cap * dk * 4, cap * dv * 4, cap * da * 4,
+        cap * ff * 4, cap * ff * 4, cap * ff * 4, cap * (lat ? lat : 1) * 4,
+        vkg_attn_scratch_bytes(split_tok, c->n_heads, kc.dv, 16),
+        c->n_experts ? vkg_moe_ws_layout(c, dev, cap).bytes : 16, /* MoE workspace (moe.c) */
+        cap * 4, cap * 8, cap * 4,
     };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        VKG_TRY(vkg_buffer_create(m->dev, t[i].bytes, t[i].kind, t[i].name, t[i].b));
+    memcpy(t, sizes, sizeof sizes);
+}
+
+uint64_t vkg_model_scratch_bytes(const struct vkg_hf_config *c, const struct vkg_device *dev, uint32_t cap,
+                                 uint64_t *largest)
+{
+    uint64_t t[N_ACTS], sum = 0;
+    acts_sizes(c, dev, cap < 16 ? 16 : cap, t);
+    *largest = 0;
+    for (int i = 0; i < N_ACTS; i++) {
+        sum += t[i];
+        if (t[i] > *largest) *largest = t[i];
+    }
+    return sum;
+}
+
+/* Activation buffers for n tokens of this model (re-made when n grows). */
+static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
+{
+    struct vkg_acts *a = &m->a;
+    if (a->cap >= n) return VKG_OK;
+    VKG_TRY(vkg_cmd_wait(m->cmd));
+    acts_free(a);
+    uint32_t cap = n < 16 ? 16 : n;
+    uint64_t bytes[N_ACTS];
+    acts_sizes(&m->cfg, m->dev, cap, bytes);
+    const enum vkg_mem_kind D = VKG_MEM_DEVICE, H = VKG_MEM_HOST;
+    struct { struct vkg_buffer **b; enum vkg_mem_kind kind; const char *name; } t[N_ACTS] = {
+        { &a->res, D, "act res" }, { &a->h, D, "act h" }, { &a->delta, D, "act delta" }, { &a->q, D, "act q" },
+        { &a->k, D, "act k" }, { &a->v, D, "act v" }, { &a->attn, D, "act attn" }, { &a->gate, D, "act gate" },
+        { &a->up, D, "act up" }, { &a->ff, D, "act ff" }, { &a->lat, D, "act latent" },
+        { &a->attn_scratch, D, "attn split-K" }, { &a->moe, D, "moe workspace" }, { &a->ids, H, "input ids" },
+        { &a->tokens, H, "input tokens" }, { &a->pos, H, "input positions" },
+    };
+    for (size_t i = 0; i < N_ACTS; i++) VKG_TRY(vkg_buffer_create(m->dev, bytes[i], t[i].kind, t[i].name, t[i].b));
     a->cap = cap;
     return VKG_OK;
 }
@@ -182,28 +263,26 @@ static enum vkg_status outs_ensure(struct vkg_model *m, uint32_t n_out)
 }
 
 
-static enum vkg_status record_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out)
+/* One forward function per architecture. */
+static enum vkg_status record_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n)
 {
-    enum vkg_status (*fwd)(struct vkg_model *, struct vkg_kv_cache *, uint32_t, uint32_t) = NULL;
     switch (m->cfg.arch) {
     case VKG_ARCH_LLAMA:
     case VKG_ARCH_QWEN2:
-    case VKG_ARCH_QWEN3: fwd = vkg_arch_llama_forward; break;
+    case VKG_ARCH_QWEN3: return vkg_arch_llama_forward(m, kv, n);
     case VKG_ARCH_QWEN3_MOE:
-    case VKG_ARCH_MIXTRAL: fwd = vkg_arch_moe_forward; break;
-    case VKG_ARCH_DEEPSEEK_V2: fwd = vkg_arch_deepseek2_forward; break;
-    case VKG_ARCH_GEMMA2: fwd = vkg_arch_gemma2_forward; break;
+    case VKG_ARCH_MIXTRAL: return vkg_arch_moe_forward(m, kv, n);
+    case VKG_ARCH_DEEPSEEK_V2: return vkg_arch_deepseek2_forward(m, kv, n);
+    case VKG_ARCH_GEMMA2: return vkg_arch_gemma2_forward(m, kv, n);
     default: break;
     }
-    if (!fwd)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: the %s forward pass is not implemented", m->cfg.architecture,
-                         vkg_arch_name(m->cfg.arch));
-    return fwd(m, kv, n, n_out);
+    return vkg_error(VKG_ERR_UNSUPPORTED, "%s: the %s forward pass is not implemented", m->cfg.architecture,
+                     vkg_arch_name(m->cfg.arch));
 }
 
-/* Gathers the wanted rows of the final hidden state and applies the head:
- * lm_head (or the tied embeddings), or the classifier's score head; Gemma-2
- * soft-caps the final logits. */
+/* Gathers the wanted rows of the final hidden state and applies the head
+ * (m->head: lm_head, the tied embeddings, or the classifier's score);
+ * Gemma-2 soft-caps the final logits. */
 static enum vkg_status record_head(struct vkg_model *m, const struct vkg_batch *b, uint32_t n_out)
 {
     const struct vkg_hf_config *c = &m->cfg;
@@ -216,12 +295,9 @@ static enum vkg_status record_head(struct vkg_model *m, const struct vkg_batch *
             j++;
         }
     vkg_cmd_barrier(m->cmd);
-    const struct vkg_weight *head = NULL;
-    if (c->seq_cls) VKG_TRY(vkg_model_weight_req(m, &head, "score.weight"));
-    else if (!(head = vkg_model_weight(m, "lm_head.weight")))
-        VKG_TRY(vkg_model_weight_req(m, &head, "model.embed_tokens.weight")); /* tied */
-    VKG_TRY(vkg_op_matmul(m->cmd, vkg_buffer_view(head->buf), head->dtype, m->out_dim, c->hidden_size,
-                          vkg_buffer_view(a->rows), vkg_buffer_view(a->logits), n_out, NULL));
+    const struct vkg_weight *head = m->head;
+    VKG_TRY(vkg_op_matmul(m->cmd, head->view, head->dtype, m->out_dim, c->hidden_size, vkg_buffer_view(a->rows),
+                          vkg_buffer_view(a->logits), n_out, NULL));
     if (c->final_logit_softcapping > 0 && !c->seq_cls) {
         vkg_cmd_barrier(m->cmd);
         VKG_TRY(vkg_op_softcap(m->cmd, vkg_buffer_view(a->logits), vkg_buffer_view(a->logits),
@@ -256,7 +332,7 @@ enum vkg_status vkg_model_record(struct vkg_model *m, struct vkg_kv_cache *kv, c
     for (uint32_t i = 0; i < b->n; i++)
         if ((uint64_t)b->pos[i] + 1 > m->step_kv_len) m->step_kv_len = (uint64_t)b->pos[i] + 1;
     VKG_TRY(vkg_cmd_begin(m->cmd));
-    VKG_TRY(record_trunk(m, kv, b->n, n_out));
+    VKG_TRY(record_trunk(m, kv, b->n));
     if (n_out) VKG_TRY(record_head(m, b, n_out));
     return VKG_OK;
 }

@@ -1,10 +1,17 @@
-/* model.h — a Hugging Face model directory on the device: config, weights,
- * and one forward pass per architecture (runtime/models/).
+/* model.h — a Hugging Face model directory on the device: config, weights
+ * resolved into per-layer structs, and one forward function per architecture
+ * (runtime/models/).
  *
- *   vkg_model_load(dev, "dir", &opts, &m);
+ *   vkg_model_load(dev, "dir", &opts, &m);     // checks the whole model first (check.h)
  *   vkg_kv_create(...) from vkg_model_kv_config(m, ...);
  *   vkg_model_forward(m, kv, &batch, logits);   // one step: prefill or decode
- */
+ *
+ * Loading runs vkg_model_check (config, generation config, tokenizer, every
+ * tensor against the shapes the config implies) and vkg_model_plan (the device
+ * memory for the weights, the KV cache and the scratch of the requested
+ * context) before it allocates anything; then it streams the weights in and
+ * fills m->layers once, so a forward pass reads L->wq like llama2.c reads
+ * w->wq: no lookup by name while recording a step. */
 #ifndef VKG_MODEL_H
 #define VKG_MODEL_H
 
@@ -12,8 +19,11 @@
 
 #include "hf_config.h"
 #include "kv_cache.h"
+#include "ops_moe.h"
 #include "safetensors.h"
 #include "weights.h"
+
+struct vkg_tokenizer;
 
 /* One forward step over n tokens of any sequences (host arrays). */
 struct vkg_batch {
@@ -36,30 +46,89 @@ struct vkg_acts {
     struct vkg_buffer *gate, *up, *ff;/* [cap][ffn width] */
     struct vkg_buffer *lat;           /* MLA latents / scratch [cap][lat] */
     struct vkg_buffer *attn_scratch;  /* split-K partials */
-    struct vkg_buffer *moe;           /* MoE workspace */
+    struct vkg_buffer *moe;           /* MoE workspace (moe.h vkg_moe_ws_layout) */
     struct vkg_buffer *rows;          /* [cap][hidden] rows whose logits are wanted */
     struct vkg_buffer *logits;        /* [cap][vocab or num_labels] */
     struct vkg_buffer *ids, *tokens, *pos; /* host-visible inputs: [cap] int32, [cap]{seq,pos}, [cap] */
 };
 
+/* A gated MLP (SwiGLU / GeGLU): down(act(gate(h)) * up(h)). Biases NULL unless the config says. */
+struct vkg_mlp_weights {
+    const struct vkg_weight *gate, *up;     /* [ffn][hidden] */
+    const struct vkg_weight *down;          /* [hidden][ffn] */
+    const struct vkg_weight *gate_b, *up_b; /* [ffn] */
+    const struct vkg_weight *down_b;        /* [hidden] */
+};
+
+/* The routed experts of one MoE layer, stacked on the device at load:
+ * the checkpoint's per-expert tensors are streamed straight into slices. */
+struct vkg_moe_stack {
+    struct vkg_buffer *gate, *up;   /* [n_exp][n_ff][hidden] */
+    struct vkg_buffer *down;        /* [n_exp][hidden][n_ff] */
+    struct vkg_moe_weights w;       /* views of the three, dtype and shape (ops_moe.h) */
+    uint64_t slice_bytes[3];        /* one expert's gate, up, down (device bytes) */
+};
+
+/* Every weight of one decoder layer, resolved once at load (NULL: not in this
+ * architecture or config). Shapes were checked against the config (check.h);
+ * H heads, KV kv heads, hd head_dim, d hidden_size. */
+struct vkg_layer {
+    /* norms [d], F32 */
+    const struct vkg_weight *attn_norm;      /* input_layernorm: before attention */
+    const struct vkg_weight *ffn_norm;       /* before the MLP: post_attention_layernorm
+                                                (Gemma-2: pre_feedforward_layernorm) */
+    const struct vkg_weight *attn_post_norm; /* Gemma-2 post_attention_layernorm (on the attention output) */
+    const struct vkg_weight *ffn_post_norm;  /* Gemma-2 post_feedforward_layernorm (on the MLP output) */
+    /* attention: q [H*hd][d] (DeepSeek-V2 without q_lora: [H*(nope+rope)][d]), k/v [KV*hd][d], o [d][H*hd] */
+    const struct vkg_weight *wq, *wk, *wv, *wo;
+    const struct vkg_weight *bq, *bk, *bv, *bo;  /* biases (Qwen2 q/k/v; attention_bias) */
+    const struct vkg_weight *q_norm, *k_norm;    /* Qwen3 per-head RMSNorm [hd] */
+    /* DeepSeek-V2 multi-head latent attention (wq: q_proj, or q_b_proj [H*(nope+rope)][q_lora]) */
+    const struct vkg_weight *wq_a, *bq_a;        /* q_a_proj [q_lora][d] */
+    const struct vkg_weight *q_a_norm;           /* q_a_layernorm [q_lora] */
+    const struct vkg_weight *wkv_a, *bkv_a;      /* kv_a_proj_with_mqa [kv_lora + rope][d] */
+    const struct vkg_weight *kv_a_norm;          /* kv_a_layernorm [kv_lora] */
+    const struct vkg_weight *wkv_b;              /* kv_b_proj [H*(nope + v)][kv_lora] */
+    /* feed-forward: the dense MLP, or (moe) the router and the stacked experts */
+    int moe;                                     /* 1: routed experts (cfg.layer_moe) */
+    struct vkg_mlp_weights mlp;                  /* dense layers */
+    const struct vkg_weight *router;             /* [n_exp][d] */
+    struct vkg_moe_stack experts;                /* [n_exp] gate, up, down */
+    struct vkg_mlp_weights shared;               /* DeepSeek-V2 shared experts */
+};
+
 struct vkg_model {
     struct vkg_device *dev;
     struct vkg_hf_config cfg;
-    struct vkg_safetensors *st;
-    struct vkg_weights *w;
+    struct vkg_weights *w;            /* every tensor of the checkpoint on the device */
+    const struct vkg_weight *embed;   /* model.embed_tokens.weight [vocab][d] */
+    const struct vkg_weight *norm;    /* model.norm.weight [d] */
+    const struct vkg_weight *head;    /* lm_head [vocab][d], score [num_labels][d], or embed (tied) */
+    struct vkg_layer *layers;         /* [cfg.n_layers] */
+    struct {                          /* DeepSeek-V2 MLA copies (deepseek2.c), made at load */
+        struct vkg_buffer *k_rope;    /* [H*dk][rope] F32 0/1: k_pe into every head's rope slice */
+        struct vkg_buffer *eye_nope;  /* [nope][nope] F32 identity */
+        struct vkg_buffer *eye_v;     /* [dv][dv] F32 identity */
+    } mla;
     struct vkg_buffer *inv_freq;      /* [rope dim / 2] f32 */
     float rope_attn_factor;           /* YaRN attention factor on cos/sin (1 otherwise) */
     uint32_t out_dim;                 /* vocab_size, or num_labels for a classifier */
     struct vkg_acts a;
     struct vkg_cmd *cmd;
     uint64_t step_kv_len;             /* longest sequence attended in the current step */
-    void *arch_state;                 /* an architecture's own device state (qwen3_moe_mixtral.c: stacked experts) */
-    void (*arch_free)(struct vkg_model *m); /* frees arch_state; called by vkg_model_free */
 };
 
+/* What a caller will run, so that the memory plan (plan.h) covers it before
+ * anything is allocated: 0 fields take the defaults. */
 struct vkg_model_opts {
-    enum vkg_dtype weights;           /* VKG_DTYPE_UNKNOWN: as stored */
+    enum vkg_dtype weights;           /* VKG_DTYPE_UNKNOWN: as stored (--weights) */
+    uint32_t ctx;                     /* tokens per sequence (-c); 0: no KV cache planned */
+    uint32_t n_seqs;                  /* sequences at once (--n-samples); 0: 1 */
+    uint32_t batch;                   /* tokens per step (prefill chunk); 0: 512 */
     void (*progress)(void *user, uint64_t done, uint64_t total);
+    const struct vkg_tokenizer *tokenizer; /* the caller's tokenizer of dir, if loaded (its ids are checked
+                                              against vocab_size); NULL: dir/tokenizer.json is loaded to check */
+    void (*note)(void *user, const char *msg); /* load notes (kept dtypes, ignored tensors); NULL: stderr */
     void *user;
 };
 
@@ -67,7 +136,8 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
                                struct vkg_model **out);
 void vkg_model_free(struct vkg_model *m);
 
-/* KV cache shape for this model (heads and head sizes it caches). */
+/* KV cache shape of a config (heads and head sizes it caches), and of a model. */
+struct vkg_kv_config vkg_kv_config_of(const struct vkg_hf_config *c, uint32_t max_seqs, uint32_t max_seq_len);
 struct vkg_kv_config vkg_model_kv_config(const struct vkg_model *m, uint32_t max_seqs, uint32_t max_seq_len);
 
 /* Runs one step; KV pages for every token must be reserved (vkg_kv_reserve).
@@ -81,23 +151,13 @@ enum vkg_status vkg_model_forward(struct vkg_model *m, struct vkg_kv_cache *kv, 
 enum vkg_status vkg_model_record(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_batch *b,
                                  uint32_t *n_out);
 
-/* A weight by name (NULL when absent); *_req fails with a message naming it. */
-const struct vkg_weight *vkg_model_weight(const struct vkg_model *m, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-enum vkg_status vkg_model_weight_req(const struct vkg_model *m, const struct vkg_weight **out, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Per-architecture step recorders (runtime/models/): record the whole step into m->cmd,
- * leaving the selected rows' outputs in m->a.logits. */
-enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
-enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
-enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
-enum vkg_status vkg_arch_gemma2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n, uint32_t n_out);
-
-/* qwen3_moe_mixtral.c: stacks the per-expert weights of Qwen3-MoE / Mixtral into one
- * device buffer per layer and matrix (done by the first forward; idempotent),
- * and the bytes of the MoE workspace m->a.moe for cap tokens (16 otherwise). */
-enum vkg_status vkg_model_prepare_moe(struct vkg_model *m);
-uint64_t vkg_model_moe_workspace_bytes(const struct vkg_model *m, uint32_t cap);
+/* One forward function per architecture (runtime/models/): records the whole
+ * step into m->cmd, leaving the final-normed hidden states in m->a.h. */
+enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
+enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
+enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
+enum vkg_status vkg_arch_gemma2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
+/* deepseek2.c: the constant MLA copy matrices (m->mla), made once at load. */
+enum vkg_status vkg_deepseek2_prepare(struct vkg_model *m);
 
 #endif

@@ -1,10 +1,8 @@
 /* moe.h — the sparse Mixture-of-Experts pieces that qwen3_moe_mixtral.c
- * (Qwen3-MoE, Mixtral) and deepseek2.c (DeepSeek-V2) share: the layout
- * of the MoE workspace, the stacking of the per-expert checkpoint tensors
- * into one buffer per layer and matrix, the routed-expert block recorded
- * chunk by chunk, and the pre-norm decoder trunk both run. Each architecture
- * keeps its own state, router settings and attention; what is here only
- * differs between them by the tensor names and the arguments passed in. */
+ * (Qwen3-MoE, Mixtral) and deepseek2.c (DeepSeek-V2) share: the layout of the
+ * MoE workspace, the stacked expert buffers a load streams the experts into,
+ * and the routed-expert block recorded chunk by chunk. The architectures pass
+ * what differs: router settings, and whether the block adds to delta. */
 #ifndef VKG_MOE_COMMON_H
 #define VKG_MOE_COMMON_H
 
@@ -27,41 +25,28 @@ struct vkg_moe_ws {
     uint64_t bytes;                 /* the whole workspace */
 };
 
-/* The workspace layout for batches of up to cap tokens, from m->cfg
+/* The workspace layout for batches of up to cap tokens, from the config
  * (n_experts, n_experts_per_tok, hidden_size, moe_intermediate_size) and the
- * device limits. */
-struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_model *m, uint32_t cap);
+ * device limits. One layout sizes the workspace (model.c, plan.c) and slices
+ * it (every step). */
+struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_hf_config *c, const struct vkg_device *dev, uint32_t cap);
 
-/* The stacked experts of one MoE layer (all NULL for a dense layer). */
-struct vkg_moe_stack {
-    struct vkg_buffer *gate, *up;   /* [n_exp][n_ff][hidden] */
-    struct vkg_buffer *down;        /* [n_exp][hidden][n_ff] */
-    struct vkg_moe_weights w;       /* views of the three, dtype and shape */
-};
-
-/* Stacks "model.layers.<l>.<block>.experts.E.{<gate>,<up>,<down>}.weight"
- * into *out on the device (records into cmd, waits), then frees the
- * per-expert buffers. The expert width is that of expert 0's gate, at most
- * cfg.moe_intermediate_size. */
-enum vkg_status vkg_moe_stack_layer(struct vkg_model *m, struct vkg_cmd *cmd, uint32_t l, const char *block,
-                                    const char *gate, const char *up, const char *down, struct vkg_moe_stack *out);
-/* vkg_moe_stack_layer for every layer cfg.layer_moe marks and layers[] does
- * not hold yet (a retry after a failure resumes), layer by layer. */
-enum vkg_status vkg_moe_stack_layers(struct vkg_model *m, struct vkg_moe_stack *layers, const char *block,
-                                     const char *gate, const char *up, const char *down);
+/* Creates layer l's three stacked buffers for n_exp experts of `dtype`, each
+ * expert's gate/up slice `gu_bytes` and down slice `down_bytes`, and the views
+ * of out->w ([n_exp][n_ff][hidden] gate/up, [n_exp][hidden][n_ff] down). */
+enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vkg_dtype dtype, uint32_t n_exp,
+                                     uint32_t n_in, uint32_t n_ff, uint64_t gu_bytes, uint64_t down_bytes,
+                                     struct vkg_moe_stack *out);
+/* The slice of expert e's matrix (0 gate, 1 up, 2 down) in a stack. */
+struct vkg_view vkg_moe_stack_slice(const struct vkg_moe_stack *s, uint32_t e, int matrix);
 /* Frees the three stacked buffers (the struct itself is the caller's). */
 void vkg_moe_stack_free(struct vkg_moe_stack *s);
 
 /* The routed experts: m->a.h -> m->a.delta, delta[t] (+)= sum_j wts[t][j] *
  * expert_{ids[t][j]}(h[t]) (added to delta when accumulate, else written),
- * over chunks of the layout vkg_moe_ws_layout(m, ws_cap) in the workspace ws.
+ * over chunks of the workspace m->a.moe (laid out for m->a.cap tokens).
  * router is the [n_exp][hidden] gate matrix, r the scoring settings. */
 enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *router, const struct vkg_moe_router *r,
-                               const struct vkg_moe_weights *ew, struct vkg_view ws, uint32_t ws_cap, uint32_t n,
-                               int accumulate);
-
-/* m->arch_state, made (calloc'd, `bytes`) and hung off the model with
- * arch_free = free_fn when there is none yet; NULL when out of memory. */
-void *vkg_moe_state(struct vkg_model *m, size_t bytes, void (*free_fn)(struct vkg_model *m));
+                               const struct vkg_moe_weights *ew, uint32_t n, int accumulate);
 
 #endif

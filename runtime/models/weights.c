@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "ops.h"
 #include "ops_matmul.h"
 #include "staging.h"
@@ -35,28 +36,9 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-enum vkg_status vkg_weights_parse_dtype(const char *s, enum vkg_dtype *out)
-{
-    static const struct { const char *name; enum vkg_dtype dt; } names[] = {
-        { "stored", VKG_DTYPE_UNKNOWN }, { "f32", VKG_DTYPE_F32 }, { "f16", VKG_DTYPE_F16 },
-        { "bf16", VKG_DTYPE_BF16 }, { "q8_0", VKG_DTYPE_Q8_0 }, { "q4", VKG_DTYPE_Q4 } };
-    *out = VKG_DTYPE_UNKNOWN;
-    if (!s) return VKG_OK;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcasecmp(s, names[i].name) == 0) {
-            *out = names[i].dt;
-            return VKG_OK;
-        }
-    return vkg_error(VKG_ERR_INVALID_ARG, "--weights '%s': expected f32, f16, bf16, q8_0, q4 or stored", s);
-}
-
 enum vkg_dtype vkg_weights_target(const struct vkg_weights_opts *o, enum vkg_dtype src, int n_dims, uint64_t inner)
 {
-    if (n_dims < 2) return VKG_DTYPE_F32; /* norms, biases: the kernels read F32 */
-    enum vkg_dtype t = o ? o->matrix_dtype : VKG_DTYPE_UNKNOWN;
-    if (t == VKG_DTYPE_UNKNOWN) return src;
-    if ((t == VKG_DTYPE_Q8_0 || t == VKG_DTYPE_Q4) && inner % 32 != 0) return src; /* no whole blocks */
-    return t;
+    return vkg_dtype_on_device(o ? o->matrix_dtype : VKG_DTYPE_UNKNOWN, src, n_dims, inner);
 }
 
 /* Per-load state: the scratch buffer for two-step conversions and RSS tracking. */
@@ -103,36 +85,57 @@ static enum vkg_status upload_chunk(struct loader *L, const struct vkg_weight *w
     enum vkg_dtype st = wt->src_dtype, dt = wt->dtype;
     enum vkg_status r = VKG_OK;
     if (st == dt) {
-        vkg_cmd_copy(s->cmd, in, vkg_view_sub(vkg_buffer_view(wt->buf), e0 * ss, n * ss), n * ss);
+        vkg_cmd_copy(s->cmd, in, vkg_view_sub(wt->view, e0 * ss, n * ss), n * ss);
     } else if (dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4) {
         uint64_t bb = dt == VKG_DTYPE_Q8_0 ? 34 : 18;
-        struct vkg_view out = vkg_view_sub(vkg_buffer_view(wt->buf), e0 / 32 * bb, n / 32 * bb);
+        struct vkg_view out = vkg_view_sub(wt->view, e0 / 32 * bb, n / 32 * bb);
         r = vkg_weights_quantize(s->cmd, in, st, out, dt, n);
     } else if (st == VKG_DTYPE_F32 || dt == VKG_DTYPE_F32) {
-        r = vkg_op_convert(s->cmd, in, st, vkg_view_sub(vkg_buffer_view(wt->buf), e0 * esize(dt), n * esize(dt)), dt, n);
+        r = vkg_op_convert(s->cmd, in, st, vkg_view_sub(wt->view, e0 * esize(dt), n * esize(dt)), dt, n);
     } else { /* F16 <-> BF16 through an F32 scratch chunk */
         struct vkg_view mid = vkg_view_sub(vkg_buffer_view(L->scratch), 0, n * 4);
         r = vkg_op_convert(s->cmd, in, st, mid, VKG_DTYPE_F32, n);
         vkg_cmd_barrier(s->cmd);
         if (r == VKG_OK)
-            r = vkg_op_convert(s->cmd, mid, VKG_DTYPE_F32, vkg_view_sub(vkg_buffer_view(wt->buf), e0 * 2, n * 2), dt, n);
+            r = vkg_op_convert(s->cmd, mid, VKG_DTYPE_F32, vkg_view_sub(wt->view, e0 * 2, n * 2), dt, n);
     }
     enum vkg_status sr = vkg_stage_submit(L->dev, s); /* submit even on error: the slot must not stay open */
     return r != VKG_OK ? r : sr;
 }
 
-static enum vkg_status load_tensor(struct loader *L, const struct vkg_tensor_view *t, struct vkg_weight *wt)
+/* The tensor's own buffer, or the caller's slice (opts.dest[i]). */
+static enum vkg_status place(struct loader *L, size_t i, const struct vkg_tensor_view *t, struct vkg_weight *wt)
 {
-    VKG_TRY(vkg_tensor_view_check(t));
+    const struct vkg_view *d = L->opts && L->opts->dest ? &L->opts->dest[i] : NULL;
+    if (!d || !d->buf) {
+        VKG_TRY(vkg_buffer_create(L->dev, wt->n_bytes, VKG_MEM_DEVICE, t->name, &wt->buf));
+        wt->view = vkg_buffer_view(wt->buf);
+        return VKG_OK;
+    }
+    if (d->size != wt->n_bytes)
+        return vkg_error(VKG_ERR_INVALID_ARG, "%s: tensor '%s': %llu device bytes, but its slice of '%s' has %llu",
+                         t->file, t->name, (unsigned long long)wt->n_bytes, d->buf->name, (unsigned long long)d->size);
+    wt->view = *d;
+    return VKG_OK;
+}
+
+static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_tensor_view *t, struct vkg_weight *wt)
+{
     uint64_t numel = vkg_tensor_view_numel(t), inner = t->n_dims ? t->shape[t->n_dims - 1] : 1;
     wt->name = strdup(t->name); /* owned: the weights outlive the mmap'ed files */
     if (!wt->name) return vkg_error(VKG_ERR_NOMEM, "tensor name");
     wt->src_dtype = t->dtype;
-    wt->dtype = vkg_weights_target(L->opts, t->dtype, t->n_dims, inner);
+    wt->dtype = L->opts && L->opts->dtypes ? L->opts->dtypes[i]
+                                           : vkg_weights_target(L->opts, t->dtype, t->n_dims, inner);
     wt->n_dims = t->n_dims;
     memcpy(wt->shape, t->shape, sizeof wt->shape);
+    if (wt->dtype == VKG_DTYPE_UNKNOWN) { /* not loaded: the caller ignores it */
+        L->done += t->n_bytes;
+        return VKG_OK;
+    }
+    VKG_TRY(vkg_tensor_view_check(t));
     VKG_TRY(vkg_dtype_bytes(wt->dtype, numel, &wt->n_bytes));
-    VKG_TRY(vkg_buffer_create(L->dev, wt->n_bytes, VKG_MEM_DEVICE, t->name, &wt->buf));
+    VKG_TRY(place(L, i, t, wt));
     uint64_t chunk = L->dev->stage->slot_size / esize(t->dtype) / 32 * 32; /* whole quant blocks, even */
     const uint8_t *src = t->data;
     for (uint64_t e0 = 0; e0 < numel; e0 += chunk) {
@@ -168,7 +171,7 @@ enum vkg_status vkg_weights_load(struct vkg_device *dev, const struct vkg_safete
     double t0 = now_s();
     enum vkg_status s = vkg_buffer_create(dev, dev->stage->slot_size * 2, VKG_MEM_DEVICE, "weights scratch", &L.scratch);
     for (size_t i = 0; s == VKG_OK && i < n; i++) {
-        s = load_tensor(&L, vkg_safetensors_get(st, i), &w->w[i]);
+        s = load_tensor(&L, i, vkg_safetensors_get(st, i), &w->w[i]);
         w->n = i + 1;
     }
     if (s == VKG_OK) s = vkg_stage_wait_all(dev);
@@ -186,7 +189,11 @@ enum vkg_status vkg_weights_load(struct vkg_device *dev, const struct vkg_safete
 void vkg_weights_free(struct vkg_weights *w)
 {
     if (!w) return;
-    if (w->n && w->w[0].buf) vkg_stage_wait_all(w->w[0].buf->dev); /* no upload may still read them */
+    for (size_t i = 0; i < w->n; i++) /* no upload may still read them */
+        if (w->w[i].view.buf) {
+            vkg_stage_wait_all(w->w[i].view.buf->dev);
+            break;
+        }
     for (size_t i = 0; i < w->n; i++) {
         vkg_buffer_free(w->w[i].buf);
         free((char *)w->w[i].name);
@@ -198,7 +205,7 @@ void vkg_weights_free(struct vkg_weights *w)
 const struct vkg_weight *vkg_weights_find(const struct vkg_weights *w, const char *name)
 {
     for (size_t i = 0; i < w->n; i++)
-        if (strcmp(w->w[i].name, name) == 0) return &w->w[i];
+        if (w->w[i].view.buf && strcmp(w->w[i].name, name) == 0) return &w->w[i];
     return NULL;
 }
 

@@ -4,7 +4,9 @@
  * ring (bounded host memory: no full-file or full-tensor copy) and converted
  * on the GPU into the device dtype: as stored, or F32/F16/BF16 (and Q8_0/Q4
  * when the quantize kernels are present) for 2-D matrices. 1-D tensors (norm
- * weights, biases) always become F32, which is what the kernels read. */
+ * weights, biases) always become F32, which is what the kernels read. A model
+ * load passes each tensor's dtype (check.h decides) and puts the routed
+ * experts straight into slices of their stacked buffers (opts.dest). */
 #ifndef VKG_WEIGHTS_H
 #define VKG_WEIGHTS_H
 
@@ -20,7 +22,10 @@ struct vkg_weight {
     enum vkg_dtype src_dtype;/* in the file */
     int n_dims;
     uint64_t shape[8];       /* as in the file */
-    struct vkg_buffer *buf;  /* one suballocated buffer per tensor */
+    struct vkg_buffer *buf;  /* its own suballocated buffer, or NULL: placed in a caller's buffer
+                                (opts.dest) or not loaded (opts.dtypes) */
+    struct vkg_view view;    /* its device bytes: all of buf, or the slice opts.dest gave; .buf NULL
+                                when not loaded */
     uint64_t n_bytes;        /* device bytes */
 };
 
@@ -36,6 +41,12 @@ struct vkg_weights {
 struct vkg_weights_opts {
     /* VKG_DTYPE_UNKNOWN: as stored; else the device dtype of 2-D matrices */
     enum vkg_dtype matrix_dtype;
+    /* NULL, or [tensor count] (safetensors order): each tensor's device dtype,
+     * decided by the caller (check.h); VKG_DTYPE_UNKNOWN: not loaded */
+    const enum vkg_dtype *dtypes;
+    /* NULL, or [tensor count]: where each tensor goes, a slice of the caller's
+     * buffer of exactly its device bytes (stacked experts); .buf NULL: a buffer of its own */
+    const struct vkg_view *dest;
     /* called after every chunk (bytes done, total); NULL for none */
     void (*progress)(void *user, uint64_t done, uint64_t total);
     void *user;
@@ -45,6 +56,7 @@ struct vkg_weights_opts {
 enum vkg_status vkg_weights_load(struct vkg_device *dev, const struct vkg_safetensors *st,
                                  const struct vkg_weights_opts *opts, struct vkg_weights **out);
 void vkg_weights_free(struct vkg_weights *w);
+/* A loaded tensor by name (linear search: for tools and tests, not per step). */
 const struct vkg_weight *vkg_weights_find(const struct vkg_weights *w, const char *name);
 /* The device dtype a tensor of `src` dtype and n_dims dims gets under opts. */
 enum vkg_dtype vkg_weights_target(const struct vkg_weights_opts *opts, enum vkg_dtype src, int n_dims,

@@ -1,4 +1,5 @@
-# e2e tests of vkgrm-inspect over the safetensors corpus (tests/data/malformed/).
+# e2e tests of vkgrm-inspect over the safetensors corpus (tests/data/malformed/),
+# directories with --files-only.
 #
 # This file has two roles. Included by tests/CMakeLists.txt, it registers one
 # test per corpus item. Run with `cmake -P` (by those tests), it runs the tool
@@ -6,6 +7,11 @@
 #   -DBIN=vkgrm-inspect -DITEM=path -DWANT=0|1|2 [-DJSON_TENSORS=n -DJSON_ARCH=name]
 if(CMAKE_SCRIPT_MODE_FILE)
   set(args ${ITEM})
+  if(NOT ITEM STREQUAL "" AND IS_DIRECTORY ${ITEM})
+    # the corpus is about the files: a directory's whole-model check (config,
+    # tokenizer, tensors vs architecture) is tests/e2e/test_broken_models.py's
+    list(APPEND args --files-only)
+  endif()
   if(DEFINED JSON_TENSORS)
     list(APPEND args --json)
   endif()
