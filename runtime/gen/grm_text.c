@@ -1,0 +1,80 @@
+/* grm_text.c — growable string (see grm_text.h). */
+#include "grm_text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool reserve(struct vkg_grm_text *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->len + extra + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1) {
+        if (cap > ((size_t)-1) / 2) {
+            b->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void vkg_grm_text_add(struct vkg_grm_text *b, const char *s, size_t n)
+{
+    if (!reserve(b, n))
+        return;
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void vkg_grm_text_adds(struct vkg_grm_text *b, const char *s) { vkg_grm_text_add(b, s, strlen(s)); }
+
+void vkg_grm_text_addf(struct vkg_grm_text *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+enum vkg_status vkg_grm_text_take(struct vkg_grm_text *b, char **out, size_t *len)
+{
+    if (!b->oom && !b->p)
+        reserve(b, 0);
+    if (b->oom) {
+        vkg_grm_text_free(b);
+        *out = NULL;
+        return vkg_error(VKG_ERR_NOMEM, "GRM text: out of memory");
+    }
+    b->p[b->len] = '\0';
+    *out = b->p;
+    if (len)
+        *len = b->len;
+    memset(b, 0, sizeof *b);
+    return VKG_OK;
+}
+
+void vkg_grm_text_free(struct vkg_grm_text *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
