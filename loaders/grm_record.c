@@ -481,7 +481,7 @@ static enum vkg_status read_label(const cJSON *root, const char *line, size_t le
         overflow |= x > 1000000;
         x = x * 10 + (uint64_t)(raw[i] - '0');
     }
-    if (raw[0] == '-' || overflow || x >= r->n_responses)
+    if ((raw[0] == '-' && x != 0) || overflow || x >= r->n_responses) /* "-0" is 0, as in Python */
         return bad(r, "\"label\" %.*s is out of range for %zu responses", (int)(rl > 40 ? 40 : rl), raw,
                    r->n_responses);
     r->label = (int32_t)x;

@@ -271,7 +271,7 @@ static void md_curves(struct vkg_grm_text *b, const struct vkg_grm_summary *s)
     }
     vkg_grm_text_addf(b, "\nVoting@j: mean over subsets of j of each record's samples (all subsets up to %d, "
                          "else %d seeded random ones), each voted like the full vote. MetaRM@j keeps the top "
-                         "ceil(j·meta_k/k) of the subset by meta score.\n",
+                         "ceil(j/2) of the subset by meta score (ceil(j·meta_k/k) for a chosen meta_k).\n",
                       VKG_GRM_CURVE_SUBSETS, VKG_GRM_CURVE_SUBSETS);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "grm_rng.h"
+#include "grm_text.h"
 
 /* ---- building a result -------------------------------------------------------------- */
 
@@ -89,9 +90,11 @@ enum vkg_status vkg_grm_result_set_judgment(struct vkg_grm_result *r, uint32_t j
     s->truncated = truncated;
     free(s->text);
     s->text = NULL;
-    if (keep_text && !(s->text = strndup(text, len)))
-        return vkg_error(VKG_ERR_NOMEM, "GRM result: text of sample %u", j);
-    return VKG_OK;
+    if (!keep_text)
+        return VKG_OK;
+    struct vkg_grm_text b = {0};
+    vkg_grm_text_add_utf8(&b, text, len);
+    return vkg_grm_text_take(&b, &s->text, NULL);
 }
 
 void vkg_grm_result_set_meta(struct vkg_grm_result *r, uint32_t j, double score)
@@ -307,7 +310,10 @@ static enum vkg_status read_int_array(const cJSON *a, uint32_t n, double lo, dou
         return bad("must be a list of n integers", key);
     const cJSON *e;
     uint32_t i = 0;
-    cJSON_ArrayForEach(e, a) if (!int_in(e, lo, hi, &out[i++])) return bad("holds a value out of range", key);
+    cJSON_ArrayForEach(e, a) {
+        if (!int_in(e, lo, hi, &out[i++]))
+            return bad("holds a value out of range", key);
+    }
     return VKG_OK;
 }
 

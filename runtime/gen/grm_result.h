@@ -64,7 +64,8 @@ enum vkg_status vkg_grm_result_init(struct vkg_grm_result *r, const struct vkg_g
 /* vkg_grm_sample_seed(seed, vkg_grm_record_key(id)). */
 uint64_t vkg_grm_result_sample_seed(const struct vkg_grm_result *r);
 /* Parse sample j's judgment (text[0..len)) and store its scores in original
- * order; keep a copy of the text when keep_text. */
+ * order; keep a copy of the text when keep_text (invalid UTF-8 and NUL bytes
+ * replaced by U+FFFD, so the output line is valid JSON text). */
 enum vkg_status vkg_grm_result_set_judgment(struct vkg_grm_result *r, uint32_t j, const char *text, size_t len,
                                             uint32_t tokens, bool truncated, bool keep_text);
 /* MetaRM score of sample j (ignored in the vote when the sample is invalid). */

@@ -376,11 +376,11 @@ enum vkg_status vkg_grm_summary_json(const struct vkg_grm_summary *s, char **out
     *out = NULL;
     if (text) {
         size_t n = strlen(text);
-        *out = realloc(text, n + 2);
-        if (*out)
+        if ((*out = malloc(n + 2))) {
+            memcpy(*out, text, n);
             memcpy(*out + n, "\n", 2);
-        else
-            free(text);
+        }
+        free(text);
     }
     return *out ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "GRM summary: JSON out of memory");
 }

@@ -1,6 +1,8 @@
 /* grm_text.c — growable string (see grm_text.h). */
 #include "grm_text.h"
 
+#include "grm_record.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,4 +79,30 @@ void vkg_grm_text_free(struct vkg_grm_text *b)
 {
     free(b->p);
     memset(b, 0, sizeof *b);
+}
+
+/* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    return len && len <= n && vkg_grm_utf8_valid((const char *)s, len) ? len : 0;
+}
+
+void vkg_grm_text_add_utf8(struct vkg_grm_text *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, run = 0; /* run: valid bytes not yet copied, starting at i - run */
+    while (i < n) {
+        size_t len = u[i] ? utf8_len(u + i, n - i) : 0;
+        if (len) {
+            i += len;
+            run += len;
+            continue;
+        }
+        vkg_grm_text_add(b, s + i - run, run);
+        vkg_grm_text_add(b, "\xef\xbf\xbd", 3);
+        run = 0;
+        i++;
+    }
+    vkg_grm_text_add(b, s + i - run, run);
 }

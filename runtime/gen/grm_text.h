@@ -30,5 +30,9 @@ void vkg_grm_text_addf(struct vkg_grm_text *b, const char *fmt, ...) __attribute
  * VKG_ERR_NOMEM (b freed) when an append failed. */
 enum vkg_status vkg_grm_text_take(struct vkg_grm_text *b, char **out, size_t *len);
 void vkg_grm_text_free(struct vkg_grm_text *b);
+/* Append s[0..n) as valid UTF-8: every byte that does not belong to a valid
+ * sequence, and every NUL, becomes U+FFFD (model text cut inside a character
+ * at the token limit must still make a valid JSON line). */
+void vkg_grm_text_add_utf8(struct vkg_grm_text *b, const char *s, size_t n);
 
 #endif

@@ -126,7 +126,7 @@ uint32_t vkg_grm_curve_meta_keep(uint32_t j, uint32_t k, uint32_t meta_k)
         return 1;
     if (meta_k > k)
         meta_k = k;
-    uint64_t keep = ((uint64_t)j * meta_k + k - 1) / k;
+    uint64_t keep = meta_k == vkg_grm_meta_k_default(k) ? ((uint64_t)j + 1) / 2 : ((uint64_t)j * meta_k + k - 1) / k;
     return keep ? (uint32_t)keep : 1;
 }
 

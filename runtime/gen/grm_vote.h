@@ -18,8 +18,9 @@
  * subsets when C(k, j) ≤ VKG_GRM_CURVE_SUBSETS, else VKG_GRM_CURVE_SUBSETS
  * seeded random subsets (grm_rng.h, domain SUBSET). Each subset is voted
  * exactly like the full vote, so Voting@k is the plain accuracy. MetaRM@j
- * keeps ceil(j · meta_k / k) of the subset (= ceil(j/2) for the default
- * meta_k = k/2, k even; = meta_k at j = k, so MetaRM@k is the meta accuracy). */
+ * keeps ceil(j/2) of the subset when meta_k is the default ceil(k/2) (the
+ * paper's k_meta = k/2), else ceil(j · meta_k / k); both give meta_k at
+ * j = k, so MetaRM@k is the meta-guided accuracy. */
 #ifndef VKG_GRM_VOTE_H
 #define VKG_GRM_VOTE_H
 
@@ -72,7 +73,8 @@ enum vkg_status vkg_grm_meta_vote(const struct vkg_grm_sample *samples, const ui
 
 /* The curve's j values for k samples: 1, 2, 4, ... below k, then k. Returns the count. */
 uint32_t vkg_grm_curve_js(uint32_t k, uint32_t js[VKG_GRM_CURVE_MAX_POINTS]);
-/* Samples kept by MetaRM@j: ceil(j · meta_k / k), at least 1. */
+/* Samples kept by MetaRM@j: ceil(j/2) for the default meta_k, else
+ * ceil(j · meta_k / k); at least 1. */
 uint32_t vkg_grm_curve_meta_keep(uint32_t j, uint32_t k, uint32_t meta_k);
 /* Voting@j (and MetaRM@j when meta != NULL) of one record with label `label`:
  * the fraction of subsets whose vote is correct. */

@@ -274,7 +274,8 @@ def subsets_of(ss, k, j):
 
 
 def curve_point(samples, k, n, ss, label, j, meta_k):
-    keep = max(1, -(-j * min(meta_k, k) // k))
+    meta_k = min(meta_k, k)
+    keep = max(1, (j + 1) // 2 if meta_k == (k + 1) // 2 else -(-j * meta_k // k))  # ceil(j/2) for the default
     right = meta_right = 0
     subs = subsets_of(ss, k, j)
     for sub in subs:

@@ -58,7 +58,9 @@ static void case_record(const cJSON *c, struct vkg_grm_record *rec, uint32_t *pe
         fail_msg("%s: %s", cJSON_GetObjectItem(c, "name")->valuestring, rec->error);
     const cJSON *p;
     size_t i = 0;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "perm")) perm[i++] = (uint32_t)p->valueint;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "perm")) {
+        perm[i++] = (uint32_t)p->valueint;
+    }
     assert_int_equal(i, rec->n_responses);
 }
 
@@ -114,7 +116,10 @@ static void target_dir(const cJSON *target, char *dir, size_t cap)
 static const cJSON *find_case(const cJSON *cases, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, cases) if (!strcmp(cJSON_GetObjectItem(c, "name")->valuestring, name)) return c;
+    cJSON_ArrayForEach(c, cases) {
+        if (!strcmp(cJSON_GetObjectItem(c, "name")->valuestring, name))
+            return c;
+    }
     fail_msg("case %s missing", name);
     return NULL;
 }

@@ -100,6 +100,9 @@ static void test_duplicate_keys_last_wins(void **state)
     assert_int_equal(r.label, 1);
     assert_string_equal(r.subset, "ok");
     vkg_grm_record_free(&r);
+    parse("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": -0}", &r);
+    assert_int_equal(r.label, 0); /* json.loads("-0") == 0 */
+    vkg_grm_record_free(&r);
     /* inside messages too, and a key spelled with an escape is the same key */
     parse("{\"messages\": [{\"role\": \"assistant\", \"content\": \"x\", \"role\": \"user\"}], \"responses\": [\"a\"],"
           " \"\\u0069d\": 12.50}", &r);

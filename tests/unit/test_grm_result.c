@@ -304,13 +304,33 @@ static void test_revote_reparses_text(void **state)
     vkg_grm_result_free(&nm);
 }
 
+/* Kept text is valid UTF-8 even when the model stopped inside a character. */
+static void test_text_made_valid_utf8(void **state)
+{
+    struct vkg_grm_record rec;
+    record("{\"id\": \"u\", \"query\": \"q\", \"responses\": [\"a\", \"b\"]}", 0, 1, &rec);
+    struct vkg_grm_result r;
+    assert_int_equal(vkg_grm_result_init(&r, &rec, 1, 3), VKG_OK);
+    vkg_grm_record_free(&rec);
+    static const char text[] = "\xe6\x97\xa5 \\boxed{8, 9}\0x \xff\xe6\x97"; /* 日, NUL, bad byte, cut 日 */
+    assert_int_equal(vkg_grm_result_set_judgment(&r, 0, text, sizeof text - 1, 9, true, true), VKG_OK);
+    assert_int_equal(r.samples[0].reason, VKG_GRM_VALID);
+    assert_string_equal(r.samples[0].text, "\xe6\x97\xa5 \\boxed{8, 9}\xef\xbf\xbdx \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_int_equal(vkg_grm_result_vote(&r, false, 0), VKG_OK);
+    char *line;
+    assert_int_equal(vkg_grm_result_json(&r, true, &line), VKG_OK);
+    assert_true(vkg_grm_utf8_valid(line, strlen(line)));
+    free(line);
+    vkg_grm_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_exact),      cmocka_unit_test(test_round_trip_with_text),
         cmocka_unit_test(test_error_line),      cmocka_unit_test(test_no_judgement),
         cmocka_unit_test(test_reader_refuses),  cmocka_unit_test(test_python_results),
-        cmocka_unit_test(test_revote_reparses_text),
+        cmocka_unit_test(test_revote_reparses_text), cmocka_unit_test(test_text_made_valid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

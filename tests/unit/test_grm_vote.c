@@ -246,9 +246,17 @@ static void test_curve_shape(void **state)
     assert_int_equal(vkg_grm_curve_meta_keep(8, 32, 16), 4);
     assert_int_equal(vkg_grm_curve_meta_keep(1, 32, 16), 1);
     assert_int_equal(vkg_grm_curve_meta_keep(32, 32, 16), 16);
+    /* odd k with the default meta_k = ceil(5/2) = 3: ceil(j/2) */
+    assert_int_equal(vkg_grm_curve_meta_keep(2, 5, 3), 1);
     assert_int_equal(vkg_grm_curve_meta_keep(3, 5, 3), 2);
+    assert_int_equal(vkg_grm_curve_meta_keep(4, 5, 3), 2);
     assert_int_equal(vkg_grm_curve_meta_keep(5, 5, 3), 3);
+    /* a chosen meta_k: proportional, meta_k at j = k */
     assert_int_equal(vkg_grm_curve_meta_keep(4, 8, 1), 1);
+    assert_int_equal(vkg_grm_curve_meta_keep(2, 5, 4), 2);
+    assert_int_equal(vkg_grm_curve_meta_keep(4, 5, 4), 4);
+    assert_int_equal(vkg_grm_curve_meta_keep(5, 5, 4), 4);
+    assert_int_equal(vkg_grm_curve_meta_keep(8, 32, 8), 2);
 }
 
 /* Hand-counted curve: 3 samples, label 0. Sample 0 right (9 vs 2), sample 1
