@@ -156,36 +156,82 @@ static bool next_combination(uint32_t *c, uint32_t j, uint32_t k)
     return true;
 }
 
-/* Random subset d of size j (grm_rng.h), sorted, into sub[0..j); idx is scratch [k]. */
-static void random_subset(uint64_t sample_seed, uint32_t k, uint32_t j, uint32_t d, uint32_t *idx, uint32_t *sub)
+/* Scratch of one curve point: k-sized arrays. */
+struct curve_work {
+    uint32_t *sub, *idx, *kept, *order; /* [k] each */
+    uint8_t *mark;                      /* [k] */
+};
+
+/* Random subset d of size j (grm_rng.h), ascending, into w->sub[0..j). */
+static void random_subset(uint64_t sample_seed, uint32_t k, uint32_t j, uint32_t d, struct curve_work *w)
 {
     uint64_t s = vkg_grm_stream(sample_seed, VKG_GRM_DOMAIN_SUBSET, ((uint64_t)j << 32) | d);
     for (uint32_t i = 0; i < k; i++)
-        idx[i] = i;
+        w->idx[i] = i;
     for (uint32_t i = 0; i < j; i++) {
-        uint32_t t = i + vkg_grm_below(&s, k - i), tmp = idx[i];
-        idx[i] = idx[t];
-        idx[t] = tmp;
+        uint32_t t = i + vkg_grm_below(&s, k - i), tmp = w->idx[i];
+        w->idx[i] = w->idx[t];
+        w->idx[t] = tmp;
     }
-    memcpy(sub, idx, j * sizeof *sub);
-    qsort(sub, j, sizeof *sub, cmp_u32);
+    memset(w->mark, 0, k);
+    for (uint32_t i = 0; i < j; i++)
+        w->mark[w->idx[i]] = 1;
+    for (uint32_t i = 0, c = 0; i < k; i++) /* sort by marking: O(k) */
+        if (w->mark[i])
+            w->sub[c++] = i;
+}
+
+/* The meta selection of sub[0..j) (same rule as vkg_grm_meta_select): walk
+ * the samples in rank order and keep the first `keep` that are in the subset;
+ * written ascending into w->kept. Returns their number. */
+static uint32_t select_ranked(uint32_t k, const uint32_t *sub, uint32_t j, uint32_t keep, struct curve_work *w)
+{
+    memset(w->mark, 0, k);
+    for (uint32_t i = 0; i < j; i++)
+        w->mark[sub[i]] = 1;
+    uint32_t c = 0;
+    for (uint32_t r = 0; r < k && c < keep; r++)
+        if (w->mark[w->order[r]]) {
+            w->mark[w->order[r]] = 2;
+            c++;
+        }
+    for (uint32_t i = 0, o = 0; i < j; i++)
+        if (w->mark[sub[i]] == 2)
+            w->kept[o++] = sub[i];
+    return c;
 }
 
 struct curve_acc {
     uint64_t subsets, right, meta_right;
 };
 
-static void score_subset(const struct vkg_grm_sample *samples, const uint32_t *sub, uint32_t j, uint32_t n,
-                         uint64_t seed, int32_t label, uint32_t keep, uint32_t *kept, struct curve_acc *a)
+static void score_subset(const struct vkg_grm_sample *samples, uint32_t k, uint32_t j, uint32_t n, uint64_t seed,
+                         int32_t label, uint32_t keep, bool meta, struct curve_work *w, struct curve_acc *a)
 {
     struct vkg_grm_vote v;
-    vkg_grm_vote(samples, sub, j, n, seed, &v);
+    vkg_grm_vote(samples, w->sub, j, n, seed, &v);
     a->subsets++;
     a->right += v.best >= 0 && v.best == label;
-    if (kept) {
-        uint32_t c = vkg_grm_meta_select(samples, sub, j, keep, kept);
-        vkg_grm_vote(samples, kept, c, n, seed, &v);
+    if (meta) {
+        uint32_t c = select_ranked(k, w->sub, j, keep, w);
+        vkg_grm_vote(samples, w->kept, c, n, seed, &v);
         a->meta_right += v.best >= 0 && v.best == label;
+    }
+}
+
+/* All k samples in MetaRM rank order (best first). */
+static void rank_samples(const struct vkg_grm_sample *samples, uint32_t k, uint32_t *order)
+{
+    for (uint32_t i = 0; i < k; i++)
+        order[i] = i;
+    /* insertion sort: stable, no global state, k is small */
+    for (uint32_t i = 1; i < k; i++) {
+        uint32_t x = order[i], p = i;
+        while (p > 0 && ranks_before(samples, x, order[p - 1])) {
+            order[p] = order[p - 1];
+            p--;
+        }
+        order[p] = x;
     }
 }
 
@@ -195,22 +241,24 @@ enum vkg_status vkg_grm_curve_point(const struct vkg_grm_sample *samples, uint32
 {
     if (j == 0 || j > k)
         return vkg_error(VKG_ERR_INVALID_ARG, "Voting@%u: needs 1 <= j <= k = %u", j, k);
-    uint32_t *buf = malloc(3 * (size_t)k * sizeof *buf);
+    uint32_t *buf = malloc(4 * (size_t)k * sizeof *buf + k);
     if (!buf)
         return vkg_error(VKG_ERR_NOMEM, "Voting@%u: out of memory", j);
-    uint32_t *sub = buf, *idx = buf + k, *kept = meta ? buf + 2 * (size_t)k : NULL;
+    struct curve_work w = {buf, buf + k, buf + 2 * (size_t)k, buf + 3 * (size_t)k, (uint8_t *)(buf + 4 * (size_t)k)};
+    if (meta)
+        rank_samples(samples, k, w.order);
     uint32_t keep = vkg_grm_curve_meta_keep(j, k, meta_k);
     struct curve_acc a = {0, 0, 0};
     if (binomial_capped(k, j, VKG_GRM_CURVE_SUBSETS) <= VKG_GRM_CURVE_SUBSETS) {
         for (uint32_t i = 0; i < j; i++)
-            sub[i] = i;
+            w.sub[i] = i;
         do
-            score_subset(samples, sub, j, n, sample_seed, label, keep, kept, &a);
-        while (next_combination(sub, j, k));
+            score_subset(samples, k, j, n, sample_seed, label, keep, meta != NULL, &w, &a);
+        while (next_combination(w.sub, j, k));
     } else {
         for (uint32_t d = 0; d < VKG_GRM_CURVE_SUBSETS; d++) {
-            random_subset(sample_seed, k, j, d, idx, sub);
-            score_subset(samples, sub, j, n, sample_seed, label, keep, kept, &a);
+            random_subset(sample_seed, k, j, d, &w);
+            score_subset(samples, k, j, n, sample_seed, label, keep, meta != NULL, &w, &a);
         }
     }
     *voting = (double)a.right / (double)a.subsets;
