@@ -1,0 +1,7 @@
+# Real preference data for evaluating judges (issue 11 §3): tools/eval/fetch_data.sh writes
+# ${VKG_TEST_CACHE}/eval/{hhh_alignment,judgebench}.jsonl from the BIG-bench sdist and the
+# judicator wheel on PyPI. test_eval_data.py checks counts per subset, fields, ids and every
+# record against the raw package files. No GPU. Missing files fail: run fetch_data.sh (.ci/do does).
+add_test(NAME eval_data
+         COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/test_eval_data.py ${VKG_TEST_CACHE}/eval)
+set_tests_properties(eval_data PROPERTIES LABELS unit TIMEOUT 120)
