@@ -157,31 +157,42 @@ static void copy_page(struct vkg_kv_cache *kv, struct vkg_cmd *c, int32_t from, 
     }
 }
 
-enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint32_t *child)
+enum vkg_status vkg_kv_seq_fork_len(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint64_t len,
+                                    uint32_t *child)
 {
     VKG_TRY(check_seq(kv, parent, "fork"));
     const struct vkg_kv_seq *ps = &kv->seqs[parent];
-    uint32_t n_pages = (uint32_t)((ps->len + kv->cfg.page_size - 1) / kv->cfg.page_size);
-    int partial = ps->len % kv->cfg.page_size != 0;
+    if (len > ps->len)
+        return vkg_error(VKG_ERR_INVALID_ARG, "kv cache fork of sequence %u: %llu tokens asked, it holds %llu", parent,
+                         (unsigned long long)len, (unsigned long long)ps->len);
+    uint32_t n_pages = (uint32_t)((len + kv->cfg.page_size - 1) / kv->cfg.page_size);
+    int partial = len % kv->cfg.page_size != 0;
     if (partial && !c)
         return vkg_error(VKG_ERR_INVALID_ARG, "kv cache fork of sequence %u: its last page is partial (%llu tokens), "
-                         "the copy needs a command buffer", parent, (unsigned long long)ps->len);
+                         "the copy needs a command buffer", parent, (unsigned long long)len);
     if (partial && !kv->n_free)
         return vkg_error(VKG_ERR_LIMIT, "kv cache fork of sequence %u: no free page for its partial last page", parent);
     VKG_TRY(vkg_kv_seq_add(kv, child));
     struct vkg_kv_seq *cs = &kv->seqs[*child];
-    cs->len = ps->len;
+    cs->len = len;
     for (uint32_t i = 0; i < n_pages; i++) {
         cs->pages[i] = ps->pages[i];
         kv->refcount[ps->pages[i]]++;
     }
     if (!partial) return VKG_OK;
-    /* copy-on-write, done now: the child's own copy of the partial page */
+    /* copy-on-write, done now: the child's own copy of the partial page (positions of the
+     * parent beyond len come along but lie beyond the child's length: never read) */
     int32_t shared = cs->pages[n_pages - 1];
     release_page(kv, shared);
     VKG_TRY(alloc_page(kv, &cs->pages[n_pages - 1]));
     copy_page(kv, c, shared, cs->pages[n_pages - 1]); /* the caller orders it (ops.h) */
     return VKG_OK;
+}
+
+enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint32_t *child)
+{
+    VKG_TRY(check_seq(kv, parent, "fork"));
+    return vkg_kv_seq_fork_len(kv, c, parent, kv->seqs[parent].len, child);
 }
 
 enum vkg_status vkg_kv_seq_free(struct vkg_kv_cache *kv, uint32_t seq)

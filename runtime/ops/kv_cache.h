@@ -66,6 +66,10 @@ enum vkg_status vkg_kv_seq_add(struct vkg_kv_cache *kv, uint32_t *seq);
  * records no barrier (ops.h): the caller orders the copy after the parent's
  * appends and before the child's appends and reads. */
 enum vkg_status vkg_kv_seq_fork(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint32_t *child);
+/* The same for the parent's first len tokens only (len <= its length): a prefix
+ * kept as a cache is forked at the point where a new prompt leaves it. */
+enum vkg_status vkg_kv_seq_fork_len(struct vkg_kv_cache *kv, struct vkg_cmd *c, uint32_t parent, uint64_t len,
+                                    uint32_t *child);
 /* Releases the sequence's pages (a page returns to the pool at refcount 0). */
 enum vkg_status vkg_kv_seq_free(struct vkg_kv_cache *kv, uint32_t seq);
 /* Makes room for n_new more tokens; *pos0 = position of the first of them. */
