@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
+#include "json.h"
+
 /* Special markers of the templates, as in the Jinja source. DeepSeek's use
  * FULLWIDTH VERTICAL LINE (U+FF5C) and LOWER ONE EIGHTH BLOCK (U+2581). */
 #define DS_USER "<\xef\xbd\x9cUser\xef\xbd\x9c>"
@@ -540,28 +543,19 @@ enum vkg_chat_family vkg_chat_family_detect(const char *t)
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* A whole template or config file (regular files only, see file.h). NUL
+ * bytes would cut the text short, so they are an error. */
 static enum vkg_status read_file(const char *path, char **out)
 {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path,
-                         strerror(errno));
-    struct sbuf b = {0};
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sb_putn(&b, chunk, got);
-    bool err = ferror(f) != 0;
-    fclose(f);
-    if (!b.p && !b.oom)
-        sb_puts(&b, "");
-    if (err || b.oom) {
-        free(b.p);
-        return vkg_error(err ? VKG_ERR_IO : VKG_ERR_NOMEM, "%s: cannot read", path);
+    size_t len;
+    enum vkg_status st = vkg_file_read(path, VKG_JSON_MAX_CONFIG, out, &len);
+    if (st == VKG_OK && strlen(*out) != len) {
+        size_t at = strlen(*out);
+        free(*out);
+        *out = NULL;
+        return vkg_error(VKG_ERR_TEMPLATE, "%s: NUL byte at offset %zu", path, at);
     }
-    *out = b.p;
-    return VKG_OK;
+    return st;
 }
 
 static char *dup_str(const char *s)
@@ -575,9 +569,9 @@ static char *dup_str(const char *s)
 static enum vkg_status token_string(const cJSON *cfg, const char *key, const char *path,
                                     char **out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    const cJSON *v = vkg_json_get(cfg, key);
     if (cJSON_IsObject(v))
-        v = cJSON_GetObjectItemCaseSensitive(v, "content");
+        v = vkg_json_get(v, "content");
     if (v && !cJSON_IsNull(v) && !cJSON_IsString(v))
         return vkg_error(VKG_ERR_TEMPLATE, "%s: %s must be a string or an AddedToken", path, key);
     *out = dup_str(cJSON_IsString(v) ? v->valuestring : "");
@@ -588,16 +582,16 @@ static enum vkg_status token_string(const cJSON *cfg, const char *key, const cha
  * is the one apply_chat_template uses. */
 static enum vkg_status template_string(const cJSON *cfg, const char *path, char **out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "chat_template");
+    const cJSON *v = vkg_json_get(cfg, "chat_template");
     *out = NULL;
     if (!v || cJSON_IsNull(v))
         return VKG_OK;
     if (cJSON_IsArray(v)) {
         const cJSON *e, *pick = NULL;
         cJSON_ArrayForEach(e, v) {
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+            const cJSON *name = vkg_json_get(e, "name");
             if (cJSON_IsString(name) && !strcmp(name->valuestring, "default"))
-                pick = cJSON_GetObjectItemCaseSensitive(e, "template");
+                pick = vkg_json_get(e, "template");
         }
         v = pick;
     }
@@ -613,8 +607,8 @@ static enum vkg_status load_tokenizer_config(const char *dir, struct vkg_chat_te
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    char *text;
-    enum vkg_status st = read_file(path, &text);
+    cJSON *cfg = NULL;
+    enum vkg_status st = vkg_json_load(path, VKG_JSON_MAX_CONFIG, 0, &cfg);
     if (st == VKG_ERR_NOT_FOUND) {
         t->bos = dup_str("");
         t->eos = dup_str("");
@@ -622,10 +616,8 @@ static enum vkg_status load_tokenizer_config(const char *dir, struct vkg_chat_te
     }
     if (st != VKG_OK)
         return st;
-    cJSON *cfg = cJSON_Parse(text);
-    free(text);
     if (!cJSON_IsObject(cfg))
-        st = vkg_error(VKG_ERR_TEMPLATE, "%s: not a JSON object", path);
+        st = vkg_error(VKG_ERR_TEMPLATE, "%s: top level is not an object", path);
     if (st == VKG_OK) st = token_string(cfg, "bos_token", path, &t->bos);
     if (st == VKG_OK) st = token_string(cfg, "eos_token", path, &t->eos);
     if (st == VKG_OK) st = template_string(cfg, path, &t->jinja);
