@@ -603,25 +603,20 @@ static enum vkg_status template_string(const cJSON *cfg, const char *path, char 
 }
 
 /* tokenizer_config.json → bos, eos, jinja. A missing file leaves them empty. */
-static enum vkg_status load_tokenizer_config(const char *dir, struct vkg_chat_template *t)
+/* tokenizer_config.json (parsed, or NULL when absent) → bos, eos, jinja. */
+static enum vkg_status config_fields(const cJSON *cfg, const char *path, struct vkg_chat_template *t)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    cJSON *cfg = NULL;
-    enum vkg_status st = vkg_json_load(path, VKG_JSON_MAX_CONFIG, 0, &cfg);
-    if (st == VKG_ERR_NOT_FOUND) {
+    if (!cfg) {
         t->bos = dup_str("");
         t->eos = dup_str("");
         return t->bos && t->eos ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "%s", path);
     }
-    if (st != VKG_OK)
-        return st;
+    enum vkg_status st = VKG_OK;
     if (!cJSON_IsObject(cfg))
         st = vkg_error(VKG_ERR_TEMPLATE, "%s: top level is not an object", path);
     if (st == VKG_OK) st = token_string(cfg, "bos_token", path, &t->bos);
     if (st == VKG_OK) st = token_string(cfg, "eos_token", path, &t->eos);
     if (st == VKG_OK) st = template_string(cfg, path, &t->jinja);
-    cJSON_Delete(cfg);
     return st;
 }
 
@@ -677,39 +672,65 @@ static enum vkg_status template_quirks(const char *dir, struct vkg_chat_template
     return VKG_OK;
 }
 
+/* The family: a recognised template text, else model_type, else an error. */
+static enum vkg_status choose_family(const char *where, const char *model_type, struct vkg_chat_template *t)
+{
+    t->family = vkg_chat_family_detect(t->jinja);
+    if (t->family == VKG_CHAT_UNKNOWN)
+        t->family = vkg_chat_family_for_model_type(model_type);
+    if (t->family == VKG_CHAT_UNKNOWN)
+        return vkg_error(VKG_ERR_TEMPLATE, "%s: cannot tell the chat format (model_type '%s', "
+                         "%s); choose one with --chat-template chatml|qwen3|deepseek2|"
+                         "deepseek3|gemma|llama3 or give --chat-template-file",
+                         where, model_type ? model_type : "?",
+                         t->jinja ? "unrecognised chat_template" : "no chat_template");
+    return template_quirks(where, t);
+}
+
+/* name: the config file, for its messages; where: the directory, for the family's. */
+static enum vkg_status parse_config(const char *config, size_t config_len, const char *jinja,
+                                    const char *model_type, const char *name, const char *where,
+                                    struct vkg_chat_template *out)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *cfg = NULL;
+    enum vkg_status st = config ? vkg_json_parse(config, config_len, name, 0, &cfg) : VKG_OK;
+    if (st == VKG_OK) st = config_fields(cfg, name, out);
+    cJSON_Delete(cfg);
+    if (st == VKG_OK && jinja) { /* chat_template.jinja overrides the config's template */
+        free(out->jinja);
+        if (!(out->jinja = dup_str(jinja))) st = vkg_error(VKG_ERR_NOMEM, "%s: chat template", name);
+    }
+    if (st == VKG_OK) st = choose_family(where, model_type, out);
+    if (st != VKG_OK)
+        vkg_chat_template_free(out);
+    return st;
+}
+
+enum vkg_status vkg_chat_template_parse(const char *config, size_t config_len, const char *jinja,
+                                        const char *model_type, const char *name,
+                                        struct vkg_chat_template *out)
+{
+    return parse_config(config, config_len, jinja, model_type, name, name, out);
+}
+
 enum vkg_status vkg_chat_template_load(const char *dir, const char *model_type,
                                        struct vkg_chat_template *out)
 {
     memset(out, 0, sizeof *out);
-    enum vkg_status st = load_tokenizer_config(dir, out);
-    if (st == VKG_OK) {
-        /* Newer repos keep the template in chat_template.jinja; transformers
-         * lets that file override tokenizer_config.json, and so do we. */
-        char path[4096], *file = NULL;
-        snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
-        st = read_file(path, &file);
-        if (st == VKG_OK) {
-            free(out->jinja);
-            out->jinja = file;
-        } else if (st == VKG_ERR_NOT_FOUND) {
-            st = VKG_OK;
-        }
-    }
-    if (st == VKG_OK) {
-        out->family = vkg_chat_family_detect(out->jinja);
-        if (out->family == VKG_CHAT_UNKNOWN)
-            out->family = vkg_chat_family_for_model_type(model_type);
-        if (out->family == VKG_CHAT_UNKNOWN)
-            st = vkg_error(VKG_ERR_TEMPLATE, "%s: cannot tell the chat format (model_type '%s', "
-                           "%s); choose one with --chat-template chatml|qwen3|deepseek2|"
-                           "deepseek3|gemma|llama3 or give --chat-template-file",
-                           dir, model_type ? model_type : "?",
-                           out->jinja ? "unrecognised chat_template" : "no chat_template");
-    }
-    if (st == VKG_OK)
-        st = template_quirks(dir, out);
-    if (st != VKG_OK)
-        vkg_chat_template_free(out);
+    char path[4096], jpath[4096];
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    snprintf(jpath, sizeof jpath, "%s/chat_template.jinja", dir);
+    char *config = NULL, *jinja = NULL;
+    size_t config_len = 0;
+    enum vkg_status st = vkg_file_read(path, VKG_JSON_MAX_CONFIG, &config, &config_len);
+    if (st == VKG_ERR_NOT_FOUND) st = VKG_OK; /* no tokenizer_config.json: empty bos/eos */
+    /* Newer repos keep the template in chat_template.jinja; transformers
+     * lets that file override tokenizer_config.json, and so do we. */
+    if (st == VKG_OK && (st = read_file(jpath, &jinja)) == VKG_ERR_NOT_FOUND) st = VKG_OK;
+    if (st == VKG_OK) st = parse_config(config, config_len, jinja, model_type, path, dir, out);
+    free(config);
+    free(jinja);
     return st;
 }
 
