@@ -181,7 +181,7 @@ static enum vkg_status parse_number(struct jp *p, cJSON **out)
 {
     size_t start = p->i, i = p->i;
     if (p->s[i] == '-') i++;
-    if (i < p->n && p->s[i] == 'I' && (p->i = i, has(p, "Infinity")))
+    if (p->n - i >= 8 && memcmp(p->s + i, "Infinity", 8) == 0)
         return jp_fail(p, start, "-Infinity is not a number JSON allows (not supported)");
     if (!digit(p, i)) return jp_fail(p, start, "expected a value");
     if (p->s[i] == '0') i++;

@@ -102,6 +102,14 @@ def broken_models():
 
 
 def prompt_files(work):
+    # a chat template that fails to load: exit 2 naming it (and, in the
+    # sanitizer build, no leak of the model's template loaded before it)
+    expect(["-m", LLAMA, "-p", "hi", "--chat-template-file", "/nonexistent/tmpl.txt"], 2,
+           ["/nonexistent/tmpl.txt"], timeout=60)
+    bad = os.path.join(work, "bad_tmpl.txt")
+    open(bad, "w").write("no sections here\n")
+    expect(["-m", LLAMA, "-p", "hi", "--chat-template-file", bad], 2, ["bad_tmpl.txt: no [section] headers"],
+           timeout=60)
     p = os.path.join(work, "nul.txt")
     open(p, "wb").write(b"Hello\x00world")
     expect(["-m", LLAMA, "-f", p, "-n", "1"], 2, ["nul.txt: NUL byte at offset 5"], timeout=60)

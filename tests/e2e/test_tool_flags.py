@@ -30,7 +30,11 @@ def run(tool, args, timeout=120):
 
 
 def check(tool, args, rc, needle=None, absent=None):
-    r = run(tool, args)
+    try:
+        r = run(tool, args, timeout=60)
+    except subprocess.TimeoutExpired:
+        failures.append(f"{tool} {' '.join(args)}: still running after 60 s (the flag was not refused at once)")
+        return subprocess.CompletedProcess(args, -1, "", "")
     msg = f"{tool} {' '.join(args)}: rc {r.returncode}"
     if r.returncode != rc:
         failures.append(f"{msg}, want {rc}\n  stderr: {r.stderr.strip()[:300]}")
