@@ -6,8 +6,10 @@
 # run), --mem-stats after every prompt. Checks that
 #   - every prompt gave SAMPLES JSON lines and the run exited 0,
 #   - the validation layer said nothing,
-#   - host RSS and device memory are flat after warm-up (the first 10% of
-#     the prompts): the least-squares slope of RSS over the rest, in KiB per
+#   - host RSS and device memory are flat after warm-up (the first
+#     SOAK_WARMUP prompts, default 100, at most half the run; the device
+#     suballocator fills the free part of its first block with freed ranges
+#     for the first few dozen prompts): the least-squares slope of RSS over the rest, in KiB per
 #     prompt, must stay below SOAK_MAX_SLOPE_KIB (default 1.0, i.e. < 1 MiB
 #     per 1,000 prompts), and device memory must not change.
 # MODEL_DIR defaults to the tiny llama of the test build (build/tiny-models/llama,
@@ -45,22 +47,33 @@ VKGRM_VALIDATE=$VALIDATE VKGRM_NO_PROGRESS=1 "$BIN" -m "$MODEL" --prompts "$OUT/
 rc=$?
 set -e
 secs=$(( $(date +%s) - start ))
-"$PY" - "$OUT" "$N" "$K" "$rc" "$secs" "${SOAK_MAX_SLOPE_KIB:-1.0}" <<'EOF'
+"$PY" - "$OUT" "$N" "$K" "$rc" "$secs" "${SOAK_MAX_SLOPE_KIB:-1.0}" "${SOAK_WARMUP:-100}" <<'EOF'
 import json, sys
 out, n, k, rc, secs, max_slope = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+warmup = int(sys.argv[7])
 lines = [json.loads(x) for x in open(f"{out}/out.jsonl")]
 err = open(f"{out}/stderr.log").read().splitlines()
 mem = [x.split() for x in err if x.startswith("mem: ")]
 other = [x for x in err if not x.startswith("mem: ")]
 rss = [int(m[4]) for m in mem]
 dev = [int(m[6]) + int(m[8]) for m in mem]
-w = len(rss) // 10
-xs, ys = list(range(w, len(rss))), rss[w:]
-mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+heap = [int(m[10]) / 1024 for m in mem if len(m) > 10]  # malloc'ed bytes in use (glibc), KiB
+w = min(warmup, len(rss) // 2)
+
+
+def slope_of(ys):  # least squares, per prompt, over the prompts after warm-up
+    xs = list(range(w, w + len(ys)))
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+slope = slope_of(rss[w:])
 print(f"soak: exit {rc}, {secs} s, {len(lines)} JSON lines (want {n * k}), {len(mem)} memory reports")
 print(f"soak: RSS {rss[0] / 1024:.1f} MiB after prompt 0, {rss[w] / 1024:.1f} MiB after warm-up (prompt {w}), "
       f"{rss[-1] / 1024:.1f} MiB at the end; slope after warm-up {slope:.3f} KiB/prompt")
+if heap:
+    print(f"soak: malloc heap in use {heap[w] / 1024:.2f} MiB after warm-up, {heap[-1] / 1024:.2f} MiB at the end; "
+          f"slope {slope_of(heap[w:]):.3f} KiB/prompt")
 print(f"soak: device memory {dev[0] / 2**20:.1f} MiB at the start, {min(dev[w:]) / 2**20:.1f}..{max(dev[w:]) / 2**20:.1f} MiB after warm-up")
 print(f"soak: other stderr lines: {len(other)}" + "".join("\n  " + x for x in other[:10]))
 ok = (rc == 0 and len(lines) == n * k and len(mem) == n and not other and slope < max_slope

@@ -10,6 +10,9 @@
  * ("finish_reason": "interrupted") and exit 130; a second one exits at once.
  * Exit codes: 0 ok, 1 runtime error, 2 usage error, 130 interrupted. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +141,14 @@ static void mem_stats(const struct run_state *r, size_t i)
     while (f && fgets(line, sizeof line, f))
         if (sscanf(line, "VmRSS: %llu", &rss_kib) == 1) break;
     if (f) fclose(f);
-    fprintf(stderr, "mem: prompt %zu rss_kib %llu device_bytes %llu host_visible_bytes %llu\n", i, rss_kib,
-            (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_DEVICE),
-            (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_HOST));
+    unsigned long long heap = 0; /* bytes malloc'ed and not freed, mmap'ed chunks included (glibc) */
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    heap = (unsigned long long)(mi.uordblks + mi.hblkhd);
+#endif
+    fprintf(stderr, "mem: prompt %zu rss_kib %llu device_bytes %llu host_visible_bytes %llu heap_bytes %llu\n", i,
+            rss_kib, (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_DEVICE),
+            (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_HOST), heap);
 }
 
 /* Generates the samples of prompt `pi`; 0, 1 (error) or 130 (interrupted). */
