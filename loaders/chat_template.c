@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
+#include "json.h"
+
 /* Special markers of the templates, as in the Jinja source. DeepSeek's use
  * FULLWIDTH VERTICAL LINE (U+FF5C) and LOWER ONE EIGHTH BLOCK (U+2581). */
 #define DS_USER "<\xef\xbd\x9cUser\xef\xbd\x9c>"
@@ -540,28 +543,19 @@ enum vkg_chat_family vkg_chat_family_detect(const char *t)
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* A whole template or config file (regular files only, see file.h). NUL
+ * bytes would cut the text short, so they are an error. */
 static enum vkg_status read_file(const char *path, char **out)
 {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path,
-                         strerror(errno));
-    struct sbuf b = {0};
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sb_putn(&b, chunk, got);
-    bool err = ferror(f) != 0;
-    fclose(f);
-    if (!b.p && !b.oom)
-        sb_puts(&b, "");
-    if (err || b.oom) {
-        free(b.p);
-        return vkg_error(err ? VKG_ERR_IO : VKG_ERR_NOMEM, "%s: cannot read", path);
+    size_t len;
+    enum vkg_status st = vkg_file_read(path, VKG_JSON_MAX_CONFIG, out, &len);
+    if (st == VKG_OK && strlen(*out) != len) {
+        size_t at = strlen(*out);
+        free(*out);
+        *out = NULL;
+        return vkg_error(VKG_ERR_TEMPLATE, "%s: NUL byte at offset %zu", path, at);
     }
-    *out = b.p;
-    return VKG_OK;
+    return st;
 }
 
 static char *dup_str(const char *s)
@@ -575,9 +569,9 @@ static char *dup_str(const char *s)
 static enum vkg_status token_string(const cJSON *cfg, const char *key, const char *path,
                                     char **out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    const cJSON *v = vkg_json_get(cfg, key);
     if (cJSON_IsObject(v))
-        v = cJSON_GetObjectItemCaseSensitive(v, "content");
+        v = vkg_json_get(v, "content");
     if (v && !cJSON_IsNull(v) && !cJSON_IsString(v))
         return vkg_error(VKG_ERR_TEMPLATE, "%s: %s must be a string or an AddedToken", path, key);
     *out = dup_str(cJSON_IsString(v) ? v->valuestring : "");
@@ -588,16 +582,16 @@ static enum vkg_status token_string(const cJSON *cfg, const char *key, const cha
  * is the one apply_chat_template uses. */
 static enum vkg_status template_string(const cJSON *cfg, const char *path, char **out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "chat_template");
+    const cJSON *v = vkg_json_get(cfg, "chat_template");
     *out = NULL;
     if (!v || cJSON_IsNull(v))
         return VKG_OK;
     if (cJSON_IsArray(v)) {
         const cJSON *e, *pick = NULL;
         cJSON_ArrayForEach(e, v) {
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+            const cJSON *name = vkg_json_get(e, "name");
             if (cJSON_IsString(name) && !strcmp(name->valuestring, "default"))
-                pick = cJSON_GetObjectItemCaseSensitive(e, "template");
+                pick = vkg_json_get(e, "template");
         }
         v = pick;
     }
@@ -609,27 +603,20 @@ static enum vkg_status template_string(const cJSON *cfg, const char *path, char 
 }
 
 /* tokenizer_config.json → bos, eos, jinja. A missing file leaves them empty. */
-static enum vkg_status load_tokenizer_config(const char *dir, struct vkg_chat_template *t)
+/* tokenizer_config.json (parsed, or NULL when absent) → bos, eos, jinja. */
+static enum vkg_status config_fields(const cJSON *cfg, const char *path, struct vkg_chat_template *t)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    char *text;
-    enum vkg_status st = read_file(path, &text);
-    if (st == VKG_ERR_NOT_FOUND) {
+    if (!cfg) {
         t->bos = dup_str("");
         t->eos = dup_str("");
         return t->bos && t->eos ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "%s", path);
     }
-    if (st != VKG_OK)
-        return st;
-    cJSON *cfg = cJSON_Parse(text);
-    free(text);
+    enum vkg_status st = VKG_OK;
     if (!cJSON_IsObject(cfg))
-        st = vkg_error(VKG_ERR_TEMPLATE, "%s: not a JSON object", path);
+        st = vkg_error(VKG_ERR_TEMPLATE, "%s: top level is not an object", path);
     if (st == VKG_OK) st = token_string(cfg, "bos_token", path, &t->bos);
     if (st == VKG_OK) st = token_string(cfg, "eos_token", path, &t->eos);
     if (st == VKG_OK) st = template_string(cfg, path, &t->jinja);
-    cJSON_Delete(cfg);
     return st;
 }
 
@@ -685,39 +672,65 @@ static enum vkg_status template_quirks(const char *dir, struct vkg_chat_template
     return VKG_OK;
 }
 
+/* The family: a recognised template text, else model_type, else an error. */
+static enum vkg_status choose_family(const char *where, const char *model_type, struct vkg_chat_template *t)
+{
+    t->family = vkg_chat_family_detect(t->jinja);
+    if (t->family == VKG_CHAT_UNKNOWN)
+        t->family = vkg_chat_family_for_model_type(model_type);
+    if (t->family == VKG_CHAT_UNKNOWN)
+        return vkg_error(VKG_ERR_TEMPLATE, "%s: cannot tell the chat format (model_type '%s', "
+                         "%s); choose one with --chat-template chatml|qwen3|deepseek2|"
+                         "deepseek3|gemma|llama3 or give --chat-template-file",
+                         where, model_type ? model_type : "?",
+                         t->jinja ? "unrecognised chat_template" : "no chat_template");
+    return template_quirks(where, t);
+}
+
+/* name: the config file, for its messages; where: the directory, for the family's. */
+static enum vkg_status parse_config(const char *config, size_t config_len, const char *jinja,
+                                    const char *model_type, const char *name, const char *where,
+                                    struct vkg_chat_template *out)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *cfg = NULL;
+    enum vkg_status st = config ? vkg_json_parse(config, config_len, name, 0, &cfg) : VKG_OK;
+    if (st == VKG_OK) st = config_fields(cfg, name, out);
+    cJSON_Delete(cfg);
+    if (st == VKG_OK && jinja) { /* chat_template.jinja overrides the config's template */
+        free(out->jinja);
+        if (!(out->jinja = dup_str(jinja))) st = vkg_error(VKG_ERR_NOMEM, "%s: chat template", name);
+    }
+    if (st == VKG_OK) st = choose_family(where, model_type, out);
+    if (st != VKG_OK)
+        vkg_chat_template_free(out);
+    return st;
+}
+
+enum vkg_status vkg_chat_template_parse(const char *config, size_t config_len, const char *jinja,
+                                        const char *model_type, const char *name,
+                                        struct vkg_chat_template *out)
+{
+    return parse_config(config, config_len, jinja, model_type, name, name, out);
+}
+
 enum vkg_status vkg_chat_template_load(const char *dir, const char *model_type,
                                        struct vkg_chat_template *out)
 {
     memset(out, 0, sizeof *out);
-    enum vkg_status st = load_tokenizer_config(dir, out);
-    if (st == VKG_OK) {
-        /* Newer repos keep the template in chat_template.jinja; transformers
-         * lets that file override tokenizer_config.json, and so do we. */
-        char path[4096], *file = NULL;
-        snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
-        st = read_file(path, &file);
-        if (st == VKG_OK) {
-            free(out->jinja);
-            out->jinja = file;
-        } else if (st == VKG_ERR_NOT_FOUND) {
-            st = VKG_OK;
-        }
-    }
-    if (st == VKG_OK) {
-        out->family = vkg_chat_family_detect(out->jinja);
-        if (out->family == VKG_CHAT_UNKNOWN)
-            out->family = vkg_chat_family_for_model_type(model_type);
-        if (out->family == VKG_CHAT_UNKNOWN)
-            st = vkg_error(VKG_ERR_TEMPLATE, "%s: cannot tell the chat format (model_type '%s', "
-                           "%s); choose one with --chat-template chatml|qwen3|deepseek2|"
-                           "deepseek3|gemma|llama3 or give --chat-template-file",
-                           dir, model_type ? model_type : "?",
-                           out->jinja ? "unrecognised chat_template" : "no chat_template");
-    }
-    if (st == VKG_OK)
-        st = template_quirks(dir, out);
-    if (st != VKG_OK)
-        vkg_chat_template_free(out);
+    char path[4096], jpath[4096];
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    snprintf(jpath, sizeof jpath, "%s/chat_template.jinja", dir);
+    char *config = NULL, *jinja = NULL;
+    size_t config_len = 0;
+    enum vkg_status st = vkg_file_read(path, VKG_JSON_MAX_CONFIG, &config, &config_len);
+    if (st == VKG_ERR_NOT_FOUND) st = VKG_OK; /* no tokenizer_config.json: empty bos/eos */
+    /* Newer repos keep the template in chat_template.jinja; transformers
+     * lets that file override tokenizer_config.json, and so do we. */
+    if (st == VKG_OK && (st = read_file(jpath, &jinja)) == VKG_ERR_NOT_FOUND) st = VKG_OK;
+    if (st == VKG_OK) st = parse_config(config, config_len, jinja, model_type, path, dir, out);
+    free(config);
+    free(jinja);
     return st;
 }
 

@@ -126,6 +126,12 @@ struct vkg_chat_template {
  * (--chat-template NAME, --chat-template-file PATH). */
 enum vkg_status vkg_chat_template_load(const char *dir, const char *model_type,
                                        struct vkg_chat_template *out);
+/* The same from memory: config = tokenizer_config.json's text (config_len
+ * bytes; NULL: no such file), jinja = chat_template.jinja's text or NULL;
+ * `name` is used in messages. */
+enum vkg_status vkg_chat_template_parse(const char *config, size_t config_len, const char *jinja,
+                                        const char *model_type, const char *name,
+                                        struct vkg_chat_template *out);
 /* Replace the family of a loaded template by a user template file; bos/eos
  * stay those of the tokenizer. */
 enum vkg_status vkg_chat_template_load_file(const char *path, struct vkg_chat_template *t);

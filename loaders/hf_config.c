@@ -12,36 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
+#include "json.h"
+
 /* ---- file and JSON helpers ------------------------------------------------ */
 
-/* Read a whole file into a NUL-terminated heap buffer. VKG_ERR_NOT_FOUND when
- * it does not exist, so callers can treat optional files as absent. */
-static enum vkg_status read_text_file(const char *path, char **out)
+/* Reads and parses a JSON file of the model directory (json.h: Python's
+ * json semantics, regular files only). VKG_ERR_NOT_FOUND when it does not
+ * exist, so callers can treat optional files as absent; other problems are
+ * VKG_ERR_CONFIG naming the file. */
+static enum vkg_status as_config_error(void)
 {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path,
-                         strerror(errno));
-    enum vkg_status st = VKG_OK;
-    char *buf = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        st = vkg_error(VKG_ERR_IO, "%s: cannot determine size", path);
-    } else if (!(buf = malloc((size_t)size + 1))) {
-        st = vkg_error(VKG_ERR_NOMEM, "%s: %ld bytes", path, size);
-    } else if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        st = vkg_error(VKG_ERR_IO, "%s: short read", path);
-        free(buf);
-        buf = NULL;
-    } else {
-        buf[size] = '\0';
-    }
-    fclose(f);
-    *out = buf;
-    return st;
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", vkg_error_detail());
+    return vkg_error(VKG_ERR_CONFIG, "%s", detail);
+}
+
+static enum vkg_status load_json(const char *path, cJSON **out)
+{
+    enum vkg_status st = vkg_json_load(path, VKG_JSON_MAX_CONFIG, 0, out);
+    if (st == VKG_OK || st == VKG_ERR_NOT_FOUND || st == VKG_ERR_NOMEM)
+        return st;
+    return as_config_error();
 }
 
 /* The object being parsed and the name of its file, for messages. */
@@ -52,7 +44,7 @@ struct jctx {
 
 static const cJSON *jget(const struct jctx *c, const char *key)
 {
-    return cJSON_GetObjectItemCaseSensitive(c->obj, key);
+    return vkg_json_get(c->obj, key);
 }
 
 static bool jabsent(const cJSON *v) { return !v || cJSON_IsNull(v); }
@@ -714,13 +706,9 @@ static enum vkg_status parse_family(const struct jctx *c, struct vkg_hf_config *
     return parse_rope(c, cfg, cfg->head_dim);
 }
 
-enum vkg_status vkg_hf_config_parse(const char *json, const char *name, struct vkg_hf_config *out)
+/* Fills *out from a parsed config.json object (root is borrowed). */
+static enum vkg_status parse_config_root(const cJSON *root, const char *name, struct vkg_hf_config *out)
 {
-    memset(out, 0, sizeof *out);
-    cJSON *root = cJSON_Parse(json);
-    if (!root)
-        return vkg_error(VKG_ERR_CONFIG, "%s: not valid JSON (near byte %td)", name,
-                         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - json : (ptrdiff_t)0);
     struct jctx c = {root, name};
     enum vkg_status st = cJSON_IsObject(root)
                              ? VKG_OK
@@ -731,9 +719,25 @@ enum vkg_status vkg_hf_config_parse(const char *json, const char *name, struct v
                          !(out->layer_moe = calloc(out->n_layers, 1))))
         st = vkg_error(VKG_ERR_NOMEM, "%s: %u layers", name, out->n_layers);
     if (st == VKG_OK) st = parse_family(&c, out);
-    cJSON_Delete(root);
     if (st != VKG_OK)
         vkg_hf_config_free(out);
+    return st;
+}
+
+/* vkg_json_parse, with a syntax error reported as VKG_ERR_CONFIG. */
+static enum vkg_status parse_text(const char *text, size_t len, const char *name, cJSON **root)
+{
+    enum vkg_status st = vkg_json_parse(text, len, name, 0, root);
+    return st == VKG_ERR_FORMAT ? as_config_error() : st;
+}
+
+enum vkg_status vkg_hf_config_parse(const char *json, const char *name, struct vkg_hf_config *out)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *root;
+    enum vkg_status st = parse_text(json, strlen(json), name, &root);
+    if (st == VKG_OK) st = parse_config_root(root, name, out);
+    cJSON_Delete(root);
     return st;
 }
 
@@ -743,15 +747,18 @@ enum vkg_status vkg_hf_config_load(const char *model_dir, struct vkg_hf_config *
     char path[4096];
     if (snprintf(path, sizeof path, "%s/config.json", model_dir) >= (int)sizeof path)
         return vkg_error(VKG_ERR_INVALID_ARG, "%s: path too long", model_dir);
-    char *text;
-    enum vkg_status st = read_text_file(path, &text);
+    enum vkg_status st = vkg_file_check_dir(model_dir);
+    if (st != VKG_OK && st != VKG_ERR_NOT_FOUND)
+        return as_config_error(); /* a FIFO or a file given as the model directory */
+    cJSON *root;
+    st = load_json(path, &root);
     if (st == VKG_ERR_NOT_FOUND)
         return vkg_error(VKG_ERR_CONFIG, "%s: not found (a model directory needs config.json)",
                          path);
     if (st != VKG_OK)
         return st;
-    st = vkg_hf_config_parse(text, path, out);
-    free(text);
+    st = parse_config_root(root, path, out);
+    cJSON_Delete(root);
     return st;
 }
 
@@ -781,28 +788,44 @@ static enum vkg_status parse_generation(const struct jctx *c, struct vkg_generat
     return st;
 }
 
-enum vkg_status vkg_generation_config_load(const char *model_dir, struct vkg_generation_config *out)
+static void generation_defaults(struct vkg_generation_config *out)
 {
     *out = (struct vkg_generation_config){.bos_token_id = -1, .pad_token_id = -1,
                                           .temperature = 1.0, .top_k = 50, .top_p = 1.0};
+}
+
+static enum vkg_status generation_root(const cJSON *root, const char *name,
+                                       struct vkg_generation_config *out)
+{
+    if (!cJSON_IsObject(root))
+        return vkg_error(VKG_ERR_CONFIG, "%s: top level is not an object", name);
+    struct jctx c = {root, name};
+    out->present = true;
+    return parse_generation(&c, out);
+}
+
+enum vkg_status vkg_generation_config_parse(const char *text, size_t len, const char *name,
+                                            struct vkg_generation_config *out)
+{
+    generation_defaults(out);
+    cJSON *root;
+    enum vkg_status st = parse_text(text, len, name, &root);
+    if (st == VKG_OK) st = generation_root(root, name, out);
+    cJSON_Delete(root);
+    return st;
+}
+
+enum vkg_status vkg_generation_config_load(const char *model_dir, struct vkg_generation_config *out)
+{
+    generation_defaults(out);
     char path[4096];
     if (snprintf(path, sizeof path, "%s/generation_config.json", model_dir) >= (int)sizeof path)
         return vkg_error(VKG_ERR_INVALID_ARG, "%s: path too long", model_dir);
-    char *text;
-    enum vkg_status st = read_text_file(path, &text);
+    cJSON *root;
+    enum vkg_status st = load_json(path, &root);
     if (st == VKG_ERR_NOT_FOUND)
         return VKG_OK; /* optional file: the defaults stand */
-    if (st != VKG_OK)
-        return st;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return vkg_error(VKG_ERR_CONFIG, "%s: not a JSON object", path);
-    }
-    struct jctx c = {root, path};
-    out->present = true;
-    st = parse_generation(&c, out);
+    if (st == VKG_OK) st = generation_root(root, path, out);
     cJSON_Delete(root);
     return st;
 }

@@ -23,6 +23,7 @@
 #define VKG_HF_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "status.h"
@@ -184,5 +185,9 @@ struct vkg_generation_config {
  * *out gets the transformers GenerationConfig defaults with present=false. */
 enum vkg_status vkg_generation_config_load(const char *model_dir,
                                            struct vkg_generation_config *out);
+/* Same, from len bytes of JSON text; `name` is used in messages. A file that
+ * is not valid JSON or has a bad value is VKG_ERR_CONFIG naming it. */
+enum vkg_status vkg_generation_config_parse(const char *text, size_t len, const char *name,
+                                            struct vkg_generation_config *out);
 
 #endif

@@ -5,8 +5,9 @@
  * each with its own message naming the file and, where there is one, the
  * tensor and the field:
  *   - file shorter than 8 bytes; N > 100,000,000; 8 + N past the end of file;
- *   - header not UTF-8, not JSON, extra bytes after the JSON value (JSON
- *     whitespace padding is fine), not an object, duplicate keys;
+ *   - header not UTF-8, not JSON (json.h's strict grammar), extra bytes
+ *     after the JSON value (JSON whitespace padding is fine), not an object,
+ *     duplicate keys;
  *   - "__metadata__" not an object of string values (null is accepted);
  *   - entry not an object, "dtype"/"shape"/"data_offsets" missing or repeated;
  *   - dtype not a string, unknown dtype (VKG_ERR_UNSUPPORTED);
@@ -17,8 +18,9 @@
  *   - sorted by offset, tensors must tile the buffer exactly: first begins
  *     at 0, each begins where the previous ended (no hole, no overlap), none
  *     ends past the buffer, and the last ends at the end of the file.
- * For an index (model.safetensors.index.json): not JSON or not an object,
- * no "weight_map" object, non-string or repeated entries, a shard name that
+ * For an index (model.safetensors.index.json), read as Python's json reads
+ * it (a repeated key: the last one wins): not JSON or not an object,
+ * no "weight_map" object, non-string entries, a shard name that
  * is not a relative path inside the directory, a missing shard, a listed
  * tensor absent from its shard, a shard tensor missing from weight_map
  * (rejected: the index would be stale, and which copy is meant unclear), and
@@ -40,6 +42,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
+
+#include "file.h"
+#include "json.h"
 
 #define MAX_HEADER_BYTES 100000000ull /* the reference reader's MAX_HEADER_SIZE */
 #define MAX_JSON_INT 9007199254740992.0 /* 2^53: largest range where double is exact */
@@ -187,24 +192,18 @@ static enum vkg_status grow(void **arr, size_t *cap, size_t need, size_t elem)
 
 static enum vkg_status map_file(struct st_file *f)
 {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: cannot open: %s",
-                         f->base, strerror(errno));
-    struct stat sb;
-    enum vkg_status s = VKG_OK;
-    if (fstat(fd, &sb) != 0) {
-        s = vkg_error(VKG_ERR_IO, "%s: fstat: %s", f->base, strerror(errno));
-    } else if (!S_ISREG(sb.st_mode)) {
-        s = vkg_error(VKG_ERR_IO, "%s: not a regular file", f->base);
-    } else if (sb.st_size < 8) {
+    int fd;
+    uint64_t size;
+    enum vkg_status s = vkg_file_open(f->path, &fd, &size); /* regular files only, never blocks */
+    if (s != VKG_OK) return s;
+    if (size < 8) {
         s = vkg_error(VKG_ERR_FORMAT, "%s: file is %llu bytes, shorter than the 8-byte header length",
-                      f->base, (ull)sb.st_size);
-    } else if ((uint64_t)sb.st_size > SIZE_MAX) {
+                      f->base, (ull)size);
+    } else if (size > SIZE_MAX) {
         s = vkg_error(VKG_ERR_LIMIT, "%s: %llu bytes do not fit the address space", f->base,
-                      (ull)sb.st_size);
+                      (ull)size);
     } else {
-        f->size = (uint64_t)sb.st_size;
+        f->size = size;
         void *m = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED)
             s = vkg_error(VKG_ERR_IO, "%s: mmap of %llu bytes: %s", f->base, (ull)f->size,
@@ -253,24 +252,20 @@ static enum vkg_status check_control_chars(const struct st_file *f, const uint8_
     return VKG_OK;
 }
 
-static bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-/* Parses exactly text[0..len) as one JSON value; whitespace around it is fine. */
+/* Parses exactly text[0..len) as one JSON object (json.h: Python's grammar,
+ * whitespace around the value is fine, trailing data is not). The header
+ * keeps repeated keys so that check_unique_keys can reject them as the
+ * reference reader does; the index (read by transformers with json.load)
+ * keeps the last one, as Python does. */
 static enum vkg_status parse_json(const char *file, const char *what, const char *text, size_t len,
-                                  cJSON **out)
+                                  int flags, cJSON **out)
 {
-    const char *end = NULL;
-    *out = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!*out)
-        return vkg_error(VKG_ERR_FORMAT, "%s: %s is not valid JSON (error near byte %zu of %zu)",
-                         file, what, end ? (size_t)(end - text) : (size_t)0, len);
-    while (end < text + len && json_space(*end)) end++;
-    if (end != text + len)
-        return vkg_error(VKG_ERR_FORMAT, "%s: %s has %zu bytes after the JSON value (at byte %zu)",
-                         file, what, (size_t)(text + len - end), (size_t)(end - text));
-    if (!cJSON_IsObject(*out))
-        return vkg_error(VKG_ERR_FORMAT, "%s: %s is not a JSON object", file, what);
-    return VKG_OK;
+    char name[512];
+    snprintf(name, sizeof name, "%s: %s", file, what);
+    enum vkg_status s = vkg_json_parse(text, len, name, flags, out);
+    if (s == VKG_OK && !cJSON_IsObject(*out))
+        s = vkg_error(VKG_ERR_FORMAT, "%s: %s is not a JSON object", file, what);
+    return s;
 }
 
 static enum vkg_status parse_header(struct st_file *f)
@@ -292,7 +287,8 @@ static enum vkg_status parse_header(struct st_file *f)
     enum vkg_status s = check_control_chars(f, h, (size_t)n);
     if (s != VKG_OK) return s;
     f->data_start = 8 + n;
-    return parse_json(f->base, "header", (const char *)h, (size_t)n, &f->header);
+    return parse_json(f->base, "header", (const char *)h, (size_t)n, VKG_JSON_KEEP_DUPLICATES,
+                      &f->header);
 }
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -330,8 +326,9 @@ static enum vkg_status check_number_syntax(const struct st_file *f)
     return VKG_OK;
 }
 
-/* JSON objects may repeat a key and cJSON keeps both: reject repeats. what
- * names the object: "header" (keys are tensor names), "__metadata__", "index". */
+/* The header is parsed keeping repeated keys: reject them, as the reference
+ * reader does. what names the object: "header" (keys are tensor names) or
+ * "__metadata__". */
 static enum vkg_status check_unique_keys(const char *file, const char *what, const cJSON *obj)
 {
     struct name_table t = { 0 };
@@ -614,39 +611,6 @@ static enum vkg_status open_file(struct vkg_safetensors *st, const char *path)
 
 /* ---- sharded directories ---- */
 
-/* Reads a whole (small) JSON file; *out is NUL-terminated and owned by the caller. */
-static enum vkg_status read_text(const char *path, char **out, size_t *len)
-{
-    const char *b = base_name(path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: cannot open: %s",
-                         b, strerror(errno));
-    enum vkg_status s = VKG_OK;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, fp);
-        if (n < cap) break;
-        if (cap >= MAX_HEADER_BYTES) {
-            s = vkg_error(VKG_ERR_FORMAT, "%s: larger than %llu bytes", b, (ull)MAX_HEADER_BYTES);
-            break;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) { free(buf); buf = NULL; break; }
-        buf = nb;
-        cap *= 2;
-    }
-    if (!buf) s = vkg_error(VKG_ERR_NOMEM, "%s: reading", b);
-    else if (s == VKG_OK && ferror(fp)) s = vkg_error(VKG_ERR_IO, "%s: read error", b);
-    fclose(fp);
-    if (s != VKG_OK) { free(buf); return s; }
-    buf[n] = '\0'; /* n < cap here */
-    *out = buf;
-    *len = n;
-    return VKG_OK;
-}
-
 /* A shard name must stay inside the model directory. */
 static bool safe_rel_path(const char *p)
 {
@@ -768,9 +732,8 @@ static enum vkg_status open_index(struct vkg_safetensors *st, const char *dir, c
     char *text = NULL;
     size_t len = 0;
     cJSON *root = NULL;
-    enum vkg_status s = read_text(path, &text, &len);
-    if (s == VKG_OK) s = parse_json(ix.file, "index", text, len, &root);
-    if (s == VKG_OK) s = check_unique_keys(ix.file, "index", root);
+    enum vkg_status s = vkg_file_read(path, MAX_HEADER_BYTES, &text, &len);
+    if (s == VKG_OK) s = parse_json(ix.file, "index", text, len, 0, &root);
     if (s == VKG_OK) {
         ix.weight_map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
         if (!cJSON_IsObject(ix.weight_map))

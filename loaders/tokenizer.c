@@ -8,34 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
+#include "json.h"
 #include "tokenizer_internal.h"
 
 /* ---- loading ------------------------------------------------------------ */
 
 static enum vkg_status read_json(const char *path, cJSON **out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path,
-                         strerror(errno));
-    struct tk_str buf = {0};
-    char chunk[1 << 16];
-    size_t k;
-    enum vkg_status st = VKG_OK;
-    while (!st && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        st = tk_str_append(&buf, chunk, k);
-    if (!st && ferror(f))
-        st = vkg_error(VKG_ERR_IO, "%s: read error", path);
-    fclose(f);
-    if (!st) {
-        const char *end = NULL;
-        *out = cJSON_ParseWithLengthOpts(buf.p ? buf.p : "", buf.n, &end, 0);
-        if (!*out)
-            st = vkg_error(VKG_ERR_FORMAT, "%s: invalid JSON near byte %zu", path,
-                           end && buf.p ? (size_t)(end - buf.p) : 0);
-    }
-    tk_str_free(&buf);
-    return st;
+    return vkg_json_load(path, VKG_JSON_MAX_TOKENIZER, 0, out); /* Python json semantics (json.h) */
 }
 
 /* id -> token string and id -> special, over model vocab and added tokens. */
@@ -65,19 +46,19 @@ static enum vkg_status build_id_table(struct vkg_tokenizer *tok)
 static enum vkg_status load_pipeline(struct vkg_tokenizer *tok, const cJSON *j)
 {
     enum vkg_status st;
-    if ((st = tk_bpe_load(cJSON_GetObjectItemCaseSensitive(j, "model"), &tok->bpe)) ||
-        (st = tk_norm_parse(cJSON_GetObjectItemCaseSensitive(j, "normalizer"), &tok->norms)) ||
-        (st = tk_pre_parse(cJSON_GetObjectItemCaseSensitive(j, "pre_tokenizer"), &tok->pres)) ||
-        (st = tk_post_parse(tok, cJSON_GetObjectItemCaseSensitive(j, "post_processor"))) ||
-        (st = tk_dec_parse(cJSON_GetObjectItemCaseSensitive(j, "decoder"), &tok->decs)))
+    if ((st = tk_bpe_load(vkg_json_get(j, "model"), &tok->bpe)) ||
+        (st = tk_norm_parse(vkg_json_get(j, "normalizer"), &tok->norms)) ||
+        (st = tk_pre_parse(vkg_json_get(j, "pre_tokenizer"), &tok->pres)) ||
+        (st = tk_post_parse(tok, vkg_json_get(j, "post_processor"))) ||
+        (st = tk_dec_parse(vkg_json_get(j, "decoder"), &tok->decs)))
         return st;
-    return tk_added_load(tok, cJSON_GetObjectItemCaseSensitive(j, "added_tokens"));
+    return tk_added_load(tok, vkg_json_get(j, "added_tokens"));
 }
 
 static const char *token_content(const cJSON *t)
 {
     if (cJSON_IsObject(t))
-        t = cJSON_GetObjectItemCaseSensitive(t, "content");
+        t = vkg_json_get(t, "content");
     return cJSON_IsString(t) ? t->valuestring : NULL;
 }
 
@@ -89,18 +70,18 @@ static enum vkg_status config_specials(struct vkg_tokenizer *tok, const cJSON *c
 {
     static const char *names[] = {"bos_token", "eos_token", "unk_token", "sep_token",
                                   "pad_token", "cls_token", "mask_token"};
-    const cJSON *it, *cls = cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class");
+    const cJSON *it, *cls = vkg_json_get(cfg, "tokenizer_class");
     enum vkg_status st = VKG_OK;
     for (int i = 0; !st && i < 7; i++)
-        st = tk_added_mark_special(tok, token_content(cJSON_GetObjectItemCaseSensitive(cfg, names[i])));
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "additional_special_tokens"))
+        st = tk_added_mark_special(tok, token_content(vkg_json_get(cfg, names[i])));
+    cJSON_ArrayForEach(it, vkg_json_get(cfg, "additional_special_tokens"))
         if (!st)
             st = tk_added_mark_special(tok, token_content(it));
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "extra_special_tokens"))
+    cJSON_ArrayForEach(it, vkg_json_get(cfg, "extra_special_tokens"))
         if (!st)
             st = tk_added_mark_special(tok, token_content(it));
     if (!st && cJSON_IsString(cls) && !strcmp(cls->valuestring, "GemmaTokenizer") &&
-        !cJSON_GetObjectItemCaseSensitive(cfg, "mask_token"))
+        !vkg_json_get(cfg, "mask_token"))
         st = tk_added_mark_special(tok, "<mask>");
     return st;
 }
@@ -120,9 +101,9 @@ enum vkg_status vkg_tokenizer_load_files(const char *json_path, const char *conf
         vkg_error(st, "%s: %s", json_path, detail);
     }
     if (!st && !(st = config_specials(tok, cfg)) && !(st = build_id_table(tok))) {
-        tok->bos_id = vkg_tokenizer_find(tok, token_content(cJSON_GetObjectItemCaseSensitive(cfg, "bos_token")));
-        tok->eos_id = vkg_tokenizer_find(tok, token_content(cJSON_GetObjectItemCaseSensitive(cfg, "eos_token")));
-        tok->add_bos = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "add_bos_token"));
+        tok->bos_id = vkg_tokenizer_find(tok, token_content(vkg_json_get(cfg, "bos_token")));
+        tok->eos_id = vkg_tokenizer_find(tok, token_content(vkg_json_get(cfg, "eos_token")));
+        tok->add_bos = cJSON_IsTrue(vkg_json_get(cfg, "add_bos_token"));
     }
     cJSON_Delete(j);
     cJSON_Delete(cfg);
@@ -140,8 +121,10 @@ enum vkg_status vkg_tokenizer_load(const char *dir, struct vkg_tokenizer **out)
         return vkg_error(VKG_ERR_INVALID_ARG, "vkg_tokenizer_load: NULL argument");
     size_t n = strlen(dir) + 32;
     char *a = malloc(n), *b = malloc(n);
-    enum vkg_status st = VKG_ERR_NOMEM;
-    if (a && b) {
+    enum vkg_status st = vkg_file_check_dir(dir); /* "a FIFO, not a model directory" */
+    if (st == VKG_OK && (!a || !b))
+        st = vkg_error(VKG_ERR_NOMEM, "%s: path", dir);
+    if (st == VKG_OK) {
         snprintf(a, n, "%s/tokenizer.json", dir);
         snprintf(b, n, "%s/tokenizer_config.json", dir);
         st = vkg_tokenizer_load_files(a, b, out);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "tokenizer_internal.h"
 
 static int32_t trie_node(struct tk_trie *t)
@@ -66,13 +67,13 @@ static void trie_free(struct tk_trie *t)
 
 static uint8_t flag(const cJSON *o, const char *name)
 {
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, name)) ? 1 : 0;
+    return cJSON_IsTrue(vkg_json_get(o, name)) ? 1 : 0;
 }
 
 static enum vkg_status added_one(struct vkg_tokenizer *tok, const cJSON *o)
 {
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "content");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *c = vkg_json_get(o, "content");
+    const cJSON *id = vkg_json_get(o, "id");
     if (!cJSON_IsString(c) || !cJSON_IsNumber(id) || id->valuedouble < 0 || !c->valuestring[0])
         return vkg_error(VKG_ERR_TOKENIZER, "tokenizer.json: malformed added_tokens entry");
     struct tk_added a = {0};

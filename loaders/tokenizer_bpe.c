@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "tokenizer_internal.h"
 
 #define TK_CACHE_MAX 65536 /* entries; the cache is dropped when it fills */
@@ -99,7 +100,7 @@ static enum vkg_status add_merge(struct tk_bpe *bpe, const cJSON *m, int32_t ran
 
 static int json_flag(const cJSON *model, const char *name)
 {
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, name));
+    return cJSON_IsTrue(vkg_json_get(model, name));
 }
 
 /* Options we do not implement must be absent, null or empty. */
@@ -107,7 +108,7 @@ static enum vkg_status check_unsupported(const cJSON *model)
 {
     static const char *names[] = {"continuing_subword_prefix", "end_of_word_suffix", "dropout"};
     for (int i = 0; i < 3; i++) {
-        const cJSON *o = cJSON_GetObjectItemCaseSensitive(model, names[i]);
+        const cJSON *o = vkg_json_get(model, names[i]);
         if (o && !cJSON_IsNull(o) && !(cJSON_IsString(o) && !o->valuestring[0]) &&
             !(cJSON_IsNumber(o) && o->valuedouble == 0))
             return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: BPE option '%s'", names[i]);
@@ -117,14 +118,14 @@ static enum vkg_status check_unsupported(const cJSON *model)
 
 enum vkg_status tk_bpe_load(const cJSON *model, struct tk_bpe *bpe)
 {
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
-    const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges"), *it;
-    const cJSON *unk = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
+    const cJSON *type = vkg_json_get(model, "type");
+    const cJSON *merges = vkg_json_get(model, "merges"), *it;
+    const cJSON *unk = vkg_json_get(model, "unk_token");
     enum vkg_status st;
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "BPE"))
         return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: model type '%s'",
                          cJSON_IsString(type) ? type->valuestring : "(none)");
-    if ((st = check_unsupported(model)) || (st = load_vocab(cJSON_GetObjectItemCaseSensitive(model, "vocab"), bpe)))
+    if ((st = check_unsupported(model)) || (st = load_vocab(vkg_json_get(model, "vocab"), bpe)))
         return st;
     bpe->byte_fallback = json_flag(model, "byte_fallback");
     bpe->fuse_unk = json_flag(model, "fuse_unk");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "tokenizer_internal.h"
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -19,13 +20,13 @@ static int json_small_int(const cJSON *v)
 
 static enum vkg_status dec_parse_one(const cJSON *j, struct tk_dec **out)
 {
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const cJSON *type = vkg_json_get(j, "type");
     const char *t = cJSON_IsString(type) ? type->valuestring : "(no type)";
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(j, "content");
+    const cJSON *content = vkg_json_get(j, "content");
     struct tk_dec d = {0};
     enum vkg_status st = VKG_OK;
     if (!strcmp(t, "Sequence")) {
-        const cJSON *it, *arr = cJSON_GetObjectItemCaseSensitive(j, "decoders");
+        const cJSON *it, *arr = vkg_json_get(j, "decoders");
         cJSON_ArrayForEach(it, arr) if ((st = dec_parse_one(it, out))) return st;
         return VKG_OK;
     }
@@ -36,7 +37,7 @@ static enum vkg_status dec_parse_one(const cJSON *j, struct tk_dec **out)
     else if (!strcmp(t, "Fuse"))
         d.type = TK_DEC_FUSE;
     else if (!strcmp(t, "Metaspace")) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "replacement");
+        const cJSON *r = vkg_json_get(j, "replacement");
         d.type = TK_DEC_METASPACE;
         d.meta_prepend = tk_prepend_scheme(j);
         if (!(d.meta_char = strdup(cJSON_IsString(r) ? r->valuestring : "\xE2\x96\x81")) || !d.meta_char[0])
@@ -47,10 +48,10 @@ static enum vkg_status dec_parse_one(const cJSON *j, struct tk_dec **out)
         if (!cJSON_IsString(content) || !(d.content = strdup(content->valuestring)))
             return vkg_error(VKG_ERR_TOKENIZER, "tokenizer.json: decoder %s without content", t);
         if (d.type == TK_DEC_REPLACE)
-            st = tk_pattern_parse(cJSON_GetObjectItemCaseSensitive(j, "pattern"), &d.pat,
+            st = tk_pattern_parse(vkg_json_get(j, "pattern"), &d.pat,
                                   "decoder Replace");
-        d.start = json_small_int(cJSON_GetObjectItemCaseSensitive(j, "start"));
-        d.stop = json_small_int(cJSON_GetObjectItemCaseSensitive(j, "stop"));
+        d.start = json_small_int(vkg_json_get(j, "start"));
+        d.stop = json_small_int(vkg_json_get(j, "stop"));
     } else {
         return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: decoder type '%s'", t);
     }
@@ -76,25 +77,25 @@ void tk_decs_free(struct tk_dec *decs)
 /* TemplateProcessing "single": [{"SpecialToken": {"id": "<bos>"}}, {"Sequence": {"id": "A"}}] */
 static enum vkg_status template_parse(struct vkg_tokenizer *tok, const cJSON *j)
 {
-    const cJSON *single = cJSON_GetObjectItemCaseSensitive(j, "single"), *it;
-    const cJSON *specials = cJSON_GetObjectItemCaseSensitive(j, "special_tokens");
+    const cJSON *single = vkg_json_get(j, "single"), *it;
+    const cJSON *specials = vkg_json_get(j, "special_tokens");
     if (tok->has_post_template)
         return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: two TemplateProcessing post-processors");
     tok->has_post_template = 1;
     cJSON_ArrayForEach(it, single) {
         struct tk_post_item item = {0};
-        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(it, "SpecialToken");
-        if (cJSON_GetObjectItemCaseSensitive(it, "Sequence")) {
+        const cJSON *sp = vkg_json_get(it, "SpecialToken");
+        if (vkg_json_get(it, "Sequence")) {
             item.is_sequence = 1;
         } else if (sp) {
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(sp, "id"), *id;
+            const cJSON *name = vkg_json_get(sp, "id"), *id;
             const cJSON *ent = cJSON_IsString(name)
-                ? cJSON_GetObjectItemCaseSensitive(specials, name->valuestring) : NULL;
+                ? vkg_json_get(specials, name->valuestring) : NULL;
             if (!ent)
                 return vkg_error(VKG_ERR_TOKENIZER, "tokenizer.json: TemplateProcessing special "
                                  "token '%s' not in special_tokens",
                                  cJSON_IsString(name) ? name->valuestring : "?");
-            cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(ent, "ids"))
+            cJSON_ArrayForEach(id, vkg_json_get(ent, "ids"))
                 arrput(item.ids, (int32_t)id->valuedouble);
         } else {
             return vkg_error(VKG_ERR_TOKENIZER, "tokenizer.json: TemplateProcessing item");
@@ -106,13 +107,13 @@ static enum vkg_status template_parse(struct vkg_tokenizer *tok, const cJSON *j)
 
 enum vkg_status tk_post_parse(struct vkg_tokenizer *tok, const cJSON *j)
 {
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type"), *it;
+    const cJSON *type = vkg_json_get(j, "type"), *it;
     const char *t = cJSON_IsString(type) ? type->valuestring : "(no type)";
     enum vkg_status st;
     if (!j || cJSON_IsNull(j) || !strcmp(t, "ByteLevel")) /* ByteLevel only trims offsets */
         return VKG_OK;
     if (!strcmp(t, "Sequence")) {
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "processors"))
+        cJSON_ArrayForEach(it, vkg_json_get(j, "processors"))
             if ((st = tk_post_parse(tok, it)))
                 return st;
         return VKG_OK;

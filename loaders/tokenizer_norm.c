@@ -6,17 +6,18 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "json.h"
 #include "tokenizer_internal.h"
 
 static enum vkg_status norm_parse_one(const cJSON *j, struct tk_norm **out)
 {
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const cJSON *type = vkg_json_get(j, "type");
     const char *t = cJSON_IsString(type) ? type->valuestring : "(no type)";
     struct tk_norm nm = {0};
     enum vkg_status st = VKG_OK;
     static const char *simple[] = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase"};
     if (!strcmp(t, "Sequence")) {
-        const cJSON *it, *arr = cJSON_GetObjectItemCaseSensitive(j, "normalizers");
+        const cJSON *it, *arr = vkg_json_get(j, "normalizers");
         cJSON_ArrayForEach(it, arr) if ((st = norm_parse_one(it, out))) return st;
         return VKG_OK;
     }
@@ -26,7 +27,7 @@ static enum vkg_status norm_parse_one(const cJSON *j, struct tk_norm **out)
             arrput(*out, nm);
             return VKG_OK;
         }
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(j, !strcmp(t, "Prepend") ? "prepend" : "content");
+    const cJSON *content = vkg_json_get(j, !strcmp(t, "Prepend") ? "prepend" : "content");
     if (!strcmp(t, "Replace") || !strcmp(t, "Prepend")) {
         nm.type = t[0] == 'R' ? TK_NORM_REPLACE : TK_NORM_PREPEND;
         if (!cJSON_IsString(content))
@@ -34,12 +35,12 @@ static enum vkg_status norm_parse_one(const cJSON *j, struct tk_norm **out)
         if (!(nm.content = strdup(content->valuestring)))
             return vkg_error(VKG_ERR_NOMEM, "normalizer %s", t);
         if (nm.type == TK_NORM_REPLACE)
-            st = tk_pattern_parse(cJSON_GetObjectItemCaseSensitive(j, "pattern"), &nm.pat,
+            st = tk_pattern_parse(vkg_json_get(j, "pattern"), &nm.pat,
                                   "normalizer Replace");
     } else if (!strcmp(t, "Strip")) {
         nm.type = TK_NORM_STRIP;
-        nm.strip_left = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "strip_left"));
-        nm.strip_right = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "strip_right"));
+        nm.strip_left = cJSON_IsTrue(vkg_json_get(j, "strip_left"));
+        nm.strip_right = cJSON_IsTrue(vkg_json_get(j, "strip_right"));
     } else {
         return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: normalizer type '%s'", t);
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <threads.h>
 
+#include "json.h"
 #include "tokenizer_internal.h"
 
 /* HF's ByteLevel regex (GPT-2), used when ByteLevel.use_regex is true. */
@@ -108,8 +109,8 @@ static enum vkg_status pattern_compile(struct tk_pattern *pat, const char *re, c
 
 enum vkg_status tk_pattern_parse(const cJSON *j, struct tk_pattern *pat, const char *what)
 {
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "String");
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "Regex");
+    const cJSON *s = vkg_json_get(j, "String");
+    const cJSON *r = vkg_json_get(j, "Regex");
     if (cJSON_IsString(s)) {
         pat->lit = strdup(s->valuestring);
         if (!pat->lit)
@@ -227,34 +228,34 @@ static int behavior_parse(const char *s, enum tk_behavior *b)
 
 static enum vkg_status pre_parse_one(const cJSON *j, struct tk_pre **out)
 {
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const cJSON *type = vkg_json_get(j, "type");
     const char *t = cJSON_IsString(type) ? type->valuestring : "(no type)";
     struct tk_pre p = {0};
     enum vkg_status st = VKG_OK;
     if (!strcmp(t, "Sequence")) {
-        const cJSON *it, *arr = cJSON_GetObjectItemCaseSensitive(j, "pretokenizers");
+        const cJSON *it, *arr = vkg_json_get(j, "pretokenizers");
         cJSON_ArrayForEach(it, arr) if ((st = pre_parse_one(it, out))) return st;
         return VKG_OK;
     }
     if (!strcmp(t, "Split")) {
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "behavior");
+        const cJSON *b = vkg_json_get(j, "behavior");
         p.type = TK_PRE_SPLIT;
-        p.invert = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "invert"));
+        p.invert = cJSON_IsTrue(vkg_json_get(j, "invert"));
         if (!cJSON_IsString(b) || !behavior_parse(b->valuestring, &p.behavior))
             return vkg_error(VKG_ERR_UNSUPPORTED, "tokenizer.json: Split behavior '%s'",
                              cJSON_IsString(b) ? b->valuestring : "?");
-        st = tk_pattern_parse(cJSON_GetObjectItemCaseSensitive(j, "pattern"), &p.pat,
+        st = tk_pattern_parse(vkg_json_get(j, "pattern"), &p.pat,
                               "pre_tokenizer Split");
     } else if (!strcmp(t, "ByteLevel")) {
         p.type = TK_PRE_BYTELEVEL;
-        p.add_prefix_space = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "add_prefix_space"));
-        const cJSON *ur = cJSON_GetObjectItemCaseSensitive(j, "use_regex");
+        p.add_prefix_space = cJSON_IsTrue(vkg_json_get(j, "add_prefix_space"));
+        const cJSON *ur = vkg_json_get(j, "use_regex");
         p.use_regex = !ur || cJSON_IsTrue(ur); /* HF default: true */
         if (p.use_regex)
             st = pattern_compile(&p.pat, GPT2_PATTERN, "pre_tokenizer ByteLevel");
     } else if (!strcmp(t, "Metaspace")) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "replacement");
-        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(j, "split");
+        const cJSON *r = vkg_json_get(j, "replacement");
+        const cJSON *sp = vkg_json_get(j, "split");
         p.type = TK_PRE_METASPACE;
         p.meta_prepend = tk_prepend_scheme(j);
         p.meta_split = !sp || cJSON_IsTrue(sp); /* HF default: true */
@@ -273,11 +274,11 @@ static enum vkg_status pre_parse_one(const cJSON *j, struct tk_pre **out)
 
 int tk_prepend_scheme(const cJSON *j)
 {
-    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(j, "prepend_scheme");
+    const cJSON *ps = vkg_json_get(j, "prepend_scheme");
     if (cJSON_IsString(ps))
         return !strcmp(ps->valuestring, "first") ? TK_PREPEND_FIRST
                : !strcmp(ps->valuestring, "never") ? TK_PREPEND_NEVER : TK_PREPEND_ALWAYS;
-    const cJSON *aps = cJSON_GetObjectItemCaseSensitive(j, "add_prefix_space"); /* older files */
+    const cJSON *aps = vkg_json_get(j, "add_prefix_space"); /* older files */
     return !aps || cJSON_IsTrue(aps) ? TK_PREPEND_ALWAYS : TK_PREPEND_NEVER;
 }
 

@@ -51,16 +51,32 @@ static void gen_free(struct gen *g)
     free(g->s);
 }
 
+/* Sample s stops for `why`; the caller's on_finish sees its final result. */
+static enum vkg_status finish(struct gen *g, struct gen_seq *s, enum vkg_finish why)
+{
+    s->out->finish = why;
+    s->live = 0;
+    return g->o->on_finish ? g->o->on_finish(g->o->stream_user, (uint32_t)(s - g->s), s->out) : VKG_OK;
+}
+
+/* Sampling gives -1 (or any id outside the vocabulary) only for logits that
+ * are not numbers: an error that names the sample and the step. */
+static enum vkg_status check_token(const struct gen *g, const struct gen_seq *s, int32_t t)
+{
+    if (t >= 0 && (uint32_t)t < g->m->out_dim) return VKG_OK;
+    return vkg_error(VKG_ERR_FORMAT,
+                     "sample %u, generation step %u: drew token id %d, outside [0, %u): the logits are not "
+                     "finite (NaN or infinity; look for NaN weights or a bad config value such as rms_norm_eps)",
+                     (unsigned)(s - g->s), s->out->n, (int)t, g->m->out_dim);
+}
+
 /* Appends t to sample s and decides whether it stops. */
 static enum vkg_status accept(struct gen *g, struct gen_seq *s, int32_t t)
 {
     const struct vkg_gen_opts *o = g->o;
+    VKG_TRY(check_token(g, s, t));
     for (uint32_t i = 0; i < o->n_eos; i++)
-        if (t == o->eos[i]) {
-            s->out->finish = VKG_FINISH_EOS;
-            s->live = 0;
-            return VKG_OK;
-        }
+        if (t == o->eos[i]) return finish(g, s, VKG_FINISH_EOS);
     if (s->out->n == s->cap) {
         uint32_t cap = s->cap ? 2 * s->cap : 64;
         int32_t *nt = realloc(s->out->tokens, cap * sizeof *nt);
@@ -70,14 +86,25 @@ static enum vkg_status accept(struct gen *g, struct gen_seq *s, int32_t t)
     }
     s->out->tokens[s->out->n++] = t;
     g->done++;
+    if (o->on_token) VKG_TRY(o->on_token(o->stream_user, (uint32_t)(s - g->s), s->out));
     if (o->n_stop && o->tok) {
         char *text = NULL;
+        int stop = 0;
         VKG_TRY(vkg_tokenizer_decode(o->tok, s->out->tokens, s->out->n, 0, &text));
-        for (uint32_t i = 0; i < o->n_stop && s->live; i++)
-            if (o->stop[i][0] && strstr(text, o->stop[i])) s->out->finish = VKG_FINISH_STOP, s->live = 0;
+        for (uint32_t i = 0; i < o->n_stop && !stop; i++) stop = o->stop[i][0] && strstr(text, o->stop[i]);
         free(text);
+        if (stop) return finish(g, s, VKG_FINISH_STOP);
     }
-    if (s->live && s->out->n >= g->req[s->req].max_tokens) s->out->finish = VKG_FINISH_LENGTH, s->live = 0;
+    if (s->out->n >= g->req[s->req].max_tokens) return finish(g, s, VKG_FINISH_LENGTH);
+    return VKG_OK;
+}
+
+/* Stops every live sample as interrupted when the caller asked for it. */
+static enum vkg_status check_interrupt(struct gen *g, int *stopped)
+{
+    *stopped = g->o->interrupt && *g->o->interrupt;
+    for (uint32_t i = 0; *stopped && i < g->total; i++)
+        if (g->s[i].live) VKG_TRY(finish(g, &g->s[i], VKG_FINISH_INTERRUPTED));
     return VKG_OK;
 }
 
@@ -191,13 +218,15 @@ static enum vkg_status run(struct gen *g)
     }
     for (uint32_t i = 0; i < g->total; i++)
         if (g->req[g->s[i].req].max_tokens > 0) rows[n_first++] = &g->s[i], g->s[i].live = 1;
-    if (s == VKG_OK && n_first) s = vkg_cmd_begin(g->cmd);
-    if (s == VKG_OK && n_first) s = record_sample(g, g->cmd, vkg_buffer_view(g->slog), rows, n_first);
-    if (s == VKG_OK && n_first) s = sample_rows(g, g->cmd, rows, n_first);
+    int stopped = 0;
+    if (s == VKG_OK) s = check_interrupt(g, &stopped);
+    if (s == VKG_OK && n_first && !stopped) s = vkg_cmd_begin(g->cmd);
+    if (s == VKG_OK && n_first && !stopped) s = record_sample(g, g->cmd, vkg_buffer_view(g->slog), rows, n_first);
+    if (s == VKG_OK && n_first && !stopped) s = sample_rows(g, g->cmd, rows, n_first);
     while (s == VKG_OK) {
         int any = 0;
         for (uint32_t i = 0; i < g->total; i++) any |= g->s[i].live;
-        if (!any) break;
+        if (!any || (s = check_interrupt(g, &stopped)) != VKG_OK || stopped) break;
         s = decode_step(g, rows, buf, buf + g->total, buf + 2 * g->total);
     }
     free(rows), free(buf);

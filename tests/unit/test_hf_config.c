@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -286,8 +287,8 @@ static void test_missing_required(void **state)
     expect_error("{\"architectures\": [\"Qwen3ForCausalLM\"], \"vocab_size\": 10, "
                  "\"intermediate_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2}",
                  VKG_ERR_CONFIG, "x/config.json: required field 'hidden_size' is missing");
-    expect_error("{\"architectures\": [\"Qwen3ForCausalLM\"], \"hidden_size\": null, " BASE "}",
-                 VKG_ERR_CONFIG, "'hidden_size'"); /* duplicate key: cJSON keeps the first */
+    expect_error("{\"architectures\": [\"Qwen3ForCausalLM\"], " BASE ", \"hidden_size\": null}",
+                 VKG_ERR_CONFIG, "'hidden_size'"); /* duplicate key: the last one wins, as in Python */
     expect_error("{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"num_experts\": 8, " BASE "}",
                  VKG_ERR_CONFIG, "required field 'moe_intermediate_size' is missing");
     expect_error("{\"architectures\": [\"DeepseekV2ForCausalLM\"], \"n_routed_experts\": 8, "
@@ -326,10 +327,30 @@ static void test_wrong_type(void **state)
                  VKG_ERR_CONFIG, "'layer_types' must be");
 }
 
+/* A repeated key means what it means to Python's json (and so to
+ * transformers): the last value. */
+static void test_duplicate_key_last_wins(void **state)
+{
+    struct vkg_hf_config cfg;
+    assert_int_equal(vkg_hf_config_parse("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": null, "
+                                         BASE ", \"num_attention_heads\": 8, \"vocab_size\": 7}", "x", &cfg),
+                     VKG_OK);
+    assert_int_equal(cfg.hidden_size, 64);
+    assert_int_equal(cfg.n_heads, 8);
+    assert_int_equal(cfg.head_dim, 8);
+    assert_int_equal(cfg.vocab_size, 7);
+    vkg_hf_config_free(&cfg);
+}
+
 static void test_not_json(void **state)
 {
     expect_error("{\"architectures\": [\"LlamaForCausalLM\"], ", VKG_ERR_CONFIG,
-                 "x/config.json: not valid JSON");
+                 "x/config.json is not valid JSON: expected a member name in double quotes at line 1");
+    /* trailing data is an error, as in Python (cJSON alone ignores it) */
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], " BASE "} {}", VKG_ERR_CONFIG,
+                 "x/config.json is not valid JSON: extra data after the JSON value");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], " BASE ", \"rms_norm_eps\": NaN}", VKG_ERR_CONFIG,
+                 "NaN is not a number JSON allows");
     expect_error("[1, 2]", VKG_ERR_CONFIG, "top level is not an object");
     expect_error("", VKG_ERR_CONFIG, "not valid JSON");
 }
@@ -347,6 +368,30 @@ static void test_missing_file(void **state)
     assert_int_equal(g.bos_token_id, -1);
 }
 
+/* generation_config.json: a broken file is an error naming it, never the defaults. */
+static void test_generation_config_errors(void **state)
+{
+    char dir[] = "/tmp/vkgrm-genconfig-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/generation_config.json", dir);
+    struct vkg_generation_config g;
+    const char *bad[] = { "{\"do_sample\": true,}", "{\"temperature\": 0.5} x", "[1]", "{\"top_p\": 2}" };
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_equal(vkg_generation_config_load(dir, &g), VKG_ERR_CONFIG);
+        assert_non_null(strstr(vkg_error_detail(), path));
+    }
+    const char *dup = "{\"temperature\": 0.1, \"do_sample\": true, \"temperature\": 0.7}";
+    assert_int_equal(vkg_generation_config_parse(dup, strlen(dup), "g.json", &g), VKG_OK);
+    assert_true(g.present && g.do_sample);
+    assert_true(g.temperature == 0.7);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,8 +400,10 @@ int main(void)
         cmocka_unit_test(test_unknown_architecture),
         cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_wrong_type),
+        cmocka_unit_test(test_duplicate_key_last_wins),
         cmocka_unit_test(test_not_json),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_generation_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -606,7 +606,7 @@ static void test_load_errors(void **state)
     expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[], \"dropout\":0.1}}", VKG_ERR_UNSUPPORTED, "dropout");
     expect_load_error("{" MODEL_OK ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(\"},\"behavior\":\"Isolated\"}}",
                       VKG_ERR_TOKENIZER, "regex");
-    expect_load_error("{\"model\": [1, 2", VKG_ERR_FORMAT, "invalid JSON");
+    expect_load_error("{\"model\": [1, 2", VKG_ERR_FORMAT, "is not valid JSON");
 }
 
 /* Python's bytes.decode("utf-8", errors="replace") on a few cases, checked

@@ -1,10 +1,52 @@
-/* options.c — table-driven argv parsing and generated --help. */
+/* options.c — table-driven argv parsing, value ranges and generated --help. */
 #include "options.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef VKG_VERSION
+#define VKG_VERSION "unknown"
+#endif
+
+const char *vkg_version(void) { return VKG_VERSION; }
+
+/* " (0 < P <= 1)", " (N >= 1)", "" for no range. */
+static void range_text(const struct vkg_option *o, char *buf, size_t cap)
+{
+    const struct vkg_range *r = &o->range;
+    const char *v = o->metavar ? o->metavar : "value";
+    buf[0] = '\0';
+    if (o->type != VKG_OPT_INT && o->type != VKG_OPT_FLOAT) return;
+    if (r->lo_kind && r->hi_kind)
+        snprintf(buf, cap, " (%.15g %s %s %s %.15g)", r->lo, r->lo_kind == VKG_BOUND_EXCL ? "<" : "<=", v,
+                 r->hi_kind == VKG_BOUND_EXCL ? "<" : "<=", r->hi);
+    else if (r->lo_kind)
+        snprintf(buf, cap, " (%s %s %.15g)", v, r->lo_kind == VKG_BOUND_EXCL ? ">" : ">=", r->lo);
+    else if (r->hi_kind)
+        snprintf(buf, cap, " (%s %s %.15g)", v, r->hi_kind == VKG_BOUND_EXCL ? "<" : "<=", r->hi);
+}
+
+static int in_range(const struct vkg_range *r, double v)
+{
+    if (r->lo_kind == VKG_BOUND_INCL && !(v >= r->lo)) return 0;
+    if (r->lo_kind == VKG_BOUND_EXCL && !(v > r->lo)) return 0;
+    if (r->hi_kind == VKG_BOUND_INCL && !(v <= r->hi)) return 0;
+    if (r->hi_kind == VKG_BOUND_EXCL && !(v < r->hi)) return 0;
+    return 1;
+}
+
+void vkg_options_device(const char *arg, int *index, const char **name)
+{
+    *index = -1;
+    *name = NULL;
+    if (!arg) return;
+    size_t n = strlen(arg);
+    if (n && n < 9 && strspn(arg, "0123456789") == n) *index = atoi(arg);
+    else *name = arg;
+}
 
 void vkg_options_help(const struct vkg_option *opts, size_t n_opts, const char *prog,
                       const char *summary)
@@ -16,9 +58,12 @@ void vkg_options_help(const struct vkg_option *opts, size_t n_opts, const char *
         snprintf(names, sizeof names, "%s%s%s %s", o->short_name ? o->short_name : "",
                  o->short_name && o->long_name ? ", " : "", o->long_name ? o->long_name : "",
                  o->metavar ? o->metavar : "");
-        printf("  %-28s %s\n", names, o->help);
+        char range[96];
+        range_text(o, range, sizeof range);
+        printf("  %-28s %s%s\n", names, o->help, range);
     }
     printf("  %-28s %s\n", "-h, --help", "show this help");
+    printf("  %-28s %s\n", "--version", "print the version");
 }
 
 static const struct vkg_option *find(const struct vkg_option *opts, size_t n, const char *arg,
@@ -33,27 +78,47 @@ static const struct vkg_option *find(const struct vkg_option *opts, size_t n, co
     return NULL;
 }
 
-static int set_value(const struct vkg_option *o, const char *name, const char *val, const char *prog)
+/* A decimal integer that fits int64_t, or a finite decimal float. */
+static int parse_number(const struct vkg_option *o, const char *val, double *as_double)
 {
     char *end = NULL;
     errno = 0;
+    if (!*val || strspn(val, "+-0123456789.eE") != strlen(val)) return 0; /* no spaces, nan, inf, hex */
+    if (o->type == VKG_OPT_INT) {
+        long long v = strtoll(val, &end, 10);
+        if (errno || *end) return 0; /* ERANGE: does not fit int64_t */
+        *(int64_t *)o->dest = v;
+        *as_double = (double)v;
+        return 1;
+    }
+    double v = strtod(val, &end);
+    if (errno || *end || !isfinite(v)) return 0;
+    *(double *)o->dest = v;
+    *as_double = v;
+    return 1;
+}
+
+static int set_value(const struct vkg_option *o, const char *name, const char *val, const char *prog)
+{
+    double v = 0;
+    char range[96];
     switch (o->type) {
     case VKG_OPT_FLAG: *(int *)o->dest = 1; return 0;
     case VKG_OPT_STRING: *(const char **)o->dest = val; return 0;
-    case VKG_OPT_INT: {
-        long long v = strtoll(val, &end, 0);
-        if (errno || !*val || *end) break;
-        *(int64_t *)o->dest = v;
+    case VKG_OPT_INT:
+    case VKG_OPT_FLOAT:
+        range_text(o, range, sizeof range);
+        if (!parse_number(o, val, &v)) {
+            fprintf(stderr, "%s: option %s: invalid value '%s': want %s%s\n", prog, name, val,
+                    o->type == VKG_OPT_INT ? "a decimal integer" : "a finite decimal number", range);
+            return 2;
+        }
+        if (!in_range(&o->range, v)) {
+            fprintf(stderr, "%s: option %s: %s is out of range%s\n", prog, name, val, range);
+            return 2;
+        }
         return 0;
     }
-    case VKG_OPT_FLOAT: {
-        double v = strtod(val, &end);
-        if (errno || !*val || *end) break;
-        *(double *)o->dest = v;
-        return 0;
-    }
-    }
-    fprintf(stderr, "%s: option %s: invalid value '%s'\n", prog, name, val);
     return 2;
 }
 
@@ -71,6 +136,10 @@ int vkg_options_parse(const struct vkg_option *opts, size_t n_opts, int argc, ch
         if (strcmp(a, "--") == 0) { only_pos = 1; continue; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             vkg_options_help(opts, n_opts, prog, summary);
+            return 1;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("%s %s\n", prog, vkg_version());
             return 1;
         }
         const char *eq = strchr(a, '=');
@@ -93,7 +162,9 @@ int vkg_options_parse(const struct vkg_option *opts, size_t n_opts, int argc, ch
             fprintf(stderr, "%s: option %.*s takes no value\n", prog, (int)len, a);
             return 2;
         }
-        int rc = set_value(o, a, val, prog);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), a);
+        int rc = set_value(o, name, val, prog);
         if (rc) return rc;
     }
     if (positional) {

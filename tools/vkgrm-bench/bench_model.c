@@ -137,7 +137,8 @@ int vkg_bench_model(const struct vkg_device_opts *d, const char *dir, const char
     double bw = 0;
     const uint32_t ctx = 128, batches[] = { 1, 8, 32 };
     enum vkg_status s = vkg_weights_parse_dtype(weights, &mo.weights);
-    if (s == VKG_OK) s = vkg_device_open(d, &dev);
+    if (s == VKG_OK && (s = vkg_device_open(d, &dev)) == VKG_ERR_NOT_FOUND) /* --device: a usage error */
+        return fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail()), 2;
     if (s == VKG_OK) s = vkg_model_load(dev, dir, &mo, &m);
     if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
     if (s == VKG_OK && n_prefill) {

@@ -175,10 +175,24 @@ static int check_coverage(void)
     return missing ? 1 : 0;
 }
 
+/* True when some bench case's op name contains filter. */
+static int filter_matches(const char *filter)
+{
+    for (size_t f = 0; f < sizeof g_families / sizeof g_families[0]; f++) {
+        size_t n;
+        const struct vkg_bench_case *bc = g_families[f](&n);
+        for (size_t i = 0; i < n; i++)
+            if (bc[i].op && strstr(bc[i].op, filter)) return 1;
+    }
+    return 0;
+}
+
 static int run_ops(const struct vkg_device_opts *dopts, const char *filter, double min_time, int json)
 {
     struct vkg_device *dev = NULL;
     enum vkg_status s = vkg_device_open(dopts, &dev);
+    if (s == VKG_ERR_NOT_FOUND) /* --device names no device: a usage error */
+        return fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail()), 2;
     double bw = 0;
     if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
     struct result res[512];
@@ -223,8 +237,9 @@ static int run_load(const struct vkg_device_opts *dopts, const char *dir, const 
     vkg_progress_init(&prog, "load", 0, 1);
     struct vkg_weights_opts o = { .progress = on_progress, .user = &prog, .track_rss = 1 };
     enum vkg_status s = vkg_weights_parse_dtype(weights, &o.matrix_dtype);
+    if (s == VKG_OK && (s = vkg_device_open(dopts, &dev)) == VKG_ERR_NOT_FOUND)
+        return fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail()), 2; /* --device: a usage error */
     if (s == VKG_OK) s = vkg_safetensors_open(dir, &st);
-    if (s == VKG_OK) s = vkg_device_open(dopts, &dev);
     if (s == VKG_OK) s = vkg_weights_load(dev, st, &o, &w);
     vkg_progress_finish(&prog);
     if (s == VKG_OK && json)
@@ -259,12 +274,14 @@ int main(int argc, char **argv)
         { NULL, "--ops", VKG_OPT_FLAG, &ops, NULL, "benchmark every op (kernel) at its bench shapes" },
         { "-d", "--device", VKG_OPT_STRING, &device, "N|NAME", "device index or name substring" },
         { NULL, "--filter", VKG_OPT_STRING, &filter, "TEXT", "only ops whose name contains TEXT" },
-        { NULL, "--min-time", VKG_OPT_FLOAT, &min_time, "SEC", "time each case for about SEC seconds (0.25)" },
+        { NULL, "--min-time", VKG_OPT_FLOAT, &min_time, "SEC", "time each case for about SEC seconds (0.25)",
+          VKG_RANGE_OC(0, 3600) },
         { NULL, "--load", VKG_OPT_STRING, &load, "DIR", "load throughput of a model (safetensors dir or file)" },
         { NULL, "--weights", VKG_OPT_STRING, &weights, "TYPE", "device dtype of matrices: f32|f16|bf16|q8_0|q4 (stored)" },
         { "-m", "--model", VKG_OPT_STRING, &model, "DIR", "model speed: prefill and decode at batch 1, 8, 32" },
-        { NULL, "--prefill", VKG_OPT_INT, &prefill, "N", "prefill length for --model (512)" },
-        { NULL, "--steps", VKG_OPT_INT, &steps, "N", "timed decode steps per batch size (8)" },
+        { NULL, "--prefill", VKG_OPT_INT, &prefill, "N", "prefill length for --model (512; 0 = skip)",
+          VKG_RANGE_CC(0, 1 << 20) },
+        { NULL, "--steps", VKG_OPT_INT, &steps, "N", "timed decode steps per batch size (8)", VKG_RANGE_CC(1, 1 << 20) },
         { NULL, "--json", VKG_OPT_FLAG, &json, NULL, "print JSON instead of a Markdown table" },
         { NULL, "--check-coverage", VKG_OPT_FLAG, &coverage, NULL, "exit 1 if an op has no bench case" },
     };
@@ -276,13 +293,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "vkgrm-bench: say what to run: --ops, --load DIR or --model DIR (see --help)\n");
         return 2;
     }
-    struct vkg_device_opts d = { .index = -1, .validate = -1 };
-    char *end;
-    if (device) {
-        long v = strtol(device, &end, 10);
-        if (*device && !*end) d.index = (int)v;
-        else d.name = device;
+    enum vkg_dtype wd;
+    if (vkg_weights_parse_dtype(weights, &wd) != VKG_OK) {
+        fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail());
+        return 2;
     }
+    if (filter && !ops) {
+        fprintf(stderr, "vkgrm-bench: --filter selects ops: use it with --ops\n");
+        return 2;
+    }
+    if (ops && filter && !filter_matches(filter)) {
+        fprintf(stderr, "vkgrm-bench: --filter '%s' matches no op name (e.g. matvec, attn, moe_gate; "
+                "--ops alone lists them all)\n", filter);
+        return 2;
+    }
+    struct vkg_device_opts d = { .index = -1, .validate = -1 };
+    vkg_options_device(device, &d.index, &d.name);
     if (load) return run_load(&d, load, weights, json);
     if (model) return vkg_bench_model(&d, model, weights, (uint32_t)prefill, (uint32_t)steps, json);
     return run_ops(&d, filter, min_time, json);

@@ -1,25 +1,29 @@
 /* vkgrm-generate — text generation with llama.cpp-style flags: one prompt,
  * one or K parallel samples (JSONL), greedy or sampled; --dump-logits for
- * testing against a reference. */
+ * testing against a reference.
+ *
+ * Order of work: flags (exit 2 at once, before any file is read), then the
+ * small files (tokenizer, config.json, generation_config.json) and the
+ * prompt, then the device, then the weights, then generation. Output streams:
+ * one sample's text as it is generated, or one JSON line per finished sample.
+ * SIGINT/SIGTERM stop at the next step, print what each live sample has
+ * ("finish_reason": "interrupted") and exit 130; a second one exits at once.
+ * Exit codes: 0 ok, 1 runtime error, 2 usage error, 130 interrupted. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "chat_template.h"
-#include "generate.h"
+#include "generate_tool.h"
+#include "interrupt.h"
 #include "options.h"
+#include "output.h"
 #include "progress.h"
-
-struct args {
-    const char *model, *prompt, *file, *device, *weights, *prompt_ids, *dump, *system, *stop, *tmpl, *tmpl_file;
-    int64_t n_predict, ctx, top_k, seed, n_samples;
-    double temp, top_p, min_p;
-    int chat, json, no_think;
-};
 
 static int fail(enum vkg_status s, const char *what)
 {
@@ -27,112 +31,14 @@ static int fail(enum vkg_status s, const char *what)
     return 1;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (size_t r; buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
-        n += r;
-        if (n + 1 == cap) buf = realloc(buf, cap *= 2);
-    }
-    if (f != stdin) fclose(f);
-    if (buf) buf[n] = 0;
-    return buf;
-}
-
-/* "1,2,3" -> ids */
-static int parse_ids(const char *s, int32_t **ids, uint32_t *n)
-{
-    *n = 0;
-    *ids = malloc((strlen(s) / 2 + 2) * sizeof **ids);
-    for (const char *p = s; *p;) {
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 0 || v > INT32_MAX) return -1;
-        (*ids)[(*n)++] = (int32_t)v;
-        p = end;
-        while (*p == ',' || *p == ' ') p++;
-    }
-    return *n ? 0 : -1;
-}
-
-/* The model's chat template, or the one named by --chat-template / --chat-template-file. */
-static enum vkg_status load_template(const struct args *a, const struct vkg_model *m, const struct vkg_tokenizer *tok,
-                                     struct vkg_chat_template *t)
-{
-    enum vkg_status s = vkg_chat_template_load(a->model, vkg_arch_name(m->cfg.arch), t);
-    if (s == VKG_OK && a->tmpl_file) return vkg_chat_template_load_file(a->tmpl_file, t);
-    if (s == VKG_OK && a->tmpl) {
-        t->family = vkg_chat_family_from_name(a->tmpl);
-        return t->family == VKG_CHAT_UNKNOWN
-                   ? vkg_error(VKG_ERR_INVALID_ARG, "--chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, "
-                               "gemma or llama3", a->tmpl) : VKG_OK;
-    }
-    if (s == VKG_OK || (!a->tmpl && !a->tmpl_file)) return s;
-    if (s != VKG_ERR_TEMPLATE) return s;
-    /* the model has no usable template: start from its bos/eos tokens */
-    memset(t, 0, sizeof *t);
-    const char *bos = vkg_tokenizer_token_to_piece(tok, vkg_tokenizer_bos(tok));
-    const char *eos = vkg_tokenizer_token_to_piece(tok, vkg_tokenizer_eos(tok));
-    t->bos = strdup(bos ? bos : "");
-    t->eos = strdup(eos ? eos : "");
-    if (!t->bos || !t->eos) return vkg_error(VKG_ERR_NOMEM, "chat template");
-    if (a->tmpl_file) return vkg_chat_template_load_file(a->tmpl_file, t);
-    t->family = vkg_chat_family_from_name(a->tmpl);
-    if (t->family == VKG_CHAT_UNKNOWN)
-        return vkg_error(VKG_ERR_INVALID_ARG, "--chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, gemma "
-                         "or llama3", a->tmpl);
-    return VKG_OK;
-}
-
-/* The prompt's ids: --prompt-ids, or the text (chat template applied with --chat). */
-static enum vkg_status prompt_tokens(const struct args *a, const struct vkg_model *m, struct vkg_tokenizer *tok,
-                                     int32_t **ids, uint32_t *n)
-{
-    if (a->prompt_ids) {
-        if (parse_ids(a->prompt_ids, ids, n))
-            return vkg_error(VKG_ERR_INVALID_ARG, "--prompt-ids '%s': expected comma-separated token ids", a->prompt_ids);
-        for (uint32_t i = 0; i < *n; i++)
-            if ((uint32_t)(*ids)[i] >= m->cfg.vocab_size)
-                return vkg_error(VKG_ERR_INVALID_ARG, "--prompt-ids: id %d >= vocab_size %u", (*ids)[i], m->cfg.vocab_size);
-        return VKG_OK;
-    }
-    char *text = a->file ? read_file(a->file) : strdup(a->prompt);
-    if (!text) return vkg_error(VKG_ERR_IO, "%s: %s", a->file, strerror(errno));
-    int flags = VKG_TOK_ADD_SPECIAL | VKG_TOK_PARSE_SPECIAL;
-    enum vkg_status s = VKG_OK;
-    if (a->chat) { /* the template writes bos itself, like apply_chat_template(tokenize=True) */
-        struct vkg_chat_template t;
-        struct vkg_chat_message msg[2] = { { "system", a->system, NULL }, { "user", text, NULL } };
-        s = load_template(a, m, tok, &t);
-        char *rendered = NULL;
-        if (s == VKG_OK) {
-            s = vkg_chat_template_render(&t, a->system ? msg : msg + 1, a->system ? 2 : 1, true, !a->no_think, &rendered);
-            vkg_chat_template_free(&t);
-        }
-        free(text);
-        text = rendered;
-        flags = VKG_TOK_PARSE_SPECIAL;
-    }
-    size_t nn = 0;
-    if (s == VKG_OK) s = vkg_tokenizer_encode(tok, text, strlen(text), flags, ids, &nn);
-    free(text);
-    *n = (uint32_t)nn;
-    if (s == VKG_OK && nn == 0) s = vkg_error(VKG_ERR_INVALID_ARG, "the prompt encodes to no tokens");
-    return s;
-}
-
 /* eos ids: config.json, generation_config.json and the tokenizer's eos, merged. */
-static uint32_t eos_ids(const struct vkg_model *m, const struct vkg_generation_config *gc,
+static uint32_t eos_ids(const struct vkg_hf_config *cfg, const struct vkg_generation_config *gc,
                         const struct vkg_tokenizer *tok, int32_t *out)
 {
     uint32_t n = 0;
     int32_t cand[20];
     uint32_t nc = 0;
-    for (uint32_t i = 0; i < m->cfg.n_eos && nc < 20; i++) cand[nc++] = m->cfg.eos_token_ids[i];
+    for (uint32_t i = 0; i < cfg->n_eos && nc < 20; i++) cand[nc++] = cfg->eos_token_ids[i];
     for (uint32_t i = 0; gc->present && i < gc->n_eos && nc < 20; i++) cand[nc++] = gc->eos_token_ids[i];
     if (tok && vkg_tokenizer_eos(tok) >= 0) cand[nc++] = vkg_tokenizer_eos(tok);
     for (uint32_t i = 0; i < nc; i++) {
@@ -143,129 +49,219 @@ static uint32_t eos_ids(const struct vkg_model *m, const struct vkg_generation_c
     return n;
 }
 
-static void on_load(void *user, uint64_t done, uint64_t total)
+static void on_progress(void *user, uint64_t done, uint64_t total)
 {
     struct vkg_progress *p = user;
     p->total = total;
     vkg_progress_update(p, done);
 }
 
-static void on_gen(void *user, uint64_t done, uint64_t total)
-{
-    struct vkg_progress *p = user;
-    p->total = total;
-    vkg_progress_update(p, done);
-}
-
-/* Raw little-endian float32 [n_prompt][out_dim], written whole or not at all. */
+/* Raw little-endian float32 [n_prompt][out_dim], written whole or not at all
+ * (output.h: a regular file is replaced atomically, /dev/null or a pipe
+ * written through). */
 static enum vkg_status write_logits(const char *path, const float *x, uint64_t n)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return vkg_error(VKG_ERR_IO, "%s: %s", tmp, strerror(errno));
-    int ok = fwrite(x, 4, n, f) == n;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return vkg_error(VKG_ERR_IO, "%s: write failed", path);
-    }
-    return VKG_OK;
+    struct vkg_out o;
+    enum vkg_status s = vkg_out_open(path, &o);
+    if (s == VKG_OK) s = vkg_out_write(&o, x, n * 4);
+    if (s == VKG_OK) return vkg_out_commit(&o);
+    vkg_out_abort(&o);
+    return s;
 }
 
-static const char *finish_name(enum vkg_finish f)
+/* Sampling settings: the flags, else generation_config.json's (do_sample),
+ * else greedy. */
+static struct vkg_sampler sampler_settings(const struct args *a, const struct vkg_generation_config *gc)
 {
-    return f == VKG_FINISH_EOS ? "eos" : f == VKG_FINISH_STOP ? "stop" : "length";
+    struct vkg_sampler s = vkg_sampler_greedy();
+    int cfg = gc->present && gc->do_sample;
+    if (a->temp >= 0) s.temperature = (float)a->temp;
+    else if (cfg) s.temperature = (float)gc->temperature;
+    s.top_k = a->top_k >= 0 ? (uint32_t)a->top_k : cfg ? gc->top_k : 0;
+    s.top_p = a->top_p >= 0 ? (float)a->top_p : cfg ? (float)gc->top_p : 1.0f;
+    s.min_p = a->min_p > 0 ? (float)a->min_p : 0.0f;
+    s.seed = (uint64_t)a->seed;
+    return s;
 }
 
-static void print_samples(const struct args *a, const struct vkg_tokenizer *tok, const struct vkg_gen_sample *s,
-                          uint32_t n)
+/* Tokens per sample: -n, or with -n -1 what is left of the context (-c,
+ * else max_position_embeddings). Prints the usage error and returns 0 when
+ * they do not fit. */
+static int plan_tokens(const struct args *a, const struct vkg_hf_config *cfg, uint32_t n_prompt, uint32_t *max_tokens)
 {
-    for (uint32_t j = 0; j < n; j++) {
-        char *text = NULL;
-        if (tok && vkg_tokenizer_decode(tok, s[j].tokens, s[j].n, VKG_TOK_SKIP_SPECIAL, &text) != VKG_OK) text = NULL;
-        if (n == 1 && !a->json && text) {
-            printf("%s\n", text);
-        } else {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNumberToObject(o, "index", j);
-            if (text) cJSON_AddStringToObject(o, "text", text);
-            cJSON_AddItemToObject(o, "tokens", cJSON_CreateIntArray((const int *)s[j].tokens, (int)s[j].n));
-            cJSON_AddStringToObject(o, "finish_reason", finish_name(s[j].finish));
-            char *line = cJSON_PrintUnformatted(o);
-            printf("%s\n", line);
-            free(line);
-            cJSON_Delete(o);
-        }
-        free(text);
+    uint64_t limit = a->ctx > 0 ? (uint64_t)a->ctx : cfg->max_position_embeddings;
+    const char *lim = a->ctx > 0 ? "-c" : "max_position_embeddings";
+    if (a->ctx > 0 && cfg->max_position_embeddings && (uint64_t)a->ctx > cfg->max_position_embeddings) {
+        fprintf(stderr, "vkgrm-generate: -c %lld exceeds the model's max_position_embeddings %llu\n",
+                (long long)a->ctx, (unsigned long long)cfg->max_position_embeddings);
+        return 0;
     }
+    if (a->n_predict < 0 && !limit) {
+        fprintf(stderr, "vkgrm-generate: -n -1 needs a context limit: config.json has no max_position_embeddings; give -c\n");
+        return 0;
+    }
+    if (limit && (uint64_t)n_prompt + (a->n_predict < 0 ? 1 : (uint64_t)a->n_predict) > limit) {
+        fprintf(stderr, "vkgrm-generate: prompt (%u tokens) + -n %lld exceeds %s %llu\n", n_prompt,
+                (long long)(a->n_predict < 0 ? 1 : a->n_predict), lim, (unsigned long long)limit);
+        return 0;
+    }
+    *max_tokens = a->n_predict < 0 ? (uint32_t)(limit - n_prompt) : (uint32_t)a->n_predict;
+    return 1;
 }
 
-static int run(struct args *a)
+/* The small files: tokenizer, config.json, generation_config.json. */
+static int load_files(const struct args *a, struct vkg_tokenizer **tok, struct vkg_hf_config *cfg,
+                      struct vkg_generation_config *gc)
 {
-    struct vkg_device_opts d = { .index = -1, .validate = -1 };
-    char *end;
-    if (a->device) {
-        long v = strtol(a->device, &end, 10);
-        if (*a->device && !*end) d.index = (int)v;
-        else d.name = a->device;
-    }
-    struct vkg_model_opts mo = { 0 };
-    enum vkg_status s = vkg_weights_parse_dtype(a->weights, &mo.weights);
-    if (s != VKG_OK) return fprintf(stderr, "vkgrm-generate: %s\n", vkg_error_detail()), 2;
-    struct vkg_tokenizer *tok = NULL;
-    s = vkg_tokenizer_load(a->model, &tok);
-    if (s != VKG_OK && !a->prompt_ids) return fail(s, "tokenizer");
-    struct vkg_device *dev = NULL;
-    struct vkg_model *m = NULL;
-    struct vkg_progress lp, gp;
-    vkg_progress_init(&lp, "load", 0, 1);
-    mo.progress = on_load, mo.user = &lp;
-    int rc = 1;
-    int32_t *ids = NULL;
-    uint32_t n_ids = 0;
-    float *logits = NULL;
-    struct vkg_gen_sample *out = NULL;
-    struct vkg_generation_config gc = { 0 };
-    if ((s = vkg_device_open(&d, &dev)) != VKG_OK) { fail(s, "device"); goto done; }
-    if ((s = vkg_model_load(dev, a->model, &mo, &m)) != VKG_OK) { fail(s, a->model); goto done; }
-    vkg_progress_finish(&lp);
-    if ((s = prompt_tokens(a, m, tok, &ids, &n_ids)) != VKG_OK) { rc = fail(s, "prompt") + 1; goto done; }
-    if (a->ctx > 0 && (int64_t)n_ids + a->n_predict > a->ctx) {
-        fprintf(stderr, "vkgrm-generate: prompt (%u tokens) + -n %lld exceeds -c %lld\n", n_ids, (long long)a->n_predict,
-                (long long)a->ctx);
-        rc = 2;
-        goto done;
-    }
-    vkg_generation_config_load(a->model, &gc); /* absent file: defaults */
-    struct vkg_gen_request req = { .prompt = ids, .n_prompt = n_ids, .n_samples = (uint32_t)a->n_samples,
-                                   .max_tokens = (uint32_t)a->n_predict };
-    req.sampler = vkg_sampler_greedy();
-    if (a->temp >= 0) req.sampler.temperature = (float)a->temp;
-    else if (gc.present && gc.do_sample) req.sampler.temperature = (float)gc.temperature;
-    req.sampler.top_k = a->top_k >= 0 ? (uint32_t)a->top_k : (gc.present && gc.do_sample) ? gc.top_k : 0;
-    req.sampler.top_p = a->top_p >= 0 ? (float)a->top_p : (gc.present && gc.do_sample) ? (float)gc.top_p : 1.0f;
-    req.sampler.min_p = a->min_p > 0 ? (float)a->min_p : 0.0f;
-    req.sampler.seed = (uint64_t)a->seed;
+    enum vkg_status s = vkg_tokenizer_load(a->model, tok);
+    if (s != VKG_OK && (!a->prompt_ids || s != VKG_ERR_NOT_FOUND)) return fail(s, "tokenizer");
+    if ((s = vkg_hf_config_load(a->model, cfg)) != VKG_OK) return fail(s, "config");
+    if ((s = vkg_generation_config_load(a->model, gc)) != VKG_OK) return fail(s, "generation config");
+    return 0;
+}
+
+struct run_state {
+    struct vkg_tokenizer *tok;
+    struct vkg_hf_config cfg;
+    struct vkg_generation_config gc;
+    struct prompt *prompts;
+    size_t n_prompts;
+    struct vkg_device *dev;
+    struct vkg_model *m;
+    float *logits;
+    struct vkg_gen_sample *out;
+};
+
+/* --mem-stats: host RSS and device memory after each prompt (tools/soak.sh). */
+static void mem_stats(const struct run_state *r, size_t i)
+{
+    unsigned long long rss_kib = 0;
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %llu", &rss_kib) == 1) break;
+    if (f) fclose(f);
+    unsigned long long heap = 0; /* bytes malloc'ed and not freed, mmap'ed chunks included (glibc) */
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    heap = (unsigned long long)(mi.uordblks + mi.hblkhd);
+#endif
+    fprintf(stderr, "mem: prompt %zu rss_kib %llu device_bytes %llu host_visible_bytes %llu heap_bytes %llu\n", i,
+            rss_kib, (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_DEVICE),
+            (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_HOST), heap);
+}
+
+/* Generates the samples of prompt `pi`; 0, 1 (error) or 130 (interrupted). */
+static int generate(const struct args *a, struct run_state *r, size_t pi)
+{
+    const struct prompt *p = &r->prompts[pi];
+    uint32_t max_tokens;
+    if (!plan_tokens(a, &r->cfg, p->n, &max_tokens)) return 2;
+    struct vkg_gen_request req = { .prompt = p->ids, .n_prompt = p->n, .n_samples = (uint32_t)a->n_samples,
+                                   .max_tokens = max_tokens, .sampler = sampler_settings(a, &r->gc) };
     int32_t eos[24];
     const char *stops[1] = { a->stop };
-    struct vkg_gen_opts go = { .eos = eos, .n_eos = eos_ids(m, &gc, tok, eos), .stop = stops, .n_stop = a->stop ? 1 : 0,
-                               .tok = tok, .progress = on_gen, .user = &gp };
-    vkg_progress_init(&gp, "generate", (uint64_t)a->n_samples * a->n_predict, 0);
-    if (a->dump && !(go.prompt_logits = logits = malloc((uint64_t)n_ids * m->out_dim * 4))) goto done;
-    out = calloc((size_t)a->n_samples, sizeof *out);
-    if ((s = vkg_generate(m, &req, 1, &go, out)) != VKG_OK) { fail(s, "generate"); goto done; }
+    struct stream st = { .tok = r->tok, .jsonl = a->n_samples > 1 || a->json || a->prompts,
+                         .prompt = a->prompts ? (int64_t)pi : -1 };
+    struct vkg_progress gp;
+    struct vkg_gen_opts go = { .eos = eos, .n_eos = eos_ids(&r->cfg, &r->gc, r->tok, eos), .stop = stops,
+                               .n_stop = a->stop ? 1 : 0, .tok = r->tok, .progress = on_progress, .user = &gp,
+                               .on_token = stream_on_token, .on_finish = stream_on_finish, .stream_user = &st,
+                               .interrupt = &vkg_interrupted };
+    vkg_progress_init(&gp, "generate", (uint64_t)a->n_samples * max_tokens, 0);
+    if (!st.jsonl && isatty(STDOUT_FILENO)) gp.enabled = 0; /* the text itself shows the progress */
+    if (a->dump && !(go.prompt_logits = r->logits = malloc((uint64_t)p->n * r->m->out_dim * 4)))
+        return fail(vkg_error(VKG_ERR_NOMEM, "--dump-logits: %u x %u floats", p->n, r->m->out_dim), "dump");
+    vkg_interrupt_arm(1);
+    enum vkg_status s = vkg_generate(r->m, &req, 1, &go, r->out);
+    vkg_interrupt_arm(0);
     vkg_progress_finish(&gp);
-    if (a->dump && (s = write_logits(a->dump, logits, (uint64_t)n_ids * m->out_dim)) != VKG_OK) { fail(s, "dump"); goto done; }
-    if (a->n_predict > 0) print_samples(a, tok, out, (uint32_t)a->n_samples);
+    if (s != VKG_OK) return fail(s, "generate");
+    vkg_gen_results_free(r->out, (uint32_t)a->n_samples);
+    if (a->dump && (s = write_logits(a->dump, r->logits, (uint64_t)p->n * r->m->out_dim)) != VKG_OK)
+        return fail(s, "dump");
+    if (a->mem_stats) mem_stats(r, pi);
+    if (vkg_interrupted) {
+        fprintf(stderr, "vkgrm-generate: interrupted; each sample's output so far was written\n");
+        return VKG_EXIT_INTERRUPTED;
+    }
+    return 0;
+}
+
+static int run(const struct args *a)
+{
+    struct run_state r = { 0 };
+    struct vkg_device_opts d = { .index = -1, .validate = -1 };
+    struct vkg_model_opts mo = { 0 };
+    struct vkg_progress lp;
+    enum vkg_status s;
+    uint32_t unused;
+    int rc = 1;
+    vkg_options_device(a->device, &d.index, &d.name);
+    if ((rc = load_files(a, &r.tok, &r.cfg, &r.gc)) != 0) goto done;
+    rc = 2;
+    if ((s = prompts_load(a, &r.cfg, r.tok, &r.prompts, &r.n_prompts)) != VKG_OK) { fail(s, "prompt"); goto done; }
+    for (size_t i = 0; i < r.n_prompts; i++) /* every prompt fits before anything is loaded */
+        if (!plan_tokens(a, &r.cfg, r.prompts[i].n, &unused)) goto done;
+    if ((s = vkg_device_open(&d, &r.dev)) != VKG_OK) { /* a --device that does not exist is a usage error */
+        rc = fail(s, "device") + (s == VKG_ERR_NOT_FOUND && a->device);
+        goto done;
+    }
+    rc = 1;
+    vkg_weights_parse_dtype(a->weights, &mo.weights); /* checked in main */
+    vkg_progress_init(&lp, "load", 0, 1);
+    mo.progress = on_progress, mo.user = &lp;
+    if ((s = vkg_model_load(r.dev, a->model, &mo, &r.m)) != VKG_OK) { fail(s, a->model); goto done; }
+    vkg_progress_finish(&lp);
+    if (!(r.out = calloc((size_t)a->n_samples, sizeof *r.out))) { fail(VKG_ERR_NOMEM, "samples"); goto done; }
     rc = 0;
+    for (size_t i = 0; i < r.n_prompts && rc == 0; i++) {
+        rc = generate(a, &r, i);
+        free(r.logits), r.logits = NULL;
+    }
 done:
-    if (out) vkg_gen_results_free(out, (uint32_t)a->n_samples);
-    free(out), free(ids), free(logits);
-    vkg_model_free(m);
-    if (vkg_device_close(dev) != VKG_OK && rc == 0) rc = fail(VKG_ERR_VALIDATION, "device");
-    vkg_tokenizer_free(tok);
+    if (r.out) vkg_gen_results_free(r.out, (uint32_t)a->n_samples);
+    free(r.out), free(r.logits);
+    prompts_free(r.prompts, r.n_prompts);
+    vkg_model_free(r.m);
+    if (vkg_device_close(r.dev) != VKG_OK && rc == 0) rc = fail(VKG_ERR_VALIDATION, "device");
+    vkg_hf_config_free(&r.cfg);
+    vkg_tokenizer_free(r.tok);
     return rc;
+}
+
+/* Checks between flags that the option table cannot express. */
+static int check_flags(struct args *a)
+{
+    enum vkg_dtype wd;
+    if (!a->model || (!a->prompt && !a->file && !a->prompt_ids && !a->prompts)) {
+        fprintf(stderr, "vkgrm-generate: need -m DIR and one of -p TEXT, -f FILE, --prompts FILE, --prompt-ids IDS "
+                "(see --help)\n");
+        return 2;
+    }
+    if (!!a->prompt + !!a->file + !!a->prompt_ids + !!a->prompts > 1) {
+        fprintf(stderr, "vkgrm-generate: give the prompt once: -p TEXT, -f FILE, --prompts FILE or --prompt-ids IDS\n");
+        return 2;
+    }
+    if (a->prompts && a->dump) {
+        fprintf(stderr, "vkgrm-generate: --dump-logits takes one prompt, not --prompts\n");
+        return 2;
+    }
+    if (vkg_weights_parse_dtype(a->weights, &wd) != VKG_OK) {
+        fprintf(stderr, "vkgrm-generate: %s\n", vkg_error_detail());
+        return 2;
+    }
+    if (a->tmpl && vkg_chat_family_from_name(a->tmpl) == VKG_CHAT_UNKNOWN) {
+        fprintf(stderr, "vkgrm-generate: --chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, gemma or "
+                "llama3\n", a->tmpl);
+        return 2;
+    }
+    if (a->tmpl || a->tmpl_file) a->chat = 1;
+    if (a->prompt_ids && a->chat) {
+        fprintf(stderr, "vkgrm-generate: --chat needs a text prompt (-p or -f), not --prompt-ids\n");
+        return 2;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -275,13 +271,19 @@ int main(int argc, char **argv)
         { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "Hugging Face model directory (required)" },
         { "-p", "--prompt", VKG_OPT_STRING, &a.prompt, "TEXT", "prompt text" },
         { "-f", "--file", VKG_OPT_STRING, &a.file, "FILE", "read the prompt from FILE (- for stdin)" },
-        { "-n", "--n-predict", VKG_OPT_INT, &a.n_predict, "N", "tokens to generate per sample (128; 0 = prompt only)" },
-        { "-c", "--ctx-size", VKG_OPT_INT, &a.ctx, "N", "context limit: prompt + N must fit (0 = no limit)" },
-        { NULL, "--temp", VKG_OPT_FLOAT, &a.temp, "T", "temperature (0 = greedy; default: generation_config or greedy)" },
-        { NULL, "--top-k", VKG_OPT_INT, &a.top_k, "K", "top-k filter (0 = off)" },
-        { NULL, "--top-p", VKG_OPT_FLOAT, &a.top_p, "P", "top-p (nucleus) filter (1 = off)" },
-        { NULL, "--min-p", VKG_OPT_FLOAT, &a.min_p, "P", "min-p filter (0 = off)" },
-        { "-s", "--seed", VKG_OPT_INT, &a.seed, "SEED", "sampling seed (0)" },
+        { NULL, "--prompts", VKG_OPT_STRING, &a.prompts, "FILE",
+          "one prompt per line, a JSON string or {\"prompt\": ...} (JSONL out with \"prompt_index\")" },
+        { "-n", "--n-predict", VKG_OPT_INT, &a.n_predict, "N",
+          "tokens to generate per sample (128; 0 = prompt only; -1 = until eos or the context is full)",
+          VKG_RANGE_CC(-1, INT32_MAX) },
+        { "-c", "--ctx-size", VKG_OPT_INT, &a.ctx, "N",
+          "context limit: prompt + N must fit (0 = the model's max_position_embeddings)", VKG_RANGE_CC(0, INT32_MAX) },
+        { NULL, "--temp", VKG_OPT_FLOAT, &a.temp, "T", "temperature (0 = greedy; default: generation_config or greedy)",
+          VKG_RANGE_MIN(0) },
+        { NULL, "--top-k", VKG_OPT_INT, &a.top_k, "K", "top-k filter (0 = off)", VKG_RANGE_CC(0, INT32_MAX) },
+        { NULL, "--top-p", VKG_OPT_FLOAT, &a.top_p, "P", "top-p (nucleus) filter (1 = off)", VKG_RANGE_OC(0, 1) },
+        { NULL, "--min-p", VKG_OPT_FLOAT, &a.min_p, "P", "min-p filter (0 = off)", VKG_RANGE_CC(0, 1) },
+        { "-s", "--seed", VKG_OPT_INT, &a.seed, "SEED", "sampling seed (0)", VKG_RANGE_MIN(0) },
         { "-d", "--device", VKG_OPT_STRING, &a.device, "N|NAME", "Vulkan device index or name substring" },
         { NULL, "--weights", VKG_OPT_STRING, &a.weights, "TYPE", "device dtype of matrices: f32|f16|bf16|q8_0|q4 (as stored)" },
         { NULL, "--chat", VKG_OPT_FLAG, &a.chat, NULL, "wrap the prompt in the model's chat template" },
@@ -289,23 +291,18 @@ int main(int argc, char **argv)
         { NULL, "--chat-template", VKG_OPT_STRING, &a.tmpl, "NAME", "chatml|qwen3|deepseek2|deepseek3|gemma|llama3 (implies --chat)" },
         { NULL, "--chat-template-file", VKG_OPT_STRING, &a.tmpl_file, "FILE", "your own template file (implies --chat; README)" },
         { NULL, "--no-think", VKG_OPT_FLAG, &a.no_think, NULL, "Qwen3 chat: enable_thinking = false" },
-        { NULL, "--n-samples", VKG_OPT_INT, &a.n_samples, "K", "K parallel samples of the prompt (JSONL out)" },
+        { NULL, "--n-samples", VKG_OPT_INT, &a.n_samples, "K", "K parallel samples of the prompt (JSONL out)",
+          VKG_RANGE_CC(1, 4096) },
         { NULL, "--stop", VKG_OPT_STRING, &a.stop, "TEXT", "stop a sample when its text contains TEXT" },
         { NULL, "--json", VKG_OPT_FLAG, &a.json, NULL, "JSONL output even for one sample" },
         { NULL, "--prompt-ids", VKG_OPT_STRING, &a.prompt_ids, "IDS", "prompt as token ids: 1,2,3 (testing)" },
         { NULL, "--dump-logits", VKG_OPT_STRING, &a.dump, "FILE", "write prompt logits, f32 [n_prompt x vocab|labels]" },
+        { NULL, "--mem-stats", VKG_OPT_FLAG, &a.mem_stats, NULL, "after each prompt: host RSS and device memory (stderr)" },
     };
+    vkg_interrupt_install(); /* before the work: a signal exits 130 at once */
     int rc = vkg_options_parse(opts, VKG_COUNT(opts), argc, argv, NULL, "vkgrm-generate",
                                "Generates text with a Hugging Face model on a Vulkan device.");
     if (rc) return rc == 1 ? 0 : 2;
-    if (!a.model || (!a.prompt && !a.file && !a.prompt_ids)) {
-        fprintf(stderr, "vkgrm-generate: need -m DIR and one of -p TEXT, -f FILE, --prompt-ids IDS (see --help)\n");
-        return 2;
-    }
-    if (a.tmpl || a.tmpl_file) a.chat = 1;
-    if (a.n_predict < 0 || a.n_samples < 1 || a.n_samples > 4096) {
-        fprintf(stderr, "vkgrm-generate: -n must be >= 0 and --n-samples in 1..4096\n");
-        return 2;
-    }
+    if ((rc = check_flags(&a)) != 0) return rc;
     return run(&a);
 }

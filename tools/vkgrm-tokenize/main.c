@@ -19,9 +19,13 @@ struct args {
     int json, decode, no_special, no_bos, skip_special;
 };
 
-/* Reads a whole file ("-" or NULL: stdin) as bytes. */
+#define MAX_INPUT_BYTES (1u << 30)
+
+/* Reads a whole file ("-" or NULL: stdin) as bytes, NULs included, up to
+ * 1 GiB (so /dev/zero or an endless pipe is an error, not all of memory). */
 static int read_all(const char *path, char **out, size_t *len)
 {
+    const char *name = !path || !strcmp(path, "-") ? "stdin" : path;
     FILE *f = !path || !strcmp(path, "-") ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "vkgrm-tokenize: %s: %s\n", path, strerror(errno));
@@ -29,9 +33,11 @@ static int read_all(const char *path, char **out, size_t *len)
     }
     size_t cap = 1 << 16, n = 0, k;
     char *buf = malloc(cap + 1);
-    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0)
+    int too_big = 0;
+    while (buf && !too_big && (k = fread(buf + n, 1, cap - n, f)) > 0)
         if ((n += k) == cap) {
-            char *p = realloc(buf, 2 * cap + 1);
+            char *p = cap < MAX_INPUT_BYTES ? realloc(buf, 2 * cap + 1) : NULL;
+            too_big = cap >= MAX_INPUT_BYTES;
             if (!p) {
                 free(buf);
                 buf = NULL;
@@ -43,7 +49,7 @@ static int read_all(const char *path, char **out, size_t *len)
     if (f != stdin)
         fclose(f);
     if (bad) {
-        fprintf(stderr, "vkgrm-tokenize: %s: read error\n", path ? path : "stdin");
+        fprintf(stderr, "vkgrm-tokenize: %s: %s\n", name, too_big ? "more than 1 GiB" : "read error");
         free(buf);
         return 1;
     }

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Writes the committed seed corpora tests/fuzz/corpus/<target>/ from files
+already in the repository (run it again after changing those; the fuzz runs
+in tools/fuzz.sh copy the seeds and never write into this folder).
+
+    fuzz_safetensors     the small malformed/valid files of tests/data/malformed
+    fuzz_hf_config       tests/data/configs/*: config.json NUL generation_config.json,
+                         and a few edge cases (repeated keys, trailing data, NaN)
+    fuzz_chat_template   model_type byte + tokenizer_config.json NUL jinja NUL template file
+    fuzz_tokenizer       every 8th string of tests/data/tokenizer_corpus.jsonl
+Targets of other folders' owners (fuzz_grm_*) keep their own seeds here too."""
+import glob
+import json
+import os
+import shutil
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+OUT = os.path.join(HERE, "corpus")
+
+
+def fresh(target):
+    d = os.path.join(OUT, target)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def write(d, name, data):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def safetensors_seeds():
+    d = fresh("fuzz_safetensors")
+    files = sorted(glob.glob(os.path.join(ROOT, "tests/data/malformed/*.safetensors")))
+    files += [os.path.join(ROOT, "tests/data/malformed/valid", f) for f in ("single.safetensors",
+                                                                            "leading_whitespace.safetensors")]
+    for f in files:
+        write(d, os.path.basename(f), open(f, "rb").read())
+
+
+def hf_config_seeds():
+    d = fresh("fuzz_hf_config")
+    for cdir in sorted(glob.glob(os.path.join(ROOT, "tests/data/configs/*/"))):
+        name = os.path.basename(os.path.normpath(cdir))
+        data = open(os.path.join(cdir, "config.json"), "rb").read()
+        g = os.path.join(cdir, "generation_config.json")
+        if os.path.exists(g):
+            data += b"\0" + open(g, "rb").read()
+        write(d, name, data)
+    base = b'{"architectures": ["LlamaForCausalLM"], "vocab_size": 100, "hidden_size": 64, ' \
+           b'"intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4'
+    write(d, "edge_repeated_keys", base + b', "hidden_size": 32, "hidden_size": 64}\0{"top_k": 5, "top_k": 7}')
+    write(d, "edge_trailing", base + b'} {}\0{"do_sample": true} x')
+    write(d, "edge_nan", base + b', "rms_norm_eps": NaN}\0{"temperature": -Infinity}')
+    write(d, "edge_escapes", base + b', "model_type": "ll\\u0061ma\\ud83d\\ude00"}\0{"eos_token_id": [1, 2, 3]}')
+
+
+TEMPLATES = {
+    "qwen3": "{%- if enable_thinking is defined %}{% endif %}<|im_start|>{{ message.role }}\n{{ message.content }}"
+             "<|im_end|>\n{%- if add_generation_prompt %}<|im_start|>assistant\n{% endif %}",
+    "llama3": "<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n{{ message['content'] }}<|eot_id|>"
+              "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}",
+    "gemma": "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+             "{% endif %}<start_of_turn>user\n{{ message['content'] }}<end_of_turn>\n",
+    "deepseek3": "<\uff5cUser\uff5c>{{ message['content'] }}<\uff5cAssistant\uff5c>",
+    "chatml_system": "<|im_start|>system\nYou are a helpful AI assistant named SmolLM<|im_end|>\n",
+}
+TEMPLATE_FILE = ("[prefix]\n{bos}\n[user]\nUser: {content}\n\n\n[assistant]\nAssistant: {content}{eos}\n"
+                 "[generation]\nAssistant:\n")
+
+
+def chat_template_seeds():
+    d = fresh("fuzz_chat_template")
+    for i, f in enumerate(sorted(glob.glob(os.path.join(ROOT, "tests/reference/chat_templates/*/tokenizer_config.json")))):
+        name = os.path.basename(os.path.dirname(f))
+        write(d, f"config_{name}", bytes([i]) + open(f, "rb").read() + b"\0\0" + TEMPLATE_FILE.encode())
+    for i, (name, jinja) in enumerate(sorted(TEMPLATES.items())):
+        cfg = json.dumps({"bos_token": "<s>", "eos_token": {"content": "</s>"}, "chat_template": jinja}).encode()
+        write(d, f"template_{name}", bytes([i]) + cfg + b"\0" + jinja.encode() + b"\0" + TEMPLATE_FILE.encode())
+    write(d, "list_templates", b"\x03" + json.dumps({"chat_template": [{"name": "default", "template":
+                                                     TEMPLATES["qwen3"]}, {"name": "tool_use", "template": "x"}]}).encode())
+    write(d, "no_config", b"\x02")
+
+
+def tokenizer_seeds():
+    d = fresh("fuzz_tokenizer")
+    lines = open(os.path.join(ROOT, "tests/data/tokenizer_corpus.jsonl"), encoding="utf-8").read().splitlines()
+    for i, line in enumerate(lines[::8]):
+        item = json.loads(line)  # {"text": ...} or {"hex": raw bytes}
+        data = bytes.fromhex(item["hex"]) if "hex" in item else item["text"].encode("utf-8", "surrogatepass")
+        write(d, f"text_{i:03d}", data)
+
+
+if __name__ == "__main__":
+    safetensors_seeds()
+    hf_config_seeds()
+    chat_template_seeds()
+    tokenizer_seeds()
+    for t in sorted(os.listdir(OUT)):
+        files = os.listdir(os.path.join(OUT, t))
+        size = sum(os.path.getsize(os.path.join(OUT, t, f)) for f in files)
+        print(f"{t}: {len(files)} seeds, {size} bytes")
