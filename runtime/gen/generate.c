@@ -263,3 +263,21 @@ void vkg_gen_results_free(struct vkg_gen_sample *s, uint32_t n)
         s[i].n = 0;
     }
 }
+
+uint32_t vkg_gen_eos_ids(const struct vkg_hf_config *cfg, const struct vkg_generation_config *gc,
+                         const struct vkg_tokenizer *tok, int32_t *out)
+{
+    int32_t cand[VKG_GEN_MAX_EOS];
+    uint32_t nc = 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < cfg->n_eos && nc < VKG_GEN_MAX_EOS - 1; i++) cand[nc++] = cfg->eos_token_ids[i];
+    for (uint32_t i = 0; gc && gc->present && i < gc->n_eos && nc < VKG_GEN_MAX_EOS - 1; i++)
+        cand[nc++] = gc->eos_token_ids[i];
+    if (tok && vkg_tokenizer_eos(tok) >= 0) cand[nc++] = vkg_tokenizer_eos(tok);
+    for (uint32_t i = 0; i < nc; i++) {
+        int dup = cand[i] < 0;
+        for (uint32_t j = 0; j < n; j++) dup |= out[j] == cand[i];
+        if (!dup) out[n++] = cand[i];
+    }
+    return n;
+}

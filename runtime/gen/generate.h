@@ -70,4 +70,11 @@ enum vkg_status vkg_generate(struct vkg_model *m, const struct vkg_gen_request *
                              const struct vkg_gen_opts *opts, struct vkg_gen_sample *out);
 void vkg_gen_results_free(struct vkg_gen_sample *s, uint32_t n);
 
+/* The ids that end a sample: config.json's eos, generation_config.json's
+ * (gc may be NULL) and the tokenizer's eos (tok may be NULL), merged without
+ * duplicates into out[VKG_GEN_MAX_EOS]; returns how many. */
+#define VKG_GEN_MAX_EOS 24
+uint32_t vkg_gen_eos_ids(const struct vkg_hf_config *cfg, const struct vkg_generation_config *gc,
+                         const struct vkg_tokenizer *tok, int32_t *out);
+
 #endif

@@ -31,24 +31,6 @@ static int fail(enum vkg_status s, const char *what)
     return 1;
 }
 
-/* eos ids: config.json, generation_config.json and the tokenizer's eos, merged. */
-static uint32_t eos_ids(const struct vkg_hf_config *cfg, const struct vkg_generation_config *gc,
-                        const struct vkg_tokenizer *tok, int32_t *out)
-{
-    uint32_t n = 0;
-    int32_t cand[20];
-    uint32_t nc = 0;
-    for (uint32_t i = 0; i < cfg->n_eos && nc < 20; i++) cand[nc++] = cfg->eos_token_ids[i];
-    for (uint32_t i = 0; gc->present && i < gc->n_eos && nc < 20; i++) cand[nc++] = gc->eos_token_ids[i];
-    if (tok && vkg_tokenizer_eos(tok) >= 0) cand[nc++] = vkg_tokenizer_eos(tok);
-    for (uint32_t i = 0; i < nc; i++) {
-        int dup = cand[i] < 0;
-        for (uint32_t j = 0; j < n; j++) dup |= out[j] == cand[i];
-        if (!dup) out[n++] = cand[i];
-    }
-    return n;
-}
-
 static void on_progress(void *user, uint64_t done, uint64_t total)
 {
     struct vkg_progress *p = user;
@@ -159,12 +141,12 @@ static int generate(const struct args *a, struct run_state *r, size_t pi)
     if (!plan_tokens(a, &r->cfg, p->n, &max_tokens)) return 2;
     struct vkg_gen_request req = { .prompt = p->ids, .n_prompt = p->n, .n_samples = (uint32_t)a->n_samples,
                                    .max_tokens = max_tokens, .sampler = sampler_settings(a, &r->gc) };
-    int32_t eos[24];
+    int32_t eos[VKG_GEN_MAX_EOS];
     const char *stops[1] = { a->stop };
     struct stream st = { .tok = r->tok, .jsonl = a->n_samples > 1 || a->json || a->prompts,
                          .prompt = a->prompts ? (int64_t)pi : -1 };
     struct vkg_progress gp;
-    struct vkg_gen_opts go = { .eos = eos, .n_eos = eos_ids(&r->cfg, &r->gc, r->tok, eos), .stop = stops,
+    struct vkg_gen_opts go = { .eos = eos, .n_eos = vkg_gen_eos_ids(&r->cfg, &r->gc, r->tok, eos), .stop = stops,
                                .n_stop = a->stop ? 1 : 0, .tok = r->tok, .progress = on_progress, .user = &gp,
                                .on_token = stream_on_token, .on_finish = stream_on_finish, .stream_user = &st,
                                .interrupt = &vkg_interrupted };
