@@ -786,7 +786,8 @@ static int check_flags(struct args *a)
         return 0;
     }
     if (a->files.count) return usage("unexpected argument '%s'", a->files.items[0]);
-    if (a->revote) return 0;
+    if (a->revote) return 0; /* -k 0 (not given): every sample */
+    if (!a->k) a->k = 1;
     if (!a->model || !a->input) return usage("need -m JUDGE_DIR and -i IN.jsonl%s", "");
     if (a->meta_k && !a->meta) return usage("--meta-k needs --meta-rm%s", "");
     if (a->meta_k > a->k) return usage("--meta-k must be at most -k%s", "");
@@ -808,7 +809,7 @@ static int check_flags(struct args *a)
 
 int main(int argc, char **argv)
 {
-    struct args a = { .k = 1, .seed = 0, .max_new = 1024, .temp = -1, .top_p = 1.0, .parallel = 64, .batch = 512,
+    struct args a = { .k = 0, .seed = 0, .max_new = 1024, .temp = -1, .top_p = 1.0, .parallel = 64, .batch = 512,
                       .shard_n = 1 };
     const struct vkg_option opts[] = {
         { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "the judge: a Hugging Face model directory" },
@@ -816,7 +817,7 @@ int main(int argc, char **argv)
           "records, JSONL (native {id, query|messages, responses, label?, subset?} or RewardBench {id, prompt, chosen, "
           "rejected, subset}); - = stdin" },
         { "-o", "--output", VKG_OPT_STRING, &a.output, "FILE", "results, JSONL in input order (default stdout)" },
-        { "-k", "--samples", VKG_OPT_INT, &a.k, "K", "judgments per record (1: greedy, identity order)",
+        { "-k", "--samples", VKG_OPT_INT, &a.k, "K", "judgments per record (1, greedy, identity order; with --revote: the first K, default all)",
           VKG_RANGE_CC(1, 1024) },
         { NULL, "--temp", VKG_OPT_FLOAT, &a.temp, "T", "sampling temperature (default 0.5 when k > 1)", VKG_RANGE_MIN(0) },
         { NULL, "--top-p", VKG_OPT_FLOAT, &a.top_p, "P", "nucleus filter (1 = off)", VKG_RANGE_OC(0, 1) },

@@ -1,0 +1,10 @@
+# vkgrm-score end to end: invariances (same seed, batch, shard + merge, resume
+# after kill -9, two devices, revote), bad lines, SIGINT, flags; on two tiny
+# random models with a small vocabulary (make_score_models.py).
+add_test(NAME make_score_models
+         COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/fixtures/make_score_models.py ${CMAKE_BINARY_DIR}/score-models)
+set_tests_properties(make_score_models PROPERTIES LABELS "unit;python" FIXTURES_SETUP score_models TIMEOUT 300)
+add_test(NAME e2e_vkgrm_score
+         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_vkgrm_score.py $<TARGET_FILE:vkgrm-score>
+                 ${CMAKE_BINARY_DIR}/score-models)
+set_tests_properties(e2e_vkgrm_score PROPERTIES LABELS e2e FIXTURES_REQUIRED score_models TIMEOUT 1200)
