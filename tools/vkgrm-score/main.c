@@ -46,6 +46,9 @@
 
 #define PROG "vkgrm-score"
 #define MAX_DEVICES 16
+#ifndef VKG_DEFAULT_JUDGE
+#define VKG_DEFAULT_JUDGE "models/grm-judge-tiny"
+#endif
 
 struct args {
     const char *model, *input, *output, *meta, *tmpl, *shard, *device, *summary, *report, *revote, *weights;
@@ -476,8 +479,11 @@ static int load_models(const struct args *a, struct worker *w, uint32_t n_dev, c
                        const struct judge_files *mf, double *load_s)
 {
     double t0 = vkg_now();
-    struct vkg_model_opts mo = { .ctx = (uint32_t)a->ctx, .n_seqs = (uint32_t)a->parallel,
-                                 .batch = (uint32_t)a->batch, .tokenizer = jf->tok };
+    /* the memory plan: weights, one judgment's KV at the context used, the step's scratch
+     * (the scheduler's pool itself is sized to what the device has left, schedule.h) */
+    uint64_t mp = jf->cfg.max_position_embeddings;
+    uint32_t ctx = a->ctx ? (uint32_t)a->ctx : mp && mp < 32768 ? (uint32_t)mp : 32768;
+    struct vkg_model_opts mo = { .ctx = ctx, .n_seqs = 1, .batch = (uint32_t)a->batch, .tokenizer = jf->tok };
     vkg_weights_parse_dtype(a->weights, &mo.weights); /* checked in check_flags */
     for (uint32_t d = 0; d < n_dev; d++) {
         struct vkg_progress lp;
@@ -491,7 +497,6 @@ static int load_models(const struct args *a, struct worker *w, uint32_t n_dev, c
         if (!a->meta) continue;
         vkg_progress_init(&lp, "load MetaRM", 0, 1);
         mo.tokenizer = mf->tok;
-        mo.n_seqs = (uint32_t)a->parallel;
         s = vkg_model_load(w[d].dev, a->meta, &mo, &w[d].meta);
         vkg_progress_finish(&lp);
         if (s != VKG_OK) return fail(s, a->meta);
@@ -788,7 +793,12 @@ static int check_flags(struct args *a)
     if (a->files.count) return usage("unexpected argument '%s'", a->files.items[0]);
     if (a->revote) return 0; /* -k 0 (not given): every sample */
     if (!a->k) a->k = 1;
-    if (!a->model || !a->input) return usage("need -m JUDGE_DIR and -i IN.jsonl%s", "");
+    if (!a->input) return usage("need -i IN.jsonl%s", "");
+    if (!a->model) { /* the bundled toy judge (models/README.md) */
+        a->model = VKG_DEFAULT_JUDGE;
+        fprintf(stderr, PROG ": no -m: the bundled toy judge %s (a demonstration on a synthetic task, not a general "
+                "reward model)\n", a->model);
+    }
     if (a->meta_k && !a->meta) return usage("--meta-k needs --meta-rm%s", "");
     if (a->meta_k > a->k) return usage("--meta-k must be at most -k%s", "");
     if (a->resume && !a->output) return usage("--resume needs -o OUT.jsonl%s", "");
@@ -812,7 +822,7 @@ int main(int argc, char **argv)
     struct args a = { .k = 0, .seed = 0, .max_new = 1024, .temp = -1, .top_p = 1.0, .parallel = 64, .batch = 512,
                       .shard_n = 1 };
     const struct vkg_option opts[] = {
-        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "the judge: a Hugging Face model directory" },
+        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "the judge: a Hugging Face model directory (default: the bundled toy judge, models/)" },
         { "-i", "--input", VKG_OPT_STRING, &a.input, "FILE",
           "records, JSONL (native {id, query|messages, responses, label?, subset?} or RewardBench {id, prompt, chosen, "
           "rejected, subset}); - = stdin" },
