@@ -117,7 +117,6 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
     if (!(m->layers = calloc(m->cfg.n_layers, sizeof *m->layers))) s = vkg_error(VKG_ERR_NOMEM, "%s: layers", dir);
     if (s == VKG_OK) s = load_weights(m, &r, opts);
     if (s == VKG_OK) s = load_rope(m);
-    if (s == VKG_OK && m->cfg.arch == VKG_ARCH_DEEPSEEK_V2) s = vkg_deepseek2_prepare(m);
     if (s == VKG_OK) s = vkg_cmd_create(dev, &m->cmd);
     vkg_model_report_free(&r); /* the file pages are not needed once on the device */
     if (s != VKG_OK) {
@@ -155,9 +154,6 @@ void vkg_model_free(struct vkg_model *m)
     outs_free(&m->a);
     vkg_cmd_free(m->cmd);
     vkg_buffer_free(m->inv_freq);
-    vkg_buffer_free(m->mla.k_rope);
-    vkg_buffer_free(m->mla.eye_nope);
-    vkg_buffer_free(m->mla.eye_v);
     vkg_weights_free(m->w); /* waits for uploads into the stacks too */
     for (uint32_t l = 0; m->layers && l < m->cfg.n_layers; l++) vkg_moe_stack_free(&m->layers[l].experts);
     free(m->layers);

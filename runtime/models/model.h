@@ -105,11 +105,6 @@ struct vkg_model {
     const struct vkg_weight *norm;    /* model.norm.weight [d] */
     const struct vkg_weight *head;    /* lm_head [vocab][d], score [num_labels][d], or embed (tied) */
     struct vkg_layer *layers;         /* [cfg.n_layers] */
-    struct {                          /* DeepSeek-V2 MLA copies (deepseek2.c), made at load */
-        struct vkg_buffer *k_rope;    /* [H*dk][rope] F32 0/1: k_pe into every head's rope slice */
-        struct vkg_buffer *eye_nope;  /* [nope][nope] F32 identity */
-        struct vkg_buffer *eye_v;     /* [dv][dv] F32 identity */
-    } mla;
     struct vkg_buffer *inv_freq;      /* [rope dim / 2] f32 */
     float rope_attn_factor;           /* YaRN attention factor on cos/sin (1 otherwise) */
     uint32_t out_dim;                 /* vocab_size, or num_labels for a classifier */
@@ -157,7 +152,5 @@ enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache 
 enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
 enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
 enum vkg_status vkg_arch_gemma2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
-/* deepseek2.c: the constant MLA copy matrices (m->mla), made once at load. */
-enum vkg_status vkg_deepseek2_prepare(struct vkg_model *m);
 
 #endif
