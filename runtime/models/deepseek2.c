@@ -151,9 +151,7 @@ static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint3
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
     const int shared = L->shared.gate != NULL;
     if (shared) VKG_TRY(vkg_arch_mlp(m, &L->shared, n));
-    VKG_TRY(vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared));
-    vkg_cmd_barrier(m->cmd);
-    return VKG_OK;
+    return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared); /* ends with a barrier */
 }
 
 /* ---- the forward pass ------------------------------------------------------- */

@@ -81,9 +81,11 @@ void vkg_moe_stack_free(struct vkg_moe_stack *s)
 /* ---- the forward pass ---------------------------------------------------- */
 
 /* The routing stays on the GPU: router, top-k, grouping by expert, the expert
- * FFN and the weighted sum are recorded with barriers and the expert kernels
- * read the ids themselves (ops_moe.h); nothing is read back. Chunks of tokens
- * keep every section within one binding (one chunk when decoding). */
+ * FFN and the weighted sum are recorded with a barrier after each (the
+ * launchers add none, ops.h) and the expert kernels read the ids themselves
+ * (ops_moe.h); nothing is read back. Chunks of tokens keep every section
+ * within one binding (one chunk when decoding). Ends with a barrier, like
+ * the blocks of blocks.h. */
 enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *router, const struct vkg_moe_router *r,
                                const struct vkg_moe_weights *ew, uint32_t n, int accumulate)
 {
@@ -106,12 +108,16 @@ enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *rou
         vkg_cmd_barrier(m->cmd);
         /* scores -> top-k ids and weights (r: softmax or sigmoid, groups, renormalised or scaled) */
         VKG_TRY(vkg_op_moe_gate(m->cmd, r, nt, logits, ids, wts));
+        vkg_cmd_barrier(m->cmd);
         /* group the nt*k (token, slot) pairs by expert: counts, offsets, lists on the GPU */
         VKG_TRY(vkg_op_moe_group(m->cmd, (uint32_t)p, r->n_exp, ids, route, list));
+        vkg_cmd_barrier(m->cmd);
         /* every pair through its expert: y[p] = down(silu(gate(x)) * up(x)) */
         VKG_TRY(vkg_op_moe_experts(m->cmd, ew, nt, r->k, x, route, list, h, y));
-        /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j] */
+        vkg_cmd_barrier(m->cmd);
+        /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j]; the next chunk reuses the workspace */
         VKG_TRY(vkg_op_moe_combine(m->cmd, nt, r->k, m->cfg.hidden_size, y, wts, out, accumulate));
+        vkg_cmd_barrier(m->cmd);
     }
     return VKG_OK;
 }

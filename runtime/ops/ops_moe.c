@@ -13,13 +13,6 @@
 
 static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-/* Transitional exception to the barrier rule of ops.h (issue 8 section 5):
- * vkg_moe_routed in runtime/models/moe.c records gate -> group -> experts ->
- * combine with no barrier between them and relies on these four launchers
- * ending with one. Delete this function and its four calls once that caller
- * orders its own calls; then every MoE launcher follows ops.h. */
-static void legacy_trailing_barrier(struct vkg_cmd *c) { vkg_cmd_barrier(c); }
-
 static uint64_t max_tiles(uint32_t n_exp, uint64_t n_pairs)
 {
     return ceil_div(n_pairs, VKG_MOE_TILE) + (n_exp < n_pairs ? n_exp : n_pairs);
@@ -88,7 +81,6 @@ enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *
     } else {
         VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_GATE, v, 4, &p, n_tok)); /* one workgroup per token */
     }
-    legacy_trailing_barrier(c);
     return VKG_OK;
 }
 
@@ -109,7 +101,6 @@ enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n
     vkg_cmd_barrier(c);
     uint32_t ls = vkg_op_kernel(VKG_OP_MOE_SCATTER)->local_size;
     if (n_pairs) VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_SCATTER, scatter_v, 3, &p, ceil_div(n_pairs, ls)));
-    legacy_trailing_barrier(c);
     return VKG_OK;
 }
 
@@ -280,9 +271,7 @@ enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weigh
 {
     struct ffn_job j = { .w = w, .op = "moe experts", .k = k, .rows = n_tok, .x = x, .route = route, .list = list,
                          .h = h, .y = y };
-    VKG_TRY(run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 3));
-    legacy_trailing_barrier(c);
-    return VKG_OK;
+    return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 3);
 }
 
 enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in, struct vkg_view y,
@@ -299,9 +288,7 @@ enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k
     VKG_TRY(bind_all(c, "moe_combine", "out", out, n * 4, 4, &v[2], &p.out_off));
     if (!n) return VKG_OK;
     uint32_t ls = vkg_op_kernel(VKG_OP_MOE_COMBINE)->local_size;
-    VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls)));
-    legacy_trailing_barrier(c);
-    return VKG_OK;
+    return vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls));
 }
 
 enum vkg_status vkg_op_moe_shared(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok,

@@ -9,10 +9,9 @@
  *   vkg_op_moe_experts x, route, list -> y [n_tok*k][n_in] (scratch h)
  *   vkg_op_moe_combine y, weights -> out [n_tok][n_in]
  *   vkg_op_moe_shared  (DeepSeek shared experts) out += mlp(x)
- * with a vkg_cmd_barrier between each two (the caller orders ops, ops.h).
- * Transitional: gate, group, experts and combine still end with a barrier
- * of their own, because runtime/models/moe.c relies on it (ops_moe.c,
- * legacy_trailing_barrier); gate_up and down do not. */
+ * with a vkg_cmd_barrier between each two: the caller orders ops (ops.h);
+ * no launcher here records a barrier before or after itself (group and
+ * experts have internal ones between their own passes). */
 #ifndef VKG_OPS_MOE_H
 #define VKG_OPS_MOE_H
 
