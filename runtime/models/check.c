@@ -326,7 +326,10 @@ static void count_bytes(struct vkg_model_report *r)
     for (size_t i = 0; i < r->n_spec; i++) {
         const struct vkg_tensor_spec *e = &r->spec[i];
         if (e->expert < 0) continue;
-        if (e->layer != stack_layer) memset(stack, 0, sizeof stack), stack_layer = e->layer;
+        if (e->layer != stack_layer) {
+            memset(stack, 0, sizeof stack);
+            stack_layer = e->layer;
+        }
         uint64_t b = 0;
         vkg_dtype_bytes(r->dtype[e->index], e->shape[0] * e->shape[1], &b);
         stack[e->matrix] += b;

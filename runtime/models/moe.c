@@ -14,6 +14,14 @@
 static uint64_t up256(uint64_t x) { return (x + 255) & ~(uint64_t)255; }
 static uint64_t max2(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* The next section of `bytes` at *off; *off moves past it, 256-byte aligned. */
+static uint64_t take(uint64_t *off, uint64_t bytes)
+{
+    uint64_t at = *off;
+    *off = up256(at + bytes);
+    return at;
+}
+
 /* One layout serves both sizing the workspace (at allocation) and slicing it
  * (every step), so the two can never disagree. */
 struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_hf_config *c, const struct vkg_device *dev, uint32_t cap)
@@ -29,13 +37,13 @@ struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_hf_config *c, const struct 
     if (chunk < 1) chunk = 1;
     struct vkg_moe_ws w = { .chunk = (uint32_t)chunk };
     uint64_t p = chunk * k, off = 0;
-    w.logits = off, off = up256(off + chunk * ne * 4);
-    w.ids = off, off = up256(off + p * 4);
-    w.wts = off, off = up256(off + p * 4);
-    w.route = off, off = up256(off + vkg_moe_route_bytes((uint32_t)ne, p));
-    w.list = off, off = up256(off + p * 4);
-    w.h = off, off = up256(off + p * ff * 4);
-    w.y = off, off = up256(off + p * d * 4);
+    w.logits = take(&off, chunk * ne * 4);
+    w.ids = take(&off, p * 4);
+    w.wts = take(&off, p * 4);
+    w.route = take(&off, vkg_moe_route_bytes((uint32_t)ne, p));
+    w.list = take(&off, p * 4);
+    w.h = take(&off, p * ff * 4);
+    w.y = take(&off, p * d * 4);
     w.bytes = off;
     return w;
 }
@@ -60,7 +68,8 @@ enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vk
     }
     out->w = (struct vkg_moe_weights){ .gate = V(out->gate), .up = V(out->up), .down = V(out->down), .dtype = dtype,
                                        .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff };
-    out->slice_bytes[0] = out->slice_bytes[1] = gu_bytes, out->slice_bytes[2] = down_bytes;
+    out->slice_bytes[0] = out->slice_bytes[1] = gu_bytes;
+    out->slice_bytes[2] = down_bytes;
     return VKG_OK;
 }
 

@@ -64,7 +64,10 @@ static void yarn(uint32_t dim, double theta, const struct vkg_rope_scaling *s, f
     double beta_fast = s->beta_fast != 0 ? s->beta_fast : 32, beta_slow = s->beta_slow != 0 ? s->beta_slow : 1;
     double low = correction_dim(beta_fast, dim, theta, s->original_max_position_embeddings);
     double high = correction_dim(beta_slow, dim, theta, s->original_max_position_embeddings);
-    if (!s->no_truncate) low = floor(low), high = ceil(high);
+    if (!s->no_truncate) {
+        low = floor(low);
+        high = ceil(high);
+    }
     if (low < 0) low = 0;
     if (high > dim - 1) high = dim - 1;
     if (low == high) high += 0.001; /* HF: prevent singularity */

@@ -33,7 +33,8 @@ static struct vkg_tensor_spec *add(struct list *s, int32_t layer, size_t slot, u
             s->oom = 1;
             return &sink;
         }
-        s->v = v, s->cap = cap;
+        s->v = v;
+        s->cap = cap;
     }
     struct vkg_tensor_spec *t = &s->v[s->n++];
     *t = (struct vkg_tensor_spec){ .n_dims = why1 ? 2 : 1, .shape = { d0, why1 ? d1 : 0 }, .why = { why0, why1 },
@@ -147,7 +148,8 @@ static void experts(struct list *s, const struct vkg_hf_config *c, uint32_t l)
             struct vkg_tensor_spec *t = add(s, (int32_t)l, 0, i == 2 ? d : ff, i == 2 ? "hidden_size" : wf,
                                             i == 2 ? ff : d, i == 2 ? wf : "hidden_size",
                                             "model.layers.%u.%s.experts.%u.%s.weight", l, nm->block, e, nm->mat[i]);
-            t->expert = (int32_t)e, t->matrix = (uint8_t)i;
+            t->expert = (int32_t)e;
+            t->matrix = (uint8_t)i;
         }
 }
 
@@ -197,7 +199,8 @@ static void layer_gemma2(struct list *s, const struct vkg_hf_config *c, uint32_t
 enum vkg_status vkg_model_spec(const struct vkg_hf_config *c, uint32_t n_layers, struct vkg_tensor_spec **out,
                                size_t *n)
 {
-    *out = NULL, *n = 0;
+    *out = NULL;
+    *n = 0;
     void (*layer)(struct list *, const struct vkg_hf_config *, uint32_t) = NULL;
     switch (c->arch) {
     case VKG_ARCH_LLAMA:
@@ -217,6 +220,7 @@ enum vkg_status vkg_model_spec(const struct vkg_hf_config *c, uint32_t n_layers,
         free(s.v);
         return vkg_error(VKG_ERR_NOMEM, "%s: tensor list of %u layers", c->architecture, n_layers);
     }
-    *out = s.v, *n = s.n;
+    *out = s.v;
+    *n = s.n;
     return VKG_OK;
 }
