@@ -57,6 +57,7 @@ struct vkg_push_attn {
  * attn_prefix:   same as attn_split (shared-prefix part of a cascade)
  * attn_combine:  partials, out (merges part_stride partial records per row)
  * *_f16:         the same over F16 KV pages (vkg_kv_config.f16) */
+/* clang-format off */
 #define VKG_OPS_ATTENTION(X)                                                 \
     X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \
     X(ATTN,         attn,         7, vkg_push_attn, VKG_ATTN_TILE)           \
@@ -67,5 +68,6 @@ struct vkg_push_attn {
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)
+/* clang-format on */
 
 #endif

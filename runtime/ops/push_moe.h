@@ -72,6 +72,7 @@ struct vkg_push_moe_combine {
     uint32_t pad;
 };
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_MOE(X)                                                         \
     X(MOE_GATE,         moe_gate,         4, vkg_push_moe_gate,    64)         \
@@ -100,5 +101,6 @@ struct vkg_push_moe_combine {
     X(MOE_DOWN_Q8_0_SG,    moe_down_q8_0_sg,    5, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q4_SG,      moe_down_q4_sg,      5, vkg_push_moe_ffn, 64)      \
     X(MOE_COMBINE,      moe_combine,      3, vkg_push_moe_combine, 256)
+/* clang-format on */
 
 #endif

@@ -56,6 +56,7 @@ struct vkg_sample_params {
 #define VKG_SAMPLE_ROW_WORDS(n_chunks, vocab) (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS + 4u * (n_chunks) + \
                                                ((vocab) < VKG_SAMPLE_CAND ? (vocab) : VKG_SAMPLE_CAND))
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_SAMPLE(X)                                                \
     X(ARGMAX_PARTIAL, argmax_partial, 4, vkg_push_sample, 256)           \
@@ -69,5 +70,6 @@ struct vkg_sample_params {
     X(ARGMAX_PARTIAL_SG, argmax_partial_sg, 4, vkg_push_sample, 256)     \
     X(ARGMAX_FINAL_SG,   argmax_final_sg,   4, vkg_push_sample, 256)     \
     X(SAMPLE_INIT_SG,    sample_init_sg,    5, vkg_push_sample, 256)
+/* clang-format on */
 
 #endif
