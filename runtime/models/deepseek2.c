@@ -47,18 +47,28 @@ static enum vkg_status mla_kv(struct vkg_model *m, struct vkg_view A, struct vkg
     const uint32_t dk = nope + rope, ra = c->kv_lora_rank + rope;
     struct vkg_view k = V(m->a.k);
     /* k_nope: the first nope floats of each (token, head) row of B into k's nope slice */
-    struct vkg_copy_strided_args k_nope = { .src = B, .dst = k, .cols = nope, .rows = n * H, .blocks = 1,
-                                            .src_row = nope + dv, .dst_row = dk };
+    struct vkg_copy_strided_args k_nope = {
+        .src = B, .dst = k, .cols = nope, .rows = n * H, .blocks = 1, .src_row = nope + dv, .dst_row = dk
+    };
     /* v: the last dv floats of each (token, head) row of B into v */
     struct vkg_copy_strided_args v = { .src = vkg_view_sub(B, (uint64_t)nope * 4, B.size - (uint64_t)nope * 4),
-                                       .dst = V(m->a.v), .cols = dv, .rows = n * H, .blocks = 1,
-                                       .src_row = nope + dv, .dst_row = dv };
+                                       .dst = V(m->a.v),
+                                       .cols = dv,
+                                       .rows = n * H,
+                                       .blocks = 1,
+                                       .src_row = nope + dv,
+                                       .dst_row = dv };
     /* k_pe: one head per token (source row stride 0), broadcast into the rope slice of every head */
     uint64_t pe = (uint64_t)c->kv_lora_rank * 4;
     struct vkg_copy_strided_args k_pe = { .src = vkg_view_sub(A, pe, A.size - pe),
                                           .dst = vkg_view_sub(k, (uint64_t)nope * 4, k.size - (uint64_t)nope * 4),
-                                          .cols = rope, .rows = H, .blocks = n, .src_row = 0, .src_block = ra,
-                                          .dst_row = dk, .dst_block = (uint64_t)H * dk };
+                                          .cols = rope,
+                                          .rows = H,
+                                          .blocks = n,
+                                          .src_row = 0,
+                                          .src_block = ra,
+                                          .dst_row = dk,
+                                          .dst_block = (uint64_t)H * dk };
     VKG_TRY(vkg_op_copy_strided(m->cmd, &k_nope));
     VKG_TRY(vkg_op_copy_strided(m->cmd, &v));
     return vkg_op_copy_strided(m->cmd, &k_pe);
@@ -70,8 +80,16 @@ static enum vkg_status mla_kv(struct vkg_model *m, struct vkg_view A, struct vkg
 static enum vkg_status lora_norm(struct vkg_model *m, const struct vkg_weight *w, struct vkg_view x, uint32_t cols,
                                  uint64_t xs, uint32_t n)
 {
-    struct vkg_rmsnorm_args a = { .x = x, .w = w->view, .y = x, .tokens = n, .group = 1, .n = cols,
-                                  .x_stride = xs, .y_stride = xs, .eps = LORA_EPS, .kind = VKG_RMSNORM_PLAIN };
+    struct vkg_rmsnorm_args a = { .x = x,
+                                  .w = w->view,
+                                  .y = x,
+                                  .tokens = n,
+                                  .group = 1,
+                                  .n = cols,
+                                  .x_stride = xs,
+                                  .y_stride = xs,
+                                  .eps = LORA_EPS,
+                                  .kind = VKG_RMSNORM_PLAIN };
     return vkg_op_rmsnorm_ex(m->cmd, &a);
 }
 
@@ -79,10 +97,17 @@ static enum vkg_status lora_norm(struct vkg_model *m, const struct vkg_weight *w
 static enum vkg_status rope_pairs(struct vkg_model *m, struct vkg_view x, uint32_t n, uint32_t heads,
                                   uint32_t head_stride, uint32_t dim_off)
 {
-    struct vkg_rope_args r = { .x = x, .pos = V(m->a.pos), .inv_freq = V(m->inv_freq), .tokens = n,
-                               .n_heads = heads, .head_stride = head_stride,
-                               .tok_stride = (uint64_t)heads * head_stride, .rot_dim = m->cfg.qk_rope_head_dim,
-                               .dim_off = dim_off, .interleaved = 1, .attn_factor = m->rope_attn_factor };
+    struct vkg_rope_args r = { .x = x,
+                               .pos = V(m->a.pos),
+                               .inv_freq = V(m->inv_freq),
+                               .tokens = n,
+                               .n_heads = heads,
+                               .head_stride = head_stride,
+                               .tok_stride = (uint64_t)heads * head_stride,
+                               .rot_dim = m->cfg.qk_rope_head_dim,
+                               .dim_off = dim_off,
+                               .interleaved = 1,
+                               .attn_factor = m->rope_attn_factor };
     return vkg_op_rope(m->cmd, &r);
 }
 
@@ -144,10 +169,13 @@ static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint3
      * does (transformers 5 ignores it) */
     const int grouped = c->topk_method == VKG_MOE_TOPK_GROUP_LIMITED && c->n_group > 1;
     const int norm = c->norm_topk_prob && c->n_experts_per_tok > 1;
-    const struct vkg_moe_router r = { .n_exp = c->n_experts, .k = c->n_experts_per_tok,
-                                      .sigmoid = c->scoring == VKG_MOE_SIGMOID, .norm = norm,
+    const struct vkg_moe_router r = { .n_exp = c->n_experts,
+                                      .k = c->n_experts_per_tok,
+                                      .sigmoid = c->scoring == VKG_MOE_SIGMOID,
+                                      .norm = norm,
                                       .scale = norm ? 1.0f : (float)c->routed_scaling_factor,
-                                      .n_group = grouped ? c->n_group : 0, .topk_group = grouped ? c->topk_group : 0 };
+                                      .n_group = grouped ? c->n_group : 0,
+                                      .topk_group = grouped ? c->topk_group : 0 };
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
     const int shared = L->shared.gate != NULL;
     if (shared) VKG_TRY(vkg_arch_mlp(m, &L->shared, n));

@@ -63,11 +63,16 @@ enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vk
     char label[96];
     for (int i = 0; i < 3; i++) {
         snprintf(label, sizeof label, "model.layers.%u experts %s (stacked)", l, names[i]);
-        VKG_TRY(vkg_buffer_create(dev, (uint64_t)n_exp * (i == 2 ? down_bytes : gu_bytes), VKG_MEM_DEVICE, label,
-                                  b[i]));
+        VKG_TRY(
+            vkg_buffer_create(dev, (uint64_t)n_exp * (i == 2 ? down_bytes : gu_bytes), VKG_MEM_DEVICE, label, b[i]));
     }
-    out->w = (struct vkg_moe_weights){ .gate = V(out->gate), .up = V(out->up), .down = V(out->down), .dtype = dtype,
-                                       .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff };
+    out->w = (struct vkg_moe_weights){ .gate = V(out->gate),
+                                       .up = V(out->up),
+                                       .down = V(out->down),
+                                       .dtype = dtype,
+                                       .n_exp = n_exp,
+                                       .n_in = n_in,
+                                       .n_ff = n_ff };
     out->slice_bytes[0] = out->slice_bytes[1] = gu_bytes;
     out->slice_bytes[2] = down_bytes;
     return VKG_OK;

@@ -15,14 +15,14 @@
  * workspace; a batch larger than `chunk` tokens runs the block chunk by chunk
  * so that every section fits one binding (maxStorageBufferRange). */
 struct vkg_moe_ws {
-    uint32_t chunk;                 /* tokens per pass */
-    uint64_t logits;                /* [chunk][n_exp] f32 router logits */
-    uint64_t ids, wts;              /* [chunk][k] i32 experts, f32 weights */
-    uint64_t route;                 /* vkg_moe_route_bytes(n_exp, chunk*k) */
-    uint64_t list;                  /* [chunk*k] u32 pairs grouped by expert */
-    uint64_t h;                     /* [chunk*k][n_ff] f32 silu(gate) * up */
-    uint64_t y;                     /* [chunk*k][hidden] f32 expert outputs */
-    uint64_t bytes;                 /* the whole workspace */
+    uint32_t chunk;    /* tokens per pass */
+    uint64_t logits;   /* [chunk][n_exp] f32 router logits */
+    uint64_t ids, wts; /* [chunk][k] i32 experts, f32 weights */
+    uint64_t route;    /* vkg_moe_route_bytes(n_exp, chunk*k) */
+    uint64_t list;     /* [chunk*k] u32 pairs grouped by expert */
+    uint64_t h;        /* [chunk*k][n_ff] f32 silu(gate) * up */
+    uint64_t y;        /* [chunk*k][hidden] f32 expert outputs */
+    uint64_t bytes;    /* the whole workspace */
 };
 
 /* The workspace layout for batches of up to cap tokens, from the config

@@ -36,7 +36,7 @@ struct vkg_push_rmsnorm {
     uint32_t r_off;    /* first element of the residual inside its window */
     uint32_t y_off;    /* first element of y inside its window */
     float eps;
-    float w_add;       /* 0: y = x/rms * w (Llama, Qwen); 1: y = x/rms * (1 + w) (Gemma) */
+    float w_add; /* 0: y = x/rms * w (Llama, Qwen); 1: y = x/rms * (1 + w) (Gemma) */
     uint32_t pad0, pad1;
 };
 
