@@ -70,12 +70,15 @@ static size_t py_space_len(const unsigned char *s, size_t n)
         return (s[0] >= 0x09 && s[0] <= 0x0d) || (s[0] >= 0x1c && s[0] <= 0x20) ? 1 : 0;
     uint32_t cp;
     size_t len;
-    if ((s[0] & 0xe0) == 0xc0 && n >= 2)
-        cp = (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu), len = 2;
-    else if ((s[0] & 0xf0) == 0xe0 && n >= 3)
-        cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu), len = 3;
-    else
+    if ((s[0] & 0xe0) == 0xc0 && n >= 2) {
+        cp = (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu);
+        len = 2;
+    } else if ((s[0] & 0xf0) == 0xe0 && n >= 3) {
+        cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
+        len = 3;
+    } else {
         return 0; /* 4-byte characters are never whitespace; bad bytes are kept */
+    }
     bool space = cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
                  cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
     return space ? len : 0;
@@ -116,8 +119,10 @@ static void sb_put_trimmed(struct sbuf *b, const char *s)
 /* str.lstrip('\n') / rstrip('\n') on a span. */
 static void lstrip_nl(const char **p, size_t *n)
 {
-    while (*n && **p == '\n')
-        (*p)++, (*n)--;
+    while (*n && **p == '\n') {
+        (*p)++;
+        (*n)--;
+    }
 }
 
 static void rstrip_nl(const char *p, size_t *n)
@@ -349,7 +354,8 @@ static enum vkg_status render_gemma(const struct vkg_chat_message *m, size_t n,
         if (o->no_system)
             return vkg_error(VKG_ERR_TEMPLATE, "gemma chat template: System role not supported");
         prefix = m[0].content;
-        m++, n--;
+        m++;
+        n--;
     }
     for (size_t k = 0; k < n; k++) {
         /* (message['role'] == 'user') != (loop.index0 % 2 == 0) → raise */

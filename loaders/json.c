@@ -33,8 +33,12 @@ static enum vkg_status jp_fail(const struct jp *p, size_t at, const char *fmt, .
     va_end(ap);
     size_t line = 1, col = 1;
     for (size_t k = 0; k < at && k < p->n; k++) {
-        if (p->s[k] == '\n') line++, col = 1;
-        else col++;
+        if (p->s[k] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
     }
     return vkg_error(VKG_ERR_FORMAT, "%s is not valid JSON: %s at line %zu column %zu (byte %zu)",
                      p->name, reason, line, col, at);
@@ -55,10 +59,19 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n)
         size_t k;
         unsigned lo = 0x80, hi = 0xBF;
         if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) k = 1;
-        else if (c >= 0xE0 && c <= 0xEF) k = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        else if (c >= 0xF0 && c <= 0xF4) k = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        else return i;
+        if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return i;
+        }
         if (i + k >= n) return i; /* truncated sequence */
         if (s[i + 1] < lo || s[i + 1] > hi) return i;
         for (size_t j = 2; j <= k; j++)
@@ -102,12 +115,15 @@ static size_t put_utf8(char *o, unsigned cp)
     if (cp < 0x80) { o[0] = (char)cp; return 1; }
     if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 63)); return 2; }
     if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12), o[1] = (char)(0x80 | ((cp >> 6) & 63));
+        o[0] = (char)(0xE0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 63));
         o[2] = (char)(0x80 | (cp & 63));
         return 3;
     }
-    o[0] = (char)(0xF0 | cp >> 18), o[1] = (char)(0x80 | ((cp >> 12) & 63));
-    o[2] = (char)(0x80 | ((cp >> 6) & 63)), o[3] = (char)(0x80 | (cp & 63));
+    o[0] = (char)(0xF0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 63));
+    o[2] = (char)(0x80 | ((cp >> 6) & 63));
+    o[3] = (char)(0x80 | (cp & 63));
     return 4;
 }
 
@@ -295,8 +311,12 @@ static enum vkg_status parse_members(struct jp *p, cJSON *c, bool object, size_t
                 return jp_fail(p, p->i, "expected a member name in double quotes");
             if ((s = parse_string(p, &key)) != VKG_OK) return s;
             skip_ws(p);
-            if (p->i >= p->n || p->s[p->i] != ':') s = jp_fail(p, p->i, "expected ':' after a member name");
-            else p->i++, skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != ':') {
+                s = jp_fail(p, p->i, "expected ':' after a member name");
+            } else {
+                p->i++;
+                skip_ws(p);
+            }
         }
         if (s == VKG_OK) s = parse_value(p, &v);
         if (s != VKG_OK) { free(key); return s; }

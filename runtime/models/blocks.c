@@ -11,9 +11,16 @@ enum vkg_status vkg_arch_linear_ex(struct vkg_model *m, const struct vkg_weight 
                                    struct vkg_view x, uint64_t xs, struct vkg_view y, uint64_t ys, uint32_t n)
 {
     struct vkg_view bv = bias ? bias->view : (struct vkg_view){ 0 };
-    struct vkg_matmul_args a = { .w = w->view, .wt = w->dtype, .n_out = (uint32_t)w->shape[0],
-                                 .n_in = (uint32_t)w->shape[1], .x = x, .x_stride = xs, .y = y, .y_stride = ys,
-                                 .n_tok = n, .bias = bias ? &bv : NULL };
+    struct vkg_matmul_args a = { .w = w->view,
+                                 .wt = w->dtype,
+                                 .n_out = (uint32_t)w->shape[0],
+                                 .n_in = (uint32_t)w->shape[1],
+                                 .x = x,
+                                 .x_stride = xs,
+                                 .y = y,
+                                 .y_stride = ys,
+                                 .n_tok = n,
+                                 .bias = bias ? &bv : NULL };
     return vkg_op_matmul_ex(m->cmd, &a);
 }
 
@@ -26,11 +33,17 @@ enum vkg_status vkg_arch_linear(struct vkg_model *m, const struct vkg_weight *w,
 enum vkg_status vkg_arch_rope(struct vkg_model *m, struct vkg_view x, uint32_t n, uint32_t heads)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    struct vkg_rope_args r = { .x = x, .pos = V(m->a.pos), .inv_freq = V(m->inv_freq), .tokens = n,
-                               .n_heads = heads, .head_stride = c->head_dim,
+    struct vkg_rope_args r = { .x = x,
+                               .pos = V(m->a.pos),
+                               .inv_freq = V(m->inv_freq),
+                               .tokens = n,
+                               .n_heads = heads,
+                               .head_stride = c->head_dim,
                                .tok_stride = (uint64_t)heads * c->head_dim,
-                               .rot_dim = c->rope.dim ? c->rope.dim : c->head_dim, .dim_off = 0,
-                               .interleaved = 0, .attn_factor = m->rope_attn_factor };
+                               .rot_dim = c->rope.dim ? c->rope.dim : c->head_dim,
+                               .dim_off = 0,
+                               .interleaved = 0,
+                               .attn_factor = m->rope_attn_factor };
     return vkg_op_rope(m->cmd, &r);
 }
 
@@ -38,9 +51,15 @@ enum vkg_status vkg_arch_head_norm(struct vkg_model *m, const struct vkg_weight 
                                    uint32_t heads)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    struct vkg_rmsnorm_args a = { .x = x, .w = w->view, .y = x, .tokens = n, .group = heads, .n = c->head_dim,
+    struct vkg_rmsnorm_args a = { .x = x,
+                                  .w = w->view,
+                                  .y = x,
+                                  .tokens = n,
+                                  .group = heads,
+                                  .n = c->head_dim,
                                   .x_stride = (uint64_t)heads * c->head_dim,
-                                  .y_stride = (uint64_t)heads * c->head_dim, .eps = (float)c->rms_norm_eps,
+                                  .y_stride = (uint64_t)heads * c->head_dim,
+                                  .eps = (float)c->rms_norm_eps,
                                   .kind = VKG_RMSNORM_PLAIN };
     return vkg_op_rmsnorm_ex(m->cmd, &a);
 }
@@ -48,8 +67,8 @@ enum vkg_status vkg_arch_head_norm(struct vkg_model *m, const struct vkg_weight 
 enum vkg_status vkg_arch_embed(struct vkg_model *m, uint32_t n, float scale)
 {
     const struct vkg_weight *e = m->embed;
-    VKG_TRY(vkg_op_embed(m->cmd, e->view, e->dtype, e->shape[0], m->cfg.hidden_size, V(m->a.ids), n, scale,
-                         V(m->a.res)));
+    VKG_TRY(
+        vkg_op_embed(m->cmd, e->view, e->dtype, e->shape[0], m->cfg.hidden_size, V(m->a.ids), n, scale, V(m->a.res)));
     vkg_cmd_barrier(m->cmd);
     return VKG_OK;
 }
@@ -95,7 +114,8 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
     /* append this step's k, v to the paged cache, then attend over it */
     VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
     vkg_cmd_barrier(cmd);
-    struct vkg_attn_params p = { .n_heads = c->n_heads, .scale = (float)c->attn_scale,
+    struct vkg_attn_params p = { .n_heads = c->n_heads,
+                                 .scale = (float)c->attn_scale,
                                  .softcap = (float)c->attn_logit_softcapping,
                                  .window = c->layer_sliding && c->layer_sliding[l] ? c->sliding_window : 0,
                                  .max_kv_len = m->step_kv_len };

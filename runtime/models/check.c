@@ -151,8 +151,10 @@ static void check_entry(struct vkg_model_report *r, struct vkg_tensor_spec *e, u
         return;
     }
     if (!vkg_dtype_is_loadable(t->dtype)) {
-        vkg_check_problem(r, VKG_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s is unsupported for weights (supported: "
-                          "F32, F16, BF16)", t->file, t->name, vkg_dtype_name(t->dtype));
+        vkg_check_problem(r, VKG_ERR_UNSUPPORTED,
+                          "%s: tensor '%s': dtype %s is unsupported for weights (supported: "
+                          "F32, F16, BF16)",
+                          t->file, t->name, vkg_dtype_name(t->dtype));
         e->index = -1;
     }
 }
@@ -185,9 +187,10 @@ static void check_unexpected(struct vkg_model_report *r, const uint8_t *used, ui
         if (l >= (int64_t)spec_layers && r->layers_in_files != r->cfg.n_layers) continue;
         char sh[64];
         shape_text(sh, sizeof sh, t->n_dims, t->shape);
-        vkg_check_problem(r, VKG_ERR_FORMAT, "%s: tensor '%s' %s is not read by %s with this config.json "
-                          "(unexpected: a config that disagrees with the checkpoint?)", t->file, t->name, sh,
-                          r->cfg.architecture);
+        vkg_check_problem(r, VKG_ERR_FORMAT,
+                          "%s: tensor '%s' %s is not read by %s with this config.json "
+                          "(unexpected: a config that disagrees with the checkpoint?)",
+                          t->file, t->name, sh, r->cfg.architecture);
     }
     if (n_ignored)
         vkg_check_note(r, "%s: %zu tensor%s not loaded, as transformers ignores them too (%s%s)", r->dir, n_ignored,
@@ -241,8 +244,8 @@ enum vkg_status vkg_model_check(const char *dir, const struct vkg_check_opts *op
     if (!r->n_problems) return VKG_OK;
     const struct vkg_model_problem *p = &r->problems[0];
     if (r->n_problems == 1) return vkg_error(p->status, "%s", p->msg);
-    return vkg_error(p->status, "%s (and %zu more problem%s: vkgrm-inspect %s lists them)", p->msg,
-                     r->n_problems - 1, r->n_problems == 2 ? "" : "s", dir);
+    return vkg_error(p->status, "%s (and %zu more problem%s: vkgrm-inspect %s lists them)", p->msg, r->n_problems - 1,
+                     r->n_problems == 2 ? "" : "s", dir);
 }
 
 /* ---- device dtypes (continued) ----------------------------------------------- */
@@ -258,9 +261,11 @@ enum vkg_dtype vkg_dtype_on_device(enum vkg_dtype want, enum vkg_dtype src, int 
 /* weights.h; here because it is host code (vkgrm-inspect). */
 enum vkg_status vkg_weights_parse_dtype(const char *s, enum vkg_dtype *out)
 {
-    static const struct { const char *name; enum vkg_dtype dt; } names[] = {
-        { "stored", VKG_DTYPE_UNKNOWN }, { "f32", VKG_DTYPE_F32 }, { "f16", VKG_DTYPE_F16 },
-        { "bf16", VKG_DTYPE_BF16 }, { "q8_0", VKG_DTYPE_Q8_0 }, { "q4", VKG_DTYPE_Q4 } };
+    static const struct {
+        const char *name;
+        enum vkg_dtype dt;
+    } names[] = { { "stored", VKG_DTYPE_UNKNOWN }, { "f32", VKG_DTYPE_F32 },   { "f16", VKG_DTYPE_F16 },
+                  { "bf16", VKG_DTYPE_BF16 },      { "q8_0", VKG_DTYPE_Q8_0 }, { "q4", VKG_DTYPE_Q4 } };
     *out = VKG_DTYPE_UNKNOWN;
     if (!s) return VKG_OK;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -284,8 +289,7 @@ static void expert_set(struct vkg_model_report *r, size_t first, size_t end, cha
 {
     const struct vkg_tensor_spec *e0 = &r->spec[first];
     int keep = 0;
-    for (size_t i = first; i < end; i++)
-        keep |= quantized(r->weights) && r->spec[i].shape[1] % 32 != 0;
+    for (size_t i = first; i < end; i++) keep |= quantized(r->weights) && r->spec[i].shape[1] % 32 != 0;
     enum vkg_dtype one = VKG_DTYPE_UNKNOWN;
     for (size_t i = first; i < end; i++) {
         const struct vkg_tensor_view *t = vkg_safetensors_get(r->st, (size_t)r->spec[i].index);
@@ -293,9 +297,10 @@ static void expert_set(struct vkg_model_report *r, size_t first, size_t end, cha
         r->dtype[r->spec[i].index] = dt;
         if (one == VKG_DTYPE_UNKNOWN) one = dt;
         if (dt != one) {
-            vkg_check_problem(r, VKG_ERR_UNSUPPORTED, "%s: tensor '%s' is %s, but the other experts of layer %d are "
-                              "%s: the expert kernels take one dtype per layer", t->file, t->name,
-                              vkg_dtype_name(dt), e0->layer, vkg_dtype_name(one));
+            vkg_check_problem(r, VKG_ERR_UNSUPPORTED,
+                              "%s: tensor '%s' is %s, but the other experts of layer %d are "
+                              "%s: the expert kernels take one dtype per layer",
+                              t->file, t->name, vkg_dtype_name(dt), e0->layer, vkg_dtype_name(one));
             return;
         }
     }
@@ -326,7 +331,10 @@ static void count_bytes(struct vkg_model_report *r)
     for (size_t i = 0; i < r->n_spec; i++) {
         const struct vkg_tensor_spec *e = &r->spec[i];
         if (e->expert < 0) continue;
-        if (e->layer != stack_layer) memset(stack, 0, sizeof stack), stack_layer = e->layer;
+        if (e->layer != stack_layer) {
+            memset(stack, 0, sizeof stack);
+            stack_layer = e->layer;
+        }
         uint64_t b = 0;
         vkg_dtype_bytes(r->dtype[e->index], e->shape[0] * e->shape[1], &b);
         stack[e->matrix] += b;
@@ -346,9 +354,10 @@ static void check_expert_alignment(struct vkg_model_report *r)
         uint64_t b = 0;
         if (e->expert < 0 || vkg_dtype_bytes(r->dtype[e->index], e->shape[0] * e->shape[1], &b) != VKG_OK || b % 4 == 0)
             continue;
-        vkg_check_problem(r, VKG_ERR_UNSUPPORTED, "%s: tensor '%s' [%llu, %llu] %s: an expert of an odd number of "
-                          "16-bit values cannot be stacked (try --weights f32)", r->dir, e->name,
-                          (unsigned long long)e->shape[0], (unsigned long long)e->shape[1],
+        vkg_check_problem(r, VKG_ERR_UNSUPPORTED,
+                          "%s: tensor '%s' [%llu, %llu] %s: an expert of an odd number of "
+                          "16-bit values cannot be stacked (try --weights f32)",
+                          r->dir, e->name, (unsigned long long)e->shape[0], (unsigned long long)e->shape[1],
                           vkg_dtype_name(r->dtype[e->index]));
         return;
     }
@@ -381,11 +390,11 @@ static void assign_dtypes(struct vkg_model_report *r)
         i++;
     }
     if (kept_layers[0])
-        vkg_check_note(r, "--weights %s: the experts of layer%s %s stay %s: the expert width %u or hidden_size %u "
-                       "is not a multiple of 32 (whole quantization blocks)", vkg_dtype_name(r->weights),
-                       strchr(kept_layers, ',') ? "s" : "", kept_layers,
-                       vkg_dtype_name(kept_dtype), r->cfg.moe_intermediate_size,
-                       r->cfg.hidden_size);
+        vkg_check_note(r,
+                       "--weights %s: the experts of layer%s %s stay %s: the expert width %u or hidden_size %u "
+                       "is not a multiple of 32 (whole quantization blocks)",
+                       vkg_dtype_name(r->weights), strchr(kept_layers, ',') ? "s" : "", kept_layers,
+                       vkg_dtype_name(kept_dtype), r->cfg.moe_intermediate_size, r->cfg.hidden_size);
     if (n_dense)
         vkg_check_note(r, "--weights %s: %zu matri%s whose row length is not a multiple of 32 stay%s as stored (%s%s)",
                        vkg_dtype_name(r->weights), n_dense, n_dense == 1 ? "x" : "ces", n_dense == 1 ? "s" : "",

@@ -42,37 +42,37 @@
 #include "spec.h"
 
 struct vkg_model_problem {
-    enum vkg_status status;   /* VKG_ERR_CONFIG, VKG_ERR_NOT_FOUND, VKG_ERR_FORMAT, VKG_ERR_UNSUPPORTED, ... */
-    char *msg;                /* one line, naming the file */
+    enum vkg_status status; /* VKG_ERR_CONFIG, VKG_ERR_NOT_FOUND, VKG_ERR_FORMAT, VKG_ERR_UNSUPPORTED, ... */
+    char *msg;              /* one line, naming the file */
 };
 
 struct vkg_model_report {
     char *dir;
-    int config_ok;                   /* cfg parsed (tensor checks need it) */
+    int config_ok; /* cfg parsed (tensor checks need it) */
     struct vkg_hf_config cfg;
     struct vkg_generation_config gen;
-    struct vkg_safetensors *st;      /* NULL when the weights did not open */
-    size_t tokenizer_ids;            /* ids the tokenizer can produce; 0 without tokenizer.json */
-    uint32_t layers_in_files;        /* 1 + the largest N of model.layers.N.* tensors */
-    struct vkg_tensor_spec *spec;    /* [n_spec] what the architecture reads, matched (spec.h) */
+    struct vkg_safetensors *st;   /* NULL when the weights did not open */
+    size_t tokenizer_ids;         /* ids the tokenizer can produce; 0 without tokenizer.json */
+    uint32_t layers_in_files;     /* 1 + the largest N of model.layers.N.* tensors */
+    struct vkg_tensor_spec *spec; /* [n_spec] what the architecture reads, matched (spec.h) */
     size_t n_spec;
-    enum vkg_dtype weights;          /* the matrix dtype asked for (VKG_DTYPE_UNKNOWN: as stored) */
-    enum vkg_dtype *dtype;           /* [tensor count] device dtype of each checkpoint tensor;
+    enum vkg_dtype weights;        /* the matrix dtype asked for (VKG_DTYPE_UNKNOWN: as stored) */
+    enum vkg_dtype *dtype;         /* [tensor count] device dtype of each checkpoint tensor;
                                         VKG_DTYPE_UNKNOWN: not loaded (ignored) */
-    uint64_t weight_bytes;           /* device bytes of every loaded tensor */
-    uint64_t largest_tensor_bytes;   /* the largest device buffer among them (stacked experts count whole) */
-    char largest_tensor[128];        /* its name */
+    uint64_t weight_bytes;         /* device bytes of every loaded tensor */
+    uint64_t largest_tensor_bytes; /* the largest device buffer among them (stacked experts count whole) */
+    char largest_tensor[128];      /* its name */
     struct vkg_model_problem *problems;
     size_t n_problems;
-    char **notes;                    /* [n_notes] facts worth a line on stderr, not problems */
+    char **notes; /* [n_notes] facts worth a line on stderr, not problems */
     size_t n_notes;
 };
 
 struct vkg_tokenizer;
 
 struct vkg_check_opts {
-    enum vkg_dtype weights;                 /* matrix dtype (--weights); VKG_DTYPE_UNKNOWN: as stored */
-    const struct vkg_tokenizer *tokenizer;  /* the caller's, already loaded from dir; NULL: the check
+    enum vkg_dtype weights;                /* matrix dtype (--weights); VKG_DTYPE_UNKNOWN: as stored */
+    const struct vkg_tokenizer *tokenizer; /* the caller's, already loaded from dir; NULL: the check
                                                loads dir/tokenizer.json itself (when present) */
 };
 

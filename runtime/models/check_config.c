@@ -26,7 +26,8 @@ static void check_attention(struct vkg_model_report *r, const char *f)
         uint32_t dk = c->qk_nope_head_dim + c->qk_rope_head_dim;
         P(head_size_ok(dk) && head_size_ok(c->v_head_dim),
           "%s: qk_nope_head_dim + qk_rope_head_dim = %u and v_head_dim %u: the attention kernel needs multiples of "
-          "4, at most %u", f, dk, c->v_head_dim, VKG_ATTN_DMAX);
+          "4, at most %u",
+          f, dk, c->v_head_dim, VKG_ATTN_DMAX);
         P(c->kv_lora_rank > 0, "%s: kv_lora_rank must be > 0", f);
     } else {
         P(head_size_ok(c->head_dim), "%s: head_dim %u: the attention kernel needs a multiple of 4, at most %u", f,
@@ -34,8 +35,8 @@ static void check_attention(struct vkg_model_report *r, const char *f)
     }
     P(finite_pos(c->attn_scale), "%s: the attention scale %g (head_dim / query_pre_attn_scalar) must be > 0", f,
       c->attn_scale);
-    P(isfinite(c->attn_logit_softcapping) && c->attn_logit_softcapping >= 0.0 &&
-          isfinite(c->final_logit_softcapping) && c->final_logit_softcapping >= 0.0,
+    P(isfinite(c->attn_logit_softcapping) && c->attn_logit_softcapping >= 0.0 && isfinite(c->final_logit_softcapping) &&
+          c->final_logit_softcapping >= 0.0,
       "%s: attn_logit_softcapping %g and final_logit_softcapping %g must be >= 0 (0: off)", f,
       c->attn_logit_softcapping, c->final_logit_softcapping);
     int any_sliding = 0;
@@ -50,8 +51,8 @@ static void check_rope(struct vkg_model_report *r, const char *f)
     const struct vkg_rope *p = &c->rope;
     uint32_t head = c->arch == VKG_ARCH_DEEPSEEK_V2 ? c->qk_rope_head_dim : c->head_dim;
     const char *what = c->arch == VKG_ARCH_DEEPSEEK_V2 ? "qk_rope_head_dim" : "head_dim * partial_rotary_factor";
-    P(p->dim > 0 && p->dim % 2 == 0 && p->dim <= head, "%s: %s = %u rotated dims: must be even, > 0 and <= %u", f,
-      what, p->dim, head);
+    P(p->dim > 0 && p->dim % 2 == 0 && p->dim <= head, "%s: %s = %u rotated dims: must be even, > 0 and <= %u", f, what,
+      p->dim, head);
     P(finite_pos(p->theta), "%s: rope_theta %g must be > 0", f, p->theta);
     P(c->max_position_embeddings > 0, "%s: max_position_embeddings must be > 0", f);
     if (p->type == VKG_ROPE_DEFAULT) return;
@@ -74,12 +75,13 @@ static int check_moe(struct vkg_model_report *r, const char *f)
 {
     const struct vkg_hf_config *c = &r->cfg;
     int any_moe = 0, any_dense = 0;
-    for (uint32_t l = 0; c->layer_moe && l < c->n_layers; l++) any_moe |= c->layer_moe[l], any_dense |= !c->layer_moe[l];
+    for (uint32_t l = 0; c->layer_moe && l < c->n_layers; l++)
+        any_moe |= c->layer_moe[l], any_dense |= !c->layer_moe[l];
     if (!c->layer_moe) any_dense = 1;
     P(!any_dense || c->intermediate_size > 0, "%s: intermediate_size must be > 0", f);
     if (!any_moe) return 1;
-    int ok = P(c->n_experts <= VKG_MOE_MAX_EXPERTS, "%s: %u experts: the MoE kernels take at most %u", f,
-               c->n_experts, VKG_MOE_MAX_EXPERTS);
+    int ok = P(c->n_experts <= VKG_MOE_MAX_EXPERTS, "%s: %u experts: the MoE kernels take at most %u", f, c->n_experts,
+               VKG_MOE_MAX_EXPERTS);
     P(c->n_experts_per_tok >= 1 && c->n_experts_per_tok <= VKG_MOE_MAX_K && c->n_experts_per_tok <= c->n_experts,
       "%s: num_experts_per_tok %u must be in 1..min(%u, %u experts)", f, c->n_experts_per_tok, VKG_MOE_MAX_K,
       c->n_experts);
@@ -92,7 +94,8 @@ static int check_moe(struct vkg_model_report *r, const char *f)
         P(c->n_group <= VKG_MOE_MAX_GROUPS && c->n_experts % c->n_group == 0 && c->topk_group >= 1 &&
               c->topk_group <= c->n_group,
           "%s: n_group %u / topk_group %u for %u experts: need n_group <= %u dividing the experts, 1 <= topk_group "
-          "<= n_group", f, c->n_group, c->topk_group, c->n_experts, VKG_MOE_MAX_GROUPS);
+          "<= n_group",
+          f, c->n_group, c->topk_group, c->n_experts, VKG_MOE_MAX_GROUPS);
     P(finite_pos(c->routed_scaling_factor), "%s: routed_scaling_factor %g must be > 0", f, c->routed_scaling_factor);
     return ok;
 }
@@ -103,18 +106,19 @@ static void check_vocab(struct vkg_model_report *r, const char *f)
     const struct vkg_hf_config *c = &r->cfg;
     P(c->vocab_size <= INT32_MAX, "%s: vocab_size %u is larger than a token id can be", f, c->vocab_size);
     if (r->tokenizer_ids > c->vocab_size)
-        vkg_check_problem(r, VKG_ERR_CONFIG, "%s: vocab_size %u, but tokenizer.json produces ids up to %zu (%zu "
-                          "tokens): those would have no embedding row", f, c->vocab_size, r->tokenizer_ids - 1,
-                          r->tokenizer_ids);
+        vkg_check_problem(r, VKG_ERR_CONFIG,
+                          "%s: vocab_size %u, but tokenizer.json produces ids up to %zu (%zu "
+                          "tokens): those would have no embedding row",
+                          f, c->vocab_size, r->tokenizer_ids - 1, r->tokenizer_ids);
     P(c->bos_token_id < (int64_t)c->vocab_size, "%s: bos_token_id %d >= vocab_size %u", f, c->bos_token_id,
       c->vocab_size);
     for (uint32_t i = 0; i < c->n_eos; i++)
-        P(c->eos_token_ids[i] < (int64_t)c->vocab_size, "%s: eos_token_id %d >= vocab_size %u", f,
-          c->eos_token_ids[i], c->vocab_size);
+        P(c->eos_token_ids[i] < (int64_t)c->vocab_size, "%s: eos_token_id %d >= vocab_size %u", f, c->eos_token_ids[i],
+          c->vocab_size);
     const struct vkg_generation_config *g = &r->gen;
     if (!g->present) return;
-    P(g->bos_token_id < (int64_t)c->vocab_size, "%s/generation_config.json: bos_token_id %d >= vocab_size %u",
-      r->dir, g->bos_token_id, c->vocab_size);
+    P(g->bos_token_id < (int64_t)c->vocab_size, "%s/generation_config.json: bos_token_id %d >= vocab_size %u", r->dir,
+      g->bos_token_id, c->vocab_size);
     for (uint32_t i = 0; i < g->n_eos; i++)
         P(g->eos_token_ids[i] < (int64_t)c->vocab_size, "%s/generation_config.json: eos_token_id %d >= vocab_size %u",
           r->dir, g->eos_token_ids[i], c->vocab_size);
@@ -126,16 +130,22 @@ int vkg_check_config(struct vkg_model_report *r, const char *f)
     int ok = 1;
     if (r->st && r->layers_in_files != c->n_layers) {
         if (r->layers_in_files)
-            vkg_check_problem(r, VKG_ERR_CONFIG, "%s: num_hidden_layers %u, but the checkpoint holds layers 0..%u "
-                              "(%u)", f, c->n_layers, r->layers_in_files - 1, r->layers_in_files);
+            vkg_check_problem(r, VKG_ERR_CONFIG,
+                              "%s: num_hidden_layers %u, but the checkpoint holds layers 0..%u "
+                              "(%u)",
+                              f, c->n_layers, r->layers_in_files - 1, r->layers_in_files);
         else
-            vkg_check_problem(r, VKG_ERR_CONFIG, "%s: num_hidden_layers %u, but the checkpoint holds no "
-                              "model.layers.N tensors", f, c->n_layers);
+            vkg_check_problem(r, VKG_ERR_CONFIG,
+                              "%s: num_hidden_layers %u, but the checkpoint holds no "
+                              "model.layers.N tensors",
+                              f, c->n_layers);
     }
     P(finite_pos(c->rms_norm_eps), "%s: rms_norm_eps %g must be > 0", f, c->rms_norm_eps);
     if (c->act == VKG_ACT_GELU)
-        vkg_check_problem(r, VKG_ERR_UNSUPPORTED, "%s: hidden_act 'gelu' (erf) MLPs are not implemented "
-                          "(silu, gelu_pytorch_tanh are)", f);
+        vkg_check_problem(r, VKG_ERR_UNSUPPORTED,
+                          "%s: hidden_act 'gelu' (erf) MLPs are not implemented "
+                          "(silu, gelu_pytorch_tanh are)",
+                          f);
     P(!c->seq_cls || c->num_labels >= 1, "%s: num_labels must be >= 1", f);
     check_attention(r, f);
     check_rope(r, f);

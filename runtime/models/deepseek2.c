@@ -19,23 +19,17 @@
  *                  group-limited top-k, x routed_scaling_factor) to
  *                  mlp.experts.E.*, plus the always-on mlp.shared_experts.
  *
- * Three copies have no dedicated kernel yet and run, behind one helper
- * (mla_copy), as small F32 matmuls against constant matrices made at load
- * (m->mla): broadcasting k_pe into the rope slice of every head (a
- * [heads*dk][rope] 0/1 matrix), and splitting kv_b_proj's per-head
- * [k_nope | v] rows into k and v (identity matrices over (token, head) rows
- * with strided x and y). All are exact copies; a strided-copy op replaces
- * them in that one place.
+ * k and v are assembled from kv_b_proj's per-head [k_nope | v] rows and the
+ * one rotated k_pe by exact strided copies (vkg_op_copy_strided, mla_kv).
  *
  * Routed experts are stacked per layer at load (L->experts) and routed
  * through the model's MoE workspace by moe.c, as for Qwen3-MoE / Mixtral
  * (qwen3_moe_mixtral.c). */
-#include <stdlib.h>
-
 #include "blocks.h"
 #include "moe.h"
 #include "ops_attention.h"
-#include "ops_matmul.h"
+#include "ops_convert.h"
+#include "ops_rope.h"
 #include "vk_check.h"
 
 #define V VKG_V
@@ -43,47 +37,41 @@
 
 /* ---- the MLA copies --------------------------------------------------------- */
 
-/* A rows x cols F32 matrix with 1 at (row0 + r*row_step + i, i) for r < reps, i < cols. */
-static enum vkg_status make_01(struct vkg_model *m, const char *name, uint64_t rows, uint32_t cols, uint32_t reps,
-                               uint64_t row0, uint64_t row_step, struct vkg_buffer **out)
-{
-    float *h = calloc(rows * cols, sizeof *h);
-    if (!h) return vkg_error(VKG_ERR_NOMEM, "%s: %s", m->cfg.architecture, name);
-    for (uint32_t r = 0; r < reps; r++)
-        for (uint32_t i = 0; i < cols; i++) h[(row0 + r * row_step + i) * cols + i] = 1.0f;
-    enum vkg_status s = vkg_buffer_create(m->dev, rows * cols * 4, VKG_MEM_DEVICE, name, out);
-    if (s == VKG_OK) s = vkg_buffer_upload(m->dev, V(*out), h, rows * cols * 4);
-    free(h);
-    return s;
-}
-
-enum vkg_status vkg_deepseek2_prepare(struct vkg_model *m)
+/* k [n][H][nope | rope] and v [n][H][dv] from kv_b_proj's output B [n][H][nope | dv]
+ * and the rotated k_pe, the last rope floats of each A row [n][kv_lora + rope]:
+ * three exact copies of disjoint elements, so no barrier between them. */
+static enum vkg_status mla_kv(struct vkg_model *m, struct vkg_view A, struct vkg_view B, uint32_t n)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    const uint32_t nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim, dk = nope + rope;
-    VKG_TRY(make_01(m, "mla k_pe broadcast", (uint64_t)c->n_heads * dk, rope, c->n_heads, nope, dk, &m->mla.k_rope));
-    VKG_TRY(make_01(m, "mla k_nope copy", nope, nope, 1, 0, 0, &m->mla.eye_nope));
-    return make_01(m, "mla v copy", c->v_head_dim, c->v_head_dim, 1, 0, 0, &m->mla.eye_v);
-}
-
-enum mla_copy_kind {
-    MLA_K_PE,   /* k_pe [n][rope] (row stride xs) -> the rope slice of every head of k [n][H][dk] */
-    MLA_K_NOPE, /* per (token, head) row: [k_nope | v] (stride xs) -> k's first nope dims (stride ys) */
-    MLA_V,      /* per (token, head) row: v (stride xs) -> v (stride ys) */
-};
-
-/* The MLA copies, exact, through F32 0/1 matmuls (m->mla) until a strided-copy
- * op takes their place here. rows: tokens (MLA_K_PE) or token-head rows. */
-static enum vkg_status mla_copy(struct vkg_model *m, enum mla_copy_kind kind, struct vkg_view x, uint64_t xs,
-                                struct vkg_view y, uint64_t ys, uint32_t rows)
-{
-    const struct vkg_hf_config *c = &m->cfg;
-    const uint32_t rope = c->qk_rope_head_dim, nope = c->qk_nope_head_dim;
-    struct vkg_matmul_args a = { .wt = VKG_DTYPE_F32, .x = x, .x_stride = xs, .y = y, .y_stride = ys, .n_tok = rows };
-    if (kind == MLA_K_PE) a.w = V(m->mla.k_rope), a.n_out = c->n_heads * (nope + rope), a.n_in = rope;
-    else if (kind == MLA_K_NOPE) a.w = V(m->mla.eye_nope), a.n_out = a.n_in = nope;
-    else a.w = V(m->mla.eye_v), a.n_out = a.n_in = c->v_head_dim;
-    return vkg_op_matmul_ex(m->cmd, &a);
+    const uint32_t H = c->n_heads, nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim, dv = c->v_head_dim;
+    const uint32_t dk = nope + rope, ra = c->kv_lora_rank + rope;
+    struct vkg_view k = V(m->a.k);
+    /* k_nope: the first nope floats of each (token, head) row of B into k's nope slice */
+    struct vkg_copy_strided_args k_nope = {
+        .src = B, .dst = k, .cols = nope, .rows = n * H, .blocks = 1, .src_row = nope + dv, .dst_row = dk
+    };
+    /* v: the last dv floats of each (token, head) row of B into v */
+    struct vkg_copy_strided_args v = { .src = vkg_view_sub(B, (uint64_t)nope * 4, B.size - (uint64_t)nope * 4),
+                                       .dst = V(m->a.v),
+                                       .cols = dv,
+                                       .rows = n * H,
+                                       .blocks = 1,
+                                       .src_row = nope + dv,
+                                       .dst_row = dv };
+    /* k_pe: one head per token (source row stride 0), broadcast into the rope slice of every head */
+    uint64_t pe = (uint64_t)c->kv_lora_rank * 4;
+    struct vkg_copy_strided_args k_pe = { .src = vkg_view_sub(A, pe, A.size - pe),
+                                          .dst = vkg_view_sub(k, (uint64_t)nope * 4, k.size - (uint64_t)nope * 4),
+                                          .cols = rope,
+                                          .rows = H,
+                                          .blocks = n,
+                                          .src_row = 0,
+                                          .src_block = ra,
+                                          .dst_row = dk,
+                                          .dst_block = (uint64_t)H * dk };
+    VKG_TRY(vkg_op_copy_strided(m->cmd, &k_nope));
+    VKG_TRY(vkg_op_copy_strided(m->cmd, &v));
+    return vkg_op_copy_strided(m->cmd, &k_pe);
 }
 
 /* ---- the blocks ------------------------------------------------------------- */
@@ -92,8 +80,16 @@ static enum vkg_status mla_copy(struct vkg_model *m, enum mla_copy_kind kind, st
 static enum vkg_status lora_norm(struct vkg_model *m, const struct vkg_weight *w, struct vkg_view x, uint32_t cols,
                                  uint64_t xs, uint32_t n)
 {
-    struct vkg_rmsnorm_args a = { .x = x, .w = w->view, .y = x, .tokens = n, .group = 1, .n = cols,
-                                  .x_stride = xs, .y_stride = xs, .eps = LORA_EPS, .kind = VKG_RMSNORM_PLAIN };
+    struct vkg_rmsnorm_args a = { .x = x,
+                                  .w = w->view,
+                                  .y = x,
+                                  .tokens = n,
+                                  .group = 1,
+                                  .n = cols,
+                                  .x_stride = xs,
+                                  .y_stride = xs,
+                                  .eps = LORA_EPS,
+                                  .kind = VKG_RMSNORM_PLAIN };
     return vkg_op_rmsnorm_ex(m->cmd, &a);
 }
 
@@ -101,10 +97,17 @@ static enum vkg_status lora_norm(struct vkg_model *m, const struct vkg_weight *w
 static enum vkg_status rope_pairs(struct vkg_model *m, struct vkg_view x, uint32_t n, uint32_t heads,
                                   uint32_t head_stride, uint32_t dim_off)
 {
-    struct vkg_rope_args r = { .x = x, .pos = V(m->a.pos), .inv_freq = V(m->inv_freq), .tokens = n,
-                               .n_heads = heads, .head_stride = head_stride,
-                               .tok_stride = (uint64_t)heads * head_stride, .rot_dim = m->cfg.qk_rope_head_dim,
-                               .dim_off = dim_off, .interleaved = 1, .attn_factor = m->rope_attn_factor };
+    struct vkg_rope_args r = { .x = x,
+                               .pos = V(m->a.pos),
+                               .inv_freq = V(m->inv_freq),
+                               .tokens = n,
+                               .n_heads = heads,
+                               .head_stride = head_stride,
+                               .tok_stride = (uint64_t)heads * head_stride,
+                               .rot_dim = m->cfg.qk_rope_head_dim,
+                               .dim_off = dim_off,
+                               .interleaved = 1,
+                               .attn_factor = m->rope_attn_factor };
     return vkg_op_rope(m->cmd, &r);
 }
 
@@ -116,7 +119,7 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
     const struct vkg_hf_config *c = &m->cfg;
     struct vkg_acts *a = &m->a;
     struct vkg_cmd *cmd = m->cmd;
-    const uint32_t H = c->n_heads, nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim, dv = c->v_head_dim;
+    const uint32_t H = c->n_heads, nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim;
     const uint32_t dk = nope + rope, r = c->kv_lora_rank, ra = r + rope;
     struct vkg_view A = vkg_view_sub(V(a->lat), 0, (uint64_t)a->cap * ra * 4);
     struct vkg_view B = vkg_view_sub(V(a->lat), A.size, V(a->lat).size - A.size);
@@ -131,19 +134,17 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
     if (c->q_lora_rank) VKG_TRY(lora_norm(m, L->q_a_norm, B, c->q_lora_rank, c->q_lora_rank, n));
     VKG_TRY(rope_pairs(m, A, n, 1, ra, r));
     vkg_cmd_barrier(cmd);
-    /* q = q_b_proj(normed q latent): [n][heads][nope | rope];
-     * k's rope slice of every head = the rotated k_pe (the nope slices get 0 here) */
-    if (c->q_lora_rank) VKG_TRY(vkg_arch_linear(m, L->wq, NULL, B, V(a->q), n));
-    VKG_TRY(mla_copy(m, MLA_K_PE, vkg_view_sub(A, (uint64_t)r * 4, A.size - (uint64_t)r * 4), ra, V(a->k), 0, n));
-    vkg_cmd_barrier(cmd);
+    /* q = q_b_proj(normed q latent): [n][heads][nope | rope] */
+    if (c->q_lora_rank) {
+        VKG_TRY(vkg_arch_linear(m, L->wq, NULL, B, V(a->q), n));
+        vkg_cmd_barrier(cmd); /* before kv_b_proj overwrites B */
+    }
     /* RoPE (interleaved pairs) on q's rope slices; per head [k_nope | v] = kv_b_proj(latent) into B */
     VKG_TRY(rope_pairs(m, V(a->q), n, H, dk, nope));
     VKG_TRY(vkg_arch_linear_ex(m, L->wkv_b, NULL, A, ra, B, 0, n));
     vkg_cmd_barrier(cmd);
-    /* k_nope into the first nope dims of each head of k, v into v: over the n*heads (token, head) rows */
-    VKG_TRY(mla_copy(m, MLA_K_NOPE, B, nope + dv, V(a->k), dk, n * H));
-    VKG_TRY(mla_copy(m, MLA_V, vkg_view_sub(B, (uint64_t)nope * 4, B.size - (uint64_t)nope * 4), nope + dv, V(a->v),
-                     dv, n * H));
+    /* k = [k_nope | k_pe] per head (k_pe shared by all heads), v = v: exact copies out of B and A */
+    VKG_TRY(mla_kv(m, A, B, n));
     vkg_cmd_barrier(cmd);
     /* append this step's k, v to the paged cache, then attend over it */
     VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
@@ -168,16 +169,17 @@ static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint3
      * does (transformers 5 ignores it) */
     const int grouped = c->topk_method == VKG_MOE_TOPK_GROUP_LIMITED && c->n_group > 1;
     const int norm = c->norm_topk_prob && c->n_experts_per_tok > 1;
-    const struct vkg_moe_router r = { .n_exp = c->n_experts, .k = c->n_experts_per_tok,
-                                      .sigmoid = c->scoring == VKG_MOE_SIGMOID, .norm = norm,
+    const struct vkg_moe_router r = { .n_exp = c->n_experts,
+                                      .k = c->n_experts_per_tok,
+                                      .sigmoid = c->scoring == VKG_MOE_SIGMOID,
+                                      .norm = norm,
                                       .scale = norm ? 1.0f : (float)c->routed_scaling_factor,
-                                      .n_group = grouped ? c->n_group : 0, .topk_group = grouped ? c->topk_group : 0 };
+                                      .n_group = grouped ? c->n_group : 0,
+                                      .topk_group = grouped ? c->topk_group : 0 };
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
     const int shared = L->shared.gate != NULL;
     if (shared) VKG_TRY(vkg_arch_mlp(m, &L->shared, n));
-    VKG_TRY(vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared));
-    vkg_cmd_barrier(m->cmd);
-    return VKG_OK;
+    return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared); /* ends with a barrier */
 }
 
 /* ---- the forward pass ------------------------------------------------------- */

@@ -75,8 +75,11 @@ static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_
     struct vkg_view *dest = calloc(n ? n : 1, sizeof *dest);
     if (!dest) return vkg_error(VKG_ERR_NOMEM, "%s: weight placement", r->dir);
     enum vkg_status s = make_stacks(m, r, dest);
-    struct vkg_weights_opts wo = { .matrix_dtype = r->weights, .dtypes = r->dtype, .dest = dest,
-                                   .progress = o ? o->progress : NULL, .user = o ? o->user : NULL };
+    struct vkg_weights_opts wo = { .matrix_dtype = r->weights,
+                                   .dtypes = r->dtype,
+                                   .dest = dest,
+                                   .progress = o ? o->progress : NULL,
+                                   .user = o ? o->user : NULL };
     if (s == VKG_OK) s = vkg_weights_load(m->dev, r->st, &wo, &m->w);
     free(dest);
     if (s == VKG_OK) resolve(m, r);
@@ -100,7 +103,8 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
                                  .tokenizer = opts ? opts->tokenizer : NULL };
     enum vkg_status s = vkg_model_check(dir, &co, &r);
     struct vkg_model_plan plan;
-    struct vkg_plan_request q = { .ctx = opts ? opts->ctx : 0, .n_seqs = opts ? opts->n_seqs : 0,
+    struct vkg_plan_request q = { .ctx = opts ? opts->ctx : 0,
+                                  .n_seqs = opts ? opts->n_seqs : 0,
                                   .batch = opts ? opts->batch : 0 };
     if (s == VKG_OK) s = vkg_model_plan(&r, dev, &q, &plan);
     struct vkg_model *m = s == VKG_OK ? calloc(1, sizeof *m) : NULL;
@@ -117,7 +121,6 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
     if (!(m->layers = calloc(m->cfg.n_layers, sizeof *m->layers))) s = vkg_error(VKG_ERR_NOMEM, "%s: layers", dir);
     if (s == VKG_OK) s = load_weights(m, &r, opts);
     if (s == VKG_OK) s = load_rope(m);
-    if (s == VKG_OK && m->cfg.arch == VKG_ARCH_DEEPSEEK_V2) s = vkg_deepseek2_prepare(m);
     if (s == VKG_OK) s = vkg_cmd_create(dev, &m->cmd);
     vkg_model_report_free(&r); /* the file pages are not needed once on the device */
     if (s != VKG_OK) {
@@ -130,8 +133,9 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
 
 static void acts_free(struct vkg_acts *a)
 {
-    struct vkg_buffer **all[] = { &a->res, &a->h, &a->delta, &a->q, &a->k, &a->v, &a->attn, &a->gate, &a->up,
-                                  &a->ff, &a->lat, &a->attn_scratch, &a->moe, &a->ids, &a->tokens, &a->pos };
+    struct vkg_buffer **all[] = { &a->res,  &a->h,    &a->delta,  &a->q,  &a->k,   &a->v,
+                                  &a->attn, &a->gate, &a->up,     &a->ff, &a->lat, &a->attn_scratch,
+                                  &a->moe,  &a->ids,  &a->tokens, &a->pos };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         vkg_buffer_free(*all[i]);
         *all[i] = NULL;
@@ -155,9 +159,6 @@ void vkg_model_free(struct vkg_model *m)
     outs_free(&m->a);
     vkg_cmd_free(m->cmd);
     vkg_buffer_free(m->inv_freq);
-    vkg_buffer_free(m->mla.k_rope);
-    vkg_buffer_free(m->mla.eye_nope);
-    vkg_buffer_free(m->mla.eye_v);
     vkg_weights_free(m->w); /* waits for uploads into the stacks too */
     for (uint32_t l = 0; m->layers && l < m->cfg.n_layers; l++) vkg_moe_stack_free(&m->layers[l].experts);
     free(m->layers);
@@ -167,8 +168,12 @@ void vkg_model_free(struct vkg_model *m)
 
 struct vkg_kv_config vkg_kv_config_of(const struct vkg_hf_config *c, uint32_t max_seqs, uint32_t max_seq_len)
 {
-    struct vkg_kv_config k = { .n_layers = c->n_layers, .n_kv_heads = c->n_kv_heads, .dk = c->head_dim,
-                               .dv = c->head_dim, .page_size = 16, .max_seqs = max_seqs,
+    struct vkg_kv_config k = { .n_layers = c->n_layers,
+                               .n_kv_heads = c->n_kv_heads,
+                               .dk = c->head_dim,
+                               .dv = c->head_dim,
+                               .page_size = 16,
+                               .max_seqs = max_seqs,
                                .max_seq_len = max_seq_len };
     if (c->arch == VKG_ARCH_DEEPSEEK_V2) { /* MLA cached decompressed: every head has its own k and v */
         k.n_kv_heads = c->n_heads;
@@ -203,11 +208,22 @@ static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *d
                    max3(c->q_lora_rank, 0, (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->v_head_dim));
     uint32_t split_tok = cap < 64 ? cap : 64;
     uint64_t sizes[N_ACTS] = {
-        cap * d * 4, cap * d * 4, cap * d * 4, cap * dq * 4, cap * dk * 4, cap * dv * 4, cap * da * 4,
-        cap * ff * 4, cap * ff * 4, cap * ff * 4, cap * (lat ? lat : 1) * 4,
+        cap * d * 4,
+        cap * d * 4,
+        cap * d * 4,
+        cap * dq * 4,
+        cap * dk * 4,
+        cap * dv * 4,
+        cap * da * 4,
+        cap * ff * 4,
+        cap * ff * 4,
+        cap * ff * 4,
+        cap * (lat ? lat : 1) * 4,
         vkg_attn_scratch_bytes(split_tok, c->n_heads, kc.dv, 16),
         c->n_experts ? vkg_moe_ws_layout(c, dev, cap).bytes : 16, /* MoE workspace (moe.c) */
-        cap * 4, cap * 8, cap * 4,
+        cap * 4,
+        cap * 8,
+        cap * 4,
     };
     memcpy(t, sizes, sizeof sizes);
 }
@@ -236,12 +252,27 @@ static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
     uint64_t bytes[N_ACTS];
     acts_sizes(&m->cfg, m->dev, cap, bytes);
     const enum vkg_mem_kind D = VKG_MEM_DEVICE, H = VKG_MEM_HOST;
-    struct { struct vkg_buffer **b; enum vkg_mem_kind kind; const char *name; } t[N_ACTS] = {
-        { &a->res, D, "act res" }, { &a->h, D, "act h" }, { &a->delta, D, "act delta" }, { &a->q, D, "act q" },
-        { &a->k, D, "act k" }, { &a->v, D, "act v" }, { &a->attn, D, "act attn" }, { &a->gate, D, "act gate" },
-        { &a->up, D, "act up" }, { &a->ff, D, "act ff" }, { &a->lat, D, "act latent" },
-        { &a->attn_scratch, D, "attn split-K" }, { &a->moe, D, "moe workspace" }, { &a->ids, H, "input ids" },
-        { &a->tokens, H, "input tokens" }, { &a->pos, H, "input positions" },
+    struct {
+        struct vkg_buffer **b;
+        enum vkg_mem_kind kind;
+        const char *name;
+    } t[N_ACTS] = {
+        { &a->res, D, "act res" },
+        { &a->h, D, "act h" },
+        { &a->delta, D, "act delta" },
+        { &a->q, D, "act q" },
+        { &a->k, D, "act k" },
+        { &a->v, D, "act v" },
+        { &a->attn, D, "act attn" },
+        { &a->gate, D, "act gate" },
+        { &a->up, D, "act up" },
+        { &a->ff, D, "act ff" },
+        { &a->lat, D, "act latent" },
+        { &a->attn_scratch, D, "attn split-K" },
+        { &a->moe, D, "moe workspace" },
+        { &a->ids, H, "input ids" },
+        { &a->tokens, H, "input tokens" },
+        { &a->pos, H, "input positions" },
     };
     for (size_t i = 0; i < N_ACTS; i++) VKG_TRY(vkg_buffer_create(m->dev, bytes[i], t[i].kind, t[i].name, t[i].b));
     a->cap = cap;
@@ -261,7 +292,6 @@ static enum vkg_status outs_ensure(struct vkg_model *m, uint32_t n_out)
     a->out_cap = cap;
     return VKG_OK;
 }
-
 
 /* One forward function per architecture. */
 static enum vkg_status record_trunk(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n)
@@ -345,7 +375,8 @@ enum vkg_status vkg_model_forward(struct vkg_model *m, struct vkg_kv_cache *kv, 
     VKG_TRY(vkg_model_record(m, kv, b, &n_out));
     VKG_TRY(vkg_cmd_submit_wait(m->cmd));
     if (logits && n_out)
-        VKG_TRY(vkg_buffer_download(m->dev, vkg_view_sub(vkg_buffer_view(m->a.logits), 0, (uint64_t)n_out * m->out_dim * 4),
+        VKG_TRY(vkg_buffer_download(m->dev,
+                                    vkg_view_sub(vkg_buffer_view(m->a.logits), 0, (uint64_t)n_out * m->out_dim * 4),
                                     logits, (uint64_t)n_out * m->out_dim * 4));
     return VKG_OK;
 }

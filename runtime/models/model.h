@@ -27,28 +27,28 @@ struct vkg_tokenizer;
 
 /* One forward step over n tokens of any sequences (host arrays). */
 struct vkg_batch {
-    uint32_t n;               /* tokens in this step */
-    const int32_t *ids;       /* [n] token ids */
-    const int32_t *seq;       /* [n] KV-cache sequence of each token */
-    const int32_t *pos;       /* [n] absolute position of each token */
-    const uint8_t *want;      /* [n] 1 = return this token's logits; NULL = all */
+    uint32_t n;          /* tokens in this step */
+    const int32_t *ids;  /* [n] token ids */
+    const int32_t *seq;  /* [n] KV-cache sequence of each token */
+    const int32_t *pos;  /* [n] absolute position of each token */
+    const uint8_t *want; /* [n] 1 = return this token's logits; NULL = all */
 };
 
 /* Activations of one step, grown on demand ([n_tok][...] f32 each). */
 struct vkg_acts {
-    uint32_t cap;                     /* tokens they hold */
-    uint32_t out_cap;                 /* rows of logits they hold */
-    struct vkg_buffer *res;           /* [cap][hidden] residual stream */
-    struct vkg_buffer *h;             /* [cap][hidden] normed input of a block */
-    struct vkg_buffer *delta;         /* [cap][hidden] block output before the residual add */
-    struct vkg_buffer *q, *k, *v;     /* [cap][heads*dk], [cap][kv_heads*dk], [cap][kv_heads*dv] */
-    struct vkg_buffer *attn;          /* [cap][heads*dv] */
-    struct vkg_buffer *gate, *up, *ff;/* [cap][ffn width] */
-    struct vkg_buffer *lat;           /* MLA latents / scratch [cap][lat] */
-    struct vkg_buffer *attn_scratch;  /* split-K partials */
-    struct vkg_buffer *moe;           /* MoE workspace (moe.h vkg_moe_ws_layout) */
-    struct vkg_buffer *rows;          /* [cap][hidden] rows whose logits are wanted */
-    struct vkg_buffer *logits;        /* [cap][vocab or num_labels] */
+    uint32_t cap;                          /* tokens they hold */
+    uint32_t out_cap;                      /* rows of logits they hold */
+    struct vkg_buffer *res;                /* [cap][hidden] residual stream */
+    struct vkg_buffer *h;                  /* [cap][hidden] normed input of a block */
+    struct vkg_buffer *delta;              /* [cap][hidden] block output before the residual add */
+    struct vkg_buffer *q, *k, *v;          /* [cap][heads*dk], [cap][kv_heads*dk], [cap][kv_heads*dv] */
+    struct vkg_buffer *attn;               /* [cap][heads*dv] */
+    struct vkg_buffer *gate, *up, *ff;     /* [cap][ffn width] */
+    struct vkg_buffer *lat;                /* MLA latents / scratch [cap][lat] */
+    struct vkg_buffer *attn_scratch;       /* split-K partials */
+    struct vkg_buffer *moe;                /* MoE workspace (moe.h vkg_moe_ws_layout) */
+    struct vkg_buffer *rows;               /* [cap][hidden] rows whose logits are wanted */
+    struct vkg_buffer *logits;             /* [cap][vocab or num_labels] */
     struct vkg_buffer *ids, *tokens, *pos; /* host-visible inputs: [cap] int32, [cap]{seq,pos}, [cap] */
 };
 
@@ -63,10 +63,10 @@ struct vkg_mlp_weights {
 /* The routed experts of one MoE layer, stacked on the device at load:
  * the checkpoint's per-expert tensors are streamed straight into slices. */
 struct vkg_moe_stack {
-    struct vkg_buffer *gate, *up;   /* [n_exp][n_ff][hidden] */
-    struct vkg_buffer *down;        /* [n_exp][hidden][n_ff] */
-    struct vkg_moe_weights w;       /* views of the three, dtype and shape (ops_moe.h) */
-    uint64_t slice_bytes[3];        /* one expert's gate, up, down (device bytes) */
+    struct vkg_buffer *gate, *up; /* [n_exp][n_ff][hidden] */
+    struct vkg_buffer *down;      /* [n_exp][hidden][n_ff] */
+    struct vkg_moe_weights w;     /* views of the three, dtype and shape (ops_moe.h) */
+    uint64_t slice_bytes[3];      /* one expert's gate, up, down (device bytes) */
 };
 
 /* Every weight of one decoder layer, resolved once at load (NULL: not in this
@@ -81,52 +81,47 @@ struct vkg_layer {
     const struct vkg_weight *ffn_post_norm;  /* Gemma-2 post_feedforward_layernorm (on the MLP output) */
     /* attention: q [H*hd][d] (DeepSeek-V2 without q_lora: [H*(nope+rope)][d]), k/v [KV*hd][d], o [d][H*hd] */
     const struct vkg_weight *wq, *wk, *wv, *wo;
-    const struct vkg_weight *bq, *bk, *bv, *bo;  /* biases (Qwen2 q/k/v; attention_bias) */
-    const struct vkg_weight *q_norm, *k_norm;    /* Qwen3 per-head RMSNorm [hd] */
+    const struct vkg_weight *bq, *bk, *bv, *bo; /* biases (Qwen2 q/k/v; attention_bias) */
+    const struct vkg_weight *q_norm, *k_norm;   /* Qwen3 per-head RMSNorm [hd] */
     /* DeepSeek-V2 multi-head latent attention (wq: q_proj, or q_b_proj [H*(nope+rope)][q_lora]) */
-    const struct vkg_weight *wq_a, *bq_a;        /* q_a_proj [q_lora][d] */
-    const struct vkg_weight *q_a_norm;           /* q_a_layernorm [q_lora] */
-    const struct vkg_weight *wkv_a, *bkv_a;      /* kv_a_proj_with_mqa [kv_lora + rope][d] */
-    const struct vkg_weight *kv_a_norm;          /* kv_a_layernorm [kv_lora] */
-    const struct vkg_weight *wkv_b;              /* kv_b_proj [H*(nope + v)][kv_lora] */
+    const struct vkg_weight *wq_a, *bq_a;   /* q_a_proj [q_lora][d] */
+    const struct vkg_weight *q_a_norm;      /* q_a_layernorm [q_lora] */
+    const struct vkg_weight *wkv_a, *bkv_a; /* kv_a_proj_with_mqa [kv_lora + rope][d] */
+    const struct vkg_weight *kv_a_norm;     /* kv_a_layernorm [kv_lora] */
+    const struct vkg_weight *wkv_b;         /* kv_b_proj [H*(nope + v)][kv_lora] */
     /* feed-forward: the dense MLP, or (moe) the router and the stacked experts */
-    int moe;                                     /* 1: routed experts (cfg.layer_moe) */
-    struct vkg_mlp_weights mlp;                  /* dense layers */
-    const struct vkg_weight *router;             /* [n_exp][d] */
-    struct vkg_moe_stack experts;                /* [n_exp] gate, up, down */
-    struct vkg_mlp_weights shared;               /* DeepSeek-V2 shared experts */
+    int moe;                         /* 1: routed experts (cfg.layer_moe) */
+    struct vkg_mlp_weights mlp;      /* dense layers */
+    const struct vkg_weight *router; /* [n_exp][d] */
+    struct vkg_moe_stack experts;    /* [n_exp] gate, up, down */
+    struct vkg_mlp_weights shared;   /* DeepSeek-V2 shared experts */
 };
 
 struct vkg_model {
     struct vkg_device *dev;
     struct vkg_hf_config cfg;
-    struct vkg_weights *w;            /* every tensor of the checkpoint on the device */
-    const struct vkg_weight *embed;   /* model.embed_tokens.weight [vocab][d] */
-    const struct vkg_weight *norm;    /* model.norm.weight [d] */
-    const struct vkg_weight *head;    /* lm_head [vocab][d], score [num_labels][d], or embed (tied) */
-    struct vkg_layer *layers;         /* [cfg.n_layers] */
-    struct {                          /* DeepSeek-V2 MLA copies (deepseek2.c), made at load */
-        struct vkg_buffer *k_rope;    /* [H*dk][rope] F32 0/1: k_pe into every head's rope slice */
-        struct vkg_buffer *eye_nope;  /* [nope][nope] F32 identity */
-        struct vkg_buffer *eye_v;     /* [dv][dv] F32 identity */
-    } mla;
-    struct vkg_buffer *inv_freq;      /* [rope dim / 2] f32 */
-    float rope_attn_factor;           /* YaRN attention factor on cos/sin (1 otherwise) */
-    uint32_t out_dim;                 /* vocab_size, or num_labels for a classifier */
+    struct vkg_weights *w;          /* every tensor of the checkpoint on the device */
+    const struct vkg_weight *embed; /* model.embed_tokens.weight [vocab][d] */
+    const struct vkg_weight *norm;  /* model.norm.weight [d] */
+    const struct vkg_weight *head;  /* lm_head [vocab][d], score [num_labels][d], or embed (tied) */
+    struct vkg_layer *layers;       /* [cfg.n_layers] */
+    struct vkg_buffer *inv_freq;    /* [rope dim / 2] f32 */
+    float rope_attn_factor;         /* YaRN attention factor on cos/sin (1 otherwise) */
+    uint32_t out_dim;               /* vocab_size, or num_labels for a classifier */
     struct vkg_acts a;
     struct vkg_cmd *cmd;
-    uint64_t step_kv_len;             /* longest sequence attended in the current step */
+    uint64_t step_kv_len; /* longest sequence attended in the current step */
 };
 
 /* What a caller will run, so that the memory plan (plan.h) covers it before
  * anything is allocated: 0 fields take the defaults. */
 struct vkg_model_opts {
-    enum vkg_dtype weights;           /* VKG_DTYPE_UNKNOWN: as stored (--weights) */
-    uint32_t ctx;                     /* tokens per sequence (-c); 0: no KV cache planned */
-    uint32_t n_seqs;                  /* sequences at once (--n-samples); 0: 1 */
-    uint32_t batch;                   /* tokens per step (prefill chunk); 0: 512 */
+    enum vkg_dtype weights; /* VKG_DTYPE_UNKNOWN: as stored (--weights) */
+    uint32_t ctx;           /* tokens per sequence (-c); 0: no KV cache planned */
+    uint32_t n_seqs;        /* sequences at once (--n-samples); 0: 1 */
+    uint32_t batch;         /* tokens per step (prefill chunk); 0: 512 */
     void (*progress)(void *user, uint64_t done, uint64_t total);
-    const struct vkg_tokenizer *tokenizer; /* the caller's tokenizer of dir, if loaded (its ids are checked
+    const struct vkg_tokenizer *tokenizer;     /* the caller's tokenizer of dir, if loaded (its ids are checked
                                               against vocab_size); NULL: dir/tokenizer.json is loaded to check */
     void (*note)(void *user, const char *msg); /* load notes (kept dtypes, ignored tensors); NULL: stderr */
     void *user;
@@ -157,7 +152,5 @@ enum vkg_status vkg_arch_llama_forward(struct vkg_model *m, struct vkg_kv_cache 
 enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
 enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
 enum vkg_status vkg_arch_gemma2_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n);
-/* deepseek2.c: the constant MLA copy matrices (m->mla), made once at load. */
-enum vkg_status vkg_deepseek2_prepare(struct vkg_model *m);
 
 #endif

@@ -14,6 +14,14 @@
 static uint64_t up256(uint64_t x) { return (x + 255) & ~(uint64_t)255; }
 static uint64_t max2(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* The next section of `bytes` at *off; *off moves past it, 256-byte aligned. */
+static uint64_t take(uint64_t *off, uint64_t bytes)
+{
+    uint64_t at = *off;
+    *off = up256(at + bytes);
+    return at;
+}
+
 /* One layout serves both sizing the workspace (at allocation) and slicing it
  * (every step), so the two can never disagree. */
 struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_hf_config *c, const struct vkg_device *dev, uint32_t cap)
@@ -29,13 +37,13 @@ struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_hf_config *c, const struct 
     if (chunk < 1) chunk = 1;
     struct vkg_moe_ws w = { .chunk = (uint32_t)chunk };
     uint64_t p = chunk * k, off = 0;
-    w.logits = off, off = up256(off + chunk * ne * 4);
-    w.ids = off, off = up256(off + p * 4);
-    w.wts = off, off = up256(off + p * 4);
-    w.route = off, off = up256(off + vkg_moe_route_bytes((uint32_t)ne, p));
-    w.list = off, off = up256(off + p * 4);
-    w.h = off, off = up256(off + p * ff * 4);
-    w.y = off, off = up256(off + p * d * 4);
+    w.logits = take(&off, chunk * ne * 4);
+    w.ids = take(&off, p * 4);
+    w.wts = take(&off, p * 4);
+    w.route = take(&off, vkg_moe_route_bytes((uint32_t)ne, p));
+    w.list = take(&off, p * 4);
+    w.h = take(&off, p * ff * 4);
+    w.y = take(&off, p * d * 4);
     w.bytes = off;
     return w;
 }
@@ -55,12 +63,18 @@ enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vk
     char label[96];
     for (int i = 0; i < 3; i++) {
         snprintf(label, sizeof label, "model.layers.%u experts %s (stacked)", l, names[i]);
-        VKG_TRY(vkg_buffer_create(dev, (uint64_t)n_exp * (i == 2 ? down_bytes : gu_bytes), VKG_MEM_DEVICE, label,
-                                  b[i]));
+        VKG_TRY(
+            vkg_buffer_create(dev, (uint64_t)n_exp * (i == 2 ? down_bytes : gu_bytes), VKG_MEM_DEVICE, label, b[i]));
     }
-    out->w = (struct vkg_moe_weights){ .gate = V(out->gate), .up = V(out->up), .down = V(out->down), .dtype = dtype,
-                                       .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff };
-    out->slice_bytes[0] = out->slice_bytes[1] = gu_bytes, out->slice_bytes[2] = down_bytes;
+    out->w = (struct vkg_moe_weights){ .gate = V(out->gate),
+                                       .up = V(out->up),
+                                       .down = V(out->down),
+                                       .dtype = dtype,
+                                       .n_exp = n_exp,
+                                       .n_in = n_in,
+                                       .n_ff = n_ff };
+    out->slice_bytes[0] = out->slice_bytes[1] = gu_bytes;
+    out->slice_bytes[2] = down_bytes;
     return VKG_OK;
 }
 
@@ -81,9 +95,11 @@ void vkg_moe_stack_free(struct vkg_moe_stack *s)
 /* ---- the forward pass ---------------------------------------------------- */
 
 /* The routing stays on the GPU: router, top-k, grouping by expert, the expert
- * FFN and the weighted sum are recorded with barriers and the expert kernels
- * read the ids themselves (ops_moe.h); nothing is read back. Chunks of tokens
- * keep every section within one binding (one chunk when decoding). */
+ * FFN and the weighted sum are recorded with a barrier after each (the
+ * launchers add none, ops.h) and the expert kernels read the ids themselves
+ * (ops_moe.h); nothing is read back. Chunks of tokens keep every section
+ * within one binding (one chunk when decoding). Ends with a barrier, like
+ * the blocks of blocks.h. */
 enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *router, const struct vkg_moe_router *r,
                                const struct vkg_moe_weights *ew, uint32_t n, int accumulate)
 {
@@ -106,12 +122,16 @@ enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *rou
         vkg_cmd_barrier(m->cmd);
         /* scores -> top-k ids and weights (r: softmax or sigmoid, groups, renormalised or scaled) */
         VKG_TRY(vkg_op_moe_gate(m->cmd, r, nt, logits, ids, wts));
+        vkg_cmd_barrier(m->cmd);
         /* group the nt*k (token, slot) pairs by expert: counts, offsets, lists on the GPU */
         VKG_TRY(vkg_op_moe_group(m->cmd, (uint32_t)p, r->n_exp, ids, route, list));
+        vkg_cmd_barrier(m->cmd);
         /* every pair through its expert: y[p] = down(silu(gate(x)) * up(x)) */
         VKG_TRY(vkg_op_moe_experts(m->cmd, ew, nt, r->k, x, route, list, h, y));
-        /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j] */
+        vkg_cmd_barrier(m->cmd);
+        /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j]; the next chunk reuses the workspace */
         VKG_TRY(vkg_op_moe_combine(m->cmd, nt, r->k, m->cfg.hidden_size, y, wts, out, accumulate));
+        vkg_cmd_barrier(m->cmd);
     }
     return VKG_OK;
 }

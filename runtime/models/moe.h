@@ -15,14 +15,14 @@
  * workspace; a batch larger than `chunk` tokens runs the block chunk by chunk
  * so that every section fits one binding (maxStorageBufferRange). */
 struct vkg_moe_ws {
-    uint32_t chunk;                 /* tokens per pass */
-    uint64_t logits;                /* [chunk][n_exp] f32 router logits */
-    uint64_t ids, wts;              /* [chunk][k] i32 experts, f32 weights */
-    uint64_t route;                 /* vkg_moe_route_bytes(n_exp, chunk*k) */
-    uint64_t list;                  /* [chunk*k] u32 pairs grouped by expert */
-    uint64_t h;                     /* [chunk*k][n_ff] f32 silu(gate) * up */
-    uint64_t y;                     /* [chunk*k][hidden] f32 expert outputs */
-    uint64_t bytes;                 /* the whole workspace */
+    uint32_t chunk;    /* tokens per pass */
+    uint64_t logits;   /* [chunk][n_exp] f32 router logits */
+    uint64_t ids, wts; /* [chunk][k] i32 experts, f32 weights */
+    uint64_t route;    /* vkg_moe_route_bytes(n_exp, chunk*k) */
+    uint64_t list;     /* [chunk*k] u32 pairs grouped by expert */
+    uint64_t h;        /* [chunk*k][n_ff] f32 silu(gate) * up */
+    uint64_t y;        /* [chunk*k][hidden] f32 expert outputs */
+    uint64_t bytes;    /* the whole workspace */
 };
 
 /* The workspace layout for batches of up to cap tokens, from the config
@@ -45,7 +45,8 @@ void vkg_moe_stack_free(struct vkg_moe_stack *s);
 /* The routed experts: m->a.h -> m->a.delta, delta[t] (+)= sum_j wts[t][j] *
  * expert_{ids[t][j]}(h[t]) (added to delta when accumulate, else written),
  * over chunks of the workspace m->a.moe (laid out for m->a.cap tokens).
- * router is the [n_exp][hidden] gate matrix, r the scoring settings. */
+ * router is the [n_exp][hidden] gate matrix, r the scoring settings.
+ * Records a barrier between its dependent ops and one after itself. */
 enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *router, const struct vkg_moe_router *r,
                                const struct vkg_moe_weights *ew, uint32_t n, int accumulate);
 

@@ -43,31 +43,39 @@ enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vk
 {
     const struct vkg_device_info *i = &dev->info;
     const struct vkg_hf_config *c = &r->cfg;
-    *p = (struct vkg_model_plan){ .ctx = q ? q->ctx : 0, .n_seqs = q && q->n_seqs ? q->n_seqs : 1,
-                                  .batch = q && q->batch ? q->batch : 512, .weights = r->weight_bytes,
-                                  .largest = r->largest_tensor_bytes, .heap = device_heap(i) };
+    *p = (struct vkg_model_plan){ .ctx = q ? q->ctx : 0,
+                                  .n_seqs = q && q->n_seqs ? q->n_seqs : 1,
+                                  .batch = q && q->batch ? q->batch : 512,
+                                  .weights = r->weight_bytes,
+                                  .largest = r->largest_tensor_bytes,
+                                  .heap = device_heap(i) };
     plan_kv(c, p);
     plan_scratch(c, dev, p);
     p->total = p->weights + p->kv + p->scratch;
-    uint64_t one = i->max_buffer_size < i->max_memory_allocation_size ? i->max_buffer_size
-                                                                        : i->max_memory_allocation_size;
+    uint64_t one =
+        i->max_buffer_size < i->max_memory_allocation_size ? i->max_buffer_size : i->max_memory_allocation_size;
     if (p->largest > one)
-        return vkg_error(VKG_ERR_LIMIT, "%s: '%s' needs %.1f MiB in one buffer, more than the device allows "
-                         "(maxBufferSize %.0f MiB, maxMemoryAllocationSize %.0f MiB): use a smaller --weights (q8_0, q4)",
-                         r->dir, r->largest_tensor, mib(p->largest), mib(i->max_buffer_size),
-                         mib(i->max_memory_allocation_size));
+        return vkg_error(
+            VKG_ERR_LIMIT,
+            "%s: '%s' needs %.1f MiB in one buffer, more than the device allows "
+            "(maxBufferSize %.0f MiB, maxMemoryAllocationSize %.0f MiB): use a smaller --weights (q8_0, q4)",
+            r->dir, r->largest_tensor, mib(p->largest), mib(i->max_buffer_size), mib(i->max_memory_allocation_size));
     if (p->kv_layer_pool > i->max_storage_buffer_range)
-        return vkg_error(VKG_ERR_LIMIT, "%s: -c %u x --n-samples %u: one layer's KV cache pool is %.1f MiB, more "
-                         "than maxStorageBufferRange %.0f MiB (one binding): lower -c or --n-samples", r->dir, p->ctx,
-                         p->n_seqs, mib(p->kv_layer_pool), mib(i->max_storage_buffer_range));
+        return vkg_error(VKG_ERR_LIMIT,
+                         "%s: -c %u x --n-samples %u: one layer's KV cache pool is %.1f MiB, more "
+                         "than maxStorageBufferRange %.0f MiB (one binding): lower -c or --n-samples",
+                         r->dir, p->ctx, p->n_seqs, mib(p->kv_layer_pool), mib(i->max_storage_buffer_range));
     if (p->largest_scratch > one)
-        return vkg_error(VKG_ERR_LIMIT, "%s: a scratch buffer of %.1f MiB (%u tokens per step, %u sequences) is more "
-                         "than maxBufferSize %.0f MiB: lower --n-samples", r->dir, mib(p->largest_scratch), p->batch,
-                         p->n_seqs, mib(one));
+        return vkg_error(VKG_ERR_LIMIT,
+                         "%s: a scratch buffer of %.1f MiB (%u tokens per step, %u sequences) is more "
+                         "than maxBufferSize %.0f MiB: lower --n-samples",
+                         r->dir, mib(p->largest_scratch), p->batch, p->n_seqs, mib(one));
     if (p->total > p->heap)
-        return vkg_error(VKG_ERR_DEVICE_OOM, "%s: needs %.1f MiB of device memory (weights %.1f MiB, KV cache %.1f MiB "
+        return vkg_error(VKG_ERR_DEVICE_OOM,
+                         "%s: needs %.1f MiB of device memory (weights %.1f MiB, KV cache %.1f MiB "
                          "for -c %u x --n-samples %u, scratch %.1f MiB), the device's largest heap holds %.1f MiB: "
-                         "lower -c, --n-samples or --weights", r->dir, mib(p->total), mib(p->weights), mib(p->kv),
-                         p->ctx, p->n_seqs, mib(p->scratch), mib(p->heap));
+                         "lower -c, --n-samples or --weights",
+                         r->dir, mib(p->total), mib(p->weights), mib(p->kv), p->ctx, p->n_seqs, mib(p->scratch),
+                         mib(p->heap));
     return VKG_OK;
 }

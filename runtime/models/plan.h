@@ -23,21 +23,21 @@
 #include "device.h"
 
 struct vkg_plan_request {
-    uint32_t ctx;      /* tokens per sequence (-c): prompt + generated; 0: no KV cache planned */
-    uint32_t n_seqs;   /* sequences decoded together (--n-samples); 0: 1 */
-    uint32_t batch;    /* tokens per forward step (the prefill chunk); 0: 512 */
+    uint32_t ctx;    /* tokens per sequence (-c): prompt + generated; 0: no KV cache planned */
+    uint32_t n_seqs; /* sequences decoded together (--n-samples); 0: 1 */
+    uint32_t batch;  /* tokens per forward step (the prefill chunk); 0: 512 */
 };
 
 struct vkg_model_plan {
     uint32_t ctx, n_seqs, batch; /* what was planned (defaults applied) */
-    uint64_t weights;          /* device bytes of the weights */
-    uint64_t largest;          /* the largest single weight buffer (stacked experts count whole) */
-    uint64_t kv;               /* KV cache, every layer's K and V pools */
-    uint64_t kv_layer_pool;    /* one layer's larger pool: bound as one binding by attention */
-    uint64_t scratch;          /* activations, logits, MoE workspace, sampling buffers */
-    uint64_t largest_scratch;  /* the largest scratch buffer */
-    uint64_t total;            /* weights + kv + scratch */
-    uint64_t heap;             /* the largest device-local memory heap */
+    uint64_t weights;            /* device bytes of the weights */
+    uint64_t largest;            /* the largest single weight buffer (stacked experts count whole) */
+    uint64_t kv;                 /* KV cache, every layer's K and V pools */
+    uint64_t kv_layer_pool;      /* one layer's larger pool: bound as one binding by attention */
+    uint64_t scratch;            /* activations, logits, MoE workspace, sampling buffers */
+    uint64_t largest_scratch;    /* the largest scratch buffer */
+    uint64_t total;              /* weights + kv + scratch */
+    uint64_t heap;               /* the largest device-local memory heap */
 };
 
 /* Plans r's model (checked, no problems) on dev for q. VKG_ERR_LIMIT or

@@ -27,8 +27,9 @@
 static enum vkg_status sparse_moe(struct vkg_model *m, const struct vkg_layer *L, uint32_t n)
 {
     const struct vkg_hf_config *c = &m->cfg;
-    const struct vkg_moe_router r = { .n_exp = c->n_experts, .k = c->n_experts_per_tok, .sigmoid = 0,
-                                      .norm = c->norm_topk_prob, .scale = 1.0f };
+    const struct vkg_moe_router r = {
+        .n_exp = c->n_experts, .k = c->n_experts_per_tok, .sigmoid = 0, .norm = c->norm_topk_prob, .scale = 1.0f
+    };
     return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, 0);
 }
 

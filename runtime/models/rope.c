@@ -42,10 +42,7 @@ static void llama3(uint32_t dim, const struct vkg_rope_scaling *s, float *f)
     }
 }
 
-static double yarn_mscale(double scale, double mscale)
-{
-    return scale <= 1 ? 1.0 : 0.1 * mscale * log(scale) + 1.0;
-}
+static double yarn_mscale(double scale, double mscale) { return scale <= 1 ? 1.0 : 0.1 * mscale * log(scale) + 1.0; }
 
 /* HF find_correction_dim: the dim whose wavelength turns n_rot times over the original context. */
 static double correction_dim(double n_rot, uint32_t dim, double base, double max_pos)
@@ -64,7 +61,10 @@ static void yarn(uint32_t dim, double theta, const struct vkg_rope_scaling *s, f
     double beta_fast = s->beta_fast != 0 ? s->beta_fast : 32, beta_slow = s->beta_slow != 0 ? s->beta_slow : 1;
     double low = correction_dim(beta_fast, dim, theta, s->original_max_position_embeddings);
     double high = correction_dim(beta_slow, dim, theta, s->original_max_position_embeddings);
-    if (!s->no_truncate) low = floor(low), high = ceil(high);
+    if (!s->no_truncate) {
+        low = floor(low);
+        high = ceil(high);
+    }
     if (low < 0) low = 0;
     if (high > dim - 1) high = dim - 1;
     if (low == high) high += 0.001; /* HF: prevent singularity */
@@ -79,12 +79,12 @@ static void yarn(uint32_t dim, double theta, const struct vkg_rope_scaling *s, f
     }
 }
 
-enum vkg_status vkg_rope_inv_freq(enum vkg_rope_type type, uint32_t dim, double theta,
-                                  const struct vkg_rope_scaling *s, float *inv_freq, float *attention_factor)
+enum vkg_status vkg_rope_inv_freq(enum vkg_rope_type type, uint32_t dim, double theta, const struct vkg_rope_scaling *s,
+                                  float *inv_freq, float *attention_factor)
 {
     if (dim == 0 || dim % 2 || !(theta > 1))
-        return vkg_error(VKG_ERR_INVALID_ARG, "rope: rotary dim %u (must be even, > 0) / theta %g (must be > 1)",
-                         dim, theta);
+        return vkg_error(VKG_ERR_INVALID_ARG, "rope: rotary dim %u (must be even, > 0) / theta %g (must be > 1)", dim,
+                         theta);
     if (type != VKG_ROPE_DEFAULT && (!s || !(s->factor > 0)))
         return vkg_error(VKG_ERR_INVALID_ARG, "rope: scaling type %d needs rope_parameters with factor > 0", (int)type);
     if ((type == VKG_ROPE_LLAMA3 || type == VKG_ROPE_YARN) && !(s->original_max_position_embeddings > 0))
@@ -116,12 +116,18 @@ enum vkg_status vkg_rope_inv_freq(enum vkg_rope_type type, uint32_t dim, double 
 void vkg_rope_scaling_from_config(const struct vkg_rope *r, uint64_t max_pos, struct vkg_rope_scaling *out)
 {
     *out = (struct vkg_rope_scaling){
-        .type = r->type, .max_position_embeddings = (double)max_pos, .factor = r->factor,
-        .low_freq_factor = r->low_freq_factor, .high_freq_factor = r->high_freq_factor,
-        .original_max_position_embeddings = (double)(r->original_max_position_embeddings ? r->original_max_position_embeddings
-                                                                                         : max_pos),
-        .beta_fast = r->beta_fast, .beta_slow = r->beta_slow, .mscale = r->mscale,
-        .mscale_all_dim = r->mscale_all_dim, .attention_factor = r->type == VKG_ROPE_YARN ? r->attention_factor : 0,
+        .type = r->type,
+        .max_position_embeddings = (double)max_pos,
+        .factor = r->factor,
+        .low_freq_factor = r->low_freq_factor,
+        .high_freq_factor = r->high_freq_factor,
+        .original_max_position_embeddings =
+            (double)(r->original_max_position_embeddings ? r->original_max_position_embeddings : max_pos),
+        .beta_fast = r->beta_fast,
+        .beta_slow = r->beta_slow,
+        .mscale = r->mscale,
+        .mscale_all_dim = r->mscale_all_dim,
+        .attention_factor = r->type == VKG_ROPE_YARN ? r->attention_factor : 0,
         .no_truncate = !r->truncate,
     };
 }

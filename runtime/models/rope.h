@@ -16,17 +16,17 @@
 
 /* rope_parameters of a config (HF names). Unused fields are ignored. */
 struct vkg_rope_scaling {
-    enum vkg_rope_type type;      /* for callers; vkg_rope_inv_freq takes the type as an argument */
+    enum vkg_rope_type type;        /* for callers; vkg_rope_inv_freq takes the type as an argument */
     double max_position_embeddings; /* dynamic */
-    double seq_len;               /* dynamic: current length; <= max_position_embeddings gives the default table */
-    double factor;                /* linear, llama3, yarn */
-    double low_freq_factor;       /* llama3 */
-    double high_freq_factor;      /* llama3 */
+    double seq_len;                 /* dynamic: current length; <= max_position_embeddings gives the default table */
+    double factor;                  /* linear, llama3, yarn */
+    double low_freq_factor;         /* llama3 */
+    double high_freq_factor;        /* llama3 */
     double original_max_position_embeddings; /* llama3, yarn */
-    double beta_fast, beta_slow;  /* yarn; 0 means HF's default 32 / 1 */
-    double mscale, mscale_all_dim;/* yarn (DeepSeek); 0 means absent */
-    double attention_factor;      /* yarn; 0 means derive it like HF */
-    int no_truncate;              /* yarn: 1 when config says truncate: false */
+    double beta_fast, beta_slow;             /* yarn; 0 means HF's default 32 / 1 */
+    double mscale, mscale_all_dim;           /* yarn (DeepSeek); 0 means absent */
+    double attention_factor;                 /* yarn; 0 means derive it like HF */
+    int no_truncate;                         /* yarn: 1 when config says truncate: false */
 };
 
 /* The scaling parameters of a parsed config (max_pos: its
@@ -38,7 +38,6 @@ void vkg_rope_scaling_from_config(const struct vkg_rope *r, uint64_t max_pos, st
  * dim/2 floats to inv_freq and the cos/sin multiplier to *attention_factor
  * (1 except YaRN). scaling may be NULL for VKG_ROPE_DEFAULT. */
 enum vkg_status vkg_rope_inv_freq(enum vkg_rope_type type, uint32_t dim, double theta,
-                                  const struct vkg_rope_scaling *scaling, float *inv_freq,
-                                  float *attention_factor);
+                                  const struct vkg_rope_scaling *scaling, float *inv_freq, float *attention_factor);
 
 #endif

@@ -33,11 +33,17 @@ static struct vkg_tensor_spec *add(struct list *s, int32_t layer, size_t slot, u
             s->oom = 1;
             return &sink;
         }
-        s->v = v, s->cap = cap;
+        s->v = v;
+        s->cap = cap;
     }
     struct vkg_tensor_spec *t = &s->v[s->n++];
-    *t = (struct vkg_tensor_spec){ .n_dims = why1 ? 2 : 1, .shape = { d0, why1 ? d1 : 0 }, .why = { why0, why1 },
-                                   .layer = layer, .slot = slot, .expert = -1, .index = -1 };
+    *t = (struct vkg_tensor_spec){ .n_dims = why1 ? 2 : 1,
+                                   .shape = { d0, why1 ? d1 : 0 },
+                                   .why = { why0, why1 },
+                                   .layer = layer,
+                                   .slot = slot,
+                                   .expert = -1,
+                                   .index = -1 };
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(t->name, sizeof t->name, fmt, ap);
@@ -103,13 +109,13 @@ static void mla(struct list *s, const struct vkg_hf_config *c, uint32_t l)
     norm(s, l, LAYER(kv_a_norm), c->kv_lora_rank, "kv_lora_rank", "self_attn.kv_a_layernorm");
     linear(s, l, LAYER(wkv_b), 0, 0, kvb, "num_attention_heads*(qk_nope_head_dim+v_head_dim)", c->kv_lora_rank,
            "kv_lora_rank", "self_attn.kv_b_proj");
-    linear(s, l, LAYER(wo), LAYER(bo), c->o_bias, d, "hidden_size", H * c->v_head_dim,
-           "num_attention_heads*v_head_dim", "self_attn.o_proj");
+    linear(s, l, LAYER(wo), LAYER(bo), c->o_bias, d, "hidden_size", H * c->v_head_dim, "num_attention_heads*v_head_dim",
+           "self_attn.o_proj");
 }
 
 /* A gated MLP under model.layers.l.<block>, width ff, into the struct at `part`. */
-static void mlp(struct list *s, const struct vkg_hf_config *c, uint32_t l, size_t part, const char *block,
-                uint64_t ff, const char *why)
+static void mlp(struct list *s, const struct vkg_hf_config *c, uint32_t l, size_t part, const char *block, uint64_t ff,
+                const char *why)
 {
     char n[3][96];
     static const char *const mats[3] = { "gate_proj", "up_proj", "down_proj" };
@@ -138,16 +144,19 @@ static void experts(struct list *s, const struct vkg_hf_config *c, uint32_t l)
 {
     const struct vkg_moe_names *nm = vkg_moe_names_of(c->arch);
     const char *wn = c->arch == VKG_ARCH_DEEPSEEK_V2 ? "n_routed_experts"
-                     : c->arch == VKG_ARCH_MIXTRAL   ? "num_local_experts" : "num_experts";
+                     : c->arch == VKG_ARCH_MIXTRAL   ? "num_local_experts"
+                                                     : "num_experts";
     const char *wf = c->arch == VKG_ARCH_MIXTRAL ? "intermediate_size" : "moe_intermediate_size";
     uint64_t d = c->hidden_size, ff = c->moe_intermediate_size;
-    add(s, (int32_t)l, LAYER(router), c->n_experts, wn, d, "hidden_size", "model.layers.%u.%s.gate.weight", l, nm->block);
+    add(s, (int32_t)l, LAYER(router), c->n_experts, wn, d, "hidden_size", "model.layers.%u.%s.gate.weight", l,
+        nm->block);
     for (uint32_t e = 0; e < c->n_experts; e++)
         for (int i = 0; i < 3; i++) {
             struct vkg_tensor_spec *t = add(s, (int32_t)l, 0, i == 2 ? d : ff, i == 2 ? "hidden_size" : wf,
                                             i == 2 ? ff : d, i == 2 ? wf : "hidden_size",
                                             "model.layers.%u.%s.experts.%u.%s.weight", l, nm->block, e, nm->mat[i]);
-            t->expert = (int32_t)e, t->matrix = (uint8_t)i;
+            t->expert = (int32_t)e;
+            t->matrix = (uint8_t)i;
         }
 }
 
@@ -197,7 +206,8 @@ static void layer_gemma2(struct list *s, const struct vkg_hf_config *c, uint32_t
 enum vkg_status vkg_model_spec(const struct vkg_hf_config *c, uint32_t n_layers, struct vkg_tensor_spec **out,
                                size_t *n)
 {
-    *out = NULL, *n = 0;
+    *out = NULL;
+    *n = 0;
     void (*layer)(struct list *, const struct vkg_hf_config *, uint32_t) = NULL;
     switch (c->arch) {
     case VKG_ARCH_LLAMA:
@@ -217,6 +227,7 @@ enum vkg_status vkg_model_spec(const struct vkg_hf_config *c, uint32_t n_layers,
         free(s.v);
         return vkg_error(VKG_ERR_NOMEM, "%s: tensor list of %u layers", c->architecture, n_layers);
     }
-    *out = s.v, *n = s.n;
+    *out = s.v;
+    *n = s.n;
     return VKG_OK;
 }

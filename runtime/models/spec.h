@@ -18,22 +18,22 @@
 #include "hf_config.h"
 
 struct vkg_tensor_spec {
-    char name[128];           /* exactly as in the checkpoint */
-    int n_dims;               /* 1 or 2 */
-    uint64_t shape[2];        /* what the config implies */
-    const char *why[2];       /* the config fields behind each dim: "num_attention_heads*head_dim" */
-    int32_t layer;            /* decoder layer, or -1 for a model-level tensor */
-    size_t slot;              /* offsetof(struct vkg_layer, field), or of struct vkg_model when layer < 0 */
-    int32_t expert;           /* routed expert index (stacked, no slot), or -1 */
-    uint8_t matrix;           /* experts: 0 gate, 1 up, 2 down */
-    int64_t index;            /* the checkpoint tensor it matched (safetensors index), -1 when missing */
+    char name[128];     /* exactly as in the checkpoint */
+    int n_dims;         /* 1 or 2 */
+    uint64_t shape[2];  /* what the config implies */
+    const char *why[2]; /* the config fields behind each dim: "num_attention_heads*head_dim" */
+    int32_t layer;      /* decoder layer, or -1 for a model-level tensor */
+    size_t slot;        /* offsetof(struct vkg_layer, field), or of struct vkg_model when layer < 0 */
+    int32_t expert;     /* routed expert index (stacked, no slot), or -1 */
+    uint8_t matrix;     /* experts: 0 gate, 1 up, 2 down */
+    int64_t index;      /* the checkpoint tensor it matched (safetensors index), -1 when missing */
 };
 
 /* The names of a Mixture-of-Experts block's tensors: <block>.gate.weight and
  * <block>.experts.E.<gate|up|down>.weight under model.layers.N. */
 struct vkg_moe_names {
-    const char *block;        /* "mlp" (Qwen3-MoE, DeepSeek-V2), "block_sparse_moe" (Mixtral) */
-    const char *mat[3];       /* gate, up, down: gate_proj/up_proj/down_proj or w1/w3/w2 */
+    const char *block;  /* "mlp" (Qwen3-MoE, DeepSeek-V2), "block_sparse_moe" (Mixtral) */
+    const char *mat[3]; /* gate, up, down: gate_proj/up_proj/down_proj or w1/w3/w2 */
 };
 const struct vkg_moe_names *vkg_moe_names_of(enum vkg_arch arch);
 

@@ -23,8 +23,7 @@ uint64_t vkg_rss_anon_bytes(void)
     char line[256];
     uint64_t total = 0, kb;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "RssAnon: %lu kB", &kb) == 1 || sscanf(line, "RssShmem: %lu kB", &kb) == 1)
-            total += kb * 1024;
+        if (sscanf(line, "RssAnon: %lu kB", &kb) == 1 || sscanf(line, "RssShmem: %lu kB", &kb) == 1) total += kb * 1024;
     fclose(f);
     return total;
 }
@@ -48,7 +47,7 @@ struct loader {
     struct vkg_weights *w;
     struct vkg_buffer *scratch; /* F32 chunk for F16 <-> BF16 */
     uint64_t done, total, rss_base;
-    uint64_t dev_written;       /* device bytes written so far */
+    uint64_t dev_written; /* device bytes written so far */
 };
 
 static void track(struct loader *L)
@@ -96,8 +95,7 @@ static enum vkg_status upload_chunk(struct loader *L, const struct vkg_weight *w
         struct vkg_view mid = vkg_view_sub(vkg_buffer_view(L->scratch), 0, n * 4);
         r = vkg_op_convert(s->cmd, in, st, mid, VKG_DTYPE_F32, n);
         vkg_cmd_barrier(s->cmd);
-        if (r == VKG_OK)
-            r = vkg_op_convert(s->cmd, mid, VKG_DTYPE_F32, vkg_view_sub(wt->view, e0 * 2, n * 2), dt, n);
+        if (r == VKG_OK) r = vkg_op_convert(s->cmd, mid, VKG_DTYPE_F32, vkg_view_sub(wt->view, e0 * 2, n * 2), dt, n);
     }
     enum vkg_status sr = vkg_stage_submit(L->dev, s); /* submit even on error: the slot must not stay open */
     return r != VKG_OK ? r : sr;
@@ -125,8 +123,8 @@ static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_
     wt->name = strdup(t->name); /* owned: the weights outlive the mmap'ed files */
     if (!wt->name) return vkg_error(VKG_ERR_NOMEM, "tensor name");
     wt->src_dtype = t->dtype;
-    wt->dtype = L->opts && L->opts->dtypes ? L->opts->dtypes[i]
-                                           : vkg_weights_target(L->opts, t->dtype, t->n_dims, inner);
+    wt->dtype =
+        L->opts && L->opts->dtypes ? L->opts->dtypes[i] : vkg_weights_target(L->opts, t->dtype, t->n_dims, inner);
     wt->n_dims = t->n_dims;
     memcpy(wt->shape, t->shape, sizeof wt->shape);
     if (wt->dtype == VKG_DTYPE_UNKNOWN) { /* not loaded: the caller ignores it */
@@ -166,10 +164,14 @@ enum vkg_status vkg_weights_load(struct vkg_device *dev, const struct vkg_safete
         free(w);
         return vkg_error(VKG_ERR_NOMEM, "weights table (%zu tensors)", n);
     }
-    struct loader L = { .dev = dev, .opts = opts, .w = w, .total = vkg_safetensors_total_bytes(st),
+    struct loader L = { .dev = dev,
+                        .opts = opts,
+                        .w = w,
+                        .total = vkg_safetensors_total_bytes(st),
                         .rss_base = opts && opts->track_rss ? vkg_rss_anon_bytes() : 0 };
     double t0 = now_s();
-    enum vkg_status s = vkg_buffer_create(dev, dev->stage->slot_size * 2, VKG_MEM_DEVICE, "weights scratch", &L.scratch);
+    enum vkg_status s =
+        vkg_buffer_create(dev, dev->stage->slot_size * 2, VKG_MEM_DEVICE, "weights scratch", &L.scratch);
     for (size_t i = 0; s == VKG_OK && i < n; i++) {
         s = load_tensor(&L, i, vkg_safetensors_get(st, i), &w->w[i]);
         w->n = i + 1;

@@ -17,25 +17,25 @@
 #include "safetensors.h"
 
 struct vkg_weight {
-    const char *name;        /* exactly as in the safetensors file (owned copy) */
-    enum vkg_dtype dtype;    /* on the device */
-    enum vkg_dtype src_dtype;/* in the file */
+    const char *name;         /* exactly as in the safetensors file (owned copy) */
+    enum vkg_dtype dtype;     /* on the device */
+    enum vkg_dtype src_dtype; /* in the file */
     int n_dims;
-    uint64_t shape[8];       /* as in the file */
-    struct vkg_buffer *buf;  /* its own suballocated buffer, or NULL: placed in a caller's buffer
+    uint64_t shape[8];      /* as in the file */
+    struct vkg_buffer *buf; /* its own suballocated buffer, or NULL: placed in a caller's buffer
                                 (opts.dest) or not loaded (opts.dtypes) */
-    struct vkg_view view;    /* its device bytes: all of buf, or the slice opts.dest gave; .buf NULL
+    struct vkg_view view;   /* its device bytes: all of buf, or the slice opts.dest gave; .buf NULL
                                 when not loaded */
-    uint64_t n_bytes;        /* device bytes */
+    uint64_t n_bytes;       /* device bytes */
 };
 
 struct vkg_weights {
-    struct vkg_weight *w;    /* [n] */
+    struct vkg_weight *w; /* [n] */
     size_t n;
-    uint64_t file_bytes;     /* bytes read from the files */
-    uint64_t device_bytes;   /* bytes written on the device */
-    double seconds;          /* wall time of the load */
-    uint64_t peak_host_bytes;/* peak anonymous RSS growth over the load, device memory excluded */
+    uint64_t file_bytes;      /* bytes read from the files */
+    uint64_t device_bytes;    /* bytes written on the device */
+    double seconds;           /* wall time of the load */
+    uint64_t peak_host_bytes; /* peak anonymous RSS growth over the load, device memory excluded */
 };
 
 struct vkg_weights_opts {
@@ -50,7 +50,7 @@ struct vkg_weights_opts {
     /* called after every chunk (bytes done, total); NULL for none */
     void (*progress)(void *user, uint64_t done, uint64_t total);
     void *user;
-    int track_rss;           /* sample /proc/self/status to fill peak_host_bytes */
+    int track_rss; /* sample /proc/self/status to fill peak_host_bytes */
 };
 
 enum vkg_status vkg_weights_load(struct vkg_device *dev, const struct vkg_safetensors *st,

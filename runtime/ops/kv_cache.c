@@ -24,9 +24,11 @@ static enum vkg_status check_config(const struct vkg_device *dev, const struct v
 {
     if (!c->n_layers || !c->n_kv_heads || !c->dk || !c->dv || !c->page_size || !c->max_pages || !c->max_seqs ||
         !c->max_seq_len)
-        return vkg_error(VKG_ERR_INVALID_ARG, "kv cache: every size must be > 0 (layers %u, kv heads %u, dk %u, "
-                         "dv %u, page %u, pages %u, seqs %u, seq len %u)", c->n_layers, c->n_kv_heads, c->dk, c->dv,
-                         c->page_size, c->max_pages, c->max_seqs, c->max_seq_len);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "kv cache: every size must be > 0 (layers %u, kv heads %u, dk %u, "
+                         "dv %u, page %u, pages %u, seqs %u, seq len %u)",
+                         c->n_layers, c->n_kv_heads, c->dk, c->dv, c->page_size, c->max_pages, c->max_seqs,
+                         c->max_seq_len);
     if (c->f16 && (c->dk % 4 || c->dv % 4))
         return vkg_error(VKG_ERR_UNSUPPORTED, "kv cache: F16 pages need dk, dv multiples of 4 (dk %u, dv %u)", c->dk,
                          c->dv);
@@ -38,8 +40,10 @@ static enum vkg_status check_config(const struct vkg_device *dev, const struct v
                          c->max_seqs, (unsigned long long)pps);
     /* attention reads any page of a layer: the whole pool is one binding */
     if (pool > dev->info.max_storage_buffer_range)
-        return vkg_error(VKG_ERR_LIMIT, "kv cache: a layer pool of %u pages is %llu bytes > maxStorageBufferRange "
-                         "%llu; use fewer pages per layer", c->max_pages, (unsigned long long)pool,
+        return vkg_error(VKG_ERR_LIMIT,
+                         "kv cache: a layer pool of %u pages is %llu bytes > maxStorageBufferRange "
+                         "%llu; use fewer pages per layer",
+                         c->max_pages, (unsigned long long)pool,
                          (unsigned long long)dev->info.max_storage_buffer_range);
     return VKG_OK;
 }
@@ -56,8 +60,8 @@ static enum vkg_status create_buffers(struct vkg_kv_cache *kv)
     }
     /* the tables are small and change every step: host-visible, written in place (no staging round trip) */
     VKG_TRY(vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * 8, VKG_MEM_HOST, "kv seq table", &kv->seq_table));
-    return vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * kv->pages_per_seq * 4, VKG_MEM_HOST,
-                             "kv page table", &kv->page_table);
+    return vkg_buffer_create(kv->dev, (uint64_t)c->max_seqs * kv->pages_per_seq * 4, VKG_MEM_HOST, "kv page table",
+                             &kv->page_table);
 }
 
 enum vkg_status vkg_kv_create(struct vkg_device *dev, const struct vkg_kv_config *cfg, struct vkg_kv_cache **out)
@@ -168,8 +172,10 @@ enum vkg_status vkg_kv_seq_fork_len(struct vkg_kv_cache *kv, struct vkg_cmd *c, 
     uint32_t n_pages = (uint32_t)((len + kv->cfg.page_size - 1) / kv->cfg.page_size);
     int partial = len % kv->cfg.page_size != 0;
     if (partial && !c)
-        return vkg_error(VKG_ERR_INVALID_ARG, "kv cache fork of sequence %u: its last page is partial (%llu tokens), "
-                         "the copy needs a command buffer", parent, (unsigned long long)len);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "kv cache fork of sequence %u: its last page is partial (%llu tokens), "
+                         "the copy needs a command buffer",
+                         parent, (unsigned long long)len);
     if (partial && !kv->n_free)
         return vkg_error(VKG_ERR_LIMIT, "kv cache fork of sequence %u: no free page for its partial last page", parent);
     VKG_TRY(vkg_kv_seq_add(kv, child));

@@ -27,18 +27,18 @@
 struct vkg_kv_config {
     uint32_t n_layers;
     uint32_t n_kv_heads;
-    uint32_t dk, dv;        /* K and V head sizes (MLA: 192 / 128) */
-    uint32_t page_size;     /* tokens per page, e.g. 16 or 32 */
-    uint32_t max_pages;     /* pages per layer pool */
-    uint32_t max_seqs;      /* live sequences at once */
-    uint32_t max_seq_len;   /* tokens per sequence */
-    int f16;                /* 1: F16 pages (half the memory and reads; dk, dv multiples of 4) */
+    uint32_t dk, dv;      /* K and V head sizes (MLA: 192 / 128) */
+    uint32_t page_size;   /* tokens per page, e.g. 16 or 32 */
+    uint32_t max_pages;   /* pages per layer pool */
+    uint32_t max_seqs;    /* live sequences at once */
+    uint32_t max_seq_len; /* tokens per sequence */
+    int f16;              /* 1: F16 pages (half the memory and reads; dk, dv multiples of 4) */
 };
 
 struct vkg_kv_seq {
     int live;
-    uint64_t len;           /* tokens reserved (written or about to be) */
-    int32_t *pages;         /* [pages_per_seq], first ceil(len / page_size) used */
+    uint64_t len;   /* tokens reserved (written or about to be) */
+    int32_t *pages; /* [pages_per_seq], first ceil(len / page_size) used */
 };
 
 struct vkg_kv_cache {
@@ -47,10 +47,10 @@ struct vkg_kv_cache {
     uint32_t pages_per_seq;     /* ceil(max_seq_len / page_size) */
     struct vkg_buffer **k, **v; /* [n_layers] pools */
     struct vkg_buffer *seq_table, *page_table;
-    uint32_t *refcount;         /* [max_pages] sequences using each page */
-    uint32_t *free_pages;       /* stack of free page ids */
+    uint32_t *refcount;   /* [max_pages] sequences using each page */
+    uint32_t *free_pages; /* stack of free page ids */
     uint32_t n_free;
-    struct vkg_kv_seq *seqs;    /* [max_seqs] */
+    struct vkg_kv_seq *seqs; /* [max_seqs] */
 };
 
 /* Creates the pools (each ≤ maxStorageBufferRange: attention binds a whole

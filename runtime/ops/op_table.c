@@ -12,10 +12,7 @@ _Static_assert(sizeof g_ops / sizeof g_ops[0] == VKG_OP_COUNT, "op table rows");
 VKG_OP_LIST(VKG_X_OP_PUSH)
 #undef VKG_X_OP_PUSH
 
-const struct vkg_kernel *vkg_op_kernel(enum vkg_op op)
-{
-    return op < VKG_OP_COUNT ? &g_ops[op] : 0;
-}
+const struct vkg_kernel *vkg_op_kernel(enum vkg_op op) { return op < VKG_OP_COUNT ? &g_ops[op] : 0; }
 
 enum vkg_status vkg_cmd_dispatch_op(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views, uint32_t n_views,
                                     const void *push, uint32_t gx, uint32_t gy, uint32_t gz)

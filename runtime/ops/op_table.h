@@ -21,6 +21,7 @@
 #include "push_moe.h"
 #include "push_sample.h"
 
+/* clang-format off */
 #define VKG_OP_LIST(X) \
     VKG_OPS_CONVERT(X) VKG_OPS_NORM(X) VKG_OPS_ROPE(X) VKG_OPS_MATMUL(X) VKG_OPS_ATTENTION(X) VKG_OPS_MOE(X) VKG_OPS_SAMPLE(X)
 
@@ -30,6 +31,7 @@ enum vkg_op {
 #undef VKG_X_OP_ENUM
     VKG_OP_COUNT
 };
+/* clang-format on */
 
 /* The op's kernel descriptor (name = SPIR-V variant, bindings, push size,
  * local size); NULL when op is out of range. */

@@ -8,9 +8,7 @@
  * that rewrites what the previous chunk read). The caller orders ops: it
  * puts vkg_cmd_barrier (or vkg_cmd_barrier_host before reading on the host)
  * between an op and the next one that reads or overwrites what it wrote.
- * Independent ops recorded back to back may overlap on the device. (Until
- * runtime/models/moe.c orders its calls, moe_gate, moe_group, moe_experts
- * and moe_combine keep a trailing barrier: ops_moe.c.)
+ * Independent ops recorded back to back may overlap on the device.
  *
  * Families (one ops_<family>.h each, push constants in push_<family>.h):
  *   convert    dtype conversion, word copy, fill          ops_convert.h

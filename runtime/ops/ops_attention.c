@@ -32,15 +32,15 @@ static enum vkg_status check_view(const char *op, const char *what, struct vkg_v
     return VKG_OK;
 }
 
-static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
-                                    struct vkg_view k, struct vkg_view v, struct vkg_view tokens, uint64_t t0,
-                                    uint64_t n)
+static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
+                                    struct vkg_view v, struct vkg_view tokens, uint64_t t0, uint64_t n)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4, skip;
     struct vkg_view views[7];
-    struct vkg_push_kv_append p = { .n_tokens = (uint32_t)n, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk,
-                                    .dv = cf->dv, .page_size = cf->page_size };
+    struct vkg_push_kv_append p = {
+        .n_tokens = (uint32_t)n, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk, .dv = cf->dv, .page_size = cf->page_size
+    };
     VKG_TRY(vkg_view_window(c->dev, k, t0 * kr, n * kr, &views[0], &skip));
     p.k_off = (uint32_t)(skip / 4);
     VKG_TRY(vkg_view_window(c->dev, v, t0 * vr, n * vr, &views[1], &skip));
@@ -54,8 +54,8 @@ static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache
     return vkg_cmd_dispatch_op_1d(c, op, views, 7, &p, (threads + ls - 1) / ls);
 }
 
-enum vkg_status vkg_op_kv_append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
-                                 struct vkg_view k, struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens)
+enum vkg_status vkg_op_kv_append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
+                                 struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     if (layer >= cf->n_layers)
@@ -157,29 +157,34 @@ static uint32_t split_len(uint64_t len, uint32_t n_split)
 static enum vkg_status check_attn(const struct vkg_kv_cache *kv, uint32_t layer, const struct vkg_attn_params *ap)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
-    if (layer >= cf->n_layers)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': layer %u of %u", layer, cf->n_layers);
+    if (layer >= cf->n_layers) return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': layer %u of %u", layer, cf->n_layers);
     if (!ap->n_heads || ap->n_heads % cf->n_kv_heads)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u query heads is not a multiple of %u KV heads",
-                         ap->n_heads, cf->n_kv_heads);
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u query heads is not a multiple of %u KV heads", ap->n_heads,
+                         cf->n_kv_heads);
     /* the kernel reads K and V rows as vec4 and keeps <= 256 elements per row in shared memory */
     if (cf->dk > VKG_ATTN_DMAX || cf->dv > VKG_ATTN_DMAX || cf->dk % 4 || cf->dv % 4)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': head sizes dk %u / dv %u: need multiples of 4, <= %u",
-                         cf->dk, cf->dv, VKG_ATTN_DMAX);
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': head sizes dk %u / dv %u: need multiples of 4, <= %u", cf->dk,
+                         cf->dv, VKG_ATTN_DMAX);
     return VKG_OK;
 }
 
 static struct vkg_push_attn base_push(const struct vkg_kv_config *cf, const struct vkg_attn_params *ap)
 {
     uint32_t group = ap->n_heads / cf->n_kv_heads;
-    return (struct vkg_push_attn){ .n_heads = ap->n_heads, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk,
-        .dv = cf->dv, .page_size = cf->page_size, .window = ap->window, .scale = ap->scale,
-        .softcap = ap->softcap, .head_chunks = (group + VKG_ATTN_GMAX - 1) / VKG_ATTN_GMAX };
+    return (struct vkg_push_attn){ .n_heads = ap->n_heads,
+                                   .n_kv_heads = cf->n_kv_heads,
+                                   .dk = cf->dk,
+                                   .dv = cf->dv,
+                                   .page_size = cf->page_size,
+                                   .window = ap->window,
+                                   .scale = ap->scale,
+                                   .softcap = ap->softcap,
+                                   .head_chunks = (group + VKG_ATTN_GMAX - 1) / VKG_ATTN_GMAX };
 }
 
-enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
-                                 struct vkg_view q, struct vkg_view tokens, struct vkg_view out,
-                                 struct vkg_view scratch, uint64_t n_tokens, const struct vkg_attn_params *ap)
+enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view q,
+                                 struct vkg_view tokens, struct vkg_view out, struct vkg_view scratch,
+                                 uint64_t n_tokens, const struct vkg_attn_params *ap)
 {
     VKG_TRY(check_attn(kv, layer, ap));
     const struct vkg_kv_config *cf = &kv->cfg;
@@ -199,7 +204,8 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
     }
     uint64_t chunk = token_chunk(c->dev, per_tok);
     if (pb) {
-        if (!scratch.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u KV splits need a scratch view", j.p.n_split);
+        if (!scratch.buf)
+            return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u KV splits need a scratch view", j.p.n_split);
         VKG_TRY(check_view("attn", "split-K scratch", scratch, pb * (n_tokens < chunk ? n_tokens : chunk)));
     }
     for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
@@ -244,8 +250,9 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     uint32_t sp = (uint32_t)(ap->n_split ? ap->n_split : auto_split(prefix_len, (uint64_t)row_chunks * p.n_kv_heads));
     uint32_t ss = (uint32_t)(ap->n_split ? ap->n_split : auto_split(suffix, n_tokens * p.n_kv_heads * p.head_chunks));
     uint64_t pb = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, sp + ss);
-    if (!scratch.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn_prefix': needs a scratch view of %llu bytes",
-                                       (unsigned long long)pb);
+    if (!scratch.buf)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn_prefix': needs a scratch view of %llu bytes",
+                         (unsigned long long)pb);
     VKG_TRY(check_view("attn_prefix", "scratch", scratch, pb));
     struct vkg_view views[7], out_win;
     uint32_t out_off;
@@ -258,7 +265,7 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     pp.split_len = split_len(prefix_len, sp);
     pp.prefix_len = prefix_len;
     VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_PREFIX_F16 : VKG_OP_ATTN_PREFIX, views, 7, &pp, row_chunks,
-                             p.n_kv_heads, sp));
+                                p.n_kv_heads, sp));
     /* each token's own positions [prefix_len, pos]: slots sp .. sp+ss-1 */
     struct vkg_push_attn ps = p;
     ps.n_split = ss;
@@ -266,7 +273,7 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     ps.kv_start = prefix_len;
     ps.part_base = sp;
     VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT, views, 7, &ps,
-                             (uint32_t)n_tokens, p.n_kv_heads * p.head_chunks, ss));
+                                (uint32_t)n_tokens, p.n_kv_heads * p.head_chunks, ss));
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off;
     pc.o_off = out_off;

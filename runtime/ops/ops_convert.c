@@ -10,7 +10,7 @@ struct ew_job {
     struct vkg_view src, dst;
     uint32_t src_size, dst_size; /* bytes per element (0: no source binding) */
     uint32_t value;
-    int per_word_dst;            /* to-16-bit: one invocation per output word */
+    int per_word_dst; /* to-16-bit: one invocation per output word */
 };
 
 static enum vkg_status run_chunk(struct vkg_cmd *c, const struct ew_job *j, uint64_t e0, uint64_t n)
@@ -49,8 +49,8 @@ static uint32_t elem_bytes(enum vkg_dtype t)
     return t == VKG_DTYPE_F32 ? 4 : (t == VKG_DTYPE_F16 || t == VKG_DTYPE_BF16) ? 2 : 0;
 }
 
-enum vkg_status vkg_op_convert(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype st,
-                               struct vkg_view dst, enum vkg_dtype dt, uint64_t n)
+enum vkg_status vkg_op_convert(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype st, struct vkg_view dst,
+                               enum vkg_dtype dt, uint64_t n)
 {
     struct ew_job j = { .src = src, .dst = dst, .src_size = elem_bytes(st), .dst_size = elem_bytes(dt) };
     if (!j.src_size || !j.dst_size)
@@ -74,8 +74,10 @@ enum vkg_status vkg_op_convert(struct vkg_cmd *c, struct vkg_view src, enum vkg_
 static enum vkg_status check_words(const char *what, struct vkg_view v, uint64_t bytes)
 {
     if (bytes % 4 || v.offset % 4 || bytes > v.size)
-        return vkg_error(VKG_ERR_INVALID_ARG, "%s of %llu bytes at offset %llu of '%s': needs 4-byte multiples "
-                         "within the view", what, (unsigned long long)bytes, (unsigned long long)v.offset, v.buf->name);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "%s of %llu bytes at offset %llu of '%s': needs 4-byte multiples "
+                         "within the view",
+                         what, (unsigned long long)bytes, (unsigned long long)v.offset, v.buf->name);
     return VKG_OK;
 }
 
@@ -154,10 +156,11 @@ static enum vkg_status cs_check(const struct vkg_copy_strided_args *a, const cha
 {
     if (!v.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'copy_strided': no %s buffer", what);
     if (v.offset % 4 || cs_span(a->blocks, block, a->rows, row, a->cols, v.size / 4) == UINT64_MAX)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'copy_strided': %s '%s' (%llu bytes at offset %llu) does not hold "
-                         "%u blocks x %u rows x %u cols with strides %llu / %llu elements (4-byte aligned)", what,
-                         v.buf->name, (unsigned long long)v.size, (unsigned long long)v.offset, a->blocks, a->rows,
-                         a->cols, (unsigned long long)block, (unsigned long long)row);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'copy_strided': %s '%s' (%llu bytes at offset %llu) does not hold "
+                         "%u blocks x %u rows x %u cols with strides %llu / %llu elements (4-byte aligned)",
+                         what, v.buf->name, (unsigned long long)v.size, (unsigned long long)v.offset, a->blocks,
+                         a->rows, a->cols, (unsigned long long)block, (unsigned long long)row);
     return VKG_OK;
 }
 
@@ -167,7 +170,8 @@ enum vkg_status vkg_op_copy_strided(struct vkg_cmd *c, const struct vkg_copy_str
     VKG_TRY(cs_check(a, "source", a->src, a->src_row, a->src_block));
     VKG_TRY(cs_check(a, "destination", a->dst, a->dst_row, a->dst_block));
     uint64_t w = vkg_max_window_bytes(c->dev) / 4, lim = UINT64_MAX >> 2, per_block = (uint64_t)a->rows * a->cols;
-    uint64_t es = cs_span(1, 0, a->rows, a->src_row, a->cols, lim), ed = cs_span(1, 0, a->rows, a->dst_row, a->cols, lim);
+    uint64_t es = cs_span(1, 0, a->rows, a->src_row, a->cols, lim),
+             ed = cs_span(1, 0, a->rows, a->dst_row, a->cols, lim);
     if (es <= w && ed <= w && per_block <= CS_MAX_THREADS) { /* whole blocks per window */
         uint64_t nb = min3(cs_fit(es, a->src_block, w), cs_fit(ed, a->dst_block, w), CS_MAX_THREADS / per_block);
         for (uint64_t a0 = 0; a0 < a->blocks; a0 += nb)

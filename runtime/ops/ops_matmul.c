@@ -54,12 +54,15 @@ struct mm_job {
     uint64_t row_bytes, xs, ys; /* bytes per weight row; x / y strides in floats */
 };
 
-static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, uint64_t o0, uint64_t rows,
-                                   uint64_t t0, uint64_t toks)
+static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, uint64_t o0, uint64_t rows, uint64_t t0,
+                                   uint64_t toks)
 {
     const struct vkg_matmul_args *a = j->a;
-    struct vkg_push_matmul p = { .n_out = (uint32_t)rows, .n_in = a->n_in, .n_tok = (uint32_t)toks,
-                                 .x_stride = toks > 1 ? (uint32_t)j->xs : 0, .y_stride = toks > 1 ? (uint32_t)j->ys : 0,
+    struct vkg_push_matmul p = { .n_out = (uint32_t)rows,
+                                 .n_in = a->n_in,
+                                 .n_tok = (uint32_t)toks,
+                                 .x_stride = toks > 1 ? (uint32_t)j->xs : 0,
+                                 .y_stride = toks > 1 ? (uint32_t)j->ys : 0,
                                  .has_bias = a->bias != NULL };
     struct vkg_view v[4];
     uint64_t skip;
@@ -80,7 +83,8 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
         uint32_t gy = (uint32_t)((toks + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
         return vkg_cmd_dispatch_op(c, j->op, v, 4, &p, gx, gy, 1);
     }
-    return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
+    return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p,
+                                  (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
 }
 
 /* Rows per window so W, one y row and the bias fit a binding; then tokens per
@@ -110,10 +114,11 @@ static enum vkg_status check_view(const char *what, const struct vkg_view *v, ui
                                   const struct vkg_matmul_args *a)
 {
     if (v->size < bytes || v->offset % align)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul' %ux%u %s x %u tokens: %s view of '%s' has %llu bytes at "
-                         "offset %llu, needs %llu bytes at a multiple of %u", a->n_out, a->n_in,
-                         vkg_dtype_name(a->wt), a->n_tok, what, v->buf->name, (unsigned long long)v->size,
-                         (unsigned long long)v->offset, (unsigned long long)bytes, align);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'matmul' %ux%u %s x %u tokens: %s view of '%s' has %llu bytes at "
+                         "offset %llu, needs %llu bytes at a multiple of %u",
+                         a->n_out, a->n_in, vkg_dtype_name(a->wt), a->n_tok, what, v->buf->name,
+                         (unsigned long long)v->size, (unsigned long long)v->offset, (unsigned long long)bytes, align);
     return VKG_OK;
 }
 
@@ -124,8 +129,10 @@ static enum vkg_status mm_check(const struct vkg_matmul_args *a, uint64_t xs, ui
         return vkg_error(VKG_ERR_UNSUPPORTED, "op 'matmul': weight '%s' is %s; F32, F16, BF16, Q8_0, Q4 supported",
                          a->w.buf->name, vkg_dtype_name(a->wt));
     if (a->n_in == 0 || (wi >= 3 && a->n_in % 32))
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul': weight '%s' %s with n_in %u (block types need a "
-                         "multiple of 32)", a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'matmul': weight '%s' %s with n_in %u (block types need a "
+                         "multiple of 32)",
+                         a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
     if (xs < a->n_in || ys < a->n_out)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul' on '%s': strides x %llu < n_in %u or y %llu < n_out %u",
                          a->w.buf->name, (unsigned long long)xs, a->n_in, (unsigned long long)ys, a->n_out);
@@ -146,11 +153,13 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     enum vkg_matmul_path path = a->path;
     if (path == VKG_MATMUL_AUTO)
         path = a->n_tok > VKG_MATVEC_MAX_TOK ? VKG_MATMUL_GEMM
-             : c->dev->use.subgroup_arith   ? VKG_MATMUL_DECODE_SUBGROUP
-                                            : VKG_MATMUL_DECODE_SHARED;
+               : c->dev->use.subgroup_arith  ? VKG_MATMUL_DECODE_SUBGROUP
+                                             : VKG_MATMUL_DECODE_SHARED;
     if (path == VKG_MATMUL_DECODE_SUBGROUP && !c->dev->use.subgroup_arith)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'matmul' on '%s': subgroup tier asked for, but subgroup "
-                         "arithmetic is off on this device", a->w.buf->name);
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'matmul' on '%s': subgroup tier asked for, but subgroup "
+                         "arithmetic is off on this device",
+                         a->w.buf->name);
     j.gemm = path == VKG_MATMUL_GEMM;
     int sg = path == VKG_MATMUL_DECODE_SUBGROUP;
     j.op = j.gemm ? k_matmul[wi] : sg ? k_matvec_sg[wi] : k_matvec[wi];
@@ -161,8 +170,9 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
 enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in,
                               struct vkg_view x, struct vkg_view y, uint32_t n_tok, const struct vkg_view *bias)
 {
-    struct vkg_matmul_args a = { .w = w, .wt = wt, .n_out = n_out, .n_in = n_in, .x = x, .y = y, .n_tok = n_tok,
-                                 .bias = bias };
+    struct vkg_matmul_args a = {
+        .w = w, .wt = wt, .n_out = n_out, .n_in = n_in, .x = x, .y = y, .n_tok = n_tok, .bias = bias
+    };
     return vkg_op_matmul_ex(c, &a);
 }
 
@@ -185,7 +195,8 @@ enum vkg_status vkg_op_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg
                          vkg_dtype_name(st), vkg_dtype_name(dt));
     uint64_t ss = vkg_dtype_block_bytes(st), bb = vkg_dtype_block_bytes(dt), nb = n / 32;
     if (n % 32 || src.size < n * ss || dst.size < nb * bb || src.offset % ss || dst.offset % 2)
-        return vkg_error(VKG_ERR_INVALID_ARG, "quantize %llu values of '%s' (%llu bytes at %llu) into '%s' (%llu "
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "quantize %llu values of '%s' (%llu bytes at %llu) into '%s' (%llu "
                          "bytes at %llu): needs a multiple of 32 values, aligned views that hold them",
                          (unsigned long long)n, src.buf->name, (unsigned long long)src.size,
                          (unsigned long long)src.offset, dst.buf->name, (unsigned long long)dst.size,

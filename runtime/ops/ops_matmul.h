@@ -30,13 +30,13 @@ enum vkg_matmul_path {
 };
 
 struct vkg_matmul_args {
-    struct vkg_view w;          /* [n_out][n_in] of wt */
-    enum vkg_dtype wt;          /* F32, F16, BF16, Q8_0, Q4 */
+    struct vkg_view w; /* [n_out][n_in] of wt */
+    enum vkg_dtype wt; /* F32, F16, BF16, Q8_0, Q4 */
     uint32_t n_out, n_in;
-    struct vkg_view x;          /* [n_tok][x_stride] f32, the first n_in of each row read */
-    uint64_t x_stride;          /* floats between tokens; 0 means n_in */
-    struct vkg_view y;          /* [n_tok][y_stride] f32, the first n_out of each row written */
-    uint64_t y_stride;          /* floats between tokens; 0 means n_out */
+    struct vkg_view x; /* [n_tok][x_stride] f32, the first n_in of each row read */
+    uint64_t x_stride; /* floats between tokens; 0 means n_in */
+    struct vkg_view y; /* [n_tok][y_stride] f32, the first n_out of each row written */
+    uint64_t y_stride; /* floats between tokens; 0 means n_out */
     uint32_t n_tok;
     const struct vkg_view *bias; /* NULL or [n_out] f32 */
     enum vkg_matmul_path path;

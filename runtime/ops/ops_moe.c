@@ -7,18 +7,11 @@
 
 #include <string.h>
 
-#define GATE_UP_NR 2u  /* output rows per step of a workgroup (moe_ffn.comp NR) */
+#define GATE_UP_NR 2u /* output rows per step of a workgroup (moe_ffn.comp NR) */
 #define DOWN_NR 4u
-#define CPU_ROWS 32u   /* rows per workgroup on a CPU device, where each workgroup costs microseconds */
+#define CPU_ROWS 32u /* rows per workgroup on a CPU device, where each workgroup costs microseconds */
 
 static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-
-/* Transitional exception to the barrier rule of ops.h (issue 8 section 5):
- * vkg_moe_routed in runtime/models/moe.c records gate -> group -> experts ->
- * combine with no barrier between them and relies on these four launchers
- * ending with one. Delete this function and its four calls once that caller
- * orders its own calls; then every MoE launcher follows ops.h. */
-static void legacy_trailing_barrier(struct vkg_cmd *c) { vkg_cmd_barrier(c); }
 
 static uint64_t max_tiles(uint32_t n_exp, uint64_t n_pairs)
 {
@@ -33,18 +26,22 @@ uint64_t vkg_moe_route_bytes(uint32_t n_exp, uint64_t n_pairs)
 /* Binds the first `bytes` of v as one window; *off = elements of size `elem`
  * between the window start and v. Activations, routing and scratch must fit
  * one binding: the caller splits a larger token batch. */
-static enum vkg_status bind_all(struct vkg_cmd *c, const char *op, const char *what, struct vkg_view v,
-                                uint64_t bytes, uint32_t elem, struct vkg_view *win, uint32_t *off)
+static enum vkg_status bind_all(struct vkg_cmd *c, const char *op, const char *what, struct vkg_view v, uint64_t bytes,
+                                uint32_t elem, struct vkg_view *win, uint32_t *off)
 {
     uint64_t skip;
     if (!v.buf || bytes > v.size || v.offset % elem)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s '%s': view of %llu bytes at offset %llu, needs %llu "
-                         "bytes aligned to %u", op, what, v.buf ? v.buf->name : "(null)", (unsigned long long)v.size,
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op '%s': %s '%s': view of %llu bytes at offset %llu, needs %llu "
+                         "bytes aligned to %u",
+                         op, what, v.buf ? v.buf->name : "(null)", (unsigned long long)v.size,
                          (unsigned long long)v.offset, (unsigned long long)bytes, elem);
     enum vkg_status s = vkg_view_window(c->dev, v, 0, bytes ? bytes : 4, win, &skip);
     if (s == VKG_ERR_LIMIT)
-        return vkg_error(s, "op '%s': %s '%s' of %llu bytes exceeds one binding (maxStorageBufferRange %llu): "
-                         "split the token batch", op, what, v.buf->name, (unsigned long long)bytes,
+        return vkg_error(s,
+                         "op '%s': %s '%s' of %llu bytes exceeds one binding (maxStorageBufferRange %llu): "
+                         "split the token batch",
+                         op, what, v.buf->name, (unsigned long long)bytes,
                          (unsigned long long)c->dev->info.max_storage_buffer_range);
     VKG_TRY(s);
     *off = (uint32_t)(skip / elem);
@@ -54,13 +51,16 @@ static enum vkg_status bind_all(struct vkg_cmd *c, const char *op, const char *w
 static enum vkg_status check_router(const struct vkg_moe_router *r)
 {
     if (!r->n_exp || r->n_exp > VKG_MOE_MAX_EXPERTS || !r->k || r->k > VKG_MOE_MAX_K || r->k > r->n_exp)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe_gate': %u experts top-%u (supported: n_exp <= %u, "
-                         "1 <= k <= min(%u, n_exp))", r->n_exp, r->k, VKG_MOE_MAX_EXPERTS, VKG_MOE_MAX_K);
-    if (r->n_group > 1 && (r->n_group > VKG_MOE_MAX_GROUPS || r->n_exp % r->n_group || !r->topk_group ||
-                           r->topk_group > r->n_group))
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe_gate': n_group %u topk_group %u for %u experts (need "
-                         "n_group <= %u dividing n_exp, 1 <= topk_group <= n_group)", r->n_group, r->topk_group,
-                         r->n_exp, VKG_MOE_MAX_GROUPS);
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'moe_gate': %u experts top-%u (supported: n_exp <= %u, "
+                         "1 <= k <= min(%u, n_exp))",
+                         r->n_exp, r->k, VKG_MOE_MAX_EXPERTS, VKG_MOE_MAX_K);
+    if (r->n_group > 1 &&
+        (r->n_group > VKG_MOE_MAX_GROUPS || r->n_exp % r->n_group || !r->topk_group || r->topk_group > r->n_group))
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'moe_gate': n_group %u topk_group %u for %u experts (need "
+                         "n_group <= %u dividing n_exp, 1 <= topk_group <= n_group)",
+                         r->n_group, r->topk_group, r->n_exp, VKG_MOE_MAX_GROUPS);
     return VKG_OK;
 }
 
@@ -70,8 +70,12 @@ enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *
     VKG_TRY(check_router(r));
     if (!n_tok) return VKG_OK;
     struct vkg_view v[4];
-    struct vkg_push_moe_gate p = { .n_tok = n_tok, .n_exp = r->n_exp, .k = r->k, .n_group = r->n_group,
-                                   .topk_group = r->topk_group, .scale = r->scale };
+    struct vkg_push_moe_gate p = { .n_tok = n_tok,
+                                   .n_exp = r->n_exp,
+                                   .k = r->k,
+                                   .n_group = r->n_group,
+                                   .topk_group = r->topk_group,
+                                   .scale = r->scale };
     p.flags = (r->sigmoid ? VKG_MOE_GATE_SIGMOID : 0) | (r->norm ? VKG_MOE_GATE_NORM : 0) |
               (r->bias.buf ? VKG_MOE_GATE_BIAS : 0) | (r->v3_groups ? VKG_MOE_GATE_V3_GROUPS : 0);
     VKG_TRY(bind_all(c, "moe_gate", "logits", logits, (uint64_t)n_tok * r->n_exp * 4, 4, &v[0], &p.logit_off));
@@ -88,7 +92,6 @@ enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *
     } else {
         VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_GATE, v, 4, &p, n_tok)); /* one workgroup per token */
     }
-    legacy_trailing_barrier(c);
     return VKG_OK;
 }
 
@@ -109,19 +112,18 @@ enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n
     vkg_cmd_barrier(c);
     uint32_t ls = vkg_op_kernel(VKG_OP_MOE_SCATTER)->local_size;
     if (n_pairs) VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_SCATTER, scatter_v, 3, &p, ceil_div(n_pairs, ls)));
-    legacy_trailing_barrier(c);
     return VKG_OK;
 }
 
 /* Bound windows shared by the gate_up and down passes. */
 struct ffn_job {
     const struct vkg_moe_weights *w;
-    const char *op;                          /* for messages */
-    uint32_t k;                              /* slots per token (1 when dense) */
-    uint32_t rows;                           /* dense: rows (tokens) */
-    uint64_t tiles;                          /* workgroups in y: tile-list bound, or dense row tiles */
-    int dense;                               /* every row to expert 0 (shared expert) */
-    struct vkg_view x, route, list, h, y;    /* windows */
+    const char *op;                       /* for messages */
+    uint32_t k;                           /* slots per token (1 when dense) */
+    uint32_t rows;                        /* dense: rows (tokens) */
+    uint64_t tiles;                       /* workgroups in y: tile-list bound, or dense row tiles */
+    int dense;                            /* every row to expert 0 (shared expert) */
+    struct vkg_view x, route, list, h, y; /* windows */
     uint32_t x_off, route_off, list_off, h_off, y_off;
 };
 
@@ -129,14 +131,21 @@ struct ffn_job {
  * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set). */
 static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, enum vkg_op *op)
 {
-#define ROW(sfx) { VKG_OP_MOE_DOWN_F32##sfx, VKG_OP_MOE_DOWN_F16##sfx, VKG_OP_MOE_DOWN_BF16##sfx,                 \
-                   VKG_OP_MOE_DOWN_Q8_0##sfx, VKG_OP_MOE_DOWN_Q4##sfx },                                           \
-                 { VKG_OP_MOE_GATE_UP_F32##sfx, VKG_OP_MOE_GATE_UP_F16##sfx, VKG_OP_MOE_GATE_UP_BF16##sfx,        \
-                   VKG_OP_MOE_GATE_UP_Q8_0##sfx, VKG_OP_MOE_GATE_UP_Q4##sfx }
+#define ROW(sfx)                                                                                                \
+    { VKG_OP_MOE_DOWN_F32##sfx, VKG_OP_MOE_DOWN_F16##sfx, VKG_OP_MOE_DOWN_BF16##sfx, VKG_OP_MOE_DOWN_Q8_0##sfx, \
+      VKG_OP_MOE_DOWN_Q4##sfx },                                                                                \
+    {                                                                                                           \
+        VKG_OP_MOE_GATE_UP_F32##sfx, VKG_OP_MOE_GATE_UP_F16##sfx, VKG_OP_MOE_GATE_UP_BF16##sfx,                 \
+            VKG_OP_MOE_GATE_UP_Q8_0##sfx, VKG_OP_MOE_GATE_UP_Q4##sfx                                            \
+    }
     static const enum vkg_op table[2][2][5] = { { ROW() }, { ROW(_SG) } }; /* [sg][gate_up][dtype] */
 #undef ROW
-    int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2
-          : dt == VKG_DTYPE_Q8_0 ? 3 : dt == VKG_DTYPE_Q4 ? 4 : -1;
+    int d = dt == VKG_DTYPE_F32    ? 0
+            : dt == VKG_DTYPE_F16  ? 1
+            : dt == VKG_DTYPE_BF16 ? 2
+            : dt == VKG_DTYPE_Q8_0 ? 3
+            : dt == VKG_DTYPE_Q4   ? 4
+                                   : -1;
     if (d < 0)
         return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe experts': %s expert weights (F32, F16, BF16, Q8_0, Q4 here)",
                          vkg_dtype_name(dt));
@@ -185,17 +194,28 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
     enum vkg_op op = VKG_OP_MOE_DOWN_F32;
     VKG_TRY(ffn_op(c->dev, w->dtype, gate_up, &op));
     if (!per_win)
-        return vkg_error(VKG_ERR_LIMIT, "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
-                         "binding", j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(w->dtype),
+        return vkg_error(VKG_ERR_LIMIT,
+                         "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
+                         "binding",
+                         j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(w->dtype),
                          (unsigned long long)per_exp);
     uint32_t m_per_wg = rows_per_wg(c->dev, op, nr);
     uint64_t gx = ceil_div(M, m_per_wg);
     if (gx > c->dev->info.max_workgroup_count[0] || j->tiles > c->dev->info.max_workgroup_count[1])
-        return vkg_error(VKG_ERR_LIMIT, "op '%s': grid %llu x %llu workgroups exceeds the device: split the token "
-                         "batch", j->op, (unsigned long long)gx, (unsigned long long)j->tiles);
-    struct vkg_push_moe_ffn p = { .n_exp = w->n_exp, .K = K, .M = M, .in_div = gate_up ? j->k : 1, .m_per_wg = m_per_wg,
-                                  .dense = (uint32_t)j->dense, .n_rows = j->rows, .in_off = gate_up ? j->x_off : j->h_off,
-                                  .route_off = j->route_off, .list_off = j->list_off,
+        return vkg_error(VKG_ERR_LIMIT,
+                         "op '%s': grid %llu x %llu workgroups exceeds the device: split the token "
+                         "batch",
+                         j->op, (unsigned long long)gx, (unsigned long long)j->tiles);
+    struct vkg_push_moe_ffn p = { .n_exp = w->n_exp,
+                                  .K = K,
+                                  .M = M,
+                                  .in_div = gate_up ? j->k : 1,
+                                  .m_per_wg = m_per_wg,
+                                  .dense = (uint32_t)j->dense,
+                                  .n_rows = j->rows,
+                                  .in_off = gate_up ? j->x_off : j->h_off,
+                                  .route_off = j->route_off,
+                                  .list_off = j->list_off,
                                   .out_off = gate_up ? j->h_off : j->y_off };
     for (uint32_t e0 = 0; e0 < w->n_exp; e0 += (uint32_t)per_win) {
         uint32_t ne = w->n_exp - e0 < per_win ? w->n_exp - e0 : (uint32_t)per_win;
@@ -222,15 +242,19 @@ static enum vkg_status check_weights(const struct vkg_device *dev, const char *o
     uint32_t unit, bs = vkg_dtype_block_size(w->dtype);
     VKG_TRY(ffn_op(dev, w->dtype, 1, &dummy));
     if (!w->n_exp || !w->n_in || !w->n_ff || w->n_in % bs || w->n_ff % bs)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': expert shape %ux%ux%u %s (n_in and n_ff must be non-zero "
-                         "multiples of %u)", op, w->n_exp, w->n_ff, w->n_in, vkg_dtype_name(w->dtype), bs);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op '%s': expert shape %ux%ux%u %s (n_in and n_ff must be non-zero "
+                         "multiples of %u)",
+                         op, w->n_exp, w->n_ff, w->n_in, vkg_dtype_name(w->dtype), bs);
     uint64_t stack = w->n_exp * matrix_bytes(w->dtype, w->n_ff, w->n_in, &unit);
     for (int i = 0; i < 3; i++)
         if (!m[i]->buf || m[i]->size < stack || m[i]->offset % unit)
-            return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s stack '%s' has %llu bytes at offset %llu, needs "
-                             "%llu (%u experts x %u x %u %s)", op, names[i], m[i]->buf ? m[i]->buf->name : "(null)",
-                             (unsigned long long)m[i]->size, (unsigned long long)m[i]->offset,
-                             (unsigned long long)stack, w->n_exp, w->n_ff, w->n_in, vkg_dtype_name(w->dtype));
+            return vkg_error(VKG_ERR_INVALID_ARG,
+                             "op '%s': %s stack '%s' has %llu bytes at offset %llu, needs "
+                             "%llu (%u experts x %u x %u %s)",
+                             op, names[i], m[i]->buf ? m[i]->buf->name : "(null)", (unsigned long long)m[i]->size,
+                             (unsigned long long)m[i]->offset, (unsigned long long)stack, w->n_exp, w->n_ff, w->n_in,
+                             vkg_dtype_name(w->dtype));
     return VKG_OK;
 }
 
@@ -240,14 +264,14 @@ static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_
     const struct vkg_moe_weights *w = j->w;
     VKG_TRY(check_weights(c->dev, j->op, w));
     if (!j->k || w->n_exp > VKG_MOE_MAX_EXPERTS)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op '%s': k %u, %u experts (1 <= k, n_exp <= %u)", j->op, j->k,
-                         w->n_exp, VKG_MOE_MAX_EXPERTS);
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op '%s': k %u, %u experts (1 <= k, n_exp <= %u)", j->op, j->k, w->n_exp,
+                         VKG_MOE_MAX_EXPERTS);
     if (passes & 1) VKG_TRY(bind_all(c, j->op, "x", j->x, n_tok * w->n_in * 4, 4, &j->x, &j->x_off));
     VKG_TRY(bind_all(c, j->op, "h", j->h, n_pairs * w->n_ff * 4, 4, &j->h, &j->h_off));
     if (passes & 2) VKG_TRY(bind_all(c, j->op, "y", j->y, n_pairs * w->n_in * 4, 4, &j->y, &j->y_off));
     if (!j->dense) {
-        VKG_TRY(bind_all(c, j->op, "route", j->route, vkg_moe_route_bytes(w->n_exp, n_pairs), 4, &j->route,
-                         &j->route_off));
+        VKG_TRY(
+            bind_all(c, j->op, "route", j->route, vkg_moe_route_bytes(w->n_exp, n_pairs), 4, &j->route, &j->route_off));
         VKG_TRY(bind_all(c, j->op, "list", j->list, n_pairs * 4, 4, &j->list, &j->list_off));
     }
     if (!n_pairs) return VKG_OK;
@@ -261,16 +285,18 @@ static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_
 enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                    struct vkg_view x, struct vkg_view route, struct vkg_view list, struct vkg_view h)
 {
-    struct ffn_job j = { .w = w, .op = "moe_gate_up", .k = k, .rows = n_tok, .x = x, .route = route, .list = list,
-                         .h = h };
+    struct ffn_job j = {
+        .w = w, .op = "moe_gate_up", .k = k, .rows = n_tok, .x = x, .route = route, .list = list, .h = h
+    };
     return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 1);
 }
 
 enum vkg_status vkg_op_moe_down(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                 struct vkg_view h, struct vkg_view route, struct vkg_view list, struct vkg_view y)
 {
-    struct ffn_job j = { .w = w, .op = "moe_down", .k = k, .rows = n_tok, .route = route, .list = list, .h = h,
-                         .y = y };
+    struct ffn_job j = {
+        .w = w, .op = "moe_down", .k = k, .rows = n_tok, .route = route, .list = list, .h = h, .y = y
+    };
     return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 2);
 }
 
@@ -278,40 +304,40 @@ enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weigh
                                    struct vkg_view x, struct vkg_view route, struct vkg_view list, struct vkg_view h,
                                    struct vkg_view y)
 {
-    struct ffn_job j = { .w = w, .op = "moe experts", .k = k, .rows = n_tok, .x = x, .route = route, .list = list,
-                         .h = h, .y = y };
-    VKG_TRY(run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 3));
-    legacy_trailing_barrier(c);
-    return VKG_OK;
+    struct ffn_job j = {
+        .w = w, .op = "moe experts", .k = k, .rows = n_tok, .x = x, .route = route, .list = list, .h = h, .y = y
+    };
+    return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 3);
 }
 
 enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in, struct vkg_view y,
                                    struct vkg_view weights, struct vkg_view out, int accumulate)
 {
     struct vkg_view v[3];
-    struct vkg_push_moe_combine p = { .n_tok = n_tok, .k = k, .n_in = n_in,
-                                      .flags = accumulate ? VKG_MOE_COMBINE_ACCUMULATE : 0 };
+    struct vkg_push_moe_combine p = {
+        .n_tok = n_tok, .k = k, .n_in = n_in, .flags = accumulate ? VKG_MOE_COMBINE_ACCUMULATE : 0
+    };
     uint64_t n = (uint64_t)n_tok * n_in;
     if (!weights.buf) p.flags |= VKG_MOE_COMBINE_UNIT; /* no weights: every weight is 1 */
     VKG_TRY(bind_all(c, "moe_combine", "y", y, n * k * 4, 4, &v[0], &p.y_off));
-    if (weights.buf) VKG_TRY(bind_all(c, "moe_combine", "weights", weights, (uint64_t)n_tok * k * 4, 4, &v[1], &p.w_off));
+    if (weights.buf)
+        VKG_TRY(bind_all(c, "moe_combine", "weights", weights, (uint64_t)n_tok * k * 4, 4, &v[1], &p.w_off));
     else v[1] = v[0];
     VKG_TRY(bind_all(c, "moe_combine", "out", out, n * 4, 4, &v[2], &p.out_off));
     if (!n) return VKG_OK;
     uint32_t ls = vkg_op_kernel(VKG_OP_MOE_COMBINE)->local_size;
-    VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls)));
-    legacy_trailing_barrier(c);
-    return VKG_OK;
+    return vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls));
 }
 
-enum vkg_status vkg_op_moe_shared(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok,
-                                  struct vkg_view x, struct vkg_view h, struct vkg_view y, struct vkg_view out)
+enum vkg_status vkg_op_moe_shared(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, struct vkg_view x,
+                                  struct vkg_view h, struct vkg_view y, struct vkg_view out)
 {
-    struct ffn_job j = { .w = w, .op = "moe shared expert", .k = 1, .rows = n_tok, .dense = 1, .x = x, .h = h,
-                         .y = y };
+    struct ffn_job j = { .w = w, .op = "moe shared expert", .k = 1, .rows = n_tok, .dense = 1, .x = x, .h = h, .y = y };
     if (w->n_exp != 1)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'moe shared expert': %u experts given; pack the shared experts "
-                         "as one MLP (n_exp 1, n_ff = n_shared * moe_intermediate_size)", w->n_exp);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'moe shared expert': %u experts given; pack the shared experts "
+                         "as one MLP (n_exp 1, n_ff = n_shared * moe_intermediate_size)",
+                         w->n_exp);
     VKG_TRY(run_ffn(c, &j, n_tok, n_tok, 3));
     vkg_cmd_barrier(c); /* combine reads the y that down wrote */
     return vkg_op_moe_combine(c, n_tok, 1, w->n_in, y, (struct vkg_view){ 0 }, out, 1);

@@ -9,10 +9,9 @@
  *   vkg_op_moe_experts x, route, list -> y [n_tok*k][n_in] (scratch h)
  *   vkg_op_moe_combine y, weights -> out [n_tok][n_in]
  *   vkg_op_moe_shared  (DeepSeek shared experts) out += mlp(x)
- * with a vkg_cmd_barrier between each two (the caller orders ops, ops.h).
- * Transitional: gate, group, experts and combine still end with a barrier
- * of their own, because runtime/models/moe.c relies on it (ops_moe.c,
- * legacy_trailing_barrier); gate_up and down do not. */
+ * with a vkg_cmd_barrier between each two: the caller orders ops (ops.h);
+ * no launcher here records a barrier before or after itself (group and
+ * experts have internal ones between their own passes). */
 #ifndef VKG_OPS_MOE_H
 #define VKG_OPS_MOE_H
 
@@ -21,12 +20,12 @@
 #include "dtype.h"
 
 struct vkg_moe_router {
-    uint32_t n_exp, k;     /* experts; experts per token (k <= 16, n_exp <= 512) */
-    int sigmoid;           /* 0: softmax over all experts; 1: sigmoid per expert */
-    int norm;              /* renormalise the k weights: w /= (sum + 1e-20) */
-    float scale;           /* routed_scaling_factor (1 for Qwen3-MoE / Mixtral) */
-    uint32_t n_group;      /* > 1: group-limited top-k (DeepSeek), n_exp % n_group == 0, <= 64 */
-    uint32_t topk_group;   /* groups kept when n_group > 1 */
+    uint32_t n_exp, k;   /* experts; experts per token (k <= 16, n_exp <= 512) */
+    int sigmoid;         /* 0: softmax over all experts; 1: sigmoid per expert */
+    int norm;            /* renormalise the k weights: w /= (sum + 1e-20) */
+    float scale;         /* routed_scaling_factor (1 for Qwen3-MoE / Mixtral) */
+    uint32_t n_group;    /* > 1: group-limited top-k (DeepSeek), n_exp % n_group == 0, <= 64 */
+    uint32_t topk_group; /* groups kept when n_group > 1 */
     /* DeepSeek-V3 (noaux_tc): bias.buf set: experts are chosen by score + bias
      * (e_score_correction_bias [n_exp] F32) and weighed by the score. v3_groups:
      * group score = sum of its top-2 choices, other groups' experts excluded
@@ -37,10 +36,10 @@ struct vkg_moe_router {
 
 /* Stacked expert weights (the loader packs HF's per-expert tensors this way). */
 struct vkg_moe_weights {
-    struct vkg_view gate;  /* [n_exp][n_ff][n_in] */
-    struct vkg_view up;    /* [n_exp][n_ff][n_in] */
-    struct vkg_view down;  /* [n_exp][n_in][n_ff] */
-    enum vkg_dtype dtype;  /* F32, F16, BF16, or Q8_0 / Q4 (blocks of 32 along each row: n_in, n_ff % 32 == 0) */
+    struct vkg_view gate; /* [n_exp][n_ff][n_in] */
+    struct vkg_view up;   /* [n_exp][n_ff][n_in] */
+    struct vkg_view down; /* [n_exp][n_in][n_ff] */
+    enum vkg_dtype dtype; /* F32, F16, BF16, or Q8_0 / Q4 (blocks of 32 along each row: n_in, n_ff % 32 == 0) */
     uint32_t n_exp, n_in, n_ff;
 };
 
@@ -52,8 +51,7 @@ uint64_t vkg_moe_route_bytes(uint32_t n_exp, uint64_t n_pairs);
  * first (torch.topk leaves the order of equal values unspecified). */
 enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
                                 struct vkg_view logits /* [n_tok][n_exp] F32 */,
-                                struct vkg_view ids /* [n_tok][k] I32 */,
-                                struct vkg_view weights /* [n_tok][k] F32 */);
+                                struct vkg_view ids /* [n_tok][k] I32 */, struct vkg_view weights /* [n_tok][k] F32 */);
 
 /* Groups the n_pairs = n_tok*k pairs p = t*k + j by expert: route holds
  * counts, offsets (exclusive prefix sum) and cursors, n_exp words each, then
@@ -85,8 +83,7 @@ enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weigh
 enum vkg_status vkg_op_moe_down(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                 struct vkg_view h /* [n_tok*k][n_ff] F32 */,
                                 struct vkg_view route /* vkg_moe_route_bytes() U32 */,
-                                struct vkg_view list /* [n_tok*k] U32 */,
-                                struct vkg_view y /* [n_tok*k][n_in] F32 */);
+                                struct vkg_view list /* [n_tok*k] U32 */, struct vkg_view y /* [n_tok*k][n_in] F32 */);
 
 /* out[t] = (accumulate ? out[t] : 0) + sum_j weights[t][j] * y[t*k + j]. */
 enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in,

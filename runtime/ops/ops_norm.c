@@ -46,21 +46,24 @@ static enum vkg_status embed_check(struct vkg_view table, enum vkg_dtype tt, uin
         return vkg_error(VKG_ERR_UNSUPPORTED, "op 'embed': table '%s' of %s: only F32/F16/BF16/Q8_0/Q4",
                          table.buf->name, vkg_dtype_name(tt));
     if (dim == 0 || vocab == 0 || vocab > UINT32_MAX || vkg_dtype_bytes(tt, dim, row_bytes) != VKG_OK)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'embed': table '%s' [%llu][%u] %s: bad shape (quantized rows "
-                         "need dim %% 32 == 0)", table.buf->name, (unsigned long long)vocab, dim, vkg_dtype_name(tt));
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'embed': table '%s' [%llu][%u] %s: bad shape (quantized rows "
+                         "need dim %% 32 == 0)",
+                         table.buf->name, (unsigned long long)vocab, dim, vkg_dtype_name(tt));
     uint32_t elem = tt == VKG_DTYPE_F32 ? 4 : (tt == VKG_DTYPE_F16 || tt == VKG_DTYPE_BF16) ? 2 : 1;
     if (table.offset % elem || vocab * *row_bytes > table.size)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'embed': table [%llu][%u] %s needs %llu bytes; view of '%s' has "
-                         "%llu at offset %llu", (unsigned long long)vocab, dim, vkg_dtype_name(tt),
-                         (unsigned long long)(vocab * *row_bytes), table.buf->name, (unsigned long long)table.size,
-                         (unsigned long long)table.offset);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'embed': table [%llu][%u] %s needs %llu bytes; view of '%s' has "
+                         "%llu at offset %llu",
+                         (unsigned long long)vocab, dim, vkg_dtype_name(tt), (unsigned long long)(vocab * *row_bytes),
+                         table.buf->name, (unsigned long long)table.size, (unsigned long long)table.offset);
     if (*row_bytes > vkg_max_window_bytes(table.buf->dev))
         return vkg_error(VKG_ERR_LIMIT, "op 'embed': one row of '%s' exceeds the binding range", table.buf->name);
     return VKG_OK;
 }
 
-enum vkg_status vkg_op_embed(struct vkg_cmd *c, struct vkg_view table, enum vkg_dtype tt, uint64_t vocab,
-                             uint32_t dim, struct vkg_view ids, uint64_t n_tokens, float scale, struct vkg_view out)
+enum vkg_status vkg_op_embed(struct vkg_cmd *c, struct vkg_view table, enum vkg_dtype tt, uint64_t vocab, uint32_t dim,
+                             struct vkg_view ids, uint64_t n_tokens, float scale, struct vkg_view out)
 {
     uint64_t row_bytes = 0, per = 0;
     VKG_TRY(embed_check(table, tt, vocab, dim, &row_bytes));
@@ -103,16 +106,24 @@ enum vkg_status vkg_op_rmsnorm_ex(struct vkg_cmd *c, const struct vkg_rmsnorm_ar
     uint64_t extent = (uint64_t)a->group * a->n;
     if (a->n == 0 || a->group == 0 || extent > a->x_stride || extent > a->y_stride || a->x_stride > UINT32_MAX ||
         a->y_stride > UINT32_MAX || (a->kind != VKG_RMSNORM_PLAIN && a->kind != VKG_RMSNORM_GEMMA))
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'rmsnorm': %u rows of %u per token do not fit strides x %llu / "
-                         "y %llu (or bad kind %d)", a->group, a->n, (unsigned long long)a->x_stride,
-                         (unsigned long long)a->y_stride, (int)a->kind);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'rmsnorm': %u rows of %u per token do not fit strides x %llu / "
+                         "y %llu (or bad kind %d)",
+                         a->group, a->n, (unsigned long long)a->x_stride, (unsigned long long)a->y_stride,
+                         (int)a->kind);
     if (a->tokens == 0) return VKG_OK;
     int add = a->residual.buf != NULL, sg = c->dev->use.subgroup_arith;
-    enum vkg_op op = add ? (sg ? VKG_OP_RMSNORM_ADD_SG : VKG_OP_RMSNORM_ADD) : (sg ? VKG_OP_RMSNORM_SG : VKG_OP_RMSNORM);
-    struct vkg_rows r[4] = { { a->x, a->x_stride, extent, "x" }, { a->w, 0, a->n, "weight" },
-                         { a->y, a->y_stride, extent, "y" }, { a->residual, a->x_stride, extent, "residual" } };
-    struct vkg_push_rmsnorm p = { .n = a->n, .group = a->group, .x_stride = (uint32_t)a->x_stride,
-                                  .y_stride = (uint32_t)a->y_stride, .eps = a->eps,
+    enum vkg_op op =
+        add ? (sg ? VKG_OP_RMSNORM_ADD_SG : VKG_OP_RMSNORM_ADD) : (sg ? VKG_OP_RMSNORM_SG : VKG_OP_RMSNORM);
+    struct vkg_rows r[4] = { { a->x, a->x_stride, extent, "x" },
+                             { a->w, 0, a->n, "weight" },
+                             { a->y, a->y_stride, extent, "y" },
+                             { a->residual, a->x_stride, extent, "residual" } };
+    struct vkg_push_rmsnorm p = { .n = a->n,
+                                  .group = a->group,
+                                  .x_stride = (uint32_t)a->x_stride,
+                                  .y_stride = (uint32_t)a->y_stride,
+                                  .eps = a->eps,
                                   .w_add = a->kind == VKG_RMSNORM_GEMMA ? 1.0f : 0.0f };
     return vkg_rows_run(c, op, r, add ? 4 : 3, a->tokens, &p, a, rmsnorm_push);
 }
@@ -120,18 +131,34 @@ enum vkg_status vkg_op_rmsnorm_ex(struct vkg_cmd *c, const struct vkg_rmsnorm_ar
 enum vkg_status vkg_op_rmsnorm(struct vkg_cmd *c, struct vkg_view x, struct vkg_view w, struct vkg_view y,
                                uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind)
 {
-    struct vkg_rmsnorm_args a = { .x = x, .w = w, .y = y, .tokens = rows, .group = 1, .n = n, .x_stride = n,
-                                  .y_stride = n, .eps = eps, .kind = kind };
+    struct vkg_rmsnorm_args a = { .x = x,
+                                  .w = w,
+                                  .y = y,
+                                  .tokens = rows,
+                                  .group = 1,
+                                  .n = n,
+                                  .x_stride = n,
+                                  .y_stride = n,
+                                  .eps = eps,
+                                  .kind = kind };
     return vkg_op_rmsnorm_ex(c, &a);
 }
 
 enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct vkg_view residual, struct vkg_view w,
-                                   struct vkg_view y, uint64_t rows, uint32_t n, float eps,
-                                   enum vkg_rmsnorm_kind kind)
+                                   struct vkg_view y, uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind)
 {
     if (!residual.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'rmsnorm_add': no residual buffer");
-    struct vkg_rmsnorm_args a = { .x = x, .residual = residual, .w = w, .y = y, .tokens = rows, .group = 1, .n = n,
-                                  .x_stride = n, .y_stride = n, .eps = eps, .kind = kind };
+    struct vkg_rmsnorm_args a = { .x = x,
+                                  .residual = residual,
+                                  .w = w,
+                                  .y = y,
+                                  .tokens = rows,
+                                  .group = 1,
+                                  .n = n,
+                                  .x_stride = n,
+                                  .y_stride = n,
+                                  .eps = eps,
+                                  .kind = kind };
     return vkg_op_rmsnorm_ex(c, &a);
 }
 
@@ -172,8 +199,8 @@ enum vkg_status vkg_op_glu_fused(struct vkg_cmd *c, enum vkg_glu_kind kind, stru
     if ((uint64_t)n * 4 > x.size)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'glu': fused input '%s' smaller than one row", x.buf->name);
     /* up is the same buffer shifted by n: both bindings alias one tensor */
-    return glu_run(c, kind, x, 2 * (uint64_t)n, vkg_view_sub(x, (uint64_t)n * 4, x.size - (uint64_t)n * 4), 2 * (uint64_t)n,
-                   out, rows, n);
+    return glu_run(c, kind, x, 2 * (uint64_t)n, vkg_view_sub(x, (uint64_t)n * 4, x.size - (uint64_t)n * 4),
+                   2 * (uint64_t)n, out, rows, n);
 }
 
 /* ---- element-wise ------------------------------------------------------- */

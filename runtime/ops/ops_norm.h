@@ -35,8 +35,8 @@ enum vkg_rmsnorm_kind {
 struct vkg_rmsnorm_args {
     struct vkg_view x, residual, w, y;
     uint64_t tokens;
-    uint32_t group;            /* heads for a per-head norm (Qwen3 q_norm/k_norm), else 1 */
-    uint32_t n;                /* row length: hidden size or head_dim */
+    uint32_t group;              /* heads for a per-head norm (Qwen3 q_norm/k_norm), else 1 */
+    uint32_t n;                  /* row length: hidden size or head_dim */
     uint64_t x_stride, y_stride; /* elements between tokens */
     float eps;
     enum vkg_rmsnorm_kind kind;
@@ -47,8 +47,7 @@ enum vkg_status vkg_op_rmsnorm(struct vkg_cmd *c, struct vkg_view x, struct vkg_
                                uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind);
 /* residual += x (x, residual: [rows][n]), then y = norm(residual). */
 enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct vkg_view residual, struct vkg_view w,
-                                   struct vkg_view y, uint64_t rows, uint32_t n, float eps,
-                                   enum vkg_rmsnorm_kind kind);
+                                   struct vkg_view y, uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind);
 
 enum vkg_glu_kind {
     VKG_GLU_SWIGLU = 0, /* silu(gate) * up */

@@ -11,12 +11,12 @@ uint64_t vkg_rows_bytes(const struct vkg_rows *r, uint64_t tokens)
 enum vkg_status vkg_rows_check(const char *op, const struct vkg_rows *r, uint32_t n, uint64_t tokens)
 {
     for (uint32_t i = 0; i < n; i++) {
-        if (!r[i].v.buf)
-            return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': tensor %s has no buffer", op, r[i].what);
+        if (!r[i].v.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': tensor %s has no buffer", op, r[i].what);
         if (r[i].v.offset % 4 || vkg_rows_bytes(&r[i], tokens) > r[i].v.size)
-            return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s needs %llu bytes (4-byte aligned) but view of '%s' "
-                             "has %llu at offset %llu", op, r[i].what,
-                             (unsigned long long)vkg_rows_bytes(&r[i], tokens), r[i].v.buf->name,
+            return vkg_error(VKG_ERR_INVALID_ARG,
+                             "op '%s': %s needs %llu bytes (4-byte aligned) but view of '%s' "
+                             "has %llu at offset %llu",
+                             op, r[i].what, (unsigned long long)vkg_rows_bytes(&r[i], tokens), r[i].v.buf->name,
                              (unsigned long long)r[i].v.size, (unsigned long long)r[i].v.offset);
     }
     return VKG_OK;
@@ -28,8 +28,8 @@ enum vkg_status vkg_rows_chunk(const struct vkg_device *dev, const char *op, con
     uint64_t lim = vkg_max_window_bytes(dev) / 4, best = UINT32_MAX; /* shaders index with uint */
     for (uint32_t i = 0; i < n; i++) {
         if (r[i].extent > lim)
-            return vkg_error(VKG_ERR_LIMIT, "op '%s': one row of %s (%llu bytes in '%s') exceeds the binding range",
-                             op, r[i].what, (unsigned long long)r[i].extent * 4, r[i].v.buf->name);
+            return vkg_error(VKG_ERR_LIMIT, "op '%s': one row of %s (%llu bytes in '%s') exceeds the binding range", op,
+                             r[i].what, (unsigned long long)r[i].extent * 4, r[i].v.buf->name);
         if (r[i].stride && (lim - r[i].extent) / r[i].stride + 1 < best) best = (lim - r[i].extent) / r[i].stride + 1;
     }
     *out = best;

@@ -10,13 +10,13 @@
 #define RADIX_PASSES 8u      /* 4 digits of top-k, then 4 of top-p */
 
 struct sample_job {
-    struct vkg_view logits;            /* [n_rows][vocab] f32, as given */
-    struct vkg_view work;              /* [n_rows][row_words] u32, as given */
-    uint64_t row_work_bytes;           /* workspace of one row */
-    struct vkg_view bound[5];          /* windows: [1] params, [3] tokens, [4] probs ([0], [2] per batch) */
-    struct vkg_push_sample push;       /* common fields; row0 / n_rows / logits_off / pass per dispatch */
+    struct vkg_view logits;      /* [n_rows][vocab] f32, as given */
+    struct vkg_view work;        /* [n_rows][row_words] u32, as given */
+    uint64_t row_work_bytes;     /* workspace of one row */
+    struct vkg_view bound[5];    /* windows: [1] params, [3] tokens, [4] probs ([0], [2] per batch) */
+    struct vkg_push_sample push; /* common fields; row0 / n_rows / logits_off / pass per dispatch */
     uint32_t n_rows, rows_per_batch;
-    uint32_t passes;                   /* passes recorded so far */
+    uint32_t passes; /* passes recorded so far */
 };
 
 static uint32_t n_chunks_of(uint32_t vocab) { return (vocab + VKG_SAMPLE_CHUNK - 1) / VKG_SAMPLE_CHUNK; }
@@ -28,9 +28,11 @@ uint64_t vkg_sample_workspace_bytes(uint32_t n_rows, uint32_t vocab) { return n_
 static enum vkg_status check_view(const char *op, const char *what, struct vkg_view v, uint64_t bytes)
 {
     if (!v.buf || v.size < bytes || v.offset % 4)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s view of '%s' is %llu bytes at offset %llu, needs "
-                         "%llu bytes at a 4-byte aligned offset", op, what, v.buf ? v.buf->name : "(none)",
-                         (unsigned long long)v.size, (unsigned long long)v.offset, (unsigned long long)bytes);
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op '%s': %s view of '%s' is %llu bytes at offset %llu, needs "
+                         "%llu bytes at a 4-byte aligned offset",
+                         op, what, v.buf ? v.buf->name : "(none)", (unsigned long long)v.size,
+                         (unsigned long long)v.offset, (unsigned long long)bytes);
     return VKG_OK;
 }
 
@@ -41,8 +43,8 @@ static enum vkg_status bind_small(struct vkg_cmd *c, const char *op, const char 
 {
     VKG_TRY(check_view(op, what, v, bytes));
     if (v.offset % elem) /* the window starts elem-aligned too (alignments are powers of two) */
-        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s view of '%s' at offset %llu, needs a multiple of %u",
-                         op, what, v.buf->name, (unsigned long long)v.offset, elem);
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %s view of '%s' at offset %llu, needs a multiple of %u", op,
+                         what, v.buf->name, (unsigned long long)v.offset, elem);
     uint64_t skip;
     VKG_TRY(vkg_view_window(c->dev, v, 0, bytes, win, &skip));
     *off = (uint32_t)(skip / elem);
@@ -59,13 +61,16 @@ static enum vkg_status check_logits(struct vkg_cmd *c, const char *op, struct vk
         return vkg_error(VKG_ERR_UNSUPPORTED, "op '%s': logits '%s' vocab %u > %u", op, name, vocab, MAX_VOCAB);
     uint64_t need = (uint64_t)n_rows * vocab * 4;
     if (!logits.buf || logits.size < need || logits.offset % 4)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': logits view of '%s' is %llu bytes at offset %llu, "
-                         "shape [%u][%u] f32 needs %llu at a 4-byte aligned offset", op, name,
-                         (unsigned long long)logits.size, (unsigned long long)logits.offset, n_rows, vocab,
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op '%s': logits view of '%s' is %llu bytes at offset %llu, "
+                         "shape [%u][%u] f32 needs %llu at a 4-byte aligned offset",
+                         op, name, (unsigned long long)logits.size, (unsigned long long)logits.offset, n_rows, vocab,
                          (unsigned long long)need);
     if ((uint64_t)vocab * 4 > vkg_max_window_bytes(c->dev))
-        return vkg_error(VKG_ERR_LIMIT, "op '%s': one row of logits '%s' (%u f32) exceeds a storage binding "
-                         "(%llu bytes)", op, name, vocab, (unsigned long long)vkg_max_window_bytes(c->dev));
+        return vkg_error(VKG_ERR_LIMIT,
+                         "op '%s': one row of logits '%s' (%u f32) exceeds a storage binding "
+                         "(%llu bytes)",
+                         op, name, vocab, (unsigned long long)vkg_max_window_bytes(c->dev));
     return VKG_OK;
 }
 
@@ -76,13 +81,16 @@ static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct 
 {
     const char *op = params ? "sample" : "argmax";
     VKG_TRY(check_logits(c, op, logits, n_rows, vocab));
-    *j = (struct sample_job){ .logits = logits, .work = work, .n_rows = n_rows, .row_work_bytes = row_work_bytes(vocab) };
+    *j = (struct sample_job){
+        .logits = logits, .work = work, .n_rows = n_rows, .row_work_bytes = row_work_bytes(vocab)
+    };
     struct vkg_push_sample *p = &j->push;
     p->vocab = vocab;
     p->n_chunks = n_chunks_of(vocab);
     p->chunk = VKG_SAMPLE_CHUNK;
     uint32_t prm = (uint32_t)sizeof(struct vkg_sample_params);
-    if (params) VKG_TRY(bind_small(c, op, "params", *params, (uint64_t)n_rows * prm, prm, &j->bound[1], &p->params_off));
+    if (params)
+        VKG_TRY(bind_small(c, op, "params", *params, (uint64_t)n_rows * prm, prm, &j->bound[1], &p->params_off));
     VKG_TRY(check_view(op, "workspace", work, vkg_sample_workspace_bytes(n_rows, vocab)));
     VKG_TRY(bind_small(c, op, "tokens", tokens, (uint64_t)n_rows * 4, 4, &j->bound[3], &p->tokens_off));
     VKG_TRY(bind_small(c, op, "probs", probs, (uint64_t)n_rows * 4, 4, &j->bound[4], &p->probs_off));
@@ -125,8 +133,8 @@ static enum vkg_op tier(struct vkg_cmd *c, enum vkg_op scalar, enum vkg_op subgr
     return c->dev->use.subgroup_arith ? subgroup : scalar;
 }
 
-enum vkg_status vkg_op_argmax(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view work,
-                              struct vkg_view tokens, struct vkg_view probs, uint32_t n_rows, uint32_t vocab)
+enum vkg_status vkg_op_argmax(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view work, struct vkg_view tokens,
+                              struct vkg_view probs, uint32_t n_rows, uint32_t vocab)
 {
     struct sample_job j;
     VKG_TRY(job_init(c, &j, logits, NULL, work, tokens, probs, n_rows, vocab));
@@ -134,16 +142,16 @@ enum vkg_status vkg_op_argmax(struct vkg_cmd *c, struct vkg_view logits, struct 
     return run_pass(c, &j, tier(c, VKG_OP_ARGMAX_FINAL, VKG_OP_ARGMAX_FINAL_SG), 0, 0);
 }
 
-enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view params,
-                              struct vkg_view work, struct vkg_view tokens, struct vkg_view probs,
-                              uint32_t n_rows, uint32_t vocab, uint32_t flags)
+enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view params, struct vkg_view work,
+                              struct vkg_view tokens, struct vkg_view probs, uint32_t n_rows, uint32_t vocab,
+                              uint32_t flags)
 {
     struct sample_job j;
     VKG_TRY(job_init(c, &j, logits, &params, work, tokens, probs, n_rows, vocab));
     j.push.flags = flags;
     VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_ARGMAX_PARTIAL, VKG_OP_ARGMAX_PARTIAL_SG), 1, 0)); /* row max, argmax */
     VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_SAMPLE_INIT, VKG_OP_SAMPLE_INIT_SG), 0, 0));       /* greedy rows done */
-    for (uint32_t pass = 0; pass < RADIX_PASSES; pass++) {  /* top-k cut, then top-p cut */
+    for (uint32_t pass = 0; pass < RADIX_PASSES; pass++) { /* top-k cut, then top-p cut */
         if ((flags & VKG_SAMPLE_NO_TOP_K) && pass < 4) continue;
         if ((flags & VKG_SAMPLE_NO_TOP_P) && pass >= 4) continue;
         VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_HIST, 1, pass));

@@ -29,11 +29,10 @@ uint64_t vkg_sample_workspace_bytes(uint32_t n_rows, uint32_t vocab);
 /* Greedy: tokens[r] = argmax_v logits[r][v], ties to the lowest index;
  * probs[r] = softmax(logits[r])[tokens[r]] (temperature 1); -1 and 0 for a
  * row with a NaN or of only -inf (above). */
-enum vkg_status vkg_op_argmax(struct vkg_cmd *c,
-                              struct vkg_view logits, /* [n_rows][vocab] f32 */
-                              struct vkg_view work,   /* vkg_sample_workspace_bytes(n_rows, vocab) */
-                              struct vkg_view tokens, /* [n_rows] int32 out */
-                              struct vkg_view probs,  /* [n_rows] f32 out */
+enum vkg_status vkg_op_argmax(struct vkg_cmd *c, struct vkg_view logits, /* [n_rows][vocab] f32 */
+                              struct vkg_view work,                      /* vkg_sample_workspace_bytes(n_rows, vocab) */
+                              struct vkg_view tokens,                    /* [n_rows] int32 out */
+                              struct vkg_view probs,                     /* [n_rows] f32 out */
                               uint32_t n_rows, uint32_t vocab);
 
 /* One token per row drawn with the row's parameters (HF order: temperature,
@@ -46,8 +45,7 @@ enum vkg_status vkg_op_argmax(struct vkg_cmd *c,
  * device after the draw (a re-submitted command buffer draws the next step);
  * VKG_SAMPLE_NO_TOP_K / VKG_SAMPLE_NO_TOP_P switch a filter off for every row
  * and leave its 4 radix passes out (vkg_sampler_flags says which are safe). */
-enum vkg_status vkg_op_sample(struct vkg_cmd *c,
-                              struct vkg_view logits, /* [n_rows][vocab] f32 */
+enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, /* [n_rows][vocab] f32 */
                               struct vkg_view params, /* [n_rows] struct vkg_sample_params, offset % 32 == 0 */
                               struct vkg_view work,   /* vkg_sample_workspace_bytes(n_rows, vocab) */
                               struct vkg_view tokens, /* [n_rows] int32 out */

@@ -13,42 +13,42 @@
 
 /* kv_append: writes K/V rows of n_tokens new tokens into their pages. */
 struct vkg_push_kv_append {
-    uint32_t n_tokens;   /* tokens in this dispatch */
+    uint32_t n_tokens; /* tokens in this dispatch */
     uint32_t n_kv_heads;
     uint32_t dk, dv;
     uint32_t page_size;
-    uint32_t tok_off;    /* first token record inside the bound tokens window */
-    uint32_t k_off;      /* first float inside the bound new-K window */
-    uint32_t v_off;      /* first float inside the bound new-V window */
+    uint32_t tok_off; /* first token record inside the bound tokens window */
+    uint32_t k_off;   /* first float inside the bound new-K window */
+    uint32_t v_off;   /* first float inside the bound new-V window */
 };
 
 /* attn / attn_split / attn_combine. One workgroup per (query token, group of
  * up to VKG_ATTN_GMAX query heads sharing one KV head, KV split). */
 struct vkg_push_attn {
-    uint32_t n_tokens;     /* query tokens in this dispatch */
-    uint32_t n_heads;      /* query heads */
+    uint32_t n_tokens; /* query tokens in this dispatch */
+    uint32_t n_heads;  /* query heads */
     uint32_t n_kv_heads;
     uint32_t dk, dv;
     uint32_t page_size;
-    uint32_t tok_off;      /* first token record inside the bound tokens window */
-    uint32_t q_off;        /* first float inside the bound Q window */
-    uint32_t o_off;        /* first float inside the bound output window */
-    uint32_t window;       /* 0: none; else only kv positions > pos - window */
-    float scale;           /* multiplies q.k */
-    float softcap;         /* 0: none; else s = softcap * tanh(s / softcap) */
-    uint32_t n_split;      /* KV splits (1: attn writes the output directly) */
-    uint32_t split_len;    /* kv positions per split (multiple of the tile) */
-    uint32_t head_chunks;  /* attn, attn_split: workgroups per KV head: ceil(group / VKG_ATTN_GMAX) */
-    uint32_t kv_start;     /* attn, attn_split: first kv position attended (cascade suffix) */
-    uint32_t part_base;    /* partials: first record slot written by this dispatch */
-    uint32_t part_stride;  /* partials: record slots per (token, head); combine merges them all */
-    uint32_t prefix_len;   /* attn_prefix: tokens of the shared prefix */
+    uint32_t tok_off;     /* first token record inside the bound tokens window */
+    uint32_t q_off;       /* first float inside the bound Q window */
+    uint32_t o_off;       /* first float inside the bound output window */
+    uint32_t window;      /* 0: none; else only kv positions > pos - window */
+    float scale;          /* multiplies q.k */
+    float softcap;        /* 0: none; else s = softcap * tanh(s / softcap) */
+    uint32_t n_split;     /* KV splits (1: attn writes the output directly) */
+    uint32_t split_len;   /* kv positions per split (multiple of the tile) */
+    uint32_t head_chunks; /* attn, attn_split: workgroups per KV head: ceil(group / VKG_ATTN_GMAX) */
+    uint32_t kv_start;    /* attn, attn_split: first kv position attended (cascade suffix) */
+    uint32_t part_base;   /* partials: first record slot written by this dispatch */
+    uint32_t part_stride; /* partials: record slots per (token, head); combine merges them all */
+    uint32_t prefix_len;  /* attn_prefix: tokens of the shared prefix */
 };
 
 /* Limits compiled into attn.comp (shared-memory sizes). */
-#define VKG_ATTN_GMAX 8     /* query heads per workgroup */
-#define VKG_ATTN_DMAX 256   /* largest dk and dv */
-#define VKG_ATTN_TILE 64    /* kv positions per tile == workgroup size */
+#define VKG_ATTN_GMAX 8         /* query heads per workgroup */
+#define VKG_ATTN_DMAX 256       /* largest dk and dv */
+#define VKG_ATTN_TILE 64        /* kv positions per tile == workgroup size */
 #define VKG_ATTN_PREFIX_ROWS 16 /* (token, head) rows per attn_prefix workgroup */
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x)
@@ -57,6 +57,7 @@ struct vkg_push_attn {
  * attn_prefix:   same as attn_split (shared-prefix part of a cascade)
  * attn_combine:  partials, out (merges part_stride partial records per row)
  * *_f16:         the same over F16 KV pages (vkg_kv_config.f16) */
+/* clang-format off */
 #define VKG_OPS_ATTENTION(X)                                                 \
     X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \
     X(ATTN,         attn,         7, vkg_push_attn, VKG_ATTN_TILE)           \
@@ -67,5 +68,6 @@ struct vkg_push_attn {
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)
+/* clang-format on */
 
 #endif

@@ -21,6 +21,7 @@ struct vkg_push_copy_strided {
     uint32_t dst_off, dst_row, dst_block;
 };
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_CONVERT(X)                                              \
     X(CONVERT_BF16_F32, convert_bf16_f32, 2, vkg_push_convert, 256)     \
@@ -30,5 +31,6 @@ struct vkg_push_copy_strided {
     X(COPY_U32,         copy_u32,         2, vkg_push_convert, 256)     \
     X(FILL_U32,         fill_u32,         1, vkg_push_convert, 256)     \
     X(COPY_STRIDED,     copy_strided,     2, vkg_push_copy_strided, 256)
+/* clang-format on */
 
 #endif

@@ -54,6 +54,7 @@ struct vkg_push_quantize {
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_MATMUL(X)                                                             \
     X(MATVEC1_F32_SG,  matvec1_f32_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
@@ -87,5 +88,6 @@ struct vkg_push_quantize {
     X(QUANTIZE_F32_Q4,    quantize_f32_q4,    2, vkg_push_quantize, 64)               \
     X(QUANTIZE_F16_Q4,    quantize_f16_q4,    2, vkg_push_quantize, 64)               \
     X(QUANTIZE_BF16_Q4,   quantize_bf16_q4,   2, vkg_push_quantize, 64)
+/* clang-format on */
 
 #endif

@@ -11,9 +11,9 @@
 #define VKG_MOE_MAX_K 16u
 #define VKG_MOE_MAX_GROUPS 64u
 /* moe_gate flags */
-#define VKG_MOE_GATE_SIGMOID 1u /* sigmoid scores instead of softmax over all experts */
-#define VKG_MOE_GATE_NORM 2u    /* renormalise the k weights to sum 1 */
-#define VKG_MOE_GATE_BIAS 4u    /* choose on score + bias (binding 3), weigh by the score */
+#define VKG_MOE_GATE_SIGMOID 1u   /* sigmoid scores instead of softmax over all experts */
+#define VKG_MOE_GATE_NORM 2u      /* renormalise the k weights to sum 1 */
+#define VKG_MOE_GATE_BIAS 4u      /* choose on score + bias (binding 3), weigh by the score */
 #define VKG_MOE_GATE_V3_GROUPS 8u /* group score = sum of top-2; other groups excluded (-inf) */
 /* moe_combine flags */
 #define VKG_MOE_COMBINE_ACCUMULATE 1u /* out += ... instead of out = ... */
@@ -22,14 +22,14 @@
 /* moe_gate: one workgroup (scalar) or subgroup (SG) per token. */
 struct vkg_push_moe_gate {
     uint32_t n_tok, n_exp, k;
-    uint32_t flags;             /* VKG_MOE_GATE_* */
-    uint32_t n_group;           /* group-limited top-k when > 1 (n_exp % n_group == 0) */
-    uint32_t topk_group;        /* groups kept */
-    float scale;                /* routed_scaling_factor, applied last */
-    uint32_t logit_off;         /* first element inside the bound windows */
+    uint32_t flags;      /* VKG_MOE_GATE_* */
+    uint32_t n_group;    /* group-limited top-k when > 1 (n_exp % n_group == 0) */
+    uint32_t topk_group; /* groups kept */
+    float scale;         /* routed_scaling_factor, applied last */
+    uint32_t logit_off;  /* first element inside the bound windows */
     uint32_t ids_off, w_off;
-    uint32_t tok_per_wg;        /* SG tier: tokens (subgroups) per workgroup */
-    uint32_t bias_off;          /* first element of the bias inside its window */
+    uint32_t tok_per_wg; /* SG tier: tokens (subgroups) per workgroup */
+    uint32_t bias_off;   /* first element of the bias inside its window */
     uint32_t pad;
 };
 
@@ -40,7 +40,7 @@ struct vkg_push_moe_gate {
  * (scatter), n_tiles, tiles[max_tiles] (expert | tile index << 10), where
  * max_tiles = ceil(n_pairs / VKG_MOE_TILE) + min(n_exp, n_pairs). */
 struct vkg_push_moe_route {
-    uint32_t n_pairs;           /* n_tok * k (token, slot) pairs */
+    uint32_t n_pairs; /* n_tok * k (token, slot) pairs */
     uint32_t n_exp;
     uint32_t ids_off, route_off, list_off; /* first element inside the bound windows */
     uint32_t pad[3];
@@ -51,27 +51,28 @@ struct vkg_push_moe_route {
  * weight window (experts e_base .. e_base + n_win - 1); workgroup x covers
  * m_per_wg output rows. */
 struct vkg_push_moe_ffn {
-    uint32_t n_exp;             /* experts in total (route array stride) */
-    uint32_t e_base;            /* first expert of the bound weight window */
-    uint32_t K, M;              /* inner dim, output rows per expert */
-    uint32_t in_div;            /* input row = pair / in_div (k for gate_up, 1 for down) */
-    uint32_t dense;             /* 1: every pair 0..n_rows-1 goes to expert 0 (shared expert) */
-    uint32_t n_rows;            /* dense: rows */
+    uint32_t n_exp;  /* experts in total (route array stride) */
+    uint32_t e_base; /* first expert of the bound weight window */
+    uint32_t K, M;   /* inner dim, output rows per expert */
+    uint32_t in_div; /* input row = pair / in_div (k for gate_up, 1 for down) */
+    uint32_t dense;  /* 1: every pair 0..n_rows-1 goes to expert 0 (shared expert) */
+    uint32_t n_rows; /* dense: rows */
     uint32_t in_off, w0_off, w1_off, route_off, list_off, out_off; /* offsets in the windows: elements
                                                                     (weights: bytes for Q8_0/Q4) */
-    uint32_t n_win;             /* experts in the bound weight window */
-    uint32_t m_per_wg;          /* output rows per workgroup (a multiple of the shader's NR) */
+    uint32_t n_win;                                                /* experts in the bound weight window */
+    uint32_t m_per_wg; /* output rows per workgroup (a multiple of the shader's NR) */
     uint32_t pad;
 };
 
 /* moe_combine: out[t][i] (+)= sum_j w[t][j] * y[t*k+j][i]. */
 struct vkg_push_moe_combine {
     uint32_t n_tok, k, n_in;
-    uint32_t flags;             /* VKG_MOE_COMBINE_* */
+    uint32_t flags; /* VKG_MOE_COMBINE_* */
     uint32_t y_off, w_off, out_off;
     uint32_t pad;
 };
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_MOE(X)                                                         \
     X(MOE_GATE,         moe_gate,         4, vkg_push_moe_gate,    64)         \
@@ -100,5 +101,6 @@ struct vkg_push_moe_combine {
     X(MOE_DOWN_Q8_0_SG,    moe_down_q8_0_sg,    5, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q4_SG,      moe_down_q4_sg,      5, vkg_push_moe_ffn, 64)      \
     X(MOE_COMBINE,      moe_combine,      3, vkg_push_moe_combine, 256)
+/* clang-format on */
 
 #endif

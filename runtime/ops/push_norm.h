@@ -36,7 +36,7 @@ struct vkg_push_rmsnorm {
     uint32_t r_off;    /* first element of the residual inside its window */
     uint32_t y_off;    /* first element of y inside its window */
     float eps;
-    float w_add;       /* 0: y = x/rms * w (Llama, Qwen); 1: y = x/rms * (1 + w) (Gemma) */
+    float w_add; /* 0: y = x/rms * w (Llama, Qwen); 1: y = x/rms * (1 + w) (Gemma) */
     uint32_t pad0, pad1;
 };
 
@@ -66,6 +66,7 @@ struct vkg_push_eltwise {
 /* Row-reduction workgroup size: a power of two (tree reduction), <= 1024. */
 #define VKG_RMSNORM_LOCAL 256
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_NORM(X)                                                           \
     X(EMBED_F32,      embed_f32,      3, vkg_push_embed,    256)                  \
@@ -82,5 +83,6 @@ struct vkg_push_eltwise {
     X(SOFTCAP,        softcap,        2, vkg_push_eltwise,  256)                  \
     X(ADD,            add,            3, vkg_push_eltwise,  256)                  \
     X(SCALE,          scale,          2, vkg_push_eltwise,  256)
+/* clang-format on */
 
 #endif

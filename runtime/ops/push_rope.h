@@ -21,8 +21,10 @@ struct vkg_push_rope {
     uint32_t pad0, pad1;
 };
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_ROPE(X) \
     X(ROPE, rope, 3, vkg_push_rope, 256)
+/* clang-format on */
 
 #endif

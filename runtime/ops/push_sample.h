@@ -47,15 +47,17 @@ struct vkg_sample_params {
  * (count, mass low word, mass high word), 4 words per chunk and room for
  * VKG_SAMPLE_CAND candidate keys (the logits that can still matter once the
  * first top-k digit is known; the later radix passes read only them). */
-#define VKG_SAMPLE_CHUNK 4096u       /* logits per workgroup: 256 invocations x 16 */
+#define VKG_SAMPLE_CHUNK 4096u /* logits per workgroup: 256 invocations x 16 */
 #define VKG_SAMPLE_STATE_WORDS 16u
 #define VKG_SAMPLE_HIST_WORDS (3u * 256u)
-#define VKG_SAMPLE_HIST_AT VKG_SAMPLE_STATE_WORDS                          /* first histogram word of a row */
+#define VKG_SAMPLE_HIST_AT VKG_SAMPLE_STATE_WORDS                           /* first histogram word of a row */
 #define VKG_SAMPLE_PART_AT (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS) /* first per-chunk word of a row */
-#define VKG_SAMPLE_CAND 16384u /* at most; min(VKG_SAMPLE_CAND, vocab) */
-#define VKG_SAMPLE_ROW_WORDS(n_chunks, vocab) (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS + 4u * (n_chunks) + \
-                                               ((vocab) < VKG_SAMPLE_CAND ? (vocab) : VKG_SAMPLE_CAND))
+#define VKG_SAMPLE_CAND 16384u                                              /* at most; min(VKG_SAMPLE_CAND, vocab) */
+#define VKG_SAMPLE_ROW_WORDS(n_chunks, vocab)                           \
+    (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS + 4u * (n_chunks) + \
+     ((vocab) < VKG_SAMPLE_CAND ? (vocab) : VKG_SAMPLE_CAND))
 
+/* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_SAMPLE(X)                                                \
     X(ARGMAX_PARTIAL, argmax_partial, 4, vkg_push_sample, 256)           \
@@ -69,5 +71,6 @@ struct vkg_sample_params {
     X(ARGMAX_PARTIAL_SG, argmax_partial_sg, 4, vkg_push_sample, 256)     \
     X(ARGMAX_FINAL_SG,   argmax_final_sg,   4, vkg_push_sample, 256)     \
     X(SAMPLE_INIT_SG,    sample_init_sg,    5, vkg_push_sample, 256)
+/* clang-format on */
 
 #endif

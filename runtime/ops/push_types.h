@@ -20,7 +20,8 @@
 #ifdef GL_core_profile
 #define uint32_t uint
 #define int32_t int
-#define VKG_PUSH_CONSTANTS(T) layout(push_constant) uniform T##_block { T p; }
+#define VKG_PUSH_CONSTANTS(T) \
+    layout(push_constant) uniform T##_block { T p; }
 #else
 #include <stdint.h>
 #endif

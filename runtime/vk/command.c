@@ -17,13 +17,16 @@ enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out)
     c->dev = dev;
     *out = c;
     VkCommandBufferAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-        .commandPool = dev->pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+                                       .commandPool = dev->pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                       .commandBufferCount = 1 };
     VKG_VK(vkAllocateCommandBuffers(dev->vk, &ai, &c->cb), "command buffer");
     VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
     VKG_VK(vkCreateFence(dev->vk, &fci, NULL, &c->fence), "command fence");
     if (dev->info.timestamps) {
         VkQueryPoolCreateInfo qci = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
-                                      .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = VKG_MAX_TIMESTAMPS };
+                                      .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                      .queryCount = VKG_MAX_TIMESTAMPS };
         VKG_VK(vkCreateQueryPool(dev->vk, &qci, NULL, &c->queries), "timestamp query pool");
     }
     return VKG_OK;
@@ -68,7 +71,9 @@ static enum vkg_status add_pool(struct vkg_cmd *c)
     c->pools = np;
     VkDescriptorPoolSize sz = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * 8 };
     VkDescriptorPoolCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                                      .maxSets = SETS_PER_POOL, .poolSizeCount = 1, .pPoolSizes = &sz };
+                                      .maxSets = SETS_PER_POOL,
+                                      .poolSizeCount = 1,
+                                      .pPoolSizes = &sz };
     VKG_VK(vkCreateDescriptorPool(c->dev->vk, &ci, NULL, &c->pools[c->n_pools]), "descriptor pool");
     c->n_pools++;
     return VKG_OK;
@@ -80,7 +85,9 @@ static enum vkg_status alloc_set(struct vkg_cmd *c, VkDescriptorSetLayout dsl, V
     for (;;) {
         if (c->cur_pool == c->n_pools) VKG_TRY(add_pool(c));
         VkDescriptorSetAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-            .descriptorPool = c->pools[c->cur_pool], .descriptorSetCount = 1, .pSetLayouts = &dsl };
+                                           .descriptorPool = c->pools[c->cur_pool],
+                                           .descriptorSetCount = 1,
+                                           .pSetLayouts = &dsl };
         VkResult r = vkAllocateDescriptorSets(c->dev->vk, &ai, set);
         if (r == VK_SUCCESS) return VKG_OK;
         if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
@@ -89,20 +96,23 @@ static enum vkg_status alloc_set(struct vkg_cmd *c, VkDescriptorSetLayout dsl, V
     }
 }
 
-static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *v,
-                                   uint32_t n)
+static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *v, uint32_t n)
 {
     const struct vkg_device_info *di = &c->dev->info;
     if (n != k->n_bindings || n > 16) /* 16: the descriptor arrays of vkg_cmd_dispatch */
         return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': %u views given, %u bindings", k->name, n, k->n_bindings);
     for (uint32_t i = 0; i < n; i++) {
         if (v[i].size > di->max_storage_buffer_range || v[i].size == 0)
-            return vkg_error(VKG_ERR_LIMIT, "kernel '%s': binding %u of buffer '%s' is %llu bytes "
-                             "(maxStorageBufferRange %llu)", k->name, i, v[i].buf->name,
-                             (unsigned long long)v[i].size, (unsigned long long)di->max_storage_buffer_range);
+            return vkg_error(VKG_ERR_LIMIT,
+                             "kernel '%s': binding %u of buffer '%s' is %llu bytes "
+                             "(maxStorageBufferRange %llu)",
+                             k->name, i, v[i].buf->name, (unsigned long long)v[i].size,
+                             (unsigned long long)di->max_storage_buffer_range);
         if (di->min_storage_offset_alignment && v[i].offset % di->min_storage_offset_alignment)
-            return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': binding %u of buffer '%s' at offset %llu not "
-                             "aligned to %llu", k->name, i, v[i].buf->name, (unsigned long long)v[i].offset,
+            return vkg_error(VKG_ERR_INVALID_ARG,
+                             "kernel '%s': binding %u of buffer '%s' at offset %llu not "
+                             "aligned to %llu",
+                             k->name, i, v[i].buf->name, (unsigned long long)v[i].offset,
                              (unsigned long long)di->min_storage_offset_alignment);
     }
     return VKG_OK;
@@ -124,8 +134,11 @@ enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, 
     VkWriteDescriptorSet w[16];
     for (uint32_t i = 0; i < n_views; i++) {
         bi[i] = (VkDescriptorBufferInfo){ views[i].buf->vk, views[i].offset, views[i].size };
-        w[i] = (VkWriteDescriptorSet){ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = i,
-                                       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        w[i] = (VkWriteDescriptorSet){ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                       .dstSet = set,
+                                       .dstBinding = i,
+                                       .descriptorCount = 1,
+                                       .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                        .pBufferInfo = &bi[i] };
     }
     vkUpdateDescriptorSets(c->dev->vk, n_views, w, 0, NULL);
@@ -151,9 +164,9 @@ enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, const struct vkg_kernel *
 void vkg_cmd_barrier(struct vkg_cmd *c)
 {
     VkMemoryBarrier mb = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
-                         VK_ACCESS_TRANSFER_WRITE_BIT };
+                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                           .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                            VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT };
     VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
     vkCmdPipelineBarrier(c->cb, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
 }

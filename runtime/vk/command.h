@@ -21,11 +21,11 @@ struct vkg_cmd {
     VkFence fence;
     VkDescriptorPool *pools; /* grown on demand, reset at begin */
     uint32_t n_pools, cur_pool;
-    VkQueryPool queries;     /* NULL when the queue has no timestamps */
+    VkQueryPool queries; /* NULL when the queue has no timestamps */
     uint32_t n_ts;
     const char *ts_label[VKG_MAX_TIMESTAMPS];
     int recording;
-    int pending;             /* submitted, fence not yet waited */
+    int pending; /* submitted, fence not yet waited */
 };
 
 enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out);

@@ -21,8 +21,7 @@ int vkg_env_flag(const char *name)
 /* Counts validation warnings and errors; every one is printed. Tests fail on any. */
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
                                                     VkDebugUtilsMessageTypeFlagsEXT type,
-                                                    const VkDebugUtilsMessengerCallbackDataEXT *data,
-                                                    void *user)
+                                                    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
 {
     struct vkg_device *dev = user;
     const char *what = "warning";
@@ -59,23 +58,30 @@ static enum vkg_status create_instance(struct vkg_device *dev, int validate)
                          VK_API_VERSION_MAJOR(volkGetInstanceVersion()),
                          VK_API_VERSION_MINOR(volkGetInstanceVersion()));
     if (validate && !layer_present(VKG_VALIDATION_LAYER))
-        return vkg_error(VKG_ERR_NOT_FOUND, "validation requested but %s is not installed "
-                         "(Debian: vulkan-validationlayers)", VKG_VALIDATION_LAYER);
-    VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "vkgrm",
+        return vkg_error(VKG_ERR_NOT_FOUND,
+                         "validation requested but %s is not installed "
+                         "(Debian: vulkan-validationlayers)",
+                         VKG_VALIDATION_LAYER);
+    VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                              .pApplicationName = "vkgrm",
                               .apiVersion = VK_API_VERSION_1_3 };
     const char *layers[] = { VKG_VALIDATION_LAYER };
     const char *exts[] = { VK_EXT_DEBUG_UTILS_EXTENSION_NAME };
-    VkDebugUtilsMessengerCreateInfoEXT mci = {
-        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
-        .pfnUserCallback = on_validation, .pUserData = dev };
+    VkDebugUtilsMessengerCreateInfoEXT mci = { .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+                                               .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                                                                  VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+                                               .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                                                              VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                                                              VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+                                               .pfnUserCallback = on_validation,
+                                               .pUserData = dev };
     VkInstanceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
     /* VKGRM_VALIDATE_SYNC=1 adds synchronization validation (missing barriers) */
     VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
-    VkValidationFeaturesEXT vf = { .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT, .pNext = &mci,
-                                   .enabledValidationFeatureCount = 1, .pEnabledValidationFeatures = &sync };
+    VkValidationFeaturesEXT vf = { .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+                                   .pNext = &mci,
+                                   .enabledValidationFeatureCount = 1,
+                                   .pEnabledValidationFeatures = &sync };
     if (validate) {
         ci.enabledLayerCount = 1;
         ci.ppEnabledLayerNames = layers;
@@ -88,12 +94,12 @@ static enum vkg_status create_instance(struct vkg_device *dev, int validate)
     /* Device functions go through the loader's trampolines (not volkLoadDevice):
      * volk's globals are shared, and several devices may be open at once. */
     volkLoadInstance(dev->instance);
-    if (validate)
-    {
+    if (validate) {
         /* looked up per instance: volk's global pointer belongs to the last instance loaded */
-        PFN_vkCreateDebugUtilsMessengerEXT create = (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
-            dev->instance, "vkCreateDebugUtilsMessengerEXT");
-        if (!create) return vkg_error(VKG_ERR_UNSUPPORTED, "VK_EXT_debug_utils: vkCreateDebugUtilsMessengerEXT missing");
+        PFN_vkCreateDebugUtilsMessengerEXT create =
+            (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(dev->instance, "vkCreateDebugUtilsMessengerEXT");
+        if (!create)
+            return vkg_error(VKG_ERR_UNSUPPORTED, "VK_EXT_debug_utils: vkCreateDebugUtilsMessengerEXT missing");
         VKG_VK(create(dev->instance, &mci, NULL, &dev->messenger), "debug-utils messenger");
     }
     dev->validation = validate;
@@ -105,7 +111,8 @@ static enum vkg_status enumerate(VkInstance inst, VkPhysicalDevice **phys, uint3
     *n = 0;
     VKG_VK(vkEnumeratePhysicalDevices(inst, n, NULL), "physical device count");
     if (*n == 0)
-        return vkg_error(VKG_ERR_NO_DEVICE, "no Vulkan device found (install a driver; for CPU testing: mesa-vulkan-drivers / lavapipe)");
+        return vkg_error(VKG_ERR_NO_DEVICE,
+                         "no Vulkan device found (install a driver; for CPU testing: mesa-vulkan-drivers / lavapipe)");
     *phys = calloc(*n, sizeof **phys);
     if (!*phys) return vkg_error(VKG_ERR_NOMEM, "physical device list");
     VKG_VK(vkEnumeratePhysicalDevices(inst, n, *phys), "physical device list");
@@ -164,7 +171,8 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.storage16 = i->storage_16bit && !no_f16;
     dev->use.storage8 = i->storage_8bit && !no_i8;
     dev->use.int8 = i->int8_arith && !no_i8;
-    dev->use.int8_dot = i->api_version >= VK_API_VERSION_1_3 && i->int8_dot && i->int8_dot_accelerated && !no_i8 && !vkg_env_flag("VKGRM_DISABLE_INT8_DOT");
+    dev->use.int8_dot = i->api_version >= VK_API_VERSION_1_3 && i->int8_dot && i->int8_dot_accelerated && !no_i8 &&
+                        !vkg_env_flag("VKGRM_DISABLE_INT8_DOT");
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
     dev->use.subgroup_arith = (i->subgroup_ops & need) == need && !no_sg;
     dev->use.size_control = i->subgroup_size_control && !no_sg;
@@ -175,26 +183,35 @@ static enum vkg_status create_device(struct vkg_device *dev)
     const struct vkg_device_info *info = &dev->info;
     float prio = 1.0f;
     VkDeviceQueueCreateInfo q[2] = {
-        { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = (uint32_t)info->compute_family,
-          .queueCount = 1, .pQueuePriorities = &prio },
-        { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = (uint32_t)info->transfer_family,
-          .queueCount = 1, .pQueuePriorities = &prio },
+        { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+          .queueFamilyIndex = (uint32_t)info->compute_family,
+          .queueCount = 1,
+          .pQueuePriorities = &prio },
+        { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+          .queueFamilyIndex = (uint32_t)info->transfer_family,
+          .queueCount = 1,
+          .pQueuePriorities = &prio },
     };
     VkPhysicalDeviceVulkan13Features f13 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
-        .subgroupSizeControl = (VkBool32)dev->use.size_control,
-        .computeFullSubgroups = (VkBool32)(dev->use.size_control && info->compute_full_subgroups),
-        .maintenance4 = VK_TRUE, .shaderIntegerDotProduct = (VkBool32)dev->use.int8_dot };
+                                             .subgroupSizeControl = (VkBool32)dev->use.size_control,
+                                             .computeFullSubgroups =
+                                                 (VkBool32)(dev->use.size_control && info->compute_full_subgroups),
+                                             .maintenance4 = VK_TRUE,
+                                             .shaderIntegerDotProduct = (VkBool32)dev->use.int8_dot };
     VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-        .shaderFloat16 = (VkBool32)dev->use.fp16, .shaderInt8 = (VkBool32)dev->use.int8,
-        .storageBuffer8BitAccess = (VkBool32)dev->use.storage8 };
+                                             .shaderFloat16 = (VkBool32)dev->use.fp16,
+                                             .shaderInt8 = (VkBool32)dev->use.int8,
+                                             .storageBuffer8BitAccess = (VkBool32)dev->use.storage8 };
     VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
-        .storageBuffer16BitAccess = (VkBool32)dev->use.storage16 };
+                                             .storageBuffer16BitAccess = (VkBool32)dev->use.storage16 };
     VkPhysicalDeviceFeatures2 f = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11 };
     f.features.shaderInt16 = (VkBool32)info->int16_arith;
     f11.pNext = &f12;
     if (info->api_version >= VK_API_VERSION_1_3) f12.pNext = &f13;
-    VkDeviceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f,
-                              .queueCreateInfoCount = info->transfer_family >= 0 ? 2 : 1, .pQueueCreateInfos = q };
+    VkDeviceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                              .pNext = &f,
+                              .queueCreateInfoCount = info->transfer_family >= 0 ? 2 : 1,
+                              .pQueueCreateInfos = q };
     VKG_VK(vkCreateDevice(dev->phys, &ci, NULL, &dev->vk), "device '%s'", info->name);
     dev->compute_family = (uint32_t)info->compute_family;
     vkGetDeviceQueue(dev->vk, dev->compute_family, 0, &dev->compute_queue);
@@ -211,8 +228,10 @@ static enum vkg_status create_device(struct vkg_device *dev)
 static enum vkg_status probe_memory(struct vkg_device *dev)
 {
     vkGetPhysicalDeviceMemoryProperties(dev->phys, &dev->mem_props);
-    VkBufferCreateInfo bci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 256,
-        .usage = VKG_BUFFER_USAGE, .sharingMode = VK_SHARING_MODE_EXCLUSIVE };
+    VkBufferCreateInfo bci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                               .size = 256,
+                               .usage = VKG_BUFFER_USAGE,
+                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE };
     VkBuffer b;
     VKG_VK(vkCreateBuffer(dev->vk, &bci, NULL, &b), "probe buffer (256 bytes)");
     VkMemoryRequirements req;
@@ -286,15 +305,16 @@ enum vkg_status vkg_device_close(struct vkg_device *dev)
     /* an earlier failure's detail is what the caller will print: keep it first */
     char keep[512];
     snprintf(keep, sizeof keep, "%s", vkg_error_detail());
-    return vkg_error(VKG_ERR_VALIDATION, "%s (then at device close: validation layer reported %u error(s) and %u "
-                     "warning(s))", keep, e, w);
+    return vkg_error(VKG_ERR_VALIDATION,
+                     "%s (then at device close: validation layer reported %u error(s) and %u "
+                     "warning(s))",
+                     keep, e, w);
 }
 
 int vkg_device_memory_type(const struct vkg_device *dev, uint32_t type_bits, VkMemoryPropertyFlags want)
 {
     for (uint32_t i = 0; i < dev->mem_props.memoryTypeCount; i++)
-        if ((type_bits & (1u << i)) && (dev->mem_props.memoryTypes[i].propertyFlags & want) == want)
-            return (int)i;
+        if ((type_bits & (1u << i)) && (dev->mem_props.memoryTypes[i].propertyFlags & want) == want) return (int)i;
     return -1;
 }
 

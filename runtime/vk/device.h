@@ -14,10 +14,10 @@
 
 /* Everything vkgrm-info reports about one physical device. */
 struct vkg_device_info {
-    uint32_t index;              /* position in vkEnumeratePhysicalDevices */
+    uint32_t index; /* position in vkEnumeratePhysicalDevices */
     char name[256];
     uint32_t vendor_id, device_id;
-    const char *type;            /* "discrete", "integrated", "virtual", "cpu", "other" */
+    const char *type; /* "discrete", "integrated", "virtual", "cpu", "other" */
     char driver_name[256];
     char driver_info[256];
     uint32_t driver_version;     /* raw, vendor encoded */
@@ -26,23 +26,23 @@ struct vkg_device_info {
     uint8_t uuid[16];
 
     /* features */
-    int fp16_arith;              /* shaderFloat16 */
-    int int8_arith;              /* shaderInt8 */
-    int int16_arith;             /* shaderInt16 */
-    int storage_16bit;           /* storageBuffer16BitAccess */
-    int storage_8bit;            /* storageBuffer8BitAccess */
-    int int8_dot;                /* VK_KHR_shader_integer_dot_product feature */
-    int int8_dot_accelerated;    /* integerDotProduct4x8BitPackedSignedAccelerated */
-    int bf16;                    /* VK_KHR_shader_bfloat16 exposed */
-    int coopmat_khr;             /* VK_KHR_cooperative_matrix exposed */
-    int coopmat_nv;              /* VK_NV_cooperative_matrix exposed */
-    int external_host_memory;    /* VK_EXT_external_memory_host */
+    int fp16_arith;           /* shaderFloat16 */
+    int int8_arith;           /* shaderInt8 */
+    int int16_arith;          /* shaderInt16 */
+    int storage_16bit;        /* storageBuffer16BitAccess */
+    int storage_8bit;         /* storageBuffer8BitAccess */
+    int int8_dot;             /* VK_KHR_shader_integer_dot_product feature */
+    int int8_dot_accelerated; /* integerDotProduct4x8BitPackedSignedAccelerated */
+    int bf16;                 /* VK_KHR_shader_bfloat16 exposed */
+    int coopmat_khr;          /* VK_KHR_cooperative_matrix exposed */
+    int coopmat_nv;           /* VK_NV_cooperative_matrix exposed */
+    int external_host_memory; /* VK_EXT_external_memory_host */
     uint64_t host_pointer_alignment;
-    int subgroup_size_control;   /* subgroupSizeControl feature */
+    int subgroup_size_control; /* subgroupSizeControl feature */
     int compute_full_subgroups;
     uint32_t subgroup_size, subgroup_min_size, subgroup_max_size;
-    uint32_t subgroup_ops;       /* VkSubgroupFeatureFlags for compute */
-    int timestamps;              /* timestamp queries on the compute queue */
+    uint32_t subgroup_ops; /* VkSubgroupFeatureFlags for compute */
+    int timestamps;        /* timestamp queries on the compute queue */
     float timestamp_period_ns;
 
     /* limits */
@@ -62,14 +62,14 @@ struct vkg_device_info {
     int heap_device_local[VKG_MAX_HEAPS];
 
     /* queues */
-    int32_t compute_family;      /* -1 when none */
-    int32_t transfer_family;     /* a transfer-only family, -1 when none */
+    int32_t compute_family;  /* -1 when none */
+    int32_t transfer_family; /* a transfer-only family, -1 when none */
 };
 
 struct vkg_device_opts {
-    int index;           /* -1: first suitable device */
-    const char *name;    /* name substring, NULL for any */
-    int validate;        /* 1: Khronos validation + messenger; -1: from VKGRM_VALIDATE */
+    int index;        /* -1: first suitable device */
+    const char *name; /* name substring, NULL for any */
+    int validate;     /* 1: Khronos validation + messenger; -1: from VKGRM_VALIDATE */
 };
 
 struct vkg_pipeline_set;
@@ -82,7 +82,7 @@ struct vkg_device {
     VkPhysicalDevice phys;
     VkDevice vk;
     VkQueue compute_queue;
-    VkQueue transfer_queue;   /* == compute_queue when there is no transfer family */
+    VkQueue transfer_queue; /* == compute_queue when there is no transfer family */
     uint32_t compute_family;
     struct vkg_device_info info;
     VkPhysicalDeviceMemoryProperties mem_props;
@@ -119,8 +119,7 @@ enum vkg_status vkg_device_open(const struct vkg_device_opts *opts, struct vkg_d
 enum vkg_status vkg_device_close(struct vkg_device *dev);
 
 /* Index of a memory type allowed by type_bits with all of `want` flags, or -1. */
-int vkg_device_memory_type(const struct vkg_device *dev, uint32_t type_bits,
-                           VkMemoryPropertyFlags want);
+int vkg_device_memory_type(const struct vkg_device *dev, uint32_t type_bits, VkMemoryPropertyFlags want);
 
 /* Number of validation warnings + errors so far. */
 uint32_t vkg_device_validation_count(const struct vkg_device *dev);

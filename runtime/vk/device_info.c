@@ -40,11 +40,8 @@ static const char *type_name(VkPhysicalDeviceType t)
 /* Driver versions are vendor encoded (NVIDIA 10.8.8.6 bits, Intel on Windows 18.14, others VK_MAKE_VERSION). */
 static void driver_version_string(uint32_t vendor, uint32_t v, char *out, size_t n)
 {
-    if (vendor == 0x10de)
-        snprintf(out, n, "%u.%u.%u.%u", v >> 22, (v >> 14) & 0xff, (v >> 6) & 0xff, v & 0x3f);
-    else
-        snprintf(out, n, "%u.%u.%u", VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v),
-                 VK_API_VERSION_PATCH(v));
+    if (vendor == 0x10de) snprintf(out, n, "%u.%u.%u.%u", v >> 22, (v >> 14) & 0xff, (v >> 6) & 0xff, v & 0x3f);
+    else snprintf(out, n, "%u.%u.%u", VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v), VK_API_VERSION_PATCH(v));
 }
 
 static void queue_families(VkPhysicalDevice phys, struct vkg_device_info *info)
@@ -69,15 +66,15 @@ static void queue_families(VkPhysicalDevice phys, struct vkg_device_info *info)
             info->transfer_family = (int32_t)i;
             break;
         }
-    if (info->compute_family >= 0)
-        info->timestamps = q[info->compute_family].timestampValidBits > 0;
+    if (info->compute_family >= 0) info->timestamps = q[info->compute_family].timestampValidBits > 0;
     free(q);
 }
 
 static void read_features(VkPhysicalDevice phys, struct vkg_device_info *info)
 {
     VkPhysicalDeviceShaderIntegerDotProductFeatures dot = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES };
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES
+    };
     VkPhysicalDeviceVulkan13Features f13 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES };
     VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
     VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES };
@@ -105,9 +102,11 @@ static void read_features(VkPhysicalDevice phys, struct vkg_device_info *info)
 static void read_properties(VkPhysicalDevice phys, struct vkg_device_info *info)
 {
     VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT };
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT
+    };
     VkPhysicalDeviceShaderIntegerDotProductProperties dotp = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES };
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES
+    };
     VkPhysicalDeviceMaintenance4Properties m4 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES };
     VkPhysicalDeviceVulkan13Properties p13 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES };
     VkPhysicalDeviceVulkan12Properties p12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES };
@@ -116,9 +115,20 @@ static void read_properties(VkPhysicalDevice phys, struct vkg_device_info *info)
     p.pNext = &p11;
     p11.pNext = &p12;
     void **tail = &p12.pNext;
-    if (info->api_version >= VK_API_VERSION_1_3) { *tail = &p13; tail = &p13.pNext; *tail = &m4; tail = &m4.pNext; }
-    if (info->int8_dot) { *tail = &dotp; tail = &dotp.pNext; }
-    if (info->external_host_memory) { *tail = &host; tail = &host.pNext; }
+    if (info->api_version >= VK_API_VERSION_1_3) {
+        *tail = &p13;
+        tail = &p13.pNext;
+        *tail = &m4;
+        tail = &m4.pNext;
+    }
+    if (info->int8_dot) {
+        *tail = &dotp;
+        tail = &dotp.pNext;
+    }
+    if (info->external_host_memory) {
+        *tail = &host;
+        tail = &host.pNext;
+    }
     vkGetPhysicalDeviceProperties2(phys, &p);
     const VkPhysicalDeviceLimits *l = &p.properties.limits;
     info->max_storage_buffer_range = l->maxStorageBufferRange;
@@ -134,7 +144,8 @@ static void read_properties(VkPhysicalDevice phys, struct vkg_device_info *info)
     info->min_storage_offset_alignment = l->minStorageBufferOffsetAlignment;
     info->timestamp_period_ns = l->timestampPeriod;
     info->subgroup_size = p11.subgroupSize;
-    info->subgroup_ops = (p11.subgroupSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? p11.subgroupSupportedOperations : 0;
+    info->subgroup_ops =
+        (p11.subgroupSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? p11.subgroupSupportedOperations : 0;
     info->subgroup_min_size = info->subgroup_max_size = p11.subgroupSize;
     if (info->api_version >= VK_API_VERSION_1_3) {
         info->subgroup_min_size = p13.minSubgroupSize;

@@ -27,12 +27,14 @@ static enum vkg_status new_block(struct vkg_device *dev, uint64_t size, uint32_t
 {
     struct vkg_block *b = calloc(1, sizeof *b);
     if (!b) return vkg_error(VKG_ERR_NOMEM, "memory block");
-    VkMemoryAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size,
+    VkMemoryAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                .allocationSize = size,
                                 .memoryTypeIndex = type };
     VkResult r = vkAllocateMemory(dev->vk, &ai, NULL, &b->mem);
     if (r != VK_SUCCESS) {
         free(b);
-        return vkg_vk_fail(r, "vkAllocateMemory", "block of %llu bytes (memory type %u)", (unsigned long long)size, type);
+        return vkg_vk_fail(r, "vkAllocateMemory", "block of %llu bytes (memory type %u)", (unsigned long long)size,
+                           type);
     }
     if (dev->mem_props.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
         r = vkMapMemory(dev->vk, b->mem, 0, VK_WHOLE_SIZE, 0, &b->mapped);
@@ -77,24 +79,27 @@ static enum vkg_status place(struct vkg_device *dev, const VkMemoryRequirements 
 static int pick_type(struct vkg_device *dev, uint32_t bits, enum vkg_mem_kind kind)
 {
     if (kind == VKG_MEM_HOST) {
-        int t = vkg_device_memory_type(dev, bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                       VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-        return t >= 0 ? t : vkg_device_memory_type(dev, bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        int t = vkg_device_memory_type(dev, bits,
+                                       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
+                                           VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+        return t >= 0 ? t
+                      : vkg_device_memory_type(
+                            dev, bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     }
     int t = vkg_device_memory_type(dev, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
     return t >= 0 ? t : vkg_device_memory_type(dev, bits, 0);
 }
 
-enum vkg_status vkg_buffer_create(struct vkg_device *dev, uint64_t size, enum vkg_mem_kind kind,
-                                  const char *name, struct vkg_buffer **out)
+enum vkg_status vkg_buffer_create(struct vkg_device *dev, uint64_t size, enum vkg_mem_kind kind, const char *name,
+                                  struct vkg_buffer **out)
 {
     *out = NULL;
     size = align_up(size ? size : 4, 16);
     if (size > dev->info.max_buffer_size || size > dev->info.max_memory_allocation_size)
-        return vkg_error(VKG_ERR_LIMIT, "buffer '%s': %llu bytes > device limit (maxBufferSize %llu, "
-                         "maxMemoryAllocationSize %llu)", name, (unsigned long long)size,
-                         (unsigned long long)dev->info.max_buffer_size,
+        return vkg_error(VKG_ERR_LIMIT,
+                         "buffer '%s': %llu bytes > device limit (maxBufferSize %llu, "
+                         "maxMemoryAllocationSize %llu)",
+                         name, (unsigned long long)size, (unsigned long long)dev->info.max_buffer_size,
                          (unsigned long long)dev->info.max_memory_allocation_size);
     struct vkg_buffer *b = calloc(1, sizeof *b);
     if (!b) return vkg_error(VKG_ERR_NOMEM, "buffer '%s'", name);
@@ -102,8 +107,10 @@ enum vkg_status vkg_buffer_create(struct vkg_device *dev, uint64_t size, enum vk
     b->size = size;
     b->kind = kind;
     snprintf(b->name, sizeof b->name, "%s", name);
-    VkBufferCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size,
-                              .usage = VKG_BUFFER_USAGE, .sharingMode = VK_SHARING_MODE_EXCLUSIVE };
+    VkBufferCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                              .size = size,
+                              .usage = VKG_BUFFER_USAGE,
+                              .sharingMode = VK_SHARING_MODE_EXCLUSIVE };
     VkResult r = vkCreateBuffer(dev->vk, &ci, NULL, &b->vk);
     if (r != VK_SUCCESS) {
         free(b);
@@ -165,10 +172,7 @@ uint64_t vkg_blocks_allocated(const struct vkg_device *dev, enum vkg_mem_kind ki
     return t;
 }
 
-struct vkg_view vkg_buffer_view(const struct vkg_buffer *buf)
-{
-    return (struct vkg_view){ buf, 0, buf->size };
-}
+struct vkg_view vkg_buffer_view(const struct vkg_buffer *buf) { return (struct vkg_view){ buf, 0, buf->size }; }
 
 struct vkg_view vkg_view_sub(struct vkg_view v, uint64_t offset, uint64_t size)
 {
@@ -194,9 +198,8 @@ enum vkg_status vkg_view_window(const struct vkg_device *dev, struct vkg_view v,
         return vkg_error(VKG_ERR_INVALID_ARG, "buffer '%s': window [%llu, +%llu) past its %llu bytes", v.buf->name,
                          (unsigned long long)abs, (unsigned long long)len, (unsigned long long)v.buf->size);
     if (end - base > dev->info.max_storage_buffer_range)
-        return vkg_error(VKG_ERR_LIMIT, "buffer '%s': binding of %llu bytes > maxStorageBufferRange %llu",
-                         v.buf->name, (unsigned long long)(end - base),
-                         (unsigned long long)dev->info.max_storage_buffer_range);
+        return vkg_error(VKG_ERR_LIMIT, "buffer '%s': binding of %llu bytes > maxStorageBufferRange %llu", v.buf->name,
+                         (unsigned long long)(end - base), (unsigned long long)dev->info.max_storage_buffer_range);
     *win = (struct vkg_view){ v.buf, base, end - base };
     *skip = abs - base;
     return VKG_OK;

@@ -13,8 +13,8 @@
 
 #include "device.h"
 
-#define VKG_BUFFER_USAGE (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | \
-                          VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+#define VKG_BUFFER_USAGE \
+    (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
 
 enum vkg_mem_kind {
     VKG_MEM_DEVICE = 0, /* device-local, suballocated */
@@ -23,11 +23,11 @@ enum vkg_mem_kind {
 
 struct vkg_block {
     VkDeviceMemory mem;
-    uint64_t size, used; /* bump allocator; reset when live drops to 0 */
-    uint32_t live;       /* buffers alive in this block */
-    uint32_t type;       /* memory type index */
-    void *mapped;        /* host kind only */
-    int dedicated;       /* one buffer owns the whole allocation */
+    uint64_t size, used;    /* bump allocator; reset when live drops to 0 */
+    uint32_t live;          /* buffers alive in this block */
+    uint32_t type;          /* memory type index */
+    void *mapped;           /* host kind only */
+    int dedicated;          /* one buffer owns the whole allocation */
     enum vkg_mem_kind kind; /* blocks never mix kinds (host memory is accounted apart) */
     struct vkg_block *next;
 };
@@ -35,10 +35,10 @@ struct vkg_block {
 struct vkg_buffer {
     struct vkg_device *dev;
     VkBuffer vk;
-    uint64_t size;        /* bytes requested (rounded up to 16) */
+    uint64_t size; /* bytes requested (rounded up to 16) */
     struct vkg_block *block;
-    uint64_t offset;      /* inside block */
-    void *mapped;         /* host kind: CPU pointer to byte 0 */
+    uint64_t offset; /* inside block */
+    void *mapped;    /* host kind: CPU pointer to byte 0 */
     enum vkg_mem_kind kind;
     char name[96];
 };
@@ -50,8 +50,8 @@ struct vkg_view {
     uint64_t size;
 };
 
-enum vkg_status vkg_buffer_create(struct vkg_device *dev, uint64_t size, enum vkg_mem_kind kind,
-                                  const char *name, struct vkg_buffer **out);
+enum vkg_status vkg_buffer_create(struct vkg_device *dev, uint64_t size, enum vkg_mem_kind kind, const char *name,
+                                  struct vkg_buffer **out);
 void vkg_buffer_free(struct vkg_buffer *buf);
 struct vkg_view vkg_buffer_view(const struct vkg_buffer *buf);
 struct vkg_view vkg_view_sub(struct vkg_view v, uint64_t offset, uint64_t size);

@@ -60,7 +60,8 @@ enum vkg_status vkg_pipelines_init(struct vkg_device *dev)
     size_t size = 0;
     void *data = ps->cache_path[0] ? read_cache(dev, ps->cache_path, &size) : NULL;
     VkPipelineCacheCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
-                                     .initialDataSize = size, .pInitialData = data };
+                                     .initialDataSize = size,
+                                     .pInitialData = data };
     VkResult r = vkCreatePipelineCache(dev->vk, &ci, NULL, &ps->cache);
     free(data);
     if (r != VK_SUCCESS) return vkg_vk_fail(r, "vkCreatePipelineCache", "%s", ps->cache_path);
@@ -130,14 +131,19 @@ static enum vkg_status create_layouts(struct vkg_device *dev, const struct vkg_k
     if (k->n_bindings > 16)
         return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': %u bindings (at most 16)", k->name, k->n_bindings);
     for (uint32_t i = 0; i < k->n_bindings; i++)
-        b[i] = (VkDescriptorSetLayoutBinding){ .binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                               .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
+        b[i] = (VkDescriptorSetLayoutBinding){ .binding = i,
+                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                               .descriptorCount = 1,
+                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
     VkDescriptorSetLayoutCreateInfo dci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                            .bindingCount = k->n_bindings, .pBindings = b };
+                                            .bindingCount = k->n_bindings,
+                                            .pBindings = b };
     VKG_VK(vkCreateDescriptorSetLayout(dev->vk, &dci, NULL, &p->dsl), "kernel '%s' descriptor set layout", k->name);
     VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = k->push_size };
-    VkPipelineLayoutCreateInfo lci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
-                                       .pSetLayouts = &p->dsl, .pushConstantRangeCount = k->push_size ? 1 : 0,
+    VkPipelineLayoutCreateInfo lci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .setLayoutCount = 1,
+                                       .pSetLayouts = &p->dsl,
+                                       .pushConstantRangeCount = k->push_size ? 1 : 0,
                                        .pPushConstantRanges = &pr };
     VKG_VK(vkCreatePipelineLayout(dev->vk, &lci, NULL, &p->layout), "kernel '%s' pipeline layout", k->name);
     return VKG_OK;
@@ -151,7 +157,8 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
     if (k->push_size > dev->info.max_push_constants)
         return vkg_error(VKG_ERR_LIMIT, "kernel '%s': %u bytes of push constants > device max %u", k->name,
                          k->push_size, dev->info.max_push_constants);
-    VkShaderModuleCreateInfo mci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = spv->size,
+    VkShaderModuleCreateInfo mci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                     .codeSize = spv->size,
                                      .pCode = spv->code };
     VKG_VK(vkCreateShaderModule(dev->vk, &mci, NULL, &p->module), "kernel '%s' shader module", k->name);
     VKG_TRY(create_layouts(dev, k, p));
@@ -159,9 +166,12 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
     VkSpecializationMapEntry me = { .constantID = 0, .offset = 0, .size = 4 };
     VkSpecializationInfo si = { .mapEntryCount = 1, .pMapEntries = &me, .dataSize = 4, .pData = spec_data };
     VkComputePipelineCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                   .module = p->module, .pName = "main", .pSpecializationInfo = &si },
-        .layout = p->layout };
+                                       .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                                                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                                                  .module = p->module,
+                                                  .pName = "main",
+                                                  .pSpecializationInfo = &si },
+                                       .layout = p->layout };
     VKG_VK(vkCreateComputePipelines(dev->vk, dev->pipelines->cache, 1, &ci, NULL, &p->pipeline),
            "kernel '%s' compute pipeline", k->name);
     dev->pipelines->created++;

@@ -14,10 +14,10 @@
 /* What a pipeline is built from. Descriptors live as long as the device
  * (a static table): the pipeline set keys on their address. */
 struct vkg_kernel {
-    const char *name;       /* SPIR-V variant name (vkg_spirv_find) */
-    uint32_t n_bindings;    /* storage buffers at bindings 0..n-1 */
-    uint32_t push_size;     /* bytes of push constants */
-    uint32_t local_size;    /* local_size_x (specialization constant 0) */
+    const char *name;    /* SPIR-V variant name (vkg_spirv_find) */
+    uint32_t n_bindings; /* storage buffers at bindings 0..n-1 */
+    uint32_t push_size;  /* bytes of push constants */
+    uint32_t local_size; /* local_size_x (specialization constant 0) */
 };
 
 struct vkg_pipeline {
@@ -32,8 +32,8 @@ struct vkg_pipeline_set {
     struct vkg_pipeline *slots; /* open addressing on the kernel address; cap a power of two */
     uint32_t cap, n;
     VkPipelineCache cache;
-    char cache_path[512];   /* "" when the disk cache is off */
-    int created;            /* pipelines built this run (cache is saved when > 0) */
+    char cache_path[512]; /* "" when the disk cache is off */
+    int created;          /* pipelines built this run (cache is saved when > 0) */
 };
 
 enum vkg_status vkg_pipelines_init(struct vkg_device *dev);
@@ -43,7 +43,11 @@ void vkg_pipelines_free(struct vkg_device *dev);
 enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out);
 
 /* The embedded SPIR-V (generated index, cmake/shaders.cmake). */
-struct vkg_spirv { const char *name; const uint32_t *code; size_t size; };
+struct vkg_spirv {
+    const char *name;
+    const uint32_t *code;
+    size_t size;
+};
 const struct vkg_spirv *vkg_spirv_find(const char *name);
 const struct vkg_spirv *vkg_spirv_all(void);
 

@@ -10,9 +10,11 @@
 void vkg_barrier_full(VkCommandBuffer cb)
 {
     VkMemoryBarrier mb = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
-                         VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT };
+                           .srcAccessMask =
+                               VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT,
+                           .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                            VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
+                                            VK_ACCESS_HOST_READ_BIT };
     vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT | VK_PIPELINE_STAGE_HOST_BIT,
                          VK_PIPELINE_STAGE_ALL_COMMANDS_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
 }
@@ -34,7 +36,10 @@ enum vkg_status vkg_stage_init(struct vkg_device *dev, uint32_t n_slots, uint64_
     struct vkg_stage *st = calloc(1, sizeof *st);
     if (!st) return vkg_error(VKG_ERR_NOMEM, "staging ring");
     st->slots = calloc(n_slots, sizeof *st->slots);
-    if (!st->slots) { free(st); return vkg_error(VKG_ERR_NOMEM, "staging ring"); }
+    if (!st->slots) {
+        free(st);
+        return vkg_error(VKG_ERR_NOMEM, "staging ring");
+    }
     st->n_slots = n_slots;
     st->slot_size = slot_size;
     dev->stage = st;

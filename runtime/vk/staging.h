@@ -12,9 +12,9 @@
 #include "memory.h"
 
 struct vkg_stage_slot {
-    struct vkg_buffer *buf;  /* host-visible, mapped */
-    struct vkg_cmd *cmd;     /* record into cmd (ops take it); cmd->cb is the raw buffer */
-    void *read_dst;          /* readback: copy buf -> read_dst when done */
+    struct vkg_buffer *buf; /* host-visible, mapped */
+    struct vkg_cmd *cmd;    /* record into cmd (ops take it); cmd->cb is the raw buffer */
+    void *read_dst;         /* readback: copy buf -> read_dst when done */
     uint64_t read_size;
 };
 

@@ -7,6 +7,7 @@
 
 const char *vkg_vk_result_name(VkResult r)
 {
+    /* clang-format off */
     switch (r) {
 #define R(x) case x: return #x;
         R(VK_SUCCESS) R(VK_NOT_READY) R(VK_TIMEOUT) R(VK_EVENT_SET) R(VK_EVENT_RESET)
@@ -22,6 +23,7 @@ const char *vkg_vk_result_name(VkResult r)
 #undef R
     default: return "VK_RESULT_UNKNOWN";
     }
+    /* clang-format on */
 }
 
 enum vkg_status vkg_vk_fail(VkResult r, const char *call, const char *fmt, ...)

@@ -13,20 +13,19 @@
 
 const char *vkg_vk_result_name(VkResult r);
 /* Records "call failed: VK_ERROR_...: <object>" and maps r to a status. */
-enum vkg_status vkg_vk_fail(VkResult r, const char *call, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+enum vkg_status vkg_vk_fail(VkResult r, const char *call, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-#define VKG_VK(call, ...)                                                          \
-    do {                                                                           \
-        VkResult vkg_r_ = (call);                                                  \
-        if (vkg_r_ != VK_SUCCESS) return vkg_vk_fail(vkg_r_, #call, __VA_ARGS__);  \
+#define VKG_VK(call, ...)                                                         \
+    do {                                                                          \
+        VkResult vkg_r_ = (call);                                                 \
+        if (vkg_r_ != VK_SUCCESS) return vkg_vk_fail(vkg_r_, #call, __VA_ARGS__); \
     } while (0)
 
 /* Propagate a vkg_status. */
-#define VKG_TRY(expr)                                                              \
-    do {                                                                           \
-        enum vkg_status vkg_s_ = (expr);                                           \
-        if (vkg_s_ != VKG_OK) return vkg_s_;                                       \
+#define VKG_TRY(expr)                        \
+    do {                                     \
+        enum vkg_status vkg_s_ = (expr);     \
+        if (vkg_s_ != VKG_OK) return vkg_s_; \
     } while (0)
 
 #endif

@@ -22,7 +22,10 @@ static char *next_part(const uint8_t **p, const uint8_t *end, size_t *len)
     const uint8_t *nul = memchr(*p, 0, (size_t)(end - *p));
     size_t n = nul ? (size_t)(nul - *p) : (size_t)(end - *p);
     char *s = malloc(n + 1);
-    if (s) memcpy(s, *p, n), s[n] = '\0';
+    if (s) {
+        memcpy(s, *p, n);
+        s[n] = '\0';
+    }
     *len = n;
     *p = nul ? nul + 1 : end + 1;
     return s;
@@ -57,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (file && vkg_chat_template_parse_file(file, "template.txt", &t) == VKG_OK) render_all(&t);
         vkg_chat_template_free(&t);
     }
-    free(cfg), free(jinja), free(file);
+    free(cfg);
+    free(jinja);
+    free(file);
     return 0;
 }

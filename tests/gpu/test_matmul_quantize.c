@@ -27,7 +27,7 @@ static void fill_block(float *x, uint64_t b, uint64_t *seed)
     for (int j = 0; j < 32; j++) x[j] = rng_uniform(seed, -scale, scale);
     switch (b % 11) {
     case 3: memset(x, 0, 32 * 4); break;                              /* d = 0 */
-    case 5: memset(x, 0, 32 * 4), x[7] = -3.5f; break;                /* one value, negative */
+    case 5: memset(x, 0, 32 * 4); x[7] = -3.5f; break;                /* one value, negative */
     case 7: for (int j = 0; j < 32; j++) x[j] = -2.0f; break;         /* constant */
     case 9: for (int j = 0; j < 32; j++) x[j] = (float)j - 15.5f; break; /* halves: ties for Q4 */
     case 10: x[0] = 127.0f; for (int j = 1; j < 32; j++) x[j] = (float)j + 0.5f; break; /* ties for Q8_0 */

@@ -358,7 +358,10 @@ static void moe_dev_free(struct moe_dev *m, int weights)
 {
     struct vkg_buffer **all[] = { &m->ids, &m->wts, &m->route, &m->list, &m->x, &m->h, &m->y, &m->out,
                                   &m->bg, &m->bu, &m->bd };
-    for (size_t i = 0; i < (weights ? 11u : 8u); i++) vkg_buffer_free(*all[i]), *all[i] = NULL;
+    for (size_t i = 0; i < (weights ? 11u : 8u); i++) {
+        vkg_buffer_free(*all[i]);
+        *all[i] = NULL;
+    }
 }
 
 /* Records group -> experts -> combine for ids/weights already in m->ids, m->wts

@@ -35,7 +35,10 @@ static float file_value(const struct vkg_tensor_view *t, uint64_t i)
 {
     uint16_t h;
     float f;
-    if (t->dtype == VKG_DTYPE_F32) return memcpy(&f, (const char *)t->data + 4 * i, 4), f;
+    if (t->dtype == VKG_DTYPE_F32) {
+        memcpy(&f, (const char *)t->data + 4 * i, 4);
+        return f;
+    }
     memcpy(&h, (const char *)t->data + 2 * i, 2);
     return t->dtype == VKG_DTYPE_F16 ? ref_f16_to_f32(h) : ref_bf16_to_f32(h);
 }

@@ -417,8 +417,11 @@ static void expect_ids(struct vkg_tokenizer *tok, const char *text, int flags, c
     size_t n;
     assert_int_equal(vkg_tokenizer_encode(tok, text, strlen(text), flags, &ids, &n), VKG_OK);
     g_print_budget = 1;
-    if (n != nwant || (n && memcmp(ids, want, n * sizeof *ids)))
-        fprintf(stderr, "encode \"%s\": ", text), print_ids("got", ids, n, 0), print_ids("want", want, nwant, 0);
+    if (n != nwant || (n && memcmp(ids, want, n * sizeof *ids))) {
+        fprintf(stderr, "encode \"%s\": ", text);
+        print_ids("got", ids, n, 0);
+        print_ids("want", want, nwant, 0);
+    }
     assert_int_equal(n, nwant);
     assert_memory_equal(ids, want, n * sizeof *ids + (n == 0));
     free(ids);
@@ -483,9 +486,12 @@ static void bytelevel_char(int b, char out[3])
         c = 256 + k;
     }
     if (c < 0x80) {
-        out[0] = (char)c, out[1] = 0;
+        out[0] = (char)c;
+        out[1] = 0;
     } else {
-        out[0] = (char)(0xC0 | (c >> 6)), out[1] = (char)(0x80 | (c & 0x3F)), out[2] = 0;
+        out[0] = (char)(0xC0 | (c >> 6));
+        out[1] = (char)(0x80 | (c & 0x3F));
+        out[2] = 0;
     }
 }
 

@@ -57,7 +57,8 @@ static enum vkg_status open_tmp(const char *path, const struct stat *old, struct
     if (fd < 0) {
         enum vkg_status s = vkg_error(VKG_ERR_IO, "%s: cannot create a temporary file next to it: %s", path,
                                       strerror(errno));
-        free(o->tmp), o->tmp = NULL;
+        free(o->tmp);
+        o->tmp = NULL;
         return s;
     }
     mode_t mode = 0666;
@@ -84,22 +85,28 @@ enum vkg_status vkg_out_open(const char *path, struct vkg_out *o)
     int exists = lstat(path, &sb) == 0;
     if (!exists && errno != ENOENT) {
         enum vkg_status s = vkg_error(VKG_ERR_IO, "%s: %s", path, strerror(errno));
-        free(o->path), o->path = NULL;
+        free(o->path);
+        o->path = NULL;
         return s;
     }
     if (exists && S_ISDIR(sb.st_mode)) {
-        free(o->path), o->path = NULL;
+        free(o->path);
+        o->path = NULL;
         return vkg_error(VKG_ERR_IO, "%s: is a directory", path);
     }
     if (!exists || S_ISREG(sb.st_mode)) {
         enum vkg_status s = open_tmp(path, exists ? &sb : NULL, o);
-        if (s != VKG_OK) free(o->path), o->path = NULL;
+        if (s != VKG_OK) {
+            free(o->path);
+            o->path = NULL;
+        }
         return s;
     }
     /* a device, a FIFO, a socket or a symlink: write through, never replace */
     if (!(o->f = fopen(path, "wb"))) {
         enum vkg_status s = vkg_error(VKG_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-        free(o->path), o->path = NULL;
+        free(o->path);
+        o->path = NULL;
         return s;
     }
     return VKG_OK;
@@ -121,14 +128,18 @@ enum vkg_status vkg_out_commit(struct vkg_out *o)
     int bad = ferror(o->f) || fflush(o->f) != 0;
     if (!bad && o->tmp && fsync(fileno(o->f)) != 0 && errno != EINVAL) bad = 1;
     int e = errno;
-    if (fclose(o->f) != 0 && !bad) bad = 1, e = errno;
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
     o->f = NULL;
     if (bad) s = vkg_error(VKG_ERR_IO, "%s: write failed: %s", o->path, e ? strerror(e) : "I/O error");
     if (s == VKG_OK && o->tmp && rename(o->tmp, o->path) != 0)
         s = vkg_error(VKG_ERR_IO, "%s: cannot rename %s into place: %s", o->path, o->tmp, strerror(errno));
     if (s == VKG_OK && o->tmp) {
         unregister_tmp(o);
-        free(o->tmp), o->tmp = NULL;
+        free(o->tmp);
+        o->tmp = NULL;
     }
     vkg_out_abort(o); /* removes the temporary file after an error; frees */
     return s;
@@ -140,6 +151,8 @@ void vkg_out_abort(struct vkg_out *o)
     o->f = NULL;
     if (o->tmp) unlink(o->tmp);
     unregister_tmp(o);
-    free(o->tmp), o->tmp = NULL;
-    free(o->path), o->path = NULL;
+    free(o->tmp);
+    o->tmp = NULL;
+    free(o->path);
+    o->path = NULL;
 }

@@ -45,7 +45,11 @@ static enum vkg_status prefill(struct vkg_model *m, struct vkg_kv_cache *kv, uin
     uint8_t *want = calloc(n, 1);
     uint64_t p0;
     VKG_TRY(vkg_kv_reserve(kv, seq, n, &p0));
-    for (uint32_t i = 0; i < n; i++) ids[i] = (int32_t)((i * 7919u + seq * 104729u) % m->cfg.vocab_size), sq[i] = (int32_t)seq, pos[i] = (int32_t)(p0 + i);
+    for (uint32_t i = 0; i < n; i++) {
+        ids[i] = (int32_t)((i * 7919u + seq * 104729u) % m->cfg.vocab_size);
+        sq[i] = (int32_t)seq;
+        pos[i] = (int32_t)(p0 + i);
+    }
     want[n - 1] = 1;
     struct vkg_batch b = { .n = n, .ids = ids, .seq = sq, .pos = pos, .want = want };
     VKG_TRY(vkg_kv_upload(kv));
@@ -75,7 +79,9 @@ static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx,
         for (uint32_t i = 0; s == VKG_OK && i < batch; i++) {
             uint64_t p;
             s = vkg_kv_reserve(kv, seqs[i], 1, &p);
-            buf[i] = (int32_t)((step * 31 + i) % m->cfg.vocab_size), buf[batch + i] = (int32_t)seqs[i], buf[2 * batch + i] = (int32_t)p;
+            buf[i] = (int32_t)((step * 31 + i) % m->cfg.vocab_size);
+            buf[batch + i] = (int32_t)seqs[i];
+            buf[2 * batch + i] = (int32_t)p;
         }
         struct vkg_batch b = { .n = batch, .ids = buf, .seq = buf + batch, .pos = buf + 2 * batch, .want = NULL };
         if (s == VKG_OK) s = vkg_kv_upload(kv);
@@ -83,7 +89,8 @@ static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx,
         if (s == VKG_OK) s = vkg_model_forward(m, kv, &b, NULL);
         if (step > 0) *sec += vkg_now() - t0; /* step 0 warms up */
     }
-    free(buf), free(seqs);
+    free(buf);
+    free(seqs);
     vkg_kv_free(kv);
     return s;
 }
@@ -137,8 +144,10 @@ int vkg_bench_model(const struct vkg_device_opts *d, const char *dir, const char
     double bw = 0;
     const uint32_t ctx = 128, batches[] = { 1, 8, 32 };
     enum vkg_status s = vkg_weights_parse_dtype(weights, &mo.weights);
-    if (s == VKG_OK && (s = vkg_device_open(d, &dev)) == VKG_ERR_NOT_FOUND) /* --device: a usage error */
-        return fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail()), 2;
+    if (s == VKG_OK && (s = vkg_device_open(d, &dev)) == VKG_ERR_NOT_FOUND) { /* --device: a usage error */
+        fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail());
+        return 2;
+    }
     if (s == VKG_OK) s = vkg_model_load(dev, dir, &mo, &m);
     if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
     if (s == VKG_OK && n_prefill) {

@@ -191,8 +191,10 @@ static int run_ops(const struct vkg_device_opts *dopts, const char *filter, doub
 {
     struct vkg_device *dev = NULL;
     enum vkg_status s = vkg_device_open(dopts, &dev);
-    if (s == VKG_ERR_NOT_FOUND) /* --device names no device: a usage error */
-        return fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail()), 2;
+    if (s == VKG_ERR_NOT_FOUND) { /* --device names no device: a usage error */
+        fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail());
+        return 2;
+    }
     double bw = 0;
     if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
     struct result res[512];
@@ -237,8 +239,10 @@ static int run_load(const struct vkg_device_opts *dopts, const char *dir, const 
     vkg_progress_init(&prog, "load", 0, 1);
     struct vkg_weights_opts o = { .progress = on_progress, .user = &prog, .track_rss = 1 };
     enum vkg_status s = vkg_weights_parse_dtype(weights, &o.matrix_dtype);
-    if (s == VKG_OK && (s = vkg_device_open(dopts, &dev)) == VKG_ERR_NOT_FOUND)
-        return fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail()), 2; /* --device: a usage error */
+    if (s == VKG_OK && (s = vkg_device_open(dopts, &dev)) == VKG_ERR_NOT_FOUND) { /* --device: a usage error */
+        fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail());
+        return 2;
+    }
     if (s == VKG_OK) s = vkg_safetensors_open(dir, &st);
     if (s == VKG_OK) s = vkg_weights_load(dev, st, &o, &w);
     vkg_progress_finish(&prog);

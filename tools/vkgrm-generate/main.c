@@ -192,18 +192,21 @@ static int run(const struct args *a)
     rc = 1;
     vkg_weights_parse_dtype(a->weights, &mo.weights); /* checked in main */
     vkg_progress_init(&lp, "load", 0, 1);
-    mo.progress = on_progress, mo.user = &lp;
+    mo.progress = on_progress;
+    mo.user = &lp;
     if ((s = vkg_model_load(r.dev, a->model, &mo, &r.m)) != VKG_OK) { fail(s, a->model); goto done; }
     vkg_progress_finish(&lp);
     if (!(r.out = calloc((size_t)a->n_samples, sizeof *r.out))) { fail(VKG_ERR_NOMEM, "samples"); goto done; }
     rc = 0;
     for (size_t i = 0; i < r.n_prompts && rc == 0; i++) {
         rc = generate(a, &r, i);
-        free(r.logits), r.logits = NULL;
+        free(r.logits);
+        r.logits = NULL;
     }
 done:
     if (r.out) vkg_gen_results_free(r.out, (uint32_t)a->n_samples);
-    free(r.out), free(r.logits);
+    free(r.out);
+    free(r.logits);
     prompts_free(r.prompts, r.n_prompts);
     vkg_model_free(r.m);
     if (vkg_device_close(r.dev) != VKG_OK && rc == 0) rc = fail(VKG_ERR_VALIDATION, "device");

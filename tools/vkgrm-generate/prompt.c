@@ -46,7 +46,8 @@ static enum vkg_status read_stream(FILE *f, const char *name, char **out, size_t
                 free(buf);
                 return vkg_error(VKG_ERR_LIMIT, "%s: more than %zu bytes", name, cap);
             }
-            buf = nb, cap *= 2;
+            buf = nb;
+            cap *= 2;
         }
     }
     if (!buf) return vkg_error(VKG_ERR_NOMEM, "%s", name);
@@ -55,7 +56,8 @@ static enum vkg_status read_stream(FILE *f, const char *name, char **out, size_t
         return vkg_error(VKG_ERR_IO, "%s: read error: %s", name, strerror(errno));
     }
     buf[n] = 0;
-    *out = buf, *len = n;
+    *out = buf;
+    *len = n;
     return VKG_OK;
 }
 
@@ -78,7 +80,8 @@ static enum vkg_status read_prompt_file(const char *path, char **out)
     }
     if (s == VKG_OK && strlen(*out) != len) {
         size_t at = strlen(*out);
-        free(*out), *out = NULL;
+        free(*out);
+        *out = NULL;
         return vkg_error(VKG_ERR_INVALID_ARG, "%s: NUL byte at offset %zu: a prompt must be text", path, at);
     }
     return s;
@@ -209,7 +212,8 @@ enum vkg_status prompts_load(const struct args *a, const struct vkg_hf_config *c
     }
     if (s != VKG_OK) {
         prompts_free(*out, *n);
-        *out = NULL, *n = 0;
+        *out = NULL;
+        *n = 0;
     }
     return s;
 }

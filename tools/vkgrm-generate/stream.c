@@ -89,12 +89,14 @@ enum vkg_status stream_on_finish(void *user, uint32_t i, const struct vkg_gen_sa
     char *text = decode(p->tok, s);
     enum vkg_status st;
     p->finished++;
-    if (p->jsonl || (!text && !p->printed)) /* no text to stream (no tokenizer): JSON */
+    if (p->jsonl || (!text && !p->printed)) { /* no text to stream (no tokenizer): JSON */
         st = json_line(p->prompt, i, text, s);
-    else if (text && strlen(text) > p->printed)
-        st = put(text + p->printed, strlen(text) - p->printed), st = st == VKG_OK ? put("\n", 1) : st;
-    else
+    } else if (text && strlen(text) > p->printed) {
+        st = put(text + p->printed, strlen(text) - p->printed);
+        if (st == VKG_OK) st = put("\n", 1);
+    } else {
         st = put("\n", 1);
+    }
     free(text);
     return st;
 }

@@ -139,8 +139,11 @@ static int self_check(const struct vkg_device_opts *o)
     char name[256] = "";
     if (dev) snprintf(name, sizeof name, "%s", dev->info.name);
     vkg_cmd_free(c);
-    vkg_buffer_free(a), vkg_buffer_free(h), vkg_buffer_free(b);
-    free(x), free(y);
+    vkg_buffer_free(a);
+    vkg_buffer_free(h);
+    vkg_buffer_free(b);
+    free(x);
+    free(y);
     enum vkg_status cs = vkg_device_close(dev);
     if (s == VKG_OK) s = cs;
     if (s != VKG_OK) {
