@@ -7,6 +7,7 @@
 #
 #   tools/fuzz.sh fuzz_hf_config 60
 #   tools/fuzz.sh list                      # the targets
+#   tools/fuzz.sh fuzz_grm_parse 3600 -runs=1000000   # stop at 1 M executions
 #
 # Exit 0 when the run ends without a finding; otherwise libFuzzer's status
 # (a crash, a leak, a sanitizer report or a timeout), with the input saved in
@@ -51,8 +52,10 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+# the time it ran (-runs=N may end it before SECONDS)
+secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
 if [ "$rc" -ne 0 ]; then
   echo "tools/fuzz.sh: $target: FINDING (exit $rc) after ${execs:-?} executions; input in $artifacts; log $log" >&2
   exit "$rc"
 fi
-echo "tools/fuzz.sh: $target: ${execs:-?} executions in ${seconds} s, no finding"
+echo "tools/fuzz.sh: $target: ${execs:-?} executions in ${secs:-$seconds} s, no finding"

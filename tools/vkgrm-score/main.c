@@ -17,6 +17,7 @@
  * not fail the run), 1 runtime error, 2 usage error, 130 interrupted (the
  * output holds only complete lines). */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ struct args {
     const char *model, *input, *output, *meta, *tmpl, *shard, *device, *summary, *report, *revote, *weights;
     int64_t k, seed, max_new, meta_k, ctx, parallel, batch;
     double temp, top_p;
-    int resume, keep_text, print_prompts, json_errors, merge, no_think;
+    int resume, keep_text, print_prompts, json_errors, merge, no_think, mem_stats;
     uint32_t shard_i, shard_n;
     struct vkg_args files; /* --merge inputs */
 };
@@ -457,6 +458,28 @@ static void on_load(void *user, uint64_t done, uint64_t total)
     vkg_progress_update(p, done);
 }
 
+/* --mem-stats: host RSS, malloc heap and device memory (all devices) after
+ * each output line, as vkgrm-generate's (tools/soak.sh SOAK_TOOL=score). */
+static void mem_stats(const struct worker *w, uint32_t n_dev, uint64_t line_no)
+{
+    unsigned long long rss_kib = 0, dev_b = 0, host_b = 0, heap = 0;
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %llu", &rss_kib) == 1) break;
+    if (f) fclose(f);
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    heap = (unsigned long long)(mi.uordblks + mi.hblkhd);
+#endif
+    for (uint32_t d = 0; d < n_dev; d++) {
+        dev_b += vkg_blocks_allocated(w[d].dev, VKG_MEM_DEVICE);
+        host_b += vkg_blocks_allocated(w[d].dev, VKG_MEM_HOST);
+    }
+    fprintf(stderr, "mem: record %llu rss_kib %llu device_bytes %llu host_visible_bytes %llu heap_bytes %llu\n",
+            (unsigned long long)line_no, rss_kib, dev_b, host_b, heap);
+}
+
 static int open_devices(const struct args *a, struct worker *w, uint32_t *n_dev)
 {
     char list[512];
@@ -676,7 +699,7 @@ static int run_score(const struct args *a)
     vkg_progress_init(&bar, label, total, 0);
     bar.label = label;
     double t0 = vkg_now();
-    uint64_t done_n = 0;
+    uint64_t done_n = 0, mem_line = o.written;
     vkg_interrupt_arm(1);
     while (!rc && !vkg_interrupted) {
         /* admit records while the devices have room */
@@ -718,6 +741,7 @@ static int run_score(const struct args *a)
             busy |= vkg_grm_scorer_in_flight(w[d].sc) > 0;
         }
         if (!rc && (s = reorder_flush(&q, &o)) != VKG_OK) rc = fail(s, "output");
+        while (a->mem_stats && mem_line < o.written) mem_stats(w, n_dev, mem_line++);
         progress_draw(&bar, label, sizeof label, w, n_dev, done_n, t0);
         if (!busy && in.eof && q.head == q.n) break;
     }
@@ -858,6 +882,8 @@ int main(int argc, char **argv)
           VKG_RANGE_CC(32, 65536) },
         { NULL, "--no-think", VKG_OPT_FLAG, &a.no_think, NULL, "Qwen3 chat templates: enable_thinking = false" },
         { NULL, "--json-errors", VKG_OPT_FLAG, &a.json_errors, NULL, "fatal errors as one JSON object on stderr" },
+        { NULL, "--mem-stats", VKG_OPT_FLAG, &a.mem_stats, NULL,
+          "after each output line: host RSS, heap and device memory (stderr; tools/soak.sh)" },
     };
     vkg_interrupt_install();
     int rc = vkg_options_parse(opts, VKG_COUNT(opts), argc, argv, &a.files, PROG,
