@@ -36,7 +36,7 @@ import grm_format as gf  # noqa: E402
 import judge_lib as jl  # noqa: E402
 import make_data as md  # noqa: E402
 
-MAX_NEW = 120
+MAX_NEW = 96  # the longest target judgment is 72 tokens with eos
 
 
 def load_judge(path):
@@ -156,6 +156,7 @@ def main():
     ap.add_argument("--temp", type=float, default=0.5)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--chunk", type=int, default=16, help="records per generation batch")
     ap.add_argument("--out", default=None, help="write per-record results + metrics (JSON)")
     ap.add_argument("--results", default=None, help="reuse the samples of an earlier --out file")
     args = ap.parse_args()
@@ -168,7 +169,7 @@ def main():
     if args.results:
         results = json.load(open(args.results))["results"]
     else:
-        judged = judge_records(judge, codec, recs, args.k, args.temp, args.seed, log=True)
+        judged = judge_records(judge, codec, recs, args.k, args.temp, args.seed, chunk=args.chunk, log=True)
         results = [{"id": rec["id"], "subset": rec["subset"], "label": rec["label"], "n": len(rec["responses"]),
                     "greedy": j["greedy"], "samples": j["samples"]} for rec, j in zip(recs, judged)]
     if args.metarm:

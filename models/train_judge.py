@@ -42,12 +42,12 @@ import make_data as md  # noqa: E402
 
 SEED = 1234
 TOKENIZER_ITEMS = 3000
-STEPS = 1200
-COPY_STEPS, COPY_BATCH = 300, 32
+STEPS = 450
+COPY_STEPS, COPY_BATCH = 200, 32
 BATCH_JUDGE = 6
 BATCH_MINI = 12
 BATCH_DRILL = 24
-LR, WARMUP, MIN_LR_FRAC = 2e-3, 50, 0.05
+LR, WARMUP, MIN_LR_FRAC = 3e-3, 50, 0.05
 PROBE_EVERY, PROBE_N = 100, 24
 
 CONFIG = {
@@ -57,10 +57,10 @@ CONFIG = {
     "n_routed_experts": 8, "n_shared_experts": 2, "num_experts_per_tok": 2,
     "first_k_dense_replace": 1, "moe_layer_freq": 1, "norm_topk_prob": False, "routed_scaling_factor": 1.0,
     "topk_method": "greedy", "n_group": 1, "topk_group": 1, "scoring_func": "softmax",
-    "q_lora_rank": None, "kv_lora_rank": 64, "qk_nope_head_dim": 32, "qk_rope_head_dim": 16, "v_head_dim": 32,
+    "q_lora_rank": None, "kv_lora_rank": 128, "qk_nope_head_dim": 32, "qk_rope_head_dim": 32, "v_head_dim": 32,
     "hidden_act": "silu", "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "rope_scaling": None,
     "max_position_embeddings": 1024, "attention_bias": False, "attention_dropout": 0.0,
-    "tie_word_embeddings": False, "initializer_range": 0.02, "use_cache": True,
+    "tie_word_embeddings": False, "initializer_range": 0.08, "use_cache": True,
     "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 4, "torch_dtype": "float16",
 }
 GENERATION_CONFIG = {"bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 4, "do_sample": False}

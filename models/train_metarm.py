@@ -44,11 +44,11 @@ import make_data as md  # noqa: E402
 import train_judge as tj  # noqa: E402
 
 SEED = 4321
-N_ITEMS = 600
+N_ITEMS = 240
 K_SAMPLES = 8
 VAL_FRAC = 0.1
-DRILL_STEPS, DRILL_BATCH = 150, 96
-EPOCHS, BATCH, LR, WARMUP = 3, 32, 1e-3, 20
+DRILL_STEPS, DRILL_BATCH = 100, 96
+EPOCHS, BATCH, LR, WARMUP = 2, 32, 1e-3, 20
 AUX_DRILL_BATCH, AUX_WEIGHT = 16, 0.2
 
 CONFIG = {
