@@ -1,7 +1,7 @@
 """make_data.py — the synthetic judging task of the toy judges, deterministic.
 
-Six small task families with a checkable truth (the record's "subset"), sized so
-that a 2.6M-parameter model learns to judge them in ~25 CPU minutes:
+Six small task families with a checkable truth (the record's "subset"), kept small
+so that a tiny model can learn to judge them (learnt format only, so far: see README):
 
   add      a + b, a in 1..9 (a quarter: 10..19), b in 1..9
   convert  n (2..99) units -> a metric sub-unit (x10, x100, x1000: append zeros)

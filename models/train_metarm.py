@@ -44,10 +44,10 @@ import make_data as md  # noqa: E402
 import train_judge as tj  # noqa: E402
 
 SEED = 4321
-N_ITEMS = 240
-K_SAMPLES = 8
-VAL_FRAC = 0.1
-DRILL_STEPS, DRILL_BATCH = 100, 96
+N_ITEMS = 48  # cut from 600 x 8 to fit the deadline; raise with a working judge
+K_SAMPLES = 4
+VAL_FRAC = 0.25
+DRILL_STEPS, DRILL_BATCH = 60, 64
 EPOCHS, BATCH, LR, WARMUP = 2, 32, 1e-3, 20
 AUX_DRILL_BATCH, AUX_WEIGHT = 16, 0.2
 
@@ -101,7 +101,7 @@ def drill_loss(trunk, lm_head, items, codec):
 def pretrain_trunk(codec):
     """Step 2: a LlamaForCausalLM on the drills; returns its state dict."""
     cfg = make_config()
-    lm = LlamaForCausalLM(cfg)
+    lm = LlamaForCausalLM(cfg).float()
     opt = torch.optim.AdamW(lm.parameters(), lr=2.5e-3, betas=(0.9, 0.98), weight_decay=0.01)
     stream = md.stream(SEED + 2, md.eval_keys())
     t0, ema = time.time(), None
@@ -175,7 +175,7 @@ def main():
           f"{len(train)} train / {len(val)} val, {time.time() - t0:.0f}s", flush=True)
 
     lm = pretrain_trunk(codec)
-    model = LlamaForSequenceClassification(make_config())
+    model = LlamaForSequenceClassification(make_config()).float()  # config says float16 (the saved dtype)
     missing, unexpected = model.load_state_dict(lm.state_dict(), strict=False)
     assert missing == ["score.weight"] and unexpected == ["lm_head.weight"], (missing, unexpected)
     with torch.no_grad():
