@@ -11,7 +11,8 @@
 struct entry {
     struct vkg_grm_record rec;   /* owned: the meta prompts need it after judging */
     struct vkg_grm_result res;
-    char **texts;                /* [k] judgments (for the meta prompts), NULL without MetaRM */
+    char **texts;                /* [n_texts] judgments (for the meta prompts), NULL without MetaRM */
+    uint32_t n_texts;            /* k (res is moved out before the entry is freed) */
     uint32_t *meta_of;           /* [n_meta] sample index of meta prompt i */
     uint32_t n_meta;
     struct entry *prev, *next;   /* the scorer's list of records in flight */
@@ -41,7 +42,7 @@ static void entry_free(struct vkg_grm_scorer *sc, struct entry *e)
     vkg_grm_record_free(&e->rec);
     vkg_grm_result_free(&e->res);
     if (e->texts)
-        for (uint32_t j = 0; j < e->res.k; j++) free(e->texts[j]);
+        for (uint32_t j = 0; j < e->n_texts; j++) free(e->texts[j]);
     free(e->texts);
     free(e->meta_of);
     free(e);
@@ -249,6 +250,7 @@ static enum vkg_status judged(struct vkg_grm_scorer *sc, struct vkg_sched_done *
     if (d->status != VKG_OK) return finish_error(sc, e, d->error ? d->error : vkg_status_message(d->status));
     uint32_t k = e->res.k;
     if (sc->has_meta && !(e->texts = calloc(k, sizeof *e->texts))) return vkg_error(VKG_ERR_NOMEM, "GRM judgments");
+    if (sc->has_meta) e->n_texts = k;
     for (uint32_t j = 0; j < k; j++) {
         const struct vkg_gen_sample *smp = &d->samples[j];
         char *text = NULL;
