@@ -89,8 +89,8 @@ struct vkg_chat_opts {
 /* Render msgs[0..n) into a fresh NUL-terminated *out (free() it). n >= 1.
  * VKG_ERR_TEMPLATE when the conversation breaks a rule of the template
  * (alternation, unsupported role, system message where none is allowed). */
-enum vkg_status vkg_chat_render(enum vkg_chat_family family, const struct vkg_chat_message *msgs,
-                                size_t n, const struct vkg_chat_opts *opts, char **out);
+enum vkg_status vkg_chat_render(enum vkg_chat_family family, const struct vkg_chat_message *msgs, size_t n,
+                                const struct vkg_chat_opts *opts, char **out);
 
 /* Family of a config.json model_type when that alone decides it (qwen2 →
  * chatml, qwen3/qwen3_moe → qwen3, deepseek_v3 → deepseek3, gemma* → gemma);
@@ -124,25 +124,20 @@ struct vkg_chat_template {
  * ship their own template while model_type only names the trunk; then
  * model_type (may be NULL); else VKG_ERR_TEMPLATE naming the ways out
  * (--chat-template NAME, --chat-template-file PATH). */
-enum vkg_status vkg_chat_template_load(const char *dir, const char *model_type,
-                                       struct vkg_chat_template *out);
+enum vkg_status vkg_chat_template_load(const char *dir, const char *model_type, struct vkg_chat_template *out);
 /* The same from memory: config = tokenizer_config.json's text (config_len
  * bytes; NULL: no such file), jinja = chat_template.jinja's text or NULL;
  * `name` is used in messages. */
 enum vkg_status vkg_chat_template_parse(const char *config, size_t config_len, const char *jinja,
-                                        const char *model_type, const char *name,
-                                        struct vkg_chat_template *out);
+                                        const char *model_type, const char *name, struct vkg_chat_template *out);
 /* Replace the family of a loaded template by a user template file; bos/eos
  * stay those of the tokenizer. */
 enum vkg_status vkg_chat_template_load_file(const char *path, struct vkg_chat_template *t);
 /* Parse a template file's text (see the format above); `name` for messages. */
-enum vkg_status vkg_chat_template_parse_file(const char *text, const char *name,
-                                             struct vkg_chat_template *t);
+enum vkg_status vkg_chat_template_parse_file(const char *text, const char *name, struct vkg_chat_template *t);
 /* Render with the loaded template's family and options. */
-enum vkg_status vkg_chat_template_render(const struct vkg_chat_template *t,
-                                         const struct vkg_chat_message *msgs, size_t n,
-                                         bool add_generation_prompt, bool enable_thinking,
-                                         char **out);
+enum vkg_status vkg_chat_template_render(const struct vkg_chat_template *t, const struct vkg_chat_message *msgs,
+                                         size_t n, bool add_generation_prompt, bool enable_thinking, char **out);
 void vkg_chat_template_free(struct vkg_chat_template *t);
 
 #endif

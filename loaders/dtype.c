@@ -34,8 +34,7 @@ enum vkg_dtype vkg_dtype_from_safetensors(const char *name)
 {
     if (!name) return VKG_DTYPE_UNKNOWN;
     for (int i = 0; i < VKG_DTYPE_COUNT; i++)
-        if (k_dtypes[i].st_name && strcmp(k_dtypes[i].st_name, name) == 0)
-            return (enum vkg_dtype)i;
+        if (k_dtypes[i].st_name && strcmp(k_dtypes[i].st_name, name) == 0) return (enum vkg_dtype)i;
     return VKG_DTYPE_UNKNOWN;
 }
 
@@ -99,7 +98,7 @@ float vkg_f16_to_f32(uint16_t h)
 static uint16_t f16_subnormal(uint32_t ax)
 {
     uint32_t e = ax >> 23;
-    if (e < 102) return 0; /* below 2^-25: rounds to zero (2^-25 itself ties to 0, even) */
+    if (e < 102) return 0;                     /* below 2^-25: rounds to zero (2^-25 itself ties to 0, even) */
     uint32_t m = (ax & 0x7fffffu) | 0x800000u; /* value = m * 2^(e-150) */
     uint32_t shift = 126 - e;                  /* 14..24: q = m * 2^(e-150+24) */
     uint32_t q = m >> shift;

@@ -21,38 +21,38 @@
 #include "status.h"
 
 /* X(enum suffix, safetensors name or NULL, block_size, block_bytes) */
-#define VKG_DTYPE_LIST(X)                \
-    X(F32,         "F32",         1,  4) \
-    X(F16,         "F16",         1,  2) \
-    X(BF16,        "BF16",        1,  2) \
-    X(Q8_0,        NULL,         32, 34) \
-    X(Q4,          NULL,         32, 18) \
-    X(F64,         "F64",         1,  8) \
-    X(I64,         "I64",         1,  8) \
-    X(U64,         "U64",         1,  8) \
-    X(I32,         "I32",         1,  4) \
-    X(U32,         "U32",         1,  4) \
-    X(I16,         "I16",         1,  2) \
-    X(U16,         "U16",         1,  2) \
-    X(I8,          "I8",          1,  1) \
-    X(U8,          "U8",          1,  1) \
-    X(BOOL,        "BOOL",        1,  1) \
-    X(F8_E4M3,     "F8_E4M3",     1,  1) \
-    X(F8_E5M2,     "F8_E5M2",     1,  1) \
-    X(F8_E8M0,     "F8_E8M0",     1,  1) \
-    X(F8_E4M3FNUZ, "F8_E4M3FNUZ", 1,  1) \
-    X(F8_E5M2FNUZ, "F8_E5M2FNUZ", 1,  1) \
-    X(F6_E2M3,     "F6_E2M3",     4,  3) \
-    X(F6_E3M2,     "F6_E3M2",     4,  3) \
-    X(F4,          "F4",          2,  1) \
-    X(C64,         "C64",         1,  8)
+#define VKG_DTYPE_LIST(X)               \
+    X(F32, "F32", 1, 4)                 \
+    X(F16, "F16", 1, 2)                 \
+    X(BF16, "BF16", 1, 2)               \
+    X(Q8_0, NULL, 32, 34)               \
+    X(Q4, NULL, 32, 18)                 \
+    X(F64, "F64", 1, 8)                 \
+    X(I64, "I64", 1, 8)                 \
+    X(U64, "U64", 1, 8)                 \
+    X(I32, "I32", 1, 4)                 \
+    X(U32, "U32", 1, 4)                 \
+    X(I16, "I16", 1, 2)                 \
+    X(U16, "U16", 1, 2)                 \
+    X(I8, "I8", 1, 1)                   \
+    X(U8, "U8", 1, 1)                   \
+    X(BOOL, "BOOL", 1, 1)               \
+    X(F8_E4M3, "F8_E4M3", 1, 1)         \
+    X(F8_E5M2, "F8_E5M2", 1, 1)         \
+    X(F8_E8M0, "F8_E8M0", 1, 1)         \
+    X(F8_E4M3FNUZ, "F8_E4M3FNUZ", 1, 1) \
+    X(F8_E5M2FNUZ, "F8_E5M2FNUZ", 1, 1) \
+    X(F6_E2M3, "F6_E2M3", 4, 3)         \
+    X(F6_E3M2, "F6_E3M2", 4, 3)         \
+    X(F4, "F4", 2, 1)                   \
+    X(C64, "C64", 1, 8)
 
 enum vkg_dtype {
     VKG_DTYPE_UNKNOWN = -1, /* returned by vkg_dtype_from_safetensors for an unknown name */
 #define VKG_X_DTYPE_ENUM(id, st, bs, bb) VKG_DTYPE_##id,
     VKG_DTYPE_LIST(VKG_X_DTYPE_ENUM)
 #undef VKG_X_DTYPE_ENUM
-    VKG_DTYPE_COUNT
+        VKG_DTYPE_COUNT
 };
 
 /* "BF16", "Q8_0", ...; "UNKNOWN" for a value outside the table. */
@@ -72,8 +72,8 @@ enum vkg_status vkg_dtype_bytes(enum vkg_dtype dt, uint64_t n_elements, uint64_t
 bool vkg_dtype_is_loadable(enum vkg_dtype dt);
 
 float vkg_f16_to_f32(uint16_t h);
-uint16_t vkg_f32_to_f16(float f);   /* round to nearest even */
+uint16_t vkg_f32_to_f16(float f); /* round to nearest even */
 float vkg_bf16_to_f32(uint16_t b);
-uint16_t vkg_f32_to_bf16(float f);  /* round to nearest even */
+uint16_t vkg_f32_to_bf16(float f); /* round to nearest even */
 
 #endif

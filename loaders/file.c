@@ -24,8 +24,7 @@ const char *vkg_file_kind(mode_t mode)
 static enum vkg_status open_error(const char *path)
 {
     int e = errno;
-    return vkg_error(e == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: cannot open: %s", path,
-                     strerror(e));
+    return vkg_error(e == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: cannot open: %s", path, strerror(e));
 }
 
 enum vkg_status vkg_file_open(const char *path, int *fd, uint64_t *size)
@@ -36,8 +35,7 @@ enum vkg_status vkg_file_open(const char *path, int *fd, uint64_t *size)
     if (f < 0) return open_error(path);
     struct stat sb;
     enum vkg_status s = VKG_OK;
-    if (fstat(f, &sb) != 0)
-        s = vkg_error(VKG_ERR_IO, "%s: fstat: %s", path, strerror(errno));
+    if (fstat(f, &sb) != 0) s = vkg_error(VKG_ERR_IO, "%s: fstat: %s", path, strerror(errno));
     else if (!S_ISREG(sb.st_mode))
         s = vkg_error(VKG_ERR_IO, "%s: is %s, not a regular file", path, vkg_file_kind(sb.st_mode));
     else if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0)
@@ -59,9 +57,7 @@ static enum vkg_status read_all(const char *path, int fd, char *buf, size_t n)
         ssize_t r = read(fd, buf + got, n - got);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return vkg_error(VKG_ERR_IO, "%s: read: %s", path, strerror(errno));
-        if (r == 0)
-            return vkg_error(VKG_ERR_IO, "%s: file shrank while reading (%zu of %zu bytes)", path,
-                             got, n);
+        if (r == 0) return vkg_error(VKG_ERR_IO, "%s: file shrank while reading (%zu of %zu bytes)", path, got, n);
         got += (size_t)r;
     }
     return VKG_OK;
@@ -77,12 +73,10 @@ enum vkg_status vkg_file_read(const char *path, uint64_t max_bytes, char **out, 
     if (s != VKG_OK) return s;
     char *buf = NULL;
     if (size > max_bytes || size >= SIZE_MAX)
-        s = vkg_error(VKG_ERR_LIMIT, "%s: %llu bytes, more than the %llu this file may have", path,
-                      (ull)size, (ull)max_bytes);
-    else if (!(buf = malloc((size_t)size + 1)))
-        s = vkg_error(VKG_ERR_NOMEM, "%s: %llu bytes", path, (ull)size);
-    else
-        s = read_all(path, fd, buf, (size_t)size);
+        s = vkg_error(VKG_ERR_LIMIT, "%s: %llu bytes, more than the %llu this file may have", path, (ull)size,
+                      (ull)max_bytes);
+    else if (!(buf = malloc((size_t)size + 1))) s = vkg_error(VKG_ERR_NOMEM, "%s: %llu bytes", path, (ull)size);
+    else s = read_all(path, fd, buf, (size_t)size);
     close(fd);
     if (s != VKG_OK) {
         free(buf);
@@ -98,10 +92,8 @@ enum vkg_status vkg_file_check_dir(const char *dir)
 {
     struct stat sb;
     if (stat(dir, &sb) != 0)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", dir,
-                         strerror(errno));
+        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode))
-        return vkg_error(VKG_ERR_IO, "%s: is %s, not a model directory", dir,
-                         vkg_file_kind(sb.st_mode));
+        return vkg_error(VKG_ERR_IO, "%s: is %s, not a model directory", dir, vkg_file_kind(sb.st_mode));
     return VKG_OK;
 }

@@ -56,17 +56,17 @@
 #define VKG_GRM_MAX_RESPONSES 64
 
 struct vkg_grm_record {
-    uint64_t index;                   /* 0-based record number (skipped blank lines not counted) */
-    uint64_t line;                    /* 1-based line number in the file */
-    char *id;                         /* see above; NULL only for a bad line whose id could not be read */
+    uint64_t index;                    /* 0-based record number (skipped blank lines not counted) */
+    uint64_t line;                     /* 1-based line number in the file */
+    char *id;                          /* see above; NULL only for a bad line whose id could not be read */
     struct vkg_chat_message *messages; /* [n_messages]: the conversation; roles point to static
                                          strings "system"/"user"/"assistant", contents are owned */
     size_t n_messages;
-    char **responses;                 /* [n_responses], owned */
+    char **responses; /* [n_responses], owned */
     size_t n_responses;
-    int32_t label;                    /* index of the best response, -1 when absent */
-    char *subset;                     /* NULL when absent */
-    char *error;                      /* NULL, or why this line is not a record (one line) */
+    int32_t label; /* index of the best response, -1 when absent */
+    char *subset;  /* NULL when absent */
+    char *error;   /* NULL, or why this line is not a record (one line) */
 };
 
 /* Parse one line (without its "\n"; len bytes, may contain NULs) into *out.
@@ -81,12 +81,12 @@ void vkg_grm_record_free(struct vkg_grm_record *r);
 
 struct vkg_grm_lines {
     FILE *f;
-    bool owned;        /* close f at the end (opened by path) */
-    char *name;        /* path or "<stdin>", for messages */
-    char *buf;         /* getline buffer */
+    bool owned; /* close f at the end (opened by path) */
+    char *name; /* path or "<stdin>", for messages */
+    char *buf;  /* getline buffer */
     size_t cap;
-    uint64_t line_no;  /* 1-based number of the last line returned */
-    bool complete;     /* the last line returned ended with "\n" (false: end of file cut it) */
+    uint64_t line_no; /* 1-based number of the last line returned */
+    bool complete;    /* the last line returned ended with "\n" (false: end of file cut it) */
 };
 
 /* Open path for reading ("-" = stdin, not closed at the end). */
@@ -127,8 +127,7 @@ const struct cJSON *vkg_grm_json_get(const struct cJSON *obj, const char *key);
  * text[0..len) (which must be valid JSON, e.g. already parsed by cJSON):
  * *val points into text, *val_len its length. False when absent. Used to read
  * numbers exactly (integers beyond 2^53, "1" vs "1.0"). */
-bool vkg_grm_json_raw_member(const char *text, size_t len, const char *key, const char **val,
-                             size_t *val_len);
+bool vkg_grm_json_raw_member(const char *text, size_t len, const char *key, const char **val, size_t *val_len);
 /* A JSON number literal written as Python's json.dumps(json.loads(raw))
  * writes it: integers digit for digit ("-0" → "0"), floats with repr()'s
  * shortest round-trip digits ("1.0", "1e-05", "1.2345678901234568e+17"),

@@ -31,8 +31,7 @@ static enum vkg_status as_config_error(void)
 static enum vkg_status load_json(const char *path, cJSON **out)
 {
     enum vkg_status st = vkg_json_load(path, VKG_JSON_MAX_CONFIG, 0, out);
-    if (st == VKG_OK || st == VKG_ERR_NOT_FOUND || st == VKG_ERR_NOMEM)
-        return st;
+    if (st == VKG_OK || st == VKG_ERR_NOT_FOUND || st == VKG_ERR_NOMEM) return st;
     return as_config_error();
 }
 
@@ -42,10 +41,7 @@ struct jctx {
     const char *name;
 };
 
-static const cJSON *jget(const struct jctx *c, const char *key)
-{
-    return vkg_json_get(c->obj, key);
-}
+static const cJSON *jget(const struct jctx *c, const char *key) { return vkg_json_get(c->obj, key); }
 
 static bool jabsent(const cJSON *v) { return !v || cJSON_IsNull(v); }
 
@@ -59,48 +55,52 @@ static const char *jtype(const cJSON *v)
     return "null";
 }
 
-static enum vkg_status jwrong(const struct jctx *c, const char *key, const cJSON *v,
-                              const char *want)
+static enum vkg_status jwrong(const struct jctx *c, const char *key, const cJSON *v, const char *want)
 {
-    return vkg_error(VKG_ERR_CONFIG, "%s: field '%s' must be %s, got %s", c->name, key, want,
-                     jtype(v));
+    return vkg_error(VKG_ERR_CONFIG, "%s: field '%s' must be %s, got %s", c->name, key, want, jtype(v));
 }
 
 /* Unsigned integer field. Absent → def, null → null_val (transformers None).
  * JSON writers emit 2.0 for ints at times, so any integral number is taken. */
-static enum vkg_status j_u64(const struct jctx *c, const char *key, uint64_t def,
-                             uint64_t null_val, uint64_t *out)
+static enum vkg_status j_u64(const struct jctx *c, const char *key, uint64_t def, uint64_t null_val, uint64_t *out)
 {
     const cJSON *v = jget(c, key);
-    if (!v) { *out = def; return VKG_OK; }
-    if (cJSON_IsNull(v)) { *out = null_val; return VKG_OK; }
+    if (!v) {
+        *out = def;
+        return VKG_OK;
+    }
+    if (cJSON_IsNull(v)) {
+        *out = null_val;
+        return VKG_OK;
+    }
     double d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
-    if (!(d >= 0.0 && d <= 9007199254740992.0 && d == floor(d)))
-        return jwrong(c, key, v, "a non-negative integer");
+    if (!(d >= 0.0 && d <= 9007199254740992.0 && d == floor(d))) return jwrong(c, key, v, "a non-negative integer");
     *out = (uint64_t)d;
     return VKG_OK;
 }
 
-static enum vkg_status j_u32(const struct jctx *c, const char *key, uint32_t def,
-                             uint32_t null_val, uint32_t *out)
+static enum vkg_status j_u32(const struct jctx *c, const char *key, uint32_t def, uint32_t null_val, uint32_t *out)
 {
     uint64_t v;
     enum vkg_status st = j_u64(c, key, def, null_val, &v);
     if (st == VKG_OK && v > UINT32_MAX)
-        return vkg_error(VKG_ERR_CONFIG, "%s: field '%s' = %llu is too large", c->name, key,
-                         (unsigned long long)v);
+        return vkg_error(VKG_ERR_CONFIG, "%s: field '%s' = %llu is too large", c->name, key, (unsigned long long)v);
     *out = (uint32_t)v;
     return st;
 }
 
-static enum vkg_status j_f64(const struct jctx *c, const char *key, double def,
-                             double null_val, double *out)
+static enum vkg_status j_f64(const struct jctx *c, const char *key, double def, double null_val, double *out)
 {
     const cJSON *v = jget(c, key);
-    if (!v) { *out = def; return VKG_OK; }
-    if (cJSON_IsNull(v)) { *out = null_val; return VKG_OK; }
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return jwrong(c, key, v, "a finite number");
+    if (!v) {
+        *out = def;
+        return VKG_OK;
+    }
+    if (cJSON_IsNull(v)) {
+        *out = null_val;
+        return VKG_OK;
+    }
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return jwrong(c, key, v, "a finite number");
     *out = v->valuedouble;
     return VKG_OK;
 }
@@ -108,26 +108,25 @@ static enum vkg_status j_f64(const struct jctx *c, const char *key, double def,
 static enum vkg_status j_bool(const struct jctx *c, const char *key, bool def, bool *out)
 {
     const cJSON *v = jget(c, key);
-    if (jabsent(v)) { *out = def; return VKG_OK; }
-    if (!cJSON_IsBool(v))
-        return jwrong(c, key, v, "true or false");
+    if (jabsent(v)) {
+        *out = def;
+        return VKG_OK;
+    }
+    if (!cJSON_IsBool(v)) return jwrong(c, key, v, "true or false");
     *out = cJSON_IsTrue(v);
     return VKG_OK;
 }
 
 /* String field copied into a fixed buffer; absent/null → def. */
-static enum vkg_status j_str(const struct jctx *c, const char *key, const char *def, char *buf,
-                             size_t cap)
+static enum vkg_status j_str(const struct jctx *c, const char *key, const char *def, char *buf, size_t cap)
 {
     const cJSON *v = jget(c, key);
     const char *s = def;
     if (!jabsent(v)) {
-        if (!cJSON_IsString(v))
-            return jwrong(c, key, v, "a string");
+        if (!cJSON_IsString(v)) return jwrong(c, key, v, "a string");
         s = v->valuestring;
     }
-    if (strlen(s) >= cap)
-        return vkg_error(VKG_ERR_CONFIG, "%s: field '%s' is too long", c->name, key);
+    if (strlen(s) >= cap) return vkg_error(VKG_ERR_CONFIG, "%s: field '%s' is too long", c->name, key);
     memcpy(buf, s, strlen(s) + 1);
     return VKG_OK;
 }
@@ -136,11 +135,16 @@ static enum vkg_status j_str(const struct jctx *c, const char *key, const char *
 static enum vkg_status j_token(const struct jctx *c, const char *key, int32_t def, int32_t *out)
 {
     const cJSON *v = jget(c, key);
-    if (!v) { *out = def; return VKG_OK; }
-    if (cJSON_IsNull(v)) { *out = -1; return VKG_OK; }
+    if (!v) {
+        *out = def;
+        return VKG_OK;
+    }
+    if (cJSON_IsNull(v)) {
+        *out = -1;
+        return VKG_OK;
+    }
     double d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
-    if (!(d >= 0.0 && d <= INT32_MAX && d == floor(d)))
-        return jwrong(c, key, v, "a token id (an integer >= 0)");
+    if (!(d >= 0.0 && d <= INT32_MAX && d == floor(d))) return jwrong(c, key, v, "a token id (an integer >= 0)");
     *out = (int32_t)d;
     return VKG_OK;
 }
@@ -153,17 +157,16 @@ static enum vkg_status j_eos(const struct jctx *c, int32_t def, int32_t *ids, ui
     if (!cJSON_IsArray(v)) {
         int32_t id;
         enum vkg_status st = j_token(c, "eos_token_id", def, &id);
-        if (st == VKG_OK && id >= 0)
-            ids[(*n)++] = id;
+        if (st == VKG_OK && id >= 0) ids[(*n)++] = id;
         return st;
     }
     const cJSON *e;
-    cJSON_ArrayForEach(e, v) {
+    cJSON_ArrayForEach(e, v)
+    {
         double d = cJSON_IsNumber(e) ? e->valuedouble : -1.0;
         if (!(d >= 0.0 && d <= INT32_MAX && d == floor(d)))
             return jwrong(c, "eos_token_id", e, "a list of token ids, an element");
-        if (*n == 8)
-            return vkg_error(VKG_ERR_CONFIG, "%s: more than 8 eos_token_id values", c->name);
+        if (*n == 8) return vkg_error(VKG_ERR_CONFIG, "%s: more than 8 eos_token_id values", c->name);
         ids[(*n)++] = (int32_t)d;
     }
     return VKG_OK;
@@ -194,8 +197,7 @@ static bool match_class(const char *name, enum vkg_arch *arch, bool *seq_cls)
 {
     for (int a = 0; a < VKG_ARCH_COUNT; a++) {
         size_t n = strlen(g_arch_classes[a]);
-        if (strncmp(name, g_arch_classes[a], n) != 0)
-            continue;
+        if (strncmp(name, g_arch_classes[a], n) != 0) continue;
         bool causal = strcmp(name + n, "ForCausalLM") == 0;
         bool cls = strcmp(name + n, "ForSequenceClassification") == 0;
         if (causal || cls) {
@@ -210,11 +212,9 @@ static bool match_class(const char *name, enum vkg_arch *arch, bool *seq_cls)
 static enum vkg_status parse_architecture(const struct jctx *c, struct vkg_hf_config *cfg)
 {
     const cJSON *v = jget(c, "architectures");
-    if (jabsent(v))
-        return vkg_error(VKG_ERR_CONFIG, "%s: required field 'architectures' is missing", c->name);
+    if (jabsent(v)) return vkg_error(VKG_ERR_CONFIG, "%s: required field 'architectures' is missing", c->name);
     const cJSON *first = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, 0) : NULL;
-    if (!cJSON_IsString(first))
-        return jwrong(c, "architectures", v, "a non-empty list of class names");
+    if (!cJSON_IsString(first)) return jwrong(c, "architectures", v, "a non-empty list of class names");
     if (!match_class(first->valuestring, &cfg->arch, &cfg->seq_cls)) {
         char list[512] = "";
         for (int a = 0; a < VKG_ARCH_COUNT; a++) {
@@ -245,44 +245,37 @@ struct family_defaults {
 static struct family_defaults family_defaults(enum vkg_arch a)
 {
     switch (a) {
-    case VKG_ARCH_LLAMA:       return (struct family_defaults){2048, 1e-6, 1e4, false, -1, 1, 2, 0};
-    case VKG_ARCH_QWEN2:       return (struct family_defaults){32768, 1e-6, 1e4, false, -1, -1, -1, 32};
-    case VKG_ARCH_QWEN3:       return (struct family_defaults){32768, 1e-6, 1e4, false, -1, -1, -1, 32};
-    case VKG_ARCH_QWEN3_MOE:   return (struct family_defaults){32768, 1e-6, 1e4, false, -1, -1, -1, 4};
-    case VKG_ARCH_MIXTRAL:     return (struct family_defaults){131072, 1e-5, 1e6, false, -1, 1, 2, 8};
-    case VKG_ARCH_DEEPSEEK_V2: return (struct family_defaults){2048, 1e-6, 1e4, false, -1, 1, 2, 0};
-    case VKG_ARCH_GEMMA2:      return (struct family_defaults){8192, 1e-6, 1e4, true, 0, 2, 1, 4};
+    case VKG_ARCH_LLAMA: return (struct family_defaults){ 2048, 1e-6, 1e4, false, -1, 1, 2, 0 };
+    case VKG_ARCH_QWEN2: return (struct family_defaults){ 32768, 1e-6, 1e4, false, -1, -1, -1, 32 };
+    case VKG_ARCH_QWEN3: return (struct family_defaults){ 32768, 1e-6, 1e4, false, -1, -1, -1, 32 };
+    case VKG_ARCH_QWEN3_MOE: return (struct family_defaults){ 32768, 1e-6, 1e4, false, -1, -1, -1, 4 };
+    case VKG_ARCH_MIXTRAL: return (struct family_defaults){ 131072, 1e-5, 1e6, false, -1, 1, 2, 8 };
+    case VKG_ARCH_DEEPSEEK_V2: return (struct family_defaults){ 2048, 1e-6, 1e4, false, -1, 1, 2, 0 };
+    case VKG_ARCH_GEMMA2: return (struct family_defaults){ 8192, 1e-6, 1e4, true, 0, 2, 1, 4 };
     default: break;
     }
-    return (struct family_defaults){0};
+    return (struct family_defaults){ 0 };
 }
 
 static enum vkg_status require(const struct jctx *c, const char *const *keys)
 {
     for (; *keys; keys++)
         if (jabsent(jget(c, *keys)))
-            return vkg_error(VKG_ERR_CONFIG, "%s: required field '%s' is missing", c->name,
-                             *keys);
+            return vkg_error(VKG_ERR_CONFIG, "%s: required field '%s' is missing", c->name, *keys);
     return VKG_OK;
 }
 
-static enum vkg_status parse_act(const struct jctx *c, const char *key, const char *def,
-                                 enum vkg_act *out)
+static enum vkg_status parse_act(const struct jctx *c, const char *key, const char *def, enum vkg_act *out)
 {
     char name[32];
     enum vkg_status st = j_str(c, key, def, name, sizeof name);
-    if (st != VKG_OK)
-        return st;
-    if (!strcmp(name, "silu") || !strcmp(name, "swish"))
-        *out = VKG_ACT_SILU;
-    else if (!strcmp(name, "gelu_pytorch_tanh") || !strcmp(name, "gelu_new") ||
-             !strcmp(name, "gelu_fast"))
+    if (st != VKG_OK) return st;
+    if (!strcmp(name, "silu") || !strcmp(name, "swish")) *out = VKG_ACT_SILU;
+    else if (!strcmp(name, "gelu_pytorch_tanh") || !strcmp(name, "gelu_new") || !strcmp(name, "gelu_fast"))
         *out = VKG_ACT_GELU_TANH;
-    else if (!strcmp(name, "gelu"))
-        *out = VKG_ACT_GELU;
+    else if (!strcmp(name, "gelu")) *out = VKG_ACT_GELU;
     else
-        return vkg_error(VKG_ERR_UNSUPPORTED,
-                         "%s: %s '%s' is not supported (silu, gelu, gelu_pytorch_tanh)", c->name,
+        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: %s '%s' is not supported (silu, gelu, gelu_pytorch_tanh)", c->name,
                          key, name);
     return VKG_OK;
 }
@@ -290,8 +283,8 @@ static enum vkg_status parse_act(const struct jctx *c, const char *key, const ch
 /* Fields every family has, with the family's defaults. */
 static enum vkg_status parse_common(const struct jctx *c, struct vkg_hf_config *cfg)
 {
-    static const char *const req[] = {"vocab_size", "hidden_size", "num_hidden_layers",
-                                      "num_attention_heads", "intermediate_size", NULL};
+    static const char *const req[] = { "vocab_size",          "hidden_size",       "num_hidden_layers",
+                                       "num_attention_heads", "intermediate_size", NULL };
     struct family_defaults d = family_defaults(cfg->arch);
     enum vkg_status st = require(c, req);
     if (st == VKG_OK) st = j_u32(c, "vocab_size", 0, 0, &cfg->vocab_size);
@@ -299,31 +292,31 @@ static enum vkg_status parse_common(const struct jctx *c, struct vkg_hf_config *
     if (st == VKG_OK) st = j_u32(c, "intermediate_size", 0, 0, &cfg->intermediate_size);
     if (st == VKG_OK) st = j_u32(c, "num_hidden_layers", 0, 0, &cfg->n_layers);
     if (st == VKG_OK) st = j_u32(c, "num_attention_heads", 0, 0, &cfg->n_heads);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     if (!cfg->hidden_size || !cfg->n_layers || !cfg->n_heads || !cfg->vocab_size)
-        return vkg_error(VKG_ERR_CONFIG, "%s: vocab_size, hidden_size, num_hidden_layers and "
-                         "num_attention_heads must be > 0", c->name);
+        return vkg_error(VKG_ERR_CONFIG,
+                         "%s: vocab_size, hidden_size, num_hidden_layers and "
+                         "num_attention_heads must be > 0",
+                         c->name);
     if (cfg->n_layers > 65536) /* bounds the per-layer tables below; runtime/models checks the checkpoint */
         return vkg_error(VKG_ERR_CONFIG, "%s: num_hidden_layers %u is more than 65536", c->name, cfg->n_layers);
     uint32_t kv_def = d.kv_heads_default ? d.kv_heads_default : cfg->n_heads;
     st = j_u32(c, "num_key_value_heads", kv_def, cfg->n_heads, &cfg->n_kv_heads);
-    if (st == VKG_OK) st = j_u64(c, "max_position_embeddings", d.max_pos, d.max_pos,
-                                 &cfg->max_position_embeddings);
+    if (st == VKG_OK) st = j_u64(c, "max_position_embeddings", d.max_pos, d.max_pos, &cfg->max_position_embeddings);
     if (st == VKG_OK) st = j_f64(c, "rms_norm_eps", d.rms_eps, d.rms_eps, &cfg->rms_norm_eps);
     if (st == VKG_OK) st = j_bool(c, "tie_word_embeddings", d.tie, &cfg->tie_word_embeddings);
     if (st == VKG_OK) st = j_token(c, "pad_token_id", d.pad, &cfg->pad_token_id);
     if (st == VKG_OK) st = j_token(c, "bos_token_id", d.bos, &cfg->bos_token_id);
     if (st == VKG_OK) st = j_eos(c, d.eos, cfg->eos_token_ids, &cfg->n_eos);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     if (!cfg->n_kv_heads || cfg->n_heads % cfg->n_kv_heads)
-        return vkg_error(VKG_ERR_CONFIG, "%s: num_attention_heads %u is not a multiple of "
-                         "num_key_value_heads %u", c->name, cfg->n_heads, cfg->n_kv_heads);
+        return vkg_error(VKG_ERR_CONFIG,
+                         "%s: num_attention_heads %u is not a multiple of "
+                         "num_key_value_heads %u",
+                         c->name, cfg->n_heads, cfg->n_kv_heads);
     /* "dtype" replaced "torch_dtype" in transformers 5; the new key wins. */
     st = j_str(c, "torch_dtype", "", cfg->dtype, sizeof cfg->dtype);
-    if (st == VKG_OK && !jabsent(jget(c, "dtype")))
-        st = j_str(c, "dtype", "", cfg->dtype, sizeof cfg->dtype);
+    if (st == VKG_OK && !jabsent(jget(c, "dtype"))) st = j_str(c, "dtype", "", cfg->dtype, sizeof cfg->dtype);
     return st;
 }
 
@@ -331,59 +324,50 @@ static enum vkg_status parse_common(const struct jctx *c, struct vkg_hf_config *
 static enum vkg_status parse_labels(const struct jctx *c, struct vkg_hf_config *cfg)
 {
     const cJSON *map = jget(c, "id2label");
-    if (jabsent(map))
-        return j_u32(c, "num_labels", 2, 2, &cfg->num_labels);
-    if (!cJSON_IsObject(map))
-        return jwrong(c, "id2label", map, "an object");
+    if (jabsent(map)) return j_u32(c, "num_labels", 2, 2, &cfg->num_labels);
+    if (!cJSON_IsObject(map)) return jwrong(c, "id2label", map, "an object");
     cfg->num_labels = (uint32_t)cJSON_GetArraySize(map);
     uint32_t given = cfg->num_labels;
     enum vkg_status st = j_u32(c, "num_labels", cfg->num_labels, cfg->num_labels, &given);
     if (st == VKG_OK && given != cfg->num_labels)
-        return vkg_error(VKG_ERR_CONFIG, "%s: num_labels %u disagrees with id2label (%u entries)",
-                         c->name, given, cfg->num_labels);
+        return vkg_error(VKG_ERR_CONFIG, "%s: num_labels %u disagrees with id2label (%u entries)", c->name, given,
+                         cfg->num_labels);
     return st;
 }
 
 /* ---- RoPE --------------------------------------------------------------- */
 
 /* transformers' yarn get_mscale(): attention temperature for a scale factor. */
-static double yarn_mscale(double scale, double m)
-{
-    return scale <= 1.0 ? 1.0 : 0.1 * m * log(scale) + 1.0;
-}
+static double yarn_mscale(double scale, double m) { return scale <= 1.0 ? 1.0 : 0.1 * m * log(scale) + 1.0; }
 
 static enum vkg_status parse_rope_type(const struct jctx *rc, enum vkg_rope_type *type)
 {
     char name[32];
     const char *key = jabsent(jget(rc, "rope_type")) ? "type" : "rope_type";
     enum vkg_status st = j_str(rc, key, "default", name, sizeof name);
-    if (st != VKG_OK)
-        return st;
-    static const char *const names[] = {"default", "linear", "dynamic", "llama3", "yarn"};
+    if (st != VKG_OK) return st;
+    static const char *const names[] = { "default", "linear", "dynamic", "llama3", "yarn" };
     for (int i = 0; i < 5; i++)
         if (!strcmp(name, names[i])) {
             *type = (enum vkg_rope_type)i;
             return VKG_OK;
         }
     return vkg_error(VKG_ERR_UNSUPPORTED,
-                     "%s: rope type '%s' is not supported (default, linear, dynamic, llama3, yarn)",
-                     rc->name, name);
+                     "%s: rope type '%s' is not supported (default, linear, dynamic, llama3, yarn)", rc->name, name);
 }
 
 /* Scaling parameters of the chosen type. As in transformers, `factor` is
  * required by every scaled type and llama3 also needs its two band factors;
  * original_max_position_embeddings falls back to a top-level key, then to
  * max_position_embeddings (standardize_rope_params). */
-static enum vkg_status parse_rope_scaling(const struct jctx *c, const struct jctx *rc,
-                                          const struct vkg_hf_config *cfg, struct vkg_rope *r)
+static enum vkg_status parse_rope_scaling(const struct jctx *c, const struct jctx *rc, const struct vkg_hf_config *cfg,
+                                          struct vkg_rope *r)
 {
-    static const char *const req_factor[] = {"factor", NULL};
-    static const char *const req_llama3[] = {"factor", "low_freq_factor", "high_freq_factor", NULL};
+    static const char *const req_factor[] = { "factor", NULL };
+    static const char *const req_llama3[] = { "factor", "low_freq_factor", "high_freq_factor", NULL };
     enum vkg_status st = VKG_OK;
-    if (r->type == VKG_ROPE_LINEAR || r->type == VKG_ROPE_DYNAMIC)
-        st = require(rc, req_factor);
-    if (r->type == VKG_ROPE_LLAMA3)
-        st = require(rc, req_llama3);
+    if (r->type == VKG_ROPE_LINEAR || r->type == VKG_ROPE_DYNAMIC) st = require(rc, req_factor);
+    if (r->type == VKG_ROPE_LLAMA3) st = require(rc, req_llama3);
     if (r->type == VKG_ROPE_YARN && !jget(rc, "factor"))
         st = require(rc, req_factor); /* yarn: present-but-null means "derive" */
     uint64_t omax = cfg->max_position_embeddings;
@@ -410,8 +394,7 @@ static enum vkg_status parse_rope_scaling(const struct jctx *c, const struct jct
         r->factor = (double)cfg->max_position_embeddings / (double)omax;
     if (r->attention_factor < 0.0)
         r->attention_factor = r->mscale != 0.0 && r->mscale_all_dim != 0.0
-                                  ? yarn_mscale(r->factor, r->mscale) /
-                                        yarn_mscale(r->factor, r->mscale_all_dim)
+                                  ? yarn_mscale(r->factor, r->mscale) / yarn_mscale(r->factor, r->mscale_all_dim)
                                   : yarn_mscale(r->factor, 1.0);
     return VKG_OK;
 }
@@ -419,38 +402,36 @@ static enum vkg_status parse_rope_scaling(const struct jctx *c, const struct jct
 /* rope_scaling (legacy, wins when non-empty, as in transformers 5) or
  * rope_parameters; rope_theta and partial_rotary_factor may sit inside the
  * dict or at the top level. rope_head_dim: the per-head width RoPE acts on. */
-static enum vkg_status parse_rope(const struct jctx *c, struct vkg_hf_config *cfg,
-                                  uint32_t rope_head_dim)
+static enum vkg_status parse_rope(const struct jctx *c, struct vkg_hf_config *cfg, uint32_t rope_head_dim)
 {
     struct vkg_rope *r = &cfg->rope;
     const cJSON *dict = jget(c, "rope_scaling");
     const char *dict_name = "rope_scaling";
-    if (!jabsent(dict) && !cJSON_IsObject(dict))
-        return jwrong(c, dict_name, dict, "an object");
+    if (!jabsent(dict) && !cJSON_IsObject(dict)) return jwrong(c, dict_name, dict, "an object");
     if (!cJSON_IsObject(dict) || !dict->child) {
         dict = jget(c, "rope_parameters");
         dict_name = "rope_parameters";
     }
-    if (!jabsent(dict) && !cJSON_IsObject(dict))
-        return jwrong(c, dict_name, dict, "an object");
-    static const cJSON empty = {0};
+    if (!jabsent(dict) && !cJSON_IsObject(dict)) return jwrong(c, dict_name, dict, "an object");
+    static const cJSON empty = { 0 };
     char name[128];
     snprintf(name, sizeof name, "%s: %s", c->name, dict_name);
-    struct jctx rc = {jabsent(dict) ? &empty : dict, name};
+    struct jctx rc = { jabsent(dict) ? &empty : dict, name };
     double theta_def = family_defaults(cfg->arch).theta;
     enum vkg_status st = j_f64(c, "rope_theta", theta_def, theta_def, &r->theta);
-    if (st == VKG_OK) st = j_f64(&rc, "rope_theta", r->theta, r->theta,
-                                 &r->theta);
+    if (st == VKG_OK) st = j_f64(&rc, "rope_theta", r->theta, r->theta, &r->theta);
     if (st == VKG_OK) st = j_f64(c, "partial_rotary_factor", 1.0, 1.0, &r->partial_rotary_factor);
-    if (st == VKG_OK) st = j_f64(&rc, "partial_rotary_factor", r->partial_rotary_factor,
-                                 r->partial_rotary_factor, &r->partial_rotary_factor);
+    if (st == VKG_OK)
+        st = j_f64(&rc, "partial_rotary_factor", r->partial_rotary_factor, r->partial_rotary_factor,
+                   &r->partial_rotary_factor);
     if (st == VKG_OK) st = parse_rope_type(&rc, &r->type);
     if (st == VKG_OK) st = parse_rope_scaling(c, &rc, cfg, r);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     if (!(r->theta > 0.0) || !(r->partial_rotary_factor > 0.0 && r->partial_rotary_factor <= 1.0))
-        return vkg_error(VKG_ERR_CONFIG, "%s: rope_theta must be > 0 and partial_rotary_factor "
-                         "in (0, 1]", c->name);
+        return vkg_error(VKG_ERR_CONFIG,
+                         "%s: rope_theta must be > 0 and partial_rotary_factor "
+                         "in (0, 1]",
+                         c->name);
     r->dim = (uint32_t)((double)rope_head_dim * r->partial_rotary_factor);
     return VKG_OK;
 }
@@ -460,26 +441,21 @@ static enum vkg_status parse_rope(const struct jctx *c, struct vkg_hf_config *cf
 static enum vkg_status parse_attention(const struct jctx *c, struct vkg_hf_config *cfg)
 {
     enum vkg_arch a = cfg->arch;
-    uint32_t hd_def = a == VKG_ARCH_QWEN3 ? 128 : a == VKG_ARCH_GEMMA2 ? 256
-                                                : cfg->hidden_size / cfg->n_heads;
-    enum vkg_status st = j_u32(c, "head_dim", hd_def, cfg->hidden_size / cfg->n_heads,
-                               &cfg->head_dim);
+    uint32_t hd_def = a == VKG_ARCH_QWEN3 ? 128 : a == VKG_ARCH_GEMMA2 ? 256 : cfg->hidden_size / cfg->n_heads;
+    enum vkg_status st = j_u32(c, "head_dim", hd_def, cfg->hidden_size / cfg->n_heads, &cfg->head_dim);
     bool bias = false;
     if (st == VKG_OK) st = j_bool(c, "attention_bias", false, &bias);
     if (st == VKG_OK) st = j_bool(c, "mlp_bias", false, &cfg->mlp_bias);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     /* Which class fields exist decides what a key means: Qwen2 hard-codes a
      * q/k/v bias and no o bias; Mixtral has neither; MLP bias only exists in
      * the Llama and DeepSeek-V2 classes. */
     cfg->qkv_bias = a == VKG_ARCH_QWEN2 ? true : a == VKG_ARCH_MIXTRAL ? false : bias;
     cfg->o_bias = a == VKG_ARCH_QWEN2 || a == VKG_ARCH_MIXTRAL ? false : bias;
-    if (a != VKG_ARCH_LLAMA && a != VKG_ARCH_DEEPSEEK_V2)
-        cfg->mlp_bias = false;
+    if (a != VKG_ARCH_LLAMA && a != VKG_ARCH_DEEPSEEK_V2) cfg->mlp_bias = false;
     cfg->qk_norm = a == VKG_ARCH_QWEN3 || a == VKG_ARCH_QWEN3_MOE;
     cfg->attn_scale = 1.0 / sqrt((double)cfg->head_dim);
-    if (a != VKG_ARCH_GEMMA2)
-        return parse_act(c, "hidden_act", "silu", &cfg->act);
+    if (a != VKG_ARCH_GEMMA2) return parse_act(c, "hidden_act", "silu", &cfg->act);
     /* Gemma-2 reads hidden_activation; hidden_act is a leftover key. */
     st = parse_act(c, "hidden_activation", "gelu_pytorch_tanh", &cfg->act);
     if (st == VKG_OK) st = j_f64(c, "query_pre_attn_scalar", 256, 256, &cfg->query_pre_attn_scalar);
@@ -497,15 +473,20 @@ static enum vkg_status parse_layer_types(const struct jctx *c, struct vkg_hf_con
 {
     const cJSON *v = jget(c, "layer_types");
     if (!cJSON_IsArray(v) || (uint32_t)cJSON_GetArraySize(v) != cfg->n_layers)
-        return vkg_error(VKG_ERR_CONFIG, "%s: field 'layer_types' must be a list of %u entries "
-                         "(num_hidden_layers)", c->name, cfg->n_layers);
+        return vkg_error(VKG_ERR_CONFIG,
+                         "%s: field 'layer_types' must be a list of %u entries "
+                         "(num_hidden_layers)",
+                         c->name, cfg->n_layers);
     uint32_t i = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, v) {
-        if (!cJSON_IsString(e) || (strcmp(e->valuestring, "sliding_attention") &&
-                                   strcmp(e->valuestring, "full_attention")))
-            return vkg_error(VKG_ERR_CONFIG, "%s: layer_types entries must be "
-                             "\"sliding_attention\" or \"full_attention\"", c->name);
+    cJSON_ArrayForEach(e, v)
+    {
+        if (!cJSON_IsString(e) ||
+            (strcmp(e->valuestring, "sliding_attention") && strcmp(e->valuestring, "full_attention")))
+            return vkg_error(VKG_ERR_CONFIG,
+                             "%s: layer_types entries must be "
+                             "\"sliding_attention\" or \"full_attention\"",
+                             c->name);
         cfg->layer_sliding[i++] &= !strcmp(e->valuestring, "sliding_attention");
     }
     return VKG_OK;
@@ -524,22 +505,17 @@ static enum vkg_status parse_sliding(const struct jctx *c, struct vkg_hf_config 
     if (qwen) st = j_bool(c, "use_sliding_window", false, &use);
     if (st == VKG_OK && (qwen || use)) st = j_u32(c, "sliding_window", def, 0, &cfg->sliding_window);
     if (st == VKG_OK) st = j_u32(c, "max_window_layers", 28, 28, &max_window_layers);
-    if (st != VKG_OK)
-        return st;
-    if (!use)
-        cfg->sliding_window = 0;
+    if (st != VKG_OK) return st;
+    if (!use) cfg->sliding_window = 0;
     for (uint32_t i = 0; i < cfg->n_layers; i++) {
         bool on = cfg->sliding_window != 0;
-        if (a == VKG_ARCH_QWEN2 || a == VKG_ARCH_QWEN3)
-            on = on && i >= max_window_layers;
-        if (a == VKG_ARCH_GEMMA2)
-            on = on && i % 2 == 0;
+        if (a == VKG_ARCH_QWEN2 || a == VKG_ARCH_QWEN3) on = on && i >= max_window_layers;
+        if (a == VKG_ARCH_GEMMA2) on = on && i % 2 == 0;
         cfg->layer_sliding[i] = on;
     }
     bool has_types = a == VKG_ARCH_QWEN2 || a == VKG_ARCH_QWEN3 || a == VKG_ARCH_GEMMA2;
     if (has_types && !jabsent(jget(c, "layer_types"))) {
-        for (uint32_t i = 0; i < cfg->n_layers; i++)
-            cfg->layer_sliding[i] = cfg->sliding_window != 0;
+        for (uint32_t i = 0; i < cfg->n_layers; i++) cfg->layer_sliding[i] = cfg->sliding_window != 0;
         return parse_layer_types(c, cfg);
     }
     return VKG_OK;
@@ -550,14 +526,12 @@ static enum vkg_status parse_sliding(const struct jctx *c, struct vkg_hf_config 
 static enum vkg_status parse_mlp_only_layers(const struct jctx *c, struct vkg_hf_config *cfg)
 {
     const cJSON *v = jget(c, "mlp_only_layers"), *e;
-    if (jabsent(v))
-        return VKG_OK;
-    if (!cJSON_IsArray(v))
-        return jwrong(c, "mlp_only_layers", v, "a list of layer indices");
-    cJSON_ArrayForEach(e, v) {
+    if (jabsent(v)) return VKG_OK;
+    if (!cJSON_IsArray(v)) return jwrong(c, "mlp_only_layers", v, "a list of layer indices");
+    cJSON_ArrayForEach(e, v)
+    {
         double d = cJSON_IsNumber(e) ? e->valuedouble : -1.0;
-        if (!(d >= 0.0 && d == floor(d)))
-            return jwrong(c, "mlp_only_layers", e, "a list of layer indices, an element");
+        if (!(d >= 0.0 && d == floor(d))) return jwrong(c, "mlp_only_layers", e, "a list of layer indices, an element");
         if (d < cfg->n_layers) /* an index past the last layer changes nothing */
             cfg->layer_moe[(uint32_t)d] = 0;
     }
@@ -568,9 +542,9 @@ static enum vkg_status parse_mlp_only_layers(const struct jctx *c, struct vkg_hf
  * decoder_sparse_step-th layer unless listed in mlp_only_layers. */
 static enum vkg_status parse_moe_qwen3(const struct jctx *c, struct vkg_hf_config *cfg)
 {
-    static const char *const req[] = {"moe_intermediate_size", NULL};
+    static const char *const req[] = { "moe_intermediate_size", NULL };
     const char *experts = jabsent(jget(c, "num_local_experts")) ? "num_experts" : "num_local_experts";
-    const char *const req_e[] = {experts, NULL};
+    const char *const req_e[] = { experts, NULL };
     enum vkg_status st = require(c, req);
     if (st == VKG_OK) st = require(c, req_e);
     if (st == VKG_OK) st = j_u32(c, experts, 128, 128, &cfg->n_experts);
@@ -594,8 +568,7 @@ static enum vkg_status parse_moe_mixtral(const struct jctx *c, struct vkg_hf_con
     if (st == VKG_OK) st = j_u32(c, "num_experts_per_tok", 2, 2, &cfg->n_experts_per_tok);
     cfg->moe_intermediate_size = cfg->intermediate_size;
     cfg->norm_topk_prob = true;
-    for (uint32_t i = 0; i < cfg->n_layers; i++)
-        cfg->layer_moe[i] = cfg->n_experts > 0;
+    for (uint32_t i = 0; i < cfg->n_layers; i++) cfg->layer_moe[i] = cfg->n_experts > 0;
     return st;
 }
 
@@ -604,25 +577,28 @@ static enum vkg_status parse_router_deepseek(const struct jctx *c, struct vkg_hf
     char topk[32], scoring[16];
     enum vkg_status st = j_str(c, "topk_method", "greedy", topk, sizeof topk);
     if (st == VKG_OK) st = j_str(c, "scoring_func", "softmax", scoring, sizeof scoring);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     if (!strcmp(topk, "greedy") || !strcmp(topk, "gready")) /* "gready": remote-code default */
         cfg->topk_method = VKG_MOE_TOPK_GREEDY;
-    else if (!strcmp(topk, "group_limited_greedy"))
-        cfg->topk_method = VKG_MOE_TOPK_GROUP_LIMITED;
-    else if (!strcmp(topk, "noaux_tc"))
-        cfg->topk_method = VKG_MOE_TOPK_NOAUX_TC;
+    else if (!strcmp(topk, "group_limited_greedy")) cfg->topk_method = VKG_MOE_TOPK_GROUP_LIMITED;
+    else if (!strcmp(topk, "noaux_tc")) cfg->topk_method = VKG_MOE_TOPK_NOAUX_TC;
     else
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: topk_method '%s' is not supported (greedy, "
-                         "group_limited_greedy, noaux_tc)", c->name, topk);
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "%s: topk_method '%s' is not supported (greedy, "
+                         "group_limited_greedy, noaux_tc)",
+                         c->name, topk);
     if (strcmp(scoring, "softmax") && strcmp(scoring, "sigmoid"))
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: scoring_func '%s' is not supported (softmax, "
-                         "sigmoid)", c->name, scoring);
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "%s: scoring_func '%s' is not supported (softmax, "
+                         "sigmoid)",
+                         c->name, scoring);
     cfg->scoring = scoring[1] == 'o' ? VKG_MOE_SOFTMAX : VKG_MOE_SIGMOID;
     if (cfg->topk_method == VKG_MOE_TOPK_GROUP_LIMITED &&
         (!cfg->n_group || !cfg->topk_group || cfg->n_experts % cfg->n_group))
-        return vkg_error(VKG_ERR_CONFIG, "%s: group_limited_greedy needs n_group dividing "
-                         "n_routed_experts and topk_group > 0", c->name);
+        return vkg_error(VKG_ERR_CONFIG,
+                         "%s: group_limited_greedy needs n_group dividing "
+                         "n_routed_experts and topk_group > 0",
+                         c->name);
     return VKG_OK;
 }
 
@@ -632,8 +608,7 @@ static enum vkg_status parse_router_deepseek(const struct jctx *c, struct vkg_hf
  * every released V2 checkpoint sets to 1). */
 static enum vkg_status parse_moe_deepseek(const struct jctx *c, struct vkg_hf_config *cfg)
 {
-    static const char *const req[] = {"n_routed_experts", "num_experts_per_tok",
-                                      "moe_intermediate_size", NULL};
+    static const char *const req[] = { "n_routed_experts", "num_experts_per_tok", "moe_intermediate_size", NULL };
     enum vkg_status st = require(c, req);
     if (st == VKG_OK) st = j_u32(c, "n_routed_experts", 64, 0, &cfg->n_experts);
     if (st == VKG_OK) st = j_u32(c, "num_experts_per_tok", 0, 0, &cfg->n_experts_per_tok);
@@ -646,14 +621,11 @@ static enum vkg_status parse_moe_deepseek(const struct jctx *c, struct vkg_hf_co
     if (st == VKG_OK) st = j_u32(c, "n_group", 0, 0, &cfg->n_group);
     if (st == VKG_OK) st = j_u32(c, "topk_group", 0, 0, &cfg->topk_group);
     if (st == VKG_OK) st = parse_router_deepseek(c, cfg);
-    if (st != VKG_OK)
-        return st;
-    if (!cfg->moe_layer_freq)
-        return vkg_error(VKG_ERR_CONFIG, "%s: moe_layer_freq must be > 0", c->name);
+    if (st != VKG_OK) return st;
+    if (!cfg->moe_layer_freq) return vkg_error(VKG_ERR_CONFIG, "%s: moe_layer_freq must be > 0", c->name);
     cfg->shared_expert_intermediate_size = cfg->n_shared_experts * cfg->moe_intermediate_size;
     for (uint32_t i = 0; i < cfg->n_layers; i++)
-        cfg->layer_moe[i] = cfg->n_experts > 0 && i >= cfg->first_k_dense_replace &&
-                            i % cfg->moe_layer_freq == 0;
+        cfg->layer_moe[i] = cfg->n_experts > 0 && i >= cfg->first_k_dense_replace && i % cfg->moe_layer_freq == 0;
     return VKG_OK;
 }
 
@@ -666,8 +638,7 @@ static enum vkg_status parse_mla(const struct jctx *c, struct vkg_hf_config *cfg
     if (st == VKG_OK) st = j_u32(c, "qk_rope_head_dim", 64, 64, &cfg->qk_rope_head_dim);
     if (st == VKG_OK) st = j_u32(c, "v_head_dim", 128, 128, &cfg->v_head_dim);
     if (st == VKG_OK) st = parse_rope(c, cfg, cfg->qk_rope_head_dim);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     cfg->head_dim = cfg->qk_nope_head_dim + cfg->qk_rope_head_dim;
     cfg->attn_scale = 1.0 / sqrt((double)cfg->head_dim);
     /* yarn_apply_mscale: the YaRN temperature enters the scale squared. */
@@ -685,42 +656,37 @@ static enum vkg_status parse_family(const struct jctx *c, struct vkg_hf_config *
     enum vkg_status st = parse_attention(c, cfg);
     if (st == VKG_OK) st = parse_sliding(c, cfg);
     if (st == VKG_OK) st = parse_labels(c, cfg);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     cfg->decoder_sparse_step = 1;
     cfg->moe_layer_freq = 1;
     cfg->routed_scaling_factor = 1.0;
     switch (cfg->arch) {
-    case VKG_ARCH_QWEN3_MOE:   st = parse_moe_qwen3(c, cfg); break;
-    case VKG_ARCH_MIXTRAL:     st = parse_moe_mixtral(c, cfg); break;
+    case VKG_ARCH_QWEN3_MOE: st = parse_moe_qwen3(c, cfg); break;
+    case VKG_ARCH_MIXTRAL: st = parse_moe_mixtral(c, cfg); break;
     case VKG_ARCH_DEEPSEEK_V2: st = parse_moe_deepseek(c, cfg); break;
     default: break;
     }
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     if (cfg->n_experts && (cfg->n_experts_per_tok == 0 || cfg->n_experts_per_tok > cfg->n_experts))
-        return vkg_error(VKG_ERR_CONFIG, "%s: num_experts_per_tok %u must be in 1..%u", c->name,
-                         cfg->n_experts_per_tok, cfg->n_experts);
-    if (cfg->arch == VKG_ARCH_DEEPSEEK_V2)
-        return parse_mla(c, cfg);
+        return vkg_error(VKG_ERR_CONFIG, "%s: num_experts_per_tok %u must be in 1..%u", c->name, cfg->n_experts_per_tok,
+                         cfg->n_experts);
+    if (cfg->arch == VKG_ARCH_DEEPSEEK_V2) return parse_mla(c, cfg);
     return parse_rope(c, cfg, cfg->head_dim);
 }
 
 /* Fills *out from a parsed config.json object (root is borrowed). */
 static enum vkg_status parse_config_root(const cJSON *root, const char *name, struct vkg_hf_config *out)
 {
-    struct jctx c = {root, name};
-    enum vkg_status st = cJSON_IsObject(root)
-                             ? VKG_OK
-                             : vkg_error(VKG_ERR_CONFIG, "%s: top level is not an object", name);
+    struct jctx c = { root, name };
+    enum vkg_status st =
+        cJSON_IsObject(root) ? VKG_OK : vkg_error(VKG_ERR_CONFIG, "%s: top level is not an object", name);
     if (st == VKG_OK) st = parse_architecture(&c, out);
     if (st == VKG_OK) st = parse_common(&c, out);
-    if (st == VKG_OK && (!(out->layer_sliding = calloc(out->n_layers, 1)) ||
-                         !(out->layer_moe = calloc(out->n_layers, 1))))
+    if (st == VKG_OK &&
+        (!(out->layer_sliding = calloc(out->n_layers, 1)) || !(out->layer_moe = calloc(out->n_layers, 1))))
         st = vkg_error(VKG_ERR_NOMEM, "%s: %u layers", name, out->n_layers);
     if (st == VKG_OK) st = parse_family(&c, out);
-    if (st != VKG_OK)
-        vkg_hf_config_free(out);
+    if (st != VKG_OK) vkg_hf_config_free(out);
     return st;
 }
 
@@ -753,10 +719,8 @@ enum vkg_status vkg_hf_config_load(const char *model_dir, struct vkg_hf_config *
     cJSON *root;
     st = load_json(path, &root);
     if (st == VKG_ERR_NOT_FOUND)
-        return vkg_error(VKG_ERR_CONFIG, "%s: not found (a model directory needs config.json)",
-                         path);
-    if (st != VKG_OK)
-        return st;
+        return vkg_error(VKG_ERR_CONFIG, "%s: not found (a model directory needs config.json)", path);
+    if (st != VKG_OK) return st;
     st = parse_config_root(root, path, out);
     cJSON_Delete(root);
     return st;
@@ -764,8 +728,7 @@ enum vkg_status vkg_hf_config_load(const char *model_dir, struct vkg_hf_config *
 
 void vkg_hf_config_free(struct vkg_hf_config *cfg)
 {
-    if (!cfg)
-        return;
+    if (!cfg) return;
     free(cfg->layer_sliding);
     free(cfg->layer_moe);
     cfg->layer_sliding = cfg->layer_moe = NULL;
@@ -783,23 +746,21 @@ static enum vkg_status parse_generation(const struct jctx *c, struct vkg_generat
     if (st == VKG_OK) st = j_u32(c, "top_k", 50, 50, &g->top_k);
     if (st == VKG_OK) st = j_f64(c, "top_p", 1.0, 1.0, &g->top_p);
     if (st == VKG_OK && (g->temperature < 0.0 || g->top_p < 0.0 || g->top_p > 1.0))
-        return vkg_error(VKG_ERR_CONFIG, "%s: temperature must be >= 0 and top_p in [0, 1]",
-                         c->name);
+        return vkg_error(VKG_ERR_CONFIG, "%s: temperature must be >= 0 and top_p in [0, 1]", c->name);
     return st;
 }
 
 static void generation_defaults(struct vkg_generation_config *out)
 {
-    *out = (struct vkg_generation_config){.bos_token_id = -1, .pad_token_id = -1,
-                                          .temperature = 1.0, .top_k = 50, .top_p = 1.0};
+    *out = (struct vkg_generation_config){
+        .bos_token_id = -1, .pad_token_id = -1, .temperature = 1.0, .top_k = 50, .top_p = 1.0
+    };
 }
 
-static enum vkg_status generation_root(const cJSON *root, const char *name,
-                                       struct vkg_generation_config *out)
+static enum vkg_status generation_root(const cJSON *root, const char *name, struct vkg_generation_config *out)
 {
-    if (!cJSON_IsObject(root))
-        return vkg_error(VKG_ERR_CONFIG, "%s: top level is not an object", name);
-    struct jctx c = {root, name};
+    if (!cJSON_IsObject(root)) return vkg_error(VKG_ERR_CONFIG, "%s: top level is not an object", name);
+    struct jctx c = { root, name };
     out->present = true;
     return parse_generation(&c, out);
 }
@@ -823,8 +784,7 @@ enum vkg_status vkg_generation_config_load(const char *model_dir, struct vkg_gen
         return vkg_error(VKG_ERR_INVALID_ARG, "%s: path too long", model_dir);
     cJSON *root;
     enum vkg_status st = load_json(path, &root);
-    if (st == VKG_ERR_NOT_FOUND)
-        return VKG_OK; /* optional file: the defaults stand */
+    if (st == VKG_ERR_NOT_FOUND) return VKG_OK; /* optional file: the defaults stand */
     if (st == VKG_OK) st = generation_root(root, path, out);
     cJSON_Delete(root);
     return st;

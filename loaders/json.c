@@ -40,8 +40,8 @@ static enum vkg_status jp_fail(const struct jp *p, size_t at, const char *fmt, .
             col++;
         }
     }
-    return vkg_error(VKG_ERR_FORMAT, "%s is not valid JSON: %s at line %zu column %zu (byte %zu)",
-                     p->name, reason, line, col, at);
+    return vkg_error(VKG_ERR_FORMAT, "%s is not valid JSON: %s at line %zu column %zu (byte %zu)", p->name, reason,
+                     line, col, at);
 }
 
 static enum vkg_status jp_nomem(const struct jp *p)
@@ -58,7 +58,10 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n)
         unsigned c = s[i];
         size_t k;
         unsigned lo = 0x80, hi = 0xBF;
-        if (c < 0x80) { i++; continue; }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
         if (c >= 0xC2 && c <= 0xDF) {
             k = 1;
         } else if (c >= 0xE0 && c <= 0xEF) {
@@ -83,9 +86,7 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n)
 
 static void skip_ws(struct jp *p)
 {
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
-                           p->s[p->i] == '\r'))
-        p->i++;
+    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r')) p->i++;
 }
 
 static bool has(const struct jp *p, const char *lit)
@@ -102,8 +103,10 @@ static int hex4(const unsigned char *h)
 {
     int v = 0;
     for (int k = 0; k < 4; k++) {
-        int c = h[k], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int c = h[k], d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
         if (d < 0) return -1;
         v = v * 16 + d;
     }
@@ -112,8 +115,15 @@ static int hex4(const unsigned char *h)
 
 static size_t put_utf8(char *o, unsigned cp)
 {
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 63)); return 2; }
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 63));
+        return 2;
+    }
     if (cp < 0x10000) {
         o[0] = (char)(0xE0 | cp >> 12);
         o[1] = (char)(0x80 | ((cp >> 6) & 63));
@@ -154,8 +164,7 @@ static enum vkg_status parse_string(struct jp *p, char **out)
     for (;; end++) { /* find the closing quote; reject raw control characters */
         if (end >= p->n) return jp_fail(p, start, "unterminated string");
         if (p->s[end] == '"') break;
-        if (p->s[end] < 0x20)
-            return jp_fail(p, end, "invalid control character 0x%02x inside a string", p->s[end]);
+        if (p->s[end] < 0x20) return jp_fail(p, end, "invalid control character 0x%02x inside a string", p->s[end]);
         if (p->s[end] == '\\') end++;
     }
     char *o = malloc(end - p->i + 1);
@@ -164,12 +173,17 @@ static enum vkg_status parse_string(struct jp *p, char **out)
     enum vkg_status s = VKG_OK;
     while (s == VKG_OK && p->i < end) {
         unsigned char c = p->s[p->i++];
-        if (c != '\\') { o[k++] = (char)c; continue; }
+        if (c != '\\') {
+            o[k++] = (char)c;
+            continue;
+        }
         size_t esc = p->i - 1;
         unsigned char e = p->s[p->i++];
         unsigned cp = 0;
         switch (e) {
-        case '"': case '\\': case '/': o[k++] = (char)e; break;
+        case '"':
+        case '\\':
+        case '/': o[k++] = (char)e; break;
         case 'b': o[k++] = '\b'; break;
         case 'f': o[k++] = '\f'; break;
         case 'n': o[k++] = '\n'; break;
@@ -182,7 +196,10 @@ static enum vkg_status parse_string(struct jp *p, char **out)
         }
     }
     if (s == VKG_OK && p->i != end) s = jp_fail(p, start, "unterminated string"); /* \u ran past */
-    if (s != VKG_OK) { free(o); return s; }
+    if (s != VKG_OK) {
+        free(o);
+        return s;
+    }
     o[k] = '\0';
     p->i = end + 1;
     *out = o;
@@ -201,7 +218,8 @@ static enum vkg_status parse_number(struct jp *p, cJSON **out)
         return jp_fail(p, start, "-Infinity is not a number JSON allows (not supported)");
     if (!digit(p, i)) return jp_fail(p, start, "expected a value");
     if (p->s[i] == '0') i++;
-    else while (digit(p, i)) i++;
+    else
+        while (digit(p, i)) i++;
     if (i < p->n && p->s[i] == '.') {
         if (!digit(p, ++i)) return jp_fail(p, i, "expected a digit after '.'");
         while (digit(p, i)) i++;
@@ -224,8 +242,13 @@ static enum vkg_status parse_number(struct jp *p, cJSON **out)
 
 static enum vkg_status parse_literal(struct jp *p, cJSON **out)
 {
-    static const struct { const char *text; int kind; } lits[] = {
-        { "true", cJSON_True }, { "false", cJSON_False }, { "null", cJSON_NULL },
+    static const struct {
+        const char *text;
+        int kind;
+    } lits[] = {
+        { "true", cJSON_True },
+        { "false", cJSON_False },
+        { "null", cJSON_NULL },
     };
     for (size_t k = 0; k < 3; k++)
         if (has(p, lits[k].text)) {
@@ -234,14 +257,16 @@ static enum vkg_status parse_literal(struct jp *p, cJSON **out)
             return *out ? VKG_OK : jp_nomem(p);
         }
     if (has(p, "NaN") || has(p, "Infinity"))
-        return jp_fail(p, p->i, "%s is not a number JSON allows (not supported)",
-                       has(p, "NaN") ? "NaN" : "Infinity");
+        return jp_fail(p, p->i, "%s is not a number JSON allows (not supported)", has(p, "NaN") ? "NaN" : "Infinity");
     return jp_fail(p, p->i, "expected a value");
 }
 
 /* ---- repeated keys: the last value wins, at the first one's place -------- */
 
-struct member { cJSON *node; size_t idx; };
+struct member {
+    cJSON *node;
+    size_t idx;
+};
 
 static int cmp_member(const void *a, const void *b)
 {
@@ -301,14 +326,16 @@ static enum vkg_status parse_members(struct jp *p, cJSON *c, bool object, size_t
 {
     char close = object ? '}' : ']';
     skip_ws(p);
-    if (p->i < p->n && p->s[p->i] == close) { p->i++; return VKG_OK; }
+    if (p->i < p->n && p->s[p->i] == close) {
+        p->i++;
+        return VKG_OK;
+    }
     for (;;) {
         char *key = NULL;
         cJSON *v = NULL;
         enum vkg_status s = VKG_OK;
         if (object) {
-            if (p->i >= p->n || p->s[p->i] != '"')
-                return jp_fail(p, p->i, "expected a member name in double quotes");
+            if (p->i >= p->n || p->s[p->i] != '"') return jp_fail(p, p->i, "expected a member name in double quotes");
             if ((s = parse_string(p, &key)) != VKG_OK) return s;
             skip_ws(p);
             if (p->i >= p->n || p->s[p->i] != ':') {
@@ -319,21 +346,31 @@ static enum vkg_status parse_members(struct jp *p, cJSON *c, bool object, size_t
             }
         }
         if (s == VKG_OK) s = parse_value(p, &v);
-        if (s != VKG_OK) { free(key); return s; }
+        if (s != VKG_OK) {
+            free(key);
+            return s;
+        }
         v->string = key; /* owned by v from here: cJSON_Delete frees it */
         cJSON_AddItemToArray(c, v);
         (*n)++;
         skip_ws(p);
-        if (p->i < p->n && p->s[p->i] == ',') { p->i++; skip_ws(p); continue; }
-        if (p->i < p->n && p->s[p->i] == close) { p->i++; return VKG_OK; }
-        return jp_fail(p, p->i, "expected ',' or '%c' after %s", close, object ? "an object member" : "an array element");
+        if (p->i < p->n && p->s[p->i] == ',') {
+            p->i++;
+            skip_ws(p);
+            continue;
+        }
+        if (p->i < p->n && p->s[p->i] == close) {
+            p->i++;
+            return VKG_OK;
+        }
+        return jp_fail(p, p->i, "expected ',' or '%c' after %s", close,
+                       object ? "an object member" : "an array element");
     }
 }
 
 static enum vkg_status parse_container(struct jp *p, bool object, cJSON **out)
 {
-    if (++p->depth > VKG_JSON_MAX_DEPTH)
-        return jp_fail(p, p->i, "nesting deeper than %d", VKG_JSON_MAX_DEPTH);
+    if (++p->depth > VKG_JSON_MAX_DEPTH) return jp_fail(p, p->i, "nesting deeper than %d", VKG_JSON_MAX_DEPTH);
     p->i++;
     cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray();
     if (!c) return jp_nomem(p);
@@ -341,7 +378,10 @@ static enum vkg_status parse_container(struct jp *p, bool object, cJSON **out)
     enum vkg_status s = parse_members(p, c, object, &n);
     if (s == VKG_OK && object && n > 1 && !(p->flags & VKG_JSON_KEEP_DUPLICATES)) s = merge_repeats(p, c, n);
     p->depth--;
-    if (s != VKG_OK) { cJSON_Delete(c); return s; }
+    if (s != VKG_OK) {
+        cJSON_Delete(c);
+        return s;
+    }
     *out = c;
     return VKG_OK;
 }
@@ -357,7 +397,10 @@ static enum vkg_status parse_value(struct jp *p, cJSON **out)
     char *str;
     enum vkg_status s = parse_string(p, &str);
     if (s != VKG_OK) return s;
-    if (!(*out = cJSON_CreateNull())) { free(str); return jp_nomem(p); }
+    if (!(*out = cJSON_CreateNull())) {
+        free(str);
+        return jp_nomem(p);
+    }
     (*out)->type = cJSON_String;
     (*out)->valuestring = str; /* freed by cJSON_Delete (default hooks) */
     return VKG_OK;

@@ -44,8 +44,7 @@ enum {
  * errors). On error *out is NULL and the message starts with `name`, e.g.
  * "config.json is not valid JSON: expected ',' or '}' after an object member
  * at line 3 column 5 (byte 41)". */
-enum vkg_status vkg_json_parse(const char *text, size_t len, const char *name, int flags,
-                               cJSON **out);
+enum vkg_status vkg_json_parse(const char *text, size_t len, const char *name, int flags, cJSON **out);
 
 /* Reads a regular file of at most max_bytes (vkg_file_read) and parses it;
  * messages name the path. VKG_ERR_NOT_FOUND when the file does not exist. */

@@ -46,7 +46,7 @@
 #include "file.h"
 #include "json.h"
 
-#define MAX_HEADER_BYTES 100000000ull /* the reference reader's MAX_HEADER_SIZE */
+#define MAX_HEADER_BYTES 100000000ull   /* the reference reader's MAX_HEADER_SIZE */
 #define MAX_JSON_INT 9007199254740992.0 /* 2^53: largest range where double is exact */
 #define INDEX_NAME "model.safetensors.index.json"
 #define SINGLE_NAME "model.safetensors"
@@ -108,8 +108,7 @@ static enum vkg_status nt_rehash(struct name_table *t)
 
 /* Adds key -> val. *dup is true (and the table unchanged, *prev = its value)
  * when the key is already present. */
-static enum vkg_status nt_insert(struct name_table *t, const char *key, size_t val, bool *dup,
-                                 size_t *prev)
+static enum vkg_status nt_insert(struct name_table *t, const char *key, size_t val, bool *dup, size_t *prev)
 {
     enum vkg_status s;
     if ((t->n + 1) * 2 > t->cap && (s = nt_rehash(t)) != VKG_OK) return s;
@@ -135,12 +134,12 @@ static void nt_free(struct name_table *t)
 /* ---- the loader ---- */
 
 struct st_file {
-    char *path;           /* as opened (owned) */
-    const char *base;     /* basename, for messages */
-    const uint8_t *map;   /* whole file, read-only */
+    char *path;         /* as opened (owned) */
+    const char *base;   /* basename, for messages */
+    const uint8_t *map; /* whole file, read-only */
     uint64_t size;
-    uint64_t data_start;  /* 8 + N: offsets are relative to this */
-    cJSON *header;        /* owns the tensor names the views point to */
+    uint64_t data_start; /* 8 + N: offsets are relative to this */
+    cJSON *header;       /* owns the tensor names the views point to */
     const cJSON *metadata;
 };
 
@@ -197,19 +196,16 @@ static enum vkg_status map_file(struct st_file *f)
     enum vkg_status s = vkg_file_open(f->path, &fd, &size); /* regular files only, never blocks */
     if (s != VKG_OK) return s;
     if (size < 8) {
-        s = vkg_error(VKG_ERR_FORMAT, "%s: file is %llu bytes, shorter than the 8-byte header length",
-                      f->base, (ull)size);
-    } else if (size > SIZE_MAX) {
-        s = vkg_error(VKG_ERR_LIMIT, "%s: %llu bytes do not fit the address space", f->base,
+        s = vkg_error(VKG_ERR_FORMAT, "%s: file is %llu bytes, shorter than the 8-byte header length", f->base,
                       (ull)size);
+    } else if (size > SIZE_MAX) {
+        s = vkg_error(VKG_ERR_LIMIT, "%s: %llu bytes do not fit the address space", f->base, (ull)size);
     } else {
         f->size = size;
         void *m = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED)
-            s = vkg_error(VKG_ERR_IO, "%s: mmap of %llu bytes: %s", f->base, (ull)f->size,
-                          strerror(errno));
-        else
-            f->map = m;
+            s = vkg_error(VKG_ERR_IO, "%s: mmap of %llu bytes: %s", f->base, (ull)f->size, strerror(errno));
+        else f->map = m;
     }
     close(fd);
     return s;
@@ -239,14 +235,12 @@ static enum vkg_status check_control_chars(const struct st_file *f, const uint8_
             if (c == '\\') i++; /* the escape itself is checked by the JSON parser */
             else if (c == '"') in_str = false;
             else if (c < 0x20)
-                return vkg_error(VKG_ERR_FORMAT,
-                                 "%s: header has control character 0x%02x inside a string at byte %zu",
+                return vkg_error(VKG_ERR_FORMAT, "%s: header has control character 0x%02x inside a string at byte %zu",
                                  f->base, c, i);
         } else if (c == '"') {
             in_str = true;
         } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-            return vkg_error(VKG_ERR_FORMAT, "%s: header has control character 0x%02x at byte %zu",
-                             f->base, c, i);
+            return vkg_error(VKG_ERR_FORMAT, "%s: header has control character 0x%02x at byte %zu", f->base, c, i);
         }
     }
     return VKG_OK;
@@ -257,14 +251,13 @@ static enum vkg_status check_control_chars(const struct st_file *f, const uint8_
  * keeps repeated keys so that check_unique_keys can reject them as the
  * reference reader does; the index (read by transformers with json.load)
  * keeps the last one, as Python does. */
-static enum vkg_status parse_json(const char *file, const char *what, const char *text, size_t len,
-                                  int flags, cJSON **out)
+static enum vkg_status parse_json(const char *file, const char *what, const char *text, size_t len, int flags,
+                                  cJSON **out)
 {
     char name[512];
     snprintf(name, sizeof name, "%s: %s", file, what);
     enum vkg_status s = vkg_json_parse(text, len, name, flags, out);
-    if (s == VKG_OK && !cJSON_IsObject(*out))
-        s = vkg_error(VKG_ERR_FORMAT, "%s: %s is not a JSON object", file, what);
+    if (s == VKG_OK && !cJSON_IsObject(*out)) s = vkg_error(VKG_ERR_FORMAT, "%s: %s is not a JSON object", file, what);
     return s;
 }
 
@@ -273,22 +266,19 @@ static enum vkg_status parse_header(struct st_file *f)
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = (n << 8) | f->map[i];
     if (n > MAX_HEADER_BYTES)
-        return vkg_error(VKG_ERR_FORMAT, "%s: header length %llu > maximum %llu", f->base,
-                         (ull)n, (ull)MAX_HEADER_BYTES);
+        return vkg_error(VKG_ERR_FORMAT, "%s: header length %llu > maximum %llu", f->base, (ull)n,
+                         (ull)MAX_HEADER_BYTES);
     if (n > f->size - 8)
-        return vkg_error(VKG_ERR_FORMAT,
-                         "%s: header length %llu runs past the end of the file (%llu bytes)",
-                         f->base, (ull)n, (ull)f->size);
+        return vkg_error(VKG_ERR_FORMAT, "%s: header length %llu runs past the end of the file (%llu bytes)", f->base,
+                         (ull)n, (ull)f->size);
     const uint8_t *h = f->map + 8;
     size_t bad = utf8_invalid_at(h, (size_t)n);
     if (bad != n)
-        return vkg_error(VKG_ERR_FORMAT, "%s: header is not valid UTF-8 (byte %zu of %llu)",
-                         f->base, bad, (ull)n);
+        return vkg_error(VKG_ERR_FORMAT, "%s: header is not valid UTF-8 (byte %zu of %llu)", f->base, bad, (ull)n);
     enum vkg_status s = check_control_chars(f, h, (size_t)n);
     if (s != VKG_OK) return s;
     f->data_start = 8 + n;
-    return parse_json(f->base, "header", (const char *)h, (size_t)n, VKG_JSON_KEEP_DUPLICATES,
-                      &f->header);
+    return parse_json(f->base, "header", (const char *)h, (size_t)n, VKG_JSON_KEEP_DUPLICATES, &f->header);
 }
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -318,8 +308,7 @@ static enum vkg_status check_number_syntax(const struct st_file *f)
         bool plain = c != '-' && (c != '0' || j - i == 1);
         for (size_t k = i; k < j && plain; k++) plain = is_digit(h[k]);
         if (!plain)
-            return vkg_error(VKG_ERR_FORMAT,
-                             "%s: header: number '%.*s' at byte %zu is not a plain unsigned integer",
+            return vkg_error(VKG_ERR_FORMAT, "%s: header: number '%.*s' at byte %zu is not a plain unsigned integer",
                              f->base, (int)(j - i < 32 ? j - i : 32), h + i, i);
         i = j - 1;
     }
@@ -340,11 +329,8 @@ static enum vkg_status check_unique_keys(const char *file, const char *what, con
         if ((s = nt_insert(&t, it->string, 0, &dup, NULL)) != VKG_OK) break;
         if (dup) {
             if (strcmp(what, "header") == 0)
-                s = vkg_error(VKG_ERR_FORMAT, "%s: duplicate tensor name '%.256s'", file,
-                              it->string);
-            else
-                s = vkg_error(VKG_ERR_FORMAT, "%s: %s: duplicate key '%.256s'", file, what,
-                              it->string);
+                s = vkg_error(VKG_ERR_FORMAT, "%s: duplicate tensor name '%.256s'", file, it->string);
+            else s = vkg_error(VKG_ERR_FORMAT, "%s: %s: duplicate key '%.256s'", file, what, it->string);
             break;
         }
     }
@@ -356,14 +342,12 @@ static enum vkg_status check_metadata(struct st_file *f)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(f->header, "__metadata__");
     if (!m || cJSON_IsNull(m)) return VKG_OK;
-    if (!cJSON_IsObject(m))
-        return vkg_error(VKG_ERR_FORMAT, "%s: __metadata__ is not an object of strings", f->base);
+    if (!cJSON_IsObject(m)) return vkg_error(VKG_ERR_FORMAT, "%s: __metadata__ is not an object of strings", f->base);
     const cJSON *it;
     cJSON_ArrayForEach(it, m)
     {
         if (!cJSON_IsString(it))
-            return vkg_error(VKG_ERR_FORMAT, "%s: __metadata__ value of '%.256s' is not a string",
-                             f->base, it->string);
+            return vkg_error(VKG_ERR_FORMAT, "%s: __metadata__ value of '%.256s' is not a string", f->base, it->string);
     }
     f->metadata = m;
     return check_unique_keys(f->base, "__metadata__", m);
@@ -392,15 +376,13 @@ static enum vkg_status entry_fields(const struct st_file *f, const cJSON *entry,
         for (int k = 0; k < 3; k++) {
             if (strcmp(it->string, names[k]) != 0) continue;
             if (out[k])
-                return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': duplicate field \"%s\"",
-                                 f->base, tn, names[k]);
+                return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': duplicate field \"%s\"", f->base, tn, names[k]);
             out[k] = it;
         }
     }
     for (int k = 0; k < 3; k++)
         if (!out[k])
-            return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': missing field \"%s\"", f->base,
-                             tn, names[k]);
+            return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': missing field \"%s\"", f->base, tn, names[k]);
     return VKG_OK;
 }
 
@@ -412,36 +394,31 @@ static void format_shape(char *buf, size_t cap, const struct vkg_tensor_view *t)
     if (n < cap) snprintf(buf + n, cap - n, "]");
 }
 
-static enum vkg_status parse_dtype(const struct st_file *f, const cJSON *j,
-                                   struct vkg_tensor_view *t)
+static enum vkg_status parse_dtype(const struct st_file *f, const cJSON *j, struct vkg_tensor_view *t)
 {
     if (!cJSON_IsString(j))
-        return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': dtype is not a string", f->base,
-                         t->name);
+        return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': dtype is not a string", f->base, t->name);
     t->dtype = vkg_dtype_from_safetensors(j->valuestring);
     if (t->dtype == VKG_DTYPE_UNKNOWN)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%.256s': unknown dtype '%.64s'",
-                         f->base, t->name, j->valuestring);
+        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%.256s': unknown dtype '%.64s'", f->base, t->name,
+                         j->valuestring);
     return VKG_OK;
 }
 
-static enum vkg_status parse_shape(const struct st_file *f, const cJSON *j,
-                                   struct vkg_tensor_view *t)
+static enum vkg_status parse_shape(const struct st_file *f, const cJSON *j, struct vkg_tensor_view *t)
 {
     if (!cJSON_IsArray(j))
-        return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': shape is not a list", f->base,
-                         t->name);
+        return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': shape is not a list", f->base, t->name);
     int rank = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, j)
     {
         if (rank == VKG_MAX_DIMS)
-            return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%.256s': rank %d > maximum %d",
-                             f->base, t->name, cJSON_GetArraySize(j), VKG_MAX_DIMS);
+            return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%.256s': rank %d > maximum %d", f->base, t->name,
+                             cJSON_GetArraySize(j), VKG_MAX_DIMS);
         if (!json_u64(it, &t->shape[rank]))
-            return vkg_error(VKG_ERR_FORMAT,
-                             "%s: tensor '%.256s': shape[%d] is not a non-negative integer",
-                             f->base, t->name, rank);
+            return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': shape[%d] is not a non-negative integer", f->base,
+                             t->name, rank);
         rank++;
     }
     t->n_dims = rank;
@@ -449,9 +426,8 @@ static enum vkg_status parse_shape(const struct st_file *f, const cJSON *j,
     uint64_t numel = 1;
     for (int i = 0; i < rank; i++) {
         if (t->shape[i] && numel > UINT64_MAX / t->shape[i])
-            return vkg_error(VKG_ERR_OVERFLOW,
-                             "%s: tensor '%.256s': element count of shape overflows 64 bits",
-                             f->base, t->name);
+            return vkg_error(VKG_ERR_OVERFLOW, "%s: tensor '%.256s': element count of shape overflows 64 bits", f->base,
+                             t->name);
         numel *= t->shape[i];
     }
     return VKG_OK;
@@ -459,15 +435,13 @@ static enum vkg_status parse_shape(const struct st_file *f, const cJSON *j,
 
 static enum vkg_status parse_offsets(const struct st_file *f, const cJSON *j, struct pending *p)
 {
-    if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) != 2 ||
-        !json_u64(cJSON_GetArrayItem(j, 0), &p->begin) ||
+    if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) != 2 || !json_u64(cJSON_GetArrayItem(j, 0), &p->begin) ||
         !json_u64(cJSON_GetArrayItem(j, 1), &p->end))
-        return vkg_error(VKG_ERR_FORMAT,
-                         "%s: tensor '%.256s': data_offsets is not a list of 2 non-negative integers",
+        return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': data_offsets is not a list of 2 non-negative integers",
                          f->base, p->v.name);
     if (p->begin > p->end)
-        return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': data_offsets begin %llu > end %llu",
-                         f->base, p->v.name, (ull)p->begin, (ull)p->end);
+        return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': data_offsets begin %llu > end %llu", f->base, p->v.name,
+                         (ull)p->begin, (ull)p->end);
     return VKG_OK;
 }
 
@@ -479,16 +453,15 @@ static enum vkg_status check_size(const struct st_file *f, struct pending *p)
     enum vkg_status s = vkg_dtype_bytes(p->v.dtype, numel, &bytes);
     const char *dt = vkg_dtype_name(p->v.dtype);
     if (s == VKG_ERR_FORMAT)
-        return vkg_error(s, "%s: tensor '%.256s': %llu elements of %s do not fill whole bytes",
-                         f->base, p->v.name, (ull)numel, dt);
+        return vkg_error(s, "%s: tensor '%.256s': %llu elements of %s do not fill whole bytes", f->base, p->v.name,
+                         (ull)numel, dt);
     if (s != VKG_OK)
-        return vkg_error(VKG_ERR_OVERFLOW, "%s: tensor '%.256s': byte size of shape %s x %s overflows 64 bits",
-                         f->base, p->v.name, shape, dt);
+        return vkg_error(VKG_ERR_OVERFLOW, "%s: tensor '%.256s': byte size of shape %s x %s overflows 64 bits", f->base,
+                         p->v.name, shape, dt);
     if (bytes != p->end - p->begin)
-        return vkg_error(VKG_ERR_FORMAT,
-                         "%s: tensor '%.256s': shape %s x %s = %llu bytes but data_offsets [%llu, %llu] span %llu",
-                         f->base, p->v.name, shape, dt, (ull)bytes, (ull)p->begin, (ull)p->end,
-                         (ull)(p->end - p->begin));
+        return vkg_error(
+            VKG_ERR_FORMAT, "%s: tensor '%.256s': shape %s x %s = %llu bytes but data_offsets [%llu, %llu] span %llu",
+            f->base, p->v.name, shape, dt, (ull)bytes, (ull)p->begin, (ull)p->end, (ull)(p->end - p->begin));
     p->v.n_bytes = bytes;
     return VKG_OK;
 }
@@ -533,25 +506,24 @@ static enum vkg_status check_layout(const struct st_file *f, const struct pendin
                              "%s: tensor '%.256s': data_offsets begin %llu overlaps tensor '%.256s' (ends at %llu)",
                              f->base, tn, (ull)p[i].begin, prev, (ull)pos);
         if (p[i].end > buf)
-            return vkg_error(VKG_ERR_FORMAT,
-                             "%s: tensor '%.256s': data_offsets end %llu > buffer size %llu",
-                             f->base, tn, (ull)p[i].end, (ull)buf);
+            return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s': data_offsets end %llu > buffer size %llu", f->base,
+                             tn, (ull)p[i].end, (ull)buf);
         pos = p[i].end;
         prev = tn;
     }
     if (pos != buf)
-        return vkg_error(VKG_ERR_FORMAT,
-                         "%s: byte buffer is %llu bytes but tensors cover only %llu (trailing bytes after the last tensor)",
-                         f->base, (ull)buf, (ull)pos);
+        return vkg_error(
+            VKG_ERR_FORMAT,
+            "%s: byte buffer is %llu bytes but tensors cover only %llu (trailing bytes after the last tensor)", f->base,
+            (ull)buf, (ull)pos);
     return VKG_OK;
 }
 
 /* Appends the validated entries in offset order and indexes their names. */
-static enum vkg_status append_tensors(struct vkg_safetensors *st, const struct st_file *f,
-                                      const struct pending *p, size_t n)
+static enum vkg_status append_tensors(struct vkg_safetensors *st, const struct st_file *f, const struct pending *p,
+                                      size_t n)
 {
-    enum vkg_status s = grow((void **)&st->tensors, &st->cap_tensors, st->n_tensors + n,
-                             sizeof *st->tensors);
+    enum vkg_status s = grow((void **)&st->tensors, &st->cap_tensors, st->n_tensors + n, sizeof *st->tensors);
     for (size_t i = 0; i < n && s == VKG_OK; i++) {
         bool dup = false;
         size_t prev = 0;
@@ -560,8 +532,8 @@ static enum vkg_status append_tensors(struct vkg_safetensors *st, const struct s
         t->data = f->map + f->data_start + p[i].begin;
         if ((s = nt_insert(&st->by_name, t->name, st->n_tensors, &dup, &prev)) != VKG_OK) break;
         if (dup)
-            return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s' is also in shard %s",
-                             f->base, t->name, base_name(st->tensors[prev].file));
+            return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s' is also in shard %s", f->base, t->name,
+                             base_name(st->tensors[prev].file));
         st->n_tensors++;
         st->total_bytes += t->n_bytes; /* <= sum of file sizes: cannot overflow */
     }
@@ -593,8 +565,7 @@ static enum vkg_status load_tensors(struct vkg_safetensors *st, const struct st_
 
 static enum vkg_status open_file(struct vkg_safetensors *st, const char *path)
 {
-    enum vkg_status s = grow((void **)&st->files, &st->cap_files, st->n_files + 1,
-                             sizeof *st->files);
+    enum vkg_status s = grow((void **)&st->files, &st->cap_files, st->n_files + 1, sizeof *st->files);
     if (s != VKG_OK) return s;
     struct st_file *f = &st->files[st->n_files];
     memset(f, 0, sizeof *f);
@@ -624,17 +595,14 @@ static bool safe_rel_path(const char *p)
     return true;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 struct index_state {
     const char *file; /* index basename */
     const cJSON *weight_map;
-    struct name_table listed;  /* tensor name -> unused */
-    struct name_table seen;    /* shard name -> unused */
-    const char **shards;       /* distinct shard names, sorted */
+    struct name_table listed; /* tensor name -> unused */
+    struct name_table seen;   /* shard name -> unused */
+    const char **shards;      /* distinct shard names, sorted */
     size_t n_shards;
 };
 
@@ -650,16 +618,15 @@ static enum vkg_status index_collect(struct index_state *ix)
     {
         bool dup = false;
         if (!cJSON_IsString(it))
-            return vkg_error(VKG_ERR_FORMAT, "%s: weight_map entry of tensor '%.256s' is not a string",
-                             ix->file, it->string);
-        if ((s = nt_insert(&ix->listed, it->string, 0, &dup, NULL)) != VKG_OK) return s;
-        if (dup)
-            return vkg_error(VKG_ERR_FORMAT, "%s: weight_map lists tensor '%.256s' twice", ix->file,
+            return vkg_error(VKG_ERR_FORMAT, "%s: weight_map entry of tensor '%.256s' is not a string", ix->file,
                              it->string);
+        if ((s = nt_insert(&ix->listed, it->string, 0, &dup, NULL)) != VKG_OK) return s;
+        if (dup) return vkg_error(VKG_ERR_FORMAT, "%s: weight_map lists tensor '%.256s' twice", ix->file, it->string);
         if (!safe_rel_path(it->valuestring))
-            return vkg_error(VKG_ERR_FORMAT,
-                             "%s: weight_map shard '%.256s' (tensor '%.256s') is not a relative path inside the model directory",
-                             ix->file, it->valuestring, it->string);
+            return vkg_error(
+                VKG_ERR_FORMAT,
+                "%s: weight_map shard '%.256s' (tensor '%.256s') is not a relative path inside the model directory",
+                ix->file, it->valuestring, it->string);
         if ((s = nt_insert(&ix->seen, it->valuestring, 0, &dup, NULL)) != VKG_OK) return s;
         if (!dup) ix->shards[ix->n_shards++] = it->valuestring;
     }
@@ -667,8 +634,7 @@ static enum vkg_status index_collect(struct index_state *ix)
     return VKG_OK;
 }
 
-static enum vkg_status index_open_shards(struct vkg_safetensors *st, struct index_state *ix,
-                                         const char *dir)
+static enum vkg_status index_open_shards(struct vkg_safetensors *st, struct index_state *ix, const char *dir)
 {
     for (size_t i = 0; i < ix->n_shards; i++) {
         char *path = join_path(dir, ix->shards[i]);
@@ -676,10 +642,9 @@ static enum vkg_status index_open_shards(struct vkg_safetensors *st, struct inde
         struct stat sb;
         enum vkg_status s = VKG_OK;
         if (stat(path, &sb) != 0 && errno == ENOENT)
-            s = vkg_error(VKG_ERR_NOT_FOUND, "%s: weight_map names shard '%.256s', which does not exist",
-                          ix->file, ix->shards[i]);
-        else
-            s = open_file(st, path); /* files[i] is shard i */
+            s = vkg_error(VKG_ERR_NOT_FOUND, "%s: weight_map names shard '%.256s', which does not exist", ix->file,
+                          ix->shards[i]);
+        else s = open_file(st, path); /* files[i] is shard i */
         free(path);
         if (s != VKG_OK) return s;
     }
@@ -687,8 +652,7 @@ static enum vkg_status index_open_shards(struct vkg_safetensors *st, struct inde
 }
 
 /* Every listed tensor is in the shard the index names, and every shard tensor is listed. */
-static enum vkg_status index_cross_check(const struct vkg_safetensors *st,
-                                         const struct index_state *ix)
+static enum vkg_status index_cross_check(const struct vkg_safetensors *st, const struct index_state *ix)
 {
     const cJSON *it;
     cJSON_ArrayForEach(it, ix->weight_map)
@@ -698,11 +662,10 @@ static enum vkg_status index_cross_check(const struct vkg_safetensors *st,
         const char *want = st->files[sh - ix->shards].path;
         if (!t)
             return vkg_error(VKG_ERR_FORMAT,
-                             "%s: tensor '%.256s' is mapped to shard '%.256s', which has no such tensor",
-                             ix->file, it->string, it->valuestring);
+                             "%s: tensor '%.256s' is mapped to shard '%.256s', which has no such tensor", ix->file,
+                             it->string, it->valuestring);
         if (t->file != want)
-            return vkg_error(VKG_ERR_FORMAT,
-                             "%s: tensor '%.256s' is mapped to shard '%.256s' but stored in '%s'",
+            return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s' is mapped to shard '%.256s' but stored in '%s'",
                              ix->file, it->string, it->valuestring, base_name(t->file));
     }
     for (size_t i = 0; i < st->n_tensors; i++)
@@ -712,16 +675,13 @@ static enum vkg_status index_cross_check(const struct vkg_safetensors *st,
     return VKG_OK;
 }
 
-static enum vkg_status index_total_size(struct vkg_safetensors *st, const struct index_state *ix,
-                                        const cJSON *root)
+static enum vkg_status index_total_size(struct vkg_safetensors *st, const struct index_state *ix, const cJSON *root)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-    const cJSON *ts = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "total_size")
-                                           : NULL;
+    const cJSON *ts = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "total_size") : NULL;
     if (!ts) return VKG_OK;
     if (!json_u64(ts, &st->total_size))
-        return vkg_error(VKG_ERR_FORMAT, "%s: metadata.total_size is not a non-negative integer",
-                         ix->file);
+        return vkg_error(VKG_ERR_FORMAT, "%s: metadata.total_size is not a non-negative integer", ix->file);
     st->has_total_size = true;
     return VKG_OK;
 }
@@ -736,8 +696,7 @@ static enum vkg_status open_index(struct vkg_safetensors *st, const char *dir, c
     if (s == VKG_OK) s = parse_json(ix.file, "index", text, len, 0, &root);
     if (s == VKG_OK) {
         ix.weight_map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
-        if (!cJSON_IsObject(ix.weight_map))
-            s = vkg_error(VKG_ERR_FORMAT, "%s: no \"weight_map\" object", ix.file);
+        if (!cJSON_IsObject(ix.weight_map)) s = vkg_error(VKG_ERR_FORMAT, "%s: no \"weight_map\" object", ix.file);
     }
     if (s == VKG_OK) s = index_total_size(st, &ix, root);
     if (s == VKG_OK) s = index_collect(&ix);
@@ -757,15 +716,12 @@ static enum vkg_status open_dir(struct vkg_safetensors *st, const char *dir)
     enum vkg_status s;
     struct stat sb;
     /* Same preference as transformers: the single file wins over an index. */
-    if (!single || !index)
-        s = vkg_error(VKG_ERR_NOMEM, "%s: path", dir);
-    else if (stat(single, &sb) == 0)
-        s = open_file(st, single);
-    else if (stat(index, &sb) == 0)
-        s = open_index(st, dir, index);
+    if (!single || !index) s = vkg_error(VKG_ERR_NOMEM, "%s: path", dir);
+    else if (stat(single, &sb) == 0) s = open_file(st, single);
+    else if (stat(index, &sb) == 0) s = open_index(st, dir, index);
     else
-        s = vkg_error(VKG_ERR_NOT_FOUND, "%s: directory has neither %s nor %s", base_name(dir),
-                      SINGLE_NAME, INDEX_NAME);
+        s = vkg_error(VKG_ERR_NOT_FOUND, "%s: directory has neither %s nor %s", base_name(dir), SINGLE_NAME,
+                      INDEX_NAME);
     free(single);
     free(index);
     return s;
@@ -799,14 +755,10 @@ enum vkg_status vkg_safetensors_open(const char *path, struct vkg_safetensors **
     struct stat sb;
     enum vkg_status s;
     if (stat(path, &sb) != 0)
-        s = vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path,
-                      strerror(errno));
-    else if (S_ISDIR(sb.st_mode))
-        s = open_dir(st, path);
-    else if (ends_with(path, ".index.json"))
-        s = open_index_path(st, path);
-    else
-        s = open_file(st, path);
+        s = vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path, strerror(errno));
+    else if (S_ISDIR(sb.st_mode)) s = open_dir(st, path);
+    else if (ends_with(path, ".index.json")) s = open_index_path(st, path);
+    else s = open_file(st, path);
     if (s != VKG_OK) {
         vkg_safetensors_close(st);
         return s;
@@ -837,8 +789,7 @@ const struct vkg_tensor_view *vkg_safetensors_get(const struct vkg_safetensors *
     return st && i < st->n_tensors ? &st->tensors[i] : NULL;
 }
 
-const struct vkg_tensor_view *vkg_safetensors_find(const struct vkg_safetensors *st,
-                                                   const char *name)
+const struct vkg_tensor_view *vkg_safetensors_find(const struct vkg_safetensors *st, const char *name)
 {
     size_t i;
     if (!st || !name || !nt_find(&st->by_name, name, &i)) return NULL;
@@ -862,10 +813,7 @@ const char *vkg_safetensors_file_path(const struct vkg_safetensors *st, size_t i
     return st && i < st->n_files ? st->files[i].path : NULL;
 }
 
-uint64_t vkg_safetensors_total_bytes(const struct vkg_safetensors *st)
-{
-    return st ? st->total_bytes : 0;
-}
+uint64_t vkg_safetensors_total_bytes(const struct vkg_safetensors *st) { return st ? st->total_bytes : 0; }
 
 bool vkg_safetensors_index_total_size(const struct vkg_safetensors *st, uint64_t *out)
 {

@@ -39,13 +39,13 @@
 #define VKG_MAX_DIMS 8
 
 struct vkg_tensor_view {
-    const char *name;              /* exactly as in the file */
+    const char *name; /* exactly as in the file */
     enum vkg_dtype dtype;
-    int n_dims;                    /* 0 for a scalar */
-    uint64_t shape[VKG_MAX_DIMS];  /* row-major (C order), shape[n_dims-1] varies fastest */
-    const void *data;              /* into the mmap; n_bytes may be 0 */
+    int n_dims;                   /* 0 for a scalar */
+    uint64_t shape[VKG_MAX_DIMS]; /* row-major (C order), shape[n_dims-1] varies fastest */
+    const void *data;             /* into the mmap; n_bytes may be 0 */
     uint64_t n_bytes;
-    const char *file;              /* path of the file holding it (as opened) */
+    const char *file; /* path of the file holding it (as opened) */
 };
 
 struct vkg_safetensors;
@@ -59,8 +59,7 @@ size_t vkg_safetensors_count(const struct vkg_safetensors *st);
 /* NULL when i >= count. */
 const struct vkg_tensor_view *vkg_safetensors_get(const struct vkg_safetensors *st, size_t i);
 /* NULL when absent. O(1). */
-const struct vkg_tensor_view *vkg_safetensors_find(const struct vkg_safetensors *st,
-                                                   const char *name);
+const struct vkg_tensor_view *vkg_safetensors_find(const struct vkg_safetensors *st, const char *name);
 /* Value of key in a file's "__metadata__" (first file that has it), or NULL. */
 const char *vkg_safetensors_metadata(const struct vkg_safetensors *st, const char *key);
 

@@ -8,7 +8,8 @@ static _Thread_local char g_detail[1024];
 const char *vkg_status_message(enum vkg_status s)
 {
     switch (s) {
-#define VKG_X_MSG(name, value, msg) case name: return msg;
+#define VKG_X_MSG(name, value, msg) \
+    case name: return msg;
         VKG_STATUS_LIST(VKG_X_MSG)
 #undef VKG_X_MSG
     }
@@ -18,7 +19,8 @@ const char *vkg_status_message(enum vkg_status s)
 const char *vkg_status_name(enum vkg_status s)
 {
     switch (s) {
-#define VKG_X_NAME(name, value, msg) case name: return #name;
+#define VKG_X_NAME(name, value, msg) \
+    case name: return #name;
         VKG_STATUS_LIST(VKG_X_NAME)
 #undef VKG_X_NAME
     }

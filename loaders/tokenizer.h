@@ -42,20 +42,19 @@ enum {
 /* Loads DIR/tokenizer.json and (optional) DIR/tokenizer_config.json. */
 enum vkg_status vkg_tokenizer_load(const char *dir, struct vkg_tokenizer **out);
 /* Loads from explicit files; config_path may be NULL. */
-enum vkg_status vkg_tokenizer_load_files(const char *json_path, const char *config_path,
-                                         struct vkg_tokenizer **out);
+enum vkg_status vkg_tokenizer_load_files(const char *json_path, const char *config_path, struct vkg_tokenizer **out);
 void vkg_tokenizer_free(struct vkg_tokenizer *tok);
 
 /* Encodes len bytes of text (need not be NUL-terminated). Invalid UTF-8 is
  * read as Python's bytes.decode("utf-8", errors="replace") would: each
  * maximal invalid subsequence becomes U+FFFD. *ids is malloc'ed (free it);
  * it is non-NULL even when *n == 0. */
-enum vkg_status vkg_tokenizer_encode(struct vkg_tokenizer *tok, const char *text, size_t len,
-                                     int flags, int32_t **ids, size_t *n);
+enum vkg_status vkg_tokenizer_encode(struct vkg_tokenizer *tok, const char *text, size_t len, int flags, int32_t **ids,
+                                     size_t *n);
 /* Decodes ids into a malloc'ed NUL-terminated string. An id outside
  * [0, vocab size) or without a token is VKG_ERR_INVALID_ARG. */
-enum vkg_status vkg_tokenizer_decode(const struct vkg_tokenizer *tok, const int32_t *ids, size_t n,
-                                     int flags, char **text);
+enum vkg_status vkg_tokenizer_decode(const struct vkg_tokenizer *tok, const int32_t *ids, size_t n, int flags,
+                                     char **text);
 
 /* The token string as stored in the vocabulary ("Ġthe", "▁the", "<0x0A>",
  * "<|im_end|>"), NULL for an unknown id. Owned by the tokenizer. */
@@ -64,8 +63,7 @@ const char *vkg_tokenizer_token_to_piece(const struct vkg_tokenizer *tok, int32_
  * U+FFFD replacement: a byte-level or <0xNN> token may hold part of a UTF-8
  * character ("\xF0\x9F"). For streaming output, append these bytes and
  * print only complete characters. *bytes is malloc'ed (NUL-terminated too). */
-enum vkg_status vkg_tokenizer_token_bytes(const struct vkg_tokenizer *tok, int32_t id, char **bytes,
-                                          size_t *len);
+enum vkg_status vkg_tokenizer_token_bytes(const struct vkg_tokenizer *tok, int32_t id, char **bytes, size_t *len);
 /* Id of a token string (added tokens first, then the model vocabulary), -1 if absent. */
 int32_t vkg_tokenizer_find(const struct vkg_tokenizer *tok, const char *token);
 /* Largest id + 1, added tokens included (len(tokenizer) in Python). */

@@ -56,15 +56,22 @@ struct tk_pattern {
 };
 /* Finds the next match at or after start; returns 1 and [*ms,*me), 0 if
  * none, negative status on a regex engine error (e.g. match limit). */
-int tk_pattern_find(struct tk_pattern *pat, const char *s, size_t n, size_t start, size_t *ms,
-                    size_t *me);
+int tk_pattern_find(struct tk_pattern *pat, const char *s, size_t n, size_t start, size_t *ms, size_t *me);
 void tk_pattern_free(struct tk_pattern *pat);
 /* Parses {"String": "..."} or {"Regex": "..."}. what names the owner for errors. */
 enum vkg_status tk_pattern_parse(const struct cJSON *j, struct tk_pattern *pat, const char *what);
 
 /* ---- normalizers ------------------------------------------------------- */
-enum tk_norm_type { TK_NORM_NFC, TK_NORM_NFD, TK_NORM_NFKC, TK_NORM_NFKD, TK_NORM_LOWERCASE,
-                    TK_NORM_REPLACE, TK_NORM_PREPEND, TK_NORM_STRIP };
+enum tk_norm_type {
+    TK_NORM_NFC,
+    TK_NORM_NFD,
+    TK_NORM_NFKC,
+    TK_NORM_NFKD,
+    TK_NORM_LOWERCASE,
+    TK_NORM_REPLACE,
+    TK_NORM_PREPEND,
+    TK_NORM_STRIP
+};
 struct tk_norm {
     enum tk_norm_type type;
     struct tk_pattern pat; /* Replace */
@@ -74,23 +81,21 @@ struct tk_norm {
 
 /* ---- pre-tokenizers ---------------------------------------------------- */
 enum tk_pre_type { TK_PRE_SPLIT, TK_PRE_BYTELEVEL, TK_PRE_METASPACE };
-enum tk_behavior { TK_B_REMOVED, TK_B_ISOLATED, TK_B_MERGED_PREV, TK_B_MERGED_NEXT,
-                   TK_B_CONTIGUOUS };
+enum tk_behavior { TK_B_REMOVED, TK_B_ISOLATED, TK_B_MERGED_PREV, TK_B_MERGED_NEXT, TK_B_CONTIGUOUS };
 struct tk_pre {
     enum tk_pre_type type;
-    struct tk_pattern pat;      /* Split; ByteLevel with use_regex (GPT-2 pattern) */
-    enum tk_behavior behavior;  /* Split */
-    int invert;                 /* Split */
-    int add_prefix_space;       /* ByteLevel */
-    int use_regex;              /* ByteLevel */
-    int meta_prepend;           /* Metaspace: TK_PREPEND_* */
-    int meta_split;             /* Metaspace: split before each replacement char */
-    char *meta_char;            /* Metaspace replacement (UTF-8), also in pat.lit */
+    struct tk_pattern pat;     /* Split; ByteLevel with use_regex (GPT-2 pattern) */
+    enum tk_behavior behavior; /* Split */
+    int invert;                /* Split */
+    int add_prefix_space;      /* ByteLevel */
+    int use_regex;             /* ByteLevel */
+    int meta_prepend;          /* Metaspace: TK_PREPEND_* */
+    int meta_split;            /* Metaspace: split before each replacement char */
+    char *meta_char;           /* Metaspace replacement (UTF-8), also in pat.lit */
 };
 
 /* ---- decoders ---------------------------------------------------------- */
-enum tk_dec_type { TK_DEC_BYTELEVEL, TK_DEC_REPLACE, TK_DEC_BYTEFALLBACK, TK_DEC_FUSE,
-                   TK_DEC_STRIP, TK_DEC_METASPACE };
+enum tk_dec_type { TK_DEC_BYTELEVEL, TK_DEC_REPLACE, TK_DEC_BYTEFALLBACK, TK_DEC_FUSE, TK_DEC_STRIP, TK_DEC_METASPACE };
 struct tk_dec {
     enum tk_dec_type type;
     struct tk_pattern pat; /* Replace */
@@ -120,9 +125,12 @@ struct tk_added {
 };
 /* Byte trie over added-token strings; leftmost-longest search. */
 struct tk_trie {
-    struct { uint64_t key; int32_t value; } *edges; /* (node << 8 | byte) -> child */
-    int32_t *token;                                  /* node -> tk_added index or -1 */
-    uint8_t first[256];                              /* bytes that start some token */
+    struct {
+        uint64_t key;
+        int32_t value;
+    } * edges;          /* (node << 8 | byte) -> child */
+    int32_t *token;     /* node -> tk_added index or -1 */
+    uint8_t first[256]; /* bytes that start some token */
 };
 
 /* ---- BPE model ----------------------------------------------------------- */
@@ -130,14 +138,23 @@ struct tk_merge {
     int32_t rank, id;
 };
 struct tk_bpe {
-    struct { char *key; int32_t value; } *vocab;           /* stb_ds string map */
-    struct { uint64_t key; struct tk_merge value; } *merges; /* (a << 32 | b) */
+    struct {
+        char *key;
+        int32_t value;
+    } * vocab; /* stb_ds string map */
+    struct {
+        uint64_t key;
+        struct tk_merge value;
+    } * merges;     /* (a << 32 | b) */
     int32_t unk_id; /* -1 none */
     int byte_fallback, fuse_unk, ignore_merges;
     int32_t byte_ids[256]; /* "<0xNN>" ids for byte_fallback, -1 absent */
     /* piece -> ids cache (like HF's word cache): value = offset in cache_ids
      * where the count then the ids are stored. */
-    struct { char *key; size_t value; } *cache;
+    struct {
+        char *key;
+        size_t value;
+    } * cache;
     int32_t *cache_ids;
     /* scratch for the merge loop */
     struct tk_sym *syms;
@@ -147,14 +164,14 @@ struct tk_bpe {
 
 struct vkg_tokenizer {
     struct tk_bpe bpe;
-    struct tk_norm *norms; /* stb_ds array, applied in order */
-    struct tk_pre *pres;   /* stb_ds array, applied in order */
-    struct tk_dec *decs;   /* stb_ds array, applied in order */
+    struct tk_norm *norms;     /* stb_ds array, applied in order */
+    struct tk_pre *pres;       /* stb_ds array, applied in order */
+    struct tk_dec *decs;       /* stb_ds array, applied in order */
     struct tk_post_item *post; /* stb_ds array; NULL: no template */
     int has_post_template;
     struct tk_added *added; /* stb_ds array */
     struct tk_trie trie_raw, trie_norm;
-    char **pieces; /* id -> token string (borrowed), n_ids entries */
+    char **pieces;    /* id -> token string (borrowed), n_ids entries */
     uint8_t *special; /* id -> 1 when a special added token */
     size_t n_ids;
     int32_t bos_id, eos_id;
@@ -179,19 +196,18 @@ int tk_is_alnum(int32_t cp);      /* Rust char::is_alphanumeric */
 
 /* tokenizer_norm.c */
 enum vkg_status tk_norm_parse(const struct cJSON *j, struct tk_norm **out);
-enum vkg_status tk_normalize(const struct tk_norm *norms, const char *s, size_t n,
-                             struct tk_str *out);
+enum vkg_status tk_normalize(const struct tk_norm *norms, const char *s, size_t n, struct tk_str *out);
 void tk_norms_free(struct tk_norm *norms);
 /* Appends s with every match of pat replaced by content. */
-enum vkg_status tk_pattern_replace(struct tk_pattern *pat, const char *content, const char *s,
-                                   size_t n, struct tk_str *out);
+enum vkg_status tk_pattern_replace(struct tk_pattern *pat, const char *content, const char *s, size_t n,
+                                   struct tk_str *out);
 
 /* tokenizer_pre.c */
 enum vkg_status tk_pre_parse(const struct cJSON *j, struct tk_pre **out);
 /* Splits s into pieces (appended to out; scratch is reused between calls).
  * at_start: s begins the whole input (Metaspace prepend_scheme "first"). */
-enum vkg_status tk_pretokenize(struct tk_pre *pres, const char *s, size_t n, int at_start,
-                               struct tk_pieces *out, struct tk_pieces *scratch);
+enum vkg_status tk_pretokenize(struct tk_pre *pres, const char *s, size_t n, int at_start, struct tk_pieces *out,
+                               struct tk_pieces *scratch);
 void tk_pres_free(struct tk_pre *pres);
 /* GPT-2 byte <-> unicode map of the ByteLevel components. */
 const char *tk_byte_to_utf8(uint8_t b, size_t *len);
@@ -208,11 +224,9 @@ int32_t tk_bpe_lookup(struct tk_bpe *bpe, const char *s, size_t n);
 enum vkg_status tk_added_load(struct vkg_tokenizer *tok, const struct cJSON *arr);
 /* Splits s by the tokens of trie: appends text spans and token ids through
  * the callbacks in order. Special tokens are ignored unless parse_special. */
-typedef enum vkg_status (*tk_text_fn)(struct vkg_tokenizer *tok, const char *s, size_t n,
-                                      int32_t **ids, int flags);
-enum vkg_status tk_added_split(struct vkg_tokenizer *tok, const struct tk_trie *trie,
-                               const char *s, size_t n, int flags, tk_text_fn on_text,
-                               int32_t **ids);
+typedef enum vkg_status (*tk_text_fn)(struct vkg_tokenizer *tok, const char *s, size_t n, int32_t **ids, int flags);
+enum vkg_status tk_added_split(struct vkg_tokenizer *tok, const struct tk_trie *trie, const char *s, size_t n,
+                               int flags, tk_text_fn on_text, int32_t **ids);
 void tk_added_free(struct vkg_tokenizer *tok);
 /* Marks the token with this content special (adding it from the vocab if
  * it is not an added token yet); unknown strings are ignored. */
@@ -225,7 +239,7 @@ enum vkg_status tk_post_parse(struct vkg_tokenizer *tok, const struct cJSON *j);
 void tk_post_free(struct vkg_tokenizer *tok);
 /* Runs the decoder chain over token strings; the result is appended to out.
  * raw: keep bytes that are not valid UTF-8 instead of writing U+FFFD. */
-enum vkg_status tk_decode_pieces(const struct vkg_tokenizer *tok, struct tk_str *pieces,
-                                 ptrdiff_t n, int raw, struct tk_str *out);
+enum vkg_status tk_decode_pieces(const struct vkg_tokenizer *tok, struct tk_str *pieces, ptrdiff_t n, int raw,
+                                 struct tk_str *out);
 
 #endif

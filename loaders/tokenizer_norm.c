@@ -13,9 +13,9 @@ static enum vkg_status norm_parse_one(const cJSON *j, struct tk_norm **out)
 {
     const cJSON *type = vkg_json_get(j, "type");
     const char *t = cJSON_IsString(type) ? type->valuestring : "(no type)";
-    struct tk_norm nm = {0};
+    struct tk_norm nm = { 0 };
     enum vkg_status st = VKG_OK;
-    static const char *simple[] = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase"};
+    static const char *simple[] = { "NFC", "NFD", "NFKC", "NFKD", "Lowercase" };
     if (!strcmp(t, "Sequence")) {
         const cJSON *it, *arr = vkg_json_get(j, "normalizers");
         cJSON_ArrayForEach(it, arr) if ((st = norm_parse_one(it, out))) return st;
@@ -32,11 +32,9 @@ static enum vkg_status norm_parse_one(const cJSON *j, struct tk_norm **out)
         nm.type = t[0] == 'R' ? TK_NORM_REPLACE : TK_NORM_PREPEND;
         if (!cJSON_IsString(content))
             return vkg_error(VKG_ERR_TOKENIZER, "tokenizer.json: normalizer %s without string", t);
-        if (!(nm.content = strdup(content->valuestring)))
-            return vkg_error(VKG_ERR_NOMEM, "normalizer %s", t);
+        if (!(nm.content = strdup(content->valuestring))) return vkg_error(VKG_ERR_NOMEM, "normalizer %s", t);
         if (nm.type == TK_NORM_REPLACE)
-            st = tk_pattern_parse(vkg_json_get(j, "pattern"), &nm.pat,
-                                  "normalizer Replace");
+            st = tk_pattern_parse(vkg_json_get(j, "pattern"), &nm.pat, "normalizer Replace");
     } else if (!strcmp(t, "Strip")) {
         nm.type = TK_NORM_STRIP;
         nm.strip_left = cJSON_IsTrue(vkg_json_get(j, "strip_left"));
@@ -50,8 +48,7 @@ static enum vkg_status norm_parse_one(const cJSON *j, struct tk_norm **out)
 
 enum vkg_status tk_norm_parse(const cJSON *j, struct tk_norm **out)
 {
-    if (!j || cJSON_IsNull(j))
-        return VKG_OK;
+    if (!j || cJSON_IsNull(j)) return VKG_OK;
     return norm_parse_one(j, out);
 }
 
@@ -64,8 +61,7 @@ void tk_norms_free(struct tk_norm *norms)
     arrfree(norms);
 }
 
-static enum vkg_status map_segment(enum tk_norm_type t, const char *s, size_t n,
-                                  struct tk_str *out)
+static enum vkg_status map_segment(enum tk_norm_type t, const char *s, size_t n, struct tk_str *out)
 {
     static const int opts[] = {
         [TK_NORM_NFC] = UTF8PROC_STABLE | UTF8PROC_COMPOSE,
@@ -74,10 +70,9 @@ static enum vkg_status map_segment(enum tk_norm_type t, const char *s, size_t n,
         [TK_NORM_NFKD] = UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT,
     };
     utf8proc_uint8_t *res = NULL;
-    utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &res,
-                                      (utf8proc_option_t)opts[t]);
-    if (k < 0)
-        return vkg_error(VKG_ERR_TOKENIZER, "normalizer: %s", utf8proc_errmsg(k));
+    utf8proc_ssize_t k =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &res, (utf8proc_option_t)opts[t]);
+    if (k < 0) return vkg_error(VKG_ERR_TOKENIZER, "normalizer: %s", utf8proc_errmsg(k));
     enum vkg_status st = tk_str_append(out, res, (size_t)k);
     free(res);
     return st;
@@ -88,21 +83,17 @@ static enum vkg_status map_segment(enum tk_norm_type t, const char *s, size_t n,
  * before each one; ASCII stretches are copied, and each non-ASCII run goes
  * to utf8proc together with the ASCII char before it (e + U+0301 -> é).
  * Mostly-ASCII text (code, English) then costs a copy. */
-static enum vkg_status unicode_form(enum tk_norm_type t, const char *s, size_t n,
-                                   struct tk_str *out)
+static enum vkg_status unicode_form(enum tk_norm_type t, const char *s, size_t n, struct tk_str *out)
 {
     enum vkg_status st = VKG_OK;
     for (size_t i = 0; !st && i < n;) {
         size_t j = i, k;
-        while (j < n && (unsigned char)s[j] < 0x80)
-            j++;
-        if (j == n)
-            return tk_str_append(out, s + i, n - i);
+        while (j < n && (unsigned char)s[j] < 0x80) j++;
+        if (j == n) return tk_str_append(out, s + i, n - i);
         size_t start = j > i ? j - 1 : i; /* the ASCII char that may take marks */
         for (k = j; k < n && (unsigned char)s[k] >= 0x80; k++)
             ;
-        if (!(st = tk_str_append(out, s + i, start - i)))
-            st = map_segment(t, s + start, k - start, out);
+        if (!(st = tk_str_append(out, s + i, start - i))) st = map_segment(t, s + start, k - start, out);
         i = k;
     }
     return st;
@@ -120,8 +111,8 @@ static enum vkg_status lowercase(const char *s, size_t n, struct tk_str *out)
     return st;
 }
 
-enum vkg_status tk_pattern_replace(struct tk_pattern *pat, const char *content, const char *s,
-                                   size_t n, struct tk_str *out)
+enum vkg_status tk_pattern_replace(struct tk_pattern *pat, const char *content, const char *s, size_t n,
+                                   struct tk_str *out)
 {
     size_t pos = 0, ms, me, clen = strlen(content);
     int rc = 0;
@@ -134,12 +125,10 @@ enum vkg_status tk_pattern_replace(struct tk_pattern *pat, const char *content, 
             pos = me;
             continue;
         }
-        if (!(st = tk_str_append(out, s + pos, ms - pos)))
-            st = tk_str_append(out, content, clen);
+        if (!(st = tk_str_append(out, s + pos, ms - pos))) st = tk_str_append(out, content, clen);
         pos = me;
     }
-    if (!st && rc < 0)
-        return (enum vkg_status)rc;
+    if (!st && rc < 0) return (enum vkg_status)rc;
     return st ? st : tk_str_append(out, s + pos, n - pos);
 }
 
@@ -149,17 +138,14 @@ static enum vkg_status strip(struct tk_norm *nm, const char *s, size_t n, struct
     int32_t cp;
     while (nm->strip_left && a < b) {
         size_t k = tk_utf8_next(s + a, b - a, &cp);
-        if (!tk_is_whitespace(cp))
-            break;
+        if (!tk_is_whitespace(cp)) break;
         a += k;
     }
     while (nm->strip_right && b > a) {
         size_t k = 1;
-        while (k < b - a && ((unsigned char)s[b - k] & 0xC0) == 0x80)
-            k++;
+        while (k < b - a && ((unsigned char)s[b - k] & 0xC0) == 0x80) k++;
         tk_utf8_next(s + b - k, k, &cp);
-        if (!tk_is_whitespace(cp))
-            break;
+        if (!tk_is_whitespace(cp)) break;
         b -= k;
     }
     return tk_str_append(out, s + a, b - a);
@@ -168,26 +154,24 @@ static enum vkg_status strip(struct tk_norm *nm, const char *s, size_t n, struct
 static enum vkg_status norm_one(struct tk_norm *nm, const char *s, size_t n, struct tk_str *out)
 {
     switch (nm->type) {
-    case TK_NORM_NFC: case TK_NORM_NFD: case TK_NORM_NFKC: case TK_NORM_NFKD:
-        return n ? unicode_form(nm->type, s, n, out) : VKG_OK;
-    case TK_NORM_LOWERCASE:
-        return lowercase(s, n, out);
-    case TK_NORM_REPLACE:
-        return tk_pattern_replace(&nm->pat, nm->content, s, n, out);
+    case TK_NORM_NFC:
+    case TK_NORM_NFD:
+    case TK_NORM_NFKC:
+    case TK_NORM_NFKD: return n ? unicode_form(nm->type, s, n, out) : VKG_OK;
+    case TK_NORM_LOWERCASE: return lowercase(s, n, out);
+    case TK_NORM_REPLACE: return tk_pattern_replace(&nm->pat, nm->content, s, n, out);
     case TK_NORM_PREPEND: { /* HF prepends only to non-empty text */
         enum vkg_status st = n ? tk_str_append(out, nm->content, strlen(nm->content)) : VKG_OK;
         return st ? st : tk_str_append(out, s, n);
     }
-    case TK_NORM_STRIP:
-        return strip(nm, s, n, out);
+    case TK_NORM_STRIP: return strip(nm, s, n, out);
     }
     return VKG_ERR_TOKENIZER;
 }
 
-enum vkg_status tk_normalize(const struct tk_norm *norms, const char *s, size_t n,
-                             struct tk_str *out)
+enum vkg_status tk_normalize(const struct tk_norm *norms, const char *s, size_t n, struct tk_str *out)
 {
-    struct tk_str a = {0}, b = {0};
+    struct tk_str a = { 0 }, b = { 0 };
     enum vkg_status st = tk_str_append(&a, s, n);
     for (ptrdiff_t i = 0; !st && i < arrlen(norms); i++) {
         b.n = 0;
@@ -196,8 +180,7 @@ enum vkg_status tk_normalize(const struct tk_norm *norms, const char *s, size_t 
         a = b;
         b = t;
     }
-    if (!st)
-        st = tk_str_append(out, a.p, a.n);
+    if (!st) st = tk_str_append(out, a.p, a.n);
     tk_str_free(&a);
     tk_str_free(&b);
     return st;

@@ -6,17 +6,15 @@
 #   tools/format.sh --check         # CI: list what differs, exit 1 if anything does
 #   tools/format.sh runtime/gen     # only these folders or files
 #
-# The formatted folders are DIRS below. The other folders were being edited on
-# other branches when the style was committed: each joins DIRS (and is
-# formatted) when its branch is merged. Generated code (build/) and shaders
-# (GLSL) are not formatted; a push_<family>.h header is C and GLSL at once and
+# The formatted folders are DIRS below: every folder with C sources.
+# Generated code (build/) and shaders (GLSL) are not formatted; a push_<family>.h header is C and GLSL at once and
 # is formatted as C. Needs clang-format (Debian: apt-get install clang-format).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIRS=(runtime/vk runtime/ops runtime/models)
+DIRS=(runtime loaders tools tests)
 check=0
 if [ "${1:-}" = --check ]; then check=1; shift; fi
-case "${1:-}" in -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; -*) echo "tools/format.sh: unknown option '$1'" >&2; exit 2 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; -*) echo "tools/format.sh: unknown option '$1'" >&2; exit 2 ;; esac
 [ $# -gt 0 ] && DIRS=("$@")
 command -v "${CLANG_FORMAT:-clang-format}" >/dev/null ||
     { echo "tools/format.sh: needs clang-format (Debian: apt-get install clang-format)" >&2; exit 2; }

@@ -9,8 +9,8 @@
 #include "vk_check.h"
 
 struct gen_seq {
-    uint32_t req, stream;     /* request, sampler stream */
-    uint32_t kv;              /* KV-cache sequence */
+    uint32_t req, stream; /* request, sampler stream */
+    uint32_t kv;          /* KV-cache sequence */
     int live;
     struct vkg_gen_sample *out;
     uint32_t cap;
@@ -21,7 +21,7 @@ struct gen {
     const struct vkg_gen_request *req;
     const struct vkg_gen_opts *o;
     struct vkg_kv_cache *kv;
-    struct gen_seq *s;        /* [total] */
+    struct gen_seq *s; /* [total] */
     uint32_t total;
     struct vkg_cmd *cmd;
     struct vkg_buffer *params, *work, *tokens, *probs, *slog; /* sampling */
@@ -33,7 +33,8 @@ static enum vkg_status gen_alloc(struct gen *g)
     struct vkg_device *dev = g->m->dev;
     uint32_t V = g->m->out_dim, n = g->total;
     VKG_TRY(vkg_cmd_create(dev, &g->cmd));
-    VKG_TRY(vkg_buffer_create(dev, (uint64_t)n * sizeof(struct vkg_sample_params), VKG_MEM_HOST, "sample params", &g->params));
+    VKG_TRY(vkg_buffer_create(dev, (uint64_t)n * sizeof(struct vkg_sample_params), VKG_MEM_HOST, "sample params",
+                              &g->params));
     VKG_TRY(vkg_buffer_create(dev, vkg_sample_workspace_bytes(n, V), VKG_MEM_DEVICE, "sample workspace", &g->work));
     VKG_TRY(vkg_buffer_create(dev, (uint64_t)n * 4, VKG_MEM_HOST, "sampled tokens", &g->tokens));
     VKG_TRY(vkg_buffer_create(dev, (uint64_t)n * 4, VKG_MEM_HOST, "sampled probs", &g->probs));
@@ -45,8 +46,11 @@ static void gen_free(struct gen *g)
 {
     if (g->cmd) vkg_cmd_wait(g->cmd);
     vkg_cmd_free(g->cmd);
-    vkg_buffer_free(g->params), vkg_buffer_free(g->work), vkg_buffer_free(g->tokens);
-    vkg_buffer_free(g->probs), vkg_buffer_free(g->slog);
+    vkg_buffer_free(g->params);
+    vkg_buffer_free(g->work);
+    vkg_buffer_free(g->tokens);
+    vkg_buffer_free(g->probs);
+    vkg_buffer_free(g->slog);
     vkg_kv_free(g->kv);
     free(g->s);
 }
@@ -116,8 +120,8 @@ static enum vkg_status record_sample(struct gen *g, struct vkg_cmd *c, struct vk
     struct vkg_sample_params *p = g->params->mapped;
     for (uint32_t i = 0; i < n; i++)
         p[i] = vkg_sampler_row(&g->req[rows[i]->req].sampler, rows[i]->stream, rows[i]->out->n);
-    VKG_TRY(vkg_op_sample(c, logits, vkg_buffer_view(g->params), vkg_buffer_view(g->work),
-                          vkg_buffer_view(g->tokens), vkg_buffer_view(g->probs), n, g->m->out_dim,
+    VKG_TRY(vkg_op_sample(c, logits, vkg_buffer_view(g->params), vkg_buffer_view(g->work), vkg_buffer_view(g->tokens),
+                          vkg_buffer_view(g->probs), n, g->m->out_dim,
                           vkg_sampler_flags(p, n))); /* skip the filter passes no row uses */
     vkg_cmd_barrier_host(c);
     return VKG_OK;
@@ -152,16 +156,20 @@ static enum vkg_status prefill(struct gen *g, uint32_t r, uint32_t row)
         uint64_t pos0;
         s = vkg_kv_reserve(g->kv, base, n, &pos0);
         for (uint32_t i = 0; i < n; i++) {
-            seq[i] = (int32_t)base, pos[i] = (int32_t)(pos0 + i);
+            seq[i] = (int32_t)base;
+            pos[i] = (int32_t)(pos0 + i);
             want[i] = all || t0 + i == q->n_prompt - 1;
             n_want += want[i];
         }
         last_row = n_want - 1;
         struct vkg_batch b = { .n = n, .ids = q->prompt + t0, .seq = seq, .pos = pos, .want = want };
         if (s == VKG_OK) s = vkg_kv_upload(g->kv);
-        if (s == VKG_OK) s = vkg_model_forward(m, g->kv, &b, all ? g->o->prompt_logits + (uint64_t)t0 * m->out_dim : NULL);
+        if (s == VKG_OK)
+            s = vkg_model_forward(m, g->kv, &b, all ? g->o->prompt_logits + (uint64_t)t0 * m->out_dim : NULL);
     }
-    free(seq), free(pos), free(want);
+    free(seq);
+    free(pos);
+    free(want);
     VKG_TRY(s);
     g->s[row].kv = base;
     if (q->max_tokens == 0) return VKG_OK;
@@ -183,7 +191,10 @@ static enum vkg_status decode_step(struct gen *g, struct gen_seq **rows, int32_t
         if (!s->live) continue;
         uint64_t p;
         VKG_TRY(vkg_kv_reserve(g->kv, s->kv, 1, &p));
-        rows[n] = s, ids[n] = s->out->tokens[s->out->n - 1], seq[n] = (int32_t)s->kv, pos[n] = (int32_t)p;
+        rows[n] = s;
+        ids[n] = s->out->tokens[s->out->n - 1];
+        seq[n] = (int32_t)s->kv;
+        pos[n] = (int32_t)p;
         n++;
     }
     if (!n) return VKG_OK;
@@ -217,7 +228,10 @@ static enum vkg_status run(struct gen *g)
         s = prefill(g, g->s[i].req, i);
     }
     for (uint32_t i = 0; i < g->total; i++)
-        if (g->req[g->s[i].req].max_tokens > 0) rows[n_first++] = &g->s[i], g->s[i].live = 1;
+        if (g->req[g->s[i].req].max_tokens > 0) {
+            rows[n_first++] = &g->s[i];
+            g->s[i].live = 1;
+        }
     int stopped = 0;
     if (s == VKG_OK) s = check_interrupt(g, &stopped);
     if (s == VKG_OK && n_first && !stopped) s = vkg_cmd_begin(g->cmd);
@@ -229,7 +243,8 @@ static enum vkg_status run(struct gen *g)
         if (!any || (s = check_interrupt(g, &stopped)) != VKG_OK || stopped) break;
         s = decode_step(g, rows, buf, buf + g->total, buf + 2 * g->total);
     }
-    free(rows), free(buf);
+    free(rows);
+    free(buf);
     return s;
 }
 

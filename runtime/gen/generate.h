@@ -19,27 +19,27 @@
 enum vkg_finish { VKG_FINISH_LENGTH, VKG_FINISH_EOS, VKG_FINISH_STOP, VKG_FINISH_INTERRUPTED };
 
 struct vkg_gen_request {
-    const int32_t *prompt;    /* [n_prompt] token ids */
+    const int32_t *prompt; /* [n_prompt] token ids */
     uint32_t n_prompt;
-    uint32_t n_samples;       /* k >= 1 */
-    uint32_t first_sample;    /* stream id of sample 0 (j-th sample uses first_sample + j) */
-    uint32_t max_tokens;      /* new tokens per sample; 0 = prompt only */
+    uint32_t n_samples;    /* k >= 1 */
+    uint32_t first_sample; /* stream id of sample 0 (j-th sample uses first_sample + j) */
+    uint32_t max_tokens;   /* new tokens per sample; 0 = prompt only */
     struct vkg_sampler sampler;
 };
 
 struct vkg_gen_sample {
-    int32_t *tokens;          /* [n] generated ids (malloc'ed), the stop token excluded */
+    int32_t *tokens; /* [n] generated ids (malloc'ed), the stop token excluded */
     uint32_t n;
     enum vkg_finish finish;
 };
 
 struct vkg_gen_opts {
-    const int32_t *eos;       /* ids that end a sample */
+    const int32_t *eos; /* ids that end a sample */
     uint32_t n_eos;
-    const char *const *stop;  /* stop strings (need tok), matched on the decoded text */
+    const char *const *stop; /* stop strings (need tok), matched on the decoded text */
     uint32_t n_stop;
     const struct vkg_tokenizer *tok;
-    uint32_t max_batch_tokens;/* prefill chunk (default 512) */
+    uint32_t max_batch_tokens; /* prefill chunk (default 512) */
     /* called after every decode step with tokens generated so far / planned */
     void (*progress)(void *user, uint64_t done, uint64_t total);
     void *user;

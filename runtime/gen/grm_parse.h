@@ -46,8 +46,8 @@ enum vkg_grm_reason vkg_grm_reason_from_name(const char *name);
 
 struct vkg_grm_scores {
     enum vkg_grm_reason reason;
-    bool fallback;      /* the values came from "[[...]]" */
-    bool clamped;       /* at least one value was outside 1..10 */
+    bool fallback;                         /* the values came from "[[...]]" */
+    bool clamped;                          /* at least one value was outside 1..10 */
     int32_t scores[VKG_GRM_MAX_RESPONSES]; /* [n], in the order the judge saw the responses (valid only) */
 };
 

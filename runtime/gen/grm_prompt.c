@@ -60,23 +60,19 @@ static const char g_meta_mid[] = "\n#### Responses to be Scored ####\n";
 
 void vkg_grm_template_free(struct vkg_grm_template *t)
 {
-    for (size_t i = 0; i < t->n_pieces; i++)
-        free(t->pieces[i].text);
+    for (size_t i = 0; i < t->n_pieces; i++) free(t->pieces[i].text);
     free(t->pieces);
     t->pieces = NULL;
     t->n_pieces = 0;
 }
 
-static enum vkg_status add_piece(struct vkg_grm_template *t, enum vkg_grm_piece_kind kind,
-                                 struct vkg_grm_text *lit)
+static enum vkg_status add_piece(struct vkg_grm_template *t, enum vkg_grm_piece_kind kind, struct vkg_grm_text *lit)
 {
-    struct vkg_grm_piece p = {kind, NULL, 0};
+    struct vkg_grm_piece p = { kind, NULL, 0 };
     if (kind == VKG_GRM_PIECE_TEXT) {
-        if (lit->len == 0 && !lit->oom)
-            return VKG_OK;
+        if (lit->len == 0 && !lit->oom) return VKG_OK;
         enum vkg_status st = vkg_grm_text_take(lit, &p.text, &p.len);
-        if (st != VKG_OK)
-            return st;
+        if (st != VKG_OK) return st;
     }
     struct vkg_grm_piece *np = realloc(t->pieces, (t->n_pieces + 1) * sizeof *np);
     if (!np) {
@@ -91,8 +87,7 @@ static enum vkg_status add_piece(struct vkg_grm_template *t, enum vkg_grm_piece_
 static size_t line_of(const char *s, size_t at)
 {
     size_t line = 1;
-    for (size_t i = 0; i < at; i++)
-        line += s[i] == '\n';
+    for (size_t i = 0; i < at; i++) line += s[i] == '\n';
     return line;
 }
 
@@ -103,35 +98,28 @@ static enum vkg_status normalise(const char *text, size_t len, const char *name,
         text += 3;
         len -= 3;
     }
-    if (memchr(text, '\0', len))
-        return vkg_error(VKG_ERR_TEMPLATE, "%s: NUL byte in the template", name);
-    if (!vkg_grm_utf8_valid(text, len))
-        return vkg_error(VKG_ERR_TEMPLATE, "%s: the template is not valid UTF-8", name);
-    struct vkg_grm_text b = {0};
+    if (memchr(text, '\0', len)) return vkg_error(VKG_ERR_TEMPLATE, "%s: NUL byte in the template", name);
+    if (!vkg_grm_utf8_valid(text, len)) return vkg_error(VKG_ERR_TEMPLATE, "%s: the template is not valid UTF-8", name);
+    struct vkg_grm_text b = { 0 };
     for (size_t i = 0; i < len; i++)
-        if (!(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n'))
-            vkg_grm_text_add(&b, text + i, 1);
+        if (!(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')) vkg_grm_text_add(&b, text + i, 1);
     enum vkg_status st = vkg_grm_text_take(&b, out, out_len);
-    if (st == VKG_OK && *out_len > 0 && (*out)[*out_len - 1] == '\n')
-        (*out)[--*out_len] = '\0';
+    if (st == VKG_OK && *out_len > 0 && (*out)[*out_len - 1] == '\n') (*out)[--*out_len] = '\0';
     return st;
 }
 
 /* One "{...}" at s[i] (s[i] == '{', not "{{"): the placeholder kind, *end after '}'. */
-static enum vkg_status placeholder(const char *s, size_t len, size_t i, const char *name,
-                                   enum vkg_grm_piece_kind *kind, size_t *end)
+static enum vkg_status placeholder(const char *s, size_t len, size_t i, const char *name, enum vkg_grm_piece_kind *kind,
+                                   size_t *end)
 {
     size_t j = i + 1;
-    while (j < len && s[j] != '}' && s[j] != '{' && s[j] != '\n')
-        j++;
+    while (j < len && s[j] != '}' && s[j] != '{' && s[j] != '\n') j++;
     if (j >= len || s[j] != '}')
-        return vkg_error(VKG_ERR_TEMPLATE, "%s: line %zu: unmatched \"{\" (write \"{{\" for a literal brace)",
-                         name, line_of(s, i));
+        return vkg_error(VKG_ERR_TEMPLATE, "%s: line %zu: unmatched \"{\" (write \"{{\" for a literal brace)", name,
+                         line_of(s, i));
     size_t n = j - i - 1;
-    if (n == 7 && !memcmp(s + i + 1, "context", 7))
-        *kind = VKG_GRM_PIECE_CONTEXT;
-    else if (n == 9 && !memcmp(s + i + 1, "responses", 9))
-        *kind = VKG_GRM_PIECE_RESPONSES;
+    if (n == 7 && !memcmp(s + i + 1, "context", 7)) *kind = VKG_GRM_PIECE_CONTEXT;
+    else if (n == 9 && !memcmp(s + i + 1, "responses", 9)) *kind = VKG_GRM_PIECE_RESPONSES;
     else
         return vkg_error(VKG_ERR_TEMPLATE,
                          "%s: line %zu: unknown placeholder \"{%.*s}\" (known: {context}, {responses}; "
@@ -143,16 +131,16 @@ static enum vkg_status placeholder(const char *s, size_t len, size_t i, const ch
 
 static enum vkg_status parse_pieces(const char *s, size_t len, const char *name, struct vkg_grm_template *t)
 {
-    struct vkg_grm_text lit = {0};
-    bool seen[3] = {false, false, false};
+    struct vkg_grm_text lit = { 0 };
+    bool seen[3] = { false, false, false };
     enum vkg_status st = VKG_OK;
     for (size_t i = 0; i < len && st == VKG_OK;) {
         if ((s[i] == '{' || s[i] == '}') && i + 1 < len && s[i + 1] == s[i]) {
             vkg_grm_text_add(&lit, s + i, 1);
             i += 2;
         } else if (s[i] == '}') {
-            st = vkg_error(VKG_ERR_TEMPLATE, "%s: line %zu: single \"}\" (write \"}}\" for a literal brace)",
-                           name, line_of(s, i));
+            st = vkg_error(VKG_ERR_TEMPLATE, "%s: line %zu: single \"}\" (write \"}}\" for a literal brace)", name,
+                           line_of(s, i));
         } else if (s[i] == '{') {
             enum vkg_grm_piece_kind kind = VKG_GRM_PIECE_TEXT;
             if ((st = placeholder(s, len, i, name, &kind, &i)) == VKG_OK &&
@@ -161,14 +149,12 @@ static enum vkg_status parse_pieces(const char *s, size_t len, const char *name,
             seen[kind] = st == VKG_OK;
         } else {
             size_t j = i;
-            while (j < len && s[j] != '{' && s[j] != '}')
-                j++;
+            while (j < len && s[j] != '{' && s[j] != '}') j++;
             vkg_grm_text_add(&lit, s + i, j - i);
             i = j;
         }
     }
-    if (st == VKG_OK)
-        st = add_piece(t, VKG_GRM_PIECE_TEXT, &lit);
+    if (st == VKG_OK) st = add_piece(t, VKG_GRM_PIECE_TEXT, &lit);
     vkg_grm_text_free(&lit);
     if (st == VKG_OK && (!seen[VKG_GRM_PIECE_CONTEXT] || !seen[VKG_GRM_PIECE_RESPONSES]))
         st = vkg_error(VKG_ERR_TEMPLATE, "%s: the template has no {%s} placeholder", name,
@@ -176,19 +162,16 @@ static enum vkg_status parse_pieces(const char *s, size_t len, const char *name,
     return st;
 }
 
-enum vkg_status vkg_grm_template_parse(const char *text, size_t len, const char *name,
-                                       struct vkg_grm_template *t)
+enum vkg_status vkg_grm_template_parse(const char *text, size_t len, const char *name, struct vkg_grm_template *t)
 {
     memset(t, 0, sizeof *t);
     char *s;
     size_t n;
     enum vkg_status st = normalise(text, len, name, &s, &n);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     st = parse_pieces(s, n, name, t);
     free(s);
-    if (st != VKG_OK)
-        vkg_grm_template_free(t);
+    if (st != VKG_OK) vkg_grm_template_free(t);
     return st;
 }
 
@@ -196,13 +179,11 @@ enum vkg_status vkg_grm_template_load(const char *path, struct vkg_grm_template 
 {
     memset(t, 0, sizeof *t);
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path, strerror(errno));
-    struct vkg_grm_text b = {0};
+    if (!f) return vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path, strerror(errno));
+    struct vkg_grm_text b = { 0 };
     char chunk[65536];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        vkg_grm_text_add(&b, chunk, got);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) vkg_grm_text_add(&b, chunk, got);
     bool err = ferror(f);
     fclose(f);
     if (err) {
@@ -212,8 +193,7 @@ enum vkg_status vkg_grm_template_load(const char *path, struct vkg_grm_template 
     char *text;
     size_t len;
     enum vkg_status st = vkg_grm_text_take(&b, &text, &len);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     st = vkg_grm_template_parse(text, len, path, t);
     free(text);
     return st;
@@ -221,8 +201,7 @@ enum vkg_status vkg_grm_template_load(const char *path, struct vkg_grm_template 
 
 enum vkg_status vkg_grm_template_default(struct vkg_grm_template *t)
 {
-    return vkg_grm_template_parse(vkg_grm_default_template, strlen(vkg_grm_default_template),
-                                  "default template", t);
+    return vkg_grm_template_parse(vkg_grm_default_template, strlen(vkg_grm_default_template), "default template", t);
 }
 
 /* ---- filling ------------------------------------------------------------------------ */
@@ -254,14 +233,14 @@ static void add_blocks(struct vkg_grm_text *b, char *const *responses, size_t n,
 
 enum vkg_status vkg_grm_context(const struct vkg_chat_message *msgs, size_t n, char **out)
 {
-    struct vkg_grm_text b = {0};
+    struct vkg_grm_text b = { 0 };
     add_context(&b, msgs, n);
     return vkg_grm_text_take(&b, out, NULL);
 }
 
 enum vkg_status vkg_grm_response_blocks(char *const *responses, size_t n, const uint32_t *perm, char **out)
 {
-    struct vkg_grm_text b = {0};
+    struct vkg_grm_text b = { 0 };
     add_blocks(&b, responses, n, perm);
     return vkg_grm_text_take(&b, out, NULL);
 }
@@ -274,13 +253,12 @@ static enum vkg_status check_record(const struct vkg_grm_record *rec)
     return VKG_OK;
 }
 
-enum vkg_status vkg_grm_render(const struct vkg_grm_template *t, const struct vkg_grm_record *rec,
-                               const uint32_t *perm, char **out, size_t *shared_len)
+enum vkg_status vkg_grm_render(const struct vkg_grm_template *t, const struct vkg_grm_record *rec, const uint32_t *perm,
+                               char **out, size_t *shared_len)
 {
     enum vkg_status st = check_record(rec);
-    if (st != VKG_OK)
-        return st;
-    struct vkg_grm_text b = {0};
+    if (st != VKG_OK) return st;
+    struct vkg_grm_text b = { 0 };
     bool shared_set = false;
     for (size_t i = 0; i < t->n_pieces; i++) {
         const struct vkg_grm_piece *p = &t->pieces[i];
@@ -289,23 +267,20 @@ enum vkg_status vkg_grm_render(const struct vkg_grm_template *t, const struct vk
         } else if (p->kind == VKG_GRM_PIECE_CONTEXT) {
             add_context(&b, rec->messages, rec->n_messages);
         } else {
-            if (!shared_set && shared_len)
-                *shared_len = b.len;
+            if (!shared_set && shared_len) *shared_len = b.len;
             shared_set = true;
             add_blocks(&b, rec->responses, rec->n_responses, perm);
         }
     }
-    if (!shared_set && shared_len)
-        *shared_len = b.len;
+    if (!shared_set && shared_len) *shared_len = b.len;
     return vkg_grm_text_take(&b, out, NULL);
 }
 
 enum vkg_status vkg_grm_meta_render(const struct vkg_grm_record *rec, const uint32_t *perm, char **out)
 {
     enum vkg_status st = check_record(rec);
-    if (st != VKG_OK)
-        return st;
-    struct vkg_grm_text b = {0};
+    if (st != VKG_OK) return st;
+    struct vkg_grm_text b = { 0 };
     vkg_grm_text_adds(&b, g_meta_head);
     add_context(&b, rec->messages, rec->n_messages);
     vkg_grm_text_adds(&b, g_meta_mid);
@@ -319,11 +294,9 @@ enum vkg_status vkg_grm_meta_render(const struct vkg_grm_record *rec, const uint
  * text, or 0 when the template changed them (e.g. a stripped leading space). */
 static size_t locate_shared(const char *wrapped, const char *content, size_t n)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     char *prefix = strndup(content, n);
-    if (!prefix)
-        return 0;
+    if (!prefix) return 0;
     const char *at = strstr(wrapped, prefix);
     free(prefix);
     return at ? (size_t)(at - wrapped) + n : 0;
@@ -337,12 +310,10 @@ enum vkg_status vkg_grm_judge_prompt(const struct vkg_chat_template *ct, bool en
     size_t shared = 0;
     *out = NULL;
     enum vkg_status st = vkg_grm_render(t, rec, perm, &content, &shared);
-    if (st != VKG_OK)
-        return st;
-    struct vkg_chat_message m = {"user", content, NULL};
+    if (st != VKG_OK) return st;
+    struct vkg_chat_message m = { "user", content, NULL };
     st = vkg_chat_template_render(ct, &m, 1, true, enable_thinking, out);
-    if (st == VKG_OK && shared_len)
-        *shared_len = locate_shared(*out, content, shared);
+    if (st == VKG_OK && shared_len) *shared_len = locate_shared(*out, content, shared);
     free(content);
     return st;
 }
@@ -353,9 +324,8 @@ enum vkg_status vkg_grm_meta_prompt(const struct vkg_chat_template *ct, const st
     char *content;
     *out = NULL;
     enum vkg_status st = vkg_grm_meta_render(rec, perm, &content);
-    if (st != VKG_OK)
-        return st;
-    struct vkg_chat_message m[2] = {{"user", content, NULL}, {"assistant", judgment, NULL}};
+    if (st != VKG_OK) return st;
+    struct vkg_chat_message m[2] = { { "user", content, NULL }, { "assistant", judgment, NULL } };
     st = vkg_chat_template_render(ct, m, 2, false, true, out);
     free(content);
     return st;

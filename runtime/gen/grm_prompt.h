@@ -76,8 +76,7 @@ struct vkg_grm_template {
 
 /* Parse template-file text; `name` (a path) is used in messages.
  * VKG_ERR_TEMPLATE for a bad placeholder, brace or missing placeholder. */
-enum vkg_status vkg_grm_template_parse(const char *text, size_t len, const char *name,
-                                       struct vkg_grm_template *t);
+enum vkg_status vkg_grm_template_parse(const char *text, size_t len, const char *name, struct vkg_grm_template *t);
 /* Read and parse a template file (VKG_ERR_NOT_FOUND / VKG_ERR_IO / VKG_ERR_TEMPLATE). */
 enum vkg_status vkg_grm_template_load(const char *path, struct vkg_grm_template *t);
 /* The default template, parsed. */
@@ -93,8 +92,8 @@ enum vkg_status vkg_grm_response_blocks(char *const *responses, size_t n, const 
 /* The judge text of one sample (before chat wrapping). *shared_len (may be
  * NULL) receives the length of the part that does not depend on perm (up to
  * the first {responses}). */
-enum vkg_status vkg_grm_render(const struct vkg_grm_template *t, const struct vkg_grm_record *rec,
-                               const uint32_t *perm, char **out, size_t *shared_len);
+enum vkg_status vkg_grm_render(const struct vkg_grm_template *t, const struct vkg_grm_record *rec, const uint32_t *perm,
+                               char **out, size_t *shared_len);
 /* The MetaRM user text of one sample. */
 enum vkg_status vkg_grm_meta_render(const struct vkg_grm_record *rec, const uint32_t *perm, char **out);
 

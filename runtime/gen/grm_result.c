@@ -14,8 +14,7 @@
 
 void vkg_grm_result_free(struct vkg_grm_result *r)
 {
-    for (uint32_t j = 0; r->samples && j < r->k; j++)
-        free(r->samples[j].text);
+    for (uint32_t j = 0; r->samples && j < r->k; j++) free(r->samples[j].text);
     free(r->samples);
     free(r->id);
     free(r->error);
@@ -27,8 +26,7 @@ void vkg_grm_result_free(struct vkg_grm_result *r)
 static enum vkg_status dup_opt(const char *s, char **out)
 {
     *out = NULL;
-    if (s && !(*out = strdup(s)))
-        return vkg_error(VKG_ERR_NOMEM, "GRM result: out of memory");
+    if (s && !(*out = strdup(s))) return vkg_error(VKG_ERR_NOMEM, "GRM result: out of memory");
     return VKG_OK;
 }
 
@@ -57,10 +55,8 @@ enum vkg_status vkg_grm_result_init(struct vkg_grm_result *r, const struct vkg_g
     r->line = rec->line;
     r->seed = seed;
     enum vkg_status st = dup_opt(rec->id, &r->id);
-    if (st == VKG_OK && rec->error)
-        st = dup_opt(rec->error, &r->error);
-    if (st != VKG_OK || rec->error)
-        return st;
+    if (st == VKG_OK && rec->error) st = dup_opt(rec->error, &r->error);
+    if (st != VKG_OK || rec->error) return st;
     if (k == 0 || rec->n_responses == 0 || rec->n_responses > VKG_GRM_MAX_RESPONSES) {
         vkg_grm_result_free(r);
         return vkg_error(VKG_ERR_INVALID_ARG, "GRM result: k = %u samples of %zu responses", k, rec->n_responses);
@@ -68,8 +64,7 @@ enum vkg_status vkg_grm_result_init(struct vkg_grm_result *r, const struct vkg_g
     r->k = k;
     r->n = (uint32_t)rec->n_responses;
     r->label = rec->label;
-    if ((st = dup_opt(rec->subset, &r->subset)) != VKG_OK ||
-        !(r->samples = calloc(k, sizeof *r->samples))) {
+    if ((st = dup_opt(rec->subset, &r->subset)) != VKG_OK || !(r->samples = calloc(k, sizeof *r->samples))) {
         vkg_grm_result_free(r);
         return st != VKG_OK ? st : vkg_error(VKG_ERR_NOMEM, "GRM result: %u samples", k);
     }
@@ -80,8 +75,7 @@ enum vkg_status vkg_grm_result_init(struct vkg_grm_result *r, const struct vkg_g
 enum vkg_status vkg_grm_result_set_judgment(struct vkg_grm_result *r, uint32_t j, const char *text, size_t len,
                                             uint32_t tokens, bool truncated, bool keep_text)
 {
-    if (j >= r->k)
-        return vkg_error(VKG_ERR_INVALID_ARG, "GRM result: sample %u of %u", j, r->k);
+    if (j >= r->k) return vkg_error(VKG_ERR_INVALID_ARG, "GRM result: sample %u of %u", j, r->k);
     struct vkg_grm_sample *s = &r->samples[j];
     struct vkg_grm_scores parsed;
     vkg_grm_parse_scores(text, len, r->n, truncated, &parsed);
@@ -90,9 +84,8 @@ enum vkg_status vkg_grm_result_set_judgment(struct vkg_grm_result *r, uint32_t j
     s->truncated = truncated;
     free(s->text);
     s->text = NULL;
-    if (!keep_text)
-        return VKG_OK;
-    struct vkg_grm_text b = {0};
+    if (!keep_text) return VKG_OK;
+    struct vkg_grm_text b = { 0 };
     vkg_grm_text_add_utf8(&b, text, len);
     return vkg_grm_text_take(&b, &s->text, NULL);
 }
@@ -107,15 +100,13 @@ void vkg_grm_result_set_meta(struct vkg_grm_result *r, uint32_t j, double score)
 
 enum vkg_status vkg_grm_result_vote(struct vkg_grm_result *r, bool with_meta, uint32_t meta_k)
 {
-    if (r->error)
-        return VKG_OK;
+    if (r->error) return VKG_OK;
     uint64_t ss = vkg_grm_result_sample_seed(r);
     vkg_grm_vote(r->samples, NULL, r->k, r->n, ss, &r->vote);
     r->has_meta = with_meta;
     memset(&r->meta_vote, 0, sizeof r->meta_vote);
     r->meta_vote.best = -1;
-    if (!with_meta)
-        return VKG_OK;
+    if (!with_meta) return VKG_OK;
     r->meta_k = meta_k == 0 ? vkg_grm_meta_k_default(r->k) : meta_k > r->k ? r->k : meta_k;
     return vkg_grm_meta_vote(r->samples, NULL, r->k, r->meta_k, r->n, ss, &r->meta_vote);
 }
@@ -164,8 +155,7 @@ static cJSON *sample_json(const struct vkg_grm_result *r, const struct vkg_grm_s
 {
     cJSON *o = cJSON_CreateObject();
     bool ok = o != NULL, valid = s->reason == VKG_GRM_VALID;
-    if (!ok)
-        return NULL;
+    if (!ok) return NULL;
     put(o, "perm", int_array(NULL, NULL, s->perm, r->n), &ok);
     put(o, "scores", valid ? int_array(NULL, s->scores, NULL, r->n) : cJSON_CreateNull(), &ok);
     put(o, "reason", valid ? cJSON_CreateNull() : cJSON_CreateString(vkg_grm_reason_name(s->reason)), &ok);
@@ -174,8 +164,7 @@ static cJSON *sample_json(const struct vkg_grm_result *r, const struct vkg_grm_s
     if (r->has_meta)
         put(o, "meta", valid && s->has_meta && isfinite(s->meta) ? cJSON_CreateNumber(s->meta) : cJSON_CreateNull(),
             &ok);
-    if (keep_text && s->text)
-        put(o, "text", cJSON_CreateString(s->text), &ok);
+    if (keep_text && s->text) put(o, "text", cJSON_CreateString(s->text), &ok);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -210,11 +199,9 @@ static void put_judged(cJSON *o, const struct vkg_grm_result *r, bool keep_text,
     if (r->has_meta) {
         put(o, "meta_k", cJSON_CreateNumber(r->meta_k), ok);
         put_vote(o, r, &r->meta_vote, "meta_", ok);
-        if (r->label >= 0)
-            put(o, "meta_correct", cJSON_CreateBool(r->meta_vote.best == r->label), ok);
+        if (r->label >= 0) put(o, "meta_correct", cJSON_CreateBool(r->meta_vote.best == r->label), ok);
     }
-    if (r->subset)
-        put(o, "subset", cJSON_CreateString(r->subset), ok);
+    if (r->subset) put(o, "subset", cJSON_CreateString(r->subset), ok);
     cJSON *arr = cJSON_CreateArray();
     for (uint32_t j = 0; arr && j < r->k; j++) {
         cJSON *s = sample_json(r, &r->samples[j], keep_text);
@@ -242,8 +229,7 @@ enum vkg_status vkg_grm_result_json(const struct vkg_grm_result *r, bool keep_te
             put_judged(o, r, keep_text, &ok);
         }
     }
-    if (ok)
-        *line = cJSON_PrintUnformatted(o);
+    if (ok) *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return *line ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "GRM result: JSON of record %llu", (unsigned long long)r->index);
 }
@@ -267,10 +253,8 @@ static enum vkg_status get_u64(const struct rctx *c, const char *key, bool requi
     const cJSON *v = vkg_grm_json_get(c->root, key);
     const char *raw;
     size_t rl;
-    if (present)
-        *present = v && !cJSON_IsNull(v);
-    if (!v || cJSON_IsNull(v))
-        return required ? bad("is missing", key) : VKG_OK;
+    if (present) *present = v && !cJSON_IsNull(v);
+    if (!v || cJSON_IsNull(v)) return required ? bad("is missing", key) : VKG_OK;
     if (!cJSON_IsNumber(v) || !vkg_grm_json_raw_member(c->line, c->len, key, &raw, &rl) || rl == 0 || rl > 20)
         return bad("must be a non-negative integer", key);
     uint64_t x = 0;
@@ -297,22 +281,19 @@ static enum vkg_status get_string(const cJSON *obj, const char *key, bool nullab
 {
     const cJSON *v = vkg_grm_json_get(obj, key);
     *out = NULL;
-    if (!v || (nullable && cJSON_IsNull(v)))
-        return nullable ? VKG_OK : bad("is missing", key);
-    if (!cJSON_IsString(v))
-        return bad("must be a string", key);
+    if (!v || (nullable && cJSON_IsNull(v))) return nullable ? VKG_OK : bad("is missing", key);
+    if (!cJSON_IsString(v)) return bad("must be a string", key);
     return dup_opt(v->valuestring, out);
 }
 
 static enum vkg_status read_int_array(const cJSON *a, uint32_t n, double lo, double hi, int64_t *out, const char *key)
 {
-    if (!cJSON_IsArray(a) || (uint32_t)cJSON_GetArraySize(a) != n)
-        return bad("must be a list of n integers", key);
+    if (!cJSON_IsArray(a) || (uint32_t)cJSON_GetArraySize(a) != n) return bad("must be a list of n integers", key);
     const cJSON *e;
     uint32_t i = 0;
-    cJSON_ArrayForEach(e, a) {
-        if (!int_in(e, lo, hi, &out[i++]))
-            return bad("holds a value out of range", key);
+    cJSON_ArrayForEach(e, a)
+    {
+        if (!int_in(e, lo, hi, &out[i++])) return bad("holds a value out of range", key);
     }
     return VKG_OK;
 }
@@ -320,11 +301,10 @@ static enum vkg_status read_int_array(const cJSON *a, uint32_t n, double lo, dou
 static enum vkg_status read_perm(const cJSON *a, uint32_t n, uint32_t *perm)
 {
     int64_t v[VKG_GRM_MAX_RESPONSES];
-    bool seen[VKG_GRM_MAX_RESPONSES] = {false};
+    bool seen[VKG_GRM_MAX_RESPONSES] = { false };
     enum vkg_status st = read_int_array(a, n, 0, n - 1, v, "perm");
     for (uint32_t i = 0; st == VKG_OK && i < n; i++) {
-        if (seen[v[i]])
-            return bad("is not a permutation of 0..n-1", "perm");
+        if (seen[v[i]]) return bad("is not a permutation of 0..n-1", "perm");
         seen[v[i]] = true;
         perm[i] = (uint32_t)v[i];
     }
@@ -334,31 +314,25 @@ static enum vkg_status read_perm(const cJSON *a, uint32_t n, uint32_t *perm)
 static enum vkg_status read_sample(const cJSON *o, const struct vkg_grm_result *r, struct vkg_grm_sample *s)
 {
     int64_t v[VKG_GRM_MAX_RESPONSES], tokens;
-    if (!cJSON_IsObject(o))
-        return bad("must hold objects", "samples");
+    if (!cJSON_IsObject(o)) return bad("must hold objects", "samples");
     enum vkg_status st = read_perm(vkg_grm_json_get(o, "perm"), r->n, s->perm);
-    if (st != VKG_OK)
-        return st;
+    if (st != VKG_OK) return st;
     const cJSON *reason = vkg_grm_json_get(o, "reason"), *scores = vkg_grm_json_get(o, "scores");
     if (cJSON_IsNull(reason)) {
         s->reason = VKG_GRM_VALID;
-        if ((st = read_int_array(scores, r->n, 1, 10, v, "scores")) != VKG_OK)
-            return st;
-        for (uint32_t i = 0; i < r->n; i++)
-            s->scores[i] = (int32_t)v[i];
+        if ((st = read_int_array(scores, r->n, 1, 10, v, "scores")) != VKG_OK) return st;
+        for (uint32_t i = 0; i < r->n; i++) s->scores[i] = (int32_t)v[i];
     } else {
         s->reason = cJSON_IsString(reason) ? vkg_grm_reason_from_name(reason->valuestring) : VKG_GRM_REASON_COUNT;
         if (s->reason == VKG_GRM_REASON_COUNT || s->reason == VKG_GRM_VALID)
             return bad("must be null or an invalid-sample reason", "reason");
-        if (!cJSON_IsNull(scores))
-            return bad("must be null for an invalid sample", "scores");
+        if (!cJSON_IsNull(scores)) return bad("must be null for an invalid sample", "scores");
     }
     if (!int_in(vkg_grm_json_get(o, "tokens"), 0, UINT32_MAX, &tokens))
         return bad("must be a non-negative integer", "tokens");
     s->tokens = (uint32_t)tokens;
     const cJSON *tr = vkg_grm_json_get(o, "truncated"), *meta = vkg_grm_json_get(o, "meta");
-    if (!cJSON_IsBool(tr))
-        return bad("must be true or false", "truncated");
+    if (!cJSON_IsBool(tr)) return bad("must be true or false", "truncated");
     s->truncated = cJSON_IsTrue(tr);
     s->meta = -INFINITY;
     if (r->has_meta && cJSON_IsNumber(meta)) {
@@ -378,10 +352,10 @@ static enum vkg_status read_samples(const cJSON *arr, struct vkg_grm_result *r)
         return vkg_error(VKG_ERR_NOMEM, "result line: %u samples", r->k);
     const cJSON *o;
     uint32_t j = 0;
-    cJSON_ArrayForEach(o, arr) {
+    cJSON_ArrayForEach(o, arr)
+    {
         enum vkg_status st = read_sample(o, r, &r->samples[j++]);
-        if (st != VKG_OK)
-            return st;
+        if (st != VKG_OK) return st;
     }
     return VKG_OK;
 }
@@ -396,11 +370,11 @@ static enum vkg_status check_vote(const cJSON *root, const struct vkg_grm_result
     const cJSON *rewards = vkg_grm_json_get(root, kr), *best = vkg_grm_json_get(root, kb);
     int64_t x[VKG_GRM_MAX_RESPONSES], b = -1;
     if (v->used == 0)
-        return cJSON_IsNull(rewards) && cJSON_IsNull(best) ? VKG_OK : bad("disagrees with the samples (none valid)", kb);
+        return cJSON_IsNull(rewards) && cJSON_IsNull(best) ? VKG_OK
+                                                           : bad("disagrees with the samples (none valid)", kb);
     if (read_int_array(rewards, r->n, 0, 1e15, x, kr) != VKG_OK || memcmp(x, v->rewards, r->n * sizeof *x))
         return bad("disagrees with the sum of the samples' scores", kr);
-    if (!int_in(best, 0, r->n - 1, &b) || b != v->best)
-        return bad("disagrees with the vote of the samples", kb);
+    if (!int_in(best, 0, r->n - 1, &b) || b != v->best) return bad("disagrees with the vote of the samples", kb);
     return VKG_OK;
 }
 
@@ -418,19 +392,15 @@ static enum vkg_status read_judged(const struct rctx *c, struct vkg_grm_result *
         return bad("out of range", n < 1 || n > VKG_GRM_MAX_RESPONSES ? "n" : "k");
     r->n = (uint32_t)n;
     r->k = (uint32_t)k;
-    if (has_label && label >= n)
-        return bad("out of range", "label");
+    if (has_label && label >= n) return bad("out of range", "label");
     r->label = has_label ? (int32_t)label : -1;
-    if (!r->id)
-        return bad("must be a string", "id");
-    if ((st = get_string(c->root, "subset", true, &r->subset)) || (st = read_samples(vkg_grm_json_get(c->root, "samples"), r)))
+    if (!r->id) return bad("must be a string", "id");
+    if ((st = get_string(c->root, "subset", true, &r->subset)) ||
+        (st = read_samples(vkg_grm_json_get(c->root, "samples"), r)))
         return st;
-    if (r->has_meta && (meta_k < 1 || meta_k > k))
-        return bad("out of range", "meta_k");
-    if ((st = vkg_grm_result_vote(r, r->has_meta, (uint32_t)meta_k)) != VKG_OK)
-        return st;
-    if (valid != r->vote.used)
-        return bad("disagrees with the samples", "valid");
+    if (r->has_meta && (meta_k < 1 || meta_k > k)) return bad("out of range", "meta_k");
+    if ((st = vkg_grm_result_vote(r, r->has_meta, (uint32_t)meta_k)) != VKG_OK) return st;
+    if (valid != r->vote.used) return bad("disagrees with the samples", "valid");
     if ((st = check_vote(c->root, r, &r->vote, "")) == VKG_OK && r->has_meta)
         st = check_vote(c->root, r, &r->meta_vote, "meta_");
     return st;
@@ -446,13 +416,11 @@ enum vkg_status vkg_grm_result_parse(const char *line, size_t len, struct vkg_gr
         cJSON_Delete(root);
         return vkg_error(VKG_ERR_FORMAT, "result line: not a JSON object");
     }
-    struct rctx c = {line, len, root};
+    struct rctx c = { line, len, root };
     const cJSON *status = vkg_grm_json_get(root, "status");
     enum vkg_status st = get_u64(&c, "index", true, &r->index, NULL);
-    if (st == VKG_OK)
-        st = get_string(root, "id", true, &r->id);
-    if (st == VKG_OK && !cJSON_IsString(status))
-        st = bad("must be a string", "status");
+    if (st == VKG_OK) st = get_string(root, "id", true, &r->id);
+    if (st == VKG_OK && !cJSON_IsString(status)) st = bad("must be a string", "status");
     if (st == VKG_OK && !strcmp(status->valuestring, "error")) {
         if ((st = get_u64(&c, "line", true, &r->line, NULL)) == VKG_OK &&
             (st = get_string(root, "error", false, &r->error)) == VKG_OK && !r->error)
@@ -462,18 +430,16 @@ enum vkg_status vkg_grm_result_parse(const char *line, size_t len, struct vkg_gr
             st = bad("disagrees with the samples", "status");
     }
     cJSON_Delete(root);
-    if (st != VKG_OK)
-        vkg_grm_result_free(r);
+    if (st != VKG_OK) vkg_grm_result_free(r);
     return st;
 }
 
 enum vkg_status vkg_grm_result_revote(struct vkg_grm_result *r, uint32_t k_new, bool with_meta, uint32_t meta_k)
 {
-    if (r->error)
-        return VKG_OK;
+    if (r->error) return VKG_OK;
     if (k_new < 1 || k_new > r->k)
-        return vkg_error(VKG_ERR_INVALID_ARG, "re-vote of record %s: k = %u, the record has %u samples",
-                         r->id, k_new, r->k);
+        return vkg_error(VKG_ERR_INVALID_ARG, "re-vote of record %s: k = %u, the record has %u samples", r->id, k_new,
+                         r->k);
     if (with_meta && !r->has_meta)
         return vkg_error(VKG_ERR_INVALID_ARG, "re-vote of record %s: no MetaRM scores in the input", r->id);
     for (uint32_t j = k_new; j < r->k; j++) {
@@ -483,8 +449,7 @@ enum vkg_status vkg_grm_result_revote(struct vkg_grm_result *r, uint32_t k_new, 
     r->k = k_new;
     for (uint32_t j = 0; j < k_new; j++) {
         struct vkg_grm_sample *s = &r->samples[j];
-        if (!s->text)
-            continue;
+        if (!s->text) continue;
         struct vkg_grm_scores parsed;
         vkg_grm_parse_scores(s->text, strlen(s->text), r->n, s->truncated, &parsed);
         vkg_grm_sample_set_scores(s, &parsed, r->n);

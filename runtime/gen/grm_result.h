@@ -41,14 +41,14 @@
 #include "status.h"
 
 struct vkg_grm_result {
-    uint64_t index;     /* record index in the input */
-    char *id;           /* NULL only for an error line whose id could not be read */
-    uint64_t line;      /* input line (written for error lines) */
-    char *error;        /* error line: why; NULL for a judged record */
-    uint32_t n, k;      /* responses, samples */
-    uint64_t seed;      /* run seed (the record's randomness: vkg_grm_result_sample_seed) */
-    int32_t label;      /* -1 when the input had none */
-    char *subset;       /* NULL when absent */
+    uint64_t index;                 /* record index in the input */
+    char *id;                       /* NULL only for an error line whose id could not be read */
+    uint64_t line;                  /* input line (written for error lines) */
+    char *error;                    /* error line: why; NULL for a judged record */
+    uint32_t n, k;                  /* responses, samples */
+    uint64_t seed;                  /* run seed (the record's randomness: vkg_grm_result_sample_seed) */
+    int32_t label;                  /* -1 when the input had none */
+    char *subset;                   /* NULL when absent */
     struct vkg_grm_sample *samples; /* [k] */
     struct vkg_grm_vote vote;       /* plain vote over all k samples */
     bool has_meta;                  /* MetaRM scores present, meta_vote valid */

@@ -43,10 +43,8 @@ uint64_t vkg_grm_stream(uint64_t sample_seed, uint64_t domain, uint64_t index)
 
 void vkg_grm_permutation(uint64_t sample_seed, uint32_t j, uint32_t k, uint32_t n, uint32_t *perm)
 {
-    for (uint32_t i = 0; i < n; i++)
-        perm[i] = i;
-    if (k <= 1)
-        return;
+    for (uint32_t i = 0; i < n; i++) perm[i] = i;
+    if (k <= 1) return;
     uint64_t s = vkg_grm_stream(sample_seed, VKG_GRM_DOMAIN_PERM, j);
     for (uint32_t i = n; i-- > 1;) {
         uint32_t t = vkg_grm_below(&s, i + 1), tmp = perm[i];
@@ -58,7 +56,6 @@ void vkg_grm_permutation(uint64_t sample_seed, uint32_t j, uint32_t k, uint32_t 
 uint64_t vkg_grm_set_hash(const uint32_t *samples, uint32_t m)
 {
     uint64_t h = 0;
-    for (uint32_t i = 0; i < m; i++)
-        h = vkg_grm_mix64(h ^ ((uint64_t)samples[i] + 1));
+    for (uint32_t i = 0; i < m; i++) h = vkg_grm_mix64(h ^ ((uint64_t)samples[i] + 1));
     return h;
 }

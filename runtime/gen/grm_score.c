@@ -9,13 +9,13 @@
 
 /* One record in flight. */
 struct entry {
-    struct vkg_grm_record rec;   /* owned: the meta prompts need it after judging */
+    struct vkg_grm_record rec; /* owned: the meta prompts need it after judging */
     struct vkg_grm_result res;
-    char **texts;                /* [n_texts] judgments (for the meta prompts), NULL without MetaRM */
-    uint32_t n_texts;            /* k (res is moved out before the entry is freed) */
-    uint32_t *meta_of;           /* [n_meta] sample index of meta prompt i */
+    char **texts;      /* [n_texts] judgments (for the meta prompts), NULL without MetaRM */
+    uint32_t n_texts;  /* k (res is moved out before the entry is freed) */
+    uint32_t *meta_of; /* [n_meta] sample index of meta prompt i */
     uint32_t n_meta;
-    struct entry *prev, *next;   /* the scorer's list of records in flight */
+    struct entry *prev, *next; /* the scorer's list of records in flight */
 };
 
 struct vkg_grm_scorer {
@@ -23,14 +23,14 @@ struct vkg_grm_scorer {
     bool has_meta;
     struct vkg_grm_scorer_opts o;
     struct vkg_grm_template def_tmpl; /* when o.tmpl is NULL */
-    uint32_t ctx;                /* judge context: prompt + judgment */
+    uint32_t ctx;                     /* judge context: prompt + judgment */
     struct vkg_sched *js, *ms;
     bool js_began, ms_began;
     struct vkg_grm_result *done; /* finished results, FIFO */
     uint32_t n_done, cap_done, head_done;
     uint32_t in_flight;
     uint64_t records, samples;
-    struct entry *live;          /* records queued in a scheduler */
+    struct entry *live; /* records queued in a scheduler */
 };
 
 static void entry_free(struct vkg_grm_scorer *sc, struct entry *e)
@@ -125,8 +125,9 @@ static enum vkg_status push_done(struct vkg_grm_scorer *sc, struct vkg_grm_resul
 /* The record could not be judged (message): it becomes an error result. */
 static enum vkg_status finish_error(struct vkg_grm_scorer *sc, struct entry *e, const char *message)
 {
-    struct vkg_grm_record er = { .index = e->rec.index, .line = e->rec.line, .id = e->rec.id,
-                                 .label = -1, .error = (char *)message };
+    struct vkg_grm_record er = {
+        .index = e->rec.index, .line = e->rec.line, .id = e->rec.id, .label = -1, .error = (char *)message
+    };
     struct vkg_grm_result r;
     enum vkg_status st = vkg_grm_result_init(&r, &er, 1, sc->o.seed);
     if (st == VKG_OK) st = push_done(sc, &r);
@@ -181,8 +182,8 @@ enum vkg_status vkg_grm_scorer_add(struct vkg_grm_scorer *sc, struct vkg_grm_rec
         char *text = NULL;
         size_t len = 0;
         st = vkg_grm_sample_prompt(sc->judge.ct, sc->o.enable_thinking, sc->o.tmpl, &e->rec, &e->res, j, &text);
-        if (st == VKG_OK) st = vkg_tokenizer_encode(sc->judge.tok, text, strlen(text), VKG_TOK_PARSE_SPECIAL,
-                                                    &ids[j], &len);
+        if (st == VKG_OK)
+            st = vkg_tokenizer_encode(sc->judge.tok, text, strlen(text), VKG_TOK_PARSE_SPECIAL, &ids[j], &len);
         free(text);
         if (st == VKG_OK && (len == 0 || len > UINT32_MAX)) st = vkg_error(VKG_ERR_INVALID_ARG, "empty judge prompt");
         if (st == VKG_OK) n[j] = (uint32_t)len;
@@ -203,8 +204,8 @@ enum vkg_status vkg_grm_scorer_add(struct vkg_grm_scorer *sc, struct vkg_grm_rec
         free_prompts(ids, k);
         free(n);
         char msg[256];
-        snprintf(msg, sizeof msg, "judge prompt of %u tokens leaves no room in the context of %u tokens (-c)",
-                 longest, sc->ctx);
+        snprintf(msg, sizeof msg, "judge prompt of %u tokens leaves no room in the context of %u tokens (-c)", longest,
+                 sc->ctx);
         return finish_error(sc, e, msg);
     }
     uint32_t room = sc->ctx - longest;
@@ -213,7 +214,9 @@ enum vkg_status vkg_grm_scorer_add(struct vkg_grm_scorer *sc, struct vkg_grm_rec
         .k = k,
         .prompts = (const int32_t *const *)ids,
         .n_prompt = n,
-        .sampler = { .temperature = sc->o.temperature, .top_p = sc->o.top_p, .seed = vkg_grm_result_sample_seed(&e->res) },
+        .sampler = { .temperature = sc->o.temperature,
+                     .top_p = sc->o.top_p,
+                     .seed = vkg_grm_result_sample_seed(&e->res) },
         .max_tokens = sc->o.max_new_tokens < room ? sc->o.max_new_tokens : room,
     };
     if (!g.max_tokens) g.max_tokens = 1;
@@ -224,10 +227,7 @@ enum vkg_status vkg_grm_scorer_add(struct vkg_grm_scorer *sc, struct vkg_grm_rec
     return st;
 }
 
-uint32_t vkg_grm_scorer_in_flight(const struct vkg_grm_scorer *sc)
-{
-    return sc->in_flight;
-}
+uint32_t vkg_grm_scorer_in_flight(const struct vkg_grm_scorer *sc) { return sc->in_flight; }
 
 bool vkg_grm_scorer_idle(const struct vkg_grm_scorer *sc)
 {
@@ -275,16 +275,19 @@ static enum vkg_status judged(struct vkg_grm_scorer *sc, struct vkg_sched_done *
         char *text = NULL;
         size_t len = 0;
         st = vkg_grm_meta_prompt(sc->meta.ct, &e->rec, e->res.samples[j].perm, e->texts[j], &text);
-        if (st == VKG_OK) st = vkg_tokenizer_encode(sc->meta.tok, text, strlen(text), VKG_TOK_PARSE_SPECIAL,
-                                                    &ids[i], &len);
+        if (st == VKG_OK)
+            st = vkg_tokenizer_encode(sc->meta.tok, text, strlen(text), VKG_TOK_PARSE_SPECIAL, &ids[i], &len);
         free(text);
         if (st == VKG_OK && (len == 0 || len > UINT32_MAX)) st = vkg_error(VKG_ERR_INVALID_ARG, "empty MetaRM prompt");
         if (st == VKG_OK) n[i] = (uint32_t)len;
     }
     if (st == VKG_OK) {
-        struct vkg_sched_group g = { .user = (uint64_t)(uintptr_t)e, .k = e->n_meta,
-                                     .prompts = (const int32_t *const *)ids, .n_prompt = n,
-                                     .sampler = vkg_sampler_greedy(), .max_tokens = 1 };
+        struct vkg_sched_group g = { .user = (uint64_t)(uintptr_t)e,
+                                     .k = e->n_meta,
+                                     .prompts = (const int32_t *const *)ids,
+                                     .n_prompt = n,
+                                     .sampler = vkg_sampler_greedy(),
+                                     .max_tokens = 1 };
         st = vkg_sched_add(sc->ms, &g);
     }
     free_prompts(ids, e->n_meta);
@@ -304,7 +307,8 @@ static enum vkg_status meta_scored(struct vkg_grm_scorer *sc, struct vkg_sched_d
     struct entry *e = (struct entry *)(uintptr_t)d->user;
     if (d->status != VKG_OK) return finish_error(sc, e, d->error ? d->error : vkg_status_message(d->status));
     uint32_t od = sc->meta.m->out_dim;
-    for (uint32_t i = 0; i < e->n_meta; i++) vkg_grm_result_set_meta(&e->res, e->meta_of[i], d->logits[(uint64_t)i * od]);
+    for (uint32_t i = 0; i < e->n_meta; i++)
+        vkg_grm_result_set_meta(&e->res, e->meta_of[i], d->logits[(uint64_t)i * od]);
     return finish(sc, e);
 }
 

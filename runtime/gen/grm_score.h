@@ -45,28 +45,28 @@ struct vkg_grm_model {
     struct vkg_model *m;
     struct vkg_tokenizer *tok;
     const struct vkg_chat_template *ct;
-    const int32_t *eos;          /* ids that end a judgment */
+    const int32_t *eos; /* ids that end a judgment */
     uint32_t n_eos;
 };
 
 struct vkg_grm_scorer_opts {
-    uint32_t k;                  /* samples per record (>= 1) */
-    uint64_t seed;               /* run seed */
-    float temperature;           /* sampling temperature of every sample (0: greedy) */
-    float top_p;                 /* 1: off */
-    uint32_t max_new_tokens;     /* per sample; cut to what the context leaves */
-    bool keep_text;              /* results keep each judgment's text */
-    bool enable_thinking;        /* Qwen3 chat templates' switch (true elsewhere) */
+    uint32_t k;                          /* samples per record (>= 1) */
+    uint64_t seed;                       /* run seed */
+    float temperature;                   /* sampling temperature of every sample (0: greedy) */
+    float top_p;                         /* 1: off */
+    uint32_t max_new_tokens;             /* per sample; cut to what the context leaves */
+    bool keep_text;                      /* results keep each judgment's text */
+    bool enable_thinking;                /* Qwen3 chat templates' switch (true elsewhere) */
     const struct vkg_grm_template *tmpl; /* judge template (NULL: the default) */
-    uint32_t meta_k;             /* MetaRM: samples kept (0: ceil(k/2)) */
-    struct vkg_sched_opts sched; /* judge scheduler (eos filled from the judge model) */
-    struct vkg_sched_opts meta_sched; /* MetaRM scheduler (score_only set here) */
+    uint32_t meta_k;                     /* MetaRM: samples kept (0: ceil(k/2)) */
+    struct vkg_sched_opts sched;         /* judge scheduler (eos filled from the judge model) */
+    struct vkg_sched_opts meta_sched;    /* MetaRM scheduler (score_only set here) */
 };
 
 /* Counters of one scorer (judge and MetaRM schedulers, records). */
 struct vkg_grm_scorer_stats {
-    uint64_t records;            /* results handed out */
-    uint64_t samples;            /* judgments generated */
+    uint64_t records; /* results handed out */
+    uint64_t samples; /* judgments generated */
     struct vkg_sched_stats judge, meta;
 };
 

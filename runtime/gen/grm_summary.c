@@ -10,21 +10,36 @@
  * allenai/reward-bench rewardbench/constants.py: SUBSET_MAPPING (order kept, so
  * the sums below add in the same order as calculate_scores_per_section) and
  * EXAMPLE_COUNTS. */
-static const char *const g_sections[VKG_GRM_RB_SECTIONS] = {"Chat", "Chat Hard", "Safety", "Reasoning"};
+static const char *const g_sections[VKG_GRM_RB_SECTIONS] = { "Chat", "Chat Hard", "Safety", "Reasoning" };
 
 static const struct {
     const char *name;
     int section;
     double count;
 } g_rb_subsets[] = {
-    {"alpacaeval-easy", 0, 100},      {"alpacaeval-length", 0, 95},      {"alpacaeval-hard", 0, 95},
-    {"mt-bench-easy", 0, 28},         {"mt-bench-med", 0, 40},           {"mt-bench-hard", 1, 37},
-    {"llmbar-natural", 1, 100},       {"llmbar-adver-neighbor", 1, 134}, {"llmbar-adver-GPTInst", 1, 92},
-    {"llmbar-adver-GPTOut", 1, 47},   {"llmbar-adver-manual", 1, 46},    {"refusals-dangerous", 2, 100},
-    {"refusals-offensive", 2, 100},   {"xstest-should-refuse", 2, 154},  {"xstest-should-respond", 2, 250},
-    {"donotanswer", 2, 136},          {"math-prm", 3, 984}, /* 447 prompts, upweighted to equal code */
-    {"hep-cpp", 3, 164},              {"hep-go", 3, 164},                {"hep-java", 3, 164},
-    {"hep-js", 3, 164},               {"hep-python", 3, 164},            {"hep-rust", 3, 164},
+    { "alpacaeval-easy", 0, 100 },
+    { "alpacaeval-length", 0, 95 },
+    { "alpacaeval-hard", 0, 95 },
+    { "mt-bench-easy", 0, 28 },
+    { "mt-bench-med", 0, 40 },
+    { "mt-bench-hard", 1, 37 },
+    { "llmbar-natural", 1, 100 },
+    { "llmbar-adver-neighbor", 1, 134 },
+    { "llmbar-adver-GPTInst", 1, 92 },
+    { "llmbar-adver-GPTOut", 1, 47 },
+    { "llmbar-adver-manual", 1, 46 },
+    { "refusals-dangerous", 2, 100 },
+    { "refusals-offensive", 2, 100 },
+    { "xstest-should-refuse", 2, 154 },
+    { "xstest-should-respond", 2, 250 },
+    { "donotanswer", 2, 136 },
+    { "math-prm", 3, 984 }, /* 447 prompts, upweighted to equal code */
+    { "hep-cpp", 3, 164 },
+    { "hep-go", 3, 164 },
+    { "hep-java", 3, 164 },
+    { "hep-js", 3, 164 },
+    { "hep-python", 3, 164 },
+    { "hep-rust", 3, 164 },
 };
 #define RB_SUBSETS (sizeof g_rb_subsets / sizeof g_rb_subsets[0])
 _Static_assert(RB_SUBSETS == 23, "RewardBench v1 has 23 subsets");
@@ -35,17 +50,16 @@ int vkg_grm_rb_subset(const char *name, double *weight)
 {
     for (size_t i = 0; i < RB_SUBSETS; i++)
         if (!strcmp(name, g_rb_subsets[i].name)) {
-            if (weight)
-                *weight = g_rb_subsets[i].count;
+            if (weight) *weight = g_rb_subsets[i].count;
             return g_rb_subsets[i].section;
         }
     return -1;
 }
 
-void vkg_grm_rb_sections(const char *const *names, const double *acc, size_t n,
-                         double sections[VKG_GRM_RB_SECTIONS], bool present[VKG_GRM_RB_SECTIONS])
+void vkg_grm_rb_sections(const char *const *names, const double *acc, size_t n, double sections[VKG_GRM_RB_SECTIONS],
+                         bool present[VKG_GRM_RB_SECTIONS])
 {
-    double total[VKG_GRM_RB_SECTIONS] = {0}, examples[VKG_GRM_RB_SECTIONS] = {0};
+    double total[VKG_GRM_RB_SECTIONS] = { 0 }, examples[VKG_GRM_RB_SECTIONS] = { 0 };
     for (size_t i = 0; i < RB_SUBSETS; i++)
         for (size_t t = 0; t < n; t++)
             if (!strcmp(names[t], g_rb_subsets[i].name)) {
@@ -65,8 +79,7 @@ void vkg_grm_summary_init(struct vkg_grm_summary *s) { memset(s, 0, sizeof *s); 
 
 void vkg_grm_summary_free(struct vkg_grm_summary *s)
 {
-    for (size_t i = 0; i < s->n_subsets; i++)
-        free(s->subsets[i].name);
+    for (size_t i = 0; i < s->n_subsets; i++) free(s->subsets[i].name);
     free(s->subsets);
     free(s->curve);
     memset(s, 0, sizeof *s);
@@ -75,16 +88,13 @@ void vkg_grm_summary_free(struct vkg_grm_summary *s)
 static struct vkg_grm_subset_stat *subset_stat(struct vkg_grm_summary *s, const char *name)
 {
     for (size_t i = 0; i < s->n_subsets; i++)
-        if (!strcmp(s->subsets[i].name, name))
-            return &s->subsets[i];
+        if (!strcmp(s->subsets[i].name, name)) return &s->subsets[i];
     struct vkg_grm_subset_stat *ns = realloc(s->subsets, (s->n_subsets + 1) * sizeof *ns);
-    if (!ns)
-        return NULL;
+    if (!ns) return NULL;
     s->subsets = ns;
     struct vkg_grm_subset_stat *st = &s->subsets[s->n_subsets];
     memset(st, 0, sizeof *st);
-    if (!(st->name = strdup(name)))
-        return NULL;
+    if (!(st->name = strdup(name))) return NULL;
     s->n_subsets++;
     return st;
 }
@@ -92,13 +102,10 @@ static struct vkg_grm_subset_stat *subset_stat(struct vkg_grm_summary *s, const 
 static struct vkg_grm_curve_sum *curve_point(struct vkg_grm_summary *s, uint32_t j)
 {
     size_t i = 0;
-    while (i < s->n_curve && s->curve[i].j < j)
-        i++;
-    if (i < s->n_curve && s->curve[i].j == j)
-        return &s->curve[i];
+    while (i < s->n_curve && s->curve[i].j < j) i++;
+    if (i < s->n_curve && s->curve[i].j == j) return &s->curve[i];
     struct vkg_grm_curve_sum *nc = realloc(s->curve, (s->n_curve + 1) * sizeof *nc);
-    if (!nc)
-        return NULL;
+    if (!nc) return NULL;
     s->curve = nc;
     memmove(nc + i + 1, nc + i, (s->n_curve - i) * sizeof *nc);
     memset(&nc[i], 0, sizeof nc[i]);
@@ -122,8 +129,7 @@ static void count_shape(struct vkg_grm_summary *s, const struct vkg_grm_result *
         s->samples++;
         s->tokens += sm->tokens;
         s->invalid += sm->reason != VKG_GRM_VALID;
-        if (sm->reason < VKG_GRM_REASON_COUNT)
-            s->invalid_by_reason[sm->reason]++;
+        if (sm->reason < VKG_GRM_REASON_COUNT) s->invalid_by_reason[sm->reason]++;
     }
     if (r->has_meta) {
         s->meta_k_min = !s->has_meta || r->meta_k < s->meta_k_min ? r->meta_k : s->meta_k_min;
@@ -140,11 +146,9 @@ static enum vkg_status count_curves(struct vkg_grm_summary *s, const struct vkg_
         double voting = 0, meta = 0;
         enum vkg_status st = vkg_grm_curve_point(r->samples, r->k, r->n, ss, r->label, js[i], r->meta_k, &voting,
                                                  r->has_meta ? &meta : NULL);
-        if (st != VKG_OK)
-            return st;
+        if (st != VKG_OK) return st;
         struct vkg_grm_curve_sum *p = curve_point(s, js[i]);
-        if (!p)
-            return vkg_error(VKG_ERR_NOMEM, "GRM summary: out of memory");
+        if (!p) return vkg_error(VKG_ERR_NOMEM, "GRM summary: out of memory");
         p->records++;
         p->voting += voting;
         if (r->has_meta) {
@@ -163,8 +167,7 @@ enum vkg_status vkg_grm_summary_add(struct vkg_grm_summary *s, const struct vkg_
         return VKG_OK;
     }
     count_shape(s, r);
-    if (r->label < 0)
-        return VKG_OK;
+    if (r->label < 0) return VKG_OK;
     bool right = r->vote.best == r->label, meta_right = r->has_meta && r->meta_vote.best == r->label;
     s->labelled++;
     s->correct += right;
@@ -172,8 +175,7 @@ enum vkg_status vkg_grm_summary_add(struct vkg_grm_summary *s, const struct vkg_
     s->meta_correct += meta_right;
     if (r->subset) {
         struct vkg_grm_subset_stat *st = subset_stat(s, r->subset);
-        if (!st)
-            return vkg_error(VKG_ERR_NOMEM, "GRM summary: out of memory");
+        if (!st) return vkg_error(VKG_ERR_NOMEM, "GRM summary: out of memory");
         st->labelled++;
         st->correct += right;
         st->meta_labelled += r->has_meta;
@@ -188,8 +190,7 @@ void vkg_grm_summary_accuracy(const struct vkg_grm_summary *s, bool meta, struct
 {
     memset(out, 0, sizeof *out);
     out->labelled = meta ? s->meta_labelled : s->labelled;
-    if (out->labelled == 0)
-        return;
+    if (out->labelled == 0) return;
     out->overall = (double)(meta ? s->meta_correct : s->correct) / (double)out->labelled;
     const char **names = malloc((s->n_subsets + 1) * sizeof *names);
     double *acc = malloc((s->n_subsets + 1) * sizeof *acc);
@@ -197,8 +198,7 @@ void vkg_grm_summary_accuracy(const struct vkg_grm_summary *s, bool meta, struct
     for (size_t i = 0; names && acc && i < s->n_subsets; i++) {
         const struct vkg_grm_subset_stat *st = &s->subsets[i];
         uint64_t l = meta ? st->meta_labelled : st->labelled;
-        if (l == 0)
-            continue;
+        if (l == 0) continue;
         names[n] = st->name;
         acc[n++] = (double)(meta ? st->meta_correct : st->correct) / (double)l;
     }
@@ -242,7 +242,7 @@ static cJSON *jdouble(double x)
 {
     char *s = vkg_grm_float_repr(x);
     cJSON *j = s && strcmp(s, "NaN") && strcmp(s, "Infinity") && strcmp(s, "-Infinity") ? cJSON_CreateRaw(s)
-                                                                                         : cJSON_CreateNull();
+                                                                                        : cJSON_CreateNull();
     free(s);
     return j;
 }
@@ -259,10 +259,8 @@ static int cmp_subset(const void *a, const void *b)
 static const struct vkg_grm_subset_stat **sorted_subsets(const struct vkg_grm_summary *s)
 {
     const struct vkg_grm_subset_stat **v = malloc((s->n_subsets + 1) * sizeof *v);
-    for (size_t i = 0; v && i < s->n_subsets; i++)
-        v[i] = &s->subsets[i];
-    if (v)
-        qsort(v, s->n_subsets, sizeof *v, cmp_subset);
+    for (size_t i = 0; v && i < s->n_subsets; i++) v[i] = &s->subsets[i];
+    if (v) qsort(v, s->n_subsets, sizeof *v, cmp_subset);
     return v;
 }
 
@@ -277,8 +275,7 @@ static cJSON *accuracy_json(struct jb *b, const struct vkg_grm_summary *s, bool 
     b->ok &= v != NULL;
     for (size_t i = 0; v && i < s->n_subsets; i++) {
         uint64_t l = meta ? v[i]->meta_labelled : v[i]->labelled;
-        if (l == 0)
-            continue;
+        if (l == 0) continue;
         jput(b, subsets, v[i]->name, jdouble((double)(meta ? v[i]->meta_correct : v[i]->correct) / (double)l));
         jput(b, counts, v[i]->name, jint(l));
     }
@@ -292,32 +289,27 @@ static cJSON *accuracy_json(struct jb *b, const struct vkg_grm_summary *s, bool 
             jput(b, sections, g_sections[i], jdouble(a.sections[i]));
             any = true;
         }
-    if (any)
-        jput(b, o, "sections", sections);
-    else
-        cJSON_Delete(sections);
-    if (a.has_rewardbench)
-        jput(b, o, "rewardbench", jdouble(a.rewardbench));
+    if (any) jput(b, o, "sections", sections);
+    else cJSON_Delete(sections);
+    if (a.has_rewardbench) jput(b, o, "rewardbench", jdouble(a.rewardbench));
     return o;
 }
 
 static cJSON *curves_json(struct jb *b, const struct vkg_grm_summary *s)
 {
-    cJSON *o = cJSON_CreateObject(), *j = cJSON_CreateArray(), *rec = cJSON_CreateArray(),
-          *vot = cJSON_CreateArray(), *met = s->has_meta ? cJSON_CreateArray() : NULL;
+    cJSON *o = cJSON_CreateObject(), *j = cJSON_CreateArray(), *rec = cJSON_CreateArray(), *vot = cJSON_CreateArray(),
+          *met = s->has_meta ? cJSON_CreateArray() : NULL;
     for (size_t i = 0; i < s->n_curve; i++) {
         const struct vkg_grm_curve_sum *p = &s->curve[i];
         japp(b, j, jint(p->j));
         japp(b, rec, jint(p->records));
         japp(b, vot, jdouble(p->voting / (double)p->records));
-        if (met)
-            japp(b, met, p->meta_records ? jdouble(p->meta / (double)p->meta_records) : cJSON_CreateNull());
+        if (met) japp(b, met, p->meta_records ? jdouble(p->meta / (double)p->meta_records) : cJSON_CreateNull());
     }
     jput(b, o, "j", j);
     jput(b, o, "records", rec);
     jput(b, o, "voting", vot);
-    if (met)
-        jput(b, o, "meta", met);
+    if (met) jput(b, o, "meta", met);
     return o;
 }
 
@@ -329,8 +321,7 @@ static void counts_json(struct jb *b, cJSON *o, const struct vkg_grm_summary *s)
     jput(b, o, "no_judgement", jint(s->no_judgement));
     jput(b, o, "ties", jint(s->ties));
     jput(b, o, "k", jint(s->k_max));
-    if (s->k_min != s->k_max)
-        jput(b, o, "k_min", jint(s->k_min));
+    if (s->k_min != s->k_max) jput(b, o, "k_min", jint(s->k_min));
     jput(b, o, "n_min", jint(s->n_min));
     jput(b, o, "n_max", jint(s->n_max));
     jput(b, o, "samples", jint(s->samples));
@@ -357,20 +348,16 @@ static cJSON *throughput_json(struct jb *b, const struct vkg_grm_throughput *t)
 
 enum vkg_status vkg_grm_summary_json(const struct vkg_grm_summary *s, char **out)
 {
-    struct jb b = {true};
+    struct jb b = { true };
     cJSON *o = cJSON_CreateObject();
     counts_json(&b, o, s);
-    if (s->labelled)
-        jput(&b, o, "accuracy", accuracy_json(&b, s, false));
+    if (s->labelled) jput(&b, o, "accuracy", accuracy_json(&b, s, false));
     if (s->has_meta) {
         jput(&b, o, "meta_k", jint(s->meta_k_max));
-        if (s->meta_labelled)
-            jput(&b, o, "meta_accuracy", accuracy_json(&b, s, true));
+        if (s->meta_labelled) jput(&b, o, "meta_accuracy", accuracy_json(&b, s, true));
     }
-    if (s->n_curve)
-        jput(&b, o, "curves", curves_json(&b, s));
-    if (s->throughput.set)
-        jput(&b, o, "throughput", throughput_json(&b, &s->throughput));
+    if (s->n_curve) jput(&b, o, "curves", curves_json(&b, s));
+    if (s->throughput.set) jput(&b, o, "throughput", throughput_json(&b, &s->throughput));
     char *text = b.ok ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     *out = NULL;

@@ -50,8 +50,8 @@ const char *vkg_grm_rb_section_name(int i);
 int vkg_grm_rb_subset(const char *name, double *weight);
 /* Sections from per-subset accuracies (calculate_scores_per_section);
  * present[i] false when no subset of section i is among names. */
-void vkg_grm_rb_sections(const char *const *names, const double *acc, size_t n,
-                         double sections[VKG_GRM_RB_SECTIONS], bool present[VKG_GRM_RB_SECTIONS]);
+void vkg_grm_rb_sections(const char *const *names, const double *acc, size_t n, double sections[VKG_GRM_RB_SECTIONS],
+                         bool present[VKG_GRM_RB_SECTIONS]);
 
 struct vkg_grm_subset_stat {
     char *name;
@@ -83,14 +83,14 @@ struct vkg_grm_summary {
     uint64_t no_judgement; /* judged records without a valid sample */
     uint64_t ties;         /* judged records whose vote was a tie */
     uint64_t samples, invalid, invalid_by_reason[VKG_GRM_REASON_COUNT];
-    uint64_t tokens;       /* generated tokens of all samples */
+    uint64_t tokens; /* generated tokens of all samples */
     uint32_t k_min, k_max, n_min, n_max;
-    bool has_meta;         /* some record carries MetaRM results */
+    bool has_meta; /* some record carries MetaRM results */
     uint32_t meta_k_min, meta_k_max;
     uint64_t labelled, correct, meta_labelled, meta_correct;
     struct vkg_grm_subset_stat *subsets; /* unordered; outputs sort by name */
     size_t n_subsets;
-    struct vkg_grm_curve_sum *curve;     /* ascending j */
+    struct vkg_grm_curve_sum *curve; /* ascending j */
     size_t n_curve;
     struct vkg_grm_throughput throughput;
 };
@@ -102,12 +102,12 @@ void vkg_grm_summary_free(struct vkg_grm_summary *s);
 
 /* Accuracy view (plain or MetaRM-guided). */
 struct vkg_grm_accuracy {
-    uint64_t labelled;                      /* 0: no accuracy (no labels) */
+    uint64_t labelled; /* 0: no accuracy (no labels) */
     double overall;
     double sections[VKG_GRM_RB_SECTIONS];
     bool has_section[VKG_GRM_RB_SECTIONS];
-    bool has_rewardbench;                   /* all four sections present */
-    double rewardbench;                     /* their mean */
+    bool has_rewardbench; /* all four sections present */
+    double rewardbench;   /* their mean */
 };
 void vkg_grm_summary_accuracy(const struct vkg_grm_summary *s, bool meta, struct vkg_grm_accuracy *out);
 

@@ -10,10 +10,8 @@
 
 static bool reserve(struct vkg_grm_text *b, size_t extra)
 {
-    if (b->oom)
-        return false;
-    if (b->len + extra + 1 <= b->cap)
-        return true;
+    if (b->oom) return false;
+    if (b->len + extra + 1 <= b->cap) return true;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1) {
         if (cap > ((size_t)-1) / 2) {
@@ -34,10 +32,8 @@ static bool reserve(struct vkg_grm_text *b, size_t extra)
 
 void vkg_grm_text_add(struct vkg_grm_text *b, const char *s, size_t n)
 {
-    if (!reserve(b, n))
-        return;
-    if (n)
-        memcpy(b->p + b->len, s, n);
+    if (!reserve(b, n)) return;
+    if (n) memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
 }
@@ -50,8 +46,7 @@ void vkg_grm_text_addf(struct vkg_grm_text *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || !reserve(b, (size_t)n))
-        return;
+    if (n < 0 || !reserve(b, (size_t)n)) return;
     va_start(ap, fmt);
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -60,8 +55,7 @@ void vkg_grm_text_addf(struct vkg_grm_text *b, const char *fmt, ...)
 
 enum vkg_status vkg_grm_text_take(struct vkg_grm_text *b, char **out, size_t *len)
 {
-    if (!b->oom && !b->p)
-        reserve(b, 0);
+    if (!b->oom && !b->p) reserve(b, 0);
     if (b->oom) {
         vkg_grm_text_free(b);
         *out = NULL;
@@ -69,8 +63,7 @@ enum vkg_status vkg_grm_text_take(struct vkg_grm_text *b, char **out, size_t *le
     }
     b->p[b->len] = '\0';
     *out = b->p;
-    if (len)
-        *len = b->len;
+    if (len) *len = b->len;
     memset(b, 0, sizeof *b);
     return VKG_OK;
 }
@@ -84,7 +77,11 @@ void vkg_grm_text_free(struct vkg_grm_text *b)
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    size_t len = s[0] < 0x80             ? 1
+                 : (s[0] & 0xe0) == 0xc0 ? 2
+                 : (s[0] & 0xf0) == 0xe0 ? 3
+                 : (s[0] & 0xf8) == 0xf0 ? 4
+                                         : 0;
     return len && len <= n && vkg_grm_utf8_valid((const char *)s, len) ? len : 0;
 }
 

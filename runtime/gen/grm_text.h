@@ -17,7 +17,7 @@
 #include "status.h"
 
 struct vkg_grm_text {
-    char *p;    /* NUL-terminated when not NULL */
+    char *p; /* NUL-terminated when not NULL */
     size_t len;
     size_t cap;
     bool oom;

@@ -65,8 +65,8 @@ void vkg_grm_vote(const struct vkg_grm_sample *samples, const uint32_t *which, u
 uint32_t vkg_grm_meta_k_default(uint32_t k);
 /* The top `keep` of samples[which[0..m)] by meta score (see above), written to
  * kept[] in ascending sample order; returns their number (min(keep, m)). */
-uint32_t vkg_grm_meta_select(const struct vkg_grm_sample *samples, const uint32_t *which, uint32_t m,
-                             uint32_t keep, uint32_t *kept);
+uint32_t vkg_grm_meta_select(const struct vkg_grm_sample *samples, const uint32_t *which, uint32_t m, uint32_t keep,
+                             uint32_t *kept);
 /* meta_select then vote over the kept samples. VKG_ERR_NOMEM only. */
 enum vkg_status vkg_grm_meta_vote(const struct vkg_grm_sample *samples, const uint32_t *which, uint32_t m,
                                   uint32_t keep, uint32_t n, uint64_t sample_seed, struct vkg_grm_vote *out);
@@ -78,8 +78,7 @@ uint32_t vkg_grm_curve_js(uint32_t k, uint32_t js[VKG_GRM_CURVE_MAX_POINTS]);
 uint32_t vkg_grm_curve_meta_keep(uint32_t j, uint32_t k, uint32_t meta_k);
 /* Voting@j (and MetaRM@j when meta != NULL) of one record with label `label`:
  * the fraction of subsets whose vote is correct. */
-enum vkg_status vkg_grm_curve_point(const struct vkg_grm_sample *samples, uint32_t k, uint32_t n,
-                                    uint64_t sample_seed, int32_t label, uint32_t j, uint32_t meta_k,
-                                    double *voting, double *meta);
+enum vkg_status vkg_grm_curve_point(const struct vkg_grm_sample *samples, uint32_t k, uint32_t n, uint64_t sample_seed,
+                                    int32_t label, uint32_t j, uint32_t meta_k, double *voting, double *meta);
 
 #endif

@@ -37,9 +37,13 @@ uint64_t vkg_sampler_seq_seed(uint64_t seed, uint64_t seq_id)
 struct vkg_sample_params vkg_sampler_row(const struct vkg_sampler *s, uint64_t seq_id, uint32_t step)
 {
     uint64_t seed = vkg_sampler_seq_seed(s->seed, seq_id);
-    return (struct vkg_sample_params){ .temperature = s->temperature, .top_k = s->top_k, .top_p = s->top_p,
-                                       .min_p = s->min_p, .seed_lo = (uint32_t)seed,
-                                       .seed_hi = (uint32_t)(seed >> 32), .step = step };
+    return (struct vkg_sample_params){ .temperature = s->temperature,
+                                       .top_k = s->top_k,
+                                       .top_p = s->top_p,
+                                       .min_p = s->min_p,
+                                       .seed_lo = (uint32_t)seed,
+                                       .seed_hi = (uint32_t)(seed >> 32),
+                                       .step = step };
 }
 
 uint32_t vkg_sampler_flags(const struct vkg_sample_params *rows, uint32_t n)

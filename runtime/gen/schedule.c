@@ -28,23 +28,23 @@
 enum smp_state { S_WAIT, S_PREFILL, S_RUN, S_PAUSED, S_DONE };
 
 struct pf {
-    int32_t seq;          /* KV sequence, -1 when none */
-    const int32_t *tok;   /* ids: position p is tok[p - base] */
+    int32_t seq;        /* KV sequence, -1 when none */
+    const int32_t *tok; /* ids: position p is tok[p - base] */
     uint32_t base;
-    uint32_t from, to;    /* positions to prefill */
-    uint32_t sent, done;  /* positions handed to the current step / completed */
-    int catchup;          /* a paused sample's tokens, prefilled again */
+    uint32_t from, to;   /* positions to prefill */
+    uint32_t sent, done; /* positions handed to the current step / completed */
+    int catchup;         /* a paused sample's tokens, prefilled again */
 };
 
 struct smp {
-    uint32_t d;           /* its distinct prompt */
+    uint32_t d; /* its distinct prompt */
     enum smp_state state;
-    int32_t *gen;         /* [0] last prompt token, [1..n_gen] sampled tokens */
+    int32_t *gen; /* [0] last prompt token, [1..n_gen] sampled tokens */
     uint32_t n_gen, cap, limit;
-    struct pf own;        /* its KV sequence; a restart's catch-up prefill */
-    int32_t *full;        /* a restart's tokens: prompt then sampled */
+    struct pf own; /* its KV sequence; a restart's catch-up prefill */
+    int32_t *full; /* a restart's tokens: prompt then sampled */
     enum vkg_finish finish;
-    float *logits;        /* score_only: [out_dim] of the last prompt token */
+    float *logits; /* score_only: [out_dim] of the last prompt token */
 };
 
 struct grp {
@@ -52,8 +52,8 @@ struct grp {
     uint64_t user, order;
     uint32_t k, n_dist, P, max_tokens;
     struct vkg_sampler sampler;
-    int32_t **prompt;     /* [n_dist] */
-    uint32_t *plen;       /* [n_dist] */
+    int32_t **prompt; /* [n_dist] */
+    uint32_t *plen;   /* [n_dist] */
     struct pf root;
     struct pf *node;      /* [n_dist] */
     uint8_t *node_forked; /* [n_dist]: its samples were forked (and the node freed) */
@@ -64,7 +64,10 @@ struct grp {
     char *error;
 };
 
-struct step_pf { struct pf *pf; uint32_t n; };
+struct step_pf {
+    struct pf *pf;
+    uint32_t n;
+};
 
 struct vkg_sched {
     struct vkg_model *m;
@@ -124,8 +127,8 @@ static enum vkg_status sched_alloc(struct vkg_sched *s)
     VKG_TRY(vkg_cmd_create(dev, &s->fork_cmd));
     VKG_TRY(vkg_buffer_create(dev, (uint64_t)R * sizeof(struct vkg_sample_params), VKG_MEM_HOST, "sched params",
                               &s->params));
-    VKG_TRY(vkg_buffer_create(dev, vkg_sample_workspace_bytes(R, V), VKG_MEM_DEVICE, "sched sample workspace",
-                              &s->work));
+    VKG_TRY(
+        vkg_buffer_create(dev, vkg_sample_workspace_bytes(R, V), VKG_MEM_DEVICE, "sched sample workspace", &s->work));
     VKG_TRY(vkg_buffer_create(dev, (uint64_t)R * 4, VKG_MEM_HOST, "sched tokens", &s->tokens));
     VKG_TRY(vkg_buffer_create(dev, (uint64_t)R * 4, VKG_MEM_HOST, "sched probs", &s->probs));
     s->ids = malloc((size_t)T * 4);
@@ -182,7 +185,12 @@ static void grp_free(struct grp *g)
     if (!g) return;
     for (uint32_t d = 0; d < g->n_dist; d++) free(g->prompt[d]);
     for (uint32_t j = 0; j < g->k && g->smp; j++) free(g->smp[j].gen), free(g->smp[j].full), free(g->smp[j].logits);
-    free(g->prompt), free(g->plen), free(g->node), free(g->node_forked), free(g->smp), free(g->error);
+    free(g->prompt);
+    free(g->plen);
+    free(g->node);
+    free(g->node_forked);
+    free(g->smp);
+    free(g->error);
     free(g);
 }
 
@@ -201,8 +209,15 @@ void vkg_sched_free(struct vkg_sched *s)
     vkg_buffer_free(s->tokens);
     vkg_buffer_free(s->probs);
     vkg_kv_free(s->kv);
-    free(s->ids), free(s->seqv), free(s->pos), free(s->want), free(s->rows), free(s->row_grp), free(s->spf);
-    free(s->eos), free(s->cache_tok);
+    free(s->ids);
+    free(s->seqv);
+    free(s->pos);
+    free(s->want);
+    free(s->rows);
+    free(s->row_grp);
+    free(s->spf);
+    free(s->eos);
+    free(s->cache_tok);
     free(s);
 }
 
@@ -336,8 +351,10 @@ enum vkg_status vkg_sched_add(struct vkg_sched *s, const struct vkg_sched_group 
     /* one sample alone must fit the pool: its prompt, its tokens, a partial page copy */
     uint64_t need = pages(s, (uint64_t)longest + min_u32(g->max_tokens, s->o.ctx - longest)) + 2;
     if (need > s->kv->cfg.max_pages)
-        return fail_group(s, g, "one sample needs %llu KV pages of %u tokens, the pool has %u (raise the KV pool or "
-                          "lower -c / --max-new-tokens)", (unsigned long long)need, s->ps, s->kv->cfg.max_pages);
+        return fail_group(s, g,
+                          "one sample needs %llu KV pages of %u tokens, the pool has %u (raise the KV pool or "
+                          "lower -c / --max-new-tokens)",
+                          (unsigned long long)need, s->ps, s->kv->cfg.max_pages);
     if (s->pending_tail) s->pending_tail->next = g;
     else s->pending = g;
     s->pending_tail = g;
@@ -541,8 +558,7 @@ static uint32_t live_samples(const struct vkg_sched *s, enum smp_state only, int
 {
     uint32_t n = 0;
     for (const struct grp *g = s->active; g; g = g->next)
-        for (uint32_t j = 0; j < g->k; j++)
-            n += any ? g->smp[j].state != S_DONE : g->smp[j].state == only;
+        for (uint32_t j = 0; j < g->k; j++) n += any ? g->smp[j].state != S_DONE : g->smp[j].state == only;
     return n;
 }
 
@@ -760,8 +776,10 @@ static enum vkg_status unstick(struct vkg_sched *s)
         return vkg_error(VKG_ERR_STATE, "scheduler: stuck with no group");
     }
     s->n_pending--;
-    return fail_group(s, v, "the KV pool (%u pages of %u tokens) cannot hold this group's prompts and samples; raise "
-                      "the KV pool or lower -k, -c or --max-new-tokens", s->kv->cfg.max_pages, s->ps);
+    return fail_group(s, v,
+                      "the KV pool (%u pages of %u tokens) cannot hold this group's prompts and samples; raise "
+                      "the KV pool or lower -k, -c or --max-new-tokens",
+                      s->kv->cfg.max_pages, s->ps);
 }
 
 static enum vkg_status plan_step(struct vkg_sched *s)
@@ -782,8 +800,7 @@ static enum vkg_status record_draws(struct vkg_sched *s)
 {
     struct vkg_sample_params *p = s->params->mapped;
     for (uint32_t i = 0; i < s->n_rows; i++)
-        p[i] = vkg_sampler_row(&s->row_grp[i]->sampler, (uint64_t)(s->rows[i] - s->row_grp[i]->smp),
-                               s->rows[i]->n_gen);
+        p[i] = vkg_sampler_row(&s->row_grp[i]->sampler, (uint64_t)(s->rows[i] - s->row_grp[i]->smp), s->rows[i]->n_gen);
     vkg_cmd_barrier(s->m->cmd);
     VKG_TRY(vkg_op_sample(s->m->cmd, vkg_buffer_view(s->m->a.logits), vkg_buffer_view(s->params),
                           vkg_buffer_view(s->work), vkg_buffer_view(s->tokens), vkg_buffer_view(s->probs), s->n_rows,
@@ -824,7 +841,8 @@ static enum vkg_status sample_done(struct vkg_sched *s, struct grp *g, struct sm
 static enum vkg_status take_token(struct vkg_sched *s, struct grp *g, struct smp *p, int32_t t)
 {
     if (t < 0 || (uint32_t)t >= s->m->out_dim)
-        return vkg_error(VKG_ERR_STATE, "step %llu: sample %u of group %llu drew token %d at position %u: the logits "
+        return vkg_error(VKG_ERR_STATE,
+                         "step %llu: sample %u of group %llu drew token %d at position %u: the logits "
                          "are not finite (NaN or inf) — the model's weights or config produce non-finite numbers",
                          (unsigned long long)s->st.steps, (unsigned)(p - g->smp), (unsigned long long)g->user, t,
                          g->plen[p->d] - 1 + p->n_gen);
@@ -863,8 +881,8 @@ static enum vkg_status take_scores(struct vkg_sched *s)
     if (!s->n_rows) return VKG_OK;
     float *all = malloc(bytes);
     if (!all) return vkg_error(VKG_ERR_NOMEM, "scores");
-    enum vkg_status st = vkg_buffer_download(s->m->dev, vkg_view_sub(vkg_buffer_view(s->m->a.logits), 0, bytes), all,
-                                             bytes);
+    enum vkg_status st =
+        vkg_buffer_download(s->m->dev, vkg_view_sub(vkg_buffer_view(s->m->a.logits), 0, bytes), all, bytes);
     for (uint32_t i = 0; st == VKG_OK && i < s->n_rows; i++) {
         struct smp *p = s->rows[i];
         if (!(p->logits = malloc(row))) {
@@ -874,8 +892,10 @@ static enum vkg_status take_scores(struct vkg_sched *s)
         memcpy(p->logits, (const char *)all + i * row, row);
         for (uint32_t v = 0; v < s->m->out_dim; v++)
             if (!(p->logits[v] == p->logits[v]) || p->logits[v] - p->logits[v] != 0) {
-                st = vkg_error(VKG_ERR_STATE, "step %llu: sample %u of group %llu: the model's output is not finite "
-                               "(NaN or inf)", (unsigned long long)s->st.steps, (unsigned)(p - s->row_grp[i]->smp),
+                st = vkg_error(VKG_ERR_STATE,
+                               "step %llu: sample %u of group %llu: the model's output is not finite "
+                               "(NaN or inf)",
+                               (unsigned long long)s->st.steps, (unsigned)(p - s->row_grp[i]->smp),
                                (unsigned long long)s->row_grp[i]->user);
                 break;
             }

@@ -44,26 +44,26 @@
 #include "sampler.h"
 
 struct vkg_sched_opts {
-    const int32_t *eos;          /* ids that end a sample (copied) */
+    const int32_t *eos; /* ids that end a sample (copied) */
     uint32_t n_eos;
-    uint32_t max_running;        /* samples decoding at once (default 64) */
-    uint32_t max_step_tokens;    /* tokens per forward step, decode + prefill (default 512) */
-    uint32_t ctx;                /* tokens per sequence: prompt + generated (default: the model's
+    uint32_t max_running;     /* samples decoding at once (default 64) */
+    uint32_t max_step_tokens; /* tokens per forward step, decode + prefill (default 512) */
+    uint32_t ctx;             /* tokens per sequence: prompt + generated (default: the model's
                                     max_position_embeddings, at most 32768) */
-    uint32_t kv_tokens;          /* KV pool size in tokens per layer (default: what fits one binding
+    uint32_t kv_tokens;       /* KV pool size in tokens per layer (default: what fits one binding
                                     and 1/4 of the device heap, at most max_running * ctx) */
-    int no_prefix_cache;         /* 1: no cross-group prefix cache (tests) */
-    int score_only;              /* 1: no sampling; each sample ends after its prompt and returns
+    int no_prefix_cache;      /* 1: no cross-group prefix cache (tests) */
+    int score_only;           /* 1: no sampling; each sample ends after its prompt and returns
                                     the logits (or classifier scores) of its last prompt token */
 };
 
 struct vkg_sched_group {
-    uint64_t user;               /* caller's tag, returned with the result */
-    uint32_t k;                  /* samples, >= 1 */
+    uint64_t user;                 /* caller's tag, returned with the result */
+    uint32_t k;                    /* samples, >= 1 */
     const int32_t *const *prompts; /* [k] token ids (copied) */
-    const uint32_t *n_prompt;    /* [k] lengths, each >= 1 */
-    struct vkg_sampler sampler;  /* sample j draws stream j of sampler.seed */
-    uint32_t max_tokens;         /* new tokens per sample (>= 1; ignored with score_only) */
+    const uint32_t *n_prompt;      /* [k] lengths, each >= 1 */
+    struct vkg_sampler sampler;    /* sample j draws stream j of sampler.seed */
+    uint32_t max_tokens;           /* new tokens per sample (>= 1; ignored with score_only) */
 };
 
 /* A finished group: its samples in order j = 0..k-1. */
@@ -71,20 +71,20 @@ struct vkg_sched_done {
     uint64_t user;
     uint32_t k;
     struct vkg_gen_sample *samples; /* [k]: tokens (stop token excluded), n, finish */
-    float *logits;               /* score_only: [k][out_dim] of each prompt's last token, else NULL */
-    enum vkg_status status;      /* VKG_OK, or why the group could not run (message in error) */
-    char *error;                 /* NULL when status == VKG_OK */
+    float *logits;                  /* score_only: [k][out_dim] of each prompt's last token, else NULL */
+    enum vkg_status status;         /* VKG_OK, or why the group could not run (message in error) */
+    char *error;                    /* NULL when status == VKG_OK */
 };
 
 struct vkg_sched_stats {
     uint64_t steps;
-    uint64_t prompt_tokens;      /* tokens of all prompts of all samples (what naive prefill would run) */
-    uint64_t prefill_tokens;     /* prompt tokens actually run (shared prefixes once) */
-    uint64_t cached_tokens;      /* prompt tokens taken from the cross-group prefix cache */
-    uint64_t decode_tokens;      /* sampled tokens */
-    uint64_t recomputed_tokens;  /* tokens prefilled again after a pause */
-    uint64_t pauses;             /* samples paused for lack of KV pages */
-    uint32_t kv_tokens;          /* pool size */
+    uint64_t prompt_tokens;     /* tokens of all prompts of all samples (what naive prefill would run) */
+    uint64_t prefill_tokens;    /* prompt tokens actually run (shared prefixes once) */
+    uint64_t cached_tokens;     /* prompt tokens taken from the cross-group prefix cache */
+    uint64_t decode_tokens;     /* sampled tokens */
+    uint64_t recomputed_tokens; /* tokens prefilled again after a pause */
+    uint64_t pauses;            /* samples paused for lack of KV pages */
+    uint32_t kv_tokens;         /* pool size */
     uint32_t peak_running;
 };
 

@@ -5,4 +5,4 @@
 add_test(NAME json_reference
          COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/json_reference.py --check
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(json_reference PROPERTIES LABELS unit)
+set_tests_properties(json_reference PROPERTIES LABELS "unit;python")

@@ -25,5 +25,5 @@ if(TARGET vkgrm-tokenize)
                    --cache ${VKG_TEST_CACHE}
                    --corpus ${CMAKE_SOURCE_DIR}/tests/data/tokenizer_corpus.jsonl
                    --check-tool $<TARGET_FILE:vkgrm-tokenize> --family gemma3 --step 80)
-  set_tests_properties(tokenize_e2e PROPERTIES LABELS e2e TIMEOUT 600)
+  set_tests_properties(tokenize_e2e PROPERTIES LABELS "e2e;python" TIMEOUT 600)
 endif()

@@ -12,8 +12,8 @@
 
 #include "chat_template.h"
 
-static const char *const k_model_types[] = { NULL, "llama", "qwen2", "qwen3", "qwen3_moe", "deepseek_v2",
-                                             "deepseek_v3", "gemma2", "mixtral", "gemma3" };
+static const char *const k_model_types[] = { NULL,          "llama",       "qwen2",  "qwen3",   "qwen3_moe",
+                                             "deepseek_v2", "deepseek_v3", "gemma2", "mixtral", "gemma3" };
 
 /* The next NUL-separated part of [*p, end) as a fresh C string, or NULL. */
 static char *next_part(const uint8_t **p, const uint8_t *end, size_t *len)
@@ -35,7 +35,9 @@ static void render_all(const struct vkg_chat_template *t)
 {
     static const struct vkg_chat_message convs[][4] = {
         { { "user", "Hello", NULL } },
-        { { "system", "Be brief.", NULL }, { "user", "2+2?", NULL }, { "assistant", "4", NULL },
+        { { "system", "Be brief.", NULL },
+          { "user", "2+2?", NULL },
+          { "assistant", "4", NULL },
           { "user", "{{ }} <|im_end|> \xe2\x96\x81", NULL } },
         { { "assistant", "", NULL }, { "tool", "x", NULL } },
     };

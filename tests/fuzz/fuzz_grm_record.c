@@ -32,8 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void use_record(const struct vkg_grm_record *rec)
 {
     struct vkg_grm_result res;
-    if (vkg_grm_result_init(&res, rec, 2, 7) != VKG_OK)
-        abort();
+    if (vkg_grm_result_init(&res, rec, 2, 7) != VKG_OK) abort();
     if (!rec->error) {
         char *text = NULL;
         size_t shared = 0;
@@ -41,8 +40,7 @@ static void use_record(const struct vkg_grm_record *rec)
             shared > strlen(text))
             abort();
         free(text);
-        if (vkg_grm_meta_prompt(&g_chat, rec, res.samples[0].perm, "\\boxed{1, 2}", &text) != VKG_OK)
-            abort();
+        if (vkg_grm_meta_prompt(&g_chat, rec, res.samples[0].perm, "\\boxed{1, 2}", &text) != VKG_OK) abort();
         free(text);
         for (uint32_t j = 0; j < 2; j++)
             if (vkg_grm_result_set_judgment(&res, j, rec->messages[0].content, strlen(rec->messages[0].content), 1,
@@ -62,8 +60,7 @@ static void use_record(const struct vkg_grm_record *rec)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FILE *f = size ? fmemopen((void *)data, size, "rb") : NULL;
-    if (!f)
-        return 0;
+    if (!f) return 0;
     struct vkg_grm_reader *rd;
     if (vkg_grm_reader_open_file(f, "fuzz", &rd) == VKG_OK) {
         struct vkg_grm_record rec;

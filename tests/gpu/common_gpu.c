@@ -80,8 +80,9 @@ void assert_close_f32(const char *what, const float *got, const float *want, siz
         if (r > max_rel) max_rel = r;
     }
     if (n_bad)
-        fail_msg("%s: %zu of %zu values off (atol %g rtol %g): max-abs %g, max-rel %g; first bad index %zu: got %.9g want %.9g",
-                 what, n_bad, n, atol, rtol, max_abs, max_rel, first_bad, got[first_bad], want[first_bad]);
+        fail_msg(
+            "%s: %zu of %zu values off (atol %g rtol %g): max-abs %g, max-rel %g; first bad index %zu: got %.9g want %.9g",
+            what, n_bad, n, atol, rtol, max_abs, max_rel, first_bad, got[first_bad], want[first_bad]);
 }
 
 void assert_equal_u16(const char *what, const uint16_t *got, const uint16_t *want, size_t n, int (*is_nan)(uint16_t))

@@ -34,16 +34,15 @@ void rng_fill_f32(uint64_t *s, float *x, size_t n, float lo, float hi);
  * On failure prints max-abs error, max relative error and the first bad index. */
 void assert_close_f32(const char *what, const float *got, const float *want, size_t n, float atol, float rtol);
 /* Bit-exact comparison of 16-bit words; NaN patterns compare as "both NaN" when is_nan given. */
-void assert_equal_u16(const char *what, const uint16_t *got, const uint16_t *want, size_t n,
-                      int (*is_nan)(uint16_t));
+void assert_equal_u16(const char *what, const uint16_t *got, const uint16_t *want, size_t n, int (*is_nan)(uint16_t));
 
 /* Helpers: device buffer from host data / back. */
 struct vkg_buffer *gpu_buffer_from(const void *data, uint64_t size, const char *name);
 void gpu_read(struct vkg_buffer *b, void *out, uint64_t size);
 
-#define GPU_OK(expr)                                                                          \
-    do {                                                                                      \
-        enum vkg_status s_ = (expr);                                                          \
+#define GPU_OK(expr)                                                                              \
+    do {                                                                                          \
+        enum vkg_status s_ = (expr);                                                              \
         if (s_ != VKG_OK) fail_msg("%s: %s: %s", #expr, vkg_status_name(s_), vkg_error_detail()); \
     } while (0)
 

@@ -28,19 +28,19 @@ struct acase {
     uint32_t window;
     const uint32_t *lens;
     uint32_t n_seqs;
-    int decode;        /* 1: one query per sequence at its last position; 0: every position queries */
-    uint32_t n_split;  /* 0 auto (with scratch), 1 none */
+    int decode;       /* 1: one query per sequence at its last position; 0: every position queries */
+    uint32_t n_split; /* 0 auto (with scratch), 1 none */
     uint64_t max_kv_len_hint;
-    float q_range;     /* q in [-q_range, q_range] */
-    int f16;           /* F16 pages: host K/V are rounded to f16 first, so the reference sees the same values */
+    float q_range; /* q in [-q_range, q_range] */
+    int f16;       /* F16 pages: host K/V are rounded to f16 first, so the reference sees the same values */
 };
 
 /* Host copy of the sequences' K/V, and the device cache they are written into. */
 struct world {
     const struct acase *ac;
-    float **k, **v;               /* [seq] -> [len][n_kv_heads][d] */
+    float **k, **v; /* [seq] -> [len][n_kv_heads][d] */
     struct vkg_kv_cache *kv;
-    uint32_t *ids;                /* cache seq id of host seq i */
+    uint32_t *ids; /* cache seq id of host seq i */
 };
 
 static struct vkg_buffer *buf_or_dummy(const void *data, uint64_t bytes, const char *name)
@@ -135,9 +135,15 @@ static void world_init(struct world *w, const struct acase *a, uint64_t *seed, u
         pages += (uint32_t)((l + a->page_size - 1) / a->page_size);
         if (l > max_len) max_len = (uint32_t)l;
     }
-    struct vkg_kv_config cf = { .n_layers = 1, .n_kv_heads = a->n_kv_heads, .dk = a->dk, .dv = a->dv,
-                                .page_size = a->page_size, .max_pages = pages, .max_seqs = a->n_seqs + 4,
-                                .max_seq_len = max_len + 64, .f16 = a->f16 };
+    struct vkg_kv_config cf = { .n_layers = 1,
+                                .n_kv_heads = a->n_kv_heads,
+                                .dk = a->dk,
+                                .dv = a->dv,
+                                .page_size = a->page_size,
+                                .max_pages = pages,
+                                .max_seqs = a->n_seqs + 4,
+                                .max_seq_len = max_len + 64,
+                                .f16 = a->f16 };
     GPU_OK(vkg_kv_create(g_dev, &cf, &w->kv));
     for (uint32_t s = 0; s < a->n_seqs; s++) GPU_OK(vkg_kv_seq_add(w->kv, &w->ids[s]));
 }
@@ -156,8 +162,12 @@ static void world_free(struct world *w)
 
 static struct vkg_attn_params params_of(const struct acase *a)
 {
-    struct vkg_attn_params p = { .n_heads = a->n_heads, .scale = (float)a->scale, .softcap = (float)a->softcap,
-                                 .window = a->window, .n_split = a->n_split, .max_kv_len = a->max_kv_len_hint };
+    struct vkg_attn_params p = { .n_heads = a->n_heads,
+                                 .scale = (float)a->scale,
+                                 .softcap = (float)a->softcap,
+                                 .window = a->window,
+                                 .n_split = a->n_split,
+                                 .max_kv_len = a->max_kv_len_hint };
     return p;
 }
 
@@ -184,11 +194,11 @@ static void gpu_attention_p(struct vkg_kv_cache *kv, const struct vkg_attn_param
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
     if (prefix_len)
-        GPU_OK(vkg_op_attention_shared(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo),
-                                       scratch, n, prefix_len, ap));
+        GPU_OK(vkg_op_attention_shared(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch,
+                                       n, prefix_len, ap));
     else
-        GPU_OK(vkg_op_attention(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch,
-                                n, ap));
+        GPU_OK(
+            vkg_op_attention(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch, n, ap));
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(bo, out, ob);
     vkg_cmd_free(c);
@@ -199,8 +209,8 @@ static void gpu_attention_p(struct vkg_kv_cache *kv, const struct vkg_attn_param
     gpu_assert_no_validation();
 }
 
-static void gpu_attention(struct vkg_kv_cache *kv, const struct vkg_attn_params *ap, const int32_t *tok,
-                          const float *q, uint64_t n, float *out)
+static void gpu_attention(struct vkg_kv_cache *kv, const struct vkg_attn_params *ap, const int32_t *tok, const float *q,
+                          uint64_t n, float *out)
 {
     gpu_attention_p(kv, ap, tok, q, n, out, 0);
 }
@@ -368,7 +378,7 @@ static void test_shared_prefix(void **state)
     struct acase a = { 8, 2, 64, 64, 16, 0.125, 0, 0, lens, 3, 0, 1, 0, 1 };
     uint64_t seed = 0xf0f0;
     struct world w;
-    world_init(&w, &a, &seed, 8); /* the private cache: 3 x 5 pages */
+    world_init(&w, &a, &seed, 8);      /* the private cache: 3 x 5 pages */
     for (uint32_t s = 1; s < 3; s++) { /* one prompt: the branches' first 40 rows are A's */
         memcpy(w.k[s], w.k[0], SP_PROMPT * 2 * 64 * 4);
         memcpy(w.v[s], w.v[0], SP_PROMPT * 2 * 64 * 4);
@@ -460,7 +470,7 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
     gt[2 * n] = (int32_t)w.ids[0];
     rt[2 * n] = 0;
     gt[2 * n + 1] = rt[2 * n + 1] = 1500; /* inside the prefix: */
-    n++;                                                /* the causal mask cuts the prefix pass per row */
+    n++;                                  /* the causal mask cuts the prefix pass per row */
     uint64_t no = n * n_heads * 64;
     float *q = malloc(n * n_heads * 64 * 4), *got = malloc(no * 4), *plain = malloc(no * 4), *want = malloc(no * 4);
     rng_fill_f32(&seed, q, n * n_heads * 64, -q_range, q_range);
@@ -497,8 +507,21 @@ static void test_prefix_block_prefill(void **state)
 {
     static const uint32_t lens[] = { 300, 77 };
     for (int k = 0; k < 4; k++) {
-        struct acase a = { 8, 2, 64, 64, 16, 0.125, k & 1 ? 5.0 : 0, k & 1 ? 32 : 0, lens + (k >> 1), 1, 0,
-                           k & 1 ? 3 : 1, lens[k >> 1], k & 1 ? 4.0f : 1.0f, k == 3 };
+        struct acase a = { 8,
+                           2,
+                           64,
+                           64,
+                           16,
+                           0.125,
+                           k & 1 ? 5.0 : 0,
+                           k & 1 ? 32 : 0,
+                           lens + (k >> 1),
+                           1,
+                           0,
+                           k & 1 ? 3 : 1,
+                           lens[k >> 1],
+                           k & 1 ? 4.0f : 1.0f,
+                           k == 3 };
         uint64_t seed = 0xb10c + (uint64_t)k;
         struct world w;
         world_init(&w, &a, &seed, 0);
@@ -548,7 +571,8 @@ static void test_beyond_binding(void **state)
         rt[2 * i] = 0;
         gt[2 * i + 1] = rt[2 * i + 1] = (int32_t)(i % 8);
     }
-    assert_true(n * a.n_heads * a.dk * 4 > g_dev->info.max_storage_buffer_range || g_dev->info.max_storage_buffer_range > (1ull << 30));
+    assert_true(n * a.n_heads * a.dk * 4 > g_dev->info.max_storage_buffer_range ||
+                g_dev->info.max_storage_buffer_range > (1ull << 30));
     check_vs_ref(&w, gt, rt, n, &seed, "beyond one binding");
     free(gt);
     free(rt);
@@ -564,11 +588,11 @@ static void test_errors(void **state)
     uint32_t s;
     uint64_t pos0;
     GPU_OK(vkg_kv_seq_add(kv, &s));
-    assert_int_equal(vkg_kv_reserve(kv, s, 65, &pos0), VKG_ERR_LIMIT);       /* > max_seq_len */
-    GPU_OK(vkg_kv_reserve(kv, s, 64, &pos0));                                /* all 4 pages */
+    assert_int_equal(vkg_kv_reserve(kv, s, 65, &pos0), VKG_ERR_LIMIT); /* > max_seq_len */
+    GPU_OK(vkg_kv_reserve(kv, s, 64, &pos0));                          /* all 4 pages */
     uint32_t s2;
     GPU_OK(vkg_kv_seq_add(kv, &s2));
-    assert_int_equal(vkg_kv_reserve(kv, s2, 1, &pos0), VKG_ERR_LIMIT);      /* out of pages */
+    assert_int_equal(vkg_kv_reserve(kv, s2, 1, &pos0), VKG_ERR_LIMIT); /* out of pages */
     assert_int_equal(vkg_kv_seq_free(kv, 7), VKG_ERR_INVALID_ARG);
     struct vkg_attn_params ap = { .n_heads = 3, .scale = 1 };
     struct vkg_cmd *c;
@@ -595,7 +619,7 @@ static void test_errors(void **state)
     for (int i = 0; i < 2 * 2 * 64; i++) assert_true(got[i] == 0); /* nothing visible */
     vkg_kv_free(kv);
     struct vkg_kv_config big = { 1, 8, 128, 128, 32, 1u << 16, 2, 64 };
-    assert_int_equal(vkg_kv_create(g_dev, &big, &kv), VKG_ERR_LIMIT);       /* pool > one binding */
+    assert_int_equal(vkg_kv_create(g_dev, &big, &kv), VKG_ERR_LIMIT); /* pool > one binding */
     assert_non_null(strstr(vkg_error_detail(), "maxStorageBufferRange"));
     gpu_assert_no_validation();
 }

@@ -30,13 +30,14 @@ static void test_300mib_round_trip(void **state)
     memset(back, 0, BIG);
     gpu_read(b, back, BIG);
     for (uint64_t i = 0; i < words; i++)
-        if (back[i] != host[i]) fail_msg("300 MiB copy: word %llu got 0x%08x want 0x%08x", (unsigned long long)i, back[i], host[i]);
+        if (back[i] != host[i])
+            fail_msg("300 MiB copy: word %llu got 0x%08x want 0x%08x", (unsigned long long)i, back[i], host[i]);
     /* the tail beyond the first 256 MiB converted as f16 pairs: windows start mid-buffer */
     const uint64_t n = 20u << 20, first = (BIG - n * 2) / 2 - 1; /* odd element offset */
     struct vkg_buffer *f = gpu_buffer_from(NULL, n * 4, "big f32");
     GPU_OK(vkg_cmd_begin(c));
-    GPU_OK(vkg_op_convert(c, vkg_view_sub(vkg_buffer_view(a), first * 2, n * 2), VKG_DTYPE_F16,
-                          vkg_buffer_view(f), VKG_DTYPE_F32, n));
+    GPU_OK(vkg_op_convert(c, vkg_view_sub(vkg_buffer_view(a), first * 2, n * 2), VKG_DTYPE_F16, vkg_buffer_view(f),
+                          VKG_DTYPE_F32, n));
     GPU_OK(vkg_cmd_submit_wait(c));
     float *got = malloc(n * 4), *want = malloc(n * 4);
     gpu_read(f, got, n * 4);
@@ -69,16 +70,21 @@ static void test_fill_and_copy_sizes(void **state)
         GPU_OK(vkg_op_fill(c, vkg_view_sub(vkg_buffer_view(d), 0, total * 4), 0xdeadbeefu));
         GPU_OK(vkg_op_fill(c, vkg_view_sub(vkg_buffer_view(b), 12, n * 4), 0x5a5a5a5au)); /* words 3..3+n */
         vkg_cmd_barrier(c);
-        GPU_OK(vkg_op_copy(c, vkg_view_sub(vkg_buffer_view(b), 4, n * 4), vkg_view_sub(vkg_buffer_view(d), 8, n * 4), n * 4));
+        GPU_OK(vkg_op_copy(c, vkg_view_sub(vkg_buffer_view(b), 4, n * 4), vkg_view_sub(vkg_buffer_view(d), 8, n * 4),
+                           n * 4));
         GPU_OK(vkg_cmd_submit_wait(c));
         for (uint64_t i = 3; i < 3 + n; i++) ref[i] = 0x5a5a5a5au;
         gpu_read(b, got, total * 4);
         for (uint64_t i = 0; i < total; i++)
-            if (got[i] != ref[i]) fail_msg("fill n=%llu: word %llu got 0x%08x want 0x%08x", (unsigned long long)n, (unsigned long long)i, got[i], ref[i]);
+            if (got[i] != ref[i])
+                fail_msg("fill n=%llu: word %llu got 0x%08x want 0x%08x", (unsigned long long)n, (unsigned long long)i,
+                         got[i], ref[i]);
         gpu_read(d, got, total * 4);
         for (uint64_t i = 0; i < total; i++) {
             uint32_t want = (i >= 2 && i < 2 + n) ? ref[i - 1] : 0xdeadbeefu;
-            if (got[i] != want) fail_msg("copy n=%llu: word %llu got 0x%08x want 0x%08x", (unsigned long long)n, (unsigned long long)i, got[i], want);
+            if (got[i] != want)
+                fail_msg("copy n=%llu: word %llu got 0x%08x want 0x%08x", (unsigned long long)n, (unsigned long long)i,
+                         got[i], want);
         }
         vkg_cmd_free(c);
         vkg_buffer_free(b);

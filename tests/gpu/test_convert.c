@@ -12,8 +12,8 @@
 static const uint64_t g_sizes[] = { 1, 2, 3, 255, 256, 257, 1000, 65537, 300001 };
 
 /* Runs one convert on the GPU: src (n elems at element offset so) -> dst at element offset do_. */
-static void gpu_convert(const void *src, size_t src_bytes, enum vkg_dtype st, uint64_t so, void *dst,
-                        size_t dst_bytes, enum vkg_dtype dt, uint64_t do_, uint64_t n)
+static void gpu_convert(const void *src, size_t src_bytes, enum vkg_dtype st, uint64_t so, void *dst, size_t dst_bytes,
+                        enum vkg_dtype dt, uint64_t do_, uint64_t n)
 {
     uint32_t ss = st == VKG_DTYPE_F32 ? 4 : 2, ds = dt == VKG_DTYPE_F32 ? 4 : 2;
     struct vkg_buffer *a = gpu_buffer_from(src, src_bytes, "convert src");
@@ -66,8 +66,10 @@ static void check_from_f32(enum vkg_dtype dt, uint16_t (*ref)(float), int (*is_n
             float f;
             memcpy(&f, &bits, 4);
             /* a mix of raw bit patterns (NaN, inf, denormals) and values in the half range */
-            src[i] = (i % 4 == 0) ? f : (i % 4 == 1) ? rng_uniform(&seed, -70000, 70000)
-                   : (i % 4 == 2) ? rng_uniform(&seed, -1e-4f, 1e-4f) : rng_uniform(&seed, -2, 2);
+            src[i] = (i % 4 == 0)   ? f
+                     : (i % 4 == 1) ? rng_uniform(&seed, -70000, 70000)
+                     : (i % 4 == 2) ? rng_uniform(&seed, -1e-4f, 1e-4f)
+                                    : rng_uniform(&seed, -2, 2);
         }
         for (uint64_t i = 0; i < total; i++) got[i] = want[i] = (uint16_t)(0xa5a5 + i); /* guard pattern */
         for (uint64_t i = 0; i < n; i++) want[off + i] = ref(src[i]);

@@ -39,11 +39,15 @@ static void run_case(const char *what, const struct cs_case *k)
     struct vkg_buffer *sb = gpu_buffer_from(src, ns * 4, "copy src"), *db = gpu_buffer_from(want, nd * 4, "copy dst");
     ref_copy_strided(src + k->src_at, k->src_row, k->src_block, want + k->dst_at, k->dst_row, k->dst_block, k->cols,
                      k->rows, k->blocks);
-    struct vkg_copy_strided_args a = {
-        .src = vkg_view_sub(vkg_buffer_view(sb), k->src_at * 4, (ns - k->src_at) * 4),
-        .dst = vkg_view_sub(vkg_buffer_view(db), k->dst_at * 4, (nd - k->dst_at) * 4),
-        .cols = k->cols, .rows = k->rows, .blocks = k->blocks,
-        .src_row = k->src_row, .src_block = k->src_block, .dst_row = k->dst_row, .dst_block = k->dst_block };
+    struct vkg_copy_strided_args a = { .src = vkg_view_sub(vkg_buffer_view(sb), k->src_at * 4, (ns - k->src_at) * 4),
+                                       .dst = vkg_view_sub(vkg_buffer_view(db), k->dst_at * 4, (nd - k->dst_at) * 4),
+                                       .cols = k->cols,
+                                       .rows = k->rows,
+                                       .blocks = k->blocks,
+                                       .src_row = k->src_row,
+                                       .src_block = k->src_block,
+                                       .dst_row = k->dst_row,
+                                       .dst_block = k->dst_block };
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
@@ -66,13 +70,13 @@ static void run_case(const char *what, const struct cs_case *k)
 static void test_shapes(void **state)
 {
     static const struct cs_case k[] = {
-        { 1, 1, 1, 0, 0, 0, 0, 0, 0 },                   /* one word */
-        { 7, 5, 3, 9, 50, 7, 35, 3, 1 },                 /* 3-D, packed destination, odd offsets */
-        { 300, 257, 1, 301, 0, 300, 0, 11, 0 },          /* 2-D: 77,100 words, not a multiple of 256 */
-        { 33, 4, 17, 0, 40, 33, 140, 0, 5 },             /* broadcast: every block's rows repeat one row */
-        { 5, 9, 6, 0, 0, 5, 45, 2, 3 },                  /* one source row copied everywhere */
-        { 255, 3, 4, 1000, 3100, 256, 800, 1, 2 },       /* gaps between rows in both */
-        { 64, 10, 10, 64, 640, 640, 64, 0, 0 },          /* a transpose of blocks and rows */
+        { 1, 1, 1, 0, 0, 0, 0, 0, 0 },             /* one word */
+        { 7, 5, 3, 9, 50, 7, 35, 3, 1 },           /* 3-D, packed destination, odd offsets */
+        { 300, 257, 1, 301, 0, 300, 0, 11, 0 },    /* 2-D: 77,100 words, not a multiple of 256 */
+        { 33, 4, 17, 0, 40, 33, 140, 0, 5 },       /* broadcast: every block's rows repeat one row */
+        { 5, 9, 6, 0, 0, 5, 45, 2, 3 },            /* one source row copied everywhere */
+        { 255, 3, 4, 1000, 3100, 256, 800, 1, 2 }, /* gaps between rows in both */
+        { 64, 10, 10, 64, 640, 640, 64, 0, 0 },    /* a transpose of blocks and rows */
     };
     char what[64];
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
@@ -104,15 +108,27 @@ static void test_deepseek_mla(void **state)
     for (uint32_t t = 0; t < n; t++)
         for (uint32_t h = 0; h < H; h++)
             for (uint32_t i = 0; i < dk; i++)
-                want[(t * H + h) * dk + i] = i < nope ? kvb[(t * H + h) * (nope + dv) + i] : kva[t * (lora + rope) + lora + i - nope];
-    struct vkg_buffer *bb = gpu_buffer_from(kvb, sizeof kvb, "kv_b out"), *ab = gpu_buffer_from(kva, sizeof kva, "kv_a out");
+                want[(t * H + h) * dk + i] =
+                    i < nope ? kvb[(t * H + h) * (nope + dv) + i] : kva[t * (lora + rope) + lora + i - nope];
+    struct vkg_buffer *bb = gpu_buffer_from(kvb, sizeof kvb, "kv_b out"),
+                      *ab = gpu_buffer_from(kva, sizeof kva, "kv_a out");
     struct vkg_buffer *kb = gpu_buffer_from(NULL, sizeof kk, "k");
-    struct vkg_copy_strided_args c1 = { .src = vkg_buffer_view(bb), .dst = vkg_buffer_view(kb), .cols = nope,
-                                        .rows = n * H, .blocks = 1, .src_row = nope + dv, .dst_row = dk };
+    struct vkg_copy_strided_args c1 = { .src = vkg_buffer_view(bb),
+                                        .dst = vkg_buffer_view(kb),
+                                        .cols = nope,
+                                        .rows = n * H,
+                                        .blocks = 1,
+                                        .src_row = nope + dv,
+                                        .dst_row = dk };
     struct vkg_copy_strided_args c2 = { .src = vkg_view_sub(vkg_buffer_view(ab), lora * 4, sizeof kva - lora * 4),
                                         .dst = vkg_view_sub(vkg_buffer_view(kb), nope * 4, sizeof kk - nope * 4),
-                                        .cols = rope, .rows = H, .blocks = n, .src_row = 0, .src_block = lora + rope,
-                                        .dst_row = dk, .dst_block = H * dk };
+                                        .cols = rope,
+                                        .rows = H,
+                                        .blocks = n,
+                                        .src_row = 0,
+                                        .src_block = lora + rope,
+                                        .dst_row = dk,
+                                        .dst_block = H * dk };
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
@@ -149,8 +165,15 @@ static void test_errors(void **state)
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
-    struct vkg_copy_strided_args a = { .src = vkg_buffer_view(sb), .dst = vkg_buffer_view(db), .cols = 16, .rows = 16,
-                                       .blocks = 4, .src_row = 16, .src_block = 300, .dst_row = 16, .dst_block = 0 };
+    struct vkg_copy_strided_args a = { .src = vkg_buffer_view(sb),
+                                       .dst = vkg_buffer_view(db),
+                                       .cols = 16,
+                                       .rows = 16,
+                                       .blocks = 4,
+                                       .src_row = 16,
+                                       .src_block = 300,
+                                       .dst_row = 16,
+                                       .dst_block = 0 };
     assert_int_equal(vkg_op_copy_strided(c, &a), VKG_ERR_INVALID_ARG); /* (3*300 + 15*16 + 16) * 4 bytes > 4096 */
     assert_non_null(strstr(vkg_error_detail(), "small src"));
     a.src_block = 0;

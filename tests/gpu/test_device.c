@@ -16,7 +16,8 @@ static void test_info_is_sane(void **state)
     assert_true(i->max_storage_buffer_range >= (1u << 27) || i->max_storage_buffer_range >= 65536);
     assert_true(i->max_memory_allocation_size >= i->max_storage_buffer_range);
     assert_true(i->max_buffer_size >= i->max_memory_allocation_size || i->max_buffer_size > 0);
-    assert_true(i->subgroup_size >= 1 && i->subgroup_min_size <= i->subgroup_size && i->subgroup_size <= i->subgroup_max_size);
+    assert_true(i->subgroup_size >= 1 && i->subgroup_min_size <= i->subgroup_size &&
+                i->subgroup_size <= i->subgroup_max_size);
     assert_true(i->n_heaps >= 1 && i->heap_size[0] > 0);
     assert_true(i->compute_family >= 0);
     assert_true(i->max_push_constants >= 128); /* Vulkan minimum */
@@ -60,7 +61,8 @@ static void test_validation_is_counted(void **state)
     struct vkg_device *d = NULL;
     struct vkg_device_opts o = { .index = -1, .validate = 1 };
     GPU_OK(vkg_device_open(&o, &d));
-    VkBufferCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 0, /* invalid: size must be > 0 */
+    VkBufferCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                              .size = 0, /* invalid: size must be > 0 */
                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT };
     VkBuffer b = VK_NULL_HANDLE;
     fprintf(stderr, "(the next validation error is provoked on purpose)\n");
@@ -79,7 +81,8 @@ static void test_close_keeps_earlier_error(void **state)
     struct vkg_device *d = NULL;
     struct vkg_device_opts o = { .index = -1, .validate = 1 };
     GPU_OK(vkg_device_open(&o, &d));
-    VkBufferCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 0, /* invalid: size must be > 0 */
+    VkBufferCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                              .size = 0, /* invalid: size must be > 0 */
                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT };
     VkBuffer b = VK_NULL_HANDLE;
     fprintf(stderr, "(the next validation error is provoked on purpose)\n");

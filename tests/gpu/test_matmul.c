@@ -50,8 +50,8 @@ struct mm_case {
 };
 
 /* Worst |got-want| / (1e-4 * abs_sum + 1e-6) must be <= 1; y's gaps keep the sentinel. */
-static void check(const char *what, const float *y, size_t ys, const float *want, const double *abs_sum,
-                  uint32_t n_out, uint32_t n_tok)
+static void check(const char *what, const float *y, size_t ys, const float *want, const double *abs_sum, uint32_t n_out,
+                  uint32_t n_tok)
 {
     double worst = 0;
     size_t bad = (size_t)-1;
@@ -96,12 +96,20 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     rng_fill_f32(&seed, bias, k->n_out, -1, 1);
     for (size_t i = 0; i < ny + 1; i++) y[i] = SENTINEL;
     struct vkg_buffer *bw = gpu_buffer_from(wp, wb + pad, "mm weight"), *bx = gpu_buffer_from(x, nx * 4, "mm x");
-    struct vkg_buffer *by = gpu_buffer_from(y, (ny + 1) * 4, "mm y"), *bb = gpu_buffer_from(bias, k->n_out * 4, "mm bias");
+    struct vkg_buffer *by = gpu_buffer_from(y, (ny + 1) * 4, "mm y"),
+                      *bb = gpu_buffer_from(bias, k->n_out * 4, "mm bias");
     struct vkg_view bv = vkg_buffer_view(bb);
-    struct vkg_matmul_args a = { .w = vkg_view_sub(vkg_buffer_view(bw), pad, wb), .wt = k->wt, .n_out = k->n_out,
-                                 .n_in = k->n_in, .x = vkg_view_sub(vkg_buffer_view(bx), xpad * 4, (nx - xpad) * 4),
-                                 .x_stride = xs, .y = vkg_view_sub(vkg_buffer_view(by), 4, ny * 4), .y_stride = ys,
-                                 .n_tok = k->n_tok, .bias = k->bias ? &bv : NULL, .path = k->path };
+    struct vkg_matmul_args a = { .w = vkg_view_sub(vkg_buffer_view(bw), pad, wb),
+                                 .wt = k->wt,
+                                 .n_out = k->n_out,
+                                 .n_in = k->n_in,
+                                 .x = vkg_view_sub(vkg_buffer_view(bx), xpad * 4, (nx - xpad) * 4),
+                                 .x_stride = xs,
+                                 .y = vkg_view_sub(vkg_buffer_view(by), 4, ny * 4),
+                                 .y_stride = ys,
+                                 .n_tok = k->n_tok,
+                                 .bias = k->bias ? &bv : NULL,
+                                 .path = k->path };
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
@@ -110,9 +118,8 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     gpu_read(by, y, (ny + 1) * 4);
     ref_matmul(w, k->wt, k->n_out, k->n_in, x + xpad, xs, k->bias ? bias : NULL, k->n_tok, want, ys, abs_sum);
     char what[160];
-    snprintf(what, sizeof what, "%s %ux%u n_tok %u path %d%s%s%s", vkg_dtype_name(k->wt), k->n_out, k->n_in,
-             k->n_tok, (int)k->path, k->bias ? " +bias" : "", k->strided ? " strided" : "",
-             k->aligned ? " aligned" : "");
+    snprintf(what, sizeof what, "%s %ux%u n_tok %u path %d%s%s%s", vkg_dtype_name(k->wt), k->n_out, k->n_in, k->n_tok,
+             (int)k->path, k->bias ? " +bias" : "", k->strided ? " strided" : "", k->aligned ? " aligned" : "");
     if (y[0] != SENTINEL) fail_msg("%s: the float before y was written", what);
     check(what, y + 1, ys, want, abs_sum, k->n_out, k->n_tok);
     vkg_cmd_free(c);
@@ -142,8 +149,9 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
         for (size_t t = 0; t < n_toks; t++)
             for (size_t p = 0; p < n_paths; p++) {
                 const uint32_t *sh = quant ? g_quant_shapes[s] : g_float_shapes[s];
-                struct mm_case k = { wt, sh[0], sh[1], toks[t], (int)((s + t) & 1), (int)(t % 3 != 1), paths[p],
-                                     (int)((s + t + p) % 2) };
+                struct mm_case k = {
+                    wt, sh[0], sh[1], toks[t], (int)((s + t) & 1), (int)(t % 3 != 1), paths[p], (int)((s + t + p) % 2)
+                };
                 run_case(&k, seed++);
             }
 }
@@ -229,8 +237,8 @@ static void all_patterns(enum vkg_dtype wt, size_t w_pad_bytes)
 
 static void test_all_16bit_patterns(void **state)
 {
-    all_patterns(VKG_DTYPE_F16, 0);  /* vector loads */
-    all_patterns(VKG_DTYPE_F16, 2);  /* scalar loads (odd element) */
+    all_patterns(VKG_DTYPE_F16, 0); /* vector loads */
+    all_patterns(VKG_DTYPE_F16, 2); /* scalar loads (odd element) */
     all_patterns(VKG_DTYPE_BF16, 0);
     all_patterns(VKG_DTYPE_BF16, 2);
 }
@@ -248,8 +256,13 @@ static void test_subgroup_switch(void **state)
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
-    struct vkg_matmul_args a = { .w = vkg_buffer_view(b), .wt = VKG_DTYPE_F32, .n_out = 1, .n_in = 1,
-                                 .x = vkg_buffer_view(b), .y = vkg_buffer_view(b), .n_tok = 1,
+    struct vkg_matmul_args a = { .w = vkg_buffer_view(b),
+                                 .wt = VKG_DTYPE_F32,
+                                 .n_out = 1,
+                                 .n_in = 1,
+                                 .x = vkg_buffer_view(b),
+                                 .y = vkg_buffer_view(b),
+                                 .n_tok = 1,
                                  .path = VKG_MATMUL_DECODE_SUBGROUP };
     assert_int_equal(vkg_op_matmul_ex(c, &a), VKG_ERR_UNSUPPORTED);
     g_dev->use.subgroup_arith = saved;
@@ -272,8 +285,7 @@ static void test_errors(void **state)
     assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_I8, 1, 4, v, v, 1, NULL), VKG_ERR_UNSUPPORTED);
     assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_F32, 9, 8, v, v, 1, NULL), VKG_ERR_INVALID_ARG); /* 288 > 256 B */
     assert_non_null(strstr(vkg_error_detail(), "weight view"));
-    assert_int_equal(vkg_op_matmul(c, vkg_view_sub(v, 2, 64), VKG_DTYPE_F32, 1, 8, v, v, 1, NULL),
-                     VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_matmul(c, vkg_view_sub(v, 2, 64), VKG_DTYPE_F32, 1, 8, v, v, 1, NULL), VKG_ERR_INVALID_ARG);
     assert_int_equal(vkg_op_quantize(c, v, VKG_DTYPE_F32, v, VKG_DTYPE_Q8_0, 33), VKG_ERR_INVALID_ARG);
     assert_int_equal(vkg_op_quantize(c, v, VKG_DTYPE_F32, v, VKG_DTYPE_F16, 32), VKG_ERR_UNSUPPORTED);
     GPU_OK(vkg_cmd_end(c));
@@ -285,14 +297,13 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_f32),   cmocka_unit_test(test_decode_f16),
-        cmocka_unit_test(test_decode_bf16),  cmocka_unit_test(test_decode_q8_0),
-        cmocka_unit_test(test_decode_q4),    cmocka_unit_test(test_prefill_f32),
-        cmocka_unit_test(test_prefill_f16),  cmocka_unit_test(test_prefill_bf16),
-        cmocka_unit_test(test_prefill_q8_0), cmocka_unit_test(test_prefill_q4),
-        cmocka_unit_test(test_tile_edges),   cmocka_unit_test(test_subgroup_switch),
-        cmocka_unit_test(test_all_16bit_patterns),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_decode_f32),         cmocka_unit_test(test_decode_f16),
+        cmocka_unit_test(test_decode_bf16),        cmocka_unit_test(test_decode_q8_0),
+        cmocka_unit_test(test_decode_q4),          cmocka_unit_test(test_prefill_f32),
+        cmocka_unit_test(test_prefill_f16),        cmocka_unit_test(test_prefill_bf16),
+        cmocka_unit_test(test_prefill_q8_0),       cmocka_unit_test(test_prefill_q4),
+        cmocka_unit_test(test_tile_edges),         cmocka_unit_test(test_subgroup_switch),
+        cmocka_unit_test(test_all_16bit_patterns), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

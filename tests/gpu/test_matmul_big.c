@@ -31,8 +31,8 @@ static void check(const char *what, const float *got, const float *want, const d
         }
     }
     if (worst > 1)
-        fail_msg("%s: max |err| / (1e-4 sum|wx| + 1e-6) = %.3g at %zu: got %.9g want %.9g", what, worst, bad,
-                 got[bad], want[bad]);
+        fail_msg("%s: max |err| / (1e-4 sum|wx| + 1e-6) = %.3g at %zu: got %.9g want %.9g", what, worst, bad, got[bad],
+                 want[bad]);
 }
 
 /* y = W x (+bias) on the GPU for n_tok tokens, checked against the reference on the same stored weights. */
@@ -154,14 +154,22 @@ static void test_token_windows(void **state)
     struct vkg_view bv = vkg_buffer_view(bb);
     for (uint32_t n_tok = 8; n_tok <= 9; n_tok++) {
         size_t span = (n_tok - 1) * stride + 256; /* >= n_out + the 64 guard floats checked */
-        assert_true(span * 4 > g_dev->info.max_storage_buffer_range || g_dev->info.max_storage_buffer_range >= (1ull << 30));
+        assert_true(span * 4 > g_dev->info.max_storage_buffer_range ||
+                    g_dev->info.max_storage_buffer_range >= (1ull << 30));
         float *x = calloc(span, 4), *y = calloc(span, 4), *want = calloc(span, 4);
         double *abs_sum = malloc((size_t)n_tok * n_out * sizeof *abs_sum);
         for (uint32_t t = 0; t < n_tok; t++) rng_fill_f32(&seed, x + t * stride, n_in, -1, 1);
         struct vkg_buffer *bx = gpu_buffer_from(x, span * 4, "wide x"), *by = gpu_buffer_from(y, span * 4, "wide y");
-        struct vkg_matmul_args a = { .w = vkg_buffer_view(bw), .wt = VKG_DTYPE_F32, .n_out = n_out, .n_in = n_in,
-                                     .x = vkg_buffer_view(bx), .x_stride = stride, .y = vkg_buffer_view(by),
-                                     .y_stride = stride, .n_tok = n_tok, .bias = &bv };
+        struct vkg_matmul_args a = { .w = vkg_buffer_view(bw),
+                                     .wt = VKG_DTYPE_F32,
+                                     .n_out = n_out,
+                                     .n_in = n_in,
+                                     .x = vkg_buffer_view(bx),
+                                     .x_stride = stride,
+                                     .y = vkg_buffer_view(by),
+                                     .y_stride = stride,
+                                     .n_tok = n_tok,
+                                     .bias = &bv };
         struct vkg_cmd *c;
         GPU_OK(vkg_cmd_create(g_dev, &c));
         GPU_OK(vkg_cmd_begin(c));

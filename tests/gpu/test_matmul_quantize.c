@@ -26,11 +26,21 @@ static void fill_block(float *x, uint64_t b, uint64_t *seed)
     float scale = powf(10.0f, (float)(b % 9) - 4.0f); /* 1e-4 .. 1e4 */
     for (int j = 0; j < 32; j++) x[j] = rng_uniform(seed, -scale, scale);
     switch (b % 11) {
-    case 3: memset(x, 0, 32 * 4); break;                              /* d = 0 */
-    case 5: memset(x, 0, 32 * 4); x[7] = -3.5f; break;                /* one value, negative */
-    case 7: for (int j = 0; j < 32; j++) x[j] = -2.0f; break;         /* constant */
-    case 9: for (int j = 0; j < 32; j++) x[j] = (float)j - 15.5f; break; /* halves: ties for Q4 */
-    case 10: x[0] = 127.0f; for (int j = 1; j < 32; j++) x[j] = (float)j + 0.5f; break; /* ties for Q8_0 */
+    case 3: memset(x, 0, 32 * 4); break; /* d = 0 */
+    case 5:
+        memset(x, 0, 32 * 4);
+        x[7] = -3.5f;
+        break; /* one value, negative */
+    case 7:
+        for (int j = 0; j < 32; j++) x[j] = -2.0f;
+        break; /* constant */
+    case 9:
+        for (int j = 0; j < 32; j++) x[j] = (float)j - 15.5f;
+        break; /* halves: ties for Q4 */
+    case 10:
+        x[0] = 127.0f;
+        for (int j = 1; j < 32; j++) x[j] = (float)j + 0.5f;
+        break; /* ties for Q8_0 */
     }
 }
 
@@ -59,8 +69,8 @@ static int quant_of(const uint8_t *blk, enum vkg_dtype dt, int j)
     return j < 16 ? (blk[2 + j] & 15) : (blk[2 + j - 16] >> 4);
 }
 
-static void compare_blocks(const char *what, const uint8_t *got, const uint8_t *want, const uint8_t *tie,
-                           uint64_t nb, enum vkg_dtype dt)
+static void compare_blocks(const char *what, const uint8_t *got, const uint8_t *want, const uint8_t *tie, uint64_t nb,
+                           enum vkg_dtype dt)
 {
     uint32_t bb = vkg_dtype_block_bytes(dt);
     for (uint64_t b = 0; b < nb; b++) {
@@ -121,7 +131,7 @@ static void sweep(enum vkg_dtype st, enum vkg_dtype dt)
     static const uint64_t nbs[] = { 1, 2, 3, 63, 64, 65, 1000, 4097 };
     for (size_t i = 0; i < sizeof nbs / sizeof nbs[0]; i++) {
         uint64_t so = st == VKG_DTYPE_F32 ? i % 2 : i % 3; /* odd element offsets for 16-bit sources */
-        run(st, dt, nbs[i], so, (i % 3) * 2);               /* dst at byte 0, 2, 4 of a word */
+        run(st, dt, nbs[i], so, (i % 3) * 2);              /* dst at byte 0, 2, 4 of a word */
     }
 }
 

@@ -69,8 +69,8 @@ static void finish(struct vkg_cmd *c)
 
 static struct vkg_moe_router to_gpu(const struct ref_moe_router *r)
 {
-    return (struct vkg_moe_router){ r->n_exp, r->k, r->sigmoid, r->norm, (float)r->scale, r->n_group, r->topk_group,
-                                    .v3_groups = r->v3_groups };
+    return (struct vkg_moe_router){ r->n_exp,        r->k,       r->sigmoid,    r->norm,
+                                    (float)r->scale, r->n_group, r->topk_group, .v3_groups = r->v3_groups };
 }
 
 /* DeepSeek-V3 correction bias for the tests: whole numbers 0..2, so that
@@ -135,7 +135,10 @@ static void check_gate(const char *name, const struct ref_moe_router *r, uint32_
 /* Router variants of the served architectures, at n_tok 1, 7, 64. */
 static void test_gate_variants(void **state)
 {
-    static const struct { const char *name; struct ref_moe_router r; } cases[] = {
+    static const struct {
+        const char *name;
+        struct ref_moe_router r;
+    } cases[] = {
         { "softmax top1", { 64, 1, 0, 0, 1.0, 0, 0 } },
         { "mixtral softmax top2 renorm", { 8, 2, 0, 1, 1.0, 0, 0 } },
         { "qwen3 softmax top8 renorm", { 128, 8, 0, 1, 1.0, 0, 0 } },
@@ -166,7 +169,7 @@ static void test_gate_ties(void **state)
     const uint32_t n_exp = 32, n_tok = 3;
     float l[3 * 32];
     for (uint32_t e = 0; e < n_exp; e++) {
-        l[e] = 0.0f;                        /* token 0: all equal -> ids 0..k-1 */
+        l[e] = 0.0f;                           /* token 0: all equal -> ids 0..k-1 */
         l[n_exp + e] = (float)(e / 4) * -0.5f; /* token 1: runs of 4 equal values, best run first */
         l[2 * n_exp + e] = (float)(e % 8);     /* token 2: every group (of 8) has the same max */
     }
@@ -227,8 +230,8 @@ static void check_route(const char *what, const int32_t *ids, uint32_t n_pairs, 
     ref_moe_count(ids, n_pairs, n_exp, cnt, off);
     for (uint32_t e = 0; e < n_exp; e++) {
         if (route[e] != cnt[e] || route[n_exp + e] != off[e] || route[2 * n_exp + e] != off[e] + cnt[e])
-            fail_msg("%s: expert %u: count %u offset %u cursor %u, want %u %u %u", what, e, route[e],
-                     route[n_exp + e], route[2 * n_exp + e], cnt[e], off[e], off[e] + cnt[e]);
+            fail_msg("%s: expert %u: count %u offset %u cursor %u, want %u %u %u", what, e, route[e], route[n_exp + e],
+                     route[2 * n_exp + e], cnt[e], off[e], off[e] + cnt[e]);
         qsort(list + off[e], cnt[e], 4, cmp_u32);
         uint32_t at = off[e];
         for (uint32_t p = 0; p < n_pairs; p++)
@@ -356,8 +359,8 @@ static void moe_dev_alloc(struct moe_dev *m, uint32_t n_tok, uint32_t k, const f
 /* Frees the per-batch buffers (weights too when `weights`). */
 static void moe_dev_free(struct moe_dev *m, int weights)
 {
-    struct vkg_buffer **all[] = { &m->ids, &m->wts, &m->route, &m->list, &m->x, &m->h, &m->y, &m->out,
-                                  &m->bg, &m->bu, &m->bd };
+    struct vkg_buffer **all[] = { &m->ids, &m->wts, &m->route, &m->list, &m->x, &m->h,
+                                  &m->y,   &m->out, &m->bg,    &m->bu,   &m->bd };
     for (size_t i = 0; i < (weights ? 11u : 8u); i++) {
         vkg_buffer_free(*all[i]);
         *all[i] = NULL;
@@ -484,8 +487,7 @@ static void test_block_end_to_end(void **state)
         for (int tier = 0; tier < 2; tier++) {
             if (!set_tier(tier)) continue;
             struct vkg_cmd *c = begin();
-            GPU_OK(vkg_op_moe_gate(c, &gr, n_tok, vkg_buffer_view(bl), vkg_buffer_view(m.ids),
-                                   vkg_buffer_view(m.wts)));
+            GPU_OK(vkg_op_moe_gate(c, &gr, n_tok, vkg_buffer_view(bl), vkg_buffer_view(m.ids), vkg_buffer_view(m.wts)));
             vkg_cmd_barrier(c);
             record_experts(c, &m, n_tok, k);
             vkg_cmd_barrier(c); /* the shared experts add to what combine wrote */

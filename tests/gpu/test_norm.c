@@ -51,17 +51,16 @@ static void rmsnorm_case(uint64_t rows, uint32_t n, int gemma, int add, uint64_t
     struct vkg_cmd *c = begin();
     enum vkg_rmsnorm_kind kind = gemma ? VKG_RMSNORM_GEMMA : VKG_RMSNORM_PLAIN;
     if (add)
-        GPU_OK(vkg_op_rmsnorm_add(c, vkg_buffer_view(bx), vkg_buffer_view(br), vkg_buffer_view(bw),
-                                  vkg_buffer_view(by), rows, n, eps, kind));
-    else
-        GPU_OK(vkg_op_rmsnorm(c, vkg_buffer_view(bx), vkg_buffer_view(bw), vkg_buffer_view(by), rows, n, eps, kind));
+        GPU_OK(vkg_op_rmsnorm_add(c, vkg_buffer_view(bx), vkg_buffer_view(br), vkg_buffer_view(bw), vkg_buffer_view(by),
+                                  rows, n, eps, kind));
+    else GPU_OK(vkg_op_rmsnorm(c, vkg_buffer_view(bx), vkg_buffer_view(bw), vkg_buffer_view(by), rows, n, eps, kind));
     run(c);
     gpu_read(by, y, m * 4);
     gpu_read(br, got_r, m * 4);
     ref_rmsnorm(x, add ? r : NULL, w, want, rows, n, eps, gemma ? 1.0f : 0.0f);
     char what[96];
-    snprintf(what, sizeof what, "rmsnorm rows=%llu n=%u gemma=%d add=%d sg=%d", (unsigned long long)rows, n, gemma,
-             add, g_dev->use.subgroup_arith);
+    snprintf(what, sizeof what, "rmsnorm rows=%llu n=%u gemma=%d add=%d sg=%d", (unsigned long long)rows, n, gemma, add,
+             g_dev->use.subgroup_arith);
     assert_close_f32(what, y, want, m, ATOL, RTOL);
     assert_close_f32("residual stream h = x + r", got_r, r, m, 0, 0); /* one f32 add: exact */
     vkg_buffer_free(bx);
@@ -78,7 +77,10 @@ static void rmsnorm_case(uint64_t rows, uint32_t n, int gemma, int add, uint64_t
 
 static void rmsnorm_all(void)
 {
-    static const struct { uint64_t rows; uint32_t n; } shapes[] = {
+    static const struct {
+        uint64_t rows;
+        uint32_t n;
+    } shapes[] = {
         { 1, 1 }, { 7, 100 }, { 3, 257 }, { 512, 64 }, { 1, 8192 }, { 7, 8192 }, { 512, 896 }, { 2, 5000 },
     };
     uint64_t seed = 0x51;
@@ -115,9 +117,15 @@ static void test_rmsnorm_per_head(void **state)
         int sg = g_dev->use.subgroup_arith;
         if (tier) g_dev->use.subgroup_arith = 0;
         GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(bx), x, m * 4));
-        struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(bx), .w = vkg_buffer_view(bw), .y = vkg_buffer_view(bx),
-                                      .tokens = tokens, .group = heads, .n = hd, .x_stride = stride,
-                                      .y_stride = stride, .eps = 1e-6f };
+        struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(bx),
+                                      .w = vkg_buffer_view(bw),
+                                      .y = vkg_buffer_view(bx),
+                                      .tokens = tokens,
+                                      .group = heads,
+                                      .n = hd,
+                                      .x_stride = stride,
+                                      .y_stride = stride,
+                                      .eps = 1e-6f };
         struct vkg_cmd *c = begin();
         GPU_OK(vkg_op_rmsnorm_ex(c, &a));
         run(c);
@@ -169,7 +177,10 @@ static void glu_case(int gelu, int fused, uint64_t rows, uint32_t n, uint64_t *s
 
 static void test_glu(void **state)
 {
-    static const struct { uint64_t rows; uint32_t n; } shapes[] = { { 1, 1 }, { 3, 1000 }, { 7, 4099 }, { 64, 768 } };
+    static const struct {
+        uint64_t rows;
+        uint32_t n;
+    } shapes[] = { { 1, 1 }, { 3, 1000 }, { 7, 4099 }, { 64, 768 } };
     uint64_t seed = 0x61;
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         for (int v = 0; v < 4; v++) glu_case(v & 1, v >> 1, shapes[k].rows, shapes[k].n, &seed);
@@ -270,8 +281,9 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rmsnorm),  cmocka_unit_test(test_rmsnorm_per_head), cmocka_unit_test(test_glu),
-        cmocka_unit_test(test_softcap),  cmocka_unit_test(test_add_scale),        cmocka_unit_test(test_beyond_one_binding),
+        cmocka_unit_test(test_rmsnorm),   cmocka_unit_test(test_rmsnorm_per_head),
+        cmocka_unit_test(test_glu),       cmocka_unit_test(test_softcap),
+        cmocka_unit_test(test_add_scale), cmocka_unit_test(test_beyond_one_binding),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);

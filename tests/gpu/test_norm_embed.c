@@ -17,8 +17,8 @@
 
 /* A random table in dtype t plus its exact F32 decoding. */
 struct table {
-    void *data;      /* [vocab] rows in the dtype */
-    float *f32;      /* [vocab][dim] decoded */
+    void *data; /* [vocab] rows in the dtype */
+    float *f32; /* [vocab][dim] decoded */
     uint64_t bytes, row_bytes;
 };
 
@@ -72,8 +72,8 @@ static void embed_case(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const int
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
-    GPU_OK(vkg_op_embed(c, vkg_view_sub(vkg_buffer_view(bt), table_off, tb.bytes), t, vocab, dim,
-                        vkg_buffer_view(bi), n, scale, vkg_buffer_view(bo)));
+    GPU_OK(vkg_op_embed(c, vkg_view_sub(vkg_buffer_view(bt), table_off, tb.bytes), t, vocab, dim, vkg_buffer_view(bi),
+                        n, scale, vkg_buffer_view(bo)));
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
     gpu_assert_no_validation();
@@ -109,7 +109,11 @@ static void test_embed_small(void **state)
 {
     static const enum vkg_dtype types[] = { VKG_DTYPE_F32, VKG_DTYPE_F16, VKG_DTYPE_BF16, VKG_DTYPE_Q8_0,
                                             VKG_DTYPE_Q4 };
-    static const struct { uint64_t vocab; uint32_t dim; uint64_t n; } shapes[] = {
+    static const struct {
+        uint64_t vocab;
+        uint32_t dim;
+        uint64_t n;
+    } shapes[] = {
         { 1, 32, 1 }, { 1000, 64, 7 }, { 333, 96, 300 }, { 50, 2048, 9 }, { 4099, 160, 257 },
     };
     uint64_t seed = 0xe3b;

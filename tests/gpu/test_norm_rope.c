@@ -40,16 +40,23 @@ static double num(const cJSON *o, const char *k) { return cJSON_GetObjectItem(o,
 static void check_table(const cJSON *c)
 {
     const char *name = cJSON_GetObjectItem(c, "name")->valuestring, *type = cJSON_GetObjectItem(c, "type")->valuestring;
-    enum vkg_rope_type t = !strcmp(type, "linear") ? VKG_ROPE_LINEAR : !strcmp(type, "llama3") ? VKG_ROPE_LLAMA3
-                         : !strcmp(type, "dynamic") ? VKG_ROPE_DYNAMIC
-                         : !strcmp(type, "yarn") ? VKG_ROPE_YARN : VKG_ROPE_DEFAULT;
+    enum vkg_rope_type t = !strcmp(type, "linear")    ? VKG_ROPE_LINEAR
+                           : !strcmp(type, "llama3")  ? VKG_ROPE_LLAMA3
+                           : !strcmp(type, "dynamic") ? VKG_ROPE_DYNAMIC
+                           : !strcmp(type, "yarn")    ? VKG_ROPE_YARN
+                                                      : VKG_ROPE_DEFAULT;
     struct vkg_rope_scaling s = {
-        .factor = num(c, "factor"), .max_position_embeddings = num(c, "max_position_embeddings"),
-        .seq_len = num(c, "seq_len"), .low_freq_factor = num(c, "low_freq_factor"),
+        .factor = num(c, "factor"),
+        .max_position_embeddings = num(c, "max_position_embeddings"),
+        .seq_len = num(c, "seq_len"),
+        .low_freq_factor = num(c, "low_freq_factor"),
         .high_freq_factor = num(c, "high_freq_factor"),
         .original_max_position_embeddings = num(c, "original_max_position_embeddings"),
-        .beta_fast = num(c, "beta_fast"), .beta_slow = num(c, "beta_slow"), .mscale = num(c, "mscale"),
-        .mscale_all_dim = num(c, "mscale_all_dim"), .attention_factor = num(c, "attention_factor_in"),
+        .beta_fast = num(c, "beta_fast"),
+        .beta_slow = num(c, "beta_slow"),
+        .mscale = num(c, "mscale"),
+        .mscale_all_dim = num(c, "mscale_all_dim"),
+        .attention_factor = num(c, "attention_factor_in"),
         .no_truncate = !cJSON_IsTrue(cJSON_GetObjectItem(c, "truncate")),
     };
     uint32_t dim = (uint32_t)num(c, "dim");
@@ -86,12 +93,22 @@ static void test_rope_tables(void **state)
  * hf_config, passed through) and a llama3 one give the tables computed from the scaling directly. */
 static void test_rope_from_config(void **state)
 {
-    struct vkg_rope r = { .type = VKG_ROPE_YARN, .theta = 10000, .partial_rotary_factor = 1, .dim = 64,
-                          .factor = 40, .original_max_position_embeddings = 4096, .low_freq_factor = 1,
-                          .high_freq_factor = 4, .beta_fast = 32, .beta_slow = 1, .mscale = 0.707,
-                          .mscale_all_dim = 1, .attention_factor = 0.9210423553163399, .truncate = true };
-    struct vkg_rope_scaling sc, direct = { .factor = 40, .original_max_position_embeddings = 4096, .mscale = 0.707,
-                                           .mscale_all_dim = 1 };
+    struct vkg_rope r = { .type = VKG_ROPE_YARN,
+                          .theta = 10000,
+                          .partial_rotary_factor = 1,
+                          .dim = 64,
+                          .factor = 40,
+                          .original_max_position_embeddings = 4096,
+                          .low_freq_factor = 1,
+                          .high_freq_factor = 4,
+                          .beta_fast = 32,
+                          .beta_slow = 1,
+                          .mscale = 0.707,
+                          .mscale_all_dim = 1,
+                          .attention_factor = 0.9210423553163399,
+                          .truncate = true };
+    struct vkg_rope_scaling sc,
+        direct = { .factor = 40, .original_max_position_embeddings = 4096, .mscale = 0.707, .mscale_all_dim = 1 };
     float a[32], b[32], af_a, af_b;
     vkg_rope_scaling_from_config(&r, 163840, &sc);
     assert_int_equal(sc.type, VKG_ROPE_YARN);
@@ -103,8 +120,9 @@ static void test_rope_from_config(void **state)
     r.factor = 8;
     r.original_max_position_embeddings = 0; /* falls back to max_pos */
     vkg_rope_scaling_from_config(&r, 8192, &sc);
-    struct vkg_rope_scaling l3 = { .factor = 8, .low_freq_factor = 1, .high_freq_factor = 4,
-                                   .original_max_position_embeddings = 8192 };
+    struct vkg_rope_scaling l3 = {
+        .factor = 8, .low_freq_factor = 1, .high_freq_factor = 4, .original_max_position_embeddings = 8192
+    };
     GPU_OK(vkg_rope_inv_freq(sc.type, 64, 500000, &sc, a, &af_a));
     GPU_OK(vkg_rope_inv_freq(VKG_ROPE_LLAMA3, 64, 500000, &l3, b, &af_b));
     assert_memory_equal(a, b, sizeof a);
@@ -140,9 +158,15 @@ static void rope_case(const struct rope_case *rc, uint64_t *seed)
     struct vkg_buffer *bx = gpu_buffer_from(x, m * 4, "qkv"), *bp = gpu_buffer_from(pos, rc->tokens * 4, "positions");
     struct vkg_buffer *bf = gpu_buffer_from(inv, rc->rot_dim / 2 * 4, "inv_freq");
     struct vkg_rope_args a = { .x = vkg_view_sub(vkg_buffer_view(bx), rc->head0 * 4ull, (m - rc->head0) * 4),
-                               .pos = vkg_buffer_view(bp), .inv_freq = vkg_buffer_view(bf), .tokens = rc->tokens,
-                               .n_heads = rc->n_heads, .head_stride = rc->head_dim, .tok_stride = rc->tok_stride,
-                               .rot_dim = rc->rot_dim, .dim_off = rc->dim_off, .interleaved = rc->interleaved,
+                               .pos = vkg_buffer_view(bp),
+                               .inv_freq = vkg_buffer_view(bf),
+                               .tokens = rc->tokens,
+                               .n_heads = rc->n_heads,
+                               .head_stride = rc->head_dim,
+                               .tok_stride = rc->tok_stride,
+                               .rot_dim = rc->rot_dim,
+                               .dim_off = rc->dim_off,
+                               .interleaved = rc->interleaved,
                                .attn_factor = af };
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
@@ -165,24 +189,37 @@ static void rope_case(const struct rope_case *rc, uint64_t *seed)
 
 static void test_rope_kernel(void **state)
 {
-    const struct vkg_rope_scaling llama31 = { .factor = 8, .low_freq_factor = 1, .high_freq_factor = 4,
-                                              .original_max_position_embeddings = 8192 };
-    const struct vkg_rope_scaling ds = { .factor = 40, .mscale = 0.707, .mscale_all_dim = 1,
-                                         .original_max_position_embeddings = 4096 };
+    const struct vkg_rope_scaling llama31 = {
+        .factor = 8, .low_freq_factor = 1, .high_freq_factor = 4, .original_max_position_embeddings = 8192
+    };
+    const struct vkg_rope_scaling ds = {
+        .factor = 40, .mscale = 0.707, .mscale_all_dim = 1, .original_max_position_embeddings = 4096
+    };
     const struct vkg_rope_scaling yarn = { .factor = 4, .original_max_position_embeddings = 32768 };
     const struct rope_case cases[] = {
         { "neox 7 tokens x 3 heads x 80", 7, 3, 80, 240, 0, 80, 0, 0, VKG_ROPE_DEFAULT, { 0 }, 10000, 4096 },
         { "neox 1 token", 1, 1, 64, 64, 0, 64, 0, 0, VKG_ROPE_DEFAULT, { 0 }, 10000, 1 },
-        { "llama3.1 512 x 32 x 128, pos < 131072", 512, 32, 128, 4096, 0, 128, 0, 0, VKG_ROPE_LLAMA3, llama31,
-          500000, 131072 },
+        { "llama3.1 512 x 32 x 128, pos < 131072", 512, 32, 128, 4096, 0, 128, 0, 0, VKG_ROPE_LLAMA3, llama31, 500000,
+          131072 },
         { "partial rotary 32 of 128", 9, 4, 128, 512, 0, 32, 0, 0, VKG_ROPE_DEFAULT, { 0 }, 1000000, 40000 },
-        { "k heads of a fused qkv (tok stride, offset)", 6, 2, 64, (4 + 2 * 2) * 64, 4 * 64, 64, 0, 0,
-          VKG_ROPE_YARN, yarn, 1000000, 100000 },
+        { "k heads of a fused qkv (tok stride, offset)", 6, 2, 64, (4 + 2 * 2) * 64, 4 * 64, 64, 0, 0, VKG_ROPE_YARN,
+          yarn, 1000000, 100000 },
         { "GPT-J interleaved", 5, 3, 64, 192, 0, 64, 0, 1, VKG_ROPE_DEFAULT, { 0 }, 10000, 2048 },
         { "DeepSeek q: rope slice at 128 of 192, interleaved, yarn mscale", 11, 4, 192, 768, 0, 64, 128, 1,
           VKG_ROPE_YARN, ds, 10000, 163840 },
-        { "beyond one binding: 8200 x 32 x 128 (128.1 MiB)", 8200, 32, 128, 4096, 0, 128, 0, 0, VKG_ROPE_DEFAULT,
-          { 0 }, 1000000, 32768 },
+        { "beyond one binding: 8200 x 32 x 128 (128.1 MiB)",
+          8200,
+          32,
+          128,
+          4096,
+          0,
+          128,
+          0,
+          0,
+          VKG_ROPE_DEFAULT,
+          { 0 },
+          1000000,
+          32768 },
         { "DeepSeek k_pe: one shared head of 64", 11, 1, 64, 576, 512, 64, 0, 1, VKG_ROPE_YARN, ds, 10000, 163840 },
     };
     uint64_t seed = 0x40e;
@@ -196,8 +233,15 @@ static void test_rope_errors(void **state)
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
-    struct vkg_rope_args a = { .x = v, .pos = v, .inv_freq = v, .tokens = 4, .n_heads = 2, .head_stride = 64,
-                               .tok_stride = 128, .rot_dim = 63, .attn_factor = 1 };
+    struct vkg_rope_args a = { .x = v,
+                               .pos = v,
+                               .inv_freq = v,
+                               .tokens = 4,
+                               .n_heads = 2,
+                               .head_stride = 64,
+                               .tok_stride = 128,
+                               .rot_dim = 63,
+                               .attn_factor = 1 };
     assert_int_equal(vkg_op_rope(c, &a), VKG_ERR_INVALID_ARG); /* odd rot_dim */
     a.rot_dim = 64;
     a.dim_off = 8;

@@ -74,8 +74,7 @@ static void make_logits(uint64_t *s, float *x, size_t v, int kind)
 
 static void check_prob(const char *what, uint32_t row, float got, double want)
 {
-    if (fabs(got - want) > 1e-6 + 1e-4 * want)
-        fail_msg("%s row %u: prob %.9g, reference %.9g", what, row, got, want);
+    if (fabs(got - want) > 1e-6 + 1e-4 * want) fail_msg("%s row %u: prob %.9g, reference %.9g", what, row, got, want);
 }
 
 /* ---- RNG ---- */
@@ -86,8 +85,8 @@ static void test_philox_kat(void **state)
     static const uint32_t kat[3][10] = {
         { 0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8 },
         { ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd },
-        { 0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0,
-          0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1 },
+        { 0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb, 0x5001e420,
+          0x24126ea1 },
     };
     for (int k = 0; k < 3; k++) {
         uint32_t out[4];
@@ -110,8 +109,10 @@ static void plant_edges(uint64_t *s, float *x, uint32_t rows, uint32_t v)
             uint32_t a = (uint32_t)(rng_next(s) % v), b = v - 1, c = v / 2;
             row[a] = row[b] = row[c] = 100.0f;
         }
-        if (r == 5 % rows && rows > 1) for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
-        if (r == 6 % rows && rows > 2) for (uint32_t i = 0; i < v; i++) row[i] = 0.25f;
+        if (r == 5 % rows && rows > 1)
+            for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
+        if (r == 6 % rows && rows > 2)
+            for (uint32_t i = 0; i < v; i++) row[i] = 0.25f;
     }
 }
 
@@ -136,8 +137,8 @@ static void check_argmax(uint32_t rows, uint32_t v, uint64_t seed)
 
 static void test_argmax_shapes(void **state)
 {
-    static const uint32_t shapes[][2] = { { 1, 1 }, { 3, 7 }, { 2, 255 }, { 7, 4097 }, { 9, 8205 },
-                                          { 32, V152K }, { 3, V256K } };
+    static const uint32_t shapes[][2] = { { 1, 1 },    { 3, 7 },      { 2, 255 },  { 7, 4097 },
+                                          { 9, 8205 }, { 32, V152K }, { 3, V256K } };
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) check_argmax(shapes[k][0], shapes[k][1], 77 + k);
 }
 
@@ -170,15 +171,19 @@ static const struct setting g_settings[] = {
 
 static struct vkg_sample_params row_params(const struct setting *st, uint64_t seed, uint32_t step)
 {
-    struct vkg_sampler s = { .temperature = st->temperature, .top_k = st->top_k, .top_p = st->top_p,
-                             .min_p = st->min_p, .seed = seed };
+    struct vkg_sampler s = {
+        .temperature = st->temperature, .top_k = st->top_k, .top_p = st->top_p, .min_p = st->min_p, .seed = seed
+    };
     return vkg_sampler_row(&s, 0, step);
 }
 
 static struct ref_sample_args ref_args(const struct vkg_sample_params *p)
 {
-    return (struct ref_sample_args){ .temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p,
-                                     .min_p = p->min_p, .seed = p->seed_lo | (uint64_t)p->seed_hi << 32,
+    return (struct ref_sample_args){ .temperature = p->temperature,
+                                     .top_k = p->top_k,
+                                     .top_p = p->top_p,
+                                     .min_p = p->min_p,
+                                     .seed = p->seed_lo | (uint64_t)p->seed_hi << 32,
                                      .step = p->step };
 }
 
@@ -387,12 +392,16 @@ static void chi_square(float temperature, uint32_t top_k)
     int df = -1;
     for (uint32_t i = 0; i < v; i++) {
         double e = rows * want[i] / z;
-        if (e == 0) { assert_int_equal(count[i], 0); continue; }
+        if (e == 0) {
+            assert_int_equal(count[i], 0);
+            continue;
+        }
         chi2 += (count[i] - e) * (count[i] - e) / e;
         df++;
     }
     printf("  chi-square T=%g top_k=%u: %.2f (%d dof)\n", temperature, top_k, chi2, df);
-    if (chi2 > (df == 15 ? 37.70 : 24.32)) fail_msg("chi-square %.2f too large for %d dof", chi2, df); /* 24.32: 7 dof */
+    if (chi2 > (df == 15 ? 37.70 : 24.32))
+        fail_msg("chi-square %.2f too large for %d dof", chi2, df); /* 24.32: 7 dof */
     free(x);
     free(prm);
     free(o);
@@ -512,8 +521,12 @@ static void make_nonfinite(float *row, uint32_t v, int k)
     case 0: row[0] = NAN; break;
     case 1: row[v - 1] = NAN; break;
     case 2: row[2 * VKG_SAMPLE_CHUNK + 300] = NAN; break;
-    case 3: for (uint32_t i = 0; i < v; i++) row[i] = NAN; break;
-    case 4: for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY; break;
+    case 3:
+        for (uint32_t i = 0; i < v; i++) row[i] = NAN;
+        break;
+    case 4:
+        for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
+        break;
     case 5:
         for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
         row[v / 2 + 1] = NAN;

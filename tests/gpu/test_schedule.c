@@ -98,8 +98,11 @@ static void lone_runs(struct vkg_model *m, const struct spec *sp, struct vkg_gen
 {
     for (uint32_t g = 0; g < N_GROUPS; g++)
         for (uint32_t j = 0; j < sp[g].k; j++) {
-            struct vkg_gen_request r = { .prompt = sp[g].prompt[j], .n_prompt = sp[g].n[j], .n_samples = 1,
-                                         .first_sample = j, .max_tokens = sp[g].max_tokens,
+            struct vkg_gen_request r = { .prompt = sp[g].prompt[j],
+                                         .n_prompt = sp[g].n[j],
+                                         .n_samples = 1,
+                                         .first_sample = j,
+                                         .max_tokens = sp[g].max_tokens,
                                          .sampler = spec_sampler(&sp[g], g) };
             struct vkg_gen_opts o = { 0 };
             GPU_OK(vkg_generate(m, &r, 1, &o, &ref[g][j]));
@@ -115,8 +118,12 @@ static struct vkg_sched_stats sched_runs(struct vkg_model *m, const struct spec 
     for (uint32_t g = 0; g < N_GROUPS; g++) {
         const int32_t *p[MAX_K];
         for (uint32_t j = 0; j < sp[g].k; j++) p[j] = sp[g].prompt[j];
-        struct vkg_sched_group in = { .user = g, .k = sp[g].k, .prompts = p, .n_prompt = sp[g].n,
-                                      .sampler = spec_sampler(&sp[g], g), .max_tokens = sp[g].max_tokens };
+        struct vkg_sched_group in = { .user = g,
+                                      .k = sp[g].k,
+                                      .prompts = p,
+                                      .n_prompt = sp[g].n,
+                                      .sampler = spec_sampler(&sp[g], g),
+                                      .max_tokens = sp[g].max_tokens };
         GPU_OK(vkg_sched_add(s, &in));
     }
     uint32_t got = 0;
@@ -174,7 +181,8 @@ static void expected_prefill(const struct spec *sp, int cache, uint64_t *prefill
         *cached += C;
         for (uint32_t j = 0; j < s->k; j++) {
             int dup = 0;
-            for (uint32_t i = 0; i < j; i++) dup |= s->n[i] == s->n[j] && !memcmp(s->prompt[i], s->prompt[j], s->n[j] * 4);
+            for (uint32_t i = 0; i < j; i++)
+                dup |= s->n[i] == s->n[j] && !memcmp(s->prompt[i], s->prompt[j], s->n[j] * 4);
             if (!dup) *prefill += s->n[j] - 1 - P;
         }
     }
@@ -246,10 +254,12 @@ static void test_groups_that_cannot_run(void **state)
     for (int i = 0; i < 80; i++) long_prompt[i] = 100 + i;
     const int32_t *p[1] = { long_prompt };
     uint32_t n80 = 80, n40 = 40;
-    struct vkg_sched_group a = { .user = 1, .k = 1, .prompts = p, .n_prompt = &n80, .sampler = vkg_sampler_greedy(),
-                                 .max_tokens = 4 };
-    struct vkg_sched_group b = { .user = 2, .k = 1, .prompts = p, .n_prompt = &n40, .sampler = vkg_sampler_greedy(),
-                                 .max_tokens = 200 };
+    struct vkg_sched_group a = {
+        .user = 1, .k = 1, .prompts = p, .n_prompt = &n80, .sampler = vkg_sampler_greedy(), .max_tokens = 4
+    };
+    struct vkg_sched_group b = {
+        .user = 2, .k = 1, .prompts = p, .n_prompt = &n40, .sampler = vkg_sampler_greedy(), .max_tokens = 200
+    };
     GPU_OK(vkg_sched_add(s, &a));
     GPU_OK(vkg_sched_add(s, &b));
     /* b: 40 + min(200, 64 - 40) = 64 tokens = 4 pages + 2 > 4 pages in the pool */
@@ -268,8 +278,9 @@ static void test_groups_that_cannot_run(void **state)
     /* a group larger than the running limit is a usage error */
     const int32_t *p5[5] = { long_prompt, long_prompt, long_prompt, long_prompt, long_prompt };
     uint32_t n5[5] = { 8, 8, 8, 8, 8 };
-    struct vkg_sched_group c = { .user = 3, .k = 5, .prompts = p5, .n_prompt = n5, .sampler = vkg_sampler_greedy(),
-                                 .max_tokens = 4 };
+    struct vkg_sched_group c = {
+        .user = 3, .k = 5, .prompts = p5, .n_prompt = n5, .sampler = vkg_sampler_greedy(), .max_tokens = 4
+    };
     assert_int_equal(vkg_sched_add(s, &c), VKG_ERR_INVALID_ARG);
     vkg_sched_free(s);
     gpu_assert_no_validation();

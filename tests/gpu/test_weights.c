@@ -55,7 +55,8 @@ static void check_tensor(const struct vkg_tensor_view *t, const struct vkg_weigh
         if (w->dtype == VKG_DTYPE_F32) {
             float got;
             memcpy(&got, dev + 4 * i, 4);
-            if (got != want) fail_msg("%s as F32: element %llu got %.9g want %.9g", t->name, (unsigned long long)i, got, want);
+            if (got != want)
+                fail_msg("%s as F32: element %llu got %.9g want %.9g", t->name, (unsigned long long)i, got, want);
             continue;
         }
         memcpy(&h, dev + 2 * i, 2);
@@ -247,7 +248,10 @@ static void test_model_refused_before_alloc(void **s)
     gpu_assert_no_validation();
 }
 
-struct notes { int n; char text[4][512]; };
+struct notes {
+    int n;
+    char text[4][512];
+};
 
 static void on_note(void *user, const char *msg)
 {

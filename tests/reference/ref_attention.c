@@ -35,8 +35,8 @@ static void ref_row(const struct ref_attn_shape *s, const struct ref_kv_seq *sq,
     }
 }
 
-void ref_attention(const struct ref_attn_shape *s, const struct ref_kv_seq *seqs, const int32_t *tokens,
-                   const float *q, uint64_t n_tokens, float *out)
+void ref_attention(const struct ref_attn_shape *s, const struct ref_kv_seq *seqs, const int32_t *tokens, const float *q,
+                   uint64_t n_tokens, float *out)
 {
     for (uint64_t i = 0; i < n_tokens; i++) {
         const struct ref_kv_seq *sq = &seqs[tokens[2 * i]];

@@ -18,13 +18,13 @@ struct ref_kv_seq {
 struct ref_attn_shape {
     uint32_t n_heads, n_kv_heads, dk, dv;
     double scale;
-    double softcap;   /* 0: none */
-    uint32_t window;  /* 0: none */
+    double softcap;  /* 0: none */
+    uint32_t window; /* 0: none */
 };
 
 /* out [n_tokens][n_heads][dv] from q [n_tokens][n_heads][dk]; token i is
  * tokens[2i] (sequence index into seqs) at position tokens[2i+1]. */
-void ref_attention(const struct ref_attn_shape *s, const struct ref_kv_seq *seqs, const int32_t *tokens,
-                   const float *q, uint64_t n_tokens, float *out);
+void ref_attention(const struct ref_attn_shape *s, const struct ref_kv_seq *seqs, const int32_t *tokens, const float *q,
+                   uint64_t n_tokens, float *out);
 
 #endif

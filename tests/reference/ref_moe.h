@@ -9,12 +9,12 @@
 
 struct ref_moe_router {
     uint32_t n_exp, k;
-    int sigmoid;          /* scores: 0 softmax over all experts, 1 sigmoid */
-    int norm;             /* w /= sum(w) + 1e-20 */
-    double scale;         /* routed_scaling_factor */
+    int sigmoid;                  /* scores: 0 softmax over all experts, 1 sigmoid */
+    int norm;                     /* w /= sum(w) + 1e-20 */
+    double scale;                 /* routed_scaling_factor */
     uint32_t n_group, topk_group; /* group-limited greedy when n_group > 1 */
-    const float *bias;    /* DeepSeek-V3 e_score_correction_bias [n_exp] or NULL */
-    int v3_groups;        /* DeepSeek-V3 groups: top-2 sum, others -inf (else V2: max, others 0) */
+    const float *bias;            /* DeepSeek-V3 e_score_correction_bias [n_exp] or NULL */
+    int v3_groups;                /* DeepSeek-V3 groups: top-2 sum, others -inf (else V2: max, others 0) */
 };
 
 /* logits [n_tok][n_exp] -> ids [n_tok][k] (best first; equal choices: lower

@@ -88,8 +88,8 @@ void ref_rmsnorm(const float *x, float *residual, const float *w, float *y, uint
     }
 }
 
-void ref_rope(float *x, const int32_t *pos, const float *inv_freq, uint64_t tokens, uint32_t n_heads,
-              uint32_t head_dim, uint32_t rot_dim, uint32_t dim_off, int interleaved, float attn_factor)
+void ref_rope(float *x, const int32_t *pos, const float *inv_freq, uint64_t tokens, uint32_t n_heads, uint32_t head_dim,
+              uint32_t rot_dim, uint32_t dim_off, int interleaved, float attn_factor)
 {
     uint32_t half = rot_dim / 2;
     for (uint64_t t = 0; t < tokens; t++)

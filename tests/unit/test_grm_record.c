@@ -26,10 +26,8 @@ static void expect_bad(const char *line, const char *needle)
 {
     struct vkg_grm_record r;
     assert_int_equal(vkg_grm_record_parse(line, strlen(line), 0, 1, &r), VKG_OK);
-    if (!r.error)
-        fail_msg("accepted: %s", line);
-    if (!strstr(r.error, needle))
-        fail_msg("'%s': reason '%s' lacks '%s'", line, r.error, needle);
+    if (!r.error) fail_msg("accepted: %s", line);
+    if (!strstr(r.error, needle)) fail_msg("'%s': reason '%s' lacks '%s'", line, r.error, needle);
     assert_null(strchr(r.error, '\n'));
     assert_int_equal(r.n_responses, 0);
     assert_null(r.responses);
@@ -40,7 +38,8 @@ static void expect_bad(const char *line, const char *needle)
 static void test_native(void **state)
 {
     struct vkg_grm_record r;
-    parse("{\"id\": \"a1\", \"query\": \"Q?\", \"responses\": [\"x\", \"y\", \"z\"], \"label\": 2, \"subset\": \"s\"}", &r);
+    parse("{\"id\": \"a1\", \"query\": \"Q?\", \"responses\": [\"x\", \"y\", \"z\"], \"label\": 2, \"subset\": \"s\"}",
+          &r);
     assert_null(r.error);
     assert_int_equal(r.index, 3);
     assert_int_equal(r.line, 7);
@@ -56,7 +55,8 @@ static void test_native(void **state)
 
     parse("{\"messages\": [{\"role\": \"system\", \"content\": \"S\"}, {\"role\": \"user\", \"content\": \"U1\"},"
           " {\"role\": \"assistant\", \"content\": \"A1\"}, {\"role\": \"user\", \"content\": \"U2\"}],"
-          " \"responses\": [\"r\"], \"label\": null, \"subset\": null, \"id\": null}", &r);
+          " \"responses\": [\"r\"], \"label\": null, \"subset\": null, \"id\": null}",
+          &r);
     assert_null(r.error);
     assert_string_equal(r.id, "3"); /* absent/null id: the record index */
     assert_int_equal(r.n_messages, 4);
@@ -73,7 +73,8 @@ static void test_rewardbench(void **state)
 {
     struct vkg_grm_record r;
     parse("{\"id\": 17, \"prompt\": \"P\", \"chosen\": \"good\", \"rejected\": \"bad\", \"subset\": \"hep-go\","
-          " \"chosen_model\": \"m1\", \"label\": 1}", &r);
+          " \"chosen_model\": \"m1\", \"label\": 1}",
+          &r);
     assert_null(r.error);
     assert_string_equal(r.id, "17");
     assert_int_equal(r.n_responses, 2);
@@ -94,7 +95,8 @@ static void test_duplicate_keys_last_wins(void **state)
 {
     struct vkg_grm_record r;
     parse("{\"id\": \"first\", \"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": 5, \"label\": 1,"
-          " \"id\": \"second\", \"subset\": 3, \"subset\": \"ok\"}", &r);
+          " \"id\": \"second\", \"subset\": 3, \"subset\": \"ok\"}",
+          &r);
     assert_null(r.error);
     assert_string_equal(r.id, "second");
     assert_int_equal(r.label, 1);
@@ -105,7 +107,8 @@ static void test_duplicate_keys_last_wins(void **state)
     vkg_grm_record_free(&r);
     /* inside messages too, and a key spelled with an escape is the same key */
     parse("{\"messages\": [{\"role\": \"assistant\", \"content\": \"x\", \"role\": \"user\"}], \"responses\": [\"a\"],"
-          " \"\\u0069d\": 12.50}", &r);
+          " \"\\u0069d\": 12.50}",
+          &r);
     assert_null(r.error);
     assert_string_equal(r.messages[0].role, "user");
     assert_string_equal(r.id, "12.5");
@@ -125,7 +128,8 @@ static void test_number_ids_like_python(void **state)
     assert_non_null(cases);
     const cJSON *c;
     int count = 0;
-    cJSON_ArrayForEach(c, cases) {
+    cJSON_ArrayForEach(c, cases)
+    {
         const char *raw = cJSON_GetArrayItem(c, 0)->valuestring, *want = cJSON_GetArrayItem(c, 1)->valuestring;
         char line[256];
         snprintf(line, sizeof line, "{\"id\": %s, \"query\": \"q\", \"responses\": [\"a\"]}", raw);
@@ -162,19 +166,22 @@ static void test_bad_lines(void **state)
     expect_bad("{\"prompt\": \"q\", \"chosen\": \"c\", \"rejected\": 1}", "\"rejected\" must be a string");
     expect_bad("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": 2}", "\"label\" 2 is out of range for 2");
     expect_bad("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": -1}", "out of range");
-    expect_bad("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": 1.0}", "must be an integer index, not 1.0");
+    expect_bad("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": 1.0}",
+               "must be an integer index, not 1.0");
     expect_bad("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": \"0\"}", "not a string");
     expect_bad("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": true}", "not a boolean");
     expect_bad("{\"query\": \"q\", \"responses\": [\"a\", \"b\"], \"label\": 99999999999999999999}", "out of range");
     expect_bad("{\"messages\": [], \"responses\": [\"a\"]}", "empty list of messages");
-    expect_bad("{\"messages\": [{\"role\": \"user\", \"content\": \"u\"}, {\"role\": \"assistant\", \"content\": \"a\"}],"
-               " \"responses\": [\"a\"]}",
-               "the last message must be from the user, not the assistant");
+    expect_bad(
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"u\"}, {\"role\": \"assistant\", \"content\": \"a\"}],"
+        " \"responses\": [\"a\"]}",
+        "the last message must be from the user, not the assistant");
     expect_bad("{\"messages\": [{\"role\": \"critic\", \"content\": \"u\"}], \"responses\": [\"a\"]}",
                "unknown role \"critic\"");
     expect_bad("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\"}]}], \"responses\": [\"a\"]}",
                "\"content\" must be a string, not an array");
-    expect_bad("{\"messages\": [{\"role\": \"user\"}], \"responses\": [\"a\"]}", "\"content\" must be a string, not missing");
+    expect_bad("{\"messages\": [{\"role\": \"user\"}], \"responses\": [\"a\"]}",
+               "\"content\" must be a string, not missing");
     expect_bad("{\"messages\": [\"hi\"], \"responses\": [\"a\"]}", "must be an object");
     expect_bad("{\"query\": \"q\", \"responses\": [\"a\"], \"subset\": 3}", "\"subset\" must be a string");
     expect_bad("{\"id\": [1], \"query\": \"q\", \"responses\": [\"a\"]}", "\"id\" must be a string or a number");
@@ -223,8 +230,7 @@ static void test_bad_line_keeps_id(void **state)
 static void test_response_cap(void **state)
 {
     char line[2048] = "{\"query\": \"q\", \"responses\": [";
-    for (int i = 0; i < VKG_GRM_MAX_RESPONSES; i++)
-        strcat(line, i ? ", \"r\"" : "\"r\"");
+    for (int i = 0; i < VKG_GRM_MAX_RESPONSES; i++) strcat(line, i ? ", \"r\"" : "\"r\"");
     strcat(line, "]}");
     struct vkg_grm_record r;
     parse(line, &r);
@@ -255,20 +261,23 @@ static void test_huge_line(void **state)
 /* The stream reader: numbering, blank lines, CRLF, BOM, a last line without "\n". */
 static void test_reader_stream(void **state)
 {
-    static const char text[] =
-        "\xef\xbb\xbf{\"id\": \"a\", \"query\": \"q\", \"responses\": [\"r\"]}\r\n"
-        "\r\n"
-        "   \t \n"
-        "{\"prompt\": \"p\", \"chosen\": \"c\", \"rejected\": \"d\", \"subset\": \"s\"}\n"
-        "oops\n"
-        "\n"
-        "{\"query\": \"last\", \"responses\": [\"r1\", \"r2\"], \"label\": 1}";
+    static const char text[] = "\xef\xbb\xbf{\"id\": \"a\", \"query\": \"q\", \"responses\": [\"r\"]}\r\n"
+                               "\r\n"
+                               "   \t \n"
+                               "{\"prompt\": \"p\", \"chosen\": \"c\", \"rejected\": \"d\", \"subset\": \"s\"}\n"
+                               "oops\n"
+                               "\n"
+                               "{\"query\": \"last\", \"responses\": [\"r1\", \"r2\"], \"label\": 1}";
     FILE *f = fmemopen((void *)text, sizeof text - 1, "rb");
     assert_non_null(f);
     struct vkg_grm_reader *rd;
     assert_int_equal(vkg_grm_reader_open_file(f, "mem", &rd), VKG_OK);
-    struct { const char *id; uint64_t line; bool bad; int n; } want[] = {
-        {"a", 1, false, 1}, {"1", 4, false, 2}, {NULL, 5, true, 0}, {"3", 7, false, 2}};
+    struct {
+        const char *id;
+        uint64_t line;
+        bool bad;
+        int n;
+    } want[] = { { "a", 1, false, 1 }, { "1", 4, false, 2 }, { NULL, 5, true, 0 }, { "3", 7, false, 2 } };
     struct vkg_grm_record r;
     bool eof;
     for (size_t i = 0; i < 4; i++) {
@@ -277,10 +286,8 @@ static void test_reader_stream(void **state)
         assert_int_equal(r.index, i);
         assert_int_equal(r.line, want[i].line);
         assert_int_equal(r.error != NULL, want[i].bad);
-        if (want[i].id)
-            assert_string_equal(r.id, want[i].id);
-        else
-            assert_null(r.id);
+        if (want[i].id) assert_string_equal(r.id, want[i].id);
+        else assert_null(r.id);
         assert_int_equal(r.n_responses, want[i].n);
         vkg_grm_record_free(&r);
     }
@@ -338,7 +345,7 @@ static void test_json_helpers(void **state)
     assert_false(vkg_grm_json_raw_member(t, strlen(t), "e", &v, &n));
     assert_false(vkg_grm_json_raw_member("[1]", 3, "a", &v, &n));
     assert_true(vkg_grm_utf8_valid("h\xc3\xa9 \xf0\x9f\x99\x82", 8));
-    assert_false(vkg_grm_utf8_valid("\xf0\x9f\x99", 3));   /* cut */
+    assert_false(vkg_grm_utf8_valid("\xf0\x9f\x99", 3));     /* cut */
     assert_false(vkg_grm_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     char *s = vkg_grm_float_repr(0.1 + 0.2);
     assert_string_equal(s, "0.30000000000000004");
@@ -348,11 +355,16 @@ static void test_json_helpers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_native),           cmocka_unit_test(test_rewardbench),
-        cmocka_unit_test(test_duplicate_keys_last_wins), cmocka_unit_test(test_number_ids_like_python),
-        cmocka_unit_test(test_bad_lines),        cmocka_unit_test(test_bad_line_keeps_id),
-        cmocka_unit_test(test_response_cap),     cmocka_unit_test(test_huge_line),
-        cmocka_unit_test(test_reader_stream),    cmocka_unit_test(test_lines_and_files),
+        cmocka_unit_test(test_native),
+        cmocka_unit_test(test_rewardbench),
+        cmocka_unit_test(test_duplicate_keys_last_wins),
+        cmocka_unit_test(test_number_ids_like_python),
+        cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_bad_line_keeps_id),
+        cmocka_unit_test(test_response_cap),
+        cmocka_unit_test(test_huge_line),
+        cmocka_unit_test(test_reader_stream),
+        cmocka_unit_test(test_lines_and_files),
         cmocka_unit_test(test_json_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,13 +31,14 @@ static void record(const char *line, uint64_t index, uint64_t line_no, struct vk
 static void table17(struct vkg_grm_result *r, bool keep_text)
 {
     struct vkg_grm_record rec;
-    record("{\"id\": \"t17\", \"query\": \"Q\", \"responses\": [\"A\", \"B\"], \"label\": 1, \"subset\": \"chat\"}", 0, 1,
-           &rec);
+    record("{\"id\": \"t17\", \"query\": \"Q\", \"responses\": [\"A\", \"B\"], \"label\": 1, \"subset\": \"chat\"}", 0,
+           1, &rec);
     assert_int_equal(vkg_grm_result_init(r, &rec, 3, UINT64_MAX), VKG_OK);
     vkg_grm_record_free(&rec);
-    static const char *texts[3] = {"Scores: \\boxed{8, 8}", "**Scores: \\boxed{9, 5}**", "### Output: \\boxed{10, 7}"};
-    static const uint32_t tokens[3] = {250, 300, 280};
-    static const double meta[3] = {-15.7781, 1.3126, 1.6739};
+    static const char *texts[3] = { "Scores: \\boxed{8, 8}", "**Scores: \\boxed{9, 5}**",
+                                    "### Output: \\boxed{10, 7}" };
+    static const uint32_t tokens[3] = { 250, 300, 280 };
+    static const double meta[3] = { -15.7781, 1.3126, 1.6739 };
     for (uint32_t j = 0; j < 3; j++) {
         r->samples[j].perm[0] = j ? 1 : 0;
         r->samples[j].perm[1] = j ? 0 : 1;
@@ -178,8 +179,7 @@ static void expect_refused(const char *from, const char *to, const char *needle)
     struct vkg_grm_result r;
     vkg_error_clear();
     assert_int_equal(vkg_grm_result_parse(line, strlen(line), &r), VKG_ERR_FORMAT);
-    if (!strstr(vkg_error_detail(), needle))
-        fail_msg("'%s' → '%s' lacks '%s'", to, vkg_error_detail(), needle);
+    if (!strstr(vkg_error_detail(), needle)) fail_msg("'%s' → '%s' lacks '%s'", to, vkg_error_detail(), needle);
     assert_null(r.samples);
 }
 
@@ -241,8 +241,7 @@ static void check_file(const char *path, const cJSON *expected)
         size_t len;
         bool eof;
         assert_int_equal(vkg_grm_lines_next(&l, &line, &len, &eof), VKG_OK);
-        if (eof)
-            break;
+        if (eof) break;
         struct vkg_grm_result r;
         if (vkg_grm_result_parse(line, len, &r) != VKG_OK)
             fail_msg("%s:%llu: %s", path, (unsigned long long)l.line_no, vkg_error_detail());
@@ -315,7 +314,8 @@ static void test_text_made_valid_utf8(void **state)
     static const char text[] = "\xe6\x97\xa5 \\boxed{8, 9}\0x \xff\xe6\x97"; /* 日, NUL, bad byte, cut 日 */
     assert_int_equal(vkg_grm_result_set_judgment(&r, 0, text, sizeof text - 1, 9, true, true), VKG_OK);
     assert_int_equal(r.samples[0].reason, VKG_GRM_VALID);
-    assert_string_equal(r.samples[0].text, "\xe6\x97\xa5 \\boxed{8, 9}\xef\xbf\xbdx \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(r.samples[0].text,
+                        "\xe6\x97\xa5 \\boxed{8, 9}\xef\xbf\xbdx \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
     assert_int_equal(vkg_grm_result_vote(&r, false, 0), VKG_OK);
     char *line;
     assert_int_equal(vkg_grm_result_json(&r, true, &line), VKG_OK);
@@ -327,9 +327,9 @@ static void test_text_made_valid_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_line_exact),      cmocka_unit_test(test_round_trip_with_text),
-        cmocka_unit_test(test_error_line),      cmocka_unit_test(test_no_judgement),
-        cmocka_unit_test(test_reader_refuses),  cmocka_unit_test(test_python_results),
+        cmocka_unit_test(test_line_exact),           cmocka_unit_test(test_round_trip_with_text),
+        cmocka_unit_test(test_error_line),           cmocka_unit_test(test_no_judgement),
+        cmocka_unit_test(test_reader_refuses),       cmocka_unit_test(test_python_results),
         cmocka_unit_test(test_revote_reparses_text), cmocka_unit_test(test_text_made_valid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

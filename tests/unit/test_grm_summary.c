@@ -43,15 +43,13 @@ static cJSON *load_json(const char *path)
 
 static void close_to(const char *what, double got, double want)
 {
-    if (!(fabs(got - want) <= TOL))
-        fail_msg("%s: %.17g, Python %.17g", what, got, want);
+    if (!(fabs(got - want) <= TOL)) fail_msg("%s: %.17g, Python %.17g", what, got, want);
 }
 
 static double num(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItem(o, key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("expected: no number '%s'", key);
+    if (!cJSON_IsNumber(v)) fail_msg("expected: no number '%s'", key);
     return v->valuedouble;
 }
 
@@ -67,8 +65,7 @@ static void summarise(const char *path, bool reverse, struct vkg_grm_summary *s)
         size_t len;
         bool eof;
         assert_int_equal(vkg_grm_lines_next(&l, &line, &len, &eof), VKG_OK);
-        if (eof)
-            break;
+        if (eof) break;
         assert_true(n < 128);
         if (vkg_grm_result_parse(line, len, &rs[n++]) != VKG_OK)
             fail_msg("%s:%llu: %s", path, (unsigned long long)l.line_no, vkg_error_detail());
@@ -100,16 +97,15 @@ static void check_accuracy(const struct vkg_grm_summary *s, bool meta, const cJS
     assert_int_equal(present, cJSON_GetArraySize(sections));
     const cJSON *rb = cJSON_GetObjectItem(want, "rewardbench");
     assert_int_equal(a.has_rewardbench, rb != NULL);
-    if (rb)
-        close_to("rewardbench", a.rewardbench, rb->valuedouble);
+    if (rb) close_to("rewardbench", a.rewardbench, rb->valuedouble);
     /* per subset */
     const cJSON *sub;
     int nsub = 0;
-    cJSON_ArrayForEach(sub, cJSON_GetObjectItem(want, "subsets")) {
+    cJSON_ArrayForEach(sub, cJSON_GetObjectItem(want, "subsets"))
+    {
         const struct vkg_grm_subset_stat *st = NULL;
         for (size_t i = 0; i < s->n_subsets; i++)
-            if (!strcmp(s->subsets[i].name, sub->string))
-                st = &s->subsets[i];
+            if (!strcmp(s->subsets[i].name, sub->string)) st = &s->subsets[i];
         assert_non_null(st);
         uint64_t l = meta ? st->meta_labelled : st->labelled, c = meta ? st->meta_correct : st->correct;
         close_to(sub->string, (double)c / (double)l, sub->valuedouble);
@@ -151,8 +147,7 @@ static void check_summary(const struct vkg_grm_summary *s, const cJSON *e)
         const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "meta"), (int)i);
         assert_int_equal(p->meta_records > 0, !cJSON_IsNull(m));
         snprintf(what, sizeof what, "MetaRM@%u", p->j);
-        if (p->meta_records)
-            close_to(what, p->meta / (double)p->meta_records, m->valuedouble);
+        if (p->meta_records) close_to(what, p->meta / (double)p->meta_records, m->valuedouble);
     }
 }
 
@@ -205,8 +200,8 @@ static void test_rb_weights(void **state)
     assert_int_equal(vkg_grm_rb_subset("mt-bench-med", &w), 0);
     assert_int_equal(vkg_grm_rb_subset("anthropic_helpful", &w), -1);
     /* math right 0 %, all code 100 %: (6·164) / (984 + 6·164) = 0.5 */
-    const char *names[] = {"math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust", "other"};
-    double acc[] = {0, 1, 1, 1, 1, 1, 1, 0.25};
+    const char *names[] = { "math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust", "other" };
+    double acc[] = { 0, 1, 1, 1, 1, 1, 1, 0.25 };
     double sec[VKG_GRM_RB_SECTIONS];
     bool present[VKG_GRM_RB_SECTIONS];
     vkg_grm_rb_sections(names, acc, 8, sec, present);
@@ -214,8 +209,8 @@ static void test_rb_weights(void **state)
     assert_true(present[3]);
     assert_true(sec[3] == 0.5);
     /* Chat with two subsets: (1.0·100 + 0.5·28) / 128 */
-    const char *chat[] = {"alpacaeval-easy", "mt-bench-easy"};
-    double cacc[] = {1.0, 0.5};
+    const char *chat[] = { "alpacaeval-easy", "mt-bench-easy" };
+    double cacc[] = { 1.0, 0.5 };
     vkg_grm_rb_sections(chat, cacc, 2, sec, present);
     assert_true(present[0]);
     close_to("Chat", sec[0], 114.0 / 128.0);
@@ -225,7 +220,7 @@ static void test_outputs(void **state)
 {
     struct vkg_grm_summary s;
     summarise(DATA "/results_rb.jsonl", false, &s);
-    s.throughput = (struct vkg_grm_throughput){true, 1.25, 456.5, 7890.25, 12.5, 70.0};
+    s.throughput = (struct vkg_grm_throughput){ true, 1.25, 456.5, 7890.25, 12.5, 70.0 };
     char *json;
     assert_int_equal(vkg_grm_summary_json(&s, &json), VKG_OK);
     assert_int_equal(json[strlen(json) - 1], '\n');
@@ -262,10 +257,8 @@ static void test_outputs(void **state)
     free(md);
     assert_int_equal(vkg_grm_report_svg(&s, &svg), VKG_OK);
     int polylines = 0, circles = 0;
-    for (const char *p = svg; (p = strstr(p, "<polyline")); p++)
-        polylines++;
-    for (const char *p = svg; (p = strstr(p, "<circle")); p++)
-        circles++;
+    for (const char *p = svg; (p = strstr(p, "<polyline")); p++) polylines++;
+    for (const char *p = svg; (p = strstr(p, "<circle")); p++) circles++;
     assert_int_equal(polylines, 2); /* Voting and MetaRM */
     assert_int_equal(circles, 8);   /* 4 points each */
     assert_non_null(strstr(svg, "</svg>\n"));
@@ -306,8 +299,8 @@ static void test_empty_and_unlabelled(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rewardbench_file), cmocka_unit_test(test_mixed_file),
-        cmocka_unit_test(test_rb_weights),       cmocka_unit_test(test_outputs),
+        cmocka_unit_test(test_rewardbench_file),     cmocka_unit_test(test_mixed_file),
+        cmocka_unit_test(test_rb_weights),           cmocka_unit_test(test_outputs),
         cmocka_unit_test(test_empty_and_unlabelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

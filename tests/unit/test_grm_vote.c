@@ -35,7 +35,7 @@ static void judged(struct vkg_grm_sample *s, const uint32_t *perm, uint32_t n, c
 static void test_table17(void **state)
 {
     /* result 1 in the original order, results 2 and 3 with the order reversed */
-    static const uint32_t id[2] = {0, 1}, rev[2] = {1, 0};
+    static const uint32_t id[2] = { 0, 1 }, rev[2] = { 1, 0 };
     struct vkg_grm_sample s[3];
     judged(&s[0], id, 2, "Scores: \\boxed{8, 8}");
     judged(&s[1], rev, 2, "**Scores: \\boxed{9, 5}**");
@@ -65,13 +65,13 @@ static void test_table17(void **state)
 /* Fig. 3: 4 samples sum to 17/40 vs 25/40; keeping samples 1 and 3 gives 5/20 vs 13/20. */
 static void test_fig3_metarm(void **state)
 {
-    static const uint32_t id[2] = {0, 1}, rev[2] = {1, 0};
+    static const uint32_t id[2] = { 0, 1 }, rev[2] = { 1, 0 };
     struct vkg_grm_sample s[4];
     judged(&s[0], id, 2, "\\boxed{2, 7}");
     judged(&s[1], rev, 2, "\\boxed{5, 6}"); /* response 1: 6, response 2: 5 */
     judged(&s[2], rev, 2, "\\boxed{6, 3}"); /* response 1: 3, response 2: 6 */
     judged(&s[3], id, 2, "\\boxed{6, 7}");
-    double meta[4] = {1.9, -3.2, 0.7, -0.4};
+    double meta[4] = { 1.9, -3.2, 0.7, -0.4 };
     for (int j = 0; j < 4; j++) {
         s[j].has_meta = true;
         s[j].meta = meta[j];
@@ -93,13 +93,13 @@ static void test_fig3_metarm(void **state)
 /* MetaRM can overturn the plain vote: two confident bad samples, two good ones. */
 static void test_meta_changes_answer(void **state)
 {
-    static const uint32_t id[2] = {0, 1};
+    static const uint32_t id[2] = { 0, 1 };
     struct vkg_grm_sample s[4];
     judged(&s[0], id, 2, "\\boxed{10, 1}");
     judged(&s[1], id, 2, "\\boxed{10, 1}");
     judged(&s[2], id, 2, "\\boxed{4, 6}");
     judged(&s[3], id, 2, "\\boxed{4, 6}");
-    double meta[4] = {-5, -6, 2, 3};
+    double meta[4] = { -5, -6, 2, 3 };
     for (int j = 0; j < 4; j++) {
         s[j].has_meta = true;
         s[j].meta = meta[j];
@@ -113,7 +113,7 @@ static void test_meta_changes_answer(void **state)
 
 static void test_invalid_dropped(void **state)
 {
-    static const uint32_t id[3] = {0, 1, 2};
+    static const uint32_t id[3] = { 0, 1, 2 };
     struct vkg_grm_sample s[4];
     judged(&s[0], id, 3, "\\boxed{2, 9, 3}");
     judged(&s[1], id, 3, "no box at all");
@@ -146,7 +146,7 @@ static void test_invalid_dropped(void **state)
 
 static void test_n1_and_n4(void **state)
 {
-    static const uint32_t one[1] = {0}, p4[4] = {2, 0, 3, 1};
+    static const uint32_t one[1] = { 0 }, p4[4] = { 2, 0, 3, 1 };
     struct vkg_grm_sample s[2];
     judged(&s[0], one, 1, "\\boxed{3}");
     judged(&s[1], one, 1, "\\boxed{7.0}");
@@ -167,11 +167,11 @@ static void test_n1_and_n4(void **state)
 
 static void test_ties_seeded(void **state)
 {
-    static const uint32_t id[3] = {0, 1, 2};
+    static const uint32_t id[3] = { 0, 1, 2 };
     struct vkg_grm_sample s[2];
     judged(&s[0], id, 3, "\\boxed{9, 4, 7}");
     judged(&s[1], id, 3, "\\boxed{7, 4, 9}"); /* 16, 8, 16: responses 1 and 3 tie */
-    int wins[3] = {0, 0, 0};
+    int wins[3] = { 0, 0, 0 };
     for (uint64_t seed = 0; seed < 2000; seed++) {
         struct vkg_grm_vote v, again;
         vkg_grm_vote(s, NULL, 2, 3, seed, &v);
@@ -185,7 +185,7 @@ static void test_ties_seeded(void **state)
     assert_true(wins[0] > 888 && wins[0] < 1112);
     assert_int_equal(wins[1], 0);
     /* the tie-break is the one of the sample set {0, 1}: the same with an explicit list */
-    static const uint32_t both[2] = {0, 1};
+    static const uint32_t both[2] = { 0, 1 };
     struct vkg_grm_vote a, b;
     vkg_grm_vote(s, NULL, 2, 3, 77, &a);
     vkg_grm_vote(s, both, 2, 3, 77, &b);
@@ -203,7 +203,7 @@ static void test_ties_seeded(void **state)
 static void test_meta_ranking_rules(void **state)
 {
     struct vkg_grm_sample s[5];
-    static const uint32_t id[2] = {0, 1};
+    static const uint32_t id[2] = { 0, 1 };
     for (int j = 0; j < 5; j++) {
         judged(&s[j], id, 2, "\\boxed{5, 6}");
         s[j].has_meta = true;
@@ -222,7 +222,7 @@ static void test_meta_ranking_rules(void **state)
     assert_int_equal(vkg_grm_meta_select(s, NULL, 5, 4, kept), 4);
     assert_int_equal(kept[0], 0);
     assert_int_equal(vkg_grm_meta_select(s, NULL, 5, 9, kept), 5);
-    static const uint32_t sub[3] = {0, 2, 4};
+    static const uint32_t sub[3] = { 0, 2, 4 };
     assert_int_equal(vkg_grm_meta_select(s, sub, 3, 2, kept), 2);
     assert_int_equal(kept[0], 0);
     assert_int_equal(kept[1], 4);
@@ -264,7 +264,7 @@ static void test_curve_shape(void **state)
  * Voting@2: {0,1} ties 11/11 (seeded draw), {0,2} right, {1,2} wrong. */
 static void test_curve_hand_counted(void **state)
 {
-    static const uint32_t id[2] = {0, 1};
+    static const uint32_t id[2] = { 0, 1 };
     struct vkg_grm_sample s[3];
     judged(&s[0], id, 2, "\\boxed{9, 2}");
     judged(&s[1], id, 2, "\\boxed{2, 9}");
@@ -272,7 +272,7 @@ static void test_curve_hand_counted(void **state)
     double v, m;
     assert_int_equal(vkg_grm_curve_point(s, 3, 2, 11, 0, 1, 2, &v, NULL), VKG_OK);
     assert_true(fabs(v - 1.0 / 3.0) < 1e-15);
-    static const uint32_t pair[2] = {0, 1};
+    static const uint32_t pair[2] = { 0, 1 };
     struct vkg_grm_vote tie;
     vkg_grm_vote(s, pair, 2, 2, 11, &tie);
     assert_true(tie.tie);
@@ -307,15 +307,18 @@ static void test_rng_matches_python(void **state)
     assert_non_null(cases);
     const cJSON *c;
     int count = 0;
-    cJSON_ArrayForEach(c, cases) {
+    cJSON_ArrayForEach(c, cases)
+    {
         const char *id = cJSON_GetObjectItem(c, "id")->valuestring;
-        uint32_t k = (uint32_t)cJSON_GetObjectItem(c, "k")->valueint, rn = (uint32_t)cJSON_GetObjectItem(c, "n")->valueint;
+        uint32_t k = (uint32_t)cJSON_GetObjectItem(c, "k")->valueint,
+                 rn = (uint32_t)cJSON_GetObjectItem(c, "n")->valueint;
         uint64_t key = vkg_grm_record_key(id), ss = vkg_grm_sample_seed(u64(c, "seed"), key);
         assert_true(key == u64(c, "key"));
         assert_true(ss == u64(c, "sample_seed"));
         const cJSON *p;
         uint32_t j = 0;
-        cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "perms")) {
+        cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "perms"))
+        {
             uint32_t perm[VKG_GRM_MAX_RESPONSES];
             vkg_grm_permutation(ss, j, k, rn, perm);
             for (uint32_t i = 0; i < rn; i++)
@@ -335,9 +338,8 @@ static void test_permutation_statistics(void **state)
 {
     uint32_t perm[VKG_GRM_MAX_RESPONSES];
     vkg_grm_permutation(123, 0, 1, 5, perm);
-    for (uint32_t i = 0; i < 5; i++)
-        assert_int_equal(perm[i], i);
-    int count[6] = {0};
+    for (uint32_t i = 0; i < 5; i++) assert_int_equal(perm[i], i);
+    int count[6] = { 0 };
     for (uint32_t j = 0; j < 6000; j++) {
         vkg_grm_permutation(vkg_grm_sample_seed(9, vkg_grm_record_key("r")), j, 8, 3, perm);
         count[perm[0] * 2 + (perm[1] > perm[2])]++;
@@ -356,11 +358,16 @@ static void test_permutation_statistics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table17),         cmocka_unit_test(test_fig3_metarm),
-        cmocka_unit_test(test_meta_changes_answer), cmocka_unit_test(test_invalid_dropped),
-        cmocka_unit_test(test_n1_and_n4),       cmocka_unit_test(test_ties_seeded),
-        cmocka_unit_test(test_meta_ranking_rules), cmocka_unit_test(test_curve_shape),
-        cmocka_unit_test(test_curve_hand_counted), cmocka_unit_test(test_rng_matches_python),
+        cmocka_unit_test(test_table17),
+        cmocka_unit_test(test_fig3_metarm),
+        cmocka_unit_test(test_meta_changes_answer),
+        cmocka_unit_test(test_invalid_dropped),
+        cmocka_unit_test(test_n1_and_n4),
+        cmocka_unit_test(test_ties_seeded),
+        cmocka_unit_test(test_meta_ranking_rules),
+        cmocka_unit_test(test_curve_shape),
+        cmocka_unit_test(test_curve_hand_counted),
+        cmocka_unit_test(test_rng_matches_python),
         cmocka_unit_test(test_permutation_statistics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,7 +43,10 @@ struct field {
     enum ftype type;
     size_t off;
 };
-#define FLD(t, key, member) {key, t, offsetof(struct vkg_hf_config, member)}
+#define FLD(t, key, member)                            \
+    {                                                  \
+        key, t, offsetof(struct vkg_hf_config, member) \
+    }
 
 static const struct field g_fields[] = {
     FLD(F_BOOL, "seq_cls", seq_cls),
@@ -88,7 +91,10 @@ static const struct field g_fields[] = {
     FLD(F_I32, "bos_token_id", bos_token_id),
 };
 
-#define RFLD(t, key, member) {key, t, offsetof(struct vkg_rope, member)}
+#define RFLD(t, key, member)                      \
+    {                                             \
+        key, t, offsetof(struct vkg_rope, member) \
+    }
 static const struct field g_rope_fields[] = {
     RFLD(F_F64, "theta", theta),
     RFLD(F_F64, "partial_rotary_factor", partial_rotary_factor),
@@ -107,8 +113,7 @@ static const struct field g_rope_fields[] = {
 
 /* Compare one field; prints the config and key before failing so a mismatch
  * reads "qwen2_seqcls.rope.factor: got 1 want 2". */
-static void check_field(const char *where, const struct field *f, const void *base,
-                        const cJSON *want)
+static void check_field(const char *where, const struct field *f, const void *base, const cJSON *want)
 {
     const char *p = (const char *)base + f->off;
     double got = 0;
@@ -124,30 +129,25 @@ static void check_field(const char *where, const struct field *f, const void *ba
         return;
     }
     double w = cJSON_IsBool(want) ? cJSON_IsTrue(want) : want->valuedouble;
-    if (fabs(got - w) > 1e-12 * fmax(1.0, fabs(w)))
-        fail_msg("%s.%s: got %.17g want %.17g", where, f->key, got, w);
+    if (fabs(got - w) > 1e-12 * fmax(1.0, fabs(w))) fail_msg("%s.%s: got %.17g want %.17g", where, f->key, got, w);
 }
 
-static void check_layers(const char *where, const char *key, const uint8_t *got, uint32_t n,
-                         const cJSON *want)
+static void check_layers(const char *where, const char *key, const uint8_t *got, uint32_t n, const cJSON *want)
 {
     assert_int_equal(cJSON_GetArraySize(want), n);
     for (uint32_t i = 0; i < n; i++)
-        if (got[i] != cJSON_GetArrayItem(want, (int)i)->valueint)
-            fail_msg("%s.%s[%u]: got %u", where, key, i, got[i]);
+        if (got[i] != cJSON_GetArrayItem(want, (int)i)->valueint) fail_msg("%s.%s[%u]: got %u", where, key, i, got[i]);
 }
 
 static void check_ids(const char *where, const int32_t *ids, uint32_t n, const cJSON *want)
 {
-    if ((int)n != cJSON_GetArraySize(want))
-        fail_msg("%s: eos count %u want %d", where, n, cJSON_GetArraySize(want));
-    for (uint32_t i = 0; i < n; i++)
-        assert_int_equal(ids[i], cJSON_GetArrayItem(want, (int)i)->valueint);
+    if ((int)n != cJSON_GetArraySize(want)) fail_msg("%s: eos count %u want %d", where, n, cJSON_GetArraySize(want));
+    for (uint32_t i = 0; i < n; i++) assert_int_equal(ids[i], cJSON_GetArrayItem(want, (int)i)->valueint);
 }
 
 static const char *rope_name(enum vkg_rope_type t)
 {
-    static const char *const names[] = {"default", "linear", "dynamic", "llama3", "yarn"};
+    static const char *const names[] = { "default", "linear", "dynamic", "llama3", "yarn" };
     return names[t];
 }
 
@@ -160,14 +160,13 @@ static const char *str(const cJSON *obj, const char *key)
 
 static void check_enums(const char *name, const struct vkg_hf_config *cfg, const cJSON *want)
 {
-    static const char *const acts[] = {"silu", "gelu_tanh", "gelu"};
-    static const char *const topk[] = {"greedy", "group_limited_greedy", "noaux_tc"};
+    static const char *const acts[] = { "silu", "gelu_tanh", "gelu" };
+    static const char *const topk[] = { "greedy", "group_limited_greedy", "noaux_tc" };
     assert_string_equal(vkg_arch_name(cfg->arch), str(want, "arch"));
     assert_string_equal(cfg->architecture, str(want, "architecture"));
     assert_string_equal(cfg->dtype, str(want, "dtype"));
     assert_string_equal(acts[cfg->act], str(want, "act"));
-    assert_string_equal(cfg->scoring == VKG_MOE_SOFTMAX ? "softmax" : "sigmoid",
-                        str(want, "scoring"));
+    assert_string_equal(cfg->scoring == VKG_MOE_SOFTMAX ? "softmax" : "sigmoid", str(want, "scoring"));
     assert_string_equal(topk[cfg->topk_method], str(want, "topk_method"));
     const cJSON *rope = cJSON_GetObjectItemCaseSensitive(want, "rope");
     if (strcmp(rope_name(cfg->rope.type), str(rope, "type")))
@@ -180,23 +179,18 @@ static void check_config(const char *name, const cJSON *want)
     snprintf(dir, sizeof dir, "%s/%s", CONFIG_DIR, name);
     struct vkg_hf_config cfg;
     enum vkg_status st = vkg_hf_config_load(dir, &cfg);
-    if (st != VKG_OK)
-        fail_msg("%s: %s: %s", name, vkg_status_name(st), vkg_error_detail());
+    if (st != VKG_OK) fail_msg("%s: %s: %s", name, vkg_status_name(st), vkg_error_detail());
     for (size_t i = 0; i < sizeof g_fields / sizeof g_fields[0]; i++)
-        check_field(name, &g_fields[i], &cfg,
-                    cJSON_GetObjectItemCaseSensitive(want, g_fields[i].key));
+        check_field(name, &g_fields[i], &cfg, cJSON_GetObjectItemCaseSensitive(want, g_fields[i].key));
     const cJSON *rope = cJSON_GetObjectItemCaseSensitive(want, "rope");
     snprintf(where, sizeof where, "%s.rope", name);
     for (size_t i = 0; i < sizeof g_rope_fields / sizeof g_rope_fields[0]; i++)
-        check_field(where, &g_rope_fields[i], &cfg.rope,
-                    cJSON_GetObjectItemCaseSensitive(rope, g_rope_fields[i].key));
+        check_field(where, &g_rope_fields[i], &cfg.rope, cJSON_GetObjectItemCaseSensitive(rope, g_rope_fields[i].key));
     check_enums(name, &cfg, want);
     check_layers(name, "layer_sliding", cfg.layer_sliding, cfg.n_layers,
                  cJSON_GetObjectItemCaseSensitive(want, "layer_sliding"));
-    check_layers(name, "layer_moe", cfg.layer_moe, cfg.n_layers,
-                 cJSON_GetObjectItemCaseSensitive(want, "layer_moe"));
-    check_ids(name, cfg.eos_token_ids, cfg.n_eos,
-              cJSON_GetObjectItemCaseSensitive(want, "eos_token_ids"));
+    check_layers(name, "layer_moe", cfg.layer_moe, cfg.n_layers, cJSON_GetObjectItemCaseSensitive(want, "layer_moe"));
+    check_ids(name, cfg.eos_token_ids, cfg.n_eos, cJSON_GetObjectItemCaseSensitive(want, "eos_token_ids"));
     vkg_hf_config_free(&cfg);
 }
 
@@ -230,7 +224,8 @@ static void test_against_transformers(void **state)
     assert_non_null(root);
     int n = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, root) {
+    cJSON_ArrayForEach(e, root)
+    {
         check_config(e->string, cJSON_GetObjectItem(e, "config"));
         check_generation(e->string, cJSON_GetObjectItem(e, "generation"));
         n++;
@@ -246,23 +241,22 @@ static void expect_error(const char *json, enum vkg_status want, const char *nee
     struct vkg_hf_config cfg;
     vkg_error_clear();
     enum vkg_status st = vkg_hf_config_parse(json, "x/config.json", &cfg);
-    if (st == VKG_OK)
-        vkg_hf_config_free(&cfg);
+    if (st == VKG_OK) vkg_hf_config_free(&cfg);
     if (st != want || !strstr(vkg_error_detail(), needle))
-        fail_msg("got %s '%s', want %s with '%s'", vkg_status_name(st), vkg_error_detail(),
-                 vkg_status_name(want), needle);
+        fail_msg("got %s '%s', want %s with '%s'", vkg_status_name(st), vkg_error_detail(), vkg_status_name(want),
+                 needle);
     assert_null(cfg.layer_sliding); /* nothing left to free after an error */
     assert_null(cfg.layer_moe);
 }
 
-#define BASE "\"vocab_size\": 100, \"hidden_size\": 64, \"intermediate_size\": 128, " \
-             "\"num_hidden_layers\": 2, \"num_attention_heads\": 4"
+#define BASE                                                                 \
+    "\"vocab_size\": 100, \"hidden_size\": 64, \"intermediate_size\": 128, " \
+    "\"num_hidden_layers\": 2, \"num_attention_heads\": 4"
 
 static void test_minimal_ok(void **state)
 {
     struct vkg_hf_config cfg;
-    assert_int_equal(vkg_hf_config_parse("{\"architectures\": [\"LlamaForCausalLM\"], " BASE "}",
-                                         "x", &cfg), VKG_OK);
+    assert_int_equal(vkg_hf_config_parse("{\"architectures\": [\"LlamaForCausalLM\"], " BASE "}", "x", &cfg), VKG_OK);
     assert_int_equal(cfg.head_dim, 16);
     assert_int_equal(cfg.n_kv_heads, 4);
     assert_false(cfg.seq_cls);
@@ -275,10 +269,9 @@ static void test_unknown_architecture(void **state)
     expect_error("{\"architectures\": [\"BertForMaskedLM\"], " BASE "}", VKG_ERR_UNSUPPORTED,
                  "'BertForMaskedLM' is not supported; supported: {Llama, Qwen2, Qwen3, Qwen3Moe, "
                  "Mixtral, DeepseekV2, Gemma2}ForCausalLM");
-    expect_error("{\"architectures\": [\"Qwen2ForTokenClassification\"], " BASE "}",
-                 VKG_ERR_UNSUPPORTED, "Qwen2ForTokenClassification");
-    expect_error("{" BASE "}", VKG_ERR_CONFIG,
-                 "x/config.json: required field 'architectures' is missing");
+    expect_error("{\"architectures\": [\"Qwen2ForTokenClassification\"], " BASE "}", VKG_ERR_UNSUPPORTED,
+                 "Qwen2ForTokenClassification");
+    expect_error("{" BASE "}", VKG_ERR_CONFIG, "x/config.json: required field 'architectures' is missing");
     expect_error("{\"architectures\": [], " BASE "}", VKG_ERR_CONFIG, "'architectures' must be");
 }
 
@@ -287,10 +280,10 @@ static void test_missing_required(void **state)
     expect_error("{\"architectures\": [\"Qwen3ForCausalLM\"], \"vocab_size\": 10, "
                  "\"intermediate_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2}",
                  VKG_ERR_CONFIG, "x/config.json: required field 'hidden_size' is missing");
-    expect_error("{\"architectures\": [\"Qwen3ForCausalLM\"], " BASE ", \"hidden_size\": null}",
-                 VKG_ERR_CONFIG, "'hidden_size'"); /* duplicate key: the last one wins, as in Python */
-    expect_error("{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"num_experts\": 8, " BASE "}",
-                 VKG_ERR_CONFIG, "required field 'moe_intermediate_size' is missing");
+    expect_error("{\"architectures\": [\"Qwen3ForCausalLM\"], " BASE ", \"hidden_size\": null}", VKG_ERR_CONFIG,
+                 "'hidden_size'"); /* duplicate key: the last one wins, as in Python */
+    expect_error("{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"num_experts\": 8, " BASE "}", VKG_ERR_CONFIG,
+                 "required field 'moe_intermediate_size' is missing");
     expect_error("{\"architectures\": [\"DeepseekV2ForCausalLM\"], \"n_routed_experts\": 8, "
                  "\"moe_intermediate_size\": 8, " BASE "}",
                  VKG_ERR_CONFIG, "required field 'num_experts_per_tok' is missing");
@@ -301,27 +294,26 @@ static void test_missing_required(void **state)
 
 static void test_wrong_type(void **state)
 {
-    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"num_key_value_heads\": \"4\", "
-                 BASE "}", VKG_ERR_CONFIG,
-                 "field 'num_key_value_heads' must be a non-negative integer, got a string");
-    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"head_dim\": 2.5, " BASE "}",
-                 VKG_ERR_CONFIG, "'head_dim' must be a non-negative integer, got a number");
-    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"tie_word_embeddings\": 1, "
-                 BASE "}", VKG_ERR_CONFIG, "'tie_word_embeddings' must be true or false");
-    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"rope_scaling\": 2, " BASE "}",
-                 VKG_ERR_CONFIG, "'rope_scaling' must be an object");
-    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"eos_token_id\": [1, \"2\"], "
-                 BASE "}", VKG_ERR_CONFIG, "'eos_token_id' must be a list of token ids");
-    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"num_key_value_heads\": 3, "
-                 BASE "}", VKG_ERR_CONFIG, "not a multiple of num_key_value_heads 3");
-    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_act\": \"relu2\", "
-                 BASE "}", VKG_ERR_UNSUPPORTED, "hidden_act 'relu2' is not supported");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"num_key_value_heads\": \"4\", " BASE "}",
+                 VKG_ERR_CONFIG, "field 'num_key_value_heads' must be a non-negative integer, got a string");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"head_dim\": 2.5, " BASE "}", VKG_ERR_CONFIG,
+                 "'head_dim' must be a non-negative integer, got a number");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"tie_word_embeddings\": 1, " BASE "}", VKG_ERR_CONFIG,
+                 "'tie_word_embeddings' must be true or false");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"rope_scaling\": 2, " BASE "}", VKG_ERR_CONFIG,
+                 "'rope_scaling' must be an object");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"eos_token_id\": [1, \"2\"], " BASE "}", VKG_ERR_CONFIG,
+                 "'eos_token_id' must be a list of token ids");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"num_key_value_heads\": 3, " BASE "}", VKG_ERR_CONFIG,
+                 "not a multiple of num_key_value_heads 3");
+    expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_act\": \"relu2\", " BASE "}",
+                 VKG_ERR_UNSUPPORTED, "hidden_act 'relu2' is not supported");
     expect_error("{\"architectures\": [\"LlamaForCausalLM\"], \"rope_scaling\": "
                  "{\"type\": \"longrope\", \"factor\": 2}, " BASE "}",
                  VKG_ERR_UNSUPPORTED, "rope type 'longrope' is not supported");
     expect_error("{\"architectures\": [\"Gemma2ForSequenceClassification\"], \"num_labels\": 3, "
-                 "\"id2label\": {\"0\": \"a\"}, " BASE "}", VKG_ERR_CONFIG,
-                 "num_labels 3 disagrees with id2label (1 entries)");
+                 "\"id2label\": {\"0\": \"a\"}, " BASE "}",
+                 VKG_ERR_CONFIG, "num_labels 3 disagrees with id2label (1 entries)");
     expect_error("{\"architectures\": [\"Qwen2ForCausalLM\"], \"num_key_value_heads\": 4, "
                  "\"use_sliding_window\": true, \"layer_types\": [\"full_attention\"], " BASE "}",
                  VKG_ERR_CONFIG, "'layer_types' must be");
@@ -332,8 +324,9 @@ static void test_wrong_type(void **state)
 static void test_duplicate_key_last_wins(void **state)
 {
     struct vkg_hf_config cfg;
-    assert_int_equal(vkg_hf_config_parse("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": null, "
-                                         BASE ", \"num_attention_heads\": 8, \"vocab_size\": 7}", "x", &cfg),
+    assert_int_equal(vkg_hf_config_parse("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": null, " BASE
+                                         ", \"num_attention_heads\": 8, \"vocab_size\": 7}",
+                                         "x", &cfg),
                      VKG_OK);
     assert_int_equal(cfg.hidden_size, 64);
     assert_int_equal(cfg.n_heads, 8);
@@ -358,12 +351,10 @@ static void test_not_json(void **state)
 static void test_missing_file(void **state)
 {
     struct vkg_hf_config cfg;
-    assert_int_equal(vkg_hf_config_load(VKG_SOURCE_DIR "/tests/data/no-such-model", &cfg),
-                     VKG_ERR_CONFIG);
+    assert_int_equal(vkg_hf_config_load(VKG_SOURCE_DIR "/tests/data/no-such-model", &cfg), VKG_ERR_CONFIG);
     assert_non_null(strstr(vkg_error_detail(), "no-such-model/config.json: not found"));
     struct vkg_generation_config g;
-    assert_int_equal(vkg_generation_config_load(VKG_SOURCE_DIR "/tests/data/no-such-model", &g),
-                     VKG_OK);
+    assert_int_equal(vkg_generation_config_load(VKG_SOURCE_DIR "/tests/data/no-such-model", &g), VKG_OK);
     assert_false(g.present);
     assert_int_equal(g.bos_token_id, -1);
 }

@@ -21,8 +21,12 @@
 
 /* Python accepts these; json.h says why we do not. */
 static const char *const differ[] = {
-    "differ_nan.json", "differ_infinity.json", "differ_neg_infinity.json", "differ_u0000.json",
-    "differ_lone_high_surrogate.json", "differ_lone_low_surrogate.json",
+    "differ_nan.json",
+    "differ_infinity.json",
+    "differ_neg_infinity.json",
+    "differ_u0000.json",
+    "differ_lone_high_surrogate.json",
+    "differ_lone_low_surrogate.json",
 };
 
 static int is_differ(const char *name)
@@ -89,7 +93,8 @@ static void test_corpus_matches_python(void **state)
     cJSON *exp = load_expected();
     int n = 0, failures = 0;
     const cJSON *c;
-    cJSON_ArrayForEach(c, exp) {
+    cJSON_ArrayForEach(c, exp)
+    {
         char path[512], where[512] = "";
         snprintf(path, sizeof path, CORPUS "/%s", c->string);
         char *text;
@@ -101,10 +106,8 @@ static void test_corpus_matches_python(void **state)
         int ok;
         if (is_differ(c->string)) /* Python accepts, we refuse with a message */
             ok = py_ok && s == VKG_ERR_FORMAT && strstr(vkg_error_detail(), "not supported");
-        else if (!py_ok)
-            ok = s == VKG_ERR_FORMAT && !strncmp(vkg_error_detail(), c->string, strlen(c->string));
-        else
-            ok = s == VKG_OK && tree_equal(cJSON_GetObjectItemCaseSensitive(c, "value"), got, where, sizeof where);
+        else if (!py_ok) ok = s == VKG_ERR_FORMAT && !strncmp(vkg_error_detail(), c->string, strlen(c->string));
+        else ok = s == VKG_OK && tree_equal(cJSON_GetObjectItemCaseSensitive(c, "value"), got, where, sizeof where);
         if (!ok) {
             failures++;
             fprintf(stderr, "FAIL %s: python %s, ours %s (%s) %s\n", c->string, py_ok ? "accepts" : "refuses",
@@ -118,8 +121,7 @@ static void test_corpus_matches_python(void **state)
     DIR *d = opendir(CORPUS);
     assert_non_null(d);
     int files = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        files += strstr(e->d_name, ".json") && strcmp(e->d_name, "expected.json");
+    for (struct dirent *e; (e = readdir(d));) files += strstr(e->d_name, ".json") && strcmp(e->d_name, "expected.json");
     closedir(d);
     fprintf(stderr, "json corpus: %d cases, %d failures\n", n, failures);
     assert_int_equal(files, n);
@@ -134,12 +136,14 @@ static void test_messages(void **state)
     const char *t = "{\n  \"a\": 1,\n  \"b\" 2\n}";
     assert_int_equal(vkg_json_parse(t, strlen(t), "dir/config.json", 0, &j), VKG_ERR_FORMAT);
     assert_null(j);
-    assert_string_equal(vkg_error_detail(),
-                        "dir/config.json is not valid JSON: expected ':' after a member name at line 3 column 7 (byte 18)");
+    assert_string_equal(
+        vkg_error_detail(),
+        "dir/config.json is not valid JSON: expected ':' after a member name at line 3 column 7 (byte 18)");
     t = "{\"a\": 1} }";
     assert_int_equal(vkg_json_parse(t, strlen(t), "x.json", 0, &j), VKG_ERR_FORMAT);
-    assert_string_equal(vkg_error_detail(),
-                        "x.json is not valid JSON: extra data after the JSON value (1 bytes) at line 1 column 10 (byte 9)");
+    assert_string_equal(
+        vkg_error_detail(),
+        "x.json is not valid JSON: extra data after the JSON value (1 bytes) at line 1 column 10 (byte 9)");
     /* NUL bytes inside the given length are data, not an end */
     assert_int_equal(vkg_json_parse("{}\0{}", 5, "nul.json", 0, &j), VKG_ERR_FORMAT);
     assert_int_equal(vkg_json_parse("\"a\0b\"", 5, "nul.json", 0, &j), VKG_ERR_FORMAT);

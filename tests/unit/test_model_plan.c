@@ -178,7 +178,8 @@ static void test_plan_refuses_tensor_beyond_buffer(void **state)
     vkg_error_clear();
     assert_int_equal(vkg_model_plan(&r, &dev, NULL, &p), VKG_ERR_LIMIT);
     const char *msg = vkg_error_detail();
-    if (!strstr(msg, "'model.embed_tokens.weight' needs 3072.0 MiB") || !strstr(msg, "maxMemoryAllocationSize 2048 MiB"))
+    if (!strstr(msg, "'model.embed_tokens.weight' needs 3072.0 MiB") ||
+        !strstr(msg, "maxMemoryAllocationSize 2048 MiB"))
         fail_msg("%s", msg);
     vkg_model_report_free(&r);
 }

@@ -57,13 +57,29 @@ static void test_ranges(void **state)
         { NULL, "--top-k", VKG_OPT_INT, &k, "K", "top-k", VKG_RANGE_CC(0, 100) },
         { NULL, "--top-p", VKG_OPT_FLOAT, &p, "P", "top-p", VKG_RANGE_OC(0, 1) },
     };
-    struct { const char *flag, *value; int rc; } cases[] = {
-        { "--top-k", "0", 0 }, { "--top-k", "100", 0 }, { "--top-k", "-5", 2 }, { "--top-k", "101", 2 },
-        { "--top-k", "9223372036854775808", 2 }, { "--top-k", "1.5", 2 }, { "--top-k", " 5", 2 },
-        { "--top-k", "0x10", 2 }, { "--top-k", "", 2 },
-        { "--top-p", "1", 0 }, { "--top-p", "1e-3", 0 }, { "--top-p", "0", 2 }, { "--top-p", "2", 2 },
-        { "--top-p", "-0.5", 2 }, { "--top-p", "nan", 2 }, { "--top-p", "NaN", 2 }, { "--top-p", "inf", 2 },
-        { "--top-p", "1e999", 2 }, { "--top-p", "0x1p-1", 2 },
+    struct {
+        const char *flag, *value;
+        int rc;
+    } cases[] = {
+        { "--top-k", "0", 0 },
+        { "--top-k", "100", 0 },
+        { "--top-k", "-5", 2 },
+        { "--top-k", "101", 2 },
+        { "--top-k", "9223372036854775808", 2 },
+        { "--top-k", "1.5", 2 },
+        { "--top-k", " 5", 2 },
+        { "--top-k", "0x10", 2 },
+        { "--top-k", "", 2 },
+        { "--top-p", "1", 0 },
+        { "--top-p", "1e-3", 0 },
+        { "--top-p", "0", 2 },
+        { "--top-p", "2", 2 },
+        { "--top-p", "-0.5", 2 },
+        { "--top-p", "nan", 2 },
+        { "--top-p", "NaN", 2 },
+        { "--top-p", "inf", 2 },
+        { "--top-p", "1e999", 2 },
+        { "--top-p", "0x1p-1", 2 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *argv[] = { "x", (char *)cases[i].flag, (char *)cases[i].value, NULL };

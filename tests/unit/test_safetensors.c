@@ -44,8 +44,7 @@ static const struct bad_item k_bad[] = {
       "header_past_eof.safetensors: header length 1000 runs past the end of the file (70 bytes)" },
     { "header_not_utf8.safetensors", VKG_ERR_FORMAT, 0,
       "header_not_utf8.safetensors: header is not valid UTF-8 (byte 3" },
-    { "header_not_json.safetensors", VKG_ERR_FORMAT, 0,
-      "header_not_json.safetensors: header is not valid JSON" },
+    { "header_not_json.safetensors", VKG_ERR_FORMAT, 0, "header_not_json.safetensors: header is not valid JSON" },
     { "header_not_object.safetensors", VKG_ERR_FORMAT, 0,
       "header_not_object.safetensors: header is not a JSON object" },
     { "header_trailing_bytes.safetensors", VKG_ERR_FORMAT, 0,
@@ -54,8 +53,7 @@ static const struct bad_item k_bad[] = {
       "header_control_char.safetensors: header has control character 0x01 inside a string at byte 3" },
     { "offsets_float_syntax.safetensors", VKG_ERR_FORMAT, 0,
       "offsets_float_syntax.safetensors: header: number '8.0' at byte 50 is not a plain unsigned integer" },
-    { "duplicate_name.safetensors", VKG_ERR_FORMAT, 0,
-      "duplicate_name.safetensors: duplicate tensor name 'a'" },
+    { "duplicate_name.safetensors", VKG_ERR_FORMAT, 0, "duplicate_name.safetensors: duplicate tensor name 'a'" },
     { "duplicate_field.safetensors", VKG_ERR_FORMAT, 0,
       "duplicate_field.safetensors: tensor 'a': duplicate field \"dtype\"" },
     { "unknown_dtype.safetensors", VKG_ERR_UNSUPPORTED, 0,
@@ -66,8 +64,7 @@ static const struct bad_item k_bad[] = {
       "entry_not_object.safetensors: tensor 'a': entry is not an object" },
     { "missing_data_offsets.safetensors", VKG_ERR_FORMAT, 0,
       "missing_data_offsets.safetensors: tensor 'a': missing field \"data_offsets\"" },
-    { "shape_not_list.safetensors", VKG_ERR_FORMAT, 0,
-      "shape_not_list.safetensors: tensor 'a': shape is not a list" },
+    { "shape_not_list.safetensors", VKG_ERR_FORMAT, 0, "shape_not_list.safetensors: tensor 'a': shape is not a list" },
     { "shape_negative.safetensors", VKG_ERR_FORMAT, 0,
       "shape_negative.safetensors: tensor 'a': shape[1] is not a non-negative integer" },
     { "shape_fraction.safetensors", VKG_ERR_FORMAT, 0,
@@ -102,10 +99,8 @@ static const struct bad_item k_bad[] = {
       "metadata_not_strings.safetensors: __metadata__ value of 'step' is not a string" },
     { "unsupported_dtype.safetensors", VKG_OK, VKG_ERR_UNSUPPORTED,
       "unsupported_dtype.safetensors: tensor 'model.layers.0.mlp.up_proj.weight': dtype F8_E4M3 is unsupported" },
-    { "index_not_json", VKG_ERR_FORMAT, 0,
-      "model.safetensors.index.json: index is not valid JSON" },
-    { "index_no_weight_map", VKG_ERR_FORMAT, 0,
-      "model.safetensors.index.json: no \"weight_map\" object" },
+    { "index_not_json", VKG_ERR_FORMAT, 0, "model.safetensors.index.json: index is not valid JSON" },
+    { "index_no_weight_map", VKG_ERR_FORMAT, 0, "model.safetensors.index.json: no \"weight_map\" object" },
     { "index_entry_not_string", VKG_ERR_FORMAT, 0,
       "model.safetensors.index.json: weight_map entry of tensor 'b' is not a string" },
     { "index_missing_shard", VKG_ERR_NOT_FOUND, 0,
@@ -146,14 +141,13 @@ static void test_malformed_corpus(void **state)
             if (s != b->check_status) fail_msg("%s: check gave %s", b->item, vkg_status_name(s));
         } else if (s != b->open_status) {
             vkg_safetensors_close(s == VKG_OK ? st : NULL);
-            fail_msg("%s: open gave %s (%s), want %s", b->item, vkg_status_name(s),
-                     vkg_error_detail(), vkg_status_name(b->open_status));
+            fail_msg("%s: open gave %s (%s), want %s", b->item, vkg_status_name(s), vkg_error_detail(),
+                     vkg_status_name(b->open_status));
         } else {
             assert_null(st);
         }
         if (!strstr(vkg_error_detail(), b->message))
-            fail_msg("%s: message\n  '%s'\ndoes not contain\n  '%s'", b->item, vkg_error_detail(),
-                     b->message);
+            fail_msg("%s: message\n  '%s'\ndoes not contain\n  '%s'", b->item, vkg_error_detail(), b->message);
     }
 }
 
@@ -167,12 +161,9 @@ static void test_corpus_complete(void **state)
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "valid") == 0 ||
-            strcmp(e->d_name, "README.md") == 0)
-            continue;
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "valid") == 0 || strcmp(e->d_name, "README.md") == 0) continue;
         bool found = false;
-        for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++)
-            found |= strcmp(k_bad[i].item, e->d_name) == 0;
+        for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++) found |= strcmp(k_bad[i].item, e->d_name) == 0;
         if (!found) fail_msg("corpus item %s has no expectation in k_bad", e->d_name);
         n++;
     }
@@ -214,8 +205,8 @@ static int hexval(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
 
 static void check_bytes(const char *name, const void *data, uint64_t n, const char *hex)
 {
-    if (strlen(hex) != 2 * n) fail_msg("%s: %llu bytes, manifest has %zu", name,
-                                       (unsigned long long)n, strlen(hex) / 2);
+    if (strlen(hex) != 2 * n)
+        fail_msg("%s: %llu bytes, manifest has %zu", name, (unsigned long long)n, strlen(hex) / 2);
     const uint8_t *p = data;
     for (uint64_t i = 0; i < n; i++)
         if (p[i] != (uint8_t)(hexval(hex[2 * i]) * 16 + hexval(hex[2 * i + 1])))
@@ -249,10 +240,8 @@ static void check_order(const struct vkg_safetensors *st)
 {
     for (size_t i = 1; i < vkg_safetensors_count(st); i++) {
         const struct vkg_tensor_view *a = vkg_safetensors_get(st, i - 1), *b = vkg_safetensors_get(st, i);
-        if (a->file == b->file)
-            assert_ptr_equal((const uint8_t *)a->data + a->n_bytes, b->data);
-        else
-            assert_true(strcmp(a->file, b->file) < 0);
+        if (a->file == b->file) assert_ptr_equal((const uint8_t *)a->data + a->n_bytes, b->data);
+        else assert_true(strcmp(a->file, b->file) < 0);
     }
     assert_null(vkg_safetensors_get(st, vkg_safetensors_count(st)));
 }
@@ -305,8 +294,7 @@ static void test_sharded_details(void **state)
     (void)state;
     struct vkg_safetensors *st = NULL;
     /* The index path itself opens the same model as its directory. */
-    assert_int_equal(vkg_safetensors_open(VALID "/sharded/model.safetensors.index.json", &st),
-                     VKG_OK);
+    assert_int_equal(vkg_safetensors_open(VALID "/sharded/model.safetensors.index.json", &st), VKG_OK);
     assert_int_equal(vkg_safetensors_file_count(st), 2);
     assert_string_equal(base(vkg_safetensors_file_path(st, 0)), "model-00001-of-00002.safetensors");
     assert_string_equal(base(vkg_safetensors_file_path(st, 1)), "model-00002-of-00002.safetensors");
@@ -337,8 +325,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(vkg_safetensors_open(NULL, &st), VKG_ERR_INVALID_ARG);
     assert_null(st);
     assert_int_equal(vkg_safetensors_open("x", NULL), VKG_ERR_INVALID_ARG);
-    assert_int_equal(vkg_safetensors_open(CORPUS "/does_not_exist.safetensors", &st),
-                     VKG_ERR_NOT_FOUND);
+    assert_int_equal(vkg_safetensors_open(CORPUS "/does_not_exist.safetensors", &st), VKG_ERR_NOT_FOUND);
     assert_non_null(strstr(vkg_error_detail(), "does_not_exist.safetensors"));
     vkg_safetensors_close(NULL);
     assert_int_equal(vkg_safetensors_count(NULL), 0);
@@ -351,9 +338,9 @@ static void test_dtype_table(void **state)
 {
     (void)state;
     static const char *const st_names[] = {
-        "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
-        "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64",
-        "F64", "I64", "U64",
+        "BOOL",    "F4",          "F6_E2M3",     "F6_E3M2", "U8",  "I8",  "F8_E5M2", "F8_E4M3",
+        "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16",     "U16", "F16", "BF16",    "I32",
+        "U32",     "F32",         "C64",         "F64",     "I64", "U64",
     };
     for (size_t i = 0; i < sizeof st_names / sizeof st_names[0]; i++) {
         enum vkg_dtype dt = vkg_dtype_from_safetensors(st_names[i]);
@@ -381,8 +368,7 @@ static void test_dtype_table(void **state)
     assert_false(vkg_dtype_is_loadable(VKG_DTYPE_F8_E4M3));
 }
 
-static const void *tensor_data(const struct vkg_safetensors *st, const char *name, uint64_t n,
-                               enum vkg_dtype dt)
+static const void *tensor_data(const struct vkg_safetensors *st, const char *name, uint64_t n, enum vkg_dtype dt)
 {
     const struct vkg_tensor_view *t = vkg_safetensors_find(st, name);
     if (!t) fail_msg("convert.safetensors: no %s", name);
@@ -425,8 +411,7 @@ static void test_conversions(void **state)
         uint16_t got_h = vkg_f32_to_f16(f), got_b = vkg_f32_to_bf16(f);
         if (!same_half(got_h, want_h, false))
             fail_msg("f32_to_f16(%a = 0x%08x) = 0x%04x, numpy 0x%04x", f, f32_bits(f), got_h, want_h);
-        if (!same_half(got_b, want_b, true))
-            fail_msg("f32_to_bf16(%a) = 0x%04x, gguf-py 0x%04x", f, got_b, want_b);
+        if (!same_half(got_b, want_b, true)) fail_msg("f32_to_bf16(%a) = 0x%04x, gguf-py 0x%04x", f, got_b, want_b);
         if (!isnan(f)) assert_int_equal(f32_bits(vkg_bf16_to_f32(want_b)), (uint32_t)want_b << 16);
     }
     const uint8_t *all = tensor_data(st, "f32_of_f16_all", 65536, VKG_DTYPE_F32);
@@ -442,12 +427,9 @@ static void test_conversions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dtype_table),
-        cmocka_unit_test(test_malformed_corpus),
-        cmocka_unit_test(test_corpus_complete),
-        cmocka_unit_test(test_valid_models),
-        cmocka_unit_test(test_sharded_details),
-        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_dtype_table),     cmocka_unit_test(test_malformed_corpus),
+        cmocka_unit_test(test_corpus_complete), cmocka_unit_test(test_valid_models),
+        cmocka_unit_test(test_sharded_details), cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_conversions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,9 +142,10 @@ static void test_index_last_wins(void **state)
     path_in(p, sizeof p, "model.safetensors.index.json");
     FILE *f = fopen(p, "w");
     assert_non_null(f);
-    fprintf(f, "{\"weight_map\": {\"lm_head.weight\": \"%s\", \"model.embed_tokens.weight\": \"%s\", "
-               "\"model.layers.0.mlp.down_proj.weight\": \"%s\", \"model.layers.0.mlp.up_proj.weight\": \"%s\", "
-               "\"lm_head.weight\": \"%s\"}}",
+    fprintf(f,
+            "{\"weight_map\": {\"lm_head.weight\": \"%s\", \"model.embed_tokens.weight\": \"%s\", "
+            "\"model.layers.0.mlp.down_proj.weight\": \"%s\", \"model.layers.0.mlp.up_proj.weight\": \"%s\", "
+            "\"lm_head.weight\": \"%s\"}}",
             shards[0], shards[0], shards[1], shards[0], shards[1]);
     fclose(f);
     struct vkg_safetensors *st = NULL;

@@ -12,10 +12,12 @@ static void test_messages_and_names(void **state)
 {
     assert_string_equal(vkg_status_message(VKG_OK), "ok");
     assert_string_equal(vkg_status_name(VKG_ERR_FORMAT), "VKG_ERR_FORMAT");
-    assert_string_equal(vkg_status_message((enum vkg_status)-999), "unknown status");
+    assert_string_equal(vkg_status_message((enum vkg_status) - 999), "unknown status");
     /* every code has a distinct name and a non-empty message */
-#define CHECK(name, value, msg) assert_true(strlen(vkg_status_message(name)) > 0); \
-    assert_string_equal(vkg_status_name(name), #name); assert_true(value <= 0);
+#define CHECK(name, value, msg)                        \
+    assert_true(strlen(vkg_status_message(name)) > 0); \
+    assert_string_equal(vkg_status_name(name), #name); \
+    assert_true(value <= 0);
     VKG_STATUS_LIST(CHECK)
 #undef CHECK
 }

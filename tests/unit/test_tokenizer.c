@@ -29,8 +29,7 @@
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -40,10 +39,8 @@ static char *slurp(const char *path, size_t *len)
         p = NULL;
     }
     fclose(f);
-    if (p)
-        p[n] = 0;
-    if (len)
-        *len = (size_t)n;
+    if (p) p[n] = 0;
+    if (len) *len = (size_t)n;
     return p;
 }
 
@@ -68,7 +65,7 @@ static void corpus_load(void)
         cJSON *j = cJSON_Parse(line);
         assert_non_null(j);
         cJSON *t = cJSON_GetObjectItem(j, "text"), *h = cJSON_GetObjectItem(j, "hex");
-        struct item it = {0};
+        struct item it = { 0 };
         if (cJSON_IsString(t)) {
             it.len = strlen(t->valuestring); /* the corpus holds no NUL inside text */
             it.bytes = strdup(t->valuestring);
@@ -101,8 +98,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    for (size_t i = 0; i < g_ncorpus; i++)
-        free(g_corpus[i].bytes);
+    for (size_t i = 0; i < g_ncorpus; i++) free(g_corpus[i].bytes);
     free(g_corpus);
     cJSON_Delete(g_ref);
     return 0;
@@ -114,21 +110,17 @@ static void print_escaped(const char *s, size_t n)
 {
     for (size_t i = 0; i < n && i < 160; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            fprintf(stderr, "\\x%02x", c);
-        else
-            fputc(c, stderr);
+        if (c < 0x20 || c == 0x7f) fprintf(stderr, "\\x%02x", c);
+        else fputc(c, stderr);
     }
-    if (n > 160)
-        fprintf(stderr, "...(%zu bytes)", n);
+    if (n > 160) fprintf(stderr, "...(%zu bytes)", n);
 }
 
 static void print_ids(const char *what, const int32_t *ids, size_t n, size_t at)
 {
     size_t a = at > 4 ? at - 4 : 0, b = at + 5 < n ? at + 5 : n;
     fprintf(stderr, "    %s[%zu..%zu) of %zu:", what, a, b, n);
-    for (size_t i = a; i < b; i++)
-        fprintf(stderr, i == at ? " [%d]" : " %d", (int)ids[i]);
+    for (size_t i = a; i < b; i++) fprintf(stderr, i == at ? " [%d]" : " %d", (int)ids[i]);
     fputc('\n', stderr);
 }
 
@@ -139,19 +131,16 @@ static int32_t *json_ids(const cJSON *arr, size_t *n)
     const cJSON *it;
     int32_t *w = malloc(((size_t)cJSON_GetArraySize(arr) + 1) * sizeof *w);
     *n = 0;
-    cJSON_ArrayForEach(it, arr)
-        w[(*n)++] = (int32_t)it->valuedouble;
+    cJSON_ArrayForEach(it, arr) w[(*n)++] = (int32_t)it->valuedouble;
     return w;
 }
 
 /* Returns 1 when equal; prints the first difference otherwise. */
-static int compare_ids(const char *fam, const char *mode, size_t idx, const int32_t *got,
-                       size_t n, const cJSON *want)
+static int compare_ids(const char *fam, const char *mode, size_t idx, const int32_t *got, size_t n, const cJSON *want)
 {
     size_t m = 0, at = 0;
     int32_t *w = json_ids(want, &m);
-    while (at < n && at < m && got[at] == w[at])
-        at++;
+    while (at < n && at < m && got[at] == w[at]) at++;
     int ok = at == n && at == m;
     if (!ok && g_print_budget-- > 0) {
         fprintf(stderr, "%s: %s mismatch on corpus string %zu \"", fam, mode, idx);
@@ -164,13 +153,10 @@ static int compare_ids(const char *fam, const char *mode, size_t idx, const int3
     return ok;
 }
 
-static int compare_text(const char *fam, const char *mode, size_t idx, const char *got,
-                        const cJSON *want)
+static int compare_text(const char *fam, const char *mode, size_t idx, const char *got, const cJSON *want)
 {
-    if (!strcmp(got, want->valuestring))
-        return 1;
-    if (g_print_budget-- <= 0)
-        return 0;
+    if (!strcmp(got, want->valuestring)) return 1;
+    if (g_print_budget-- <= 0) return 0;
     fprintf(stderr, "%s: %s mismatch on corpus string %zu\n    got  \"", fam, mode, idx);
     print_escaped(got, strlen(got));
     fprintf(stderr, "\"\n    want \"");
@@ -188,16 +174,15 @@ static const cJSON *ref_item(const char *fam, size_t i, const char *key)
 
 /* Encodes with flags and compares with ref key; returns 1 when equal and
  * leaves the ids in *ids for the decode checks. */
-static int check_encode(struct vkg_tokenizer *tok, const char *fam, size_t i, int flags,
-                        const char *key, int32_t **ids, size_t *n)
+static int check_encode(struct vkg_tokenizer *tok, const char *fam, size_t i, int flags, const char *key, int32_t **ids,
+                        size_t *n)
 {
-    assert_int_equal(vkg_tokenizer_encode(tok, g_corpus[i].bytes, g_corpus[i].len, flags, ids, n),
-                     VKG_OK);
+    assert_int_equal(vkg_tokenizer_encode(tok, g_corpus[i].bytes, g_corpus[i].len, flags, ids, n), VKG_OK);
     return compare_ids(fam, key, i, *ids, *n, ref_item(fam, i, key));
 }
 
-static int check_decode(struct vkg_tokenizer *tok, const char *fam, size_t i, const int32_t *ids,
-                        size_t n, int flags, const char *key)
+static int check_decode(struct vkg_tokenizer *tok, const char *fam, size_t i, const int32_t *ids, size_t n, int flags,
+                        const char *key)
 {
     char *text = NULL;
     assert_int_equal(vkg_tokenizer_decode(tok, ids, n, flags, &text), VKG_OK);
@@ -216,18 +201,17 @@ static void check_family(const char *fam)
     struct vkg_tokenizer *tok = NULL;
     clock_t t0 = clock();
     enum vkg_status st = vkg_tokenizer_load(dir, &tok);
-    if (st)
-        fprintf(stderr, "%s: %s\n", fam, vkg_error_detail());
+    if (st) fprintf(stderr, "%s: %s\n", fam, vkg_error_detail());
     assert_int_equal(st, VKG_OK);
     fprintf(stderr, "%s: loaded in %.2f s\n", fam, (double)(clock() - t0) / CLOCKS_PER_SEC);
-    size_t bad[5] = {0};
+    size_t bad[5] = { 0 };
     g_print_budget = 12;
     for (size_t i = 0; i < g_ncorpus; i++) {
         int32_t *ids, *ids_sp, *ids_split;
         size_t n, n_sp, n_split;
         bad[0] += !check_encode(tok, fam, i, VKG_TOK_PARSE_SPECIAL, "ids", &ids, &n);
-        bad[1] += !check_encode(tok, fam, i, VKG_TOK_PARSE_SPECIAL | VKG_TOK_ADD_SPECIAL,
-                                "ids_special", &ids_sp, &n_sp);
+        bad[1] +=
+            !check_encode(tok, fam, i, VKG_TOK_PARSE_SPECIAL | VKG_TOK_ADD_SPECIAL, "ids_special", &ids_sp, &n_sp);
         bad[2] += !check_encode(tok, fam, i, 0, "ids_split", &ids_split, &n_split);
         /* decode HF's own ids, so a decode check does not hide behind an encode bug */
         size_t m;
@@ -239,8 +223,10 @@ static void check_family(const char *fam)
         free(ids_sp);
         free(ids_split);
     }
-    fprintf(stderr, "%s: %zu strings; mismatches: ids %zu, ids_special %zu, ids_split %zu, "
-            "decode %zu, decode_skip %zu\n", fam, g_ncorpus, bad[0], bad[1], bad[2], bad[3], bad[4]);
+    fprintf(stderr,
+            "%s: %zu strings; mismatches: ids %zu, ids_special %zu, ids_split %zu, "
+            "decode %zu, decode_skip %zu\n",
+            fam, g_ncorpus, bad[0], bad[1], bad[2], bad[3], bad[4]);
     vkg_tokenizer_free(tok);
     assert_int_equal(bad[0] + bad[1] + bad[2] + bad[3] + bad[4], 0);
 }
@@ -250,28 +236,25 @@ static void test_deepseek_v3(void **state) { check_family("deepseek_v3"); }
 static void test_gemma3(void **state) { check_family("gemma3"); }
 static void test_llama3(void **state) { check_family("llama3"); }
 
-
 /* ---- ~1 MB inputs: equality and throughput ------------------------------ */
 
 static char *big_input(const cJSON *b, size_t *len)
 {
     const char *name = cJSON_GetObjectItem(b, "name")->valuestring;
-    struct item unit = {" ", 1};
+    struct item unit = { " ", 1 };
     size_t reps = 1000000;
     char *s;
     if (!strcmp(name, "long_text")) {
         unit = g_corpus[(size_t)cJSON_GetObjectItem(b, "index")->valuedouble];
         reps = (size_t)cJSON_GetObjectItem(b, "repeat")->valuedouble;
     } else if (!strcmp(name, "newlines")) {
-        unit = (struct item){"\n \n", 3};
+        unit = (struct item){ "\n \n", 3 };
         reps = 300000;
     }
     *len = unit.len * reps + (!strcmp(name, "spaces") ? 1 : 0);
     s = malloc(*len + 1);
-    for (size_t i = 0; i < reps; i++)
-        memcpy(s + i * unit.len, unit.bytes, unit.len);
-    if (!strcmp(name, "spaces"))
-        s[*len - 1] = 'x';
+    for (size_t i = 0; i < reps; i++) memcpy(s + i * unit.len, unit.bytes, unit.len);
+    if (!strcmp(name, "spaces")) s[*len - 1] = 'x';
     s[*len] = 0;
     return s;
 }
@@ -292,7 +275,8 @@ static void check_big(const char *fam)
     const cJSON *b, *big = cJSON_GetObjectItem(cJSON_GetObjectItem(g_ref, fam), "big");
     assert_true(cJSON_GetArraySize(big) == 3);
     g_print_budget = 3;
-    cJSON_ArrayForEach(b, big) {
+    cJSON_ArrayForEach(b, big)
+    {
         size_t len, n;
         int32_t *ids;
         char *s = big_input(b, &len);
@@ -302,8 +286,8 @@ static void check_big(const char *fam)
         fprintf(stderr, "%s: %s: %zu bytes -> %zu ids in %.3f s (%.1f MB/s)\n", fam,
                 cJSON_GetObjectItem(b, "name")->valuestring, len, n, dt, len / dt / 1e6);
         /* corpus index 0 stands in for the printout; the positions are what matter */
-        int ok = compare_ids(fam, cJSON_GetObjectItem(b, "name")->valuestring, 0, ids, n,
-                             cJSON_GetObjectItem(b, "ids"));
+        int ok =
+            compare_ids(fam, cJSON_GetObjectItem(b, "name")->valuestring, 0, ids, n, cJSON_GetObjectItem(b, "ids"));
         free(ids);
         free(s);
         assert_true(ok);
@@ -373,7 +357,7 @@ static void test_lookups(void **state)
     assert_string_equal(bytes, " world"); /* "Ġworld" through the ByteLevel map */
     free(bytes);
     assert_int_equal(vkg_tokenizer_token_bytes(q, 151669, &bytes, &len), VKG_ERR_INVALID_ARG);
-    int32_t bad[] = {9707, 151669};
+    int32_t bad[] = { 9707, 151669 };
     char *text = NULL;
     assert_int_equal(vkg_tokenizer_decode(q, bad, 2, 0, &text), VKG_ERR_INVALID_ARG);
     assert_null(text);
@@ -383,7 +367,6 @@ static void test_lookups(void **state)
     vkg_tokenizer_free(d);
     vkg_tokenizer_free(l);
 }
-
 
 /* ---- hand-made tokenizer.json files ------------------------------------- */
 
@@ -410,8 +393,7 @@ static void remove_model(char *dir)
     free(dir);
 }
 
-static void expect_ids(struct vkg_tokenizer *tok, const char *text, int flags, const int32_t *want,
-                       size_t nwant)
+static void expect_ids(struct vkg_tokenizer *tok, const char *text, int flags, const int32_t *want, size_t nwant)
 {
     int32_t *ids;
     size_t n;
@@ -426,9 +408,11 @@ static void expect_ids(struct vkg_tokenizer *tok, const char *text, int flags, c
     assert_memory_equal(ids, want, n * sizeof *ids + (n == 0));
     free(ids);
 }
-#define EXPECT(tok, text, flags, ...) do { \
-        const int32_t w_[] = {__VA_ARGS__}; \
-        expect_ids(tok, text, flags, w_, sizeof w_ / sizeof w_[0]); } while (0)
+#define EXPECT(tok, text, flags, ...)                               \
+    do {                                                            \
+        const int32_t w_[] = { __VA_ARGS__ };                       \
+        expect_ids(tok, text, flags, w_, sizeof w_ / sizeof w_[0]); \
+    } while (0)
 
 /* Expected ids below come from Python `tokenizers.Tokenizer.from_str` on the
  * same JSON. Covers "a b" merges, fuse_unk, Lowercase/Strip/Replace(Regex),
@@ -464,7 +448,7 @@ static void test_small_bpe(void **state)
     EXPECT(tok, "XXXqabcq", P, 6, 0, 5, 0);
     EXPECT(tok, "bcab", P, 12, 4);
     EXPECT(tok, "", P | VKG_TOK_ADD_SPECIAL, 7);
-    int32_t ids[] = {5, 0, 4, 7};
+    int32_t ids[] = { 5, 0, 4, 7 };
     char *text;
     assert_int_equal(vkg_tokenizer_decode(tok, ids, 4, 0, &text), VKG_OK);
     assert_string_equal(text, "abc <unk> ab </s>"); /* no decoder: tokens joined by spaces */
@@ -481,8 +465,7 @@ static void bytelevel_char(int b, char out[3])
 {
     int c = b, k = 0;
     if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174)) {
-        for (int i = 0; i < b; i++)
-            k += !((i >= 33 && i <= 126) || (i >= 161 && i <= 172) || i >= 174);
+        for (int i = 0; i < b; i++) k += !((i >= 33 && i <= 126) || (i >= 161 && i <= 172) || i >= 174);
         c = 256 + k;
     }
     if (c < 0x80) {
@@ -523,11 +506,11 @@ static void test_small_bytelevel(void **state)
     char *json = cJSON_PrintUnformatted(j), *dir = write_model(json);
     struct vkg_tokenizer *tok;
     assert_int_equal(vkg_tokenizer_load(dir, &tok), VKG_OK);
-    EXPECT(tok, "hi lo--hi12ab3 \xEF\xAC\x81", 0, 257, 32, 258, 32, 45, 45, 104, 105, 32, 49,
-           50, 32, 97, 98, 32, 51, 32, 102, 105);
+    EXPECT(tok, "hi lo--hi12ab3 \xEF\xAC\x81", 0, 257, 32, 258, 32, 45, 45, 104, 105, 32, 49, 50, 32, 97, 98, 32, 51,
+           32, 102, 105);
     EXPECT(tok, "--x", 0, 32, 45, 45, 120);
     EXPECT(tok, "\xC3\xA9", 0, 32, 195, 169);
-    int32_t ids[] = {257, 32, 258, 32, 195, 169, 255};
+    int32_t ids[] = { 257, 32, 258, 32, 195, 169, 255 };
     char *text;
     assert_int_equal(vkg_tokenizer_decode(tok, ids, 7, 0, &text), VKG_OK);
     assert_string_equal(text, "hi lo \xC3\xA9\xEF\xBF\xBD"); /* Strip ate the prefix space; 0xFF -> U+FFFD */
@@ -542,18 +525,23 @@ static void test_small_bytelevel(void **state)
  * from Python tokenizers on the same JSON. */
 static void test_small_metaspace(void **state)
 {
-    static const char *schemes[] = {"always", "first", "never"};
+    static const char *schemes[] = { "always", "first", "never" };
     for (int k = 0; k < 3; k++) {
         char json[2048];
-        snprintf(json, sizeof json,
-                 "{\"added_tokens\":[{\"id\":1,\"content\":\"<s>\",\"single_word\":false,\"lstrip\":false,"
-                 "\"rstrip\":false,\"normalized\":false,\"special\":true}],"
-                 "\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\xE2\x96\x81\",\"prepend_scheme\":\"%s\",\"split\":true},"
-                 "\"decoder\":{\"type\":\"Metaspace\",\"replacement\":\"\xE2\x96\x81\",\"prepend_scheme\":\"%s\",\"split\":true},"
-                 "\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":{\"<unk>\":0,\"<s>\":1,\"\xE2\x96\x81\":2,"
-                 "\"a\":3,\"b\":4,\"\xE2\x96\x81" "a\":5,\"\xE2\x96\x81" "ab\":6,\"ab\":7,\"c\":8,\"\xE2\x96\x81" "c\":9},"
-                 "\"merges\":[[\"\xE2\x96\x81\",\"a\"],[\"\xE2\x96\x81" "a\",\"b\"],[\"a\",\"b\"],[\"\xE2\x96\x81\",\"c\"]]}}",
-                 schemes[k], schemes[k]);
+        snprintf(
+            json, sizeof json,
+            "{\"added_tokens\":[{\"id\":1,\"content\":\"<s>\",\"single_word\":false,\"lstrip\":false,"
+            "\"rstrip\":false,\"normalized\":false,\"special\":true}],"
+            "\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\xE2\x96\x81\",\"prepend_scheme\":\"%s\",\"split\":true},"
+            "\"decoder\":{\"type\":\"Metaspace\",\"replacement\":\"\xE2\x96\x81\",\"prepend_scheme\":\"%s\",\"split\":true},"
+            "\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":{\"<unk>\":0,\"<s>\":1,\"\xE2\x96\x81\":2,"
+            "\"a\":3,\"b\":4,\"\xE2\x96\x81"
+            "a\":5,\"\xE2\x96\x81"
+            "ab\":6,\"ab\":7,\"c\":8,\"\xE2\x96\x81"
+            "c\":9},"
+            "\"merges\":[[\"\xE2\x96\x81\",\"a\"],[\"\xE2\x96\x81"
+            "a\",\"b\"],[\"a\",\"b\"],[\"\xE2\x96\x81\",\"c\"]]}}",
+            schemes[k], schemes[k]);
         char *dir = write_model(json);
         struct vkg_tokenizer *tok;
         assert_int_equal(vkg_tokenizer_load(dir, &tok), VKG_OK);
@@ -572,7 +560,7 @@ static void test_small_metaspace(void **state)
             EXPECT(tok, "a  b", P, 3, 2, 2, 4);
         }
         EXPECT(tok, " ab", P, 6);
-        int32_t ids[] = {5, 2, 6, 9};
+        int32_t ids[] = { 5, 2, 6, 9 };
         char *text;
         assert_int_equal(vkg_tokenizer_decode(tok, ids, 4, 0, &text), VKG_OK);
         assert_string_equal(text, k == 2 ? " a  ab c" : "a  ab c");
@@ -603,15 +591,21 @@ static void test_load_errors(void **state)
     struct vkg_tokenizer *tok;
     assert_int_equal(vkg_tokenizer_load("/nonexistent/dir", &tok), VKG_ERR_NOT_FOUND);
     expect_load_error("{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}}", VKG_ERR_UNSUPPORTED, "WordPiece");
-    expect_load_error("{" MODEL_OK ",\"normalizer\":{\"type\":\"BertNormalizer\"}}", VKG_ERR_UNSUPPORTED, "BertNormalizer");
-    expect_load_error("{" MODEL_OK ",\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Whitespace\"}]}}",
+    expect_load_error("{" MODEL_OK ",\"normalizer\":{\"type\":\"BertNormalizer\"}}", VKG_ERR_UNSUPPORTED,
+                      "BertNormalizer");
+    expect_load_error("{" MODEL_OK
+                      ",\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Whitespace\"}]}}",
                       VKG_ERR_UNSUPPORTED, "Whitespace");
-    expect_load_error("{" MODEL_OK ",\"post_processor\":{\"type\":\"RobertaProcessing\"}}", VKG_ERR_UNSUPPORTED, "RobertaProcessing");
+    expect_load_error("{" MODEL_OK ",\"post_processor\":{\"type\":\"RobertaProcessing\"}}", VKG_ERR_UNSUPPORTED,
+                      "RobertaProcessing");
     expect_load_error("{" MODEL_OK ",\"decoder\":{\"type\":\"WordPiece\"}}", VKG_ERR_UNSUPPORTED, "WordPiece");
-    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[\"a b\"]}}", VKG_ERR_TOKENIZER, "'b'");
-    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[], \"dropout\":0.1}}", VKG_ERR_UNSUPPORTED, "dropout");
-    expect_load_error("{" MODEL_OK ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(\"},\"behavior\":\"Isolated\"}}",
-                      VKG_ERR_TOKENIZER, "regex");
+    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[\"a b\"]}}", VKG_ERR_TOKENIZER,
+                      "'b'");
+    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[], \"dropout\":0.1}}",
+                      VKG_ERR_UNSUPPORTED, "dropout");
+    expect_load_error(
+        "{" MODEL_OK ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(\"},\"behavior\":\"Isolated\"}}",
+        VKG_ERR_TOKENIZER, "regex");
     expect_load_error("{\"model\": [1, 2", VKG_ERR_FORMAT, "is not valid JSON");
 }
 
@@ -621,15 +615,26 @@ static void test_load_errors(void **state)
 static void test_invalid_utf8(void **state)
 {
     struct vkg_tokenizer *q = load_family("qwen3");
-#define C(in, want) {in, sizeof in - 1, want, sizeof want - 1}
-    static const struct { const char *in; size_t n; const char *want; size_t nwant; } cases[] = {
-        C("a\xff" "b", "a\xEF\xBF\xBD" "b"),
-        C("\xe2\x82", "\xEF\xBF\xBD"),                       /* truncated: one U+FFFD */
+#define C(in, want)                              \
+    {                                            \
+        in, sizeof in - 1, want, sizeof want - 1 \
+    }
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *want;
+        size_t nwant;
+    } cases[] = {
+        C("a\xff"
+          "b",
+          "a\xEF\xBF\xBD"
+          "b"),
+        C("\xe2\x82", "\xEF\xBF\xBD"),                             /* truncated: one U+FFFD */
         C("\xed\xa0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"), /* surrogate: three */
-        C("\xc0\xaf", "\xEF\xBF\xBD\xEF\xBF\xBD"),           /* overlong */
+        C("\xc0\xaf", "\xEF\xBF\xBD\xEF\xBF\xBD"),                 /* overlong */
         C("\xf0\x9f\x98", "\xEF\xBF\xBD"),
         C("\xf4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),
-        C("x\0y", "x\0y"),                              /* NUL is a normal char */
+        C("x\0y", "x\0y"), /* NUL is a normal char */
     };
 #undef C
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -645,7 +650,6 @@ static void test_invalid_utf8(void **state)
     vkg_tokenizer_free(q);
 }
 
-
 /* ---- random input ------------------------------------------------------- */
 
 /* Bytes drawn from pieces that stress the pipeline: ASCII, whitespace,
@@ -654,20 +658,47 @@ static void test_invalid_utf8(void **state)
  * decodes as a space, as HF does). */
 static size_t random_text(uint64_t *rng, char *out, size_t cap, int valid_only)
 {
-    static const char *atoms[] = {"\xFF", "\xE2\x82", "\xC0", "\xED\xA0\x80", "", "\xE2\x96\x81",
-                                  "a", "Z", " ", "  ", "\n", "\r\n", "\t", "'s", "'LL", "7", "123",
-                                  "\xC3\xA9", "e\xCC\x81", "\xE4\xB8\xAD", "\xF0\x9F\x99\x82",
-                                  "\xE1\xA0\x8E", "<|im_end|>", "<end_of_turn>", "<|eot_id|>",
-                                  "<\xEF\xBD\x9C", "<", "|", ">", "<0x41>",
-                                  "\xC2\xA0", "\xE3\x80\x80", "!?", "//"};
+    static const char *atoms[] = { "\xFF",
+                                   "\xE2\x82",
+                                   "\xC0",
+                                   "\xED\xA0\x80",
+                                   "",
+                                   "\xE2\x96\x81",
+                                   "a",
+                                   "Z",
+                                   " ",
+                                   "  ",
+                                   "\n",
+                                   "\r\n",
+                                   "\t",
+                                   "'s",
+                                   "'LL",
+                                   "7",
+                                   "123",
+                                   "\xC3\xA9",
+                                   "e\xCC\x81",
+                                   "\xE4\xB8\xAD",
+                                   "\xF0\x9F\x99\x82",
+                                   "\xE1\xA0\x8E",
+                                   "<|im_end|>",
+                                   "<end_of_turn>",
+                                   "<|eot_id|>",
+                                   "<\xEF\xBD\x9C",
+                                   "<",
+                                   "|",
+                                   ">",
+                                   "<0x41>",
+                                   "\xC2\xA0",
+                                   "\xE3\x80\x80",
+                                   "!?",
+                                   "//" };
     const size_t n_atoms = sizeof atoms / sizeof atoms[0], first = valid_only ? 6 : 0;
     size_t n = 0, k = 1 + (*rng >> 33) % 40;
     for (size_t i = 0; i < k; i++) {
         *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
         const char *a = atoms[first + (*rng >> 33) % (n_atoms - first)];
         size_t len = a[0] ? strlen(a) : 1; /* "" stands for one NUL byte */
-        if (n + len > cap)
-            break;
+        if (n + len > cap) break;
         memcpy(out + n, a, len);
         n += len;
     }
@@ -714,20 +745,13 @@ static void test_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_qwen3),
-        cmocka_unit_test(test_deepseek_v3),
-        cmocka_unit_test(test_gemma3),
-        cmocka_unit_test(test_llama3),
-        cmocka_unit_test(test_big_qwen3),
-        cmocka_unit_test(test_big_deepseek_v3),
-        cmocka_unit_test(test_big_gemma3),
-        cmocka_unit_test(test_big_llama3),
-        cmocka_unit_test(test_lookups),
-        cmocka_unit_test(test_small_bpe),
-        cmocka_unit_test(test_small_bytelevel),
-        cmocka_unit_test(test_small_metaspace),
-        cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_qwen3),           cmocka_unit_test(test_deepseek_v3),
+        cmocka_unit_test(test_gemma3),          cmocka_unit_test(test_llama3),
+        cmocka_unit_test(test_big_qwen3),       cmocka_unit_test(test_big_deepseek_v3),
+        cmocka_unit_test(test_big_gemma3),      cmocka_unit_test(test_big_llama3),
+        cmocka_unit_test(test_lookups),         cmocka_unit_test(test_small_bpe),
+        cmocka_unit_test(test_small_bytelevel), cmocka_unit_test(test_small_metaspace),
+        cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,10 +23,8 @@ static void range_text(const struct vkg_option *o, char *buf, size_t cap)
     if (r->lo_kind && r->hi_kind)
         snprintf(buf, cap, " (%.15g %s %s %s %.15g)", r->lo, r->lo_kind == VKG_BOUND_EXCL ? "<" : "<=", v,
                  r->hi_kind == VKG_BOUND_EXCL ? "<" : "<=", r->hi);
-    else if (r->lo_kind)
-        snprintf(buf, cap, " (%s %s %.15g)", v, r->lo_kind == VKG_BOUND_EXCL ? ">" : ">=", r->lo);
-    else if (r->hi_kind)
-        snprintf(buf, cap, " (%s %s %.15g)", v, r->hi_kind == VKG_BOUND_EXCL ? "<" : "<=", r->hi);
+    else if (r->lo_kind) snprintf(buf, cap, " (%s %s %.15g)", v, r->lo_kind == VKG_BOUND_EXCL ? ">" : ">=", r->lo);
+    else if (r->hi_kind) snprintf(buf, cap, " (%s %s %.15g)", v, r->hi_kind == VKG_BOUND_EXCL ? "<" : "<=", r->hi);
 }
 
 static int in_range(const struct vkg_range *r, double v)
@@ -48,8 +46,7 @@ void vkg_options_device(const char *arg, int *index, const char **name)
     else *name = arg;
 }
 
-void vkg_options_help(const struct vkg_option *opts, size_t n_opts, const char *prog,
-                      const char *summary)
+void vkg_options_help(const struct vkg_option *opts, size_t n_opts, const char *prog, const char *summary)
 {
     printf("usage: %s [options]\n%s\n\noptions:\n", prog, summary);
     for (size_t i = 0; i < n_opts; i++) {
@@ -66,14 +63,12 @@ void vkg_options_help(const struct vkg_option *opts, size_t n_opts, const char *
     printf("  %-28s %s\n", "--version", "print the version");
 }
 
-static const struct vkg_option *find(const struct vkg_option *opts, size_t n, const char *arg,
-                                     size_t len)
+static const struct vkg_option *find(const struct vkg_option *opts, size_t n, const char *arg, size_t len)
 {
     for (size_t i = 0; i < n; i++) {
         const char *names[2] = { opts[i].short_name, opts[i].long_name };
         for (int k = 0; k < 2; k++)
-            if (names[k] && strlen(names[k]) == len && strncmp(names[k], arg, len) == 0)
-                return &opts[i];
+            if (names[k] && strlen(names[k]) == len && strncmp(names[k], arg, len) == 0) return &opts[i];
     }
     return NULL;
 }
@@ -122,8 +117,8 @@ static int set_value(const struct vkg_option *o, const char *name, const char *v
     return 2;
 }
 
-int vkg_options_parse(const struct vkg_option *opts, size_t n_opts, int argc, char **argv,
-                      struct vkg_args *positional, const char *prog, const char *summary)
+int vkg_options_parse(const struct vkg_option *opts, size_t n_opts, int argc, char **argv, struct vkg_args *positional,
+                      const char *prog, const char *summary)
 {
     int npos = 0;
     int only_pos = 0;
@@ -133,7 +128,10 @@ int vkg_options_parse(const struct vkg_option *opts, size_t n_opts, int argc, ch
             argv[1 + npos++] = a; /* compact positionals in place */
             continue;
         }
-        if (strcmp(a, "--") == 0) { only_pos = 1; continue; }
+        if (strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             vkg_options_help(opts, n_opts, prog, summary);
             return 1;

@@ -38,17 +38,29 @@ struct vkg_range {
 };
 
 /* [lo, inf)   [lo, hi]   (lo, hi]   (lo, inf) — for the last field of an option. */
-#define VKG_RANGE_MIN(lo) { VKG_BOUND_INCL, VKG_BOUND_NONE, (lo), 0 }
-#define VKG_RANGE_CC(lo, hi) { VKG_BOUND_INCL, VKG_BOUND_INCL, (lo), (hi) }
-#define VKG_RANGE_OC(lo, hi) { VKG_BOUND_EXCL, VKG_BOUND_INCL, (lo), (hi) }
-#define VKG_RANGE_ABOVE(lo) { VKG_BOUND_EXCL, VKG_BOUND_NONE, (lo), 0 }
+#define VKG_RANGE_MIN(lo)                       \
+    {                                           \
+        VKG_BOUND_INCL, VKG_BOUND_NONE, (lo), 0 \
+    }
+#define VKG_RANGE_CC(lo, hi)                       \
+    {                                              \
+        VKG_BOUND_INCL, VKG_BOUND_INCL, (lo), (hi) \
+    }
+#define VKG_RANGE_OC(lo, hi)                       \
+    {                                              \
+        VKG_BOUND_EXCL, VKG_BOUND_INCL, (lo), (hi) \
+    }
+#define VKG_RANGE_ABOVE(lo)                     \
+    {                                           \
+        VKG_BOUND_EXCL, VKG_BOUND_NONE, (lo), 0 \
+    }
 
 struct vkg_option {
     const char *short_name; /* "-m" or NULL */
     const char *long_name;  /* "--model" or NULL */
     enum vkg_opt_type type;
     void *dest;
-    const char *metavar;    /* "DIR", NULL for flags */
+    const char *metavar; /* "DIR", NULL for flags */
     const char *help;
     struct vkg_range range; /* INT/FLOAT only; {0} = any value of the type */
 };
@@ -62,12 +74,11 @@ struct vkg_args {
 /* Parses argv against the table. Returns 0 to go on, 1 when --help or
  * --version was printed (the tool exits 0), 2 on a usage error (message
  * printed to stderr). */
-int vkg_options_parse(const struct vkg_option *opts, size_t n_opts, int argc, char **argv,
-                      struct vkg_args *positional, const char *prog, const char *summary);
+int vkg_options_parse(const struct vkg_option *opts, size_t n_opts, int argc, char **argv, struct vkg_args *positional,
+                      const char *prog, const char *summary);
 
 /* Prints the generated help text to stdout. */
-void vkg_options_help(const struct vkg_option *opts, size_t n_opts, const char *prog,
-                      const char *summary);
+void vkg_options_help(const struct vkg_option *opts, size_t n_opts, const char *prog, const char *summary);
 
 /* The version all tools print ("0.1.0"). */
 const char *vkg_version(void);

@@ -55,15 +55,19 @@ static enum vkg_status open_tmp(const char *path, const struct stat *old, struct
     if (!(o->tmp = tmp_template(path))) return vkg_error(VKG_ERR_NOMEM, "%s", path);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
-        enum vkg_status s = vkg_error(VKG_ERR_IO, "%s: cannot create a temporary file next to it: %s", path,
-                                      strerror(errno));
+        enum vkg_status s =
+            vkg_error(VKG_ERR_IO, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
         free(o->tmp);
         o->tmp = NULL;
         return s;
     }
     mode_t mode = 0666;
     if (old) mode = old->st_mode & 07777;
-    else { mode_t um = umask(0); umask(um); mode &= ~um; }
+    else {
+        mode_t um = umask(0);
+        umask(um);
+        mode &= ~um;
+    }
     (void)fchmod(fd, mode); /* mkstemp made it 0600 */
     o->slot = register_tmp(o->tmp);
     if (!(o->f = fdopen(fd, "wb"))) {

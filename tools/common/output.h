@@ -26,10 +26,10 @@
 #include "status.h"
 
 struct vkg_out {
-    FILE *f;        /* write here (fwrite/fprintf); NULL once committed or aborted */
-    char *path;     /* the target, as given */
-    char *tmp;      /* the temporary file, NULL when writing through */
-    int slot;       /* registry slot for vkg_out_cleanup_signal, -1 if none */
+    FILE *f;    /* write here (fwrite/fprintf); NULL once committed or aborted */
+    char *path; /* the target, as given */
+    char *tmp;  /* the temporary file, NULL when writing through */
+    int slot;   /* registry slot for vkg_out_cleanup_signal, -1 if none */
 };
 
 enum vkg_status vkg_out_open(const char *path, struct vkg_out *o);

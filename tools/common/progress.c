@@ -37,8 +37,8 @@ static void draw(struct vkg_progress *p, double now)
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
     if (p->is_bytes)
-        fprintf(stderr, "\r%s [%s] %5.1f%% %8.1f/%.1f MiB %6.2f GB/s ETA %4.0fs", p->label, bar,
-                frac * 100, p->done / 1048576.0, p->total / 1048576.0, rate / 1e9, eta);
+        fprintf(stderr, "\r%s [%s] %5.1f%% %8.1f/%.1f MiB %6.2f GB/s ETA %4.0fs", p->label, bar, frac * 100,
+                p->done / 1048576.0, p->total / 1048576.0, rate / 1e9, eta);
     else
         fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu %8.1f/s ETA %4.0fs", p->label, bar, frac * 100,
                 (unsigned long long)p->done, (unsigned long long)p->total, rate, eta);

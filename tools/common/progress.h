@@ -7,12 +7,12 @@
 
 struct vkg_progress {
     const char *label;
-    uint64_t total;     /* units of work (bytes, tokens, items) */
+    uint64_t total; /* units of work (bytes, tokens, items) */
     uint64_t done;
-    double t_start;     /* seconds */
+    double t_start; /* seconds */
     double t_last_draw;
-    int is_bytes;       /* show GB/s instead of items/s */
-    int enabled;        /* stderr is a TTY and VKGRM_NO_PROGRESS unset */
+    int is_bytes; /* show GB/s instead of items/s */
+    int enabled;  /* stderr is a TTY and VKGRM_NO_PROGRESS unset */
 };
 
 void vkg_progress_init(struct vkg_progress *p, const char *label, uint64_t total, int is_bytes);

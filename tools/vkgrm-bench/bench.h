@@ -13,8 +13,8 @@
 #include "vk_check.h"
 
 struct vkg_bench_case {
-    const char *op;     /* op name as in the op table (e.g. "convert_f16_f32") */
-    const char *shape;  /* human-readable shape, e.g. "4096x4096 F16" */
+    const char *op;    /* op name as in the op table (e.g. "convert_f16_f32") */
+    const char *shape; /* human-readable shape, e.g. "4096x4096 F16" */
     /* Makes buffers and fills *bytes (read + written per run) and *flops. */
     enum vkg_status (*setup)(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops);
     /* Records one run of the op into c. */

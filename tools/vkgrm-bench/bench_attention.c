@@ -81,9 +81,10 @@ static enum vkg_status setup_decode(struct vkg_device *dev, void **ctx, uint64_t
     return VKG_OK;
 }
 
-#define DECODE(name, n, split, f16)                                                      \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_decode(d, x, b, f, n, split, f16);                                     \
+#define DECODE(name, n, split, f16)                                                       \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return setup_decode(d, x, b, f, n, split, f16);                                   \
     }
 DECODE(s_dec1, 1, 0, 0)
 DECODE(s_dec8, 8, 0, 0)
@@ -108,8 +109,8 @@ static enum vkg_status s_prefill(struct vkg_device *dev, void **ctx, uint64_t *b
 static enum vkg_status rec_prefill_block(struct vkg_cmd *c, void *ctx)
 {
     struct attn_ctx *x = ctx;
-    return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok),
-                                   vkg_buffer_view(x->out), vkg_buffer_view(x->scratch), x->n_tok, 512, &x->ap);
+    return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok), vkg_buffer_view(x->out),
+                                   vkg_buffer_view(x->scratch), x->n_tok, 512, &x->ap);
 }
 
 static enum vkg_status rec_attn(struct vkg_cmd *c, void *ctx)
@@ -190,8 +191,8 @@ static enum vkg_status s_cascade_f16(struct vkg_device *d, void **x, uint64_t *b
 static enum vkg_status rec_cascade(struct vkg_cmd *c, void *ctx)
 {
     struct attn_ctx *x = ctx;
-    return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok),
-                                   vkg_buffer_view(x->out), vkg_buffer_view(x->scratch), 8, 2048, &x->ap);
+    return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok), vkg_buffer_view(x->out),
+                                   vkg_buffer_view(x->scratch), 8, 2048, &x->ap);
 }
 
 /* The split-K combine alone: batch 8, 32 heads, 16 splits of (m, l, acc[128]). */

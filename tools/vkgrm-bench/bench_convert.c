@@ -55,9 +55,10 @@ static void down(void *ctx)
     free(c);
 }
 
-#define SETUP(name, st, dt)                                                                   \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_generic(d, x, b, f, st, dt);                                             \
+#define SETUP(name, st, dt)                                                               \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return setup_generic(d, x, b, f, st, dt);                                         \
     }
 SETUP(s_bf16_f32, VKG_DTYPE_BF16, VKG_DTYPE_F32)
 SETUP(s_f16_f32, VKG_DTYPE_F16, VKG_DTYPE_F32)
@@ -92,8 +93,13 @@ static enum vkg_status s_cs_split(struct vkg_device *d, void **x, uint64_t *b, u
 static enum vkg_status rec_cs_split(struct vkg_cmd *cmd, void *ctx)
 {
     struct conv_ctx *c = ctx;
-    struct vkg_copy_strided_args a = { .src = vkg_buffer_view(c->a), .dst = vkg_buffer_view(c->b), .cols = 128,
-                                       .rows = CS_ROWS, .blocks = 1, .src_row = 256, .dst_row = 192 };
+    struct vkg_copy_strided_args a = { .src = vkg_buffer_view(c->a),
+                                       .dst = vkg_buffer_view(c->b),
+                                       .cols = 128,
+                                       .rows = CS_ROWS,
+                                       .blocks = 1,
+                                       .src_row = 256,
+                                       .dst_row = 192 };
     return vkg_op_copy_strided(cmd, &a);
 }
 
@@ -114,8 +120,15 @@ static enum vkg_status rec_cs_bcast(struct vkg_cmd *cmd, void *ctx)
     struct conv_ctx *c = ctx;
     struct vkg_view src = vkg_view_sub(vkg_buffer_view(c->a), 512 * 4, 512ull * 576 * 4 - 512 * 4);
     struct vkg_view dst = vkg_view_sub(vkg_buffer_view(c->b), 128 * 4, (uint64_t)CS_ROWS * 192 * 4 - 128 * 4);
-    struct vkg_copy_strided_args a = { .src = src, .dst = dst, .cols = 64, .rows = 16, .blocks = 512,
-                                       .src_row = 0, .src_block = 576, .dst_row = 192, .dst_block = 16 * 192 };
+    struct vkg_copy_strided_args a = { .src = src,
+                                       .dst = dst,
+                                       .cols = 64,
+                                       .rows = 16,
+                                       .blocks = 512,
+                                       .src_row = 0,
+                                       .src_block = 576,
+                                       .dst_row = 192,
+                                       .dst_block = 16 * 192 };
     return vkg_op_copy_strided(cmd, &a);
 }
 

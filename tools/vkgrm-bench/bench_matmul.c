@@ -15,11 +15,11 @@
 struct mm_ctx {
     struct vkg_buffer *w, *x, *y;
     struct vkg_matmul_args a;
-    enum vkg_dtype st;         /* quantize: source type (a.wt is the destination) */
+    enum vkg_dtype st; /* quantize: source type (a.wt is the destination) */
 };
 
-static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
-                                enum vkg_dtype wt, uint32_t n, uint32_t n_tok, enum vkg_matmul_path path)
+static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
+                                uint32_t n, uint32_t n_tok, enum vkg_matmul_path path)
 {
     struct mm_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
@@ -28,8 +28,13 @@ static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *by
     VKG_TRY(vkg_bench_buffer(dev, wbytes, "bench weight", &c->w));
     VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n * n_tok, -1, 1, "bench x", &c->x));
     VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n * n_tok * 4, "bench y", &c->y));
-    c->a = (struct vkg_matmul_args){ .w = vkg_buffer_view(c->w), .wt = wt, .n_out = n, .n_in = n,
-                                     .x = vkg_buffer_view(c->x), .y = vkg_buffer_view(c->y), .n_tok = n_tok,
+    c->a = (struct vkg_matmul_args){ .w = vkg_buffer_view(c->w),
+                                     .wt = wt,
+                                     .n_out = n,
+                                     .n_in = n,
+                                     .x = vkg_buffer_view(c->x),
+                                     .y = vkg_buffer_view(c->y),
+                                     .n_tok = n_tok,
                                      .path = path };
     *bytes = wbytes; /* decode is bound by the weight read */
     *flops = 2ull * n * n * n_tok;
@@ -42,8 +47,8 @@ static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
     return vkg_op_matmul_ex(cmd, &c->a);
 }
 
-static enum vkg_status q_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
-                               enum vkg_dtype st, enum vkg_dtype dt)
+static enum vkg_status q_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype st,
+                               enum vkg_dtype dt)
 {
     struct mm_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
@@ -74,24 +79,27 @@ static void down(void *ctx)
     free(c);
 }
 
-#define MM(name, wt, n, tok, path)                                                          \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return mm_setup(d, x, b, f, VKG_DTYPE_##wt, n, tok, path);                          \
+#define MM(name, wt, n, tok, path)                                                        \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return mm_setup(d, x, b, f, VKG_DTYPE_##wt, n, tok, path);                        \
     }
-#define DEC(dt) MM(dsg1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SUBGROUP)       \
-                MM(dsg8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SUBGROUP)       \
-                MM(dsh1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SHARED)         \
-                MM(dsh8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SHARED)         \
-                MM(pre_##dt, dt, PRE_N, PRE_TOK, VKG_MATMUL_GEMM)
+#define DEC(dt)                                             \
+    MM(dsg1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SUBGROUP) \
+    MM(dsg8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SUBGROUP) \
+    MM(dsh1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SHARED)   \
+    MM(dsh8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SHARED)   \
+    MM(pre_##dt, dt, PRE_N, PRE_TOK, VKG_MATMUL_GEMM)
 DEC(F32)
 DEC(F16)
 DEC(BF16)
 DEC(Q8_0)
 DEC(Q4)
 
-#define QS(name, st, dt)                                                                   \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return q_setup(d, x, b, f, VKG_DTYPE_##st, VKG_DTYPE_##dt);                        \
+#define QS(name, st, dt)                                                                  \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return q_setup(d, x, b, f, VKG_DTYPE_##st, VKG_DTYPE_##dt);                       \
     }
 QS(q_f32_q8, F32, Q8_0)
 QS(q_f16_q8, F16, Q8_0)
@@ -100,16 +108,16 @@ QS(q_f32_q4, F32, Q4)
 QS(q_f16_q4, F16, Q4)
 QS(q_bf16_q4, BF16, Q4)
 
-#define ROWS(dt, lc)                                                                   \
-    { "matvec1_" lc "_sg", "4096x4096 " #dt " x 1 vec", dsg1_##dt, mm_rec, down },     \
-    { "matvec_" lc "_sg", "4096x4096 " #dt " x 8 vec", dsg8_##dt, mm_rec, down },      \
-    { "matvec1_" lc, "4096x4096 " #dt " x 1 vec", dsh1_##dt, mm_rec, down },           \
-    { "matvec_" lc, "4096x4096 " #dt " x 8 vec", dsh8_##dt, mm_rec, down },            \
-    { "matmul_" lc, "1024x1024 " #dt " x 512 tok", pre_##dt, mm_rec, down },
+#define ROWS(dt, lc)                                                                  \
+    { "matvec1_" lc "_sg", "4096x4096 " #dt " x 1 vec", dsg1_##dt, mm_rec, down },    \
+        { "matvec_" lc "_sg", "4096x4096 " #dt " x 8 vec", dsg8_##dt, mm_rec, down }, \
+        { "matvec1_" lc, "4096x4096 " #dt " x 1 vec", dsh1_##dt, mm_rec, down },      \
+        { "matvec_" lc, "4096x4096 " #dt " x 8 vec", dsh8_##dt, mm_rec, down },       \
+        { "matmul_" lc, "1024x1024 " #dt " x 512 tok", pre_##dt, mm_rec, down },
 
 static const struct vkg_bench_case g_cases[] = {
-    ROWS(F32, "f32") ROWS(F16, "f16") ROWS(BF16, "bf16") ROWS(Q8_0, "q8_0") ROWS(Q4, "q4")
-    { "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
+    ROWS(F32, "f32") ROWS(F16, "f16") ROWS(BF16, "bf16") ROWS(Q8_0, "q8_0")
+        ROWS(Q4, "q4"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
     { "quantize_f32_q4", "16Mi F32->Q4", q_f32_q4, q_rec, down },

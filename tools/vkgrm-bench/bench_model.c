@@ -10,7 +10,12 @@
 #include "model.h"
 #include "progress.h"
 
-struct row { const char *what; uint32_t batch, tokens; double sec; double bytes; };
+struct row {
+    const char *what;
+    uint32_t batch, tokens;
+    double sec;
+    double bytes;
+};
 
 /* Bytes of weights one decode step of `batch` sequences reads: every matrix
  * but the embedding table (only `batch` rows), routed experts scaled by the
@@ -119,9 +124,11 @@ static void print_rows(const struct vkg_model *m, const char *dir, double bw, co
         printf("{\"model\": \"%s\", \"architecture\": \"%s\", \"copy_bandwidth_gbs\": %.3f, \"rows\": [", dir,
                m->cfg.architecture, bw);
         for (int i = 0; i < n; i++)
-            printf("%s{\"mode\": \"%s\", \"batch\": %u, \"tokens\": %u, \"tokens_per_s\": %.3f, \"bytes_per_token\": %.0f, "
-                   "\"fraction_of_copy_bw\": %.4f}", i ? ", " : "", r[i].what, r[i].batch, r[i].tokens,
-                   r[i].tokens / r[i].sec, r[i].bytes / r[i].tokens, r[i].bytes / r[i].sec / 1e9 / bw);
+            printf(
+                "%s{\"mode\": \"%s\", \"batch\": %u, \"tokens\": %u, \"tokens_per_s\": %.3f, \"bytes_per_token\": %.0f, "
+                "\"fraction_of_copy_bw\": %.4f}",
+                i ? ", " : "", r[i].what, r[i].batch, r[i].tokens, r[i].tokens / r[i].sec, r[i].bytes / r[i].tokens,
+                r[i].bytes / r[i].sec / 1e9 / bw);
         printf("]}\n");
         return;
     }

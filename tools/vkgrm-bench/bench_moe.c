@@ -15,8 +15,8 @@
 struct moe_ctx {
     struct vkg_moe_router r;
     struct vkg_moe_weights w;
-    uint32_t n_tok, active;  /* active: experts with >= 1 token */
-    int sg;                  /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar */
+    uint32_t n_tok, active; /* active: experts with >= 1 token */
+    int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar */
     struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d;
 };
 
@@ -24,8 +24,8 @@ static void down(void *ctx)
 {
     struct moe_ctx *m = ctx;
     if (!m) return;
-    struct vkg_buffer *all[] = { m->logits, m->ids, m->wts, m->route, m->list, m->x, m->h, m->y, m->out,
-                                 m->g, m->u, m->d };
+    struct vkg_buffer *all[] = { m->logits, m->ids, m->wts, m->route, m->list, m->x,
+                                 m->h,      m->y,   m->out, m->g,     m->u,    m->d };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) vkg_buffer_free(all[i]);
     free(m);
 }
@@ -98,8 +98,8 @@ static enum vkg_status setup_moe(struct vkg_device *dev, void **ctx, uint32_t n_
     if (s == VKG_OK) s = vkg_cmd_submit_wait(c);
     vkg_cmd_free(c);
     uint32_t counts[B_EXP];
-    if (s == VKG_OK) s = vkg_buffer_download(dev, vkg_view_sub(vkg_buffer_view(m->route), 0, sizeof counts), counts,
-                                             sizeof counts);
+    if (s == VKG_OK)
+        s = vkg_buffer_download(dev, vkg_view_sub(vkg_buffer_view(m->route), 0, sizeof counts), counts, sizeof counts);
     for (uint32_t e = 0; e < B_EXP; e++) m->active += counts[e] != 0;
     return s;
 }
@@ -181,55 +181,56 @@ static enum vkg_status s_combine(struct vkg_device *d, void **x, uint64_t *b, ui
     return VKG_OK;
 }
 
-#define FFN(name, n_tok, dt, gu, sg)                                                          \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_ffn(d, x, b, f, n_tok, dt, gu, sg);                                      \
+#define FFN(name, n_tok, dt, gu, sg)                                                      \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return setup_ffn(d, x, b, f, n_tok, dt, gu, sg);                                  \
     }
-#define FFN_TIER(sfx, sg)                                  \
-    FFN(s_gu_f32_1##sfx, 1, VKG_DTYPE_F32, 1, sg)          \
-    FFN(s_gu_f32_64##sfx, 64, VKG_DTYPE_F32, 1, sg)        \
-    FFN(s_gu_f16_1##sfx, 1, VKG_DTYPE_F16, 1, sg)          \
-    FFN(s_gu_f16_64##sfx, 64, VKG_DTYPE_F16, 1, sg)        \
-    FFN(s_gu_bf16_1##sfx, 1, VKG_DTYPE_BF16, 1, sg)        \
-    FFN(s_gu_bf16_64##sfx, 64, VKG_DTYPE_BF16, 1, sg)      \
-    FFN(s_dn_f32_1##sfx, 1, VKG_DTYPE_F32, 0, sg)          \
-    FFN(s_dn_f32_64##sfx, 64, VKG_DTYPE_F32, 0, sg)        \
-    FFN(s_dn_f16_1##sfx, 1, VKG_DTYPE_F16, 0, sg)          \
-    FFN(s_dn_f16_64##sfx, 64, VKG_DTYPE_F16, 0, sg)        \
-    FFN(s_dn_bf16_1##sfx, 1, VKG_DTYPE_BF16, 0, sg)        \
-    FFN(s_dn_bf16_64##sfx, 64, VKG_DTYPE_BF16, 0, sg)      \
-    FFN(s_gu_q8_1##sfx, 1, VKG_DTYPE_Q8_0, 1, sg)          \
-    FFN(s_gu_q8_64##sfx, 64, VKG_DTYPE_Q8_0, 1, sg)        \
-    FFN(s_gu_q4_1##sfx, 1, VKG_DTYPE_Q4, 1, sg)            \
-    FFN(s_gu_q4_64##sfx, 64, VKG_DTYPE_Q4, 1, sg)          \
-    FFN(s_dn_q8_1##sfx, 1, VKG_DTYPE_Q8_0, 0, sg)          \
-    FFN(s_dn_q8_64##sfx, 64, VKG_DTYPE_Q8_0, 0, sg)        \
-    FFN(s_dn_q4_1##sfx, 1, VKG_DTYPE_Q4, 0, sg)            \
+#define FFN_TIER(sfx, sg)                             \
+    FFN(s_gu_f32_1##sfx, 1, VKG_DTYPE_F32, 1, sg)     \
+    FFN(s_gu_f32_64##sfx, 64, VKG_DTYPE_F32, 1, sg)   \
+    FFN(s_gu_f16_1##sfx, 1, VKG_DTYPE_F16, 1, sg)     \
+    FFN(s_gu_f16_64##sfx, 64, VKG_DTYPE_F16, 1, sg)   \
+    FFN(s_gu_bf16_1##sfx, 1, VKG_DTYPE_BF16, 1, sg)   \
+    FFN(s_gu_bf16_64##sfx, 64, VKG_DTYPE_BF16, 1, sg) \
+    FFN(s_dn_f32_1##sfx, 1, VKG_DTYPE_F32, 0, sg)     \
+    FFN(s_dn_f32_64##sfx, 64, VKG_DTYPE_F32, 0, sg)   \
+    FFN(s_dn_f16_1##sfx, 1, VKG_DTYPE_F16, 0, sg)     \
+    FFN(s_dn_f16_64##sfx, 64, VKG_DTYPE_F16, 0, sg)   \
+    FFN(s_dn_bf16_1##sfx, 1, VKG_DTYPE_BF16, 0, sg)   \
+    FFN(s_dn_bf16_64##sfx, 64, VKG_DTYPE_BF16, 0, sg) \
+    FFN(s_gu_q8_1##sfx, 1, VKG_DTYPE_Q8_0, 1, sg)     \
+    FFN(s_gu_q8_64##sfx, 64, VKG_DTYPE_Q8_0, 1, sg)   \
+    FFN(s_gu_q4_1##sfx, 1, VKG_DTYPE_Q4, 1, sg)       \
+    FFN(s_gu_q4_64##sfx, 64, VKG_DTYPE_Q4, 1, sg)     \
+    FFN(s_dn_q8_1##sfx, 1, VKG_DTYPE_Q8_0, 0, sg)     \
+    FFN(s_dn_q8_64##sfx, 64, VKG_DTYPE_Q8_0, 0, sg)   \
+    FFN(s_dn_q4_1##sfx, 1, VKG_DTYPE_Q4, 0, sg)       \
     FFN(s_dn_q4_64##sfx, 64, VKG_DTYPE_Q4, 0, sg)
 FFN_TIER(, 0)
 FFN_TIER(_sg, 1)
 
 #define FFN_CASES(sfx, op_sfx)                                                                                     \
-    { "moe_gate_up_f32" op_sfx, "1 tok, 64 exp top6, 512->256 F32", s_gu_f32_1##sfx, rec_gate_up, down },        \
-    { "moe_gate_up_f32" op_sfx, "64 tok, 64 exp top6, 512->256 F32", s_gu_f32_64##sfx, rec_gate_up, down },      \
-    { "moe_gate_up_f16" op_sfx, "1 tok, 64 exp top6, 512->256 F16", s_gu_f16_1##sfx, rec_gate_up, down },        \
-    { "moe_gate_up_f16" op_sfx, "64 tok, 64 exp top6, 512->256 F16", s_gu_f16_64##sfx, rec_gate_up, down },      \
-    { "moe_gate_up_bf16" op_sfx, "1 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_1##sfx, rec_gate_up, down },     \
-    { "moe_gate_up_bf16" op_sfx, "64 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_64##sfx, rec_gate_up, down },   \
-    { "moe_down_f32" op_sfx, "1 tok, 64 exp top6, 256->512 F32", s_dn_f32_1##sfx, rec_down, down },              \
-    { "moe_down_f32" op_sfx, "64 tok, 64 exp top6, 256->512 F32", s_dn_f32_64##sfx, rec_down, down },            \
-    { "moe_down_f16" op_sfx, "1 tok, 64 exp top6, 256->512 F16", s_dn_f16_1##sfx, rec_down, down },              \
-    { "moe_down_f16" op_sfx, "64 tok, 64 exp top6, 256->512 F16", s_dn_f16_64##sfx, rec_down, down },            \
-    { "moe_down_bf16" op_sfx, "1 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_1##sfx, rec_down, down },           \
-    { "moe_down_bf16" op_sfx, "64 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_64##sfx, rec_down, down },           \
-    { "moe_gate_up_q8_0" op_sfx, "1 tok, 64 exp top6, 512->256 Q8_0", s_gu_q8_1##sfx, rec_gate_up, down },       \
-    { "moe_gate_up_q8_0" op_sfx, "64 tok, 64 exp top6, 512->256 Q8_0", s_gu_q8_64##sfx, rec_gate_up, down },     \
-    { "moe_gate_up_q4" op_sfx, "1 tok, 64 exp top6, 512->256 Q4", s_gu_q4_1##sfx, rec_gate_up, down },           \
-    { "moe_gate_up_q4" op_sfx, "64 tok, 64 exp top6, 512->256 Q4", s_gu_q4_64##sfx, rec_gate_up, down },         \
-    { "moe_down_q8_0" op_sfx, "1 tok, 64 exp top6, 256->512 Q8_0", s_dn_q8_1##sfx, rec_down, down },             \
-    { "moe_down_q8_0" op_sfx, "64 tok, 64 exp top6, 256->512 Q8_0", s_dn_q8_64##sfx, rec_down, down },           \
-    { "moe_down_q4" op_sfx, "1 tok, 64 exp top6, 256->512 Q4", s_dn_q4_1##sfx, rec_down, down },                 \
-    { "moe_down_q4" op_sfx, "64 tok, 64 exp top6, 256->512 Q4", s_dn_q4_64##sfx, rec_down, down },
+    { "moe_gate_up_f32" op_sfx, "1 tok, 64 exp top6, 512->256 F32", s_gu_f32_1##sfx, rec_gate_up, down },          \
+        { "moe_gate_up_f32" op_sfx, "64 tok, 64 exp top6, 512->256 F32", s_gu_f32_64##sfx, rec_gate_up, down },    \
+        { "moe_gate_up_f16" op_sfx, "1 tok, 64 exp top6, 512->256 F16", s_gu_f16_1##sfx, rec_gate_up, down },      \
+        { "moe_gate_up_f16" op_sfx, "64 tok, 64 exp top6, 512->256 F16", s_gu_f16_64##sfx, rec_gate_up, down },    \
+        { "moe_gate_up_bf16" op_sfx, "1 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_1##sfx, rec_gate_up, down },   \
+        { "moe_gate_up_bf16" op_sfx, "64 tok, 64 exp top6, 512->256 BF16", s_gu_bf16_64##sfx, rec_gate_up, down }, \
+        { "moe_down_f32" op_sfx, "1 tok, 64 exp top6, 256->512 F32", s_dn_f32_1##sfx, rec_down, down },            \
+        { "moe_down_f32" op_sfx, "64 tok, 64 exp top6, 256->512 F32", s_dn_f32_64##sfx, rec_down, down },          \
+        { "moe_down_f16" op_sfx, "1 tok, 64 exp top6, 256->512 F16", s_dn_f16_1##sfx, rec_down, down },            \
+        { "moe_down_f16" op_sfx, "64 tok, 64 exp top6, 256->512 F16", s_dn_f16_64##sfx, rec_down, down },          \
+        { "moe_down_bf16" op_sfx, "1 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_1##sfx, rec_down, down },         \
+        { "moe_down_bf16" op_sfx, "64 tok, 64 exp top6, 256->512 BF16", s_dn_bf16_64##sfx, rec_down, down },       \
+        { "moe_gate_up_q8_0" op_sfx, "1 tok, 64 exp top6, 512->256 Q8_0", s_gu_q8_1##sfx, rec_gate_up, down },     \
+        { "moe_gate_up_q8_0" op_sfx, "64 tok, 64 exp top6, 512->256 Q8_0", s_gu_q8_64##sfx, rec_gate_up, down },   \
+        { "moe_gate_up_q4" op_sfx, "1 tok, 64 exp top6, 512->256 Q4", s_gu_q4_1##sfx, rec_gate_up, down },         \
+        { "moe_gate_up_q4" op_sfx, "64 tok, 64 exp top6, 512->256 Q4", s_gu_q4_64##sfx, rec_gate_up, down },       \
+        { "moe_down_q8_0" op_sfx, "1 tok, 64 exp top6, 256->512 Q8_0", s_dn_q8_1##sfx, rec_down, down },           \
+        { "moe_down_q8_0" op_sfx, "64 tok, 64 exp top6, 256->512 Q8_0", s_dn_q8_64##sfx, rec_down, down },         \
+        { "moe_down_q4" op_sfx, "1 tok, 64 exp top6, 256->512 Q4", s_dn_q4_1##sfx, rec_down, down },               \
+        { "moe_down_q4" op_sfx, "64 tok, 64 exp top6, 256->512 Q4", s_dn_q4_64##sfx, rec_down, down },
 
 /* moe_count / moe_scan / moe_scatter run together (scatter needs the scan's
  * cursors): the three rows time the whole grouping. */
@@ -239,9 +240,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_count", "count+scan+scatter 512x6 pairs -> 64 exp", s_group, rec_group, down },
     { "moe_scan", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
-    FFN_CASES(, "")
-    FFN_CASES(_sg, "_sg")
-    { "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+    FFN_CASES(, "") FFN_CASES(_sg, "_sg"){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
 };
 
 const struct vkg_bench_case *vkg_bench_moe(size_t *n)

@@ -10,15 +10,15 @@
 struct norm_ctx {
     struct vkg_buffer *a, *b, *c, *d; /* inputs / outputs, per case */
     enum vkg_dtype dt;
-    int tier_sg;                       /* rmsnorm: 1 subgroup tier, 0 shared-memory tier */
+    int tier_sg; /* rmsnorm: 1 subgroup tier, 0 shared-memory tier */
 };
 
 #define TOKENS 512u
 #define HIDDEN 4096u
-#define VOCAB 16384u     /* x 2048 F32 = 128 MiB + : the table spans two bindings */
+#define VOCAB 16384u /* x 2048 F32 = 128 MiB + : the table spans two bindings */
 #define EMB_DIM 2048u
 #define FFN 11008u
-#define LOGITS 151936u   /* Qwen vocab, 8 rows of logits */
+#define LOGITS 151936u /* Qwen vocab, 8 rows of logits */
 
 static enum vkg_status ctx_new(void **ctx, struct norm_ctx **c)
 {
@@ -66,9 +66,10 @@ static enum vkg_status rec_embed(struct vkg_cmd *cmd, void *ctx)
                         vkg_buffer_view(c->c));
 }
 
-#define SETUP_EMBED(name, dt)                                                                 \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_embed(d, x, b, f, dt);                                                   \
+#define SETUP_EMBED(name, dt)                                                             \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return setup_embed(d, x, b, f, dt);                                               \
     }
 SETUP_EMBED(s_emb_f32, VKG_DTYPE_F32)
 SETUP_EMBED(s_emb_f16, VKG_DTYPE_F16)
@@ -97,8 +98,14 @@ static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
     struct norm_ctx *c = ctx;
     int saved = cmd->dev->use.subgroup_arith;
     cmd->dev->use.subgroup_arith = c->tier_sg && saved; /* the subgroup case runs the device's best tier */
-    struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(c->a), .w = vkg_buffer_view(c->b), .y = vkg_buffer_view(c->c),
-                                  .tokens = TOKENS, .group = 1, .n = HIDDEN, .x_stride = HIDDEN, .y_stride = HIDDEN,
+    struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(c->a),
+                                  .w = vkg_buffer_view(c->b),
+                                  .y = vkg_buffer_view(c->c),
+                                  .tokens = TOKENS,
+                                  .group = 1,
+                                  .n = HIDDEN,
+                                  .x_stride = HIDDEN,
+                                  .y_stride = HIDDEN,
                                   .eps = 1e-6f };
     if (c->d) a.residual = vkg_buffer_view(c->d);
     enum vkg_status s = vkg_op_rmsnorm_ex(cmd, &a);
@@ -106,9 +113,10 @@ static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
     return s;
 }
 
-#define SETUP_RMS(name, sg, add)                                                              \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        return setup_rms(d, x, b, f, sg, add);                                                \
+#define SETUP_RMS(name, sg, add)                                                          \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return setup_rms(d, x, b, f, sg, add);                                            \
     }
 SETUP_RMS(s_rms, 0, 0)
 SETUP_RMS(s_rms_add, 0, 1)

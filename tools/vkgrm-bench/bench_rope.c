@@ -55,9 +55,14 @@ static enum vkg_status s_rope(struct vkg_device *dev, void **ctx, uint64_t *byte
 static enum vkg_status rec_rope(struct vkg_cmd *cmd, void *ctx)
 {
     struct rope_ctx *c = ctx;
-    struct vkg_rope_args a = { .x = vkg_buffer_view(c->a), .pos = vkg_buffer_view(c->b),
-                               .inv_freq = vkg_buffer_view(c->c), .tokens = TOKENS, .n_heads = HEADS,
-                               .head_stride = HEAD_DIM, .tok_stride = HEADS * HEAD_DIM, .rot_dim = HEAD_DIM,
+    struct vkg_rope_args a = { .x = vkg_buffer_view(c->a),
+                               .pos = vkg_buffer_view(c->b),
+                               .inv_freq = vkg_buffer_view(c->c),
+                               .tokens = TOKENS,
+                               .n_heads = HEADS,
+                               .head_stride = HEAD_DIM,
+                               .tok_stride = HEADS * HEAD_DIM,
+                               .rot_dim = HEAD_DIM,
                                .attn_factor = 1.0f };
     return vkg_op_rope(cmd, &a);
 }

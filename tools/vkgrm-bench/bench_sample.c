@@ -57,7 +57,8 @@ static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_
     VKG_TRY(vkg_bench_buffer(dev, vkg_sample_workspace_bytes(rows, VOCAB), "bench sample work", &c->work));
     VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench tokens", &c->tokens));
     VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench probs", &c->probs));
-    VKG_TRY(vkg_buffer_create(dev, rows * sizeof(struct vkg_sample_params), VKG_MEM_DEVICE, "bench params", &c->params));
+    VKG_TRY(
+        vkg_buffer_create(dev, rows * sizeof(struct vkg_sample_params), VKG_MEM_DEVICE, "bench params", &c->params));
     struct vkg_sample_params p[32];
     for (uint32_t r = 0; r < rows && s; r++) p[r] = vkg_sampler_row(s, r, 0);
     if (s) VKG_TRY(vkg_buffer_upload(dev, vkg_buffer_view(c->params), p, rows * sizeof p[0]));
@@ -104,11 +105,12 @@ static const struct vkg_sampler g_topk_topp = { .temperature = 0.8f, .top_k = 50
 static const struct vkg_sampler g_topp = { .temperature = 0.8f, .top_p = 0.9f, .seed = 1 };
 static const struct vkg_sampler g_greedy = { .temperature = 0.0f, .top_p = 1.0f };
 
-#define SETUP_TIER(name, rows, sampler, uniform, tier_)                                        \
-    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) { \
-        VKG_TRY(setup_generic(d, x, b, f, rows, sampler, uniform));                           \
-        ((struct sample_ctx *)*x)->tier = tier_;                                              \
-        return VKG_OK;                                                                        \
+#define SETUP_TIER(name, rows, sampler, uniform, tier_)                                   \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        VKG_TRY(setup_generic(d, x, b, f, rows, sampler, uniform));                       \
+        ((struct sample_ctx *)*x)->tier = tier_;                                          \
+        return VKG_OK;                                                                    \
     }
 #define SETUP(name, rows, sampler, uniform) SETUP_TIER(name, rows, sampler, uniform, -1)
 SETUP_TIER(s_argmax1, 1, NULL, 0, 0)

@@ -14,8 +14,8 @@
 #include "weights.h"
 
 typedef const struct vkg_bench_case *(*family_fn)(size_t *);
-static const family_fn g_families[] = { vkg_bench_convert, vkg_bench_norm, vkg_bench_rope, vkg_bench_matmul,
-                                        vkg_bench_attention, vkg_bench_moe, vkg_bench_sample };
+static const family_fn g_families[] = { vkg_bench_convert,   vkg_bench_norm, vkg_bench_rope,  vkg_bench_matmul,
+                                        vkg_bench_attention, vkg_bench_moe,  vkg_bench_sample };
 
 enum vkg_status vkg_bench_buffer(struct vkg_device *dev, uint64_t bytes, const char *name, struct vkg_buffer **out)
 {
@@ -66,7 +66,9 @@ static enum vkg_status time_runs(struct vkg_cmd *c, enum vkg_status (*rec)(struc
     return VKG_OK;
 }
 
-struct copy_ctx { struct vkg_buffer *a, *b; };
+struct copy_ctx {
+    struct vkg_buffer *a, *b;
+};
 static enum vkg_status rec_copy(struct vkg_cmd *c, void *ctx)
 {
     struct copy_ctx *x = ctx;
@@ -93,9 +95,15 @@ enum vkg_status vkg_bench_copy_bandwidth(struct vkg_device *dev, double *gbs)
     return s;
 }
 
-struct result { const struct vkg_bench_case *bc; double sec; uint64_t bytes, flops; int reps; };
+struct result {
+    const struct vkg_bench_case *bc;
+    double sec;
+    uint64_t bytes, flops;
+    int reps;
+};
 
-static enum vkg_status run_case(struct vkg_device *dev, const struct vkg_bench_case *bc, double min_time, struct result *r)
+static enum vkg_status run_case(struct vkg_device *dev, const struct vkg_bench_case *bc, double min_time,
+                                struct result *r)
 {
     void *ctx = NULL;
     struct vkg_cmd *c = NULL;
@@ -247,15 +255,17 @@ static int run_load(const struct vkg_device_opts *dopts, const char *dir, const 
     if (s == VKG_OK) s = vkg_weights_load(dev, st, &o, &w);
     vkg_progress_finish(&prog);
     if (s == VKG_OK && json)
-        printf("{\"op\": \"load\", \"model\": \"%s\", \"weights\": \"%s\", \"file_bytes\": %llu, \"device_bytes\": %llu, "
-               "\"seconds\": %.4f, \"gbs\": %.3f, \"peak_host_mib\": %.1f, \"staging_mib\": %.0f}\n", dir,
-               weights ? weights : "stored", (unsigned long long)w->file_bytes, (unsigned long long)w->device_bytes,
-               w->seconds, w->file_bytes / w->seconds / 1e9, w->peak_host_bytes / 1048576.0,
-               dev->stage->n_slots * dev->stage->slot_size / 1048576.0);
+        printf(
+            "{\"op\": \"load\", \"model\": \"%s\", \"weights\": \"%s\", \"file_bytes\": %llu, \"device_bytes\": %llu, "
+            "\"seconds\": %.4f, \"gbs\": %.3f, \"peak_host_mib\": %.1f, \"staging_mib\": %.0f}\n",
+            dir, weights ? weights : "stored", (unsigned long long)w->file_bytes, (unsigned long long)w->device_bytes,
+            w->seconds, w->file_bytes / w->seconds / 1e9, w->peak_host_bytes / 1048576.0,
+            dev->stage->n_slots * dev->stage->slot_size / 1048576.0);
     else if (s == VKG_OK)
         printf("| load | %s (%.0f MiB, --weights %s) | %.3f s | %.2f GB/s | peak host memory %.1f MiB "
-               "(staging ring %u x %.0f MiB) |\n", dir, w->file_bytes / 1048576.0, weights ? weights : "stored",
-               w->seconds, w->file_bytes / w->seconds / 1e9, w->peak_host_bytes / 1048576.0, dev->stage->n_slots,
+               "(staging ring %u x %.0f MiB) |\n",
+               dir, w->file_bytes / 1048576.0, weights ? weights : "stored", w->seconds,
+               w->file_bytes / w->seconds / 1e9, w->peak_host_bytes / 1048576.0, dev->stage->n_slots,
                dev->stage->slot_size / 1048576.0);
     vkg_weights_free(w);
     vkg_safetensors_close(st);
@@ -281,11 +291,13 @@ int main(int argc, char **argv)
         { NULL, "--min-time", VKG_OPT_FLOAT, &min_time, "SEC", "time each case for about SEC seconds (0.25)",
           VKG_RANGE_OC(0, 3600) },
         { NULL, "--load", VKG_OPT_STRING, &load, "DIR", "load throughput of a model (safetensors dir or file)" },
-        { NULL, "--weights", VKG_OPT_STRING, &weights, "TYPE", "device dtype of matrices: f32|f16|bf16|q8_0|q4 (stored)" },
+        { NULL, "--weights", VKG_OPT_STRING, &weights, "TYPE",
+          "device dtype of matrices: f32|f16|bf16|q8_0|q4 (stored)" },
         { "-m", "--model", VKG_OPT_STRING, &model, "DIR", "model speed: prefill and decode at batch 1, 8, 32" },
         { NULL, "--prefill", VKG_OPT_INT, &prefill, "N", "prefill length for --model (512; 0 = skip)",
           VKG_RANGE_CC(0, 1 << 20) },
-        { NULL, "--steps", VKG_OPT_INT, &steps, "N", "timed decode steps per batch size (8)", VKG_RANGE_CC(1, 1 << 20) },
+        { NULL, "--steps", VKG_OPT_INT, &steps, "N", "timed decode steps per batch size (8)",
+          VKG_RANGE_CC(1, 1 << 20) },
         { NULL, "--json", VKG_OPT_FLAG, &json, NULL, "print JSON instead of a Markdown table" },
         { NULL, "--check-coverage", VKG_OPT_FLAG, &coverage, NULL, "exit 1 if an op has no bench case" },
     };
@@ -307,8 +319,10 @@ int main(int argc, char **argv)
         return 2;
     }
     if (ops && filter && !filter_matches(filter)) {
-        fprintf(stderr, "vkgrm-bench: --filter '%s' matches no op name (e.g. matvec, attn, moe_gate; "
-                "--ops alone lists them all)\n", filter);
+        fprintf(stderr,
+                "vkgrm-bench: --filter '%s' matches no op name (e.g. matvec, attn, moe_gate; "
+                "--ops alone lists them all)\n",
+                filter);
         return 2;
     }
     struct vkg_device_opts d = { .index = -1, .validate = -1 };

@@ -34,10 +34,10 @@ void prompts_free(struct prompt *p, size_t n);
  * per sample as soon as it finishes (--json or --n-samples > 1). */
 struct stream {
     const struct vkg_tokenizer *tok;
-    int jsonl;          /* JSON lines instead of text */
-    int64_t prompt;     /* "prompt_index" of the lines (--prompts), -1: none */
-    size_t printed;     /* text mode: bytes of the decoded text already printed */
-    uint32_t finished;  /* samples whose output is complete */
+    int jsonl;         /* JSON lines instead of text */
+    int64_t prompt;    /* "prompt_index" of the lines (--prompts), -1: none */
+    size_t printed;    /* text mode: bytes of the decoded text already printed */
+    uint32_t finished; /* samples whose output is complete */
 };
 
 enum vkg_status stream_on_token(void *user, uint32_t i, const struct vkg_gen_sample *s);

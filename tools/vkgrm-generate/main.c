@@ -74,12 +74,13 @@ static int plan_tokens(const struct args *a, const struct vkg_hf_config *cfg, ui
     uint64_t limit = a->ctx > 0 ? (uint64_t)a->ctx : cfg->max_position_embeddings;
     const char *lim = a->ctx > 0 ? "-c" : "max_position_embeddings";
     if (a->ctx > 0 && cfg->max_position_embeddings && (uint64_t)a->ctx > cfg->max_position_embeddings) {
-        fprintf(stderr, "vkgrm-generate: -c %lld exceeds the model's max_position_embeddings %llu\n",
-                (long long)a->ctx, (unsigned long long)cfg->max_position_embeddings);
+        fprintf(stderr, "vkgrm-generate: -c %lld exceeds the model's max_position_embeddings %llu\n", (long long)a->ctx,
+                (unsigned long long)cfg->max_position_embeddings);
         return 0;
     }
     if (a->n_predict < 0 && !limit) {
-        fprintf(stderr, "vkgrm-generate: -n -1 needs a context limit: config.json has no max_position_embeddings; give -c\n");
+        fprintf(stderr,
+                "vkgrm-generate: -n -1 needs a context limit: config.json has no max_position_embeddings; give -c\n");
         return 0;
     }
     if (limit && (uint64_t)n_prompt + (a->n_predict < 0 ? 1 : (uint64_t)a->n_predict) > limit) {
@@ -139,16 +140,27 @@ static int generate(const struct args *a, struct run_state *r, size_t pi)
     const struct prompt *p = &r->prompts[pi];
     uint32_t max_tokens;
     if (!plan_tokens(a, &r->cfg, p->n, &max_tokens)) return 2;
-    struct vkg_gen_request req = { .prompt = p->ids, .n_prompt = p->n, .n_samples = (uint32_t)a->n_samples,
-                                   .max_tokens = max_tokens, .sampler = sampler_settings(a, &r->gc) };
+    struct vkg_gen_request req = { .prompt = p->ids,
+                                   .n_prompt = p->n,
+                                   .n_samples = (uint32_t)a->n_samples,
+                                   .max_tokens = max_tokens,
+                                   .sampler = sampler_settings(a, &r->gc) };
     int32_t eos[VKG_GEN_MAX_EOS];
     const char *stops[1] = { a->stop };
-    struct stream st = { .tok = r->tok, .jsonl = a->n_samples > 1 || a->json || a->prompts,
+    struct stream st = { .tok = r->tok,
+                         .jsonl = a->n_samples > 1 || a->json || a->prompts,
                          .prompt = a->prompts ? (int64_t)pi : -1 };
     struct vkg_progress gp;
-    struct vkg_gen_opts go = { .eos = eos, .n_eos = vkg_gen_eos_ids(&r->cfg, &r->gc, r->tok, eos), .stop = stops,
-                               .n_stop = a->stop ? 1 : 0, .tok = r->tok, .progress = on_progress, .user = &gp,
-                               .on_token = stream_on_token, .on_finish = stream_on_finish, .stream_user = &st,
+    struct vkg_gen_opts go = { .eos = eos,
+                               .n_eos = vkg_gen_eos_ids(&r->cfg, &r->gc, r->tok, eos),
+                               .stop = stops,
+                               .n_stop = a->stop ? 1 : 0,
+                               .tok = r->tok,
+                               .progress = on_progress,
+                               .user = &gp,
+                               .on_token = stream_on_token,
+                               .on_finish = stream_on_finish,
+                               .stream_user = &st,
                                .interrupt = &vkg_interrupted };
     vkg_progress_init(&gp, "generate", (uint64_t)a->n_samples * max_tokens, 0);
     if (!st.jsonl && isatty(STDOUT_FILENO)) gp.enabled = 0; /* the text itself shows the progress */
@@ -182,7 +194,10 @@ static int run(const struct args *a)
     vkg_options_device(a->device, &d.index, &d.name);
     if ((rc = load_files(a, &r.tok, &r.cfg, &r.gc)) != 0) goto done;
     rc = 2;
-    if ((s = prompts_load(a, &r.cfg, r.tok, &r.prompts, &r.n_prompts)) != VKG_OK) { fail(s, "prompt"); goto done; }
+    if ((s = prompts_load(a, &r.cfg, r.tok, &r.prompts, &r.n_prompts)) != VKG_OK) {
+        fail(s, "prompt");
+        goto done;
+    }
     for (size_t i = 0; i < r.n_prompts; i++) /* every prompt fits before anything is loaded */
         if (!plan_tokens(a, &r.cfg, r.prompts[i].n, &unused)) goto done;
     if ((s = vkg_device_open(&d, &r.dev)) != VKG_OK) { /* a --device that does not exist is a usage error */
@@ -194,9 +209,15 @@ static int run(const struct args *a)
     vkg_progress_init(&lp, "load", 0, 1);
     mo.progress = on_progress;
     mo.user = &lp;
-    if ((s = vkg_model_load(r.dev, a->model, &mo, &r.m)) != VKG_OK) { fail(s, a->model); goto done; }
+    if ((s = vkg_model_load(r.dev, a->model, &mo, &r.m)) != VKG_OK) {
+        fail(s, a->model);
+        goto done;
+    }
     vkg_progress_finish(&lp);
-    if (!(r.out = calloc((size_t)a->n_samples, sizeof *r.out))) { fail(VKG_ERR_NOMEM, "samples"); goto done; }
+    if (!(r.out = calloc((size_t)a->n_samples, sizeof *r.out))) {
+        fail(VKG_ERR_NOMEM, "samples");
+        goto done;
+    }
     rc = 0;
     for (size_t i = 0; i < r.n_prompts && rc == 0; i++) {
         rc = generate(a, &r, i);
@@ -221,7 +242,7 @@ static int check_flags(struct args *a)
     enum vkg_dtype wd;
     if (!a->model || (!a->prompt && !a->file && !a->prompt_ids && !a->prompts)) {
         fprintf(stderr, "vkgrm-generate: need -m DIR and one of -p TEXT, -f FILE, --prompts FILE, --prompt-ids IDS "
-                "(see --help)\n");
+                        "(see --help)\n");
         return 2;
     }
     if (!!a->prompt + !!a->file + !!a->prompt_ids + !!a->prompts > 1) {
@@ -237,8 +258,10 @@ static int check_flags(struct args *a)
         return 2;
     }
     if (a->tmpl && vkg_chat_family_from_name(a->tmpl) == VKG_CHAT_UNKNOWN) {
-        fprintf(stderr, "vkgrm-generate: --chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, gemma or "
-                "llama3\n", a->tmpl);
+        fprintf(stderr,
+                "vkgrm-generate: --chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, gemma or "
+                "llama3\n",
+                a->tmpl);
         return 2;
     }
     if (a->tmpl || a->tmpl_file) a->chat = 1;
@@ -270,19 +293,24 @@ int main(int argc, char **argv)
         { NULL, "--min-p", VKG_OPT_FLOAT, &a.min_p, "P", "min-p filter (0 = off)", VKG_RANGE_CC(0, 1) },
         { "-s", "--seed", VKG_OPT_INT, &a.seed, "SEED", "sampling seed (0)", VKG_RANGE_MIN(0) },
         { "-d", "--device", VKG_OPT_STRING, &a.device, "N|NAME", "Vulkan device index or name substring" },
-        { NULL, "--weights", VKG_OPT_STRING, &a.weights, "TYPE", "device dtype of matrices: f32|f16|bf16|q8_0|q4 (as stored)" },
+        { NULL, "--weights", VKG_OPT_STRING, &a.weights, "TYPE",
+          "device dtype of matrices: f32|f16|bf16|q8_0|q4 (as stored)" },
         { NULL, "--chat", VKG_OPT_FLAG, &a.chat, NULL, "wrap the prompt in the model's chat template" },
         { NULL, "--system", VKG_OPT_STRING, &a.system, "TEXT", "system message (with --chat)" },
-        { NULL, "--chat-template", VKG_OPT_STRING, &a.tmpl, "NAME", "chatml|qwen3|deepseek2|deepseek3|gemma|llama3 (implies --chat)" },
-        { NULL, "--chat-template-file", VKG_OPT_STRING, &a.tmpl_file, "FILE", "your own template file (implies --chat; README)" },
+        { NULL, "--chat-template", VKG_OPT_STRING, &a.tmpl, "NAME",
+          "chatml|qwen3|deepseek2|deepseek3|gemma|llama3 (implies --chat)" },
+        { NULL, "--chat-template-file", VKG_OPT_STRING, &a.tmpl_file, "FILE",
+          "your own template file (implies --chat; README)" },
         { NULL, "--no-think", VKG_OPT_FLAG, &a.no_think, NULL, "Qwen3 chat: enable_thinking = false" },
         { NULL, "--n-samples", VKG_OPT_INT, &a.n_samples, "K", "K parallel samples of the prompt (JSONL out)",
           VKG_RANGE_CC(1, 4096) },
         { NULL, "--stop", VKG_OPT_STRING, &a.stop, "TEXT", "stop a sample when its text contains TEXT" },
         { NULL, "--json", VKG_OPT_FLAG, &a.json, NULL, "JSONL output even for one sample" },
         { NULL, "--prompt-ids", VKG_OPT_STRING, &a.prompt_ids, "IDS", "prompt as token ids: 1,2,3 (testing)" },
-        { NULL, "--dump-logits", VKG_OPT_STRING, &a.dump, "FILE", "write prompt logits, f32 [n_prompt x vocab|labels]" },
-        { NULL, "--mem-stats", VKG_OPT_FLAG, &a.mem_stats, NULL, "after each prompt: host RSS and device memory (stderr)" },
+        { NULL, "--dump-logits", VKG_OPT_STRING, &a.dump, "FILE",
+          "write prompt logits, f32 [n_prompt x vocab|labels]" },
+        { NULL, "--mem-stats", VKG_OPT_FLAG, &a.mem_stats, NULL,
+          "after each prompt: host RSS and device memory (stderr)" },
     };
     vkg_interrupt_install(); /* before the work: a signal exits 130 at once */
     int rc = vkg_options_parse(opts, VKG_COUNT(opts), argc, argv, NULL, "vkgrm-generate",

@@ -91,8 +91,10 @@ static enum vkg_status named_template(const char *name, struct vkg_chat_template
 {
     t->family = vkg_chat_family_from_name(name);
     if (t->family != VKG_CHAT_UNKNOWN) return VKG_OK;
-    return vkg_error(VKG_ERR_INVALID_ARG, "--chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, "
-                     "gemma or llama3", name);
+    return vkg_error(VKG_ERR_INVALID_ARG,
+                     "--chat-template '%s': expected chatml, qwen3, deepseek2, deepseek3, "
+                     "gemma or llama3",
+                     name);
 }
 
 /* The model's chat template, or the one named by --chat-template / --chat-template-file. */
@@ -179,10 +181,17 @@ static enum vkg_status prompt_lines(const struct args *a, const struct vkg_hf_co
         const cJSON *t = cJSON_IsObject(j) ? vkg_json_get(j, "prompt") : j;
         char *text = cJSON_IsString(t) ? strdup(t->valuestring) : NULL;
         cJSON_Delete(j);
-        if (!text) { s = vkg_error(VKG_ERR_INVALID_ARG, "%s: want a JSON string or {\"prompt\": \"...\"}", name); break; }
+        if (!text) {
+            s = vkg_error(VKG_ERR_INVALID_ARG, "%s: want a JSON string or {\"prompt\": \"...\"}", name);
+            break;
+        }
         if (*n == cap) {
             struct prompt *np = realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof *np);
-            if (!np) { free(text); s = vkg_error(VKG_ERR_NOMEM, "prompts"); break; }
+            if (!np) {
+                free(text);
+                s = vkg_error(VKG_ERR_NOMEM, "prompts");
+                break;
+            }
             *out = np;
         }
         (*out)[*n] = (struct prompt){ 0 };
@@ -206,8 +215,8 @@ enum vkg_status prompts_load(const struct args *a, const struct vkg_hf_config *c
         *n = 1;
         char *text = NULL;
         if (a->prompt_ids) s = ids_prompt(a->prompt_ids, cfg, *out);
-        else if (a->file && (s = read_prompt_file(a->file, &text)) != VKG_OK) {}
-        else if (!a->file && !(text = strdup(a->prompt))) s = vkg_error(VKG_ERR_NOMEM, "prompt");
+        else if (a->file && (s = read_prompt_file(a->file, &text)) != VKG_OK) {
+        } else if (!a->file && !(text = strdup(a->prompt))) s = vkg_error(VKG_ERR_NOMEM, "prompt");
         else s = encode(a, cfg, tok, text, *out);
     }
     if (s != VKG_OK) {

@@ -14,11 +14,17 @@
 
 static const char *subgroup_ops_str(uint32_t ops, char *buf, size_t n)
 {
-    static const struct { uint32_t bit; const char *name; } names[] = {
-        { VK_SUBGROUP_FEATURE_BASIC_BIT, "basic" }, { VK_SUBGROUP_FEATURE_VOTE_BIT, "vote" },
-        { VK_SUBGROUP_FEATURE_ARITHMETIC_BIT, "arithmetic" }, { VK_SUBGROUP_FEATURE_BALLOT_BIT, "ballot" },
-        { VK_SUBGROUP_FEATURE_SHUFFLE_BIT, "shuffle" }, { VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT, "shuffle_relative" },
-        { VK_SUBGROUP_FEATURE_CLUSTERED_BIT, "clustered" }, { VK_SUBGROUP_FEATURE_QUAD_BIT, "quad" } };
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = { { VK_SUBGROUP_FEATURE_BASIC_BIT, "basic" },
+                  { VK_SUBGROUP_FEATURE_VOTE_BIT, "vote" },
+                  { VK_SUBGROUP_FEATURE_ARITHMETIC_BIT, "arithmetic" },
+                  { VK_SUBGROUP_FEATURE_BALLOT_BIT, "ballot" },
+                  { VK_SUBGROUP_FEATURE_SHUFFLE_BIT, "shuffle" },
+                  { VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT, "shuffle_relative" },
+                  { VK_SUBGROUP_FEATURE_CLUSTERED_BIT, "clustered" },
+                  { VK_SUBGROUP_FEATURE_QUAD_BIT, "quad" } };
     buf[0] = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (ops & names[i].bit) snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", buf[0] ? "," : "", names[i].name);
@@ -68,9 +74,11 @@ static cJSON *device_json(const struct vkg_device_info *d)
     cJSON_AddNumberToObject(l, "max_buffer_size", (double)d->max_buffer_size);
     cJSON_AddNumberToObject(l, "max_compute_shared_memory_size", (double)d->max_compute_shared_memory);
     cJSON_AddNumberToObject(l, "max_compute_workgroup_invocations", d->max_workgroup_invocations);
-    cJSON_AddItemToObject(l, "max_compute_workgroup_count", cJSON_CreateIntArray((const int[]){
-        (int)(d->max_workgroup_count[0] & 0x7fffffff), (int)(d->max_workgroup_count[1] & 0x7fffffff),
-        (int)(d->max_workgroup_count[2] & 0x7fffffff) }, 3));
+    cJSON_AddItemToObject(l, "max_compute_workgroup_count",
+                          cJSON_CreateIntArray((const int[]){ (int)(d->max_workgroup_count[0] & 0x7fffffff),
+                                                              (int)(d->max_workgroup_count[1] & 0x7fffffff),
+                                                              (int)(d->max_workgroup_count[2] & 0x7fffffff) },
+                                               3));
     cJSON_AddNumberToObject(l, "max_push_constants_size", d->max_push_constants);
     cJSON_AddNumberToObject(l, "min_storage_buffer_offset_alignment", (double)d->min_storage_offset_alignment);
     cJSON_AddItemToObject(o, "limits", l);
@@ -90,22 +98,27 @@ static void print_table(const struct vkg_device_info *d)
 {
     char ops[256];
     const double mib = 1024.0 * 1024.0;
-    printf("device %u: %s (%s, vendor 0x%04x, device 0x%04x)\n", d->index, d->name, d->type, d->vendor_id, d->device_id);
+    printf("device %u: %s (%s, vendor 0x%04x, device 0x%04x)\n", d->index, d->name, d->type, d->vendor_id,
+           d->device_id);
     printf("  driver            %s %s (%s), Vulkan %u.%u.%u\n", d->driver_name, d->driver_info, d->driver_version_str,
-           VK_API_VERSION_MAJOR(d->api_version), VK_API_VERSION_MINOR(d->api_version), VK_API_VERSION_PATCH(d->api_version));
+           VK_API_VERSION_MAJOR(d->api_version), VK_API_VERSION_MINOR(d->api_version),
+           VK_API_VERSION_PATCH(d->api_version));
     printf("  fp16 / int8 math  %s / %s    16/8-bit storage %s / %s\n", d->fp16_arith ? "yes" : "no",
            d->int8_arith ? "yes" : "no", d->storage_16bit ? "yes" : "no", d->storage_8bit ? "yes" : "no");
     printf("  int8 dot product  %s%s    bf16 %s    coopmat khr/nv %s/%s    host memory import %s\n",
            d->int8_dot ? "yes" : "no", d->int8_dot_accelerated ? " (accelerated)" : "", d->bf16 ? "yes" : "no",
            d->coopmat_khr ? "yes" : "no", d->coopmat_nv ? "yes" : "no", d->external_host_memory ? "yes" : "no");
     printf("  subgroup          %u (min %u, max %u, size control %s): %s\n", d->subgroup_size, d->subgroup_min_size,
-           d->subgroup_max_size, d->subgroup_size_control ? "yes" : "no", subgroup_ops_str(d->subgroup_ops, ops, sizeof ops));
+           d->subgroup_max_size, d->subgroup_size_control ? "yes" : "no",
+           subgroup_ops_str(d->subgroup_ops, ops, sizeof ops));
     printf("  storage range     %.0f MiB    max allocation %.0f MiB    max buffer %.0f MiB\n",
            d->max_storage_buffer_range / mib, d->max_memory_allocation_size / mib, d->max_buffer_size / mib);
     printf("  shared memory     %llu KiB    workgroup %u invocations    push constants %u B\n",
-           (unsigned long long)d->max_compute_shared_memory / 1024, d->max_workgroup_invocations, d->max_push_constants);
+           (unsigned long long)d->max_compute_shared_memory / 1024, d->max_workgroup_invocations,
+           d->max_push_constants);
     for (uint32_t i = 0; i < d->n_heaps; i++)
-        printf("  heap %u            %.0f MiB%s\n", i, d->heap_size[i] / mib, d->heap_device_local[i] ? " device-local" : "");
+        printf("  heap %u            %.0f MiB%s\n", i, d->heap_size[i] / mib,
+               d->heap_device_local[i] ? " device-local" : "");
     printf("  queues            compute family %d, transfer family %d, timestamps %s\n", d->compute_family,
            d->transfer_family, d->timestamps ? "yes" : "no");
 }

@@ -28,15 +28,15 @@
 
 struct report {
     const char *path;
-    int whole;         /* a model directory checked whole (m is filled) */
+    int whole; /* a model directory checked whole (m is filled) */
     struct vkg_model_report m;
-    char *arch;        /* config.json architectures[0], or NULL */
-    char *model_type;  /* config.json model_type, or NULL */
+    char *arch;                 /* config.json architectures[0], or NULL */
+    char *model_type;           /* config.json model_type, or NULL */
     struct vkg_safetensors *st; /* files-only mode; else m.st */
     uint64_t count[VKG_DTYPE_COUNT];
     uint64_t bytes[VKG_DTYPE_COUNT];
-    cJSON *errors;     /* array of strings: why it would not load */
-    int n_errors;      /* counted apart, so a failed allocation cannot hide one */
+    cJSON *errors; /* array of strings: why it would not load */
+    int n_errors;  /* counted apart, so a failed allocation cannot hide one */
 };
 
 /* Messages quote names from the file, which may hold escaped newlines: keep
@@ -51,10 +51,7 @@ static void add_error(struct report *r, const char *msg)
     cJSON_AddItemToArray(r->errors, s);
 }
 
-static char *dup_string(const cJSON *j)
-{
-    return cJSON_IsString(j) ? strdup(j->valuestring) : NULL;
-}
+static char *dup_string(const cJSON *j) { return cJSON_IsString(j) ? strdup(j->valuestring) : NULL; }
 
 static int is_dir(const char *path)
 {
@@ -108,7 +105,10 @@ static const char *human(uint64_t b, char *buf, size_t cap)
     static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
     double v = (double)b;
     int u = 0;
-    while (v >= 1024 && u < 4) { v /= 1024; u++; }
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
     snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, units[u]);
     return buf;
 }
@@ -121,8 +121,8 @@ static void print_tensors(const struct report *r)
         for (int d = 0; d < t->n_dims; d++) printf("%s%llu", d ? ", " : "", (unsigned long long)t->shape[d]);
         const char *slash = strrchr(t->file, '/');
         printf("] %llu bytes  %s", (unsigned long long)t->n_bytes, slash ? slash + 1 : t->file);
-        if (r->whole && r->m.dtype) printf("  -> %s", r->m.dtype[i] == VKG_DTYPE_UNKNOWN ? "not loaded"
-                                                                                           : vkg_dtype_name(r->m.dtype[i]));
+        if (r->whole && r->m.dtype)
+            printf("  -> %s", r->m.dtype[i] == VKG_DTYPE_UNKNOWN ? "not loaded" : vkg_dtype_name(r->m.dtype[i]));
         printf("\n");
     }
 }
@@ -137,8 +137,8 @@ static void print_model(const struct report *r)
                m->layers_in_files, m->n_spec);
     if (m->weight_bytes)
         printf("on device:    %llu (%s) with --weights %s\n", (unsigned long long)m->weight_bytes,
-               human(m->weight_bytes, h, sizeof h), m->weights == VKG_DTYPE_UNKNOWN ? "stored"
-                                                                                     : vkg_dtype_name(m->weights));
+               human(m->weight_bytes, h, sizeof h),
+               m->weights == VKG_DTYPE_UNKNOWN ? "stored" : vkg_dtype_name(m->weights));
     if (m->tokenizer_ids) printf("tokenizer:    %zu ids\n", m->tokenizer_ids);
 }
 
@@ -167,8 +167,7 @@ static void print_text(const struct report *r, int list)
     if (r->whole) print_model(r);
     if (r->st && list) print_tensors(r);
     int n = r->n_errors;
-    printf(n ? "status:       would NOT load (%d problem%s)\n" : "status:       would load\n", n,
-           n == 1 ? "" : "s");
+    printf(n ? "status:       would NOT load (%d problem%s)\n" : "status:       would load\n", n, n == 1 ? "" : "s");
 }
 
 static void print_json(const struct report *r, int list)
@@ -247,8 +246,8 @@ int main(int argc, char **argv)
     struct vkg_args pos;
     int rc = vkg_options_parse(opts, VKG_COUNT(opts), argc, argv, &pos, PROG,
                                PROG " DIR|FILE: checks a Hugging Face model directory (config, generation "
-                               "config, tokenizer, tensors against the architecture) or a safetensors file "
-                               "without a GPU.\nExit status: 0 would load, 1 would not, 2 usage error.");
+                                    "config, tokenizer, tensors against the architecture) or a safetensors file "
+                                    "without a GPU.\nExit status: 0 would load, 1 would not, 2 usage error.");
     if (rc) return rc == 1 ? 0 : 2;
     enum vkg_dtype weights;
     if (vkg_weights_parse_dtype(weights_arg, &weights) != VKG_OK) {

@@ -112,7 +112,8 @@ static int summary_outputs(const struct args *a, const struct vkg_grm_summary *s
     if (s == VKG_OK && a->summary && (s = vkg_grm_summary_json(sum, &text)) == VKG_OK) s = write_file(a->summary, text);
     free(text);
     text = NULL;
-    if (s == VKG_OK && a->report && (s = vkg_grm_report_markdown(sum, &text)) == VKG_OK) s = write_file(a->report, text);
+    if (s == VKG_OK && a->report && (s = vkg_grm_report_markdown(sum, &text)) == VKG_OK)
+        s = write_file(a->report, text);
     free(text);
     return s == VKG_OK ? 0 : fail(s, "summary");
 }
@@ -120,7 +121,7 @@ static int summary_outputs(const struct args *a, const struct vkg_grm_summary *s
 /* ---- output lines --------------------------------------------------------- */
 
 struct sink {
-    FILE *f;              /* stdout or OUT.jsonl (written as records finish, flushed per line) */
+    FILE *f; /* stdout or OUT.jsonl (written as records finish, flushed per line) */
     const char *name;
     bool keep_text;
     struct vkg_grm_summary *sum;
@@ -198,7 +199,8 @@ static int open_sink(const struct args *a, struct sink *o, struct vkg_out *file)
 
 static int close_sink(const struct args *a, struct vkg_out *file, int rc)
 {
-    if (!a->output) return fflush(stdout) == 0 || rc ? rc : fail(vkg_error(VKG_ERR_IO, "stdout: %s", strerror(errno)), "output");
+    if (!a->output)
+        return fflush(stdout) == 0 || rc ? rc : fail(vkg_error(VKG_ERR_IO, "stdout: %s", strerror(errno)), "output");
     if (rc) {
         vkg_out_abort(file);
         return rc;
@@ -215,22 +217,23 @@ static int run_offline(const struct args *a)
     enum vkg_status s = VKG_OK;
     if (a->merge)
         for (int i = 0; i < a->files.count && s == VKG_OK; i++) s = read_results(a->files.items[i], &in);
-    else
-        s = read_results(a->revote, &in);
+    else s = read_results(a->revote, &in);
     int rc = s == VKG_OK ? 0 : fail(s, a->merge ? "merge" : "revote");
     if (!rc && a->merge) {
         qsort(in.r, in.n, sizeof *in.r, cmp_index);
         for (size_t i = 1; i < in.n && !rc; i++)
             if (in.r[i].index == in.r[i - 1].index)
                 rc = fail(vkg_error(VKG_ERR_FORMAT, "record %llu (id %s) appears twice in the merged files",
-                                    (unsigned long long)in.r[i].index, in.r[i].id ? in.r[i].id : "null"), "merge");
+                                    (unsigned long long)in.r[i].index, in.r[i].id ? in.r[i].id : "null"),
+                          "merge");
     }
     for (size_t i = 0; i < in.n && !rc && a->revote; i++) {
         struct vkg_grm_result *r = &in.r[i];
         if (r->error) continue;
         if (a->k > (int64_t)r->k) {
             rc = fail(vkg_error(VKG_ERR_INVALID_ARG, "-k %lld: record %s has only %u samples", (long long)a->k,
-                                r->id ? r->id : "?", r->k), "revote");
+                                r->id ? r->id : "?", r->k),
+                      "revote");
             break;
         }
         uint32_t k_new = a->k > 0 ? (uint32_t)a->k : r->k;
@@ -333,16 +336,20 @@ static int resume_load(const struct args *a, struct resume_set *rs, struct vkg_g
         struct vkg_grm_result r;
         if ((s = vkg_grm_result_parse(line, len, &r)) != VKG_OK) {
             rc = fail(vkg_error(s, "%s line %llu is not a vkgrm-score line: %s", a->output,
-                                (unsigned long long)l.line_no, vkg_error_detail()), "--resume");
+                                (unsigned long long)l.line_no, vkg_error_detail()),
+                      "--resume");
             break;
         }
         if (!r.error && (r.k != (uint32_t)a->k || r.seed != (uint64_t)a->seed))
-            rc = fail(vkg_error(VKG_ERR_INVALID_ARG, "%s line %llu was scored with -k %u -s %llu, this run has -k %lld -s %lld",
-                                a->output, (unsigned long long)l.line_no, r.k, (unsigned long long)r.seed,
-                                (long long)a->k, (long long)a->seed), "--resume");
+            rc = fail(vkg_error(VKG_ERR_INVALID_ARG,
+                                "%s line %llu was scored with -k %u -s %llu, this run has -k %lld -s %lld", a->output,
+                                (unsigned long long)l.line_no, r.k, (unsigned long long)r.seed, (long long)a->k,
+                                (long long)a->seed),
+                      "--resume");
         if (!rc && rs->n && r.index <= rs->index[rs->n - 1])
             rc = fail(vkg_error(VKG_ERR_FORMAT, "%s line %llu: record %llu is out of input order", a->output,
-                                (unsigned long long)l.line_no, (unsigned long long)r.index), "--resume");
+                                (unsigned long long)l.line_no, (unsigned long long)r.index),
+                      "--resume");
         if (!rc && rs->n == rs->cap) {
             size_t cap = rs->cap ? 2 * rs->cap : 256;
             uint64_t *ix = realloc(rs->index, cap * sizeof *ix);
@@ -370,8 +377,7 @@ static int resume_load(const struct args *a, struct resume_set *rs, struct vkg_g
         if (truncate(a->output, good) != 0)
             rc = fail(vkg_error(VKG_ERR_IO, "%s: cutting its incomplete last line: %s", a->output, strerror(errno)),
                       "--resume");
-        else
-            fprintf(stderr, PROG ": --resume: dropped an incomplete last line of %s\n", a->output);
+        else fprintf(stderr, PROG ": --resume: dropped an incomplete last line of %s\n", a->output);
     }
     return rc;
 }
@@ -392,7 +398,7 @@ struct worker {
 
 /* Results waiting for the records before them (output in input order). */
 struct reorder {
-    uint64_t *order;           /* indexes admitted, FIFO */
+    uint64_t *order; /* indexes admitted, FIFO */
     size_t head, n, cap;
     struct vkg_grm_result *ready;
     size_t n_ready, cap_ready;
@@ -524,7 +530,8 @@ static int load_models(const struct args *a, struct worker *w, uint32_t n_dev, c
         vkg_progress_finish(&lp);
         if (s != VKG_OK) return fail(s, a->meta);
         if (!w[d].meta->cfg.seq_cls)
-            return fail(vkg_error(VKG_ERR_INVALID_ARG, "%s is not a *ForSequenceClassification model", a->meta), "--meta-rm");
+            return fail(vkg_error(VKG_ERR_INVALID_ARG, "%s is not a *ForSequenceClassification model", a->meta),
+                        "--meta-rm");
     }
     *load_s = vkg_now() - t0;
     return 0;
@@ -586,9 +593,10 @@ static enum vkg_status next_record(const struct args *a, struct input *in, const
             bool same = (!was && !rec->id) || (was && rec->id && !strcmp(was, rec->id));
             vkg_grm_record_free(rec);
             if (!same)
-                return vkg_error(VKG_ERR_INVALID_ARG, "--resume: record %llu of the input has id %s, the output's line for it "
-                                 "has id %s: the output comes from another input", (unsigned long long)rec->index,
-                                 rec->id ? rec->id : "null", was ? was : "null");
+                return vkg_error(VKG_ERR_INVALID_ARG,
+                                 "--resume: record %llu of the input has id %s, the output's line for it "
+                                 "has id %s: the output comes from another input",
+                                 (unsigned long long)rec->index, rec->id ? rec->id : "null", was ? was : "null");
             continue;
         }
         *got = true;
@@ -632,8 +640,8 @@ static int run_score(const struct args *a)
             struct vkg_grm_result res;
             s = vkg_grm_result_init(&res, &rec, (uint32_t)a->k, (uint64_t)a->seed);
             if (s == VKG_OK && rec.error)
-                fprintf(stderr, PROG ": line %llu (id %s): %s\n", (unsigned long long)rec.line, rec.id ? rec.id : "null",
-                        rec.error);
+                fprintf(stderr, PROG ": line %llu (id %s): %s\n", (unsigned long long)rec.line,
+                        rec.id ? rec.id : "null", rec.error);
             for (uint32_t j = 0; s == VKG_OK && !rec.error && j < res.k; j++) {
                 char *text = NULL;
                 s = vkg_grm_sample_prompt(&jf.ct, think, &tmpl, &rec, &res, j, &text);
@@ -642,7 +650,8 @@ static int run_score(const struct args *a)
                     cJSON_AddStringToObject(obj, "id", rec.id);
                     cJSON_AddNumberToObject(obj, "sample", j);
                     cJSON *perm = cJSON_AddArrayToObject(obj, "perm");
-                    for (uint32_t p = 0; p < res.n; p++) cJSON_AddItemToArray(perm, cJSON_CreateNumber(res.samples[j].perm[p]));
+                    for (uint32_t p = 0; p < res.n; p++)
+                        cJSON_AddItemToArray(perm, cJSON_CreateNumber(res.samples[j].perm[p]));
                     cJSON_AddStringToObject(obj, "prompt", text);
                     char *line = cJSON_PrintUnformatted(obj);
                     if (!line || fprintf(o.f, "%s\n", line) < 0) s = vkg_error(VKG_ERR_IO, "%s: write error", o.name);
@@ -670,14 +679,18 @@ static int run_score(const struct args *a)
     struct vkg_grm_scorer_opts so = {
         .k = (uint32_t)a->k,
         .seed = (uint64_t)a->seed,
-        .temperature = a->temp >= 0 ? (float)a->temp : a->k > 1 ? 0.5f : 0.0f,
+        .temperature = a->temp >= 0 ? (float)a->temp
+                       : a->k > 1   ? 0.5f
+                                    : 0.0f,
         .top_p = (float)a->top_p,
         .max_new_tokens = (uint32_t)a->max_new,
         .keep_text = a->keep_text,
         .enable_thinking = think,
         .tmpl = &tmpl,
         .meta_k = (uint32_t)a->meta_k,
-        .sched = { .max_running = (uint32_t)a->parallel, .max_step_tokens = (uint32_t)a->batch, .ctx = (uint32_t)a->ctx },
+        .sched = { .max_running = (uint32_t)a->parallel,
+                   .max_step_tokens = (uint32_t)a->batch,
+                   .ctx = (uint32_t)a->ctx },
         .meta_sched = { .max_running = (uint32_t)a->parallel, .max_step_tokens = (uint32_t)a->batch },
     };
     for (uint32_t d = 0; d < n_dev && !rc; d++) {
@@ -687,8 +700,9 @@ static int run_score(const struct args *a)
     }
     if (rc) goto done;
 
-    struct sink o = { .f = out_f ? out_f : stdout, .name = a->output ? a->output : "<stdout>", .keep_text = a->keep_text,
-                      .sum = &sum };
+    struct sink o = {
+        .f = out_f ? out_f : stdout, .name = a->output ? a->output : "<stdout>", .keep_text = a->keep_text, .sum = &sum
+    };
     /* records in flight per device: enough to keep the scheduler's slots full */
     uint32_t per_dev = 2 * (((uint32_t)a->parallel + (uint32_t)a->k - 1) / (uint32_t)a->k) + 4;
     uint64_t total = count_records(a->input);
@@ -713,8 +727,8 @@ static int run_score(const struct args *a)
                 break;
             }
             if (rec.error)
-                fprintf(stderr, PROG ": line %llu (id %s): %s\n", (unsigned long long)rec.line, rec.id ? rec.id : "null",
-                        rec.error);
+                fprintf(stderr, PROG ": line %llu (id %s): %s\n", (unsigned long long)rec.line,
+                        rec.id ? rec.id : "null", rec.error);
             s = reorder_admit(&q, rec.index);
             if (s == VKG_OK) s = vkg_grm_scorer_add(w[d].sc, &rec);
             vkg_grm_record_free(&rec);
@@ -727,7 +741,8 @@ static int run_score(const struct args *a)
         if (rc) break;
         bool busy = false;
         for (uint32_t d = 0; d < n_dev && !rc; d++)
-            if (!vkg_grm_scorer_idle(w[d].sc) && (s = vkg_grm_scorer_step_begin(w[d].sc)) != VKG_OK) rc = fail(s, "score");
+            if (!vkg_grm_scorer_idle(w[d].sc) && (s = vkg_grm_scorer_step_begin(w[d].sc)) != VKG_OK)
+                rc = fail(s, "score");
         for (uint32_t d = 0; d < n_dev && !rc; d++) {
             if ((s = vkg_grm_scorer_step_end(w[d].sc)) != VKG_OK) rc = fail(s, "score");
             struct vkg_grm_result r;
@@ -775,8 +790,9 @@ static int run_score(const struct args *a)
             .wall_s = wall,
         };
         if (tot.judge.prompt_tokens)
-            fprintf(stderr, PROG ": prompts %llu tokens, prefilled %llu (%.1f%% saved by shared prefixes, %llu from the "
-                    "prefix cache), %llu recomputed after pauses; generated %llu tokens in %.1f s\n",
+            fprintf(stderr,
+                    PROG ": prompts %llu tokens, prefilled %llu (%.1f%% saved by shared prefixes, %llu from the "
+                         "prefix cache), %llu recomputed after pauses; generated %llu tokens in %.1f s\n",
                     (unsigned long long)tot.judge.prompt_tokens, (unsigned long long)tot.judge.prefill_tokens,
                     100.0 * (1.0 - (double)tot.judge.prefill_tokens / (double)tot.judge.prompt_tokens),
                     (unsigned long long)tot.judge.cached_tokens, (unsigned long long)tot.judge.recomputed_tokens,
@@ -794,7 +810,8 @@ done:
         vkg_model_free(w[d].judge);
         if (w[d].dev && vkg_device_close(w[d].dev) != VKG_OK && rc == 0) rc = fail(VKG_ERR_VALIDATION, "device");
     }
-    if (out_f && fclose(out_f) != 0 && rc == 0) rc = fail(vkg_error(VKG_ERR_IO, "%s: %s", a->output, strerror(errno)), "output");
+    if (out_f && fclose(out_f) != 0 && rc == 0)
+        rc = fail(vkg_error(VKG_ERR_IO, "%s: %s", a->output, strerror(errno)), "output");
     if (in.rd) vkg_grm_reader_close(in.rd);
     resume_free(&rs);
     vkg_grm_summary_free(&sum);
@@ -820,8 +837,10 @@ static int check_flags(struct args *a)
     if (!a->input) return usage("need -i IN.jsonl%s", "");
     if (!a->model) { /* the bundled toy judge (models/README.md) */
         a->model = VKG_DEFAULT_JUDGE;
-        fprintf(stderr, PROG ": no -m: the bundled toy judge %s (a demonstration on a synthetic task, not a general "
-                "reward model)\n", a->model);
+        fprintf(stderr,
+                PROG ": no -m: the bundled toy judge %s (a demonstration on a synthetic task, not a general "
+                     "reward model)\n",
+                a->model);
     }
     if (a->meta_k && !a->meta) return usage("--meta-k needs --meta-rm%s", "");
     if (a->meta_k > a->k) return usage("--meta-k must be at most -k%s", "");
@@ -843,27 +862,34 @@ static int check_flags(struct args *a)
 
 int main(int argc, char **argv)
 {
-    struct args a = { .k = 0, .seed = 0, .max_new = 1024, .temp = -1, .top_p = 1.0, .parallel = 64, .batch = 512,
-                      .shard_n = 1 };
+    struct args a = {
+        .k = 0, .seed = 0, .max_new = 1024, .temp = -1, .top_p = 1.0, .parallel = 64, .batch = 512, .shard_n = 1
+    };
     const struct vkg_option opts[] = {
-        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "the judge: a Hugging Face model directory (default: the bundled toy judge, models/)" },
+        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR",
+          "the judge: a Hugging Face model directory (default: the bundled toy judge, models/)" },
         { "-i", "--input", VKG_OPT_STRING, &a.input, "FILE",
           "records, JSONL (native {id, query|messages, responses, label?, subset?} or RewardBench {id, prompt, chosen, "
           "rejected, subset}); - = stdin" },
         { "-o", "--output", VKG_OPT_STRING, &a.output, "FILE", "results, JSONL in input order (default stdout)" },
-        { "-k", "--samples", VKG_OPT_INT, &a.k, "K", "judgments per record (1, greedy, identity order; with --revote: the first K, default all)",
+        { "-k", "--samples", VKG_OPT_INT, &a.k, "K",
+          "judgments per record (1, greedy, identity order; with --revote: the first K, default all)",
           VKG_RANGE_CC(1, 1024) },
-        { NULL, "--temp", VKG_OPT_FLOAT, &a.temp, "T", "sampling temperature (default 0.5 when k > 1)", VKG_RANGE_MIN(0) },
+        { NULL, "--temp", VKG_OPT_FLOAT, &a.temp, "T", "sampling temperature (default 0.5 when k > 1)",
+          VKG_RANGE_MIN(0) },
         { NULL, "--top-p", VKG_OPT_FLOAT, &a.top_p, "P", "nucleus filter (1 = off)", VKG_RANGE_OC(0, 1) },
         { "-s", "--seed", VKG_OPT_INT, &a.seed, "SEED", "run seed: permutations and sampling (0)", VKG_RANGE_MIN(0) },
-        { "-n", "--max-new-tokens", VKG_OPT_INT, &a.max_new, "N", "tokens per judgment (1024)", VKG_RANGE_CC(1, 1 << 20) },
+        { "-n", "--max-new-tokens", VKG_OPT_INT, &a.max_new, "N", "tokens per judgment (1024)",
+          VKG_RANGE_CC(1, 1 << 20) },
         { NULL, "--meta-rm", VKG_OPT_STRING, &a.meta, "DIR", "MetaRM (*ForSequenceClassification) for guided voting" },
         { NULL, "--meta-k", VKG_OPT_INT, &a.meta_k, "M", "judgments the MetaRM keeps (default ceil(k/2))",
           VKG_RANGE_CC(0, 1024) },
-        { NULL, "--template", VKG_OPT_STRING, &a.tmpl, "FILE", "judge template with {context} and {responses} (README)" },
+        { NULL, "--template", VKG_OPT_STRING, &a.tmpl, "FILE",
+          "judge template with {context} and {responses} (README)" },
         { NULL, "--shard", VKG_OPT_STRING, &a.shard, "I/N", "score records whose index is I mod N" },
         { "-d", "--device", VKG_OPT_STRING, &a.device, "N|NAME[,..]", "Vulkan devices, one judge each" },
-        { NULL, "--resume", VKG_OPT_FLAG, &a.resume, NULL, "skip records already complete in -o FILE, append the rest" },
+        { NULL, "--resume", VKG_OPT_FLAG, &a.resume, NULL,
+          "skip records already complete in -o FILE, append the rest" },
         { NULL, "--summary", VKG_OPT_STRING, &a.summary, "FILE", "summary as JSON" },
         { NULL, "--report", VKG_OPT_STRING, &a.report, "FILE", "summary as Markdown with an accuracy-vs-k plot" },
         { NULL, "--keep-text", VKG_OPT_FLAG, &a.keep_text, NULL, "keep each judgment's text in the output" },

@@ -46,8 +46,7 @@ static int read_all(const char *path, char **out, size_t *len)
             cap *= 2;
         }
     int bad = !buf || ferror(f);
-    if (f != stdin)
-        fclose(f);
+    if (f != stdin) fclose(f);
     if (bad) {
         fprintf(stderr, "vkgrm-tokenize: %s: %s\n", name, too_big ? "more than 1 GiB" : "read error");
         free(buf);
@@ -74,14 +73,11 @@ static int parse_ids(const char *s, int32_t **ids, size_t *n)
         errno = 0;
         long v = strtol(p, &end, 10);
         if (end == p || errno || v < INT32_MIN || v > INT32_MAX) {
-            fprintf(stderr, "vkgrm-tokenize: --decode: not an id list near '%.*s'\n",
-                    (int)strcspn(p, "\r\n"), p);
+            fprintf(stderr, "vkgrm-tokenize: --decode: not an id list near '%.*s'\n", (int)strcspn(p, "\r\n"), p);
             return 2;
         }
-        if (*n == cap)
-            *ids = realloc(*ids, (cap *= 2) * sizeof **ids);
-        if (*ids)
-            (*ids)[(*n)++] = (int32_t)v;
+        if (*n == cap) *ids = realloc(*ids, (cap *= 2) * sizeof **ids);
+        if (*ids) (*ids)[(*n)++] = (int32_t)v;
         p = end;
     }
     return *ids ? 0 : 1;
@@ -96,15 +92,17 @@ static void print_readable(const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
         int whole = k > 1 && i + k <= n;
-        for (size_t j = 1; whole && j < k; j++)
-            whole = ((unsigned char)s[i + j] & 0xC0) == 0x80;
+        for (size_t j = 1; whole && j < k; j++) whole = ((unsigned char)s[i + j] & 0xC0) == 0x80;
         if (c == '\n') fputs("\\n", stdout);
         else if (c == '\t') fputs("\\t", stdout);
         else if (c == '\r') fputs("\\r", stdout);
         else if (c == '\\') fputs("\\\\", stdout);
         else if (c >= 0x20 && c < 0x7f) putchar(c);
-        else if (whole) { fwrite(s + i, 1, k, stdout); i += k; continue; }
-        else printf("\\x%02x", c);
+        else if (whole) {
+            fwrite(s + i, 1, k, stdout);
+            i += k;
+            continue;
+        } else printf("\\x%02x", c);
         i++;
     }
 }
@@ -140,8 +138,7 @@ static int run_encode(struct vkg_tokenizer *tok, const struct args *a, const cha
     int rc = 0;
     if (a->json) {
         putchar('[');
-        for (size_t i = 0; i < n; i++)
-            printf(i ? ", %d" : "%d", (int)ids[i]);
+        for (size_t i = 0; i < n; i++) printf(i ? ", %d" : "%d", (int)ids[i]);
         puts("]");
     } else {
         rc = print_pieces(tok, ids, n);
@@ -164,8 +161,7 @@ static int run_decode(struct vkg_tokenizer *tok, const struct args *a, const cha
         cJSON *s = cJSON_CreateString(text);
         char *out = s ? cJSON_PrintUnformatted(s) : NULL;
         rc = out ? 0 : 1;
-        if (out)
-            puts(out);
+        if (out) puts(out);
         free(out);
         cJSON_Delete(s);
     } else if (!rc) {
@@ -179,22 +175,22 @@ static int run_decode(struct vkg_tokenizer *tok, const struct args *a, const cha
 
 int main(int argc, char **argv)
 {
-    struct args a = {0};
+    struct args a = { 0 };
     struct vkg_option opts[] = {
-        {"-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "model directory (tokenizer.json, tokenizer_config.json)"},
-        {"-f", "--file", VKG_OPT_STRING, &a.file, "FILE", "read the input from FILE (- = stdin)"},
-        {NULL, "--json", VKG_OPT_FLAG, &a.json, NULL, "print ids as a JSON array (decode: a JSON string)"},
-        {NULL, "--decode", VKG_OPT_FLAG, &a.decode, NULL, "input is ids ([1, 2], 1,2 or 1 2); print the text"},
-        {NULL, "--no-special", VKG_OPT_FLAG, &a.no_special, NULL, "don't parse special-token strings like <|im_end|>"},
-        {NULL, "--no-bos", VKG_OPT_FLAG, &a.no_bos, NULL, "don't add special tokens (BOS from the post-processor)"},
-        {NULL, "--skip-special", VKG_OPT_FLAG, &a.skip_special, NULL, "decode: drop special tokens"},
+        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "model directory (tokenizer.json, tokenizer_config.json)" },
+        { "-f", "--file", VKG_OPT_STRING, &a.file, "FILE", "read the input from FILE (- = stdin)" },
+        { NULL, "--json", VKG_OPT_FLAG, &a.json, NULL, "print ids as a JSON array (decode: a JSON string)" },
+        { NULL, "--decode", VKG_OPT_FLAG, &a.decode, NULL, "input is ids ([1, 2], 1,2 or 1 2); print the text" },
+        { NULL, "--no-special", VKG_OPT_FLAG, &a.no_special, NULL,
+          "don't parse special-token strings like <|im_end|>" },
+        { NULL, "--no-bos", VKG_OPT_FLAG, &a.no_bos, NULL, "don't add special tokens (BOS from the post-processor)" },
+        { NULL, "--skip-special", VKG_OPT_FLAG, &a.skip_special, NULL, "decode: drop special tokens" },
     };
     struct vkg_args pos;
     int rc = vkg_options_parse(opts, VKG_COUNT(opts), argc, argv, &pos, "vkgrm-tokenize",
                                "Encode TEXT (one argument, -f FILE or stdin) with a model's tokenizer.json,\n"
                                "or decode ids (--decode). Prints id<TAB>token lines, or JSON with --json.");
-    if (rc)
-        return rc == 1 ? 0 : 2;
+    if (rc) return rc == 1 ? 0 : 2;
     if (!a.model || pos.count > 1 || (pos.count == 1 && a.file)) {
         fprintf(stderr, "vkgrm-tokenize: %s (see --help)\n",
                 !a.model ? "-m DIR is required" : "give the input once: one TEXT argument, -f FILE or stdin");
