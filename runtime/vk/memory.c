@@ -44,6 +44,16 @@ static enum vkg_status new_block(struct vkg_device *dev, uint64_t size, uint32_t
             return vkg_vk_fail(r, "vkMapMemory", "block of %llu bytes", (unsigned long long)size);
         }
     }
+    b->free = malloc(4 * sizeof *b->free);
+    if (!b->free) {
+        if (b->mapped) vkUnmapMemory(dev->vk, b->mem);
+        vkFreeMemory(dev->vk, b->mem, NULL);
+        free(b);
+        return vkg_error(VKG_ERR_NOMEM, "memory block");
+    }
+    b->cap_free = 4;
+    b->n_free = 1;
+    b->free[0] = (struct vkg_mem_range){ 0, size };
     b->size = size;
     b->type = type;
     b->dedicated = dedicated;
@@ -54,26 +64,98 @@ static enum vkg_status new_block(struct vkg_device *dev, uint64_t size, uint32_t
     return VKG_OK;
 }
 
-/* Finds room in an existing block of the type, or makes a new one. */
+/* Takes [off, off + len) out of free range i of the block (first fit chose it);
+ * the front padding stays free. Needs room for one more range (checked by the caller). */
+static void take_range(struct vkg_block *b, uint32_t i, uint64_t off, uint64_t len)
+{
+    struct vkg_mem_range r = b->free[i];
+    uint64_t end = off + len, r_end = r.off + r.len;
+    if (off > r.off && end < r_end) { /* split in two */
+        memmove(&b->free[i + 2], &b->free[i + 1], (b->n_free - i - 1) * sizeof *b->free);
+        b->free[i] = (struct vkg_mem_range){ r.off, off - r.off };
+        b->free[i + 1] = (struct vkg_mem_range){ end, r_end - end };
+        b->n_free++;
+    } else if (off > r.off) {
+        b->free[i].len = off - r.off;
+    } else if (end < r_end) {
+        b->free[i] = (struct vkg_mem_range){ end, r_end - end };
+    } else {
+        memmove(&b->free[i], &b->free[i + 1], (b->n_free - i - 1) * sizeof *b->free);
+        b->n_free--;
+    }
+}
+
+/* First fit in the block's free ranges; returns 1 and the offset when the request fits. */
+static int fit(struct vkg_block *b, const VkMemoryRequirements *req, uint32_t *idx, uint64_t *off)
+{
+    for (uint32_t i = 0; i < b->n_free; i++) {
+        uint64_t o = align_up(b->free[i].off, req->alignment);
+        if (o + req->size <= b->free[i].off + b->free[i].len) {
+            *idx = i;
+            *off = o;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Finds room in an existing block of the type (freed ranges are reused), or makes a new one. */
 static enum vkg_status place(struct vkg_device *dev, const VkMemoryRequirements *req, uint32_t type,
                              enum vkg_mem_kind kind, struct vkg_block **blk, uint64_t *off)
 {
     uint64_t bs = block_size(dev);
+    struct vkg_block *b = NULL;
+    uint32_t idx = 0;
     if (req->size > bs / 2) { /* big tensors get an allocation of their own */
-        *off = 0;
-        return new_block(dev, req->size, type, 1, kind, blk);
-    }
-    for (struct vkg_block *b = dev->blocks; b; b = b->next) {
-        if (b->dedicated || b->type != type || b->kind != kind) continue;
-        uint64_t o = align_up(b->used, req->alignment);
-        if (o + req->size <= b->size) {
-            *blk = b;
-            *off = o;
-            return VKG_OK;
+        VKG_TRY(new_block(dev, req->size, type, 1, kind, &b));
+        fit(b, req, &idx, off);
+    } else {
+        for (b = dev->blocks; b; b = b->next) {
+            if (b->dedicated || b->type != type || b->kind != kind) continue;
+            if (fit(b, req, &idx, off)) break;
+        }
+        if (!b) {
+            VKG_TRY(new_block(dev, bs, type, 0, kind, &b));
+            if (!fit(b, req, &idx, off))
+                return vkg_error(VKG_ERR_LIMIT, "memory block: request does not fit a new block");
         }
     }
-    *off = 0;
-    return new_block(dev, bs, type, 0, kind, blk);
+    /* free ranges are separated by live buffers, so n_free <= live + 1 at all times:
+       room for live + 2 ranges once this buffer is placed means neither take_range
+       nor any later give_range can overflow the list */
+    if (b->cap_free < b->live + 2) {
+        uint32_t cap = 2 * b->cap_free > b->live + 2 ? 2 * b->cap_free : b->live + 2;
+        struct vkg_mem_range *r = realloc(b->free, cap * sizeof *r);
+        if (!r) return vkg_error(VKG_ERR_NOMEM, "memory block free list");
+        b->free = r;
+        b->cap_free = cap;
+    }
+    take_range(b, idx, *off, req->size);
+    *blk = b;
+    return VKG_OK;
+}
+
+/* Gives [off, off + len) back to the block's free list, merged with its neighbours. */
+static void give_range(struct vkg_block *b, uint64_t off, uint64_t len)
+{
+    uint32_t i = 0;
+    while (i < b->n_free && b->free[i].off < off) i++;
+    int left = i > 0 && b->free[i - 1].off + b->free[i - 1].len == off;
+    int right = i < b->n_free && off + len == b->free[i].off;
+    if (left && right) {
+        b->free[i - 1].len += len + b->free[i].len;
+        memmove(&b->free[i], &b->free[i + 1], (b->n_free - i - 1) * sizeof *b->free);
+        b->n_free--;
+    } else if (left) {
+        b->free[i - 1].len += len;
+    } else if (right) {
+        b->free[i].off = off;
+        b->free[i].len += len;
+    } else { /* n_free < cap_free (see place) */
+        memmove(&b->free[i + 1], &b->free[i], (b->n_free - i) * sizeof *b->free);
+        b->free[i] = (struct vkg_mem_range){ off, len };
+        b->n_free++;
+    }
 }
 
 static int pick_type(struct vkg_device *dev, uint32_t bits, enum vkg_mem_kind kind)
@@ -130,7 +212,8 @@ enum vkg_status vkg_buffer_create(struct vkg_device *dev, uint64_t size, enum vk
         free(b);
         return s;
     }
-    b->block->used = b->offset + req.size;
+    b->take_len = req.size;
+    b->block->used += req.size;
     b->block->live++;
     if (b->block->mapped) b->mapped = (char *)b->block->mapped + b->offset;
     *out = b;
@@ -146,6 +229,7 @@ static void unlink_block(struct vkg_device *dev, struct vkg_block *blk)
         }
     if (blk->mapped) vkUnmapMemory(dev->vk, blk->mem);
     vkFreeMemory(dev->vk, blk->mem, NULL);
+    free(blk->free);
     free(blk);
 }
 
@@ -155,6 +239,8 @@ void vkg_buffer_free(struct vkg_buffer *buf)
     struct vkg_device *dev = buf->dev;
     vkDestroyBuffer(dev->vk, buf->vk, NULL);
     struct vkg_block *blk = buf->block;
+    give_range(blk, buf->offset, buf->take_len);
+    blk->used -= buf->take_len;
     if (--blk->live == 0) unlink_block(dev, blk); /* empty blocks go back to the driver */
     free(buf);
 }

@@ -21,9 +21,17 @@ enum vkg_mem_kind {
     VKG_MEM_HOST = 1,   /* host-visible + coherent, persistently mapped (staging, readback) */
 };
 
+/* A free byte range of a block. */
+struct vkg_mem_range {
+    uint64_t off, len;
+};
+
 struct vkg_block {
     VkDeviceMemory mem;
-    uint64_t size, used;    /* bump allocator; reset when live drops to 0 */
+    uint64_t size, used;        /* bytes taken by live buffers */
+    struct vkg_mem_range *free; /* free ranges, sorted by offset, never adjacent (merged on free); */
+                                /* n_free <= live + 1 <= cap_free (grown when a buffer is placed) */
+    uint32_t n_free, cap_free;
     uint32_t live;          /* buffers alive in this block */
     uint32_t type;          /* memory type index */
     void *mapped;           /* host kind only */
@@ -37,8 +45,9 @@ struct vkg_buffer {
     VkBuffer vk;
     uint64_t size; /* bytes requested (rounded up to 16) */
     struct vkg_block *block;
-    uint64_t offset; /* inside block */
-    void *mapped;    /* host kind: CPU pointer to byte 0 */
+    uint64_t offset;   /* inside block */
+    uint64_t take_len; /* bytes taken from the block at offset (the memory requirement; returned on free) */
+    void *mapped;      /* host kind: CPU pointer to byte 0 */
     enum vkg_mem_kind kind;
     char name[96];
 };

@@ -193,6 +193,84 @@ static void test_timestamps_and_cache(void **state)
     gpu_assert_no_validation();
 }
 
+/* The suballocator reuses freed ranges inside a live block (a long run that
+ * frees and makes buffers while others stay alive must not grow), merges
+ * neighbouring free ranges, and never overlaps two live buffers. A device of
+ * its own with 1 MiB blocks (VKGRM_BLOCK_MIB) makes the block layout known. */
+static void test_freed_ranges_are_reused(void **state)
+{
+    setenv("VKGRM_BLOCK_MIB", "1", 1);
+    struct vkg_device *d;
+    struct vkg_device_opts o = { .index = (int)g_dev->info.index, .validate = 1 };
+    GPU_OK(vkg_device_open(&o, &d));
+    unsetenv("VKGRM_BLOCK_MIB");
+    const uint64_t K = 1024;
+    struct vkg_buffer *pin, *x, *b[4];
+    GPU_OK(vkg_buffer_create(d, 64 * K, VKG_MEM_DEVICE, "pin", &pin));
+    /* 1. churn next to a live buffer: the same range every time, one block */
+    uint64_t first = 0;
+    for (int i = 0; i < 100; i++) {
+        GPU_OK(vkg_buffer_create(d, 64 * K, VKG_MEM_DEVICE, "churn", &x));
+        assert_ptr_equal(x->block, pin->block);
+        if (i == 0) first = x->offset;
+        assert_int_equal(x->offset, first);
+        vkg_buffer_free(x);
+    }
+    assert_int_equal(vkg_blocks_allocated(d, VKG_MEM_DEVICE), 1 << 20);
+    /* 2. two freed neighbours merge: a buffer of both their sizes takes their place */
+    for (int i = 0; i < 4; i++) GPU_OK(vkg_buffer_create(d, 128 * K, VKG_MEM_DEVICE, "b", &b[i]));
+    uint64_t off1 = b[1]->offset;
+    assert_int_equal(b[2]->offset, off1 + 128 * K); /* this device's alignment divides 128 KiB */
+    vkg_buffer_free(b[1]);
+    vkg_buffer_free(b[2]);
+    GPU_OK(vkg_buffer_create(d, 256 * K, VKG_MEM_DEVICE, "merged", &x));
+    assert_ptr_equal(x->block, pin->block);
+    assert_int_equal(x->offset, off1);
+    vkg_buffer_free(x);
+    vkg_buffer_free(b[0]);
+    vkg_buffer_free(b[3]);
+    /* 3. random sizes and frees: live buffers never overlap (checked pairwise
+       here, not by the allocator's own lists), and the blocks held stay within
+       twice the most bytes ever live plus one block */
+    enum { N = 24 };
+    struct vkg_buffer *live[N] = { 0 };
+    uint32_t rng = 12345;
+    uint64_t max_held = 0, max_live = 0;
+    for (int it = 0; it < 3000; it++) {
+        rng = rng * 1664525u + 1013904223u;
+        int i = (int)((rng >> 8) % N);
+        if (live[i]) {
+            vkg_buffer_free(live[i]);
+            live[i] = NULL;
+        } else {
+            uint64_t size = 16 + (rng >> 12) % (96 * K);
+            GPU_OK(vkg_buffer_create(d, size, VKG_MEM_DEVICE, "r", &live[i]));
+        }
+        uint64_t live_bytes = 64 * K;
+        for (int a = 0; a < N; a++) {
+            if (!live[a]) continue;
+            live_bytes += live[a]->size;
+            for (int c = a + 1; c < N; c++) {
+                if (!live[c] || live[c]->block != live[a]->block) continue;
+                int apart = live[a]->offset + live[a]->size <= live[c]->offset ||
+                            live[c]->offset + live[c]->size <= live[a]->offset;
+                assert_true(apart);
+            }
+        }
+        uint64_t held = vkg_blocks_allocated(d, VKG_MEM_DEVICE);
+        if (held > max_held) max_held = held;
+        if (live_bytes > max_live) max_live = live_bytes;
+    }
+    fprintf(stderr, "random churn: at most %llu KiB live, %llu KiB of blocks held\n",
+            (unsigned long long)(max_live / K), (unsigned long long)(max_held / K));
+    assert_true(max_held <= 2 * max_live + (1 << 20)); /* 2 MiB here; a bump allocator holds several times more */
+    for (int i = 0; i < N; i++) vkg_buffer_free(live[i]);
+    assert_int_equal(vkg_blocks_allocated(d, VKG_MEM_DEVICE), 1 << 20); /* pin's block */
+    vkg_buffer_free(pin);
+    assert_int_equal(vkg_blocks_allocated(d, VKG_MEM_DEVICE), 0);
+    GPU_OK(vkg_device_close(d));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_sync_validation_catches_missing_barrier),
         cmocka_unit_test(test_binding_over_range_is_refused),
         cmocka_unit_test(test_timestamps_and_cache),
+        cmocka_unit_test(test_freed_ranges_are_reused),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }
