@@ -15,14 +15,21 @@
 //   attn_prefix  rows = (token, head) pairs of many tokens whose sequences
 //                share a prefix (forked): the prefix K/V is read once for 16
 //                rows (grid: row chunk, kv head, prefix split); partials
+//   attn_rows    rows = (token, head) pairs of 8 consecutive query tokens x the
+//                heads of one KV head, any sequences (prefill: runs of one
+//                sequence): each K/V read serves all rows of a sequence; the
+//                rows' sequences are walked one after another (grid: row chunk,
+//                kv head); writes the output
 //   attn_combine merges the partials of a row: sum acc_s e^(m_s - M) / sum l_s e^(m_s - M)
 //! variant attn
 //! variant attn_split SPLIT
 //! variant attn_prefix PREFIX
+//! variant attn_rows TOKROWS
 //! variant attn_combine COMBINE
 //! variant attn_f16 KV_F16
 //! variant attn_split_f16 SPLIT KV_F16
 //! variant attn_prefix_f16 PREFIX KV_F16
+//! variant attn_rows_f16 TOKROWS KV_F16
 // *_f16: F16 KV pages (4 halves per uvec2, exact integer conversion), f32 math.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -38,6 +45,9 @@ VKG_PUSH_CONSTANTS(vkg_push_attn);
 #define ROWS VKG_ATTN_PREFIX_ROWS
 #define KPT 2u
 #define PARTIALS
+#elif defined(TOKROWS)
+#define ROWS VKG_ATTN_TOKEN_ROWS
+#define KPT 4u
 #else
 #define ROWS VKG_ATTN_GMAX
 #define KPT 4u
@@ -94,6 +104,9 @@ shared float s_sh[ROWS * KT];                // scores, then probabilities, of o
 shared uint slot_sh[KT];                     // pool row of each kv position of the tile
 shared int pos_sh[ROWS];                     // each row's query position (per-row masks)
 shared float m_sh[ROWS], l_sh[ROWS], alpha_sh[ROWS];
+#ifdef TOKROWS
+shared int rpos_sh[ROWS], rseq_sh[ROWS]; // each row's own position and sequence
+#endif
 
 float softcap(float s)
 {
@@ -110,7 +123,7 @@ bool visible(int kv, int pos)
 
 // Row g of this workgroup -> (token index in the dispatch, query head); G rows in all.
 uint group_size() { return p.n_heads / p.n_kv_heads; }
-#ifdef PREFIX
+#if defined(PREFIX) || defined(TOKROWS)
 uint kv_head() { return gl_WorkGroupID.y; }
 uint rows_here() { return min(uint(ROWS), p.n_tokens * group_size() - gl_WorkGroupID.x * ROWS); }
 uint row_token(uint g) { return (gl_WorkGroupID.x * ROWS + g) / group_size(); }
@@ -216,45 +229,13 @@ void load_rows(uint G, uint lid)
     }
 }
 
-void main()
+// Online softmax over kv positions [lo, hi] of the sequence whose pages start
+// at page_off, tile by tile; rows keep their masks (pos_sh).
+void walk(uint page_off, int lo, int hi, uint lid, uint G, uint r, uint R, uint d4, uint dv4, inout vec4 acc[ROWS])
 {
-    uint lid = gl_LocalInvocationID.x, G = rows_here();
-    ivec2 tk = tokens[p.tok_off + row_token(0u)];
-    uvec2 sq = uint(tk.x) < uint(seqs.length()) ? seqs[tk.x] : uvec2(0u); // bad seq id: nothing visible
-#ifdef PREFIX
-    // prefix split z of [0, prefix_len); the sequences of all rows share these pages
-    int lo = int(gl_WorkGroupID.z * p.split_len), hi = int(p.prefix_len) - 1;
-    if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int((gl_WorkGroupID.z + 1u) * p.split_len) - 1);
-    // no tile that every row masks: up to the last row's position, from the first row's window
-    int pmin = tk.y, pmax = tk.y;
-    for (uint g = 1u; g < G; g++) {
-        int pg = tokens[p.tok_off + row_token(g)].y;
-        pmin = min(pmin, pg), pmax = max(pmax, pg);
-    }
-    hi = min(hi, pmax);
-    if (p.window > 0u) lo = max(lo, pmin - int(p.window) + 1);
-#else
-    // the token's visible positions [lo, hi] that exist; per-row masks still apply
-    int hi = min(tk.y, int(sq.y) - 1);
-    int lo = max(int(p.kv_start), p.window > 0u ? tk.y - int(p.window) + 1 : 0);
-#ifdef SPLIT
-    // split z covers kv_start + [z, z + 1) * split_len; the last one runs to the
-    // end, so a split_len sized from a too-small length hint stays correct
-    lo = max(lo, int(p.kv_start + gl_WorkGroupID.z * p.split_len));
-    if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int(p.kv_start + (gl_WorkGroupID.z + 1u) * p.split_len) - 1);
-#endif
-#endif
-    load_rows(G, lid);
-    // V phase: thread (r, d4) owns output elements 4*d4..4*d4+3 of every row and
-    // the kv positions j = r mod R of each tile (R = 64 / (dv/4) thread rows)
-    uint dv4 = p.dv / 4u, R = WG / dv4;
-    uint d4 = lid % dv4, r = lid / dv4;
-    vec4 acc[ROWS];
-    for (uint g = 0u; g < ROWS; g++) acc[g] = vec4(0.0);
-    barrier();
     for (int kv0 = lo; kv0 <= hi; kv0 += int(KT)) {
         int n = min(int(KT), hi - kv0 + 1);
-        score_tile(sq.x, kv0, n, lid, G);
+        score_tile(page_off, kv0, n, lid, G);
         barrier();
         if (lid < G) update_max(lid, n);
         barrier();
@@ -278,6 +259,76 @@ void main()
             }
         barrier(); // the next tile overwrites s_sh, slot_sh, m_sh, alpha_sh
     }
+}
+
+void main()
+{
+    uint lid = gl_LocalInvocationID.x, G = rows_here();
+    ivec2 tk = tokens[p.tok_off + row_token(0u)];
+    uvec2 sq = uint(tk.x) < uint(seqs.length()) ? seqs[tk.x] : uvec2(0u); // bad seq id: nothing visible
+#ifdef PREFIX
+    // prefix split z of [0, prefix_len); the sequences of all rows share these pages
+    int lo = int(gl_WorkGroupID.z * p.split_len), hi = int(p.prefix_len) - 1;
+    if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int((gl_WorkGroupID.z + 1u) * p.split_len) - 1);
+    // no tile that every row masks: up to the last row's position, from the first row's window
+    int pmin = tk.y, pmax = tk.y;
+    for (uint g = 1u; g < G; g++) {
+        int pg = tokens[p.tok_off + row_token(g)].y;
+        pmin = min(pmin, pg), pmax = max(pmax, pg);
+    }
+    hi = min(hi, pmax);
+    if (p.window > 0u) lo = max(lo, pmin - int(p.window) + 1);
+#elif !defined(TOKROWS)
+    // the token's visible positions [lo, hi] that exist; per-row masks still apply
+    int hi = min(tk.y, int(sq.y) - 1);
+    int lo = max(int(p.kv_start), p.window > 0u ? tk.y - int(p.window) + 1 : 0);
+#ifdef SPLIT
+    // split z covers kv_start + [z, z + 1) * split_len; the last one runs to the
+    // end, so a split_len sized from a too-small length hint stays correct
+    lo = max(lo, int(p.kv_start + gl_WorkGroupID.z * p.split_len));
+    if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int(p.kv_start + (gl_WorkGroupID.z + 1u) * p.split_len) - 1);
+#endif
+#endif
+    load_rows(G, lid);
+    // V phase: thread (r, d4) owns output elements 4*d4..4*d4+3 of every row and
+    // the kv positions j = r mod R of each tile (R = 64 / (dv/4) thread rows)
+    uint dv4 = p.dv / 4u, R = WG / dv4;
+    uint d4 = lid % dv4, r = lid / dv4;
+    vec4 acc[ROWS];
+    for (uint g = 0u; g < ROWS; g++) acc[g] = vec4(0.0);
+    barrier();
+#ifdef TOKROWS
+    // the rows' sequences one after another: rows of other sequences get
+    // position -1 (nothing visible: their m, l and acc stay as they are)
+    if (lid < ROWS) {
+        rpos_sh[lid] = pos_sh[lid];
+        rseq_sh[lid] = lid < G ? tokens[p.tok_off + row_token(lid)].x : -1;
+    }
+    barrier();
+    uint done = 0u; // rows whose sequence has been walked (the same in every thread)
+    for (;;) {
+        uint g0 = 0u;
+        while (g0 < G && ((done >> g0) & 1u) != 0u) g0++;
+        if (g0 >= G) break;
+        int s = rseq_sh[g0];
+        uvec2 sqs = uint(s) < uint(seqs.length()) ? seqs[s] : uvec2(0u);
+        uint seg = 0u;
+        int shi = -1, slo = 0x7fffffff;
+        for (uint g = g0; g < G; g++) {
+            if (rseq_sh[g] != s) continue;
+            seg |= 1u << g;
+            shi = max(shi, min(rpos_sh[g], int(sqs.y) - 1));
+            slo = min(slo, max(int(p.kv_start), p.window > 0u ? rpos_sh[g] - int(p.window) + 1 : 0));
+        }
+        done |= seg;
+        barrier(); // the previous sequence's last tile has read pos_sh
+        if (lid < ROWS) pos_sh[lid] = ((seg >> lid) & 1u) != 0u ? rpos_sh[lid] : -1;
+        barrier();
+        walk(sqs.x, slo, shi, lid, G, r, R, d4, dv4, acc);
+    }
+#else
+    walk(sq.x, lo, hi, lid, G, r, R, d4, dv4, acc);
+#endif
     write_out(acc, G, R, r, d4);
 }
 #endif

@@ -118,7 +118,8 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
                                  .scale = (float)c->attn_scale,
                                  .softcap = (float)c->attn_logit_softcapping,
                                  .window = c->layer_sliding && c->layer_sliding[l] ? c->sliding_window : 0,
-                                 .max_kv_len = m->step_kv_len };
+                                 .max_kv_len = m->step_kv_len,
+                                 .token_runs = m->step_token_runs };
     VKG_TRY(vkg_op_attention(cmd, kv, l, V(a->q), V(a->tokens), V(a->attn), V(a->attn_scratch), n, &p));
     vkg_cmd_barrier(cmd);
     /* output projection */

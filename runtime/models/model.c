@@ -359,8 +359,13 @@ enum vkg_status vkg_model_record(struct vkg_model *m, struct vkg_kv_cache *kv, c
     VKG_TRY(vkg_cmd_wait(m->cmd));
     write_inputs(m, b);
     m->step_kv_len = 1;
-    for (uint32_t i = 0; i < b->n; i++)
+    uint32_t runs = 0; /* maximal runs of consecutive tokens of one sequence */
+    for (uint32_t i = 0; i < b->n; i++) {
         if ((uint64_t)b->pos[i] + 1 > m->step_kv_len) m->step_kv_len = (uint64_t)b->pos[i] + 1;
+        runs += i == 0 || b->seq[i] != b->seq[i - 1];
+    }
+    /* runs of 4+ tokens on average (prefill): attention rows of several tokens per workgroup */
+    m->step_token_runs = b->n >= 4 * runs;
     VKG_TRY(vkg_cmd_begin(m->cmd));
     VKG_TRY(record_trunk(m, kv, b->n));
     if (n_out) VKG_TRY(record_head(m, b, n_out));

@@ -111,6 +111,7 @@ struct vkg_model {
     struct vkg_acts a;
     struct vkg_cmd *cmd;
     uint64_t step_kv_len; /* longest sequence attended in the current step */
+    int step_token_runs;  /* the step's tokens come in runs of one sequence (vkg_attn_params.token_runs) */
 };
 
 /* What a caller will run, so that the memory plan (plan.h) covers it before

@@ -83,6 +83,7 @@ struct attn_job {
     uint32_t layer;
     struct vkg_view q, tokens, out, scratch;
     struct vkg_push_attn p; /* everything but the per-chunk counts and offsets */
+    int rows;               /* attn_rows (vkg_attn_params.token_runs) */
 };
 
 /* Merges the part_stride partials of each of n tokens x n_heads rows into out. */
@@ -116,10 +117,16 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     p.o_off = split ? (uint32_t)(skip / 4) : out_off;
     p.part_stride = p.n_split;
     views[6] = split ? part_win : out_win;
-    uint32_t gy = p.n_kv_heads * p.head_chunks;
+    uint32_t gx = (uint32_t)n, gy = p.n_kv_heads * p.head_chunks;
     enum vkg_op op = split ? (j->kv->cfg.f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT)
                            : (j->kv->cfg.f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN);
-    VKG_TRY(vkg_cmd_dispatch_op(c, op, views, 7, &p, (uint32_t)n, gy, p.n_split));
+    if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
+        uint64_t rows = n * (p.n_heads / p.n_kv_heads);
+        gx = (uint32_t)((rows + VKG_ATTN_TOKEN_ROWS - 1) / VKG_ATTN_TOKEN_ROWS);
+        gy = p.n_kv_heads;
+        op = j->kv->cfg.f16 ? VKG_OP_ATTN_ROWS_F16 : VKG_OP_ATTN_ROWS;
+    }
+    VKG_TRY(vkg_cmd_dispatch_op(c, op, views, 7, &p, gx, gy, p.n_split));
     if (!split) return VKG_OK;
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off; /* combine reads partials at q_off, writes out at o_off */
@@ -195,7 +202,8 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
     VKG_TRY(check_view("attn", "tokens", tokens, n_tokens * 8));
     uint64_t wgs = n_tokens * cf->n_kv_heads * j.p.head_chunks;
     uint64_t split_bytes = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, 1);
-    j.p.n_split = pick_split(ap, wgs, split_bytes, scratch.buf ? scratch.size : 0);
+    j.rows = ap->token_runs != 0;
+    j.p.n_split = j.rows ? 1 : pick_split(ap, wgs, split_bytes, scratch.buf ? scratch.size : 0);
     uint64_t per_tok = qr > orow ? qr : orow, pb = 0;
     if (j.p.n_split > 1) {
         j.p.split_len = split_len(ap->max_kv_len, j.p.n_split);

@@ -19,6 +19,10 @@ struct vkg_attn_params {
     uint32_t window;     /* 0: none; else attend kv positions > pos - window (HF sliding window) */
     uint32_t n_split;    /* KV splits: 0 picks one (1 when scratch is empty), 1 none */
     uint64_t max_kv_len; /* longest attended sequence: sizes the splits (correct even when too small) */
+    int token_runs;      /* 1: the query tokens come in runs of consecutive tokens of one sequence
+                            (prefill): attn_rows gives 8 (token, head) rows of a KV head one
+                            workgroup, which reads each K/V row once for all rows of a sequence;
+                            no KV split. Correct for any token order, fast for long runs */
 };
 
 /* Writes the K and V rows of n_tokens new tokens into their pages of `layer`;

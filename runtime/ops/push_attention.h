@@ -50,11 +50,13 @@ struct vkg_push_attn {
 #define VKG_ATTN_DMAX 256       /* largest dk and dv */
 #define VKG_ATTN_TILE 64        /* kv positions per tile == workgroup size */
 #define VKG_ATTN_PREFIX_ROWS 16 /* (token, head) rows per attn_prefix workgroup */
+#define VKG_ATTN_TOKEN_ROWS 8   /* (token, head) rows per attn_rows workgroup */
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x)
  * attn bindings: Q, tokens, seq table, page table, K pool, V pool, out
  * attn_split:    same, out = partials [tok][head][part_stride] {m, l, acc[dv]}
  * attn_prefix:   same as attn_split (shared-prefix part of a cascade)
+ * attn_rows:     same as attn (rows of consecutive tokens: prefill)
  * attn_combine:  partials, out (merges part_stride partial records per row)
  * *_f16:         the same over F16 KV pages (vkg_kv_config.f16) */
 /* clang-format off */
@@ -64,10 +66,12 @@ struct vkg_push_attn {
     X(ATTN_SPLIT,   attn_split,   7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(ATTN_PREFIX,  attn_prefix,  7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(ATTN_COMBINE, attn_combine, 2, vkg_push_attn, 64)                      \
+    X(ATTN_ROWS,    attn_rows,    7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(KV_APPEND_F16,   kv_append_f16,   7, vkg_push_kv_append, 256)          \
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
-    X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)
+    X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)     \
+    X(ATTN_ROWS_F16,   attn_rows_f16,   7, vkg_push_attn, VKG_ATTN_TILE)
 /* clang-format on */
 
 #endif

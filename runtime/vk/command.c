@@ -9,6 +9,14 @@
 #include "vk_check.h"
 
 #define SETS_PER_POOL 256
+#define PROF_QUERIES 8192 /* timestamps per command buffer while profiling */
+
+struct vkg_profile {
+    int on;
+    struct vkg_profile_row *rows;
+    uint32_t n, cap;
+    uint64_t dropped;
+};
 
 enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out)
 {
@@ -41,6 +49,8 @@ void vkg_cmd_free(struct vkg_cmd *c)
     for (uint32_t i = 0; i < c->n_pools; i++) vkDestroyDescriptorPool(d, c->pools[i], NULL);
     free(c->pools);
     if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
+    if (c->prof_q) vkDestroyQueryPool(d, c->prof_q, NULL);
+    free(c->prof_label);
     if (c->fence) vkDestroyFence(d, c->fence, NULL);
     if (c->cb) vkFreeCommandBuffers(d, c->dev->pool, 1, &c->cb);
     free(c);
@@ -57,11 +67,72 @@ enum vkg_status vkg_cmd_begin(struct vkg_cmd *c)
     VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
     VKG_VK(vkBeginCommandBuffer(c->cb, &bi), "command buffer begin");
     if (c->queries) vkCmdResetQueryPool(c->cb, c->queries, 0, VKG_MAX_TIMESTAMPS);
+    c->n_prof = 0;
+    c->prof_dropped = 0;
+    if (c->dev->profile && c->dev->profile->on) {
+        if (!c->prof_q) {
+            VkQueryPoolCreateInfo qci = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                          .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                          .queryCount = PROF_QUERIES };
+            c->prof_label = calloc(PROF_QUERIES, sizeof *c->prof_label);
+            if (!c->prof_label) return vkg_error(VKG_ERR_NOMEM, "profile labels");
+            VKG_VK(vkCreateQueryPool(c->dev->vk, &qci, NULL, &c->prof_q), "profile query pool");
+            c->prof_cap = PROF_QUERIES;
+        }
+        vkCmdResetQueryPool(c->cb, c->prof_q, 0, c->prof_cap);
+    }
     /* Work of earlier submissions (a previous step's KV appends, logits, copies) must be
      * visible to this one: a fence wait orders the host, not device memory. */
     vkg_cmd_barrier(c);
     c->recording = 1;
+    if (c->dev->profile && c->dev->profile->on && c->prof_q) {
+        c->prof_label[0] = NULL; /* the start: charged to nobody */
+        vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof_q, 0);
+        c->n_prof = 1;
+    }
     return VKG_OK;
+}
+
+/* A timestamp after the command just recorded, charged to label. */
+static void prof_mark(struct vkg_cmd *c, const char *label)
+{
+    if (!c->n_prof) return;
+    if (c->n_prof == c->prof_cap) {
+        c->prof_dropped++;
+        return;
+    }
+    c->prof_label[c->n_prof] = label;
+    vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof_q, c->n_prof++);
+}
+
+/* After the fence: the intervals into the device's table. */
+static void prof_collect(struct vkg_cmd *c)
+{
+    struct vkg_profile *p = c->dev->profile;
+    if (!p || !p->on || c->n_prof < 2) return;
+    uint64_t *t = malloc(c->n_prof * sizeof *t);
+    if (!t) return;
+    if (vkGetQueryPoolResults(c->dev->vk, c->prof_q, 0, c->n_prof, c->n_prof * sizeof *t, t, sizeof *t,
+                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS) {
+        for (uint32_t i = 1; i < c->n_prof; i++) {
+            uint32_t r = 0;
+            while (r < p->n && p->rows[r].name != c->prof_label[i]) r++;
+            if (r == p->n) {
+                if (p->n == p->cap) {
+                    uint32_t cap = p->cap ? 2 * p->cap : 64;
+                    struct vkg_profile_row *nr = realloc(p->rows, cap * sizeof *nr);
+                    if (!nr) break;
+                    p->rows = nr;
+                    p->cap = cap;
+                }
+                p->rows[p->n++] = (struct vkg_profile_row){ c->prof_label[i], 0, 0 };
+            }
+            p->rows[r].calls++;
+            p->rows[r].ns += (double)(t[i] - t[i - 1]) * c->dev->info.timestamp_period_ns;
+        }
+    }
+    p->dropped += c->prof_dropped;
+    free(t);
 }
 
 static enum vkg_status add_pool(struct vkg_cmd *c)
@@ -146,6 +217,7 @@ enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, 
     vkCmdBindDescriptorSets(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
     if (k->push_size) vkCmdPushConstants(c->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, k->push_size, push);
     if (gx && gy && gz) vkCmdDispatch(c->cb, gx, gy, gz);
+    prof_mark(c, k->name);
     return VKG_OK;
 }
 
@@ -184,6 +256,7 @@ void vkg_cmd_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, u
 {
     VkBufferCopy r = { src.offset, dst.offset, size };
     vkCmdCopyBuffer(c->cb, src.buf->vk, dst.buf->vk, 1, &r);
+    prof_mark(c, "copy");
 }
 
 void vkg_cmd_timestamp(struct vkg_cmd *c, const char *label)
@@ -217,6 +290,7 @@ enum vkg_status vkg_cmd_wait(struct vkg_cmd *c)
     c->pending = 0;
     VKG_VK(vkWaitForFences(c->dev->vk, 1, &c->fence, VK_TRUE, UINT64_MAX), "fence wait");
     VKG_VK(vkResetFences(c->dev->vk, 1, &c->fence), "fence reset");
+    prof_collect(c);
     return VKG_OK;
 }
 
@@ -234,4 +308,43 @@ double vkg_cmd_elapsed_ns(struct vkg_cmd *c, uint32_t i)
                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) != VK_SUCCESS)
         return -1;
     return (double)(t[1] - t[0]) * c->dev->info.timestamp_period_ns;
+}
+
+enum vkg_status vkg_profile_start(struct vkg_device *dev)
+{
+    if (!dev->info.timestamps) return vkg_error(VKG_ERR_UNSUPPORTED, "profile: the compute queue has no timestamps");
+    if (!dev->profile && !(dev->profile = calloc(1, sizeof *dev->profile))) return vkg_error(VKG_ERR_NOMEM, "profile");
+    dev->profile->n = 0;
+    dev->profile->dropped = 0;
+    dev->profile->on = 1;
+    return VKG_OK;
+}
+
+void vkg_profile_stop(struct vkg_device *dev)
+{
+    if (dev->profile) dev->profile->on = 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    double x = ((const struct vkg_profile_row *)a)->ns, y = ((const struct vkg_profile_row *)b)->ns;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+uint32_t vkg_profile_rows(struct vkg_device *dev, const struct vkg_profile_row **rows, uint64_t *dropped)
+{
+    struct vkg_profile *p = dev->profile;
+    *rows = p ? p->rows : NULL;
+    if (dropped) *dropped = p ? p->dropped : 0;
+    if (!p) return 0;
+    qsort(p->rows, p->n, sizeof *p->rows, by_time);
+    return p->n;
+}
+
+void vkg_profile_free(struct vkg_device *dev)
+{
+    if (!dev->profile) return;
+    free(dev->profile->rows);
+    free(dev->profile);
+    dev->profile = NULL;
 }

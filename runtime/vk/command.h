@@ -6,6 +6,13 @@
  *   vkg_cmd_dispatch(c, &kernel, views, 1, &push, gx, 1, 1);   // struct vkg_kernel: pipeline.h
  *   vkg_cmd_barrier(c);
  *   vkg_cmd_submit_wait(c);     // may be submitted again without re-recording
+ *
+ * Profiling (vkg_profile_start): every command buffer of the device then writes
+ * a timestamp after each dispatch and copy, and each fence wait adds the
+ * intervals to a per-kernel table. A kernel is charged the time from the end of
+ * the command before it to its own end: exact on an in-order device such as
+ * lavapipe; on a GPU, dispatches between two barriers overlap, and the
+ * interval then mixes them (read the table per barrier group there).
  */
 #ifndef VKG_COMMAND_H
 #define VKG_COMMAND_H
@@ -26,6 +33,16 @@ struct vkg_cmd {
     const char *ts_label[VKG_MAX_TIMESTAMPS];
     int recording;
     int pending; /* submitted, fence not yet waited */
+    /* profiling: one timestamp per dispatch / copy; labels point at kernel names */
+    VkQueryPool prof_q;
+    uint32_t prof_cap, n_prof, prof_dropped;
+    const char **prof_label;
+};
+
+struct vkg_profile_row {
+    const char *name; /* kernel (SPIR-V variant) name, or "copy" */
+    uint64_t calls;
+    double ns;
 };
 
 enum vkg_status vkg_cmd_create(struct vkg_device *dev, struct vkg_cmd **out);
@@ -55,5 +72,16 @@ enum vkg_status vkg_cmd_submit(struct vkg_cmd *c);
 enum vkg_status vkg_cmd_wait(struct vkg_cmd *c);
 /* Nanoseconds between timestamp i and i+1 (after submit_wait); -1 when unavailable. */
 double vkg_cmd_elapsed_ns(struct vkg_cmd *c, uint32_t i);
+
+/* Starts (or restarts, from zero) the per-kernel profile of the device; fails
+ * when its queue has no timestamps. Command buffers begun from now on are timed. */
+enum vkg_status vkg_profile_start(struct vkg_device *dev);
+/* Stops timing; the table stays readable until the next start or device close. */
+void vkg_profile_stop(struct vkg_device *dev);
+/* The table, most time first; *dropped counts dispatches not timed (a command
+ * buffer past its query capacity). Returns the number of rows. */
+uint32_t vkg_profile_rows(struct vkg_device *dev, const struct vkg_profile_row **rows, uint64_t *dropped);
+/* Frees the table (vkg_device_close calls it). */
+void vkg_profile_free(struct vkg_device *dev);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "memory.h"
 #include "staging.h"
 #include "pipeline.h"
@@ -288,6 +289,7 @@ enum vkg_status vkg_device_close(struct vkg_device *dev)
         vkg_stage_free(dev);
         vkg_pipelines_free(dev);
         vkg_blocks_free(dev);
+        vkg_profile_free(dev);
         if (dev->pool) vkDestroyCommandPool(dev->vk, dev->pool, NULL);
         vkDestroyDevice(dev->vk, NULL);
     }

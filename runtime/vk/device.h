@@ -75,6 +75,7 @@ struct vkg_device_opts {
 struct vkg_pipeline_set;
 struct vkg_stage;
 struct vkg_block;
+struct vkg_profile;
 
 struct vkg_device {
     VkInstance instance;
@@ -104,6 +105,7 @@ struct vkg_device {
     struct vkg_block *blocks;           /* suballocation blocks (memory.c) */
     uint64_t block_size;                /* bytes per block (VKGRM_BLOCK_MIB) */
     VkCommandPool pool;                 /* for internal one-shot commands */
+    struct vkg_profile *profile;        /* per-kernel times while profiling (command.c), else NULL */
 };
 
 /* Lists every physical device (its own short-lived instance). *infos is

@@ -8,3 +8,9 @@ add_test(NAME e2e_vkgrm_score
          COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_vkgrm_score.py $<TARGET_FILE:vkgrm-score>
                  ${CMAKE_BINARY_DIR}/score-models)
 set_tests_properties(e2e_vkgrm_score PROPERTIES LABELS e2e FIXTURES_REQUIRED score_models TIMEOUT 1200)
+# vkgrm-bench --profile on the bundled judge: per-kernel tables consistent with the
+# timed rows and with the model's layer count
+add_test(NAME e2e_bench_profile
+         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_bench_profile.py $<TARGET_FILE:vkgrm-bench>
+                 ${CMAKE_SOURCE_DIR}/models/grm-judge-tiny)
+set_tests_properties(e2e_bench_profile PROPERTIES LABELS e2e TIMEOUT 1200)

@@ -247,6 +247,15 @@ static void check_vs_ref(const struct world *w, const int32_t *gpu_tok, const in
     snprintf(msg, sizeof msg, "%s: heads %u/%u dk %u dv %u page %u split %u f16 %d, %llu queries", what, a->n_heads,
              a->n_kv_heads, a->dk, a->dv, a->page_size, a->n_split, a->f16, (unsigned long long)n);
     assert_close_f32(msg, got, want, n * a->n_heads * a->dv, ATOL, 0);
+    /* the same queries through attn_rows (token_runs): prefill cases have runs of
+       one sequence that end inside a workgroup; decode cases put a different
+       sequence in every row */
+    ap.token_runs = 1;
+    memset(got, 0, n * a->n_heads * a->dv * 4);
+    gpu_attention(w->kv, &ap, gpu_tok, q, n, got);
+    snprintf(msg, sizeof msg, "%s (attn_rows): heads %u/%u dk %u dv %u page %u f16 %d, %llu queries", what, a->n_heads,
+             a->n_kv_heads, a->dk, a->dv, a->page_size, a->f16, (unsigned long long)n);
+    assert_close_f32(msg, got, want, n * a->n_heads * a->dv, ATOL, 0);
     free(q);
     free(got);
     free(want);

@@ -39,8 +39,9 @@ enum vkg_status vkg_bench_random_f32(struct vkg_device *dev, uint64_t n, float l
 
 /* The device's copy bandwidth (vkCmdCopyBuffer of 256 MiB, read + write bytes), GB/s. */
 enum vkg_status vkg_bench_copy_bandwidth(struct vkg_device *dev, double *gbs);
-/* `vkgrm-bench --model DIR`: prefill and decode speed (bench_model.c); returns an exit code. */
+/* `vkgrm-bench --model DIR`: prefill and decode speed (bench_model.c), with
+ * profile a per-kernel time table of each row; returns an exit code. */
 int vkg_bench_model(const struct vkg_device_opts *d, const char *dir, const char *weights, uint32_t prefill,
-                    uint32_t steps, int json);
+                    uint32_t steps, int json, int profile);
 
 #endif

@@ -105,6 +105,27 @@ static enum vkg_status s_prefill(struct vkg_device *dev, void **ctx, uint64_t *b
     return VKG_OK;
 }
 
+/* The same prefill through attn_rows (token_runs): 8 (token, head) rows per workgroup. */
+static enum vkg_status s_prefill_rows(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    VKG_TRY(s_prefill(dev, ctx, bytes, flops));
+    ((struct attn_ctx *)*ctx)->ap.token_runs = 1;
+    return VKG_OK;
+}
+
+static enum vkg_status s_prefill_rows_f16(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    x->f16 = 1;
+    VKG_TRY(setup_cache(dev, x, 1, 512, 1));
+    x->ap.n_split = 1;
+    x->ap.token_runs = 1;
+    *bytes = 512ull * B_KV * 2 * B_D * 2 + 2 * 512ull * B_HEADS * B_D * 4;
+    *flops = 2ull * B_HEADS * (512ull * 513 / 2) * 2 * B_D;
+    return VKG_OK;
+}
+
 /* The same prefill through attn_prefix: 16 (token, head) rows per workgroup. */
 static enum vkg_status rec_prefill_block(struct vkg_cmd *c, void *ctx)
 {
@@ -234,6 +255,8 @@ static void down(void *ctx)
 static const struct vkg_bench_case g_cases[] = {
     { "kv_append", "512 tok x 8 kv heads x 128", s_append, rec_append, down },
     { "attn", "prefill 512 tok, 32/8 heads x 128", s_prefill, rec_attn, down },
+    { "attn_rows", "prefill 512 tok, 8 (token, head) rows per workgroup", s_prefill_rows, rec_attn, down },
+    { "attn_rows_f16", "prefill 512 tok F16 pages, 8 rows per workgroup", s_prefill_rows_f16, rec_attn, down },
     { "attn_prefix", "prefill 512 tok, 16-row blocks (cascade path)", s_prefill, rec_prefill_block, down },
     { "attn", "decode b8 KV 2048, no split", s_dec8_nosplit, rec_attn, down },
     { "attn_split", "decode b1 KV 2048 (+combine)", s_dec1, rec_attn, down },

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "command.h"
 #include "model.h"
 #include "progress.h"
 
@@ -15,7 +16,40 @@ struct row {
     uint32_t batch, tokens;
     double sec;
     double bytes;
+    uint32_t steps; /* forward passes timed (the profile's divisor) */
+    char *profile;  /* --profile: the row's per-kernel table (Markdown or JSON), else NULL */
 };
+
+/* The device's profile table as text: Markdown (kernel, calls and ms per forward
+ * pass, share) or a JSON array; the top rows, the rest summed. */
+static char *profile_text(struct vkg_device *dev, uint32_t passes, int json)
+{
+    const struct vkg_profile_row *r;
+    uint64_t dropped;
+    uint32_t n = vkg_profile_rows(dev, &r, &dropped);
+    double total = 0;
+    for (uint32_t i = 0; i < n; i++) total += r[i].ns;
+    size_t cap = 256 + (size_t)n * 160, len = 0;
+    char *t = malloc(cap);
+    if (!t) return NULL;
+    t[0] = 0;
+#define ADD(...) len += (size_t)snprintf(t + len, cap - len, __VA_ARGS__)
+    if (json) ADD("[");
+    else ADD("| kernel | calls per pass | ms per pass | share |\n|---|---:|---:|---:|\n");
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name = r[i].name ? r[i].name : "(start)";
+        if (json)
+            ADD("%s{\"kernel\": \"%s\", \"calls\": %.2f, \"ms\": %.4f, \"share\": %.4f}", i ? ", " : "", name,
+                (double)r[i].calls / passes, r[i].ns / 1e6 / passes, total > 0 ? r[i].ns / total : 0);
+        else
+            ADD("| %s | %.1f | %.3f | %.1f%% |\n", name, (double)r[i].calls / passes, r[i].ns / 1e6 / passes,
+                total > 0 ? 100 * r[i].ns / total : 0);
+    }
+    if (json) ADD("]");
+    else ADD("| total timed | | %.3f | %s |\n", total / 1e6 / passes, dropped ? "(some dispatches untimed)" : "");
+#undef ADD
+    return t;
+}
 
 /* Bytes of weights one decode step of `batch` sequences reads: every matrix
  * but the embedding table (only `batch` rows), routed experts scaled by the
@@ -66,7 +100,8 @@ static enum vkg_status prefill(struct vkg_model *m, struct vkg_kv_cache *kv, uin
 }
 
 /* `steps` decode steps of `batch` sequences that each hold a `ctx`-token prompt. */
-static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx, uint32_t steps, double *sec)
+static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx, uint32_t steps, double *sec,
+                              char **profile, int json)
 {
     struct vkg_kv_config kc = vkg_model_kv_config(m, batch, ctx + steps + 1);
     struct vkg_kv_cache *kv;
@@ -90,9 +125,14 @@ static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx,
         }
         struct vkg_batch b = { .n = batch, .ids = buf, .seq = buf + batch, .pos = buf + 2 * batch, .want = NULL };
         if (s == VKG_OK) s = vkg_kv_upload(kv);
+        if (s == VKG_OK && profile && step == 1) s = vkg_profile_start(m->dev);
         double t0 = vkg_now();
         if (s == VKG_OK) s = vkg_model_forward(m, kv, &b, NULL);
         if (step > 0) *sec += vkg_now() - t0; /* step 0 warms up */
+    }
+    if (profile) {
+        vkg_profile_stop(m->dev);
+        if (s == VKG_OK) *profile = profile_text(m->dev, steps, json);
     }
     free(buf);
     free(seqs);
@@ -100,7 +140,7 @@ static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx,
     return s;
 }
 
-static enum vkg_status run_prefill(struct vkg_model *m, uint32_t n, double *sec)
+static enum vkg_status run_prefill(struct vkg_model *m, uint32_t n, double *sec, char **profile, int json)
 {
     struct vkg_kv_config kc = vkg_model_kv_config(m, 2, n + 1);
     struct vkg_kv_cache *kv;
@@ -112,7 +152,12 @@ static enum vkg_status run_prefill(struct vkg_model *m, uint32_t n, double *sec)
     if (s == VKG_OK) s = vkg_kv_seq_add(kv, &warm);
     if (s == VKG_OK) s = prefill(m, kv, warm, n < 32 ? n : 32, buf, &t); /* pipelines built here */
     if (s == VKG_OK) s = vkg_kv_seq_add(kv, &seq);
+    if (s == VKG_OK && profile) s = vkg_profile_start(m->dev);
     if (s == VKG_OK) s = prefill(m, kv, seq, n, buf, sec);
+    if (profile) {
+        vkg_profile_stop(m->dev);
+        if (s == VKG_OK) *profile = profile_text(m->dev, 1, json);
+    }
     free(buf);
     vkg_kv_free(kv);
     return s;
@@ -129,7 +174,15 @@ static void print_rows(const struct vkg_model *m, const char *dir, double bw, co
                 "\"fraction_of_copy_bw\": %.4f}",
                 i ? ", " : "", r[i].what, r[i].batch, r[i].tokens, r[i].tokens / r[i].sec, r[i].bytes / r[i].tokens,
                 r[i].bytes / r[i].sec / 1e9 / bw);
-        printf("]}\n");
+        printf("]");
+        if (r[0].profile) {
+            printf(", \"profile\": [");
+            for (int i = 0; i < n; i++)
+                printf("%s{\"mode\": \"%s\", \"batch\": %u, \"kernels\": %s}", i ? ", " : "", r[i].what, r[i].batch,
+                       r[i].profile ? r[i].profile : "[]");
+            printf("]");
+        }
+        printf("}\n");
         return;
     }
     printf("model: %s (%s, %.1f MiB on the device)  copy bandwidth: %.2f GB/s\n\n", dir, m->cfg.architecture,
@@ -138,15 +191,20 @@ static void print_rows(const struct vkg_model *m, const char *dir, double bw, co
     for (int i = 0; i < n; i++)
         printf("| %s | %u | %u | %.2f | %.2f | %.1f%% |\n", r[i].what, r[i].batch, r[i].tokens, r[i].tokens / r[i].sec,
                r[i].bytes / r[i].tokens / 1e6, 100.0 * r[i].bytes / r[i].sec / 1e9 / bw);
+    for (int i = 0; i < n; i++)
+        if (r[i].profile)
+            printf("\n### %s, batch %u: time per kernel (one %s, %s)\n\n%s", r[i].what, r[i].batch,
+                   strcmp(r[i].what, "prefill") ? "decode step" : "prefill pass",
+                   strcmp(r[i].what, "prefill") ? "mean of the timed steps" : "the timed pass", r[i].profile);
 }
 
 int vkg_bench_model(const struct vkg_device_opts *d, const char *dir, const char *weights, uint32_t n_prefill,
-                    uint32_t steps, int json)
+                    uint32_t steps, int json, int profile)
 {
     struct vkg_device *dev = NULL;
     struct vkg_model *m = NULL;
     struct vkg_model_opts mo = { 0 };
-    struct row r[4];
+    struct row r[4] = { 0 };
     int nr = 0;
     double bw = 0;
     const uint32_t ctx = 128, batches[] = { 1, 8, 32 };
@@ -158,19 +216,21 @@ int vkg_bench_model(const struct vkg_device_opts *d, const char *dir, const char
     if (s == VKG_OK) s = vkg_model_load(dev, dir, &mo, &m);
     if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
     if (s == VKG_OK && n_prefill) {
-        r[nr] = (struct row){ "prefill", 1, n_prefill, 0, step_weight_bytes(m, n_prefill) };
-        s = run_prefill(m, n_prefill, &r[nr].sec);
+        r[nr] = (struct row){ "prefill", 1, n_prefill, 0, step_weight_bytes(m, n_prefill), 1, NULL };
+        s = run_prefill(m, n_prefill, &r[nr].sec, profile ? &r[nr].profile : NULL, json);
         nr += s == VKG_OK;
     }
     for (int i = 0; s == VKG_OK && i < 3; i++) {
         const struct vkg_kv_config kc = vkg_model_kv_config(m, 1, 1);
         double kv = (double)batches[i] * (ctx + steps / 2.0) * m->cfg.n_layers * kc.n_kv_heads * (kc.dk + kc.dv) * 4;
-        r[nr] = (struct row){ "decode", batches[i], batches[i] * steps, 0,
-                              (step_weight_bytes(m, batches[i]) + kv) * steps };
-        s = decode(m, batches[i], ctx, steps, &r[nr].sec);
+        r[nr] =
+            (struct row){ "decode", batches[i], batches[i] * steps, 0, (step_weight_bytes(m, batches[i]) + kv) * steps,
+                          steps,    NULL };
+        s = decode(m, batches[i], ctx, steps, &r[nr].sec, profile ? &r[nr].profile : NULL, json);
         nr += s == VKG_OK;
     }
     if (s == VKG_OK) print_rows(m, dir, bw, r, nr, json);
+    for (int i = 0; i < 4; i++) free(r[i].profile);
     vkg_model_free(m);
     enum vkg_status cs = vkg_device_close(dev);
     if (s == VKG_OK) s = cs;

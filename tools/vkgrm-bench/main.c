@@ -280,7 +280,7 @@ static int run_load(const struct vkg_device_opts *dopts, const char *dir, const 
 
 int main(int argc, char **argv)
 {
-    int ops = 0, json = 0, coverage = 0;
+    int ops = 0, json = 0, coverage = 0, profile = 0;
     const char *device = NULL, *filter = NULL, *load = NULL, *weights = NULL, *model = NULL;
     int64_t prefill = 512, steps = 8;
     double min_time = 0.25;
@@ -298,6 +298,8 @@ int main(int argc, char **argv)
           VKG_RANGE_CC(0, 1 << 20) },
         { NULL, "--steps", VKG_OPT_INT, &steps, "N", "timed decode steps per batch size (8)",
           VKG_RANGE_CC(1, 1 << 20) },
+        { NULL, "--profile", VKG_OPT_FLAG, &profile, NULL,
+          "with --model: time per kernel of the prefill and of a decode step at each batch (timestamps)" },
         { NULL, "--json", VKG_OPT_FLAG, &json, NULL, "print JSON instead of a Markdown table" },
         { NULL, "--check-coverage", VKG_OPT_FLAG, &coverage, NULL, "exit 1 if an op has no bench case" },
     };
@@ -314,6 +316,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "vkgrm-bench: %s\n", vkg_error_detail());
         return 2;
     }
+    if (profile && !model) {
+        fprintf(stderr, "vkgrm-bench: --profile times the kernels of a model: use it with --model DIR\n");
+        return 2;
+    }
     if (filter && !ops) {
         fprintf(stderr, "vkgrm-bench: --filter selects ops: use it with --ops\n");
         return 2;
@@ -328,6 +334,6 @@ int main(int argc, char **argv)
     struct vkg_device_opts d = { .index = -1, .validate = -1 };
     vkg_options_device(device, &d.index, &d.name);
     if (load) return run_load(&d, load, weights, json);
-    if (model) return vkg_bench_model(&d, model, weights, (uint32_t)prefill, (uint32_t)steps, json);
+    if (model) return vkg_bench_model(&d, model, weights, (uint32_t)prefill, (uint32_t)steps, json, profile);
     return run_ops(&d, filter, min_time, json);
 }
