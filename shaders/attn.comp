@@ -30,6 +30,12 @@
 //! variant attn_split_f16 SPLIT KV_F16
 //! variant attn_prefix_f16 PREFIX KV_F16
 //! variant attn_rows_f16 TOKROWS KV_F16
+//! variant attn_g1 G1
+//! variant attn_split_g1 SPLIT G1
+//! variant attn_g1_f16 G1 KV_F16
+//! variant attn_split_g1_f16 SPLIT G1 KV_F16
+// *_g1: attn / attn_split for one query head per KV head (MHA, MLA): one row
+// per workgroup instead of loops over VKG_ATTN_GMAX rows of which one is live.
 // *_f16: F16 KV pages (4 halves per uvec2, exact integer conversion), f32 math.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -48,6 +54,12 @@ VKG_PUSH_CONSTANTS(vkg_push_attn);
 #elif defined(TOKROWS)
 #define ROWS VKG_ATTN_TOKEN_ROWS
 #define KPT 4u
+#elif defined(G1)
+#define ROWS 1u
+#define KPT 4u
+#ifdef SPLIT
+#define PARTIALS
+#endif
 #else
 #define ROWS VKG_ATTN_GMAX
 #define KPT 4u

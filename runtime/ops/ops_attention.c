@@ -118,8 +118,10 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     p.part_stride = p.n_split;
     views[6] = split ? part_win : out_win;
     uint32_t gx = (uint32_t)n, gy = p.n_kv_heads * p.head_chunks;
-    enum vkg_op op = split ? (j->kv->cfg.f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT)
-                           : (j->kv->cfg.f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN);
+    int f16 = j->kv->cfg.f16, g1 = p.n_heads == p.n_kv_heads;
+    enum vkg_op op = split ? (g1 ? (f16 ? VKG_OP_ATTN_SPLIT_G1_F16 : VKG_OP_ATTN_SPLIT_G1)
+                                 : (f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT))
+                           : (g1 ? (f16 ? VKG_OP_ATTN_G1_F16 : VKG_OP_ATTN_G1) : (f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN));
     if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
         uint64_t rows = n * (p.n_heads / p.n_kv_heads);
         gx = (uint32_t)((rows + VKG_ATTN_TOKEN_ROWS - 1) / VKG_ATTN_TOKEN_ROWS);

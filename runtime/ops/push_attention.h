@@ -57,6 +57,7 @@ struct vkg_push_attn {
  * attn_split:    same, out = partials [tok][head][part_stride] {m, l, acc[dv]}
  * attn_prefix:   same as attn_split (shared-prefix part of a cascade)
  * attn_rows:     same as attn (rows of consecutive tokens: prefill)
+ * *_g1:          attn / attn_split with one query head per KV head (one row per workgroup)
  * attn_combine:  partials, out (merges part_stride partial records per row)
  * *_f16:         the same over F16 KV pages (vkg_kv_config.f16) */
 /* clang-format off */
@@ -71,7 +72,11 @@ struct vkg_push_attn {
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)     \
-    X(ATTN_ROWS_F16,   attn_rows_f16,   7, vkg_push_attn, VKG_ATTN_TILE)
+    X(ATTN_ROWS_F16,   attn_rows_f16,   7, vkg_push_attn, VKG_ATTN_TILE)     \
+    X(ATTN_G1,           attn_g1,           7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_G1,     attn_split_g1,     7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_G1_F16,       attn_g1_f16,       7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_G1_F16, attn_split_g1_f16, 7, vkg_push_attn, VKG_ATTN_TILE)
 /* clang-format on */
 
 #endif

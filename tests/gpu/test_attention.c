@@ -342,6 +342,12 @@ static void test_decode_split_k(void **state)
     a.window = 700;
     a.q_range = 4;
     run_case(&a, "split-K window");
+    /* one query head per KV head (attn_split_g1) */
+    struct acase g = { 4, 4, 64, 32, 16, 0.125, 0, 0, lens, 3, 1, 0, 2100, 1 };
+    run_case(&g, "split-K auto, group 1");
+    g.n_split = 3;
+    g.window = 900;
+    run_case(&g, "split-K 3 window, group 1");
 }
 
 /* Shared prefix: A gets a 40-token prompt (page 16: 2 full pages + 8 tokens),
@@ -562,6 +568,13 @@ static void test_f16_pages(void **state)
     static const uint32_t lens[] = { 2100, 2085, 3 };
     struct acase d = { 8, 2, 128, 128, 16, 1 / sqrt(128.0), 0, 0, lens, 3, 1, 0, 2100, 1, 1 };
     run_case(&d, "f16 split-K auto");
+    d.n_heads = d.n_kv_heads = 4;
+    run_case(&d, "f16 split-K auto, group 1");
+    d.decode = 0;
+    d.n_split = 1;
+    d.lens = g_lens;
+    d.n_seqs = N_LENS;
+    run_case(&d, "f16 prefill, group 1");
 }
 
 /* 20,000 queries x 16 heads x 128: Q and output are 164 MB, beyond one 128 MiB

@@ -93,6 +93,20 @@ DECODE(s_dec1_f16, 1, 0, 1)
 DECODE(s_dec8_f16, 8, 0, 1)
 DECODE(s_dec8_nosplit_f16, 8, 1, 1)
 
+/* The same decode with one query head per KV head (8/8 heads: the *_g1 kernels). */
+#define DECODE_G1(name, n, split, f16)                                                    \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        VKG_TRY(setup_decode(d, x, b, f, n, split, f16));                                 \
+        ((struct attn_ctx *)*x)->ap.n_heads = B_KV;                                       \
+        *f = *f / (B_HEADS / B_KV);                                                       \
+        return VKG_OK;                                                                    \
+    }
+DECODE_G1(s_dec8_g1, 8, 0, 0)
+DECODE_G1(s_dec8_nosplit_g1, 8, 1, 0)
+DECODE_G1(s_dec8_g1_f16, 8, 0, 1)
+DECODE_G1(s_dec8_nosplit_g1_f16, 8, 1, 1)
+
 /* Prefill 512 tokens of one sequence, causal: sum over queries of (pos + 1) kv rows. */
 static enum vkg_status s_prefill(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
 {
@@ -268,6 +282,10 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_split_f16", "decode b1 KV 2048 F16 (+combine)", s_dec1_f16, rec_attn, down },
     { "attn_split_f16", "decode b8 KV 2048 F16 (+combine)", s_dec8_f16, rec_attn, down },
     { "attn_prefix_f16", "decode b8, shared 2048 prefix F16 (cascade)", s_cascade_f16, rec_cascade, down },
+    { "attn_g1", "decode b8 KV 2048, 8/8 heads, no split", s_dec8_nosplit_g1, rec_attn, down },
+    { "attn_split_g1", "decode b8 KV 2048, 8/8 heads (+combine)", s_dec8_g1, rec_attn, down },
+    { "attn_g1_f16", "decode b8 KV 2048 F16, 8/8 heads, no split", s_dec8_nosplit_g1_f16, rec_attn, down },
+    { "attn_split_g1_f16", "decode b8 KV 2048 F16, 8/8 heads (+combine)", s_dec8_g1_f16, rec_attn, down },
 };
 
 const struct vkg_bench_case *vkg_bench_attention(size_t *n)
