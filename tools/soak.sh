@@ -24,6 +24,10 @@
 # validation" line; exit 0). MODEL_DIR defaults to build/score-models/judge,
 # the 512-token-vocab ChatML llama of tests/fixtures/make_score_models.py
 # (random weights: the judgments are noise, which does not matter here).
+# SOAK_RECORDS=FILE takes the records from a JSONL file instead (cycled to
+# RECORDS, ids made unique), e.g. models/examples/heldout.jsonl for the bundled
+# judge, whose judgments parse, so voting runs too; SOAK_META=DIR adds
+# --meta-rm DIR (MetaRM-guided voting).
 # SOAK_TEMPLATE=FILE passes --template FILE; SOAK_TEMPLATE=short writes a
 # three-line judge template (prompts of ~100-300 tokens instead of the default
 # template's ~1,000: a run 5-10x shorter on lavapipe). Output: build/soak-score/.
@@ -52,9 +56,16 @@ fi
 
 # deterministic, varied prompts (lengths 1..~60 words); for score, records
 # {id, query, responses (2-4)} made of the same words
-"$PY" - "$N" "$TOOL" > "$OUT/prompts.jsonl" <<'EOF'
+"$PY" - "$N" "$TOOL" "${SOAK_RECORDS:-}" > "$OUT/prompts.jsonl" <<'EOF'
 import json, random, sys
 r = random.Random(1234)
+if sys.argv[3]:  # SOAK_RECORDS: cycled, ids made unique
+    recs = [json.loads(x) for x in open(sys.argv[3]) if x.strip()]
+    for i in range(int(sys.argv[1])):
+        rec = dict(recs[i % len(recs)])
+        rec["id"] = f"{rec.get('id', 'rec')}-soak{i}"
+        print(json.dumps(rec))
+    sys.exit(0)
 words = ("the judge reads a query and two answers then writes principles a critique and a score for each "
          "response Paris is the capital of France what is 2 + 2 explain why the sky is blue in one sentence "
          "éàü 中文 😀 code: def f(x): return x").split()
@@ -80,6 +91,7 @@ if [ "$TOOL" = score ]; then
   elif [ -n "${SOAK_TEMPLATE:-}" ]; then
     tmpl=(--template "$SOAK_TEMPLATE")
   fi
+  [ -n "${SOAK_META:-}" ] && tmpl+=(--meta-rm "$SOAK_META")
   VKGRM_VALIDATE=$VALIDATE VKGRM_NO_PROGRESS=1 "$BIN" -m "$MODEL" -i "$OUT/prompts.jsonl" -k "$K" "${tmpl[@]}" \
     -n "$TOKENS" --temp 0.8 -s 7 --mem-stats > "$OUT/out.jsonl" 2> "$OUT/stderr.log"
 else
