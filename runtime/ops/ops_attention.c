@@ -118,7 +118,7 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     p.part_stride = p.n_split;
     views[6] = split ? part_win : out_win;
     uint32_t gx = (uint32_t)n, gy = p.n_kv_heads * p.head_chunks;
-    int f16 = j->kv->cfg.f16, g1 = p.n_heads == p.n_kv_heads;
+    int f16 = j->kv->cfg.f16, g1 = p.n_heads == p.n_kv_heads && c->dev->use.attn_rows;
     enum vkg_op op = split ? (g1 ? (f16 ? VKG_OP_ATTN_SPLIT_G1_F16 : VKG_OP_ATTN_SPLIT_G1)
                                  : (f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT))
                            : (g1 ? (f16 ? VKG_OP_ATTN_G1_F16 : VKG_OP_ATTN_G1) : (f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN));
@@ -204,7 +204,7 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
     VKG_TRY(check_view("attn", "tokens", tokens, n_tokens * 8));
     uint64_t wgs = n_tokens * cf->n_kv_heads * j.p.head_chunks;
     uint64_t split_bytes = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, 1);
-    j.rows = ap->token_runs != 0;
+    j.rows = ap->token_runs && c->dev->use.attn_rows;
     j.p.n_split = j.rows ? 1 : pick_split(ap, wgs, split_bytes, scratch.buf ? scratch.size : 0);
     uint64_t per_tok = qr > orow ? qr : orow, pb = 0;
     if (j.p.n_split > 1) {

@@ -177,6 +177,7 @@ static void pick_tiers(struct vkg_device *dev)
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
     dev->use.subgroup_arith = (i->subgroup_ops & need) == need && !no_sg;
     dev->use.size_control = i->subgroup_size_control && !no_sg;
+    dev->use.attn_rows = !vkg_env_flag("VKGRM_DISABLE_ATTN_ROWS");
 }
 
 static enum vkg_status create_device(struct vkg_device *dev)

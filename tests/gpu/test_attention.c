@@ -256,6 +256,16 @@ static void check_vs_ref(const struct world *w, const int32_t *gpu_tok, const in
     snprintf(msg, sizeof msg, "%s (attn_rows): heads %u/%u dk %u dv %u page %u f16 %d, %llu queries", what, a->n_heads,
              a->n_kv_heads, a->dk, a->dv, a->page_size, a->f16, (unsigned long long)n);
     assert_close_f32(msg, got, want, n * a->n_heads * a->dv, ATOL, 0);
+    if (a->n_heads == a->n_kv_heads) { /* the general kernel too, which the *_g1 ones replace */
+        ap.token_runs = 0;
+        g_dev->use.attn_rows = 0;
+        memset(got, 0, n * a->n_heads * a->dv * 4);
+        gpu_attention(w->kv, &ap, gpu_tok, q, n, got);
+        g_dev->use.attn_rows = 1;
+        snprintf(msg, sizeof msg, "%s (VKGRM_DISABLE_ATTN_ROWS): heads %u/%u dk %u dv %u f16 %d, %llu queries", what,
+                 a->n_heads, a->n_kv_heads, a->dk, a->dv, a->f16, (unsigned long long)n);
+        assert_close_f32(msg, got, want, n * a->n_heads * a->dv, ATOL, 0);
+    }
     free(q);
     free(got);
     free(want);
