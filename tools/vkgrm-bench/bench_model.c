@@ -110,7 +110,15 @@ static enum vkg_status decode(struct vkg_model *m, uint32_t batch, uint32_t ctx,
     uint32_t *seqs = calloc(batch, 4);
     enum vkg_status s = buf && seqs ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "bench buffers");
     double t = 0;
+    /* one prefill, forked into the other sequences (pages shared, as vkgrm-score's
+       k samples of a prompt share them) when ctx fills whole pages, so nothing is
+       copied; decode then reads each sequence's ctx positions as before */
+    int fork = kc.page_size && ctx % kc.page_size == 0;
     for (uint32_t i = 0; s == VKG_OK && i < batch; i++) {
+        if (i > 0 && fork) {
+            s = vkg_kv_seq_fork(kv, NULL, seqs[0], &seqs[i]);
+            continue;
+        }
         s = vkg_kv_seq_add(kv, &seqs[i]);
         if (s == VKG_OK) s = prefill(m, kv, seqs[i], ctx, buf, &t);
     }
