@@ -1,0 +1,327 @@
+/* gguf_tokenizer.c — tokenizer.ggml.* metadata -> the tokenizer.json and
+ * tokenizer_config.json trees it stands for, loaded by the tokenizer.json
+ * pipeline (tokenizer.c), and tokenizer.chat_template -> the chat template.
+ *
+ * tokenizer.ggml.model "gpt2" (byte-level BPE): vocab = tokens (id = index),
+ * merges = tokenizer.ggml.merges ("a b"), token_type 3 (control) and 2
+ * (unknown) become special added tokens and 4 (user-defined) non-special
+ * added tokens — llama.cpp splits the text at all of these first, the
+ * control/unknown ones only when special tokens are parsed, as HF does with
+ * added tokens. tokenizer.ggml.pre names the pre-tokenizer, and llama.cpp
+ * (llama-vocab.cpp, llm_tokenizer_bpe) keeps a list of regexes per name, each
+ * splitting the pieces of the previous one and keeping what it did not
+ * match: that is a Sequence of Split(regex, Isolated), then ByteLevel without
+ * its own regex. add_bos_token / add_eos_token become a TemplateProcessing
+ * post-processor, as llama.cpp adds them in tokenize(add_special=true).
+ *
+ * tokenizer.ggml.model "llama" (SentencePiece BPE, scores): not supported yet. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat_template.h"
+#include "gguf_model.h"
+#include "tokenizer_internal.h"
+
+#define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
+#define LLAMA3_RE                                                                                           \
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| " \
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+#define QWEN2_RE                                                                                       \
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| " \
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
+/* tokenizer.ggml.pre -> llama.cpp's regex list (llama-vocab.cpp, 2025). */
+static const struct pre_row {
+    const char *names; /* '|'-separated values of tokenizer.ggml.pre */
+    const char *re[6];
+} PRE[] = {
+    { "default", { "[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2_RE, "\\p{N}+", "[0-9][0-9][0-9]" } },
+    { "gpt-2|phi-2|mpt|olmo|jais|trillion|roberta-bpe|jina-v2-code", { GPT2_RE } },
+    { "llama3|llama-v3|llama-bpe|falcon3|falcon-h1|pixtral|dbrx|smaug-bpe|midm-2.0|lfm2|glm4|chatglm-bpe",
+      { LLAMA3_RE } },
+    { "qwen2|deepseek-r1-qwen|stablelm2|megrez|hunyuan", { QWEN2_RE } },
+    { "smollm|starcoder|refact|command-r|codeshell|exaone|minerva-7b", { "\\p{N}", GPT2_RE } },
+    { "deepseek-v3",
+      { "\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+",
+        "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| "
+        "?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+" } },
+    { "deepseek-coder", { "[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}" } },
+    { "falcon", { "[\\p{P}\\$\\+<=>\\^~\\|`]+", GPT2_RE, "[0-9][0-9][0-9]" } },
+    { "poro-chat|bloom|gpt3-finnish", { " ?[^(\\s|.,!?…。，、।۔،)]+" } },
+    { "viking", { " ?[^(\\s|.,!?…。，、।۔،)]+", "\\p{N}" } },
+};
+
+static bool name_in(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, "|");
+        if (k == n && strncmp(p, name, n) == 0) return true;
+        p += k + (p[k] == '|');
+    }
+    return false;
+}
+
+static cJSON *pre_tokenizer(const struct pre_row *row)
+{
+    cJSON *seq = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    cJSON_AddStringToObject(seq, "type", "Sequence");
+    cJSON_AddItemToObject(seq, "pretokenizers", list);
+    for (int i = 0; i < 6 && row->re[i]; i++) {
+        const char *re = row->re[i];
+        cJSON *sp = cJSON_CreateObject(), *pat = cJSON_CreateObject();
+        cJSON_AddStringToObject(sp, "type", "Split");
+        cJSON_AddStringToObject(pat, "Regex", re);
+        cJSON_AddItemToObject(sp, "pattern", pat);
+        cJSON_AddStringToObject(sp, "behavior", "Isolated");
+        cJSON_AddBoolToObject(sp, "invert", false);
+        cJSON_AddItemToArray(list, sp);
+    }
+    cJSON *bl = cJSON_CreateObject();
+    cJSON_AddStringToObject(bl, "type", "ByteLevel");
+    cJSON_AddBoolToObject(bl, "add_prefix_space", false);
+    cJSON_AddBoolToObject(bl, "use_regex", false);
+    cJSON_AddItemToArray(list, bl);
+    return seq;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+struct tok_meta {
+    const struct vkg_gguf *g;
+    const char *file;
+    const struct vkg_gguf_kv *tokens, *types, *merges;
+    int64_t bos, eos, unk, pad;
+    bool add_bos, add_eos;
+};
+
+static int64_t meta_id(const struct vkg_gguf *g, const char *key)
+{
+    int64_t v;
+    return vkg_gguf_get_i64(g, key, &v) == VKG_OK ? v : -1;
+}
+
+static enum vkg_status read_meta(const struct vkg_gguf *g, struct tok_meta *m)
+{
+    memset(m, 0, sizeof *m);
+    m->g = g;
+    m->file = base_name(vkg_gguf_path(g));
+    m->tokens = vkg_gguf_find_kv(g, "tokenizer.ggml.tokens");
+    m->types = vkg_gguf_find_kv(g, "tokenizer.ggml.token_type");
+    m->merges = vkg_gguf_find_kv(g, "tokenizer.ggml.merges");
+    if (!m->tokens || m->tokens->type != VKG_GGUF_ARRAY || m->tokens->arr_type != VKG_GGUF_STRING)
+        return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.tokens is missing or not an array of strings", m->file);
+    uint64_t n = m->tokens->arr_n;
+    if (n > INT32_MAX) return vkg_error(VKG_ERR_TOKENIZER, "%s: %llu tokens", m->file, (unsigned long long)n);
+    if (m->types && (m->types->type != VKG_GGUF_ARRAY || m->types->arr_n != n || m->types->arr_type == VKG_GGUF_STRING))
+        return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.token_type is not an array of %llu integers", m->file,
+                         (unsigned long long)n);
+    if (m->merges && (m->merges->type != VKG_GGUF_ARRAY || m->merges->arr_type != VKG_GGUF_STRING))
+        return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.merges is not an array of strings", m->file);
+    m->bos = meta_id(g, "tokenizer.ggml.bos_token_id");
+    m->eos = meta_id(g, "tokenizer.ggml.eos_token_id");
+    m->unk = meta_id(g, "tokenizer.ggml.unknown_token_id");
+    m->pad = meta_id(g, "tokenizer.ggml.padding_token_id");
+    int64_t ids[4] = { m->bos, m->eos, m->unk, m->pad };
+    static const char *const names[4] = { "bos", "eos", "unknown", "padding" };
+    for (int i = 0; i < 4; i++)
+        if (ids[i] >= (int64_t)n)
+            return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.%s_token_id %lld is not below the %llu tokens",
+                             m->file, names[i], (long long)ids[i], (unsigned long long)n);
+    vkg_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &m->add_bos); /* absent: false (BPE) */
+    vkg_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &m->add_eos);
+    if ((m->add_bos && m->bos < 0) || (m->add_eos && m->eos < 0))
+        return vkg_error(VKG_ERR_TOKENIZER, "%s: add_%s_token is set but there is no %s token id", m->file,
+                         m->add_bos && m->bos < 0 ? "bos" : "eos", m->add_bos && m->bos < 0 ? "bos" : "eos");
+    return VKG_OK;
+}
+
+static const char *tok_str(const struct tok_meta *m, int64_t id) { return m->tokens->strs[id]; }
+
+/* A token string usable as a C string (no NUL inside). */
+static enum vkg_status check_token(const struct tok_meta *m, uint64_t i)
+{
+    if (strlen(m->tokens->strs[i]) != m->tokens->str_lens[i])
+        return vkg_error(VKG_ERR_TOKENIZER, "%s: token %llu holds a NUL byte", m->file, (unsigned long long)i);
+    return VKG_OK;
+}
+
+static cJSON *added_token(const struct tok_meta *m, uint64_t id, bool special)
+{
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddNumberToObject(a, "id", (double)id);
+    cJSON_AddStringToObject(a, "content", tok_str(m, (int64_t)id));
+    cJSON_AddBoolToObject(a, "single_word", false);
+    cJSON_AddBoolToObject(a, "lstrip", false);
+    cJSON_AddBoolToObject(a, "rstrip", false);
+    cJSON_AddBoolToObject(a, "normalized", false);
+    cJSON_AddBoolToObject(a, "special", special);
+    return a;
+}
+
+static enum vkg_status bpe_model(const struct tok_meta *m, cJSON *j)
+{
+    cJSON *model = cJSON_AddObjectToObject(j, "model"), *vocab = cJSON_CreateObject(), *merges = cJSON_CreateArray();
+    cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddItemToObject(model, "vocab", vocab);
+    cJSON_AddItemToObject(model, "merges", merges);
+    for (uint64_t i = 0; i < m->tokens->arr_n; i++) {
+        if (check_token(m, i) != VKG_OK) return VKG_ERR_TOKENIZER;
+        cJSON_AddItemToObject(vocab, tok_str(m, (int64_t)i), cJSON_CreateNumber((double)i));
+        int64_t t = m->types ? vkg_gguf_arr_i64(m->types, i) : 1;
+        if (t == 2 || t == 3 || t == 4) cJSON_AddItemToArray(added, added_token(m, i, t != 4));
+    }
+    for (uint64_t i = 0; m->merges && i < m->merges->arr_n; i++) {
+        if (strlen(m->merges->strs[i]) != m->merges->str_lens[i] ||
+            !strchr(m->merges->strs[i] + (m->merges->strs[i][0] != 0), ' '))
+            return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.merges entry %llu '%.64s' is not 'a b'", m->file,
+                             (unsigned long long)i, m->merges->strs[i]);
+        /* llama.cpp splits at the first space after the first byte */
+        const char *s = m->merges->strs[i], *sp = strchr(s + 1, ' ');
+        cJSON *pair = cJSON_CreateArray();
+        char *a = strndup(s, (size_t)(sp - s));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(a ? a : ""));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(sp + 1));
+        free(a);
+        cJSON_AddItemToArray(merges, pair);
+    }
+    return VKG_OK;
+}
+
+/* [bos] $A [eos] when add_bos / add_eos (llama.cpp's tokenize(add_special)). */
+static void post_processor(const struct tok_meta *m, cJSON *j)
+{
+    if (!m->add_bos && !m->add_eos) return;
+    cJSON *post = cJSON_AddObjectToObject(j, "post_processor"), *single = cJSON_CreateArray();
+    cJSON *specials = cJSON_CreateObject();
+    cJSON_AddStringToObject(post, "type", "TemplateProcessing");
+    cJSON_AddItemToObject(post, "single", single);
+    cJSON_AddItemToObject(post, "special_tokens", specials);
+    for (int k = 0; k < 3; k++) {
+        cJSON *item = cJSON_CreateObject();
+        if (k == 1) {
+            cJSON *seq = cJSON_AddObjectToObject(item, "Sequence");
+            cJSON_AddStringToObject(seq, "id", "A");
+            cJSON_AddNumberToObject(seq, "type_id", 0);
+            cJSON_AddItemToArray(single, item);
+            continue;
+        }
+        int64_t id = k == 0 ? m->bos : m->eos;
+        if (!(k == 0 ? m->add_bos : m->add_eos)) {
+            cJSON_Delete(item);
+            continue;
+        }
+        cJSON *st = cJSON_AddObjectToObject(item, "SpecialToken");
+        cJSON_AddStringToObject(st, "id", tok_str(m, id));
+        cJSON_AddNumberToObject(st, "type_id", 0);
+        cJSON_AddItemToArray(single, item);
+        cJSON *ent = cJSON_CreateObject(), *ids = cJSON_CreateArray(), *toks = cJSON_CreateArray();
+        cJSON_AddStringToObject(ent, "id", tok_str(m, id));
+        cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+        cJSON_AddItemToArray(toks, cJSON_CreateString(tok_str(m, id)));
+        cJSON_AddItemToObject(ent, "ids", ids);
+        cJSON_AddItemToObject(ent, "tokens", toks);
+        if (!cJSON_GetObjectItemCaseSensitive(specials, tok_str(m, id)))
+            cJSON_AddItemToObject(specials, tok_str(m, id), ent);
+        else cJSON_Delete(ent);
+    }
+}
+
+static enum vkg_status gpt2_json(const struct tok_meta *m, cJSON *j)
+{
+    const char *pre = "default";
+    enum vkg_status s = vkg_gguf_get_str(m->g, "tokenizer.ggml.pre", &pre);
+    if (s != VKG_OK && s != VKG_ERR_NOT_FOUND) return s;
+    const struct pre_row *row = NULL;
+    for (size_t i = 0; i < sizeof PRE / sizeof PRE[0] && !row; i++)
+        if (name_in(PRE[i].names, pre)) row = &PRE[i];
+    if (!row)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tokenizer.ggml.pre '%.64s' is not a pre-tokenizer vkgrm knows",
+                         m->file, pre);
+    cJSON_AddItemToObject(j, "pre_tokenizer", pre_tokenizer(row));
+    cJSON *dec = cJSON_AddObjectToObject(j, "decoder");
+    cJSON_AddStringToObject(dec, "type", "ByteLevel");
+    post_processor(m, j);
+    return bpe_model(m, j);
+}
+
+/* tokenizer_config.json: bos/eos strings, add_bos_token, chat_template. */
+static cJSON *config_tree(const struct tok_meta *m)
+{
+    cJSON *cfg = cJSON_CreateObject();
+    if (m->bos >= 0) cJSON_AddStringToObject(cfg, "bos_token", tok_str(m, m->bos));
+    if (m->eos >= 0) cJSON_AddStringToObject(cfg, "eos_token", tok_str(m, m->eos));
+    cJSON_AddBoolToObject(cfg, "add_bos_token", m->add_bos);
+    const char *tmpl = NULL;
+    if (vkg_gguf_get_str(m->g, "tokenizer.chat_template", &tmpl) == VKG_OK)
+        cJSON_AddStringToObject(cfg, "chat_template", tmpl);
+    return cfg;
+}
+
+static enum vkg_status tokenizer_trees(const struct vkg_gguf *g, struct tok_meta *m, cJSON **j, cJSON **cfg)
+{
+    *j = *cfg = NULL;
+    const char *model = NULL;
+    const char *f = base_name(vkg_gguf_path(g));
+    enum vkg_status s = vkg_gguf_get_str(g, "tokenizer.ggml.model", &model);
+    if (s == VKG_ERR_NOT_FOUND) return vkg_error(VKG_ERR_TOKENIZER, "%s: no tokenizer.ggml.model in the metadata", f);
+    if (s != VKG_OK) return s;
+    if (strcmp(model, "gpt2") != 0)
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "%s: tokenizer.ggml.model '%.32s' is not supported yet (gpt2, byte-level BPE, is)", f, model);
+    if ((s = read_meta(g, m)) != VKG_OK) return s;
+    *j = cJSON_CreateObject();
+    s = gpt2_json(m, *j);
+    if (s == VKG_OK) *cfg = config_tree(m);
+    return s;
+}
+
+enum vkg_status vkg_gguf_tokenizer_load(const char *path, struct vkg_tokenizer **out)
+{
+    *out = NULL;
+    struct vkg_gguf *g;
+    struct tok_meta m;
+    cJSON *j = NULL, *cfg = NULL;
+    enum vkg_status s = vkg_gguf_open(path, &g);
+    if (s == VKG_OK) s = tokenizer_trees(g, &m, &j, &cfg);
+    if (s == VKG_OK) {
+        char name[512];
+        snprintf(name, sizeof name, "%s (tokenizer.ggml)", base_name(path));
+        s = tk_tokenizer_from_json(j, cfg, name, out);
+    }
+    cJSON_Delete(j);
+    cJSON_Delete(cfg);
+    vkg_gguf_close(g);
+    return s;
+}
+
+enum vkg_status vkg_gguf_chat_template_load(const char *path, const char *model_type, struct vkg_chat_template *out)
+{
+    memset(out, 0, sizeof *out);
+    struct vkg_gguf *g;
+    enum vkg_status s = vkg_gguf_open(path, &g);
+    if (s != VKG_OK) return s;
+    struct tok_meta m;
+    cJSON *cfg = NULL;
+    char *text = NULL, name[512];
+    if (read_meta(g, &m) == VKG_OK) cfg = config_tree(&m);
+    else { /* no usable vocabulary: the template alone */ cfg = cJSON_CreateObject();
+        const char *tmpl = NULL;
+        if (vkg_gguf_get_str(g, "tokenizer.chat_template", &tmpl) == VKG_OK)
+            cJSON_AddStringToObject(cfg, "chat_template", tmpl);
+    }
+    snprintf(name, sizeof name, "%s (tokenizer.chat_template)", base_name(path));
+    if (!cfg || !(text = cJSON_PrintUnformatted(cfg))) s = vkg_error(VKG_ERR_NOMEM, "%s", name);
+    else s = vkg_chat_template_parse(text, strlen(text), NULL, model_type, name, out);
+    free(text);
+    cJSON_Delete(cfg);
+    vkg_gguf_close(g);
+    return s;
+}
