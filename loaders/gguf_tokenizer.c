@@ -271,7 +271,8 @@ static enum vkg_status tokenizer_trees(const struct vkg_gguf *g, struct tok_meta
     const char *model = NULL;
     const char *f = base_name(vkg_gguf_path(g));
     enum vkg_status s = vkg_gguf_get_str(g, "tokenizer.ggml.model", &model);
-    if (s == VKG_ERR_NOT_FOUND) return vkg_error(VKG_ERR_TOKENIZER, "%s: no tokenizer.ggml.model in the metadata", f);
+    if (s == VKG_ERR_NOT_FOUND) /* like a directory without tokenizer.json */
+        return vkg_error(VKG_ERR_NOT_FOUND, "%s: no tokenizer.ggml.model in the metadata", f);
     if (s != VKG_OK) return s;
     if (strcmp(model, "gpt2") != 0)
         return vkg_error(VKG_ERR_UNSUPPORTED,

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "gguf.h"
 #include "tokenizer.h"
 #include "weights.h"
 
@@ -77,7 +78,15 @@ static void check_side_files(struct vkg_model_report *r, const struct vkg_tokeni
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer.json", r->dir);
-    if (access(path, F_OK) != 0) {
+    if (vkg_gguf_is_path(r->dir)) { /* FILE.gguf: the tokenizer is in the metadata */
+        struct vkg_gguf *g = NULL;
+        int has = vkg_gguf_open(r->dir, &g) == VKG_OK && vkg_gguf_find_kv(g, "tokenizer.ggml.model");
+        vkg_gguf_close(g);
+        if (!has) {
+            vkg_check_note(r, "%s: no tokenizer.ggml.model: prompts must be given as token ids", r->dir);
+            return;
+        }
+    } else if (access(path, F_OK) != 0) {
         vkg_check_note(r, "%s: no tokenizer.json: prompts must be given as token ids", r->dir);
         return;
     }
@@ -230,7 +239,8 @@ enum vkg_status vkg_model_check(const char *dir, const struct vkg_check_opts *op
     r->dir = strdup(dir);
     if (!r->dir) return vkg_error(VKG_ERR_NOMEM, "model check");
     char cfg_path[4096];
-    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    if (vkg_gguf_is_path(dir)) snprintf(cfg_path, sizeof cfg_path, "%s (metadata)", dir);
+    else snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
     if (vkg_hf_config_load(dir, &r->cfg) == VKG_OK) r->config_ok = 1;
     else vkg_check_problem(r, VKG_ERR_CONFIG, "%s", vkg_error_detail());
     if (vkg_safetensors_open(dir, &r->st) != VKG_OK) vkg_check_problem(r, VKG_ERR_FORMAT, "%s", vkg_error_detail());
