@@ -239,8 +239,16 @@ enum vkg_status vkg_model_check(const char *dir, const struct vkg_check_opts *op
     r->dir = strdup(dir);
     if (!r->dir) return vkg_error(VKG_ERR_NOMEM, "model check");
     char cfg_path[4096];
-    if (vkg_gguf_is_path(dir)) snprintf(cfg_path, sizeof cfg_path, "%s (metadata)", dir);
-    else snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    if (vkg_gguf_is_path(dir)) { /* one file: when it does not open, that is the one problem */
+        struct vkg_gguf *g = NULL;
+        enum vkg_status gs = vkg_gguf_open(dir, &g);
+        vkg_gguf_close(g);
+        if (gs != VKG_OK) {
+            vkg_check_problem(r, gs, "%s", vkg_error_detail());
+            return gs; /* the detail is still the reader's */
+        }
+        snprintf(cfg_path, sizeof cfg_path, "%s (metadata)", dir);
+    } else snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
     if (vkg_hf_config_load(dir, &r->cfg) == VKG_OK) r->config_ok = 1;
     else vkg_check_problem(r, VKG_ERR_CONFIG, "%s", vkg_error_detail());
     if (vkg_safetensors_open(dir, &r->st) != VKG_OK) vkg_check_problem(r, VKG_ERR_FORMAT, "%s", vkg_error_detail());

@@ -14,3 +14,18 @@ foreach(name llama qwen2 qwen3 qwen3moe gemma2 deepseek2)
   set_tests_properties(e2e_gguf_model_${name} PROPERTIES LABELS e2e FIXTURES_REQUIRED gguf_models TIMEOUT 900
                        ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endforeach()
+
+# The malformed GGUF corpus (tests/data/malformed_gguf/, make_malformed_gguf.py; each
+# item's exact message is tests/unit/test_gguf.c's): vkgrm-inspect exits 1 with one
+# line naming the file. Split items name the part at fault, so only single files here.
+file(GLOB VKG_GGUF_ITEMS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/data/malformed_gguf/*.gguf)
+foreach(item ${VKG_GGUF_ITEMS})
+  get_filename_component(name ${item} NAME_WE)
+  if(name MATCHES "-0000[0-9]-of-")
+    continue()
+  endif()
+  add_test(NAME e2e_inspect_gguf_${name}
+           COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vkgrm-inspect> -DITEM=${item} -DWANT=1
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/safetensors.cmake)
+  set_tests_properties(e2e_inspect_gguf_${name} PROPERTIES LABELS e2e)
+endforeach()
