@@ -33,15 +33,21 @@
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
 /* tokenizer.ggml.pre -> llama.cpp's regex list (llama-vocab.cpp, 2025). */
+enum { PRE_NFC = 1, PRE_IGNORE_MERGES = 2, PRE_ADD_BOS = 4 };
 static const struct pre_row {
     const char *names; /* '|'-separated values of tokenizer.ggml.pre */
     const char *re[6];
+    int flags; /* PRE_IGNORE_MERGES, PRE_ADD_BOS: llama.cpp's settings for the type;
+                  PRE_NFC: the HF tokenizer normalizes to NFC (Qwen2Tokenizer), which
+                  llama.cpp skips; we follow HF */
 } PRE[] = {
     { "default", { "[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2_RE, "\\p{N}+", "[0-9][0-9][0-9]" } },
     { "gpt-2|phi-2|mpt|olmo|jais|trillion|roberta-bpe|jina-v2-code", { GPT2_RE } },
-    { "llama3|llama-v3|llama-bpe|falcon3|falcon-h1|pixtral|dbrx|smaug-bpe|midm-2.0|lfm2|glm4|chatglm-bpe",
-      { LLAMA3_RE } },
-    { "qwen2|deepseek-r1-qwen|stablelm2|megrez|hunyuan", { QWEN2_RE } },
+    { "llama3|llama-v3|llama-bpe|falcon3|falcon-h1|pixtral|dbrx|smaug-bpe|midm-2.0|lfm2",
+      { LLAMA3_RE },
+      PRE_IGNORE_MERGES | PRE_ADD_BOS },
+    { "glm4|chatglm-bpe", { LLAMA3_RE } },
+    { "qwen2|deepseek-r1-qwen|stablelm2|megrez|hunyuan", { QWEN2_RE }, PRE_NFC },
     { "smollm|starcoder|refact|command-r|codeshell|exaone|minerva-7b", { "\\p{N}", GPT2_RE } },
     { "deepseek-v3",
       { "\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+",
@@ -94,6 +100,7 @@ static const char *base_name(const char *p)
 }
 
 struct tok_meta {
+    const struct pre_row *pre; /* gpt2 models: the pre-tokenizer row */
     const struct vkg_gguf *g;
     const char *file;
     const struct vkg_gguf_kv *tokens, *types, *merges;
@@ -107,9 +114,10 @@ static int64_t meta_id(const struct vkg_gguf *g, const char *key)
     return vkg_gguf_get_i64(g, key, &v) == VKG_OK ? v : -1;
 }
 
-static enum vkg_status read_meta(const struct vkg_gguf *g, struct tok_meta *m)
+static enum vkg_status read_meta(const struct vkg_gguf *g, const struct pre_row *pre, struct tok_meta *m)
 {
     memset(m, 0, sizeof *m);
+    m->pre = pre;
     m->g = g;
     m->file = base_name(vkg_gguf_path(g));
     m->tokens = vkg_gguf_find_kv(g, "tokenizer.ggml.tokens");
@@ -134,7 +142,8 @@ static enum vkg_status read_meta(const struct vkg_gguf *g, struct tok_meta *m)
         if (ids[i] >= (int64_t)n)
             return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.%s_token_id %lld is not below the %llu tokens",
                              m->file, names[i], (long long)ids[i], (unsigned long long)n);
-    vkg_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &m->add_bos); /* absent: false (BPE) */
+    m->add_bos = m->pre && (m->pre->flags & PRE_ADD_BOS); /* llama.cpp's default for the type */
+    vkg_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &m->add_bos);
     vkg_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &m->add_eos);
     if ((m->add_bos && m->bos < 0) || (m->add_eos && m->eos < 0))
         return vkg_error(VKG_ERR_TOKENIZER, "%s: add_%s_token is set but there is no %s token id", m->file,
@@ -234,22 +243,34 @@ static void post_processor(const struct tok_meta *m, cJSON *j)
     }
 }
 
-static enum vkg_status gpt2_json(const struct tok_meta *m, cJSON *j)
+static enum vkg_status find_pre(const struct vkg_gguf *g, const char *file, const struct pre_row **out)
 {
     const char *pre = "default";
-    enum vkg_status s = vkg_gguf_get_str(m->g, "tokenizer.ggml.pre", &pre);
+    enum vkg_status s = vkg_gguf_get_str(g, "tokenizer.ggml.pre", &pre);
     if (s != VKG_OK && s != VKG_ERR_NOT_FOUND) return s;
-    const struct pre_row *row = NULL;
-    for (size_t i = 0; i < sizeof PRE / sizeof PRE[0] && !row; i++)
-        if (name_in(PRE[i].names, pre)) row = &PRE[i];
-    if (!row)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tokenizer.ggml.pre '%.64s' is not a pre-tokenizer vkgrm knows",
-                         m->file, pre);
-    cJSON_AddItemToObject(j, "pre_tokenizer", pre_tokenizer(row));
+    for (size_t i = 0; i < sizeof PRE / sizeof PRE[0]; i++)
+        if (name_in(PRE[i].names, pre)) {
+            *out = &PRE[i];
+            return VKG_OK;
+        }
+    return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tokenizer.ggml.pre '%.64s' is not a pre-tokenizer vkgrm knows", file,
+                     pre);
+}
+
+static enum vkg_status gpt2_json(const struct tok_meta *m, cJSON *j)
+{
+    cJSON_AddItemToObject(j, "pre_tokenizer", pre_tokenizer(m->pre));
+    if (m->pre->flags & PRE_NFC) {
+        cJSON *n = cJSON_AddObjectToObject(j, "normalizer");
+        cJSON_AddStringToObject(n, "type", "NFC");
+    }
     cJSON *dec = cJSON_AddObjectToObject(j, "decoder");
     cJSON_AddStringToObject(dec, "type", "ByteLevel");
     post_processor(m, j);
-    return bpe_model(m, j);
+    enum vkg_status s = bpe_model(m, j);
+    if (s == VKG_OK && (m->pre->flags & PRE_IGNORE_MERGES))
+        cJSON_AddBoolToObject(cJSON_GetObjectItem(j, "model"), "ignore_merges", true);
+    return s;
 }
 
 /* tokenizer_config.json: bos/eos strings, add_bos_token, chat_template. */
@@ -277,7 +298,8 @@ static enum vkg_status tokenizer_trees(const struct vkg_gguf *g, struct tok_meta
     if (strcmp(model, "gpt2") != 0)
         return vkg_error(VKG_ERR_UNSUPPORTED,
                          "%s: tokenizer.ggml.model '%.32s' is not supported yet (gpt2, byte-level BPE, is)", f, model);
-    if ((s = read_meta(g, m)) != VKG_OK) return s;
+    const struct pre_row *pre = NULL;
+    if ((s = find_pre(g, f, &pre)) != VKG_OK || (s = read_meta(g, pre, m)) != VKG_OK) return s;
     *j = cJSON_CreateObject();
     s = gpt2_json(m, *j);
     if (s == VKG_OK) *cfg = config_tree(m);
@@ -312,7 +334,9 @@ enum vkg_status vkg_gguf_chat_template_load(const char *path, const char *model_
     struct tok_meta m;
     cJSON *cfg = NULL;
     char *text = NULL, name[512];
-    if (read_meta(g, &m) == VKG_OK) cfg = config_tree(&m);
+    const struct pre_row *pre = NULL;
+    find_pre(g, "", &pre); /* bos/eos strings do not depend on it; NULL: llama.cpp's BPE default */
+    if (read_meta(g, pre, &m) == VKG_OK) cfg = config_tree(&m);
     else { /* no usable vocabulary: the template alone */ cfg = cJSON_CreateObject();
         const char *tmpl = NULL;
         if (vkg_gguf_get_str(g, "tokenizer.chat_template", &tmpl) == VKG_OK)

@@ -29,3 +29,17 @@ foreach(item ${VKG_GGUF_ITEMS})
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/safetensors.cmake)
   set_tests_properties(e2e_inspect_gguf_${name} PROPERTIES LABELS e2e)
 endforeach()
+
+# Tokenizers from GGUF metadata vs transformers on the same model's HF files, over the
+# whole tokenizer corpus (tests/fixtures/make_gguf_tokenizers.py: Qwen3 and Llama-3
+# tokenizers converted as llama.cpp's converter does, and the real SmolLM2 GGUF, which
+# tests/fixtures/fetch_models.sh puts in the cache).
+set(VKG_GGUF_TOKREF_DIR ${CMAKE_BINARY_DIR}/gguf-tokenizers)
+add_test(NAME make_gguf_tokenizers
+         COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/fixtures/make_gguf_tokenizers.py ${VKG_GGUF_TOKREF_DIR}
+                 --cache ${VKG_TEST_CACHE} --corpus ${CMAKE_SOURCE_DIR}/tests/data/tokenizer_corpus.jsonl)
+set_tests_properties(make_gguf_tokenizers PROPERTIES LABELS "unit;python" FIXTURES_SETUP gguf_tokref TIMEOUT 600)
+if(TARGET test_gguf_tokenizer)
+  target_compile_definitions(test_gguf_tokenizer PRIVATE VKG_GGUF_TOKREF="${VKG_GGUF_TOKREF_DIR}/reference.json")
+  set_tests_properties(test_gguf_tokenizer PROPERTIES FIXTURES_REQUIRED gguf_tokref TIMEOUT 600)
+endif()
