@@ -875,7 +875,7 @@ enum vkg_status vkg_tensor_view_check(const struct vkg_tensor_view *t)
     if (!t) return vkg_error(VKG_ERR_INVALID_ARG, "vkg_tensor_view_check: NULL view");
     if (vkg_dtype_is_loadable(t->dtype)) return VKG_OK;
     return vkg_error(VKG_ERR_UNSUPPORTED,
-                     "%s: tensor '%.256s': dtype %s is unsupported for weights (supported: F32, F16, BF16)",
+                     "%s: tensor '%.256s': dtype %s is unsupported for weights (supported: F32, F16, BF16, Q8_0)",
                      base_name(t->file), t->name, vkg_dtype_name(t->dtype));
 }
 

@@ -11,6 +11,9 @@ For each architecture NAME:
   - the f32.gguf logits are within 1e-3 x max|logit| of the independent numpy
     reference (tests/reference/ref_forward.py on hf_f32/), so the HF side is
     not merely equal to itself;
+  - q8_0.gguf (matrices in Q8_0, uploaded as stored) is within 1e-2 x
+    max|logit| of the numpy reference on its weights dequantized by gguf-py
+    (hf_q8_0/), with the same top-1 at >= 99 % of positions;
   - llama: the three-part split (split-0000N-of-00003.gguf, gguf-py's split
     writer) opened through any part gives the same bits as f32.gguf.
 
@@ -66,6 +69,19 @@ def check(name, exe, root, ids, work):
     err = np.abs(got - ref).max()
     print(f"{name}: f32.gguf vs numpy reference: max-abs {err / m:.2e} x max|logit|")
     assert err <= 1e-3 * m, f"{name}: f32.gguf logits off the reference: {err / m:.3e} x max"
+    # Q8_0 read as stored (ggml's block_q8_0 is vkgrm's Q8_0): against the numpy reference
+    # on the same quantized weights dequantized by gguf-py (hf_q8_0/), issue 12's thresholds
+    subprocess.run([sys.executable, REF, os.path.join(d, "hf_q8_0"), "--ids", ",".join(map(str, ids)), "--out", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    ref = np.load(out).astype(np.float64)
+    got = run(exe, os.path.join(d, "q8_0.gguf"), ids, work, "q8")[0].astype(np.float64).reshape(ref.shape)
+    m = np.abs(ref).max()
+    err = np.abs(got - ref).max()
+    top = (got.argmax(1) == ref.argmax(1)).mean()
+    print(f"{name}: q8_0.gguf vs numpy reference on the dequantized weights: max-abs {err / m:.2e} x max|logit|, "
+          f"top-1 agree {top:.0%}")
+    assert err <= 1e-2 * m, f"{name}: q8_0.gguf logits off: {err / m:.3e} x max"
+    assert top >= 0.99, f"{name}: q8_0.gguf top-1 agrees at {top:.1%} of positions"
     if name == "llama":
         for part in (1, 3):
             same(name, run(exe, os.path.join(d, f"split-0000{part}-of-00003.gguf"), ids, work, f"split{part}"), g32,
