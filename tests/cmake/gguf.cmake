@@ -43,3 +43,12 @@ if(TARGET test_gguf_tokenizer)
   target_compile_definitions(test_gguf_tokenizer PRIVATE VKG_GGUF_TOKREF="${VKG_GGUF_TOKREF_DIR}/reference.json")
   set_tests_properties(test_gguf_tokenizer PROPERTIES FIXTURES_REQUIRED gguf_tokref TIMEOUT 600)
 endif()
+
+# The real SmolLM2-135M-Instruct as a GGUF (F16, written from the cached HF directory as
+# llama.cpp's converter would, tokenizer metadata from the original GGUF): vkgrm-generate
+# --chat on the GGUF and on the directory, bitwise equal logits and the same answer.
+add_test(NAME e2e_smollm2_gguf
+         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_smollm2_gguf.py ${CMAKE_BINARY_DIR}/tools
+                 ${VKG_TEST_CACHE}/models ${CMAKE_BINARY_DIR}/smollm2-gguf)
+set_tests_properties(e2e_smollm2_gguf PROPERTIES LABELS "e2e;slow" TIMEOUT 1800
+                     ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
