@@ -689,6 +689,7 @@ void vkg_gguf_close(struct vkg_gguf *g)
 uint32_t vkg_gguf_version(const struct vkg_gguf *g) { return g->files[0].version; }
 const char *vkg_gguf_path(const struct vkg_gguf *g) { return g->files[0].path; }
 size_t vkg_gguf_file_count(const struct vkg_gguf *g) { return g->n_files; }
+const char *vkg_gguf_file_path(const struct vkg_gguf *g, size_t i) { return i < g->n_files ? g->files[i].path : NULL; }
 size_t vkg_gguf_kv_count(const struct vkg_gguf *g) { return g->files[0].n_kv; }
 
 const struct vkg_gguf_kv *vkg_gguf_kv_get(const struct vkg_gguf *g, size_t i)

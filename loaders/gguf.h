@@ -99,6 +99,7 @@ void vkg_gguf_close(struct vkg_gguf *g); /* accepts NULL */
 uint32_t vkg_gguf_version(const struct vkg_gguf *g);
 const char *vkg_gguf_path(const struct vkg_gguf *g); /* the first part's path */
 size_t vkg_gguf_file_count(const struct vkg_gguf *g);
+const char *vkg_gguf_file_path(const struct vkg_gguf *g, size_t i); /* part i (0-based), NULL past the end */
 
 size_t vkg_gguf_kv_count(const struct vkg_gguf *g);
 const struct vkg_gguf_kv *vkg_gguf_kv_get(const struct vkg_gguf *g, size_t i);

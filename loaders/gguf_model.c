@@ -588,7 +588,14 @@ enum vkg_status vkg_gguf_tensors_open(const char *path, struct vkg_safetensors *
         gw_free(w);
         return s;
     }
-    struct vkg_tensor_view *views = w->views;
-    size_t n = w->n;
-    return vkg_safetensors_adopt(views, n, path, w, gw_free, out);
+    size_t n_parts = vkg_gguf_file_count(w->g);
+    const char **parts = malloc(n_parts * sizeof *parts);
+    if (!parts) {
+        gw_free(w);
+        return vkg_error(VKG_ERR_NOMEM, "%s: %zu parts", base_name(path), n_parts);
+    }
+    for (size_t i = 0; i < n_parts; i++) parts[i] = vkg_gguf_file_path(w->g, i);
+    s = vkg_safetensors_adopt(w->views, w->n, parts, n_parts, w, gw_free, out);
+    free(parts);
+    return s;
 }

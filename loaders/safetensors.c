@@ -773,21 +773,23 @@ enum vkg_status vkg_safetensors_open(const char *path, struct vkg_safetensors **
     return VKG_OK;
 }
 
-enum vkg_status vkg_safetensors_adopt(const struct vkg_tensor_view *views, size_t n, const char *path, void *owner,
-                                      void (*release)(void *owner), struct vkg_safetensors **out)
+enum vkg_status vkg_safetensors_adopt(const struct vkg_tensor_view *views, size_t n, const char *const *paths,
+                                      size_t n_paths, void *owner, void (*release)(void *owner),
+                                      struct vkg_safetensors **out)
 {
     *out = NULL;
+    const char *path = n_paths ? paths[0] : "(views)";
     struct vkg_safetensors *st = calloc(1, sizeof *st);
     enum vkg_status s = st ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "%s: loader state", path);
     if (s == VKG_OK) {
         st->owner = owner;
         st->release = release;
-        s = grow((void **)&st->files, &st->cap_files, 1, sizeof *st->files);
+        s = grow((void **)&st->files, &st->cap_files, n_paths ? n_paths : 1, sizeof *st->files);
     }
-    if (s == VKG_OK) {
-        memset(st->files, 0, sizeof *st->files);
-        if (!(st->files[0].path = strdup(path))) s = vkg_error(VKG_ERR_NOMEM, "%s: path", path);
-        else st->n_files = 1;
+    for (size_t i = 0; s == VKG_OK && i < n_paths; i++) {
+        memset(&st->files[i], 0, sizeof st->files[i]);
+        if (!(st->files[i].path = strdup(paths[i]))) s = vkg_error(VKG_ERR_NOMEM, "%s: path", paths[i]);
+        else st->n_files = i + 1;
     }
     if (s == VKG_OK) s = grow((void **)&st->tensors, &st->cap_tensors, n ? n : 1, sizeof *st->tensors);
     for (size_t i = 0; i < n && s == VKG_OK; i++) {

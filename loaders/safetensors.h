@@ -59,10 +59,11 @@ enum vkg_status vkg_safetensors_open(const char *path, struct vkg_safetensors **
 void vkg_safetensors_close(struct vkg_safetensors *st); /* accepts NULL */
 /* A tensor set over views that live elsewhere (another format's mmap): the
  * views are copied, their names indexed (a repeated name is VKG_ERR_FORMAT),
- * path is reported as the one file, and close() calls release(owner). On
- * failure release(owner) has been called. */
-enum vkg_status vkg_safetensors_adopt(const struct vkg_tensor_view *views, size_t n, const char *path, void *owner,
-                                      void (*release)(void *owner), struct vkg_safetensors **out);
+ * paths[0..n_paths) are reported as the files, and close() calls
+ * release(owner). On failure release(owner) has been called. */
+enum vkg_status vkg_safetensors_adopt(const struct vkg_tensor_view *views, size_t n, const char *const *paths,
+                                      size_t n_paths, void *owner, void (*release)(void *owner),
+                                      struct vkg_safetensors **out);
 
 size_t vkg_safetensors_count(const struct vkg_safetensors *st);
 /* NULL when i >= count. */
