@@ -320,9 +320,10 @@ enum vkg_status vkg_gguf_hf_config_load(const char *path, struct vkg_hf_config *
     if (s == VKG_OK) s = vkg_hf_config_parse(text, name, out);
     free(text);
     vkg_gguf_close(g);
-    return s == VKG_ERR_CONFIG || s == VKG_ERR_UNSUPPORTED || s == VKG_OK
-               ? s
-               : vkg_error(VKG_ERR_CONFIG, "%s", vkg_error_detail());
+    if (s == VKG_OK || s == VKG_ERR_CONFIG || s == VKG_ERR_UNSUPPORTED) return s;
+    char why[1024]; /* the reader's detail as a config error; the buffer cannot be both source and target */
+    snprintf(why, sizeof why, "%s", vkg_error_detail());
+    return vkg_error(VKG_ERR_CONFIG, "%s", why);
 }
 
 enum vkg_status vkg_gguf_generation_config_load(const char *path, struct vkg_generation_config *out)
