@@ -251,6 +251,9 @@ static enum vkg_status deepseek2_keys(struct cfg_ctx *c)
     if (s != VKG_OK && s != VKG_ERR_NOT_FOUND) return s;
     cJSON_AddBoolToObject(c->root, "norm_topk_prob", norm);
     cJSON_AddNumberToObject(c->root, "moe_layer_freq", 1);
+    /* newer converters write head_count_kv 1 (llama.cpp's MQA view of MLA); HF's is the head count */
+    cJSON_ReplaceItemInObject(c->root, "num_key_value_heads",
+                              cJSON_CreateNumber(cJSON_GetObjectItem(c->root, "num_attention_heads")->valuedouble));
     cJSON_AddBoolToObject(c->root, "attention_bias", has_tensor(c->g, "blk.0.attn_kv_a_mqa.bias"));
     return VKG_OK;
 }
@@ -481,6 +484,44 @@ static enum vkg_status split_experts(struct gw *w, const struct vkg_gguf_tensor 
     return VKG_OK;
 }
 
+/* kv_b_proj [H*(nope+v)][kv_lora] from llama.cpp's MLA split (convert_hf_to_gguf,
+ * DeepseekV2Model): per head h, attn_k_b [H][kv_lora][nope] is rows 0..nope-1 of
+ * head h transposed, attn_v_b [H][v][kv_lora] rows nope..nope+v-1 as they are. */
+static enum vkg_status rebuild_kv_b(struct gw *w, const struct vkg_gguf_tensor *kb, unsigned layer)
+{
+    char vname[96];
+    snprintf(vname, sizeof vname, "blk.%u.attn_v_b.weight", layer);
+    const struct vkg_gguf_tensor *vb = vkg_gguf_find_tensor(w->g, vname);
+    const char *f = base_name(kb->file);
+    if (!vb) return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%s' without '%s'", f, kb->name, vname);
+    uint32_t es = kb->type == 0 ? 4 : 2;
+    if (kb->type != vb->type || (kb->type != 0 && kb->type != 1 && kb->type != 30))
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "%s: tensors '%s' (%s) and '%s' (%s): rebuilding kv_b_proj needs both F32, F16 or BF16", f,
+                         kb->name, vkg_gguf_type_name(kb->type), vb->name, vkg_gguf_type_name(vb->type));
+    uint64_t nope = kb->ne[0], lora = kb->ne[1], H = kb->ne[2], v = vb->ne[1];
+    if (kb->n_dims != 3 || vb->n_dims != 3 || vb->ne[0] != lora || vb->ne[2] != H)
+        return vkg_error(VKG_ERR_FORMAT, "%s: tensors '%s' and '%s' do not have the shapes of one kv_b_proj", f,
+                         kb->name, vb->name);
+    uint8_t *dst = malloc((size_t)(H * (nope + v) * lora * es) + 1);
+    char *name = dup_printf("model.layers.%u.self_attn.kv_b_proj.weight", layer);
+    if (!dst || !name) {
+        free(dst);
+        free(name);
+        return vkg_error(VKG_ERR_NOMEM, "%s: kv_b_proj of layer %u", f, layer);
+    }
+    const uint8_t *k = kb->data, *vv = vb->data;
+    for (uint64_t h = 0; h < H; h++) {
+        uint8_t *head = dst + h * (nope + v) * lora * es;
+        for (uint64_t j = 0; j < nope; j++) /* row j of head h = column j of k_b[h] */
+            for (uint64_t c = 0; c < lora; c++)
+                memcpy(head + (j * lora + c) * es, k + ((h * lora + c) * nope + j) * es, es);
+        memcpy(head + nope * lora * es, vv + h * v * lora * es, (size_t)(v * lora * es));
+    }
+    uint64_t ne[2] = { lora, H * (nope + v) };
+    return gw_add(w, kb, name, dst, H * (nope + v) * lora * es, 2, ne, dst);
+}
+
 static enum vkg_status map_layer_tensor(struct gw *w, const struct vkg_gguf_tensor *t, unsigned layer, const char *part,
                                         const char *suffix)
 {
@@ -489,9 +530,8 @@ static enum vkg_status map_layer_tensor(struct gw *w, const struct vkg_gguf_tens
     if ((strcmp(part, "attn_k_b") == 0 || strcmp(part, "attn_v_b") == 0)) {
         char kvb[96];
         snprintf(kvb, sizeof kvb, "blk.%u.attn_kv_b.weight", layer);
-        if (vkg_gguf_find_tensor(w->g, kvb)) return VKG_OK; /* split copies of attn_kv_b for llama.cpp's MLA */
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%s' without %s: rebuilding kv_b_proj is not supported",
-                         base_name(t->file), t->name, kvb);
+        if (vkg_gguf_find_tensor(w->g, kvb)) return VKG_OK;         /* older converters wrote both */
+        return part[5] == 'k' ? rebuild_kv_b(w, t, layer) : VKG_OK; /* v_b is read with k_b */
     }
     const char *hf = NULL;
     for (size_t i = 0; i < sizeof LAYER_NAMES / sizeof LAYER_NAMES[0]; i++)

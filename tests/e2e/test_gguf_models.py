@@ -14,6 +14,8 @@ For each architecture NAME:
   - q8_0.gguf (matrices in Q8_0, uploaded as stored) is within 1e-2 x
     max|logit| of the numpy reference on its weights dequantized by gguf-py
     (hf_q8_0/), with the same top-1 at >= 99 % of positions;
+  - deepseek2: mla.gguf (the current converter's layout: kv_b_proj split into
+    attn_k_b/attn_v_b, head_count_kv 1) gives the same bits as f32.gguf;
   - llama: the three-part split (split-0000N-of-00003.gguf, gguf-py's split
     writer) opened through any part gives the same bits as f32.gguf.
 
@@ -82,6 +84,9 @@ def check(name, exe, root, ids, work):
           f"top-1 agree {top:.0%}")
     assert err <= 1e-2 * m, f"{name}: q8_0.gguf logits off: {err / m:.3e} x max"
     assert top >= 0.99, f"{name}: q8_0.gguf top-1 agrees at {top:.1%} of positions"
+    if name == "deepseek2":
+        same(name, run(exe, os.path.join(d, "mla.gguf"), ids, work, "mla"), g32,
+             "mla.gguf (attn_k_b + attn_v_b, no attn_kv_b) vs f32.gguf")
     if name == "llama":
         for part in (1, 3):
             same(name, run(exe, os.path.join(d, f"split-0000{part}-of-00003.gguf"), ids, work, f"split{part}"), g32,
