@@ -5,7 +5,8 @@ follows llama.cpp's converter, not vkgrm's loader).
 
 For each architecture NAME:
   - f32.gguf and hf_f32/ give bitwise identical per-position prompt logits
-    and the same 8-token greedy continuation; so do f16.gguf and hf_f16/
+    and the same 8-token greedy continuation; so do f16.gguf and hf_f16/, and
+    bf16.gguf and hf_bf16/
     (the loader must undo the converter's q/k permutation, Gemma's norm + 1
     and the expert stacking exactly, or the bits differ);
   - the f32.gguf logits are within 1e-3 x max|logit| of the independent numpy
@@ -62,6 +63,8 @@ def check(name, exe, root, ids, work):
     same(name, g32, hf32, "f32.gguf vs hf_f32")
     same(name, run(exe, os.path.join(d, "f16.gguf"), ids, work, "g16"),
          run(exe, os.path.join(d, "hf_f16"), ids, work, "hf16"), "f16.gguf vs hf_f16")
+    same(name, run(exe, os.path.join(d, "bf16.gguf"), ids, work, "gb16"),
+         run(exe, os.path.join(d, "hf_bf16"), ids, work, "hfb16"), "bf16.gguf vs hf_bf16")
     out = os.path.join(work, "ref.npy")
     subprocess.run([sys.executable, REF, os.path.join(d, "hf_f32"), "--ids", ",".join(map(str, ids)), "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
