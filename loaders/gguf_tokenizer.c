@@ -14,7 +14,8 @@
  * its own regex. add_bos_token / add_eos_token become a TemplateProcessing
  * post-processor, as llama.cpp adds them in tokenize(add_special=true).
  *
- * tokenizer.ggml.model "llama" (SentencePiece BPE, scores): not supported yet. */
+ * tokenizer.ggml.model "llama" (SentencePiece BPE with scores, Llama-2/Gemma): see
+ * spm_json; token type 6 (byte) tokens stay in the vocabulary for byte fallback. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,7 @@ static const char *base_name(const char *p)
 }
 
 struct tok_meta {
+    bool spm;                  /* tokenizer.ggml.model "llama" (SentencePiece) */
     const struct pre_row *pre; /* gpt2 models: the pre-tokenizer row */
     const struct vkg_gguf *g;
     const char *file;
@@ -114,10 +116,11 @@ static int64_t meta_id(const struct vkg_gguf *g, const char *key)
     return vkg_gguf_get_i64(g, key, &v) == VKG_OK ? v : -1;
 }
 
-static enum vkg_status read_meta(const struct vkg_gguf *g, const struct pre_row *pre, struct tok_meta *m)
+static enum vkg_status read_meta(const struct vkg_gguf *g, const struct pre_row *pre, bool spm, struct tok_meta *m)
 {
     memset(m, 0, sizeof *m);
     m->pre = pre;
+    m->spm = spm;
     m->g = g;
     m->file = base_name(vkg_gguf_path(g));
     m->tokens = vkg_gguf_find_kv(g, "tokenizer.ggml.tokens");
@@ -142,7 +145,7 @@ static enum vkg_status read_meta(const struct vkg_gguf *g, const struct pre_row 
         if (ids[i] >= (int64_t)n)
             return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.%s_token_id %lld is not below the %llu tokens",
                              m->file, names[i], (long long)ids[i], (unsigned long long)n);
-    m->add_bos = m->pre && (m->pre->flags & PRE_ADD_BOS); /* llama.cpp's default for the type */
+    m->add_bos = m->spm || (m->pre && (m->pre->flags & PRE_ADD_BOS)); /* llama.cpp's default for the type */
     vkg_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &m->add_bos);
     vkg_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &m->add_eos);
     if ((m->add_bos && m->bos < 0) || (m->add_eos && m->eos < 0))
@@ -273,6 +276,128 @@ static enum vkg_status gpt2_json(const struct tok_meta *m, cJSON *j)
     return s;
 }
 
+/* ---- SentencePiece ("llama"): scores -> BPE merges ------------------------- */
+
+struct spm_merge {
+    float score; /* of the merged token */
+    int32_t t, a, b;
+};
+
+static int cmp_spm(const void *x, const void *y)
+{
+    const struct spm_merge *p = x, *q = y;
+    if (p->score != q->score) return p->score > q->score ? -1 : 1; /* best score first */
+    if (p->t != q->t) return p->t < q->t ? -1 : 1;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+static size_t utf8_len(unsigned char c) { return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4; }
+
+/* llama.cpp's SentencePiece tokenizer merges, among adjacent symbols whose
+ * concatenation is a token, the one with the best score (leftmost on ties),
+ * from UTF-8 characters up; what is no token falls back to <0xNN> bytes. As
+ * BPE (what transformers' GGUF converter does): every split of every token t
+ * into two tokens a + b is a merge, ranked by t's score. */
+static enum vkg_status spm_merges(const struct tok_meta *m, const struct vkg_gguf_kv *scores, cJSON *merges)
+{
+    struct {
+        char *key;
+        int32_t value;
+    } *ids = NULL;
+    sh_new_arena(ids);
+    uint64_t n = m->tokens->arr_n;
+    for (uint64_t i = 0; i < n; i++) shput(ids, m->tokens->strs[i], (int32_t)i); /* the last id wins, as in llama.cpp */
+    struct spm_merge *list = NULL;
+    char buf[1024];
+    for (uint64_t t = 0; t < n; t++) {
+        const char *str = m->tokens->strs[t];
+        size_t len = m->tokens->str_lens[t];
+        if (len >= sizeof buf || shget(ids, str) != (int32_t)t) continue;
+        float sc = scores ? (float)vkg_gguf_arr_f64(scores, t) : 0.0f;
+        for (size_t k = utf8_len((unsigned char)str[0]); k < len; k += utf8_len((unsigned char)str[k])) {
+            memcpy(buf, str, k);
+            buf[k] = '\0';
+            ptrdiff_t ia = shgeti(ids, buf), ib = shgeti(ids, str + k);
+            if (ia >= 0 && ib >= 0) {
+                struct spm_merge mg = { sc, (int32_t)t, ids[ia].value, ids[ib].value };
+                arrput(list, mg);
+            }
+        }
+    }
+    if (arrlen(list)) qsort(list, (size_t)arrlen(list), sizeof *list, cmp_spm);
+    for (ptrdiff_t i = 0; i < arrlen(list); i++) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(tok_str(m, list[i].a)));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(tok_str(m, list[i].b)));
+        cJSON_AddItemToArray(merges, pair);
+    }
+    arrfree(list);
+    shfree(ids);
+    return VKG_OK;
+}
+
+static cJSON *replace_item(const char *from, const char *to)
+{
+    cJSON *r = cJSON_CreateObject(), *pat = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "type", "Replace");
+    cJSON_AddStringToObject(pat, "String", from);
+    cJSON_AddItemToObject(r, "pattern", pat);
+    cJSON_AddStringToObject(r, "content", to);
+    return r;
+}
+
+/* llama.cpp's SPM session as a tokenizer.json: spaces escaped to U+2581 and,
+ * with add_space_prefix (default true), one prepended to every stretch of
+ * text (llama.cpp adds it at the start and after each special token; the
+ * normalizer runs on each stretch between added tokens); decode reverses it. */
+static enum vkg_status spm_json(const struct tok_meta *m, cJSON *j)
+{
+    const struct vkg_gguf_kv *scores = vkg_gguf_find_kv(m->g, "tokenizer.ggml.scores");
+    if (scores && (scores->type != VKG_GGUF_ARRAY || scores->arr_n != m->tokens->arr_n ||
+                   (scores->arr_type != VKG_GGUF_FLOAT32 && scores->arr_type != VKG_GGUF_FLOAT64)))
+        return vkg_error(VKG_ERR_TOKENIZER, "%s: tokenizer.ggml.scores is not an array of %llu floats", m->file,
+                         (unsigned long long)m->tokens->arr_n);
+    bool prefix = true;
+    vkg_gguf_get_bool(m->g, "tokenizer.ggml.add_space_prefix", &prefix);
+    cJSON *norm = cJSON_AddObjectToObject(j, "normalizer"), *list = cJSON_CreateArray();
+    cJSON_AddStringToObject(norm, "type", "Sequence");
+    cJSON_AddItemToObject(norm, "normalizers", list);
+    if (prefix) {
+        cJSON *pre = cJSON_CreateObject();
+        cJSON_AddStringToObject(pre, "type", "Prepend");
+        cJSON_AddStringToObject(pre, "prepend", "\u2581");
+        cJSON_AddItemToArray(list, pre);
+    }
+    cJSON_AddItemToArray(list, replace_item(" ", "\u2581"));
+    cJSON *dec = cJSON_AddObjectToObject(j, "decoder"), *dl = cJSON_CreateArray(), *bf = cJSON_CreateObject(),
+          *fu = cJSON_CreateObject();
+    cJSON_AddStringToObject(dec, "type", "Sequence");
+    cJSON_AddItemToObject(dec, "decoders", dl);
+    cJSON_AddItemToArray(dl, replace_item("\u2581", " "));
+    cJSON_AddStringToObject(bf, "type", "ByteFallback");
+    cJSON_AddItemToArray(dl, bf);
+    cJSON_AddStringToObject(fu, "type", "Fuse");
+    cJSON_AddItemToArray(dl, fu);
+    if (prefix) {
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "type", "Strip");
+        cJSON_AddStringToObject(st, "content", " ");
+        cJSON_AddNumberToObject(st, "start", 1);
+        cJSON_AddNumberToObject(st, "stop", 0);
+        cJSON_AddItemToArray(dl, st);
+    }
+    post_processor(m, j);
+    enum vkg_status s = bpe_model(m, j);
+    if (s != VKG_OK) return s;
+    cJSON *model = cJSON_GetObjectItem(j, "model");
+    cJSON_AddBoolToObject(model, "byte_fallback", true);
+    cJSON_AddBoolToObject(model, "fuse_unk", true);
+    int64_t unk = m->unk >= 0 ? m->unk : 0; /* llama.cpp's SPM default */
+    if (unk < (int64_t)m->tokens->arr_n) cJSON_AddStringToObject(model, "unk_token", tok_str(m, unk));
+    return spm_merges(m, scores, cJSON_GetObjectItem(model, "merges"));
+}
+
 /* tokenizer_config.json: bos/eos strings, add_bos_token, chat_template. */
 static cJSON *config_tree(const struct tok_meta *m)
 {
@@ -295,11 +420,18 @@ static enum vkg_status tokenizer_trees(const struct vkg_gguf *g, struct tok_meta
     if (s == VKG_ERR_NOT_FOUND) /* like a directory without tokenizer.json */
         return vkg_error(VKG_ERR_NOT_FOUND, "%s: no tokenizer.ggml.model in the metadata", f);
     if (s != VKG_OK) return s;
+    if (strcmp(model, "llama") == 0) {
+        if ((s = read_meta(g, NULL, true, m)) != VKG_OK) return s;
+        *j = cJSON_CreateObject();
+        s = spm_json(m, *j);
+        if (s == VKG_OK) *cfg = config_tree(m);
+        return s;
+    }
     if (strcmp(model, "gpt2") != 0)
-        return vkg_error(VKG_ERR_UNSUPPORTED,
-                         "%s: tokenizer.ggml.model '%.32s' is not supported yet (gpt2, byte-level BPE, is)", f, model);
+        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tokenizer.ggml.model '%.32s' is not supported (gpt2 and llama are)",
+                         f, model);
     const struct pre_row *pre = NULL;
-    if ((s = find_pre(g, f, &pre)) != VKG_OK || (s = read_meta(g, pre, m)) != VKG_OK) return s;
+    if ((s = find_pre(g, f, &pre)) != VKG_OK || (s = read_meta(g, pre, false, m)) != VKG_OK) return s;
     *j = cJSON_CreateObject();
     s = gpt2_json(m, *j);
     if (s == VKG_OK) *cfg = config_tree(m);
@@ -336,7 +468,7 @@ enum vkg_status vkg_gguf_chat_template_load(const char *path, const char *model_
     char *text = NULL, name[512];
     const struct pre_row *pre = NULL;
     find_pre(g, "", &pre); /* bos/eos strings do not depend on it; NULL: llama.cpp's BPE default */
-    if (read_meta(g, pre, &m) == VKG_OK) cfg = config_tree(&m);
+    if (read_meta(g, pre, false, &m) == VKG_OK) cfg = config_tree(&m);
     else { /* no usable vocabulary: the template alone */ cfg = cJSON_CreateObject();
         const char *tmpl = NULL;
         if (vkg_gguf_get_str(g, "tokenizer.chat_template", &tmpl) == VKG_OK)

@@ -6,8 +6,9 @@
  * gguf_tokref) writes VKG_GGUF_TOKREF: GGUFs of the Qwen3 and Llama-3
  * tokenizers made the way llama.cpp's converter makes them, the real
  * SmolLM2-135M-Instruct GGUF, and for each the ids transformers gives on the
- * original tokenizer directory, with and without special tokens. A missing
- * reference or GGUF fails (no skip). */
+ * original tokenizer directory, with and without special tokens; and a
+ * SentencePiece GGUF of the Gemma-3 vocabulary with llama.cpp's SPM ids. A
+ * missing reference or GGUF fails (no skip). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,7 +101,7 @@ static void check_family(const char *name)
     if (vkg_tokenizer_load(path, &tok) != VKG_OK) fail_msg("%s: %s", path, vkg_error_detail());
     size_t a = compare(tok, name, items, "ids_special", VKG_TOK_ADD_SPECIAL | VKG_TOK_PARSE_SPECIAL);
     size_t b = compare(tok, name, items, "ids", VKG_TOK_PARSE_SPECIAL);
-    printf("%s: %d corpus items, %zu + %zu differ from transformers\n", name, cJSON_GetArraySize(items), a, b);
+    printf("%s: %d corpus items, %zu + %zu differ from the reference\n", name, cJSON_GetArraySize(items), a, b);
     vkg_tokenizer_free(tok);
     assert_true(cJSON_GetArraySize(items) > 400);
     assert_int_equal(a + b, 0);
@@ -116,6 +117,16 @@ static void test_qwen3(void **state)
 {
     (void)state;
     check_family("qwen3");
+}
+
+/* tokenizer.ggml.model "llama" (SentencePiece scores) against llama.cpp's SPM
+ * algorithm re-implemented in Python (make_gguf_tokenizers.py spm_reference),
+ * on a GGUF of the Gemma-3 vocabulary; the fixture prints that reference's
+ * agreement with transformers on the original tokenizer.json. */
+static void test_gemma3_spm(void **state)
+{
+    (void)state;
+    check_family("gemma3_spm");
 }
 
 static void test_llama3(void **state)
@@ -154,10 +165,8 @@ static void test_chat_template(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_smollm2),
-        cmocka_unit_test(test_qwen3),
-        cmocka_unit_test(test_llama3),
-        cmocka_unit_test(test_chat_template),
+        cmocka_unit_test(test_smollm2),    cmocka_unit_test(test_qwen3),         cmocka_unit_test(test_llama3),
+        cmocka_unit_test(test_gemma3_spm), cmocka_unit_test(test_chat_template),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
