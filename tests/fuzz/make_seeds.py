@@ -10,7 +10,8 @@ in tools/fuzz.sh copy the seeds and never write into this folder).
     fuzz_tokenizer       every 8th string of tests/data/tokenizer_corpus.jsonl
     fuzz_gguf            the single files of tests/data/malformed_gguf (+ valid/), and a
                          tiny llama GGUF with a byte-level tokenizer and chat template
-                         written here by gguf-py (so the model layer is reached)
+                         and a tiny SentencePiece-tokenizer GGUF, written here by gguf-py
+                         (so the model layer and both tokenizer builders are reached)
 Targets of other folders' owners (fuzz_grm_*) keep their own seeds here too."""
 import glob
 import json
@@ -71,6 +72,17 @@ def gguf_seeds():
     w.add_chat_template("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
                         "{% endfor %}")
     rng = np.random.default_rng(3)
+    spm = gguf.GGUFWriter(os.path.join(d, "tiny_spm_tokenizer.gguf"), "gemma2")
+    spm.add_tokenizer_model("llama")
+    spm.add_token_list(["<unk>", "<s>", "</s>", "\u2581", "a", "b", "\u2581a", "ab", "\u2581ab", "<0x41>"])
+    spm.add_token_scores([0.0, 0.0, 0.0, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, 0.0])
+    spm.add_token_types([2, 3, 3, 1, 1, 1, 1, 1, 1, 6])
+    spm.add_bos_token_id(1)
+    spm.add_eos_token_id(2)
+    spm.write_header_to_file()
+    spm.write_kv_data_to_file()
+    spm.write_tensors_to_file()
+    spm.close()
     w.add_tensor("token_embd.weight", rng.standard_normal((len(toks), 8)).astype(np.float32))
     w.add_tensor("output_norm.weight", np.ones(8, np.float32))
     w.add_tensor("blk.0.attn_q.weight", rng.standard_normal((8, 8)).astype(np.float16))
