@@ -2,7 +2,8 @@
 # every GGUF architecture vkgrm reads, each as an HF directory and as the GGUF that
 # llama.cpp's converter would make of it (setup fixture `gguf_models`), and
 # tests/e2e/test_gguf_models.py checks `vkgrm-generate -m FILE.gguf` against the HF
-# directory (bitwise, F32 and F16), the numpy reference, and a 3-part split file.
+# directory (bitwise: F32, F16, BF16), the numpy reference (F32; Q8_0 on gguf-py's
+# dequantized weights), a 3-part split file and DeepSeek-V2's k_b/v_b layout.
 set(VKG_GGUF_MODELS ${CMAKE_BINARY_DIR}/gguf-models)
 add_test(NAME make_gguf_models
          COMMAND ${VKG_PYTHON} ${CMAKE_SOURCE_DIR}/tests/fixtures/make_gguf_models.py ${VKG_GGUF_MODELS})
@@ -11,7 +12,7 @@ foreach(name llama qwen2 qwen3 qwen3moe gemma2 deepseek2)
   add_test(NAME e2e_gguf_model_${name}
            COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_gguf_models.py $<TARGET_FILE:vkgrm-generate>
                    ${VKG_GGUF_MODELS} ${name})
-  set_tests_properties(e2e_gguf_model_${name} PROPERTIES LABELS e2e FIXTURES_REQUIRED gguf_models TIMEOUT 900
+  set_tests_properties(e2e_gguf_model_${name} PROPERTIES LABELS "e2e;python" FIXTURES_REQUIRED gguf_models TIMEOUT 900
                        ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endforeach()
 
