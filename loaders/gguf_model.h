@@ -13,10 +13,13 @@
  *     blk.N.ffn_gate_exps.weight -> one zero-copy view per expert
  *     model.layers.N.mlp.experts.E.gate_proj.weight), undoing what llama.cpp's
  *     convert_hf_to_gguf.py changed: the llama q/k row permutation (copied
- *     back into HF order) and Gemma-2's "+1" on every norm weight (an F32
- *     copy minus 1);
+ *     back into HF order), Gemma-2's "+1" on every norm weight (an F32
+ *     copy minus 1) and DeepSeek-V2's kv_b_proj split into attn_k_b
+ *     (transposed) + attn_v_b (rebuilt as one F32/F16/BF16 matrix);
  *   - build the tokenizer.json / tokenizer_config.json that tokenizer.ggml.*
- *     stands for (gguf_tokenizer.c) and the chat template from
+ *     stands for (gguf_tokenizer.c: "gpt2" byte-level BPE with the
+ *     pre-tokenizer regexes llama.cpp keeps per tokenizer.ggml.pre, "llama"
+ *     SentencePiece scores as BPE merges) and the chat template from
  *     tokenizer.chat_template.
  * Tensor types: F32, F16, BF16 and Q8_0 views; any other ggml type is
  * VKG_ERR_UNSUPPORTED at open, naming the tensor and the type. */
