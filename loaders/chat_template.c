@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "file.h"
+#include "gguf_model.h"
 #include "json.h"
 
 /* Special markers of the templates, as in the Jinja source. DeepSeek's use
@@ -684,6 +685,7 @@ enum vkg_status vkg_chat_template_parse(const char *config, size_t config_len, c
 enum vkg_status vkg_chat_template_load(const char *dir, const char *model_type, struct vkg_chat_template *out)
 {
     memset(out, 0, sizeof *out);
+    if (vkg_gguf_is_path(dir)) return vkg_gguf_chat_template_load(dir, model_type, out); /* tokenizer.chat_template */
     char path[4096], jpath[4096];
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     snprintf(jpath, sizeof jpath, "%s/chat_template.jinja", dir);

@@ -63,7 +63,7 @@ enum vkg_status vkg_dtype_bytes(enum vkg_dtype dt, uint64_t n_elements, uint64_t
 
 bool vkg_dtype_is_loadable(enum vkg_dtype dt)
 {
-    return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16;
+    return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16 || dt == VKG_DTYPE_Q8_0;
 }
 
 static uint32_t f32_bits(float f)

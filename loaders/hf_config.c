@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "file.h"
+#include "gguf_model.h"
 #include "json.h"
 
 /* ---- file and JSON helpers ------------------------------------------------ */
@@ -710,6 +711,7 @@ enum vkg_status vkg_hf_config_parse(const char *json, const char *name, struct v
 enum vkg_status vkg_hf_config_load(const char *model_dir, struct vkg_hf_config *out)
 {
     memset(out, 0, sizeof *out);
+    if (vkg_gguf_is_path(model_dir)) return vkg_gguf_hf_config_load(model_dir, out); /* gguf_model.h */
     char path[4096];
     if (snprintf(path, sizeof path, "%s/config.json", model_dir) >= (int)sizeof path)
         return vkg_error(VKG_ERR_INVALID_ARG, "%s: path too long", model_dir);
@@ -779,6 +781,7 @@ enum vkg_status vkg_generation_config_parse(const char *text, size_t len, const 
 enum vkg_status vkg_generation_config_load(const char *model_dir, struct vkg_generation_config *out)
 {
     generation_defaults(out);
+    if (vkg_gguf_is_path(model_dir)) return vkg_gguf_generation_config_load(model_dir, out);
     char path[4096];
     if (snprintf(path, sizeof path, "%s/generation_config.json", model_dir) >= (int)sizeof path)
         return vkg_error(VKG_ERR_INVALID_ARG, "%s: path too long", model_dir);

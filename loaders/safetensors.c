@@ -44,6 +44,7 @@
 #include <utf8proc.h>
 
 #include "file.h"
+#include "gguf_model.h"
 #include "json.h"
 
 #define MAX_HEADER_BYTES 100000000ull   /* the reference reader's MAX_HEADER_SIZE */
@@ -152,6 +153,8 @@ struct vkg_safetensors {
     uint64_t total_bytes;
     bool has_total_size;
     uint64_t total_size;
+    void *owner; /* vkg_safetensors_adopt: what the views point into */
+    void (*release)(void *owner);
 };
 
 /* A parsed header entry before it is placed in order. */
@@ -757,10 +760,49 @@ enum vkg_status vkg_safetensors_open(const char *path, struct vkg_safetensors **
     if (stat(path, &sb) != 0)
         s = vkg_error(errno == ENOENT ? VKG_ERR_NOT_FOUND : VKG_ERR_IO, "%s: %s", path, strerror(errno));
     else if (S_ISDIR(sb.st_mode)) s = open_dir(st, path);
-    else if (ends_with(path, ".index.json")) s = open_index_path(st, path);
+    else if (vkg_gguf_is_path(path)) {
+        free(st);
+        return vkg_gguf_tensors_open(path, out); /* gguf_model.h: HF-named views of a GGUF */
+    } else if (ends_with(path, ".index.json")) s = open_index_path(st, path);
     else s = open_file(st, path);
     if (s != VKG_OK) {
         vkg_safetensors_close(st);
+        return s;
+    }
+    *out = st;
+    return VKG_OK;
+}
+
+enum vkg_status vkg_safetensors_adopt(const struct vkg_tensor_view *views, size_t n, const char *const *paths,
+                                      size_t n_paths, void *owner, void (*release)(void *owner),
+                                      struct vkg_safetensors **out)
+{
+    *out = NULL;
+    const char *path = n_paths ? paths[0] : "(views)";
+    struct vkg_safetensors *st = calloc(1, sizeof *st);
+    enum vkg_status s = st ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "%s: loader state", path);
+    if (s == VKG_OK) {
+        st->owner = owner;
+        st->release = release;
+        s = grow((void **)&st->files, &st->cap_files, n_paths ? n_paths : 1, sizeof *st->files);
+    }
+    for (size_t i = 0; s == VKG_OK && i < n_paths; i++) {
+        memset(&st->files[i], 0, sizeof st->files[i]);
+        if (!(st->files[i].path = strdup(paths[i]))) s = vkg_error(VKG_ERR_NOMEM, "%s: path", paths[i]);
+        else st->n_files = i + 1;
+    }
+    if (s == VKG_OK) s = grow((void **)&st->tensors, &st->cap_tensors, n ? n : 1, sizeof *st->tensors);
+    for (size_t i = 0; i < n && s == VKG_OK; i++) {
+        bool dup = false;
+        st->tensors[i] = views[i];
+        if ((s = nt_insert(&st->by_name, views[i].name, i, &dup, NULL)) != VKG_OK) break;
+        if (dup) s = vkg_error(VKG_ERR_FORMAT, "%s: tensor '%.256s' appears twice", base_name(path), views[i].name);
+        st->n_tensors = i + 1;
+        st->total_bytes += views[i].n_bytes;
+    }
+    if (s != VKG_OK) {
+        if (st) vkg_safetensors_close(st);
+        else if (release) release(owner);
         return s;
     }
     *out = st;
@@ -779,6 +821,7 @@ void vkg_safetensors_close(struct vkg_safetensors *st)
     free(st->files);
     free(st->tensors);
     nt_free(&st->by_name);
+    if (st->release) st->release(st->owner);
     free(st);
 }
 
@@ -834,7 +877,7 @@ enum vkg_status vkg_tensor_view_check(const struct vkg_tensor_view *t)
     if (!t) return vkg_error(VKG_ERR_INVALID_ARG, "vkg_tensor_view_check: NULL view");
     if (vkg_dtype_is_loadable(t->dtype)) return VKG_OK;
     return vkg_error(VKG_ERR_UNSUPPORTED,
-                     "%s: tensor '%.256s': dtype %s is unsupported for weights (supported: F32, F16, BF16)",
+                     "%s: tensor '%.256s': dtype %s is unsupported for weights (supported: F32, F16, BF16, Q8_0)",
                      base_name(t->file), t->name, vkg_dtype_name(t->dtype));
 }
 

@@ -50,10 +50,20 @@ struct vkg_tensor_view {
 
 struct vkg_safetensors;
 
+/* A path ending in .gguf opens through gguf_model.h: the GGUF's tensors under
+ * their Hugging Face names (vkg_gguf_tensors_open). */
+
 /* Opens a file or model directory; on failure *out is NULL and the status's
  * detail (vkg_error_detail) names the file, the tensor and the field. */
 enum vkg_status vkg_safetensors_open(const char *path, struct vkg_safetensors **out);
 void vkg_safetensors_close(struct vkg_safetensors *st); /* accepts NULL */
+/* A tensor set over views that live elsewhere (another format's mmap): the
+ * views are copied, their names indexed (a repeated name is VKG_ERR_FORMAT),
+ * paths[0..n_paths) are reported as the files, and close() calls
+ * release(owner). On failure release(owner) has been called. */
+enum vkg_status vkg_safetensors_adopt(const struct vkg_tensor_view *views, size_t n, const char *const *paths,
+                                      size_t n_paths, void *owner, void (*release)(void *owner),
+                                      struct vkg_safetensors **out);
 
 size_t vkg_safetensors_count(const struct vkg_safetensors *st);
 /* NULL when i >= count. */

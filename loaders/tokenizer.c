@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "file.h"
+#include "gguf_model.h"
 #include "json.h"
 #include "tokenizer_internal.h"
 
@@ -77,26 +78,21 @@ static enum vkg_status config_specials(struct vkg_tokenizer *tok, const cJSON *c
     return st;
 }
 
-enum vkg_status vkg_tokenizer_load_files(const char *json_path, const char *config_path, struct vkg_tokenizer **out)
+enum vkg_status tk_tokenizer_from_json(const cJSON *j, const cJSON *cfg, const char *name, struct vkg_tokenizer **out)
 {
-    cJSON *j = NULL, *cfg = NULL;
     struct vkg_tokenizer *tok = calloc(1, sizeof *tok);
-    enum vkg_status st = tok ? read_json(json_path, &j) : VKG_ERR_NOMEM;
+    enum vkg_status st = tok ? VKG_OK : VKG_ERR_NOMEM;
     *out = NULL;
-    if (!st && config_path && (st = read_json(config_path, &cfg)) == VKG_ERR_NOT_FOUND)
-        st = VKG_OK; /* tokenizer_config.json is optional */
     if (!st && (st = load_pipeline(tok, j))) {
         char detail[1024]; /* prefix the file name; the detail buffer is rewritten */
         snprintf(detail, sizeof detail, "%s", vkg_error_detail());
-        vkg_error(st, "%s: %s", json_path, detail);
+        vkg_error(st, "%s: %s", name, detail);
     }
     if (!st && !(st = config_specials(tok, cfg)) && !(st = build_id_table(tok))) {
         tok->bos_id = vkg_tokenizer_find(tok, token_content(vkg_json_get(cfg, "bos_token")));
         tok->eos_id = vkg_tokenizer_find(tok, token_content(vkg_json_get(cfg, "eos_token")));
         tok->add_bos = cJSON_IsTrue(vkg_json_get(cfg, "add_bos_token"));
     }
-    cJSON_Delete(j);
-    cJSON_Delete(cfg);
     if (st) {
         vkg_tokenizer_free(tok);
         return st;
@@ -105,9 +101,23 @@ enum vkg_status vkg_tokenizer_load_files(const char *json_path, const char *conf
     return VKG_OK;
 }
 
+enum vkg_status vkg_tokenizer_load_files(const char *json_path, const char *config_path, struct vkg_tokenizer **out)
+{
+    cJSON *j = NULL, *cfg = NULL;
+    enum vkg_status st = read_json(json_path, &j);
+    *out = NULL;
+    if (!st && config_path && (st = read_json(config_path, &cfg)) == VKG_ERR_NOT_FOUND)
+        st = VKG_OK; /* tokenizer_config.json is optional */
+    if (!st) st = tk_tokenizer_from_json(j, cfg, json_path, out);
+    cJSON_Delete(j);
+    cJSON_Delete(cfg);
+    return st;
+}
+
 enum vkg_status vkg_tokenizer_load(const char *dir, struct vkg_tokenizer **out)
 {
     if (!dir || !out) return vkg_error(VKG_ERR_INVALID_ARG, "vkg_tokenizer_load: NULL argument");
+    if (vkg_gguf_is_path(dir)) return vkg_gguf_tokenizer_load(dir, out); /* tokenizer.ggml.* (gguf_tokenizer.c) */
     size_t n = strlen(dir) + 32;
     char *a = malloc(n), *b = malloc(n);
     enum vkg_status st = vkg_file_check_dir(dir); /* "a FIFO, not a model directory" */

@@ -182,6 +182,11 @@ struct vkg_tokenizer {
     int enc_norm_at_start;
 };
 
+/* tokenizer.c: a tokenizer from parsed tokenizer.json and tokenizer_config.json
+ * trees (cfg may be NULL); name prefixes load errors. */
+enum vkg_status tk_tokenizer_from_json(const struct cJSON *j, const struct cJSON *cfg, const char *name,
+                                       struct vkg_tokenizer **out);
+
 /* tokenizer_utf8.c */
 /* Number of bytes of the valid UTF-8 prefix of s. */
 size_t tk_utf8_valid_prefix(const char *s, size_t n);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "gguf.h"
 #include "tokenizer.h"
 #include "weights.h"
 
@@ -77,7 +78,15 @@ static void check_side_files(struct vkg_model_report *r, const struct vkg_tokeni
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer.json", r->dir);
-    if (access(path, F_OK) != 0) {
+    if (vkg_gguf_is_path(r->dir)) { /* FILE.gguf: the tokenizer is in the metadata */
+        struct vkg_gguf *g = NULL;
+        int has = vkg_gguf_open(r->dir, &g) == VKG_OK && vkg_gguf_find_kv(g, "tokenizer.ggml.model");
+        vkg_gguf_close(g);
+        if (!has) {
+            vkg_check_note(r, "%s: no tokenizer.ggml.model: prompts must be given as token ids", r->dir);
+            return;
+        }
+    } else if (access(path, F_OK) != 0) {
         vkg_check_note(r, "%s: no tokenizer.json: prompts must be given as token ids", r->dir);
         return;
     }
@@ -153,8 +162,12 @@ static void check_entry(struct vkg_model_report *r, struct vkg_tensor_spec *e, u
     if (!vkg_dtype_is_loadable(t->dtype)) {
         vkg_check_problem(r, VKG_ERR_UNSUPPORTED,
                           "%s: tensor '%s': dtype %s is unsupported for weights (supported: "
-                          "F32, F16, BF16)",
+                          "F32, F16, BF16; Q8_0 matrices from GGUF)",
                           t->file, t->name, vkg_dtype_name(t->dtype));
+        e->index = -1;
+    } else if (t->dtype == VKG_DTYPE_Q8_0 && t->n_dims < 2) {
+        vkg_check_problem(r, VKG_ERR_UNSUPPORTED, "%s: tensor '%s': a Q8_0 vector (norm or bias) is unsupported",
+                          t->file, t->name);
         e->index = -1;
     }
 }
@@ -230,7 +243,16 @@ enum vkg_status vkg_model_check(const char *dir, const struct vkg_check_opts *op
     r->dir = strdup(dir);
     if (!r->dir) return vkg_error(VKG_ERR_NOMEM, "model check");
     char cfg_path[4096];
-    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    if (vkg_gguf_is_path(dir)) { /* one file: when it does not open, that is the one problem */
+        struct vkg_gguf *g = NULL;
+        enum vkg_status gs = vkg_gguf_open(dir, &g);
+        vkg_gguf_close(g);
+        if (gs != VKG_OK) {
+            vkg_check_problem(r, gs, "%s", vkg_error_detail());
+            return gs; /* the detail is still the reader's */
+        }
+        snprintf(cfg_path, sizeof cfg_path, "%s (metadata)", dir);
+    } else snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
     if (vkg_hf_config_load(dir, &r->cfg) == VKG_OK) r->config_ok = 1;
     else vkg_check_problem(r, VKG_ERR_CONFIG, "%s", vkg_error_detail());
     if (vkg_safetensors_open(dir, &r->st) != VKG_OK) vkg_check_problem(r, VKG_ERR_FORMAT, "%s", vkg_error_detail());
@@ -252,7 +274,8 @@ enum vkg_status vkg_model_check(const char *dir, const struct vkg_check_opts *op
 
 enum vkg_dtype vkg_dtype_on_device(enum vkg_dtype want, enum vkg_dtype src, int n_dims, uint64_t inner)
 {
-    if (n_dims < 2) return VKG_DTYPE_F32; /* norms, biases: the kernels read F32 */
+    if (n_dims < 2) return VKG_DTYPE_F32;  /* norms, biases: the kernels read F32 */
+    if (src == VKG_DTYPE_Q8_0) return src; /* GGUF blocks are read as stored: no dequantizing upload */
     if (want == VKG_DTYPE_UNKNOWN) return src;
     if (quantized(want) && inner % 32 != 0) return src; /* no whole blocks */
     return want;

@@ -117,6 +117,32 @@ static enum vkg_status place(struct loader *L, size_t i, const struct vkg_tensor
     return VKG_OK;
 }
 
+/* Q8_0 blocks from a GGUF (the device layout is ggml's block_q8_0): copied as
+ * stored, whole blocks per staging slot. */
+static enum vkg_status upload_blocks(struct loader *L, const struct vkg_tensor_view *t, struct vkg_weight *wt)
+{
+    if (wt->dtype != VKG_DTYPE_Q8_0)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%s': Q8_0 blocks cannot be converted to %s on upload",
+                         t->file, t->name, vkg_dtype_name(wt->dtype));
+    uint64_t chunk = L->dev->stage->slot_size / 34 * 34;
+    const uint8_t *src = t->data;
+    for (uint64_t b0 = 0; b0 < t->n_bytes; b0 += chunk) {
+        uint64_t n = t->n_bytes - b0 < chunk ? t->n_bytes - b0 : chunk;
+        struct vkg_stage_slot *s;
+        VKG_TRY(vkg_stage_begin(L->dev, &s));
+        memcpy(s->buf->mapped, src + b0, n);
+        vkg_cmd_copy(s->cmd, vkg_view_sub(vkg_buffer_view(s->buf), 0, n), vkg_view_sub(wt->view, b0, n), n);
+        VKG_TRY(vkg_stage_submit(L->dev, s));
+        release_pages(src + b0, n);
+        L->done += n;
+        L->dev_written = L->w->device_bytes + b0 + n;
+        track(L);
+    }
+    L->w->file_bytes += t->n_bytes;
+    L->w->device_bytes += wt->n_bytes;
+    return VKG_OK;
+}
+
 static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_tensor_view *t, struct vkg_weight *wt)
 {
     uint64_t numel = vkg_tensor_view_numel(t), inner = t->n_dims ? t->shape[t->n_dims - 1] : 1;
@@ -134,6 +160,7 @@ static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_
     VKG_TRY(vkg_tensor_view_check(t));
     VKG_TRY(vkg_dtype_bytes(wt->dtype, numel, &wt->n_bytes));
     VKG_TRY(place(L, i, t, wt));
+    if (t->dtype == VKG_DTYPE_Q8_0) return upload_blocks(L, t, wt);
     uint64_t chunk = L->dev->stage->slot_size / esize(t->dtype) / 32 * 32; /* whole quant blocks, even */
     const uint8_t *src = t->data;
     for (uint64_t e0 = 0; e0 < numel; e0 += chunk) {

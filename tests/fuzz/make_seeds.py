@@ -8,6 +8,10 @@ in tools/fuzz.sh copy the seeds and never write into this folder).
                          and a few edge cases (repeated keys, trailing data, NaN)
     fuzz_chat_template   model_type byte + tokenizer_config.json NUL jinja NUL template file
     fuzz_tokenizer       every 8th string of tests/data/tokenizer_corpus.jsonl
+    fuzz_gguf            the single files of tests/data/malformed_gguf (+ valid/), and a
+                         tiny llama GGUF with a byte-level tokenizer and chat template
+                         and a tiny SentencePiece-tokenizer GGUF, written here by gguf-py
+                         (so the model layer and both tokenizer builders are reached)
 Targets of other folders' owners (fuzz_grm_*) keep their own seeds here too."""
 import glob
 import json
@@ -38,6 +42,54 @@ def safetensors_seeds():
                                                                             "leading_whitespace.safetensors")]
     for f in files:
         write(d, os.path.basename(f), open(f, "rb").read())
+
+
+def gguf_seeds():
+    import numpy as np
+    import gguf
+    d = fresh("fuzz_gguf")
+    src = os.path.join(ROOT, "tests/data/malformed_gguf")
+    for f in sorted(glob.glob(os.path.join(src, "*.gguf")) + glob.glob(os.path.join(src, "valid", "*.gguf"))):
+        write(d, os.path.basename(f), open(f, "rb").read())
+    path = os.path.join(d, "tiny_llama_tokenizer.gguf")
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_embedding_length(8)
+    w.add_block_count(1)
+    w.add_feed_forward_length(8)
+    w.add_head_count(2)
+    w.add_head_count_kv(1)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_context_length(64)
+    toks = ["<unk>"] + [bytes([b]).decode("latin-1") for b in range(1, 256)] + ["ab", "<|im_start|>", "<|im_end|>"]
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("qwen2")
+    w.add_token_list(toks)
+    w.add_token_types([1] * 257 + [3, 3])
+    w.add_token_merges(["a b"])
+    w.add_bos_token_id(257)
+    w.add_eos_token_id(258)
+    w.add_add_bos_token(True)
+    w.add_chat_template("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+                        "{% endfor %}")
+    rng = np.random.default_rng(3)
+    spm = gguf.GGUFWriter(os.path.join(d, "tiny_spm_tokenizer.gguf"), "gemma2")
+    spm.add_tokenizer_model("llama")
+    spm.add_token_list(["<unk>", "<s>", "</s>", "\u2581", "a", "b", "\u2581a", "ab", "\u2581ab", "<0x41>"])
+    spm.add_token_scores([0.0, 0.0, 0.0, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, 0.0])
+    spm.add_token_types([2, 3, 3, 1, 1, 1, 1, 1, 1, 6])
+    spm.add_bos_token_id(1)
+    spm.add_eos_token_id(2)
+    spm.write_header_to_file()
+    spm.write_kv_data_to_file()
+    spm.write_tensors_to_file()
+    spm.close()
+    w.add_tensor("token_embd.weight", rng.standard_normal((len(toks), 8)).astype(np.float32))
+    w.add_tensor("output_norm.weight", np.ones(8, np.float32))
+    w.add_tensor("blk.0.attn_q.weight", rng.standard_normal((8, 8)).astype(np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
 
 
 def hf_config_seeds():
@@ -95,6 +147,7 @@ def tokenizer_seeds():
 
 if __name__ == "__main__":
     safetensors_seeds()
+    gguf_seeds()
     hf_config_seeds()
     chat_template_seeds()
     tokenizer_seeds()

@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 {
     struct args a = { .n_predict = 128, .ctx = 0, .top_k = -1, .seed = 0, .n_samples = 1, .temp = -1, .top_p = -1 };
     const struct vkg_option opts[] = {
-        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "Hugging Face model directory (required)" },
+        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "Hugging Face model directory or GGUF file (required)" },
         { "-p", "--prompt", VKG_OPT_STRING, &a.prompt, "TEXT", "prompt text" },
         { "-f", "--file", VKG_OPT_STRING, &a.file, "FILE", "read the prompt from FILE (- for stdin)" },
         { NULL, "--prompts", VKG_OPT_STRING, &a.prompts, "FILE",

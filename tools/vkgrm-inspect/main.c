@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "options.h"
+#include "gguf.h"
 #include "safetensors.h"
 #include "weights.h"
 
@@ -245,8 +246,9 @@ int main(int argc, char **argv)
     };
     struct vkg_args pos;
     int rc = vkg_options_parse(opts, VKG_COUNT(opts), argc, argv, &pos, PROG,
-                               PROG " DIR|FILE: checks a Hugging Face model directory (config, generation "
-                                    "config, tokenizer, tensors against the architecture) or a safetensors file "
+                               PROG " DIR|FILE: checks a Hugging Face model directory or a GGUF file (config, "
+                                    "generation config, tokenizer, tensors against the architecture) or a "
+                                    "safetensors file "
                                     "without a GPU.\nExit status: 0 would load, 1 would not, 2 usage error.");
     if (rc) return rc == 1 ? 0 : 2;
     enum vkg_dtype weights;
@@ -259,7 +261,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct report r = { .path = pos.items[0], .errors = cJSON_CreateArray() };
-    int whole = is_dir(r.path) && !files_only;
+    int whole = (is_dir(r.path) || vkg_gguf_is_path(r.path)) && !files_only; /* FILE.gguf: a whole model */
     read_config(&r, !whole);
     if (whole) check_whole(&r, weights);
     else check_files(&r);

@@ -867,7 +867,7 @@ int main(int argc, char **argv)
     };
     const struct vkg_option opts[] = {
         { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR",
-          "the judge: a Hugging Face model directory (default: the bundled toy judge, models/)" },
+          "the judge: a Hugging Face model directory or GGUF file (default: the bundled toy judge, models/)" },
         { "-i", "--input", VKG_OPT_STRING, &a.input, "FILE",
           "records, JSONL (native {id, query|messages, responses, label?, subset?} or RewardBench {id, prompt, chosen, "
           "rejected, subset}); - = stdin" },

@@ -177,7 +177,8 @@ int main(int argc, char **argv)
 {
     struct args a = { 0 };
     struct vkg_option opts[] = {
-        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR", "model directory (tokenizer.json, tokenizer_config.json)" },
+        { "-m", "--model", VKG_OPT_STRING, &a.model, "DIR",
+          "model directory (tokenizer.json, tokenizer_config.json) or GGUF file" },
         { "-f", "--file", VKG_OPT_STRING, &a.file, "FILE", "read the input from FILE (- = stdin)" },
         { NULL, "--json", VKG_OPT_FLAG, &a.json, NULL, "print ids as a JSON array (decode: a JSON string)" },
         { NULL, "--decode", VKG_OPT_FLAG, &a.decode, NULL, "input is ids ([1, 2], 1,2 or 1 2); print the text" },
