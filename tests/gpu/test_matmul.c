@@ -35,24 +35,6 @@ static int is_ggml(enum vkg_dtype wt)
            wt == VKG_DTYPE_Q5_K || wt == VKG_DTYPE_Q6_K;
 }
 
-/* Random ggml blocks: random bytes (every quant value, high bit and packed
- * 6-bit scale/min occurs) with the f16 fields (d, m / dmin) set to random
- * finite values of magnitude 2^-8 .. 2 and either sign. */
-static void random_ggml_blocks(enum vkg_dtype wt, uint8_t *w, size_t bytes, uint64_t *seed)
-{
-    uint32_t bb = vkg_dtype_block_bytes(wt);
-    uint32_t f16_at[2] = { wt == VKG_DTYPE_Q6_K ? 208 : 0, 2 }; /* Q5_0 / Q6_K: one field */
-    uint32_t n16 = (wt == VKG_DTYPE_Q5_0 || wt == VKG_DTYPE_Q6_K) ? 1 : 2;
-    for (size_t i = 0; i < bytes; i++) w[i] = (uint8_t)(rng_next(seed) >> 32);
-    for (size_t b = 0; b < bytes / bb; b++)
-        for (uint32_t f = 0; f < n16; f++) {
-            float v = exp2f(rng_uniform(seed, -8, 1)) * ((rng_next(seed) >> 40) & 1 ? -1.0f : 1.0f);
-            uint16_t h = vkg_f32_to_f16(v);
-            w[b * bb + f16_at[f]] = (uint8_t)h;
-            w[b * bb + f16_at[f] + 1] = (uint8_t)(h >> 8);
-        }
-}
-
 /* Random weights [n_out][n_in] in [-1, 1) stored as wt (Q8_0/Q4 by the
  * reference quantizer); random blocks for the ggml types. */
 static uint8_t *make_weight(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t seed, size_t *bytes)
@@ -66,7 +48,7 @@ static uint8_t *make_weight(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, ui
     for (size_t i = 0; wt == VKG_DTYPE_F16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_f16(f[i]);
     for (size_t i = 0; wt == VKG_DTYPE_BF16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_bf16(f[i]);
     if (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ref_quantize(f, n, wt, w, NULL);
-    if (is_ggml(wt)) random_ggml_blocks(wt, w, *bytes, &seed);
+    if (is_ggml(wt)) rng_fill_ggml_blocks(&seed, wt, w, *bytes);
     free(f);
     return w;
 }
