@@ -5,8 +5,12 @@
 // Shared by the matmul family (matmul_load.glsl) and the embedding lookup.
 // Define QBUF (the uint[] array the blocks live in) and at most one of
 // W_Q4_1 ... W_Q6_K before including; blocks start at even byte offsets.
+// A kernel with two weight buffers includes this twice, the second time
+// with QBUF and every function name below #defined to other names.
 // The values are bit-identical to ggml's dequantize_row_* (same f32
 // operations in the same order, multiply-adds kept unfused by `precise`).
+#ifndef VKG_GGML_QUANTS_DEFS
+#define VKG_GGML_QUANTS_DEFS
 #if defined(W_Q4_1)
 #define QBYTES 20u
 #elif defined(W_Q5_0)
@@ -24,6 +28,7 @@
 #define W_GGML32 // 32-value blocks
 #elif defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
 #define W_GGMLK // 256-value super-blocks
+#endif
 #endif
 
 // 8 little-endian bytes starting at the even byte offset s of QBUF. Blocks are
@@ -150,3 +155,45 @@ void load_ggmlk(uint o, uint v0, out float w[8])
 }
 #endif
 
+
+#if defined(W_GGML32) || defined(W_GGMLK)
+// Value v (0 .. block size - 1) of the block at byte o, one at a time (for
+// kernels that walk K one element per invocation, like moe_ffn.comp); the
+// same formulas and rounding as load_ggml32 / load_ggmlk.
+float ggml_value(uint o, uint v)
+{
+#if defined(W_GGML32)
+#if defined(W_Q5_0)
+    uint qs = o + 6u, qh = w_bytes8(o + 2u).x;
+#elif defined(W_Q5_1)
+    uint qs = o + 8u, qh = w_bytes8(o + 4u).x;
+#else
+    uint qs = o + 4u, qh = 0u;
+#endif
+    uint q = ((w_byte(qs + (v & 15u)) >> ((v >> 4) * 4u)) & 15u) | (((qh >> v) & 1u) << 4);
+#ifdef W_Q5_0
+    return float(int(q) - 16) * w_scale(o);
+#else
+    precise float y = float(q) * w_scale(o) + w_scale(o + 2u);
+    return y;
+#endif
+#elif defined(W_Q6_K)
+    uint n = v >> 7, g = (v >> 5) & 3u, l = v & 31u;
+    uint q = ((w_byte(o + n * 64u + (g & 1u) * 32u + l) >> ((g >> 1) * 4u)) & 15u) |
+             (((w_byte(o + 128u + n * 32u + l) >> (2u * g)) & 3u) << 4);
+    float ds = w_scale(o + 208u) * float(int(w_byte(o + 192u + n * 8u + (l >> 4) + 2u * g) << 24) >> 24);
+    return ds * float(int(q) - 32);
+#else
+    uint s = v >> 5, l = v & 31u, sc, mn;
+    scale_min_k4(o + 4u, s, sc, mn);
+    float d1 = w_scale(o) * float(sc), m1 = w_scale(o + 2u) * float(mn);
+#ifdef W_Q5_K
+    uint q = ((w_byte(o + 48u + (s >> 1) * 32u + l) >> ((s & 1u) * 4u)) & 15u) | (((w_byte(o + 16u + l) >> s) & 1u) << 4);
+#else
+    uint q = (w_byte(o + 16u + (s >> 1) * 32u + l) >> ((s & 1u) * 4u)) & 15u;
+#endif
+    precise float y = d1 * float(q) - m1;
+    return y;
+#endif
+}
+#endif
