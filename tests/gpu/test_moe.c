@@ -463,12 +463,12 @@ static void test_experts_f16(void **state) { check_experts(VKG_DTYPE_F16); }
 static void test_experts_bf16(void **state) { check_experts(VKG_DTYPE_BF16); }
 static void test_experts_q8_0(void **state) { check_experts(VKG_DTYPE_Q8_0); }
 static void test_experts_q4(void **state) { check_experts(VKG_DTYPE_Q4); }
-static void test_experts_ggml(void **state)
-{
-    static const enum vkg_dtype types[] = { VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1,
-                                            VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
-    for (size_t i = 0; i < 6; i++) check_experts(types[i]);
-}
+static void test_experts_q4_1(void **state) { check_experts(VKG_DTYPE_Q4_1); }
+static void test_experts_q5_0(void **state) { check_experts(VKG_DTYPE_Q5_0); }
+static void test_experts_q5_1(void **state) { check_experts(VKG_DTYPE_Q5_1); }
+static void test_experts_q4_k(void **state) { check_experts(VKG_DTYPE_Q4_K); }
+static void test_experts_q5_k(void **state) { check_experts(VKG_DTYPE_Q5_K); }
+static void test_experts_q6_k(void **state) { check_experts(VKG_DTYPE_Q6_K); }
 
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
@@ -660,12 +660,23 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gate_variants), cmocka_unit_test(test_gate_ties),
-        cmocka_unit_test(test_group),         cmocka_unit_test(test_experts_f32),
-        cmocka_unit_test(test_experts_f16),   cmocka_unit_test(test_experts_bf16),
-        cmocka_unit_test(test_experts_q8_0),  cmocka_unit_test(test_experts_q4),
-        cmocka_unit_test(test_experts_ggml),  cmocka_unit_test(test_block_end_to_end),
-        cmocka_unit_test(test_big_stacks),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_gate_variants),
+        cmocka_unit_test(test_gate_ties),
+        cmocka_unit_test(test_group),
+        cmocka_unit_test(test_experts_f32),
+        cmocka_unit_test(test_experts_f16),
+        cmocka_unit_test(test_experts_bf16),
+        cmocka_unit_test(test_experts_q8_0),
+        cmocka_unit_test(test_experts_q4),
+        cmocka_unit_test(test_experts_q4_1),
+        cmocka_unit_test(test_experts_q5_0),
+        cmocka_unit_test(test_experts_q5_1),
+        cmocka_unit_test(test_experts_q4_k),
+        cmocka_unit_test(test_experts_q5_k),
+        cmocka_unit_test(test_experts_q6_k),
+        cmocka_unit_test(test_block_end_to_end),
+        cmocka_unit_test(test_big_stacks),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }
