@@ -4,7 +4,14 @@
  * storage as "blocks": block_size elements stored in block_bytes bytes. Plain
  * types are blocks of one element (F32: 1 element, 4 bytes); quantized device
  * formats group 32 values with one f16 scale (Q8_0: 34 bytes, Q4: 18 bytes,
- * laid out like ggml Q8_0 / Q4_0); sub-byte safetensors types pack whole
+ * laid out like ggml Q8_0 / Q4_0); the other ggml types are read as stored
+ * in GGUF files, byte for byte as ggml's block_q4_1 (f16 d, f16 m, 16 nibble
+ * bytes), block_q5_0 (f16 d, 4 bytes of 5th bits, 16 nibble bytes),
+ * block_q5_1 (d, m, 5th bits, nibbles) and the 256-value super-blocks
+ * block_q4_K (f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 nibble
+ * bytes), block_q5_K (as Q4_K + 32 bytes of 5th bits before the nibbles) and
+ * block_q6_K (128 low-nibble bytes, 64 bytes of 2-bit highs, 16 int8 scales,
+ * f16 d); sub-byte safetensors types pack whole
  * bytes (F4: 2 elements per byte, F6: 4 elements per 3 bytes). A tensor's byte
  * size is therefore n_elements / block_size * block_bytes, and a count that is
  * not a multiple of block_size cannot be stored (safetensors' MisalignedSlice).
@@ -27,6 +34,12 @@
     X(BF16, "BF16", 1, 2)               \
     X(Q8_0, NULL, 32, 34)               \
     X(Q4, NULL, 32, 18)                 \
+    X(Q4_1, NULL, 32, 20)               \
+    X(Q5_0, NULL, 32, 22)               \
+    X(Q5_1, NULL, 32, 24)               \
+    X(Q4_K, NULL, 256, 144)             \
+    X(Q5_K, NULL, 256, 176)             \
+    X(Q6_K, NULL, 256, 210)             \
     X(F64, "F64", 1, 8)                 \
     X(I64, "I64", 1, 8)                 \
     X(U64, "U64", 1, 8)                 \

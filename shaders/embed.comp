@@ -9,7 +9,14 @@
 //! variant embed_bf16 T_BF16
 //! variant embed_q8_0 T_Q8_0
 //! variant embed_q4 T_Q4
+//! variant embed_q4_1 W_Q4_1
+//! variant embed_q5_0 W_Q5_0
+//! variant embed_q5_1 W_Q5_1
+//! variant embed_q4_k W_Q4_K
+//! variant embed_q5_k W_Q5_K
+//! variant embed_q6_k W_Q6_K
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "quant.glsl"
@@ -20,7 +27,22 @@ layout(binding = 0) readonly buffer Ids { int ids[]; };      // [n_tokens] token
 layout(binding = 1) readonly buffer Table { uint tab[]; };   // [row_hi - row_lo][dim] in the table dtype
 layout(binding = 2) writeonly buffer Out { float outv[]; };  // [n_tokens][dim]
 
-#if defined(T_Q8_0) || defined(T_Q4)
+#if defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1) || defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
+#define T_GGML // ggml's block types, dequantized in registers 8 values at a time
+#define QBUF tab
+#include "ggml_quants.glsl"
+// values j .. j+7 (j % 8 == 0) of window row r
+void store8(uint r, uint j, uint o_out)
+{
+    float w[8];
+#ifdef W_GGML32
+    load_ggml32(p.table_skip + (r * (p.dim >> 5) + (j >> 5)) * QBYTES, (j >> 3) & 3u, w);
+#else
+    load_ggmlk(p.table_skip + (r * (p.dim >> 8) + (j >> 8)) * QBYTES, j & 255u, w);
+#endif
+    [[unroll]] for (uint k = 0u; k < 8u; k++) outv[o_out + k] = w[k] * p.scale;
+}
+#elif defined(T_Q8_0) || defined(T_Q4)
 #ifdef T_Q8_0
 #define QBYTES VKG_Q8_0_BYTES
 #else
@@ -73,7 +95,9 @@ void main()
     }
     if (uint(id) < p.row_lo || uint(id) >= p.row_hi) return;
     uint r = uint(id) - p.row_lo;
-#if defined(T_Q8_0) || defined(T_Q4)
+#if defined(T_GGML)
+    for (uint j = 8u * gl_LocalInvocationID.x; j < p.dim; j += 8u * gl_WorkGroupSize.x) store8(r, j, ob + j);
+#elif defined(T_Q8_0) || defined(T_Q4)
     for (uint j = 4u * gl_LocalInvocationID.x; j < p.dim; j += 4u * gl_WorkGroupSize.x) store4(r, j, ob + j);
 #else
     for (uint j = gl_LocalInvocationID.x; j < p.dim; j += gl_WorkGroupSize.x) outv[ob + j] = load(r, j) * p.scale;

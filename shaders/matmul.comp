@@ -2,7 +2,8 @@
 // matmul.comp — prefill GEMM: y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o])
 // for many tokens. Each workgroup computes a 64 x 64 tile (weight rows x
 // tokens) in steps of 32 columns: its 64 threads stage one 64x32 weight tile
-// (dequantized to f32 on load: one thread = one row = one quant block) and
+// (dequantized to f32 on load: one thread = one row = one 32-value block, or
+// an eighth of a 256-value K-quant super-block) and
 // one 64x32 tile of x in shared memory, transposed so that each thread reads
 // its 8 rows and 8 tokens as vec4s, then accumulates its 8x8 outputs: 64
 // FMAs per 4 shared loads. Tile sizes are fixed defines (the pipeline passes
@@ -12,6 +13,12 @@
 //! variant matmul_bf16 W_BF16
 //! variant matmul_q8_0 W_Q8_0
 //! variant matmul_q4 W_Q4
+//! variant matmul_q4_1 W_Q4_1
+//! variant matmul_q5_0 W_Q5_0
+//! variant matmul_q5_1 W_Q5_1
+//! variant matmul_q4_k W_Q4_K
+//! variant matmul_q5_k W_Q5_K
+//! variant matmul_q6_k W_Q6_K
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"

@@ -2,7 +2,11 @@
 // activation readers shared by matvec.comp and matmul.comp. Include after
 // common.glsl, dtype.glsl, quant.glsl and push_matmul.h with
 // VKG_PUSH_CONSTANTS(vkg_push_matmul) declared; define one of W_F32, W_F16,
-// W_BF16, W_Q8_0, W_Q4 first and enable GL_EXT_control_flow_attributes.
+// W_BF16, W_Q8_0, W_Q4 or one of the ggml block types W_Q4_1, W_Q5_0,
+// W_Q5_1, W_Q4_K, W_Q5_K, W_Q6_K (byte layouts exactly ggml's block_q4_1 ...
+// block_q6_K, see loaders/dtype.h) first and enable
+// GL_EXT_control_flow_attributes. Blocks are dequantized in registers, 8
+// values per call: no dequantized copy of a weight is ever written.
 #if defined(W_Q8_0)
 #define QBYTES VKG_Q8_0_BYTES
 #elif defined(W_Q4)
@@ -17,32 +21,8 @@ layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_b
 layout(binding = 0) readonly buffer Wbuf4 { uvec4 W4[]; };
 layout(binding = 1) readonly buffer Xbuf4 { vec4 X4[]; };
 
-// 8 little-endian bytes starting at the even byte offset s of W. Blocks are
-// 2-byte aligned, so the bytes are either two whole words or straddle three.
-uvec2 w_bytes8(uint s)
-{
-    uint i = s >> 2;
-    if ((s & 2u) == 0u) return uvec2(W[i], W[i + 1u]);
-    uint a = W[i], b = W[i + 1u], c = W[i + 2u];
-    return uvec2((a >> 16) | (b << 16), (b >> 16) | (c << 16));
-}
-
-// f16 -> f32, exact like vkg_f16_to_f32 but without branches or loops (the
-// lanes of a subgroup take different paths there); subnormals go through an
-// exact int -> float conversion, so no f32 denormal is ever produced or read.
-float mm_f16_to_f32(uint h)
-{
-    uint s = (h & 0x8000u) << 16, e = (h >> 10) & 31u, m = h & 0x3ffu;
-    uint sub = floatBitsToUint(float(m) * uintBitsToFloat(0x33800000u)) | s; // m * 2^-24
-    uint big = s | 0x7f800000u | (m << 13);                                  // inf, NaN
-    uint nrm = s | ((e + 112u) << 23) | (m << 13);
-    return uintBitsToFloat(e == 0u ? sub : e == 31u ? big : nrm);
-}
-
-float w_scale(uint o) // f16 block scale at the even byte offset o
-{
-    return mm_f16_to_f32((W[o >> 2] >> ((o & 2u) * 8u)) & 0xffffu);
-}
+#define QBUF W
+#include "ggml_quants.glsl"
 
 #if defined(W_F16) || defined(W_BF16)
 float half_bits(uint h) // the low 16 bits of h as F16 / BF16
@@ -61,7 +41,11 @@ float w_half(uint e) { return half_bits(W[e >> 1] >> ((e & 1u) * 16u)); } // 16-
 // at or past n_in read as 0 (float types only: block types have n_in % 32 == 0).
 void load_w8(uint row, uint k, out float w[8])
 {
-#if defined(W_Q8_0) || defined(W_Q4)
+#if defined(W_GGML32)
+    load_ggml32(p.w_off + (row * (p.n_in >> 5) + (k >> 5)) * QBYTES, (k >> 3) & 3u, w);
+#elif defined(W_GGMLK)
+    load_ggmlk(p.w_off + (row * (p.n_in >> 8) + (k >> 8)) * QBYTES, k & 255u, w);
+#elif defined(W_Q8_0) || defined(W_Q4)
     uint o = p.w_off + (row * (p.n_in >> 5) + (k >> 5)) * QBYTES; // block start
     uint part = (k >> 3) & 3u;                                    // which 8 of the 32 values
     float d = w_scale(o);

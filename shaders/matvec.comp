@@ -11,21 +11,45 @@
 //! variant matvec1_bf16_sg W_BF16 SUBGROUP NT1
 //! variant matvec1_q8_0_sg W_Q8_0 SUBGROUP NT1
 //! variant matvec1_q4_sg W_Q4 SUBGROUP NT1
+//! variant matvec1_q4_1_sg W_Q4_1 SUBGROUP NT1
+//! variant matvec1_q5_0_sg W_Q5_0 SUBGROUP NT1
+//! variant matvec1_q5_1_sg W_Q5_1 SUBGROUP NT1
+//! variant matvec1_q4_k_sg W_Q4_K SUBGROUP NT1
+//! variant matvec1_q5_k_sg W_Q5_K SUBGROUP NT1
+//! variant matvec1_q6_k_sg W_Q6_K SUBGROUP NT1
 //! variant matvec1_f32 W_F32 NT1
 //! variant matvec1_f16 W_F16 NT1
 //! variant matvec1_bf16 W_BF16 NT1
 //! variant matvec1_q8_0 W_Q8_0 NT1
 //! variant matvec1_q4 W_Q4 NT1
+//! variant matvec1_q4_1 W_Q4_1 NT1
+//! variant matvec1_q5_0 W_Q5_0 NT1
+//! variant matvec1_q5_1 W_Q5_1 NT1
+//! variant matvec1_q4_k W_Q4_K NT1
+//! variant matvec1_q5_k W_Q5_K NT1
+//! variant matvec1_q6_k W_Q6_K NT1
 //! variant matvec_f32_sg W_F32 SUBGROUP
 //! variant matvec_f16_sg W_F16 SUBGROUP
 //! variant matvec_bf16_sg W_BF16 SUBGROUP
 //! variant matvec_q8_0_sg W_Q8_0 SUBGROUP
 //! variant matvec_q4_sg W_Q4 SUBGROUP
+//! variant matvec_q4_1_sg W_Q4_1 SUBGROUP
+//! variant matvec_q5_0_sg W_Q5_0 SUBGROUP
+//! variant matvec_q5_1_sg W_Q5_1 SUBGROUP
+//! variant matvec_q4_k_sg W_Q4_K SUBGROUP
+//! variant matvec_q5_k_sg W_Q5_K SUBGROUP
+//! variant matvec_q6_k_sg W_Q6_K SUBGROUP
 //! variant matvec_f32 W_F32
 //! variant matvec_f16 W_F16
 //! variant matvec_bf16 W_BF16
 //! variant matvec_q8_0 W_Q8_0
 //! variant matvec_q4 W_Q4
+//! variant matvec_q4_1 W_Q4_1
+//! variant matvec_q5_0 W_Q5_0
+//! variant matvec_q5_1 W_Q5_1
+//! variant matvec_q4_k W_Q4_K
+//! variant matvec_q5_k W_Q5_K
+//! variant matvec_q6_k W_Q6_K
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #ifdef SUBGROUP

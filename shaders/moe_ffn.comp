@@ -33,6 +33,30 @@
 //! variant moe_gate_up_q4_sg GATE_UP W_Q4 SG
 //! variant moe_down_q8_0_sg W_Q8_0 SG
 //! variant moe_down_q4_sg W_Q4 SG
+//! variant moe_gate_up_q4_1 GATE_UP W_Q4_1
+//! variant moe_down_q4_1 W_Q4_1
+//! variant moe_gate_up_q5_0 GATE_UP W_Q5_0
+//! variant moe_down_q5_0 W_Q5_0
+//! variant moe_gate_up_q5_1 GATE_UP W_Q5_1
+//! variant moe_down_q5_1 W_Q5_1
+//! variant moe_gate_up_q4_k GATE_UP W_Q4_K
+//! variant moe_down_q4_k W_Q4_K
+//! variant moe_gate_up_q5_k GATE_UP W_Q5_K
+//! variant moe_down_q5_k W_Q5_K
+//! variant moe_gate_up_q6_k GATE_UP W_Q6_K
+//! variant moe_down_q6_k W_Q6_K
+//! variant moe_gate_up_q4_1_sg GATE_UP W_Q4_1 SG
+//! variant moe_down_q4_1_sg W_Q4_1 SG
+//! variant moe_gate_up_q5_0_sg GATE_UP W_Q5_0 SG
+//! variant moe_down_q5_0_sg W_Q5_0 SG
+//! variant moe_gate_up_q5_1_sg GATE_UP W_Q5_1 SG
+//! variant moe_down_q5_1_sg W_Q5_1 SG
+//! variant moe_gate_up_q4_k_sg GATE_UP W_Q4_K SG
+//! variant moe_down_q4_k_sg W_Q4_K SG
+//! variant moe_gate_up_q5_k_sg GATE_UP W_Q5_K SG
+//! variant moe_down_q5_k_sg W_Q5_K SG
+//! variant moe_gate_up_q6_k_sg GATE_UP W_Q6_K SG
+//! variant moe_down_q6_k_sg W_Q6_K SG
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #ifdef SG
@@ -77,6 +101,35 @@ layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 #define WLOAD(BUF, off, i) vkg_f16_to_f32((BUF[((off) + (i)) >> 1] >> ((((off) + (i)) & 1u) * 16u)) & 0xffffu)
 #elif defined(W_BF16)
 #define WLOAD(BUF, off, i) vkg_bf16_to_f32((BUF[((off) + (i)) >> 1] >> ((((off) + (i)) & 1u) * 16u)) & 0xffffu)
+#elif defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1) || defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
+// ggml's block types: ggml_value of ggml_quants.glsl, included once per weight buffer
+#define QBUF w0
+#include "ggml_quants.glsl"
+#ifdef GATE_UP
+#undef QBUF
+#define QBUF w1
+#define w_bytes8 w1_bytes8
+#define mm_f16_to_f32 w1_f16_to_f32
+#define w_scale w1_scale
+#define w_byte w1_byte
+#define byte8 w1_byte8
+#define load_ggml32 w1_load_ggml32
+#define scale_min_k4 w1_scale_min_k4
+#define load_ggmlk w1_load_ggmlk
+#define ggml_value w1_ggml_value
+#include "ggml_quants.glsl"
+#undef ggml_value
+#endif
+#ifdef W_GGML32
+#define GGML_BS 32u
+#else
+#define GGML_BS 256u
+#endif
+float wload_w0(uint off, uint i) { return ggml_value(off + (i / GGML_BS) * QBYTES, i % GGML_BS); }
+#ifdef GATE_UP
+float wload_w1(uint off, uint i) { return w1_ggml_value(off + (i / GGML_BS) * QBYTES, i % GGML_BS); }
+#endif
+#define WLOAD(BUF, off, i) wload_##BUF(off, i)
 #elif defined(W_Q8_0)
 #define WLOAD(BUF, off, i) \
     (VKG_QSCALE(BUF, (off) + ((i) >> 5) * VKG_Q8_0_BYTES) * VKG_Q8_0_Q(BUF, (off) + ((i) >> 5) * VKG_Q8_0_BYTES, (i) & 31u))

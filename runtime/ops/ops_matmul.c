@@ -5,7 +5,9 @@
 #include "push_matmul.h"
 #include "vk_check.h"
 
-#define N_WT 5 /* F32, F16, BF16, Q8_0, Q4: index of the per-dtype op tables */
+/* Index of the per-dtype op tables: F32, F16, BF16, Q8_0, Q4, then ggml's
+ * Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (index >= 3: block types, byte offsets). */
+#define N_WT 11
 
 static int wt_index(enum vkg_dtype t)
 {
@@ -15,23 +17,30 @@ static int wt_index(enum vkg_dtype t)
     case VKG_DTYPE_BF16: return 2;
     case VKG_DTYPE_Q8_0: return 3;
     case VKG_DTYPE_Q4: return 4;
+    case VKG_DTYPE_Q4_1: return 5;
+    case VKG_DTYPE_Q5_0: return 6;
+    case VKG_DTYPE_Q5_1: return 7;
+    case VKG_DTYPE_Q4_K: return 8;
+    case VKG_DTYPE_Q5_K: return 9;
+    case VKG_DTYPE_Q6_K: return 10;
     default: return -1;
     }
 }
 
-static const enum vkg_op k_matvec_sg[N_WT] = { VKG_OP_MATVEC_F32_SG, VKG_OP_MATVEC_F16_SG, VKG_OP_MATVEC_BF16_SG,
-                                               VKG_OP_MATVEC_Q8_0_SG, VKG_OP_MATVEC_Q4_SG };
-static const enum vkg_op k_matvec1_sg[N_WT] = { VKG_OP_MATVEC1_F32_SG, VKG_OP_MATVEC1_F16_SG, VKG_OP_MATVEC1_BF16_SG,
-                                                VKG_OP_MATVEC1_Q8_0_SG, VKG_OP_MATVEC1_Q4_SG };
-static const enum vkg_op k_matvec1[N_WT] = { VKG_OP_MATVEC1_F32, VKG_OP_MATVEC1_F16, VKG_OP_MATVEC1_BF16,
-                                             VKG_OP_MATVEC1_Q8_0, VKG_OP_MATVEC1_Q4 };
-static const enum vkg_op k_matvec[N_WT] = { VKG_OP_MATVEC_F32, VKG_OP_MATVEC_F16, VKG_OP_MATVEC_BF16,
-                                            VKG_OP_MATVEC_Q8_0, VKG_OP_MATVEC_Q4 };
-static const enum vkg_op k_matmul[N_WT] = { VKG_OP_MATMUL_F32, VKG_OP_MATMUL_F16, VKG_OP_MATMUL_BF16,
-                                            VKG_OP_MATMUL_Q8_0, VKG_OP_MATMUL_Q4 };
+#define WT_OPS(pre, suf)                                                                                          \
+    {                                                                                                             \
+        VKG_OP_##pre##_F32##suf, VKG_OP_##pre##_F16##suf, VKG_OP_##pre##_BF16##suf, VKG_OP_##pre##_Q8_0##suf,     \
+            VKG_OP_##pre##_Q4##suf, VKG_OP_##pre##_Q4_1##suf, VKG_OP_##pre##_Q5_0##suf, VKG_OP_##pre##_Q5_1##suf, \
+            VKG_OP_##pre##_Q4_K##suf, VKG_OP_##pre##_Q5_K##suf, VKG_OP_##pre##_Q6_K##suf                          \
+    }
+static const enum vkg_op k_matvec_sg[N_WT] = WT_OPS(MATVEC, _SG);
+static const enum vkg_op k_matvec1_sg[N_WT] = WT_OPS(MATVEC1, _SG);
+static const enum vkg_op k_matvec1[N_WT] = WT_OPS(MATVEC1, );
+static const enum vkg_op k_matvec[N_WT] = WT_OPS(MATVEC, );
+static const enum vkg_op k_matmul[N_WT] = WT_OPS(MATMUL, );
 /* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
-static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1 };
-static const uint32_t k_align[N_WT] = { 4, 2, 2, 2, 2 };
+static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1 };
+static const uint32_t k_align[N_WT] = { 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 };
 
 /* 16-byte vector loads are legal when every row starts at a multiple of 16
  * bytes of its binding and rows hold whole chunks of 8 values. */
@@ -126,13 +135,14 @@ static enum vkg_status mm_check(const struct vkg_matmul_args *a, uint64_t xs, ui
 {
     int wi = wt_index(a->wt);
     if (wi < 0)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'matmul': weight '%s' is %s; F32, F16, BF16, Q8_0, Q4 supported",
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'matmul': weight '%s' is %s; F32, F16, BF16, Q8_0, Q4, Q4_1, Q5_0, Q5_1, Q4_K, "
+                         "Q5_K, Q6_K supported",
                          a->w.buf->name, vkg_dtype_name(a->wt));
-    if (a->n_in == 0 || (wi >= 3 && a->n_in % 32))
-        return vkg_error(VKG_ERR_INVALID_ARG,
-                         "op 'matmul': weight '%s' %s with n_in %u (block types need a "
-                         "multiple of 32)",
-                         a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
+    uint32_t bs = vkg_dtype_block_size(a->wt); /* 32, or 256 for the K-quants */
+    if (a->n_in == 0 || a->n_in % bs)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul': weight '%s' %s with n_in %u (needs a multiple of %u)",
+                         a->w.buf->name, vkg_dtype_name(a->wt), a->n_in, bs);
     if (xs < a->n_in || ys < a->n_out)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul' on '%s': strides x %llu < n_in %u or y %llu < n_out %u",
                          a->w.buf->name, (unsigned long long)xs, a->n_in, (unsigned long long)ys, a->n_out);

@@ -4,7 +4,10 @@
  *
  * W is row-major [n_out][n_in], exactly as a Hugging Face nn.Linear weight is
  * stored, in F32, F16, BF16, Q8_0 or Q4 (blocks of 32 along n_in, so n_in % 32
- * == 0 for those); x and y are F32 and the sums are accumulated in f32.
+ * == 0 for those), or one of ggml's block types as a GGUF file stores them:
+ * Q4_1, Q5_0, Q5_1 (blocks of 32) and Q4_K, Q5_K, Q6_K (super-blocks of 256,
+ * n_in % 256 == 0), dequantized in registers by the kernels; x and y are F32
+ * and the sums are accumulated in f32.
  *
  * Paths (threshold VKG_MATVEC_MAX_TOK = 8): n_tok <= 8 runs the decode mat-vec,
  * bound by the weight read, which one launch does once for all vectors (a
@@ -31,7 +34,7 @@ enum vkg_matmul_path {
 
 struct vkg_matmul_args {
     struct vkg_view w; /* [n_out][n_in] of wt */
-    enum vkg_dtype wt; /* F32, F16, BF16, Q8_0, Q4 */
+    enum vkg_dtype wt; /* F32, F16, BF16, Q8_0, Q4, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K */
     uint32_t n_out, n_in;
     struct vkg_view x; /* [n_tok][x_stride] f32, the first n_in of each row read */
     uint64_t x_stride; /* floats between tokens; 0 means n_in */

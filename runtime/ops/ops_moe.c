@@ -131,30 +131,33 @@ struct ffn_job {
  * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set). */
 static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, enum vkg_op *op)
 {
-#define ROW(sfx)                                                                                                \
-    { VKG_OP_MOE_DOWN_F32##sfx, VKG_OP_MOE_DOWN_F16##sfx, VKG_OP_MOE_DOWN_BF16##sfx, VKG_OP_MOE_DOWN_Q8_0##sfx, \
-      VKG_OP_MOE_DOWN_Q4##sfx },                                                                                \
-    {                                                                                                           \
-        VKG_OP_MOE_GATE_UP_F32##sfx, VKG_OP_MOE_GATE_UP_F16##sfx, VKG_OP_MOE_GATE_UP_BF16##sfx,                 \
-            VKG_OP_MOE_GATE_UP_Q8_0##sfx, VKG_OP_MOE_GATE_UP_Q4##sfx                                            \
+#define DT(pass, sfx)                                                                                    \
+    {                                                                                                    \
+        VKG_OP_MOE_##pass##_F32##sfx, VKG_OP_MOE_##pass##_F16##sfx, VKG_OP_MOE_##pass##_BF16##sfx,       \
+            VKG_OP_MOE_##pass##_Q8_0##sfx, VKG_OP_MOE_##pass##_Q4##sfx, VKG_OP_MOE_##pass##_Q4_1##sfx,   \
+            VKG_OP_MOE_##pass##_Q5_0##sfx, VKG_OP_MOE_##pass##_Q5_1##sfx, VKG_OP_MOE_##pass##_Q4_K##sfx, \
+            VKG_OP_MOE_##pass##_Q5_K##sfx, VKG_OP_MOE_##pass##_Q6_K##sfx                                 \
     }
-    static const enum vkg_op table[2][2][5] = { { ROW() }, { ROW(_SG) } }; /* [sg][gate_up][dtype] */
-#undef ROW
-    int d = dt == VKG_DTYPE_F32    ? 0
-            : dt == VKG_DTYPE_F16  ? 1
-            : dt == VKG_DTYPE_BF16 ? 2
-            : dt == VKG_DTYPE_Q8_0 ? 3
-            : dt == VKG_DTYPE_Q4   ? 4
-                                   : -1;
+    /* [sg][gate_up][dtype] */
+    static const enum vkg_op table[2][2][11] = { { DT(DOWN, ), DT(GATE_UP, ) }, { DT(DOWN, _SG), DT(GATE_UP, _SG) } };
+#undef DT
+    static const enum vkg_dtype types[11] = { VKG_DTYPE_F32,  VKG_DTYPE_F16,  VKG_DTYPE_BF16, VKG_DTYPE_Q8_0,
+                                              VKG_DTYPE_Q4,   VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1,
+                                              VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+    int d = -1;
+    for (int i = 0; i < 11; i++)
+        if (types[i] == dt) d = i;
     if (d < 0)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'moe experts': %s expert weights (F32, F16, BF16, Q8_0, Q4 here)",
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'moe experts': %s expert weights (F32, F16, BF16, Q8_0, Q4, Q4_1, Q5_0, Q5_1, Q4_K, "
+                         "Q5_K, Q6_K here)",
                          vkg_dtype_name(dt));
     *op = table[dev->use.subgroup_arith ? 1 : 0][gate_up ? 1 : 0][d];
     return VKG_OK;
 }
 
 /* Bytes of one expert's M x K matrix; *unit: bytes per offset unit the
- * shader counts (the element size, or 1 for Q8_0/Q4 blocks). */
+ * shader counts (the element size, or 1 for Q8_0/Q4 and ggml blocks). */
 static uint64_t matrix_bytes(enum vkg_dtype dt, uint64_t M, uint64_t K, uint32_t *unit)
 {
     uint32_t bs = vkg_dtype_block_size(dt), bb = vkg_dtype_block_bytes(dt);

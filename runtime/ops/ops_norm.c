@@ -17,6 +17,12 @@ static enum vkg_op embed_op(enum vkg_dtype t)
     case VKG_DTYPE_BF16: return VKG_OP_EMBED_BF16;
     case VKG_DTYPE_Q8_0: return VKG_OP_EMBED_Q8_0;
     case VKG_DTYPE_Q4: return VKG_OP_EMBED_Q4;
+    case VKG_DTYPE_Q4_1: return VKG_OP_EMBED_Q4_1;
+    case VKG_DTYPE_Q5_0: return VKG_OP_EMBED_Q5_0;
+    case VKG_DTYPE_Q5_1: return VKG_OP_EMBED_Q5_1;
+    case VKG_DTYPE_Q4_K: return VKG_OP_EMBED_Q4_K;
+    case VKG_DTYPE_Q5_K: return VKG_OP_EMBED_Q5_K;
+    case VKG_DTYPE_Q6_K: return VKG_OP_EMBED_Q6_K;
     default: return VKG_OP_COUNT;
     }
 }
@@ -43,14 +49,16 @@ static enum vkg_status embed_check(struct vkg_view table, enum vkg_dtype tt, uin
                                    uint64_t *row_bytes)
 {
     if (embed_op(tt) == VKG_OP_COUNT)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'embed': table '%s' of %s: only F32/F16/BF16/Q8_0/Q4",
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'embed': table '%s' of %s: only F32/F16/BF16/Q8_0/Q4/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K",
                          table.buf->name, vkg_dtype_name(tt));
     if (dim == 0 || vocab == 0 || vocab > UINT32_MAX || vkg_dtype_bytes(tt, dim, row_bytes) != VKG_OK)
         return vkg_error(VKG_ERR_INVALID_ARG,
                          "op 'embed': table '%s' [%llu][%u] %s: bad shape (quantized rows "
-                         "need dim %% 32 == 0)",
+                         "need dim %% 32 == 0, K-quants dim %% 256 == 0)",
                          table.buf->name, (unsigned long long)vocab, dim, vkg_dtype_name(tt));
-    uint32_t elem = tt == VKG_DTYPE_F32 ? 4 : (tt == VKG_DTYPE_F16 || tt == VKG_DTYPE_BF16) ? 2 : 1;
+    /* alignment: the element; Q8_0/Q4 any byte; F16/BF16 and ggml's blocks (all of even size) even bytes */
+    uint32_t elem = tt == VKG_DTYPE_F32 ? 4 : (tt == VKG_DTYPE_Q8_0 || tt == VKG_DTYPE_Q4) ? 1 : 2;
     if (table.offset % elem || vocab * *row_bytes > table.size)
         return vkg_error(VKG_ERR_INVALID_ARG,
                          "op 'embed': table [%llu][%u] %s needs %llu bytes; view of '%s' has "

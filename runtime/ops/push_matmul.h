@@ -5,7 +5,8 @@
  *
  * Weight offsets count the weight's own addressing unit inside the bound
  * window: 32-bit words for F32, 16-bit elements for F16/BF16, bytes for the
- * block types Q8_0/Q4 (their 34/18-byte blocks are not word aligned). All
+ * block types Q8_0/Q4 and ggml's Q4_1 ... Q6_K (blocks of 18 to 210 bytes,
+ * not word aligned; every block size is even). All
  * other offsets and strides count floats. */
 #ifndef VKG_PUSH_MATMUL_H
 #define VKG_PUSH_MATMUL_H
@@ -62,26 +63,56 @@ struct vkg_push_quantize {
     X(MATVEC1_BF16_SG, matvec1_bf16_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC1_Q8_0_SG, matvec1_q8_0_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC1_Q4_SG,   matvec1_q4_sg,    4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q4_1_SG,  matvec1_q4_1_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q5_0_SG,  matvec1_q5_0_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q5_1_SG,  matvec1_q5_1_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q4_K_SG,  matvec1_q4_k_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q5_K_SG,  matvec1_q5_k_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q6_K_SG,  matvec1_q6_k_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC1_F32,     matvec1_f32,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC1_F16,     matvec1_f16,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC1_BF16,    matvec1_bf16,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC1_Q8_0,    matvec1_q8_0,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC1_Q4,      matvec1_q4,       4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q4_1,     matvec1_q4_1,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q5_0,     matvec1_q5_0,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q5_1,     matvec1_q5_1,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q4_K,     matvec1_q4_k,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q5_K,     matvec1_q5_k,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_Q6_K,     matvec1_q6_k,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_F32_SG,  matvec_f32_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_F16_SG,  matvec_f16_sg,  4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_BF16_SG, matvec_bf16_sg, 4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_Q8_0_SG, matvec_q8_0_sg, 4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_Q4_SG,   matvec_q4_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q4_1_SG,   matvec_q4_1_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q5_0_SG,   matvec_q5_0_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q5_1_SG,   matvec_q5_1_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q4_K_SG,   matvec_q4_k_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q5_K_SG,   matvec_q5_k_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q6_K_SG,   matvec_q6_k_sg,   4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_F32,     matvec_f32,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_F16,     matvec_f16,     4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_BF16,    matvec_bf16,    4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_Q8_0,    matvec_q8_0,    4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_Q4,      matvec_q4,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q4_1,      matvec_q4_1,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q5_0,      matvec_q5_0,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q5_1,      matvec_q5_1,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q4_K,      matvec_q4_k,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q5_K,      matvec_q5_k,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC_Q6_K,      matvec_q6_k,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATMUL_F32,     matmul_f32,     4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_F16,     matmul_f16,     4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_BF16,    matmul_bf16,    4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q8_0,    matmul_q8_0,    4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q4,      matmul_q4,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q4_1,      matmul_q4_1,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q5_0,      matmul_q5_0,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q5_1,      matmul_q5_1,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q4_K,      matmul_q4_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q5_K,      matmul_q5_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_Q6_K,      matmul_q6_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(QUANTIZE_F32_Q8_0,  quantize_f32_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_F16_Q8_0,  quantize_f16_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_BF16_Q8_0, quantize_bf16_q8_0, 2, vkg_push_quantize, 64)               \

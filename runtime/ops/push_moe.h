@@ -100,6 +100,30 @@ struct vkg_push_moe_combine {
     X(MOE_GATE_UP_Q4_SG,   moe_gate_up_q4_sg,   6, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q8_0_SG,    moe_down_q8_0_sg,    5, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q4_SG,      moe_down_q4_sg,      5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q4_1,      moe_gate_up_q4_1,      6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q4_1,         moe_down_q4_1,         5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q5_0,      moe_gate_up_q5_0,      6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q5_0,         moe_down_q5_0,         5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q5_1,      moe_gate_up_q5_1,      6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q5_1,         moe_down_q5_1,         5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q4_K,      moe_gate_up_q4_k,      6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q4_K,         moe_down_q4_k,         5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q5_K,      moe_gate_up_q5_k,      6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q5_K,         moe_down_q5_k,         5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q6_K,      moe_gate_up_q6_k,      6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q6_K,         moe_down_q6_k,         5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q4_1_SG,   moe_gate_up_q4_1_sg,   6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q4_1_SG,      moe_down_q4_1_sg,      5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q5_0_SG,   moe_gate_up_q5_0_sg,   6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q5_0_SG,      moe_down_q5_0_sg,      5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q5_1_SG,   moe_gate_up_q5_1_sg,   6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q5_1_SG,      moe_down_q5_1_sg,      5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q4_K_SG,   moe_gate_up_q4_k_sg,   6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q4_K_SG,      moe_down_q4_k_sg,      5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q5_K_SG,   moe_gate_up_q5_k_sg,   6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q5_K_SG,      moe_down_q5_k_sg,      5, vkg_push_moe_ffn, 64)      \
+    X(MOE_GATE_UP_Q6_K_SG,   moe_gate_up_q6_k_sg,   6, vkg_push_moe_ffn, 64)      \
+    X(MOE_DOWN_Q6_K_SG,      moe_down_q6_k_sg,      5, vkg_push_moe_ffn, 64)      \
     X(MOE_COMBINE,      moe_combine,      3, vkg_push_moe_combine, 256)
 /* clang-format on */
 

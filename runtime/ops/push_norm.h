@@ -74,6 +74,12 @@ struct vkg_push_eltwise {
     X(EMBED_BF16,     embed_bf16,     3, vkg_push_embed,    256)                  \
     X(EMBED_Q8_0,     embed_q8_0,     3, vkg_push_embed,    256)                  \
     X(EMBED_Q4,       embed_q4,       3, vkg_push_embed,    256)                  \
+    X(EMBED_Q4_1,      embed_q4_1,     3, vkg_push_embed,    256)                  \
+    X(EMBED_Q5_0,      embed_q5_0,     3, vkg_push_embed,    256)                  \
+    X(EMBED_Q5_1,      embed_q5_1,     3, vkg_push_embed,    256)                  \
+    X(EMBED_Q4_K,      embed_q4_k,     3, vkg_push_embed,    256)                  \
+    X(EMBED_Q5_K,      embed_q5_k,     3, vkg_push_embed,    256)                  \
+    X(EMBED_Q6_K,      embed_q6_k,     3, vkg_push_embed,    256)                  \
     X(RMSNORM,        rmsnorm,        3, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
     X(RMSNORM_ADD,    rmsnorm_add,    4, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
     X(RMSNORM_SG,     rmsnorm_sg,     3, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \

@@ -62,6 +62,21 @@ void rng_fill_f32(uint64_t *s, float *x, size_t n, float lo, float hi)
     for (size_t i = 0; i < n; i++) x[i] = rng_uniform(s, lo, hi);
 }
 
+void rng_fill_ggml_blocks(uint64_t *seed, enum vkg_dtype wt, uint8_t *w, size_t bytes)
+{
+    uint32_t bb = vkg_dtype_block_bytes(wt);
+    uint32_t f16_at[2] = { wt == VKG_DTYPE_Q6_K ? 208 : 0, 2 }; /* Q5_0 / Q6_K: one field */
+    uint32_t n16 = (wt == VKG_DTYPE_Q5_0 || wt == VKG_DTYPE_Q6_K) ? 1 : 2;
+    for (size_t i = 0; i < bytes; i++) w[i] = (uint8_t)(rng_next(seed) >> 32);
+    for (size_t b = 0; b < bytes / bb; b++)
+        for (uint32_t f = 0; f < n16; f++) {
+            float v = exp2f(rng_uniform(seed, -8, 1)) * ((rng_next(seed) >> 40) & 1 ? -1.0f : 1.0f);
+            uint16_t h = vkg_f32_to_f16(v);
+            w[b * bb + f16_at[f]] = (uint8_t)h;
+            w[b * bb + f16_at[f] + 1] = (uint8_t)(h >> 8);
+        }
+}
+
 void assert_close_f32(const char *what, const float *got, const float *want, size_t n, float atol, float rtol)
 {
     double max_abs = 0, max_rel = 0;

@@ -29,6 +29,11 @@ void gpu_assert_no_validation(void);
 uint64_t rng_next(uint64_t *s);
 float rng_uniform(uint64_t *s, float lo, float hi);
 void rng_fill_f32(uint64_t *s, float *x, size_t n, float lo, float hi);
+/* Random blocks of one of ggml's types Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K
+ * (bytes a multiple of the block): random bytes, so every quant value, high
+ * bit and packed 6-bit scale/min occurs, with the f16 fields (d, m / dmin)
+ * set to random finite values of magnitude 2^-8 .. 2 and either sign. */
+void rng_fill_ggml_blocks(uint64_t *seed, enum vkg_dtype wt, uint8_t *w, size_t bytes);
 
 /* Compares got vs want: passes when |got-want| <= atol + rtol*|want| for all i.
  * On failure prints max-abs error, max relative error and the first bad index. */

@@ -1,8 +1,10 @@
 /* test_matmul — GPU linear layer vs the plain-C reference (ref_matmul.c) for
- * every weight dtype, both decode tiers (subgroup and shared-memory
+ * every weight dtype (ggml's Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K as random
+ * blocks: random bytes, random f16 scales of both signs), both decode tiers (subgroup and shared-memory
  * reduction) at 1..8 vectors and the tiled GEMM at 9, 17, 100 tokens.
  * Shapes are not multiples of the workgroup or tile (n_in 100, 333, 96, 256
- * for F32/F16/BF16; 96, 544 for the block types; n_out 1, 7, 65, 130). Views
+ * for F32/F16/BF16; 96, 544 for the 32-value block types; 256, 512, 768
+ * for the K-quants; n_out 1, 7, 65, 130). Views
  * alternate between odd places (F16 weights at an odd element, blocks 2
  * bytes into a word, x at float 3: scalar loads) and 16-byte aligned ones
  * (the kernels' vector loads where n_in % 8 == 0); x/y rows are strided and
@@ -10,7 +12,8 @@
  *
  * Tolerance, every dtype: |got - want| <= 1e-4 * sum_i |W[o][i] * x[t][i]|
  * (+1e-6 absolute). The reference uses the SAME stored weights (the rounded
- * F16/BF16 values, the dequantized Q8_0/Q4 blocks), so only the f32
+ * F16/BF16 values, the blocks dequantized by tests/reference/ as ggml
+ * does, itself checked against gguf.quants), so only the f32
  * accumulation order of the kernel differs from the double-precision sum. */
 #include "common_gpu.h"
 
@@ -25,7 +28,15 @@
 
 #define SENTINEL 12345.0f
 
-/* Random weights [n_out][n_in] in [-1, 1) stored as wt (Q8_0/Q4 by the reference quantizer). */
+/* ggml's block types read as stored (GGUF): Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K. */
+static int is_ggml(enum vkg_dtype wt)
+{
+    return wt == VKG_DTYPE_Q4_1 || wt == VKG_DTYPE_Q5_0 || wt == VKG_DTYPE_Q5_1 || wt == VKG_DTYPE_Q4_K ||
+           wt == VKG_DTYPE_Q5_K || wt == VKG_DTYPE_Q6_K;
+}
+
+/* Random weights [n_out][n_in] in [-1, 1) stored as wt (Q8_0/Q4 by the
+ * reference quantizer); random blocks for the ggml types. */
 static uint8_t *make_weight(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t seed, size_t *bytes)
 {
     size_t n = (size_t)n_out * n_in;
@@ -37,6 +48,7 @@ static uint8_t *make_weight(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, ui
     for (size_t i = 0; wt == VKG_DTYPE_F16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_f16(f[i]);
     for (size_t i = 0; wt == VKG_DTYPE_BF16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_bf16(f[i]);
     if (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ref_quantize(f, n, wt, w, NULL);
+    if (is_ggml(wt)) rng_fill_ggml_blocks(&seed, wt, w, *bytes);
     free(f);
     return w;
 }
@@ -79,7 +91,7 @@ static void check(const char *what, const float *y, size_t ys, const float *want
 static size_t w_pad(const struct mm_case *k)
 {
     if (k->aligned) return 16;
-    return k->wt == VKG_DTYPE_F32 ? 8 : (k->wt == VKG_DTYPE_Q8_0 || k->wt == VKG_DTYPE_Q4) ? 2 : 6;
+    return k->wt == VKG_DTYPE_F32 ? 8 : vkg_dtype_block_size(k->wt) > 1 ? 2 : 6;
 }
 
 static void run_case(const struct mm_case *k, uint64_t seed)
@@ -139,16 +151,17 @@ static void run_case(const struct mm_case *k, uint64_t seed)
 
 static const uint32_t g_float_shapes[][2] = { { 1, 100 }, { 7, 333 }, { 65, 96 }, { 130, 256 }, { 3, 8 } };
 static const uint32_t g_quant_shapes[][2] = { { 1, 96 }, { 7, 544 }, { 65, 96 }, { 130, 544 }, { 3, 32 } };
+static const uint32_t g_kquant_shapes[][2] = { { 1, 256 }, { 7, 768 }, { 65, 256 }, { 130, 512 }, { 3, 256 } };
 
 static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, const enum vkg_matmul_path *paths,
                       size_t n_paths)
 {
-    int quant = wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4;
+    uint32_t bs = vkg_dtype_block_size(wt);
     uint64_t seed = 0xabc0 + (uint64_t)wt;
     for (size_t s = 0; s < 5; s++)
         for (size_t t = 0; t < n_toks; t++)
             for (size_t p = 0; p < n_paths; p++) {
-                const uint32_t *sh = quant ? g_quant_shapes[s] : g_float_shapes[s];
+                const uint32_t *sh = bs == 256 ? g_kquant_shapes[s] : bs == 32 ? g_quant_shapes[s] : g_float_shapes[s];
                 struct mm_case k = {
                     wt, sh[0], sh[1], toks[t], (int)((s + t) & 1), (int)(t % 3 != 1), paths[p], (int)((s + t + p) % 2)
                 };
@@ -179,6 +192,34 @@ static void test_prefill_f16(void **state) { prefill(VKG_DTYPE_F16); }
 static void test_prefill_bf16(void **state) { prefill(VKG_DTYPE_BF16); }
 static void test_prefill_q8_0(void **state) { prefill(VKG_DTYPE_Q8_0); }
 static void test_prefill_q4(void **state) { prefill(VKG_DTYPE_Q4); }
+static void test_decode_q4_1(void **state) { decode(VKG_DTYPE_Q4_1); }
+static void test_decode_q5_0(void **state) { decode(VKG_DTYPE_Q5_0); }
+static void test_decode_q5_1(void **state) { decode(VKG_DTYPE_Q5_1); }
+static void test_decode_q4_k(void **state) { decode(VKG_DTYPE_Q4_K); }
+static void test_decode_q5_k(void **state) { decode(VKG_DTYPE_Q5_K); }
+static void test_decode_q6_k(void **state) { decode(VKG_DTYPE_Q6_K); }
+static void test_prefill_q4_1(void **state) { prefill(VKG_DTYPE_Q4_1); }
+static void test_prefill_q5_0(void **state) { prefill(VKG_DTYPE_Q5_0); }
+static void test_prefill_q5_1(void **state) { prefill(VKG_DTYPE_Q5_1); }
+static void test_prefill_q4_k(void **state) { prefill(VKG_DTYPE_Q4_K); }
+static void test_prefill_q5_k(void **state) { prefill(VKG_DTYPE_Q5_K); }
+static void test_prefill_q6_k(void **state) { prefill(VKG_DTYPE_Q6_K); }
+
+/* The GEMM kernels of the ggml types forced at 1, 3 and 8 tokens (the AUTO
+ * path takes the decode kernels there) and around its 64-token tile. */
+static void test_ggml_gemm_small(void **state)
+{
+    static const enum vkg_dtype types[] = { VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1,
+                                            VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+    static const uint32_t toks[] = { 1, 3, 8, 65 };
+    for (size_t i = 0; i < 6; i++)
+        for (size_t t = 0; t < 4; t++) {
+            uint32_t n_in = vkg_dtype_block_size(types[i]) == 256 ? 512 : 160;
+            struct mm_case k = { types[i], 67 + (uint32_t)t, n_in,        toks[t], (int)(t & 1),
+                                 1,        VKG_MATMUL_GEMM,  (int)(t & 1) };
+            run_case(&k, 300 + 10 * i + t);
+        }
+}
 
 /* The GEMM at token counts around its 64-token tile and the decode path forced
  * beyond 8 vectors (split into launches of 8). */
@@ -283,6 +324,8 @@ static void test_errors(void **state)
     assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_Q8_0, 1, 48, v, v, 1, NULL), VKG_ERR_INVALID_ARG);
     assert_non_null(strstr(vkg_error_detail(), "up_proj"));
     assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_I8, 1, 4, v, v, 1, NULL), VKG_ERR_UNSUPPORTED);
+    assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_Q4_K, 1, 32, v, v, 1, NULL), VKG_ERR_INVALID_ARG); /* 256-blocks */
+    assert_non_null(strstr(vkg_error_detail(), "multiple of 256"));
     assert_int_equal(vkg_op_matmul(c, v, VKG_DTYPE_F32, 9, 8, v, v, 1, NULL), VKG_ERR_INVALID_ARG); /* 288 > 256 B */
     assert_non_null(strstr(vkg_error_detail(), "weight view"));
     assert_int_equal(vkg_op_matmul(c, vkg_view_sub(v, 2, 64), VKG_DTYPE_F32, 1, 8, v, v, 1, NULL), VKG_ERR_INVALID_ARG);
@@ -297,13 +340,20 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_f32),         cmocka_unit_test(test_decode_f16),
-        cmocka_unit_test(test_decode_bf16),        cmocka_unit_test(test_decode_q8_0),
-        cmocka_unit_test(test_decode_q4),          cmocka_unit_test(test_prefill_f32),
-        cmocka_unit_test(test_prefill_f16),        cmocka_unit_test(test_prefill_bf16),
-        cmocka_unit_test(test_prefill_q8_0),       cmocka_unit_test(test_prefill_q4),
-        cmocka_unit_test(test_tile_edges),         cmocka_unit_test(test_subgroup_switch),
-        cmocka_unit_test(test_all_16bit_patterns), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_decode_f32),      cmocka_unit_test(test_decode_f16),
+        cmocka_unit_test(test_decode_bf16),     cmocka_unit_test(test_decode_q8_0),
+        cmocka_unit_test(test_decode_q4),       cmocka_unit_test(test_prefill_f32),
+        cmocka_unit_test(test_prefill_f16),     cmocka_unit_test(test_prefill_bf16),
+        cmocka_unit_test(test_prefill_q8_0),    cmocka_unit_test(test_prefill_q4),
+        cmocka_unit_test(test_decode_q4_1),     cmocka_unit_test(test_decode_q5_0),
+        cmocka_unit_test(test_decode_q5_1),     cmocka_unit_test(test_decode_q4_k),
+        cmocka_unit_test(test_decode_q5_k),     cmocka_unit_test(test_decode_q6_k),
+        cmocka_unit_test(test_prefill_q4_1),    cmocka_unit_test(test_prefill_q5_0),
+        cmocka_unit_test(test_prefill_q5_1),    cmocka_unit_test(test_prefill_q4_k),
+        cmocka_unit_test(test_prefill_q5_k),    cmocka_unit_test(test_prefill_q6_k),
+        cmocka_unit_test(test_ggml_gemm_small), cmocka_unit_test(test_tile_edges),
+        cmocka_unit_test(test_subgroup_switch), cmocka_unit_test(test_all_16bit_patterns),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

@@ -1,7 +1,7 @@
 /* test_moe — MoE router, grouping, expert FFN and combine on the GPU vs the
  * plain-C reference (tests/reference/ref_moe.c, from HF's modeling code).
  * The router and the expert FFN run in both tiers (scalar, subgroup); the
- * FFN for F32, F16, BF16, Q8_0 and Q4 weights.
+ * FFN for F32, F16, BF16, Q8_0 and Q4 weights and ggml's Q4_1 ... Q6_K.
  * Tolerances: expert ids and grouping counts/offsets exact (lists compared as
  * sets: their order inside an expert is arbitrary); router weights 2e-6
  * relative (f32 exp vs double); FFN outputs (any weight dtype, decoded exactly,
@@ -18,6 +18,7 @@
 
 #include "ops_moe.h"
 #include "ref_dtype.h"
+#include "ref_ggml_quants.h"
 #include "ref_moe.h"
 
 static const uint32_t g_ntoks[] = { 1, 7, 64 };
@@ -304,10 +305,24 @@ static struct vkg_buffer *quant_buffer(uint64_t *seed, float *w, uint64_t n, int
     return buf;
 }
 
+/* Random blocks of ggml's Q4_1 ... Q6_K (random bytes, random f16 scales of
+ * both signs) and their values as ggml dequantizes them. */
+static struct vkg_buffer *ggml_buffer(uint64_t *seed, float *w, uint64_t n, enum vkg_dtype dt, const char *name)
+{
+    uint64_t bytes = n / vkg_dtype_block_size(dt) * vkg_dtype_block_bytes(dt);
+    uint8_t *q = calloc(1, (bytes + 3) & ~3ull);
+    rng_fill_ggml_blocks(seed, dt, q, bytes);
+    ref_ggml_dequantize(dt, q, n, w);
+    struct vkg_buffer *buf = gpu_buffer_from(q, (bytes + 3) & ~3ull, name);
+    free(q);
+    return buf;
+}
+
 static struct vkg_buffer *weights_buffer(uint64_t *seed, float *w, uint64_t n, enum vkg_dtype dt, float amp,
                                          const char *name)
 {
     if (dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4) return quant_buffer(seed, w, n, dt == VKG_DTYPE_Q4, amp, name);
+    if (vkg_dtype_block_size(dt) > 1) return ggml_buffer(seed, w, n, dt, name);
     uint16_t *h = dt == VKG_DTYPE_F32 ? NULL : malloc(n * 2);
     for (uint64_t i = 0; i < n; i++) {
         w[i] = rng_uniform(seed, -amp, amp);
@@ -386,8 +401,14 @@ static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok,
  * (Q8_0/Q4: multiples of the 32-value block). */
 static void check_experts(enum vkg_dtype dt)
 {
-    int quant = dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4;
-    const uint32_t n_exp = 16, n_in = quant ? 96 : 70, n_ff = quant ? 160 : 101;
+    uint32_t bs = vkg_dtype_block_size(dt); /* 1, 32, or 256 (K-quants) */
+    const uint32_t n_exp = 16,
+                   n_in = bs == 256  ? 256
+                          : bs == 32 ? 96
+                                     : 70,
+                   n_ff = bs == 256  ? 512
+                          : bs == 32 ? 160
+                                     : 101;
     static const uint32_t ks[] = { 1, 2, 6 };
     uint64_t seed = 0xe4 + (uint64_t)dt, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
@@ -442,6 +463,12 @@ static void test_experts_f16(void **state) { check_experts(VKG_DTYPE_F16); }
 static void test_experts_bf16(void **state) { check_experts(VKG_DTYPE_BF16); }
 static void test_experts_q8_0(void **state) { check_experts(VKG_DTYPE_Q8_0); }
 static void test_experts_q4(void **state) { check_experts(VKG_DTYPE_Q4); }
+static void test_experts_q4_1(void **state) { check_experts(VKG_DTYPE_Q4_1); }
+static void test_experts_q5_0(void **state) { check_experts(VKG_DTYPE_Q5_0); }
+static void test_experts_q5_1(void **state) { check_experts(VKG_DTYPE_Q5_1); }
+static void test_experts_q4_k(void **state) { check_experts(VKG_DTYPE_Q4_K); }
+static void test_experts_q5_k(void **state) { check_experts(VKG_DTYPE_Q5_K); }
+static void test_experts_q6_k(void **state) { check_experts(VKG_DTYPE_Q6_K); }
 
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
@@ -641,6 +668,12 @@ int main(void)
         cmocka_unit_test(test_experts_bf16),
         cmocka_unit_test(test_experts_q8_0),
         cmocka_unit_test(test_experts_q4),
+        cmocka_unit_test(test_experts_q4_1),
+        cmocka_unit_test(test_experts_q5_0),
+        cmocka_unit_test(test_experts_q5_1),
+        cmocka_unit_test(test_experts_q4_k),
+        cmocka_unit_test(test_experts_q5_k),
+        cmocka_unit_test(test_experts_q6_k),
         cmocka_unit_test(test_block_end_to_end),
         cmocka_unit_test(test_big_stacks),
         cmocka_unit_test(test_errors),

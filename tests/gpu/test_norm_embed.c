@@ -1,5 +1,5 @@
 /* test_norm_embed — embedding lookup on the GPU vs the plain-C reference for
- * F32 / F16 / BF16 / Q8_0 / Q4 tables: odd row lengths, out-of-range ids
+ * F32 / F16 / BF16 / Q8_0 / Q4 tables and ggml's Q4_1 ... Q6_K: odd row lengths, out-of-range ids
  * (-1, vocab, INT32_MAX, INT32_MIN give zero rows), and tables larger than
  * one binding (maxStorageBufferRange, 128 MiB on lavapipe): 150,000 x 512
  * F32 (293 MiB) and 151,936 x 512 F16 (148 MiB). Tolerance: exact — the
@@ -13,6 +13,7 @@
 
 #include "ops_norm.h"
 #include "ref_dtype.h"
+#include "ref_ggml_quants.h"
 #include "ref_norm.h"
 
 /* A random table in dtype t plus its exact F32 decoding. */
@@ -53,6 +54,10 @@ static void make_table(struct table *tb, enum vkg_dtype t, uint64_t vocab, uint3
         if (t == VKG_DTYPE_Q4) {
             ref_quant_q4(row, dst, dim);
             ref_dequant_q4(dst, f, dim);
+        }
+        if (vkg_dtype_block_size(t) > 1 && t != VKG_DTYPE_Q8_0 && t != VKG_DTYPE_Q4) { /* ggml's types */
+            rng_fill_ggml_blocks(seed, t, dst, tb->row_bytes);
+            ref_ggml_dequantize(t, dst, dim, f);
         }
     }
     free(row);
@@ -137,6 +142,23 @@ static void test_embed_small(void **state)
     free(ids);
 }
 
+/* ggml's block types (random blocks, random f16 scales of both signs): the
+ * kernel's values are bit-identical to ggml's dequantization, so exact. Row
+ * lengths of 1, 3 and 9 blocks, tables 2 bytes into a word, Gemma scale. */
+static void test_embed_ggml(void **state)
+{
+    static const enum vkg_dtype types[] = { VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1,
+                                            VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+    uint64_t seed = 0x991;
+    for (size_t t = 0; t < 6; t++)
+        for (uint32_t nb = 1; nb <= 9; nb *= 3) {
+            uint32_t dim = nb * vkg_dtype_block_size(types[t]);
+            int32_t *ids = make_ids(40, 300, &seed);
+            embed_case(types[t], 300, dim, ids, 40, nb == 3 ? sqrtf((float)dim) : 1.0f, nb == 9 ? 2 : 0, &seed);
+            free(ids);
+        }
+}
+
 /* Tables beyond one binding: the launcher binds windows of rows. */
 static void test_embed_big(void **state)
 {
@@ -178,6 +200,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embed_small),
+        cmocka_unit_test(test_embed_ggml),
         cmocka_unit_test(test_embed_big),
         cmocka_unit_test(test_embed_errors),
     };

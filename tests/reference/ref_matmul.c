@@ -6,12 +6,17 @@
 #include <string.h>
 
 #include "ref_dtype.h"
+#include "ref_ggml_quants.h"
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); } /* little endian */
 
 void ref_weight_row(const void *row, enum vkg_dtype wt, uint32_t n_in, float *out)
 {
     const uint8_t *b = row;
+    if (ref_ggml_is_block_type(wt) && wt != VKG_DTYPE_Q8_0 && wt != VKG_DTYPE_Q4) {
+        ref_ggml_dequantize(wt, b, n_in, out); /* Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K */
+        return;
+    }
     for (uint32_t i = 0; i < n_in; i++) {
         switch (wt) {
         case VKG_DTYPE_F32: memcpy(&out[i], b + 4 * (size_t)i, 4); break;

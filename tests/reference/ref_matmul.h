@@ -9,7 +9,8 @@
 
 #include "dtype.h"
 
-/* One weight row (n_in values of wt: F32, F16, BF16, Q8_0, Q4) as floats. */
+/* One weight row (n_in values of wt: F32, F16, BF16, Q8_0, Q4, and the ggml
+ * block types of ref_ggml_quants.h) as floats. */
 void ref_weight_row(const void *row, enum vkg_dtype wt, uint32_t n_in, float *out /* [n_in] */);
 
 /* y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o]) with double accumulation of

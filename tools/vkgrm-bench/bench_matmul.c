@@ -1,6 +1,6 @@
 /* bench_matmul.c — bench cases of the matmul family: decode GB/s (weight
  * bytes read) at 1 and 8 vectors for both reduction tiers, prefill GFLOP/s at
- * 512 tokens, per weight dtype, and the load-time quantizers (bytes read +
+ * 512 tokens, per weight dtype (ggml's Q4_1 ... Q6_K included), and the load-time quantizers (bytes read +
  * written). Sizes are kept small enough for lavapipe (each run well under 1 s). */
 #include <stdlib.h>
 
@@ -95,6 +95,12 @@ DEC(F16)
 DEC(BF16)
 DEC(Q8_0)
 DEC(Q4)
+DEC(Q4_1)
+DEC(Q5_0)
+DEC(Q5_1)
+DEC(Q4_K)
+DEC(Q5_K)
+DEC(Q6_K)
 
 #define QS(name, st, dt)                                                                  \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
@@ -116,8 +122,9 @@ QS(q_bf16_q4, BF16, Q4)
         { "matmul_" lc, "1024x1024 " #dt " x 512 tok", pre_##dt, mm_rec, down },
 
 static const struct vkg_bench_case g_cases[] = {
-    ROWS(F32, "f32") ROWS(F16, "f16") ROWS(BF16, "bf16") ROWS(Q8_0, "q8_0")
-        ROWS(Q4, "q4"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
+    ROWS(F32, "f32") ROWS(F16, "f16") ROWS(BF16, "bf16") ROWS(Q8_0, "q8_0") ROWS(Q4, "q4") ROWS(Q4_1, "q4_1")
+        ROWS(Q5_0, "q5_0") ROWS(Q5_1, "q5_1") ROWS(Q4_K, "q4_k") ROWS(Q5_K, "q5_k")
+            ROWS(Q6_K, "q6_k"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
     { "quantize_f32_q4", "16Mi F32->Q4", q_f32_q4, q_rec, down },

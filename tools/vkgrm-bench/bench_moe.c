@@ -209,6 +209,23 @@ static enum vkg_status s_combine(struct vkg_device *d, void **x, uint64_t *b, ui
     FFN(s_dn_q4_64##sfx, 64, VKG_DTYPE_Q4, 0, sg)
 FFN_TIER(, 0)
 FFN_TIER(_sg, 1)
+/* ggml's block types: one token (decode), both passes and tiers */
+#define FFN_GGML(t, dt)                         \
+    FFN(g_gu_##t, 1, VKG_DTYPE_##dt, 1, 0)      \
+    FFN(g_dn_##t, 1, VKG_DTYPE_##dt, 0, 0)      \
+    FFN(g_gu_##t##_sg, 1, VKG_DTYPE_##dt, 1, 1) \
+    FFN(g_dn_##t##_sg, 1, VKG_DTYPE_##dt, 0, 1)
+FFN_GGML(q4_1, Q4_1)
+FFN_GGML(q5_0, Q5_0)
+FFN_GGML(q5_1, Q5_1)
+FFN_GGML(q4_k, Q4_K)
+FFN_GGML(q5_k, Q5_K)
+FFN_GGML(q6_k, Q6_K)
+#define GGML_CASES(t, dt)                                                                                   \
+    { "moe_gate_up_" #t, "1 tok, 64 exp top6, 512->256 " #dt, g_gu_##t, rec_gate_up, down },                \
+        { "moe_down_" #t, "1 tok, 64 exp top6, 256->512 " #dt, g_dn_##t, rec_down, down },                  \
+        { "moe_gate_up_" #t "_sg", "1 tok, 64 exp top6, 512->256 " #dt, g_gu_##t##_sg, rec_gate_up, down }, \
+        { "moe_down_" #t "_sg", "1 tok, 64 exp top6, 256->512 " #dt, g_dn_##t##_sg, rec_down, down },
 
 #define FFN_CASES(sfx, op_sfx)                                                                                     \
     { "moe_gate_up_f32" op_sfx, "1 tok, 64 exp top6, 512->256 F32", s_gu_f32_1##sfx, rec_gate_up, down },          \
@@ -240,7 +257,9 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_count", "count+scan+scatter 512x6 pairs -> 64 exp", s_group, rec_group, down },
     { "moe_scan", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
-    FFN_CASES(, "") FFN_CASES(_sg, "_sg"){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+    FFN_CASES(, "") FFN_CASES(_sg, "_sg") GGML_CASES(q4_1, Q4_1) GGML_CASES(q5_0, Q5_0) GGML_CASES(q5_1, Q5_1)
+        GGML_CASES(q4_k, Q4_K) GGML_CASES(q5_k, Q5_K)
+            GGML_CASES(q6_k, Q6_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
 };
 
 const struct vkg_bench_case *vkg_bench_moe(size_t *n)

@@ -76,6 +76,12 @@ SETUP_EMBED(s_emb_f16, VKG_DTYPE_F16)
 SETUP_EMBED(s_emb_bf16, VKG_DTYPE_BF16)
 SETUP_EMBED(s_emb_q8_0, VKG_DTYPE_Q8_0)
 SETUP_EMBED(s_emb_q4, VKG_DTYPE_Q4)
+SETUP_EMBED(s_emb_q4_1, VKG_DTYPE_Q4_1)
+SETUP_EMBED(s_emb_q5_0, VKG_DTYPE_Q5_0)
+SETUP_EMBED(s_emb_q5_1, VKG_DTYPE_Q5_1)
+SETUP_EMBED(s_emb_q4_k, VKG_DTYPE_Q4_K)
+SETUP_EMBED(s_emb_q5_k, VKG_DTYPE_Q5_K)
+SETUP_EMBED(s_emb_q6_k, VKG_DTYPE_Q6_K)
 
 /* ---- RMSNorm [512][4096] ---- */
 static enum vkg_status setup_rms(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, int sg, int add)
@@ -198,6 +204,12 @@ static const struct vkg_bench_case g_cases[] = {
     { "embed_bf16", "512 ids, 16384x2048 BF16", s_emb_bf16, rec_embed, down },
     { "embed_q8_0", "512 ids, 16384x2048 Q8_0", s_emb_q8_0, rec_embed, down },
     { "embed_q4", "512 ids, 16384x2048 Q4", s_emb_q4, rec_embed, down },
+    { "embed_q4_1", "512 ids, 16384x2048 Q4_1", s_emb_q4_1, rec_embed, down },
+    { "embed_q5_0", "512 ids, 16384x2048 Q5_0", s_emb_q5_0, rec_embed, down },
+    { "embed_q5_1", "512 ids, 16384x2048 Q5_1", s_emb_q5_1, rec_embed, down },
+    { "embed_q4_k", "512 ids, 16384x2048 Q4_K", s_emb_q4_k, rec_embed, down },
+    { "embed_q5_k", "512 ids, 16384x2048 Q5_K", s_emb_q5_k, rec_embed, down },
+    { "embed_q6_k", "512 ids, 16384x2048 Q6_K", s_emb_q6_k, rec_embed, down },
     { "rmsnorm", "512x4096 shared-mem", s_rms, rec_rms, down },
     { "rmsnorm_add", "512x4096 +residual shared-mem", s_rms_add, rec_rms, down },
     { "rmsnorm_sg", "512x4096 subgroup", s_rms_sg, rec_rms, down },
