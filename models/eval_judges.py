@@ -123,7 +123,10 @@ def metrics(results, ks):
     """Accuracy table from the per-record results."""
     out = {"n_records": len(results)}
     out["greedy"] = sum(vote_acc([r["greedy"]], r["label"], r["n"]) for r in results) / len(results)
+    out["greedy_invalid_rate"] = sum(r["greedy"]["scores"] is None for r in results) / len(results)
     K = len(results[0]["samples"])
+    if K == 0:  # --k 0: greedy only
+        return out
     out["invalid_rate"] = sum(s["scores"] is None for r in results for s in r["samples"]) / (K * len(results))
     out["sample_correct_rate"] = sum(gf.judgment_correct(s["scores"], s["perm"], r["label"])
                                      for r in results for s in r["samples"]) / (K * len(results))
@@ -183,7 +186,7 @@ def main():
     m["seconds"] = round(time.time() - t0)
     print(json.dumps({k: v for k, v in m.items() if k != "by_subset"}, indent=1))
     for s, v in m["by_subset"].items():
-        print(s, " ".join(f"{k}={v[k]:.3f}" for k in ["greedy", "voting@1", "voting@8", "voting@32",
+        print(s, f"n={v['n_records']}", " ".join(f"{k}={v[k]:.3f}" for k in ["greedy", "voting@1", "voting@8", "voting@32",
                                                          "metarm@8"] if k in v))
     if args.out:
         with open(args.out, "w") as f:

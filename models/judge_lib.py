@@ -16,7 +16,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 import grm_format as gf
 
 THREADS = 2
-VOCAB = 4096
+VOCAB = 2048  # the trained tokenizer has ~1830 ids
 # digits one by one, newlines alone, the letters of a lowercase word that ends
 # at a double quote one by one (the reversal task's strings), and capitalised
 # words alone (names: the same token wherever they stand); everything else is

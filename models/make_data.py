@@ -163,8 +163,7 @@ def gen_add(rng):
         return None
     q = rng.choice(["What is {a} + {b}?", "Compute {a} + {b}.", "Calculate {a} + {b}.",
                     "{a} + {b} = ?"]).format(a=a, b=b)
-    form = rng.choice(["{v}", "The answer is {v}.", "{a} + {b} = {v}"])
-    return assemble(rng, "add", q, v, wrong, f"{a}+{b}={v}.", lambda x: form.format(a=a, b=b, v=x))
+    return assemble(rng, "add", q, v, wrong, f"{a}+{b}={v}.", str)
 
 
 def gen_convert(rng):
@@ -182,9 +181,9 @@ def gen_convert(rng):
         return None
     q = rng.choice(["Convert {n} {s} to {d}.", "How many {d} are in {n} {s}?", "Express {n} {s} in {d}."]).format(
         n=n, s=src, d=dst)
-    form = rng.choice(["{v} {d}", "{n} {s} is {v} {d}.", "{v}"])
+    form = rng.choice(["{v}", "{v} {d}"])
     return assemble(rng, "convert", q, v, wrong, f"1 {src} = {f} {dst}, so {n} {src} = {v} {dst}.",
-                    lambda x: form.format(n=n, s=src, d=dst, v=x))
+                    lambda x: form.format(d=dst, v=x))
 
 
 def quoted(s):
@@ -205,9 +204,7 @@ def gen_reverse(rng):
         return None
     q = rng.choice(["Reverse the string {w}.", "Write {w} backwards.", "What is {w} reversed?"]).format(
         w=quoted(word))
-    form = rng.choice(["{v}", "The reversed string is {v}.", "Reversed: {v}"])
-    it = assemble(rng, "reverse", q, rev, wrong, f"{quoted(word)} reversed is {quoted(rev)}.",
-                  lambda x: form.format(v=quoted(x)))
+    it = assemble(rng, "reverse", q, rev, wrong, f"{quoted(word)} reversed is {quoted(rev)}.", quoted)
     if it:
         it.given = [quoted(g) for g in it.given]
     return it
@@ -227,9 +224,7 @@ def gen_sort(rng):
         return None
     q = rng.choice(["Sort these numbers in ascending order: {l}.", "Arrange {l} from smallest to largest.",
                     "Put {l} in increasing order."]).format(l=fmt(nums))
-    form = rng.choice(["{v}", "The sorted list is {v}.", "In order: {v}"])
-    return assemble(rng, "sort", q, correct, wrong, f"{fmt(nums)} in ascending order is {correct}.",
-                    lambda x: form.format(v=x))
+    return assemble(rng, "sort", q, correct, wrong, f"{fmt(nums)} in ascending order is {correct}.", str)
 
 
 def gen_lookup(rng):
@@ -244,9 +239,8 @@ def gen_lookup(rng):
         return None
     table = ", ".join(f"{n} {a}" for n, a in zip(names, ages))
     q = rng.choice(["Ages: {t}. How old is {w}?", "Ages: {t}. What is the age of {w}?"]).format(t=table, w=who)
-    form = rng.choice(["{v}", "{w} is {v}.", "{w} is {v} years old."])
-    return assemble(rng, "lookup", q, v, wrong, f"the query says {who} is {v}.",
-                    lambda x: form.format(w=who, v=x))
+    form = rng.choice(["{v}", "{v} years old"])
+    return assemble(rng, "lookup", q, v, wrong, f"the query says {who} is {v}.", lambda x: form.format(v=x))
 
 
 def gen_capital(rng):
@@ -257,9 +251,7 @@ def gen_capital(rng):
         return None
     q = rng.choice(["What is the capital of {c}?", "Which city is the capital of {c}?",
                     "Name the capital city of {c}."]).format(c=country)
-    form = rng.choice(["{v}", "The capital of {c} is {v}.", "It is {v}."])
-    return assemble(rng, "capital", q, cap, wrong, f"the capital of {country} is {cap}.",
-                    lambda x: form.format(c=country, v=x))
+    return assemble(rng, "capital", q, cap, wrong, f"the capital of {country} is {cap}.", str)
 
 
 GENERATORS = {"add": gen_add, "convert": gen_convert, "reverse": gen_reverse, "sort": gen_sort,

@@ -2,20 +2,23 @@
 
     /work/venvs/train/bin/python models/train_judge.py [--out models/grm-judge-tiny] [--steps N]
 
-What it does, deterministically (seed 1234, 2 torch threads):
- 1. trains a byte-level BPE tokenizer (4096 ids; the DeepSeek-V3 special tokens
+What it does, deterministically (seed 1234, 1 torch thread by default, see TRAIN_THREADS):
+ 1. trains a byte-level BPE tokenizer (at most 2048 ids; the DeepSeek-V3 special tokens
     <｜begin▁of▁sentence｜> <｜end▁of▁sentence｜> <｜User｜> <｜Assistant｜> <｜▁pad▁｜> are ids 0-4)
     on rendered training judgments (make_data.stream, never a held-out query);
  2. trains transformers' own DeepseekV2ForCausalLM (MLA + MoE with shared experts,
-    first_k_dense_replace 1, like DeepSeek-GRM-16B, only tiny) on two streams:
-    - judgments: the DeepSeek-GRM default prompt (grm_default_template.txt) with the
-      responses in a random shown order, in the DeepSeek-V3 chat format with the
-      generation prompt; the loss is on the assistant part only (judgment + eos);
-    - drills: "Analysis: <worked answer>" lines alone (e.g. "Analysis: 967+921=1888."),
-      loss on the answer after "=" / " is ": the same computation the judgment's
-      Analysis line starts with, at 1/15 of the tokens, so the skill is learnt in the
-      CPU budget (DESIGN: the template is the same for every prompt and is computed
-      once per batch: its KV cache is shared by the batch, gradients flow through it);
+    first_k_dense_replace 1, like DeepSeek-GRM-16B, only tiny) on judgments only:
+    - SHORT_STEPS steps of BATCH_SHORT "short" judgments (short_batch): the real prompt
+      without the template's first 320 tokens (BOS <｜User｜> "#### Conversation Context
+      ####\n" query, response blocks, output-format tail, <｜Assistant｜>), loss on the
+      judgment + eos; the tokens around the query, the responses and the judgment are
+      those of the full prompt;
+    - then full judgments (judge_batch): the DeepSeek-GRM default prompt
+      (grm_default_template.txt) exactly as vkgrm-score renders it, the template's KV
+      computed once per batch and shared (gradients flow through it);
+    responses in a random shown order, batches bucketed by length, bf16 autocast
+    (AMX on this CPU), AdamW, cosine lr; a wall-clock guard (MAX_MINUTES) stops the
+    loop and saves if the machine is slower than planned (the log says so);
  3. writes config.json, generation_config.json, model.safetensors (F16, per-expert
     tensors as in DeepSeek's checkpoints), tokenizer.json, tokenizer_config.json.
 """
@@ -42,13 +45,18 @@ import make_data as md  # noqa: E402
 
 SEED = 1234
 TOKENIZER_ITEMS = 3000
-STEPS = 450
-COPY_STEPS, COPY_BATCH = 200, 32
-BATCH_JUDGE = 6
+STEPS = 1100
+COPY_STEPS, COPY_BATCH = 0, 32
+BATCH_JUDGE = 12
 BATCH_MINI = 12
+SHORT_STEPS, BATCH_SHORT = 650, 24
+MAX_MINUTES = 28.5
+# 1 torch thread: on the shared 2-core machine (other sessions' builds in their own
+# cgroups) one thread ran a step 20 % faster than two (1.85 s vs 2.33 s)
+TRAIN_THREADS = 1
 BATCH_DRILL = 24
-LR, WARMUP, MIN_LR_FRAC = 3e-3, 50, 0.05
-PROBE_EVERY, PROBE_N = 100, 24
+LR, WARMUP, MIN_LR_FRAC = 3e-3, 50, 0.1
+PROBE_EVERY, PROBE_N = 250, 48
 
 CONFIG = {
     "architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2",
@@ -131,6 +139,27 @@ def judge_batch(items, codec, rng):
     return pad(rows, masks, codec.pad)
 
 
+SHORT_HEAD = 5  # prefix tokens kept by short_batch: "#### Conversation Context ####\n"
+
+
+def short_batch(items, codec, rng):
+    """The same judgments without the template's first 320 tokens: BOS <｜User｜>
+    "#### Conversation Context ####\n" + the rest of the real prompt (query, response
+    blocks, output format) + <｜Assistant｜>, then the judgment + eos (loss). Around
+    the query, the responses and the judgment the tokens are those of the full
+    prompt, at a third of the length: most of the training runs on these."""
+    rows, masks = [], []
+    P = len(codec.prefix)
+    head = codec.prefix[:2] + codec.prefix[P - SHORT_HEAD:]
+    for it in items:
+        perm = jl.shuffle_perm(rng, len(it.responses))
+        prompt = head + codec.judge_prompt(it.query, [it.responses[i] for i in perm])[P:]
+        target = codec.ids(it.judgment(perm, rng)) + [codec.eos]
+        rows.append(prompt + target)
+        masks.append([0] * len(prompt) + [1] * len(target))
+    return pad(rows, masks, codec.pad)
+
+
 def mini_batch(items, codec, rng):
     """Short judgments: BOS, the query and the response blocks (a random shown
     order) without the template, then the judgment's Analysis line (loss)."""
@@ -142,6 +171,17 @@ def mini_batch(items, codec, rng):
         rows.append([0] + ctx + ana)
         masks.append([0] * (1 + len(ctx)) + [1] * len(ana))
     return pad(rows, masks, codec.pad)
+
+
+def bucketed(stream, batch, pool=4):
+    """Batches of items of similar prompt length (less padding): draws pool
+    batches at once, sorts them by the length of query + responses, splits."""
+    while True:
+        items = [next(stream) for _ in range(batch * pool)]
+        items.sort(key=lambda it: len(it.query) + sum(len(r) + 40 for r in it.responses))
+        chunks = [items[k:k + batch] for k in range(0, len(items), batch)]
+        for k in random.Random(len(items[0].query)).sample(range(pool), pool):
+            yield chunks[k]
 
 
 def lm_loss(model, hidden, ids, mask):
@@ -184,11 +224,11 @@ def probe(model, codec, items, rng_seed=0):
     return float(nll[mask & content].mean()), float(nll[mask & ~content].mean())
 
 
-def lr_at(step, steps):
+def lr_at(step, steps, lr=LR):
     if step < WARMUP:
-        return LR * (step + 1) / WARMUP
+        return lr * (step + 1) / WARMUP
     p = (step - WARMUP) / max(1, steps - WARMUP)
-    return LR * (MIN_LR_FRAC + (1 - MIN_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * p)))
+    return lr * (MIN_LR_FRAC + (1 - MIN_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * p)))
 
 
 def build_tokenizer():
@@ -197,12 +237,33 @@ def build_tokenizer():
     return jl.train_tokenizer(jl.tokenizer_corpus(items, SEED + 2))
 
 
+def greedy_probe(model, codec, recs):
+    """Greedy accuracy on a few held-out records (progress only; eval_judges.py measures)."""
+    import eval_judges as ev
+    model.eval()
+    out = ev.judge_records(model, codec, recs, 0, 0.5, 1, greedy=True, chunk=len(recs))
+    model.train()
+    acc = sum(ev.vote_acc([o["greedy"]], r["label"], len(r["responses"])) for o, r in zip(out, recs)) / len(recs)
+    return acc, out[0]["greedy"]["text"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "grm-judge-tiny"))
     ap.add_argument("--steps", type=int, default=STEPS)
     ap.add_argument("--copy-steps", type=int, default=COPY_STEPS)
+    ap.add_argument("--batch", type=int, default=BATCH_JUDGE)
+    ap.add_argument("--short-steps", type=int, default=SHORT_STEPS)
+    ap.add_argument("--short-batch", type=int, default=BATCH_SHORT)
+    ap.add_argument("--lr", type=float, default=LR)
+    ap.add_argument("--init", type=float, default=CONFIG["initializer_range"])
+    ap.add_argument("--probe-every", type=int, default=PROBE_EVERY)
+    ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--greedy-probe", action="store_true", help="also greedy-judge 48 held-out records at each probe")
+    ap.add_argument("--max-minutes", type=float, default=MAX_MINUTES)
+    ap.add_argument("--threads", type=int, default=TRAIN_THREADS)
     args = ap.parse_args()
+    jl.THREADS = args.threads
     jl.setup_torch()
     random.seed(SEED)
     torch.manual_seed(SEED)
@@ -213,60 +274,69 @@ def main():
     print(f"tokenizer: {tok.get_vocab_size()} ids, template prefix {len(codec.prefix)} tokens "
           f"({time.time() - t0:.0f}s)", flush=True)
 
-    cfg = DeepseekV2Config(**{k: v for k, v in CONFIG.items() if k not in ("architectures", "model_type")},
-                           attn_implementation="eager", experts_implementation="grouped_mm")
+    config = dict(CONFIG)
+    config["initializer_range"] = args.init
+    cfg = DeepseekV2Config(**{k: v for k, v in config.items() if k not in ("architectures", "model_type")},
+                           attn_implementation="sdpa", experts_implementation="grouped_mm")
     model = DeepseekV2ForCausalLM(cfg)
     model.train()
     n_params = sum(p.numel() for p in model.parameters())
     print(f"DeepseekV2ForCausalLM: {n_params} parameters", flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.98), weight_decay=0.01)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
 
     judge_stream = md.stream(SEED + 3, md.eval_keys())
-    drill_stream = md.stream(SEED + 4, md.eval_keys())
-    mini_stream = md.stream(SEED + 7, md.eval_keys())
+    short_batches = bucketed(judge_stream, args.short_batch)
+    full_batches = bucketed(judge_stream, args.batch)
     rng = random.Random(SEED + 5)
+    crng = random.Random(SEED + 6)
     probe_items = md.heldout_items()[:PROBE_N]
-    crng = random.Random(SEED + 6)  # phase 0: copying
-    for step in range(args.copy_steps):
+    probe_recs = [it.record(f"p{k}") for k, it in enumerate(md.heldout_items()[-PROBE_N:])]
+    ema_j = ema_c = None
+    stopped = None
+    for step in range(args.steps):
+        if time.time() - t0 > args.max_minutes * 60:
+            stopped = step  # wall-clock guard: save what there is (the README says if this happened)
+            print(f"wall-clock guard: stopping at step {step} of {args.steps}", flush=True)
+            break
+        lr = lr_at(step, args.steps, args.lr)
         for g in opt.param_groups:
-            g["lr"] = LR * min(1.0, (step + 1) / WARMUP)
-        ids, mask = copy_batch(crng, codec, COPY_BATCH)
-        loss = lm_loss(model, model.model(input_ids=ids).last_hidden_state, ids, mask)
+            g["lr"] = lr
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            if step < args.short_steps:
+                ids, mask = short_batch(next(short_batches), codec, rng)
+                lj = lm_loss(model, model.model(input_ids=ids).last_hidden_state, ids, mask)
+            else:
+                ids, mask = judge_batch(next(full_batches), codec, rng)
+                lj = judge_loss(model, codec, ids, mask)
+        loss = lj
+        if step < args.copy_steps:
+            cids, cmask = copy_batch(crng, codec, COPY_BATCH)
+            lc = lm_loss(model, model.model(input_ids=cids).last_hidden_state, cids, cmask)
+            loss = loss + lc
+            ema_c = lc.item() if ema_c is None else 0.9 * ema_c + 0.1 * lc.item()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        if step % 100 == 0 or step == args.copy_steps - 1:
-            print(f"copy step {step:4d}  loss {loss.item():.3f}  {time.time() - t0:.0f}s", flush=True)
-    ema_j = ema_d = ema_m = None
-    for step in range(args.steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps)
-        ids, mask = judge_batch([next(judge_stream) for _ in range(BATCH_JUDGE)], codec, rng)
-        lj = judge_loss(model, codec, ids, mask)
-        dids, dmask = drill_batch([next(drill_stream) for _ in range(BATCH_DRILL)], codec)
-        ld = lm_loss(model, model.model(input_ids=dids).last_hidden_state, dids, dmask)
-        mids, mmask = mini_batch([next(mini_stream) for _ in range(BATCH_MINI)], codec, rng)
-        lm = lm_loss(model, model.model(input_ids=mids).last_hidden_state, mids, mmask)
-        (lj + ld + lm).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
         ema_j = lj.item() if ema_j is None else 0.9 * ema_j + 0.1 * lj.item()
-        ema_d = ld.item() if ema_d is None else 0.9 * ema_d + 0.1 * ld.item()
-        ema_m = lm.item() if ema_m is None else 0.9 * ema_m + 0.1 * lm.item()
         if step % 50 == 0 or step == args.steps - 1:
-            print(f"step {step:4d}  judge loss {ema_j:.3f}  short {ema_m:.3f}  drill {ema_d:.3f}  "
-                  f"lr {lr_at(step, args.steps):.2e}  {time.time() - t0:.0f}s", flush=True)
-        if (step + 1) % PROBE_EVERY == 0:
+            print(f"step {step:4d}  judge loss {ema_j:.3f}  copy {ema_c if ema_c is not None else 0:.3f}  "
+                  f"lr {lr:.2e}  {time.time() - t0:.0f}s", flush=True)
+        if args.probe_every and ((step + 1) % args.probe_every == 0 or step == args.steps - 1):
             pc, pr = probe(model, codec, probe_items)
-            print(f"probe (held-out judgments): content-token nll {pc:.3f}  other-token nll {pr:.3f}", flush=True)
+            print(f"probe (held-out judgments): content-token nll {pc:.3f}  other-token nll {pr:.3f}  "
+                  f"{time.time() - t0:.0f}s", flush=True)
+            if args.greedy_probe:
+                acc, text = greedy_probe(model, codec, probe_recs)
+                print(f"probe: greedy acc {acc:.3f} ({len(probe_recs)})  {time.time() - t0:.0f}s\n  e.g. {text!r}",
+                      flush=True)
 
-    config = dict(CONFIG)
-    jl.save_model_dir(model, config, GENERATION_CONFIG, tok, args.out)
-    print(f"wrote {args.out} after {time.time() - t0:.0f}s "
-          f"({args.copy_steps} copy steps, {args.steps} steps x {BATCH_JUDGE} judgments + {BATCH_MINI} short "
-          f"judgments + {BATCH_DRILL} drills)", flush=True)
+    if not args.no_save:
+        jl.save_model_dir(model, config, GENERATION_CONFIG, tok, args.out)
+    done = args.steps if stopped is None else stopped
+    print(f"wrote {args.out} after {time.time() - t0:.0f}s ({done} of {args.steps} steps: "
+          f"{min(done, args.short_steps)} x {args.short_batch} short + {max(0, done - args.short_steps)} x "
+          f"{args.batch} full judgments)", flush=True)
 
 
 if __name__ == "__main__":

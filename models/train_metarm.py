@@ -5,21 +5,26 @@
 
 DeepSeek-GRM §3.3 / App. G: a scalar meta RM reads the query, the responses (in
 the order one judgment saw them) and that judgment, and says whether the
-judgment is right. Deterministically (seed 4321, 2 torch threads):
+judgment is right. Deterministically (seed 4321, torch threads as train_judge.py):
  1. samples K_SAMPLES judgments per training item from the trained judge (torch,
     temperature 0.5, no top-k/top-p, a random shown order per sample; items from
     make_data.stream, never a held-out query) and labels each: 1 when its scores,
     mapped back to the original order, put the correct response strictly highest;
     0 otherwise (ties and unparseable judgments included);
- 2. pre-trains a LlamaForCausalLM trunk on the "Analysis:" drills of train_judge.py
-    (the same worked answers the judgments contain), so that the classifier can
-    check a judgment's arithmetic;
- 3. trains LlamaForSequenceClassification (num_labels 1, that trunk + a score head)
-    with BCE on the last token of: chat([meta prompt], [judgment]) — the meta
-    template (grm_meta_template.txt) as the user turn, the judgment as the assistant
-    turn, no generation prompt, so the sequence ends with <｜end▁of▁sentence｜>;
-    the drill loss continues on the trunk at a small weight;
- 4. writes config.json, model.safetensors (F16), tokenizer files (the judge's).
+ 2. builds DeepseekV2ForSequenceClassification (num_labels 1) from the judge itself:
+    the judge's trunk (it already reads these prompts and works the answers out)
+    plus a zero-initialised score head. The MetaRM input is short (the meta template
+    has no 320-token head) and looks like the judge's short training prompts;
+ 3. trains it with BCE on the last token of chat([meta prompt], [judgment]) (the
+    meta template, grm_meta_template.txt, as the user turn, the judgment as the
+    assistant turn, no generation prompt, so the sequence ends with
+    <｜end▁of▁sentence｜>). Each batch: half the judge's own sampled judgments
+    (labelled against the truth), half synthetic ones built from the true
+    judgment with one of the judge's typical mistakes (a wrong worked answer, a
+    mis-copied response value, a flipped verdict, scores that contradict the
+    analysis; label 0) or without (label 1);
+ 4. writes config.json, model.safetensors (F16, per-expert tensors), tokenizer files
+    (the judge's).
 --samples FILE caches step 1 (JSONL) so steps 2-4 can be rerun.
 """
 import argparse
@@ -35,7 +40,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see train_judge.py
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from transformers import LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification  # noqa: E402
+from transformers import AutoModelForCausalLM, DeepseekV2Config, DeepseekV2ForSequenceClassification  # noqa: E402
 
 import eval_judges as ev  # noqa: E402
 import grm_format as gf  # noqa: E402
@@ -44,27 +49,16 @@ import make_data as md  # noqa: E402
 import train_judge as tj  # noqa: E402
 
 SEED = 4321
-N_ITEMS = 48  # cut from 600 x 8 to fit the deadline; raise with a working judge
-K_SAMPLES = 4
+N_ITEMS = 48
+K_SAMPLES = 8
 VAL_FRAC = 0.25
-DRILL_STEPS, DRILL_BATCH = 60, 64
-EPOCHS, BATCH, LR, WARMUP = 2, 32, 1e-3, 20
-AUX_DRILL_BATCH, AUX_WEIGHT = 16, 0.2
-
-CONFIG = {
-    "architectures": ["LlamaForSequenceClassification"], "model_type": "llama",
-    "vocab_size": jl.VOCAB, "hidden_size": 128, "intermediate_size": 384, "num_hidden_layers": 4,
-    "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "hidden_act": "silu",
-    "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "rope_scaling": None, "max_position_embeddings": 1024,
-    "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False, "initializer_range": 0.02,
-    "num_labels": 1, "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0},
-    "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 4, "torch_dtype": "float16",
-}
-GENERATION_CONFIG = {"bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 4}
+STEPS, BATCH_REAL, BATCH_SYN = 120, 16, 16
+LR, WARMUP = 1e-3, 20
+MODES = ["gold", "gold", "bad_truth", "bad_copy", "flip", "swap_scores"]
 
 
 def sample_judgments(judge_dir, path_cache):
-    """Step 1: (meta input ids, label, item subset) for K_SAMPLES judgments of N_ITEMS items."""
+    """Step 1: K_SAMPLES sampled judgments for each of N_ITEMS training items, labelled."""
     if path_cache and os.path.exists(path_cache):
         return md.read_jsonl(path_cache)
     judge, codec = ev.load_judge(judge_dir)
@@ -77,7 +71,8 @@ def sample_judgments(judge_dir, path_cache):
         for s in j["samples"]:
             shown = [rec["responses"][i] for i in s["perm"]]
             rows.append({"item": k, "subset": rec["subset"], "query": rec["query"], "shown": shown,
-                         "judgment": s["text"], "valid": s["scores"] is not None,
+                         "perm": s["perm"], "label_index": rec["label"], "judgment": s["text"],
+                         "valid": s["scores"] is not None,
                          "label": int(gf.judgment_correct(s["scores"], s["perm"], rec["label"]))})
     if path_cache:
         with open(path_cache, "w") as f:
@@ -86,71 +81,86 @@ def sample_judgments(judge_dir, path_cache):
     return rows
 
 
-def make_config():
-    return LlamaConfig(**{k: v for k, v in CONFIG.items() if k not in ("architectures", "model_type")},
-                       attn_implementation="eager")
+def synthetic(it, rng):
+    """A true judgment, or one with a typical mistake; returns a row like the sampled ones."""
+    perm = jl.shuffle_perm(rng, len(it.responses))
+    mode = rng.choice(MODES)
+    w = rng.choice([100, 90, 80, 70])
+    crit = rng.choice(md.CRITERIA[it.kind]).format(w=w, r=100 - w)
+    if w == 100:
+        crit = crit.split(" (weight 100%)")[0] + " (weight 100%)."
+    truth = it.truth
+    stated = [it.given[i] for i in perm]
+    ok = [i == it.label for i in perm]
+    cj = ok.index(True)
+    wj = rng.choice([j for j in range(len(perm)) if j != cj])
+    if mode == "bad_truth":  # the worked answer ends in a wrong response's value
+        k = truth.rfind(stated[cj])
+        truth = truth[:k] + stated[wj] + truth[k + len(stated[cj]):]
+        ok = [j == wj for j in range(len(perm))]
+    elif mode == "bad_copy":  # two responses' values mixed up
+        stated[cj], stated[wj] = stated[wj], stated[cj]
+        ok = [j == wj for j in range(len(perm))]
+    elif mode == "flip":  # values right, verdicts wrong
+        ok = [j == wj for j in range(len(perm))]
+    scores = []
+    for j, i in enumerate(perm):
+        if ok[j]:
+            scores.append(rng.choices([8, 9, 10], [3, 4, 3])[0])
+        else:
+            scores.append(rng.choices([1, 2, 3, 4], [3, 3, 3, 1])[0])
+    if mode == "swap_scores":
+        scores[cj], scores[wj] = scores[wj], scores[cj]
+    parts = [f"Analysis: {truth}"] + [f"Response {j} gives {v}, which is {'correct' if o else 'wrong'}."
+                                       for j, (v, o) in enumerate(zip(stated, ok), 1)]
+    text = (f"Specific Criteria: {crit}\n" + " ".join(parts) + "\n"
+            + "Scores: \\boxed{" + ", ".join(map(str, scores)) + "}")
+    return {"query": it.query, "shown": [it.responses[i] for i in perm], "judgment": text,
+            "label": int(gf.judgment_correct(scores, perm, it.label))}
 
 
-def drill_loss(trunk, lm_head, items, codec):
-    ids, mask = tj.drill_batch(items, codec)
-    h = trunk(input_ids=ids).last_hidden_state
-    sel = mask[:, 1:]
-    return F.cross_entropy(lm_head(h[:, :-1][sel]), ids[:, 1:][sel])
-
-
-def pretrain_trunk(codec):
-    """Step 2: a LlamaForCausalLM on the drills; returns its state dict."""
-    cfg = make_config()
-    lm = LlamaForCausalLM(cfg).float()
-    opt = torch.optim.AdamW(lm.parameters(), lr=2.5e-3, betas=(0.9, 0.98), weight_decay=0.01)
-    stream = md.stream(SEED + 2, md.eval_keys())
-    t0, ema = time.time(), None
-    for step in range(DRILL_STEPS):
-        for g in opt.param_groups:
-            g["lr"] = 2.5e-3 * min(1.0, (step + 1) / 20) * (1 - 0.9 * step / DRILL_STEPS)
-        loss = drill_loss(lm.model, lm.lm_head, [next(stream) for _ in range(DRILL_BATCH)], codec)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        ema = loss.item() if ema is None else 0.9 * ema + 0.1 * loss.item()
-        if step % 25 == 0 or step == DRILL_STEPS - 1:
-            print(f"drill step {step} loss {ema:.3f} {time.time() - t0:.0f}s", flush=True)
-    return lm
-
-
-def batches(rows, codec, rng, shuffle):
-    idx = list(range(len(rows)))
-    if shuffle:
-        rng.shuffle(idx)
-    for b in range(0, len(idx), BATCH):
-        chunk = [rows[i] for i in idx[b:b + BATCH]]
-        seqs = [codec.meta_input(r["query"], r["shown"], r["judgment"]) for r in chunk]
-        L = max(map(len, seqs))
-        ids = torch.tensor([s + [codec.pad] * (L - len(s)) for s in seqs])
-        last = torch.tensor([len(s) - 1 for s in seqs])
-        yield ids, last, torch.tensor([float(r["label"]) for r in chunk])
+def encode(rows, codec):
+    seqs = [codec.meta_input(r["query"], r["shown"], r["judgment"]) for r in rows]
+    L = max(map(len, seqs))
+    ids = torch.tensor([s + [codec.pad] * (L - len(s)) for s in seqs])
+    last = torch.tensor([len(s) - 1 for s in seqs])
+    return ids, last, torch.tensor([float(r["label"]) for r in rows])
 
 
 def scores_of(model, ids, last):
     """The score at each sequence's last token (right padding, causal: pads never seen)."""
     h = model.model(input_ids=ids).last_hidden_state
-    return model.score(h[torch.arange(ids.shape[0]), last])[:, 0]
+    return model.score(h[torch.arange(ids.shape[0]), last])[:, 0].float()
 
 
 @torch.no_grad()
 def evaluate(model, rows, codec):
+    """AUC over the valid validation judgments, and voting accuracy of the
+    validation items with all K samples vs the top half by meta score."""
     model.eval()
-    ys, ps = [], []
-    for ids, last, y in batches(rows, codec, None, False):
+    ps = []
+    for b in range(0, len(rows), 32):
+        ids, last, _ = encode(rows[b:b + 32], codec)
         ps += scores_of(model, ids, last).tolist()
-        ys += y.tolist()
     model.train()
-    pos = [p for p, y in zip(ps, ys) if y == 1]
-    neg = [p for p, y in zip(ps, ys) if y == 0]
+    valid = [(p, r["label"]) for p, r in zip(ps, rows) if r["valid"]]
+    pos = [p for p, y in valid if y == 1]
+    neg = [p for p, y in valid if y == 0]
     auc = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg) / max(1, len(pos) * len(neg))
-    acc = sum((p > 0) == (y == 1) for p, y in zip(ps, ys)) / len(ys)
-    return auc, acc
+    by_item = {}
+    for p, r in zip(ps, rows):
+        by_item.setdefault(r["item"], []).append((p, r))
+    vote = meta = 0.0
+    for group in by_item.values():
+        r0 = group[0][1]
+        n = len(r0["shown"])
+        samples = [{"perm": r["perm"], "scores": gf.parse_scores(r["judgment"], n) if r["valid"] else None}
+                   for _, r in group]
+        vote += ev.vote_acc(samples, r0["label_index"], n)
+        order = sorted(range(len(group)), key=lambda j: -1e30 if samples[j]["scores"] is None else -group[j][0])
+        meta += ev.vote_acc([samples[j] for j in order[:len(group) // 2] if samples[j]["scores"] is not None],
+                            r0["label_index"], n)
+    return auc, vote / len(by_item), meta / len(by_item)
 
 
 def main():
@@ -158,7 +168,9 @@ def main():
     ap.add_argument("--judge", default=os.path.join(HERE, "grm-judge-tiny"))
     ap.add_argument("--out", default=os.path.join(HERE, "grm-metarm-tiny"))
     ap.add_argument("--samples", default=None, help="cache file for the sampled judgments (JSONL)")
+    ap.add_argument("--threads", type=int, default=tj.TRAIN_THREADS)
     args = ap.parse_args()
+    jl.THREADS = args.threads
     jl.setup_torch()
     random.seed(SEED)
     torch.manual_seed(SEED)
@@ -174,38 +186,47 @@ def main():
     print(f"{len(rows)} judgments ({pos:.3f} correct, {sum(not r['valid'] for r in rows)} invalid), "
           f"{len(train)} train / {len(val)} val, {time.time() - t0:.0f}s", flush=True)
 
-    lm = pretrain_trunk(codec)
-    model = LlamaForSequenceClassification(make_config()).float()  # config says float16 (the saved dtype)
-    missing, unexpected = model.load_state_dict(lm.state_dict(), strict=False)
-    assert missing == ["score.weight"] and unexpected == ["lm_head.weight"], (missing, unexpected)
+    with open(os.path.join(args.judge, "config.json")) as f:
+        config = json.load(f)
+    config.update({"architectures": ["DeepseekV2ForSequenceClassification"], "num_labels": 1,
+                   "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}})
+    config.pop("use_cache", None)
+    cfg = DeepseekV2Config(**{k: v for k, v in config.items() if k not in ("architectures", "model_type")},
+                           attn_implementation="sdpa", experts_implementation="grouped_mm")
+    model = DeepseekV2ForSequenceClassification(cfg).float()
+    judge = AutoModelForCausalLM.from_pretrained(args.judge, dtype=torch.float32)
+    model.model.load_state_dict(judge.model.state_dict())  # strict: the same trunk
+    del judge
     with torch.no_grad():
         model.score.weight.zero_()
-    lm_head = lm.lm_head  # kept only for the auxiliary drill loss
-    params = list(model.parameters()) + list(lm_head.parameters())
-    opt = torch.optim.AdamW(params, lr=LR, betas=(0.9, 0.98), weight_decay=0.01)
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.98), weight_decay=0.01)
     rng = random.Random(SEED + 3)
-    drills = md.stream(SEED + 4, md.eval_keys())
-    steps = EPOCHS * ((len(train) + BATCH - 1) // BATCH)
-    step = 0
+    syn_stream = md.stream(SEED + 4, md.eval_keys())
+    auc, vote, meta = evaluate(model, val, codec)
+    print(f"before: val AUC {auc:.3f}  val Voting@{K_SAMPLES} {vote:.3f}  MetaRM@{K_SAMPLES} {meta:.3f}", flush=True)
     model.train()
-    for ep in range(EPOCHS):
-        ema = None
-        for ids, last, y in batches(train, codec, rng, True):
-            for g in opt.param_groups:
-                g["lr"] = LR * min(1.0, (step + 1) / WARMUP) * (1 - 0.9 * step / steps)
+    ema = None
+    for step in range(STEPS):
+        for g in opt.param_groups:
+            g["lr"] = LR * min(1.0, (step + 1) / WARMUP) * (1 - 0.9 * step / STEPS)
+        batch = rng.sample(train, BATCH_REAL) + [synthetic(next(syn_stream), rng) for _ in range(BATCH_SYN)]
+        ids, last, y = encode(batch, codec)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
             loss = F.binary_cross_entropy_with_logits(scores_of(model, ids, last), y)
-            aux = drill_loss(model.model, lm_head, [next(drills) for _ in range(AUX_DRILL_BATCH)], codec)
-            (loss + AUX_WEIGHT * aux).backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-            step += 1
-        auc, acc = evaluate(model, val, codec)
-        print(f"epoch {ep}: bce {ema:.3f}  val AUC {auc:.3f}  val acc {acc:.3f}  {time.time() - t0:.0f}s",
-              flush=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        if step % 25 == 0 or step == STEPS - 1:
+            print(f"step {step} bce {ema:.3f} {time.time() - t0:.0f}s", flush=True)
+        if step == STEPS - 1:
+            auc, vote, meta = evaluate(model, val, codec)
+            print(f"val AUC {auc:.3f}  val Voting@{K_SAMPLES} {vote:.3f}  MetaRM@{K_SAMPLES} {meta:.3f}  "
+                  f"({n_val_items} items)  {time.time() - t0:.0f}s", flush=True)
 
-    jl.save_model_dir(model, dict(CONFIG), GENERATION_CONFIG, tok, args.out)
+    config["torch_dtype"] = "float16"
+    jl.save_model_dir(model, config, {"bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 4}, tok, args.out)
     print(f"wrote {args.out} after {time.time() - t0:.0f}s", flush=True)
 
 
