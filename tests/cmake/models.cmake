@@ -2,7 +2,7 @@
 # on every tiny architecture (fixture tiny_models, tests/reference_models.cmake), and
 # the real SmolLM2-135M-Instruct (tests/e2e/test_smollm2.py; fetched by .ci/do).
 set(VKG_MODEL_TESTS llama qwen2 qwen3 llama_cls qwen2_cls qwen3_moe qwen3_moe_w40 mixtral deepseek_v2 deepseek_v2_qlora
-    gemma2 gemma2_cls)
+    gemma2 gemma2_cls deepseek_v2_cls)
 foreach(name ${VKG_MODEL_TESTS})
   add_test(NAME e2e_model_${name}
            COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_models.py $<TARGET_FILE:vkgrm-generate>
