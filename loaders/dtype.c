@@ -61,9 +61,24 @@ enum vkg_status vkg_dtype_bytes(enum vkg_dtype dt, uint64_t n_elements, uint64_t
     return VKG_OK;
 }
 
+bool vkg_dtype_is_block(enum vkg_dtype dt)
+{
+    switch (dt) {
+    case VKG_DTYPE_Q8_0:
+    case VKG_DTYPE_Q4:
+    case VKG_DTYPE_Q4_1:
+    case VKG_DTYPE_Q5_0:
+    case VKG_DTYPE_Q5_1:
+    case VKG_DTYPE_Q4_K:
+    case VKG_DTYPE_Q5_K:
+    case VKG_DTYPE_Q6_K: return true;
+    default: return false;
+    }
+}
+
 bool vkg_dtype_is_loadable(enum vkg_dtype dt)
 {
-    return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16 || dt == VKG_DTYPE_Q8_0;
+    return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16 || vkg_dtype_is_block(dt);
 }
 
 static uint32_t f32_bits(float f)

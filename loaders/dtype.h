@@ -81,8 +81,11 @@ uint32_t vkg_dtype_block_bytes(enum vkg_dtype dt);
  * VKG_ERR_INVALID_ARG for an invalid dtype. Records no error detail: the caller
  * knows which file and tensor to name. */
 enum vkg_status vkg_dtype_bytes(enum vkg_dtype dt, uint64_t n_elements, uint64_t *out);
-/* True for the dtypes the weight upload reads: F32, F16, BF16, and Q8_0 blocks
- * (only GGUF files hold them; they are uploaded as stored). */
+/* A block-quantized type the kernels read as stored (Q8_0, Q4 = ggml Q4_0, Q4_1,
+ * Q5_0, Q5_1, Q4_K, Q5_K, Q6_K). */
+bool vkg_dtype_is_block(enum vkg_dtype dt);
+/* True for the dtypes the weight upload reads: F32, F16, BF16, and the block
+ * types (only GGUF files hold them; they are uploaded as stored). */
 bool vkg_dtype_is_loadable(enum vkg_dtype dt);
 
 float vkg_f16_to_f32(uint16_t h);

@@ -119,7 +119,14 @@ enum vkg_dtype vkg_gguf_type_dtype(uint32_t t)
     switch (t) {
     case 0: return VKG_DTYPE_F32;
     case 1: return VKG_DTYPE_F16;
+    case 2: return VKG_DTYPE_Q4;   /* block_q4_0 {ggml_half d; uint8_t qs[16]} = our Q4 */
+    case 3: return VKG_DTYPE_Q4_1; /* the ggml block layouts (shaders/ggml_quants.glsl) */
+    case 6: return VKG_DTYPE_Q5_0;
+    case 7: return VKG_DTYPE_Q5_1;
     case 8: return VKG_DTYPE_Q8_0; /* block_q8_0 {ggml_half d; int8_t qs[32]} = our Q8_0 */
+    case 12: return VKG_DTYPE_Q4_K;
+    case 13: return VKG_DTYPE_Q5_K;
+    case 14: return VKG_DTYPE_Q6_K;
     case 30: return VKG_DTYPE_BF16;
     default: return VKG_DTYPE_UNKNOWN;
     }

@@ -162,12 +162,12 @@ static void check_entry(struct vkg_model_report *r, struct vkg_tensor_spec *e, u
     if (!vkg_dtype_is_loadable(t->dtype)) {
         vkg_check_problem(r, VKG_ERR_UNSUPPORTED,
                           "%s: tensor '%s': dtype %s is unsupported for weights (supported: "
-                          "F32, F16, BF16; Q8_0 matrices from GGUF)",
+                          "F32, F16, BF16; Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K matrices from GGUF)",
                           t->file, t->name, vkg_dtype_name(t->dtype));
         e->index = -1;
-    } else if (t->dtype == VKG_DTYPE_Q8_0 && t->n_dims < 2) {
-        vkg_check_problem(r, VKG_ERR_UNSUPPORTED, "%s: tensor '%s': a Q8_0 vector (norm or bias) is unsupported",
-                          t->file, t->name);
+    } else if (vkg_dtype_is_block(t->dtype) && t->n_dims < 2) {
+        vkg_check_problem(r, VKG_ERR_UNSUPPORTED, "%s: tensor '%s': a %s vector (norm or bias) is unsupported", t->file,
+                          t->name, vkg_dtype_name(t->dtype));
         e->index = -1;
     }
 }
@@ -274,8 +274,8 @@ enum vkg_status vkg_model_check(const char *dir, const struct vkg_check_opts *op
 
 enum vkg_dtype vkg_dtype_on_device(enum vkg_dtype want, enum vkg_dtype src, int n_dims, uint64_t inner)
 {
-    if (n_dims < 2) return VKG_DTYPE_F32;  /* norms, biases: the kernels read F32 */
-    if (src == VKG_DTYPE_Q8_0) return src; /* GGUF blocks are read as stored: no dequantizing upload */
+    if (n_dims < 2) return VKG_DTYPE_F32;    /* norms, biases: the kernels read F32 */
+    if (vkg_dtype_is_block(src)) return src; /* GGUF blocks are read as stored: no dequantizing upload */
     if (want == VKG_DTYPE_UNKNOWN) return src;
     if (quantized(want) && inner % 32 != 0) return src; /* no whole blocks */
     return want;

@@ -117,14 +117,15 @@ static enum vkg_status place(struct loader *L, size_t i, const struct vkg_tensor
     return VKG_OK;
 }
 
-/* Q8_0 blocks from a GGUF (the device layout is ggml's block_q8_0): copied as
+/* Quantized blocks from a GGUF (the device layouts are ggml's blocks): copied as
  * stored, whole blocks per staging slot. */
 static enum vkg_status upload_blocks(struct loader *L, const struct vkg_tensor_view *t, struct vkg_weight *wt)
 {
-    if (wt->dtype != VKG_DTYPE_Q8_0)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%s': Q8_0 blocks cannot be converted to %s on upload",
-                         t->file, t->name, vkg_dtype_name(wt->dtype));
-    uint64_t chunk = L->dev->stage->slot_size / 34 * 34;
+    if (wt->dtype != t->dtype)
+        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%s': %s blocks cannot be converted to %s on upload", t->file,
+                         t->name, vkg_dtype_name(t->dtype), vkg_dtype_name(wt->dtype));
+    uint64_t bb = vkg_dtype_block_bytes(t->dtype);
+    uint64_t chunk = L->dev->stage->slot_size / bb * bb;
     const uint8_t *src = t->data;
     for (uint64_t b0 = 0; b0 < t->n_bytes; b0 += chunk) {
         uint64_t n = t->n_bytes - b0 < chunk ? t->n_bytes - b0 : chunk;
@@ -160,7 +161,7 @@ static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_
     VKG_TRY(vkg_tensor_view_check(t));
     VKG_TRY(vkg_dtype_bytes(wt->dtype, numel, &wt->n_bytes));
     VKG_TRY(place(L, i, t, wt));
-    if (t->dtype == VKG_DTYPE_Q8_0) return upload_blocks(L, t, wt);
+    if (vkg_dtype_is_block(t->dtype)) return upload_blocks(L, t, wt);
     uint64_t chunk = L->dev->stage->slot_size / esize(t->dtype) / 32 * 32; /* whole quant blocks, even */
     const uint8_t *src = t->data;
     for (uint64_t e0 = 0; e0 < numel; e0 += chunk) {

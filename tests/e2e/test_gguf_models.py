@@ -74,19 +74,21 @@ def check(name, exe, root, ids, work):
     err = np.abs(got - ref).max()
     print(f"{name}: f32.gguf vs numpy reference: max-abs {err / m:.2e} x max|logit|")
     assert err <= 1e-3 * m, f"{name}: f32.gguf logits off the reference: {err / m:.3e} x max"
-    # Q8_0 read as stored (ggml's block_q8_0 is vkgrm's Q8_0): against the numpy reference
-    # on the same quantized weights dequantized by gguf-py (hf_q8_0/), issue 12's thresholds
-    subprocess.run([sys.executable, REF, os.path.join(d, "hf_q8_0"), "--ids", ",".join(map(str, ids)), "--out", out],
-                   check=True, stdout=subprocess.DEVNULL)
-    ref = np.load(out).astype(np.float64)
-    got = run(exe, os.path.join(d, "q8_0.gguf"), ids, work, "q8")[0].astype(np.float64).reshape(ref.shape)
-    m = np.abs(ref).max()
-    err = np.abs(got - ref).max()
-    top = (got.argmax(1) == ref.argmax(1)).mean()
-    print(f"{name}: q8_0.gguf vs numpy reference on the dequantized weights: max-abs {err / m:.2e} x max|logit|, "
-          f"top-1 agree {top:.0%}")
-    assert err <= 1e-2 * m, f"{name}: q8_0.gguf logits off: {err / m:.3e} x max"
-    assert top >= 0.99, f"{name}: q8_0.gguf top-1 agrees at {top:.1%} of positions"
+    # block types read as stored (ggml's block_q8_0 / q4_0 / q4_1 / q5_0 / q5_1 are the
+    # device layouts): against the numpy reference on the same quantized weights
+    # dequantized by gguf-py (hf_<type>/), issue 12's thresholds
+    for q in ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1"):
+        subprocess.run([sys.executable, REF, os.path.join(d, f"hf_{q}"), "--ids", ",".join(map(str, ids)), "--out",
+                        out], check=True, stdout=subprocess.DEVNULL)
+        ref = np.load(out).astype(np.float64)
+        got = run(exe, os.path.join(d, f"{q}.gguf"), ids, work, q)[0].astype(np.float64).reshape(ref.shape)
+        m = np.abs(ref).max()
+        err = np.abs(got - ref).max()
+        top = (got.argmax(1) == ref.argmax(1)).mean()
+        print(f"{name}: {q}.gguf vs numpy reference on the dequantized weights: max-abs {err / m:.2e} x max|logit|, "
+              f"top-1 agree {top:.0%}")
+        assert err <= 1e-2 * m, f"{name}: {q}.gguf logits off: {err / m:.3e} x max"
+        assert top >= 0.99, f"{name}: {q}.gguf top-1 agrees at {top:.1%} of positions"
     if name == "deepseek2":
         same(name, run(exe, os.path.join(d, "mla.gguf"), ids, work, "mla"), g32,
              "mla.gguf (attn_k_b + attn_v_b, no attn_kv_b) vs f32.gguf")

@@ -246,7 +246,20 @@ static void check_valid(const char *name, uint32_t version)
     assert_int_equal(vkg_gguf_get_u32(g, "no.such.key", &u), VKG_ERR_NOT_FOUND);
     assert_string_equal(vkg_gguf_type_name(12), "Q4_K");
     assert_int_equal(vkg_gguf_type_dtype(8), VKG_DTYPE_Q8_0);
-    assert_int_equal(vkg_gguf_type_dtype(12), VKG_DTYPE_UNKNOWN);
+    assert_int_equal(vkg_gguf_type_dtype(2), VKG_DTYPE_Q4); /* ggml's block_q4_0 */
+    assert_int_equal(vkg_gguf_type_dtype(3), VKG_DTYPE_Q4_1);
+    assert_int_equal(vkg_gguf_type_dtype(6), VKG_DTYPE_Q5_0);
+    assert_int_equal(vkg_gguf_type_dtype(7), VKG_DTYPE_Q5_1);
+    assert_int_equal(vkg_gguf_type_dtype(12), VKG_DTYPE_Q4_K);
+    assert_int_equal(vkg_gguf_type_dtype(13), VKG_DTYPE_Q5_K);
+    assert_int_equal(vkg_gguf_type_dtype(14), VKG_DTYPE_Q6_K);
+    assert_int_equal(vkg_gguf_type_dtype(10), VKG_DTYPE_UNKNOWN); /* Q2_K: no kernel */
+    assert_int_equal(vkg_gguf_type_dtype(9), VKG_DTYPE_UNKNOWN);  /* Q8_1: not a weight type */
+    for (uint32_t t = 0; t < 40; t++) /* every mapped type has the block geometry ggml gives it */
+        if (vkg_gguf_type_dtype(t) != VKG_DTYPE_UNKNOWN) {
+            assert_int_equal(vkg_dtype_block_bytes(vkg_gguf_type_dtype(t)), vkg_gguf_type_block_bytes(t));
+            assert_int_equal(vkg_dtype_block_size(vkg_gguf_type_dtype(t)), vkg_gguf_type_block_size(t));
+        }
     vkg_gguf_close(g);
     cJSON_Delete(m);
 }
