@@ -23,7 +23,11 @@ add_test(NAME e2e_judge_quality
          COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_judge_quality.py $<TARGET_FILE:vkgrm-score>
                  ${CMAKE_SOURCE_DIR}/models 24 8 0.5 0.375 0.583 0.05)
 set_tests_properties(e2e_judge_quality PROPERTIES LABELS e2e TIMEOUT 1800)
-add_test(NAME e2e_judge_quality_100
-         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_judge_quality.py $<TARGET_FILE:vkgrm-score>
-                 ${CMAKE_SOURCE_DIR}/models 100 8 0.49 0.53 0.55 0.05)
-set_tests_properties(e2e_judge_quality_100 PROPERTIES LABELS "e2e;slow" TIMEOUT 3600)
+# The 100-record run takes ~15 min on lavapipe: registered only with
+# -DVKGRM_LONG_TESTS=ON (then `ctest -R e2e_judge_quality_100`), never in CI.
+if(VKGRM_LONG_TESTS)
+  add_test(NAME e2e_judge_quality_100
+           COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_judge_quality.py $<TARGET_FILE:vkgrm-score>
+                   ${CMAKE_SOURCE_DIR}/models 100 8 0.49 0.53 0.55 0.05)
+  set_tests_properties(e2e_judge_quality_100 PROPERTIES LABELS "e2e;slow;long" TIMEOUT 3600)
+endif()
