@@ -6,6 +6,11 @@
 // its partial sums: subgroupAdd + one shared-memory step (SUBGROUP variants)
 // or a shared-memory tree (the fallback tier, VKGRM_DISABLE_SUBGROUP=1).
 // The 1-D workgroup index may be folded into a 2-D grid (vocab-sized n_out).
+// LANE variants (the CPU-driver tier, e.g. lavapipe): one weight row per
+// invocation, each walking its whole row, so a workgroup has no shared memory,
+// no barrier and no cross-lane reduction: a CPU driver runs it as one SIMD loop
+// over its rows, where the reducing variants pay a context switch per barrier
+// and a workgroup launch per 4 rows. Uncoalesced on a GPU: never picked there.
 //! variant matvec1_f32_sg W_F32 SUBGROUP NT1
 //! variant matvec1_f16_sg W_F16 SUBGROUP NT1
 //! variant matvec1_bf16_sg W_BF16 SUBGROUP NT1
@@ -50,6 +55,28 @@
 //! variant matvec_q4_k W_Q4_K
 //! variant matvec_q5_k W_Q5_K
 //! variant matvec_q6_k W_Q6_K
+//! variant matvec1_f32_lane W_F32 LANE NT1
+//! variant matvec1_f16_lane W_F16 LANE NT1
+//! variant matvec1_bf16_lane W_BF16 LANE NT1
+//! variant matvec1_q8_0_lane W_Q8_0 LANE NT1
+//! variant matvec1_q4_lane W_Q4 LANE NT1
+//! variant matvec1_q4_1_lane W_Q4_1 LANE NT1
+//! variant matvec1_q5_0_lane W_Q5_0 LANE NT1
+//! variant matvec1_q5_1_lane W_Q5_1 LANE NT1
+//! variant matvec1_q4_k_lane W_Q4_K LANE NT1
+//! variant matvec1_q5_k_lane W_Q5_K LANE NT1
+//! variant matvec1_q6_k_lane W_Q6_K LANE NT1
+//! variant matvec_f32_lane W_F32 LANE
+//! variant matvec_f16_lane W_F16 LANE
+//! variant matvec_bf16_lane W_BF16 LANE
+//! variant matvec_q8_0_lane W_Q8_0 LANE
+//! variant matvec_q4_lane W_Q4 LANE
+//! variant matvec_q4_1_lane W_Q4_1 LANE
+//! variant matvec_q5_0_lane W_Q5_0 LANE
+//! variant matvec_q5_1_lane W_Q5_1 LANE
+//! variant matvec_q4_k_lane W_Q4_K LANE
+//! variant matvec_q5_k_lane W_Q5_K LANE
+//! variant matvec_q6_k_lane W_Q6_K LANE
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #ifdef SUBGROUP
@@ -73,6 +100,40 @@ layout(constant_id = 0) const uint WG = 64; // == local_size_x (a power of two: 
 #endif
 #define NS (NR * NT) // partial sums per thread: [row][token]
 
+#ifdef LANE
+#define LR VKG_MATVEC_LANE_ROWS // rows per invocation: each x chunk read serves LR rows
+void main()
+{
+    uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    uint row0 = g * WG * LR + gl_LocalInvocationID.x; // rows row0 + r * WG
+    if (row0 >= p.n_out) return;                        // no barrier below
+    uint nr = min(LR, (p.n_out - row0 + WG - 1u) / WG);   // rows of this invocation
+    float acc[LR * NT];
+    [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;
+    for (uint k = 0u; k < p.n_in; k += 8u) {
+        float w[LR][8];
+        [[unroll]] for (uint r = 0u; r < LR; r++)
+            if (r < nr) load_w8(row0 + r * WG, k, w[r]);
+        [[unroll]] for (uint t = 0u; t < NT; t++) {
+            if (t >= p.n_tok) break; // uniform
+            float x8[8];
+            load_x8(p.x_off + t * p.x_stride + k, k, x8);
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                float s = 0.0;
+                [[unroll]] for (uint j = 0u; j < 8u; j++) s += w[r][j] * x8[j];
+                acc[r * NT + t] += s;
+            }
+        }
+    }
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        if (r >= nr) break;
+        uint row = row0 + r * WG;
+        float b = p.has_bias != 0u ? B[p.b_off + row] : 0.0;
+        [[unroll]] for (uint t = 0u; t < NT; t++)
+            if (t < p.n_tok) Y[p.y_off + t * p.y_stride + row] = acc[r * NT + t] + b;
+    }
+}
+#else
 // SUBGROUP: [subgroup][NS] (at most WG subgroups); tree: [NS][WG]
 shared float red[NS * WG];
 
@@ -136,3 +197,4 @@ void main()
     }
     reduce_store(acc, row0, tid);
 }
+#endif

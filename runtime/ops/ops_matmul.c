@@ -37,6 +37,8 @@ static const enum vkg_op k_matvec_sg[N_WT] = WT_OPS(MATVEC, _SG);
 static const enum vkg_op k_matvec1_sg[N_WT] = WT_OPS(MATVEC1, _SG);
 static const enum vkg_op k_matvec1[N_WT] = WT_OPS(MATVEC1, );
 static const enum vkg_op k_matvec[N_WT] = WT_OPS(MATVEC, );
+static const enum vkg_op k_matvec_lane[N_WT] = WT_OPS(MATVEC, _LANE);
+static const enum vkg_op k_matvec1_lane[N_WT] = WT_OPS(MATVEC1, _LANE);
 static const enum vkg_op k_matmul[N_WT] = WT_OPS(MATMUL, );
 /* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
 static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1 };
@@ -60,6 +62,7 @@ struct mm_job {
     const struct vkg_matmul_args *a;
     enum vkg_op op, op1; /* op1: for a single token (decode) */
     int gemm;
+    uint32_t rows_per_group;    /* mat-vec: weight rows per workgroup */
     uint64_t row_bytes, xs, ys; /* bytes per weight row; x / y strides in floats */
 };
 
@@ -93,7 +96,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
         return vkg_cmd_dispatch_op(c, j->op, v, 4, &p, gx, gy, 1);
     }
     return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p,
-                                  (rows + VKG_MATVEC_ROWS - 1) / VKG_MATVEC_ROWS);
+                                  (rows + j->rows_per_group - 1) / j->rows_per_group);
 }
 
 /* Rows per window so W, one y row and the bias fit a binding; then tokens per
@@ -163,6 +166,7 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     enum vkg_matmul_path path = a->path;
     if (path == VKG_MATMUL_AUTO)
         path = a->n_tok > VKG_MATVEC_MAX_TOK ? VKG_MATMUL_GEMM
+               : c->dev->use.lane_tier       ? VKG_MATMUL_DECODE_LANE
                : c->dev->use.subgroup_arith  ? VKG_MATMUL_DECODE_SUBGROUP
                                              : VKG_MATMUL_DECODE_SHARED;
     if (path == VKG_MATMUL_DECODE_SUBGROUP && !c->dev->use.subgroup_arith)
@@ -172,8 +176,10 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
                          a->w.buf->name);
     j.gemm = path == VKG_MATMUL_GEMM;
     int sg = path == VKG_MATMUL_DECODE_SUBGROUP;
-    j.op = j.gemm ? k_matmul[wi] : sg ? k_matvec_sg[wi] : k_matvec[wi];
-    j.op1 = j.gemm ? j.op : sg ? k_matvec1_sg[wi] : k_matvec1[wi];
+    int lane = path == VKG_MATMUL_DECODE_LANE;
+    j.op = j.gemm ? k_matmul[wi] : lane ? k_matvec_lane[wi] : sg ? k_matvec_sg[wi] : k_matvec[wi];
+    j.op1 = j.gemm ? j.op : lane ? k_matvec1_lane[wi] : sg ? k_matvec1_sg[wi] : k_matvec1[wi];
+    j.rows_per_group = lane ? VKG_MATVEC_LANE_LOCAL * VKG_MATVEC_LANE_ROWS : VKG_MATVEC_ROWS;
     return mm_run(c, &j);
 }
 

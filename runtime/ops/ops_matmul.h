@@ -11,7 +11,8 @@
  *
  * Paths (threshold VKG_MATVEC_MAX_TOK = 8): n_tok <= 8 runs the decode mat-vec,
  * bound by the weight read, which one launch does once for all vectors (a
- * single vector takes the matvec1_* variants; subgroup reduction when
+ * single vector takes the matvec1_* variants; one row per invocation on a
+ * CPU driver (dev->use.lane_tier), else subgroup reduction when
  * dev->use.subgroup_arith, else shared memory). More tokens run the tiled GEMM
  * (64 x 64 tiles through shared memory, W dequantized on load), which reads W
  * once per 64 tokens, so from 9 tokens on it wins over a second mat-vec
@@ -30,6 +31,7 @@ enum vkg_matmul_path {
     VKG_MATMUL_DECODE_SUBGROUP, /* forced (tests, bench): needs subgroup arithmetic; > 8 tokens: launches of 8 */
     VKG_MATMUL_DECODE_SHARED,   /* forced shared-memory reduction tier */
     VKG_MATMUL_GEMM,            /* forced tiled GEMM, any n_tok */
+    VKG_MATMUL_DECODE_LANE,     /* forced row-per-invocation tier (CPU drivers; any device) */
 };
 
 struct vkg_matmul_args {

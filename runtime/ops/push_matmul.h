@@ -52,6 +52,9 @@ struct vkg_push_quantize {
 #define VKG_MATVEC_LOCAL 64
 #define VKG_MATVEC_ROWS 4
 #define VKG_MATVEC_MAX_TOK 8
+/* LANE tier (CPU drivers): one row per invocation, VKG_MATVEC_LANE_LOCAL rows per workgroup */
+#define VKG_MATVEC_LANE_LOCAL 32
+#define VKG_MATVEC_LANE_ROWS 4
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64
 
@@ -102,6 +105,28 @@ struct vkg_push_quantize {
     X(MATVEC_Q4_K,      matvec_q4_k,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_Q5_K,      matvec_q5_k,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
     X(MATVEC_Q6_K,      matvec_q6_k,      4, vkg_push_matmul,   VKG_MATVEC_LOCAL)         \
+    X(MATVEC1_F32_LANE, matvec1_f32_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_F16_LANE, matvec1_f16_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_BF16_LANE, matvec1_bf16_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q8_0_LANE, matvec1_q8_0_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q4_LANE, matvec1_q4_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q4_1_LANE, matvec1_q4_1_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q5_0_LANE, matvec1_q5_0_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q5_1_LANE, matvec1_q5_1_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q4_K_LANE, matvec1_q4_k_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q5_K_LANE, matvec1_q5_k_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_Q6_K_LANE, matvec1_q6_k_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_F32_LANE, matvec_f32_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_F16_LANE, matvec_f16_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_BF16_LANE, matvec_bf16_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q8_0_LANE, matvec_q8_0_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q4_LANE, matvec_q4_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q4_1_LANE, matvec_q4_1_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q5_0_LANE, matvec_q5_0_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q5_1_LANE, matvec_q5_1_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q4_K_LANE, matvec_q4_k_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q5_K_LANE, matvec_q5_k_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC_Q6_K_LANE, matvec_q6_k_lane, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
     X(MATMUL_F32,     matmul_f32,     4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_F16,     matmul_f16,     4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_BF16,    matmul_bf16,    4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \

@@ -178,6 +178,8 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.subgroup_arith = (i->subgroup_ops & need) == need && !no_sg;
     dev->use.size_control = i->subgroup_size_control && !no_sg;
     dev->use.attn_rows = !vkg_env_flag("VKGRM_DISABLE_ATTN_ROWS");
+    /* a CPU driver runs a workgroup as a SIMD loop: barriers and per-group launches cost most there */
+    dev->use.lane_tier = strcmp(i->type, "cpu") == 0 && !vkg_env_flag("VKGRM_DISABLE_LANE_TIER");
 }
 
 static enum vkg_status create_device(struct vkg_device *dev)

@@ -170,15 +170,18 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
 }
 
 static const uint32_t g_decode_toks[] = { 1, 2, 3, 5, 8 };
-static const enum vkg_matmul_path g_decode_paths[] = { VKG_MATMUL_DECODE_SUBGROUP, VKG_MATMUL_DECODE_SHARED };
+/* the lane tier (CPU drivers) runs on any device; subgroup needs subgroup arithmetic */
+static const enum vkg_matmul_path g_decode_paths[] = { VKG_MATMUL_DECODE_SUBGROUP, VKG_MATMUL_DECODE_LANE,
+                                                       VKG_MATMUL_DECODE_SHARED };
 static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
 static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO };
 
 static void decode(enum vkg_dtype wt)
 {
-    size_t np = g_dev->use.subgroup_arith ? 2 : 1; /* without subgroup arithmetic only the shared tier exists */
-    if (!g_dev->use.subgroup_arith) fprintf(stderr, "note: no subgroup arithmetic: shared-memory tier only\n");
-    run_dtype(wt, g_decode_toks, 5, g_decode_paths + (2 - np), np);
+    size_t np = g_dev->use.subgroup_arith ? 3 : 2; /* without subgroup arithmetic: lane and shared tiers */
+    if (!g_dev->use.subgroup_arith)
+        fprintf(stderr, "note: no subgroup arithmetic: lane and shared-memory tiers only\n");
+    run_dtype(wt, g_decode_toks, 5, g_decode_paths + (3 - np), np);
 }
 static void prefill(enum vkg_dtype wt) { run_dtype(wt, g_prefill_toks, 3, g_prefill_paths, 1); }
 
@@ -235,6 +238,19 @@ static void test_tile_edges(void **state)
     }
     struct mm_case k = { VKG_DTYPE_F32, 33, 100, 20, 1, 1, VKG_MATMUL_DECODE_SHARED };
     run_case(&k, 5);
+    /* the lane tier over several workgroups of 128 rows, the last one partial, and beyond 8 vectors */
+    static const uint32_t lane_toks[] = { 1, 8, 11 };
+    for (size_t i = 0; i < 3; i++) {
+        struct mm_case l = { i ? VKG_DTYPE_F16 : VKG_DTYPE_Q8_0,
+                             517,
+                             64,
+                             lane_toks[i],
+                             1,
+                             (int)(i & 1),
+                             VKG_MATMUL_DECODE_LANE,
+                             (int)(i != 1) };
+        run_case(&l, 40 + i);
+    }
     k.path = VKG_MATMUL_GEMM;
     k.n_tok = 1; /* the GEMM with a single token */
     run_case(&k, 6);

@@ -89,6 +89,8 @@ static void down(void *ctx)
     MM(dsg8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SUBGROUP) \
     MM(dsh1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SHARED)   \
     MM(dsh8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SHARED)   \
+    MM(dln1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_LANE)     \
+    MM(dln8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_LANE)     \
     MM(pre_##dt, dt, PRE_N, PRE_TOK, VKG_MATMUL_GEMM)
 DEC(F32)
 DEC(F16)
@@ -114,11 +116,13 @@ QS(q_f32_q4, F32, Q4)
 QS(q_f16_q4, F16, Q4)
 QS(q_bf16_q4, BF16, Q4)
 
-#define ROWS(dt, lc)                                                                  \
-    { "matvec1_" lc "_sg", "4096x4096 " #dt " x 1 vec", dsg1_##dt, mm_rec, down },    \
-        { "matvec_" lc "_sg", "4096x4096 " #dt " x 8 vec", dsg8_##dt, mm_rec, down }, \
-        { "matvec1_" lc, "4096x4096 " #dt " x 1 vec", dsh1_##dt, mm_rec, down },      \
-        { "matvec_" lc, "4096x4096 " #dt " x 8 vec", dsh8_##dt, mm_rec, down },       \
+#define ROWS(dt, lc)                                                                     \
+    { "matvec1_" lc "_sg", "4096x4096 " #dt " x 1 vec", dsg1_##dt, mm_rec, down },       \
+        { "matvec_" lc "_sg", "4096x4096 " #dt " x 8 vec", dsg8_##dt, mm_rec, down },    \
+        { "matvec1_" lc, "4096x4096 " #dt " x 1 vec", dsh1_##dt, mm_rec, down },         \
+        { "matvec_" lc, "4096x4096 " #dt " x 8 vec", dsh8_##dt, mm_rec, down },          \
+        { "matvec1_" lc "_lane", "4096x4096 " #dt " x 1 vec", dln1_##dt, mm_rec, down }, \
+        { "matvec_" lc "_lane", "4096x4096 " #dt " x 8 vec", dln8_##dt, mm_rec, down },  \
         { "matmul_" lc, "1024x1024 " #dt " x 512 tok", pre_##dt, mm_rec, down },
 
 static const struct vkg_bench_case g_cases[] = {
