@@ -185,6 +185,15 @@ static enum vkg_status weight_window(struct vkg_cmd *c, struct vkg_view stack, u
     return VKG_OK;
 }
 
+/* The float kernels may read 8 values per load: K % 8 == 0 and the input
+ * and weight windows start 16-byte aligned (weight offsets count elements). */
+static uint32_t vec_ok(enum vkg_dtype dt, uint32_t K, const struct vkg_push_moe_ffn *p, int gate_up)
+{
+    uint32_t per16 = dt == VKG_DTYPE_F32 ? 4 : dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16 ? 8 : 0;
+    if (!per16 || K % 8 || p->in_off % 4 || p->w0_off % per16 || (gate_up && p->w1_off % per16)) return 0;
+    return 1;
+}
+
 /* One matrix pass over every expert (gate_up: x -> h, down: h -> y), one
  * dispatch per window of whole experts that fits one binding. */
 static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int gate_up)
@@ -232,6 +241,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         v[n++] = gate_up ? j->h : j->y;
         p.e_base = e0;
         p.n_win = ne;
+        p.vec = vec_ok(w->dtype, K, &p, gate_up);
         VKG_TRY(vkg_cmd_dispatch_op(c, op, v, n, &p, (uint32_t)gx, (uint32_t)j->tiles, 1));
     }
     return VKG_OK;

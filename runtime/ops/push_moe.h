@@ -61,7 +61,7 @@ struct vkg_push_moe_ffn {
                                                                     (weights: bytes for Q8_0/Q4) */
     uint32_t n_win;                                                /* experts in the bound weight window */
     uint32_t m_per_wg; /* output rows per workgroup (a multiple of the shader's NR) */
-    uint32_t pad;
+    uint32_t vec;      /* float weights: K % 8 == 0 and input / weight windows 16-byte aligned (8 per load) */
 };
 
 /* moe_combine: out[t][i] (+)= sum_j w[t][j] * y[t*k+j][i]. */

@@ -399,16 +399,9 @@ static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok,
 /* Routed experts with skewed ids (expert 3 gets every token; 0..2, 4, 13..15
  * none) for n_tok 1, 7, 64 and k 1, 2, 6; dims not multiples of the tiles
  * (Q8_0/Q4: multiples of the 32-value block). */
-static void check_experts(enum vkg_dtype dt)
+static void check_experts_dims(enum vkg_dtype dt, uint32_t n_in, uint32_t n_ff)
 {
-    uint32_t bs = vkg_dtype_block_size(dt); /* 1, 32, or 256 (K-quants) */
-    const uint32_t n_exp = 16,
-                   n_in = bs == 256  ? 256
-                          : bs == 32 ? 96
-                                     : 70,
-                   n_ff = bs == 256  ? 512
-                          : bs == 32 ? 160
-                                     : 101;
+    const uint32_t n_exp = 16;
     static const uint32_t ks[] = { 1, 2, 6 };
     uint64_t seed = 0xe4 + (uint64_t)dt, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
@@ -456,6 +449,17 @@ static void check_experts(enum vkg_dtype dt)
     free(g);
     free(u);
     free(d);
+}
+
+/* Float weights: dims that are not multiples of 8 (one value per load), then
+ * multiples of 8 (the 16-byte-vector path, p.vec). */
+static void check_experts(enum vkg_dtype dt)
+{
+    uint32_t bs = vkg_dtype_block_size(dt); /* 1, 32, or 256 (K-quants) */
+    if (bs == 1) {
+        check_experts_dims(dt, 70, 101);
+        check_experts_dims(dt, 72, 104);
+    } else check_experts_dims(dt, bs == 256 ? 256 : 96, bs == 256 ? 512 : 160);
 }
 
 static void test_experts_f32(void **state) { check_experts(VKG_DTYPE_F32); }
