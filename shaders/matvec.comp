@@ -83,6 +83,10 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
+#ifdef LANE
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#endif
 #include "common.glsl"
 #include "dtype.glsl"
 #include "quant.glsl"
@@ -102,29 +106,78 @@ layout(constant_id = 0) const uint WG = 64; // == local_size_x (a power of two: 
 
 #ifdef LANE
 #define LR VKG_MATVEC_LANE_ROWS // rows per invocation: each x chunk read serves LR rows
+// x is the same for every lane, yet each lane's load of it is a gather of its
+// own on a CPU driver; so lane l of each 8 loads one part (NT1: chunk l of the
+// next 8, else token l's chunk) and the lanes take the parts from each other
+// with subgroupBroadcast of a constant lane (an element extract on a CPU).
+// Needs a subgroup of at least 8 lanes (the host checks); every lane stays
+// active for the broadcasts, those past n_out only skip their loads and stores.
+void load_rows(uint row0, uint nr, uint k, out float w[LR][8])
+{
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        if (r < nr) load_w8(row0 + r * WG, k, w[r]);
+        else
+            [[unroll]] for (uint j = 0u; j < 8u; j++) w[r][j] = 0.0;
+    }
+}
+
+void dot_rows(float w[LR][8], vec4 xa, vec4 xb, inout float acc[LR * NT], uint t)
+{
+    float x8[8] = float[8](xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w);
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        float s = 0.0;
+        [[unroll]] for (uint j = 0u; j < 8u; j++) s += w[r][j] * x8[j];
+        acc[r * NT + t] += s;
+    }
+}
+
+vec4 x_part(uint xb, uint k, uint half_)
+{
+    float x8[8];
+    load_x8(xb, k, x8);
+    return half_ == 0u ? vec4(x8[0], x8[1], x8[2], x8[3]) : vec4(x8[4], x8[5], x8[6], x8[7]);
+}
+
 void main()
 {
     uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     uint row0 = g * WG * LR + gl_LocalInvocationID.x; // rows row0 + r * WG
-    if (row0 >= p.n_out) return;                        // no barrier below
-    uint nr = min(LR, (p.n_out - row0 + WG - 1u) / WG);   // rows of this invocation
+    uint nr = row0 < p.n_out ? min(LR, (p.n_out - row0 + WG - 1u) / WG) : 0u; // 0: no rows, still active
+    uint l8 = gl_SubgroupInvocationID & 7u;
     float acc[LR * NT];
     [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;
-    for (uint k = 0u; k < p.n_in; k += 8u) {
-        float w[LR][8];
-        [[unroll]] for (uint r = 0u; r < LR; r++)
-            if (r < nr) load_w8(row0 + r * WG, k, w[r]);
-        [[unroll]] for (uint t = 0u; t < NT; t++) {
-            if (t >= p.n_tok) break; // uniform
-            float x8[8];
-            load_x8(p.x_off + t * p.x_stride + k, k, x8);
-            [[unroll]] for (uint r = 0u; r < LR; r++) {
-                float s = 0.0;
-                [[unroll]] for (uint j = 0u; j < 8u; j++) s += w[r][j] * x8[j];
-                acc[r * NT + t] += s;
-            }
+#ifdef NT1
+    for (uint k0 = 0u; k0 < p.n_in; k0 += 64u) {
+        uint kl = k0 + l8 * 8u; // this lane's chunk of the next 64 columns
+        vec4 ma = vec4(0.0), mb = vec4(0.0);
+        if (kl < p.n_in) {
+            ma = x_part(p.x_off + kl, kl, 0u);
+            mb = x_part(p.x_off + kl, kl, 1u);
         }
+#define VKG_CHUNK(c)                                                                                           \
+    if (k0 + c * 8u < p.n_in) {                                                                                \
+        float w[LR][8];                                                                                        \
+        load_rows(row0, nr, k0 + c * 8u, w);                                                                   \
+        dot_rows(w, subgroupBroadcast(ma, c), subgroupBroadcast(mb, c), acc, 0u);                              \
     }
+        VKG_CHUNK(0u) VKG_CHUNK(1u) VKG_CHUNK(2u) VKG_CHUNK(3u) VKG_CHUNK(4u) VKG_CHUNK(5u) VKG_CHUNK(6u) VKG_CHUNK(7u)
+#undef VKG_CHUNK
+    }
+#else
+    for (uint k = 0u; k < p.n_in; k += 8u) {
+        vec4 ma = vec4(0.0), mb = vec4(0.0); // token l8's x[k .. k+7]
+        if (l8 < p.n_tok) {
+            ma = x_part(p.x_off + l8 * p.x_stride + k, k, 0u);
+            mb = x_part(p.x_off + l8 * p.x_stride + k, k, 1u);
+        }
+        float w[LR][8];
+        load_rows(row0, nr, k, w);
+#define VKG_TOKEN(t) \
+    if (t < p.n_tok) dot_rows(w, subgroupBroadcast(ma, t), subgroupBroadcast(mb, t), acc, t);
+        VKG_TOKEN(0u) VKG_TOKEN(1u) VKG_TOKEN(2u) VKG_TOKEN(3u) VKG_TOKEN(4u) VKG_TOKEN(5u) VKG_TOKEN(6u) VKG_TOKEN(7u)
+#undef VKG_TOKEN
+    }
+#endif
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         if (r >= nr) break;
         uint row = row0 + r * WG;

@@ -174,6 +174,11 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
                          "op 'matmul' on '%s': subgroup tier asked for, but subgroup "
                          "arithmetic is off on this device",
                          a->w.buf->name);
+    if (path == VKG_MATMUL_DECODE_LANE && !c->dev->use.lane_ok)
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'matmul' on '%s': lane tier asked for, but it needs subgroup ballot with "
+                         "subgroups of at least 8 lanes",
+                         a->w.buf->name);
     j.gemm = path == VKG_MATMUL_GEMM;
     int sg = path == VKG_MATMUL_DECODE_SUBGROUP;
     int lane = path == VKG_MATMUL_DECODE_LANE;

@@ -179,7 +179,9 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.size_control = i->subgroup_size_control && !no_sg;
     dev->use.attn_rows = !vkg_env_flag("VKGRM_DISABLE_ATTN_ROWS");
     /* a CPU driver runs a workgroup as a SIMD loop: barriers and per-group launches cost most there */
-    dev->use.lane_tier = strcmp(i->type, "cpu") == 0 && !vkg_env_flag("VKGRM_DISABLE_LANE_TIER");
+    const uint32_t lane_need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
+    dev->use.lane_ok = (i->subgroup_ops & lane_need) == lane_need && i->subgroup_min_size >= 8 && !no_sg;
+    dev->use.lane_tier = dev->use.lane_ok && strcmp(i->type, "cpu") == 0 && !vkg_env_flag("VKGRM_DISABLE_LANE_TIER");
 }
 
 static enum vkg_status create_device(struct vkg_device *dev)

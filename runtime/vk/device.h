@@ -98,7 +98,8 @@ struct vkg_device {
         int int8_dot;       /* VKGRM_DISABLE_INT8_DOT */
         int subgroup_arith; /* VKGRM_DISABLE_SUBGROUP */
         int size_control;   /* VKGRM_DISABLE_SUBGROUP */
-        int lane_tier;      /* CPU driver (lavapipe): row-per-invocation mat-vec; VKGRM_DISABLE_LANE_TIER */
+        int lane_ok;        /* the lane mat-vec can run: subgroup ballot, subgroups of >= 8; VKGRM_DISABLE_SUBGROUP */
+        int lane_tier;      /* lane_ok on a CPU driver (lavapipe): picked by AUTO; VKGRM_DISABLE_LANE_TIER */
         int attn_rows;      /* attn_rows and the one-row *_g1 attention kernels; VKGRM_DISABLE_ATTN_ROWS */
     } use;
     uint32_t validation_warnings, validation_errors;

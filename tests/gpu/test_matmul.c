@@ -170,18 +170,18 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
 }
 
 static const uint32_t g_decode_toks[] = { 1, 2, 3, 5, 8 };
-/* the lane tier (CPU drivers) runs on any device; subgroup needs subgroup arithmetic */
-static const enum vkg_matmul_path g_decode_paths[] = { VKG_MATMUL_DECODE_SUBGROUP, VKG_MATMUL_DECODE_LANE,
-                                                       VKG_MATMUL_DECODE_SHARED };
 static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
 static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO };
 
 static void decode(enum vkg_dtype wt)
 {
-    size_t np = g_dev->use.subgroup_arith ? 3 : 2; /* without subgroup arithmetic: lane and shared tiers */
-    if (!g_dev->use.subgroup_arith)
-        fprintf(stderr, "note: no subgroup arithmetic: lane and shared-memory tiers only\n");
-    run_dtype(wt, g_decode_toks, 5, g_decode_paths + (3 - np), np);
+    enum vkg_matmul_path paths[3];
+    size_t np = 0;
+    if (g_dev->use.subgroup_arith) paths[np++] = VKG_MATMUL_DECODE_SUBGROUP;
+    if (g_dev->use.lane_ok) paths[np++] = VKG_MATMUL_DECODE_LANE;
+    paths[np++] = VKG_MATMUL_DECODE_SHARED;
+    if (np < 3) fprintf(stderr, "note: %zu of the 3 decode tiers on this device\n", np);
+    run_dtype(wt, g_decode_toks, 5, paths, np);
 }
 static void prefill(enum vkg_dtype wt) { run_dtype(wt, g_prefill_toks, 3, g_prefill_paths, 1); }
 
@@ -240,7 +240,7 @@ static void test_tile_edges(void **state)
     run_case(&k, 5);
     /* the lane tier over several workgroups of 128 rows, the last one partial, and beyond 8 vectors */
     static const uint32_t lane_toks[] = { 1, 8, 11 };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 3 && g_dev->use.lane_ok; i++) {
         struct mm_case l = { i ? VKG_DTYPE_F16 : VKG_DTYPE_Q8_0,
                              517,
                              64,
