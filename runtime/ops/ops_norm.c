@@ -136,26 +136,11 @@ enum vkg_status vkg_op_rmsnorm_ex(struct vkg_cmd *c, const struct vkg_rmsnorm_ar
     return vkg_rows_run(c, op, r, add ? 4 : 3, a->tokens, &p, a, rmsnorm_push);
 }
 
-enum vkg_status vkg_op_rmsnorm(struct vkg_cmd *c, struct vkg_view x, struct vkg_view w, struct vkg_view y,
-                               uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind)
+/* Contiguous rows of n; residual.buf NULL: plain RMSNorm. */
+static enum vkg_status rmsnorm_contig(struct vkg_cmd *c, struct vkg_view x, struct vkg_view residual, struct vkg_view w,
+                                      struct vkg_view y, uint64_t rows, uint32_t n, float eps,
+                                      enum vkg_rmsnorm_kind kind)
 {
-    struct vkg_rmsnorm_args a = { .x = x,
-                                  .w = w,
-                                  .y = y,
-                                  .tokens = rows,
-                                  .group = 1,
-                                  .n = n,
-                                  .x_stride = n,
-                                  .y_stride = n,
-                                  .eps = eps,
-                                  .kind = kind };
-    return vkg_op_rmsnorm_ex(c, &a);
-}
-
-enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct vkg_view residual, struct vkg_view w,
-                                   struct vkg_view y, uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind)
-{
-    if (!residual.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'rmsnorm_add': no residual buffer");
     struct vkg_rmsnorm_args a = { .x = x,
                                   .residual = residual,
                                   .w = w,
@@ -168,6 +153,20 @@ enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct 
                                   .eps = eps,
                                   .kind = kind };
     return vkg_op_rmsnorm_ex(c, &a);
+}
+
+enum vkg_status vkg_op_rmsnorm(struct vkg_cmd *c, struct vkg_view x, struct vkg_view w, struct vkg_view y,
+                               uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind)
+{
+    struct vkg_view none = { 0 };
+    return rmsnorm_contig(c, x, none, w, y, rows, n, eps, kind);
+}
+
+enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct vkg_view residual, struct vkg_view w,
+                                   struct vkg_view y, uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind)
+{
+    if (!residual.buf) return vkg_error(VKG_ERR_INVALID_ARG, "op 'rmsnorm_add': no residual buffer");
+    return rmsnorm_contig(c, x, residual, w, y, rows, n, eps, kind);
 }
 
 /* ---- gated activations -------------------------------------------------- */
