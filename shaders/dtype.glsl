@@ -1,18 +1,18 @@
-// dtype.glsl — exact 16-bit float conversions with integer ops only, so the
-// result is bit-identical on every driver (no reliance on how a driver treats
-// denormals in unpackHalf2x16). Round to nearest even; NaN stays a quiet NaN.
+// dtype.glsl — exact 16-bit float conversions with integer ops (F16
+// subnormals: one float multiply whose product is a normal f32, so exact), so
+// the result is bit-identical on every driver (no reliance on how a driver
+// treats denormals in unpackHalf2x16). Round to nearest even; NaN stays a
+// quiet NaN. The F16 decoder has no loop: lavapipe (Mesa 22.3) gave wrong
+// results for the former normalising while-loop inside per-lane divergent
+// code (an attention kernel tried on F16 KV pages; README "Notes and limits").
 
 float vkg_f16_to_f32(uint h)
 {
     uint s = (h & 0x8000u) << 16;
     uint e = (h >> 10) & 0x1fu;
     uint m = h & 0x3ffu;
-    if (e == 0u) {
-        if (m == 0u) return uintBitsToFloat(s);
-        uint fe = 113u; // subnormal: normalise the mantissa
-        while ((m & 0x400u) == 0u) { m <<= 1; fe--; }
-        return uintBitsToFloat(s | (fe << 23) | ((m & 0x3ffu) << 13));
-    }
+    // zero and subnormals: m * 2^-24 (exact: m < 2^10, a power-of-two scale), no loop
+    if (e == 0u) return uintBitsToFloat(s | floatBitsToUint(float(m) * 5.9604644775390625e-8));
     if (e == 31u) return uintBitsToFloat(s | 0x7f800000u | (m << 13));
     return uintBitsToFloat(s | ((e + 112u) << 23) | (m << 13));
 }

@@ -163,17 +163,22 @@ void main()
         VKG_CHUNK(0u) VKG_CHUNK(1u) VKG_CHUNK(2u) VKG_CHUNK(3u) VKG_CHUNK(4u) VKG_CHUNK(5u) VKG_CHUNK(6u) VKG_CHUNK(7u)
 #undef VKG_CHUNK
     }
+    uint t0 = 0u, nt = 1u;
 #else
+    // tokens [t0, t0 + nt): block gl_WorkGroupID.z of 8 (more than 8 vectors
+    // re-read W once per block; the host picks this up to VKG_MATVEC_LANE_MAX_TOK)
+    uint t0 = gl_WorkGroupID.z * 8u, nt = min(8u, p.n_tok - t0);
+    uint xt = p.x_off + (t0 + l8) * p.x_stride;
     for (uint k = 0u; k < p.n_in; k += 8u) {
-        vec4 ma = vec4(0.0), mb = vec4(0.0); // token l8's x[k .. k+7]
-        if (l8 < p.n_tok) {
-            ma = x_part(p.x_off + l8 * p.x_stride + k, k, 0u);
-            mb = x_part(p.x_off + l8 * p.x_stride + k, k, 1u);
+        vec4 ma = vec4(0.0), mb = vec4(0.0); // token t0 + l8's x[k .. k+7]
+        if (l8 < nt) {
+            ma = x_part(xt + k, k, 0u);
+            mb = x_part(xt + k, k, 1u);
         }
         float w[LR][8];
         load_rows(row0, nr, k, w);
 #define VKG_TOKEN(t) \
-    if (t < p.n_tok) dot_rows(w, subgroupBroadcast(ma, t), subgroupBroadcast(mb, t), acc, t);
+    if (t < nt) dot_rows(w, subgroupBroadcast(ma, t), subgroupBroadcast(mb, t), acc, t);
         VKG_TOKEN(0u) VKG_TOKEN(1u) VKG_TOKEN(2u) VKG_TOKEN(3u) VKG_TOKEN(4u) VKG_TOKEN(5u) VKG_TOKEN(6u) VKG_TOKEN(7u)
 #undef VKG_TOKEN
     }
@@ -183,7 +188,7 @@ void main()
         uint row = row0 + r * WG;
         float b = p.has_bias != 0u ? B[p.b_off + row] : 0.0;
         [[unroll]] for (uint t = 0u; t < NT; t++)
-            if (t < p.n_tok) Y[p.y_off + t * p.y_stride + row] = acc[r * NT + t] + b;
+            if (t < nt) Y[p.y_off + (t0 + t) * p.y_stride + row] = acc[r * NT + t] + b;
     }
 }
 #else

@@ -4,12 +4,18 @@
 // residual stream) and h is normalised. The row's sum of squares is reduced
 // in shared memory (tree; the workgroup size is a power of two), or with
 // subgroupAdd and one shared slot per subgroup in the SUBGROUP tier.
+// LANE (the CPU-driver tier): one row per subgroup, VKG_RMSNORM_LANE_LOCAL / 8
+// rows per workgroup, no shared memory and no barrier — on lavapipe a
+// workgroup with a barrier runs each subgroup as a coroutine, about 0.1 ms a
+// row whatever its length.
 //! variant rmsnorm
 //! variant rmsnorm_add ADD
 //! variant rmsnorm_sg SUBGROUP
 //! variant rmsnorm_add_sg ADD SUBGROUP
+//! variant rmsnorm_lane LANE
+//! variant rmsnorm_add_lane ADD LANE
 #extension GL_GOOGLE_include_directive : require
-#ifdef SUBGROUP
+#if defined(SUBGROUP) || defined(LANE)
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 #include "common.glsl"
@@ -23,6 +29,7 @@ layout(binding = 2) buffer Y { float y[]; };           // [tokens][y_stride]; ma
 layout(binding = 3) buffer R { float r[]; };           // [tokens][x_stride] residual, updated in place
 #endif
 
+#ifndef LANE
 shared float s_sum[1024];
 
 float row_sum(float v)
@@ -46,14 +53,15 @@ float row_sum(float v)
 #endif
 }
 
-void main()
+#endif
+
+// Row `row`, its elements split over `lanes` invocations starting at `lane`.
+void norm_row(uint row, uint lane, uint lanes)
 {
-    uint row = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-    if (row >= p.rows) return; // uniform for the workgroup: barriers stay legal
     uint tok = row / p.group, head = row - tok * p.group;
     uint xb = tok * p.x_stride + head * p.n, yb = p.y_off + tok * p.y_stride + head * p.n;
     float acc = 0.0;
-    for (uint j = gl_LocalInvocationID.x; j < p.n; j += gl_WorkGroupSize.x) {
+    for (uint j = lane; j < p.n; j += lanes) {
         float v = x[p.x_off + xb + j];
 #ifdef ADD
         v += r[p.r_off + xb + j];
@@ -61,8 +69,12 @@ void main()
 #endif
         acc += v * v;
     }
+#ifdef LANE
+    float inv = 1.0 / sqrt(subgroupAdd(acc) / float(p.n) + p.eps);
+#else
     float inv = 1.0 / sqrt(row_sum(acc) / float(p.n) + p.eps);
-    for (uint j = gl_LocalInvocationID.x; j < p.n; j += gl_WorkGroupSize.x) {
+#endif
+    for (uint j = lane; j < p.n; j += lanes) {
 #ifdef ADD
         float v = r[p.r_off + xb + j];
 #else
@@ -70,4 +82,22 @@ void main()
 #endif
         y[yb + j] = (v * inv) * (w[j] + p.w_add);
     }
+}
+
+void main()
+{
+    uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+#ifdef LANE
+    // rows [wg * per, wg * per + per), one per subgroup in turn: correct for
+    // any subgroup size (the host assumes 8 lanes each)
+    uint per = gl_WorkGroupSize.x / 8u;
+    for (uint k = gl_SubgroupID; k < per; k += gl_NumSubgroups) {
+        uint row = wg * per + k;
+        if (row >= p.rows) break; // uniform for the subgroup
+        norm_row(row, gl_SubgroupInvocationID, gl_SubgroupSize);
+    }
+#else
+    if (wg >= p.rows) return; // uniform for the workgroup: barriers stay legal
+    norm_row(wg, gl_LocalInvocationID.x, gl_WorkGroupSize.x);
+#endif
 }

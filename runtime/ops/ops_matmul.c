@@ -60,8 +60,8 @@ static uint32_t vec_flags(const struct vkg_matmul_args *a, const struct vkg_push
 /* One dispatch: weight rows [o0, o0+rows) x tokens [t0, t0+toks). */
 struct mm_job {
     const struct vkg_matmul_args *a;
-    enum vkg_op op, op1; /* op1: for a single token (decode) */
-    int gemm;
+    enum vkg_op op, op1;                      /* op1: for a single token (decode) */
+    int gemm, lane;                           /* lane: blocks of 8 tokens in workgroup z */
     uint32_t rows_per_group, rows_per_group1; /* mat-vec: weight rows per workgroup of op, op1 */
     uint64_t row_bytes, xs, ys;               /* bytes per weight row; x / y strides in floats */
 };
@@ -96,7 +96,13 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
         return vkg_cmd_dispatch_op(c, j->op, v, 4, &p, gx, gy, 1);
     }
     uint32_t rpg = toks == 1 ? j->rows_per_group1 : j->rows_per_group;
-    return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, (rows + rpg - 1) / rpg);
+    uint64_t groups = (rows + rpg - 1) / rpg;
+    if (j->lane && toks > 1) { /* the row groups folded into x, y as vkg_cmd_dispatch_1d does; token blocks in z */
+        uint32_t mx = c->dev->info.max_workgroup_count[0];
+        uint32_t gx = groups < mx ? (uint32_t)groups : mx, gy = (uint32_t)((groups + gx - 1) / gx);
+        return vkg_cmd_dispatch_op(c, j->op, v, 4, &p, gx, gy, (uint32_t)((toks + 7) / 8));
+    }
+    return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, groups);
 }
 
 /* Rows per window so W, one y row and the bias fit a binding; then tokens per
@@ -106,7 +112,7 @@ static enum vkg_status mm_run(struct vkg_cmd *c, const struct mm_job *j)
     const struct vkg_matmul_args *a = j->a;
     uint64_t max = vkg_max_window_bytes(c->dev), maxf = max / 4;
     uint64_t rows_max = max / j->row_bytes < maxf ? max / j->row_bytes : maxf;
-    uint64_t tok_cap = j->gemm ? 65535ull * VKG_MATMUL_TILE : VKG_MATVEC_MAX_TOK;
+    uint64_t tok_cap = j->gemm ? 65535ull * VKG_MATMUL_TILE : j->lane ? 65535ull * 8 : VKG_MATVEC_MAX_TOK;
     if (j->gemm && rows_max > 65535ull * VKG_MATMUL_TILE) rows_max = 65535ull * VKG_MATMUL_TILE;
     if (rows_max == 0 || a->n_in > maxf)
         return vkg_error(VKG_ERR_LIMIT, "op 'matmul': one row of '%s' (%u values) is larger than a binding",
@@ -165,10 +171,10 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     VKG_TRY(mm_check(a, j.xs, j.ys, j.row_bytes));
     enum vkg_matmul_path path = a->path;
     if (path == VKG_MATMUL_AUTO)
-        path = a->n_tok > VKG_MATVEC_MAX_TOK ? VKG_MATMUL_GEMM
-               : c->dev->use.lane_tier       ? VKG_MATMUL_DECODE_LANE
-               : c->dev->use.subgroup_arith  ? VKG_MATMUL_DECODE_SUBGROUP
-                                             : VKG_MATMUL_DECODE_SHARED;
+        path = c->dev->use.lane_tier && a->n_tok <= VKG_MATVEC_LANE_MAX_TOK ? VKG_MATMUL_DECODE_LANE
+               : a->n_tok > VKG_MATVEC_MAX_TOK                              ? VKG_MATMUL_GEMM
+               : c->dev->use.subgroup_arith                                 ? VKG_MATMUL_DECODE_SUBGROUP
+                                                                            : VKG_MATMUL_DECODE_SHARED;
     if (path == VKG_MATMUL_DECODE_SUBGROUP && !c->dev->use.subgroup_arith)
         return vkg_error(VKG_ERR_UNSUPPORTED,
                          "op 'matmul' on '%s': subgroup tier asked for, but subgroup "
@@ -181,7 +187,7 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
                          a->w.buf->name);
     j.gemm = path == VKG_MATMUL_GEMM;
     int sg = path == VKG_MATMUL_DECODE_SUBGROUP;
-    int lane = path == VKG_MATMUL_DECODE_LANE;
+    int lane = j.lane = path == VKG_MATMUL_DECODE_LANE;
     j.op = j.gemm ? k_matmul[wi] : lane ? k_matvec_lane[wi] : sg ? k_matvec_sg[wi] : k_matvec[wi];
     /* AUTO, one vector, block types: the subgroup kernel (measured: Q8_0 4096x4096 on lavapipe 46 ms
      * against 83 ms in the lane kernel, whose float types win: F16 74 against 102 ms) */

@@ -16,7 +16,10 @@
  * dev->use.subgroup_arith, else shared memory). More tokens run the tiled GEMM
  * (64 x 64 tiles through shared memory, W dequantized on load), which reads W
  * once per 64 tokens, so from 9 tokens on it wins over a second mat-vec
- * launch. Weights, activations and outputs
+ * launch — except on a CPU driver (dev->use.lane_tier), where the lane tier
+ * runs up to VKG_MATVEC_LANE_MAX_TOK = 64 tokens in blocks of 8 (W re-read per
+ * block, from cache at these sizes): there the GEMM's barriers and shared
+ * memory cost more than the re-reads. Weights, activations and outputs
  * larger than one binding (maxStorageBufferRange) are split into windows by
  * weight rows and by tokens, never truncated. */
 #ifndef VKG_OPS_MATMUL_H
@@ -27,11 +30,11 @@
 #include "dtype.h"
 
 enum vkg_matmul_path {
-    VKG_MATMUL_AUTO = 0,        /* decode for n_tok <= 8, else GEMM; decode tier from the device */
+    VKG_MATMUL_AUTO = 0,        /* decode for n_tok <= 8 (lane tier: <= 64), else GEMM; tier from the device */
     VKG_MATMUL_DECODE_SUBGROUP, /* forced (tests, bench): needs subgroup arithmetic; > 8 tokens: launches of 8 */
     VKG_MATMUL_DECODE_SHARED,   /* forced shared-memory reduction tier */
     VKG_MATMUL_GEMM,            /* forced tiled GEMM, any n_tok */
-    VKG_MATMUL_DECODE_LANE,     /* forced row-per-invocation tier (CPU drivers; any device) */
+    VKG_MATMUL_DECODE_LANE,     /* forced row-per-invocation tier (CPU drivers; any device), any n_tok */
 };
 
 struct vkg_matmul_args {

@@ -106,7 +106,8 @@ static uint64_t rmsnorm_push(void *push, const void *args, uint64_t nt, const ui
     p->x_off = off[0];
     p->y_off = off[2];
     p->r_off = a->residual.buf ? off[3] : 0;
-    return p->rows; /* one workgroup per row */
+    /* one workgroup per row; the lane tier: one subgroup (8 lanes) per row */
+    return ls == VKG_RMSNORM_LANE_LOCAL ? vkg_ceil_div(p->rows, ls / 8) : p->rows;
 }
 
 enum vkg_status vkg_op_rmsnorm_ex(struct vkg_cmd *c, const struct vkg_rmsnorm_args *a)
@@ -123,6 +124,7 @@ enum vkg_status vkg_op_rmsnorm_ex(struct vkg_cmd *c, const struct vkg_rmsnorm_ar
     int add = a->residual.buf != NULL, sg = c->dev->use.subgroup_arith;
     enum vkg_op op =
         add ? (sg ? VKG_OP_RMSNORM_ADD_SG : VKG_OP_RMSNORM_ADD) : (sg ? VKG_OP_RMSNORM_SG : VKG_OP_RMSNORM);
+    if (sg && c->dev->use.lane_tier) op = add ? VKG_OP_RMSNORM_ADD_LANE : VKG_OP_RMSNORM_LANE;
     struct vkg_rows r[4] = { { a->x, a->x_stride, extent, "x" },
                              { a->w, 0, a->n, "weight" },
                              { a->y, a->y_stride, extent, "y" },

@@ -55,6 +55,9 @@ struct vkg_push_quantize {
 /* LANE tier (CPU drivers): one row per invocation, VKG_MATVEC_LANE_LOCAL rows per workgroup */
 #define VKG_MATVEC_LANE_LOCAL 32
 #define VKG_MATVEC_LANE_ROWS 4
+/* AUTO on a CPU driver runs up to this many vectors through the lane tier, in
+ * blocks of 8 (workgroup z), instead of the tiled GEMM (see ops_matmul.c). */
+#define VKG_MATVEC_LANE_MAX_TOK 64
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64
 

@@ -65,6 +65,8 @@ struct vkg_push_eltwise {
 
 /* Row-reduction workgroup size: a power of two (tree reduction), <= 1024. */
 #define VKG_RMSNORM_LOCAL 256
+/* The lane tier (rmsnorm.comp LANE): 4 rows of 8 lanes per workgroup. */
+#define VKG_RMSNORM_LANE_LOCAL 32
 
 /* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
@@ -84,6 +86,8 @@ struct vkg_push_eltwise {
     X(RMSNORM_ADD,    rmsnorm_add,    4, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
     X(RMSNORM_SG,     rmsnorm_sg,     3, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
     X(RMSNORM_ADD_SG, rmsnorm_add_sg, 4, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
+    X(RMSNORM_LANE,   rmsnorm_lane,   3, vkg_push_rmsnorm,  VKG_RMSNORM_LANE_LOCAL) \
+    X(RMSNORM_ADD_LANE, rmsnorm_add_lane, 4, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
     X(SWIGLU,         swiglu,         3, vkg_push_glu,      256)                  \
     X(GEGLU,          geglu,          3, vkg_push_glu,      256)                  \
     X(SOFTCAP,        softcap,        2, vkg_push_eltwise,  256)                  \

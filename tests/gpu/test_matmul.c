@@ -171,7 +171,8 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
 
 static const uint32_t g_decode_toks[] = { 1, 2, 3, 5, 8 };
 static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
-static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO };
+/* AUTO takes the lane tier up to 64 tokens on a CPU driver: the GEMM forced too */
+static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO, VKG_MATMUL_GEMM };
 
 static void decode(enum vkg_dtype wt)
 {
@@ -183,7 +184,7 @@ static void decode(enum vkg_dtype wt)
     if (np < 3) fprintf(stderr, "note: %zu of the 3 decode tiers on this device\n", np);
     run_dtype(wt, g_decode_toks, 5, paths, np);
 }
-static void prefill(enum vkg_dtype wt) { run_dtype(wt, g_prefill_toks, 3, g_prefill_paths, 1); }
+static void prefill(enum vkg_dtype wt) { run_dtype(wt, g_prefill_toks, 3, g_prefill_paths, 2); }
 
 static void test_decode_f32(void **state) { decode(VKG_DTYPE_F32); }
 static void test_decode_f16(void **state) { decode(VKG_DTYPE_F16); }
@@ -238,9 +239,10 @@ static void test_tile_edges(void **state)
     }
     struct mm_case k = { VKG_DTYPE_F32, 33, 100, 20, 1, 1, VKG_MATMUL_DECODE_SHARED };
     run_case(&k, 5);
-    /* the lane tier over several workgroups of 128 rows, the last one partial, and beyond 8 vectors */
-    static const uint32_t lane_toks[] = { 1, 8, 11 };
-    for (size_t i = 0; i < 3 && g_dev->use.lane_ok; i++) {
+    /* the lane tier over several workgroups of 128 rows, the last one partial, and beyond 8 vectors
+     * (token blocks of 8 in workgroup z, the last one partial) */
+    static const uint32_t lane_toks[] = { 1, 8, 11, 67 };
+    for (size_t i = 0; i < 4 && g_dev->use.lane_ok; i++) {
         struct mm_case l = { i ? VKG_DTYPE_F16 : VKG_DTYPE_Q8_0,
                              517,
                              64,

@@ -59,8 +59,8 @@ static void rmsnorm_case(uint64_t rows, uint32_t n, int gemma, int add, uint64_t
     gpu_read(br, got_r, m * 4);
     ref_rmsnorm(x, add ? r : NULL, w, want, rows, n, eps, gemma ? 1.0f : 0.0f);
     char what[96];
-    snprintf(what, sizeof what, "rmsnorm rows=%llu n=%u gemma=%d add=%d sg=%d", (unsigned long long)rows, n, gemma, add,
-             g_dev->use.subgroup_arith);
+    snprintf(what, sizeof what, "rmsnorm rows=%llu n=%u gemma=%d add=%d sg=%d lane=%d", (unsigned long long)rows, n,
+             gemma, add, g_dev->use.subgroup_arith, g_dev->use.lane_tier);
     assert_close_f32(what, y, want, m, ATOL, RTOL);
     assert_close_f32("residual stream h = x + r", got_r, r, m, 0, 0); /* one f32 add: exact */
     vkg_buffer_free(bx);
@@ -88,14 +88,25 @@ static void rmsnorm_all(void)
         for (int v = 0; v < 4; v++) rmsnorm_case(shapes[k].rows, shapes[k].n, v & 1, v >> 1, &seed);
 }
 
-/* Both tiers: the subgroup one when the device has it, and the shared-memory one. */
+/* Sets the RMSNorm tier: 0 shared memory, 1 subgroup, 2 lane (CPU driver);
+ * returns 0 (and changes nothing) where the device cannot run it. */
+static int set_tier(int tier, int sg0)
+{
+    int arith = sg0 || g_dev->info.subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    if ((tier >= 1 && !arith) || (tier == 2 && !g_dev->use.lane_ok)) return 0;
+    g_dev->use.subgroup_arith = tier >= 1;
+    g_dev->use.lane_tier = tier == 2;
+    return 1;
+}
+
+/* Every tier the device can run, whichever AUTO would pick. */
 static void test_rmsnorm(void **state)
 {
-    int sg = g_dev->use.subgroup_arith;
-    rmsnorm_all();
-    g_dev->use.subgroup_arith = !sg; /* the other tier (forcing it on only where the device has it) */
-    if (g_dev->info.subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT || sg) rmsnorm_all();
+    int sg = g_dev->use.subgroup_arith, lane = g_dev->use.lane_tier;
+    for (int tier = 0; tier < 3; tier++)
+        if (set_tier(tier, sg)) rmsnorm_all();
     g_dev->use.subgroup_arith = sg;
+    g_dev->use.lane_tier = lane;
 }
 
 /* Qwen3 q_norm: per-head norm of the q slice of a fused [tokens][q|k|v]
@@ -113,9 +124,10 @@ static void test_rmsnorm_per_head(void **state)
         memcpy(want + t * stride, tmp, heads * hd * 4);
     }
     struct vkg_buffer *bx = gpu_buffer_from(x, m * 4, "qkv"), *bw = gpu_buffer_from(w, hd * 4, "q_norm.weight");
-    for (int tier = 0; tier < 2; tier++) {
-        int sg = g_dev->use.subgroup_arith;
-        if (tier) g_dev->use.subgroup_arith = 0;
+    for (int tier = 0; tier < 3; tier++) { /* 0: AUTO, 1: shared memory, 2: lane */
+        int sg = g_dev->use.subgroup_arith, lane = g_dev->use.lane_tier;
+        if (tier == 1) g_dev->use.subgroup_arith = 0;
+        if (tier == 2 && !set_tier(2, sg)) continue;
         GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(bx), x, m * 4));
         struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(bx),
                                       .w = vkg_buffer_view(bw),
@@ -130,8 +142,12 @@ static void test_rmsnorm_per_head(void **state)
         GPU_OK(vkg_op_rmsnorm_ex(c, &a));
         run(c);
         g_dev->use.subgroup_arith = sg;
+        g_dev->use.lane_tier = lane;
         gpu_read(bx, got, m * 4);
-        assert_close_f32(tier ? "per-head q_norm (shared-memory tier)" : "per-head q_norm", got, want, m, ATOL, RTOL);
+        assert_close_f32(tier == 1 ? "per-head q_norm (shared-memory tier)"
+                         : tier    ? "per-head q_norm (lane tier)"
+                                   : "per-head q_norm",
+                         got, want, m, ATOL, RTOL);
     }
     vkg_buffer_free(bx);
     vkg_buffer_free(bw);

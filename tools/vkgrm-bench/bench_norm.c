@@ -10,7 +10,7 @@
 struct norm_ctx {
     struct vkg_buffer *a, *b, *c, *d; /* inputs / outputs, per case */
     enum vkg_dtype dt;
-    int tier_sg; /* rmsnorm: 1 subgroup tier, 0 shared-memory tier */
+    int tier; /* rmsnorm: 0 shared-memory tier, 1 subgroup tier, 2 lane (CPU-driver) tier */
 };
 
 #define TOKENS 512u
@@ -84,12 +84,13 @@ SETUP_EMBED(s_emb_q5_k, VKG_DTYPE_Q5_K)
 SETUP_EMBED(s_emb_q6_k, VKG_DTYPE_Q6_K)
 
 /* ---- RMSNorm [512][4096] ---- */
-static enum vkg_status setup_rms(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, int sg, int add)
+static enum vkg_status setup_rms(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, int tier,
+                                 int add)
 {
     struct norm_ctx *c;
     uint64_t m = (uint64_t)TOKENS * HIDDEN;
     VKG_TRY(ctx_new(ctx, &c));
-    c->tier_sg = sg;
+    c->tier = tier;
     VKG_TRY(vkg_bench_random_f32(dev, m, -2, 2, "bench x", &c->a));
     VKG_TRY(vkg_bench_random_f32(dev, HIDDEN, 0, 2, "bench w", &c->b));
     VKG_TRY(vkg_bench_buffer(dev, m * 4, "bench y", &c->c));
@@ -102,8 +103,9 @@ static enum vkg_status setup_rms(struct vkg_device *dev, void **ctx, uint64_t *b
 static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
 {
     struct norm_ctx *c = ctx;
-    int saved = cmd->dev->use.subgroup_arith;
-    cmd->dev->use.subgroup_arith = c->tier_sg && saved; /* the subgroup case runs the device's best tier */
+    int saved = cmd->dev->use.subgroup_arith, lane = cmd->dev->use.lane_tier;
+    cmd->dev->use.subgroup_arith = c->tier >= 1 && saved; /* without subgroups every case is the shared tier */
+    cmd->dev->use.lane_tier = c->tier == 2 && cmd->dev->use.lane_ok;
     struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(c->a),
                                   .w = vkg_buffer_view(c->b),
                                   .y = vkg_buffer_view(c->c),
@@ -116,18 +118,21 @@ static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
     if (c->d) a.residual = vkg_buffer_view(c->d);
     enum vkg_status s = vkg_op_rmsnorm_ex(cmd, &a);
     cmd->dev->use.subgroup_arith = saved;
+    cmd->dev->use.lane_tier = lane;
     return s;
 }
 
-#define SETUP_RMS(name, sg, add)                                                          \
+#define SETUP_RMS(name, tier, add)                                                        \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
-        return setup_rms(d, x, b, f, sg, add);                                            \
+        return setup_rms(d, x, b, f, tier, add);                                          \
     }
 SETUP_RMS(s_rms, 0, 0)
 SETUP_RMS(s_rms_add, 0, 1)
 SETUP_RMS(s_rms_sg, 1, 0)
 SETUP_RMS(s_rms_add_sg, 1, 1)
+SETUP_RMS(s_rms_lane, 2, 0)
+SETUP_RMS(s_rms_add_lane, 2, 1)
 
 /* ---- SwiGLU / GeGLU on a fused gate_up [512][2*11008] ---- */
 static enum vkg_status s_glu(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -214,6 +219,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "rmsnorm_add", "512x4096 +residual shared-mem", s_rms_add, rec_rms, down },
     { "rmsnorm_sg", "512x4096 subgroup", s_rms_sg, rec_rms, down },
     { "rmsnorm_add_sg", "512x4096 +residual subgroup", s_rms_add_sg, rec_rms, down },
+    { "rmsnorm_lane", "512x4096 lane (CPU driver)", s_rms_lane, rec_rms, down },
+    { "rmsnorm_add_lane", "512x4096 +residual lane (CPU driver)", s_rms_add_lane, rec_rms, down },
     { "swiglu", "512x11008 fused gate_up", s_glu, rec_swiglu, down },
     { "geglu", "512x11008 fused gate_up", s_glu, rec_geglu, down },
     { "softcap", "8x151936 cap 30", s_softcap, rec_softcap, down },
