@@ -222,3 +222,5 @@ enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel
     *out = slot;
     return VKG_OK;
 }
+
+uint32_t vkg_pipeline_count(const struct vkg_device *dev) { return dev->pipelines ? dev->pipelines->n : 0; }

@@ -38,6 +38,8 @@ struct vkg_pipeline_set {
 
 enum vkg_status vkg_pipelines_init(struct vkg_device *dev);
 void vkg_pipelines_free(struct vkg_device *dev);
+/* Pipelines created so far on dev (--mem-stats: a new one is JIT code on a CPU driver). */
+uint32_t vkg_pipeline_count(const struct vkg_device *dev);
 /* The kernel's pipeline, created on first use. *out stays valid until the
  * next vkg_pipeline_get (a new kernel may grow the set). */
 enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out);

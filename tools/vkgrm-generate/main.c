@@ -10,9 +10,6 @@
  * ("finish_reason": "interrupted") and exit 130; a second one exits at once.
  * Exit codes: 0 ok, 1 runtime error, 2 usage error, 130 interrupted. */
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +18,10 @@
 #include "chat_template.h"
 #include "generate_tool.h"
 #include "interrupt.h"
+#include "memstat.h"
 #include "options.h"
 #include "output.h"
+#include "pipeline.h"
 #include "progress.h"
 
 static int fail(enum vkg_status s, const char *what)
@@ -115,23 +114,18 @@ struct run_state {
     struct vkg_gen_sample *out;
 };
 
-/* --mem-stats: host RSS and device memory after each prompt (tools/soak.sh). */
+/* --mem-stats: host RSS, malloc heap, device memory, the resident part of
+ * large anonymous mappings (memstat.h) and pipelines, after each prompt (tools/soak.sh). */
 static void mem_stats(const struct run_state *r, size_t i)
 {
-    unsigned long long rss_kib = 0;
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %llu", &rss_kib) == 1) break;
-    if (f) fclose(f);
-    unsigned long long heap = 0; /* bytes malloc'ed and not freed, mmap'ed chunks included (glibc) */
-#ifdef __GLIBC__
-    struct mallinfo2 mi = mallinfo2();
-    heap = (unsigned long long)(mi.uordblks + mi.hblkhd);
-#endif
-    fprintf(stderr, "mem: prompt %zu rss_kib %llu device_bytes %llu host_visible_bytes %llu heap_bytes %llu\n", i,
-            rss_kib, (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_DEVICE),
-            (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_HOST), heap);
+    struct vkg_memstat ms;
+    vkg_memstat_sample(&ms);
+    fprintf(stderr,
+            "mem: prompt %zu rss_kib %llu device_bytes %llu host_visible_bytes %llu heap_bytes %llu "
+            "big_anon_kib %llu pipelines %u\n",
+            i, ms.rss_kib, (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_DEVICE),
+            (unsigned long long)vkg_blocks_allocated(r->dev, VKG_MEM_HOST), ms.heap_bytes, ms.big_anon_kib,
+            vkg_pipeline_count(r->dev));
 }
 
 /* Generates the samples of prompt `pi`; 0, 1 (error) or 130 (interrupted). */

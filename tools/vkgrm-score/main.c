@@ -17,7 +17,6 @@
  * not fail the run), 1 runtime error, 2 usage error, 130 interrupted (the
  * output holds only complete lines). */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +36,10 @@
 #include "grm_summary.h"
 #include "hf_config.h"
 #include "interrupt.h"
+#include "memstat.h"
 #include "model.h"
 #include "options.h"
+#include "pipeline.h"
 #include "output.h"
 #include "progress.h"
 #include "tokenizer.h"
@@ -55,7 +56,7 @@ struct args {
     const char *model, *input, *output, *meta, *tmpl, *shard, *device, *summary, *report, *revote, *weights;
     int64_t k, seed, max_new, meta_k, ctx, parallel, batch;
     double temp, top_p;
-    int resume, keep_text, print_prompts, json_errors, merge, no_think, mem_stats;
+    int resume, keep_text, print_prompts, json_errors, merge, no_think, mem_stats, profile;
     uint32_t shard_i, shard_n;
     struct vkg_args files; /* --merge inputs */
 };
@@ -464,26 +465,39 @@ static void on_load(void *user, uint64_t done, uint64_t total)
     vkg_progress_update(p, done);
 }
 
-/* --mem-stats: host RSS, malloc heap and device memory (all devices) after
- * each output line, as vkgrm-generate's (tools/soak.sh SOAK_TOOL=score). */
+/* --mem-stats: host RSS, malloc heap, device memory (all devices), the
+ * resident part of large anonymous mappings (device memory on a CPU driver,
+ * memstat.h) and pipelines created, after each output line, as
+ * vkgrm-generate's (tools/soak.sh SOAK_TOOL=score). */
 static void mem_stats(const struct worker *w, uint32_t n_dev, uint64_t line_no)
 {
-    unsigned long long rss_kib = 0, dev_b = 0, host_b = 0, heap = 0;
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %llu", &rss_kib) == 1) break;
-    if (f) fclose(f);
-#ifdef __GLIBC__
-    struct mallinfo2 mi = mallinfo2();
-    heap = (unsigned long long)(mi.uordblks + mi.hblkhd);
-#endif
+    unsigned long long dev_b = 0, host_b = 0, pipes = 0;
+    struct vkg_memstat ms;
+    vkg_memstat_sample(&ms);
     for (uint32_t d = 0; d < n_dev; d++) {
         dev_b += vkg_blocks_allocated(w[d].dev, VKG_MEM_DEVICE);
         host_b += vkg_blocks_allocated(w[d].dev, VKG_MEM_HOST);
+        pipes += vkg_pipeline_count(w[d].dev);
     }
-    fprintf(stderr, "mem: record %llu rss_kib %llu device_bytes %llu host_visible_bytes %llu heap_bytes %llu\n",
-            (unsigned long long)line_no, rss_kib, dev_b, host_b, heap);
+    fprintf(stderr,
+            "mem: record %llu rss_kib %llu device_bytes %llu host_visible_bytes %llu heap_bytes %llu "
+            "big_anon_kib %llu pipelines %llu\n",
+            (unsigned long long)line_no, ms.rss_kib, dev_b, host_b, ms.heap_bytes, ms.big_anon_kib, pipes);
+}
+
+/* --profile: each device's time per kernel over the whole run, most first (stderr). */
+static void print_profile(struct vkg_device *dev, uint32_t d)
+{
+    const struct vkg_profile_row *r;
+    uint64_t dropped;
+    uint32_t n = vkg_profile_rows(dev, &r, &dropped);
+    double total = 0;
+    for (uint32_t i = 0; i < n; i++) total += r[i].ns;
+    fprintf(stderr, "profile, device %u (%s): %.3f s of kernels and copies%s\n", d, dev->info.name, total / 1e9,
+            dropped ? " (some untimed)" : "");
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(stderr, "  %-28s %10llu calls %10.3f s %5.1f%%\n", r[i].name ? r[i].name : "(start)",
+                (unsigned long long)r[i].calls, r[i].ns / 1e9, total > 0 ? 100 * r[i].ns / total : 0);
 }
 
 static int open_devices(const struct args *a, struct worker *w, uint32_t *n_dev)
@@ -676,6 +690,10 @@ static int run_score(const struct args *a)
     }
     if (!rc) rc = open_devices(a, w, &n_dev);
     if (!rc) rc = load_models(a, w, n_dev, &jf, &mf, &load_s);
+    for (uint32_t d = 0; !rc && a->profile && d < n_dev; d++) {
+        enum vkg_status ps = vkg_profile_start(w[d].dev);
+        if (ps != VKG_OK) rc = fail(ps, "--profile");
+    }
     struct vkg_grm_scorer_opts so = {
         .k = (uint32_t)a->k,
         .seed = (uint64_t)a->seed,
@@ -801,6 +819,7 @@ static int run_score(const struct args *a)
         if (!rc) rc = rc2;
     }
 done:
+    for (uint32_t d = 0; a->profile && d < n_dev; d++) print_profile(w[d].dev, d);
     for (size_t i = 0; i < q.n_ready; i++) vkg_grm_result_free(&q.ready[i]);
     free(q.ready);
     free(q.order);
@@ -908,6 +927,8 @@ int main(int argc, char **argv)
           VKG_RANGE_CC(32, 65536) },
         { NULL, "--no-think", VKG_OPT_FLAG, &a.no_think, NULL, "Qwen3 chat templates: enable_thinking = false" },
         { NULL, "--json-errors", VKG_OPT_FLAG, &a.json_errors, NULL, "fatal errors as one JSON object on stderr" },
+        { NULL, "--profile", VKG_OPT_FLAG, &a.profile, NULL,
+          "time per kernel over the run (device timestamps), on stderr at the end" },
         { NULL, "--mem-stats", VKG_OPT_FLAG, &a.mem_stats, NULL,
           "after each output line: host RSS, heap and device memory (stderr; tools/soak.sh)" },
     };
