@@ -97,8 +97,24 @@ def main():
     check(summ["records"] == 7 and summ["errors"] == 1 and summ["samples"] == 18, "summary counts")
     check(os.path.getsize(os.path.join(tmp, "a.md")) > 0 and "<svg" in open(os.path.join(tmp, "a.md")).read(),
           "the report has the plot")
-    p = score(["-m", JUDGE, "-i", inp, "-o", b, "--keep-text", "--meta-rm", META] + COMMON)
-    check(p.returncode == 0 and open(a).read() == open(b).read(), "same seed, same input: the same bytes")
+    p = score(["-m", JUDGE, "-i", inp, "-o", b, "--keep-text", "--meta-rm", META, "--profile", "--mem-stats"] + COMMON)
+    check(p.returncode == 0 and open(a).read() == open(b).read(),
+          "same seed, same input: the same bytes (with --profile and --mem-stats)")
+    # --mem-stats: one line per output line, in order, with figures that hold together
+    mem = [x.split() for x in p.stderr.splitlines() if x.startswith("mem: ")]
+    check([int(m[2]) for m in mem] == list(range(len(RECORDS))), "--mem-stats: one mem line per record, in order")
+    check(all(len(m) == 15 and m[13] == "pipelines" and 0 < int(m[14]) and 0 <= int(m[12]) <= int(m[4])
+              for m in mem), "--mem-stats: rss, device, heap, big_anon <= rss, pipelines > 0")
+    # --profile: the judge's and the MetaRM's kernels, rows adding up to the total line
+    prof = p.stderr.splitlines()
+    head = [i for i, x in enumerate(prof) if x.startswith("profile, device 0 (")]
+    rows = [x.split() for x in prof[head[0] + 1:] if x.startswith("  ")] if head else []
+    total = float(prof[head[0]].split("): ")[1].split(" s ")[0]) if head else -1
+    names = {r[0] for r in rows}
+    check(len(head) == 1 and {"embed_f32", "kv_append"} & names and any(n.startswith("rmsnorm") for n in names),
+          f"--profile: a table with the forward's kernels ({sorted(names)[:6]}...)")
+    check(rows and abs(sum(float(r[3]) for r in rows) - total) <= 0.001 * len(rows) + 1e-3,
+          "--profile: the rows add up to the total")
 
     # 2. a record alone = the same record among the others
     alone = os.path.join(tmp, "alone.jsonl")
