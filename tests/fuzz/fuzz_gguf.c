@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_file.h"
 #include "chat_template.h"
 #include "gguf.h"
 #include "gguf_model.h"
@@ -15,14 +16,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/vkgrm-fuzz-XXXXXX.gguf";
-    int fd = mkstemps(path, 5);
-    if (fd < 0) return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
+    if (fuzz_write_temp(data, size, path, 5) != 0) return 0;
     struct vkg_gguf *g = NULL;
     if (vkg_gguf_open(path, &g) == VKG_OK) {
         char *text = NULL;

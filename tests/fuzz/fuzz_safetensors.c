@@ -6,19 +6,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_file.h"
 #include "safetensors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/vkgrm-fuzz-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
+    if (fuzz_write_temp(data, size, path, 0) != 0) return 0;
     struct vkg_safetensors *st = NULL;
     if (vkg_safetensors_open(path, &st) == VKG_OK) {
         for (size_t i = 0; i < vkg_safetensors_count(st); i++) vkg_tensor_view_check(vkg_safetensors_get(st, i));
