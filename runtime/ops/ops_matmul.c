@@ -97,11 +97,8 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     }
     uint32_t rpg = toks == 1 ? j->rows_per_group1 : j->rows_per_group;
     uint64_t groups = (rows + rpg - 1) / rpg;
-    if (j->lane && toks > 1) { /* the row groups folded into x, y as vkg_cmd_dispatch_1d does; token blocks in z */
-        uint32_t mx = c->dev->info.max_workgroup_count[0];
-        uint32_t gx = groups < mx ? (uint32_t)groups : mx, gy = (uint32_t)((groups + gx - 1) / gx);
-        return vkg_cmd_dispatch_op(c, j->op, v, 4, &p, gx, gy, (uint32_t)((toks + 7) / 8));
-    }
+    if (j->lane && toks > 1) /* token blocks of 8 in z */
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op), v, 4, &p, groups, (uint32_t)((toks + 7) / 8));
     return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, groups);
 }
 

@@ -57,6 +57,9 @@ enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, 
 /* 1-D work of n_groups workgroups folded into a 2-D grid within maxComputeWorkGroupCount. */
 enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                     uint32_t n_views, const void *push, uint64_t n_groups);
+/* The same, gz times along z (e.g. blocks of tokens). */
+enum vkg_status vkg_cmd_dispatch_1d_z(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
+                                      uint32_t n_views, const void *push, uint64_t n_groups, uint32_t gz);
 /* Compute/transfer writes before become visible to reads/writes after. */
 void vkg_cmd_barrier(struct vkg_cmd *c);
 /* Shader/transfer writes before become visible to host reads after the fence wait. */
