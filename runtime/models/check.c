@@ -80,10 +80,15 @@ static void check_side_files(struct vkg_model_report *r, const struct vkg_tokeni
     snprintf(path, sizeof path, "%s/tokenizer.json", r->dir);
     if (vkg_gguf_is_path(r->dir)) { /* FILE.gguf: the tokenizer is in the metadata */
         struct vkg_gguf *g = NULL;
+        const char *model = NULL;
         int has = vkg_gguf_open(r->dir, &g) == VKG_OK && vkg_gguf_find_kv(g, "tokenizer.ggml.model");
+        /* "none" / "no_vocab": llama.cpp's vocabulary-less files (LLAMA_VOCAB_TYPE_NONE) */
+        int none = has && vkg_gguf_get_str(g, "tokenizer.ggml.model", &model) == VKG_OK &&
+                   (strcmp(model, "none") == 0 || strcmp(model, "no_vocab") == 0);
         vkg_gguf_close(g);
-        if (!has) {
-            vkg_check_note(r, "%s: no tokenizer.ggml.model: prompts must be given as token ids", r->dir);
+        if (!has || none) {
+            vkg_check_note(r, "%s: %s: prompts must be given as token ids", r->dir,
+                           none ? "tokenizer.ggml.model 'none' (no vocabulary)" : "no tokenizer.ggml.model");
             return;
         }
     } else if (access(path, F_OK) != 0) {
@@ -306,29 +311,33 @@ static enum vkg_dtype target(enum vkg_dtype want, const struct vkg_tensor_view *
 }
 
 /* The experts of layer l (entries [first, end) of the spec) keep their
- * stored dtype when any of them cannot be quantized; they must end as one dtype. */
+ * stored dtype when any of them cannot be quantized; their gate and up
+ * matrices must end as one dtype, and their down matrices as one (which may
+ * be another: llama.cpp's Q4_K_M stores some down stacks as Q6_K). */
 static void expert_set(struct vkg_model_report *r, size_t first, size_t end, char *kept, size_t kept_cap,
                        enum vkg_dtype *kept_dtype)
 {
     const struct vkg_tensor_spec *e0 = &r->spec[first];
     int keep = 0;
     for (size_t i = first; i < end; i++) keep |= quantized(r->weights) && r->spec[i].shape[1] % 32 != 0;
-    enum vkg_dtype one = VKG_DTYPE_UNKNOWN;
+    enum vkg_dtype one[2] = { VKG_DTYPE_UNKNOWN, VKG_DTYPE_UNKNOWN }; /* gate/up, down */
     for (size_t i = first; i < end; i++) {
         const struct vkg_tensor_view *t = vkg_safetensors_get(r->st, (size_t)r->spec[i].index);
         enum vkg_dtype dt = keep ? t->dtype : target(r->weights, t);
+        int d = r->spec[i].matrix == 2;
         r->dtype[r->spec[i].index] = dt;
-        if (one == VKG_DTYPE_UNKNOWN) one = dt;
-        if (dt != one) {
+        if (one[d] == VKG_DTYPE_UNKNOWN) one[d] = dt;
+        if (dt != one[d]) {
             vkg_check_problem(r, VKG_ERR_UNSUPPORTED,
-                              "%s: tensor '%s' is %s, but the other experts of layer %d are "
-                              "%s: the expert kernels take one dtype per layer",
-                              t->file, t->name, vkg_dtype_name(dt), e0->layer, vkg_dtype_name(one));
+                              "%s: tensor '%s' is %s, but the other experts' %s matrices of layer %d are "
+                              "%s: the expert kernels take one dtype for gate and up, one for down",
+                              t->file, t->name, vkg_dtype_name(dt), d ? "down" : "gate/up", e0->layer,
+                              vkg_dtype_name(one[d]));
             return;
         }
     }
     if (keep) {
-        *kept_dtype = one;
+        *kept_dtype = one[0];
         size_t k = strlen(kept);
         snprintf(kept + k, kept_cap - k, "%s%d", k ? ", " : "", e0->layer);
     }

@@ -41,12 +41,15 @@ static enum vkg_status make_stacks(struct vkg_model *m, const struct vkg_model_r
         const struct vkg_tensor_spec *e = &r->spec[i];
         if (e->expert < 0) continue;
         struct vkg_moe_stack *s = &m->layers[e->layer].experts;
-        enum vkg_dtype dt = r->dtype[e->index];
-        if (!s->gate) { /* the first expert tensor of the layer: all share dtype and shapes (check.c) */
-            uint64_t gu, down;
-            VKG_TRY(vkg_dtype_bytes(dt, (uint64_t)c->moe_intermediate_size * c->hidden_size, &gu));
-            down = gu;
-            VKG_TRY(vkg_moe_stack_create(m->dev, (uint32_t)e->layer, dt, c->n_experts, c->hidden_size,
+        if (!s->gate) { /* the first expert tensor of the layer: gate/up share a dtype, down
+                           shares one, all share shapes (check.c) */
+            enum vkg_dtype dt[2] = { VKG_DTYPE_UNKNOWN, VKG_DTYPE_UNKNOWN };
+            for (size_t j = i; j < r->n_spec && r->spec[j].layer == e->layer; j++)
+                if (r->spec[j].expert >= 0) dt[r->spec[j].matrix == 2] = r->dtype[r->spec[j].index];
+            uint64_t gu, down, n = (uint64_t)c->moe_intermediate_size * c->hidden_size;
+            VKG_TRY(vkg_dtype_bytes(dt[0], n, &gu));
+            VKG_TRY(vkg_dtype_bytes(dt[1], n, &down));
+            VKG_TRY(vkg_moe_stack_create(m->dev, (uint32_t)e->layer, dt[0], dt[1], c->n_experts, c->hidden_size,
                                          c->moe_intermediate_size, gu, down, s));
         }
         dest[e->index] = vkg_moe_stack_slice(s, (uint32_t)e->expert, e->matrix);

@@ -54,9 +54,9 @@ struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_hf_config *c, const struct 
  * [n_exp][rows][cols] buffer per matrix: the load streams each expert's
  * tensor straight into its slice (weights.h opts.dest), so no per-expert
  * copy ever exists on the device. */
-enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vkg_dtype dtype, uint32_t n_exp,
-                                     uint32_t n_in, uint32_t n_ff, uint64_t gu_bytes, uint64_t down_bytes,
-                                     struct vkg_moe_stack *out)
+enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vkg_dtype dtype,
+                                     enum vkg_dtype dtype_down, uint32_t n_exp, uint32_t n_in, uint32_t n_ff,
+                                     uint64_t gu_bytes, uint64_t down_bytes, struct vkg_moe_stack *out)
 {
     static const char *const names[3] = { "gate", "up", "down" };
     struct vkg_buffer **b[3] = { &out->gate, &out->up, &out->down };
@@ -72,7 +72,8 @@ enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vk
                                        .dtype = dtype,
                                        .n_exp = n_exp,
                                        .n_in = n_in,
-                                       .n_ff = n_ff };
+                                       .n_ff = n_ff,
+                                       .dtype_down = dtype_down };
     out->slice_bytes[0] = out->slice_bytes[1] = gu_bytes;
     out->slice_bytes[2] = down_bytes;
     return VKG_OK;

@@ -31,12 +31,13 @@ struct vkg_moe_ws {
  * it (every step). */
 struct vkg_moe_ws vkg_moe_ws_layout(const struct vkg_hf_config *c, const struct vkg_device *dev, uint32_t cap);
 
-/* Creates layer l's three stacked buffers for n_exp experts of `dtype`, each
- * expert's gate/up slice `gu_bytes` and down slice `down_bytes`, and the views
- * of out->w ([n_exp][n_ff][hidden] gate/up, [n_exp][hidden][n_ff] down). */
-enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vkg_dtype dtype, uint32_t n_exp,
-                                     uint32_t n_in, uint32_t n_ff, uint64_t gu_bytes, uint64_t down_bytes,
-                                     struct vkg_moe_stack *out);
+/* Creates layer l's three stacked buffers for n_exp experts (gate/up of
+ * `dtype`, down of `dtype_down`), each expert's gate/up slice `gu_bytes` and
+ * down slice `down_bytes`, and the views of out->w ([n_exp][n_ff][hidden]
+ * gate/up, [n_exp][hidden][n_ff] down). */
+enum vkg_status vkg_moe_stack_create(struct vkg_device *dev, uint32_t l, enum vkg_dtype dtype,
+                                     enum vkg_dtype dtype_down, uint32_t n_exp, uint32_t n_in, uint32_t n_ff,
+                                     uint64_t gu_bytes, uint64_t down_bytes, struct vkg_moe_stack *out);
 /* The slice of expert e's matrix (0 gate, 1 up, 2 down) in a stack. */
 struct vkg_view vkg_moe_stack_slice(const struct vkg_moe_stack *s, uint32_t e, int matrix);
 /* Frees the three stacked buffers (the struct itself is the caller's). */

@@ -199,18 +199,18 @@ static uint32_t vec_ok(enum vkg_dtype dt, uint32_t K, const struct vkg_push_moe_
 static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int gate_up)
 {
     const struct vkg_moe_weights *w = j->w;
+    const enum vkg_dtype dt = gate_up ? w->dtype : w->dtype_down;
     uint32_t es, nr = gate_up ? GATE_UP_NR : DOWN_NR;
     uint32_t K = gate_up ? w->n_in : w->n_ff, M = gate_up ? w->n_ff : w->n_in;
-    uint64_t per_exp = matrix_bytes(w->dtype, M, K, &es);
+    uint64_t per_exp = matrix_bytes(dt, M, K, &es);
     uint64_t per_win = vkg_max_window_bytes(c->dev) / per_exp;
     enum vkg_op op = VKG_OP_MOE_DOWN_F32;
-    VKG_TRY(ffn_op(c->dev, w->dtype, gate_up, &op));
+    VKG_TRY(ffn_op(c->dev, dt, gate_up, &op));
     if (!per_win)
         return vkg_error(VKG_ERR_LIMIT,
                          "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
                          "binding",
-                         j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(w->dtype),
-                         (unsigned long long)per_exp);
+                         j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(dt), (unsigned long long)per_exp);
     uint32_t m_per_wg = rows_per_wg(c->dev, op, nr);
     uint64_t gx = ceil_div(M, m_per_wg);
     if (gx > c->dev->info.max_workgroup_count[0] || j->tiles > c->dev->info.max_workgroup_count[1])
@@ -241,7 +241,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         v[n++] = gate_up ? j->h : j->y;
         p.e_base = e0;
         p.n_win = ne;
-        p.vec = vec_ok(w->dtype, K, &p, gate_up);
+        p.vec = vec_ok(dt, K, &p, gate_up);
         VKG_TRY(vkg_cmd_dispatch_op(c, op, v, n, &p, (uint32_t)gx, (uint32_t)j->tiles, 1));
     }
     return VKG_OK;
@@ -251,23 +251,28 @@ static enum vkg_status check_weights(const struct vkg_device *dev, const char *o
 {
     const struct vkg_view *m[3] = { &w->gate, &w->up, &w->down };
     const char *names[3] = { "gate", "up", "down" };
-    enum vkg_op dummy;
-    uint32_t unit, bs = vkg_dtype_block_size(w->dtype);
-    VKG_TRY(ffn_op(dev, w->dtype, 1, &dummy));
-    if (!w->n_exp || !w->n_in || !w->n_ff || w->n_in % bs || w->n_ff % bs)
-        return vkg_error(VKG_ERR_INVALID_ARG,
-                         "op '%s': expert shape %ux%ux%u %s (n_in and n_ff must be non-zero "
-                         "multiples of %u)",
-                         op, w->n_exp, w->n_ff, w->n_in, vkg_dtype_name(w->dtype), bs);
-    uint64_t stack = w->n_exp * matrix_bytes(w->dtype, w->n_ff, w->n_in, &unit);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i += 2) { /* gate/up: rows of n_in; down: rows of n_ff */
+        enum vkg_dtype dt = i ? w->dtype_down : w->dtype;
+        enum vkg_op dummy;
+        VKG_TRY(ffn_op(dev, dt, i == 0, &dummy));
+        uint32_t bs = vkg_dtype_block_size(dt), K = i ? w->n_ff : w->n_in;
+        if (!w->n_exp || !w->n_in || !w->n_ff || K % bs)
+            return vkg_error(
+                VKG_ERR_INVALID_ARG, "op '%s': expert shape %ux%ux%u, %s %s (%s must be a non-zero multiple of %u)", op,
+                w->n_exp, w->n_ff, w->n_in, i ? "down" : "gate/up", vkg_dtype_name(dt), i ? "n_ff" : "n_in", bs);
+    }
+    for (int i = 0; i < 3; i++) {
+        enum vkg_dtype dt = i == 2 ? w->dtype_down : w->dtype;
+        uint32_t unit;
+        uint64_t stack = w->n_exp * matrix_bytes(dt, i == 2 ? w->n_in : w->n_ff, i == 2 ? w->n_ff : w->n_in, &unit);
         if (!m[i]->buf || m[i]->size < stack || m[i]->offset % unit)
             return vkg_error(VKG_ERR_INVALID_ARG,
                              "op '%s': %s stack '%s' has %llu bytes at offset %llu, needs "
                              "%llu (%u experts x %u x %u %s)",
                              op, names[i], m[i]->buf ? m[i]->buf->name : "(null)", (unsigned long long)m[i]->size,
-                             (unsigned long long)m[i]->offset, (unsigned long long)stack, w->n_exp, w->n_ff, w->n_in,
-                             vkg_dtype_name(w->dtype));
+                             (unsigned long long)m[i]->offset, (unsigned long long)stack, w->n_exp,
+                             i == 2 ? w->n_in : w->n_ff, i == 2 ? w->n_ff : w->n_in, vkg_dtype_name(dt));
+    }
     return VKG_OK;
 }
 

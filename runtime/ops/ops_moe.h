@@ -39,8 +39,10 @@ struct vkg_moe_weights {
     struct vkg_view gate; /* [n_exp][n_ff][n_in] */
     struct vkg_view up;   /* [n_exp][n_ff][n_in] */
     struct vkg_view down; /* [n_exp][n_in][n_ff] */
-    enum vkg_dtype dtype; /* F32, F16, BF16, or Q8_0 / Q4 (blocks of 32 along each row: n_in, n_ff % 32 == 0) */
+    enum vkg_dtype dtype; /* gate and up: F32, F16, BF16 or a block type (whole blocks along each row: n_in) */
     uint32_t n_exp, n_in, n_ff;
+    enum vkg_dtype dtype_down; /* down's, which may differ (llama.cpp's Q4_K_M keeps some down
+                                  stacks in Q6_K): whole blocks along its rows, n_ff */
 };
 
 /* Bytes of the route buffer for n_pairs = n_tok*k pairs: counts, offsets and

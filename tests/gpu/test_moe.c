@@ -399,16 +399,16 @@ static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok,
 /* Routed experts with skewed ids (expert 3 gets every token; 0..2, 4, 13..15
  * none) for n_tok 1, 7, 64 and k 1, 2, 6; dims not multiples of the tiles
  * (Q8_0/Q4: multiples of the 32-value block). */
-static void check_experts_dims(enum vkg_dtype dt, uint32_t n_in, uint32_t n_ff)
+static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_t n_in, uint32_t n_ff)
 {
     const uint32_t n_exp = 16;
     static const uint32_t ks[] = { 1, 2, 6 };
     uint64_t seed = 0xe4 + (uint64_t)dt, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
-    struct moe_dev m = { .w = { .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff } };
+    struct moe_dev m = { .w = { .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = dt_down } };
     m.bg = weights_buffer(&seed, g, mat, dt, 0.3f, "moe gate");
     m.bu = weights_buffer(&seed, u, mat, dt, 0.3f, "moe up");
-    m.bd = weights_buffer(&seed, d, mat, dt, 0.3f, "moe down");
+    m.bd = weights_buffer(&seed, d, mat, dt_down, 0.3f, "moe down");
     m.w.gate = vkg_buffer_view(m.bg);
     m.w.up = vkg_buffer_view(m.bu);
     m.w.down = vkg_buffer_view(m.bd);
@@ -451,6 +451,11 @@ static void check_experts_dims(enum vkg_dtype dt, uint32_t n_in, uint32_t n_ff)
     free(d);
 }
 
+static void check_experts_dims(enum vkg_dtype dt, uint32_t n_in, uint32_t n_ff)
+{
+    check_experts_mixed(dt, dt, n_in, n_ff);
+}
+
 /* Float weights: dims that are not multiples of 8 (one value per load), then
  * multiples of 8 (the 16-byte-vector path, p.vec). */
 static void check_experts(enum vkg_dtype dt)
@@ -473,6 +478,13 @@ static void test_experts_q5_1(void **state) { check_experts(VKG_DTYPE_Q5_1); }
 static void test_experts_q4_k(void **state) { check_experts(VKG_DTYPE_Q4_K); }
 static void test_experts_q5_k(void **state) { check_experts(VKG_DTYPE_Q5_K); }
 static void test_experts_q6_k(void **state) { check_experts(VKG_DTYPE_Q6_K); }
+/* gate/up and down of different types, as llama.cpp's Q4_K_M writes MoE
+ * layers (Q4_K gate/up, Q6_K down) and a float/block pair */
+static void test_experts_mixed(void **state)
+{
+    check_experts_mixed(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 256, 512);
+    check_experts_mixed(VKG_DTYPE_F16, VKG_DTYPE_Q8_0, 96, 160);
+}
 
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
@@ -485,8 +497,12 @@ static void test_block_end_to_end(void **state)
     uint64_t seed = 0xb10c, mat = (uint64_t)n_exp * n_ff * n_in, smat = 2ull * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
     float *sg = malloc(smat * 4), *su = malloc(smat * 4), *sd = malloc(smat * 4);
-    struct moe_dev m = { .w = { .dtype = VKG_DTYPE_BF16, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff } };
-    struct vkg_moe_weights sw = { .dtype = VKG_DTYPE_F16, .n_exp = 1, .n_in = n_in, .n_ff = 2 * n_ff };
+    struct moe_dev m = {
+        .w = { .dtype = VKG_DTYPE_BF16, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = VKG_DTYPE_BF16 }
+    };
+    struct vkg_moe_weights sw = {
+        .dtype = VKG_DTYPE_F16, .n_exp = 1, .n_in = n_in, .n_ff = 2 * n_ff, .dtype_down = VKG_DTYPE_F16
+    };
     m.bg = weights_buffer(&seed, g, mat, VKG_DTYPE_BF16, 0.4f, "moe gate");
     m.bu = weights_buffer(&seed, u, mat, VKG_DTYPE_BF16, 0.4f, "moe up");
     m.bd = weights_buffer(&seed, d, mat, VKG_DTYPE_BF16, 0.4f, "moe down");
@@ -587,7 +603,9 @@ static void test_big_stacks(void **state)
     const uint32_t n_exp = 128, n_in = 512, n_ff = 768, n_tok = 7, k = 2;
     const int32_t ids[7 * 2] = { 0, 127, 84, 85, 86, 42, 127, 1, 100, 84, 85, 86, 64, 127 };
     uint64_t seed = 0xb16, per = (uint64_t)n_ff * n_in, nx = (uint64_t)n_tok * n_in;
-    struct moe_dev m = { .w = { .dtype = VKG_DTYPE_F32, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff } };
+    struct moe_dev m = {
+        .w = { .dtype = VKG_DTYPE_F32, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = VKG_DTYPE_F32 }
+    };
     m.bg = big_stack(1, n_exp * per);
     m.bu = big_stack(2, n_exp * per);
     m.bd = big_stack(3, n_exp * per);
@@ -647,7 +665,7 @@ static void test_errors(void **state)
     r.n_group = 0;
     assert_int_equal(vkg_op_moe_gate(c, &r, 64, v, v, v), VKG_ERR_INVALID_ARG); /* 64x64 logits > 4096 bytes */
     assert_non_null(strstr(vkg_error_detail(), "moe small"));
-    struct vkg_moe_weights w = { v, v, v, VKG_DTYPE_F32, 5, 16, 16 }; /* 5 KiB stacks in a 4 KiB view */
+    struct vkg_moe_weights w = { v, v, v, VKG_DTYPE_F32, 5, 16, 16, VKG_DTYPE_F32 }; /* 5 KiB stacks, 4 KiB view */
     assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_INVALID_ARG);
     w.dtype = VKG_DTYPE_F64;
     assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_UNSUPPORTED);
@@ -664,23 +682,15 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gate_variants),
-        cmocka_unit_test(test_gate_ties),
-        cmocka_unit_test(test_group),
-        cmocka_unit_test(test_experts_f32),
-        cmocka_unit_test(test_experts_f16),
-        cmocka_unit_test(test_experts_bf16),
-        cmocka_unit_test(test_experts_q8_0),
-        cmocka_unit_test(test_experts_q4),
-        cmocka_unit_test(test_experts_q4_1),
-        cmocka_unit_test(test_experts_q5_0),
-        cmocka_unit_test(test_experts_q5_1),
-        cmocka_unit_test(test_experts_q4_k),
-        cmocka_unit_test(test_experts_q5_k),
-        cmocka_unit_test(test_experts_q6_k),
-        cmocka_unit_test(test_block_end_to_end),
-        cmocka_unit_test(test_big_stacks),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_gate_variants), cmocka_unit_test(test_gate_ties),
+        cmocka_unit_test(test_group),         cmocka_unit_test(test_experts_f32),
+        cmocka_unit_test(test_experts_f16),   cmocka_unit_test(test_experts_bf16),
+        cmocka_unit_test(test_experts_q8_0),  cmocka_unit_test(test_experts_q4),
+        cmocka_unit_test(test_experts_q4_1),  cmocka_unit_test(test_experts_q5_0),
+        cmocka_unit_test(test_experts_q5_1),  cmocka_unit_test(test_experts_q4_k),
+        cmocka_unit_test(test_experts_q5_k),  cmocka_unit_test(test_experts_q6_k),
+        cmocka_unit_test(test_experts_mixed), cmocka_unit_test(test_block_end_to_end),
+        cmocka_unit_test(test_big_stacks),    cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

@@ -60,7 +60,7 @@ static enum vkg_status weights_of(struct vkg_device *dev, struct moe_ctx *m, enu
     uint64_t n = (uint64_t)B_EXP * B_FF * B_IN;
     uint64_t bytes = n / vkg_dtype_block_size(dt) * vkg_dtype_block_bytes(dt);
     struct vkg_buffer **b[3] = { &m->g, &m->u, &m->d };
-    m->w = (struct vkg_moe_weights){ .dtype = dt, .n_exp = B_EXP, .n_in = B_IN, .n_ff = B_FF };
+    m->w = (struct vkg_moe_weights){ .dtype = dt, .n_exp = B_EXP, .n_in = B_IN, .n_ff = B_FF, .dtype_down = dt };
     for (int i = 0; i < 3; i++) {
         if (dt == VKG_DTYPE_F32) VKG_TRY(vkg_bench_random_f32(dev, n, -0.05f, 0.05f, "bench experts", b[i]));
         else VKG_TRY(vkg_bench_buffer(dev, bytes, "bench experts", b[i])); /* 16-bit 1.0 pattern; Q: scale 1 */
