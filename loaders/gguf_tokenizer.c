@@ -420,6 +420,8 @@ static enum vkg_status tokenizer_trees(const struct vkg_gguf *g, struct tok_meta
     if (s == VKG_ERR_NOT_FOUND) /* like a directory without tokenizer.json */
         return vkg_error(VKG_ERR_NOT_FOUND, "%s: no tokenizer.ggml.model in the metadata", f);
     if (s != VKG_OK) return s;
+    if (strcmp(model, "none") == 0 || strcmp(model, "no_vocab") == 0) /* llama.cpp's LLAMA_VOCAB_TYPE_NONE */
+        return vkg_error(VKG_ERR_NOT_FOUND, "%s: tokenizer.ggml.model '%s': the file has no vocabulary", f, model);
     if (strcmp(model, "llama") == 0) {
         if ((s = read_meta(g, NULL, true, m)) != VKG_OK) return s;
         *j = cJSON_CreateObject();

