@@ -5,12 +5,12 @@ tests/fixtures/build_llama_cpp.sh into the test cache; run this file with that
 venv's python). Only llama.cpp's public C API is used, through the package's
 ctypes bindings (llama_cpp.llama_cpp), so nothing of vkgrm is involved.
 
-  llamacpp_oracle.py logits MODEL.gguf --ids 1,2,3 --out X.npy [--greedy N --tokens-out T.json]
+  llamacpp_oracle.py logits MODEL.gguf --ids 1,2,3 --out X.npy
       per-position logits of the prompt ([n_ids, n_vocab] float32, every
       position an output, as Llama(logits_all=True)), one llama_decode of the
       whole prompt; K/V cache in F32 and flash attention off, so the cache
       adds no rounding of its own; ggml's plain CPU kernels (no AMX or
-      repacked weights); optionally N greedy tokens after it.
+      repacked weights).
   llamacpp_oracle.py quantize SRC.gguf DST.gguf TYPE
       llama.cpp's own quantizer (llama_model_quantize, as llama-quantize):
       TYPE one of q8_0 q4_0 q4_1 q5_0 q5_1 q4_k_s q4_k_m q5_k_s q5_k_m q6_k.
@@ -58,43 +58,30 @@ def quiet():
     L.llama_log_set(cb, ctypes.c_void_p())
 
 
+def decode(ctx, batch, toks, pos0, all_logits):
+    """One llama_decode of toks at positions pos0.. (sequence 0); logits of
+    every position, or of the last only."""
+    batch.n_tokens = len(toks)
+    for i, t in enumerate(toks):
+        batch.token[i], batch.pos[i], batch.n_seq_id[i] = t, pos0 + i, 1
+        batch.seq_id[i][0] = 0
+        batch.logits[i] = 1 if (all_logits or i == len(toks) - 1) else 0
+    rc = L.llama_decode(ctx, batch)
+    if rc != 0:
+        raise SystemExit(f"llama_decode returned {rc}")
+
+
 def logits(args):
     ids = [int(x) for x in args.ids.split(",")]
     n = len(ids)
-    total = n + args.greedy
-    model, ctx = load(args.model, max(256, total), max(n, 1), args.threads)
+    model, ctx = load(args.model, max(256, n), max(n, 1), args.threads)
     nv = L.llama_vocab_n_tokens(L.llama_model_get_vocab(model))
     batch = L.llama_batch_init(max(n, 1), 0, 1)
-
-    def decode(toks, pos0, all_logits):
-        batch.n_tokens = len(toks)
-        for i, t in enumerate(toks):
-            batch.token[i] = t
-            batch.pos[i] = pos0 + i
-            batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = 0
-            batch.logits[i] = 1 if (all_logits or i == len(toks) - 1) else 0
-        rc = L.llama_decode(ctx, batch)
-        if rc != 0:
-            raise SystemExit(f"llama_decode returned {rc}")
-
-    decode(ids, 0, True)
+    decode(ctx, batch, ids, 0, True)
     out = np.empty((n, nv), dtype=np.float32)
     for i in range(n):
         out[i] = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, i), shape=(nv,))
     np.save(args.out, out)
-    toks = []
-    if args.greedy:
-        last = out[-1]
-        for step in range(args.greedy):
-            t = int(np.argmax(last))
-            toks.append(t)
-            if step + 1 == args.greedy:
-                break
-            decode([t], n + step, False)
-            last = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, -1), shape=(nv,)).copy()
-    if args.tokens_out:
-        json.dump(toks, open(args.tokens_out, "w"))
     L.llama_batch_free(batch)
     L.llama_free(ctx)
     L.llama_model_free(model)
@@ -148,13 +135,7 @@ def generate(args):
     batch = L.llama_batch_init(len(ids), 0, 1)
     toks, rows, pos, feed = [], [], 0, ids
     while len(toks) < args.n:
-        batch.n_tokens = len(feed)
-        for i, t in enumerate(feed):
-            batch.token[i], batch.pos[i], batch.n_seq_id[i] = t, pos + i, 1
-            batch.seq_id[i][0] = 0
-            batch.logits[i] = 1 if i == len(feed) - 1 else 0
-        if L.llama_decode(ctx, batch) != 0:
-            raise SystemExit("llama_decode failed")
+        decode(ctx, batch, feed, pos, False)
         pos += len(feed)
         row = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, -1), shape=(nv,)).copy()
         rows.append(row)
@@ -201,8 +182,6 @@ def main():
     a.add_argument("model")
     a.add_argument("--ids", required=True)
     a.add_argument("--out", required=True)
-    a.add_argument("--greedy", type=int, default=0)
-    a.add_argument("--tokens-out")
     a.add_argument("--threads", type=int, default=2)
     q = sub.add_parser("quantize")
     q.add_argument("src")
