@@ -90,6 +90,18 @@ enum vkg_status vkg_arch_add_norm(struct vkg_model *m, const struct vkg_weight *
     return VKG_OK;
 }
 
+enum vkg_status vkg_arch_attend(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t l, struct vkg_attn_params *p,
+                                uint32_t n)
+{
+    struct vkg_acts *a = &m->a;
+    p->max_kv_len = m->step_kv_len;
+    p->token_runs = m->step_token_runs;
+    if (m->step_prefix_len)
+        return vkg_op_attention_shared(m->cmd, kv, l, V(a->q), V(a->tokens), V(a->attn), V(a->attn_scratch), n,
+                                       m->step_prefix_len, p);
+    return vkg_op_attention(m->cmd, kv, l, V(a->q), V(a->tokens), V(a->attn), V(a->attn_scratch), n, p);
+}
+
 enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_layer *L, uint32_t l,
                                    uint32_t n)
 {
@@ -117,10 +129,8 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
     struct vkg_attn_params p = { .n_heads = c->n_heads,
                                  .scale = (float)c->attn_scale,
                                  .softcap = (float)c->attn_logit_softcapping,
-                                 .window = c->layer_sliding && c->layer_sliding[l] ? c->sliding_window : 0,
-                                 .max_kv_len = m->step_kv_len,
-                                 .token_runs = m->step_token_runs };
-    VKG_TRY(vkg_op_attention(cmd, kv, l, V(a->q), V(a->tokens), V(a->attn), V(a->attn_scratch), n, &p));
+                                 .window = c->layer_sliding && c->layer_sliding[l] ? c->sliding_window : 0 };
+    VKG_TRY(vkg_arch_attend(m, kv, l, &p, n));
     vkg_cmd_barrier(cmd);
     /* output projection */
     VKG_TRY(vkg_arch_linear(m, L->wo, L->bo, V(a->attn), V(a->delta), n));

@@ -7,6 +7,7 @@
 #define VKG_ARCH_COMMON_H
 
 #include "model.h"
+#include "ops_attention.h"
 #include "ops_norm.h"
 
 #define VKG_V(b) vkg_buffer_view(b)
@@ -31,6 +32,11 @@ enum vkg_status vkg_arch_norm(struct vkg_model *m, const struct vkg_weight *w, u
 enum vkg_status vkg_arch_add_norm(struct vkg_model *m, const struct vkg_weight *w, uint32_t n,
                                   enum vkg_rmsnorm_kind kind);
 
+/* Paged attention of layer l over the step's tokens, m->a.q -> m->a.attn:
+ * the cascade (vkg_op_attention_shared) when the step's sequences share a
+ * long prefix of pages (m->step_prefix_len), else vkg_op_attention. */
+enum vkg_status vkg_arch_attend(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t l, struct vkg_attn_params *p,
+                                uint32_t n);
 /* Self-attention of layer l, m->a.h -> m->a.delta: q/k/v projections (+ bias),
  * per-head q/k norm (L->q_norm), RoPE, KV append, paged attention (cfg scale,
  * soft-cap, sliding window of local layers), o_proj (+ bias). */

@@ -149,10 +149,8 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
     /* append this step's k, v to the paged cache, then attend over it */
     VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
     vkg_cmd_barrier(cmd);
-    struct vkg_attn_params p = {
-        .n_heads = H, .scale = (float)c->attn_scale, .max_kv_len = m->step_kv_len, .token_runs = m->step_token_runs
-    };
-    VKG_TRY(vkg_op_attention(cmd, kv, l, V(a->q), V(a->tokens), V(a->attn), V(a->attn_scratch), n, &p));
+    struct vkg_attn_params p = { .n_heads = H, .scale = (float)c->attn_scale };
+    VKG_TRY(vkg_arch_attend(m, kv, l, &p, n));
     vkg_cmd_barrier(cmd);
     /* output projection */
     VKG_TRY(vkg_arch_linear(m, L->wo, L->bo, V(a->attn), V(a->delta), n));

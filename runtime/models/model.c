@@ -339,6 +339,28 @@ static enum vkg_status record_head(struct vkg_model *m, const struct vkg_batch *
     return VKG_OK;
 }
 
+/* Decode-like steps of many sequences forked from one prompt (k samples; the
+ * prefix cache shares a template head across records): the prefix whose
+ * pages they all hold is attended once for all (cascade), when it is long
+ * enough to pay for the two extra dispatches, the partials fit the scratch
+ * and every per-token tensor fits one binding. VKGRM_DISABLE_CASCADE=1: never. */
+enum { CASCADE_MIN_PREFIX = 2 * VKG_ATTN_TILE, CASCADE_MIN_SEQS = 4 };
+
+static uint32_t cascade_prefix(const struct vkg_model *m, const struct vkg_kv_cache *kv, const struct vkg_batch *b,
+                               uint32_t runs)
+{
+    if (!kv || runs < CASCADE_MIN_SEQS || !m->dev->use.cascade) return 0;
+    uint64_t len = vkg_kv_common_prefix(kv, b->seq, b->n);
+    for (uint32_t i = 0; i < b->n; i++) /* only positions written before this step */
+        if ((uint64_t)b->pos[i] < len) len = (uint64_t)b->pos[i];
+    if (len < CASCADE_MIN_PREFIX || len > UINT32_MAX) return 0;
+    const struct vkg_kv_config *kc = &kv->cfg;
+    uint64_t rows = (uint64_t)b->n * m->cfg.n_heads, win = vkg_max_window_bytes(m->dev);
+    if (vkg_attn_scratch_bytes(b->n, m->cfg.n_heads, kc->dv, 2) > m->a.attn_scratch->size) return 0;
+    if (rows * kc->dk * 4 > win || rows * kc->dv * 4 > win) return 0;
+    return (uint32_t)len;
+}
+
 static void write_inputs(struct vkg_model *m, const struct vkg_batch *b)
 {
     int32_t *ids = m->a.ids->mapped, *tok = m->a.tokens->mapped, *pos = m->a.pos->mapped;
@@ -369,6 +391,8 @@ enum vkg_status vkg_model_record(struct vkg_model *m, struct vkg_kv_cache *kv, c
     }
     /* runs of 4+ tokens on average (prefill): attention rows of several tokens per workgroup */
     m->step_token_runs = b->n >= 4 * runs;
+    m->step_prefix_len = m->step_token_runs ? 0 : cascade_prefix(m, kv, b, runs);
+    m->cascade_steps += m->step_prefix_len > 0;
     VKG_TRY(vkg_cmd_begin(m->cmd));
     VKG_TRY(record_trunk(m, kv, b->n));
     if (n_out) VKG_TRY(record_head(m, b, n_out));

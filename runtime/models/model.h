@@ -110,8 +110,11 @@ struct vkg_model {
     uint32_t out_dim;               /* vocab_size, or num_labels for a classifier */
     struct vkg_acts a;
     struct vkg_cmd *cmd;
-    uint64_t step_kv_len; /* longest sequence attended in the current step */
-    int step_token_runs;  /* the step's tokens come in runs of one sequence (vkg_attn_params.token_runs) */
+    uint64_t step_kv_len;     /* longest sequence attended in the current step */
+    int step_token_runs;      /* the step's tokens come in runs of one sequence (vkg_attn_params.token_runs) */
+    uint32_t step_prefix_len; /* > 0: the step's sequences share this many leading tokens' pages: cascade
+                                 attention reads them once (vkg_arch_attend) */
+    uint64_t cascade_steps;   /* steps recorded with step_prefix_len > 0 (tests, --profile) */
 };
 
 /* What a caller will run, so that the memory plan (plan.h) covers it before

@@ -248,4 +248,26 @@ enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv)
 struct vkg_view vkg_kv_k(const struct vkg_kv_cache *kv, uint32_t layer) { return vkg_buffer_view(kv->k[layer]); }
 struct vkg_view vkg_kv_v(const struct vkg_kv_cache *kv, uint32_t layer) { return vkg_buffer_view(kv->v[layer]); }
 
+uint64_t vkg_kv_common_prefix(const struct vkg_kv_cache *kv, const int32_t *seqs, uint32_t n)
+{
+    if (!n) return 0;
+    uint64_t ps = kv->cfg.page_size, full = UINT64_MAX;
+    const struct vkg_kv_seq *s0 = NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        if ((uint32_t)seqs[i] >= kv->cfg.max_seqs || !kv->seqs[seqs[i]].live) return 0;
+        const struct vkg_kv_seq *s = &kv->seqs[seqs[i]];
+        uint64_t f = s->len / ps;
+        if (f < full) full = f;
+        if (!s0) {
+            s0 = s;
+            continue;
+        }
+        if (s == s0) continue;
+        uint64_t j = 0;
+        while (j < full && s->pages[j] == s0->pages[j]) j++;
+        full = j;
+    }
+    return full * ps;
+}
+
 uint32_t vkg_kv_pages_used(const struct vkg_kv_cache *kv) { return kv->cfg.max_pages - kv->n_free; }

@@ -81,6 +81,12 @@ enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv);
 /* Views of one layer's pools and of the tables (for launchers). */
 struct vkg_view vkg_kv_k(const struct vkg_kv_cache *kv, uint32_t layer);
 struct vkg_view vkg_kv_v(const struct vkg_kv_cache *kv, uint32_t layer);
+/* Tokens at the start of every listed sequence that they hold in the very
+ * same pages (leading full pages with equal ids, so positions written before
+ * and never again while shared): what cascade attention reads once for all
+ * of them (vkg_op_attention_shared). Repeated ids count once; 0 when a
+ * sequence is not live. */
+uint64_t vkg_kv_common_prefix(const struct vkg_kv_cache *kv, const int32_t *seqs, uint32_t n);
 /* Pages in use by at least one sequence. */
 uint32_t vkg_kv_pages_used(const struct vkg_kv_cache *kv);
 

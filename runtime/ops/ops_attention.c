@@ -259,6 +259,12 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     uint64_t suffix = ap->max_kv_len > prefix_len ? ap->max_kv_len - prefix_len : 1;
     uint32_t sp = (uint32_t)(ap->n_split ? ap->n_split : auto_split(prefix_len, (uint64_t)row_chunks * p.n_kv_heads));
     uint32_t ss = (uint32_t)(ap->n_split ? ap->n_split : auto_split(suffix, n_tokens * p.n_kv_heads * p.head_chunks));
+    /* automatic splits shrink to the scratch given (asked ones must fit) */
+    uint64_t per_split = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, 1);
+    while (!ap->n_split && (uint64_t)(sp + ss) * per_split > scratch.size && sp + ss > 2) {
+        if (sp >= ss) sp--;
+        else ss--;
+    }
     uint64_t pb = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, sp + ss);
     if (!scratch.buf)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn_prefix': needs a scratch view of %llu bytes",
@@ -282,8 +288,10 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     ps.split_len = split_len(suffix, ss);
     ps.kv_start = prefix_len;
     ps.part_base = sp;
-    VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT, views, 7, &ps,
-                                (uint32_t)n_tokens, p.n_kv_heads * p.head_chunks, ss));
+    int g1 = p.n_heads == p.n_kv_heads && c->dev->use.attn_rows; /* one row per workgroup (attn_chunk) */
+    enum vkg_op sop = g1 ? (cf->f16 ? VKG_OP_ATTN_SPLIT_G1_F16 : VKG_OP_ATTN_SPLIT_G1)
+                         : (cf->f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT);
+    VKG_TRY(vkg_cmd_dispatch_op(c, sop, views, 7, &ps, (uint32_t)n_tokens, p.n_kv_heads * p.head_chunks, ss));
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off;
     pc.o_off = out_off;

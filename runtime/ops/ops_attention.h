@@ -48,7 +48,8 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
  * (attn_prefix) instead of once per token; each token's own positions
  * [prefix_len, pos] are attended by attn_split; combine merges both. Same
  * result as vkg_op_attention. All n_tokens must fit one binding window.
- * scratch: vkg_attn_scratch_bytes(n_tokens, n_heads, dv, 64) always suffices. */
+ * scratch: vkg_attn_scratch_bytes(n_tokens, n_heads, dv, 64) always suffices;
+ * automatic splits (p->n_split 0) shrink to fit a smaller one, down to 2. */
 enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
                                         struct vkg_view q,       /* [n_tokens][n_heads][dk] f32 */
                                         struct vkg_view tokens,  /* [n_tokens] {seq, pos} int32 */

@@ -178,6 +178,7 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.subgroup_arith = (i->subgroup_ops & need) == need && !no_sg;
     dev->use.size_control = i->subgroup_size_control && !no_sg;
     dev->use.attn_rows = !vkg_env_flag("VKGRM_DISABLE_ATTN_ROWS");
+    dev->use.cascade = !vkg_env_flag("VKGRM_DISABLE_CASCADE");
     /* a CPU driver runs a workgroup as a SIMD loop: barriers and per-group launches cost most there */
     const uint32_t lane_need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
     dev->use.lane_ok = (i->subgroup_ops & lane_need) == lane_need && i->subgroup_min_size >= 8 && !no_sg;

@@ -101,6 +101,7 @@ struct vkg_device {
         int lane_ok;        /* the lane mat-vec can run: subgroup ballot, subgroups of >= 8; VKGRM_DISABLE_SUBGROUP */
         int lane_tier;      /* lane_ok on a CPU driver (lavapipe): picked by AUTO; VKGRM_DISABLE_LANE_TIER */
         int attn_rows;      /* attn_rows and the one-row *_g1 attention kernels; VKGRM_DISABLE_ATTN_ROWS */
+        int cascade;        /* models attend a prefix shared by a step's sequences once; VKGRM_DISABLE_CASCADE */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

@@ -490,6 +490,15 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
     for (uint32_t s = 0; s < NS; s++) append_range(w.kv, &w, s, w.ids[s], PRE, lens[s] - PRE);
+    /* what the models pass as prefix_len: the pages every fork shares (whole pages of A) */
+    int32_t ids[NS + 1];
+    for (uint32_t s = 0; s < NS; s++) ids[s] = (int32_t)w.ids[s];
+    ids[NS] = ids[2]; /* a sequence listed twice counts once */
+    assert_int_equal(vkg_kv_common_prefix(w.kv, ids, NS + 1), PRE / 16 * 16);
+    assert_int_equal(vkg_kv_common_prefix(w.kv, ids, 1), lens[0] / 16 * 16);
+    assert_int_equal(vkg_kv_common_prefix(w.kv, ids, 0), 0);
+    int32_t gone[2] = { ids[0], 9999 };
+    assert_int_equal(vkg_kv_common_prefix(w.kv, gone, 2), 0); /* not a live sequence */
     int32_t gt[2 * NS + 2], rt[2 * NS + 2];
     uint64_t n = make_queries(&w, gt, rt);
     gt[2 * n] = (int32_t)w.ids[0];
@@ -523,6 +532,7 @@ static void test_cascade_long_prefix(void **state)
     cascade_case(12, 1, 0, 0, 1, 0);
     cascade_case(8, 2, 5.0, 100, 4, 0);
     cascade_case(32, 8, 0, 0, 1, 1);
+    cascade_case(4, 4, 0, 0, 1, 0); /* MHA (MLA): the suffix through the one-row kernel */
 }
 
 /* Prefill of whole sequences through attn_prefix (prefix_len = the sequence

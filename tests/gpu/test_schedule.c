@@ -46,9 +46,11 @@ static int teardown(void **state)
 
 #define MAX_K 4
 #define N_GROUPS 5
-#define MAX_LEN 64
+#define MAX_LEN 224
+#define HEAD 24       /* shared head of every prompt */
+#define LONG_HEAD 176 /* the cascade cases: a head long enough for cascade attention (model.c) */
 
-/* Group g, sample j: a shared 24-token head, then tokens that differ per group
+/* Group g, sample j: a shared head of head tokens, then tokens that differ per group
  * and (for some groups) per sample; samples 1 and 3 of group 2 repeat
  * sample 0's prompt (one node, two forks). */
 struct spec {
@@ -59,11 +61,11 @@ struct spec {
     uint32_t n[MAX_K];
 };
 
-static void make_specs(struct spec *sp, uint32_t vocab)
+static void make_specs(struct spec *sp, uint32_t vocab, uint32_t head_len)
 {
     uint64_t r = 0x5eed;
-    int32_t head[24];
-    for (int i = 0; i < 24; i++) head[i] = (int32_t)(rng_next(&r) % 5000) + 10;
+    int32_t head[LONG_HEAD];
+    for (uint32_t i = 0; i < head_len; i++) head[i] = (int32_t)(rng_next(&r) % 5000) + 10;
     const uint32_t ks[N_GROUPS] = { 1, 3, 4, 2, 1 };
     const float temps[N_GROUPS] = { 0.0f, 0.0f, 0.9f, 0.7f, 0.8f };
     for (uint32_t g = 0; g < N_GROUPS; g++) {
@@ -74,7 +76,8 @@ static void make_specs(struct spec *sp, uint32_t vocab)
         uint32_t tail = 5 + 7 * g;
         for (uint32_t j = 0; j < s->k; j++) {
             uint32_t n = 0;
-            for (int i = 0; i < 24; i++) s->prompt[j][n++] = head[i];
+            for (uint32_t i = 0; i < head_len; i++) /* the long head: ids within the vocabulary */
+                s->prompt[j][n++] = head_len == HEAD ? head[i] : 5 + head[i] % (int32_t)(vocab - 5);
             for (uint32_t i = 0; i < tail; i++) {
                 uint64_t v = (g * 977 + i * 31 + ((g == 2 && (j & 1)) ? 0 : j) * 7919 * (i >= tail / 2)) % vocab;
                 s->prompt[j][n++] = (int32_t)(v < 5 ? v + 5 : v);
@@ -188,10 +191,11 @@ static void expected_prefill(const struct spec *sp, int cache, uint64_t *prefill
     }
 }
 
-static void run_case(struct vkg_model *m, struct vkg_sched_opts o, const char *what, struct vkg_sched_stats *st)
+static void run_case_head(struct vkg_model *m, struct vkg_sched_opts o, const char *what, struct vkg_sched_stats *st,
+                          uint32_t head_len)
 {
     struct spec sp[N_GROUPS];
-    make_specs(sp, m->cfg.vocab_size);
+    make_specs(sp, m->cfg.vocab_size, head_len);
     struct vkg_gen_sample ref[N_GROUPS][MAX_K];
     lone_runs(m, sp, ref);
     struct vkg_sched_done out[N_GROUPS];
@@ -214,6 +218,11 @@ static void run_case(struct vkg_model *m, struct vkg_sched_opts o, const char *w
     }
     for (uint32_t g = 0; g < N_GROUPS; g++) vkg_sched_done_free(&out[g]);
     gpu_assert_no_validation();
+}
+
+static void run_case(struct vkg_model *m, struct vkg_sched_opts o, const char *what, struct vkg_sched_stats *st)
+{
+    run_case_head(m, o, what, st, HEAD);
 }
 
 /* Chunked prefill (24-token steps) mixed with decode; shared prefixes run once. */
@@ -243,6 +252,23 @@ static void test_deepseek2_groups(void **state)
     run_case(g_ds2, (struct vkg_sched_opts){ .max_running = 4, .max_step_tokens = 40, .no_prefix_cache = 1 },
              "deepseek_v2", &st);
     assert_int_equal(st.cached_tokens, 0);
+}
+
+/* Decode steps of many samples whose prompts share a long head (every group's
+ * through the prefix cache): attention reads the shared pages once for all
+ * (cascade, model.c) and the tokens still equal the lone runs (plain attention). */
+static void test_cascade(void **state)
+{
+    struct vkg_model *ms[2] = { g_llama, g_ds2 };
+    const char *names[2] = { "llama cascade", "deepseek_v2 cascade" };
+    for (int i = 0; i < 2; i++) {
+        struct vkg_sched_stats st;
+        uint64_t before = ms[i]->cascade_steps;
+        run_case_head(ms[i], (struct vkg_sched_opts){ .max_running = 16, .max_step_tokens = 64, .ctx = 256 }, names[i],
+                      &st, LONG_HEAD);
+        assert_int_equal(st.pauses, 0);
+        if (ms[i]->cascade_steps == before) fail_msg("%s: no step took the cascade path", names[i]);
+    }
 }
 
 /* A prompt beyond the context and a sample beyond the pool come back as failed groups. */
@@ -289,9 +315,8 @@ static void test_groups_that_cannot_run(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_llama_groups),
-        cmocka_unit_test(test_llama_tight_pool),
-        cmocka_unit_test(test_deepseek2_groups),
+        cmocka_unit_test(test_llama_groups),           cmocka_unit_test(test_llama_tight_pool),
+        cmocka_unit_test(test_deepseek2_groups),       cmocka_unit_test(test_cascade),
         cmocka_unit_test(test_groups_that_cannot_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
