@@ -95,6 +95,17 @@ static enum vkg_status combine_chunk(struct vkg_cmd *c, struct vkg_push_attn p, 
     return vkg_cmd_dispatch_op(c, VKG_OP_ATTN_COMBINE, views, 2, &p, n, p.n_heads, 1);
 }
 
+/* attn or attn_split (partials), over F32 or F16 pages; the one-row *_g1
+ * kernels when each KV head has one query head (MHA, MLA). */
+static enum vkg_op attn_op(const struct vkg_device *dev, const struct vkg_push_attn *p, int f16, int split)
+{
+    int g1 = p->n_heads == p->n_kv_heads && dev->use.attn_rows;
+    if (split)
+        return g1 ? (f16 ? VKG_OP_ATTN_SPLIT_G1_F16 : VKG_OP_ATTN_SPLIT_G1)
+                  : (f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT);
+    return g1 ? (f16 ? VKG_OP_ATTN_G1_F16 : VKG_OP_ATTN_G1) : (f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN);
+}
+
 static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, uint64_t t0, uint64_t n)
 {
     struct vkg_push_attn p = j->p;
@@ -118,10 +129,7 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     p.part_stride = p.n_split;
     views[6] = split ? part_win : out_win;
     uint32_t gx = (uint32_t)n, gy = p.n_kv_heads * p.head_chunks;
-    int f16 = j->kv->cfg.f16, g1 = p.n_heads == p.n_kv_heads && c->dev->use.attn_rows;
-    enum vkg_op op = split ? (g1 ? (f16 ? VKG_OP_ATTN_SPLIT_G1_F16 : VKG_OP_ATTN_SPLIT_G1)
-                                 : (f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT))
-                           : (g1 ? (f16 ? VKG_OP_ATTN_G1_F16 : VKG_OP_ATTN_G1) : (f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN));
+    enum vkg_op op = attn_op(c->dev, &p, j->kv->cfg.f16, split);
     if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
         uint64_t rows = n * (p.n_heads / p.n_kv_heads);
         gx = (uint32_t)((rows + VKG_ATTN_TOKEN_ROWS - 1) / VKG_ATTN_TOKEN_ROWS);
@@ -288,10 +296,8 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     ps.split_len = split_len(suffix, ss);
     ps.kv_start = prefix_len;
     ps.part_base = sp;
-    int g1 = p.n_heads == p.n_kv_heads && c->dev->use.attn_rows; /* one row per workgroup (attn_chunk) */
-    enum vkg_op sop = g1 ? (cf->f16 ? VKG_OP_ATTN_SPLIT_G1_F16 : VKG_OP_ATTN_SPLIT_G1)
-                         : (cf->f16 ? VKG_OP_ATTN_SPLIT_F16 : VKG_OP_ATTN_SPLIT);
-    VKG_TRY(vkg_cmd_dispatch_op(c, sop, views, 7, &ps, (uint32_t)n_tokens, p.n_kv_heads * p.head_chunks, ss));
+    VKG_TRY(vkg_cmd_dispatch_op(c, attn_op(c->dev, &p, cf->f16, 1), views, 7, &ps, (uint32_t)n_tokens,
+                                p.n_kv_heads * p.head_chunks, ss));
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off;
     pc.o_off = out_off;
