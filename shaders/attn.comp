@@ -34,9 +34,24 @@
 //! variant attn_split_g1 SPLIT G1
 //! variant attn_g1_f16 G1 KV_F16
 //! variant attn_split_g1_f16 SPLIT G1 KV_F16
+//! variant attn_tx TEX
+//! variant attn_split_tx SPLIT TEX
+//! variant attn_prefix_tx PREFIX TEX
+//! variant attn_rows_tx TOKROWS TEX
+//! variant attn_g1_tx G1 TEX
+//! variant attn_split_g1_tx SPLIT G1 TEX
+//! variant attn_f16_tx KV_F16 TEX
+//! variant attn_split_f16_tx SPLIT KV_F16 TEX
+//! variant attn_prefix_f16_tx PREFIX KV_F16 TEX
+//! variant attn_rows_f16_tx TOKROWS KV_F16 TEX
+//! variant attn_g1_f16_tx G1 KV_F16 TEX
+//! variant attn_split_g1_f16_tx SPLIT G1 KV_F16 TEX
 // *_g1: attn / attn_split for one query head per KV head (MHA, MLA): one row
 // per workgroup instead of loops over VKG_ATTN_GMAX rows of which one is live.
 // *_f16: F16 KV pages (4 halves per uvec2, exact integer conversion), f32 math.
+// *_tx: the K and V pools bound as uniform texel buffers (16-byte texels): on a
+// CPU driver (llvmpipe) a texel fetch is one gather, while a storage-buffer load
+// runs a scalar loop over the lanes. Same math, same results.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "dtype.glsl"
@@ -92,14 +107,31 @@ layout(binding = 0) readonly buffer Q { float q[]; };          // [n_tokens][n_h
 layout(binding = 1) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {seq, pos}
 layout(binding = 2) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {page_off, len}
 layout(binding = 3) readonly buffer Pages { int pages[]; };     // page ids
-#ifdef KV_F16
-layout(binding = 4) readonly buffer PoolK { uvec2 pool_k[]; };  // [n_pages][n_kv_heads][page_size][dk / 4] f16 x4
-layout(binding = 5) readonly buffer PoolV { uvec2 pool_v[]; };  // [n_pages][n_kv_heads][page_size][dv / 4]
+#if defined(KV_F16) || defined(TEX)
 vec4 f16x4(uvec2 w)
 {
     return vec4(vkg_f16_to_f32(w.x & 0xffffu), vkg_f16_to_f32(w.x >> 16), vkg_f16_to_f32(w.y & 0xffffu),
                 vkg_f16_to_f32(w.y >> 16));
 }
+#endif
+#ifdef TEX
+layout(binding = 4) uniform usamplerBuffer pool_k; // the same layouts as below, 16 bytes per texel
+layout(binding = 5) uniform usamplerBuffer pool_v;
+#ifdef KV_F16
+uvec2 half_texel(usamplerBuffer t, uint i) // uvec2 i (4 halves) of 8-half texels
+{
+    uvec4 w = texelFetch(t, int(i >> 1));
+    return (i & 1u) != 0u ? w.zw : w.xy;
+}
+#define LOAD_K(i) f16x4(half_texel(pool_k, i))
+#define LOAD_V(i) f16x4(half_texel(pool_v, i))
+#else
+#define LOAD_K(i) uintBitsToFloat(texelFetch(pool_k, int(i)))
+#define LOAD_V(i) uintBitsToFloat(texelFetch(pool_v, int(i)))
+#endif
+#elif defined(KV_F16)
+layout(binding = 4) readonly buffer PoolK { uvec2 pool_k[]; };  // [n_pages][n_kv_heads][page_size][dk / 4] f16 x4
+layout(binding = 5) readonly buffer PoolV { uvec2 pool_v[]; };  // [n_pages][n_kv_heads][page_size][dv / 4]
 #define LOAD_K(i) f16x4(pool_k[i])
 #define LOAD_V(i) f16x4(pool_v[i])
 #else

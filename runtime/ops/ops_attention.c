@@ -95,6 +95,28 @@ static enum vkg_status combine_chunk(struct vkg_cmd *c, struct vkg_push_attn p, 
     return vkg_cmd_dispatch_op(c, VKG_OP_ATTN_COMBINE, views, 2, &p, n, p.n_heads, 1);
 }
 
+/* The texel-buffer twin of an attention kernel where the device prefers texel
+ * fetches (use.texel: CPU drivers), else op itself. */
+static enum vkg_op tx(const struct vkg_device *dev, enum vkg_op op)
+{
+    if (!dev->use.texel) return op;
+    switch (op) {
+    case VKG_OP_ATTN: return VKG_OP_ATTN_TX;
+    case VKG_OP_ATTN_SPLIT: return VKG_OP_ATTN_SPLIT_TX;
+    case VKG_OP_ATTN_PREFIX: return VKG_OP_ATTN_PREFIX_TX;
+    case VKG_OP_ATTN_ROWS: return VKG_OP_ATTN_ROWS_TX;
+    case VKG_OP_ATTN_G1: return VKG_OP_ATTN_G1_TX;
+    case VKG_OP_ATTN_SPLIT_G1: return VKG_OP_ATTN_SPLIT_G1_TX;
+    case VKG_OP_ATTN_F16: return VKG_OP_ATTN_F16_TX;
+    case VKG_OP_ATTN_SPLIT_F16: return VKG_OP_ATTN_SPLIT_F16_TX;
+    case VKG_OP_ATTN_PREFIX_F16: return VKG_OP_ATTN_PREFIX_F16_TX;
+    case VKG_OP_ATTN_ROWS_F16: return VKG_OP_ATTN_ROWS_F16_TX;
+    case VKG_OP_ATTN_G1_F16: return VKG_OP_ATTN_G1_F16_TX;
+    case VKG_OP_ATTN_SPLIT_G1_F16: return VKG_OP_ATTN_SPLIT_G1_F16_TX;
+    default: return op;
+    }
+}
+
 /* attn or attn_split (partials), over F32 or F16 pages; the one-row *_g1
  * kernels when each KV head has one query head (MHA, MLA). */
 static enum vkg_op attn_op(const struct vkg_device *dev, const struct vkg_push_attn *p, int f16, int split)
@@ -130,13 +152,17 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     views[6] = split ? part_win : out_win;
     uint32_t gx = (uint32_t)n, gy = p.n_kv_heads * p.head_chunks;
     enum vkg_op op = attn_op(c->dev, &p, j->kv->cfg.f16, split);
-    if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
+    if (c->dev->use.attn_lane) { /* one subgroup per (token, query head), prefill or decode */
+        op = j->kv->cfg.f16 ? (split ? VKG_OP_ATTN_LANE_SPLIT_F16 : VKG_OP_ATTN_LANE_F16)
+                            : (split ? VKG_OP_ATTN_LANE_SPLIT : VKG_OP_ATTN_LANE);
+        VKG_TRY(vkg_cmd_dispatch_op_spec(c, op, p.dk / 4, p.dv / 4, views, 7, &p, gx, p.n_heads, p.n_split));
+    } else if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
         uint64_t rows = n * (p.n_heads / p.n_kv_heads);
         gx = (uint32_t)((rows + VKG_ATTN_TOKEN_ROWS - 1) / VKG_ATTN_TOKEN_ROWS);
         gy = p.n_kv_heads;
         op = j->kv->cfg.f16 ? VKG_OP_ATTN_ROWS_F16 : VKG_OP_ATTN_ROWS;
-    }
-    VKG_TRY(vkg_cmd_dispatch_op(c, op, views, 7, &p, gx, gy, p.n_split));
+        VKG_TRY(vkg_cmd_dispatch_op(c, tx(c->dev, op), views, 7, &p, gx, gy, p.n_split));
+    } else VKG_TRY(vkg_cmd_dispatch_op(c, tx(c->dev, op), views, 7, &p, gx, gy, p.n_split));
     if (!split) return VKG_OK;
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off; /* combine reads partials at q_off, writes out at o_off */
@@ -256,6 +282,9 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
 {
     VKG_TRY(check_attn(kv, layer, ap));
     if (!n_tokens) return VKG_OK;
+    /* attn_lane reads each row's K/V in registers-only lanes, with nothing to share
+       between rows: the prefix is just the first pages of every sequence */
+    if (c->dev->use.attn_lane) return vkg_op_attention(c, kv, layer, q, tokens, out, scratch, n_tokens, ap);
     const struct vkg_kv_config *cf = &kv->cfg;
     struct attn_job j = { kv, layer, q, tokens, out, scratch, base_push(cf, ap) };
     struct vkg_push_attn p = j.p;
@@ -288,15 +317,15 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     pp.n_split = sp;
     pp.split_len = split_len(prefix_len, sp);
     pp.prefix_len = prefix_len;
-    VKG_TRY(vkg_cmd_dispatch_op(c, cf->f16 ? VKG_OP_ATTN_PREFIX_F16 : VKG_OP_ATTN_PREFIX, views, 7, &pp, row_chunks,
-                                p.n_kv_heads, sp));
+    VKG_TRY(vkg_cmd_dispatch_op(c, tx(c->dev, cf->f16 ? VKG_OP_ATTN_PREFIX_F16 : VKG_OP_ATTN_PREFIX), views, 7, &pp,
+                                row_chunks, p.n_kv_heads, sp));
     /* each token's own positions [prefix_len, pos]: slots sp .. sp+ss-1 */
     struct vkg_push_attn ps = p;
     ps.n_split = ss;
     ps.split_len = split_len(suffix, ss);
     ps.kv_start = prefix_len;
     ps.part_base = sp;
-    VKG_TRY(vkg_cmd_dispatch_op(c, attn_op(c->dev, &p, cf->f16, 1), views, 7, &ps, (uint32_t)n_tokens,
+    VKG_TRY(vkg_cmd_dispatch_op(c, tx(c->dev, attn_op(c->dev, &p, cf->f16, 1)), views, 7, &ps, (uint32_t)n_tokens,
                                 p.n_kv_heads * p.head_chunks, ss));
     struct vkg_push_attn pc = p;
     pc.q_off = p.o_off;

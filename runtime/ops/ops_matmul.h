@@ -30,11 +30,14 @@
 #include "dtype.h"
 
 enum vkg_matmul_path {
-    VKG_MATMUL_AUTO = 0,        /* decode for n_tok <= 8 (lane tier: <= 64), else GEMM; tier from the device */
+    VKG_MATMUL_AUTO = 0,        /* decode for n_tok <= 8 (lane tier: <= 64, texel lane tier: all), else GEMM */
     VKG_MATMUL_DECODE_SUBGROUP, /* forced (tests, bench): needs subgroup arithmetic; > 8 tokens: launches of 8 */
     VKG_MATMUL_DECODE_SHARED,   /* forced shared-memory reduction tier */
     VKG_MATMUL_GEMM,            /* forced tiled GEMM, any n_tok */
     VKG_MATMUL_DECODE_LANE,     /* forced row-per-invocation tier (CPU drivers; any device), any n_tok */
+    VKG_MATMUL_LANE_TEXEL,      /* forced matmul_lane: F32/F16/BF16, n_in % 8 == 0, W and x read as texels;
+                                   AUTO's choice on CPU drivers (use.texel) for 2+ tokens; windows whose rows
+                                   do not start on a 16-byte texel run the lane mat-vec instead */
 };
 
 struct vkg_matmul_args {

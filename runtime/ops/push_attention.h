@@ -51,6 +51,7 @@ struct vkg_push_attn {
 #define VKG_ATTN_TILE 64        /* kv positions per tile == workgroup size */
 #define VKG_ATTN_PREFIX_ROWS 16 /* (token, head) rows per attn_prefix workgroup */
 #define VKG_ATTN_TOKEN_ROWS 8   /* (token, head) rows per attn_rows workgroup */
+#define VKG_ATTN_LANE_WG 8      /* attn_lane: invocations per (token, head) row (one subgroup of >= 8) */
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x)
  * attn bindings: Q, tokens, seq table, page table, K pool, V pool, out
@@ -59,7 +60,12 @@ struct vkg_push_attn {
  * attn_rows:     same as attn (rows of consecutive tokens: prefill)
  * *_g1:          attn / attn_split with one query head per KV head (one row per workgroup)
  * attn_combine:  partials, out (merges part_stride partial records per row)
- * *_f16:         the same over F16 KV pages (vkg_kv_config.f16) */
+ * *_f16:         the same over F16 KV pages (vkg_kv_config.f16)
+ * *_tx:          the same with the K and V pools bound as uniform texel buffers
+ *                (picked on CPU drivers: device use.texel)
+ * attn_lane:     attn / attn_split semantics, one VKG_ATTN_LANE_WG workgroup per
+ *                (token, query head, split); page table, K and V as texel buffers
+ *                (device use.attn_lane: CPU drivers) */
 /* clang-format off */
 #define VKG_OPS_ATTENTION(X)                                                 \
     X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \
@@ -76,7 +82,23 @@ struct vkg_push_attn {
     X(ATTN_G1,           attn_g1,           7, vkg_push_attn, VKG_ATTN_TILE) \
     X(ATTN_SPLIT_G1,     attn_split_g1,     7, vkg_push_attn, VKG_ATTN_TILE) \
     X(ATTN_G1_F16,       attn_g1_f16,       7, vkg_push_attn, VKG_ATTN_TILE) \
-    X(ATTN_SPLIT_G1_F16, attn_split_g1_f16, 7, vkg_push_attn, VKG_ATTN_TILE)
+    X(ATTN_SPLIT_G1_F16, attn_split_g1_f16, 7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_TX,              attn_tx,              7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_TX,        attn_split_tx,        7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_PREFIX_TX,       attn_prefix_tx,       7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_ROWS_TX,         attn_rows_tx,         7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_G1_TX,           attn_g1_tx,           7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_G1_TX,     attn_split_g1_tx,     7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_F16_TX,          attn_f16_tx,          7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_F16_TX,    attn_split_f16_tx,    7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_PREFIX_F16_TX,   attn_prefix_f16_tx,   7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_ROWS_F16_TX,     attn_rows_f16_tx,     7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_G1_F16_TX,       attn_g1_f16_tx,       7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_G1_F16_TX, attn_split_g1_f16_tx, 7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_LANE,            attn_lane,            7, vkg_push_attn, VKG_ATTN_LANE_WG) \
+    X(ATTN_LANE_SPLIT,      attn_lane_split,      7, vkg_push_attn, VKG_ATTN_LANE_WG) \
+    X(ATTN_LANE_F16,        attn_lane_f16,        7, vkg_push_attn, VKG_ATTN_LANE_WG) \
+    X(ATTN_LANE_SPLIT_F16,  attn_lane_split_f16,  7, vkg_push_attn, VKG_ATTN_LANE_WG)
 /* clang-format on */
 
 #endif

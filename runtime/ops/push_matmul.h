@@ -58,6 +58,9 @@ struct vkg_push_quantize {
 /* AUTO on a CPU driver runs up to this many vectors through the lane tier, in
  * blocks of 8 (workgroup z), instead of the tiled GEMM (see ops_matmul.c). */
 #define VKG_MATVEC_LANE_MAX_TOK 64
+/* matmul_lane (CPU drivers with texel reads, float weights): weight rows per
+ * invocation; VKG_MATVEC_LANE_LOCAL invocations, 8 tokens per workgroup (z) */
+#define VKG_MATMUL_LANE_ROWS 8
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64
 
@@ -141,6 +144,9 @@ struct vkg_push_quantize {
     X(MATMUL_Q4_K,      matmul_q4_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q5_K,      matmul_q5_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q6_K,      matmul_q6_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
+    X(MATMUL_LANE_F32,  matmul_lane_f32,  4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
+    X(MATMUL_LANE_F16,  matmul_lane_f16,  4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
+    X(MATMUL_LANE_BF16, matmul_lane_bf16, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
     X(QUANTIZE_F32_Q8_0,  quantize_f32_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_F16_Q8_0,  quantize_f16_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_BF16_Q8_0, quantize_bf16_q8_0, 2, vkg_push_quantize, 64)               \

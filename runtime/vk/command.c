@@ -48,6 +48,8 @@ void vkg_cmd_free(struct vkg_cmd *c)
     if (c->recording) vkEndCommandBuffer(c->cb);
     for (uint32_t i = 0; i < c->n_pools; i++) vkDestroyDescriptorPool(d, c->pools[i], NULL);
     free(c->pools);
+    for (uint32_t i = 0; i < c->n_texel_views; i++) vkDestroyBufferView(d, c->texel_views[i], NULL);
+    free(c->texel_views);
     if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
     if (c->prof_q) vkDestroyQueryPool(d, c->prof_q, NULL);
     free(c->prof_label);
@@ -62,6 +64,8 @@ enum vkg_status vkg_cmd_begin(struct vkg_cmd *c)
     for (uint32_t i = 0; i < c->n_pools; i++)
         VKG_VK(vkResetDescriptorPool(c->dev->vk, c->pools[i], 0), "descriptor pool reset");
     c->cur_pool = 0;
+    for (uint32_t i = 0; i < c->n_texel_views; i++) vkDestroyBufferView(c->dev->vk, c->texel_views[i], NULL);
+    c->n_texel_views = 0;
     c->n_ts = 0;
     VKG_VK(vkResetCommandBuffer(c->cb, 0), "command buffer reset");
     VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
@@ -140,11 +144,12 @@ static enum vkg_status add_pool(struct vkg_cmd *c)
     VkDescriptorPool *np = realloc(c->pools, (c->n_pools + 1) * sizeof *np);
     if (!np) return vkg_error(VKG_ERR_NOMEM, "descriptor pools");
     c->pools = np;
-    VkDescriptorPoolSize sz = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * 8 };
+    VkDescriptorPoolSize sz[2] = { { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * 8 },
+                                   { VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * 4 } };
     VkDescriptorPoolCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                       .maxSets = SETS_PER_POOL,
-                                      .poolSizeCount = 1,
-                                      .pPoolSizes = &sz };
+                                      .poolSizeCount = 2,
+                                      .pPoolSizes = sz };
     VKG_VK(vkCreateDescriptorPool(c->dev->vk, &ci, NULL, &c->pools[c->n_pools]), "descriptor pool");
     c->n_pools++;
     return VKG_OK;
@@ -167,12 +172,38 @@ static enum vkg_status alloc_set(struct vkg_cmd *c, VkDescriptorSetLayout dsl, V
     }
 }
 
-static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *v, uint32_t n)
+/* A texel binding sees its view as 16-byte texels: offset aligned, range rounded up to 16
+ * (buffers are sized in multiples of 16, so the rounded range stays inside). */
+static enum vkg_status check_texel_view(struct vkg_cmd *c, const struct vkg_kernel *k, uint32_t i,
+                                        const struct vkg_view *v)
+{
+    const struct vkg_device_info *di = &c->dev->info;
+    uint64_t align = di->min_texel_offset_alignment > 16 ? di->min_texel_offset_alignment : 16;
+    uint64_t range = (v->size + 15) & ~(uint64_t)15;
+    if (v->size == 0 || range / 16 > di->max_texel_elements || v->offset + range > v->buf->size)
+        return vkg_error(VKG_ERR_LIMIT,
+                         "kernel '%s': texel binding %u of buffer '%s' is %llu bytes at %llu "
+                         "(maxTexelBufferElements %llu x 16 bytes)",
+                         k->name, i, v->buf->name, (unsigned long long)v->size, (unsigned long long)v->offset,
+                         (unsigned long long)di->max_texel_elements);
+    if (v->offset % align)
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "kernel '%s': texel binding %u of buffer '%s' at offset %llu not aligned to %llu", k->name, i,
+                         v->buf->name, (unsigned long long)v->offset, (unsigned long long)align);
+    return VKG_OK;
+}
+
+static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_kernel *k, uint32_t texel_mask,
+                                   const struct vkg_view *v, uint32_t n)
 {
     const struct vkg_device_info *di = &c->dev->info;
     if (n != k->n_bindings || n > 16) /* 16: the descriptor arrays of vkg_cmd_dispatch */
         return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': %u views given, %u bindings", k->name, n, k->n_bindings);
     for (uint32_t i = 0; i < n; i++) {
+        if ((texel_mask >> i) & 1u) {
+            VKG_TRY(check_texel_view(c, k, i, &v[i]));
+            continue;
+        }
         if (v[i].size > di->max_storage_buffer_range || v[i].size == 0)
             return vkg_error(VKG_ERR_LIMIT,
                              "kernel '%s': binding %u of buffer '%s' is %llu bytes "
@@ -189,28 +220,60 @@ static enum vkg_status check_views(struct vkg_cmd *c, const struct vkg_kernel *k
     return VKG_OK;
 }
 
+/* A 16-byte-texel view of v, owned by c until its next begin. */
+static enum vkg_status texel_view(struct vkg_cmd *c, const struct vkg_view *v, VkBufferView *out)
+{
+    if (c->n_texel_views == c->cap_texel_views) {
+        uint32_t cap = c->cap_texel_views ? 2 * c->cap_texel_views : 64;
+        VkBufferView *nv = realloc(c->texel_views, cap * sizeof *nv);
+        if (!nv) return vkg_error(VKG_ERR_NOMEM, "texel buffer views");
+        c->texel_views = nv;
+        c->cap_texel_views = cap;
+    }
+    VkBufferViewCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                  .buffer = v->buf->vk,
+                                  .format = VK_FORMAT_R32G32B32A32_UINT,
+                                  .offset = v->offset,
+                                  .range = (v->size + 15) & ~(uint64_t)15 };
+    VKG_VK(vkCreateBufferView(c->dev->vk, &ci, NULL, out), "texel view of buffer '%s'", v->buf->name);
+    c->texel_views[c->n_texel_views++] = *out;
+    return VKG_OK;
+}
+
 enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                  uint32_t n_views, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
 {
+    return vkg_cmd_dispatch_spec(c, k, 0, 0, views, n_views, push, gx, gy, gz);
+}
+
+enum vkg_status vkg_cmd_dispatch_spec(struct vkg_cmd *c, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
+                                      const struct vkg_view *views, uint32_t n_views, const void *push, uint32_t gx,
+                                      uint32_t gy, uint32_t gz)
+{
     const struct vkg_device_info *di = &c->dev->info;
     if (!k) return vkg_error(VKG_ERR_INVALID_ARG, "dispatch of a null kernel");
-    VKG_TRY(check_views(c, k, views, n_views));
     if (gx > di->max_workgroup_count[0] || gy > di->max_workgroup_count[1] || gz > di->max_workgroup_count[2])
         return vkg_error(VKG_ERR_LIMIT, "kernel '%s': grid %ux%ux%u > maxComputeWorkGroupCount", k->name, gx, gy, gz);
     const struct vkg_pipeline *p;
-    VKG_TRY(vkg_pipeline_get(c->dev, k, &p));
+    VKG_TRY(vkg_pipeline_get_spec(c->dev, k, s1, s2, &p));
+    VKG_TRY(check_views(c, k, p->texel_mask, views, n_views));
     VkDescriptorSet set;
     VKG_TRY(alloc_set(c, p->dsl, &set));
     VkDescriptorBufferInfo bi[16];
+    VkBufferView tv[16];
     VkWriteDescriptorSet w[16];
     for (uint32_t i = 0; i < n_views; i++) {
+        int texel = (p->texel_mask >> i) & 1u;
         bi[i] = (VkDescriptorBufferInfo){ views[i].buf->vk, views[i].offset, views[i].size };
+        if (texel) VKG_TRY(texel_view(c, &views[i], &tv[i]));
         w[i] = (VkWriteDescriptorSet){ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                        .dstSet = set,
                                        .dstBinding = i,
                                        .descriptorCount = 1,
-                                       .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                       .pBufferInfo = &bi[i] };
+                                       .descriptorType = texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                               : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                       .pBufferInfo = texel ? NULL : &bi[i],
+                                       .pTexelBufferView = texel ? &tv[i] : NULL };
     }
     vkUpdateDescriptorSets(c->dev->vk, n_views, w, 0, NULL);
     vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);

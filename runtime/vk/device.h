@@ -55,6 +55,8 @@ struct vkg_device_info {
     uint32_t max_workgroup_size[3];
     uint32_t max_push_constants;
     uint64_t min_storage_offset_alignment;
+    uint64_t min_texel_offset_alignment; /* minTexelBufferOffsetAlignment */
+    uint64_t max_texel_elements;         /* maxTexelBufferElements */
 
     /* memory */
     uint32_t n_heaps;
@@ -102,6 +104,10 @@ struct vkg_device {
         int lane_tier;      /* lane_ok on a CPU driver (lavapipe): picked by AUTO; VKGRM_DISABLE_LANE_TIER */
         int attn_rows;      /* attn_rows and the one-row *_g1 attention kernels; VKGRM_DISABLE_ATTN_ROWS */
         int cascade;        /* models attend a prefix shared by a step's sequences once; VKGRM_DISABLE_CASCADE */
+        int texel;          /* CPU driver: kernels read K/V and weights through uniform texel buffers
+                               (real gathers there; storage-buffer loads are per-lane loops); VKGRM_DISABLE_TEXEL */
+        int attn_lane;      /* texel and lane_ok: attention by attn_lane (a subgroup per row, online softmax per
+                               lane, no barriers) instead of the tiled kernels; VKGRM_DISABLE_ATTN_LANE */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

@@ -142,6 +142,8 @@ static void read_properties(VkPhysicalDevice phys, struct vkg_device_info *info)
     }
     info->max_push_constants = l->maxPushConstantsSize;
     info->min_storage_offset_alignment = l->minStorageBufferOffsetAlignment;
+    info->min_texel_offset_alignment = l->minTexelBufferOffsetAlignment;
+    info->max_texel_elements = l->maxTexelBufferElements;
     info->timestamp_period_ns = l->timestampPeriod;
     info->subgroup_size = p11.subgroupSize;
     info->subgroup_ops =

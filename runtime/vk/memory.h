@@ -13,8 +13,9 @@
 
 #include "device.h"
 
-#define VKG_BUFFER_USAGE \
-    (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+#define VKG_BUFFER_USAGE                                                             \
+    (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | \
+     VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
 
 enum vkg_mem_kind {
     VKG_MEM_DEVICE = 0, /* device-local, suballocated */

@@ -125,6 +125,44 @@ void vkg_pipelines_free(struct vkg_device *dev)
     dev->pipelines = NULL;
 }
 
+uint32_t vkg_spirv_texel_bindings(const uint32_t *code, size_t size)
+{
+    /* SPIR-V opcodes and operands used (SPIR-V 1.x spec, section 3) */
+    enum { OP_TYPE_IMAGE = 25, OP_TYPE_SAMPLED_IMAGE = 27, OP_TYPE_POINTER = 32, OP_VARIABLE = 59, OP_DECORATE = 71 };
+    enum { DEC_BINDING = 33, DIM_BUFFER = 5 };
+    size_t n = size / 4;
+    if (n < 5) return 0;
+    uint32_t bound = code[3];
+    if (bound == 0 || bound > (1u << 22)) return 0;
+    /* per id: its binding (+1), and whether it names a texel-buffer type / pointer / variable */
+    uint8_t *kind = calloc(bound, 1);
+    uint8_t *binding = calloc(bound, 1);
+    uint32_t mask = 0;
+    if (!kind || !binding) goto out;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 5; i < n;) {
+            uint32_t op = code[i] & 0xffffu, wc = code[i] >> 16;
+            if (wc == 0 || i + wc > n) break;
+            const uint32_t *w = code + i;
+            if (pass == 0 && op == OP_DECORATE && wc >= 4 && w[2] == DEC_BINDING && w[1] < bound && w[3] < 32)
+                binding[w[1]] = (uint8_t)(w[3] + 1);
+            if (pass == 0 && op == OP_TYPE_IMAGE && wc >= 8 && w[1] < bound && w[3] == DIM_BUFFER && w[7] == 1)
+                kind[w[1]] = 1; /* sampled buffer image */
+            if (pass == 0 && op == OP_TYPE_SAMPLED_IMAGE && wc >= 3 && w[1] < bound && w[2] < bound && kind[w[2]] == 1)
+                kind[w[1]] = 2;
+            if (pass == 0 && op == OP_TYPE_POINTER && wc >= 4 && w[1] < bound && w[3] < bound && kind[w[3]] == 2)
+                kind[w[1]] = 3;
+            if (pass == 1 && op == OP_VARIABLE && wc >= 4 && w[1] < bound && w[2] < bound && kind[w[1]] == 3 &&
+                binding[w[2]])
+                mask |= 1u << (binding[w[2]] - 1);
+            i += wc;
+        }
+out:
+    free(kind);
+    free(binding);
+    return mask;
+}
+
 static enum vkg_status create_layouts(struct vkg_device *dev, const struct vkg_kernel *k, struct vkg_pipeline *p)
 {
     VkDescriptorSetLayoutBinding b[16];
@@ -132,7 +170,9 @@ static enum vkg_status create_layouts(struct vkg_device *dev, const struct vkg_k
         return vkg_error(VKG_ERR_INVALID_ARG, "kernel '%s': %u bindings (at most 16)", k->name, k->n_bindings);
     for (uint32_t i = 0; i < k->n_bindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){ .binding = i,
-                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                               .descriptorType = (p->texel_mask >> i) & 1u
+                                                                     ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                                     : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                                .descriptorCount = 1,
                                                .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
     VkDescriptorSetLayoutCreateInfo dci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
@@ -161,10 +201,19 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
                                      .codeSize = spv->size,
                                      .pCode = spv->code };
     VKG_VK(vkCreateShaderModule(dev->vk, &mci, NULL, &p->module), "kernel '%s' shader module", k->name);
+    p->texel_mask = vkg_spirv_texel_bindings(spv->code, spv->size);
+    if (p->texel_mask >> k->n_bindings)
+        return vkg_error(VKG_ERR_SHADER, "kernel '%s': texel buffer binding beyond its %u bindings", k->name,
+                         k->n_bindings);
     VKG_TRY(create_layouts(dev, k, p));
-    uint32_t spec_data[1] = { k->local_size };
-    VkSpecializationMapEntry me = { .constantID = 0, .offset = 0, .size = 4 };
-    VkSpecializationInfo si = { .mapEntryCount = 1, .pMapEntries = &me, .dataSize = 4, .pData = spec_data };
+    uint32_t spec_data[3] = { k->local_size, p->spec[0], p->spec[1] };
+    VkSpecializationMapEntry me[3] = { { .constantID = 0, .offset = 0, .size = 4 },
+                                       { .constantID = 1, .offset = 4, .size = 4 },
+                                       { .constantID = 2, .offset = 8, .size = 4 } };
+    uint32_t n_spec = p->spec[0] || p->spec[1] ? 3 : 1;
+    VkSpecializationInfo si = {
+        .mapEntryCount = n_spec, .pMapEntries = me, .dataSize = 4 * n_spec, .pData = spec_data
+    };
     VkComputePipelineCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
                                        .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                                                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
@@ -178,11 +227,13 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
     return VKG_OK;
 }
 
-/* The slot of k: its own, or the empty one where it belongs. */
-static struct vkg_pipeline *find_slot(struct vkg_pipeline *slots, uint32_t cap, const struct vkg_kernel *k)
+/* The slot of (k, s1, s2): its own, or the empty one where it belongs. */
+static struct vkg_pipeline *find_slot(struct vkg_pipeline *slots, uint32_t cap, const struct vkg_kernel *k, uint32_t s1,
+                                      uint32_t s2)
 {
-    uint32_t i = (uint32_t)(((uintptr_t)k >> 3) * 2654435761u) & (cap - 1);
-    while (slots[i].kernel && slots[i].kernel != k) i = (i + 1) & (cap - 1);
+    uint32_t i = (uint32_t)((((uintptr_t)k >> 3) ^ (s1 * 40503u) ^ (s2 * 9973u)) * 2654435761u) & (cap - 1);
+    while (slots[i].kernel && (slots[i].kernel != k || slots[i].spec[0] != s1 || slots[i].spec[1] != s2))
+        i = (i + 1) & (cap - 1);
     return &slots[i];
 }
 
@@ -193,7 +244,8 @@ static enum vkg_status grow(struct vkg_pipeline_set *ps)
     struct vkg_pipeline *slots = calloc(cap, sizeof *slots);
     if (!slots) return vkg_error(VKG_ERR_NOMEM, "pipeline table of %u slots", cap);
     for (uint32_t i = 0; i < ps->cap; i++)
-        if (ps->slots[i].kernel) *find_slot(slots, cap, ps->slots[i].kernel) = ps->slots[i];
+        if (ps->slots[i].kernel)
+            *find_slot(slots, cap, ps->slots[i].kernel, ps->slots[i].spec[0], ps->slots[i].spec[1]) = ps->slots[i];
     free(ps->slots);
     ps->slots = slots;
     ps->cap = cap;
@@ -202,21 +254,27 @@ static enum vkg_status grow(struct vkg_pipeline_set *ps)
 
 enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out)
 {
+    return vkg_pipeline_get_spec(dev, k, 0, 0, out);
+}
+
+enum vkg_status vkg_pipeline_get_spec(struct vkg_device *dev, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
+                                      const struct vkg_pipeline **out)
+{
     struct vkg_pipeline_set *ps = dev->pipelines;
     if (!k || !k->name) return vkg_error(VKG_ERR_INVALID_ARG, "pipeline of a null kernel");
-    struct vkg_pipeline *slot = ps->cap ? find_slot(ps->slots, ps->cap, k) : NULL;
+    struct vkg_pipeline *slot = ps->cap ? find_slot(ps->slots, ps->cap, k, s1, s2) : NULL;
     if (slot && slot->kernel) {
         *out = slot;
         return VKG_OK;
     }
     if (2 * (ps->n + 1) > ps->cap) VKG_TRY(grow(ps));
-    struct vkg_pipeline p = { .kernel = k };
+    struct vkg_pipeline p = { .kernel = k, .spec = { s1, s2 } };
     enum vkg_status s = create_pipeline(dev, k, &p);
     if (s != VKG_OK) {
         destroy(dev, &p);
         return s;
     }
-    slot = find_slot(ps->slots, ps->cap, k);
+    slot = find_slot(ps->slots, ps->cap, k, s1, s2);
     *slot = p;
     ps->n++;
     *out = slot;

@@ -21,11 +21,13 @@ struct vkg_kernel {
 };
 
 struct vkg_pipeline {
-    const struct vkg_kernel *kernel; /* key; NULL: empty slot */
+    const struct vkg_kernel *kernel; /* key with spec; NULL: empty slot */
+    uint32_t spec[2];                /* specialization constants 1 and 2 (0 0: the shader's defaults) */
     VkShaderModule module;
     VkDescriptorSetLayout dsl;
     VkPipelineLayout layout;
     VkPipeline pipeline;
+    uint32_t texel_mask; /* bit i: binding i is a uniform texel buffer (R32G32B32A32_UINT view), from the SPIR-V */
 };
 
 struct vkg_pipeline_set {
@@ -43,6 +45,11 @@ uint32_t vkg_pipeline_count(const struct vkg_device *dev);
 /* The kernel's pipeline, created on first use. *out stays valid until the
  * next vkg_pipeline_get (a new kernel may grow the set). */
 enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out);
+/* The same for the kernel specialized with constants 1 = s1 and 2 = s2 (for
+ * shapes a CPU driver wants compiled in, e.g. attn_lane's head sizes); one
+ * pipeline per distinct pair. s1 = s2 = 0 is vkg_pipeline_get. */
+enum vkg_status vkg_pipeline_get_spec(struct vkg_device *dev, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
+                                      const struct vkg_pipeline **out);
 
 /* The embedded SPIR-V (generated index, cmake/shaders.cmake). */
 struct vkg_spirv {
@@ -52,5 +59,8 @@ struct vkg_spirv {
 };
 const struct vkg_spirv *vkg_spirv_find(const char *name);
 const struct vkg_spirv *vkg_spirv_all(void);
+/* Bit i set when descriptor set 0 binding i (< 32) of the module is a uniform texel
+ * buffer (a sampled image of dimension Buffer); every other binding is a storage buffer. */
+uint32_t vkg_spirv_texel_bindings(const uint32_t *code, size_t size);
 
 #endif

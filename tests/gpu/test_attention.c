@@ -666,6 +666,19 @@ static void test_errors(void **state)
     gpu_assert_no_validation();
 }
 
+static int setup_tier(void **state, int texel, int lane)
+{
+    int r = gpu_setup(state);
+    if (r) return r;
+    g_dev->use.texel = texel;
+    g_dev->use.attn_lane = lane && g_dev->use.lane_ok;
+    if (lane && !g_dev->use.lane_ok) printf("attn_lane: the device lacks subgroups of >= 8 with ballot; tiled run\n");
+    return 0;
+}
+static int setup_lane(void **state) { return setup_tier(state, 1, 1); }
+static int setup_texel(void **state) { return setup_tier(state, 1, 0); }
+static int setup_storage(void **state) { return setup_tier(state, 0, 0); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -681,5 +694,11 @@ int main(void)
         cmocka_unit_test(test_beyond_binding),
         cmocka_unit_test(test_errors),
     };
-    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+    /* every case under each attention tier the launchers pick from: attn_lane
+       (texel K/V, CPU drivers' default), the tiled kernels over texel K/V (*_tx),
+       and the tiled kernels over storage buffers (GPUs' default) */
+    int fails = cmocka_run_group_tests_name("attn_lane", tests, setup_lane, gpu_teardown);
+    fails += cmocka_run_group_tests_name("tiled, texel K/V", tests, setup_texel, gpu_teardown);
+    fails += cmocka_run_group_tests_name("tiled, storage buffers", tests, setup_storage, gpu_teardown);
+    return fails;
 }

@@ -162,6 +162,7 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
         for (size_t t = 0; t < n_toks; t++)
             for (size_t p = 0; p < n_paths; p++) {
                 const uint32_t *sh = bs == 256 ? g_kquant_shapes[s] : bs == 32 ? g_quant_shapes[s] : g_float_shapes[s];
+                if (paths[p] == VKG_MATMUL_LANE_TEXEL && sh[1] % 8) continue; /* the tier needs n_in % 8 == 0 */
                 struct mm_case k = {
                     wt, sh[0], sh[1], toks[t], (int)((s + t) & 1), (int)(t % 3 != 1), paths[p], (int)((s + t + p) % 2)
                 };
@@ -174,17 +175,25 @@ static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
 /* AUTO takes the lane tier up to 64 tokens on a CPU driver: the GEMM forced too */
 static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO, VKG_MATMUL_GEMM };
 
+static int is_float(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16; }
+
 static void decode(enum vkg_dtype wt)
 {
-    enum vkg_matmul_path paths[3];
+    enum vkg_matmul_path paths[4];
     size_t np = 0;
     if (g_dev->use.subgroup_arith) paths[np++] = VKG_MATMUL_DECODE_SUBGROUP;
     if (g_dev->use.lane_ok) paths[np++] = VKG_MATMUL_DECODE_LANE;
+    /* matmul_lane (texel reads; one token takes the lane mat-vec) */
+    if (g_dev->use.lane_ok && is_float(wt)) paths[np++] = VKG_MATMUL_LANE_TEXEL;
     paths[np++] = VKG_MATMUL_DECODE_SHARED;
-    if (np < 3) fprintf(stderr, "note: %zu of the 3 decode tiers on this device\n", np);
+    if (np < 3) fprintf(stderr, "note: %zu of the decode tiers on this device\n", np);
     run_dtype(wt, g_decode_toks, 5, paths, np);
 }
-static void prefill(enum vkg_dtype wt) { run_dtype(wt, g_prefill_toks, 3, g_prefill_paths, 2); }
+static void prefill(enum vkg_dtype wt)
+{
+    enum vkg_matmul_path paths[3] = { VKG_MATMUL_AUTO, VKG_MATMUL_GEMM, VKG_MATMUL_LANE_TEXEL };
+    run_dtype(wt, g_prefill_toks, 3, paths, g_dev->use.lane_ok && is_float(wt) ? 3 : 2);
+}
 
 static void test_decode_f32(void **state) { decode(VKG_DTYPE_F32); }
 static void test_decode_f16(void **state) { decode(VKG_DTYPE_F16); }
@@ -252,6 +261,13 @@ static void test_tile_edges(void **state)
                              VKG_MATMUL_DECODE_LANE,
                              (int)(i != 1) };
         run_case(&l, 40 + i);
+    }
+    /* matmul_lane over several workgroups of 256 rows, the last one partial, token blocks of 8
+     * (the last one partial), each float type */
+    static const enum vkg_dtype tex_types[] = { VKG_DTYPE_F32, VKG_DTYPE_F16, VKG_DTYPE_BF16 };
+    for (size_t i = 0; i < 3 && g_dev->use.lane_ok; i++) {
+        struct mm_case l = { tex_types[i], 517, 64, lane_toks[i + 1], 1, (int)(i & 1), VKG_MATMUL_LANE_TEXEL, 1 };
+        run_case(&l, 50 + i);
     }
     k.path = VKG_MATMUL_GEMM;
     k.n_tok = 1; /* the GEMM with a single token */

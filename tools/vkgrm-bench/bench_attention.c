@@ -18,8 +18,26 @@ struct attn_ctx {
     struct vkg_buffer *q, *tok, *out, *scratch, *k, *v;
     uint64_t n_tok;
     struct vkg_attn_params ap;
-    int f16; /* F16 pages */
+    int f16;  /* F16 pages */
+    int tier; /* TIER_*: the kernels the case times, whatever the device would pick */
 };
+
+/* The attention tiers of the launchers (device use.texel / use.attn_lane). */
+enum { TIER_STORAGE = 0, TIER_TEXEL = 1, TIER_LANE = 2 };
+
+/* Records rec under the case's tier, then restores the device's own choice. */
+static enum vkg_status with_tier(struct vkg_cmd *c, const struct attn_ctx *x,
+                                 enum vkg_status (*rec)(struct vkg_cmd *, const struct attn_ctx *))
+{
+    struct vkg_device *d = c->dev;
+    int texel = d->use.texel, lane = d->use.attn_lane;
+    d->use.texel = x->tier != TIER_STORAGE;
+    d->use.attn_lane = x->tier == TIER_LANE && d->use.lane_ok;
+    enum vkg_status s = rec(c, x);
+    d->use.texel = texel;
+    d->use.attn_lane = lane;
+    return s;
+}
 
 /* Tokens: decode = 1 query per sequence at position len-1; prefill = positions 0..len-1 of sequence 0. */
 static enum vkg_status make_tokens(struct vkg_device *dev, struct attn_ctx *x, uint32_t n_seqs, uint32_t len,
@@ -141,19 +159,21 @@ static enum vkg_status s_prefill_rows_f16(struct vkg_device *dev, void **ctx, ui
 }
 
 /* The same prefill through attn_prefix: 16 (token, head) rows per workgroup. */
-static enum vkg_status rec_prefill_block(struct vkg_cmd *c, void *ctx)
+static enum vkg_status do_prefill_block(struct vkg_cmd *c, const struct attn_ctx *x)
 {
-    struct attn_ctx *x = ctx;
     return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok), vkg_buffer_view(x->out),
                                    vkg_buffer_view(x->scratch), x->n_tok, 512, &x->ap);
 }
 
-static enum vkg_status rec_attn(struct vkg_cmd *c, void *ctx)
+static enum vkg_status rec_prefill_block(struct vkg_cmd *c, void *ctx) { return with_tier(c, ctx, do_prefill_block); }
+
+static enum vkg_status do_attn(struct vkg_cmd *c, const struct attn_ctx *x)
 {
-    struct attn_ctx *x = ctx;
     return vkg_op_attention(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok), vkg_buffer_view(x->out),
                             vkg_buffer_view(x->scratch), x->n_tok, &x->ap);
 }
+
+static enum vkg_status rec_attn(struct vkg_cmd *c, void *ctx) { return with_tier(c, ctx, do_attn); }
 
 /* Append of 512 new tokens (the prefill's K/V): bytes read + written. */
 static enum vkg_status setup_append(struct vkg_device *dev, void **ctx, uint64_t *bytes, int f16)
@@ -223,12 +243,41 @@ static enum vkg_status s_cascade_f16(struct vkg_device *d, void **x, uint64_t *b
     return setup_cascade(d, x, b, f, 1);
 }
 
-static enum vkg_status rec_cascade(struct vkg_cmd *c, void *ctx)
+static enum vkg_status do_cascade(struct vkg_cmd *c, const struct attn_ctx *x)
 {
-    struct attn_ctx *x = ctx;
     return vkg_op_attention_shared(c, x->kv, 0, vkg_buffer_view(x->q), vkg_buffer_view(x->tok), vkg_buffer_view(x->out),
                                    vkg_buffer_view(x->scratch), 8, 2048, &x->ap);
 }
+
+static enum vkg_status rec_cascade(struct vkg_cmd *c, void *ctx) { return with_tier(c, ctx, do_cascade); }
+
+/* A setup of the tiled kernels over texel K/V (*_tx), or of attn_lane. */
+#define TIERED(name, base, t)                                                             \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        VKG_TRY(base(d, x, b, f));                                                        \
+        ((struct attn_ctx *)*x)->tier = t;                                                \
+        return VKG_OK;                                                                    \
+    }
+TIERED(t_prefill, s_prefill, TIER_TEXEL)
+TIERED(t_prefill_rows, s_prefill_rows, TIER_TEXEL)
+TIERED(t_prefill_rows_f16, s_prefill_rows_f16, TIER_TEXEL)
+TIERED(t_dec1, s_dec1, TIER_TEXEL)
+TIERED(t_dec8_nosplit, s_dec8_nosplit, TIER_TEXEL)
+TIERED(t_dec1_f16, s_dec1_f16, TIER_TEXEL)
+TIERED(t_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_TEXEL)
+TIERED(t_cascade, s_cascade, TIER_TEXEL)
+TIERED(t_cascade_f16, s_cascade_f16, TIER_TEXEL)
+TIERED(t_dec8_nosplit_g1, s_dec8_nosplit_g1, TIER_TEXEL)
+TIERED(t_dec8_g1, s_dec8_g1, TIER_TEXEL)
+TIERED(t_dec8_nosplit_g1_f16, s_dec8_nosplit_g1_f16, TIER_TEXEL)
+TIERED(t_dec8_g1_f16, s_dec8_g1_f16, TIER_TEXEL)
+TIERED(l_prefill, s_prefill, TIER_LANE)
+TIERED(l_dec8_nosplit, s_dec8_nosplit, TIER_LANE)
+TIERED(l_dec1, s_dec1, TIER_LANE)
+TIERED(l_dec8_nosplit_g1, s_dec8_nosplit_g1, TIER_LANE)
+TIERED(l_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_LANE)
+TIERED(l_dec1_f16, s_dec1_f16, TIER_LANE)
 
 /* The split-K combine alone: batch 8, 32 heads, 16 splits of (m, l, acc[128]). */
 static enum vkg_status s_combine(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -286,6 +335,28 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_split_g1", "decode b8 KV 2048, 8/8 heads (+combine)", s_dec8_g1, rec_attn, down },
     { "attn_g1_f16", "decode b8 KV 2048 F16, 8/8 heads, no split", s_dec8_nosplit_g1_f16, rec_attn, down },
     { "attn_split_g1_f16", "decode b8 KV 2048 F16, 8/8 heads (+combine)", s_dec8_g1_f16, rec_attn, down },
+    /* the same kernels over texel-buffer K/V (CPU drivers: use.texel) */
+    { "attn_tx", "prefill 512 tok, 32/8 heads x 128", t_prefill, rec_attn, down },
+    { "attn_rows_tx", "prefill 512 tok, 8 rows per workgroup", t_prefill_rows, rec_attn, down },
+    { "attn_rows_f16_tx", "prefill 512 tok F16 pages, 8 rows per workgroup", t_prefill_rows_f16, rec_attn, down },
+    { "attn_prefix_tx", "prefill 512 tok, 16-row blocks (cascade path)", t_prefill, rec_prefill_block, down },
+    { "attn_tx", "decode b8 KV 2048, no split", t_dec8_nosplit, rec_attn, down },
+    { "attn_split_tx", "decode b1 KV 2048 (+combine)", t_dec1, rec_attn, down },
+    { "attn_prefix_tx", "decode b8, shared 2048-token prefix (cascade)", t_cascade, rec_cascade, down },
+    { "attn_f16_tx", "decode b8 KV 2048 F16, no split", t_dec8_nosplit_f16, rec_attn, down },
+    { "attn_split_f16_tx", "decode b1 KV 2048 F16 (+combine)", t_dec1_f16, rec_attn, down },
+    { "attn_prefix_f16_tx", "decode b8, shared 2048 prefix F16 (cascade)", t_cascade_f16, rec_cascade, down },
+    { "attn_g1_tx", "decode b8 KV 2048, 8/8 heads, no split", t_dec8_nosplit_g1, rec_attn, down },
+    { "attn_split_g1_tx", "decode b8 KV 2048, 8/8 heads (+combine)", t_dec8_g1, rec_attn, down },
+    { "attn_g1_f16_tx", "decode b8 KV 2048 F16, 8/8 heads, no split", t_dec8_nosplit_g1_f16, rec_attn, down },
+    { "attn_split_g1_f16_tx", "decode b8 KV 2048 F16, 8/8 heads (+combine)", t_dec8_g1_f16, rec_attn, down },
+    /* attn_lane: a subgroup per (token, head), online softmax per lane (CPU drivers: use.attn_lane) */
+    { "attn_lane", "prefill 512 tok, 32/8 heads x 128", l_prefill, rec_attn, down },
+    { "attn_lane", "decode b8 KV 2048, 32/8 heads, no split", l_dec8_nosplit, rec_attn, down },
+    { "attn_lane", "decode b8 KV 2048, 8/8 heads, no split", l_dec8_nosplit_g1, rec_attn, down },
+    { "attn_lane_split", "decode b1 KV 2048 (+combine)", l_dec1, rec_attn, down },
+    { "attn_lane_f16", "decode b8 KV 2048 F16, no split", l_dec8_nosplit_f16, rec_attn, down },
+    { "attn_lane_split_f16", "decode b1 KV 2048 F16 (+combine)", l_dec1_f16, rec_attn, down },
 };
 
 const struct vkg_bench_case *vkg_bench_attention(size_t *n)

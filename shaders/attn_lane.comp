@@ -1,0 +1,128 @@
+#version 450
+// attn_lane.comp — attention for CPU drivers (lavapipe): one workgroup of
+// VKG_ATTN_LANE_WG invocations (one subgroup) per (query token, query head, KV
+// split), the same semantics as attn.comp (causal, GQA, dk != dv, scale,
+// soft-capping, sliding window, paged KV, kv_start, partials for splits).
+//
+// Each invocation walks every VKG_ATTN_LANE_WG-th kv position of the range with
+// its own online softmax (running max m, sum l and accumulator acc in
+// registers): no shared memory and no barrier inside the loop. The
+// invocations' (m, l, acc) are merged once at the end with subgroup max / add.
+// K, V and the page table are read through uniform texel buffers: on llvmpipe a
+// texel fetch is one gather, while every storage-buffer or shared-memory load
+// is a scalar loop over the lanes with a branch per lane and component.
+// The query row and acc live in registers: dk / 4 and dv / 4 are compiled in
+// (specialization constants 1 and 2, set by the launcher per model), so the
+// loops over them unroll and index the arrays with constants (llvmpipe runs
+// both sides of a branch under a mask: a runtime bound would cost the maximum).
+//   attn_lane        writes the output row
+//   attn_lane_split  writes the (m, l, acc) partial record of split z
+//                    (merged by attn_combine, like attn_split)
+//   *_f16            F16 KV pages (8 halves per texel)
+//! variant attn_lane
+//! variant attn_lane_split SPLIT
+//! variant attn_lane_f16 KV_F16
+//! variant attn_lane_split_f16 SPLIT KV_F16
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#include "common.glsl"
+#include "dtype.glsl"
+#include "push_attention.h"
+VKG_PUSH_CONSTANTS(vkg_push_attn);
+
+#define NEG_BIG (-1.0e30)
+layout(constant_id = 1) const uint DK4 = 16u; // dk / 4 (the launcher specializes both)
+layout(constant_id = 2) const uint DV4 = 16u; // dv / 4
+
+layout(binding = 0) readonly buffer Q { float q[]; };          // [n_tokens][n_heads][dk]
+layout(binding = 1) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {seq, pos}
+layout(binding = 2) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {page_off, len}
+layout(binding = 3) uniform usamplerBuffer pages;               // page ids, 4 per texel
+layout(binding = 4) uniform usamplerBuffer pool_k;              // [n_pages][n_kv_heads][page_size][dk], 16 B texels
+layout(binding = 5) uniform usamplerBuffer pool_v;              // [n_pages][n_kv_heads][page_size][dv]
+layout(binding = 6) writeonly buffer Out { float o[]; };        // output, or partial records
+
+#ifdef KV_F16
+// unpackHalf2x16: llvmpipe converts with the CPU's F16C instructions (exact for
+// every half, subnormals included); the branchy integer conversion of
+// dtype.glsl runs all its paths under a mask there
+vec4 f16x4(uvec2 w) { return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)); }
+// 4 halves i of the pool (uvec2 units): half of a texel
+vec4 load4(usamplerBuffer t, uint i)
+{
+    uvec4 w = texelFetch(t, int(i >> 1));
+    return f16x4((i & 1u) != 0u ? w.zw : w.xy);
+}
+#else
+vec4 load4(usamplerBuffer t, uint i) { return uintBitsToFloat(texelFetch(t, int(i))); }
+#endif
+
+float softcap(float s)
+{
+    if (p.softcap <= 0.0) return s;
+    float x = s / p.softcap, e = exp(-2.0 * abs(x)); // tanh without exp overflow
+    return p.softcap * sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+uint page_id(uint i) { return texelFetch(pages, int(i >> 2))[i & 3u]; }
+
+void main()
+{
+    uint lane = gl_LocalInvocationID.x, W = gl_WorkGroupSize.x;
+    uint tok = gl_WorkGroupID.x, head = gl_WorkGroupID.y;
+    uint kvh = head / (p.n_heads / p.n_kv_heads);
+    ivec2 tk = tokens[p.tok_off + tok];
+    uvec2 sq = uint(tk.x) < uint(seqs.length()) ? seqs[tk.x] : uvec2(0u); // bad seq id: nothing visible
+    // the token's visible positions [lo, hi] that exist (HF masks: causal, sliding window)
+    int hi = min(tk.y, int(sq.y) - 1);
+    int lo = max(int(p.kv_start), p.window > 0u ? tk.y - int(p.window) + 1 : 0);
+#ifdef SPLIT
+    lo = max(lo, int(p.kv_start + gl_WorkGroupID.z * p.split_len));
+    if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int(p.kv_start + (gl_WorkGroupID.z + 1u) * p.split_len) - 1);
+#endif
+    vec4 qr[DK4], acc[DV4];
+    uint qb = p.q_off + (tok * p.n_heads + head) * p.dk;
+    [[unroll]] for (uint d = 0u; d < DK4; d++)
+        qr[d] = vec4(q[qb + 4u * d], q[qb + 4u * d + 1u], q[qb + 4u * d + 2u], q[qb + 4u * d + 3u]) * p.scale;
+    [[unroll]] for (uint d = 0u; d < DV4; d++) acc[d] = vec4(0.0);
+    float m = NEG_BIG, l = 0.0;
+    for (int pos = lo + int(lane); pos <= hi; pos += int(W)) {
+        uint page = page_id(sq.x + uint(pos) / p.page_size);
+        uint slot = (page * p.n_kv_heads + kvh) * p.page_size + uint(pos) % p.page_size;
+        float s = 0.0;
+        [[unroll]] for (uint d = 0u; d < DK4; d++) s += dot(qr[d], load4(pool_k, slot * DK4 + d));
+        s = softcap(s);
+        float mn = max(m, s), alpha = exp(m - mn), pr = exp(s - mn);
+        m = mn;
+        l = l * alpha + pr;
+        [[unroll]] for (uint d = 0u; d < DV4; d++) acc[d] = acc[d] * alpha + pr * load4(pool_v, slot * DV4 + d);
+    }
+    // merge the lanes: M = max m, L = sum l e^(m - M), A = sum acc e^(m - M)
+    float mx = subgroupMax(m);
+    float f = m > 0.5 * NEG_BIG ? exp(m - mx) : 0.0; // a lane that saw nothing adds nothing
+    float L = subgroupAdd(l * f);
+    uint row = tok * p.n_heads + head;
+#ifdef SPLIT
+    uint base = p.o_off + (row * p.part_stride + p.part_base + gl_WorkGroupID.z) * (2u + p.dv);
+    if (lane == 0u) {
+        o[base] = mx;
+        o[base + 1u] = L;
+    }
+    base += 2u;
+    float inv = 1.0;
+#else
+    uint base = p.o_off + row * p.dv;
+    float inv = L > 0.0 ? 1.0 / L : 0.0;
+#endif
+    [[unroll]] for (uint d = 0u; d < DV4; d++) {
+        vec4 a = subgroupAdd(acc[d] * f) * inv;
+        if (lane == 0u) {
+            o[base + 4u * d] = a.x;
+            o[base + 4u * d + 1u] = a.y;
+            o[base + 4u * d + 2u] = a.z;
+            o[base + 4u * d + 3u] = a.w;
+        }
+    }
+}

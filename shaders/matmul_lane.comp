@@ -1,0 +1,83 @@
+#version 450
+// matmul_lane.comp — y[t][o] = sum_i W[o][i] * x[t][i] (+ bias[o]) for float
+// weights on CPU drivers (lavapipe), any number of tokens: the mat-vec of
+// decode batches and the GEMM of prefill alike.
+//
+// Each invocation owns VKG_MATMUL_LANE_ROWS weight rows (rows row0 + r * WG)
+// and the 8 tokens of block gl_WorkGroupID.z, and walks the rows in chunks of
+// 8 columns keeping its 8 x LR sums in registers: no shared memory, no barrier,
+// no cross-lane step. W and x are read through uniform texel buffers (16-byte
+// texels): on llvmpipe a texel fetch is one gather, where each lane of a
+// storage-buffer load is a scalar loop iteration with a branch. Every lane
+// fetches the same x texels (the tokens are the workgroup's), each its own W
+// rows: per chunk LR + 16 fetches feed 64 LR multiply-adds.
+// The host guarantees: n_in % 8 == 0, W rows and x rows start on a texel
+// (w_off % 8 == 0 for 16-bit types, % 4 for F32; x_off, x_stride % 4 == 0).
+//! variant matmul_lane_f32 W_F32
+//! variant matmul_lane_f16 W_F16
+//! variant matmul_lane_bf16 W_BF16
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#include "common.glsl"
+#include "dtype.glsl"
+#include "push_matmul.h"
+VKG_PUSH_CONSTANTS(vkg_push_matmul);
+
+layout(constant_id = 0) const uint WG = 32; // == local_size_x
+
+layout(binding = 0) uniform usamplerBuffer W;             // weights, 16-byte texels
+layout(binding = 1) uniform usamplerBuffer X;             // x [n_tok][x_stride] f32, 16-byte texels
+layout(binding = 2) writeonly buffer Ybuf { float Y[]; }; // [n_tok][y_stride]
+layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_bias)
+
+#define LR VKG_MATMUL_LANE_ROWS
+#define NT 8u
+
+// 8 weights of row `row` from column k (a multiple of 8)
+void load_w8(uint row, uint k, out vec4 a, out vec4 b)
+{
+#ifdef W_F32
+    uint t = (p.w_off + row * p.n_in + k) >> 2;
+    a = uintBitsToFloat(texelFetch(W, int(t)));
+    b = uintBitsToFloat(texelFetch(W, int(t + 1u)));
+#else
+    uvec4 h = texelFetch(W, int((p.w_off + row * p.n_in + k) >> 3));
+#ifdef W_F16
+    // F16C on llvmpipe: exact for every half
+    a = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
+    b = vec4(unpackHalf2x16(h.z), unpackHalf2x16(h.w));
+#else
+    a = uintBitsToFloat(uvec4(h.x << 16, h.x & 0xffff0000u, h.y << 16, h.y & 0xffff0000u));
+    b = uintBitsToFloat(uvec4(h.z << 16, h.z & 0xffff0000u, h.w << 16, h.w & 0xffff0000u));
+#endif
+#endif
+}
+
+void main()
+{
+    uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    uint row0 = g * WG * LR + gl_LocalInvocationID.x; // rows row0 + r * WG
+    uint t0 = gl_WorkGroupID.z * NT, nt = min(NT, p.n_tok - t0);
+    // rows past n_out and tokens past n_tok read row / token 0 (valid) and store nothing
+    uint rows[LR], xt[NT];
+    [[unroll]] for (uint r = 0u; r < LR; r++) rows[r] = row0 + r * WG < p.n_out ? row0 + r * WG : 0u;
+    [[unroll]] for (uint t = 0u; t < NT; t++) xt[t] = (p.x_off + (t < nt ? t0 + t : t0) * p.x_stride) >> 2;
+    float acc[LR * NT];
+    [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;
+    for (uint k = 0u; k < p.n_in; k += 8u) {
+        vec4 wa[LR], wb[LR];
+        [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(rows[r], k, wa[r], wb[r]);
+        [[unroll]] for (uint t = 0u; t < NT; t++) {
+            vec4 xa = uintBitsToFloat(texelFetch(X, int(xt[t] + (k >> 2)))),
+                 xb = uintBitsToFloat(texelFetch(X, int(xt[t] + (k >> 2) + 1u)));
+            [[unroll]] for (uint r = 0u; r < LR; r++) acc[r * NT + t] += dot(wa[r], xa) + dot(wb[r], xb);
+        }
+    }
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        uint row = row0 + r * WG;
+        if (row >= p.n_out) break;
+        float b = p.has_bias != 0u ? B[p.b_off + row] : 0.0;
+        [[unroll]] for (uint t = 0u; t < NT; t++)
+            if (t < nt) Y[p.y_off + (t0 + t) * p.y_stride + row] = acc[r * NT + t] + b;
+    }
+}
