@@ -156,6 +156,18 @@ static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, i
     return VKG_OK;
 }
 
+/* moe_lane's op for float weights where the device reads texels (use.texel, lane_ok), else VKG_OP_COUNT. */
+static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up)
+{
+    if (!dev->use.texel || !dev->use.lane_ok) return VKG_OP_COUNT;
+    int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2 : -1;
+    static const enum vkg_op ops[2][3] = {
+        { VKG_OP_MOE_DOWN_F32_LANE, VKG_OP_MOE_DOWN_F16_LANE, VKG_OP_MOE_DOWN_BF16_LANE },
+        { VKG_OP_MOE_GATE_UP_F32_LANE, VKG_OP_MOE_GATE_UP_F16_LANE, VKG_OP_MOE_GATE_UP_BF16_LANE }
+    };
+    return d < 0 ? VKG_OP_COUNT : ops[gate_up ? 1 : 0][d];
+}
+
 /* Bytes of one expert's M x K matrix; *unit: bytes per offset unit the
  * shader counts (the element size, or 1 for Q8_0/Q4 and ggml blocks). */
 static uint64_t matrix_bytes(enum vkg_dtype dt, uint64_t M, uint64_t K, uint32_t *unit)
@@ -206,6 +218,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
     uint64_t per_win = vkg_max_window_bytes(c->dev) / per_exp;
     enum vkg_op op = VKG_OP_MOE_DOWN_F32;
     VKG_TRY(ffn_op(c->dev, dt, gate_up, &op));
+    enum vkg_op lop = lane_op(c->dev, dt, gate_up);
     if (!per_win)
         return vkg_error(VKG_ERR_LIMIT,
                          "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
@@ -242,7 +255,18 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         p.e_base = e0;
         p.n_win = ne;
         p.vec = vec_ok(dt, K, &p, gate_up);
-        VKG_TRY(vkg_cmd_dispatch_op(c, op, v, n, &p, (uint32_t)gx, (uint32_t)j->tiles, 1));
+        /* moe_lane where its texel reads line up: K % 8, inputs and weights on 16-byte texels */
+        enum vkg_op wop = op;
+        uint64_t wgx = gx;
+        p.m_per_wg = m_per_wg;
+        uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+        int aligned = v[0].offset % ta == 0 && v[1].offset % ta == 0 && (!gate_up || v[2].offset % ta == 0);
+        if (lop != VKG_OP_COUNT && p.vec && aligned) {
+            wop = lop;
+            p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);
+            wgx = ceil_div(M, p.m_per_wg);
+        }
+        VKG_TRY(vkg_cmd_dispatch_op(c, wop, v, n, &p, (uint32_t)wgx, (uint32_t)j->tiles, 1));
     }
     return VKG_OK;
 }

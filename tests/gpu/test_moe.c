@@ -24,17 +24,26 @@
 static const uint32_t g_ntoks[] = { 1, 7, 64 };
 
 /* The expert FFN has a scalar and a subgroup tier (chosen from
- * g_dev->use.subgroup_arith): the FFN tests run both; tier 1 only when the
- * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set. */
-static int g_sg_saved = -1;
-static int set_tier(int sg)
+ * g_dev->use.subgroup_arith) and, for float weights, moe_lane (texel reads,
+ * g_dev->use.texel): the FFN tests run all three; tier 1 only when the
+ * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set, tier
+ * 2 only with subgroups of >= 8 (lane_ok). */
+#define N_TIERS 3
+static int g_sg_saved = -1, g_texel_saved = -1;
+static int set_tier(int t)
 {
     if (g_sg_saved < 0) g_sg_saved = g_dev->use.subgroup_arith;
-    if (sg && !g_sg_saved) return 0;
-    g_dev->use.subgroup_arith = sg;
+    if (g_texel_saved < 0) g_texel_saved = g_dev->use.texel;
+    if ((t == 1 && !g_sg_saved) || (t == 2 && !g_dev->use.lane_ok)) return 0;
+    g_dev->use.subgroup_arith = t == 2 ? g_sg_saved : t;
+    g_dev->use.texel = t == 2;
     return 1;
 }
-static void restore_tier(void) { g_dev->use.subgroup_arith = g_sg_saved; }
+static void restore_tier(void)
+{
+    g_dev->use.subgroup_arith = g_sg_saved;
+    g_dev->use.texel = g_texel_saved;
+}
 #define N_NTOKS (sizeof g_ntoks / sizeof g_ntoks[0])
 
 /* Per token a shuffled ladder of logits (no near-ties) within about +-6, where
@@ -116,7 +125,7 @@ static void check_gate(const char *name, const struct ref_moe_router *r, uint32_
     float *gw = malloc(nk * 4), *rw = malloc(nk * 4);
     char what[160];
     ref_moe_gate(r, n_tok, logits, ri, rw);
-    for (int sg = 0; sg < 2; sg++) {
+    for (int sg = 0; sg < N_TIERS; sg++) {
         if (!set_tier(sg)) continue;
         gpu_gate(r, n_tok, logits, gi, gw);
         for (uint64_t i = 0; i < nk; i++)
@@ -179,7 +188,7 @@ static void test_gate_ties(void **state)
     check_gate("ties sigmoid grouped", &grouped, n_tok, l);
     int32_t ids[3 * 6];
     float w[3 * 6];
-    for (int sg = 0; sg < 2; sg++) {
+    for (int sg = 0; sg < N_TIERS; sg++) {
         if (!set_tier(sg)) continue;
         gpu_gate(&plain, n_tok, l, ids, w);
         for (int j = 0; j < 6; j++) assert_int_equal(ids[j], j);
@@ -425,7 +434,7 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
             moe_dev_alloc(&m, n_tok, k, x);
             GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, pairs * 4));
             GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.wts), w, pairs * 4));
-            for (int sg = 0; sg < 2; sg++) {
+            for (int sg = 0; sg < N_TIERS; sg++) {
                 if (!set_tier(sg)) continue;
                 struct vkg_cmd *c = begin();
                 record_experts(c, &m, n_tok, k);
@@ -630,7 +639,7 @@ static void test_big_stacks(void **state)
     GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, sizeof ids));
     GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.wts), w, sizeof w));
     ref_moe_ffn(n_tok, k, n_in, n_ff, x, local, w, g, u, d, want);
-    for (int sg = 0; sg < 2; sg++) {
+    for (int sg = 0; sg < N_TIERS; sg++) {
         if (!set_tier(sg)) continue;
         struct vkg_cmd *c = begin();
         record_experts(c, &m, n_tok, k);

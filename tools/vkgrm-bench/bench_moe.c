@@ -16,7 +16,7 @@ struct moe_ctx {
     struct vkg_moe_router r;
     struct vkg_moe_weights w;
     uint32_t n_tok, active; /* active: experts with >= 1 token */
-    int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar */
+    int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar, 2 moe_lane */
     struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d;
 };
 
@@ -132,22 +132,26 @@ static enum vkg_status s_group(struct vkg_device *d, void **x, uint64_t *b, uint
 static enum vkg_status rec_gate_up(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
-    int saved = c->dev->use.subgroup_arith;
+    int saved = c->dev->use.subgroup_arith, texel = c->dev->use.texel;
     c->dev->use.subgroup_arith = saved && m->sg;
+    c->dev->use.texel = m->sg == 2; /* moe_lane (float weights) only when asked */
     enum vkg_status s = vkg_op_moe_gate_up(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
                                            vkg_buffer_view(m->list), vkg_buffer_view(m->h));
     c->dev->use.subgroup_arith = saved;
+    c->dev->use.texel = texel;
     return s;
 }
 
 static enum vkg_status rec_down(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
-    int saved = c->dev->use.subgroup_arith;
+    int saved = c->dev->use.subgroup_arith, texel = c->dev->use.texel;
     c->dev->use.subgroup_arith = saved && m->sg;
+    c->dev->use.texel = m->sg == 2;
     enum vkg_status s = vkg_op_moe_down(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->h), vkg_buffer_view(m->route),
                                         vkg_buffer_view(m->list), vkg_buffer_view(m->y));
     c->dev->use.subgroup_arith = saved;
+    c->dev->use.texel = texel;
     return s;
 }
 
@@ -209,6 +213,15 @@ static enum vkg_status s_combine(struct vkg_device *d, void **x, uint64_t *b, ui
     FFN(s_dn_q4_64##sfx, 64, VKG_DTYPE_Q4, 0, sg)
 FFN_TIER(, 0)
 FFN_TIER(_sg, 1)
+/* moe_lane: float weights, texel reads (CPU drivers) */
+#define FFN_LANE(t, dt)                          \
+    FFN(l_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 2)   \
+    FFN(l_gu_##t##_64, 64, VKG_DTYPE_##dt, 1, 2) \
+    FFN(l_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 2)   \
+    FFN(l_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 2)
+FFN_LANE(f32, F32)
+FFN_LANE(f16, F16)
+FFN_LANE(bf16, BF16)
 /* ggml's block types: one token (decode), both passes and tiers */
 #define FFN_GGML(t, dt)                         \
     FFN(g_gu_##t, 1, VKG_DTYPE_##dt, 1, 0)      \
@@ -258,8 +271,14 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_scan", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     FFN_CASES(, "") FFN_CASES(_sg, "_sg") GGML_CASES(q4_1, Q4_1) GGML_CASES(q5_0, Q5_0) GGML_CASES(q5_1, Q5_1)
-        GGML_CASES(q4_k, Q4_K) GGML_CASES(q5_k, Q5_K)
-            GGML_CASES(q6_k, Q6_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+        GGML_CASES(q4_k, Q4_K) GGML_CASES(q5_k, Q5_K) GGML_CASES(q6_k, Q6_K)
+#define LANE_CASES(t, dt)                                                                                      \
+    { "moe_gate_up_" #t "_lane", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_1, rec_gate_up, down },       \
+        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_64, rec_gate_up, down }, \
+        { "moe_down_" #t "_lane", "1 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_1, rec_down, down },         \
+        { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_64, rec_down, down },
+            LANE_CASES(f32, F32) LANE_CASES(f16, F16)
+                LANE_CASES(bf16, BF16){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
 };
 
 const struct vkg_bench_case *vkg_bench_moe(size_t *n)

@@ -1,0 +1,126 @@
+#version 450
+// moe_lane.comp — the expert FFN passes of moe_ffn.comp (same grid, routing
+// and outputs) for float weights on CPU drivers (lavapipe):
+//   gate_up: h[pair][m] = silu(Wg[e][m] . x[pair / k]) * (Wu[e][m] . x[pair / k])
+//   down:    y[pair][m] = Wd[e][m] . h[pair]
+// Each invocation owns LR output rows (m0 + r * WG) of the workgroup's rows
+// and all VKG_MOE_TILE pairs of its tile, walking K in chunks of 8 with the
+// sums in registers: no shared memory, no barrier, no reduction. Weights and
+// inputs are read through uniform texel buffers (16-byte texels; llvmpipe
+// fetches them with one gather, where a storage-buffer load loops over the
+// lanes). The host guarantees K % 8 == 0 and texel-aligned weight and input
+// windows (p.vec of moe_ffn.comp). Slots of a tile past its pair count compute
+// on the tile's first pair and are not stored.
+//! variant moe_gate_up_f32_lane GATE_UP W_F32
+//! variant moe_gate_up_f16_lane GATE_UP W_F16
+//! variant moe_gate_up_bf16_lane GATE_UP W_BF16
+//! variant moe_down_f32_lane W_F32
+//! variant moe_down_f16_lane W_F16
+//! variant moe_down_bf16_lane W_BF16
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#include "common.glsl"
+#include "push_moe.h"
+VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
+
+layout(constant_id = 0) const uint WG = 32; // == local_size_x
+
+#define TR VKG_MOE_TILE
+#ifdef GATE_UP
+#define LR VKG_MOE_LANE_ROWS_GATE_UP
+#define NMAT 2u
+#define B_ROUTE 3
+#define B_LIST 4
+#define B_OUT 5
+#else
+#define LR VKG_MOE_LANE_ROWS_DOWN
+#define NMAT 1u
+#define B_ROUTE 2
+#define B_LIST 3
+#define B_OUT 4
+#endif
+
+layout(binding = 0) uniform usamplerBuffer xin; // x [n_tok][K] or h [pairs][K], f32, 16-byte texels
+layout(binding = 1) uniform usamplerBuffer w0;  // gate or down [experts][M][K]
+#ifdef GATE_UP
+layout(binding = 2) uniform usamplerBuffer w1; // up [experts][M][K]
+#endif
+layout(binding = B_ROUTE) readonly buffer Route { uint route[]; }; // counts|offsets|cursors|n_tiles|tiles
+layout(binding = B_LIST) readonly buffer List { uint list[]; };    // pairs grouped by expert
+layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
+
+// weights [e] = off + i .. + 7 (elements; i % 8 == 0, off texel aligned)
+void w8(usamplerBuffer t, uint e, out vec4 a, out vec4 b)
+{
+#ifdef W_F32
+    a = uintBitsToFloat(texelFetch(t, int(e >> 2)));
+    b = uintBitsToFloat(texelFetch(t, int((e >> 2) + 1u)));
+#else
+    uvec4 h = texelFetch(t, int(e >> 3));
+#ifdef W_F16
+    a = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); // F16C on llvmpipe: exact
+    b = vec4(unpackHalf2x16(h.z), unpackHalf2x16(h.w));
+#else
+    a = uintBitsToFloat(uvec4(h.x << 16, h.x & 0xffff0000u, h.y << 16, h.y & 0xffff0000u));
+    b = uintBitsToFloat(uvec4(h.z << 16, h.z & 0xffff0000u, h.w << 16, h.w & 0xffff0000u));
+#endif
+#endif
+}
+
+void main()
+{
+    uint e = 0u, tile = gl_WorkGroupID.y, count = p.n_rows, first = 0u;
+    if (p.dense == 0u) { // the tile list written by moe_scan
+        if (gl_WorkGroupID.y >= route[p.route_off + 3u * p.n_exp]) return;
+        uint te = route[p.route_off + 3u * p.n_exp + 1u + gl_WorkGroupID.y];
+        e = te & 1023u;
+        tile = te >> 10;
+        count = route[p.route_off + e];
+        first = route[p.route_off + p.n_exp + e];
+    }
+    uint tile0 = tile * TR;
+    if (e < p.e_base || e >= p.e_base + p.n_win || tile0 >= count) return; // uniform
+    uint nvalid = min(TR, count - tile0);
+    uint pair[TR], xr[TR];
+    [[unroll]] for (uint i = 0u; i < TR; i++) {
+        uint s = tile0 + (i < nvalid ? i : 0u);
+        pair[i] = p.dense != 0u ? s : list[p.list_off + first + s];
+        xr[i] = p.in_off + (pair[i] / p.in_div) * p.K; // a multiple of 4 (host)
+    }
+    uint m_begin = gl_WorkGroupID.x * p.m_per_wg, m_end = min(p.M, m_begin + p.m_per_wg);
+    uint m0 = m_begin + gl_LocalInvocationID.x;
+    uint wr[LR];
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        uint m = m0 + r * WG;
+        wr[r] = ((e - p.e_base) * p.M + (m < m_end ? m : m_begin)) * p.K;
+    }
+    float acc[NMAT * LR * TR];
+    [[unroll]] for (uint v = 0u; v < NMAT * LR * TR; v++) acc[v] = 0.0;
+    for (uint k = 0u; k < p.K; k += 8u) {
+        vec4 wa[NMAT * LR], wb[NMAT * LR];
+        [[unroll]] for (uint r = 0u; r < LR; r++) {
+            w8(w0, p.w0_off + wr[r] + k, wa[r], wb[r]);
+#ifdef GATE_UP
+            w8(w1, p.w1_off + wr[r] + k, wa[LR + r], wb[LR + r]);
+#endif
+        }
+        [[unroll]] for (uint i = 0u; i < TR; i++) {
+            uint xt = (xr[i] + k) >> 2;
+            vec4 xa = uintBitsToFloat(texelFetch(xin, int(xt))), xb = uintBitsToFloat(texelFetch(xin, int(xt + 1u)));
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc[v * TR + i] += dot(wa[v], xa) + dot(wb[v], xb);
+        }
+    }
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        uint m = m0 + r * WG;
+        if (m >= m_end) break;
+        [[unroll]] for (uint i = 0u; i < TR; i++) {
+            if (i >= nvalid) break;
+            float g = acc[r * TR + i];
+#ifdef GATE_UP
+            float u = acc[(LR + r) * TR + i];
+            g = g / (1.0 + exp(-g)) * u; // silu(gate) * up
+#endif
+            yout[p.out_off + pair[i] * p.M + m] = g;
+        }
+    }
+}
