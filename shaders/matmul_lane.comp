@@ -16,6 +16,11 @@
 //! variant matmul_lane_f32 W_F32
 //! variant matmul_lane_f16 W_F16
 //! variant matmul_lane_bf16 W_BF16
+//! variant matvec1_lane_tx_f32 W_F32 NT1
+//! variant matvec1_lane_tx_f16 W_F16 NT1
+//! variant matvec1_lane_tx_bf16 W_BF16 NT1
+// matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
+// walk without the other 7 token slots.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
@@ -31,7 +36,11 @@ layout(binding = 2) writeonly buffer Ybuf { float Y[]; }; // [n_tok][y_stride]
 layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_bias)
 
 #define LR VKG_MATMUL_LANE_ROWS
+#ifdef NT1
+#define NT 1u
+#else
 #define NT 8u
+#endif
 
 // 8 weights of row `row` from column k (a multiple of 8)
 void load_w8(uint row, uint k, out vec4 a, out vec4 b)

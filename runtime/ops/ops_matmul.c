@@ -62,7 +62,8 @@ struct mm_job {
     const struct vkg_matmul_args *a;
     enum vkg_op op, op1;                      /* op1: for a single token (decode) */
     int gemm, lane;                           /* lane: blocks of 8 tokens in workgroup z */
-    enum vkg_op op_tex;                       /* matmul_lane for windows that allow texel reads, else op */
+    enum vkg_op op_tex, op1_tex;              /* matmul_lane / matvec1_lane_tx for windows that allow texel
+                                                 reads (else op / op1); VKG_OP_COUNT: none */
     uint32_t rows_per_group, rows_per_group1; /* mat-vec: weight rows per workgroup of op, op1 */
     uint64_t row_bytes, xs, ys;               /* bytes per weight row; x / y strides in floats */
 };
@@ -98,11 +99,16 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     }
     uint32_t rpg = toks == 1 ? j->rows_per_group1 : j->rows_per_group;
     uint64_t groups = (rows + rpg - 1) / rpg;
+    uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+    int tex_ok = p.vec == (VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
+    if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
+        groups =
+            (rows + VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) / (VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, 4, &p, groups, 1);
+    }
     if (j->lane && toks > 1) { /* token blocks of 8 in z */
         enum vkg_op op = j->op;
-        uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
-        if (j->op_tex != VKG_OP_COUNT && p.vec == (VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 &&
-            v[1].offset % ta == 0) {
+        if (j->op_tex != VKG_OP_COUNT && tex_ok) {
             op = j->op_tex;
             groups = (rows + VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) /
                      (VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
@@ -178,8 +184,7 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     VKG_TRY(mm_check(a, j.xs, j.ys, j.row_bytes));
     enum vkg_matmul_path path = a->path;
     int flt = a->wt == VKG_DTYPE_F32 || a->wt == VKG_DTYPE_F16 || a->wt == VKG_DTYPE_BF16;
-    if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && flt && a->n_in % 8 == 0 &&
-        a->n_tok > 1)
+    if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && flt && a->n_in % 8 == 0)
         path = VKG_MATMUL_LANE_TEXEL;
     if (path == VKG_MATMUL_LANE_TEXEL && (!flt || a->n_in % 8 || !c->dev->use.lane_ok))
         return vkg_error(VKG_ERR_UNSUPPORTED,
@@ -190,7 +195,11 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
                                                 : a->wt == VKG_DTYPE_F16 ? VKG_OP_MATMUL_LANE_F16
                                                                          : VKG_OP_MATMUL_LANE_BF16)
                                              : VKG_OP_COUNT;
-    if (path == VKG_MATMUL_LANE_TEXEL) path = VKG_MATMUL_DECODE_LANE; /* the same grid; one token: matvec1 */
+    j.op1_tex = path != VKG_MATMUL_LANE_TEXEL ? VKG_OP_COUNT
+                : a->wt == VKG_DTYPE_F32      ? VKG_OP_MATVEC1_LANE_TX_F32
+                : a->wt == VKG_DTYPE_F16      ? VKG_OP_MATVEC1_LANE_TX_F16
+                                              : VKG_OP_MATVEC1_LANE_TX_BF16;
+    if (path == VKG_MATMUL_LANE_TEXEL) path = VKG_MATMUL_DECODE_LANE; /* the same grid for the fallbacks */
     if (path == VKG_MATMUL_AUTO)
         path = c->dev->use.lane_tier && a->n_tok <= VKG_MATVEC_LANE_MAX_TOK ? VKG_MATMUL_DECODE_LANE
                : a->n_tok > VKG_MATVEC_MAX_TOK                              ? VKG_MATMUL_GEMM

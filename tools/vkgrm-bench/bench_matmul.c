@@ -97,6 +97,7 @@ DEC(F16)
 DEC(BF16)
 /* matmul_lane (texel reads): the decode batch and the prefill shapes */
 #define TEX(dt)                                          \
+    MM(dtx1_##dt, dt, DEC_N, 1, VKG_MATMUL_LANE_TEXEL)   \
     MM(dtx8_##dt, dt, DEC_N, 8, VKG_MATMUL_LANE_TEXEL)   \
     MM(dtx64_##dt, dt, DEC_N, 64, VKG_MATMUL_LANE_TEXEL) \
     MM(ptx_##dt, dt, PRE_N, PRE_TOK, VKG_MATMUL_LANE_TEXEL)
@@ -137,7 +138,8 @@ static const struct vkg_bench_case g_cases[] = {
     ROWS(F32, "f32") ROWS(F16, "f16") ROWS(BF16, "bf16") ROWS(Q8_0, "q8_0") ROWS(Q4, "q4") ROWS(Q4_1, "q4_1")
         ROWS(Q5_0, "q5_0") ROWS(Q5_1, "q5_1") ROWS(Q4_K, "q4_k") ROWS(Q5_K, "q5_k") ROWS(Q6_K, "q6_k")
 #define TEXROWS(dt, lc)                                                                \
-    { "matmul_lane_" lc, "4096x4096 " #dt " x 8 vec", dtx8_##dt, mm_rec, down },       \
+    { "matvec1_lane_tx_" lc, "4096x4096 " #dt " x 1 vec", dtx1_##dt, mm_rec, down },   \
+        { "matmul_lane_" lc, "4096x4096 " #dt " x 8 vec", dtx8_##dt, mm_rec, down },   \
         { "matmul_lane_" lc, "4096x4096 " #dt " x 64 vec", dtx64_##dt, mm_rec, down }, \
         { "matmul_lane_" lc, "1024x1024 " #dt " x 512 tok", ptx_##dt, mm_rec, down },
             TEXROWS(F32, "f32") TEXROWS(F16, "f16")
