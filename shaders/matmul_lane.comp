@@ -13,12 +13,24 @@
 // rows: per chunk LR + 16 fetches feed 64 LR multiply-adds.
 // The host guarantees: n_in % 8 == 0, W rows and x rows start on a texel
 // (w_off % 8 == 0 for 16-bit types, % 4 for F32; x_off, x_stride % 4 == 0).
+//
+// Q8_0 / Q4 (ggml Q4_0) weights: blocks of 32 values, 34 / 18 bytes, not
+// texel-aligned one by one, but 8 blocks (256 values) are 17 / 9 texels
+// exactly. The host guarantees n_in % 256 == 0 and w_off % 16 == 0 (bytes), so
+// every row and every group of 8 blocks starts on a texel; block j of a group
+// starts at byte 34j / 18j of it, a constant once the loop over j is unrolled,
+// and its words are taken out of the 3 / 2 texels it spans with constant
+// shifts. Each block's f16 scale multiplies its 4-value dequantized pieces.
 //! variant matmul_lane_f32 W_F32
 //! variant matmul_lane_f16 W_F16
 //! variant matmul_lane_bf16 W_BF16
+//! variant matmul_lane_q8_0 W_Q8_0
+//! variant matmul_lane_q4 W_Q4
 //! variant matvec1_lane_tx_f32 W_F32 NT1
 //! variant matvec1_lane_tx_f16 W_F16 NT1
 //! variant matvec1_lane_tx_bf16 W_BF16 NT1
+//! variant matvec1_lane_tx_q8_0 W_Q8_0 NT1
+//! variant matvec1_lane_tx_q4 W_Q4 NT1
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
 // walk without the other 7 token slots.
 #extension GL_GOOGLE_include_directive : require
@@ -42,6 +54,25 @@ layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_b
 #define NT 8u
 #endif
 
+#if defined(W_Q8_0) || defined(W_Q4)
+#define QUANT
+#ifdef W_Q8_0
+#define QB 34u // bytes per block
+#define QT 3u  // texels a block spans (from an even byte < 16 of the first)
+#define QW 8u  // 32-bit words of values per block
+#else
+#define QB 18u
+#define QT 2u
+#define QW 4u
+#endif
+// the 32-bit word at byte o (even; a constant after unrolling) of the texels a|b|c
+uint word_at(uvec4 a, uvec4 b, uvec4 c, uint o)
+{
+    uint u[12] = uint[12](a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w, c.x, c.y, c.z, c.w);
+    uint q = o >> 2u;
+    return (o & 2u) == 0u ? u[q] : (u[q] >> 16) | (u[min(q + 1u, 11u)] << 16);
+}
+#else
 // 8 weights of row `row` from column k (a multiple of 8)
 void load_w8(uint row, uint k, out vec4 a, out vec4 b)
 {
@@ -61,6 +92,7 @@ void load_w8(uint row, uint k, out vec4 a, out vec4 b)
 #endif
 #endif
 }
+#endif
 
 void main()
 {
@@ -73,6 +105,46 @@ void main()
     [[unroll]] for (uint t = 0u; t < NT; t++) xt[t] = (p.x_off + (t < nt ? t0 + t : t0) * p.x_stride) >> 2;
     float acc[LR * NT];
     [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;
+#ifdef QUANT
+    uint tr[LR]; // first texel of each row
+    [[unroll]] for (uint r = 0u; r < LR; r++) tr[r] = (p.w_off + rows[r] * (p.n_in / 32u * QB)) >> 4;
+    for (uint k = 0u; k < p.n_in; k += 256u) {
+        uint g8 = (k >> 8) * (QB / 2u); // texel of this group of 8 blocks inside a row
+        [[unroll]] for (uint j = 0u; j < 8u; j++) {
+            uint s = (j * QB) & 15u, tj = g8 + ((j * QB) >> 4);
+            uvec4 ta[LR], tb[LR], tc[LR];
+            float d[LR];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                ta[r] = texelFetch(W, int(tr[r] + tj));
+                tb[r] = texelFetch(W, int(tr[r] + tj + 1u));
+                tc[r] = QT > 2u ? texelFetch(W, int(tr[r] + tj + 2u)) : uvec4(0u);
+                d[r] = unpackHalf2x16(word_at(ta[r], tb[r], tc[r], s)).x;
+            }
+            uint xk = (k + 32u * j) >> 2; // x texel of the block's first value
+            [[unroll]] for (uint i = 0u; i < QW; i++) {
+                vec4 xa[NT], xb[NT];
+                [[unroll]] for (uint t = 0u; t < NT; t++) {
+                    xa[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + i)));
+#ifdef W_Q4
+                    xb[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + 4u + i)));
+#endif
+                }
+                [[unroll]] for (uint r = 0u; r < LR; r++) {
+                    uint w = word_at(ta[r], tb[r], tc[r], s + 2u + 4u * i);
+#ifdef W_Q8_0
+                    vec4 wa = d[r] * vec4(ivec4(w << 24, w << 16, w << 8, w) >> 24);
+                    [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(wa, xa[t]);
+#else
+                    // byte b of the word: value 4i + b in its low nibble, 16 + 4i + b in its high
+                    vec4 wa = d[r] * (vec4(uvec4(w, w >> 8, w >> 16, w >> 24) & 15u) - 8.0);
+                    vec4 wb = d[r] * (vec4(uvec4(w >> 4, w >> 12, w >> 20, w >> 28) & 15u) - 8.0);
+                    [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(wa, xa[t]) + dot(wb, xb[t]);
+#endif
+                }
+            }
+        }
+    }
+#else
     for (uint k = 0u; k < p.n_in; k += 8u) {
         vec4 wa[LR], wb[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(rows[r], k, wa[r], wb[r]);
@@ -82,6 +154,7 @@ void main()
             [[unroll]] for (uint r = 0u; r < LR; r++) acc[r * NT + t] += dot(wa[r], xa) + dot(wb[r], xb);
         }
     }
+#endif
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint row = row0 + r * WG;
         if (row >= p.n_out) break;

@@ -100,7 +100,9 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     uint32_t rpg = toks == 1 ? j->rows_per_group1 : j->rows_per_group;
     uint64_t groups = (rows + rpg - 1) / rpg;
     uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
-    int tex_ok = p.vec == (VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
+    /* texel reads: x rows and W rows on texels; block types (Q8_0/Q4) in groups of 8 blocks */
+    int w_tex = wt_index(a->wt) >= 3 ? p.w_off % 16 == 0 && a->n_in % 256 == 0 : (p.vec & VKG_MATMUL_VEC_W) != 0;
+    int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) / (VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
@@ -183,22 +185,24 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     if (wi >= 0) j.row_bytes = (uint64_t)a->n_in / vkg_dtype_block_size(a->wt) * vkg_dtype_block_bytes(a->wt);
     VKG_TRY(mm_check(a, j.xs, j.ys, j.row_bytes));
     enum vkg_matmul_path path = a->path;
-    int flt = a->wt == VKG_DTYPE_F32 || a->wt == VKG_DTYPE_F16 || a->wt == VKG_DTYPE_BF16;
-    if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && flt && a->n_in % 8 == 0)
+    /* the texel lane tier's types: floats (n_in % 8 == 0) and Q8_0/Q4 (texel reads when n_in % 256 == 0,
+       else the lane mat-vec) */
+    int tex_type = wi <= 2 ? a->n_in % 8 == 0 : wi <= 4;
+    if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && tex_type &&
+        (wi <= 2 || a->n_in % 256 == 0))
         path = VKG_MATMUL_LANE_TEXEL;
-    if (path == VKG_MATMUL_LANE_TEXEL && (!flt || a->n_in % 8 || !c->dev->use.lane_ok))
+    if (path == VKG_MATMUL_LANE_TEXEL && (!tex_type || !c->dev->use.lane_ok))
         return vkg_error(VKG_ERR_UNSUPPORTED,
-                         "op 'matmul' on '%s': the texel lane tier needs F32/F16/BF16 weights, n_in %% 8 == 0 "
-                         "(%u) and subgroups of at least 8 lanes",
-                         a->w.buf->name, a->n_in);
-    j.op_tex = path == VKG_MATMUL_LANE_TEXEL ? (a->wt == VKG_DTYPE_F32   ? VKG_OP_MATMUL_LANE_F32
-                                                : a->wt == VKG_DTYPE_F16 ? VKG_OP_MATMUL_LANE_F16
-                                                                         : VKG_OP_MATMUL_LANE_BF16)
-                                             : VKG_OP_COUNT;
-    j.op1_tex = path != VKG_MATMUL_LANE_TEXEL ? VKG_OP_COUNT
-                : a->wt == VKG_DTYPE_F32      ? VKG_OP_MATVEC1_LANE_TX_F32
-                : a->wt == VKG_DTYPE_F16      ? VKG_OP_MATVEC1_LANE_TX_F16
-                                              : VKG_OP_MATVEC1_LANE_TX_BF16;
+                         "op 'matmul' on '%s': the texel lane tier needs F32/F16/BF16 weights with n_in %% 8 == 0 "
+                         "or Q8_0/Q4 weights (%s, n_in %u) and subgroups of at least 8 lanes",
+                         a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
+    static const enum vkg_op k_tex[5] = { VKG_OP_MATMUL_LANE_F32, VKG_OP_MATMUL_LANE_F16, VKG_OP_MATMUL_LANE_BF16,
+                                          VKG_OP_MATMUL_LANE_Q8_0, VKG_OP_MATMUL_LANE_Q4 };
+    static const enum vkg_op k_tex1[5] = { VKG_OP_MATVEC1_LANE_TX_F32, VKG_OP_MATVEC1_LANE_TX_F16,
+                                           VKG_OP_MATVEC1_LANE_TX_BF16, VKG_OP_MATVEC1_LANE_TX_Q8_0,
+                                           VKG_OP_MATVEC1_LANE_TX_Q4 };
+    j.op_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex[wi] : VKG_OP_COUNT;
+    j.op1_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex1[wi] : VKG_OP_COUNT;
     if (path == VKG_MATMUL_LANE_TEXEL) path = VKG_MATMUL_DECODE_LANE; /* the same grid for the fallbacks */
     if (path == VKG_MATMUL_AUTO)
         path = c->dev->use.lane_tier && a->n_tok <= VKG_MATVEC_LANE_MAX_TOK ? VKG_MATMUL_DECODE_LANE

@@ -147,9 +147,13 @@ struct vkg_push_quantize {
     X(MATMUL_LANE_F32,  matmul_lane_f32,  4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
     X(MATMUL_LANE_F16,  matmul_lane_f16,  4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
     X(MATMUL_LANE_BF16, matmul_lane_bf16, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q8_0, matmul_lane_q8_0, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4,   matmul_lane_q4,   4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL)   \
     X(MATVEC1_LANE_TX_F32,  matvec1_lane_tx_f32,  4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_F16,  matvec1_lane_tx_f16,  4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_BF16, matvec1_lane_tx_bf16, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q8_0, matvec1_lane_tx_q8_0, 4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4,   matvec1_lane_tx_q4,   4, vkg_push_matmul, VKG_MATVEC_LANE_LOCAL) \
     X(QUANTIZE_F32_Q8_0,  quantize_f32_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_F16_Q8_0,  quantize_f16_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_BF16_Q8_0, quantize_bf16_q8_0, 2, vkg_push_quantize, 64)               \

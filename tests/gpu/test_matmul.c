@@ -150,7 +150,8 @@ static void run_case(const struct mm_case *k, uint64_t seed)
 }
 
 static const uint32_t g_float_shapes[][2] = { { 1, 100 }, { 7, 333 }, { 65, 96 }, { 130, 256 }, { 3, 8 } };
-static const uint32_t g_quant_shapes[][2] = { { 1, 96 }, { 7, 544 }, { 65, 96 }, { 130, 544 }, { 3, 32 } };
+/* n_in 512: Q8_0/Q4 rows of whole groups of 8 blocks, which the texel tier reads as texels */
+static const uint32_t g_quant_shapes[][2] = { { 1, 96 }, { 7, 544 }, { 65, 512 }, { 130, 512 }, { 3, 32 } };
 static const uint32_t g_kquant_shapes[][2] = { { 1, 256 }, { 7, 768 }, { 65, 256 }, { 130, 512 }, { 3, 256 } };
 
 static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, const enum vkg_matmul_path *paths,
@@ -176,6 +177,8 @@ static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
 static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO, VKG_MATMUL_GEMM };
 
 static int is_float(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16; }
+/* the texel lane tier's types (Q8_0/Q4 with n_in % 256 != 0 or unaligned rows fall back to the lane mat-vec) */
+static int is_tex(enum vkg_dtype wt) { return is_float(wt) || wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4; }
 
 static void decode(enum vkg_dtype wt)
 {
@@ -184,7 +187,7 @@ static void decode(enum vkg_dtype wt)
     if (g_dev->use.subgroup_arith) paths[np++] = VKG_MATMUL_DECODE_SUBGROUP;
     if (g_dev->use.lane_ok) paths[np++] = VKG_MATMUL_DECODE_LANE;
     /* matmul_lane (texel reads; one token takes the lane mat-vec) */
-    if (g_dev->use.lane_ok && is_float(wt)) paths[np++] = VKG_MATMUL_LANE_TEXEL;
+    if (g_dev->use.lane_ok && is_tex(wt)) paths[np++] = VKG_MATMUL_LANE_TEXEL;
     paths[np++] = VKG_MATMUL_DECODE_SHARED;
     if (np < 3) fprintf(stderr, "note: %zu of the decode tiers on this device\n", np);
     run_dtype(wt, g_decode_toks, 5, paths, np);
@@ -192,7 +195,7 @@ static void decode(enum vkg_dtype wt)
 static void prefill(enum vkg_dtype wt)
 {
     enum vkg_matmul_path paths[3] = { VKG_MATMUL_AUTO, VKG_MATMUL_GEMM, VKG_MATMUL_LANE_TEXEL };
-    run_dtype(wt, g_prefill_toks, 3, paths, g_dev->use.lane_ok && is_float(wt) ? 3 : 2);
+    run_dtype(wt, g_prefill_toks, 3, paths, g_dev->use.lane_ok && is_tex(wt) ? 3 : 2);
 }
 
 static void test_decode_f32(void **state) { decode(VKG_DTYPE_F32); }
@@ -268,6 +271,14 @@ static void test_tile_edges(void **state)
     for (size_t i = 0; i < 3 && g_dev->use.lane_ok; i++) {
         struct mm_case l = { tex_types[i], 517, 64, lane_toks[i + 1], 1, (int)(i & 1), VKG_MATMUL_LANE_TEXEL, 1 };
         run_case(&l, 50 + i);
+    }
+    /* the same for Q8_0 / Q4 rows of 2 groups of 8 blocks, 1..67 tokens; unaligned: the lane fallback */
+    static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4 };
+    for (size_t i = 0; i < 8 && g_dev->use.lane_ok; i++) {
+        struct mm_case l = { q_types[i & 1],        517,          512,
+                             lane_toks[i / 2],      (int)(i & 1), (int)(i / 2 != 1),
+                             VKG_MATMUL_LANE_TEXEL, (int)(i != 5) };
+        run_case(&l, 60 + i);
     }
     k.path = VKG_MATMUL_GEMM;
     k.n_tok = 1; /* the GEMM with a single token */

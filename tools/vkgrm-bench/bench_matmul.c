@@ -104,6 +104,8 @@ DEC(BF16)
 TEX(F32)
 TEX(F16)
 TEX(BF16)
+TEX(Q8_0)
+TEX(Q4)
 DEC(Q8_0)
 DEC(Q4)
 DEC(Q4_1)
@@ -142,8 +144,8 @@ static const struct vkg_bench_case g_cases[] = {
         { "matmul_lane_" lc, "4096x4096 " #dt " x 8 vec", dtx8_##dt, mm_rec, down },   \
         { "matmul_lane_" lc, "4096x4096 " #dt " x 64 vec", dtx64_##dt, mm_rec, down }, \
         { "matmul_lane_" lc, "1024x1024 " #dt " x 512 tok", ptx_##dt, mm_rec, down },
-            TEXROWS(F32, "f32") TEXROWS(F16, "f16")
-                TEXROWS(BF16, "bf16"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
+            TEXROWS(F32, "f32") TEXROWS(F16, "f16") TEXROWS(BF16, "bf16") TEXROWS(Q8_0, "q8_0")
+                TEXROWS(Q4, "q4"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
     { "quantize_f32_q4", "16Mi F32->Q4", q_f32_q4, q_rec, down },
