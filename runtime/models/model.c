@@ -343,13 +343,16 @@ static enum vkg_status record_head(struct vkg_model *m, const struct vkg_batch *
  * prefix cache shares a template head across records): the prefix whose
  * pages they all hold is attended once for all (cascade), when it is long
  * enough to pay for the two extra dispatches, the partials fit the scratch
- * and every per-token tensor fits one binding. VKGRM_DISABLE_CASCADE=1: never. */
+ * and every per-token tensor fits one binding. VKGRM_DISABLE_CASCADE=1, or the
+ * attn_lane tier: never. */
 enum { CASCADE_MIN_PREFIX = 2 * VKG_ATTN_TILE, CASCADE_MIN_SEQS = 4 };
 
 static uint32_t cascade_prefix(const struct vkg_model *m, const struct vkg_kv_cache *kv, const struct vkg_batch *b,
                                uint32_t runs)
 {
-    if (!kv || runs < CASCADE_MIN_SEQS || !m->dev->use.cascade) return 0;
+    /* attn_lane (CPU drivers) reads K/V per token and beats the cascade there: vkg_op_attention_shared
+       would hand the step to it anyway, so the prefix is not worked out and no cascade step counted */
+    if (!kv || runs < CASCADE_MIN_SEQS || !m->dev->use.cascade || m->dev->use.attn_lane) return 0;
     uint64_t len = vkg_kv_common_prefix(kv, b->seq, b->n);
     for (uint32_t i = 0; i < b->n; i++) /* only positions written before this step */
         if ((uint64_t)b->pos[i] < len) len = (uint64_t)b->pos[i];

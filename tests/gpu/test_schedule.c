@@ -256,18 +256,28 @@ static void test_deepseek2_groups(void **state)
 
 /* Decode steps of many samples whose prompts share a long head (every group's
  * through the prefix cache): attention reads the shared pages once for all
- * (cascade, model.c) and the tokens still equal the lone runs (plain attention). */
+ * (cascade, model.c) and the tokens still equal the lone runs (plain attention).
+ * The cascade runs on the tiled attention tier (forced here); under attn_lane
+ * (CPU drivers) no step takes it, with the same tokens. */
 static void test_cascade(void **state)
 {
     struct vkg_model *ms[2] = { g_llama, g_ds2 };
     const char *names[2] = { "llama cascade", "deepseek_v2 cascade" };
     for (int i = 0; i < 2; i++) {
         struct vkg_sched_stats st;
+        int lane = ms[i]->dev->use.attn_lane;
+        ms[i]->dev->use.attn_lane = 0;
         uint64_t before = ms[i]->cascade_steps;
         run_case_head(ms[i], (struct vkg_sched_opts){ .max_running = 16, .max_step_tokens = 64, .ctx = 256 }, names[i],
                       &st, LONG_HEAD);
+        ms[i]->dev->use.attn_lane = lane;
         assert_int_equal(st.pauses, 0);
         if (ms[i]->cascade_steps == before) fail_msg("%s: no step took the cascade path", names[i]);
+        if (!lane) continue;
+        before = ms[i]->cascade_steps;
+        run_case_head(ms[i], (struct vkg_sched_opts){ .max_running = 16, .max_step_tokens = 64, .ctx = 256 }, names[i],
+                      &st, LONG_HEAD);
+        if (ms[i]->cascade_steps != before) fail_msg("%s: a cascade step under attn_lane", names[i]);
     }
 }
 
