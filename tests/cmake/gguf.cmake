@@ -15,6 +15,12 @@ foreach(name llama qwen2 qwen3 qwen3moe gemma2 deepseek2)
   set_tests_properties(e2e_gguf_model_${name} PROPERTIES LABELS "e2e;python" FIXTURES_REQUIRED gguf_models TIMEOUT 900
                        ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endforeach()
+# the peer harness's HF -> GGUF writer (tools/bench/hf_to_gguf.py, issue 13) gives
+# the fixture's own GGUF files byte for byte from their HF directories
+add_test(NAME e2e_hf_to_gguf
+         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_hf_to_gguf.py ${VKG_GGUF_MODELS}
+                 ${CMAKE_BINARY_DIR}/hf-to-gguf)
+set_tests_properties(e2e_hf_to_gguf PROPERTIES LABELS "e2e;python" FIXTURES_REQUIRED gguf_models TIMEOUT 300)
 
 # The malformed GGUF corpus (tests/data/malformed_gguf/, make_malformed_gguf.py; each
 # item's exact message is tests/unit/test_gguf.c's): vkgrm-inspect exits 1 with one
