@@ -62,6 +62,13 @@ done
 [ -x "$PY" ] || { echo "compare.sh: no python at $PY (python3 -m venv .venv && .venv/bin/pip install -r tests/reference/requirements.txt, or set VKGRM_PYTHON)" >&2; exit 1; }
 mkdir -p "$OUT" "$CACHE/bench-models"
 
+for m in $MODELS; do # before any build or download: a bad name is a usage error
+  case "$m" in
+    smollm2|moe-100m|dense-100m) ;;
+    *) [ -f "$m/config.json" ] || { echo "compare.sh: $m: not a preset (smollm2, moe-100m, dense-100m) or an HF directory" >&2; exit 2; } ;;
+  esac
+done
+
 CPU_BIN=$(bash "$HERE/build_llama_tools.sh" cpu)
 VK_BIN=
 [ "$VULKAN" = 1 ] && VK_BIN=$(bash "$HERE/build_llama_tools.sh" vulkan)
@@ -74,8 +81,7 @@ model_dir() { # name -> HF directory (made or fetched when missing)
     moe-100m|dense-100m)
       "$PY" "$ROOT/tests/fixtures/make_bench_model.py" "$1" "$CACHE/bench-models/$1" >&2
       echo "$CACHE/bench-models/$1" ;;
-    *) [ -f "$1/config.json" ] || { echo "compare.sh: $1: not a preset or an HF directory" >&2; exit 2; }
-       (cd "$1" && pwd) ;;
+    *) (cd "$1" && pwd) ;;
   esac
 }
 
@@ -95,7 +101,8 @@ for m in $MODELS; do
   dir=$(model_dir "$m")
   tag=$(basename "$dir")
   gguf=$CACHE/bench-models/$tag.gguf
-  sum=$(cat "$dir"/*.safetensors "$dir/config.json" "$HERE/hf_to_gguf.py" | sha256sum | cut -c1-16)
+  # the GGUF is rewritten when the directory's files or the writer change (names, sizes, times)
+  sum=$(stat -c '%n %s %Y' "$dir"/*.safetensors "$dir/config.json" "$HERE/hf_to_gguf.py" | sha256sum | cut -c1-16)
   if [ ! -f "$gguf" ] || [ "$(cat "$gguf.src" 2>/dev/null)" != "$sum" ]; then
     "$PY" "$HERE/hf_to_gguf.py" "$dir" "$gguf" >&2
     echo "$sum" > "$gguf.src"

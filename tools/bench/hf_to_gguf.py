@@ -34,17 +34,16 @@ def read_safetensors(d):
     if not files:
         raise SystemExit(f"hf_to_gguf: no .safetensors in {d}")
     for f in files:
-        raw = open(os.path.join(d, f), "rb").read()
-        (n,) = struct.unpack("<Q", raw[:8])
-        header = json.loads(raw[8:8 + n])
+        raw = np.memmap(os.path.join(d, f), np.uint8, mode="r")  # not read into memory
+        (n,) = struct.unpack("<Q", raw[:8].tobytes())
+        header = json.loads(raw[8:8 + n].tobytes())
         for name, info in header.items():
             if name == "__metadata__":
                 continue
             if info["dtype"] not in NP:
                 raise SystemExit(f"hf_to_gguf: {name}: dtype {info['dtype']} not handled")
             a, b = info["data_offsets"]
-            arr = np.frombuffer(raw, NP[info["dtype"]], (b - a) // np.dtype(NP[info["dtype"]]).itemsize, 8 + n + a)
-            out[name] = arr.reshape(info["shape"])
+            out[name] = raw[8 + n + a:8 + n + b].view(NP[info["dtype"]]).reshape(info["shape"])
             kinds[name] = info["dtype"]
     return out, kinds
 
@@ -53,7 +52,10 @@ def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
     d, path = sys.argv[1], sys.argv[2]
-    cfg = json.load(open(os.path.join(d, "config.json")))
+    try:
+        cfg = json.load(open(os.path.join(d, "config.json")))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"hf_to_gguf: {d}: no readable config.json ({e})")
     name = ARCH.get(cfg.get("model_type"))
     if name is None:
         raise SystemExit(f"hf_to_gguf: model_type {cfg.get('model_type')!r}, only {', '.join(ARCH)} handled")
