@@ -4,34 +4,19 @@
 //   geglu:   out = gelu_tanh(gate) * up, gelu_tanh(g) = 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3)))
 //            (Gemma's gelu_pytorch_tanh)
 //   softcap: out = c * tanh(a / c)  (Gemma-2 final-logit / attention soft-capping)
-// tanh is computed here (not the builtin) so that it is accurate near 0 and
-// never overflows: drivers may lower tanh to (e^2x - 1) / (e^2x + 1).
+// The activations themselves are in act.glsl (shared with matmul_lane.comp).
 //! variant swiglu PUSH_GLU SILU
 //! variant geglu PUSH_GLU GELU
 //! variant softcap PUSH_ELTWISE SOFTCAP
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "push_norm.h"
+#include "act.glsl"
 #ifdef PUSH_GLU
 VKG_PUSH_CONSTANTS(vkg_push_glu);
 #else
 VKG_PUSH_CONSTANTS(vkg_push_eltwise);
 #endif
-
-// tanh with ~1e-7 relative error: an odd polynomial below 0.625 (Cephes
-// tanhf coefficients), 1 - 2 / (e^2|x| + 1) above (e^2|x| -> inf gives 1).
-float tanh_acc(float x)
-{
-    float a = abs(x);
-    if (a < 0.625) {
-        float z = x * x;
-        float q = ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z +
-                    1.33314422036e-1) * z - 3.33332819422e-1);
-        return x + x * z * q;
-    }
-    float r = 1.0 - 2.0 / (exp(2.0 * a) + 1.0);
-    return x < 0.0 ? -r : r;
-}
 
 #ifdef PUSH_GLU
 layout(binding = 0) readonly buffer G { float gate[]; };  // [rows][gate_stride]
@@ -46,9 +31,9 @@ void main()
     float g = gate[p.gate_off + r * p.gate_stride + j];
     float u = up[p.up_off + r * p.up_stride + j];
 #ifdef SILU
-    float act = g / (1.0 + exp(-g));
+    float act = act_silu(g);
 #else
-    float act = 0.5 * g * (1.0 + tanh_acc(0.7978845608028654 * (g + 0.044715 * g * g * g)));
+    float act = act_gelu_tanh(g);
 #endif
     outv[p.out_off + r * p.out_stride + j] = act * u;
 }

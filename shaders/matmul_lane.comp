@@ -33,11 +33,19 @@
 //! variant matvec1_lane_tx_q4 W_Q4 NT1
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
 // walk without the other 7 token slots.
+//
+// Fused launches (p.mode, push_matmul.h), one dispatch where a layer had 2-3:
+//   PARTS: W is q|k|v stacked at load; rows past seg1 / seg2 are stored into
+//          the bindings Y1 / Y2 with their own offsets and strides.
+//   SWIGLU / GEGLU: W is gate|up stacked (2 n_out rows); the invocation's
+//          first LR/2 rows are gate rows o, the last LR/2 the up rows n_out + o,
+//          and it stores act(gate) * up (act.glsl, as act.comp computes it).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "push_matmul.h"
+#include "act.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_matmul);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
@@ -46,6 +54,8 @@ layout(binding = 0) uniform usamplerBuffer W;             // weights, 16-byte te
 layout(binding = 1) uniform usamplerBuffer X;             // x [n_tok][x_stride] f32, 16-byte texels
 layout(binding = 2) writeonly buffer Ybuf { float Y[]; }; // [n_tok][y_stride]
 layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_bias)
+layout(binding = 4) writeonly buffer Y1buf { float Y1[]; }; // PARTS: rows [seg1, seg2); else unused
+layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2, n_out); else unused
 
 #define LR VKG_MATMUL_LANE_ROWS
 #ifdef NT1
@@ -97,11 +107,16 @@ void load_w8(uint row, uint k, out vec4 a, out vec4 b)
 void main()
 {
     uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-    uint row0 = g * WG * LR + gl_LocalInvocationID.x; // rows row0 + r * WG
+    bool glu = p.mode >= VKG_MATMUL_MODE_SWIGLU;
+    uint orows = glu ? LR / 2u : LR;                     // output rows per invocation
+    uint row0 = g * WG * orows + gl_LocalInvocationID.x; // output rows row0 + r * WG
     uint t0 = gl_WorkGroupID.z * NT, nt = min(NT, p.n_tok - t0);
     // rows past n_out and tokens past n_tok read row / token 0 (valid) and store nothing
     uint rows[LR], xt[NT];
-    [[unroll]] for (uint r = 0u; r < LR; r++) rows[r] = row0 + r * WG < p.n_out ? row0 + r * WG : 0u;
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        uint o = row0 + (glu ? r % (LR / 2u) : r) * WG;
+        rows[r] = (o < p.n_out ? o : 0u) + (glu && r >= LR / 2u ? p.n_out : 0u);
+    }
     [[unroll]] for (uint t = 0u; t < NT; t++) xt[t] = (p.x_off + (t < nt ? t0 + t : t0) * p.x_stride) >> 2;
     float acc[LR * NT];
     [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;
@@ -155,11 +170,29 @@ void main()
         }
     }
 #endif
+    if (glu) {
+        [[unroll]] for (uint r = 0u; r < LR / 2u; r++) {
+            uint o = row0 + r * WG;
+            if (o >= p.n_out) break;
+            float bg = p.has_bias != 0u ? B[p.b_off + o] : 0.0, bu = p.has_bias != 0u ? B[p.b_off + p.n_out + o] : 0.0;
+            [[unroll]] for (uint t = 0u; t < NT; t++) {
+                float gv = acc[r * NT + t] + bg, u = acc[(r + LR / 2u) * NT + t] + bu;
+                float a = p.mode == VKG_MATMUL_MODE_SWIGLU ? act_silu(gv) : act_gelu_tanh(gv);
+                if (t < nt) Y[p.y_off + (t0 + t) * p.y_stride + o] = a * u;
+            }
+        }
+        return;
+    }
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint row = row0 + r * WG;
         if (row >= p.n_out) break;
         float b = p.has_bias != 0u ? B[p.b_off + row] : 0.0;
-        [[unroll]] for (uint t = 0u; t < NT; t++)
-            if (t < nt) Y[p.y_off + (t0 + t) * p.y_stride + row] = acc[r * NT + t] + b;
+        [[unroll]] for (uint t = 0u; t < NT; t++) {
+            if (t >= nt) break;
+            float v = acc[r * NT + t] + b;
+            if (p.mode != VKG_MATMUL_MODE_PARTS || row < p.seg1) Y[p.y_off + (t0 + t) * p.y_stride + row] = v;
+            else if (row < p.seg2) Y1[p.y1_off + (t0 + t) * p.y1_stride + row - p.seg1] = v;
+            else Y2[p.y2_off + (t0 + t) * p.y2_stride + row - p.seg2] = v;
+        }
     }
 }

@@ -108,10 +108,25 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
     const struct vkg_hf_config *c = &m->cfg;
     struct vkg_acts *a = &m->a;
     struct vkg_cmd *cmd = m->cmd;
-    /* q, k, v projections (Qwen2: with bias) */
-    VKG_TRY(vkg_arch_linear(m, L->wq, L->bq, V(a->h), V(a->q), n));
-    VKG_TRY(vkg_arch_linear(m, L->wk, L->bk, V(a->h), V(a->k), n));
-    VKG_TRY(vkg_arch_linear(m, L->wv, L->bv, V(a->h), V(a->v), n));
+    /* q, k, v projections (Qwen2: with bias); one launch when stacked at load */
+    if (L->qkv.w_buf) {
+        const struct vkg_fused *f = &L->qkv;
+        struct vkg_matmul_fused_args fa = { .w = f->w,
+                                            .wt = f->dtype,
+                                            .n_in = f->n_in,
+                                            .n_parts = 3,
+                                            .rows = { f->rows[0], f->rows[1], f->rows[2] },
+                                            .x = V(a->h),
+                                            .y = { V(a->q), V(a->k), V(a->v) },
+                                            .n_tok = n,
+                                            .bias = f->b_buf ? &f->b : NULL,
+                                            .kind = VKG_MATMUL_FUSE_PARTS };
+        VKG_TRY(vkg_op_matmul_fused(cmd, &fa));
+    } else {
+        VKG_TRY(vkg_arch_linear(m, L->wq, L->bq, V(a->h), V(a->q), n));
+        VKG_TRY(vkg_arch_linear(m, L->wk, L->bk, V(a->h), V(a->k), n));
+        VKG_TRY(vkg_arch_linear(m, L->wv, L->bv, V(a->h), V(a->v), n));
+    }
     vkg_cmd_barrier(cmd);
     /* Qwen3: per-head RMSNorm of q and k before RoPE */
     if (L->q_norm) {
@@ -141,12 +156,29 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
 enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *w, uint32_t n)
 {
     struct vkg_acts *a = &m->a;
-    VKG_TRY(vkg_arch_linear(m, w->gate, w->gate_b, V(a->h), V(a->gate), n));
-    VKG_TRY(vkg_arch_linear(m, w->up, w->up_b, V(a->h), V(a->up), n));
-    vkg_cmd_barrier(m->cmd);
     /* SiLU, or tanh-GELU (Gemma-2); erf-GELU configs are refused at load (check_config.c) */
-    enum vkg_glu_kind kind = m->cfg.act == VKG_ACT_SILU ? VKG_GLU_SWIGLU : VKG_GLU_GEGLU;
-    VKG_TRY(vkg_op_glu(m->cmd, kind, V(a->gate), V(a->up), V(a->ff), n, (uint32_t)w->gate->shape[0]));
+    int silu = m->cfg.act == VKG_ACT_SILU;
+    if (w->gate_up.w_buf) { /* stacked at load: gate, up and the activation in one launch */
+        const struct vkg_fused *f = &w->gate_up;
+        struct vkg_matmul_fused_args fa = { .w = f->w,
+                                            .wt = f->dtype,
+                                            .n_in = f->n_in,
+                                            .n_parts = 2,
+                                            .rows = { f->rows[0], f->rows[1] },
+                                            .x = V(a->h),
+                                            .y = { V(a->ff) },
+                                            .tmp = { V(a->gate), V(a->up) },
+                                            .n_tok = n,
+                                            .bias = f->b_buf ? &f->b : NULL,
+                                            .kind = silu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_GEGLU };
+        VKG_TRY(vkg_op_matmul_fused(m->cmd, &fa));
+    } else {
+        VKG_TRY(vkg_arch_linear(m, w->gate, w->gate_b, V(a->h), V(a->gate), n));
+        VKG_TRY(vkg_arch_linear(m, w->up, w->up_b, V(a->h), V(a->up), n));
+        vkg_cmd_barrier(m->cmd);
+        VKG_TRY(vkg_op_glu(m->cmd, silu ? VKG_GLU_SWIGLU : VKG_GLU_GEGLU, V(a->gate), V(a->up), V(a->ff), n,
+                           (uint32_t)w->gate->shape[0]));
+    }
     vkg_cmd_barrier(m->cmd);
     VKG_TRY(vkg_arch_linear(m, w->down, w->down_b, V(a->ff), V(a->delta), n));
     vkg_cmd_barrier(m->cmd);

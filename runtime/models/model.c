@@ -3,6 +3,7 @@
  * every architecture. */
 #include "model.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,91 @@ static enum vkg_status make_stacks(struct vkg_model *m, const struct vkg_model_r
     return VKG_OK;
 }
 
+/* The spec entry of layer l's field at slot, or NULL when the architecture has none or it is missing. */
+static const struct vkg_tensor_spec *spec_at(const struct vkg_model_report *r, uint32_t l, size_t slot)
+{
+    for (size_t i = 0; i < r->n_spec; i++)
+        if (r->spec[i].layer == (int32_t)l && r->spec[i].expert < 0 && r->spec[i].slot == slot)
+            return r->spec[i].index >= 0 ? &r->spec[i] : NULL;
+    return NULL;
+}
+
+/* Stacks n projections of layer l (weight slots w[], bias slots b[]) into one buffer when the
+ * texel lane tier can run them as one launch: same device dtype and n_in, a texel-tier type, all
+ * biased or none, inside one binding window. Otherwise f stays empty and each loads on its own. */
+static enum vkg_status fuse(struct vkg_model *m, const struct vkg_model_report *r, struct vkg_view *dest, uint32_t l,
+                            uint32_t n, const size_t *w, const size_t *b, const char *what, struct vkg_fused *f)
+{
+    struct vkg_device *dev = m->dev;
+    if (!dev->use.fused) return VKG_OK;
+    const struct vkg_tensor_spec *ws[3], *bs[3];
+    uint64_t wbytes[3], total = 0, btotal = 0;
+    int n_bias = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ws[i] = spec_at(r, l, w[i]);
+        bs[i] = spec_at(r, l, b[i]);
+        n_bias += bs[i] != NULL;
+        if (!ws[i] || ws[i]->n_dims != 2) return VKG_OK;
+    }
+    enum vkg_dtype dt = r->dtype[ws[0]->index];
+    uint64_t n_in = ws[0]->shape[1];
+    int flt = dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16;
+    if (!(flt && n_in % 8 == 0) && !((dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4) && n_in % 256 == 0)) return VKG_OK;
+    if (n_bias != 0 && n_bias != (int)n) return VKG_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        if (r->dtype[ws[i]->index] != dt || ws[i]->shape[1] != n_in) return VKG_OK;
+        if (bs[i] && (bs[i]->n_dims != 1 || r->dtype[bs[i]->index] != VKG_DTYPE_F32)) return VKG_OK;
+        VKG_TRY(vkg_dtype_bytes(dt, ws[i]->shape[0] * n_in, &wbytes[i]));
+        total += wbytes[i];
+        btotal += ws[i]->shape[0] * 4;
+    }
+    if (total > vkg_max_window_bytes(dev)) return VKG_OK;
+    char name[64];
+    snprintf(name, sizeof name, "layer %u %s", l, what);
+    VKG_TRY(vkg_buffer_create(dev, total, VKG_MEM_DEVICE, name, &f->w_buf));
+    if (n_bias) {
+        snprintf(name, sizeof name, "layer %u %s bias", l, what);
+        VKG_TRY(vkg_buffer_create(dev, btotal, VKG_MEM_DEVICE, name, &f->b_buf));
+    }
+    f->w = vkg_view_sub(vkg_buffer_view(f->w_buf), 0, total);
+    f->b = n_bias ? vkg_view_sub(vkg_buffer_view(f->b_buf), 0, btotal) : (struct vkg_view){ 0 };
+    f->dtype = dt;
+    f->n_in = (uint32_t)n_in;
+    f->n_parts = n;
+    for (uint32_t i = 0, wo = 0, bo = 0; i < n; wo += (uint32_t)wbytes[i], bo += (uint32_t)ws[i]->shape[0] * 4, i++) {
+        f->rows[i] = (uint32_t)ws[i]->shape[0];
+        dest[ws[i]->index] = vkg_view_sub(f->w, wo, wbytes[i]);
+        if (n_bias) dest[bs[i]->index] = vkg_view_sub(f->b, bo, ws[i]->shape[0] * 4);
+    }
+    return VKG_OK;
+}
+
+#define LAYER(field) offsetof(struct vkg_layer, field)
+
+/* q|k|v and gate|up (dense MLP, DeepSeek-V2 shared experts) of every layer, where they can be stacked. */
+static enum vkg_status make_fused(struct vkg_model *m, const struct vkg_model_report *r, struct vkg_view *dest)
+{
+    static const size_t qkv_w[3] = { LAYER(wq), LAYER(wk), LAYER(wv) }, qkv_b[3] = { LAYER(bq), LAYER(bk), LAYER(bv) };
+    static const size_t mlp_w[2] = { LAYER(mlp.gate), LAYER(mlp.up) },
+                        mlp_b[2] = { LAYER(mlp.gate_b), LAYER(mlp.up_b) };
+    static const size_t sh_w[2] = { LAYER(shared.gate), LAYER(shared.up) },
+                        sh_b[2] = { LAYER(shared.gate_b), LAYER(shared.up_b) };
+    for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
+        struct vkg_layer *L = &m->layers[l];
+        VKG_TRY(fuse(m, r, dest, l, 3, qkv_w, qkv_b, "q|k|v", &L->qkv)); /* not MLA: no k_proj/v_proj */
+        VKG_TRY(fuse(m, r, dest, l, 2, mlp_w, mlp_b, "gate|up", &L->mlp.gate_up));
+        VKG_TRY(fuse(m, r, dest, l, 2, sh_w, sh_b, "shared gate|up", &L->shared.gate_up));
+    }
+    return VKG_OK;
+}
+
+static void fused_free(struct vkg_fused *f)
+{
+    vkg_buffer_free(f->w_buf);
+    vkg_buffer_free(f->b_buf);
+    *f = (struct vkg_fused){ 0 };
+}
+
 /* m->embed, m->norm, m->head and every layer's fields from the matched spec. */
 static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
 {
@@ -78,6 +164,7 @@ static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_
     struct vkg_view *dest = calloc(n ? n : 1, sizeof *dest);
     if (!dest) return vkg_error(VKG_ERR_NOMEM, "%s: weight placement", r->dir);
     enum vkg_status s = make_stacks(m, r, dest);
+    if (s == VKG_OK) s = make_fused(m, r, dest);
     struct vkg_weights_opts wo = { .matrix_dtype = r->weights,
                                    .dtypes = r->dtype,
                                    .dest = dest,
@@ -163,7 +250,12 @@ void vkg_model_free(struct vkg_model *m)
     vkg_cmd_free(m->cmd);
     vkg_buffer_free(m->inv_freq);
     vkg_weights_free(m->w); /* waits for uploads into the stacks too */
-    for (uint32_t l = 0; m->layers && l < m->cfg.n_layers; l++) vkg_moe_stack_free(&m->layers[l].experts);
+    for (uint32_t l = 0; m->layers && l < m->cfg.n_layers; l++) {
+        vkg_moe_stack_free(&m->layers[l].experts);
+        fused_free(&m->layers[l].qkv);
+        fused_free(&m->layers[l].mlp.gate_up);
+        fused_free(&m->layers[l].shared.gate_up);
+    }
     free(m->layers);
     vkg_hf_config_free(&m->cfg);
     free(m);

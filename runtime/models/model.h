@@ -52,12 +52,24 @@ struct vkg_acts {
     struct vkg_buffer *ids, *tokens, *pos; /* host-visible inputs: [cap] int32, [cap]{seq,pos}, [cap] */
 };
 
+/* Projections of one input stacked in one buffer at load (q|k|v, gate|up),
+ * so that a CPU driver's texel tier computes them in one launch
+ * (vkg_op_matmul_fused); the parts' own vkg_weight views are slices of it.
+ * w.buf NULL: not stacked (other tiers, mixed dtypes, too large). */
+struct vkg_fused {
+    struct vkg_buffer *w_buf, *b_buf; /* owned; b_buf NULL without biases */
+    struct vkg_view w, b;             /* [sum of rows][n_in], [sum of rows] f32 */
+    enum vkg_dtype dtype;
+    uint32_t n_in, n_parts, rows[3];
+};
+
 /* A gated MLP (SwiGLU / GeGLU): down(act(gate(h)) * up(h)). Biases NULL unless the config says. */
 struct vkg_mlp_weights {
     const struct vkg_weight *gate, *up;     /* [ffn][hidden] */
     const struct vkg_weight *down;          /* [hidden][ffn] */
     const struct vkg_weight *gate_b, *up_b; /* [ffn] */
     const struct vkg_weight *down_b;        /* [hidden] */
+    struct vkg_fused gate_up;               /* gate|up stacked (CPU drivers) */
 };
 
 /* The routed experts of one MoE layer, stacked on the device at load:
@@ -83,6 +95,7 @@ struct vkg_layer {
     const struct vkg_weight *wq, *wk, *wv, *wo;
     const struct vkg_weight *bq, *bk, *bv, *bo; /* biases (Qwen2 q/k/v; attention_bias) */
     const struct vkg_weight *q_norm, *k_norm;   /* Qwen3 per-head RMSNorm [hd] */
+    struct vkg_fused qkv;                       /* q|k|v stacked (CPU drivers) */
     /* DeepSeek-V2 multi-head latent attention (wq: q_proj, or q_b_proj [H*(nope+rope)][q_lora]) */
     const struct vkg_weight *wq_a, *bq_a;   /* q_a_proj [q_lora][d] */
     const struct vkg_weight *q_a_norm;      /* q_a_layernorm [q_lora] */

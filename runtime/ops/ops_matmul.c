@@ -2,6 +2,7 @@
  * path, and the split of every tensor into binding windows. */
 #include "ops_matmul.h"
 
+#include "ops_norm.h"
 #include "push_matmul.h"
 #include "vk_check.h"
 
@@ -40,6 +41,13 @@ static const enum vkg_op k_matvec[N_WT] = WT_OPS(MATVEC, );
 static const enum vkg_op k_matvec_lane[N_WT] = WT_OPS(MATVEC, _LANE);
 static const enum vkg_op k_matvec1_lane[N_WT] = WT_OPS(MATVEC1, _LANE);
 static const enum vkg_op k_matmul[N_WT] = WT_OPS(MATMUL, );
+/* matmul_lane (several tokens) and matvec1_lane_tx (one), F32 F16 BF16 Q8_0 Q4 */
+static const enum vkg_op k_tex[5] = { VKG_OP_MATMUL_LANE_F32, VKG_OP_MATMUL_LANE_F16, VKG_OP_MATMUL_LANE_BF16,
+                                      VKG_OP_MATMUL_LANE_Q8_0, VKG_OP_MATMUL_LANE_Q4 };
+static const enum vkg_op k_tex1[5] = { VKG_OP_MATVEC1_LANE_TX_F32, VKG_OP_MATVEC1_LANE_TX_F16,
+                                       VKG_OP_MATVEC1_LANE_TX_BF16, VKG_OP_MATVEC1_LANE_TX_Q8_0,
+                                       VKG_OP_MATVEC1_LANE_TX_Q4 };
+
 /* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
 static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1 };
 static const uint32_t k_align[N_WT] = { 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 };
@@ -78,7 +86,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
                                  .x_stride = toks > 1 ? (uint32_t)j->xs : 0,
                                  .y_stride = toks > 1 ? (uint32_t)j->ys : 0,
                                  .has_bias = a->bias != NULL };
-    struct vkg_view v[4];
+    struct vkg_view v[6];
     uint64_t skip;
     VKG_TRY(vkg_view_window(c->dev, a->w, o0 * j->row_bytes, rows * j->row_bytes, &v[0], &skip));
     p.w_off = (uint32_t)(skip / k_unit[wt_index(a->wt)]);
@@ -87,7 +95,8 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     VKG_TRY(vkg_view_window(c->dev, a->y, (t0 * j->ys + o0) * 4, ((toks - 1) * j->ys + rows) * 4, &v[2], &skip));
     p.y_off = (uint32_t)(skip / 4);
     p.vec = vec_flags(a, &p);
-    v[3] = v[1]; /* no bias: any valid read-only binding, never read */
+    v[3] = v[1];        /* no bias: any valid read-only binding, never read */
+    v[4] = v[5] = v[2]; /* matmul_lane's y1 / y2 of fused launches: unused here */
     if (a->bias) {
         VKG_TRY(vkg_view_window(c->dev, *a->bias, o0 * 4, rows * 4, &v[3], &skip));
         p.b_off = (uint32_t)(skip / 4);
@@ -105,17 +114,19 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
-            (rows + VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) / (VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
-        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, 4, &p, groups, 1);
+            (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, 6, &p, groups, 1);
     }
     if (j->lane && toks > 1) { /* token blocks of 8 in z */
         enum vkg_op op = j->op;
+        uint32_t nv = 4;
         if (j->op_tex != VKG_OP_COUNT && tex_ok) {
             op = j->op_tex;
-            groups = (rows + VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) /
-                     (VKG_MATVEC_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
+            nv = 6;
+            groups = (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) /
+                     (VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
         }
-        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(op), v, 4, &p, groups, (uint32_t)((toks + 7) / 8));
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(op), v, nv, &p, groups, (uint32_t)((toks + 7) / 8));
     }
     return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, groups);
 }
@@ -196,11 +207,6 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
                          "op 'matmul' on '%s': the texel lane tier needs F32/F16/BF16 weights with n_in %% 8 == 0 "
                          "or Q8_0/Q4 weights (%s, n_in %u) and subgroups of at least 8 lanes",
                          a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
-    static const enum vkg_op k_tex[5] = { VKG_OP_MATMUL_LANE_F32, VKG_OP_MATMUL_LANE_F16, VKG_OP_MATMUL_LANE_BF16,
-                                          VKG_OP_MATMUL_LANE_Q8_0, VKG_OP_MATMUL_LANE_Q4 };
-    static const enum vkg_op k_tex1[5] = { VKG_OP_MATVEC1_LANE_TX_F32, VKG_OP_MATVEC1_LANE_TX_F16,
-                                           VKG_OP_MATVEC1_LANE_TX_BF16, VKG_OP_MATVEC1_LANE_TX_Q8_0,
-                                           VKG_OP_MATVEC1_LANE_TX_Q4 };
     j.op_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex[wi] : VKG_OP_COUNT;
     j.op1_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex1[wi] : VKG_OP_COUNT;
     if (path == VKG_MATMUL_LANE_TEXEL) path = VKG_MATMUL_DECODE_LANE; /* the same grid for the fallbacks */
@@ -242,6 +248,125 @@ enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w, enum vkg_dty
         .w = w, .wt = wt, .n_out = n_out, .n_in = n_in, .x = x, .y = y, .n_tok = n_tok, .bias = bias
     };
     return vkg_op_matmul_ex(c, &a);
+}
+
+/* ---- fused projections ------------------------------------------------- */
+
+/* The one launch of a fused matmul, or 0 (no error set) when this device, type or size needs the
+ * separate launches: the texel lane tier only, every tensor inside one binding window and on texels. */
+static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f, uint32_t n_rows, uint64_t xs,
+                        enum vkg_status *st)
+{
+    struct vkg_device *dev = c->dev;
+    int wi = wt_index(f->wt);
+    *st = VKG_OK;
+    if (!dev->use.fused || !dev->use.lane_ok || wi < 0 || wi > 4) return 0;
+    if (wi <= 2 ? f->n_in % 8 != 0 : f->n_in % 256 != 0) return 0;
+    if (f->n_tok > 65535u * 8 || xs % 4) return 0;
+    uint64_t max = vkg_max_window_bytes(dev);
+    uint64_t wbytes = (uint64_t)n_rows * (f->n_in / vkg_dtype_block_size(f->wt)) * vkg_dtype_block_bytes(f->wt);
+    uint64_t xbytes = ((uint64_t)(f->n_tok - 1) * xs + f->n_in) * 4;
+    int glu = f->kind != VKG_MATMUL_FUSE_PARTS;
+    uint32_t n_y = glu ? 1 : f->n_parts;
+    if (wbytes > max || xbytes > max || (f->bias && (uint64_t)n_rows * 4 > max)) return 0;
+    for (uint32_t i = 0; i < n_y; i++)
+        if ((uint64_t)f->n_tok * f->rows[i] * 4 > max) return 0;
+    struct vkg_view v[6];
+    uint64_t wskip, xskip, skip;
+    struct vkg_push_matmul p = { .n_out = glu ? f->rows[0] : n_rows,
+                                 .n_in = f->n_in,
+                                 .n_tok = f->n_tok,
+                                 .x_stride = (uint32_t)xs,
+                                 .y_stride = f->rows[0],
+                                 .has_bias = f->bias != NULL,
+                                 .vec = VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X,
+                                 .mode = f->kind == VKG_MATMUL_FUSE_SWIGLU  ? VKG_MATMUL_MODE_SWIGLU
+                                         : f->kind == VKG_MATMUL_FUSE_GEGLU ? VKG_MATMUL_MODE_GEGLU
+                                                                            : VKG_MATMUL_MODE_PARTS };
+    if ((*st = vkg_view_window(dev, f->w, 0, wbytes, &v[0], &wskip)) != VKG_OK) return 1;
+    if ((*st = vkg_view_window(dev, f->x, 0, xbytes, &v[1], &xskip)) != VKG_OK) return 1;
+    uint64_t ta = dev->info.min_texel_offset_alignment > 16 ? dev->info.min_texel_offset_alignment : 16;
+    if (wskip % 16 || xskip % 16 || v[0].offset % ta || v[1].offset % ta) return 0;
+    p.w_off = (uint32_t)(wskip / k_unit[wi]);
+    p.x_off = (uint32_t)(xskip / 4);
+    uint32_t *offs[3] = { &p.y_off, &p.y1_off, &p.y2_off };
+    for (uint32_t i = 0; i < n_y; i++) {
+        if ((*st = vkg_view_window(dev, f->y[i], 0, (uint64_t)f->n_tok * f->rows[i] * 4, &v[i == 0 ? 2 : 3 + i],
+                                   &skip)) != VKG_OK)
+            return 1;
+        *offs[i] = (uint32_t)(skip / 4);
+    }
+    if (!glu) {
+        p.seg1 = f->rows[0];
+        p.seg2 = f->n_parts > 2 ? f->rows[0] + f->rows[1] : n_rows;
+        p.y1_stride = f->rows[1];
+        p.y2_stride = f->n_parts > 2 ? f->rows[2] : 0;
+    }
+    if (n_y < 2) v[4] = v[2];
+    if (n_y < 3) v[5] = v[2];
+    v[3] = v[1];
+    if (f->bias) {
+        if ((*st = vkg_view_window(dev, *f->bias, 0, (uint64_t)n_rows * 4, &v[3], &skip)) != VKG_OK) return 1;
+        p.b_off = (uint32_t)(skip / 4);
+    }
+    uint32_t per = VKG_MATMUL_LANE_LOCAL * (glu ? VKG_MATMUL_LANE_ROWS / 2 : VKG_MATMUL_LANE_ROWS);
+    uint64_t groups = (p.n_out + per - 1) / per;
+    if (f->n_tok == 1) {
+        p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
+        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, 6, &p, groups, 1);
+    } else {
+        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex[wi]), v, 6, &p, groups, (f->n_tok + 7) / 8);
+    }
+    return 1;
+}
+
+enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f)
+{
+    int glu = f->kind != VKG_MATMUL_FUSE_PARTS;
+    if (f->n_parts < 2 || f->n_parts > 3 || (glu && (f->n_parts != 2 || f->rows[0] != f->rows[1])))
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul_fused' on '%s': %u parts (%s)", f->w.buf->name, f->n_parts,
+                         glu ? "a gated MLP needs gate and up of equal rows" : "2 or 3 projections");
+    if (f->n_tok == 0) return VKG_OK;
+    uint32_t n_rows = 0;
+    for (uint32_t i = 0; i < f->n_parts; i++) n_rows += f->rows[i];
+    uint64_t xs = f->x_stride ? f->x_stride : f->n_in;
+    int wi = wt_index(f->wt);
+    struct vkg_matmul_args whole = {
+        .w = f->w, .wt = f->wt, .n_out = n_rows, .n_in = f->n_in, .x = f->x, .y = f->y[0], .n_tok = f->n_tok
+    };
+    if (wi < 0 || f->n_in % vkg_dtype_block_size(f->wt)) return mm_check(&whole, xs, n_rows, 0); /* its error */
+    uint64_t row_bytes = (uint64_t)f->n_in / vkg_dtype_block_size(f->wt) * vkg_dtype_block_bytes(f->wt);
+    VKG_TRY(check_view("weight", &f->w, n_rows * row_bytes, k_align[wi], &whole));
+    if (f->bias) VKG_TRY(check_view("bias", f->bias, (uint64_t)n_rows * 4, 4, &whole));
+    if (glu) VKG_TRY(check_view("y", &f->y[0], (uint64_t)f->n_tok * f->rows[0] * 4, 4, &whole));
+    /* each part as the separate launch would run it: x, its y (GLU: the gate/up scratch) */
+    struct vkg_matmul_args part[3];
+    for (uint32_t i = 0, r0 = 0; i < f->n_parts; r0 += f->rows[i], i++) {
+        part[i] = (struct vkg_matmul_args){ .w = vkg_view_sub(f->w, r0 * row_bytes, f->rows[i] * row_bytes),
+                                            .wt = f->wt,
+                                            .n_out = f->rows[i],
+                                            .n_in = f->n_in,
+                                            .x = f->x,
+                                            .x_stride = xs,
+                                            .y = glu ? f->tmp[i] : f->y[i],
+                                            .n_tok = f->n_tok };
+        VKG_TRY(mm_check(&part[i], xs, f->rows[i], row_bytes));
+    }
+    enum vkg_status st;
+    if (fused_launch(c, f, n_rows, xs, &st)) return st;
+    /* separate launches over the parts' rows */
+    for (uint32_t i = 0, r0 = 0; i < f->n_parts; r0 += f->rows[i], i++) {
+        struct vkg_view bv;
+        if (f->bias) {
+            bv = vkg_view_sub(*f->bias, (uint64_t)r0 * 4, (uint64_t)f->rows[i] * 4);
+            part[i].bias = &bv;
+        }
+        VKG_TRY(vkg_op_matmul_ex(c, &part[i]));
+    }
+    if (!glu) return VKG_OK;
+    vkg_cmd_barrier(c);
+    return vkg_op_glu(c, f->kind == VKG_MATMUL_FUSE_SWIGLU ? VKG_GLU_SWIGLU : VKG_GLU_GEGLU, f->tmp[0], f->tmp[1],
+                      f->y[0], f->n_tok, f->rows[0]);
 }
 
 static enum vkg_op quantize_op(enum vkg_dtype st, enum vkg_dtype dt)

@@ -61,6 +61,32 @@ enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w /* [n_out][n_
 /* Strided rows (e.g. reading a slice of a fused QKV activation) and a path choice. */
 enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args *a);
 
+/* Projections of one input whose weights were stacked at load (q|k|v, or
+ * gate|up of a gated MLP): on the texel lane tier (CPU drivers) one launch of
+ * matmul_lane / matvec1_lane_tx computes every part, elsewhere (or when a
+ * tensor would not fit one binding window) the separate launches do, with the
+ * same result. No barrier after. */
+enum vkg_matmul_fuse {
+    VKG_MATMUL_FUSE_PARTS = 0, /* part i -> y[i] */
+    VKG_MATMUL_FUSE_SWIGLU,    /* y[0] = silu(gate) * up (2 parts of equal rows) */
+    VKG_MATMUL_FUSE_GEGLU,     /* y[0] = gelu_tanh(gate) * up */
+};
+struct vkg_matmul_fused_args {
+    struct vkg_view w;      /* [rows[0] + rows[1] (+ rows[2])][n_in] of wt, the parts back to back */
+    enum vkg_dtype wt;      /* any matmul type; fused launch for F32/F16/BF16 (n_in % 8 == 0), Q8_0/Q4 (% 256) */
+    uint32_t n_in;          /* columns of every part */
+    uint32_t n_parts;       /* 2 or 3 (PARTS), 2 (GLU) */
+    uint32_t rows[3];       /* rows of each part */
+    struct vkg_view x;      /* [n_tok][x_stride] f32 */
+    uint64_t x_stride;      /* floats between tokens; 0 means n_in */
+    struct vkg_view y[3];   /* PARTS: y[i] [n_tok][rows[i]] contiguous; GLU: y[0] [n_tok][rows[0]] */
+    struct vkg_view tmp[2]; /* GLU only: [n_tok][rows[0]] scratch for gate and up when launched apart */
+    uint32_t n_tok;
+    const struct vkg_view *bias; /* NULL or [sum of rows] f32, the parts' biases back to back */
+    enum vkg_matmul_fuse kind;
+};
+enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f);
+
 /* n values (a multiple of 32) of src (F32/F16/BF16) -> n/32 blocks of dst_type
  * (Q8_0 or Q4) at dst (an even byte offset). The rule is in shaders/quantize.comp. */
 enum vkg_status vkg_op_quantize(struct vkg_cmd *c, struct vkg_view src /* [n] */, enum vkg_dtype src_type,

@@ -108,6 +108,8 @@ struct vkg_device {
                                (real gathers there; storage-buffer loads are per-lane loops); VKGRM_DISABLE_TEXEL */
         int attn_lane;      /* texel and lane_ok: attention by attn_lane (a subgroup per row, online softmax per
                                lane, no barriers) instead of the tiled kernels; VKGRM_DISABLE_ATTN_LANE */
+        int fused;          /* texel and lane_tier: models stack q|k|v and gate|up at load and run each group as
+                               one matmul_lane launch (vkg_op_matmul_fused); VKGRM_DISABLE_FUSED */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

@@ -173,8 +173,6 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
 
 static const uint32_t g_decode_toks[] = { 1, 2, 3, 5, 8 };
 static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
-/* AUTO takes the lane tier up to 64 tokens on a CPU driver: the GEMM forced too */
-static const enum vkg_matmul_path g_prefill_paths[] = { VKG_MATMUL_AUTO, VKG_MATMUL_GEMM };
 
 static int is_float(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16; }
 /* the texel lane tier's types (Q8_0/Q4 with n_in % 256 != 0 or unaligned rows fall back to the lane mat-vec) */

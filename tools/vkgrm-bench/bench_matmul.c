@@ -115,6 +115,85 @@ DEC(Q4_K)
 DEC(Q5_K)
 DEC(Q6_K)
 
+/* Fused projections (vkg_op_matmul_fused) against the same parts launched apart: q|k|v of a
+ * 2048-wide model with 4 KV heads of 128 (2048 + 512 + 512 rows) and a SwiGLU gate|up of 2 x 5632 */
+struct fu_ctx {
+    struct vkg_buffer *w, *x, *y, *t;
+    struct vkg_matmul_fused_args a;
+    int apart; /* 1: dev->use.fused off while recording */
+};
+
+static enum vkg_status fu_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
+                                int glu, uint32_t n_tok, int apart)
+{
+    struct fu_ctx *c = calloc(1, sizeof *c);
+    if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
+    *ctx = c;
+    const uint32_t n_in = 2048, rows[3] = { glu ? 5632 : 2048, glu ? 5632 : 512, 512 };
+    uint32_t np = glu ? 2 : 3, n_rows = 0;
+    for (uint32_t i = 0; i < np; i++) n_rows += rows[i];
+    uint64_t wbytes = (uint64_t)n_rows * n_in / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
+    VKG_TRY(vkg_bench_buffer(dev, wbytes, "bench weight", &c->w));
+    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n_in * n_tok, -1, 1, "bench x", &c->x));
+    VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n_rows * n_tok * 4, "bench y", &c->y));
+    VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n_rows * n_tok * 4, "bench tmp", &c->t));
+    c->a = (struct vkg_matmul_fused_args){ .w = vkg_buffer_view(c->w),
+                                           .wt = wt,
+                                           .n_in = n_in,
+                                           .n_parts = np,
+                                           .rows = { rows[0], rows[1], rows[2] },
+                                           .x = vkg_buffer_view(c->x),
+                                           .n_tok = n_tok,
+                                           .kind = glu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_PARTS };
+    for (uint32_t i = 0, r0 = 0; i < np; r0 += rows[i], i++)
+        c->a.y[i] = vkg_view_sub(vkg_buffer_view(c->y), (uint64_t)r0 * n_tok * 4, (uint64_t)rows[i] * n_tok * 4);
+    for (uint32_t i = 0; i < 2; i++)
+        c->a.tmp[i] =
+            vkg_view_sub(vkg_buffer_view(c->t), (uint64_t)i * rows[0] * n_tok * 4, (uint64_t)rows[0] * n_tok * 4);
+    c->apart = apart;
+    *bytes = wbytes;
+    *flops = 2ull * n_rows * n_in * n_tok;
+    return VKG_OK;
+}
+
+static enum vkg_status fu_rec(struct vkg_cmd *cmd, void *ctx)
+{
+    struct fu_ctx *c = ctx;
+    int saved = cmd->dev->use.fused;
+    if (c->apart) cmd->dev->use.fused = 0;
+    enum vkg_status s = vkg_op_matmul_fused(cmd, &c->a);
+    cmd->dev->use.fused = saved;
+    return s;
+}
+
+static void fu_down(void *ctx)
+{
+    struct fu_ctx *c = ctx;
+    if (!c) return;
+    vkg_buffer_free(c->w);
+    vkg_buffer_free(c->x);
+    vkg_buffer_free(c->y);
+    vkg_buffer_free(c->t);
+    free(c);
+}
+
+#define FU(name, wt, glu, tok, apart)                                                     \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return fu_setup(d, x, b, f, VKG_DTYPE_##wt, glu, tok, apart);                     \
+    }
+#define FUS(dt)                \
+    FU(fq1_##dt, dt, 0, 1, 0)  \
+    FU(fq1a_##dt, dt, 0, 1, 1) \
+    FU(fq8_##dt, dt, 0, 8, 0)  \
+    FU(fq8a_##dt, dt, 0, 8, 1) \
+    FU(fg1_##dt, dt, 1, 1, 0)  \
+    FU(fg1a_##dt, dt, 1, 1, 1) \
+    FU(fg8_##dt, dt, 1, 8, 0)  \
+    FU(fg8a_##dt, dt, 1, 8, 1)
+FUS(F16)
+FUS(Q8_0)
+
 #define QS(name, st, dt)                                                                  \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
@@ -144,8 +223,17 @@ static const struct vkg_bench_case g_cases[] = {
         { "matmul_lane_" lc, "4096x4096 " #dt " x 8 vec", dtx8_##dt, mm_rec, down },   \
         { "matmul_lane_" lc, "4096x4096 " #dt " x 64 vec", dtx64_##dt, mm_rec, down }, \
         { "matmul_lane_" lc, "1024x1024 " #dt " x 512 tok", ptx_##dt, mm_rec, down },
-            TEXROWS(F32, "f32") TEXROWS(F16, "f16") TEXROWS(BF16, "bf16") TEXROWS(Q8_0, "q8_0")
-                TEXROWS(Q4, "q4"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
+            TEXROWS(F32, "f32") TEXROWS(F16, "f16") TEXROWS(BF16, "bf16") TEXROWS(Q8_0, "q8_0") TEXROWS(Q4, "q4")
+#define FUROWS(dt, lc)                                                                                            \
+    { "matvec1_lane_tx_" lc, "q|k|v 3072x2048 " #dt " x 1 vec fused", fq1_##dt, fu_rec, fu_down },                \
+        { "matvec1_lane_tx_" lc, "q|k|v 3072x2048 " #dt " x 1 vec apart", fq1a_##dt, fu_rec, fu_down },           \
+        { "matmul_lane_" lc, "q|k|v 3072x2048 " #dt " x 8 vec fused", fq8_##dt, fu_rec, fu_down },                \
+        { "matmul_lane_" lc, "q|k|v 3072x2048 " #dt " x 8 vec apart", fq8a_##dt, fu_rec, fu_down },               \
+        { "matvec1_lane_tx_" lc, "gate|up+swiglu 11264x2048 " #dt " x 1 vec fused", fg1_##dt, fu_rec, fu_down },  \
+        { "matvec1_lane_tx_" lc, "gate|up+swiglu 11264x2048 " #dt " x 1 vec apart", fg1a_##dt, fu_rec, fu_down }, \
+        { "matmul_lane_" lc, "gate|up+swiglu 11264x2048 " #dt " x 8 vec fused", fg8_##dt, fu_rec, fu_down },      \
+        { "matmul_lane_" lc, "gate|up+swiglu 11264x2048 " #dt " x 8 vec apart", fg8a_##dt, fu_rec, fu_down },
+                FUROWS(F16, "f16") FUROWS(Q8_0, "q8_0"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
     { "quantize_f32_q4", "16Mi F32->Q4", q_f32_q4, q_rec, down },
