@@ -4,7 +4,7 @@
 // decode batches and the GEMM of prefill alike.
 //
 // Each invocation owns VKG_MATMUL_LANE_ROWS weight rows (rows row0 + r * WG)
-// and the 8 tokens of block gl_WorkGroupID.z, and walks the rows in chunks of
+// and the 8 tokens of block gl_WorkGroupID.x, and walks the rows in chunks of
 // 8 columns keeping its 8 x LR sums in registers: no shared memory, no barrier,
 // no cross-lane step. W and x are read through uniform texel buffers (16-byte
 // texels): on llvmpipe a texel fetch is one gather, where each lane of a
@@ -106,11 +106,16 @@ void load_w8(uint row, uint k, out vec4 a, out vec4 b)
 
 void main()
 {
-    uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+#ifdef NT1
+    uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x, tb = 0u;
+#else
+    // token blocks in x (a row group's blocks run back to back, its rows in cache), row groups in y, z
+    uint g = gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y, tb = gl_WorkGroupID.x;
+#endif
     bool glu = p.mode >= VKG_MATMUL_MODE_SWIGLU;
     uint orows = glu ? LR / 2u : LR;                     // output rows per invocation
     uint row0 = g * WG * orows + gl_LocalInvocationID.x; // output rows row0 + r * WG
-    uint t0 = gl_WorkGroupID.z * NT, nt = min(NT, p.n_tok - t0);
+    uint t0 = tb * NT, nt = min(NT, p.n_tok - t0);
     // rows past n_out and tokens past n_tok read row / token 0 (valid) and store nothing
     uint rows[LR], xt[NT];
     [[unroll]] for (uint r = 0u; r < LR; r++) {

@@ -65,6 +65,21 @@ static uint32_t vec_flags(const struct vkg_matmul_args *a, const struct vkg_push
     return f;
 }
 
+/* matmul_lane's grid: token blocks of 8 in x, so that the blocks of one group of weight rows run
+ * one after another (llvmpipe walks a grid x first) and find those rows in cache; row groups in
+ * y (then z). */
+static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *v,
+                                           const struct vkg_push_matmul *p, uint64_t groups, uint64_t toks)
+{
+    const struct vkg_kernel *k = vkg_op_kernel(op);
+    const uint32_t *mx = c->dev->info.max_workgroup_count;
+    uint64_t tb = (toks + 7) / 8, gy = groups < mx[1] ? groups : mx[1], gz = (groups + gy - 1) / gy;
+    if (tb > mx[0] || gz > mx[2])
+        return vkg_error(VKG_ERR_LIMIT, "kernel '%s': %llu token blocks x %llu row groups do not fit the grid", k->name,
+                         (unsigned long long)tb, (unsigned long long)groups);
+    return vkg_cmd_dispatch(c, k, v, 6, p, (uint32_t)tb, (uint32_t)gy, (uint32_t)gz);
+}
+
 /* One dispatch: weight rows [o0, o0+rows) x tokens [t0, t0+toks). */
 struct mm_job {
     const struct vkg_matmul_args *a;
@@ -118,15 +133,12 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
         return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, 6, &p, groups, 1);
     }
     if (j->lane && toks > 1) { /* token blocks of 8 in z */
-        enum vkg_op op = j->op;
-        uint32_t nv = 4;
         if (j->op_tex != VKG_OP_COUNT && tex_ok) {
-            op = j->op_tex;
-            nv = 6;
             groups = (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) /
                      (VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
+            return tex_blocks_dispatch(c, j->op_tex, v, &p, groups, toks);
         }
-        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(op), v, nv, &p, groups, (uint32_t)((toks + 7) / 8));
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op), v, 4, &p, groups, (uint32_t)((toks + 7) / 8));
     }
     return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, groups);
 }
@@ -315,7 +327,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, 6, &p, groups, 1);
     } else {
-        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex[wi]), v, 6, &p, groups, (f->n_tok + 7) / 8);
+        *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, groups, f->n_tok);
     }
     return 1;
 }
