@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ref_dtype.h"
+#include "ref_matmul.h"
+
 struct vkg_device *g_dev;
 static uint32_t g_seen_validation;
 
@@ -120,4 +123,22 @@ struct vkg_buffer *gpu_buffer_from(const void *data, uint64_t size, const char *
 void gpu_read(struct vkg_buffer *b, void *out, uint64_t size)
 {
     GPU_OK(vkg_buffer_download(g_dev, vkg_buffer_view(b), out, size));
+}
+
+uint8_t *rng_weight(uint64_t *seed, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, size_t *bytes)
+{
+    size_t n = (size_t)n_out * n_in;
+    float *f = malloc(n * 4);
+    rng_fill_f32(seed, f, n, -1, 1);
+    *bytes = n / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
+    uint8_t *w = malloc(*bytes);
+    if (wt == VKG_DTYPE_F32) memcpy(w, f, n * 4);
+    for (size_t i = 0; wt == VKG_DTYPE_F16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_f16(f[i]);
+    for (size_t i = 0; wt == VKG_DTYPE_BF16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_bf16(f[i]);
+    if (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ref_quantize(f, n, wt, w, NULL);
+    if (wt == VKG_DTYPE_Q4_1 || wt == VKG_DTYPE_Q5_0 || wt == VKG_DTYPE_Q5_1 || wt == VKG_DTYPE_Q4_K ||
+        wt == VKG_DTYPE_Q5_K || wt == VKG_DTYPE_Q6_K)
+        rng_fill_ggml_blocks(seed, wt, w, *bytes);
+    free(f);
+    return w;
 }

@@ -34,6 +34,10 @@ void rng_fill_f32(uint64_t *s, float *x, size_t n, float lo, float hi);
  * bit and packed 6-bit scale/min occurs, with the f16 fields (d, m / dmin)
  * set to random finite values of magnitude 2^-8 .. 2 and either sign. */
 void rng_fill_ggml_blocks(uint64_t *seed, enum vkg_dtype wt, uint8_t *w, size_t bytes);
+/* A random weight [n_out][n_in] stored as wt (malloc'ed, *bytes long): values in [-1, 1) as
+ * F32/F16/BF16, or quantized to Q8_0/Q4 by the reference quantizer (ref_matmul.h); random blocks
+ * (rng_fill_ggml_blocks) for ggml's Q4_1 ... Q6_K. */
+uint8_t *rng_weight(uint64_t *seed, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, size_t *bytes);
 
 /* Compares got vs want: passes when |got-want| <= atol + rtol*|want| for all i.
  * On failure prints max-abs error, max relative error and the first bad index. */

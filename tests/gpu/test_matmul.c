@@ -28,31 +28,6 @@
 
 #define SENTINEL 12345.0f
 
-/* ggml's block types read as stored (GGUF): Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K. */
-static int is_ggml(enum vkg_dtype wt)
-{
-    return wt == VKG_DTYPE_Q4_1 || wt == VKG_DTYPE_Q5_0 || wt == VKG_DTYPE_Q5_1 || wt == VKG_DTYPE_Q4_K ||
-           wt == VKG_DTYPE_Q5_K || wt == VKG_DTYPE_Q6_K;
-}
-
-/* Random weights [n_out][n_in] in [-1, 1) stored as wt (Q8_0/Q4 by the
- * reference quantizer); random blocks for the ggml types. */
-static uint8_t *make_weight(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t seed, size_t *bytes)
-{
-    size_t n = (size_t)n_out * n_in;
-    float *f = malloc(n * 4);
-    rng_fill_f32(&seed, f, n, -1, 1);
-    *bytes = n / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
-    uint8_t *w = malloc(*bytes);
-    if (wt == VKG_DTYPE_F32) memcpy(w, f, n * 4);
-    for (size_t i = 0; wt == VKG_DTYPE_F16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_f16(f[i]);
-    for (size_t i = 0; wt == VKG_DTYPE_BF16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_bf16(f[i]);
-    if (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ref_quantize(f, n, wt, w, NULL);
-    if (is_ggml(wt)) rng_fill_ggml_blocks(&seed, wt, w, *bytes);
-    free(f);
-    return w;
-}
-
 struct mm_case {
     enum vkg_dtype wt;
     uint32_t n_out, n_in, n_tok;
@@ -99,7 +74,7 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     size_t wb, pad = w_pad(k), xpad = k->aligned ? 4 : 3;
     size_t xs = k->n_in + (k->strided ? (k->aligned ? 8 : 5) : 0), ys = k->n_out + (k->strided ? 3 : 0);
     size_t nx = k->n_tok * xs + xpad, ny = k->n_tok * ys;
-    uint8_t *w = make_weight(k->wt, k->n_out, k->n_in, seed, &wb);
+    uint8_t *w = rng_weight(&seed, k->wt, k->n_out, k->n_in, &wb);
     uint8_t *wp = calloc(1, wb + pad);
     memcpy(wp + pad, w, wb);
     float *x = malloc(nx * 4), *y = malloc((ny + 1) * 4), *want = malloc(ny * 4), *bias = malloc(k->n_out * 4);

@@ -30,22 +30,6 @@
 
 #define SENTINEL 12345.0f
 
-static uint8_t *make_weight(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t *seed, size_t *bytes)
-{
-    size_t n = (size_t)n_out * n_in;
-    float *f = malloc(n * 4);
-    rng_fill_f32(seed, f, n, -1, 1);
-    *bytes = n / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
-    uint8_t *w = malloc(*bytes);
-    if (wt == VKG_DTYPE_F32) memcpy(w, f, n * 4);
-    for (size_t i = 0; wt == VKG_DTYPE_F16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_f16(f[i]);
-    for (size_t i = 0; wt == VKG_DTYPE_BF16 && i < n; i++) ((uint16_t *)w)[i] = vkg_f32_to_bf16(f[i]);
-    if (wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4) ref_quantize(f, n, wt, w, NULL);
-    if (wt == VKG_DTYPE_Q4_K) rng_fill_ggml_blocks(seed, wt, w, *bytes);
-    free(f);
-    return w;
-}
-
 static double silu(double g) { return g / (1 + exp(-g)); }
 static double gelu_tanh(double g) { return 0.5 * g * (1 + tanh(0.7978845608028654 * (g + 0.044715 * g * g * g))); }
 
@@ -65,7 +49,7 @@ static void run(const struct fcase *k, uint64_t seed)
     uint32_t rows[3] = { 70, glu ? 70 : 19, 19 }, n_rows = 0;
     for (uint32_t i = 0; i < np; i++) n_rows += rows[i];
     size_t wb;
-    uint8_t *w = make_weight(k->wt, n_rows, k->n_in, &seed, &wb);
+    uint8_t *w = rng_weight(&seed, k->wt, n_rows, k->n_in, &wb);
     uint64_t row_bytes = wb / n_rows;
     float *x = malloc((size_t)k->n_tok * k->n_in * 4), *bias = malloc(n_rows * 4);
     rng_fill_f32(&seed, x, (size_t)k->n_tok * k->n_in, -1, 1);
