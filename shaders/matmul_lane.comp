@@ -21,16 +21,29 @@
 // starts at byte 34j / 18j of it, a constant once the loop over j is unrolled,
 // and its words are taken out of the 3 / 2 texels it spans with constant
 // shifts. Each block's f16 scale multiplies its 4-value dequantized pieces.
+//
+// ggml's K-quants (256-value super-blocks, dequantized as ggml_quants.glsl /
+// llama.cpp's reference do, without fused multiply-adds):
+//   Q4_K: 144 bytes = 9 texels (d, dmin, 12 scale bytes | 128 nibble bytes);
+//         the host guarantees w_off % 16 == 0, so every block is on a texel.
+//   Q6_K: 210 bytes, so a block starts at any even byte of a texel, a
+//         different one per row: each lane takes its block's 14 texels and
+//         shifts pairs of them by its own byte offset (realign(), selects, no
+//         dynamic indexing). Any even w_off.
 //! variant matmul_lane_f32 W_F32
 //! variant matmul_lane_f16 W_F16
 //! variant matmul_lane_bf16 W_BF16
 //! variant matmul_lane_q8_0 W_Q8_0
 //! variant matmul_lane_q4 W_Q4
+//! variant matmul_lane_q4_k W_Q4_K
+//! variant matmul_lane_q6_k W_Q6_K
 //! variant matvec1_lane_tx_f32 W_F32 NT1
 //! variant matvec1_lane_tx_f16 W_F16 NT1
 //! variant matvec1_lane_tx_bf16 W_BF16 NT1
 //! variant matvec1_lane_tx_q8_0 W_Q8_0 NT1
 //! variant matvec1_lane_tx_q4 W_Q4 NT1
+//! variant matvec1_lane_tx_q4_k W_Q4_K NT1
+//! variant matvec1_lane_tx_q6_k W_Q6_K NT1
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
 // walk without the other 7 token slots.
 //
@@ -82,6 +95,31 @@ uint word_at(uvec4 a, uvec4 b, uvec4 c, uint o)
     uint q = o >> 2u;
     return (o & 2u) == 0u ? u[q] : (u[q] >> 16) | (u[min(q + 1u, 11u)] << 16);
 }
+#elif defined(W_Q4_K)
+// scale byte n (0..11) of a Q4_K header texel (d, dmin, scales[12])
+uint k4_byte(uvec4 h, uint n)
+{
+    uint w = n < 4u ? h.y : n < 8u ? h.z : h.w;
+    return (w >> (8u * (n & 3u))) & 255u;
+}
+// ggml's get_scale_min_k4: 6-bit scale and min of sub-block j (0..7)
+uvec2 k4_scale_min(uvec4 h, uint j)
+{
+    if (j < 4u) return uvec2(k4_byte(h, j) & 63u, k4_byte(h, j + 4u) & 63u);
+    return uvec2((k4_byte(h, j + 4u) & 15u) | ((k4_byte(h, j - 4u) >> 6) << 4),
+                 (k4_byte(h, j + 4u) >> 4) | ((k4_byte(h, j) >> 6) << 4));
+}
+#elif defined(W_Q6_K)
+// the 16 bytes from byte s (even, 0..14; may differ between lanes) of the 32 bytes a|b
+uvec4 realign(uvec4 a, uvec4 b, uint s)
+{
+    uint sw = s >> 2u;
+    uvec4 lo = sw == 0u ? a : sw == 1u ? uvec4(a.yzw, b.x) : sw == 2u ? uvec4(a.zw, b.xy) : uvec4(a.w, b.xyz);
+    uint nx = sw == 0u ? b.x : sw == 1u ? b.y : sw == 2u ? b.z : b.w;
+    return (s & 2u) != 0u ? (lo >> 16u) | (uvec4(lo.yzw, nx) << 16u) : lo;
+}
+// signed byte n (0..15) of s as a float
+float sc_i8(uvec4 s, uint n) { return float(int(s[n >> 2] << (24u - 8u * (n & 3u))) >> 24); }
 #else
 // 8 weights of row `row` from column k (a multiple of 8)
 void load_w8(uint row, uint k, out vec4 a, out vec4 b)
@@ -163,6 +201,83 @@ void main()
                 }
             }
         }
+    }
+#elif defined(W_Q4_K)
+    uint tr[LR]; // first texel of each row: n_in / 256 blocks of 9 texels
+    [[unroll]] for (uint r = 0u; r < LR; r++) tr[r] = (p.w_off >> 4) + rows[r] * (p.n_in >> 8) * 9u;
+    for (uint k = 0u; k < p.n_in; k += 256u) {
+        uint kb = (k >> 8) * 9u;
+        uvec4 h[LR];
+        [[unroll]] for (uint r = 0u; r < LR; r++) h[r] = texelFetch(W, int(tr[r] + kb));
+        // 4 chunks of 64 values: 32 bytes of nibbles, low = sub-block 2c, high = 2c + 1
+        [[unroll]] for (uint c = 0u; c < 4u; c++) {
+            uvec4 q0[LR], q1[LR];
+            vec4 dm[LR]; // d * scale, dmin * min of sub-blocks 2c and 2c + 1
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                q0[r] = texelFetch(W, int(tr[r] + kb + 1u + 2u * c));
+                q1[r] = texelFetch(W, int(tr[r] + kb + 2u + 2u * c));
+                vec2 dd = unpackHalf2x16(h[r].x);
+                uvec2 s1 = k4_scale_min(h[r], 2u * c), s2 = k4_scale_min(h[r], 2u * c + 1u);
+                dm[r] = vec4(dd.x * float(s1.x), dd.y * float(s1.y), dd.x * float(s2.x), dd.y * float(s2.y));
+            }
+            uint xk = (k + 64u * c) >> 2;
+            [[unroll]] for (uint i = 0u; i < 8u; i++) {
+                vec4 xa[NT], xb[NT];
+                [[unroll]] for (uint t = 0u; t < NT; t++) {
+                    xa[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + i)));
+                    xb[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + 8u + i)));
+                }
+                [[unroll]] for (uint r = 0u; r < LR; r++) {
+                    uint w = i < 4u ? q0[r][i] : q1[r][i - 4u];
+                    precise vec4 wa = dm[r].x * vec4(uvec4(w, w >> 8, w >> 16, w >> 24) & 15u) - dm[r].y;
+                    precise vec4 wb = dm[r].z * vec4(uvec4(w >> 4, w >> 12, w >> 20, w >> 28) & 15u) - dm[r].w;
+                    [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(wa, xa[t]) + dot(wb, xb[t]);
+                }
+            }
+        }
+    }
+#elif defined(W_Q6_K)
+    uint ob[LR]; // byte of each row's first block: n_in / 256 blocks of 210 bytes
+    [[unroll]] for (uint r = 0u; r < LR; r++) ob[r] = p.w_off + rows[r] * (p.n_in >> 8) * 210u;
+    for (uint k = 0u; k < p.n_in; k += 256u) {
+        uint bo = (k >> 8) * 210u;
+        uvec4 sc[LR]; // int8 scales[16]
+        float d[LR];
+        [[unroll]] for (uint r = 0u; r < LR; r++) {
+            uint o = ob[r] + bo, t = o >> 4, s = o & 15u;
+            uvec4 t12 = texelFetch(W, int(t + 12u)), t13 = texelFetch(W, int(t + 13u));
+            sc[r] = realign(t12, t13, s);
+            d[r] = unpackHalf2x16(realign(t13, uvec4(0u), s).x).x;
+        }
+        // half hf: ql[64hf .. 64hf + 64), qh[32hf .. 32hf + 32); quarter g of value 128hf + 32g + l:
+        // nibble (g >> 1) of ql[64hf + 32(g & 1) + l], bits 2g of qh[32hf + l]; scale 8hf + l / 16 + 2g
+        [[unroll]] for (uint hf = 0u; hf < 2u; hf++)
+            [[unroll]] for (uint q = 0u; q < 2u; q++) { // l in [16q, 16q + 16)
+                uvec4 A[LR], B[LR], H[LR];
+                vec4 ds[LR];
+                [[unroll]] for (uint r = 0u; r < LR; r++) {
+                    uint o = ob[r] + bo, t = o >> 4, s = o & 15u;
+                    uint ta = t + 4u * hf + q, th = t + 8u + 2u * hf + q;
+                    A[r] = realign(texelFetch(W, int(ta)), texelFetch(W, int(ta + 1u)), s);
+                    B[r] = realign(texelFetch(W, int(ta + 2u)), texelFetch(W, int(ta + 3u)), s);
+                    H[r] = realign(texelFetch(W, int(th)), texelFetch(W, int(th + 1u)), s);
+                    uint n = 8u * hf + q; // scales n, n + 2, n + 4, n + 6 (quarters g = 0..3)
+                    vec4 sv = vec4(sc_i8(sc[r], n), sc_i8(sc[r], n + 2u), sc_i8(sc[r], n + 4u), sc_i8(sc[r], n + 6u));
+                    ds[r] = d[r] * sv;
+                }
+                [[unroll]] for (uint i = 0u; i < 4u; i++)
+                    [[unroll]] for (uint g = 0u; g < 4u; g++) {
+                        vec4 xv[NT];
+                        uint xk = ((k + 128u * hf + 32u * g) >> 2) + 4u * q + i;
+                        [[unroll]] for (uint t = 0u; t < NT; t++) xv[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk)));
+                        [[unroll]] for (uint r = 0u; r < LR; r++) {
+                            uint lo = (g & 1u) == 0u ? A[r][i] : B[r][i];
+                            uint qv = ((lo >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((H[r][i] >> (2u * g)) & 0x03030303u) << 4);
+                            precise vec4 w = ds[r][g] * (vec4(uvec4(qv, qv >> 8, qv >> 16, qv >> 24) & 255u) - 32.0);
+                            [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(w, xv[t]);
+                        }
+                    }
+            }
     }
 #else
     for (uint k = 0u; k < p.n_in; k += 8u) {

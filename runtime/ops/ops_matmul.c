@@ -41,12 +41,42 @@ static const enum vkg_op k_matvec[N_WT] = WT_OPS(MATVEC, );
 static const enum vkg_op k_matvec_lane[N_WT] = WT_OPS(MATVEC, _LANE);
 static const enum vkg_op k_matvec1_lane[N_WT] = WT_OPS(MATVEC1, _LANE);
 static const enum vkg_op k_matmul[N_WT] = WT_OPS(MATMUL, );
-/* matmul_lane (several tokens) and matvec1_lane_tx (one), F32 F16 BF16 Q8_0 Q4 */
-static const enum vkg_op k_tex[5] = { VKG_OP_MATMUL_LANE_F32, VKG_OP_MATMUL_LANE_F16, VKG_OP_MATMUL_LANE_BF16,
-                                      VKG_OP_MATMUL_LANE_Q8_0, VKG_OP_MATMUL_LANE_Q4 };
-static const enum vkg_op k_tex1[5] = { VKG_OP_MATVEC1_LANE_TX_F32, VKG_OP_MATVEC1_LANE_TX_F16,
-                                       VKG_OP_MATVEC1_LANE_TX_BF16, VKG_OP_MATVEC1_LANE_TX_Q8_0,
-                                       VKG_OP_MATVEC1_LANE_TX_Q4 };
+/* matmul_lane (several tokens) and matvec1_lane_tx (one): F32 F16 BF16 Q8_0 Q4 Q4_K Q6_K; VKG_OP_COUNT: none */
+#define NO_TEX VKG_OP_COUNT
+static const enum vkg_op k_tex[N_WT] = { VKG_OP_MATMUL_LANE_F32,
+                                         VKG_OP_MATMUL_LANE_F16,
+                                         VKG_OP_MATMUL_LANE_BF16,
+                                         VKG_OP_MATMUL_LANE_Q8_0,
+                                         VKG_OP_MATMUL_LANE_Q4,
+                                         NO_TEX,
+                                         NO_TEX,
+                                         NO_TEX,
+                                         VKG_OP_MATMUL_LANE_Q4_K,
+                                         NO_TEX,
+                                         VKG_OP_MATMUL_LANE_Q6_K };
+static const enum vkg_op k_tex1[N_WT] = { VKG_OP_MATVEC1_LANE_TX_F32,
+                                          VKG_OP_MATVEC1_LANE_TX_F16,
+                                          VKG_OP_MATVEC1_LANE_TX_BF16,
+                                          VKG_OP_MATVEC1_LANE_TX_Q8_0,
+                                          VKG_OP_MATVEC1_LANE_TX_Q4,
+                                          NO_TEX,
+                                          NO_TEX,
+                                          NO_TEX,
+                                          VKG_OP_MATVEC1_LANE_TX_Q4_K,
+                                          NO_TEX,
+                                          VKG_OP_MATVEC1_LANE_TX_Q6_K };
+
+/* The texel tier's rows: floats of n_in % 8 == 0 starting on a texel; Q8_0 / Q4 in whole groups of
+ * 8 blocks (n_in % 256 == 0) starting on a texel; Q4_K (9-texel blocks) starting on a texel; Q6_K
+ * (210-byte blocks) at any even byte. w_off is in the type's unit (k_unit). */
+static int tex_rows(int wi, uint32_t n_in, uint32_t w_off)
+{
+    if (wi < 0 || k_tex[wi] == NO_TEX) return 0;
+    if (wi == 0) return n_in % 8 == 0 && w_off % 4 == 0;
+    if (wi <= 2) return n_in % 8 == 0 && w_off % 8 == 0;
+    if (wi <= 4) return n_in % 256 == 0 && w_off % 16 == 0;
+    return wi == 10 || w_off % 16 == 0;
+}
 
 /* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
 static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1 };
@@ -124,8 +154,8 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     uint32_t rpg = toks == 1 ? j->rows_per_group1 : j->rows_per_group;
     uint64_t groups = (rows + rpg - 1) / rpg;
     uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
-    /* texel reads: x rows and W rows on texels; block types (Q8_0/Q4) in groups of 8 blocks */
-    int w_tex = wt_index(a->wt) >= 3 ? p.w_off % 16 == 0 && a->n_in % 256 == 0 : (p.vec & VKG_MATMUL_VEC_W) != 0;
+    /* texel reads: x rows on texels, W rows as tex_rows says */
+    int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
@@ -208,16 +238,16 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     if (wi >= 0) j.row_bytes = (uint64_t)a->n_in / vkg_dtype_block_size(a->wt) * vkg_dtype_block_bytes(a->wt);
     VKG_TRY(mm_check(a, j.xs, j.ys, j.row_bytes));
     enum vkg_matmul_path path = a->path;
-    /* the texel lane tier's types: floats (n_in % 8 == 0) and Q8_0/Q4 (texel reads when n_in % 256 == 0,
-       else the lane mat-vec) */
-    int tex_type = wi <= 2 ? a->n_in % 8 == 0 : wi <= 4;
+    /* the texel lane tier's types: floats (n_in % 8 == 0), Q4_K, Q6_K, and Q8_0/Q4 (texel reads when
+       n_in % 256 == 0, else the lane mat-vec) */
+    int tex_type = wi <= 2 ? a->n_in % 8 == 0 : k_tex[wi] != NO_TEX;
     if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && tex_type &&
         (wi <= 2 || a->n_in % 256 == 0))
         path = VKG_MATMUL_LANE_TEXEL;
     if (path == VKG_MATMUL_LANE_TEXEL && (!tex_type || !c->dev->use.lane_ok))
         return vkg_error(VKG_ERR_UNSUPPORTED,
                          "op 'matmul' on '%s': the texel lane tier needs F32/F16/BF16 weights with n_in %% 8 == 0 "
-                         "or Q8_0/Q4 weights (%s, n_in %u) and subgroups of at least 8 lanes",
+                         "or Q8_0/Q4/Q4_K/Q6_K weights (%s, n_in %u) and subgroups of at least 8 lanes",
                          a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
     j.op_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex[wi] : VKG_OP_COUNT;
     j.op1_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex1[wi] : VKG_OP_COUNT;
@@ -272,7 +302,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     struct vkg_device *dev = c->dev;
     int wi = wt_index(f->wt);
     *st = VKG_OK;
-    if (!dev->use.fused || !dev->use.lane_ok || wi < 0 || wi > 4) return 0;
+    if (!dev->use.fused || !dev->use.lane_ok || wi < 0 || k_tex[wi] == NO_TEX) return 0;
     if (wi <= 2 ? f->n_in % 8 != 0 : f->n_in % 256 != 0) return 0;
     if (f->n_tok > 65535u * 8 || xs % 4) return 0;
     uint64_t max = vkg_max_window_bytes(dev);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vk_check.h"
@@ -269,7 +270,14 @@ enum vkg_status vkg_pipeline_get_spec(struct vkg_device *dev, const struct vkg_k
     }
     if (2 * (ps->n + 1) > ps->cap) VKG_TRY(grow(ps));
     struct vkg_pipeline p = { .kernel = k, .spec = { s1, s2 } };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     enum vkg_status s = create_pipeline(dev, k, &p);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ps->create_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+    if (getenv("VKGRM_TRACE_PIPELINES"))
+        fprintf(stderr, "pipeline %s %u %u: %.1f ms\n", k->name, s1, s2,
+                ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e6);
     if (s != VKG_OK) {
         destroy(dev, &p);
         return s;

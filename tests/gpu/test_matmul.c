@@ -150,8 +150,12 @@ static const uint32_t g_decode_toks[] = { 1, 2, 3, 5, 8 };
 static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
 
 static int is_float(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16; }
-/* the texel lane tier's types (Q8_0/Q4 with n_in % 256 != 0 or unaligned rows fall back to the lane mat-vec) */
-static int is_tex(enum vkg_dtype wt) { return is_float(wt) || wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4; }
+/* the texel lane tier's types (Q8_0/Q4 with n_in % 256 != 0 and Q8_0/Q4/Q4_K with unaligned rows fall back to
+ * the lane mat-vec; Q6_K rows may start at any even byte) */
+static int is_tex(enum vkg_dtype wt)
+{
+    return is_float(wt) || wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4 || wt == VKG_DTYPE_Q4_K || wt == VKG_DTYPE_Q6_K;
+}
 
 static void decode(enum vkg_dtype wt)
 {
@@ -245,12 +249,14 @@ static void test_tile_edges(void **state)
         struct mm_case l = { tex_types[i], 517, 64, lane_toks[i + 1], 1, (int)(i & 1), VKG_MATMUL_LANE_TEXEL, 1 };
         run_case(&l, 50 + i);
     }
-    /* the same for Q8_0 / Q4 rows of 2 groups of 8 blocks, 1..67 tokens; unaligned: the lane fallback */
-    static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4 };
-    for (size_t i = 0; i < 8 && g_dev->use.lane_ok; i++) {
-        struct mm_case l = { q_types[i & 1],        517,          512,
-                             lane_toks[i / 2],      (int)(i & 1), (int)(i / 2 != 1),
-                             VKG_MATMUL_LANE_TEXEL, (int)(i != 5) };
+    /* the same for Q8_0 / Q4 rows of 2 groups of 8 blocks and Q4_K / Q6_K rows of 2 super-blocks, 1..67
+       tokens; unaligned: the lane fallback (Q6_K: its texel kernel, rows at any even byte) */
+    static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4, VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K };
+    for (size_t i = 0; i < 16 && g_dev->use.lane_ok; i++) {
+        struct mm_case l = {
+            q_types[i & 3],   517, 512, lane_toks[i / 4], (int)(i & 1), (int)(i / 4 != 1), VKG_MATMUL_LANE_TEXEL,
+            (int)(i % 5 != 0)
+        };
         run_case(&l, 60 + i);
     }
     k.path = VKG_MATMUL_GEMM;
