@@ -36,7 +36,6 @@ struct vkg_pipeline_set {
     VkPipelineCache cache;
     char cache_path[512]; /* "" when the disk cache is off */
     int created;          /* pipelines built this run (cache is saved when > 0) */
-    uint64_t create_ns;   /* wall time spent creating them */
 };
 
 enum vkg_status vkg_pipelines_init(struct vkg_device *dev);
