@@ -25,7 +25,9 @@
 // ggml's K-quants (256-value super-blocks, dequantized as ggml_quants.glsl /
 // llama.cpp's reference do, without fused multiply-adds):
 //   Q4_K: 144 bytes = 9 texels (d, dmin, 12 scale bytes | 128 nibble bytes);
-//         the host guarantees w_off % 16 == 0, so every block is on a texel.
+//   Q5_K: 176 bytes = 11 texels (the same header | 32 bytes of 5th bits | 128
+//         nibble bytes); for both the host guarantees w_off % 16 == 0, so
+//         every block is on a texel.
 //   Q6_K: 210 bytes, so a block starts at any even byte of a texel, a
 //         different one per row: each lane takes its block's 14 texels and
 //         shifts pairs of them by its own byte offset (realign(), selects, no
@@ -36,6 +38,7 @@
 //! variant matmul_lane_q8_0 W_Q8_0
 //! variant matmul_lane_q4 W_Q4
 //! variant matmul_lane_q4_k W_Q4_K
+//! variant matmul_lane_q5_k W_Q5_K
 //! variant matmul_lane_q6_k W_Q6_K
 //! variant matvec1_lane_tx_f32 W_F32 NT1
 //! variant matvec1_lane_tx_f16 W_F16 NT1
@@ -43,6 +46,7 @@
 //! variant matvec1_lane_tx_q8_0 W_Q8_0 NT1
 //! variant matvec1_lane_tx_q4 W_Q4 NT1
 //! variant matvec1_lane_tx_q4_k W_Q4_K NT1
+//! variant matvec1_lane_tx_q5_k W_Q5_K NT1
 //! variant matvec1_lane_tx_q6_k W_Q6_K NT1
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
 // walk without the other 7 token slots.
@@ -95,7 +99,7 @@ uint word_at(uvec4 a, uvec4 b, uvec4 c, uint o)
     uint q = o >> 2u;
     return (o & 2u) == 0u ? u[q] : (u[q] >> 16) | (u[min(q + 1u, 11u)] << 16);
 }
-#elif defined(W_Q4_K)
+#elif defined(W_Q4_K) || defined(W_Q5_K)
 // scale byte n (0..11) of a Q4_K header texel (d, dmin, scales[12])
 uint k4_byte(uvec4 h, uint n)
 {
@@ -202,20 +206,34 @@ void main()
             }
         }
     }
-#elif defined(W_Q4_K)
-    uint tr[LR]; // first texel of each row: n_in / 256 blocks of 9 texels
-    [[unroll]] for (uint r = 0u; r < LR; r++) tr[r] = (p.w_off >> 4) + rows[r] * (p.n_in >> 8) * 9u;
+#elif defined(W_Q4_K) || defined(W_Q5_K)
+#ifdef W_Q5_K
+#define KB 11u // texels per block
+#define KQ 3u  // first texel of the nibbles (qh: texels 1, 2)
+#else
+#define KB 9u
+#define KQ 1u
+#endif
+    uint tr[LR]; // first texel of each row: n_in / 256 blocks of KB texels
+    [[unroll]] for (uint r = 0u; r < LR; r++) tr[r] = (p.w_off >> 4) + rows[r] * (p.n_in >> 8) * KB;
     for (uint k = 0u; k < p.n_in; k += 256u) {
-        uint kb = (k >> 8) * 9u;
+        uint kb = (k >> 8) * KB;
         uvec4 h[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) h[r] = texelFetch(W, int(tr[r] + kb));
         // 4 chunks of 64 values: 32 bytes of nibbles, low = sub-block 2c, high = 2c + 1
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
             uvec4 q0[LR], q1[LR];
+#ifdef W_Q5_K
+            uvec4 b0[LR], b1[LR]; // qh[32]: bit 2c (low) and 2c + 1 (high) of byte l for value l of the chunk
+#endif
             vec4 dm[LR]; // d * scale, dmin * min of sub-blocks 2c and 2c + 1
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                q0[r] = texelFetch(W, int(tr[r] + kb + 1u + 2u * c));
-                q1[r] = texelFetch(W, int(tr[r] + kb + 2u + 2u * c));
+                q0[r] = texelFetch(W, int(tr[r] + kb + KQ + 2u * c));
+                q1[r] = texelFetch(W, int(tr[r] + kb + KQ + 1u + 2u * c));
+#ifdef W_Q5_K
+                b0[r] = texelFetch(W, int(tr[r] + kb + 1u));
+                b1[r] = texelFetch(W, int(tr[r] + kb + 2u));
+#endif
                 vec2 dd = unpackHalf2x16(h[r].x);
                 uvec2 s1 = k4_scale_min(h[r], 2u * c), s2 = k4_scale_min(h[r], 2u * c + 1u);
                 dm[r] = vec4(dd.x * float(s1.x), dd.y * float(s1.y), dd.x * float(s2.x), dd.y * float(s2.y));
@@ -229,8 +247,15 @@ void main()
                 }
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
                     uint w = i < 4u ? q0[r][i] : q1[r][i - 4u];
-                    precise vec4 wa = dm[r].x * vec4(uvec4(w, w >> 8, w >> 16, w >> 24) & 15u) - dm[r].y;
-                    precise vec4 wb = dm[r].z * vec4(uvec4(w >> 4, w >> 12, w >> 20, w >> 28) & 15u) - dm[r].w;
+                    uvec4 qa = uvec4(w, w >> 8, w >> 16, w >> 24) & 15u, qb = uvec4(w >> 4, w >> 12, w >> 20, w >> 28) & 15u;
+#ifdef W_Q5_K
+                    uint hb = i < 4u ? b0[r][i] : b1[r][i - 4u];
+                    uvec4 hv = uvec4(hb, hb >> 8, hb >> 16, hb >> 24) >> (2u * c);
+                    qa |= (hv & 1u) << 4;
+                    qb |= ((hv >> 1) & 1u) << 4;
+#endif
+                    precise vec4 wa = dm[r].x * vec4(qa) - dm[r].y;
+                    precise vec4 wb = dm[r].z * vec4(qb) - dm[r].w;
                     [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(wa, xa[t]) + dot(wb, xb[t]);
                 }
             }

@@ -154,7 +154,8 @@ static int is_float(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 || wt == VKG
  * the lane mat-vec; Q6_K rows may start at any even byte) */
 static int is_tex(enum vkg_dtype wt)
 {
-    return is_float(wt) || wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4 || wt == VKG_DTYPE_Q4_K || wt == VKG_DTYPE_Q6_K;
+    return is_float(wt) || wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4 || wt == VKG_DTYPE_Q4_K || wt == VKG_DTYPE_Q5_K ||
+           wt == VKG_DTYPE_Q6_K;
 }
 
 static void decode(enum vkg_dtype wt)
@@ -249,13 +250,14 @@ static void test_tile_edges(void **state)
         struct mm_case l = { tex_types[i], 517, 64, lane_toks[i + 1], 1, (int)(i & 1), VKG_MATMUL_LANE_TEXEL, 1 };
         run_case(&l, 50 + i);
     }
-    /* the same for Q8_0 / Q4 rows of 2 groups of 8 blocks and Q4_K / Q6_K rows of 2 super-blocks, 1..67
-       tokens; unaligned: the lane fallback (Q6_K: its texel kernel, rows at any even byte) */
-    static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4, VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K };
-    for (size_t i = 0; i < 16 && g_dev->use.lane_ok; i++) {
+    /* the same for Q8_0 / Q4 rows of 2 groups of 8 blocks and Q4_K / Q5_K / Q6_K rows of 2 super-blocks,
+       1..67 tokens; unaligned: the fallbacks (Q6_K: its texel kernel, rows at any even byte) */
+    static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4, VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K,
+                                              VKG_DTYPE_Q6_K };
+    for (size_t i = 0; i < 20 && g_dev->use.lane_ok; i++) {
         struct mm_case l = {
-            q_types[i & 3],   517, 512, lane_toks[i / 4], (int)(i & 1), (int)(i / 4 != 1), VKG_MATMUL_LANE_TEXEL,
-            (int)(i % 5 != 0)
+            q_types[i % 5],   517, 512, lane_toks[i / 5], (int)(i & 1), (int)(i / 5 != 1), VKG_MATMUL_LANE_TEXEL,
+            (int)(i % 7 != 0)
         };
         run_case(&l, 60 + i);
     }

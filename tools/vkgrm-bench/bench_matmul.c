@@ -107,6 +107,7 @@ TEX(BF16)
 TEX(Q8_0)
 TEX(Q4)
 TEX(Q4_K)
+TEX(Q5_K)
 TEX(Q6_K)
 DEC(Q8_0)
 DEC(Q4)
@@ -226,7 +227,7 @@ static const struct vkg_bench_case g_cases[] = {
         { "matmul_lane_" lc, "4096x4096 " #dt " x 64 vec", dtx64_##dt, mm_rec, down }, \
         { "matmul_lane_" lc, "1024x1024 " #dt " x 512 tok", ptx_##dt, mm_rec, down },
             TEXROWS(F32, "f32") TEXROWS(F16, "f16") TEXROWS(BF16, "bf16") TEXROWS(Q8_0, "q8_0") TEXROWS(Q4, "q4")
-                TEXROWS(Q4_K, "q4_k") TEXROWS(Q6_K, "q6_k")
+                TEXROWS(Q4_K, "q4_k") TEXROWS(Q5_K, "q5_k") TEXROWS(Q6_K, "q6_k")
 #define FUROWS(dt, lc)                                                                                            \
     { "matvec1_lane_tx_" lc, "q|k|v 3072x2048 " #dt " x 1 vec fused", fq1_##dt, fu_rec, fu_down },                \
         { "matvec1_lane_tx_" lc, "q|k|v 3072x2048 " #dt " x 1 vec apart", fq1a_##dt, fu_rec, fu_down },           \
