@@ -21,6 +21,9 @@
 // starts at byte 34j / 18j of it, a constant once the loop over j is unrolled,
 // and its words are taken out of the 3 / 2 texels it spans with constant
 // shifts. Each block's f16 scale multiplies its 4-value dequantized pieces.
+// ggml's Q4_1 / Q5_0 / Q5_1 (20 / 22 / 24 bytes: 8 blocks are 10 / 11 / 12
+// texels) take the same walk: d (and m) and Q5's 32 fifth bits from the
+// block's header, values as ggml dequantizes them (q * d + m, (q - 16) * d).
 //
 // ggml's K-quants (256-value super-blocks, dequantized as ggml_quants.glsl /
 // llama.cpp's reference do, without fused multiply-adds):
@@ -37,6 +40,9 @@
 //! variant matmul_lane_bf16 W_BF16
 //! variant matmul_lane_q8_0 W_Q8_0
 //! variant matmul_lane_q4 W_Q4
+//! variant matmul_lane_q4_1 W_Q4_1
+//! variant matmul_lane_q5_0 W_Q5_0
+//! variant matmul_lane_q5_1 W_Q5_1
 //! variant matmul_lane_q4_k W_Q4_K
 //! variant matmul_lane_q5_k W_Q5_K
 //! variant matmul_lane_q6_k W_Q6_K
@@ -45,6 +51,9 @@
 //! variant matvec1_lane_tx_bf16 W_BF16 NT1
 //! variant matvec1_lane_tx_q8_0 W_Q8_0 NT1
 //! variant matvec1_lane_tx_q4 W_Q4 NT1
+//! variant matvec1_lane_tx_q4_1 W_Q4_1 NT1
+//! variant matvec1_lane_tx_q5_0 W_Q5_0 NT1
+//! variant matvec1_lane_tx_q5_1 W_Q5_1 NT1
 //! variant matvec1_lane_tx_q4_k W_Q4_K NT1
 //! variant matvec1_lane_tx_q5_k W_Q5_K NT1
 //! variant matvec1_lane_tx_q6_k W_Q6_K NT1
@@ -81,16 +90,35 @@ layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2
 #define NT 8u
 #endif
 
-#if defined(W_Q8_0) || defined(W_Q4)
+#if defined(W_Q8_0) || defined(W_Q4) || defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1)
 #define QUANT
 #ifdef W_Q8_0
 #define QB 34u // bytes per block
 #define QT 3u  // texels a block spans (from an even byte < 16 of the first)
 #define QW 8u  // 32-bit words of values per block
+#define QS 2u  // byte of the values in the block
 #else
+#define NIB   // values in nibbles: 4i + b low, 16 + 4i + b high of byte 4i + b
+#define QW 4u
+#if defined(W_Q4)
 #define QB 18u
 #define QT 2u
-#define QW 4u
+#define QS 2u
+#elif defined(W_Q4_1)
+#define QB 20u // d, m, qs[16]
+#define QT 3u
+#define QS 4u
+#elif defined(W_Q5_0)
+#define QB 22u // d, qh (32 bits at byte 2), qs[16]
+#define QT 3u
+#define QS 6u
+#define QH 2u
+#else
+#define QB 24u // d, m, qh (at byte 4), qs[16]
+#define QT 3u
+#define QS 8u
+#define QH 4u
+#endif
 #endif
 // the 32-bit word at byte o (even; a constant after unrolling) of the texels a|b|c
 uint word_at(uvec4 a, uvec4 b, uvec4 c, uint o)
@@ -175,31 +203,48 @@ void main()
         [[unroll]] for (uint j = 0u; j < 8u; j++) {
             uint s = (j * QB) & 15u, tj = g8 + ((j * QB) >> 4);
             uvec4 ta[LR], tb[LR], tc[LR];
-            float d[LR];
+            vec2 d[LR]; // d, and m for Q4_1 / Q5_1
+#ifdef QH
+            uint qh[LR];
+#endif
             [[unroll]] for (uint r = 0u; r < LR; r++) {
                 ta[r] = texelFetch(W, int(tr[r] + tj));
                 tb[r] = texelFetch(W, int(tr[r] + tj + 1u));
                 tc[r] = QT > 2u ? texelFetch(W, int(tr[r] + tj + 2u)) : uvec4(0u);
-                d[r] = unpackHalf2x16(word_at(ta[r], tb[r], tc[r], s)).x;
+                d[r] = unpackHalf2x16(word_at(ta[r], tb[r], tc[r], s));
+#ifdef QH
+                qh[r] = word_at(ta[r], tb[r], tc[r], s + QH);
+#endif
             }
             uint xk = (k + 32u * j) >> 2; // x texel of the block's first value
             [[unroll]] for (uint i = 0u; i < QW; i++) {
                 vec4 xa[NT], xb[NT];
                 [[unroll]] for (uint t = 0u; t < NT; t++) {
                     xa[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + i)));
-#ifdef W_Q4
+#ifdef NIB
                     xb[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + 4u + i)));
 #endif
                 }
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
-                    uint w = word_at(ta[r], tb[r], tc[r], s + 2u + 4u * i);
+                    uint w = word_at(ta[r], tb[r], tc[r], s + QS + 4u * i);
 #ifdef W_Q8_0
-                    vec4 wa = d[r] * vec4(ivec4(w << 24, w << 16, w << 8, w) >> 24);
+                    vec4 wa = d[r].x * vec4(ivec4(w << 24, w << 16, w << 8, w) >> 24);
                     [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(wa, xa[t]);
 #else
                     // byte b of the word: value 4i + b in its low nibble, 16 + 4i + b in its high
-                    vec4 wa = d[r] * (vec4(uvec4(w, w >> 8, w >> 16, w >> 24) & 15u) - 8.0);
-                    vec4 wb = d[r] * (vec4(uvec4(w >> 4, w >> 12, w >> 20, w >> 28) & 15u) - 8.0);
+                    uvec4 qa = uvec4(w, w >> 8, w >> 16, w >> 24) & 15u, qb = uvec4(w >> 4, w >> 12, w >> 20, w >> 28) & 15u;
+#ifdef QH // fifth bit of value v: bit v of qh
+                    qa |= ((uvec4(qh[r]) >> uvec4(4u * i, 4u * i + 1u, 4u * i + 2u, 4u * i + 3u)) & 1u) << 4;
+                    qb |= ((uvec4(qh[r]) >> uvec4(16u + 4u * i, 17u + 4u * i, 18u + 4u * i, 19u + 4u * i)) & 1u) << 4;
+#endif
+#if defined(W_Q4)
+                    vec4 wa = d[r].x * (vec4(qa) - 8.0), wb = d[r].x * (vec4(qb) - 8.0);
+#elif defined(W_Q5_0)
+                    vec4 wa = d[r].x * (vec4(qa) - 16.0), wb = d[r].x * (vec4(qb) - 16.0);
+#else
+                    precise vec4 wa = vec4(qa) * d[r].x + d[r].y; // no fused multiply-add: rounds like ggml
+                    precise vec4 wb = vec4(qb) * d[r].x + d[r].y;
+#endif
                     [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(wa, xa[t]) + dot(wb, xb[t]);
 #endif
                 }

@@ -41,40 +41,20 @@ static const enum vkg_op k_matvec[N_WT] = WT_OPS(MATVEC, );
 static const enum vkg_op k_matvec_lane[N_WT] = WT_OPS(MATVEC, _LANE);
 static const enum vkg_op k_matvec1_lane[N_WT] = WT_OPS(MATVEC1, _LANE);
 static const enum vkg_op k_matmul[N_WT] = WT_OPS(MATMUL, );
-/* matmul_lane (several tokens) and matvec1_lane_tx (one): F32 F16 BF16 Q8_0 Q4 Q4_K Q5_K Q6_K; VKG_OP_COUNT: none */
-#define NO_TEX VKG_OP_COUNT
-static const enum vkg_op k_tex[N_WT] = { VKG_OP_MATMUL_LANE_F32,
-                                         VKG_OP_MATMUL_LANE_F16,
-                                         VKG_OP_MATMUL_LANE_BF16,
-                                         VKG_OP_MATMUL_LANE_Q8_0,
-                                         VKG_OP_MATMUL_LANE_Q4,
-                                         NO_TEX,
-                                         NO_TEX,
-                                         NO_TEX,
-                                         VKG_OP_MATMUL_LANE_Q4_K,
-                                         VKG_OP_MATMUL_LANE_Q5_K,
-                                         VKG_OP_MATMUL_LANE_Q6_K };
-static const enum vkg_op k_tex1[N_WT] = { VKG_OP_MATVEC1_LANE_TX_F32,
-                                          VKG_OP_MATVEC1_LANE_TX_F16,
-                                          VKG_OP_MATVEC1_LANE_TX_BF16,
-                                          VKG_OP_MATVEC1_LANE_TX_Q8_0,
-                                          VKG_OP_MATVEC1_LANE_TX_Q4,
-                                          NO_TEX,
-                                          NO_TEX,
-                                          NO_TEX,
-                                          VKG_OP_MATVEC1_LANE_TX_Q4_K,
-                                          VKG_OP_MATVEC1_LANE_TX_Q5_K,
-                                          VKG_OP_MATVEC1_LANE_TX_Q6_K };
+/* matmul_lane (several tokens) and matvec1_lane_tx (one), every weight type */
+static const enum vkg_op k_tex[N_WT] = WT_OPS(MATMUL_LANE, );
+static const enum vkg_op k_tex1[N_WT] = WT_OPS(MATVEC1_LANE_TX, );
 
-/* The texel tier's rows: floats of n_in % 8 == 0 starting on a texel; Q8_0 / Q4 in whole groups of
- * 8 blocks (n_in % 256 == 0) starting on a texel; Q4_K / Q5_K (9- / 11-texel blocks) starting on a texel; Q6_K
- * (210-byte blocks) at any even byte. w_off is in the type's unit (k_unit). */
+/* The texel tier's rows: floats of n_in % 8 == 0 starting on a texel; the 32-value block types
+ * (Q8_0, Q4, Q4_1, Q5_0, Q5_1) in whole groups of 8 blocks (n_in % 256 == 0) starting on a texel;
+ * Q4_K / Q5_K (9- / 11-texel blocks) starting on a texel; Q6_K (210-byte blocks) at any even byte.
+ * w_off is in the type's unit (k_unit). */
 static int tex_rows(int wi, uint32_t n_in, uint32_t w_off)
 {
-    if (wi < 0 || k_tex[wi] == NO_TEX) return 0;
+    if (wi < 0) return 0;
     if (wi == 0) return n_in % 8 == 0 && w_off % 4 == 0;
     if (wi <= 2) return n_in % 8 == 0 && w_off % 8 == 0;
-    if (wi <= 4) return n_in % 256 == 0 && w_off % 16 == 0;
+    if (wi <= 7) return n_in % 256 == 0 && w_off % 16 == 0;
     return wi == 10 || w_off % 16 == 0;
 }
 
@@ -238,16 +218,16 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     if (wi >= 0) j.row_bytes = (uint64_t)a->n_in / vkg_dtype_block_size(a->wt) * vkg_dtype_block_bytes(a->wt);
     VKG_TRY(mm_check(a, j.xs, j.ys, j.row_bytes));
     enum vkg_matmul_path path = a->path;
-    /* the texel lane tier's types: floats (n_in % 8 == 0), Q4_K, Q5_K, Q6_K, and Q8_0/Q4 (texel reads when
-       n_in % 256 == 0, else the lane mat-vec) */
-    int tex_type = wi <= 2 ? a->n_in % 8 == 0 : k_tex[wi] != NO_TEX;
+    /* the texel lane tier's types: floats (n_in % 8 == 0) and every block type (the 32-value ones with
+       texel reads when n_in % 256 == 0, else the lane mat-vec) */
+    int tex_type = wi <= 2 ? a->n_in % 8 == 0 : 1;
     if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && tex_type &&
         (wi <= 2 || a->n_in % 256 == 0))
         path = VKG_MATMUL_LANE_TEXEL;
     if (path == VKG_MATMUL_LANE_TEXEL && (!tex_type || !c->dev->use.lane_ok))
         return vkg_error(VKG_ERR_UNSUPPORTED,
                          "op 'matmul' on '%s': the texel lane tier needs F32/F16/BF16 weights with n_in %% 8 == 0 "
-                         "or Q8_0/Q4/Q4_K/Q5_K/Q6_K weights (%s, n_in %u) and subgroups of at least 8 lanes",
+                         "or block weights (%s, n_in %u) and subgroups of at least 8 lanes",
                          a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
     j.op_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex[wi] : VKG_OP_COUNT;
     j.op1_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex1[wi] : VKG_OP_COUNT;
@@ -302,7 +282,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     struct vkg_device *dev = c->dev;
     int wi = wt_index(f->wt);
     *st = VKG_OK;
-    if (!dev->use.fused || !dev->use.lane_ok || wi < 0 || k_tex[wi] == NO_TEX) return 0;
+    if (!dev->use.fused || !dev->use.lane_ok || wi < 0) return 0;
     if (wi <= 2 ? f->n_in % 8 != 0 : f->n_in % 256 != 0) return 0;
     if (f->n_tok > 65535u * 8 || xs % 4) return 0;
     uint64_t max = vkg_max_window_bytes(dev);

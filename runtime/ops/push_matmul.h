@@ -170,6 +170,9 @@ struct vkg_push_quantize {
     X(MATMUL_LANE_BF16, matmul_lane_bf16, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
     X(MATMUL_LANE_Q8_0, matmul_lane_q8_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
     X(MATMUL_LANE_Q4,   matmul_lane_q4,   6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4_1, matmul_lane_q4_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_0, matmul_lane_q5_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_1, matmul_lane_q5_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
     X(MATMUL_LANE_Q4_K, matmul_lane_q4_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
     X(MATMUL_LANE_Q5_K, matmul_lane_q5_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
     X(MATMUL_LANE_Q6_K, matmul_lane_q6_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
@@ -178,6 +181,9 @@ struct vkg_push_quantize {
     X(MATVEC1_LANE_TX_BF16, matvec1_lane_tx_bf16, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q8_0, matvec1_lane_tx_q8_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q4,   matvec1_lane_tx_q4,   6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4_1, matvec1_lane_tx_q4_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_0, matvec1_lane_tx_q5_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_1, matvec1_lane_tx_q5_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q4_K, matvec1_lane_tx_q4_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q5_K, matvec1_lane_tx_q5_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q6_K, matvec1_lane_tx_q6_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \

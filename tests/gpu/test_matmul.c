@@ -149,15 +149,8 @@ static void run_dtype(enum vkg_dtype wt, const uint32_t *toks, size_t n_toks, co
 static const uint32_t g_decode_toks[] = { 1, 2, 3, 5, 8 };
 static const uint32_t g_prefill_toks[] = { 9, 17, 100 };
 
-static int is_float(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16; }
-/* the texel lane tier's types (Q8_0/Q4 with n_in % 256 != 0 and Q8_0/Q4/Q4_K with unaligned rows fall back to
- * the lane mat-vec; Q6_K rows may start at any even byte) */
-static int is_tex(enum vkg_dtype wt)
-{
-    return is_float(wt) || wt == VKG_DTYPE_Q8_0 || wt == VKG_DTYPE_Q4 || wt == VKG_DTYPE_Q4_K || wt == VKG_DTYPE_Q5_K ||
-           wt == VKG_DTYPE_Q6_K;
-}
-
+/* The texel lane tier takes every type (the 32-value block types with n_in % 256 != 0 and Q8_0 ... Q5_K with
+ * unaligned rows fall back to the lane or subgroup mat-vec; Q6_K rows may start at any even byte). */
 static void decode(enum vkg_dtype wt)
 {
     enum vkg_matmul_path paths[4];
@@ -165,7 +158,7 @@ static void decode(enum vkg_dtype wt)
     if (g_dev->use.subgroup_arith) paths[np++] = VKG_MATMUL_DECODE_SUBGROUP;
     if (g_dev->use.lane_ok) paths[np++] = VKG_MATMUL_DECODE_LANE;
     /* matmul_lane (texel reads; one token takes the lane mat-vec) */
-    if (g_dev->use.lane_ok && is_tex(wt)) paths[np++] = VKG_MATMUL_LANE_TEXEL;
+    if (g_dev->use.lane_ok) paths[np++] = VKG_MATMUL_LANE_TEXEL;
     paths[np++] = VKG_MATMUL_DECODE_SHARED;
     if (np < 3) fprintf(stderr, "note: %zu of the decode tiers on this device\n", np);
     run_dtype(wt, g_decode_toks, 5, paths, np);
@@ -173,7 +166,7 @@ static void decode(enum vkg_dtype wt)
 static void prefill(enum vkg_dtype wt)
 {
     enum vkg_matmul_path paths[3] = { VKG_MATMUL_AUTO, VKG_MATMUL_GEMM, VKG_MATMUL_LANE_TEXEL };
-    run_dtype(wt, g_prefill_toks, 3, paths, g_dev->use.lane_ok && is_tex(wt) ? 3 : 2);
+    run_dtype(wt, g_prefill_toks, 3, paths, g_dev->use.lane_ok ? 3 : 2);
 }
 
 static void test_decode_f32(void **state) { decode(VKG_DTYPE_F32); }
@@ -250,13 +243,13 @@ static void test_tile_edges(void **state)
         struct mm_case l = { tex_types[i], 517, 64, lane_toks[i + 1], 1, (int)(i & 1), VKG_MATMUL_LANE_TEXEL, 1 };
         run_case(&l, 50 + i);
     }
-    /* the same for Q8_0 / Q4 rows of 2 groups of 8 blocks and Q4_K / Q5_K / Q6_K rows of 2 super-blocks,
-       1..67 tokens; unaligned: the fallbacks (Q6_K: its texel kernel, rows at any even byte) */
-    static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4, VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K,
-                                              VKG_DTYPE_Q6_K };
-    for (size_t i = 0; i < 20 && g_dev->use.lane_ok; i++) {
+    /* the same for the 32-value block types in rows of 2 groups of 8 blocks and the K-quants in rows of 2
+       super-blocks, 1..67 tokens; unaligned: the fallbacks (Q6_K: its texel kernel, rows at any even byte) */
+    static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4,   VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0,
+                                              VKG_DTYPE_Q5_1, VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+    for (size_t i = 0; i < 32 && g_dev->use.lane_ok; i++) {
         struct mm_case l = {
-            q_types[i % 5],   517, 512, lane_toks[i / 5], (int)(i & 1), (int)(i / 5 != 1), VKG_MATMUL_LANE_TEXEL,
+            q_types[i % 8],   517, 512, lane_toks[i / 8], (int)(i & 1), (int)(i / 8 != 1), VKG_MATMUL_LANE_TEXEL,
             (int)(i % 7 != 0)
         };
         run_case(&l, 60 + i);

@@ -6,10 +6,10 @@
  * Parts of unequal rows (q|k|v: 70, 19, 19 — not multiples of a workgroup's
  * 64 rows; 2 parts), 1 / 3 / 9 / 17 tokens (one vector, token blocks of 8,
  * partial blocks), with and without biases, every type of the texel tier
- * (F32, F16, BF16 with n_in 136; Q8_0, Q4, Q4_K, Q5_K with n_in 512; Q6_K
- * with n_in 256: 210-byte rows, so parts and rows start at any even byte of a
- * texel) and a type outside it (Q4_1, and Q8_0 with n_in 96), which takes the
- * separate launches.
+ * (F32, F16, BF16 with n_in 136; Q8_0, Q4, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K with
+ * n_in 512; Q6_K with n_in 256: 210-byte rows, so parts and rows start at any
+ * even byte of a texel) and rows outside it (Q8_0 and Q5_1 with n_in 96),
+ * which take the separate launches.
  * Each case runs with the fused launch allowed and with it switched off
  * (dev->use.fused = 0); the texel views the command buffer made count the
  * launches (2 per matmul_lane launch: W and x), so a case that should fuse
@@ -173,11 +173,14 @@ static void test_bf16(void **state) { sweep(VKG_DTYPE_BF16, 136, 1); }
 static void test_q8_0(void **state) { sweep(VKG_DTYPE_Q8_0, 512, 1); }
 static void test_q4(void **state) { sweep(VKG_DTYPE_Q4, 512, 1); }
 static void test_q4_k(void **state) { sweep(VKG_DTYPE_Q4_K, 512, 1); }
+static void test_q4_1(void **state) { sweep(VKG_DTYPE_Q4_1, 512, 1); }
+static void test_q5_0(void **state) { sweep(VKG_DTYPE_Q5_0, 512, 1); }
+static void test_q5_1(void **state) { sweep(VKG_DTYPE_Q5_1, 512, 1); }
 static void test_q5_k(void **state) { sweep(VKG_DTYPE_Q5_K, 512, 1); }
 static void test_q6_k(void **state) { sweep(VKG_DTYPE_Q6_K, 256, 1); }
 /* outside the fused tier: the separate launches (and the glu op) */
 static void test_q8_0_short_rows(void **state) { sweep(VKG_DTYPE_Q8_0, 96, 0); }
-static void test_q4_1(void **state) { sweep(VKG_DTYPE_Q4_1, 256, 0); }
+static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96, 0); }
 
 static void test_errors(void **state)
 {
@@ -212,10 +215,20 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f32),  cmocka_unit_test(test_f16),    cmocka_unit_test(test_bf16),
-        cmocka_unit_test(test_q8_0), cmocka_unit_test(test_q4),     cmocka_unit_test(test_q8_0_short_rows),
-        cmocka_unit_test(test_q4_k), cmocka_unit_test(test_q5_k),   cmocka_unit_test(test_q6_k),
-        cmocka_unit_test(test_q4_1), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_f32),
+        cmocka_unit_test(test_f16),
+        cmocka_unit_test(test_bf16),
+        cmocka_unit_test(test_q8_0),
+        cmocka_unit_test(test_q4),
+        cmocka_unit_test(test_q8_0_short_rows),
+        cmocka_unit_test(test_q4_k),
+        cmocka_unit_test(test_q5_k),
+        cmocka_unit_test(test_q6_k),
+        cmocka_unit_test(test_q4_1),
+        cmocka_unit_test(test_q5_0),
+        cmocka_unit_test(test_q5_1),
+        cmocka_unit_test(test_q5_1_short_rows),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

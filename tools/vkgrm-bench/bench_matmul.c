@@ -106,6 +106,9 @@ TEX(F16)
 TEX(BF16)
 TEX(Q8_0)
 TEX(Q4)
+TEX(Q4_1)
+TEX(Q5_0)
+TEX(Q5_1)
 TEX(Q4_K)
 TEX(Q5_K)
 TEX(Q6_K)
@@ -227,7 +230,8 @@ static const struct vkg_bench_case g_cases[] = {
         { "matmul_lane_" lc, "4096x4096 " #dt " x 64 vec", dtx64_##dt, mm_rec, down }, \
         { "matmul_lane_" lc, "1024x1024 " #dt " x 512 tok", ptx_##dt, mm_rec, down },
             TEXROWS(F32, "f32") TEXROWS(F16, "f16") TEXROWS(BF16, "bf16") TEXROWS(Q8_0, "q8_0") TEXROWS(Q4, "q4")
-                TEXROWS(Q4_K, "q4_k") TEXROWS(Q5_K, "q5_k") TEXROWS(Q6_K, "q6_k")
+                TEXROWS(Q4_1, "q4_1") TEXROWS(Q5_0, "q5_0") TEXROWS(Q5_1, "q5_1") TEXROWS(Q4_K, "q4_k")
+                    TEXROWS(Q5_K, "q5_k") TEXROWS(Q6_K, "q6_k")
 #define FUROWS(dt, lc)                                                                                            \
     { "matvec1_lane_tx_" lc, "q|k|v 3072x2048 " #dt " x 1 vec fused", fq1_##dt, fu_rec, fu_down },                \
         { "matvec1_lane_tx_" lc, "q|k|v 3072x2048 " #dt " x 1 vec apart", fq1a_##dt, fu_rec, fu_down },           \
@@ -237,8 +241,8 @@ static const struct vkg_bench_case g_cases[] = {
         { "matvec1_lane_tx_" lc, "gate|up+swiglu 11264x2048 " #dt " x 1 vec apart", fg1a_##dt, fu_rec, fu_down }, \
         { "matmul_lane_" lc, "gate|up+swiglu 11264x2048 " #dt " x 8 vec fused", fg8_##dt, fu_rec, fu_down },      \
         { "matmul_lane_" lc, "gate|up+swiglu 11264x2048 " #dt " x 8 vec apart", fg8a_##dt, fu_rec, fu_down },
-                    FUROWS(F16, "f16")
-                        FUROWS(Q8_0, "q8_0"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
+                        FUROWS(F16, "f16")
+                            FUROWS(Q8_0, "q8_0"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
     { "quantize_f32_q4", "16Mi F32->Q4", q_f32_q4, q_rec, down },
