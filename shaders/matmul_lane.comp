@@ -13,14 +13,19 @@
 // rows: per chunk LR + 16 fetches feed 64 LR multiply-adds.
 // The host guarantees: n_in % 8 == 0, W rows and x rows start on a texel
 // (w_off % 8 == 0 for 16-bit types, % 4 for F32; x_off, x_stride % 4 == 0).
+// (Block types: below.)
 //
 // Q8_0 / Q4 (ggml Q4_0) weights: blocks of 32 values, 34 / 18 bytes, not
 // texel-aligned one by one, but 8 blocks (256 values) are 17 / 9 texels
-// exactly. The host guarantees n_in % 256 == 0 and w_off % 16 == 0 (bytes), so
-// every row and every group of 8 blocks starts on a texel; block j of a group
-// starts at byte 34j / 18j of it, a constant once the loop over j is unrolled,
-// and its words are taken out of the 3 / 2 texels it spans with constant
-// shifts. Each block's f16 scale multiplies its 4-value dequantized pieces.
+// exactly. When n_in % 256 == 0 and w_off % 16 == 0 (bytes), every row and
+// every group of 8 blocks starts on a texel; block j of a group starts at byte
+// 34j / 18j of it, a constant once the loop over j is unrolled, and its words
+// are taken out of the 3 / 2 texels it spans with constant shifts. Each
+// block's f16 scale multiplies its 4-value dequantized pieces. Otherwise the
+// host sets VKG_MATMUL_ROWS_ANY: a row starts at an even byte sr of a texel
+// (its own in each lane), each texel of the walk is realign()ed from the two
+// it straddles, so the offsets inside a group stay the same constants, and
+// the row's last group of 8 blocks may be partial.
 // ggml's Q4_1 / Q5_0 / Q5_1 (20 / 22 / 24 bytes: 8 blocks are 10 / 11 / 12
 // texels) take the same walk: d (and m) and Q5's 32 fifth bits from the
 // block's header, values as ggml dequantizes them (q * d + m, (q - 16) * d).
@@ -90,6 +95,15 @@ layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2
 #define NT 8u
 #endif
 
+// the 16 bytes from byte s (even, 0..14; may differ between lanes) of the 32 bytes a|b
+uvec4 realign(uvec4 a, uvec4 b, uint s)
+{
+    uint sw = s >> 2u;
+    uvec4 lo = sw == 0u ? a : sw == 1u ? uvec4(a.yzw, b.x) : sw == 2u ? uvec4(a.zw, b.xy) : uvec4(a.w, b.xyz);
+    uint nx = sw == 0u ? b.x : sw == 1u ? b.y : sw == 2u ? b.z : b.w;
+    return (s & 2u) != 0u ? (lo >> 16u) | (uvec4(lo.yzw, nx) << 16u) : lo;
+}
+
 #if defined(W_Q8_0) || defined(W_Q4) || defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1)
 #define QUANT
 #ifdef W_Q8_0
@@ -142,14 +156,6 @@ uvec2 k4_scale_min(uvec4 h, uint j)
                  (k4_byte(h, j + 4u) >> 4) | ((k4_byte(h, j) >> 6) << 4));
 }
 #elif defined(W_Q6_K)
-// the 16 bytes from byte s (even, 0..14; may differ between lanes) of the 32 bytes a|b
-uvec4 realign(uvec4 a, uvec4 b, uint s)
-{
-    uint sw = s >> 2u;
-    uvec4 lo = sw == 0u ? a : sw == 1u ? uvec4(a.yzw, b.x) : sw == 2u ? uvec4(a.zw, b.xy) : uvec4(a.w, b.xyz);
-    uint nx = sw == 0u ? b.x : sw == 1u ? b.y : sw == 2u ? b.z : b.w;
-    return (s & 2u) != 0u ? (lo >> 16u) | (uvec4(lo.yzw, nx) << 16u) : lo;
-}
 // signed byte n (0..15) of s as a float
 float sc_i8(uvec4 s, uint n) { return float(int(s[n >> 2] << (24u - 8u * (n & 3u))) >> 24); }
 #else
@@ -196,11 +202,19 @@ void main()
     float acc[LR * NT];
     [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;
 #ifdef QUANT
-    uint tr[LR]; // first texel of each row
-    [[unroll]] for (uint r = 0u; r < LR; r++) tr[r] = (p.w_off + rows[r] * (p.n_in / 32u * QB)) >> 4;
+    // ROWS_ANY (rows of n_in % 256 != 0, or a window that does not start on a texel): a row starts at
+    // byte sr of texel tr and every texel of it is realigned from two; the last group is partial
+    bool any = (p.vec & VKG_MATMUL_ROWS_ANY) != 0u;
+    uint tr[LR], sr[LR], last = uint(textureSize(W)) - 1u;
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        uint o = p.w_off + rows[r] * (p.n_in / 32u * QB);
+        tr[r] = o >> 4;
+        sr[r] = o & 15u;
+    }
     for (uint k = 0u; k < p.n_in; k += 256u) {
         uint g8 = (k >> 8) * (QB / 2u); // texel of this group of 8 blocks inside a row
         [[unroll]] for (uint j = 0u; j < 8u; j++) {
+            if (k + 32u * j >= p.n_in) break;
             uint s = (j * QB) & 15u, tj = g8 + ((j * QB) >> 4);
             uvec4 ta[LR], tb[LR], tc[LR];
             vec2 d[LR]; // d, and m for Q4_1 / Q5_1
@@ -208,9 +222,18 @@ void main()
             uint qh[LR];
 #endif
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                ta[r] = texelFetch(W, int(tr[r] + tj));
-                tb[r] = texelFetch(W, int(tr[r] + tj + 1u));
-                tc[r] = QT > 2u ? texelFetch(W, int(tr[r] + tj + 2u)) : uvec4(0u);
+                if (any) { // texels past the last one only carry bytes past the row's end: clamped
+                    uint t0 = tr[r] + tj;
+                    uvec4 f0 = texelFetch(W, int(t0)), f1 = texelFetch(W, int(min(t0 + 1u, last))),
+                          f2 = texelFetch(W, int(min(t0 + 2u, last)));
+                    ta[r] = realign(f0, f1, sr[r]);
+                    tb[r] = realign(f1, f2, sr[r]);
+                    tc[r] = QT > 2u ? realign(f2, texelFetch(W, int(min(t0 + 3u, last))), sr[r]) : uvec4(0u);
+                } else {
+                    ta[r] = texelFetch(W, int(tr[r] + tj));
+                    tb[r] = texelFetch(W, int(tr[r] + tj + 1u));
+                    tc[r] = QT > 2u ? texelFetch(W, int(tr[r] + tj + 2u)) : uvec4(0u);
+                }
                 d[r] = unpackHalf2x16(word_at(ta[r], tb[r], tc[r], s));
 #ifdef QH
                 qh[r] = word_at(ta[r], tb[r], tc[r], s + QH);

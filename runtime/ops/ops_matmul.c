@@ -46,16 +46,22 @@ static const enum vkg_op k_tex[N_WT] = WT_OPS(MATMUL_LANE, );
 static const enum vkg_op k_tex1[N_WT] = WT_OPS(MATVEC1_LANE_TX, );
 
 /* The texel tier's rows: floats of n_in % 8 == 0 starting on a texel; the 32-value block types
- * (Q8_0, Q4, Q4_1, Q5_0, Q5_1) in whole groups of 8 blocks (n_in % 256 == 0) starting on a texel;
- * Q4_K / Q5_K (9- / 11-texel blocks) starting on a texel; Q6_K (210-byte blocks) at any even byte.
- * w_off is in the type's unit (k_unit). */
+ * (Q8_0, Q4, Q4_1, Q5_0, Q5_1) anywhere (whole groups of 8 blocks starting on a texel read
+ * directly, other rows with VKG_MATMUL_ROWS_ANY); Q4_K / Q5_K (9- / 11-texel blocks) starting on a
+ * texel; Q6_K (210-byte blocks) at any even byte. w_off is in the type's unit (k_unit). */
 static int tex_rows(int wi, uint32_t n_in, uint32_t w_off)
 {
     if (wi < 0) return 0;
     if (wi == 0) return n_in % 8 == 0 && w_off % 4 == 0;
     if (wi <= 2) return n_in % 8 == 0 && w_off % 8 == 0;
-    if (wi <= 7) return n_in % 256 == 0 && w_off % 16 == 0;
+    if (wi <= 7) return 1;
     return wi == 10 || w_off % 16 == 0;
+}
+
+/* VKG_MATMUL_ROWS_ANY for a 32-value block type whose rows are not whole texel-aligned groups */
+static uint32_t rows_any(int wi, uint32_t n_in, uint32_t w_off)
+{
+    return wi >= 3 && wi <= 7 && (n_in % 256 != 0 || w_off % 16 != 0) ? VKG_MATMUL_ROWS_ANY : 0;
 }
 
 /* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
@@ -136,6 +142,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
     /* texel reads: x rows on texels, W rows as tex_rows says */
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
+    p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
@@ -218,12 +225,9 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
     if (wi >= 0) j.row_bytes = (uint64_t)a->n_in / vkg_dtype_block_size(a->wt) * vkg_dtype_block_bytes(a->wt);
     VKG_TRY(mm_check(a, j.xs, j.ys, j.row_bytes));
     enum vkg_matmul_path path = a->path;
-    /* the texel lane tier's types: floats (n_in % 8 == 0) and every block type (the 32-value ones with
-       texel reads when n_in % 256 == 0, else the lane mat-vec) */
+    /* the texel lane tier's types: floats (n_in % 8 == 0) and every block type */
     int tex_type = wi <= 2 ? a->n_in % 8 == 0 : 1;
-    if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && tex_type &&
-        (wi <= 2 || a->n_in % 256 == 0))
-        path = VKG_MATMUL_LANE_TEXEL;
+    if (path == VKG_MATMUL_AUTO && c->dev->use.texel && c->dev->use.lane_tier && tex_type) path = VKG_MATMUL_LANE_TEXEL;
     if (path == VKG_MATMUL_LANE_TEXEL && (!tex_type || !c->dev->use.lane_ok))
         return vkg_error(VKG_ERR_UNSUPPORTED,
                          "op 'matmul' on '%s': the texel lane tier needs F32/F16/BF16 weights with n_in %% 8 == 0 "
@@ -283,7 +287,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     int wi = wt_index(f->wt);
     *st = VKG_OK;
     if (!dev->use.fused || !dev->use.lane_ok || wi < 0) return 0;
-    if (wi <= 2 ? f->n_in % 8 != 0 : f->n_in % 256 != 0) return 0;
+    if (wi <= 2 && f->n_in % 8 != 0) return 0;
     if (f->n_tok > 65535u * 8 || xs % 4) return 0;
     uint64_t max = vkg_max_window_bytes(dev);
     uint64_t wbytes = (uint64_t)n_rows * (f->n_in / vkg_dtype_block_size(f->wt)) * vkg_dtype_block_bytes(f->wt);
@@ -301,7 +305,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
                                  .x_stride = (uint32_t)xs,
                                  .y_stride = f->rows[0],
                                  .has_bias = f->bias != NULL,
-                                 .vec = VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X,
+                                 .vec = VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X | rows_any(wi, f->n_in, 0),
                                  .mode = f->kind == VKG_MATMUL_FUSE_SWIGLU  ? VKG_MATMUL_MODE_SWIGLU
                                          : f->kind == VKG_MATMUL_FUSE_GEGLU ? VKG_MATMUL_MODE_GEGLU
                                                                             : VKG_MATMUL_MODE_PARTS };

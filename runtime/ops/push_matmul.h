@@ -46,6 +46,9 @@ struct vkg_push_matmul {
 #define VKG_MATMUL_VEC_W 1u
 /* x rows start 16-byte aligned in the window and n_in % 8 == 0 */
 #define VKG_MATMUL_VEC_X 2u
+/* matmul_lane / matvec1_lane_tx, 32-value block types: W rows start at any even byte of a texel
+ * and n_in % 256 may be != 0 (rows end inside a group of 8 blocks) */
+#define VKG_MATMUL_ROWS_ANY 4u
 
 /* Quantize n_blocks blocks of 32 values (one invocation per block). */
 struct vkg_push_quantize {

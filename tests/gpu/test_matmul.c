@@ -125,7 +125,8 @@ static void run_case(const struct mm_case *k, uint64_t seed)
 }
 
 static const uint32_t g_float_shapes[][2] = { { 1, 100 }, { 7, 333 }, { 65, 96 }, { 130, 256 }, { 3, 8 } };
-/* n_in 512: Q8_0/Q4 rows of whole groups of 8 blocks, which the texel tier reads as texels */
+/* n_in 512: rows of whole groups of 8 blocks, which the texel tier reads as texels directly; 96, 544, 32:
+ * rows ending inside a group (and, at most row widths, starting inside a texel: VKG_MATMUL_ROWS_ANY) */
 static const uint32_t g_quant_shapes[][2] = { { 1, 96 }, { 7, 544 }, { 65, 512 }, { 130, 512 }, { 3, 32 } };
 static const uint32_t g_kquant_shapes[][2] = { { 1, 256 }, { 7, 768 }, { 65, 256 }, { 130, 512 }, { 3, 256 } };
 
@@ -244,7 +245,8 @@ static void test_tile_edges(void **state)
         run_case(&l, 50 + i);
     }
     /* the same for the 32-value block types in rows of 2 groups of 8 blocks and the K-quants in rows of 2
-       super-blocks, 1..67 tokens; unaligned: the fallbacks (Q6_K: its texel kernel, rows at any even byte) */
+       super-blocks, 1..67 tokens; unaligned: the 32-value types realign (ROWS_ANY), Q6_K reads rows at any
+       even byte anyway, Q4_K / Q5_K fall back to the lane mat-vec */
     static const enum vkg_dtype q_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4,   VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0,
                                               VKG_DTYPE_Q5_1, VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
     for (size_t i = 0; i < 32 && g_dev->use.lane_ok; i++) {
@@ -253,6 +255,15 @@ static void test_tile_edges(void **state)
             (int)(i % 7 != 0)
         };
         run_case(&l, 60 + i);
+    }
+    /* rows of 18 blocks (SmolLM2's 576: 2 groups of 8 and a partial one) and of 3, every 32-value block
+       type, starting inside a texel (ROWS_ANY), aligned or not */
+    static const enum vkg_dtype b_types[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4, VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0,
+                                              VKG_DTYPE_Q5_1 };
+    for (size_t i = 0; i < 20 && g_dev->use.lane_ok; i++) {
+        struct mm_case l = { b_types[i % 5], i & 2 ? 517u : 67u, i & 1 ? 576u : 96u,    lane_toks[i / 5],
+                             (int)(i & 1),   (int)(i / 5 != 1),  VKG_MATMUL_LANE_TEXEL, (int)(i % 3 != 0) };
+        run_case(&l, 100 + i);
     }
     k.path = VKG_MATMUL_GEMM;
     k.n_tok = 1; /* the GEMM with a single token */

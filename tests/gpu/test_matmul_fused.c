@@ -8,8 +8,9 @@
  * partial blocks), with and without biases, every type of the texel tier
  * (F32, F16, BF16 with n_in 136; Q8_0, Q4, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K with
  * n_in 512; Q6_K with n_in 256: 210-byte rows, so parts and rows start at any
- * even byte of a texel) and rows outside it (Q8_0 and Q5_1 with n_in 96),
- * which take the separate launches.
+ * even byte of a texel; Q8_0 and Q5_1 with n_in 96: rows of 3 blocks, starting
+ * anywhere, VKG_MATMUL_ROWS_ANY) and a type outside it (F16 with n_in 100, not
+ * a multiple of 8), which takes the separate launches.
  * Each case runs with the fused launch allowed and with it switched off
  * (dev->use.fused = 0); the texel views the command buffer made count the
  * launches (2 per matmul_lane launch: W and x), so a case that should fuse
@@ -178,9 +179,11 @@ static void test_q5_0(void **state) { sweep(VKG_DTYPE_Q5_0, 512, 1); }
 static void test_q5_1(void **state) { sweep(VKG_DTYPE_Q5_1, 512, 1); }
 static void test_q5_k(void **state) { sweep(VKG_DTYPE_Q5_K, 512, 1); }
 static void test_q6_k(void **state) { sweep(VKG_DTYPE_Q6_K, 256, 1); }
+/* rows of 3 blocks (ROWS_ANY) */
+static void test_q8_0_short_rows(void **state) { sweep(VKG_DTYPE_Q8_0, 96, 1); }
+static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96, 1); }
 /* outside the fused tier: the separate launches (and the glu op) */
-static void test_q8_0_short_rows(void **state) { sweep(VKG_DTYPE_Q8_0, 96, 0); }
-static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96, 0); }
+static void test_f16_odd_rows(void **state) { sweep(VKG_DTYPE_F16, 100, 0); }
 
 static void test_errors(void **state)
 {
@@ -228,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_q5_0),
         cmocka_unit_test(test_q5_1),
         cmocka_unit_test(test_q5_1_short_rows),
+        cmocka_unit_test(test_f16_odd_rows),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
