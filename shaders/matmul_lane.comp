@@ -3,10 +3,11 @@
 // weights on CPU drivers (lavapipe), any number of tokens: the mat-vec of
 // decode batches and the GEMM of prefill alike.
 //
-// Each invocation owns VKG_MATMUL_LANE_ROWS weight rows (rows row0 + r * WG)
+// Each invocation owns LR weight rows (rows row0 + r * WG; push_matmul.h says how
+// many for each variant)
 // and the 8 tokens of block gl_WorkGroupID.x, and walks the rows in chunks of
-// 8 columns keeping its 8 x LR sums in registers: no shared memory, no barrier,
-// no cross-lane step. W and x are read through uniform texel buffers (16-byte
+// 8 columns keeping its 8 x LR sums: no shared memory, no barrier,
+// no cross-lane step but quad broadcasts of x. W and x are read through uniform texel buffers (16-byte
 // texels): on llvmpipe a texel fetch is one gather, where each lane of a
 // storage-buffer load is a scalar loop iteration with a branch. Every lane
 // fetches the same x texels (the tokens are the workgroup's), each its own W
@@ -73,6 +74,7 @@
 //          and it stores act(gate) * up (act.glsl, as act.comp computes it).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_quad : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "push_matmul.h"
@@ -88,11 +90,36 @@ layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_b
 layout(binding = 4) writeonly buffer Y1buf { float Y1[]; }; // PARTS: rows [seg1, seg2); else unused
 layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2, n_out); else unused
 
-#define LR VKG_MATMUL_LANE_ROWS
 #ifdef NT1
 #define NT 1u
+#define LR VKG_MATVEC1_TX_ROWS
+#elif defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
+#define NT 8u
+#define LR VKG_MATMUL_LANE_ROWS_K
 #else
 #define NT 8u
+#define LR VKG_MATMUL_LANE_ROWS
+#endif
+
+// LOAD_X(o, xv): texel o (counted from each token's row start) of x for the NT tokens. A texel
+// fetch is a call on llvmpipe (README, "Rows per invocation"), and all lanes want the same x texel:
+// with 8 tokens, lane q of each quad fetches tokens q and q + 4 and subgroupQuadBroadcast (one
+// in-register permute on llvmpipe) hands each to the whole quad: 2 fetches instead of 8.
+#ifdef NT1
+#define LOAD_X(o, xv) xv[0] = uintBitsToFloat(texelFetch(X, int(xt[0] + (o))))
+#else
+#define LOAD_X(o, xv)                                                                                     \
+    {                                                                                                     \
+        vec4 l_ = uintBitsToFloat(texelFetch(X, int(xq0 + (o)))), h_ = uintBitsToFloat(texelFetch(X, int(xq1 + (o)))); \
+        xv[0] = subgroupQuadBroadcast(l_, 0u);                                                            \
+        xv[1] = subgroupQuadBroadcast(l_, 1u);                                                            \
+        xv[2] = subgroupQuadBroadcast(l_, 2u);                                                            \
+        xv[3] = subgroupQuadBroadcast(l_, 3u);                                                            \
+        xv[4] = subgroupQuadBroadcast(h_, 0u);                                                            \
+        xv[5] = subgroupQuadBroadcast(h_, 1u);                                                            \
+        xv[6] = subgroupQuadBroadcast(h_, 2u);                                                            \
+        xv[7] = subgroupQuadBroadcast(h_, 3u);                                                            \
+    }
 #endif
 
 // the 16 bytes from byte s (even, 0..14; may differ between lanes) of the 32 bytes a|b
@@ -199,6 +226,11 @@ void main()
         rows[r] = (o < p.n_out ? o : 0u) + (glu && r >= LR / 2u ? p.n_out : 0u);
     }
     [[unroll]] for (uint t = 0u; t < NT; t++) xt[t] = (p.x_off + (t < nt ? t0 + t : t0) * p.x_stride) >> 2;
+#ifndef NT1
+    uint q0 = gl_SubgroupInvocationID & 3u, q1 = q0 + 4u; // the tokens this lane fetches for its quad
+    uint xq0 = (p.x_off + (q0 < nt ? t0 + q0 : t0) * p.x_stride) >> 2;
+    uint xq1 = (p.x_off + (q1 < nt ? t0 + q1 : t0) * p.x_stride) >> 2;
+#endif
     float acc[LR * NT];
     [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;
 #ifdef QUANT
@@ -242,12 +274,10 @@ void main()
             uint xk = (k + 32u * j) >> 2; // x texel of the block's first value
             [[unroll]] for (uint i = 0u; i < QW; i++) {
                 vec4 xa[NT], xb[NT];
-                [[unroll]] for (uint t = 0u; t < NT; t++) {
-                    xa[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + i)));
+                LOAD_X(xk + i, xa);
 #ifdef NIB
-                    xb[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + 4u + i)));
+                LOAD_X(xk + 4u + i, xb);
 #endif
-                }
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
                     uint w = word_at(ta[r], tb[r], tc[r], s + QS + 4u * i);
 #ifdef W_Q8_0
@@ -309,10 +339,8 @@ void main()
             uint xk = (k + 64u * c) >> 2;
             [[unroll]] for (uint i = 0u; i < 8u; i++) {
                 vec4 xa[NT], xb[NT];
-                [[unroll]] for (uint t = 0u; t < NT; t++) {
-                    xa[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + i)));
-                    xb[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk + 8u + i)));
-                }
+                LOAD_X(xk + i, xa);
+                LOAD_X(xk + 8u + i, xb);
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
                     uint w = i < 4u ? q0[r][i] : q1[r][i - 4u];
                     uvec4 qa = uvec4(w, w >> 8, w >> 16, w >> 24) & 15u, qb = uvec4(w >> 4, w >> 12, w >> 20, w >> 28) & 15u;
@@ -362,7 +390,7 @@ void main()
                     [[unroll]] for (uint g = 0u; g < 4u; g++) {
                         vec4 xv[NT];
                         uint xk = ((k + 128u * hf + 32u * g) >> 2) + 4u * q + i;
-                        [[unroll]] for (uint t = 0u; t < NT; t++) xv[t] = uintBitsToFloat(texelFetch(X, int(xt[t] + xk)));
+                        LOAD_X(xk, xv);
                         [[unroll]] for (uint r = 0u; r < LR; r++) {
                             uint lo = (g & 1u) == 0u ? A[r][i] : B[r][i];
                             uint qv = ((lo >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((H[r][i] >> (2u * g)) & 0x03030303u) << 4);
@@ -376,11 +404,11 @@ void main()
     for (uint k = 0u; k < p.n_in; k += 8u) {
         vec4 wa[LR], wb[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(rows[r], k, wa[r], wb[r]);
-        [[unroll]] for (uint t = 0u; t < NT; t++) {
-            vec4 xa = uintBitsToFloat(texelFetch(X, int(xt[t] + (k >> 2)))),
-                 xb = uintBitsToFloat(texelFetch(X, int(xt[t] + (k >> 2) + 1u)));
-            [[unroll]] for (uint r = 0u; r < LR; r++) acc[r * NT + t] += dot(wa[r], xa) + dot(wb[r], xb);
-        }
+        vec4 xa[NT], xb[NT];
+        LOAD_X(k >> 2, xa);
+        LOAD_X((k >> 2) + 1u, xb);
+        [[unroll]] for (uint t = 0u; t < NT; t++)
+            [[unroll]] for (uint r = 0u; r < LR; r++) acc[r * NT + t] += dot(wa[r], xa[t]) + dot(wb[r], xb[t]);
     }
 #endif
     if (glu) {

@@ -65,6 +65,12 @@ static uint32_t rows_any(int wi, uint32_t n_in, uint32_t w_off)
 }
 
 /* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
+/* rows per invocation of the texel kernels (push_matmul.h) */
+static uint32_t tex_lr(int wi, uint64_t toks)
+{
+    return toks == 1 ? VKG_MATVEC1_TX_ROWS : wi >= 8 ? VKG_MATMUL_LANE_ROWS_K : VKG_MATMUL_LANE_ROWS;
+}
+
 static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1 };
 static const uint32_t k_align[N_WT] = { 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 };
 
@@ -146,13 +152,13 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
-            (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
+            (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS);
         return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, 6, &p, groups, 1);
     }
     if (j->lane && toks > 1) { /* token blocks of 8 in z */
         if (j->op_tex != VKG_OP_COUNT && tex_ok) {
-            groups = (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS - 1) /
-                     (VKG_MATMUL_LANE_LOCAL * VKG_MATMUL_LANE_ROWS);
+            uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wt_index(a->wt), toks);
+            groups = (rows + per - 1) / per;
             return tex_blocks_dispatch(c, j->op_tex, v, &p, groups, toks);
         }
         return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op), v, 4, &p, groups, (uint32_t)((toks + 7) / 8));
@@ -233,7 +239,7 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
                          "op 'matmul' on '%s': the texel lane tier needs F32/F16/BF16 weights with n_in %% 8 == 0 "
                          "or block weights (%s, n_in %u) and subgroups of at least 8 lanes",
                          a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
-    j.op_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex[wi] : VKG_OP_COUNT;
+    j.op_tex = path == VKG_MATMUL_LANE_TEXEL && c->dev->use.quad ? k_tex[wi] : VKG_OP_COUNT;
     j.op1_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex1[wi] : VKG_OP_COUNT;
     if (path == VKG_MATMUL_LANE_TEXEL) path = VKG_MATMUL_DECODE_LANE; /* the same grid for the fallbacks */
     if (path == VKG_MATMUL_AUTO)
@@ -288,7 +294,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     *st = VKG_OK;
     if (!dev->use.fused || !dev->use.lane_ok || wi < 0) return 0;
     if (wi <= 2 && f->n_in % 8 != 0) return 0;
-    if (f->n_tok > 65535u * 8 || xs % 4) return 0;
+    if (f->n_tok > 65535u * 8 || xs % 4 || (f->n_tok > 1 && !dev->use.quad)) return 0;
     uint64_t max = vkg_max_window_bytes(dev);
     uint64_t wbytes = (uint64_t)n_rows * (f->n_in / vkg_dtype_block_size(f->wt)) * vkg_dtype_block_bytes(f->wt);
     uint64_t xbytes = ((uint64_t)(f->n_tok - 1) * xs + f->n_in) * 4;
@@ -335,7 +341,8 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         if ((*st = vkg_view_window(dev, *f->bias, 0, (uint64_t)n_rows * 4, &v[3], &skip)) != VKG_OK) return 1;
         p.b_off = (uint32_t)(skip / 4);
     }
-    uint32_t per = VKG_MATMUL_LANE_LOCAL * (glu ? VKG_MATMUL_LANE_ROWS / 2 : VKG_MATMUL_LANE_ROWS);
+    uint32_t lr = tex_lr(wi, f->n_tok);
+    uint32_t per = VKG_MATMUL_LANE_LOCAL * (glu ? lr / 2 : lr);
     uint64_t groups = (p.n_out + per - 1) / per;
     if (f->n_tok == 1) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;

@@ -83,7 +83,22 @@ struct vkg_push_quantize {
  * cores 3 workgroups to share (64 rows: 9). Measured on SmolLM2 decode,
  * fused launches: local size 8 against 32, 20.2 against 15.3 tokens/s at
  * batch 1. */
+/* Rows per invocation of matmul_lane (8-token blocks): 16 for the K-quants,
+ * 8 for the rest; matvec1_lane_tx (one token): 8. llvmpipe (Mesa 22.3)
+ * compiles each texel fetch to a call of a gather function, and a call
+ * clobbers every vector register: per multiply-add the Q4_K GEMM spent ~1.6
+ * instructions in the 16 x-fetch calls of each 8-value step and ~3.5 around
+ * them (disassembled from Mesa's shader cache). x fetches per multiply-add fall
+ * as 1 / rows: 16 rows, 4.2 instructions per multiply-add instead of 5.1;
+ * 4096x4096 Q4_K x 64 tokens, min of 5 alternating runs: 8 rows 69.7 ms,
+ * 16 rows 53.1, 24 rows 55.0, 32 rows 56.0 (more spills, fewer workgroups);
+ * Qwen2.5-Coder-1.5B Q4_K_M prefill +24 %. LLVM's compile time grows faster
+ * than the rows: 16 rows took Q4_K 5 -> 13 s, Q6_K 11 -> 29 s, but Q4_1
+ * 16 -> 61 s and Q5_0 over a minute, so the 32-value block types (whose
+ * realigning walk is larger code) and the float types keep 8. */
 #define VKG_MATMUL_LANE_ROWS 8
+#define VKG_MATMUL_LANE_ROWS_K 16
+#define VKG_MATVEC1_TX_ROWS 8
 #define VKG_MATMUL_LANE_LOCAL 8
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64

@@ -183,6 +183,7 @@ static void pick_tiers(struct vkg_device *dev)
     const uint32_t lane_need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
     dev->use.lane_ok = (i->subgroup_ops & lane_need) == lane_need && i->subgroup_min_size >= 8 && !no_sg;
     dev->use.lane_tier = dev->use.lane_ok && strcmp(i->type, "cpu") == 0 && !vkg_env_flag("VKGRM_DISABLE_LANE_TIER");
+    dev->use.quad = dev->use.lane_ok && (i->subgroup_ops & VK_SUBGROUP_FEATURE_QUAD_BIT) != 0;
     /* Mesa's llvmpipe loads each lane of a storage-buffer (and shared-memory) access in a
      * branchy scalar loop, while a texel fetch is one gather: 2.6x the bytes per second in
      * a streaming test (notes in the README) */

@@ -102,6 +102,8 @@ struct vkg_device {
         int size_control;   /* VKGRM_DISABLE_SUBGROUP */
         int lane_ok;        /* the lane mat-vec can run: subgroup ballot, subgroups of >= 8; VKGRM_DISABLE_SUBGROUP */
         int lane_tier;      /* lane_ok on a CPU driver (lavapipe): picked by AUTO; VKGRM_DISABLE_LANE_TIER */
+        int quad;           /* lane_ok and subgroup quad operations: matmul_lane (8 tokens) shares x through
+                               subgroupQuadBroadcast; without them more than one token takes the lane mat-vec */
         int attn_rows;      /* attn_rows and the one-row *_g1 attention kernels; VKGRM_DISABLE_ATTN_ROWS */
         int cascade;        /* models attend a prefix shared by a step's sequences once; VKGRM_DISABLE_CASCADE */
         int texel;          /* CPU driver: kernels read K/V and weights through uniform texel buffers

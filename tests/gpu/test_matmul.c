@@ -316,6 +316,21 @@ static void test_all_16bit_patterns(void **state)
 
 /* VKGRM_DISABLE_SUBGROUP turns dev->use.subgroup_arith off: AUTO then takes the
  * shared-memory tier and forcing the subgroup tier is refused. */
+/* Without subgroup quad operations matmul_lane (which shares x through subgroupQuadBroadcast) is not
+ * picked: several tokens take the lane mat-vec, one token still matvec1_lane_tx; results unchanged. */
+static void test_no_quad(void **state)
+{
+    int saved = g_dev->use.quad;
+    g_dev->use.quad = 0;
+    static const struct mm_case ks[] = {
+        { VKG_DTYPE_F16, 70, 96, 5, 1, 1, VKG_MATMUL_AUTO, 1 },
+        { VKG_DTYPE_Q4_K, 33, 512, 17, 0, 0, VKG_MATMUL_AUTO, 1 },
+        { VKG_DTYPE_Q8_0, 9, 256, 1, 0, 1, VKG_MATMUL_AUTO, 1 },
+    };
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) run_case(&ks[i], 300 + i);
+    g_dev->use.quad = saved;
+}
+
 static void test_subgroup_switch(void **state)
 {
     int saved = g_dev->use.subgroup_arith;
@@ -370,20 +385,20 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_f32),      cmocka_unit_test(test_decode_f16),
-        cmocka_unit_test(test_decode_bf16),     cmocka_unit_test(test_decode_q8_0),
-        cmocka_unit_test(test_decode_q4),       cmocka_unit_test(test_prefill_f32),
-        cmocka_unit_test(test_prefill_f16),     cmocka_unit_test(test_prefill_bf16),
-        cmocka_unit_test(test_prefill_q8_0),    cmocka_unit_test(test_prefill_q4),
-        cmocka_unit_test(test_decode_q4_1),     cmocka_unit_test(test_decode_q5_0),
-        cmocka_unit_test(test_decode_q5_1),     cmocka_unit_test(test_decode_q4_k),
-        cmocka_unit_test(test_decode_q5_k),     cmocka_unit_test(test_decode_q6_k),
-        cmocka_unit_test(test_prefill_q4_1),    cmocka_unit_test(test_prefill_q5_0),
-        cmocka_unit_test(test_prefill_q5_1),    cmocka_unit_test(test_prefill_q4_k),
-        cmocka_unit_test(test_prefill_q5_k),    cmocka_unit_test(test_prefill_q6_k),
-        cmocka_unit_test(test_ggml_gemm_small), cmocka_unit_test(test_tile_edges),
-        cmocka_unit_test(test_subgroup_switch), cmocka_unit_test(test_all_16bit_patterns),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_decode_f32),         cmocka_unit_test(test_decode_f16),
+        cmocka_unit_test(test_decode_bf16),        cmocka_unit_test(test_decode_q8_0),
+        cmocka_unit_test(test_decode_q4),          cmocka_unit_test(test_prefill_f32),
+        cmocka_unit_test(test_prefill_f16),        cmocka_unit_test(test_prefill_bf16),
+        cmocka_unit_test(test_prefill_q8_0),       cmocka_unit_test(test_prefill_q4),
+        cmocka_unit_test(test_decode_q4_1),        cmocka_unit_test(test_decode_q5_0),
+        cmocka_unit_test(test_decode_q5_1),        cmocka_unit_test(test_decode_q4_k),
+        cmocka_unit_test(test_decode_q5_k),        cmocka_unit_test(test_decode_q6_k),
+        cmocka_unit_test(test_prefill_q4_1),       cmocka_unit_test(test_prefill_q5_0),
+        cmocka_unit_test(test_prefill_q5_1),       cmocka_unit_test(test_prefill_q4_k),
+        cmocka_unit_test(test_prefill_q5_k),       cmocka_unit_test(test_prefill_q6_k),
+        cmocka_unit_test(test_ggml_gemm_small),    cmocka_unit_test(test_tile_edges),
+        cmocka_unit_test(test_subgroup_switch),    cmocka_unit_test(test_no_quad),
+        cmocka_unit_test(test_all_16bit_patterns), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }
