@@ -10,7 +10,12 @@
 // fetches them with one gather, where a storage-buffer load loops over the
 // lanes). The host guarantees K % 8 == 0 and texel-aligned weight and input
 // windows (p.vec of moe_ffn.comp). Slots of a tile past its pair count compute
-// on the tile's first pair and are not stored.
+// on the tile's first pair and are not stored. Every lane needs the same 8
+// input rows, and a texel fetch is a call on llvmpipe that spills every
+// register (README, "Rows per invocation"): lane q of each quad fetches pairs q
+// and q + 4, and subgroupQuadBroadcast (an in-register permute there) hands
+// them to the quad, 4 fetches per 8 values instead of 16 (the host picks this
+// kernel only with quad operations, use.quad).
 //! variant moe_gate_up_f32_lane GATE_UP W_F32
 //! variant moe_gate_up_f16_lane GATE_UP W_F16
 //! variant moe_gate_up_bf16_lane GATE_UP W_BF16
@@ -19,6 +24,7 @@
 //! variant moe_down_bf16_lane W_BF16
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_quad : require
 #include "common.glsl"
 #include "push_moe.h"
 VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
@@ -87,6 +93,9 @@ void main()
         pair[i] = p.dense != 0u ? s : list[p.list_off + first + s];
         xr[i] = p.in_off + (pair[i] / p.in_div) * p.K; // a multiple of 4 (host)
     }
+    uint q = gl_SubgroupInvocationID & 3u; // this lane fetches pairs q and q + 4 for its quad
+    uint xq0 = q == 0u ? xr[0] : q == 1u ? xr[1] : q == 2u ? xr[2] : xr[3];
+    uint xq1 = q == 0u ? xr[4] : q == 1u ? xr[5] : q == 2u ? xr[6] : xr[7];
     uint m_begin = gl_WorkGroupID.x * p.m_per_wg, m_end = min(p.M, m_begin + p.m_per_wg);
     uint m0 = m_begin + gl_LocalInvocationID.x;
     uint wr[LR];
@@ -104,11 +113,28 @@ void main()
             w8(w1, p.w1_off + wr[r] + k, wa[LR + r], wb[LR + r]);
 #endif
         }
-        [[unroll]] for (uint i = 0u; i < TR; i++) {
-            uint xt = (xr[i] + k) >> 2;
-            vec4 xa = uintBitsToFloat(texelFetch(xin, int(xt))), xb = uintBitsToFloat(texelFetch(xin, int(xt + 1u)));
-            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc[v * TR + i] += dot(wa[v], xa) + dot(wb[v], xb);
-        }
+        uint t0 = (xq0 + k) >> 2, t1 = (xq1 + k) >> 2;
+        vec4 la = uintBitsToFloat(texelFetch(xin, int(t0))), lb = uintBitsToFloat(texelFetch(xin, int(t0 + 1u)));
+        vec4 ha = uintBitsToFloat(texelFetch(xin, int(t1))), hb = uintBitsToFloat(texelFetch(xin, int(t1 + 1u)));
+        vec4 xa[TR], xb[TR];
+        xa[0] = subgroupQuadBroadcast(la, 0u);
+        xa[1] = subgroupQuadBroadcast(la, 1u);
+        xa[2] = subgroupQuadBroadcast(la, 2u);
+        xa[3] = subgroupQuadBroadcast(la, 3u);
+        xa[4] = subgroupQuadBroadcast(ha, 0u);
+        xa[5] = subgroupQuadBroadcast(ha, 1u);
+        xa[6] = subgroupQuadBroadcast(ha, 2u);
+        xa[7] = subgroupQuadBroadcast(ha, 3u);
+        xb[0] = subgroupQuadBroadcast(lb, 0u);
+        xb[1] = subgroupQuadBroadcast(lb, 1u);
+        xb[2] = subgroupQuadBroadcast(lb, 2u);
+        xb[3] = subgroupQuadBroadcast(lb, 3u);
+        xb[4] = subgroupQuadBroadcast(hb, 0u);
+        xb[5] = subgroupQuadBroadcast(hb, 1u);
+        xb[6] = subgroupQuadBroadcast(hb, 2u);
+        xb[7] = subgroupQuadBroadcast(hb, 3u);
+        [[unroll]] for (uint i = 0u; i < TR; i++)
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc[v * TR + i] += dot(wa[v], xa[i]) + dot(wb[v], xb[i]);
     }
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint m = m0 + r * WG;

@@ -156,10 +156,10 @@ static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, i
     return VKG_OK;
 }
 
-/* moe_lane's op for float weights where the device reads texels (use.texel, lane_ok), else VKG_OP_COUNT. */
+/* moe_lane's op for float weights where the device reads texels (use.texel, lane_ok, quad), else VKG_OP_COUNT. */
 static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up)
 {
-    if (!dev->use.texel || !dev->use.lane_ok) return VKG_OP_COUNT;
+    if (!dev->use.texel || !dev->use.lane_ok || !dev->use.quad) return VKG_OP_COUNT;
     int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2 : -1;
     static const enum vkg_op ops[2][3] = {
         { VKG_OP_MOE_DOWN_F32_LANE, VKG_OP_MOE_DOWN_F16_LANE, VKG_OP_MOE_DOWN_BF16_LANE },

@@ -34,7 +34,7 @@ struct vkg_push_moe_gate {
 };
 
 /* Pairs per tile of the expert FFN: the scan lists the tiles of every expert. */
-#define VKG_MOE_TILE 8u
+#define VKG_MOE_TILE 8u /* moe_lane.comp shares x over two quads: written for 8 */
 /* moe_lane (CPU drivers, float weights): output rows per invocation, VKG_MOE_LANE_LOCAL invocations */
 #define VKG_MOE_LANE_ROWS_GATE_UP 2u
 #define VKG_MOE_LANE_ROWS_DOWN 4u
