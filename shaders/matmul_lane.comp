@@ -3,15 +3,15 @@
 // weights on CPU drivers (lavapipe), any number of tokens: the mat-vec of
 // decode batches and the GEMM of prefill alike.
 //
-// Each invocation owns LR weight rows (rows row0 + r * WG; push_matmul.h says how
-// many for each variant)
-// and the 8 tokens of block gl_WorkGroupID.x, and walks the rows in chunks of
-// 8 columns keeping its 8 x LR sums: no shared memory, no barrier,
-// no cross-lane step but quad broadcasts of x. W and x are read through uniform texel buffers (16-byte
-// texels): on llvmpipe a texel fetch is one gather, where each lane of a
-// storage-buffer load is a scalar loop iteration with a branch. Every lane
-// fetches the same x texels (the tokens are the workgroup's), each its own W
-// rows: per chunk LR + 16 fetches feed 64 LR multiply-adds.
+// Each invocation owns LR weight rows (rows row0 + r * WG; push_matmul.h says
+// how many for each variant) and the 8 tokens of block gl_WorkGroupID.x, and
+// walks the rows in chunks of 8 columns keeping its 8 x LR sums: no shared
+// memory, no barrier, no cross-lane step but quad broadcasts of x (LOAD_X). W
+// and x are read through uniform texel buffers (16-byte texels): on llvmpipe a
+// texel fetch is one gather, where each lane of a storage-buffer load is a
+// scalar loop iteration with a branch. Every lane needs the same x texels (the
+// tokens are the workgroup's), each its own W rows: per chunk LR + 4 fetches
+// (16 before the quad broadcasts) feed 64 LR multiply-adds.
 // The host guarantees: n_in % 8 == 0, W rows and x rows start on a texel
 // (w_off % 8 == 0 for 16-bit types, % 4 for F32; x_off, x_stride % 4 == 0).
 // (Block types: below.)
@@ -227,9 +227,9 @@ void main()
     }
     [[unroll]] for (uint t = 0u; t < NT; t++) xt[t] = (p.x_off + (t < nt ? t0 + t : t0) * p.x_stride) >> 2;
 #ifndef NT1
-    uint q0 = gl_SubgroupInvocationID & 3u, q1 = q0 + 4u; // the tokens this lane fetches for its quad
-    uint xq0 = (p.x_off + (q0 < nt ? t0 + q0 : t0) * p.x_stride) >> 2;
-    uint xq1 = (p.x_off + (q1 < nt ? t0 + q1 : t0) * p.x_stride) >> 2;
+    uint tq0 = gl_SubgroupInvocationID & 3u, tq1 = tq0 + 4u; // the tokens this lane fetches for its quad
+    uint xq0 = (p.x_off + (tq0 < nt ? t0 + tq0 : t0) * p.x_stride) >> 2;
+    uint xq1 = (p.x_off + (tq1 < nt ? t0 + tq1 : t0) * p.x_stride) >> 2;
 #endif
     float acc[LR * NT];
     [[unroll]] for (uint i = 0u; i < LR * NT; i++) acc[i] = 0.0;

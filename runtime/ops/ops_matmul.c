@@ -64,13 +64,13 @@ static uint32_t rows_any(int wi, uint32_t n_in, uint32_t w_off)
     return wi >= 3 && wi <= 7 && (n_in % 256 != 0 || w_off % 16 != 0) ? VKG_MATMUL_ROWS_ANY : 0;
 }
 
-/* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
-/* rows per invocation of the texel kernels (push_matmul.h) */
+/* rows per invocation of the texel kernels (push_matmul.h); wi >= 8: the K-quants */
 static uint32_t tex_lr(int wi, uint64_t toks)
 {
     return toks == 1 ? VKG_MATVEC1_TX_ROWS : wi >= 8 ? VKG_MATMUL_LANE_ROWS_K : VKG_MATMUL_LANE_ROWS;
 }
 
+/* w_off unit in bytes: words for F32, 16-bit elements, bytes for block types (2-byte aligned) */
 static const uint32_t k_unit[N_WT] = { 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1 };
 static const uint32_t k_align[N_WT] = { 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 };
 
