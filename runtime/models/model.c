@@ -86,10 +86,7 @@ static enum vkg_status fuse(struct vkg_model *m, const struct vkg_model_report *
     }
     enum vkg_dtype dt = r->dtype[ws[0]->index];
     uint64_t n_in = ws[0]->shape[1];
-    int flt = dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16;
-    int blk = dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4 || dt == VKG_DTYPE_Q4_1 || dt == VKG_DTYPE_Q5_0 ||
-              dt == VKG_DTYPE_Q5_1 || dt == VKG_DTYPE_Q4_K || dt == VKG_DTYPE_Q5_K || dt == VKG_DTYPE_Q6_K;
-    if (!(flt && n_in % 8 == 0) && !blk) return VKG_OK;
+    if (!vkg_op_matmul_fusable(dt, n_in) || n_in > UINT32_MAX) return VKG_OK;
     if (n_bias != 0 && n_bias != (int)n) return VKG_OK;
     for (uint32_t i = 0; i < n; i++) {
         if (r->dtype[ws[i]->index] != dt || ws[i]->shape[1] != n_in) return VKG_OK;

@@ -292,8 +292,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     struct vkg_device *dev = c->dev;
     int wi = wt_index(f->wt);
     *st = VKG_OK;
-    if (!dev->use.fused || !dev->use.lane_ok || wi < 0) return 0;
-    if (wi <= 2 && f->n_in % 8 != 0) return 0;
+    if (!dev->use.fused || !dev->use.lane_ok || !vkg_op_matmul_fusable(f->wt, f->n_in)) return 0;
     if (f->n_tok > 65535u * 8 || xs % 4 || (f->n_tok > 1 && !dev->use.quad)) return 0;
     uint64_t max = vkg_max_window_bytes(dev);
     uint64_t wbytes = (uint64_t)n_rows * (f->n_in / vkg_dtype_block_size(f->wt)) * vkg_dtype_block_bytes(f->wt);
@@ -351,6 +350,12 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, groups, f->n_tok);
     }
     return 1;
+}
+
+int vkg_op_matmul_fusable(enum vkg_dtype wt, uint64_t n_in)
+{
+    int wi = wt_index(wt);
+    return wi >= 0 && (wi > 2 || n_in % 8 == 0);
 }
 
 enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f)

@@ -73,7 +73,7 @@ enum vkg_matmul_fuse {
 };
 struct vkg_matmul_fused_args {
     struct vkg_view w;      /* [rows[0] + rows[1] (+ rows[2])][n_in] of wt, the parts back to back */
-    enum vkg_dtype wt;      /* any matmul type; fused launch for F32/F16/BF16 (n_in % 8 == 0), Q8_0/Q4 (% 256) */
+    enum vkg_dtype wt;      /* any matmul type; one launch where vkg_op_matmul_fusable says so */
     uint32_t n_in;          /* columns of every part */
     uint32_t n_parts;       /* 2 or 3 (PARTS), 2 (GLU) */
     uint32_t rows[3];       /* rows of each part */
@@ -86,6 +86,10 @@ struct vkg_matmul_fused_args {
     enum vkg_matmul_fuse kind;
 };
 enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f);
+/* Whether stacked weights of this type and width can run as one launch of vkg_op_matmul_fused on a
+ * device that fuses (use.fused): F32/F16/BF16 with n_in % 8 == 0 and every block type (the texel
+ * lane tier's types). Models stack only such projections at load. */
+int vkg_op_matmul_fusable(enum vkg_dtype wt, uint64_t n_in);
 
 /* n values (a multiple of 32) of src (F32/F16/BF16) -> n/32 blocks of dst_type
  * (Q8_0 or Q4) at dst (an even byte offset). The rule is in shaders/quantize.comp. */
