@@ -79,6 +79,7 @@
 #include "dtype.glsl"
 #include "push_matmul.h"
 #include "act.glsl"
+#include "quad_x.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_matmul);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
@@ -104,21 +105,14 @@ layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2
 // LOAD_X(o, xv): texel o (counted from each token's row start) of x for the NT tokens. A texel
 // fetch is a call on llvmpipe (README, "Rows per invocation"), and all lanes want the same x texel:
 // with 8 tokens, lane q of each quad fetches tokens q and q + 4 and subgroupQuadBroadcast (one
-// in-register permute on llvmpipe) hands each to the whole quad: 2 fetches instead of 8.
+// in-register permute on llvmpipe) hands each to the whole quad (quad_x.glsl): 2 fetches instead of 8.
 #ifdef NT1
 #define LOAD_X(o, xv) xv[0] = uintBitsToFloat(texelFetch(X, int(xt[0] + (o))))
 #else
 #define LOAD_X(o, xv)                                                                                     \
     {                                                                                                     \
         vec4 l_ = uintBitsToFloat(texelFetch(X, int(xq0 + (o)))), h_ = uintBitsToFloat(texelFetch(X, int(xq1 + (o)))); \
-        xv[0] = subgroupQuadBroadcast(l_, 0u);                                                            \
-        xv[1] = subgroupQuadBroadcast(l_, 1u);                                                            \
-        xv[2] = subgroupQuadBroadcast(l_, 2u);                                                            \
-        xv[3] = subgroupQuadBroadcast(l_, 3u);                                                            \
-        xv[4] = subgroupQuadBroadcast(h_, 0u);                                                            \
-        xv[5] = subgroupQuadBroadcast(h_, 1u);                                                            \
-        xv[6] = subgroupQuadBroadcast(h_, 2u);                                                            \
-        xv[7] = subgroupQuadBroadcast(h_, 3u);                                                            \
+        QUAD_X8(l_, h_, xv);                                                                              \
     }
 #endif
 

@@ -14,7 +14,7 @@
 // input rows, and a texel fetch is a call on llvmpipe that spills every
 // register (README, "Rows per invocation"): lane q of each quad fetches pairs q
 // and q + 4, and subgroupQuadBroadcast (an in-register permute there) hands
-// them to the quad, 4 fetches per 8 values instead of 16 (the host picks this
+// them to the quad (quad_x.glsl), 4 fetches per 8 values instead of 16 (the host picks this
 // kernel only with quad operations, use.quad).
 //! variant moe_gate_up_f32_lane GATE_UP W_F32
 //! variant moe_gate_up_f16_lane GATE_UP W_F16
@@ -27,6 +27,7 @@
 #extension GL_KHR_shader_subgroup_quad : require
 #include "common.glsl"
 #include "push_moe.h"
+#include "quad_x.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
@@ -117,22 +118,8 @@ void main()
         vec4 la = uintBitsToFloat(texelFetch(xin, int(t0))), lb = uintBitsToFloat(texelFetch(xin, int(t0 + 1u)));
         vec4 ha = uintBitsToFloat(texelFetch(xin, int(t1))), hb = uintBitsToFloat(texelFetch(xin, int(t1 + 1u)));
         vec4 xa[TR], xb[TR];
-        xa[0] = subgroupQuadBroadcast(la, 0u);
-        xa[1] = subgroupQuadBroadcast(la, 1u);
-        xa[2] = subgroupQuadBroadcast(la, 2u);
-        xa[3] = subgroupQuadBroadcast(la, 3u);
-        xa[4] = subgroupQuadBroadcast(ha, 0u);
-        xa[5] = subgroupQuadBroadcast(ha, 1u);
-        xa[6] = subgroupQuadBroadcast(ha, 2u);
-        xa[7] = subgroupQuadBroadcast(ha, 3u);
-        xb[0] = subgroupQuadBroadcast(lb, 0u);
-        xb[1] = subgroupQuadBroadcast(lb, 1u);
-        xb[2] = subgroupQuadBroadcast(lb, 2u);
-        xb[3] = subgroupQuadBroadcast(lb, 3u);
-        xb[4] = subgroupQuadBroadcast(hb, 0u);
-        xb[5] = subgroupQuadBroadcast(hb, 1u);
-        xb[6] = subgroupQuadBroadcast(hb, 2u);
-        xb[7] = subgroupQuadBroadcast(hb, 3u);
+        QUAD_X8(la, ha, xa);
+        QUAD_X8(lb, hb, xb);
         [[unroll]] for (uint i = 0u; i < TR; i++)
             [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc[v * TR + i] += dot(wa[v], xa[i]) + dot(wb[v], xb[i]);
     }
