@@ -19,6 +19,8 @@ set(VKG_SPV_FILES "")
 set(VKG_SPV_NAMES "")
 foreach(comp ${VKG_SHADER_FILES})
   get_filename_component(stem ${comp} NAME_WE)
+  # the variant lines are read here, at configure time: a changed .comp re-runs the configure
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${comp})
   file(STRINGS ${comp} vlines REGEX "^//! variant ")
   if(NOT vlines)
     set(vlines "//! variant ${stem}")
