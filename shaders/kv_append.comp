@@ -6,12 +6,22 @@
 // page shared after a fork is never written (the fork copied the partial one).
 // kv_append_f16: F16 pages (uint words of two halves, round to nearest even);
 // one invocation per pair of elements, so each word has one writer.
+// kv_append_rope*: the same launch also applies RoPE at each record's
+// position, as rope.comp would in two launches before it: to q in place
+// (invocation j of a token also rotates pair j of its query heads) and to K
+// on its way into the pages (each element computes its own rotated value
+// from its pair; new_k itself is not written). One launch instead of three.
 //! variant kv_append
 //! variant kv_append_f16 KV_F16
+//! variant kv_append_rope ROPE
+//! variant kv_append_rope_f16 ROPE KV_F16
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "push_attention.h"
+#ifdef ROPE
+#include "rope.glsl"
+#endif
 VKG_PUSH_CONSTANTS(vkg_push_kv_append);
 
 layout(binding = 0) readonly buffer NewK { float new_k[]; };    // [n_tokens][n_kv_heads][dk]
@@ -28,27 +38,98 @@ layout(binding = 5) writeonly buffer PoolK { float pool_k[]; }; // [n_pages][n_k
 layout(binding = 6) writeonly buffer PoolV { float pool_v[]; }; // [n_pages][n_kv_heads][page_size][dv]
 #define PER 1u
 #endif
+#ifdef ROPE
+layout(binding = 7) buffer Q { float q[]; };                     // [n_tokens][n_heads][dk], rotated in place
+layout(binding = 8) readonly buffer Freq { float inv_freq[]; };  // [rot_dim / 2]
+
+// cos and sin of pair kk's angle at position pos, scaled as rope.comp scales them
+vec2 rope_cs(int pos, uint kk)
+{
+    float s, c;
+    sincos_acc(float(pos) * inv_freq[kk], s, c);
+    return vec2(c, s) * p.attn_factor;
+}
+
+// the rotation pair of K element e: rot (e is rotated), second (e is the pair's second element)
+uint k_pair(uint e, out bool rot, out bool second)
+{
+    uint r = e - p.dim_off;
+    rot = e >= p.dim_off && r < p.rot_dim;
+    second = p.interleaved != 0u ? (r & 1u) != 0u : r >= (p.rot_dim >> 1);
+    uint kk = p.interleaved != 0u ? r >> 1 : (second ? r - (p.rot_dim >> 1) : r);
+    return rot ? kk : 0u;
+}
+
+// element e of the K row at new_k[kb ..] after RoPE by cs, the cos and sin of its pair kk
+float k_rot(uint kb, uint e, bool rot, bool second, uint kk, vec2 cs)
+{
+    if (!rot) return new_k[kb + e];
+    uint ia = kb + p.dim_off + (p.interleaved != 0u ? 2u * kk : kk);
+    uint ib = p.interleaved != 0u ? ia + 1u : ia + (p.rot_dim >> 1);
+    float a = new_k[ia], b = new_k[ib];
+    return second ? b * cs.x + a * cs.y : a * cs.x - b * cs.y;
+}
+// K_AT0 / K_AT1: element PER * d / 2d + 1 of the K row at new_k[kb ..] as the pages store it
+#define K_AT0(kb) k_rot(kb, PER * d, r0, s0, k0, cs0)
+#define K_AT1(kb) k_rot(kb, 2u * d + 1u, r1, s1, k1, cs1)
+#else
+#define K_AT0(kb) new_k[(kb) + PER * d]
+#define K_AT1(kb) new_k[(kb) + 2u * d + 1u]
+#endif
 
 void main()
 {
     uint dmax = max(p.dk, p.dv) / PER; // dk, dv even for F16 pages (kv_cache.c)
+    uint n_kv = p.n_kv_heads * dmax;   // kv invocations per token
+#ifdef ROPE
+    // Each invocation (t, j) rotates pair j of the token's q heads (as rope.comp) when j < n_q and
+    // writes kv element j when j < n_kv: llvmpipe runs both sides of a branch, so the two parts share
+    // invocations (max(n_q, n_kv) of them per token) rather than taking separate ones.
+    uint half_ = p.rot_dim >> 1, n_q = p.n_heads * half_, per_tok = max(n_q, n_kv);
+#else
+    uint per_tok = n_kv;
+#endif
     uint i = vkg_linear_id();
-    if (i >= p.n_tokens * p.n_kv_heads * dmax) return;
-    uint d = i % dmax, row = i / dmax; // row = token * n_kv_heads + head
-    uint h = row % p.n_kv_heads, t = row / p.n_kv_heads;
+    if (i >= p.n_tokens * per_tok) return;
+    uint t = i / per_tok, j = i % per_tok;
     ivec2 tk = tokens[p.tok_off + t];
+#ifdef ROPE
+    if (j < n_q) {
+        uint kq = j % half_, h = j / half_;
+        uint base = p.q_off + (t * p.n_heads + h) * p.dk + p.dim_off;
+        uint ia = p.interleaved != 0u ? base + 2u * kq : base + kq;
+        uint ib = p.interleaved != 0u ? ia + 1u : ia + half_;
+        vec2 cs = rope_cs(tk.y, kq);
+        float a = q[ia], b = q[ib];
+        q[ia] = a * cs.x - b * cs.y;
+        q[ib] = b * cs.x + a * cs.y;
+    }
+#endif
+    if (j >= n_kv) return;
+    uint d = j % dmax, h = j / dmax, row = t * p.n_kv_heads + h;
     uint pos = uint(tk.y);
     // a bad record (unknown sequence, position not reserved) must not write
     // into a page of another sequence: drop it
     if (uint(tk.x) >= uint(seqs.length()) || tk.y < 0 || pos >= seqs[tk.x].y) return;
+#ifdef ROPE
+    bool r0, s0;
+    uint k0 = k_pair(PER * d, r0, s0);
+    vec2 cs0 = rope_cs(tk.y, k0);
+#ifdef KV_F16
+    bool r1, s1;
+    uint k1 = k_pair(2u * d + 1u, r1, s1);
+    vec2 cs1 = rope_cs(tk.y, k1);
+#endif
+#endif
     uint page = uint(pages[seqs[tk.x].x + pos / p.page_size]);
     uint slot = (page * p.n_kv_heads + h) * p.page_size + pos % p.page_size;
+    uint kb = p.k_off + row * p.dk;
 #ifdef KV_F16
-    uint k0 = p.k_off + row * p.dk + 2u * d, v0 = p.v_off + row * p.dv + 2u * d;
-    if (2u * d < p.dk) pool_k[(slot * p.dk) / 2u + d] = vkg_f32_to_f16(new_k[k0]) | (vkg_f32_to_f16(new_k[k0 + 1u]) << 16);
+    uint v0 = p.v_off + row * p.dv + 2u * d;
+    if (2u * d < p.dk) pool_k[(slot * p.dk) / 2u + d] = vkg_f32_to_f16(K_AT0(kb)) | (vkg_f32_to_f16(K_AT1(kb)) << 16);
     if (2u * d < p.dv) pool_v[(slot * p.dv) / 2u + d] = vkg_f32_to_f16(new_v[v0]) | (vkg_f32_to_f16(new_v[v0 + 1u]) << 16);
 #else
-    if (d < p.dk) pool_k[slot * p.dk + d] = new_k[p.k_off + row * p.dk + d];
+    if (d < p.dk) pool_k[slot * p.dk + d] = K_AT0(kb);
     if (d < p.dv) pool_v[slot * p.dv + d] = new_v[p.v_off + row * p.dv + d];
 #endif
 }

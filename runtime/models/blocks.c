@@ -134,12 +134,23 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
         VKG_TRY(vkg_arch_head_norm(m, L->k_norm, V(a->k), n, c->n_kv_heads));
         vkg_cmd_barrier(cmd);
     }
-    /* rotary position embedding (half rotation) on q and k */
-    VKG_TRY(vkg_arch_rope(m, V(a->q), n, c->n_heads));
-    VKG_TRY(vkg_arch_rope(m, V(a->k), n, c->n_kv_heads));
-    vkg_cmd_barrier(cmd);
-    /* append this step's k, v to the paged cache, then attend over it */
-    VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
+    /* rotary position embedding (half rotation) on q and k, and this step's k, v into the paged
+     * cache: one launch where the cache's rows are heads of head_dim, else rope, rope, append */
+    if (m->dev->use.rope_append && kv->cfg.dk == c->head_dim) {
+        struct vkg_kv_rope r = { .q = V(a->q),
+                                 .inv_freq = V(m->inv_freq),
+                                 .n_heads = c->n_heads,
+                                 .rot_dim = c->rope.dim ? c->rope.dim : c->head_dim,
+                                 .dim_off = 0,
+                                 .interleaved = 0,
+                                 .attn_factor = m->rope_attn_factor };
+        VKG_TRY(vkg_op_kv_append_rope(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n, &r));
+    } else {
+        VKG_TRY(vkg_arch_rope(m, V(a->q), n, c->n_heads));
+        VKG_TRY(vkg_arch_rope(m, V(a->k), n, c->n_kv_heads));
+        vkg_cmd_barrier(cmd);
+        VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
+    }
     vkg_cmd_barrier(cmd);
     struct vkg_attn_params p = { .n_heads = c->n_heads,
                                  .scale = (float)c->attn_scale,

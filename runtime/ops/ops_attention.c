@@ -33,11 +33,12 @@ static enum vkg_status check_view(const char *op, const char *what, struct vkg_v
 }
 
 static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
-                                    struct vkg_view v, struct vkg_view tokens, uint64_t t0, uint64_t n)
+                                    struct vkg_view v, struct vkg_view tokens, const struct vkg_kv_rope *r, uint64_t t0,
+                                    uint64_t n)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4, skip;
-    struct vkg_view views[7];
+    struct vkg_view views[9];
     struct vkg_push_kv_append p = {
         .n_tokens = (uint32_t)n, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk, .dv = cf->dv, .page_size = cf->page_size
     };
@@ -50,27 +51,71 @@ static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache
     cache_views(kv, layer, views + 3);
     enum vkg_op op = cf->f16 ? VKG_OP_KV_APPEND_F16 : VKG_OP_KV_APPEND;
     uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
+    if (r) {
+        uint64_t qr = (uint64_t)r->n_heads * cf->dk * 4;
+        VKG_TRY(vkg_view_window(c->dev, r->q, t0 * qr, n * qr, &views[7], &skip));
+        p.q_off = (uint32_t)(skip / 4);
+        VKG_TRY(vkg_view_window(c->dev, r->inv_freq, 0, (uint64_t)r->rot_dim / 2 * 4, &views[8], &skip));
+        if (skip) /* the shader reads inv_freq from the start of its binding */
+            return vkg_error(VKG_ERR_INVALID_ARG, "op 'kv_append_rope': inv_freq view at an unaligned offset (%llu)",
+                             (unsigned long long)r->inv_freq.offset);
+        p.n_heads = r->n_heads;
+        p.rot_dim = r->rot_dim;
+        p.dim_off = r->dim_off;
+        p.interleaved = r->interleaved != 0;
+        p.attn_factor = r->attn_factor;
+        op = cf->f16 ? VKG_OP_KV_APPEND_ROPE_F16 : VKG_OP_KV_APPEND_ROPE;
+        uint64_t nq = (uint64_t)r->n_heads * (r->rot_dim / 2); /* per token: max(q pairs, kv invocations) */
+        if (nq * n > threads) threads = nq * n;
+    }
     uint32_t ls = vkg_op_kernel(op)->local_size;
-    return vkg_cmd_dispatch_op_1d(c, op, views, 7, &p, (threads + ls - 1) / ls);
+    return vkg_cmd_dispatch_op_1d(c, op, views, r ? 9 : 7, &p, (threads + ls - 1) / ls);
+}
+
+static enum vkg_status append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
+                              struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens, const struct vkg_kv_rope *r)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    const char *op = r ? "kv_append_rope" : "kv_append";
+    if (layer >= cf->n_layers)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': layer %u of %u", op, layer, cf->n_layers);
+    uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4;
+    uint64_t qr = r ? (uint64_t)r->n_heads * cf->dk * 4 : 0;
+    VKG_TRY(check_view(op, "K", k, n_tokens * kr));
+    VKG_TRY(check_view(op, "V", v, n_tokens * vr));
+    VKG_TRY(check_view(op, "tokens", tokens, n_tokens * 8));
+    if (r) {
+        if (r->n_heads == 0 || r->rot_dim == 0 || r->rot_dim % 2 || (uint64_t)r->dim_off + r->rot_dim > cf->dk)
+            return vkg_error(VKG_ERR_INVALID_ARG,
+                             "op '%s': %u query heads, rot_dim %u at dim %u of dk %u: rot_dim must be even and "
+                             "inside the head",
+                             op, r->n_heads, r->rot_dim, r->dim_off, cf->dk);
+        VKG_TRY(check_view(op, "q", r->q, n_tokens * qr));
+        VKG_TRY(check_view(op, "inv_freq", r->inv_freq, (uint64_t)r->rot_dim / 2 * 4));
+    }
+    uint64_t widest = kr > vr ? kr : vr;
+    uint64_t chunk = token_chunk(c->dev, widest > qr ? widest : qr);
+    uint64_t max_threads = (uint64_t)UINT32_MAX / 2; /* the shader's flat index is a uint */
+    uint64_t per_tok = (uint64_t)cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv);
+    if (r && (uint64_t)r->n_heads * (r->rot_dim / 2) > per_tok) per_tok = (uint64_t)r->n_heads * (r->rot_dim / 2);
+    if (chunk > max_threads / per_tok) chunk = max_threads / per_tok;
+    for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
+        VKG_TRY(append_chunk(c, kv, layer, k, v, tokens, r, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
+    return VKG_OK;
 }
 
 enum vkg_status vkg_op_kv_append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
                                  struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens)
 {
-    const struct vkg_kv_config *cf = &kv->cfg;
-    if (layer >= cf->n_layers)
-        return vkg_error(VKG_ERR_INVALID_ARG, "op 'kv_append': layer %u of %u", layer, cf->n_layers);
-    uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4;
-    VKG_TRY(check_view("kv_append", "K", k, n_tokens * kr));
-    VKG_TRY(check_view("kv_append", "V", v, n_tokens * vr));
-    VKG_TRY(check_view("kv_append", "tokens", tokens, n_tokens * 8));
-    uint64_t chunk = token_chunk(c->dev, kr > vr ? kr : vr);
-    uint64_t max_threads = (uint64_t)UINT32_MAX / 2; /* the shader's flat index is a uint */
-    uint64_t per_tok = (uint64_t)cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv);
-    if (chunk > max_threads / per_tok) chunk = max_threads / per_tok;
-    for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
-        VKG_TRY(append_chunk(c, kv, layer, k, v, tokens, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
-    return VKG_OK;
+    return append(c, kv, layer, k, v, tokens, n_tokens, NULL);
+}
+
+enum vkg_status vkg_op_kv_append_rope(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                      struct vkg_view k, struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens,
+                                      const struct vkg_kv_rope *r)
+{
+    if (!r) return vkg_error(VKG_ERR_INVALID_ARG, "op 'kv_append_rope': no RoPE arguments");
+    return append(c, kv, layer, k, v, tokens, n_tokens, r);
 }
 
 uint64_t vkg_attn_scratch_bytes(uint64_t n_tokens, uint32_t n_heads, uint32_t dv, uint32_t n_split)

@@ -33,6 +33,22 @@ enum vkg_status vkg_op_kv_append(struct vkg_cmd *c, const struct vkg_kv_cache *k
                                  struct vkg_view tokens, /* [n_tokens] {seq, pos} int32 */
                                  uint64_t n_tokens);
 
+/* RoPE in the append (one launch instead of rope(q), rope(k), kv_append):
+ * rotates q in place and K on its way into the pages, each token at its
+ * record's position, exactly as vkg_op_rope with head_stride dk would; k
+ * itself is left as it was. */
+struct vkg_kv_rope {
+    struct vkg_view q;         /* [n_tokens][n_heads][dk] f32, rotated in place */
+    struct vkg_view inv_freq;  /* [rot_dim / 2] f32 */
+    uint32_t n_heads;          /* query heads */
+    uint32_t rot_dim, dim_off; /* dims [dim_off, dim_off + rot_dim) of each head rotate; rot_dim even */
+    int interleaved;           /* 0: pairs (k, k + rot_dim/2) (HF rotate_half); 1: (2k, 2k+1) */
+    float attn_factor;         /* scales cos and sin */
+};
+enum vkg_status vkg_op_kv_append_rope(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                      struct vkg_view k, struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens,
+                                      const struct vkg_kv_rope *r);
+
 /* out = softmax(mask(softcap(scale * q K^T))) V for each query token and head,
  * over the token's sequence in the cache: causal (kv pos <= pos), windowed. */
 enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,

@@ -20,6 +20,14 @@ struct vkg_push_kv_append {
     uint32_t tok_off; /* first token record inside the bound tokens window */
     uint32_t k_off;   /* first float inside the bound new-K window */
     uint32_t v_off;   /* first float inside the bound new-V window */
+    /* kv_append_rope*: RoPE (rope.comp's semantics) on q in place and on K on its way into the
+     * pages, at each token record's position; q is [n_tokens][n_heads][dk] */
+    uint32_t n_heads;     /* query heads */
+    uint32_t q_off;       /* first float inside the bound q window */
+    uint32_t rot_dim;     /* rotated dims of a head (even) */
+    uint32_t dim_off;     /* first rotated dim */
+    uint32_t interleaved; /* 0: pairs (k, k + rot_dim/2); 1: (2k, 2k+1) */
+    float attn_factor;    /* scales cos and sin */
 };
 
 /* attn / attn_split / attn_combine. One workgroup per (query token, group of
@@ -75,6 +83,8 @@ struct vkg_push_attn {
     X(ATTN_COMBINE, attn_combine, 2, vkg_push_attn, 64)                      \
     X(ATTN_ROWS,    attn_rows,    7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(KV_APPEND_F16,   kv_append_f16,   7, vkg_push_kv_append, 256)          \
+    X(KV_APPEND_ROPE,     kv_append_rope,     9, vkg_push_kv_append, 256)    \
+    X(KV_APPEND_ROPE_F16, kv_append_rope_f16, 9, vkg_push_kv_append, 256)    \
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)     \

@@ -112,6 +112,8 @@ struct vkg_device {
                                lane, no barriers) instead of the tiled kernels; VKGRM_DISABLE_ATTN_LANE */
         int fused;          /* texel and lane_tier: models stack q|k|v and gate|up at load and run each group as
                                one matmul_lane launch (vkg_op_matmul_fused); VKGRM_DISABLE_FUSED */
+        int rope_append;    /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
+                               of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

@@ -6,7 +6,8 @@
  * token of every sequence queries, causal inside the block) and decode (one
  * query per sequence; split-K over 2,000+ positions), shared-prefix forks ==
  * private copies, cascade decode over a shared 2,000-token prefix, F16 pages,
- * Q/output beyond one 128 MiB binding.
+ * Q/output beyond one 128 MiB binding; kv_append_rope (RoPE fused into the
+ * append) against ref_rope (double) and the plain append of the rotated K.
  * Tolerance: 1e-4 absolute on outputs of magnitude <= 1 (V in [-1, 1]); f32
  * kernel vs double reference. */
 #include "common_gpu.h"
@@ -19,6 +20,7 @@
 #include "ops_attention.h"
 #include "ref_attention.h"
 #include "ref_dtype.h"
+#include "ref_norm.h"
 
 #define ATOL 1e-4f
 
@@ -621,6 +623,137 @@ static void test_beyond_binding(void **state)
     world_free(&w);
 }
 
+/* kv_append_rope on tokens of two sequences and one bad record (unknown sequence): q must equal
+ * ref_rope of q (double precision, HF semantics), and the K/V pages must equal what the plain
+ * kv_append writes from K rotated by ref_rope. Every slot the tokens own is first overwritten
+ * with a sentinel (7.0) through the plain append, so a slot the fused kernel misses fails; the
+ * bad record writes nothing (its q still rotates, at its record's position). */
+static void append_rope_case(int f16, int interleaved, uint32_t rot_dim, uint32_t dim_off, float af, const char *what)
+{
+    const uint32_t nkv = 2, nh = 6, dk = 16, dv = 12, n = 15, half = rot_dim / 2;
+    uint64_t seed = 0xa9e + (uint64_t)f16 * 131 + (uint64_t)interleaved * 17 + rot_dim + dim_off;
+    struct vkg_kv_config cf = { .n_layers = 1,
+                                .n_kv_heads = nkv,
+                                .dk = dk,
+                                .dv = dv,
+                                .page_size = 4,
+                                .max_pages = 16,
+                                .max_seqs = 4,
+                                .max_seq_len = 64,
+                                .f16 = f16 };
+    struct vkg_kv_cache *kv;
+    GPU_OK(vkg_kv_create(g_dev, &cf, &kv));
+    uint32_t s0, s1;
+    uint64_t pos0;
+    GPU_OK(vkg_kv_seq_add(kv, &s0));
+    GPU_OK(vkg_kv_seq_add(kv, &s1));
+    GPU_OK(vkg_kv_reserve(kv, s0, 3, &pos0)); /* pages of s0 and s1 interleave */
+    GPU_OK(vkg_kv_reserve(kv, s1, 6, &pos0));
+    GPU_OK(vkg_kv_reserve(kv, s0, 5, &pos0));
+    GPU_OK(vkg_kv_upload(kv));
+    int32_t tok[2 * 15], pos[15];
+    uint32_t i = 0; /* s0 at 0..7 and s1 at 0..5, alternating; record 14 is bad (a sequence not live) */
+    for (uint32_t j = 0; j < 8; j++) {
+        tok[2 * i] = (int32_t)s0, tok[2 * i + 1] = (int32_t)j, i++;
+        if (j < 6) tok[2 * i] = (int32_t)s1, tok[2 * i + 1] = (int32_t)j, i++;
+    }
+    tok[2 * i] = 3, tok[2 * i + 1] = 2, i++;
+    assert_int_equal(i, n);
+    for (i = 0; i < n; i++) pos[i] = tok[2 * i + 1];
+    float *q = malloc((size_t)n * nh * dk * 4), *k = malloc((size_t)n * nkv * dk * 4),
+          *v = malloc((size_t)n * nkv * dv * 4), *kr = malloc((size_t)n * nkv * dk * 4),
+          *sent = malloc((size_t)n * nkv * dk * 4), freq[8], *qgot = malloc((size_t)n * nh * dk * 4);
+    rng_fill_f32(&seed, q, (size_t)n * nh * dk, -1.5f, 1.5f);
+    rng_fill_f32(&seed, k, (size_t)n * nkv * dk, -1.5f, 1.5f);
+    rng_fill_f32(&seed, v, (size_t)n * nkv * dv, -1.5f, 1.5f);
+    for (uint32_t j = 0; j < half; j++) freq[j] = 1.7f / (float)(1u << j) + 0.01f * (float)j; /* angles up to ~12 rad */
+    for (uint32_t i = 0; i < n * nkv * dk; i++) sent[i] = 7.0f;
+    memcpy(kr, k, (size_t)n * nkv * dk * 4);
+    ref_rope(kr, pos, freq, n, nkv, dk, rot_dim, dim_off, interleaved, af);
+    /* the reference pages: the plain append of the rotated K */
+    uint64_t kb = kv->k[0]->size, vb = kv->v[0]->size;
+    uint8_t *want_k = malloc(kb), *want_v = malloc(vb), *got_k = malloc(kb), *got_v = malloc(vb);
+    gpu_append(kv, tok, kr, v, n);
+    gpu_read(kv->k[0], want_k, kb);
+    gpu_read(kv->v[0], want_v, vb);
+    gpu_append(kv, tok, sent, sent, n);
+    struct vkg_buffer *bq = gpu_buffer_from(q, (uint64_t)n * nh * dk * 4, "rope q"),
+                      *bk = gpu_buffer_from(k, (uint64_t)n * nkv * dk * 4, "rope k"),
+                      *bv = gpu_buffer_from(v, (uint64_t)n * nkv * dv * 4, "rope v"),
+                      *bt = gpu_buffer_from(tok, (uint64_t)n * 8, "rope tokens"),
+                      *bf = gpu_buffer_from(freq, half * 4, "rope inv_freq");
+    struct vkg_kv_rope r = { .q = vkg_buffer_view(bq),
+                             .inv_freq = vkg_buffer_view(bf),
+                             .n_heads = nh,
+                             .rot_dim = rot_dim,
+                             .dim_off = dim_off,
+                             .interleaved = interleaved,
+                             .attn_factor = af };
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_kv_append_rope(c, kv, 0, vkg_buffer_view(bk), vkg_buffer_view(bv), vkg_buffer_view(bt), n, &r));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+    gpu_read(kv->k[0], got_k, kb);
+    gpu_read(kv->v[0], got_v, vb);
+    gpu_read(bq, qgot, (uint64_t)n * nh * dk * 4);
+    ref_rope(q, pos, freq, n, nh, dk, rot_dim, dim_off, interleaved, af);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: q", what);
+    assert_close_f32(msg, qgot, q, (size_t)n * nh * dk, 1e-6f, 1e-5f);
+    snprintf(msg, sizeof msg, "%s: V pages", what);
+    assert_memory_equal(got_v, want_v, vb);
+    snprintf(msg, sizeof msg, "%s: K pages", what);
+    if (f16) { /* f16 of the f32 rotation vs f16 of the double one: one f16 step apart at most */
+        uint64_t nv = kb / 2;
+        float *a = malloc(nv * 4), *b = malloc(nv * 4);
+        for (uint64_t i = 0; i < nv; i++) {
+            a[i] = ref_f16_to_f32(((uint16_t *)got_k)[i]);
+            b[i] = ref_f16_to_f32(((uint16_t *)want_k)[i]);
+        }
+        assert_close_f32(msg, a, b, nv, 0, 1.0f / 1024);
+        free(a);
+        free(b);
+    } else {
+        assert_close_f32(msg, (float *)got_k, (float *)want_k, kb / 4, 1e-6f, 1e-5f);
+    }
+    free(q), free(k), free(v), free(kr), free(sent), free(qgot);
+    free(want_k), free(want_v), free(got_k), free(got_v);
+    vkg_buffer_free(bq), vkg_buffer_free(bk), vkg_buffer_free(bv), vkg_buffer_free(bt), vkg_buffer_free(bf);
+    vkg_kv_free(kv);
+}
+
+static void test_append_rope(void **state)
+{
+    append_rope_case(0, 0, 16, 0, 1.0f, "neox, whole head");
+    append_rope_case(0, 1, 16, 0, 1.0f, "interleaved, whole head");
+    append_rope_case(0, 0, 8, 4, 1.2f, "neox, 8 dims at 4, attention factor 1.2");
+    append_rope_case(0, 1, 6, 10, 0.9f, "interleaved, 6 dims at 10");
+    append_rope_case(1, 0, 16, 0, 1.0f, "f16 pages, neox");
+    append_rope_case(1, 1, 8, 2, 1.1f, "f16 pages, interleaved, 8 dims at 2");
+    /* a bad rotation fails with a message, recording nothing */
+    struct vkg_kv_config cf = { 1, 2, 16, 12, 4, 4, 2, 16 };
+    struct vkg_kv_cache *kv;
+    GPU_OK(vkg_kv_create(g_dev, &cf, &kv));
+    struct vkg_buffer *b = gpu_buffer_from(NULL, 4096, "rope bad");
+    struct vkg_kv_rope r = { .q = vkg_buffer_view(b), .inv_freq = vkg_buffer_view(b), .n_heads = 2, .rot_dim = 7 };
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    struct vkg_view w = vkg_buffer_view(b);
+    assert_int_equal(vkg_op_kv_append_rope(c, kv, 0, w, w, w, 1, &r), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "rot_dim 7"));
+    r.rot_dim = 8;
+    r.dim_off = 12; /* 12 + 8 > dk 16 */
+    assert_int_equal(vkg_op_kv_append_rope(c, kv, 0, w, w, w, 1, &r), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_kv_append_rope(c, kv, 0, w, w, w, 1, NULL), VKG_ERR_INVALID_ARG);
+    vkg_cmd_free(c);
+    vkg_buffer_free(b);
+    vkg_kv_free(kv);
+    gpu_assert_no_validation();
+}
+
 /* Bad shapes fail with a message naming the problem, never crash. */
 static void test_errors(void **state)
 {
@@ -693,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_f16_pages),
         cmocka_unit_test(test_beyond_binding),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_append_rope),
     };
     /* every case under each attention tier the launchers pick from: attn_lane
        (texel K/V, CPU drivers' default), the tiled kernels over texel K/V (*_tx),

@@ -15,7 +15,7 @@
 
 struct attn_ctx {
     struct vkg_kv_cache *kv;
-    struct vkg_buffer *q, *tok, *out, *scratch, *k, *v;
+    struct vkg_buffer *q, *tok, *out, *scratch, *k, *v, *freq;
     uint64_t n_tok;
     struct vkg_attn_params ap;
     int f16;  /* F16 pages */
@@ -200,6 +200,43 @@ static enum vkg_status s_append_f16(struct vkg_device *d, void **x, uint64_t *b,
     return setup_append(d, x, b, 1);
 }
 
+/* kv_append_rope: the append above plus RoPE of 32 query heads and the 8 K heads (128 dims, NeoX):
+ * what rope(q), rope(k), kv_append do in three launches. bytes: q read and written, K and V read,
+ * the pages written. */
+static enum vkg_status setup_append_rope(struct vkg_device *dev, void **ctx, uint64_t *bytes, int f16)
+{
+    VKG_TRY(setup_append(dev, ctx, bytes, f16));
+    struct attn_ctx *x = *ctx;
+    VKG_TRY(vkg_bench_random_f32(dev, 512ull * B_HEADS * B_D, -1, 1, "bench rope q", &x->q));
+    VKG_TRY(vkg_bench_random_f32(dev, B_D / 2, 0, 1, "bench rope inv_freq", &x->freq));
+    *bytes += 2 * 512ull * B_HEADS * B_D * 4;
+    return VKG_OK;
+}
+
+static enum vkg_status s_append_rope(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append_rope(d, x, b, 0);
+}
+
+static enum vkg_status s_append_rope_f16(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append_rope(d, x, b, 1);
+}
+
+static enum vkg_status rec_append_rope(struct vkg_cmd *c, void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    struct vkg_kv_rope r = { .q = vkg_buffer_view(x->q),
+                             .inv_freq = vkg_buffer_view(x->freq),
+                             .n_heads = B_HEADS,
+                             .rot_dim = B_D,
+                             .attn_factor = 1 };
+    return vkg_op_kv_append_rope(c, x->kv, 0, vkg_buffer_view(x->k), vkg_buffer_view(x->v), vkg_buffer_view(x->tok),
+                                 x->n_tok, &r);
+}
+
 static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
 {
     struct attn_ctx *x = ctx;
@@ -312,6 +349,7 @@ static void down(void *ctx)
     vkg_buffer_free(x->scratch);
     vkg_buffer_free(x->k);
     vkg_buffer_free(x->v);
+    vkg_buffer_free(x->freq);
     free(x);
 }
 
@@ -327,6 +365,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_prefix", "decode b8, shared 2048-token prefix (cascade)", s_cascade, rec_cascade, down },
     { "attn_combine", "b8 x 32 heads x 16 splits x 128", s_combine, rec_combine, down },
     { "kv_append_f16", "512 tok x 8 kv heads x 128, F16 pages", s_append_f16, rec_append, down },
+    { "kv_append_rope", "512 tok, RoPE of 32 q + 8 k heads x 128 in the append", s_append_rope, rec_append_rope, down },
+    { "kv_append_rope_f16", "512 tok, RoPE in the append, F16 pages", s_append_rope_f16, rec_append_rope, down },
     { "attn_f16", "decode b8 KV 2048 F16, no split", s_dec8_nosplit_f16, rec_attn, down },
     { "attn_split_f16", "decode b1 KV 2048 F16 (+combine)", s_dec1_f16, rec_attn, down },
     { "attn_split_f16", "decode b8 KV 2048 F16 (+combine)", s_dec8_f16, rec_attn, down },
