@@ -22,6 +22,12 @@
 //! variant moe_down_f32_lane W_F32
 //! variant moe_down_f16_lane W_F16
 //! variant moe_down_bf16_lane W_BF16
+//! variant moe_gate_up_f32_lane1 GATE_UP W_F32 ONE
+//! variant moe_gate_up_f16_lane1 GATE_UP W_F16 ONE
+//! variant moe_gate_up_bf16_lane1 GATE_UP W_BF16 ONE
+//! variant moe_down_f32_lane1 W_F32 ONE
+//! variant moe_down_f16_lane1 W_F16 ONE
+//! variant moe_down_bf16_lane1 W_BF16 ONE
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_quad : require
@@ -88,6 +94,46 @@ void main()
     uint tile0 = tile * TR;
     if (e < p.e_base || e >= p.e_base + p.n_win || tile0 >= count) return; // uniform
     uint nvalid = min(TR, count - tile0);
+    uint m_begin = gl_WorkGroupID.x * p.m_per_wg, m_end = min(p.M, m_begin + p.m_per_wg);
+    uint m0 = m_begin + gl_LocalInvocationID.x;
+    uint wr[LR];
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        uint m = m0 + r * WG;
+        wr[r] = ((e - p.e_base) * p.M + (m < m_end ? m : m_begin)) * p.K;
+    }
+#ifdef ONE
+    // *_lane1 (the host picks it when a step has few pairs per expert, decode): the tile's valid
+    // pairs one after another, every lane fetching the pair's input texels (the same ones), so no
+    // slot is computed for nothing where the 8-pair kernel would fill 7 of 8 slots with copies
+    for (uint i = 0u; i < nvalid; i++) {
+        uint pr = p.dense != 0u ? tile0 + i : list[p.list_off + first + tile0 + i];
+        uint xi = p.in_off + (pr / p.in_div) * p.K;
+        float acc1[NMAT * LR];
+        [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] = 0.0;
+        for (uint k = 0u; k < p.K; k += 8u) {
+            vec4 wa[NMAT * LR], wb[NMAT * LR];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                w8(w0, p.w0_off + wr[r] + k, wa[r], wb[r]);
+#ifdef GATE_UP
+                w8(w1, p.w1_off + wr[r] + k, wa[LR + r], wb[LR + r]);
+#endif
+            }
+            vec4 xa = uintBitsToFloat(texelFetch(xin, int((xi + k) >> 2)));
+            vec4 xb = uintBitsToFloat(texelFetch(xin, int(((xi + k) >> 2) + 1u)));
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(wa[v], xa) + dot(wb[v], xb);
+        }
+        [[unroll]] for (uint r = 0u; r < LR; r++) {
+            uint m = m0 + r * WG;
+            if (m >= m_end) break;
+            float g = acc1[r];
+#ifdef GATE_UP
+            float u = acc1[LR + r];
+            g = g / (1.0 + exp(-g)) * u; // silu(gate) * up
+#endif
+            yout[p.out_off + pr * p.M + m] = g;
+        }
+    }
+#else
     uint pair[TR], xr[TR];
     [[unroll]] for (uint i = 0u; i < TR; i++) {
         uint s = tile0 + (i < nvalid ? i : 0u);
@@ -97,13 +143,6 @@ void main()
     uint q = gl_SubgroupInvocationID & 3u; // this lane fetches pairs q and q + 4 for its quad
     uint xq0 = q == 0u ? xr[0] : q == 1u ? xr[1] : q == 2u ? xr[2] : xr[3];
     uint xq1 = q == 0u ? xr[4] : q == 1u ? xr[5] : q == 2u ? xr[6] : xr[7];
-    uint m_begin = gl_WorkGroupID.x * p.m_per_wg, m_end = min(p.M, m_begin + p.m_per_wg);
-    uint m0 = m_begin + gl_LocalInvocationID.x;
-    uint wr[LR];
-    [[unroll]] for (uint r = 0u; r < LR; r++) {
-        uint m = m0 + r * WG;
-        wr[r] = ((e - p.e_base) * p.M + (m < m_end ? m : m_begin)) * p.K;
-    }
     float acc[NMAT * LR * TR];
     [[unroll]] for (uint v = 0u; v < NMAT * LR * TR; v++) acc[v] = 0.0;
     for (uint k = 0u; k < p.K; k += 8u) {
@@ -136,4 +175,5 @@ void main()
             yout[p.out_off + pair[i] * p.M + m] = g;
         }
     }
+#endif
 }

@@ -123,6 +123,7 @@ struct ffn_job {
     uint32_t rows;                        /* dense: rows (tokens) */
     uint64_t tiles;                       /* workgroups in y: tile-list bound, or dense row tiles */
     int dense;                            /* every row to expert 0 (shared expert) */
+    int few;                              /* routed, at most VKG_MOE_LANE1_PAIRS pairs per expert on average */
     struct vkg_view x, route, list, h, y; /* windows */
     uint32_t x_off, route_off, list_off, h_off, y_off;
 };
@@ -156,16 +157,19 @@ static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, i
     return VKG_OK;
 }
 
-/* moe_lane's op for float weights where the device reads texels (use.texel, lane_ok, quad), else VKG_OP_COUNT. */
-static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up)
+/* moe_lane's op for float weights where the device reads texels (use.texel, lane_ok, quad), else
+ * VKG_OP_COUNT; one: the *_lane1 kernel (each pair of a tile in turn, for few pairs per expert). */
+static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, int one)
 {
     if (!dev->use.texel || !dev->use.lane_ok || !dev->use.quad) return VKG_OP_COUNT;
     int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2 : -1;
-    static const enum vkg_op ops[2][3] = {
-        { VKG_OP_MOE_DOWN_F32_LANE, VKG_OP_MOE_DOWN_F16_LANE, VKG_OP_MOE_DOWN_BF16_LANE },
-        { VKG_OP_MOE_GATE_UP_F32_LANE, VKG_OP_MOE_GATE_UP_F16_LANE, VKG_OP_MOE_GATE_UP_BF16_LANE }
+    static const enum vkg_op ops[2][2][3] = {
+        { { VKG_OP_MOE_DOWN_F32_LANE, VKG_OP_MOE_DOWN_F16_LANE, VKG_OP_MOE_DOWN_BF16_LANE },
+          { VKG_OP_MOE_GATE_UP_F32_LANE, VKG_OP_MOE_GATE_UP_F16_LANE, VKG_OP_MOE_GATE_UP_BF16_LANE } },
+        { { VKG_OP_MOE_DOWN_F32_LANE1, VKG_OP_MOE_DOWN_F16_LANE1, VKG_OP_MOE_DOWN_BF16_LANE1 },
+          { VKG_OP_MOE_GATE_UP_F32_LANE1, VKG_OP_MOE_GATE_UP_F16_LANE1, VKG_OP_MOE_GATE_UP_BF16_LANE1 } }
     };
-    return d < 0 ? VKG_OP_COUNT : ops[gate_up ? 1 : 0][d];
+    return d < 0 ? VKG_OP_COUNT : ops[one ? 1 : 0][gate_up ? 1 : 0][d];
 }
 
 /* Bytes of one expert's M x K matrix; *unit: bytes per offset unit the
@@ -218,7 +222,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
     uint64_t per_win = vkg_max_window_bytes(c->dev) / per_exp;
     enum vkg_op op = VKG_OP_MOE_DOWN_F32;
     VKG_TRY(ffn_op(c->dev, dt, gate_up, &op));
-    enum vkg_op lop = lane_op(c->dev, dt, gate_up);
+    enum vkg_op lop = lane_op(c->dev, dt, gate_up, j->few);
     if (!per_win)
         return vkg_error(VKG_ERR_LIMIT,
                          "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
@@ -318,6 +322,7 @@ static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_
     }
     if (!n_pairs) return VKG_OK;
     j->tiles = j->dense ? ceil_div(n_tok, VKG_MOE_TILE) : max_tiles(w->n_exp, n_pairs);
+    j->few = !j->dense && n_pairs <= (uint64_t)VKG_MOE_LANE1_PAIRS * w->n_exp;
     if (passes & 1) VKG_TRY(ffn_pass(c, j, 1));
     if (passes == 3) vkg_cmd_barrier(c); /* down reads the h that gate_up wrote */
     if (passes & 2) VKG_TRY(ffn_pass(c, j, 0));

@@ -39,6 +39,9 @@ struct vkg_push_moe_gate {
 #define VKG_MOE_LANE_ROWS_GATE_UP 2u
 #define VKG_MOE_LANE_ROWS_DOWN 4u
 #define VKG_MOE_LANE_LOCAL 32u
+/* moe_lane1: a routed pass whose pairs are at most this many per expert on average takes the
+ * *_lane1 kernels (each pair of a tile in turn) instead of 8-pair tiles */
+#define VKG_MOE_LANE1_PAIRS 2u
 /* moe_count / moe_scan / moe_scatter. The route buffer holds, in words:
  * counts[n_exp], offsets[n_exp] (exclusive prefix sum), cursors[n_exp]
  * (scatter), n_tiles, tiles[max_tiles] (expert | tile index << 10), where
@@ -102,6 +105,12 @@ struct vkg_push_moe_combine {
     X(MOE_DOWN_F32_LANE,     moe_down_f32_lane,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_DOWN_F16_LANE,     moe_down_f16_lane,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_DOWN_BF16_LANE,    moe_down_bf16_lane,    5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_F32_LANE1,  moe_gate_up_f32_lane1,  6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_F16_LANE1,  moe_gate_up_f16_lane1,  6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_BF16_LANE1, moe_gate_up_bf16_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_F32_LANE1,     moe_down_f32_lane1,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_F16_LANE1,     moe_down_f16_lane1,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_BF16_LANE1,    moe_down_bf16_lane1,    5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q8_0,    moe_gate_up_q8_0,    6, vkg_push_moe_ffn, 64)      \
     X(MOE_GATE_UP_Q4,      moe_gate_up_q4,      6, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q8_0,       moe_down_q8_0,       5, vkg_push_moe_ffn, 64)      \

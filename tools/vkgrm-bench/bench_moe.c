@@ -216,8 +216,10 @@ FFN_TIER(_sg, 1)
 /* moe_lane: float weights, texel reads (CPU drivers) */
 #define FFN_LANE(t, dt)                          \
     FFN(l_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 2)   \
+    FFN(l_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, 2) \
     FFN(l_gu_##t##_64, 64, VKG_DTYPE_##dt, 1, 2) \
     FFN(l_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 2)   \
+    FFN(l_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, 2) \
     FFN(l_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 2)
 FFN_LANE(f32, F32)
 FFN_LANE(f16, F16)
@@ -272,10 +274,13 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     FFN_CASES(, "") FFN_CASES(_sg, "_sg") GGML_CASES(q4_1, Q4_1) GGML_CASES(q5_0, Q5_0) GGML_CASES(q5_1, Q5_1)
         GGML_CASES(q4_k, Q4_K) GGML_CASES(q5_k, Q5_K) GGML_CASES(q6_k, Q6_K)
-#define LANE_CASES(t, dt)                                                                                      \
-    { "moe_gate_up_" #t "_lane", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_1, rec_gate_up, down },       \
-        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_64, rec_gate_up, down }, \
-        { "moe_down_" #t "_lane", "1 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_1, rec_down, down },         \
+/* up to VKG_MOE_LANE1_PAIRS pairs per expert (1 and 16 tokens x top-6 of 64) take *_lane1 */
+#define LANE_CASES(t, dt)                                                                                       \
+    { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_1, rec_gate_up, down },       \
+        { "moe_gate_up_" #t "_lane1", "16 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_16, rec_gate_up, down }, \
+        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_64, rec_gate_up, down },  \
+        { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_1, rec_down, down },         \
+        { "moe_down_" #t "_lane1", "16 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_16, rec_down, down },       \
         { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_64, rec_down, down },
             LANE_CASES(f32, F32) LANE_CASES(f16, F16)
                 LANE_CASES(bf16, BF16){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
