@@ -106,6 +106,8 @@ enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n
     VKG_TRY(bind_all(c, "moe_group", "route", route, vkg_moe_route_bytes(n_exp, n_pairs), 4, &vr, &p.route_off));
     VKG_TRY(bind_all(c, "moe_group", "list", list, (uint64_t)n_pairs * 4, 4, &vl, &p.list_off));
     struct vkg_view count_v[2] = { vi, vr }, scatter_v[3] = { vi, vr, vl };
+    if (n_pairs <= VKG_MOE_GROUP1_MAX_PAIRS) /* decode-sized: count, scan and scatter in one workgroup */
+        return vkg_cmd_dispatch_op(c, VKG_OP_MOE_GROUP1, scatter_v, 3, &p, 1, 1, 1);
     VKG_TRY(vkg_cmd_dispatch_op(c, VKG_OP_MOE_COUNT, count_v, 2, &p, 1, 1, 1));
     vkg_cmd_barrier(c);
     VKG_TRY(vkg_cmd_dispatch_op(c, VKG_OP_MOE_SCAN, &vr, 1, &p, 1, 1, 1));

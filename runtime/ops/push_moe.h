@@ -42,6 +42,8 @@ struct vkg_push_moe_gate {
 /* moe_lane1: a routed pass whose pairs are at most this many per expert on average takes the
  * *_lane1 kernels (each pair of a tile in turn) instead of 8-pair tiles */
 #define VKG_MOE_LANE1_PAIRS 2u
+/* moe_group: up to this many pairs one workgroup groups them (moe_group1), one launch */
+#define VKG_MOE_GROUP1_MAX_PAIRS 2048u
 /* moe_count / moe_scan / moe_scatter. The route buffer holds, in words:
  * counts[n_exp], offsets[n_exp] (exclusive prefix sum), cursors[n_exp]
  * (scatter), n_tiles, tiles[max_tiles] (expert | tile index << 10), where
@@ -87,6 +89,7 @@ struct vkg_push_moe_combine {
     X(MOE_COUNT,        moe_count,        2, vkg_push_moe_route,   256)        \
     X(MOE_SCAN,         moe_scan,         1, vkg_push_moe_route,   256)        \
     X(MOE_SCATTER,      moe_scatter,      3, vkg_push_moe_route,   256)        \
+    X(MOE_GROUP1,       moe_group1,       3, vkg_push_moe_route,   256)        \
     X(MOE_GATE_UP_F32,  moe_gate_up_f32,  6, vkg_push_moe_ffn,     64)         \
     X(MOE_GATE_UP_F16,  moe_gate_up_f16,  6, vkg_push_moe_ffn,     64)         \
     X(MOE_GATE_UP_BF16, moe_gate_up_bf16, 6, vkg_push_moe_ffn,     64)         \

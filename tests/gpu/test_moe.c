@@ -274,7 +274,8 @@ static void run_group(const char *what, const int32_t *ids, uint32_t n_pairs, ui
     gpu_assert_no_validation();
 }
 
-/* Some experts get no token, one gets every token; 512 experts; many pairs. */
+/* Some experts get no token, one gets every token; 512 experts; many pairs. Up to
+ * VKG_MOE_GROUP1_MAX_PAIRS pairs take moe_group1 (one workgroup), more the three kernels. */
 static void test_group(void **state)
 {
     uint64_t seed = 0x960;
@@ -289,7 +290,12 @@ static void test_group(void **state)
             run_group(what, ids, n_tok * k, 64);
             free(ids);
         }
-    uint32_t n_pairs = 4096 * 8; /* prefill-sized: uniform over 512 experts */
+    /* the one-workgroup grouping (moe_group1) at its limit, over 512 experts */
+    int32_t *ids1 = malloc(VKG_MOE_GROUP1_MAX_PAIRS * 4);
+    for (uint32_t p = 0; p < VKG_MOE_GROUP1_MAX_PAIRS; p++) ids1[p] = (int32_t)(rng_next(&seed) % 512);
+    run_group("group 2048 pairs over 512 experts", ids1, VKG_MOE_GROUP1_MAX_PAIRS, 512);
+    free(ids1);
+    uint32_t n_pairs = 4096 * 8; /* prefill-sized: uniform over 512 experts (count, scan, scatter) */
     int32_t *ids = malloc(n_pairs * 4);
     for (uint32_t p = 0; p < n_pairs; p++) ids[p] = (int32_t)(rng_next(&seed) % 512);
     run_group("group 32768 pairs over 512 experts", ids, n_pairs, 512);

@@ -129,6 +129,15 @@ static enum vkg_status s_group(struct vkg_device *d, void **x, uint64_t *b, uint
     return VKG_OK;
 }
 
+/* decode-sized grouping (<= VKG_MOE_GROUP1_MAX_PAIRS pairs): moe_group1, one workgroup, one launch */
+static enum vkg_status s_group1(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    VKG_TRY(setup_moe(d, x, 64, VKG_DTYPE_UNKNOWN));
+    *b = 64ull * B_K * 4 * 3 + B_EXP * 12 * 2;
+    *f = 0;
+    return VKG_OK;
+}
+
 static enum vkg_status rec_gate_up(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
@@ -272,6 +281,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_count", "count+scan+scatter 512x6 pairs -> 64 exp", s_group, rec_group, down },
     { "moe_scan", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
+    { "moe_group1", "count+scan+scatter 64x6 pairs -> 64 exp, one workgroup", s_group1, rec_group, down },
     FFN_CASES(, "") FFN_CASES(_sg, "_sg") GGML_CASES(q4_1, Q4_1) GGML_CASES(q5_0, Q5_0) GGML_CASES(q5_1, Q5_1)
         GGML_CASES(q4_k, Q4_K) GGML_CASES(q5_k, Q5_K) GGML_CASES(q6_k, Q6_K)
 /* up to VKG_MOE_LANE1_PAIRS pairs per expert (1 and 16 tokens x top-6 of 64) take *_lane1 */
