@@ -14,7 +14,14 @@
 //! variant kv_append
 //! variant kv_append_f16 KV_F16
 //! variant kv_append_rope ROPE
+// kv_append_mla*: DeepSeek-V2's K and V gathered where the layer left them
+// instead of first copied into [token][head][d] rows: K element e < k_split
+// of head h from new_k at token stride k_ts and head stride k_hs (k_nope in
+// kv_b_proj's output), the rest from new_k2 (k_pe, one per token, shared by
+// the heads), V from new_v at v_ts / v_hs. One launch instead of four.
 //! variant kv_append_rope_f16 ROPE KV_F16
+//! variant kv_append_mla MLA
+//! variant kv_append_mla_f16 MLA KV_F16
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "dtype.glsl"
@@ -37,6 +44,19 @@ layout(binding = 6) writeonly buffer PoolV { uint pool_v[]; };  // [n_pages][n_k
 layout(binding = 5) writeonly buffer PoolK { float pool_k[]; }; // [n_pages][n_kv_heads][page_size][dk]
 layout(binding = 6) writeonly buffer PoolV { float pool_v[]; }; // [n_pages][n_kv_heads][page_size][dv]
 #define PER 1u
+#endif
+#ifdef MLA
+layout(binding = 7) readonly buffer NewK2 { float new_k2[]; }; // [n_tokens][k2_ts]: K elements from k_split on
+// element e of head h of token t's K row
+float mla_k(uint t, uint h, uint e)
+{
+    return e < p.k_split ? new_k[p.k_off + t * p.k_ts + h * p.k_hs + e] : new_k2[p.k2_off + t * p.k2_ts + e - p.k_split];
+}
+#define K_AT0(kb) mla_k(t, h, PER * d)
+#define K_AT1(kb) mla_k(t, h, 2u * d + 1u)
+#define V_AT(e) new_v[p.v_off + t * p.v_ts + h * p.v_hs + (e)]
+#else
+#define V_AT(e) new_v[p.v_off + row * p.dv + (e)]
 #endif
 #ifdef ROPE
 layout(binding = 7) buffer Q { float q[]; };                     // [n_tokens][n_heads][dk], rotated in place
@@ -72,7 +92,7 @@ float k_rot(uint kb, uint e, bool rot, bool second, uint kk, vec2 cs)
 // K_AT0 / K_AT1: element PER * d / 2d + 1 of the K row at new_k[kb ..] as the pages store it
 #define K_AT0(kb) k_rot(kb, PER * d, r0, s0, k0, cs0)
 #define K_AT1(kb) k_rot(kb, 2u * d + 1u, r1, s1, k1, cs1)
-#else
+#elif !defined(MLA)
 #define K_AT0(kb) new_k[(kb) + PER * d]
 #define K_AT1(kb) new_k[(kb) + 2u * d + 1u]
 #endif
@@ -125,11 +145,10 @@ void main()
     uint slot = (page * p.n_kv_heads + h) * p.page_size + pos % p.page_size;
     uint kb = p.k_off + row * p.dk;
 #ifdef KV_F16
-    uint v0 = p.v_off + row * p.dv + 2u * d;
     if (2u * d < p.dk) pool_k[(slot * p.dk) / 2u + d] = vkg_f32_to_f16(K_AT0(kb)) | (vkg_f32_to_f16(K_AT1(kb)) << 16);
-    if (2u * d < p.dv) pool_v[(slot * p.dv) / 2u + d] = vkg_f32_to_f16(new_v[v0]) | (vkg_f32_to_f16(new_v[v0 + 1u]) << 16);
+    if (2u * d < p.dv) pool_v[(slot * p.dv) / 2u + d] = vkg_f32_to_f16(V_AT(2u * d)) | (vkg_f32_to_f16(V_AT(2u * d + 1u)) << 16);
 #else
     if (d < p.dk) pool_k[slot * p.dk + d] = K_AT0(kb);
-    if (d < p.dv) pool_v[slot * p.dv + d] = new_v[p.v_off + row * p.dv + d];
+    if (d < p.dv) pool_v[slot * p.dv + d] = V_AT(d);
 #endif
 }

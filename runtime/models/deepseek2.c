@@ -143,11 +143,25 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
     VKG_TRY(rope_pairs(m, V(a->q), n, H, dk, nope));
     VKG_TRY(vkg_arch_linear_ex(m, L->wkv_b, NULL, A, ra, B, 0, n));
     vkg_cmd_barrier(cmd);
-    /* k = [k_nope | k_pe] per head (k_pe shared by all heads), v = v: exact copies out of B and A */
-    VKG_TRY(mla_kv(m, A, B, n));
-    vkg_cmd_barrier(cmd);
-    /* append this step's k, v to the paged cache, then attend over it */
-    VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
+    /* k = [k_nope | k_pe] per head (k_pe shared by all heads), v = v, out of B and A into this step's
+     * pages: gathered by the append itself (one launch), or copied into k, v rows first */
+    if (m->dev->use.mla_append) {
+        const uint32_t dv = c->v_head_dim, row = nope + dv;
+        struct vkg_kv_mla g = { .k = B,
+                                .k_ts = H * row,
+                                .k_hs = row,
+                                .k_split = nope,
+                                .v = vkg_view_sub(B, (uint64_t)nope * 4, B.size - (uint64_t)nope * 4),
+                                .v_ts = H * row,
+                                .v_hs = row,
+                                .k2 = vkg_view_sub(A, (uint64_t)r * 4, A.size - (uint64_t)r * 4),
+                                .k2_ts = ra };
+        VKG_TRY(vkg_op_kv_append_mla(cmd, kv, l, &g, V(a->tokens), n));
+    } else {
+        VKG_TRY(mla_kv(m, A, B, n));
+        vkg_cmd_barrier(cmd);
+        VKG_TRY(vkg_op_kv_append(cmd, kv, l, V(a->k), V(a->v), V(a->tokens), n));
+    }
     vkg_cmd_barrier(cmd);
     struct vkg_attn_params p = { .n_heads = H, .scale = (float)c->attn_scale };
     VKG_TRY(vkg_arch_attend(m, kv, l, &p, n));

@@ -118,6 +118,71 @@ enum vkg_status vkg_op_kv_append_rope(struct vkg_cmd *c, const struct vkg_kv_cac
     return append(c, kv, layer, k, v, tokens, n_tokens, r);
 }
 
+/* One token chunk of kv_append_mla: windows of k, k2, v from token t0 on. */
+static enum vkg_status mla_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                 const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t t0, uint64_t n)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    uint64_t skip, kh = (uint64_t)(cf->n_kv_heads - 1) * g->k_hs, vh = (uint64_t)(cf->n_kv_heads - 1) * g->v_hs;
+    struct vkg_view views[8];
+    struct vkg_push_kv_append p = { .n_tokens = (uint32_t)n,
+                                    .n_kv_heads = cf->n_kv_heads,
+                                    .dk = cf->dk,
+                                    .dv = cf->dv,
+                                    .page_size = cf->page_size,
+                                    .k_ts = g->k_ts,
+                                    .k_hs = g->k_hs,
+                                    .v_ts = g->v_ts,
+                                    .v_hs = g->v_hs,
+                                    .k2_ts = g->k2_ts,
+                                    .k_split = g->k_split };
+    /* each window: the chunk's first row to the end of its last token's last head */
+    VKG_TRY(
+        vkg_view_window(c->dev, g->k, t0 * g->k_ts * 4, ((n - 1) * g->k_ts + kh + g->k_split) * 4, &views[0], &skip));
+    p.k_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, g->v, t0 * g->v_ts * 4, ((n - 1) * g->v_ts + vh + cf->dv) * 4, &views[1], &skip));
+    p.v_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, tokens, t0 * 8, n * 8, &views[2], &skip));
+    p.tok_off = (uint32_t)(skip / 8);
+    cache_views(kv, layer, views + 3);
+    VKG_TRY(vkg_view_window(c->dev, g->k2, t0 * g->k2_ts * 4, ((n - 1) * g->k2_ts + cf->dk - g->k_split) * 4, &views[7],
+                            &skip));
+    p.k2_off = (uint32_t)(skip / 4);
+    enum vkg_op op = cf->f16 ? VKG_OP_KV_APPEND_MLA_F16 : VKG_OP_KV_APPEND_MLA;
+    uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
+    uint32_t ls = vkg_op_kernel(op)->local_size;
+    return vkg_cmd_dispatch_op_1d(c, op, views, 8, &p, (threads + ls - 1) / ls);
+}
+
+enum vkg_status vkg_op_kv_append_mla(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                     const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t n_tokens)
+{
+    const struct vkg_kv_config *cf = &kv->cfg;
+    if (layer >= cf->n_layers)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'kv_append_mla': layer %u of %u", layer, cf->n_layers);
+    uint64_t H = cf->n_kv_heads;
+    if (!g || g->k_split == 0 || g->k_split > cf->dk || g->k_hs < g->k_split || g->v_hs < cf->dv ||
+        g->k_ts < H * g->k_hs || g->v_ts < H * g->v_hs || g->k2_ts < cf->dk - g->k_split)
+        return vkg_error(
+            VKG_ERR_INVALID_ARG,
+            "op 'kv_append_mla': k_split %u of dk %u, strides k %u/%u v %u/%u k2 %u: rows must not overlap",
+            g ? g->k_split : 0, cf->dk, g ? g->k_ts : 0, g ? g->k_hs : 0, g ? g->v_ts : 0, g ? g->v_hs : 0,
+            g ? g->k2_ts : 0);
+    if (n_tokens == 0) return VKG_OK;
+    VKG_TRY(check_view("kv_append_mla", "K", g->k, ((n_tokens - 1) * g->k_ts + (H - 1) * g->k_hs + g->k_split) * 4));
+    VKG_TRY(check_view("kv_append_mla", "V", g->v, ((n_tokens - 1) * g->v_ts + (H - 1) * g->v_hs + cf->dv) * 4));
+    VKG_TRY(check_view("kv_append_mla", "K2", g->k2, ((n_tokens - 1) * g->k2_ts + cf->dk - g->k_split) * 4));
+    VKG_TRY(check_view("kv_append_mla", "tokens", tokens, n_tokens * 8));
+    uint64_t widest = g->k_ts > g->v_ts ? g->k_ts : g->v_ts;
+    if (g->k2_ts > widest) widest = g->k2_ts;
+    uint64_t chunk = token_chunk(c->dev, widest * 4);
+    uint64_t per_tok = H * (cf->dk > cf->dv ? cf->dk : cf->dv);
+    if (chunk > (uint64_t)UINT32_MAX / 2 / per_tok) chunk = (uint64_t)UINT32_MAX / 2 / per_tok;
+    for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
+        VKG_TRY(mla_chunk(c, kv, layer, g, tokens, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
+    return VKG_OK;
+}
+
 uint64_t vkg_attn_scratch_bytes(uint64_t n_tokens, uint32_t n_heads, uint32_t dv, uint32_t n_split)
 {
     return n_tokens * n_heads * n_split * (2ull + dv) * 4;

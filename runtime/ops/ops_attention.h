@@ -49,6 +49,18 @@ enum vkg_status vkg_op_kv_append_rope(struct vkg_cmd *c, const struct vkg_kv_cac
                                       struct vkg_view k, struct vkg_view v, struct vkg_view tokens, uint64_t n_tokens,
                                       const struct vkg_kv_rope *r);
 
+/* DeepSeek-V2's append (MLA): K and V gathered from where the layer computed
+ * them, without copying them into [token][head][d] rows first. Per token t
+ * and head h: K = [k[t k_ts + h k_hs ..][0, k_split) | k2[t k2_ts ..][0, dk -
+ * k_split)] (k_nope of kv_b_proj's output, then the k_pe shared by the
+ * heads), V = v[t v_ts + h v_hs ..][0, dv); strides in floats. */
+struct vkg_kv_mla {
+    struct vkg_view k, k2, v;
+    uint32_t k_ts, k_hs, k2_ts, v_ts, v_hs, k_split;
+};
+enum vkg_status vkg_op_kv_append_mla(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
+                                     const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t n_tokens);
+
 /* out = softmax(mask(softcap(scale * q K^T))) V for each query token and head,
  * over the token's sequence in the cache: causal (kv pos <= pos), windowed. */
 enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,

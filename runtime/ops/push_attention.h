@@ -28,6 +28,9 @@ struct vkg_push_kv_append {
     uint32_t dim_off;     /* first rotated dim */
     uint32_t interleaved; /* 0: pairs (k, k + rot_dim/2); 1: (2k, 2k+1) */
     float attn_factor;    /* scales cos and sin */
+    /* kv_append_mla*: K element e < k_split of (token t, head h) at new_k[k_off + t k_ts + h k_hs + e],
+     * the rest at new_k2[k2_off + t k2_ts + e - k_split]; V at new_v[v_off + t v_ts + h v_hs + e] */
+    uint32_t k_ts, k_hs, v_ts, v_hs, k2_off, k2_ts, k_split;
 };
 
 /* attn / attn_split / attn_combine. One workgroup per (query token, group of
@@ -85,6 +88,8 @@ struct vkg_push_attn {
     X(KV_APPEND_F16,   kv_append_f16,   7, vkg_push_kv_append, 256)          \
     X(KV_APPEND_ROPE,     kv_append_rope,     9, vkg_push_kv_append, 256)    \
     X(KV_APPEND_ROPE_F16, kv_append_rope_f16, 9, vkg_push_kv_append, 256)    \
+    X(KV_APPEND_MLA,      kv_append_mla,      8, vkg_push_kv_append, 256)    \
+    X(KV_APPEND_MLA_F16,  kv_append_mla_f16,  8, vkg_push_kv_append, 256)    \
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)     \

@@ -114,6 +114,8 @@ struct vkg_device {
                                one matmul_lane launch (vkg_op_matmul_fused); VKGRM_DISABLE_FUSED */
         int rope_append;    /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
                                of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
+        int mla_append;     /* DeepSeek-V2 layers gather K and V in the KV append's launch
+                               (vkg_op_kv_append_mla) instead of three copies before it; VKGRM_DISABLE_MLA_APPEND */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

@@ -7,7 +7,8 @@
  * query per sequence; split-K over 2,000+ positions), shared-prefix forks ==
  * private copies, cascade decode over a shared 2,000-token prefix, F16 pages,
  * Q/output beyond one 128 MiB binding; kv_append_rope (RoPE fused into the
- * append) against ref_rope (double) and the plain append of the rotated K.
+ * append) against ref_rope (double) and the plain append of the rotated K;
+ * kv_append_mla (DeepSeek-V2's gathered K/V) against the plain append.
  * Tolerance: 1e-4 absolute on outputs of magnitude <= 1 (V in [-1, 1]); f32
  * kernel vs double reference. */
 #include "common_gpu.h"
@@ -754,6 +755,100 @@ static void test_append_rope(void **state)
     gpu_assert_no_validation();
 }
 
+/* kv_append_mla: DeepSeek-V2's K = [k_nope of B | k_pe of A] and V of B, gathered by the append,
+ * must give the pages that the plain append of the host-assembled K and V rows gives, bit for
+ * bit (both copy the same floats; F16 pages round them alike). A sentinel pass first, so a missed
+ * slot fails; a bad record writes nothing. 3 heads, nope 12 + rope 4, dv 8, latent 20. */
+static void append_mla_case(int f16, const char *what)
+{
+    const uint32_t H = 3, nope = 12, rope = 4, dk = nope + rope, dv = 8, lat = 20, ra = lat + rope, row = nope + dv;
+    const uint32_t n = 15;
+    uint64_t seed = 0x31a + (uint64_t)f16;
+    struct vkg_kv_config cf = { .n_layers = 1,
+                                .n_kv_heads = H,
+                                .dk = dk,
+                                .dv = dv,
+                                .page_size = 4,
+                                .max_pages = 16,
+                                .max_seqs = 4,
+                                .max_seq_len = 64,
+                                .f16 = f16 };
+    struct vkg_kv_cache *kv;
+    GPU_OK(vkg_kv_create(g_dev, &cf, &kv));
+    uint32_t s0, s1;
+    uint64_t pos0;
+    GPU_OK(vkg_kv_seq_add(kv, &s0));
+    GPU_OK(vkg_kv_seq_add(kv, &s1));
+    GPU_OK(vkg_kv_reserve(kv, s0, 3, &pos0));
+    GPU_OK(vkg_kv_reserve(kv, s1, 6, &pos0));
+    GPU_OK(vkg_kv_reserve(kv, s0, 5, &pos0));
+    GPU_OK(vkg_kv_upload(kv));
+    int32_t tok[2 * 15];
+    uint32_t i = 0;
+    for (uint32_t j = 0; j < 8; j++) {
+        tok[2 * i] = (int32_t)s0, tok[2 * i + 1] = (int32_t)j, i++;
+        if (j < 6) tok[2 * i] = (int32_t)s1, tok[2 * i + 1] = (int32_t)j, i++;
+    }
+    tok[2 * i] = 3, tok[2 * i + 1] = 1, i++; /* a sequence that is not live */
+    assert_int_equal(i, n);
+    float *A = malloc((size_t)n * ra * 4), *B = malloc((size_t)n * H * row * 4);
+    float *k = malloc((size_t)n * H * dk * 4), *v = malloc((size_t)n * H * dv * 4),
+          *sent = malloc((size_t)n * H * dk * 4);
+    rng_fill_f32(&seed, A, (size_t)n * ra, -2, 2);
+    rng_fill_f32(&seed, B, (size_t)n * H * row, -2, 2);
+    for (uint32_t t = 0; t < n; t++)
+        for (uint32_t h = 0; h < H; h++) {
+            for (uint32_t e = 0; e < dk; e++)
+                k[((size_t)t * H + h) * dk + e] =
+                    e < nope ? B[((size_t)t * H + h) * row + e] : A[(size_t)t * ra + lat + e - nope];
+            for (uint32_t e = 0; e < dv; e++) v[((size_t)t * H + h) * dv + e] = B[((size_t)t * H + h) * row + nope + e];
+        }
+    for (size_t e = 0; e < (size_t)n * H * dk; e++) sent[e] = 7.0f;
+    uint64_t kb = kv->k[0]->size, vb = kv->v[0]->size;
+    uint8_t *want_k = malloc(kb), *want_v = malloc(vb), *got_k = malloc(kb), *got_v = malloc(vb);
+    gpu_append(kv, tok, k, v, n);
+    gpu_read(kv->k[0], want_k, kb);
+    gpu_read(kv->v[0], want_v, vb);
+    gpu_append(kv, tok, sent, sent, n);
+    struct vkg_buffer *ba = gpu_buffer_from(A, (uint64_t)n * ra * 4, "mla A"),
+                      *bb = gpu_buffer_from(B, (uint64_t)n * H * row * 4, "mla B"),
+                      *bt = gpu_buffer_from(tok, (uint64_t)n * 8, "mla tokens");
+    struct vkg_view vbv = vkg_buffer_view(bb), vav = vkg_buffer_view(ba);
+    struct vkg_kv_mla g = { .k = vbv,
+                            .k_ts = H * row,
+                            .k_hs = row,
+                            .k_split = nope,
+                            .v = vkg_view_sub(vbv, nope * 4, vbv.size - nope * 4),
+                            .v_ts = H * row,
+                            .v_hs = row,
+                            .k2 = vkg_view_sub(vav, lat * 4, vav.size - lat * 4),
+                            .k2_ts = ra };
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_kv_append_mla(c, kv, 0, &g, vkg_buffer_view(bt), n));
+    GPU_OK(vkg_cmd_submit_wait(c));
+    g.k_hs = nope - 1; /* rows overlapping their neighbours */
+    GPU_OK(vkg_cmd_begin(c));
+    assert_int_equal(vkg_op_kv_append_mla(c, kv, 0, &g, vkg_buffer_view(bt), n), VKG_ERR_INVALID_ARG);
+    vkg_cmd_free(c);
+    gpu_read(kv->k[0], got_k, kb);
+    gpu_read(kv->v[0], got_v, vb);
+    if (memcmp(got_k, want_k, kb) || memcmp(got_v, want_v, vb))
+        fail_msg("%s: pages differ from the plain append", what);
+    free(A), free(B), free(k), free(v), free(sent);
+    free(want_k), free(want_v), free(got_k), free(got_v);
+    vkg_buffer_free(ba), vkg_buffer_free(bb), vkg_buffer_free(bt);
+    vkg_kv_free(kv);
+    gpu_assert_no_validation();
+}
+
+static void test_append_mla(void **state)
+{
+    append_mla_case(0, "mla, f32 pages");
+    append_mla_case(1, "mla, f16 pages");
+}
+
 /* Bad shapes fail with a message naming the problem, never crash. */
 static void test_errors(void **state)
 {
@@ -827,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_beyond_binding),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_append_rope),
+        cmocka_unit_test(test_append_mla),
     };
     /* every case under each attention tier the launchers pick from: attn_lane
        (texel K/V, CPU drivers' default), the tiled kernels over texel K/V (*_tx),

@@ -237,6 +237,66 @@ static enum vkg_status rec_append_rope(struct vkg_cmd *c, void *ctx)
                                  x->n_tok, &r);
 }
 
+/* kv_append_mla: DeepSeek-V2-Lite-like 16 heads, nope 128 + rope 64, dv 128, latent 512: K and V
+ * gathered from kv_b_proj's output ([tok][16][256], in k) and the k_pe slice of the latent rows
+ * ([tok][576], in v) */
+#define M_H 16u
+#define M_ROW 256u
+#define M_RA 576u
+static enum vkg_status setup_append_mla(struct vkg_device *dev, void **ctx, uint64_t *bytes, int f16)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    x->f16 = f16;
+    struct vkg_kv_config cf = { 1, M_H, 192, 128, 16, 512 / 16 + 1, 1, 512, f16 };
+    VKG_TRY(vkg_kv_create(dev, &cf, &x->kv));
+    uint32_t s;
+    uint64_t pos0;
+    VKG_TRY(vkg_kv_seq_add(x->kv, &s));
+    VKG_TRY(vkg_kv_reserve(x->kv, s, 512, &pos0));
+    VKG_TRY(vkg_kv_upload(x->kv));
+    int32_t *t = malloc(512 * 8);
+    if (!t) return vkg_error(VKG_ERR_NOMEM, "bench tokens");
+    for (int i = 0; i < 512; i++) t[2 * i] = (int32_t)s, t[2 * i + 1] = i;
+    enum vkg_status st = vkg_buffer_create(dev, 512 * 8, VKG_MEM_DEVICE, "bench mla tokens", &x->tok);
+    if (st == VKG_OK) st = vkg_buffer_upload(dev, vkg_buffer_view(x->tok), t, 512 * 8);
+    free(t);
+    VKG_TRY(st);
+    x->n_tok = 512;
+    VKG_TRY(vkg_bench_random_f32(dev, 512ull * M_H * M_ROW, -1, 1, "bench mla B", &x->k));
+    VKG_TRY(vkg_bench_random_f32(dev, 512ull * M_RA, -1, 1, "bench mla A", &x->v));
+    *bytes = 512ull * M_H * (M_ROW + 64) * 4 + 512ull * M_H * (192 + 128) * (f16 ? 2 : 4);
+    return VKG_OK;
+}
+
+static enum vkg_status s_append_mla(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append_mla(d, x, b, 0);
+}
+
+static enum vkg_status s_append_mla_f16(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append_mla(d, x, b, 1);
+}
+
+static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx)
+{
+    struct attn_ctx *x = ctx;
+    struct vkg_view B = vkg_buffer_view(x->k), A = vkg_buffer_view(x->v);
+    struct vkg_kv_mla g = { .k = B,
+                            .k_ts = M_H * M_ROW,
+                            .k_hs = M_ROW,
+                            .k_split = 128,
+                            .v = vkg_view_sub(B, 128 * 4, B.size - 128 * 4),
+                            .v_ts = M_H * M_ROW,
+                            .v_hs = M_ROW,
+                            .k2 = vkg_view_sub(A, 512 * 4, A.size - 512 * 4),
+                            .k2_ts = M_RA };
+    return vkg_op_kv_append_mla(c, x->kv, 0, &g, vkg_buffer_view(x->tok), x->n_tok);
+}
+
 static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
 {
     struct attn_ctx *x = ctx;
@@ -367,6 +427,9 @@ static const struct vkg_bench_case g_cases[] = {
     { "kv_append_f16", "512 tok x 8 kv heads x 128, F16 pages", s_append_f16, rec_append, down },
     { "kv_append_rope", "512 tok, RoPE of 32 q + 8 k heads x 128 in the append", s_append_rope, rec_append_rope, down },
     { "kv_append_rope_f16", "512 tok, RoPE in the append, F16 pages", s_append_rope_f16, rec_append_rope, down },
+    { "kv_append_mla", "512 tok, 16 heads, K 128+64 / V 128 gathered (DeepSeek-V2)", s_append_mla, rec_append_mla,
+      down },
+    { "kv_append_mla_f16", "512 tok, MLA gather, F16 pages", s_append_mla_f16, rec_append_mla, down },
     { "attn_f16", "decode b8 KV 2048 F16, no split", s_dec8_nosplit_f16, rec_attn, down },
     { "attn_split_f16", "decode b1 KV 2048 F16 (+combine)", s_dec1_f16, rec_attn, down },
     { "attn_split_f16", "decode b8 KV 2048 F16 (+combine)", s_dec8_f16, rec_attn, down },
