@@ -19,9 +19,13 @@
 // of head h from new_k at token stride k_ts and head stride k_hs (k_nope in
 // kv_b_proj's output), the rest from new_k2 (k_pe, one per token, shared by
 // the heads), V from new_v at v_ts / v_hs. One launch instead of four.
+// kv_append_mla_rope*: both, as DeepSeek-V2 needs them: q's rope slices and
+// k_pe rotated (interleaved pairs) on the way, in place of two rope launches.
 //! variant kv_append_rope_f16 ROPE KV_F16
 //! variant kv_append_mla MLA
 //! variant kv_append_mla_f16 MLA KV_F16
+//! variant kv_append_mla_rope MLA ROPE
+//! variant kv_append_mla_rope_f16 MLA ROPE KV_F16
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "dtype.glsl"
@@ -52,15 +56,19 @@ float mla_k(uint t, uint h, uint e)
 {
     return e < p.k_split ? new_k[p.k_off + t * p.k_ts + h * p.k_hs + e] : new_k2[p.k2_off + t * p.k2_ts + e - p.k_split];
 }
-#define K_AT0(kb) mla_k(t, h, PER * d)
-#define K_AT1(kb) mla_k(t, h, 2u * d + 1u)
+#define K_SRC(t, h, kb, e) mla_k(t, h, e)
 #define V_AT(e) new_v[p.v_off + t * p.v_ts + h * p.v_hs + (e)]
+#define B_Q 8
+#define B_FREQ 9
 #else
+#define K_SRC(t, h, kb, e) new_k[(kb) + (e)]
 #define V_AT(e) new_v[p.v_off + row * p.dv + (e)]
+#define B_Q 7
+#define B_FREQ 8
 #endif
 #ifdef ROPE
-layout(binding = 7) buffer Q { float q[]; };                     // [n_tokens][n_heads][dk], rotated in place
-layout(binding = 8) readonly buffer Freq { float inv_freq[]; };  // [rot_dim / 2]
+layout(binding = B_Q) buffer Q { float q[]; };                    // [n_tokens][n_heads][dk], rotated in place
+layout(binding = B_FREQ) readonly buffer Freq { float inv_freq[]; }; // [rot_dim / 2]
 
 // cos and sin of pair kk's angle at position pos, scaled as rope.comp scales them
 vec2 rope_cs(int pos, uint kk)
@@ -80,21 +88,22 @@ uint k_pair(uint e, out bool rot, out bool second)
     return rot ? kk : 0u;
 }
 
-// element e of the K row at new_k[kb ..] after RoPE by cs, the cos and sin of its pair kk
-float k_rot(uint kb, uint e, bool rot, bool second, uint kk, vec2 cs)
+// element e of token t's K row of head h (at new_k[kb ..], or gathered: MLA) after RoPE by cs,
+// the cos and sin of its pair kk
+float k_rot(uint t, uint h, uint kb, uint e, bool rot, bool second, uint kk, vec2 cs)
 {
-    if (!rot) return new_k[kb + e];
-    uint ia = kb + p.dim_off + (p.interleaved != 0u ? 2u * kk : kk);
-    uint ib = p.interleaved != 0u ? ia + 1u : ia + (p.rot_dim >> 1);
-    float a = new_k[ia], b = new_k[ib];
+    if (!rot) return K_SRC(t, h, kb, e);
+    uint ea = p.dim_off + (p.interleaved != 0u ? 2u * kk : kk);
+    uint eb = p.interleaved != 0u ? ea + 1u : ea + (p.rot_dim >> 1);
+    float a = K_SRC(t, h, kb, ea), b = K_SRC(t, h, kb, eb);
     return second ? b * cs.x + a * cs.y : a * cs.x - b * cs.y;
 }
-// K_AT0 / K_AT1: element PER * d / 2d + 1 of the K row at new_k[kb ..] as the pages store it
-#define K_AT0(kb) k_rot(kb, PER * d, r0, s0, k0, cs0)
-#define K_AT1(kb) k_rot(kb, 2u * d + 1u, r1, s1, k1, cs1)
-#elif !defined(MLA)
-#define K_AT0(kb) new_k[(kb) + PER * d]
-#define K_AT1(kb) new_k[(kb) + 2u * d + 1u]
+// K_AT0 / K_AT1: element PER * d / 2d + 1 of the K row as the pages store it
+#define K_AT0(kb) k_rot(t, h, kb, PER * d, r0, s0, k0, cs0)
+#define K_AT1(kb) k_rot(t, h, kb, 2u * d + 1u, r1, s1, k1, cs1)
+#else
+#define K_AT0(kb) K_SRC(t, h, kb, PER * d)
+#define K_AT1(kb) K_SRC(t, h, kb, 2u * d + 1u)
 #endif
 
 void main()

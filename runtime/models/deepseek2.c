@@ -132,21 +132,30 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
     /* kv_a_layernorm on the latent, q_a_layernorm on q's latent, RoPE on k_pe (one head), in place */
     VKG_TRY(lora_norm(m, L->kv_a_norm, A, r, ra, n));
     if (c->q_lora_rank) VKG_TRY(lora_norm(m, L->q_a_norm, B, c->q_lora_rank, c->q_lora_rank, n));
-    VKG_TRY(rope_pairs(m, A, n, 1, ra, r));
+    const int gather = m->dev->use.mla_append; /* the append rotates k_pe and q's rope slices itself */
+    if (!gather) VKG_TRY(rope_pairs(m, A, n, 1, ra, r));
     vkg_cmd_barrier(cmd);
     /* q = q_b_proj(normed q latent): [n][heads][nope | rope] */
     if (c->q_lora_rank) {
         VKG_TRY(vkg_arch_linear(m, L->wq, NULL, B, V(a->q), n));
         vkg_cmd_barrier(cmd); /* before kv_b_proj overwrites B */
     }
-    /* RoPE (interleaved pairs) on q's rope slices; per head [k_nope | v] = kv_b_proj(latent) into B */
-    VKG_TRY(rope_pairs(m, V(a->q), n, H, dk, nope));
+    /* RoPE (interleaved pairs) on q's rope slices (or in the append); per head [k_nope | v] =
+     * kv_b_proj(latent) into B */
+    if (!gather) VKG_TRY(rope_pairs(m, V(a->q), n, H, dk, nope));
     VKG_TRY(vkg_arch_linear_ex(m, L->wkv_b, NULL, A, ra, B, 0, n));
     vkg_cmd_barrier(cmd);
     /* k = [k_nope | k_pe] per head (k_pe shared by all heads), v = v, out of B and A into this step's
      * pages: gathered by the append itself (one launch), or copied into k, v rows first */
-    if (m->dev->use.mla_append) {
+    if (gather) {
         const uint32_t dv = c->v_head_dim, row = nope + dv;
+        struct vkg_kv_rope rp = { .q = V(a->q),
+                                  .inv_freq = V(m->inv_freq),
+                                  .n_heads = H,
+                                  .rot_dim = rope,
+                                  .dim_off = nope,
+                                  .interleaved = 1,
+                                  .attn_factor = m->rope_attn_factor };
         struct vkg_kv_mla g = { .k = B,
                                 .k_ts = H * row,
                                 .k_hs = row,
@@ -156,7 +165,7 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
                                 .v_hs = row,
                                 .k2 = vkg_view_sub(A, (uint64_t)r * 4, A.size - (uint64_t)r * 4),
                                 .k2_ts = ra };
-        VKG_TRY(vkg_op_kv_append_mla(cmd, kv, l, &g, V(a->tokens), n));
+        VKG_TRY(vkg_op_kv_append_mla(cmd, kv, l, &g, V(a->tokens), n, &rp));
     } else {
         VKG_TRY(mla_kv(m, A, B, n));
         vkg_cmd_barrier(cmd);

@@ -32,6 +32,37 @@ static enum vkg_status check_view(const char *op, const char *what, struct vkg_v
     return VKG_OK;
 }
 
+/* The q window of tokens [t0, t0 + n) and inv_freq (v[0], v[1]) and the RoPE push fields. */
+static enum vkg_status rope_views(struct vkg_cmd *c, const struct vkg_kv_rope *r, uint32_t dk, uint64_t t0, uint64_t n,
+                                  struct vkg_view *v, struct vkg_push_kv_append *p)
+{
+    uint64_t qr = (uint64_t)r->n_heads * dk * 4, skip;
+    VKG_TRY(vkg_view_window(c->dev, r->q, t0 * qr, n * qr, &v[0], &skip));
+    p->q_off = (uint32_t)(skip / 4);
+    VKG_TRY(vkg_view_window(c->dev, r->inv_freq, 0, (uint64_t)r->rot_dim / 2 * 4, &v[1], &skip));
+    if (skip) /* the shader reads inv_freq from the start of its binding */
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'kv_append_rope': inv_freq view at an unaligned offset (%llu)",
+                         (unsigned long long)r->inv_freq.offset);
+    p->n_heads = r->n_heads;
+    p->rot_dim = r->rot_dim;
+    p->dim_off = r->dim_off;
+    p->interleaved = r->interleaved != 0;
+    p->attn_factor = r->attn_factor;
+    return VKG_OK;
+}
+
+/* The RoPE arguments' checks (op: the op's name for messages). */
+static enum vkg_status rope_check(const char *op, const struct vkg_kv_rope *r, uint32_t dk, uint64_t n_tokens)
+{
+    if (r->n_heads == 0 || r->rot_dim == 0 || r->rot_dim % 2 || (uint64_t)r->dim_off + r->rot_dim > dk)
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op '%s': %u query heads, rot_dim %u at dim %u of dk %u: rot_dim must be even and "
+                         "inside the head",
+                         op, r->n_heads, r->rot_dim, r->dim_off, dk);
+    VKG_TRY(check_view(op, "q", r->q, n_tokens * r->n_heads * dk * 4));
+    return check_view(op, "inv_freq", r->inv_freq, (uint64_t)r->rot_dim / 2 * 4);
+}
+
 static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
                                     struct vkg_view v, struct vkg_view tokens, const struct vkg_kv_rope *r, uint64_t t0,
                                     uint64_t n)
@@ -52,18 +83,7 @@ static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache
     enum vkg_op op = cf->f16 ? VKG_OP_KV_APPEND_F16 : VKG_OP_KV_APPEND;
     uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
     if (r) {
-        uint64_t qr = (uint64_t)r->n_heads * cf->dk * 4;
-        VKG_TRY(vkg_view_window(c->dev, r->q, t0 * qr, n * qr, &views[7], &skip));
-        p.q_off = (uint32_t)(skip / 4);
-        VKG_TRY(vkg_view_window(c->dev, r->inv_freq, 0, (uint64_t)r->rot_dim / 2 * 4, &views[8], &skip));
-        if (skip) /* the shader reads inv_freq from the start of its binding */
-            return vkg_error(VKG_ERR_INVALID_ARG, "op 'kv_append_rope': inv_freq view at an unaligned offset (%llu)",
-                             (unsigned long long)r->inv_freq.offset);
-        p.n_heads = r->n_heads;
-        p.rot_dim = r->rot_dim;
-        p.dim_off = r->dim_off;
-        p.interleaved = r->interleaved != 0;
-        p.attn_factor = r->attn_factor;
+        VKG_TRY(rope_views(c, r, cf->dk, t0, n, views + 7, &p));
         op = cf->f16 ? VKG_OP_KV_APPEND_ROPE_F16 : VKG_OP_KV_APPEND_ROPE;
         uint64_t nq = (uint64_t)r->n_heads * (r->rot_dim / 2); /* per token: max(q pairs, kv invocations) */
         if (nq * n > threads) threads = nq * n;
@@ -84,15 +104,7 @@ static enum vkg_status append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, 
     VKG_TRY(check_view(op, "K", k, n_tokens * kr));
     VKG_TRY(check_view(op, "V", v, n_tokens * vr));
     VKG_TRY(check_view(op, "tokens", tokens, n_tokens * 8));
-    if (r) {
-        if (r->n_heads == 0 || r->rot_dim == 0 || r->rot_dim % 2 || (uint64_t)r->dim_off + r->rot_dim > cf->dk)
-            return vkg_error(VKG_ERR_INVALID_ARG,
-                             "op '%s': %u query heads, rot_dim %u at dim %u of dk %u: rot_dim must be even and "
-                             "inside the head",
-                             op, r->n_heads, r->rot_dim, r->dim_off, cf->dk);
-        VKG_TRY(check_view(op, "q", r->q, n_tokens * qr));
-        VKG_TRY(check_view(op, "inv_freq", r->inv_freq, (uint64_t)r->rot_dim / 2 * 4));
-    }
+    if (r) VKG_TRY(rope_check(op, r, cf->dk, n_tokens));
     uint64_t widest = kr > vr ? kr : vr;
     uint64_t chunk = token_chunk(c->dev, widest > qr ? widest : qr);
     uint64_t max_threads = (uint64_t)UINT32_MAX / 2; /* the shader's flat index is a uint */
@@ -120,11 +132,12 @@ enum vkg_status vkg_op_kv_append_rope(struct vkg_cmd *c, const struct vkg_kv_cac
 
 /* One token chunk of kv_append_mla: windows of k, k2, v from token t0 on. */
 static enum vkg_status mla_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
-                                 const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t t0, uint64_t n)
+                                 const struct vkg_kv_mla *g, struct vkg_view tokens, const struct vkg_kv_rope *r,
+                                 uint64_t t0, uint64_t n)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     uint64_t skip, kh = (uint64_t)(cf->n_kv_heads - 1) * g->k_hs, vh = (uint64_t)(cf->n_kv_heads - 1) * g->v_hs;
-    struct vkg_view views[8];
+    struct vkg_view views[10];
     struct vkg_push_kv_append p = { .n_tokens = (uint32_t)n,
                                     .n_kv_heads = cf->n_kv_heads,
                                     .dk = cf->dk,
@@ -150,12 +163,19 @@ static enum vkg_status mla_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *k
     p.k2_off = (uint32_t)(skip / 4);
     enum vkg_op op = cf->f16 ? VKG_OP_KV_APPEND_MLA_F16 : VKG_OP_KV_APPEND_MLA;
     uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
+    if (r) {
+        VKG_TRY(rope_views(c, r, cf->dk, t0, n, views + 8, &p));
+        op = cf->f16 ? VKG_OP_KV_APPEND_MLA_ROPE_F16 : VKG_OP_KV_APPEND_MLA_ROPE;
+        uint64_t nq = (uint64_t)r->n_heads * (r->rot_dim / 2); /* per token: max(q pairs, kv invocations) */
+        if (nq * n > threads) threads = nq * n;
+    }
     uint32_t ls = vkg_op_kernel(op)->local_size;
-    return vkg_cmd_dispatch_op_1d(c, op, views, 8, &p, (threads + ls - 1) / ls);
+    return vkg_cmd_dispatch_op_1d(c, op, views, r ? 10 : 8, &p, (threads + ls - 1) / ls);
 }
 
 enum vkg_status vkg_op_kv_append_mla(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
-                                     const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t n_tokens)
+                                     const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t n_tokens,
+                                     const struct vkg_kv_rope *r)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     if (layer >= cf->n_layers)
@@ -173,13 +193,16 @@ enum vkg_status vkg_op_kv_append_mla(struct vkg_cmd *c, const struct vkg_kv_cach
     VKG_TRY(check_view("kv_append_mla", "V", g->v, ((n_tokens - 1) * g->v_ts + (H - 1) * g->v_hs + cf->dv) * 4));
     VKG_TRY(check_view("kv_append_mla", "K2", g->k2, ((n_tokens - 1) * g->k2_ts + cf->dk - g->k_split) * 4));
     VKG_TRY(check_view("kv_append_mla", "tokens", tokens, n_tokens * 8));
+    if (r) VKG_TRY(rope_check("kv_append_mla", r, cf->dk, n_tokens));
     uint64_t widest = g->k_ts > g->v_ts ? g->k_ts : g->v_ts;
     if (g->k2_ts > widest) widest = g->k2_ts;
+    if (r && (uint64_t)r->n_heads * cf->dk > widest) widest = (uint64_t)r->n_heads * cf->dk;
     uint64_t chunk = token_chunk(c->dev, widest * 4);
     uint64_t per_tok = H * (cf->dk > cf->dv ? cf->dk : cf->dv);
+    if (r && (uint64_t)r->n_heads * (r->rot_dim / 2) > per_tok) per_tok = (uint64_t)r->n_heads * (r->rot_dim / 2);
     if (chunk > (uint64_t)UINT32_MAX / 2 / per_tok) chunk = (uint64_t)UINT32_MAX / 2 / per_tok;
     for (uint64_t t0 = 0; t0 < n_tokens; t0 += chunk)
-        VKG_TRY(mla_chunk(c, kv, layer, g, tokens, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
+        VKG_TRY(mla_chunk(c, kv, layer, g, tokens, r, t0, n_tokens - t0 < chunk ? n_tokens - t0 : chunk));
     return VKG_OK;
 }
 

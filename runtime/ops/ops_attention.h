@@ -58,8 +58,12 @@ struct vkg_kv_mla {
     struct vkg_view k, k2, v;
     uint32_t k_ts, k_hs, k2_ts, v_ts, v_hs, k_split;
 };
+/* r (or NULL): RoPE in the same launch, as vkg_op_kv_append_rope does it (q in place; K's
+ * elements in [r->dim_off, r->dim_off + r->rot_dim) rotated on the way: DeepSeek-V2's q rope
+ * slices and k_pe, interleaved pairs). */
 enum vkg_status vkg_op_kv_append_mla(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
-                                     const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t n_tokens);
+                                     const struct vkg_kv_mla *g, struct vkg_view tokens, uint64_t n_tokens,
+                                     const struct vkg_kv_rope *r);
 
 /* out = softmax(mask(softcap(scale * q K^T))) V for each query token and head,
  * over the token's sequence in the cache: causal (kv pos <= pos), windowed. */

@@ -90,6 +90,8 @@ struct vkg_push_attn {
     X(KV_APPEND_ROPE_F16, kv_append_rope_f16, 9, vkg_push_kv_append, 256)    \
     X(KV_APPEND_MLA,      kv_append_mla,      8, vkg_push_kv_append, 256)    \
     X(KV_APPEND_MLA_F16,  kv_append_mla_f16,  8, vkg_push_kv_append, 256)    \
+    X(KV_APPEND_MLA_ROPE,     kv_append_mla_rope,     10, vkg_push_kv_append, 256) \
+    X(KV_APPEND_MLA_ROPE_F16, kv_append_mla_rope_f16, 10, vkg_push_kv_append, 256) \
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)     \

@@ -759,7 +759,7 @@ static void test_append_rope(void **state)
  * must give the pages that the plain append of the host-assembled K and V rows gives, bit for
  * bit (both copy the same floats; F16 pages round them alike). A sentinel pass first, so a missed
  * slot fails; a bad record writes nothing. 3 heads, nope 12 + rope 4, dv 8, latent 20. */
-static void append_mla_case(int f16, const char *what)
+static void append_mla_case(int f16, int rope_on, const char *what)
 {
     const uint32_t H = 3, nope = 12, rope = 4, dk = nope + rope, dv = 8, lat = 20, ra = lat + rope, row = nope + dv;
     const uint32_t n = 15;
@@ -804,6 +804,12 @@ static void append_mla_case(int f16, const char *what)
             for (uint32_t e = 0; e < dv; e++) v[((size_t)t * H + h) * dv + e] = B[((size_t)t * H + h) * row + nope + e];
         }
     for (size_t e = 0; e < (size_t)n * H * dk; e++) sent[e] = 7.0f;
+    /* with RoPE: q's rope slices and K's k_pe turn by ref_rope (interleaved pairs, double) */
+    int32_t pos[15];
+    float freq[2] = { 0.9f, 0.07f }, *q = malloc((size_t)n * H * dk * 4), *qgot = malloc((size_t)n * H * dk * 4);
+    for (i = 0; i < n; i++) pos[i] = tok[2 * i + 1];
+    rng_fill_f32(&seed, q, (size_t)n * H * dk, -2, 2);
+    if (rope_on) ref_rope(k, pos, freq, n, H, dk, rope, nope, 1, 1.1f);
     uint64_t kb = kv->k[0]->size, vb = kv->v[0]->size;
     uint8_t *want_k = malloc(kb), *want_v = malloc(vb), *got_k = malloc(kb), *got_v = malloc(vb);
     gpu_append(kv, tok, k, v, n);
@@ -823,19 +829,50 @@ static void append_mla_case(int f16, const char *what)
                             .v_hs = row,
                             .k2 = vkg_view_sub(vav, lat * 4, vav.size - lat * 4),
                             .k2_ts = ra };
+    struct vkg_buffer *bq = gpu_buffer_from(q, (uint64_t)n * H * dk * 4, "mla q"),
+                      *bf = gpu_buffer_from(freq, 8, "mla freq");
+    struct vkg_kv_rope rp = { .q = vkg_buffer_view(bq),
+                              .inv_freq = vkg_buffer_view(bf),
+                              .n_heads = H,
+                              .rot_dim = rope,
+                              .dim_off = nope,
+                              .interleaved = 1,
+                              .attn_factor = 1.1f };
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
-    GPU_OK(vkg_op_kv_append_mla(c, kv, 0, &g, vkg_buffer_view(bt), n));
+    GPU_OK(vkg_op_kv_append_mla(c, kv, 0, &g, vkg_buffer_view(bt), n, rope_on ? &rp : NULL));
     GPU_OK(vkg_cmd_submit_wait(c));
     g.k_hs = nope - 1; /* rows overlapping their neighbours */
     GPU_OK(vkg_cmd_begin(c));
-    assert_int_equal(vkg_op_kv_append_mla(c, kv, 0, &g, vkg_buffer_view(bt), n), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_kv_append_mla(c, kv, 0, &g, vkg_buffer_view(bt), n, NULL), VKG_ERR_INVALID_ARG);
     vkg_cmd_free(c);
     gpu_read(kv->k[0], got_k, kb);
     gpu_read(kv->v[0], got_v, vb);
-    if (memcmp(got_k, want_k, kb) || memcmp(got_v, want_v, vb))
-        fail_msg("%s: pages differ from the plain append", what);
+    gpu_read(bq, qgot, (uint64_t)n * H * dk * 4);
+    if (memcmp(got_v, want_v, vb)) fail_msg("%s: V pages differ from the plain append", what);
+    if (!rope_on) {
+        if (memcmp(got_k, want_k, kb)) fail_msg("%s: K pages differ from the plain append", what);
+        assert_memory_equal(qgot, q, (size_t)n * H * dk * 4); /* q untouched */
+    } else {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s: K pages", what);
+        if (f16) { /* one f16 step apart at most (f32 rotation against double) */
+            uint64_t nv = kb / 2;
+            float *x = malloc(nv * 4), *y = malloc(nv * 4);
+            for (uint64_t e = 0; e < nv; e++) {
+                x[e] = ref_f16_to_f32(((uint16_t *)got_k)[e]);
+                y[e] = ref_f16_to_f32(((uint16_t *)want_k)[e]);
+            }
+            assert_close_f32(msg, x, y, nv, 0, 1.0f / 1024);
+            free(x), free(y);
+        } else assert_close_f32(msg, (float *)got_k, (float *)want_k, kb / 4, 1e-6f, 1e-5f);
+        ref_rope(q, pos, freq, n, H, dk, rope, nope, 1, 1.1f);
+        snprintf(msg, sizeof msg, "%s: q", what);
+        assert_close_f32(msg, qgot, q, (size_t)n * H * dk, 1e-6f, 1e-5f);
+    }
+    vkg_buffer_free(bq), vkg_buffer_free(bf);
+    free(q), free(qgot);
     free(A), free(B), free(k), free(v), free(sent);
     free(want_k), free(want_v), free(got_k), free(got_v);
     vkg_buffer_free(ba), vkg_buffer_free(bb), vkg_buffer_free(bt);
@@ -845,8 +882,10 @@ static void append_mla_case(int f16, const char *what)
 
 static void test_append_mla(void **state)
 {
-    append_mla_case(0, "mla, f32 pages");
-    append_mla_case(1, "mla, f16 pages");
+    append_mla_case(0, 0, "mla, f32 pages");
+    append_mla_case(1, 0, "mla, f16 pages");
+    append_mla_case(0, 1, "mla + rope, f32 pages");
+    append_mla_case(1, 1, "mla + rope, f16 pages");
 }
 
 /* Bad shapes fail with a message naming the problem, never crash. */

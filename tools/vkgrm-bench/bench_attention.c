@@ -281,6 +281,29 @@ static enum vkg_status s_append_mla_f16(struct vkg_device *d, void **x, uint64_t
     return setup_append_mla(d, x, b, 1);
 }
 
+/* the same with RoPE of q's rope slices (16 heads x 192) and k_pe in the launch */
+static enum vkg_status setup_append_mla_rope(struct vkg_device *d, void **ctx, uint64_t *b, int f16)
+{
+    VKG_TRY(setup_append_mla(d, ctx, b, f16));
+    struct attn_ctx *x = *ctx;
+    VKG_TRY(vkg_bench_random_f32(d, 512ull * M_H * 192, -1, 1, "bench mla q", &x->q));
+    VKG_TRY(vkg_bench_random_f32(d, 32, 0, 1, "bench mla inv_freq", &x->freq));
+    *b += 2 * 512ull * M_H * 64 * 4;
+    return VKG_OK;
+}
+
+static enum vkg_status s_append_mla_rope(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append_mla_rope(d, x, b, 0);
+}
+
+static enum vkg_status s_append_mla_rope_f16(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    *f = 0;
+    return setup_append_mla_rope(d, x, b, 1);
+}
+
 static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx)
 {
     struct attn_ctx *x = ctx;
@@ -294,7 +317,14 @@ static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx)
                             .v_hs = M_ROW,
                             .k2 = vkg_view_sub(A, 512 * 4, A.size - 512 * 4),
                             .k2_ts = M_RA };
-    return vkg_op_kv_append_mla(c, x->kv, 0, &g, vkg_buffer_view(x->tok), x->n_tok);
+    struct vkg_kv_rope r = { .q = vkg_buffer_view(x->q),
+                             .inv_freq = vkg_buffer_view(x->freq),
+                             .n_heads = M_H,
+                             .rot_dim = 64,
+                             .dim_off = 128,
+                             .interleaved = 1,
+                             .attn_factor = 1 };
+    return vkg_op_kv_append_mla(c, x->kv, 0, &g, vkg_buffer_view(x->tok), x->n_tok, x->q ? &r : NULL);
 }
 
 static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
@@ -430,6 +460,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "kv_append_mla", "512 tok, 16 heads, K 128+64 / V 128 gathered (DeepSeek-V2)", s_append_mla, rec_append_mla,
       down },
     { "kv_append_mla_f16", "512 tok, MLA gather, F16 pages", s_append_mla_f16, rec_append_mla, down },
+    { "kv_append_mla_rope", "512 tok, MLA gather + RoPE of q and k_pe", s_append_mla_rope, rec_append_mla, down },
+    { "kv_append_mla_rope_f16", "512 tok, MLA gather + RoPE, F16 pages", s_append_mla_rope_f16, rec_append_mla, down },
     { "attn_f16", "decode b8 KV 2048 F16, no split", s_dec8_nosplit_f16, rec_attn, down },
     { "attn_split_f16", "decode b1 KV 2048 F16 (+combine)", s_dec1_f16, rec_attn, down },
     { "attn_split_f16", "decode b8 KV 2048 F16 (+combine)", s_dec8_f16, rec_attn, down },
