@@ -624,17 +624,15 @@ static void test_beyond_binding(void **state)
     world_free(&w);
 }
 
-/* kv_append_rope on tokens of two sequences and one bad record (unknown sequence): q must equal
- * ref_rope of q (double precision, HF semantics), and the K/V pages must equal what the plain
- * kv_append writes from K rotated by ref_rope. Every slot the tokens own is first overwritten
- * with a sentinel (7.0) through the plain append, so a slot the fused kernel misses fails; the
- * bad record writes nothing (its q still rotates, at its record's position). */
-static void append_rope_case(int f16, int interleaved, uint32_t rot_dim, uint32_t dim_off, float af, const char *what)
+/* The 15 token records of the fused-append cases in a fresh cache (page size 4, 16 pages):
+ * sequence s0 at 0..7 and s1 at 0..5, alternating, their pages interleaved; record 14 is bad
+ * (sequence 3, not live, at bad_pos). pos[i] = tok[2i + 1]. */
+#define APPEND_N 15u
+static struct vkg_kv_cache *append_cache(int f16, uint32_t heads, uint32_t dk, uint32_t dv, int32_t bad_pos,
+                                         int32_t *tok, int32_t *pos)
 {
-    const uint32_t nkv = 2, nh = 6, dk = 16, dv = 12, n = 15, half = rot_dim / 2;
-    uint64_t seed = 0xa9e + (uint64_t)f16 * 131 + (uint64_t)interleaved * 17 + rot_dim + dim_off;
     struct vkg_kv_config cf = { .n_layers = 1,
-                                .n_kv_heads = nkv,
+                                .n_kv_heads = heads,
                                 .dk = dk,
                                 .dv = dv,
                                 .page_size = 4,
@@ -652,15 +650,28 @@ static void append_rope_case(int f16, int interleaved, uint32_t rot_dim, uint32_
     GPU_OK(vkg_kv_reserve(kv, s1, 6, &pos0));
     GPU_OK(vkg_kv_reserve(kv, s0, 5, &pos0));
     GPU_OK(vkg_kv_upload(kv));
-    int32_t tok[2 * 15], pos[15];
-    uint32_t i = 0; /* s0 at 0..7 and s1 at 0..5, alternating; record 14 is bad (a sequence not live) */
+    uint32_t i = 0;
     for (uint32_t j = 0; j < 8; j++) {
         tok[2 * i] = (int32_t)s0, tok[2 * i + 1] = (int32_t)j, i++;
         if (j < 6) tok[2 * i] = (int32_t)s1, tok[2 * i + 1] = (int32_t)j, i++;
     }
-    tok[2 * i] = 3, tok[2 * i + 1] = 2, i++;
-    assert_int_equal(i, n);
-    for (i = 0; i < n; i++) pos[i] = tok[2 * i + 1];
+    tok[2 * i] = 3, tok[2 * i + 1] = bad_pos, i++;
+    assert_int_equal(i, APPEND_N);
+    for (i = 0; i < APPEND_N; i++) pos[i] = tok[2 * i + 1];
+    return kv;
+}
+
+/* kv_append_rope on tokens of two sequences and one bad record (unknown sequence): q must equal
+ * ref_rope of q (double precision, HF semantics), and the K/V pages must equal what the plain
+ * kv_append writes from K rotated by ref_rope. Every slot the tokens own is first overwritten
+ * with a sentinel (7.0) through the plain append, so a slot the fused kernel misses fails; the
+ * bad record writes nothing (its q still rotates, at its record's position). */
+static void append_rope_case(int f16, int interleaved, uint32_t rot_dim, uint32_t dim_off, float af, const char *what)
+{
+    const uint32_t nkv = 2, nh = 6, dk = 16, dv = 12, n = APPEND_N, half = rot_dim / 2;
+    uint64_t seed = 0xa9e + (uint64_t)f16 * 131 + (uint64_t)interleaved * 17 + rot_dim + dim_off;
+    int32_t tok[2 * APPEND_N], pos[APPEND_N];
+    struct vkg_kv_cache *kv = append_cache(f16, nkv, dk, dv, 2, tok, pos);
     float *q = malloc((size_t)n * nh * dk * 4), *k = malloc((size_t)n * nkv * dk * 4),
           *v = malloc((size_t)n * nkv * dv * 4), *kr = malloc((size_t)n * nkv * dk * 4),
           *sent = malloc((size_t)n * nkv * dk * 4), freq[8], *qgot = malloc((size_t)n * nh * dk * 4);
@@ -762,35 +773,10 @@ static void test_append_rope(void **state)
 static void append_mla_case(int f16, int rope_on, const char *what)
 {
     const uint32_t H = 3, nope = 12, rope = 4, dk = nope + rope, dv = 8, lat = 20, ra = lat + rope, row = nope + dv;
-    const uint32_t n = 15;
+    const uint32_t n = APPEND_N;
     uint64_t seed = 0x31a + (uint64_t)f16;
-    struct vkg_kv_config cf = { .n_layers = 1,
-                                .n_kv_heads = H,
-                                .dk = dk,
-                                .dv = dv,
-                                .page_size = 4,
-                                .max_pages = 16,
-                                .max_seqs = 4,
-                                .max_seq_len = 64,
-                                .f16 = f16 };
-    struct vkg_kv_cache *kv;
-    GPU_OK(vkg_kv_create(g_dev, &cf, &kv));
-    uint32_t s0, s1;
-    uint64_t pos0;
-    GPU_OK(vkg_kv_seq_add(kv, &s0));
-    GPU_OK(vkg_kv_seq_add(kv, &s1));
-    GPU_OK(vkg_kv_reserve(kv, s0, 3, &pos0));
-    GPU_OK(vkg_kv_reserve(kv, s1, 6, &pos0));
-    GPU_OK(vkg_kv_reserve(kv, s0, 5, &pos0));
-    GPU_OK(vkg_kv_upload(kv));
-    int32_t tok[2 * 15];
-    uint32_t i = 0;
-    for (uint32_t j = 0; j < 8; j++) {
-        tok[2 * i] = (int32_t)s0, tok[2 * i + 1] = (int32_t)j, i++;
-        if (j < 6) tok[2 * i] = (int32_t)s1, tok[2 * i + 1] = (int32_t)j, i++;
-    }
-    tok[2 * i] = 3, tok[2 * i + 1] = 1, i++; /* a sequence that is not live */
-    assert_int_equal(i, n);
+    int32_t tok[2 * APPEND_N], pos[APPEND_N];
+    struct vkg_kv_cache *kv = append_cache(f16, H, dk, dv, 1, tok, pos);
     float *A = malloc((size_t)n * ra * 4), *B = malloc((size_t)n * H * row * 4);
     float *k = malloc((size_t)n * H * dk * 4), *v = malloc((size_t)n * H * dv * 4),
           *sent = malloc((size_t)n * H * dk * 4);
@@ -805,9 +791,7 @@ static void append_mla_case(int f16, int rope_on, const char *what)
         }
     for (size_t e = 0; e < (size_t)n * H * dk; e++) sent[e] = 7.0f;
     /* with RoPE: q's rope slices and K's k_pe turn by ref_rope (interleaved pairs, double) */
-    int32_t pos[15];
     float freq[2] = { 0.9f, 0.07f }, *q = malloc((size_t)n * H * dk * 4), *qgot = malloc((size_t)n * H * dk * 4);
-    for (i = 0; i < n; i++) pos[i] = tok[2 * i + 1];
     rng_fill_f32(&seed, q, (size_t)n * H * dk, -2, 2);
     if (rope_on) ref_rope(k, pos, freq, n, H, dk, rope, nope, 1, 1.1f);
     uint64_t kb = kv->k[0]->size, vb = kv->v[0]->size;
