@@ -20,6 +20,8 @@ ROOT=$PWD
 OUT=${OUT:-$ROOT/build/gpu-out}
 BUDGET=${GPU_BUDGET_S:-540}
 QUICK=${GPU_QUICK:-0}
+case $BUDGET in '' | *[!0-9]*) echo "gpu_run: GPU_BUDGET_S must be a number of seconds, not '$BUDGET'" >&2; exit 2 ;; esac
+case $QUICK in 0 | 1) ;; *) echo "gpu_run: GPU_QUICK must be 0 or 1, not '$QUICK'" >&2; exit 2 ;; esac
 T0=$(date +%s)
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
