@@ -33,7 +33,6 @@ usage: test_llamacpp_oracle.py VKGRM_GENERATE ORACLE_PYTHON MODELS_DIR NAME [NAM
        test_llamacpp_oracle.py VKGRM_GENERATE ORACLE_PYTHON --gguf FILE --prompt TEXT --kind TYPE --tol T [--exact 1]"""
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,6 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORACLE = os.path.join(HERE, "..", "reference", "llamacpp_oracle.py")
-REF = os.path.join(HERE, "..", "reference", "ref_forward.py")
 GREEDY = 8
 PROMPT = 64
 # tolerances (x max|logit|), from what this implementation measured against
@@ -76,13 +74,21 @@ def lc_logits(py, model, ids, work):
     return np.load(out).astype(np.float64)
 
 
-def exact_logits(hf_dir, ids, work):
-    """The numpy reference (tests/reference/ref_forward.py) on an HF directory:
-    exact math on the same (dequantized) weights."""
-    out = os.path.join(work, "exact.npy")
-    subprocess.run([sys.executable, REF, hf_dir, "--ids", ",".join(map(str, ids)), "--out", out], check=True,
-                   stdout=subprocess.DEVNULL)
-    return np.load(out).astype(np.float64)
+def exact_logits(src, ids):
+    """The numpy reference (tests/reference/ref_forward.py), in this process: exact math on the
+    same weights, from an HF directory (the dequantized twins make_gguf_models.py wrote) or a
+    GGUF file dequantized to F32 in memory by gguf-py (tests/fixtures/gguf_to_hf.py; written
+    out, even SmolLM2's F32 copy is 540 MB, which a nearly full CI disk refused)."""
+    for sub in ("fixtures", "reference"):
+        if os.path.join(HERE, "..", sub) not in sys.path:
+            sys.path.insert(0, os.path.join(HERE, "..", sub))
+    import ref_forward
+    if os.path.isdir(src):
+        return ref_forward.RefModel(src).logits(ids).astype(np.float64)
+    import gguf
+    import gguf_to_hf
+    cfg, weights = gguf_to_hf.weights_only_model(gguf.GGUFReader(src), "f32")
+    return ref_forward.RefModel(None, cfg, weights).logits(ids).astype(np.float64)
 
 
 def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, tol=None):
@@ -145,13 +151,8 @@ def real_file(exe, py, path, prompt, kind, tol, exact):
           f"{'the same' if mine == ids else mine}")
     assert mine == ids, "vkgrm-tokenize and llama.cpp tokenize the prompt differently"
     with tempfile.TemporaryDirectory() as work:
-        ref = None
-        if exact:  # the file dequantized to an F32 HF directory by gguf-py, then the numpy forward
-            hf = os.path.join(work, "hf")
-            subprocess.run([sys.executable, os.path.join(HERE, "..", "fixtures", "gguf_to_hf.py"), path, hf, "--dtype",
-                            "f32", "--weights-only"], check=True, stdout=subprocess.DEVNULL)
-            ref = exact_logits(hf, ids, work)
-            shutil.rmtree(hf)
+        # the file dequantized to F32 by gguf-py, then the numpy forward
+        ref = exact_logits(path, ids) if exact else None
         compare(os.path.basename(path), kind, kind, exe, py, path, ids, work, exact=ref, tol=tol)
     print("llama.cpp oracle OK:", path)
 
@@ -177,7 +178,7 @@ def main():
                 files.append(("mla", "f32"))
             for f, kind in files:
                 hf = os.path.join(d, f"hf_{kind}")
-                exact = exact_logits(hf, ids, work) if moe and kind.startswith("q") else None
+                exact = exact_logits(hf, ids) if moe and kind.startswith("q") else None
                 compare(name, f + ".gguf", kind, exe, py, os.path.join(d, f + ".gguf"), ids, work, moe, exact)
             wide = os.path.join(d, "wide_f32.gguf")
             if os.path.exists(wide):
