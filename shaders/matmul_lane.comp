@@ -67,6 +67,9 @@
 //! variant matvec1_lane_tx_q4_k W_Q4_K NT1
 //! variant matvec1_lane_tx_q5_k W_Q5_K NT1
 //! variant matvec1_lane_tx_q6_k W_Q6_K NT1
+//! variant matvec1_lane_cs_f32 W_F32 NT1 CS
+//! variant matvec1_lane_cs_f16 W_F16 NT1 CS
+//! variant matvec1_lane_cs_bf16 W_BF16 NT1 CS
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
 // walk without the other 7 token slots.
 //
@@ -79,6 +82,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_quad : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "push_matmul.h"
@@ -95,7 +99,10 @@ layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_b
 layout(binding = 4) writeonly buffer Y1buf { float Y1[]; }; // PARTS: rows [seg1, seg2); else unused
 layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2, n_out); else unused
 
-#ifdef NT1
+#if defined(NT1) && defined(CS)
+#define NT 1u
+#define LR VKG_MATVEC1_CS_ROWS
+#elif defined(NT1)
 #define NT 1u
 #define LR VKG_MATVEC1_TX_ROWS
 #elif defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
@@ -214,13 +221,22 @@ void main()
     uint g = gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y, tb = gl_WorkGroupID.x;
 #endif
     bool glu = p.mode >= VKG_MATMUL_MODE_SWIGLU;
-    uint orows = glu ? LR / 2u : LR;                     // output rows per invocation
+    uint orows = glu ? LR / 2u : LR; // output rows per invocation
+#ifdef CS
+    // matvec1_lane_cs_*: the workgroup's lanes share its LR rows and split their columns, texel by
+    // texel (lane l reads texels l, l + WG, ... of each row: one contiguous run of WG texels per row
+    // and step for the workgroup, LR streams instead of WG x LR); subgroupAdd sums the lanes
+#define RS 1u
+    uint row0 = g * orows; // output rows row0 + r
+#else
+#define RS WG
     uint row0 = g * WG * orows + gl_LocalInvocationID.x; // output rows row0 + r * WG
+#endif
     uint t0 = tb * NT, nt = min(NT, p.n_tok - t0);
     // rows past n_out and tokens past n_tok read row / token 0 (valid) and store nothing
     uint rows[LR], xt[NT];
     [[unroll]] for (uint r = 0u; r < LR; r++) {
-        uint o = row0 + (glu ? r % (LR / 2u) : r) * WG;
+        uint o = row0 + (glu ? r % (LR / 2u) : r) * RS;
         rows[r] = (o < p.n_out ? o : 0u) + (glu && r >= LR / 2u ? p.n_out : 0u);
     }
     [[unroll]] for (uint t = 0u; t < NT; t++) xt[t] = (p.x_off + (t < nt ? t0 + t : t0) * p.x_stride) >> 2;
@@ -468,7 +484,11 @@ void main()
             }
     }
 #else
+#ifdef CS
+    for (uint k = 8u * gl_LocalInvocationID.x; k < p.n_in; k += 8u * WG) {
+#else
     for (uint k = 0u; k < p.n_in; k += 8u) {
+#endif
         vec4 wa[LR], wb[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(rows[r], k, wa[r], wb[r]);
         vec4 xa[NT], xb[NT];
@@ -478,9 +498,13 @@ void main()
             [[unroll]] for (uint r = 0u; r < LR; r++) acc[r * NT + t] += dot(wa[r], xa[t]) + dot(wb[r], xb[t]);
     }
 #endif
+#ifdef CS
+    [[unroll]] for (uint i = 0u; i < LR; i++) acc[i] = subgroupAdd(acc[i]);
+    if (gl_LocalInvocationID.x != 0u) return;
+#endif
     if (glu) {
         [[unroll]] for (uint r = 0u; r < LR / 2u; r++) {
-            uint o = row0 + r * WG;
+            uint o = row0 + r * RS;
             if (o >= p.n_out) break;
             float bg = p.has_bias != 0u ? B[p.b_off + o] : 0.0, bu = p.has_bias != 0u ? B[p.b_off + p.n_out + o] : 0.0;
             [[unroll]] for (uint t = 0u; t < NT; t++) {
@@ -492,7 +516,7 @@ void main()
         return;
     }
     [[unroll]] for (uint r = 0u; r < LR; r++) {
-        uint row = row0 + r * WG;
+        uint row = row0 + r * RS;
         if (row >= p.n_out) break;
         float b = p.has_bias != 0u ? B[p.b_off + row] : 0.0;
         [[unroll]] for (uint t = 0u; t < NT; t++) {

@@ -44,6 +44,9 @@ static const enum vkg_op k_matmul[N_WT] = WT_OPS(MATMUL, );
 /* matmul_lane (several tokens) and matvec1_lane_tx (one), every weight type */
 static const enum vkg_op k_tex[N_WT] = WT_OPS(MATMUL_LANE, );
 static const enum vkg_op k_tex1[N_WT] = WT_OPS(MATVEC1_LANE_TX, );
+/* matvec1_lane_cs: float weights, one token, the workgroup's lanes split the columns of its rows */
+static const enum vkg_op k_cs1[3] = { VKG_OP_MATVEC1_LANE_CS_F32, VKG_OP_MATVEC1_LANE_CS_F16,
+                                      VKG_OP_MATVEC1_LANE_CS_BF16 };
 
 /* The texel tier's rows: floats of n_in % 8 == 0 starting on a texel; the 32-value block types
  * (Q8_0, Q4, Q4_1, Q5_0, Q5_1) anywhere (whole groups of 8 blocks starting on a texel read
@@ -102,6 +105,14 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, co
     return vkg_cmd_dispatch(c, k, v, 6, p, (uint32_t)tb, (uint32_t)gy, (uint32_t)gz);
 }
 
+/* matvec1_lane_cs for a float mat-vec of one token: dev->use.matvec_cs 2 (forced: tests, bench), or
+ * 1 (auto) for rows of at least VKG_MATVEC1_CS_MIN_IN columns (push_matmul.h says why) */
+static int use_cs(const struct vkg_device *dev, int wi, uint64_t n_in)
+{
+    return wi >= 0 && wi <= 2 &&
+           (dev->use.matvec_cs == 2 || (dev->use.matvec_cs == 1 && n_in >= VKG_MATVEC1_CS_MIN_IN));
+}
+
 /* One dispatch: weight rows [o0, o0+rows) x tokens [t0, t0+toks). */
 struct mm_job {
     const struct vkg_matmul_args *a;
@@ -150,6 +161,10 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
+    if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok && use_cs(c->dev, wt_index(a->wt), a->n_in)) {
+        groups = (rows + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS;
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wt_index(a->wt)]), v, 6, &p, groups, 1);
+    }
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS);
@@ -343,7 +358,12 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     uint32_t lr = tex_lr(wi, f->n_tok);
     uint32_t per = VKG_MATMUL_LANE_LOCAL * (glu ? lr / 2 : lr);
     uint64_t groups = (p.n_out + per - 1) / per;
-    if (f->n_tok == 1) {
+    if (f->n_tok == 1 && use_cs(dev, wi, f->n_in)) {
+        p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
+        uint32_t per_cs = glu ? VKG_MATVEC1_CS_ROWS / 2 : VKG_MATVEC1_CS_ROWS;
+        groups = (p.n_out + per_cs - 1) / per_cs;
+        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, 6, &p, groups, 1);
+    } else if (f->n_tok == 1) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, 6, &p, groups, 1);
     } else {

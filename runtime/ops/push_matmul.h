@@ -99,6 +99,16 @@ struct vkg_push_quantize {
 #define VKG_MATMUL_LANE_ROWS 8
 #define VKG_MATMUL_LANE_ROWS_K 16
 #define VKG_MATVEC1_TX_ROWS 8
+/* matvec1_lane_cs_* (float weights, one token): the workgroup's 8 lanes share 16 rows and split
+ * their columns, a contiguous 128-byte run of each row per step (the row-per-lane walk keeps 64 row
+ * streams per workgroup). For rows of 2048+ columns it is faster on lavapipe: vkgrm-bench --ops,
+ * 4096x4096 x 1 vector (two runs): F16 3.7 / 4.8 -> 2.4 / 2.5 ms, BF16 3.8 / 3.8 -> 3.1 / 2.1, F32
+ * 6.3 / 6.5 -> 3.1 / 5.3; a 2048-wide BF16 Llama (4 layers, FFN 5632) decodes one sequence at
+ * 14-19 -> 22-28 tokens/s with 8 rows and 30 with 16 (32: 16-19). For narrow rows it is not:
+ * SmolLM2 (576 columns) took 13 % more CPU time per token, its 1536-wide down projection the same,
+ * so narrower rows keep the row-per-lane walk (dev->use.matvec_cs 1, the default). */
+#define VKG_MATVEC1_CS_ROWS 16
+#define VKG_MATVEC1_CS_MIN_IN 2048
 #define VKG_MATMUL_LANE_LOCAL 8
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64
@@ -205,6 +215,9 @@ struct vkg_push_quantize {
     X(MATVEC1_LANE_TX_Q4_K, matvec1_lane_tx_q4_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q5_K, matvec1_lane_tx_q5_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q6_K, matvec1_lane_tx_q6_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_F32,  matvec1_lane_cs_f32,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_F16,  matvec1_lane_cs_f16,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_BF16, matvec1_lane_cs_bf16, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(QUANTIZE_F32_Q8_0,  quantize_f32_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_F16_Q8_0,  quantize_f16_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_BF16_Q8_0, quantize_bf16_q8_0, 2, vkg_push_quantize, 64)               \

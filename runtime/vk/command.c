@@ -257,6 +257,7 @@ enum vkg_status vkg_cmd_dispatch_spec(struct vkg_cmd *c, const struct vkg_kernel
     const struct vkg_pipeline *p;
     VKG_TRY(vkg_pipeline_get_spec(c->dev, k, s1, s2, &p));
     VKG_TRY(check_views(c, k, p->texel_mask, views, n_views));
+    c->last_kernel = k->name;
     VkDescriptorSet set;
     VKG_TRY(alloc_set(c, p->dsl, &set));
     VkDescriptorBufferInfo bi[16];

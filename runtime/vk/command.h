@@ -39,6 +39,7 @@ struct vkg_cmd {
     VkQueryPool prof_q;
     uint32_t prof_cap, n_prof, prof_dropped;
     const char **prof_label;
+    const char *last_kernel; /* the kernel (SPIR-V variant) of the latest dispatch: tests see which tier ran */
 };
 
 struct vkg_profile_row {

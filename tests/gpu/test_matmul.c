@@ -34,6 +34,8 @@ struct mm_case {
     int bias, strided;
     enum vkg_matmul_path path;
     int aligned; /* tensors 16-byte aligned: the kernels' vector loads when n_in % 8 == 0 */
+    int cs;      /* 0: dev->use.matvec_cs off; 1: forced (2), the launch must be matvec1_lane_cs_*; auto (1) with
+               2: the launch must be matvec1_lane_cs_*, 3: matvec1_lane_tx_* */
 };
 
 /* Worst |got-want| / (1e-4 * abs_sum + 1e-6) must be <= 1; y's gaps keep the sentinel. */
@@ -100,7 +102,14 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
+    int saved_cs = g_dev->use.matvec_cs;
+    g_dev->use.matvec_cs = k->cs == 1 ? 2 : k->cs ? 1 : 0;
     GPU_OK(vkg_op_matmul_ex(c, &a));
+    g_dev->use.matvec_cs = saved_cs;
+    const char *want_k = k->cs == 1 || k->cs == 2 ? "matvec1_lane_cs_" : k->cs == 3 ? "matvec1_lane_tx_" : NULL;
+    if (want_k && (!c->last_kernel || strncmp(c->last_kernel, want_k, 16) != 0))
+        fail_msg("%s %ux%u (cs %d): want %s*, the last kernel was %s", vkg_dtype_name(k->wt), k->n_out, k->n_in, k->cs,
+                 want_k, c->last_kernel ? c->last_kernel : "none");
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(by, y, (ny + 1) * 4);
     ref_matmul(w, k->wt, k->n_out, k->n_in, x + xpad, xs, k->bias ? bias : NULL, k->n_tok, want, ys, abs_sum);
@@ -270,6 +279,35 @@ static void test_tile_edges(void **state)
     run_case(&k, 6);
 }
 
+/* matvec1_lane_cs_* (one token, float weights; the workgroup's lanes split the columns and
+ * subgroupAdd sums them): rows that are fewer than a workgroup's 8, a partial last workgroup, rows
+ * narrower and wider than the 8 lanes x 8 columns of one step and not a multiple of it, bias,
+ * strided x/y; the launch must be that kernel. */
+static void test_matvec_cs(void **state)
+{
+    (void)state;
+    if (!g_dev->use.lane_ok) {
+        printf("lane tier off on this device: matvec1_lane_cs not run\n");
+        return;
+    }
+    static const uint32_t shapes[][2] = { { 1, 8 }, { 7, 96 }, { 65, 576 }, { 130, 256 }, { 517, 1000 }, { 3, 8 } };
+    static const enum vkg_dtype types[] = { VKG_DTYPE_F32, VKG_DTYPE_F16, VKG_DTYPE_BF16 };
+    for (size_t t = 0; t < 3; t++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            struct mm_case k = {
+                types[t], shapes[i][0], shapes[i][1], 1, (int)(i & 1), (int)((i >> 1) & 1), VKG_MATMUL_LANE_TEXEL, 1, 1
+            };
+            run_case(&k, 200 + 10 * t + i);
+        }
+    /* the automatic choice: rows of VKG_MATVEC1_CS_MIN_IN columns and more take it, narrower ones not */
+    for (size_t t = 0; t < 3; t++) {
+        struct mm_case wide = { types[t], 37, VKG_MATVEC1_CS_MIN_IN, 1, 1, 0, VKG_MATMUL_LANE_TEXEL, 1, 2 };
+        run_case(&wide, 240 + t);
+        struct mm_case narrow = { types[t], 37, VKG_MATVEC1_CS_MIN_IN - 8, 1, 1, 0, VKG_MATMUL_LANE_TEXEL, 1, 3 };
+        run_case(&narrow, 250 + t);
+    }
+}
+
 /* Every finite F16 / BF16 pattern (subnormals included) decodes exactly: W
  * [rows][8] holds them all, the 8 tokens are one-hot, so y[t][o] = W[o][t]. */
 static void all_patterns(enum vkg_dtype wt, size_t w_pad_bytes)
@@ -385,20 +423,21 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_f32),         cmocka_unit_test(test_decode_f16),
-        cmocka_unit_test(test_decode_bf16),        cmocka_unit_test(test_decode_q8_0),
-        cmocka_unit_test(test_decode_q4),          cmocka_unit_test(test_prefill_f32),
-        cmocka_unit_test(test_prefill_f16),        cmocka_unit_test(test_prefill_bf16),
-        cmocka_unit_test(test_prefill_q8_0),       cmocka_unit_test(test_prefill_q4),
-        cmocka_unit_test(test_decode_q4_1),        cmocka_unit_test(test_decode_q5_0),
-        cmocka_unit_test(test_decode_q5_1),        cmocka_unit_test(test_decode_q4_k),
-        cmocka_unit_test(test_decode_q5_k),        cmocka_unit_test(test_decode_q6_k),
-        cmocka_unit_test(test_prefill_q4_1),       cmocka_unit_test(test_prefill_q5_0),
-        cmocka_unit_test(test_prefill_q5_1),       cmocka_unit_test(test_prefill_q4_k),
-        cmocka_unit_test(test_prefill_q5_k),       cmocka_unit_test(test_prefill_q6_k),
-        cmocka_unit_test(test_ggml_gemm_small),    cmocka_unit_test(test_tile_edges),
-        cmocka_unit_test(test_subgroup_switch),    cmocka_unit_test(test_no_quad),
-        cmocka_unit_test(test_all_16bit_patterns), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_matvec_cs),    cmocka_unit_test(test_decode_f32),
+        cmocka_unit_test(test_decode_f16),   cmocka_unit_test(test_decode_bf16),
+        cmocka_unit_test(test_decode_q8_0),  cmocka_unit_test(test_decode_q4),
+        cmocka_unit_test(test_prefill_f32),  cmocka_unit_test(test_prefill_f16),
+        cmocka_unit_test(test_prefill_bf16), cmocka_unit_test(test_prefill_q8_0),
+        cmocka_unit_test(test_prefill_q4),   cmocka_unit_test(test_decode_q4_1),
+        cmocka_unit_test(test_decode_q5_0),  cmocka_unit_test(test_decode_q5_1),
+        cmocka_unit_test(test_decode_q4_k),  cmocka_unit_test(test_decode_q5_k),
+        cmocka_unit_test(test_decode_q6_k),  cmocka_unit_test(test_prefill_q4_1),
+        cmocka_unit_test(test_prefill_q5_0), cmocka_unit_test(test_prefill_q5_1),
+        cmocka_unit_test(test_prefill_q4_k), cmocka_unit_test(test_prefill_q5_k),
+        cmocka_unit_test(test_prefill_q6_k), cmocka_unit_test(test_ggml_gemm_small),
+        cmocka_unit_test(test_tile_edges),   cmocka_unit_test(test_subgroup_switch),
+        cmocka_unit_test(test_no_quad),      cmocka_unit_test(test_all_16bit_patterns),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

@@ -43,6 +43,7 @@ struct fcase {
     int bias;
     int fused_on;  /* dev->use.fused during the case */
     int expect_tx; /* texel views the launch must make (2: one fused launch), 0: not checked */
+    int cs;        /* dev->use.matvec_cs during the case (with expect_tx: matvec1_lane_cs_* must run) */
 };
 
 static void run(const struct fcase *k, uint64_t seed)
@@ -87,18 +88,23 @@ static void run(const struct fcase *k, uint64_t seed)
                                        .kind = k->kind };
     for (uint32_t i = 0; i < n_y; i++) a.y[i] = vkg_view_sub(vkg_buffer_view(by[i]), 4, (size_t)k->n_tok * rows[i] * 4);
     for (uint32_t i = 0; glu && i < 2; i++) a.tmp[i] = vkg_buffer_view(bt[i]);
-    int saved = g_dev->use.fused;
+    int saved = g_dev->use.fused, saved_cs = g_dev->use.matvec_cs;
     g_dev->use.fused = k->fused_on;
+    g_dev->use.matvec_cs = k->cs ? 2 : 0; /* 2: forced, any width */
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
     GPU_OK(vkg_op_matmul_fused(c, &a));
     uint32_t tx = c->n_texel_views;
+    const char *kernel = c->last_kernel;
     GPU_OK(vkg_cmd_submit_wait(c));
     g_dev->use.fused = saved;
+    g_dev->use.matvec_cs = saved_cs;
     char what[160];
-    snprintf(what, sizeof what, "%s n_in %u n_tok %u kind %d parts %u%s fused %d", vkg_dtype_name(k->wt), k->n_in,
-             k->n_tok, (int)k->kind, np, k->bias ? " +bias" : "", k->fused_on);
+    snprintf(what, sizeof what, "%s n_in %u n_tok %u kind %d parts %u%s fused %d cs %d", vkg_dtype_name(k->wt), k->n_in,
+             k->n_tok, (int)k->kind, np, k->bias ? " +bias" : "", k->fused_on, k->cs);
+    if (k->cs && k->expect_tx && (!kernel || strncmp(kernel, "matvec1_lane_cs_", 16) != 0))
+        fail_msg("%s: the column-split mat-vec did not run (last kernel %s)", what, kernel ? kernel : "none");
     if (k->expect_tx && tx != (uint32_t)k->expect_tx)
         fail_msg("%s: %u texel views recorded, want %d (one fused launch)", what, tx, k->expect_tx);
     if (!k->fused_on && g_dev->use.texel && tx == 2) fail_msg("%s: fused with use.fused off", what);
@@ -158,14 +164,17 @@ static void sweep(enum vkg_dtype wt, uint32_t n_in, int fusable)
     static const enum vkg_matmul_fuse kinds[] = { VKG_MATMUL_FUSE_PARTS, VKG_MATMUL_FUSE_SWIGLU,
                                                   VKG_MATMUL_FUSE_GEGLU };
     uint64_t seed = 0xf00d + (uint64_t)wt * 977 + n_in;
+    int is_float = wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16;
     for (size_t t = 0; t < 4; t++)
         for (size_t kd = 0; kd < 3; kd++)
-            for (int on = 0; on < 2; on++) {
-                /* one fused launch = 2 texel views on a device with the fused tier */
-                int expect = on && fusable && g_dev->use.fused && g_dev->use.lane_ok ? 2 : 0;
-                struct fcase k = { wt, n_in, toks[t], kinds[kd], (int)((t + kd) & 1), on, expect };
-                run(&k, seed++);
-            }
+            for (int on = 0; on < 2; on++)
+                /* one token, float weights: the row-per-lane and the column-split mat-vec both */
+                for (int cs = 0; cs < (toks[t] == 1 && is_float ? 2 : 1); cs++) {
+                    /* one fused launch = 2 texel views on a device with the fused tier */
+                    int expect = on && fusable && g_dev->use.fused && g_dev->use.lane_ok ? 2 : 0;
+                    struct fcase k = { wt, n_in, toks[t], kinds[kd], (int)((t + kd) & 1), on, expect, cs };
+                    run(&k, seed++);
+                }
 }
 
 static void test_f32(void **state) { sweep(VKG_DTYPE_F32, 136, 1); }

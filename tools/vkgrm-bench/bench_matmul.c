@@ -16,14 +16,16 @@ struct mm_ctx {
     struct vkg_buffer *w, *x, *y;
     struct vkg_matmul_args a;
     enum vkg_dtype st; /* quantize: source type (a.wt is the destination) */
+    int cs;            /* one token, float weights: matvec1_lane_cs forced (1) or off (0) while recording */
 };
 
 static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
-                                uint32_t n, uint32_t n_tok, enum vkg_matmul_path path)
+                                uint32_t n, uint32_t n_tok, enum vkg_matmul_path path, int cs)
 {
     struct mm_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
     *ctx = c;
+    c->cs = cs;
     uint64_t wbytes = (uint64_t)n * n / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
     VKG_TRY(vkg_bench_buffer(dev, wbytes, "bench weight", &c->w));
     VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n * n_tok, -1, 1, "bench x", &c->x));
@@ -44,7 +46,11 @@ static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *by
 static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
 {
     struct mm_ctx *c = ctx;
-    return vkg_op_matmul_ex(cmd, &c->a);
+    int saved = cmd->dev->use.matvec_cs;
+    cmd->dev->use.matvec_cs = c->cs ? 2 : 0;
+    enum vkg_status s = vkg_op_matmul_ex(cmd, &c->a);
+    cmd->dev->use.matvec_cs = saved;
+    return s;
 }
 
 static enum vkg_status q_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype st,
@@ -79,11 +85,12 @@ static void down(void *ctx)
     free(c);
 }
 
-#define MM(name, wt, n, tok, path)                                                        \
+#define MM_CS(name, wt, n, tok, path, cs)                                                 \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
-        return mm_setup(d, x, b, f, VKG_DTYPE_##wt, n, tok, path);                        \
+        return mm_setup(d, x, b, f, VKG_DTYPE_##wt, n, tok, path, cs);                    \
     }
+#define MM(name, wt, n, tok, path) MM_CS(name, wt, n, tok, path, 0)
 #define DEC(dt)                                             \
     MM(dsg1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SUBGROUP) \
     MM(dsg8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SUBGROUP) \
@@ -104,6 +111,10 @@ DEC(BF16)
 TEX(F32)
 TEX(F16)
 TEX(BF16)
+/* matvec1_lane_cs (float weights, one token: the lanes split the columns) */
+MM_CS(dcs1_F32, F32, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
+MM_CS(dcs1_F16, F16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
+MM_CS(dcs1_BF16, BF16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
 TEX(Q8_0)
 TEX(Q4)
 TEX(Q4_1)
@@ -127,10 +138,11 @@ struct fu_ctx {
     struct vkg_buffer *w, *x, *y, *t;
     struct vkg_matmul_fused_args a;
     int apart; /* 1: dev->use.fused off while recording */
+    int cs;    /* matvec1_lane_cs forced (1) or off (0) while recording */
 };
 
 static enum vkg_status fu_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
-                                int glu, uint32_t n_tok, int apart)
+                                int glu, uint32_t n_tok, int apart, int cs)
 {
     struct fu_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
@@ -157,6 +169,7 @@ static enum vkg_status fu_setup(struct vkg_device *dev, void **ctx, uint64_t *by
         c->a.tmp[i] =
             vkg_view_sub(vkg_buffer_view(c->t), (uint64_t)i * rows[0] * n_tok * 4, (uint64_t)rows[0] * n_tok * 4);
     c->apart = apart;
+    c->cs = cs;
     *bytes = wbytes;
     *flops = 2ull * n_rows * n_in * n_tok;
     return VKG_OK;
@@ -165,10 +178,12 @@ static enum vkg_status fu_setup(struct vkg_device *dev, void **ctx, uint64_t *by
 static enum vkg_status fu_rec(struct vkg_cmd *cmd, void *ctx)
 {
     struct fu_ctx *c = ctx;
-    int saved = cmd->dev->use.fused;
+    int saved = cmd->dev->use.fused, saved_cs = cmd->dev->use.matvec_cs;
     if (c->apart) cmd->dev->use.fused = 0;
+    cmd->dev->use.matvec_cs = c->cs ? 2 : 0;
     enum vkg_status s = vkg_op_matmul_fused(cmd, &c->a);
     cmd->dev->use.fused = saved;
+    cmd->dev->use.matvec_cs = saved_cs;
     return s;
 }
 
@@ -183,11 +198,12 @@ static void fu_down(void *ctx)
     free(c);
 }
 
-#define FU(name, wt, glu, tok, apart)                                                     \
+#define FU_CS(name, wt, glu, tok, apart, cs)                                              \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
-        return fu_setup(d, x, b, f, VKG_DTYPE_##wt, glu, tok, apart);                     \
+        return fu_setup(d, x, b, f, VKG_DTYPE_##wt, glu, tok, apart, cs);                 \
     }
+#define FU(name, wt, glu, tok, apart) FU_CS(name, wt, glu, tok, apart, 0)
 #define FUS(dt)                \
     FU(fq1_##dt, dt, 0, 1, 0)  \
     FU(fq1a_##dt, dt, 0, 1, 1) \
@@ -199,6 +215,8 @@ static void fu_down(void *ctx)
     FU(fg8a_##dt, dt, 1, 8, 1)
 FUS(F16)
 FUS(Q8_0)
+FU_CS(fq1cs_F16, F16, 0, 1, 0, 1)
+FU_CS(fg1cs_F16, F16, 1, 1, 0, 1)
 
 #define QS(name, st, dt)                                                                  \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
@@ -241,8 +259,13 @@ static const struct vkg_bench_case g_cases[] = {
         { "matvec1_lane_tx_" lc, "gate|up+swiglu 11264x2048 " #dt " x 1 vec apart", fg1a_##dt, fu_rec, fu_down }, \
         { "matmul_lane_" lc, "gate|up+swiglu 11264x2048 " #dt " x 8 vec fused", fg8_##dt, fu_rec, fu_down },      \
         { "matmul_lane_" lc, "gate|up+swiglu 11264x2048 " #dt " x 8 vec apart", fg8a_##dt, fu_rec, fu_down },
-                        FUROWS(F16, "f16")
-                            FUROWS(Q8_0, "q8_0"){ "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
+                        FUROWS(F16, "f16") FUROWS(Q8_0, "q8_0"){ "matvec1_lane_cs_f32", "4096x4096 F32 x 1 vec",
+                                                                 dcs1_F32, mm_rec, down },
+    { "matvec1_lane_cs_f16", "4096x4096 F16 x 1 vec", dcs1_F16, mm_rec, down },
+    { "matvec1_lane_cs_bf16", "4096x4096 BF16 x 1 vec", dcs1_BF16, mm_rec, down },
+    { "matvec1_lane_cs_f16", "q|k|v 3072x2048 F16 x 1 vec fused", fq1cs_F16, fu_rec, fu_down },
+    { "matvec1_lane_cs_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused", fg1cs_F16, fu_rec, fu_down },
+    { "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
     { "quantize_f32_q4", "16Mi F32->Q4", q_f32_q4, q_rec, down },
