@@ -109,7 +109,7 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, co
  * 1 (auto) for rows of at least VKG_MATVEC1_CS_MIN_IN columns (push_matmul.h says why) */
 static int use_cs(const struct vkg_device *dev, int wi, uint64_t n_in)
 {
-    return wi >= 0 && wi <= 2 &&
+    return wi >= 0 && wi <= 2 && dev->use.subgroup_arith &&
            (dev->use.matvec_cs == 2 || (dev->use.matvec_cs == 1 && n_in >= VKG_MATVEC1_CS_MIN_IN));
 }
 

@@ -114,7 +114,8 @@ struct vkg_device {
                                one matmul_lane launch (vkg_op_matmul_fused); VKGRM_DISABLE_FUSED */
         int matvec_cs;      /* float mat-vecs of one token in the texel tier: lanes split the columns
                                (matvec1_lane_cs_*): 1 for rows of VKG_MATVEC1_CS_MIN_IN+ columns, 2 always
-                               (tests, bench), 0 never (VKGRM_DISABLE_MATVEC_CS) */
+                               (tests, bench), 0 never (VKGRM_DISABLE_MATVEC_CS, or no subgroup_arith:
+                               the kernel sums its lanes with subgroupAdd) */
         int rope_append;    /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
                                of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
         int mla_append;     /* DeepSeek-V2 layers gather K and V in the KV append's launch

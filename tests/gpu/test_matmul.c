@@ -286,8 +286,8 @@ static void test_tile_edges(void **state)
 static void test_matvec_cs(void **state)
 {
     (void)state;
-    if (!g_dev->use.lane_ok) {
-        printf("lane tier off on this device: matvec1_lane_cs not run\n");
+    if (!g_dev->use.lane_ok || !g_dev->use.subgroup_arith) {
+        printf("lane tier or subgroup arithmetic off on this device: matvec1_lane_cs not run\n");
         return;
     }
     static const uint32_t shapes[][2] = { { 1, 8 }, { 7, 96 }, { 65, 576 }, { 130, 256 }, { 517, 1000 }, { 3, 8 } };
