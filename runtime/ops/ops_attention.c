@@ -63,6 +63,24 @@ static enum vkg_status rope_check(const char *op, const struct vkg_kv_rope *r, u
     return check_view(op, "inv_freq", r->inv_freq, (uint64_t)r->rot_dim / 2 * 4);
 }
 
+/* The launch every KV append shares: ops = { plain, F16 cache, +RoPE, +RoPE F16 cache }; views[0..nv)
+ * are the op's own bindings, q and inv_freq follow when r rotates q and k in the same launch. One
+ * invocation per (token, kv element), or per (token, q pair) where there are more of those. */
+static enum vkg_status append_launch(struct vkg_cmd *c, const struct vkg_kv_config *cf, const struct vkg_kv_rope *r,
+                                     const enum vkg_op ops[4], uint64_t t0, uint64_t n, struct vkg_view *views,
+                                     uint32_t nv, struct vkg_push_kv_append *p)
+{
+    uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
+    if (r) {
+        VKG_TRY(rope_views(c, r, cf->dk, t0, n, views + nv, p));
+        uint64_t nq = (uint64_t)r->n_heads * (r->rot_dim / 2); /* per token: max(q pairs, kv invocations) */
+        if (nq * n > threads) threads = nq * n;
+    }
+    enum vkg_op op = ops[(r ? 2 : 0) + (cf->f16 ? 1 : 0)];
+    uint32_t ls = vkg_op_kernel(op)->local_size;
+    return vkg_cmd_dispatch_op_1d(c, op, views, r ? nv + 2 : nv, p, (threads + ls - 1) / ls);
+}
+
 static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
                                     struct vkg_view v, struct vkg_view tokens, const struct vkg_kv_rope *r, uint64_t t0,
                                     uint64_t n)
@@ -80,16 +98,9 @@ static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache
     VKG_TRY(vkg_view_window(c->dev, tokens, t0 * 8, n * 8, &views[2], &skip));
     p.tok_off = (uint32_t)(skip / 8);
     cache_views(kv, layer, views + 3);
-    enum vkg_op op = cf->f16 ? VKG_OP_KV_APPEND_F16 : VKG_OP_KV_APPEND;
-    uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
-    if (r) {
-        VKG_TRY(rope_views(c, r, cf->dk, t0, n, views + 7, &p));
-        op = cf->f16 ? VKG_OP_KV_APPEND_ROPE_F16 : VKG_OP_KV_APPEND_ROPE;
-        uint64_t nq = (uint64_t)r->n_heads * (r->rot_dim / 2); /* per token: max(q pairs, kv invocations) */
-        if (nq * n > threads) threads = nq * n;
-    }
-    uint32_t ls = vkg_op_kernel(op)->local_size;
-    return vkg_cmd_dispatch_op_1d(c, op, views, r ? 9 : 7, &p, (threads + ls - 1) / ls);
+    const enum vkg_op ops[4] = { VKG_OP_KV_APPEND, VKG_OP_KV_APPEND_F16, VKG_OP_KV_APPEND_ROPE,
+                                 VKG_OP_KV_APPEND_ROPE_F16 };
+    return append_launch(c, cf, r, ops, t0, n, views, 7, &p);
 }
 
 static enum vkg_status append(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
@@ -161,16 +172,9 @@ static enum vkg_status mla_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *k
     VKG_TRY(vkg_view_window(c->dev, g->k2, t0 * g->k2_ts * 4, ((n - 1) * g->k2_ts + cf->dk - g->k_split) * 4, &views[7],
                             &skip));
     p.k2_off = (uint32_t)(skip / 4);
-    enum vkg_op op = cf->f16 ? VKG_OP_KV_APPEND_MLA_F16 : VKG_OP_KV_APPEND_MLA;
-    uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
-    if (r) {
-        VKG_TRY(rope_views(c, r, cf->dk, t0, n, views + 8, &p));
-        op = cf->f16 ? VKG_OP_KV_APPEND_MLA_ROPE_F16 : VKG_OP_KV_APPEND_MLA_ROPE;
-        uint64_t nq = (uint64_t)r->n_heads * (r->rot_dim / 2); /* per token: max(q pairs, kv invocations) */
-        if (nq * n > threads) threads = nq * n;
-    }
-    uint32_t ls = vkg_op_kernel(op)->local_size;
-    return vkg_cmd_dispatch_op_1d(c, op, views, r ? 10 : 8, &p, (threads + ls - 1) / ls);
+    const enum vkg_op ops[4] = { VKG_OP_KV_APPEND_MLA, VKG_OP_KV_APPEND_MLA_F16, VKG_OP_KV_APPEND_MLA_ROPE,
+                                 VKG_OP_KV_APPEND_MLA_ROPE_F16 };
+    return append_launch(c, cf, r, ops, t0, n, views, 8, &p);
 }
 
 enum vkg_status vkg_op_kv_append_mla(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer,
