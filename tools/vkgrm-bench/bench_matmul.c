@@ -17,29 +17,34 @@ struct mm_ctx {
     struct vkg_matmul_args a;
     enum vkg_dtype st; /* quantize: source type (a.wt is the destination) */
     int cs;            /* one token, float weights: matvec1_lane_cs forced (1) or off (0) while recording */
+    uint32_t copies;   /* > 1: that many distinct weight matrices, one launch each (cache-cold, as in a model) */
+    uint64_t wbytes;   /* bytes of one matrix */
 };
 
 static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
-                                uint32_t n, uint32_t n_tok, enum vkg_matmul_path path, int cs)
+                                uint32_t n, uint32_t n_in, uint32_t n_tok, enum vkg_matmul_path path, int cs,
+                                uint32_t copies)
 {
     struct mm_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
     *ctx = c;
     c->cs = cs;
-    uint64_t wbytes = (uint64_t)n * n / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
-    VKG_TRY(vkg_bench_buffer(dev, wbytes, "bench weight", &c->w));
-    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n * n_tok, -1, 1, "bench x", &c->x));
+    c->copies = copies > 1 ? copies : 1;
+    uint64_t wbytes = (uint64_t)n * n_in / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
+    c->wbytes = wbytes;
+    VKG_TRY(vkg_bench_buffer(dev, wbytes * c->copies, "bench weight", &c->w));
+    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n_in * n_tok, -1, 1, "bench x", &c->x));
     VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n * n_tok * 4, "bench y", &c->y));
     c->a = (struct vkg_matmul_args){ .w = vkg_buffer_view(c->w),
                                      .wt = wt,
                                      .n_out = n,
-                                     .n_in = n,
+                                     .n_in = n_in,
                                      .x = vkg_buffer_view(c->x),
                                      .y = vkg_buffer_view(c->y),
                                      .n_tok = n_tok,
                                      .path = path };
-    *bytes = wbytes; /* decode is bound by the weight read */
-    *flops = 2ull * n * n * n_tok;
+    *bytes = wbytes * c->copies; /* decode is bound by the weight read */
+    *flops = 2ull * n * n_in * n_tok * c->copies;
     return VKG_OK;
 }
 
@@ -48,7 +53,13 @@ static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
     struct mm_ctx *c = ctx;
     int saved = cmd->dev->use.matvec_cs;
     cmd->dev->use.matvec_cs = c->cs ? 2 : 0;
-    enum vkg_status s = vkg_op_matmul_ex(cmd, &c->a);
+    enum vkg_status s = VKG_OK;
+    for (uint32_t i = 0; i < c->copies && s == VKG_OK; i++) {
+        struct vkg_matmul_args a = c->a;
+        if (c->copies > 1) a.w = vkg_view_sub(vkg_buffer_view(c->w), i * c->wbytes, c->wbytes);
+        if (i) vkg_cmd_barrier(cmd);
+        s = vkg_op_matmul_ex(cmd, &a);
+    }
     cmd->dev->use.matvec_cs = saved;
     return s;
 }
@@ -85,11 +96,13 @@ static void down(void *ctx)
     free(c);
 }
 
-#define MM_CS(name, wt, n, tok, path, cs)                                                 \
+#define MM_COLD(name, wt, n, n_in, tok, path, cs, copies)                                 \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
-        return mm_setup(d, x, b, f, VKG_DTYPE_##wt, n, tok, path, cs);                    \
+        return mm_setup(d, x, b, f, VKG_DTYPE_##wt, n, n_in, tok, path, cs, copies);      \
     }
+#define MM_RECT(name, wt, n, n_in, tok, path, cs) MM_COLD(name, wt, n, n_in, tok, path, cs, 1)
+#define MM_CS(name, wt, n, tok, path, cs) MM_RECT(name, wt, n, n, tok, path, cs)
 #define MM(name, wt, n, tok, path) MM_CS(name, wt, n, tok, path, 0)
 #define DEC(dt)                                             \
     MM(dsg1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SUBGROUP) \
@@ -115,6 +128,17 @@ TEX(BF16)
 MM_CS(dcs1_F32, F32, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
 MM_CS(dcs1_F16, F16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
 MM_CS(dcs1_BF16, BF16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
+/* narrow rows, one token (SmolLM2-135M's projections: hidden 576, FFN 1536, vocabulary 49152) */
+#define NARROW(dt, cs, sfx)                                                   \
+    MM_RECT(n576_##dt##sfx, dt, 576, 576, 1, VKG_MATMUL_LANE_TEXEL, cs)       \
+    MM_RECT(n3072_##dt##sfx, dt, 3072, 576, 1, VKG_MATMUL_LANE_TEXEL, cs)     \
+    MM_RECT(n1536_##dt##sfx, dt, 576, 1536, 1, VKG_MATMUL_LANE_TEXEL, cs)     \
+    MM_RECT(n49152_##dt##sfx, dt, 49152, 576, 1, VKG_MATMUL_LANE_TEXEL, cs)   \
+    MM_COLD(c576_##dt##sfx, dt, 576, 576, 1, VKG_MATMUL_LANE_TEXEL, cs, 150)  \
+    MM_COLD(c3072_##dt##sfx, dt, 3072, 576, 1, VKG_MATMUL_LANE_TEXEL, cs, 28) \
+    MM_COLD(c1536_##dt##sfx, dt, 576, 1536, 1, VKG_MATMUL_LANE_TEXEL, cs, 56)
+NARROW(F16, 0, )
+NARROW(F16, 1, _cs)
 TEX(Q8_0)
 TEX(Q4)
 TEX(Q4_1)
@@ -264,7 +288,16 @@ static const struct vkg_bench_case g_cases[] = {
     { "matvec1_lane_cs_f16", "4096x4096 F16 x 1 vec", dcs1_F16, mm_rec, down },
     { "matvec1_lane_cs_bf16", "4096x4096 BF16 x 1 vec", dcs1_BF16, mm_rec, down },
     { "matvec1_lane_cs_f16", "q|k|v 3072x2048 F16 x 1 vec fused", fq1cs_F16, fu_rec, fu_down },
-    { "matvec1_lane_cs_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused", fg1cs_F16, fu_rec, fu_down },
+#define NROWS(k, lc, sfx)                                                                                   \
+    { "matvec1_lane_" k "_f16", "576x576 F16 x 1 vec" lc, n576_F16##sfx, mm_rec, down },                    \
+        { "matvec1_lane_" k "_f16", "3072x576 F16 x 1 vec" lc, n3072_F16##sfx, mm_rec, down },              \
+        { "matvec1_lane_" k "_f16", "576x1536 F16 x 1 vec" lc, n1536_F16##sfx, mm_rec, down },              \
+        { "matvec1_lane_" k "_f16", "49152x576 F16 x 1 vec" lc, n49152_F16##sfx, mm_rec, down },            \
+        { "matvec1_lane_" k "_f16", "576x576 F16 x 1 vec, 150 matrices" lc, c576_F16##sfx, mm_rec, down },  \
+        { "matvec1_lane_" k "_f16", "3072x576 F16 x 1 vec, 28 matrices" lc, c3072_F16##sfx, mm_rec, down }, \
+        { "matvec1_lane_" k "_f16", "576x1536 F16 x 1 vec, 56 matrices" lc, c1536_F16##sfx, mm_rec, down },
+    NROWS("tx", "", ) NROWS("cs", "", _cs){ "matvec1_lane_cs_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused",
+                                            fg1cs_F16, fu_rec, fu_down },
     { "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },

@@ -10,7 +10,8 @@
 struct norm_ctx {
     struct vkg_buffer *a, *b, *c, *d; /* inputs / outputs, per case */
     enum vkg_dtype dt;
-    int tier; /* rmsnorm: 0 shared-memory tier, 1 subgroup tier, 2 lane (CPU-driver) tier */
+    int tier;           /* rmsnorm: 0 shared-memory tier, 1 subgroup tier, 2 lane (CPU-driver) tier */
+    uint32_t tokens, n; /* rmsnorm: rows and row length */
 };
 
 #define TOKENS 512u
@@ -85,17 +86,19 @@ SETUP_EMBED(s_emb_q6_k, VKG_DTYPE_Q6_K)
 
 /* ---- RMSNorm [512][4096] ---- */
 static enum vkg_status setup_rms(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, int tier,
-                                 int add)
+                                 int add, uint32_t tokens, uint32_t n)
 {
     struct norm_ctx *c;
-    uint64_t m = (uint64_t)TOKENS * HIDDEN;
+    uint64_t m = (uint64_t)tokens * n;
     VKG_TRY(ctx_new(ctx, &c));
     c->tier = tier;
+    c->tokens = tokens;
+    c->n = n;
     VKG_TRY(vkg_bench_random_f32(dev, m, -2, 2, "bench x", &c->a));
-    VKG_TRY(vkg_bench_random_f32(dev, HIDDEN, 0, 2, "bench w", &c->b));
+    VKG_TRY(vkg_bench_random_f32(dev, n, 0, 2, "bench w", &c->b));
     VKG_TRY(vkg_bench_buffer(dev, m * 4, "bench y", &c->c));
     if (add) VKG_TRY(vkg_bench_random_f32(dev, m, -2, 2, "bench residual", &c->d));
-    *bytes = m * 4 * (add ? 4 : 2) + HIDDEN * 4;
+    *bytes = m * 4 * (add ? 4 : 2) + n * 4;
     *flops = m * (add ? 5 : 4);
     return VKG_OK;
 }
@@ -109,11 +112,11 @@ static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
     struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(c->a),
                                   .w = vkg_buffer_view(c->b),
                                   .y = vkg_buffer_view(c->c),
-                                  .tokens = TOKENS,
+                                  .tokens = c->tokens,
                                   .group = 1,
-                                  .n = HIDDEN,
-                                  .x_stride = HIDDEN,
-                                  .y_stride = HIDDEN,
+                                  .n = c->n,
+                                  .x_stride = c->n,
+                                  .y_stride = c->n,
                                   .eps = 1e-6f };
     if (c->d) a.residual = vkg_buffer_view(c->d);
     enum vkg_status s = vkg_op_rmsnorm_ex(cmd, &a);
@@ -122,17 +125,19 @@ static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
     return s;
 }
 
-#define SETUP_RMS(name, tier, add)                                                        \
+#define SETUP_RMS_N(name, tier, add, tokens, n)                                           \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
-        return setup_rms(d, x, b, f, tier, add);                                          \
+        return setup_rms(d, x, b, f, tier, add, tokens, n);                               \
     }
+#define SETUP_RMS(name, tier, add) SETUP_RMS_N(name, tier, add, TOKENS, HIDDEN)
 SETUP_RMS(s_rms, 0, 0)
 SETUP_RMS(s_rms_add, 0, 1)
 SETUP_RMS(s_rms_sg, 1, 0)
 SETUP_RMS(s_rms_add_sg, 1, 1)
 SETUP_RMS(s_rms_lane, 2, 0)
 SETUP_RMS(s_rms_add_lane, 2, 1)
+SETUP_RMS_N(s_rms_add_lane1, 2, 1, 1, 576) /* one token of SmolLM2: what a decode step's launch costs */
 
 /* ---- SwiGLU / GeGLU on a fused gate_up [512][2*11008] ---- */
 static enum vkg_status s_glu(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -221,6 +226,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "rmsnorm_add_sg", "512x4096 +residual subgroup", s_rms_add_sg, rec_rms, down },
     { "rmsnorm_lane", "512x4096 lane (CPU driver)", s_rms_lane, rec_rms, down },
     { "rmsnorm_add_lane", "512x4096 +residual lane (CPU driver)", s_rms_add_lane, rec_rms, down },
+    { "rmsnorm_add_lane", "1x576 +residual lane (CPU driver)", s_rms_add_lane1, rec_rms, down },
     { "swiglu", "512x11008 fused gate_up", s_glu, rec_swiglu, down },
     { "geglu", "512x11008 fused gate_up", s_glu, rec_geglu, down },
     { "softcap", "8x151936 cap 30", s_softcap, rec_softcap, down },
