@@ -146,11 +146,15 @@ def main():
     # 5. --resume after kill -9 (and after a cut last line) = the uninterrupted file
     big = os.path.join(tmp, "big.jsonl")
     write_input(big, [dict(r, id=f"{r['id']}-{i}") if isinstance(r, dict) else r for i in range(2) for r in RECORDS])
+    # one record's judgments at a time (-np 3 = k), so the lines come one by one and the kill (and
+    # the SIGINT of 8.) lands mid-run even on a fast host (with every judgment in flight they all
+    # end within one poll)
+    one = ["-np", "3"]
     full = os.path.join(tmp, "full.jsonl")
-    p = score(["-m", JUDGE, "-i", big, "-o", full, "--keep-text"] + COMMON)
+    p = score(["-m", JUDGE, "-i", big, "-o", full, "--keep-text"] + one + COMMON)
     check(p.returncode == 0, "the long run")
     res = os.path.join(tmp, "res.jsonl")
-    proc = subprocess.Popen([BIN, "-m", JUDGE, "-i", big, "-o", res, "--keep-text"] + COMMON,
+    proc = subprocess.Popen([BIN, "-m", JUDGE, "-i", big, "-o", res, "--keep-text"] + one + COMMON,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
     while time.time() - t0 < 300 and proc.poll() is None:
@@ -163,7 +167,7 @@ def main():
     check(0 < had < len(lines(full)), f"killed with {had} lines written")
     with open(res, "a") as f:
         f.write('{"index": 99, "id": "cut')  # what a kill in the middle of a write leaves
-    p = score(["-m", JUDGE, "-i", big, "-o", res, "--keep-text", "--resume"] + COMMON)
+    p = score(["-m", JUDGE, "-i", big, "-o", res, "--keep-text", "--resume"] + one + COMMON)
     check(p.returncode == 0 and open(res).read() == open(full).read(), "--resume after kill -9 = the uninterrupted run")
     p = score(["-m", JUDGE, "-i", big, "-o", res, "--keep-text", "--resume", "-k", "2"] + COMMON[2:])
     check(p.returncode != 0 and "-k" in p.stderr, "--resume refuses an output written with another -k")
@@ -209,7 +213,7 @@ def main():
 
     # 8. SIGINT: only complete lines, exit 130
     si = os.path.join(tmp, "sigint.jsonl")
-    proc = subprocess.Popen([BIN, "-m", JUDGE, "-i", big, "-o", si] + COMMON, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([BIN, "-m", JUDGE, "-i", big, "-o", si] + one + COMMON, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     t0 = time.time()
     while time.time() - t0 < 300 and proc.poll() is None:
