@@ -79,10 +79,15 @@
 //   SWIGLU / GEGLU: W is gate|up stacked (2 n_out rows); the invocation's
 //          first LR/2 rows are gate rows o, the last LR/2 the up rows n_out + o,
 //          and it stores act(gate) * up (act.glsl, as act.comp computes it).
+//   RESNORM: a layer's output projection and the next RMSNorm: Y is the
+//          residual stream and takes += (W x + bias); the workgroup that ends
+//          last for its token block normalises the block's rows into Y1
+//          (resnorm_tail), where a separate rmsnorm_add launch did it.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_quad : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "push_matmul.h"
@@ -94,10 +99,12 @@ layout(constant_id = 0) const uint WG = 32; // == local_size_x
 
 layout(binding = 0) uniform usamplerBuffer W;             // weights, 16-byte texels
 layout(binding = 1) uniform usamplerBuffer X;             // x [n_tok][x_stride] f32, 16-byte texels
-layout(binding = 2) writeonly buffer Ybuf { float Y[]; }; // [n_tok][y_stride]
+layout(binding = 2) coherent buffer Ybuf { float Y[]; };  // [n_tok][y_stride] (RESNORM: read and written)
 layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_bias)
-layout(binding = 4) writeonly buffer Y1buf { float Y1[]; }; // PARTS: rows [seg1, seg2); else unused
+layout(binding = 4) writeonly buffer Y1buf { float Y1[]; }; // PARTS: rows [seg1, seg2); RESNORM: the normed rows
 layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2, n_out); else unused
+layout(binding = 6) readonly buffer Gbuf { float G[]; };    // RESNORM: the norm's weight [n_out]; else unused
+layout(binding = 7) coherent buffer Cbuf { uint CNT[]; };   // RESNORM: arrivals per token block; else unused
 
 #if defined(NT1) && defined(CS)
 #define NT 1u
@@ -212,6 +219,33 @@ void load_w8(uint row, uint k, out vec4 a, out vec4 b)
 }
 #endif
 
+// VKG_MATMUL_MODE_RESNORM, after the workgroup's stores to the residual stream Y: it counts itself
+// in for its token block, and the block's last workgroup (of `total`) normalises the block's nt
+// rows into Y1 as rmsnorm_add_lane does (lane j of the WG sums elements j, j + WG, ...; one
+// subgroupAdd), then re-arms the counter for the next launch. WG is one subgroup (the host runs
+// this mode only with subgroups of at least WG lanes), so the election needs no barrier().
+void resnorm_tail(uint tb, uint t0, uint nt, uint total)
+{
+    memoryBarrierBuffer();
+    subgroupBarrier();
+    uint prev = 0u;
+    if (subgroupElect()) prev = atomicAdd(CNT[p.c_off + tb], 1u);
+    if (subgroupBroadcastFirst(prev) != total - 1u) return;
+    memoryBarrierBuffer(); // every other workgroup's rows of these tokens are in Y
+    uint lane = gl_LocalInvocationID.x;
+    for (uint t = 0u; t < nt; t++) {
+        uint yb = p.y_off + (t0 + t) * p.y_stride, hb = p.y1_off + (t0 + t) * p.y1_stride;
+        float ss = 0.0;
+        for (uint j = lane; j < p.n_out; j += WG) {
+            float v = Y[yb + j];
+            ss += v * v;
+        }
+        float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.n_out) + p.eps);
+        for (uint j = lane; j < p.n_out; j += WG) Y1[hb + j] = (Y[yb + j] * inv) * (G[p.g_off + j] + p.w_add);
+    }
+    if (subgroupElect()) CNT[p.c_off + tb] = 0u;
+}
+
 void main()
 {
 #ifdef NT1
@@ -220,7 +254,7 @@ void main()
     // token blocks in x (a row group's blocks run back to back, its rows in cache), row groups in y, z
     uint g = gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y, tb = gl_WorkGroupID.x;
 #endif
-    bool glu = p.mode >= VKG_MATMUL_MODE_SWIGLU;
+    bool glu = p.mode == VKG_MATMUL_MODE_SWIGLU || p.mode == VKG_MATMUL_MODE_GEGLU;
     uint orows = glu ? LR / 2u : LR; // output rows per invocation
 #ifdef CS
     // matvec1_lane_cs_*: the workgroup's lanes share its LR rows and split their columns, texel by
@@ -500,7 +534,10 @@ void main()
 #endif
 #ifdef CS
     [[unroll]] for (uint i = 0u; i < LR; i++) acc[i] = subgroupAdd(acc[i]);
-    if (gl_LocalInvocationID.x != 0u) return;
+    if (gl_LocalInvocationID.x != 0u && p.mode != VKG_MATMUL_MODE_RESNORM) return;
+    bool store = gl_LocalInvocationID.x == 0u; // RESNORM: every lane goes on to the tail
+#else
+    bool store = true;
 #endif
     if (glu) {
         [[unroll]] for (uint r = 0u; r < LR / 2u; r++) {
@@ -515,16 +552,24 @@ void main()
         }
         return;
     }
+    bool rn = p.mode == VKG_MATMUL_MODE_RESNORM;
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint row = row0 + r * RS;
-        if (row >= p.n_out) break;
+        if (row >= p.n_out || !store) break;
         float b = p.has_bias != 0u ? B[p.b_off + row] : 0.0;
         [[unroll]] for (uint t = 0u; t < NT; t++) {
             if (t >= nt) break;
             float v = acc[r * NT + t] + b;
-            if (p.mode != VKG_MATMUL_MODE_PARTS || row < p.seg1) Y[p.y_off + (t0 + t) * p.y_stride + row] = v;
+            uint yi = p.y_off + (t0 + t) * p.y_stride + row;
+            if (rn) Y[yi] = Y[yi] + v; // residual + block output, as rmsnorm_add adds them
+            else if (p.mode != VKG_MATMUL_MODE_PARTS || row < p.seg1) Y[yi] = v;
             else if (row < p.seg2) Y1[p.y1_off + (t0 + t) * p.y1_stride + row - p.seg1] = v;
             else Y2[p.y2_off + (t0 + t) * p.y2_stride + row - p.seg2] = v;
         }
     }
+#ifdef NT1
+    if (rn) resnorm_tail(0u, 0u, 1u, gl_NumWorkGroups.x * gl_NumWorkGroups.y * gl_NumWorkGroups.z);
+#else
+    if (rn) resnorm_tail(tb, t0, nt, gl_NumWorkGroups.y * gl_NumWorkGroups.z);
+#endif
 }

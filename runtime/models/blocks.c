@@ -30,6 +30,34 @@ enum vkg_status vkg_arch_linear(struct vkg_model *m, const struct vkg_weight *w,
     return vkg_arch_linear_ex(m, w, bias, x, 0, y, 0, n);
 }
 
+enum vkg_status vkg_arch_linear_out(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
+                                    struct vkg_view x, uint32_t n, const struct vkg_weight *norm)
+{
+    struct vkg_acts *a = &m->a;
+    if (!norm) {
+        VKG_TRY(vkg_arch_linear(m, w, bias, x, V(a->delta), n));
+    } else {
+        struct vkg_view bv = bias ? bias->view : (struct vkg_view){ 0 };
+        struct vkg_matmul_norm_args r = { .mm = { .w = w->view,
+                                                  .wt = w->dtype,
+                                                  .n_out = (uint32_t)w->shape[0],
+                                                  .n_in = (uint32_t)w->shape[1],
+                                                  .x = x,
+                                                  .y = V(a->res),
+                                                  .n_tok = n,
+                                                  .bias = bias ? &bv : NULL },
+                                          .norm_w = norm->view,
+                                          .h = V(a->h),
+                                          .tmp = V(a->delta),
+                                          .counters = V(a->counters),
+                                          .eps = (float)m->cfg.rms_norm_eps,
+                                          .kind = VKG_RMSNORM_PLAIN };
+        VKG_TRY(vkg_op_matmul_add_norm(m->cmd, &r));
+    }
+    vkg_cmd_barrier(m->cmd);
+    return VKG_OK;
+}
+
 enum vkg_status vkg_arch_rope(struct vkg_model *m, struct vkg_view x, uint32_t n, uint32_t heads)
 {
     const struct vkg_hf_config *c = &m->cfg;
@@ -103,7 +131,7 @@ enum vkg_status vkg_arch_attend(struct vkg_model *m, struct vkg_kv_cache *kv, ui
 }
 
 enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_layer *L, uint32_t l,
-                                   uint32_t n)
+                                   uint32_t n, const struct vkg_weight *norm)
 {
     const struct vkg_hf_config *c = &m->cfg;
     struct vkg_acts *a = &m->a;
@@ -158,13 +186,12 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
                                  .window = c->layer_sliding && c->layer_sliding[l] ? c->sliding_window : 0 };
     VKG_TRY(vkg_arch_attend(m, kv, l, &p, n));
     vkg_cmd_barrier(cmd);
-    /* output projection */
-    VKG_TRY(vkg_arch_linear(m, L->wo, L->bo, V(a->attn), V(a->delta), n));
-    vkg_cmd_barrier(cmd);
-    return VKG_OK;
+    /* output projection (and the residual add and the next norm) */
+    return vkg_arch_linear_out(m, L->wo, L->bo, V(a->attn), n, norm);
 }
 
-enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *w, uint32_t n)
+enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *w, uint32_t n,
+                             const struct vkg_weight *norm)
 {
     struct vkg_acts *a = &m->a;
     /* SiLU, or tanh-GELU (Gemma-2); erf-GELU configs are refused at load (check_config.c) */
@@ -191,7 +218,5 @@ enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *
                            (uint32_t)w->gate->shape[0]));
     }
     vkg_cmd_barrier(m->cmd);
-    VKG_TRY(vkg_arch_linear(m, w->down, w->down_b, V(a->ff), V(a->delta), n));
-    vkg_cmd_barrier(m->cmd);
-    return VKG_OK;
+    return vkg_arch_linear_out(m, w->down, w->down_b, V(a->ff), n, norm);
 }

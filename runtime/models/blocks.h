@@ -18,6 +18,11 @@ enum vkg_status vkg_arch_linear(struct vkg_model *m, const struct vkg_weight *w,
 /* The same with rows xs and ys floats apart (0: contiguous); no barrier. */
 enum vkg_status vkg_arch_linear_ex(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
                                    struct vkg_view x, uint64_t xs, struct vkg_view y, uint64_t ys, uint32_t n);
+/* The output projection of a block and the norm after it (norm != NULL):
+ * res += x W^T (+ bias); h = norm(res), plain kind (vkg_op_matmul_add_norm: one launch on CPU
+ * drivers). norm NULL: delta = x W^T (+ bias), the caller adds it. Barrier after. */
+enum vkg_status vkg_arch_linear_out(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
+                                    struct vkg_view x, uint32_t n, const struct vkg_weight *norm);
 /* RoPE (half rotation) in place on x [n][heads][head_dim], positions m->a.pos; no barrier. */
 enum vkg_status vkg_arch_rope(struct vkg_model *m, struct vkg_view x, uint32_t n, uint32_t heads);
 /* RMSNorm over each head_dim slice of x [n][heads][head_dim], in place (Qwen3 q_norm/k_norm); no barrier. */
@@ -39,11 +44,14 @@ enum vkg_status vkg_arch_attend(struct vkg_model *m, struct vkg_kv_cache *kv, ui
                                 uint32_t n);
 /* Self-attention of layer l, m->a.h -> m->a.delta: q/k/v projections (+ bias),
  * per-head q/k norm (L->q_norm), RoPE, KV append, paged attention (cfg scale,
- * soft-cap, sliding window of local layers), o_proj (+ bias). */
+ * soft-cap, sliding window of local layers), o_proj (+ bias); with norm != NULL
+ * o_proj adds into m->a.res and h = norm(res) (vkg_arch_linear_out). */
 enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_layer *L, uint32_t l,
-                                   uint32_t n);
+                                   uint32_t n, const struct vkg_weight *norm);
 /* Gated MLP, m->a.h -> m->a.delta = down(act(gate(h)) * up(h)) (+ biases),
- * act from cfg.act (SiLU, or tanh-GELU). */
-enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *w, uint32_t n);
+ * act from cfg.act (SiLU, or tanh-GELU); with norm != NULL down adds into
+ * m->a.res and h = norm(res) (vkg_arch_linear_out). */
+enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *w, uint32_t n,
+                             const struct vkg_weight *norm);
 
 #endif

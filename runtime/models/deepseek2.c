@@ -111,7 +111,8 @@ static enum vkg_status rope_pairs(struct vkg_model *m, struct vkg_view x, uint32
     return vkg_op_rope(m->cmd, &r);
 }
 
-/* Multi-head latent attention of one layer: h -> delta. Scratch m->a.lat:
+/* Multi-head latent attention of one layer: h -> res += o_proj(...), h = post_attention_layernorm(res)
+ * (vkg_arch_linear_out). Scratch m->a.lat:
  * A [cap][kv_lora + rope] (compressed kv), then B [cap][max(q_lora, heads*(nope+dv))]. */
 static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_layer *L, uint32_t l,
                                  uint32_t n)
@@ -175,10 +176,8 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
     struct vkg_attn_params p = { .n_heads = H, .scale = (float)c->attn_scale };
     VKG_TRY(vkg_arch_attend(m, kv, l, &p, n));
     vkg_cmd_barrier(cmd);
-    /* output projection */
-    VKG_TRY(vkg_arch_linear(m, L->wo, L->bo, V(a->attn), V(a->delta), n));
-    vkg_cmd_barrier(cmd);
-    return VKG_OK;
+    /* output projection; res += its output; h = post_attention_layernorm(res) */
+    return vkg_arch_linear_out(m, L->wo, L->bo, V(a->attn), n, L->ffn_norm);
 }
 
 /* DeepseekV2Moe: delta = shared_experts(h) + sum_j weight[t][j] * expert_{id[t][j]}(h[t]),
@@ -201,7 +200,7 @@ static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint3
                                       .topk_group = grouped ? c->topk_group : 0 };
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
     const int shared = L->shared.gate != NULL;
-    if (shared) VKG_TRY(vkg_arch_mlp(m, &L->shared, n));
+    if (shared) VKG_TRY(vkg_arch_mlp(m, &L->shared, n, NULL));
     return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared); /* ends with a barrier */
 }
 
@@ -212,19 +211,21 @@ enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_ca
     const enum vkg_rmsnorm_kind plain = VKG_RMSNORM_PLAIN;
     /* token embeddings into the residual stream: res = embed_tokens[ids] */
     VKG_TRY(vkg_arch_embed(m, n, 1.0f));
+    /* h = input_layernorm(res) of layer 0 */
+    VKG_TRY(vkg_arch_norm(m, m->layers[0].attn_norm, n, plain));
     for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
         const struct vkg_layer *L = &m->layers[l];
-        /* h = input_layernorm(res), after res += the previous layer's MoE/MLP output */
-        if (l == 0) VKG_TRY(vkg_arch_norm(m, L->attn_norm, n, plain));
-        else VKG_TRY(vkg_arch_add_norm(m, L->attn_norm, n, plain));
-        /* delta = multi-head latent attention(h) */
+        const struct vkg_weight *next = l + 1 < m->cfg.n_layers ? m->layers[l + 1].attn_norm : m->norm;
+        /* multi-head latent attention(h); res += its output; h = post_attention_layernorm(res) */
         VKG_TRY(attention(m, kv, L, l, n));
-        /* res += delta; h = post_attention_layernorm(res) */
-        VKG_TRY(vkg_arch_add_norm(m, L->ffn_norm, n, plain));
-        /* delta = shared + routed experts on MoE layers, the dense MLP on the first_k_dense_replace ones */
-        if (L->moe) VKG_TRY(moe(m, L, n));
-        else VKG_TRY(vkg_arch_mlp(m, &L->mlp, n));
+        /* shared + routed experts on MoE layers (delta; res += delta, h = the next input_layernorm(res)
+         * or the final norm), the dense MLP on the first_k_dense_replace ones (adding into res itself) */
+        if (L->moe) {
+            VKG_TRY(moe(m, L, n));
+            VKG_TRY(vkg_arch_add_norm(m, next, n, plain));
+        } else {
+            VKG_TRY(vkg_arch_mlp(m, &L->mlp, n, next));
+        }
     }
-    /* res += the last block's output; h = final norm(res) */
-    return vkg_arch_add_norm(m, m->norm, n, plain);
+    return VKG_OK;
 }

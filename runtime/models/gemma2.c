@@ -32,12 +32,12 @@ enum vkg_status vkg_arch_gemma2_forward(struct vkg_model *m, struct vkg_kv_cache
     for (uint32_t l = 0; l < c->n_layers; l++) {
         const struct vkg_layer *L = &m->layers[l];
         /* delta = self-attention(h), soft-capped, windowed on local layers */
-        VKG_TRY(vkg_arch_attention(m, kv, L, l, n));
+        VKG_TRY(vkg_arch_attention(m, kv, L, l, n, NULL));
         /* res += post_attention_layernorm(delta); h = pre_feedforward_layernorm(res) */
         VKG_TRY(post_norm(m, L->attn_post_norm, n));
         VKG_TRY(vkg_arch_add_norm(m, L->ffn_norm, n, GEMMA));
         /* delta = down(gelu_tanh(gate(h)) * up(h)) */
-        VKG_TRY(vkg_arch_mlp(m, &L->mlp, n));
+        VKG_TRY(vkg_arch_mlp(m, &L->mlp, n, NULL));
         /* res += post_feedforward_layernorm(delta); h = the next input_layernorm(res), or the final norm */
         VKG_TRY(post_norm(m, L->ffn_post_norm, n));
         VKG_TRY(vkg_arch_add_norm(m, l + 1 < c->n_layers ? m->layers[l + 1].attn_norm : m->norm, n, GEMMA));

@@ -222,9 +222,9 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
 
 static void acts_free(struct vkg_acts *a)
 {
-    struct vkg_buffer **all[] = { &a->res,  &a->h,    &a->delta,  &a->q,  &a->k,   &a->v,
-                                  &a->attn, &a->gate, &a->up,     &a->ff, &a->lat, &a->attn_scratch,
-                                  &a->moe,  &a->ids,  &a->tokens, &a->pos };
+    struct vkg_buffer **all[] = { &a->res,  &a->h,    &a->delta,  &a->q,   &a->k,       &a->v,
+                                  &a->attn, &a->gate, &a->up,     &a->ff,  &a->lat,     &a->attn_scratch,
+                                  &a->moe,  &a->ids,  &a->tokens, &a->pos, &a->counters };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         vkg_buffer_free(*all[i]);
         *all[i] = NULL;
@@ -286,7 +286,7 @@ struct vkg_kv_config vkg_model_kv_config(const struct vkg_model *m, uint32_t max
 
 static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
-enum { N_ACTS = 16 };
+enum { N_ACTS = 17 };
 
 /* Bytes of the activation buffers for cap tokens, in the order of acts_ensure's
  * table; one function sizes both the buffers and the memory plan (plan.c). */
@@ -318,6 +318,7 @@ static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *d
         cap * 4,
         cap * 8,
         cap * 4,
+        vkg_op_matmul_norm_counter_bytes(cap), /* vkg_op_matmul_add_norm's arrival counters */
     };
     memcpy(t, sizes, sizeof sizes);
 }
@@ -367,6 +368,7 @@ static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
         { &a->ids, H, "input ids" },
         { &a->tokens, H, "input tokens" },
         { &a->pos, H, "input positions" },
+        { &a->counters, D, "act counters" },
     };
     for (size_t i = 0; i < N_ACTS; i++) VKG_TRY(vkg_buffer_create(m->dev, bytes[i], t[i].kind, t[i].name, t[i].b));
     a->cap = cap;
@@ -500,6 +502,10 @@ enum vkg_status vkg_model_record(struct vkg_model *m, struct vkg_kv_cache *kv, c
     m->step_prefix_len = m->step_token_runs ? 0 : cascade_prefix(m, kv, b, runs);
     m->cascade_steps += m->step_prefix_len > 0;
     VKG_TRY(vkg_cmd_begin(m->cmd));
+    if (m->dev->use.resnorm) { /* zeros for vkg_op_matmul_add_norm (each launch leaves them so) */
+        vkg_cmd_fill(m->cmd, vkg_buffer_view(m->a.counters), 0);
+        vkg_cmd_barrier(m->cmd);
+    }
     VKG_TRY(record_trunk(m, kv, b->n));
     if (n_out) VKG_TRY(record_head(m, b, n_out));
     return VKG_OK;

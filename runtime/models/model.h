@@ -50,6 +50,7 @@ struct vkg_acts {
     struct vkg_buffer *rows;               /* [cap][hidden] rows whose logits are wanted */
     struct vkg_buffer *logits;             /* [cap][vocab or num_labels] */
     struct vkg_buffer *ids, *tokens, *pos; /* host-visible inputs: [cap] int32, [cap]{seq,pos}, [cap] */
+    struct vkg_buffer *counters;           /* arrival counters of vkg_op_matmul_add_norm, zeros between launches */
 };
 
 /* Projections of one input stacked in one buffer at load (q|k|v, gate|up),

@@ -38,19 +38,22 @@ enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *k
     const enum vkg_rmsnorm_kind plain = VKG_RMSNORM_PLAIN;
     /* token embeddings into the residual stream: res = embed_tokens[ids] */
     VKG_TRY(vkg_arch_embed(m, n, 1.0f));
+    /* h = input_layernorm(res) of layer 0 */
+    VKG_TRY(vkg_arch_norm(m, m->layers[0].attn_norm, n, plain));
     for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
         const struct vkg_layer *L = &m->layers[l];
-        /* h = input_layernorm(res), after res += the previous layer's MoE/MLP output */
-        if (l == 0) VKG_TRY(vkg_arch_norm(m, L->attn_norm, n, plain));
-        else VKG_TRY(vkg_arch_add_norm(m, L->attn_norm, n, plain));
-        /* delta = self-attention(h): q/k/v, Qwen3 q/k norm, RoPE, KV cache, o_proj */
-        VKG_TRY(vkg_arch_attention(m, kv, L, l, n));
-        /* res += delta; h = post_attention_layernorm(res) */
-        VKG_TRY(vkg_arch_add_norm(m, L->ffn_norm, n, plain));
-        /* delta = the routed experts on sparse layers, the dense MLP on mlp_only_layers */
-        if (L->moe) VKG_TRY(sparse_moe(m, L, n));
-        else VKG_TRY(vkg_arch_mlp(m, &L->mlp, n));
+        const struct vkg_weight *next = l + 1 < m->cfg.n_layers ? m->layers[l + 1].attn_norm : m->norm;
+        /* self-attention(h): q/k/v, Qwen3 q/k norm, RoPE, KV cache, o_proj;
+         * res += o_proj's output; h = post_attention_layernorm(res) */
+        VKG_TRY(vkg_arch_attention(m, kv, L, l, n, L->ffn_norm));
+        /* the routed experts on sparse layers (delta; res += delta, h = the next input_layernorm(res)
+         * or the final norm), the dense MLP on mlp_only_layers (adding into res itself) */
+        if (L->moe) {
+            VKG_TRY(sparse_moe(m, L, n));
+            VKG_TRY(vkg_arch_add_norm(m, next, n, plain));
+        } else {
+            VKG_TRY(vkg_arch_mlp(m, &L->mlp, n, next));
+        }
     }
-    /* res += the last block's output; h = final norm(res) */
-    return vkg_arch_add_norm(m, m->norm, n, plain);
+    return VKG_OK;
 }

@@ -48,6 +48,10 @@ static const enum vkg_op k_tex1[N_WT] = WT_OPS(MATVEC1_LANE_TX, );
 static const enum vkg_op k_cs1[3] = { VKG_OP_MATVEC1_LANE_CS_F32, VKG_OP_MATVEC1_LANE_CS_F16,
                                       VKG_OP_MATVEC1_LANE_CS_BF16 };
 
+/* Bindings of matmul_lane / matvec1_lane_tx / matvec1_lane_cs: W, x, y, bias, y1, y2, and the
+ * RESNORM mode's norm weight and arrival counters (any valid views where unused). */
+#define LANE_VIEWS 8
+
 /* The texel tier's rows: floats of n_in % 8 == 0 starting on a texel; the 32-value block types
  * (Q8_0, Q4, Q4_1, Q5_0, Q5_1) anywhere (whole groups of 8 blocks starting on a texel read
  * directly, other rows with VKG_MATMUL_ROWS_ANY); Q4_K / Q5_K (9- / 11-texel blocks) starting on a
@@ -102,7 +106,7 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, co
     if (tb > mx[0] || gz > mx[2])
         return vkg_error(VKG_ERR_LIMIT, "kernel '%s': %llu token blocks x %llu row groups do not fit the grid", k->name,
                          (unsigned long long)tb, (unsigned long long)groups);
-    return vkg_cmd_dispatch(c, k, v, 6, p, (uint32_t)tb, (uint32_t)gy, (uint32_t)gz);
+    return vkg_cmd_dispatch(c, k, v, LANE_VIEWS, p, (uint32_t)tb, (uint32_t)gy, (uint32_t)gz);
 }
 
 /* matvec1_lane_cs for a float mat-vec of one token: dev->use.matvec_cs 2 (forced: tests, bench), or
@@ -134,7 +138,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
                                  .x_stride = toks > 1 ? (uint32_t)j->xs : 0,
                                  .y_stride = toks > 1 ? (uint32_t)j->ys : 0,
                                  .has_bias = a->bias != NULL };
-    struct vkg_view v[6];
+    struct vkg_view v[LANE_VIEWS];
     uint64_t skip;
     VKG_TRY(vkg_view_window(c->dev, a->w, o0 * j->row_bytes, rows * j->row_bytes, &v[0], &skip));
     p.w_off = (uint32_t)(skip / k_unit[wt_index(a->wt)]);
@@ -143,8 +147,9 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     VKG_TRY(vkg_view_window(c->dev, a->y, (t0 * j->ys + o0) * 4, ((toks - 1) * j->ys + rows) * 4, &v[2], &skip));
     p.y_off = (uint32_t)(skip / 4);
     p.vec = vec_flags(a, &p);
-    v[3] = v[1];        /* no bias: any valid read-only binding, never read */
-    v[4] = v[5] = v[2]; /* matmul_lane's y1 / y2 of fused launches: unused here */
+    v[3] = v[1];               /* no bias: any valid read-only binding, never read */
+    v[4] = v[5] = v[7] = v[2]; /* matmul_lane's y1 / y2 of fused launches, counters: unused here */
+    v[6] = v[1];
     if (a->bias) {
         VKG_TRY(vkg_view_window(c->dev, *a->bias, o0 * 4, rows * 4, &v[3], &skip));
         p.b_off = (uint32_t)(skip / 4);
@@ -163,12 +168,12 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok && use_cs(c->dev, wt_index(a->wt), a->n_in)) {
         groups = (rows + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS;
-        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wt_index(a->wt)]), v, 6, &p, groups, 1);
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wt_index(a->wt)]), v, LANE_VIEWS, &p, groups, 1);
     }
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS);
-        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, 6, &p, groups, 1);
+        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, LANE_VIEWS, &p, groups, 1);
     }
     if (j->lane && toks > 1) { /* token blocks of 8 in z */
         if (j->op_tex != VKG_OP_COUNT && tex_ok) {
@@ -317,7 +322,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     if (wbytes > max || xbytes > max || (f->bias && (uint64_t)n_rows * 4 > max)) return 0;
     for (uint32_t i = 0; i < n_y; i++)
         if ((uint64_t)f->n_tok * f->rows[i] * 4 > max) return 0;
-    struct vkg_view v[6];
+    struct vkg_view v[LANE_VIEWS];
     uint64_t wskip, xskip, skip;
     struct vkg_push_matmul p = { .n_out = glu ? f->rows[0] : n_rows,
                                  .n_in = f->n_in,
@@ -350,7 +355,8 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     }
     if (n_y < 2) v[4] = v[2];
     if (n_y < 3) v[5] = v[2];
-    v[3] = v[1];
+    v[3] = v[6] = v[1];
+    v[7] = v[2];
     if (f->bias) {
         if ((*st = vkg_view_window(dev, *f->bias, 0, (uint64_t)n_rows * 4, &v[3], &skip)) != VKG_OK) return 1;
         p.b_off = (uint32_t)(skip / 4);
@@ -362,10 +368,10 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
         uint32_t per_cs = glu ? VKG_MATVEC1_CS_ROWS / 2 : VKG_MATVEC1_CS_ROWS;
         groups = (p.n_out + per_cs - 1) / per_cs;
-        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, 6, &p, groups, 1);
+        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p, groups, 1);
     } else if (f->n_tok == 1) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
-        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, 6, &p, groups, 1);
+        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, LANE_VIEWS, &p, groups, 1);
     } else {
         *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, groups, f->n_tok);
     }
@@ -425,6 +431,102 @@ enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_f
     vkg_cmd_barrier(c);
     return vkg_op_glu(c, f->kind == VKG_MATMUL_FUSE_SWIGLU ? VKG_GLU_SWIGLU : VKG_GLU_GEGLU, f->tmp[0], f->tmp[1],
                       f->y[0], f->n_tok, f->rows[0]);
+}
+
+/* ---- output projection + residual add + RMSNorm ---------------------- */
+
+uint64_t vkg_op_matmul_norm_counter_bytes(uint64_t n_tok) { return (n_tok + 7) / 8 * 4; }
+
+/* The one launch of vkg_op_matmul_add_norm, or 0 (no error set) where the two-launch route runs:
+ * dev->use.resnorm, a texel lane type, every tensor in one binding window, rows and x on texels. */
+static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *r, uint64_t xs, enum vkg_status *st)
+{
+    const struct vkg_matmul_args *a = &r->mm;
+    struct vkg_device *dev = c->dev;
+    int wi = wt_index(a->wt);
+    *st = VKG_OK;
+    if (!dev->use.resnorm || !vkg_op_matmul_fusable(a->wt, a->n_in) || a->path != VKG_MATMUL_AUTO) return 0;
+    if (a->n_tok > 65535u * 8 || xs % 4 || (a->n_tok > 1 && !dev->use.quad)) return 0;
+    if (r->h.buf == a->y.buf || r->h.buf == a->x.buf) return 0; /* the tail writes h while others read them */
+    uint64_t max = vkg_max_window_bytes(dev), ta = dev->info.min_texel_offset_alignment;
+    uint64_t wbytes = (uint64_t)a->n_out * (a->n_in / vkg_dtype_block_size(a->wt)) * vkg_dtype_block_bytes(a->wt);
+    uint64_t xbytes = ((uint64_t)(a->n_tok - 1) * xs + a->n_in) * 4, ybytes = (uint64_t)a->n_tok * a->n_out * 4;
+    if (wbytes > max || xbytes > max || ybytes > max) return 0;
+    struct vkg_view v[LANE_VIEWS];
+    uint64_t wskip, xskip, skip;
+    if (ta < 16) ta = 16;
+    if ((*st = vkg_view_window(dev, a->w, 0, wbytes, &v[0], &wskip)) != VKG_OK) return 1;
+    if ((*st = vkg_view_window(dev, a->x, 0, xbytes, &v[1], &xskip)) != VKG_OK) return 1;
+    struct vkg_push_matmul p = { .n_out = a->n_out,
+                                 .n_in = a->n_in,
+                                 .n_tok = a->n_tok,
+                                 .w_off = (uint32_t)(wskip / k_unit[wi]),
+                                 .x_off = (uint32_t)(xskip / 4),
+                                 .x_stride = a->n_tok > 1 ? (uint32_t)xs : 0,
+                                 .y_stride = a->n_tok > 1 ? a->n_out : 0,
+                                 .y1_stride = a->n_tok > 1 ? a->n_out : 0,
+                                 .has_bias = a->bias != NULL,
+                                 .mode = VKG_MATMUL_MODE_RESNORM,
+                                 .eps = r->eps,
+                                 .w_add = r->kind == VKG_RMSNORM_GEMMA ? 1.0f : 0.0f };
+    if (!tex_rows(wi, a->n_in, p.w_off) || p.x_off % 4 || v[0].offset % ta || v[1].offset % ta) return 0;
+    p.vec = VKG_MATMUL_VEC_X | (wi <= 2 ? VKG_MATMUL_VEC_W : 0) | rows_any(wi, a->n_in, p.w_off);
+    struct {
+        struct vkg_view src;
+        uint64_t bytes;
+        int slot;
+        uint32_t *off;
+    } win[] = { { a->y, ybytes, 2, &p.y_off },
+                { r->h, ybytes, 4, &p.y1_off },
+                { r->norm_w, (uint64_t)a->n_out * 4, 6, &p.g_off },
+                { r->counters, vkg_op_matmul_norm_counter_bytes(a->n_tok), 7, &p.c_off } };
+    for (size_t i = 0; i < sizeof win / sizeof win[0]; i++) {
+        if ((*st = vkg_view_window(dev, win[i].src, 0, win[i].bytes, &v[win[i].slot], &skip)) != VKG_OK) return 1;
+        *win[i].off = (uint32_t)(skip / 4);
+    }
+    v[3] = v[1];
+    v[5] = v[2];
+    if (a->bias) {
+        if ((*st = vkg_view_window(dev, *a->bias, 0, (uint64_t)a->n_out * 4, &v[3], &skip)) != VKG_OK) return 1;
+        p.b_off = (uint32_t)(skip / 4);
+    }
+    if (a->n_tok > 1) {
+        uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wi, a->n_tok);
+        *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, (a->n_out + per - 1) / per, a->n_tok);
+    } else if (use_cs(dev, wi, a->n_in)) {
+        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p,
+                                    (a->n_out + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS, 1);
+    } else {
+        uint32_t per = VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS;
+        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, LANE_VIEWS, &p, (a->n_out + per - 1) / per, 1);
+    }
+    return 1;
+}
+
+enum vkg_status vkg_op_matmul_add_norm(struct vkg_cmd *c, const struct vkg_matmul_norm_args *r)
+{
+    const struct vkg_matmul_args *a = &r->mm;
+    if (a->n_tok == 0 || a->n_out == 0) return VKG_OK;
+    if (a->y_stride && a->y_stride != a->n_out)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul_add_norm' on '%s': the residual stream must be contiguous",
+                         a->w.buf->name);
+    uint64_t xs = a->x_stride ? a->x_stride : a->n_in, rows = (uint64_t)a->n_tok * a->n_out * 4;
+    int wi = wt_index(a->wt);
+    VKG_TRY(mm_check(a, xs, a->n_out,
+                     wi >= 0 ? (uint64_t)a->n_in / vkg_dtype_block_size(a->wt) * vkg_dtype_block_bytes(a->wt) : 0));
+    VKG_TRY(check_view("h", &r->h, rows, 4, a));
+    VKG_TRY(check_view("norm weight", &r->norm_w, (uint64_t)a->n_out * 4, 4, a));
+    enum vkg_status st;
+    if (r->counters.buf && r->counters.size >= vkg_op_matmul_norm_counter_bytes(a->n_tok) &&
+        resnorm_launch(c, r, xs, &st))
+        return st;
+    VKG_TRY(check_view("tmp", &r->tmp, rows, 4, a));
+    struct vkg_matmul_args m = *a;
+    m.y = r->tmp;
+    m.y_stride = 0;
+    VKG_TRY(vkg_op_matmul_ex(c, &m));
+    vkg_cmd_barrier(c);
+    return vkg_op_rmsnorm_add(c, r->tmp, a->y, r->norm_w, r->h, a->n_tok, a->n_out, r->eps, r->kind);
 }
 
 static enum vkg_op quantize_op(enum vkg_dtype st, enum vkg_dtype dt)

@@ -28,6 +28,7 @@
 #include "command.h"
 #include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "dtype.h"
+#include "ops_norm.h" /* enum vkg_rmsnorm_kind */
 
 enum vkg_matmul_path {
     VKG_MATMUL_AUTO = 0,        /* decode for n_tok <= 8 (lane tier: <= 64, texel lane tier: all), else GEMM */
@@ -90,6 +91,30 @@ enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_f
  * device that fuses (use.fused): F32/F16/BF16 with n_in % 8 == 0 and every block type (the texel
  * lane tier's types). Models stack only such projections at load. */
 int vkg_op_matmul_fusable(enum vkg_dtype wt, uint64_t n_in);
+
+/* A layer's output projection, its residual add and the next RMSNorm:
+ *
+ *   res[t][:] += W x[t] (+ bias);  h[t][:] = res[t] / rms(res[t]) * w   (GEMMA: * (1 + w))
+ *
+ * (res = mm.y, [n_tok][n_out] contiguous; eps inside the square root, as vkg_op_rmsnorm_add). Where
+ * dev->use.resnorm (the texel lane tier, subgroups of 8+ lanes) and every tensor fits one binding
+ * window on texels: one launch of matmul_lane / matvec1_lane_tx / matvec1_lane_cs in
+ * VKG_MATMUL_MODE_RESNORM, whose last workgroup per block of 8 tokens normalises those rows (one
+ * arrival counter per block in `counters`, which must hold zeros and is left so). Elsewhere the
+ * matmul into tmp, a barrier and vkg_op_rmsnorm_add: the same sums in the same order, so on
+ * lavapipe both routes give the same bits. h must not overlap res or x. No barrier after. */
+struct vkg_matmul_norm_args {
+    struct vkg_matmul_args mm; /* y: the residual stream (y_stride 0 or n_out); path AUTO */
+    struct vkg_view norm_w;    /* [n_out] f32 */
+    struct vkg_view h;         /* [n_tok][n_out] f32 */
+    struct vkg_view tmp;       /* [n_tok][n_out] f32: the two-launch route's matmul output */
+    struct vkg_view counters;  /* [(n_tok + 7) / 8] uint32, zeros */
+    float eps;
+    enum vkg_rmsnorm_kind kind;
+};
+enum vkg_status vkg_op_matmul_add_norm(struct vkg_cmd *c, const struct vkg_matmul_norm_args *r);
+/* Bytes of vkg_matmul_norm_args.counters for n_tok tokens. */
+uint64_t vkg_op_matmul_norm_counter_bytes(uint64_t n_tok);
 
 /* n values (a multiple of 32) of src (F32/F16/BF16) -> n/32 blocks of dst_type
  * (Q8_0 or Q4) at dst (an even byte offset). The rule is in shaders/quantize.comp. */

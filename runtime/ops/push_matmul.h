@@ -33,7 +33,14 @@ struct vkg_push_matmul {
     uint32_t seg1, seg2;
     uint32_t y1_off, y1_stride;
     uint32_t y2_off, y2_stride;
-    uint32_t pad0, pad1;
+    /* VKG_MATMUL_MODE_RESNORM: Y is a residual stream and takes += (W x + bias); the workgroup that
+     * finishes last for its block of tokens (arrival counter CNT[c_off + block], binding 7, zero
+     * before and after) writes Y1[t][o] = Y[t][o] / rms(Y[t]) * (G[g_off + o] + w_add) for the
+     * block's tokens (y1_off, y1_stride), eps inside the square root as rmsnorm.comp */
+    float eps;
+    float w_add;
+    uint32_t g_off;
+    uint32_t c_off;
 };
 /* How matmul_lane / matvec1_lane_tx store: */
 #define VKG_MATMUL_MODE_PLAIN 0u /* y[t][o] */
@@ -42,6 +49,8 @@ struct vkg_push_matmul {
  * y[t][o] = act(gate_o . x_t + b[o]) * (up_o . x_t + b[n_out + o]) */
 #define VKG_MATMUL_MODE_SWIGLU 2u
 #define VKG_MATMUL_MODE_GEGLU 3u
+/* y += W x (+ bias), then RMSNorm of the updated rows into y1 (the fields after y2_stride) */
+#define VKG_MATMUL_MODE_RESNORM 4u
 /* W rows start 16-byte aligned in the window and n_in % 8 == 0 (float types only) */
 #define VKG_MATMUL_VEC_W 1u
 /* x rows start 16-byte aligned in the window and n_in % 8 == 0 */
@@ -193,31 +202,31 @@ struct vkg_push_quantize {
     X(MATMUL_Q4_K,      matmul_q4_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q5_K,      matmul_q5_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q6_K,      matmul_q6_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
-    X(MATMUL_LANE_F32,  matmul_lane_f32,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_F16,  matmul_lane_f16,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_BF16, matmul_lane_bf16, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q8_0, matmul_lane_q8_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q4,   matmul_lane_q4,   6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q4_1, matmul_lane_q4_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q5_0, matmul_lane_q5_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q5_1, matmul_lane_q5_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q4_K, matmul_lane_q4_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q5_K, matmul_lane_q5_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q6_K, matmul_lane_q6_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATVEC1_LANE_TX_F32,  matvec1_lane_tx_f32,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_F16,  matvec1_lane_tx_f16,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_BF16, matvec1_lane_tx_bf16, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q8_0, matvec1_lane_tx_q8_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q4,   matvec1_lane_tx_q4,   6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q4_1, matvec1_lane_tx_q4_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q5_0, matvec1_lane_tx_q5_0, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q5_1, matvec1_lane_tx_q5_1, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q4_K, matvec1_lane_tx_q4_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q5_K, matvec1_lane_tx_q5_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q6_K, matvec1_lane_tx_q6_k, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_CS_F32,  matvec1_lane_cs_f32,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_CS_F16,  matvec1_lane_cs_f16,  6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_CS_BF16, matvec1_lane_cs_bf16, 6, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATMUL_LANE_F32,  matmul_lane_f32,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_F16,  matmul_lane_f16,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_BF16, matmul_lane_bf16, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q8_0, matmul_lane_q8_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4,   matmul_lane_q4,   8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4_1, matmul_lane_q4_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_0, matmul_lane_q5_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_1, matmul_lane_q5_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4_K, matmul_lane_q4_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_K, matmul_lane_q5_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q6_K, matmul_lane_q6_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATVEC1_LANE_TX_F32,  matvec1_lane_tx_f32,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_F16,  matvec1_lane_tx_f16,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_BF16, matvec1_lane_tx_bf16, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q8_0, matvec1_lane_tx_q8_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4,   matvec1_lane_tx_q4,   8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4_1, matvec1_lane_tx_q4_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_0, matvec1_lane_tx_q5_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_1, matvec1_lane_tx_q5_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4_K, matvec1_lane_tx_q4_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_K, matvec1_lane_tx_q5_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q6_K, matvec1_lane_tx_q6_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_F32,  matvec1_lane_cs_f32,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_F16,  matvec1_lane_cs_f16,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_BF16, matvec1_lane_cs_bf16, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(QUANTIZE_F32_Q8_0,  quantize_f32_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_F16_Q8_0,  quantize_f16_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_BF16_Q8_0, quantize_bf16_q8_0, 2, vkg_push_quantize, 64)               \

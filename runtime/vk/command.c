@@ -329,6 +329,12 @@ void vkg_cmd_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, u
     prof_mark(c, "copy");
 }
 
+void vkg_cmd_fill(struct vkg_cmd *c, struct vkg_view v, uint32_t value)
+{
+    vkCmdFillBuffer(c->cb, v.buf->vk, v.offset, v.size, value);
+    prof_mark(c, "fill");
+}
+
 void vkg_cmd_timestamp(struct vkg_cmd *c, const char *label)
 {
     if (!c->queries || c->n_ts >= VKG_MAX_TIMESTAMPS) return;

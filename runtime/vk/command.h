@@ -72,6 +72,8 @@ void vkg_cmd_barrier(struct vkg_cmd *c);
 /* Shader/transfer writes before become visible to host reads after the fence wait. */
 void vkg_cmd_barrier_host(struct vkg_cmd *c);
 void vkg_cmd_copy(struct vkg_cmd *c, struct vkg_view src, struct vkg_view dst, uint64_t size);
+/* Fills v (offset and size multiples of 4) with a 32-bit value: a transfer command, no dispatch. */
+void vkg_cmd_fill(struct vkg_cmd *c, struct vkg_view v, uint32_t value);
 /* Writes a timestamp after all previous work; label must outlive the cmd. */
 void vkg_cmd_timestamp(struct vkg_cmd *c, const char *label);
 enum vkg_status vkg_cmd_end(struct vkg_cmd *c);

@@ -207,6 +207,7 @@ static void pick_tiers(struct vkg_device *dev)
         strcmp(i->type, "cpu") == 0 && i->max_texel_elements >= (1u << 20) && !vkg_env_flag("VKGRM_DISABLE_TEXEL");
     dev->use.attn_lane = dev->use.texel && dev->use.lane_ok && !vkg_env_flag("VKGRM_DISABLE_ATTN_LANE");
     dev->use.fused = dev->use.texel && dev->use.lane_tier && !vkg_env_flag("VKGRM_DISABLE_FUSED");
+    dev->use.resnorm = dev->use.fused && dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_RESNORM");
     dev->use.rope_append = !vkg_env_flag("VKGRM_DISABLE_ROPE_APPEND");
     dev->use.matvec_cs = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_MATVEC_CS") ? 1 : 0;
     dev->use.mla_append = !vkg_env_flag("VKGRM_DISABLE_MLA_APPEND");

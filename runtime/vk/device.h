@@ -116,6 +116,10 @@ struct vkg_device {
                                (matvec1_lane_cs_*): 1 for rows of VKG_MATVEC1_CS_MIN_IN+ columns, 2 always
                                (tests, bench), 0 never (VKGRM_DISABLE_MATVEC_CS, or no subgroup_arith:
                                the kernel sums its lanes with subgroupAdd) */
+        int resnorm;        /* fused and subgroup_arith: a layer's output projection adds into the residual
+                               stream and its last workgroup per 8 tokens applies the next RMSNorm
+                               (vkg_op_matmul_add_norm, one launch where there were two);
+                               VKGRM_DISABLE_RESNORM */
         int rope_append;    /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
                                of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
         int mla_append;     /* DeepSeek-V2 layers gather K and V in the KV append's launch

@@ -1,0 +1,249 @@
+/* test_matmul_norm — vkg_op_matmul_add_norm (a layer's output projection,
+ * the residual add and the next RMSNorm; one launch on the texel lane tier)
+ * against the plain-C reference: res' = res + (x W^T + b) with the product by
+ * ref_matmul (double), h = res' / sqrt(mean(res'^2) + eps) * (w + w_add) in
+ * double from the reference's res'.
+ *
+ * Shapes: 70 output rows (one partial workgroup of the one-token kernel's 64
+ * rows, two of the 8-token kernel's) and 200 (four workgroups: the arrival
+ * counter has others to wait for), 1 / 3 / 9 / 17 / 40 tokens (one vector,
+ * partial and full token blocks, each block with its own counter), with and
+ * without bias, plain and Gemma norms, the float types (n_in 136) with the
+ * row-per-lane and the column-split one-token kernels, Q8_0 / Q4_K (512),
+ * Q6_K (256: rows at any even byte) and Q5_1 with rows of 3 blocks (96,
+ * ROWS_ANY), and F16 with n_in 100 (outside the texel tier: the two-launch
+ * route only).
+ *
+ * Each case runs twice: with dev->use.resnorm as the device has it and with
+ * it off (the matmul into tmp, then rmsnorm_add). Where the one launch runs
+ * (the last kernel recorded is the matmul, not rmsnorm_add), the two results
+ * must be the same bits: the one launch sums and normalises in the same order
+ * as the two (both on the lane tier). The counters must be zeros after it.
+ * Sentinels before and after res and h must stay.
+ *
+ * Tolerance: res' as test_matmul (1e-4 sum_i |W x| + 1e-6, plus 1e-6 |res'|
+ * for the add); h: |w| inv (e_j + |res'_j| e_rms) + 1e-6 |h_j| + 1e-6, with
+ * e_rms = ||e|| / ||res'|| + 1e-6 the relative error of the norm. */
+#include "common_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_matmul.h"
+#include "ref_dtype.h"
+#include "ref_matmul.h"
+
+#define SENTINEL 12345.0f
+#define EPS 1e-5f
+
+struct ncase {
+    enum vkg_dtype wt;
+    uint32_t n_in, n_out, n_tok;
+    int bias, gemma, cs;
+};
+
+/* One route; returns 1 when the last kernel was a matmul (the one launch), fills res and h
+ * ([1 sentinel][n_tok][n_out][4 sentinels]) and checks the counters came back zero. */
+static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, struct vkg_buffer *bx,
+                     struct vkg_buffer *bb, struct vkg_buffer *bg, const float *res0, float *res, float *h,
+                     const char *what)
+{
+    size_t n = (size_t)k->n_tok * k->n_out, nb = n + 5;
+    struct vkg_buffer *br = gpu_buffer_from(res0, nb * 4, "norm res");
+    for (size_t j = 0; j < nb; j++) h[j] = SENTINEL;
+    struct vkg_buffer *bh = gpu_buffer_from(h, nb * 4, "norm h");
+    float *z = calloc(n, 4);
+    struct vkg_buffer *bt = gpu_buffer_from(z, n * 4, "norm tmp");
+    uint64_t cb = vkg_op_matmul_norm_counter_bytes(k->n_tok);
+    struct vkg_buffer *bc = gpu_buffer_from(z, cb, "norm counters");
+    struct vkg_view bv = vkg_buffer_view(bb);
+    struct vkg_matmul_norm_args a = { .mm = { .w = vkg_buffer_view(bw),
+                                              .wt = k->wt,
+                                              .n_out = k->n_out,
+                                              .n_in = k->n_in,
+                                              .x = vkg_buffer_view(bx),
+                                              .y = vkg_view_sub(vkg_buffer_view(br), 4, n * 4),
+                                              .n_tok = k->n_tok,
+                                              .bias = k->bias ? &bv : NULL },
+                                      .norm_w = vkg_buffer_view(bg),
+                                      .h = vkg_view_sub(vkg_buffer_view(bh), 4, n * 4),
+                                      .tmp = vkg_buffer_view(bt),
+                                      .counters = vkg_buffer_view(bc),
+                                      .eps = EPS,
+                                      .kind = k->gemma ? VKG_RMSNORM_GEMMA : VKG_RMSNORM_PLAIN };
+    int saved = g_dev->use.resnorm, saved_cs = g_dev->use.matvec_cs;
+    g_dev->use.resnorm = resnorm;
+    g_dev->use.matvec_cs = k->cs ? 2 : 0;
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_matmul_add_norm(c, &a));
+    const char *kernel = c->last_kernel;
+    int one = kernel && strncmp(kernel, "rmsnorm", 7) != 0;
+    if (k->cs && one && strncmp(kernel, "matvec1_lane_cs_", 16) != 0)
+        fail_msg("%s: the column-split mat-vec did not run (%s)", what, kernel);
+    GPU_OK(vkg_cmd_submit_wait(c));
+    g_dev->use.resnorm = saved;
+    g_dev->use.matvec_cs = saved_cs;
+    gpu_read(br, res, nb * 4);
+    gpu_read(bh, h, nb * 4);
+    uint32_t *cnt = malloc(cb);
+    gpu_read(bc, cnt, cb);
+    for (uint64_t i = 0; i < cb / 4; i++)
+        if (cnt[i] != 0) fail_msg("%s: counter %llu left at %u", what, (unsigned long long)i, cnt[i]);
+    free(cnt);
+    if (res[0] != SENTINEL || h[0] != SENTINEL) fail_msg("%s: the float before res / h was written", what);
+    for (size_t j = n + 1; j < nb; j++)
+        if (res[j] != SENTINEL || h[j] != SENTINEL) fail_msg("%s: res / h written past the rows", what);
+    vkg_cmd_free(c);
+    vkg_buffer_free(br);
+    vkg_buffer_free(bh);
+    vkg_buffer_free(bt);
+    vkg_buffer_free(bc);
+    free(z);
+    return one;
+}
+
+static void run(const struct ncase *k, uint64_t seed)
+{
+    size_t wb, n = (size_t)k->n_tok * k->n_out, nb = n + 5;
+    uint8_t *w = rng_weight(&seed, k->wt, k->n_out, k->n_in, &wb);
+    float *x = malloc((size_t)k->n_tok * k->n_in * 4), *bias = malloc(k->n_out * 4), *g = malloc(k->n_out * 4);
+    float *res0 = malloc(nb * 4);
+    rng_fill_f32(&seed, x, (size_t)k->n_tok * k->n_in, -1, 1);
+    rng_fill_f32(&seed, bias, k->n_out, -1, 1);
+    rng_fill_f32(&seed, g, k->n_out, -2, 2);
+    for (size_t j = 0; j < nb; j++) res0[j] = SENTINEL;
+    rng_fill_f32(&seed, res0 + 1, n, -3, 3);
+    struct vkg_buffer *bw = gpu_buffer_from(w, wb, "norm w"),
+                      *bx = gpu_buffer_from(x, (size_t)k->n_tok * k->n_in * 4, "norm x");
+    struct vkg_buffer *bb = gpu_buffer_from(bias, k->n_out * 4, "norm bias"),
+                      *bg = gpu_buffer_from(g, k->n_out * 4, "norm g");
+    char what[160];
+    snprintf(what, sizeof what, "%s %ux%u n_tok %u%s%s%s", vkg_dtype_name(k->wt), k->n_out, k->n_in, k->n_tok,
+             k->bias ? " +bias" : "", k->gemma ? " gemma" : "", k->cs ? " cs" : "");
+    float *res1 = malloc(nb * 4), *h1 = malloc(nb * 4), *res2 = malloc(nb * 4), *h2 = malloc(nb * 4);
+    int one = run_route(k, g_dev->use.resnorm, bw, bx, bb, bg, res0, res1, h1, what);
+    int one_off = run_route(k, 0, bw, bx, bb, bg, res0, res2, h2, what);
+    if (one_off) fail_msg("%s: one launch with use.resnorm off", what);
+    int tex_type = k->wt != VKG_DTYPE_F16 || k->n_in % 8 == 0;
+    if (g_dev->use.resnorm && tex_type && !one) fail_msg("%s: two launches where the one launch should run", what);
+    if (one && (memcmp(res1, res2, nb * 4) != 0 || memcmp(h1, h2, nb * 4) != 0)) {
+        for (size_t j = 1; j <= n; j++)
+            if (res1[j] != res2[j] || h1[j] != h2[j])
+                fail_msg("%s: one launch and two differ at [%zu][%zu]: res %.9g / %.9g, h %.9g / %.9g", what,
+                         (j - 1) / k->n_out, (j - 1) % k->n_out, res1[j], res2[j], h1[j], h2[j]);
+    }
+    /* the reference */
+    float *y = malloc(n * 4);
+    double *abs_sum = malloc(n * sizeof(double));
+    ref_matmul(w, k->wt, k->n_out, k->n_in, x, k->n_in, k->bias ? bias : NULL, k->n_tok, y, k->n_out, abs_sum);
+    for (uint32_t t = 0; t < k->n_tok; t++) {
+        const float *rg[2] = { res1 + 1 + (size_t)t * k->n_out, res2 + 1 + (size_t)t * k->n_out };
+        const float *hg[2] = { h1 + 1 + (size_t)t * k->n_out, h2 + 1 + (size_t)t * k->n_out };
+        double ss = 0, es = 0, *r = malloc(k->n_out * sizeof(double)), *e = malloc(k->n_out * sizeof(double));
+        for (uint32_t o = 0; o < k->n_out; o++) {
+            size_t i = (size_t)t * k->n_out + o;
+            r[o] = (double)res0[1 + i] + y[i];
+            e[o] = 1e-4 * abs_sum[i] + 1e-6 + 1e-6 * fabs(r[o]);
+            ss += r[o] * r[o];
+            es += e[o] * e[o];
+        }
+        double inv = 1 / sqrt(ss / k->n_out + EPS), erms = sqrt(es / ss) + 1e-6;
+        for (int route = 0; route < 2; route++)
+            for (uint32_t o = 0; o < k->n_out; o++) {
+                double wv = g[o] + (k->gemma ? 1.0 : 0.0), hw = r[o] * inv * wv;
+                double th = fabs(wv) * inv * (e[o] + fabs(r[o]) * erms) + 1e-6 * fabs(hw) + 1e-6;
+                if (!(fabs(rg[route][o] - r[o]) <= e[o]))
+                    fail_msg("%s (%s): res[%u][%u] = %.9g, want %.9g (tol %.3g)", what, route ? "two" : "one", t, o,
+                             rg[route][o], r[o], e[o]);
+                if (!(fabs(hg[route][o] - hw) <= th))
+                    fail_msg("%s (%s): h[%u][%u] = %.9g, want %.9g (tol %.3g)", what, route ? "two" : "one", t, o,
+                             hg[route][o], hw, th);
+            }
+        free(r);
+        free(e);
+    }
+    free(y);
+    free(abs_sum);
+    free(res1);
+    free(h1);
+    free(res2);
+    free(h2);
+    vkg_buffer_free(bw);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(bb);
+    vkg_buffer_free(bg);
+    free(w);
+    free(x);
+    free(bias);
+    free(g);
+    free(res0);
+    gpu_assert_no_validation();
+}
+
+static void sweep(enum vkg_dtype wt, uint32_t n_in)
+{
+    static const uint32_t toks[] = { 1, 3, 9, 17, 40 };
+    static const uint32_t outs[] = { 70, 200 };
+    uint64_t seed = 0x5eed + (uint64_t)wt * 131 + n_in;
+    int is_float = wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16;
+    for (size_t o = 0; o < 2; o++)
+        for (size_t t = 0; t < 5; t++)
+            for (int cs = 0; cs < (toks[t] == 1 && is_float ? 2 : 1); cs++) {
+                struct ncase k = { wt, n_in, outs[o], toks[t], (int)((t + o) & 1), (int)(t == 2), cs };
+                run(&k, seed++);
+            }
+}
+
+static void test_f32(void **state) { sweep(VKG_DTYPE_F32, 136); }
+static void test_f16(void **state) { sweep(VKG_DTYPE_F16, 136); }
+static void test_bf16(void **state) { sweep(VKG_DTYPE_BF16, 136); }
+static void test_q8_0(void **state) { sweep(VKG_DTYPE_Q8_0, 512); }
+static void test_q4_k(void **state) { sweep(VKG_DTYPE_Q4_K, 512); }
+static void test_q6_k(void **state) { sweep(VKG_DTYPE_Q6_K, 256); }
+static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96); }
+static void test_f16_odd_rows(void **state) { sweep(VKG_DTYPE_F16, 100); }
+
+static void test_errors(void **state)
+{
+    struct vkg_buffer *b = gpu_buffer_from(NULL, 4096, "err");
+    struct vkg_view v = vkg_buffer_view(b);
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    struct vkg_matmul_norm_args a = {
+        .mm = { .w = v, .wt = VKG_DTYPE_F32, .n_out = 8, .n_in = 8, .x = v, .y = v, .y_stride = 9, .n_tok = 2 },
+        .norm_w = v,
+        .h = v,
+        .tmp = v,
+        .counters = v,
+        .eps = EPS
+    };
+    /* a strided residual stream, then an h view too small for its rows */
+    assert_int_equal(vkg_op_matmul_add_norm(c, &a), VKG_ERR_INVALID_ARG);
+    a.mm.y_stride = 0;
+    a.h = vkg_view_sub(v, 0, 60);
+    assert_int_equal(vkg_op_matmul_add_norm(c, &a), VKG_ERR_INVALID_ARG);
+    GPU_OK(vkg_cmd_submit_wait(c));
+    vkg_cmd_free(c);
+    vkg_buffer_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_f32),
+        cmocka_unit_test(test_f16),
+        cmocka_unit_test(test_bf16),
+        cmocka_unit_test(test_q8_0),
+        cmocka_unit_test(test_q4_k),
+        cmocka_unit_test(test_q6_k),
+        cmocka_unit_test(test_q5_1_short_rows),
+        cmocka_unit_test(test_f16_odd_rows),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+}
