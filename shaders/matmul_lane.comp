@@ -82,7 +82,10 @@
 //   RESNORM: a layer's output projection and the next RMSNorm: Y is the
 //          residual stream and takes += (W x + bias); the workgroup that ends
 //          last for its token block normalises the block's rows into Y1
-//          (resnorm_tail), where a separate rmsnorm_add launch did it.
+//          (norm_tail), where a separate rmsnorm_add launch did it.
+//   PARTS_QKNORM: PARTS, then the last workgroup per token block applies
+//          Qwen3's per-head RMSNorm to q and k in place (norm_tail), where
+//          two rmsnorm launches did it.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_quad : require
@@ -101,10 +104,11 @@ layout(binding = 0) uniform usamplerBuffer W;             // weights, 16-byte te
 layout(binding = 1) uniform usamplerBuffer X;             // x [n_tok][x_stride] f32, 16-byte texels
 layout(binding = 2) coherent buffer Ybuf { float Y[]; };  // [n_tok][y_stride] (RESNORM: read and written)
 layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_bias)
-layout(binding = 4) writeonly buffer Y1buf { float Y1[]; }; // PARTS: rows [seg1, seg2); RESNORM: the normed rows
+layout(binding = 4) coherent buffer Y1buf { float Y1[]; };  // PARTS: rows [seg1, seg2); RESNORM: the normed rows
 layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2, n_out); else unused
 layout(binding = 6) readonly buffer Gbuf { float G[]; };    // RESNORM: the norm's weight [n_out]; else unused
-layout(binding = 7) coherent buffer Cbuf { uint CNT[]; };   // RESNORM: arrivals per token block; else unused
+layout(binding = 7) coherent buffer Cbuf { uint CNT[]; };   // RESNORM, PARTS_QKNORM: arrivals per token block
+layout(binding = 8) readonly buffer G1buf { float G1[]; };  // PARTS_QKNORM: k's norm weight [norm_n]; else unused
 
 #if defined(NT1) && defined(CS)
 #define NT 1u
@@ -219,29 +223,55 @@ void load_w8(uint row, uint k, out vec4 a, out vec4 b)
 }
 #endif
 
-// VKG_MATMUL_MODE_RESNORM, after the workgroup's stores to the residual stream Y: it counts itself
-// in for its token block, and the block's last workgroup (of `total`) normalises the block's nt
-// rows into Y1 as rmsnorm_add_lane does (lane j of the WG sums elements j, j + WG, ...; one
-// subgroupAdd), then re-arms the counter for the next launch. WG is one subgroup (the host runs
-// this mode only with subgroups of at least WG lanes), so the election needs no barrier().
-void resnorm_tail(uint tb, uint t0, uint nt, uint total)
+// VKG_MATMUL_MODE_RESNORM / PARTS_QKNORM, after the workgroup's stores: it counts itself in for
+// its token block, and the block's last workgroup (of `total`) applies the norms to the block's nt
+// tokens, then re-arms the counter for the next launch. WG is one subgroup (the host runs these
+// modes only with subgroups of at least WG lanes), so the election needs no barrier(). Each row
+// is normalised as rmsnorm_lane does it (lane j sums elements j, j + WG, ...; one subgroupAdd):
+//   RESNORM: the n_out-value rows of the residual stream Y into Y1, weight G (+ w_add);
+//   PARTS_QKNORM: each norm_n-value head of q (Y, rows [0, seg1)) with G and of k (Y1, rows
+//   [seg1, seg2)) with G1, in place.
+void norm_tail(uint tb, uint t0, uint nt, uint total)
 {
     memoryBarrierBuffer();
     subgroupBarrier();
     uint prev = 0u;
     if (subgroupElect()) prev = atomicAdd(CNT[p.c_off + tb], 1u);
     if (subgroupBroadcastFirst(prev) != total - 1u) return;
-    memoryBarrierBuffer(); // every other workgroup's rows of these tokens are in Y
+    memoryBarrierBuffer(); // every other workgroup's rows of these tokens are in Y (and Y1)
     uint lane = gl_LocalInvocationID.x;
     for (uint t = 0u; t < nt; t++) {
         uint yb = p.y_off + (t0 + t) * p.y_stride, hb = p.y1_off + (t0 + t) * p.y1_stride;
-        float ss = 0.0;
-        for (uint j = lane; j < p.n_out; j += WG) {
-            float v = Y[yb + j];
-            ss += v * v;
+        if (p.mode == VKG_MATMUL_MODE_RESNORM) {
+            float ss = 0.0;
+            for (uint j = lane; j < p.n_out; j += WG) {
+                float v = Y[yb + j];
+                ss += v * v;
+            }
+            float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.n_out) + p.eps);
+            for (uint j = lane; j < p.n_out; j += WG) Y1[hb + j] = (Y[yb + j] * inv) * (G[p.g_off + j] + p.w_add);
+            continue;
         }
-        float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.n_out) + p.eps);
-        for (uint j = lane; j < p.n_out; j += WG) Y1[hb + j] = (Y[yb + j] * inv) * (G[p.g_off + j] + p.w_add);
+        for (uint h = 0u; h < p.seg1 / p.norm_n; h++) {
+            uint b = yb + h * p.norm_n;
+            float ss = 0.0;
+            for (uint j = lane; j < p.norm_n; j += WG) {
+                float v = Y[b + j];
+                ss += v * v;
+            }
+            float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.norm_n) + p.eps);
+            for (uint j = lane; j < p.norm_n; j += WG) Y[b + j] = (Y[b + j] * inv) * (G[p.g_off + j] + p.w_add);
+        }
+        for (uint h = 0u; h < (p.seg2 - p.seg1) / p.norm_n; h++) {
+            uint b = hb + h * p.norm_n;
+            float ss = 0.0;
+            for (uint j = lane; j < p.norm_n; j += WG) {
+                float v = Y1[b + j];
+                ss += v * v;
+            }
+            float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.norm_n) + p.eps);
+            for (uint j = lane; j < p.norm_n; j += WG) Y1[b + j] = (Y1[b + j] * inv) * (G1[p.g1_off + j] + p.w_add);
+        }
     }
     if (subgroupElect()) CNT[p.c_off + tb] = 0u;
 }
@@ -534,10 +564,11 @@ void main()
 #endif
 #ifdef CS
     [[unroll]] for (uint i = 0u; i < LR; i++) acc[i] = subgroupAdd(acc[i]);
-    if (gl_LocalInvocationID.x != 0u && p.mode != VKG_MATMUL_MODE_RESNORM) return;
-    bool store = gl_LocalInvocationID.x == 0u; // RESNORM: every lane goes on to the tail
+    bool tail = p.mode == VKG_MATMUL_MODE_RESNORM || p.mode == VKG_MATMUL_MODE_PARTS_QKNORM;
+    if (gl_LocalInvocationID.x != 0u && !tail) return;
+    bool store = gl_LocalInvocationID.x == 0u; // RESNORM, PARTS_QKNORM: every lane goes on to the tail
 #else
-    bool store = true;
+    bool store = true, tail = p.mode == VKG_MATMUL_MODE_RESNORM || p.mode == VKG_MATMUL_MODE_PARTS_QKNORM;
 #endif
     if (glu) {
         [[unroll]] for (uint r = 0u; r < LR / 2u; r++) {
@@ -553,6 +584,7 @@ void main()
         return;
     }
     bool rn = p.mode == VKG_MATMUL_MODE_RESNORM;
+    bool parts = p.mode == VKG_MATMUL_MODE_PARTS || p.mode == VKG_MATMUL_MODE_PARTS_QKNORM;
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint row = row0 + r * RS;
         if (row >= p.n_out || !store) break;
@@ -562,14 +594,14 @@ void main()
             float v = acc[r * NT + t] + b;
             uint yi = p.y_off + (t0 + t) * p.y_stride + row;
             if (rn) Y[yi] = Y[yi] + v; // residual + block output, as rmsnorm_add adds them
-            else if (p.mode != VKG_MATMUL_MODE_PARTS || row < p.seg1) Y[yi] = v;
+            else if (!parts || row < p.seg1) Y[yi] = v;
             else if (row < p.seg2) Y1[p.y1_off + (t0 + t) * p.y1_stride + row - p.seg1] = v;
             else Y2[p.y2_off + (t0 + t) * p.y2_stride + row - p.seg2] = v;
         }
     }
 #ifdef NT1
-    if (rn) resnorm_tail(0u, 0u, 1u, gl_NumWorkGroups.x * gl_NumWorkGroups.y * gl_NumWorkGroups.z);
+    if (tail) norm_tail(0u, 0u, 1u, gl_NumWorkGroups.x * gl_NumWorkGroups.y * gl_NumWorkGroups.z);
 #else
-    if (rn) resnorm_tail(tb, t0, nt, gl_NumWorkGroups.y * gl_NumWorkGroups.z);
+    if (tail) norm_tail(tb, t0, nt, gl_NumWorkGroups.y * gl_NumWorkGroups.z);
 #endif
 }

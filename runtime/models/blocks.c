@@ -149,6 +149,13 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
                                             .n_tok = n,
                                             .bias = f->b_buf ? &f->b : NULL,
                                             .kind = VKG_MATMUL_FUSE_PARTS };
+        if (L->q_norm) { /* Qwen3: the per-head q/k norms come with the projections */
+            fa.q_norm = &L->q_norm->view;
+            fa.k_norm = &L->k_norm->view;
+            fa.head_dim = c->head_dim;
+            fa.eps = (float)c->rms_norm_eps;
+            fa.counters = V(a->counters);
+        }
         VKG_TRY(vkg_op_matmul_fused(cmd, &fa));
     } else {
         VKG_TRY(vkg_arch_linear(m, L->wq, L->bq, V(a->h), V(a->q), n));
@@ -156,8 +163,8 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
         VKG_TRY(vkg_arch_linear(m, L->wv, L->bv, V(a->h), V(a->v), n));
     }
     vkg_cmd_barrier(cmd);
-    /* Qwen3: per-head RMSNorm of q and k before RoPE */
-    if (L->q_norm) {
+    /* Qwen3: per-head RMSNorm of q and k before RoPE (done above with stacked projections) */
+    if (L->q_norm && !L->qkv.w_buf) {
         VKG_TRY(vkg_arch_head_norm(m, L->q_norm, V(a->q), n, c->n_heads));
         VKG_TRY(vkg_arch_head_norm(m, L->k_norm, V(a->k), n, c->n_kv_heads));
         vkg_cmd_barrier(cmd);

@@ -48,9 +48,10 @@ static const enum vkg_op k_tex1[N_WT] = WT_OPS(MATVEC1_LANE_TX, );
 static const enum vkg_op k_cs1[3] = { VKG_OP_MATVEC1_LANE_CS_F32, VKG_OP_MATVEC1_LANE_CS_F16,
                                       VKG_OP_MATVEC1_LANE_CS_BF16 };
 
-/* Bindings of matmul_lane / matvec1_lane_tx / matvec1_lane_cs: W, x, y, bias, y1, y2, and the
- * RESNORM mode's norm weight and arrival counters (any valid views where unused). */
-#define LANE_VIEWS 8
+/* Bindings of matmul_lane / matvec1_lane_tx / matvec1_lane_cs: W, x, y, bias, y1, y2, the
+ * RESNORM / PARTS_QKNORM modes' norm weight and arrival counters, and PARTS_QKNORM's second norm
+ * weight (any valid views where unused). */
+#define LANE_VIEWS 9
 
 /* The texel tier's rows: floats of n_in % 8 == 0 starting on a texel; the 32-value block types
  * (Q8_0, Q4, Q4_1, Q5_0, Q5_1) anywhere (whole groups of 8 blocks starting on a texel read
@@ -149,7 +150,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     p.vec = vec_flags(a, &p);
     v[3] = v[1];               /* no bias: any valid read-only binding, never read */
     v[4] = v[5] = v[7] = v[2]; /* matmul_lane's y1 / y2 of fused launches, counters: unused here */
-    v[6] = v[1];
+    v[6] = v[8] = v[1];
     if (a->bias) {
         VKG_TRY(vkg_view_window(c->dev, *a->bias, o0 * 4, rows * 4, &v[3], &skip));
         p.b_off = (uint32_t)(skip / 4);
@@ -307,7 +308,7 @@ enum vkg_status vkg_op_matmul(struct vkg_cmd *c, struct vkg_view w, enum vkg_dty
 /* The one launch of a fused matmul, or 0 (no error set) when this device, type or size needs the
  * separate launches: the texel lane tier only, every tensor inside one binding window and on texels. */
 static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f, uint32_t n_rows, uint64_t xs,
-                        enum vkg_status *st)
+                        int *normed, enum vkg_status *st)
 {
     struct vkg_device *dev = c->dev;
     int wi = wt_index(f->wt);
@@ -355,11 +356,31 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     }
     if (n_y < 2) v[4] = v[2];
     if (n_y < 3) v[5] = v[2];
-    v[3] = v[6] = v[1];
+    v[3] = v[6] = v[8] = v[1];
     v[7] = v[2];
     if (f->bias) {
         if ((*st = vkg_view_window(dev, *f->bias, 0, (uint64_t)n_rows * 4, &v[3], &skip)) != VKG_OK) return 1;
         p.b_off = (uint32_t)(skip / 4);
+    }
+    *normed = 0;
+    if (f->q_norm && dev->use.resnorm && f->counters.buf &&
+        f->counters.size >= vkg_op_matmul_norm_counter_bytes(f->n_tok)) { /* q/k head norms in the tail */
+        struct {
+            const struct vkg_view *src;
+            uint64_t bytes;
+            int slot;
+            uint32_t *off;
+        } win[] = { { f->q_norm, (uint64_t)f->head_dim * 4, 6, &p.g_off },
+                    { f->k_norm, (uint64_t)f->head_dim * 4, 8, &p.g1_off },
+                    { &f->counters, vkg_op_matmul_norm_counter_bytes(f->n_tok), 7, &p.c_off } };
+        for (size_t i = 0; i < sizeof win / sizeof win[0]; i++) {
+            if ((*st = vkg_view_window(dev, *win[i].src, 0, win[i].bytes, &v[win[i].slot], &skip)) != VKG_OK) return 1;
+            *win[i].off = (uint32_t)(skip / 4);
+        }
+        p.mode = VKG_MATMUL_MODE_PARTS_QKNORM;
+        p.eps = f->eps;
+        p.norm_n = f->head_dim;
+        *normed = 1;
     }
     uint32_t lr = tex_lr(wi, f->n_tok);
     uint32_t per = VKG_MATMUL_LANE_LOCAL * (glu ? lr / 2 : lr);
@@ -376,6 +397,26 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, groups, f->n_tok);
     }
     return 1;
+}
+
+/* Qwen3's per-head norms of q and k after the projections, as two rmsnorm launches */
+static enum vkg_status qk_norms(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f)
+{
+    vkg_cmd_barrier(c);
+    for (int i = 0; i < 2; i++) {
+        struct vkg_rmsnorm_args a = { .x = f->y[i],
+                                      .w = *(i ? f->k_norm : f->q_norm),
+                                      .y = f->y[i],
+                                      .tokens = f->n_tok,
+                                      .group = f->rows[i] / f->head_dim,
+                                      .n = f->head_dim,
+                                      .x_stride = f->rows[i],
+                                      .y_stride = f->rows[i],
+                                      .eps = f->eps,
+                                      .kind = VKG_RMSNORM_PLAIN };
+        VKG_TRY(vkg_op_rmsnorm_ex(c, &a));
+    }
+    return VKG_OK;
 }
 
 int vkg_op_matmul_fusable(enum vkg_dtype wt, uint64_t n_in)
@@ -416,8 +457,23 @@ enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_f
                                             .n_tok = f->n_tok };
         VKG_TRY(mm_check(&part[i], xs, f->rows[i], row_bytes));
     }
+    int qk = f->q_norm != NULL;
+    if (qk && (glu || f->n_parts != 3 || !f->k_norm || f->head_dim == 0 || f->rows[0] % f->head_dim ||
+               f->rows[1] % f->head_dim))
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'matmul_fused' on '%s': q/k head norms need q|k|v parts of whole %u-value heads and "
+                         "both weights",
+                         f->w.buf->name, f->head_dim);
+    if (qk) {
+        VKG_TRY(check_view("q norm", f->q_norm, (uint64_t)f->head_dim * 4, 4, &whole));
+        VKG_TRY(check_view("k norm", f->k_norm, (uint64_t)f->head_dim * 4, 4, &whole));
+    }
     enum vkg_status st;
-    if (fused_launch(c, f, n_rows, xs, &st)) return st;
+    int normed = 0;
+    if (fused_launch(c, f, n_rows, xs, &normed, &st)) {
+        if (st != VKG_OK || !qk || normed) return st;
+        return qk_norms(c, f);
+    }
     /* separate launches over the parts' rows */
     for (uint32_t i = 0, r0 = 0; i < f->n_parts; r0 += f->rows[i], i++) {
         struct vkg_view bv;
@@ -427,6 +483,7 @@ enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_f
         }
         VKG_TRY(vkg_op_matmul_ex(c, &part[i]));
     }
+    if (qk) return qk_norms(c, f);
     if (!glu) return VKG_OK;
     vkg_cmd_barrier(c);
     return vkg_op_glu(c, f->kind == VKG_MATMUL_FUSE_SWIGLU ? VKG_GLU_SWIGLU : VKG_GLU_GEGLU, f->tmp[0], f->tmp[1],
@@ -484,7 +541,7 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
         if ((*st = vkg_view_window(dev, win[i].src, 0, win[i].bytes, &v[win[i].slot], &skip)) != VKG_OK) return 1;
         *win[i].off = (uint32_t)(skip / 4);
     }
-    v[3] = v[1];
+    v[3] = v[8] = v[1];
     v[5] = v[2];
     if (a->bias) {
         if ((*st = vkg_view_window(dev, *a->bias, 0, (uint64_t)a->n_out * 4, &v[3], &skip)) != VKG_OK) return 1;

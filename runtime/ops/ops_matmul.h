@@ -85,6 +85,15 @@ struct vkg_matmul_fused_args {
     uint32_t n_tok;
     const struct vkg_view *bias; /* NULL or [sum of rows] f32, the parts' biases back to back */
     enum vkg_matmul_fuse kind;
+    /* PARTS of 3 (q|k|v) only, NULL for none: Qwen3's RMSNorm of every head_dim-value head of q
+     * (y[0], weight *q_norm) and k (y[1], *k_norm) in place, eps inside the square root, after
+     * the projections and their biases. Where the one launch runs and dev->use.resnorm, its last
+     * workgroup per 8 tokens does it (VKG_MATMUL_MODE_PARTS_QKNORM; `counters` as in
+     * vkg_matmul_norm_args), else two rmsnorm launches after a barrier: the same bits. */
+    const struct vkg_view *q_norm, *k_norm; /* [head_dim] f32 each */
+    uint32_t head_dim;
+    float eps;
+    struct vkg_view counters; /* [(n_tok + 7) / 8] uint32, zeros; or buf NULL: the two launches */
 };
 enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f);
 /* Whether stacked weights of this type and width can run as one launch of vkg_op_matmul_fused on a

@@ -41,6 +41,11 @@ struct vkg_push_matmul {
     float w_add;
     uint32_t g_off;
     uint32_t c_off;
+    /* VKG_MATMUL_MODE_PARTS_QKNORM: after the PARTS stores, the last workgroup of each token block
+     * (the same counters) applies RMSNorm in place to every norm_n-value head of the block's y rows
+     * (q, weight G from g_off) and y1 rows (k, weight G1 from g1_off), as rmsnorm_lane per head */
+    uint32_t g1_off;
+    uint32_t norm_n;
 };
 /* How matmul_lane / matvec1_lane_tx store: */
 #define VKG_MATMUL_MODE_PLAIN 0u /* y[t][o] */
@@ -51,6 +56,8 @@ struct vkg_push_matmul {
 #define VKG_MATMUL_MODE_GEGLU 3u
 /* y += W x (+ bias), then RMSNorm of the updated rows into y1 (the fields after y2_stride) */
 #define VKG_MATMUL_MODE_RESNORM 4u
+/* PARTS, then Qwen3's per-head RMSNorm of q (y) and k (y1) in place (the fields after c_off) */
+#define VKG_MATMUL_MODE_PARTS_QKNORM 5u
 /* W rows start 16-byte aligned in the window and n_in % 8 == 0 (float types only) */
 #define VKG_MATMUL_VEC_W 1u
 /* x rows start 16-byte aligned in the window and n_in % 8 == 0 */
@@ -202,31 +209,31 @@ struct vkg_push_quantize {
     X(MATMUL_Q4_K,      matmul_q4_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q5_K,      matmul_q5_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
     X(MATMUL_Q6_K,      matmul_q6_k,      4, vkg_push_matmul,   VKG_MATMUL_LOCAL)         \
-    X(MATMUL_LANE_F32,  matmul_lane_f32,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_F16,  matmul_lane_f16,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_BF16, matmul_lane_bf16, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q8_0, matmul_lane_q8_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q4,   matmul_lane_q4,   8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q4_1, matmul_lane_q4_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q5_0, matmul_lane_q5_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q5_1, matmul_lane_q5_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q4_K, matmul_lane_q4_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q5_K, matmul_lane_q5_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATMUL_LANE_Q6_K, matmul_lane_q6_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
-    X(MATVEC1_LANE_TX_F32,  matvec1_lane_tx_f32,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_F16,  matvec1_lane_tx_f16,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_BF16, matvec1_lane_tx_bf16, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q8_0, matvec1_lane_tx_q8_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q4,   matvec1_lane_tx_q4,   8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q4_1, matvec1_lane_tx_q4_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q5_0, matvec1_lane_tx_q5_0, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q5_1, matvec1_lane_tx_q5_1, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q4_K, matvec1_lane_tx_q4_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q5_K, matvec1_lane_tx_q5_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_TX_Q6_K, matvec1_lane_tx_q6_k, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_CS_F32,  matvec1_lane_cs_f32,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_CS_F16,  matvec1_lane_cs_f16,  8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
-    X(MATVEC1_LANE_CS_BF16, matvec1_lane_cs_bf16, 8, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATMUL_LANE_F32,  matmul_lane_f32,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_F16,  matmul_lane_f16,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_BF16, matmul_lane_bf16, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q8_0, matmul_lane_q8_0, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4,   matmul_lane_q4,   9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4_1, matmul_lane_q4_1, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_0, matmul_lane_q5_0, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_1, matmul_lane_q5_1, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q4_K, matmul_lane_q4_k, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q5_K, matmul_lane_q5_k, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATMUL_LANE_Q6_K, matmul_lane_q6_k, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL)   \
+    X(MATVEC1_LANE_TX_F32,  matvec1_lane_tx_f32,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_F16,  matvec1_lane_tx_f16,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_BF16, matvec1_lane_tx_bf16, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q8_0, matvec1_lane_tx_q8_0, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4,   matvec1_lane_tx_q4,   9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4_1, matvec1_lane_tx_q4_1, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_0, matvec1_lane_tx_q5_0, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_1, matvec1_lane_tx_q5_1, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4_K, matvec1_lane_tx_q4_k, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_K, matvec1_lane_tx_q5_k, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q6_K, matvec1_lane_tx_q6_k, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_F32,  matvec1_lane_cs_f32,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_F16,  matvec1_lane_cs_f16,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_CS_BF16, matvec1_lane_cs_bf16, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(QUANTIZE_F32_Q8_0,  quantize_f32_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_F16_Q8_0,  quantize_f16_q8_0,  2, vkg_push_quantize, 64)               \
     X(QUANTIZE_BF16_Q8_0, quantize_bf16_q8_0, 2, vkg_push_quantize, 64)               \

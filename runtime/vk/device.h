@@ -118,8 +118,9 @@ struct vkg_device {
                                the kernel sums its lanes with subgroupAdd) */
         int resnorm;        /* fused and subgroup_arith: a layer's output projection adds into the residual
                                stream and its last workgroup per 8 tokens applies the next RMSNorm
-                               (vkg_op_matmul_add_norm, one launch where there were two);
-                               VKGRM_DISABLE_RESNORM */
+                               (vkg_op_matmul_add_norm, one launch where there were two), and the
+                               stacked q|k|v launch applies Qwen3's q/k head norms the same way
+                               (vkg_op_matmul_fused); VKGRM_DISABLE_RESNORM */
         int rope_append;    /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
                                of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
         int mla_append;     /* DeepSeek-V2 layers gather K and V in the KV append's launch

@@ -1,4 +1,6 @@
-/* test_matmul_norm — vkg_op_matmul_add_norm (a layer's output projection,
+/* test_matmul_norm — norms inside the texel tier's matmul launches.
+ *
+ * vkg_op_matmul_add_norm (a layer's output projection,
  * the residual add and the next RMSNorm; one launch on the texel lane tier)
  * against the plain-C reference: res' = res + (x W^T + b) with the product by
  * ref_matmul (double), h = res' / sqrt(mean(res'^2) + eps) * (w + w_add) in
@@ -23,7 +25,14 @@
  *
  * Tolerance: res' as test_matmul (1e-4 sum_i |W x| + 1e-6, plus 1e-6 |res'|
  * for the add); h: |w| inv (e_j + |res'_j| e_rms) + 1e-6 |h_j| + 1e-6, with
- * e_rms = ||e|| / ||res'|| + 1e-6 the relative error of the norm. */
+ * e_rms = ||e|| / ||res'|| + 1e-6 the relative error of the norm.
+ *
+ * vkg_op_matmul_fused with Qwen3's q/k head norms (PARTS of q 5 heads, k 2, v 2
+ * of 16 values): each projection by ref_matmul, q's and k's heads normalised in
+ * double with their weights, v as it is; 1 / 3 / 9 / 17 tokens, float and
+ * block types, the one-token column split; with use.resnorm (the norms in the
+ * launch's tail) and without (two rmsnorm launches after it): the same bits,
+ * counters back at zero; and with use.fused off (separate launches). */
 #include "common_gpu.h"
 
 #include <math.h>
@@ -207,6 +216,170 @@ static void test_q6_k(void **state) { sweep(VKG_DTYPE_Q6_K, 256); }
 static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96); }
 static void test_f16_odd_rows(void **state) { sweep(VKG_DTYPE_F16, 100); }
 
+/* ---- Qwen3's q/k head norms with the fused q|k|v launch (vkg_op_matmul_fused) ---- */
+
+#define HD 16
+struct qcase {
+    enum vkg_dtype wt;
+    uint32_t n_in, n_tok;
+    int bias, cs, fused;
+};
+
+/* One route: q, k, v outputs ([n_tok][rows] each); returns 1 when the norms ran in the launch */
+static int run_qk_route(const struct qcase *k, int resnorm, const uint32_t rows[3], struct vkg_buffer *bw,
+                        struct vkg_buffer *bx, struct vkg_buffer *bb, struct vkg_buffer *bq, struct vkg_buffer *bk,
+                        float *out[3], const char *what)
+{
+    struct vkg_buffer *by[3];
+    for (int i = 0; i < 3; i++) {
+        float *z = calloc((size_t)k->n_tok * rows[i], 4);
+        by[i] = gpu_buffer_from(z, (size_t)k->n_tok * rows[i] * 4, "qk y");
+        free(z);
+    }
+    uint64_t cb = vkg_op_matmul_norm_counter_bytes(k->n_tok);
+    uint32_t *cnt = calloc(cb / 4, 4);
+    struct vkg_buffer *bc = gpu_buffer_from(cnt, cb, "qk counters");
+    struct vkg_view bv = vkg_buffer_view(bb), qn = vkg_buffer_view(bq), kn = vkg_buffer_view(bk);
+    struct vkg_matmul_fused_args a = { .w = vkg_buffer_view(bw),
+                                       .wt = k->wt,
+                                       .n_in = k->n_in,
+                                       .n_parts = 3,
+                                       .rows = { rows[0], rows[1], rows[2] },
+                                       .x = vkg_buffer_view(bx),
+                                       .y = { vkg_buffer_view(by[0]), vkg_buffer_view(by[1]), vkg_buffer_view(by[2]) },
+                                       .n_tok = k->n_tok,
+                                       .bias = k->bias ? &bv : NULL,
+                                       .kind = VKG_MATMUL_FUSE_PARTS,
+                                       .q_norm = &qn,
+                                       .k_norm = &kn,
+                                       .head_dim = HD,
+                                       .eps = EPS,
+                                       .counters = vkg_buffer_view(bc) };
+    int saved = g_dev->use.resnorm, saved_cs = g_dev->use.matvec_cs, saved_f = g_dev->use.fused;
+    g_dev->use.resnorm = resnorm;
+    g_dev->use.matvec_cs = k->cs ? 2 : 0;
+    g_dev->use.fused = k->fused;
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_matmul_fused(c, &a));
+    const char *kernel = c->last_kernel;
+    int in_launch = kernel && strncmp(kernel, "rmsnorm", 7) != 0;
+    GPU_OK(vkg_cmd_submit_wait(c));
+    g_dev->use.resnorm = saved;
+    g_dev->use.matvec_cs = saved_cs;
+    g_dev->use.fused = saved_f;
+    for (int i = 0; i < 3; i++) {
+        gpu_read(by[i], out[i], (size_t)k->n_tok * rows[i] * 4);
+        vkg_buffer_free(by[i]);
+    }
+    gpu_read(bc, cnt, cb);
+    for (uint64_t i = 0; i < cb / 4; i++)
+        if (cnt[i] != 0) fail_msg("%s: counter %llu left at %u", what, (unsigned long long)i, cnt[i]);
+    free(cnt);
+    vkg_buffer_free(bc);
+    vkg_cmd_free(c);
+    return in_launch;
+}
+
+static void run_qk(const struct qcase *k, uint64_t seed)
+{
+    const uint32_t rows[3] = { 5 * HD, 2 * HD, 2 * HD }, n_rows = rows[0] + rows[1] + rows[2];
+    size_t wb;
+    uint8_t *w = rng_weight(&seed, k->wt, n_rows, k->n_in, &wb);
+    uint64_t row_bytes = wb / n_rows;
+    float *x = malloc((size_t)k->n_tok * k->n_in * 4), *bias = malloc(n_rows * 4), gq[HD], gk[HD];
+    rng_fill_f32(&seed, x, (size_t)k->n_tok * k->n_in, -1, 1);
+    rng_fill_f32(&seed, bias, n_rows, -1, 1);
+    rng_fill_f32(&seed, gq, HD, -2, 2);
+    rng_fill_f32(&seed, gk, HD, -2, 2);
+    struct vkg_buffer *bw = gpu_buffer_from(w, wb, "qk w"),
+                      *bx = gpu_buffer_from(x, (size_t)k->n_tok * k->n_in * 4, "qk x");
+    struct vkg_buffer *bb = gpu_buffer_from(bias, n_rows * 4, "qk bias"),
+                      *bq = gpu_buffer_from(gq, sizeof gq, "q norm"), *bk = gpu_buffer_from(gk, sizeof gk, "k norm");
+    char what[160];
+    snprintf(what, sizeof what, "q/k norm %s n_in %u n_tok %u%s%s%s", vkg_dtype_name(k->wt), k->n_in, k->n_tok,
+             k->bias ? " +bias" : "", k->cs ? " cs" : "", k->fused ? "" : " apart");
+    float *o1[3], *o2[3];
+    for (int i = 0; i < 3; i++) {
+        o1[i] = malloc((size_t)k->n_tok * rows[i] * 4);
+        o2[i] = malloc((size_t)k->n_tok * rows[i] * 4);
+    }
+    int in1 = run_qk_route(k, g_dev->use.resnorm, rows, bw, bx, bb, bq, bk, o1, what);
+    int in2 = run_qk_route(k, 0, rows, bw, bx, bb, bq, bk, o2, what);
+    if (in2) fail_msg("%s: norms in the launch with use.resnorm off", what);
+    if (g_dev->use.resnorm && k->fused && !in1) fail_msg("%s: the norms did not run in the fused launch", what);
+    if (!k->fused && in1) fail_msg("%s: norms in a launch with use.fused off", what);
+    for (int i = 0; in1 && i < 3; i++)
+        if (memcmp(o1[i], o2[i], (size_t)k->n_tok * rows[i] * 4) != 0)
+            fail_msg("%s: part %d differs between the norms in the launch and apart", what, i);
+    for (uint32_t i = 0, r0 = 0; i < 3; r0 += rows[i], i++) {
+        float *y = malloc((size_t)k->n_tok * rows[i] * 4);
+        double *abs_sum = malloc((size_t)k->n_tok * rows[i] * sizeof(double));
+        ref_matmul(w + r0 * row_bytes, k->wt, rows[i], k->n_in, x, k->n_in, k->bias ? bias + r0 : NULL, k->n_tok, y,
+                   rows[i], abs_sum);
+        for (uint32_t t = 0; t < k->n_tok; t++)
+            for (uint32_t h = 0; h < rows[i] / HD; h++) {
+                size_t b = (size_t)t * rows[i] + (size_t)h * HD;
+                double ss = 0, es = 0, e[HD], inv = 1, erms = 0;
+                for (int j = 0; j < HD; j++) {
+                    e[j] = 1e-4 * abs_sum[b + j] + 1e-6;
+                    ss += (double)y[b + j] * y[b + j];
+                    es += e[j] * e[j];
+                }
+                if (i < 2) {
+                    inv = 1 / sqrt(ss / HD + EPS);
+                    erms = sqrt(es / ss) + 1e-6;
+                }
+                for (int j = 0; j < HD; j++) {
+                    double wv = i == 0 ? gq[j] : i == 1 ? gk[j] : 1, want = y[b + j] * inv * wv;
+                    double tol =
+                        i < 2 ? fabs(wv) * inv * (e[j] + fabs(y[b + j]) * erms) + 1e-6 * fabs(want) + 1e-6 : e[j];
+                    for (int route = 0; route < 2; route++) {
+                        double got = (route ? o2 : o1)[i][b + j];
+                        if (!(fabs(got - want) <= tol))
+                            fail_msg("%s (%s): part %u [%u][%zu] = %.9g, want %.9g (tol %.3g)", what,
+                                     route ? "apart" : "in launch", i, t, (size_t)h * HD + j, got, want, tol);
+                    }
+                }
+            }
+        free(y);
+        free(abs_sum);
+    }
+    for (int i = 0; i < 3; i++) {
+        free(o1[i]);
+        free(o2[i]);
+    }
+    vkg_buffer_free(bw);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(bb);
+    vkg_buffer_free(bq);
+    vkg_buffer_free(bk);
+    free(w);
+    free(x);
+    free(bias);
+    gpu_assert_no_validation();
+}
+
+static void sweep_qk(enum vkg_dtype wt, uint32_t n_in)
+{
+    static const uint32_t toks[] = { 1, 3, 9, 17 };
+    uint64_t seed = 0x9e0 + (uint64_t)wt * 71 + n_in;
+    int is_float = wt == VKG_DTYPE_F32 || wt == VKG_DTYPE_F16 || wt == VKG_DTYPE_BF16;
+    for (size_t t = 0; t < 4; t++)
+        for (int cs = 0; cs < (toks[t] == 1 && is_float ? 2 : 1); cs++)
+            for (int fused = 1; fused >= (t == 2 ? 0 : 1); fused--) {
+                struct qcase k = { wt, n_in, toks[t], (int)(t & 1), cs, fused && g_dev->use.fused };
+                run_qk(&k, seed++);
+            }
+}
+
+static void test_qk_f32(void **state) { sweep_qk(VKG_DTYPE_F32, 136); }
+static void test_qk_bf16(void **state) { sweep_qk(VKG_DTYPE_BF16, 136); }
+static void test_qk_q8_0(void **state) { sweep_qk(VKG_DTYPE_Q8_0, 512); }
+static void test_qk_q6_k(void **state) { sweep_qk(VKG_DTYPE_Q6_K, 256); }
+static void test_qk_q5_1_short_rows(void **state) { sweep_qk(VKG_DTYPE_Q5_1, 96); }
+
 static void test_errors(void **state)
 {
     struct vkg_buffer *b = gpu_buffer_from(NULL, 4096, "err");
@@ -243,6 +416,11 @@ int main(void)
         cmocka_unit_test(test_q6_k),
         cmocka_unit_test(test_q5_1_short_rows),
         cmocka_unit_test(test_f16_odd_rows),
+        cmocka_unit_test(test_qk_f32),
+        cmocka_unit_test(test_qk_bf16),
+        cmocka_unit_test(test_qk_q8_0),
+        cmocka_unit_test(test_qk_q6_k),
+        cmocka_unit_test(test_qk_q5_1_short_rows),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
