@@ -14,6 +14,11 @@
 //! variant rmsnorm_add_sg ADD SUBGROUP
 //! variant rmsnorm_lane LANE
 //! variant rmsnorm_add_lane ADD LANE
+// rmsnorm_combine_lane: ADD LANE whose x is the MoE layer's expert outputs:
+// each value is first combined as moe_combine.comp does (sum over the token's
+// k slots of weight * output, plus the shared experts' d), in the same order,
+// so combine + rmsnorm_add become one launch with the same bits.
+//! variant rmsnorm_combine_lane ADD LANE COMBINE
 #extension GL_GOOGLE_include_directive : require
 #if defined(SUBGROUP) || defined(LANE)
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -27,6 +32,22 @@ layout(binding = 1) readonly buffer W { float w[]; };  // [n]
 layout(binding = 2) buffer Y { float y[]; };           // [tokens][y_stride]; may alias x
 #ifdef ADD
 layout(binding = 3) buffer R { float r[]; };           // [tokens][x_stride] residual, updated in place
+#endif
+#ifdef COMBINE
+#include "push_moe.h" // VKG_MOE_COMBINE_*
+layout(binding = 4) readonly buffer MW { float mw[]; }; // [tokens][k] routing weights
+layout(binding = 5) readonly buffer D { float d[]; };   // [tokens][n] shared experts' output (ACCUMULATE)
+// the combined value of element j of token tok, as moe_combine.comp computes it
+float combined(uint tok, uint j)
+{
+    float s = 0.0;
+    for (uint q = 0u; q < p.k; q++) {
+        float wq = (p.flags & VKG_MOE_COMBINE_UNIT) != 0u ? 1.0 : mw[p.w_off + tok * p.k + q];
+        s += wq * x[p.x_off + (tok * p.k + q) * p.n + j];
+    }
+    if ((p.flags & VKG_MOE_COMBINE_ACCUMULATE) != 0u) s += d[p.d_off + tok * p.n + j];
+    return s;
+}
 #endif
 
 #ifndef LANE
@@ -62,7 +83,11 @@ void norm_row(uint row, uint lane, uint lanes)
     uint xb = tok * p.x_stride + head * p.n, yb = p.y_off + tok * p.y_stride + head * p.n;
     float acc = 0.0;
     for (uint j = lane; j < p.n; j += lanes) {
+#ifdef COMBINE
+        float v = combined(tok, j);
+#else
         float v = x[p.x_off + xb + j];
+#endif
 #ifdef ADD
         v += r[p.r_off + xb + j];
         r[p.r_off + xb + j] = v; // this invocation re-reads it below

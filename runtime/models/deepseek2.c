@@ -182,7 +182,8 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
 
 /* DeepseekV2Moe: delta = shared_experts(h) + sum_j weight[t][j] * expert_{id[t][j]}(h[t]),
  * routed over chunks of tokens that fit the workspace (one chunk when decoding). */
-static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint32_t n)
+static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint32_t n,
+                           const struct vkg_weight *next_norm)
 {
     const struct vkg_hf_config *c = &m->cfg;
     /* DeepseekV2TopkRouter: softmax (or sigmoid, scoring_func) scores; top-k, within the topk_group best
@@ -201,7 +202,7 @@ static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint3
     /* the shared experts (one MLP n_shared * moe_intermediate_size wide) write delta; the routed ones add */
     const int shared = L->shared.gate != NULL;
     if (shared) VKG_TRY(vkg_arch_mlp(m, &L->shared, n, NULL));
-    return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared); /* ends with a barrier */
+    return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, shared, next_norm); /* ends with a barrier */
 }
 
 /* ---- the forward pass ------------------------------------------------------- */
@@ -218,11 +219,10 @@ enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_ca
         const struct vkg_weight *next = l + 1 < m->cfg.n_layers ? m->layers[l + 1].attn_norm : m->norm;
         /* multi-head latent attention(h); res += its output; h = post_attention_layernorm(res) */
         VKG_TRY(attention(m, kv, L, l, n));
-        /* shared + routed experts on MoE layers (delta; res += delta, h = the next input_layernorm(res)
-         * or the final norm), the dense MLP on the first_k_dense_replace ones (adding into res itself) */
+        /* shared + routed experts on MoE layers, the dense MLP on the first_k_dense_replace ones;
+         * res += their output, h = the next input_layernorm(res) or the final norm */
         if (L->moe) {
-            VKG_TRY(moe(m, L, n));
-            VKG_TRY(vkg_arch_add_norm(m, next, n, plain));
+            VKG_TRY(moe(m, L, n, next));
         } else {
             VKG_TRY(vkg_arch_mlp(m, &L->mlp, n, next));
         }

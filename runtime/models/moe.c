@@ -102,7 +102,8 @@ void vkg_moe_stack_free(struct vkg_moe_stack *s)
  * within one binding (one chunk when decoding). Ends with a barrier, like
  * the blocks of blocks.h. */
 enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *router, const struct vkg_moe_router *r,
-                               const struct vkg_moe_weights *ew, uint32_t n, int accumulate)
+                               const struct vkg_moe_weights *ew, uint32_t n, int accumulate,
+                               const struct vkg_weight *norm)
 {
     struct vkg_acts *a = &m->a;
     const struct vkg_moe_ws lay = vkg_moe_ws_layout(&m->cfg, m->dev, a->cap);
@@ -130,8 +131,14 @@ enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *rou
         /* every pair through its expert: y[p] = down(silu(gate(x)) * up(x)) */
         VKG_TRY(vkg_op_moe_experts(m->cmd, ew, nt, r->k, x, route, list, h, y));
         vkg_cmd_barrier(m->cmd);
-        /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j]; the next chunk reuses the workspace */
-        VKG_TRY(vkg_op_moe_combine(m->cmd, nt, r->k, m->cfg.hidden_size, y, wts, out, accumulate));
+        /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j]; the next chunk reuses the workspace.
+         * With norm: res[t] += that, h[t] = norm(res[t]) for the chunk's rows (one launch on CPU
+         * drivers; the chunk's experts are done with its h rows) */
+        if (norm)
+            VKG_TRY(vkg_op_moe_combine_add_norm(m->cmd, nt, r->k, m->cfg.hidden_size, y, wts, out, accumulate,
+                                                vkg_view_sub(V(a->res), t0 * row, nt * row), norm->view, x,
+                                                (float)m->cfg.rms_norm_eps, VKG_RMSNORM_PLAIN));
+        else VKG_TRY(vkg_op_moe_combine(m->cmd, nt, r->k, m->cfg.hidden_size, y, wts, out, accumulate));
         vkg_cmd_barrier(m->cmd);
     }
     return VKG_OK;

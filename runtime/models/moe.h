@@ -46,9 +46,13 @@ void vkg_moe_stack_free(struct vkg_moe_stack *s);
 /* The routed experts: m->a.h -> m->a.delta, delta[t] (+)= sum_j wts[t][j] *
  * expert_{ids[t][j]}(h[t]) (added to delta when accumulate, else written),
  * over chunks of the workspace m->a.moe (laid out for m->a.cap tokens).
- * router is the [n_exp][hidden] gate matrix, r the scoring settings.
+ * router is the [n_exp][hidden] gate matrix, r the scoring settings. With
+ * norm != NULL the layer's residual add and the next RMSNorm follow:
+ * res += that sum, h = norm(res) (vkg_op_moe_combine_add_norm: one launch
+ * with the combine on CPU drivers, delta then unspecified).
  * Records a barrier between its dependent ops and one after itself. */
 enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *router, const struct vkg_moe_router *r,
-                               const struct vkg_moe_weights *ew, uint32_t n, int accumulate);
+                               const struct vkg_moe_weights *ew, uint32_t n, int accumulate,
+                               const struct vkg_weight *norm);
 
 #endif

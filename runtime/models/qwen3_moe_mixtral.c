@@ -24,13 +24,14 @@
 
 /* delta[t] = sum_j weight[t][j] * expert_{id[t][j]}(h[t]): softmax over all
  * experts -> top-k ids and weights (renormalised when norm_topk_prob). */
-static enum vkg_status sparse_moe(struct vkg_model *m, const struct vkg_layer *L, uint32_t n)
+static enum vkg_status sparse_moe(struct vkg_model *m, const struct vkg_layer *L, uint32_t n,
+                                  const struct vkg_weight *norm)
 {
     const struct vkg_hf_config *c = &m->cfg;
     const struct vkg_moe_router r = {
         .n_exp = c->n_experts, .k = c->n_experts_per_tok, .sigmoid = 0, .norm = c->norm_topk_prob, .scale = 1.0f
     };
-    return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, 0);
+    return vkg_moe_routed(m, L->router, &r, &L->experts.w, n, 0, norm);
 }
 
 enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *kv, uint32_t n)
@@ -46,11 +47,10 @@ enum vkg_status vkg_arch_moe_forward(struct vkg_model *m, struct vkg_kv_cache *k
         /* self-attention(h): q/k/v, Qwen3 q/k norm, RoPE, KV cache, o_proj;
          * res += o_proj's output; h = post_attention_layernorm(res) */
         VKG_TRY(vkg_arch_attention(m, kv, L, l, n, L->ffn_norm));
-        /* the routed experts on sparse layers (delta; res += delta, h = the next input_layernorm(res)
-         * or the final norm), the dense MLP on mlp_only_layers (adding into res itself) */
+        /* the routed experts on sparse layers, the dense MLP on mlp_only_layers; res += their
+         * output, h = the next input_layernorm(res) or the final norm */
         if (L->moe) {
-            VKG_TRY(sparse_moe(m, L, n));
-            VKG_TRY(vkg_arch_add_norm(m, next, n, plain));
+            VKG_TRY(sparse_moe(m, L, n, next));
         } else {
             VKG_TRY(vkg_arch_mlp(m, &L->mlp, n, next));
         }

@@ -2,7 +2,9 @@
  * over stacked weights split into binding windows of whole experts, combine. */
 #include "ops_moe.h"
 
+#include "ops_norm.h"
 #include "push_moe.h"
+#include "push_norm.h"
 #include "vk_check.h"
 
 #include <string.h>
@@ -376,6 +378,48 @@ enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k
     if (!n) return VKG_OK;
     uint32_t ls = vkg_op_kernel(VKG_OP_MOE_COMBINE)->local_size;
     return vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_COMBINE, v, 3, &p, ceil_div(n, ls));
+}
+
+enum vkg_status vkg_op_moe_combine_add_norm(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in,
+                                            struct vkg_view y, struct vkg_view weights, struct vkg_view delta,
+                                            int accumulate, struct vkg_view res, struct vkg_view norm_w,
+                                            struct vkg_view h, float eps, enum vkg_rmsnorm_kind kind)
+{
+    struct vkg_device *dev = c->dev;
+    uint64_t n = (uint64_t)n_tok * n_in, max = vkg_max_window_bytes(dev);
+    int one = dev->use.resnorm && dev->use.lane_tier && dev->use.subgroup_arith && n_tok && k && n * k * 4 <= max &&
+              n * 4 <= max && (kind == VKG_RMSNORM_PLAIN || kind == VKG_RMSNORM_GEMMA);
+    struct vkg_view v[6];
+    uint64_t wskip = 0;
+    /* the kernel reads the norm weight from the start of its window (as rmsnorm does) */
+    if (one)
+        one = norm_w.buf && norm_w.size >= (uint64_t)n_in * 4 && norm_w.offset % 4 == 0 &&
+              vkg_view_window(dev, norm_w, 0, (uint64_t)n_in * 4, &v[1], &wskip) == VKG_OK && wskip == 0;
+    if (!one) {
+        VKG_TRY(vkg_op_moe_combine(c, n_tok, k, n_in, y, weights, delta, accumulate));
+        vkg_cmd_barrier(c);
+        return vkg_op_rmsnorm_add(c, delta, res, norm_w, h, n_tok, n_in, eps, kind);
+    }
+    const char *op = "moe_combine_add_norm";
+    struct vkg_push_rmsnorm p = { .n = n_in,
+                                  .rows = n_tok,
+                                  .group = 1,
+                                  .x_stride = n_in,
+                                  .y_stride = n_in,
+                                  .eps = eps,
+                                  .w_add = kind == VKG_RMSNORM_GEMMA ? 1.0f : 0.0f,
+                                  .k = k,
+                                  .flags = (accumulate ? VKG_MOE_COMBINE_ACCUMULATE : 0) |
+                                           (weights.buf ? 0 : VKG_MOE_COMBINE_UNIT) };
+    VKG_TRY(bind_all(c, op, "y", y, n * k * 4, 4, &v[0], &p.x_off));
+    VKG_TRY(bind_all(c, op, "h", h, n * 4, 4, &v[2], &p.y_off));
+    VKG_TRY(bind_all(c, op, "residual", res, n * 4, 4, &v[3], &p.r_off));
+    if (weights.buf) VKG_TRY(bind_all(c, op, "weights", weights, (uint64_t)n_tok * k * 4, 4, &v[4], &p.w_off));
+    else v[4] = v[0];
+    if (accumulate) VKG_TRY(bind_all(c, op, "delta", delta, n * 4, 4, &v[5], &p.d_off));
+    else v[5] = v[0];
+    return vkg_cmd_dispatch_op_1d(c, VKG_OP_RMSNORM_COMBINE_LANE, v, 6, &p,
+                                  (n_tok + VKG_RMSNORM_LANE_LOCAL / 8 - 1) / (VKG_RMSNORM_LANE_LOCAL / 8));
 }
 
 enum vkg_status vkg_op_moe_shared(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, struct vkg_view x,

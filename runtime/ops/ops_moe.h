@@ -18,6 +18,7 @@
 #include "command.h"
 #include "op_table.h" /* op ids, push structs, family limits (VKG_ATTN_*, VKG_MATVEC_*, ...) */
 #include "dtype.h"
+#include "ops_norm.h" /* enum vkg_rmsnorm_kind */
 
 struct vkg_moe_router {
     uint32_t n_exp, k;   /* experts; experts per token (k <= 16, n_exp <= 512) */
@@ -92,6 +93,17 @@ enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k
                                    struct vkg_view y /* [n_tok*k][n_in] F32 */,
                                    struct vkg_view weights /* [n_tok][k] F32 */,
                                    struct vkg_view out /* [n_tok][n_in] F32 */, int accumulate);
+
+/* The combine, the residual add and the next RMSNorm of a MoE layer:
+ *   delta[t] = (accumulate ? delta[t] : 0) + sum_j weights[t][j] * y[t*k + j]   (vkg_op_moe_combine)
+ *   res[t] += delta[t];  h[t] = res[t] / rms(res[t]) * w   (GEMMA: * (1 + w); vkg_op_rmsnorm_add)
+ * res, h, delta: [n_tok][n_in]; weights.buf NULL: every weight 1. One launch of
+ * rmsnorm_combine_lane where dev->use.resnorm and every tensor fits one binding window (delta is
+ * then only read), else the two launches and a barrier: the same bits. No barrier after. */
+enum vkg_status vkg_op_moe_combine_add_norm(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in,
+                                            struct vkg_view y, struct vkg_view weights, struct vkg_view delta,
+                                            int accumulate, struct vkg_view res, struct vkg_view norm_w,
+                                            struct vkg_view h, float eps, enum vkg_rmsnorm_kind kind);
 
 /* Shared experts as one dense MLP (w->n_exp == 1, n_ff = n_shared *
  * moe_intermediate_size): out[t] += down(silu(gate(x[t])) * up(x[t])). Runs

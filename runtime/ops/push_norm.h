@@ -37,7 +37,13 @@ struct vkg_push_rmsnorm {
     uint32_t y_off;    /* first element of y inside its window */
     float eps;
     float w_add; /* 0: y = x/rms * w (Llama, Qwen); 1: y = x/rms * (1 + w) (Gemma) */
-    uint32_t pad0, pad1;
+    /* rmsnorm_combine_lane: x is the k expert outputs of each token ([tokens * k][n]); the row's
+     * values are sum_j w[t][j] x[t*k + j] (+ d[t] with VKG_MOE_COMBINE_ACCUMULATE; weights 1
+     * with VKG_MOE_COMBINE_UNIT), as moe_combine.comp sums them, before the residual add */
+    uint32_t k;
+    uint32_t flags;
+    uint32_t w_off; /* first routing weight inside its window */
+    uint32_t d_off; /* first element of d (the shared experts' output) inside its window */
 };
 
 /* Gated activation: out[r][j] = act(gate[r][j]) * up[r][j], rows of n. */
@@ -88,6 +94,7 @@ struct vkg_push_eltwise {
     X(RMSNORM_ADD_SG, rmsnorm_add_sg, 4, vkg_push_rmsnorm,  VKG_RMSNORM_LOCAL)    \
     X(RMSNORM_LANE,   rmsnorm_lane,   3, vkg_push_rmsnorm,  VKG_RMSNORM_LANE_LOCAL) \
     X(RMSNORM_ADD_LANE, rmsnorm_add_lane, 4, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
+    X(RMSNORM_COMBINE_LANE, rmsnorm_combine_lane, 6, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
     X(SWIGLU,         swiglu,         3, vkg_push_glu,      256)                  \
     X(GEGLU,          geglu,          3, vkg_push_glu,      256)                  \
     X(SOFTCAP,        softcap,        2, vkg_push_eltwise,  256)                  \

@@ -120,7 +120,8 @@ struct vkg_device {
                                stream and its last workgroup per 8 tokens applies the next RMSNorm
                                (vkg_op_matmul_add_norm, one launch where there were two), and the
                                stacked q|k|v launch applies Qwen3's q/k head norms the same way
-                               (vkg_op_matmul_fused); VKGRM_DISABLE_RESNORM */
+                               (vkg_op_matmul_fused), and a MoE layer's combine comes with the
+                               residual add and norm (vkg_op_moe_combine_add_norm); VKGRM_DISABLE_RESNORM */
         int rope_append;    /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
                                of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
         int mla_append;     /* DeepSeek-V2 layers gather K and V in the KV append's launch

@@ -32,7 +32,14 @@
  * double with their weights, v as it is; 1 / 3 / 9 / 17 tokens, float and
  * block types, the one-token column split; with use.resnorm (the norms in the
  * launch's tail) and without (two rmsnorm launches after it): the same bits,
- * counters back at zero; and with use.fused off (separate launches). */
+ * counters back at zero; and with use.fused off (separate launches).
+ *
+ * vkg_op_moe_combine_add_norm (a MoE layer's weighted sum of its k expert
+ * outputs, plus the shared experts' output, the residual add and the next
+ * norm): 1 / 3 / 9 / 40 tokens, k 1 and 6, rows of 72 and 200, weights, unit
+ * weights with the shared output, plain and Gemma norms; one launch and two
+ * give the same bits; the reference in double, tolerance 1e-6 of the sum of
+ * magnitudes for res' and the norm's as above for h. */
 #include "common_gpu.h"
 
 #include <math.h>
@@ -41,6 +48,7 @@
 #include <string.h>
 
 #include "ops_matmul.h"
+#include "ops_moe.h"
 #include "ref_dtype.h"
 #include "ref_matmul.h"
 
@@ -380,6 +388,128 @@ static void test_qk_q8_0(void **state) { sweep_qk(VKG_DTYPE_Q8_0, 512); }
 static void test_qk_q6_k(void **state) { sweep_qk(VKG_DTYPE_Q6_K, 256); }
 static void test_qk_q5_1_short_rows(void **state) { sweep_qk(VKG_DTYPE_Q5_1, 96); }
 
+/* ---- the MoE combine, the residual add and the next norm (vkg_op_moe_combine_add_norm) ---- */
+
+struct mcase {
+    uint32_t n_tok, k, n_in;
+    int unit, acc, gemma;
+};
+
+/* One route: res and h ([n_tok][n_in]); returns 1 when rmsnorm_combine_lane ran */
+static int run_mc_route(const struct mcase *k, int resnorm, struct vkg_buffer *by, struct vkg_buffer *bwt,
+                        const float *d0, const float *res0, struct vkg_buffer *bg, float *res, float *h)
+{
+    size_t n = (size_t)k->n_tok * k->n_in;
+    struct vkg_buffer *bd = gpu_buffer_from(d0, n * 4, "mc delta"), *br = gpu_buffer_from(res0, n * 4, "mc res");
+    float *z = calloc(n, 4);
+    struct vkg_buffer *bh = gpu_buffer_from(z, n * 4, "mc h");
+    free(z);
+    int saved = g_dev->use.resnorm;
+    g_dev->use.resnorm = resnorm;
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    GPU_OK(vkg_op_moe_combine_add_norm(c, k->n_tok, k->k, k->n_in, vkg_buffer_view(by),
+                                       k->unit ? (struct vkg_view){ 0 } : vkg_buffer_view(bwt), vkg_buffer_view(bd),
+                                       k->acc, vkg_buffer_view(br), vkg_buffer_view(bg), vkg_buffer_view(bh), EPS,
+                                       k->gemma ? VKG_RMSNORM_GEMMA : VKG_RMSNORM_PLAIN));
+    int one = c->last_kernel && strcmp(c->last_kernel, "rmsnorm_combine_lane") == 0;
+    GPU_OK(vkg_cmd_submit_wait(c));
+    g_dev->use.resnorm = saved;
+    gpu_read(br, res, n * 4);
+    gpu_read(bh, h, n * 4);
+    vkg_cmd_free(c);
+    vkg_buffer_free(bd);
+    vkg_buffer_free(br);
+    vkg_buffer_free(bh);
+    return one;
+}
+
+static void run_mc(const struct mcase *k, uint64_t seed)
+{
+    size_t n = (size_t)k->n_tok * k->n_in, ny = n * k->k;
+    float *y = malloc(ny * 4), *wt = malloc((size_t)k->n_tok * k->k * 4), *d0 = malloc(n * 4), *res0 = malloc(n * 4);
+    float *g = malloc(k->n_in * 4);
+    rng_fill_f32(&seed, y, ny, -2, 2);
+    rng_fill_f32(&seed, wt, (size_t)k->n_tok * k->k, 0, 1);
+    rng_fill_f32(&seed, d0, n, -1, 1);
+    rng_fill_f32(&seed, res0, n, -3, 3);
+    rng_fill_f32(&seed, g, k->n_in, -2, 2);
+    struct vkg_buffer *by = gpu_buffer_from(y, ny * 4, "mc y"),
+                      *bwt = gpu_buffer_from(wt, (size_t)k->n_tok * k->k * 4, "mc w");
+    struct vkg_buffer *bg = gpu_buffer_from(g, k->n_in * 4, "mc g");
+    char what[160];
+    snprintf(what, sizeof what, "combine+norm n_tok %u k %u n %u%s%s%s", k->n_tok, k->k, k->n_in,
+             k->unit ? " unit" : "", k->acc ? " +shared" : "", k->gemma ? " gemma" : "");
+    float *r1 = malloc(n * 4), *h1 = malloc(n * 4), *r2 = malloc(n * 4), *h2 = malloc(n * 4);
+    int one = run_mc_route(k, g_dev->use.resnorm, by, bwt, d0, res0, bg, r1, h1);
+    int one_off = run_mc_route(k, 0, by, bwt, d0, res0, bg, r2, h2);
+    if (one_off) fail_msg("%s: one launch with use.resnorm off", what);
+    if (g_dev->use.resnorm && g_dev->use.lane_tier && !one) fail_msg("%s: two launches where one should run", what);
+    if (one && (memcmp(r1, r2, n * 4) != 0 || memcmp(h1, h2, n * 4) != 0))
+        fail_msg("%s: one launch and two give different bits", what);
+    for (uint32_t t = 0; t < k->n_tok; t++) {
+        double ss = 0, es = 0, *r = malloc(k->n_in * sizeof(double)), *e = malloc(k->n_in * sizeof(double));
+        for (uint32_t i = 0; i < k->n_in; i++) {
+            size_t o = (size_t)t * k->n_in + i;
+            double s = 0, a = 0;
+            for (uint32_t j = 0; j < k->k; j++) {
+                double wj = k->unit ? 1.0 : wt[t * k->k + j], v = wj * y[((size_t)t * k->k + j) * k->n_in + i];
+                s += v;
+                a += fabs(v);
+            }
+            if (k->acc) {
+                s += d0[o];
+                a += fabs(d0[o]);
+            }
+            r[i] = res0[o] + s;
+            e[i] = 1e-6 * (a + fabs(res0[o])) + 1e-7;
+            ss += r[i] * r[i];
+            es += e[i] * e[i];
+        }
+        double inv = 1 / sqrt(ss / k->n_in + EPS), erms = sqrt(es / ss) + 1e-6;
+        for (int route = 0; route < 2; route++)
+            for (uint32_t i = 0; i < k->n_in; i++) {
+                size_t o = (size_t)t * k->n_in + i;
+                double wv = g[i] + (k->gemma ? 1.0 : 0.0), hw = r[i] * inv * wv;
+                double th = fabs(wv) * inv * (e[i] + fabs(r[i]) * erms) + 1e-6 * fabs(hw) + 1e-6;
+                double gr = (route ? r2 : r1)[o], gh = (route ? h2 : h1)[o];
+                if (!(fabs(gr - r[i]) <= e[i]))
+                    fail_msg("%s (%s): res[%u][%u] = %.9g, want %.9g", what, route ? "two" : "one", t, i, gr, r[i]);
+                if (!(fabs(gh - hw) <= th))
+                    fail_msg("%s (%s): h[%u][%u] = %.9g, want %.9g (tol %.3g)", what, route ? "two" : "one", t, i, gh,
+                             hw, th);
+            }
+        free(r);
+        free(e);
+    }
+    free(r1);
+    free(h1);
+    free(r2);
+    free(h2);
+    vkg_buffer_free(by);
+    vkg_buffer_free(bwt);
+    vkg_buffer_free(bg);
+    free(y);
+    free(wt);
+    free(d0);
+    free(res0);
+    free(g);
+    gpu_assert_no_validation();
+}
+
+static void test_moe_combine_norm(void **state)
+{
+    static const uint32_t toks[] = { 1, 3, 9, 40 };
+    uint64_t seed = 0xc0b;
+    for (size_t t = 0; t < 4; t++)
+        for (uint32_t kk = 1; kk <= 6; kk += 5)
+            for (int v = 0; v < 3; v++) {
+                struct mcase k = { toks[t], kk, t & 1 ? 200 : 72, v == 2, v >= 1, (int)(t == 2) };
+                run_mc(&k, seed++);
+            }
+}
+
 static void test_errors(void **state)
 {
     struct vkg_buffer *b = gpu_buffer_from(NULL, 4096, "err");
@@ -421,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_qk_q8_0),
         cmocka_unit_test(test_qk_q6_k),
         cmocka_unit_test(test_qk_q5_1_short_rows),
+        cmocka_unit_test(test_moe_combine_norm),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
