@@ -106,7 +106,7 @@ layout(binding = 2) coherent buffer Ybuf { float Y[]; };  // [n_tok][y_stride] (
 layout(binding = 3) readonly buffer Bbuf { float B[]; };  // [n_out] (when has_bias)
 layout(binding = 4) coherent buffer Y1buf { float Y1[]; };  // PARTS: rows [seg1, seg2); RESNORM: the normed rows
 layout(binding = 5) writeonly buffer Y2buf { float Y2[]; }; // PARTS: rows [seg2, n_out); else unused
-layout(binding = 6) readonly buffer Gbuf { float G[]; };    // RESNORM: the norm's weight [n_out]; else unused
+layout(binding = 6) readonly buffer Gbuf { float G[]; };    // RESNORM: the norm's weight [n_out]; PARTS_QKNORM: q's [norm_n]
 layout(binding = 7) coherent buffer Cbuf { uint CNT[]; };   // RESNORM, PARTS_QKNORM: arrivals per token block
 layout(binding = 8) readonly buffer G1buf { float G1[]; };  // PARTS_QKNORM: k's norm weight [norm_n]; else unused
 
