@@ -171,6 +171,35 @@ static enum vkg_status rec_combine(struct vkg_cmd *c, void *ctx)
                               vkg_buffer_view(m->out), 0);
 }
 
+/* rmsnorm_combine_lane (vkg_op_moe_combine_add_norm): the combine, the residual add (into out) and
+ * the next RMSNorm (into x, weight: the first B_IN floats of h) in one launch on CPU drivers; other
+ * devices record moe_combine and rmsnorm_add, and the row times both */
+static enum vkg_status rec_combine_norm(struct vkg_cmd *c, void *ctx)
+{
+    struct moe_ctx *m = ctx;
+    struct vkg_view out = vkg_buffer_view(m->out);
+    return vkg_op_moe_combine_add_norm(c, m->n_tok, B_K, B_IN, vkg_buffer_view(m->y), vkg_buffer_view(m->wts), out, 0,
+                                       out, vkg_view_sub(vkg_buffer_view(m->h), 0, B_IN * 4), vkg_buffer_view(m->x),
+                                       1e-6f, VKG_RMSNORM_PLAIN);
+}
+
+static enum vkg_status setup_combine_norm(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f, uint32_t n_tok)
+{
+    VKG_TRY(setup_moe(d, x, n_tok, VKG_DTYPE_UNKNOWN));
+    /* y and the weights read, res read and written, h written, the norm weight read */
+    *b = (uint64_t)n_tok * B_K * B_IN * 4 + (uint64_t)n_tok * B_K * 4 + (uint64_t)n_tok * B_IN * 4 * 3 + B_IN * 4;
+    *f = (uint64_t)n_tok * B_IN * (2ull * B_K + 5);
+    return VKG_OK;
+}
+static enum vkg_status s_combine_norm1(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_combine_norm(d, x, b, f, 1);
+}
+static enum vkg_status s_combine_norm64(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_combine_norm(d, x, b, f, 64);
+}
+
 /* gate_up: 2 matrices of the active experts + x in + h out; down: 1 matrix + h in + y out. */
 static enum vkg_status setup_ffn(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f, uint32_t n_tok,
                                  enum vkg_dtype dt, int gate_up, int sg)
@@ -294,6 +323,9 @@ static const struct vkg_bench_case g_cases[] = {
         { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_64, rec_down, down },
             LANE_CASES(f32, F32) LANE_CASES(f16, F16)
                 LANE_CASES(bf16, BF16){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+    { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
+    { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
+      down },
 };
 
 const struct vkg_bench_case *vkg_bench_moe(size_t *n)
