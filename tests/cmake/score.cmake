@@ -14,6 +14,9 @@ add_test(NAME e2e_bench_profile
          COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_bench_profile.py $<TARGET_FILE:vkgrm-bench>
                  ${CMAKE_SOURCE_DIR}/models/grm-judge-tiny)
 set_tests_properties(e2e_bench_profile PROPERTIES LABELS e2e TIMEOUT 1200)
+# vkgrm-bench --ops: every bench case runs once to the end (bench_coverage only counts them)
+add_test(NAME e2e_bench_ops COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_bench_ops.py $<TARGET_FILE:vkgrm-bench>)
+set_tests_properties(e2e_bench_ops PROPERTIES LABELS e2e TIMEOUT 3000)
 # The bundled toy judge and MetaRM (models/) through vkgrm-score on held-out synthetic
 # records: greedy, Voting@8 and MetaRM@8 (temperature 0.5, seed 1) at least the values
 # measured on lavapipe minus a margin of 3 records (models/README.md, "Through vkgrm"):

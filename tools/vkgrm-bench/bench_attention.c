@@ -317,6 +317,8 @@ static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx)
                             .v_hs = M_ROW,
                             .k2 = vkg_view_sub(A, 512 * 4, A.size - 512 * 4),
                             .k2_ts = M_RA };
+    /* the plain append has no q (x->q NULL): no rope argument, and no view of a NULL buffer */
+    if (!x->q) return vkg_op_kv_append_mla(c, x->kv, 0, &g, vkg_buffer_view(x->tok), x->n_tok, NULL);
     struct vkg_kv_rope r = { .q = vkg_buffer_view(x->q),
                              .inv_freq = vkg_buffer_view(x->freq),
                              .n_heads = M_H,
@@ -324,7 +326,7 @@ static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx)
                              .dim_off = 128,
                              .interleaved = 1,
                              .attn_factor = 1 };
-    return vkg_op_kv_append_mla(c, x->kv, 0, &g, vkg_buffer_view(x->tok), x->n_tok, x->q ? &r : NULL);
+    return vkg_op_kv_append_mla(c, x->kv, 0, &g, vkg_buffer_view(x->tok), x->n_tok, &r);
 }
 
 static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)

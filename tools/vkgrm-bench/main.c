@@ -205,22 +205,31 @@ static int run_ops(const struct vkg_device_opts *dopts, const char *filter, doub
     }
     double bw = 0;
     if (s == VKG_OK) s = vkg_bench_copy_bandwidth(dev, &bw);
-    struct result res[512];
+    size_t ncase = 0;
+    for (size_t f = 0; f < sizeof g_families / sizeof g_families[0]; f++) {
+        size_t n;
+        g_families[f](&n);
+        ncase += n;
+    }
+    struct result *res = calloc(ncase ? ncase : 1, sizeof *res);
+    if (!res && s == VKG_OK) s = vkg_error(VKG_ERR_NOMEM, "bench results");
     size_t nres = 0;
     struct vkg_progress prog;
     vkg_progress_init(&prog, "bench", 0, 0);
     for (size_t f = 0; s == VKG_OK && f < sizeof g_families / sizeof g_families[0]; f++) {
         size_t n;
         const struct vkg_bench_case *bc = g_families[f](&n);
-        for (size_t i = 0; s == VKG_OK && i < n && nres < 512; i++) {
+        for (size_t i = 0; s == VKG_OK && i < n; i++) {
             if (!bc[i].op || (filter && !strstr(bc[i].op, filter))) continue;
             s = run_case(dev, &bc[i], min_time, &res[nres]);
             if (s == VKG_OK) nres++;
+            else fprintf(stderr, "vkgrm-bench: case %s (%s) failed\n", bc[i].op, bc[i].shape);
             if (prog.enabled) fprintf(stderr, "\rbench: %zu cases done", nres);
         }
     }
     if (prog.enabled) fputc('\n', stderr);
     if (s == VKG_OK) (json ? print_json : print_markdown)(dev, bw, res, nres);
+    free(res);
     enum vkg_status cs = vkg_device_close(dev);
     if (s == VKG_OK) s = cs;
     if (s != VKG_OK) {
