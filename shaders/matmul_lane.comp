@@ -203,14 +203,15 @@ uvec2 k4_scale_min(uvec4 h, uint j)
 float sc_i8(uvec4 s, uint n) { return float(int(s[n >> 2] << (24u - 8u * (n & 3u))) >> 24); }
 #else
 // 8 weights of row `row` from column k (a multiple of 8)
-void load_w8(uint row, uint k, out vec4 a, out vec4 b)
+// the 8 values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts (w_texel)
+void load_w8(uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 {
 #ifdef W_F32
-    uint t = (p.w_off + row * p.n_in + k) >> 2;
+    uint t = tb + (k >> 2) * ts;
     a = uintBitsToFloat(texelFetch(W, int(t)));
-    b = uintBitsToFloat(texelFetch(W, int(t + 1u)));
+    b = uintBitsToFloat(texelFetch(W, int(t + ts)));
 #else
-    uvec4 h = texelFetch(W, int((p.w_off + row * p.n_in + k) >> 3));
+    uvec4 h = texelFetch(W, int(tb + (k >> 3) * ts));
 #ifdef W_F16
     // F16C on llvmpipe: exact for every half
     a = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
@@ -220,6 +221,28 @@ void load_w8(uint row, uint k, out vec4 a, out vec4 b)
     b = uintBitsToFloat(uvec4(h.z << 16, h.z & 0xffff0000u, h.w << 16, h.w & 0xffff0000u));
 #endif
 #endif
+}
+
+// Where row `row` of a float W starts (tb) and how far apart its texels are (ts): row-major,
+// texel kt at w_off / VT + row * n_in / VT + kt; VKG_MATMUL_W_TILED (push_matmul.h), in a tile
+// of VKG_MATMUL_TILE_ROWS rows of the n_rows-row matrix, at the tile's start + kt * (its rows)
+// + the row's place in it. w_off, n_in are multiples of VT (the host's texel rule).
+void w_texel(uint row, uint n_rows, out uint tb, out uint ts)
+{
+#ifdef W_F32
+    const uint VT = 4u;
+#else
+    const uint VT = 8u;
+#endif
+    uint tpr = p.n_in / VT;
+    if ((p.vec & VKG_MATMUL_W_TILED) != 0u) {
+        uint t0 = row - row % VKG_MATMUL_TILE_ROWS;
+        ts = min(VKG_MATMUL_TILE_ROWS, n_rows - t0);
+        tb = p.w_off / VT + t0 * tpr + (row - t0);
+    } else {
+        ts = 1u;
+        tb = p.w_off / VT + row * tpr;
+    }
 }
 #endif
 
@@ -548,13 +571,15 @@ void main()
             }
     }
 #else
+    uint wtb[LR], wts[LR]; // each row's first texel and texel step (w_texel)
+    [[unroll]] for (uint r = 0u; r < LR; r++) w_texel(rows[r], glu ? 2u * p.n_out : p.n_out, wtb[r], wts[r]);
 #ifdef CS
     for (uint k = 8u * gl_LocalInvocationID.x; k < p.n_in; k += 8u * WG) {
 #else
     for (uint k = 0u; k < p.n_in; k += 8u) {
 #endif
         vec4 wa[LR], wb[LR];
-        [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(rows[r], k, wa[r], wb[r]);
+        [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(wtb[r], wts[r], k, wa[r], wb[r]);
         vec4 xa[NT], xb[NT];
         LOAD_X(k >> 2, xa);
         LOAD_X((k >> 2) + 1u, xb);

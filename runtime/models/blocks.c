@@ -20,7 +20,8 @@ enum vkg_status vkg_arch_linear_ex(struct vkg_model *m, const struct vkg_weight 
                                  .y = y,
                                  .y_stride = ys,
                                  .n_tok = n,
-                                 .bias = bias ? &bv : NULL };
+                                 .bias = bias ? &bv : NULL,
+                                 .w_tiled = w->tiled };
     return vkg_op_matmul_ex(m->cmd, &a);
 }
 
@@ -45,7 +46,8 @@ enum vkg_status vkg_arch_linear_out(struct vkg_model *m, const struct vkg_weight
                                                   .x = x,
                                                   .y = V(a->res),
                                                   .n_tok = n,
-                                                  .bias = bias ? &bv : NULL },
+                                                  .bias = bias ? &bv : NULL,
+                                                  .w_tiled = w->tiled },
                                           .norm_w = norm->view,
                                           .h = V(a->h),
                                           .tmp = V(a->delta),
@@ -148,6 +150,7 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
                                             .y = { V(a->q), V(a->k), V(a->v) },
                                             .n_tok = n,
                                             .bias = f->b_buf ? &f->b : NULL,
+                                            .w_tiled = f->tiled,
                                             .kind = VKG_MATMUL_FUSE_PARTS };
         if (L->q_norm) { /* Qwen3: the per-head q/k norms come with the projections */
             fa.q_norm = &L->q_norm->view;
@@ -215,6 +218,7 @@ enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *
                                             .tmp = { V(a->gate), V(a->up) },
                                             .n_tok = n,
                                             .bias = f->b_buf ? &f->b : NULL,
+                                            .w_tiled = f->tiled,
                                             .kind = silu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_GEGLU };
         VKG_TRY(vkg_op_matmul_fused(m->cmd, &fa));
     } else {

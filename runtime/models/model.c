@@ -155,6 +155,51 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
     for (uint32_t l = 0; l < m->cfg.n_layers; l++) m->layers[l].moe = m->layers[l].router != NULL;
 }
 
+/* ---- 64-row tiles (CPU drivers) ------------------------------------------------ */
+
+/* Which tensors the loader stores in 64-row tiles (dev->use.tiled; vkg_weights_opts.tile): the
+ * float projections that only blocks.c's launches read (q/k/v, o_proj, gate/up/down of the dense
+ * MLP and of DeepSeek-V2's shared experts; an untied head), which the texel row-per-lane kernels
+ * then read as one contiguous run per workgroup and step instead of 64 row streams (README,
+ * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
+ * may be launched on its own). The MoE experts, the router, DeepSeek-V2's latent projections and
+ * the embedding keep the file's row order. */
+static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
+{
+    static const size_t slots[] = { LAYER(wq),        LAYER(wk),         LAYER(wv),       LAYER(wo),
+                                    LAYER(mlp.gate),  LAYER(mlp.up),     LAYER(mlp.down), LAYER(shared.gate),
+                                    LAYER(shared.up), LAYER(shared.down) };
+    if (!m->dev->use.tiled) return;
+    for (size_t i = 0; i < r->n_spec; i++) {
+        const struct vkg_tensor_spec *e = &r->spec[i];
+        if (e->expert >= 0 || e->index < 0 || e->n_dims != 2) continue;
+        int want = e->layer < 0 && e->slot == offsetof(struct vkg_model, head);
+        for (size_t k = 0; e->layer >= 0 && k < sizeof slots / sizeof slots[0]; k++) want |= e->slot == slots[k];
+        if (!want || !vkg_op_matmul_tileable(m->dev, r->dtype[e->index], e->shape[1])) continue;
+        if (e->layer >= 0) {
+            const struct vkg_layer *L = &m->layers[e->layer];
+            int qkv = e->slot == LAYER(wq) || e->slot == LAYER(wk) || e->slot == LAYER(wv);
+            if (qkv && spec_at(r, (uint32_t)e->layer, LAYER(wkv_b))) continue; /* MLA */
+            const struct vkg_fused *f = qkv                                                      ? &L->qkv
+                                        : e->slot == LAYER(mlp.gate) || e->slot == LAYER(mlp.up) ? &L->mlp.gate_up
+                                        : e->slot == LAYER(shared.gate) || e->slot == LAYER(shared.up)
+                                            ? &L->shared.gate_up
+                                            : NULL;
+            int whole = 1;
+            for (uint32_t k = 0; f && f->w_buf && k < f->n_parts; k++) whole &= f->rows[k] % VKG_MATMUL_TILE_ROWS == 0;
+            if (!whole) continue;
+        }
+        tile[e->index] = 1;
+    }
+}
+
+/* A stack is tiled when all its parts were (the loader may keep a part's rows in order). */
+static void fused_tiled(struct vkg_fused *f, const struct vkg_weight *p0, const struct vkg_weight *p1,
+                        const struct vkg_weight *p2)
+{
+    f->tiled = f->w_buf && p0 && p0->tiled && p1 && p1->tiled && (f->n_parts < 3 || (p2 && p2->tiled));
+}
+
 /* Streams the checked weights in: experts into their stacks, the rest each into its own buffer. */
 static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_report *r,
                                     const struct vkg_model_opts *o)
@@ -162,17 +207,28 @@ static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_
     size_t n = vkg_safetensors_count(r->st);
     struct vkg_view *dest = calloc(n ? n : 1, sizeof *dest);
     if (!dest) return vkg_error(VKG_ERR_NOMEM, "%s: weight placement", r->dir);
-    enum vkg_status s = make_stacks(m, r, dest);
+    uint8_t *tile = calloc(n ? n : 1, 1);
+    enum vkg_status s = tile ? make_stacks(m, r, dest) : vkg_error(VKG_ERR_NOMEM, "%s: weight placement", r->dir);
     if (s == VKG_OK) s = make_fused(m, r, dest);
+    if (s == VKG_OK) plan_tiles(m, r, tile);
     struct vkg_weights_opts wo = { .matrix_dtype = r->weights,
                                    .dtypes = r->dtype,
                                    .dest = dest,
+                                   .tile = tile,
                                    .progress = o ? o->progress : NULL,
                                    .user = o ? o->user : NULL };
     if (s == VKG_OK) s = vkg_weights_load(m->dev, r->st, &wo, &m->w);
     free(dest);
-    if (s == VKG_OK) resolve(m, r);
-    return s;
+    free(tile);
+    if (s != VKG_OK) return s;
+    resolve(m, r);
+    for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
+        struct vkg_layer *L = &m->layers[l];
+        fused_tiled(&L->qkv, L->wq, L->wk, L->wv);
+        fused_tiled(&L->mlp.gate_up, L->mlp.gate, L->mlp.up, NULL);
+        fused_tiled(&L->shared.gate_up, L->shared.gate, L->shared.up, NULL);
+    }
+    return VKG_OK;
 }
 
 static void print_notes(const struct vkg_model_report *r, const struct vkg_model_opts *o)
@@ -434,8 +490,15 @@ static enum vkg_status record_head(struct vkg_model *m, const struct vkg_batch *
         x = vkg_buffer_view(a->rows);
     }
     const struct vkg_weight *head = m->head;
-    VKG_TRY(vkg_op_matmul(m->cmd, head->view, head->dtype, m->out_dim, c->hidden_size, x, vkg_buffer_view(a->logits),
-                          n_out, NULL));
+    struct vkg_matmul_args ha = { .w = head->view,
+                                  .wt = head->dtype,
+                                  .n_out = m->out_dim,
+                                  .n_in = c->hidden_size,
+                                  .x = x,
+                                  .y = vkg_buffer_view(a->logits),
+                                  .n_tok = n_out,
+                                  .w_tiled = head->tiled };
+    VKG_TRY(vkg_op_matmul_ex(m->cmd, &ha));
     if (c->final_logit_softcapping > 0 && !c->seq_cls) {
         vkg_cmd_barrier(m->cmd);
         VKG_TRY(vkg_op_softcap(m->cmd, vkg_buffer_view(a->logits), vkg_buffer_view(a->logits),

@@ -72,6 +72,23 @@ static void release_pages(const void *p, uint64_t n)
 
 static uint32_t esize(enum vkg_dtype t) { return t == VKG_DTYPE_F32 ? 4 : 2; }
 
+void vkg_weights_tile_rows(void *dst, const void *src, uint64_t rows, uint64_t n_in, uint32_t es, uint32_t g)
+{
+    uint64_t tpr = n_in / g, gb = (uint64_t)g * es, row_bytes = n_in * es;
+    for (uint64_t t0 = 0; t0 < rows; t0 += VKG_MATMUL_TILE_ROWS) {
+        uint64_t rt = rows - t0 < VKG_MATMUL_TILE_ROWS ? rows - t0 : VKG_MATMUL_TILE_ROWS;
+        const uint8_t *s = (const uint8_t *)src + t0 * row_bytes;
+        uint8_t *d = (uint8_t *)dst + t0 * row_bytes;
+        for (uint64_t r = 0; r < rt; r++) { /* the source row in order; group kt of it to kt * rt + r */
+            const uint8_t *sr = s + r * row_bytes;
+            if (gb == 16)
+                for (uint64_t kt = 0; kt < tpr; kt++) memcpy(d + (kt * rt + r) * 16, sr + kt * 16, 16);
+            else
+                for (uint64_t kt = 0; kt < tpr; kt++) memcpy(d + (kt * rt + r) * gb, sr + kt * gb, gb);
+        }
+    }
+}
+
 /* One chunk of n elements starting at element e0: file -> slot -> (convert) -> tensor. */
 static enum vkg_status upload_chunk(struct loader *L, const struct vkg_weight *wt, const uint8_t *src, uint64_t e0,
                                     uint64_t n)
@@ -79,7 +96,9 @@ static enum vkg_status upload_chunk(struct loader *L, const struct vkg_weight *w
     struct vkg_stage_slot *s;
     uint32_t ss = esize(wt->src_dtype);
     VKG_TRY(vkg_stage_begin(L->dev, &s));
-    memcpy(s->buf->mapped, src + e0 * ss, n * ss);
+    if (wt->tiled) /* whole tiles per chunk: tiled into the slot, then copied or converted as they come */
+        vkg_weights_tile_rows(s->buf->mapped, src + e0 * ss, n / wt->shape[1], wt->shape[1], ss, 16 / esize(wt->dtype));
+    else memcpy(s->buf->mapped, src + e0 * ss, n * ss);
     struct vkg_view in = vkg_view_sub(vkg_buffer_view(s->buf), 0, n * ss);
     enum vkg_dtype st = wt->src_dtype, dt = wt->dtype;
     enum vkg_status r = VKG_OK;
@@ -163,6 +182,12 @@ static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_
     VKG_TRY(place(L, i, t, wt));
     if (vkg_dtype_is_block(t->dtype)) return upload_blocks(L, t, wt);
     uint64_t chunk = L->dev->stage->slot_size / esize(t->dtype) / 32 * 32; /* whole quant blocks, even */
+    int fl = wt->dtype == VKG_DTYPE_F32 || wt->dtype == VKG_DTYPE_F16 || wt->dtype == VKG_DTYPE_BF16;
+    uint64_t tile_elems = VKG_MATMUL_TILE_ROWS * inner;
+    if (L->opts && L->opts->tile && L->opts->tile[i] && fl && t->n_dims == 2 && inner % 8 == 0 && tile_elems <= chunk) {
+        wt->tiled = 1;
+        chunk = chunk / tile_elems * tile_elems; /* whole tiles */
+    }
     const uint8_t *src = t->data;
     for (uint64_t e0 = 0; e0 < numel; e0 += chunk) {
         uint64_t n = numel - e0 < chunk ? numel - e0 : chunk;

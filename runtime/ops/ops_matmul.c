@@ -112,10 +112,20 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, co
 
 /* matvec1_lane_cs for a float mat-vec of one token: dev->use.matvec_cs 2 (forced: tests, bench), or
  * 1 (auto) for rows of at least VKG_MATVEC1_CS_MIN_IN columns (push_matmul.h says why) */
-static int use_cs(const struct vkg_device *dev, int wi, uint64_t n_in)
+static int use_cs(const struct vkg_device *dev, int wi, uint64_t n_in, int tiled)
 {
+    /* tiled rows: the row-per-lane walk reads them contiguously (as fast as the column split for
+     * 4096-wide rows), the column split would not; only forced (tests) does it read them */
     return wi >= 0 && wi <= 2 && dev->use.subgroup_arith &&
-           (dev->use.matvec_cs == 2 || (dev->use.matvec_cs == 1 && n_in >= VKG_MATVEC1_CS_MIN_IN));
+           (dev->use.matvec_cs == 2 || (dev->use.matvec_cs == 1 && !tiled && n_in >= VKG_MATVEC1_CS_MIN_IN));
+}
+
+static enum vkg_status tiled_unsupported(const struct vkg_matmul_args *a, const char *why)
+{
+    return vkg_error(VKG_ERR_UNSUPPORTED,
+                     "op 'matmul' on '%s': the weight is stored in %u-row tiles, which only the texel lane "
+                     "kernels read, and %s",
+                     a->w.buf->name, VKG_MATMUL_TILE_ROWS, why);
 }
 
 /* One dispatch: weight rows [o0, o0+rows) x tokens [t0, t0+toks). */
@@ -155,6 +165,8 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
         VKG_TRY(vkg_view_window(c->dev, *a->bias, o0 * 4, rows * 4, &v[3], &skip));
         p.b_off = (uint32_t)(skip / 4);
     }
+    if (a->w_tiled) p.vec |= VKG_MATMUL_W_TILED;
+    if (j->gemm && a->w_tiled) return tiled_unsupported(a, "the GEMM path was asked for");
     if (j->gemm) {
         uint32_t gx = (uint32_t)((rows + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
         uint32_t gy = (uint32_t)((toks + VKG_MATMUL_TILE - 1) / VKG_MATMUL_TILE);
@@ -167,7 +179,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
-    if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok && use_cs(c->dev, wt_index(a->wt), a->n_in)) {
+    if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok && use_cs(c->dev, wt_index(a->wt), a->n_in, a->w_tiled)) {
         groups = (rows + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS;
         return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wt_index(a->wt)]), v, LANE_VIEWS, &p, groups, 1);
     }
@@ -176,12 +188,15 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
             (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS);
         return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, LANE_VIEWS, &p, groups, 1);
     }
+    if (j->lane && toks > 1 && j->op_tex != VKG_OP_COUNT && tex_ok) { /* token blocks of 8 in x */
+        uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wt_index(a->wt), toks);
+        groups = (rows + per - 1) / per;
+        return tex_blocks_dispatch(c, j->op_tex, v, &p, groups, toks);
+    }
+    if (a->w_tiled)
+        return tiled_unsupported(a, tex_ok ? "the texel kernels are off for this path"
+                                           : "x or the window does not start on a texel here");
     if (j->lane && toks > 1) { /* token blocks of 8 in z */
-        if (j->op_tex != VKG_OP_COUNT && tex_ok) {
-            uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wt_index(a->wt), toks);
-            groups = (rows + per - 1) / per;
-            return tex_blocks_dispatch(c, j->op_tex, v, &p, groups, toks);
-        }
         return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op), v, 4, &p, groups, (uint32_t)((toks + 7) / 8));
     }
     return vkg_cmd_dispatch_op_1d(c, toks == 1 ? j->op1 : j->op, v, 4, &p, groups);
@@ -196,6 +211,7 @@ static enum vkg_status mm_run(struct vkg_cmd *c, const struct mm_job *j)
     uint64_t rows_max = max / j->row_bytes < maxf ? max / j->row_bytes : maxf;
     uint64_t tok_cap = j->gemm ? 65535ull * VKG_MATMUL_TILE : j->lane ? 65535ull * 8 : VKG_MATVEC_MAX_TOK;
     if (j->gemm && rows_max > 65535ull * VKG_MATMUL_TILE) rows_max = 65535ull * VKG_MATMUL_TILE;
+    if (a->w_tiled) rows_max -= rows_max % VKG_MATMUL_TILE_ROWS; /* windows of whole tiles */
     if (rows_max == 0 || a->n_in > maxf)
         return vkg_error(VKG_ERR_LIMIT, "op 'matmul': one row of '%s' (%u values) is larger than a binding",
                          a->w.buf->name, a->n_in);
@@ -237,6 +253,11 @@ static enum vkg_status mm_check(const struct vkg_matmul_args *a, uint64_t xs, ui
     if (xs < a->n_in || ys < a->n_out)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul' on '%s': strides x %llu < n_in %u or y %llu < n_out %u",
                          a->w.buf->name, (unsigned long long)xs, a->n_in, (unsigned long long)ys, a->n_out);
+    if (a->w_tiled && (wi > 2 || a->n_in % 8))
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'matmul': weight '%s' is tiled but %s with n_in %u (tiles: F32, F16, "
+                         "BF16 with n_in %% 8 == 0)",
+                         a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
     VKG_TRY(check_view("weight", &a->w, a->n_out * row_bytes, k_align[wi], a));
     VKG_TRY(check_view("x", &a->x, ((uint64_t)(a->n_tok - 1) * xs + a->n_in) * 4, 4, a));
     VKG_TRY(check_view("y", &a->y, ((uint64_t)(a->n_tok - 1) * ys + a->n_out) * 4, 4, a));
@@ -331,7 +352,8 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
                                  .x_stride = (uint32_t)xs,
                                  .y_stride = f->rows[0],
                                  .has_bias = f->bias != NULL,
-                                 .vec = VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X | rows_any(wi, f->n_in, 0),
+                                 .vec = VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X | rows_any(wi, f->n_in, 0) |
+                                        (f->w_tiled ? VKG_MATMUL_W_TILED : 0),
                                  .mode = f->kind == VKG_MATMUL_FUSE_SWIGLU  ? VKG_MATMUL_MODE_SWIGLU
                                          : f->kind == VKG_MATMUL_FUSE_GEGLU ? VKG_MATMUL_MODE_GEGLU
                                                                             : VKG_MATMUL_MODE_PARTS };
@@ -385,7 +407,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     uint32_t lr = tex_lr(wi, f->n_tok);
     uint32_t per = VKG_MATMUL_LANE_LOCAL * (glu ? lr / 2 : lr);
     uint64_t groups = (p.n_out + per - 1) / per;
-    if (f->n_tok == 1 && use_cs(dev, wi, f->n_in)) {
+    if (f->n_tok == 1 && use_cs(dev, wi, f->n_in, f->w_tiled)) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
         uint32_t per_cs = glu ? VKG_MATVEC1_CS_ROWS / 2 : VKG_MATVEC1_CS_ROWS;
         groups = (p.n_out + per_cs - 1) / per_cs;
@@ -454,7 +476,12 @@ enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_f
                                             .x = f->x,
                                             .x_stride = xs,
                                             .y = glu ? f->tmp[i] : f->y[i],
-                                            .n_tok = f->n_tok };
+                                            .n_tok = f->n_tok,
+                                            .w_tiled = f->w_tiled };
+        if (f->w_tiled && f->rows[i] % VKG_MATMUL_TILE_ROWS)
+            return vkg_error(VKG_ERR_INVALID_ARG,
+                             "op 'matmul_fused' on '%s': tiled parts need multiples of %u rows (part %u has %u)",
+                             f->w.buf->name, VKG_MATMUL_TILE_ROWS, i, f->rows[i]);
         VKG_TRY(mm_check(&part[i], xs, f->rows[i], row_bytes));
     }
     int qk = f->q_norm != NULL;
@@ -527,7 +554,8 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
                                  .eps = r->eps,
                                  .w_add = r->kind == VKG_RMSNORM_GEMMA ? 1.0f : 0.0f };
     if (!tex_rows(wi, a->n_in, p.w_off) || p.x_off % 4 || v[0].offset % ta || v[1].offset % ta) return 0;
-    p.vec = VKG_MATMUL_VEC_X | (wi <= 2 ? VKG_MATMUL_VEC_W : 0) | rows_any(wi, a->n_in, p.w_off);
+    p.vec = VKG_MATMUL_VEC_X | (wi <= 2 ? VKG_MATMUL_VEC_W : 0) | rows_any(wi, a->n_in, p.w_off) |
+            (a->w_tiled ? VKG_MATMUL_W_TILED : 0);
     struct {
         struct vkg_view src;
         uint64_t bytes;
@@ -550,7 +578,7 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
     if (a->n_tok > 1) {
         uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wi, a->n_tok);
         *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, (a->n_out + per - 1) / per, a->n_tok);
-    } else if (use_cs(dev, wi, a->n_in)) {
+    } else if (use_cs(dev, wi, a->n_in, a->w_tiled)) {
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p,
                                     (a->n_out + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS, 1);
     } else {
@@ -584,6 +612,14 @@ enum vkg_status vkg_op_matmul_add_norm(struct vkg_cmd *c, const struct vkg_matmu
     VKG_TRY(vkg_op_matmul_ex(c, &m));
     vkg_cmd_barrier(c);
     return vkg_op_rmsnorm_add(c, r->tmp, a->y, r->norm_w, r->h, a->n_tok, a->n_out, r->eps, r->kind);
+}
+
+/* ---- the CPU drivers' tiled layout ---------------------------------------- */
+
+int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_in)
+{
+    int wi = wt_index(wt);
+    return dev->use.tiled && wi >= 0 && wi <= 2 && n_in > 0 && n_in % 8 == 0;
 }
 
 static enum vkg_op quantize_op(enum vkg_dtype st, enum vkg_dtype dt)

@@ -52,6 +52,10 @@ struct vkg_matmul_args {
     uint32_t n_tok;
     const struct vkg_view *bias; /* NULL or [n_out] f32 */
     enum vkg_matmul_path path;
+    /* 1: w (F32/F16/BF16) is in VKG_MATMUL_TILE_ROWS-row tiles (push_matmul.h), the CPU
+     * drivers' layout: only the texel lane kernels read it (dev->use.tiled); anything else is an
+     * error, never a silent misread */
+    int w_tiled;
 };
 
 /* Contiguous x [n_tok][n_in] and y [n_tok][n_out]. */
@@ -85,6 +89,8 @@ struct vkg_matmul_fused_args {
     uint32_t n_tok;
     const struct vkg_view *bias; /* NULL or [sum of rows] f32, the parts' biases back to back */
     enum vkg_matmul_fuse kind;
+    int w_tiled; /* w (all parts) tiled as vkg_matmul_args.w_tiled says; every part's rows a multiple
+                    of VKG_MATMUL_TILE_ROWS, so a part launched apart is tiled on its own too */
     /* PARTS of 3 (q|k|v) only, NULL for none: Qwen3's RMSNorm of every head_dim-value head of q
      * (y[0], weight *q_norm) and k (y[1], *k_norm) in place, eps inside the square root, after
      * the projections and their biases. Where the one launch runs and dev->use.resnorm, its last
@@ -124,6 +130,10 @@ struct vkg_matmul_norm_args {
 enum vkg_status vkg_op_matmul_add_norm(struct vkg_cmd *c, const struct vkg_matmul_norm_args *r);
 /* Bytes of vkg_matmul_norm_args.counters for n_tok tokens. */
 uint64_t vkg_op_matmul_norm_counter_bytes(uint64_t n_tok);
+
+/* Whether a matrix of this type and width can be stored in VKG_MATMUL_TILE_ROWS-row tiles (F32, F16,
+ * BF16 with n_in % 8 == 0) and dev->use.tiled is on; the layout is vkg_weights_tile_rows's. */
+int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_in);
 
 /* n values (a multiple of 32) of src (F32/F16/BF16) -> n/32 blocks of dst_type
  * (Q8_0 or Q4) at dst (an even byte offset). The rule is in shaders/quantize.comp. */

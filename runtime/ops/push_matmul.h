@@ -65,6 +65,13 @@ struct vkg_push_matmul {
 /* matmul_lane / matvec1_lane_tx, 32-value block types: W rows start at any even byte of a texel
  * and n_in % 256 may be != 0 (rows end inside a group of 8 blocks) */
 #define VKG_MATMUL_ROWS_ANY 4u
+/* matmul_lane / matvec1_lane_tx / matvec1_lane_cs, float types: W is stored in tiles of
+ * VKG_MATMUL_TILE_ROWS rows (vkg_weights_tile_rows; the last tile may hold fewer), each
+ * tile texel-column-major: texel kt of the tile's row r at tile_start + kt * tile_rows + r.
+ * The texel row-per-lane walk reads a workgroup's 64 rows as one contiguous run per step
+ * instead of 64 row streams. */
+#define VKG_MATMUL_W_TILED 8u
+#define VKG_MATMUL_TILE_ROWS 64u
 
 /* Quantize n_blocks blocks of 32 values (one invocation per block). */
 struct vkg_push_quantize {

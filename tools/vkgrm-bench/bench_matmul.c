@@ -16,7 +16,8 @@ struct mm_ctx {
     struct vkg_buffer *w, *x, *y;
     struct vkg_matmul_args a;
     enum vkg_dtype st; /* quantize: source type (a.wt is the destination) */
-    int cs;            /* one token, float weights: matvec1_lane_cs forced (1) or off (0) while recording */
+    int cs;            /* one token, float weights: matvec1_lane_cs forced (1) or off (0) while recording;
+                          2: off, and the weights are in 64-row tiles (w_tiled: random bits either way) */
     uint32_t copies;   /* > 1: that many distinct weight matrices, one launch each (cache-cold, as in a model) */
     uint64_t wbytes;   /* bytes of one matrix */
 };
@@ -42,7 +43,8 @@ static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *by
                                      .x = vkg_buffer_view(c->x),
                                      .y = vkg_buffer_view(c->y),
                                      .n_tok = n_tok,
-                                     .path = path };
+                                     .path = path,
+                                     .w_tiled = cs == 2 };
     *bytes = wbytes * c->copies; /* decode is bound by the weight read */
     *flops = 2ull * n * n_in * n_tok * c->copies;
     return VKG_OK;
@@ -52,7 +54,7 @@ static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
 {
     struct mm_ctx *c = ctx;
     int saved = cmd->dev->use.matvec_cs;
-    cmd->dev->use.matvec_cs = c->cs ? 2 : 0;
+    cmd->dev->use.matvec_cs = c->cs == 1 ? 2 : 0;
     enum vkg_status s = VKG_OK;
     for (uint32_t i = 0; i < c->copies && s == VKG_OK; i++) {
         struct vkg_matmul_args a = c->a;
@@ -139,6 +141,13 @@ MM_CS(dcs1_BF16, BF16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
     MM_COLD(c1536_##dt##sfx, dt, 576, 1536, 1, VKG_MATMUL_LANE_TEXEL, cs, 56)
 NARROW(F16, 0, )
 NARROW(F16, 1, _cs)
+NARROW(F16, 2, _tl)
+/* the same layout at the 4096-wide shapes: one vector, 8, a prefill */
+MM_CS(dtl1_F16, F16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 2)
+MM_CS(dtl8_F16, F16, DEC_N, 8, VKG_MATMUL_LANE_TEXEL, 2)
+MM_CS(ptl_F16, F16, PRE_N, PRE_TOK, VKG_MATMUL_LANE_TEXEL, 2)
+MM_CS(dtl1_BF16, BF16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 2)
+
 TEX(Q8_0)
 TEX(Q4)
 TEX(Q4_1)
@@ -186,7 +195,8 @@ static enum vkg_status fu_setup(struct vkg_device *dev, void **ctx, uint64_t *by
                                            .rows = { rows[0], rows[1], rows[2] },
                                            .x = vkg_buffer_view(c->x),
                                            .n_tok = n_tok,
-                                           .kind = glu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_PARTS };
+                                           .kind = glu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_PARTS,
+                                           .w_tiled = cs == 2 }; /* 2: column split off, 64-row tiles */
     for (uint32_t i = 0, r0 = 0; i < np; r0 += rows[i], i++)
         c->a.y[i] = vkg_view_sub(vkg_buffer_view(c->y), (uint64_t)r0 * n_tok * 4, (uint64_t)rows[i] * n_tok * 4);
     for (uint32_t i = 0; i < 2; i++)
@@ -204,7 +214,7 @@ static enum vkg_status fu_rec(struct vkg_cmd *cmd, void *ctx)
     struct fu_ctx *c = ctx;
     int saved = cmd->dev->use.fused, saved_cs = cmd->dev->use.matvec_cs;
     if (c->apart) cmd->dev->use.fused = 0;
-    cmd->dev->use.matvec_cs = c->cs ? 2 : 0;
+    cmd->dev->use.matvec_cs = c->cs == 1 ? 2 : 0;
     enum vkg_status s = vkg_op_matmul_fused(cmd, &c->a);
     cmd->dev->use.fused = saved;
     cmd->dev->use.matvec_cs = saved_cs;
@@ -239,6 +249,9 @@ static void fu_down(void *ctx)
     FU(fg8a_##dt, dt, 1, 8, 1)
 FUS(F16)
 FUS(Q8_0)
+FU_CS(fq1t_F16, F16, 0, 1, 0, 2)
+FU_CS(fg1t_F16, F16, 1, 1, 0, 2)
+FU_CS(fg8t_F16, F16, 1, 8, 0, 2)
 FU_CS(fq1cs_F16, F16, 0, 1, 0, 1)
 FU_CS(fg1cs_F16, F16, 1, 1, 0, 1)
 
@@ -296,8 +309,16 @@ static const struct vkg_bench_case g_cases[] = {
         { "matvec1_lane_" k "_f16", "576x576 F16 x 1 vec, 150 matrices" lc, c576_F16##sfx, mm_rec, down },  \
         { "matvec1_lane_" k "_f16", "3072x576 F16 x 1 vec, 28 matrices" lc, c3072_F16##sfx, mm_rec, down }, \
         { "matvec1_lane_" k "_f16", "576x1536 F16 x 1 vec, 56 matrices" lc, c1536_F16##sfx, mm_rec, down },
-    NROWS("tx", "", ) NROWS("cs", "", _cs){ "matvec1_lane_cs_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused",
-                                            fg1cs_F16, fu_rec, fu_down },
+    NROWS("tx", "", )
+        NROWS("tx", " tiled", _tl){ "matvec1_lane_tx_f16", "4096x4096 F16 x 1 vec tiled", dtl1_F16, mm_rec, down },
+    { "matvec1_lane_tx_bf16", "4096x4096 BF16 x 1 vec tiled", dtl1_BF16, mm_rec, down },
+    { "matmul_lane_f16", "4096x4096 F16 x 8 vec tiled", dtl8_F16, mm_rec, down },
+    { "matmul_lane_f16", "1024x1024 F16 x 512 tok tiled", ptl_F16, mm_rec, down },
+    { "matvec1_lane_tx_f16", "q|k|v 3072x2048 F16 x 1 vec fused tiled", fq1t_F16, fu_rec, fu_down },
+    { "matvec1_lane_tx_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused tiled", fg1t_F16, fu_rec, fu_down },
+    { "matmul_lane_f16", "gate|up+swiglu 11264x2048 F16 x 8 vec fused tiled", fg8t_F16, fu_rec, fu_down },
+    NROWS("cs", "", _cs){ "matvec1_lane_cs_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused", fg1cs_F16, fu_rec,
+                          fu_down },
     { "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
