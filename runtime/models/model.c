@@ -193,11 +193,20 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
     }
 }
 
-/* A stack is tiled when all its parts were (the loader may keep a part's rows in order). */
-static void fused_tiled(struct vkg_fused *f, const struct vkg_weight *p0, const struct vkg_weight *p1,
-                        const struct vkg_weight *p2)
+/* A stack is tiled when its parts were; they share dtype and n_in, so the loader tiles all or none
+ * (a stack read as one matrix with some parts tiled would be misread: refused). */
+static enum vkg_status fused_tiled(struct vkg_fused *f, const struct vkg_weight *p0, const struct vkg_weight *p1,
+                                   const struct vkg_weight *p2)
 {
-    f->tiled = f->w_buf && p0 && p0->tiled && p1 && p1->tiled && (f->n_parts < 3 || (p2 && p2->tiled));
+    if (!f->w_buf) return VKG_OK;
+    const struct vkg_weight *p[3] = { p0, p1, p2 };
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < f->n_parts; i++) n += p[i] && p[i]->tiled;
+    if (n && n != f->n_parts)
+        return vkg_error(VKG_ERR_STATE, "'%s': %u of its %u parts stored in 64-row tiles", f->w_buf->name, n,
+                         f->n_parts);
+    f->tiled = n != 0;
+    return VKG_OK;
 }
 
 /* Streams the checked weights in: experts into their stacks, the rest each into its own buffer. */
@@ -224,9 +233,9 @@ static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_
     resolve(m, r);
     for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
         struct vkg_layer *L = &m->layers[l];
-        fused_tiled(&L->qkv, L->wq, L->wk, L->wv);
-        fused_tiled(&L->mlp.gate_up, L->mlp.gate, L->mlp.up, NULL);
-        fused_tiled(&L->shared.gate_up, L->shared.gate, L->shared.up, NULL);
+        VKG_TRY(fused_tiled(&L->qkv, L->wq, L->wk, L->wv));
+        VKG_TRY(fused_tiled(&L->mlp.gate_up, L->mlp.gate, L->mlp.up, NULL));
+        VKG_TRY(fused_tiled(&L->shared.gate_up, L->shared.gate, L->shared.up, NULL));
     }
     return VKG_OK;
 }
