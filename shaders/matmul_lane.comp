@@ -202,7 +202,6 @@ uvec2 k4_scale_min(uvec4 h, uint j)
 // signed byte n (0..15) of s as a float
 float sc_i8(uvec4 s, uint n) { return float(int(s[n >> 2] << (24u - 8u * (n & 3u))) >> 24); }
 #else
-// 8 weights of row `row` from column k (a multiple of 8)
 // the 8 values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts (w_texel)
 void load_w8(uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 {

@@ -13,7 +13,8 @@
  * both the double reference (ref_matmul, test_matmul's tolerance):
  *   - vkg_op_matmul_ex: F32 / F16 / BF16, 70 rows (one partial tile), 200 (three full, one of
  *     8 rows), 192 (whole tiles); n_in 136 and 576; 1 / 3 / 8 / 17 / 40 tokens (the one-token
- *     row-per-lane kernel, the 8-token GEMM, partial token blocks), with bias;
+ *     row-per-lane kernel, the 8-token GEMM, partial token blocks), with bias; and with a 32 KiB
+ *     binding range, so the matrix runs in row windows (cut at whole tiles when tiled);
  *   - the one-token column split forced (matvec1_lane_cs reads tiles correctly too);
  *   - vkg_op_matmul_fused: q|k|v (PARTS 128 | 64 | 64) and gate|up SwiGLU (2 x 128), one launch
  *     and, with use.fused off, each part launched apart on its tiled slice;
@@ -165,6 +166,27 @@ static void test_f16(void **state)
     matmul_case(VKG_DTYPE_F16, 70, 136, 1);
     matmul_case(VKG_DTYPE_F16, 200, 576, 2);
     matmul_case(VKG_DTYPE_F16, 192, 136, 3);
+}
+
+/* a binding range of 32 KiB: W of 200 x 136 F16 (272-byte rows) runs in row windows, which a tiled
+ * W must cut at whole tiles (64, 64, 64, 8 rows; the row-major one at 120 + 80), x and y in token
+ * windows: the same bits, the same reference */
+static uint64_t g_saved_range;
+
+static void test_windows(void **state)
+{
+    (void)state;
+    g_saved_range = g_dev->info.max_storage_buffer_range;
+    g_dev->info.max_storage_buffer_range = 32 << 10;
+    matmul_case(VKG_DTYPE_F16, 200, 136, 8);
+}
+
+/* the device's range back even when the test failed (the later tests must not run windowed) */
+static int restore_range(void **state)
+{
+    (void)state;
+    if (g_saved_range) g_dev->info.max_storage_buffer_range = g_saved_range;
+    return 0;
 }
 
 static void test_bf16(void **state)
@@ -413,8 +435,13 @@ static void test_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_host_tiler), cmocka_unit_test(test_f16),   cmocka_unit_test(test_bf16),
-        cmocka_unit_test(test_f32),        cmocka_unit_test(test_fused), cmocka_unit_test(test_resnorm),
+        cmocka_unit_test(test_host_tiler),
+        cmocka_unit_test(test_f16),
+        cmocka_unit_test_teardown(test_windows, restore_range),
+        cmocka_unit_test(test_bf16),
+        cmocka_unit_test(test_f32),
+        cmocka_unit_test(test_fused),
+        cmocka_unit_test(test_resnorm),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
