@@ -63,13 +63,27 @@ void store4(uint r, uint j, uint o_out)
     }
 }
 #else
+// element index (from the window's start) of element j of window row r: row-major, or in tiles of
+// 64 rows (p.tiled; the window starts on a tile), each column-major in 16-byte groups of VT values
+uint elem(uint r, uint j)
+{
+#if defined(T_F32)
+    const uint VT = 4u;
+#else
+    const uint VT = 8u;
+#endif
+    if (p.tiled == 0u) return r * p.dim + j;
+    uint t0 = r - r % 64u, rt = min(64u, p.row_hi - p.row_lo - t0);
+    return t0 * p.dim + ((j / VT) * rt + (r - t0)) * VT + j % VT;
+}
+
 // element j of window row r
 float load(uint r, uint j)
 {
 #if defined(T_F32)
-    return uintBitsToFloat(tab[(p.table_skip >> 2) + r * p.dim + j]);
+    return uintBitsToFloat(tab[(p.table_skip >> 2) + elem(r, j)]);
 #else
-    uint e = (p.table_skip >> 1) + r * p.dim + j;
+    uint e = (p.table_skip >> 1) + elem(r, j);
     uint bits = (tab[e >> 1] >> ((e & 1u) * 16u)) & 0xffffu;
 #ifdef T_F16
     return vkg_f16_to_f32(bits);

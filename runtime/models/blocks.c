@@ -97,8 +97,8 @@ enum vkg_status vkg_arch_head_norm(struct vkg_model *m, const struct vkg_weight 
 enum vkg_status vkg_arch_embed(struct vkg_model *m, uint32_t n, float scale)
 {
     const struct vkg_weight *e = m->embed;
-    VKG_TRY(
-        vkg_op_embed(m->cmd, e->view, e->dtype, e->shape[0], m->cfg.hidden_size, V(m->a.ids), n, scale, V(m->a.res)));
+    VKG_TRY(vkg_op_embed_ex(m->cmd, e->view, e->dtype, e->shape[0], m->cfg.hidden_size, V(m->a.ids), n, scale,
+                            V(m->a.res), e->tiled));
     vkg_cmd_barrier(m->cmd);
     return VKG_OK;
 }

@@ -159,21 +159,26 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
 
 /* Which tensors the loader stores in 64-row tiles (dev->use.tiled; vkg_weights_opts.tile): the
  * float projections that only blocks.c's launches read (q/k/v, o_proj, gate/up/down of the dense
- * MLP and of DeepSeek-V2's shared experts; an untied head), which the texel row-per-lane kernels
+ * MLP and of DeepSeek-V2's shared experts; the head, and the embedding when it is the head, whose
+ * lookup reads either layout), which the texel row-per-lane kernels
  * then read as one contiguous run per workgroup and step instead of 64 row streams (README,
  * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
  * may be launched on its own). The MoE experts, the router, DeepSeek-V2's latent projections and
- * the embedding keep the file's row order. */
+ * an untied embedding keep the file's row order. */
 static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
 {
     static const size_t slots[] = { LAYER(wq),        LAYER(wk),         LAYER(wv),       LAYER(wo),
                                     LAYER(mlp.gate),  LAYER(mlp.up),     LAYER(mlp.down), LAYER(shared.gate),
                                     LAYER(shared.up), LAYER(shared.down) };
     if (!m->dev->use.tiled) return;
+    int tied = 1; /* no lm_head (or score): the embedding is the head, which the matmul reads */
+    for (size_t i = 0; i < r->n_spec; i++)
+        if (r->spec[i].layer < 0 && r->spec[i].slot == offsetof(struct vkg_model, head)) tied = 0;
     for (size_t i = 0; i < r->n_spec; i++) {
         const struct vkg_tensor_spec *e = &r->spec[i];
         if (e->expert >= 0 || e->index < 0 || e->n_dims != 2) continue;
-        int want = e->layer < 0 && e->slot == offsetof(struct vkg_model, head);
+        int want = e->layer < 0 && (e->slot == offsetof(struct vkg_model, head) ||
+                                    (tied && e->slot == offsetof(struct vkg_model, embed)));
         for (size_t k = 0; e->layer >= 0 && k < sizeof slots / sizeof slots[0]; k++) want |= e->slot == slots[k];
         if (!want || !vkg_op_matmul_tileable(m->dev, r->dtype[e->index], e->shape[1])) continue;
         if (e->layer >= 0) {

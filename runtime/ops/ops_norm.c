@@ -32,6 +32,8 @@ static enum vkg_status embed_chunk(struct vkg_cmd *c, enum vkg_op op, struct vkg
                                    uint64_t vocab, struct vkg_view *v, struct vkg_push_embed *p)
 {
     uint64_t rows_per_win = vkg_max_window_bytes(c->dev) / row_bytes;
+    if (p->tiled) rows_per_win -= rows_per_win % 64; /* windows of whole tiles */
+    if (rows_per_win == 0) return vkg_error(VKG_ERR_LIMIT, "op 'embed': 64 tiled rows exceed the binding range");
     uint64_t groups = p->n_tokens; /* one workgroup per token */
     for (uint64_t r0 = 0; r0 < vocab; r0 += rows_per_win) {
         uint64_t nr = vocab - r0 < rows_per_win ? vocab - r0 : rows_per_win, skip;
@@ -73,15 +75,26 @@ static enum vkg_status embed_check(struct vkg_view table, enum vkg_dtype tt, uin
 enum vkg_status vkg_op_embed(struct vkg_cmd *c, struct vkg_view table, enum vkg_dtype tt, uint64_t vocab, uint32_t dim,
                              struct vkg_view ids, uint64_t n_tokens, float scale, struct vkg_view out)
 {
+    return vkg_op_embed_ex(c, table, tt, vocab, dim, ids, n_tokens, scale, out, 0);
+}
+
+enum vkg_status vkg_op_embed_ex(struct vkg_cmd *c, struct vkg_view table, enum vkg_dtype tt, uint64_t vocab,
+                                uint32_t dim, struct vkg_view ids, uint64_t n_tokens, float scale, struct vkg_view out,
+                                int tiled)
+{
     uint64_t row_bytes = 0, per = 0;
     VKG_TRY(embed_check(table, tt, vocab, dim, &row_bytes));
+    if (tiled && ((tt != VKG_DTYPE_F32 && tt != VKG_DTYPE_F16 && tt != VKG_DTYPE_BF16) || dim % 8))
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'embed': table '%s' tiled but %s with dim %u (F32/F16/BF16, dim %% 8 == 0)",
+                         table.buf->name, vkg_dtype_name(tt), dim);
     if (n_tokens == 0) return VKG_OK;
     struct vkg_rows r[2] = { { ids, 1, 1, "ids" }, { out, dim, dim, "out" } };
     VKG_TRY(vkg_rows_check("embed", r, 2, n_tokens));
     VKG_TRY(vkg_rows_chunk(c->dev, "embed", r, 2, &per));
     struct vkg_view v[3];
     uint32_t off[2];
-    struct vkg_push_embed p = { .dim = dim, .vocab = (uint32_t)vocab, .scale = scale };
+    struct vkg_push_embed p = { .dim = dim, .vocab = (uint32_t)vocab, .scale = scale, .tiled = tiled != 0 };
     for (uint64_t t0 = 0; t0 < n_tokens; t0 += per) {
         uint64_t nt = n_tokens - t0 < per ? n_tokens - t0 : per;
         struct vkg_view w[2];

@@ -4,7 +4,7 @@
  * at element 64t * n_in + (kt * rt + r) * g + j of the tiled matrix, with t = o / 64,
  * r = o % 64, rt = min(64, n_out - 64t) (the last tile may hold fewer rows), kt = i / g,
  * j = i % g, g the values of one 16-byte texel of the device type (8 for F16/BF16, 4 for
- * F32). ref_tile below places every element by that formula; vkg_weights_tile_rows (the
+ * F32). ref_tile_rows (tests/reference) places every element by that formula; vkg_weights_tile_rows (the
  * loader's tiler) must give the same bytes for rows 1 / 63 / 64 / 65 / 200 / 130, rows of
  * 8 / 136 / 576 values, 2- and 4-byte elements and g 4 / 8 (a BF16 file going to F32).
  *
@@ -33,16 +33,7 @@
 #include "ref_matmul.h"
 #include "weights.h"
 
-/* element (o, i) of a rows x n_in matrix of es-byte elements -> its place in the tiled layout */
-static void ref_tile(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_in, uint32_t es, uint32_t g)
-{
-    for (uint32_t o = 0; o < rows; o++)
-        for (uint32_t i = 0; i < n_in; i++) {
-            uint32_t t = o / 64, r = o % 64, rt = rows - 64 * t < 64 ? rows - 64 * t : 64, kt = i / g, j = i % g;
-            uint64_t at = (uint64_t)64 * t * n_in + ((uint64_t)kt * rt + r) * g + j;
-            memcpy(dst + at * es, src + ((uint64_t)o * n_in + i) * es, es);
-        }
-}
+#define ref_tile ref_tile_rows /* tests/reference/ref_matmul.c, from the layout's definition */
 
 static void test_host_tiler(void **state)
 {

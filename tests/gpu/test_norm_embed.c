@@ -3,7 +3,10 @@
  * (-1, vocab, INT32_MAX, INT32_MIN give zero rows), and tables larger than
  * one binding (maxStorageBufferRange, 128 MiB on lavapipe): 150,000 x 512
  * F32 (293 MiB) and 151,936 x 512 F16 (148 MiB). Tolerance: exact — the
- * shader decodes exactly and applies one f32 multiply, as the reference. */
+ * shader decodes exactly and applies one f32 multiply, as the reference.
+ * Tied heads on CPU drivers: F32 / F16 / BF16 tables stored in 64-row tiles (ref_tile_rows, the
+ * layout's definition) give the same rows, with a partial last tile and in windows of whole
+ * tiles under a small binding range. */
 #include "common_gpu.h"
 
 #include <math.h>
@@ -14,6 +17,7 @@
 #include "ops_norm.h"
 #include "ref_dtype.h"
 #include "ref_ggml_quants.h"
+#include "ref_matmul.h"
 #include "ref_norm.h"
 
 /* A random table in dtype t plus its exact F32 decoding. */
@@ -64,11 +68,18 @@ static void make_table(struct table *tb, enum vkg_dtype t, uint64_t vocab, uint3
 }
 
 /* Looks up ids in a table at a byte offset inside its buffer; out starts pre-filled with NaN. */
-static void embed_case(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const int32_t *ids, uint64_t n, float scale,
-                       uint64_t table_off, uint64_t *seed)
+static void embed_case_ex(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const int32_t *ids, uint64_t n, float scale,
+                          uint64_t table_off, uint64_t *seed, int tiled)
 {
     struct table tb;
     make_table(&tb, t, vocab, dim, seed);
+    if (tiled) { /* the same table in 64-row tiles */
+        uint32_t es = t == VKG_DTYPE_F32 ? 4 : 2;
+        void *tl = malloc(tb.bytes);
+        ref_tile_rows(tl, tb.data, (uint32_t)vocab, dim, es, 16 / es);
+        free(tb.data);
+        tb.data = tl;
+    }
     float *got = malloc(n * dim * 4), *want = malloc(n * dim * 4);
     for (uint64_t i = 0; i < n * dim; i++) got[i] = NAN; /* rows of bad ids must be written (zeros) */
     struct vkg_buffer *bt = gpu_buffer_from(NULL, tb.bytes + table_off, "embed_tokens.weight");
@@ -77,16 +88,16 @@ static void embed_case(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const int
     struct vkg_cmd *c;
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
-    GPU_OK(vkg_op_embed(c, vkg_view_sub(vkg_buffer_view(bt), table_off, tb.bytes), t, vocab, dim, vkg_buffer_view(bi),
-                        n, scale, vkg_buffer_view(bo)));
+    GPU_OK(vkg_op_embed_ex(c, vkg_view_sub(vkg_buffer_view(bt), table_off, tb.bytes), t, vocab, dim,
+                           vkg_buffer_view(bi), n, scale, vkg_buffer_view(bo), tiled));
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
     gpu_assert_no_validation();
     gpu_read(bo, got, n * dim * 4);
     ref_embed(tb.f32, vocab, dim, ids, n, scale, want);
     char what[96];
-    snprintf(what, sizeof what, "embed %s vocab=%llu dim=%u tokens=%llu scale=%g", vkg_dtype_name(t),
-             (unsigned long long)vocab, dim, (unsigned long long)n, scale);
+    snprintf(what, sizeof what, "embed %s vocab=%llu dim=%u tokens=%llu scale=%g%s", vkg_dtype_name(t),
+             (unsigned long long)vocab, dim, (unsigned long long)n, scale, tiled ? " tiled" : "");
     assert_close_f32(what, got, want, n * dim, 0, 0);
     vkg_buffer_free(bt);
     vkg_buffer_free(bi);
@@ -95,6 +106,12 @@ static void embed_case(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const int
     free(tb.f32);
     free(got);
     free(want);
+}
+
+static void embed_case(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const int32_t *ids, uint64_t n, float scale,
+                       uint64_t table_off, uint64_t *seed)
+{
+    embed_case_ex(t, vocab, dim, ids, n, scale, table_off, seed, 0);
 }
 
 /* n ids: random rows, the first and last row, and out-of-range ids. */
@@ -180,6 +197,42 @@ static void test_embed_big(void **state)
     free(ids);
 }
 
+/* Tiled tables (a tied head on CPU drivers): 200 rows (three tiles and one of 8), 1000 x 136, the
+ * last row and ids around tile edges; then a 16 KiB binding range, so the 200 x 136 tables bind in
+ * windows of whole tiles. */
+static uint64_t g_saved_range;
+
+static void test_embed_tiled(void **state)
+{
+    (void)state;
+    static const enum vkg_dtype types[] = { VKG_DTYPE_F32, VKG_DTYPE_F16, VKG_DTYPE_BF16 };
+    uint64_t seed = 0x71e;
+    for (size_t t = 0; t < 3; t++) {
+        int32_t *ids = make_ids(40, 200, &seed);
+        ids[6] = 63, ids[7] = 64, ids[8] = 191, ids[9] = 192, ids[10] = 199;
+        embed_case_ex(types[t], 200, 136, ids, 40, t == 1 ? 3.0f : 1.0f, 4 * t, &seed, 1);
+        free(ids);
+        ids = make_ids(9, 1000, &seed);
+        embed_case_ex(types[t], 1000, 136, ids, 9, 1.0f, 0, &seed, 1);
+        free(ids);
+    }
+    g_saved_range = g_dev->info.max_storage_buffer_range;
+    g_dev->info.max_storage_buffer_range = 40 << 10;
+    for (size_t t = 1; t < 3; t++) { /* 272-byte rows: 150 per window, cut to 128 */
+        int32_t *ids = make_ids(40, 200, &seed);
+        ids[6] = 127, ids[7] = 128, ids[8] = 199;
+        embed_case_ex(types[t], 200, 136, ids, 40, 1.0f, 0, &seed, 1);
+        free(ids);
+    }
+}
+
+static int restore_range(void **state)
+{
+    (void)state;
+    if (g_saved_range) g_dev->info.max_storage_buffer_range = g_saved_range;
+    return 0;
+}
+
 static void test_embed_errors(void **state)
 {
     struct vkg_buffer *b = gpu_buffer_from(NULL, 4096, "tiny table");
@@ -191,6 +244,8 @@ static void test_embed_errors(void **state)
     assert_int_equal(vkg_op_embed(c, v, VKG_DTYPE_Q8_0, 10, 48, v, 1, 1, v), VKG_ERR_INVALID_ARG);
     assert_int_equal(vkg_op_embed(c, v, VKG_DTYPE_F32, 100, 16, v, 1, 1, v), VKG_ERR_INVALID_ARG);
     assert_non_null(strstr(vkg_error_detail(), "tiny table"));
+    assert_int_equal(vkg_op_embed_ex(c, v, VKG_DTYPE_Q8_0, 10, 64, v, 1, 1, v, 1), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_embed_ex(c, v, VKG_DTYPE_F32, 10, 12, v, 1, 1, v, 1), VKG_ERR_INVALID_ARG);
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
     vkg_buffer_free(b);
@@ -199,9 +254,8 @@ static void test_embed_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_embed_small),
-        cmocka_unit_test(test_embed_ggml),
-        cmocka_unit_test(test_embed_big),
+        cmocka_unit_test(test_embed_small),  cmocka_unit_test(test_embed_ggml),
+        cmocka_unit_test(test_embed_big),    cmocka_unit_test_teardown(test_embed_tiled, restore_range),
         cmocka_unit_test(test_embed_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);

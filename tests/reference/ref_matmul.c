@@ -116,3 +116,13 @@ void ref_quantize(const float *x, uint64_t n, enum vkg_dtype dt, uint8_t *out, u
         else quantize_q4(x + 32 * b, out + bb * b, tie ? tie + 32 * b : NULL);
     }
 }
+
+void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_in, uint32_t es, uint32_t g)
+{
+    for (uint32_t o = 0; o < rows; o++)
+        for (uint32_t i = 0; i < n_in; i++) {
+            uint32_t t = o / 64, r = o % 64, rt = rows - 64 * t < 64 ? rows - 64 * t : 64, kt = i / g, j = i % g;
+            uint64_t at = (uint64_t)64 * t * n_in + ((uint64_t)kt * rt + r) * g + j;
+            memcpy(dst + at * es, src + ((uint64_t)o * n_in + i) * es, es);
+        }
+}

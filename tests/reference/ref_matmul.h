@@ -21,6 +21,12 @@ void ref_matmul(const void *w /* [n_out][n_in] of wt */, enum vkg_dtype wt, uint
                 uint32_t n_tok, float *y /* [n_tok][y_stride] */, size_t y_stride,
                 double *abs_sum /* [n_tok][n_out] or NULL */);
 
+/* The CPU drivers' tiled layout of a rows x n_in matrix of es-byte elements, from its definition
+ * (push_matmul.h, VKG_MATMUL_W_TILED), element by element: value i of row o goes to element
+ * 64t * n_in + (kt * rt + r) * g + j, t = o / 64, r = o % 64, rt = min(64, rows - 64t),
+ * kt = i / g, j = i % g (g values per 16-byte texel of the device type). */
+void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_in, uint32_t es, uint32_t g);
+
 /* The project's quantizer (the rule GPU quantize.comp must follow):
  *   Q8_0: amax = max|x|, d = amax * (float)(1/127) in f32, q = round-half-away(x/d) in [-127, 127];
  *   Q4:   m = first value of largest |x|, d = m * -0.125, q = min(15, floor(x/d + 8.5));
