@@ -207,6 +207,8 @@ static enum vkg_status setup_append_rope(struct vkg_device *dev, void **ctx, uin
 {
     VKG_TRY(setup_append(dev, ctx, bytes, f16));
     struct attn_ctx *x = *ctx;
+    vkg_buffer_free(x->q); /* setup_cache's decode-sized q: this case's q has all 512 tokens */
+    x->q = NULL;
     VKG_TRY(vkg_bench_random_f32(dev, 512ull * B_HEADS * B_D, -1, 1, "bench rope q", &x->q));
     VKG_TRY(vkg_bench_random_f32(dev, B_D / 2, 0, 1, "bench rope inv_freq", &x->freq));
     *bytes += 2 * 512ull * B_HEADS * B_D * 4;
