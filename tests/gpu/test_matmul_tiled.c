@@ -33,8 +33,6 @@
 #include "ref_matmul.h"
 #include "weights.h"
 
-#define ref_tile ref_tile_rows /* tests/reference/ref_matmul.c, from the layout's definition */
-
 static void test_host_tiler(void **state)
 {
     (void)state;
@@ -48,7 +46,7 @@ static void test_host_tiler(void **state)
                 size_t n = (size_t)rows[a] * ins[b] * es;
                 uint8_t *src = malloc(n), *want = malloc(n), *got = malloc(n);
                 for (size_t i = 0; i < n; i++) src[i] = (uint8_t)rng_next(&seed);
-                ref_tile(want, src, rows[a], ins[b], es, g);
+                ref_tile_rows(want, src, rows[a], ins[b], es, g);
                 vkg_weights_tile_rows(got, src, rows[a], ins[b], es, g);
                 if (memcmp(got, want, n) != 0)
                     fail_msg("tiler: %u x %u, %u-byte elements, g %u: bytes differ from the layout", rows[a], ins[b],
@@ -120,7 +118,7 @@ static void matmul_case(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64
     static const uint32_t toks[] = { 1, 3, 8, 17, 40 };
     size_t wb;
     uint8_t *w = rng_weight(&seed, wt, n_out, n_in, &wb), *wt_tiled = malloc(wb);
-    ref_tile(wt_tiled, w, n_out, n_in, esz(wt), 16 / esz(wt));
+    ref_tile_rows(wt_tiled, w, n_out, n_in, esz(wt), 16 / esz(wt));
     float *x = malloc((size_t)40 * n_in * 4), *bias = malloc(n_out * 4);
     rng_fill_f32(&seed, x, (size_t)40 * n_in, -1, 1);
     rng_fill_f32(&seed, bias, n_out, -1, 1);
@@ -242,7 +240,7 @@ static void fused_case(enum vkg_dtype wt, int glu, uint64_t seed)
     const uint32_t *rows = glu ? gu : qkv, n_in = 136, total = glu ? 256 : 256;
     size_t wb;
     uint8_t *w = rng_weight(&seed, wt, total, n_in, &wb), *wtl = malloc(wb);
-    ref_tile(wtl, w, total, n_in, esz(wt), 16 / esz(wt));
+    ref_tile_rows(wtl, w, total, n_in, esz(wt), 16 / esz(wt));
     float *x = malloc((size_t)17 * n_in * 4);
     rng_fill_f32(&seed, x, (size_t)17 * n_in, -1, 1);
     struct vkg_buffer *bw = gpu_buffer_from(w, wb, "stack"), *bt = gpu_buffer_from(wtl, wb, "tiled stack");
@@ -306,7 +304,7 @@ static void test_resnorm(void **state)
     uint64_t seed = 21;
     size_t wb;
     uint8_t *w = rng_weight(&seed, VKG_DTYPE_F16, n_out, n_in, &wb), *wtl = malloc(wb);
-    ref_tile(wtl, w, n_out, n_in, 2, 8);
+    ref_tile_rows(wtl, w, n_out, n_in, 2, 8);
     float *x = malloc((size_t)9 * n_in * 4), *res0 = malloc((size_t)9 * n_out * 4), *g = malloc(n_out * 4);
     rng_fill_f32(&seed, x, (size_t)9 * n_in, -1, 1);
     rng_fill_f32(&seed, res0, (size_t)9 * n_out, -3, 3);
