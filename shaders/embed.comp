@@ -21,6 +21,7 @@
 #include "dtype.glsl"
 #include "quant.glsl"
 #include "push_norm.h"
+#include "push_matmul.h" // VKG_MATMUL_TILE_ROWS
 VKG_PUSH_CONSTANTS(vkg_push_embed);
 
 layout(binding = 0) readonly buffer Ids { int ids[]; };      // [n_tokens] token ids
@@ -64,7 +65,8 @@ void store4(uint r, uint j, uint o_out)
 }
 #else
 // element index (from the window's start) of element j of window row r: row-major, or in tiles of
-// 64 rows (p.tiled; the window starts on a tile), each column-major in 16-byte groups of VT values
+// VKG_MATMUL_TILE_ROWS rows (p.tiled; the window starts on a tile), each column-major in 16-byte
+// groups of VT values
 uint elem(uint r, uint j)
 {
 #if defined(T_F32)
@@ -73,7 +75,7 @@ uint elem(uint r, uint j)
     const uint VT = 8u;
 #endif
     if (p.tiled == 0u) return r * p.dim + j;
-    uint t0 = r - r % 64u, rt = min(64u, p.row_hi - p.row_lo - t0);
+    uint t0 = r - r % VKG_MATMUL_TILE_ROWS, rt = min(VKG_MATMUL_TILE_ROWS, p.row_hi - p.row_lo - t0);
     return t0 * p.dim + ((j / VT) * rt + (r - t0)) * VT + j % VT;
 }
 

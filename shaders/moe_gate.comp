@@ -14,8 +14,15 @@
 // Scalar tier: one workgroup per token, reductions through shared memory.
 // SG tier: one subgroup per token (tok_per_wg tokens per workgroup),
 // reductions with subgroup ops, no workgroup barrier. Same results and ties.
+// moe_gate_group_sg (SG GROUP): the router of a decode step and the grouping
+// by expert (moe_route.comp's moe_group1: counts, offsets, cursors, list,
+// tiles) in one launch of one workgroup: its subgroups route the tokens in
+// turn, one barrier, then the first subgroup groups the pairs (prefix sums
+// with subgroup scans, no further barrier). The host's choice up to
+// VKG_MOE_GATE_GROUP_MAX_TOK tokens (ops_moe.c); one launch instead of two.
 //! variant moe_gate
 //! variant moe_gate_sg SG
+//! variant moe_gate_group_sg SG GROUP
 #extension GL_GOOGLE_include_directive : require
 #ifdef SG
 #extension GL_KHR_shader_subgroup_basic : require
@@ -26,9 +33,18 @@
 VKG_PUSH_CONSTANTS(vkg_push_moe_gate);
 
 layout(binding = 0) readonly buffer Logits { float logits[]; };
+#ifdef GROUP
+layout(binding = 1) coherent buffer Ids { int ids[]; }; // read back by the grouping after the barrier
+#else
 layout(binding = 1) writeonly buffer Ids { int ids[]; };
+#endif
 layout(binding = 2) writeonly buffer Weights { float weights[]; };
 layout(binding = 3) readonly buffer Bias { float bias[]; }; // [n_exp]; read only with BIAS
+#ifdef GROUP
+layout(binding = 4) writeonly buffer Route { uint route[]; }; // moe_route.comp's layout
+layout(binding = 5) writeonly buffer List { uint list[]; };
+shared uint s_cnt[VKG_MOE_MAX_EXPERTS]; // counts, then the cursors of the scatter
+#endif
 
 const float NEG_INF = -3.402823466e38; // -FLT_MAX: "taken", below everything
 const float MASKED = -1.0e38;          // V3 groups: excluded expert, below every real choice
@@ -112,11 +128,9 @@ void sg_mask_groups(uint slot)
     sg_sync();
 }
 
-void main()
+// Routes token tok with the subgroup's shared slot.
+void gate_token(uint slot, uint tok)
 {
-    uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-    uint slot = gl_SubgroupID, tok = wg * p.tok_per_wg + slot;
-    if (slot >= p.tok_per_wg || tok >= p.n_tok) return; // uniform for the subgroup
     uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize, base = p.logit_off + tok * p.n_exp;
     float mx, ssum, sum = 0.0;
     sg_scores(slot, base, mx, ssum);
@@ -138,7 +152,65 @@ void main()
         ids[p.ids_off + tok * p.k + j] = int(s_sid[slot][j]);
         weights[p.w_off + tok * p.k + j] = s_sw[slot][j] * norm * p.scale;
     }
+    sg_sync(); // the slot's next token overwrites s_c, s_sid, s_sw
 }
+
+#ifdef GROUP
+// moe_group1's results for the n_tok * k pairs in ids, by one subgroup: counts (shared atomics),
+// offsets and the tile list (exclusive scans over chunks of S experts, carried across chunks),
+// the cursors as the scatter leaves them (offset + count), the list (order inside an expert
+// arbitrary). Ids outside [0, n_exp) are not counted and not listed.
+void group_pairs()
+{
+    uint l = gl_SubgroupInvocationID, S = gl_SubgroupSize, n = p.n_exp, np = p.n_tok * p.k, base = p.route_off;
+    for (uint e = l; e < n; e += S) s_cnt[e] = 0u;
+    sg_sync();
+    for (uint i = l; i < np; i += S) {
+        uint e = uint(ids[p.ids_off + i]);
+        if (e < n) atomicAdd(s_cnt[e], 1u);
+    }
+    sg_sync();
+    uint carry = 0u, tiles = 0u;
+    for (uint e0 = 0u; e0 < n; e0 += S) {
+        uint e = e0 + l, c = e < n ? s_cnt[e] : 0u, nt = (c + VKG_MOE_TILE - 1u) / VKG_MOE_TILE;
+        uint off = carry + subgroupExclusiveAdd(c), t0 = tiles + subgroupExclusiveAdd(nt);
+        if (e < n) {
+            route[base + e] = c;
+            route[base + n + e] = off;
+            route[base + 2u * n + e] = off + c;
+            s_cnt[e] = off; // this lane read it above
+            for (uint q = 0u; q < nt; q++) route[base + 3u * n + 1u + t0 + q] = e | (q << 10);
+        }
+        carry += subgroupAdd(c);
+        tiles += subgroupAdd(nt);
+    }
+    if (l == 0u) route[base + 3u * n] = tiles;
+    sg_sync();
+    for (uint i = l; i < np; i += S) {
+        uint e = uint(ids[p.ids_off + i]);
+        if (e < n) list[p.list_off + atomicAdd(s_cnt[e], 1u)] = i;
+    }
+}
+
+void main()
+{
+    // one workgroup: subgroup s routes tokens s, s + ns, ... (at most SLOTS subgroups take part)
+    uint slot = gl_SubgroupID, ns = min(gl_NumSubgroups, SLOTS);
+    if (slot < ns)
+        for (uint tok = slot; tok < p.n_tok; tok += ns) gate_token(slot, tok);
+    memoryBarrierBuffer(); // every token's ids are in Ids ...
+    barrier();             // ... for the grouping subgroup
+    if (slot == 0u) group_pairs();
+}
+#else
+void main()
+{
+    uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    uint slot = gl_SubgroupID, tok = wg * p.tok_per_wg + slot;
+    if (slot >= p.tok_per_wg || tok >= p.n_tok) return; // uniform for the subgroup
+    gate_token(slot, tok);
+}
+#endif
 #else
 shared float s_score[VKG_MOE_MAX_EXPERTS]; // unbiased score per expert
 shared float s_cand[VKG_MOE_MAX_EXPERTS];  // choices left for top-k (NEG_INF: taken)

@@ -15,7 +15,9 @@
 // register (README, "Rows per invocation"): lane q of each quad fetches pairs q
 // and q + 4, and subgroupQuadBroadcast (an in-register permute there) hands
 // them to the quad (quad_x.glsl), 4 fetches per 8 values instead of 16 (the host picks this
-// kernel only with quad operations, use.quad).
+// kernel only with quad operations, use.quad). Models on CPU drivers store
+// each expert's matrices in 8-row tiles (VKG_MOE_W_TILED, w_row): the lanes'
+// rows of a step are then one contiguous run instead of one stream per row.
 //! variant moe_gate_up_f32_lane GATE_UP W_F32
 //! variant moe_gate_up_f16_lane GATE_UP W_F16
 //! variant moe_gate_up_bf16_lane GATE_UP W_BF16
@@ -33,6 +35,7 @@
 #extension GL_KHR_shader_subgroup_quad : require
 #include "common.glsl"
 #include "push_moe.h"
+#include "push_matmul.h" // VKG_MATMUL_TILE_ROWS
 #include "quad_x.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
 
@@ -62,14 +65,20 @@ layout(binding = B_ROUTE) readonly buffer Route { uint route[]; }; // counts|off
 layout(binding = B_LIST) readonly buffer List { uint list[]; };    // pairs grouped by expert
 layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 
-// weights [e] = off + i .. + 7 (elements; i % 8 == 0, off texel aligned)
-void w8(usamplerBuffer t, uint e, out vec4 a, out vec4 b)
+#ifdef W_F32
+#define VT 4u // values per texel
+#else
+#define VT 8u
+#endif
+// values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts (w_row)
+void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 {
 #ifdef W_F32
-    a = uintBitsToFloat(texelFetch(t, int(e >> 2)));
-    b = uintBitsToFloat(texelFetch(t, int((e >> 2) + 1u)));
+    uint i = tb + (k >> 2) * ts;
+    a = uintBitsToFloat(texelFetch(t, int(i)));
+    b = uintBitsToFloat(texelFetch(t, int(i + ts)));
 #else
-    uvec4 h = texelFetch(t, int(e >> 3));
+    uvec4 h = texelFetch(t, int(tb + (k >> 3) * ts));
 #ifdef W_F16
     a = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); // F16C on llvmpipe: exact
     b = vec4(unpackHalf2x16(h.z), unpackHalf2x16(h.w));
@@ -78,6 +87,23 @@ void w8(usamplerBuffer t, uint e, out vec4 a, out vec4 b)
     b = uintBitsToFloat(uvec4(h.z << 16, h.z & 0xffff0000u, h.w << 16, h.w & 0xffff0000u));
 #endif
 #endif
+}
+
+// First texel (tb) and texel step (ts) of row m of the window's expert ew (from e_base) in the
+// matrix at element w_off: row-major, or VKG_MOE_W_TILED: each expert's M x K matrix in tiles of
+// VKG_MATMUL_TILE_ROWS rows, texel-column-major in a tile (push_matmul.h's layout, per expert), so
+// the workgroup's lanes (consecutive rows) read one contiguous run per step
+void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
+{
+    uint base = w_off + ew * p.M * p.K; // a multiple of VT (host: vec)
+    if ((p.vec & VKG_MOE_W_TILED) != 0u) {
+        uint t0 = m - m % VKG_MATMUL_TILE_ROWS;
+        ts = min(VKG_MATMUL_TILE_ROWS, p.M - t0);
+        tb = (base + t0 * p.K) / VT + (m - t0);
+    } else {
+        ts = 1u;
+        tb = (base + m * p.K) / VT;
+    }
 }
 
 void main()
@@ -96,10 +122,16 @@ void main()
     uint nvalid = min(TR, count - tile0);
     uint m_begin = gl_WorkGroupID.x * p.m_per_wg, m_end = min(p.M, m_begin + p.m_per_wg);
     uint m0 = m_begin + gl_LocalInvocationID.x;
-    uint wr[LR];
+    uint wb0[LR], ws0[LR]; // each row's first texel and texel step in w0 (and w1: tb1, same step)
+#ifdef GATE_UP
+    uint wb1[LR];
+#endif
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint m = m0 + r * WG;
-        wr[r] = ((e - p.e_base) * p.M + (m < m_end ? m : m_begin)) * p.K;
+        w_row(p.w0_off, e - p.e_base, m < m_end ? m : m_begin, wb0[r], ws0[r]);
+#ifdef GATE_UP
+        w_row(p.w1_off, e - p.e_base, m < m_end ? m : m_begin, wb1[r], ws0[r]);
+#endif
     }
 #ifdef ONE
     // *_lane1 (the host picks it when a step has few pairs per expert, decode): the tile's valid
@@ -113,9 +145,9 @@ void main()
         for (uint k = 0u; k < p.K; k += 8u) {
             vec4 wa[NMAT * LR], wb[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                w8(w0, p.w0_off + wr[r] + k, wa[r], wb[r]);
+                w8(w0, wb0[r], ws0[r], k, wa[r], wb[r]);
 #ifdef GATE_UP
-                w8(w1, p.w1_off + wr[r] + k, wa[LR + r], wb[LR + r]);
+                w8(w1, wb1[r], ws0[r], k, wa[LR + r], wb[LR + r]);
 #endif
             }
             vec4 xa = uintBitsToFloat(texelFetch(xin, int((xi + k) >> 2)));
@@ -148,9 +180,9 @@ void main()
     for (uint k = 0u; k < p.K; k += 8u) {
         vec4 wa[NMAT * LR], wb[NMAT * LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) {
-            w8(w0, p.w0_off + wr[r] + k, wa[r], wb[r]);
+            w8(w0, wb0[r], ws0[r], k, wa[r], wb[r]);
 #ifdef GATE_UP
-            w8(w1, p.w1_off + wr[r] + k, wa[LR + r], wb[LR + r]);
+            w8(w1, wb1[r], ws0[r], k, wa[LR + r], wb[LR + r]);
 #endif
         }
         uint t0 = (xq0 + k) >> 2, t1 = (xq1 + k) >> 2;

@@ -155,16 +155,17 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
     for (uint32_t l = 0; l < m->cfg.n_layers; l++) m->layers[l].moe = m->layers[l].router != NULL;
 }
 
-/* ---- 64-row tiles (CPU drivers) ------------------------------------------------ */
+/* ---- 8-row tiles (CPU drivers) ------------------------------------------------ */
 
-/* Which tensors the loader stores in 64-row tiles (dev->use.tiled; vkg_weights_opts.tile): the
+/* Which tensors the loader stores in 8-row tiles (dev->use.tiled; vkg_weights_opts.tile): the
  * float projections that only blocks.c's launches read (q/k/v, o_proj, gate/up/down of the dense
  * MLP and of DeepSeek-V2's shared experts; the head, and the embedding when it is the head, whose
  * lookup reads either layout), which the texel row-per-lane kernels
  * then read as one contiguous run per workgroup and step instead of 64 row streams (README,
  * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
- * may be launched on its own). The MoE experts, the router, DeepSeek-V2's latent projections and
- * an untied embedding keep the file's row order. */
+ * may be launched on its own). The MoE experts' float matrices too, each expert's on its own
+ * (moe_lane.comp). The router, DeepSeek-V2's latent projections and an untied embedding keep the
+ * file's row order. */
 static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
 {
     static const size_t slots[] = { LAYER(wq),        LAYER(wk),         LAYER(wv),       LAYER(wo),
@@ -176,7 +177,11 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
         if (r->spec[i].layer < 0 && r->spec[i].slot == offsetof(struct vkg_model, head)) tied = 0;
     for (size_t i = 0; i < r->n_spec; i++) {
         const struct vkg_tensor_spec *e = &r->spec[i];
-        if (e->expert >= 0 || e->index < 0 || e->n_dims != 2) continue;
+        if (e->index < 0 || e->n_dims != 2) continue;
+        if (e->expert >= 0) { /* each expert's matrix tiled on its own (moe_lane reads them, VKG_MOE_W_TILED) */
+            if (vkg_op_matmul_tileable(m->dev, r->dtype[e->index], e->shape[1])) tile[e->index] = 1;
+            continue;
+        }
         int want = e->layer < 0 && (e->slot == offsetof(struct vkg_model, head) ||
                                     (tied && e->slot == offsetof(struct vkg_model, embed)));
         for (size_t k = 0; e->layer >= 0 && k < sizeof slots / sizeof slots[0]; k++) want |= e->slot == slots[k];
@@ -208,9 +213,33 @@ static enum vkg_status fused_tiled(struct vkg_fused *f, const struct vkg_weight 
     uint32_t n = 0;
     for (uint32_t i = 0; i < f->n_parts; i++) n += p[i] && p[i]->tiled;
     if (n && n != f->n_parts)
-        return vkg_error(VKG_ERR_STATE, "'%s': %u of its %u parts stored in 64-row tiles", f->w_buf->name, n,
+        return vkg_error(VKG_ERR_STATE, "'%s': %u of its %u parts stored in 8-row tiles", f->w_buf->name, n,
                          f->n_parts);
     f->tiled = n != 0;
+    return VKG_OK;
+}
+
+/* A layer's expert stack is tiled (gate and up, and down, apart) when all its experts' matrices
+ * were; a stack with some tiled would be misread: refused. */
+static enum vkg_status experts_tiled(struct vkg_model *m, const struct vkg_model_report *r)
+{
+    for (uint32_t l = 0; l < m->cfg.n_layers; l++) {
+        struct vkg_moe_stack *s = &m->layers[l].experts;
+        if (!s->gate) continue;
+        uint32_t n[2] = { 0, 0 }, tiled[2] = { 0, 0 };
+        for (size_t i = 0; i < r->n_spec; i++) {
+            const struct vkg_tensor_spec *e = &r->spec[i];
+            if (e->layer != (int32_t)l || e->expert < 0 || e->index < 0) continue;
+            n[e->matrix == 2]++;
+            tiled[e->matrix == 2] += m->w->w[e->index].tiled != 0;
+        }
+        for (int d = 0; d < 2; d++)
+            if (tiled[d] && tiled[d] != n[d])
+                return vkg_error(VKG_ERR_STATE, "layer %u: %u of its %u expert %s matrices stored in 8-row tiles", l,
+                                 tiled[d], n[d], d ? "down" : "gate/up");
+        s->w.tiled = tiled[0] != 0;
+        s->w.tiled_down = tiled[1] != 0;
+    }
     return VKG_OK;
 }
 
@@ -242,7 +271,7 @@ static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_
         VKG_TRY(fused_tiled(&L->mlp.gate_up, L->mlp.gate, L->mlp.up, NULL));
         VKG_TRY(fused_tiled(&L->shared.gate_up, L->shared.gate, L->shared.up, NULL));
     }
-    return VKG_OK;
+    return experts_tiled(m, r);
 }
 
 static void print_notes(const struct vkg_model_report *r, const struct vkg_model_opts *o)

@@ -62,7 +62,7 @@ struct vkg_fused {
     struct vkg_view w, b;             /* [sum of rows][n_in], [sum of rows] f32 */
     enum vkg_dtype dtype;
     uint32_t n_in, n_parts, rows[3];
-    int tiled; /* re-laid in 64-row tiles after the load (vkg_matmul_fused_args.w_tiled) */
+    int tiled; /* its parts stored in 8-row tiles by the loader (vkg_matmul_fused_args.w_tiled) */
 };
 
 /* A gated MLP (SwiGLU / GeGLU): down(act(gate(h)) * up(h)). Biases NULL unless the config says. */

@@ -122,11 +122,10 @@ enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *rou
         /* router logits = x gate^T: [nt][n_exp] */
         VKG_TRY(vkg_arch_linear(m, router, NULL, x, logits, nt));
         vkg_cmd_barrier(m->cmd);
-        /* scores -> top-k ids and weights (r: softmax or sigmoid, groups, renormalised or scaled) */
-        VKG_TRY(vkg_op_moe_gate(m->cmd, r, nt, logits, ids, wts));
-        vkg_cmd_barrier(m->cmd);
-        /* group the nt*k (token, slot) pairs by expert: counts, offsets, lists on the GPU */
-        VKG_TRY(vkg_op_moe_group(m->cmd, (uint32_t)p, r->n_exp, ids, route, list));
+        /* scores -> top-k ids and weights (r: softmax or sigmoid, groups, renormalised or scaled),
+         * then the nt*k (token, slot) pairs grouped by expert: counts, offsets, lists on the GPU
+         * (one launch for a decode step) */
+        VKG_TRY(vkg_op_moe_gate_group(m->cmd, r, nt, logits, ids, wts, route, list));
         vkg_cmd_barrier(m->cmd);
         /* every pair through its expert: y[p] = down(silu(gate(x)) * up(x)) */
         VKG_TRY(vkg_op_moe_experts(m->cmd, ew, nt, r->k, x, route, list, h, y));

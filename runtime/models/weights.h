@@ -27,7 +27,7 @@ struct vkg_weight {
     struct vkg_view view;   /* its device bytes: all of buf, or the slice opts.dest gave; .buf NULL
                                 when not loaded */
     uint64_t n_bytes;       /* device bytes */
-    int tiled;              /* a matrix the model re-laid in 64-row tiles after the load (vkg_matmul_args.w_tiled) */
+    int tiled;              /* stored in 8-row tiles by the loader (opts.tile; vkg_matmul_args.w_tiled) */
 };
 
 struct vkg_weights {
@@ -50,7 +50,7 @@ struct vkg_weights_opts {
     const struct vkg_view *dest;
     /* NULL, or [tensor count]: 1 = store this 2-D matrix in VKG_MATMUL_TILE_ROWS-row tiles
      * (vkg_weights_tile_rows, on the host while staging) when its device type is F32/F16/BF16
-     * with rows of a multiple of 8 values and 64 rows fit a staging slot; vkg_weight.tiled says
+     * with rows of a multiple of 8 values and a tile fits a staging slot; vkg_weight.tiled says
      * whether it was */
     const uint8_t *tile;
     /* called after every chunk (bytes done, total); NULL for none */
@@ -74,7 +74,7 @@ enum vkg_status vkg_weights_parse_dtype(const char *s, enum vkg_dtype *out);
 enum vkg_status vkg_weights_quantize(struct vkg_cmd *c, struct vkg_view src, enum vkg_dtype src_type,
                                      struct vkg_view dst, enum vkg_dtype dst_type, uint64_t n);
 /* rows x n_in elements of es bytes (row-major, n_in % g == 0) at src -> dst in the tiled layout
- * of push_matmul.h (VKG_MATMUL_W_TILED): tiles of 64 rows (the last may hold fewer), each
+ * of push_matmul.h (VKG_MATMUL_W_TILED): tiles of VKG_MATMUL_TILE_ROWS rows (the last may hold fewer), each
  * column-major in groups of g elements (g values make one 16-byte texel of the device type: 4 for
  * F32, 8 for F16/BF16). Groups move whole, so converting the elements after tiling gives the
  * tiled converted matrix. dst and src must not overlap. */

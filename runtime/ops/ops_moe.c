@@ -66,29 +66,47 @@ static enum vkg_status check_router(const struct vkg_moe_router *r)
     return VKG_OK;
 }
 
+/* The router's push constants and its four bindings (logits, ids, weights, bias). */
+static enum vkg_status gate_args(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
+                                 struct vkg_view logits, struct vkg_view ids, struct vkg_view weights,
+                                 struct vkg_view v[4], struct vkg_push_moe_gate *p)
+{
+    *p = (struct vkg_push_moe_gate){ .n_tok = n_tok,
+                                     .n_exp = r->n_exp,
+                                     .k = r->k,
+                                     .n_group = r->n_group,
+                                     .topk_group = r->topk_group,
+                                     .scale = r->scale };
+    p->flags = (r->sigmoid ? VKG_MOE_GATE_SIGMOID : 0) | (r->norm ? VKG_MOE_GATE_NORM : 0) |
+               (r->bias.buf ? VKG_MOE_GATE_BIAS : 0) | (r->v3_groups ? VKG_MOE_GATE_V3_GROUPS : 0);
+    VKG_TRY(bind_all(c, "moe_gate", "logits", logits, (uint64_t)n_tok * r->n_exp * 4, 4, &v[0], &p->logit_off));
+    VKG_TRY(bind_all(c, "moe_gate", "ids", ids, (uint64_t)n_tok * r->k * 4, 4, &v[1], &p->ids_off));
+    VKG_TRY(bind_all(c, "moe_gate", "weights", weights, (uint64_t)n_tok * r->k * 4, 4, &v[2], &p->w_off));
+    if (r->bias.buf) VKG_TRY(bind_all(c, "moe_gate", "bias", r->bias, (uint64_t)r->n_exp * 4, 4, &v[3], &p->bias_off));
+    else v[3] = v[0]; /* not read */
+    return VKG_OK;
+}
+
+/* The SG tier: subgroup arithmetic and subgroups of 8 .. 64 lanes (one token per subgroup). */
+static int gate_sg_ok(const struct vkg_device *dev)
+{
+    const struct vkg_device_info *di = &dev->info;
+    uint32_t ls = vkg_op_kernel(VKG_OP_MOE_GATE_SG)->local_size;
+    return dev->use.subgroup_arith && di->subgroup_max_size >= 8 && di->subgroup_max_size <= ls;
+}
+
 enum vkg_status vkg_op_moe_gate(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
                                 struct vkg_view logits, struct vkg_view ids, struct vkg_view weights)
 {
     VKG_TRY(check_router(r));
     if (!n_tok) return VKG_OK;
     struct vkg_view v[4];
-    struct vkg_push_moe_gate p = { .n_tok = n_tok,
-                                   .n_exp = r->n_exp,
-                                   .k = r->k,
-                                   .n_group = r->n_group,
-                                   .topk_group = r->topk_group,
-                                   .scale = r->scale };
-    p.flags = (r->sigmoid ? VKG_MOE_GATE_SIGMOID : 0) | (r->norm ? VKG_MOE_GATE_NORM : 0) |
-              (r->bias.buf ? VKG_MOE_GATE_BIAS : 0) | (r->v3_groups ? VKG_MOE_GATE_V3_GROUPS : 0);
-    VKG_TRY(bind_all(c, "moe_gate", "logits", logits, (uint64_t)n_tok * r->n_exp * 4, 4, &v[0], &p.logit_off));
-    VKG_TRY(bind_all(c, "moe_gate", "ids", ids, (uint64_t)n_tok * r->k * 4, 4, &v[1], &p.ids_off));
-    VKG_TRY(bind_all(c, "moe_gate", "weights", weights, (uint64_t)n_tok * r->k * 4, 4, &v[2], &p.w_off));
-    if (r->bias.buf) VKG_TRY(bind_all(c, "moe_gate", "bias", r->bias, (uint64_t)r->n_exp * 4, 4, &v[3], &p.bias_off));
-    else v[3] = v[0]; /* not read */
+    struct vkg_push_moe_gate p;
+    VKG_TRY(gate_args(c, r, n_tok, logits, ids, weights, v, &p));
     /* SG tier: one subgroup per token; a workgroup has at least 64 / max subgroup size of them */
     const struct vkg_device_info *di = &c->dev->info;
     uint32_t ls = vkg_op_kernel(VKG_OP_MOE_GATE_SG)->local_size;
-    if (c->dev->use.subgroup_arith && di->subgroup_max_size >= 8 && di->subgroup_max_size <= ls) {
+    if (gate_sg_ok(c->dev)) {
         p.tok_per_wg = ls / di->subgroup_max_size;
         VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_GATE_SG, v, 4, &p, ceil_div(n_tok, p.tok_per_wg)));
     } else {
@@ -117,6 +135,27 @@ enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n
     uint32_t ls = vkg_op_kernel(VKG_OP_MOE_SCATTER)->local_size;
     if (n_pairs) VKG_TRY(vkg_cmd_dispatch_op_1d(c, VKG_OP_MOE_SCATTER, scatter_v, 3, &p, ceil_div(n_pairs, ls)));
     return VKG_OK;
+}
+
+enum vkg_status vkg_op_moe_gate_group(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
+                                      struct vkg_view logits, struct vkg_view ids, struct vkg_view weights,
+                                      struct vkg_view route, struct vkg_view list)
+{
+    VKG_TRY(check_router(r));
+    if (!n_tok) return VKG_OK;
+    if (!gate_sg_ok(c->dev) || !c->dev->use.gate_group || n_tok > VKG_MOE_GATE_GROUP_MAX_TOK) {
+        VKG_TRY(vkg_op_moe_gate(c, r, n_tok, logits, ids, weights));
+        vkg_cmd_barrier(c);
+        return vkg_op_moe_group(c, n_tok * r->k, r->n_exp, ids, route, list);
+    }
+    struct vkg_view v[6];
+    struct vkg_push_moe_gate p;
+    VKG_TRY(gate_args(c, r, n_tok, logits, ids, weights, v, &p));
+    uint32_t n_pairs = n_tok * r->k;
+    VKG_TRY(
+        bind_all(c, "moe_gate_group", "route", route, vkg_moe_route_bytes(r->n_exp, n_pairs), 4, &v[4], &p.route_off));
+    VKG_TRY(bind_all(c, "moe_gate_group", "list", list, (uint64_t)n_pairs * 4, 4, &v[5], &p.list_off));
+    return vkg_cmd_dispatch_op(c, VKG_OP_MOE_GATE_GROUP_SG, v, 6, &p, 1, 1, 1);
 }
 
 /* Bound windows shared by the gate_up and down passes. */
@@ -273,6 +312,12 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
             wop = lop;
             p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);
             wgx = ceil_div(M, p.m_per_wg);
+            if (gate_up ? w->tiled : w->tiled_down) p.vec |= VKG_MOE_W_TILED;
+        } else if (gate_up ? w->tiled : w->tiled_down) {
+            return vkg_error(VKG_ERR_UNSUPPORTED,
+                             "op '%s': %s experts in 8-row tiles are read only by the moe_lane kernels (a CPU "
+                             "driver's texel tier, float weights, K %% 8 == 0, 16-byte aligned windows)",
+                             j->op, gate_up ? "gate/up" : "down");
         }
         VKG_TRY(vkg_cmd_dispatch_op(c, wop, v, n, &p, (uint32_t)wgx, (uint32_t)j->tiles, 1));
     }

@@ -6,6 +6,7 @@
  *   logits = x @ router^T                  (matmul family, F32)
  *   vkg_op_moe_gate    logits -> ids, weights          [n_tok][k]
  *   vkg_op_moe_group   ids -> route (counts|offsets|cursors), list
+ *   vkg_op_moe_gate_group  both (one launch for decode steps)
  *   vkg_op_moe_experts x, route, list -> y [n_tok*k][n_in] (scratch h)
  *   vkg_op_moe_combine y, weights -> out [n_tok][n_in]
  *   vkg_op_moe_shared  (DeepSeek shared experts) out += mlp(x)
@@ -44,6 +45,9 @@ struct vkg_moe_weights {
     uint32_t n_exp, n_in, n_ff;
     enum vkg_dtype dtype_down; /* down's, which may differ (llama.cpp's Q4_K_M keeps some down
                                   stacks in Q6_K): whole blocks along its rows, n_ff */
+    int tiled;                 /* gate and up: each expert's matrix in 8-row tiles (VKG_MATMUL_W_TILED's layout,
+                       vkg_weights_tile_rows), read only by the moe_lane kernels; others refuse */
+    int tiled_down;            /* down: the same */
 };
 
 /* Bytes of the route buffer for n_pairs = n_tok*k pairs: counts, offsets and
@@ -64,6 +68,19 @@ enum vkg_status vkg_op_moe_group(struct vkg_cmd *c, uint32_t n_pairs, uint32_t n
                                  struct vkg_view ids /* [n_pairs] I32 */,
                                  struct vkg_view route /* vkg_moe_route_bytes() U32 */,
                                  struct vkg_view list /* [n_pairs] U32 */);
+
+/* vkg_op_moe_gate, then vkg_op_moe_group of its n_tok*k pairs: one launch
+ * (moe_gate_group_sg, one workgroup) for up to VKG_MOE_GATE_GROUP_MAX_TOK
+ * tokens on the subgroup tier (dev->use.gate_group), else the two with a
+ * barrier between them.
+ * The same ids, weights, route and list (list order inside an expert is
+ * arbitrary either way). */
+enum vkg_status vkg_op_moe_gate_group(struct vkg_cmd *c, const struct vkg_moe_router *r, uint32_t n_tok,
+                                      struct vkg_view logits /* [n_tok][n_exp] F32 */,
+                                      struct vkg_view ids /* [n_tok][k] I32 */,
+                                      struct vkg_view weights /* [n_tok][k] F32 */,
+                                      struct vkg_view route /* vkg_moe_route_bytes() U32 */,
+                                      struct vkg_view list /* [n_tok*k] U32 */);
 
 /* y[p] = down_e(silu(gate_e(x[p / k])) * up_e(x[p / k])) for every pair p of
  * every expert e, reading counts and lists on the GPU. */

@@ -5,6 +5,7 @@
 #include "ops_norm.h"
 
 #include "ops_rows.h"
+#include "push_matmul.h"
 #include "vk_check.h"
 
 /* ---- embedding ---------------------------------------------------------- */
@@ -32,8 +33,9 @@ static enum vkg_status embed_chunk(struct vkg_cmd *c, enum vkg_op op, struct vkg
                                    uint64_t vocab, struct vkg_view *v, struct vkg_push_embed *p)
 {
     uint64_t rows_per_win = vkg_max_window_bytes(c->dev) / row_bytes;
-    if (p->tiled) rows_per_win -= rows_per_win % 64; /* windows of whole tiles */
-    if (rows_per_win == 0) return vkg_error(VKG_ERR_LIMIT, "op 'embed': 64 tiled rows exceed the binding range");
+    if (p->tiled) rows_per_win -= rows_per_win % VKG_MATMUL_TILE_ROWS; /* windows of whole tiles */
+    if (rows_per_win == 0)
+        return vkg_error(VKG_ERR_LIMIT, "op 'embed': %u tiled rows exceed the binding range", VKG_MATMUL_TILE_ROWS);
     uint64_t groups = p->n_tokens; /* one workgroup per token */
     for (uint64_t r0 = 0; r0 < vocab; r0 += rows_per_win) {
         uint64_t nr = vocab - r0 < rows_per_win ? vocab - r0 : rows_per_win, skip;

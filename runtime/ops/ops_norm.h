@@ -21,7 +21,7 @@
  * (normalizer cast to the hidden dtype: for F32, sqrtf(hidden)); others 1. */
 enum vkg_status vkg_op_embed(struct vkg_cmd *c, struct vkg_view table, enum vkg_dtype table_type, uint64_t vocab,
                              uint32_t dim, struct vkg_view ids, uint64_t n_tokens, float scale, struct vkg_view out);
-/* The same with tiled = 1: an F32/F16/BF16 table (dim % 8 == 0) stored in 64-row tiles, the layout
+/* The same with tiled = 1: an F32/F16/BF16 table (dim % 8 == 0) stored in 8-row tiles, the layout
  * of a tied head that the texel matmul reads (vkg_matmul_args.w_tiled); windows cut at whole tiles. */
 enum vkg_status vkg_op_embed_ex(struct vkg_cmd *c, struct vkg_view table, enum vkg_dtype table_type, uint64_t vocab,
                                 uint32_t dim, struct vkg_view ids, uint64_t n_tokens, float scale, struct vkg_view out,

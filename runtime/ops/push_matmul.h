@@ -68,10 +68,12 @@ struct vkg_push_matmul {
 /* matmul_lane / matvec1_lane_tx / matvec1_lane_cs, float types: W is stored in tiles of
  * VKG_MATMUL_TILE_ROWS rows (vkg_weights_tile_rows; the last tile may hold fewer), each
  * tile texel-column-major: texel kt of the tile's row r at tile_start + kt * tile_rows + r.
- * The texel row-per-lane walk reads a workgroup's 64 rows as one contiguous run per step
- * instead of 64 row streams. */
+ * llvmpipe runs a workgroup as a loop over 8-lane SIMD chunks, each through the whole kernel:
+ * with 8-row tiles a chunk's 8 consecutive rows are one sequential stream (128 bytes per step)
+ * where row-major order gave it 8 row streams and 8-row tiles a 128-byte piece of every
+ * 1 KB (README, "Tiled weights"). */
 #define VKG_MATMUL_W_TILED 8u
-#define VKG_MATMUL_TILE_ROWS 64u
+#define VKG_MATMUL_TILE_ROWS 8u
 
 /* Quantize n_blocks blocks of 32 values (one invocation per block). */
 struct vkg_push_quantize {

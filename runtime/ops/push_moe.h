@@ -30,8 +30,12 @@ struct vkg_push_moe_gate {
     uint32_t ids_off, w_off;
     uint32_t tok_per_wg; /* SG tier: tokens (subgroups) per workgroup */
     uint32_t bias_off;   /* first element of the bias inside its window */
-    uint32_t pad;
+    uint32_t route_off;  /* moe_gate_group_sg: first element of route and list in their windows */
+    uint32_t list_off;
+    uint32_t pad[3];
 };
+/* moe_gate_group_sg (router and grouping in one workgroup): up to this many tokens */
+#define VKG_MOE_GATE_GROUP_MAX_TOK 64u
 
 /* Pairs per tile of the expert FFN: the scan lists the tiles of every expert. */
 #define VKG_MOE_TILE 8u /* moe_lane.comp shares x over two quads: written for 8 */
@@ -70,8 +74,11 @@ struct vkg_push_moe_ffn {
                                                                     (weights: bytes for Q8_0/Q4) */
     uint32_t n_win;                                                /* experts in the bound weight window */
     uint32_t m_per_wg; /* output rows per workgroup (a multiple of the shader's NR) */
-    uint32_t vec;      /* float weights: K % 8 == 0 and input / weight windows 16-byte aligned (8 per load) */
+    uint32_t vec;      /* float weights: K % 8 == 0 and input / weight windows 16-byte aligned (8 per load);
+                          | VKG_MOE_W_TILED (moe_lane only) */
 };
+/* vkg_push_moe_ffn.vec: each expert's matrix in 8-row tiles (VKG_MATMUL_W_TILED's layout, per expert) */
+#define VKG_MOE_W_TILED 2u
 
 /* moe_combine: out[t][i] (+)= sum_j w[t][j] * y[t*k+j][i]. */
 struct vkg_push_moe_combine {
@@ -86,6 +93,7 @@ struct vkg_push_moe_combine {
 #define VKG_OPS_MOE(X)                                                         \
     X(MOE_GATE,         moe_gate,         4, vkg_push_moe_gate,    64)         \
     X(MOE_GATE_SG,      moe_gate_sg,      4, vkg_push_moe_gate,    64)         \
+    X(MOE_GATE_GROUP_SG, moe_gate_group_sg, 6, vkg_push_moe_gate,  64)         \
     X(MOE_COUNT,        moe_count,        2, vkg_push_moe_route,   256)        \
     X(MOE_SCAN,         moe_scan,         1, vkg_push_moe_route,   256)        \
     X(MOE_SCATTER,      moe_scatter,      3, vkg_push_moe_route,   256)        \

@@ -20,7 +20,7 @@ struct vkg_push_embed {
     uint32_t vocab;      /* rows of the whole table: ids outside [0, vocab) give zeros */
     uint32_t write_oob;  /* 1 on exactly one window per token range: it writes the zero rows */
     float scale;         /* multiplier (1, or Gemma's sqrt(hidden)) */
-    uint32_t tiled;      /* F32/F16/BF16: the table in 64-row tiles (push_matmul.h's VKG_MATMUL_W_TILED layout;
+    uint32_t tiled;      /* F32/F16/BF16: the table in 8-row tiles (push_matmul.h's VKG_MATMUL_W_TILED layout;
                             a tied head is read by the matmul) */
     uint32_t pad1;
 };

@@ -1,8 +1,9 @@
-/* test_matmul_tiled — float weights stored in 64-row tiles (VKG_MATMUL_W_TILED).
+/* test_matmul_tiled — float weights stored in tiles of T = VKG_MATMUL_TILE_ROWS (8) rows
+ * (VKG_MATMUL_W_TILED).
  *
  * The layout, from its definition (push_matmul.h), element by element: value i of row o is
- * at element 64t * n_in + (kt * rt + r) * g + j of the tiled matrix, with t = o / 64,
- * r = o % 64, rt = min(64, n_out - 64t) (the last tile may hold fewer rows), kt = i / g,
+ * at element T t * n_in + (kt * rt + r) * g + j of the tiled matrix, with t = o / T,
+ * r = o % T, rt = min(T, n_out - T t) (the last tile may hold fewer rows), kt = i / g,
  * j = i % g, g the values of one 16-byte texel of the device type (8 for F16/BF16, 4 for
  * F32). ref_tile_rows (tests/reference) places every element by that formula; vkg_weights_tile_rows (the
  * loader's tiler) must give the same bytes for rows 1 / 63 / 64 / 65 / 200 / 130, rows of
@@ -11,12 +12,12 @@
  * The kernels: every texel lane kernel reading a tiled W must give the same bits as the
  * same kernel on the row-major W (the arithmetic is the same, only the addresses move), and
  * both the double reference (ref_matmul, test_matmul's tolerance):
- *   - vkg_op_matmul_ex: F32 / F16 / BF16, 70 rows (one partial tile), 200 (three full, one of
- *     8 rows), 192 (whole tiles); n_in 136 and 576; 1 / 3 / 8 / 17 / 40 tokens (the one-token
+ *   - vkg_op_matmul_ex: F32 / F16 / BF16, 70 rows (a partial last tile of 6 rows), 203 (one of
+ *     3), 200 and 192 (whole tiles); n_in 136 and 576; 1 / 3 / 8 / 17 / 40 tokens (the one-token
  *     row-per-lane kernel, the 8-token GEMM, partial token blocks), with bias; and with a 32 KiB
  *     binding range, so the matrix runs in row windows (cut at whole tiles when tiled);
  *   - the one-token column split forced (matvec1_lane_cs reads tiles correctly too);
- *   - vkg_op_matmul_fused: q|k|v (PARTS 128 | 64 | 64) and gate|up SwiGLU (2 x 128), one launch
+ *   - vkg_op_matmul_fused: q|k|v (PARTS 136 | 40 | 40) and gate|up SwiGLU (2 x 104), one launch
  *     and, with use.fused off, each part launched apart on its tiled slice;
  *   - vkg_op_matmul_add_norm (RESNORM): the residual add and norm's tail with tiled rows.
  * And the refusals: a tiled weight on the GEMM path or the subgroup path (no texel kernel there)
@@ -153,12 +154,12 @@ static void test_f16(void **state)
 {
     (void)state;
     matmul_case(VKG_DTYPE_F16, 70, 136, 1);
-    matmul_case(VKG_DTYPE_F16, 200, 576, 2);
+    matmul_case(VKG_DTYPE_F16, 203, 576, 2);
     matmul_case(VKG_DTYPE_F16, 192, 136, 3);
 }
 
-/* a binding range of 32 KiB: W of 200 x 136 F16 (272-byte rows) runs in row windows, which a tiled
- * W must cut at whole tiles (64, 64, 64, 8 rows; the row-major one at 120 + 80), x and y in token
+/* a binding range of 32 KiB: W of 203 x 144 F16 (288-byte rows) runs in row windows, which a tiled
+ * W must cut at whole tiles (112 + 91 rows; the row-major one at 113 + 90), x and y in token
  * windows: the same bits, the same reference */
 static uint64_t g_saved_range;
 
@@ -167,7 +168,7 @@ static void test_windows(void **state)
     (void)state;
     g_saved_range = g_dev->info.max_storage_buffer_range;
     g_dev->info.max_storage_buffer_range = 32 << 10;
-    matmul_case(VKG_DTYPE_F16, 200, 136, 8);
+    matmul_case(VKG_DTYPE_F16, 203, 144, 8);
 }
 
 /* the device's range back even when the test failed (the later tests must not run windowed) */
@@ -236,8 +237,8 @@ static void run_fused(enum vkg_dtype wt, int glu, struct vkg_buffer *bw, int til
 
 static void fused_case(enum vkg_dtype wt, int glu, uint64_t seed)
 {
-    static const uint32_t qkv[3] = { 128, 64, 64 }, gu[2] = { 128, 128 };
-    const uint32_t *rows = glu ? gu : qkv, n_in = 136, total = glu ? 256 : 256;
+    static const uint32_t qkv[3] = { 136, 40, 40 }, gu[2] = { 104, 104 };
+    const uint32_t *rows = glu ? gu : qkv, n_in = 136, total = glu ? gu[0] + gu[1] : qkv[0] + qkv[1] + qkv[2];
     size_t wb;
     uint8_t *w = rng_weight(&seed, wt, total, n_in, &wb), *wtl = malloc(wb);
     ref_tile_rows(wtl, w, total, n_in, esz(wt), 16 / esz(wt));
@@ -409,7 +410,7 @@ static void test_refusals(void **state)
                                        .wt = VKG_DTYPE_F16,
                                        .n_in = 64,
                                        .n_parts = 3,
-                                       .rows = { 64, 32, 32 },
+                                       .rows = { 64, 36, 28 }, /* not whole 8-row tiles */
                                        .x = v,
                                        .y = { v, v, v },
                                        .n_tok = 1,

@@ -19,6 +19,7 @@
 #include "ops_moe.h"
 #include "ref_dtype.h"
 #include "ref_ggml_quants.h"
+#include "ref_matmul.h"
 #include "ref_moe.h"
 
 static const uint32_t g_ntoks[] = { 1, 7, 64 };
@@ -142,33 +143,36 @@ static void check_gate(const char *name, const struct ref_moe_router *r, uint32_
     free(rw);
 }
 
-/* Router variants of the served architectures, at n_tok 1, 7, 64. */
+/* Router variants of the served architectures. */
+static const struct {
+    const char *name;
+    struct ref_moe_router r;
+} g_routers[] = {
+    { "softmax top1", { 64, 1, 0, 0, 1.0, 0, 0 } },
+    { "mixtral softmax top2 renorm", { 8, 2, 0, 1, 1.0, 0, 0 } },
+    { "qwen3 softmax top8 renorm", { 128, 8, 0, 1, 1.0, 0, 0 } },
+    { "qwen3 softmax top6 no renorm", { 60, 6, 0, 0, 1.0, 0, 0 } },
+    { "deepseek-v2 group-limited top6 scaled", { 64, 6, 0, 0, 16.0, 8, 3 } },
+    { "sigmoid group-limited top8 renorm scaled", { 256, 8, 1, 1, 2.5, 8, 4 } },
+    { "sigmoid top6 no renorm", { 100, 6, 1, 0, 1.0, 0, 0 } },
+    { "sigmoid top16 renorm 512 experts", { 512, 16, 1, 1, 1.0, 0, 0 } },
+    { "deepseek-v3 sigmoid+bias v3 groups top8 renorm scaled", { 256, 8, 1, 1, 2.5, 8, 4, g_bias, 1 } },
+    { "v3 groups softmax no bias top6", { 64, 6, 0, 0, 1.0, 8, 3, NULL, 1 } },
+    { "sigmoid+bias no groups top4 renorm", { 64, 4, 1, 1, 1.0, 0, 0, g_bias, 0 } },
+};
+#define N_ROUTERS (sizeof g_routers / sizeof g_routers[0])
+
+/* Every router variant at n_tok 1, 7, 64. */
 static void test_gate_variants(void **state)
 {
-    static const struct {
-        const char *name;
-        struct ref_moe_router r;
-    } cases[] = {
-        { "softmax top1", { 64, 1, 0, 0, 1.0, 0, 0 } },
-        { "mixtral softmax top2 renorm", { 8, 2, 0, 1, 1.0, 0, 0 } },
-        { "qwen3 softmax top8 renorm", { 128, 8, 0, 1, 1.0, 0, 0 } },
-        { "qwen3 softmax top6 no renorm", { 60, 6, 0, 0, 1.0, 0, 0 } },
-        { "deepseek-v2 group-limited top6 scaled", { 64, 6, 0, 0, 16.0, 8, 3 } },
-        { "sigmoid group-limited top8 renorm scaled", { 256, 8, 1, 1, 2.5, 8, 4 } },
-        { "sigmoid top6 no renorm", { 100, 6, 1, 0, 1.0, 0, 0 } },
-        { "sigmoid top16 renorm 512 experts", { 512, 16, 1, 1, 1.0, 0, 0 } },
-        { "deepseek-v3 sigmoid+bias v3 groups top8 renorm scaled", { 256, 8, 1, 1, 2.5, 8, 4, g_bias, 1 } },
-        { "v3 groups softmax no bias top6", { 64, 6, 0, 0, 1.0, 8, 3, NULL, 1 } },
-        { "sigmoid+bias no groups top4 renorm", { 64, 4, 1, 1, 1.0, 0, 0, g_bias, 0 } },
-    };
     uint64_t seed = 0x6a7e;
     init_bias();
-    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+    for (size_t ci = 0; ci < N_ROUTERS; ci++)
         for (size_t ti = 0; ti < N_NTOKS; ti++) {
-            uint32_t n_tok = g_ntoks[ti], n_exp = cases[ci].r.n_exp;
+            uint32_t n_tok = g_ntoks[ti], n_exp = g_routers[ci].r.n_exp;
             float *l = malloc((uint64_t)n_tok * n_exp * 4);
             make_logits(&seed, n_tok, n_exp, l);
-            check_gate(cases[ci].name, &cases[ci].r, n_tok, l);
+            check_gate(g_routers[ci].name, &g_routers[ci].r, n_tok, l);
             free(l);
         }
 }
@@ -302,6 +306,93 @@ static void test_group(void **state)
     free(ids);
 }
 
+/* vkg_op_moe_gate_group (router and grouping in one launch, moe_gate_group_sg, up to
+ * VKG_MOE_GATE_GROUP_MAX_TOK tokens on the subgroup tier; else the two ops): ids and weights
+ * as the reference router's, route and list as the reference grouping of those ids, for
+ * every router variant, with route and list inside larger buffers (their offsets), on every
+ * tier, at the one-launch limit and one token past it. */
+static void test_gate_group(void **state)
+{
+    static const uint32_t ntoks[] = { 1, 7, 32, VKG_MOE_GATE_GROUP_MAX_TOK, VKG_MOE_GATE_GROUP_MAX_TOK + 1 };
+    uint64_t seed = 0x6a7f;
+    init_bias();
+    int fused_seen = 0;
+    for (size_t ci = 0; ci < N_ROUTERS; ci++)
+        for (size_t ti = 0; ti < sizeof ntoks / sizeof ntoks[0]; ti++) {
+            const struct ref_moe_router *r = &g_routers[ci].r;
+            uint32_t n_tok = ntoks[ti], n_exp = r->n_exp, np = n_tok * r->k;
+            uint64_t rb = vkg_moe_route_bytes(n_exp, np);
+            float *l = malloc((uint64_t)n_tok * n_exp * 4), *rw = malloc(np * 4), *gw = malloc(np * 4);
+            int32_t *ri = malloc(np * 4), *gi = malloc(np * 4);
+            uint32_t *route = malloc(rb), *list = malloc(np * 4);
+            make_logits(&seed, n_tok, n_exp, l);
+            ref_moe_gate(r, n_tok, l, ri, rw);
+            /* runs 0 .. N_TIERS - 1: the tiers; N_TIERS: the subgroup tier with VKGRM_DISABLE_GATE_GROUP's effect */
+            int gg_saved = g_dev->use.gate_group;
+            for (int run = 0; run <= N_TIERS; run++) {
+                int sg = run < N_TIERS ? run : 1;
+                if (!set_tier(sg)) continue;
+                g_dev->use.gate_group = run < N_TIERS ? gg_saved : 0;
+                struct vkg_moe_router g = to_gpu(r);
+                struct vkg_buffer *bb = NULL;
+                if (r->bias) {
+                    bb = gpu_buffer_from(r->bias, r->n_exp * 4, "moe bias");
+                    g.bias = vkg_buffer_view(bb);
+                }
+                struct vkg_buffer *bl = gpu_buffer_from(l, (uint64_t)n_tok * n_exp * 4, "moe logits");
+                struct vkg_buffer *bi = gpu_buffer_from(NULL, np * 4, "moe ids");
+                struct vkg_buffer *bw = gpu_buffer_from(NULL, np * 4, "moe weights");
+                struct vkg_buffer *br = gpu_buffer_from(NULL, 12 + rb, "moe route");    /* 12 bytes in: route_off */
+                struct vkg_buffer *bls = gpu_buffer_from(NULL, 8 + np * 4, "moe list"); /* 8 bytes in: list_off */
+                struct vkg_view vr = vkg_view_sub(vkg_buffer_view(br), 12, rb);
+                struct vkg_view vl = vkg_view_sub(vkg_buffer_view(bls), 8, np * 4);
+                struct vkg_cmd *c = begin();
+                GPU_OK(vkg_op_moe_gate_group(c, &g, n_tok, vkg_buffer_view(bl), vkg_buffer_view(bi),
+                                             vkg_buffer_view(bw), vr, vl));
+                int fused = c->last_kernel && !strcmp(c->last_kernel, "moe_gate_group_sg");
+                finish(c);
+                /* one launch exactly where promised: subgroup tiers, up to the limit */
+                int want = sg > 0 && g_dev->use.subgroup_arith && g_dev->use.gate_group &&
+                           g_dev->info.subgroup_max_size >= 8 && g_dev->info.subgroup_max_size <= 64 &&
+                           n_tok <= VKG_MOE_GATE_GROUP_MAX_TOK;
+                char what[200];
+                snprintf(what, sizeof what, "gate_group %s tier %d%s n_tok=%u%s", g_routers[ci].name, sg,
+                         run == N_TIERS ? " (gate_group off)" : "", n_tok, fused ? " (one launch)" : "");
+                if (fused != want) fail_msg("%s: one launch %d, expected %d", what, fused, want);
+                fused_seen |= fused;
+                gpu_read(bi, gi, np * 4);
+                gpu_read(bw, gw, np * 4);
+                GPU_OK(vkg_buffer_download(g_dev, vr, route, rb));
+                GPU_OK(vkg_buffer_download(g_dev, vl, list, np * 4));
+                for (uint32_t i = 0; i < np; i++)
+                    if (gi[i] != ri[i])
+                        fail_msg("%s: token %u slot %u: expert %d, reference %d", what, i / r->k, i % r->k, gi[i],
+                                 ri[i]);
+                assert_close_f32(what, gw, rw, np, 1e-7f, 2e-6f);
+                check_route(what, ri, np, n_exp, route, list);
+                vkg_buffer_free(bl);
+                vkg_buffer_free(bi);
+                vkg_buffer_free(bw);
+                vkg_buffer_free(br);
+                vkg_buffer_free(bls);
+                vkg_buffer_free(bb);
+                gpu_assert_no_validation();
+            }
+            g_dev->use.gate_group = gg_saved;
+            restore_tier();
+            free(l);
+            free(rw);
+            free(gw);
+            free(ri);
+            free(gi);
+            free(route);
+            free(list);
+        }
+    if (g_dev->use.subgroup_arith && g_dev->use.gate_group && g_dev->info.subgroup_max_size >= 8 &&
+        g_dev->info.subgroup_max_size <= 64)
+        assert_true(fused_seen);
+}
+
 /* Host weights as f32 values exactly representable in dtype, and their device bytes. */
 /* Random Q8_0 / Q4 blocks (scales in [amp/128, amp/64)) and their decoded values. */
 static struct vkg_buffer *quant_buffer(uint64_t *seed, float *w, uint64_t n, int q4, float amp, const char *name)
@@ -411,6 +502,24 @@ static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok,
                               vkg_buffer_view(m->out), 0));
 }
 
+/* A copy of a float expert stack (n_exp matrices of rows x n_in) with each expert's matrix in
+ * 8-row tiles, laid out by the reference tiler (ref_tile_rows, from the layout's definition). */
+static struct vkg_buffer *tiled_stack(struct vkg_buffer *b, enum vkg_dtype dt, uint32_t n_exp, uint32_t rows,
+                                      uint32_t n_in)
+{
+    uint32_t es = dt == VKG_DTYPE_F32 ? 4 : 2;
+    uint64_t per = (uint64_t)rows * n_in * es, n = per * n_exp;
+    uint8_t *src = malloc(n), *dst = malloc(n);
+    gpu_read(b, src, n);
+    for (uint32_t e = 0; e < n_exp; e++) ref_tile_rows(dst + e * per, src + e * per, rows, n_in, es, 16 / es);
+    struct vkg_buffer *t = gpu_buffer_from(dst, n, "moe tiled stack");
+    free(src);
+    free(dst);
+    return t;
+}
+
+static int is_float(enum vkg_dtype dt) { return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16; }
+
 /* Routed experts with skewed ids (expert 3 gets every token; 0..2, 4, 13..15
  * none) for n_tok 1, 7, 64 and k 1, 2, 6; dims not multiples of the tiles
  * (Q8_0/Q4: multiples of the 32-value block). */
@@ -427,6 +536,23 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
     m.w.gate = vkg_buffer_view(m.bg);
     m.w.up = vkg_buffer_view(m.bu);
     m.w.down = vkg_buffer_view(m.bd);
+    /* the stacks' float matrices again in 8-row tiles per expert (as models on CPU drivers load
+     * them): read by moe_lane only (tier 2), refused by the others */
+    struct moe_dev tl = m;
+    struct vkg_buffer *tg = NULL, *tu = NULL, *td = NULL;
+    tl.w.tiled = is_float(dt) && n_in % 8 == 0;
+    tl.w.tiled_down = is_float(dt_down) && n_ff % 8 == 0;
+    if (tl.w.tiled) {
+        tg = tiled_stack(m.bg, dt, n_exp, n_ff, n_in);
+        tu = tiled_stack(m.bu, dt, n_exp, n_ff, n_in);
+        tl.w.gate = vkg_buffer_view(tg);
+        tl.w.up = vkg_buffer_view(tu);
+    }
+    if (tl.w.tiled_down) {
+        td = tiled_stack(m.bd, dt_down, n_exp, n_in, n_ff);
+        tl.w.down = vkg_buffer_view(td);
+    }
+    int lane = g_dev->use.texel && g_dev->use.lane_ok && g_dev->use.quad;
     for (size_t ti = 0; ti < N_NTOKS; ti++)
         for (size_t ki = 0; ki < 3; ki++) {
             uint32_t n_tok = g_ntoks[ti], k = ks[ki], pairs = n_tok * k;
@@ -452,6 +578,31 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
                 assert_rows_close(what, got, want, n_tok, n_in);
             }
             restore_tier();
+            if ((tl.w.tiled || tl.w.tiled_down) && set_tier(2) && lane) {
+                tl.ids = m.ids, tl.wts = m.wts, tl.route = m.route, tl.list = m.list;
+                tl.x = m.x, tl.h = m.h, tl.y = m.y, tl.out = m.out;
+                struct vkg_cmd *c = begin();
+                vkg_cmd_fill(c, vkg_buffer_view(m.out), 0x7fc00000u); /* NaN: a row left unwritten fails */
+                vkg_cmd_barrier(c);
+                record_experts(c, &tl, n_tok, k);
+                finish(c);
+                gpu_read(m.out, got, (uint64_t)n_tok * n_in * 4);
+                char what[96];
+                snprintf(what, sizeof what, "experts %s/%s tiled%s%s n_tok=%u k=%u", vkg_dtype_name(dt),
+                         vkg_dtype_name(dt_down), tl.w.tiled ? " gate/up" : "", tl.w.tiled_down ? " down" : "", n_tok,
+                         k);
+                assert_rows_close(what, got, want, n_tok, n_in);
+                if (ti == 0 && ki == 0 && set_tier(1)) { /* the storage-buffer tiers cannot read tiles */
+                    c = begin();
+                    assert_int_equal(vkg_op_moe_experts(c, &tl.w, n_tok, k, vkg_buffer_view(m.x),
+                                                        vkg_buffer_view(m.route), vkg_buffer_view(m.list),
+                                                        vkg_buffer_view(m.h), vkg_buffer_view(m.y)),
+                                     VKG_ERR_UNSUPPORTED);
+                    assert_non_null(strstr(vkg_error_detail(), "8-row tiles"));
+                    vkg_cmd_free(c);
+                }
+            }
+            restore_tier();
             moe_dev_free(&m, 0);
             free(x);
             free(w);
@@ -461,6 +612,9 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
             gpu_assert_no_validation();
         }
     moe_dev_free(&m, 1);
+    vkg_buffer_free(tg);
+    vkg_buffer_free(tu);
+    vkg_buffer_free(td);
     free(g);
     free(u);
     free(d);
@@ -472,13 +626,16 @@ static void check_experts_dims(enum vkg_dtype dt, uint32_t n_in, uint32_t n_ff)
 }
 
 /* Float weights: dims that are not multiples of 8 (one value per load), then
- * multiples of 8 (the 16-byte-vector path, p.vec). */
+ * multiples of 8 (the 16-byte-vector path, p.vec; tiled stacks in whole tiles), then one of
+ * each (only the stack whose rows are multiples of 8 values is tiled, with a partial last tile). */
 static void check_experts(enum vkg_dtype dt)
 {
     uint32_t bs = vkg_dtype_block_size(dt); /* 1, 32, or 256 (K-quants) */
     if (bs == 1) {
         check_experts_dims(dt, 70, 101);
         check_experts_dims(dt, 72, 104);
+        check_experts_dims(dt, 72, 100);
+        check_experts_dims(dt, 100, 72);
     } else check_experts_dims(dt, bs == 256 ? 256 : 96, bs == 256 ? 512 : 160);
 }
 
@@ -697,15 +854,25 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gate_variants), cmocka_unit_test(test_gate_ties),
-        cmocka_unit_test(test_group),         cmocka_unit_test(test_experts_f32),
-        cmocka_unit_test(test_experts_f16),   cmocka_unit_test(test_experts_bf16),
-        cmocka_unit_test(test_experts_q8_0),  cmocka_unit_test(test_experts_q4),
-        cmocka_unit_test(test_experts_q4_1),  cmocka_unit_test(test_experts_q5_0),
-        cmocka_unit_test(test_experts_q5_1),  cmocka_unit_test(test_experts_q4_k),
-        cmocka_unit_test(test_experts_q5_k),  cmocka_unit_test(test_experts_q6_k),
-        cmocka_unit_test(test_experts_mixed), cmocka_unit_test(test_block_end_to_end),
-        cmocka_unit_test(test_big_stacks),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_gate_variants),
+        cmocka_unit_test(test_gate_ties),
+        cmocka_unit_test(test_group),
+        cmocka_unit_test(test_gate_group),
+        cmocka_unit_test(test_experts_f32),
+        cmocka_unit_test(test_experts_f16),
+        cmocka_unit_test(test_experts_bf16),
+        cmocka_unit_test(test_experts_q8_0),
+        cmocka_unit_test(test_experts_q4),
+        cmocka_unit_test(test_experts_q4_1),
+        cmocka_unit_test(test_experts_q5_0),
+        cmocka_unit_test(test_experts_q5_1),
+        cmocka_unit_test(test_experts_q4_k),
+        cmocka_unit_test(test_experts_q5_k),
+        cmocka_unit_test(test_experts_q6_k),
+        cmocka_unit_test(test_experts_mixed),
+        cmocka_unit_test(test_block_end_to_end),
+        cmocka_unit_test(test_big_stacks),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

@@ -4,7 +4,7 @@
  * one binding (maxStorageBufferRange, 128 MiB on lavapipe): 150,000 x 512
  * F32 (293 MiB) and 151,936 x 512 F16 (148 MiB). Tolerance: exact — the
  * shader decodes exactly and applies one f32 multiply, as the reference.
- * Tied heads on CPU drivers: F32 / F16 / BF16 tables stored in 64-row tiles (ref_tile_rows, the
+ * Tied heads on CPU drivers: F32 / F16 / BF16 tables stored in 8-row tiles (ref_tile_rows, the
  * layout's definition) give the same rows, with a partial last tile and in windows of whole
  * tiles under a small binding range. */
 #include "common_gpu.h"
@@ -73,7 +73,7 @@ static void embed_case_ex(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const 
 {
     struct table tb;
     make_table(&tb, t, vocab, dim, seed);
-    if (tiled) { /* the same table in 64-row tiles */
+    if (tiled) { /* the same table in 8-row tiles */
         uint32_t es = t == VKG_DTYPE_F32 ? 4 : 2;
         void *tl = malloc(tb.bytes);
         ref_tile_rows(tl, tb.data, (uint32_t)vocab, dim, es, 16 / es);
@@ -197,8 +197,8 @@ static void test_embed_big(void **state)
     free(ids);
 }
 
-/* Tiled tables (a tied head on CPU drivers): 200 rows (three tiles and one of 8), 1000 x 136, the
- * last row and ids around tile edges; then a 16 KiB binding range, so the 200 x 136 tables bind in
+/* Tiled tables (a tied head on CPU drivers): 203 rows (25 tiles and one of 3), 1000 x 136, the
+ * last row and ids around tile edges; then a 40 KiB binding range, so the 203 x 136 tables bind in
  * windows of whole tiles. */
 static uint64_t g_saved_range;
 
@@ -208,9 +208,9 @@ static void test_embed_tiled(void **state)
     static const enum vkg_dtype types[] = { VKG_DTYPE_F32, VKG_DTYPE_F16, VKG_DTYPE_BF16 };
     uint64_t seed = 0x71e;
     for (size_t t = 0; t < 3; t++) {
-        int32_t *ids = make_ids(40, 200, &seed);
-        ids[6] = 63, ids[7] = 64, ids[8] = 191, ids[9] = 192, ids[10] = 199;
-        embed_case_ex(types[t], 200, 136, ids, 40, t == 1 ? 3.0f : 1.0f, 4 * t, &seed, 1);
+        int32_t *ids = make_ids(40, 203, &seed);
+        ids[6] = 7, ids[7] = 8, ids[8] = 199, ids[9] = 200, ids[10] = 202;
+        embed_case_ex(types[t], 203, 136, ids, 40, t == 1 ? 3.0f : 1.0f, 4 * t, &seed, 1);
         free(ids);
         ids = make_ids(9, 1000, &seed);
         embed_case_ex(types[t], 1000, 136, ids, 9, 1.0f, 0, &seed, 1);
@@ -218,10 +218,10 @@ static void test_embed_tiled(void **state)
     }
     g_saved_range = g_dev->info.max_storage_buffer_range;
     g_dev->info.max_storage_buffer_range = 40 << 10;
-    for (size_t t = 1; t < 3; t++) { /* 272-byte rows: 150 per window, cut to 128 */
-        int32_t *ids = make_ids(40, 200, &seed);
-        ids[6] = 127, ids[7] = 128, ids[8] = 199;
-        embed_case_ex(types[t], 200, 136, ids, 40, 1.0f, 0, &seed, 1);
+    for (size_t t = 1; t < 3; t++) { /* 272-byte rows: 150 per window, cut to 144 */
+        int32_t *ids = make_ids(40, 203, &seed);
+        ids[6] = 143, ids[7] = 144, ids[8] = 202;
+        embed_case_ex(types[t], 203, 136, ids, 40, 1.0f, 0, &seed, 1);
         free(ids);
     }
 }

@@ -7,6 +7,7 @@
 
 #include "ref_dtype.h"
 #include "ref_ggml_quants.h"
+#include "push_matmul.h" /* VKG_MATMUL_TILE_ROWS: the layout's tile height, its one parameter */
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); } /* little endian */
 
@@ -121,8 +122,9 @@ void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_i
 {
     for (uint32_t o = 0; o < rows; o++)
         for (uint32_t i = 0; i < n_in; i++) {
-            uint32_t t = o / 64, r = o % 64, rt = rows - 64 * t < 64 ? rows - 64 * t : 64, kt = i / g, j = i % g;
-            uint64_t at = (uint64_t)64 * t * n_in + ((uint64_t)kt * rt + r) * g + j;
+            const uint32_t T = VKG_MATMUL_TILE_ROWS;
+            uint32_t t = o / T, r = o % T, rt = rows - T * t < T ? rows - T * t : T, kt = i / g, j = i % g;
+            uint64_t at = (uint64_t)T * t * n_in + ((uint64_t)kt * rt + r) * g + j;
             memcpy(dst + at * es, src + ((uint64_t)o * n_in + i) * es, es);
         }
 }

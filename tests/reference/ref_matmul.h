@@ -22,9 +22,10 @@ void ref_matmul(const void *w /* [n_out][n_in] of wt */, enum vkg_dtype wt, uint
                 double *abs_sum /* [n_tok][n_out] or NULL */);
 
 /* The CPU drivers' tiled layout of a rows x n_in matrix of es-byte elements, from its definition
- * (push_matmul.h, VKG_MATMUL_W_TILED), element by element: value i of row o goes to element
- * 64t * n_in + (kt * rt + r) * g + j, t = o / 64, r = o % 64, rt = min(64, rows - 64t),
- * kt = i / g, j = i % g (g values per 16-byte texel of the device type). */
+ * (push_matmul.h, VKG_MATMUL_W_TILED, tiles of T = VKG_MATMUL_TILE_ROWS rows), element by
+ * element: value i of row o goes to element T t * n_in + (kt * rt + r) * g + j, t = o / T,
+ * r = o % T, rt = min(T, rows - T t), kt = i / g, j = i % g (g values per 16-byte texel of the
+ * device type). */
 void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_in, uint32_t es, uint32_t g);
 
 /* The project's quantizer (the rule GPU quantize.comp must follow):

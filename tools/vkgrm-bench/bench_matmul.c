@@ -17,7 +17,7 @@ struct mm_ctx {
     struct vkg_matmul_args a;
     enum vkg_dtype st; /* quantize: source type (a.wt is the destination) */
     int cs;            /* one token, float weights: matvec1_lane_cs forced (1) or off (0) while recording;
-                          2: off, and the weights are in 64-row tiles (w_tiled: random bits either way) */
+                          2: off, and the weights are in 8-row tiles (w_tiled: random bits either way) */
     uint32_t copies;   /* > 1: that many distinct weight matrices, one launch each (cache-cold, as in a model) */
     uint64_t wbytes;   /* bytes of one matrix */
 };
@@ -196,7 +196,7 @@ static enum vkg_status fu_setup(struct vkg_device *dev, void **ctx, uint64_t *by
                                            .x = vkg_buffer_view(c->x),
                                            .n_tok = n_tok,
                                            .kind = glu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_PARTS,
-                                           .w_tiled = cs == 2 }; /* 2: column split off, 64-row tiles */
+                                           .w_tiled = cs == 2 }; /* 2: column split off, 8-row tiles */
     for (uint32_t i = 0, r0 = 0; i < np; r0 += rows[i], i++)
         c->a.y[i] = vkg_view_sub(vkg_buffer_view(c->y), (uint64_t)r0 * n_tok * 4, (uint64_t)rows[i] * n_tok * 4);
     for (uint32_t i = 0; i < 2; i++)

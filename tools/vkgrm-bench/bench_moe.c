@@ -16,7 +16,8 @@ struct moe_ctx {
     struct vkg_moe_router r;
     struct vkg_moe_weights w;
     uint32_t n_tok, active; /* active: experts with >= 1 token */
-    int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar, 2 moe_lane */
+    int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar, 2 moe_lane,
+                               3 moe_lane with each expert's matrices in 8-row tiles (pattern bits either way) */
     struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d;
 };
 
@@ -138,12 +139,51 @@ static enum vkg_status s_group1(struct vkg_device *d, void **x, uint64_t *b, uin
     return VKG_OK;
 }
 
+/* A decode step's router and grouping: moe_gate_group_sg (one launch) or, sg == 0, moe_gate_sg
+ * and moe_group1 with a barrier between them (what a step recorded before the fused kernel) */
+static enum vkg_status rec_gate_group(struct vkg_cmd *c, void *ctx)
+{
+    struct moe_ctx *m = ctx;
+    if (!m->sg) {
+        VKG_TRY(rec_gate(c, m));
+        vkg_cmd_barrier(c);
+        return rec_group(c, m);
+    }
+    return vkg_op_moe_gate_group(c, &m->r, m->n_tok, vkg_buffer_view(m->logits), vkg_buffer_view(m->ids),
+                                 vkg_buffer_view(m->wts), vkg_buffer_view(m->route), vkg_buffer_view(m->list));
+}
+static enum vkg_status setup_gg(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f, uint32_t n_tok, int fused)
+{
+    VKG_TRY(setup_moe(d, x, n_tok, VKG_DTYPE_UNKNOWN));
+    ((struct moe_ctx *)*x)->sg = fused;
+    /* logits in, ids + weights out, ids read twice, list written; counts, offsets, cursors */
+    *b = (uint64_t)n_tok * B_EXP * 4 + (uint64_t)n_tok * B_K * 4 * 5 + B_EXP * 12 * 2;
+    *f = 0;
+    return VKG_OK;
+}
+static enum vkg_status s_gg1(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_gg(d, x, b, f, 1, 1);
+}
+static enum vkg_status s_gg32(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_gg(d, x, b, f, 32, 1);
+}
+static enum vkg_status s_gg1_apart(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_gg(d, x, b, f, 1, 0);
+}
+static enum vkg_status s_gg32_apart(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return setup_gg(d, x, b, f, 32, 0);
+}
+
 static enum vkg_status rec_gate_up(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
     int saved = c->dev->use.subgroup_arith, texel = c->dev->use.texel;
     c->dev->use.subgroup_arith = saved && m->sg;
-    c->dev->use.texel = m->sg == 2; /* moe_lane (float weights) only when asked */
+    c->dev->use.texel = m->sg >= 2; /* moe_lane (float weights) only when asked */
     enum vkg_status s = vkg_op_moe_gate_up(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
                                            vkg_buffer_view(m->list), vkg_buffer_view(m->h));
     c->dev->use.subgroup_arith = saved;
@@ -156,7 +196,7 @@ static enum vkg_status rec_down(struct vkg_cmd *c, void *ctx)
     struct moe_ctx *m = ctx;
     int saved = c->dev->use.subgroup_arith, texel = c->dev->use.texel;
     c->dev->use.subgroup_arith = saved && m->sg;
-    c->dev->use.texel = m->sg == 2;
+    c->dev->use.texel = m->sg >= 2;
     enum vkg_status s = vkg_op_moe_down(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->h), vkg_buffer_view(m->route),
                                         vkg_buffer_view(m->list), vkg_buffer_view(m->y));
     c->dev->use.subgroup_arith = saved;
@@ -207,6 +247,7 @@ static enum vkg_status setup_ffn(struct vkg_device *d, void **x, uint64_t *b, ui
     VKG_TRY(setup_moe(d, x, n_tok, dt));
     struct moe_ctx *m = *x;
     m->sg = sg;
+    m->w.tiled = m->w.tiled_down = sg == 3;
     uint64_t pairs = (uint64_t)n_tok * B_K;
     uint64_t mat = (uint64_t)B_FF * B_IN / vkg_dtype_block_size(dt) * vkg_dtype_block_bytes(dt);
     if (gate_up) *b = m->active * mat * 2 + (uint64_t)n_tok * B_IN * 4 + pairs * B_FF * 4;
@@ -258,7 +299,11 @@ FFN_TIER(_sg, 1)
     FFN(l_gu_##t##_64, 64, VKG_DTYPE_##dt, 1, 2) \
     FFN(l_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 2)   \
     FFN(l_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, 2) \
-    FFN(l_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 2)
+    FFN(l_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 2) \
+    FFN(t_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 3)   \
+    FFN(t_gu_##t##_64, 64, VKG_DTYPE_##dt, 1, 3) \
+    FFN(t_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 3)   \
+    FFN(t_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 3)
 FFN_LANE(f32, F32)
 FFN_LANE(f16, F16)
 FFN_LANE(bf16, BF16)
@@ -311,16 +356,25 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_scan", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_scatter", "(the moe_count row: whole grouping)", s_group, rec_group, down },
     { "moe_group1", "count+scan+scatter 64x6 pairs -> 64 exp, one workgroup", s_group1, rec_group, down },
+    { "moe_gate_group_sg", "1 tok x 64 exp top6 + grouping, one launch", s_gg1, rec_gate_group, down },
+    { "moe_gate_group_sg", "32 tok x 64 exp top6 + grouping, one launch", s_gg32, rec_gate_group, down },
+    { "moe_gate_sg", "1 tok x 64 exp top6, then moe_group1 (two launches)", s_gg1_apart, rec_gate_group, down },
+    { "moe_gate_sg", "32 tok x 64 exp top6, then moe_group1 (two launches)", s_gg32_apart, rec_gate_group, down },
     FFN_CASES(, "") FFN_CASES(_sg, "_sg") GGML_CASES(q4_1, Q4_1) GGML_CASES(q5_0, Q5_0) GGML_CASES(q5_1, Q5_1)
         GGML_CASES(q4_k, Q4_K) GGML_CASES(q5_k, Q5_K) GGML_CASES(q6_k, Q6_K)
 /* up to VKG_MOE_LANE1_PAIRS pairs per expert (1 and 16 tokens x top-6 of 64) take *_lane1 */
-#define LANE_CASES(t, dt)                                                                                       \
-    { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_1, rec_gate_up, down },       \
-        { "moe_gate_up_" #t "_lane1", "16 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_16, rec_gate_up, down }, \
-        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_64, rec_gate_up, down },  \
-        { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_1, rec_down, down },         \
-        { "moe_down_" #t "_lane1", "16 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_16, rec_down, down },       \
-        { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_64, rec_down, down },
+#define LANE_CASES(t, dt)                                                                                              \
+    { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_1, rec_gate_up, down },              \
+        { "moe_gate_up_" #t "_lane1", "16 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_16, rec_gate_up, down },        \
+        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_64, rec_gate_up, down },         \
+        { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_1, rec_down, down },                \
+        { "moe_down_" #t "_lane1", "16 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_16, rec_down, down },              \
+        { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_64, rec_down, down },               \
+        { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt " tiled", t_gu_##t##_1, rec_gate_up, down }, \
+        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt " tiled", t_gu_##t##_64, rec_gate_up,        \
+          down },                                                                                                      \
+        { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt " tiled", t_dn_##t##_1, rec_down, down },       \
+        { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt " tiled", t_dn_##t##_64, rec_down, down },
             LANE_CASES(f32, F32) LANE_CASES(f16, F16)
                 LANE_CASES(bf16, BF16){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
