@@ -16,8 +16,8 @@
 // and q + 4, and subgroupQuadBroadcast (an in-register permute there) hands
 // them to the quad (quad_x.glsl), 4 fetches per 8 values instead of 16 (the host picks this
 // kernel only with quad operations, use.quad). Models on CPU drivers store
-// each expert's matrices in 8-row tiles (VKG_MOE_W_TILED, w_row): the lanes'
-// rows of a step are then one contiguous run instead of one stream per row.
+// each expert's matrices in 8-row tiles (VKG_MOE_W_TILED, w_row): an 8-lane
+// SIMD chunk's rows are then one sequential stream instead of one per row.
 //! variant moe_gate_up_f32_lane GATE_UP W_F32
 //! variant moe_gate_up_f16_lane GATE_UP W_F16
 //! variant moe_gate_up_bf16_lane GATE_UP W_BF16
@@ -92,7 +92,7 @@ void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 // First texel (tb) and texel step (ts) of row m of the window's expert ew (from e_base) in the
 // matrix at element w_off: row-major, or VKG_MOE_W_TILED: each expert's M x K matrix in tiles of
 // VKG_MATMUL_TILE_ROWS rows, texel-column-major in a tile (push_matmul.h's layout, per expert), so
-// the workgroup's lanes (consecutive rows) read one contiguous run per step
+// an 8-lane chunk's consecutive rows are one sequential stream (128 bytes per step)
 void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
 {
     uint base = w_off + ew * p.M * p.K; // a multiple of VT (host: vec)

@@ -161,7 +161,7 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
  * float projections that only blocks.c's launches read (q/k/v, o_proj, gate/up/down of the dense
  * MLP and of DeepSeek-V2's shared experts; the head, and the embedding when it is the head, whose
  * lookup reads either layout), which the texel row-per-lane kernels
- * then read as one contiguous run per workgroup and step instead of 64 row streams (README,
+ * then read as one sequential stream per 8-lane SIMD chunk instead of a stream per row (README,
  * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
  * may be launched on its own). The MoE experts' float matrices too, each expert's on its own
  * (moe_lane.comp). The router, DeepSeek-V2's latent projections and an untied embedding keep the

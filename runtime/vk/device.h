@@ -127,8 +127,8 @@ struct vkg_device {
         int mla_append;     /* DeepSeek-V2 layers gather K and V in the KV append's launch
                                (vkg_op_kv_append_mla) instead of three copies before it; VKGRM_DISABLE_MLA_APPEND */
         int tiled;          /* texel, lane_tier and quad: models store their float projections in 8-row tiles
-                               (vkg_op_matmul_tile_rows) that the texel lane kernels read as one contiguous run
-                               per workgroup and step; VKGRM_DISABLE_TILED */
+                               (vkg_weights_tile_rows) that the texel lane kernels read as one sequential
+                               stream per 8-lane SIMD chunk (push_matmul.h); VKGRM_DISABLE_TILED */
         int gate_group;     /* subgroup_arith: a decode step's MoE router top-k and grouping by expert in one
                                launch (vkg_op_moe_gate_group, moe_gate_group_sg); VKGRM_DISABLE_GATE_GROUP */
     } use;
