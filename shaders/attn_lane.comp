@@ -1,8 +1,14 @@
 #version 450
 // attn_lane.comp — attention for CPU drivers (lavapipe): one workgroup of
-// VKG_ATTN_LANE_WG invocations (one subgroup) per (query token, query head, KV
-// split), the same semantics as attn.comp (causal, GQA, dk != dv, scale,
-// soft-capping, sliding window, paged KV, kv_start, partials for splits).
+// VKG_ATTN_LANE_WG invocations (one subgroup) per (query token, GH query heads
+// of one KV head, KV split), the same semantics as attn.comp (causal, GQA,
+// dk != dv, scale, soft-capping, sliding window, paged KV, kv_start, partials
+// for splits).
+//
+// GH (specialization constant 3, the launcher's choice, 1 by default): the
+// query heads that share a KV head are taken GH at a time, and each K and V
+// texel fetched serves all GH of them. A texel fetch is a call on llvmpipe
+// (README, "Rows per invocation"), the most expensive step of the loop.
 //
 // Each invocation walks every VKG_ATTN_LANE_WG-th kv position of the range with
 // its own online softmax (running max m, sum l and accumulator acc in
@@ -35,6 +41,7 @@ VKG_PUSH_CONSTANTS(vkg_push_attn);
 #define NEG_BIG (-1.0e30)
 layout(constant_id = 1) const uint DK4 = 16u; // dk / 4 (the launcher specializes both)
 layout(constant_id = 2) const uint DV4 = 16u; // dv / 4
+layout(constant_id = 3) const uint GH = 1u;   // query heads per workgroup (divides the heads per KV head)
 
 layout(binding = 0) readonly buffer Q { float q[]; };          // [n_tokens][n_heads][dk]
 layout(binding = 1) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {seq, pos}
@@ -55,8 +62,12 @@ vec4 load4(usamplerBuffer t, uint i)
     uvec4 w = texelFetch(t, int(i >> 1));
     return f16x4((i & 1u) != 0u ? w.zw : w.xy);
 }
+// F16 rows of an even number of vec4s (dk, dv multiples of 8) are whole texels: one fetch
+// gives two vec4s, half the fetches of load4
+#define PAIRS(n) ((n) % 2u == 0u)
 #else
 vec4 load4(usamplerBuffer t, uint i) { return uintBitsToFloat(texelFetch(t, int(i))); }
+#define PAIRS(n) false
 #endif
 
 float softcap(float s)
@@ -71,8 +82,8 @@ uint page_id(uint i) { return texelFetch(pages, int(i >> 2))[i & 3u]; }
 void main()
 {
     uint lane = gl_LocalInvocationID.x, W = gl_WorkGroupSize.x;
-    uint tok = gl_WorkGroupID.x, head = gl_WorkGroupID.y;
-    uint kvh = head / (p.n_heads / p.n_kv_heads);
+    uint tok = gl_WorkGroupID.x, head0 = gl_WorkGroupID.y * GH; // query heads head0 .. head0 + GH - 1
+    uint kvh = head0 / (p.n_heads / p.n_kv_heads);
     ivec2 tk = tokens[p.tok_off + tok];
     uvec2 sq = uint(tk.x) < uint(seqs.length()) ? seqs[tk.x] : uvec2(0u); // bad seq id: nothing visible
     // the token's visible positions [lo, hi] that exist (HF masks: causal, sliding window)
@@ -82,47 +93,94 @@ void main()
     lo = max(lo, int(p.kv_start + gl_WorkGroupID.z * p.split_len));
     if (gl_WorkGroupID.z + 1u < p.n_split) hi = min(hi, int(p.kv_start + (gl_WorkGroupID.z + 1u) * p.split_len) - 1);
 #endif
-    vec4 qr[DK4], acc[DV4];
-    uint qb = p.q_off + (tok * p.n_heads + head) * p.dk;
-    [[unroll]] for (uint d = 0u; d < DK4; d++)
-        qr[d] = vec4(q[qb + 4u * d], q[qb + 4u * d + 1u], q[qb + 4u * d + 2u], q[qb + 4u * d + 3u]) * p.scale;
-    [[unroll]] for (uint d = 0u; d < DV4; d++) acc[d] = vec4(0.0);
-    float m = NEG_BIG, l = 0.0;
+    // head g's query row is qr[g * DK4 ..], its accumulator acc[g * DV4 ..]
+    vec4 qr[GH * DK4], acc[GH * DV4];
+    float m[GH], l[GH];
+    [[unroll]] for (uint g = 0u; g < GH; g++) {
+        uint qb = p.q_off + (tok * p.n_heads + head0 + g) * p.dk;
+        [[unroll]] for (uint d = 0u; d < DK4; d++)
+            qr[g * DK4 + d] =
+                vec4(q[qb + 4u * d], q[qb + 4u * d + 1u], q[qb + 4u * d + 2u], q[qb + 4u * d + 3u]) * p.scale;
+        [[unroll]] for (uint d = 0u; d < DV4; d++) acc[g * DV4 + d] = vec4(0.0);
+        m[g] = NEG_BIG;
+        l[g] = 0.0;
+    }
     for (int pos = lo + int(lane); pos <= hi; pos += int(W)) {
         uint page = page_id(sq.x + uint(pos) / p.page_size);
         uint slot = (page * p.n_kv_heads + kvh) * p.page_size + uint(pos) % p.page_size;
-        float s = 0.0;
-        [[unroll]] for (uint d = 0u; d < DK4; d++) s += dot(qr[d], load4(pool_k, slot * DK4 + d));
-        s = softcap(s);
-        float mn = max(m, s), alpha = exp(m - mn), pr = exp(s - mn);
-        m = mn;
-        l = l * alpha + pr;
-        [[unroll]] for (uint d = 0u; d < DV4; d++) acc[d] = acc[d] * alpha + pr * load4(pool_v, slot * DV4 + d);
-    }
-    // merge the lanes: M = max m, L = sum l e^(m - M), A = sum acc e^(m - M)
-    float mx = subgroupMax(m);
-    float f = m > 0.5 * NEG_BIG ? exp(m - mx) : 0.0; // a lane that saw nothing adds nothing
-    float L = subgroupAdd(l * f);
-    uint row = tok * p.n_heads + head;
-#ifdef SPLIT
-    uint base = p.o_off + (row * p.part_stride + p.part_base + gl_WorkGroupID.z) * (2u + p.dv);
-    if (lane == 0u) {
-        o[base] = mx;
-        o[base + 1u] = L;
-    }
-    base += 2u;
-    float inv = 1.0;
-#else
-    uint base = p.o_off + row * p.dv;
-    float inv = L > 0.0 ? 1.0 / L : 0.0;
+        float s[GH];
+        [[unroll]] for (uint g = 0u; g < GH; g++) s[g] = 0.0;
+        if (PAIRS(DK4)) {
+            [[unroll]] for (uint d = 0u; d < DK4; d += 2u) {
+                uvec4 w = texelFetch(pool_k, int((slot * DK4 + d) >> 1));
+                vec4 ka = uintBitsToFloat(w), kb = ka;
+#ifdef KV_F16
+                ka = f16x4(w.xy);
+                kb = f16x4(w.zw);
 #endif
-    [[unroll]] for (uint d = 0u; d < DV4; d++) {
-        vec4 a = subgroupAdd(acc[d] * f) * inv;
+                [[unroll]] for (uint g = 0u; g < GH; g++) s[g] += dot(qr[g * DK4 + d], ka) + dot(qr[g * DK4 + d + 1u], kb);
+            }
+        } else {
+            [[unroll]] for (uint d = 0u; d < DK4; d++) {
+                vec4 k = load4(pool_k, slot * DK4 + d);
+                [[unroll]] for (uint g = 0u; g < GH; g++) s[g] += dot(qr[g * DK4 + d], k);
+            }
+        }
+        float alpha[GH], pr[GH];
+        [[unroll]] for (uint g = 0u; g < GH; g++) {
+            float sc = softcap(s[g]);
+            float mn = max(m[g], sc);
+            alpha[g] = exp(m[g] - mn);
+            pr[g] = exp(sc - mn);
+            m[g] = mn;
+            l[g] = l[g] * alpha[g] + pr[g];
+        }
+        if (PAIRS(DV4)) {
+            [[unroll]] for (uint d = 0u; d < DV4; d += 2u) {
+                uvec4 w = texelFetch(pool_v, int((slot * DV4 + d) >> 1));
+                vec4 va = uintBitsToFloat(w), vb = va;
+#ifdef KV_F16
+                va = f16x4(w.xy);
+                vb = f16x4(w.zw);
+#endif
+                [[unroll]] for (uint g = 0u; g < GH; g++) {
+                    acc[g * DV4 + d] = acc[g * DV4 + d] * alpha[g] + pr[g] * va;
+                    acc[g * DV4 + d + 1u] = acc[g * DV4 + d + 1u] * alpha[g] + pr[g] * vb;
+                }
+            }
+        } else {
+            [[unroll]] for (uint d = 0u; d < DV4; d++) {
+                vec4 v = load4(pool_v, slot * DV4 + d);
+                [[unroll]] for (uint g = 0u; g < GH; g++) acc[g * DV4 + d] = acc[g * DV4 + d] * alpha[g] + pr[g] * v;
+            }
+        }
+    }
+    // merge the lanes, per head: M = max m, L = sum l e^(m - M), A = sum acc e^(m - M)
+    [[unroll]] for (uint g = 0u; g < GH; g++) {
+        float mx = subgroupMax(m[g]);
+        float f = m[g] > 0.5 * NEG_BIG ? exp(m[g] - mx) : 0.0; // a lane that saw nothing adds nothing
+        float L = subgroupAdd(l[g] * f);
+        uint row = tok * p.n_heads + head0 + g;
+#ifdef SPLIT
+        uint base = p.o_off + (row * p.part_stride + p.part_base + gl_WorkGroupID.z) * (2u + p.dv);
         if (lane == 0u) {
-            o[base + 4u * d] = a.x;
-            o[base + 4u * d + 1u] = a.y;
-            o[base + 4u * d + 2u] = a.z;
-            o[base + 4u * d + 3u] = a.w;
+            o[base] = mx;
+            o[base + 1u] = L;
+        }
+        base += 2u;
+        float inv = 1.0;
+#else
+        uint base = p.o_off + row * p.dv;
+        float inv = L > 0.0 ? 1.0 / L : 0.0;
+#endif
+        [[unroll]] for (uint d = 0u; d < DV4; d++) {
+            vec4 a = subgroupAdd(acc[g * DV4 + d] * f) * inv;
+            if (lane == 0u) {
+                o[base + 4u * d] = a.x;
+                o[base + 4u * d + 1u] = a.y;
+                o[base + 4u * d + 2u] = a.z;
+                o[base + 4u * d + 3u] = a.w;
+            }
         }
     }
 }

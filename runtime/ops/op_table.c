@@ -28,10 +28,10 @@ enum vkg_status vkg_cmd_dispatch_op_1d(struct vkg_cmd *c, enum vkg_op op, const 
     return vkg_cmd_dispatch_1d(c, &g_ops[op], views, n_views, push, n_groups);
 }
 
-enum vkg_status vkg_cmd_dispatch_op_spec(struct vkg_cmd *c, enum vkg_op op, uint32_t s1, uint32_t s2,
+enum vkg_status vkg_cmd_dispatch_op_spec(struct vkg_cmd *c, enum vkg_op op, uint32_t s1, uint32_t s2, uint32_t s3,
                                          const struct vkg_view *views, uint32_t n_views, const void *push, uint32_t gx,
                                          uint32_t gy, uint32_t gz)
 {
     if (op >= VKG_OP_COUNT) return vkg_error(VKG_ERR_INVALID_ARG, "op %d out of range", (int)op);
-    return vkg_cmd_dispatch_spec(c, &g_ops[op], s1, s2, views, n_views, push, gx, gy, gz);
+    return vkg_cmd_dispatch_spec(c, &g_ops[op], s1, s2, s3, views, n_views, push, gx, gy, gz);
 }

@@ -40,8 +40,8 @@ const struct vkg_kernel *vkg_op_kernel(enum vkg_op op);
 /* vkg_cmd_dispatch / vkg_cmd_dispatch_1d of the op's kernel. */
 enum vkg_status vkg_cmd_dispatch_op(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views, uint32_t n_views,
                                     const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
-/* vkg_cmd_dispatch_op with the kernel specialized (constants 1 = s1, 2 = s2). */
-enum vkg_status vkg_cmd_dispatch_op_spec(struct vkg_cmd *c, enum vkg_op op, uint32_t s1, uint32_t s2,
+/* vkg_cmd_dispatch_op with the kernel specialized (constants 1 = s1, 2 = s2, 3 = s3). */
+enum vkg_status vkg_cmd_dispatch_op_spec(struct vkg_cmd *c, enum vkg_op op, uint32_t s1, uint32_t s2, uint32_t s3,
                                          const struct vkg_view *views, uint32_t n_views, const void *push, uint32_t gx,
                                          uint32_t gy, uint32_t gz);
 enum vkg_status vkg_cmd_dispatch_op_1d(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *views,

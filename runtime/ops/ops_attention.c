@@ -265,6 +265,16 @@ static enum vkg_op attn_op(const struct vkg_device *dev, const struct vkg_push_a
     return g1 ? (f16 ? VKG_OP_ATTN_G1_F16 : VKG_OP_ATTN_G1) : (f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN);
 }
 
+uint32_t vkg_attn_lane_heads(const struct vkg_device *dev, uint32_t n_heads, uint32_t n_kv_heads, uint32_t dk,
+                             uint32_t dv)
+{
+    uint32_t group = n_kv_heads && n_heads % n_kv_heads == 0 ? n_heads / n_kv_heads : 1, best = 1;
+    if (!dev->use.attn_group) return 1;
+    for (uint32_t gh = 2; gh <= group && gh <= VKG_ATTN_LANE_GH; gh++)
+        if (group % gh == 0 && gh * (dk + dv) / 4 <= VKG_ATTN_LANE_STATE) best = gh;
+    return best;
+}
+
 static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, uint64_t t0, uint64_t n)
 {
     struct vkg_push_attn p = j->p;
@@ -289,10 +299,11 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     views[6] = split ? part_win : out_win;
     uint32_t gx = (uint32_t)n, gy = p.n_kv_heads * p.head_chunks;
     enum vkg_op op = attn_op(c->dev, &p, j->kv->cfg.f16, split);
-    if (c->dev->use.attn_lane) { /* one subgroup per (token, query head), prefill or decode */
+    if (c->dev->use.attn_lane) { /* one subgroup per (token, GH query heads of a KV head), prefill or decode */
         op = j->kv->cfg.f16 ? (split ? VKG_OP_ATTN_LANE_SPLIT_F16 : VKG_OP_ATTN_LANE_F16)
                             : (split ? VKG_OP_ATTN_LANE_SPLIT : VKG_OP_ATTN_LANE);
-        VKG_TRY(vkg_cmd_dispatch_op_spec(c, op, p.dk / 4, p.dv / 4, views, 7, &p, gx, p.n_heads, p.n_split));
+        uint32_t gh = vkg_attn_lane_heads(c->dev, p.n_heads, p.n_kv_heads, p.dk, p.dv);
+        VKG_TRY(vkg_cmd_dispatch_op_spec(c, op, p.dk / 4, p.dv / 4, gh, views, 7, &p, gx, p.n_heads / gh, p.n_split));
     } else if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
         uint64_t rows = n * (p.n_heads / p.n_kv_heads);
         gx = (uint32_t)((rows + VKG_ATTN_TOKEN_ROWS - 1) / VKG_ATTN_TOKEN_ROWS);

@@ -74,6 +74,12 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
                                  struct vkg_view scratch, /* split-K partials (size 0: no split) */
                                  uint64_t n_tokens, const struct vkg_attn_params *p);
 
+/* Query heads one attn_lane workgroup takes (specialization constant 3 of attn_lane*): the
+ * largest divisor of n_heads / n_kv_heads that is at most VKG_ATTN_LANE_GH and keeps
+ * GH * (dk + dv) / 4 <= VKG_ATTN_LANE_STATE; 1 without dev->use.attn_group. */
+uint32_t vkg_attn_lane_heads(const struct vkg_device *dev, uint32_t n_heads, uint32_t n_kv_heads, uint32_t dk,
+                             uint32_t dv);
+
 /* Cascade attention for decode-like queries whose sequences all share their
  * first prefix_len tokens (forked from one prompt, vkg_kv_seq_fork): the
  * prefix K/V is read once per KV head for up to 16 (token, head) rows

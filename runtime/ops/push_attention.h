@@ -63,6 +63,8 @@ struct vkg_push_attn {
 #define VKG_ATTN_PREFIX_ROWS 16 /* (token, head) rows per attn_prefix workgroup */
 #define VKG_ATTN_TOKEN_ROWS 8   /* (token, head) rows per attn_rows workgroup */
 #define VKG_ATTN_LANE_WG 8      /* attn_lane: invocations per (token, head) row (one subgroup of >= 8) */
+#define VKG_ATTN_LANE_GH 8      /* attn_lane: most query heads per workgroup (specialization constant 3) */
+#define VKG_ATTN_LANE_STATE 256 /* attn_lane: most vec4s of q rows and accumulators per lane, GH * (dk + dv) / 4 */
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x)
  * attn bindings: Q, tokens, seq table, page table, K pool, V pool, out
@@ -75,8 +77,9 @@ struct vkg_push_attn {
  * *_tx:          the same with the K and V pools bound as uniform texel buffers
  *                (picked on CPU drivers: device use.texel)
  * attn_lane:     attn / attn_split semantics, one VKG_ATTN_LANE_WG workgroup per
- *                (token, query head, split); page table, K and V as texel buffers
- *                (device use.attn_lane: CPU drivers) */
+ *                (token, GH query heads of one KV head, split); page table, K and V as
+ *                texel buffers (device use.attn_lane: CPU drivers); GH from
+ *                vkg_attn_lane_heads */
 /* clang-format off */
 #define VKG_OPS_ATTENTION(X)                                                 \
     X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \

@@ -243,19 +243,19 @@ static enum vkg_status texel_view(struct vkg_cmd *c, const struct vkg_view *v, V
 enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                  uint32_t n_views, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
 {
-    return vkg_cmd_dispatch_spec(c, k, 0, 0, views, n_views, push, gx, gy, gz);
+    return vkg_cmd_dispatch_spec(c, k, 0, 0, 0, views, n_views, push, gx, gy, gz);
 }
 
 enum vkg_status vkg_cmd_dispatch_spec(struct vkg_cmd *c, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
-                                      const struct vkg_view *views, uint32_t n_views, const void *push, uint32_t gx,
-                                      uint32_t gy, uint32_t gz)
+                                      uint32_t s3, const struct vkg_view *views, uint32_t n_views, const void *push,
+                                      uint32_t gx, uint32_t gy, uint32_t gz)
 {
     const struct vkg_device_info *di = &c->dev->info;
     if (!k) return vkg_error(VKG_ERR_INVALID_ARG, "dispatch of a null kernel");
     if (gx > di->max_workgroup_count[0] || gy > di->max_workgroup_count[1] || gz > di->max_workgroup_count[2])
         return vkg_error(VKG_ERR_LIMIT, "kernel '%s': grid %ux%ux%u > maxComputeWorkGroupCount", k->name, gx, gy, gz);
     const struct vkg_pipeline *p;
-    VKG_TRY(vkg_pipeline_get_spec(c->dev, k, s1, s2, &p));
+    VKG_TRY(vkg_pipeline_get_spec(c->dev, k, s1, s2, s3, &p));
     VKG_TRY(check_views(c, k, p->texel_mask, views, n_views));
     c->last_kernel = k->name;
     VkDescriptorSet set;

@@ -57,10 +57,10 @@ enum vkg_status vkg_cmd_begin(struct vkg_cmd *c);
  * kernel k (its pipeline is made on first use). */
 enum vkg_status vkg_cmd_dispatch(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                  uint32_t n_views, const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
-/* The same with the kernel specialized: constants 1 = s1, 2 = s2 (vkg_pipeline_get_spec). */
+/* The same with the kernel specialized: constants 1 = s1, 2 = s2, 3 = s3 (vkg_pipeline_get_spec). */
 enum vkg_status vkg_cmd_dispatch_spec(struct vkg_cmd *c, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
-                                      const struct vkg_view *views, uint32_t n_views, const void *push, uint32_t gx,
-                                      uint32_t gy, uint32_t gz);
+                                      uint32_t s3, const struct vkg_view *views, uint32_t n_views, const void *push,
+                                      uint32_t gx, uint32_t gy, uint32_t gz);
 /* 1-D work of n_groups workgroups folded into a 2-D grid within maxComputeWorkGroupCount. */
 enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                     uint32_t n_views, const void *push, uint64_t n_groups);

@@ -213,6 +213,7 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.mla_append = !vkg_env_flag("VKGRM_DISABLE_MLA_APPEND");
     dev->use.tiled = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_TILED");
     dev->use.gate_group = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_GATE_GROUP");
+    dev->use.attn_group = !vkg_env_flag("VKGRM_DISABLE_ATTN_GROUP");
 }
 
 static enum vkg_status create_device(struct vkg_device *dev)

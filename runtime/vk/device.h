@@ -131,6 +131,9 @@ struct vkg_device {
                                stream per 8-lane SIMD chunk (push_matmul.h); VKGRM_DISABLE_TILED */
         int gate_group;     /* subgroup_arith: a decode step's MoE router top-k and grouping by expert in one
                                launch (vkg_op_moe_gate_group, moe_gate_group_sg); VKGRM_DISABLE_GATE_GROUP */
+        int attn_group;     /* attn_lane takes the query heads of one KV head up to VKG_ATTN_LANE_GH at a time,
+                               each K/V texel fetched once for them all (vkg_attn_lane_heads); 0: one head per
+                               workgroup; VKGRM_DISABLE_ATTN_GROUP */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

@@ -207,11 +207,12 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
         return vkg_error(VKG_ERR_SHADER, "kernel '%s': texel buffer binding beyond its %u bindings", k->name,
                          k->n_bindings);
     VKG_TRY(create_layouts(dev, k, p));
-    uint32_t spec_data[3] = { k->local_size, p->spec[0], p->spec[1] };
-    VkSpecializationMapEntry me[3] = { { .constantID = 0, .offset = 0, .size = 4 },
+    uint32_t spec_data[4] = { k->local_size, p->spec[0], p->spec[1], p->spec[2] };
+    VkSpecializationMapEntry me[4] = { { .constantID = 0, .offset = 0, .size = 4 },
                                        { .constantID = 1, .offset = 4, .size = 4 },
-                                       { .constantID = 2, .offset = 8, .size = 4 } };
-    uint32_t n_spec = p->spec[0] || p->spec[1] ? 3 : 1;
+                                       { .constantID = 2, .offset = 8, .size = 4 },
+                                       { .constantID = 3, .offset = 12, .size = 4 } };
+    uint32_t n_spec = p->spec[2] ? 4 : p->spec[0] || p->spec[1] ? 3 : 1;
     VkSpecializationInfo si = {
         .mapEntryCount = n_spec, .pMapEntries = me, .dataSize = 4 * n_spec, .pData = spec_data
     };
@@ -228,12 +229,14 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
     return VKG_OK;
 }
 
-/* The slot of (k, s1, s2): its own, or the empty one where it belongs. */
+/* The slot of (k, s1, s2, s3): its own, or the empty one where it belongs. */
 static struct vkg_pipeline *find_slot(struct vkg_pipeline *slots, uint32_t cap, const struct vkg_kernel *k, uint32_t s1,
-                                      uint32_t s2)
+                                      uint32_t s2, uint32_t s3)
 {
-    uint32_t i = (uint32_t)((((uintptr_t)k >> 3) ^ (s1 * 40503u) ^ (s2 * 9973u)) * 2654435761u) & (cap - 1);
-    while (slots[i].kernel && (slots[i].kernel != k || slots[i].spec[0] != s1 || slots[i].spec[1] != s2))
+    uint32_t i =
+        (uint32_t)((((uintptr_t)k >> 3) ^ (s1 * 40503u) ^ (s2 * 9973u) ^ (s3 * 7919u)) * 2654435761u) & (cap - 1);
+    while (slots[i].kernel &&
+           (slots[i].kernel != k || slots[i].spec[0] != s1 || slots[i].spec[1] != s2 || slots[i].spec[2] != s3))
         i = (i + 1) & (cap - 1);
     return &slots[i];
 }
@@ -246,7 +249,8 @@ static enum vkg_status grow(struct vkg_pipeline_set *ps)
     if (!slots) return vkg_error(VKG_ERR_NOMEM, "pipeline table of %u slots", cap);
     for (uint32_t i = 0; i < ps->cap; i++)
         if (ps->slots[i].kernel)
-            *find_slot(slots, cap, ps->slots[i].kernel, ps->slots[i].spec[0], ps->slots[i].spec[1]) = ps->slots[i];
+            *find_slot(slots, cap, ps->slots[i].kernel, ps->slots[i].spec[0], ps->slots[i].spec[1],
+                       ps->slots[i].spec[2]) = ps->slots[i];
     free(ps->slots);
     ps->slots = slots;
     ps->cap = cap;
@@ -255,33 +259,33 @@ static enum vkg_status grow(struct vkg_pipeline_set *ps)
 
 enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out)
 {
-    return vkg_pipeline_get_spec(dev, k, 0, 0, out);
+    return vkg_pipeline_get_spec(dev, k, 0, 0, 0, out);
 }
 
 enum vkg_status vkg_pipeline_get_spec(struct vkg_device *dev, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
-                                      const struct vkg_pipeline **out)
+                                      uint32_t s3, const struct vkg_pipeline **out)
 {
     struct vkg_pipeline_set *ps = dev->pipelines;
     if (!k || !k->name) return vkg_error(VKG_ERR_INVALID_ARG, "pipeline of a null kernel");
-    struct vkg_pipeline *slot = ps->cap ? find_slot(ps->slots, ps->cap, k, s1, s2) : NULL;
+    struct vkg_pipeline *slot = ps->cap ? find_slot(ps->slots, ps->cap, k, s1, s2, s3) : NULL;
     if (slot && slot->kernel) {
         *out = slot;
         return VKG_OK;
     }
     if (2 * (ps->n + 1) > ps->cap) VKG_TRY(grow(ps));
-    struct vkg_pipeline p = { .kernel = k, .spec = { s1, s2 } };
+    struct vkg_pipeline p = { .kernel = k, .spec = { s1, s2, s3 } };
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     enum vkg_status s = create_pipeline(dev, k, &p);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (s == VKG_OK && getenv("VKGRM_TRACE_PIPELINES")) /* start-up studies: what each creation costs */
-        fprintf(stderr, "vkgrm: pipeline %s (spec %u %u) created in %.1f ms\n", k->name, s1, s2,
+        fprintf(stderr, "vkgrm: pipeline %s (spec %u %u %u) created in %.1f ms\n", k->name, s1, s2, s3,
                 ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e6);
     if (s != VKG_OK) {
         destroy(dev, &p);
         return s;
     }
-    slot = find_slot(ps->slots, ps->cap, k, s1, s2);
+    slot = find_slot(ps->slots, ps->cap, k, s1, s2, s3);
     *slot = p;
     ps->n++;
     *out = slot;

@@ -22,7 +22,7 @@ struct vkg_kernel {
 
 struct vkg_pipeline {
     const struct vkg_kernel *kernel; /* key with spec; NULL: empty slot */
-    uint32_t spec[2];                /* specialization constants 1 and 2 (0 0: the shader's defaults) */
+    uint32_t spec[3];                /* specialization constants 1, 2, 3 (0 0 0: the shader's defaults) */
     VkShaderModule module;
     VkDescriptorSetLayout dsl;
     VkPipelineLayout layout;
@@ -45,11 +45,12 @@ uint32_t vkg_pipeline_count(const struct vkg_device *dev);
 /* The kernel's pipeline, created on first use. *out stays valid until the
  * next vkg_pipeline_get (a new kernel may grow the set). */
 enum vkg_status vkg_pipeline_get(struct vkg_device *dev, const struct vkg_kernel *k, const struct vkg_pipeline **out);
-/* The same for the kernel specialized with constants 1 = s1 and 2 = s2 (for
- * shapes a CPU driver wants compiled in, e.g. attn_lane's head sizes); one
- * pipeline per distinct pair. s1 = s2 = 0 is vkg_pipeline_get. */
+/* The same for the kernel specialized with constants 1 = s1, 2 = s2 and 3 = s3
+ * (for shapes a CPU driver wants compiled in, e.g. attn_lane's head sizes and
+ * heads per workgroup); one pipeline per distinct triple. s1 = s2 = s3 = 0 is
+ * vkg_pipeline_get. */
 enum vkg_status vkg_pipeline_get_spec(struct vkg_device *dev, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
-                                      const struct vkg_pipeline **out);
+                                      uint32_t s3, const struct vkg_pipeline **out);
 
 /* The embedded SPIR-V (generated index, cmake/shaders.cmake). */
 struct vkg_spirv {

@@ -600,6 +600,39 @@ static void test_f16_pages(void **state)
     run_case(&d, "f16 prefill, group 1");
 }
 
+/* attn_lane's head groups (vkg_attn_lane_heads): the choice itself, worked out by hand from its
+ * rule (the largest divisor of the group <= VKG_ATTN_LANE_GH with GH (dk + dv) / 4 <= the state
+ * budget), then groups of 3 with rows of an odd number of vec4s (F16: half texels), and a group of 4
+ * taken one head at a time (use.attn_group off). The other tests cover GH 2, 4 (one and two per KV
+ * head) and 6 (two per KV head, test_prefill_gqa's 12 / 1). */
+static void test_lane_head_groups(void **state)
+{
+    (void)state;
+    int was = g_dev->use.attn_group;
+    g_dev->use.attn_group = 1;
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 32, 8, 128, 128), 4);
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 16, 1, 128, 128), 4); /* 8 x 64 vec4s > 256 */
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 12, 1, 64, 64), 6);   /* 12 has no divisor 7 or 8 */
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 16, 2, 64, 64), 8);
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 9, 3, 64, 64), 3);
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 14, 2, 256, 256), 1); /* 7 and 2 x 128 vec4s exceed it */
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 4, 4, 192, 128), 1);
+    g_dev->use.attn_group = 0;
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 32, 8, 128, 128), 1);
+    g_dev->use.attn_group = 1;
+    static const uint32_t lens[] = { 2100, 2085, 3 };
+    for (int f16 = 0; f16 < 2; f16++) {
+        struct acase a = { 6, 2, 36, 20, 16, 1 / 6.0, 0, 0, g_lens, N_LENS, 0, 1, 0, 1, f16 };
+        run_case(&a, f16 ? "f16 prefill, group 3, dk 36 dv 20" : "prefill, group 3, dk 36 dv 20");
+        struct acase d = { 6, 2, 36, 20, 16, 1 / 6.0, 0, 0, lens, 3, 1, 0, 2100, 1, f16 };
+        run_case(&d, f16 ? "f16 split-K auto, group 3, dk 36 dv 20" : "split-K auto, group 3, dk 36 dv 20");
+    }
+    g_dev->use.attn_group = 0;
+    struct acase o = { 8, 2, 64, 64, 16, 0.125, 0, 0, g_lens, N_LENS, 0, 1, 0, 1, 1 };
+    run_case(&o, "f16 prefill, group 4 one head at a time");
+    g_dev->use.attn_group = was;
+}
+
 /* 20,000 queries x 16 heads x 128: Q and output are 164 MB, beyond one 128 MiB
  * binding, so the launcher splits them into token chunks. */
 static void test_beyond_binding(void **state)
@@ -933,19 +966,13 @@ static int setup_storage(void **state) { return setup_tier(state, 0, 0); }
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prefill_gqa),
-        cmocka_unit_test(test_decode_gqa),
-        cmocka_unit_test(test_mla_dk_ne_dv),
-        cmocka_unit_test(test_softcap_window),
-        cmocka_unit_test(test_decode_split_k),
-        cmocka_unit_test(test_shared_prefix),
-        cmocka_unit_test(test_cascade_long_prefix),
-        cmocka_unit_test(test_prefix_block_prefill),
-        cmocka_unit_test(test_f16_pages),
-        cmocka_unit_test(test_beyond_binding),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_append_rope),
-        cmocka_unit_test(test_append_mla),
+        cmocka_unit_test(test_prefill_gqa),         cmocka_unit_test(test_decode_gqa),
+        cmocka_unit_test(test_mla_dk_ne_dv),        cmocka_unit_test(test_softcap_window),
+        cmocka_unit_test(test_decode_split_k),      cmocka_unit_test(test_shared_prefix),
+        cmocka_unit_test(test_cascade_long_prefix), cmocka_unit_test(test_prefix_block_prefill),
+        cmocka_unit_test(test_f16_pages),           cmocka_unit_test(test_lane_head_groups),
+        cmocka_unit_test(test_beyond_binding),      cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_append_rope),         cmocka_unit_test(test_append_mla),
     };
     /* every case under each attention tier the launchers pick from: attn_lane
        (texel K/V, CPU drivers' default), the tiled kernels over texel K/V (*_tx),

@@ -22,20 +22,23 @@ struct attn_ctx {
     int tier; /* TIER_*: the kernels the case times, whatever the device would pick */
 };
 
-/* The attention tiers of the launchers (device use.texel / use.attn_lane). */
-enum { TIER_STORAGE = 0, TIER_TEXEL = 1, TIER_LANE = 2 };
+/* The attention tiers of the launchers (device use.texel / use.attn_lane); TIER_LANE1: attn_lane
+ * one query head per workgroup (use.attn_group off), as before the head groups. */
+enum { TIER_STORAGE = 0, TIER_TEXEL = 1, TIER_LANE = 2, TIER_LANE1 = 3 };
 
 /* Records rec under the case's tier, then restores the device's own choice. */
 static enum vkg_status with_tier(struct vkg_cmd *c, const struct attn_ctx *x,
                                  enum vkg_status (*rec)(struct vkg_cmd *, const struct attn_ctx *))
 {
     struct vkg_device *d = c->dev;
-    int texel = d->use.texel, lane = d->use.attn_lane;
+    int texel = d->use.texel, lane = d->use.attn_lane, group = d->use.attn_group;
     d->use.texel = x->tier != TIER_STORAGE;
-    d->use.attn_lane = x->tier == TIER_LANE && d->use.lane_ok;
+    d->use.attn_lane = (x->tier == TIER_LANE || x->tier == TIER_LANE1) && d->use.lane_ok;
+    d->use.attn_group = x->tier != TIER_LANE1;
     enum vkg_status s = rec(c, x);
     d->use.texel = texel;
     d->use.attn_lane = lane;
+    d->use.attn_group = group;
     return s;
 }
 
@@ -409,6 +412,9 @@ TIERED(l_dec1, s_dec1, TIER_LANE)
 TIERED(l_dec8_nosplit_g1, s_dec8_nosplit_g1, TIER_LANE)
 TIERED(l_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_LANE)
 TIERED(l_dec1_f16, s_dec1_f16, TIER_LANE)
+TIERED(l1_prefill, s_prefill, TIER_LANE1)
+TIERED(l1_dec8_nosplit, s_dec8_nosplit, TIER_LANE1)
+TIERED(l1_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_LANE1)
 
 /* The split-K combine alone: batch 8, 32 heads, 16 splits of (m, l, acc[128]). */
 static enum vkg_status s_combine(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -489,12 +495,16 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_split_g1_tx", "decode b8 KV 2048, 8/8 heads (+combine)", t_dec8_g1, rec_attn, down },
     { "attn_g1_f16_tx", "decode b8 KV 2048 F16, 8/8 heads, no split", t_dec8_nosplit_g1_f16, rec_attn, down },
     { "attn_split_g1_f16_tx", "decode b8 KV 2048 F16, 8/8 heads (+combine)", t_dec8_g1_f16, rec_attn, down },
-    /* attn_lane: a subgroup per (token, head), online softmax per lane (CPU drivers: use.attn_lane) */
+    /* attn_lane: a subgroup per (token, 4 heads of a KV head here), online softmax per lane (CPU drivers:
+       use.attn_lane); "1 head per workgroup": use.attn_group off */
     { "attn_lane", "prefill 512 tok, 32/8 heads x 128", l_prefill, rec_attn, down },
+    { "attn_lane", "prefill 512 tok, 32/8 heads x 128, 1 head per workgroup", l1_prefill, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 32/8 heads, no split", l_dec8_nosplit, rec_attn, down },
+    { "attn_lane", "decode b8 KV 2048, 32/8 heads, no split, 1 head per workgroup", l1_dec8_nosplit, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 8/8 heads, no split", l_dec8_nosplit_g1, rec_attn, down },
     { "attn_lane_split", "decode b1 KV 2048 (+combine)", l_dec1, rec_attn, down },
     { "attn_lane_f16", "decode b8 KV 2048 F16, no split", l_dec8_nosplit_f16, rec_attn, down },
+    { "attn_lane_f16", "decode b8 KV 2048 F16, no split, 1 head per workgroup", l1_dec8_nosplit_f16, rec_attn, down },
     { "attn_lane_split_f16", "decode b1 KV 2048 F16 (+combine)", l_dec1_f16, rec_attn, down },
 };
 
