@@ -14,7 +14,7 @@
 // its own online softmax (running max m, sum l and accumulator acc in
 // registers): no shared memory and no barrier inside the loop. The
 // invocations' (m, l, acc) are merged once at the end with subgroup max / add.
-// K, V and the page table are read through uniform texel buffers: on llvmpipe a
+// Q, K, V and the page table are read through uniform texel buffers: on llvmpipe a
 // texel fetch is one gather, while every storage-buffer or shared-memory load
 // is a scalar loop over the lanes with a branch per lane and component.
 // The query row and acc live in registers: dk / 4 and dv / 4 are compiled in
@@ -39,11 +39,12 @@
 VKG_PUSH_CONSTANTS(vkg_push_attn);
 
 #define NEG_BIG (-1.0e30)
+#define WG VKG_ATTN_LANE_WG // == gl_WorkGroupSize.x (the op table's local size)
 layout(constant_id = 1) const uint DK4 = 16u; // dk / 4 (the launcher specializes both)
 layout(constant_id = 2) const uint DV4 = 16u; // dv / 4
 layout(constant_id = 3) const uint GH = 1u;   // query heads per workgroup (divides the heads per KV head)
 
-layout(binding = 0) readonly buffer Q { float q[]; };          // [n_tokens][n_heads][dk]
+layout(binding = 0) uniform usamplerBuffer Q;                   // [n_tokens][n_heads][dk] f32 from q_off (% 4 == 0)
 layout(binding = 1) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {seq, pos}
 layout(binding = 2) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {page_off, len}
 layout(binding = 3) uniform usamplerBuffer pages;               // page ids, 4 per texel
@@ -99,8 +100,7 @@ void main()
     [[unroll]] for (uint g = 0u; g < GH; g++) {
         uint qb = p.q_off + (tok * p.n_heads + head0 + g) * p.dk;
         [[unroll]] for (uint d = 0u; d < DK4; d++)
-            qr[g * DK4 + d] =
-                vec4(q[qb + 4u * d], q[qb + 4u * d + 1u], q[qb + 4u * d + 2u], q[qb + 4u * d + 3u]) * p.scale;
+            qr[g * DK4 + d] = uintBitsToFloat(texelFetch(Q, int((qb >> 2) + d))) * p.scale;
         [[unroll]] for (uint d = 0u; d < DV4; d++) acc[g * DV4 + d] = vec4(0.0);
         m[g] = NEG_BIG;
         l[g] = 0.0;
@@ -173,13 +173,20 @@ void main()
         uint base = p.o_off + row * p.dv;
         float inv = L > 0.0 ? 1.0 / L : 0.0;
 #endif
+        // every lane has every sum; lane j stores vec4s j, j + WG, ...: a store is a loop over the
+        // lanes on llvmpipe, so WG times fewer of them than lane 0 storing all
+        vec4 mine[(DV4 + WG - 1u) / WG];
         [[unroll]] for (uint d = 0u; d < DV4; d++) {
             vec4 a = subgroupAdd(acc[g * DV4 + d] * f) * inv;
-            if (lane == 0u) {
-                o[base + 4u * d] = a.x;
-                o[base + 4u * d + 1u] = a.y;
-                o[base + 4u * d + 2u] = a.z;
-                o[base + 4u * d + 3u] = a.w;
+            if (lane == d % WG) mine[d / WG] = a;
+        }
+        [[unroll]] for (uint i = 0u; i < (DV4 + WG - 1u) / WG; i++) {
+            uint d = i * WG + lane;
+            if (d < DV4) {
+                o[base + 4u * d] = mine[i].x;
+                o[base + 4u * d + 1u] = mine[i].y;
+                o[base + 4u * d + 2u] = mine[i].z;
+                o[base + 4u * d + 3u] = mine[i].w;
             }
         }
     }

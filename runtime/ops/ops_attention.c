@@ -299,7 +299,11 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     views[6] = split ? part_win : out_win;
     uint32_t gx = (uint32_t)n, gy = p.n_kv_heads * p.head_chunks;
     enum vkg_op op = attn_op(c->dev, &p, j->kv->cfg.f16, split);
-    if (c->dev->use.attn_lane) { /* one subgroup per (token, GH query heads of a KV head), prefill or decode */
+    /* attn_lane reads q as 16-byte texels: its window on a texel (always so for the models' activations;
+       otherwise the tiled kernels below) */
+    uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+    int q_texels = views[0].offset % ta == 0 && p.q_off % 4 == 0;
+    if (c->dev->use.attn_lane && q_texels) { /* one subgroup per (token, GH query heads of a KV head) */
         op = j->kv->cfg.f16 ? (split ? VKG_OP_ATTN_LANE_SPLIT_F16 : VKG_OP_ATTN_LANE_F16)
                             : (split ? VKG_OP_ATTN_LANE_SPLIT : VKG_OP_ATTN_LANE);
         uint32_t gh = vkg_attn_lane_heads(c->dev, p.n_heads, p.n_kv_heads, p.dk, p.dv);

@@ -174,6 +174,11 @@ static struct vkg_attn_params params_of(const struct acase *a)
     return p;
 }
 
+/* g_q_shift: bytes before q in its buffer (4: q's rows off the 16-byte texels attn_lane reads);
+ * g_last_kernel: the last kernel gpu_attention_p recorded. */
+static uint64_t g_q_shift;
+static const char *g_last_kernel;
+
 /* Runs attention for n query tokens (tok: cache seq id, pos) on layer 0;
  * prefix_len > 0: the cascade (vkg_op_attention_shared) over that shared prefix. */
 static void gpu_attention_p(struct vkg_kv_cache *kv, const struct vkg_attn_params *ap, const int32_t *tok,
@@ -183,7 +188,13 @@ static void gpu_attention_p(struct vkg_kv_cache *kv, const struct vkg_attn_param
     uint64_t ob = n * ap->n_heads * cf->dv * 4;
     uint32_t splits = ap->n_split ? ap->n_split : 64;
     struct vkg_buffer *bt = gpu_buffer_from(tok, n * 8, "attn tokens");
-    struct vkg_buffer *bq = gpu_buffer_from(q, n * ap->n_heads * cf->dk * 4, "attn Q");
+    uint64_t qb = n * ap->n_heads * cf->dk * 4;
+    float *qs = calloc(1, qb + g_q_shift + 16);
+    assert_non_null(qs);
+    memcpy((char *)qs + g_q_shift, q, qb);
+    struct vkg_buffer *bq = gpu_buffer_from(qs, qb + g_q_shift, "attn Q");
+    free(qs);
+    struct vkg_view vq = vkg_view_sub(vkg_buffer_view(bq), g_q_shift, qb);
     struct vkg_buffer *bo, *bs = NULL;
     GPU_OK(vkg_buffer_create(g_dev, ob, VKG_MEM_DEVICE, "attn out", &bo));
     struct vkg_view scratch = { 0 };
@@ -197,11 +208,10 @@ static void gpu_attention_p(struct vkg_kv_cache *kv, const struct vkg_attn_param
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
     if (prefix_len)
-        GPU_OK(vkg_op_attention_shared(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch,
-                                       n, prefix_len, ap));
-    else
-        GPU_OK(
-            vkg_op_attention(c, kv, 0, vkg_buffer_view(bq), vkg_buffer_view(bt), vkg_buffer_view(bo), scratch, n, ap));
+        GPU_OK(vkg_op_attention_shared(c, kv, 0, vq, vkg_buffer_view(bt), vkg_buffer_view(bo), scratch, n, prefix_len,
+                                       ap));
+    else GPU_OK(vkg_op_attention(c, kv, 0, vq, vkg_buffer_view(bt), vkg_buffer_view(bo), scratch, n, ap));
+    g_last_kernel = c->last_kernel;
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(bo, out, ob);
     vkg_cmd_free(c);
@@ -631,6 +641,14 @@ static void test_lane_head_groups(void **state)
     struct acase o = { 8, 2, 64, 64, 16, 0.125, 0, 0, g_lens, N_LENS, 0, 1, 0, 1, 1 };
     run_case(&o, "f16 prefill, group 4 one head at a time");
     g_dev->use.attn_group = was;
+    /* q read as texels: rows off a texel take the tiled kernels (on every tier), with the same result */
+    g_q_shift = 4;
+    struct acase u = { 8, 2, 64, 64, 16, 0.125, 0, 0, g_lens, N_LENS, 0, 1, 0, 1, 0 };
+    run_case(&u, "prefill, q 4 bytes off a texel");
+    assert_null(strstr(g_last_kernel, "attn_lane"));
+    g_q_shift = 0;
+    run_case(&u, "prefill, q on texels");
+    if (g_dev->use.attn_lane) assert_non_null(strstr(g_last_kernel, "attn_lane"));
 }
 
 /* 20,000 queries x 16 heads x 128: Q and output are 164 MB, beyond one 128 MiB
