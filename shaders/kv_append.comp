@@ -26,6 +26,20 @@
 //! variant kv_append_mla_f16 MLA KV_F16
 //! variant kv_append_mla_rope MLA ROPE
 //! variant kv_append_mla_rope_f16 MLA ROPE KV_F16
+// *_tx (CPU drivers: device use.texel): every input but q read through uniform
+// texel buffers (16-byte texels) instead of storage buffers. On llvmpipe a
+// storage-buffer load is a loop over the lanes with a branch per lane, a texel
+// fetch one gather call; the pools (written) and q (rotated in place) stay
+// storage buffers. The seq table's record count comes from p.n_seqs (a texel
+// view's size is rounded up to 16 bytes).
+//! variant kv_append_tx TX
+//! variant kv_append_f16_tx KV_F16 TX
+//! variant kv_append_rope_tx ROPE TX
+//! variant kv_append_rope_f16_tx ROPE KV_F16 TX
+//! variant kv_append_mla_tx MLA TX
+//! variant kv_append_mla_f16_tx MLA KV_F16 TX
+//! variant kv_append_mla_rope_tx MLA ROPE TX
+//! variant kv_append_mla_rope_f16_tx MLA ROPE KV_F16 TX
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "dtype.glsl"
@@ -35,11 +49,37 @@
 #endif
 VKG_PUSH_CONSTANTS(vkg_push_kv_append);
 
+#ifdef TX
+layout(binding = 0) uniform usamplerBuffer NewK;   // f32 [n_tokens][n_kv_heads][dk], 16-byte texels
+layout(binding = 1) uniform usamplerBuffer NewV;   // f32 [n_tokens][n_kv_heads][dv]
+layout(binding = 2) uniform usamplerBuffer Tokens; // {seq, pos} int32 pairs, 2 per texel
+layout(binding = 3) uniform usamplerBuffer Seqs;   // {page_off, len} uint32 pairs, 2 per texel
+layout(binding = 4) uniform usamplerBuffer Pages;  // page ids, 4 per texel
+float f_at(usamplerBuffer b, uint i) { return uintBitsToFloat(texelFetch(b, int(i >> 2u))[i & 3u]); }
+uvec2 pair_at(usamplerBuffer b, uint i)
+{
+    uvec4 w = texelFetch(b, int(i >> 1u));
+    return (i & 1u) != 0u ? w.zw : w.xy;
+}
+#define NEW_K(i) f_at(NewK, i)
+#define NEW_V(i) f_at(NewV, i)
+#define TOKEN(i) ivec2(pair_at(Tokens, i))
+#define SEQ(i) pair_at(Seqs, i)
+#define N_SEQS p.n_seqs
+#define PAGE(i) texelFetch(Pages, int((i) >> 2u))[(i) & 3u]
+#else
 layout(binding = 0) readonly buffer NewK { float new_k[]; };    // [n_tokens][n_kv_heads][dk]
 layout(binding = 1) readonly buffer NewV { float new_v[]; };    // [n_tokens][n_kv_heads][dv]
 layout(binding = 2) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {seq, pos}
 layout(binding = 3) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {page_off, len}
 layout(binding = 4) readonly buffer Pages { int pages[]; };     // page ids
+#define NEW_K(i) new_k[i]
+#define NEW_V(i) new_v[i]
+#define TOKEN(i) tokens[i]
+#define SEQ(i) seqs[i]
+#define N_SEQS uint(seqs.length())
+#define PAGE(i) uint(pages[i])
+#endif
 #ifdef KV_F16
 layout(binding = 5) writeonly buffer PoolK { uint pool_k[]; };  // [n_pages][n_kv_heads][page_size][dk / 2] f16 pairs
 layout(binding = 6) writeonly buffer PoolV { uint pool_v[]; };  // [n_pages][n_kv_heads][page_size][dv / 2]
@@ -50,31 +90,43 @@ layout(binding = 6) writeonly buffer PoolV { float pool_v[]; }; // [n_pages][n_k
 #define PER 1u
 #endif
 #ifdef MLA
+#ifdef TX
+layout(binding = 7) uniform usamplerBuffer NewK2; // f32 [n_tokens][k2_ts]: K elements from k_split on
+#define NEW_K2(i) f_at(NewK2, i)
+#else
 layout(binding = 7) readonly buffer NewK2 { float new_k2[]; }; // [n_tokens][k2_ts]: K elements from k_split on
+#define NEW_K2(i) new_k2[i]
+#endif
 // element e of head h of token t's K row
 float mla_k(uint t, uint h, uint e)
 {
-    return e < p.k_split ? new_k[p.k_off + t * p.k_ts + h * p.k_hs + e] : new_k2[p.k2_off + t * p.k2_ts + e - p.k_split];
+    return e < p.k_split ? NEW_K(p.k_off + t * p.k_ts + h * p.k_hs + e) : NEW_K2(p.k2_off + t * p.k2_ts + e - p.k_split);
 }
 #define K_SRC(t, h, kb, e) mla_k(t, h, e)
-#define V_AT(e) new_v[p.v_off + t * p.v_ts + h * p.v_hs + (e)]
+#define V_AT(e) NEW_V(p.v_off + t * p.v_ts + h * p.v_hs + (e))
 #define B_Q 8
 #define B_FREQ 9
 #else
-#define K_SRC(t, h, kb, e) new_k[(kb) + (e)]
-#define V_AT(e) new_v[p.v_off + row * p.dv + (e)]
+#define K_SRC(t, h, kb, e) NEW_K((kb) + (e))
+#define V_AT(e) NEW_V(p.v_off + row * p.dv + (e))
 #define B_Q 7
 #define B_FREQ 8
 #endif
 #ifdef ROPE
 layout(binding = B_Q) buffer Q { float q[]; };                    // [n_tokens][n_heads][dk], rotated in place
+#ifdef TX
+layout(binding = B_FREQ) uniform usamplerBuffer Freq; // f32 [rot_dim / 2]
+#define INV_FREQ(i) f_at(Freq, i)
+#else
 layout(binding = B_FREQ) readonly buffer Freq { float inv_freq[]; }; // [rot_dim / 2]
+#define INV_FREQ(i) inv_freq[i]
+#endif
 
 // cos and sin of pair kk's angle at position pos, scaled as rope.comp scales them
 vec2 rope_cs(int pos, uint kk)
 {
     float s, c;
-    sincos_acc(float(pos) * inv_freq[kk], s, c);
+    sincos_acc(float(pos) * INV_FREQ(kk), s, c);
     return vec2(c, s) * p.attn_factor;
 }
 
@@ -121,7 +173,7 @@ void main()
     uint i = vkg_linear_id();
     if (i >= p.n_tokens * per_tok) return;
     uint t = i / per_tok, j = i % per_tok;
-    ivec2 tk = tokens[p.tok_off + t];
+    ivec2 tk = TOKEN(p.tok_off + t);
 #ifdef ROPE
     if (j < n_q) {
         uint kq = j % half_, h = j / half_;
@@ -139,7 +191,9 @@ void main()
     uint pos = uint(tk.y);
     // a bad record (unknown sequence, position not reserved) must not write
     // into a page of another sequence: drop it
-    if (uint(tk.x) >= uint(seqs.length()) || tk.y < 0 || pos >= seqs[tk.x].y) return;
+    if (uint(tk.x) >= N_SEQS || tk.y < 0) return;
+    uvec2 sq = SEQ(uint(tk.x));
+    if (pos >= sq.y) return;
 #ifdef ROPE
     bool r0, s0;
     uint k0 = k_pair(PER * d, r0, s0);
@@ -150,7 +204,7 @@ void main()
     vec2 cs1 = rope_cs(tk.y, k1);
 #endif
 #endif
-    uint page = uint(pages[seqs[tk.x].x + pos / p.page_size]);
+    uint page = PAGE(sq.x + pos / p.page_size);
     uint slot = (page * p.n_kv_heads + h) * p.page_size + pos % p.page_size;
     uint kb = p.k_off + row * p.dk;
 #ifdef KV_F16

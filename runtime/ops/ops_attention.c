@@ -63,6 +63,22 @@ static enum vkg_status rope_check(const char *op, const struct vkg_kv_rope *r, u
     return check_view(op, "inv_freq", r->inv_freq, (uint64_t)r->rot_dim / 2 * 4);
 }
 
+/* The append's twin that reads its inputs as texels (CPU drivers). */
+static enum vkg_op append_tx(enum vkg_op op)
+{
+    switch (op) {
+    case VKG_OP_KV_APPEND: return VKG_OP_KV_APPEND_TX;
+    case VKG_OP_KV_APPEND_F16: return VKG_OP_KV_APPEND_F16_TX;
+    case VKG_OP_KV_APPEND_ROPE: return VKG_OP_KV_APPEND_ROPE_TX;
+    case VKG_OP_KV_APPEND_ROPE_F16: return VKG_OP_KV_APPEND_ROPE_F16_TX;
+    case VKG_OP_KV_APPEND_MLA: return VKG_OP_KV_APPEND_MLA_TX;
+    case VKG_OP_KV_APPEND_MLA_F16: return VKG_OP_KV_APPEND_MLA_F16_TX;
+    case VKG_OP_KV_APPEND_MLA_ROPE: return VKG_OP_KV_APPEND_MLA_ROPE_TX;
+    case VKG_OP_KV_APPEND_MLA_ROPE_F16: return VKG_OP_KV_APPEND_MLA_ROPE_F16_TX;
+    default: return op;
+    }
+}
+
 /* The launch every KV append shares: ops = { plain, F16 cache, +RoPE, +RoPE F16 cache }; views[0..nv)
  * are the op's own bindings, q and inv_freq follow when r rotates q and k in the same launch. One
  * invocation per (token, kv element), or per (token, q pair) where there are more of those. */
@@ -77,6 +93,19 @@ static enum vkg_status append_launch(struct vkg_cmd *c, const struct vkg_kv_conf
         if (nq * n > threads) threads = nq * n;
     }
     enum vkg_op op = ops[(r ? 2 : 0) + (cf->f16 ? 1 : 0)];
+    /* CPU drivers: the *_tx twin (append_tx) where every texel input's window starts on a texel and
+       fits maxTexelBufferElements: views 0-4 (new K, new V, tokens, seqs, pages), k2 (MLA's view 7) and
+       inv_freq (the last) */
+    uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+    int tex = c->dev->use.texel;
+    for (uint32_t i = 0; i < (r ? nv + 2 : nv); i++)
+        if ((i < 5 || (nv == 8 && i == 7) || (r && i == nv + 1)) &&
+            (views[i].offset % ta || (views[i].size + 15) / 16 > c->dev->info.max_texel_elements))
+            tex = 0;
+    if (tex) {
+        op = append_tx(op);
+        p->n_seqs = (uint32_t)(views[3].size / 8);
+    }
     uint32_t ls = vkg_op_kernel(op)->local_size;
     return vkg_cmd_dispatch_op_1d(c, op, views, r ? nv + 2 : nv, p, (threads + ls - 1) / ls);
 }

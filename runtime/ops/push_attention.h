@@ -31,6 +31,7 @@ struct vkg_push_kv_append {
     /* kv_append_mla*: K element e < k_split of (token t, head h) at new_k[k_off + t k_ts + h k_hs + e],
      * the rest at new_k2[k2_off + t k2_ts + e - k_split]; V at new_v[v_off + t v_ts + h v_hs + e] */
     uint32_t k_ts, k_hs, v_ts, v_hs, k2_off, k2_ts, k_split;
+    uint32_t n_seqs; /* *_tx: records in the seq table (the storage variants take its binding's length) */
 };
 
 /* attn / attn_split / attn_combine. One workgroup per (query token, group of
@@ -75,7 +76,9 @@ struct vkg_push_attn {
  * attn_combine:  partials, out (merges part_stride partial records per row)
  * *_f16:         the same over F16 KV pages (vkg_kv_config.f16)
  * *_tx:          the same with the K and V pools bound as uniform texel buffers
- *                (picked on CPU drivers: device use.texel)
+ *                (picked on CPU drivers: device use.texel); kv_append*_tx: the
+ *                append's inputs (new K/V, tokens, seq and page tables, k2,
+ *                inv_freq) as texel buffers, the pools and q as storage buffers
  * attn_lane:     attn / attn_split semantics, one VKG_ATTN_LANE_WG workgroup per
  *                (token, GH query heads of one KV head, split); page table, K and V as
  *                texel buffers (device use.attn_lane: CPU drivers); GH from
@@ -95,6 +98,14 @@ struct vkg_push_attn {
     X(KV_APPEND_MLA_F16,  kv_append_mla_f16,  8, vkg_push_kv_append, 256)    \
     X(KV_APPEND_MLA_ROPE,     kv_append_mla_rope,     10, vkg_push_kv_append, 256) \
     X(KV_APPEND_MLA_ROPE_F16, kv_append_mla_rope_f16, 10, vkg_push_kv_append, 256) \
+    X(KV_APPEND_TX,            kv_append_tx,            7, vkg_push_kv_append, 256) \
+    X(KV_APPEND_F16_TX,        kv_append_f16_tx,        7, vkg_push_kv_append, 256) \
+    X(KV_APPEND_ROPE_TX,       kv_append_rope_tx,       9, vkg_push_kv_append, 256) \
+    X(KV_APPEND_ROPE_F16_TX,   kv_append_rope_f16_tx,   9, vkg_push_kv_append, 256) \
+    X(KV_APPEND_MLA_TX,        kv_append_mla_tx,        8, vkg_push_kv_append, 256) \
+    X(KV_APPEND_MLA_F16_TX,    kv_append_mla_f16_tx,    8, vkg_push_kv_append, 256) \
+    X(KV_APPEND_MLA_ROPE_TX,   kv_append_mla_rope_tx,   10, vkg_push_kv_append, 256) \
+    X(KV_APPEND_MLA_ROPE_F16_TX, kv_append_mla_rope_f16_tx, 10, vkg_push_kv_append, 256) \
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)     \

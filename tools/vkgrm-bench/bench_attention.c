@@ -230,9 +230,8 @@ static enum vkg_status s_append_rope_f16(struct vkg_device *d, void **x, uint64_
     return setup_append_rope(d, x, b, 1);
 }
 
-static enum vkg_status rec_append_rope(struct vkg_cmd *c, void *ctx)
+static enum vkg_status do_append_rope(struct vkg_cmd *c, const struct attn_ctx *x)
 {
-    struct attn_ctx *x = ctx;
     struct vkg_kv_rope r = { .q = vkg_buffer_view(x->q),
                              .inv_freq = vkg_buffer_view(x->freq),
                              .n_heads = B_HEADS,
@@ -309,9 +308,8 @@ static enum vkg_status s_append_mla_rope_f16(struct vkg_device *d, void **x, uin
     return setup_append_mla_rope(d, x, b, 1);
 }
 
-static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx)
+static enum vkg_status do_append_mla(struct vkg_cmd *c, const struct attn_ctx *x)
 {
-    struct attn_ctx *x = ctx;
     struct vkg_view B = vkg_buffer_view(x->k), A = vkg_buffer_view(x->v);
     struct vkg_kv_mla g = { .k = B,
                             .k_ts = M_H * M_ROW,
@@ -334,12 +332,16 @@ static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx)
     return vkg_op_kv_append_mla(c, x->kv, 0, &g, vkg_buffer_view(x->tok), x->n_tok, &r);
 }
 
-static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx)
+static enum vkg_status do_append(struct vkg_cmd *c, const struct attn_ctx *x)
 {
-    struct attn_ctx *x = ctx;
     return vkg_op_kv_append(c, x->kv, 0, vkg_buffer_view(x->k), vkg_buffer_view(x->v), vkg_buffer_view(x->tok),
                             x->n_tok);
 }
+
+/* The appends under the case's tier: storage-buffer inputs, or texel inputs (*_tx, TIER_TEXEL). */
+static enum vkg_status rec_append(struct vkg_cmd *c, void *ctx) { return with_tier(c, ctx, do_append); }
+static enum vkg_status rec_append_rope(struct vkg_cmd *c, void *ctx) { return with_tier(c, ctx, do_append_rope); }
+static enum vkg_status rec_append_mla(struct vkg_cmd *c, void *ctx) { return with_tier(c, ctx, do_append_mla); }
 
 /* Cascade decode: 8 sequences forked from one 2,048-token prompt, 1 own token
  * each. bytes = the KV that must be read at least once (prefix once + own rows);
@@ -406,6 +408,14 @@ TIERED(t_dec8_nosplit_g1, s_dec8_nosplit_g1, TIER_TEXEL)
 TIERED(t_dec8_g1, s_dec8_g1, TIER_TEXEL)
 TIERED(t_dec8_nosplit_g1_f16, s_dec8_nosplit_g1_f16, TIER_TEXEL)
 TIERED(t_dec8_g1_f16, s_dec8_g1_f16, TIER_TEXEL)
+TIERED(t_append, s_append, TIER_TEXEL)
+TIERED(t_append_f16, s_append_f16, TIER_TEXEL)
+TIERED(t_append_rope, s_append_rope, TIER_TEXEL)
+TIERED(t_append_rope_f16, s_append_rope_f16, TIER_TEXEL)
+TIERED(t_append_mla, s_append_mla, TIER_TEXEL)
+TIERED(t_append_mla_f16, s_append_mla_f16, TIER_TEXEL)
+TIERED(t_append_mla_rope, s_append_mla_rope, TIER_TEXEL)
+TIERED(t_append_mla_rope_f16, s_append_mla_rope_f16, TIER_TEXEL)
 TIERED(l_prefill, s_prefill, TIER_LANE)
 TIERED(l_dec8_nosplit, s_dec8_nosplit, TIER_LANE)
 TIERED(l_dec1, s_dec1, TIER_LANE)
@@ -495,6 +505,18 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_split_g1_tx", "decode b8 KV 2048, 8/8 heads (+combine)", t_dec8_g1, rec_attn, down },
     { "attn_g1_f16_tx", "decode b8 KV 2048 F16, 8/8 heads, no split", t_dec8_nosplit_g1_f16, rec_attn, down },
     { "attn_split_g1_f16_tx", "decode b8 KV 2048 F16, 8/8 heads (+combine)", t_dec8_g1_f16, rec_attn, down },
+    /* the appends with texel inputs (CPU drivers) */
+    { "kv_append_tx", "512 tok x 8 kv heads x 128", t_append, rec_append, down },
+    { "kv_append_f16_tx", "512 tok x 8 kv heads x 128, F16 pages", t_append_f16, rec_append, down },
+    { "kv_append_rope_tx", "512 tok, RoPE of 32 q + 8 k heads x 128 in the append", t_append_rope, rec_append_rope,
+      down },
+    { "kv_append_rope_f16_tx", "512 tok, RoPE in the append, F16 pages", t_append_rope_f16, rec_append_rope, down },
+    { "kv_append_mla_tx", "512 tok, 16 heads, K 128+64 / V 128 gathered (DeepSeek-V2)", t_append_mla, rec_append_mla,
+      down },
+    { "kv_append_mla_f16_tx", "512 tok, MLA gather, F16 pages", t_append_mla_f16, rec_append_mla, down },
+    { "kv_append_mla_rope_tx", "512 tok, MLA gather + RoPE of q and k_pe", t_append_mla_rope, rec_append_mla, down },
+    { "kv_append_mla_rope_f16_tx", "512 tok, MLA gather + RoPE, F16 pages", t_append_mla_rope_f16, rec_append_mla,
+      down },
     /* attn_lane: a subgroup per (token, 4 heads of a KV head here), online softmax per lane (CPU drivers:
        use.attn_lane); "1 head per workgroup": use.attn_group off */
     { "attn_lane", "prefill 512 tok, 32/8 heads x 128", l_prefill, rec_attn, down },
