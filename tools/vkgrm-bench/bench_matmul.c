@@ -142,6 +142,11 @@ MM_CS(dcs1_BF16, BF16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 1)
 NARROW(F16, 0, )
 NARROW(F16, 1, _cs)
 NARROW(F16, 2, _tl)
+/* the same narrow shapes at a decode batch of 32 (tiled, as the models store them) */
+MM_RECT(b576_F16, F16, 576, 576, 32, VKG_MATMUL_LANE_TEXEL, 2)
+MM_RECT(b3072_F16, F16, 3072, 576, 32, VKG_MATMUL_LANE_TEXEL, 2)
+MM_RECT(b1536_F16, F16, 576, 1536, 32, VKG_MATMUL_LANE_TEXEL, 2)
+MM_RECT(b49152_F16, F16, 49152, 576, 32, VKG_MATMUL_LANE_TEXEL, 2)
 /* the same layout at the 4096-wide shapes: one vector, 8, a prefill */
 MM_CS(dtl1_F16, F16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 2)
 MM_CS(dtl8_F16, F16, DEC_N, 8, VKG_MATMUL_LANE_TEXEL, 2)
@@ -314,6 +319,10 @@ static const struct vkg_bench_case g_cases[] = {
     { "matvec1_lane_tx_bf16", "4096x4096 BF16 x 1 vec tiled", dtl1_BF16, mm_rec, down },
     { "matmul_lane_f16", "4096x4096 F16 x 8 vec tiled", dtl8_F16, mm_rec, down },
     { "matmul_lane_f16", "1024x1024 F16 x 512 tok tiled", ptl_F16, mm_rec, down },
+    { "matmul_lane_f16", "576x576 F16 x 32 vec tiled", b576_F16, mm_rec, down },
+    { "matmul_lane_f16", "3072x576 F16 x 32 vec tiled", b3072_F16, mm_rec, down },
+    { "matmul_lane_f16", "576x1536 F16 x 32 vec tiled", b1536_F16, mm_rec, down },
+    { "matmul_lane_f16", "49152x576 F16 x 32 vec tiled", b49152_F16, mm_rec, down },
     { "matvec1_lane_tx_f16", "q|k|v 3072x2048 F16 x 1 vec fused tiled", fq1t_F16, fu_rec, fu_down },
     { "matvec1_lane_tx_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused tiled", fg1t_F16, fu_rec, fu_down },
     { "matmul_lane_f16", "gate|up+swiglu 11264x2048 F16 x 8 vec fused tiled", fg8t_F16, fu_rec, fu_down },
