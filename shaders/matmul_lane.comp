@@ -71,7 +71,9 @@
 //! variant matvec1_lane_cs_f16 W_F16 NT1 CS
 //! variant matvec1_lane_cs_bf16 W_BF16 NT1 CS
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
-// walk without the other 7 token slots.
+// walk without the other 7 token slots; x's texels come 4 at a time, one
+// fetch per lane of a quad shared by quad broadcasts (X_ROW4 / X_ROW8; float
+// rows step 16 columns for it), so the host runs it only with use.quad.
 //
 // Fused launches (p.mode, push_matmul.h), one dispatch where a layer had 2-3:
 //   PARTS: W is q|k|v stacked at load; rows past seg1 / seg2 are stored into
@@ -130,6 +132,23 @@ layout(binding = 8) readonly buffer G1buf { float G1[]; };  // PARTS_QKNORM: k's
 // in-register permute on llvmpipe) hands each to the whole quad (quad_x.glsl): 2 fetches instead of 8.
 #ifdef NT1
 #define LOAD_X(o, xv) xv[0] = uintBitsToFloat(texelFetch(X, int(xt[0] + (o))))
+// One token: the x texels [o, o + 4) / [o, o + 8) into xv. Lane q of each quad fetches texel o + q
+// (and o + 4 + q) and subgroupQuadBroadcast hands each to the quad: a quarter of the fetch calls
+// of one per texel (all lanes want the same texel). xq: this lane's place in its quad.
+#define X_ROW4(o, xv)                                                                 \
+    {                                                                                 \
+        vec4 l_ = uintBitsToFloat(texelFetch(X, int(xt[0] + (o) + xq)));              \
+        xv[0] = subgroupQuadBroadcast(l_, 0u);                                        \
+        xv[1] = subgroupQuadBroadcast(l_, 1u);                                        \
+        xv[2] = subgroupQuadBroadcast(l_, 2u);                                        \
+        xv[3] = subgroupQuadBroadcast(l_, 3u);                                        \
+    }
+#define X_ROW8(o, xv)                                                                                     \
+    {                                                                                                     \
+        vec4 l_ = uintBitsToFloat(texelFetch(X, int(xt[0] + (o) + xq))),                                  \
+             h_ = uintBitsToFloat(texelFetch(X, int(xt[0] + (o) + 4u + xq)));                             \
+        QUAD_X8(l_, h_, xv);                                                                              \
+    }
 #else
 #define LOAD_X(o, xv)                                                                                     \
     {                                                                                                     \
@@ -326,7 +345,9 @@ void main()
         rows[r] = (o < p.n_out ? o : 0u) + (glu && r >= LR / 2u ? p.n_out : 0u);
     }
     [[unroll]] for (uint t = 0u; t < NT; t++) xt[t] = (p.x_off + (t < nt ? t0 + t : t0) * p.x_stride) >> 2;
-#ifndef NT1
+#ifdef NT1
+    uint xq = gl_SubgroupInvocationID & 3u; // this lane's place in its quad (X_ROW4 / X_ROW8)
+#else
     uint tq0 = gl_SubgroupInvocationID & 3u, tq1 = tq0 + 4u; // the tokens this lane fetches for its quad
     uint xq0 = (p.x_off + (tq0 < nt ? t0 + tq0 : t0) * p.x_stride) >> 2;
     uint xq1 = (p.x_off + (tq1 < nt ? t0 + tq1 : t0) * p.x_stride) >> 2;
@@ -376,15 +397,22 @@ void main()
             // one token: d and m multiply each block's sums q . x and sum x once (as the K-quants below)
             float sq[LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) sq[r] = 0.0;
-            vec4 xs = vec4(0.0);
+            vec4 xs = vec4(0.0), x8[8]; // the block's 32 x values
+            X_ROW8(xk, x8);
 #endif
             [[unroll]] for (uint i = 0u; i < QW; i++) {
                 vec4 xa[NT], xb[NT];
-                LOAD_X(xk + i, xa);
-#ifdef NIB
-                LOAD_X(xk + 4u + i, xb);
 #ifdef NT1
+                xa[0] = x8[i];
+#else
+                LOAD_X(xk + i, xa);
+#endif
+#ifdef NIB
+#ifdef NT1
+                xb[0] = x8[4u + i];
                 xs += xa[0] + xb[0];
+#else
+                LOAD_X(xk + 4u + i, xb);
 #endif
 #endif
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
@@ -474,15 +502,22 @@ void main()
             // (two multiply-adds per value fewer; the order of the sums differs from ggml's dequantize)
             float sa[LR], sb[LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) sa[r] = sb[r] = 0.0;
-            vec4 xsa = vec4(0.0), xsb = vec4(0.0);
+            vec4 xsa = vec4(0.0), xsb = vec4(0.0), x4a[4], x4b[4]; // x texels xk + i and xk + 8 + i
 #endif
             [[unroll]] for (uint i = 0u; i < 8u; i++) {
                 vec4 xa[NT], xb[NT];
-                LOAD_X(xk + i, xa);
-                LOAD_X(xk + 8u + i, xb);
 #ifdef NT1
+                if ((i & 3u) == 0u) { // the quad fetches the next 4 texels of both halves (X_ROW4)
+                    X_ROW4(xk + i, x4a);
+                    X_ROW4(xk + 8u + i, x4b);
+                }
+                xa[0] = x4a[i & 3u];
+                xb[0] = x4b[i & 3u];
                 xsa += xa[0];
                 xsb += xb[0];
+#else
+                LOAD_X(xk + i, xa);
+                LOAD_X(xk + 8u + i, xb);
 #endif
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
                     uint w = i < 4u ? q0[r][i] : q1[r][i - 4u];
@@ -545,11 +580,26 @@ void main()
                 vec4 sq[LR], xs = vec4(0.0);
                 [[unroll]] for (uint r = 0u; r < LR; r++) sq[r] = vec4(0.0);
 #endif
-                [[unroll]] for (uint i = 0u; i < 4u; i++)
-                    [[unroll]] for (uint g = 0u; g < 4u; g++) {
+                // one token walks quarter by quarter, the quad fetching a quarter's 4 x texels at once
+                // (X_ROW4); several tokens texel by texel. Each sum keeps its order either way.
+                [[unroll]] for (uint o_ = 0u; o_ < 4u; o_++) {
+#ifdef NT1
+                    uint g = o_;
+                    vec4 xg[4];
+                    X_ROW4(((k + 128u * hf + 32u * g) >> 2) + 4u * q, xg);
+#else
+                    uint i = o_;
+#endif
+                    [[unroll]] for (uint in_ = 0u; in_ < 4u; in_++) {
                         vec4 xv[NT];
+#ifdef NT1
+                        uint i = in_;
+                        xv[0] = xg[i];
+#else
+                        uint g = in_;
                         uint xk = ((k + 128u * hf + 32u * g) >> 2) + 4u * q + i;
                         LOAD_X(xk, xv);
+#endif
 #ifdef NT1
                         xs[g] += (xv[0].x + xv[0].y) + (xv[0].z + xv[0].w);
 #endif
@@ -564,6 +614,7 @@ void main()
 #endif
                         }
                     }
+                }
 #ifdef NT1
                 [[unroll]] for (uint r = 0u; r < LR; r++) acc[r] += dot(ds[r], sq[r] - 32.0 * xs);
 #endif
@@ -572,6 +623,24 @@ void main()
 #else
     uint wtb[LR], wts[LR]; // each row's first texel and texel step (w_texel)
     [[unroll]] for (uint r = 0u; r < LR; r++) w_texel(rows[r], glu ? 2u * p.n_out : p.n_out, wtb[r], wts[r]);
+#if defined(NT1) && !defined(CS)
+    // one token: lane q of each quad fetches x texel 4j + q of the row's 16-column block j and the
+    // quad shares the four (one call per lane instead of 4 per 16 columns); n_in % 8 == 0, so the
+    // last block may be half: its second half's weights are skipped, its x texel clamped
+    uint xlast = xt[0] + p.n_in / 4u - 1u;
+    for (uint k = 0u; k < p.n_in; k += 16u) {
+        vec4 xl = uintBitsToFloat(texelFetch(X, int(min(xt[0] + (k >> 2) + xq, xlast))));
+        vec4 x0 = subgroupQuadBroadcast(xl, 0u), x1 = subgroupQuadBroadcast(xl, 1u);
+        vec4 wa[LR], wb[LR];
+        [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(wtb[r], wts[r], k, wa[r], wb[r]);
+        [[unroll]] for (uint r = 0u; r < LR; r++) acc[r] += dot(wa[r], x0) + dot(wb[r], x1);
+        if (k + 8u < p.n_in) {
+            vec4 x2 = subgroupQuadBroadcast(xl, 2u), x3 = subgroupQuadBroadcast(xl, 3u);
+            [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(wtb[r], wts[r], k + 8u, wa[r], wb[r]);
+            [[unroll]] for (uint r = 0u; r < LR; r++) acc[r] += dot(wa[r], x2) + dot(wb[r], x3);
+        }
+    }
+#else
 #ifdef CS
     for (uint k = 8u * gl_LocalInvocationID.x; k < p.n_in; k += 8u * WG) {
 #else
@@ -585,6 +654,7 @@ void main()
         [[unroll]] for (uint t = 0u; t < NT; t++)
             [[unroll]] for (uint r = 0u; r < LR; r++) acc[r * NT + t] += dot(wa[r], xa[t]) + dot(wb[r], xb[t]);
     }
+#endif
 #endif
 #ifdef CS
     [[unroll]] for (uint i = 0u; i < LR; i++) acc[i] = subgroupAdd(acc[i]);

@@ -282,7 +282,8 @@ enum vkg_status vkg_op_matmul_ex(struct vkg_cmd *c, const struct vkg_matmul_args
                          "or block weights (%s, n_in %u) and subgroups of at least 8 lanes",
                          a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
     j.op_tex = path == VKG_MATMUL_LANE_TEXEL && c->dev->use.quad ? k_tex[wi] : VKG_OP_COUNT;
-    j.op1_tex = path == VKG_MATMUL_LANE_TEXEL ? k_tex1[wi] : VKG_OP_COUNT;
+    /* both texel kernels share x through quad broadcasts (one token too: X_ROW4 / X_ROW8) */
+    j.op1_tex = path == VKG_MATMUL_LANE_TEXEL && c->dev->use.quad ? k_tex1[wi] : VKG_OP_COUNT;
     if (path == VKG_MATMUL_LANE_TEXEL) path = VKG_MATMUL_DECODE_LANE; /* the same grid for the fallbacks */
     if (path == VKG_MATMUL_AUTO)
         path = c->dev->use.lane_tier && a->n_tok <= VKG_MATVEC_LANE_MAX_TOK ? VKG_MATMUL_DECODE_LANE
@@ -335,7 +336,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
     int wi = wt_index(f->wt);
     *st = VKG_OK;
     if (!dev->use.fused || !dev->use.lane_ok || !vkg_op_matmul_fusable(f->wt, f->n_in)) return 0;
-    if (f->n_tok > 65535u * 8 || xs % 4 || (f->n_tok > 1 && !dev->use.quad)) return 0;
+    if (f->n_tok > 65535u * 8 || xs % 4 || !dev->use.quad) return 0;
     uint64_t max = vkg_max_window_bytes(dev);
     uint64_t wbytes = (uint64_t)n_rows * (f->n_in / vkg_dtype_block_size(f->wt)) * vkg_dtype_block_bytes(f->wt);
     uint64_t xbytes = ((uint64_t)(f->n_tok - 1) * xs + f->n_in) * 4;
@@ -530,7 +531,7 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
     int wi = wt_index(a->wt);
     *st = VKG_OK;
     if (!dev->use.resnorm || !vkg_op_matmul_fusable(a->wt, a->n_in) || a->path != VKG_MATMUL_AUTO) return 0;
-    if (a->n_tok > 65535u * 8 || xs % 4 || (a->n_tok > 1 && !dev->use.quad)) return 0;
+    if (a->n_tok > 65535u * 8 || xs % 4 || !dev->use.quad) return 0;
     if (r->h.buf == a->y.buf || r->h.buf == a->x.buf) return 0; /* the tail writes h while others read them */
     uint64_t max = vkg_max_window_bytes(dev), ta = dev->info.min_texel_offset_alignment;
     uint64_t wbytes = (uint64_t)a->n_out * (a->n_in / vkg_dtype_block_size(a->wt)) * vkg_dtype_block_bytes(a->wt);

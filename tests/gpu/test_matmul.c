@@ -35,7 +35,8 @@ struct mm_case {
     enum vkg_matmul_path path;
     int aligned; /* tensors 16-byte aligned: the kernels' vector loads when n_in % 8 == 0 */
     int cs;      /* 0: dev->use.matvec_cs off; 1: forced (2), the launch must be matvec1_lane_cs_*; auto (1) with
-               2: the launch must be matvec1_lane_cs_*, 3: matvec1_lane_tx_* */
+               2: the launch must be matvec1_lane_cs_*, 3: matvec1_lane_tx_*; 4: off, and the launch must
+               not be matvec1_lane_tx_* */
 };
 
 /* Worst |got-want| / (1e-4 * abs_sum + 1e-6) must be <= 1; y's gaps keep the sentinel. */
@@ -103,13 +104,16 @@ static void run_case(const struct mm_case *k, uint64_t seed)
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
     int saved_cs = g_dev->use.matvec_cs;
-    g_dev->use.matvec_cs = k->cs == 1 ? 2 : k->cs ? 1 : 0;
+    g_dev->use.matvec_cs = k->cs == 1 ? 2 : k->cs == 2 || k->cs == 3 ? 1 : 0;
     GPU_OK(vkg_op_matmul_ex(c, &a));
     g_dev->use.matvec_cs = saved_cs;
     const char *want_k = k->cs == 1 || k->cs == 2 ? "matvec1_lane_cs_" : k->cs == 3 ? "matvec1_lane_tx_" : NULL;
     if (want_k && (!c->last_kernel || strncmp(c->last_kernel, want_k, 16) != 0))
         fail_msg("%s %ux%u (cs %d): want %s*, the last kernel was %s", vkg_dtype_name(k->wt), k->n_out, k->n_in, k->cs,
                  want_k, c->last_kernel ? c->last_kernel : "none");
+    if (k->cs == 4 && c->last_kernel && strncmp(c->last_kernel, "matvec1_lane_tx_", 16) == 0)
+        fail_msg("%s %ux%u: %s ran, which needs quad operations", vkg_dtype_name(k->wt), k->n_out, k->n_in,
+                 c->last_kernel);
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(by, y, (ny + 1) * 4);
     ref_matmul(w, k->wt, k->n_out, k->n_in, x + xpad, xs, k->bias ? bias : NULL, k->n_tok, want, ys, abs_sum);
@@ -279,6 +283,27 @@ static void test_tile_edges(void **state)
     run_case(&k, 6);
 }
 
+/* matvec1_lane_tx_* of the float types walks 16 columns per step, its 4 x texels fetched by the 4
+ * lanes of each quad and shared: rows of one half step (8), of a half step at the end (24, 584),
+ * whole steps (64), bias, strided x and y; the launch must be that kernel. */
+static void test_matvec_tx_float(void **state)
+{
+    (void)state;
+    if (!g_dev->use.lane_ok || !g_dev->use.texel || !g_dev->use.quad) {
+        printf("texel lane tier or quad operations off on this device: matvec1_lane_tx not run\n");
+        return;
+    }
+    static const uint32_t shapes[][2] = { { 9, 8 }, { 70, 24 }, { 67, 64 }, { 130, 584 } };
+    static const enum vkg_dtype types[] = { VKG_DTYPE_F32, VKG_DTYPE_F16, VKG_DTYPE_BF16 };
+    for (size_t t = 0; t < 3; t++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            struct mm_case k = {
+                types[t], shapes[i][0], shapes[i][1], 1, (int)(i & 1), (int)((i >> 1) & 1), VKG_MATMUL_LANE_TEXEL, 1, 3
+            };
+            run_case(&k, 400 + 10 * t + i);
+        }
+}
+
 /* matvec1_lane_cs_* (one token, float weights; the workgroup's lanes split the columns and
  * subgroupAdd sums them): rows that are fewer than a workgroup's 8, a partial last workgroup, rows
  * narrower and wider than the 8 lanes x 8 columns of one step and not a multiple of it, bias,
@@ -354,8 +379,8 @@ static void test_all_16bit_patterns(void **state)
 
 /* VKGRM_DISABLE_SUBGROUP turns dev->use.subgroup_arith off: AUTO then takes the
  * shared-memory tier and forcing the subgroup tier is refused. */
-/* Without subgroup quad operations matmul_lane (which shares x through subgroupQuadBroadcast) is not
- * picked: several tokens take the lane mat-vec, one token still matvec1_lane_tx; results unchanged. */
+/* Without subgroup quad operations neither matmul_lane nor matvec1_lane_tx (both share x through
+ * subgroupQuadBroadcast) is picked: the lane mat-vec takes every token count; results unchanged. */
 static void test_no_quad(void **state)
 {
     int saved = g_dev->use.quad;
@@ -363,7 +388,8 @@ static void test_no_quad(void **state)
     static const struct mm_case ks[] = {
         { VKG_DTYPE_F16, 70, 96, 5, 1, 1, VKG_MATMUL_AUTO, 1 },
         { VKG_DTYPE_Q4_K, 33, 512, 17, 0, 0, VKG_MATMUL_AUTO, 1 },
-        { VKG_DTYPE_Q8_0, 9, 256, 1, 0, 1, VKG_MATMUL_AUTO, 1 },
+        { VKG_DTYPE_Q8_0, 9, 256, 1, 0, 1, VKG_MATMUL_AUTO, 1, 4 },
+        { VKG_DTYPE_F16, 70, 96, 1, 1, 0, VKG_MATMUL_AUTO, 1, 4 },
     };
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) run_case(&ks[i], 300 + i);
     g_dev->use.quad = saved;
@@ -423,20 +449,35 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matvec_cs),    cmocka_unit_test(test_decode_f32),
-        cmocka_unit_test(test_decode_f16),   cmocka_unit_test(test_decode_bf16),
-        cmocka_unit_test(test_decode_q8_0),  cmocka_unit_test(test_decode_q4),
-        cmocka_unit_test(test_prefill_f32),  cmocka_unit_test(test_prefill_f16),
-        cmocka_unit_test(test_prefill_bf16), cmocka_unit_test(test_prefill_q8_0),
-        cmocka_unit_test(test_prefill_q4),   cmocka_unit_test(test_decode_q4_1),
-        cmocka_unit_test(test_decode_q5_0),  cmocka_unit_test(test_decode_q5_1),
-        cmocka_unit_test(test_decode_q4_k),  cmocka_unit_test(test_decode_q5_k),
-        cmocka_unit_test(test_decode_q6_k),  cmocka_unit_test(test_prefill_q4_1),
-        cmocka_unit_test(test_prefill_q5_0), cmocka_unit_test(test_prefill_q5_1),
-        cmocka_unit_test(test_prefill_q4_k), cmocka_unit_test(test_prefill_q5_k),
-        cmocka_unit_test(test_prefill_q6_k), cmocka_unit_test(test_ggml_gemm_small),
-        cmocka_unit_test(test_tile_edges),   cmocka_unit_test(test_subgroup_switch),
-        cmocka_unit_test(test_no_quad),      cmocka_unit_test(test_all_16bit_patterns),
+        cmocka_unit_test(test_matvec_cs),
+        cmocka_unit_test(test_decode_f32),
+        cmocka_unit_test(test_decode_f16),
+        cmocka_unit_test(test_decode_bf16),
+        cmocka_unit_test(test_decode_q8_0),
+        cmocka_unit_test(test_decode_q4),
+        cmocka_unit_test(test_prefill_f32),
+        cmocka_unit_test(test_prefill_f16),
+        cmocka_unit_test(test_prefill_bf16),
+        cmocka_unit_test(test_prefill_q8_0),
+        cmocka_unit_test(test_prefill_q4),
+        cmocka_unit_test(test_decode_q4_1),
+        cmocka_unit_test(test_decode_q5_0),
+        cmocka_unit_test(test_decode_q5_1),
+        cmocka_unit_test(test_decode_q4_k),
+        cmocka_unit_test(test_decode_q5_k),
+        cmocka_unit_test(test_decode_q6_k),
+        cmocka_unit_test(test_prefill_q4_1),
+        cmocka_unit_test(test_prefill_q5_0),
+        cmocka_unit_test(test_prefill_q5_1),
+        cmocka_unit_test(test_prefill_q4_k),
+        cmocka_unit_test(test_prefill_q5_k),
+        cmocka_unit_test(test_prefill_q6_k),
+        cmocka_unit_test(test_ggml_gemm_small),
+        cmocka_unit_test(test_tile_edges),
+        cmocka_unit_test(test_subgroup_switch),
+        cmocka_unit_test(test_no_quad),
+        cmocka_unit_test(test_matvec_tx_float),
+        cmocka_unit_test(test_all_16bit_patterns),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
