@@ -135,14 +135,20 @@ void main()
     }
 #ifdef ONE
     // *_lane1 (the host picks it when a step has few pairs per expert, decode): the tile's valid
-    // pairs one after another, every lane fetching the pair's input texels (the same ones), so no
+    // pairs one after another, the lanes sharing the pair's input texels through their quads, so no
     // slot is computed for nothing where the 8-pair kernel would fill 7 of 8 slots with copies
+    uint xq = gl_SubgroupInvocationID & 3u; // this lane's place in its quad
     for (uint i = 0u; i < nvalid; i++) {
         uint pr = p.dense != 0u ? tile0 + i : list[p.list_off + first + tile0 + i];
         uint xi = p.in_off + (pr / p.in_div) * p.K;
         float acc1[NMAT * LR];
         [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] = 0.0;
-        for (uint k = 0u; k < p.K; k += 8u) {
+        // 16 columns per step: lane q of each quad fetches the step's input texel q and the quad
+        // shares the four (one call per lane where each lane made 4); K % 8 == 0, so a last half
+        // step skips its second half (its texel fetch clamped to the row)
+        uint xlast = ((xi + p.K) >> 2) - 1u;
+        for (uint k = 0u; k < p.K; k += 16u) {
+            vec4 xl = uintBitsToFloat(texelFetch(xin, int(min(((xi + k) >> 2) + xq, xlast))));
             vec4 wa[NMAT * LR], wb[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
                 w8(w0, wb0[r], ws0[r], k, wa[r], wb[r]);
@@ -150,9 +156,19 @@ void main()
                 w8(w1, wb1[r], ws0[r], k, wa[LR + r], wb[LR + r]);
 #endif
             }
-            vec4 xa = uintBitsToFloat(texelFetch(xin, int((xi + k) >> 2)));
-            vec4 xb = uintBitsToFloat(texelFetch(xin, int(((xi + k) >> 2) + 1u)));
+            vec4 xa = subgroupQuadBroadcast(xl, 0u), xb = subgroupQuadBroadcast(xl, 1u);
             [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(wa[v], xa) + dot(wb[v], xb);
+            if (k + 8u < p.K) {
+                [[unroll]] for (uint r = 0u; r < LR; r++) {
+                    w8(w0, wb0[r], ws0[r], k + 8u, wa[r], wb[r]);
+#ifdef GATE_UP
+                    w8(w1, wb1[r], ws0[r], k + 8u, wa[LR + r], wb[LR + r]);
+#endif
+                }
+                xa = subgroupQuadBroadcast(xl, 2u);
+                xb = subgroupQuadBroadcast(xl, 3u);
+                [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(wa[v], xa) + dot(wb[v], xb);
+            }
         }
         [[unroll]] for (uint r = 0u; r < LR; r++) {
             uint m = m0 + r * WG;

@@ -627,7 +627,8 @@ static void check_experts_dims(enum vkg_dtype dt, uint32_t n_in, uint32_t n_ff)
 
 /* Float weights: dims that are not multiples of 8 (one value per load), then
  * multiples of 8 (the 16-byte-vector path, p.vec; tiled stacks in whole tiles), then one of
- * each (only the stack whose rows are multiples of 8 values is tiled, with a partial last tile). */
+ * each (only the stack whose rows are multiples of 8 values is tiled, with a partial last tile),
+ * then multiples of 16 (moe_lane1 walks K 16 columns per step: 72 and 104 end on a half step). */
 static void check_experts(enum vkg_dtype dt)
 {
     uint32_t bs = vkg_dtype_block_size(dt); /* 1, 32, or 256 (K-quants) */
@@ -636,6 +637,7 @@ static void check_experts(enum vkg_dtype dt)
         check_experts_dims(dt, 72, 104);
         check_experts_dims(dt, 72, 100);
         check_experts_dims(dt, 100, 72);
+        check_experts_dims(dt, 64, 96);
     } else check_experts_dims(dt, bs == 256 ? 256 : 96, bs == 256 ? 512 : 160);
 }
 
