@@ -96,7 +96,7 @@ static enum vkg_status append_launch(struct vkg_cmd *c, const struct vkg_kv_conf
     /* CPU drivers: the *_tx twin (append_tx) where every texel input's window starts on a texel and
        fits maxTexelBufferElements: views 0-4 (new K, new V, tokens, seqs, pages), k2 (MLA's view 7) and
        inv_freq (the last) */
-    uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+    uint64_t ta = vkg_texel_align(c->dev);
     int tex = c->dev->use.texel;
     for (uint32_t i = 0; i < (r ? nv + 2 : nv); i++)
         if ((i < 5 || (nv == 8 && i == 7) || (r && i == nv + 1)) &&
@@ -330,7 +330,7 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     enum vkg_op op = attn_op(c->dev, &p, j->kv->cfg.f16, split);
     /* attn_lane reads q as 16-byte texels: its window on a texel (always so for the models' activations;
        otherwise the tiled kernels below) */
-    uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+    uint64_t ta = vkg_texel_align(c->dev);
     int q_texels = views[0].offset % ta == 0 && p.q_off % 4 == 0;
     if (c->dev->use.attn_lane && q_texels) { /* one subgroup per (token, GH query heads of a KV head) */
         op = j->kv->cfg.f16 ? (split ? VKG_OP_ATTN_LANE_SPLIT_F16 : VKG_OP_ATTN_LANE_F16)

@@ -174,7 +174,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     }
     uint32_t rpg = toks == 1 ? j->rows_per_group1 : j->rows_per_group;
     uint64_t groups = (rows + rpg - 1) / rpg;
-    uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+    uint64_t ta = vkg_texel_align(c->dev);
     /* texel reads: x rows on texels, W rows as tex_rows says */
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
@@ -360,7 +360,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
                                                                             : VKG_MATMUL_MODE_PARTS };
     if ((*st = vkg_view_window(dev, f->w, 0, wbytes, &v[0], &wskip)) != VKG_OK) return 1;
     if ((*st = vkg_view_window(dev, f->x, 0, xbytes, &v[1], &xskip)) != VKG_OK) return 1;
-    uint64_t ta = dev->info.min_texel_offset_alignment > 16 ? dev->info.min_texel_offset_alignment : 16;
+    uint64_t ta = vkg_texel_align(dev);
     if (wskip % 16 || xskip % 16 || v[0].offset % ta || v[1].offset % ta) return 0;
     p.w_off = (uint32_t)(wskip / k_unit[wi]);
     p.x_off = (uint32_t)(xskip / 4);
@@ -533,13 +533,12 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
     if (!dev->use.resnorm || !vkg_op_matmul_fusable(a->wt, a->n_in) || a->path != VKG_MATMUL_AUTO) return 0;
     if (a->n_tok > 65535u * 8 || xs % 4 || !dev->use.quad) return 0;
     if (r->h.buf == a->y.buf || r->h.buf == a->x.buf) return 0; /* the tail writes h while others read them */
-    uint64_t max = vkg_max_window_bytes(dev), ta = dev->info.min_texel_offset_alignment;
+    uint64_t max = vkg_max_window_bytes(dev), ta = vkg_texel_align(dev);
     uint64_t wbytes = (uint64_t)a->n_out * (a->n_in / vkg_dtype_block_size(a->wt)) * vkg_dtype_block_bytes(a->wt);
     uint64_t xbytes = ((uint64_t)(a->n_tok - 1) * xs + a->n_in) * 4, ybytes = (uint64_t)a->n_tok * a->n_out * 4;
     if (wbytes > max || xbytes > max || ybytes > max) return 0;
     struct vkg_view v[LANE_VIEWS];
     uint64_t wskip, xskip, skip;
-    if (ta < 16) ta = 16;
     if ((*st = vkg_view_window(dev, a->w, 0, wbytes, &v[0], &wskip)) != VKG_OK) return 1;
     if ((*st = vkg_view_window(dev, a->x, 0, xbytes, &v[1], &xskip)) != VKG_OK) return 1;
     struct vkg_push_matmul p = { .n_out = a->n_out,

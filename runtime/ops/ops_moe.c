@@ -306,7 +306,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         enum vkg_op wop = op;
         uint64_t wgx = gx;
         p.m_per_wg = m_per_wg;
-        uint64_t ta = c->dev->info.min_texel_offset_alignment > 16 ? c->dev->info.min_texel_offset_alignment : 16;
+        uint64_t ta = vkg_texel_align(c->dev);
         int aligned = v[0].offset % ta == 0 && v[1].offset % ta == 0 && (!gate_up || v[2].offset % ta == 0);
         if (lop != VKG_OP_COUNT && p.vec && aligned) {
             wop = lop;

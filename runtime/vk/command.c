@@ -178,7 +178,7 @@ static enum vkg_status check_texel_view(struct vkg_cmd *c, const struct vkg_kern
                                         const struct vkg_view *v)
 {
     const struct vkg_device_info *di = &c->dev->info;
-    uint64_t align = di->min_texel_offset_alignment > 16 ? di->min_texel_offset_alignment : 16;
+    uint64_t align = vkg_texel_align(c->dev);
     uint64_t range = (v->size + 15) & ~(uint64_t)15;
     if (v->size == 0 || range / 16 > di->max_texel_elements || v->offset + range > v->buf->size)
         return vkg_error(VKG_ERR_LIMIT,

@@ -265,6 +265,11 @@ struct vkg_view vkg_view_sub(struct vkg_view v, uint64_t offset, uint64_t size)
     return (struct vkg_view){ v.buf, v.offset + offset, size };
 }
 
+uint64_t vkg_texel_align(const struct vkg_device *dev)
+{
+    return dev->info.min_texel_offset_alignment > 16 ? dev->info.min_texel_offset_alignment : 16;
+}
+
 uint64_t vkg_max_window_bytes(const struct vkg_device *dev)
 {
     uint64_t a = dev->info.min_storage_offset_alignment ? dev->info.min_storage_offset_alignment : 1;

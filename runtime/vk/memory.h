@@ -78,6 +78,9 @@ enum vkg_status vkg_view_window(const struct vkg_device *dev, struct vkg_view v,
                                 struct vkg_view *win, uint64_t *skip);
 /* Largest len such that any window of len bytes fits one binding. */
 uint64_t vkg_max_window_bytes(const struct vkg_device *dev);
+/* Where a 16-byte texel view may start: minTexelBufferOffsetAlignment, at least 16, so that texel
+ * indices computed from element offsets land on the view's texels. */
+uint64_t vkg_texel_align(const struct vkg_device *dev);
 
 void vkg_blocks_free(struct vkg_device *dev);
 /* Total bytes allocated in blocks of one kind (for reports). */
