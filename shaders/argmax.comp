@@ -7,7 +7,9 @@
 //   sample_init     same merge, then sets up the sampling state of the row
 // Ties go to the lowest index (numpy / torch.argmax on CPU). The _sg
 // variants reduce a workgroup with subgroup max / min / add and one shared
-// step instead of a tree of 8 barriers (dev->use.subgroup_arith).
+// step instead of a tree of 8 barriers (dev->use.subgroup_arith); the _lane
+// ones run them in workgroups of VKG_SAMPLE_LANE_WG (one subgroup on CPU
+// drivers) and read the logits as texels (sample_common.glsl).
 // Non-finite logits (ops_sample.h): a NaN anywhere in a row, tested on the
 // bits so no float fast path can hide it, flags the row (per chunk in word
 // 3 of its partial) and a flagged row, or a row of nothing but -inf, gets
@@ -19,6 +21,9 @@
 //! variant argmax_partial_sg PARTIAL SUBGROUP
 //! variant argmax_final_sg FINAL SUBGROUP
 //! variant sample_init_sg FINAL SAMPLE SUBGROUP
+//! variant argmax_partial_lane PARTIAL SUBGROUP LANE
+//! variant argmax_final_lane FINAL SUBGROUP LANE
+//! variant sample_init_lane FINAL SAMPLE SUBGROUP LANE
 #extension GL_GOOGLE_include_directive : require
 #ifdef SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -39,7 +44,6 @@ layout(binding = B_PARAMS) readonly buffer Params { vkg_sample_params params[]; 
 #define B_TOKENS 2
 #define B_PROBS 3
 #endif
-layout(binding = 0) readonly buffer Logits { float logits[]; }; // [n_rows][vocab] from logits_off
 layout(binding = B_WORK) buffer Work { uint work[]; };         // [rows][VKG_SAMPLE_ROW_WORDS]
 layout(binding = B_TOKENS) writeonly buffer Tokens { int tokens[]; }; // [rows]
 layout(binding = B_PROBS) writeonly buffer Probs { float probs[]; };  // [rows]
@@ -124,22 +128,28 @@ void reduce_shared(float m, uint i, float s)
 #endif
 
 #ifdef PARTIAL
+float g_bm, g_bs; // this invocation's max, sum and argmax so far, and whether it saw a NaN
+uint g_bi;
+bool g_nan;
+
+void visit(uint e, float x)
+{
+    if (is_nan(x)) g_nan = true; // never folded: the row is flagged instead
+    else fold_one(g_bm, g_bi, g_bs, x, e);
+}
+
 void main()
 {
     uint row = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
     uint src = p.logits_off + row * p.vocab;
-    float bm = NEG_INF, bs = 0.0;
-    uint bi = 0xffffffffu;
-    bool nan = false;
+    g_bm = NEG_INF, g_bs = 0.0, g_bi = 0xffffffffu, g_nan = false;
     if (t == 0u) sh_nan = 0u;
     barrier();
-    // strided so neighbouring invocations read neighbouring words
-    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
-        float x = logits[src + e];
-        if (is_nan(x)) nan = true; // never folded: the row is flagged instead
-        else fold_one(bm, bi, bs, x, e);
-    }
-    if (nan) atomicOr(sh_nan, 1u);
+    // strided so neighbouring invocations read neighbouring words (texels)
+    VISIT_LOGITS(visit, src, c * p.chunk, min((c + 1u) * p.chunk, p.vocab), t, gl_WorkGroupSize.x)
+    float bm = g_bm, bs = g_bs;
+    uint bi = g_bi;
+    if (g_nan) atomicOr(sh_nan, 1u);
     reduce_shared(bm, bi, bs);
     if (t == 0u) {
         uint o = row_base(row) + VKG_SAMPLE_PART_AT + 4u * c;

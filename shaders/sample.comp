@@ -15,18 +15,29 @@
 // Masses are fixed point (weight * 2^40) summed with integer atomics: exact,
 // independent of the order of addition. A row whose search is finished (or
 // not asked for) returns at once, so every row shares one recorded sequence.
+// The _lane variants are the same passes in workgroups of VKG_SAMPLE_LANE_WG
+// (one subgroup on a CPU driver, where each barrier of a 256-wide workgroup
+// switches between its 32 SIMD slices) reading the logits as texels
+// (VISIT_LOGITS, sample_common.glsl).
 //! variant sample_hist HIST
 //! variant sample_select SELECT
 //! variant sample_compact COMPACT
 //! variant sample_mass MASS
 //! variant sample_draw DRAW
+//! variant sample_hist_lane HIST LANE
+//! variant sample_select_lane SELECT LANE
+//! variant sample_compact_lane COMPACT LANE
+//! variant sample_mass_lane MASS LANE
+//! variant sample_draw_lane DRAW LANE
 #extension GL_GOOGLE_include_directive : require
+#if defined(DRAW) && defined(LANE)
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 #include "common.glsl"
 #include "push_sample.h"
 VKG_PUSH_CONSTANTS(vkg_push_sample);
 #include "sample_common.glsl"
 
-layout(binding = 0) readonly buffer Logits { float logits[]; }; // [n_rows][vocab] from logits_off
 layout(binding = 1) buffer Params { vkg_sample_params params[]; }; // [rows] from params_off
 layout(binding = 2) buffer Work { uint work[]; };               // [rows][VKG_SAMPLE_ROW_WORDS]
 layout(binding = 3) writeonly buffer Tokens { int tokens[]; };  // [rows]
@@ -64,6 +75,7 @@ void hist_add(uint key, float x)
     atomicAdd(h[H_CNT + d], 1u);
     if (g_stage == STAGE_TOPP) shared_add_mass(d, w_fixed(weight(x, g_m, g_invt)));
 }
+void hist_logit(uint e, float x) { hist_add(f2key(x), x); }
 
 void main()
 {
@@ -85,19 +97,18 @@ void main()
             hist_add(work[cb + i], key2f(work[cb + i]));
     } else {
         uint src = p.logits_off + lrow * p.vocab;
-        for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
-            float x = logits[src + e];
-            hist_add(f2key(x), x);
-        }
+        VISIT_LOGITS(hist_logit, src, c * p.chunk, min((c + 1u) * p.chunk, p.vocab), t, gl_WorkGroupSize.x)
     }
     barrier();
     uint g = base + VKG_SAMPLE_HIST_AT;
-    if (h[H_CNT + t] == 0u) return;
-    atomicAdd(work[g + H_CNT + t], h[H_CNT + t]);
-    uint lo = h[H_LO + t];
-    uint old = atomicAdd(work[g + H_LO + t], lo);
-    uint carry = old + lo < old ? 1u : 0u;
-    atomicAdd(work[g + H_HI + t], h[H_HI + t] + carry);
+    for (uint d = t; d < 256u; d += gl_WorkGroupSize.x) {
+        if (h[H_CNT + d] == 0u) continue;
+        atomicAdd(work[g + H_CNT + d], h[H_CNT + d]);
+        uint lo = h[H_LO + d];
+        uint old = atomicAdd(work[g + H_LO + d], lo);
+        uint carry = old + lo < old ? 1u : 0u;
+        atomicAdd(work[g + H_HI + d], h[H_HI + d] + carry);
+    }
 }
 #endif
 
@@ -195,6 +206,13 @@ void main()
 #ifdef COMPACT
 shared uint sh_keys[VKG_SAMPLE_CHUNK];
 shared uint sh_n, sh_at;
+uint g_lo;
+
+void compact_logit(uint e, float x)
+{
+    uint key = f2key(x);
+    if (key >= g_lo) sh_keys[atomicAdd(sh_n, 1u)] = key;
+}
 
 // Appends this chunk's keys >= S_CAND_LO to the row's list: a shared count,
 // one global atomic per workgroup for the place. The list's order varies
@@ -208,10 +226,8 @@ void main()
     if (t == 0u) sh_n = 0u;
     barrier();
     uint src = p.logits_off + lrow * p.vocab;
-    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
-        uint key = f2key(logits[src + e]);
-        if (key >= lo) sh_keys[atomicAdd(sh_n, 1u)] = key;
-    }
+    g_lo = lo;
+    VISIT_LOGITS(compact_logit, src, c * p.chunk, min((c + 1u) * p.chunk, p.vocab), t, gl_WorkGroupSize.x)
     barrier();
     if (sh_n == 0u) return;
     if (t == 0u) sh_at = atomicAdd(work[base + S_CAND_N], sh_n);
@@ -235,6 +251,17 @@ uvec2 kept_mass(float x, uint key, uint tau, bool all_ties, float m, float invt,
 #ifdef MASS
 shared uvec2 sh_mass[256];
 shared uint sh_ties[256];
+uint g_tau, g_ties;
+bool g_all_ties;
+float g_m, g_invt, g_minw;
+uvec2 g_acc;
+
+void mass_logit(uint e, float x)
+{
+    uint key = f2key(x);
+    if (key == g_tau && !g_all_ties) g_ties++;
+    g_acc = u64_add(g_acc, kept_mass(x, key, g_tau, g_all_ties, g_m, g_invt, g_minw));
+}
 
 void main()
 {
@@ -243,17 +270,12 @@ void main()
     if (work[base + S_STAGE] != STAGE_DRAW) return;
     uint tau = work[base + S_TAU];
     bool all_ties = work[base + S_TIES] == ALL_TIES;
-    float m = row_max(base), invt = row_invt(base), minw = uintBitsToFloat(work[base + S_MINW]);
-    uvec2 acc = uvec2(0u);
-    uint ties = 0u;
+    g_tau = tau, g_all_ties = all_ties;
+    g_m = row_max(base), g_invt = row_invt(base), g_minw = uintBitsToFloat(work[base + S_MINW]);
+    g_acc = uvec2(0u), g_ties = 0u;
     uint src = p.logits_off + lrow * p.vocab;
-    for (uint e = c * p.chunk + t; e < min((c + 1u) * p.chunk, p.vocab); e += gl_WorkGroupSize.x) {
-        float x = logits[src + e];
-        uint key = f2key(x);
-        if (key == tau && !all_ties) ties++;
-        acc = u64_add(acc, kept_mass(x, key, tau, all_ties, m, invt, minw));
-    }
-    sh_mass[t] = acc, sh_ties[t] = ties;
+    VISIT_LOGITS(mass_logit, src, c * p.chunk, min((c + 1u) * p.chunk, p.vocab), t, gl_WorkGroupSize.x)
+    sh_mass[t] = g_acc, sh_ties[t] = g_ties;
     barrier();
     for (uint hh = gl_WorkGroupSize.x / 2u; hh > 0u; hh >>= 1) {
         if (t < hh) sh_mass[t] = u64_add(sh_mass[t], sh_mass[t + hh]), sh_ties[t] += sh_ties[t + hh];
@@ -266,7 +288,6 @@ void main()
 #endif
 
 #ifdef DRAW
-#define PER_INV 16u // logits per invocation inside the drawn chunk: chunk = 256 * 16
 shared uvec2 sh_mass[256];
 shared uint sh_ties[256];
 shared uint sh_chunk, sh_ties_before, sh_token;
@@ -307,7 +328,7 @@ void pick_chunk(uint base, uint row, uint ties_kept, uvec2 w_tie)
     sh_chunk = c, sh_ties_before = tb, sh_target = u64_sub(target, above), sh_z = z;
 }
 
-// Exclusive prefix sums of sh_ties / sh_mass by invocation 0 (256 entries).
+// Exclusive prefix sums of sh_ties / sh_mass by invocation 0 (one entry per invocation).
 void scan_shared(bool masses)
 {
     barrier();
@@ -322,49 +343,106 @@ void scan_shared(bool masses)
     barrier();
 }
 
+// The row's cut, as the visitors below see it.
+uint g_tau, g_ties_kept, g_rank, g_ties, g_token;
+bool g_all_ties, g_found;
+float g_m, g_invt, g_minw;
+uvec2 g_w_tie, g_mass, g_at, g_tgt, g_w_tok;
+
+// Weight of logit x once the cut is applied: cut ties in index order (g_rank counts them).
+uvec2 drawn_weight(float x)
+{
+    uint key = f2key(x);
+    if (key == g_tau && !g_all_ties) return g_rank++ < g_ties_kept ? g_w_tie : uvec2(0u);
+    return kept_mass(x, key, g_tau, g_all_ties, g_m, g_invt, g_minw);
+}
+
+void count_ties(uint e, float x) { g_ties += (!g_all_ties && f2key(x) == g_tau) ? 1u : 0u; }
+void sum_mass(uint e, float x) { g_mass = u64_add(g_mass, drawn_weight(x)); }
+// The first logit at which the running mass passes the target.
+void find_token(uint e, float x)
+{
+    if (g_found) return;
+    uvec2 w = drawn_weight(x);
+    g_at = u64_add(g_at, w);
+    if (u64_lt(g_tgt, g_at)) g_found = true, g_token = e, g_w_tok = w;
+}
+
+#ifdef LANE
+// Sum and exclusive prefix sum over the workgroup (one subgroup) of 64-bit
+// values below 2^48, in 16-bit pieces so that no 32-bit lane sum overflows.
+uvec2 join16(uint l0, uint l1, uint h) { return u64_add(uvec2(l0, h), uvec2(l1 << 16, l1 >> 16)); }
+uvec2 sg_add_u64(uvec2 a)
+{
+    return join16(subgroupAdd(a.x & 0xffffu), subgroupAdd(a.x >> 16), subgroupAdd(a.y));
+}
+uvec2 sg_excl_u64(uvec2 a)
+{
+    return join16(subgroupExclusiveAdd(a.x & 0xffffu), subgroupExclusiveAdd(a.x >> 16), subgroupExclusiveAdd(a.y));
+}
+
+// One logit of a lane's texel: its weight after the cut; ties take their rank in index order.
+uvec2 lane_weight(int e, float x, int lo, int hi, inout uint rank)
+{
+    if (e < lo || e >= hi) return uvec2(0u);
+    uint key = f2key(x);
+    if (key == g_tau && !g_all_ties) return rank++ < g_ties_kept ? g_w_tie : uvec2(0u);
+    return kept_mass(x, key, g_tau, g_all_ties, g_m, g_invt, g_minw);
+}
+uint lane_tie(int e, float x, int lo, int hi) { return e >= lo && e < hi && !g_all_ties && f2key(x) == g_tau ? 1u : 0u; }
+
+// The lane tier's draw: the workgroup is one subgroup and walks the drawn
+// chunk a block of WG texels at a time, in index order: each lane weighs its
+// texel's four logits, subgroup prefix sums place the lanes' masses (and cut
+// ties) after everything before, and the walk stops at the block holding the
+// target. One pass, every lane busy, no barrier in the loop.
 void main()
 {
     uint row = p.row0 + gl_WorkGroupID.y, lrow = gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
     uint base = row_base(gl_WorkGroupID.y);
     bool draw = work[base + S_STAGE] == STAGE_DRAW;
     if (draw) {
-        uint tau = work[base + S_TAU], ties_kept = work[base + S_TIES];
-        bool all_ties = ties_kept == ALL_TIES;
-        float m = row_max(base), invt = row_invt(base), minw = uintBitsToFloat(work[base + S_MINW]);
-        float w_tau = weight(key2f(tau), m, invt);
-        uvec2 w_tie = (!all_ties && w_tau >= minw) ? w_fixed(w_tau) : uvec2(0u);
+        g_tau = work[base + S_TAU], g_ties_kept = work[base + S_TIES];
+        g_all_ties = g_ties_kept == ALL_TIES;
+        g_m = row_max(base), g_invt = row_invt(base), g_minw = uintBitsToFloat(work[base + S_MINW]);
+        float w_tau = weight(key2f(g_tau), g_m, g_invt);
+        g_w_tie = (!g_all_ties && w_tau >= g_minw) ? w_fixed(w_tau) : uvec2(0u);
         if (t == 0u) {
-            pick_chunk(base, row, ties_kept, w_tie);
+            pick_chunk(base, row, g_ties_kept, g_w_tie);
             sh_token = work[base + S_ARG], sh_w_tok = uvec2(0u); // replaced below
         }
         barrier();
-        uint e0 = sh_chunk * p.chunk + t * PER_INV, e1 = min(e0 + PER_INV, p.vocab);
         uint src = p.logits_off + lrow * p.vocab;
-        uint ties = 0u;
-        for (uint e = e0; e < e1; e++) ties += (!all_ties && f2key(logits[src + e]) == tau) ? 1u : 0u;
-        sh_ties[t] = ties;
-        scan_shared(false);
-        uint rank = sh_ties_before + sh_ties[t]; // ties before my first logit, in index order
-        uvec2 mine = uvec2(0u);
-        for (uint e = e0; e < e1; e++) {
-            float x = logits[src + e];
-            uint key = f2key(x);
-            mine = u64_add(mine, key == tau && !all_ties ? (rank++ < ties_kept ? w_tie : uvec2(0u))
-                                                         : kept_mass(x, key, tau, all_ties, m, invt, minw));
-        }
-        sh_mass[t] = mine;
-        scan_shared(true);
-        uvec2 at = sh_mass[t], tgt = sh_target;
-        if (!u64_lt(tgt, at) && u64_lt(tgt, u64_add(at, mine))) { // the token is one of mine
-            rank = sh_ties_before + sh_ties[t];
-            for (uint e = e0; e < e1; e++) {
-                float x = logits[src + e];
-                uint key = f2key(x);
-                uvec2 w = key == tau && !all_ties ? (rank++ < ties_kept ? w_tie : uvec2(0u))
-                                                  : kept_mass(x, key, tau, all_ties, m, invt, minw);
-                at = u64_add(at, w);
-                if (u64_lt(tgt, at)) { sh_token = e, sh_w_tok = w; break; }
+        int lo = int(sh_chunk * p.chunk), hi = int(min((sh_chunk + 1u) * p.chunk, p.vocab));
+        uint tx_end = (src + uint(hi) + 3u) >> 2;
+        uvec2 tgt = sh_target, before = uvec2(0u); // mass of the blocks walked so far
+        uint ties = sh_ties_before;                // cut ties before the block
+        for (uint b = (src + uint(lo)) >> 2; b < tx_end; b += gl_WorkGroupSize.x) {
+            uint tx = min(b + t, tx_end - 1u);
+            vec4 x4 = uintBitsToFloat(texelFetch(logits_tx, int(tx)));
+            int e = b + t < tx_end ? int(tx * 4u) - int(src) : hi; // lanes past the chunk weigh nothing
+            uint my_ties = 0u, rank = 0u;
+            if (!g_all_ties) { // some cut ties stay: they need their rank
+                my_ties = lane_tie(e, x4.x, lo, hi) + lane_tie(e + 1, x4.y, lo, hi) + lane_tie(e + 2, x4.z, lo, hi) +
+                          lane_tie(e + 3, x4.w, lo, hi);
+                rank = ties + subgroupExclusiveAdd(my_ties);
             }
+            uvec2 w0 = lane_weight(e, x4.x, lo, hi, rank), w1 = lane_weight(e + 1, x4.y, lo, hi, rank);
+            uvec2 w2 = lane_weight(e + 2, x4.z, lo, hi, rank), w3 = lane_weight(e + 3, x4.w, lo, hi, rank);
+            uvec2 mine = u64_add(u64_add(w0, w1), u64_add(w2, w3)), block = sg_add_u64(mine);
+            if (u64_lt(tgt, u64_add(before, block))) { // the same for every lane: the target is in this block
+                uvec2 at = u64_add(before, sg_excl_u64(mine));
+                if (!u64_lt(tgt, at) && u64_lt(tgt, u64_add(at, mine))) { // in my texel: which logit
+                    uvec2 ws[4] = uvec2[4](w0, w1, w2, w3);
+                    for (int i = 0; i < 4; i++) {
+                        at = u64_add(at, ws[i]);
+                        if (u64_lt(tgt, at)) { sh_token = uint(e + i), sh_w_tok = ws[i]; break; }
+                    }
+                }
+                break;
+            }
+            before = u64_add(before, block);
+            if (!g_all_ties) ties += subgroupAdd(my_ties);
         }
         barrier();
     }
@@ -375,4 +453,51 @@ void main()
     }
     if ((p.flags & VKG_SAMPLE_ADVANCE) != 0u) params[p.params_off + row].step += 1u;
 }
+#else
+void main()
+{
+    uint row = p.row0 + gl_WorkGroupID.y, lrow = gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
+    uint base = row_base(gl_WorkGroupID.y);
+    bool draw = work[base + S_STAGE] == STAGE_DRAW;
+    if (draw) {
+        g_tau = work[base + S_TAU], g_ties_kept = work[base + S_TIES];
+        g_all_ties = g_ties_kept == ALL_TIES;
+        g_m = row_max(base), g_invt = row_invt(base), g_minw = uintBitsToFloat(work[base + S_MINW]);
+        float w_tau = weight(key2f(g_tau), g_m, g_invt);
+        g_w_tie = (!g_all_ties && w_tau >= g_minw) ? w_fixed(w_tau) : uvec2(0u);
+        if (t == 0u) {
+            pick_chunk(base, row, g_ties_kept, g_w_tie);
+            sh_token = work[base + S_ARG], sh_w_tok = uvec2(0u); // replaced below
+        }
+        barrier();
+        // each invocation takes a run of chunk / workgroup size logits of the drawn chunk
+        uint per_inv = p.chunk / gl_WorkGroupSize.x;
+        uint e0 = sh_chunk * p.chunk + t * per_inv, e1 = min(e0 + per_inv, p.vocab);
+        uint src = p.logits_off + lrow * p.vocab;
+        g_ties = 0u;
+        VISIT_LOGITS(count_ties, src, e0, e1, 0u, 1u)
+        sh_ties[t] = g_ties;
+        scan_shared(false);
+        g_rank = sh_ties_before + sh_ties[t]; // ties before my first logit, in index order
+        g_mass = uvec2(0u);
+        VISIT_LOGITS(sum_mass, src, e0, e1, 0u, 1u)
+        sh_mass[t] = g_mass;
+        scan_shared(true);
+        g_at = sh_mass[t], g_tgt = sh_target;
+        if (!u64_lt(g_tgt, g_at) && u64_lt(g_tgt, u64_add(g_at, g_mass))) { // the token is one of mine
+            g_rank = sh_ties_before + sh_ties[t];
+            g_found = false;
+            VISIT_LOGITS(find_token, src, e0, e1, 0u, 1u)
+            if (g_found) sh_token = g_token, sh_w_tok = g_w_tok;
+        }
+        barrier();
+    }
+    if (t != 0u) return;
+    if (draw) {
+        tokens[p.tokens_off + row] = int(sh_token);
+        probs[p.probs_off + row] = u64_to_f(sh_w_tok) / u64_to_f(sh_z);
+    }
+    if ((p.flags & VKG_SAMPLE_ADVANCE) != 0u) params[p.params_off + row].step += 1u;
+}
+#endif // LANE
 #endif

@@ -31,6 +31,32 @@
 #define NEG_INF uintBitsToFloat(0xff800000u)
 #define POS_INF uintBitsToFloat(0x7f800000u)
 
+// VISIT_LOGITS(FN, src, lo, hi, first, step) calls FN(e, x) for the logits x
+// = logits[src + e] with e in [lo, hi): invocation-strided (first = the
+// invocation, step = the workgroup size) or one invocation's own range
+// (first 0, step 1). The lane tier (LANE: workgroups of one subgroup for CPU
+// drivers) reads the logits as 16-byte texels, first and step counting
+// texels: a texel fetch is one gather there, a storage load a loop over the
+// lanes; the texels at the ends of [lo, hi) are partly outside and masked.
+#ifdef LANE
+layout(binding = 0) uniform usamplerBuffer logits_tx; // [n_rows][vocab] f32 from logits_off, 4 per texel
+#define VISIT_LOGITS(FN, src, lo, hi, first, step)                                                   \
+    for (uint tx_ = (((src) + (lo)) >> 2) + (first); tx_ < ((src) + (hi) + 3u) >> 2; tx_ += (step)) { \
+        vec4 x4_ = uintBitsToFloat(texelFetch(logits_tx, int(tx_)));                                 \
+        int e_ = int(tx_ * 4u) - int(src);                                                           \
+        VISIT_ONE_(FN, e_, x4_.x, lo, hi)                                                            \
+        VISIT_ONE_(FN, e_ + 1, x4_.y, lo, hi)                                                        \
+        VISIT_ONE_(FN, e_ + 2, x4_.z, lo, hi)                                                        \
+        VISIT_ONE_(FN, e_ + 3, x4_.w, lo, hi)                                                        \
+    }
+#define VISIT_ONE_(FN, e, x, lo, hi) \
+    if ((e) >= int(lo) && (e) < int(hi)) FN(uint(e), x);
+#else
+layout(binding = 0) readonly buffer Logits { float logits[]; }; // [n_rows][vocab] f32 from logits_off
+#define VISIT_LOGITS(FN, src, lo, hi, first, step) \
+    for (uint e_ = (lo) + (first); e_ < (hi); e_ += (step)) FN(e_, logits[(src) + e_]);
+#endif
+
 // Candidate keys a row has room for: a list never needs more than the vocab.
 uint cand_cap() { return min(VKG_SAMPLE_CAND, p.vocab); }
 // First word of row row0 + lrow: the workspace window starts at the batch's first row.

@@ -17,6 +17,7 @@ struct sample_job {
     struct vkg_push_sample push; /* common fields; row0 / n_rows / logits_off / pass per dispatch */
     uint32_t n_rows, rows_per_batch;
     uint32_t passes; /* passes recorded so far */
+    int lane;        /* the lane tier's variants, for each batch whose logits window is texel-aligned */
 };
 
 static uint32_t n_chunks_of(uint32_t vocab) { return (vocab + VKG_SAMPLE_CHUNK - 1) / VKG_SAMPLE_CHUNK; }
@@ -99,12 +100,16 @@ static enum vkg_status job_init(struct vkg_cmd *c, struct sample_job *j, struct 
     if (win / j->row_work_bytes < rpb) rpb = win / j->row_work_bytes;
     uint64_t max_gy = c->dev->info.max_workgroup_count[1];
     j->rows_per_batch = (uint32_t)(rpb < max_gy ? rpb : max_gy);
+    j->lane = c->dev->use.lane_tier && c->dev->use.texel && c->dev->use.subgroup_arith;
     return VKG_OK;
 }
 
 /* One dispatch of `op` per row batch: grid (n_chunks or 1, rows of the batch),
- * after a barrier when an earlier pass was recorded (none after the last). */
-static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vkg_op op, int per_chunk, uint32_t pass)
+ * after a barrier when an earlier pass was recorded (none after the last).
+ * Lane-tier jobs take `lane_op` where the batch's logits window starts on a
+ * texel and fits maxTexelBufferElements. */
+static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vkg_op op, enum vkg_op lane_op,
+                                int per_chunk, uint32_t pass)
 {
     uint64_t row_bytes = (uint64_t)j->push.vocab * 4;
     if (j->passes++) vkg_cmd_barrier(c);
@@ -120,9 +125,13 @@ static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vk
         p.logits_off = (uint32_t)(skip / 4);
         p.pass = pass;
         p.work_off = (uint32_t)(wskip / 4);
-        uint32_t n = vkg_op_kernel(op)->n_bindings;
+        enum vkg_op bop = op;
+        if (j->lane && v[0].offset % vkg_texel_align(c->dev) == 0 &&
+            (v[0].size + 15) / 16 <= c->dev->info.max_texel_elements)
+            bop = lane_op;
+        uint32_t n = vkg_op_kernel(bop)->n_bindings;
         for (uint32_t i = 1; i < n; i++) v[i] = j->bound[n == 4 ? i + 1 : i]; /* argmax ops: no params binding */
-        VKG_TRY(vkg_cmd_dispatch_op(c, op, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));
+        VKG_TRY(vkg_cmd_dispatch_op(c, bop, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));
     }
     return VKG_OK;
 }
@@ -138,8 +147,9 @@ enum vkg_status vkg_op_argmax(struct vkg_cmd *c, struct vkg_view logits, struct 
 {
     struct sample_job j;
     VKG_TRY(job_init(c, &j, logits, NULL, work, tokens, probs, n_rows, vocab));
-    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_ARGMAX_PARTIAL, VKG_OP_ARGMAX_PARTIAL_SG), 1, 0));
-    return run_pass(c, &j, tier(c, VKG_OP_ARGMAX_FINAL, VKG_OP_ARGMAX_FINAL_SG), 0, 0);
+    VKG_TRY(
+        run_pass(c, &j, tier(c, VKG_OP_ARGMAX_PARTIAL, VKG_OP_ARGMAX_PARTIAL_SG), VKG_OP_ARGMAX_PARTIAL_LANE, 1, 0));
+    return run_pass(c, &j, tier(c, VKG_OP_ARGMAX_FINAL, VKG_OP_ARGMAX_FINAL_SG), VKG_OP_ARGMAX_FINAL_LANE, 0, 0);
 }
 
 enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct vkg_view params, struct vkg_view work,
@@ -149,15 +159,18 @@ enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct 
     struct sample_job j;
     VKG_TRY(job_init(c, &j, logits, &params, work, tokens, probs, n_rows, vocab));
     j.push.flags = flags;
-    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_ARGMAX_PARTIAL, VKG_OP_ARGMAX_PARTIAL_SG), 1, 0)); /* row max, argmax */
-    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_SAMPLE_INIT, VKG_OP_SAMPLE_INIT_SG), 0, 0));       /* greedy rows done */
+    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_ARGMAX_PARTIAL, VKG_OP_ARGMAX_PARTIAL_SG), VKG_OP_ARGMAX_PARTIAL_LANE, 1,
+                     0)); /* row max, argmax */
+    VKG_TRY(run_pass(c, &j, tier(c, VKG_OP_SAMPLE_INIT, VKG_OP_SAMPLE_INIT_SG), VKG_OP_SAMPLE_INIT_LANE, 0,
+                     0));                                  /* greedy rows done */
     for (uint32_t pass = 0; pass < RADIX_PASSES; pass++) { /* top-k cut, then top-p cut */
         if ((flags & VKG_SAMPLE_NO_TOP_K) && pass < 4) continue;
         if ((flags & VKG_SAMPLE_NO_TOP_P) && pass >= 4) continue;
-        VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_HIST, 1, pass));
-        VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_SELECT, 0, pass));
-        if (pass == 0) VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_COMPACT, 1, 0)); /* later passes read candidates */
+        VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_HIST, VKG_OP_SAMPLE_HIST_LANE, 1, pass));
+        VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_SELECT, VKG_OP_SAMPLE_SELECT_LANE, 0, pass));
+        if (pass == 0) /* later passes read candidates */
+            VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_COMPACT, VKG_OP_SAMPLE_COMPACT_LANE, 1, 0));
     }
-    VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_MASS, 1, 0));
-    return run_pass(c, &j, VKG_OP_SAMPLE_DRAW, 0, 0);
+    VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_MASS, VKG_OP_SAMPLE_MASS_LANE, 1, 0));
+    return run_pass(c, &j, VKG_OP_SAMPLE_DRAW, VKG_OP_SAMPLE_DRAW_LANE, 0, 0);
 }

@@ -57,6 +57,12 @@ struct vkg_sample_params {
     (VKG_SAMPLE_STATE_WORDS + VKG_SAMPLE_HIST_WORDS + 4u * (n_chunks) + \
      ((vocab) < VKG_SAMPLE_CAND ? (vocab) : VKG_SAMPLE_CAND))
 
+/* The lane tier (device use.lane_tier with texel and subgroup_arith: CPU
+ * drivers): every pass in workgroups of VKG_SAMPLE_LANE_WG invocations, one
+ * SIMD slice there, the logits read as 16-byte texels. Same workspace, same
+ * chunks, same results bit for bit. */
+#define VKG_SAMPLE_LANE_WG 8u
+
 /* clang-format off */
 /* X(ID, spirv variant, bindings, push struct, local_size_x) */
 #define VKG_OPS_SAMPLE(X)                                                \
@@ -70,7 +76,15 @@ struct vkg_sample_params {
     X(SAMPLE_DRAW,    sample_draw,    5, vkg_push_sample, 256)           \
     X(ARGMAX_PARTIAL_SG, argmax_partial_sg, 4, vkg_push_sample, 256)     \
     X(ARGMAX_FINAL_SG,   argmax_final_sg,   4, vkg_push_sample, 256)     \
-    X(SAMPLE_INIT_SG,    sample_init_sg,    5, vkg_push_sample, 256)
+    X(SAMPLE_INIT_SG,    sample_init_sg,    5, vkg_push_sample, 256)     \
+    X(ARGMAX_PARTIAL_LANE, argmax_partial_lane, 4, vkg_push_sample, VKG_SAMPLE_LANE_WG) \
+    X(ARGMAX_FINAL_LANE,   argmax_final_lane,   4, vkg_push_sample, VKG_SAMPLE_LANE_WG) \
+    X(SAMPLE_INIT_LANE,    sample_init_lane,    5, vkg_push_sample, VKG_SAMPLE_LANE_WG) \
+    X(SAMPLE_HIST_LANE,    sample_hist_lane,    5, vkg_push_sample, VKG_SAMPLE_LANE_WG) \
+    X(SAMPLE_SELECT_LANE,  sample_select_lane,  5, vkg_push_sample, VKG_SAMPLE_LANE_WG) \
+    X(SAMPLE_COMPACT_LANE, sample_compact_lane, 5, vkg_push_sample, VKG_SAMPLE_LANE_WG) \
+    X(SAMPLE_MASS_LANE,    sample_mass_lane,    5, vkg_push_sample, VKG_SAMPLE_LANE_WG) \
+    X(SAMPLE_DRAW_LANE,    sample_draw_lane,    5, vkg_push_sample, VKG_SAMPLE_LANE_WG)
 /* clang-format on */
 
 #endif

@@ -44,6 +44,15 @@ static void gpu_run(const float *logits, uint32_t rows, uint32_t vocab, struct v
     else
         GPU_OK(vkg_op_argmax(c, vkg_buffer_view(lb), vkg_buffer_view(wb), vkg_buffer_view(tb), vkg_buffer_view(fb),
                              rows, vocab));
+    /* the tier the device flags ask for ran (the last pass tells): no silent fallback */
+    const struct vkg_device *d = g_dev;
+    int lane = d->use.lane_tier && d->use.texel && d->use.subgroup_arith;
+    const char *want = params ? (lane ? "sample_draw_lane" : "sample_draw")
+                              : (lane                    ? "argmax_final_lane"
+                                 : d->use.subgroup_arith ? "argmax_final_sg"
+                                                         : "argmax_final");
+    if (!c->last_kernel || strcmp(c->last_kernel, want) != 0)
+        fail_msg("last pass %s, expected %s", c->last_kernel ? c->last_kernel : "(none)", want);
     for (uint32_t s = 0; s < submits; s++) {
         GPU_OK(vkg_cmd_submit_wait(c));
         gpu_read(tb, out->tokens + s * rows, rows * 4);
@@ -244,26 +253,75 @@ static void test_sample_settings_152k(void **state)
 
 static void test_sample_settings_256k(void **state) { check_settings(V256K, g_settings + 3, 2, 9090); }
 
-/* The other reduction tier than the device's default (scalar tree when the
- * device has subgroup arithmetic): argmax shapes and two sampling settings. */
-static int g_saved_tier;
+/* The tiers besides the device's default: scalar trees (no subgroup
+ * arithmetic), 256-wide workgroups with subgroup reductions (GPUs), the lane
+ * tier (CPU drivers: workgroups of one SIMD slice, texel reads). */
+static int g_saved_tier, g_saved_lane, g_saved_texel;
+
+static const char *tier_name(void)
+{
+    const struct vkg_device *d = g_dev;
+    if (d->use.lane_tier && d->use.texel && d->use.subgroup_arith) return "lane";
+    return d->use.subgroup_arith ? "subgroup, 256-wide" : "scalar";
+}
+
+static void save_tier(void)
+{
+    g_saved_tier = g_dev->use.subgroup_arith, g_saved_lane = g_dev->use.lane_tier, g_saved_texel = g_dev->use.texel;
+}
 
 /* Restores the device's tier even when the test failed half-way (cmocka teardown). */
 static int restore_tier(void **state)
 {
-    g_dev->use.subgroup_arith = g_saved_tier;
+    g_dev->use.subgroup_arith = g_saved_tier, g_dev->use.lane_tier = g_saved_lane, g_dev->use.texel = g_saved_texel;
     return 0;
 }
 
+static void test_top_p_exact_boundary(void **state);
+
 static void test_scalar_tier(void **state)
 {
-    g_saved_tier = g_dev->use.subgroup_arith;
-    printf("  default tier: %s; now scalar\n", g_saved_tier ? "subgroup" : "scalar");
+    save_tier();
+    printf("  default tier: %s; now scalar\n", tier_name());
     g_dev->use.subgroup_arith = 0;
     check_argmax(9, 8205, 3);
     check_argmax(32, V152K, 4);
     check_settings(V152K, g_settings + 2, 2, 5);
     check_settings(V152K, g_settings + 11, 1, 6); /* greedy rows: sample_init writes the outputs */
+}
+
+/* Every row shape and setting class once more in a tier: argmax shapes with
+ * planted ties and rows that start mid-texel, small and large vocabularies,
+ * top-k / top-p cuts, kept ties in index order (the exact boundary test). */
+static void check_tier(uint64_t seed)
+{
+    printf("  tier: %s\n", tier_name());
+    check_argmax(7, 4097, seed);
+    check_argmax(9, 8205, seed + 1);
+    check_argmax(32, V152K, seed + 2);
+    check_settings(9001, g_settings, 6, seed + 3);
+    check_settings(V152K, g_settings + 1, 5, seed + 4);
+    check_settings(V152K, g_settings + 11, 1, seed + 5); /* greedy rows: sample_init writes the outputs */
+    test_top_p_exact_boundary(NULL);
+}
+
+/* The 256-wide subgroup passes, the GPU tier, where the device defaults to the lane tier. */
+static void test_wide_tier(void **state)
+{
+    save_tier();
+    if (!g_dev->use.subgroup_arith) skip(); /* the default run and test_scalar_tier cover this device */
+    g_dev->use.lane_tier = 0;
+    check_tier(4100);
+}
+
+/* The lane tier, also where the device's default is the 256-wide one (a GPU): its workgroups of
+ * VKG_SAMPLE_LANE_WG invocations are one subgroup wherever lane_ok holds. */
+static void test_lane_tier(void **state)
+{
+    save_tier();
+    if (!g_dev->use.lane_ok || !g_dev->use.subgroup_arith || g_dev->info.max_texel_elements < (1u << 20)) skip();
+    g_dev->use.lane_tier = 1, g_dev->use.texel = 1;
+    check_tier(4200);
 }
 
 /* Small vocabularies and sizes that are not multiples of the workgroup / chunk. */
@@ -334,7 +392,8 @@ static void test_sample_beyond_binding(void **state)
  *    the uniform limit; vkg_sampler_check would refuse it, the device takes
  *    it) while the keys stay distinct: top_p 0.5 cuts between two different logits (3.6 |
  *    3.5), 0.75 cuts inside the tie 3.5 at 100/200/300 with higher logits at
- *    later indices (400..700) — kept ties must be the first ones in index order. */
+ *    later indices (400..700) — kept ties must be the first ones in index order.
+ * C: the same with the ties a few logits apart (below). */
 static void test_top_p_exact_boundary(void **state)
 {
     const uint32_t v = 5000;
@@ -350,6 +409,15 @@ static void test_top_p_exact_boundary(void **state)
     row[700] = 3.6f;
     row[100] = row[200] = row[300] = 3.5f;
     row[4500] = 3.0f;
+    check_exact_top_p(row, v, INFINITY, 0.5f, 4);
+    check_exact_top_p(row, v, INFINITY, 0.75f, 6);
+    /* C: five ties close together, two in one texel and two more within the same 32 logits (one
+       block of the lane tier's draw, other lanes), a higher logit between them: cut inside the
+       ties, the first in index order stay and the ones after the cut weigh nothing */
+    for (uint32_t i = 0; i < v; i++) row[i] = -INFINITY;
+    row[10] = 3.9f;
+    row[1045] = 3.8f;
+    row[1033] = row[1034] = row[1041] = row[1050] = row[1058] = 3.5f;
     check_exact_top_p(row, v, INFINITY, 0.5f, 4);
     check_exact_top_p(row, v, INFINITY, 0.75f, 6);
     free(row);
@@ -635,14 +703,18 @@ static void check_nonfinite(const char *tier)
     }
 }
 
-/* Both reduction tiers of argmax / sample_init (the device's and the scalar one). */
+/* Every tier the device has: its default, then the 256-wide one and the scalar one. */
 static void test_nonfinite_rows(void **state)
 {
-    g_saved_tier = g_dev->use.subgroup_arith;
-    check_nonfinite(g_saved_tier ? "subgroup tier" : "scalar tier");
+    save_tier();
+    check_nonfinite(tier_name());
+    if (g_saved_tier && g_saved_lane && g_saved_texel) {
+        g_dev->use.lane_tier = 0;
+        check_nonfinite(tier_name());
+    }
     if (g_saved_tier) {
         g_dev->use.subgroup_arith = 0;
-        check_nonfinite("scalar tier");
+        check_nonfinite(tier_name());
     }
 }
 
@@ -683,6 +755,8 @@ int main(void)
         cmocka_unit_test(test_argmax_shapes),
         cmocka_unit_test(test_argmax_beyond_binding),
         cmocka_unit_test_teardown(test_scalar_tier, restore_tier),
+        cmocka_unit_test_teardown(test_wide_tier, restore_tier),
+        cmocka_unit_test_teardown(test_lane_tier, restore_tier),
         cmocka_unit_test(test_sample_small_vocab),
         cmocka_unit_test(test_top_p_exact_boundary),
         cmocka_unit_test(test_sample_settings_152k),

@@ -18,7 +18,8 @@ struct sample_ctx {
     struct vkg_buffer *logits, *params, *work, *tokens, *probs;
     uint32_t rows, flags; /* flags: vkg_sampler_flags of the rows */
     int greedy_op;        /* vkg_op_argmax instead of vkg_op_sample */
-    int tier;             /* -1: the device's; 0: scalar reductions; 1: subgroup (when the device has them) */
+    int tier;             /* -1: the device's; 0: scalar reductions; 1: subgroup, 256-wide (when the device has them);
+                 2: the lane tier (workgroups of VKG_SAMPLE_LANE_WG, texel reads; when the device can) */
 };
 
 /* n logits, each 2 * (u1 + u2 + u3 - 1.5) from a fixed xorshift stream. */
@@ -77,14 +78,17 @@ static enum vkg_status rec_op(struct vkg_cmd *cmd, struct sample_ctx *c)
                          vkg_buffer_view(c->tokens), vkg_buffer_view(c->probs), c->rows, VOCAB, c->flags);
 }
 
-/* Records with the case's reduction tier (the launchers pick it from dev->use at record time). */
+/* Records with the case's tier (the launchers pick it from dev->use at record time). */
 static enum vkg_status rec(struct vkg_cmd *cmd, void *ctx)
 {
     struct sample_ctx *c = ctx;
-    int saved = cmd->dev->use.subgroup_arith;
-    if (c->tier == 0 || (c->tier == 1 && !saved)) cmd->dev->use.subgroup_arith = 0;
+    struct vkg_device *d = cmd->dev;
+    int saved = d->use.subgroup_arith, lane = d->use.lane_tier, texel = d->use.texel;
+    if (c->tier == 0) d->use.subgroup_arith = 0;
+    if (c->tier == 0 || c->tier == 1) d->use.lane_tier = 0;
+    if (c->tier == 2) d->use.lane_tier = d->use.lane_ok, d->use.texel = d->info.max_texel_elements >= (1u << 20);
     enum vkg_status s = rec_op(cmd, c);
-    cmd->dev->use.subgroup_arith = saved;
+    d->use.subgroup_arith = saved, d->use.lane_tier = lane, d->use.texel = texel;
     return s;
 }
 
@@ -112,7 +116,8 @@ static const struct vkg_sampler g_greedy = { .temperature = 0.0f, .top_p = 1.0f 
         ((struct sample_ctx *)*x)->tier = tier_;                                          \
         return VKG_OK;                                                                    \
     }
-#define SETUP(name, rows, sampler, uniform) SETUP_TIER(name, rows, sampler, uniform, -1)
+/* rows named by the 256-wide ops measure those, on every device */
+#define SETUP(name, rows, sampler, uniform) SETUP_TIER(name, rows, sampler, uniform, 1)
 SETUP_TIER(s_argmax1, 1, NULL, 0, 0)
 SETUP_TIER(s_argmax8, 8, NULL, 0, 0)
 SETUP_TIER(s_argmax32, 32, NULL, 0, 0)
@@ -121,6 +126,14 @@ SETUP_TIER(s_argmax8_sg, 8, NULL, 0, 1)
 SETUP_TIER(s_argmax32_sg, 32, NULL, 0, 1)
 SETUP_TIER(s_greedy32, 32, &g_greedy, 0, 0)
 SETUP_TIER(s_greedy32_sg, 32, &g_greedy, 0, 1)
+SETUP_TIER(s_argmax1_lane, 1, NULL, 0, 2)
+SETUP_TIER(s_argmax32_lane, 32, NULL, 0, 2)
+SETUP_TIER(s_greedy32_lane, 32, &g_greedy, 0, 2)
+SETUP_TIER(s_temp1_lane, 1, &g_temp, 0, 2)
+SETUP_TIER(s_temp32_lane, 32, &g_temp, 0, 2)
+SETUP_TIER(s_kp32_lane, 32, &g_topk_topp, 0, 2)
+SETUP_TIER(s_p32_lane, 32, &g_topp, 0, 2)
+SETUP_TIER(s_kp32_uniform_lane, 32, &g_topk_topp, 1, 2)
 SETUP(s_temp1, 1, &g_temp, 0)
 SETUP(s_temp8, 8, &g_temp, 0)
 SETUP(s_temp32, 32, &g_temp, 0)
@@ -149,6 +162,17 @@ static const struct vkg_bench_case g_cases[] = {
     { "sample_hist", "151936x32 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp32, rec, down },
     { "sample_select", "151936x32 F32 sample T=0.8 top_p=0.9", s_p32, rec, down },
     { "sample_compact", "151936x32 F32 uniform sample T=0.8 top_k=50 top_p=0.95", s_kp32_uniform, rec, down },
+    /* the lane tier (CPU drivers): the same pipelines in workgroups of one SIMD slice */
+    { "argmax_partial_lane", "151936x1 F32 argmax, lane tier", s_argmax1_lane, rec, down },
+    { "argmax_partial_lane", "151936x32 F32 argmax, lane tier", s_argmax32_lane, rec, down },
+    { "argmax_final_lane", "151936x32 F32 argmax, lane tier (same pipeline)", s_argmax32_lane, rec, down },
+    { "sample_init_lane", "151936x32 F32 sample T=0 (greedy rows), lane tier", s_greedy32_lane, rec, down },
+    { "sample_mass_lane", "151936x1 F32 sample T=0.8, lane tier", s_temp1_lane, rec, down },
+    { "sample_draw_lane", "151936x32 F32 sample T=0.8, lane tier", s_temp32_lane, rec, down },
+    { "sample_hist_lane", "151936x32 F32 sample T=0.8 top_k=50 top_p=0.95, lane tier", s_kp32_lane, rec, down },
+    { "sample_select_lane", "151936x32 F32 sample T=0.8 top_p=0.9, lane tier", s_p32_lane, rec, down },
+    { "sample_compact_lane", "151936x32 F32 uniform sample T=0.8 top_k=50 top_p=0.95, lane tier", s_kp32_uniform_lane,
+      rec, down },
 };
 
 const struct vkg_bench_case *vkg_bench_sample(size_t *n)
