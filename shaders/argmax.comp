@@ -179,6 +179,7 @@ void init_state(uint base, uint row)
     work[base + S_MINW] = floatBitsToUint(clamp(min_p, 0.0, 1.0)); // the max (weight 1) always stays
     work[base + S_CAND_LO] = CAND_NONE;
     work[base + S_CAND_N] = 0u;
+    work[base + S_CAND_PASS] = 0u;
 }
 #endif
 

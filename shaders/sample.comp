@@ -7,9 +7,10 @@
 //                                      0-3) and the top-p cut (passes 4-7) on
 //                                      the order-preserving key of the logits,
 //                                      one 8-bit digit per pass
-//   sample_compact (after pass 0)      with top-k, the keys >= the first digit's
-//                                      bin are copied to a list of up to 16384:
-//                                      the later passes read that, not the logits
+//   sample_compact (after pass 0, 4)   the keys >= the first top-k digit's bin
+//                                      (else the first top-p digit's) are copied
+//                                      to a list of up to 16384: the later
+//                                      passes read that, not the logits
 //   sample_mass                        kept mass and cut ties per chunk
 //   sample_draw                        picks the chunk, then the token
 // Masses are fixed point (weight * 2^40) summed with integer atomics: exact,
@@ -128,7 +129,10 @@ void select_topk(uint base, uint row, uint shift)
     if (b >= 0 && shift > 0u) {
         work[base + S_PREFIX] = prefix;
         work[base + S_KREM] = krem - cum;
-        if (shift == 24u) work[base + S_CAND_LO] = prefix; // sample_compact lists the keys >= this
+        if (shift == 24u && cum + h[H_CNT + uint(b)] <= cand_cap()) { // sample_compact lists the keys >= this
+            work[base + S_CAND_LO] = prefix;
+            work[base + S_CAND_PASS] = 0u;
+        }
         return;
     }
     uint cut = b < 0 ? 0u : prefix; // b < 0: k >= vocab, keep all
@@ -175,6 +179,14 @@ void select_topp(uint base, uint row, uint shift)
     tgt = u64_sub(tgt, above);
     uint prefix = work[base + S_PREFIX] | (b << shift);
     work[base + S_PREFIX] = prefix;
+    if (shift == 24u && work[base + S_CAND_LO] == CAND_NONE) { // no top-k list: sample_compact lists the keys >= this
+        uint n = 0u;
+        for (uint d = b; d < 256u; d++) n += h[H_CNT + d];
+        if (n <= cand_cap()) {
+            work[base + S_CAND_LO] = prefix;
+            work[base + S_CAND_PASS] = 4u;
+        }
+    }
     work[base + S_TGT_LO] = tgt.x;
     work[base + S_TGT_HI] = tgt.y;
     if (shift > 0u) return;
@@ -222,7 +234,10 @@ void main()
     uint lrow = gl_WorkGroupID.y, c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
     uint base = row_base(lrow);
     uint lo = work[base + S_CAND_LO];
-    if (work[base + S_STAGE] != STAGE_TOPK || lo == CAND_NONE) return;
+    // after pass 0 the top-k rows, after pass 4 the top-p rows that had no top-k list
+    if (lo == CAND_NONE || work[base + S_CAND_PASS] != p.pass ||
+        work[base + S_STAGE] != (p.pass < 4u ? STAGE_TOPK : STAGE_TOPP))
+        return;
     if (t == 0u) sh_n = 0u;
     barrier();
     uint src = p.logits_off + lrow * p.vocab;

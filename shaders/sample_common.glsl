@@ -20,8 +20,9 @@
 #define S_TAU 10u     // the cut key: kept = key > tau, or key == tau among the first S_TIES
 #define S_INVT 11u    // 1 / temperature (float bits)
 #define S_MINW 12u    // min_p: kept only when exp((x - max) / T) >= this (float bits)
-#define S_CAND_LO 13u // candidates = keys >= this (set by the first top-k digit); CAND_NONE: no list
+#define S_CAND_LO 13u // candidates = keys >= this (set by the first top-k, else top-p digit); CAND_NONE: no list
 #define S_CAND_N 14u  // candidates found; more than cand_cap(): the list overflowed, read the logits
+#define S_CAND_PASS 15u // the radix pass whose cut set S_CAND_LO: 0 (top-k) or 4 (top-p without a top-k list)
 #define STAGE_TOPK 0u
 #define STAGE_TOPP 1u
 #define STAGE_DRAW 2u

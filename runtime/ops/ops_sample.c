@@ -168,8 +168,8 @@ enum vkg_status vkg_op_sample(struct vkg_cmd *c, struct vkg_view logits, struct 
         if ((flags & VKG_SAMPLE_NO_TOP_P) && pass >= 4) continue;
         VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_HIST, VKG_OP_SAMPLE_HIST_LANE, 1, pass));
         VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_SELECT, VKG_OP_SAMPLE_SELECT_LANE, 0, pass));
-        if (pass == 0) /* later passes read candidates */
-            VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_COMPACT, VKG_OP_SAMPLE_COMPACT_LANE, 1, 0));
+        if (pass == 0 || pass == 4) /* later passes read candidates (pass 4: rows without a top-k list) */
+            VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_COMPACT, VKG_OP_SAMPLE_COMPACT_LANE, 1, pass));
     }
     VKG_TRY(run_pass(c, &j, VKG_OP_SAMPLE_MASS, VKG_OP_SAMPLE_MASS_LANE, 1, 0));
     return run_pass(c, &j, VKG_OP_SAMPLE_DRAW, VKG_OP_SAMPLE_DRAW_LANE, 0, 0);

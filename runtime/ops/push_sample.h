@@ -46,8 +46,9 @@ struct vkg_sample_params {
 /* Workspace: per row, VKG_SAMPLE_STATE_WORDS of state, a 256-bin histogram
  * (count, mass low word, mass high word), 4 words per chunk and room for
  * VKG_SAMPLE_CAND candidate keys (the logits that can still matter once the
- * first top-k digit is known; the later radix passes read only them). */
-#define VKG_SAMPLE_CHUNK 4096u /* logits per workgroup: 256 invocations x 16 */
+ * first top-k digit, else the first top-p digit, is known and they fit; the
+ * later radix passes read only them). */
+#define VKG_SAMPLE_CHUNK 4096u /* logits per workgroup (256 invocations x 16; the lane tier: 8 x 512) */
 #define VKG_SAMPLE_STATE_WORDS 16u
 #define VKG_SAMPLE_HIST_WORDS (3u * 256u)
 #define VKG_SAMPLE_HIST_AT VKG_SAMPLE_STATE_WORDS                           /* first histogram word of a row */

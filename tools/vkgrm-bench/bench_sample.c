@@ -5,7 +5,9 @@
  * meaning, so each op row is covered by the pipeline it belongs to.
  * Logits are model-like (roughly normal, sd 2) except in the "uniform" case:
  * uniform in [-8, 8) puts a quarter of the vocab in the first top-k digit's
- * bin, the candidate list overflows and every radix pass reads the logits. */
+ * bin, the candidate list overflows and every radix pass reads the logits;
+ * "with a head": 30 tokens per row 6..12 above the rest, as a language model's
+ * (a top-p cut then lies among few logits and the candidate list is short). */
 #include <stdlib.h>
 
 #include "bench.h"
@@ -23,7 +25,7 @@ struct sample_ctx {
 };
 
 /* n logits, each 2 * (u1 + u2 + u3 - 1.5) from a fixed xorshift stream. */
-static enum vkg_status model_like_logits(struct vkg_device *dev, uint64_t n, struct vkg_buffer **out)
+static enum vkg_status model_like_logits(struct vkg_device *dev, uint64_t n, int head, struct vkg_buffer **out)
 {
     float *x = malloc(n * 4);
     if (!x) return vkg_error(VKG_ERR_NOMEM, "bench logits (%llu floats)", (unsigned long long)n);
@@ -38,6 +40,13 @@ static enum vkg_status model_like_logits(struct vkg_device *dev, uint64_t n, str
         }
         x[i] = 2.0f * (v - 1.5f);
     }
+    for (uint64_t r = 0; head && r < n / VOCAB; r++) /* a language model's head: 30 tokens 6..12 above the rest */
+        for (int h = 0; h < 30; h++) {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            x[r * VOCAB + (s >> 11) % VOCAB] += 6.0f + (float)((s >> 40) % 7);
+        }
     enum vkg_status st = vkg_buffer_create(dev, n * 4, VKG_MEM_DEVICE, "bench logits", out);
     if (st == VKG_OK) st = vkg_buffer_upload(dev, vkg_buffer_view(*out), x, n * 4);
     free(x);
@@ -45,7 +54,7 @@ static enum vkg_status model_like_logits(struct vkg_device *dev, uint64_t n, str
 }
 
 static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
-                                     uint32_t rows, const struct vkg_sampler *s, int uniform)
+                                     uint32_t rows, const struct vkg_sampler *s, int kind)
 {
     struct sample_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
@@ -53,8 +62,8 @@ static enum vkg_status setup_generic(struct vkg_device *dev, void **ctx, uint64_
     c->rows = rows;
     c->greedy_op = s == NULL;
     c->tier = -1;
-    if (uniform) VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)rows * VOCAB, -8, 8, "bench logits", &c->logits));
-    else VKG_TRY(model_like_logits(dev, (uint64_t)rows * VOCAB, &c->logits));
+    if (kind == 1) VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)rows * VOCAB, -8, 8, "bench logits", &c->logits));
+    else VKG_TRY(model_like_logits(dev, (uint64_t)rows * VOCAB, kind == 2, &c->logits));
     VKG_TRY(vkg_bench_buffer(dev, vkg_sample_workspace_bytes(rows, VOCAB), "bench sample work", &c->work));
     VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench tokens", &c->tokens));
     VKG_TRY(vkg_bench_buffer(dev, rows * 4, "bench probs", &c->probs));
@@ -109,15 +118,15 @@ static const struct vkg_sampler g_topk_topp = { .temperature = 0.8f, .top_k = 50
 static const struct vkg_sampler g_topp = { .temperature = 0.8f, .top_p = 0.9f, .seed = 1 };
 static const struct vkg_sampler g_greedy = { .temperature = 0.0f, .top_p = 1.0f };
 
-#define SETUP_TIER(name, rows, sampler, uniform, tier_)                                   \
+#define SETUP_TIER(name, rows, sampler, kind, tier_)                                      \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
-        VKG_TRY(setup_generic(d, x, b, f, rows, sampler, uniform));                       \
+        VKG_TRY(setup_generic(d, x, b, f, rows, sampler, kind));                          \
         ((struct sample_ctx *)*x)->tier = tier_;                                          \
         return VKG_OK;                                                                    \
     }
 /* rows named by the 256-wide ops measure those, on every device */
-#define SETUP(name, rows, sampler, uniform) SETUP_TIER(name, rows, sampler, uniform, 1)
+#define SETUP(name, rows, sampler, kind) SETUP_TIER(name, rows, sampler, kind, 1)
 SETUP_TIER(s_argmax1, 1, NULL, 0, 0)
 SETUP_TIER(s_argmax8, 8, NULL, 0, 0)
 SETUP_TIER(s_argmax32, 32, NULL, 0, 0)
@@ -134,6 +143,8 @@ SETUP_TIER(s_temp32_lane, 32, &g_temp, 0, 2)
 SETUP_TIER(s_kp32_lane, 32, &g_topk_topp, 0, 2)
 SETUP_TIER(s_p32_lane, 32, &g_topp, 0, 2)
 SETUP_TIER(s_kp32_uniform_lane, 32, &g_topk_topp, 1, 2)
+SETUP_TIER(s_p32_head_lane, 32, &g_topp, 2, 2)
+SETUP_TIER(s_p32_head, 32, &g_topp, 2, 1)
 SETUP(s_temp1, 1, &g_temp, 0)
 SETUP(s_temp8, 8, &g_temp, 0)
 SETUP(s_temp32, 32, &g_temp, 0)
@@ -161,6 +172,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "sample_hist", "151936x8 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp8, rec, down },
     { "sample_hist", "151936x32 F32 sample T=0.8 top_k=50 top_p=0.95", s_kp32, rec, down },
     { "sample_select", "151936x32 F32 sample T=0.8 top_p=0.9", s_p32, rec, down },
+    { "sample_select", "151936x32 F32 with a head, sample T=0.8 top_p=0.9", s_p32_head, rec, down },
     { "sample_compact", "151936x32 F32 uniform sample T=0.8 top_k=50 top_p=0.95", s_kp32_uniform, rec, down },
     /* the lane tier (CPU drivers): the same pipelines in workgroups of one SIMD slice */
     { "argmax_partial_lane", "151936x1 F32 argmax, lane tier", s_argmax1_lane, rec, down },
@@ -171,6 +183,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "sample_draw_lane", "151936x32 F32 sample T=0.8, lane tier", s_temp32_lane, rec, down },
     { "sample_hist_lane", "151936x32 F32 sample T=0.8 top_k=50 top_p=0.95, lane tier", s_kp32_lane, rec, down },
     { "sample_select_lane", "151936x32 F32 sample T=0.8 top_p=0.9, lane tier", s_p32_lane, rec, down },
+    { "sample_select_lane", "151936x32 F32 with a head, sample T=0.8 top_p=0.9, lane tier", s_p32_head_lane, rec,
+      down },
     { "sample_compact_lane", "151936x32 F32 uniform sample T=0.8 top_k=50 top_p=0.95, lane tier", s_kp32_uniform_lane,
       rec, down },
 };
