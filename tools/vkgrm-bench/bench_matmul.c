@@ -147,6 +147,10 @@ MM_RECT(b576_F16, F16, 576, 576, 32, VKG_MATMUL_LANE_TEXEL, 2)
 MM_RECT(b3072_F16, F16, 3072, 576, 32, VKG_MATMUL_LANE_TEXEL, 2)
 MM_RECT(b1536_F16, F16, 576, 1536, 32, VKG_MATMUL_LANE_TEXEL, 2)
 MM_RECT(b49152_F16, F16, 49152, 576, 32, VKG_MATMUL_LANE_TEXEL, 2)
+MM_RECT(j128_F16, F16, 128, 128, 160, VKG_MATMUL_LANE_TEXEL, 2)
+MM_RECT(j384_F16, F16, 384, 128, 160, VKG_MATMUL_LANE_TEXEL, 2)
+MM_RECT(j2048_F16, F16, 2048, 128, 160, VKG_MATMUL_LANE_TEXEL, 2)
+MM_RECT(j128k_F16, F16, 128, 384, 160, VKG_MATMUL_LANE_TEXEL, 2)
 /* the same layout at the 4096-wide shapes: one vector, 8, a prefill */
 MM_CS(dtl1_F16, F16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 2)
 MM_CS(dtl8_F16, F16, DEC_N, 8, VKG_MATMUL_LANE_TEXEL, 2)
@@ -320,6 +324,10 @@ static const struct vkg_bench_case g_cases[] = {
     { "matmul_lane_f16", "4096x4096 F16 x 8 vec tiled", dtl8_F16, mm_rec, down },
     { "matmul_lane_f16", "1024x1024 F16 x 512 tok tiled", ptl_F16, mm_rec, down },
     { "matmul_lane_f16", "576x576 F16 x 32 vec tiled", b576_F16, mm_rec, down },
+    { "matmul_lane_f16", "128x128 F16 x 160 tok tiled", j128_F16, mm_rec, down },
+    { "matmul_lane_f16", "384x128 F16 x 160 tok tiled", j384_F16, mm_rec, down },
+    { "matmul_lane_f16", "2048x128 F16 x 160 tok tiled", j2048_F16, mm_rec, down },
+    { "matmul_lane_f16", "128x384 F16 x 160 tok tiled", j128k_F16, mm_rec, down },
     { "matmul_lane_f16", "3072x576 F16 x 32 vec tiled", b3072_F16, mm_rec, down },
     { "matmul_lane_f16", "576x1536 F16 x 32 vec tiled", b1536_F16, mm_rec, down },
     { "matmul_lane_f16", "49152x576 F16 x 32 vec tiled", b49152_F16, mm_rec, down },
