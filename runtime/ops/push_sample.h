@@ -61,7 +61,8 @@ struct vkg_sample_params {
 /* The lane tier (device use.lane_tier with texel and subgroup_arith: CPU
  * drivers): every pass in workgroups of VKG_SAMPLE_LANE_WG invocations, one
  * SIMD slice there, the logits read as 16-byte texels. Same workspace, same
- * chunks, same results bit for bit. */
+ * chunks, same tokens (the masses are exact integers; only argmax's sum of
+ * exponentials, hence a greedy row's prob, adds in another order). */
 #define VKG_SAMPLE_LANE_WG 8u
 
 /* clang-format off */
