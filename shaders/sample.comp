@@ -343,45 +343,11 @@ void pick_chunk(uint base, uint row, uint ties_kept, uvec2 w_tie)
     sh_chunk = c, sh_ties_before = tb, sh_target = u64_sub(target, above), sh_z = z;
 }
 
-// Exclusive prefix sums of sh_ties / sh_mass by invocation 0 (one entry per invocation).
-void scan_shared(bool masses)
-{
-    barrier();
-    if (gl_LocalInvocationID.x == 0u) {
-        uvec2 ms = uvec2(0u);
-        uint ts = 0u;
-        for (uint i = 0u; i < gl_WorkGroupSize.x; i++) {
-            if (masses) { uvec2 v = sh_mass[i]; sh_mass[i] = ms; ms = u64_add(ms, v); }
-            else { uint v = sh_ties[i]; sh_ties[i] = ts; ts += v; }
-        }
-    }
-    barrier();
-}
-
-// The row's cut, as the visitors below see it.
+// The row's cut, as both draws see it.
 uint g_tau, g_ties_kept, g_rank, g_ties, g_token;
 bool g_all_ties, g_found;
 float g_m, g_invt, g_minw;
 uvec2 g_w_tie, g_mass, g_at, g_tgt, g_w_tok;
-
-// Weight of logit x once the cut is applied: cut ties in index order (g_rank counts them).
-uvec2 drawn_weight(float x)
-{
-    uint key = f2key(x);
-    if (key == g_tau && !g_all_ties) return g_rank++ < g_ties_kept ? g_w_tie : uvec2(0u);
-    return kept_mass(x, key, g_tau, g_all_ties, g_m, g_invt, g_minw);
-}
-
-void count_ties(uint e, float x) { g_ties += (!g_all_ties && f2key(x) == g_tau) ? 1u : 0u; }
-void sum_mass(uint e, float x) { g_mass = u64_add(g_mass, drawn_weight(x)); }
-// The first logit at which the running mass passes the target.
-void find_token(uint e, float x)
-{
-    if (g_found) return;
-    uvec2 w = drawn_weight(x);
-    g_at = u64_add(g_at, w);
-    if (u64_lt(g_tgt, g_at)) g_found = true, g_token = e, g_w_tok = w;
-}
 
 #ifdef LANE
 // Sum and exclusive prefix sum over the workgroup (one subgroup) of 64-bit
@@ -469,6 +435,40 @@ void main()
     if ((p.flags & VKG_SAMPLE_ADVANCE) != 0u) params[p.params_off + row].step += 1u;
 }
 #else
+// Exclusive prefix sums of sh_ties / sh_mass by invocation 0 (one entry per invocation).
+void scan_shared(bool masses)
+{
+    barrier();
+    if (gl_LocalInvocationID.x == 0u) {
+        uvec2 ms = uvec2(0u);
+        uint ts = 0u;
+        for (uint i = 0u; i < gl_WorkGroupSize.x; i++) {
+            if (masses) { uvec2 v = sh_mass[i]; sh_mass[i] = ms; ms = u64_add(ms, v); }
+            else { uint v = sh_ties[i]; sh_ties[i] = ts; ts += v; }
+        }
+    }
+    barrier();
+}
+
+// Weight of logit x once the cut is applied: cut ties in index order (g_rank counts them).
+uvec2 drawn_weight(float x)
+{
+    uint key = f2key(x);
+    if (key == g_tau && !g_all_ties) return g_rank++ < g_ties_kept ? g_w_tie : uvec2(0u);
+    return kept_mass(x, key, g_tau, g_all_ties, g_m, g_invt, g_minw);
+}
+
+void count_ties(uint e, float x) { g_ties += (!g_all_ties && f2key(x) == g_tau) ? 1u : 0u; }
+void sum_mass(uint e, float x) { g_mass = u64_add(g_mass, drawn_weight(x)); }
+// The first logit at which the running mass passes the target.
+void find_token(uint e, float x)
+{
+    if (g_found) return;
+    uvec2 w = drawn_weight(x);
+    g_at = u64_add(g_at, w);
+    if (u64_lt(g_tgt, g_at)) g_found = true, g_token = e, g_w_tok = w;
+}
+
 void main()
 {
     uint row = p.row0 + gl_WorkGroupID.y, lrow = gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
