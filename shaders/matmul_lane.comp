@@ -101,6 +101,12 @@
 VKG_PUSH_CONSTANTS(vkg_push_matmul);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
+// The launch's mode + 1 (push_matmul.h), or 0: p.mode at run time. llvmpipe runs every branch
+// of a kernel under a mask, uniform ones too, so a pipeline for all modes pays every mode's stores
+// (a scalar loop over the lanes each), activations and norm tail in every launch: the host
+// specializes the float matmul_lane launches by mode (ops_matmul.c, mode_spec).
+layout(constant_id = 1) const uint MODE_SPEC = 0u;
+#define MODE (MODE_SPEC != 0u ? MODE_SPEC - 1u : p.mode)
 
 layout(binding = 0) uniform usamplerBuffer W;             // weights, 16-byte texels
 layout(binding = 1) uniform usamplerBuffer X;             // x [n_tok][x_stride] f32, 16-byte texels
@@ -283,7 +289,7 @@ void norm_tail(uint tb, uint t0, uint nt, uint total)
     uint lane = gl_LocalInvocationID.x;
     for (uint t = 0u; t < nt; t++) {
         uint yb = p.y_off + (t0 + t) * p.y_stride, hb = p.y1_off + (t0 + t) * p.y1_stride;
-        if (p.mode == VKG_MATMUL_MODE_RESNORM) {
+        if (MODE == VKG_MATMUL_MODE_RESNORM) {
             float ss = 0.0;
             for (uint j = lane; j < p.n_out; j += WG) {
                 float v = Y[yb + j];
@@ -325,7 +331,7 @@ void main()
     // token blocks in x (a row group's blocks run back to back, its rows in cache), row groups in y, z
     uint g = gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y, tb = gl_WorkGroupID.x;
 #endif
-    bool glu = p.mode == VKG_MATMUL_MODE_SWIGLU || p.mode == VKG_MATMUL_MODE_GEGLU;
+    bool glu = MODE == VKG_MATMUL_MODE_SWIGLU || MODE == VKG_MATMUL_MODE_GEGLU;
     uint orows = glu ? LR / 2u : LR; // output rows per invocation
 #ifdef CS
     // matvec1_lane_cs_*: the workgroup's lanes share its LR rows and split their columns, texel by
@@ -658,11 +664,11 @@ void main()
 #endif
 #ifdef CS
     [[unroll]] for (uint i = 0u; i < LR; i++) acc[i] = subgroupAdd(acc[i]);
-    bool tail = p.mode == VKG_MATMUL_MODE_RESNORM || p.mode == VKG_MATMUL_MODE_PARTS_QKNORM;
+    bool tail = MODE == VKG_MATMUL_MODE_RESNORM || MODE == VKG_MATMUL_MODE_PARTS_QKNORM;
     if (gl_LocalInvocationID.x != 0u && !tail) return;
     bool store = gl_LocalInvocationID.x == 0u; // RESNORM, PARTS_QKNORM: every lane goes on to the tail
 #else
-    bool store = true, tail = p.mode == VKG_MATMUL_MODE_RESNORM || p.mode == VKG_MATMUL_MODE_PARTS_QKNORM;
+    bool store = true, tail = MODE == VKG_MATMUL_MODE_RESNORM || MODE == VKG_MATMUL_MODE_PARTS_QKNORM;
 #endif
     if (glu) {
         [[unroll]] for (uint r = 0u; r < LR / 2u; r++) {
@@ -671,14 +677,14 @@ void main()
             float bg = p.has_bias != 0u ? B[p.b_off + o] : 0.0, bu = p.has_bias != 0u ? B[p.b_off + p.n_out + o] : 0.0;
             [[unroll]] for (uint t = 0u; t < NT; t++) {
                 float gv = acc[r * NT + t] + bg, u = acc[(r + LR / 2u) * NT + t] + bu;
-                float a = p.mode == VKG_MATMUL_MODE_SWIGLU ? act_silu(gv) : act_gelu_tanh(gv);
+                float a = MODE == VKG_MATMUL_MODE_SWIGLU ? act_silu(gv) : act_gelu_tanh(gv);
                 if (t < nt) Y[p.y_off + (t0 + t) * p.y_stride + o] = a * u;
             }
         }
         return;
     }
-    bool rn = p.mode == VKG_MATMUL_MODE_RESNORM;
-    bool parts = p.mode == VKG_MATMUL_MODE_PARTS || p.mode == VKG_MATMUL_MODE_PARTS_QKNORM;
+    bool rn = MODE == VKG_MATMUL_MODE_RESNORM;
+    bool parts = MODE == VKG_MATMUL_MODE_PARTS || MODE == VKG_MATMUL_MODE_PARTS_QKNORM;
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint row = row0 + r * RS;
         if (row >= p.n_out || !store) break;
