@@ -545,7 +545,7 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
     int wi = wt_index(a->wt);
     *st = VKG_OK;
     if (!dev->use.resnorm || !vkg_op_matmul_fusable(a->wt, a->n_in) || a->path != VKG_MATMUL_AUTO) return 0;
-    if (a->n_tok > 65535u * 8 || xs % 4 || !dev->use.quad) return 0;
+    if (a->n_tok > VKG_MATMUL_RESNORM_MAX_TOK || xs % 4 || !dev->use.quad) return 0;
     if (r->h.buf == a->y.buf || r->h.buf == a->x.buf) return 0; /* the tail writes h while others read them */
     uint64_t max = vkg_max_window_bytes(dev), ta = vkg_texel_align(dev);
     uint64_t wbytes = (uint64_t)a->n_out * (a->n_in / vkg_dtype_block_size(a->wt)) * vkg_dtype_block_bytes(a->wt);

@@ -112,8 +112,8 @@ int vkg_op_matmul_fusable(enum vkg_dtype wt, uint64_t n_in);
  *   res[t][:] += W x[t] (+ bias);  h[t][:] = res[t] / rms(res[t]) * w   (GEMMA: * (1 + w))
  *
  * (res = mm.y, [n_tok][n_out] contiguous; eps inside the square root, as vkg_op_rmsnorm_add). Where
- * dev->use.resnorm (the texel lane tier, subgroups of 8+ lanes) and every tensor fits one binding
- * window on texels: one launch of matmul_lane / matvec1_lane_tx / matvec1_lane_cs in
+ * dev->use.resnorm (the texel lane tier, subgroups of 8+ lanes), at most VKG_MATMUL_RESNORM_MAX_TOK
+ * tokens and every tensor fits one binding window on texels: one launch of matmul_lane / matvec1_lane_tx / matvec1_lane_cs in
  * VKG_MATMUL_MODE_RESNORM, whose last workgroup per block of 8 tokens normalises those rows (one
  * arrival counter per block in `counters`, which must hold zeros and is left so). Elsewhere the
  * matmul into tmp, a barrier and vkg_op_rmsnorm_add: the same sums in the same order, so on

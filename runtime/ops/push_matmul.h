@@ -134,6 +134,15 @@ struct vkg_push_quantize {
  * so narrower rows keep the row-per-lane walk (dev->use.matvec_cs 1, the default). */
 #define VKG_MATVEC1_CS_ROWS 16
 #define VKG_MATVEC1_CS_MIN_IN 2048
+/* vkg_op_matmul_add_norm's one launch (RESNORM) for at most this many tokens (one block of 8);
+ * more take the matmul and rmsnorm_add launches. The one launch's norm tail (the last workgroup of
+ * each 8-token block reloads and normalises the block's rows, a lane loop per storage access on
+ * llvmpipe) costs about what the second launch does, and once the matmul got cheaper (mode
+ * specialization) the two launches came out ahead for many tokens: vkgrm-bench --ops 128x128 x 160
+ * tokens 876-927 -> 781-785 us, the demo's matmul_lane_f16 + rmsnorm_add_lane 2.06-2.13 ->
+ * 1.89-1.94 s of kernel time; SmolLM2-135M at batch 32 the same within the noise. One token keeps
+ * the one launch, which measured faster there (batch 1: 29-31 against 22-27 tokens/s). */
+#define VKG_MATMUL_RESNORM_MAX_TOK 8
 #define VKG_MATMUL_LANE_LOCAL 8
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64

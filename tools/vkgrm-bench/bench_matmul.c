@@ -66,6 +66,79 @@ static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
     return s;
 }
 
+/* The output projection with the residual add and the next RMSNorm in one launch (RESNORM mode,
+ * vkg_op_matmul_add_norm), tiled float weights: against the plain rows of the same shape, the
+ * cost of the residual and of the norm tail (the block's last workgroup normalises its rows). */
+struct rn_ctx {
+    struct mm_ctx m;
+    struct vkg_buffer *g, *h, *tmp, *cnt;
+};
+
+static enum vkg_status rn_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, uint32_t n,
+                                uint32_t n_in, uint32_t n_tok)
+{
+    struct rn_ctx *c = calloc(1, sizeof *c);
+    if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
+    *ctx = c;
+    uint64_t wbytes = (uint64_t)n * n_in * 2;
+    VKG_TRY(vkg_bench_buffer(dev, wbytes, "bench weight", &c->m.w));
+    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n_in * n_tok, -1, 1, "bench x", &c->m.x));
+    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n * n_tok, -1, 1, "bench residual", &c->m.y));
+    VKG_TRY(vkg_bench_random_f32(dev, n, 0.5f, 1.5f, "bench norm weight", &c->g));
+    VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n * n_tok * 4, "bench h", &c->h));
+    VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n * n_tok * 4, "bench tmp", &c->tmp));
+    /* the launch re-arms its counters, so they start at zero once */
+    VKG_TRY(vkg_bench_random_f32(dev, vkg_op_matmul_norm_counter_bytes(n_tok) / 4, 0, 0, "bench counters", &c->cnt));
+    c->m.a = (struct vkg_matmul_args){ .w = vkg_buffer_view(c->m.w),
+                                       .wt = VKG_DTYPE_F16,
+                                       .n_out = n,
+                                       .n_in = n_in,
+                                       .x = vkg_buffer_view(c->m.x),
+                                       .y = vkg_buffer_view(c->m.y),
+                                       .n_tok = n_tok,
+                                       .path = VKG_MATMUL_AUTO,
+                                       .w_tiled = 1 };
+    *bytes = wbytes;
+    *flops = 2ull * n * n_in * n_tok;
+    return VKG_OK;
+}
+
+static enum vkg_status rn_rec(struct vkg_cmd *cmd, void *ctx)
+{
+    struct rn_ctx *c = ctx;
+    struct vkg_matmul_norm_args r = { .mm = c->m.a,
+                                      .norm_w = vkg_buffer_view(c->g),
+                                      .h = vkg_buffer_view(c->h),
+                                      .tmp = vkg_buffer_view(c->tmp),
+                                      .counters = vkg_buffer_view(c->cnt),
+                                      .eps = 1e-6f,
+                                      .kind = VKG_RMSNORM_PLAIN };
+    return vkg_op_matmul_add_norm(cmd, &r);
+}
+
+static void rn_down(void *ctx)
+{
+    struct rn_ctx *c = ctx;
+    if (!c) return;
+    vkg_buffer_free(c->g);
+    vkg_buffer_free(c->h);
+    vkg_buffer_free(c->tmp);
+    vkg_buffer_free(c->cnt);
+    vkg_buffer_free(c->m.w);
+    vkg_buffer_free(c->m.x);
+    vkg_buffer_free(c->m.y);
+    free(c);
+}
+
+#define RN(name, n, n_in, tok)                                                            \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return rn_setup(d, x, b, f, n, n_in, tok);                                        \
+    }
+RN(rn128, 128, 128, 160)
+RN(rn128k, 128, 384, 160)
+RN(rn576, 576, 576, 32)
+
 static enum vkg_status q_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype st,
                                enum vkg_dtype dt)
 {
@@ -328,6 +401,9 @@ static const struct vkg_bench_case g_cases[] = {
     { "matmul_lane_f16", "384x128 F16 x 160 tok tiled", j384_F16, mm_rec, down },
     { "matmul_lane_f16", "2048x128 F16 x 160 tok tiled", j2048_F16, mm_rec, down },
     { "matmul_lane_f16", "128x384 F16 x 160 tok tiled", j128k_F16, mm_rec, down },
+    { "matmul_lane_f16", "128x128 F16 x 160 tok tiled, + residual + RMSNorm", rn128, rn_rec, rn_down },
+    { "matmul_lane_f16", "128x384 F16 x 160 tok tiled, + residual + RMSNorm", rn128k, rn_rec, rn_down },
+    { "matmul_lane_f16", "576x576 F16 x 32 vec tiled, + residual + RMSNorm", rn576, rn_rec, rn_down },
     { "matmul_lane_f16", "3072x576 F16 x 32 vec tiled", b3072_F16, mm_rec, down },
     { "matmul_lane_f16", "576x1536 F16 x 32 vec tiled", b1536_F16, mm_rec, down },
     { "matmul_lane_f16", "49152x576 F16 x 32 vec tiled", b49152_F16, mm_rec, down },
