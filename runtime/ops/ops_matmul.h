@@ -113,11 +113,12 @@ int vkg_op_matmul_fusable(enum vkg_dtype wt, uint64_t n_in);
  *
  * (res = mm.y, [n_tok][n_out] contiguous; eps inside the square root, as vkg_op_rmsnorm_add). Where
  * dev->use.resnorm (the texel lane tier, subgroups of 8+ lanes), at most VKG_MATMUL_RESNORM_MAX_TOK
- * tokens and every tensor fits one binding window on texels: one launch of matmul_lane / matvec1_lane_tx / matvec1_lane_cs in
- * VKG_MATMUL_MODE_RESNORM, whose last workgroup per block of 8 tokens normalises those rows (one
- * arrival counter per block in `counters`, which must hold zeros and is left so). Elsewhere the
- * matmul into tmp, a barrier and vkg_op_rmsnorm_add: the same sums in the same order, so on
- * lavapipe both routes give the same bits. h must not overlap res or x. No barrier after. */
+ * tokens and every tensor fits one binding window on texels: one launch of matmul_lane /
+ * matvec1_lane_tx / matvec1_lane_cs in VKG_MATMUL_MODE_RESNORM, whose last workgroup per block of
+ * 8 tokens normalises those rows (one arrival counter per block in `counters`, which must hold
+ * zeros and is left so). Elsewhere the matmul into tmp, a barrier and vkg_op_rmsnorm_add: the
+ * same sums in the same order, so on lavapipe both routes give the same bits. h must not overlap
+ * res or x. No barrier after. */
 struct vkg_matmul_norm_args {
     struct vkg_matmul_args mm; /* y: the residual stream (y_stride 0 or n_out); path AUTO */
     struct vkg_view norm_w;    /* [n_out] f32 */
