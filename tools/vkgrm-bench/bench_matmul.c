@@ -22,13 +22,11 @@ struct mm_ctx {
     uint64_t wbytes;   /* bytes of one matrix */
 };
 
-static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
-                                uint32_t n, uint32_t n_in, uint32_t n_tok, enum vkg_matmul_path path, int cs,
-                                uint32_t copies)
+/* Fills c: the weights (random bits), x and y of one matmul case */
+static enum vkg_status mm_init(struct vkg_device *dev, struct mm_ctx *c, uint64_t *bytes, uint64_t *flops,
+                               enum vkg_dtype wt, uint32_t n, uint32_t n_in, uint32_t n_tok, enum vkg_matmul_path path,
+                               int cs, uint32_t copies)
 {
-    struct mm_ctx *c = calloc(1, sizeof *c);
-    if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
-    *ctx = c;
     c->cs = cs;
     c->copies = copies > 1 ? copies : 1;
     uint64_t wbytes = (uint64_t)n * n_in / vkg_dtype_block_size(wt) * vkg_dtype_block_bytes(wt);
@@ -50,6 +48,23 @@ static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *by
     return VKG_OK;
 }
 
+static enum vkg_status mm_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
+                                uint32_t n, uint32_t n_in, uint32_t n_tok, enum vkg_matmul_path path, int cs,
+                                uint32_t copies)
+{
+    struct mm_ctx *c = calloc(1, sizeof *c);
+    if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
+    *ctx = c;
+    return mm_init(dev, c, bytes, flops, wt, n, n_in, n_tok, path, cs, copies);
+}
+
+static void mm_free(struct mm_ctx *c)
+{
+    vkg_buffer_free(c->w);
+    vkg_buffer_free(c->x);
+    vkg_buffer_free(c->y);
+}
+
 static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
 {
     struct mm_ctx *c = ctx;
@@ -66,9 +81,9 @@ static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
     return s;
 }
 
-/* The output projection with the residual add and the next RMSNorm in one launch (RESNORM mode,
- * vkg_op_matmul_add_norm), tiled float weights: against the plain rows of the same shape, the
- * cost of the residual and of the norm tail (the block's last workgroup normalises its rows). */
+/* The output projection with the residual add and the next RMSNorm (vkg_op_matmul_add_norm: one
+ * RESNORM launch up to VKG_MATMUL_RESNORM_MAX_TOK tokens, else the matmul and rmsnorm_add), tiled
+ * float weights: against the plain rows of the same shape, what the residual and the norm cost. */
 struct rn_ctx {
     struct mm_ctx m;
     struct vkg_buffer *g, *h, *tmp, *cnt;
@@ -80,26 +95,13 @@ static enum vkg_status rn_setup(struct vkg_device *dev, void **ctx, uint64_t *by
     struct rn_ctx *c = calloc(1, sizeof *c);
     if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
     *ctx = c;
-    uint64_t wbytes = (uint64_t)n * n_in * 2;
-    VKG_TRY(vkg_bench_buffer(dev, wbytes, "bench weight", &c->m.w));
-    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n_in * n_tok, -1, 1, "bench x", &c->m.x));
-    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)n * n_tok, -1, 1, "bench residual", &c->m.y));
+    /* w, x and the residual y as the plain rows have them; the weights in tiles (cs 2), AUTO path */
+    VKG_TRY(mm_init(dev, &c->m, bytes, flops, VKG_DTYPE_F16, n, n_in, n_tok, VKG_MATMUL_AUTO, 2, 1));
     VKG_TRY(vkg_bench_random_f32(dev, n, 0.5f, 1.5f, "bench norm weight", &c->g));
     VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n * n_tok * 4, "bench h", &c->h));
     VKG_TRY(vkg_bench_buffer(dev, (uint64_t)n * n_tok * 4, "bench tmp", &c->tmp));
     /* the launch re-arms its counters, so they start at zero once */
     VKG_TRY(vkg_bench_random_f32(dev, vkg_op_matmul_norm_counter_bytes(n_tok) / 4, 0, 0, "bench counters", &c->cnt));
-    c->m.a = (struct vkg_matmul_args){ .w = vkg_buffer_view(c->m.w),
-                                       .wt = VKG_DTYPE_F16,
-                                       .n_out = n,
-                                       .n_in = n_in,
-                                       .x = vkg_buffer_view(c->m.x),
-                                       .y = vkg_buffer_view(c->m.y),
-                                       .n_tok = n_tok,
-                                       .path = VKG_MATMUL_AUTO,
-                                       .w_tiled = 1 };
-    *bytes = wbytes;
-    *flops = 2ull * n * n_in * n_tok;
     return VKG_OK;
 }
 
@@ -124,9 +126,7 @@ static void rn_down(void *ctx)
     vkg_buffer_free(c->h);
     vkg_buffer_free(c->tmp);
     vkg_buffer_free(c->cnt);
-    vkg_buffer_free(c->m.w);
-    vkg_buffer_free(c->m.x);
-    vkg_buffer_free(c->m.y);
+    mm_free(&c->m);
     free(c);
 }
 
@@ -163,12 +163,9 @@ static enum vkg_status q_rec(struct vkg_cmd *cmd, void *ctx)
 
 static void down(void *ctx)
 {
-    struct mm_ctx *c = ctx;
-    if (!c) return;
-    vkg_buffer_free(c->w);
-    vkg_buffer_free(c->x);
-    vkg_buffer_free(c->y);
-    free(c);
+    if (!ctx) return;
+    mm_free(ctx);
+    free(ctx);
 }
 
 #define MM_COLD(name, wt, n, n_in, tok, path, cs, copies)                                 \
