@@ -41,6 +41,7 @@
 //! variant kv_append_mla_rope_tx MLA ROPE TX
 //! variant kv_append_mla_rope_f16_tx MLA ROPE KV_F16 TX
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "dtype.glsl"
 #include "push_attention.h"
@@ -158,6 +159,7 @@ float k_rot(uint t, uint h, uint kb, uint e, bool rot, bool second, uint kk, vec
 #define K_AT1(kb) K_SRC(t, h, kb, 2u * d + 1u)
 #endif
 
+#ifndef TX
 void main()
 {
     uint dmax = max(p.dk, p.dv) / PER; // dk, dv even for F16 pages (kv_cache.c)
@@ -215,3 +217,141 @@ void main()
     if (d < p.dv) pool_v[slot * p.dv + d] = V_AT(d);
 #endif
 }
+#else
+// *_tx: one invocation per (token, kv head, texel c of 4 elements), since the launcher takes this
+// variant only where every K / V row, MLA stride and offset, and the rotated range lie on whole
+// texels (append_texel_ok in ops_attention.c; the storage variants serve every other shape). On
+// llvmpipe each fetch is a call: a texel serves 4 elements where the element-wise kernel fetched
+// its token record, seq, page, K element (MLA: from both sources) and rotation partner per element.
+vec4 tex4(usamplerBuffer b, uint i) { return uintBitsToFloat(texelFetch(b, int(i))); }
+#ifdef MLA
+// texel c of head h of token t's K row: c < k_split / 4 from new_k, the rest from new_k2
+vec4 k_texel(uint t, uint h, uint c)
+{
+    uint c2 = c < p.k_split / 4u ? 0u : c - p.k_split / 4u; // both fetches run on llvmpipe: keep the other in range
+    vec4 a = tex4(NewK, (p.k_off + t * p.k_ts + h * p.k_hs) / 4u + min(c, p.k_split / 4u - 1u));
+    vec4 b = tex4(NewK2, (p.k2_off + t * p.k2_ts) / 4u + c2);
+    return c < p.k_split / 4u ? a : b;
+}
+vec4 v_texel(uint t, uint h, uint c) { return tex4(NewV, (p.v_off + t * p.v_ts + h * p.v_hs) / 4u + c); }
+#else
+vec4 k_texel(uint t, uint h, uint c) { return tex4(NewK, (p.k_off + (t * p.n_kv_heads + h) * p.dk) / 4u + c); }
+vec4 v_texel(uint t, uint h, uint c) { return tex4(NewV, (p.v_off + (t * p.n_kv_heads + h) * p.dv) / 4u + c); }
+#endif
+
+#ifdef ROPE
+// q read as texels (the same memory as Q, whose storage binding takes the rotated values): each
+// invocation reads only its own group, before writing it
+layout(binding = B_FREQ + 1) uniform usamplerBuffer QT;
+
+// the cos and sin of pairs kk .. kk + 3 (kk % 4 == 0), or of kk and kk + 1 in .xy (kk even)
+void rope_cs4(int pos, uint kk, uint n, out vec4 c, out vec4 s)
+{
+    vec4 f = tex4(Freq, kk >> 2u);
+    if ((kk & 2u) != 0u) f = f.zwzw;
+    c = vec4(0.0);
+    s = vec4(0.0);
+    [[unroll]] for (uint i = 0u; i < 4u; i++) {
+        if (i < n) {
+            float si, ci;
+            sincos_acc(float(pos) * f[i], si, ci);
+            c[i] = ci * p.attn_factor;
+            s[i] = si * p.attn_factor;
+        }
+    }
+}
+#endif
+
+void main()
+{
+    uint dmax4 = max(p.dk, p.dv) / 4u, n_kv = p.n_kv_heads * dmax4; // kv texels per token
+#ifdef ROPE
+    // q groups of 4 rotated elements per head: interleaved, 2 pairs; NeoX, 4 first-half elements
+    // with their 4 partners. As in the element-wise kernel, invocation j does q group j and kv texel
+    // j (llvmpipe runs both sides of a branch, so the parts share invocations).
+    uint half_ = p.rot_dim >> 1, gq = p.interleaved != 0u ? p.rot_dim / 4u : half_ / 4u, n_q = p.n_heads * gq;
+    uint per_tok = max(n_q, n_kv);
+#else
+    uint per_tok = n_kv;
+#endif
+    uint i = vkg_linear_id();
+    if (i >= p.n_tokens * per_tok) return;
+    uint t = i / per_tok, j = i % per_tok;
+    ivec2 tk = TOKEN(p.tok_off + t);
+#ifdef ROPE
+    if (j < n_q) {
+        uint g = j % gq, h = j / gq;
+        uint base = p.q_off + (t * p.n_heads + h) * p.dk + p.dim_off + 4u * g;
+        vec4 c, s;
+        vec4 a = tex4(QT, base / 4u);
+        if (p.interleaved != 0u) {
+            rope_cs4(tk.y, 2u * g, 2u, c, s);
+            q[base] = a.x * c.x - a.y * s.x;
+            q[base + 1u] = a.y * c.x + a.x * s.x;
+            q[base + 2u] = a.z * c.y - a.w * s.y;
+            q[base + 3u] = a.w * c.y + a.z * s.y;
+        } else {
+            rope_cs4(tk.y, 4u * g, 4u, c, s);
+            vec4 b = tex4(QT, (base + half_) / 4u);
+            [[unroll]] for (uint e = 0u; e < 4u; e++) {
+                q[base + e] = a[e] * c[e] - b[e] * s[e];
+                q[base + half_ + e] = b[e] * c[e] + a[e] * s[e];
+            }
+        }
+    }
+#endif
+    if (j >= n_kv) return;
+    uint c4 = j % dmax4, h = j / dmax4;
+    uint pos = uint(tk.y);
+    // a bad record (unknown sequence, position not reserved) must not write
+    // into a page of another sequence: drop it
+    if (uint(tk.x) >= N_SEQS || tk.y < 0) return;
+    uvec2 sq = SEQ(uint(tk.x));
+    if (pos >= sq.y) return;
+    uint page = PAGE(sq.x + pos / p.page_size);
+    uint slot = (page * p.n_kv_heads + h) * p.page_size + pos % p.page_size;
+    if (4u * c4 < p.dk) {
+        vec4 k = k_texel(t, h, min(c4, p.dk / 4u - 1u));
+#ifdef ROPE
+        uint r = 4u * c4 - p.dim_off; // a texel is wholly inside or outside the rotated range
+        if (4u * c4 >= p.dim_off && r < p.rot_dim) {
+            vec4 cs, sn;
+            if (p.interleaved != 0u) {
+                rope_cs4(tk.y, r >> 1u, 2u, cs, sn);
+                k = vec4(k.x * cs.x - k.y * sn.x, k.y * cs.x + k.x * sn.x, k.z * cs.y - k.w * sn.y, k.w * cs.y + k.z * sn.y);
+            } else {
+                bool second = r >= half_;
+                rope_cs4(tk.y, second ? r - half_ : r, 4u, cs, sn);
+                vec4 o = k_texel(t, h, second ? c4 - half_ / 4u : c4 + half_ / 4u); // the pair partners
+                k = second ? k * cs + o * sn : k * cs - o * sn;
+            }
+        }
+#endif
+#ifdef KV_F16
+        uint kb = (slot * p.dk) / 2u + 2u * c4;
+        pool_k[kb] = vkg_f32_to_f16(k.x) | (vkg_f32_to_f16(k.y) << 16);
+        pool_k[kb + 1u] = vkg_f32_to_f16(k.z) | (vkg_f32_to_f16(k.w) << 16);
+#else
+        uint kb = slot * p.dk + 4u * c4;
+        pool_k[kb] = k.x;
+        pool_k[kb + 1u] = k.y;
+        pool_k[kb + 2u] = k.z;
+        pool_k[kb + 3u] = k.w;
+#endif
+    }
+    if (4u * c4 < p.dv) {
+        vec4 v = v_texel(t, h, min(c4, p.dv / 4u - 1u));
+#ifdef KV_F16
+        uint vb = (slot * p.dv) / 2u + 2u * c4;
+        pool_v[vb] = vkg_f32_to_f16(v.x) | (vkg_f32_to_f16(v.y) << 16);
+        pool_v[vb + 1u] = vkg_f32_to_f16(v.z) | (vkg_f32_to_f16(v.w) << 16);
+#else
+        uint vb = slot * p.dv + 4u * c4;
+        pool_v[vb] = v.x;
+        pool_v[vb + 1u] = v.y;
+        pool_v[vb + 2u] = v.z;
+        pool_v[vb + 3u] = v.w;
+#endif
+    }
+}
+#endif

@@ -79,6 +79,20 @@ static enum vkg_op append_tx(enum vkg_op op)
     }
 }
 
+/* Whether the *_tx append (a texel of 4 elements per invocation) can take this launch: every K and V
+ * row, the MLA strides and offsets and the rotated range on whole texels (and in a NeoX rotation the
+ * pair partners too); p holds the launch's offsets. */
+static int append_texel_ok(const struct vkg_kv_config *cf, const struct vkg_kv_rope *r, int mla,
+                           const struct vkg_push_kv_append *p)
+{
+    if (cf->dk % 4 || cf->dv % 4 || p->k_off % 4 || p->v_off % 4) return 0;
+    if (mla && (p->k_ts % 4 || p->k_hs % 4 || p->v_ts % 4 || p->v_hs % 4 || p->k2_ts % 4 || p->k2_off % 4 ||
+                p->k_split % 4 || p->k_split >= cf->dk))
+        return 0;
+    if (r && (r->dim_off % 4 || r->rot_dim % (r->interleaved ? 4 : 8) || p->q_off % 4)) return 0;
+    return 1;
+}
+
 /* The launch every KV append shares: ops = { plain, F16 cache, +RoPE, +RoPE F16 cache }; views[0..nv)
  * are the op's own bindings, q and inv_freq follow when r rotates q and k in the same launch. One
  * invocation per (token, kv element), or per (token, q pair) where there are more of those. */
@@ -86,28 +100,35 @@ static enum vkg_status append_launch(struct vkg_cmd *c, const struct vkg_kv_conf
                                      const enum vkg_op ops[4], uint64_t t0, uint64_t n, struct vkg_view *views,
                                      uint32_t nv, struct vkg_push_kv_append *p)
 {
-    uint64_t threads = n * cf->n_kv_heads * (cf->dk > cf->dv ? cf->dk : cf->dv) / (cf->f16 ? 2 : 1);
-    if (r) {
-        VKG_TRY(rope_views(c, r, cf->dk, t0, n, views + nv, p));
-        uint64_t nq = (uint64_t)r->n_heads * (r->rot_dim / 2); /* per token: max(q pairs, kv invocations) */
-        if (nq * n > threads) threads = nq * n;
-    }
+    if (r) VKG_TRY(rope_views(c, r, cf->dk, t0, n, views + nv, p));
     enum vkg_op op = ops[(r ? 2 : 0) + (cf->f16 ? 1 : 0)];
     /* CPU drivers: the *_tx twin (append_tx) where every texel input's window starts on a texel and
-       fits maxTexelBufferElements: views 0-4 (new K, new V, tokens, seqs, pages), k2 (MLA's view 7) and
-       inv_freq (the last) */
+       fits maxTexelBufferElements: views 0-4 (new K, new V, tokens, seqs, pages), k2 (MLA's view 7), q
+       (read as texels too, then written through its storage view) and inv_freq */
     uint64_t ta = vkg_texel_align(c->dev);
     int tex = c->dev->use.texel;
     for (uint32_t i = 0; i < (r ? nv + 2 : nv); i++)
-        if ((i < 5 || (nv == 8 && i == 7) || (r && i == nv + 1)) &&
+        if ((i < 5 || (nv == 8 && i == 7) || (r && i >= nv)) &&
             (views[i].offset % ta || (views[i].size + 15) / 16 > c->dev->info.max_texel_elements))
             tex = 0;
+    if (tex && !append_texel_ok(cf, r, nv == 8, p)) tex = 0; /* the storage variant takes any shape */
+    uint32_t nb = r ? nv + 2 : nv;
     if (tex) {
         op = append_tx(op);
         p->n_seqs = (uint32_t)(views[3].size / 8);
+        if (r) views[nb++] = views[nv]; /* q's texel binding */
+    }
+    /* per token: kv invocations (elements, F16 pairs, or texels on the *_tx path) or, where there are
+       more, q rotations (pairs, or groups of 4 elements) */
+    uint64_t per = tex ? 4 : cf->f16 ? 2 : 1;
+    uint64_t threads = n * cf->n_kv_heads * ((cf->dk > cf->dv ? cf->dk : cf->dv) / per);
+    if (r) {
+        uint64_t nq =
+            (uint64_t)r->n_heads * (tex ? (r->interleaved ? r->rot_dim / 4 : r->rot_dim / 8) : r->rot_dim / 2);
+        if (nq * n > threads) threads = nq * n;
     }
     uint32_t ls = vkg_op_kernel(op)->local_size;
-    return vkg_cmd_dispatch_op_1d(c, op, views, r ? nv + 2 : nv, p, (threads + ls - 1) / ls);
+    return vkg_cmd_dispatch_op_1d(c, op, views, nb, p, (threads + ls - 1) / ls);
 }
 
 static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view k,
@@ -116,7 +137,7 @@ static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4, skip;
-    struct vkg_view views[9];
+    struct vkg_view views[10];
     struct vkg_push_kv_append p = {
         .n_tokens = (uint32_t)n, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk, .dv = cf->dv, .page_size = cf->page_size
     };
@@ -177,7 +198,7 @@ static enum vkg_status mla_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *k
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     uint64_t skip, kh = (uint64_t)(cf->n_kv_heads - 1) * g->k_hs, vh = (uint64_t)(cf->n_kv_heads - 1) * g->v_hs;
-    struct vkg_view views[10];
+    struct vkg_view views[11];
     struct vkg_push_kv_append p = { .n_tokens = (uint32_t)n,
                                     .n_kv_heads = cf->n_kv_heads,
                                     .dk = cf->dk,

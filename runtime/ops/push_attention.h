@@ -100,12 +100,12 @@ struct vkg_push_attn {
     X(KV_APPEND_MLA_ROPE_F16, kv_append_mla_rope_f16, 10, vkg_push_kv_append, 256) \
     X(KV_APPEND_TX,            kv_append_tx,            7, vkg_push_kv_append, 256) \
     X(KV_APPEND_F16_TX,        kv_append_f16_tx,        7, vkg_push_kv_append, 256) \
-    X(KV_APPEND_ROPE_TX,       kv_append_rope_tx,       9, vkg_push_kv_append, 256) \
-    X(KV_APPEND_ROPE_F16_TX,   kv_append_rope_f16_tx,   9, vkg_push_kv_append, 256) \
+    X(KV_APPEND_ROPE_TX,       kv_append_rope_tx,       10, vkg_push_kv_append, 256) \
+    X(KV_APPEND_ROPE_F16_TX,   kv_append_rope_f16_tx,   10, vkg_push_kv_append, 256) \
     X(KV_APPEND_MLA_TX,        kv_append_mla_tx,        8, vkg_push_kv_append, 256) \
     X(KV_APPEND_MLA_F16_TX,    kv_append_mla_f16_tx,    8, vkg_push_kv_append, 256) \
-    X(KV_APPEND_MLA_ROPE_TX,   kv_append_mla_rope_tx,   10, vkg_push_kv_append, 256) \
-    X(KV_APPEND_MLA_ROPE_F16_TX, kv_append_mla_rope_f16_tx, 10, vkg_push_kv_append, 256) \
+    X(KV_APPEND_MLA_ROPE_TX,   kv_append_mla_rope_tx,   11, vkg_push_kv_append, 256) \
+    X(KV_APPEND_MLA_ROPE_F16_TX, kv_append_mla_rope_f16_tx, 11, vkg_push_kv_append, 256) \
     X(ATTN_F16,        attn_f16,        7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_SPLIT_F16,  attn_split_f16,  7, vkg_push_attn, VKG_ATTN_TILE)     \
     X(ATTN_PREFIX_F16, attn_prefix_f16, 7, vkg_push_attn, VKG_ATTN_TILE)     \

@@ -712,6 +712,15 @@ static struct vkg_kv_cache *append_cache(int f16, uint32_t heads, uint32_t dk, u
     return kv;
 }
 
+/* The append just recorded ran the *_tx kernel (want 1) or another one (want 0). */
+static void assert_ran_tx(const struct vkg_cmd *c, const char *what, int want)
+{
+    const char *k = c->last_kernel;
+    size_t n = k ? strlen(k) : 0;
+    int tx = n > 3 && strcmp(k + n - 3, "_tx") == 0;
+    if (tx != want) fail_msg("%s: ran %s, want %s kernel", what, k ? k : "(none)", want ? "a *_tx" : "a storage");
+}
+
 /* kv_append_rope on tokens of two sequences and one bad record (unknown sequence): q must equal
  * ref_rope of q (double precision, HF semantics), and the K/V pages must equal what the plain
  * kv_append writes from K rotated by ref_rope. Every slot the tokens own is first overwritten
@@ -756,6 +765,10 @@ static void append_rope_case(int f16, int interleaved, uint32_t rot_dim, uint32_
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
     GPU_OK(vkg_op_kv_append_rope(c, kv, 0, vkg_buffer_view(bk), vkg_buffer_view(bv), vkg_buffer_view(bt), n, &r));
+    /* texel tiers: the texel-wise *_tx kernel where the rotated range lies on whole texels (NeoX: its
+       halves too), the element-wise storage kernel elsewhere */
+    int texel_ok = dim_off % 4 == 0 && rot_dim % (interleaved ? 4 : 8) == 0;
+    assert_ran_tx(c, what, g_dev->use.texel && texel_ok);
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
     gpu_read(kv->k[0], got_k, kb);
@@ -793,6 +806,7 @@ static void test_append_rope(void **state)
     append_rope_case(0, 1, 16, 0, 1.0f, "interleaved, whole head");
     append_rope_case(0, 0, 8, 4, 1.2f, "neox, 8 dims at 4, attention factor 1.2");
     append_rope_case(0, 1, 6, 10, 0.9f, "interleaved, 6 dims at 10");
+    append_rope_case(0, 0, 12, 4, 1.0f, "neox, 12 dims at 4 (its halves off a texel)");
     append_rope_case(1, 0, 16, 0, 1.0f, "f16 pages, neox");
     append_rope_case(1, 1, 8, 2, 1.1f, "f16 pages, interleaved, 8 dims at 2");
     /* a bad rotation fails with a message, recording nothing */
@@ -877,6 +891,7 @@ static void append_mla_case(int f16, int rope_on, const char *what)
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
     GPU_OK(vkg_op_kv_append_mla(c, kv, 0, &g, vkg_buffer_view(bt), n, rope_on ? &rp : NULL));
+    assert_ran_tx(c, what, g_dev->use.texel); /* every row, stride and offset here is on whole texels */
     GPU_OK(vkg_cmd_submit_wait(c));
     g.k_hs = nope - 1; /* rows overlapping their neighbours */
     GPU_OK(vkg_cmd_begin(c));
