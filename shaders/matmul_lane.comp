@@ -274,10 +274,21 @@ void w_texel(uint row, uint n_rows, out uint tb, out uint ts)
 // its token block, and the block's last workgroup (of `total`) applies the norms to the block's nt
 // tokens, then re-arms the counter for the next launch. WG is one subgroup (the host runs these
 // modes only with subgroups of at least WG lanes), so the election needs no barrier(). Each row
-// is normalised as rmsnorm_lane does it (lane j sums elements j, j + WG, ...; one subgroupAdd):
+// is normalised as rmsnorm_lane does it (lane j sums the groups of 4 elements j, j + WG, ...; one
+// subgroupAdd):
 //   RESNORM: the n_out-value rows of the residual stream Y into Y1, weight G (+ w_add);
 //   PARTS_QKNORM: each norm_n-value head of q (Y, rows [0, seg1)) with G and of k (Y1, rows
 //   [seg1, seg2)) with G1, in place.
+// lane's sum of squares of BUF[b .. b + n), in rmsnorm.comp's lane-tier order: the groups of 4
+// elements lane, lane + WG, ..., each in element order (rmsnorm.comp adds 0 for the elements of a
+// last partial group that lie past the row, which leaves a sum of squares unchanged)
+#define LANE_SUMSQ(BUF, b, n, ss)                                  \
+    for (uint i = 0u;; i++) { /* one load site: code size is compile time on llvmpipe */ \
+        uint j = 4u * (lane + WG * (i >> 2u)) + (i & 3u);          \
+        if (j >= (n)) break; /* the rest of the row's groups lie beyond too */ \
+        float v = BUF[(b) + j];                                    \
+        ss += v * v;                                               \
+    }
 void norm_tail(uint tb, uint t0, uint nt, uint total)
 {
     memoryBarrierBuffer();
@@ -291,10 +302,7 @@ void norm_tail(uint tb, uint t0, uint nt, uint total)
         uint yb = p.y_off + (t0 + t) * p.y_stride, hb = p.y1_off + (t0 + t) * p.y1_stride;
         if (MODE == VKG_MATMUL_MODE_RESNORM) {
             float ss = 0.0;
-            for (uint j = lane; j < p.n_out; j += WG) {
-                float v = Y[yb + j];
-                ss += v * v;
-            }
+            LANE_SUMSQ(Y, yb, p.n_out, ss)
             float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.n_out) + p.eps);
             for (uint j = lane; j < p.n_out; j += WG) Y1[hb + j] = (Y[yb + j] * inv) * (G[p.g_off + j] + p.w_add);
             continue;
@@ -302,20 +310,14 @@ void norm_tail(uint tb, uint t0, uint nt, uint total)
         for (uint h = 0u; h < p.seg1 / p.norm_n; h++) {
             uint b = yb + h * p.norm_n;
             float ss = 0.0;
-            for (uint j = lane; j < p.norm_n; j += WG) {
-                float v = Y[b + j];
-                ss += v * v;
-            }
+            LANE_SUMSQ(Y, b, p.norm_n, ss)
             float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.norm_n) + p.eps);
             for (uint j = lane; j < p.norm_n; j += WG) Y[b + j] = (Y[b + j] * inv) * (G[p.g_off + j] + p.w_add);
         }
         for (uint h = 0u; h < (p.seg2 - p.seg1) / p.norm_n; h++) {
             uint b = hb + h * p.norm_n;
             float ss = 0.0;
-            for (uint j = lane; j < p.norm_n; j += WG) {
-                float v = Y1[b + j];
-                ss += v * v;
-            }
+            LANE_SUMSQ(Y1, b, p.norm_n, ss)
             float inv = 1.0 / sqrt(subgroupAdd(ss) / float(p.norm_n) + p.eps);
             for (uint j = lane; j < p.norm_n; j += WG) Y1[b + j] = (Y1[b + j] * inv) * (G1[p.g1_off + j] + p.w_add);
         }

@@ -97,6 +97,9 @@ struct vkg_push_eltwise {
     X(RMSNORM_LANE,   rmsnorm_lane,   3, vkg_push_rmsnorm,  VKG_RMSNORM_LANE_LOCAL) \
     X(RMSNORM_ADD_LANE, rmsnorm_add_lane, 4, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
     X(RMSNORM_COMBINE_LANE, rmsnorm_combine_lane, 6, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
+    X(RMSNORM_LANE_TX, rmsnorm_lane_tx, 3, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
+    X(RMSNORM_ADD_LANE_TX, rmsnorm_add_lane_tx, 5, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
+    X(RMSNORM_COMBINE_LANE_TX, rmsnorm_combine_lane_tx, 7, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
     X(SWIGLU,         swiglu,         3, vkg_push_glu,      256)                  \
     X(GEGLU,          geglu,          3, vkg_push_glu,      256)                  \
     X(SOFTCAP,        softcap,        2, vkg_push_eltwise,  256)                  \

@@ -54,9 +54,37 @@ static void rmsnorm_case(uint64_t rows, uint32_t n, int gemma, int add, uint64_t
         GPU_OK(vkg_op_rmsnorm_add(c, vkg_buffer_view(bx), vkg_buffer_view(br), vkg_buffer_view(bw), vkg_buffer_view(by),
                                   rows, n, eps, kind));
     else GPU_OK(vkg_op_rmsnorm(c, vkg_buffer_view(bx), vkg_buffer_view(bw), vkg_buffer_view(by), rows, n, eps, kind));
+    const char *kernel = c->last_kernel;
+    size_t kl = kernel ? strlen(kernel) : 0;
+    int ran_tx = kl > 3 && strcmp(kernel + kl - 3, "_tx") == 0;
     run(c);
     gpu_read(by, y, m * 4);
     gpu_read(br, got_r, m * 4);
+    /* the lane tier reads rows on whole texels (n % 4 == 0 here: every row starts on one) as texels,
+       others through storage; both sum in the same order, so the same bits */
+    int want_tx = g_dev->use.lane_tier && g_dev->use.texel && n % 4 == 0;
+    if (ran_tx != want_tx) fail_msg("rmsnorm n=%u add=%d: ran %s", n, add, kernel ? kernel : "(none)");
+    if (want_tx) {
+        float *y2 = malloc(m * 4), *r2 = malloc(m * 4);
+        GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(br), r, m * 4));
+        g_dev->use.texel = 0;
+        c = begin();
+        if (add)
+            GPU_OK(vkg_op_rmsnorm_add(c, vkg_buffer_view(bx), vkg_buffer_view(br), vkg_buffer_view(bw),
+                                      vkg_buffer_view(by), rows, n, eps, kind));
+        else
+            GPU_OK(
+                vkg_op_rmsnorm(c, vkg_buffer_view(bx), vkg_buffer_view(bw), vkg_buffer_view(by), rows, n, eps, kind));
+        assert_string_equal(c->last_kernel, add ? "rmsnorm_add_lane" : "rmsnorm_lane");
+        run(c);
+        g_dev->use.texel = 1;
+        gpu_read(by, y2, m * 4);
+        gpu_read(br, r2, m * 4);
+        if (memcmp(y, y2, m * 4) || memcmp(got_r, r2, m * 4))
+            fail_msg("rmsnorm n=%u add=%d: the texel and storage kernels differ", n, add);
+        free(y2);
+        free(r2);
+    }
     ref_rmsnorm(x, add ? r : NULL, w, want, rows, n, eps, gemma ? 1.0f : 0.0f);
     char what[96];
     snprintf(what, sizeof what, "rmsnorm rows=%llu n=%u gemma=%d add=%d sg=%d lane=%d", (unsigned long long)rows, n,

@@ -214,13 +214,22 @@ static enum vkg_status rec_combine(struct vkg_cmd *c, void *ctx)
 /* rmsnorm_combine_lane (vkg_op_moe_combine_add_norm): the combine, the residual add (into out) and
  * the next RMSNorm (into x, weight: the first B_IN floats of h) in one launch on CPU drivers; other
  * devices record moe_combine and rmsnorm_add, and the row times both */
-static enum vkg_status rec_combine_norm(struct vkg_cmd *c, void *ctx)
+static enum vkg_status rec_combine_norm_tx(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
     struct vkg_view out = vkg_buffer_view(m->out);
     return vkg_op_moe_combine_add_norm(c, m->n_tok, B_K, B_IN, vkg_buffer_view(m->y), vkg_buffer_view(m->wts), out, 0,
                                        out, vkg_view_sub(vkg_buffer_view(m->h), 0, B_IN * 4), vkg_buffer_view(m->x),
                                        1e-6f, VKG_RMSNORM_PLAIN);
+}
+/* the same through storage-buffer reads (the kernel for rows off a texel): texel reads off */
+static enum vkg_status rec_combine_norm(struct vkg_cmd *c, void *ctx)
+{
+    int saved = c->dev->use.texel;
+    c->dev->use.texel = 0;
+    enum vkg_status s = rec_combine_norm_tx(c, ctx);
+    c->dev->use.texel = saved;
+    return s;
 }
 
 static enum vkg_status setup_combine_norm(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f, uint32_t n_tok)
@@ -379,6 +388,10 @@ static const struct vkg_bench_case g_cases[] = {
                 LANE_CASES(bf16, BF16){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
     { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
+      down },
+    { "rmsnorm_combine_lane_tx", "1 tok x 6 x 512 +residual +norm, texel reads", s_combine_norm1, rec_combine_norm_tx,
+      down },
+    { "rmsnorm_combine_lane_tx", "64 tok x 6 x 512 +residual +norm, texel reads", s_combine_norm64, rec_combine_norm_tx,
       down },
 };
 

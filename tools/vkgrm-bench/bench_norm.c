@@ -10,7 +10,8 @@
 struct norm_ctx {
     struct vkg_buffer *a, *b, *c, *d; /* inputs / outputs, per case */
     enum vkg_dtype dt;
-    int tier;           /* rmsnorm: 0 shared-memory tier, 1 subgroup tier, 2 lane (CPU-driver) tier */
+    int tier;           /* rmsnorm: 0 shared-memory tier, 1 subgroup tier, 2 lane (CPU-driver) tier, 3 lane
+                           with texel reads (*_tx) */
     uint32_t tokens, n; /* rmsnorm: rows and row length */
 };
 
@@ -108,7 +109,9 @@ static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
     struct norm_ctx *c = ctx;
     int saved = cmd->dev->use.subgroup_arith, lane = cmd->dev->use.lane_tier;
     cmd->dev->use.subgroup_arith = c->tier >= 1 && saved; /* without subgroups every case is the shared tier */
-    cmd->dev->use.lane_tier = c->tier == 2 && cmd->dev->use.lane_ok;
+    cmd->dev->use.lane_tier = c->tier >= 2 && cmd->dev->use.lane_ok;
+    int texel = cmd->dev->use.texel;
+    cmd->dev->use.texel = c->tier == 3 && texel; /* tier 2: the lane kernel's storage reads */
     struct vkg_rmsnorm_args a = { .x = vkg_buffer_view(c->a),
                                   .w = vkg_buffer_view(c->b),
                                   .y = vkg_buffer_view(c->c),
@@ -122,6 +125,7 @@ static enum vkg_status rec_rms(struct vkg_cmd *cmd, void *ctx)
     enum vkg_status s = vkg_op_rmsnorm_ex(cmd, &a);
     cmd->dev->use.subgroup_arith = saved;
     cmd->dev->use.lane_tier = lane;
+    cmd->dev->use.texel = texel;
     return s;
 }
 
@@ -138,6 +142,9 @@ SETUP_RMS(s_rms_add_sg, 1, 1)
 SETUP_RMS(s_rms_lane, 2, 0)
 SETUP_RMS(s_rms_add_lane, 2, 1)
 SETUP_RMS_N(s_rms_add_lane1, 2, 1, 1, 576) /* one token of SmolLM2: what a decode step's launch costs */
+SETUP_RMS(s_rms_lane_tx, 3, 0)
+SETUP_RMS(s_rms_add_lane_tx, 3, 1)
+SETUP_RMS_N(s_rms_add_lane1_tx, 3, 1, 1, 576)
 
 /* ---- SwiGLU / GeGLU on a fused gate_up [512][2*11008] ---- */
 static enum vkg_status s_glu(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -227,6 +234,9 @@ static const struct vkg_bench_case g_cases[] = {
     { "rmsnorm_lane", "512x4096 lane (CPU driver)", s_rms_lane, rec_rms, down },
     { "rmsnorm_add_lane", "512x4096 +residual lane (CPU driver)", s_rms_add_lane, rec_rms, down },
     { "rmsnorm_add_lane", "1x576 +residual lane (CPU driver)", s_rms_add_lane1, rec_rms, down },
+    { "rmsnorm_lane_tx", "512x4096 lane, texel reads", s_rms_lane_tx, rec_rms, down },
+    { "rmsnorm_add_lane_tx", "512x4096 +residual lane, texel reads", s_rms_add_lane_tx, rec_rms, down },
+    { "rmsnorm_add_lane_tx", "1x576 +residual lane, texel reads", s_rms_add_lane1_tx, rec_rms, down },
     { "swiglu", "512x11008 fused gate_up", s_glu, rec_swiglu, down },
     { "geglu", "512x11008 fused gate_up", s_glu, rec_geglu, down },
     { "softcap", "8x151936 cap 30", s_softcap, rec_softcap, down },
