@@ -105,12 +105,9 @@ static enum vkg_status append_launch(struct vkg_cmd *c, const struct vkg_kv_conf
     /* CPU drivers: the *_tx twin (append_tx) where every texel input's window starts on a texel and
        fits maxTexelBufferElements: views 0-4 (new K, new V, tokens, seqs, pages), k2 (MLA's view 7), q
        (read as texels too, then written through its storage view) and inv_freq */
-    uint64_t ta = vkg_texel_align(c->dev);
     int tex = c->dev->use.texel;
     for (uint32_t i = 0; i < (r ? nv + 2 : nv); i++)
-        if ((i < 5 || (nv == 8 && i == 7) || (r && i >= nv)) &&
-            (views[i].offset % ta || (views[i].size + 15) / 16 > c->dev->info.max_texel_elements))
-            tex = 0;
+        if ((i < 5 || (nv == 8 && i == 7) || (r && i >= nv)) && !vkg_view_texel_ok(c->dev, views[i])) tex = 0;
     if (tex && !append_texel_ok(cf, r, nv == 8, p)) tex = 0; /* the storage variant takes any shape */
     uint32_t nb = r ? nv + 2 : nv;
     if (tex) {

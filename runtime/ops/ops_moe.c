@@ -465,10 +465,9 @@ enum vkg_status vkg_op_moe_combine_add_norm(struct vkg_cmd *c, uint32_t n_tok, u
     else v[5] = v[0];
     /* the *_tx twin where the rows lie on whole texels: x (the expert outputs), the weight, the
        residual (read through a second binding of its memory), routing weights and d as texels */
-    uint64_t ta = vkg_texel_align(dev);
     int tx = dev->use.texel && n_in % 4 == 0 && p.x_off % 4 == 0 && p.r_off % 4 == 0 && p.d_off % 4 == 0;
     for (int i = 0; i < 6; i++)
-        if (i != 2 && (v[i].offset % ta || (v[i].size + 15) / 16 > dev->info.max_texel_elements)) tx = 0;
+        if (i != 2 && !vkg_view_texel_ok(dev, v[i])) tx = 0;
     uint64_t groups = (n_tok + VKG_RMSNORM_LANE_LOCAL / 8 - 1) / (VKG_RMSNORM_LANE_LOCAL / 8);
     if (!tx) return vkg_cmd_dispatch_op_1d(c, VKG_OP_RMSNORM_COMBINE_LANE, v, 6, &p, groups);
     struct vkg_view vt[7] = { v[0], v[1], v[2], v[3], v[3], v[4], v[5] };

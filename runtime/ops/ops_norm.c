@@ -125,39 +125,20 @@ static uint64_t rmsnorm_push(void *push, const void *args, uint64_t nt, const ui
     return ls == VKG_RMSNORM_LANE_LOCAL ? vkg_ceil_div(p->rows, ls / 8) : p->rows;
 }
 
-/* The lane tier's launches, chunk by chunk as vkg_rows_run: a chunk whose rows all start on a texel
+/* The lane tier's kernel for one chunk (vkg_rows_run_pick): a chunk whose rows all start on a texel
  * (windows on the device's texel alignment, offsets, strides and n multiples of 4 elements, the
  * weight at its window's start) takes the *_tx twin, which reads x, the weight and the residual as
  * texels (the residual through a fifth binding of its memory); any other takes the storage kernel.
  * Both sum in the same order (rmsnorm.comp), so the choice never changes a bit. */
-static enum vkg_status rmsnorm_lane_run(struct vkg_cmd *c, enum vkg_op op, const struct vkg_rows *r, uint32_t n,
-                                        const struct vkg_rmsnorm_args *a, struct vkg_push_rmsnorm *p)
+static enum vkg_op rmsnorm_lane_pick(const struct vkg_cmd *c, enum vkg_op op, const void *args, struct vkg_view *win,
+                                     const uint32_t *off, uint32_t *nb)
 {
-    const char *name = vkg_op_kernel(op)->name;
-    uint64_t per = 0, ta = vkg_texel_align(c->dev), tokens = a->tokens;
-    struct vkg_view win[5];
-    uint32_t off[4];
-    VKG_TRY(vkg_rows_check(name, r, n, tokens));
-    VKG_TRY(vkg_rows_chunk(c->dev, name, r, n, &per));
-    int shape_ok = c->dev->use.texel && a->n % 4 == 0 && a->x_stride % 4 == 0;
-    for (uint64_t t0 = 0; t0 < tokens; t0 += per) {
-        uint64_t nt = tokens - t0 < per ? tokens - t0 : per;
-        VKG_TRY(vkg_rows_bind(c->dev, r, n, t0, nt, win, off));
-        uint64_t groups = rmsnorm_push(p, a, nt, off, VKG_RMSNORM_LANE_LOCAL);
-        int tx = shape_ok && off[1] == 0;
-        for (uint32_t i = 0; i < n; i++)
-            if (i != 2 &&
-                (win[i].offset % ta || off[i] % 4 || (win[i].size + 15) / 16 > c->dev->info.max_texel_elements))
-                tx = 0;
-        enum vkg_op run = op;
-        uint32_t nb = n;
-        if (tx) {
-            run = op == VKG_OP_RMSNORM_ADD_LANE ? VKG_OP_RMSNORM_ADD_LANE_TX : VKG_OP_RMSNORM_LANE_TX;
-            if (n == 4) win[nb++] = win[3]; /* the residual's texel binding */
-        }
-        if (groups) VKG_TRY(vkg_cmd_dispatch_op_1d(c, run, win, nb, p, groups));
-    }
-    return VKG_OK;
+    const struct vkg_rmsnorm_args *a = args;
+    if (!c->dev->use.texel || a->n % 4 || a->x_stride % 4 || off[1]) return op;
+    for (uint32_t i = 0; i < *nb; i++)
+        if (i != 2 && (off[i] % 4 || !vkg_view_texel_ok(c->dev, win[i]))) return op;
+    if (*nb == 4) win[(*nb)++] = win[3]; /* the residual's texel binding */
+    return op == VKG_OP_RMSNORM_ADD_LANE ? VKG_OP_RMSNORM_ADD_LANE_TX : VKG_OP_RMSNORM_LANE_TX;
 }
 
 enum vkg_status vkg_op_rmsnorm_ex(struct vkg_cmd *c, const struct vkg_rmsnorm_args *a)
@@ -185,9 +166,8 @@ enum vkg_status vkg_op_rmsnorm_ex(struct vkg_cmd *c, const struct vkg_rmsnorm_ar
                                   .y_stride = (uint32_t)a->y_stride,
                                   .eps = a->eps,
                                   .w_add = a->kind == VKG_RMSNORM_GEMMA ? 1.0f : 0.0f };
-    if (op == VKG_OP_RMSNORM_LANE || op == VKG_OP_RMSNORM_ADD_LANE)
-        return rmsnorm_lane_run(c, op, r, add ? 4 : 3, a, &p);
-    return vkg_rows_run(c, op, r, add ? 4 : 3, a->tokens, &p, a, rmsnorm_push);
+    int lane = op == VKG_OP_RMSNORM_LANE || op == VKG_OP_RMSNORM_ADD_LANE;
+    return vkg_rows_run_pick(c, op, r, add ? 4 : 3, a->tokens, &p, a, rmsnorm_push, lane ? rmsnorm_lane_pick : NULL);
 }
 
 /* Contiguous rows of n; residual.buf NULL: plain RMSNorm. */

@@ -47,12 +47,13 @@ enum vkg_status vkg_rows_bind(const struct vkg_device *dev, const struct vkg_row
     return VKG_OK;
 }
 
-enum vkg_status vkg_rows_run(struct vkg_cmd *c, enum vkg_op op, const struct vkg_rows *r, uint32_t n, uint64_t tokens,
-                             void *push, const void *args, vkg_rows_push_fn fill)
+enum vkg_status vkg_rows_run_pick(struct vkg_cmd *c, enum vkg_op op, const struct vkg_rows *r, uint32_t n,
+                                  uint64_t tokens, void *push, const void *args, vkg_rows_push_fn fill,
+                                  vkg_rows_pick_fn pick)
 {
     const char *name = vkg_op_kernel(op)->name;
     uint64_t per = 0;
-    struct vkg_view win[4];
+    struct vkg_view win[VKG_ROWS_MAX_VIEWS];
     uint32_t off[4];
     if (n > 4) return vkg_error(VKG_ERR_INVALID_ARG, "op '%s': %u row tensors (at most 4)", name, n);
     VKG_TRY(vkg_rows_check(name, r, n, tokens));
@@ -61,7 +62,15 @@ enum vkg_status vkg_rows_run(struct vkg_cmd *c, enum vkg_op op, const struct vkg
         uint64_t nt = tokens - t0 < per ? tokens - t0 : per;
         VKG_TRY(vkg_rows_bind(c->dev, r, n, t0, nt, win, off));
         uint64_t groups = fill(push, args, nt, off, vkg_op_kernel(op)->local_size);
-        if (groups) VKG_TRY(vkg_cmd_dispatch_op_1d(c, op, win, n, push, groups));
+        uint32_t nb = n;
+        enum vkg_op run = pick ? pick(c, op, args, win, off, &nb) : op;
+        if (groups) VKG_TRY(vkg_cmd_dispatch_op_1d(c, run, win, nb, push, groups));
     }
     return VKG_OK;
+}
+
+enum vkg_status vkg_rows_run(struct vkg_cmd *c, enum vkg_op op, const struct vkg_rows *r, uint32_t n, uint64_t tokens,
+                             void *push, const void *args, vkg_rows_push_fn fill)
+{
+    return vkg_rows_run_pick(c, op, r, n, tokens, push, args, fill, NULL);
 }

@@ -29,9 +29,18 @@ enum vkg_status vkg_rows_bind(const struct vkg_device *dev, const struct vkg_row
 /* Fills the push constants of one chunk from its token count and window
  * offsets; returns the number of workgroups to dispatch. */
 typedef uint64_t (*vkg_rows_push_fn)(void *push, const void *args, uint64_t nt, const uint32_t *off, uint32_t ls);
+/* Picks the op of one chunk from its n windows (win has room for VKG_ROWS_MAX_VIEWS) and offsets:
+ * returns op or a twin, and may append views for the twin's extra bindings (updating *nb). */
+#define VKG_ROWS_MAX_VIEWS 8
+typedef enum vkg_op (*vkg_rows_pick_fn)(const struct vkg_cmd *c, enum vkg_op op, const void *args, struct vkg_view *win,
+                                        const uint32_t *off, uint32_t *nb);
 /* Checks the n (<= 4) tensors, then dispatches op once per token chunk. */
 enum vkg_status vkg_rows_run(struct vkg_cmd *c, enum vkg_op op, const struct vkg_rows *r, uint32_t n, uint64_t tokens,
                              void *push, const void *args, vkg_rows_push_fn fill);
+/* The same with the op of each chunk chosen by pick (NULL: op). */
+enum vkg_status vkg_rows_run_pick(struct vkg_cmd *c, enum vkg_op op, const struct vkg_rows *r, uint32_t n,
+                                  uint64_t tokens, void *push, const void *args, vkg_rows_push_fn fill,
+                                  vkg_rows_pick_fn pick);
 
 static inline uint64_t vkg_ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 

@@ -126,9 +126,7 @@ static enum vkg_status run_pass(struct vkg_cmd *c, struct sample_job *j, enum vk
         p.pass = pass;
         p.work_off = (uint32_t)(wskip / 4);
         enum vkg_op bop = op;
-        if (j->lane && v[0].offset % vkg_texel_align(c->dev) == 0 &&
-            (v[0].size + 15) / 16 <= c->dev->info.max_texel_elements)
-            bop = lane_op;
+        if (j->lane && vkg_view_texel_ok(c->dev, v[0])) bop = lane_op;
         uint32_t n = vkg_op_kernel(bop)->n_bindings;
         for (uint32_t i = 1; i < n; i++) v[i] = j->bound[n == 4 ? i + 1 : i]; /* argmax ops: no params binding */
         VKG_TRY(vkg_cmd_dispatch_op(c, bop, v, n, &p, per_chunk ? p.n_chunks : 1, nb, 1));

@@ -270,6 +270,11 @@ uint64_t vkg_texel_align(const struct vkg_device *dev)
     return dev->info.min_texel_offset_alignment > 16 ? dev->info.min_texel_offset_alignment : 16;
 }
 
+int vkg_view_texel_ok(const struct vkg_device *dev, struct vkg_view v)
+{
+    return v.offset % vkg_texel_align(dev) == 0 && (v.size + 15) / 16 <= dev->info.max_texel_elements;
+}
+
 uint64_t vkg_max_window_bytes(const struct vkg_device *dev)
 {
     uint64_t a = dev->info.min_storage_offset_alignment ? dev->info.min_storage_offset_alignment : 1;

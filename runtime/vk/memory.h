@@ -81,6 +81,9 @@ uint64_t vkg_max_window_bytes(const struct vkg_device *dev);
 /* Where a 16-byte texel view may start: minTexelBufferOffsetAlignment, at least 16, so that texel
  * indices computed from element offsets land on the view's texels. */
 uint64_t vkg_texel_align(const struct vkg_device *dev);
+/* Whether v can also be bound as a 16-byte texel view: it starts on vkg_texel_align and its texels
+ * fit maxTexelBufferElements (the *_tx twins' launchers fall back to storage reads otherwise). */
+int vkg_view_texel_ok(const struct vkg_device *dev, struct vkg_view v);
 
 void vkg_blocks_free(struct vkg_device *dev);
 /* Total bytes allocated in blocks of one kind (for reports). */
