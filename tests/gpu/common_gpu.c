@@ -1,6 +1,7 @@
 /* common_gpu.c — see common_gpu.h. */
 #include "common_gpu.h"
 
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,42 @@ int gpu_teardown(void **state)
         return -1;
     }
     return 0;
+}
+
+/* Whether name matches one of the comma-separated globs of list. */
+static int matches_any(const char *list, const char *name)
+{
+    char glob[256];
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len >= sizeof glob) len = sizeof glob - 1;
+        memcpy(glob, p, len);
+        glob[len] = 0;
+        if (fnmatch(glob, name, 0) == 0) return 1;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+int gpu_run_tests(const char *group, const struct CMUnitTest *tests, size_t n, int argc, char **argv)
+{
+    if (argc < 2) return _cmocka_run_group_tests(group, tests, n, gpu_setup, gpu_teardown);
+    const char *part = argv[1];
+    int invert = part[0] == '!';
+    struct CMUnitTest *sel = calloc(n ? n : 1, sizeof *sel);
+    size_t k = 0;
+    if (!sel) return 1;
+    for (size_t i = 0; i < n; i++)
+        if (matches_any(part + invert, tests[i].name) != invert) sel[k++] = tests[i];
+    if (k == 0) {
+        fprintf(stderr, "%s: the part '%s' selects none of the %zu tests\n", group, part, n);
+        free(sel);
+        return 1;
+    }
+    int rc = _cmocka_run_group_tests(group, sel, k, gpu_setup, gpu_teardown);
+    free(sel);
+    return rc;
 }
 
 void gpu_assert_no_validation(void)

@@ -22,6 +22,11 @@ extern struct vkg_device *g_dev;
 /* cmocka group setup/teardown: open with validation; teardown fails on any validation message. */
 int gpu_setup(void **state);
 int gpu_teardown(void **state);
+/* Runs the group (gpu_setup / gpu_teardown), or with a part argument (argv[1]) only some of it:
+ * "GLOB,GLOB,..." the tests whose names match one of the globs, "!GLOB,..." those that match none
+ * (so a part list of the first kind plus one "!" part covers every test, new ones included). A part
+ * that selects no test fails: a mistyped glob never passes silently. */
+int gpu_run_tests(const char *group, const struct CMUnitTest *tests, size_t n, int argc, char **argv);
 /* Fails the current test when the validation layer said anything since the last call. */
 void gpu_assert_no_validation(void);
 

@@ -446,7 +446,7 @@ static void test_errors(void **state)
     gpu_assert_no_validation();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matvec_cs),
@@ -480,5 +480,5 @@ int main(void)
         cmocka_unit_test(test_all_16bit_patterns),
         cmocka_unit_test(test_errors),
     };
-    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+    return gpu_run_tests("test_matmul", tests, sizeof tests / sizeof tests[0], argc, argv);
 }
