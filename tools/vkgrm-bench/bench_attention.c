@@ -2,7 +2,8 @@
  * heads (32 query heads, 8 KV heads, 128): decode at batch 1 and 8 over a KV
  * of 2,048 tokens (GB/s = KV bytes read), prefill of 512 tokens (GFLOP/s),
  * the KV append of those 512 tokens, cascade decode of 8 sequences sharing a
- * 2,048-token prompt, and the split-K combine alone. */
+ * 2,048-token prompt, the split-K combine alone, and the bundled judge's
+ * decode step (attn_lane at the demo's shape). */
 #include <stdlib.h>
 
 #include "bench.h"
@@ -59,27 +60,41 @@ static enum vkg_status make_tokens(struct vkg_device *dev, struct attn_ctx *x, u
     return s;
 }
 
-/* A cache of n_seqs sequences of len tokens (K/V = pattern), Q random, output, scratch. */
-static enum vkg_status setup_cache(struct vkg_device *dev, struct attn_ctx *x, uint32_t n_seqs, uint32_t len,
-                                   int prefill)
+/* A cache of n_seqs sequences of len tokens (K/V = pattern), each group of fork sequences sharing its
+ * first shared tokens (page-aligned; fork 1: nothing shared), heads / n_kv heads of dk / dv, Q random,
+ * output, scratch. */
+static enum vkg_status setup_cache_shape(struct vkg_device *dev, struct attn_ctx *x, uint32_t n_seqs, uint32_t len,
+                                         int prefill, uint32_t fork, uint32_t shared, uint32_t heads, uint32_t n_kv,
+                                         uint32_t dk, uint32_t dv)
 {
-    struct vkg_kv_config cf = { 1, B_KV, B_D, B_D, 16, n_seqs * (len / 16 + 1), n_seqs, len, x->f16 };
+    struct vkg_kv_config cf = { 1, n_kv, dk, dv, 16, n_seqs * (len / 16 + 1), n_seqs, len, x->f16 };
     VKG_TRY(vkg_kv_create(dev, &cf, &x->kv));
-    for (uint32_t i = 0; i < n_seqs; i++) {
-        uint32_t id;
+    for (uint32_t i = 0; i < n_seqs; i += fork) {
+        uint32_t id, child;
         uint64_t pos0;
         VKG_TRY(vkg_kv_seq_add(x->kv, &id));
-        VKG_TRY(vkg_kv_reserve(x->kv, id, len, &pos0));
+        VKG_TRY(vkg_kv_reserve(x->kv, id, fork > 1 ? shared : len, &pos0));
+        for (uint32_t f = 1; f < fork; f++) { /* page-aligned: no copy */
+            VKG_TRY(vkg_kv_seq_fork(x->kv, NULL, id, &child));
+            VKG_TRY(vkg_kv_reserve(x->kv, child, len - shared, &pos0));
+        }
+        if (fork > 1) VKG_TRY(vkg_kv_reserve(x->kv, id, len - shared, &pos0));
     }
     VKG_TRY(vkg_kv_upload(x->kv));
     VKG_TRY(make_tokens(dev, x, n_seqs, len, prefill));
-    VKG_TRY(vkg_bench_random_f32(dev, x->n_tok * B_HEADS * B_D, -1, 1, "bench attn q", &x->q));
-    VKG_TRY(vkg_bench_buffer(dev, x->n_tok * B_HEADS * B_D * 4, "bench attn out", &x->out));
+    VKG_TRY(vkg_bench_random_f32(dev, x->n_tok * heads * dk, -1, 1, "bench attn q", &x->q));
+    VKG_TRY(vkg_bench_buffer(dev, x->n_tok * heads * dv * 4, "bench attn out", &x->out));
     /* partial slots: decode up to 64 splits; prefill (cascade path) 1 prefix + 1 own */
-    VKG_TRY(vkg_bench_buffer(dev, vkg_attn_scratch_bytes(x->n_tok, B_HEADS, B_D, prefill ? 2 : 64),
-                             "bench attn scratch", &x->scratch));
-    x->ap = (struct vkg_attn_params){ .n_heads = B_HEADS, .scale = 0.0883883f, .max_kv_len = len };
+    VKG_TRY(vkg_bench_buffer(dev, vkg_attn_scratch_bytes(x->n_tok, heads, dv, prefill ? 2 : 64), "bench attn scratch",
+                             &x->scratch));
+    x->ap = (struct vkg_attn_params){ .n_heads = heads, .scale = 0.0883883f, .max_kv_len = len };
     return VKG_OK;
+}
+
+static enum vkg_status setup_cache(struct vkg_device *dev, struct attn_ctx *x, uint32_t n_seqs, uint32_t len,
+                                   int prefill)
+{
+    return setup_cache_shape(dev, x, n_seqs, len, prefill, 1, 0, B_HEADS, B_KV, B_D, B_D);
 }
 
 static enum vkg_status new_ctx(void **ctx, struct attn_ctx **x)
@@ -127,6 +142,31 @@ DECODE_G1(s_dec8_g1, 8, 0, 0)
 DECODE_G1(s_dec8_nosplit_g1, 8, 1, 0)
 DECODE_G1(s_dec8_g1_f16, 8, 0, 1)
 DECODE_G1(s_dec8_nosplit_g1_f16, 8, 1, 1)
+
+/* The bundled judge's decode steps (models/grm-judge-tiny, the demo at -np 288): 256 sequences of
+ * 460 tokens, 8 samples of each prompt sharing its first 416, MLA as 4 / 4 heads of dk 64 (32 nope +
+ * 32 rope), dv 32, one query each; bytes = the KV rows read (shared pages counted per sequence). */
+enum { J_SEQS = 256, J_FORK = 8, J_SHARED = 416, J_LEN = 460, J_HEADS = 4, J_DK = 64, J_DV = 32 };
+static enum vkg_status s_judge_f(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, int f16)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    x->f16 = f16;
+    VKG_TRY(setup_cache_shape(dev, x, J_SEQS, J_LEN, 0, J_FORK, J_SHARED, J_HEADS, J_HEADS, J_DK, J_DV));
+    x->ap.n_split = 1;
+    x->ap.scale = 0.125f;
+    *bytes = (uint64_t)J_SEQS * J_LEN * J_HEADS * (J_DK + J_DV) * 4;
+    *flops = (uint64_t)J_SEQS * 2 * J_HEADS * J_LEN * (J_DK + J_DV);
+    return VKG_OK;
+}
+static enum vkg_status s_judge(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return s_judge_f(d, x, b, f, 0);
+}
+static enum vkg_status s_judge_f16(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return s_judge_f(d, x, b, f, 1);
+}
 
 /* Prefill 512 tokens of one sequence, causal: sum over queries of (pos + 1) kv rows. */
 static enum vkg_status s_prefill(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -422,6 +462,8 @@ TIERED(l_dec1, s_dec1, TIER_LANE)
 TIERED(l_dec8_nosplit_g1, s_dec8_nosplit_g1, TIER_LANE)
 TIERED(l_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_LANE)
 TIERED(l_dec1_f16, s_dec1_f16, TIER_LANE)
+TIERED(l_judge, s_judge, TIER_LANE)
+TIERED(l_judge_f16, s_judge_f16, TIER_LANE)
 TIERED(l1_prefill, s_prefill, TIER_LANE1)
 TIERED(l1_dec8_nosplit, s_dec8_nosplit, TIER_LANE1)
 TIERED(l1_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_LANE1)
@@ -528,6 +570,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_lane_f16", "decode b8 KV 2048 F16, no split", l_dec8_nosplit_f16, rec_attn, down },
     { "attn_lane_f16", "decode b8 KV 2048 F16, no split, 1 head per workgroup", l1_dec8_nosplit_f16, rec_attn, down },
     { "attn_lane_split_f16", "decode b1 KV 2048 F16 (+combine)", l_dec1_f16, rec_attn, down },
+    { "attn_lane", "judge decode b256 KV 460 (8 share 416), 4/4 heads, dk 64 dv 32", l_judge, rec_attn, down },
+    { "attn_lane_f16", "judge decode b256 KV 460 (8 share 416), 4/4 heads, dk 64 dv 32", l_judge_f16, rec_attn, down },
 };
 
 const struct vkg_bench_case *vkg_bench_attention(size_t *n)
