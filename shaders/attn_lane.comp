@@ -36,6 +36,7 @@
 #include "common.glsl"
 #include "dtype.glsl"
 #include "push_attention.h"
+#include "f16.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_attn);
 
 #define NEG_BIG (-1.0e30)
@@ -53,9 +54,9 @@ layout(binding = 5) uniform usamplerBuffer pool_v;              // [n_pages][n_k
 layout(binding = 6) writeonly buffer Out { float o[]; };        // output, or partial records
 
 #ifdef KV_F16
-// unpackHalf2x16: llvmpipe converts with the CPU's F16C instructions (exact for
-// every half, subnormals included); the branchy integer conversion of
-// dtype.glsl runs all its paths under a mask there
+// half a texel by unpackHalf2x16 (exact for every half; the branchy integer
+// conversion of dtype.glsl runs all its paths under a mask on llvmpipe); whole
+// texels by f16x8 (f16.glsl)
 vec4 f16x4(uvec2 w) { return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)); }
 // 4 halves i of the pool (uvec2 units): half of a texel
 vec4 load4(usamplerBuffer t, uint i)
@@ -115,8 +116,7 @@ void main()
                 uvec4 w = texelFetch(pool_k, int((slot * DK4 + d) >> 1));
                 vec4 ka = uintBitsToFloat(w), kb = ka;
 #ifdef KV_F16
-                ka = f16x4(w.xy);
-                kb = f16x4(w.zw);
+                f16x8(w, ka, kb);
 #endif
                 [[unroll]] for (uint g = 0u; g < GH; g++) s[g] += dot(qr[g * DK4 + d], ka) + dot(qr[g * DK4 + d + 1u], kb);
             }
@@ -140,8 +140,7 @@ void main()
                 uvec4 w = texelFetch(pool_v, int((slot * DV4 + d) >> 1));
                 vec4 va = uintBitsToFloat(w), vb = va;
 #ifdef KV_F16
-                va = f16x4(w.xy);
-                vb = f16x4(w.zw);
+                f16x8(w, va, vb);
 #endif
                 [[unroll]] for (uint g = 0u; g < GH; g++) {
                     acc[g * DV4 + d] = acc[g * DV4 + d] * alpha[g] + pr[g] * va;

@@ -98,6 +98,7 @@
 #include "push_matmul.h"
 #include "act.glsl"
 #include "quad_x.glsl"
+#include "f16.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_matmul);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
@@ -237,9 +238,7 @@ void load_w8(uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 #else
     uvec4 h = texelFetch(W, int(tb + (k >> 3) * ts));
 #ifdef W_F16
-    // F16C on llvmpipe: exact for every half
-    a = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
-    b = vec4(unpackHalf2x16(h.z), unpackHalf2x16(h.w));
+    f16x8(h, a, b);
 #else
     a = uintBitsToFloat(uvec4(h.x << 16, h.x & 0xffff0000u, h.y << 16, h.y & 0xffff0000u));
     b = uintBitsToFloat(uvec4(h.z << 16, h.z & 0xffff0000u, h.w << 16, h.w & 0xffff0000u));

@@ -36,6 +36,7 @@
 #include "common.glsl"
 #include "push_moe.h"
 #include "push_matmul.h" // VKG_MATMUL_TILE_ROWS
+#include "f16.glsl"
 #include "quad_x.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
 
@@ -80,8 +81,7 @@ void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 #else
     uvec4 h = texelFetch(t, int(tb + (k >> 3) * ts));
 #ifdef W_F16
-    a = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); // F16C on llvmpipe: exact
-    b = vec4(unpackHalf2x16(h.z), unpackHalf2x16(h.w));
+    f16x8(h, a, b);
 #else
     a = uintBitsToFloat(uvec4(h.x << 16, h.x & 0xffff0000u, h.y << 16, h.y & 0xffff0000u));
     b = uintBitsToFloat(uvec4(h.z << 16, h.z & 0xffff0000u, h.w << 16, h.w & 0xffff0000u));

@@ -213,6 +213,10 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.mla_append = !vkg_env_flag("VKGRM_DISABLE_MLA_APPEND");
     dev->use.tiled = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_TILED");
     dev->use.gate_group = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_GATE_GROUP");
+    /* llvmpipe keeps float denormals (the half subnormals pass through one), checked on every half by
+       gpu_test_matmul; other drivers may flush them, so they keep unpackHalf2x16 */
+    dev->use.f16_bits =
+        dev->use.lane_tier && i->driver_id == VK_DRIVER_ID_MESA_LLVMPIPE && !vkg_env_flag("VKGRM_DISABLE_F16_BITS");
     dev->use.attn_group = !vkg_env_flag("VKGRM_DISABLE_ATTN_GROUP");
 }
 

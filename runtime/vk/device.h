@@ -20,6 +20,7 @@ struct vkg_device_info {
     const char *type; /* "discrete", "integrated", "virtual", "cpu", "other" */
     char driver_name[256];
     char driver_info[256];
+    uint32_t driver_id;          /* VkDriverId (VK_DRIVER_ID_MESA_LLVMPIPE: lavapipe) */
     uint32_t driver_version;     /* raw, vendor encoded */
     char driver_version_str[64]; /* decoded per vendor */
     uint32_t api_version;
@@ -134,6 +135,10 @@ struct vkg_device {
         int attn_group;     /* attn_lane takes the query heads of one KV head up to VKG_ATTN_LANE_GH at a time,
                                each K/V texel fetched once for them all (vkg_attn_lane_heads); 0: one head per
                                workgroup; VKGRM_DISABLE_ATTN_GROUP */
+        int f16_bits;       /* lane_tier on lavapipe: the lane kernels widen F16 weights by integer operations
+                               and one multiply by 2^112 (shaders/f16.glsl), exact for every finite half where
+                               float denormals are kept, as llvmpipe keeps them; every pipeline's
+                               specialization constant 8; fixed at device open; VKGRM_DISABLE_F16_BITS */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

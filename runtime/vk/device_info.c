@@ -155,6 +155,7 @@ static void read_properties(VkPhysicalDevice phys, struct vkg_device_info *info)
     }
     info->int8_dot_accelerated = info->int8_dot && dotp.integerDotProduct4x8BitPackedSignedAccelerated;
     info->host_pointer_alignment = info->external_host_memory ? host.minImportedHostPointerAlignment : 0;
+    info->driver_id = (uint32_t)p12.driverID;
     snprintf(info->driver_name, sizeof info->driver_name, "%s", p12.driverName);
     snprintf(info->driver_info, sizeof info->driver_info, "%s", p12.driverInfo);
     memcpy(info->uuid, p11.deviceUUID, 16);

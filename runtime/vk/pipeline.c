@@ -207,15 +207,16 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
         return vkg_error(VKG_ERR_SHADER, "kernel '%s': texel buffer binding beyond its %u bindings", k->name,
                          k->n_bindings);
     VKG_TRY(create_layouts(dev, k, p));
-    uint32_t spec_data[4] = { k->local_size, p->spec[0], p->spec[1], p->spec[2] };
-    VkSpecializationMapEntry me[4] = { { .constantID = 0, .offset = 0, .size = 4 },
+    /* constants 0 (local size) and 1-3 (the launch's, 0: the shader's default), then the device's
+       own: 8 = use.f16_bits (shaders/f16.glsl; an entry for a constant a shader lacks is ignored) */
+    uint32_t spec_data[5] = { k->local_size, p->spec[0], p->spec[1], p->spec[2], (uint32_t)dev->use.f16_bits };
+    VkSpecializationMapEntry me[5] = { { .constantID = 0, .offset = 0, .size = 4 },
                                        { .constantID = 1, .offset = 4, .size = 4 },
                                        { .constantID = 2, .offset = 8, .size = 4 },
                                        { .constantID = 3, .offset = 12, .size = 4 } };
     uint32_t n_spec = p->spec[2] ? 4 : p->spec[0] || p->spec[1] ? 3 : 1;
-    VkSpecializationInfo si = {
-        .mapEntryCount = n_spec, .pMapEntries = me, .dataSize = 4 * n_spec, .pData = spec_data
-    };
+    me[n_spec++] = (VkSpecializationMapEntry){ .constantID = 8, .offset = 16, .size = 4 };
+    VkSpecializationInfo si = { .mapEntryCount = n_spec, .pMapEntries = me, .dataSize = 20, .pData = spec_data };
     VkComputePipelineCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
                                        .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                                                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,

@@ -29,6 +29,12 @@ static void test_info_is_sane(void **state)
     assert_string_equal(all[i->index].name, i->name);
     assert_int_equal(all[i->index].max_storage_buffer_range, i->max_storage_buffer_range);
     free(all);
+    /* lavapipe (its device name says llvmpipe) reports Mesa's llvmpipe driver id, and so takes the
+       lane kernels' integer F16 widening (shaders/f16.glsl) unless switched off */
+    int llvmpipe = strstr(i->name, "llvmpipe") != NULL;
+    assert_int_equal(i->driver_id == VK_DRIVER_ID_MESA_LLVMPIPE, llvmpipe);
+    if (llvmpipe && g_dev->use.lane_tier && !vkg_env_flag("VKGRM_DISABLE_F16_BITS")) assert_true(g_dev->use.f16_bits);
+    if (!llvmpipe) assert_false(g_dev->use.f16_bits);
 }
 
 static void test_bad_index_names_devices(void **state)
