@@ -6,7 +6,7 @@
 // half's bias to the float's. That is exact for every finite half, subnormals included, where
 // float denormals are kept (llvmpipe keeps them; gpu_test_matmul checks all 63,488 finite halves),
 // and costs 3.5 operations a half where llvmpipe's unpackHalf2x16 costs about twice that (the
-// one-vector F16 mat-vec 1.3-1.5x faster). Infinities and NaNs are not finite halves: they come
+// one-vector F16 mat-vecs 1.1-1.35x faster). Infinities and NaNs are not finite halves: they come
 // out as finite values of magnitude 2^16 .. 2^17 (Notes and limits in the README).
 // Otherwise unpackHalf2x16, exact for every half.
 layout(constant_id = 8) const bool F16_BITS = false;

@@ -853,7 +853,7 @@ static void test_errors(void **state)
     gpu_assert_no_validation();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gate_variants),
@@ -876,5 +876,5 @@ int main(void)
         cmocka_unit_test(test_big_stacks),
         cmocka_unit_test(test_errors),
     };
-    return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
+    return gpu_run_tests("test_moe", tests, sizeof tests / sizeof tests[0], argc, argv);
 }
