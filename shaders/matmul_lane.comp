@@ -21,7 +21,8 @@
 // exactly. When n_in % 256 == 0 and w_off % 16 == 0 (bytes), every row and
 // every group of 8 blocks starts on a texel; block j of a group starts at byte
 // 34j / 18j of it, a constant once the loop over j is unrolled, and its words
-// are taken out of the 3 / 2 texels it spans with constant shifts. Each
+// are taken out of the 3 / 2 texels it spans with constant shifts (a texel
+// that blocks j and j + 1 share is fetched once). Each
 // block's f16 scale multiplies its 4-value dequantized pieces. Otherwise the
 // host sets VKG_MATMUL_ROWS_ANY: a row starts at an even byte sr of a texel
 // (its own in each lane), each texel of the walk is realign()ed from the two
@@ -108,6 +109,10 @@ layout(constant_id = 0) const uint WG = 32; // == local_size_x
 // specializes the float matmul_lane launches by mode (ops_matmul.c, mode_spec).
 layout(constant_id = 1) const uint MODE_SPEC = 0u;
 #define MODE (MODE_SPEC != 0u ? MODE_SPEC - 1u : p.mode)
+// The 32-value block types' weight walk (below): 1 rows on whole texel-aligned groups of 8 blocks,
+// 2 VKG_MATMUL_ROWS_ANY, 0 p.vec at run time (both walks in the pipeline, both run under masks on
+// llvmpipe: the host specializes every block-type launch, ops_matmul.c rows_spec).
+layout(constant_id = 2) const uint ROWS_SPEC = 0u;
 
 layout(binding = 0) uniform usamplerBuffer W;             // weights, 16-byte texels
 layout(binding = 1) uniform usamplerBuffer X;             // x [n_tok][x_stride] f32, 16-byte texels
@@ -364,7 +369,7 @@ void main()
 #ifdef QUANT
     // ROWS_ANY (rows of n_in % 256 != 0, or a window that does not start on a texel): a row starts at
     // byte sr of texel tr and every texel of it is realigned from two; the last group is partial
-    bool any = (p.vec & VKG_MATMUL_ROWS_ANY) != 0u;
+    bool any = ROWS_SPEC != 0u ? ROWS_SPEC == 2u : (p.vec & VKG_MATMUL_ROWS_ANY) != 0u;
     uint tr[LR], sr[LR], last = uint(textureSize(W)) - 1u;
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint o = p.w_off + rows[r] * (p.n_in / 32u * QB);
@@ -373,6 +378,7 @@ void main()
     }
     for (uint k = 0u; k < p.n_in; k += 256u) {
         uint g8 = (k >> 8) * (QB / 2u); // texel of this group of 8 blocks inside a row
+        uvec4 pv[LR * 3u], praw[LR];    // the previous block's texels (realigned), the last raw one
         [[unroll]] for (uint j = 0u; j < 8u; j++) {
             if (k + 32u * j >= p.n_in) break;
             uint s = (j * QB) & 15u, tj = g8 + ((j * QB) >> 4);
@@ -382,18 +388,31 @@ void main()
             uint qh[LR];
 #endif
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                if (any) { // texels past the last one only carry bytes past the row's end: clamped
-                    uint t0 = tr[r] + tj;
-                    uvec4 f0 = texelFetch(W, int(t0)), f1 = texelFetch(W, int(min(t0 + 1u, last))),
-                          f2 = texelFetch(W, int(min(t0 + 2u, last)));
-                    ta[r] = realign(f0, f1, sr[r]);
-                    tb[r] = realign(f1, f2, sr[r]);
-                    tc[r] = QT > 2u ? realign(f2, texelFetch(W, int(min(t0 + 3u, last))), sr[r]) : uvec4(0u);
-                } else {
-                    ta[r] = texelFetch(W, int(tr[r] + tj));
-                    tb[r] = texelFetch(W, int(tr[r] + tj + 1u));
-                    tc[r] = QT > 2u ? texelFetch(W, int(tr[r] + tj + 2u)) : uvec4(0u);
+                // block j starts c0 = j QB / 16 texels into the group, block j - 1 dp texels before
+                // it (constants once unrolled): a texel both span is the previous block's (pv). The
+                // aligned walk fetches the others; ROWS_ANY realigns each from raw texels c0 + m and
+                // c0 + m + 1, the first of which is the one fetched last (praw) but in block 0.
+                // Raw texels past the last one only carry bytes past the row's end: clamped.
+                uint c0 = (j * QB) >> 4, dp = j > 0u ? c0 - (((j - 1u) * QB) >> 4) : 9u;
+                uvec4 tm[3];
+                [[unroll]] for (uint m = 0u; m < 3u; m++) {
+                    if (m >= QT) {
+                        tm[m] = uvec4(0u);
+                    } else if (dp + m < QT) {
+                        tm[m] = pv[3u * r + dp + m];
+                    } else if (!any) {
+                        tm[m] = texelFetch(W, int(tr[r] + tj + m));
+                    } else {
+                        uint t = tr[r] + tj + m;
+                        uvec4 lo = m > 0u || dp == QT ? praw[r] : texelFetch(W, int(t));
+                        praw[r] = texelFetch(W, int(min(t + 1u, last)));
+                        tm[m] = realign(lo, praw[r], sr[r]);
+                    }
+                    pv[3u * r + m] = tm[m];
                 }
+                ta[r] = tm[0];
+                tb[r] = tm[1];
+                tc[r] = tm[2];
                 d[r] = unpackHalf2x16(word_at(ta[r], tb[r], tc[r], s));
 #ifdef QH
                 qh[r] = word_at(ta[r], tb[r], tc[r], s + QH);

@@ -66,10 +66,23 @@ static int tex_rows(int wi, uint32_t n_in, uint32_t w_off)
     return wi == 10 || w_off % 16 == 0;
 }
 
+/* the 32-value block types: Q8_0, Q4, Q4_1, Q5_0, Q5_1 */
+static int block32(int wi) { return wi >= 3 && wi <= 7; }
+
 /* VKG_MATMUL_ROWS_ANY for a 32-value block type whose rows are not whole texel-aligned groups */
 static uint32_t rows_any(int wi, uint32_t n_in, uint32_t w_off)
 {
-    return wi >= 3 && wi <= 7 && (n_in % 256 != 0 || w_off % 16 != 0) ? VKG_MATMUL_ROWS_ANY : 0;
+    return block32(wi) && (n_in % 256 != 0 || w_off % 16 != 0) ? VKG_MATMUL_ROWS_ANY : 0;
+}
+
+/* Specialization constant 2 of a texel launch (matmul_lane.comp, ROWS_SPEC): for the 32-value block
+ * types 1 (rows on whole texel-aligned groups) or 2 (VKG_MATMUL_ROWS_ANY), so that the pipeline holds
+ * one of the two weight walks. llvmpipe ran both in every launch (a uniform branch is a mask too):
+ * the aligned walk's 3 texel fetches per block and row and the other's 4 fetches and 3 realigns,
+ * 1.4-2.9x the time of one walk for a 4096x4096 mat-vec. 0 (p.vec at run time) for other types. */
+static uint32_t rows_spec(int wi, const struct vkg_push_matmul *p)
+{
+    return block32(wi) ? ((p->vec & VKG_MATMUL_ROWS_ANY) ? 2 : 1) : 0;
 }
 
 /* rows per invocation of the texel kernels (push_matmul.h); wi >= 8: the K-quants */
@@ -111,7 +124,7 @@ static uint32_t mode_spec(enum vkg_op op, const struct vkg_push_matmul *p)
 /* matmul_lane's grid: token blocks of 8 in x, so that the blocks of one group of weight rows run
  * one after another (llvmpipe walks a grid x first) and find those rows in cache; row groups in
  * y (then z). */
-static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, const struct vkg_view *v,
+static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, int wi, const struct vkg_view *v,
                                            const struct vkg_push_matmul *p, uint64_t groups, uint64_t toks)
 {
     const struct vkg_kernel *k = vkg_op_kernel(op);
@@ -120,8 +133,8 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, co
     if (tb > mx[0] || gz > mx[2])
         return vkg_error(VKG_ERR_LIMIT, "kernel '%s': %llu token blocks x %llu row groups do not fit the grid", k->name,
                          (unsigned long long)tb, (unsigned long long)groups);
-    return vkg_cmd_dispatch_spec(c, k, mode_spec(op, p), 0, 0, v, LANE_VIEWS, p, (uint32_t)tb, (uint32_t)gy,
-                                 (uint32_t)gz);
+    return vkg_cmd_dispatch_spec(c, k, mode_spec(op, p), rows_spec(wi, p), 0, v, LANE_VIEWS, p, (uint32_t)tb,
+                                 (uint32_t)gy, (uint32_t)gz);
 }
 
 /* matvec1_lane_cs for a float mat-vec of one token: dev->use.matvec_cs 2 (forced: tests, bench), or
@@ -200,12 +213,13 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS);
-        return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(j->op1_tex), v, LANE_VIEWS, &p, groups, 1);
+        return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(j->op1_tex), 0, rows_spec(wt_index(a->wt), &p), 0, v,
+                                          LANE_VIEWS, &p, groups, 1);
     }
     if (j->lane && toks > 1 && j->op_tex != VKG_OP_COUNT && tex_ok) { /* token blocks of 8 in x */
         uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wt_index(a->wt), toks);
         groups = (rows + per - 1) / per;
-        return tex_blocks_dispatch(c, j->op_tex, v, &p, groups, toks);
+        return tex_blocks_dispatch(c, j->op_tex, wt_index(a->wt), v, &p, groups, toks);
     }
     if (a->w_tiled)
         return tiled_unsupported(a, tex_ok ? "the texel kernels are off for this path"
@@ -429,9 +443,10 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p, groups, 1);
     } else if (f->n_tok == 1) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
-        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, LANE_VIEWS, &p, groups, 1);
+        *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(k_tex1[wi]), 0, rows_spec(wi, &p), 0, v, LANE_VIEWS, &p,
+                                         groups, 1);
     } else {
-        *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, groups, f->n_tok);
+        *st = tex_blocks_dispatch(c, k_tex[wi], wi, v, &p, groups, f->n_tok);
     }
     return 1;
 }
@@ -591,13 +606,14 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
     }
     if (a->n_tok > 1) {
         uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wi, a->n_tok);
-        *st = tex_blocks_dispatch(c, k_tex[wi], v, &p, (a->n_out + per - 1) / per, a->n_tok);
+        *st = tex_blocks_dispatch(c, k_tex[wi], wi, v, &p, (a->n_out + per - 1) / per, a->n_tok);
     } else if (use_cs(dev, wi, a->n_in, a->w_tiled)) {
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p,
                                     (a->n_out + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS, 1);
     } else {
         uint32_t per = VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS;
-        *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_tex1[wi]), v, LANE_VIEWS, &p, (a->n_out + per - 1) / per, 1);
+        *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(k_tex1[wi]), 0, rows_spec(wi, &p), 0, v, LANE_VIEWS, &p,
+                                         (a->n_out + per - 1) / per, 1);
     }
     return 1;
 }

@@ -294,13 +294,20 @@ enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, const struct vkg_kernel *
 enum vkg_status vkg_cmd_dispatch_1d_z(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                       uint32_t n_views, const void *push, uint64_t n_groups, uint32_t gz)
 {
+    return vkg_cmd_dispatch_1d_z_spec(c, k, 0, 0, 0, views, n_views, push, n_groups, gz);
+}
+
+enum vkg_status vkg_cmd_dispatch_1d_z_spec(struct vkg_cmd *c, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
+                                           uint32_t s3, const struct vkg_view *views, uint32_t n_views,
+                                           const void *push, uint64_t n_groups, uint32_t gz)
+{
     uint64_t maxx = c->dev->info.max_workgroup_count[0];
     uint64_t gx = n_groups < maxx ? n_groups : maxx;
     uint64_t gy = gx ? (n_groups + gx - 1) / gx : 0;
     if (gy > c->dev->info.max_workgroup_count[1])
         return vkg_error(VKG_ERR_LIMIT, "kernel '%s': %llu workgroups do not fit a 2-D grid", k ? k->name : "(null)",
                          (unsigned long long)n_groups);
-    return vkg_cmd_dispatch(c, k, views, n_views, push, (uint32_t)gx, (uint32_t)gy, gz);
+    return vkg_cmd_dispatch_spec(c, k, s1, s2, s3, views, n_views, push, (uint32_t)gx, (uint32_t)gy, gz);
 }
 
 void vkg_cmd_barrier(struct vkg_cmd *c)

@@ -67,6 +67,10 @@ enum vkg_status vkg_cmd_dispatch_1d(struct vkg_cmd *c, const struct vkg_kernel *
 /* The same, gz times along z (e.g. blocks of tokens). */
 enum vkg_status vkg_cmd_dispatch_1d_z(struct vkg_cmd *c, const struct vkg_kernel *k, const struct vkg_view *views,
                                       uint32_t n_views, const void *push, uint64_t n_groups, uint32_t gz);
+/* vkg_cmd_dispatch_1d_z with the kernel specialized as vkg_cmd_dispatch_spec does it. */
+enum vkg_status vkg_cmd_dispatch_1d_z_spec(struct vkg_cmd *c, const struct vkg_kernel *k, uint32_t s1, uint32_t s2,
+                                           uint32_t s3, const struct vkg_view *views, uint32_t n_views,
+                                           const void *push, uint64_t n_groups, uint32_t gz);
 /* Compute/transfer writes before become visible to reads/writes after. */
 void vkg_cmd_barrier(struct vkg_cmd *c);
 /* Shader/transfer writes before become visible to host reads after the fence wait. */

@@ -221,6 +221,11 @@ MM_RECT(j128_F16, F16, 128, 128, 160, VKG_MATMUL_LANE_TEXEL, 2)
 MM_RECT(j384_F16, F16, 384, 128, 160, VKG_MATMUL_LANE_TEXEL, 2)
 MM_RECT(j2048_F16, F16, 2048, 128, 160, VKG_MATMUL_LANE_TEXEL, 2)
 MM_RECT(j128k_F16, F16, 128, 384, 160, VKG_MATMUL_LANE_TEXEL, 2)
+/* rows that start inside a texel (VKG_MATMUL_ROWS_ANY): SmolLM2-135M's Q4_1 GGUF (576 wide, 18 blocks a
+ * row) and its Q8_0 head */
+MM_RECT(a3072_Q4_1, Q4_1, 3072, 576, 1, VKG_MATMUL_LANE_TEXEL, 0)
+MM_RECT(a3072b_Q4_1, Q4_1, 3072, 576, 32, VKG_MATMUL_LANE_TEXEL, 0)
+MM_RECT(a49152_Q8_0, Q8_0, 49152, 576, 1, VKG_MATMUL_LANE_TEXEL, 0)
 /* the same layout at the 4096-wide shapes: one vector, 8, a prefill */
 MM_CS(dtl1_F16, F16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 2)
 MM_CS(dtl8_F16, F16, DEC_N, 8, VKG_MATMUL_LANE_TEXEL, 2)
@@ -391,6 +396,9 @@ static const struct vkg_bench_case g_cases[] = {
     NROWS("tx", "", )
         NROWS("tx", " tiled", _tl){ "matvec1_lane_tx_f16", "4096x4096 F16 x 1 vec tiled", dtl1_F16, mm_rec, down },
     { "matvec1_lane_tx_bf16", "4096x4096 BF16 x 1 vec tiled", dtl1_BF16, mm_rec, down },
+    { "matvec1_lane_tx_q4_1", "3072x576 Q4_1 x 1 vec (rows inside texels)", a3072_Q4_1, mm_rec, down },
+    { "matmul_lane_q4_1", "3072x576 Q4_1 x 32 vec (rows inside texels)", a3072b_Q4_1, mm_rec, down },
+    { "matvec1_lane_tx_q8_0", "49152x576 Q8_0 x 1 vec (rows inside texels)", a49152_Q8_0, mm_rec, down },
     { "matmul_lane_f16", "4096x4096 F16 x 8 vec tiled", dtl8_F16, mm_rec, down },
     { "matmul_lane_f16", "1024x1024 F16 x 512 tok tiled", ptl_F16, mm_rec, down },
     { "matmul_lane_f16", "576x576 F16 x 32 vec tiled", b576_F16, mm_rec, down },
