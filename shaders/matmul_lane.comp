@@ -100,6 +100,7 @@
 #include "act.glsl"
 #include "quad_x.glsl"
 #include "f16.glsl"
+#include "realign.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_matmul);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
@@ -169,14 +170,6 @@ layout(binding = 8) readonly buffer G1buf { float G1[]; };  // PARTS_QKNORM: k's
     }
 #endif
 
-// the 16 bytes from byte s (even, 0..14; may differ between lanes) of the 32 bytes a|b
-uvec4 realign(uvec4 a, uvec4 b, uint s)
-{
-    uint sw = s >> 2u;
-    uvec4 lo = sw == 0u ? a : sw == 1u ? uvec4(a.yzw, b.x) : sw == 2u ? uvec4(a.zw, b.xy) : uvec4(a.w, b.xyz);
-    uint nx = sw == 0u ? b.x : sw == 1u ? b.y : sw == 2u ? b.z : b.w;
-    return (s & 2u) != 0u ? (lo >> 16u) | (uvec4(lo.yzw, nx) << 16u) : lo;
-}
 
 #if defined(W_Q8_0) || defined(W_Q4) || defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1)
 #define QUANT

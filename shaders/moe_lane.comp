@@ -1,6 +1,6 @@
 #version 450
 // moe_lane.comp — the expert FFN passes of moe_ffn.comp (same grid, routing
-// and outputs) for float weights on CPU drivers (lavapipe):
+// and outputs) for float, Q8_0 and Q4 weights on CPU drivers (lavapipe):
 //   gate_up: h[pair][m] = silu(Wg[e][m] . x[pair / k]) * (Wu[e][m] . x[pair / k])
 //   down:    y[pair][m] = Wd[e][m] . h[pair]
 // Each invocation owns LR output rows (m0 + r * WG) of the workgroup's rows
@@ -30,6 +30,20 @@
 //! variant moe_down_f32_lane1 W_F32 ONE
 //! variant moe_down_f16_lane1 W_F16 ONE
 //! variant moe_down_bf16_lane1 W_BF16 ONE
+//! variant moe_gate_up_q8_0_lane GATE_UP W_Q8_0
+//! variant moe_down_q8_0_lane W_Q8_0
+//! variant moe_gate_up_q8_0_lane1 GATE_UP W_Q8_0 ONE
+//! variant moe_down_q8_0_lane1 W_Q8_0 ONE
+//! variant moe_gate_up_q4_lane GATE_UP W_Q4
+//! variant moe_down_q4_lane W_Q4
+//! variant moe_gate_up_q4_lane1 GATE_UP W_Q4 ONE
+//! variant moe_down_q4_lane1 W_Q4 ONE
+// Q8_0 / Q4 (ggml Q4_0) experts: rows of 34- / 18-byte blocks, w offsets in bytes (even), never
+// tiled. The 8 values [k, k + 8) are 8 bytes (Q4: the low or high nibbles of 8 bytes) at an even
+// byte of the row, realigned out of the two texels they touch, and scaled by their block's f16 d
+// (a third fetch): 3 fetch calls per 8 values and row, where the subgroup tier (moe_ffn.comp)
+// reads a storage buffer one lane at a time on llvmpipe (25-67 ms for a 1-token pass that takes
+// 0.8-1.7 ms here).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_quad : require
@@ -38,6 +52,7 @@
 #include "push_matmul.h" // VKG_MATMUL_TILE_ROWS
 #include "f16.glsl"
 #include "quad_x.glsl"
+#include "realign.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
@@ -66,6 +81,11 @@ layout(binding = B_ROUTE) readonly buffer Route { uint route[]; }; // counts|off
 layout(binding = B_LIST) readonly buffer List { uint list[]; };    // pairs grouped by expert
 layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 
+#if defined(W_Q8_0)
+#define QB 34u // bytes per block of 32 values
+#elif defined(W_Q4)
+#define QB 18u
+#endif
 #ifdef W_F32
 #define VT 4u // values per texel
 #else
@@ -74,7 +94,21 @@ layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 // values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts (w_row)
 void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 {
-#ifdef W_F32
+#if defined(W_Q8_0) || defined(W_Q4)
+    // Q8_0: bytes k % 32 .. + 8 of the block's values; Q4: bytes k % 16 .. + 8 of its nibbles, the
+    // low nibbles for k % 32 < 16, the high ones after (value i low, i + 16 high in byte i)
+    uint ob = tb + (k >> 5) * QB, o = ob + 2u + (k & (QB == 34u ? 31u : 15u)), last = uint(textureSize(t)) - 1u;
+    uvec4 v = realign(texelFetch(t, int(o >> 4)), texelFetch(t, int(min((o >> 4) + 1u, last))), o & 15u);
+    float d = unpackHalf2x16(realign(texelFetch(t, int(ob >> 4)), uvec4(0u), ob & 15u).x).x;
+#ifdef W_Q8_0
+    a = d * vec4(ivec4(v.x << 24, v.x << 16, v.x << 8, v.x) >> 24);
+    b = d * vec4(ivec4(v.y << 24, v.y << 16, v.y << 8, v.y) >> 24);
+#else
+    uvec2 q = (v.xy >> ((k & 16u) >> 2)) & 0x0f0f0f0fu;
+    a = d * (vec4(uvec4(q.x, q.x >> 8, q.x >> 16, q.x >> 24) & 255u) - 8.0);
+    b = d * (vec4(uvec4(q.y, q.y >> 8, q.y >> 16, q.y >> 24) & 255u) - 8.0);
+#endif
+#elif defined(W_F32)
     uint i = tb + (k >> 2) * ts;
     a = uintBitsToFloat(texelFetch(t, int(i)));
     b = uintBitsToFloat(texelFetch(t, int(i + ts)));
@@ -95,6 +129,10 @@ void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 // an 8-lane chunk's consecutive rows are one sequential stream (128 bytes per step)
 void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
 {
+#if defined(W_Q8_0) || defined(W_Q4)
+    ts = 1u; // tb: the row's first byte
+    tb = w_off + (ew * p.M + m) * (p.K / 32u * QB);
+#else
     uint base = w_off + ew * p.M * p.K; // a multiple of VT (host: vec)
     if ((p.vec & VKG_MOE_W_TILED) != 0u) {
         uint t0 = m - m % VKG_MATMUL_TILE_ROWS;
@@ -104,6 +142,7 @@ void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
         ts = 1u;
         tb = (base + m * p.K) / VT;
     }
+#endif
 }
 
 void main()

@@ -200,17 +200,27 @@ static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, i
     return VKG_OK;
 }
 
-/* moe_lane's op for float weights where the device reads texels (use.texel, lane_ok, quad), else
- * VKG_OP_COUNT; one: the *_lane1 kernel (each pair of a tile in turn, for few pairs per expert). */
+/* moe_lane's op for float, Q8_0 or Q4 weights where the device reads texels (use.texel, lane_ok, quad),
+ * else VKG_OP_COUNT; one: the *_lane1 kernel (each pair of a tile in turn, for few pairs per
+ * expert). */
 static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, int one)
 {
     if (!dev->use.texel || !dev->use.lane_ok || !dev->use.quad) return VKG_OP_COUNT;
-    int d = dt == VKG_DTYPE_F32 ? 0 : dt == VKG_DTYPE_F16 ? 1 : dt == VKG_DTYPE_BF16 ? 2 : -1;
-    static const enum vkg_op ops[2][2][3] = {
-        { { VKG_OP_MOE_DOWN_F32_LANE, VKG_OP_MOE_DOWN_F16_LANE, VKG_OP_MOE_DOWN_BF16_LANE },
-          { VKG_OP_MOE_GATE_UP_F32_LANE, VKG_OP_MOE_GATE_UP_F16_LANE, VKG_OP_MOE_GATE_UP_BF16_LANE } },
-        { { VKG_OP_MOE_DOWN_F32_LANE1, VKG_OP_MOE_DOWN_F16_LANE1, VKG_OP_MOE_DOWN_BF16_LANE1 },
-          { VKG_OP_MOE_GATE_UP_F32_LANE1, VKG_OP_MOE_GATE_UP_F16_LANE1, VKG_OP_MOE_GATE_UP_BF16_LANE1 } }
+    int d = dt == VKG_DTYPE_F32    ? 0
+            : dt == VKG_DTYPE_F16  ? 1
+            : dt == VKG_DTYPE_BF16 ? 2
+            : dt == VKG_DTYPE_Q8_0 ? 3
+            : dt == VKG_DTYPE_Q4   ? 4
+                                   : -1;
+    static const enum vkg_op ops[2][2][5] = {
+        { { VKG_OP_MOE_DOWN_F32_LANE, VKG_OP_MOE_DOWN_F16_LANE, VKG_OP_MOE_DOWN_BF16_LANE, VKG_OP_MOE_DOWN_Q8_0_LANE,
+            VKG_OP_MOE_DOWN_Q4_LANE },
+          { VKG_OP_MOE_GATE_UP_F32_LANE, VKG_OP_MOE_GATE_UP_F16_LANE, VKG_OP_MOE_GATE_UP_BF16_LANE,
+            VKG_OP_MOE_GATE_UP_Q8_0_LANE, VKG_OP_MOE_GATE_UP_Q4_LANE } },
+        { { VKG_OP_MOE_DOWN_F32_LANE1, VKG_OP_MOE_DOWN_F16_LANE1, VKG_OP_MOE_DOWN_BF16_LANE1,
+            VKG_OP_MOE_DOWN_Q8_0_LANE1, VKG_OP_MOE_DOWN_Q4_LANE1 },
+          { VKG_OP_MOE_GATE_UP_F32_LANE1, VKG_OP_MOE_GATE_UP_F16_LANE1, VKG_OP_MOE_GATE_UP_BF16_LANE1,
+            VKG_OP_MOE_GATE_UP_Q8_0_LANE1, VKG_OP_MOE_GATE_UP_Q4_LANE1 } }
     };
     return d < 0 ? VKG_OP_COUNT : ops[one ? 1 : 0][gate_up ? 1 : 0][d];
 }
@@ -302,13 +312,16 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         p.e_base = e0;
         p.n_win = ne;
         p.vec = vec_ok(dt, K, &p, gate_up);
-        /* moe_lane where its texel reads line up: K % 8, inputs and weights on 16-byte texels */
+        /* moe_lane where its texel reads line up: K % 8, inputs and weights on 16-byte texels (Q8_0,
+         * Q4: inputs on texels, weights at even bytes of texel-aligned windows) */
         enum vkg_op wop = op;
         uint64_t wgx = gx;
         p.m_per_wg = m_per_wg;
         uint64_t ta = vkg_texel_align(c->dev);
         int aligned = v[0].offset % ta == 0 && v[1].offset % ta == 0 && (!gate_up || v[2].offset % ta == 0);
-        if (lop != VKG_OP_COUNT && p.vec && aligned) {
+        int blocks = dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4;
+        int lane_in = blocks ? p.in_off % 4 == 0 && p.w0_off % 2 == 0 && p.w1_off % 2 == 0 : p.vec;
+        if (lop != VKG_OP_COUNT && lane_in && aligned) {
             wop = lop;
             p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);
             wgx = ceil_div(M, p.m_per_wg);

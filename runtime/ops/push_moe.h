@@ -122,6 +122,14 @@ struct vkg_push_moe_combine {
     X(MOE_DOWN_F32_LANE1,     moe_down_f32_lane1,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_DOWN_F16_LANE1,     moe_down_f16_lane1,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_DOWN_BF16_LANE1,    moe_down_bf16_lane1,    5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q8_0_LANE,  moe_gate_up_q8_0_lane,  6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q8_0_LANE,     moe_down_q8_0_lane,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q8_0_LANE1, moe_gate_up_q8_0_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q8_0_LANE1,    moe_down_q8_0_lane1,    5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_LANE,  moe_gate_up_q4_lane,  6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_LANE,     moe_down_q4_lane,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_LANE1, moe_gate_up_q4_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_LANE1,    moe_down_q4_lane1,    5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q8_0,    moe_gate_up_q8_0,    6, vkg_push_moe_ffn, 64)      \
     X(MOE_GATE_UP_Q4,      moe_gate_up_q4,      6, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q8_0,       moe_down_q8_0,       5, vkg_push_moe_ffn, 64)      \

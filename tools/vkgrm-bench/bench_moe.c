@@ -316,6 +316,17 @@ FFN_TIER(_sg, 1)
 FFN_LANE(f32, F32)
 FFN_LANE(f16, F16)
 FFN_LANE(bf16, BF16)
+/* moe_lane with Q8_0 / Q4 experts (rows of 34- / 18-byte blocks, never tiled) */
+FFN(l_gu_q8_0_1, 1, VKG_DTYPE_Q8_0, 1, 2)
+FFN(l_gu_q8_0_16, 16, VKG_DTYPE_Q8_0, 1, 2)
+FFN(l_gu_q8_0_64, 64, VKG_DTYPE_Q8_0, 1, 2)
+FFN(l_dn_q8_0_1, 1, VKG_DTYPE_Q8_0, 0, 2)
+FFN(l_dn_q8_0_16, 16, VKG_DTYPE_Q8_0, 0, 2)
+FFN(l_dn_q8_0_64, 64, VKG_DTYPE_Q8_0, 0, 2)
+FFN(l_gu_q4_t1, 1, VKG_DTYPE_Q4, 1, 2)
+FFN(l_gu_q4_t64, 64, VKG_DTYPE_Q4, 1, 2)
+FFN(l_dn_q4_t1, 1, VKG_DTYPE_Q4, 0, 2)
+FFN(l_dn_q4_t64, 64, VKG_DTYPE_Q4, 0, 2)
 /* ggml's block types: one token (decode), both passes and tiers */
 #define FFN_GGML(t, dt)                         \
     FFN(g_gu_##t, 1, VKG_DTYPE_##dt, 1, 0)      \
@@ -384,8 +395,18 @@ static const struct vkg_bench_case g_cases[] = {
           down },                                                                                                      \
         { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt " tiled", t_dn_##t##_1, rec_down, down },       \
         { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt " tiled", t_dn_##t##_64, rec_down, down },
-            LANE_CASES(f32, F32) LANE_CASES(f16, F16)
-                LANE_CASES(bf16, BF16){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+            LANE_CASES(f32, F32) LANE_CASES(f16, F16) LANE_CASES(bf16, BF16){
+                "moe_gate_up_q8_0_lane1", "1 tok, 64 exp top6, 512->256 Q8_0", l_gu_q8_0_1, rec_gate_up, down },
+    { "moe_gate_up_q8_0_lane1", "16 tok, 64 exp top6, 512->256 Q8_0", l_gu_q8_0_16, rec_gate_up, down },
+    { "moe_gate_up_q8_0_lane", "64 tok, 64 exp top6, 512->256 Q8_0", l_gu_q8_0_64, rec_gate_up, down },
+    { "moe_down_q8_0_lane1", "1 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_1, rec_down, down },
+    { "moe_down_q8_0_lane1", "16 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_16, rec_down, down },
+    { "moe_down_q8_0_lane", "64 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_64, rec_down, down },
+    { "moe_gate_up_q4_lane1", "1 tok, 64 exp top6, 512->256 Q4", l_gu_q4_t1, rec_gate_up, down },
+    { "moe_gate_up_q4_lane", "64 tok, 64 exp top6, 512->256 Q4", l_gu_q4_t64, rec_gate_up, down },
+    { "moe_down_q4_lane1", "1 tok, 64 exp top6, 256->512 Q4", l_dn_q4_t1, rec_down, down },
+    { "moe_down_q4_lane", "64 tok, 64 exp top6, 256->512 Q4", l_dn_q4_t64, rec_down, down },
+    { "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
     { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
       down },
