@@ -209,19 +209,7 @@ uint word_at(uvec4 a, uvec4 b, uvec4 c, uint o)
     return (o & 2u) == 0u ? u[q] : (u[q] >> 16) | (u[min(q + 1u, 11u)] << 16);
 }
 #elif defined(W_Q4_K) || defined(W_Q5_K)
-// scale byte n (0..11) of a Q4_K header texel (d, dmin, scales[12])
-uint k4_byte(uvec4 h, uint n)
-{
-    uint w = n < 4u ? h.y : n < 8u ? h.z : h.w;
-    return (w >> (8u * (n & 3u))) & 255u;
-}
-// ggml's get_scale_min_k4: 6-bit scale and min of sub-block j (0..7)
-uvec2 k4_scale_min(uvec4 h, uint j)
-{
-    if (j < 4u) return uvec2(k4_byte(h, j) & 63u, k4_byte(h, j + 4u) & 63u);
-    return uvec2((k4_byte(h, j + 4u) & 15u) | ((k4_byte(h, j - 4u) >> 6) << 4),
-                 (k4_byte(h, j + 4u) >> 4) | ((k4_byte(h, j) >> 6) << 4));
-}
+#include "k4_scales.glsl"
 #elif defined(W_Q6_K)
 // signed byte n (0..15) of s as a float
 float sc_i8(uvec4 s, uint n) { return float(int(s[n >> 2] << (24u - 8u * (n & 3u))) >> 24); }

@@ -38,12 +38,43 @@
 //! variant moe_down_q4_lane W_Q4
 //! variant moe_gate_up_q4_lane1 GATE_UP W_Q4 ONE
 //! variant moe_down_q4_lane1 W_Q4 ONE
-// Q8_0 / Q4 (ggml Q4_0) experts: rows of 34- / 18-byte blocks, w offsets in bytes (even), never
-// tiled. The 8 values [k, k + 8) are 8 bytes (Q4: the low or high nibbles of 8 bytes) at an even
-// byte of the row, realigned out of the two texels they touch, and scaled by their block's f16 d
-// (a third fetch): 3 fetch calls per 8 values and row, where the subgroup tier (moe_ffn.comp)
-// reads a storage buffer one lane at a time on llvmpipe (25-67 ms for a 1-token pass that takes
-// 0.8-1.7 ms here).
+//! variant moe_gate_up_q4_1_lane GATE_UP W_Q4_1
+//! variant moe_down_q4_1_lane W_Q4_1
+//! variant moe_gate_up_q4_1_lane1 GATE_UP W_Q4_1 ONE
+//! variant moe_down_q4_1_lane1 W_Q4_1 ONE
+//! variant moe_gate_up_q5_0_lane GATE_UP W_Q5_0
+//! variant moe_down_q5_0_lane W_Q5_0
+//! variant moe_gate_up_q5_0_lane1 GATE_UP W_Q5_0 ONE
+//! variant moe_down_q5_0_lane1 W_Q5_0 ONE
+//! variant moe_gate_up_q5_1_lane GATE_UP W_Q5_1
+//! variant moe_down_q5_1_lane W_Q5_1
+//! variant moe_gate_up_q5_1_lane1 GATE_UP W_Q5_1 ONE
+//! variant moe_down_q5_1_lane1 W_Q5_1 ONE
+//! variant moe_gate_up_q4_k_lane GATE_UP W_Q4_K
+//! variant moe_down_q4_k_lane W_Q4_K
+//! variant moe_gate_up_q4_k_lane1 GATE_UP W_Q4_K ONE
+//! variant moe_down_q4_k_lane1 W_Q4_K ONE
+//! variant moe_gate_up_q5_k_lane GATE_UP W_Q5_K
+//! variant moe_down_q5_k_lane W_Q5_K
+//! variant moe_gate_up_q5_k_lane1 GATE_UP W_Q5_K ONE
+//! variant moe_down_q5_k_lane1 W_Q5_K ONE
+//! variant moe_gate_up_q6_k_lane GATE_UP W_Q6_K
+//! variant moe_down_q6_k_lane W_Q6_K
+//! variant moe_gate_up_q6_k_lane1 GATE_UP W_Q6_K ONE
+//! variant moe_down_q6_k_lane1 W_Q6_K ONE
+// Block types (Q8_0, ggml's Q4_0 = Q4, Q4_1 ... Q6_K): rows of blocks, w offsets in bytes, never
+// tiled; the subgroup tier (moe_ffn.comp) reads a storage buffer one lane at a time on llvmpipe
+// (25-110 ms for a 1-token pass that takes 1-3 ms here). w8 takes the 8 values [k, k + 8) of a row
+// out of the texels that hold them, with realign() where a block starts inside a texel:
+//   Q8_0 / Q4: 8 bytes (Q4: the low or high nibbles of 8 bytes) at an even byte of the row,
+//     realigned out of the two texels they touch, scaled by the block's f16 d (a third fetch);
+//   Q4_1 / Q5_0 / Q5_1 (20 / 22 / 24 bytes, even offsets): the 3 texels from the block's first,
+//     realigned into its first 32 bytes (header and values);
+//   Q4_K / Q5_K (144 / 176 bytes, w offsets % 16 == 0: every block on a texel): the header texel
+//     (d, dmin, 12 scale bytes), the texel of the 8 nibble bytes (Q5_K: and of the 8 qh bytes);
+//   Q6_K (210 bytes, even offsets): 8 ql bytes, 8 qh bytes, and the 16 scales with d, each
+//     realigned out of two texels.
+// The values are ggml's dequantize_row_* values (unfused as `precise` keeps them).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_quad : require
@@ -53,6 +84,7 @@
 #include "f16.glsl"
 #include "quad_x.glsl"
 #include "realign.glsl"
+#include "k4_scales.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
@@ -82,32 +114,135 @@ layout(binding = B_LIST) readonly buffer List { uint list[]; };    // pairs grou
 layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 
 #if defined(W_Q8_0)
-#define QB 34u // bytes per block of 32 values
+#define QB 34u // bytes per block
 #elif defined(W_Q4)
 #define QB 18u
+#elif defined(W_Q4_1)
+#define QB 20u // d, m, qs[16]
+#elif defined(W_Q5_0)
+#define QB 22u // d, qh (32 bits at byte 2), qs[16]
+#elif defined(W_Q5_1)
+#define QB 24u // d, m, qh (at byte 4), qs[16]
+#elif defined(W_Q4_K)
+#define QB 144u // d, dmin, scales[12], qs[128]
+#elif defined(W_Q5_K)
+#define QB 176u // d, dmin, scales[12], qh[32], qs[128]
+#elif defined(W_Q6_K)
+#define QB 210u // ql[128], qh[64], scales[16] (int8), d
+#endif
+#if defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
+#define BS 256u // values per block
+#elif defined(QB)
+#define BS 32u
 #endif
 #ifdef W_F32
 #define VT 4u // values per texel
 #else
 #define VT 8u
 #endif
-// values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts (w_row)
+#ifdef QB
+// 16 bytes of t from byte o (even): the two texels it touches, realigned
+uvec4 raw16(usamplerBuffer t, uint o, uint last)
+{
+    return realign(texelFetch(t, int(o >> 4)), texelFetch(t, int(min((o >> 4) + 1u, last))), o & 15u);
+}
+// bytes 0..3 of w as the low bytes of 4 lanes
+uvec4 bytes4(uint w) { return uvec4(w, w >> 8, w >> 16, w >> 24) & 255u; }
+#endif
+// values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts (block types: whose first byte is tb)
 void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 {
+#if defined(QB)
+    uint last = uint(textureSize(t)) - 1u, ob = tb + (k / BS) * QB; // the block's first byte
+#endif
 #if defined(W_Q8_0) || defined(W_Q4)
     // Q8_0: bytes k % 32 .. + 8 of the block's values; Q4: bytes k % 16 .. + 8 of its nibbles, the
     // low nibbles for k % 32 < 16, the high ones after (value i low, i + 16 high in byte i)
-    uint ob = tb + (k >> 5) * QB, o = ob + 2u + (k & (QB == 34u ? 31u : 15u)), last = uint(textureSize(t)) - 1u;
-    uvec4 v = realign(texelFetch(t, int(o >> 4)), texelFetch(t, int(min((o >> 4) + 1u, last))), o & 15u);
+    uint o = ob + 2u + (k & (QB == 34u ? 31u : 15u));
+    uvec4 v = raw16(t, o, last);
     float d = unpackHalf2x16(realign(texelFetch(t, int(ob >> 4)), uvec4(0u), ob & 15u).x).x;
 #ifdef W_Q8_0
     a = d * vec4(ivec4(v.x << 24, v.x << 16, v.x << 8, v.x) >> 24);
     b = d * vec4(ivec4(v.y << 24, v.y << 16, v.y << 8, v.y) >> 24);
 #else
     uvec2 q = (v.xy >> ((k & 16u) >> 2)) & 0x0f0f0f0fu;
-    a = d * (vec4(uvec4(q.x, q.x >> 8, q.x >> 16, q.x >> 24) & 255u) - 8.0);
-    b = d * (vec4(uvec4(q.y, q.y >> 8, q.y >> 16, q.y >> 24) & 255u) - 8.0);
+    a = d * (vec4(bytes4(q.x)) - 8.0);
+    b = d * (vec4(bytes4(q.y)) - 8.0);
 #endif
+#elif defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1)
+    // the block's bytes [0, 16) (A) and [16, 32) (B) out of the 3 texels from its first; values
+    // k % 32: nibbles of bytes k % 16 .. + 8 of qs (low for k % 32 < 16), Q5's fifth bits k % 32 ..
+    // + 8 of qh
+    uint t0 = ob >> 4, s = ob & 15u;
+    uvec4 c1 = texelFetch(t, int(min(t0 + 1u, last)));
+    uvec4 A = realign(texelFetch(t, int(t0)), c1, s), B = realign(c1, texelFetch(t, int(min(t0 + 2u, last))), s);
+    bool hi8 = (k & 8u) != 0u;
+#if defined(W_Q4_1) // qs at byte 4
+    uvec2 v = hi8 ? uvec2(A.w, B.x) : A.yz;
+    vec2 dm = unpackHalf2x16(A.x);
+#elif defined(W_Q5_0) // qs at byte 6
+    uvec2 v = hi8 ? uvec2((A.w >> 16) | (B.x << 16), (B.x >> 16) | (B.y << 16))
+                  : uvec2((A.y >> 16) | (A.z << 16), (A.z >> 16) | (A.w << 16));
+    vec2 dm = vec2(unpackHalf2x16(A.x).x, 0.0);
+    uint qh = (A.x >> 16) | (A.y << 16);
+#else // Q5_1: qs at byte 8
+    uvec2 v = hi8 ? B.xy : A.zw;
+    vec2 dm = unpackHalf2x16(A.x);
+    uint qh = A.y;
+#endif
+    uvec2 q = (v >> ((k & 16u) >> 2)) & 0x0f0f0f0fu;
+    uvec4 qa = bytes4(q.x), qb = bytes4(q.y);
+#if defined(W_Q5_0) || defined(W_Q5_1)
+    uint hb = qh >> (k & 31u);
+    qa |= (uvec4(hb, hb >> 1, hb >> 2, hb >> 3) & 1u) << 4;
+    qb |= (uvec4(hb >> 4, hb >> 5, hb >> 6, hb >> 7) & 1u) << 4;
+#endif
+#ifdef W_Q5_0
+    a = (vec4(qa) - 16.0) * dm.x;
+    b = (vec4(qb) - 16.0) * dm.x;
+#else
+    precise vec4 pa = vec4(qa) * dm.x + dm.y, pb = vec4(qb) * dm.x + dm.y;
+    a = pa;
+    b = pb;
+#endif
+#elif defined(W_Q4_K) || defined(W_Q5_K)
+    // sub-block j = (k % 256) / 32, value l = k % 32 of it: nibble j & 1 of byte 32 (j / 2) + l of
+    // qs (Q5_K: + 16 x bit j of qh[l]); d * scale_j and dmin * min_j from the header texel
+#ifdef W_Q5_K
+    const uint KQ = 3u; // the texel of qs (qh: texels 1, 2)
+#else
+    const uint KQ = 1u;
+#endif
+    uint bt = ob >> 4, v = k & 255u, j = v >> 5, l = v & 31u;
+    uvec4 h = texelFetch(t, int(bt)), qt = texelFetch(t, int(bt + KQ + 2u * (j >> 1) + (l >> 4)));
+    uvec2 q = (((l & 8u) != 0u ? qt.zw : qt.xy) >> (4u * (j & 1u))) & 0x0f0f0f0fu;
+    uvec4 qa = bytes4(q.x), qb = bytes4(q.y);
+#ifdef W_Q5_K
+    uvec4 ht = texelFetch(t, int(bt + 1u + (l >> 4)));
+    uvec2 hv = (((l & 8u) != 0u ? ht.zw : ht.xy) >> j) & 0x01010101u;
+    qa |= bytes4(hv.x) << 4;
+    qb |= bytes4(hv.y) << 4;
+#endif
+    vec2 dd = unpackHalf2x16(h.x);
+    uvec2 sm = k4_scale_min(h, j);
+    float d1 = dd.x * float(sm.x), m1 = dd.y * float(sm.y);
+    precise vec4 pa = d1 * vec4(qa) - m1, pb = d1 * vec4(qb) - m1;
+    a = pa;
+    b = pb;
+#elif defined(W_Q6_K)
+    // half hf, quarter g, value l of value k % 256 = 128 hf + 32 g + l: nibble g / 2 of
+    // ql[64 hf + 32 (g & 1) + l], bits 2g of qh[32 hf + l], scale 8 hf + l / 16 + 2g
+    uint v = k & 255u, hf = v >> 7, g = (v >> 5) & 3u, l = v & 31u;
+    uvec4 ql = raw16(t, ob + 64u * hf + 32u * (g & 1u) + l, last), qh = raw16(t, ob + 128u + 32u * hf + l, last);
+    uint so = ob + 192u, st = so >> 4; // scales[16], then d: byte so + 16 is in texel st + 1
+    uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
+    uvec4 sc = realign(texelFetch(t, int(st)), s1, so & 15u);
+    float d = unpackHalf2x16(realign(s1, uvec4(0u), so & 15u).x).x;
+    uint n = 8u * hf + (l >> 4) + 2u * g;
+    float ds = d * float(int(sc[n >> 2] << (24u - 8u * (n & 3u))) >> 24);
+    uvec2 q = ((ql.xy >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((qh.xy >> (2u * g)) & 0x03030303u) << 4);
+    a = ds * (vec4(bytes4(q.x)) - 32.0);
+    b = ds * (vec4(bytes4(q.y)) - 32.0);
 #elif defined(W_F32)
     uint i = tb + (k >> 2) * ts;
     a = uintBitsToFloat(texelFetch(t, int(i)));
@@ -129,9 +264,9 @@ void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 // an 8-lane chunk's consecutive rows are one sequential stream (128 bytes per step)
 void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
 {
-#if defined(W_Q8_0) || defined(W_Q4)
+#ifdef QB
     ts = 1u; // tb: the row's first byte
-    tb = w_off + (ew * p.M + m) * (p.K / 32u * QB);
+    tb = w_off + (ew * p.M + m) * (p.K / BS * QB);
 #else
     uint base = w_off + ew * p.M * p.K; // a multiple of VT (host: vec)
     if ((p.vec & VKG_MOE_W_TILED) != 0u) {

@@ -171,26 +171,30 @@ struct ffn_job {
     uint32_t x_off, route_off, list_off, h_off, y_off;
 };
 
-/* The expert FFN pipeline: dtype x pass x tier (subgroup tier when the
- * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set). */
-static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, enum vkg_op *op)
-{
-#define DT(pass, sfx)                                                                                    \
+/* The expert weight types, in the order of the op tables below. */
+static const enum vkg_dtype g_ffn_types[11] = { VKG_DTYPE_F32,  VKG_DTYPE_F16,  VKG_DTYPE_BF16, VKG_DTYPE_Q8_0,
+                                                VKG_DTYPE_Q4,   VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1,
+                                                VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+
+/* one pass's ops (suffix sfx: tier) in g_ffn_types' order */
+#define FFN_OPS(pass, sfx)                                                                               \
     {                                                                                                    \
         VKG_OP_MOE_##pass##_F32##sfx, VKG_OP_MOE_##pass##_F16##sfx, VKG_OP_MOE_##pass##_BF16##sfx,       \
             VKG_OP_MOE_##pass##_Q8_0##sfx, VKG_OP_MOE_##pass##_Q4##sfx, VKG_OP_MOE_##pass##_Q4_1##sfx,   \
             VKG_OP_MOE_##pass##_Q5_0##sfx, VKG_OP_MOE_##pass##_Q5_1##sfx, VKG_OP_MOE_##pass##_Q4_K##sfx, \
             VKG_OP_MOE_##pass##_Q5_K##sfx, VKG_OP_MOE_##pass##_Q6_K##sfx                                 \
     }
+
+/* The expert FFN pipeline: dtype x pass x tier (subgroup tier when the
+ * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set). */
+static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, enum vkg_op *op)
+{
     /* [sg][gate_up][dtype] */
-    static const enum vkg_op table[2][2][11] = { { DT(DOWN, ), DT(GATE_UP, ) }, { DT(DOWN, _SG), DT(GATE_UP, _SG) } };
-#undef DT
-    static const enum vkg_dtype types[11] = { VKG_DTYPE_F32,  VKG_DTYPE_F16,  VKG_DTYPE_BF16, VKG_DTYPE_Q8_0,
-                                              VKG_DTYPE_Q4,   VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1,
-                                              VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+    static const enum vkg_op table[2][2][11] = { { FFN_OPS(DOWN, ), FFN_OPS(GATE_UP, ) },
+                                                 { FFN_OPS(DOWN, _SG), FFN_OPS(GATE_UP, _SG) } };
     int d = -1;
     for (int i = 0; i < 11; i++)
-        if (types[i] == dt) d = i;
+        if (g_ffn_types[i] == dt) d = i;
     if (d < 0)
         return vkg_error(VKG_ERR_UNSUPPORTED,
                          "op 'moe experts': %s expert weights (F32, F16, BF16, Q8_0, Q4, Q4_1, Q5_0, Q5_1, Q4_K, "
@@ -200,29 +204,18 @@ static enum vkg_status ffn_op(const struct vkg_device *dev, enum vkg_dtype dt, i
     return VKG_OK;
 }
 
-/* moe_lane's op for float, Q8_0 or Q4 weights where the device reads texels (use.texel, lane_ok, quad),
- * else VKG_OP_COUNT; one: the *_lane1 kernel (each pair of a tile in turn, for few pairs per
+/* moe_lane's op for float or block-type weights where the device reads texels (use.texel, lane_ok,
+ * quad), else VKG_OP_COUNT; one: the *_lane1 kernel (each pair of a tile in turn, for few pairs per
  * expert). */
 static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, int one)
 {
     if (!dev->use.texel || !dev->use.lane_ok || !dev->use.quad) return VKG_OP_COUNT;
-    int d = dt == VKG_DTYPE_F32    ? 0
-            : dt == VKG_DTYPE_F16  ? 1
-            : dt == VKG_DTYPE_BF16 ? 2
-            : dt == VKG_DTYPE_Q8_0 ? 3
-            : dt == VKG_DTYPE_Q4   ? 4
-                                   : -1;
-    static const enum vkg_op ops[2][2][5] = {
-        { { VKG_OP_MOE_DOWN_F32_LANE, VKG_OP_MOE_DOWN_F16_LANE, VKG_OP_MOE_DOWN_BF16_LANE, VKG_OP_MOE_DOWN_Q8_0_LANE,
-            VKG_OP_MOE_DOWN_Q4_LANE },
-          { VKG_OP_MOE_GATE_UP_F32_LANE, VKG_OP_MOE_GATE_UP_F16_LANE, VKG_OP_MOE_GATE_UP_BF16_LANE,
-            VKG_OP_MOE_GATE_UP_Q8_0_LANE, VKG_OP_MOE_GATE_UP_Q4_LANE } },
-        { { VKG_OP_MOE_DOWN_F32_LANE1, VKG_OP_MOE_DOWN_F16_LANE1, VKG_OP_MOE_DOWN_BF16_LANE1,
-            VKG_OP_MOE_DOWN_Q8_0_LANE1, VKG_OP_MOE_DOWN_Q4_LANE1 },
-          { VKG_OP_MOE_GATE_UP_F32_LANE1, VKG_OP_MOE_GATE_UP_F16_LANE1, VKG_OP_MOE_GATE_UP_BF16_LANE1,
-            VKG_OP_MOE_GATE_UP_Q8_0_LANE1, VKG_OP_MOE_GATE_UP_Q4_LANE1 } }
-    };
-    return d < 0 ? VKG_OP_COUNT : ops[one ? 1 : 0][gate_up ? 1 : 0][d];
+    /* [one][gate_up][dtype], dtypes as g_ffn_types */
+    static const enum vkg_op ops[2][2][11] = { { FFN_OPS(DOWN, _LANE), FFN_OPS(GATE_UP, _LANE) },
+                                               { FFN_OPS(DOWN, _LANE1), FFN_OPS(GATE_UP, _LANE1) } };
+    for (int i = 0; i < 11; i++)
+        if (g_ffn_types[i] == dt) return ops[one ? 1 : 0][gate_up ? 1 : 0][i];
+    return VKG_OP_COUNT;
 }
 
 /* Bytes of one expert's M x K matrix; *unit: bytes per offset unit the
@@ -312,15 +305,17 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         p.e_base = e0;
         p.n_win = ne;
         p.vec = vec_ok(dt, K, &p, gate_up);
-        /* moe_lane where its texel reads line up: K % 8, inputs and weights on 16-byte texels (Q8_0,
-         * Q4: inputs on texels, weights at even bytes of texel-aligned windows) */
+        /* moe_lane where its texel reads line up: K % 8, inputs and weights on 16-byte texels (block
+         * types: inputs on texels, weights at even bytes of texel-aligned windows; Q4_K / Q5_K, whose
+         * blocks are whole texels, on texels) */
         enum vkg_op wop = op;
         uint64_t wgx = gx;
         p.m_per_wg = m_per_wg;
         uint64_t ta = vkg_texel_align(c->dev);
         int aligned = v[0].offset % ta == 0 && v[1].offset % ta == 0 && (!gate_up || v[2].offset % ta == 0);
-        int blocks = dt == VKG_DTYPE_Q8_0 || dt == VKG_DTYPE_Q4;
-        int lane_in = blocks ? p.in_off % 4 == 0 && p.w0_off % 2 == 0 && p.w1_off % 2 == 0 : p.vec;
+        uint32_t wa = dt == VKG_DTYPE_Q4_K || dt == VKG_DTYPE_Q5_K ? 16 : 2; /* block types: offsets in bytes */
+        int lane_in =
+            vkg_dtype_block_size(dt) > 1 ? p.in_off % 4 == 0 && p.w0_off % wa == 0 && p.w1_off % wa == 0 : p.vec;
         if (lop != VKG_OP_COUNT && lane_in && aligned) {
             wop = lop;
             p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);

@@ -71,7 +71,7 @@ struct vkg_push_moe_ffn {
     uint32_t dense;  /* 1: every pair 0..n_rows-1 goes to expert 0 (shared expert) */
     uint32_t n_rows; /* dense: rows */
     uint32_t in_off, w0_off, w1_off, route_off, list_off, out_off; /* offsets in the windows: elements
-                                                                    (weights: bytes for Q8_0/Q4) */
+                                                                    (weights: bytes for block types) */
     uint32_t n_win;                                                /* experts in the bound weight window */
     uint32_t m_per_wg; /* output rows per workgroup (a multiple of the shader's NR) */
     uint32_t vec;      /* float weights: K % 8 == 0 and input / weight windows 16-byte aligned (8 per load);
@@ -130,6 +130,30 @@ struct vkg_push_moe_combine {
     X(MOE_DOWN_Q4_LANE,     moe_down_q4_lane,     5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q4_LANE1, moe_gate_up_q4_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_DOWN_Q4_LANE1,    moe_down_q4_lane1,    5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_1_LANE, moe_gate_up_q4_1_lane, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_1_LANE1, moe_gate_up_q4_1_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_1_LANE, moe_down_q4_1_lane, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_1_LANE1, moe_down_q4_1_lane1, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_0_LANE, moe_gate_up_q5_0_lane, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_0_LANE1, moe_gate_up_q5_0_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_0_LANE, moe_down_q5_0_lane, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_0_LANE1, moe_down_q5_0_lane1, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_1_LANE, moe_gate_up_q5_1_lane, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_1_LANE1, moe_gate_up_q5_1_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_1_LANE, moe_down_q5_1_lane, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_1_LANE1, moe_down_q5_1_lane1, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_K_LANE, moe_gate_up_q4_k_lane, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_K_LANE1, moe_gate_up_q4_k_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_K_LANE, moe_down_q4_k_lane, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_K_LANE1, moe_down_q4_k_lane1, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_K_LANE, moe_gate_up_q5_k_lane, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_K_LANE1, moe_gate_up_q5_k_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_K_LANE, moe_down_q5_k_lane, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_K_LANE1, moe_down_q5_k_lane1, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q6_K_LANE, moe_gate_up_q6_k_lane, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q6_K_LANE1, moe_gate_up_q6_k_lane1, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q6_K_LANE, moe_down_q6_k_lane, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q6_K_LANE1, moe_down_q6_k_lane1, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q8_0,    moe_gate_up_q8_0,    6, vkg_push_moe_ffn, 64)      \
     X(MOE_GATE_UP_Q4,      moe_gate_up_q4,      6, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q8_0,       moe_down_q8_0,       5, vkg_push_moe_ffn, 64)      \

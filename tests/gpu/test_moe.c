@@ -25,7 +25,7 @@
 static const uint32_t g_ntoks[] = { 1, 7, 64 };
 
 /* The expert FFN has a scalar and a subgroup tier (chosen from
- * g_dev->use.subgroup_arith) and, for float, Q8_0 and Q4 weights, moe_lane (texel reads,
+ * g_dev->use.subgroup_arith) and, for every weight type, moe_lane (texel reads,
  * g_dev->use.texel): the FFN tests run all three; tier 1 only when the
  * device has subgroup arithmetic and VKGRM_DISABLE_SUBGROUP is not set, tier
  * 2 only with subgroups of >= 8 (lane_ok). */
