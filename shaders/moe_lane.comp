@@ -132,6 +132,7 @@ layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 #endif
 #if defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
 #define BS 256u // values per block
+#define KQUANT
 #elif defined(QB)
 #define BS 32u
 #endif
@@ -149,101 +150,96 @@ uvec4 raw16(usamplerBuffer t, uint o, uint last)
 // bytes 0..3 of w as the low bytes of 4 lanes
 uvec4 bytes4(uint w) { return uvec4(w, w >> 8, w >> 16, w >> 24) & 255u; }
 #endif
-// values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts (block types: whose first byte is tb)
-void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
+#ifdef QB
+// The block types' values [k, k + 16) (k % 16 == 0) of a row whose first byte is tb, as w[0..3]:
+// one read of the texels they share where two 8-value steps each made their own (the kernels walk
+// block-type rows 16 values per step).
+void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
 {
-#if defined(QB)
     uint last = uint(textureSize(t)) - 1u, ob = tb + (k / BS) * QB; // the block's first byte
-#endif
-#if defined(W_Q8_0) || defined(W_Q4)
-    // Q8_0: bytes k % 32 .. + 8 of the block's values; Q4: bytes k % 16 .. + 8 of its nibbles, the
-    // low nibbles for k % 32 < 16, the high ones after (value i low, i + 16 high in byte i)
-    uint o = ob + 2u + (k & (QB == 34u ? 31u : 15u));
-    uvec4 v = raw16(t, o, last);
-    float d = unpackHalf2x16(realign(texelFetch(t, int(ob >> 4)), uvec4(0u), ob & 15u).x).x;
-#ifdef W_Q8_0
-    a = d * vec4(ivec4(v.x << 24, v.x << 16, v.x << 8, v.x) >> 24);
-    b = d * vec4(ivec4(v.y << 24, v.y << 16, v.y << 8, v.y) >> 24);
-#else
-    uvec2 q = (v.xy >> ((k & 16u) >> 2)) & 0x0f0f0f0fu;
-    a = d * (vec4(bytes4(q.x)) - 8.0);
-    b = d * (vec4(bytes4(q.y)) - 8.0);
-#endif
-#elif defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1)
-    // the block's bytes [0, 16) (A) and [16, 32) (B) out of the 3 texels from its first; values
-    // k % 32: nibbles of bytes k % 16 .. + 8 of qs (low for k % 32 < 16), Q5's fifth bits k % 32 ..
-    // + 8 of qh
+    uvec4 q;                                                          // the 16 values' bytes (nibbles: 4 bits each)
+    vec4 sc;                                                          // value = sc.x * (q + sc.z) + sc.y, as ggml
+#ifndef KQUANT
+    // the block's bytes [0, 16) (A), [16, 32) (B) and, for Q8_0, [32, 48) (C) out of the 3 texels
+    // from its first; hi: values 16..31 of the block (Q8_0 bytes, the others' high nibbles)
     uint t0 = ob >> 4, s = ob & 15u;
-    uvec4 c1 = texelFetch(t, int(min(t0 + 1u, last)));
-    uvec4 A = realign(texelFetch(t, int(t0)), c1, s), B = realign(c1, texelFetch(t, int(min(t0 + 2u, last))), s);
-    bool hi8 = (k & 8u) != 0u;
-#if defined(W_Q4_1) // qs at byte 4
-    uvec2 v = hi8 ? uvec2(A.w, B.x) : A.yz;
-    vec2 dm = unpackHalf2x16(A.x);
-#elif defined(W_Q5_0) // qs at byte 6
-    uvec2 v = hi8 ? uvec2((A.w >> 16) | (B.x << 16), (B.x >> 16) | (B.y << 16))
-                  : uvec2((A.y >> 16) | (A.z << 16), (A.z >> 16) | (A.w << 16));
-    vec2 dm = vec2(unpackHalf2x16(A.x).x, 0.0);
-    uint qh = (A.x >> 16) | (A.y << 16);
-#else // Q5_1: qs at byte 8
-    uvec2 v = hi8 ? B.xy : A.zw;
-    vec2 dm = unpackHalf2x16(A.x);
-    uint qh = A.y;
-#endif
-    uvec2 q = (v >> ((k & 16u) >> 2)) & 0x0f0f0f0fu;
-    uvec4 qa = bytes4(q.x), qb = bytes4(q.y);
-#if defined(W_Q5_0) || defined(W_Q5_1)
-    uint hb = qh >> (k & 31u);
-    qa |= (uvec4(hb, hb >> 1, hb >> 2, hb >> 3) & 1u) << 4;
-    qb |= (uvec4(hb >> 4, hb >> 5, hb >> 6, hb >> 7) & 1u) << 4;
-#endif
-#ifdef W_Q5_0
-    a = (vec4(qa) - 16.0) * dm.x;
-    b = (vec4(qb) - 16.0) * dm.x;
+    uvec4 c1 = texelFetch(t, int(min(t0 + 1u, last))), c2 = texelFetch(t, int(min(t0 + 2u, last)));
+    uvec4 A = realign(texelFetch(t, int(t0)), c1, s), B = realign(c1, c2, s);
+    bool hi = (k & 16u) != 0u;
+#if defined(W_Q8_0) // qs at byte 2, one byte per value
+    uvec4 C = realign(c2, uvec4(0u), s), P = hi ? B : A, R = hi ? C : B;
+    q = (P >> 16) | (uvec4(P.yzw, R.x) << 16);
+    sc = vec4(unpackHalf2x16(A.x).x, 0.0, 0.0, 0.0);
 #else
-    precise vec4 pa = vec4(qa) * dm.x + dm.y, pb = vec4(qb) * dm.x + dm.y;
-    a = pa;
-    b = pb;
+#if defined(W_Q4) // qs at byte 2
+    q = (A >> 16) | (uvec4(A.yzw, B.x) << 16);
+    sc = vec4(unpackHalf2x16(A.x).x, 0.0, -8.0, 0.0);
+#elif defined(W_Q4_1) // qs at byte 4
+    q = uvec4(A.yzw, B.x);
+    sc = vec4(unpackHalf2x16(A.x), 0.0, 0.0);
+#elif defined(W_Q5_0) // qh at byte 2, qs at byte 6
+    q = (uvec4(A.yzw, B.x) >> 16) | (uvec4(A.zw, B.xy) << 16);
+    uint qh = (A.x >> 16) | (A.y << 16);
+    sc = vec4(unpackHalf2x16(A.x).x, 0.0, -16.0, 0.0);
+#else // Q5_1: qh at byte 4, qs at byte 8
+    q = uvec4(A.zw, B.xy);
+    uint qh = A.y;
+    sc = vec4(unpackHalf2x16(A.x), 0.0, 0.0);
+#endif
+    q = (q >> (hi ? 4u : 0u)) & 0x0f0f0f0fu;
+#if defined(W_Q5_0) || defined(W_Q5_1)
+    // fifth bits: bit i of qh is value i's; spread bits 4n..4n+3 to bit 4 of word n's bytes
+    uint hb = qh >> (k & 16u);
+    uvec4 hn = uvec4(hb, hb >> 4, hb >> 8, hb >> 12);
+    q |= ((hn & 1u) | ((hn & 2u) << 7) | ((hn & 4u) << 14) | ((hn & 8u) << 21)) << 4;
+#endif
 #endif
 #elif defined(W_Q4_K) || defined(W_Q5_K)
-    // sub-block j = (k % 256) / 32, value l = k % 32 of it: nibble j & 1 of byte 32 (j / 2) + l of
-    // qs (Q5_K: + 16 x bit j of qh[l]); d * scale_j and dmin * min_j from the header texel
+    // sub-block j = (k % 256) / 32, values l = k % 32 .. + 16 of it: nibble j & 1 of bytes
+    // 32 (j / 2) + l .. + 16 of qs, one texel (Q5_K: + 16 x bit j of qh[l ..], one texel); d *
+    // scale_j and dmin * min_j from the header texel
 #ifdef W_Q5_K
     const uint KQ = 3u; // the texel of qs (qh: texels 1, 2)
 #else
     const uint KQ = 1u;
 #endif
     uint bt = ob >> 4, v = k & 255u, j = v >> 5, l = v & 31u;
-    uvec4 h = texelFetch(t, int(bt)), qt = texelFetch(t, int(bt + KQ + 2u * (j >> 1) + (l >> 4)));
-    uvec2 q = (((l & 8u) != 0u ? qt.zw : qt.xy) >> (4u * (j & 1u))) & 0x0f0f0f0fu;
-    uvec4 qa = bytes4(q.x), qb = bytes4(q.y);
+    uvec4 h = texelFetch(t, int(bt));
+    q = (texelFetch(t, int(bt + KQ + 2u * (j >> 1) + (l >> 4))) >> (4u * (j & 1u))) & 0x0f0f0f0fu;
 #ifdef W_Q5_K
-    uvec4 ht = texelFetch(t, int(bt + 1u + (l >> 4)));
-    uvec2 hv = (((l & 8u) != 0u ? ht.zw : ht.xy) >> j) & 0x01010101u;
-    qa |= bytes4(hv.x) << 4;
-    qb |= bytes4(hv.y) << 4;
+    q |= ((texelFetch(t, int(bt + 1u + (l >> 4))) >> j) & 0x01010101u) << 4;
 #endif
     vec2 dd = unpackHalf2x16(h.x);
     uvec2 sm = k4_scale_min(h, j);
-    float d1 = dd.x * float(sm.x), m1 = dd.y * float(sm.y);
-    precise vec4 pa = d1 * vec4(qa) - m1, pb = d1 * vec4(qb) - m1;
-    a = pa;
-    b = pb;
-#elif defined(W_Q6_K)
-    // half hf, quarter g, value l of value k % 256 = 128 hf + 32 g + l: nibble g / 2 of
-    // ql[64 hf + 32 (g & 1) + l], bits 2g of qh[32 hf + l], scale 8 hf + l / 16 + 2g
+    sc = vec4(dd.x * float(sm.x), -(dd.y * float(sm.y)), 0.0, 0.0);
+#else // Q6_K
+    // half hf, quarter g, values l .. l + 16 of value k % 256 = 128 hf + 32 g + l: nibble g / 2 of
+    // ql[64 hf + 32 (g & 1) + l ..], bits 2g of qh[32 hf + l ..], scale 8 hf + l / 16 + 2g
     uint v = k & 255u, hf = v >> 7, g = (v >> 5) & 3u, l = v & 31u;
     uvec4 ql = raw16(t, ob + 64u * hf + 32u * (g & 1u) + l, last), qh = raw16(t, ob + 128u + 32u * hf + l, last);
     uint so = ob + 192u, st = so >> 4; // scales[16], then d: byte so + 16 is in texel st + 1
     uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
-    uvec4 sc = realign(texelFetch(t, int(st)), s1, so & 15u);
+    uvec4 scs = realign(texelFetch(t, int(st)), s1, so & 15u);
     float d = unpackHalf2x16(realign(s1, uvec4(0u), so & 15u).x).x;
     uint n = 8u * hf + (l >> 4) + 2u * g;
-    float ds = d * float(int(sc[n >> 2] << (24u - 8u * (n & 3u))) >> 24);
-    uvec2 q = ((ql.xy >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((qh.xy >> (2u * g)) & 0x03030303u) << 4);
-    a = ds * (vec4(bytes4(q.x)) - 32.0);
-    b = ds * (vec4(bytes4(q.y)) - 32.0);
-#elif defined(W_F32)
+    float ds = d * float(int(scs[n >> 2] << (24u - 8u * (n & 3u))) >> 24);
+    q = ((ql >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((qh >> (2u * g)) & 0x03030303u) << 4);
+    sc = vec4(ds, 0.0, -32.0, 0.0);
+#endif
+    [[unroll]] for (uint i = 0u; i < 4u; i++) {
+#ifdef W_Q8_0
+        w[i] = sc.x * vec4(ivec4(q[i] << 24, q[i] << 16, q[i] << 8, q[i]) >> 24);
+#else
+        precise vec4 wi = sc.x * (vec4(bytes4(q[i])) + sc.z) + sc.y;
+        w[i] = wi;
+#endif
+    }
+}
+#else
+// values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts
+void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
+{
+#if defined(W_F32)
     uint i = tb + (k >> 2) * ts;
     a = uintBitsToFloat(texelFetch(t, int(i)));
     b = uintBitsToFloat(texelFetch(t, int(i + ts)));
@@ -257,6 +253,7 @@ void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 #endif
 #endif
 }
+#endif
 
 // First texel (tb) and texel step (ts) of row m of the window's expert ew (from e_base) in the
 // matrix at element w_off: row-major, or VKG_MOE_W_TILED: each expert's M x K matrix in tiles of
@@ -323,6 +320,19 @@ void main()
         uint xlast = ((xi + p.K) >> 2) - 1u;
         for (uint k = 0u; k < p.K; k += 16u) {
             vec4 xl = uintBitsToFloat(texelFetch(xin, int(min(((xi + k) >> 2) + xq, xlast))));
+#ifdef QB // K % 32 == 0: whole steps
+            vec4 w[NMAT * LR][4];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                w16(w0, wb0[r], k, w[r]);
+#ifdef GATE_UP
+                w16(w1, wb1[r], k, w[LR + r]);
+#endif
+            }
+            vec4 x0 = subgroupQuadBroadcast(xl, 0u), x1 = subgroupQuadBroadcast(xl, 1u);
+            vec4 x2 = subgroupQuadBroadcast(xl, 2u), x3 = subgroupQuadBroadcast(xl, 3u);
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
+                acc1[v] += (dot(w[v][0], x0) + dot(w[v][1], x1)) + (dot(w[v][2], x2) + dot(w[v][3], x3));
+#else
             vec4 wa[NMAT * LR], wb[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
                 w8(w0, wb0[r], ws0[r], k, wa[r], wb[r]);
@@ -343,6 +353,7 @@ void main()
                 xb = subgroupQuadBroadcast(xl, 3u);
                 [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(wa[v], xa) + dot(wb[v], xb);
             }
+#endif
         }
         [[unroll]] for (uint r = 0u; r < LR; r++) {
             uint m = m0 + r * WG;
@@ -367,22 +378,37 @@ void main()
     uint xq1 = q == 0u ? xr[4] : q == 1u ? xr[5] : q == 2u ? xr[6] : xr[7];
     float acc[NMAT * LR * TR];
     [[unroll]] for (uint v = 0u; v < NMAT * LR * TR; v++) acc[v] = 0.0;
-    for (uint k = 0u; k < p.K; k += 8u) {
-        vec4 wa[NMAT * LR], wb[NMAT * LR];
+#ifdef QB
+#define KSTEP 16u // w16: block-type rows 16 values per step
+#else
+#define KSTEP 8u
+#endif
+    for (uint k = 0u; k < p.K; k += KSTEP) {
+        vec4 w[NMAT * LR][KSTEP / 4u];
         [[unroll]] for (uint r = 0u; r < LR; r++) {
-            w8(w0, wb0[r], ws0[r], k, wa[r], wb[r]);
+#ifdef QB
+            w16(w0, wb0[r], k, w[r]);
 #ifdef GATE_UP
-            w8(w1, wb1[r], ws0[r], k, wa[LR + r], wb[LR + r]);
+            w16(w1, wb1[r], k, w[LR + r]);
+#endif
+#else
+            w8(w0, wb0[r], ws0[r], k, w[r][0], w[r][1]);
+#ifdef GATE_UP
+            w8(w1, wb1[r], ws0[r], k, w[LR + r][0], w[LR + r][1]);
+#endif
 #endif
         }
-        uint t0 = (xq0 + k) >> 2, t1 = (xq1 + k) >> 2;
-        vec4 la = uintBitsToFloat(texelFetch(xin, int(t0))), lb = uintBitsToFloat(texelFetch(xin, int(t0 + 1u)));
-        vec4 ha = uintBitsToFloat(texelFetch(xin, int(t1))), hb = uintBitsToFloat(texelFetch(xin, int(t1 + 1u)));
-        vec4 xa[TR], xb[TR];
-        QUAD_X8(la, ha, xa);
-        QUAD_X8(lb, hb, xb);
-        [[unroll]] for (uint i = 0u; i < TR; i++)
-            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc[v * TR + i] += dot(wa[v], xa[i]) + dot(wb[v], xb[i]);
+        [[unroll]] for (uint hh = 0u; hh < KSTEP / 8u; hh++) {
+            uint t0 = (xq0 + k + 8u * hh) >> 2, t1 = (xq1 + k + 8u * hh) >> 2;
+            vec4 la = uintBitsToFloat(texelFetch(xin, int(t0))), lb = uintBitsToFloat(texelFetch(xin, int(t0 + 1u)));
+            vec4 ha = uintBitsToFloat(texelFetch(xin, int(t1))), hb = uintBitsToFloat(texelFetch(xin, int(t1 + 1u)));
+            vec4 xa[TR], xb[TR];
+            QUAD_X8(la, ha, xa);
+            QUAD_X8(lb, hb, xb);
+            [[unroll]] for (uint i = 0u; i < TR; i++)
+                [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
+                    acc[v * TR + i] += dot(w[v][2u * hh], xa[i]) + dot(w[v][2u * hh + 1u], xb[i]);
+        }
     }
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint m = m0 + r * WG;
