@@ -101,6 +101,7 @@ run() {
 
 cat /proc/loadavg > "$OUT/load.before"
 : > "$OUT/models"
+rm -f "$OUT/norepack"
 for m in $MODELS; do
   case "$m" in
     qwen-judge|*.gguf) # a GGUF as it is, for both
@@ -129,9 +130,25 @@ for m in $MODELS; do
     [ -n "$bin" ] || continue
     # ggml-vulkan skips CPU-type devices (lavapipe) unless they are named
     export GGML_VK_VISIBLE_DEVICES=${GGML_VK_VISIBLE_DEVICES:-0}
-    run "$key.$be.pp" "$TIMEOUT" "$bin/llama-bench" -m "$gguf" -p "$PREFILL" -n 0 -r 1 -t "$THREADS" -ngl "$ngl" -o json
-    run "$key.$be.tg" "$TIMEOUT" "$bin/llama-batched-bench" -m "$gguf" -c "$kvmax" -b 2048 -ub 512 -npp "$CTX" \
-      -ntg "$STEPS" -npl 1,1,8,32 -pps -kvu -t "$THREADS" -ngl "$ngl" --output-format jsonl
+    # the CPU backend repacks quantized weights for its fastest kernels (AMX, AVX-512 layouts); a
+    # host whose CPUID advertises instructions its VM then refuses kills them (SIGILL / SIGSEGV,
+    # exit 132 / 139): such a run is repeated without repacking, and the table says so
+    pp_extra=() tg_extra=()
+    for try in 1 2; do
+      run "$key.$be.pp" "$TIMEOUT" "$bin/llama-bench" -m "$gguf" -p "$PREFILL" -n 0 -r 1 -t "$THREADS" -ngl "$ngl" \
+        -o json "${pp_extra[@]}"
+      run "$key.$be.tg" "$TIMEOUT" "$bin/llama-batched-bench" -m "$gguf" -c "$kvmax" -b 2048 -ub 512 -npp "$CTX" \
+        -ntg "$STEPS" -npl 1,1,8,32 -pps -kvu -t "$THREADS" -ngl "$ngl" --output-format jsonl "${tg_extra[@]}"
+      rcs=" $(cat "$OUT/$key.$be.pp.rc") $(cat "$OUT/$key.$be.tg.rc") "
+      if [ "$be" = cpu ] && [ "$try" = 1 ] && { [[ $rcs == *" 132 "* ]] || [[ $rcs == *" 139 "* ]]; }; then
+        echo "compare.sh: $key: llama.cpp's CPU kernels faulted (exit codes$rcs): again without weight repacking" >&2
+        echo "$key" >> "$OUT/norepack"
+        pp_extra=(--repack 0)
+        tg_extra=(--no-repack)
+      else
+        break
+      fi
+    done
   done
 done
 cat /proc/loadavg > "$OUT/load.after"
@@ -179,6 +196,10 @@ def ratio(a, b):
 lb, la = open(os.path.join(out, "load.before")).read().split()[:3], open(os.path.join(out, "load.after")).read().split()[:3]
 print(f"Tokens/s; prefill {prefill} tokens; decode = aggregate tokens/s of B sequences sharing a 128-token "
       f"prompt, {steps} steps; llama.cpp {threads} threads; load average before {' '.join(lb)}, after {' '.join(la)}.\n")
+norepack = os.path.join(out, "norepack")
+if os.path.exists(norepack):
+    print(f"llama.cpp CPU without weight repacking (--repack 0 / --no-repack) for "
+          f"{', '.join(open(norepack).read().split())}: its repacked kernels faulted on this host.\n")
 print("| model | metric | llama.cpp CPU | llama.cpp Vulkan | vkgrm | vkgrm ÷ lc-Vulkan | vkgrm ÷ lc-CPU |")
 print("|---|---|---:|---:|---:|---:|---:|")
 for line in open(os.path.join(out, "models")):
