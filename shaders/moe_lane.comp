@@ -1,6 +1,6 @@
 #version 450
 // moe_lane.comp — the expert FFN passes of moe_ffn.comp (same grid, routing
-// and outputs) for float, Q8_0 and Q4 weights on CPU drivers (lavapipe):
+// and outputs) for float and block-type weights on CPU drivers (lavapipe):
 //   gate_up: h[pair][m] = silu(Wg[e][m] . x[pair / k]) * (Wu[e][m] . x[pair / k])
 //   down:    y[pair][m] = Wd[e][m] . h[pair]
 // Each invocation owns LR output rows (m0 + r * WG) of the workgroup's rows
@@ -64,17 +64,16 @@
 //! variant moe_down_q6_k_lane1 W_Q6_K ONE
 // Block types (Q8_0, ggml's Q4_0 = Q4, Q4_1 ... Q6_K): rows of blocks, w offsets in bytes, never
 // tiled; the subgroup tier (moe_ffn.comp) reads a storage buffer one lane at a time on llvmpipe
-// (25-110 ms for a 1-token pass that takes 1-3 ms here). w8 takes the 8 values [k, k + 8) of a row
-// out of the texels that hold them, with realign() where a block starts inside a texel:
-//   Q8_0 / Q4: 8 bytes (Q4: the low or high nibbles of 8 bytes) at an even byte of the row,
-//     realigned out of the two texels they touch, scaled by the block's f16 d (a third fetch);
-//   Q4_1 / Q5_0 / Q5_1 (20 / 22 / 24 bytes, even offsets): the 3 texels from the block's first,
-//     realigned into its first 32 bytes (header and values);
+// (12-49 ms for a 1-token pass that takes 0.2-1.0 ms here). Both loops walk them 16 values per
+// step: w16 takes the values [k, k + 16) of a row out of one read of the texels that hold them,
+// with realign() where a block starts inside a texel:
+//   Q8_0 / Q4 / Q4_1 / Q5_0 / Q5_1 (34 / 18 / 20 / 22 / 24 bytes, even offsets): the 3 texels from
+//     the block's first byte, realigned into its bytes 0-31 (Q8_0: 0-33): header and values;
 //   Q4_K / Q5_K (144 / 176 bytes, w offsets % 16 == 0: every block on a texel): the header texel
-//     (d, dmin, 12 scale bytes), the texel of the 8 nibble bytes (Q5_K: and of the 8 qh bytes);
-//   Q6_K (210 bytes, even offsets): 8 ql bytes, 8 qh bytes, and the 16 scales with d, each
+//     (d, dmin, 12 scale bytes), the texel of the 16 nibble bytes (Q5_K: and of the 16 qh bytes);
+//   Q6_K (210 bytes, even offsets): 16 ql bytes, 16 qh bytes, and the 16 scales with d, each
 //     realigned out of two texels.
-// The values are ggml's dequantize_row_* values (unfused as `precise` keeps them).
+// The values are ggml's dequantize_row_* values (d * (q + offset) + m, unfused by `precise`).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_quad : require

@@ -316,23 +316,20 @@ FFN_TIER(_sg, 1)
 FFN_LANE(f32, F32)
 FFN_LANE(f16, F16)
 FFN_LANE(bf16, BF16)
-/* moe_lane with Q8_0 / Q4 experts (rows of 34- / 18-byte blocks, never tiled) */
+/* moe_lane with Q8_0 experts (rows of 34-byte blocks, never tiled) */
 FFN(l_gu_q8_0_1, 1, VKG_DTYPE_Q8_0, 1, 2)
 FFN(l_gu_q8_0_16, 16, VKG_DTYPE_Q8_0, 1, 2)
 FFN(l_gu_q8_0_64, 64, VKG_DTYPE_Q8_0, 1, 2)
 FFN(l_dn_q8_0_1, 1, VKG_DTYPE_Q8_0, 0, 2)
 FFN(l_dn_q8_0_16, 16, VKG_DTYPE_Q8_0, 0, 2)
 FFN(l_dn_q8_0_64, 64, VKG_DTYPE_Q8_0, 0, 2)
-FFN(l_gu_q4_t1, 1, VKG_DTYPE_Q4, 1, 2)
-FFN(l_gu_q4_t64, 64, VKG_DTYPE_Q4, 1, 2)
-FFN(l_dn_q4_t1, 1, VKG_DTYPE_Q4, 0, 2)
-FFN(l_dn_q4_t64, 64, VKG_DTYPE_Q4, 0, 2)
-/* moe_lane with ggml's Q4_1 ... Q6_K experts: one token (lane1) and 64 (lane), both passes */
+/* moe_lane with Q4 and ggml's Q4_1 ... Q6_K experts: one token (lane1) and 64 (lane), both passes */
 #define FFN_LANE_GGML(t, dt)                      \
     FFN(l_gu_##t##_t1, 1, VKG_DTYPE_##dt, 1, 2)   \
     FFN(l_gu_##t##_t64, 64, VKG_DTYPE_##dt, 1, 2) \
     FFN(l_dn_##t##_t1, 1, VKG_DTYPE_##dt, 0, 2)   \
     FFN(l_dn_##t##_t64, 64, VKG_DTYPE_##dt, 0, 2)
+FFN_LANE_GGML(q4, Q4)
 FFN_LANE_GGML(q4_1, Q4_1)
 FFN_LANE_GGML(q5_0, Q5_0)
 FFN_LANE_GGML(q5_1, Q5_1)
@@ -419,12 +416,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_down_q8_0_lane1", "1 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_1, rec_down, down },
     { "moe_down_q8_0_lane1", "16 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_16, rec_down, down },
     { "moe_down_q8_0_lane", "64 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_64, rec_down, down },
-    { "moe_gate_up_q4_lane1", "1 tok, 64 exp top6, 512->256 Q4", l_gu_q4_t1, rec_gate_up, down },
-    { "moe_gate_up_q4_lane", "64 tok, 64 exp top6, 512->256 Q4", l_gu_q4_t64, rec_gate_up, down },
-    { "moe_down_q4_lane1", "1 tok, 64 exp top6, 256->512 Q4", l_dn_q4_t1, rec_down, down },
-    { "moe_down_q4_lane", "64 tok, 64 exp top6, 256->512 Q4", l_dn_q4_t64, rec_down, down },
-    LANE_GGML_CASES(q4_1, Q4_1) LANE_GGML_CASES(q5_0, Q5_0) LANE_GGML_CASES(q5_1, Q5_1) LANE_GGML_CASES(q4_k, Q4_K)
-        LANE_GGML_CASES(q5_k, Q5_K)
+    LANE_GGML_CASES(q4, Q4) LANE_GGML_CASES(q4_1, Q4_1) LANE_GGML_CASES(q5_0, Q5_0) LANE_GGML_CASES(q5_1, Q5_1)
+        LANE_GGML_CASES(q4_k, Q4_K) LANE_GGML_CASES(q5_k, Q5_K)
             LANE_GGML_CASES(q6_k, Q6_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
     { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
