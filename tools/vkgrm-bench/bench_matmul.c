@@ -226,6 +226,9 @@ MM_RECT(j128k_F16, F16, 128, 384, 160, VKG_MATMUL_LANE_TEXEL, 2)
 MM_RECT(a3072_Q4_1, Q4_1, 3072, 576, 1, VKG_MATMUL_LANE_TEXEL, 0)
 MM_RECT(a3072b_Q4_1, Q4_1, 3072, 576, 32, VKG_MATMUL_LANE_TEXEL, 0)
 MM_RECT(a49152_Q8_0, Q8_0, 49152, 576, 1, VKG_MATMUL_LANE_TEXEL, 0)
+/* a Q4_K_M file's Q6_K output head (the moe-100m preset's: vocabulary 32000, hidden 512): 420-byte rows,
+ * each starting at its own even byte of a texel */
+MM_RECT(h32000_Q6_K, Q6_K, 32000, 512, 1, VKG_MATMUL_LANE_TEXEL, 0)
 /* the same layout at the 4096-wide shapes: one vector, 8, a prefill */
 MM_CS(dtl1_F16, F16, DEC_N, 1, VKG_MATMUL_LANE_TEXEL, 2)
 MM_CS(dtl8_F16, F16, DEC_N, 8, VKG_MATMUL_LANE_TEXEL, 2)
@@ -399,6 +402,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "matvec1_lane_tx_q4_1", "3072x576 Q4_1 x 1 vec (rows inside texels)", a3072_Q4_1, mm_rec, down },
     { "matmul_lane_q4_1", "3072x576 Q4_1 x 32 vec (rows inside texels)", a3072b_Q4_1, mm_rec, down },
     { "matvec1_lane_tx_q8_0", "49152x576 Q8_0 x 1 vec (rows inside texels)", a49152_Q8_0, mm_rec, down },
+    { "matvec1_lane_tx_q6_k", "32000x512 Q6_K x 1 vec (rows inside texels)", h32000_Q6_K, mm_rec, down },
     { "matmul_lane_f16", "4096x4096 F16 x 8 vec tiled", dtl8_F16, mm_rec, down },
     { "matmul_lane_f16", "1024x1024 F16 x 512 tok tiled", ptl_F16, mm_rec, down },
     { "matmul_lane_f16", "576x576 F16 x 32 vec tiled", b576_F16, mm_rec, down },

@@ -6,6 +6,15 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+/* Under callgrind (tools/bench/jit_ir.sh) each case's second run is instrumented alone and dumped under
+ * the case's name: instruction counts, which this VM's timing noise does not touch. Outside valgrind the
+ * requests are a few no-op instructions. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define VKG_BENCH_CALLGRIND 1
+#endif
+#endif
 
 #include "bench.h"
 #include "options.h"
@@ -112,7 +121,14 @@ static enum vkg_status run_case(struct vkg_device *dev, const struct vkg_bench_c
     if (s == VKG_OK) s = vkg_cmd_create(dev, &c);
     double t = 0;
     if (s == VKG_OK) s = time_runs(c, bc->record, ctx, 1, &t); /* warm-up: pipelines, caches */
+#ifdef VKG_BENCH_CALLGRIND
+    CALLGRIND_START_INSTRUMENTATION;
+#endif
     if (s == VKG_OK) s = time_runs(c, bc->record, ctx, 1, &t);
+#ifdef VKG_BENCH_CALLGRIND
+    CALLGRIND_STOP_INSTRUMENTATION;
+    CALLGRIND_DUMP_STATS_AT(bc->op);
+#endif
     r->reps = t > 0 ? (int)(min_time / t) : 1;
     if (r->reps < 1) r->reps = 1;
     if (r->reps > 200) r->reps = 200;
