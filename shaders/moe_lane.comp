@@ -187,10 +187,11 @@ void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
 #endif
     q = (q >> (hi ? 4u : 0u)) & 0x0f0f0f0fu;
 #if defined(W_Q5_0) || defined(W_Q5_1)
-    // fifth bits: bit i of qh is value i's; spread bits 4n..4n+3 to bit 4 of word n's bytes
+    // fifth bits: bit i of qh is value i's; spread bits 4n..4n+3 to bit 4 of word n's bytes by one
+    // multiply (m * 0x00204081 = m | m << 7 | m << 14 | m << 21: bit j of m lands on bit 8j)
     uint hb = qh >> (k & 16u);
-    uvec4 hn = uvec4(hb, hb >> 4, hb >> 8, hb >> 12);
-    q |= ((hn & 1u) | ((hn & 2u) << 7) | ((hn & 4u) << 14) | ((hn & 8u) << 21)) << 4;
+    uvec4 hn = uvec4(hb, hb >> 4, hb >> 8, hb >> 12) & 15u;
+    q |= ((hn * 0x00204081u) & 0x01010101u) << 4;
 #endif
 #endif
 #elif defined(W_Q4_K) || defined(W_Q5_K)
