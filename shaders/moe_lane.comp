@@ -153,11 +153,11 @@ uvec4 bytes4(uint w) { return uvec4(w, w >> 8, w >> 16, w >> 24) & 255u; }
 // The block types' values [k, k + 16) (k % 16 == 0) of a row whose first byte is tb, as w[0..3]:
 // one read of the texels they share where two 8-value steps each made their own (the kernels walk
 // block-type rows 16 values per step).
-void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
+// q16: the 16 values' bytes q (value 4i + b in byte b of q[i]; Q8_0's signed) and sc, value =
+// sc.x * (q + sc.z) + sc.y as ggml dequantizes it; w16: the values.
+void q16(usamplerBuffer t, uint tb, uint k, out uvec4 q, out vec4 sc)
 {
     uint last = uint(textureSize(t)) - 1u, ob = tb + (k / BS) * QB; // the block's first byte
-    uvec4 q;                                                          // the 16 values' bytes (nibbles: 4 bits each)
-    vec4 sc;                                                          // value = sc.x * (q + sc.z) + sc.y, as ggml
 #ifndef KQUANT
     // the block's bytes [0, 16) (A), [16, 32) (B) and, for Q8_0, [32, 48) (C) out of the 3 texels
     // from its first; hi: values 16..31 of the block (Q8_0 bytes, the others' high nibbles)
@@ -226,6 +226,12 @@ void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
     q = ((ql >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((qh >> (2u * g)) & 0x03030303u) << 4);
     sc = vec4(ds, 0.0, -32.0, 0.0);
 #endif
+}
+void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
+{
+    uvec4 q;
+    vec4 sc;
+    q16(t, tb, k, q, sc);
     [[unroll]] for (uint i = 0u; i < 4u; i++) {
 #ifdef W_Q8_0
         w[i] = sc.x * vec4(ivec4(q[i] << 24, q[i] << 16, q[i] << 8, q[i]) >> 24);
@@ -321,17 +327,30 @@ void main()
         for (uint k = 0u; k < p.K; k += 16u) {
             vec4 xl = uintBitsToFloat(texelFetch(xin, int(min(((xi + k) >> 2) + xq, xlast))));
 #ifdef QB // K % 32 == 0: whole steps
-            vec4 w[NMAT * LR][4];
+            // one pair: the step's scales taken out of its sum, sc.x (q . x + sc.z sum x) + sc.y sum x
+            // (as matvec1_lane_tx and llama.cpp's dot products do), two operations per weight fewer
+            uvec4 q[NMAT * LR];
+            vec4 sc[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                w16(w0, wb0[r], k, w[r]);
+                q16(w0, wb0[r], k, q[r], sc[r]);
 #ifdef GATE_UP
-                w16(w1, wb1[r], k, w[LR + r]);
+                q16(w1, wb1[r], k, q[LR + r], sc[LR + r]);
 #endif
             }
             vec4 x0 = subgroupQuadBroadcast(xl, 0u), x1 = subgroupQuadBroadcast(xl, 1u);
             vec4 x2 = subgroupQuadBroadcast(xl, 2u), x3 = subgroupQuadBroadcast(xl, 3u);
-            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
-                acc1[v] += (dot(w[v][0], x0) + dot(w[v][1], x1)) + (dot(w[v][2], x2) + dot(w[v][3], x3));
+            vec4 x4 = (x0 + x1) + (x2 + x3);
+            float sx = (x4.x + x4.y) + (x4.z + x4.w);
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+#ifdef W_Q8_0
+#define QV(u) vec4(ivec4(u << 24, u << 16, u << 8, u) >> 24)
+#else
+#define QV(u) vec4(bytes4(u))
+#endif
+                float qx = (dot(QV(q[v][0]), x0) + dot(QV(q[v][1]), x1)) + (dot(QV(q[v][2]), x2) + dot(QV(q[v][3]), x3));
+#undef QV
+                acc1[v] += sc[v].x * (qx + sc[v].z * sx) + sc[v].y * sx;
+            }
 #else
             vec4 wa[NMAT * LR], wb[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
