@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""e2e: tools/bench/jit_ir.sh counts one run of each bench case, and only that run.
+
+    test_jit_ir.py JIT_IR_SH VKGRM_BENCH
+
+Runs the Q6_K one-token mat-vec's two cases (4096 x 4096, and a 32000 x 512 head) twice:
+  * two rows, and the same counts in both runs (the tool's point: no timing noise);
+  * JIT instructions > 0 and <= the run's total;
+  * per weight, between 0.2 and 20 JIT instructions: the kernel reads each weight once, in
+    8-lane vector code. Counting anything else (the pipeline's compile, the random weight fill
+    of 16 M bytes, the warm-up run) would put a case far outside that (the fill alone runs
+    ~3.5 G instructions);
+  * the two cases' counts within 4x of each other (16.8 M and 16.4 M weights: the same work,
+    where a count that took in setup would follow the setup instead).
+And a filter that matches no op fails with vkgrm-bench's message.
+"""
+import shutil
+import subprocess
+import sys
+
+SCRIPT, BENCH = sys.argv[1], sys.argv[2]
+if shutil.which("valgrind") is None:
+    print("valgrind is not installed: skipped")
+    sys.exit(77)
+
+
+def run(filt):
+    return subprocess.run(["bash", SCRIPT, "--bench", BENCH, filt], capture_output=True, text=True, timeout=500)
+
+
+def rows(p):
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = []
+    for line in p.stdout.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("matvec"):
+            out.append((cells[0], cells[1], float(cells[2]), float(cells[3])))
+    return out
+
+
+a = rows(run("matvec1_lane_tx_q6_k"))
+b = rows(run("matvec1_lane_tx_q6_k"))
+print("\n".join(map(str, a)))
+assert len(a) == 2, a
+assert a == b, f"counts differ between runs: {a} vs {b}"
+weights = {"4096x4096": 4096 * 4096, "32000x512": 32000 * 512}
+for op, shape, total, jit in a:
+    assert 0 < jit <= total, (op, shape, total, jit)
+    n = weights[shape.split()[0]]
+    per = jit * 1e6 / n
+    assert 0.2 <= per <= 20, f"{shape}: {per:.2f} JIT instructions per weight"
+assert max(r[3] for r in a) < 4 * min(r[3] for r in a), a
+p = run("no_such_op_zz")
+assert p.returncode == 1 and "matches no op" in p.stderr, (p.returncode, p.stderr)
+print("jit_ir.sh: deterministic per-case counts")
