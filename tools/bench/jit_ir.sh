@@ -44,7 +44,9 @@ n=$(wc -l < "$dir/rows")
 echo "| op | shape | instructions (M) | in JIT code (M) |"
 echo "|---|---|---:|---:|"
 i=0
-while IFS='|' read -r _ op shape _; do
+# op: the row's first cell; shape: every cell up to the 4 numbers (a shape may hold '|': "q|k|v ...")
+awk -F'|' '{ s = $3; for (k = 4; k <= NF - 5; k++) s = s "|" $k; print $2 "\t" s }' "$dir/rows" > "$dir/cells"
+while IFS=$'\t' read -r op shape; do
     i=$((i + 1))
     f=$dir/cg.$i
     total=$(awk '/^totals:/ { print $2 }' "$f")
@@ -52,4 +54,4 @@ while IFS='|' read -r _ op shape _; do
         awk '/ \[\?\?\?\]$/ { gsub(",", "", $1); s += $1 } END { print s + 0 }')
     awk -v op="$op" -v shape="$shape" -v t="$total" -v j="$jit" 'BEGIN {
         gsub(/^ +| +$/, "", op); gsub(/^ +| +$/, "", shape); printf "| %s | %s | %.2f | %.2f |\n", op, shape, t / 1e6, j / 1e6 }'
-done < "$dir/rows"
+done < "$dir/cells"
