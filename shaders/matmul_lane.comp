@@ -437,7 +437,9 @@ void main()
                     uint w = word_at(ta[r], tb[r], tc[r], s + QS + 4u * i);
 #ifdef W_Q8_0
 #ifdef NT1
-                    sq[r] += dot(vec4(ivec4(w << 24, w << 16, w << 8, w) >> 24), xa[0]);
+                    // each signed byte moved to the top of its word (q 2^24, two operations each but
+                    // the first and last: one), the 2^-24 folded into d below: the same products
+                    sq[r] += dot(vec4(ivec4(w << 24, (w << 16) & 0xff000000u, (w << 8) & 0xff000000u, w & 0xff000000u)), xa[0]);
 #else
                     vec4 wa = d[r].x * vec4(ivec4(w << 24, w << 16, w << 8, w) >> 24);
                     [[unroll]] for (uint t = 0u; t < NT; t++) acc[r * NT + t] += dot(wa, xa[t]);
@@ -477,7 +479,7 @@ void main()
             float sx = (xs.x + xs.y) + (xs.z + xs.w);
             [[unroll]] for (uint r = 0u; r < LR; r++) {
 #if defined(W_Q8_0)
-                acc[r] += d[r].x * sq[r];
+                acc[r] += (d[r].x * (1.0 / 16777216.0)) * sq[r];
 #elif defined(W_Q4)
                 acc[r] += d[r].x * (sq[r] - 8.0 * sx);
 #elif defined(W_Q5_0)
