@@ -12,7 +12,7 @@ Runs the Q6_K one-token mat-vec's two cases (4096 x 4096, and a 32000 x 512 head
     ~3.5 G instructions);
   * the two cases' counts within 4x of each other (16.8 M and 16.4 M weights: the same work,
     where a count that took in setup would follow the setup instead).
-And a filter that matches no op fails with vkgrm-bench's message.
+And a filter that matches no op fails as vkgrm-bench's usage error (exit 2, its message).
 """
 import shutil
 import subprocess
@@ -51,5 +51,5 @@ for op, shape, total, jit in a:
     assert 0.2 <= per <= 20, f"{shape}: {per:.2f} JIT instructions per weight"
 assert max(r[3] for r in a) < 4 * min(r[3] for r in a), a
 p = run("no_such_op_zz")
-assert p.returncode == 1 and "matches no op" in p.stderr, (p.returncode, p.stderr)
+assert p.returncode == 2 and "matches no op" in p.stderr, (p.returncode, p.stderr)
 print("jit_ir.sh: deterministic per-case counts")

@@ -14,14 +14,17 @@
 # shaders and their helpers: functions in anonymous mappings), in millions.
 # Counts are for the CPU valgrind presents to llvmpipe (AVX2, no AVX-512), not a timing: use
 # them to compare two builds of a kernel, and confirm a change by time where it matters.
+# Exit status: 0; 2 a usage error (vkgrm-bench's too, e.g. a filter matching no op); 1 a failure.
 set -euo pipefail
 bench=build/tools/vkgrm-bench/vkgrm-bench
 keep=
 while [ $# -gt 0 ]; do
     case $1 in
-    --bench) bench=$2; shift 2 ;;
-    --keep) keep=$2; shift 2 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bench | --keep)
+        [ $# -ge 2 ] || { echo "jit_ir.sh: $1 needs a value" >&2; exit 2; }
+        if [ "$1" = --bench ]; then bench=$2; else keep=$2; fi
+        shift 2 ;;
+    -h | --help) sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "jit_ir.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
@@ -34,8 +37,11 @@ dir=${keep:-$(mktemp -d)}
 mkdir -p "$dir"
 rm -f "$dir"/cg "$dir"/cg.[0-9]*
 [ -n "$keep" ] || trap 'rm -rf "$dir"' EXIT
+# vkgrm-bench's own exit status comes through (2: a usage error such as a filter matching no op)
+rc=0
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/cg" "$bench" --ops --filter "$filter" \
-    --min-time 0.000001 > "$dir/table" 2> "$dir/log" || { tail -20 "$dir/log" >&2; exit 1; }
+    --min-time 0.000001 > "$dir/table" 2> "$dir/log" || rc=$?
+[ "$rc" -eq 0 ] || { grep -v '^==[0-9]*==' "$dir/log" | tail -20 >&2; exit "$rc"; }
 # the case rows of vkgrm-bench's table, in the order the cases ran (and were dumped)
 grep '^| ' "$dir/table" | tail -n +2 | grep -v '^|---' > "$dir/rows" || true
 n=$(wc -l < "$dir/rows")
