@@ -52,8 +52,13 @@ const float MASKED = -1.0e38;          // V3 groups: excluded expert, below ever
 bool has_bias() { return (p.flags & VKG_MOE_GATE_BIAS) != 0u; }
 bool v3_groups() { return (p.flags & VKG_MOE_GATE_V3_GROUPS) != 0u; }
 
-// (v, i) beats (bv, bi): larger value, or equal value and lower index.
-bool better(float v, uint i, float bv, uint bi) { return v > bv || (v == bv && i < bi); }
+// Order of choices, as torch.topk and torch.max rank them: NaN above every number (a NaN router
+// logit, from an overflowed hidden state, is picked and its NaN weight carries on; ranking it
+// nowhere left the index at 0xffffffff and the next shared-memory store out of bounds).
+bool above(float v, float bv) { return isnan(v) ? !isnan(bv) : v > bv; }
+bool same(float v, float bv) { return v == bv || (isnan(v) && isnan(bv)); }
+// (v, i) beats (bv, bi): it ranks above, or the same and has the lower index.
+bool better(float v, uint i, float bv, uint bi) { return above(v, bv) || (same(v, bv) && i < bi); }
 
 float choice_of(float score, uint e) { return has_bias() ? score + bias[p.bias_off + e] : score; }
 
@@ -63,7 +68,7 @@ float choice_of(float score, uint e) { return has_bias() ? score + bias[p.bias_o
         float b1 = NEG_INF, b2 = NEG_INF;                                      \
         for (uint e_ = (e0); e_ < (e0) + (gsize); e_++) {                      \
             float v_ = c[e_];                                                  \
-            if (v_ > b1) { b2 = b1; b1 = v_; } else if (v_ > b2) { b2 = v_; }  \
+            if (above(v_, b1)) { b2 = b1; b1 = v_; } else if (above(v_, b2)) { b2 = v_; } \
         }                                                                      \
         out_score = v3_groups() ? b1 + (gsize > 1u ? b2 : 0.0) : b1;           \
     }
@@ -80,6 +85,10 @@ void sg_sync() { subgroupMemoryBarrierShared(); subgroupBarrier(); }
 // Best (value, lowest index) over the subgroup; lanes pass their own best.
 uint sg_argmax(float v, uint i, out float best)
 {
+    if (subgroupMax(isnan(v) ? 1u : 0u) != 0u) { // NaN ranks above every number (above())
+        best = uintBitsToFloat(0x7fc00000u);
+        return subgroupMin(isnan(v) ? i : 0xffffffffu);
+    }
     best = subgroupMax(v);
     return subgroupMin(v == best ? i : 0xffffffffu);
 }

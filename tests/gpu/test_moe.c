@@ -162,6 +162,26 @@ static const struct {
 };
 #define N_ROUTERS (sizeof g_routers / sizeof g_routers[0])
 
+/* NaN router logits (an overflowed hidden state), per token t: none (t % 4 == 0), one, the whole
+ * row, two; the reference ranks NaN above every number, as torch.topk does. Ids must stay in
+ * range: a NaN ranked nowhere left the shader's index at 0xffffffff and its next shared-memory
+ * store out of bounds (lavapipe crashed). */
+static int g_nan_logits;
+static void poison_logits(uint32_t n_tok, uint32_t n_exp, float *l)
+{
+    if (!g_nan_logits) return;
+    for (uint32_t t = 0; t < n_tok; t++) {
+        float *row = l + (uint64_t)t * n_exp;
+        if (t % 4 == 1) row[(t * 7) % n_exp] = NAN;
+        if (t % 4 == 2)
+            for (uint32_t e = 0; e < n_exp; e++) row[e] = NAN;
+        if (t % 4 == 3) {
+            row[(t * 5) % n_exp] = NAN;
+            row[(t * 5 + n_exp / 2) % n_exp] = NAN;
+        }
+    }
+}
+
 /* Every router variant at n_tok 1, 7, 64. */
 static void test_gate_variants(void **state)
 {
@@ -172,6 +192,7 @@ static void test_gate_variants(void **state)
             uint32_t n_tok = g_ntoks[ti], n_exp = g_routers[ci].r.n_exp;
             float *l = malloc((uint64_t)n_tok * n_exp * 4);
             make_logits(&seed, n_tok, n_exp, l);
+            poison_logits(n_tok, n_exp, l);
             check_gate(g_routers[ci].name, &g_routers[ci].r, n_tok, l);
             free(l);
         }
@@ -326,6 +347,7 @@ static void test_gate_group(void **state)
             int32_t *ri = malloc(np * 4), *gi = malloc(np * 4);
             uint32_t *route = malloc(rb), *list = malloc(np * 4);
             make_logits(&seed, n_tok, n_exp, l);
+            poison_logits(n_tok, n_exp, l);
             ref_moe_gate(r, n_tok, l, ri, rw);
             /* runs 0 .. N_TIERS - 1: the tiers; N_TIERS: the subgroup tier with VKGRM_DISABLE_GATE_GROUP's effect */
             int gg_saved = g_dev->use.gate_group;
@@ -391,6 +413,16 @@ static void test_gate_group(void **state)
     if (g_dev->use.subgroup_arith && g_dev->use.gate_group && g_dev->info.subgroup_max_size >= 8 &&
         g_dev->info.subgroup_max_size <= 64)
         assert_true(fused_seen);
+}
+
+/* Both router launches on NaN logits (poison_logits): ids as the reference's (every one a real
+ * expert, none twice), NaN weights where the reference has them, route and list consistent. */
+static void test_gate_nan(void **state)
+{
+    g_nan_logits = 1;
+    test_gate_variants(state);
+    test_gate_group(state);
+    g_nan_logits = 0;
 }
 
 /* Host weights as f32 values exactly representable in dtype, and their device bytes. */
@@ -860,6 +892,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_gate_ties),
         cmocka_unit_test(test_group),
         cmocka_unit_test(test_gate_group),
+        cmocka_unit_test(test_gate_nan), /* NaN router logits */
         cmocka_unit_test(test_experts_f32),
         cmocka_unit_test(test_experts_f16),
         cmocka_unit_test(test_experts_bf16),

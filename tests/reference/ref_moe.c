@@ -19,12 +19,15 @@ static void scores_of(const struct ref_moe_router *r, const float *l, double *s)
         for (uint32_t e = 0; e < r->n_exp; e++) s[e] /= sum;
 }
 
-/* Index of the largest of v[0..n) not yet taken; the lowest index among equals. */
+/* a ranks above b as torch.topk / torch.max rank them: NaN above every number. */
+static int above(double a, double b) { return isnan(a) ? !isnan(b) : a > b; }
+
+/* Index of the largest of v[0..n) not yet taken; the lowest index among equals (NaNs equal). */
 static uint32_t argmax_free(const double *v, const char *taken, uint32_t n)
 {
     uint32_t best = n;
     for (uint32_t i = 0; i < n; i++)
-        if (!taken[i] && (best == n || v[i] > v[best])) best = i;
+        if (!taken[i] && (best == n || above(v[i], v[best]))) best = i;
     return best;
 }
 
@@ -39,10 +42,10 @@ static void mask_groups(const struct ref_moe_router *r, double *ch)
     for (uint32_t i = 0; i < r->n_group; i++) {
         double b1 = -INFINITY, b2 = -INFINITY;
         for (uint32_t e = i * gs; e < (i + 1) * gs; e++) {
-            if (ch[e] > b1) {
+            if (above(ch[e], b1)) {
                 b2 = b1;
                 b1 = ch[e];
-            } else if (ch[e] > b2) b2 = ch[e];
+            } else if (above(ch[e], b2)) b2 = ch[e];
         }
         g[i] = r->v3_groups ? b1 + (gs > 1 ? b2 : 0) : b1;
     }

@@ -18,7 +18,8 @@ struct ref_moe_router {
 };
 
 /* logits [n_tok][n_exp] -> ids [n_tok][k] (best first; equal choices: lower
- * index first), weights [n_tok][k]. DeepseekV2TopkRouter with bias NULL and
+ * index first; NaN above every number, as torch.topk ranks it), weights [n_tok][k].
+ * DeepseekV2TopkRouter with bias NULL and
  * v3_groups 0 (scores masked to 0, weight = masked score); DeepseekV3TopkRouter
  * with them (choice = score + bias masked to -inf, weight = score). */
 void ref_moe_gate(const struct ref_moe_router *r, uint32_t n_tok, const float *logits, int32_t *ids, float *weights);
