@@ -106,7 +106,9 @@ void main()
         m[g] = NEG_BIG;
         l[g] = 0.0;
     }
-    for (int pos = lo + int(lane); pos <= hi; pos += int(W)) {
+    // a do-while (common.glsl, "Loops on llvmpipe"): no masked pass after the last position
+    int pos = lo + int(lane);
+    if (pos <= hi) do {
         uint page = page_id(sq.x + uint(pos) / p.page_size);
         uint slot = (page * p.n_kv_heads + kvh) * p.page_size + uint(pos) % p.page_size;
         float s[GH];
@@ -153,7 +155,8 @@ void main()
                 [[unroll]] for (uint g = 0u; g < GH; g++) acc[g * DV4 + d] = acc[g * DV4 + d] * alpha[g] + pr[g] * v;
             }
         }
-    }
+        pos += int(W);
+    } while (pos <= hi);
     // merge the lanes, per head: M = max m, L = sum l e^(m - M), A = sum acc e^(m - M)
     [[unroll]] for (uint g = 0u; g < GH; g++) {
         float mx = subgroupMax(m[g]);

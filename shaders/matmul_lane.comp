@@ -76,6 +76,11 @@
 // fetch per lane of a quad shared by quad broadcasts (X_ROW4 / X_ROW8; float
 // rows step 16 columns for it), so the host runs it only with use.quad.
 //
+// The column loops are do-whiles (n_in > 0): llvmpipe (Mesa 22.3) tests a for loop's condition
+// at the top and, once every lane has left, still runs the body one more time under an all-off
+// mask before its end-of-loop test exits; for rows of 2 blocks (n_in 512) that was half as much
+// work again. A do-while leaves at its bottom test (common.glsl, "Loops on llvmpipe").
+//
 // Fused launches (p.mode, push_matmul.h), one dispatch where a layer had 2-3:
 //   PARTS: W is q|k|v stacked at load; rows past seg1 / seg2 are stored into
 //          the bindings Y1 / Y2 with their own offsets and strides.
@@ -365,7 +370,8 @@ void main()
         tr[r] = o >> 4;
         sr[r] = o & 15u;
     }
-    for (uint k = 0u; k < p.n_in; k += 256u) {
+    uint k = 0u;
+    do {
         uint g8 = (k >> 8) * (QB / 2u); // texel of this group of 8 blocks inside a row
         uvec4 pv[LR * 3u], praw[LR];    // the previous block's texels (realigned), the last raw one
         [[unroll]] for (uint j = 0u; j < 8u; j++) {
@@ -490,7 +496,8 @@ void main()
             }
 #endif
         }
-    }
+        k += 256u;
+    } while (k < p.n_in);
 #elif defined(W_Q4_K) || defined(W_Q5_K)
 #ifdef W_Q5_K
 #define KB 11u // texels per block
@@ -501,7 +508,8 @@ void main()
 #endif
     uint tr[LR]; // first texel of each row: n_in / 256 blocks of KB texels
     [[unroll]] for (uint r = 0u; r < LR; r++) tr[r] = (p.w_off >> 4) + rows[r] * (p.n_in >> 8) * KB;
-    for (uint k = 0u; k < p.n_in; k += 256u) {
+    uint k = 0u;
+    do {
         uint kb = (k >> 8) * KB;
         uvec4 h[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) h[r] = texelFetch(W, int(tr[r] + kb));
@@ -581,11 +589,13 @@ void main()
                 acc[r] += (dm[r].x * sa[r] - dm[r].y * sxa) + (dm[r].z * sb[r] - dm[r].w * sxb);
 #endif
         }
-    }
+        k += 256u;
+    } while (k < p.n_in);
 #elif defined(W_Q6_K)
     uint ob[LR]; // byte of each row's first block: n_in / 256 blocks of 210 bytes
     [[unroll]] for (uint r = 0u; r < LR; r++) ob[r] = p.w_off + rows[r] * (p.n_in >> 8) * 210u;
-    for (uint k = 0u; k < p.n_in; k += 256u) {
+    uint k = 0u;
+    do {
         uint bo = (k >> 8) * 210u;
         uvec4 sc[LR]; // int8 scales[16]
         float d[LR];
@@ -657,7 +667,8 @@ void main()
                 [[unroll]] for (uint r = 0u; r < LR; r++) acc[r] += dot(ds[r], sq[r] - 32.0 * xs);
 #endif
             }
-    }
+        k += 256u;
+    } while (k < p.n_in);
 #else
     uint wtb[LR], wts[LR]; // each row's first texel and texel step (w_texel)
     [[unroll]] for (uint r = 0u; r < LR; r++) w_texel(rows[r], glu ? 2u * p.n_out : p.n_out, wtb[r], wts[r]);
@@ -666,7 +677,8 @@ void main()
     // quad shares the four (one call per lane instead of 4 per 16 columns); n_in % 8 == 0, so the
     // last block may be half: its second half's weights are skipped, its x texel clamped
     uint xlast = xt[0] + p.n_in / 4u - 1u;
-    for (uint k = 0u; k < p.n_in; k += 16u) {
+    uint k = 0u;
+    do {
         vec4 xl = uintBitsToFloat(texelFetch(X, int(min(xt[0] + (k >> 2) + xq, xlast))));
         vec4 x0 = subgroupQuadBroadcast(xl, 0u), x1 = subgroupQuadBroadcast(xl, 1u);
         vec4 wa[LR], wb[LR];
@@ -677,13 +689,17 @@ void main()
             [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(wtb[r], wts[r], k + 8u, wa[r], wb[r]);
             [[unroll]] for (uint r = 0u; r < LR; r++) acc[r] += dot(wa[r], x2) + dot(wb[r], x3);
         }
-    }
+        k += 16u;
+    } while (k < p.n_in);
 #else
 #ifdef CS
-    for (uint k = 8u * gl_LocalInvocationID.x; k < p.n_in; k += 8u * WG) {
+    const uint KS = 8u * WG;
+    uint k = 8u * gl_LocalInvocationID.x;
 #else
-    for (uint k = 0u; k < p.n_in; k += 8u) {
+    const uint KS = 8u;
+    uint k = 0u;
 #endif
+    if (k < p.n_in) do {
         vec4 wa[LR], wb[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) load_w8(wtb[r], wts[r], k, wa[r], wb[r]);
         vec4 xa[NT], xb[NT];
@@ -691,7 +707,8 @@ void main()
         LOAD_X((k >> 2) + 1u, xb);
         [[unroll]] for (uint t = 0u; t < NT; t++)
             [[unroll]] for (uint r = 0u; r < LR; r++) acc[r * NT + t] += dot(wa[r], xa[t]) + dot(wb[r], xb[t]);
-    }
+        k += KS;
+    } while (k < p.n_in);
 #endif
 #endif
 #ifdef CS

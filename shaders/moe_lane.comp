@@ -18,6 +18,7 @@
 // kernel only with quad operations, use.quad). Models on CPU drivers store
 // each expert's matrices in 8-row tiles (VKG_MOE_W_TILED, w_row): an 8-lane
 // SIMD chunk's rows are then one sequential stream instead of one per row.
+// The pair and K loops are do-whiles (common.glsl, "Loops on llvmpipe").
 //! variant moe_gate_up_f32_lane GATE_UP W_F32
 //! variant moe_gate_up_f16_lane GATE_UP W_F16
 //! variant moe_gate_up_bf16_lane GATE_UP W_BF16
@@ -315,7 +316,8 @@ void main()
     // pairs one after another, the lanes sharing the pair's input texels through their quads, so no
     // slot is computed for nothing where the 8-pair kernel would fill 7 of 8 slots with copies
     uint xq = gl_SubgroupInvocationID & 3u; // this lane's place in its quad
-    for (uint i = 0u; i < nvalid; i++) {
+    uint i = 0u;
+    do {
         uint pr = p.dense != 0u ? tile0 + i : list[p.list_off + first + tile0 + i];
         uint xi = p.in_off + (pr / p.in_div) * p.K;
         float acc1[NMAT * LR];
@@ -324,7 +326,8 @@ void main()
         // shares the four (one call per lane where each lane made 4); K % 8 == 0, so a last half
         // step skips its second half (its texel fetch clamped to the row)
         uint xlast = ((xi + p.K) >> 2) - 1u;
-        for (uint k = 0u; k < p.K; k += 16u) {
+        uint k = 0u;
+        do {
             vec4 xl = uintBitsToFloat(texelFetch(xin, int(min(((xi + k) >> 2) + xq, xlast))));
 #ifdef QB // K % 32 == 0: whole steps
             // one pair: the step's scales taken out of its sum, sc.x (q . x + sc.z sum x) + sc.y sum x
@@ -373,7 +376,8 @@ void main()
                 [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(wa[v], xa) + dot(wb[v], xb);
             }
 #endif
-        }
+            k += 16u;
+        } while (k < p.K);
         [[unroll]] for (uint r = 0u; r < LR; r++) {
             uint m = m0 + r * WG;
             if (m >= m_end) break;
@@ -384,7 +388,8 @@ void main()
 #endif
             yout[p.out_off + pr * p.M + m] = g;
         }
-    }
+        i++;
+    } while (i < nvalid);
 #else
     uint pair[TR], xr[TR];
     [[unroll]] for (uint i = 0u; i < TR; i++) {
@@ -402,7 +407,8 @@ void main()
 #else
 #define KSTEP 8u
 #endif
-    for (uint k = 0u; k < p.K; k += KSTEP) {
+    uint k = 0u;
+    do {
         vec4 w[NMAT * LR][KSTEP / 4u];
         [[unroll]] for (uint r = 0u; r < LR; r++) {
 #ifdef QB
@@ -428,7 +434,8 @@ void main()
                 [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
                     acc[v * TR + i] += dot(w[v][2u * hh], xa[i]) + dot(w[v][2u * hh + 1u], xb[i]);
         }
-    }
+        k += KSTEP;
+    } while (k < p.K);
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint m = m0 + r * WG;
         if (m >= m_end) break;

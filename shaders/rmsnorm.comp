@@ -7,7 +7,7 @@
 // LANE (the CPU-driver tier): one row per subgroup, VKG_RMSNORM_LANE_LOCAL / 8
 // rows per workgroup, no shared memory and no barrier — on lavapipe a
 // workgroup with a barrier runs each subgroup as a coroutine, about 0.1 ms a
-// row whatever its length.
+// row whatever its length. The lane loops are do-whiles (common.glsl, "Loops on llvmpipe").
 //! variant rmsnorm
 //! variant rmsnorm_add ADD
 //! variant rmsnorm_sg SUBGROUP
@@ -134,7 +134,8 @@ void norm_row(uint row, uint lane, uint lanes)
 #define X4(g) tex4(XT, (p.x_off + xb) / 4u + (g))
 #endif
     // rows and n on whole texels: (x_off + xb) % 4 == 0, likewise r_off
-    for (uint g = lane; 4u * g < p.n; g += lanes) {
+    uint g = lane;
+    if (4u * g < p.n) do {
         vec4 v = X4(g);
 #ifdef ADD
         v += tex4(RT, (p.r_off + xb) / 4u + g);
@@ -143,9 +144,11 @@ void norm_row(uint row, uint lane, uint lanes)
         acc += v.y * v.y;
         acc += v.z * v.z;
         acc += v.w * v.w;
-    }
+        g += lanes;
+    } while (4u * g < p.n);
     float inv = 1.0 / sqrt(subgroupAdd(acc) / float(p.n) + p.eps);
-    for (uint g = lane; 4u * g < p.n; g += lanes) {
+    g = lane;
+    if (4u * g < p.n) do {
         vec4 v = X4(g);
 #ifdef ADD
         v += tex4(RT, (p.r_off + xb) / 4u + g);
@@ -159,9 +162,11 @@ void norm_row(uint row, uint lane, uint lanes)
         y[yb + 4u * g + 1u] = o.y;
         y[yb + 4u * g + 2u] = o.z;
         y[yb + 4u * g + 3u] = o.w;
-    }
+        g += lanes;
+    } while (4u * g < p.n);
 #else
-    for (uint g = lane; 4u * g < p.n; g += lanes) {
+    uint g = lane;
+    if (4u * g < p.n) do {
         [[unroll]] for (uint e = 0u; e < 4u; e++) {
             uint j = 4u * g + e;
             float v = 0.0; // past the row: adds 0 to the sum
@@ -178,9 +183,11 @@ void norm_row(uint row, uint lane, uint lanes)
             }
             acc += v * v;
         }
-    }
+        g += lanes;
+    } while (4u * g < p.n);
     float inv = 1.0 / sqrt(subgroupAdd(acc) / float(p.n) + p.eps);
-    for (uint g = lane; 4u * g < p.n; g += lanes) {
+    g = lane;
+    if (4u * g < p.n) do {
         [[unroll]] for (uint e = 0u; e < 4u; e++) {
             uint j = 4u * g + e;
             if (j < p.n) {
@@ -192,7 +199,8 @@ void norm_row(uint row, uint lane, uint lanes)
                 y[yb + j] = (v * inv) * (w[j] + p.w_add);
             }
         }
-    }
+        g += lanes;
+    } while (4u * g < p.n);
 #endif
 }
 #else
@@ -202,7 +210,8 @@ void norm_row(uint row, uint lane, uint lanes)
     uint tok = row / p.group, head = row - tok * p.group;
     uint xb = tok * p.x_stride + head * p.n, yb = p.y_off + tok * p.y_stride + head * p.n;
     float acc = 0.0;
-    for (uint j = lane; j < p.n; j += lanes) {
+    uint j = lane;
+    if (j < p.n) do {
 #ifdef COMBINE
         float v = combined(tok, j);
 #else
@@ -213,20 +222,23 @@ void norm_row(uint row, uint lane, uint lanes)
         r[p.r_off + xb + j] = v; // this invocation re-reads it below
 #endif
         acc += v * v;
-    }
+        j += lanes;
+    } while (j < p.n);
 #ifdef LANE
     float inv = 1.0 / sqrt(subgroupAdd(acc) / float(p.n) + p.eps);
 #else
     float inv = 1.0 / sqrt(row_sum(acc) / float(p.n) + p.eps);
 #endif
-    for (uint j = lane; j < p.n; j += lanes) {
+    j = lane;
+    if (j < p.n) do {
 #ifdef ADD
         float v = r[p.r_off + xb + j];
 #else
         float v = x[p.x_off + xb + j];
 #endif
         y[yb + j] = (v * inv) * (w[j] + p.w_add);
-    }
+        j += lanes;
+    } while (j < p.n);
 }
 #endif
 
@@ -237,11 +249,13 @@ void main()
     // rows [wg * per, wg * per + per), one per subgroup in turn: correct for
     // any subgroup size (the host assumes 8 lanes each)
     uint per = gl_WorkGroupSize.x / 8u;
-    for (uint k = gl_SubgroupID; k < per; k += gl_NumSubgroups) {
+    uint k = gl_SubgroupID;
+    if (k < per) do {
         uint row = wg * per + k;
         if (row >= p.rows) break; // uniform for the subgroup
         norm_row(row, gl_SubgroupInvocationID, gl_SubgroupSize);
-    }
+        k += gl_NumSubgroups;
+    } while (k < per);
 #else
     if (wg >= p.rows) return; // uniform for the workgroup: barriers stay legal
     norm_row(wg, gl_LocalInvocationID.x, gl_WorkGroupSize.x);
