@@ -108,17 +108,24 @@ static uint32_t vec_flags(const struct vkg_matmul_args *a, const struct vkg_push
     return f;
 }
 
-/* Specialization constant 1 of a matmul_lane launch (matmul_lane.comp, MODE_SPEC): the mode + 1 for
- * float weights, so that the pipeline holds only that mode's epilogue. llvmpipe runs every branch of
- * a kernel under a mask, uniform ones too, and each storage store is a loop over the lanes: one
- * pipeline for all modes paid every mode's stores, activations and norm tail in each launch (the
- * judge's 2048x128 rows x 160 tokens: 4.3 -> 2.1 ms). 0 (p.mode at run time) for the block types
- * and for one token, where the weight walk outweighs the epilogue: llvmpipe compiles each
- * specialization at its first dispatch (~6 s for a block type cold), and one per mode for all of
- * them tripled the matmul tests' cold compile time. */
+/* Specialization constant 1 of a matmul_lane / matvec1_lane_tx launch (matmul_lane.comp,
+ * MODE_SPEC): llvmpipe runs every branch of a kernel under a mask, uniform ones too, and each
+ * storage store is a loop over the lanes, so one pipeline for all modes pays every mode's stores,
+ * activations and norm tail in each launch.
+ * - Float GEMMs: the mode + 1, one pipeline per mode (the judge's 2048x128 rows x 160 tokens: 4.3
+ *   -> 2.1 ms).
+ * - Block types, and one token of any type: the plain mode + 1 for plain launches (the output
+ *   head, unfused projections), 0 (p.mode at run time) for the fused and residual-norm ones. The
+ *   masked epilogues cost ~10k instructions per 64-row workgroup: the 32000 x 512 Q6_K head
+ *   counted 31.8 -> 27.1 M instructions at one token (jit_ir.sh), the 1024^2 Q6_K GEMM of 512
+ *   tokens 350 -> 302 M. llvmpipe compiles each specialization at its first dispatch (~6 s for a
+ *   block type cold) and one per mode for the block types tripled the matmul tests' cold compile
+ *   time; plain-or-all is at most two pipelines per type and kernel, one where a type only runs
+ *   plain (the Q6_K of llama.cpp's Q4_K_M files: the head and unfused v). */
 static uint32_t mode_spec(enum vkg_op op, const struct vkg_push_matmul *p)
 {
-    return op == k_tex[0] || op == k_tex[1] || op == k_tex[2] ? p->mode + 1 : 0;
+    if (op == k_tex[0] || op == k_tex[1] || op == k_tex[2]) return p->mode + 1;
+    return p->mode == VKG_MATMUL_MODE_PLAIN ? 1 + VKG_MATMUL_MODE_PLAIN : 0;
 }
 
 /* matmul_lane's grid: token blocks of 8 in x, so that the blocks of one group of weight rows run
@@ -213,8 +220,8 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS);
-        return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(j->op1_tex), 0, rows_spec(wt_index(a->wt), &p), 0, v,
-                                          LANE_VIEWS, &p, groups, 1);
+        return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(j->op1_tex), mode_spec(j->op1_tex, &p),
+                                          rows_spec(wt_index(a->wt), &p), 0, v, LANE_VIEWS, &p, groups, 1);
     }
     if (j->lane && toks > 1 && j->op_tex != VKG_OP_COUNT && tex_ok) { /* token blocks of 8 in x */
         uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wt_index(a->wt), toks);
