@@ -4,7 +4,9 @@
     test_jit_ir.py JIT_IR_SH VKGRM_BENCH
 
 Runs the Q6_K one-token mat-vec's two cases (4096 x 4096, and a 32000 x 512 head) twice:
-  * two rows, and the same counts in both runs (the tool's point: no timing noise);
+  * two rows, and the same JIT counts in both runs (the tool's point: no timing noise); the
+    run's total within 1 % (it takes in the driver's thread hand-offs, whose wait loops follow
+    valgrind's scheduling: a fresh CI machine once counted 27.74 M and then 27.75 M);
   * JIT instructions > 0 and <= the run's total;
   * per weight, between 0.2 and 20 JIT instructions: the kernel reads each weight once, in
     8-lane vector code. Counting anything else (the pipeline's compile, the random weight fill
@@ -42,7 +44,10 @@ a = rows(run("matvec1_lane_tx_q6_k"))
 b = rows(run("matvec1_lane_tx_q6_k"))
 print("\n".join(map(str, a)))
 assert len(a) == 2, a
-assert a == b, f"counts differ between runs: {a} vs {b}"
+assert [r[:2] for r in a] == [r[:2] for r in b], (a, b)
+assert [r[3] for r in a] == [r[3] for r in b], f"JIT counts differ between runs: {a} vs {b}"
+for ra, rb in zip(a, b):
+    assert abs(ra[2] - rb[2]) <= 0.01 * ra[2], f"totals differ by more than 1 %: {ra} vs {rb}"
 weights = {"4096x4096": 4096 * 4096, "32000x512": 32000 * 512}
 for op, shape, total, jit in a:
     assert 0 < jit <= total, (op, shape, total, jit)
