@@ -11,3 +11,7 @@ set_tests_properties(e2e_gpu_check PROPERTIES LABELS "e2e;slow" TIMEOUT 900)
 add_test(NAME e2e_jit_ir COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_jit_ir.py
          ${CMAKE_SOURCE_DIR}/tools/bench/jit_ir.sh $<TARGET_FILE:vkgrm-bench>)
 set_tests_properties(e2e_jit_ir PROPERTIES LABELS "e2e;slow;python" TIMEOUT 600 SKIP_RETURN_CODE 77)
+# tools/bench/pair.py: two builds timed at once, one core each (README "vkgrm-bench", timing in pairs).
+add_test(NAME e2e_bench_pair COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_pair.py
+         ${CMAKE_SOURCE_DIR}/tools/bench/pair.py $<TARGET_FILE:vkgrm-bench>)
+set_tests_properties(e2e_bench_pair PROPERTIES LABELS "e2e;python" TIMEOUT 300)
