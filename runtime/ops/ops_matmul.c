@@ -219,12 +219,12 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     }
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
-            (rows + VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS - 1) / (VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS);
+            (rows + c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS - 1) / (c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS);
         return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(j->op1_tex), mode_spec(j->op1_tex, &p),
                                           rows_spec(wt_index(a->wt), &p), 0, v, LANE_VIEWS, &p, groups, 1);
     }
     if (j->lane && toks > 1 && j->op_tex != VKG_OP_COUNT && tex_ok) { /* token blocks of 8 in x */
-        uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wt_index(a->wt), toks);
+        uint32_t per = c->dev->use.lane_width * tex_lr(wt_index(a->wt), toks);
         groups = (rows + per - 1) / per;
         return tex_blocks_dispatch(c, j->op_tex, wt_index(a->wt), v, &p, groups, toks);
     }
@@ -441,7 +441,7 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         *normed = 1;
     }
     uint32_t lr = tex_lr(wi, f->n_tok);
-    uint32_t per = VKG_MATMUL_LANE_LOCAL * (glu ? lr / 2 : lr);
+    uint32_t per = c->dev->use.lane_width * (glu ? lr / 2 : lr);
     uint64_t groups = (p.n_out + per - 1) / per;
     if (f->n_tok == 1 && use_cs(dev, wi, f->n_in, f->w_tiled)) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
@@ -612,13 +612,13 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
         p.b_off = (uint32_t)(skip / 4);
     }
     if (a->n_tok > 1) {
-        uint32_t per = VKG_MATMUL_LANE_LOCAL * tex_lr(wi, a->n_tok);
+        uint32_t per = c->dev->use.lane_width * tex_lr(wi, a->n_tok);
         *st = tex_blocks_dispatch(c, k_tex[wi], wi, v, &p, (a->n_out + per - 1) / per, a->n_tok);
     } else if (use_cs(dev, wi, a->n_in, a->w_tiled)) {
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p,
                                     (a->n_out + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS, 1);
     } else {
-        uint32_t per = VKG_MATMUL_LANE_LOCAL * VKG_MATVEC1_TX_ROWS;
+        uint32_t per = c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS;
         *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(k_tex1[wi]), 0, rows_spec(wi, &p), 0, v, LANE_VIEWS, &p,
                                          (a->n_out + per - 1) / per, 1);
     }

@@ -143,7 +143,9 @@ struct vkg_push_quantize {
  * 1.89-1.94 s of kernel time; SmolLM2-135M at batch 32 the same within the noise. One token keeps
  * the one launch, which measured faster there (batch 1: 29-31 against 22-27 tokens/s). */
 #define VKG_MATMUL_RESNORM_MAX_TOK 8
-#define VKG_MATMUL_LANE_LOCAL 8
+/* matmul_lane / matvec1_lane_*: local size 0 = the device's lane width (dev->use.lane_width: 8, or 16
+ * where llvmpipe runs 16-lane vectors) */
+#define VKG_MATMUL_LANE_LOCAL 0
 #define VKG_MATMUL_LOCAL 64
 #define VKG_MATMUL_TILE 64
 

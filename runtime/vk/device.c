@@ -200,6 +200,13 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.lane_ok = (i->subgroup_ops & lane_need) == lane_need && i->subgroup_min_size >= 8 && !no_sg;
     dev->use.lane_tier = dev->use.lane_ok && strcmp(i->type, "cpu") == 0 && !vkg_env_flag("VKGRM_DISABLE_LANE_TIER");
     dev->use.quad = dev->use.lane_ok && (i->subgroup_ops & VK_SUBGROUP_FEATURE_QUAD_BIT) != 0;
+    /* llvmpipe's SIMD width is its subgroup size (8 lanes at its default 256 bits, 16 at 512): a
+       matmul_lane workgroup of 8 would leave half of a 16-lane vector idle */
+    const char *lw = getenv("VKGRM_LANE_WIDTH");
+    dev->use.lane_width =
+        dev->use.lane_tier && i->subgroup_min_size == 16 && i->subgroup_max_size == 16 && !(lw && strcmp(lw, "8") == 0)
+            ? 16u
+            : 8u;
     /* Mesa's llvmpipe loads each lane of a storage-buffer (and shared-memory) access in a
      * branchy scalar loop, while a texel fetch is one gather: 2.6x the bytes per second in
      * a streaming test (notes in the README) */

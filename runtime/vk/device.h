@@ -94,48 +94,52 @@ struct vkg_device {
     int validation;
     /* enabled tiers: feature present and not switched off by VKGRM_DISABLE_* */
     struct {
-        int fp16;           /* VKGRM_DISABLE_F16 */
-        int storage16;      /* needed by 16-bit loads; VKGRM_DISABLE_F16 too */
-        int storage8;       /* VKGRM_DISABLE_INT8 */
-        int int8;           /* VKGRM_DISABLE_INT8 */
-        int int8_dot;       /* VKGRM_DISABLE_INT8_DOT */
-        int subgroup_arith; /* VKGRM_DISABLE_SUBGROUP */
-        int size_control;   /* VKGRM_DISABLE_SUBGROUP */
-        int lane_ok;        /* the lane mat-vec can run: subgroup ballot, subgroups of >= 8; VKGRM_DISABLE_SUBGROUP */
-        int lane_tier;      /* lane_ok on a CPU driver (lavapipe): picked by AUTO; VKGRM_DISABLE_LANE_TIER */
-        int quad;           /* lane_ok and subgroup quad operations: matmul_lane (8 tokens) shares x through
+        int fp16;            /* VKGRM_DISABLE_F16 */
+        int storage16;       /* needed by 16-bit loads; VKGRM_DISABLE_F16 too */
+        int storage8;        /* VKGRM_DISABLE_INT8 */
+        int int8;            /* VKGRM_DISABLE_INT8 */
+        int int8_dot;        /* VKGRM_DISABLE_INT8_DOT */
+        int subgroup_arith;  /* VKGRM_DISABLE_SUBGROUP */
+        int size_control;    /* VKGRM_DISABLE_SUBGROUP */
+        int lane_ok;         /* the lane mat-vec can run: subgroup ballot, subgroups of >= 8; VKGRM_DISABLE_SUBGROUP */
+        int lane_tier;       /* lane_ok on a CPU driver (lavapipe): picked by AUTO; VKGRM_DISABLE_LANE_TIER */
+        int quad;            /* lane_ok and subgroup quad operations: matmul_lane (8 tokens) shares x through
                                subgroupQuadBroadcast; without them more than one token takes the lane mat-vec */
-        int attn_rows;      /* attn_rows and the one-row *_g1 attention kernels; VKGRM_DISABLE_ATTN_ROWS */
-        int cascade;        /* models attend a prefix shared by a step's sequences once; VKGRM_DISABLE_CASCADE */
-        int texel;          /* CPU driver: kernels read K/V and weights through uniform texel buffers
+        int attn_rows;       /* attn_rows and the one-row *_g1 attention kernels; VKGRM_DISABLE_ATTN_ROWS */
+        int cascade;         /* models attend a prefix shared by a step's sequences once; VKGRM_DISABLE_CASCADE */
+        int texel;           /* CPU driver: kernels read K/V and weights through uniform texel buffers
                                (real gathers there; storage-buffer loads are per-lane loops); VKGRM_DISABLE_TEXEL */
-        int attn_lane;      /* texel and lane_ok: attention by attn_lane (a subgroup per row, online softmax per
+        int attn_lane;       /* texel and lane_ok: attention by attn_lane (a subgroup per row, online softmax per
                                lane, no barriers) instead of the tiled kernels; VKGRM_DISABLE_ATTN_LANE */
-        int fused;          /* texel and lane_tier: models stack q|k|v and gate|up at load and run each group as
+        int fused;           /* texel and lane_tier: models stack q|k|v and gate|up at load and run each group as
                                one matmul_lane launch (vkg_op_matmul_fused); VKGRM_DISABLE_FUSED */
-        int matvec_cs;      /* float mat-vecs of one token in the texel tier: lanes split the columns
+        int matvec_cs;       /* float mat-vecs of one token in the texel tier: lanes split the columns
                                (matvec1_lane_cs_*): 1 for rows of VKG_MATVEC1_CS_MIN_IN+ columns, 2 always
                                (tests, bench), 0 never (VKGRM_DISABLE_MATVEC_CS, or no subgroup_arith:
                                the kernel sums its lanes with subgroupAdd) */
-        int resnorm;        /* fused and subgroup_arith: a layer's output projection adds into the residual
+        int resnorm;         /* fused and subgroup_arith: a layer's output projection adds into the residual
                                stream and its last workgroup per 8 tokens applies the next RMSNorm
                                (vkg_op_matmul_add_norm, one launch where there were two), and the
                                stacked q|k|v launch applies Qwen3's q/k head norms the same way
                                (vkg_op_matmul_fused), and a MoE layer's combine comes with the
                                residual add and norm (vkg_op_moe_combine_add_norm); VKGRM_DISABLE_RESNORM */
-        int rope_append;    /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
+        int rope_append;     /* models rotate q and k in the KV append's launch (vkg_op_kv_append_rope) instead
                                of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
-        int mla_append;     /* DeepSeek-V2 layers gather K and V in the KV append's launch
+        int mla_append;      /* DeepSeek-V2 layers gather K and V in the KV append's launch
                                (vkg_op_kv_append_mla) instead of three copies before it; VKGRM_DISABLE_MLA_APPEND */
-        int tiled;          /* texel, lane_tier and quad: models store their float projections in 8-row tiles
+        int tiled;           /* texel, lane_tier and quad: models store their float projections in 8-row tiles
                                (vkg_weights_tile_rows) that the texel lane kernels read as one sequential
                                stream per 8-lane SIMD chunk (push_matmul.h); VKGRM_DISABLE_TILED */
-        int gate_group;     /* subgroup_arith: a decode step's MoE router top-k and grouping by expert in one
+        int gate_group;      /* subgroup_arith: a decode step's MoE router top-k and grouping by expert in one
                                launch (vkg_op_moe_gate_group, moe_gate_group_sg); VKGRM_DISABLE_GATE_GROUP */
-        int attn_group;     /* attn_lane takes the query heads of one KV head up to VKG_ATTN_LANE_GH at a time,
+        int attn_group;      /* attn_lane takes the query heads of one KV head up to VKG_ATTN_LANE_GH at a time,
                                each K/V texel fetched once for them all (vkg_attn_lane_heads); 0: one head per
                                workgroup; VKGRM_DISABLE_ATTN_GROUP */
-        int f16_bits;       /* lane_tier on lavapipe: the lane kernels widen F16 weights by integer operations
+        uint32_t lane_width; /* local size of matmul_lane / matvec1_lane_* (kernel table local size 0): 16 on a
+                               CPU driver whose subgroups are 16 lanes (llvmpipe with LP_NATIVE_VECTOR_WIDTH=512
+                               on AVX-512), so that a workgroup fills one SIMD vector; else 8;
+                               VKGRM_LANE_WIDTH=8 keeps 8 */
+        int f16_bits;        /* lane_tier on lavapipe: the lane kernels widen F16 weights by integer operations
                                and one multiply by 2^112 (shaders/f16.glsl), exact for every finite half where
                                float denormals are kept, as llvmpipe keeps them; every pipeline's
                                specialization constant 8; fixed at device open; VKGRM_DISABLE_F16_BITS */

@@ -209,7 +209,8 @@ static enum vkg_status create_pipeline(struct vkg_device *dev, const struct vkg_
     VKG_TRY(create_layouts(dev, k, p));
     /* constants 0 (local size) and 1-3 (the launch's, 0: the shader's default), then the device's
        own: 8 = use.f16_bits (shaders/f16.glsl; an entry for a constant a shader lacks is ignored) */
-    uint32_t spec_data[5] = { k->local_size, p->spec[0], p->spec[1], p->spec[2], (uint32_t)dev->use.f16_bits };
+    uint32_t ls = k->local_size ? k->local_size : dev->use.lane_width; /* 0: the device's lane width */
+    uint32_t spec_data[5] = { ls, p->spec[0], p->spec[1], p->spec[2], (uint32_t)dev->use.f16_bits };
     VkSpecializationMapEntry me[5] = { { .constantID = 0, .offset = 0, .size = 4 },
                                        { .constantID = 1, .offset = 4, .size = 4 },
                                        { .constantID = 2, .offset = 8, .size = 4 },

@@ -17,7 +17,7 @@ struct vkg_kernel {
     const char *name;    /* SPIR-V variant name (vkg_spirv_find) */
     uint32_t n_bindings; /* storage buffers at bindings 0..n-1 */
     uint32_t push_size;  /* bytes of push constants */
-    uint32_t local_size; /* local_size_x (specialization constant 0) */
+    uint32_t local_size; /* local_size_x (specialization constant 0); 0: the device's use.lane_width */
 };
 
 struct vkg_pipeline {

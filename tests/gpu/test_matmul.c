@@ -421,6 +421,37 @@ static void test_subgroup_switch(void **state)
     vkg_buffer_free(b);
 }
 
+/* The lane kernels' workgroup fills one SIMD vector: 16 invocations where llvmpipe runs 16-lane
+ * subgroups (LP_NATIVE_VECTOR_WIDTH=512; the gpu_test_matmul_lane16 entry asks for 16 through
+ * VKG_TEST_LANE_WIDTH, so that it fails where the setting did not take), else 8; VKGRM_LANE_WIDTH=8
+ * keeps 8. Then a few cases through the texel lane kernels at that width, ragged row counts among
+ * them (rows past the last workgroup's would be left unwritten if the dispatch counted 8 lanes for
+ * a 16-lane workgroup, checked by run_case against the CPU reference). */
+static void test_lane_width(void **state)
+{
+    const struct vkg_device_info *i = &g_dev->info;
+    const char *keep = getenv("VKGRM_LANE_WIDTH");
+    uint32_t want = g_dev->use.lane_tier && i->subgroup_min_size == 16 && i->subgroup_max_size == 16 &&
+                            !(keep && strcmp(keep, "8") == 0)
+                        ? 16u
+                        : 8u;
+    const char *expect = getenv("VKG_TEST_LANE_WIDTH");
+    if (expect) want = (uint32_t)atoi(expect);
+    if (g_dev->use.lane_width != want)
+        fail_msg("lane width %u (subgroups of %u..%u lanes), want %u", g_dev->use.lane_width, i->subgroup_min_size,
+                 i->subgroup_max_size, want);
+    static const struct mm_case ks[] = {
+        { VKG_DTYPE_F16, 131, 96, 1, 1, 1, VKG_MATMUL_LANE_TEXEL, 1, 3 },
+        { VKG_DTYPE_BF16, 257, 2048, 1, 0, 0, VKG_MATMUL_LANE_TEXEL, 1, 1 },
+        { VKG_DTYPE_F16, 70, 96, 13, 1, 0, VKG_MATMUL_LANE_TEXEL, 1 },
+        { VKG_DTYPE_Q4_K, 273, 512, 1, 0, 1, VKG_MATMUL_LANE_TEXEL, 1, 3 },
+        { VKG_DTYPE_Q4_K, 273, 512, 9, 0, 1, VKG_MATMUL_LANE_TEXEL, 1 },
+        { VKG_DTYPE_Q6_K, 133, 768, 17, 1, 0, VKG_MATMUL_LANE_TEXEL, 0 },
+        { VKG_DTYPE_Q8_0, 300, 512, 8, 0, 1, VKG_MATMUL_LANE_TEXEL, 1 },
+    };
+    for (size_t n = 0; n < sizeof ks / sizeof ks[0]; n++) run_case(&ks[n], 400 + n);
+}
+
 /* Bad arguments fail with a message that names the tensor. */
 static void test_errors(void **state)
 {
@@ -449,35 +480,21 @@ static void test_errors(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matvec_cs),
-        cmocka_unit_test(test_decode_f32),
-        cmocka_unit_test(test_decode_f16),
-        cmocka_unit_test(test_decode_bf16),
-        cmocka_unit_test(test_decode_q8_0),
-        cmocka_unit_test(test_decode_q4),
-        cmocka_unit_test(test_prefill_f32),
-        cmocka_unit_test(test_prefill_f16),
-        cmocka_unit_test(test_prefill_bf16),
-        cmocka_unit_test(test_prefill_q8_0),
-        cmocka_unit_test(test_prefill_q4),
-        cmocka_unit_test(test_decode_q4_1),
-        cmocka_unit_test(test_decode_q5_0),
-        cmocka_unit_test(test_decode_q5_1),
-        cmocka_unit_test(test_decode_q4_k),
-        cmocka_unit_test(test_decode_q5_k),
-        cmocka_unit_test(test_decode_q6_k),
-        cmocka_unit_test(test_prefill_q4_1),
-        cmocka_unit_test(test_prefill_q5_0),
-        cmocka_unit_test(test_prefill_q5_1),
-        cmocka_unit_test(test_prefill_q4_k),
-        cmocka_unit_test(test_prefill_q5_k),
-        cmocka_unit_test(test_prefill_q6_k),
-        cmocka_unit_test(test_ggml_gemm_small),
-        cmocka_unit_test(test_tile_edges),
-        cmocka_unit_test(test_subgroup_switch),
-        cmocka_unit_test(test_no_quad),
-        cmocka_unit_test(test_matvec_tx_float),
-        cmocka_unit_test(test_all_16bit_patterns),
+        cmocka_unit_test(test_matvec_cs),       cmocka_unit_test(test_lane_width),
+        cmocka_unit_test(test_decode_f32),      cmocka_unit_test(test_decode_f16),
+        cmocka_unit_test(test_decode_bf16),     cmocka_unit_test(test_decode_q8_0),
+        cmocka_unit_test(test_decode_q4),       cmocka_unit_test(test_prefill_f32),
+        cmocka_unit_test(test_prefill_f16),     cmocka_unit_test(test_prefill_bf16),
+        cmocka_unit_test(test_prefill_q8_0),    cmocka_unit_test(test_prefill_q4),
+        cmocka_unit_test(test_decode_q4_1),     cmocka_unit_test(test_decode_q5_0),
+        cmocka_unit_test(test_decode_q5_1),     cmocka_unit_test(test_decode_q4_k),
+        cmocka_unit_test(test_decode_q5_k),     cmocka_unit_test(test_decode_q6_k),
+        cmocka_unit_test(test_prefill_q4_1),    cmocka_unit_test(test_prefill_q5_0),
+        cmocka_unit_test(test_prefill_q5_1),    cmocka_unit_test(test_prefill_q4_k),
+        cmocka_unit_test(test_prefill_q5_k),    cmocka_unit_test(test_prefill_q6_k),
+        cmocka_unit_test(test_ggml_gemm_small), cmocka_unit_test(test_tile_edges),
+        cmocka_unit_test(test_subgroup_switch), cmocka_unit_test(test_no_quad),
+        cmocka_unit_test(test_matvec_tx_float), cmocka_unit_test(test_all_16bit_patterns),
         cmocka_unit_test(test_errors),
     };
     return gpu_run_tests("test_matmul", tests, sizeof tests / sizeof tests[0], argc, argv);
