@@ -178,6 +178,19 @@ static enum vkg_status choose(const struct vkg_device_opts *o, VkPhysicalDevice 
     return vkg_error(VKG_ERR_NO_DEVICE, "no device with a compute queue and Vulkan 1.2; devices: %s", list);
 }
 
+/* VKGRM_LANE_WIDTH takes one value, 8 (matmul_lane in 8-invocation workgroups even where subgroups
+ * have 16 lanes); anything else fails the device open instead of being ignored. */
+static enum vkg_status lane_width_env(void)
+{
+    const char *lw = getenv("VKGRM_LANE_WIDTH");
+    if (lw && *lw && strcmp(lw, "8") != 0)
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "VKGRM_LANE_WIDTH=%s: the one value is 8 (keep 8-invocation lane workgroups); the width "
+                         "is 16 by itself where the device's subgroups have 16 lanes",
+                         lw);
+    return VKG_OK;
+}
+
 /* Enables what is present and not switched off by an environment variable. */
 static void pick_tiers(struct vkg_device *dev)
 {
@@ -202,11 +215,9 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.quad = dev->use.lane_ok && (i->subgroup_ops & VK_SUBGROUP_FEATURE_QUAD_BIT) != 0;
     /* llvmpipe's SIMD width is its subgroup size (8 lanes at its default 256 bits, 16 at 512): a
        matmul_lane workgroup of 8 would leave half of a 16-lane vector idle */
-    const char *lw = getenv("VKGRM_LANE_WIDTH");
+    const char *lw = getenv("VKGRM_LANE_WIDTH"); /* "8" or unset (checked by lane_width_env) */
     dev->use.lane_width =
-        dev->use.lane_tier && i->subgroup_min_size == 16 && i->subgroup_max_size == 16 && !(lw && strcmp(lw, "8") == 0)
-            ? 16u
-            : 8u;
+        dev->use.lane_tier && i->subgroup_min_size == 16 && i->subgroup_max_size == 16 && !(lw && *lw) ? 16u : 8u;
     /* Mesa's llvmpipe loads each lane of a storage-buffer (and shared-memory) access in a
      * branchy scalar loop, while a texel fetch is one gather: 2.6x the bytes per second in
      * a streaming test (notes in the README) */
@@ -296,7 +307,8 @@ static enum vkg_status open_into(struct vkg_device *dev, const struct vkg_device
     VKG_TRY(create_instance(dev, validate));
     VkPhysicalDevice *phys = NULL;
     uint32_t n = 0, pick = 0;
-    enum vkg_status s = enumerate(dev->instance, &phys, &n);
+    enum vkg_status s = lane_width_env();
+    if (s == VKG_OK) s = enumerate(dev->instance, &phys, &n);
     if (s == VKG_OK) s = choose(o, phys, n, &pick);
     if (s == VKG_OK) {
         dev->phys = phys[pick];

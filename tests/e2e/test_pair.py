@@ -62,6 +62,17 @@ def log(path):
     return [json.loads(line) for line in open(path + ".log")]
 
 
+def check_best(p, cases, fa, fb, best, speed):
+    """pair.py's --json cases, in this order, each build's best of the fakes' lists and B's speed over A's."""
+    got = {c["case"]: c for c in json.loads(p.stdout)["cases"]}
+    assert list(got) == list(cases.values()), got
+    for key, case in cases.items():
+        ea, eb = best(fa[key]), best(fb[key])
+        c = got[case]
+        assert c["a"] == ea and c["b"] == eb, (c, ea, eb)
+        assert abs(c["b_speed_over_a"] - speed(ea, eb)) < 1e-12, (c, speed(ea, eb))
+
+
 cpus = sorted(os.sched_getaffinity(0))
 cores = cpus[:2] if len(cpus) >= 2 else [cpus[0], cpus[0]]
 cores_arg = f"{cores[0]},{cores[1]}"
@@ -72,14 +83,7 @@ with tempfile.TemporaryDirectory() as d:
     a, b = fake(d, "bench_a", fa), fake(d, "bench_b", fb)
     p = pair("--rounds", "4", "--cores", cores_arg, "--json", a, b, "--", "--ops", "--filter", "k")
     assert p.returncode == 0, p.stdout + p.stderr
-    r = json.loads(p.stdout)
-    got = {c["case"]: c for c in r["cases"]}
-    assert list(got) == ["k1 | 4x4 F16", "k2 | 8x8 Q4_K"], got
-    for key, case in (("k1", "k1 | 4x4 F16"), ("k2", "k2 | 8x8 Q4_K")):
-        ea, eb = min(fa[key]), min(fb[key])
-        c = got[case]
-        assert c["a"] == ea and c["b"] == eb, (c, ea, eb)
-        assert abs(c["b_speed_over_a"] - ea / eb) < 1e-12, (c, ea / eb)
+    check_best(p, {"k1": "k1 | 4x4 F16", "k2": "k2 | 8x8 Q4_K"}, fa, fb, min, lambda ea, eb: ea / eb)
     la, lb = log(a), log(b)
     assert [e["round"] for e in la] == [0, 1, 2, 3] and [e["round"] for e in lb] == [0, 1, 2, 3]
     for e in la + lb:
@@ -106,14 +110,7 @@ with tempfile.TemporaryDirectory() as d:
     a3, b3 = fake(d3, "bench_a", ma), fake(d3, "bench_b", mb)
     p = pair("--rounds", "3", "--cores", cores_arg, "--json", a3, b3, "--", "-m", "DIR", "--steps", "2")
     assert p.returncode == 0, p.stdout + p.stderr
-    r = json.loads(p.stdout)
-    got = {c["case"]: c for c in r["cases"]}
-    assert list(got) == ["prefill | 1", "decode | 8"], got
-    for key, case in (("p", "prefill | 1"), ("d8", "decode | 8")):
-        ea, eb = max(ma[key]), max(mb[key])
-        c = got[case]
-        assert c["a"] == ea and c["b"] == eb, (c, ea, eb)
-        assert abs(c["b_speed_over_a"] - eb / ea) < 1e-12, (c, eb / ea)
+    check_best(p, {"p": "prefill | 1", "d8": "decode | 8"}, ma, mb, max, lambda ea, eb: eb / ea)
     print("model mode: highest tokens/s per build")
 
     # a failing run: exit 1 with the build's message

@@ -50,6 +50,30 @@ static void test_bad_index_names_devices(void **state)
     assert_non_null(strstr(vkg_error_detail(), "no-such-gpu-xyz"));
 }
 
+/* VKGRM_LANE_WIDTH takes 8 only: another value fails the open with its name, never ignored. */
+static void test_bad_lane_width(void **state)
+{
+    const char *saved = getenv("VKGRM_LANE_WIDTH");
+    char keep[16] = "";
+    if (saved) snprintf(keep, sizeof keep, "%s", saved);
+    struct vkg_device *d = NULL;
+    struct vkg_device_opts o = { .index = -1, .validate = 0 };
+    static const char *bad[] = { "16", "4", "eight" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("VKGRM_LANE_WIDTH", bad[i], 1);
+        assert_int_equal(vkg_device_open(&o, &d), VKG_ERR_INVALID_ARG);
+        assert_null(d);
+        assert_non_null(strstr(vkg_error_detail(), "VKGRM_LANE_WIDTH"));
+        assert_non_null(strstr(vkg_error_detail(), bad[i]));
+    }
+    setenv("VKGRM_LANE_WIDTH", "8", 1);
+    assert_int_equal(vkg_device_open(&o, &d), VKG_OK);
+    assert_int_equal(d->use.lane_width, 8);
+    vkg_device_close(d);
+    if (saved) setenv("VKGRM_LANE_WIDTH", keep, 1);
+    else unsetenv("VKGRM_LANE_WIDTH");
+}
+
 static void test_open_by_name_substring(void **state)
 {
     char part[8];
@@ -282,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info_is_sane),
         cmocka_unit_test(test_bad_index_names_devices),
+        cmocka_unit_test(test_bad_lane_width),
         cmocka_unit_test(test_open_by_name_substring),
         cmocka_unit_test(test_validation_is_counted),
         cmocka_unit_test(test_close_keeps_earlier_error),
