@@ -148,6 +148,9 @@ struct vkg_hf_config {
     uint32_t qk_nope_head_dim; /* per-head q/k part without RoPE */
     uint32_t qk_rope_head_dim; /* per-head q/k RoPE part (k part shared by all heads) */
     uint32_t v_head_dim;       /* per-head v width */
+    /* not from config.json: set by the runtime (vkg_mla_latent) when the KV cache holds the latent
+     * form, [kv_lora | k_pe] per token and one KV head, with q and o absorbing kv_b_proj */
+    uint8_t mla_latent_kv;
 
     /* heads and special tokens (-1 = none) */
     uint32_t num_labels; /* num_labels or len(id2label), default 2 */

@@ -12,7 +12,10 @@
  *                  the YaRN attention factor (m->rope_attn_factor); softmax
  *                  scale cfg.attn_scale = (nope+rope)^-1/2 * mscale(all_dim)^2.
  *                  The cache holds the decompressed k (dk = nope + rope) and v
- *                  (dv) of every head (vkg_model_kv_config).
+ *                  (dv) of every head (vkg_model_kv_config), or, with
+ *                  cfg.mla_latent_kv (the memory plan's choice on CPU drivers),
+ *                  the latent [kv_lora | k_pe] once per token with kv_b_proj
+ *                  absorbed into q and o (attention_latent).
  *   MLP            layers cfg.layer_moe leaves dense (first_k_dense_replace,
  *                  moe_layer_freq) run mlp.{gate,up,down}_proj; the others
  *                  route through mlp.gate (softmax or sigmoid scores, greedy or
@@ -29,6 +32,7 @@
 #include "moe.h"
 #include "ops_attention.h"
 #include "ops_convert.h"
+#include "ops_matmul.h"
 #include "ops_rope.h"
 #include "vk_check.h"
 
@@ -180,6 +184,124 @@ static enum vkg_status attention(struct vkg_model *m, struct vkg_kv_cache *kv, c
     return vkg_arch_linear_out(m, L->wo, L->bo, V(a->attn), n, L->ffn_norm);
 }
 
+/* Per head h of H: y[t][h] = W_h x[t][h] with W_h = w rows [h * row_step + row0, + rows) (or a kbt head),
+ * x rows xs floats apart from x_head * h, y rows ys apart from y_head * h. No barrier. */
+struct head_mm {
+    struct vkg_view x, y;
+    uint64_t xs, x_head, ys, y_head;
+};
+static enum vkg_status heads_mm(struct vkg_model *m, const struct vkg_weight *w, struct vkg_buffer *kbt, uint64_t row0,
+                                uint64_t rows, uint64_t row_step, const struct head_mm *g, uint32_t n)
+{
+    const struct vkg_hf_config *c = &m->cfg;
+    const uint32_t r = c->kv_lora_rank, nope = c->qk_nope_head_dim;
+    for (uint32_t h = 0; h < c->n_heads; h++) {
+        struct vkg_matmul_args a = { .x = vkg_view_sub(g->x, h * g->x_head * 4, g->x.size - h * g->x_head * 4),
+                                     .x_stride = g->xs,
+                                     .y = vkg_view_sub(g->y, h * g->y_head * 4, g->y.size - h * g->y_head * 4),
+                                     .y_stride = g->ys,
+                                     .n_tok = n };
+        if (kbt) { /* [H][kv_lora][nope] F32: head h's [kv_lora][nope] */
+            uint64_t hb = (uint64_t)r * nope * 4;
+            a.w = vkg_view_sub(vkg_buffer_view(kbt), h * hb, hb);
+            a.wt = VKG_DTYPE_F32;
+            a.n_out = r;
+            a.n_in = nope;
+        } else VKG_TRY(vkg_mla_rows(w, h * row_step + row0, rows, &a));
+        VKG_TRY(vkg_op_matmul_ex(m->cmd, &a));
+    }
+    return VKG_OK;
+}
+
+/* The same attention with the latent cached (cfg.mla_latent_kv), kv_b_proj absorbed (DeepSeek's
+ * inference form): per head, q_nope . k_nope = (W_UK^T q_nope) . latent and o = W_UV (p . latent), so
+ * the cache holds [latent | k_pe] once per token, attended as one KV head of dk kv_lora + rope and
+ * dv kv_lora by all H query heads [W_UK^T q_nope | q_pe] (L->kbt = each head's W_UK^T); each head's
+ * latent output then goes through its v rows of kv_b_proj into o_proj's input. Scratch: m->a.lat
+ * A [cap][kv_lora + rope], then B (q's latent, then the heads' v outputs [n][H][dv]); m->a.attn holds
+ * q as projected, [n][H][nope | rope], until the absorbed q [n][H][kv_lora | rope] is in m->a.q. */
+static enum vkg_status attention_latent(struct vkg_model *m, struct vkg_kv_cache *kv, const struct vkg_layer *L,
+                                        uint32_t l, uint32_t n)
+{
+    const struct vkg_hf_config *c = &m->cfg;
+    struct vkg_acts *a = &m->a;
+    struct vkg_cmd *cmd = m->cmd;
+    const uint32_t H = c->n_heads, nope = c->qk_nope_head_dim, rope = c->qk_rope_head_dim, dv = c->v_head_dim;
+    const uint32_t dq = nope + rope, r = c->kv_lora_rank, ra = r + rope;
+    struct vkg_view A = vkg_view_sub(V(a->lat), 0, (uint64_t)a->cap * ra * 4);
+    struct vkg_view B = vkg_view_sub(V(a->lat), A.size, V(a->lat).size - A.size);
+    struct vkg_view qd = V(a->attn);
+
+    /* A = kv_a_proj_with_mqa(h) [n][latent | k_pe]; q = q_proj(h) into qd, or q_a_proj(h) into B */
+    VKG_TRY(vkg_arch_linear(m, L->wkv_a, L->bkv_a, V(a->h), A, n));
+    if (c->q_lora_rank) VKG_TRY(vkg_arch_linear(m, L->wq_a, L->bq_a, V(a->h), B, n));
+    else VKG_TRY(vkg_arch_linear(m, L->wq, NULL, V(a->h), qd, n));
+    vkg_cmd_barrier(cmd);
+    /* kv_a_layernorm on the latent, q_a_layernorm on q's latent, RoPE on k_pe (or in the append) */
+    VKG_TRY(lora_norm(m, L->kv_a_norm, A, r, ra, n));
+    if (c->q_lora_rank) VKG_TRY(lora_norm(m, L->q_a_norm, B, c->q_lora_rank, c->q_lora_rank, n));
+    const int gather = m->dev->use.mla_append;
+    if (!gather) VKG_TRY(rope_pairs(m, A, n, 1, ra, r));
+    vkg_cmd_barrier(cmd);
+    if (c->q_lora_rank) { /* q = q_b_proj(normed q latent) into qd */
+        VKG_TRY(vkg_arch_linear(m, L->wq, NULL, B, qd, n));
+        vkg_cmd_barrier(cmd);
+    }
+    /* absorbed q [n][H][W_UK^T q_nope | q_pe] into a->q: one product per head, and q_pe copied */
+    struct head_mm qa = {
+        .x = qd, .xs = (uint64_t)H * dq, .x_head = dq, .y = V(a->q), .ys = (uint64_t)H * ra, .y_head = ra
+    };
+    VKG_TRY(heads_mm(m, NULL, L->kbt, 0, 0, 0, &qa, n));
+    struct vkg_copy_strided_args pe = { .src = vkg_view_sub(qd, (uint64_t)nope * 4, qd.size - (uint64_t)nope * 4),
+                                        .dst = vkg_view_sub(V(a->q), (uint64_t)r * 4, V(a->q).size - (uint64_t)r * 4),
+                                        .cols = rope,
+                                        .rows = n * H,
+                                        .blocks = 1,
+                                        .src_row = dq,
+                                        .dst_row = ra };
+    VKG_TRY(vkg_op_copy_strided(cmd, &pe));
+    vkg_cmd_barrier(cmd);
+    /* the cache's one KV head: K = [normed latent | rotated k_pe] (A's rows), V = the normed latent */
+    if (gather) {
+        struct vkg_kv_rope rp = { .q = V(a->q),
+                                  .inv_freq = V(m->inv_freq),
+                                  .n_heads = H,
+                                  .rot_dim = rope,
+                                  .dim_off = r,
+                                  .interleaved = 1,
+                                  .attn_factor = m->rope_attn_factor };
+        struct vkg_kv_mla g = { .k = A,
+                                .k_ts = ra,
+                                .k_hs = r,
+                                .k_split = r,
+                                .v = A,
+                                .v_ts = ra,
+                                .v_hs = r,
+                                .k2 = vkg_view_sub(A, (uint64_t)r * 4, A.size - (uint64_t)r * 4),
+                                .k2_ts = ra };
+        VKG_TRY(vkg_op_kv_append_mla(cmd, kv, l, &g, V(a->tokens), n, &rp));
+    } else {
+        VKG_TRY(rope_pairs(m, V(a->q), n, H, ra, r));
+        struct vkg_copy_strided_args lat = {
+            .src = A, .dst = V(a->v), .cols = r, .rows = n, .blocks = 1, .src_row = ra, .dst_row = r
+        };
+        VKG_TRY(vkg_op_copy_strided(cmd, &lat));
+        vkg_cmd_barrier(cmd);
+        VKG_TRY(vkg_op_kv_append(cmd, kv, l, A, V(a->v), V(a->tokens), n));
+    }
+    vkg_cmd_barrier(cmd);
+    struct vkg_attn_params p = { .n_heads = H, .scale = (float)c->attn_scale };
+    VKG_TRY(vkg_arch_attend(m, kv, l, &p, n));
+    vkg_cmd_barrier(cmd);
+    /* each head's latent output [n][H][kv_lora] through its v rows of kv_b_proj: B [n][H][dv] */
+    struct head_mm oa = {
+        .x = V(a->attn), .xs = (uint64_t)H * r, .x_head = r, .y = B, .ys = (uint64_t)H * dv, .y_head = dv
+    };
+    VKG_TRY(heads_mm(m, L->wkv_b, NULL, nope, dv, nope + dv, &oa, n));
+    vkg_cmd_barrier(cmd);
+    return vkg_arch_linear_out(m, L->wo, L->bo, vkg_view_sub(B, 0, (uint64_t)a->cap * H * dv * 4), n, L->ffn_norm);
+}
+
 /* DeepseekV2Moe: delta = shared_experts(h) + sum_j weight[t][j] * expert_{id[t][j]}(h[t]),
  * routed over chunks of tokens that fit the workspace (one chunk when decoding). */
 static enum vkg_status moe(struct vkg_model *m, const struct vkg_layer *L, uint32_t n,
@@ -218,7 +340,7 @@ enum vkg_status vkg_arch_deepseek2_forward(struct vkg_model *m, struct vkg_kv_ca
         const struct vkg_layer *L = &m->layers[l];
         const struct vkg_weight *next = l + 1 < m->cfg.n_layers ? m->layers[l + 1].attn_norm : m->norm;
         /* multi-head latent attention(h); res += its output; h = post_attention_layernorm(res) */
-        VKG_TRY(attention(m, kv, L, l, n));
+        VKG_TRY(m->cfg.mla_latent_kv ? attention_latent(m, kv, L, l, n) : attention(m, kv, L, l, n));
         /* shared + routed experts on MoE layers, the dense MLP on the first_k_dense_replace ones;
          * res += their output, h = the next input_layernorm(res) or the final norm */
         if (L->moe) {

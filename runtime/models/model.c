@@ -274,6 +274,71 @@ static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_
     return experts_tiled(m, r);
 }
 
+int vkg_mla_latent(const struct vkg_hf_config *c, const struct vkg_device *dev)
+{
+    const uint32_t r = c->kv_lora_rank, rope = c->qk_rope_head_dim;
+    /* attn_lane's register rows; the per-head products take row slices of kv_b_proj on whole 8-row tiles
+     * and rows of whole texels */
+    int ok = c->arch == VKG_ARCH_DEEPSEEK_V2 && dev->use.mla_latent && r % 8 == 0 && rope % 4 == 0 &&
+             r + rope <= VKG_ATTN_LANE_DMAX && c->qk_nope_head_dim % 8 == 0 && c->v_head_dim % 8 == 0;
+    return ok ? dev->use.mla_latent : 0;
+}
+
+uint64_t vkg_mla_kbt_bytes(const struct vkg_hf_config *c)
+{
+    return c->mla_latent_kv ? (uint64_t)c->n_heads * c->kv_lora_rank * c->qk_nope_head_dim * 4 : 0;
+}
+
+/* Head h's rows [row0, row0 + rows) of layer weight w (kv_b_proj [H*(nope + dv)][kv_lora]) as a matmul
+ * weight of its own: row slices on 8-row tiles and whole blocks (vkg_mla_latent checked the sizes). */
+enum vkg_status vkg_mla_rows(const struct vkg_weight *w, uint64_t row0, uint64_t rows, struct vkg_matmul_args *a)
+{
+    uint64_t off, bytes;
+    VKG_TRY(vkg_dtype_bytes(w->dtype, row0 * w->shape[1], &off));
+    VKG_TRY(vkg_dtype_bytes(w->dtype, rows * w->shape[1], &bytes));
+    a->w = vkg_view_sub(w->view, off, bytes);
+    a->wt = w->dtype;
+    a->n_out = (uint32_t)rows;
+    a->n_in = (uint32_t)w->shape[1];
+    a->w_tiled = w->tiled;
+    return VKG_OK;
+}
+
+/* MLA latent: W_UK^T of every head, kbt [H][kv_lora][nope] F32, from kv_b_proj's k_nope rows in whatever
+ * type they are stored: each head's rows times the identity ([kv_lora] one-hot tokens), exact for
+ * float weights (x * 1 + 0s) and the stored dequantization for blocks. */
+static enum vkg_status make_kbt(struct vkg_model *m)
+{
+    const struct vkg_hf_config *c = &m->cfg;
+    if (!c->mla_latent_kv) return VKG_OK;
+    const uint32_t H = c->n_heads, r = c->kv_lora_rank, nope = c->qk_nope_head_dim, row = nope + c->v_head_dim;
+    float *eye = calloc((size_t)r * r, sizeof *eye);
+    if (!eye) return vkg_error(VKG_ERR_NOMEM, "MLA identity");
+    for (uint32_t i = 0; i < r; i++) eye[(size_t)i * r + i] = 1.0f;
+    struct vkg_buffer *id = NULL;
+    enum vkg_status s = vkg_buffer_create(m->dev, (uint64_t)r * r * 4, VKG_MEM_DEVICE, "MLA identity", &id);
+    if (s == VKG_OK) s = vkg_buffer_upload(m->dev, vkg_buffer_view(id), eye, (uint64_t)r * r * 4);
+    free(eye);
+    for (uint32_t l = 0; s == VKG_OK && l < c->n_layers; l++) {
+        struct vkg_layer *L = &m->layers[l];
+        char name[64];
+        snprintf(name, sizeof name, "layer %u kv_b^T (MLA)", l);
+        s = vkg_buffer_create(m->dev, vkg_mla_kbt_bytes(c), VKG_MEM_DEVICE, name, &L->kbt);
+        if (s == VKG_OK) s = vkg_cmd_begin(m->cmd);
+        for (uint32_t h = 0; s == VKG_OK && h < H; h++) {
+            struct vkg_matmul_args a = { .x = vkg_buffer_view(id),
+                                         .y = vkg_view_sub(vkg_buffer_view(L->kbt), (uint64_t)h * r * nope * 4,
+                                                           (uint64_t)r * nope * 4),
+                                         .n_tok = r };
+            s = vkg_mla_rows(L->wkv_b, (uint64_t)h * row, nope, &a);
+            if (s == VKG_OK) s = vkg_op_matmul_ex(m->cmd, &a);
+        }
+        if (s == VKG_OK) s = vkg_cmd_submit_wait(m->cmd);
+    }
+    vkg_buffer_free(id);
+    return s;
+}
+
 static void print_notes(const struct vkg_model_report *r, const struct vkg_model_opts *o)
 {
     for (size_t i = 0; i < r->n_notes; i++)
@@ -295,6 +360,7 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
                                   .n_seqs = opts ? opts->n_seqs : 0,
                                   .batch = opts ? opts->batch : 0 };
     if (s == VKG_OK) s = vkg_model_plan(&r, dev, &q, &plan);
+    if (s == VKG_OK) r.cfg.mla_latent_kv = (uint8_t)plan.mla_latent;
     struct vkg_model *m = s == VKG_OK ? calloc(1, sizeof *m) : NULL;
     if (s == VKG_OK && !m) s = vkg_error(VKG_ERR_NOMEM, "model");
     if (s != VKG_OK) {
@@ -310,6 +376,7 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
     if (s == VKG_OK) s = load_weights(m, &r, opts);
     if (s == VKG_OK) s = load_rope(m);
     if (s == VKG_OK) s = vkg_cmd_create(dev, &m->cmd);
+    if (s == VKG_OK) s = make_kbt(m);
     vkg_model_report_free(&r); /* the file pages are not needed once on the device */
     if (s != VKG_OK) {
         vkg_model_free(m);
@@ -353,6 +420,7 @@ void vkg_model_free(struct vkg_model *m)
         fused_free(&m->layers[l].qkv);
         fused_free(&m->layers[l].mlp.gate_up);
         fused_free(&m->layers[l].shared.gate_up);
+        vkg_buffer_free(m->layers[l].kbt);
     }
     free(m->layers);
     vkg_hf_config_free(&m->cfg);
@@ -368,7 +436,11 @@ struct vkg_kv_config vkg_kv_config_of(const struct vkg_hf_config *c, uint32_t ma
                                .page_size = 16,
                                .max_seqs = max_seqs,
                                .max_seq_len = max_seq_len };
-    if (c->arch == VKG_ARCH_DEEPSEEK_V2) { /* MLA cached decompressed: every head has its own k and v */
+    if (c->arch == VKG_ARCH_DEEPSEEK_V2 && c->mla_latent_kv) { /* MLA latent: [kv_lora | k_pe], one KV head */
+        k.n_kv_heads = 1;
+        k.dk = c->kv_lora_rank + c->qk_rope_head_dim;
+        k.dv = c->kv_lora_rank;
+    } else if (c->arch == VKG_ARCH_DEEPSEEK_V2) { /* MLA cached decompressed: every head has its own k and v */
         k.n_kv_heads = c->n_heads;
         k.dk = c->qk_nope_head_dim + c->qk_rope_head_dim;
         k.dv = c->v_head_dim;
@@ -394,6 +466,9 @@ static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *d
     struct vkg_kv_config kc = vkg_kv_config_of(c, 1, 1);
     uint64_t d = c->hidden_size, dq = (uint64_t)c->n_heads * kc.dk, dk = (uint64_t)kc.n_kv_heads * kc.dk;
     uint64_t dv = (uint64_t)kc.n_kv_heads * kc.dv, da = (uint64_t)c->n_heads * kc.dv;
+    /* MLA latent (deepseek2.c): attn also holds q as q_proj writes it, [H][nope | rope], before the absorption */
+    if (c->mla_latent_kv && (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim) > da)
+        da = (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim);
     uint64_t ff = max3(c->intermediate_size, c->shared_expert_intermediate_size,
                        (uint64_t)c->moe_intermediate_size * (c->n_experts_per_tok ? c->n_experts_per_tok : 1));
     /* MLA (deepseek2.c): [kv_lora | rope] compressed kv, then q's latent or kv_b's per-head [nope | v] */

@@ -104,6 +104,8 @@ struct vkg_layer {
     const struct vkg_weight *wkv_a, *bkv_a; /* kv_a_proj_with_mqa [kv_lora + rope][d] */
     const struct vkg_weight *kv_a_norm;     /* kv_a_layernorm [kv_lora] */
     const struct vkg_weight *wkv_b;         /* kv_b_proj [H*(nope + v)][kv_lora] */
+    struct vkg_buffer *kbt;                 /* MLA latent (cfg.mla_latent_kv): [H][kv_lora][nope] F32, each head's
+                                               k_nope rows of kv_b_proj transposed (q absorbs them) */
     /* feed-forward: the dense MLP, or (moe) the router and the stacked experts */
     int moe;                         /* 1: routed experts (cfg.layer_moe) */
     struct vkg_mlp_weights mlp;      /* dense layers */
@@ -149,6 +151,18 @@ struct vkg_model_opts {
 enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const struct vkg_model_opts *opts,
                                struct vkg_model **out);
 void vkg_model_free(struct vkg_model *m);
+
+/* Whether DeepSeek-V2 can cache the MLA latent on this device ([kv_lora | k_pe] per token, one KV head:
+ * 4.7x less than every head's k and v for V2-Lite) with kv_b_proj absorbed into q and o: attn_lane
+ * (dev->use.mla_latent) and sizes it takes. 0: no, 1: where every head's k and v would not fit
+ * (the memory plan, plan.h, decides), 2: always (VKGRM_MLA_LATENT=1). vkg_model_load sets
+ * cfg.mla_latent_kv from the plan. */
+int vkg_mla_latent(const struct vkg_hf_config *c, const struct vkg_device *dev);
+/* Device bytes of the per-layer transposed k_nope rows of kv_b_proj (0 unless cfg.mla_latent_kv). */
+uint64_t vkg_mla_kbt_bytes(const struct vkg_hf_config *c);
+struct vkg_matmul_args;
+/* Rows [row0, row0 + rows) of w as the weight of a matmul (w, wt, n_out, n_in, w_tiled of *a). */
+enum vkg_status vkg_mla_rows(const struct vkg_weight *w, uint64_t row0, uint64_t rows, struct vkg_matmul_args *a);
 
 /* KV cache shape of a config (heads and head sizes it caches), and of a model. */
 struct vkg_kv_config vkg_kv_config_of(const struct vkg_hf_config *c, uint32_t max_seqs, uint32_t max_seq_len);

@@ -1,6 +1,8 @@
 /* plan.c — the memory plan of a model run (plan.h). */
 #include "plan.h"
 
+#include <stdio.h>
+
 #include "model.h"
 #include "ops_sample.h"
 
@@ -38,8 +40,8 @@ static void plan_scratch(const struct vkg_hf_config *c, const struct vkg_device 
     if (logits > p->largest_scratch) p->largest_scratch = logits;
 }
 
-enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vkg_device *dev,
-                               const struct vkg_plan_request *q, struct vkg_model_plan *p)
+static enum vkg_status plan_form(const struct vkg_model_report *r, const struct vkg_device *dev,
+                                 const struct vkg_plan_request *q, struct vkg_model_plan *p, int latent)
 {
     const struct vkg_device_info *i = &dev->info;
     const struct vkg_hf_config *c = &r->cfg;
@@ -49,8 +51,12 @@ enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vk
                                   .weights = r->weight_bytes,
                                   .largest = r->largest_tensor_bytes,
                                   .heap = device_heap(i) };
-    plan_kv(c, p);
-    plan_scratch(c, dev, p);
+    struct vkg_hf_config cl = *c; /* the KV form planned (a shallow copy, read only) */
+    cl.mla_latent_kv = (uint8_t)latent;
+    p->mla_latent = latent;
+    p->weights += (uint64_t)cl.n_layers * vkg_mla_kbt_bytes(&cl);
+    plan_kv(&cl, p);
+    plan_scratch(&cl, dev, p);
     p->total = p->weights + p->kv + p->scratch;
     uint64_t one =
         i->max_buffer_size < i->max_memory_allocation_size ? i->max_buffer_size : i->max_memory_allocation_size;
@@ -78,4 +84,20 @@ enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vk
                          r->dir, mib(p->total), mib(p->weights), mib(p->kv), p->ctx, p->n_seqs, mib(p->scratch),
                          mib(p->heap));
     return VKG_OK;
+}
+
+enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vkg_device *dev,
+                               const struct vkg_plan_request *q, struct vkg_model_plan *p)
+{
+    int can = vkg_mla_latent(&r->cfg, dev);
+    if (can == 2) return plan_form(r, dev, q, p, 1); /* VKGRM_MLA_LATENT=1 */
+    enum vkg_status s = plan_form(r, dev, q, p, 0);
+    if (s == VKG_OK || !can || (s != VKG_ERR_LIMIT && s != VKG_ERR_DEVICE_OOM)) return s;
+    /* every head's k and v do not fit: the latent may (9x less for DeepSeek-V2-Lite's shapes) */
+    char why[512];
+    snprintf(why, sizeof why, "%s", vkg_error_detail());
+    struct vkg_model_plan heads = *p;
+    if (plan_form(r, dev, q, p, 1) == VKG_OK) return VKG_OK;
+    *p = heads;
+    return vkg_error(s, "%s", why);
 }

@@ -38,9 +38,12 @@ struct vkg_model_plan {
     uint64_t largest_scratch;    /* the largest scratch buffer */
     uint64_t total;              /* weights + kv + scratch */
     uint64_t heap;               /* the largest device-local memory heap */
+    int mla_latent;              /* DeepSeek-V2: the KV cache holds the MLA latent (vkg_mla_latent): always
+                                    with VKGRM_MLA_LATENT=1 where the device can, else only when every
+                                    head's k and v would not fit the limits above and the latent does */
 };
 
-/* Plans r's model (checked, no problems) on dev for q. VKG_ERR_LIMIT or
+/* Plans r's model (checked, no problems) on dev for q (and picks the MLA form). VKG_ERR_LIMIT or
  * VKG_ERR_DEVICE_OOM with a message naming the sizes and the flag to lower
  * (-c, --n-samples, --weights); *out is filled either way. */
 enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vkg_device *dev,

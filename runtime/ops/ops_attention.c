@@ -317,6 +317,11 @@ uint32_t vkg_attn_lane_heads(const struct vkg_device *dev, uint32_t n_heads, uin
 {
     uint32_t group = n_kv_heads && n_heads % n_kv_heads == 0 ? n_heads / n_kv_heads : 1, best = 1;
     if (!dev->use.attn_group) return 1;
+    if ((dk + dv) / 4 > VKG_ATTN_LANE_STATE) { /* wide rows: a few heads per fetch */
+        for (uint32_t gh = 2; gh <= group && gh <= VKG_ATTN_LANE_GH_WIDE; gh++)
+            if (group % gh == 0) best = gh;
+        return best;
+    }
     for (uint32_t gh = 2; gh <= group && gh <= VKG_ATTN_LANE_GH; gh++)
         if (group % gh == 0 && gh * (dk + dv) / 4 <= VKG_ATTN_LANE_STATE) best = gh;
     return best;
@@ -355,6 +360,9 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
                             : (split ? VKG_OP_ATTN_LANE_SPLIT : VKG_OP_ATTN_LANE);
         uint32_t gh = vkg_attn_lane_heads(c->dev, p.n_heads, p.n_kv_heads, p.dk, p.dv);
         VKG_TRY(vkg_cmd_dispatch_op_spec(c, op, p.dk / 4, p.dv / 4, gh, views, 7, &p, gx, p.n_heads / gh, p.n_split));
+    } else if (p.dk > VKG_ATTN_DMAX || p.dv > VKG_ATTN_DMAX) { /* rows past attn.comp's shared memory */
+        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': dk %u / dv %u past %u need attn_lane and q on a texel", p.dk,
+                         p.dv, VKG_ATTN_DMAX);
     } else if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
         uint64_t rows = n * (p.n_heads / p.n_kv_heads);
         gx = (uint32_t)((rows + VKG_ATTN_TOKEN_ROWS - 1) / VKG_ATTN_TOKEN_ROWS);
@@ -396,17 +404,20 @@ static uint32_t split_len(uint64_t len, uint32_t n_split)
     return (uint32_t)((sl + VKG_ATTN_TILE - 1) / VKG_ATTN_TILE * VKG_ATTN_TILE);
 }
 
-static enum vkg_status check_attn(const struct vkg_kv_cache *kv, uint32_t layer, const struct vkg_attn_params *ap)
+static enum vkg_status check_attn(const struct vkg_device *dev, const struct vkg_kv_cache *kv, uint32_t layer,
+                                  const struct vkg_attn_params *ap)
 {
     const struct vkg_kv_config *cf = &kv->cfg;
     if (layer >= cf->n_layers) return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': layer %u of %u", layer, cf->n_layers);
     if (!ap->n_heads || ap->n_heads % cf->n_kv_heads)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'attn': %u query heads is not a multiple of %u KV heads", ap->n_heads,
                          cf->n_kv_heads);
-    /* the kernel reads K and V rows as vec4 and keeps <= 256 elements per row in shared memory */
-    if (cf->dk > VKG_ATTN_DMAX || cf->dv > VKG_ATTN_DMAX || cf->dk % 4 || cf->dv % 4)
+    /* attn.comp keeps <= VKG_ATTN_DMAX elements per row in shared memory; attn_lane keeps the rows in
+     * registers, sized by specialization constants (DeepSeek's latent rows: dk 576, dv 512) */
+    uint32_t dmax = dev->use.attn_lane ? VKG_ATTN_LANE_DMAX : VKG_ATTN_DMAX;
+    if (cf->dk > dmax || cf->dv > dmax || cf->dk % 4 || cf->dv % 4)
         return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': head sizes dk %u / dv %u: need multiples of 4, <= %u", cf->dk,
-                         cf->dv, VKG_ATTN_DMAX);
+                         cf->dv, dmax);
     return VKG_OK;
 }
 
@@ -428,7 +439,7 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
                                  struct vkg_view tokens, struct vkg_view out, struct vkg_view scratch,
                                  uint64_t n_tokens, const struct vkg_attn_params *ap)
 {
-    VKG_TRY(check_attn(kv, layer, ap));
+    VKG_TRY(check_attn(c->dev, kv, layer, ap));
     const struct vkg_kv_config *cf = &kv->cfg;
     struct attn_job j = { kv, layer, q, tokens, out, scratch, base_push(cf, ap) };
     uint64_t qr = (uint64_t)ap->n_heads * cf->dk * 4, orow = (uint64_t)ap->n_heads * cf->dv * 4;
@@ -479,7 +490,7 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
                                         struct vkg_view scratch, uint64_t n_tokens, uint32_t prefix_len,
                                         const struct vkg_attn_params *ap)
 {
-    VKG_TRY(check_attn(kv, layer, ap));
+    VKG_TRY(check_attn(c->dev, kv, layer, ap));
     if (!n_tokens) return VKG_OK;
     /* attn_lane reads each row's K/V in registers-only lanes, with nothing to share
        between rows: the prefix is just the first pages of every sequence */

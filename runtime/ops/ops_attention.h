@@ -76,7 +76,8 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
 
 /* Query heads one attn_lane workgroup takes (specialization constant 3 of attn_lane*): the
  * largest divisor of n_heads / n_kv_heads that is at most VKG_ATTN_LANE_GH and keeps
- * GH * (dk + dv) / 4 <= VKG_ATTN_LANE_STATE; 1 without dev->use.attn_group. */
+ * GH * (dk + dv) / 4 <= VKG_ATTN_LANE_STATE, or, when one head's (dk + dv) / 4 alone passes it,
+ * the largest divisor at most VKG_ATTN_LANE_GH_WIDE; 1 without dev->use.attn_group. */
 uint32_t vkg_attn_lane_heads(const struct vkg_device *dev, uint32_t n_heads, uint32_t n_kv_heads, uint32_t dk,
                              uint32_t dv);
 

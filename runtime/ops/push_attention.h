@@ -60,12 +60,18 @@ struct vkg_push_attn {
 /* Limits compiled into attn.comp (shared-memory sizes). */
 #define VKG_ATTN_GMAX 8         /* query heads per workgroup */
 #define VKG_ATTN_DMAX 256       /* largest dk and dv */
+#define VKG_ATTN_LANE_DMAX 1024 /* attn_lane: largest dk and dv (register rows, specialization constants) */
 #define VKG_ATTN_TILE 64        /* kv positions per tile == workgroup size */
 #define VKG_ATTN_PREFIX_ROWS 16 /* (token, head) rows per attn_prefix workgroup */
 #define VKG_ATTN_TOKEN_ROWS 8   /* (token, head) rows per attn_rows workgroup */
 #define VKG_ATTN_LANE_WG 8      /* attn_lane: invocations per (token, head) row (one subgroup of >= 8) */
 #define VKG_ATTN_LANE_GH 8      /* attn_lane: most query heads per workgroup (specialization constant 3) */
 #define VKG_ATTN_LANE_STATE 256 /* attn_lane: most vec4s of q rows and accumulators per lane, GH * (dk + dv) / 4 */
+/* attn_lane: query heads per workgroup when one head's rows alone pass VKG_ATTN_LANE_STATE (they live in
+ * memory either way; DeepSeek's MLA latent, 16 heads on one KV head of dk 576 / dv 512): each K/V fetch
+ * then serves 4 heads. Measured on the mla-lite bench model, one thread: attn_lane in a 256-token
+ * prefill 655 -> 242 ms against one head at a time; 8 heads took LLVM minutes to compile. */
+#define VKG_ATTN_LANE_GH_WIDE 4
 
 /* X(ID, spirv variant, bindings, push struct, local_size_x)
  * attn bindings: Q, tokens, seq table, page table, K pool, V pool, out

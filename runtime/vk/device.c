@@ -191,6 +191,19 @@ static enum vkg_status lane_width_env(void)
     return VKG_OK;
 }
 
+/* VKGRM_MLA_LATENT: 1 (DeepSeek-V2 caches the MLA latent wherever attn_lane runs) or 0 (never); unset:
+ * the memory plan picks it where every head's k and v would not fit. Anything else fails the open. */
+static enum vkg_status mla_latent_env(void)
+{
+    const char *ml = getenv("VKGRM_MLA_LATENT");
+    if (ml && *ml && strcmp(ml, "0") != 0 && strcmp(ml, "1") != 0)
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "VKGRM_MLA_LATENT=%s: 1 caches DeepSeek-V2's MLA latent always, 0 never; unset, only "
+                         "where every head's k and v would not fit the device",
+                         ml);
+    return VKG_OK;
+}
+
 /* Enables what is present and not switched off by an environment variable. */
 static void pick_tiers(struct vkg_device *dev)
 {
@@ -229,6 +242,13 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.rope_append = !vkg_env_flag("VKGRM_DISABLE_ROPE_APPEND");
     dev->use.matvec_cs = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_MATVEC_CS") ? 1 : 0;
     dev->use.mla_append = !vkg_env_flag("VKGRM_DISABLE_MLA_APPEND");
+    {
+        const char *ml = getenv("VKGRM_MLA_LATENT"); /* checked by mla_latent_env */
+        dev->use.mla_latent = !dev->use.attn_lane          ? 0
+                              : ml && strcmp(ml, "1") == 0 ? 2
+                              : ml && strcmp(ml, "0") == 0 ? 0
+                                                           : 1;
+    }
     dev->use.tiled = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_TILED");
     dev->use.gate_group = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_GATE_GROUP");
     /* llvmpipe keeps float denormals (the half subnormals pass through one), checked on every half by
@@ -308,6 +328,7 @@ static enum vkg_status open_into(struct vkg_device *dev, const struct vkg_device
     VkPhysicalDevice *phys = NULL;
     uint32_t n = 0, pick = 0;
     enum vkg_status s = lane_width_env();
+    if (s == VKG_OK) s = mla_latent_env();
     if (s == VKG_OK) s = enumerate(dev->instance, &phys, &n);
     if (s == VKG_OK) s = choose(o, phys, n, &pick);
     if (s == VKG_OK) {

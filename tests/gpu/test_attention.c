@@ -334,6 +334,39 @@ static void test_mla_dk_ne_dv(void **state)
     run_case(&a, "mla decode");
 }
 
+/* DeepSeek-V2's MLA latent cache (deepseek2.c, attention_latent): 16 query heads on one KV head of dk 576
+ * (kv_lora 512 + rope 64) and dv 512, past attn.comp's VKG_ATTN_DMAX: attn_lane only, prefill, decode,
+ * F16 pages and automatic split-K, against the reference. Elsewhere the launcher refuses it. */
+static void test_mla_latent(void **state)
+{
+    (void)state;
+    double sc = 1.2 * 1.2 / sqrt(192.0);
+    if (!g_dev->use.attn_lane) {
+        struct vkg_kv_config cf = { 1, 1, 576, 512, 16, 4, 2, 64 };
+        struct vkg_kv_cache *kv;
+        GPU_OK(vkg_kv_create(g_dev, &cf, &kv));
+        struct vkg_attn_params ap = { .n_heads = 16, .scale = (float)sc };
+        struct vkg_cmd *c;
+        GPU_OK(vkg_cmd_create(g_dev, &c));
+        GPU_OK(vkg_cmd_begin(c));
+        struct vkg_view none = { 0 };
+        assert_int_equal(vkg_op_attention(c, kv, 0, none, none, none, none, 1, &ap), VKG_ERR_UNSUPPORTED);
+        vkg_cmd_free(c);
+        vkg_kv_free(kv);
+        return;
+    }
+    static const uint32_t lens[] = { 1, 7, 70 }, long_lens[] = { 1100, 3 };
+    for (int f16 = 0; f16 < 2; f16++) {
+        struct acase a = { 16, 1, 576, 512, 16, sc, 0, 0, lens, 3, 0, 1, 0, 1, f16 };
+        run_case(&a, f16 ? "mla latent f16 prefill" : "mla latent prefill");
+        assert_non_null(strstr(g_last_kernel, "attn_lane"));
+        a.decode = 1;
+        run_case(&a, f16 ? "mla latent f16 decode" : "mla latent decode");
+        struct acase d = { 16, 1, 576, 512, 16, sc, 0, 0, long_lens, 2, 1, 0, 1100, 1, f16 };
+        run_case(&d, f16 ? "mla latent f16 split-K auto" : "mla latent split-K auto");
+    }
+}
+
 /* Gemma-2: scale 1/sqrt(query_pre_attn_scalar = 144), soft-cap, window 32 < 100, 300.
  * Large q so that the cap bites (|scale q.k| reaches several times the cap). */
 static void test_softcap_window(void **state)
@@ -613,7 +646,8 @@ static void test_f16_pages(void **state)
 /* attn_lane's head groups (vkg_attn_lane_heads): the choice itself, worked out by hand from its
  * rule (the largest divisor of the group <= VKG_ATTN_LANE_GH with GH (dk + dv) / 4 <= the state
  * budget), then groups of 3 with rows of an odd number of vec4s (F16: half texels), and a group of 4
- * taken one head at a time (use.attn_group off). The other tests cover GH 2, 4 (one and two per KV
+ * taken one head at a time (use.attn_group off); rows wider than the budget take up to 4 heads
+ * (test_mla_latent runs them). The other tests cover GH 2, 4 (one and two per KV
  * head) and 6 (two per KV head, test_prefill_gqa's 12 / 1). */
 static void test_lane_head_groups(void **state)
 {
@@ -627,6 +661,10 @@ static void test_lane_head_groups(void **state)
     assert_int_equal(vkg_attn_lane_heads(g_dev, 9, 3, 64, 64), 3);
     assert_int_equal(vkg_attn_lane_heads(g_dev, 14, 2, 256, 256), 1); /* 7 and 2 x 128 vec4s exceed it */
     assert_int_equal(vkg_attn_lane_heads(g_dev, 4, 4, 192, 128), 1);
+    /* one head's rows past the budget (MLA latent): up to VKG_ATTN_LANE_GH_WIDE (4) heads */
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 16, 1, 576, 512), 4);
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 6, 1, 576, 512), 3);
+    assert_int_equal(vkg_attn_lane_heads(g_dev, 5, 1, 576, 512), 1);
     g_dev->use.attn_group = 0;
     assert_int_equal(vkg_attn_lane_heads(g_dev, 32, 8, 128, 128), 1);
     g_dev->use.attn_group = 1;
@@ -999,13 +1037,21 @@ static int setup_storage(void **state) { return setup_tier(state, 0, 0); }
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prefill_gqa),         cmocka_unit_test(test_decode_gqa),
-        cmocka_unit_test(test_mla_dk_ne_dv),        cmocka_unit_test(test_softcap_window),
-        cmocka_unit_test(test_decode_split_k),      cmocka_unit_test(test_shared_prefix),
-        cmocka_unit_test(test_cascade_long_prefix), cmocka_unit_test(test_prefix_block_prefill),
-        cmocka_unit_test(test_f16_pages),           cmocka_unit_test(test_lane_head_groups),
-        cmocka_unit_test(test_beyond_binding),      cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_append_rope),         cmocka_unit_test(test_append_mla),
+        cmocka_unit_test(test_prefill_gqa),
+        cmocka_unit_test(test_decode_gqa),
+        cmocka_unit_test(test_mla_dk_ne_dv),
+        cmocka_unit_test(test_mla_latent),
+        cmocka_unit_test(test_softcap_window),
+        cmocka_unit_test(test_decode_split_k),
+        cmocka_unit_test(test_shared_prefix),
+        cmocka_unit_test(test_cascade_long_prefix),
+        cmocka_unit_test(test_prefix_block_prefill),
+        cmocka_unit_test(test_f16_pages),
+        cmocka_unit_test(test_lane_head_groups),
+        cmocka_unit_test(test_beyond_binding),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_append_rope),
+        cmocka_unit_test(test_append_mla),
     };
     /* every case under each attention tier the launchers pick from: attn_lane
        (texel K/V, CPU drivers' default), the tiled kernels over texel K/V (*_tx),

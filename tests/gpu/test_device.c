@@ -74,6 +74,31 @@ static void test_bad_lane_width(void **state)
     else unsetenv("VKGRM_LANE_WIDTH");
 }
 
+/* VKGRM_MLA_LATENT: 1 or 0, anything else refused at the open; unset: the plan decides (1) on attn_lane. */
+static void test_mla_latent_env(void **state)
+{
+    const char *saved = getenv("VKGRM_MLA_LATENT");
+    char keep[16] = "";
+    if (saved) snprintf(keep, sizeof keep, "%s", saved);
+    struct vkg_device *d = NULL;
+    struct vkg_device_opts o = { .index = -1, .validate = 0 };
+    setenv("VKGRM_MLA_LATENT", "yes", 1);
+    assert_int_equal(vkg_device_open(&o, &d), VKG_ERR_INVALID_ARG);
+    assert_null(d);
+    assert_non_null(strstr(vkg_error_detail(), "VKGRM_MLA_LATENT=yes"));
+    static const char *vals[] = { "1", "0", NULL };
+    for (int i = 0; i < 3; i++) {
+        if (vals[i]) setenv("VKGRM_MLA_LATENT", vals[i], 1);
+        else unsetenv("VKGRM_MLA_LATENT");
+        assert_int_equal(vkg_device_open(&o, &d), VKG_OK);
+        int want = !d->use.attn_lane ? 0 : i == 0 ? 2 : i == 1 ? 0 : 1;
+        assert_int_equal(d->use.mla_latent, want);
+        vkg_device_close(d);
+    }
+    if (saved) setenv("VKGRM_MLA_LATENT", keep, 1);
+    else unsetenv("VKGRM_MLA_LATENT");
+}
+
 static void test_open_by_name_substring(void **state)
 {
     char part[8];
@@ -307,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_info_is_sane),
         cmocka_unit_test(test_bad_index_names_devices),
         cmocka_unit_test(test_bad_lane_width),
+        cmocka_unit_test(test_mla_latent_env),
         cmocka_unit_test(test_open_by_name_substring),
         cmocka_unit_test(test_validation_is_counted),
         cmocka_unit_test(test_close_keeps_earlier_error),

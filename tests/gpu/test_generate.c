@@ -1,8 +1,10 @@
 /* test_generate — batch invariance of generation on a tiny Llama
- * (make_tiny_models.py): K samples generated together equal the same samples
- * generated one by one with the same seeds, greedy and sampled, two
- * prompts in one batch equal each prompt alone, and stop strings cut a
- * sample where they appear. */
+ * (make_tiny_models.py; VKG_TEST_GEN_MODEL names another, e.g. deepseek_v2):
+ * K samples generated together equal the same samples generated one by one
+ * with the same seeds, greedy and sampled, two prompts in one batch equal
+ * each prompt alone, and stop strings cut a sample where they appear.
+ * VKG_TEST_EXPECT_MLA_LATENT=1 (DeepSeek-V2 on a CPU driver): the KV cache
+ * must hold the MLA latent, one KV head of kv_lora + rope / kv_lora. */
 #include "common_gpu.h"
 
 #include <stdio.h>
@@ -13,12 +15,17 @@
 
 static struct vkg_model *g_model;
 
+static void model_path(char *path, size_t n)
+{
+    const char *dir = getenv("VKGRM_TINY_MODELS"), *name = getenv("VKG_TEST_GEN_MODEL");
+    snprintf(path, n, "%s/%s", dir ? dir : "build/tiny-models", name && *name ? name : "llama");
+}
+
 static int setup(void **state)
 {
     if (gpu_setup(state)) return -1;
-    const char *dir = getenv("VKGRM_TINY_MODELS");
     char path[1024];
-    snprintf(path, sizeof path, "%s/llama", dir ? dir : "build/tiny-models");
+    model_path(path, sizeof path);
     enum vkg_status s = vkg_model_load(g_dev, path, NULL, &g_model);
     if (s != VKG_OK) fprintf(stderr, "%s: %s\n", path, vkg_error_detail());
     return s == VKG_OK ? 0 : -1;
@@ -97,9 +104,8 @@ static void test_two_prompts_in_one_batch(void **s)
  * a prefix of the unstopped run. */
 static void test_stop_string(void **s)
 {
-    const char *dir = getenv("VKGRM_TINY_MODELS");
     char path[1024];
-    snprintf(path, sizeof path, "%s/llama", dir ? dir : "build/tiny-models");
+    model_path(path, sizeof path);
     struct vkg_tokenizer *tok;
     GPU_OK(vkg_tokenizer_load(path, &tok));
     struct vkg_gen_opts o = { .tok = tok };
@@ -138,9 +144,30 @@ static void test_stop_string(void **s)
     gpu_assert_no_validation();
 }
 
+/* The KV form: the MLA latent where the run expects it (config sizes), every head's k and v otherwise. */
+static void test_kv_form(void **s)
+{
+    const struct vkg_hf_config *c = &g_model->cfg;
+    struct vkg_kv_config k = vkg_model_kv_config(g_model, 1, 16);
+    const char *want = getenv("VKG_TEST_EXPECT_MLA_LATENT");
+    if (want && strcmp(want, "1") == 0) {
+        assert_int_equal(c->arch, VKG_ARCH_DEEPSEEK_V2);
+        assert_int_equal(k.n_kv_heads, 1);
+        assert_int_equal(k.dk, c->kv_lora_rank + c->qk_rope_head_dim);
+        assert_int_equal(k.dv, c->kv_lora_rank);
+    } else if (c->arch == VKG_ARCH_DEEPSEEK_V2) {
+        assert_int_equal(k.n_kv_heads, c->n_heads);
+        assert_int_equal(k.dk, c->qk_nope_head_dim + c->qk_rope_head_dim);
+        assert_int_equal(k.dv, c->v_head_dim);
+    } else {
+        assert_int_equal(k.n_kv_heads, c->n_kv_heads);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kv_form),
         cmocka_unit_test(test_greedy_batch_invariance),
         cmocka_unit_test(test_sampled_batch_invariance),
         cmocka_unit_test(test_two_prompts_in_one_batch),

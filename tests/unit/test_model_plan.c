@@ -131,6 +131,44 @@ static void test_plan_kv_8k(void **state)
     vkg_model_report_free(&r);
 }
 
+/* DeepSeek-V2-Lite on a CPU driver (attn_lane; lavapipe's 128 MiB binding): every head's k and v when
+ * they fit, the MLA latent when they do not (worked out from the published shapes: 27 layers, 16 heads,
+ * k 128 + 64, v 128, kv_lora 512), and the limit's error where the device cannot take the latent. */
+static void test_plan_mla_latent(void **state)
+{
+    struct vkg_model_report r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(vkg_hf_config_load(CONFIG_DIR "/deepseek_v2_lite", &r.cfg), VKG_OK);
+    r.config_ok = 1;
+    r.dir = strdup("deepseek_v2_lite");
+    r.weight_bytes = 15706484224ull * 2;
+    r.largest_tensor_bytes = 102400ull * 2048 * 2;
+    struct vkg_device dev = fake_device(64ull << 30);
+    dev.use.attn_lane = 1;
+    dev.use.mla_latent = 1;
+    struct vkg_model_plan p;
+    struct vkg_plan_request small = { .ctx = 1024, .n_seqs = 1 }, big = { .ctx = 4096, .n_seqs = 4 };
+    assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
+    assert_int_equal(p.mla_latent, 0);
+    assert_true(p.kv_layer_pool == 1024ull * 16 * 192 * 4); /* 12 MiB */
+    assert_true(p.weights == 15706484224ull * 2);
+    /* 16384 tokens: one layer's K pool of every head, 16384 x 16 x 192 x 4 = 192 MiB > 128 MiB */
+    assert_int_equal(vkg_model_plan(&r, &dev, &big, &p), VKG_OK);
+    assert_int_equal(p.mla_latent, 1);
+    assert_true(p.kv_layer_pool == 16384ull * 576 * 4);
+    assert_true(p.kv == 27ull * 16384 * (576 + 512) * 4);
+    assert_true(p.weights == 15706484224ull * 2 + 27ull * 16 * 512 * 128 * 4); /* + each layer's W_UK^T, F32 */
+    dev.use.mla_latent = 2;                                                    /* VKGRM_MLA_LATENT=1 */
+    assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
+    assert_int_equal(p.mla_latent, 1);
+    dev.use.mla_latent = 0; /* VKGRM_MLA_LATENT=0, or no attn_lane */
+    vkg_error_clear();
+    assert_int_equal(vkg_model_plan(&r, &dev, &big, &p), VKG_ERR_LIMIT);
+    assert_non_null(strstr(vkg_error_detail(), "192.0 MiB"));
+    assert_int_equal(p.mla_latent, 0);
+    vkg_model_report_free(&r);
+}
+
 static void test_plan_refuses_huge_ctx(void **state)
 {
     struct vkg_model_report r;
@@ -190,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_spec_llama31_8b),
         cmocka_unit_test(test_spec_deepseek_v2_lite),
         cmocka_unit_test(test_plan_kv_8k),
+        cmocka_unit_test(test_plan_mla_latent),
         cmocka_unit_test(test_plan_refuses_huge_ctx),
         cmocka_unit_test(test_plan_refuses_total_beyond_heap),
         cmocka_unit_test(test_plan_refuses_tensor_beyond_buffer),
