@@ -368,6 +368,17 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
         return s;
     }
     print_notes(&r, opts);
+    if (plan.mla_latent && dev->use.mla_latent == 1) { /* the plan's own choice: say it */
+        const struct vkg_hf_config *c = &r.cfg;
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "%s: the KV cache holds the MLA latent, one KV head (%u floats per token and layer against %u "
+                 "for every head's k and v; VKGRM_MLA_LATENT=0 keeps those)",
+                 dir, 2 * c->kv_lora_rank + c->qk_rope_head_dim,
+                 c->n_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim + c->v_head_dim));
+        if (opts && opts->note) opts->note(opts->user, msg);
+        else fprintf(stderr, "vkgrm: note: %s\n", msg);
+    }
     m->dev = dev;
     m->cfg = r.cfg; /* the model owns the parsed config from here on */
     r.config_ok = 0;

@@ -86,18 +86,28 @@ static enum vkg_status plan_form(const struct vkg_model_report *r, const struct 
     return VKG_OK;
 }
 
+/* KV floats per token and layer: every head's k and v over the latent's [kv_lora | k_pe] + kv_lora. */
+static double mla_saving(const struct vkg_hf_config *c)
+{
+    double heads = (double)c->n_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim + c->v_head_dim);
+    double latent = 2.0 * c->kv_lora_rank + c->qk_rope_head_dim;
+    return latent > 0 ? heads / latent : 0;
+}
+
 enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vkg_device *dev,
                                const struct vkg_plan_request *q, struct vkg_model_plan *p)
 {
     int can = vkg_mla_latent(&r->cfg, dev);
-    if (can == 2) return plan_form(r, dev, q, p, 1); /* VKGRM_MLA_LATENT=1 */
-    enum vkg_status s = plan_form(r, dev, q, p, 0);
-    if (s == VKG_OK || !can || (s != VKG_ERR_LIMIT && s != VKG_ERR_DEVICE_OOM)) return s;
-    /* every head's k and v do not fit: the latent may (9x less for DeepSeek-V2-Lite's shapes) */
+    /* the latent first where forced, or where it at least halves the KV (every published DeepSeek-V2
+     * shape: 4.7x); else every head's k and v first. Either way the other form when the first does not
+     * fit and it does. */
+    int first = can == 2 || (can == 1 && mla_saving(&r->cfg) >= VKG_MLA_LATENT_MIN_SAVING);
+    enum vkg_status s = plan_form(r, dev, q, p, first);
+    if (s == VKG_OK || !can || can == 2 || (s != VKG_ERR_LIMIT && s != VKG_ERR_DEVICE_OOM)) return s;
     char why[512];
     snprintf(why, sizeof why, "%s", vkg_error_detail());
-    struct vkg_model_plan heads = *p;
-    if (plan_form(r, dev, q, p, 1) == VKG_OK) return VKG_OK;
-    *p = heads;
+    struct vkg_model_plan kept = *p;
+    if (plan_form(r, dev, q, p, !first) == VKG_OK) return VKG_OK;
+    *p = kept;
     return vkg_error(s, "%s", why);
 }

@@ -39,9 +39,14 @@ struct vkg_model_plan {
     uint64_t total;              /* weights + kv + scratch */
     uint64_t heap;               /* the largest device-local memory heap */
     int mla_latent;              /* DeepSeek-V2: the KV cache holds the MLA latent (vkg_mla_latent): always
-                                    with VKGRM_MLA_LATENT=1 where the device can, else only when every
-                                    head's k and v would not fit the limits above and the latent does */
+                                    with VKGRM_MLA_LATENT=1 where the device can; by default where the
+                                    latent at least halves the KV per token (VKG_MLA_LATENT_MIN_SAVING),
+                                    or where every head's k and v would not fit the limits above and the
+                                    latent does */
 };
+
+/* The KV saving (every head's k and v over the latent, per token) from which the latent is the default. */
+#define VKG_MLA_LATENT_MIN_SAVING 2.0
 
 /* Plans r's model (checked, no problems) on dev for q (and picks the MLA form). VKG_ERR_LIMIT or
  * VKG_ERR_DEVICE_OOM with a message naming the sizes and the flag to lower

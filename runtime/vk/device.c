@@ -192,14 +192,14 @@ static enum vkg_status lane_width_env(void)
 }
 
 /* VKGRM_MLA_LATENT: 1 (DeepSeek-V2 caches the MLA latent wherever attn_lane runs) or 0 (never); unset:
- * the memory plan picks it where every head's k and v would not fit. Anything else fails the open. */
+ * the memory plan picks (plan.h). Anything else fails the open. */
 static enum vkg_status mla_latent_env(void)
 {
     const char *ml = getenv("VKGRM_MLA_LATENT");
     if (ml && *ml && strcmp(ml, "0") != 0 && strcmp(ml, "1") != 0)
         return vkg_error(VKG_ERR_INVALID_ARG,
-                         "VKGRM_MLA_LATENT=%s: 1 caches DeepSeek-V2's MLA latent always, 0 never; unset, only "
-                         "where every head's k and v would not fit the device",
+                         "VKGRM_MLA_LATENT=%s: 1 caches DeepSeek-V2's MLA latent always, 0 never; unset, where "
+                         "it halves the KV or every head's k and v would not fit the device",
                          ml);
     return VKG_OK;
 }

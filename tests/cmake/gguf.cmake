@@ -80,12 +80,13 @@ foreach(name llama qwen2 qwen3 qwen3moe gemma2 deepseek2)
   set_tests_properties(e2e_llamacpp_${name} PROPERTIES LABELS "e2e;python" FIXTURES_REQUIRED gguf_models TIMEOUT 900
                        ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endforeach()
-# DeepSeek-V2 with the MLA latent cached (VKGRM_MLA_LATENT=1): kv_b_proj absorbed from every quant type
-add_test(NAME e2e_llamacpp_deepseek2_latent
+# DeepSeek-V2 with every head's k and v cached (VKGRM_MLA_LATENT=0); the default run above takes the
+# MLA latent (kv_b_proj absorbed from every quant type) where attn_lane runs
+add_test(NAME e2e_llamacpp_deepseek2_heads
          COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_llamacpp_oracle.py $<TARGET_FILE:vkgrm-generate>
                  ${VKG_LLAMACPP_PYTHON} ${VKG_GGUF_MODELS} deepseek2)
-set_tests_properties(e2e_llamacpp_deepseek2_latent PROPERTIES LABELS "e2e;python" FIXTURES_REQUIRED gguf_models
-                     TIMEOUT 900 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;VKGRM_MLA_LATENT=1")
+set_tests_properties(e2e_llamacpp_deepseek2_heads PROPERTIES LABELS "e2e;python" FIXTURES_REQUIRED gguf_models
+                     TIMEOUT 900 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;VKGRM_MLA_LATENT=0")
 # the real files (tolerance 5e-2 x max|logit|: 30 layers add up llama.cpp's
 # 8-bit activation rounding, 3e-2 from the exact math on SmolLM2, where vkgrm is
 # 2e-6 from it): SmolLM2-135M-Instruct's original Q4_1 GGUF (fetch_models.sh) in every run, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (issue 12 §4's judge, 1.1 GB

@@ -131,9 +131,11 @@ static void test_plan_kv_8k(void **state)
     vkg_model_report_free(&r);
 }
 
-/* DeepSeek-V2-Lite on a CPU driver (attn_lane; lavapipe's 128 MiB binding): every head's k and v when
- * they fit, the MLA latent when they do not (worked out from the published shapes: 27 layers, 16 heads,
- * k 128 + 64, v 128, kv_lora 512), and the limit's error where the device cannot take the latent. */
+/* DeepSeek-V2-Lite on a CPU driver (attn_lane; lavapipe's 128 MiB binding): the MLA latent by default
+ * (16 x (192 + 128) floats per token and layer against 576 + 512: 4.7x); the shapes of the bundled toy
+ * judge (4 x (64 + 32) against 160 + 128: 1.33x) keep every head's k and v until those do not fit
+ * and the latent does; VKGRM_MLA_LATENT=0 and the limit's error. Sizes from the published shapes:
+ * 27 layers, 16 heads, k 128 + 64, v 128, kv_lora 512. */
 static void test_plan_mla_latent(void **state)
 {
     struct vkg_model_report r;
@@ -145,27 +147,40 @@ static void test_plan_mla_latent(void **state)
     r.largest_tensor_bytes = 102400ull * 2048 * 2;
     struct vkg_device dev = fake_device(64ull << 30);
     dev.use.attn_lane = 1;
-    dev.use.mla_latent = 1;
+    dev.use.mla_latent = 1; /* VKGRM_MLA_LATENT unset */
     struct vkg_model_plan p;
     struct vkg_plan_request small = { .ctx = 1024, .n_seqs = 1 }, big = { .ctx = 4096, .n_seqs = 4 };
     assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
+    assert_int_equal(p.mla_latent, 1);
+    assert_true(p.kv_layer_pool == 1024ull * 576 * 4);
+    assert_true(p.kv == 27ull * 1024 * (576 + 512) * 4);
+    assert_true(p.weights == 15706484224ull * 2 + 27ull * 16 * 512 * 128 * 4); /* + each layer's W_UK^T, F32 */
+    dev.use.mla_latent = 0;                                                    /* VKGRM_MLA_LATENT=0, or no attn_lane */
+    assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
     assert_int_equal(p.mla_latent, 0);
-    assert_true(p.kv_layer_pool == 1024ull * 16 * 192 * 4); /* 12 MiB */
+    assert_true(p.kv_layer_pool == 1024ull * 16 * 192 * 4);
     assert_true(p.weights == 15706484224ull * 2);
     /* 16384 tokens: one layer's K pool of every head, 16384 x 16 x 192 x 4 = 192 MiB > 128 MiB */
-    assert_int_equal(vkg_model_plan(&r, &dev, &big, &p), VKG_OK);
-    assert_int_equal(p.mla_latent, 1);
-    assert_true(p.kv_layer_pool == 16384ull * 576 * 4);
-    assert_true(p.kv == 27ull * 16384 * (576 + 512) * 4);
-    assert_true(p.weights == 15706484224ull * 2 + 27ull * 16 * 512 * 128 * 4); /* + each layer's W_UK^T, F32 */
-    dev.use.mla_latent = 2;                                                    /* VKGRM_MLA_LATENT=1 */
-    assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
-    assert_int_equal(p.mla_latent, 1);
-    dev.use.mla_latent = 0; /* VKGRM_MLA_LATENT=0, or no attn_lane */
     vkg_error_clear();
     assert_int_equal(vkg_model_plan(&r, &dev, &big, &p), VKG_ERR_LIMIT);
     assert_non_null(strstr(vkg_error_detail(), "192.0 MiB"));
     assert_int_equal(p.mla_latent, 0);
+    /* the toy judge's attention shapes */
+    r.cfg.n_heads = r.cfg.n_kv_heads = 4;
+    r.cfg.kv_lora_rank = 128;
+    r.cfg.qk_nope_head_dim = r.cfg.qk_rope_head_dim = r.cfg.v_head_dim = 32;
+    dev.use.mla_latent = 1;
+    assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
+    assert_int_equal(p.mla_latent, 0);
+    assert_true(p.kv_layer_pool == 1024ull * 4 * 64 * 4);
+    /* 160000 tokens: every head's K pool 160000 x 4 x 64 x 4 = 156.25 MiB > 128; the latent's 97.7 MiB */
+    struct vkg_plan_request many = { .ctx = 40000, .n_seqs = 4 };
+    assert_int_equal(vkg_model_plan(&r, &dev, &many, &p), VKG_OK);
+    assert_int_equal(p.mla_latent, 1);
+    assert_true(p.kv_layer_pool == 160000ull * 160 * 4);
+    dev.use.mla_latent = 2; /* VKGRM_MLA_LATENT=1 */
+    assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
+    assert_int_equal(p.mla_latent, 1);
     vkg_model_report_free(&r);
 }
 
