@@ -46,6 +46,14 @@
 //! variant attn_rows_f16_tx TOKROWS KV_F16 TEX
 //! variant attn_g1_f16_tx G1 KV_F16 TEX
 //! variant attn_split_g1_f16_tx SPLIT G1 KV_F16 TEX
+//! variant attn_wide WIDE
+//! variant attn_split_wide SPLIT WIDE
+//! variant attn_wide_f16 WIDE KV_F16
+//! variant attn_split_wide_f16 SPLIT WIDE KV_F16
+// *_wide: rows past VKG_ATTN_DMAX (DeepSeek-V2's MLA latent, one KV head of dk 576 and dv 512):
+// q rows of up to VKG_ATTN_WIDE_DK in shared memory, and each thread owns VPT = 2 output vec4s of
+// every row (d4 = lid, lid + 64) and walks every kv position of a tile (R = 1), writing its own
+// outputs (no staging); storage-buffer K/V only.
 // *_g1: attn / attn_split for one query head per KV head (MHA, MLA): one row
 // per workgroup instead of loops over VKG_ATTN_GMAX rows of which one is live.
 // *_f16: F16 KV pages (4 halves per uvec2, exact integer conversion), f32 math.
@@ -142,7 +150,14 @@ layout(binding = 5) readonly buffer PoolV { vec4 pool_v[]; };   // [n_pages][n_k
 #endif
 layout(binding = 6) writeonly buffer Out { float o[]; };        // attn: [n_tokens][n_heads][dv]; else partials
 
-shared vec4 q_sh[ROWS * VKG_ATTN_DMAX / 4];  // the query rows; reused for the final sum
+#ifdef WIDE
+#define QD4 (VKG_ATTN_WIDE_DK / 4u) // vec4s per query row in q_sh
+#define VPT 2u                      // output vec4s per thread and row: d4 = lid + 64 k
+#else
+#define QD4 (VKG_ATTN_DMAX / 4u)
+#define VPT 1u
+#endif
+shared vec4 q_sh[ROWS * QD4]; // the query rows; reused for the final sum
 #define KT (WG * KPT)
 shared float s_sh[ROWS * KT];                // scores, then probabilities, of one tile
 shared uint slot_sh[KT];                     // pool row of each kv position of the tile
@@ -200,7 +215,7 @@ void score_tile(uint page_off, int kv0, int n, uint lid, uint G)
         vec4 k[KPT];
         for (uint i = 0u; i < KPT; i++) k[i] = LOAD_K(slot[i] * dk4 + d);
         for (uint g = 0u; g < ROWS; g++) {
-            vec4 qv = q_sh[g * (VKG_ATTN_DMAX / 4) + d];
+            vec4 qv = q_sh[g * QD4 + d];
             for (uint i = 0u; i < KPT; i++) s[g][i] += dot(qv, k[i]);
         }
     }
@@ -236,7 +251,31 @@ uint out_base(uint g)
 
 // Sums the R thread rows' accumulators (through q_sh, free after the loop)
 // and writes every row: the output, or the (m, l, acc) partial record.
-void write_out(vec4 acc[ROWS], uint G, uint R, uint r, uint d4)
+#ifdef WIDE
+// Every thread holds whole sums (R = 1): writes its own output vec4s of every row.
+void write_out(vec4 acc[ROWS * VPT], uint G, uint R, uint r, uint d4)
+{
+    uint dv4 = p.dv / 4u;
+    for (uint g = 0u; g < G; g++) {
+        uint base = out_base(g);
+#ifdef PARTIALS
+        if (d4 == 0u) { o[base] = m_sh[g]; o[base + 1u] = l_sh[g]; }
+        base += 2u;
+        float inv = 1.0;
+#else
+        float inv = l_sh[g] > 0.0 ? 1.0 / l_sh[g] : 0.0;
+#endif
+        for (uint k = 0u; k < VPT; k++) {
+            uint d = d4 + k * WG;
+            if (d >= dv4) continue;
+            vec4 a = acc[g * VPT + k] * inv;
+            uint b = base + 4u * d;
+            o[b] = a.x, o[b + 1u] = a.y, o[b + 2u] = a.z, o[b + 3u] = a.w;
+        }
+    }
+}
+#else
+void write_out(vec4 acc[ROWS * VPT], uint G, uint R, uint r, uint d4)
 {
     uint dv4 = p.dv / 4u;
     if (r < R)
@@ -257,6 +296,7 @@ void write_out(vec4 acc[ROWS], uint G, uint R, uint r, uint d4)
         o[base] = a.x, o[base + 1u] = a.y, o[base + 2u] = a.z, o[base + 3u] = a.w;
     }
 }
+#endif
 
 // Loads the rows' queries (rows >= G: 0) and positions; resets m and l.
 void load_rows(uint G, uint lid)
@@ -264,7 +304,7 @@ void load_rows(uint G, uint lid)
     for (uint i = lid; i < ROWS * p.dk; i += WG) {
         uint g = i / p.dk, d = i % p.dk;
         float v = g < G ? q[p.q_off + (row_token(g) * p.n_heads + row_head(g)) * p.dk + d] : 0.0;
-        q_sh[g * (VKG_ATTN_DMAX / 4) + d / 4u][d % 4u] = v;
+        q_sh[g * QD4 + d / 4u][d % 4u] = v;
     }
     if (lid < ROWS) {
         pos_sh[lid] = lid < G ? tokens[p.tok_off + row_token(lid)].y : -1;
@@ -275,7 +315,8 @@ void load_rows(uint G, uint lid)
 
 // Online softmax over kv positions [lo, hi] of the sequence whose pages start
 // at page_off, tile by tile; rows keep their masks (pos_sh).
-void walk(uint page_off, int lo, int hi, uint lid, uint G, uint r, uint R, uint d4, uint dv4, inout vec4 acc[ROWS])
+void walk(uint page_off, int lo, int hi, uint lid, uint G, uint r, uint R, uint d4, uint dv4,
+          inout vec4 acc[ROWS * VPT])
 {
     for (int kv0 = lo; kv0 <= hi; kv0 += int(KT)) {
         int n = min(int(KT), hi - kv0 + 1);
@@ -295,11 +336,21 @@ void walk(uint page_off, int lo, int hi, uint lid, uint G, uint r, uint R, uint 
             l_sh[lid] = l_sh[lid] * alpha_sh[lid] + sum;
         }
         // g loops have constant bounds: acc[] stays in registers after unrolling
-        for (uint g = 0u; g < ROWS; g++) acc[g] *= g < G ? alpha_sh[g] : 1.0;
+        for (uint g = 0u; g < ROWS; g++)
+            for (uint k = 0u; k < VPT; k++) acc[g * VPT + k] *= g < G ? alpha_sh[g] : 1.0;
         if (r < R)
             for (int j = int(r); j < n; j += int(R)) {
+#ifdef WIDE
+                for (uint k = 0u; k < VPT; k++) {
+                    uint d = d4 + k * WG;
+                    if (d >= dv4) continue;
+                    vec4 v = LOAD_V(slot_sh[j] * dv4 + d);
+                    for (uint g = 0u; g < ROWS; g++) acc[g * VPT + k] += s_sh[g * KT + j] * v;
+                }
+#else
                 vec4 v = LOAD_V(slot_sh[j] * dv4 + d4);
                 for (uint g = 0u; g < ROWS; g++) acc[g] += s_sh[g * KT + j] * v;
+#endif
             }
         barrier(); // the next tile overwrites s_sh, slot_sh, m_sh, alpha_sh
     }
@@ -336,10 +387,14 @@ void main()
     load_rows(G, lid);
     // V phase: thread (r, d4) owns output elements 4*d4..4*d4+3 of every row and
     // the kv positions j = r mod R of each tile (R = 64 / (dv/4) thread rows)
+#ifdef WIDE
+    uint dv4 = p.dv / 4u, R = 1u, d4 = lid, r = 0u; // (WIDE: d4 + 64 k, every position)
+#else
     uint dv4 = p.dv / 4u, R = WG / dv4;
     uint d4 = lid % dv4, r = lid / dv4;
-    vec4 acc[ROWS];
-    for (uint g = 0u; g < ROWS; g++) acc[g] = vec4(0.0);
+#endif
+    vec4 acc[ROWS * VPT];
+    for (uint g = 0u; g < ROWS * VPT; g++) acc[g] = vec4(0.0);
     barrier();
 #ifdef TOKROWS
     // the rows' sequences one after another: rows of other sequences get

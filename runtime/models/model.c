@@ -277,10 +277,13 @@ static enum vkg_status load_weights(struct vkg_model *m, const struct vkg_model_
 int vkg_mla_latent(const struct vkg_hf_config *c, const struct vkg_device *dev)
 {
     const uint32_t r = c->kv_lora_rank, rope = c->qk_rope_head_dim;
-    /* attn_lane's register rows; the per-head products take row slices of kv_b_proj on whole 8-row tiles
-     * and rows of whole texels */
-    int ok = c->arch == VKG_ARCH_DEEPSEEK_V2 && dev->use.mla_latent && r % 8 == 0 && rope % 4 == 0 &&
-             r + rope <= VKG_ATTN_LANE_DMAX && c->qk_nope_head_dim % 8 == 0 && c->v_head_dim % 8 == 0;
+    /* attn_lane's register rows or attn_wide's shared ones; the per-head products take row slices of kv_b_proj
+     * on whole 8-row tiles and rows of whole texels */
+    uint32_t dk_max = dev->use.attn_lane ? VKG_ATTN_LANE_DMAX : VKG_ATTN_WIDE_DK;
+    uint32_t dv_max = dev->use.attn_lane ? VKG_ATTN_LANE_DMAX : VKG_ATTN_WIDE_DV;
+    int ok = c->arch == VKG_ARCH_DEEPSEEK_V2 && dev->use.mla_latent && (dev->use.attn_lane || vkg_attn_wide_ok(dev)) &&
+             r % 8 == 0 && rope % 4 == 0 && r + rope <= dk_max && r <= dv_max && c->qk_nope_head_dim % 8 == 0 &&
+             c->v_head_dim % 8 == 0;
     return ok ? dev->use.mla_latent : 0;
 }
 

@@ -312,6 +312,11 @@ static enum vkg_op attn_op(const struct vkg_device *dev, const struct vkg_push_a
     return g1 ? (f16 ? VKG_OP_ATTN_G1_F16 : VKG_OP_ATTN_G1) : (f16 ? VKG_OP_ATTN_F16 : VKG_OP_ATTN);
 }
 
+int vkg_attn_wide_ok(const struct vkg_device *dev)
+{
+    return dev->use.attn_wide && dev->info.max_compute_shared_memory >= VKG_ATTN_WIDE_SHARED;
+}
+
 uint32_t vkg_attn_lane_heads(const struct vkg_device *dev, uint32_t n_heads, uint32_t n_kv_heads, uint32_t dk,
                              uint32_t dv)
 {
@@ -360,9 +365,14 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
                             : (split ? VKG_OP_ATTN_LANE_SPLIT : VKG_OP_ATTN_LANE);
         uint32_t gh = vkg_attn_lane_heads(c->dev, p.n_heads, p.n_kv_heads, p.dk, p.dv);
         VKG_TRY(vkg_cmd_dispatch_op_spec(c, op, p.dk / 4, p.dv / 4, gh, views, 7, &p, gx, p.n_heads / gh, p.n_split));
-    } else if (p.dk > VKG_ATTN_DMAX || p.dv > VKG_ATTN_DMAX) { /* rows past attn.comp's shared memory */
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': dk %u / dv %u past %u need attn_lane and q on a texel", p.dk,
-                         p.dv, VKG_ATTN_DMAX);
+    } else if (p.dk > VKG_ATTN_DMAX || p.dv > VKG_ATTN_DMAX) { /* rows past attn's shared memory: attn_wide */
+        if (!vkg_attn_wide_ok(c->dev) || p.dk > VKG_ATTN_WIDE_DK || p.dv > VKG_ATTN_WIDE_DV)
+            return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': dk %u / dv %u need attn_wide (<= %u / %u) or attn_lane",
+                             p.dk, p.dv, VKG_ATTN_WIDE_DK, VKG_ATTN_WIDE_DV);
+        int f16 = j->kv->cfg.f16;
+        op = split ? (f16 ? VKG_OP_ATTN_SPLIT_WIDE_F16 : VKG_OP_ATTN_SPLIT_WIDE)
+                   : (f16 ? VKG_OP_ATTN_WIDE_F16 : VKG_OP_ATTN_WIDE);
+        VKG_TRY(vkg_cmd_dispatch_op(c, op, views, 7, &p, gx, gy, p.n_split));
     } else if (j->rows) { /* attn_rows: (token, head) rows of a KV head, 8 per workgroup */
         uint64_t rows = n * (p.n_heads / p.n_kv_heads);
         gx = (uint32_t)((rows + VKG_ATTN_TOKEN_ROWS - 1) / VKG_ATTN_TOKEN_ROWS);
@@ -414,10 +424,16 @@ static enum vkg_status check_attn(const struct vkg_device *dev, const struct vkg
                          cf->n_kv_heads);
     /* attn.comp keeps <= VKG_ATTN_DMAX elements per row in shared memory; attn_lane keeps the rows in
      * registers, sized by specialization constants (DeepSeek's latent rows: dk 576, dv 512) */
-    uint32_t dmax = dev->use.attn_lane ? VKG_ATTN_LANE_DMAX : VKG_ATTN_DMAX;
-    if (cf->dk > dmax || cf->dv > dmax || cf->dk % 4 || cf->dv % 4)
-        return vkg_error(VKG_ERR_UNSUPPORTED, "op 'attn': head sizes dk %u / dv %u: need multiples of 4, <= %u", cf->dk,
-                         cf->dv, dmax);
+    uint32_t dk_max = dev->use.attn_lane      ? VKG_ATTN_LANE_DMAX
+                      : vkg_attn_wide_ok(dev) ? VKG_ATTN_WIDE_DK
+                                              : VKG_ATTN_DMAX;
+    uint32_t dv_max = dev->use.attn_lane      ? VKG_ATTN_LANE_DMAX
+                      : vkg_attn_wide_ok(dev) ? VKG_ATTN_WIDE_DV
+                                              : VKG_ATTN_DMAX;
+    if (cf->dk > dk_max || cf->dv > dv_max || cf->dk % 4 || cf->dv % 4)
+        return vkg_error(VKG_ERR_UNSUPPORTED,
+                         "op 'attn': head sizes dk %u / dv %u: need multiples of 4, dk <= %u, dv <= %u", cf->dk, cf->dv,
+                         dk_max, dv_max);
     return VKG_OK;
 }
 
@@ -448,7 +464,8 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
     VKG_TRY(check_view("attn", "tokens", tokens, n_tokens * 8));
     uint64_t wgs = n_tokens * cf->n_kv_heads * j.p.head_chunks;
     uint64_t split_bytes = vkg_attn_scratch_bytes(n_tokens, ap->n_heads, cf->dv, 1);
-    j.rows = ap->token_runs && c->dev->use.attn_rows;
+    int wide = cf->dk > VKG_ATTN_DMAX || cf->dv > VKG_ATTN_DMAX; /* attn_lane or attn_wide */
+    j.rows = ap->token_runs && c->dev->use.attn_rows && !wide;
     j.p.n_split = j.rows ? 1 : pick_split(ap, wgs, split_bytes, scratch.buf ? scratch.size : 0);
     uint64_t per_tok = qr > orow ? qr : orow, pb = 0;
     if (j.p.n_split > 1) {
@@ -494,7 +511,9 @@ enum vkg_status vkg_op_attention_shared(struct vkg_cmd *c, const struct vkg_kv_c
     if (!n_tokens) return VKG_OK;
     /* attn_lane reads each row's K/V in registers-only lanes, with nothing to share
        between rows: the prefix is just the first pages of every sequence */
-    if (c->dev->use.attn_lane) return vkg_op_attention(c, kv, layer, q, tokens, out, scratch, n_tokens, ap);
+    if (c->dev->use.attn_lane || kv->cfg.dk > VKG_ATTN_DMAX ||
+        kv->cfg.dv > VKG_ATTN_DMAX) /* no attn_prefix for wide rows */
+        return vkg_op_attention(c, kv, layer, q, tokens, out, scratch, n_tokens, ap);
     const struct vkg_kv_config *cf = &kv->cfg;
     struct attn_job j = { kv, layer, q, tokens, out, scratch, base_push(cf, ap) };
     struct vkg_push_attn p = j.p;

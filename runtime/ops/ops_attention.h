@@ -74,6 +74,10 @@ enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *k
                                  struct vkg_view scratch, /* split-K partials (size 0: no split) */
                                  uint64_t n_tokens, const struct vkg_attn_params *p);
 
+/* attn.comp's *_wide kernels run here (use.attn_wide and VKG_ATTN_WIDE_SHARED bytes of shared memory):
+ * rows up to VKG_ATTN_WIDE_DK / VKG_ATTN_WIDE_DV off the lane tier. */
+int vkg_attn_wide_ok(const struct vkg_device *dev);
+
 /* Query heads one attn_lane workgroup takes (specialization constant 3 of attn_lane*): the
  * largest divisor of n_heads / n_kv_heads that is at most VKG_ATTN_LANE_GH and keeps
  * GH * (dk + dv) / 4 <= VKG_ATTN_LANE_STATE, or, when one head's (dk + dv) / 4 alone passes it,

@@ -61,6 +61,11 @@ struct vkg_push_attn {
 #define VKG_ATTN_GMAX 8         /* query heads per workgroup */
 #define VKG_ATTN_DMAX 256       /* largest dk and dv */
 #define VKG_ATTN_LANE_DMAX 1024 /* attn_lane: largest dk and dv (register rows, specialization constants) */
+#define VKG_ATTN_WIDE_DK 576    /* attn_wide*: largest dk (q rows in shared memory: 18 KiB for 8 rows) */
+#define VKG_ATTN_WIDE_DV 512    /* attn_wide*: largest dv (2 output vec4s per thread of 64) */
+/* attn_wide*: shared memory, q_sh + s_sh + slot_sh + the row scalars (the device must have it) */
+#define VKG_ATTN_WIDE_SHARED \
+    (VKG_ATTN_GMAX * VKG_ATTN_WIDE_DK * 4 + VKG_ATTN_GMAX * 256 * 4 + 256 * 4 + 6 * VKG_ATTN_GMAX * 4)
 #define VKG_ATTN_TILE 64        /* kv positions per tile == workgroup size */
 #define VKG_ATTN_PREFIX_ROWS 16 /* (token, head) rows per attn_prefix workgroup */
 #define VKG_ATTN_TOKEN_ROWS 8   /* (token, head) rows per attn_rows workgroup */
@@ -85,6 +90,8 @@ struct vkg_push_attn {
  *                (picked on CPU drivers: device use.texel); kv_append*_tx: the
  *                append's inputs (new K/V, tokens, seq and page tables, k2,
  *                inv_freq) as texel buffers, the pools and q as storage buffers
+ * attn_wide*:    attn / attn_split for rows past VKG_ATTN_DMAX (up to VKG_ATTN_WIDE_DK /
+ *                VKG_ATTN_WIDE_DV: DeepSeek-V2's MLA latent), storage-buffer K/V (device use.attn_wide)
  * attn_lane:     attn / attn_split semantics, one VKG_ATTN_LANE_WG workgroup per
  *                (token, GH query heads of one KV head, split); page table, K and V as
  *                texel buffers (device use.attn_lane: CPU drivers); GH from
@@ -97,6 +104,10 @@ struct vkg_push_attn {
     X(ATTN_PREFIX,  attn_prefix,  7, vkg_push_attn, VKG_ATTN_TILE)           \
     X(ATTN_COMBINE, attn_combine, 2, vkg_push_attn, 64)                      \
     X(ATTN_ROWS,    attn_rows,    7, vkg_push_attn, VKG_ATTN_TILE)           \
+    X(ATTN_WIDE,           attn_wide,           7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_WIDE,     attn_split_wide,     7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_WIDE_F16,       attn_wide_f16,       7, vkg_push_attn, VKG_ATTN_TILE) \
+    X(ATTN_SPLIT_WIDE_F16, attn_split_wide_f16, 7, vkg_push_attn, VKG_ATTN_TILE) \
     X(KV_APPEND_F16,   kv_append_f16,   7, vkg_push_kv_append, 256)          \
     X(KV_APPEND_ROPE,     kv_append_rope,     9, vkg_push_kv_append, 256)    \
     X(KV_APPEND_ROPE_F16, kv_append_rope_f16, 9, vkg_push_kv_append, 256)    \

@@ -244,10 +244,9 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.mla_append = !vkg_env_flag("VKGRM_DISABLE_MLA_APPEND");
     {
         const char *ml = getenv("VKGRM_MLA_LATENT"); /* checked by mla_latent_env */
-        dev->use.mla_latent = !dev->use.attn_lane          ? 0
-                              : ml && strcmp(ml, "1") == 0 ? 2
-                              : ml && strcmp(ml, "0") == 0 ? 0
-                                                           : 1;
+        int force = ml && strcmp(ml, "1") == 0, never = ml && strcmp(ml, "0") == 0;
+        dev->use.attn_wide = !vkg_env_flag("VKGRM_DISABLE_ATTN_WIDE"); /* and its shared memory: vkg_attn_wide_ok */
+        dev->use.mla_latent = never ? 0 : dev->use.attn_lane ? (force ? 2 : 1) : dev->use.attn_wide && force ? 2 : 0;
     }
     dev->use.tiled = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_TILED");
     dev->use.gate_group = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_GATE_GROUP");

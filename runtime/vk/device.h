@@ -127,10 +127,13 @@ struct vkg_device {
                                of two rope launches before it; VKGRM_DISABLE_ROPE_APPEND */
         int mla_append;      /* DeepSeek-V2 layers gather K and V in the KV append's launch
                                (vkg_op_kv_append_mla) instead of three copies before it; VKGRM_DISABLE_MLA_APPEND */
-        int mla_latent;      /* attn_lane: DeepSeek-V2 may cache the latent [kv_lora | k_pe] per token (one KV
-                               head, kv_b_proj absorbed into q and o; vkg_mla_latent) instead of every head's k
-                               and v: 1 as the memory plan picks (plan.h), 2 always (VKGRM_MLA_LATENT=1), 0 never
-                               (VKGRM_MLA_LATENT=0) */
+        int attn_wide;       /* attn.comp's *_wide variants for rows past VKG_ATTN_DMAX, where the device has their
+                               shared memory (vkg_attn_wide_ok); VKGRM_DISABLE_ATTN_WIDE */
+        int mla_latent;      /* DeepSeek-V2 may cache the latent [kv_lora | k_pe] per token (one KV head, kv_b_proj
+                               absorbed into q and o; vkg_mla_latent) instead of every head's k and v: with
+                               attn_lane 1 as the memory plan picks (plan.h), 2 always (VKGRM_MLA_LATENT=1), 0
+                               never (VKGRM_MLA_LATENT=0); with attn_wide only (GPUs: not measured on one yet)
+                               2 with VKGRM_MLA_LATENT=1, else 0 */
         int tiled;           /* texel, lane_tier and quad: models store their float projections in 8-row tiles
                                (vkg_weights_tile_rows) that the texel lane kernels read as one sequential
                                stream per 8-lane SIMD chunk (push_matmul.h); VKGRM_DISABLE_TILED */

@@ -36,3 +36,13 @@ add_test(NAME e2e_model_deepseek_v2_heads
                  ${CMAKE_BINARY_DIR}/tiny-models deepseek_v2 deepseek_v2_qlora)
 set_tests_properties(e2e_model_deepseek_v2_heads PROPERTIES LABELS "e2e;slow" FIXTURES_REQUIRED tiny_models TIMEOUT 1200
                      ENVIRONMENT "OPENBLAS_NUM_THREADS=1;TRANSFORMERS_VERBOSITY=error;VKGRM_MLA_LATENT=0")
+# ... and with the latent through attn.comp's *_wide kernels (the GPU tier: VKGRM_DISABLE_ATTN_LANE=1;
+# GPUs take the latent only with VKGRM_MLA_LATENT=1 until it is measured on one)
+add_test(NAME e2e_model_deepseek_v2_wide
+         COMMAND ${VKG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_models.py $<TARGET_FILE:vkgrm-generate>
+                 ${CMAKE_BINARY_DIR}/tiny-models deepseek_v2 deepseek_v2_qlora)
+set_tests_properties(e2e_model_deepseek_v2_wide PROPERTIES LABELS "e2e;slow" FIXTURES_REQUIRED tiny_models TIMEOUT 1200
+                     ENVIRONMENT "OPENBLAS_NUM_THREADS=1;TRANSFORMERS_VERBOSITY=error;VKGRM_DISABLE_ATTN_LANE=1;VKGRM_MLA_LATENT=1")
+add_test(NAME gpu_test_generate_deepseek_v2_wide COMMAND gpu_test_generate WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(gpu_test_generate_deepseek_v2_wide PROPERTIES LABELS gpu FIXTURES_REQUIRED tiny_models TIMEOUT 900
+                     ENVIRONMENT "VKGRM_VALIDATE=1;VKG_TEST_GEN_MODEL=deepseek_v2;VKG_TEST_EXPECT_MLA_LATENT=1;VKGRM_DISABLE_ATTN_LANE=1;VKGRM_MLA_LATENT=1;VKGRM_TINY_MODELS=${CMAKE_BINARY_DIR}/tiny-models")

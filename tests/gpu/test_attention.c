@@ -335,13 +335,14 @@ static void test_mla_dk_ne_dv(void **state)
 }
 
 /* DeepSeek-V2's MLA latent cache (deepseek2.c, attention_latent): 16 query heads on one KV head of dk 576
- * (kv_lora 512 + rope 64) and dv 512, past attn.comp's VKG_ATTN_DMAX: attn_lane only, prefill, decode,
- * F16 pages and automatic split-K, against the reference. Elsewhere the launcher refuses it. */
+ * (kv_lora 512 + rope 64) and dv 512, past attn.comp's VKG_ATTN_DMAX: attn_lane (CPU drivers) or
+ * attn.comp's *_wide variants, prefill, decode, F16 pages and automatic split-K, against the reference;
+ * a device with neither refuses it. */
 static void test_mla_latent(void **state)
 {
     (void)state;
     double sc = 1.2 * 1.2 / sqrt(192.0);
-    if (!g_dev->use.attn_lane) {
+    if (!g_dev->use.attn_lane && !vkg_attn_wide_ok(g_dev)) {
         struct vkg_kv_config cf = { 1, 1, 576, 512, 16, 4, 2, 64 };
         struct vkg_kv_cache *kv;
         GPU_OK(vkg_kv_create(g_dev, &cf, &kv));
@@ -355,15 +356,20 @@ static void test_mla_latent(void **state)
         vkg_kv_free(kv);
         return;
     }
+    const char *kernel = g_dev->use.attn_lane ? "attn_lane" : "_wide";
     static const uint32_t lens[] = { 1, 7, 70 }, long_lens[] = { 1100, 3 };
     for (int f16 = 0; f16 < 2; f16++) {
         struct acase a = { 16, 1, 576, 512, 16, sc, 0, 0, lens, 3, 0, 1, 0, 1, f16 };
         run_case(&a, f16 ? "mla latent f16 prefill" : "mla latent prefill");
-        assert_non_null(strstr(g_last_kernel, "attn_lane"));
+        assert_non_null(strstr(g_last_kernel, kernel));
         a.decode = 1;
         run_case(&a, f16 ? "mla latent f16 decode" : "mla latent decode");
         struct acase d = { 16, 1, 576, 512, 16, sc, 0, 0, long_lens, 2, 1, 0, 1100, 1, f16 };
         run_case(&d, f16 ? "mla latent f16 split-K auto" : "mla latent split-K auto");
+        /* dk past dv, and dv past one vec4 per thread (attn_wide: the second vec4 of each thread) */
+        struct acase w = { 4, 1, 576, 320, 16, sc, 0, 0, lens, 3, 0, 1, 0, 1, f16 };
+        run_case(&w, f16 ? "f16 prefill dk 576 dv 320" : "prefill dk 576 dv 320");
+        assert_non_null(strstr(g_last_kernel, kernel));
     }
 }
 

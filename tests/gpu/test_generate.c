@@ -3,9 +3,10 @@
  * K samples generated together equal the same samples generated one by one
  * with the same seeds, greedy and sampled, two prompts in one batch equal
  * each prompt alone, and stop strings cut a sample where they appear.
- * VKG_TEST_EXPECT_MLA_LATENT=1 (DeepSeek-V2): where attn_lane runs (CPU
- * drivers) the KV cache must hold the MLA latent, one KV head of kv_lora +
- * rope / kv_lora; elsewhere every head's k and v. */
+ * VKG_TEST_EXPECT_MLA_LATENT=1 (DeepSeek-V2): where the device takes the
+ * latent (use.mla_latent: attn_lane, or attn_wide with VKGRM_MLA_LATENT=1)
+ * the KV cache must hold it, one KV head of kv_lora + rope / kv_lora;
+ * elsewhere every head's k and v. */
 #include "common_gpu.h"
 
 #include <stdio.h>
@@ -151,7 +152,7 @@ static void test_kv_form(void **s)
     const struct vkg_hf_config *c = &g_model->cfg;
     struct vkg_kv_config k = vkg_model_kv_config(g_model, 1, 16);
     const char *want = getenv("VKG_TEST_EXPECT_MLA_LATENT");
-    if (want && strcmp(want, "1") == 0 && g_model->dev->use.attn_lane) { /* the latent needs attn_lane */
+    if (want && strcmp(want, "1") == 0 && g_model->dev->use.mla_latent) { /* where the device takes it */
         assert_int_equal(c->arch, VKG_ARCH_DEEPSEEK_V2);
         assert_int_equal(k.n_kv_heads, 1);
         assert_int_equal(k.dk, c->kv_lora_rank + c->qk_rope_head_dim);

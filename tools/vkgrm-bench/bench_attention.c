@@ -129,6 +129,31 @@ DECODE(s_dec1_f16, 1, 0, 1)
 DECODE(s_dec8_f16, 8, 0, 1)
 DECODE(s_dec8_nosplit_f16, 8, 1, 1)
 
+/* DeepSeek-V2's MLA latent: 16 query heads on one KV head of dk 576 / dv 512 (the *_wide kernels off the
+ * lane tier, attn_lane on it), 8 sequences of 2048; flops 2 * 16 * len * (dk + dv) per sequence. */
+static enum vkg_status setup_latent(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
+                                    uint32_t n_split, int f16)
+{
+    struct attn_ctx *x;
+    VKG_TRY(new_ctx(ctx, &x));
+    x->f16 = f16;
+    VKG_TRY(setup_cache_shape(dev, x, 8, 2048, 0, 1, 0, 16, 1, 576, 512));
+    x->ap.n_split = n_split;
+    x->ap.scale = 0.0722f;
+    *bytes = 8ull * 2048 * (576 + 512) * (f16 ? 2 : 4);
+    *flops = 8ull * 2 * 16 * 2048 * (576 + 512);
+    return VKG_OK;
+}
+#define LATENT(name, split, f16)                                                          \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return setup_latent(d, x, b, f, split, f16);                                      \
+    }
+LATENT(s_latent, 1, 0)
+LATENT(s_latent_split, 0, 0)
+LATENT(s_latent_f16, 1, 1)
+LATENT(s_latent_split_f16, 0, 1)
+
 /* The same decode with one query head per KV head (8/8 heads: the *_g1 kernels). */
 #define DECODE_G1(name, n, split, f16)                                                    \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
@@ -463,6 +488,7 @@ TIERED(l_dec8_nosplit_g1, s_dec8_nosplit_g1, TIER_LANE)
 TIERED(l_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_LANE)
 TIERED(l_dec1_f16, s_dec1_f16, TIER_LANE)
 TIERED(l_judge, s_judge, TIER_LANE)
+TIERED(l_latent, s_latent, TIER_LANE)
 TIERED(l_judge_f16, s_judge_f16, TIER_LANE)
 TIERED(l1_prefill, s_prefill, TIER_LANE1)
 TIERED(l1_dec8_nosplit, s_dec8_nosplit, TIER_LANE1)
@@ -532,6 +558,12 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_split_g1", "decode b8 KV 2048, 8/8 heads (+combine)", s_dec8_g1, rec_attn, down },
     { "attn_g1_f16", "decode b8 KV 2048 F16, 8/8 heads, no split", s_dec8_nosplit_g1_f16, rec_attn, down },
     { "attn_split_g1_f16", "decode b8 KV 2048 F16, 8/8 heads (+combine)", s_dec8_g1_f16, rec_attn, down },
+    { "attn_wide", "decode b8 KV 2048, MLA latent 16/1 heads 576/512, no split", s_latent, rec_attn, down },
+    { "attn_split_wide", "decode b8 KV 2048, MLA latent 16/1 heads 576/512 (+combine)", s_latent_split, rec_attn,
+      down },
+    { "attn_wide_f16", "decode b8 KV 2048 F16, MLA latent 16/1 heads, no split", s_latent_f16, rec_attn, down },
+    { "attn_split_wide_f16", "decode b8 KV 2048 F16, MLA latent 16/1 heads (+combine)", s_latent_split_f16, rec_attn,
+      down },
     /* the same kernels over texel-buffer K/V (CPU drivers: use.texel) */
     { "attn_tx", "prefill 512 tok, 32/8 heads x 128", t_prefill, rec_attn, down },
     { "attn_rows_tx", "prefill 512 tok, 8 rows per workgroup", t_prefill_rows, rec_attn, down },
@@ -564,6 +596,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_lane", "prefill 512 tok, 32/8 heads x 128", l_prefill, rec_attn, down },
     { "attn_lane", "prefill 512 tok, 32/8 heads x 128, 1 head per workgroup", l1_prefill, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 32/8 heads, no split", l_dec8_nosplit, rec_attn, down },
+    { "attn_lane", "decode b8 KV 2048, MLA latent 16/1 heads 576/512, no split", l_latent, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 32/8 heads, no split, 1 head per workgroup", l1_dec8_nosplit, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 8/8 heads, no split", l_dec8_nosplit_g1, rec_attn, down },
     { "attn_lane_split", "decode b1 KV 2048 (+combine)", l_dec1, rec_attn, down },
