@@ -13,7 +13,8 @@
  *                  scale cfg.attn_scale = (nope+rope)^-1/2 * mscale(all_dim)^2.
  *                  The cache holds the decompressed k (dk = nope + rope) and v
  *                  (dv) of every head (vkg_model_kv_config), or, with
- *                  cfg.mla_latent_kv (the memory plan's choice on CPU drivers),
+ *                  cfg.mla_latent_kv (the memory plan's choice on CPU drivers;
+ *                  GPUs with VKGRM_MLA_LATENT=1),
  *                  the latent [kv_lora | k_pe] once per token with kv_b_proj
  *                  absorbed into q and o (attention_latent).
  *   MLP            layers cfg.layer_moe leaves dense (first_k_dense_replace,
