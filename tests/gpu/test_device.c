@@ -74,7 +74,8 @@ static void test_bad_lane_width(void **state)
     else unsetenv("VKGRM_LANE_WIDTH");
 }
 
-/* VKGRM_MLA_LATENT: 1 or 0, anything else refused at the open; unset: the plan decides (1) on attn_lane. */
+/* VKGRM_MLA_LATENT: 1 or 0, anything else refused at the open; unset: the plan decides (1) on attn_lane,
+ * and GPUs (attn_wide alone) take the latent only when forced. */
 static void test_mla_latent_env(void **state)
 {
     const char *saved = getenv("VKGRM_MLA_LATENT");
@@ -91,7 +92,8 @@ static void test_mla_latent_env(void **state)
         if (vals[i]) setenv("VKGRM_MLA_LATENT", vals[i], 1);
         else unsetenv("VKGRM_MLA_LATENT");
         assert_int_equal(vkg_device_open(&o, &d), VKG_OK);
-        int want = !d->use.attn_lane ? 0 : i == 0 ? 2 : i == 1 ? 0 : 1;
+        /* attn_lane: 2 forced, 1 the plan's choice; attn_wide alone (GPUs): 2 forced, else 0; 0 never */
+        int want = i == 1 ? 0 : d->use.attn_lane ? (i == 0 ? 2 : 1) : d->use.attn_wide && i == 0 ? 2 : 0;
         assert_int_equal(d->use.mla_latent, want);
         vkg_device_close(d);
     }
