@@ -344,11 +344,11 @@ void walk(uint page_off, int lo, int hi, uint lid, uint G, uint r, uint R, uint 
                 for (uint k = 0u; k < VPT; k++) {
                     uint d = d4 + k * WG;
                     if (d >= dv4) continue;
-                    vec4 v = LOAD_V(slot_sh[j] * dv4 + d);
+                    vec4 v = LOAD_V(slot_sh[j] * p.v_row4 + d);
                     for (uint g = 0u; g < ROWS; g++) acc[g * VPT + k] += s_sh[g * KT + j] * v;
                 }
 #else
-                vec4 v = LOAD_V(slot_sh[j] * dv4 + d4);
+                vec4 v = LOAD_V(slot_sh[j] * p.v_row4 + d4);
                 for (uint g = 0u; g < ROWS; g++) acc[g] += s_sh[g * KT + j] * v;
 #endif
             }

@@ -25,10 +25,18 @@
 //   attn_lane_split  writes the (m, l, acc) partial record of split z
 //                    (merged by attn_combine, like attn_split)
 //   *_f16            F16 KV pages (8 halves per texel)
+//   *_vk             V is the first dv elements of each K row (kv_cache.h v_in_k: DeepSeek-V2's
+//                    MLA latent, K = [latent | k_pe], V = latent): the K texels fetched for the
+//                    scores serve as V too, kept in registers, so a position costs dk / 4
+//                    fetches instead of (dk + dv) / 4 (pool_v is not read)
 //! variant attn_lane
 //! variant attn_lane_split SPLIT
 //! variant attn_lane_f16 KV_F16
 //! variant attn_lane_split_f16 SPLIT KV_F16
+//! variant attn_lane_vk V_IN_K
+//! variant attn_lane_split_vk SPLIT V_IN_K
+//! variant attn_lane_f16_vk KV_F16 V_IN_K
+//! variant attn_lane_split_f16_vk SPLIT KV_F16 V_IN_K
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -50,7 +58,7 @@ layout(binding = 1) readonly buffer Tokens { ivec2 tokens[]; }; // [n_tokens] {s
 layout(binding = 2) readonly buffer Seqs { uvec2 seqs[]; };     // [max_seqs] {page_off, len}
 layout(binding = 3) uniform usamplerBuffer pages;               // page ids, 4 per texel
 layout(binding = 4) uniform usamplerBuffer pool_k;              // [n_pages][n_kv_heads][page_size][dk], 16 B texels
-layout(binding = 5) uniform usamplerBuffer pool_v;              // [n_pages][n_kv_heads][page_size][dv]
+layout(binding = 5) uniform usamplerBuffer pool_v;              // [n_pages][n_kv_heads][page_size][dv] (*_vk: unread)
 layout(binding = 6) writeonly buffer Out { float o[]; };        // output, or partial records
 
 #ifdef KV_F16
@@ -113,6 +121,12 @@ void main()
         uint slot = (page * p.n_kv_heads + kvh) * p.page_size + uint(pos) % p.page_size;
         float s[GH];
         [[unroll]] for (uint g = 0u; g < GH; g++) s[g] = 0.0;
+#ifdef V_IN_K
+        vec4 vr[DV4]; // this position's V: the K row's first DV4 vec4s (DV4 <= DK4)
+#define KEEP_V(d, x) if ((d) < DV4) vr[d] = (x)
+#else
+#define KEEP_V(d, x)
+#endif
         if (PAIRS(DK4)) {
             [[unroll]] for (uint d = 0u; d < DK4; d += 2u) {
                 uvec4 w = texelFetch(pool_k, int((slot * DK4 + d) >> 1));
@@ -121,11 +135,14 @@ void main()
                 f16x8(w, ka, kb);
 #endif
                 [[unroll]] for (uint g = 0u; g < GH; g++) s[g] += dot(qr[g * DK4 + d], ka) + dot(qr[g * DK4 + d + 1u], kb);
+                KEEP_V(d, ka);
+                KEEP_V(d + 1u, kb);
             }
         } else {
             [[unroll]] for (uint d = 0u; d < DK4; d++) {
                 vec4 k = load4(pool_k, slot * DK4 + d);
                 [[unroll]] for (uint g = 0u; g < GH; g++) s[g] += dot(qr[g * DK4 + d], k);
+                KEEP_V(d, k);
             }
         }
         float alpha[GH], pr[GH];
@@ -137,6 +154,10 @@ void main()
             m[g] = mn;
             l[g] = l[g] * alpha[g] + pr[g];
         }
+#ifdef V_IN_K
+        [[unroll]] for (uint d = 0u; d < DV4; d++)
+            [[unroll]] for (uint g = 0u; g < GH; g++) acc[g * DV4 + d] = acc[g * DV4 + d] * alpha[g] + pr[g] * vr[d];
+#else
         if (PAIRS(DV4)) {
             [[unroll]] for (uint d = 0u; d < DV4; d += 2u) {
                 uvec4 w = texelFetch(pool_v, int((slot * DV4 + d) >> 1));
@@ -155,6 +176,7 @@ void main()
                 [[unroll]] for (uint g = 0u; g < GH; g++) acc[g * DV4 + d] = acc[g * DV4 + d] * alpha[g] + pr[g] * v;
             }
         }
+#endif
         pos += int(W);
     } while (pos <= hi);
     // merge the lanes, per head: M = max m, L = sum l e^(m - M), A = sum acc e^(m - M)

@@ -111,7 +111,7 @@ static uint32_t default_kv_tokens(const struct vkg_sched *s, const struct vkg_kv
     uint64_t heap = 0;
     for (uint32_t i = 0; i < di->n_heaps; i++)
         if (di->heap_device_local[i] && di->heap_size[i] > heap) heap = di->heap_size[i];
-    uint64_t per_tok = (uint64_t)kc->n_layers * kc->n_kv_heads * (kc->dk + kc->dv) * 4;
+    uint64_t per_tok = (uint64_t)kc->n_layers * vkg_kv_token_elems(kc) * 4;
     uint64_t mem = heap / 4 / per_tok;
     uint64_t want = (uint64_t)s->o.max_running * s->o.ctx;
     uint64_t t = bind < mem ? bind : mem;

@@ -15,8 +15,9 @@
  *                  (dv) of every head (vkg_model_kv_config), or, with
  *                  cfg.mla_latent_kv (the memory plan's choice on CPU drivers;
  *                  GPUs with VKGRM_MLA_LATENT=1),
- *                  the latent [kv_lora | k_pe] once per token with kv_b_proj
- *                  absorbed into q and o (attention_latent).
+ *                  the latent [kv_lora | k_pe] once per token (V its first
+ *                  kv_lora: no V pool) with kv_b_proj absorbed into q and o
+ *                  (attention_latent).
  *   MLP            layers cfg.layer_moe leaves dense (first_k_dense_replace,
  *                  moe_layer_freq) run mlp.{gate,up,down}_proj; the others
  *                  route through mlp.gate (softmax or sigmoid scores, greedy or
@@ -217,7 +218,7 @@ static enum vkg_status heads_mm(struct vkg_model *m, const struct vkg_weight *w,
 /* The same attention with the latent cached (cfg.mla_latent_kv), kv_b_proj absorbed (DeepSeek's
  * inference form): per head, q_nope . k_nope = (W_UK^T q_nope) . latent and o = W_UV (p . latent), so
  * the cache holds [latent | k_pe] once per token, attended as one KV head of dk kv_lora + rope and
- * dv kv_lora by all H query heads [W_UK^T q_nope | q_pe] (L->kbt = each head's W_UK^T); each head's
+ * dv kv_lora (V = the first kv_lora of the K row: kv_cache.h v_in_k) by all H query heads [W_UK^T q_nope | q_pe] (L->kbt = each head's W_UK^T); each head's
  * latent output then goes through its v rows of kv_b_proj into o_proj's input. Scratch: m->a.lat
  * A [cap][kv_lora + rope], then B (q's latent, then the heads' v outputs [n][H][dv]); m->a.attn holds
  * q as projected, [n][H][nope | rope], until the absorbed q [n][H][kv_lora | rope] is in m->a.q. */

@@ -373,11 +373,11 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
     print_notes(&r, opts);
     if (plan.mla_latent && dev->use.mla_latent == 1) { /* the plan's own choice: say it */
         const struct vkg_hf_config *c = &r.cfg;
-        char msg[320];
+        char msg[512];
         snprintf(msg, sizeof msg,
-                 "%s: the KV cache holds the MLA latent, one KV head (%u floats per token and layer against %u "
-                 "for every head's k and v; VKGRM_MLA_LATENT=0 keeps those)",
-                 dir, 2 * c->kv_lora_rank + c->qk_rope_head_dim,
+                 "%s: the KV cache holds the MLA latent, one KV head (%u floats per token and layer, V its first "
+                 "%u, against %u for every head's k and v; VKGRM_MLA_LATENT=0 keeps those)",
+                 dir, c->kv_lora_rank + c->qk_rope_head_dim, c->kv_lora_rank,
                  c->n_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim + c->v_head_dim));
         if (opts && opts->note) opts->note(opts->user, msg);
         else fprintf(stderr, "vkgrm: note: %s\n", msg);
@@ -454,6 +454,7 @@ struct vkg_kv_config vkg_kv_config_of(const struct vkg_hf_config *c, uint32_t ma
         k.n_kv_heads = 1;
         k.dk = c->kv_lora_rank + c->qk_rope_head_dim;
         k.dv = c->kv_lora_rank;
+        k.v_in_k = 1; /* V = the latent, the first kv_lora elements of each K row: stored once */
     } else if (c->arch == VKG_ARCH_DEEPSEEK_V2) { /* MLA cached decompressed: every head has its own k and v */
         k.n_kv_heads = c->n_heads;
         k.dk = c->qk_nope_head_dim + c->qk_rope_head_dim;

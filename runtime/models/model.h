@@ -152,10 +152,11 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
                                struct vkg_model **out);
 void vkg_model_free(struct vkg_model *m);
 
-/* Whether DeepSeek-V2 can cache the MLA latent on this device ([kv_lora | k_pe] per token, one KV head:
- * 4.7x less than every head's k and v for V2-Lite) with kv_b_proj absorbed into q and o: attn_lane
- * (dev->use.mla_latent) and sizes it takes. 0: no, 1: the memory plan decides (plan.h: where it at
- * least halves the KV, or where every head's k and v would not fit), 2: always (VKGRM_MLA_LATENT=1).
+/* Whether DeepSeek-V2 can cache the MLA latent on this device ([kv_lora | k_pe] per token, one KV head,
+ * V its first kv_lora: 8.9x less than every head's k and v for V2-Lite) with kv_b_proj absorbed into q
+ * and o: attn_lane (dev->use.mla_latent) and sizes it takes. 0: no, 1: the memory plan decides (plan.h:
+ * where it saves at least 3x of the KV, or where every head's k and v would not fit), 2: always
+ * (VKGRM_MLA_LATENT=1).
  * vkg_model_load sets cfg.mla_latent_kv from the plan. */
 int vkg_mla_latent(const struct vkg_hf_config *c, const struct vkg_device *dev);
 /* Device bytes of the per-layer transposed k_nope rows of kv_b_proj (0 unless cfg.mla_latent_kv). */

@@ -27,7 +27,7 @@ static void plan_kv(const struct vkg_hf_config *c, struct vkg_model_plan *p)
     uint64_t pages = ((uint64_t)p->ctx + k.page_size - 1) / k.page_size * p->n_seqs;
     uint64_t per_page = (uint64_t)k.n_kv_heads * k.page_size * 4, dmax = k.dk > k.dv ? k.dk : k.dv;
     p->kv_layer_pool = pages * per_page * dmax;
-    p->kv = (uint64_t)k.n_layers * pages * per_page * (k.dk + k.dv);
+    p->kv = (uint64_t)k.n_layers * pages * k.page_size * vkg_kv_token_elems(&k) * 4;
 }
 
 /* Activations of `batch` tokens, logits of n_seqs rows, sampling of n_seqs rows. */
@@ -86,11 +86,12 @@ static enum vkg_status plan_form(const struct vkg_model_report *r, const struct 
     return VKG_OK;
 }
 
-/* KV floats per token and layer: every head's k and v over the latent's [kv_lora | k_pe] + kv_lora. */
+/* KV floats per token and layer: every head's k and v over the latent's [kv_lora | k_pe] (V is its
+ * first kv_lora: kv_cache.h v_in_k). */
 static double mla_saving(const struct vkg_hf_config *c)
 {
     double heads = (double)c->n_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim + c->v_head_dim);
-    double latent = 2.0 * c->kv_lora_rank + c->qk_rope_head_dim;
+    double latent = (double)c->kv_lora_rank + c->qk_rope_head_dim;
     return latent > 0 ? heads / latent : 0;
 }
 
@@ -98,8 +99,9 @@ enum vkg_status vkg_model_plan(const struct vkg_model_report *r, const struct vk
                                const struct vkg_plan_request *q, struct vkg_model_plan *p)
 {
     int can = vkg_mla_latent(&r->cfg, dev);
-    /* the latent first where forced, or where it at least halves the KV (every published DeepSeek-V2
-     * shape: 4.7x); else every head's k and v first. Either way the other form when the first does not
+    /* the latent first where forced, or where it saves at least VKG_MLA_LATENT_MIN_SAVING of the KV
+     * (every published DeepSeek-V2 shape: 8.9x); else every head's k and v first. Either way the other
+     * form when the first does not
      * fit and it does. */
     int first = can == 2 || (can == 1 && mla_saving(&r->cfg) >= VKG_MLA_LATENT_MIN_SAVING);
     enum vkg_status s = plan_form(r, dev, q, p, first);

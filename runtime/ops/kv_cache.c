@@ -17,6 +17,7 @@ static uint64_t k_page_bytes(const struct vkg_kv_cache *kv)
 
 static uint64_t v_page_bytes(const struct vkg_kv_cache *kv)
 {
+    if (kv->cfg.v_in_k) return 0;
     return (uint64_t)kv->cfg.n_kv_heads * kv->cfg.page_size * kv->cfg.dv * elem_bytes(&kv->cfg);
 }
 
@@ -29,6 +30,9 @@ static enum vkg_status check_config(const struct vkg_device *dev, const struct v
                          "dv %u, page %u, pages %u, seqs %u, seq len %u)",
                          c->n_layers, c->n_kv_heads, c->dk, c->dv, c->page_size, c->max_pages, c->max_seqs,
                          c->max_seq_len);
+    if (c->v_in_k && c->dv > c->dk)
+        return vkg_error(VKG_ERR_INVALID_ARG, "kv cache: V inside the K rows needs dv <= dk (dk %u, dv %u)", c->dk,
+                         c->dv);
     if (c->f16 && (c->dk % 4 || c->dv % 4))
         return vkg_error(VKG_ERR_UNSUPPORTED, "kv cache: F16 pages need dk, dv multiples of 4 (dk %u, dv %u)", c->dk,
                          c->dv);
@@ -55,6 +59,7 @@ static enum vkg_status create_buffers(struct vkg_kv_cache *kv)
     for (uint32_t l = 0; l < c->n_layers; l++) {
         snprintf(name, sizeof name, "kv cache layer %u K", l);
         VKG_TRY(vkg_buffer_create(kv->dev, k_page_bytes(kv) * c->max_pages, VKG_MEM_DEVICE, name, &kv->k[l]));
+        if (c->v_in_k) continue; /* V is read from the K rows */
         snprintf(name, sizeof name, "kv cache layer %u V", l);
         VKG_TRY(vkg_buffer_create(kv->dev, v_page_bytes(kv) * c->max_pages, VKG_MEM_DEVICE, name, &kv->v[l]));
     }
@@ -156,6 +161,7 @@ static void copy_page(struct vkg_kv_cache *kv, struct vkg_cmd *c, int32_t from, 
     for (uint32_t l = 0; l < kv->cfg.n_layers; l++) {
         vkg_cmd_copy(c, vkg_view_sub(vkg_buffer_view(kv->k[l]), (uint64_t)from * kb, kb),
                      vkg_view_sub(vkg_buffer_view(kv->k[l]), (uint64_t)to * kb, kb), kb);
+        if (!vb) continue; /* v_in_k: the K copy carried V */
         vkg_cmd_copy(c, vkg_view_sub(vkg_buffer_view(kv->v[l]), (uint64_t)from * vb, vb),
                      vkg_view_sub(vkg_buffer_view(kv->v[l]), (uint64_t)to * vb, vb), vb);
     }
@@ -246,7 +252,10 @@ enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv)
 }
 
 struct vkg_view vkg_kv_k(const struct vkg_kv_cache *kv, uint32_t layer) { return vkg_buffer_view(kv->k[layer]); }
-struct vkg_view vkg_kv_v(const struct vkg_kv_cache *kv, uint32_t layer) { return vkg_buffer_view(kv->v[layer]); }
+struct vkg_view vkg_kv_v(const struct vkg_kv_cache *kv, uint32_t layer)
+{
+    return vkg_buffer_view(kv->cfg.v_in_k ? kv->k[layer] : kv->v[layer]);
+}
 
 uint64_t vkg_kv_common_prefix(const struct vkg_kv_cache *kv, const int32_t *seqs, uint32_t n)
 {

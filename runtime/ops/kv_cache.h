@@ -3,7 +3,8 @@
  * page table the attention kernels read.
  *
  *   K pool of a layer [max_pages][n_kv_heads][page_size][dk] f32 (or f16)
- *   V pool of a layer [max_pages][n_kv_heads][page_size][dv] f32 (or f16)
+ *   V pool of a layer [max_pages][n_kv_heads][page_size][dv] f32 (or f16),
+ *                     or none (v_in_k: V is the first dv elements of each K row)
  *   page table        [max_seqs][pages_per_seq] int32 page ids
  *   seq table         [max_seqs] { page_off, len } uint32
  *
@@ -33,6 +34,9 @@ struct vkg_kv_config {
     uint32_t max_seqs;    /* live sequences at once */
     uint32_t max_seq_len; /* tokens per sequence */
     int f16;              /* 1: F16 pages (half the memory and reads; dk, dv multiples of 4) */
+    int v_in_k;           /* 1: no V pool; V of a token is the first dv elements of its K row (dv <= dk):
+                             DeepSeek-V2's MLA latent, K = [latent | k_pe], V = latent. Appends write K
+                             only; vkg_kv_v gives the K pool and the kernels step V rows by dk */
 };
 
 struct vkg_kv_seq {
@@ -52,6 +56,12 @@ struct vkg_kv_cache {
     uint32_t n_free;
     struct vkg_kv_seq *seqs; /* [max_seqs] */
 };
+
+/* Elements a token stores per layer: n_kv_heads * (dk + dv), or n_kv_heads * dk with v_in_k. */
+static inline uint64_t vkg_kv_token_elems(const struct vkg_kv_config *c)
+{
+    return (uint64_t)c->n_kv_heads * (c->dk + (c->v_in_k ? 0 : c->dv));
+}
 
 /* Creates the pools (each ≤ maxStorageBufferRange: attention binds a whole
  * layer pool) and the tables. */
@@ -78,7 +88,7 @@ enum vkg_status vkg_kv_reserve(struct vkg_kv_cache *kv, uint32_t seq, uint32_t n
  * call between steps, never while a submission that reads them runs). */
 enum vkg_status vkg_kv_upload(struct vkg_kv_cache *kv);
 
-/* Views of one layer's pools and of the tables (for launchers). */
+/* Views of one layer's pools and of the tables (for launchers); with v_in_k, vkg_kv_v is the K pool. */
 struct vkg_view vkg_kv_k(const struct vkg_kv_cache *kv, uint32_t layer);
 struct vkg_view vkg_kv_v(const struct vkg_kv_cache *kv, uint32_t layer);
 /* Tokens at the start of every listed sequence that they hold in the very

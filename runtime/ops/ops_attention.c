@@ -135,9 +135,11 @@ static enum vkg_status append_chunk(struct vkg_cmd *c, const struct vkg_kv_cache
     const struct vkg_kv_config *cf = &kv->cfg;
     uint64_t kr = (uint64_t)cf->n_kv_heads * cf->dk * 4, vr = (uint64_t)cf->n_kv_heads * cf->dv * 4, skip;
     struct vkg_view views[10];
-    struct vkg_push_kv_append p = {
-        .n_tokens = (uint32_t)n, .n_kv_heads = cf->n_kv_heads, .dk = cf->dk, .dv = cf->dv, .page_size = cf->page_size
-    };
+    struct vkg_push_kv_append p = { .n_tokens = (uint32_t)n,
+                                    .n_kv_heads = cf->n_kv_heads,
+                                    .dk = cf->dk,
+                                    .dv = cf->v_in_k ? 0 : cf->dv, /* v_in_k: K alone (V is its start) */
+                                    .page_size = cf->page_size };
     VKG_TRY(vkg_view_window(c->dev, k, t0 * kr, n * kr, &views[0], &skip));
     p.k_off = (uint32_t)(skip / 4);
     VKG_TRY(vkg_view_window(c->dev, v, t0 * vr, n * vr, &views[1], &skip));
@@ -199,7 +201,7 @@ static enum vkg_status mla_chunk(struct vkg_cmd *c, const struct vkg_kv_cache *k
     struct vkg_push_kv_append p = { .n_tokens = (uint32_t)n,
                                     .n_kv_heads = cf->n_kv_heads,
                                     .dk = cf->dk,
-                                    .dv = cf->dv,
+                                    .dv = cf->v_in_k ? 0 : cf->dv, /* v_in_k: K alone (V is its start) */
                                     .page_size = cf->page_size,
                                     .k_ts = g->k_ts,
                                     .k_hs = g->k_hs,
@@ -361,8 +363,13 @@ static enum vkg_status attn_chunk(struct vkg_cmd *c, const struct attn_job *j, u
     uint64_t ta = vkg_texel_align(c->dev);
     int q_texels = views[0].offset % ta == 0 && p.q_off % 4 == 0;
     if (c->dev->use.attn_lane && q_texels) { /* one subgroup per (token, GH query heads of a KV head) */
-        op = j->kv->cfg.f16 ? (split ? VKG_OP_ATTN_LANE_SPLIT_F16 : VKG_OP_ATTN_LANE_F16)
-                            : (split ? VKG_OP_ATTN_LANE_SPLIT : VKG_OP_ATTN_LANE);
+        static const enum vkg_op lane[2][2][2] = {
+            /* [v_in_k][f16][split] */
+            { { VKG_OP_ATTN_LANE, VKG_OP_ATTN_LANE_SPLIT }, { VKG_OP_ATTN_LANE_F16, VKG_OP_ATTN_LANE_SPLIT_F16 } },
+            { { VKG_OP_ATTN_LANE_VK, VKG_OP_ATTN_LANE_SPLIT_VK },
+              { VKG_OP_ATTN_LANE_F16_VK, VKG_OP_ATTN_LANE_SPLIT_F16_VK } }
+        };
+        op = lane[j->kv->cfg.v_in_k != 0][j->kv->cfg.f16 != 0][split];
         uint32_t gh = vkg_attn_lane_heads(c->dev, p.n_heads, p.n_kv_heads, p.dk, p.dv);
         VKG_TRY(vkg_cmd_dispatch_op_spec(c, op, p.dk / 4, p.dv / 4, gh, views, 7, &p, gx, p.n_heads / gh, p.n_split));
     } else if (p.dk > VKG_ATTN_DMAX || p.dv > VKG_ATTN_DMAX) { /* rows past attn's shared memory: attn_wide */
@@ -448,7 +455,8 @@ static struct vkg_push_attn base_push(const struct vkg_kv_config *cf, const stru
                                    .window = ap->window,
                                    .scale = ap->scale,
                                    .softcap = ap->softcap,
-                                   .head_chunks = (group + VKG_ATTN_GMAX - 1) / VKG_ATTN_GMAX };
+                                   .head_chunks = (group + VKG_ATTN_GMAX - 1) / VKG_ATTN_GMAX,
+                                   .v_row4 = (cf->v_in_k ? cf->dk : cf->dv) / 4 };
 }
 
 enum vkg_status vkg_op_attention(struct vkg_cmd *c, const struct vkg_kv_cache *kv, uint32_t layer, struct vkg_view q,

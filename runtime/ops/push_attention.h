@@ -3,6 +3,7 @@
  *
  * Shared data layouts (runtime/kv_cache.h):
  *   K pool  [n_pages][n_kv_heads][page_size][dk] f32, V pool [..][dv]
+ *           (or V = the first dv elements of each K row: kv_cache.h v_in_k)
  *   seq table [max_seqs] { page_off, len } uint32: the sequence's page ids
  *             are page_table[page_off ..], len = tokens reserved so far
  *   tokens    [n_tokens] { seq, pos } int32: each query / new token */
@@ -55,6 +56,8 @@ struct vkg_push_attn {
     uint32_t part_base;   /* partials: first record slot written by this dispatch */
     uint32_t part_stride; /* partials: record slots per (token, head); combine merges them all */
     uint32_t prefix_len;  /* attn_prefix: tokens of the shared prefix */
+    uint32_t v_row4;      /* vec4s from one V row of the pool to the next: dv / 4, or dk / 4 where V is
+                             the start of each K row (vkg_kv_config.v_in_k: the pool bound as V is K's) */
 };
 
 /* Limits compiled into attn.comp (shared-memory sizes). */
@@ -95,7 +98,8 @@ struct vkg_push_attn {
  * attn_lane:     attn / attn_split semantics, one VKG_ATTN_LANE_WG workgroup per
  *                (token, GH query heads of one KV head, split); page table, K and V as
  *                texel buffers (device use.attn_lane: CPU drivers); GH from
- *                vkg_attn_lane_heads */
+ *                vkg_attn_lane_heads
+ * attn_lane*_vk: the same where V is the start of each K row (kv_cache.h v_in_k) */
 /* clang-format off */
 #define VKG_OPS_ATTENTION(X)                                                 \
     X(KV_APPEND,    kv_append,    7, vkg_push_kv_append, 256)                \
@@ -146,7 +150,11 @@ struct vkg_push_attn {
     X(ATTN_LANE,            attn_lane,            7, vkg_push_attn, VKG_ATTN_LANE_WG) \
     X(ATTN_LANE_SPLIT,      attn_lane_split,      7, vkg_push_attn, VKG_ATTN_LANE_WG) \
     X(ATTN_LANE_F16,        attn_lane_f16,        7, vkg_push_attn, VKG_ATTN_LANE_WG) \
-    X(ATTN_LANE_SPLIT_F16,  attn_lane_split_f16,  7, vkg_push_attn, VKG_ATTN_LANE_WG)
+    X(ATTN_LANE_SPLIT_F16,  attn_lane_split_f16,  7, vkg_push_attn, VKG_ATTN_LANE_WG) \
+    X(ATTN_LANE_VK,           attn_lane_vk,           7, vkg_push_attn, VKG_ATTN_LANE_WG) \
+    X(ATTN_LANE_SPLIT_VK,     attn_lane_split_vk,     7, vkg_push_attn, VKG_ATTN_LANE_WG) \
+    X(ATTN_LANE_F16_VK,       attn_lane_f16_vk,       7, vkg_push_attn, VKG_ATTN_LANE_WG) \
+    X(ATTN_LANE_SPLIT_F16_VK, attn_lane_split_f16_vk, 7, vkg_push_attn, VKG_ATTN_LANE_WG)
 /* clang-format on */
 
 #endif

@@ -199,7 +199,7 @@ static enum vkg_status mla_latent_env(void)
     if (ml && *ml && strcmp(ml, "0") != 0 && strcmp(ml, "1") != 0)
         return vkg_error(VKG_ERR_INVALID_ARG,
                          "VKGRM_MLA_LATENT=%s: 1 caches DeepSeek-V2's MLA latent always, 0 never; unset, where "
-                         "it halves the KV or every head's k and v would not fit the device",
+                         "it saves at least 3x of the KV or every head's k and v would not fit the device",
                          ml);
     return VKG_OK;
 }

@@ -36,6 +36,8 @@ struct acase {
     uint64_t max_kv_len_hint;
     float q_range; /* q in [-q_range, q_range] */
     int f16;       /* F16 pages: host K/V are rounded to f16 first, so the reference sees the same values */
+    int v_in_k;    /* the cache keeps no V (kv_cache.h v_in_k): the host V rows are the first dv of the K rows,
+                      and the V rows handed to the append are their negation, which the cache must ignore */
 };
 
 /* Host copy of the sequences' K/V, and the device cache they are written into. */
@@ -61,7 +63,7 @@ static void add_tokens(const struct world *w, uint32_t s, uint32_t seq_id, uint6
         tok[2 * *cnt] = (int32_t)seq_id;
         tok[2 * *cnt + 1] = (int32_t)p;
         memcpy(k + *cnt * kr, w->k[s] + p * kr, kr * 4);
-        memcpy(v + *cnt * vr, w->v[s] + p * vr, vr * 4);
+        for (uint64_t i = 0; i < vr; i++) v[*cnt * vr + i] = a->v_in_k ? -w->v[s][p * vr + i] : w->v[s][p * vr + i];
     }
 }
 
@@ -135,6 +137,8 @@ static void world_init(struct world *w, const struct acase *a, uint64_t *seed, u
             round_f16(w->k[s], l * a->n_kv_heads * a->dk);
             round_f16(w->v[s], l * a->n_kv_heads * a->dv);
         }
+        for (uint64_t r = 0; a->v_in_k && r < l * a->n_kv_heads; r++) /* V = the start of each K row */
+            memcpy(w->v[s] + r * a->dv, w->k[s] + r * a->dk, a->dv * 4);
         pages += (uint32_t)((l + a->page_size - 1) / a->page_size);
         if (l > max_len) max_len = (uint32_t)l;
     }
@@ -146,7 +150,8 @@ static void world_init(struct world *w, const struct acase *a, uint64_t *seed, u
                                 .max_pages = pages,
                                 .max_seqs = a->n_seqs + 4,
                                 .max_seq_len = max_len + 64,
-                                .f16 = a->f16 };
+                                .f16 = a->f16,
+                                .v_in_k = a->v_in_k };
     GPU_OK(vkg_kv_create(g_dev, &cf, &w->kv));
     for (uint32_t s = 0; s < a->n_seqs; s++) GPU_OK(vkg_kv_seq_add(w->kv, &w->ids[s]));
 }
@@ -370,6 +375,16 @@ static void test_mla_latent(void **state)
         struct acase w = { 4, 1, 576, 320, 16, sc, 0, 0, lens, 3, 0, 1, 0, 1, f16 };
         run_case(&w, f16 ? "f16 prefill dk 576 dv 320" : "prefill dk 576 dv 320");
         assert_non_null(strstr(g_last_kernel, kernel));
+        /* as the models cache it: V is the latent, the first 512 of each K row (no V pool) */
+        a.v_in_k = d.v_in_k = w.v_in_k = 1;
+        a.decode = 0;
+        run_case(&a, f16 ? "mla latent f16 prefill, V in K" : "mla latent prefill, V in K");
+        assert_non_null(strstr(g_last_kernel, kernel));
+        if (g_dev->use.attn_lane) assert_non_null(strstr(g_last_kernel, "_vk"));
+        a.decode = 1;
+        run_case(&a, f16 ? "mla latent f16 decode, V in K" : "mla latent decode, V in K");
+        run_case(&d, f16 ? "mla latent f16 split-K auto, V in K" : "mla latent split-K auto, V in K");
+        run_case(&w, f16 ? "f16 prefill dk 576 dv 320, V in K" : "prefill dk 576 dv 320, V in K");
     }
 }
 
@@ -518,19 +533,23 @@ static void test_shared_prefix(void **state)
  * forks), each with 1..7 tokens of its own: GQA 32/8 (28 rows: 2 row chunks),
  * MQA 12/1 (tokens straddle row chunks), window 100 + softcap (per-row masks
  * inside the prefix pass). Compared with the reference and the plain kernel. */
-static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32_t window, float q_range, int f16)
+static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32_t window, float q_range, int f16,
+                         int v_in_k)
 {
     enum { NS = 7, PRE = 2000 };
     static uint32_t lens[NS];
     for (uint32_t s = 0; s < NS; s++) lens[s] = PRE + 1 + s;
-    struct acase a = { n_heads, n_kv, 64, 64, 16, 0.125, softcap, window, lens, NS, 1, 0, PRE + NS, q_range, f16 };
+    uint32_t dv = v_in_k ? 48 : 64; /* V in K: the first 48 of each 64-element K row (the fork copies K alone) */
+    struct acase a = {
+        n_heads, n_kv, 64, dv, 16, 0.125, softcap, window, lens, NS, 1, 0, PRE + NS, q_range, f16, v_in_k
+    };
     uint64_t seed = 0xcafe + n_heads;
     struct world w;
     world_init(&w, &a, &seed, 0);
     uint64_t rowk = (uint64_t)n_kv * 64;
     for (uint32_t s = 1; s < NS; s++) {
         memcpy(w.k[s], w.k[0], PRE * rowk * 4);
-        memcpy(w.v[s], w.v[0], PRE * rowk * 4);
+        memcpy(w.v[s], w.v[0], PRE * n_kv * dv * 4);
     }
     vkg_kv_seq_free(w.kv, w.ids[1]); /* world_init added NS sequences: keep only A, fork the rest */
     for (uint32_t s = 2; s < NS; s++) vkg_kv_seq_free(w.kv, w.ids[s]);
@@ -557,18 +576,19 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
     rt[2 * n] = 0;
     gt[2 * n + 1] = rt[2 * n + 1] = 1500; /* inside the prefix: */
     n++;                                  /* the causal mask cuts the prefix pass per row */
-    uint64_t no = n * n_heads * 64;
+    uint64_t no = n * n_heads * dv;
     float *q = malloc(n * n_heads * 64 * 4), *got = malloc(no * 4), *plain = malloc(no * 4), *want = malloc(no * 4);
     rng_fill_f32(&seed, q, n * n_heads * 64, -q_range, q_range);
     struct ref_kv_seq rs[NS];
     for (uint32_t s = 0; s < NS; s++) rs[s] = (struct ref_kv_seq){ w.k[s], w.v[s], lens[s] };
-    struct ref_attn_shape sh = { n_heads, n_kv, 64, 64, a.scale, softcap, window };
+    struct ref_attn_shape sh = { n_heads, n_kv, 64, dv, a.scale, softcap, window };
     ref_attention(&sh, rs, rt, q, n, want);
     struct vkg_attn_params ap = params_of(&a);
     gpu_attention_p(w.kv, &ap, gt, q, n, got, PRE);
     gpu_attention(w.kv, &ap, gt, q, n, plain);
     char msg[96];
-    snprintf(msg, sizeof msg, "cascade heads %u/%u softcap %g window %u f16 %d", n_heads, n_kv, softcap, window, f16);
+    snprintf(msg, sizeof msg, "cascade heads %u/%u softcap %g window %u f16 %d v_in_k %d", n_heads, n_kv, softcap,
+             window, f16, v_in_k);
     assert_close_f32(msg, got, want, no, ATOL, 0);
     assert_close_f32("plain split-K, same cache", plain, want, no, ATOL, 0);
     free(q);
@@ -580,11 +600,37 @@ static void cascade_case(uint32_t n_heads, uint32_t n_kv, double softcap, uint32
 
 static void test_cascade_long_prefix(void **state)
 {
-    cascade_case(32, 8, 0, 0, 1, 0);
-    cascade_case(12, 1, 0, 0, 1, 0);
-    cascade_case(8, 2, 5.0, 100, 4, 0);
-    cascade_case(32, 8, 0, 0, 1, 1);
-    cascade_case(4, 4, 0, 0, 1, 0); /* MHA (MLA): the suffix through the one-row kernel */
+    cascade_case(32, 8, 0, 0, 1, 0, 0);
+    cascade_case(12, 1, 0, 0, 1, 0, 0);
+    cascade_case(8, 2, 5.0, 100, 4, 0, 0);
+    cascade_case(32, 8, 0, 0, 1, 1, 0);
+    cascade_case(4, 4, 0, 0, 1, 0, 0); /* MHA (MLA): the suffix through the one-row kernel */
+}
+
+/* A cache without V pools (kv_cache.h v_in_k: V = the first dv of each K row, as DeepSeek-V2's latent
+ * is cached) at shapes every tier's kernels take: prefill (and attn_rows on the tiled tiers), decode,
+ * forced and automatic split-K, F16 pages, against the reference; the cascade over forks (the fork
+ * copies K alone); dv > dk refused. */
+static void test_v_in_k(void **state)
+{
+    (void)state;
+    for (int f16 = 0; f16 < 2; f16++) {
+        struct acase a = { 8, 2, 64, 40, 16, 0.125, 0, 0, g_lens, N_LENS, 0, 1, 0, 1, f16, 1 };
+        run_case(&a, f16 ? "v in k f16 prefill" : "v in k prefill");
+        if (g_dev->use.attn_lane) assert_true(strstr(g_last_kernel, "attn_lane") && strstr(g_last_kernel, "_vk"));
+        a.decode = 1;
+        run_case(&a, f16 ? "v in k f16 decode" : "v in k decode");
+        a.n_split = 3;
+        a.max_kv_len_hint = 300;
+        run_case(&a, f16 ? "v in k f16 split 3" : "v in k split 3");
+        struct acase m = { 12, 1, 128, 96, 32, 0.09, 0, 0, g_lens, N_LENS, 1, 0, 300, 1, f16, 1 };
+        run_case(&m, f16 ? "v in k f16 mqa split-K auto" : "v in k mqa split-K auto");
+        cascade_case(8, 2, 0, 0, 1, f16, 1);
+    }
+    struct vkg_kv_config bad = { 1, 1, 32, 64, 16, 4, 2, 64, 0, 1 };
+    struct vkg_kv_cache *kv = NULL;
+    assert_int_equal(vkg_kv_create(g_dev, &bad, &kv), VKG_ERR_INVALID_ARG);
+    assert_null(kv);
 }
 
 /* Prefill of whole sequences through attn_prefix (prefix_len = the sequence
@@ -1040,13 +1086,15 @@ static int setup_lane(void **state) { return setup_tier(state, 1, 1); }
 static int setup_texel(void **state) { return setup_tier(state, 1, 0); }
 static int setup_storage(void **state) { return setup_tier(state, 0, 0); }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test (a glob) under every tier, for work on it */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prefill_gqa),
         cmocka_unit_test(test_decode_gqa),
         cmocka_unit_test(test_mla_dk_ne_dv),
         cmocka_unit_test(test_mla_latent),
+        cmocka_unit_test(test_v_in_k),
         cmocka_unit_test(test_softcap_window),
         cmocka_unit_test(test_decode_split_k),
         cmocka_unit_test(test_shared_prefix),

@@ -132,8 +132,9 @@ static void test_plan_kv_8k(void **state)
 }
 
 /* DeepSeek-V2-Lite on a CPU driver (attn_lane; lavapipe's 128 MiB binding): the MLA latent by default
- * (16 x (192 + 128) floats per token and layer against 576 + 512: 4.7x); the shapes of the bundled toy
- * judge (4 x (64 + 32) against 160 + 128: 1.33x) keep every head's k and v until those do not fit
+ * (16 x (192 + 128) floats per token and layer against 576, V being the first 512 of them: 8.9x); the
+ * shapes of the bundled toy judge (4 x (64 + 32) against 160: 2.4x < 3) keep every head's k and v until
+ * those do not fit
  * and the latent does; VKGRM_MLA_LATENT=0 and the limit's error. Sizes from the published shapes:
  * 27 layers, 16 heads, k 128 + 64, v 128, kv_lora 512. */
 static void test_plan_mla_latent(void **state)
@@ -153,12 +154,13 @@ static void test_plan_mla_latent(void **state)
     assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
     assert_int_equal(p.mla_latent, 1);
     assert_true(p.kv_layer_pool == 1024ull * 576 * 4);
-    assert_true(p.kv == 27ull * 1024 * (576 + 512) * 4);
+    assert_true(p.kv == 27ull * 1024 * 576 * 4); /* no V pool: V is the latent, the start of each K row */
     assert_true(p.weights == 15706484224ull * 2 + 27ull * 16 * 512 * 128 * 4); /* + each layer's W_UK^T, F32 */
     dev.use.mla_latent = 0;                                                    /* VKGRM_MLA_LATENT=0, or no attn_lane */
     assert_int_equal(vkg_model_plan(&r, &dev, &small, &p), VKG_OK);
     assert_int_equal(p.mla_latent, 0);
     assert_true(p.kv_layer_pool == 1024ull * 16 * 192 * 4);
+    assert_true(p.kv == 27ull * 1024 * 16 * (192 + 128) * 4); /* 8.9x the latent's */
     assert_true(p.weights == 15706484224ull * 2);
     /* 16384 tokens: one layer's K pool of every head, 16384 x 16 x 192 x 4 = 192 MiB > 128 MiB */
     vkg_error_clear();

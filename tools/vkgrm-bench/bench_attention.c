@@ -19,8 +19,9 @@ struct attn_ctx {
     struct vkg_buffer *q, *tok, *out, *scratch, *k, *v, *freq;
     uint64_t n_tok;
     struct vkg_attn_params ap;
-    int f16;  /* F16 pages */
-    int tier; /* TIER_*: the kernels the case times, whatever the device would pick */
+    int f16;    /* F16 pages */
+    int v_in_k; /* no V pool: V is the start of each K row (kv_cache.h v_in_k, as the models cache the latent) */
+    int tier;   /* TIER_*: the kernels the case times, whatever the device would pick */
 };
 
 /* The attention tiers of the launchers (device use.texel / use.attn_lane); TIER_LANE1: attn_lane
@@ -67,7 +68,7 @@ static enum vkg_status setup_cache_shape(struct vkg_device *dev, struct attn_ctx
                                          int prefill, uint32_t fork, uint32_t shared, uint32_t heads, uint32_t n_kv,
                                          uint32_t dk, uint32_t dv)
 {
-    struct vkg_kv_config cf = { 1, n_kv, dk, dv, 16, n_seqs * (len / 16 + 1), n_seqs, len, x->f16 };
+    struct vkg_kv_config cf = { 1, n_kv, dk, dv, 16, n_seqs * (len / 16 + 1), n_seqs, len, x->f16, x->v_in_k };
     VKG_TRY(vkg_kv_create(dev, &cf, &x->kv));
     for (uint32_t i = 0; i < n_seqs; i += fork) {
         uint32_t id, child;
@@ -130,29 +131,35 @@ DECODE(s_dec8_f16, 8, 0, 1)
 DECODE(s_dec8_nosplit_f16, 8, 1, 1)
 
 /* DeepSeek-V2's MLA latent: 16 query heads on one KV head of dk 576 / dv 512 (the *_wide kernels off the
- * lane tier, attn_lane on it), 8 sequences of 2048; flops 2 * 16 * len * (dk + dv) per sequence. */
+ * lane tier, attn_lane on it), 8 sequences of 2048; flops 2 * 16 * len * (dk + dv) per sequence; bytes
+ * the pools' (with V in K, as the models cache it, the K pool alone). */
 static enum vkg_status setup_latent(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
-                                    uint32_t n_split, int f16)
+                                    uint32_t n_split, int f16, int v_in_k)
 {
     struct attn_ctx *x;
     VKG_TRY(new_ctx(ctx, &x));
     x->f16 = f16;
+    x->v_in_k = v_in_k;
     VKG_TRY(setup_cache_shape(dev, x, 8, 2048, 0, 1, 0, 16, 1, 576, 512));
     x->ap.n_split = n_split;
     x->ap.scale = 0.0722f;
-    *bytes = 8ull * 2048 * (576 + 512) * (f16 ? 2 : 4);
+    *bytes = 8ull * 2048 * (576 + (v_in_k ? 0 : 512)) * (f16 ? 2 : 4);
     *flops = 8ull * 2 * 16 * 2048 * (576 + 512);
     return VKG_OK;
 }
-#define LATENT(name, split, f16)                                                          \
+#define LATENT(name, split, f16, v_in_k)                                                  \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
-        return setup_latent(d, x, b, f, split, f16);                                      \
+        return setup_latent(d, x, b, f, split, f16, v_in_k);                              \
     }
-LATENT(s_latent, 1, 0)
-LATENT(s_latent_split, 0, 0)
-LATENT(s_latent_f16, 1, 1)
-LATENT(s_latent_split_f16, 0, 1)
+LATENT(s_latent, 1, 0, 0)
+LATENT(s_latent_split, 0, 0, 0)
+LATENT(s_latent_f16, 1, 1, 0)
+LATENT(s_latent_split_f16, 0, 1, 0)
+LATENT(s_latent_vk, 1, 0, 1)
+LATENT(s_latent_f16_vk, 1, 1, 1)
+LATENT(s_latent_split_vk, 0, 0, 1)
+LATENT(s_latent_split_f16_vk, 0, 1, 1)
 
 /* The same decode with one query head per KV head (8/8 heads: the *_g1 kernels). */
 #define DECODE_G1(name, n, split, f16)                                                    \
@@ -489,6 +496,10 @@ TIERED(l_dec8_nosplit_f16, s_dec8_nosplit_f16, TIER_LANE)
 TIERED(l_dec1_f16, s_dec1_f16, TIER_LANE)
 TIERED(l_judge, s_judge, TIER_LANE)
 TIERED(l_latent, s_latent, TIER_LANE)
+TIERED(l_latent_vk, s_latent_vk, TIER_LANE)
+TIERED(l_latent_f16_vk, s_latent_f16_vk, TIER_LANE)
+TIERED(l_latent_split_vk, s_latent_split_vk, TIER_LANE)
+TIERED(l_latent_split_f16_vk, s_latent_split_f16_vk, TIER_LANE)
 TIERED(l_judge_f16, s_judge_f16, TIER_LANE)
 TIERED(l1_prefill, s_prefill, TIER_LANE1)
 TIERED(l1_dec8_nosplit, s_dec8_nosplit, TIER_LANE1)
@@ -564,6 +575,9 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_wide_f16", "decode b8 KV 2048 F16, MLA latent 16/1 heads, no split", s_latent_f16, rec_attn, down },
     { "attn_split_wide_f16", "decode b8 KV 2048 F16, MLA latent 16/1 heads (+combine)", s_latent_split_f16, rec_attn,
       down },
+    { "attn_wide", "decode b8 KV 2048, MLA latent 16/1 heads 576/512, V in K, no split", s_latent_vk, rec_attn, down },
+    { "attn_wide_f16", "decode b8 KV 2048 F16, MLA latent 16/1 heads, V in K, no split", s_latent_f16_vk, rec_attn,
+      down },
     /* the same kernels over texel-buffer K/V (CPU drivers: use.texel) */
     { "attn_tx", "prefill 512 tok, 32/8 heads x 128", t_prefill, rec_attn, down },
     { "attn_rows_tx", "prefill 512 tok, 8 rows per workgroup", t_prefill_rows, rec_attn, down },
@@ -597,6 +611,14 @@ static const struct vkg_bench_case g_cases[] = {
     { "attn_lane", "prefill 512 tok, 32/8 heads x 128, 1 head per workgroup", l1_prefill, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 32/8 heads, no split", l_dec8_nosplit, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, MLA latent 16/1 heads 576/512, no split", l_latent, rec_attn, down },
+    { "attn_lane_vk", "decode b8 KV 2048, MLA latent 16/1 heads 576/512, V in K, no split", l_latent_vk, rec_attn,
+      down },
+    { "attn_lane_f16_vk", "decode b8 KV 2048 F16, MLA latent 16/1 heads, V in K, no split", l_latent_f16_vk, rec_attn,
+      down },
+    { "attn_lane_split_vk", "decode b8 KV 2048, MLA latent 16/1 heads, V in K (+combine)", l_latent_split_vk, rec_attn,
+      down },
+    { "attn_lane_split_f16_vk", "decode b8 KV 2048 F16, MLA latent 16/1 heads, V in K (+combine)",
+      l_latent_split_f16_vk, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 32/8 heads, no split, 1 head per workgroup", l1_dec8_nosplit, rec_attn, down },
     { "attn_lane", "decode b8 KV 2048, 8/8 heads, no split", l_dec8_nosplit_g1, rec_attn, down },
     { "attn_lane_split", "decode b1 KV 2048 (+combine)", l_dec1, rec_attn, down },

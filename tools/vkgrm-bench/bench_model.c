@@ -230,7 +230,7 @@ int vkg_bench_model(const struct vkg_device_opts *d, const char *dir, const char
     }
     for (int i = 0; s == VKG_OK && i < 3; i++) {
         const struct vkg_kv_config kc = vkg_model_kv_config(m, 1, 1);
-        double kv = (double)batches[i] * (ctx + steps / 2.0) * m->cfg.n_layers * kc.n_kv_heads * (kc.dk + kc.dv) * 4;
+        double kv = (double)batches[i] * (ctx + steps / 2.0) * m->cfg.n_layers * vkg_kv_token_elems(&kc) * 4;
         r[nr] =
             (struct row){ "decode", batches[i], batches[i] * steps, 0, (step_weight_bytes(m, batches[i]) + kv) * steps,
                           steps,    NULL };
