@@ -284,12 +284,9 @@ static enum vkg_status attention_latent(struct vkg_model *m, struct vkg_kv_cache
         VKG_TRY(vkg_op_kv_append_mla(cmd, kv, l, &g, V(a->tokens), n, &rp));
     } else {
         VKG_TRY(rope_pairs(m, V(a->q), n, H, ra, r));
-        struct vkg_copy_strided_args lat = {
-            .src = A, .dst = V(a->v), .cols = r, .rows = n, .blocks = 1, .src_row = ra, .dst_row = r
-        };
-        VKG_TRY(vkg_op_copy_strided(cmd, &lat));
         vkg_cmd_barrier(cmd);
-        VKG_TRY(vkg_op_kv_append(cmd, kv, l, A, V(a->v), V(a->tokens), n));
+        /* K = A's rows; V is their start (the latent cache keeps no V pool: the append writes K alone) */
+        VKG_TRY(vkg_op_kv_append(cmd, kv, l, A, A, V(a->tokens), n));
     }
     vkg_cmd_barrier(cmd);
     struct vkg_attn_params p = { .n_heads = H, .scale = (float)c->attn_scale };
