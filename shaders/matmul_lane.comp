@@ -72,9 +72,23 @@
 //! variant matvec1_lane_tx_q4_k W_Q4_K NT1
 //! variant matvec1_lane_tx_q5_k W_Q5_K NT1
 //! variant matvec1_lane_tx_q6_k W_Q6_K NT1
+//! variant matmul_lane_q4_k_xq8 W_Q4_K XQ8
+//! variant matvec1_lane_tx_q4_k_xq8 W_Q4_K NT1 XQ8
+//! variant matmul_lane_q6_k_xq8 W_Q6_K XQ8
+//! variant matvec1_lane_tx_q6_k_xq8 W_Q6_K NT1 XQ8
 //! variant matvec1_lane_cs_f32 W_F32 NT1 CS
 //! variant matvec1_lane_cs_f16 W_F16 NT1 CS
 //! variant matvec1_lane_cs_bf16 W_BF16 NT1 CS
+// *_xq8 (Q4_K): x is not F32 but 8-bit integers per 256-value block (quantize_x.comp, the layout in
+// push_matmul.h: d, the sub-block sums of q, then q paired as q[v + 2] + q[v] 2^16 in 32-bit words;
+// x_off / x_stride count those words). A Q4_K word holds 8 nibbles; w & 0x000f000f puts two of them
+// in the two 16-bit halves of a word, and one 32-bit integer multiply by a pair word leaves
+// w0 q0 + w1 q2 in the product's upper half (the lower half, w0 q2, stays under 2^15 in magnitude):
+// two multiply-adds per multiply, with no conversion of the weights to float, where the float walk
+// spends a mask, a conversion, a multiply and an add per weight and token. The sums of 4 weight words
+// (16 products: |upper| <= 16 * 15 * 127 < 2^15, |lower| <= 8 * 15 * 127) are read out with one add
+// and one arithmetic shift; llama.cpp's CPU backend multiplies Q4_K by the same 8-bit activations
+// (Q8_K), d_x d (sum sc q . x) - d_x dmin (sum m sum x), in integers the same way.
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
 // walk without the other 7 token slots; x's texels come 4 at a time, one
 // fetch per lane of a quad shared by quad broadcasts (X_ROW4 / X_ROW8; float
@@ -177,6 +191,26 @@ layout(binding = 8) readonly buffer G1buf { float G1[]; };  // PARTS_QKNORM: k's
         vec4 l_ = uintBitsToFloat(texelFetch(X, int(xq0 + (o)))), h_ = uintBitsToFloat(texelFetch(X, int(xq1 + (o)))); \
         QUAD_X8(l_, h_, xv);                                                                              \
     }
+#endif
+
+#ifdef XQ8
+// XQ8_HEADER(b, hx): the header texels [b, b + 3) of each token's x block (d, the 8 sub-block sums of
+// q; push_matmul.h), shared through the quad as LOAD_X shares x
+#ifdef NT1
+#define XQ8_HEADER(b, hx)                                                     \
+    {                                                                         \
+        uvec4 l_ = texelFetch(X, int(xt[0] + (b) + min(xq, 2u)));             \
+        hx[0][0] = subgroupQuadBroadcast(l_, 0u);                             \
+        hx[1][0] = subgroupQuadBroadcast(l_, 1u);                             \
+        hx[2][0] = subgroupQuadBroadcast(l_, 2u);                             \
+    }
+#else
+#define XQ8_HEADER(b, hx)                                                                                 \
+    [[unroll]] for (uint i_ = 0u; i_ < 3u; i_++) {                                                        \
+        uvec4 l_ = texelFetch(X, int(xq0 + (b) + i_)), h_ = texelFetch(X, int(xq1 + (b) + i_));           \
+        QUAD_X8(l_, h_, hx[i_]);                                                                          \
+    }
+#endif
 #endif
 
 // Byte-mask dot products (one token; the K-quant GEMMs' q . x sums): the 4 bytes of a word v that hold values below 128, each
@@ -516,6 +550,11 @@ void main()
         uint kb = (k >> 8) * KB;
         uvec4 h[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) h[r] = texelFetch(W, int(tr[r] + kb));
+#ifdef XQ8
+        uint xb8 = (k >> 8) * VKG_XQ8_BLOCK_TEXELS;
+        uvec4 hx[3][NT];
+        XQ8_HEADER(xb8, hx);
+#endif
         // 4 chunks of 64 values: 32 bytes of nibbles, low = sub-block 2c, high = 2c + 1
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
             uvec4 q0[LR], q1[LR];
@@ -531,11 +570,69 @@ void main()
                 b1[r] = texelFetch(W, int(tr[r] + kb + 2u));
 #endif
                 vec2 dd = unpackHalf2x16(h[r].x);
+#if defined(XQ8) && defined(NT1)
+                dd *= uintBitsToFloat(hx[0][0].x); // d_x d, d_x dmin (as llama.cpp's dot product)
+#endif
                 uvec2 s1 = k4_scale_min(h[r], 2u * c), s2 = k4_scale_min(h[r], 2u * c + 1u);
                 dm[r] = vec4(dd.x * float(s1.x), dd.y * float(s1.y), dd.x * float(s2.x), dd.y * float(s2.y));
             }
             uint xk = (k + 64u * c) >> 2;
-#ifndef NT1
+#ifdef XQ8
+            // sub-blocks 2c (low nibbles) and 2c + 1 (high): 4 texels of pair words each
+            uint xd = xb8 + 3u + 8u * c;
+            uvec4 xA[4][NT], xB[4][NT];
+            int sxa[NT], sxb[NT]; // sum of q over each sub-block (header words 1 + s)
+#ifdef NT1
+            {
+                uvec4 l_ = texelFetch(X, int(xt[0] + xd + xq)), h_ = texelFetch(X, int(xt[0] + xd + 4u + xq));
+                [[unroll]] for (uint j = 0u; j < 4u; j++) {
+                    xA[j][0] = subgroupQuadBroadcast(l_, j);
+                    xB[j][0] = subgroupQuadBroadcast(h_, j);
+                }
+            }
+#else
+            [[unroll]] for (uint j = 0u; j < 4u; j++) {
+                uvec4 l_ = texelFetch(X, int(xq0 + xd + j)), h_ = texelFetch(X, int(xq1 + xd + j));
+                QUAD_X8(l_, h_, xA[j]);
+                l_ = texelFetch(X, int(xq0 + xd + 4u + j));
+                h_ = texelFetch(X, int(xq1 + xd + 4u + j));
+                QUAD_X8(l_, h_, xB[j]);
+            }
+#endif
+            [[unroll]] for (uint t = 0u; t < NT; t++) {
+                sxa[t] = int(hx[(1u + 2u * c) >> 2][t][(1u + 2u * c) & 3u]);
+                sxb[t] = int(hx[(2u + 2u * c) >> 2][t][(2u + 2u * c) & 3u]);
+            }
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                // per token, the products of weight words 0-3 and 4-7 apart (|upper half| < 2^15 each)
+                uint a0[NT], a1[NT], b0[NT], b1[NT];
+                [[unroll]] for (uint i = 0u; i < 8u; i++) {
+                    uint w = i < 4u ? q0[r][i] : q1[r][i - 4u];
+                    // values 4i, 4i + 2 | 4i + 1, 4i + 3 of sub-block 2c (low nibbles), then of 2c + 1
+                    uint wa0 = w & 0x000f000fu, wa1 = (w >> 8) & 0x000f000fu;
+                    uint wb0 = (w >> 4) & 0x000f000fu, wb1 = (w >> 12) & 0x000f000fu;
+                    uint e = 2u * (i & 1u);
+                    [[unroll]] for (uint t = 0u; t < NT; t++) {
+                        uint v = wa0 * xA[i >> 1][t][e] + wa1 * xA[i >> 1][t][e + 1u];
+                        uint u = wb0 * xB[i >> 1][t][e] + wb1 * xB[i >> 1][t][e + 1u];
+                        if (i == 0u) { a0[t] = v; b0[t] = u; }
+                        else if (i < 4u) { a0[t] += v; b0[t] += u; }
+                        else if (i == 4u) { a1[t] = v; b1[t] = u; }
+                        else { a1[t] += v; b1[t] += u; }
+                    }
+                }
+                [[unroll]] for (uint t = 0u; t < NT; t++) {
+                    int qa = ((int(a0[t]) + 0x8000) >> 16) + ((int(a1[t]) + 0x8000) >> 16);
+                    int qb = ((int(b0[t]) + 0x8000) >> 16) + ((int(b1[t]) + 0x8000) >> 16);
+                    float s = (dm[r].x * float(qa) - dm[r].y * float(sxa[t])) + (dm[r].z * float(qb) - dm[r].w * float(sxb[t]));
+#ifdef NT1
+                    acc[r] += s; // d_x is in dm
+#else
+                    acc[r * NT + t] += uintBitsToFloat(hx[0][t].x) * s;
+#endif
+                }
+            }
+#elif !defined(NT1)
             // several tokens: the chunk's x first (8 texels of each half for the 8 tokens, scaled for
             // dot_bytes, and each half's sum per token), then row by row the sub-block sums
             // q . x per token as values of the loop body, folded into acc once per chunk:
@@ -623,6 +720,11 @@ void main()
     uint k = 0u;
     do {
         uint bo = (k >> 8) * 210u;
+#ifdef XQ8
+        uint xb8 = (k >> 8) * VKG_XQ8_BLOCK_TEXELS;
+        uvec4 hx[3][NT];
+        XQ8_HEADER(xb8, hx);
+#endif
         uvec4 sc[LR]; // int8 scales[16]
         float d[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) {
@@ -630,6 +732,9 @@ void main()
             uvec4 t12 = texelFetch(W, int(t + 12u)), t13 = texelFetch(W, int(t + 13u));
             sc[r] = realign(t12, t13, s);
             d[r] = unpackHalf2x16(realign(t13, uvec4(0u), s).x).x;
+#if defined(XQ8) && defined(NT1)
+            d[r] *= uintBitsToFloat(hx[0][0].x); // d_x d (as llama.cpp's dot product)
+#endif
         }
         // half hf: ql[64hf .. 64hf + 64), qh[32hf .. 32hf + 32); quarter g of value 128hf + 32g + l:
         // nibble (g >> 1) of ql[64hf + 32(g & 1) + l], bits 2g of qh[32hf + l]; scale 8hf + l / 16 + 2g
@@ -647,7 +752,54 @@ void main()
                     vec4 sv = vec4(sc_i8(sc[r], n), sc_i8(sc[r], n + 2u), sc_i8(sc[r], n + 4u), sc_i8(sc[r], n + 6u));
                     ds[r] = d[r] * sv;
                 }
-#ifndef NT1
+#ifdef XQ8
+                // quarter g of (hf, q) = words 4q .. 4q + 3 of x's sub-block 4 hf + g: its texels 2q, 2q + 1
+                uvec4 xg[4][2][NT];
+#ifdef NT1
+                {
+                    uint tg = xt[0] + xb8 + 3u + 16u * hf + 4u * xq + 2u * q; // lane xq fetches quarter xq's
+                    uvec4 l_ = texelFetch(X, int(tg)), h_ = texelFetch(X, int(tg + 1u));
+                    [[unroll]] for (uint g = 0u; g < 4u; g++) {
+                        xg[g][0][0] = subgroupQuadBroadcast(l_, g);
+                        xg[g][1][0] = subgroupQuadBroadcast(h_, g);
+                    }
+                }
+#else
+                [[unroll]] for (uint g = 0u; g < 4u; g++)
+                    [[unroll]] for (uint m = 0u; m < 2u; m++) {
+                        uint tg = xb8 + 3u + 4u * (4u * hf + g) + 2u * q + m;
+                        uvec4 l_ = texelFetch(X, int(xq0 + tg)), h_ = texelFetch(X, int(xq1 + tg));
+                        QUAD_X8(l_, h_, xg[g][m]);
+                    }
+#endif
+                [[unroll]] for (uint r = 0u; r < LR; r++)
+                    [[unroll]] for (uint g = 0u; g < 4u; g++) {
+                        // the 6-bit values as bytes (as below), two to a word in 16-bit halves, minus 32
+                        // each (signed halves: |upper| <= 4 * 32 * 127 per word, read out every 2 words)
+                        uint v[NT], u[NT];
+                        [[unroll]] for (uint i = 0u; i < 4u; i++) {
+                            uint lo = (g & 1u) == 0u ? A[r][i] : B[r][i];
+                            uint qv = ((lo >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((H[r][i] >> (2u * g)) & 0x03030303u) << 4);
+                            uint f0 = (qv & 0x00ff00ffu) - 0x00200020u, f1 = ((qv >> 8) & 0x00ff00ffu) - 0x00200020u;
+                            uint e = 2u * (i & 1u);
+                            [[unroll]] for (uint t = 0u; t < NT; t++) {
+                                uint pr = f0 * xg[g][i >> 1][t][e] + f1 * xg[g][i >> 1][t][e + 1u];
+                                if (i == 0u) v[t] = pr;
+                                else if (i == 1u) v[t] += pr;
+                                else if (i == 2u) u[t] = pr;
+                                else u[t] += pr;
+                            }
+                        }
+                        [[unroll]] for (uint t = 0u; t < NT; t++) {
+                            int sq = ((int(v[t]) + 0x8000) >> 16) + ((int(u[t]) + 0x8000) >> 16);
+#ifdef NT1
+                            acc[r] += ds[r][g] * float(sq); // d_x is in d
+#else
+                            acc[r * NT + t] += (uintBitsToFloat(hx[0][t].x) * ds[r][g]) * float(sq);
+#endif
+                        }
+                    }
+#elif !defined(NT1)
                 // several tokens, quarter by quarter: the quarter's 4 x texels for the 8 tokens first
                 // (scaled for dot_bytes, and their sum per token), then row by row the q . x sums per
                 // token as values of the loop body, folded into acc once per quarter:

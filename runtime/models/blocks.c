@@ -21,7 +21,8 @@ enum vkg_status vkg_arch_linear_ex(struct vkg_model *m, const struct vkg_weight 
                                  .y_stride = ys,
                                  .n_tok = n,
                                  .bias = bias ? &bv : NULL,
-                                 .w_tiled = w->tiled };
+                                 .w_tiled = w->tiled,
+                                 .xq = V(m->a.xq) };
     return vkg_op_matmul_ex(m->cmd, &a);
 }
 
@@ -47,7 +48,8 @@ enum vkg_status vkg_arch_linear_out(struct vkg_model *m, const struct vkg_weight
                                                   .y = V(a->res),
                                                   .n_tok = n,
                                                   .bias = bias ? &bv : NULL,
-                                                  .w_tiled = w->tiled },
+                                                  .w_tiled = w->tiled,
+                                                  .xq = V(a->xq) },
                                           .norm_w = norm->view,
                                           .h = V(a->h),
                                           .tmp = V(a->delta),
@@ -151,7 +153,8 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
                                             .n_tok = n,
                                             .bias = f->b_buf ? &f->b : NULL,
                                             .w_tiled = f->tiled,
-                                            .kind = VKG_MATMUL_FUSE_PARTS };
+                                            .kind = VKG_MATMUL_FUSE_PARTS,
+                                            .xq = V(a->xq) };
         if (L->q_norm) { /* Qwen3: the per-head q/k norms come with the projections */
             fa.q_norm = &L->q_norm->view;
             fa.k_norm = &L->k_norm->view;
@@ -219,7 +222,8 @@ enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *
                                             .n_tok = n,
                                             .bias = f->b_buf ? &f->b : NULL,
                                             .w_tiled = f->tiled,
-                                            .kind = silu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_GEGLU };
+                                            .kind = silu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_GEGLU,
+                                            .xq = V(a->xq) };
         VKG_TRY(vkg_op_matmul_fused(m->cmd, &fa));
     } else {
         VKG_TRY(vkg_arch_linear(m, w->gate, w->gate_b, V(a->h), V(a->gate), n));

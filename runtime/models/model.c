@@ -402,9 +402,9 @@ enum vkg_status vkg_model_load(struct vkg_device *dev, const char *dir, const st
 
 static void acts_free(struct vkg_acts *a)
 {
-    struct vkg_buffer **all[] = { &a->res,  &a->h,    &a->delta,  &a->q,   &a->k,       &a->v,
-                                  &a->attn, &a->gate, &a->up,     &a->ff,  &a->lat,     &a->attn_scratch,
-                                  &a->moe,  &a->ids,  &a->tokens, &a->pos, &a->counters };
+    struct vkg_buffer **all[] = { &a->res,  &a->h,    &a->delta,  &a->q,   &a->k,        &a->v,
+                                  &a->attn, &a->gate, &a->up,     &a->ff,  &a->lat,      &a->attn_scratch,
+                                  &a->moe,  &a->ids,  &a->tokens, &a->pos, &a->counters, &a->xq };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         vkg_buffer_free(*all[i]);
         *all[i] = NULL;
@@ -472,7 +472,7 @@ struct vkg_kv_config vkg_model_kv_config(const struct vkg_model *m, uint32_t max
 
 static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
-enum { N_ACTS = 17 };
+enum { N_ACTS = 18 };
 
 /* Bytes of the activation buffers for cap tokens, in the order of acts_ensure's
  * table; one function sizes both the buffers and the memory plan (plan.c). */
@@ -508,6 +508,8 @@ static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *d
         cap * 8,
         cap * 4,
         vkg_op_matmul_norm_counter_bytes(cap), /* vkg_op_matmul_add_norm's arrival counters */
+        /* XQ8: the widest matmul input (hidden, attention output, FFN, MLA latents) in 8 bits */
+        dev && dev->use.xq8 ? vkg_op_matmul_xq_bytes(cap, max3(max3(d, da, ff), lat, 0)) + 16 : 16,
     };
     memcpy(t, sizes, sizeof sizes);
 }
@@ -558,6 +560,7 @@ static enum vkg_status acts_ensure(struct vkg_model *m, uint32_t n)
         { &a->tokens, H, "input tokens" },
         { &a->pos, H, "input positions" },
         { &a->counters, D, "act counters" },
+        { &a->xq, D, "act x in 8 bits" },
     };
     for (size_t i = 0; i < N_ACTS; i++) VKG_TRY(vkg_buffer_create(m->dev, bytes[i], t[i].kind, t[i].name, t[i].b));
     a->cap = cap;
@@ -630,7 +633,8 @@ static enum vkg_status record_head(struct vkg_model *m, const struct vkg_batch *
                                   .x = x,
                                   .y = vkg_buffer_view(a->logits),
                                   .n_tok = n_out,
-                                  .w_tiled = head->tiled };
+                                  .w_tiled = head->tiled,
+                                  .xq = vkg_buffer_view(a->xq) };
     VKG_TRY(vkg_op_matmul_ex(m->cmd, &ha));
     if (c->final_logit_softcapping > 0 && !c->seq_cls) {
         vkg_cmd_barrier(m->cmd);

@@ -51,6 +51,7 @@ struct vkg_acts {
     struct vkg_buffer *logits;             /* [cap][vocab or num_labels] */
     struct vkg_buffer *ids, *tokens, *pos; /* host-visible inputs: [cap] int32, [cap]{seq,pos}, [cap] */
     struct vkg_buffer *counters;           /* arrival counters of vkg_op_matmul_add_norm, zeros between launches */
+    struct vkg_buffer *xq;                 /* XQ8 (use.xq8): x of a Q4_K matmul in 8 bits (vkg_matmul_args.xq) */
 };
 
 /* Projections of one input stacked in one buffer at load (q|k|v, gate|up),

@@ -144,6 +144,74 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, in
                                  (uint32_t)gy, (uint32_t)gz);
 }
 
+uint64_t vkg_op_matmul_xq_bytes(uint64_t n_tok, uint64_t n_in)
+{
+    return n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS * 4;
+}
+
+enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t x_stride, uint32_t n_in,
+                                  uint32_t n_tok, struct vkg_view xq)
+{
+    if (n_tok == 0) return VKG_OK;
+    uint64_t xs = x_stride ? x_stride : n_in, qbytes = vkg_op_matmul_xq_bytes(n_tok, n_in);
+    uint64_t xbytes = ((uint64_t)(n_tok - 1) * xs + n_in) * 4, max = vkg_max_window_bytes(c->dev);
+    if (n_in == 0 || n_in % 256 || xs % 4 || x.offset % 16 || x.size < xbytes || xq.size < qbytes || xq.offset % 16)
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'quantize_x': n_in %u (a multiple of 256), x stride %llu (of 4), x view of %llu bytes "
+                         "at %llu (%llu needed, 16-byte aligned), xq view of %llu bytes at %llu (%llu needed, 16-byte "
+                         "aligned)",
+                         n_in, (unsigned long long)xs, (unsigned long long)x.size, (unsigned long long)x.offset,
+                         (unsigned long long)xbytes, (unsigned long long)xq.size, (unsigned long long)xq.offset,
+                         (unsigned long long)qbytes);
+    if (xbytes > max || qbytes > max)
+        return vkg_error(VKG_ERR_LIMIT, "op 'quantize_x': %u rows of %u values do not fit one binding window", n_tok,
+                         n_in);
+    struct vkg_view v[2];
+    uint64_t xskip, qskip;
+    VKG_TRY(vkg_view_window(c->dev, x, 0, xbytes, &v[0], &xskip));
+    VKG_TRY(vkg_view_window(c->dev, xq, 0, qbytes, &v[1], &qskip));
+    struct vkg_push_quantize_x p = { .n_tok = n_tok,
+                                     .n_blk = n_in / 256,
+                                     .x_off = (uint32_t)(xskip / 4),
+                                     .x_stride = (uint32_t)xs,
+                                     .q_off = (uint32_t)(qskip / 4),
+                                     .q_stride = n_in / 256 * VKG_XQ8_BLOCK_WORDS };
+    uint64_t n = (uint64_t)n_tok * p.n_blk;
+    return vkg_cmd_dispatch_op_1d(c, VKG_OP_QUANTIZE_X_Q8K, v, 2, &p,
+                                  (n + c->dev->use.lane_width - 1) / c->dev->use.lane_width);
+}
+
+/* XQ8 (dev->use.xq8, push_matmul.h): a Q4_K or Q6_K texel launch whose caller handed a scratch xq
+ * (vkg_op_matmul_xq_bytes) multiplies 8-bit x. x's window v[1] (p->x_off floats; rows p->x_stride
+ * floats apart, 0 for one token) is quantized into xq between two barriers (the scratch is shared by
+ * every launch of a step, so the one before keeps the last launch's reads ahead of this write), and
+ * v[1], p->x_off and p->x_stride then name the quantized rows. Returns the *_xq8 op for toks tokens,
+ * or VKG_OP_COUNT where the launch keeps float x (*st set on an error). */
+static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view *xq, uint64_t toks, struct vkg_view *v,
+                               struct vkg_push_matmul *p, enum vkg_status *st)
+{
+    *st = VKG_OK;
+    if (!c->dev->use.xq8 || (wi != 8 && wi != 10) || !xq->buf || p->n_in % 256 || toks > UINT32_MAX)
+        return VKG_OP_COUNT;
+    uint64_t qbytes = vkg_op_matmul_xq_bytes(toks, p->n_in);
+    if (xq->size < qbytes || qbytes > vkg_max_window_bytes(c->dev)) return VKG_OP_COUNT;
+    struct vkg_view xw = v[1];
+    if (p->x_off) { /* the rows start p->x_off floats into the window (a multiple of 4: VEC_X) */
+        xw.offset += (uint64_t)p->x_off * 4;
+        xw.size -= (uint64_t)p->x_off * 4;
+    }
+    vkg_cmd_barrier(c);
+    if ((*st = vkg_op_quantize_x(c, xw, toks > 1 ? p->x_stride : p->n_in, p->n_in, (uint32_t)toks, *xq)) != VKG_OK)
+        return VKG_OP_COUNT;
+    vkg_cmd_barrier(c);
+    uint64_t skip;
+    if ((*st = vkg_view_window(c->dev, *xq, 0, qbytes, &v[1], &skip)) != VKG_OK) return VKG_OP_COUNT;
+    p->x_off = (uint32_t)(skip / 4);
+    p->x_stride = toks > 1 ? p->n_in / 256 * VKG_XQ8_BLOCK_WORDS : 0;
+    if (wi == 10) return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q6_K_XQ8 : VKG_OP_MATMUL_LANE_Q6_K_XQ8;
+    return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_K_XQ8 : VKG_OP_MATMUL_LANE_Q4_K_XQ8;
+}
+
 /* matvec1_lane_cs for a float mat-vec of one token: dev->use.matvec_cs 2 (forced: tests, bench), or
  * 1 (auto) for rows of at least VKG_MATVEC1_CS_MIN_IN columns (push_matmul.h says why) */
 static int use_cs(const struct vkg_device *dev, int wi, uint64_t n_in, int tiled)
@@ -217,16 +285,22 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
         groups = (rows + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS;
         return vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wt_index(a->wt)]), v, LANE_VIEWS, &p, groups, 1);
     }
+    enum vkg_status st;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS - 1) / (c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS);
-        return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(j->op1_tex), mode_spec(j->op1_tex, &p),
-                                          rows_spec(wt_index(a->wt), &p), 0, v, LANE_VIEWS, &p, groups, 1);
+        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, v, &p, &st);
+        VKG_TRY(st);
+        if (op == VKG_OP_COUNT) op = j->op1_tex;
+        return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(op), mode_spec(op, &p), rows_spec(wt_index(a->wt), &p), 0, v,
+                                          LANE_VIEWS, &p, groups, 1);
     }
     if (j->lane && toks > 1 && j->op_tex != VKG_OP_COUNT && tex_ok) { /* token blocks of 8 in x */
         uint32_t per = c->dev->use.lane_width * tex_lr(wt_index(a->wt), toks);
         groups = (rows + per - 1) / per;
-        return tex_blocks_dispatch(c, j->op_tex, wt_index(a->wt), v, &p, groups, toks);
+        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, v, &p, &st);
+        VKG_TRY(st);
+        return tex_blocks_dispatch(c, op == VKG_OP_COUNT ? j->op_tex : op, wt_index(a->wt), v, &p, groups, toks);
     }
     if (a->w_tiled)
         return tiled_unsupported(a, tex_ok ? "the texel kernels are off for this path"
@@ -450,10 +524,14 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p, groups, 1);
     } else if (f->n_tok == 1) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
-        *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(k_tex1[wi]), 0, rows_spec(wi, &p), 0, v, LANE_VIEWS, &p,
-                                         groups, 1);
+        enum vkg_op op = xq8_prepare(c, wi, &f->xq, 1, v, &p, st);
+        if (*st != VKG_OK) return 1;
+        *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(op == VKG_OP_COUNT ? k_tex1[wi] : op), 0, rows_spec(wi, &p),
+                                         0, v, LANE_VIEWS, &p, groups, 1);
     } else {
-        *st = tex_blocks_dispatch(c, k_tex[wi], wi, v, &p, groups, f->n_tok);
+        enum vkg_op op = xq8_prepare(c, wi, &f->xq, f->n_tok, v, &p, st);
+        if (*st != VKG_OK) return 1;
+        *st = tex_blocks_dispatch(c, op == VKG_OP_COUNT ? k_tex[wi] : op, wi, v, &p, groups, f->n_tok);
     }
     return 1;
 }
@@ -514,7 +592,8 @@ enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_f
                                             .x_stride = xs,
                                             .y = glu ? f->tmp[i] : f->y[i],
                                             .n_tok = f->n_tok,
-                                            .w_tiled = f->w_tiled };
+                                            .w_tiled = f->w_tiled,
+                                            .xq = f->xq };
         if (f->w_tiled && f->rows[i] % VKG_MATMUL_TILE_ROWS)
             return vkg_error(VKG_ERR_INVALID_ARG,
                              "op 'matmul_fused' on '%s': tiled parts need multiples of %u rows (part %u has %u)",
@@ -611,16 +690,19 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
         if ((*st = vkg_view_window(dev, *a->bias, 0, (uint64_t)a->n_out * 4, &v[3], &skip)) != VKG_OK) return 1;
         p.b_off = (uint32_t)(skip / 4);
     }
+    enum vkg_op xop = xq8_prepare(c, wi, &a->xq, a->n_tok, v, &p, st);
+    if (*st != VKG_OK) return 1;
     if (a->n_tok > 1) {
         uint32_t per = c->dev->use.lane_width * tex_lr(wi, a->n_tok);
-        *st = tex_blocks_dispatch(c, k_tex[wi], wi, v, &p, (a->n_out + per - 1) / per, a->n_tok);
+        *st = tex_blocks_dispatch(c, xop == VKG_OP_COUNT ? k_tex[wi] : xop, wi, v, &p, (a->n_out + per - 1) / per,
+                                  a->n_tok);
     } else if (use_cs(dev, wi, a->n_in, a->w_tiled)) {
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p,
                                     (a->n_out + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS, 1);
     } else {
         uint32_t per = c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS;
-        *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(k_tex1[wi]), 0, rows_spec(wi, &p), 0, v, LANE_VIEWS, &p,
-                                         (a->n_out + per - 1) / per, 1);
+        *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(xop == VKG_OP_COUNT ? k_tex1[wi] : xop), 0, rows_spec(wi, &p),
+                                         0, v, LANE_VIEWS, &p, (a->n_out + per - 1) / per, 1);
     }
     return 1;
 }

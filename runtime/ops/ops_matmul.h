@@ -56,6 +56,11 @@ struct vkg_matmul_args {
      * drivers' layout: only the texel lane kernels read it (dev->use.tiled); anything else is an
      * error, never a silent misread */
     int w_tiled;
+    /* XQ8 (dev->use.xq8, push_matmul.h): a scratch of at least vkg_op_matmul_xq_bytes(n_tok, n_in)
+     * bytes on 16 bytes, where a Q4_K or Q6_K launch of the texel lane tier quantizes x to 8 bits first and
+     * multiplies it in integers (as llama.cpp's CPU backend does); buf NULL: float x everywhere.
+     * The op puts a barrier before and after the quantization. */
+    struct vkg_view xq;
 };
 
 /* Contiguous x [n_tok][n_in] and y [n_tok][n_out]. */
@@ -100,6 +105,7 @@ struct vkg_matmul_fused_args {
     uint32_t head_dim;
     float eps;
     struct vkg_view counters; /* [(n_tok + 7) / 8] uint32, zeros; or buf NULL: the two launches */
+    struct vkg_view xq;       /* as vkg_matmul_args.xq */
 };
 enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f);
 /* Whether stacked weights of this type and width can run as one launch of vkg_op_matmul_fused on a
@@ -135,6 +141,14 @@ uint64_t vkg_op_matmul_norm_counter_bytes(uint64_t n_tok);
 /* Whether a matrix of this type and width can be stored in VKG_MATMUL_TILE_ROWS-row tiles (F32, F16,
  * BF16 with n_in % 8 == 0) and dev->use.tiled is on; the layout is vkg_weights_tile_rows's. */
 int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_in);
+
+/* Bytes of the XQ8 scratch (vkg_matmul_args.xq) for n_tok rows of n_in values. */
+uint64_t vkg_op_matmul_xq_bytes(uint64_t n_tok, uint64_t n_in);
+/* quantize_x_q8k: n_tok rows of n_in (a multiple of 256) F32 values, x_stride floats apart (0:
+ * n_in; a multiple of 4, x on 16 bytes) -> the 8-bit rows of the XQ8 kernels at xq (layout in
+ * push_matmul.h), quantized as llama.cpp's quantize_row_q8_K_ref. No barrier. */
+enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t x_stride, uint32_t n_in,
+                                  uint32_t n_tok, struct vkg_view xq);
 
 /* n values (a multiple of 32) of src (F32/F16/BF16) -> n/32 blocks of dst_type
  * (Q8_0 or Q4) at dst (an even byte offset). The rule is in shaders/quantize.comp. */

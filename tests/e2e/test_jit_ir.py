@@ -3,8 +3,9 @@
 
     test_jit_ir.py JIT_IR_SH VKGRM_BENCH
 
-Runs the Q6_K one-token mat-vec's two cases (4096 x 4096, and a 32000 x 512 head) twice:
-  * two rows, and the same JIT counts in both runs (the tool's point: no timing noise); the
+Runs the Q6_K one-token mat-vec's cases (4096 x 4096, a 32000 x 512 head, and 4096 x 4096 on
+x in 8 bits: matvec1_lane_tx_q6_k_xq8 with its quantize_x launch) twice:
+  * those three rows, and the same JIT counts in both runs (the tool's point: no timing noise); the
     run's total within 1 % (it takes in the driver's thread hand-offs, whose wait loops follow
     valgrind's scheduling: a fresh CI machine once counted 27.74 M and then 27.75 M);
   * JIT instructions > 0 and <= the run's total;
@@ -12,7 +13,7 @@ Runs the Q6_K one-token mat-vec's two cases (4096 x 4096, and a 32000 x 512 head
     8-lane vector code. Counting anything else (the pipeline's compile, the random weight fill
     of 16 M bytes, the warm-up run) would put a case far outside that (the fill alone runs
     ~3.5 G instructions);
-  * the two cases' counts within 4x of each other (16.8 M and 16.4 M weights: the same work,
+  * the cases' counts within 4x of each other (16.8 M and 16.4 M weights: the same work,
     where a count that took in setup would follow the setup instead).
 And a filter that matches no op fails as vkgrm-bench's usage error (exit 2, its message).
 """
@@ -43,7 +44,8 @@ def rows(p):
 a = rows(run("matvec1_lane_tx_q6_k"))
 b = rows(run("matvec1_lane_tx_q6_k"))
 print("\n".join(map(str, a)))
-assert len(a) == 2, a
+# the two Q6_K one-token cases and the same kernel on 8-bit x (XQ8, with its quantize_x launch)
+assert [r[0] for r in a] == ["matvec1_lane_tx_q6_k"] * 2 + ["matvec1_lane_tx_q6_k_xq8"], a
 assert [r[:2] for r in a] == [r[:2] for r in b], (a, b)
 assert [r[3] for r in a] == [r[3] for r in b], f"JIT counts differ between runs: {a} vs {b}"
 for ra, rb in zip(a, b):

@@ -35,6 +35,12 @@ static void test_info_is_sane(void **state)
     assert_int_equal(i->driver_id == VK_DRIVER_ID_MESA_LLVMPIPE, llvmpipe);
     if (llvmpipe && g_dev->use.lane_tier && !vkg_env_flag("VKGRM_DISABLE_F16_BITS")) assert_true(g_dev->use.f16_bits);
     if (!llvmpipe) assert_false(g_dev->use.f16_bits);
+    /* XQ8 (Q4_K / Q6_K times 8-bit x) rides on the texel lane tier with quad operations, nowhere else */
+    assert_int_equal(g_dev->use.xq8,
+                     g_dev->use.texel && g_dev->use.lane_tier && g_dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_XQ8"));
+    if (llvmpipe && !getenv("VKGRM_DISABLE_XQ8") && !getenv("VKGRM_DISABLE_TEXEL") &&
+        !getenv("VKGRM_DISABLE_LANE_TIER") && !getenv("VKGRM_DISABLE_SUBGROUP"))
+        assert_true(g_dev->use.xq8);
 }
 
 static void test_bad_index_names_devices(void **state)

@@ -39,7 +39,10 @@ struct mm_case {
                not be matvec1_lane_tx_* */
 };
 
-/* Worst |got-want| / (1e-4 * abs_sum + 1e-6) must be <= 1; y's gaps keep the sentinel. */
+/* the relative part of check()'s tolerance: 1e-4, tighter for the XQ8 cases (test_xq8) */
+static double g_rel = 1e-4;
+
+/* Worst |got-want| / (g_rel * abs_sum + 1e-6) must be <= 1; y's gaps keep the sentinel. */
 static void check(const char *what, const float *y, size_t ys, const float *want, const double *abs_sum, uint32_t n_out,
                   uint32_t n_tok)
 {
@@ -52,7 +55,7 @@ static void check(const char *what, const float *y, size_t ys, const float *want
                 if (g != SENTINEL) fail_msg("%s: y[%u][%zu] outside n_out was written (%g)", what, t, o, g);
                 continue;
             }
-            double r = fabs((double)g - want[t * ys + o]) / (1e-4 * abs_sum[(size_t)t * n_out + o] + 1e-6);
+            double r = fabs((double)g - want[t * ys + o]) / (g_rel * abs_sum[(size_t)t * n_out + o] + 1e-6);
             if (isnan(r)) r = INFINITY;
             if (bad == (size_t)-1 || r > worst) {
                 worst = r;
@@ -60,7 +63,7 @@ static void check(const char *what, const float *y, size_t ys, const float *want
             }
         }
     if (worst > 1)
-        fail_msg("%s: max |err| / (1e-4 sum|wx| + 1e-6) = %.3g at y[%zu][%zu]: got %.9g want %.9g", what, worst,
+        fail_msg("%s: max |err| / (%.0e sum|wx| + 1e-6) = %.3g at y[%zu][%zu]: got %.9g want %.9g", what, g_rel, worst,
                  bad / ys, bad % ys, y[bad], want[bad]);
 }
 
@@ -450,6 +453,100 @@ static void test_lane_width(void **state)
     for (size_t n = 0; n < sizeof ks / sizeof ks[0]; n++) run_case(&ks[n], 400 + n);
 }
 
+/* XQ8 (use.xq8): Q4_K and Q6_K launches of the texel lane tier handed a scratch quantize x to 8 bits
+ * (quantize_x_q8k) and multiply in integers (*_xq8). The scratch must hold llama.cpp's Q8_K of x
+ * word for word (ref_quantize_xq8, written from quantize_row_q8_K_ref: d, the sub-block sums, the
+ * paired values), and y must be W times that dequantized x (ref_matmul in double over the
+ * dequantized rows), within 2e-6 (not 1e-4) x sum |w x|: the kernels' integer sums are exact, so
+ * only the float scaling and the sum over sub-blocks round, and a sub-block sum one off (a
+ * read-out that floors instead of rounding) is ~3e-5 of it. x has a block of zeros (d 0)
+ * and blocks scaled by 1e-3 .. 1e3. One token and 5, 8, 9, 17 tokens; strided and aligned rows. */
+static void test_xq8(void **state)
+{
+    static const struct {
+        enum vkg_dtype wt;
+        uint32_t n_out, n_in, n_tok, strided;
+    } ks[] = { { VKG_DTYPE_Q4_K, 65, 256, 1, 0 },  { VKG_DTYPE_Q4_K, 130, 512, 1, 1 },
+               { VKG_DTYPE_Q4_K, 273, 768, 1, 0 }, { VKG_DTYPE_Q4_K, 7, 768, 5, 1 },
+               { VKG_DTYPE_Q4_K, 33, 512, 8, 0 },  { VKG_DTYPE_Q4_K, 273, 512, 9, 1 },
+               { VKG_DTYPE_Q4_K, 65, 768, 17, 0 }, { VKG_DTYPE_Q6_K, 65, 256, 1, 0 },
+               { VKG_DTYPE_Q6_K, 131, 768, 1, 1 }, { VKG_DTYPE_Q6_K, 7, 512, 5, 1 },
+               { VKG_DTYPE_Q6_K, 273, 256, 9, 0 }, { VKG_DTYPE_Q6_K, 65, 768, 17, 1 } };
+    for (size_t n = 0; n < sizeof ks / sizeof ks[0]; n++) {
+        uint64_t seed = 900 + n;
+        uint32_t n_out = ks[n].n_out, n_in = ks[n].n_in, n_tok = ks[n].n_tok;
+        enum vkg_dtype wt = ks[n].wt;
+        size_t wb, xs = n_in + (ks[n].strided ? 8 : 0), nx = (size_t)n_tok * xs, ny = (size_t)n_tok * n_out;
+        uint8_t *w = rng_weight(&seed, wt, n_out, n_in, &wb);
+        float *x = malloc(nx * 4), *xd = calloc(nx, 4), *y = malloc(ny * 4), *want = malloc(ny * 4);
+        double *abs_sum = malloc(ny * sizeof *abs_sum);
+        rng_fill_f32(&seed, x, nx, -1, 1);
+        for (uint32_t t = 0; t < n_tok; t++)
+            for (uint32_t b = 0; b < n_in / 256; b++) {
+                float sc = (t + b) % 4 == 1 ? 0.0f : powf(10.0f, (float)((int)((t * 7 + b * 3) % 7) - 3));
+                for (uint32_t i = 0; i < 256; i++) x[t * xs + 256 * b + i] *= sc;
+            }
+        size_t qw = (size_t)n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS;
+        uint32_t *qwant = malloc(qw * 4), *qgot = malloc(qw * 4);
+        for (uint32_t t = 0; t < n_tok; t++)
+            ref_quantize_xq8(x + t * xs, n_in, qwant + (size_t)t * (n_in / 256) * VKG_XQ8_BLOCK_WORDS, xd + t * xs);
+        struct vkg_buffer *bw = gpu_buffer_from(w, wb, "xq8 weight"), *bx = gpu_buffer_from(x, nx * 4, "xq8 x");
+        struct vkg_buffer *by = gpu_buffer_from(y, ny * 4, "xq8 y");
+        struct vkg_buffer *bq = gpu_buffer_from(qgot, qw * 4, "xq8 scratch");
+        assert_int_equal(vkg_op_matmul_xq_bytes(n_tok, n_in), qw * 4);
+        struct vkg_matmul_args a = { .w = vkg_buffer_view(bw),
+                                     .wt = wt,
+                                     .n_out = n_out,
+                                     .n_in = n_in,
+                                     .x = vkg_buffer_view(bx),
+                                     .x_stride = xs,
+                                     .y = vkg_buffer_view(by),
+                                     .n_tok = n_tok,
+                                     .xq = vkg_buffer_view(bq) };
+        struct vkg_cmd *c;
+        GPU_OK(vkg_cmd_create(g_dev, &c));
+        GPU_OK(vkg_cmd_begin(c));
+        GPU_OK(vkg_op_matmul_ex(c, &a));
+        const char *last = c->last_kernel ? c->last_kernel : "none";
+        size_t ll = strlen(last);
+        if (g_dev->use.xq8 && (ll < 4 || strcmp(last + ll - 4, "_xq8") != 0))
+            fail_msg("%s %ux%u x %u tokens with a scratch: the last kernel was %s, want *_xq8", vkg_dtype_name(wt),
+                     n_out, n_in, n_tok, last);
+        GPU_OK(vkg_cmd_submit_wait(c));
+        gpu_read(by, y, ny * 4);
+        ref_matmul(w, wt, n_out, n_in, g_dev->use.xq8 ? xd : x, xs, NULL, n_tok, want, n_out, abs_sum);
+        char what[96];
+        snprintf(what, sizeof what, "xq8 %s %ux%u n_tok %u%s", vkg_dtype_name(wt), n_out, n_in, n_tok,
+                 ks[n].strided ? " strided" : "");
+        g_rel = g_dev->use.xq8 ? 2e-6 : 1e-4;
+        check(what, y, n_out, want, abs_sum, n_out, n_tok);
+        g_rel = 1e-4;
+        if (g_dev->use.xq8) {
+            gpu_read(bq, qgot, qw * 4);
+            for (size_t i = 0; i < qw; i++)
+                if (qgot[i] != qwant[i])
+                    fail_msg("%s: scratch word %zu (row %zu, block %zu, word %zu) is 0x%08x, llama.cpp's Q8_K gives "
+                             "0x%08x",
+                             what, i, i / ((n_in / 256) * VKG_XQ8_BLOCK_WORDS), i / VKG_XQ8_BLOCK_WORDS % (n_in / 256),
+                             i % VKG_XQ8_BLOCK_WORDS, qgot[i], qwant[i]);
+        }
+        vkg_cmd_free(c);
+        vkg_buffer_free(bw);
+        vkg_buffer_free(bx);
+        vkg_buffer_free(by);
+        vkg_buffer_free(bq);
+        free(w);
+        free(x);
+        free(xd);
+        free(y);
+        free(want);
+        free(abs_sum);
+        free(qwant);
+        free(qgot);
+    }
+    gpu_assert_no_validation();
+}
+
 /* Bad arguments fail with a message that names the tensor. */
 static void test_errors(void **state)
 {
@@ -478,21 +575,37 @@ static void test_errors(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matvec_cs),       cmocka_unit_test(test_lane_width),
-        cmocka_unit_test(test_decode_f32),      cmocka_unit_test(test_decode_f16),
-        cmocka_unit_test(test_decode_bf16),     cmocka_unit_test(test_decode_q8_0),
-        cmocka_unit_test(test_decode_q4),       cmocka_unit_test(test_prefill_f32),
-        cmocka_unit_test(test_prefill_f16),     cmocka_unit_test(test_prefill_bf16),
-        cmocka_unit_test(test_prefill_q8_0),    cmocka_unit_test(test_prefill_q4),
-        cmocka_unit_test(test_decode_q4_1),     cmocka_unit_test(test_decode_q5_0),
-        cmocka_unit_test(test_decode_q5_1),     cmocka_unit_test(test_decode_q4_k),
-        cmocka_unit_test(test_decode_q5_k),     cmocka_unit_test(test_decode_q6_k),
-        cmocka_unit_test(test_prefill_q4_1),    cmocka_unit_test(test_prefill_q5_0),
-        cmocka_unit_test(test_prefill_q5_1),    cmocka_unit_test(test_prefill_q4_k),
-        cmocka_unit_test(test_prefill_q5_k),    cmocka_unit_test(test_prefill_q6_k),
-        cmocka_unit_test(test_ggml_gemm_small), cmocka_unit_test(test_tile_edges),
-        cmocka_unit_test(test_subgroup_switch), cmocka_unit_test(test_no_quad),
-        cmocka_unit_test(test_matvec_tx_float), cmocka_unit_test(test_all_16bit_patterns),
+        cmocka_unit_test(test_matvec_cs),
+        cmocka_unit_test(test_lane_width),
+        cmocka_unit_test(test_xq8),
+        cmocka_unit_test(test_decode_f32),
+        cmocka_unit_test(test_decode_f16),
+        cmocka_unit_test(test_decode_bf16),
+        cmocka_unit_test(test_decode_q8_0),
+        cmocka_unit_test(test_decode_q4),
+        cmocka_unit_test(test_prefill_f32),
+        cmocka_unit_test(test_prefill_f16),
+        cmocka_unit_test(test_prefill_bf16),
+        cmocka_unit_test(test_prefill_q8_0),
+        cmocka_unit_test(test_prefill_q4),
+        cmocka_unit_test(test_decode_q4_1),
+        cmocka_unit_test(test_decode_q5_0),
+        cmocka_unit_test(test_decode_q5_1),
+        cmocka_unit_test(test_decode_q4_k),
+        cmocka_unit_test(test_decode_q5_k),
+        cmocka_unit_test(test_decode_q6_k),
+        cmocka_unit_test(test_prefill_q4_1),
+        cmocka_unit_test(test_prefill_q5_0),
+        cmocka_unit_test(test_prefill_q5_1),
+        cmocka_unit_test(test_prefill_q4_k),
+        cmocka_unit_test(test_prefill_q5_k),
+        cmocka_unit_test(test_prefill_q6_k),
+        cmocka_unit_test(test_ggml_gemm_small),
+        cmocka_unit_test(test_tile_edges),
+        cmocka_unit_test(test_subgroup_switch),
+        cmocka_unit_test(test_no_quad),
+        cmocka_unit_test(test_matvec_tx_float),
+        cmocka_unit_test(test_all_16bit_patterns),
         cmocka_unit_test(test_errors),
     };
     return gpu_run_tests("test_matmul", tests, sizeof tests / sizeof tests[0], argc, argv);

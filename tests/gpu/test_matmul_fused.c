@@ -46,6 +46,10 @@ struct fcase {
     int cs;        /* dev->use.matvec_cs during the case (with expect_tx: matvec1_lane_cs_* must run) */
 };
 
+/* XQ8 (use.xq8): the case hands the op a scratch for x in 8 bits (vkg_matmul_fused_args.xq); Q4_K
+ * and Q6_K then multiply llama.cpp's Q8_K of x (ref_quantize_xq8), which the reference takes as its x */
+static int g_xq;
+
 static void run(const struct fcase *k, uint64_t seed)
 {
     int glu = k->kind != VKG_MATMUL_FUSE_PARTS;
@@ -58,6 +62,20 @@ static void run(const struct fcase *k, uint64_t seed)
     float *x = malloc((size_t)k->n_tok * k->n_in * 4), *bias = malloc(n_rows * 4);
     rng_fill_f32(&seed, x, (size_t)k->n_tok * k->n_in, -1, 1);
     rng_fill_f32(&seed, bias, n_rows, -1, 1);
+    struct vkg_buffer *bq = NULL;
+    float *xr = x; /* the x the reference multiplies */
+    int xq8 = g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q6_K);
+    if (g_xq) {
+        size_t qb = vkg_op_matmul_xq_bytes(k->n_tok, k->n_in);
+        void *z = calloc(1, qb);
+        bq = gpu_buffer_from(z, qb, "fused xq");
+        free(z);
+    }
+    if (xq8) {
+        xr = malloc((size_t)k->n_tok * k->n_in * 4);
+        for (uint32_t t = 0; t < k->n_tok; t++)
+            ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
+    }
     /* outputs: [1 sentinel][n_tok][rows][4 sentinels] each */
     uint32_t n_y = glu ? 1 : np;
     struct vkg_buffer *bw = gpu_buffer_from(w, wb, "fused w"),
@@ -85,7 +103,8 @@ static void run(const struct fcase *k, uint64_t seed)
                                        .x = vkg_buffer_view(bx),
                                        .n_tok = k->n_tok,
                                        .bias = k->bias ? &bv : NULL,
-                                       .kind = k->kind };
+                                       .kind = k->kind,
+                                       .xq = bq ? vkg_buffer_view(bq) : (struct vkg_view){ 0 } };
     for (uint32_t i = 0; i < n_y; i++) a.y[i] = vkg_view_sub(vkg_buffer_view(by[i]), 4, (size_t)k->n_tok * rows[i] * 4);
     for (uint32_t i = 0; glu && i < 2; i++) a.tmp[i] = vkg_buffer_view(bt[i]);
     int saved = g_dev->use.fused, saved_cs = g_dev->use.matvec_cs;
@@ -108,13 +127,15 @@ static void run(const struct fcase *k, uint64_t seed)
     if (k->expect_tx && tx != (uint32_t)k->expect_tx)
         fail_msg("%s: %u texel views recorded, want %d (one fused launch)", what, tx, k->expect_tx);
     if (!k->fused_on && g_dev->use.texel && tx == 2) fail_msg("%s: fused with use.fused off", what);
+    if (xq8 && k->fused_on && k->expect_tx && (!kernel || !strstr(kernel, "_xq8")))
+        fail_msg("%s: x in 8 bits asked for, the last kernel was %s", what, kernel ? kernel : "none");
     /* the reference, part by part */
     float *want[3];
     double *abs_sum[3];
     for (uint32_t i = 0, r0 = 0; i < np; r0 += rows[i], i++) {
         want[i] = malloc((size_t)k->n_tok * rows[i] * 4);
         abs_sum[i] = malloc((size_t)k->n_tok * rows[i] * sizeof(double));
-        ref_matmul(w + r0 * row_bytes, k->wt, rows[i], k->n_in, x, k->n_in, k->bias ? bias + r0 : NULL, k->n_tok,
+        ref_matmul(w + r0 * row_bytes, k->wt, rows[i], k->n_in, xr, k->n_in, k->bias ? bias + r0 : NULL, k->n_tok,
                    want[i], rows[i], abs_sum[i]);
     }
     for (uint32_t i = 0; i < n_y; i++) {
@@ -152,6 +173,8 @@ static void run(const struct fcase *k, uint64_t seed)
     vkg_buffer_free(bw);
     vkg_buffer_free(bx);
     vkg_buffer_free(bb);
+    vkg_buffer_free(bq);
+    if (xr != x) free(xr);
     free(w);
     free(x);
     free(bias);
@@ -183,6 +206,19 @@ static void test_bf16(void **state) { sweep(VKG_DTYPE_BF16, 136, 1); }
 static void test_q8_0(void **state) { sweep(VKG_DTYPE_Q8_0, 512, 1); }
 static void test_q4(void **state) { sweep(VKG_DTYPE_Q4, 512, 1); }
 static void test_q4_k(void **state) { sweep(VKG_DTYPE_Q4_K, 512, 1); }
+/* the same with the XQ8 scratch: fused (and, with use.fused off, each part apart) on 8-bit x */
+static void test_q4_k_xq8(void **state)
+{
+    g_xq = 1;
+    sweep(VKG_DTYPE_Q4_K, 768, 1);
+    g_xq = 0;
+}
+static void test_q6_k_xq8(void **state)
+{
+    g_xq = 1;
+    sweep(VKG_DTYPE_Q6_K, 512, 1);
+    g_xq = 0;
+}
 static void test_q4_1(void **state) { sweep(VKG_DTYPE_Q4_1, 512, 1); }
 static void test_q5_0(void **state) { sweep(VKG_DTYPE_Q5_0, 512, 1); }
 static void test_q5_1(void **state) { sweep(VKG_DTYPE_Q5_1, 512, 1); }
@@ -227,21 +263,12 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f32),
-        cmocka_unit_test(test_f16),
-        cmocka_unit_test(test_bf16),
-        cmocka_unit_test(test_q8_0),
-        cmocka_unit_test(test_q4),
-        cmocka_unit_test(test_q8_0_short_rows),
-        cmocka_unit_test(test_q4_k),
-        cmocka_unit_test(test_q5_k),
-        cmocka_unit_test(test_q6_k),
-        cmocka_unit_test(test_q4_1),
-        cmocka_unit_test(test_q5_0),
-        cmocka_unit_test(test_q5_1),
-        cmocka_unit_test(test_q5_1_short_rows),
-        cmocka_unit_test(test_f16_odd_rows),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_f32),          cmocka_unit_test(test_f16),      cmocka_unit_test(test_bf16),
+        cmocka_unit_test(test_q8_0),         cmocka_unit_test(test_q4),       cmocka_unit_test(test_q8_0_short_rows),
+        cmocka_unit_test(test_q4_k),         cmocka_unit_test(test_q4_k_xq8), cmocka_unit_test(test_q6_k_xq8),
+        cmocka_unit_test(test_q5_k),         cmocka_unit_test(test_q6_k),     cmocka_unit_test(test_q4_1),
+        cmocka_unit_test(test_q5_0),         cmocka_unit_test(test_q5_1),     cmocka_unit_test(test_q5_1_short_rows),
+        cmocka_unit_test(test_f16_odd_rows), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

@@ -61,6 +61,11 @@ struct ncase {
     int bias, gemma, cs;
 };
 
+/* XQ8 (use.xq8): the cases hand the op a scratch for x in 8 bits (vkg_matmul_args.xq); Q4_K and
+ * Q6_K then multiply llama.cpp's Q8_K of x (ref_quantize_xq8), which the reference takes as its x, on both
+ * routes (so they still give the same bits) */
+static int g_xq;
+
 /* One route; returns 1 when the last kernel was a matmul (the one launch), fills res and h
  * ([1 sentinel][n_tok][n_out][4 sentinels]) and checks the counters came back zero. */
 static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, struct vkg_buffer *bx,
@@ -75,6 +80,13 @@ static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, 
     struct vkg_buffer *bt = gpu_buffer_from(z, n * 4, "norm tmp");
     uint64_t cb = vkg_op_matmul_norm_counter_bytes(k->n_tok);
     struct vkg_buffer *bc = gpu_buffer_from(z, cb, "norm counters");
+    struct vkg_buffer *bq = NULL;
+    if (g_xq) {
+        size_t qb = vkg_op_matmul_xq_bytes(k->n_tok, k->n_in);
+        void *zq = calloc(1, qb);
+        bq = gpu_buffer_from(zq, qb, "norm xq");
+        free(zq);
+    }
     struct vkg_view bv = vkg_buffer_view(bb);
     struct vkg_matmul_norm_args a = { .mm = { .w = vkg_buffer_view(bw),
                                               .wt = k->wt,
@@ -83,7 +95,8 @@ static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, 
                                               .x = vkg_buffer_view(bx),
                                               .y = vkg_view_sub(vkg_buffer_view(br), 4, n * 4),
                                               .n_tok = k->n_tok,
-                                              .bias = k->bias ? &bv : NULL },
+                                              .bias = k->bias ? &bv : NULL,
+                                              .xq = bq ? vkg_buffer_view(bq) : (struct vkg_view){ 0 } },
                                       .norm_w = vkg_buffer_view(bg),
                                       .h = vkg_view_sub(vkg_buffer_view(bh), 4, n * 4),
                                       .tmp = vkg_buffer_view(bt),
@@ -101,6 +114,9 @@ static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, 
     int one = kernel && strncmp(kernel, "rmsnorm", 7) != 0;
     if (k->cs && one && strncmp(kernel, "matvec1_lane_cs_", 16) != 0)
         fail_msg("%s: the column-split mat-vec did not run (%s)", what, kernel);
+    if (g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q6_K) && one &&
+        !strstr(kernel, "_xq8"))
+        fail_msg("%s: x in 8 bits asked for, the last kernel was %s", what, kernel);
     GPU_OK(vkg_cmd_submit_wait(c));
     g_dev->use.resnorm = saved;
     g_dev->use.matvec_cs = saved_cs;
@@ -119,6 +135,7 @@ static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, 
     vkg_buffer_free(bh);
     vkg_buffer_free(bt);
     vkg_buffer_free(bc);
+    vkg_buffer_free(bq);
     free(z);
     return one;
 }
@@ -160,7 +177,14 @@ static void run(const struct ncase *k, uint64_t seed)
     /* the reference */
     float *y = malloc(n * 4);
     double *abs_sum = malloc(n * sizeof(double));
-    ref_matmul(w, k->wt, k->n_out, k->n_in, x, k->n_in, k->bias ? bias : NULL, k->n_tok, y, k->n_out, abs_sum);
+    float *xr = x; /* XQ8: the x the kernels multiply */
+    if (g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q6_K)) {
+        xr = malloc((size_t)k->n_tok * k->n_in * 4);
+        for (uint32_t t = 0; t < k->n_tok; t++)
+            ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
+    }
+    ref_matmul(w, k->wt, k->n_out, k->n_in, xr, k->n_in, k->bias ? bias : NULL, k->n_tok, y, k->n_out, abs_sum);
+    if (xr != x) free(xr);
     for (uint32_t t = 0; t < k->n_tok; t++) {
         const float *rg[2] = { res1 + 1 + (size_t)t * k->n_out, res2 + 1 + (size_t)t * k->n_out };
         const float *hg[2] = { h1 + 1 + (size_t)t * k->n_out, h2 + 1 + (size_t)t * k->n_out };
@@ -224,6 +248,18 @@ static void test_f16(void **state) { sweep(VKG_DTYPE_F16, 136); }
 static void test_bf16(void **state) { sweep(VKG_DTYPE_BF16, 136); }
 static void test_q8_0(void **state) { sweep(VKG_DTYPE_Q8_0, 512); }
 static void test_q4_k(void **state) { sweep(VKG_DTYPE_Q4_K, 512); }
+static void test_q4_k_xq8(void **state)
+{
+    g_xq = 1;
+    sweep(VKG_DTYPE_Q4_K, 768);
+    g_xq = 0;
+}
+static void test_q6_k_xq8(void **state)
+{
+    g_xq = 1;
+    sweep(VKG_DTYPE_Q6_K, 512);
+    g_xq = 0;
+}
 static void test_q6_k(void **state) { sweep(VKG_DTYPE_Q6_K, 256); }
 static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96); }
 static void test_f16_odd_rows(void **state) { sweep(VKG_DTYPE_F16, 100); }
@@ -551,6 +587,8 @@ int main(void)
         cmocka_unit_test(test_bf16),
         cmocka_unit_test(test_q8_0),
         cmocka_unit_test(test_q4_k),
+        cmocka_unit_test(test_q4_k_xq8),
+        cmocka_unit_test(test_q6_k_xq8),
         cmocka_unit_test(test_q6_k),
         cmocka_unit_test(test_q5_1_short_rows),
         cmocka_unit_test(test_f16_odd_rows),

@@ -128,3 +128,54 @@ void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_i
             memcpy(dst + at * es, src + ((uint64_t)o * n_in + i) * es, es);
         }
 }
+
+/* ggml's nearest_int: the float's low mantissa bits after adding 1.5 * 2^23 (round half to even) */
+static int ref_nearest_int(float f)
+{
+    float v = f + 12582912.f;
+    int32_t i;
+    memcpy(&i, &v, sizeof i);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+void ref_quantize_xq8(const float *x, uint64_t n, uint32_t *words, float *deq)
+{
+    for (uint64_t b = 0; b < n / 256; b++) {
+        const float *xb = x + 256 * b;
+        float amax = 0, m = 0;
+        for (int j = 0; j < 256; j++) {
+            float ax = fabsf(xb[j]);
+            if (ax > amax) {
+                amax = ax;
+                m = xb[j];
+            }
+        }
+        int q[256];
+        float d = 0;
+        if (amax == 0) {
+            memset(q, 0, sizeof q);
+        } else {
+            float iscale = -127.f / m;
+            for (int j = 0; j < 256; j++) {
+                int v = ref_nearest_int(iscale * xb[j]);
+                q[j] = v < 127 ? v : 127;
+            }
+            d = 1 / iscale;
+        }
+        if (deq)
+            for (int j = 0; j < 256; j++) deq[256 * b + j] = d * (float)q[j];
+        if (!words) continue;
+        uint32_t *w = words + 140 * b;
+        memset(w, 0, 140 * sizeof *w);
+        memcpy(&w[0], &d, 4);
+        for (int s = 0; s < 8; s++) {
+            int32_t sum = 0;
+            for (int j = 0; j < 32; j++) sum += q[32 * s + j];
+            w[1 + s] = (uint32_t)sum;
+            for (int i = 0; i < 8; i++)
+                for (int e = 0; e < 2; e++) /* q[v + 2] + q[v] * 65536, v = 32 s + 4 i + e */
+                    w[12 + 16 * s + 2 * i + e] =
+                        (uint32_t)(q[32 * s + 4 * i + 2 + e] + (int32_t)((uint32_t)q[32 * s + 4 * i + e] << 16));
+        }
+    }
+}

@@ -37,5 +37,11 @@ void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_i
  * in f32 may land on the other side: q may differ by one there only. */
 void ref_quantize(const float *x /* [n] */, uint64_t n, enum vkg_dtype dt, uint8_t *out /* [n/32] blocks */,
                   uint8_t *tie /* [n] or NULL */);
+/* llama.cpp's quantize_row_q8_K_ref (ggml-quants.c) over n values (a multiple of 256), written from
+ * it: per 256-value block m = the first value of largest |x|, iscale = -127 / m (f32), q =
+ * min(127, nearest-even(iscale * x)) (its nearest_int), d = 1 / iscale; m == 0: d = 0, q = 0.
+ * words: the XQ8 layout of push_matmul.h (n / 256 * VKG_XQ8_BLOCK_WORDS uint32); deq: d * q per
+ * value in f32 (dequantize_row_q8_K), the x that an XQ8 kernel multiplies. Either may be NULL. */
+void ref_quantize_xq8(const float *x /* [n] */, uint64_t n, uint32_t *words, float *deq /* [n] */);
 
 #endif

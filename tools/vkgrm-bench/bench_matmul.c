@@ -15,11 +15,12 @@
 struct mm_ctx {
     struct vkg_buffer *w, *x, *y;
     struct vkg_matmul_args a;
-    enum vkg_dtype st; /* quantize: source type (a.wt is the destination) */
-    int cs;            /* one token, float weights: matvec1_lane_cs forced (1) or off (0) while recording;
+    enum vkg_dtype st;      /* quantize: source type (a.wt is the destination) */
+    int cs;                 /* one token, float weights: matvec1_lane_cs forced (1) or off (0) while recording;
                           2: off, and the weights are in 8-row tiles (w_tiled: random bits either way) */
-    uint32_t copies;   /* > 1: that many distinct weight matrices, one launch each (cache-cold, as in a model) */
-    uint64_t wbytes;   /* bytes of one matrix */
+    uint32_t copies;        /* > 1: that many distinct weight matrices, one launch each (cache-cold, as in a model) */
+    uint64_t wbytes;        /* bytes of one matrix */
+    struct vkg_buffer *xqb; /* XQ8: the scratch of x in 8 bits (vkg_matmul_args.xq), or NULL */
 };
 
 /* Fills c: the weights (random bits), x and y of one matmul case */
@@ -63,6 +64,7 @@ static void mm_free(struct mm_ctx *c)
     vkg_buffer_free(c->w);
     vkg_buffer_free(c->x);
     vkg_buffer_free(c->y);
+    vkg_buffer_free(c->xqb);
 }
 
 static enum vkg_status mm_rec(struct vkg_cmd *cmd, void *ctx)
@@ -166,6 +168,49 @@ static void down(void *ctx)
     if (!ctx) return;
     mm_free(ctx);
     free(ctx);
+}
+
+/* Q4_K / Q6_K with the XQ8 scratch: the quantization of x and the integer kernels (use.xq8; the
+ * time takes in the quantize_x_q8k launch, as a model step pays it) */
+static enum vkg_status xq_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
+                                uint32_t n, uint32_t n_in, uint32_t n_tok)
+{
+    VKG_TRY(mm_setup(dev, ctx, bytes, flops, wt, n, n_in, n_tok, VKG_MATMUL_LANE_TEXEL, 0, 1));
+    struct mm_ctx *c = *ctx;
+    VKG_TRY(vkg_bench_buffer(dev, vkg_op_matmul_xq_bytes(n_tok, n_in), "bench xq", &c->xqb));
+    c->a.xq = vkg_buffer_view(c->xqb);
+    return VKG_OK;
+}
+#define XQ(name, wt, n, tok)                                                              \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return xq_setup(d, x, b, f, VKG_DTYPE_##wt, n, n, tok);                           \
+    }
+XQ(xq1, Q4_K, DEC_N, 1)
+XQ(xq8, Q4_K, DEC_N, 8)
+XQ(xq64, Q4_K, DEC_N, 64)
+XQ(xqp, Q4_K, PRE_N, PRE_TOK)
+XQ(xq1_6, Q6_K, DEC_N, 1)
+XQ(xq8_6, Q6_K, DEC_N, 8)
+XQ(xq64_6, Q6_K, DEC_N, 64)
+XQ(xqp_6, Q6_K, PRE_N, PRE_TOK)
+
+/* quantize_x_q8k alone: 512 rows of 4096 values (bytes read + written) */
+static enum vkg_status qx_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
+{
+    struct mm_ctx *c = calloc(1, sizeof *c);
+    if (!c) return vkg_error(VKG_ERR_NOMEM, "bench ctx");
+    *ctx = c;
+    VKG_TRY(vkg_bench_random_f32(dev, (uint64_t)PRE_TOK * DEC_N, -1, 1, "bench x", &c->x));
+    VKG_TRY(vkg_bench_buffer(dev, vkg_op_matmul_xq_bytes(PRE_TOK, DEC_N), "bench xq", &c->xqb));
+    *bytes = (uint64_t)PRE_TOK * DEC_N * 4 + vkg_op_matmul_xq_bytes(PRE_TOK, DEC_N);
+    *flops = 0;
+    return VKG_OK;
+}
+static enum vkg_status qx_rec(struct vkg_cmd *cmd, void *ctx)
+{
+    struct mm_ctx *c = ctx;
+    return vkg_op_quantize_x(cmd, vkg_buffer_view(c->x), 0, DEC_N, PRE_TOK, vkg_buffer_view(c->xqb));
 }
 
 #define MM_COLD(name, wt, n, n_in, tok, path, cs, copies)                                 \
@@ -421,6 +466,15 @@ static const struct vkg_bench_case g_cases[] = {
     { "matmul_lane_f16", "gate|up+swiglu 11264x2048 F16 x 8 vec fused tiled", fg8t_F16, fu_rec, fu_down },
     NROWS("cs", "", _cs){ "matvec1_lane_cs_f16", "gate|up+swiglu 11264x2048 F16 x 1 vec fused", fg1cs_F16, fu_rec,
                           fu_down },
+    { "matvec1_lane_tx_q4_k_xq8", "4096x4096 Q4_K x 1 vec, x in 8 bits (+ quantize_x)", xq1, mm_rec, down },
+    { "matmul_lane_q4_k_xq8", "4096x4096 Q4_K x 8 vec, x in 8 bits (+ quantize_x)", xq8, mm_rec, down },
+    { "matmul_lane_q4_k_xq8", "4096x4096 Q4_K x 64 vec, x in 8 bits (+ quantize_x)", xq64, mm_rec, down },
+    { "matmul_lane_q4_k_xq8", "1024x1024 Q4_K x 512 tok, x in 8 bits (+ quantize_x)", xqp, mm_rec, down },
+    { "matvec1_lane_tx_q6_k_xq8", "4096x4096 Q6_K x 1 vec, x in 8 bits (+ quantize_x)", xq1_6, mm_rec, down },
+    { "matmul_lane_q6_k_xq8", "4096x4096 Q6_K x 8 vec, x in 8 bits (+ quantize_x)", xq8_6, mm_rec, down },
+    { "matmul_lane_q6_k_xq8", "4096x4096 Q6_K x 64 vec, x in 8 bits (+ quantize_x)", xq64_6, mm_rec, down },
+    { "matmul_lane_q6_k_xq8", "1024x1024 Q6_K x 512 tok, x in 8 bits (+ quantize_x)", xqp_6, mm_rec, down },
+    { "quantize_x_q8k", "512x4096 F32 -> 8-bit x (XQ8)", qx_setup, qx_rec, down },
     { "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
