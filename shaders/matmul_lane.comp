@@ -74,6 +74,8 @@
 //! variant matvec1_lane_tx_q6_k W_Q6_K NT1
 //! variant matmul_lane_q4_k_xq8 W_Q4_K XQ8
 //! variant matvec1_lane_tx_q4_k_xq8 W_Q4_K NT1 XQ8
+//! variant matmul_lane_q5_k_xq8 W_Q5_K XQ8
+//! variant matvec1_lane_tx_q5_k_xq8 W_Q5_K NT1 XQ8
 //! variant matmul_lane_q6_k_xq8 W_Q6_K XQ8
 //! variant matvec1_lane_tx_q6_k_xq8 W_Q6_K NT1 XQ8
 //! variant matvec1_lane_cs_f32 W_F32 NT1 CS
@@ -604,8 +606,38 @@ void main()
                 sxb[t] = int(hx[(2u + 2u * c) >> 2][t][(2u + 2u * c) & 3u]);
             }
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                // per token, the products of weight words 0-3 and 4-7 apart (|upper half| < 2^15 each)
-                uint a0[NT], a1[NT], b0[NT], b1[NT];
+#ifdef W_Q5_K
+                // per token, the products summed in 32-bit words and read out every 2 weight words, while
+                // the upper halves stay under 2^15 (8 products of 5-bit values)
+                int qa[NT], qb[NT];
+                uint va[NT], vb[NT];
+                [[unroll]] for (uint i = 0u; i < 8u; i++) {
+                    uint w = i < 4u ? q0[r][i] : q1[r][i - 4u];
+                    // the 5-bit values as bytes (fifth bits as below), then two to a word: values 4i, 4i + 2 |
+                    // 4i + 1, 4i + 3 of sub-block 2c (low nibbles), then of 2c + 1
+                    uint hb = i < 4u ? b0[r][i] : b1[r][i - 4u];
+                    uint la = (w & 0x0f0f0f0fu) | (((hb >> (2u * c)) & 0x01010101u) << 4);
+                    uint lb = ((w >> 4) & 0x0f0f0f0fu) | (((hb >> (2u * c + 1u)) & 0x01010101u) << 4);
+                    uint wa0 = la & 0x00ff00ffu, wa1 = (la >> 8) & 0x00ff00ffu;
+                    uint wb0 = lb & 0x00ff00ffu, wb1 = (lb >> 8) & 0x00ff00ffu;
+                    uint e = 2u * (i & 1u);
+                    [[unroll]] for (uint t = 0u; t < NT; t++) {
+                        uint v = wa0 * xA[i >> 1][t][e] + wa1 * xA[i >> 1][t][e + 1u];
+                        uint u = wb0 * xB[i >> 1][t][e] + wb1 * xB[i >> 1][t][e + 1u];
+                        if ((i & 1u) == 0u) {
+                            va[t] = v;
+                            vb[t] = u;
+                        } else {
+                            int ra = (int(va[t] + v) + 0x8000) >> 16, rb = (int(vb[t] + u) + 0x8000) >> 16;
+                            qa[t] = i == 1u ? ra : qa[t] + ra;
+                            qb[t] = i == 1u ? rb : qb[t] + rb;
+                        }
+                    }
+                }
+#else
+                // per token, the products of weight words 0-3 and 4-7 apart (|upper half| < 2^15 each: 16
+                // products of 4-bit values), read out once each
+                uint a0[NT], a1[NT], c0[NT], c1[NT];
                 [[unroll]] for (uint i = 0u; i < 8u; i++) {
                     uint w = i < 4u ? q0[r][i] : q1[r][i - 4u];
                     // values 4i, 4i + 2 | 4i + 1, 4i + 3 of sub-block 2c (low nibbles), then of 2c + 1
@@ -615,16 +647,20 @@ void main()
                     [[unroll]] for (uint t = 0u; t < NT; t++) {
                         uint v = wa0 * xA[i >> 1][t][e] + wa1 * xA[i >> 1][t][e + 1u];
                         uint u = wb0 * xB[i >> 1][t][e] + wb1 * xB[i >> 1][t][e + 1u];
-                        if (i == 0u) { a0[t] = v; b0[t] = u; }
-                        else if (i < 4u) { a0[t] += v; b0[t] += u; }
-                        else if (i == 4u) { a1[t] = v; b1[t] = u; }
-                        else { a1[t] += v; b1[t] += u; }
+                        if (i == 0u) { a0[t] = v; c0[t] = u; }
+                        else if (i < 4u) { a0[t] += v; c0[t] += u; }
+                        else if (i == 4u) { a1[t] = v; c1[t] = u; }
+                        else { a1[t] += v; c1[t] += u; }
                     }
                 }
+                int qa[NT], qb[NT];
                 [[unroll]] for (uint t = 0u; t < NT; t++) {
-                    int qa = ((int(a0[t]) + 0x8000) >> 16) + ((int(a1[t]) + 0x8000) >> 16);
-                    int qb = ((int(b0[t]) + 0x8000) >> 16) + ((int(b1[t]) + 0x8000) >> 16);
-                    float s = (dm[r].x * float(qa) - dm[r].y * float(sxa[t])) + (dm[r].z * float(qb) - dm[r].w * float(sxb[t]));
+                    qa[t] = ((int(a0[t]) + 0x8000) >> 16) + ((int(a1[t]) + 0x8000) >> 16);
+                    qb[t] = ((int(c0[t]) + 0x8000) >> 16) + ((int(c1[t]) + 0x8000) >> 16);
+                }
+#endif
+                [[unroll]] for (uint t = 0u; t < NT; t++) {
+                    float s = (dm[r].x * float(qa[t]) - dm[r].y * float(sxa[t])) + (dm[r].z * float(qb[t]) - dm[r].w * float(sxb[t]));
 #ifdef NT1
                     acc[r] += s; // d_x is in dm
 #else

@@ -181,7 +181,7 @@ enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t
                                   (n + c->dev->use.lane_width - 1) / c->dev->use.lane_width);
 }
 
-/* XQ8 (dev->use.xq8, push_matmul.h): a Q4_K or Q6_K texel launch whose caller handed a scratch xq
+/* XQ8 (dev->use.xq8, push_matmul.h): a K-quant (Q4_K, Q5_K, Q6_K) texel launch whose caller handed a scratch xq
  * (vkg_op_matmul_xq_bytes) multiplies 8-bit x. x's window v[1] (p->x_off floats; rows p->x_stride
  * floats apart, 0 for one token) is quantized into xq between two barriers (the scratch is shared by
  * every launch of a step, so the one before keeps the last launch's reads ahead of this write), and
@@ -191,8 +191,7 @@ static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view 
                                struct vkg_push_matmul *p, enum vkg_status *st)
 {
     *st = VKG_OK;
-    if (!c->dev->use.xq8 || (wi != 8 && wi != 10) || !xq->buf || p->n_in % 256 || toks > UINT32_MAX)
-        return VKG_OP_COUNT;
+    if (!c->dev->use.xq8 || wi < 8 || wi > 10 || !xq->buf || p->n_in % 256 || toks > UINT32_MAX) return VKG_OP_COUNT;
     uint64_t qbytes = vkg_op_matmul_xq_bytes(toks, p->n_in);
     if (xq->size < qbytes || qbytes > vkg_max_window_bytes(c->dev)) return VKG_OP_COUNT;
     struct vkg_view xw = v[1];
@@ -209,6 +208,7 @@ static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view 
     p->x_off = (uint32_t)(skip / 4);
     p->x_stride = toks > 1 ? p->n_in / 256 * VKG_XQ8_BLOCK_WORDS : 0;
     if (wi == 10) return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q6_K_XQ8 : VKG_OP_MATMUL_LANE_Q6_K_XQ8;
+    if (wi == 9) return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q5_K_XQ8 : VKG_OP_MATMUL_LANE_Q5_K_XQ8;
     return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_K_XQ8 : VKG_OP_MATMUL_LANE_Q4_K_XQ8;
 }
 

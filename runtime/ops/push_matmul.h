@@ -84,13 +84,13 @@ struct vkg_push_quantize {
 };
 
 /* quantize_x_q8k: F32 activation rows -> the 8-bit x of the XQ8 kernels (matmul_lane /
- * matvec1_lane_tx *_q4_k_xq8, *_q6_k_xq8), one invocation per 256-value block of a row, quantized
+ * matvec1_lane_tx *_q4_k_xq8, *_q5_k_xq8, *_q6_k_xq8), one invocation per 256-value block of a row, quantized
  * as llama.cpp's quantize_row_q8_K_ref does (d = 1 / (-127 / m), m the value of largest |x|;
  * q = nearest(x * -127 / m), at most 127). A block is VKG_XQ8_BLOCK_WORDS words: [0] d (f32
  * bits), [1 + s] the sum of sub-block s's 32 q (s < 8), [9..11] 0, then per sub-block s 16 words
  * at 12 + 16 s: word 2 i + e (i < 8, e < 2) = q[32 s + 4 i + 2 + e] + q[32 s + 4 i + e] * 65536 as
  * a 32-bit integer, so that one 32-bit multiply by two weights (w0 + w1 * 65536: Q4_K's 4-bit
- * values, Q6_K's 6-bit ones minus 32) leaves w0 q0 + w1 q2 (resp. q1, q3) in its upper half. */
+ * values, Q5_K's 5-bit ones, Q6_K's 6-bit ones minus 32) leaves w0 q0 + w1 q2 (resp. q1, q3) in its upper half. */
 struct vkg_push_quantize_x {
     uint32_t n_tok;    /* rows */
     uint32_t n_blk;    /* 256-value blocks per row */
@@ -273,6 +273,8 @@ struct vkg_push_quantize_x {
     X(MATVEC1_LANE_TX_Q6_K, matvec1_lane_tx_q6_k, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATMUL_LANE_Q4_K_XQ8, matmul_lane_q4_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q4_K_XQ8, matvec1_lane_tx_q4_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATMUL_LANE_Q5_K_XQ8, matmul_lane_q5_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_K_XQ8, matvec1_lane_tx_q5_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATMUL_LANE_Q6_K_XQ8, matmul_lane_q6_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q6_K_XQ8, matvec1_lane_tx_q6_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(QUANTIZE_X_Q8K, quantize_x_q8k, 2, vkg_push_quantize_x, VKG_MATMUL_LANE_LOCAL) \

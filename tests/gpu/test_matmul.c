@@ -453,7 +453,7 @@ static void test_lane_width(void **state)
     for (size_t n = 0; n < sizeof ks / sizeof ks[0]; n++) run_case(&ks[n], 400 + n);
 }
 
-/* XQ8 (use.xq8): Q4_K and Q6_K launches of the texel lane tier handed a scratch quantize x to 8 bits
+/* XQ8 (use.xq8): Q4_K, Q5_K and Q6_K launches of the texel lane tier handed a scratch quantize x to 8 bits
  * (quantize_x_q8k) and multiply in integers (*_xq8). The scratch must hold llama.cpp's Q8_K of x
  * word for word (ref_quantize_xq8, written from quantize_row_q8_K_ref: d, the sub-block sums, the
  * paired values), and y must be W times that dequantized x (ref_matmul in double over the
@@ -471,7 +471,9 @@ static void test_xq8(void **state)
                { VKG_DTYPE_Q4_K, 33, 512, 8, 0 },  { VKG_DTYPE_Q4_K, 273, 512, 9, 1 },
                { VKG_DTYPE_Q4_K, 65, 768, 17, 0 }, { VKG_DTYPE_Q6_K, 65, 256, 1, 0 },
                { VKG_DTYPE_Q6_K, 131, 768, 1, 1 }, { VKG_DTYPE_Q6_K, 7, 512, 5, 1 },
-               { VKG_DTYPE_Q6_K, 273, 256, 9, 0 }, { VKG_DTYPE_Q6_K, 65, 768, 17, 1 } };
+               { VKG_DTYPE_Q6_K, 273, 256, 9, 0 }, { VKG_DTYPE_Q6_K, 65, 768, 17, 1 },
+               { VKG_DTYPE_Q5_K, 65, 256, 1, 0 },  { VKG_DTYPE_Q5_K, 130, 768, 1, 1 },
+               { VKG_DTYPE_Q5_K, 33, 512, 8, 1 },  { VKG_DTYPE_Q5_K, 65, 768, 17, 0 } };
     for (size_t n = 0; n < sizeof ks / sizeof ks[0]; n++) {
         uint64_t seed = 900 + n;
         uint32_t n_out = ks[n].n_out, n_in = ks[n].n_in, n_tok = ks[n].n_tok;

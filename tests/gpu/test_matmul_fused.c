@@ -46,8 +46,8 @@ struct fcase {
     int cs;        /* dev->use.matvec_cs during the case (with expect_tx: matvec1_lane_cs_* must run) */
 };
 
-/* XQ8 (use.xq8): the case hands the op a scratch for x in 8 bits (vkg_matmul_fused_args.xq); Q4_K
- * and Q6_K then multiply llama.cpp's Q8_K of x (ref_quantize_xq8), which the reference takes as its x */
+/* XQ8 (use.xq8): the case hands the op a scratch for x in 8 bits (vkg_matmul_fused_args.xq); Q4_K,
+ * Q5_K and Q6_K then multiply llama.cpp's Q8_K of x (ref_quantize_xq8), which the reference takes as its x */
 static int g_xq;
 
 static void run(const struct fcase *k, uint64_t seed)
@@ -64,7 +64,7 @@ static void run(const struct fcase *k, uint64_t seed)
     rng_fill_f32(&seed, bias, n_rows, -1, 1);
     struct vkg_buffer *bq = NULL;
     float *xr = x; /* the x the reference multiplies */
-    int xq8 = g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q6_K);
+    int xq8 = g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q5_K || k->wt == VKG_DTYPE_Q6_K);
     if (g_xq) {
         size_t qb = vkg_op_matmul_xq_bytes(k->n_tok, k->n_in);
         void *z = calloc(1, qb);
@@ -213,6 +213,12 @@ static void test_q4_k_xq8(void **state)
     sweep(VKG_DTYPE_Q4_K, 768, 1);
     g_xq = 0;
 }
+static void test_q5_k_xq8(void **state)
+{
+    g_xq = 1;
+    sweep(VKG_DTYPE_Q5_K, 512, 1);
+    g_xq = 0;
+}
 static void test_q6_k_xq8(void **state)
 {
     g_xq = 1;
@@ -263,11 +269,14 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f32),          cmocka_unit_test(test_f16),      cmocka_unit_test(test_bf16),
-        cmocka_unit_test(test_q8_0),         cmocka_unit_test(test_q4),       cmocka_unit_test(test_q8_0_short_rows),
-        cmocka_unit_test(test_q4_k),         cmocka_unit_test(test_q4_k_xq8), cmocka_unit_test(test_q6_k_xq8),
-        cmocka_unit_test(test_q5_k),         cmocka_unit_test(test_q6_k),     cmocka_unit_test(test_q4_1),
-        cmocka_unit_test(test_q5_0),         cmocka_unit_test(test_q5_1),     cmocka_unit_test(test_q5_1_short_rows),
+        cmocka_unit_test(test_f32),          cmocka_unit_test(test_f16),
+        cmocka_unit_test(test_bf16),         cmocka_unit_test(test_q8_0),
+        cmocka_unit_test(test_q4),           cmocka_unit_test(test_q8_0_short_rows),
+        cmocka_unit_test(test_q4_k),         cmocka_unit_test(test_q4_k_xq8),
+        cmocka_unit_test(test_q5_k_xq8),     cmocka_unit_test(test_q6_k_xq8),
+        cmocka_unit_test(test_q5_k),         cmocka_unit_test(test_q6_k),
+        cmocka_unit_test(test_q4_1),         cmocka_unit_test(test_q5_0),
+        cmocka_unit_test(test_q5_1),         cmocka_unit_test(test_q5_1_short_rows),
         cmocka_unit_test(test_f16_odd_rows), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);

@@ -170,7 +170,7 @@ static void down(void *ctx)
     free(ctx);
 }
 
-/* Q4_K / Q6_K with the XQ8 scratch: the quantization of x and the integer kernels (use.xq8; the
+/* Q4_K / Q5_K / Q6_K with the XQ8 scratch: the quantization of x and the integer kernels (use.xq8; the
  * time takes in the quantize_x_q8k launch, as a model step pays it) */
 static enum vkg_status xq_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
                                 uint32_t n, uint32_t n_in, uint32_t n_tok)
@@ -190,6 +190,8 @@ XQ(xq1, Q4_K, DEC_N, 1)
 XQ(xq8, Q4_K, DEC_N, 8)
 XQ(xq64, Q4_K, DEC_N, 64)
 XQ(xqp, Q4_K, PRE_N, PRE_TOK)
+XQ(xq1_5, Q5_K, DEC_N, 1)
+XQ(xqp_5, Q5_K, PRE_N, PRE_TOK)
 XQ(xq1_6, Q6_K, DEC_N, 1)
 XQ(xq8_6, Q6_K, DEC_N, 8)
 XQ(xq64_6, Q6_K, DEC_N, 64)
@@ -470,6 +472,8 @@ static const struct vkg_bench_case g_cases[] = {
     { "matmul_lane_q4_k_xq8", "4096x4096 Q4_K x 8 vec, x in 8 bits (+ quantize_x)", xq8, mm_rec, down },
     { "matmul_lane_q4_k_xq8", "4096x4096 Q4_K x 64 vec, x in 8 bits (+ quantize_x)", xq64, mm_rec, down },
     { "matmul_lane_q4_k_xq8", "1024x1024 Q4_K x 512 tok, x in 8 bits (+ quantize_x)", xqp, mm_rec, down },
+    { "matvec1_lane_tx_q5_k_xq8", "4096x4096 Q5_K x 1 vec, x in 8 bits (+ quantize_x)", xq1_5, mm_rec, down },
+    { "matmul_lane_q5_k_xq8", "1024x1024 Q5_K x 512 tok, x in 8 bits (+ quantize_x)", xqp_5, mm_rec, down },
     { "matvec1_lane_tx_q6_k_xq8", "4096x4096 Q6_K x 1 vec, x in 8 bits (+ quantize_x)", xq1_6, mm_rec, down },
     { "matmul_lane_q6_k_xq8", "4096x4096 Q6_K x 8 vec, x in 8 bits (+ quantize_x)", xq8_6, mm_rec, down },
     { "matmul_lane_q6_k_xq8", "4096x4096 Q6_K x 64 vec, x in 8 bits (+ quantize_x)", xq64_6, mm_rec, down },
