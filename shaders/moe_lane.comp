@@ -63,6 +63,12 @@
 //! variant moe_down_q6_k_lane W_Q6_K
 //! variant moe_gate_up_q6_k_lane1 GATE_UP W_Q6_K ONE
 //! variant moe_down_q6_k_lane1 W_Q6_K ONE
+//! variant moe_gate_up_q4_k_lane1_xq8 GATE_UP W_Q4_K ONE XQ8
+//! variant moe_down_q4_k_lane1_xq8 W_Q4_K ONE XQ8
+//! variant moe_gate_up_q5_k_lane1_xq8 GATE_UP W_Q5_K ONE XQ8
+//! variant moe_down_q5_k_lane1_xq8 W_Q5_K ONE XQ8
+//! variant moe_gate_up_q6_k_lane1_xq8 GATE_UP W_Q6_K ONE XQ8
+//! variant moe_down_q6_k_lane1_xq8 W_Q6_K ONE XQ8
 // Block types (Q8_0, ggml's Q4_0 = Q4, Q4_1 ... Q6_K): rows of blocks, w offsets in bytes, never
 // tiled; the subgroup tier (moe_ffn.comp) reads a storage buffer one lane at a time on llvmpipe
 // (12-49 ms for a 1-token pass that takes 0.2-1.0 ms here). Both loops walk them 16 values per
@@ -242,6 +248,85 @@ void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
 #endif
     }
 }
+#ifdef XQ8
+// *_lane1_xq8 (Q4_K, Q5_K, Q6_K): x in 8 bits as llama.cpp's K-quant dot products take it
+// (quantize_x.comp, push_matmul.h's layout: per 256 values d, the 8 sub-block sums of q, then per
+// sub-block of 32 values 16 pair words q[v + 2] + q[v] 2^16, v = 4i + e, i < 8, e < 2), the
+// products summed in integers as matmul_lane.comp's *_xq8 kernels do.
+// kq32: sub-block j (32 values) of block kb of a row whose first byte is tb, as the bytes of its
+// values (qa: values 0-15, value 4i + b in byte b of qa[i]; qb: 16-31) and its scales:
+//   Q4_K / Q5_K: value = sc.x q + sc.y (d scale_j, -dmin min_j);
+//   Q6_K: value = sc.x (q - 32) for values 0-15, sc.y (q - 32) for 16-31 (a scale per 16).
+void kq32(usamplerBuffer t, uint tb, uint kb, uint j, out uvec4 qa, out uvec4 qb, out vec2 sc)
+{
+    uint ob = tb + kb * QB; // the block's first byte
+#if defined(W_Q4_K) || defined(W_Q5_K)
+#ifdef W_Q5_K
+    const uint KQ = 3u; // the texel of qs (qh: texels 1, 2)
+#else
+    const uint KQ = 1u;
+#endif
+    uint bt = ob >> 4, sh = 4u * (j & 1u), qt = bt + KQ + 2u * (j >> 1);
+    uvec4 h = texelFetch(t, int(bt));
+    qa = (texelFetch(t, int(qt)) >> sh) & 0x0f0f0f0fu;
+    qb = (texelFetch(t, int(qt + 1u)) >> sh) & 0x0f0f0f0fu;
+#ifdef W_Q5_K
+    qa |= ((texelFetch(t, int(bt + 1u)) >> j) & 0x01010101u) << 4;
+    qb |= ((texelFetch(t, int(bt + 2u)) >> j) & 0x01010101u) << 4;
+#endif
+    vec2 dd = unpackHalf2x16(h.x);
+    uvec2 sm = k4_scale_min(h, j);
+    sc = vec2(dd.x * float(sm.x), -(dd.y * float(sm.y)));
+#else // Q6_K: sub-block j = quarter g of half hf: nibble g / 2 of ql[64 hf + 32 (g & 1) ..], bits
+      // 2g of qh[32 hf ..], scales 8 hf + 2g and + 1 (q16's addressing, 32 values at once)
+    uint last = uint(textureSize(t)) - 1u, hf = j >> 2, g = j & 3u;
+    uint ol = ob + 64u * hf + 32u * (g & 1u), oh = ob + 128u + 32u * hf, lt = ol >> 4, ht = oh >> 4;
+    uvec4 l1 = texelFetch(t, int(min(lt + 1u, last))), h1 = texelFetch(t, int(min(ht + 1u, last)));
+    uvec4 l2 = texelFetch(t, int(min(lt + 2u, last))), h2 = texelFetch(t, int(min(ht + 2u, last)));
+    uvec4 qla = realign(texelFetch(t, int(lt)), l1, ol & 15u), qlb = realign(l1, l2, ol & 15u);
+    uvec4 qha = realign(texelFetch(t, int(ht)), h1, oh & 15u), qhb = realign(h1, h2, oh & 15u);
+    uint so = ob + 192u, st = so >> 4; // scales[16], then d: byte so + 16 is in texel st + 1
+    uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
+    uvec4 scs = realign(texelFetch(t, int(st)), s1, so & 15u);
+    float d = unpackHalf2x16(realign(s1, uvec4(0u), so & 15u).x).x;
+    uint n = 8u * hf + 2u * g, sw = scs[n >> 2], sb = 8u * (n & 3u); // scales n, n + 1: one word
+    sc = vec2(d * float(int(sw << (24u - sb)) >> 24), d * float(int(sw << (16u - sb)) >> 24));
+    uint s4 = 4u * (g >> 1), s2 = 2u * g;
+    qa = ((qla >> s4) & 0x0f0f0f0fu) | (((qha >> s2) & 0x03030303u) << 4);
+    qb = ((qlb >> s4) & 0x0f0f0f0fu) | (((qhb >> s2) & 0x03030303u) << 4);
+#endif
+}
+// values 4i, 4i + 2 (w & 0x00ff00ff) or 4i + 1, 4i + 3 (w >> 8 & 0x00ff00ff) in the two 16-bit halves
+// of a word; Q6_K's as q - 32 (the word as an integer: (q2 - 32) 2^16 + (q0 - 32))
+#ifdef W_Q6_K
+#define XQ8_W(w) ((w) - 0x00200020u)
+#else
+#define XQ8_W(w) (w)
+#endif
+// sum over 16 values of q_w q_x: the value bytes q (as kq32's qa) against the pair words of their
+// x, xa (values 0-7) and xb (8-15). A 32-bit product of a weight word and a pair word has
+// w0 x0 + w2 x2 in its upper half; the halves are read out (an add and an arithmetic shift) while
+// their sums stay under 2^15: Q4_K once (16 products of 4-bit values, |sum| <= 30480), Q5_K and
+// Q6_K every 2 weight words (8 products of 5-bit values or of q - 32, <= 31496 / 32512).
+int dot16(uvec4 q, uvec4 xa, uvec4 xb)
+{
+    uint s0 = XQ8_W(q.x & 0x00ff00ffu) * xa.x + XQ8_W((q.x >> 8) & 0x00ff00ffu) * xa.y +
+              XQ8_W(q.y & 0x00ff00ffu) * xa.z + XQ8_W((q.y >> 8) & 0x00ff00ffu) * xa.w;
+    uint s1 = XQ8_W(q.z & 0x00ff00ffu) * xb.x + XQ8_W((q.z >> 8) & 0x00ff00ffu) * xb.y +
+              XQ8_W(q.w & 0x00ff00ffu) * xb.z + XQ8_W((q.w >> 8) & 0x00ff00ffu) * xb.w;
+#ifdef W_Q4_K
+    return (int(s0 + s1) + 0x8000) >> 16;
+#else
+    return ((int(s0) + 0x8000) >> 16) + ((int(s1) + 0x8000) >> 16);
+#endif
+}
+// header word 1 + j (the sum of q over sub-block j) of the texels h0, h1, h2, by selects
+uint xq8_sum(uvec4 h0, uvec4 h1, uvec4 h2, uint j)
+{
+    uint a = j == 0u ? h0.y : j == 1u ? h0.z : h0.w, b = j == 3u ? h1.x : j == 4u ? h1.y : j == 5u ? h1.z : h1.w;
+    return j < 3u ? a : j < 7u ? b : h2.x;
+}
+#endif
 #else
 // values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts
 void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
@@ -319,9 +404,53 @@ void main()
     uint i = 0u;
     do {
         uint pr = p.dense != 0u ? tile0 + i : list[p.list_off + first + tile0 + i];
-        uint xi = p.in_off + (pr / p.in_div) * p.K;
         float acc1[NMAT * LR];
         [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] = 0.0;
+#ifdef XQ8
+        // the pair's x row in 8 bits: K / 256 blocks of VKG_XQ8_BLOCK_TEXELS texels from texel in_off / 4
+        // of the bound scratch; per block its header (lanes 0-2 fetch it for the quad), then per
+        // sub-block of 32 values its 4 texels of pair words (lane q of each quad fetches texel q)
+        uint xt = (p.in_off >> 2) + (pr / p.in_div) * (p.K >> 8) * VKG_XQ8_BLOCK_TEXELS;
+        uint kb = 0u;
+        do {
+            uvec4 hl = texelFetch(xin, int(xt + min(xq, 2u)));
+            uvec4 h0 = subgroupQuadBroadcast(hl, 0u), h1 = subgroupQuadBroadcast(hl, 1u);
+            uvec4 h2 = subgroupQuadBroadcast(hl, 2u);
+            float bsum[NMAT * LR]; // the block's sum before d_x
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) bsum[v] = 0.0;
+            uint j = 0u;
+            do {
+                uvec4 xl = texelFetch(xin, int(xt + 3u + 4u * j + xq));
+                uvec4 X0 = subgroupQuadBroadcast(xl, 0u), X1 = subgroupQuadBroadcast(xl, 1u);
+                uvec4 X2 = subgroupQuadBroadcast(xl, 2u), X3 = subgroupQuadBroadcast(xl, 3u);
+#if !defined(W_Q6_K)
+                float sx = float(int(xq8_sum(h0, h1, h2, j)));
+#endif
+                [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+                    uvec4 qa, qb;
+                    vec2 sc;
+#ifdef GATE_UP
+                    if (v < LR) kq32(w0, wb0[v], kb, j, qa, qb, sc);
+                    else kq32(w1, wb1[v - LR], kb, j, qa, qb, sc);
+#else
+                    kq32(w0, wb0[v], kb, j, qa, qb, sc);
+#endif
+                    int ia = dot16(qa, X0, X1), ib = dot16(qb, X2, X3);
+#ifdef W_Q6_K
+                    bsum[v] += sc.x * float(ia) + sc.y * float(ib);
+#else
+                    bsum[v] += sc.x * float(ia + ib) + sc.y * sx;
+#endif
+                }
+                j++;
+            } while (j < 8u);
+            float dx = uintBitsToFloat(h0.x);
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dx * bsum[v];
+            xt += VKG_XQ8_BLOCK_TEXELS;
+            kb++;
+        } while (kb < (p.K >> 8));
+#else
+        uint xi = p.in_off + (pr / p.in_div) * p.K;
         // 16 columns per step: lane q of each quad fetches the step's input texel q and the quad
         // shares the four (one call per lane where each lane made 4); K % 8 == 0, so a last half
         // step skips its second half (its texel fetch clamped to the row)
@@ -378,6 +507,7 @@ void main()
 #endif
             k += 16u;
         } while (k < p.K);
+#endif
         [[unroll]] for (uint r = 0u; r < LR; r++) {
             uint m = m0 + r * WG;
             if (m >= m_end) break;

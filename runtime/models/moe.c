@@ -128,7 +128,7 @@ enum vkg_status vkg_moe_routed(struct vkg_model *m, const struct vkg_weight *rou
         VKG_TRY(vkg_op_moe_gate_group(m->cmd, r, nt, logits, ids, wts, route, list));
         vkg_cmd_barrier(m->cmd);
         /* every pair through its expert: y[p] = down(silu(gate(x)) * up(x)) */
-        VKG_TRY(vkg_op_moe_experts(m->cmd, ew, nt, r->k, x, route, list, h, y));
+        VKG_TRY(vkg_op_moe_experts(m->cmd, ew, nt, r->k, x, route, list, h, y, V(a->xq)));
         vkg_cmd_barrier(m->cmd);
         /* delta[t] (+)= sum_j weight[t][j] * y[t*k + j]; the next chunk reuses the workspace.
          * With norm: res[t] += that, h[t] = norm(res[t]) for the chunk's rows (one launch on CPU

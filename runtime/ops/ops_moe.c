@@ -1,6 +1,7 @@
 /* ops_moe.c — MoE launchers: router top-k, grouping by expert, expert FFN
  * over stacked weights split into binding windows of whole experts, combine. */
 #include "ops_moe.h"
+#include "ops_matmul.h" /* XQ8: vkg_op_quantize_x */
 
 #include "ops_norm.h"
 #include "push_moe.h"
@@ -169,6 +170,7 @@ struct ffn_job {
     int few;                              /* routed, at most VKG_MOE_LANE1_PAIRS pairs per expert on average */
     struct vkg_view x, route, list, h, y; /* windows */
     uint32_t x_off, route_off, list_off, h_off, y_off;
+    struct vkg_view xq; /* XQ8 scratch (vkg_op_moe_xq_bytes), or empty */
 };
 
 /* The expert weight types, in the order of the op tables below. */
@@ -216,6 +218,53 @@ static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int 
     for (int i = 0; i < 11; i++)
         if (g_ffn_types[i] == dt) return ops[one ? 1 : 0][gate_up ? 1 : 0][i];
     return VKG_OP_COUNT;
+}
+
+/* *_lane1_xq8 for K-quant experts (Q4_K, Q5_K, Q6_K) where the device takes x in 8 bits
+ * (use.xq8), else VKG_OP_COUNT */
+static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up)
+{
+    if (!dev->use.xq8) return VKG_OP_COUNT;
+    switch (dt) {
+    case VKG_DTYPE_Q4_K: return gate_up ? VKG_OP_MOE_GATE_UP_Q4_K_LANE1_XQ8 : VKG_OP_MOE_DOWN_Q4_K_LANE1_XQ8;
+    case VKG_DTYPE_Q5_K: return gate_up ? VKG_OP_MOE_GATE_UP_Q5_K_LANE1_XQ8 : VKG_OP_MOE_DOWN_Q5_K_LANE1_XQ8;
+    case VKG_DTYPE_Q6_K: return gate_up ? VKG_OP_MOE_GATE_UP_Q6_K_LANE1_XQ8 : VKG_OP_MOE_DOWN_Q6_K_LANE1_XQ8;
+    default: return VKG_OP_COUNT;
+    }
+}
+
+uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k)
+{
+    uint64_t a = vkg_op_matmul_xq_bytes(n_tok, w->n_in), b = vkg_op_matmul_xq_bytes(n_tok * k, w->n_ff);
+    return a > b ? a : b;
+}
+
+/* XQ8 for a pass that runs *_lane1 (few pairs, lop a lane1 op): its input rows (gate_up: the n_tok
+ * rows of x; down: the pairs' rows of h) quantized into j->xq (quantize_x_q8k, a barrier before
+ * and after), *xv the window the kernel reads and *in_off its first word there. Returns the xq8
+ * op, or VKG_OP_COUNT (float x) where the type, the scratch or the windows do not allow it. */
+static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gate_up, enum vkg_dtype dt, uint32_t K,
+                             enum vkg_op lop, struct vkg_view *xv, uint32_t *in_off, enum vkg_status *st)
+{
+    *st = VKG_OK;
+    enum vkg_op op = xq8_op(c->dev, dt, gate_up);
+    if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || !j->few || j->dense || !j->xq.buf || K % 256) return VKG_OP_COUNT;
+    uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k, qbytes = vkg_op_matmul_xq_bytes(rows, K);
+    uint64_t in = gate_up ? j->x_off : j->h_off, max = vkg_max_window_bytes(c->dev);
+    if (rows > UINT32_MAX || j->xq.size < qbytes || qbytes > max || in % 4) return VKG_OP_COUNT;
+    struct vkg_view src = gate_up ? j->x : j->h;
+    vkg_cmd_barrier(c);
+    if ((*st = vkg_op_quantize_x(c, vkg_view_sub(src, in * 4, rows * K * 4), K, K, (uint32_t)rows, j->xq)) != VKG_OK)
+        return VKG_OP_COUNT;
+    vkg_cmd_barrier(c);
+    uint64_t skip;
+    if ((*st = vkg_view_window(c->dev, j->xq, 0, qbytes, xv, &skip)) != VKG_OK) return VKG_OP_COUNT;
+    if (skip % 16) { /* the kernel counts texels from in_off / 4: windows start on texels */
+        *st = vkg_error(VKG_ERR_INVALID_ARG, "op '%s': the XQ8 scratch is not 16-byte aligned", j->op);
+        return VKG_OP_COUNT;
+    }
+    *in_off = (uint32_t)(skip / 4);
+    return op;
 }
 
 /* Bytes of one expert's M x K matrix; *unit: bytes per offset unit the
@@ -274,6 +323,11 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
                          "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
                          "binding",
                          j->op, gate_up ? "gate/up" : "down", M, K, vkg_dtype_name(dt), (unsigned long long)per_exp);
+    struct vkg_view xqv = { 0 };
+    uint32_t xq_off = 0;
+    enum vkg_status st;
+    enum vkg_op qop = xq8_input(c, j, gate_up, dt, K, lop, &xqv, &xq_off, &st);
+    VKG_TRY(st);
     uint32_t m_per_wg = rows_per_wg(c->dev, op, nr);
     uint64_t gx = ceil_div(M, m_per_wg);
     if (gx > c->dev->info.max_workgroup_count[0] || j->tiles > c->dev->info.max_workgroup_count[1])
@@ -318,6 +372,11 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
             vkg_dtype_block_size(dt) > 1 ? p.in_off % 4 == 0 && p.w0_off % wa == 0 && p.w1_off % wa == 0 : p.vec;
         if (lop != VKG_OP_COUNT && lane_in && aligned) {
             wop = lop;
+            if (qop != VKG_OP_COUNT) { /* the pass's input in 8 bits (xq8_input) */
+                wop = qop;
+                v[0] = xqv;
+                p.in_off = xq_off;
+            }
             p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);
             wgx = ceil_div(M, p.m_per_wg);
             if (gate_up ? w->tiled : w->tiled_down) p.vec |= VKG_MOE_W_TILED;
@@ -387,30 +446,39 @@ static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_
 }
 
 enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
-                                   struct vkg_view x, struct vkg_view route, struct vkg_view list, struct vkg_view h)
+                                   struct vkg_view x, struct vkg_view route, struct vkg_view list, struct vkg_view h,
+                                   struct vkg_view xq)
 {
     struct ffn_job j = {
-        .w = w, .op = "moe_gate_up", .k = k, .rows = n_tok, .x = x, .route = route, .list = list, .h = h
+        .w = w, .op = "moe_gate_up", .k = k, .rows = n_tok, .x = x, .route = route, .list = list, .h = h, .xq = xq
     };
     return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 1);
 }
 
 enum vkg_status vkg_op_moe_down(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
-                                struct vkg_view h, struct vkg_view route, struct vkg_view list, struct vkg_view y)
+                                struct vkg_view h, struct vkg_view route, struct vkg_view list, struct vkg_view y,
+                                struct vkg_view xq)
 {
     struct ffn_job j = {
-        .w = w, .op = "moe_down", .k = k, .rows = n_tok, .route = route, .list = list, .h = h, .y = y
+        .w = w, .op = "moe_down", .k = k, .rows = n_tok, .route = route, .list = list, .h = h, .y = y, .xq = xq
     };
     return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 2);
 }
 
 enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                    struct vkg_view x, struct vkg_view route, struct vkg_view list, struct vkg_view h,
-                                   struct vkg_view y)
+                                   struct vkg_view y, struct vkg_view xq)
 {
-    struct ffn_job j = {
-        .w = w, .op = "moe experts", .k = k, .rows = n_tok, .x = x, .route = route, .list = list, .h = h, .y = y
-    };
+    struct ffn_job j = { .w = w,
+                         .op = "moe experts",
+                         .k = k,
+                         .rows = n_tok,
+                         .x = x,
+                         .route = route,
+                         .list = list,
+                         .h = h,
+                         .y = y,
+                         .xq = xq };
     return run_ffn(c, &j, (uint64_t)n_tok * k, n_tok, 3);
 }
 

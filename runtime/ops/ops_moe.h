@@ -84,12 +84,18 @@ enum vkg_status vkg_op_moe_gate_group(struct vkg_cmd *c, const struct vkg_moe_ro
 
 /* y[p] = down_e(silu(gate_e(x[p / k])) * up_e(x[p / k])) for every pair p of
  * every expert e, reading counts and lists on the GPU. */
-enum vkg_status vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
-                                   struct vkg_view x /* [n_tok][n_in] F32 */,
-                                   struct vkg_view route /* vkg_moe_route_bytes() U32 */,
-                                   struct vkg_view list /* [n_tok*k] U32 */,
-                                   struct vkg_view h /* scratch [n_tok*k][n_ff] F32 */,
-                                   struct vkg_view y /* [n_tok*k][n_in] F32 */);
+enum vkg_status
+vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
+                   struct vkg_view x /* [n_tok][n_in] F32 */, struct vkg_view route /* vkg_moe_route_bytes() U32 */,
+                   struct vkg_view list /* [n_tok*k] U32 */, struct vkg_view h /* scratch [n_tok*k][n_ff] F32 */,
+                   struct vkg_view y /* [n_tok*k][n_in] F32 */, struct vkg_view xq /* XQ8 scratch, or an empty view */);
+
+/* XQ8 (dev->use.xq8, K-quant experts): a pass that takes the *_lane1 kernels (a routed step of at
+ * most VKG_MOE_LANE1_PAIRS pairs per expert, decode) first quantizes its input rows (gate_up: x,
+ * down: h) into xq as llama.cpp's K-quant dot products take them (vkg_op_quantize_x) and sums the
+ * products in integers, where xq holds at least vkg_op_moe_xq_bytes(w, n_tok, k) bytes; an empty
+ * or smaller xq keeps x in floats. */
+uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k);
 
 /* The two passes of vkg_op_moe_experts, for benchmarks and for callers that
  * want a barrier-free slot between them (the caller puts a barrier between
@@ -99,11 +105,12 @@ enum vkg_status vkg_op_moe_gate_up(struct vkg_cmd *c, const struct vkg_moe_weigh
                                    struct vkg_view x /* [n_tok][n_in] F32 */,
                                    struct vkg_view route /* vkg_moe_route_bytes() U32 */,
                                    struct vkg_view list /* [n_tok*k] U32 */,
-                                   struct vkg_view h /* [n_tok*k][n_ff] F32 */);
+                                   struct vkg_view h /* [n_tok*k][n_ff] F32 */, struct vkg_view xq /* as above */);
 enum vkg_status vkg_op_moe_down(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t n_tok, uint32_t k,
                                 struct vkg_view h /* [n_tok*k][n_ff] F32 */,
                                 struct vkg_view route /* vkg_moe_route_bytes() U32 */,
-                                struct vkg_view list /* [n_tok*k] U32 */, struct vkg_view y /* [n_tok*k][n_in] F32 */);
+                                struct vkg_view list /* [n_tok*k] U32 */, struct vkg_view y /* [n_tok*k][n_in] F32 */,
+                                struct vkg_view xq /* as above */);
 
 /* out[t] = (accumulate ? out[t] : 0) + sum_j weights[t][j] * y[t*k + j]. */
 enum vkg_status vkg_op_moe_combine(struct vkg_cmd *c, uint32_t n_tok, uint32_t k, uint32_t n_in,

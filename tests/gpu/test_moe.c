@@ -528,7 +528,8 @@ static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok,
                             vkg_buffer_view(m->list)));
     vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_experts(c, &m->w, n_tok, k, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
-                              vkg_buffer_view(m->list), vkg_buffer_view(m->h), vkg_buffer_view(m->y)));
+                              vkg_buffer_view(m->list), vkg_buffer_view(m->h), vkg_buffer_view(m->y),
+                              (struct vkg_view){ 0 }));
     vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_combine(c, n_tok, k, m->w.n_in, vkg_buffer_view(m->y), vkg_buffer_view(m->wts),
                               vkg_buffer_view(m->out), 0));
@@ -628,7 +629,8 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
                     c = begin();
                     assert_int_equal(vkg_op_moe_experts(c, &tl.w, n_tok, k, vkg_buffer_view(m.x),
                                                         vkg_buffer_view(m.route), vkg_buffer_view(m.list),
-                                                        vkg_buffer_view(m.h), vkg_buffer_view(m.y)),
+                                                        vkg_buffer_view(m.h), vkg_buffer_view(m.y),
+                                                        (struct vkg_view){ 0 }),
                                      VKG_ERR_UNSUPPORTED);
                     assert_non_null(strstr(vkg_error_detail(), "8-row tiles"));
                     vkg_cmd_free(c);
@@ -695,6 +697,169 @@ static void test_experts_mixed(void **state)
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
  * scaled), BF16 routed experts, F16 shared experts (n_ff doubled). */
+/* XQ8 (use.xq8, CPU drivers): the K-quant experts of a decode step (*_lane1, at most
+ * VKG_MOE_LANE1_PAIRS pairs per expert) take their input rows in 8 bits. The two passes apart, each
+ * from a fresh scratch: the scratch must equal ref_quantize_xq8 of the pass's input word for word
+ * (gate_up: x; down: the h the GPU wrote), and every output must match the reference on the
+ * dequantized input within 2e-6 of its sum of |products| (h: propagated through silu(g) u), where
+ * the float-x kernels are off by the quantization error (~1e-4 of it). Then the two passes in one
+ * vkg_op_moe_experts call must write the same y bit for bit. Without use.xq8 (GPUs) the same calls
+ * run the float kernels, checked against the float input at 1e-4. */
+static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_t n_in, uint32_t n_ff, uint32_t n_tok)
+{
+    const uint32_t n_exp = 16, k = 2, pairs = n_tok * k;
+    const int xq8 = g_dev->use.xq8;
+    uint64_t seed = 0x8e + (uint64_t)dt * 31 + (uint64_t)dt_down * 7 + n_tok, mat = (uint64_t)n_exp * n_ff * n_in;
+    float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
+    struct moe_dev m = { .w = { .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = dt_down } };
+    m.bg = weights_buffer(&seed, g, mat, dt, 0.3f, "moe gate");
+    m.bu = weights_buffer(&seed, u, mat, dt, 0.3f, "moe up");
+    m.bd = weights_buffer(&seed, d, mat, dt_down, 0.3f, "moe down");
+    m.w.gate = vkg_buffer_view(m.bg);
+    m.w.up = vkg_buffer_view(m.bu);
+    m.w.down = vkg_buffer_view(m.bd);
+    float *x = malloc((uint64_t)n_tok * n_in * 4), *xd = malloc((uint64_t)n_tok * n_in * 4);
+    rng_fill_f32(&seed, x, (uint64_t)n_tok * n_in, -1, 1);
+    for (uint32_t t = 0; t < n_tok; t++) /* rows of different scales, one of them zero */
+        for (uint32_t i = 0; i < n_in; i++)
+            x[(uint64_t)t * n_in + i] *= t == 3 ? 0.0f : powf(10.0f, (float)(t % 5) - 2);
+    int32_t *ids = malloc(pairs * 4);
+    skewed_ids(&seed, n_tok, k, 3, 5, 8, ids);
+    moe_dev_alloc(&m, n_tok, k, x);
+    GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, pairs * 4));
+    uint64_t qbytes = vkg_op_moe_xq_bytes(&m.w, n_tok, k);
+    uint64_t qx = (uint64_t)n_in / 256 * VKG_XQ8_BLOCK_WORDS, qh = (uint64_t)n_ff / 256 * VKG_XQ8_BLOCK_WORDS;
+    assert_int_equal(qbytes, 4 * (n_tok * qx > pairs * qh ? n_tok * qx : pairs * qh));
+    uint32_t *qgot = malloc(qbytes), *qwant = malloc(qbytes);
+    struct vkg_buffer *bq = gpu_buffer_from(NULL, qbytes, "moe xq");
+    float *h = malloc((uint64_t)pairs * n_ff * 4), *hd = malloc((uint64_t)pairs * n_ff * 4);
+    float *y = malloc((uint64_t)pairs * n_in * 4), *y2 = malloc((uint64_t)pairs * n_in * 4);
+    char what[128];
+    assert_true(set_tier(2) || !g_dev->use.lane_ok);
+    /* gate_up */
+    struct vkg_cmd *c = begin();
+    vkg_cmd_fill(c, vkg_buffer_view(bq), 0xdeadbeefu);
+    vkg_cmd_barrier(c);
+    GPU_OK(
+        vkg_op_moe_group(c, pairs, n_exp, vkg_buffer_view(m.ids), vkg_buffer_view(m.route), vkg_buffer_view(m.list)));
+    vkg_cmd_barrier(c);
+    GPU_OK(vkg_op_moe_gate_up(c, &m.w, n_tok, k, vkg_buffer_view(m.x), vkg_buffer_view(m.route),
+                              vkg_buffer_view(m.list), vkg_buffer_view(m.h), vkg_buffer_view(bq)));
+    const char *last = c->last_kernel ? c->last_kernel : "none";
+    if (xq8 && !strstr(last, "_lane1_xq8"))
+        fail_msg("%s gate_up, %u tokens with a scratch: the last kernel was %s, want *_lane1_xq8", vkg_dtype_name(dt),
+                 n_tok, last);
+    finish(c);
+    gpu_read(m.h, h, (uint64_t)pairs * n_ff * 4);
+    for (uint32_t t = 0; t < n_tok; t++)
+        ref_quantize_xq8(x + (uint64_t)t * n_in, n_in, qwant + t * qx, xd + (uint64_t)t * n_in);
+    if (xq8) {
+        gpu_read(bq, qgot, n_tok * qx * 4);
+        for (uint64_t i = 0; i < n_tok * qx; i++)
+            if (qgot[i] != qwant[i])
+                fail_msg("%s gate_up scratch word %llu (row %llu): got 0x%08x, want 0x%08x", vkg_dtype_name(dt),
+                         (unsigned long long)i, (unsigned long long)(i / qx), qgot[i], qwant[i]);
+    }
+    const float *xin = xq8 ? xd : x;
+    for (uint32_t p = 0; p < pairs; p++) {
+        const float *xr = xin + (uint64_t)(p / k) * n_in;
+        uint64_t e = (uint64_t)ids[p];
+        for (uint32_t r = 0; r < n_ff; r++) {
+            const float *gr = g + (e * n_ff + r) * n_in, *ur = u + (e * n_ff + r) * n_in;
+            double gs = 0, us = 0, ga = 0, ua = 0;
+            for (uint32_t i = 0; i < n_in; i++) {
+                gs += (double)gr[i] * xr[i];
+                us += (double)ur[i] * xr[i];
+                ga += fabs((double)gr[i] * xr[i]);
+                ua += fabs((double)ur[i] * xr[i]);
+            }
+            double sg = gs / (1.0 + exp(-gs)), want = sg * us, rel = xq8 ? 2e-6 : 1e-4;
+            double tol = rel * (1.1 * ga * (fabs(us) + rel * ua) + fabs(sg) * ua) + 1e-30;
+            double got = h[(uint64_t)p * n_ff + r];
+            if (!(fabs(got - want) <= tol))
+                fail_msg("%s gate_up%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
+                         vkg_dtype_name(dt), xq8 ? " xq8" : "", n_tok, p, r, got, want, tol);
+        }
+    }
+    /* down, from the h the GPU wrote */
+    c = begin();
+    vkg_cmd_fill(c, vkg_buffer_view(bq), 0xdeadbeefu);
+    vkg_cmd_barrier(c);
+    GPU_OK(vkg_op_moe_down(c, &m.w, n_tok, k, vkg_buffer_view(m.h), vkg_buffer_view(m.route), vkg_buffer_view(m.list),
+                           vkg_buffer_view(m.y), vkg_buffer_view(bq)));
+    last = c->last_kernel ? c->last_kernel : "none";
+    if (xq8 && !strstr(last, "_lane1_xq8"))
+        fail_msg("%s down, %u tokens with a scratch: the last kernel was %s, want *_lane1_xq8", vkg_dtype_name(dt_down),
+                 n_tok, last);
+    finish(c);
+    gpu_read(m.y, y, (uint64_t)pairs * n_in * 4);
+    for (uint32_t p = 0; p < pairs; p++)
+        ref_quantize_xq8(h + (uint64_t)p * n_ff, n_ff, qwant + p * qh, hd + (uint64_t)p * n_ff);
+    if (xq8) {
+        gpu_read(bq, qgot, pairs * qh * 4);
+        for (uint64_t i = 0; i < pairs * qh; i++)
+            if (qgot[i] != qwant[i])
+                fail_msg("%s down scratch word %llu (pair %llu): got 0x%08x, want 0x%08x", vkg_dtype_name(dt_down),
+                         (unsigned long long)i, (unsigned long long)(i / qh), qgot[i], qwant[i]);
+    }
+    const float *hin = xq8 ? hd : h;
+    for (uint32_t p = 0; p < pairs; p++) {
+        uint64_t e = (uint64_t)ids[p];
+        for (uint32_t r = 0; r < n_in; r++) {
+            const float *dr = d + (e * n_in + r) * n_ff, *hr = hin + (uint64_t)p * n_ff;
+            double s = 0, a = 0;
+            for (uint32_t i = 0; i < n_ff; i++) {
+                s += (double)dr[i] * hr[i];
+                a += fabs((double)dr[i] * hr[i]);
+            }
+            double tol = (xq8 ? 2e-6 : 1e-4) * a + 1e-30, got = y[(uint64_t)p * n_in + r];
+            if (!(fabs(got - s) <= tol))
+                fail_msg("%s down%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
+                         vkg_dtype_name(dt_down), xq8 ? " xq8" : "", n_tok, p, r, got, s, tol);
+        }
+    }
+    /* both passes in one call: the same y */
+    c = begin();
+    vkg_cmd_fill(c, vkg_buffer_view(m.y), 0x7fc00000u);
+    vkg_cmd_barrier(c);
+    GPU_OK(vkg_op_moe_experts(c, &m.w, n_tok, k, vkg_buffer_view(m.x), vkg_buffer_view(m.route),
+                              vkg_buffer_view(m.list), vkg_buffer_view(m.h), vkg_buffer_view(m.y),
+                              vkg_buffer_view(bq)));
+    finish(c);
+    gpu_read(m.y, y2, (uint64_t)pairs * n_in * 4);
+    snprintf(what, sizeof what, "%s/%s experts in one call, n_tok %u", vkg_dtype_name(dt), vkg_dtype_name(dt_down),
+             n_tok);
+    if (memcmp(y, y2, (uint64_t)pairs * n_in * 4) != 0) fail_msg("%s: y differs from the passes apart", what);
+    restore_tier();
+    gpu_assert_no_validation();
+    vkg_buffer_free(bq);
+    moe_dev_free(&m, 1);
+    free(g);
+    free(u);
+    free(d);
+    free(x);
+    free(xd);
+    free(ids);
+    free(qgot);
+    free(qwant);
+    free(h);
+    free(hd);
+    free(y);
+    free(y2);
+}
+
+static void test_experts_xq8(void **state)
+{
+    (void)state;
+    static const uint32_t ntoks[] = { 1, 7, 16 };
+    for (size_t i = 0; i < 3; i++) {
+        check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q4_K, 256, 512, ntoks[i]);
+        check_experts_xq8(VKG_DTYPE_Q5_K, VKG_DTYPE_Q5_K, 512, 256, ntoks[i]);
+        check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i]);
+        check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 512, 256, ntoks[i]); /* as Q4_K_M files mix them */
+    }
+}
+
 static void test_block_end_to_end(void **state)
 {
     const uint32_t n_exp = 32, n_in = 48, n_ff = 40, k = 6;
@@ -872,11 +1037,11 @@ static void test_errors(void **state)
     assert_int_equal(vkg_op_moe_gate(c, &r, 64, v, v, v), VKG_ERR_INVALID_ARG); /* 64x64 logits > 4096 bytes */
     assert_non_null(strstr(vkg_error_detail(), "moe small"));
     struct vkg_moe_weights w = { v, v, v, VKG_DTYPE_F32, 5, 16, 16, VKG_DTYPE_F32 }; /* 5 KiB stacks, 4 KiB view */
-    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v, v), VKG_ERR_INVALID_ARG);
     w.dtype = VKG_DTYPE_F64;
-    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_UNSUPPORTED);
+    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v, v), VKG_ERR_UNSUPPORTED);
     w.dtype = VKG_DTYPE_Q8_0; /* rows of 16 values are not whole 32-value blocks */
-    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_moe_experts(c, &w, 1, 2, v, v, v, v, v, v), VKG_ERR_INVALID_ARG);
     w.dtype = VKG_DTYPE_F32;
     w.n_exp = 2;
     assert_int_equal(vkg_op_moe_shared(c, &w, 1, v, v, v, v), VKG_ERR_INVALID_ARG);
@@ -888,26 +1053,17 @@ static void test_errors(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gate_variants),
-        cmocka_unit_test(test_gate_ties),
-        cmocka_unit_test(test_group),
-        cmocka_unit_test(test_gate_group),
+        cmocka_unit_test(test_gate_variants), cmocka_unit_test(test_gate_ties),
+        cmocka_unit_test(test_group),         cmocka_unit_test(test_gate_group),
         cmocka_unit_test(test_gate_nan), /* NaN router logits */
-        cmocka_unit_test(test_experts_f32),
-        cmocka_unit_test(test_experts_f16),
-        cmocka_unit_test(test_experts_bf16),
-        cmocka_unit_test(test_experts_q8_0),
-        cmocka_unit_test(test_experts_q4),
-        cmocka_unit_test(test_experts_q4_1),
-        cmocka_unit_test(test_experts_q5_0),
-        cmocka_unit_test(test_experts_q5_1),
-        cmocka_unit_test(test_experts_q4_k),
-        cmocka_unit_test(test_experts_q5_k),
-        cmocka_unit_test(test_experts_q6_k),
-        cmocka_unit_test(test_experts_mixed),
-        cmocka_unit_test(test_block_end_to_end),
-        cmocka_unit_test(test_big_stacks),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_experts_f32),   cmocka_unit_test(test_experts_f16),
+        cmocka_unit_test(test_experts_bf16),  cmocka_unit_test(test_experts_q8_0),
+        cmocka_unit_test(test_experts_q4),    cmocka_unit_test(test_experts_q4_1),
+        cmocka_unit_test(test_experts_q5_0),  cmocka_unit_test(test_experts_q5_1),
+        cmocka_unit_test(test_experts_q4_k),  cmocka_unit_test(test_experts_q5_k),
+        cmocka_unit_test(test_experts_q6_k),  cmocka_unit_test(test_experts_mixed),
+        cmocka_unit_test(test_experts_xq8),   cmocka_unit_test(test_block_end_to_end),
+        cmocka_unit_test(test_big_stacks),    cmocka_unit_test(test_errors),
     };
     return gpu_run_tests("test_moe", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

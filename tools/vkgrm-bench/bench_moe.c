@@ -17,16 +17,18 @@ struct moe_ctx {
     struct vkg_moe_weights w;
     uint32_t n_tok, active; /* active: experts with >= 1 token */
     int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar, 2 moe_lane,
-                               3 moe_lane with each expert's matrices in 8-row tiles (pattern bits either way) */
-    struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d;
+                               3 moe_lane with each expert's matrices in 8-row tiles (pattern bits either way),
+                               4 moe_lane with the XQ8 scratch (K-quants: *_lane1_xq8 and the quantization of
+                               the input rows) */
+    struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d, *xq;
 };
 
 static void down(void *ctx)
 {
     struct moe_ctx *m = ctx;
     if (!m) return;
-    struct vkg_buffer *all[] = { m->logits, m->ids, m->wts, m->route, m->list, m->x,
-                                 m->h,      m->y,   m->out, m->g,     m->u,    m->d };
+    struct vkg_buffer *all[] = { m->logits, m->ids, m->wts, m->route, m->list, m->x, m->h,
+                                 m->y,      m->out, m->g,   m->u,     m->d,    m->xq };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) vkg_buffer_free(all[i]);
     free(m);
 }
@@ -178,6 +180,12 @@ static enum vkg_status s_gg32_apart(struct vkg_device *d, void **x, uint64_t *b,
     return setup_gg(d, x, b, f, 32, 0);
 }
 
+/* the XQ8 scratch of tier 4, else an empty view (x in floats) */
+static struct vkg_view xq_view(const struct moe_ctx *m)
+{
+    return m->xq ? vkg_buffer_view(m->xq) : (struct vkg_view){ 0 };
+}
+
 static enum vkg_status rec_gate_up(struct vkg_cmd *c, void *ctx)
 {
     struct moe_ctx *m = ctx;
@@ -185,7 +193,7 @@ static enum vkg_status rec_gate_up(struct vkg_cmd *c, void *ctx)
     c->dev->use.subgroup_arith = saved && m->sg;
     c->dev->use.texel = m->sg >= 2; /* moe_lane (float weights) only when asked */
     enum vkg_status s = vkg_op_moe_gate_up(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->x), vkg_buffer_view(m->route),
-                                           vkg_buffer_view(m->list), vkg_buffer_view(m->h));
+                                           vkg_buffer_view(m->list), vkg_buffer_view(m->h), xq_view(m));
     c->dev->use.subgroup_arith = saved;
     c->dev->use.texel = texel;
     return s;
@@ -198,7 +206,7 @@ static enum vkg_status rec_down(struct vkg_cmd *c, void *ctx)
     c->dev->use.subgroup_arith = saved && m->sg;
     c->dev->use.texel = m->sg >= 2;
     enum vkg_status s = vkg_op_moe_down(c, &m->w, m->n_tok, B_K, vkg_buffer_view(m->h), vkg_buffer_view(m->route),
-                                        vkg_buffer_view(m->list), vkg_buffer_view(m->y));
+                                        vkg_buffer_view(m->list), vkg_buffer_view(m->y), xq_view(m));
     c->dev->use.subgroup_arith = saved;
     c->dev->use.texel = texel;
     return s;
@@ -257,6 +265,7 @@ static enum vkg_status setup_ffn(struct vkg_device *d, void **x, uint64_t *b, ui
     struct moe_ctx *m = *x;
     m->sg = sg;
     m->w.tiled = m->w.tiled_down = sg == 3;
+    if (sg == 4) VKG_TRY(vkg_bench_buffer(d, vkg_op_moe_xq_bytes(&m->w, n_tok, B_K), "bench xq", &m->xq));
     uint64_t pairs = (uint64_t)n_tok * B_K;
     uint64_t mat = (uint64_t)B_FF * B_IN / vkg_dtype_block_size(dt) * vkg_dtype_block_bytes(dt);
     if (gate_up) *b = m->active * mat * 2 + (uint64_t)n_tok * B_IN * 4 + pairs * B_FF * 4;
@@ -336,6 +345,24 @@ FFN_LANE_GGML(q5_1, Q5_1)
 FFN_LANE_GGML(q4_k, Q4_K)
 FFN_LANE_GGML(q5_k, Q5_K)
 FFN_LANE_GGML(q6_k, Q6_K)
+/* the K-quants' *_lane1 with x in 8 bits (XQ8): 1 and 16 tokens, both passes */
+#define FFN_XQ8(t, dt)                           \
+    FFN(q_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 4)   \
+    FFN(q_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, 4) \
+    FFN(q_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 4)   \
+    FFN(q_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, 4)
+FFN_XQ8(q4_k, Q4_K)
+FFN_XQ8(q5_k, Q5_K)
+FFN_XQ8(q6_k, Q6_K)
+#define XQ8_CASES(t, dt)                                                                                       \
+    { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)",      \
+      q_gu_##t##_1, rec_gate_up, down },                                                                       \
+        { "moe_gate_up_" #t "_lane1_xq8", "16 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)", \
+          q_gu_##t##_16, rec_gate_up, down },                                                                  \
+        { "moe_down_" #t "_lane1_xq8", "1 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",     \
+          q_dn_##t##_1, rec_down, down },                                                                      \
+        { "moe_down_" #t "_lane1_xq8", "16 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",    \
+          q_dn_##t##_16, rec_down, down },
 #define LANE_GGML_CASES(t, dt)                                                                                  \
     { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_t1, rec_gate_up, down },      \
         { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_t64, rec_gate_up, down }, \
@@ -417,8 +444,9 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_down_q8_0_lane1", "16 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_16, rec_down, down },
     { "moe_down_q8_0_lane", "64 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_64, rec_down, down },
     LANE_GGML_CASES(q4, Q4) LANE_GGML_CASES(q4_1, Q4_1) LANE_GGML_CASES(q5_0, Q5_0) LANE_GGML_CASES(q5_1, Q5_1)
-        LANE_GGML_CASES(q4_k, Q4_K) LANE_GGML_CASES(q5_k, Q5_K)
-            LANE_GGML_CASES(q6_k, Q6_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+        LANE_GGML_CASES(q4_k, Q4_K) LANE_GGML_CASES(q5_k, Q5_K) LANE_GGML_CASES(q6_k, Q6_K) XQ8_CASES(q4_k, Q4_K)
+            XQ8_CASES(q5_k, Q5_K)
+                XQ8_CASES(q6_k, Q6_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
     { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
       down },
