@@ -81,7 +81,7 @@
 //! variant matvec1_lane_cs_f32 W_F32 NT1 CS
 //! variant matvec1_lane_cs_f16 W_F16 NT1 CS
 //! variant matvec1_lane_cs_bf16 W_BF16 NT1 CS
-// *_xq8 (Q4_K): x is not F32 but 8-bit integers per 256-value block (quantize_x.comp, the layout in
+// *_xq8 (Q4_K, Q5_K, Q6_K): x is not F32 but 8-bit integers per 256-value block (quantize_x.comp, the layout in
 // push_matmul.h: d, the sub-block sums of q, then q paired as q[v + 2] + q[v] 2^16 in 32-bit words;
 // x_off / x_stride count those words). A Q4_K word holds 8 nibbles; w & 0x000f000f puts two of them
 // in the two 16-bit halves of a word, and one 32-bit integer multiply by a pair word leaves
@@ -90,7 +90,9 @@
 // spends a mask, a conversion, a multiply and an add per weight and token. The sums of 4 weight words
 // (16 products: |upper| <= 16 * 15 * 127 < 2^15, |lower| <= 8 * 15 * 127) are read out with one add
 // and one arithmetic shift; llama.cpp's CPU backend multiplies Q4_K by the same 8-bit activations
-// (Q8_K), d_x d (sum sc q . x) - d_x dmin (sum m sum x), in integers the same way.
+// (Q8_K), d_x d (sum sc q . x) - d_x dmin (sum m sum x), in integers the same way. Q5_K's 5-bit
+// values (8 products: <= 8 * 31 * 127) and Q6_K's values minus 32 in the halves (signed, <= 8 * 32 *
+// 127; no sum of x needed) are read out every 2 weight words. moe_lane.comp's *_xq8 experts do the same.
 // matvec1_lane_tx_*: exactly one token (decode of one sequence), the same
 // walk without the other 7 token slots; x's texels come 4 at a time, one
 // fetch per lane of a quad shared by quad broadcasts (X_ROW4 / X_ROW8; float

@@ -69,6 +69,12 @@
 //! variant moe_down_q5_k_lane1_xq8 W_Q5_K ONE XQ8
 //! variant moe_gate_up_q6_k_lane1_xq8 GATE_UP W_Q6_K ONE XQ8
 //! variant moe_down_q6_k_lane1_xq8 W_Q6_K ONE XQ8
+//! variant moe_gate_up_q4_k_lane_xq8 GATE_UP W_Q4_K XQ8
+//! variant moe_down_q4_k_lane_xq8 W_Q4_K XQ8
+//! variant moe_gate_up_q5_k_lane_xq8 GATE_UP W_Q5_K XQ8
+//! variant moe_down_q5_k_lane_xq8 W_Q5_K XQ8
+//! variant moe_gate_up_q6_k_lane_xq8 GATE_UP W_Q6_K XQ8
+//! variant moe_down_q6_k_lane_xq8 W_Q6_K XQ8
 // Block types (Q8_0, ggml's Q4_0 = Q4, Q4_1 ... Q6_K): rows of blocks, w offsets in bytes, never
 // tiled; the subgroup tier (moe_ffn.comp) reads a storage buffer one lane at a time on llvmpipe
 // (12-49 ms for a 1-token pass that takes 0.2-1.0 ms here). Both loops walk them 16 values per
@@ -525,13 +531,87 @@ void main()
     [[unroll]] for (uint i = 0u; i < TR; i++) {
         uint s = tile0 + (i < nvalid ? i : 0u);
         pair[i] = p.dense != 0u ? s : list[p.list_off + first + s];
+#ifdef XQ8
+        xr[i] = (p.in_off >> 2) + (pair[i] / p.in_div) * (p.K >> 8) * VKG_XQ8_BLOCK_TEXELS; // first texel
+#else
         xr[i] = p.in_off + (pair[i] / p.in_div) * p.K; // a multiple of 4 (host)
+#endif
     }
     uint q = gl_SubgroupInvocationID & 3u; // this lane fetches pairs q and q + 4 for its quad
     uint xq0 = q == 0u ? xr[0] : q == 1u ? xr[1] : q == 2u ? xr[2] : xr[3];
     uint xq1 = q == 0u ? xr[4] : q == 1u ? xr[5] : q == 2u ? xr[6] : xr[7];
     float acc[NMAT * LR * TR];
     [[unroll]] for (uint v = 0u; v < NMAT * LR * TR; v++) acc[v] = 0.0;
+#ifdef XQ8
+    // *_lane_xq8: the 8 pairs' rows in 8 bits (the host quantized them; layout as *_lane1_xq8). Per
+    // block the pairs' d_x, per sub-block of 32 values each row's weights once (kq32), then each
+    // half's pair words of the 8 pairs (lane q fetches pairs q and q + 4, QUAD_X8) against them,
+    // the integer sums of the first half held until the second's are in
+    uint kb = 0u;
+    do {
+        uint b0 = kb * VKG_XQ8_BLOCK_TEXELS;
+        uvec4 hv[TR];
+        {
+            uvec4 l_ = texelFetch(xin, int(xq0 + b0)), h_ = texelFetch(xin, int(xq1 + b0));
+            QUAD_X8(l_, h_, hv);
+        }
+        float dx[TR];
+        [[unroll]] for (uint i = 0u; i < TR; i++) dx[i] = uintBitsToFloat(hv[i].x);
+        uint j = 0u;
+        do {
+            uvec4 qa[NMAT * LR], qb[NMAT * LR];
+            vec2 sc[NMAT * LR];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                kq32(w0, wb0[r], kb, j, qa[r], qb[r], sc[r]);
+#ifdef GATE_UP
+                kq32(w1, wb1[r], kb, j, qa[LR + r], qb[LR + r], sc[LR + r]);
+#endif
+            }
+#if !defined(W_Q6_K)
+            float sx[TR]; // each pair's sum of q over the sub-block: header word 1 + j
+            {
+                uint o = b0 + ((1u + j) >> 2);
+                uvec4 l_ = texelFetch(xin, int(xq0 + o)), h_ = texelFetch(xin, int(xq1 + o));
+                QUAD_X8(l_, h_, hv);
+                uint c = (1u + j) & 3u;
+                [[unroll]] for (uint i = 0u; i < TR; i++)
+                    sx[i] = float(int(c == 0u ? hv[i].x : c == 1u ? hv[i].y : c == 2u ? hv[i].z : hv[i].w));
+            }
+#endif
+            int ia[NMAT * LR * TR];
+            uint xo = b0 + 3u + 4u * j;
+            {
+                uvec4 xa[TR], xb[TR];
+                uvec4 l_ = texelFetch(xin, int(xq0 + xo)), h_ = texelFetch(xin, int(xq1 + xo));
+                QUAD_X8(l_, h_, xa);
+                l_ = texelFetch(xin, int(xq0 + xo + 1u));
+                h_ = texelFetch(xin, int(xq1 + xo + 1u));
+                QUAD_X8(l_, h_, xb);
+                [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
+                    [[unroll]] for (uint i = 0u; i < TR; i++) ia[v * TR + i] = dot16(qa[v], xa[i], xb[i]);
+            }
+            {
+                uvec4 xa[TR], xb[TR];
+                uvec4 l_ = texelFetch(xin, int(xq0 + xo + 2u)), h_ = texelFetch(xin, int(xq1 + xo + 2u));
+                QUAD_X8(l_, h_, xa);
+                l_ = texelFetch(xin, int(xq0 + xo + 3u));
+                h_ = texelFetch(xin, int(xq1 + xo + 3u));
+                QUAD_X8(l_, h_, xb);
+                [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
+                    [[unroll]] for (uint i = 0u; i < TR; i++) {
+                        int ib = dot16(qb[v], xa[i], xb[i]);
+#ifdef W_Q6_K
+                        acc[v * TR + i] += dx[i] * (sc[v].x * float(ia[v * TR + i]) + sc[v].y * float(ib));
+#else
+                        acc[v * TR + i] += dx[i] * (sc[v].x * float(ia[v * TR + i] + ib) + sc[v].y * sx[i]);
+#endif
+                    }
+            }
+            j++;
+        } while (j < 8u);
+        kb++;
+    } while (kb < (p.K >> 8));
+#else
 #ifdef QB
 #define KSTEP 16u // w16: block-type rows 16 values per step
 #else
@@ -566,6 +646,7 @@ void main()
         }
         k += KSTEP;
     } while (k < p.K);
+#endif
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint m = m0 + r * WG;
         if (m >= m_end) break;

@@ -491,8 +491,6 @@ static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *d
                    max3(c->q_lora_rank, 0, (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->v_head_dim));
     uint32_t split_tok = cap < 64 ? cap : 64;
     uint64_t moe_pairs = cap * (uint64_t)(c->n_experts_per_tok ? c->n_experts_per_tok : 1);
-    if (moe_pairs > (uint64_t)VKG_MOE_LANE1_PAIRS * c->n_experts)
-        moe_pairs = (uint64_t)VKG_MOE_LANE1_PAIRS * c->n_experts;
     uint64_t moe_xq = c->n_experts ? vkg_op_matmul_xq_bytes(moe_pairs, c->moe_intermediate_size) : 0;
     uint64_t sizes[N_ACTS] = {
         cap * d * 4,
@@ -513,8 +511,7 @@ static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *d
         cap * 4,
         vkg_op_matmul_norm_counter_bytes(cap), /* vkg_op_matmul_add_norm's arrival counters */
         /* XQ8: the widest matmul input (hidden, attention output, FFN, MLA latents) in 8 bits, and
-         * the expert down pass's h rows of a decode step (ops_moe.h: at most VKG_MOE_LANE1_PAIRS
-         * pairs per expert) */
+         * the expert down pass's h rows (one per token and slot; ops_moe.h) */
         dev && dev->use.xq8 ? max3(vkg_op_matmul_xq_bytes(cap, max3(max3(d, da, ff), lat, 0)), moe_xq, 0) + 16 : 16,
     };
     memcpy(t, sizes, sizeof sizes);

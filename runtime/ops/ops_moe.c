@@ -220,17 +220,19 @@ static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int 
     return VKG_OP_COUNT;
 }
 
-/* *_lane1_xq8 for K-quant experts (Q4_K, Q5_K, Q6_K) where the device takes x in 8 bits
- * (use.xq8), else VKG_OP_COUNT */
-static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up)
+/* moe_lane's *_xq8 kernels for K-quant experts (Q4_K, Q5_K, Q6_K; one: *_lane1_xq8) where the device
+ * takes x in 8 bits (use.xq8), else VKG_OP_COUNT */
+static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, int one)
 {
-    if (!dev->use.xq8) return VKG_OP_COUNT;
-    switch (dt) {
-    case VKG_DTYPE_Q4_K: return gate_up ? VKG_OP_MOE_GATE_UP_Q4_K_LANE1_XQ8 : VKG_OP_MOE_DOWN_Q4_K_LANE1_XQ8;
-    case VKG_DTYPE_Q5_K: return gate_up ? VKG_OP_MOE_GATE_UP_Q5_K_LANE1_XQ8 : VKG_OP_MOE_DOWN_Q5_K_LANE1_XQ8;
-    case VKG_DTYPE_Q6_K: return gate_up ? VKG_OP_MOE_GATE_UP_Q6_K_LANE1_XQ8 : VKG_OP_MOE_DOWN_Q6_K_LANE1_XQ8;
-    default: return VKG_OP_COUNT;
-    }
+    static const enum vkg_op ops[2][2][3] = {
+        { { VKG_OP_MOE_DOWN_Q4_K_LANE_XQ8, VKG_OP_MOE_DOWN_Q5_K_LANE_XQ8, VKG_OP_MOE_DOWN_Q6_K_LANE_XQ8 },
+          { VKG_OP_MOE_GATE_UP_Q4_K_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q5_K_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q6_K_LANE_XQ8 } },
+        { { VKG_OP_MOE_DOWN_Q4_K_LANE1_XQ8, VKG_OP_MOE_DOWN_Q5_K_LANE1_XQ8, VKG_OP_MOE_DOWN_Q6_K_LANE1_XQ8 },
+          { VKG_OP_MOE_GATE_UP_Q4_K_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q5_K_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q6_K_LANE1_XQ8 } }
+    };
+    int t = dt == VKG_DTYPE_Q4_K ? 0 : dt == VKG_DTYPE_Q5_K ? 1 : dt == VKG_DTYPE_Q6_K ? 2 : -1;
+    if (!dev->use.xq8 || t < 0) return VKG_OP_COUNT;
+    return ops[one ? 1 : 0][gate_up ? 1 : 0][t];
 }
 
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k)
@@ -239,7 +241,7 @@ uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, ui
     return a > b ? a : b;
 }
 
-/* XQ8 for a pass that runs *_lane1 (few pairs, lop a lane1 op): its input rows (gate_up: the n_tok
+/* XQ8 for a routed pass that runs moe_lane (lop: a lane op): its input rows (gate_up: the n_tok
  * rows of x; down: the pairs' rows of h) quantized into j->xq (quantize_x_q8k, a barrier before
  * and after), *xv the window the kernel reads and *in_off its first word there. Returns the xq8
  * op, or VKG_OP_COUNT (float x) where the type, the scratch or the windows do not allow it. */
@@ -247,8 +249,8 @@ static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gat
                              enum vkg_op lop, struct vkg_view *xv, uint32_t *in_off, enum vkg_status *st)
 {
     *st = VKG_OK;
-    enum vkg_op op = xq8_op(c->dev, dt, gate_up);
-    if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || !j->few || j->dense || !j->xq.buf || K % 256) return VKG_OP_COUNT;
+    enum vkg_op op = xq8_op(c->dev, dt, gate_up, j->few);
+    if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || j->dense || !j->xq.buf || K % 256) return VKG_OP_COUNT;
     uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k, qbytes = vkg_op_matmul_xq_bytes(rows, K);
     uint64_t in = gate_up ? j->x_off : j->h_off, max = vkg_max_window_bytes(c->dev);
     if (rows > UINT32_MAX || j->xq.size < qbytes || qbytes > max || in % 4) return VKG_OP_COUNT;

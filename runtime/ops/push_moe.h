@@ -160,6 +160,12 @@ struct vkg_push_moe_combine {
     X(MOE_DOWN_Q5_K_LANE1_XQ8, moe_down_q5_k_lane1_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q6_K_LANE1_XQ8, moe_gate_up_q6_k_lane1_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_DOWN_Q6_K_LANE1_XQ8, moe_down_q6_k_lane1_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_K_LANE_XQ8, moe_gate_up_q4_k_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_K_LANE_XQ8, moe_down_q4_k_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_K_LANE_XQ8, moe_gate_up_q5_k_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_K_LANE_XQ8, moe_down_q5_k_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q6_K_LANE_XQ8, moe_gate_up_q6_k_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q6_K_LANE_XQ8, moe_down_q6_k_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q8_0,    moe_gate_up_q8_0,    6, vkg_push_moe_ffn, 64)      \
     X(MOE_GATE_UP_Q4,      moe_gate_up_q4,      6, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q8_0,       moe_down_q8_0,       5, vkg_push_moe_ffn, 64)      \

@@ -19,9 +19,12 @@ For each architecture NAME of tests/fixtures/make_gguf_models.py:
     choice whose llama.cpp logit is within TOL[type] x max|logit| of the best.
 The quantized files are compared on the same quantized weights (llama.cpp
 quantizes the activations of a quantized mat-vec to 8 bits; vkgrm does so for
-its Q4_K matrices on CPU drivers (XQ8), with the same rule, and keeps float
-activations for the other types: that is the difference left). The numbers
-are printed for the README.
+its Q4_K, Q5_K and Q6_K matrices and experts on CPU drivers (XQ8), with the same
+rule, and keeps float activations for the other types: that is the difference
+left). A routed model's file is held to 90 % of positions within the tolerance
+(float x tips its router here and there), except a K-quant file that vkgrm ran
+with XQ8, which gets the plain max-abs check. The numbers are printed for the
+README.
 
 A real file: --gguf FILE --prompt TEXT --kind TYPE --tol T [--exact 1]
 (SmolLM2-135M-Instruct's original Q4_1 file; Qwen2.5-Coder-1.5B-Instruct
@@ -62,6 +65,13 @@ def vkgrm(exe, model, ids, work, env=None):
         raise SystemExit(f"FAIL {' '.join(cmd)}\n{r.stderr}")
     toks = json.loads(r.stdout.splitlines()[0])["tokens"]
     return np.fromfile(dump, dtype=np.float32), toks
+
+
+def xq8_active(exe, model, ids, work, got):
+    """Whether vkgrm ran got with XQ8 (its K-quant kernels on 8-bit x: CPU drivers): the same run
+    with VKGRM_DISABLE_XQ8=1 differs from it."""
+    fx = vkgrm(exe, model, ids, work, {"VKGRM_DISABLE_XQ8": "1"})[0].astype(np.float64).reshape(got.shape)
+    return not np.array_equal(fx, got)
 
 
 def oracle(py, *args):
@@ -142,8 +152,10 @@ def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, t
         bad = [(t, f"{per[t]:.1e}") for t in range(n) if per[t] > tol and not off[t]]
         assert not bad, f"{name}: {tag}: beyond {tol} x max|logit| of llama.cpp where llama.cpp is on the exact math: {bad}"
         near = ((ref.max(1) - ref[np.arange(n), mine]) / m <= tol)[~off].mean()
-    elif moe and kind not in ("f32", "f16", "bf16"):
-        # a routed model on quantized weights, no reference at hand: 90 % of positions
+    elif moe and kind not in ("f32", "f16", "bf16") and not (kind in KQUANTS and xq8_active(exe, model, ids, work, got)):
+        # a routed model on quantized weights, no reference at hand: 90 % of positions (vkgrm's float
+        # x against llama.cpp's 8-bit activations tips the router here and there). With XQ8 on a
+        # K-quant file every matrix and expert rounds x as llama.cpp does: the plain check below
         assert within >= 0.9, f"{name}: {tag}: within {tol} x max|logit| of llama.cpp at {within:.1%} of positions"
     else:
         assert err <= tol, f"{name}: {tag}: logits {err:.3e} x max|logit| from llama.cpp's (tolerance {tol})"

@@ -697,8 +697,9 @@ static void test_experts_mixed(void **state)
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
  * scaled), BF16 routed experts, F16 shared experts (n_ff doubled). */
-/* XQ8 (use.xq8, CPU drivers): the K-quant experts of a decode step (*_lane1, at most
- * VKG_MOE_LANE1_PAIRS pairs per expert) take their input rows in 8 bits. The two passes apart, each
+/* XQ8 (use.xq8, CPU drivers): the K-quant experts take their input rows in 8 bits, in a decode
+ * step's *_lane1_xq8 (at most VKG_MOE_LANE1_PAIRS pairs per expert) and in 8-pair tiles
+ * (*_lane_xq8). The two passes apart, each
  * from a fresh scratch: the scratch must equal ref_quantize_xq8 of the pass's input word for word
  * (gate_up: x; down: the h the GPU wrote), and every output must match the reference on the
  * dequantized input within 2e-6 of its sum of |products| (h: propagated through silu(g) u), where
@@ -709,6 +710,8 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
 {
     const uint32_t n_exp = 16, k = 2, pairs = n_tok * k;
     const int xq8 = g_dev->use.xq8;
+    /* a step of at most VKG_MOE_LANE1_PAIRS pairs per expert takes *_lane1_xq8, else 8-pair tiles */
+    const char *want_kernel = pairs <= VKG_MOE_LANE1_PAIRS * n_exp ? "_lane1_xq8" : "_lane_xq8";
     uint64_t seed = 0x8e + (uint64_t)dt * 31 + (uint64_t)dt_down * 7 + n_tok, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
     struct moe_dev m = { .w = { .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = dt_down } };
@@ -746,9 +749,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     GPU_OK(vkg_op_moe_gate_up(c, &m.w, n_tok, k, vkg_buffer_view(m.x), vkg_buffer_view(m.route),
                               vkg_buffer_view(m.list), vkg_buffer_view(m.h), vkg_buffer_view(bq)));
     const char *last = c->last_kernel ? c->last_kernel : "none";
-    if (xq8 && !strstr(last, "_lane1_xq8"))
-        fail_msg("%s gate_up, %u tokens with a scratch: the last kernel was %s, want *_lane1_xq8", vkg_dtype_name(dt),
-                 n_tok, last);
+    if (xq8 && !strstr(last, want_kernel))
+        fail_msg("%s gate_up, %u tokens with a scratch: the last kernel was %s, want *%s", vkg_dtype_name(dt), n_tok,
+                 last, want_kernel);
     finish(c);
     gpu_read(m.h, h, (uint64_t)pairs * n_ff * 4);
     for (uint32_t t = 0; t < n_tok; t++)
@@ -788,9 +791,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     GPU_OK(vkg_op_moe_down(c, &m.w, n_tok, k, vkg_buffer_view(m.h), vkg_buffer_view(m.route), vkg_buffer_view(m.list),
                            vkg_buffer_view(m.y), vkg_buffer_view(bq)));
     last = c->last_kernel ? c->last_kernel : "none";
-    if (xq8 && !strstr(last, "_lane1_xq8"))
-        fail_msg("%s down, %u tokens with a scratch: the last kernel was %s, want *_lane1_xq8", vkg_dtype_name(dt_down),
-                 n_tok, last);
+    if (xq8 && !strstr(last, want_kernel))
+        fail_msg("%s down, %u tokens with a scratch: the last kernel was %s, want *%s", vkg_dtype_name(dt_down), n_tok,
+                 last, want_kernel);
     finish(c);
     gpu_read(m.y, y, (uint64_t)pairs * n_in * 4);
     for (uint32_t p = 0; p < pairs; p++)
@@ -851,8 +854,8 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
 static void test_experts_xq8(void **state)
 {
     (void)state;
-    static const uint32_t ntoks[] = { 1, 7, 16 };
-    for (size_t i = 0; i < 3; i++) {
+    static const uint32_t ntoks[] = { 1, 7, 16, 64 }; /* 64 x 2 pairs: the 8-pair tiles */
+    for (size_t i = 0; i < 4; i++) {
         check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q4_K, 256, 512, ntoks[i]);
         check_experts_xq8(VKG_DTYPE_Q5_K, VKG_DTYPE_Q5_K, 512, 256, ntoks[i]);
         check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i]);
