@@ -150,8 +150,9 @@ struct vkg_device {
                                and one multiply by 2^112 (shaders/f16.glsl), exact for every finite half where
                                float denormals are kept, as llvmpipe keeps them; every pipeline's
                                specialization constant 8; fixed at device open; VKGRM_DISABLE_F16_BITS */
-        int xq8;             /* texel, lane_tier and quad: Q4_K and Q6_K matrices multiply 8-bit activations
-                               (quantize_x_q8k, then matmul_lane / matvec1_lane_tx *_xq8: integer products, as
+        int xq8;             /* texel, lane_tier and quad: Q4_K, Q5_K and Q6_K matrices and
+                               experts multiply 8-bit activations (quantize_x_q8k, then matmul_lane /
+                               matvec1_lane_tx / moe_lane *_xq8: integer products, as
                                llama.cpp's CPU backend takes them) where the caller hands vkg_op_matmul* a
                                scratch for them (vkg_matmul_args.xq); VKGRM_DISABLE_XQ8 */
     } use;

@@ -487,6 +487,12 @@ static void test_xq8(void **state)
             for (uint32_t b = 0; b < n_in / 256; b++) {
                 float sc = (t + b) % 4 == 1 ? 0.0f : powf(10.0f, (float)((int)((t * 7 + b * 3) % 7) - 3));
                 for (uint32_t i = 0; i < 256; i++) x[t * xs + 256 * b + i] *= sc;
+                /* ties of |x|: the first value of largest |x| sets m's sign (llama.cpp's loop), across
+                 * the 8 sub-blocks that quantize_x.comp reduces lane by lane and inside one */
+                float *xb = x + t * xs + 256 * b, big = 2.0f * sc;
+                if (b % 3 == 0) xb[37] = -big, xb[230] = big;       /* sub-blocks 1 and 7: m < 0 */
+                else if (b % 3 == 1) xb[100] = big, xb[130] = -big; /* 3 and 4: m > 0 */
+                else xb[200] = -big, xb[201] = big, xb[9] = -big;   /* 6 twice, then 0 first: m < 0 */
             }
         size_t qw = (size_t)n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS;
         uint32_t *qwant = malloc(qw * 4), *qgot = malloc(qw * 4);
