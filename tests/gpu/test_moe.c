@@ -553,6 +553,21 @@ static struct vkg_buffer *tiled_stack(struct vkg_buffer *b, enum vkg_dtype dt, u
 
 static int is_float(enum vkg_dtype dt) { return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16; }
 
+/* Random gate, up (dt) and down (dt_down) stacks of n_exp experts into m's buffers and weights, their
+ * values (as the GPU decodes them) into g, u, d (n_exp x n_ff x n_in floats each). */
+static void moe_dev_weights(struct moe_dev *m, uint64_t *seed, enum vkg_dtype dt, enum vkg_dtype dt_down,
+                            uint32_t n_exp, uint32_t n_in, uint32_t n_ff, float *g, float *u, float *d)
+{
+    uint64_t mat = (uint64_t)n_exp * n_ff * n_in;
+    m->w = (struct vkg_moe_weights){ .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = dt_down };
+    m->bg = weights_buffer(seed, g, mat, dt, 0.3f, "moe gate");
+    m->bu = weights_buffer(seed, u, mat, dt, 0.3f, "moe up");
+    m->bd = weights_buffer(seed, d, mat, dt_down, 0.3f, "moe down");
+    m->w.gate = vkg_buffer_view(m->bg);
+    m->w.up = vkg_buffer_view(m->bu);
+    m->w.down = vkg_buffer_view(m->bd);
+}
+
 /* Routed experts with skewed ids (expert 3 gets every token; 0..2, 4, 13..15
  * none) for n_tok 1, 7, 64 and k 1, 2, 6; dims not multiples of the tiles
  * (Q8_0/Q4: multiples of the 32-value block). */
@@ -562,13 +577,8 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
     static const uint32_t ks[] = { 1, 2, 6 };
     uint64_t seed = 0xe4 + (uint64_t)dt, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
-    struct moe_dev m = { .w = { .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = dt_down } };
-    m.bg = weights_buffer(&seed, g, mat, dt, 0.3f, "moe gate");
-    m.bu = weights_buffer(&seed, u, mat, dt, 0.3f, "moe up");
-    m.bd = weights_buffer(&seed, d, mat, dt_down, 0.3f, "moe down");
-    m.w.gate = vkg_buffer_view(m.bg);
-    m.w.up = vkg_buffer_view(m.bu);
-    m.w.down = vkg_buffer_view(m.bd);
+    struct moe_dev m = { 0 };
+    moe_dev_weights(&m, &seed, dt, dt_down, n_exp, n_in, n_ff, g, u, d);
     /* the stacks' float matrices again in 8-row tiles per expert (as models on CPU drivers load
      * them): read by moe_lane only (tier 2), refused by the others */
     struct moe_dev tl = m;
@@ -697,6 +707,26 @@ static void test_experts_mixed(void **state)
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
  * scaled), BF16 routed experts, F16 shared experts (n_ff doubled). */
+/* An expert pass recorded in c with the XQ8 scratch bq and submitted here: its last launch was
+ * *want (NULL: float x, nothing checked), the scratch then holds ref_quantize_xq8 of the pass's
+ * n_rows input rows of K values word for word; deq gets those rows as the reference dequantizes them. */
+static void check_xq_pass(const char *what, struct vkg_cmd *c, const char *want, struct vkg_buffer *bq,
+                          const float *rows, uint32_t n_rows, uint32_t K, uint32_t *qwant, uint32_t *qgot, float *deq)
+{
+    const char *last = c->last_kernel ? c->last_kernel : "none";
+    if (want && !strstr(last, want)) fail_msg("%s with a scratch: the last kernel was %s, want *%s", what, last, want);
+    finish(c);
+    uint64_t qk = (uint64_t)K / 256 * VKG_XQ8_BLOCK_WORDS;
+    for (uint32_t r = 0; r < n_rows; r++)
+        ref_quantize_xq8(rows + (uint64_t)r * K, K, qwant + r * qk, deq + (uint64_t)r * K);
+    if (!want) return;
+    gpu_read(bq, qgot, n_rows * qk * 4);
+    for (uint64_t i = 0; i < n_rows * qk; i++)
+        if (qgot[i] != qwant[i])
+            fail_msg("%s: scratch word %llu (row %llu): got 0x%08x, want 0x%08x", what, (unsigned long long)i,
+                     (unsigned long long)(i / qk), qgot[i], qwant[i]);
+}
+
 /* XQ8 (use.xq8, CPU drivers): the K-quant experts take their input rows in 8 bits, in a decode
  * step's *_lane1_xq8 (at most VKG_MOE_LANE1_PAIRS pairs per expert) and in 8-pair tiles
  * (*_lane_xq8). The two passes apart, each
@@ -714,13 +744,8 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     const char *want_kernel = pairs <= VKG_MOE_LANE1_PAIRS * n_exp ? "_lane1_xq8" : "_lane_xq8";
     uint64_t seed = 0x8e + (uint64_t)dt * 31 + (uint64_t)dt_down * 7 + n_tok, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
-    struct moe_dev m = { .w = { .dtype = dt, .n_exp = n_exp, .n_in = n_in, .n_ff = n_ff, .dtype_down = dt_down } };
-    m.bg = weights_buffer(&seed, g, mat, dt, 0.3f, "moe gate");
-    m.bu = weights_buffer(&seed, u, mat, dt, 0.3f, "moe up");
-    m.bd = weights_buffer(&seed, d, mat, dt_down, 0.3f, "moe down");
-    m.w.gate = vkg_buffer_view(m.bg);
-    m.w.up = vkg_buffer_view(m.bu);
-    m.w.down = vkg_buffer_view(m.bd);
+    struct moe_dev m = { 0 };
+    moe_dev_weights(&m, &seed, dt, dt_down, n_exp, n_in, n_ff, g, u, d);
     float *x = malloc((uint64_t)n_tok * n_in * 4), *xd = malloc((uint64_t)n_tok * n_in * 4);
     rng_fill_f32(&seed, x, (uint64_t)n_tok * n_in, -1, 1);
     for (uint32_t t = 0; t < n_tok; t++) /* rows of different scales, one of them zero */
@@ -748,21 +773,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_gate_up(c, &m.w, n_tok, k, vkg_buffer_view(m.x), vkg_buffer_view(m.route),
                               vkg_buffer_view(m.list), vkg_buffer_view(m.h), vkg_buffer_view(bq)));
-    const char *last = c->last_kernel ? c->last_kernel : "none";
-    if (xq8 && !strstr(last, want_kernel))
-        fail_msg("%s gate_up, %u tokens with a scratch: the last kernel was %s, want *%s", vkg_dtype_name(dt), n_tok,
-                 last, want_kernel);
-    finish(c);
+    snprintf(what, sizeof what, "%s gate_up, %u tokens", vkg_dtype_name(dt), n_tok);
+    check_xq_pass(what, c, xq8 ? want_kernel : NULL, bq, x, n_tok, n_in, qwant, qgot, xd);
     gpu_read(m.h, h, (uint64_t)pairs * n_ff * 4);
-    for (uint32_t t = 0; t < n_tok; t++)
-        ref_quantize_xq8(x + (uint64_t)t * n_in, n_in, qwant + t * qx, xd + (uint64_t)t * n_in);
-    if (xq8) {
-        gpu_read(bq, qgot, n_tok * qx * 4);
-        for (uint64_t i = 0; i < n_tok * qx; i++)
-            if (qgot[i] != qwant[i])
-                fail_msg("%s gate_up scratch word %llu (row %llu): got 0x%08x, want 0x%08x", vkg_dtype_name(dt),
-                         (unsigned long long)i, (unsigned long long)(i / qx), qgot[i], qwant[i]);
-    }
     const float *xin = xq8 ? xd : x;
     for (uint32_t p = 0; p < pairs; p++) {
         const float *xr = xin + (uint64_t)(p / k) * n_in;
@@ -790,21 +803,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_down(c, &m.w, n_tok, k, vkg_buffer_view(m.h), vkg_buffer_view(m.route), vkg_buffer_view(m.list),
                            vkg_buffer_view(m.y), vkg_buffer_view(bq)));
-    last = c->last_kernel ? c->last_kernel : "none";
-    if (xq8 && !strstr(last, want_kernel))
-        fail_msg("%s down, %u tokens with a scratch: the last kernel was %s, want *%s", vkg_dtype_name(dt_down), n_tok,
-                 last, want_kernel);
-    finish(c);
+    snprintf(what, sizeof what, "%s down, %u tokens", vkg_dtype_name(dt_down), n_tok);
+    check_xq_pass(what, c, xq8 ? want_kernel : NULL, bq, h, pairs, n_ff, qwant, qgot, hd);
     gpu_read(m.y, y, (uint64_t)pairs * n_in * 4);
-    for (uint32_t p = 0; p < pairs; p++)
-        ref_quantize_xq8(h + (uint64_t)p * n_ff, n_ff, qwant + p * qh, hd + (uint64_t)p * n_ff);
-    if (xq8) {
-        gpu_read(bq, qgot, pairs * qh * 4);
-        for (uint64_t i = 0; i < pairs * qh; i++)
-            if (qgot[i] != qwant[i])
-                fail_msg("%s down scratch word %llu (pair %llu): got 0x%08x, want 0x%08x", vkg_dtype_name(dt_down),
-                         (unsigned long long)i, (unsigned long long)(i / qh), qgot[i], qwant[i]);
-    }
     const float *hin = xq8 ? hd : h;
     for (uint32_t p = 0; p < pairs; p++) {
         uint64_t e = (uint64_t)ids[p];
