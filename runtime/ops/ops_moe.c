@@ -374,7 +374,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
             vkg_dtype_block_size(dt) > 1 ? p.in_off % 4 == 0 && p.w0_off % wa == 0 && p.w1_off % wa == 0 : p.vec;
         if (lop != VKG_OP_COUNT && lane_in && aligned) {
             wop = lop;
-            if (qop != VKG_OP_COUNT) { /* the pass's input in 8 bits (xq8_input) */
+            if (qop != VKG_OP_COUNT && xqv.offset % ta == 0) { /* the pass's input in 8 bits (xq8_input) */
                 wop = qop;
                 v[0] = xqv;
                 p.in_off = xq_off;
