@@ -32,6 +32,45 @@ enum vkg_status vkg_arch_linear(struct vkg_model *m, const struct vkg_weight *w,
     return vkg_arch_linear_ex(m, w, bias, x, 0, y, 0, n);
 }
 
+/* vkg_arch_linear whose x the caller may have quantized for XQ8 already (ready: xq_once) */
+static enum vkg_status linear_xq(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
+                                 struct vkg_view x, struct vkg_view y, uint32_t n, int ready)
+{
+    struct vkg_view bv = bias ? bias->view : (struct vkg_view){ 0 };
+    struct vkg_matmul_args a = { .w = w->view,
+                                 .wt = w->dtype,
+                                 .n_out = (uint32_t)w->shape[0],
+                                 .n_in = (uint32_t)w->shape[1],
+                                 .x = x,
+                                 .y = y,
+                                 .n_tok = n,
+                                 .bias = bias ? &bv : NULL,
+                                 .w_tiled = w->tiled,
+                                 .xq = V(m->a.xq),
+                                 .xq_ready = ready };
+    return vkg_op_matmul_ex(m->cmd, &a);
+}
+
+/* Several projections of one x [n][n_in] (n_in: ws[0]'s): where the device takes x in 8 bits (XQ8),
+ * at least two of them are K-quants and the scratch holds the rows, x quantized once into it with a
+ * barrier after and *ready 1 (the projections pass it as xq_ready), else *ready 0. */
+static enum vkg_status xq_once(struct vkg_model *m, const struct vkg_weight *const *ws, int n_w, struct vkg_view x,
+                               uint32_t n, int *ready)
+{
+    *ready = 0;
+    uint32_t n_in = (uint32_t)ws[0]->shape[1];
+    int kq = 0;
+    for (int i = 0; i < n_w; i++) {
+        enum vkg_dtype t = ws[i]->dtype;
+        kq += (t == VKG_DTYPE_Q4_K || t == VKG_DTYPE_Q5_K || t == VKG_DTYPE_Q6_K) && ws[i]->shape[1] == n_in;
+    }
+    if (!m->dev->use.xq8 || kq < 2 || n_in % 256 || V(m->a.xq).size < vkg_op_matmul_xq_bytes(n, n_in)) return VKG_OK;
+    VKG_TRY(vkg_op_quantize_x(m->cmd, x, 0, n_in, n, V(m->a.xq)));
+    vkg_cmd_barrier(m->cmd);
+    *ready = 1;
+    return VKG_OK;
+}
+
 enum vkg_status vkg_arch_linear_out(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
                                     struct vkg_view x, uint32_t n, const struct vkg_weight *norm)
 {
@@ -163,10 +202,13 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
             fa.counters = V(a->counters);
         }
         VKG_TRY(vkg_op_matmul_fused(cmd, &fa));
-    } else {
-        VKG_TRY(vkg_arch_linear(m, L->wq, L->bq, V(a->h), V(a->q), n));
-        VKG_TRY(vkg_arch_linear(m, L->wk, L->bk, V(a->h), V(a->k), n));
-        VKG_TRY(vkg_arch_linear(m, L->wv, L->bv, V(a->h), V(a->v), n));
+    } else { /* apart (their types differ): x in 8 bits once for the three where they take it (XQ8) */
+        const struct vkg_weight *ws[3] = { L->wq, L->wk, L->wv };
+        int ready = 0;
+        VKG_TRY(xq_once(m, ws, 3, V(a->h), n, &ready));
+        VKG_TRY(linear_xq(m, L->wq, L->bq, V(a->h), V(a->q), n, ready));
+        VKG_TRY(linear_xq(m, L->wk, L->bk, V(a->h), V(a->k), n, ready));
+        VKG_TRY(linear_xq(m, L->wv, L->bv, V(a->h), V(a->v), n, ready));
     }
     vkg_cmd_barrier(cmd);
     /* Qwen3: per-head RMSNorm of q and k before RoPE (done above with stacked projections) */

@@ -187,11 +187,12 @@ enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t
  * every launch of a step, so the one before keeps the last launch's reads ahead of this write), and
  * v[1], p->x_off and p->x_stride then name the quantized rows. Returns the *_xq8 op for toks tokens,
  * or VKG_OP_COUNT where the launch keeps float x (*st set on an error). */
-static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view *xq, uint64_t toks, struct vkg_view *v,
-                               struct vkg_push_matmul *p, enum vkg_status *st)
+static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view *xq, uint64_t toks, int ready,
+                               struct vkg_view *v, struct vkg_push_matmul *p, enum vkg_status *st)
 {
     *st = VKG_OK;
-    if (!c->dev->use.xq8 || wi < 8 || wi > 10 || !xq->buf || p->n_in % 256 || toks > UINT32_MAX) return VKG_OP_COUNT;
+    if (ready < 0 || !c->dev->use.xq8 || wi < 8 || wi > 10 || !xq->buf || p->n_in % 256 || toks > UINT32_MAX)
+        return VKG_OP_COUNT;
     uint64_t qbytes = vkg_op_matmul_xq_bytes(toks, p->n_in);
     if (xq->size < qbytes || qbytes > vkg_max_window_bytes(c->dev)) return VKG_OP_COUNT;
     struct vkg_view xw = v[1];
@@ -199,10 +200,12 @@ static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view 
         xw.offset += (uint64_t)p->x_off * 4;
         xw.size -= (uint64_t)p->x_off * 4;
     }
-    vkg_cmd_barrier(c);
-    if ((*st = vkg_op_quantize_x(c, xw, toks > 1 ? p->x_stride : p->n_in, p->n_in, (uint32_t)toks, *xq)) != VKG_OK)
-        return VKG_OP_COUNT;
-    vkg_cmd_barrier(c);
+    if (!ready) { /* ready: the caller quantized this x into xq (vkg_matmul_args.xq_ready) */
+        vkg_cmd_barrier(c);
+        if ((*st = vkg_op_quantize_x(c, xw, toks > 1 ? p->x_stride : p->n_in, p->n_in, (uint32_t)toks, *xq)) != VKG_OK)
+            return VKG_OP_COUNT;
+        vkg_cmd_barrier(c);
+    }
     uint64_t skip;
     if ((*st = vkg_view_window(c->dev, *xq, 0, qbytes, &v[1], &skip)) != VKG_OK) return VKG_OP_COUNT;
     p->x_off = (uint32_t)(skip / 4);
@@ -277,6 +280,9 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     uint32_t rpg = toks == 1 ? j->rows_per_group1 : j->rows_per_group;
     uint64_t groups = (rows + rpg - 1) / rpg;
     uint64_t ta = vkg_texel_align(c->dev);
+    /* xq_ready: 1 where the caller's 8-bit x holds exactly this launch's tokens (all of them, from
+     * token 0); -1 (float x, the shared scratch left as it is) where the op splits the tokens */
+    int ready = !a->xq_ready ? 0 : t0 == 0 && toks == a->n_tok && (j->xs == a->n_in || toks == 1) ? 1 : -1;
     /* texel reads: x rows on texels, W rows as tex_rows says */
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
@@ -289,7 +295,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS - 1) / (c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS);
-        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, v, &p, &st);
+        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, ready, v, &p, &st);
         VKG_TRY(st);
         if (op == VKG_OP_COUNT) op = j->op1_tex;
         return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(op), mode_spec(op, &p), rows_spec(wt_index(a->wt), &p), 0, v,
@@ -298,7 +304,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     if (j->lane && toks > 1 && j->op_tex != VKG_OP_COUNT && tex_ok) { /* token blocks of 8 in x */
         uint32_t per = c->dev->use.lane_width * tex_lr(wt_index(a->wt), toks);
         groups = (rows + per - 1) / per;
-        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, v, &p, &st);
+        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, ready, v, &p, &st);
         VKG_TRY(st);
         return tex_blocks_dispatch(c, op == VKG_OP_COUNT ? j->op_tex : op, wt_index(a->wt), v, &p, groups, toks);
     }
@@ -524,12 +530,12 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p, groups, 1);
     } else if (f->n_tok == 1) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
-        enum vkg_op op = xq8_prepare(c, wi, &f->xq, 1, v, &p, st);
+        enum vkg_op op = xq8_prepare(c, wi, &f->xq, 1, 0, v, &p, st);
         if (*st != VKG_OK) return 1;
         *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(op == VKG_OP_COUNT ? k_tex1[wi] : op), 0, rows_spec(wi, &p),
                                          0, v, LANE_VIEWS, &p, groups, 1);
     } else {
-        enum vkg_op op = xq8_prepare(c, wi, &f->xq, f->n_tok, v, &p, st);
+        enum vkg_op op = xq8_prepare(c, wi, &f->xq, f->n_tok, 0, v, &p, st);
         if (*st != VKG_OK) return 1;
         *st = tex_blocks_dispatch(c, op == VKG_OP_COUNT ? k_tex[wi] : op, wi, v, &p, groups, f->n_tok);
     }
@@ -690,7 +696,7 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
         if ((*st = vkg_view_window(dev, *a->bias, 0, (uint64_t)a->n_out * 4, &v[3], &skip)) != VKG_OK) return 1;
         p.b_off = (uint32_t)(skip / 4);
     }
-    enum vkg_op xop = xq8_prepare(c, wi, &a->xq, a->n_tok, v, &p, st);
+    enum vkg_op xop = xq8_prepare(c, wi, &a->xq, a->n_tok, 0, v, &p, st);
     if (*st != VKG_OK) return 1;
     if (a->n_tok > 1) {
         uint32_t per = c->dev->use.lane_width * tex_lr(wi, a->n_tok);

@@ -61,6 +61,11 @@ struct vkg_matmul_args {
      * multiplies it in integers (as llama.cpp's CPU backend does); buf NULL: float x everywhere.
      * The op puts a barrier before and after the quantization. */
     struct vkg_view xq;
+    /* 1: xq already holds x's 8-bit rows (vkg_op_quantize_x of this x, n_in and n_tok, x_stride 0,
+     * and a barrier after it: several projections of one x quantize it once); the op then skips its
+     * own quantization where it takes all n_tok tokens in one launch, and multiplies float x where
+     * it splits them (the scratch stays as the caller left it). 0: the op quantizes x itself. */
+    int xq_ready;
 };
 
 /* Contiguous x [n_tok][n_in] and y [n_tok][n_out]. */

@@ -461,6 +461,59 @@ static void test_lane_width(void **state)
  * only the float scaling and the sum over sub-blocks round, and a sub-block sum one off (a
  * read-out that floors instead of rounding) is ~3e-5 of it. x has a block of zeros (d 0)
  * and blocks scaled by 1e-3 .. 1e3. One token and 5, 8, 9, 17 tokens; strided and aligned rows. */
+/* vkg_matmul_args.xq_ready: the caller quantized x into the scratch itself (models: one
+ * quantization for several projections of one x), so the op must read that scratch and not
+ * quantize again. The scratch holds 2x's rows (the same q, d doubled exactly): y must come out as
+ * exactly 2 y, which an op that quantized x itself would not give. Strided rows of several tokens
+ * (split: the op does not take the caller's rows as its own) multiply float x instead and leave
+ * the scratch as it was. a: the case's arguments, y its XQ8 result. */
+static void check_xq_ready(const char *what, const struct vkg_matmul_args *a, const float *x, size_t nx, const float *y,
+                           size_t ny, size_t qw, int split)
+{
+    float *x2 = malloc(nx * 4), *y2 = malloc(ny * 4);
+    uint32_t *q2 = malloc(qw * 4);
+    for (size_t i = 0; i < nx; i++) x2[i] = 2.0f * x[i];
+    for (size_t i = 0; i < qw; i++) q2[i] = 0x5a5a5a5au;
+    struct vkg_buffer *bx2 = gpu_buffer_from(x2, nx * 4, "xq8 2x"), *by2 = gpu_buffer_from(NULL, ny * 4, "xq8 y2");
+    struct vkg_buffer *bq2 = gpu_buffer_from(q2, qw * 4, "xq8 scratch of 2x");
+    struct vkg_matmul_args b = *a;
+    b.y = vkg_buffer_view(by2);
+    b.xq = vkg_buffer_view(bq2);
+    b.xq_ready = 1;
+    struct vkg_cmd *c;
+    GPU_OK(vkg_cmd_create(g_dev, &c));
+    GPU_OK(vkg_cmd_begin(c));
+    if (!split) {
+        GPU_OK(vkg_op_quantize_x(c, vkg_buffer_view(bx2), a->x_stride, a->n_in, a->n_tok, vkg_buffer_view(bq2)));
+        vkg_cmd_barrier(c);
+    }
+    GPU_OK(vkg_op_matmul_ex(c, &b));
+    const char *last = c->last_kernel ? c->last_kernel : "none";
+    size_t ll = strlen(last);
+    int xq = ll >= 4 && strcmp(last + ll - 4, "_xq8") == 0;
+    if (xq == split) fail_msg("%s, xq_ready%s: the last kernel was %s", what, split ? " (split)" : "", last);
+    GPU_OK(vkg_cmd_submit_wait(c));
+    gpu_read(by2, y2, ny * 4);
+    for (uint32_t t = 0; t < a->n_tok && !split; t++)
+        for (uint32_t o = 0; o < a->n_out; o++) {
+            float g = y2[(size_t)t * a->n_out + o], w = 2.0f * y[(size_t)t * a->n_out + o];
+            if (memcmp(&g, &w, 4) != 0)
+                fail_msg("%s, xq_ready: y[%u][%u] = %.9g, want exactly twice the XQ8 result, %.9g", what, t, o, g, w);
+        }
+    if (split) {
+        gpu_read(bq2, q2, qw * 4);
+        for (size_t i = 0; i < qw; i++)
+            if (q2[i] != 0x5a5a5a5au) fail_msg("%s, xq_ready (split): the op wrote the caller's scratch", what);
+    }
+    vkg_cmd_free(c);
+    vkg_buffer_free(bx2);
+    vkg_buffer_free(by2);
+    vkg_buffer_free(bq2);
+    free(x2);
+    free(y2);
+    free(q2);
+}
+
 static void test_xq8(void **state)
 {
     static const struct {
@@ -537,6 +590,7 @@ static void test_xq8(void **state)
                              "0x%08x",
                              what, i, i / ((n_in / 256) * VKG_XQ8_BLOCK_WORDS), i / VKG_XQ8_BLOCK_WORDS % (n_in / 256),
                              i % VKG_XQ8_BLOCK_WORDS, qgot[i], qwant[i]);
+            check_xq_ready(what, &a, x, nx, y, ny, qw, ks[n].strided && n_tok > 1);
         }
         vkg_cmd_free(c);
         vkg_buffer_free(bw);
