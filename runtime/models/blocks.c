@@ -7,8 +7,9 @@
 
 #define V VKG_V
 
-enum vkg_status vkg_arch_linear_ex(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
-                                   struct vkg_view x, uint64_t xs, struct vkg_view y, uint64_t ys, uint32_t n)
+/* vkg_arch_linear_ex; ready: the caller quantized x into the XQ8 scratch already (xq_once) */
+static enum vkg_status linear_q(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
+                                struct vkg_view x, uint64_t xs, struct vkg_view y, uint64_t ys, uint32_t n, int ready)
 {
     struct vkg_view bv = bias ? bias->view : (struct vkg_view){ 0 };
     struct vkg_matmul_args a = { .w = w->view,
@@ -22,33 +23,21 @@ enum vkg_status vkg_arch_linear_ex(struct vkg_model *m, const struct vkg_weight 
                                  .n_tok = n,
                                  .bias = bias ? &bv : NULL,
                                  .w_tiled = w->tiled,
-                                 .xq = V(m->a.xq) };
+                                 .xq = V(m->a.xq),
+                                 .xq_ready = ready };
     return vkg_op_matmul_ex(m->cmd, &a);
+}
+
+enum vkg_status vkg_arch_linear_ex(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
+                                   struct vkg_view x, uint64_t xs, struct vkg_view y, uint64_t ys, uint32_t n)
+{
+    return linear_q(m, w, bias, x, xs, y, ys, n, 0);
 }
 
 enum vkg_status vkg_arch_linear(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
                                 struct vkg_view x, struct vkg_view y, uint32_t n)
 {
     return vkg_arch_linear_ex(m, w, bias, x, 0, y, 0, n);
-}
-
-/* vkg_arch_linear whose x the caller may have quantized for XQ8 already (ready: xq_once) */
-static enum vkg_status linear_xq(struct vkg_model *m, const struct vkg_weight *w, const struct vkg_weight *bias,
-                                 struct vkg_view x, struct vkg_view y, uint32_t n, int ready)
-{
-    struct vkg_view bv = bias ? bias->view : (struct vkg_view){ 0 };
-    struct vkg_matmul_args a = { .w = w->view,
-                                 .wt = w->dtype,
-                                 .n_out = (uint32_t)w->shape[0],
-                                 .n_in = (uint32_t)w->shape[1],
-                                 .x = x,
-                                 .y = y,
-                                 .n_tok = n,
-                                 .bias = bias ? &bv : NULL,
-                                 .w_tiled = w->tiled,
-                                 .xq = V(m->a.xq),
-                                 .xq_ready = ready };
-    return vkg_op_matmul_ex(m->cmd, &a);
 }
 
 /* Several projections of one x [n][n_in] (n_in: ws[0]'s): where the device takes x in 8 bits (XQ8),
@@ -206,9 +195,9 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
         const struct vkg_weight *ws[3] = { L->wq, L->wk, L->wv };
         int ready = 0;
         VKG_TRY(xq_once(m, ws, 3, V(a->h), n, &ready));
-        VKG_TRY(linear_xq(m, L->wq, L->bq, V(a->h), V(a->q), n, ready));
-        VKG_TRY(linear_xq(m, L->wk, L->bk, V(a->h), V(a->k), n, ready));
-        VKG_TRY(linear_xq(m, L->wv, L->bv, V(a->h), V(a->v), n, ready));
+        VKG_TRY(linear_q(m, L->wq, L->bq, V(a->h), 0, V(a->q), 0, n, ready));
+        VKG_TRY(linear_q(m, L->wk, L->bk, V(a->h), 0, V(a->k), 0, n, ready));
+        VKG_TRY(linear_q(m, L->wv, L->bv, V(a->h), 0, V(a->v), 0, n, ready));
     }
     vkg_cmd_barrier(cmd);
     /* Qwen3: per-head RMSNorm of q and k before RoPE (done above with stacked projections) */
