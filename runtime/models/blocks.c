@@ -53,7 +53,10 @@ static enum vkg_status xq_once(struct vkg_model *m, const struct vkg_weight *con
         enum vkg_dtype t = ws[i]->dtype;
         kq += (t == VKG_DTYPE_Q4_K || t == VKG_DTYPE_Q5_K || t == VKG_DTYPE_Q6_K) && ws[i]->shape[1] == n_in;
     }
-    if (!m->dev->use.xq8 || kq < 2 || n_in % 256 || V(m->a.xq).size < vkg_op_matmul_xq_bytes(n, n_in)) return VKG_OK;
+    uint64_t max = vkg_max_window_bytes(m->dev); /* one binding each: vkg_op_quantize_x's limit */
+    if (!m->dev->use.xq8 || kq < 2 || n_in % 256 || V(m->a.xq).size < vkg_op_matmul_xq_bytes(n, n_in) ||
+        (uint64_t)n * n_in * 4 > max || vkg_op_matmul_xq_bytes(n, n_in) > max)
+        return VKG_OK;
     VKG_TRY(vkg_op_quantize_x(m->cmd, x, 0, n_in, n, V(m->a.xq)));
     vkg_cmd_barrier(m->cmd);
     *ready = 1;
