@@ -309,6 +309,26 @@ void w_texel(uint row, uint n_rows, out uint tb, out uint ts)
 }
 #endif
 
+#if defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K) || defined(QUANT)
+// Where row `row` of a block-type W (the n_rows-row matrix, rows of rb bytes in units of bb bytes: a
+// K-quant block, or a group of 8 32-value blocks) starts, in bytes from w_off (o), and the bytes from one
+// of its units to the next (step): row-major, rows one after the other; VKG_MATMUL_W_TILED (push_matmul.h),
+// tiles of VKG_MATMUL_TILE_ROWS rows (the last may hold fewer), unit kb of the tile's row j at the tile's
+// start + (kb * rows in the tile + j) bb, so that the row-per-lane walk's 8 lanes read 8 neighbouring units
+// of one tile at each step.
+void k_tile(uint row, uint n_rows, uint rb, uint bb, out uint o, out uint step)
+{
+    if ((p.vec & VKG_MATMUL_W_TILED) != 0u) {
+        uint t0 = row - row % VKG_MATMUL_TILE_ROWS, ts = min(VKG_MATMUL_TILE_ROWS, n_rows - t0);
+        o = t0 * rb + (row - t0) * bb;
+        step = ts * bb;
+    } else {
+        o = row * rb;
+        step = bb;
+    }
+}
+#endif
+
 // VKG_MATMUL_MODE_RESNORM / PARTS_QKNORM, after the workgroup's stores: it counts itself in for
 // its token block, and the block's last workgroup (of `total`) applies the norms to the block's nt
 // tokens, then re-arms the counter for the next launch. WG is one subgroup (the host runs these
@@ -405,19 +425,26 @@ void main()
     // ROWS_ANY (rows of n_in % 256 != 0, or a window that does not start on a texel): a row starts at
     // byte sr of texel tr and every texel of it is realigned from two; the last group is partial
     bool any = ROWS_SPEC != 0u ? ROWS_SPEC == 2u : (p.vec & VKG_MATMUL_ROWS_ANY) != 0u;
-    uint tr[LR], sr[LR], last = uint(textureSize(W)) - 1u;
+    // each row's first texel (tr, its first byte there sr) and the texels from one of its groups of 8
+    // blocks to the next (gs): row-major, or in 8-row tiles of groups (k_tile; n_in % 256 == 0 and
+    // aligned rows, never ROWS_ANY)
+    uint tr[LR], sr[LR], gs[LR], last = uint(textureSize(W)) - 1u;
     [[unroll]] for (uint r = 0u; r < LR; r++) {
-        uint o = p.w_off + rows[r] * (p.n_in / 32u * QB);
+        uint o, step;
+        k_tile(rows[r], glu ? 2u * p.n_out : p.n_out, p.n_in / 32u * QB, 8u * QB, o, step);
+        o += p.w_off;
         tr[r] = o >> 4;
         sr[r] = o & 15u;
+        gs[r] = step >> 4;
     }
     uint k = 0u;
     do {
-        uint g8 = (k >> 8) * (QB / 2u); // texel of this group of 8 blocks inside a row
-        uvec4 pv[LR * 3u], praw[LR];    // the previous block's texels (realigned), the last raw one
+        uint tg[LR]; // each row's texel of this group of 8 blocks
+        [[unroll]] for (uint r = 0u; r < LR; r++) tg[r] = tr[r] + (k >> 8) * gs[r];
+        uvec4 pv[LR * 3u], praw[LR]; // the previous block's texels (realigned), the last raw one
         [[unroll]] for (uint j = 0u; j < 8u; j++) {
             if (k + 32u * j >= p.n_in) break;
-            uint s = (j * QB) & 15u, tj = g8 + ((j * QB) >> 4);
+            uint s = (j * QB) & 15u, tj = (j * QB) >> 4;
             uvec4 ta[LR], tb[LR], tc[LR];
             vec2 d[LR]; // d, and m for Q4_1 / Q5_1
 #ifdef QH
@@ -437,9 +464,9 @@ void main()
                     } else if (dp + m < QT) {
                         tm[m] = pv[3u * r + dp + m];
                     } else if (!any) {
-                        tm[m] = texelFetch(W, int(tr[r] + tj + m));
+                        tm[m] = texelFetch(W, int(tg[r] + tj + m));
                     } else {
-                        uint t = tr[r] + tj + m;
+                        uint t = tg[r] + tj + m;
                         uvec4 lo = m > 0u || dp == QT ? praw[r] : texelFetch(W, int(t));
                         praw[r] = texelFetch(W, int(min(t + 1u, last)));
                         tm[m] = realign(lo, praw[r], sr[r]);
@@ -547,13 +574,20 @@ void main()
 #define KB 9u
 #define KQ 1u
 #endif
-    uint tr[LR]; // first texel of each row: n_in / 256 blocks of KB texels
-    [[unroll]] for (uint r = 0u; r < LR; r++) tr[r] = (p.w_off >> 4) + rows[r] * (p.n_in >> 8) * KB;
+    // each row's first block (texel tr) and the texels from one of its blocks to the next (ks): n_in / 256
+    // blocks of KB texels, row-major or in 8-row tiles (k_tile)
+    uint tr[LR], ks[LR];
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        k_tile(rows[r], glu ? 2u * p.n_out : p.n_out, (p.n_in >> 8) * KB * 16u, KB * 16u, tr[r], ks[r]);
+        tr[r] = (p.w_off + tr[r]) >> 4;
+        ks[r] >>= 4;
+    }
     uint k = 0u;
     do {
-        uint kb = (k >> 8) * KB;
+        uint kb[LR]; // each row's block k / 256
+        [[unroll]] for (uint r = 0u; r < LR; r++) kb[r] = tr[r] + (k >> 8) * ks[r];
         uvec4 h[LR];
-        [[unroll]] for (uint r = 0u; r < LR; r++) h[r] = texelFetch(W, int(tr[r] + kb));
+        [[unroll]] for (uint r = 0u; r < LR; r++) h[r] = texelFetch(W, int(kb[r]));
 #ifdef XQ8
         uint xb8 = (k >> 8) * VKG_XQ8_BLOCK_TEXELS;
         uvec4 hx[3][NT];
@@ -567,11 +601,11 @@ void main()
 #endif
             vec4 dm[LR]; // d * scale, dmin * min of sub-blocks 2c and 2c + 1
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                q0[r] = texelFetch(W, int(tr[r] + kb + KQ + 2u * c));
-                q1[r] = texelFetch(W, int(tr[r] + kb + KQ + 1u + 2u * c));
+                q0[r] = texelFetch(W, int(kb[r] + KQ + 2u * c));
+                q1[r] = texelFetch(W, int(kb[r] + KQ + 1u + 2u * c));
 #ifdef W_Q5_K
-                b0[r] = texelFetch(W, int(tr[r] + kb + 1u));
-                b1[r] = texelFetch(W, int(tr[r] + kb + 2u));
+                b0[r] = texelFetch(W, int(kb[r] + 1u));
+                b1[r] = texelFetch(W, int(kb[r] + 2u));
 #endif
                 vec2 dd = unpackHalf2x16(h[r].x);
 #if defined(XQ8) && defined(NT1)
@@ -753,11 +787,16 @@ void main()
         k += 256u;
     } while (k < p.n_in);
 #elif defined(W_Q6_K)
-    uint ob[LR]; // byte of each row's first block: n_in / 256 blocks of 210 bytes
-    [[unroll]] for (uint r = 0u; r < LR; r++) ob[r] = p.w_off + rows[r] * (p.n_in >> 8) * 210u;
+    // byte of each row's first block and the bytes from one of its blocks to the next: n_in / 256 blocks of
+    // 210 bytes, row-major or in 8-row tiles (k_tile)
+    uint ob[LR], obs[LR];
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        k_tile(rows[r], glu ? 2u * p.n_out : p.n_out, (p.n_in >> 8) * 210u, 210u, ob[r], obs[r]);
+        ob[r] += p.w_off;
+    }
     uint k = 0u;
     do {
-        uint bo = (k >> 8) * 210u;
+        uint kq = k >> 8; // the rows' block
 #ifdef XQ8
         uint xb8 = (k >> 8) * VKG_XQ8_BLOCK_TEXELS;
         uvec4 hx[3][NT];
@@ -766,7 +805,7 @@ void main()
         uvec4 sc[LR]; // int8 scales[16]
         float d[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) {
-            uint o = ob[r] + bo, t = o >> 4, s = o & 15u;
+            uint o = ob[r] + kq * obs[r], t = o >> 4, s = o & 15u;
             uvec4 t12 = texelFetch(W, int(t + 12u)), t13 = texelFetch(W, int(t + 13u));
             sc[r] = realign(t12, t13, s);
             d[r] = unpackHalf2x16(realign(t13, uvec4(0u), s).x).x;
@@ -781,7 +820,7 @@ void main()
                 uvec4 A[LR], B[LR], H[LR];
                 vec4 ds[LR];
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
-                    uint o = ob[r] + bo, t = o >> 4, s = o & 15u;
+                    uint o = ob[r] + kq * obs[r], t = o >> 4, s = o & 15u;
                     uint ta = t + 4u * hf + q, th = t + 8u + 2u * hf + q;
                     A[r] = realign(texelFetch(W, int(ta)), texelFetch(W, int(ta + 1u)), s);
                     B[r] = realign(texelFetch(W, int(ta + 2u)), texelFetch(W, int(ta + 3u)), s);

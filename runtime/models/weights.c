@@ -138,19 +138,32 @@ static enum vkg_status place(struct loader *L, size_t i, const struct vkg_tensor
 
 /* Quantized blocks from a GGUF (the device layouts are ggml's blocks): copied as
  * stored, whole blocks per staging slot. */
-static enum vkg_status upload_blocks(struct loader *L, const struct vkg_tensor_view *t, struct vkg_weight *wt)
+/* Blocks as stored (GGUF); tiled (a 2-D matrix of rows of 256k values with opts.tile): whole tiles per
+ * chunk, each tile's units of 256 values (a K-quant block, 8 blocks of the others) put in the kernels'
+ * order on the host as vkg_weights_tile_rows does for floats (the unit as the group of 1-byte elements:
+ * unit kb of the tile's row r at (kb * rows in the tile + r)). */
+static enum vkg_status upload_blocks(struct loader *L, size_t i, const struct vkg_tensor_view *t, struct vkg_weight *wt)
 {
     if (wt->dtype != t->dtype)
         return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensor '%s': %s blocks cannot be converted to %s on upload", t->file,
                          t->name, vkg_dtype_name(t->dtype), vkg_dtype_name(wt->dtype));
     uint64_t bb = vkg_dtype_block_bytes(t->dtype);
     uint64_t chunk = L->dev->stage->slot_size / bb * bb;
+    uint64_t row_bytes = t->n_dims == 2 ? t->n_bytes / t->shape[0] : 0, tile_bytes = VKG_MATMUL_TILE_ROWS * row_bytes;
+    /* the unit of a tile: 256 values, one K-quant block or 8 of the 32-value types' */
+    uint64_t unit = bb * (256 / vkg_dtype_block_size(t->dtype));
+    if (L->opts && L->opts->tile && L->opts->tile[i] && t->n_dims == 2 && t->shape[1] % 256 == 0 &&
+        row_bytes % unit == 0 && tile_bytes <= chunk) {
+        wt->tiled = 1;
+        chunk = chunk / tile_bytes * tile_bytes; /* whole tiles */
+    }
     const uint8_t *src = t->data;
     for (uint64_t b0 = 0; b0 < t->n_bytes; b0 += chunk) {
         uint64_t n = t->n_bytes - b0 < chunk ? t->n_bytes - b0 : chunk;
         struct vkg_stage_slot *s;
         VKG_TRY(vkg_stage_begin(L->dev, &s));
-        memcpy(s->buf->mapped, src + b0, n);
+        if (wt->tiled) vkg_weights_tile_rows(s->buf->mapped, src + b0, n / row_bytes, row_bytes, 1, (uint32_t)unit);
+        else memcpy(s->buf->mapped, src + b0, n);
         vkg_cmd_copy(s->cmd, vkg_view_sub(vkg_buffer_view(s->buf), 0, n), vkg_view_sub(wt->view, b0, n), n);
         VKG_TRY(vkg_stage_submit(L->dev, s));
         release_pages(src + b0, n);
@@ -180,7 +193,7 @@ static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_
     VKG_TRY(vkg_tensor_view_check(t));
     VKG_TRY(vkg_dtype_bytes(wt->dtype, numel, &wt->n_bytes));
     VKG_TRY(place(L, i, t, wt));
-    if (vkg_dtype_is_block(t->dtype)) return upload_blocks(L, t, wt);
+    if (vkg_dtype_is_block(t->dtype)) return upload_blocks(L, i, t, wt);
     uint64_t chunk = L->dev->stage->slot_size / esize(t->dtype) / 32 * 32; /* whole quant blocks, even */
     int fl = wt->dtype == VKG_DTYPE_F32 || wt->dtype == VKG_DTYPE_F16 || wt->dtype == VKG_DTYPE_BF16;
     uint64_t tile_elems = VKG_MATMUL_TILE_ROWS * inner;

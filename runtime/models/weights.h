@@ -50,8 +50,8 @@ struct vkg_weights_opts {
     const struct vkg_view *dest;
     /* NULL, or [tensor count]: 1 = store this 2-D matrix in VKG_MATMUL_TILE_ROWS-row tiles
      * (vkg_weights_tile_rows, on the host while staging) when its device type is F32/F16/BF16
-     * with rows of a multiple of 8 values and a tile fits a staging slot; vkg_weight.tiled says
-     * whether it was */
+     * with rows of a multiple of 8 values, or a file's Q4_K/Q5_K/Q6_K blocks, and a tile fits a
+     * staging slot; vkg_weight.tiled says whether it was */
     const uint8_t *tile;
     /* called after every chunk (bytes done, total); NULL for none */
     void (*progress)(void *user, uint64_t done, uint64_t total);
@@ -76,8 +76,10 @@ enum vkg_status vkg_weights_quantize(struct vkg_cmd *c, struct vkg_view src, enu
 /* rows x n_in elements of es bytes (row-major, n_in % g == 0) at src -> dst in the tiled layout
  * of push_matmul.h (VKG_MATMUL_W_TILED): tiles of VKG_MATMUL_TILE_ROWS rows (the last may hold fewer), each
  * column-major in groups of g elements (g values make one 16-byte texel of the device type: 4 for
- * F32, 8 for F16/BF16). Groups move whole, so converting the elements after tiling gives the
- * tiled converted matrix. dst and src must not overlap. */
+ * F32, 8 for F16/BF16; for the block types es 1, n_in the row's bytes and g the bytes of 256 values: a
+ * K-quant block, 144 / 176 / 210, or 8 blocks of the others, 272 (Q8_0) / 144 / 160 / 176 / 192).
+ * Groups move whole, so converting the elements after tiling gives the tiled converted matrix. dst and
+ * src must not overlap. */
 void vkg_weights_tile_rows(void *dst, const void *src, uint64_t rows, uint64_t n_in, uint32_t es, uint32_t g);
 /* Anonymous + shmem resident bytes of this process (Linux /proc), 0 when unknown. */
 uint64_t vkg_rss_anon_bytes(void);

@@ -286,6 +286,9 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     /* texel reads: x rows on texels, W rows as tex_rows says */
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
+    if (a->w_tiled && (p.vec & VKG_MATMUL_ROWS_ANY)) /* tiles of groups of 8 blocks start on texels */
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul': tiled weight '%s' does not start on a texel here",
+                         a->w.buf->name);
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok && use_cs(c->dev, wt_index(a->wt), a->n_in, a->w_tiled)) {
         groups = (rows + VKG_MATVEC1_CS_ROWS - 1) / VKG_MATVEC1_CS_ROWS;
@@ -368,10 +371,10 @@ static enum vkg_status mm_check(const struct vkg_matmul_args *a, uint64_t xs, ui
     if (xs < a->n_in || ys < a->n_out)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul' on '%s': strides x %llu < n_in %u or y %llu < n_out %u",
                          a->w.buf->name, (unsigned long long)xs, a->n_in, (unsigned long long)ys, a->n_out);
-    if (a->w_tiled && (wi > 2 || a->n_in % 8))
+    if (a->w_tiled && (wi > 2 ? a->n_in % 256 : a->n_in % 8))
         return vkg_error(VKG_ERR_INVALID_ARG,
                          "op 'matmul': weight '%s' is tiled but %s with n_in %u (tiles: F32, F16, "
-                         "BF16 with n_in %% 8 == 0)",
+                         "BF16 with n_in %% 8 == 0; the block types with n_in %% 256 == 0)",
                          a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
     VKG_TRY(check_view("weight", &a->w, a->n_out * row_bytes, k_align[wi], a));
     VKG_TRY(check_view("x", &a->x, ((uint64_t)(a->n_tok - 1) * xs + a->n_in) * 4, 4, a));
@@ -744,7 +747,8 @@ enum vkg_status vkg_op_matmul_add_norm(struct vkg_cmd *c, const struct vkg_matmu
 int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_in)
 {
     int wi = wt_index(wt);
-    return dev->use.tiled && wi >= 0 && wi <= 2 && n_in > 0 && n_in % 8 == 0;
+    return dev->use.tiled && n_in > 0 &&
+           ((wi >= 0 && wi <= 2 && n_in % 8 == 0) || (wi >= 4 && dev->use.tiled_blocks && n_in % 256 == 0));
 }
 
 static enum vkg_op quantize_op(enum vkg_dtype st, enum vkg_dtype dt)

@@ -52,7 +52,7 @@ struct vkg_matmul_args {
     uint32_t n_tok;
     const struct vkg_view *bias; /* NULL or [n_out] f32 */
     enum vkg_matmul_path path;
-    /* 1: w (F32/F16/BF16) is in VKG_MATMUL_TILE_ROWS-row tiles (push_matmul.h), the CPU
+    /* 1: w (F32/F16/BF16, or a block type of n_in % 256 == 0) is in VKG_MATMUL_TILE_ROWS-row tiles (push_matmul.h), the CPU
      * drivers' layout: only the texel lane kernels read it (dev->use.tiled); anything else is an
      * error, never a silent misread */
     int w_tiled;
@@ -143,8 +143,11 @@ enum vkg_status vkg_op_matmul_add_norm(struct vkg_cmd *c, const struct vkg_matmu
 /* Bytes of vkg_matmul_norm_args.counters for n_tok tokens. */
 uint64_t vkg_op_matmul_norm_counter_bytes(uint64_t n_tok);
 
-/* Whether a matrix of this type and width can be stored in VKG_MATMUL_TILE_ROWS-row tiles (F32, F16,
- * BF16 with n_in % 8 == 0) and dev->use.tiled is on; the layout is vkg_weights_tile_rows's. */
+/* Whether a matrix of this type and width should be stored in VKG_MATMUL_TILE_ROWS-row tiles (F32, F16,
+ * BF16 with n_in % 8 == 0; the block types but Q8_0 with n_in % 256 == 0 and dev->use.tiled_blocks) and
+ * dev->use.tiled is on; the layout is vkg_weights_tile_rows's (for block types with 1-byte elements and
+ * 256 values, one K-quant block or 8 others, as the group). Q8_0 is read as fast or faster in the
+ * file's row order (README, "Block-type tiles"); the kernels read a tiled one all the same. */
 int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_in);
 
 /* Bytes of the XQ8 scratch (vkg_matmul_args.xq) for n_tok rows of n_in values. */

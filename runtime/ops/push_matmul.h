@@ -71,7 +71,12 @@ struct vkg_push_matmul {
  * llvmpipe runs a workgroup as a loop over 8-lane SIMD chunks, each through the whole kernel:
  * with 8-row tiles a chunk's 8 consecutive rows are one sequential stream (128 bytes per step)
  * where row-major order gave it 8 row streams and 8-row tiles a 128-byte piece of every
- * 1 KB (README, "Tiled weights"). */
+ * 1 KB (README, "Tiled weights").
+ * The block types (matmul_lane / matvec1_lane_tx, float or 8-bit x; rows of 256k values) the same
+ * way with 256 values as the unit, a Q4_K / Q5_K / Q6_K block or 8 blocks of the 32-value types:
+ * unit kb of the tile's row r at tile_start + (kb * tile_rows + r) unit bytes (vkg_weights_tile_rows
+ * with 1-byte elements, g = the unit's bytes), so the 8 lanes of a chunk read 8 neighbouring units
+ * (1.1-2.2 KB in one run) where row-major order gave them 8 rows' units a row apart. */
 #define VKG_MATMUL_W_TILED 8u
 #define VKG_MATMUL_TILE_ROWS 8u
 

@@ -249,6 +249,7 @@ static void pick_tiers(struct vkg_device *dev)
         dev->use.mla_latent = never ? 0 : dev->use.attn_lane ? (force ? 2 : 1) : dev->use.attn_wide && force ? 2 : 0;
     }
     dev->use.tiled = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_TILED");
+    dev->use.tiled_blocks = dev->use.tiled && !vkg_env_flag("VKGRM_DISABLE_TILED_BLOCKS");
     dev->use.xq8 = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_XQ8");
     dev->use.gate_group = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_GATE_GROUP");
     /* llvmpipe keeps float denormals (the half subnormals pass through one), checked on every half by

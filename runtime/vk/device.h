@@ -137,6 +137,9 @@ struct vkg_device {
         int tiled;           /* texel, lane_tier and quad: models store their float projections in 8-row tiles
                                (vkg_weights_tile_rows) that the texel lane kernels read as one sequential
                                stream per 8-lane SIMD chunk (push_matmul.h); VKGRM_DISABLE_TILED */
+        int tiled_blocks;    /* tiled: a file's block-type projections in 8-row tiles too, of 256-value units
+                               (a K-quant block, 8 blocks of Q4_0 / Q4_1 / Q5_0 / Q5_1; not Q8_0: push_matmul.h);
+                               VKGRM_DISABLE_TILED_BLOCKS */
         int gate_group;      /* subgroup_arith: a decode step's MoE router top-k and grouping by expert in one
                                launch (vkg_op_moe_gate_group, moe_gate_group_sg); VKGRM_DISABLE_GATE_GROUP */
         int attn_group;      /* attn_lane takes the query heads of one KV head up to VKG_ATTN_LANE_GH at a time,

@@ -8,9 +8,9 @@ in that venv) computes the per-position logits of a prompt on each file;
 For each architecture NAME of tests/fixtures/make_gguf_models.py:
   - every file gguf-py wrote (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1;
     deepseek2's mla.gguf, the layout current llama.cpp reads) and, for the
-    256-wide llama and qwen3moe (wide_f32.gguf), the K-quant files llama.cpp's
-    own quantizer makes of it (q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k: Q4_K, Q5_K
-    and Q6_K matrices, with llama.cpp's per-tensor type choices);
+    256-wide llama and qwen3moe (wide_f32.gguf), the files llama.cpp's own
+    quantizer makes of it (q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k: Q4_K, Q5_K
+    and Q6_K matrices, with llama.cpp's per-tensor type choices; q8_0, q4_0);
   - per file: max-abs difference over all positions and the whole vocabulary
     <= TOL[type] x max|logit| (llama.cpp's own number), and the same top-1 at
     >= 99 % of the positions;
@@ -23,8 +23,11 @@ its Q4_K, Q5_K and Q6_K matrices and experts on CPU drivers (XQ8), with the same
 rule, and keeps float activations for the other types: that is the difference
 left). A routed model's file is held to 90 % of positions within the tolerance
 (float x tips its router here and there), except a K-quant file that vkgrm ran
-with XQ8, which gets the plain max-abs check. The numbers are printed for the
-README.
+with XQ8, which gets the plain max-abs check. Every file of llama.cpp's
+quantizer also runs with VKGRM_DISABLE_TILED_BLOCKS=1 (its matrices in the
+file's row order, where CPU drivers store rows of 256k values in 8-row tiles of
+blocks): the logits must be the same bits.
+The numbers are printed for the README.
 
 A real file: --gguf FILE --prompt TEXT --kind TYPE --tol T [--exact 1]
 (SmolLM2-135M-Instruct's original Q4_1 file; Qwen2.5-Coder-1.5B-Instruct
@@ -33,7 +36,8 @@ give the same ids), then the same checks with tolerance T (a deep model adds
 up llama.cpp's 8-bit activation rounding: its own distance from the exact math
 is printed with --exact 1, which dequantizes the file to F32 with gguf-py and
 runs the numpy reference, asserting vkgrm within 1e-3 of that; for a K-quant
-file that run has VKGRM_DISABLE_XQ8=1, float activations).
+file that run has VKGRM_DISABLE_XQ8=1, float activations), and the same bits
+with VKGRM_DISABLE_TILED_BLOCKS=1.
 
 usage: test_llamacpp_oracle.py VKGRM_GENERATE ORACLE_PYTHON MODELS_DIR NAME [NAME ...]
        test_llamacpp_oracle.py VKGRM_GENERATE ORACLE_PYTHON --gguf FILE --prompt TEXT --kind TYPE --tol T [--exact 1]"""
@@ -104,8 +108,16 @@ def exact_logits(src, ids):
     return ref_forward.RefModel(None, cfg, weights).logits(ids).astype(np.float64)
 
 
-def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, tol=None):
+def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, tol=None, tiles=False):
     got, toks = vkgrm(exe, model, ids, work)
+    if tiles:
+        # the block-type matrices in 8-row tiles of blocks (CPU drivers) or in the file's order: the same
+        # arithmetic at other addresses, so the same bits
+        rm = vkgrm(exe, model, ids, work, {"VKGRM_DISABLE_TILED_BLOCKS": "1"})
+        assert np.array_equal(rm[0].view(np.uint32), got.view(np.uint32)) and rm[1] == toks, (
+            f"{name}: {tag}: logits with VKGRM_DISABLE_TILED_BLOCKS=1 differ from the default's "
+            f"(max-abs {np.abs(rm[0].astype(np.float64) - got).max():.3e})")
+        print(f"{name}: {tag}: the same bits with the block-type matrices in the file's row order")
     # llama.cpp on the prompt and vkgrm's greedy tokens (but the last): rows
     # 0..n-1 are the prompt's logits, rows n-1.. the greedy steps' (teacher forcing)
     lc = lc_logits(py, model, ids + toks[:-1], work)
@@ -176,7 +188,7 @@ def real_file(exe, py, path, prompt, kind, tol, exact):
     with tempfile.TemporaryDirectory() as work:
         # the file dequantized to F32 by gguf-py, then the numpy forward
         ref = exact_logits(path, ids) if exact else None
-        compare(os.path.basename(path), kind, kind, exe, py, path, ids, work, exact=ref, tol=tol)
+        compare(os.path.basename(path), kind, kind, exe, py, path, ids, work, exact=ref, tol=tol, tiles=True)
     print("llama.cpp oracle OK:", path)
 
 
@@ -206,10 +218,11 @@ def main():
             wide = os.path.join(d, "wide_f32.gguf")
             if os.path.exists(wide):
                 compare(name, "wide_f32.gguf", "f32", exe, py, wide, ids, work, moe)
-                for q in KQUANTS:
+                for q in KQUANTS + ("q8_0", "q4_0"):
                     out = os.path.join(work, f"wide_{q}.gguf")
                     oracle(py, "quantize", wide, out, q)
-                    compare(name, f"wide_{q}.gguf (llama.cpp's quantizer)", q, exe, py, out, ids, work, moe)
+                    compare(name, f"wide_{q}.gguf (llama.cpp's quantizer)", q, exe, py, out, ids, work, moe,
+                            tiles=True)
     print("llama.cpp oracle OK:", " ".join(names))
 
 

@@ -1,5 +1,5 @@
-/* test_matmul_tiled — float weights stored in tiles of T = VKG_MATMUL_TILE_ROWS (8) rows
- * (VKG_MATMUL_W_TILED).
+/* test_matmul_tiled — float and block-type weights stored in tiles of T = VKG_MATMUL_TILE_ROWS (8)
+ * rows (VKG_MATMUL_W_TILED).
  *
  * The layout, from its definition (push_matmul.h), element by element: value i of row o is
  * at element T t * n_in + (kt * rt + r) * g + j of the tiled matrix, with t = o / T,
@@ -7,7 +7,11 @@
  * j = i % g, g the values of one 16-byte texel of the device type (8 for F16/BF16, 4 for
  * F32). ref_tile_rows (tests/reference) places every element by that formula; vkg_weights_tile_rows (the
  * loader's tiler) must give the same bytes for rows 1 / 63 / 64 / 65 / 200 / 130, rows of
- * 8 / 136 / 576 values, 2- and 4-byte elements and g 4 / 8 (a BF16 file going to F32).
+ * 8 / 136 / 576 values, 2- and 4-byte elements and g 4 / 8 (a BF16 file going to F32). The
+ * block types tile by 256 values (a K-quant block of 144 / 176 / 210 bytes; 8 blocks of Q8_0, Q4_0,
+ * Q4_1, Q5_0, Q5_1): the same formula over the row's bytes with 1-byte elements and g = the unit's
+ * bytes, so unit kb of row o lands at T t * row_bytes + (kb * rt + r) * unit bytes; the tiler must
+ * give those bytes too.
  *
  * The kernels: every texel lane kernel reading a tiled W must give the same bits as the
  * same kernel on the row-major W (the arithmetic is the same, only the addresses move), and
@@ -19,9 +23,14 @@
  *   - the one-token column split forced (matvec1_lane_cs reads tiles correctly too);
  *   - vkg_op_matmul_fused: q|k|v (PARTS 136 | 40 | 40) and gate|up SwiGLU (2 x 104), one launch
  *     and, with use.fused off, each part launched apart on its tiled slice;
- *   - vkg_op_matmul_add_norm (RESNORM): the residual add and norm's tail with tiled rows.
+ *   - vkg_op_matmul_add_norm (RESNORM): the residual add and norm's tail with tiled rows;
+ *   - the same for Q4_K / Q5_K / Q6_K (n_in 512 and 768; 70 rows: a partial last tile), with float x
+ *     and with an XQ8 scratch (x in 8 bits: the *_xq8 kernels, the reference on llama.cpp's
+ *     Q8_K of x), fused q|k|v and gate|up on 8-bit x, Q6_K's RESNORM, Q6_K in row windows;
+ *     and for Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 (n_in 512 and 768), Q8_0's q|k|v, Q4_1's gate|up,
+ *     Q5_0's RESNORM.
  * And the refusals: a tiled weight on the GEMM path or the subgroup path (no texel kernel there)
- * is VKG_ERR_UNSUPPORTED, a tiled Q8_0 is VKG_ERR_INVALID_ARG, a tiled stack whose part is not
+ * is VKG_ERR_UNSUPPORTED, a tiled Q8_0 of 64-value rows (not whole groups of 8 blocks) is VKG_ERR_INVALID_ARG, a tiled stack whose part is not
  * whole tiles is VKG_ERR_INVALID_ARG when the parts run apart. */
 #include "common_gpu.h"
 
@@ -34,9 +43,47 @@
 #include "ref_matmul.h"
 #include "weights.h"
 
+static int is_kq(enum vkg_dtype wt) { return wt == VKG_DTYPE_Q4_K || wt == VKG_DTYPE_Q5_K || wt == VKG_DTYPE_Q6_K; }
+
+static int is_block(enum vkg_dtype wt) { return wt != VKG_DTYPE_F32 && wt != VKG_DTYPE_F16 && wt != VKG_DTYPE_BF16; }
+
+static uint32_t esz(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 ? 4 : 2; }
+
+/* the tiled bytes of a row-major matrix (ref_tile_rows): floats by 16-byte texels, block types by 256
+ * values (a K-quant block, 8 blocks of the 32-value types) */
+static void tile_ref(uint8_t *dst, const uint8_t *src, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in)
+{
+    if (is_block(wt)) {
+        uint32_t unit = (uint32_t)(vkg_dtype_block_bytes(wt) * (256 / vkg_dtype_block_size(wt)));
+        ref_tile_rows(dst, src, n_out, n_in / 256 * unit, 1, unit);
+    } else {
+        ref_tile_rows(dst, src, n_out, n_in, esz(wt), 16 / esz(wt));
+    }
+}
+
 static void test_host_tiler(void **state)
 {
     (void)state;
+    /* block-type rows: 1 / 8 / 13 / 64 rows of 2 and 3 units of 144, 176, 210 (K-quant blocks), 272 (8 Q8_0
+     * blocks) bytes */
+    static const uint32_t krows[] = { 1, 8, 13, 64 }, kbb[] = { 144, 176, 210, 272 };
+    uint64_t kseed = 3;
+    for (size_t a = 0; a < 4; a++)
+        for (size_t b = 0; b < 4; b++)
+            for (uint32_t nb = 2; nb <= 3; nb++) {
+                uint32_t rb = nb * kbb[b];
+                size_t n = (size_t)krows[a] * rb;
+                uint8_t *src = malloc(n), *want = malloc(n), *got = malloc(n);
+                for (size_t i = 0; i < n; i++) src[i] = (uint8_t)rng_next(&kseed);
+                ref_tile_rows(want, src, krows[a], rb, 1, kbb[b]);
+                vkg_weights_tile_rows(got, src, krows[a], rb, 1, kbb[b]);
+                if (memcmp(got, want, n) != 0)
+                    fail_msg("tiler: %u rows of %u blocks of %u bytes: bytes differ from the layout", krows[a], nb,
+                             kbb[b]);
+                free(src);
+                free(want);
+                free(got);
+            }
     static const uint32_t rows[] = { 1, 63, 64, 65, 200, 130 }, ins[] = { 8, 136, 576 };
     static const uint32_t fmt[][2] = { { 2, 8 }, { 4, 4 }, { 2, 4 } }; /* es, g */
     uint64_t seed = 7;
@@ -58,11 +105,11 @@ static void test_host_tiler(void **state)
             }
 }
 
-static uint32_t esz(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 ? 4 : 2; }
-
-/* the texel tier's one launch of w (tiled or not) on x; returns the last kernel's name */
+/* the texel tier's one launch of w (tiled or not) on x (bq: an XQ8 scratch or NULL); returns the last kernel's
+ * name */
 static const char *run_mm(enum vkg_dtype wt, struct vkg_buffer *bw, int tiled, uint32_t n_out, uint32_t n_in,
-                          struct vkg_buffer *bx, struct vkg_buffer *bb, uint32_t n_tok, int cs, float *y)
+                          struct vkg_buffer *bx, struct vkg_buffer *bb, uint32_t n_tok, int cs, struct vkg_buffer *bq,
+                          float *y)
 {
     struct vkg_buffer *by = gpu_buffer_from(NULL, (uint64_t)n_tok * n_out * 4, "tiled y");
     struct vkg_view bv = vkg_buffer_view(bb);
@@ -75,7 +122,8 @@ static const char *run_mm(enum vkg_dtype wt, struct vkg_buffer *bw, int tiled, u
                                  .n_tok = n_tok,
                                  .bias = &bv,
                                  .path = VKG_MATMUL_LANE_TEXEL,
-                                 .w_tiled = tiled };
+                                 .w_tiled = tiled,
+                                 .xq = bq ? vkg_buffer_view(bq) : (struct vkg_view){ 0 } };
     int saved = g_dev->use.matvec_cs;
     g_dev->use.matvec_cs = cs ? 2 : 0;
     struct vkg_cmd *c;
@@ -114,30 +162,38 @@ static void bits_equal(const char *what, const float *a, const float *b, size_t 
                 fail_msg("%s: element %zu: tiled %.9g, row-major %.9g (not the same bits)", what, i, a[i], b[i]);
 }
 
-static void matmul_case(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t seed)
+/* xq (K-quants): with an XQ8 scratch, the *_xq8 kernels on x in 8 bits (the reference on its Q8_K) */
+static void matmul_case_x(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t seed, int xq)
 {
     static const uint32_t toks[] = { 1, 3, 8, 17, 40 };
     size_t wb;
     uint8_t *w = rng_weight(&seed, wt, n_out, n_in, &wb), *wt_tiled = malloc(wb);
-    ref_tile_rows(wt_tiled, w, n_out, n_in, esz(wt), 16 / esz(wt));
-    float *x = malloc((size_t)40 * n_in * 4), *bias = malloc(n_out * 4);
+    tile_ref(wt_tiled, w, wt, n_out, n_in);
+    float *x = malloc((size_t)40 * n_in * 4), *xr = malloc((size_t)40 * n_in * 4), *bias = malloc(n_out * 4);
     rng_fill_f32(&seed, x, (size_t)40 * n_in, -1, 1);
     rng_fill_f32(&seed, bias, n_out, -1, 1);
+    memcpy(xr, x, (size_t)40 * n_in * 4);
+    int x8 = xq && g_dev->use.xq8;
+    for (uint32_t t = 0; x8 && t < 40; t++) ref_quantize_xq8(x + (size_t)t * n_in, n_in, NULL, xr + (size_t)t * n_in);
     struct vkg_buffer *bw = gpu_buffer_from(w, wb, "row-major w"), *bt = gpu_buffer_from(wt_tiled, wb, "tiled w");
     struct vkg_buffer *bx = gpu_buffer_from(x, (size_t)40 * n_in * 4, "x"), *bb = gpu_buffer_from(bias, n_out * 4, "b");
+    struct vkg_buffer *bq = xq ? gpu_buffer_from(NULL, vkg_op_matmul_xq_bytes(40, n_in), "xq") : NULL;
     float *y0 = malloc((size_t)40 * n_out * 4), *y1 = malloc((size_t)40 * n_out * 4);
     for (size_t k = 0; k < sizeof toks / sizeof toks[0]; k++)
-        for (int cs = 0; cs < (toks[k] == 1 ? 2 : 1); cs++) {
+        for (int cs = 0; cs < (toks[k] == 1 && !is_block(wt) ? 2 : 1); cs++) {
             char what[128];
-            snprintf(what, sizeof what, "%s %ux%u x %u tokens%s", vkg_dtype_name(wt), n_out, n_in, toks[k],
-                     cs ? " (column split)" : "");
-            run_mm(wt, bw, 0, n_out, n_in, bx, bb, toks[k], cs, y0);
-            const char *kern = run_mm(wt, bt, 1, n_out, n_in, bx, bb, toks[k], cs, y1);
+            snprintf(what, sizeof what, "%s %ux%u x %u tokens%s%s", vkg_dtype_name(wt), n_out, n_in, toks[k],
+                     cs ? " (column split)" : "", x8 ? " (x in 8 bits)" : "");
+            run_mm(wt, bw, 0, n_out, n_in, bx, bb, toks[k], cs, bq, y0);
+            const char *kern = run_mm(wt, bt, 1, n_out, n_in, bx, bb, toks[k], cs, bq, y1);
             const char *want = toks[k] > 1 ? "matmul_lane_" : cs ? "matvec1_lane_cs_" : "matvec1_lane_tx_";
             if (strncmp(kern, want, strlen(want)) != 0) fail_msg("%s: ran %s, not %s*", what, kern, want);
+            if ((strstr(kern, "_xq8") != NULL) != x8) fail_msg("%s: ran %s", what, kern);
             bits_equal(what, y1, y0, (size_t)toks[k] * n_out);
-            check_ref(what, w, wt, n_out, n_in, x, bias, toks[k], y1);
+            check_ref(what, w, wt, n_out, n_in, xr, bias, toks[k], y1);
         }
+    vkg_buffer_free(bq);
+    free(xr);
     vkg_buffer_free(bw);
     vkg_buffer_free(bt);
     vkg_buffer_free(bx);
@@ -148,6 +204,11 @@ static void matmul_case(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64
     free(bias);
     free(y0);
     free(y1);
+}
+
+static void matmul_case(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint64_t seed)
+{
+    matmul_case_x(wt, n_out, n_in, seed, 0);
 }
 
 static void test_f16(void **state)
@@ -169,6 +230,9 @@ static void test_windows(void **state)
     g_saved_range = g_dev->info.max_storage_buffer_range;
     g_dev->info.max_storage_buffer_range = 32 << 10;
     matmul_case(VKG_DTYPE_F16, 203, 144, 8);
+    /* Q6_K rows of 420 bytes: 72 + 72 + 59 rows tiled (the last window's last tile of 3), 78 + 78 + 47
+     * row-major */
+    matmul_case_x(VKG_DTYPE_Q6_K, 203, 512, 9, 1);
 }
 
 /* the device's range back even when the test failed (the later tests must not run windowed) */
@@ -193,9 +257,20 @@ static void test_f32(void **state)
     matmul_case(VKG_DTYPE_F32, 200, 136, 7);
 }
 
+static void test_kquants(void **state)
+{
+    (void)state;
+    static const enum vkg_dtype kt[] = { VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+    for (int i = 0; i < 3; i++)
+        for (int xq = 0; xq < 2; xq++) {
+            matmul_case_x(kt[i], 70, 512, 30 + 4 * i + xq, xq);
+            matmul_case_x(kt[i], 200, 768, 32 + 4 * i + xq, xq);
+        }
+}
+
 /* q|k|v (PARTS) or gate|up (SwiGLU) over a row-major or tiled stack; fused: the one launch or apart */
 static void run_fused(enum vkg_dtype wt, int glu, struct vkg_buffer *bw, int tiled, const uint32_t *rows, uint32_t n_in,
-                      struct vkg_buffer *bx, uint32_t n_tok, int fused, float *out)
+                      struct vkg_buffer *bx, uint32_t n_tok, int fused, struct vkg_buffer *bq, float *out)
 {
     uint32_t np = glu ? 2 : 3, total = 0;
     for (uint32_t i = 0; i < np; i++) total += rows[i];
@@ -209,7 +284,8 @@ static void run_fused(enum vkg_dtype wt, int glu, struct vkg_buffer *bw, int til
                                        .x = vkg_buffer_view(bx),
                                        .n_tok = n_tok,
                                        .kind = glu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_PARTS,
-                                       .w_tiled = tiled };
+                                       .w_tiled = tiled,
+                                       .xq = bq ? vkg_buffer_view(bq) : (struct vkg_view){ 0 } };
     for (uint32_t i = 0; i < (glu ? 1 : np); i++) {
         by[i] = gpu_buffer_from(NULL, (uint64_t)n_tok * rows[i] * 4, "fused y");
         a.y[i] = vkg_buffer_view(by[i]);
@@ -235,30 +311,36 @@ static void run_fused(enum vkg_dtype wt, int glu, struct vkg_buffer *bw, int til
     vkg_cmd_free(c);
 }
 
-static void fused_case(enum vkg_dtype wt, int glu, uint64_t seed)
+/* n_in: 136 for floats, 512 for the K-quants (then with an XQ8 scratch: the reference on 8-bit x) */
+static void fused_case(enum vkg_dtype wt, int glu, uint64_t seed, uint32_t n_in)
 {
     static const uint32_t qkv[3] = { 136, 40, 40 }, gu[2] = { 104, 104 };
-    const uint32_t *rows = glu ? gu : qkv, n_in = 136, total = glu ? gu[0] + gu[1] : qkv[0] + qkv[1] + qkv[2];
+    const uint32_t *rows = glu ? gu : qkv, total = glu ? gu[0] + gu[1] : qkv[0] + qkv[1] + qkv[2];
     size_t wb;
     uint8_t *w = rng_weight(&seed, wt, total, n_in, &wb), *wtl = malloc(wb);
-    ref_tile_rows(wtl, w, total, n_in, esz(wt), 16 / esz(wt));
+    tile_ref(wtl, w, wt, total, n_in);
     float *x = malloc((size_t)17 * n_in * 4);
     rng_fill_f32(&seed, x, (size_t)17 * n_in, -1, 1);
     struct vkg_buffer *bw = gpu_buffer_from(w, wb, "stack"), *bt = gpu_buffer_from(wtl, wb, "tiled stack");
     struct vkg_buffer *bx = gpu_buffer_from(x, (size_t)17 * n_in * 4, "x");
+    struct vkg_buffer *bq = is_kq(wt) ? gpu_buffer_from(NULL, vkg_op_matmul_xq_bytes(17, n_in), "xq") : NULL;
+    float *xr = malloc((size_t)17 * n_in * 4);
+    memcpy(xr, x, (size_t)17 * n_in * 4);
+    for (uint32_t t = 0; bq && g_dev->use.xq8 && t < 17; t++)
+        ref_quantize_xq8(x + (size_t)t * n_in, n_in, NULL, xr + (size_t)t * n_in);
     static const uint32_t toks[] = { 1, 9, 17 };
     float *y0 = malloc((size_t)17 * total * 4), *y1 = malloc((size_t)17 * total * 4);
     float *want = malloc((size_t)17 * total * 4);
     for (size_t k = 0; k < 3; k++) {
         uint32_t n = toks[k];
         size_t ny = (size_t)n * (glu ? rows[0] : total);
-        ref_matmul(w, wt, total, n_in, x, n_in, NULL, n, want, total, NULL);
+        ref_matmul(w, wt, total, n_in, xr, n_in, NULL, n, want, total, NULL);
         for (int fused = 1; fused >= 0; fused--) {
             char what[128];
             snprintf(what, sizeof what, "%s %s x %u tokens, %s", vkg_dtype_name(wt), glu ? "gate|up" : "q|k|v", n,
                      fused ? "one launch" : "parts apart");
-            run_fused(wt, glu, bw, 0, rows, n_in, bx, n, fused, y0);
-            run_fused(wt, glu, bt, 1, rows, n_in, bx, n, fused, y1);
+            run_fused(wt, glu, bw, 0, rows, n_in, bx, n, fused, bq, y0);
+            run_fused(wt, glu, bt, 1, rows, n_in, bx, n, fused, bq, y1);
             bits_equal(what, y1, y0, ny);
             /* against the reference: part i's rows of each token */
             for (uint32_t t = 0; t < n; t++)
@@ -281,9 +363,11 @@ static void fused_case(enum vkg_dtype wt, int glu, uint64_t seed)
     vkg_buffer_free(bw);
     vkg_buffer_free(bt);
     vkg_buffer_free(bx);
+    vkg_buffer_free(bq);
     free(w);
     free(wtl);
     free(x);
+    free(xr);
     free(y0);
     free(y1);
     free(want);
@@ -292,20 +376,21 @@ static void fused_case(enum vkg_dtype wt, int glu, uint64_t seed)
 static void test_fused(void **state)
 {
     (void)state;
-    fused_case(VKG_DTYPE_F16, 0, 11);
-    fused_case(VKG_DTYPE_F16, 1, 12);
-    fused_case(VKG_DTYPE_BF16, 0, 13);
+    fused_case(VKG_DTYPE_F16, 0, 11, 136);
+    fused_case(VKG_DTYPE_F16, 1, 12, 136);
+    fused_case(VKG_DTYPE_BF16, 0, 13, 136);
+    fused_case(VKG_DTYPE_Q4_K, 0, 14, 512);
+    fused_case(VKG_DTYPE_Q4_K, 1, 15, 512);
+    fused_case(VKG_DTYPE_Q6_K, 1, 16, 512);
 }
 
 /* RESNORM over tiled rows: the same bits as over row-major ones */
-static void test_resnorm(void **state)
+static void resnorm_case(enum vkg_dtype wt, uint32_t n_in, uint64_t seed)
 {
-    (void)state;
-    const uint32_t n_out = 200, n_in = 136;
-    uint64_t seed = 21;
+    const uint32_t n_out = 200;
     size_t wb;
-    uint8_t *w = rng_weight(&seed, VKG_DTYPE_F16, n_out, n_in, &wb), *wtl = malloc(wb);
-    ref_tile_rows(wtl, w, n_out, n_in, 2, 8);
+    uint8_t *w = rng_weight(&seed, wt, n_out, n_in, &wb), *wtl = malloc(wb);
+    tile_ref(wtl, w, wt, n_out, n_in);
     float *x = malloc((size_t)9 * n_in * 4), *res0 = malloc((size_t)9 * n_out * 4), *g = malloc(n_out * 4);
     rng_fill_f32(&seed, x, (size_t)9 * n_in, -1, 1);
     rng_fill_f32(&seed, res0, (size_t)9 * n_out, -3, 3);
@@ -327,7 +412,7 @@ static void test_resnorm(void **state)
             vkg_cmd_fill(c, vkg_buffer_view(bc), 0);
             vkg_cmd_barrier(c);
             struct vkg_matmul_norm_args a = { .mm = { .w = vkg_buffer_view(bw[tl]),
-                                                      .wt = VKG_DTYPE_F16,
+                                                      .wt = wt,
                                                       .n_out = n_out,
                                                       .n_in = n_in,
                                                       .x = vkg_buffer_view(bx),
@@ -360,7 +445,7 @@ static void test_resnorm(void **state)
         /* and the residual against the reference: res0 + W x */
         float *want = malloc((size_t)n * n_out * 4);
         double *as = malloc((size_t)n * n_out * 8);
-        ref_matmul(w, VKG_DTYPE_F16, n_out, n_in, x, n_in, NULL, n, want, n_out, as);
+        ref_matmul(w, wt, n_out, n_in, x, n_in, NULL, n, want, n_out, as);
         for (size_t i = 0; i < (size_t)n * n_out; i++)
             if (fabs((double)res[1][i] - ((double)res0[i] + want[i])) > 1e-4 * as[i] + 1e-6 * fabs(res0[i]) + 1e-6)
                 fail_msg("resnorm %u tokens: res[%zu] %.9g, reference %.9g", n, i, res[1][i], res0[i] + want[i]);
@@ -380,6 +465,27 @@ static void test_resnorm(void **state)
     free(x);
     free(res0);
     free(g);
+}
+
+static void test_resnorm(void **state)
+{
+    (void)state;
+    resnorm_case(VKG_DTYPE_F16, 136, 21);
+    resnorm_case(VKG_DTYPE_Q6_K, 512, 22); /* float x (no XQ8 scratch): the one-token and 8-token tails */
+}
+
+/* the 32-value block types, tiled by groups of 8 blocks (rows of 256k values) */
+static void test_block32(void **state)
+{
+    (void)state;
+    static const enum vkg_dtype bt[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4, VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1 };
+    for (int i = 0; i < 5; i++) {
+        matmul_case(bt[i], 70, 512, 50 + 2 * i);
+        matmul_case(bt[i], 200, 768, 51 + 2 * i);
+    }
+    fused_case(VKG_DTYPE_Q8_0, 0, 60, 512);
+    fused_case(VKG_DTYPE_Q4_1, 1, 61, 512);
+    resnorm_case(VKG_DTYPE_Q5_0, 512, 62);
 }
 
 static void test_refusals(void **state)
@@ -430,6 +536,8 @@ int main(void)
         cmocka_unit_test_teardown(test_windows, restore_range),
         cmocka_unit_test(test_bf16),
         cmocka_unit_test(test_f32),
+        cmocka_unit_test(test_kquants),
+        cmocka_unit_test(test_block32),
         cmocka_unit_test(test_fused),
         cmocka_unit_test(test_resnorm),
         cmocka_unit_test(test_refusals),

@@ -172,15 +172,35 @@ static void down(void *ctx)
 
 /* Q4_K / Q5_K / Q6_K with the XQ8 scratch: the quantization of x and the integer kernels (use.xq8; the
  * time takes in the quantize_x_q8k launch, as a model step pays it) */
-static enum vkg_status xq_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
-                                uint32_t n, uint32_t n_in, uint32_t n_tok)
+static enum vkg_status xq_setup_n(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops,
+                                  enum vkg_dtype wt, uint32_t n, uint32_t n_in, uint32_t n_tok, uint32_t copies, int cs)
 {
-    VKG_TRY(mm_setup(dev, ctx, bytes, flops, wt, n, n_in, n_tok, VKG_MATMUL_LANE_TEXEL, 0, 1));
+    VKG_TRY(mm_setup(dev, ctx, bytes, flops, wt, n, n_in, n_tok, VKG_MATMUL_LANE_TEXEL, cs, copies));
     struct mm_ctx *c = *ctx;
     VKG_TRY(vkg_bench_buffer(dev, vkg_op_matmul_xq_bytes(n_tok, n_in), "bench xq", &c->xqb));
     c->a.xq = vkg_buffer_view(c->xqb);
     return VKG_OK;
 }
+static enum vkg_status xq_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, enum vkg_dtype wt,
+                                uint32_t n, uint32_t n_in, uint32_t n_tok)
+{
+    return xq_setup_n(dev, ctx, bytes, flops, wt, n, n_in, n_tok, 1, 0);
+}
+/* The Q4_K_M judge's (Qwen2.5-Coder-1.5B) FFN shapes, gate|up's rows (8960 x 1536) and down's (1536 x
+ * 8960), over 16 distinct matrices (~120-180 MB, one launch each: cache-cold, as a model step reads
+ * them), in the file's row order and in 8-row tiles of blocks (tiled 1, use.tiled_blocks's layout; random
+ * bits either way) */
+#define XQ_COLD(name, wt, n, n_in, tok, tiled)                                            \
+    static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
+    {                                                                                     \
+        return xq_setup_n(d, x, b, f, VKG_DTYPE_##wt, n, n_in, tok, 16, tiled ? 2 : 0);   \
+    }
+XQ_COLD(xqj_up, Q4_K, 8960, 1536, 1, 0)
+XQ_COLD(xqj_up_t, Q4_K, 8960, 1536, 1, 1)
+XQ_COLD(xqj_dn, Q4_K, 1536, 8960, 1, 0)
+XQ_COLD(xqj_dn_t, Q4_K, 1536, 8960, 1, 1)
+XQ_COLD(xqj_up8, Q4_K, 8960, 1536, 8, 0)
+XQ_COLD(xqj_up8_t, Q4_K, 8960, 1536, 8, 1)
 #define XQ(name, wt, n, tok)                                                              \
     static enum vkg_status name(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f) \
     {                                                                                     \
@@ -223,6 +243,15 @@ static enum vkg_status qx_rec(struct vkg_cmd *cmd, void *ctx)
 #define MM_RECT(name, wt, n, n_in, tok, path, cs) MM_COLD(name, wt, n, n_in, tok, path, cs, 1)
 #define MM_CS(name, wt, n, tok, path, cs) MM_RECT(name, wt, n, n, tok, path, cs)
 #define MM(name, wt, n, tok, path) MM_CS(name, wt, n, tok, path, 0)
+/* the judge's FFN shapes (XQ_COLD above) in Q8_0 (the 32-value types tile by groups of 8 blocks), over 8 matrices */
+MM_COLD(q8j_up, Q8_0, 8960, 1536, 1, VKG_MATMUL_LANE_TEXEL, 0, 8)
+MM_COLD(q8j_up_t, Q8_0, 8960, 1536, 1, VKG_MATMUL_LANE_TEXEL, 2, 8)
+MM_COLD(q8j_dn, Q8_0, 1536, 8960, 1, VKG_MATMUL_LANE_TEXEL, 0, 8)
+MM_COLD(q8j_dn_t, Q8_0, 1536, 8960, 1, VKG_MATMUL_LANE_TEXEL, 2, 8)
+MM_COLD(q4j_up, Q4, 8960, 1536, 1, VKG_MATMUL_LANE_TEXEL, 0, 8)
+MM_COLD(q4j_up_t, Q4, 8960, 1536, 1, VKG_MATMUL_LANE_TEXEL, 2, 8)
+MM_COLD(q4j_dn, Q4, 1536, 8960, 1, VKG_MATMUL_LANE_TEXEL, 0, 8)
+MM_COLD(q4j_dn_t, Q4, 1536, 8960, 1, VKG_MATMUL_LANE_TEXEL, 2, 8)
 #define DEC(dt)                                             \
     MM(dsg1_##dt, dt, DEC_N, 1, VKG_MATMUL_DECODE_SUBGROUP) \
     MM(dsg8_##dt, dt, DEC_N, 8, VKG_MATMUL_DECODE_SUBGROUP) \
@@ -472,6 +501,20 @@ static const struct vkg_bench_case g_cases[] = {
     { "matmul_lane_q4_k_xq8", "4096x4096 Q4_K x 8 vec, x in 8 bits (+ quantize_x)", xq8, mm_rec, down },
     { "matmul_lane_q4_k_xq8", "4096x4096 Q4_K x 64 vec, x in 8 bits (+ quantize_x)", xq64, mm_rec, down },
     { "matmul_lane_q4_k_xq8", "1024x1024 Q4_K x 512 tok, x in 8 bits (+ quantize_x)", xqp, mm_rec, down },
+    { "matvec1_lane_tx_q4_k_xq8", "8960x1536 Q4_K x 1 vec over 16 matrices (cold)", xqj_up, mm_rec, down },
+    { "matvec1_lane_tx_q4_k_xq8", "8960x1536 Q4_K x 1 vec over 16 matrices (cold) tiled", xqj_up_t, mm_rec, down },
+    { "matvec1_lane_tx_q4_k_xq8", "1536x8960 Q4_K x 1 vec over 16 matrices (cold)", xqj_dn, mm_rec, down },
+    { "matvec1_lane_tx_q4_k_xq8", "1536x8960 Q4_K x 1 vec over 16 matrices (cold) tiled", xqj_dn_t, mm_rec, down },
+    { "matmul_lane_q4_k_xq8", "8960x1536 Q4_K x 8 vec over 16 matrices (cold)", xqj_up8, mm_rec, down },
+    { "matmul_lane_q4_k_xq8", "8960x1536 Q4_K x 8 vec over 16 matrices (cold) tiled", xqj_up8_t, mm_rec, down },
+    { "matvec1_lane_tx_q8_0", "8960x1536 Q8_0 x 1 vec over 8 matrices (cold)", q8j_up, mm_rec, down },
+    { "matvec1_lane_tx_q8_0", "8960x1536 Q8_0 x 1 vec over 8 matrices (cold) tiled", q8j_up_t, mm_rec, down },
+    { "matvec1_lane_tx_q8_0", "1536x8960 Q8_0 x 1 vec over 8 matrices (cold)", q8j_dn, mm_rec, down },
+    { "matvec1_lane_tx_q8_0", "1536x8960 Q8_0 x 1 vec over 8 matrices (cold) tiled", q8j_dn_t, mm_rec, down },
+    { "matvec1_lane_tx_q4", "8960x1536 Q4 x 1 vec over 8 matrices (cold)", q4j_up, mm_rec, down },
+    { "matvec1_lane_tx_q4", "8960x1536 Q4 x 1 vec over 8 matrices (cold) tiled", q4j_up_t, mm_rec, down },
+    { "matvec1_lane_tx_q4", "1536x8960 Q4 x 1 vec over 8 matrices (cold)", q4j_dn, mm_rec, down },
+    { "matvec1_lane_tx_q4", "1536x8960 Q4 x 1 vec over 8 matrices (cold) tiled", q4j_dn_t, mm_rec, down },
     { "matvec1_lane_tx_q5_k_xq8", "4096x4096 Q5_K x 1 vec, x in 8 bits (+ quantize_x)", xq1_5, mm_rec, down },
     { "matmul_lane_q5_k_xq8", "1024x1024 Q5_K x 512 tok, x in 8 bits (+ quantize_x)", xqp_5, mm_rec, down },
     { "matvec1_lane_tx_q6_k_xq8", "4096x4096 Q6_K x 1 vec, x in 8 bits (+ quantize_x)", xq1_6, mm_rec, down },
