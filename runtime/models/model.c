@@ -163,8 +163,9 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
  * lookup reads either layout), which the texel row-per-lane kernels
  * then read as one sequential stream per 8-lane SIMD chunk instead of a stream per row (README,
  * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
- * may be launched on its own). The K-quant projections of GGUF files too (use.tiled_blocks: tiles of
- * 256-value blocks, push_matmul.h), but not an embedding. The MoE experts' float matrices too, each
+ * may be launched on its own). The block-type projections of GGUF files too (use.tiled_blocks: tiles of
+ * 256-value units, push_matmul.h; not Q8_0, vkg_op_matmul_tileable), but not an embedding nor an
+ * expert (the embedding lookup and moe_lane read the file's order). The MoE experts' float matrices too, each
  * expert's on its own (moe_lane.comp). The router, DeepSeek-V2's latent projections and an untied
  * embedding keep the file's row order. */
 static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
@@ -179,7 +180,7 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
     for (size_t i = 0; i < r->n_spec; i++) {
         const struct vkg_tensor_spec *e = &r->spec[i];
         if (e->index < 0 || e->n_dims != 2) continue;
-        /* the K-quants' tiles: only the matmul kernels read them (not moe_lane, nor the embedding lookup) */
+        /* the block types' tiles: only the matmul kernels read them (not moe_lane, nor the embedding lookup) */
         enum vkg_dtype dt = r->dtype[e->index];
         int fl = dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16;
         if (e->expert >= 0) { /* each expert's matrix tiled on its own (moe_lane reads them, VKG_MOE_W_TILED) */

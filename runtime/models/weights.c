@@ -136,9 +136,8 @@ static enum vkg_status place(struct loader *L, size_t i, const struct vkg_tensor
     return VKG_OK;
 }
 
-/* Quantized blocks from a GGUF (the device layouts are ggml's blocks): copied as
- * stored, whole blocks per staging slot. */
-/* Blocks as stored (GGUF); tiled (a 2-D matrix of rows of 256k values with opts.tile): whole tiles per
+/* Quantized blocks from a GGUF (the device layouts are ggml's blocks): copied as stored, whole blocks
+ * per staging slot; or tiled (a 2-D matrix of rows of 256k values with opts.tile): whole tiles per
  * chunk, each tile's units of 256 values (a K-quant block, 8 blocks of the others) put in the kernels'
  * order on the host as vkg_weights_tile_rows does for floats (the unit as the group of 1-byte elements:
  * unit kb of the tile's row r at (kb * rows in the tile + r)). */
