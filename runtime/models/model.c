@@ -182,7 +182,7 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
         if (e->index < 0 || e->n_dims != 2) continue;
         /* the block types' tiles: only the matmul kernels read them (not moe_lane, nor the embedding lookup) */
         enum vkg_dtype dt = r->dtype[e->index];
-        int fl = dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16;
+        int fl = !vkg_dtype_is_block(dt);
         if (e->expert >= 0) { /* each expert's matrix tiled on its own (moe_lane reads them, VKG_MOE_W_TILED) */
             if (fl && vkg_op_matmul_tileable(m->dev, dt, e->shape[1])) tile[e->index] = 1;
             continue;

@@ -677,7 +677,10 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
                                  .mode = VKG_MATMUL_MODE_RESNORM,
                                  .eps = r->eps,
                                  .w_add = r->kind == VKG_RMSNORM_GEMMA ? 1.0f : 0.0f };
-    if (!tex_rows(wi, a->n_in, p.w_off) || p.x_off % 4 || v[0].offset % ta || v[1].offset % ta) return 0;
+    /* a tiled block type whose rows would need the realigning walk: the separate launches refuse it */
+    if (!tex_rows(wi, a->n_in, p.w_off) || p.x_off % 4 || v[0].offset % ta || v[1].offset % ta ||
+        (a->w_tiled && rows_any(wi, a->n_in, p.w_off)))
+        return 0;
     p.vec = VKG_MATMUL_VEC_X | (wi <= 2 ? VKG_MATMUL_VEC_W : 0) | rows_any(wi, a->n_in, p.w_off) |
             (a->w_tiled ? VKG_MATMUL_W_TILED : 0);
     struct {

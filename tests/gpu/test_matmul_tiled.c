@@ -45,15 +45,13 @@
 
 static int is_kq(enum vkg_dtype wt) { return wt == VKG_DTYPE_Q4_K || wt == VKG_DTYPE_Q5_K || wt == VKG_DTYPE_Q6_K; }
 
-static int is_block(enum vkg_dtype wt) { return wt != VKG_DTYPE_F32 && wt != VKG_DTYPE_F16 && wt != VKG_DTYPE_BF16; }
-
 static uint32_t esz(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 ? 4 : 2; }
 
 /* the tiled bytes of a row-major matrix (ref_tile_rows): floats by 16-byte texels, block types by 256
  * values (a K-quant block, 8 blocks of the 32-value types) */
 static void tile_ref(uint8_t *dst, const uint8_t *src, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in)
 {
-    if (is_block(wt)) {
+    if (vkg_dtype_is_block(wt)) {
         uint32_t unit = (uint32_t)(vkg_dtype_block_bytes(wt) * (256 / vkg_dtype_block_size(wt)));
         ref_tile_rows(dst, src, n_out, n_in / 256 * unit, 1, unit);
     } else {
@@ -180,7 +178,7 @@ static void matmul_case_x(enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, uint
     struct vkg_buffer *bq = xq ? gpu_buffer_from(NULL, vkg_op_matmul_xq_bytes(40, n_in), "xq") : NULL;
     float *y0 = malloc((size_t)40 * n_out * 4), *y1 = malloc((size_t)40 * n_out * 4);
     for (size_t k = 0; k < sizeof toks / sizeof toks[0]; k++)
-        for (int cs = 0; cs < (toks[k] == 1 && !is_block(wt) ? 2 : 1); cs++) {
+        for (int cs = 0; cs < (toks[k] == 1 && !vkg_dtype_is_block(wt) ? 2 : 1); cs++) {
             char what[128];
             snprintf(what, sizeof what, "%s %ux%u x %u tokens%s%s", vkg_dtype_name(wt), n_out, n_in, toks[k],
                      cs ? " (column split)" : "", x8 ? " (x in 8 bits)" : "");
