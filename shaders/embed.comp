@@ -28,6 +28,19 @@ layout(binding = 0) readonly buffer Ids { int ids[]; };      // [n_tokens] token
 layout(binding = 1) readonly buffer Table { uint tab[]; };   // [row_hi - row_lo][dim] in the table dtype
 layout(binding = 2) writeonly buffer Out { float outv[]; };  // [n_tokens][dim]
 
+// byte offset of block b (of bv values, qbytes each) of window row r: row-major, or (p.tiled, a GGUF block-type
+// head tied to the embedding: use.tiled_blocks) in tiles of VKG_MATMUL_TILE_ROWS rows of 256-value units, the
+// matmul's layout: unit u of the tile's row i at the tile's start + (u * rows in the tile + i) * unit bytes (the
+// window starts on a tile)
+uint block_at(uint r, uint b, uint bv, uint qbytes)
+{
+    uint bpr = p.dim / bv;
+    if (p.tiled == 0u) return p.table_skip + (r * bpr + b) * qbytes;
+    uint upu = 256u / bv; // blocks per unit
+    uint t0 = r - r % VKG_MATMUL_TILE_ROWS, rt = min(VKG_MATMUL_TILE_ROWS, p.row_hi - p.row_lo - t0);
+    return p.table_skip + (t0 * bpr + ((b / upu) * rt + (r - t0)) * upu + b % upu) * qbytes;
+}
+
 #if defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1) || defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
 #define T_GGML // ggml's block types, dequantized in registers 8 values at a time
 #define QBUF tab
@@ -37,9 +50,9 @@ void store8(uint r, uint j, uint o_out)
 {
     float w[8];
 #ifdef W_GGML32
-    load_ggml32(p.table_skip + (r * (p.dim >> 5) + (j >> 5)) * QBYTES, (j >> 3) & 3u, w);
+    load_ggml32(block_at(r, j >> 5, 32u, QBYTES), (j >> 3) & 3u, w);
 #else
-    load_ggmlk(p.table_skip + (r * (p.dim >> 8) + (j >> 8)) * QBYTES, j & 255u, w);
+    load_ggmlk(block_at(r, j >> 8, 256u, QBYTES), j & 255u, w);
 #endif
     [[unroll]] for (uint k = 0u; k < 8u; k++) outv[o_out + k] = w[k] * p.scale;
 }
@@ -52,7 +65,7 @@ void store8(uint r, uint j, uint o_out)
 // values j .. j+3 (j % 4 == 0, inside one block) of window row r: one scale decode per 4 values
 void store4(uint r, uint j, uint o_out)
 {
-    uint o = p.table_skip + r * (p.dim / VKG_QBLOCK) * QBYTES + (j / VKG_QBLOCK) * QBYTES;
+    uint o = block_at(r, j / VKG_QBLOCK, VKG_QBLOCK, QBYTES);
     float d = VKG_QSCALE(tab, o);
     for (uint k = 0u; k < 4u; k++) {
         uint jj = (j + k) % VKG_QBLOCK;

@@ -164,8 +164,8 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
  * then read as one sequential stream per 8-lane SIMD chunk instead of a stream per row (README,
  * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
  * may be launched on its own). The block-type projections of GGUF files too (use.tiled_blocks: tiles of
- * 256-value units, push_matmul.h; not Q8_0, vkg_op_matmul_tileable), but not an embedding nor an
- * expert (the embedding lookup and moe_lane read the file's order). The MoE experts' float matrices too, each
+ * 256-value units, push_matmul.h; not Q8_0, vkg_op_matmul_tileable) and a tied one's embedding (embed.comp
+ * reads those tiles too), but not an expert (moe_lane reads the file's order). The MoE experts' float matrices too, each
  * expert's on its own (moe_lane.comp). The router, DeepSeek-V2's latent projections and an untied
  * embedding keep the file's row order. */
 static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
@@ -180,7 +180,7 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
     for (size_t i = 0; i < r->n_spec; i++) {
         const struct vkg_tensor_spec *e = &r->spec[i];
         if (e->index < 0 || e->n_dims != 2) continue;
-        /* the block types' tiles: only the matmul kernels read them (not moe_lane, nor the embedding lookup) */
+        /* the block types' tiles: the matmul kernels and the embedding lookup read them (not moe_lane) */
         enum vkg_dtype dt = r->dtype[e->index];
         int fl = !vkg_dtype_is_block(dt);
         if (e->expert >= 0) { /* each expert's matrix tiled on its own (moe_lane reads them, VKG_MOE_W_TILED) */
@@ -188,7 +188,7 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
             continue;
         }
         int want = e->layer < 0 && (e->slot == offsetof(struct vkg_model, head) ||
-                                    (tied && fl && e->slot == offsetof(struct vkg_model, embed)));
+                                    (tied && e->slot == offsetof(struct vkg_model, embed)));
         for (size_t k = 0; e->layer >= 0 && k < sizeof slots / sizeof slots[0]; k++) want |= e->slot == slots[k];
         if (!want || !vkg_op_matmul_tileable(m->dev, r->dtype[e->index], e->shape[1])) continue;
         if (e->layer >= 0) {

@@ -86,9 +86,10 @@ enum vkg_status vkg_op_embed_ex(struct vkg_cmd *c, struct vkg_view table, enum v
 {
     uint64_t row_bytes = 0, per = 0;
     VKG_TRY(embed_check(table, tt, vocab, dim, &row_bytes));
-    if (tiled && ((tt != VKG_DTYPE_F32 && tt != VKG_DTYPE_F16 && tt != VKG_DTYPE_BF16) || dim % 8))
+    if (tiled && (vkg_dtype_is_block(tt) ? dim % 256 : dim % 8))
         return vkg_error(VKG_ERR_INVALID_ARG,
-                         "op 'embed': table '%s' tiled but %s with dim %u (F32/F16/BF16, dim %% 8 == 0)",
+                         "op 'embed': table '%s' tiled but %s with dim %u (F32/F16/BF16: dim %% 8 == 0, block "
+                         "types: dim %% 256 == 0)",
                          table.buf->name, vkg_dtype_name(tt), dim);
     if (n_tokens == 0) return VKG_OK;
     struct vkg_rows r[2] = { { ids, 1, 1, "ids" }, { out, dim, dim, "out" } };

@@ -20,8 +20,9 @@ struct vkg_push_embed {
     uint32_t vocab;      /* rows of the whole table: ids outside [0, vocab) give zeros */
     uint32_t write_oob;  /* 1 on exactly one window per token range: it writes the zero rows */
     float scale;         /* multiplier (1, or Gemma's sqrt(hidden)) */
-    uint32_t tiled;      /* F32/F16/BF16: the table in 8-row tiles (push_matmul.h's VKG_MATMUL_W_TILED layout;
-                            a tied head is read by the matmul) */
+    uint32_t tiled;      /* the table in 8-row tiles, as the matmul reads a tied head: F32/F16/BF16 in
+                            push_matmul.h's VKG_MATMUL_W_TILED layout, the block types (dim % 256 == 0) in
+                            256-value units (use.tiled_blocks, vkg_weights_tile_rows) */
     uint32_t pad1;
 };
 

@@ -4,9 +4,10 @@
  * one binding (maxStorageBufferRange, 128 MiB on lavapipe): 150,000 x 512
  * F32 (293 MiB) and 151,936 x 512 F16 (148 MiB). Tolerance: exact — the
  * shader decodes exactly and applies one f32 multiply, as the reference.
- * Tied heads on CPU drivers: F32 / F16 / BF16 tables stored in 8-row tiles (ref_tile_rows, the
- * layout's definition) give the same rows, with a partial last tile and in windows of whole
- * tiles under a small binding range. */
+ * Tied heads on CPU drivers: F32 / F16 / BF16 tables stored in 8-row tiles, and every block type's in
+ * tiles of 256-value units (a GGUF file's tied head, use.tiled_blocks; ref_tile_rows, the layout's
+ * definition), give the same rows, with a partial last tile and in windows of whole tiles under a
+ * small binding range. */
 #include "common_gpu.h"
 
 #include <math.h>
@@ -73,10 +74,12 @@ static void embed_case_ex(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const 
 {
     struct table tb;
     make_table(&tb, t, vocab, dim, seed);
-    if (tiled) { /* the same table in 8-row tiles */
+    if (tiled) { /* the same table in 8-row tiles: floats in 16-byte groups, blocks in 256-value units */
         uint32_t es = t == VKG_DTYPE_F32 ? 4 : 2;
         void *tl = malloc(tb.bytes);
-        ref_tile_rows(tl, tb.data, (uint32_t)vocab, dim, es, 16 / es);
+        if (vkg_dtype_is_block(t))
+            ref_tile_rows(tl, tb.data, (uint32_t)vocab, tb.row_bytes, 1, (uint32_t)(tb.row_bytes / (dim / 256)));
+        else ref_tile_rows(tl, tb.data, (uint32_t)vocab, dim, es, 16 / es);
         free(tb.data);
         tb.data = tl;
     }
@@ -216,6 +219,16 @@ static void test_embed_tiled(void **state)
         embed_case_ex(types[t], 1000, 136, ids, 9, 1.0f, 0, &seed, 1);
         free(ids);
     }
+    /* a GGUF file's block-type table tied to the head (use.tiled_blocks): units of one K-quant block or 8
+     * blocks of 32 values, rows of 2 and 3 units */
+    static const enum vkg_dtype blocks[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4,   VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0,
+                                             VKG_DTYPE_Q5_1, VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
+    for (size_t t = 0; t < sizeof blocks / sizeof blocks[0]; t++) {
+        int32_t *ids = make_ids(40, 203, &seed);
+        ids[6] = 7, ids[7] = 8, ids[8] = 199, ids[9] = 200, ids[10] = 202;
+        embed_case_ex(blocks[t], 203, t % 2 ? 768 : 512, ids, 40, t == 5 ? 3.0f : 1.0f, 2, &seed, 1);
+        free(ids);
+    }
     g_saved_range = g_dev->info.max_storage_buffer_range;
     g_dev->info.max_storage_buffer_range = 40 << 10;
     for (size_t t = 1; t < 3; t++) { /* 272-byte rows: 150 per window, cut to 144 */
@@ -224,6 +237,13 @@ static void test_embed_tiled(void **state)
         embed_case_ex(types[t], 203, 136, ids, 40, 1.0f, 0, &seed, 1);
         free(ids);
     }
+    /* Q6_K rows of 3 blocks (630 bytes): 65 per window, cut to 64; Q4 rows of 2 units (288 bytes): 142, cut
+     * to 136 */
+    int32_t *ids = make_ids(40, 203, &seed);
+    ids[6] = 63, ids[7] = 64, ids[8] = 135, ids[9] = 136, ids[10] = 202;
+    embed_case_ex(VKG_DTYPE_Q6_K, 203, 768, ids, 40, 1.0f, 0, &seed, 1);
+    embed_case_ex(VKG_DTYPE_Q4, 203, 512, ids, 40, 1.0f, 0, &seed, 1);
+    free(ids);
 }
 
 static int restore_range(void **state)
