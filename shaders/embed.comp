@@ -31,7 +31,7 @@ layout(binding = 2) writeonly buffer Out { float outv[]; };  // [n_tokens][dim]
 // byte offset of block b (of bv values, qbytes each) of window row r: row-major, or (p.tiled, a GGUF block-type
 // head tied to the embedding: use.tiled_blocks) in tiles of VKG_MATMUL_TILE_ROWS rows of 256-value units, the
 // matmul's layout: unit u of the tile's row i at the tile's start + (u * rows in the tile + i) * unit bytes (the
-// window starts on a tile)
+// window starts on a tile; Q6_K's tile columns hold split fields instead, store8)
 uint block_at(uint r, uint b, uint bv, uint qbytes)
 {
     uint bpr = p.dim / bv;
@@ -51,6 +51,14 @@ void store8(uint r, uint j, uint o_out)
     float w[8];
 #ifdef W_GGML32
     load_ggml32(block_at(r, j >> 5, 32u, QBYTES), (j >> 3) & 3u, w);
+#elif defined(W_Q6_K)
+    if (p.tiled != 0u) { // the split fields of row r's tile column (whole tiles: the host checked vocab % 8)
+        uint i = r % VKG_MATMUL_TILE_ROWS, g = p.table_skip + (r - i) * (p.dim >> 8) * QBYTES + (j >> 8) * 8u * QBYTES;
+        load_q6k_fields(g + VKG_Q6K_SPLIT_QL(i), g + VKG_Q6K_SPLIT_QH(i), g + VKG_Q6K_SPLIT_SC(i), g + VKG_Q6K_SPLIT_D(i),
+                        j & 255u, w);
+    } else {
+        load_ggmlk(block_at(r, j >> 8, 256u, QBYTES), j & 255u, w);
+    }
 #else
     load_ggmlk(block_at(r, j >> 8, 256u, QBYTES), j & 255u, w);
 #endif

@@ -122,18 +122,27 @@ void scale_min_k4(uint sc, uint s, out uint d, out uint m)
 // scales[16], d): in half n = v / 128, quarter g = (v % 128) / 32, l = v % 32:
 // low nibble of ql[n*64 + (g&1)*32 + l] (high for g >= 2), 2 bits
 // (qh[n*32 + l] >> 2g) & 3 on top, minus 32; scale scales[n*8 + l/16 + 2g].
-void load_ggmlk(uint o, uint v0, out float w[8])
-{
 #ifdef W_Q6_K
+// Values v0 .. v0+7 of a Q6_K block whose fields ql, qh, scales and d start at bytes oql, oqh, osc, od:
+// o + 0, 128, 192, 208 as ggml stores it, or a tiled matrix's split fields (push_matmul.h VKG_Q6K_SPLIT_*)
+void load_q6k_fields(uint oql, uint oqh, uint osc, uint od, uint v0, out float w[8])
+{
     uint n = v0 >> 7, g = (v0 >> 5) & 3u, l = v0 & 31u;
-    uvec2 ql = w_bytes8(o + n * 64u + (g & 1u) * 32u + l);
-    uvec2 qh = w_bytes8(o + 128u + n * 32u + l);
-    float ds = w_scale(o + 208u) * float(int(w_byte(o + 192u + n * 8u + (l >> 4) + 2u * g) << 24) >> 24);
+    uvec2 ql = w_bytes8(oql + n * 64u + (g & 1u) * 32u + l);
+    uvec2 qh = w_bytes8(oqh + n * 32u + l);
+    float ds = w_scale(od) * float(int(w_byte(osc + n * 8u + (l >> 4) + 2u * g) << 24) >> 24);
     uint shl = (g >> 1) * 4u, shh = 2u * g;
     [[unroll]] for (uint j = 0u; j < 8u; j++) {
         uint q = ((byte8(ql, j) >> shl) & 15u) | (((byte8(qh, j) >> shh) & 3u) << 4);
         w[j] = ds * float(int(q) - 32);
     }
+}
+#endif
+
+void load_ggmlk(uint o, uint v0, out float w[8])
+{
+#ifdef W_Q6_K
+    load_q6k_fields(o, o + 128u, o + 192u, o + 208u, v0, w);
 #else
     uint s = v0 >> 5, l = v0 & 31u, sc, mn;
     scale_min_k4(o + 4u, s, sc, mn);

@@ -140,6 +140,8 @@ layout(constant_id = 1) const uint MODE_SPEC = 0u;
 // The 32-value block types' weight walk (below): 1 rows on whole texel-aligned groups of 8 blocks,
 // 2 VKG_MATMUL_ROWS_ANY, 0 p.vec at run time (both walks in the pipeline, both run under masks on
 // llvmpipe: the host specializes every block-type launch, ops_matmul.c rows_spec).
+// Q6_K: 3 the tiles' split fields (push_matmul.h, VKG_Q6K_SPLIT_*: every field on a texel, no
+// realigning), 0 a block at any even byte (row-major).
 layout(constant_id = 2) const uint ROWS_SPEC = 0u;
 
 layout(binding = 0) uniform usamplerBuffer W;             // weights, 16-byte texels
@@ -789,9 +791,13 @@ void main()
 #elif defined(W_Q6_K)
     // byte of each row's first block and the bytes from one of its blocks to the next: n_in / 256 blocks of
     // 210 bytes, row-major or in 8-row tiles (k_tile)
-    uint ob[LR], obs[LR];
+    // (split tiles, ROWS_SPEC 3: ob is the tile column's first byte and rs the row in the tile)
+    const bool split = ROWS_SPEC == 3u;
+    uint ob[LR], obs[LR], rs[LR];
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         k_tile(rows[r], glu ? 2u * p.n_out : p.n_out, (p.n_in >> 8) * 210u, 210u, ob[r], obs[r]);
+        rs[r] = rows[r] % VKG_MATMUL_TILE_ROWS;
+        if (split) ob[r] -= rs[r] * 210u;
         ob[r] += p.w_off;
     }
     uint k = 0u;
@@ -806,9 +812,16 @@ void main()
         float d[LR];
         [[unroll]] for (uint r = 0u; r < LR; r++) {
             uint o = ob[r] + kq * obs[r], t = o >> 4, s = o & 15u;
-            uvec4 t12 = texelFetch(W, int(t + 12u)), t13 = texelFetch(W, int(t + 13u));
-            sc[r] = realign(t12, t13, s);
-            d[r] = unpackHalf2x16(realign(t13, uvec4(0u), s).x).x;
+            if (split) {
+                sc[r] = texelFetch(W, int(t + VKG_Q6K_SPLIT_SC(rs[r]) / 16u));
+                uvec4 dt = texelFetch(W, int(t + VKG_Q6K_SPLIT_D(0u) / 16u)); // the 8 rows' d
+                uint dw = (rs[r] & 4u) != 0u ? ((rs[r] & 2u) != 0u ? dt.w : dt.z) : ((rs[r] & 2u) != 0u ? dt.y : dt.x);
+                d[r] = unpackHalf2x16(dw >> (16u * (rs[r] & 1u))).x;
+            } else {
+                uvec4 t12 = texelFetch(W, int(t + 12u)), t13 = texelFetch(W, int(t + 13u));
+                sc[r] = realign(t12, t13, s);
+                d[r] = unpackHalf2x16(realign(t13, uvec4(0u), s).x).x;
+            }
 #if defined(XQ8) && defined(NT1)
             d[r] *= uintBitsToFloat(hx[0][0].x); // d_x d (as llama.cpp's dot product)
 #endif
@@ -821,10 +834,17 @@ void main()
                 vec4 ds[LR];
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
                     uint o = ob[r] + kq * obs[r], t = o >> 4, s = o & 15u;
-                    uint ta = t + 4u * hf + q, th = t + 8u + 2u * hf + q;
-                    A[r] = realign(texelFetch(W, int(ta)), texelFetch(W, int(ta + 1u)), s);
-                    B[r] = realign(texelFetch(W, int(ta + 2u)), texelFetch(W, int(ta + 3u)), s);
-                    H[r] = realign(texelFetch(W, int(th)), texelFetch(W, int(th + 1u)), s);
+                    if (split) {
+                        uint ta = t + VKG_Q6K_SPLIT_QL(rs[r]) / 16u + 4u * hf + q;
+                        A[r] = texelFetch(W, int(ta));
+                        B[r] = texelFetch(W, int(ta + 2u));
+                        H[r] = texelFetch(W, int(t + VKG_Q6K_SPLIT_QH(rs[r]) / 16u + 2u * hf + q));
+                    } else {
+                        uint ta = t + 4u * hf + q, th = t + 8u + 2u * hf + q;
+                        A[r] = realign(texelFetch(W, int(ta)), texelFetch(W, int(ta + 1u)), s);
+                        B[r] = realign(texelFetch(W, int(ta + 2u)), texelFetch(W, int(ta + 3u)), s);
+                        H[r] = realign(texelFetch(W, int(th)), texelFetch(W, int(th + 1u)), s);
+                    }
                     uint n = 8u * hf + q; // scales n, n + 2, n + 4, n + 6 (quarters g = 0..3)
                     vec4 sv = vec4(sc_i8(sc[r], n), sc_i8(sc[r], n + 2u), sc_i8(sc[r], n + 4u), sc_i8(sc[r], n + 6u));
                     ds[r] = d[r] * sv;

@@ -116,6 +116,7 @@ layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 #define load_ggml32 w1_load_ggml32
 #define scale_min_k4 w1_scale_min_k4
 #define load_ggmlk w1_load_ggmlk
+#define load_q6k_fields w1_load_q6k_fields
 #define ggml_value w1_ggml_value
 #include "ggml_quants.glsl"
 #undef ggml_value

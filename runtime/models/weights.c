@@ -89,6 +89,21 @@ void vkg_weights_tile_rows(void *dst, const void *src, uint64_t rows, uint64_t n
     }
 }
 
+void vkg_weights_tile_q6k(void *dst, const void *src, uint64_t rows, uint64_t row_bytes)
+{
+    static const uint32_t fb[4] = { 0, 128, 192, 208 }, fn[4] = { 128, 64, 16, 2 }; /* ql, qh, scales, d */
+    uint64_t nb = row_bytes / 210;
+    for (uint64_t t0 = 0; t0 < rows; t0 += VKG_MATMUL_TILE_ROWS) {
+        uint64_t rt = rows - t0 < VKG_MATMUL_TILE_ROWS ? rows - t0 : VKG_MATMUL_TILE_ROWS;
+        for (uint64_t r = 0; r < rt; r++)
+            for (uint64_t kb = 0; kb < nb; kb++) {
+                const uint8_t *b = (const uint8_t *)src + (t0 + r) * row_bytes + kb * 210;
+                uint8_t *g = (uint8_t *)dst + t0 * row_bytes + kb * rt * 210; /* the tile column */
+                for (int f = 0; f < 4; f++) memcpy(g + rt * fb[f] + r * fn[f], b + fb[f], fn[f]);
+            }
+    }
+}
+
 /* One chunk of n elements starting at element e0: file -> slot -> (convert) -> tensor. */
 static enum vkg_status upload_chunk(struct loader *L, const struct vkg_weight *wt, const uint8_t *src, uint64_t e0,
                                     uint64_t n)
@@ -151,8 +166,10 @@ static enum vkg_status upload_blocks(struct loader *L, size_t i, const struct vk
     uint64_t row_bytes = t->n_dims == 2 ? t->n_bytes / t->shape[0] : 0, tile_bytes = VKG_MATMUL_TILE_ROWS * row_bytes;
     /* the unit of a tile: 256 values, one K-quant block or 8 of the 32-value types' */
     uint64_t unit = bb * (256 / vkg_dtype_block_size(t->dtype));
+    /* Q6_K: the split fields (vkg_weights_tile_q6k) need whole tiles */
+    int q6 = t->dtype == VKG_DTYPE_Q6_K;
     if (L->opts && L->opts->tile && L->opts->tile[i] && t->n_dims == 2 && t->shape[1] % 256 == 0 &&
-        row_bytes % unit == 0 && tile_bytes <= chunk) {
+        row_bytes % unit == 0 && tile_bytes <= chunk && (!q6 || t->shape[0] % VKG_MATMUL_TILE_ROWS == 0)) {
         wt->tiled = 1;
         chunk = chunk / tile_bytes * tile_bytes; /* whole tiles */
     }
@@ -161,7 +178,9 @@ static enum vkg_status upload_blocks(struct loader *L, size_t i, const struct vk
         uint64_t n = t->n_bytes - b0 < chunk ? t->n_bytes - b0 : chunk;
         struct vkg_stage_slot *s;
         VKG_TRY(vkg_stage_begin(L->dev, &s));
-        if (wt->tiled) vkg_weights_tile_rows(s->buf->mapped, src + b0, n / row_bytes, row_bytes, 1, (uint32_t)unit);
+        if (wt->tiled && q6) vkg_weights_tile_q6k(s->buf->mapped, src + b0, n / row_bytes, row_bytes);
+        else if (wt->tiled)
+            vkg_weights_tile_rows(s->buf->mapped, src + b0, n / row_bytes, row_bytes, 1, (uint32_t)unit);
         else memcpy(s->buf->mapped, src + b0, n);
         vkg_cmd_copy(s->cmd, vkg_view_sub(vkg_buffer_view(s->buf), 0, n), vkg_view_sub(wt->view, b0, n), n);
         VKG_TRY(vkg_stage_submit(L->dev, s));

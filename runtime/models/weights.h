@@ -81,6 +81,10 @@ enum vkg_status vkg_weights_quantize(struct vkg_cmd *c, struct vkg_view src, enu
  * Groups move whole, so converting the elements after tiling gives the tiled converted matrix. dst and
  * src must not overlap. */
 void vkg_weights_tile_rows(void *dst, const void *src, uint64_t rows, uint64_t n_in, uint32_t es, uint32_t g);
+/* Q6_K rows (row_bytes = 210 per block) into 8-row tiles whose tile columns (the tile's rows' block kb, at
+ * tile start + kb * rows in the tile * 210) hold the rows' ql[128], then their qh[64], scales[16] and d
+ * (push_matmul.h VKG_Q6K_SPLIT_*; rt rows' fields at rt * 0, 128, 192, 208 + r * the field's size). */
+void vkg_weights_tile_q6k(void *dst, const void *src, uint64_t rows, uint64_t row_bytes);
 /* Anonymous + shmem resident bytes of this process (Linux /proc), 0 when unknown. */
 uint64_t vkg_rss_anon_bytes(void);
 

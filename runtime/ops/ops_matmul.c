@@ -82,8 +82,13 @@ static uint32_t rows_any(int wi, uint32_t n_in, uint32_t w_off)
  * 1.4-2.9x the time of one walk for a 4096x4096 mat-vec. 0 (p.vec at run time) for other types. */
 static uint32_t rows_spec(int wi, const struct vkg_push_matmul *p)
 {
+    if (wi == 10) return (p->vec & VKG_MATMUL_W_TILED) ? 3 : 0; /* Q6_K: the tiles' split fields, or any even byte */
     return block32(wi) ? ((p->vec & VKG_MATMUL_ROWS_ANY) ? 2 : 1) : 0;
 }
+
+/* A tiled Q6_K matrix (split fields, push_matmul.h VKG_Q6K_SPLIT_*) read from a byte that is not on a texel: the
+ * kernels read its fields as whole texels, so that is refused (the loader places every matrix on a texel). */
+static int q6k_split_off(int wi, int tiled, uint32_t w_off) { return wi == 10 && tiled && w_off % 16 != 0; }
 
 /* rows per invocation of the texel kernels (push_matmul.h); wi >= 8: the K-quants */
 static uint32_t tex_lr(int wi, uint64_t toks)
@@ -286,7 +291,8 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     /* texel reads: x rows on texels, W rows as tex_rows says */
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
-    if (a->w_tiled && (p.vec & VKG_MATMUL_ROWS_ANY)) /* tiles of groups of 8 blocks start on texels */
+    if (a->w_tiled && ((p.vec & VKG_MATMUL_ROWS_ANY) || q6k_split_off(wt_index(a->wt), 1, p.w_off)))
+        /* tiles of groups of 8 blocks, and Q6_K's split fields, start on texels */
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'matmul': tiled weight '%s' does not start on a texel here",
                          a->w.buf->name);
     int tex_ok = w_tex && (p.vec & VKG_MATMUL_VEC_X) && v[0].offset % ta == 0 && v[1].offset % ta == 0;
@@ -376,6 +382,11 @@ static enum vkg_status mm_check(const struct vkg_matmul_args *a, uint64_t xs, ui
                          "op 'matmul': weight '%s' is tiled but %s with n_in %u (tiles: F32, F16, "
                          "BF16 with n_in %% 8 == 0; the block types with n_in %% 256 == 0)",
                          a->w.buf->name, vkg_dtype_name(a->wt), a->n_in);
+    if (a->w_tiled && wi == 10 && a->n_out % VKG_MATMUL_TILE_ROWS)
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "op 'matmul': weight '%s' is a tiled Q6_K of %u rows (its split tiles need whole tiles of "
+                         "%u rows)",
+                         a->w.buf->name, a->n_out, VKG_MATMUL_TILE_ROWS);
     VKG_TRY(check_view("weight", &a->w, a->n_out * row_bytes, k_align[wi], a));
     VKG_TRY(check_view("x", &a->x, ((uint64_t)(a->n_tok - 1) * xs + a->n_in) * 4, 4, a));
     VKG_TRY(check_view("y", &a->y, ((uint64_t)(a->n_tok - 1) * ys + a->n_out) * 4, 4, a));
@@ -679,7 +690,7 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
                                  .w_add = r->kind == VKG_RMSNORM_GEMMA ? 1.0f : 0.0f };
     /* a tiled block type whose rows would need the realigning walk: the separate launches refuse it */
     if (!tex_rows(wi, a->n_in, p.w_off) || p.x_off % 4 || v[0].offset % ta || v[1].offset % ta ||
-        (a->w_tiled && rows_any(wi, a->n_in, p.w_off)))
+        (a->w_tiled && rows_any(wi, a->n_in, p.w_off)) || q6k_split_off(wi, a->w_tiled, p.w_off))
         return 0;
     p.vec = VKG_MATMUL_VEC_X | (wi <= 2 ? VKG_MATMUL_VEC_W : 0) | rows_any(wi, a->n_in, p.w_off) |
             (a->w_tiled ? VKG_MATMUL_W_TILED : 0);

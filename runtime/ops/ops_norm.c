@@ -91,6 +91,9 @@ enum vkg_status vkg_op_embed_ex(struct vkg_cmd *c, struct vkg_view table, enum v
                          "op 'embed': table '%s' tiled but %s with dim %u (F32/F16/BF16: dim %% 8 == 0, block "
                          "types: dim %% 256 == 0)",
                          table.buf->name, vkg_dtype_name(tt), dim);
+    if (tiled && tt == VKG_DTYPE_Q6_K && vocab % VKG_MATMUL_TILE_ROWS)
+        return vkg_error(VKG_ERR_INVALID_ARG, "op 'embed': table '%s' is a tiled Q6_K of %llu rows (whole tiles of %u)",
+                         table.buf->name, (unsigned long long)vocab, VKG_MATMUL_TILE_ROWS);
     if (n_tokens == 0) return VKG_OK;
     struct vkg_rows r[2] = { { ids, 1, 1, "ids" }, { out, dim, dim, "out" } };
     VKG_TRY(vkg_rows_check("embed", r, 2, n_tokens));

@@ -76,9 +76,19 @@ struct vkg_push_matmul {
  * way with 256 values as the unit, a Q4_K / Q5_K / Q6_K block or 8 blocks of the 32-value types:
  * unit kb of the tile's row r at tile_start + (kb * tile_rows + r) unit bytes (vkg_weights_tile_rows
  * with 1-byte elements, g = the unit's bytes), so the 8 lanes of a chunk read 8 neighbouring units
- * (1.1-2.2 KB in one run) where row-major order gave them 8 rows' units a row apart. */
+ * (1.1-2.2 KB in one run) where row-major order gave them 8 rows' units a row apart. Q6_K's
+ * 8 units of a tile column (1680 bytes, on a texel) are stored field by field instead (the Q6_K
+ * split, VKG_Q6K_SPLIT_*): 8 ql[128], then 8 qh[64], 8 scales[16], 8 d, so every row's fields
+ * start on a texel and the kernels read them without realigning a 210-byte block; hence tiled Q6_K
+ * matrices hold whole tiles (n_out % 8 == 0) and start on a texel. */
 #define VKG_MATMUL_W_TILED 8u
 #define VKG_MATMUL_TILE_ROWS 8u
+/* byte offsets, inside a tiled Q6_K matrix's tile column of 8 units (tile start + kb * 1680), of
+ * row r's (r < 8) ql[128], qh[64], scales[16] and d (ggml's block_q6_K fields, in that order there) */
+#define VKG_Q6K_SPLIT_QL(r) (128u * (r))
+#define VKG_Q6K_SPLIT_QH(r) (1024u + 64u * (r))
+#define VKG_Q6K_SPLIT_SC(r) (1536u + 16u * (r))
+#define VKG_Q6K_SPLIT_D(r) (1664u + 2u * (r))
 
 /* Quantize n_blocks blocks of 32 values (one invocation per block). */
 struct vkg_push_quantize {

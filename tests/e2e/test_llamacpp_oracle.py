@@ -8,7 +8,7 @@ in that venv) computes the per-position logits of a prompt on each file;
 For each architecture NAME of tests/fixtures/make_gguf_models.py:
   - every file gguf-py wrote (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1;
     deepseek2's mla.gguf, the layout current llama.cpp reads) and, for the
-    256-wide llama and qwen3moe (wide_f32.gguf), the files llama.cpp's own
+    256-wide llama, qwen2 (a tied head) and qwen3moe (wide_f32.gguf), the files llama.cpp's own
     quantizer makes of it (q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k: Q4_K, Q5_K
     and Q6_K matrices, with llama.cpp's per-tensor type choices; q8_0, q4_0);
   - per file: max-abs difference over all positions and the whole vocabulary

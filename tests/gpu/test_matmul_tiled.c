@@ -11,7 +11,8 @@
  * block types tile by 256 values (a K-quant block of 144 / 176 / 210 bytes; 8 blocks of Q8_0, Q4_0,
  * Q4_1, Q5_0, Q5_1): the same formula over the row's bytes with 1-byte elements and g = the unit's
  * bytes, so unit kb of row o lands at T t * row_bytes + (kb * rt + r) * unit bytes; the tiler must
- * give those bytes too.
+ * give those bytes too. Q6_K's tile columns hold the rows' fields one after another instead
+ * (ref_tile_q6k places each byte by the formula; vkg_weights_tile_q6k must match it).
  *
  * The kernels: every texel lane kernel reading a tiled W must give the same bits as the
  * same kernel on the row-major W (the arithmetic is the same, only the addresses move), and
@@ -24,13 +25,15 @@
  *   - vkg_op_matmul_fused: q|k|v (PARTS 136 | 40 | 40) and gate|up SwiGLU (2 x 104), one launch
  *     and, with use.fused off, each part launched apart on its tiled slice;
  *   - vkg_op_matmul_add_norm (RESNORM): the residual add and norm's tail with tiled rows;
- *   - the same for Q4_K / Q5_K / Q6_K (n_in 512 and 768; 70 rows: a partial last tile), with float x
+ *   - the same for Q4_K / Q5_K / Q6_K (n_in 512 and 768; 70 rows: a partial last tile, 72 for Q6_K,
+ *     whose split tiles are whole), with float x
  *     and with an XQ8 scratch (x in 8 bits: the *_xq8 kernels, the reference on llama.cpp's
  *     Q8_K of x), fused q|k|v and gate|up on 8-bit x, Q6_K's RESNORM, Q6_K in row windows;
  *     and for Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 (n_in 512 and 768), Q8_0's q|k|v, Q4_1's gate|up,
  *     Q5_0's RESNORM.
  * And the refusals: a tiled weight on the GEMM path or the subgroup path (no texel kernel there)
- * is VKG_ERR_UNSUPPORTED, a tiled Q8_0 of 64-value rows (not whole groups of 8 blocks) is VKG_ERR_INVALID_ARG, a tiled stack whose part is not
+ * is VKG_ERR_UNSUPPORTED, a tiled Q8_0 of 64-value rows (not whole groups of 8 blocks) is VKG_ERR_INVALID_ARG, so
+ * is a tiled Q6_K of 70 rows or one starting off a texel, a tiled stack whose part is not
  * whole tiles is VKG_ERR_INVALID_ARG when the parts run apart. */
 #include "common_gpu.h"
 
@@ -51,7 +54,9 @@ static uint32_t esz(enum vkg_dtype wt) { return wt == VKG_DTYPE_F32 ? 4 : 2; }
  * values (a K-quant block, 8 blocks of the 32-value types) */
 static void tile_ref(uint8_t *dst, const uint8_t *src, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in)
 {
-    if (vkg_dtype_is_block(wt)) {
+    if (wt == VKG_DTYPE_Q6_K) {
+        ref_tile_q6k(dst, src, n_out, n_in / 256);
+    } else if (vkg_dtype_is_block(wt)) {
         uint32_t unit = (uint32_t)(vkg_dtype_block_bytes(wt) * (256 / vkg_dtype_block_size(wt)));
         ref_tile_rows(dst, src, n_out, n_in / 256 * unit, 1, unit);
     } else {
@@ -82,6 +87,20 @@ static void test_host_tiler(void **state)
                 free(want);
                 free(got);
             }
+    /* Q6_K's split tile columns: 1 / 8 / 13 / 64 rows of 1 to 3 blocks */
+    for (size_t a = 0; a < 4; a++)
+        for (uint32_t nb = 1; nb <= 3; nb++) {
+            size_t n = (size_t)krows[a] * nb * 210;
+            uint8_t *src = malloc(n), *want = malloc(n), *got = malloc(n);
+            for (size_t i = 0; i < n; i++) src[i] = (uint8_t)rng_next(&kseed);
+            ref_tile_q6k(want, src, krows[a], nb);
+            vkg_weights_tile_q6k(got, src, krows[a], (uint64_t)nb * 210);
+            if (memcmp(got, want, n) != 0)
+                fail_msg("Q6_K tiler: %u rows of %u blocks: bytes differ from the layout", krows[a], nb);
+            free(src);
+            free(want);
+            free(got);
+        }
     static const uint32_t rows[] = { 1, 63, 64, 65, 200, 130 }, ins[] = { 8, 136, 576 };
     static const uint32_t fmt[][2] = { { 2, 8 }, { 4, 4 }, { 2, 4 } }; /* es, g */
     uint64_t seed = 7;
@@ -228,9 +247,9 @@ static void test_windows(void **state)
     g_saved_range = g_dev->info.max_storage_buffer_range;
     g_dev->info.max_storage_buffer_range = 32 << 10;
     matmul_case(VKG_DTYPE_F16, 203, 144, 8);
-    /* Q6_K rows of 420 bytes: 72 + 72 + 59 rows tiled (the last window's last tile of 3), 78 + 78 + 47
-     * row-major */
-    matmul_case_x(VKG_DTYPE_Q6_K, 203, 512, 9, 1);
+    /* Q6_K rows of 420 bytes: 72 + 72 + 56 rows tiled (windows of whole tiles; a tiled Q6_K holds whole
+     * tiles), 78 + 78 + 44 row-major */
+    matmul_case_x(VKG_DTYPE_Q6_K, 200, 512, 9, 1);
 }
 
 /* the device's range back even when the test failed (the later tests must not run windowed) */
@@ -261,7 +280,7 @@ static void test_kquants(void **state)
     static const enum vkg_dtype kt[] = { VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
     for (int i = 0; i < 3; i++)
         for (int xq = 0; xq < 2; xq++) {
-            matmul_case_x(kt[i], 70, 512, 30 + 4 * i + xq, xq);
+            matmul_case_x(kt[i], kt[i] == VKG_DTYPE_Q6_K ? 72 : 70, 512, 30 + 4 * i + xq, xq); /* Q6_K: whole tiles */
             matmul_case_x(kt[i], 200, 768, 32 + 4 * i + xq, xq);
         }
 }
@@ -510,6 +529,16 @@ static void test_refusals(void **state)
     a.path = VKG_MATMUL_AUTO;
     a.wt = VKG_DTYPE_Q8_0;
     assert_int_equal(vkg_op_matmul_ex(c, &a), VKG_ERR_INVALID_ARG);
+    /* a tiled Q6_K: split tile columns need whole tiles and a start on a texel */
+    a.wt = VKG_DTYPE_Q6_K;
+    a.n_in = 256;
+    a.n_out = 70;
+    assert_int_equal(vkg_op_matmul_ex(c, &a), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "whole tiles"));
+    a.n_out = 72;
+    a.w = vkg_view_sub(v, 2, 72 * 210);
+    assert_int_equal(vkg_op_matmul_ex(c, &a), VKG_ERR_INVALID_ARG);
+    assert_non_null(strstr(vkg_error_detail(), "texel"));
     struct vkg_matmul_fused_args f = { .w = v,
                                        .wt = VKG_DTYPE_F16,
                                        .n_in = 64,

@@ -6,7 +6,7 @@
  * shader decodes exactly and applies one f32 multiply, as the reference.
  * Tied heads on CPU drivers: F32 / F16 / BF16 tables stored in 8-row tiles, and every block type's in
  * tiles of 256-value units (a GGUF file's tied head, use.tiled_blocks; ref_tile_rows, the layout's
- * definition), give the same rows, with a partial last tile and in windows of whole tiles under a
+ * definition; Q6_K's split tile columns, ref_tile_q6k), give the same rows, with a partial last tile and in windows of whole tiles under a
  * small binding range. */
 #include "common_gpu.h"
 
@@ -77,7 +77,9 @@ static void embed_case_ex(enum vkg_dtype t, uint64_t vocab, uint32_t dim, const 
     if (tiled) { /* the same table in 8-row tiles: floats in 16-byte groups, blocks in 256-value units */
         uint32_t es = t == VKG_DTYPE_F32 ? 4 : 2;
         void *tl = malloc(tb.bytes);
-        if (vkg_dtype_is_block(t))
+        if (t == VKG_DTYPE_Q6_K) /* split tile columns */
+            ref_tile_q6k(tl, tb.data, (uint32_t)vocab, dim / 256);
+        else if (vkg_dtype_is_block(t))
             ref_tile_rows(tl, tb.data, (uint32_t)vocab, tb.row_bytes, 1, (uint32_t)(tb.row_bytes / (dim / 256)));
         else ref_tile_rows(tl, tb.data, (uint32_t)vocab, dim, es, 16 / es);
         free(tb.data);
@@ -224,9 +226,10 @@ static void test_embed_tiled(void **state)
     static const enum vkg_dtype blocks[] = { VKG_DTYPE_Q8_0, VKG_DTYPE_Q4,   VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0,
                                              VKG_DTYPE_Q5_1, VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K };
     for (size_t t = 0; t < sizeof blocks / sizeof blocks[0]; t++) {
-        int32_t *ids = make_ids(40, 203, &seed);
-        ids[6] = 7, ids[7] = 8, ids[8] = 199, ids[9] = 200, ids[10] = 202;
-        embed_case_ex(blocks[t], 203, t % 2 ? 768 : 512, ids, 40, t == 5 ? 3.0f : 1.0f, 2, &seed, 1);
+        uint32_t vocab = blocks[t] == VKG_DTYPE_Q6_K ? 200 : 203; /* a tiled Q6_K holds whole tiles */
+        int32_t *ids = make_ids(40, vocab, &seed);
+        ids[6] = 7, ids[7] = 8, ids[8] = 199, ids[9] = (int32_t)vocab - 3, ids[10] = (int32_t)vocab - 1;
+        embed_case_ex(blocks[t], vocab, t % 2 ? 768 : 512, ids, 40, t == 5 ? 3.0f : 1.0f, 2, &seed, 1);
         free(ids);
     }
     g_saved_range = g_dev->info.max_storage_buffer_range;
@@ -239,10 +242,10 @@ static void test_embed_tiled(void **state)
     }
     /* Q6_K rows of 3 blocks (630 bytes): 65 per window, cut to 64; Q4 rows of 2 units (288 bytes): 142, cut
      * to 136 */
-    int32_t *ids = make_ids(40, 203, &seed);
-    ids[6] = 63, ids[7] = 64, ids[8] = 135, ids[9] = 136, ids[10] = 202;
-    embed_case_ex(VKG_DTYPE_Q6_K, 203, 768, ids, 40, 1.0f, 0, &seed, 1);
-    embed_case_ex(VKG_DTYPE_Q4, 203, 512, ids, 40, 1.0f, 0, &seed, 1);
+    int32_t *ids = make_ids(40, 200, &seed);
+    ids[6] = 63, ids[7] = 64, ids[8] = 135, ids[9] = 136, ids[10] = 199;
+    embed_case_ex(VKG_DTYPE_Q6_K, 200, 768, ids, 40, 1.0f, 0, &seed, 1);
+    embed_case_ex(VKG_DTYPE_Q4, 200, 512, ids, 40, 1.0f, 0, &seed, 1);
     free(ids);
 }
 
@@ -266,6 +269,7 @@ static void test_embed_errors(void **state)
     assert_non_null(strstr(vkg_error_detail(), "tiny table"));
     assert_int_equal(vkg_op_embed_ex(c, v, VKG_DTYPE_Q8_0, 10, 64, v, 1, 1, v, 1), VKG_ERR_INVALID_ARG);
     assert_int_equal(vkg_op_embed_ex(c, v, VKG_DTYPE_F32, 10, 12, v, 1, 1, v, 1), VKG_ERR_INVALID_ARG);
+    assert_int_equal(vkg_op_embed_ex(c, v, VKG_DTYPE_Q6_K, 10, 256, v, 1, 1, v, 1), VKG_ERR_INVALID_ARG); /* 10 rows */
     GPU_OK(vkg_cmd_submit_wait(c));
     vkg_cmd_free(c);
     vkg_buffer_free(b);

@@ -129,6 +129,20 @@ void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_i
         }
 }
 
+void ref_tile_q6k(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t nb)
+{
+    const uint32_t T = VKG_MATMUL_TILE_ROWS;
+    for (uint32_t o = 0; o < rows; o++)
+        for (uint32_t kb = 0; kb < nb; kb++)
+            for (uint32_t b = 0; b < 210; b++) {
+                uint32_t t = o / T, r = o % T, rt = rows - T * t < T ? rows - T * t : T;
+                uint32_t sf = b < 128 ? 0 : b < 192 ? 128 : b < 208 ? 192 : 208;
+                uint32_t nf = b < 128 ? 128 : b < 192 ? 64 : b < 208 ? 16 : 2;
+                uint64_t at = (uint64_t)T * t * nb * 210 + (uint64_t)kb * rt * 210 + rt * sf + r * nf + (b - sf);
+                dst[at] = src[((uint64_t)o * nb + kb) * 210 + b];
+            }
+}
+
 /* ggml's nearest_int: the float's low mantissa bits after adding 1.5 * 2^23 (round half to even) */
 static int ref_nearest_int(float f)
 {

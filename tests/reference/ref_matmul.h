@@ -27,6 +27,12 @@ void ref_matmul(const void *w /* [n_out][n_in] of wt */, enum vkg_dtype wt, uint
  * r = o % T, rt = min(T, rows - T t), kt = i / g, j = i % g (g values per 16-byte texel of the
  * device type). */
 void ref_tile_rows(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t n_in, uint32_t es, uint32_t g);
+/* Q6_K rows (nb blocks of 210 bytes each, ggml's order) in 8-row tiles with split tile columns
+ * (push_matmul.h VKG_Q6K_SPLIT_*), placed byte by byte from the layout's definition: byte b of row o's
+ * block kb, in field f (ql bytes 0-127, qh 128-191, scales 192-207, d 208-209; f starting at byte s_f, of
+ * n_f bytes), lands at T t * nb * 210 + kb * rt * 210 + rt * s_f + r * n_f + (b - s_f), t = o / T,
+ * r = o % T, rt the tile's rows. */
+void ref_tile_q6k(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t nb);
 
 /* The project's quantizer (the rule GPU quantize.comp must follow):
  *   Q8_0: amax = max|x|, d = amax * (float)(1/127) in f32, q = round-half-away(x/d) in [-127, 127];

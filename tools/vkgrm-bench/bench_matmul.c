@@ -213,6 +213,11 @@ XQ(xqp, Q4_K, PRE_N, PRE_TOK)
 XQ(xq1_5, Q5_K, DEC_N, 1)
 XQ(xqp_5, Q5_K, PRE_N, PRE_TOK)
 XQ(xq1_6, Q6_K, DEC_N, 1)
+/* the same in 8-row tiles (a model's Q6_K, use.tiled_blocks: split tile columns, every field on a texel) */
+static enum vkg_status xq1_6t(struct vkg_device *d, void **x, uint64_t *b, uint64_t *f)
+{
+    return xq_setup_n(d, x, b, f, VKG_DTYPE_Q6_K, DEC_N, DEC_N, 1, 1, 2);
+}
 XQ(xq8_6, Q6_K, DEC_N, 8)
 XQ(xq64_6, Q6_K, DEC_N, 64)
 XQ(xqp_6, Q6_K, PRE_N, PRE_TOK)
@@ -518,6 +523,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "matvec1_lane_tx_q5_k_xq8", "4096x4096 Q5_K x 1 vec, x in 8 bits (+ quantize_x)", xq1_5, mm_rec, down },
     { "matmul_lane_q5_k_xq8", "1024x1024 Q5_K x 512 tok, x in 8 bits (+ quantize_x)", xqp_5, mm_rec, down },
     { "matvec1_lane_tx_q6_k_xq8", "4096x4096 Q6_K x 1 vec, x in 8 bits (+ quantize_x)", xq1_6, mm_rec, down },
+    { "matvec1_lane_tx_q6_k_xq8", "4096x4096 Q6_K x 1 vec, x in 8 bits (+ quantize_x) tiled", xq1_6t, mm_rec, down },
     { "matmul_lane_q6_k_xq8", "4096x4096 Q6_K x 8 vec, x in 8 bits (+ quantize_x)", xq8_6, mm_rec, down },
     { "matmul_lane_q6_k_xq8", "4096x4096 Q6_K x 64 vec, x in 8 bits (+ quantize_x)", xq64_6, mm_rec, down },
     { "matmul_lane_q6_k_xq8", "1024x1024 Q6_K x 512 tok, x in 8 bits (+ quantize_x)", xqp_6, mm_rec, down },
