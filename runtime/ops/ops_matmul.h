@@ -146,8 +146,9 @@ uint64_t vkg_op_matmul_norm_counter_bytes(uint64_t n_tok);
 /* Whether a matrix of this type and width should be stored in VKG_MATMUL_TILE_ROWS-row tiles (F32, F16,
  * BF16 with n_in % 8 == 0; the block types but Q8_0 with n_in % 256 == 0 and dev->use.tiled_blocks) and
  * dev->use.tiled is on; the layout is vkg_weights_tile_rows's (for block types with 1-byte elements and
- * 256 values, one K-quant block or 8 others, as the group). Q8_0 is read as fast or faster in the
- * file's row order (README, "Block-type tiles"); the kernels read a tiled one all the same. */
+ * 256 values, one K-quant block or 8 others, as the group; Q6_K's is vkg_weights_tile_q6k's, whole
+ * tiles only: the loader leaves a Q6_K of n_out % 8 != 0 in the file's order). Q8_0 is read as fast or
+ * faster in the file's row order (README, "Block-type tiles"); the kernels read a tiled one all the same. */
 int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_in);
 
 /* Bytes of the XQ8 scratch (vkg_matmul_args.xq) for n_tok rows of n_in values. */
