@@ -53,7 +53,7 @@ void store8(uint r, uint j, uint o_out)
     load_ggml32(block_at(r, j >> 5, 32u, QBYTES), (j >> 3) & 3u, w);
 #elif defined(W_Q6_K)
     if (p.tiled != 0u) { // the split fields of row r's tile column (whole tiles: the host checked vocab % 8)
-        uint i = r % VKG_MATMUL_TILE_ROWS, g = p.table_skip + (r - i) * (p.dim >> 8) * QBYTES + (j >> 8) * 8u * QBYTES;
+        uint i = r % VKG_MATMUL_TILE_ROWS, g = block_at(r, j >> 8, 256u, QBYTES) - i * QBYTES; // the column's start
         load_q6k_fields(g + VKG_Q6K_SPLIT_QL(i), g + VKG_Q6K_SPLIT_QH(i), g + VKG_Q6K_SPLIT_SC(i), g + VKG_Q6K_SPLIT_D(i),
                         j & 255u, w);
     } else {
