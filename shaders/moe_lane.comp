@@ -259,43 +259,85 @@ void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
 // (quantize_x.comp, push_matmul.h's layout: per 256 values d, the 8 sub-block sums of q, then per
 // sub-block of 32 values 16 pair words q[v + 2] + q[v] 2^16, v = 4i + e, i < 8, e < 2), the
 // products summed in integers as matmul_lane.comp's *_xq8 kernels do.
-// kq32: sub-block j (32 values) of block kb of a row whose first byte is tb, as the bytes of its
-// values (qa: values 0-15, value 4i + b in byte b of qa[i]; qb: 16-31) and its scales:
-//   Q4_K / Q5_K: value = sc.x q + sc.y (d scale_j, -dmin min_j);
-//   Q6_K: value = sc.x (q - 32) for values 0-15, sc.y (q - 32) for 16-31 (a scale per 16).
-void kq32(usamplerBuffer t, uint tb, uint kb, uint j, out uvec4 qa, out uvec4 qb, out vec2 sc)
+// A sub-block j (32 values) of block kb of a row whose first byte is tb, in three steps, so that a
+// kernel makes all its texel fetches (calls on llvmpipe, which spill every live register) before
+// the arithmetic that uses them, and a block's header once for its 8 sub-blocks:
+//   kq_head: the block's header (Q4_K / Q5_K: the texel d, dmin, scales[12]; Q6_K: scales[16]
+//     realigned, and d's bits in hd);
+//   kq_raw: the sub-block's texels (Q4_K: its 2 of nibbles; Q5_K: and the 2 of qh; Q6_K: the 3 of
+//     ql and 3 of qh that hold its 32 bytes of each);
+//   kq_dec: its values' bytes (qa: values 0-15, value 4i + b in byte b of qa[i]; qb: 16-31) and
+//     scales: Q4_K / Q5_K: value = sc.x q + sc.y (d scale_j, -dmin min_j); Q6_K: value = sc.x (q -
+//     32) for values 0-15, sc.y (q - 32) for 16-31 (a scale per 16).
+// Q6_K's sub-block j is quarter g of half hf: nibble g / 2 of ql[64 hf + 32 (g & 1) ..], bits 2g of
+// qh[32 hf ..], scales 8 hf + 2g and + 1 (q16's addressing, 32 values at once).
+#if defined(W_Q4_K)
+#define KRAW 2
+#elif defined(W_Q5_K)
+#define KRAW 4
+#else
+#define KRAW 6
+#endif
+void kq_head(usamplerBuffer t, uint tb, uint kb, out uvec4 h, out uint hd)
 {
     uint ob = tb + kb * QB; // the block's first byte
+#if defined(W_Q4_K) || defined(W_Q5_K)
+    h = texelFetch(t, int(ob >> 4));
+    hd = 0u;
+#else
+    uint last = uint(textureSize(t)) - 1u, so = ob + 192u, st = so >> 4; // scales[16], then d (texel st + 1)
+    uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
+    h = realign(texelFetch(t, int(st)), s1, so & 15u);
+    hd = realign(s1, uvec4(0u), so & 15u).x;
+#endif
+}
+void kq_raw(usamplerBuffer t, uint tb, uint kb, uint j, out uvec4 r[KRAW])
+{
+    uint ob = tb + kb * QB;
 #if defined(W_Q4_K) || defined(W_Q5_K)
 #ifdef W_Q5_K
     const uint KQ = 3u; // the texel of qs (qh: texels 1, 2)
 #else
     const uint KQ = 1u;
 #endif
-    uint bt = ob >> 4, sh = 4u * (j & 1u), qt = bt + KQ + 2u * (j >> 1);
-    uvec4 h = texelFetch(t, int(bt));
-    qa = (texelFetch(t, int(qt)) >> sh) & 0x0f0f0f0fu;
-    qb = (texelFetch(t, int(qt + 1u)) >> sh) & 0x0f0f0f0fu;
+    uint bt = ob >> 4, qt = bt + KQ + 2u * (j >> 1);
+    r[0] = texelFetch(t, int(qt));
+    r[1] = texelFetch(t, int(qt + 1u));
 #ifdef W_Q5_K
-    qa |= ((texelFetch(t, int(bt + 1u)) >> j) & 0x01010101u) << 4;
-    qb |= ((texelFetch(t, int(bt + 2u)) >> j) & 0x01010101u) << 4;
+    r[2] = texelFetch(t, int(bt + 1u));
+    r[3] = texelFetch(t, int(bt + 2u));
+#endif
+#else
+    uint last = uint(textureSize(t)) - 1u, hf = j >> 2, g = j & 3u;
+    uint lt = (ob + 64u * hf + 32u * (g & 1u)) >> 4, ht = (ob + 128u + 32u * hf) >> 4;
+    r[0] = texelFetch(t, int(lt));
+    r[1] = texelFetch(t, int(min(lt + 1u, last)));
+    r[2] = texelFetch(t, int(min(lt + 2u, last)));
+    r[3] = texelFetch(t, int(ht));
+    r[4] = texelFetch(t, int(min(ht + 1u, last)));
+    r[5] = texelFetch(t, int(min(ht + 2u, last)));
+#endif
+}
+void kq_dec(uint tb, uint kb, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4 qa, out uvec4 qb, out vec2 sc)
+{
+#if defined(W_Q4_K) || defined(W_Q5_K)
+    uint sh = 4u * (j & 1u);
+    qa = (r[0] >> sh) & 0x0f0f0f0fu;
+    qb = (r[1] >> sh) & 0x0f0f0f0fu;
+#ifdef W_Q5_K
+    qa |= ((r[2] >> j) & 0x01010101u) << 4;
+    qb |= ((r[3] >> j) & 0x01010101u) << 4;
 #endif
     vec2 dd = unpackHalf2x16(h.x);
     uvec2 sm = k4_scale_min(h, j);
     sc = vec2(dd.x * float(sm.x), -(dd.y * float(sm.y)));
-#else // Q6_K: sub-block j = quarter g of half hf: nibble g / 2 of ql[64 hf + 32 (g & 1) ..], bits
-      // 2g of qh[32 hf ..], scales 8 hf + 2g and + 1 (q16's addressing, 32 values at once)
-    uint last = uint(textureSize(t)) - 1u, hf = j >> 2, g = j & 3u;
-    uint ol = ob + 64u * hf + 32u * (g & 1u), oh = ob + 128u + 32u * hf, lt = ol >> 4, ht = oh >> 4;
-    uvec4 l1 = texelFetch(t, int(min(lt + 1u, last))), h1 = texelFetch(t, int(min(ht + 1u, last)));
-    uvec4 l2 = texelFetch(t, int(min(lt + 2u, last))), h2 = texelFetch(t, int(min(ht + 2u, last)));
-    uvec4 qla = realign(texelFetch(t, int(lt)), l1, ol & 15u), qlb = realign(l1, l2, ol & 15u);
-    uvec4 qha = realign(texelFetch(t, int(ht)), h1, oh & 15u), qhb = realign(h1, h2, oh & 15u);
-    uint so = ob + 192u, st = so >> 4; // scales[16], then d: byte so + 16 is in texel st + 1
-    uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
-    uvec4 scs = realign(texelFetch(t, int(st)), s1, so & 15u);
-    float d = unpackHalf2x16(realign(s1, uvec4(0u), so & 15u).x).x;
-    uint n = 8u * hf + 2u * g, sw = scs[n >> 2], sb = 8u * (n & 3u); // scales n, n + 1: one word
+#else
+    uint ob = tb + kb * QB, hf = j >> 2, g = j & 3u;
+    uint ol = (ob + 64u * hf + 32u * (g & 1u)) & 15u, oh = (ob + 128u + 32u * hf) & 15u;
+    uvec4 qla = realign(r[0], r[1], ol), qlb = realign(r[1], r[2], ol);
+    uvec4 qha = realign(r[3], r[4], oh), qhb = realign(r[4], r[5], oh);
+    float d = unpackHalf2x16(hd).x;
+    uint n = 8u * hf + 2u * g, sw = h[n >> 2], sb = 8u * (n & 3u); // scales n, n + 1: one word
     sc = vec2(d * float(int(sw << (24u - sb)) >> 24), d * float(int(sw << (16u - sb)) >> 24));
     uint s4 = 4u * (g >> 1), s2 = 2u * g;
     qa = ((qla >> s4) & 0x0f0f0f0fu) | (((qha >> s2) & 0x03030303u) << 4);
@@ -424,8 +466,23 @@ void main()
             uvec4 h2 = subgroupQuadBroadcast(hl, 2u);
             float bsum[NMAT * LR]; // the block's sum before d_x
             [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) bsum[v] = 0.0;
-            uint j = 0u;
-            do {
+            uvec4 hw[NMAT * LR]; // each row's block header
+            uint hd[NMAT * LR];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                kq_head(w0, wb0[r], kb, hw[r], hd[r]);
+#ifdef GATE_UP
+                kq_head(w1, wb1[r], kb, hw[LR + r], hd[LR + r]);
+#endif
+            }
+            [[unroll]] for (uint j = 0u; j < 8u; j++) {
+                // every fetch of the sub-block first, then its arithmetic
+                uvec4 raw[NMAT * LR][KRAW];
+                [[unroll]] for (uint r = 0u; r < LR; r++) {
+                    kq_raw(w0, wb0[r], kb, j, raw[r]);
+#ifdef GATE_UP
+                    kq_raw(w1, wb1[r], kb, j, raw[LR + r]);
+#endif
+                }
                 uvec4 xl = texelFetch(xin, int(xt + 3u + 4u * j + xq));
                 uvec4 X0 = subgroupQuadBroadcast(xl, 0u), X1 = subgroupQuadBroadcast(xl, 1u);
                 uvec4 X2 = subgroupQuadBroadcast(xl, 2u), X3 = subgroupQuadBroadcast(xl, 3u);
@@ -436,10 +493,9 @@ void main()
                     uvec4 qa, qb;
                     vec2 sc;
 #ifdef GATE_UP
-                    if (v < LR) kq32(w0, wb0[v], kb, j, qa, qb, sc);
-                    else kq32(w1, wb1[v - LR], kb, j, qa, qb, sc);
+                    kq_dec(v < LR ? wb0[v] : wb1[v - LR], kb, j, hw[v], hd[v], raw[v], qa, qb, sc);
 #else
-                    kq32(w0, wb0[v], kb, j, qa, qb, sc);
+                    kq_dec(wb0[v], kb, j, hw[v], hd[v], raw[v], qa, qb, sc);
 #endif
                     int ia = dot16(qa, X0, X1), ib = dot16(qb, X2, X3);
 #ifdef W_Q6_K
@@ -448,8 +504,7 @@ void main()
                     bsum[v] += sc.x * float(ia + ib) + sc.y * sx;
 #endif
                 }
-                j++;
-            } while (j < 8u);
+            }
             float dx = uintBitsToFloat(h0.x);
             [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dx * bsum[v];
             xt += VKG_XQ8_BLOCK_TEXELS;
@@ -557,14 +612,29 @@ void main()
         }
         float dx[TR];
         [[unroll]] for (uint i = 0u; i < TR; i++) dx[i] = uintBitsToFloat(hv[i].x);
+        uvec4 hw[NMAT * LR]; // each row's block header
+        uint hd[NMAT * LR];
+        [[unroll]] for (uint r = 0u; r < LR; r++) {
+            kq_head(w0, wb0[r], kb, hw[r], hd[r]);
+#ifdef GATE_UP
+            kq_head(w1, wb1[r], kb, hw[LR + r], hd[LR + r]);
+#endif
+        }
         uint j = 0u;
         do {
+            uvec4 raw[NMAT * LR][KRAW];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                kq_raw(w0, wb0[r], kb, j, raw[r]);
+#ifdef GATE_UP
+                kq_raw(w1, wb1[r], kb, j, raw[LR + r]);
+#endif
+            }
             uvec4 qa[NMAT * LR], qb[NMAT * LR];
             vec2 sc[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                kq32(w0, wb0[r], kb, j, qa[r], qb[r], sc[r]);
+                kq_dec(wb0[r], kb, j, hw[r], hd[r], raw[r], qa[r], qb[r], sc[r]);
 #ifdef GATE_UP
-                kq32(w1, wb1[r], kb, j, qa[LR + r], qb[LR + r], sc[LR + r]);
+                kq_dec(wb1[r], kb, j, hw[LR + r], hd[LR + r], raw[LR + r], qa[LR + r], qb[LR + r], sc[LR + r]);
 #endif
             }
 #if !defined(W_Q6_K)

@@ -167,7 +167,7 @@ struct ffn_job {
     uint32_t rows;                        /* dense: rows (tokens) */
     uint64_t tiles;                       /* workgroups in y: tile-list bound, or dense row tiles */
     int dense;                            /* every row to expert 0 (shared expert) */
-    int few;                              /* routed, at most VKG_MOE_LANE1_PAIRS pairs per expert on average */
+    uint64_t pairs;                       /* (token, expert) pairs of the step */
     struct vkg_view x, route, list, h, y; /* windows */
     uint32_t x_off, route_off, list_off, h_off, y_off;
     struct vkg_view xq; /* XQ8 scratch (vkg_op_moe_xq_bytes), or empty */
@@ -245,11 +245,11 @@ uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, ui
  * rows of x; down: the pairs' rows of h) quantized into j->xq (quantize_x_q8k, a barrier before
  * and after), *xv the window the kernel reads and *in_off its first word there. Returns the xq8
  * op, or VKG_OP_COUNT (float x) where the type, the scratch or the windows do not allow it. */
-static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gate_up, enum vkg_dtype dt, uint32_t K,
-                             enum vkg_op lop, struct vkg_view *xv, uint32_t *in_off, enum vkg_status *st)
+static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gate_up, int few, enum vkg_dtype dt,
+                             uint32_t K, enum vkg_op lop, struct vkg_view *xv, uint32_t *in_off, enum vkg_status *st)
 {
     *st = VKG_OK;
-    enum vkg_op op = xq8_op(c->dev, dt, gate_up, j->few);
+    enum vkg_op op = xq8_op(c->dev, dt, gate_up, few);
     if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || j->dense || !j->xq.buf || K % 256) return VKG_OP_COUNT;
     uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k, qbytes = vkg_op_matmul_xq_bytes(rows, K);
     uint64_t in = gate_up ? j->x_off : j->h_off, max = vkg_max_window_bytes(c->dev);
@@ -307,6 +307,15 @@ static uint32_t vec_ok(enum vkg_dtype dt, uint32_t K, const struct vkg_push_moe_
     return 1;
 }
 
+/* Whether a pass over dt experts takes the *_lane1 kernels: routed, and at most VKG_MOE_LANE1_PAIRS
+ * pairs per expert on average (VKG_MOE_LANE1_PAIRS_XQ8 for K-quant experts where the device takes x
+ * in 8 bits) */
+static int few_pairs(const struct vkg_device *dev, const struct ffn_job *j, enum vkg_dtype dt)
+{
+    int kq = dev->use.xq8 && (dt == VKG_DTYPE_Q4_K || dt == VKG_DTYPE_Q5_K || dt == VKG_DTYPE_Q6_K);
+    return !j->dense && j->pairs <= (uint64_t)(kq ? VKG_MOE_LANE1_PAIRS_XQ8 : VKG_MOE_LANE1_PAIRS) * j->w->n_exp;
+}
+
 /* One matrix pass over every expert (gate_up: x -> h, down: h -> y), one
  * dispatch per window of whole experts that fits one binding. */
 static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int gate_up)
@@ -319,7 +328,8 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
     uint64_t per_win = vkg_max_window_bytes(c->dev) / per_exp;
     enum vkg_op op = VKG_OP_MOE_DOWN_F32;
     VKG_TRY(ffn_op(c->dev, dt, gate_up, &op));
-    enum vkg_op lop = lane_op(c->dev, dt, gate_up, j->few);
+    const int few = few_pairs(c->dev, j, dt);
+    enum vkg_op lop = lane_op(c->dev, dt, gate_up, few);
     if (!per_win)
         return vkg_error(VKG_ERR_LIMIT,
                          "op '%s': one expert's %s matrix (%ux%u %s, %llu bytes) exceeds one "
@@ -328,7 +338,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
     struct vkg_view xqv = { 0 };
     uint32_t xq_off = 0;
     enum vkg_status st;
-    enum vkg_op qop = xq8_input(c, j, gate_up, dt, K, lop, &xqv, &xq_off, &st);
+    enum vkg_op qop = xq8_input(c, j, gate_up, few, dt, K, lop, &xqv, &xq_off, &st);
     VKG_TRY(st);
     uint32_t m_per_wg = rows_per_wg(c->dev, op, nr);
     uint64_t gx = ceil_div(M, m_per_wg);
@@ -440,7 +450,7 @@ static enum vkg_status run_ffn(struct vkg_cmd *c, struct ffn_job *j, uint64_t n_
     }
     if (!n_pairs) return VKG_OK;
     j->tiles = j->dense ? ceil_div(n_tok, VKG_MOE_TILE) : max_tiles(w->n_exp, n_pairs);
-    j->few = !j->dense && n_pairs <= (uint64_t)VKG_MOE_LANE1_PAIRS * w->n_exp;
+    j->pairs = n_pairs;
     if (passes & 1) VKG_TRY(ffn_pass(c, j, 1));
     if (passes == 3) vkg_cmd_barrier(c); /* down reads the h that gate_up wrote */
     if (passes & 2) VKG_TRY(ffn_pass(c, j, 0));

@@ -46,6 +46,11 @@ struct vkg_push_moe_gate {
 /* moe_lane1: a routed pass whose pairs are at most this many per expert on average takes the
  * *_lane1 kernels (each pair of a tile in turn) instead of 8-pair tiles */
 #define VKG_MOE_LANE1_PAIRS 2u
+/* the same for K-quant experts that take x in 8 bits (*_lane1_xq8): since their sub-blocks are
+ * unrolled, one pair at a time costs what a pair of a three-quarters full 8-pair tile does (the
+ * moe-100m preset's Q4_K_M file, 64 experts: batch 32, 3 pairs per expert, 1.13x faster by
+ * *_lane1_xq8, a 64-token prefill, 6 per expert, alike) */
+#define VKG_MOE_LANE1_PAIRS_XQ8 4u
 /* moe_group: up to this many pairs one workgroup groups them (moe_group1), one launch */
 #define VKG_MOE_GROUP1_MAX_PAIRS 2048u
 /* moe_count / moe_scan / moe_scatter. The route buffer holds, in words:

@@ -728,7 +728,7 @@ static void check_xq_pass(const char *what, struct vkg_cmd *c, const char *want,
 }
 
 /* XQ8 (use.xq8, CPU drivers): the K-quant experts take their input rows in 8 bits, in a decode
- * step's *_lane1_xq8 (at most VKG_MOE_LANE1_PAIRS pairs per expert) and in 8-pair tiles
+ * step's *_lane1_xq8 (at most VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert) and in 8-pair tiles
  * (*_lane_xq8). The two passes apart, each
  * from a fresh scratch: the scratch must equal ref_quantize_xq8 of the pass's input word for word
  * (gate_up: x; down: the h the GPU wrote), and every output must match the reference on the
@@ -740,8 +740,8 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
 {
     const uint32_t n_exp = 16, k = 2, pairs = n_tok * k;
     const int xq8 = g_dev->use.xq8;
-    /* a step of at most VKG_MOE_LANE1_PAIRS pairs per expert takes *_lane1_xq8, else 8-pair tiles */
-    const char *want_kernel = pairs <= VKG_MOE_LANE1_PAIRS * n_exp ? "_lane1_xq8" : "_lane_xq8";
+    /* a step of at most VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert takes *_lane1_xq8, else 8-pair tiles */
+    const char *want_kernel = pairs <= VKG_MOE_LANE1_PAIRS_XQ8 * n_exp ? "_lane1_xq8" : "_lane_xq8";
     uint64_t seed = 0x8e + (uint64_t)dt * 31 + (uint64_t)dt_down * 7 + n_tok, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
     struct moe_dev m = { 0 };
@@ -855,8 +855,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
 static void test_experts_xq8(void **state)
 {
     (void)state;
-    static const uint32_t ntoks[] = { 1, 7, 16, 64 }; /* 64 x 2 pairs: the 8-pair tiles */
-    for (size_t i = 0; i < 4; i++) {
+    /* of 16 experts, 2 each: 1-24 tokens (up to 3 pairs per expert) *_lane1_xq8, 64 the 8-pair tiles */
+    static const uint32_t ntoks[] = { 1, 7, 16, 24, 64 };
+    for (size_t i = 0; i < sizeof ntoks / sizeof ntoks[0]; i++) {
         check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q4_K, 256, 512, ntoks[i]);
         check_experts_xq8(VKG_DTYPE_Q5_K, VKG_DTYPE_Q5_K, 512, 256, ntoks[i]);
         check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i]);

@@ -158,7 +158,11 @@ static enum vkg_status run_prefill(struct vkg_model *m, uint32_t n, double *sec,
     double t;
     enum vkg_status s = buf ? VKG_OK : vkg_error(VKG_ERR_NOMEM, "bench buffers");
     if (s == VKG_OK) s = vkg_kv_seq_add(kv, &warm);
-    if (s == VKG_OK) s = prefill(m, kv, warm, n < 32 ? n : 32, buf, &t); /* pipelines built here */
+    /* pipelines built here (llvmpipe compiles a kernel at its first dispatch): 32 tokens take the
+     * kernels of any longer prefill of a dense model, but a MoE step picks its expert kernels by
+     * pairs per expert (ops_moe.c, VKG_MOE_LANE1_PAIRS), so a MoE model warms up at the full length */
+    uint32_t nw = m->cfg.n_experts || n < 32 ? n : 32;
+    if (s == VKG_OK) s = prefill(m, kv, warm, nw, buf, &t);
     if (s == VKG_OK) s = vkg_kv_seq_add(kv, &seq);
     if (s == VKG_OK && profile) s = vkg_profile_start(m->dev);
     if (s == VKG_OK) s = prefill(m, kv, seq, n, buf, sec);

@@ -345,13 +345,15 @@ FFN_LANE_GGML(q5_1, Q5_1)
 FFN_LANE_GGML(q4_k, Q4_K)
 FFN_LANE_GGML(q5_k, Q5_K)
 FFN_LANE_GGML(q6_k, Q6_K)
-/* the K-quants' moe_lane with x in 8 bits (XQ8), both passes: *_lane1_xq8 at 1 and 16 tokens, the
- * 8-pair *_lane_xq8 at 64 */
+/* the K-quants' moe_lane with x in 8 bits (XQ8), both passes: *_lane1_xq8 at 1, 16 and 32 tokens (up
+ * to VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert), the 8-pair *_lane_xq8 at 64 */
 #define FFN_XQ8(t, dt)                           \
     FFN(q_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 4)   \
     FFN(q_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, 4) \
     FFN(q_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 4)   \
     FFN(q_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, 4) \
+    FFN(q_gu_##t##_32, 32, VKG_DTYPE_##dt, 1, 4) \
+    FFN(q_dn_##t##_32, 32, VKG_DTYPE_##dt, 0, 4) \
     FFN(q_gu_##t##_64, 64, VKG_DTYPE_##dt, 1, 4) \
     FFN(q_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 4)
 FFN_XQ8(q4_k, Q4_K)
@@ -366,6 +368,10 @@ FFN_XQ8(q6_k, Q6_K)
           q_dn_##t##_1, rec_down, down },                                                                      \
         { "moe_down_" #t "_lane1_xq8", "16 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",    \
           q_dn_##t##_16, rec_down, down },                                                                     \
+        { "moe_gate_up_" #t "_lane1_xq8", "32 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)", \
+          q_gu_##t##_32, rec_gate_up, down },                                                                  \
+        { "moe_down_" #t "_lane1_xq8", "32 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",    \
+          q_dn_##t##_32, rec_down, down },                                                                     \
         { "moe_gate_up_" #t "_lane_xq8", "64 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)",  \
           q_gu_##t##_64, rec_gate_up, down },                                                                  \
         { "moe_down_" #t "_lane_xq8", "64 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",     \
