@@ -168,21 +168,30 @@ uvec4 bytes4(uint w) { return uvec4(w, w >> 8, w >> 16, w >> 24) & 255u; }
 // block-type rows 16 values per step).
 // q16: the 16 values' bytes q (value 4i + b in byte b of q[i]; Q8_0's signed) and sc, value =
 // sc.x * (q + sc.z) + sc.y as ggml dequantizes it; w16: the values.
-void q16(usamplerBuffer t, uint tb, uint k, out uvec4 q, out vec4 sc)
-{
-    uint last = uint(textureSize(t)) - 1u, ob = tb + (k / BS) * QB; // the block's first byte
 #ifndef KQUANT
-    // the block's bytes [0, 16) (A), [16, 32) (B) and, for Q8_0, [32, 48) (C) out of the 3 texels
-    // from its first; hi: values 16..31 of the block (Q8_0 bytes, the others' high nibbles)
-    uint t0 = ob >> 4, s = ob & 15u;
-    uvec4 c1 = texelFetch(t, int(min(t0 + 1u, last))), c2 = texelFetch(t, int(min(t0 + 2u, last)));
-    uvec4 A = realign(texelFetch(t, int(t0)), c1, s), B = realign(c1, c2, s);
-    bool hi = (k & 16u) != 0u;
+// The 32-value types' block whose first byte is at byte s (even) of texel c0, c1, c2 (the three
+// texels from the block's first: bytes [0, 16) A, [16, 32) B and, for Q8_0, [32, 48) C): values
+// 0-15 (lo) and 16-31 (hi: the Q8_0 bytes 16-31, the others' high nibbles), each as q16's q, and
+// their sc
+#if defined(W_Q5_0) || defined(W_Q5_1)
+// fifth bits: bit i of hb is value i's; spread bits 4n..4n+3 to bit 4 of word n's bytes by one
+// multiply (m * 0x00204081 = m | m << 7 | m << 14 | m << 21: bit j of m lands on bit 8j)
+uvec4 fifth_bits(uint hb)
+{
+    uvec4 hn = uvec4(hb, hb >> 4, hb >> 8, hb >> 12) & 15u;
+    return ((hn * 0x00204081u) & 0x01010101u) << 4;
+}
+#endif
+void q32_blk(uvec4 c0, uvec4 c1, uvec4 c2, uint s, out uvec4 lo, out uvec4 hi, out vec4 sc)
+{
+    uvec4 A = realign(c0, c1, s), B = realign(c1, c2, s);
 #if defined(W_Q8_0) // qs at byte 2, one byte per value
-    uvec4 C = realign(c2, uvec4(0u), s), P = hi ? B : A, R = hi ? C : B;
-    q = (P >> 16) | (uvec4(P.yzw, R.x) << 16);
+    uvec4 C = realign(c2, uvec4(0u), s);
+    lo = (A >> 16) | (uvec4(A.yzw, B.x) << 16);
+    hi = (B >> 16) | (uvec4(B.yzw, C.x) << 16);
     sc = vec4(unpackHalf2x16(A.x).x, 0.0, 0.0, 0.0);
 #else
+    uvec4 q;
 #if defined(W_Q4) // qs at byte 2
     q = (A >> 16) | (uvec4(A.yzw, B.x) << 16);
     sc = vec4(unpackHalf2x16(A.x).x, 0.0, -8.0, 0.0);
@@ -198,15 +207,35 @@ void q16(usamplerBuffer t, uint tb, uint k, out uvec4 q, out vec4 sc)
     uint qh = A.y;
     sc = vec4(unpackHalf2x16(A.x), 0.0, 0.0);
 #endif
-    q = (q >> (hi ? 4u : 0u)) & 0x0f0f0f0fu;
+    lo = q & 0x0f0f0f0fu;
+    hi = (q >> 4) & 0x0f0f0f0fu;
 #if defined(W_Q5_0) || defined(W_Q5_1)
-    // fifth bits: bit i of qh is value i's; spread bits 4n..4n+3 to bit 4 of word n's bytes by one
-    // multiply (m * 0x00204081 = m | m << 7 | m << 14 | m << 21: bit j of m lands on bit 8j)
-    uint hb = qh >> (k & 16u);
-    uvec4 hn = uvec4(hb, hb >> 4, hb >> 8, hb >> 12) & 15u;
-    q |= ((hn * 0x00204081u) & 0x01010101u) << 4;
+    lo |= fifth_bits(qh);
+    hi |= fifth_bits(qh >> 16);
 #endif
 #endif
+}
+// the QT texels of the block at byte ob (Q4's 18 bytes from an even byte fit 2; c2 is then 0)
+void q_texels(usamplerBuffer t, uint ob, out uvec4 c0, out uvec4 c1, out uvec4 c2)
+{
+    uint last = uint(textureSize(t)) - 1u, t0 = ob >> 4;
+    c0 = texelFetch(t, int(t0));
+    c1 = texelFetch(t, int(min(t0 + 1u, last)));
+#ifdef W_Q4
+    c2 = uvec4(0u);
+#else
+    c2 = texelFetch(t, int(min(t0 + 2u, last)));
+#endif
+}
+#endif
+void q16(usamplerBuffer t, uint tb, uint k, out uvec4 q, out vec4 sc)
+{
+    uint last = uint(textureSize(t)) - 1u, ob = tb + (k / BS) * QB; // the block's first byte
+#ifndef KQUANT
+    uvec4 c0, c1, c2, lo, hi;
+    q_texels(t, ob, c0, c1, c2);
+    q32_blk(c0, c1, c2, ob & 15u, lo, hi, sc);
+    q = (k & 16u) != 0u ? hi : lo;
 #elif defined(W_Q4_K) || defined(W_Q5_K)
     // sub-block j = (k % 256) / 32, values l = k % 32 .. + 16 of it: nibble j & 1 of bytes
     // 32 (j / 2) + l .. + 16 of qs, one texel (Q5_K: + 16 x bit j of qh[l ..], one texel); d *
@@ -510,6 +539,52 @@ void main()
             xt += VKG_XQ8_BLOCK_TEXELS;
             kb++;
         } while (kb < (p.K >> 8));
+#elif defined(QB) && !defined(KQUANT)
+        // the 32-value types a whole block per step (K % 32 == 0): its texels fetched once for both
+        // halves, where a 16-value step fetched them twice (Q4: 2 of 18 bytes, the others 3), and
+        // every fetch of the step before its arithmetic (a fetch is a call that clobbers every
+        // register); lane q of each quad fetches the step's input texels q and 4 + q for the quad
+        uint xi = (p.in_off + (pr / p.in_div) * p.K) >> 2; // a texel (host: in_off % 4 == 0)
+        uint k = 0u;
+        do {
+            vec4 xl0 = uintBitsToFloat(texelFetch(xin, int(xi + (k >> 2) + xq)));
+            vec4 xl1 = uintBitsToFloat(texelFetch(xin, int(xi + (k >> 2) + 4u + xq)));
+            uvec4 c0[NMAT * LR], c1[NMAT * LR], c2[NMAT * LR];
+            uint sb[NMAT * LR];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                uint ob = wb0[r] + (k / BS) * QB;
+                q_texels(w0, ob, c0[r], c1[r], c2[r]);
+                sb[r] = ob & 15u;
+#ifdef GATE_UP
+                ob = wb1[r] + (k / BS) * QB;
+                q_texels(w1, ob, c0[LR + r], c1[LR + r], c2[LR + r]);
+                sb[LR + r] = ob & 15u;
+#endif
+            }
+            vec4 x[8];
+            [[unroll]] for (uint i = 0u; i < 4u; i++) {
+                x[i] = subgroupQuadBroadcast(xl0, i);
+                x[4u + i] = subgroupQuadBroadcast(xl1, i);
+            }
+            vec4 xa = (x[0] + x[1]) + (x[2] + x[3]), xb = (x[4] + x[5]) + (x[6] + x[7]);
+            float sxa = (xa.x + xa.y) + (xa.z + xa.w), sxb = (xb.x + xb.y) + (xb.z + xb.w);
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+                uvec4 lo, hi;
+                vec4 sc;
+                q32_blk(c0[v], c1[v], c2[v], sb[v], lo, hi, sc);
+#ifdef W_Q8_0
+#define QV(u) vec4(ivec4(u << 24, u << 16, u << 8, u) >> 24)
+#else
+#define QV(u) vec4(bytes4(u))
+#endif
+                float qa = (dot(QV(lo[0]), x[0]) + dot(QV(lo[1]), x[1])) + (dot(QV(lo[2]), x[2]) + dot(QV(lo[3]), x[3]));
+                float qb = (dot(QV(hi[0]), x[4]) + dot(QV(hi[1]), x[5])) + (dot(QV(hi[2]), x[6]) + dot(QV(hi[3]), x[7]));
+#undef QV
+                acc1[v] += sc.x * (qa + sc.z * sxa) + sc.y * sxa;
+                acc1[v] += sc.x * (qb + sc.z * sxb) + sc.y * sxb;
+            }
+            k += 32u;
+        } while (k < p.K);
 #else
         uint xi = p.in_off + (pr / p.in_div) * p.K;
         // 16 columns per step: lane q of each quad fetches the step's input texel q and the quad
