@@ -269,11 +269,9 @@ void q16(usamplerBuffer t, uint tb, uint k, out uvec4 q, out vec4 sc)
     sc = vec4(ds, 0.0, -32.0, 0.0);
 #endif
 }
-void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
+// the 16 values of q16's q and sc, as ggml dequantizes them
+void deq16(uvec4 q, vec4 sc, out vec4 w[4])
 {
-    uvec4 q;
-    vec4 sc;
-    q16(t, tb, k, q, sc);
     [[unroll]] for (uint i = 0u; i < 4u; i++) {
 #ifdef W_Q8_0
         w[i] = sc.x * vec4(ivec4(q[i] << 24, q[i] << 16, q[i] << 8, q[i]) >> 24);
@@ -282,6 +280,13 @@ void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
         w[i] = wi;
 #endif
     }
+}
+void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
+{
+    uvec4 q;
+    vec4 sc;
+    q16(t, tb, k, q, sc);
+    deq16(q, sc, w);
 }
 #ifdef XQ8
 // *_lane1_xq8 (Q4_K, Q5_K, Q6_K): x in 8 bits as llama.cpp's K-quant dot products take it
@@ -757,14 +762,44 @@ void main()
         kb++;
     } while (kb < (p.K >> 8));
 #else
-#ifdef QB
-#define KSTEP 16u // w16: block-type rows 16 values per step
+#if defined(QB) && !defined(KQUANT)
+#define KSTEP 32u // the 32-value types a whole block per step, as *_lane1
+#elif defined(QB)
+#define KSTEP 16u // w16: K-quant rows 16 values per step
 #else
 #define KSTEP 8u
 #endif
     uint k = 0u;
     do {
         vec4 w[NMAT * LR][KSTEP / 4u];
+#if defined(QB) && !defined(KQUANT)
+        {
+            // every row's block texels first (fetches are calls), then both halves' values
+            uvec4 c0[NMAT * LR], c1[NMAT * LR], c2[NMAT * LR];
+            uint sb[NMAT * LR];
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                uint ob = wb0[r] + (k / BS) * QB;
+                q_texels(w0, ob, c0[r], c1[r], c2[r]);
+                sb[r] = ob & 15u;
+#ifdef GATE_UP
+                ob = wb1[r] + (k / BS) * QB;
+                q_texels(w1, ob, c0[LR + r], c1[LR + r], c2[LR + r]);
+                sb[LR + r] = ob & 15u;
+#endif
+            }
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+                uvec4 lo, hi;
+                vec4 sc, wl[4], wh[4];
+                q32_blk(c0[v], c1[v], c2[v], sb[v], lo, hi, sc);
+                deq16(lo, sc, wl);
+                deq16(hi, sc, wh);
+                [[unroll]] for (uint i = 0u; i < 4u; i++) {
+                    w[v][i] = wl[i];
+                    w[v][4u + i] = wh[i];
+                }
+            }
+        }
+#else
         [[unroll]] for (uint r = 0u; r < LR; r++) {
 #ifdef QB
             w16(w0, wb0[r], k, w[r]);
@@ -778,6 +813,7 @@ void main()
 #endif
 #endif
         }
+#endif
         [[unroll]] for (uint hh = 0u; hh < KSTEP / 8u; hh++) {
             uint t0 = (xq0 + k + 8u * hh) >> 2, t1 = (xq1 + k + 8u * hh) >> 2;
             vec4 la = uintBitsToFloat(texelFetch(xin, int(t0))), lb = uintBitsToFloat(texelFetch(xin, int(t0 + 1u)));
