@@ -144,9 +144,11 @@ layout(binding = B_OUT) writeonly buffer Out { float yout[]; };    // [pairs][M]
 #endif
 #if defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
 #define BS 256u // values per block
+#define UB QB   // bytes per 256-value unit (the tiles' unit)
 #define KQUANT
 #elif defined(QB)
 #define BS 32u
+#define UB (8u * QB)
 #endif
 #ifdef W_F32
 #define VT 4u // values per texel
@@ -228,9 +230,9 @@ void q_texels(usamplerBuffer t, uint ob, out uvec4 c0, out uvec4 c1, out uvec4 c
 #endif
 }
 #endif
-void q16(usamplerBuffer t, uint tb, uint k, out uvec4 q, out vec4 sc)
+void q16(usamplerBuffer t, uint ob, uint k, out uvec4 q, out vec4 sc)
 {
-    uint last = uint(textureSize(t)) - 1u, ob = tb + (k / BS) * QB; // the block's first byte
+    uint last = uint(textureSize(t)) - 1u; // ob: the first byte of the block that holds value k
 #ifndef KQUANT
     uvec4 c0, c1, c2, lo, hi;
     q_texels(t, ob, c0, c1, c2);
@@ -281,11 +283,11 @@ void deq16(uvec4 q, vec4 sc, out vec4 w[4])
 #endif
     }
 }
-void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
+void w16(usamplerBuffer t, uint ob, uint k, out vec4 w[4])
 {
     uvec4 q;
     vec4 sc;
-    q16(t, tb, k, q, sc);
+    q16(t, ob, k, q, sc);
     deq16(q, sc, w);
 }
 #ifdef XQ8
@@ -293,7 +295,7 @@ void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
 // (quantize_x.comp, push_matmul.h's layout: per 256 values d, the 8 sub-block sums of q, then per
 // sub-block of 32 values 16 pair words q[v + 2] + q[v] 2^16, v = 4i + e, i < 8, e < 2), the
 // products summed in integers as matmul_lane.comp's *_xq8 kernels do.
-// A sub-block j (32 values) of block kb of a row whose first byte is tb, in three steps, so that a
+// A sub-block j (32 values) of the block whose first byte is ob, in three steps, so that a
 // kernel makes all its texel fetches (calls on llvmpipe, which spill every live register) before
 // the arithmetic that uses them, and a block's header once for its 8 sub-blocks:
 //   kq_head: the block's header (Q4_K / Q5_K: the texel d, dmin, scales[12]; Q6_K: scales[16]
@@ -312,9 +314,8 @@ void w16(usamplerBuffer t, uint tb, uint k, out vec4 w[4])
 #else
 #define KRAW 6
 #endif
-void kq_head(usamplerBuffer t, uint tb, uint kb, out uvec4 h, out uint hd)
+void kq_head(usamplerBuffer t, uint ob, out uvec4 h, out uint hd)
 {
-    uint ob = tb + kb * QB; // the block's first byte
 #if defined(W_Q4_K) || defined(W_Q5_K)
     h = texelFetch(t, int(ob >> 4));
     hd = 0u;
@@ -325,9 +326,8 @@ void kq_head(usamplerBuffer t, uint tb, uint kb, out uvec4 h, out uint hd)
     hd = realign(s1, uvec4(0u), so & 15u).x;
 #endif
 }
-void kq_raw(usamplerBuffer t, uint tb, uint kb, uint j, out uvec4 r[KRAW])
+void kq_raw(usamplerBuffer t, uint ob, uint j, out uvec4 r[KRAW])
 {
-    uint ob = tb + kb * QB;
 #if defined(W_Q4_K) || defined(W_Q5_K)
 #ifdef W_Q5_K
     const uint KQ = 3u; // the texel of qs (qh: texels 1, 2)
@@ -352,7 +352,7 @@ void kq_raw(usamplerBuffer t, uint tb, uint kb, uint j, out uvec4 r[KRAW])
     r[5] = texelFetch(t, int(min(ht + 2u, last)));
 #endif
 }
-void kq_dec(uint tb, uint kb, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4 qa, out uvec4 qb, out vec2 sc)
+void kq_dec(uint ob, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4 qa, out uvec4 qb, out vec2 sc)
 {
 #if defined(W_Q4_K) || defined(W_Q5_K)
     uint sh = 4u * (j & 1u);
@@ -366,7 +366,7 @@ void kq_dec(uint tb, uint kb, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4
     uvec2 sm = k4_scale_min(h, j);
     sc = vec2(dd.x * float(sm.x), -(dd.y * float(sm.y)));
 #else
-    uint ob = tb + kb * QB, hf = j >> 2, g = j & 3u;
+    uint hf = j >> 2, g = j & 3u;
     uint ol = (ob + 64u * hf + 32u * (g & 1u)) & 15u, oh = (ob + 128u + 32u * hf) & 15u;
     uvec4 qla = realign(r[0], r[1], ol), qlb = realign(r[1], r[2], ol);
     uvec4 qha = realign(r[3], r[4], oh), qhb = realign(r[4], r[5], oh);
@@ -429,6 +429,18 @@ void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 }
 #endif
 
+#ifdef QB
+// the first byte of block b (BS values) of a row as w_row gives it
+uint blk(uint tb, uint ts, uint b)
+{
+#ifdef KQUANT
+    return tb + b * ts;
+#else
+    return tb + (b >> 3) * ts + (b & 7u) * QB;
+#endif
+}
+#endif
+
 // First texel (tb) and texel step (ts) of row m of the window's expert ew (from e_base) in the
 // matrix at element w_off: row-major, or VKG_MOE_W_TILED: each expert's M x K matrix in tiles of
 // VKG_MATMUL_TILE_ROWS rows, texel-column-major in a tile (push_matmul.h's layout, per expert), so
@@ -436,8 +448,19 @@ void w8(usamplerBuffer t, uint tb, uint ts, uint k, out vec4 a, out vec4 b)
 void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
 {
 #ifdef QB
-    ts = 1u; // tb: the row's first byte
-    tb = w_off + (ew * p.M + m) * (p.K / BS * QB);
+    // block types: tb the first byte of the row's first 256-value unit, ts the bytes from one of its
+    // units to the next (blk): UB in row-major order; in tiles (K % 256 == 0) of rt rows, units of
+    // the tile's rows side by side (push_matmul.h's layout, unit kb of row r at the tile's first
+    // byte + (kb rt + r) UB)
+    uint rb = p.K / BS * QB, base = w_off + ew * p.M * rb;
+    if ((p.vec & VKG_MOE_W_TILED) != 0u) {
+        uint t0 = m - m % VKG_MATMUL_TILE_ROWS;
+        ts = min(VKG_MATMUL_TILE_ROWS, p.M - t0) * UB;
+        tb = base + t0 * rb + (m - t0) * UB;
+    } else {
+        ts = UB;
+        tb = base + m * rb;
+    }
 #else
     uint base = w_off + ew * p.M * p.K; // a multiple of VT (host: vec)
     if ((p.vec & VKG_MOE_W_TILED) != 0u) {
@@ -450,6 +473,53 @@ void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
     }
 #endif
 }
+
+#ifdef QB
+// Every row's fetches for one step of the walk (w0's rows, then w1's, at wb as w_row gives them),
+// made before the step's arithmetic: a fetch is a call that clobbers every register.
+#ifndef KQUANT
+// block b of the 32-value types: each row's texels (q_texels) and the block's byte in the first (sb)
+void rows_q(uint wb[NMAT * LR], uint ws[LR], uint b, out uvec4 c0[NMAT * LR], out uvec4 c1[NMAT * LR],
+            out uvec4 c2[NMAT * LR], out uint sb[NMAT * LR])
+{
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        uint ob = blk(wb[r], ws[r], b);
+        q_texels(w0, ob, c0[r], c1[r], c2[r]);
+        sb[r] = ob & 15u;
+#ifdef GATE_UP
+        ob = blk(wb[LR + r], ws[r], b);
+        q_texels(w1, ob, c0[LR + r], c1[LR + r], c2[LR + r]);
+        sb[LR + r] = ob & 15u;
+#endif
+    }
+}
+#endif
+#ifdef XQ8
+// K-quant block kb: each row's block start (ob) and header (kq_head)
+void rows_head(uint wb[NMAT * LR], uint ws[LR], uint kb, out uint ob[NMAT * LR], out uvec4 hw[NMAT * LR],
+               out uint hd[NMAT * LR])
+{
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        ob[r] = blk(wb[r], ws[r], kb);
+        kq_head(w0, ob[r], hw[r], hd[r]);
+#ifdef GATE_UP
+        ob[LR + r] = blk(wb[LR + r], ws[r], kb);
+        kq_head(w1, ob[LR + r], hw[LR + r], hd[LR + r]);
+#endif
+    }
+}
+// sub-block j of those blocks: each row's texels (kq_raw)
+void rows_raw(uint ob[NMAT * LR], uint j, out uvec4 raw[NMAT * LR][KRAW])
+{
+    [[unroll]] for (uint r = 0u; r < LR; r++) {
+        kq_raw(w0, ob[r], j, raw[r]);
+#ifdef GATE_UP
+        kq_raw(w1, ob[LR + r], j, raw[LR + r]);
+#endif
+    }
+}
+#endif
+#endif
 
 void main()
 {
@@ -467,15 +537,12 @@ void main()
     uint nvalid = min(TR, count - tile0);
     uint m_begin = gl_WorkGroupID.x * p.m_per_wg, m_end = min(p.M, m_begin + p.m_per_wg);
     uint m0 = m_begin + gl_LocalInvocationID.x;
-    uint wb0[LR], ws0[LR]; // each row's first texel and texel step in w0 (and w1: tb1, same step)
-#ifdef GATE_UP
-    uint wb1[LR];
-#endif
+    uint wb[NMAT * LR], ws[LR]; // each row's start and step (w_row) in w0, then in w1 (the same step)
     [[unroll]] for (uint r = 0u; r < LR; r++) {
         uint m = m0 + r * WG;
-        w_row(p.w0_off, e - p.e_base, m < m_end ? m : m_begin, wb0[r], ws0[r]);
+        w_row(p.w0_off, e - p.e_base, m < m_end ? m : m_begin, wb[r], ws[r]);
 #ifdef GATE_UP
-        w_row(p.w1_off, e - p.e_base, m < m_end ? m : m_begin, wb1[r], ws0[r]);
+        w_row(p.w1_off, e - p.e_base, m < m_end ? m : m_begin, wb[LR + r], ws[r]);
 #endif
     }
 #ifdef ONE
@@ -500,23 +567,14 @@ void main()
             uvec4 h2 = subgroupQuadBroadcast(hl, 2u);
             float bsum[NMAT * LR]; // the block's sum before d_x
             [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) bsum[v] = 0.0;
-            uvec4 hw[NMAT * LR]; // each row's block header
+            uint ob[NMAT * LR]; // each row's block: its first byte and header
+            uvec4 hw[NMAT * LR];
             uint hd[NMAT * LR];
-            [[unroll]] for (uint r = 0u; r < LR; r++) {
-                kq_head(w0, wb0[r], kb, hw[r], hd[r]);
-#ifdef GATE_UP
-                kq_head(w1, wb1[r], kb, hw[LR + r], hd[LR + r]);
-#endif
-            }
+            rows_head(wb, ws, kb, ob, hw, hd);
             [[unroll]] for (uint j = 0u; j < 8u; j++) {
                 // every fetch of the sub-block first, then its arithmetic
                 uvec4 raw[NMAT * LR][KRAW];
-                [[unroll]] for (uint r = 0u; r < LR; r++) {
-                    kq_raw(w0, wb0[r], kb, j, raw[r]);
-#ifdef GATE_UP
-                    kq_raw(w1, wb1[r], kb, j, raw[LR + r]);
-#endif
-                }
+                rows_raw(ob, j, raw);
                 uvec4 xl = texelFetch(xin, int(xt + 3u + 4u * j + xq));
                 uvec4 X0 = subgroupQuadBroadcast(xl, 0u), X1 = subgroupQuadBroadcast(xl, 1u);
                 uvec4 X2 = subgroupQuadBroadcast(xl, 2u), X3 = subgroupQuadBroadcast(xl, 3u);
@@ -526,11 +584,7 @@ void main()
                 [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
                     uvec4 qa, qb;
                     vec2 sc;
-#ifdef GATE_UP
-                    kq_dec(v < LR ? wb0[v] : wb1[v - LR], kb, j, hw[v], hd[v], raw[v], qa, qb, sc);
-#else
-                    kq_dec(wb0[v], kb, j, hw[v], hd[v], raw[v], qa, qb, sc);
-#endif
+                    kq_dec(ob[v], j, hw[v], hd[v], raw[v], qa, qb, sc);
                     int ia = dot16(qa, X0, X1), ib = dot16(qb, X2, X3);
 #ifdef W_Q6_K
                     bsum[v] += sc.x * float(ia) + sc.y * float(ib);
@@ -556,16 +610,7 @@ void main()
             vec4 xl1 = uintBitsToFloat(texelFetch(xin, int(xi + (k >> 2) + 4u + xq)));
             uvec4 c0[NMAT * LR], c1[NMAT * LR], c2[NMAT * LR];
             uint sb[NMAT * LR];
-            [[unroll]] for (uint r = 0u; r < LR; r++) {
-                uint ob = wb0[r] + (k / BS) * QB;
-                q_texels(w0, ob, c0[r], c1[r], c2[r]);
-                sb[r] = ob & 15u;
-#ifdef GATE_UP
-                ob = wb1[r] + (k / BS) * QB;
-                q_texels(w1, ob, c0[LR + r], c1[LR + r], c2[LR + r]);
-                sb[LR + r] = ob & 15u;
-#endif
-            }
+            rows_q(wb, ws, k / BS, c0, c1, c2, sb);
             vec4 x[8];
             [[unroll]] for (uint i = 0u; i < 4u; i++) {
                 x[i] = subgroupQuadBroadcast(xl0, i);
@@ -605,9 +650,9 @@ void main()
             uvec4 q[NMAT * LR];
             vec4 sc[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                q16(w0, wb0[r], k, q[r], sc[r]);
+                q16(w0, blk(wb[r], ws[r], k / BS), k, q[r], sc[r]);
 #ifdef GATE_UP
-                q16(w1, wb1[r], k, q[LR + r], sc[LR + r]);
+                q16(w1, blk(wb[LR + r], ws[r], k / BS), k, q[LR + r], sc[LR + r]);
 #endif
             }
             vec4 x0 = subgroupQuadBroadcast(xl, 0u), x1 = subgroupQuadBroadcast(xl, 1u);
@@ -625,25 +670,25 @@ void main()
                 acc1[v] += sc[v].x * (qx + sc[v].z * sx) + sc[v].y * sx;
             }
 #else
-            vec4 wa[NMAT * LR], wb[NMAT * LR];
+            vec4 va[NMAT * LR], vb[NMAT * LR];
             [[unroll]] for (uint r = 0u; r < LR; r++) {
-                w8(w0, wb0[r], ws0[r], k, wa[r], wb[r]);
+                w8(w0, wb[r], ws[r], k, va[r], vb[r]);
 #ifdef GATE_UP
-                w8(w1, wb1[r], ws0[r], k, wa[LR + r], wb[LR + r]);
+                w8(w1, wb[LR + r], ws[r], k, va[LR + r], vb[LR + r]);
 #endif
             }
             vec4 xa = subgroupQuadBroadcast(xl, 0u), xb = subgroupQuadBroadcast(xl, 1u);
-            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(wa[v], xa) + dot(wb[v], xb);
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(va[v], xa) + dot(vb[v], xb);
             if (k + 8u < p.K) {
                 [[unroll]] for (uint r = 0u; r < LR; r++) {
-                    w8(w0, wb0[r], ws0[r], k + 8u, wa[r], wb[r]);
+                    w8(w0, wb[r], ws[r], k + 8u, va[r], vb[r]);
 #ifdef GATE_UP
-                    w8(w1, wb1[r], ws0[r], k + 8u, wa[LR + r], wb[LR + r]);
+                    w8(w1, wb[LR + r], ws[r], k + 8u, va[LR + r], vb[LR + r]);
 #endif
                 }
                 xa = subgroupQuadBroadcast(xl, 2u);
                 xb = subgroupQuadBroadcast(xl, 3u);
-                [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(wa[v], xa) + dot(wb[v], xb);
+                [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dot(va[v], xa) + dot(vb[v], xb);
             }
 #endif
             k += 16u;
@@ -692,31 +737,17 @@ void main()
         }
         float dx[TR];
         [[unroll]] for (uint i = 0u; i < TR; i++) dx[i] = uintBitsToFloat(hv[i].x);
-        uvec4 hw[NMAT * LR]; // each row's block header
+        uint ob[NMAT * LR]; // each row's block: its first byte and header
+        uvec4 hw[NMAT * LR];
         uint hd[NMAT * LR];
-        [[unroll]] for (uint r = 0u; r < LR; r++) {
-            kq_head(w0, wb0[r], kb, hw[r], hd[r]);
-#ifdef GATE_UP
-            kq_head(w1, wb1[r], kb, hw[LR + r], hd[LR + r]);
-#endif
-        }
+        rows_head(wb, ws, kb, ob, hw, hd);
         uint j = 0u;
         do {
             uvec4 raw[NMAT * LR][KRAW];
-            [[unroll]] for (uint r = 0u; r < LR; r++) {
-                kq_raw(w0, wb0[r], kb, j, raw[r]);
-#ifdef GATE_UP
-                kq_raw(w1, wb1[r], kb, j, raw[LR + r]);
-#endif
-            }
+            rows_raw(ob, j, raw);
             uvec4 qa[NMAT * LR], qb[NMAT * LR];
             vec2 sc[NMAT * LR];
-            [[unroll]] for (uint r = 0u; r < LR; r++) {
-                kq_dec(wb0[r], kb, j, hw[r], hd[r], raw[r], qa[r], qb[r], sc[r]);
-#ifdef GATE_UP
-                kq_dec(wb1[r], kb, j, hw[LR + r], hd[LR + r], raw[LR + r], qa[LR + r], qb[LR + r], sc[LR + r]);
-#endif
-            }
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) kq_dec(ob[v], j, hw[v], hd[v], raw[v], qa[v], qb[v], sc[v]);
 #if !defined(W_Q6_K)
             float sx[TR]; // each pair's sum of q over the sub-block: header word 1 + j
             {
@@ -777,16 +808,7 @@ void main()
             // every row's block texels first (fetches are calls), then both halves' values
             uvec4 c0[NMAT * LR], c1[NMAT * LR], c2[NMAT * LR];
             uint sb[NMAT * LR];
-            [[unroll]] for (uint r = 0u; r < LR; r++) {
-                uint ob = wb0[r] + (k / BS) * QB;
-                q_texels(w0, ob, c0[r], c1[r], c2[r]);
-                sb[r] = ob & 15u;
-#ifdef GATE_UP
-                ob = wb1[r] + (k / BS) * QB;
-                q_texels(w1, ob, c0[LR + r], c1[LR + r], c2[LR + r]);
-                sb[LR + r] = ob & 15u;
-#endif
-            }
+            rows_q(wb, ws, k / BS, c0, c1, c2, sb);
             [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
                 uvec4 lo, hi;
                 vec4 sc, wl[4], wh[4];
@@ -802,14 +824,14 @@ void main()
 #else
         [[unroll]] for (uint r = 0u; r < LR; r++) {
 #ifdef QB
-            w16(w0, wb0[r], k, w[r]);
+            w16(w0, blk(wb[r], ws[r], k / BS), k, w[r]);
 #ifdef GATE_UP
-            w16(w1, wb1[r], k, w[LR + r]);
+            w16(w1, blk(wb[LR + r], ws[r], k / BS), k, w[LR + r]);
 #endif
 #else
-            w8(w0, wb0[r], ws0[r], k, w[r][0], w[r][1]);
+            w8(w0, wb[r], ws[r], k, w[r][0], w[r][1]);
 #ifdef GATE_UP
-            w8(w1, wb1[r], ws0[r], k, w[LR + r][0], w[LR + r][1]);
+            w8(w1, wb[LR + r], ws[r], k, w[LR + r][0], w[LR + r][1]);
 #endif
 #endif
         }

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "moe.h"
+#include "ops_moe.h"
 #include "ops_attention.h"
 #include "ops_matmul.h"
 #include "ops_norm.h"
@@ -165,9 +166,9 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
  * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
  * may be launched on its own). The block-type projections of GGUF files too (use.tiled_blocks: tiles of
  * 256-value units, push_matmul.h; not Q8_0, vkg_op_matmul_tileable) and a tied one's embedding (embed.comp
- * reads those tiles too), but not an expert (moe_lane reads the file's order). The MoE experts' float matrices too, each
- * expert's on its own (moe_lane.comp). The router, DeepSeek-V2's latent projections and an untied
- * embedding keep the file's row order. */
+ * reads those tiles too). The MoE experts' matrices too, each expert's on its own (moe_lane.comp,
+ * vkg_op_moe_tileable: float types, and block types in 256-value units but Q6_K). The router,
+ * DeepSeek-V2's latent projections and an untied embedding keep the file's row order. */
 static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
 {
     static const size_t slots[] = { LAYER(wq),        LAYER(wk),         LAYER(wv),       LAYER(wo),
@@ -180,11 +181,10 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
     for (size_t i = 0; i < r->n_spec; i++) {
         const struct vkg_tensor_spec *e = &r->spec[i];
         if (e->index < 0 || e->n_dims != 2) continue;
-        /* the block types' tiles: the matmul kernels and the embedding lookup read them (not moe_lane) */
+        /* block types: the matmul kernels and the embedding lookup read their tiles, moe_lane an expert's */
         enum vkg_dtype dt = r->dtype[e->index];
-        int fl = !vkg_dtype_is_block(dt);
         if (e->expert >= 0) { /* each expert's matrix tiled on its own (moe_lane reads them, VKG_MOE_W_TILED) */
-            if (fl && vkg_op_matmul_tileable(m->dev, dt, e->shape[1])) tile[e->index] = 1;
+            if (vkg_op_moe_tileable(m->dev, dt, e->shape[1])) tile[e->index] = 1;
             continue;
         }
         int want = e->layer < 0 && (e->slot == offsetof(struct vkg_model, head) ||

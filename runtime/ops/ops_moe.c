@@ -235,6 +235,12 @@ static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int g
     return ops[one ? 1 : 0][gate_up ? 1 : 0][t];
 }
 
+int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_t K)
+{
+    if (vkg_dtype_block_size(dt) == 1) return vkg_op_matmul_tileable(dev, dt, K);
+    return dev->use.tiled && dev->use.tiled_blocks && K > 0 && K % 256 == 0 && dt != VKG_DTYPE_Q6_K;
+}
+
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k)
 {
     uint64_t a = vkg_op_matmul_xq_bytes(n_tok, w->n_in), b = vkg_op_matmul_xq_bytes(n_tok * k, w->n_ff);
@@ -395,7 +401,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
         } else if (gate_up ? w->tiled : w->tiled_down) {
             return vkg_error(VKG_ERR_UNSUPPORTED,
                              "op '%s': %s experts in 8-row tiles are read only by the moe_lane kernels (a CPU "
-                             "driver's texel tier, float weights, K %% 8 == 0, 16-byte aligned windows)",
+                             "driver's texel tier, K %% 8 == 0, 16-byte aligned windows)",
                              j->op, gate_up ? "gate/up" : "down");
         }
         VKG_TRY(vkg_cmd_dispatch_op(c, wop, v, n, &p, (uint32_t)wgx, (uint32_t)j->tiles, 1));
@@ -416,6 +422,15 @@ static enum vkg_status check_weights(const struct vkg_device *dev, const char *o
             return vkg_error(
                 VKG_ERR_INVALID_ARG, "op '%s': expert shape %ux%ux%u, %s %s (%s must be a non-zero multiple of %u)", op,
                 w->n_exp, w->n_ff, w->n_in, i ? "down" : "gate/up", vkg_dtype_name(dt), i ? "n_ff" : "n_in", bs);
+    }
+    for (int i = 0; i < 3; i += 2) { /* tiles of block types: 256-value units (moe_lane's w_row); not Q6_K's split */
+        enum vkg_dtype dt = i ? w->dtype_down : w->dtype;
+        uint32_t K = i ? w->n_ff : w->n_in;
+        if ((i ? w->tiled_down : w->tiled) && vkg_dtype_block_size(dt) > 1 && (K % 256 || dt == VKG_DTYPE_Q6_K))
+            return vkg_error(VKG_ERR_UNSUPPORTED,
+                             "op '%s': %s experts %s with rows of %u values stored in 8-row tiles (block types: "
+                             "rows of 256k values, not Q6_K)",
+                             op, names[i], vkg_dtype_name(dt), K);
     }
     for (int i = 0; i < 3; i++) {
         enum vkg_dtype dt = i == 2 ? w->dtype_down : w->dtype;

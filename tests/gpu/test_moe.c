@@ -535,23 +535,33 @@ static void record_experts(struct vkg_cmd *c, struct moe_dev *m, uint32_t n_tok,
                               vkg_buffer_view(m->out), 0));
 }
 
-/* A copy of a float expert stack (n_exp matrices of rows x n_in) with each expert's matrix in
- * 8-row tiles, laid out by the reference tiler (ref_tile_rows, from the layout's definition). */
+static int is_float(enum vkg_dtype dt) { return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16; }
+
+/* A copy of an expert stack (n_exp matrices of rows x n_in) with each expert's matrix in 8-row
+ * tiles, laid out by the reference tiler (ref_tile_rows, from the layout's definition): float
+ * types by texels, block types by 256-value units (one K-quant block, 8 of the others). */
 static struct vkg_buffer *tiled_stack(struct vkg_buffer *b, enum vkg_dtype dt, uint32_t n_exp, uint32_t rows,
                                       uint32_t n_in)
 {
-    uint32_t es = dt == VKG_DTYPE_F32 ? 4 : 2;
-    uint64_t per = (uint64_t)rows * n_in * es, n = per * n_exp;
+    int fl = is_float(dt);
+    uint32_t es = dt == VKG_DTYPE_F32 ? 4 : fl ? 2 : 1;
+    uint32_t rb = fl ? n_in : n_in / vkg_dtype_block_size(dt) * (uint32_t)vkg_dtype_block_bytes(dt); /* elements */
+    uint32_t g = fl ? 16 / es : 256 / vkg_dtype_block_size(dt) * (uint32_t)vkg_dtype_block_bytes(dt);
+    uint64_t per = (uint64_t)rows * rb * es, n = per * n_exp;
     uint8_t *src = malloc(n), *dst = malloc(n);
     gpu_read(b, src, n);
-    for (uint32_t e = 0; e < n_exp; e++) ref_tile_rows(dst + e * per, src + e * per, rows, n_in, es, 16 / es);
+    for (uint32_t e = 0; e < n_exp; e++) ref_tile_rows(dst + e * per, src + e * per, rows, rb, es, g);
     struct vkg_buffer *t = gpu_buffer_from(dst, n, "moe tiled stack");
     free(src);
     free(dst);
     return t;
 }
 
-static int is_float(enum vkg_dtype dt) { return dt == VKG_DTYPE_F32 || dt == VKG_DTYPE_F16 || dt == VKG_DTYPE_BF16; }
+/* vkg_op_moe_tileable's rule, restated: float rows of 8k values, block-type rows of 256k (not Q6_K) */
+static int tileable(enum vkg_dtype dt, uint32_t K)
+{
+    return is_float(dt) ? K % 8 == 0 : K % 256 == 0 && dt != VKG_DTYPE_Q6_K;
+}
 
 /* Random gate, up (dt) and down (dt_down) stacks of n_exp experts into m's buffers and weights, their
  * values (as the GPU decodes them) into g, u, d (n_exp x n_ff x n_in floats each). */
@@ -579,12 +589,12 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
     struct moe_dev m = { 0 };
     moe_dev_weights(&m, &seed, dt, dt_down, n_exp, n_in, n_ff, g, u, d);
-    /* the stacks' float matrices again in 8-row tiles per expert (as models on CPU drivers load
-     * them): read by moe_lane only (tier 2), refused by the others */
+    /* the stacks again in 8-row tiles per expert (as models on CPU drivers load them; block types
+     * with rows of 256k values, not Q6_K): read by moe_lane only (tier 2), refused by the others */
     struct moe_dev tl = m;
     struct vkg_buffer *tg = NULL, *tu = NULL, *td = NULL;
-    tl.w.tiled = is_float(dt) && n_in % 8 == 0;
-    tl.w.tiled_down = is_float(dt_down) && n_ff % 8 == 0;
+    tl.w.tiled = tileable(dt, n_in);
+    tl.w.tiled_down = tileable(dt_down, n_ff);
     if (tl.w.tiled) {
         tg = tiled_stack(m.bg, dt, n_exp, n_ff, n_in);
         tu = tiled_stack(m.bu, dt, n_exp, n_ff, n_in);
@@ -682,7 +692,10 @@ static void check_experts(enum vkg_dtype dt)
         check_experts_dims(dt, 72, 100);
         check_experts_dims(dt, 100, 72);
         check_experts_dims(dt, 64, 96);
-    } else check_experts_dims(dt, bs == 256 ? 256 : 96, bs == 256 ? 512 : 160);
+    } else {
+        check_experts_dims(dt, bs == 256 ? 256 : 96, bs == 256 ? 512 : 160);
+        if (bs == 32) check_experts_dims(dt, 256, 512); /* rows of 256k values: tiled stacks too */
+    }
 }
 
 static void test_experts_f32(void **state) { check_experts(VKG_DTYPE_F32); }
@@ -702,6 +715,9 @@ static void test_experts_mixed(void **state)
 {
     check_experts_mixed(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 256, 512);
     check_experts_mixed(VKG_DTYPE_F16, VKG_DTYPE_Q8_0, 96, 160);
+    /* gate/up in tiles whose last holds 4 rows (n_ff 100), next to an F16 down that is not tiled */
+    check_experts_mixed(VKG_DTYPE_Q4_K, VKG_DTYPE_F16, 256, 100);
+    check_experts_mixed(VKG_DTYPE_Q5_0, VKG_DTYPE_F16, 512, 100);
 }
 
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
@@ -736,7 +752,8 @@ static void check_xq_pass(const char *what, struct vkg_cmd *c, const char *want,
  * the float-x kernels are off by the quantization error (~1e-4 of it). Then the two passes in one
  * vkg_op_moe_experts call must write the same y bit for bit. Without use.xq8 (GPUs) the same calls
  * run the float kernels, checked against the float input at 1e-4. */
-static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_t n_in, uint32_t n_ff, uint32_t n_tok)
+static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_t n_in, uint32_t n_ff, uint32_t n_tok,
+                              int tiled)
 {
     const uint32_t n_exp = 16, k = 2, pairs = n_tok * k;
     const int xq8 = g_dev->use.xq8;
@@ -746,6 +763,19 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
     struct moe_dev m = { 0 };
     moe_dev_weights(&m, &seed, dt, dt_down, n_exp, n_in, n_ff, g, u, d);
+    struct vkg_buffer *tb[3] = { NULL, NULL, NULL }; /* tiled: the stacks that can be, in 8-row tiles */
+    if (tiled && tileable(dt, n_in)) {
+        tb[0] = tiled_stack(m.bg, dt, n_exp, n_ff, n_in);
+        tb[1] = tiled_stack(m.bu, dt, n_exp, n_ff, n_in);
+        m.w.gate = vkg_buffer_view(tb[0]);
+        m.w.up = vkg_buffer_view(tb[1]);
+        m.w.tiled = 1;
+    }
+    if (tiled && tileable(dt_down, n_ff)) {
+        tb[2] = tiled_stack(m.bd, dt_down, n_exp, n_in, n_ff);
+        m.w.down = vkg_buffer_view(tb[2]);
+        m.w.tiled_down = 1;
+    }
     float *x = malloc((uint64_t)n_tok * n_in * 4), *xd = malloc((uint64_t)n_tok * n_in * 4);
     rng_fill_f32(&seed, x, (uint64_t)n_tok * n_in, -1, 1);
     for (uint32_t t = 0; t < n_tok; t++) /* rows of different scales, one of them zero */
@@ -773,7 +803,7 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_gate_up(c, &m.w, n_tok, k, vkg_buffer_view(m.x), vkg_buffer_view(m.route),
                               vkg_buffer_view(m.list), vkg_buffer_view(m.h), vkg_buffer_view(bq)));
-    snprintf(what, sizeof what, "%s gate_up, %u tokens", vkg_dtype_name(dt), n_tok);
+    snprintf(what, sizeof what, "%s gate_up, %u tokens%s", vkg_dtype_name(dt), n_tok, m.w.tiled ? ", tiled" : "");
     check_xq_pass(what, c, xq8 ? want_kernel : NULL, bq, x, n_tok, n_in, qwant, qgot, xd);
     gpu_read(m.h, h, (uint64_t)pairs * n_ff * 4);
     const float *xin = xq8 ? xd : x;
@@ -793,8 +823,8 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
             double tol = rel * (1.1 * ga * (fabs(us) + rel * ua) + fabs(sg) * ua) + 1e-30;
             double got = h[(uint64_t)p * n_ff + r];
             if (!(fabs(got - want) <= tol))
-                fail_msg("%s gate_up%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
-                         vkg_dtype_name(dt), xq8 ? " xq8" : "", n_tok, p, r, got, want, tol);
+                fail_msg("%s gate_up%s%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
+                         vkg_dtype_name(dt), xq8 ? " xq8" : "", m.w.tiled ? " tiled" : "", n_tok, p, r, got, want, tol);
         }
     }
     /* down, from the h the GPU wrote */
@@ -803,7 +833,8 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     vkg_cmd_barrier(c);
     GPU_OK(vkg_op_moe_down(c, &m.w, n_tok, k, vkg_buffer_view(m.h), vkg_buffer_view(m.route), vkg_buffer_view(m.list),
                            vkg_buffer_view(m.y), vkg_buffer_view(bq)));
-    snprintf(what, sizeof what, "%s down, %u tokens", vkg_dtype_name(dt_down), n_tok);
+    snprintf(what, sizeof what, "%s down, %u tokens%s", vkg_dtype_name(dt_down), n_tok,
+             m.w.tiled_down ? ", tiled" : "");
     check_xq_pass(what, c, xq8 ? want_kernel : NULL, bq, h, pairs, n_ff, qwant, qgot, hd);
     gpu_read(m.y, y, (uint64_t)pairs * n_in * 4);
     const float *hin = xq8 ? hd : h;
@@ -818,8 +849,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
             }
             double tol = (xq8 ? 2e-6 : 1e-4) * a + 1e-30, got = y[(uint64_t)p * n_in + r];
             if (!(fabs(got - s) <= tol))
-                fail_msg("%s down%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
-                         vkg_dtype_name(dt_down), xq8 ? " xq8" : "", n_tok, p, r, got, s, tol);
+                fail_msg("%s down%s%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
+                         vkg_dtype_name(dt_down), xq8 ? " xq8" : "", m.w.tiled_down ? " tiled" : "", n_tok, p, r, got,
+                         s, tol);
         }
     }
     /* both passes in one call: the same y */
@@ -838,6 +870,7 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     gpu_assert_no_validation();
     vkg_buffer_free(bq);
     moe_dev_free(&m, 1);
+    for (int i = 0; i < 3; i++) vkg_buffer_free(tb[i]);
     free(g);
     free(u);
     free(d);
@@ -855,14 +888,16 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
 static void test_experts_xq8(void **state)
 {
     (void)state;
-    /* of 16 experts, 2 each: 1-24 tokens (up to 3 pairs per expert) *_lane1_xq8, 64 the 8-pair tiles */
+    /* of 16 experts, 2 each: 1-24 tokens (up to 3 pairs per expert) *_lane1_xq8, 64 the 8-pair tiles;
+     * in the file's row order, then (Q4_K, Q5_K) in 8-row tiles as models on CPU drivers load them */
     static const uint32_t ntoks[] = { 1, 7, 16, 24, 64 };
-    for (size_t i = 0; i < sizeof ntoks / sizeof ntoks[0]; i++) {
-        check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q4_K, 256, 512, ntoks[i]);
-        check_experts_xq8(VKG_DTYPE_Q5_K, VKG_DTYPE_Q5_K, 512, 256, ntoks[i]);
-        check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i]);
-        check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 512, 256, ntoks[i]); /* as Q4_K_M files mix them */
-    }
+    for (size_t i = 0; i < sizeof ntoks / sizeof ntoks[0]; i++)
+        for (int tiled = 0; tiled < 2; tiled++) {
+            check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q4_K, 256, 512, ntoks[i], tiled);
+            check_experts_xq8(VKG_DTYPE_Q5_K, VKG_DTYPE_Q5_K, 512, 256, ntoks[i], tiled);
+            if (!tiled) check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i], 0);
+            check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 512, 256, ntoks[i], tiled); /* as Q4_K_M files mix them */
+        }
 }
 
 static void test_block_end_to_end(void **state)

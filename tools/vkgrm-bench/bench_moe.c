@@ -19,7 +19,7 @@ struct moe_ctx {
     int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar, 2 moe_lane,
                                3 moe_lane with each expert's matrices in 8-row tiles (pattern bits either way),
                                4 moe_lane with the XQ8 scratch (K-quants: *_lane1_xq8 and the quantization of
-                               the input rows) */
+                               the input rows), 5 both (tiles and the XQ8 scratch) */
     struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d, *xq;
 };
 
@@ -264,8 +264,8 @@ static enum vkg_status setup_ffn(struct vkg_device *d, void **x, uint64_t *b, ui
     VKG_TRY(setup_moe(d, x, n_tok, dt));
     struct moe_ctx *m = *x;
     m->sg = sg;
-    m->w.tiled = m->w.tiled_down = sg == 3;
-    if (sg == 4) VKG_TRY(vkg_bench_buffer(d, vkg_op_moe_xq_bytes(&m->w, n_tok, B_K), "bench xq", &m->xq));
+    m->w.tiled = m->w.tiled_down = sg == 3 || sg == 5;
+    if (sg >= 4) VKG_TRY(vkg_bench_buffer(d, vkg_op_moe_xq_bytes(&m->w, n_tok, B_K), "bench xq", &m->xq));
     uint64_t pairs = (uint64_t)n_tok * B_K;
     uint64_t mat = (uint64_t)B_FF * B_IN / vkg_dtype_block_size(dt) * vkg_dtype_block_bytes(dt);
     if (gate_up) *b = m->active * mat * 2 + (uint64_t)n_tok * B_IN * 4 + pairs * B_FF * 4;
@@ -325,7 +325,7 @@ FFN_TIER(_sg, 1)
 FFN_LANE(f32, F32)
 FFN_LANE(f16, F16)
 FFN_LANE(bf16, BF16)
-/* moe_lane with Q8_0 experts (rows of 34-byte blocks, never tiled) */
+/* moe_lane with Q8_0 experts (rows of 34-byte blocks; tiled: TILED_GGML_CASES) */
 FFN(l_gu_q8_0_1, 1, VKG_DTYPE_Q8_0, 1, 2)
 FFN(l_gu_q8_0_16, 16, VKG_DTYPE_Q8_0, 1, 2)
 FFN(l_gu_q8_0_64, 64, VKG_DTYPE_Q8_0, 1, 2)
@@ -338,6 +338,25 @@ FFN(l_dn_q8_0_64, 64, VKG_DTYPE_Q8_0, 0, 2)
     FFN(l_gu_##t##_t64, 64, VKG_DTYPE_##dt, 1, 2) \
     FFN(l_dn_##t##_t1, 1, VKG_DTYPE_##dt, 0, 2)   \
     FFN(l_dn_##t##_t64, 64, VKG_DTYPE_##dt, 0, 2)
+/* the same in 8-row tiles of 256-value units (GGUF files' experts on CPU drivers; not Q6_K) */
+#define FFN_TILED_GGML(t, dt)                     \
+    FFN(b_gu_##t##_t1, 1, VKG_DTYPE_##dt, 1, 3)   \
+    FFN(b_gu_##t##_t64, 64, VKG_DTYPE_##dt, 1, 3) \
+    FFN(b_dn_##t##_t1, 1, VKG_DTYPE_##dt, 0, 3)   \
+    FFN(b_dn_##t##_t64, 64, VKG_DTYPE_##dt, 0, 3)
+FFN_TILED_GGML(q8_0, Q8_0)
+FFN_TILED_GGML(q4, Q4)
+FFN_TILED_GGML(q4_1, Q4_1)
+FFN_TILED_GGML(q5_0, Q5_0)
+FFN_TILED_GGML(q5_1, Q5_1)
+FFN_TILED_GGML(q4_k, Q4_K)
+FFN_TILED_GGML(q5_k, Q5_K)
+#define TILED_GGML_CASES(t, dt)                                                                                     \
+    { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt " tiled", b_gu_##t##_t1, rec_gate_up, down }, \
+        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt " tiled", b_gu_##t##_t64, rec_gate_up,    \
+          down },                                                                                                   \
+        { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt " tiled", b_dn_##t##_t1, rec_down, down },   \
+        { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt " tiled", b_dn_##t##_t64, rec_down, down },
 FFN_LANE_GGML(q4, Q4)
 FFN_LANE_GGML(q4_1, Q4_1)
 FFN_LANE_GGML(q5_0, Q5_0)
@@ -359,6 +378,29 @@ FFN_LANE_GGML(q6_k, Q6_K)
 FFN_XQ8(q4_k, Q4_K)
 FFN_XQ8(q5_k, Q5_K)
 FFN_XQ8(q6_k, Q6_K)
+/* the same in 8-row tiles (Q4_K, Q5_K) */
+#define FFN_XQ8_TILED(t, dt)                      \
+    FFN(qt_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 5)   \
+    FFN(qt_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, 5) \
+    FFN(qt_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 5)   \
+    FFN(qt_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, 5) \
+    FFN(qt_gu_##t##_64, 64, VKG_DTYPE_##dt, 1, 5) \
+    FFN(qt_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 5)
+FFN_XQ8_TILED(q4_k, Q4_K)
+FFN_XQ8_TILED(q5_k, Q5_K)
+#define XQ8_TILED_CASES(t, dt)                                                                                       \
+    { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x) tiled",      \
+      qt_gu_##t##_1, rec_gate_up, down },                                                                            \
+        { "moe_gate_up_" #t "_lane1_xq8", "16 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x) tiled", \
+          qt_gu_##t##_16, rec_gate_up, down },                                                                       \
+        { "moe_down_" #t "_lane1_xq8", "1 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x) tiled",     \
+          qt_dn_##t##_1, rec_down, down },                                                                           \
+        { "moe_down_" #t "_lane1_xq8", "16 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x) tiled",    \
+          qt_dn_##t##_16, rec_down, down },                                                                          \
+        { "moe_gate_up_" #t "_lane_xq8", "64 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x) tiled",  \
+          qt_gu_##t##_64, rec_gate_up, down },                                                                       \
+        { "moe_down_" #t "_lane_xq8", "64 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x) tiled",     \
+          qt_dn_##t##_64, rec_down, down },
 #define XQ8_CASES(t, dt)                                                                                       \
     { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)",      \
       q_gu_##t##_1, rec_gate_up, down },                                                                       \
@@ -458,8 +500,10 @@ static const struct vkg_bench_case g_cases[] = {
     { "moe_down_q8_0_lane", "64 tok, 64 exp top6, 256->512 Q8_0", l_dn_q8_0_64, rec_down, down },
     LANE_GGML_CASES(q4, Q4) LANE_GGML_CASES(q4_1, Q4_1) LANE_GGML_CASES(q5_0, Q5_0) LANE_GGML_CASES(q5_1, Q5_1)
         LANE_GGML_CASES(q4_k, Q4_K) LANE_GGML_CASES(q5_k, Q5_K) LANE_GGML_CASES(q6_k, Q6_K) XQ8_CASES(q4_k, Q4_K)
-            XQ8_CASES(q5_k, Q5_K)
-                XQ8_CASES(q6_k, Q6_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+            XQ8_CASES(q5_k, Q5_K) XQ8_CASES(q6_k, Q6_K) TILED_GGML_CASES(q8_0, Q8_0) TILED_GGML_CASES(q4, Q4)
+                TILED_GGML_CASES(q4_1, Q4_1) TILED_GGML_CASES(q5_0, Q5_0) TILED_GGML_CASES(q5_1, Q5_1)
+                    TILED_GGML_CASES(q4_k, Q4_K) TILED_GGML_CASES(q5_k, Q5_K) XQ8_TILED_CASES(q4_k, Q4_K)
+                        XQ8_TILED_CASES(q5_k, Q5_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
     { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
       down },
