@@ -100,6 +100,11 @@
 VKG_PUSH_CONSTANTS(vkg_push_moe_ffn);
 
 layout(constant_id = 0) const uint WG = 32; // == local_size_x
+// Q6_K experts in 8-row tiles (VKG_MOE_W_TILED): 1 with the tiles' split fields (push_matmul.h,
+// VKG_Q6K_SPLIT_*: a row's ql, qh, scales and d each on a texel, no realigning), set by the host for
+// such launches; 0 otherwise (a block at any even byte). A specialization, not a branch: llvmpipe
+// runs both sides of a uniform branch under masks.
+layout(constant_id = 1) const uint W_SPLIT = 0u;
 
 #define TR VKG_MOE_TILE
 #ifdef GATE_UP
@@ -230,6 +235,15 @@ void q_texels(usamplerBuffer t, uint ob, out uvec4 c0, out uvec4 c1, out uvec4 c
 #endif
 }
 #endif
+#ifdef W_Q6_K
+// d of row rw (< 8) of a split tile column whose first texel is c, in the low 16 bits
+uint q6k_split_d(usamplerBuffer t, uint c, uint rw)
+{
+    uvec4 dt = texelFetch(t, int(c + VKG_Q6K_SPLIT_D(0u) / 16u)); // the 8 rows' d
+    uint dw = (rw & 4u) != 0u ? ((rw & 2u) != 0u ? dt.w : dt.z) : ((rw & 2u) != 0u ? dt.y : dt.x);
+    return dw >> (16u * (rw & 1u));
+}
+#endif
 void q16(usamplerBuffer t, uint ob, uint k, out uvec4 q, out vec4 sc)
 {
     uint last = uint(textureSize(t)) - 1u; // ob: the first byte of the block that holds value k
@@ -260,11 +274,22 @@ void q16(usamplerBuffer t, uint ob, uint k, out uvec4 q, out vec4 sc)
     // half hf, quarter g, values l .. l + 16 of value k % 256 = 128 hf + 32 g + l: nibble g / 2 of
     // ql[64 hf + 32 (g & 1) + l ..], bits 2g of qh[32 hf + l ..], scale 8 hf + l / 16 + 2g
     uint v = k & 255u, hf = v >> 7, g = (v >> 5) & 3u, l = v & 31u;
-    uvec4 ql = raw16(t, ob + 64u * hf + 32u * (g & 1u) + l, last), qh = raw16(t, ob + 128u + 32u * hf + l, last);
-    uint so = ob + 192u, st = so >> 4; // scales[16], then d: byte so + 16 is in texel st + 1
-    uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
-    uvec4 scs = realign(texelFetch(t, int(st)), s1, so & 15u);
-    float d = unpackHalf2x16(realign(s1, uvec4(0u), so & 15u).x).x;
+    uvec4 ql, qh, scs;
+    float d;
+    if (W_SPLIT != 0u) { // ob: the tile column's first byte + the row in the tile (w_row)
+        uint c = ob >> 4, rw = ob & 15u;
+        ql = texelFetch(t, int(c + VKG_Q6K_SPLIT_QL(rw) / 16u + 4u * hf + 2u * (g & 1u) + (l >> 4)));
+        qh = texelFetch(t, int(c + VKG_Q6K_SPLIT_QH(rw) / 16u + 2u * hf + (l >> 4)));
+        scs = texelFetch(t, int(c + VKG_Q6K_SPLIT_SC(rw) / 16u));
+        d = unpackHalf2x16(q6k_split_d(t, c, rw)).x;
+    } else {
+        ql = raw16(t, ob + 64u * hf + 32u * (g & 1u) + l, last);
+        qh = raw16(t, ob + 128u + 32u * hf + l, last);
+        uint so = ob + 192u, st = so >> 4; // scales[16], then d: byte so + 16 is in texel st + 1
+        uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
+        scs = realign(texelFetch(t, int(st)), s1, so & 15u);
+        d = unpackHalf2x16(realign(s1, uvec4(0u), so & 15u).x).x;
+    }
     uint n = 8u * hf + (l >> 4) + 2u * g;
     float ds = d * float(int(scs[n >> 2] << (24u - 8u * (n & 3u))) >> 24);
     q = ((ql >> (4u * (g >> 1))) & 0x0f0f0f0fu) | (((qh >> (2u * g)) & 0x03030303u) << 4);
@@ -320,10 +345,16 @@ void kq_head(usamplerBuffer t, uint ob, out uvec4 h, out uint hd)
     h = texelFetch(t, int(ob >> 4));
     hd = 0u;
 #else
-    uint last = uint(textureSize(t)) - 1u, so = ob + 192u, st = so >> 4; // scales[16], then d (texel st + 1)
-    uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
-    h = realign(texelFetch(t, int(st)), s1, so & 15u);
-    hd = realign(s1, uvec4(0u), so & 15u).x;
+    if (W_SPLIT != 0u) { // ob: the tile column's first byte + the row in the tile (w_row)
+        uint c = ob >> 4, rw = ob & 15u;
+        h = texelFetch(t, int(c + VKG_Q6K_SPLIT_SC(rw) / 16u));
+        hd = q6k_split_d(t, c, rw);
+    } else {
+        uint last = uint(textureSize(t)) - 1u, so = ob + 192u, st = so >> 4; // scales[16], then d (texel st + 1)
+        uvec4 s1 = texelFetch(t, int(min(st + 1u, last)));
+        h = realign(texelFetch(t, int(st)), s1, so & 15u);
+        hd = realign(s1, uvec4(0u), so & 15u).x;
+    }
 #endif
 }
 void kq_raw(usamplerBuffer t, uint ob, uint j, out uvec4 r[KRAW])
@@ -342,14 +373,26 @@ void kq_raw(usamplerBuffer t, uint ob, uint j, out uvec4 r[KRAW])
     r[3] = texelFetch(t, int(bt + 2u));
 #endif
 #else
-    uint last = uint(textureSize(t)) - 1u, hf = j >> 2, g = j & 3u;
-    uint lt = (ob + 64u * hf + 32u * (g & 1u)) >> 4, ht = (ob + 128u + 32u * hf) >> 4;
-    r[0] = texelFetch(t, int(lt));
-    r[1] = texelFetch(t, int(min(lt + 1u, last)));
-    r[2] = texelFetch(t, int(min(lt + 2u, last)));
-    r[3] = texelFetch(t, int(ht));
-    r[4] = texelFetch(t, int(min(ht + 1u, last)));
-    r[5] = texelFetch(t, int(min(ht + 2u, last)));
+    uint hf = j >> 2, g = j & 3u;
+    if (W_SPLIT != 0u) { // the sub-block's 32 bytes of ql and of qh on whole texels: 2 each (r[2], r[5] unused)
+        uint c = ob >> 4, rw = ob & 15u;
+        uint lt = c + VKG_Q6K_SPLIT_QL(rw) / 16u + 4u * hf + 2u * (g & 1u), ht = c + VKG_Q6K_SPLIT_QH(rw) / 16u + 2u * hf;
+        r[0] = texelFetch(t, int(lt));
+        r[1] = texelFetch(t, int(lt + 1u));
+        r[2] = uvec4(0u);
+        r[3] = texelFetch(t, int(ht));
+        r[4] = texelFetch(t, int(ht + 1u));
+        r[5] = uvec4(0u);
+    } else {
+        uint last = uint(textureSize(t)) - 1u;
+        uint lt = (ob + 64u * hf + 32u * (g & 1u)) >> 4, ht = (ob + 128u + 32u * hf) >> 4;
+        r[0] = texelFetch(t, int(lt));
+        r[1] = texelFetch(t, int(min(lt + 1u, last)));
+        r[2] = texelFetch(t, int(min(lt + 2u, last)));
+        r[3] = texelFetch(t, int(ht));
+        r[4] = texelFetch(t, int(min(ht + 1u, last)));
+        r[5] = texelFetch(t, int(min(ht + 2u, last)));
+    }
 #endif
 }
 void kq_dec(uint ob, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4 qa, out uvec4 qb, out vec2 sc)
@@ -367,7 +410,9 @@ void kq_dec(uint ob, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4 qa, out 
     sc = vec2(dd.x * float(sm.x), -(dd.y * float(sm.y)));
 #else
     uint hf = j >> 2, g = j & 3u;
-    uint ol = (ob + 64u * hf + 32u * (g & 1u)) & 15u, oh = (ob + 128u + 32u * hf) & 15u;
+    // split tiles: every field on a texel (ob's low bits are the row in the tile)
+    uint ol = W_SPLIT != 0u ? 0u : (ob + 64u * hf + 32u * (g & 1u)) & 15u;
+    uint oh = W_SPLIT != 0u ? 0u : (ob + 128u + 32u * hf) & 15u;
     uvec4 qla = realign(r[0], r[1], ol), qlb = realign(r[1], r[2], ol);
     uvec4 qha = realign(r[3], r[4], oh), qhb = realign(r[4], r[5], oh);
     float d = unpackHalf2x16(hd).x;
@@ -456,7 +501,9 @@ void w_row(uint w_off, uint ew, uint m, out uint tb, out uint ts)
     if ((p.vec & VKG_MOE_W_TILED) != 0u) {
         uint t0 = m - m % VKG_MATMUL_TILE_ROWS;
         ts = min(VKG_MATMUL_TILE_ROWS, p.M - t0) * UB;
-        tb = base + t0 * rb + (m - t0) * UB;
+        // Q6_K's split tiles (W_SPLIT, whole tiles on texels): the tile column's first byte + the row in
+        // the tile, which kq_head / kq_raw / q16 take apart
+        tb = base + t0 * rb + (m - t0) * (W_SPLIT != 0u ? 1u : UB);
     } else {
         ts = UB;
         tb = base + m * rb;

@@ -167,7 +167,7 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
  * may be launched on its own). The block-type projections of GGUF files too (use.tiled_blocks: tiles of
  * 256-value units, push_matmul.h; not Q8_0, vkg_op_matmul_tileable) and a tied one's embedding (embed.comp
  * reads those tiles too). The MoE experts' matrices too, each expert's on its own (moe_lane.comp,
- * vkg_op_moe_tileable: float types, and block types in 256-value units but Q6_K). The router,
+ * vkg_op_moe_tileable: float types, block types in 256-value units, Q6_K in split tiles). The router,
  * DeepSeek-V2's latent projections and an untied embedding keep the file's row order. */
 static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
 {
@@ -184,7 +184,7 @@ static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, ui
         /* block types: the matmul kernels and the embedding lookup read their tiles, moe_lane an expert's */
         enum vkg_dtype dt = r->dtype[e->index];
         if (e->expert >= 0) { /* each expert's matrix tiled on its own (moe_lane reads them, VKG_MOE_W_TILED) */
-            if (vkg_op_moe_tileable(m->dev, dt, e->shape[1])) tile[e->index] = 1;
+            if (vkg_op_moe_tileable(m->dev, dt, e->shape[0], e->shape[1])) tile[e->index] = 1;
             continue;
         }
         int want = e->layer < 0 && (e->slot == offsetof(struct vkg_model, head) ||

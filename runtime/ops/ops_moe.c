@@ -235,10 +235,11 @@ static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int g
     return ops[one ? 1 : 0][gate_up ? 1 : 0][t];
 }
 
-int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_t K)
+int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_t rows, uint64_t K)
 {
     if (vkg_dtype_block_size(dt) == 1) return vkg_op_matmul_tileable(dev, dt, K);
-    return dev->use.tiled && dev->use.tiled_blocks && K > 0 && K % 256 == 0 && dt != VKG_DTYPE_Q6_K;
+    return dev->use.tiled && dev->use.tiled_blocks && K > 0 && K % 256 == 0 &&
+           (dt != VKG_DTYPE_Q6_K || rows % VKG_MATMUL_TILE_ROWS == 0);
 }
 
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k)
@@ -382,6 +383,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
          * blocks are whole texels, on texels) */
         enum vkg_op wop = op;
         uint64_t wgx = gx;
+        uint32_t split = 0; /* moe_lane's W_SPLIT: Q6_K in split tiles */
         p.m_per_wg = m_per_wg;
         uint64_t ta = vkg_texel_align(c->dev);
         int aligned = v[0].offset % ta == 0 && v[1].offset % ta == 0 && (!gate_up || v[2].offset % ta == 0);
@@ -397,14 +399,21 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
             }
             p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);
             wgx = ceil_div(M, p.m_per_wg);
-            if (gate_up ? w->tiled : w->tiled_down) p.vec |= VKG_MOE_W_TILED;
+            if (gate_up ? w->tiled : w->tiled_down) {
+                p.vec |= VKG_MOE_W_TILED;
+                split = dt == VKG_DTYPE_Q6_K; /* the split tiles' fields are read as whole texels */
+                if (split && (p.w0_off % 16 || p.w1_off % 16))
+                    return vkg_error(VKG_ERR_INVALID_ARG,
+                                     "op '%s': tiled Q6_K %s experts must start on a 16-byte texel (offset %u)", j->op,
+                                     gate_up ? "gate/up" : "down", p.w0_off % 16 ? p.w0_off : p.w1_off);
+            }
         } else if (gate_up ? w->tiled : w->tiled_down) {
             return vkg_error(VKG_ERR_UNSUPPORTED,
                              "op '%s': %s experts in 8-row tiles are read only by the moe_lane kernels (a CPU "
                              "driver's texel tier, K %% 8 == 0, 16-byte aligned windows)",
                              j->op, gate_up ? "gate/up" : "down");
         }
-        VKG_TRY(vkg_cmd_dispatch_op(c, wop, v, n, &p, (uint32_t)wgx, (uint32_t)j->tiles, 1));
+        VKG_TRY(vkg_cmd_dispatch_op_spec(c, wop, split, 0, 0, v, n, &p, (uint32_t)wgx, (uint32_t)j->tiles, 1));
     }
     return VKG_OK;
 }
@@ -423,14 +432,15 @@ static enum vkg_status check_weights(const struct vkg_device *dev, const char *o
                 VKG_ERR_INVALID_ARG, "op '%s': expert shape %ux%ux%u, %s %s (%s must be a non-zero multiple of %u)", op,
                 w->n_exp, w->n_ff, w->n_in, i ? "down" : "gate/up", vkg_dtype_name(dt), i ? "n_ff" : "n_in", bs);
     }
-    for (int i = 0; i < 3; i += 2) { /* tiles of block types: 256-value units (moe_lane's w_row); not Q6_K's split */
+    for (int i = 0; i < 3; i += 2) { /* tiles of block types: 256-value units (moe_lane's w_row), Q6_K's split */
         enum vkg_dtype dt = i ? w->dtype_down : w->dtype;
-        uint32_t K = i ? w->n_ff : w->n_in;
-        if ((i ? w->tiled_down : w->tiled) && vkg_dtype_block_size(dt) > 1 && (K % 256 || dt == VKG_DTYPE_Q6_K))
+        uint32_t K = i ? w->n_ff : w->n_in, rows = i ? w->n_in : w->n_ff;
+        if ((i ? w->tiled_down : w->tiled) && vkg_dtype_block_size(dt) > 1 &&
+            (K % 256 || (dt == VKG_DTYPE_Q6_K && rows % VKG_MATMUL_TILE_ROWS)))
             return vkg_error(VKG_ERR_UNSUPPORTED,
-                             "op '%s': %s experts %s with rows of %u values stored in 8-row tiles (block types: "
-                             "rows of 256k values, not Q6_K)",
-                             op, names[i], vkg_dtype_name(dt), K);
+                             "op '%s': %s experts %s of %u rows of %u values stored in 8-row tiles (block types: "
+                             "rows of 256k values; Q6_K: whole tiles)",
+                             op, names[i], vkg_dtype_name(dt), rows, K);
     }
     for (int i = 0; i < 3; i++) {
         enum vkg_dtype dt = i == 2 ? w->dtype_down : w->dtype;

@@ -550,17 +550,20 @@ static struct vkg_buffer *tiled_stack(struct vkg_buffer *b, enum vkg_dtype dt, u
     uint64_t per = (uint64_t)rows * rb * es, n = per * n_exp;
     uint8_t *src = malloc(n), *dst = malloc(n);
     gpu_read(b, src, n);
-    for (uint32_t e = 0; e < n_exp; e++) ref_tile_rows(dst + e * per, src + e * per, rows, rb, es, g);
+    for (uint32_t e = 0; e < n_exp; e++)
+        if (dt == VKG_DTYPE_Q6_K) ref_tile_q6k(dst + e * per, src + e * per, rows, n_in / 256); /* split fields */
+        else ref_tile_rows(dst + e * per, src + e * per, rows, rb, es, g);
     struct vkg_buffer *t = gpu_buffer_from(dst, n, "moe tiled stack");
     free(src);
     free(dst);
     return t;
 }
 
-/* vkg_op_moe_tileable's rule, restated: float rows of 8k values, block-type rows of 256k (not Q6_K) */
-static int tileable(enum vkg_dtype dt, uint32_t K)
+/* vkg_op_moe_tileable's rule, restated: float rows of 8k values, block-type rows of 256k (Q6_K: whole
+ * tiles of 8 rows) */
+static int tileable(enum vkg_dtype dt, uint32_t rows, uint32_t K)
 {
-    return is_float(dt) ? K % 8 == 0 : K % 256 == 0 && dt != VKG_DTYPE_Q6_K;
+    return is_float(dt) ? K % 8 == 0 : K % 256 == 0 && (dt != VKG_DTYPE_Q6_K || rows % 8 == 0);
 }
 
 /* Random gate, up (dt) and down (dt_down) stacks of n_exp experts into m's buffers and weights, their
@@ -590,11 +593,11 @@ static void check_experts_mixed(enum vkg_dtype dt, enum vkg_dtype dt_down, uint3
     struct moe_dev m = { 0 };
     moe_dev_weights(&m, &seed, dt, dt_down, n_exp, n_in, n_ff, g, u, d);
     /* the stacks again in 8-row tiles per expert (as models on CPU drivers load them; block types
-     * with rows of 256k values, not Q6_K): read by moe_lane only (tier 2), refused by the others */
+     * with rows of 256k values, Q6_K in split tiles): read by moe_lane only (tier 2), refused by the others */
     struct moe_dev tl = m;
     struct vkg_buffer *tg = NULL, *tu = NULL, *td = NULL;
-    tl.w.tiled = tileable(dt, n_in);
-    tl.w.tiled_down = tileable(dt_down, n_ff);
+    tl.w.tiled = tileable(dt, n_ff, n_in);
+    tl.w.tiled_down = tileable(dt_down, n_in, n_ff);
     if (tl.w.tiled) {
         tg = tiled_stack(m.bg, dt, n_exp, n_ff, n_in);
         tu = tiled_stack(m.bu, dt, n_exp, n_ff, n_in);
@@ -764,14 +767,14 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     struct moe_dev m = { 0 };
     moe_dev_weights(&m, &seed, dt, dt_down, n_exp, n_in, n_ff, g, u, d);
     struct vkg_buffer *tb[3] = { NULL, NULL, NULL }; /* tiled: the stacks that can be, in 8-row tiles */
-    if (tiled && tileable(dt, n_in)) {
+    if (tiled && tileable(dt, n_ff, n_in)) {
         tb[0] = tiled_stack(m.bg, dt, n_exp, n_ff, n_in);
         tb[1] = tiled_stack(m.bu, dt, n_exp, n_ff, n_in);
         m.w.gate = vkg_buffer_view(tb[0]);
         m.w.up = vkg_buffer_view(tb[1]);
         m.w.tiled = 1;
     }
-    if (tiled && tileable(dt_down, n_ff)) {
+    if (tiled && tileable(dt_down, n_in, n_ff)) {
         tb[2] = tiled_stack(m.bd, dt_down, n_exp, n_in, n_ff);
         m.w.down = vkg_buffer_view(tb[2]);
         m.w.tiled_down = 1;
@@ -889,13 +892,13 @@ static void test_experts_xq8(void **state)
 {
     (void)state;
     /* of 16 experts, 2 each: 1-24 tokens (up to 3 pairs per expert) *_lane1_xq8, 64 the 8-pair tiles;
-     * in the file's row order, then (Q4_K, Q5_K) in 8-row tiles as models on CPU drivers load them */
+     * in the file's row order, then in 8-row tiles as models on CPU drivers load them (Q6_K: split tiles) */
     static const uint32_t ntoks[] = { 1, 7, 16, 24, 64 };
     for (size_t i = 0; i < sizeof ntoks / sizeof ntoks[0]; i++)
         for (int tiled = 0; tiled < 2; tiled++) {
             check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q4_K, 256, 512, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q5_K, VKG_DTYPE_Q5_K, 512, 256, ntoks[i], tiled);
-            if (!tiled) check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i], 0);
+            check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 512, 256, ntoks[i], tiled); /* as Q4_K_M files mix them */
         }
 }

@@ -338,7 +338,7 @@ FFN(l_dn_q8_0_64, 64, VKG_DTYPE_Q8_0, 0, 2)
     FFN(l_gu_##t##_t64, 64, VKG_DTYPE_##dt, 1, 2) \
     FFN(l_dn_##t##_t1, 1, VKG_DTYPE_##dt, 0, 2)   \
     FFN(l_dn_##t##_t64, 64, VKG_DTYPE_##dt, 0, 2)
-/* the same in 8-row tiles of 256-value units (GGUF files' experts on CPU drivers; not Q6_K) */
+/* the same in 8-row tiles of 256-value units (GGUF files' experts on CPU drivers; Q6_K's split tiles) */
 #define FFN_TILED_GGML(t, dt)                     \
     FFN(b_gu_##t##_t1, 1, VKG_DTYPE_##dt, 1, 3)   \
     FFN(b_gu_##t##_t64, 64, VKG_DTYPE_##dt, 1, 3) \
@@ -351,6 +351,7 @@ FFN_TILED_GGML(q5_0, Q5_0)
 FFN_TILED_GGML(q5_1, Q5_1)
 FFN_TILED_GGML(q4_k, Q4_K)
 FFN_TILED_GGML(q5_k, Q5_K)
+FFN_TILED_GGML(q6_k, Q6_K)
 #define TILED_GGML_CASES(t, dt)                                                                                     \
     { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt " tiled", b_gu_##t##_t1, rec_gate_up, down }, \
         { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt " tiled", b_gu_##t##_t64, rec_gate_up,    \
@@ -378,7 +379,7 @@ FFN_LANE_GGML(q6_k, Q6_K)
 FFN_XQ8(q4_k, Q4_K)
 FFN_XQ8(q5_k, Q5_K)
 FFN_XQ8(q6_k, Q6_K)
-/* the same in 8-row tiles (Q4_K, Q5_K) */
+/* the same in 8-row tiles (Q6_K: split tiles) */
 #define FFN_XQ8_TILED(t, dt)                      \
     FFN(qt_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 5)   \
     FFN(qt_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, 5) \
@@ -388,6 +389,7 @@ FFN_XQ8(q6_k, Q6_K)
     FFN(qt_dn_##t##_64, 64, VKG_DTYPE_##dt, 0, 5)
 FFN_XQ8_TILED(q4_k, Q4_K)
 FFN_XQ8_TILED(q5_k, Q5_K)
+FFN_XQ8_TILED(q6_k, Q6_K)
 #define XQ8_TILED_CASES(t, dt)                                                                                       \
     { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x) tiled",      \
       qt_gu_##t##_1, rec_gate_up, down },                                                                            \
@@ -502,8 +504,9 @@ static const struct vkg_bench_case g_cases[] = {
         LANE_GGML_CASES(q4_k, Q4_K) LANE_GGML_CASES(q5_k, Q5_K) LANE_GGML_CASES(q6_k, Q6_K) XQ8_CASES(q4_k, Q4_K)
             XQ8_CASES(q5_k, Q5_K) XQ8_CASES(q6_k, Q6_K) TILED_GGML_CASES(q8_0, Q8_0) TILED_GGML_CASES(q4, Q4)
                 TILED_GGML_CASES(q4_1, Q4_1) TILED_GGML_CASES(q5_0, Q5_0) TILED_GGML_CASES(q5_1, Q5_1)
-                    TILED_GGML_CASES(q4_k, Q4_K) TILED_GGML_CASES(q5_k, Q5_K) XQ8_TILED_CASES(q4_k, Q4_K)
-                        XQ8_TILED_CASES(q5_k, Q5_K){ "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+                    TILED_GGML_CASES(q4_k, Q4_K) TILED_GGML_CASES(q5_k, Q5_K) TILED_GGML_CASES(q6_k, Q6_K)
+                        XQ8_TILED_CASES(q4_k, Q4_K) XQ8_TILED_CASES(q5_k, Q5_K) XQ8_TILED_CASES(q6_k, Q6_K){
+                            "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
     { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
       down },
