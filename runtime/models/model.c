@@ -164,11 +164,12 @@ static void resolve(struct vkg_model *m, const struct vkg_model_report *r)
  * lookup reads either layout), which the texel row-per-lane kernels
  * then read as one sequential stream per 8-lane SIMD chunk instead of a stream per row (README,
  * "Tiled weights"). A q|k|v or gate|up stack only when every part's rows are whole tiles (a part
- * may be launched on its own). The block-type projections of GGUF files too (use.tiled_blocks: tiles of
- * 256-value units, push_matmul.h; not Q8_0, vkg_op_matmul_tileable) and a tied one's embedding (embed.comp
- * reads those tiles too). The MoE experts' matrices too, each expert's on its own (moe_lane.comp,
- * vkg_op_moe_tileable: float types, block types in 256-value units, Q6_K in split tiles). The router,
- * DeepSeek-V2's latent projections and an untied embedding keep the file's row order. */
+ * may be launched on its own). The block-type projections too, a GGUF file's or Q4 quantized on load
+ * (use.tiled_blocks: tiles of 256-value units, push_matmul.h; not Q8_0, vkg_op_matmul_tileable), and a
+ * tied one's embedding (embed.comp reads those tiles too). The MoE experts' matrices too, each expert's
+ * on its own (moe_lane.comp, vkg_op_moe_tileable: float types, block types but Q8_0 in 256-value
+ * units, Q6_K in split tiles). The router, DeepSeek-V2's latent projections and an untied embedding
+ * keep the file's row order. */
 static void plan_tiles(struct vkg_model *m, const struct vkg_model_report *r, uint8_t *tile)
 {
     static const size_t slots[] = { LAYER(wq),        LAYER(wk),         LAYER(wv),       LAYER(wo),

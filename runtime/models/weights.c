@@ -111,8 +111,12 @@ static enum vkg_status upload_chunk(struct loader *L, const struct vkg_weight *w
     struct vkg_stage_slot *s;
     uint32_t ss = esize(wt->src_dtype);
     VKG_TRY(vkg_stage_begin(L->dev, &s));
-    if (wt->tiled) /* whole tiles per chunk: tiled into the slot, then copied or converted as they come */
-        vkg_weights_tile_rows(s->buf->mapped, src + e0 * ss, n / wt->shape[1], wt->shape[1], ss, 16 / esize(wt->dtype));
+    /* whole tiles per chunk: tiled into the slot, then copied, converted or quantized as they come. A
+     * block type quantized here takes its tiles' 256-value units from the source in the tiles' order:
+     * quantizing them in that order writes the blocks in it (upload_blocks' layout for the same type) */
+    if (wt->tiled)
+        vkg_weights_tile_rows(s->buf->mapped, src + e0 * ss, n / wt->shape[1], wt->shape[1], ss,
+                              vkg_dtype_is_block(wt->dtype) ? 256 : 16 / esize(wt->dtype));
     else memcpy(s->buf->mapped, src + e0 * ss, n * ss);
     struct vkg_view in = vkg_view_sub(vkg_buffer_view(s->buf), 0, n * ss);
     enum vkg_dtype st = wt->src_dtype, dt = wt->dtype;
@@ -214,8 +218,10 @@ static enum vkg_status load_tensor(struct loader *L, size_t i, const struct vkg_
     if (vkg_dtype_is_block(t->dtype)) return upload_blocks(L, i, t, wt);
     uint64_t chunk = L->dev->stage->slot_size / esize(t->dtype) / 32 * 32; /* whole quant blocks, even */
     int fl = wt->dtype == VKG_DTYPE_F32 || wt->dtype == VKG_DTYPE_F16 || wt->dtype == VKG_DTYPE_BF16;
+    int quant = wt->dtype == VKG_DTYPE_Q8_0 || wt->dtype == VKG_DTYPE_Q4; /* quantized on upload (upload_chunk) */
     uint64_t tile_elems = VKG_MATMUL_TILE_ROWS * inner;
-    if (L->opts && L->opts->tile && L->opts->tile[i] && fl && t->n_dims == 2 && inner % 8 == 0 && tile_elems <= chunk) {
+    if (L->opts && L->opts->tile && L->opts->tile[i] && (fl ? inner % 8 == 0 : quant && inner % 256 == 0) &&
+        t->n_dims == 2 && tile_elems <= chunk) {
         wt->tiled = 1;
         chunk = chunk / tile_elems * tile_elems; /* whole tiles */
     }

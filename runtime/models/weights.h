@@ -50,8 +50,9 @@ struct vkg_weights_opts {
     const struct vkg_view *dest;
     /* NULL, or [tensor count]: 1 = store this 2-D matrix in VKG_MATMUL_TILE_ROWS-row tiles
      * (vkg_weights_tile_rows, on the host while staging) when its device type is F32/F16/BF16
-     * with rows of a multiple of 8 values, or a file's blocks with rows of a multiple of 256
-     * values, and a tile fits a staging slot; vkg_weight.tiled says whether it was */
+     * with rows of a multiple of 8 values, or a file's blocks or Q8_0/Q4 quantized on upload with
+     * rows of a multiple of 256 values (units of 256 values), and a tile fits a staging slot;
+     * vkg_weight.tiled says whether it was */
     const uint8_t *tile;
     /* called after every chunk (bytes done, total); NULL for none */
     void (*progress)(void *user, uint64_t done, uint64_t total);

@@ -238,7 +238,9 @@ static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int g
 int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_t rows, uint64_t K)
 {
     if (vkg_dtype_block_size(dt) == 1) return vkg_op_matmul_tileable(dev, dt, K);
-    return dev->use.tiled && dev->use.tiled_blocks && K > 0 && K % 256 == 0 &&
+    /* not Q8_0: moe_lane reads its tiles too, but the moe-100m preset at --weights q8_0 ran 0.97-1.0x
+     * with them (pair.py, 6 rounds), as the dense Q8_0 projections gained nothing from tiles */
+    return dev->use.tiled && dev->use.tiled_blocks && K > 0 && K % 256 == 0 && dt != VKG_DTYPE_Q8_0 &&
            (dt != VKG_DTYPE_Q6_K || rows % VKG_MATMUL_TILE_ROWS == 0);
 }
 

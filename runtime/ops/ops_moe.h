@@ -96,10 +96,11 @@ vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t 
  * vkg_op_moe_xq_bytes(w, n_tok, k) bytes; an empty or smaller xq keeps x in floats. */
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k);
 
-/* Whether an expert matrix of dtype dt, rows x K, may be stored in 8-row tiles for dev (struct
+/* Whether the loader stores an expert matrix of dtype dt, rows x K, in 8-row tiles for dev (struct
  * vkg_moe_weights' tiled, tiled_down): CPU drivers (use.tiled); float types with K % 8 == 0, block
- * types (use.tiled_blocks) with K % 256 == 0 in 256-value units, Q6_K in the dense kernels' split
- * tiles (vkg_weights_tile_q6k, VKG_Q6K_SPLIT_*), which need whole tiles (rows % 8 == 0). */
+ * types (use.tiled_blocks) with K % 256 == 0 in 256-value units but Q8_0 (moe_lane reads its tiles,
+ * measured no faster), Q6_K in the dense kernels' split tiles (vkg_weights_tile_q6k,
+ * VKG_Q6K_SPLIT_*), which need whole tiles (rows % 8 == 0). */
 int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_t rows, uint64_t K);
 
 /* The two passes of vkg_op_moe_experts, for benchmarks and for callers that

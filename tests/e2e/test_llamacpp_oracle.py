@@ -24,9 +24,10 @@ rule, and keeps float activations for the other types: that is the difference
 left). A routed model's file is held to 90 % of positions within the tolerance
 (float x tips its router here and there), except a K-quant file that vkgrm ran
 with XQ8, which gets the plain max-abs check. Every file of llama.cpp's
-quantizer also runs with VKGRM_DISABLE_TILED_BLOCKS=1 (its matrices in the
-file's row order, where CPU drivers store rows of 256k values in 8-row tiles of
-blocks): the logits must be the same bits.
+quantizer also runs with VKGRM_DISABLE_TILED_BLOCKS=1 (its matrices, experts
+too, in the file's row order, where CPU drivers store rows of 256k values in
+8-row tiles of blocks): the logits must be the same bits; so must the wide F32
+files' with --weights q4 and q8_0 (quantized on load, into tiles or not).
 The numbers are printed for the README.
 
 A real file: --gguf FILE --prompt TEXT --kind TYPE --tol T [--exact 1]
@@ -60,10 +61,10 @@ TOL = {"f32": 1e-3, "f16": 1e-2, "bf16": 2e-2, "q8_0": 3e-2, "q4_0": 3e-2, "q4_1
 KQUANTS = ("q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k")
 
 
-def vkgrm(exe, model, ids, work, env=None):
+def vkgrm(exe, model, ids, work, env=None, args=()):
     dump = os.path.join(work, "vkgrm.bin")
     cmd = [exe, "-m", model, "--prompt-ids", ",".join(map(str, ids)), "-n", str(GREEDY), "--json",
-           "--dump-logits", dump]
+           "--dump-logits", dump, *args]
     r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if r.returncode != 0:
         raise SystemExit(f"FAIL {' '.join(cmd)}\n{r.stderr}")
@@ -108,16 +109,21 @@ def exact_logits(src, ids):
     return ref_forward.RefModel(None, cfg, weights).logits(ids).astype(np.float64)
 
 
+def same_tiled(name, tag, exe, model, ids, work, args=(), got=None):
+    """The block-type matrices (experts too) in 8-row tiles of 256-value units (CPU drivers) or in the
+    file's row order: the same arithmetic at other addresses, so the same bits."""
+    got, toks = got or vkgrm(exe, model, ids, work, args=args)
+    rm = vkgrm(exe, model, ids, work, {"VKGRM_DISABLE_TILED_BLOCKS": "1"}, args)
+    assert np.array_equal(rm[0].view(np.uint32), got.view(np.uint32)) and rm[1] == toks, (
+        f"{name}: {tag}: logits with VKGRM_DISABLE_TILED_BLOCKS=1 differ from the default's "
+        f"(max-abs {np.abs(rm[0].astype(np.float64) - got).max():.3e})")
+    print(f"{name}: {tag}: the same bits with the block-type matrices in the file's row order")
+
+
 def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, tol=None, tiles=False):
     got, toks = vkgrm(exe, model, ids, work)
     if tiles:
-        # the block-type matrices in 8-row tiles of blocks (CPU drivers) or in the file's order: the same
-        # arithmetic at other addresses, so the same bits
-        rm = vkgrm(exe, model, ids, work, {"VKGRM_DISABLE_TILED_BLOCKS": "1"})
-        assert np.array_equal(rm[0].view(np.uint32), got.view(np.uint32)) and rm[1] == toks, (
-            f"{name}: {tag}: logits with VKGRM_DISABLE_TILED_BLOCKS=1 differ from the default's "
-            f"(max-abs {np.abs(rm[0].astype(np.float64) - got).max():.3e})")
-        print(f"{name}: {tag}: the same bits with the block-type matrices in the file's row order")
+        same_tiled(name, tag, exe, model, ids, work, got=(got, toks))
     # llama.cpp on the prompt and vkgrm's greedy tokens (but the last): rows
     # 0..n-1 are the prompt's logits, rows n-1.. the greedy steps' (teacher forcing)
     lc = lc_logits(py, model, ids + toks[:-1], work)
@@ -218,6 +224,8 @@ def main():
             wide = os.path.join(d, "wide_f32.gguf")
             if os.path.exists(wide):
                 compare(name, "wide_f32.gguf", "f32", exe, py, wide, ids, work, moe)
+                for q in ("q4", "q8_0"):  # quantized on load: in tiles (CPU drivers) or in row order
+                    same_tiled(name, f"wide_f32.gguf --weights {q}", exe, wide, ids, work, ["--weights", q])
                 for q in KQUANTS + ("q8_0", "q4_0"):
                     out = os.path.join(work, f"wide_{q}.gguf")
                     oracle(py, "quantize", wide, out, q)

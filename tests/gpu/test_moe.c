@@ -559,8 +559,8 @@ static struct vkg_buffer *tiled_stack(struct vkg_buffer *b, enum vkg_dtype dt, u
     return t;
 }
 
-/* vkg_op_moe_tileable's rule, restated: float rows of 8k values, block-type rows of 256k (Q6_K: whole
- * tiles of 8 rows) */
+/* Which stacks moe_lane reads in 8-row tiles: float rows of 8k values, block-type rows of 256k (Q6_K:
+ * whole tiles of 8 rows); the loader's choice (vkg_op_moe_tileable) leaves Q8_0 out */
 static int tileable(enum vkg_dtype dt, uint32_t rows, uint32_t K)
 {
     return is_float(dt) ? K % 8 == 0 : K % 256 == 0 && (dt != VKG_DTYPE_Q6_K || rows % 8 == 0);
