@@ -105,6 +105,9 @@ layout(constant_id = 0) const uint WG = 32; // == local_size_x
 // such launches; 0 otherwise (a block at any even byte). A specialization, not a branch: llvmpipe
 // runs both sides of a uniform branch under masks.
 layout(constant_id = 1) const uint W_SPLIT = 0u;
+// *_lane1_xq8: 1 takes the tile's pairs two at a time (each weight fetched and decoded once for both),
+// set by the host when a pass has at least VKG_MOE_LANE2_PAIRS_XQ8 pairs per expert; 0 one at a time
+layout(constant_id = 2) const uint PAIR2 = 0u;
 
 #define TR VKG_MOE_TILE
 #ifdef GATE_UP
@@ -597,23 +600,44 @@ void main()
     // pairs one after another, the lanes sharing the pair's input texels through their quads, so no
     // slot is computed for nothing where the 8-pair kernel would fill 7 of 8 slots with copies
     uint xq = gl_SubgroupInvocationID & 3u; // this lane's place in its quad
+#ifdef XQ8
+    const uint NP = PAIR2 != 0u ? 2u : 1u; // pairs per pass (PAIR2)
+#else
+    const uint NP = 1u;
+#endif
     uint i = 0u;
     do {
         uint pr = p.dense != 0u ? tile0 + i : list[p.list_off + first + tile0 + i];
-        float acc1[NMAT * LR];
-        [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] = 0.0;
+        // the pass's second pair (NP 2), or the first again when the tile has no more (not stored)
+        bool two = NP == 2u && i + 1u < nvalid;
+        uint pr2 = !two ? pr : p.dense != 0u ? tile0 + i + 1u : list[p.list_off + first + tile0 + i + 1u];
+        float acc1[NMAT * LR], acc2[NMAT * LR];
+        [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+            acc1[v] = 0.0;
+            acc2[v] = 0.0;
+        }
 #ifdef XQ8
         // the pair's x row in 8 bits: K / 256 blocks of VKG_XQ8_BLOCK_TEXELS texels from texel in_off / 4
         // of the bound scratch; per block its header (lanes 0-2 fetch it for the quad), then per
-        // sub-block of 32 values its 4 texels of pair words (lane q of each quad fetches texel q)
-        uint xt = (p.in_off >> 2) + (pr / p.in_div) * (p.K >> 8) * VKG_XQ8_BLOCK_TEXELS;
+        // sub-block of 32 values its 4 texels of pair words (lane q of each quad fetches texel q).
+        // NP 2: the second pair's the same way, against the same decoded weights
+        uint xt[2];
+        xt[0] = (p.in_off >> 2) + (pr / p.in_div) * (p.K >> 8) * VKG_XQ8_BLOCK_TEXELS;
+        xt[1] = (p.in_off >> 2) + (pr2 / p.in_div) * (p.K >> 8) * VKG_XQ8_BLOCK_TEXELS;
         uint kb = 0u;
         do {
-            uvec4 hl = texelFetch(xin, int(xt + min(xq, 2u)));
-            uvec4 h0 = subgroupQuadBroadcast(hl, 0u), h1 = subgroupQuadBroadcast(hl, 1u);
-            uvec4 h2 = subgroupQuadBroadcast(hl, 2u);
-            float bsum[NMAT * LR]; // the block's sum before d_x
-            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) bsum[v] = 0.0;
+            uvec4 h0[2], h1[2], h2[2];
+            [[unroll]] for (uint q = 0u; q < NP; q++) {
+                uvec4 hl = texelFetch(xin, int(xt[q] + min(xq, 2u)));
+                h0[q] = subgroupQuadBroadcast(hl, 0u);
+                h1[q] = subgroupQuadBroadcast(hl, 1u);
+                h2[q] = subgroupQuadBroadcast(hl, 2u);
+            }
+            float bsum[2][NMAT * LR]; // the block's sums before d_x
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+                bsum[0][v] = 0.0;
+                bsum[1][v] = 0.0;
+            }
             uint ob[NMAT * LR]; // each row's block: its first byte and header
             uvec4 hw[NMAT * LR];
             uint hd[NMAT * LR];
@@ -622,27 +646,35 @@ void main()
                 // every fetch of the sub-block first, then its arithmetic
                 uvec4 raw[NMAT * LR][KRAW];
                 rows_raw(ob, j, raw);
-                uvec4 xl = texelFetch(xin, int(xt + 3u + 4u * j + xq));
-                uvec4 X0 = subgroupQuadBroadcast(xl, 0u), X1 = subgroupQuadBroadcast(xl, 1u);
-                uvec4 X2 = subgroupQuadBroadcast(xl, 2u), X3 = subgroupQuadBroadcast(xl, 3u);
+                uvec4 X[2][4];
+                [[unroll]] for (uint q = 0u; q < NP; q++) {
+                    uvec4 xl = texelFetch(xin, int(xt[q] + 3u + 4u * j + xq));
+                    [[unroll]] for (uint c = 0u; c < 4u; c++) X[q][c] = subgroupQuadBroadcast(xl, c);
+                }
 #if !defined(W_Q6_K)
-                float sx = float(int(xq8_sum(h0, h1, h2, j)));
+                float sx[2];
+                [[unroll]] for (uint q = 0u; q < NP; q++) sx[q] = float(int(xq8_sum(h0[q], h1[q], h2[q], j)));
 #endif
                 [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
                     uvec4 qa, qb;
                     vec2 sc;
                     kq_dec(ob[v], j, hw[v], hd[v], raw[v], qa, qb, sc);
-                    int ia = dot16(qa, X0, X1), ib = dot16(qb, X2, X3);
+                    [[unroll]] for (uint q = 0u; q < NP; q++) {
+                        int ia = dot16(qa, X[q][0], X[q][1]), ib = dot16(qb, X[q][2], X[q][3]);
 #ifdef W_Q6_K
-                    bsum[v] += sc.x * float(ia) + sc.y * float(ib);
+                        bsum[q][v] += sc.x * float(ia) + sc.y * float(ib);
 #else
-                    bsum[v] += sc.x * float(ia + ib) + sc.y * sx;
+                        bsum[q][v] += sc.x * float(ia + ib) + sc.y * sx[q];
 #endif
+                    }
                 }
             }
-            float dx = uintBitsToFloat(h0.x);
-            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) acc1[v] += dx * bsum[v];
-            xt += VKG_XQ8_BLOCK_TEXELS;
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+                acc1[v] += uintBitsToFloat(h0[0].x) * bsum[0][v];
+                if (NP == 2u) acc2[v] += uintBitsToFloat(h0[1].x) * bsum[1][v];
+            }
+            xt[0] += VKG_XQ8_BLOCK_TEXELS;
+            xt[1] += VKG_XQ8_BLOCK_TEXELS;
             kb++;
         } while (kb < (p.K >> 8));
 #elif defined(QB) && !defined(KQUANT)
@@ -750,8 +782,15 @@ void main()
             g = g / (1.0 + exp(-g)) * u; // silu(gate) * up
 #endif
             yout[p.out_off + pr * p.M + m] = g;
+            if (two) {
+                float g2 = acc2[r];
+#ifdef GATE_UP
+                g2 = g2 / (1.0 + exp(-g2)) * acc2[LR + r];
+#endif
+                yout[p.out_off + pr2 * p.M + m] = g2;
+            }
         }
-        i++;
+        i += NP;
     } while (i < nvalid);
 #else
     uint pair[TR], xr[TR];

@@ -385,7 +385,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
          * blocks are whole texels, on texels) */
         enum vkg_op wop = op;
         uint64_t wgx = gx;
-        uint32_t split = 0; /* moe_lane's W_SPLIT: Q6_K in split tiles */
+        uint32_t split = 0, pair2 = 0; /* moe_lane's W_SPLIT (Q6_K in split tiles) and PAIR2 */
         p.m_per_wg = m_per_wg;
         uint64_t ta = vkg_texel_align(c->dev);
         int aligned = v[0].offset % ta == 0 && v[1].offset % ta == 0 && (!gate_up || v[2].offset % ta == 0);
@@ -398,6 +398,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
                 wop = qop;
                 v[0] = xqv;
                 p.in_off = xq_off;
+                pair2 = few && j->pairs >= (uint64_t)VKG_MOE_LANE2_PAIRS_XQ8 * w->n_exp; /* *_lane1_xq8 */
             }
             p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);
             wgx = ceil_div(M, p.m_per_wg);
@@ -415,7 +416,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
                              "driver's texel tier, K %% 8 == 0, 16-byte aligned windows)",
                              j->op, gate_up ? "gate/up" : "down");
         }
-        VKG_TRY(vkg_cmd_dispatch_op_spec(c, wop, split, 0, 0, v, n, &p, (uint32_t)wgx, (uint32_t)j->tiles, 1));
+        VKG_TRY(vkg_cmd_dispatch_op_spec(c, wop, split, pair2, 0, v, n, &p, (uint32_t)wgx, (uint32_t)j->tiles, 1));
     }
     return VKG_OK;
 }

@@ -46,11 +46,15 @@ struct vkg_push_moe_gate {
 /* moe_lane1: a routed pass whose pairs are at most this many per expert on average takes the
  * *_lane1 kernels (each pair of a tile in turn) instead of 8-pair tiles */
 #define VKG_MOE_LANE1_PAIRS 2u
-/* the same for K-quant experts that take x in 8 bits (*_lane1_xq8): since their sub-blocks are
- * unrolled, one pair at a time costs what a pair of a three-quarters full 8-pair tile does (the
- * moe-100m preset's Q4_K_M file, 64 experts: batch 32, 3 pairs per expert, 1.13x faster by
- * *_lane1_xq8, a 64-token prefill, 6 per expert, alike) */
-#define VKG_MOE_LANE1_PAIRS_XQ8 4u
+/* the same for K-quant experts that take x in 8 bits (*_lane1_xq8): their sub-blocks are unrolled,
+ * and from VKG_MOE_LANE2_PAIRS_XQ8 per expert they take two pairs per pass. The moe-100m preset's
+ * Q4_K_M file (16 experts, top-2): a 64-token prefill, 8 per expert, ran 1.09x faster through
+ * *_lane1_xq8 than through the 8-pair tiles, a 128-token one (16 per expert) alike (pair.py) */
+#define VKG_MOE_LANE1_PAIRS_XQ8 8u
+/* *_lane1_xq8 passes with at least this many pairs per expert on average take a tile's pairs two at
+ * a time (moe_lane.comp's PAIR2: each weight fetched and decoded once for both; a tile of one pair
+ * computes it twice and stores it once) */
+#define VKG_MOE_LANE2_PAIRS_XQ8 2u
 /* moe_group: up to this many pairs one workgroup groups them (moe_group1), one launch */
 #define VKG_MOE_GROUP1_MAX_PAIRS 2048u
 /* moe_count / moe_scan / moe_scatter. The route buffer holds, in words:

@@ -891,9 +891,10 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
 static void test_experts_xq8(void **state)
 {
     (void)state;
-    /* of 16 experts, 2 each: 1-24 tokens (up to 3 pairs per expert) *_lane1_xq8, 64 the 8-pair tiles;
+    /* of 16 experts, 2 each: 1-24 tokens (up to 3 pairs per expert) *_lane1_xq8 (16 and 24, 2 and 3 per
+     * expert on average, two pairs per pass: PAIR2), 80 (10 per expert) the 8-pair tiles;
      * in the file's row order, then in 8-row tiles as models on CPU drivers load them (Q6_K: split tiles) */
-    static const uint32_t ntoks[] = { 1, 7, 16, 24, 64 };
+    static const uint32_t ntoks[] = { 1, 7, 16, 24, 80 };
     for (size_t i = 0; i < sizeof ntoks / sizeof ntoks[0]; i++)
         for (int tiled = 0; tiled < 2; tiled++) {
             check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q4_K, 256, 512, ntoks[i], tiled);
