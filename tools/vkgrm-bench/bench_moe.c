@@ -367,64 +367,44 @@ FFN_LANE_GGML(q5_k, Q5_K)
 FFN_LANE_GGML(q6_k, Q6_K)
 /* the K-quants' moe_lane with x in 8 bits (XQ8), both passes: *_lane1_xq8 at 1, 16 and 32 tokens (up
  * to VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert; 32 tokens, 3 per expert, two pairs per pass), the 8-pair
- * *_lane_xq8 at 128 (12 per expert) */
-#define FFN_XQ8(t, dt)                             \
-    FFN(q_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 4)     \
-    FFN(q_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, 4)   \
-    FFN(q_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 4)     \
-    FFN(q_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, 4)   \
-    FFN(q_gu_##t##_32, 32, VKG_DTYPE_##dt, 1, 4)   \
-    FFN(q_dn_##t##_32, 32, VKG_DTYPE_##dt, 0, 4)   \
-    FFN(q_gu_##t##_128, 128, VKG_DTYPE_##dt, 1, 4) \
-    FFN(q_dn_##t##_128, 128, VKG_DTYPE_##dt, 0, 4)
+ * *_lane_xq8 at 128 (12 per expert); tier sg 4 in the row order (q_), 5 in 8-row tiles (qt_, Q6_K's
+ * split tiles) */
+#define FFN_XQ8_(t, dt, p, sg)                        \
+    FFN(p##_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, sg)     \
+    FFN(p##_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, sg)   \
+    FFN(p##_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, sg)     \
+    FFN(p##_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, sg)   \
+    FFN(p##_gu_##t##_32, 32, VKG_DTYPE_##dt, 1, sg)   \
+    FFN(p##_dn_##t##_32, 32, VKG_DTYPE_##dt, 0, sg)   \
+    FFN(p##_gu_##t##_128, 128, VKG_DTYPE_##dt, 1, sg) \
+    FFN(p##_dn_##t##_128, 128, VKG_DTYPE_##dt, 0, sg)
+#define FFN_XQ8(t, dt) FFN_XQ8_(t, dt, q, 4) FFN_XQ8_(t, dt, qt, 5)
 FFN_XQ8(q4_k, Q4_K)
 FFN_XQ8(q5_k, Q5_K)
 FFN_XQ8(q6_k, Q6_K)
-/* the same in 8-row tiles (Q6_K: split tiles) */
-#define FFN_XQ8_TILED(t, dt)                        \
-    FFN(qt_gu_##t##_1, 1, VKG_DTYPE_##dt, 1, 5)     \
-    FFN(qt_gu_##t##_16, 16, VKG_DTYPE_##dt, 1, 5)   \
-    FFN(qt_dn_##t##_1, 1, VKG_DTYPE_##dt, 0, 5)     \
-    FFN(qt_dn_##t##_16, 16, VKG_DTYPE_##dt, 0, 5)   \
-    FFN(qt_gu_##t##_128, 128, VKG_DTYPE_##dt, 1, 5) \
-    FFN(qt_dn_##t##_128, 128, VKG_DTYPE_##dt, 0, 5)
-FFN_XQ8_TILED(q4_k, Q4_K)
-FFN_XQ8_TILED(q5_k, Q5_K)
-FFN_XQ8_TILED(q6_k, Q6_K)
-#define XQ8_TILED_CASES(t, dt)                                                                                       \
-    { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x) tiled",      \
-      qt_gu_##t##_1, rec_gate_up, down },                                                                            \
-        { "moe_gate_up_" #t "_lane1_xq8", "16 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x) tiled", \
-          qt_gu_##t##_16, rec_gate_up, down },                                                                       \
-        { "moe_down_" #t "_lane1_xq8", "1 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x) tiled",     \
-          qt_dn_##t##_1, rec_down, down },                                                                           \
-        { "moe_down_" #t "_lane1_xq8", "16 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x) tiled",    \
-          qt_dn_##t##_16, rec_down, down },                                                                          \
-        { "moe_gate_up_" #t "_lane_xq8", "128 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x) tiled", \
-          qt_gu_##t##_128, rec_gate_up, down },                                                                      \
-        { "moe_down_" #t "_lane_xq8", "128 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x) tiled",    \
-          qt_dn_##t##_128, rec_down, down },
-#define XQ8_CASES(t, dt)                                                                                       \
-    { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)",      \
-      q_gu_##t##_1, rec_gate_up, down },                                                                       \
-        { "moe_gate_up_" #t "_lane1_xq8", "16 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)", \
-          q_gu_##t##_16, rec_gate_up, down },                                                                  \
-        { "moe_down_" #t "_lane1_xq8", "1 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",     \
-          q_dn_##t##_1, rec_down, down },                                                                      \
-        { "moe_down_" #t "_lane1_xq8", "16 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",    \
-          q_dn_##t##_16, rec_down, down },                                                                     \
-        { "moe_gate_up_" #t "_lane1_xq8", "32 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)", \
-          q_gu_##t##_32, rec_gate_up, down },                                                                  \
-        { "moe_down_" #t "_lane1_xq8", "32 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",    \
-          q_dn_##t##_32, rec_down, down },                                                                     \
-        { "moe_gate_up_" #t "_lane_xq8", "128 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)", \
-          q_gu_##t##_128, rec_gate_up, down },                                                                 \
-        { "moe_down_" #t "_lane_xq8", "128 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)",    \
-          q_dn_##t##_128, rec_down, down },
-#define LANE_GGML_CASES(t, dt)                                                                                   \
-    { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_t1, rec_gate_up, down },       \
-        { "moe_gate_up_" #t "_lane", "128 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_t64, rec_gate_up, down }, \
-        { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_t1, rec_down, down },         \
+#define XQ8_CASES_(t, dt, p, sfx)                                                                                  \
+    { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)" sfx,      \
+      p##_gu_##t##_1, rec_gate_up, down },                                                                         \
+        { "moe_gate_up_" #t "_lane1_xq8", "16 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)" sfx, \
+          p##_gu_##t##_16, rec_gate_up, down },                                                                    \
+        { "moe_down_" #t "_lane1_xq8", "1 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)" sfx,     \
+          p##_dn_##t##_1, rec_down, down },                                                                        \
+        { "moe_down_" #t "_lane1_xq8", "16 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)" sfx,    \
+          p##_dn_##t##_16, rec_down, down },                                                                       \
+        { "moe_gate_up_" #t "_lane1_xq8", "32 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)" sfx, \
+          p##_gu_##t##_32, rec_gate_up, down },                                                                    \
+        { "moe_down_" #t "_lane1_xq8", "32 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)" sfx,    \
+          p##_dn_##t##_32, rec_down, down },                                                                       \
+        { "moe_gate_up_" #t "_lane_xq8", "128 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)" sfx, \
+          p##_gu_##t##_128, rec_gate_up, down },                                                                   \
+        { "moe_down_" #t "_lane_xq8", "128 tok, 64 exp top6, 256->512 " #dt ", h in 8 bits (+ quantize_x)" sfx,    \
+          p##_dn_##t##_128, rec_down, down },
+#define XQ8_CASES(t, dt) XQ8_CASES_(t, dt, q, "")
+#define XQ8_TILED_CASES(t, dt) XQ8_CASES_(t, dt, qt, " tiled")
+#define LANE_GGML_CASES(t, dt)                                                                                  \
+    { "moe_gate_up_" #t "_lane1", "1 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_t1, rec_gate_up, down },      \
+        { "moe_gate_up_" #t "_lane", "64 tok, 64 exp top6, 512->256 " #dt, l_gu_##t##_t64, rec_gate_up, down }, \
+        { "moe_down_" #t "_lane1", "1 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_t1, rec_down, down },        \
         { "moe_down_" #t "_lane", "64 tok, 64 exp top6, 256->512 " #dt, l_dn_##t##_t64, rec_down, down },
 /* ggml's block types: one token (decode), both passes and tiers */
 #define FFN_GGML(t, dt)                         \
