@@ -249,7 +249,7 @@ uint q6k_split_d(usamplerBuffer t, uint c, uint rw)
 #endif
 void q16(usamplerBuffer t, uint ob, uint k, out uvec4 q, out vec4 sc)
 {
-    uint last = uint(textureSize(t)) - 1u; // ob: the first byte of the block that holds value k
+    // ob: the first byte of the block that holds value k
 #ifndef KQUANT
     uvec4 c0, c1, c2, lo, hi;
     q_texels(t, ob, c0, c1, c2);
@@ -286,6 +286,7 @@ void q16(usamplerBuffer t, uint ob, uint k, out uvec4 q, out vec4 sc)
         scs = texelFetch(t, int(c + VKG_Q6K_SPLIT_SC(rw) / 16u));
         d = unpackHalf2x16(q6k_split_d(t, c, rw)).x;
     } else {
+        uint last = uint(textureSize(t)) - 1u;
         ql = raw16(t, ob + 64u * hf + 32u * (g & 1u) + l, last);
         qh = raw16(t, ob + 128u + 32u * hf + l, last);
         uint so = ob + 192u, st = so >> 4; // scales[16], then d: byte so + 16 is in texel st + 1
