@@ -78,6 +78,14 @@
 //! variant matvec1_lane_tx_q5_k_xq8 W_Q5_K NT1 XQ8
 //! variant matmul_lane_q6_k_xq8 W_Q6_K XQ8
 //! variant matvec1_lane_tx_q6_k_xq8 W_Q6_K NT1 XQ8
+//! variant matmul_lane_q4_xq8 W_Q4 XQ8
+//! variant matmul_lane_q4_1_xq8 W_Q4_1 XQ8
+//! variant matmul_lane_q5_0_xq8 W_Q5_0 XQ8
+//! variant matmul_lane_q5_1_xq8 W_Q5_1 XQ8
+//! variant matvec1_lane_tx_q4_xq8 W_Q4 NT1 XQ8
+//! variant matvec1_lane_tx_q4_1_xq8 W_Q4_1 NT1 XQ8
+//! variant matvec1_lane_tx_q5_0_xq8 W_Q5_0 NT1 XQ8
+//! variant matvec1_lane_tx_q5_1_xq8 W_Q5_1 NT1 XQ8
 //! variant matvec1_lane_cs_f32 W_F32 NT1 CS
 //! variant matvec1_lane_cs_f16 W_F16 NT1 CS
 //! variant matvec1_lane_cs_bf16 W_BF16 NT1 CS
@@ -229,6 +237,13 @@ float dot_bytes(uint v, vec4 xs) { return dot(q_bytes(v), xs); }
 
 #if defined(W_Q8_0) || defined(W_Q4) || defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1)
 #define QUANT
+#ifdef XQ8 // *_xq8 of the 32-value types: weight words summed per read-out, less one (a mask of i)
+#if defined(W_Q5_0) || defined(W_Q5_1)
+#define RDM 1u
+#else
+#define RDM 3u
+#endif
+#endif
 #ifdef W_Q8_0
 #define QB 34u // bytes per block
 #define QT 3u  // texels a block spans (from an even byte < 16 of the first)
@@ -483,6 +498,73 @@ void main()
                 qh[r] = word_at(ta[r], tb[r], tc[r], s + QH);
 #endif
             }
+#ifdef XQ8
+            // *_q4_xq8, *_q4_1_xq8, *_q5_0_xq8, *_q5_1_xq8: the block's x in 8 bits (quantize_x_q8_0,
+            // push_matmul.h: VKG_XQ8_0_BLOCK_TEXELS texels per 32 values), per token its header (d_x, sum
+            // q, s) and 4 texels of pair words, lane q fetching tokens q and q + 4 for its quad (one
+            // token: lane q the pair texel q); each weight word's nibbles two to a word (w & 0x00ff00ff after the nibbles
+            // are bytes) against them, as the K-quants above: Q4 / Q4_1 read out once per block (16
+            // products: |upper| <= 16 * 15 * 127 < 2^15), Q5 every 2 words (8 * 31 * 127). llama.cpp's
+            // CPU backend multiplies these types by the same 8-bit x (Q8_0 / Q8_1): d d_x (q . q_x),
+            // less 8 (16) d d_x sum q_x for Q4_0 (Q5_0), plus m s for Q4_1 / Q5_1.
+            uint xo = ((k >> 5) + j) * VKG_XQ8_0_BLOCK_TEXELS;
+            uvec4 hx[NT], xw[4][NT];
+#ifdef NT1
+            hx[0] = texelFetch(X, int(xt[0] + xo));
+            {
+                uvec4 l_ = texelFetch(X, int(xt[0] + xo + 1u + xq));
+                [[unroll]] for (uint c = 0u; c < 4u; c++) xw[c][0] = subgroupQuadBroadcast(l_, c);
+            }
+#else
+            {
+                uvec4 l_ = texelFetch(X, int(xq0 + xo)), h_ = texelFetch(X, int(xq1 + xo));
+                QUAD_X8(l_, h_, hx);
+            }
+            [[unroll]] for (uint c = 0u; c < 4u; c++) {
+                uvec4 l_ = texelFetch(X, int(xq0 + xo + 1u + c)), h_ = texelFetch(X, int(xq1 + xo + 1u + c));
+                QUAD_X8(l_, h_, xw[c]);
+            }
+#endif
+            [[unroll]] for (uint r = 0u; r < LR; r++) {
+                int qs[NT];
+                uint va[NT], vb[NT];
+                [[unroll]] for (uint i = 0u; i < 4u; i++) {
+                    uint w = word_at(ta[r], tb[r], tc[r], s + QS + 4u * i);
+                    // byte b: value 4i + b in its low nibble, 16 + 4i + b in its high (and their fifth bits,
+                    // bits 4i + b and 16 + 4i + b of qh, spread to bit 4 of each byte by one multiply)
+                    uint la = w & 0x0f0f0f0fu, lb = (w >> 4) & 0x0f0f0f0fu;
+#ifdef QH
+                    la |= ((((qh[r] >> (4u * i)) & 15u) * 0x00204081u) & 0x01010101u) << 4;
+                    lb |= ((((qh[r] >> (16u + 4u * i)) & 15u) * 0x00204081u) & 0x01010101u) << 4;
+#endif
+                    // values 4i, 4i + 2 | 4i + 1, 4i + 3 against pair words 2i | 2i + 1 (texel i / 2), the
+                    // high nibbles' against 8 + 2i | 9 + 2i (texel 2 + i / 2)
+                    uint wa0 = la & 0x00ff00ffu, wa1 = (la >> 8) & 0x00ff00ffu;
+                    uint wb0 = lb & 0x00ff00ffu, wb1 = (lb >> 8) & 0x00ff00ffu;
+                    uint e = 2u * (i & 1u);
+                    [[unroll]] for (uint t = 0u; t < NT; t++) {
+                        uint v = wa0 * xw[i >> 1][t][e] + wa1 * xw[i >> 1][t][e + 1u];
+                        uint u = wb0 * xw[2u + (i >> 1)][t][e] + wb1 * xw[2u + (i >> 1)][t][e + 1u];
+                        va[t] = (i & RDM) == 0u ? v : va[t] + v;
+                        vb[t] = (i & RDM) == 0u ? u : vb[t] + u;
+                        if ((i & RDM) == RDM) {
+                            int q = ((int(va[t]) + 0x8000) >> 16) + ((int(vb[t]) + 0x8000) >> 16);
+                            qs[t] = i == RDM ? q : qs[t] + q;
+                        }
+                    }
+                }
+                [[unroll]] for (uint t = 0u; t < NT; t++) {
+                    float dd = d[r].x * uintBitsToFloat(hx[t].x);
+#if defined(W_Q4)
+                    acc[r * NT + t] += dd * float(qs[t] - 8 * int(hx[t].y));
+#elif defined(W_Q5_0)
+                    acc[r * NT + t] += dd * float(qs[t] - 16 * int(hx[t].y));
+#else // Q4_1, Q5_1: + m s
+                    acc[r * NT + t] += dd * float(qs[t]) + d[r].y * uintBitsToFloat(hx[t].z);
+#endif
+                }
+            }
+#else
             uint xk = (k + 32u * j) >> 2; // x texel of the block's first value
 #ifdef NT1
             // one token: d and m multiply each block's sums q . x and sum x once (as the K-quants below)
@@ -565,6 +647,7 @@ void main()
 #endif
             }
 #endif
+#endif // XQ8
         }
         k += 256u;
     } while (k < p.n_in);

@@ -8,6 +8,7 @@
 // words, then per sub-block of 32 values 16 words that pair q[v] (upper 16 bits) with q[v + 2]
 // (lower): q[v + 2] + q[v] * 65536 as a 32-bit integer, v = 4 i + e (i < 8, e < 2).
 //! variant quantize_x_q8k
+//! variant quantize_x_q8_0 Q8_0X
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
@@ -20,6 +21,41 @@ layout(binding = 1) writeonly buffer Qbuf { uvec4 Q4[]; }; // [n_tok][q_stride] 
 // (One block per 8 invocations, the block's m by a butterfly of subgroup shuffles, measured
 // 0.90x at the Q4_K_M judge's batch 1 and 0.94x at batch 8 in a pair against this form: a decode
 // step's quantizations are launches of a few blocks, whose cost is the launch, not the lanes.)
+#ifdef Q8_0X
+// quantize_x_q8_0 (push_matmul.h, VKG_XQ8_0_BLOCK_WORDS): 32-value blocks as llama.cpp's x86
+// quantize_row_q8_0 / _q8_1: d = m / 127 (m the largest |x|) stored as f16, q = nearest-even(x * (127 / m)),
+// and Q8_1's s = f16(d * sum q), d before its rounding. ggml's FP32_TO_FP16 rounds to nearest even
+// (F16C); f16_rne does that in integers, so no driver's packHalf2x16 rounding enters.
+float f16_rne(float f)
+{
+    uint u = floatBitsToUint(f), a = u & 0x7fffffffu, s = u & 0x80000000u;
+    if (a >= 0x477ff000u) return uintBitsToFloat(s | 0x7f800000u); // rounds past 65504: inf (NaN: not here)
+    if (a < 0x38800000u) // subnormal halves: steps of 2^-24 (exact scalings)
+        return uintBitsToFloat(s | floatBitsToUint(roundEven(abs(f) * 16777216.0) * (1.0 / 16777216.0)));
+    a += 0xfffu + ((a >> 13) & 1u); // round the 13 dropped mantissa bits to nearest even
+    return uintBitsToFloat(s | (a & 0xffffe000u));
+}
+
+void main()
+{
+    uint g = vkg_linear_id();
+    if (g >= p.n_tok * p.n_blk) return;
+    uint t = g / p.n_blk, b = g % p.n_blk;
+    uint xb = (p.x_off + t * p.x_stride) / 4u + b * 8u;                     // the block's first vec4
+    uint qb = (p.q_off + t * p.q_stride) / 4u + b * VKG_XQ8_0_BLOCK_TEXELS; // its first output texel
+    vec4 am = vec4(0.0);
+    [[unroll]] for (uint i = 0u; i < 8u; i++) am = max(am, abs(X4[xb + i]));
+    float amax = max(max(am.x, am.y), max(am.z, am.w));
+    float d = amax / 127.0, id = amax != 0.0 ? 127.0 / amax : 0.0;
+    int sum = 0;
+    [[unroll]] for (uint j = 0u; j < 4u; j++) { // output texel 1 + j: words 2 i + e for i = 2 j, 2 j + 1
+        ivec4 qa = ivec4(roundEven(X4[xb + 2u * j] * id)), qc = ivec4(roundEven(X4[xb + 2u * j + 1u] * id));
+        sum += (qa.x + qa.y) + (qa.z + qa.w) + (qc.x + qc.y) + (qc.z + qc.w);
+        Q4[qb + 1u + j] = uvec4(qa.z + qa.x * 65536, qa.w + qa.y * 65536, qc.z + qc.x * 65536, qc.w + qc.y * 65536);
+    }
+    Q4[qb] = uvec4(floatBitsToUint(f16_rne(d)), uint(sum), floatBitsToUint(f16_rne(d * float(sum))), 0u);
+}
+#else
 void main()
 {
     uint g = vkg_linear_id();
@@ -59,3 +95,4 @@ void main()
     Q4[qb + 1u] = uvec4(uint(sums0.w), uint(sums1.x), uint(sums1.y), uint(sums1.z));
     Q4[qb + 2u] = uvec4(uint(sums1.w), 0u, 0u, 0u);
 }
+#endif

@@ -40,26 +40,30 @@ enum vkg_status vkg_arch_linear(struct vkg_model *m, const struct vkg_weight *w,
     return vkg_arch_linear_ex(m, w, bias, x, 0, y, 0, n);
 }
 
-/* Several projections of one x [n][n_in] (n_in: ws[0]'s): where the device takes x in 8 bits (XQ8),
- * at least two of them are K-quants and the scratch holds the rows, x quantized once into it with a
- * barrier after and *ready 1 (the projections pass it as xq_ready), else *ready 0. */
+/* Several projections of one x [n][n_in] (n_in: ws[0]'s): where the device takes x in 8 bits (XQ8)
+ * and at least two of them take it in the same format (vkg_op_matmul_xq_fmt; the K-quants' first),
+ * and the scratch holds the rows, x is quantized once into it with a barrier after. ready[i] is then 1
+ * for the projections of that format and -1 for the others (float x: the scratch is not theirs to
+ * overwrite), else 0 (each launch quantizes x for itself). */
 static enum vkg_status xq_once(struct vkg_model *m, const struct vkg_weight *const *ws, int n_w, struct vkg_view x,
                                uint32_t n, int *ready)
 {
-    *ready = 0;
     uint32_t n_in = (uint32_t)ws[0]->shape[1];
-    int kq = 0;
+    int cnt[3] = { 0, 0, 0 };
+    enum vkg_xq8_fmt f[3];
     for (int i = 0; i < n_w; i++) {
-        enum vkg_dtype t = ws[i]->dtype;
-        kq += (t == VKG_DTYPE_Q4_K || t == VKG_DTYPE_Q5_K || t == VKG_DTYPE_Q6_K) && ws[i]->shape[1] == n_in;
+        ready[i] = 0;
+        f[i] = ws[i]->shape[1] == n_in ? vkg_op_matmul_xq_fmt(m->dev, ws[i]->dtype, n, n_in) : VKG_XQ8_NONE;
+        cnt[f[i]]++;
     }
+    enum vkg_xq8_fmt fmt = cnt[VKG_XQ8_Q8K] >= 2 ? VKG_XQ8_Q8K : cnt[VKG_XQ8_Q8_0] >= 2 ? VKG_XQ8_Q8_0 : VKG_XQ8_NONE;
     uint64_t max = vkg_max_window_bytes(m->dev); /* one binding each: vkg_op_quantize_x's limit */
-    if (!m->dev->use.xq8 || kq < 2 || n_in % 256 || V(m->a.xq).size < vkg_op_matmul_xq_bytes(n, n_in) ||
-        (uint64_t)n * n_in * 4 > max || vkg_op_matmul_xq_bytes(n, n_in) > max)
+    if (fmt == VKG_XQ8_NONE || V(m->a.xq).size < vkg_op_matmul_xq_bytes(n, n_in) || (uint64_t)n * n_in * 4 > max ||
+        vkg_op_matmul_xq_bytes(n, n_in) > max)
         return VKG_OK;
-    VKG_TRY(vkg_op_quantize_x(m->cmd, x, 0, n_in, n, V(m->a.xq)));
+    VKG_TRY(vkg_op_quantize_x_fmt(m->cmd, fmt, x, 0, n_in, n, V(m->a.xq)));
     vkg_cmd_barrier(m->cmd);
-    *ready = 1;
+    for (int i = 0; i < n_w; i++) ready[i] = f[i] == fmt ? 1 : -1;
     return VKG_OK;
 }
 
@@ -196,11 +200,11 @@ enum vkg_status vkg_arch_attention(struct vkg_model *m, struct vkg_kv_cache *kv,
         VKG_TRY(vkg_op_matmul_fused(cmd, &fa));
     } else { /* apart (their types differ): x in 8 bits once for the three where they take it (XQ8) */
         const struct vkg_weight *ws[3] = { L->wq, L->wk, L->wv };
-        int ready = 0;
-        VKG_TRY(xq_once(m, ws, 3, V(a->h), n, &ready));
-        VKG_TRY(linear_q(m, L->wq, L->bq, V(a->h), 0, V(a->q), 0, n, ready));
-        VKG_TRY(linear_q(m, L->wk, L->bk, V(a->h), 0, V(a->k), 0, n, ready));
-        VKG_TRY(linear_q(m, L->wv, L->bv, V(a->h), 0, V(a->v), 0, n, ready));
+        int ready[3];
+        VKG_TRY(xq_once(m, ws, 3, V(a->h), n, ready));
+        VKG_TRY(linear_q(m, L->wq, L->bq, V(a->h), 0, V(a->q), 0, n, ready[0]));
+        VKG_TRY(linear_q(m, L->wk, L->bk, V(a->h), 0, V(a->k), 0, n, ready[1]));
+        VKG_TRY(linear_q(m, L->wv, L->bv, V(a->h), 0, V(a->v), 0, n, ready[2]));
     }
     vkg_cmd_barrier(cmd);
     /* Qwen3: per-head RMSNorm of q and k before RoPE (done above with stacked projections) */

@@ -149,25 +149,45 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, in
                                  (uint32_t)gy, (uint32_t)gz);
 }
 
-uint64_t vkg_op_matmul_xq_bytes(uint64_t n_tok, uint64_t n_in)
+uint64_t vkg_op_quantize_x_bytes(enum vkg_xq8_fmt fmt, uint64_t n_tok, uint64_t n_in)
 {
-    return n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS * 4;
+    return fmt == VKG_XQ8_Q8_0 ? n_tok * (n_in / 32) * VKG_XQ8_0_BLOCK_WORDS * 4
+                               : n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS * 4;
 }
 
-enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t x_stride, uint32_t n_in,
-                                  uint32_t n_tok, struct vkg_view xq)
+uint64_t vkg_op_matmul_xq_bytes(uint64_t n_tok, uint64_t n_in)
+{
+    uint64_t a = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, n_tok, n_in),
+             b = vkg_op_quantize_x_bytes(VKG_XQ8_Q8_0, n_tok, n_in);
+    return a > b ? a : b;
+}
+
+enum vkg_xq8_fmt vkg_op_matmul_xq_fmt(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_tok, uint64_t n_in)
+{
+    if (!dev->use.xq8) return VKG_XQ8_NONE;
+    int wi = wt_index(wt);
+    if (wi >= 8 && n_in % 256 == 0) return VKG_XQ8_Q8K;
+    if (wi >= 4 && wi <= 7 && n_in % 32 == 0) return VKG_XQ8_Q8_0; /* the 32-value types of 4- or 5-bit values */
+    return VKG_XQ8_NONE;
+}
+
+enum vkg_status vkg_op_quantize_x_fmt(struct vkg_cmd *c, enum vkg_xq8_fmt fmt, struct vkg_view x, uint64_t x_stride,
+                                      uint32_t n_in, uint32_t n_tok, struct vkg_view xq)
 {
     if (n_tok == 0) return VKG_OK;
-    uint64_t xs = x_stride ? x_stride : n_in, qbytes = vkg_op_matmul_xq_bytes(n_tok, n_in);
+    uint32_t unit = fmt == VKG_XQ8_Q8_0 ? 32 : 256,
+             bw = fmt == VKG_XQ8_Q8_0 ? VKG_XQ8_0_BLOCK_WORDS : VKG_XQ8_BLOCK_WORDS;
+    uint64_t xs = x_stride ? x_stride : n_in, qbytes = vkg_op_quantize_x_bytes(fmt, n_tok, n_in);
     uint64_t xbytes = ((uint64_t)(n_tok - 1) * xs + n_in) * 4, max = vkg_max_window_bytes(c->dev);
-    if (n_in == 0 || n_in % 256 || xs % 4 || x.offset % 16 || x.size < xbytes || xq.size < qbytes || xq.offset % 16)
+    if ((fmt != VKG_XQ8_Q8K && fmt != VKG_XQ8_Q8_0) || n_in == 0 || n_in % unit || xs % 4 || x.offset % 16 ||
+        x.size < xbytes || xq.size < qbytes || xq.offset % 16)
         return vkg_error(VKG_ERR_INVALID_ARG,
-                         "op 'quantize_x': n_in %u (a multiple of 256), x stride %llu (of 4), x view of %llu bytes "
-                         "at %llu (%llu needed, 16-byte aligned), xq view of %llu bytes at %llu (%llu needed, 16-byte "
-                         "aligned)",
-                         n_in, (unsigned long long)xs, (unsigned long long)x.size, (unsigned long long)x.offset,
-                         (unsigned long long)xbytes, (unsigned long long)xq.size, (unsigned long long)xq.offset,
-                         (unsigned long long)qbytes);
+                         "op 'quantize_x': format %d, n_in %u (a multiple of %u), x stride %llu (of 4), x view of %llu "
+                         "bytes at %llu (%llu needed, 16-byte aligned), xq view of %llu bytes at %llu (%llu needed, "
+                         "16-byte aligned)",
+                         (int)fmt, n_in, unit, (unsigned long long)xs, (unsigned long long)x.size,
+                         (unsigned long long)x.offset, (unsigned long long)xbytes, (unsigned long long)xq.size,
+                         (unsigned long long)xq.offset, (unsigned long long)qbytes);
     if (xbytes > max || qbytes > max)
         return vkg_error(VKG_ERR_LIMIT, "op 'quantize_x': %u rows of %u values do not fit one binding window", n_tok,
                          n_in);
@@ -176,29 +196,37 @@ enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t
     VKG_TRY(vkg_view_window(c->dev, x, 0, xbytes, &v[0], &xskip));
     VKG_TRY(vkg_view_window(c->dev, xq, 0, qbytes, &v[1], &qskip));
     struct vkg_push_quantize_x p = { .n_tok = n_tok,
-                                     .n_blk = n_in / 256,
+                                     .n_blk = n_in / unit,
                                      .x_off = (uint32_t)(xskip / 4),
                                      .x_stride = (uint32_t)xs,
                                      .q_off = (uint32_t)(qskip / 4),
-                                     .q_stride = n_in / 256 * VKG_XQ8_BLOCK_WORDS };
+                                     .q_stride = n_in / unit * bw };
     uint64_t n = (uint64_t)n_tok * p.n_blk;
-    return vkg_cmd_dispatch_op_1d(c, VKG_OP_QUANTIZE_X_Q8K, v, 2, &p,
+    return vkg_cmd_dispatch_op_1d(c, fmt == VKG_XQ8_Q8_0 ? VKG_OP_QUANTIZE_X_Q8_0 : VKG_OP_QUANTIZE_X_Q8K, v, 2, &p,
                                   (n + c->dev->use.lane_width - 1) / c->dev->use.lane_width);
 }
 
-/* XQ8 (dev->use.xq8, push_matmul.h): a K-quant (Q4_K, Q5_K, Q6_K) texel launch whose caller handed a scratch xq
- * (vkg_op_matmul_xq_bytes) multiplies 8-bit x. x's window v[1] (p->x_off floats; rows p->x_stride
+enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t x_stride, uint32_t n_in,
+                                  uint32_t n_tok, struct vkg_view xq)
+{
+    return vkg_op_quantize_x_fmt(c, VKG_XQ8_Q8K, x, x_stride, n_in, n_tok, xq);
+}
+
+/* XQ8 (dev->use.xq8, push_matmul.h): a texel launch whose caller handed a scratch xq multiplies 8-bit x where
+ * vkg_op_matmul_xq_fmt names a format for its weight type and tokens (the K-quants: Q8_K rows; Q4_0, Q4_1,
+ * Q5_0, Q5_1: Q8_0 / Q8_1 rows). x's window v[1] (p->x_off floats; rows p->x_stride
  * floats apart, 0 for one token) is quantized into xq between two barriers (the scratch is shared by
  * every launch of a step, so the one before keeps the last launch's reads ahead of this write), and
- * v[1], p->x_off and p->x_stride then name the quantized rows. Returns the *_xq8 op for toks tokens,
- * or VKG_OP_COUNT where the launch keeps float x (*st set on an error). */
-static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view *xq, uint64_t toks, int ready,
-                               struct vkg_view *v, struct vkg_push_matmul *p, enum vkg_status *st)
+ * v[1], p->x_off and p->x_stride then name the quantized rows. ready 1: the caller quantized this x
+ * into xq in this weight's format already. Returns the *_xq8 op for toks tokens, or VKG_OP_COUNT where
+ * the launch keeps float x (*st set on an error). */
+static enum vkg_op xq8_prepare(struct vkg_cmd *c, enum vkg_dtype wt, const struct vkg_view *xq, uint64_t toks,
+                               int ready, struct vkg_view *v, struct vkg_push_matmul *p, enum vkg_status *st)
 {
     *st = VKG_OK;
-    if (ready < 0 || !c->dev->use.xq8 || wi < 8 || wi > 10 || !xq->buf || p->n_in % 256 || toks > UINT32_MAX)
-        return VKG_OP_COUNT;
-    uint64_t qbytes = vkg_op_matmul_xq_bytes(toks, p->n_in);
+    enum vkg_xq8_fmt fmt = vkg_op_matmul_xq_fmt(c->dev, wt, toks, p->n_in);
+    if (ready < 0 || fmt == VKG_XQ8_NONE || !xq->buf || toks > UINT32_MAX) return VKG_OP_COUNT;
+    uint64_t qbytes = vkg_op_quantize_x_bytes(fmt, toks, p->n_in);
     if (xq->size < qbytes || qbytes > vkg_max_window_bytes(c->dev)) return VKG_OP_COUNT;
     struct vkg_view xw = v[1];
     if (p->x_off) { /* the rows start p->x_off floats into the window (a multiple of 4: VEC_X) */
@@ -207,17 +235,24 @@ static enum vkg_op xq8_prepare(struct vkg_cmd *c, int wi, const struct vkg_view 
     }
     if (!ready) { /* ready: the caller quantized this x into xq (vkg_matmul_args.xq_ready) */
         vkg_cmd_barrier(c);
-        if ((*st = vkg_op_quantize_x(c, xw, toks > 1 ? p->x_stride : p->n_in, p->n_in, (uint32_t)toks, *xq)) != VKG_OK)
+        if ((*st = vkg_op_quantize_x_fmt(c, fmt, xw, toks > 1 ? p->x_stride : p->n_in, p->n_in, (uint32_t)toks, *xq)) !=
+            VKG_OK)
             return VKG_OP_COUNT;
         vkg_cmd_barrier(c);
     }
     uint64_t skip;
     if ((*st = vkg_view_window(c->dev, *xq, 0, qbytes, &v[1], &skip)) != VKG_OK) return VKG_OP_COUNT;
     p->x_off = (uint32_t)(skip / 4);
-    p->x_stride = toks > 1 ? p->n_in / 256 * VKG_XQ8_BLOCK_WORDS : 0;
-    if (wi == 10) return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q6_K_XQ8 : VKG_OP_MATMUL_LANE_Q6_K_XQ8;
-    if (wi == 9) return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q5_K_XQ8 : VKG_OP_MATMUL_LANE_Q5_K_XQ8;
-    return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_K_XQ8 : VKG_OP_MATMUL_LANE_Q4_K_XQ8;
+    p->x_stride = toks > 1 ? (uint32_t)(qbytes / toks / 4) : 0;
+    switch (wt) {
+    case VKG_DTYPE_Q4: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_XQ8 : VKG_OP_MATMUL_LANE_Q4_XQ8;
+    case VKG_DTYPE_Q4_1: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_1_XQ8 : VKG_OP_MATMUL_LANE_Q4_1_XQ8;
+    case VKG_DTYPE_Q5_0: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q5_0_XQ8 : VKG_OP_MATMUL_LANE_Q5_0_XQ8;
+    case VKG_DTYPE_Q5_1: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q5_1_XQ8 : VKG_OP_MATMUL_LANE_Q5_1_XQ8;
+    case VKG_DTYPE_Q6_K: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q6_K_XQ8 : VKG_OP_MATMUL_LANE_Q6_K_XQ8;
+    case VKG_DTYPE_Q5_K: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q5_K_XQ8 : VKG_OP_MATMUL_LANE_Q5_K_XQ8;
+    default: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_K_XQ8 : VKG_OP_MATMUL_LANE_Q4_K_XQ8;
+    }
 }
 
 /* matvec1_lane_cs for a float mat-vec of one token: dev->use.matvec_cs 2 (forced: tests, bench), or
@@ -287,7 +322,10 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     uint64_t ta = vkg_texel_align(c->dev);
     /* xq_ready: 1 where the caller's 8-bit x holds exactly this launch's tokens (all of them, from
      * token 0); -1 (float x, the shared scratch left as it is) where the op splits the tokens */
-    int ready = !a->xq_ready ? 0 : t0 == 0 && toks == a->n_tok && (j->xs == a->n_in || toks == 1) ? 1 : -1;
+    int ready = a->xq_ready < 0                                                  ? -1
+                : !a->xq_ready                                                   ? 0
+                : t0 == 0 && toks == a->n_tok && (j->xs == a->n_in || toks == 1) ? 1
+                                                                                 : -1;
     /* texel reads: x rows on texels, W rows as tex_rows says */
     int w_tex = tex_rows(wt_index(a->wt), a->n_in, p.w_off);
     p.vec |= rows_any(wt_index(a->wt), a->n_in, p.w_off);
@@ -304,7 +342,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     if (toks == 1 && j->op1_tex != VKG_OP_COUNT && tex_ok) {
         groups =
             (rows + c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS - 1) / (c->dev->use.lane_width * VKG_MATVEC1_TX_ROWS);
-        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, ready, v, &p, &st);
+        enum vkg_op op = xq8_prepare(c, a->wt, &a->xq, toks, ready, v, &p, &st);
         VKG_TRY(st);
         if (op == VKG_OP_COUNT) op = j->op1_tex;
         return vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(op), mode_spec(op, &p), rows_spec(wt_index(a->wt), &p), 0, v,
@@ -313,7 +351,7 @@ static enum vkg_status mm_dispatch(struct vkg_cmd *c, const struct mm_job *j, ui
     if (j->lane && toks > 1 && j->op_tex != VKG_OP_COUNT && tex_ok) { /* token blocks of 8 in x */
         uint32_t per = c->dev->use.lane_width * tex_lr(wt_index(a->wt), toks);
         groups = (rows + per - 1) / per;
-        enum vkg_op op = xq8_prepare(c, wt_index(a->wt), &a->xq, toks, ready, v, &p, &st);
+        enum vkg_op op = xq8_prepare(c, a->wt, &a->xq, toks, ready, v, &p, &st);
         VKG_TRY(st);
         return tex_blocks_dispatch(c, op == VKG_OP_COUNT ? j->op_tex : op, wt_index(a->wt), v, &p, groups, toks);
     }
@@ -544,12 +582,12 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
         *st = vkg_cmd_dispatch_1d_z(c, vkg_op_kernel(k_cs1[wi]), v, LANE_VIEWS, &p, groups, 1);
     } else if (f->n_tok == 1) {
         p.x_stride = p.y_stride = p.y1_stride = p.y2_stride = 0;
-        enum vkg_op op = xq8_prepare(c, wi, &f->xq, 1, 0, v, &p, st);
+        enum vkg_op op = xq8_prepare(c, f->wt, &f->xq, 1, 0, v, &p, st);
         if (*st != VKG_OK) return 1;
         *st = vkg_cmd_dispatch_1d_z_spec(c, vkg_op_kernel(op == VKG_OP_COUNT ? k_tex1[wi] : op), 0, rows_spec(wi, &p),
                                          0, v, LANE_VIEWS, &p, groups, 1);
     } else {
-        enum vkg_op op = xq8_prepare(c, wi, &f->xq, f->n_tok, 0, v, &p, st);
+        enum vkg_op op = xq8_prepare(c, f->wt, &f->xq, f->n_tok, 0, v, &p, st);
         if (*st != VKG_OK) return 1;
         *st = tex_blocks_dispatch(c, op == VKG_OP_COUNT ? k_tex[wi] : op, wi, v, &p, groups, f->n_tok);
     }
@@ -713,7 +751,7 @@ static int resnorm_launch(struct vkg_cmd *c, const struct vkg_matmul_norm_args *
         if ((*st = vkg_view_window(dev, *a->bias, 0, (uint64_t)a->n_out * 4, &v[3], &skip)) != VKG_OK) return 1;
         p.b_off = (uint32_t)(skip / 4);
     }
-    enum vkg_op xop = xq8_prepare(c, wi, &a->xq, a->n_tok, 0, v, &p, st);
+    enum vkg_op xop = xq8_prepare(c, a->wt, &a->xq, a->n_tok, 0, v, &p, st);
     if (*st != VKG_OK) return 1;
     if (a->n_tok > 1) {
         uint32_t per = c->dev->use.lane_width * tex_lr(wi, a->n_tok);

@@ -57,14 +57,17 @@ struct vkg_matmul_args {
      * error, never a silent misread */
     int w_tiled;
     /* XQ8 (dev->use.xq8, push_matmul.h): a scratch of at least vkg_op_matmul_xq_bytes(n_tok, n_in)
-     * bytes on 16 bytes, where a Q4_K or Q6_K launch of the texel lane tier quantizes x to 8 bits first and
-     * multiplies it in integers (as llama.cpp's CPU backend does); buf NULL: float x everywhere.
+     * bytes on 16 bytes, where a launch of the texel lane tier quantizes x to 8 bits first and multiplies
+     * it in integers (as llama.cpp's CPU backend does; vkg_op_matmul_xq_fmt says which launches and
+     * how); buf NULL: float x everywhere.
      * The op puts a barrier before and after the quantization. */
     struct vkg_view xq;
-    /* 1: xq already holds x's 8-bit rows (vkg_op_quantize_x of this x, n_in and n_tok, x_stride 0,
+    /* 1: xq already holds x's 8-bit rows (vkg_op_quantize_x_fmt of this x, n_in and n_tok, x_stride 0, in
+     * the format vkg_op_matmul_xq_fmt names for wt,
      * and a barrier after it: several projections of one x quantize it once); the op then skips its
      * own quantization where it takes all n_tok tokens in one launch, and multiplies float x where
-     * it splits them (the scratch stays as the caller left it). 0: the op quantizes x itself. */
+     * it splits them (the scratch stays as the caller left it). 0: the op quantizes x itself. -1: the
+     * scratch holds another launch's x (of another format): float x, the scratch left as it is. */
     int xq_ready;
 };
 
@@ -151,11 +154,22 @@ uint64_t vkg_op_matmul_norm_counter_bytes(uint64_t n_tok);
  * faster in the file's row order (README, "Block-type tiles"); the kernels read a tiled one all the same. */
 int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_in);
 
-/* Bytes of the XQ8 scratch (vkg_matmul_args.xq) for n_tok rows of n_in values. */
+/* Bytes of the XQ8 scratch (vkg_matmul_args.xq) for n_tok rows of n_in values, in either format. */
 uint64_t vkg_op_matmul_xq_bytes(uint64_t n_tok, uint64_t n_in);
-/* quantize_x_q8k: n_tok rows of n_in (a multiple of 256) F32 values, x_stride floats apart (0:
- * n_in; a multiple of 4, x on 16 bytes) -> the 8-bit rows of the XQ8 kernels at xq (layout in
- * push_matmul.h), quantized as llama.cpp's quantize_row_q8_K_ref. No barrier. */
+/* The 8-bit x formats of the XQ8 kernels (push_matmul.h): Q8_K (256-value blocks, the K-quants'),
+ * and Q8_0 / Q8_1 (32-value blocks: Q4_0, Q4_1, Q5_0 and Q5_1). */
+enum vkg_xq8_fmt { VKG_XQ8_NONE, VKG_XQ8_Q8K, VKG_XQ8_Q8_0 };
+/* The format a texel launch of wt over n_tok rows of n_in values quantizes x to on dev (dev->use.xq8),
+ * or VKG_XQ8_NONE where it multiplies float x. */
+enum vkg_xq8_fmt vkg_op_matmul_xq_fmt(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_tok, uint64_t n_in);
+/* Bytes of n_tok rows of n_in values in format fmt (Q8_K: n_in / 256 blocks; Q8_0: n_in / 32). */
+uint64_t vkg_op_quantize_x_bytes(enum vkg_xq8_fmt fmt, uint64_t n_tok, uint64_t n_in);
+/* quantize_x_q8k / quantize_x_q8_0: n_tok rows of n_in (a multiple of 256 / 32) F32 values, x_stride
+ * floats apart (0: n_in; a multiple of 4, x on 16 bytes) -> the 8-bit rows of the XQ8 kernels at xq
+ * (layouts in push_matmul.h), quantized as llama.cpp's quantize_row_q8_K_ref / x86 quantize_row_q8_0
+ * and _q8_1. No barrier. vkg_op_quantize_x: Q8_K. */
+enum vkg_status vkg_op_quantize_x_fmt(struct vkg_cmd *c, enum vkg_xq8_fmt fmt, struct vkg_view x, uint64_t x_stride,
+                                      uint32_t n_in, uint32_t n_tok, struct vkg_view xq);
 enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t x_stride, uint32_t n_in,
                                   uint32_t n_tok, struct vkg_view xq);
 

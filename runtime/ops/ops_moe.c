@@ -246,7 +246,9 @@ int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_
 
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k)
 {
-    uint64_t a = vkg_op_matmul_xq_bytes(n_tok, w->n_in), b = vkg_op_matmul_xq_bytes(n_tok * k, w->n_ff);
+    /* the K-quant experts' Q8_K rows (moe_lane's *_xq8; the 32-value types' experts keep float x) */
+    uint64_t a = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, n_tok, w->n_in);
+    uint64_t b = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, n_tok * k, w->n_ff);
     return a > b ? a : b;
 }
 
@@ -260,7 +262,8 @@ static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gat
     *st = VKG_OK;
     enum vkg_op op = xq8_op(c->dev, dt, gate_up, few);
     if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || j->dense || !j->xq.buf || K % 256) return VKG_OP_COUNT;
-    uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k, qbytes = vkg_op_matmul_xq_bytes(rows, K);
+    uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k,
+             qbytes = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, rows, K);
     uint64_t in = gate_up ? j->x_off : j->h_off, max = vkg_max_window_bytes(c->dev);
     if (rows > UINT32_MAX || j->xq.size < qbytes || qbytes > max || in % 4) return VKG_OP_COUNT;
     struct vkg_view src = gate_up ? j->x : j->h;

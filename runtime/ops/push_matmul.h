@@ -117,6 +117,16 @@ struct vkg_push_quantize_x {
 };
 #define VKG_XQ8_BLOCK_WORDS 140u
 #define VKG_XQ8_BLOCK_TEXELS 35u
+/* quantize_x_q8_0: the same F32 rows -> the 8-bit x of the 32-value types' XQ8 kernels (matmul_lane /
+ * matvec1_lane_tx *_q4_xq8, *_q4_1_xq8, *_q5_0_xq8, *_q5_1_xq8), one invocation per 32-value block of a row, quantized
+ * as llama.cpp's x86 quantize_row_q8_0 / quantize_row_q8_1 (the activations of its Q4_0 / Q5_0 and
+ * Q4_1 / Q5_1 dot products): m the largest |x|, d = m / 127 stored as f16, q = nearest-even(x * 127 / m)
+ * (0 where m == 0). A block is VKG_XQ8_0_BLOCK_WORDS words: [0] d (the f16 value as f32 bits), [1] the
+ * sum of the 32 q, [2] s = d * sum as f16 (Q8_1's s, as f32 bits; d before its rounding), [3] 0, then
+ * at 4 + 2 i + e (i < 8, e < 2) q[4 i + 2 + e] + q[4 i + e] * 65536 (Q8_K's sub-block pairing above).
+ * n_blk / q_stride count these blocks; n_in a multiple of 32. */
+#define VKG_XQ8_0_BLOCK_WORDS 20u
+#define VKG_XQ8_0_BLOCK_TEXELS 5u
 
 /* Fixed shapes the shaders are written for (defines there, not spec constants,
  * because the pipeline code passes only constant 0 = local_size_x):
@@ -293,6 +303,15 @@ struct vkg_push_quantize_x {
     X(MATMUL_LANE_Q6_K_XQ8, matmul_lane_q6_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q6_K_XQ8, matvec1_lane_tx_q6_k_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(QUANTIZE_X_Q8K, quantize_x_q8k, 2, vkg_push_quantize_x, VKG_MATMUL_LANE_LOCAL) \
+    X(MATMUL_LANE_Q4_XQ8, matmul_lane_q4_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATMUL_LANE_Q4_1_XQ8, matmul_lane_q4_1_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATMUL_LANE_Q5_0_XQ8, matmul_lane_q5_0_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATMUL_LANE_Q5_1_XQ8, matmul_lane_q5_1_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4_XQ8, matvec1_lane_tx_q4_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q4_1_XQ8, matvec1_lane_tx_q4_1_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_0_XQ8, matvec1_lane_tx_q5_0_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(MATVEC1_LANE_TX_Q5_1_XQ8, matvec1_lane_tx_q5_1_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
+    X(QUANTIZE_X_Q8_0, quantize_x_q8_0, 2, vkg_push_quantize_x, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_CS_F32,  matvec1_lane_cs_f32,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_CS_F16,  matvec1_lane_cs_f16,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_CS_BF16, matvec1_lane_cs_bf16, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \

@@ -156,8 +156,10 @@ struct vkg_device {
         int xq8;             /* texel, lane_tier and quad: Q4_K, Q5_K and Q6_K matrices and
                                experts multiply 8-bit activations (quantize_x_q8k, then matmul_lane /
                                matvec1_lane_tx / moe_lane *_xq8: integer products, as
-                               llama.cpp's CPU backend takes them) where the caller hands vkg_op_matmul* a
-                               scratch for them (vkg_matmul_args.xq); VKGRM_DISABLE_XQ8 */
+                               llama.cpp's CPU backend takes them), and so do Q4_0, Q4_1, Q5_0 and
+                               Q5_1 matrices (quantize_x_q8_0, matmul_lane / matvec1_lane_tx *_xq8),
+                               where the caller hands vkg_op_matmul* a scratch for them
+                               (vkg_matmul_args.xq); VKGRM_DISABLE_XQ8 */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

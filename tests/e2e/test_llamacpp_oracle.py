@@ -59,6 +59,8 @@ PROMPT = 64
 TOL = {"f32": 1e-3, "f16": 1e-2, "bf16": 2e-2, "q8_0": 3e-2, "q4_0": 3e-2, "q4_1": 3e-2, "q5_0": 3e-2,
        "q5_1": 3e-2, "q4_k_s": 3e-2, "q4_k_m": 3e-2, "q5_k_s": 3e-2, "q5_k_m": 3e-2, "q6_k": 3e-2}
 KQUANTS = ("q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k")
+# the 32-value types whose GEMMs (several tokens) take x in 8 bits on CPU drivers (Q8_0 / Q8_1, as llama.cpp)
+XQ8_32 = ("q4_0", "q4_1", "q5_0", "q5_1")
 
 
 def vkgrm(exe, model, ids, work, env=None, args=()):
@@ -154,10 +156,11 @@ def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, t
     if exact is not None:
         # the same weights dequantized (gguf-py), exact math: how far each side is from it
         lx = np.abs(ref - exact).max(1) / m
-        # on CPU drivers vkgrm multiplies Q4_K matrices by 8-bit activations as llama.cpp does (XQ8,
-        # README "x in 8 bits"): the exact-math check runs it with float activations
+        # on CPU drivers vkgrm multiplies Q4_K matrices (and Q4_0 / Q4_1 / Q5_0 / Q5_1 ones over several
+        # tokens) by 8-bit activations as llama.cpp does (XQ8, README "x in 8 bits"): the exact-math
+        # check runs it with float activations
         fx = got
-        if kind in KQUANTS:
+        if kind in KQUANTS + XQ8_32:
             fx = vkgrm(exe, model, ids, work, {"VKGRM_DISABLE_XQ8": "1"})[0].astype(np.float64).reshape(ref.shape)
             gx = np.abs(got - exact).max(1) / m
             print(f"    with 8-bit activations (XQ8, the default on CPU drivers) vkgrm is {gx.max():.1e} from the "

@@ -463,12 +463,13 @@ static void test_lane_width(void **state)
  * and blocks scaled by 1e-3 .. 1e3. One token and 5, 8, 9, 17 tokens; strided and aligned rows. */
 /* vkg_matmul_args.xq_ready: the caller quantized x into the scratch itself (models: one
  * quantization for several projections of one x), so the op must read that scratch and not
- * quantize again. The scratch holds 2x's rows (the same q, d doubled exactly): y must come out as
- * exactly 2 y, which an op that quantized x itself would not give. Strided rows of several tokens
+ * quantize again. The scratch holds 2x's rows: y must come out as exactly the op's own result for
+ * 2x (Q8_K: 2 y, the same q with d doubled exactly; Q8_0, whose f16 d may be subnormal, a second
+ * launch on 2x), which an op that quantized x itself would not give. Strided rows of several tokens
  * (split: the op does not take the caller's rows as its own) multiply float x instead and leave
  * the scratch as it was. a: the case's arguments, y its XQ8 result. */
-static void check_xq_ready(const char *what, const struct vkg_matmul_args *a, const float *x, size_t nx, const float *y,
-                           size_t ny, size_t qw, int split)
+static void check_xq_ready(const char *what, const struct vkg_matmul_args *a, enum vkg_xq8_fmt fmt, const float *x,
+                           size_t nx, const float *y, size_t ny, size_t qw, int split)
 {
     float *x2 = malloc(nx * 4), *y2 = malloc(ny * 4);
     uint32_t *q2 = malloc(qw * 4);
@@ -484,7 +485,8 @@ static void check_xq_ready(const char *what, const struct vkg_matmul_args *a, co
     GPU_OK(vkg_cmd_create(g_dev, &c));
     GPU_OK(vkg_cmd_begin(c));
     if (!split) {
-        GPU_OK(vkg_op_quantize_x(c, vkg_buffer_view(bx2), a->x_stride, a->n_in, a->n_tok, vkg_buffer_view(bq2)));
+        GPU_OK(
+            vkg_op_quantize_x_fmt(c, fmt, vkg_buffer_view(bx2), a->x_stride, a->n_in, a->n_tok, vkg_buffer_view(bq2)));
         vkg_cmd_barrier(c);
     }
     GPU_OK(vkg_op_matmul_ex(c, &b));
@@ -494,12 +496,31 @@ static void check_xq_ready(const char *what, const struct vkg_matmul_args *a, co
     if (xq == split) fail_msg("%s, xq_ready%s: the last kernel was %s", what, split ? " (split)" : "", last);
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(by2, y2, ny * 4);
+    float *y3 = malloc(ny * 4);
+    for (size_t i = 0; i < ny; i++) y3[i] = 2.0f * y[i];
+    if (fmt == VKG_XQ8_Q8_0 && !split) { /* the op on 2x, quantizing it itself into a scratch of its own */
+        struct vkg_buffer *by3 = gpu_buffer_from(NULL, ny * 4, "xq8 y3"), *bq3 = gpu_buffer_from(q2, qw * 4, "xq8 q3");
+        struct vkg_matmul_args b3 = *a;
+        b3.x = vkg_buffer_view(bx2);
+        b3.y = vkg_buffer_view(by3);
+        b3.xq = vkg_buffer_view(bq3);
+        struct vkg_cmd *c3;
+        GPU_OK(vkg_cmd_create(g_dev, &c3));
+        GPU_OK(vkg_cmd_begin(c3));
+        GPU_OK(vkg_op_matmul_ex(c3, &b3));
+        GPU_OK(vkg_cmd_submit_wait(c3));
+        gpu_read(by3, y3, ny * 4);
+        vkg_cmd_free(c3);
+        vkg_buffer_free(by3);
+        vkg_buffer_free(bq3);
+    }
     for (uint32_t t = 0; t < a->n_tok && !split; t++)
         for (uint32_t o = 0; o < a->n_out; o++) {
-            float g = y2[(size_t)t * a->n_out + o], w = 2.0f * y[(size_t)t * a->n_out + o];
+            float g = y2[(size_t)t * a->n_out + o], w = y3[(size_t)t * a->n_out + o];
             if (memcmp(&g, &w, 4) != 0)
-                fail_msg("%s, xq_ready: y[%u][%u] = %.9g, want exactly twice the XQ8 result, %.9g", what, t, o, g, w);
+                fail_msg("%s, xq_ready: y[%u][%u] = %.9g, want exactly the XQ8 result for 2x, %.9g", what, t, o, g, w);
         }
+    free(y3);
     if (split) {
         gpu_read(bq2, q2, qw * 4);
         for (size_t i = 0; i < qw; i++)
@@ -519,14 +540,38 @@ static void test_xq8(void **state)
     static const struct {
         enum vkg_dtype wt;
         uint32_t n_out, n_in, n_tok, strided;
-    } ks[] = { { VKG_DTYPE_Q4_K, 65, 256, 1, 0 },  { VKG_DTYPE_Q4_K, 130, 512, 1, 1 },
-               { VKG_DTYPE_Q4_K, 273, 768, 1, 0 }, { VKG_DTYPE_Q4_K, 7, 768, 5, 1 },
-               { VKG_DTYPE_Q4_K, 33, 512, 8, 0 },  { VKG_DTYPE_Q4_K, 273, 512, 9, 1 },
-               { VKG_DTYPE_Q4_K, 65, 768, 17, 0 }, { VKG_DTYPE_Q6_K, 65, 256, 1, 0 },
-               { VKG_DTYPE_Q6_K, 131, 768, 1, 1 }, { VKG_DTYPE_Q6_K, 7, 512, 5, 1 },
-               { VKG_DTYPE_Q6_K, 273, 256, 9, 0 }, { VKG_DTYPE_Q6_K, 65, 768, 17, 1 },
-               { VKG_DTYPE_Q5_K, 65, 256, 1, 0 },  { VKG_DTYPE_Q5_K, 130, 768, 1, 1 },
-               { VKG_DTYPE_Q5_K, 33, 512, 8, 1 },  { VKG_DTYPE_Q5_K, 65, 768, 17, 0 } };
+    } ks[] = { { VKG_DTYPE_Q4_K, 65, 256, 1, 0 },
+               { VKG_DTYPE_Q4_K, 130, 512, 1, 1 },
+               { VKG_DTYPE_Q4_K, 273, 768, 1, 0 },
+               { VKG_DTYPE_Q4_K, 7, 768, 5, 1 },
+               { VKG_DTYPE_Q4_K, 33, 512, 8, 0 },
+               { VKG_DTYPE_Q4_K, 273, 512, 9, 1 },
+               { VKG_DTYPE_Q4_K, 65, 768, 17, 0 },
+               { VKG_DTYPE_Q6_K, 65, 256, 1, 0 },
+               { VKG_DTYPE_Q6_K, 131, 768, 1, 1 },
+               { VKG_DTYPE_Q6_K, 7, 512, 5, 1 },
+               { VKG_DTYPE_Q6_K, 273, 256, 9, 0 },
+               { VKG_DTYPE_Q6_K, 65, 768, 17, 1 },
+               { VKG_DTYPE_Q5_K, 65, 256, 1, 0 },
+               { VKG_DTYPE_Q5_K, 130, 768, 1, 1 },
+               { VKG_DTYPE_Q5_K, 33, 512, 8, 1 },
+               { VKG_DTYPE_Q5_K, 65, 768, 17, 0 },
+               /* the 32-value types: Q8_0 / Q8_1 x (576: rows of whole blocks but not of whole groups of 8,
+                * the ROWS_ANY walk) */
+               { VKG_DTYPE_Q4, 65, 512, 5, 1 },
+               { VKG_DTYPE_Q4, 33, 576, 8, 0 },
+               { VKG_DTYPE_Q4, 273, 512, 17, 0 },
+               { VKG_DTYPE_Q4, 65, 512, 1, 0 },
+               { VKG_DTYPE_Q4, 130, 576, 1, 1 },
+               { VKG_DTYPE_Q4_1, 130, 512, 9, 0 },
+               { VKG_DTYPE_Q4_1, 7, 576, 17, 1 },
+               { VKG_DTYPE_Q4_1, 65, 576, 1, 0 },
+               { VKG_DTYPE_Q5_0, 65, 576, 8, 1 },
+               { VKG_DTYPE_Q5_0, 273, 512, 9, 0 },
+               { VKG_DTYPE_Q5_0, 65, 512, 1, 1 },
+               { VKG_DTYPE_Q5_1, 65, 512, 5, 0 },
+               { VKG_DTYPE_Q5_1, 33, 576, 17, 1 },
+               { VKG_DTYPE_Q5_1, 273, 576, 1, 0 } };
     for (size_t n = 0; n < sizeof ks / sizeof ks[0]; n++) {
         uint64_t seed = 900 + n;
         uint32_t n_out = ks[n].n_out, n_in = ks[n].n_in, n_tok = ks[n].n_tok;
@@ -547,14 +592,33 @@ static void test_xq8(void **state)
                 else if (b % 3 == 1) xb[100] = big, xb[130] = -big; /* 3 and 4: m > 0 */
                 else xb[200] = -big, xb[201] = big, xb[9] = -big;   /* 6 twice, then 0 first: m < 0 */
             }
-        size_t qw = (size_t)n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS;
+        enum vkg_xq8_fmt fmt = vkg_op_matmul_xq_fmt(g_dev, wt, n_tok, n_in);
+        int q80 = wt != VKG_DTYPE_Q4_K && wt != VKG_DTYPE_Q5_K && wt != VKG_DTYPE_Q6_K; /* Q8_0 / Q8_1 x */
+        uint32_t unit = q80 ? 32 : 256, blw = q80 ? VKG_XQ8_0_BLOCK_WORDS : VKG_XQ8_BLOCK_WORDS;
+        if (g_dev->use.xq8 && fmt != (q80 ? VKG_XQ8_Q8_0 : VKG_XQ8_Q8K))
+            fail_msg("%s x %u tokens: vkg_op_matmul_xq_fmt gives %d", vkg_dtype_name(wt), n_tok, (int)fmt);
+        if (q80) {
+            /* token 0's block 1: every x 127 (1 + 2^-11), so d = m / 127 is a tie between two halves (f16
+             * rounds it to even: 1) and every q is 127; row 0's block 1 holds the largest values (15, 31),
+             * the largest sums the integer read-outs must hold (Q5: 8 products of 31 * 127 a half) */
+            for (uint32_t i = 32; i < 64; i++) x[i] = 127.06201171875f;
+            size_t qb = vkg_dtype_block_bytes(wt), qs = wt == VKG_DTYPE_Q4     ? 2
+                                                        : wt == VKG_DTYPE_Q4_1 ? 4
+                                                        : wt == VKG_DTYPE_Q5_0 ? 6
+                                                                               : 8;
+            memset(w + qb + qs, 0xff, 16);
+            if (wt == VKG_DTYPE_Q5_0 || wt == VKG_DTYPE_Q5_1) memset(w + qb + qs - 4, 0xff, 4); /* qh */
+        }
+        size_t rw = (size_t)(n_in / unit) * blw, qw = (size_t)n_tok * rw;
         uint32_t *qwant = malloc(qw * 4), *qgot = malloc(qw * 4);
-        for (uint32_t t = 0; t < n_tok; t++)
-            ref_quantize_xq8(x + t * xs, n_in, qwant + (size_t)t * (n_in / 256) * VKG_XQ8_BLOCK_WORDS, xd + t * xs);
+        for (uint32_t t = 0; t < n_tok; t++) {
+            if (q80) ref_quantize_xq8_0(x + t * xs, n_in, qwant + (size_t)t * rw, xd + t * xs);
+            else ref_quantize_xq8(x + t * xs, n_in, qwant + (size_t)t * rw, xd + t * xs);
+        }
         struct vkg_buffer *bw = gpu_buffer_from(w, wb, "xq8 weight"), *bx = gpu_buffer_from(x, nx * 4, "xq8 x");
         struct vkg_buffer *by = gpu_buffer_from(y, ny * 4, "xq8 y");
         struct vkg_buffer *bq = gpu_buffer_from(qgot, qw * 4, "xq8 scratch");
-        assert_int_equal(vkg_op_matmul_xq_bytes(n_tok, n_in), qw * 4);
+        assert_true(vkg_op_matmul_xq_bytes(n_tok, n_in) >= qw * 4); /* the scratch size takes either format */
         struct vkg_matmul_args a = { .w = vkg_buffer_view(bw),
                                      .wt = wt,
                                      .n_out = n_out,
@@ -570,27 +634,28 @@ static void test_xq8(void **state)
         GPU_OK(vkg_op_matmul_ex(c, &a));
         const char *last = c->last_kernel ? c->last_kernel : "none";
         size_t ll = strlen(last);
-        if (g_dev->use.xq8 && (ll < 4 || strcmp(last + ll - 4, "_xq8") != 0))
-            fail_msg("%s %ux%u x %u tokens with a scratch: the last kernel was %s, want *_xq8", vkg_dtype_name(wt),
-                     n_out, n_in, n_tok, last);
+        if ((fmt != VKG_XQ8_NONE) != (ll >= 4 && strcmp(last + ll - 4, "_xq8") == 0))
+            fail_msg("%s %ux%u x %u tokens with a scratch: the last kernel was %s, want %s", vkg_dtype_name(wt), n_out,
+                     n_in, n_tok, last, fmt != VKG_XQ8_NONE ? "*_xq8" : "float x");
         GPU_OK(vkg_cmd_submit_wait(c));
         gpu_read(by, y, ny * 4);
-        ref_matmul(w, wt, n_out, n_in, g_dev->use.xq8 ? xd : x, xs, NULL, n_tok, want, n_out, abs_sum);
+        ref_matmul(w, wt, n_out, n_in, fmt != VKG_XQ8_NONE ? xd : x, xs, NULL, n_tok, want, n_out, abs_sum);
+        /* Q8_1: llama.cpp's m s per block, s = f16(d sum q) (the dequantized x sums f16(d) sum q) */
+        if (fmt == VKG_XQ8_Q8_0) ref_xq8_1_fix(w, wt, n_out, n_in, x, xs, n_tok, want, n_out);
         char what[96];
         snprintf(what, sizeof what, "xq8 %s %ux%u n_tok %u%s", vkg_dtype_name(wt), n_out, n_in, n_tok,
                  ks[n].strided ? " strided" : "");
-        g_rel = g_dev->use.xq8 ? 2e-6 : 1e-4;
+        g_rel = fmt != VKG_XQ8_NONE ? 2e-6 : 1e-4;
         check(what, y, n_out, want, abs_sum, n_out, n_tok);
         g_rel = 1e-4;
-        if (g_dev->use.xq8) {
+        if (fmt != VKG_XQ8_NONE) {
             gpu_read(bq, qgot, qw * 4);
             for (size_t i = 0; i < qw; i++)
                 if (qgot[i] != qwant[i])
-                    fail_msg("%s: scratch word %zu (row %zu, block %zu, word %zu) is 0x%08x, llama.cpp's Q8_K gives "
+                    fail_msg("%s: scratch word %zu (row %zu, block %zu, word %zu) is 0x%08x, llama.cpp's %s gives "
                              "0x%08x",
-                             what, i, i / ((n_in / 256) * VKG_XQ8_BLOCK_WORDS), i / VKG_XQ8_BLOCK_WORDS % (n_in / 256),
-                             i % VKG_XQ8_BLOCK_WORDS, qgot[i], qwant[i]);
-            check_xq_ready(what, &a, x, nx, y, ny, qw, ks[n].strided && n_tok > 1);
+                             what, i, i / rw, i % rw / blw, i % blw, qgot[i], q80 ? "Q8_0 / Q8_1" : "Q8_K", qwant[i]);
+            check_xq_ready(what, &a, fmt, x, nx, y, ny, qw, ks[n].strided && n_tok > 1);
         }
         vkg_cmd_free(c);
         vkg_buffer_free(bw);

@@ -64,7 +64,8 @@ static void run(const struct fcase *k, uint64_t seed)
     rng_fill_f32(&seed, bias, n_rows, -1, 1);
     struct vkg_buffer *bq = NULL;
     float *xr = x; /* the x the reference multiplies */
-    int xq8 = g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q5_K || k->wt == VKG_DTYPE_Q6_K);
+    enum vkg_xq8_fmt fmt = g_xq ? vkg_op_matmul_xq_fmt(g_dev, k->wt, k->n_tok, k->n_in) : VKG_XQ8_NONE;
+    int xq8 = fmt != VKG_XQ8_NONE;
     if (g_xq) {
         size_t qb = vkg_op_matmul_xq_bytes(k->n_tok, k->n_in);
         void *z = calloc(1, qb);
@@ -74,7 +75,9 @@ static void run(const struct fcase *k, uint64_t seed)
     if (xq8) {
         xr = malloc((size_t)k->n_tok * k->n_in * 4);
         for (uint32_t t = 0; t < k->n_tok; t++)
-            ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
+            if (fmt == VKG_XQ8_Q8_0)
+                ref_quantize_xq8_0(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
+            else ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
     }
     /* outputs: [1 sentinel][n_tok][rows][4 sentinels] each */
     uint32_t n_y = glu ? 1 : np;
@@ -137,6 +140,8 @@ static void run(const struct fcase *k, uint64_t seed)
         abs_sum[i] = malloc((size_t)k->n_tok * rows[i] * sizeof(double));
         ref_matmul(w + r0 * row_bytes, k->wt, rows[i], k->n_in, xr, k->n_in, k->bias ? bias + r0 : NULL, k->n_tok,
                    want[i], rows[i], abs_sum[i]);
+        if (fmt == VKG_XQ8_Q8_0) /* Q4_1 / Q5_1 on Q8_1 x: llama.cpp's s */
+            ref_xq8_1_fix(w + r0 * row_bytes, k->wt, rows[i], k->n_in, x, k->n_in, k->n_tok, want[i], rows[i]);
     }
     for (uint32_t i = 0; i < n_y; i++) {
         gpu_read(by[i], yh[i], ny[i] * 4);
@@ -225,6 +230,16 @@ static void test_q6_k_xq8(void **state)
     sweep(VKG_DTYPE_Q6_K, 512, 1);
     g_xq = 0;
 }
+/* the 32-value types on Q8_0 / Q8_1 x; Q5_1 in rows of 3 blocks (the realigning walk) */
+static void test_q4_xq8(void **state)
+{
+    g_xq = 1;
+    sweep(VKG_DTYPE_Q4, 512, 1);
+    sweep(VKG_DTYPE_Q4_1, 512, 1);
+    sweep(VKG_DTYPE_Q5_0, 512, 1);
+    sweep(VKG_DTYPE_Q5_1, 96, 1);
+    g_xq = 0;
+}
 static void test_q4_1(void **state) { sweep(VKG_DTYPE_Q4_1, 512, 1); }
 static void test_q5_0(void **state) { sweep(VKG_DTYPE_Q5_0, 512, 1); }
 static void test_q5_1(void **state) { sweep(VKG_DTYPE_Q5_1, 512, 1); }
@@ -269,15 +284,16 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f32),          cmocka_unit_test(test_f16),
-        cmocka_unit_test(test_bf16),         cmocka_unit_test(test_q8_0),
-        cmocka_unit_test(test_q4),           cmocka_unit_test(test_q8_0_short_rows),
-        cmocka_unit_test(test_q4_k),         cmocka_unit_test(test_q4_k_xq8),
-        cmocka_unit_test(test_q5_k_xq8),     cmocka_unit_test(test_q6_k_xq8),
-        cmocka_unit_test(test_q5_k),         cmocka_unit_test(test_q6_k),
-        cmocka_unit_test(test_q4_1),         cmocka_unit_test(test_q5_0),
-        cmocka_unit_test(test_q5_1),         cmocka_unit_test(test_q5_1_short_rows),
-        cmocka_unit_test(test_f16_odd_rows), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_f32),      cmocka_unit_test(test_f16),
+        cmocka_unit_test(test_bf16),     cmocka_unit_test(test_q8_0),
+        cmocka_unit_test(test_q4),       cmocka_unit_test(test_q8_0_short_rows),
+        cmocka_unit_test(test_q4_k),     cmocka_unit_test(test_q4_k_xq8),
+        cmocka_unit_test(test_q5_k_xq8), cmocka_unit_test(test_q6_k_xq8),
+        cmocka_unit_test(test_q5_k),     cmocka_unit_test(test_q6_k),
+        cmocka_unit_test(test_q4_1),     cmocka_unit_test(test_q5_0),
+        cmocka_unit_test(test_q5_1),     cmocka_unit_test(test_q5_1_short_rows),
+        cmocka_unit_test(test_q4_xq8),   cmocka_unit_test(test_f16_odd_rows),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

@@ -114,8 +114,7 @@ static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, 
     int one = kernel && strncmp(kernel, "rmsnorm", 7) != 0;
     if (k->cs && one && strncmp(kernel, "matvec1_lane_cs_", 16) != 0)
         fail_msg("%s: the column-split mat-vec did not run (%s)", what, kernel);
-    if (g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q6_K) && one &&
-        !strstr(kernel, "_xq8"))
+    if (g_xq && vkg_op_matmul_xq_fmt(g_dev, k->wt, k->n_tok, k->n_in) != VKG_XQ8_NONE && one && !strstr(kernel, "_xq8"))
         fail_msg("%s: x in 8 bits asked for, the last kernel was %s", what, kernel);
     GPU_OK(vkg_cmd_submit_wait(c));
     g_dev->use.resnorm = saved;
@@ -178,12 +177,16 @@ static void run(const struct ncase *k, uint64_t seed)
     float *y = malloc(n * 4);
     double *abs_sum = malloc(n * sizeof(double));
     float *xr = x; /* XQ8: the x the kernels multiply */
-    if (g_xq && g_dev->use.xq8 && (k->wt == VKG_DTYPE_Q4_K || k->wt == VKG_DTYPE_Q6_K)) {
+    enum vkg_xq8_fmt fmt = g_xq ? vkg_op_matmul_xq_fmt(g_dev, k->wt, k->n_tok, k->n_in) : VKG_XQ8_NONE;
+    if (fmt != VKG_XQ8_NONE) {
         xr = malloc((size_t)k->n_tok * k->n_in * 4);
         for (uint32_t t = 0; t < k->n_tok; t++)
-            ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
+            if (fmt == VKG_XQ8_Q8_0)
+                ref_quantize_xq8_0(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
+            else ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
     }
     ref_matmul(w, k->wt, k->n_out, k->n_in, xr, k->n_in, k->bias ? bias : NULL, k->n_tok, y, k->n_out, abs_sum);
+    if (fmt == VKG_XQ8_Q8_0) ref_xq8_1_fix(w, k->wt, k->n_out, k->n_in, x, k->n_in, k->n_tok, y, k->n_out);
     if (xr != x) free(xr);
     for (uint32_t t = 0; t < k->n_tok; t++) {
         const float *rg[2] = { res1 + 1 + (size_t)t * k->n_out, res2 + 1 + (size_t)t * k->n_out };
@@ -261,6 +264,15 @@ static void test_q6_k_xq8(void **state)
     g_xq = 0;
 }
 static void test_q6_k(void **state) { sweep(VKG_DTYPE_Q6_K, 256); }
+/* the 32-value types on Q8_0 / Q8_1 x; Q5_1 in rows of 3 blocks */
+static void test_q4_xq8(void **state)
+{
+    g_xq = 1;
+    sweep(VKG_DTYPE_Q4, 512);
+    sweep(VKG_DTYPE_Q4_1, 512);
+    sweep(VKG_DTYPE_Q5_1, 96);
+    g_xq = 0;
+}
 static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96); }
 static void test_f16_odd_rows(void **state) { sweep(VKG_DTYPE_F16, 100); }
 
@@ -589,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_q4_k),
         cmocka_unit_test(test_q4_k_xq8),
         cmocka_unit_test(test_q6_k_xq8),
+        cmocka_unit_test(test_q4_xq8),
         cmocka_unit_test(test_q6_k),
         cmocka_unit_test(test_q5_1_short_rows),
         cmocka_unit_test(test_f16_odd_rows),

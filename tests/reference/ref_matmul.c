@@ -193,3 +193,56 @@ void ref_quantize_xq8(const float *x, uint64_t n, uint32_t *words, float *deq)
         }
     }
 }
+
+void ref_quantize_xq8_0(const float *x, uint64_t n, uint32_t *words, float *deq)
+{
+    for (uint64_t b = 0; b < n / 32; b++) {
+        const float *xb = x + 32 * b;
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(xb[j]));
+        float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
+        float dh = ref_f16_to_f32(ref_f32_to_f16(d));
+        int q[32], sum = 0;
+        for (int j = 0; j < 32; j++) {
+            q[j] = ref_nearest_int(xb[j] * id);
+            sum += q[j];
+        }
+        if (deq)
+            for (int j = 0; j < 32; j++) deq[32 * b + j] = dh * (float)q[j];
+        if (!words) continue;
+        uint32_t *w = words + 20 * b;
+        float sh = ref_f16_to_f32(ref_f32_to_f16(d * (float)sum));
+        memcpy(&w[0], &dh, 4);
+        w[1] = (uint32_t)sum;
+        memcpy(&w[2], &sh, 4);
+        w[3] = 0;
+        for (int i = 0; i < 8; i++)
+            for (int e = 0; e < 2; e++) /* q[v + 2] + q[v] * 65536, v = 4 i + e */
+                w[4 + 2 * i + e] = (uint32_t)(q[4 * i + 2 + e] + (int32_t)((uint32_t)q[4 * i + e] << 16));
+    }
+}
+
+void ref_xq8_1_fix(const void *w, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, const float *x, size_t x_stride,
+                   uint32_t n_tok, float *y, size_t y_stride)
+{
+    if (wt != VKG_DTYPE_Q4_1 && wt != VKG_DTYPE_Q5_1) return;
+    size_t qb = wt == VKG_DTYPE_Q4_1 ? 20 : 24, nb = n_in / 32;
+    uint32_t *words = malloc(nb * 20 * sizeof *words);
+    for (uint32_t t = 0; t < n_tok; t++) {
+        ref_quantize_xq8_0(x + t * x_stride, n_in, words, NULL);
+        for (uint32_t o = 0; o < n_out; o++) {
+            double corr = 0;
+            for (size_t b = 0; b < nb; b++) {
+                const uint8_t *blk = (const uint8_t *)w + ((size_t)o * nb + b) * qb;
+                const uint32_t *hw = words + b * 20;
+                float dx, sx;
+                memcpy(&dx, &hw[0], 4);
+                memcpy(&sx, &hw[2], 4);
+                corr += (double)ref_f16_to_f32((uint16_t)(blk[2] | blk[3] << 8)) *
+                        ((double)sx - (double)dx * (int32_t)hw[1]);
+            }
+            y[t * y_stride + o] = (float)((double)y[t * y_stride + o] + corr);
+        }
+    }
+    free(words);
+}

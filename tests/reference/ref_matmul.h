@@ -49,5 +49,17 @@ void ref_quantize(const float *x /* [n] */, uint64_t n, enum vkg_dtype dt, uint8
  * words: the XQ8 layout of push_matmul.h (n / 256 * VKG_XQ8_BLOCK_WORDS uint32); deq: d * q per
  * value in f32 (dequantize_row_q8_K), the x that an XQ8 kernel multiplies. Either may be NULL. */
 void ref_quantize_xq8(const float *x /* [n] */, uint64_t n, uint32_t *words, float *deq /* [n] */);
+/* llama.cpp's x86 quantize_row_q8_0 / quantize_row_q8_1 (ggml-cpu arch/x86/quants.c, the AVX2 path)
+ * over n values (a multiple of 32), written from it: per 32-value block amax = max |x|, d = amax / 127
+ * (f32), stored as f16; id = 127 / amax (0 where amax == 0); q = nearest-even(x * id); Q8_1's s =
+ * f16(d * sum q) with d before its rounding. words: the layout of push_matmul.h's quantize_x_q8_0
+ * (n / 32 * VKG_XQ8_0_BLOCK_WORDS uint32: d and s as the f32 of their halves); deq: f16(d) * q per value. */
+void ref_quantize_xq8_0(const float *x /* [n] */, uint64_t n, uint32_t *words, float *deq /* [n] */);
+/* Q4_1 / Q5_1 times Q8_1 x: llama.cpp adds m s per block with s = f16(d sum q), where ref_matmul over
+ * ref_quantize_xq8_0's dequantized x sums m f16(d) sum q. Adds the difference, sum over blocks of
+ * m (s - f16(d) sum q), to y [n_tok][y_stride] for W [n_out][n_in] of wt (row-major blocks; other
+ * types: nothing to add) and x [n_tok][x_stride] (each row quantized here as ref_quantize_xq8_0). */
+void ref_xq8_1_fix(const void *w, enum vkg_dtype wt, uint32_t n_out, uint32_t n_in, const float *x, size_t x_stride,
+                   uint32_t n_tok, float *y, size_t y_stride);
 
 #endif

@@ -221,6 +221,16 @@ static enum vkg_status xq1_6t(struct vkg_device *d, void **x, uint64_t *b, uint6
 XQ(xq8_6, Q6_K, DEC_N, 8)
 XQ(xq64_6, Q6_K, DEC_N, 64)
 XQ(xqp_6, Q6_K, PRE_N, PRE_TOK)
+/* the 32-value types, x as Q8_0 / Q8_1 (quantize_x_q8_0) */
+XQ(xq1_q4, Q4, DEC_N, 1)
+XQ(xq1_q41, Q4_1, DEC_N, 1)
+XQ(xq1_q50, Q5_0, DEC_N, 1)
+XQ(xq1_q51, Q5_1, DEC_N, 1)
+XQ(xq8_q4, Q4, DEC_N, 8)
+XQ(xqp_q4, Q4, PRE_N, PRE_TOK)
+XQ(xqp_q41, Q4_1, PRE_N, PRE_TOK)
+XQ(xqp_q50, Q5_0, PRE_N, PRE_TOK)
+XQ(xqp_q51, Q5_1, PRE_N, PRE_TOK)
 
 /* quantize_x_q8k alone: 512 rows of 4096 values (bytes read + written) */
 static enum vkg_status qx_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -238,6 +248,12 @@ static enum vkg_status qx_rec(struct vkg_cmd *cmd, void *ctx)
 {
     struct mm_ctx *c = ctx;
     return vkg_op_quantize_x(cmd, vkg_buffer_view(c->x), 0, DEC_N, PRE_TOK, vkg_buffer_view(c->xqb));
+}
+/* quantize_x_q8_0 alone: the same rows into 32-value blocks */
+static enum vkg_status qx0_rec(struct vkg_cmd *cmd, void *ctx)
+{
+    struct mm_ctx *c = ctx;
+    return vkg_op_quantize_x_fmt(cmd, VKG_XQ8_Q8_0, vkg_buffer_view(c->x), 0, DEC_N, PRE_TOK, vkg_buffer_view(c->xqb));
 }
 
 #define MM_COLD(name, wt, n, n_in, tok, path, cs, copies)                                 \
@@ -528,6 +544,16 @@ static const struct vkg_bench_case g_cases[] = {
     { "matmul_lane_q6_k_xq8", "4096x4096 Q6_K x 64 vec, x in 8 bits (+ quantize_x)", xq64_6, mm_rec, down },
     { "matmul_lane_q6_k_xq8", "1024x1024 Q6_K x 512 tok, x in 8 bits (+ quantize_x)", xqp_6, mm_rec, down },
     { "quantize_x_q8k", "512x4096 F32 -> 8-bit x (XQ8)", qx_setup, qx_rec, down },
+    { "matvec1_lane_tx_q4_xq8", "4096x4096 Q4 x 1 vec, x in 8 bits (+ quantize_x)", xq1_q4, mm_rec, down },
+    { "matvec1_lane_tx_q4_1_xq8", "4096x4096 Q4_1 x 1 vec, x in 8 bits (+ quantize_x)", xq1_q41, mm_rec, down },
+    { "matvec1_lane_tx_q5_0_xq8", "4096x4096 Q5_0 x 1 vec, x in 8 bits (+ quantize_x)", xq1_q50, mm_rec, down },
+    { "matvec1_lane_tx_q5_1_xq8", "4096x4096 Q5_1 x 1 vec, x in 8 bits (+ quantize_x)", xq1_q51, mm_rec, down },
+    { "matmul_lane_q4_xq8", "4096x4096 Q4 x 8 vec, x in 8 bits (+ quantize_x)", xq8_q4, mm_rec, down },
+    { "matmul_lane_q4_xq8", "1024x1024 Q4 x 512 tok, x in 8 bits (+ quantize_x)", xqp_q4, mm_rec, down },
+    { "matmul_lane_q4_1_xq8", "1024x1024 Q4_1 x 512 tok, x in 8 bits (+ quantize_x)", xqp_q41, mm_rec, down },
+    { "matmul_lane_q5_0_xq8", "1024x1024 Q5_0 x 512 tok, x in 8 bits (+ quantize_x)", xqp_q50, mm_rec, down },
+    { "matmul_lane_q5_1_xq8", "1024x1024 Q5_1 x 512 tok, x in 8 bits (+ quantize_x)", xqp_q51, mm_rec, down },
+    { "quantize_x_q8_0", "512x4096 F32 -> 8-bit x in 32-value blocks (XQ8)", qx_setup, qx0_rec, down },
     { "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },
