@@ -75,6 +75,22 @@
 //! variant moe_down_q5_k_lane_xq8 W_Q5_K XQ8
 //! variant moe_gate_up_q6_k_lane_xq8 GATE_UP W_Q6_K XQ8
 //! variant moe_down_q6_k_lane_xq8 W_Q6_K XQ8
+//! variant moe_gate_up_q4_lane1_xq8 GATE_UP W_Q4 ONE XQ8
+//! variant moe_down_q4_lane1_xq8 W_Q4 ONE XQ8
+//! variant moe_gate_up_q4_1_lane1_xq8 GATE_UP W_Q4_1 ONE XQ8
+//! variant moe_down_q4_1_lane1_xq8 W_Q4_1 ONE XQ8
+//! variant moe_gate_up_q5_0_lane1_xq8 GATE_UP W_Q5_0 ONE XQ8
+//! variant moe_down_q5_0_lane1_xq8 W_Q5_0 ONE XQ8
+//! variant moe_gate_up_q5_1_lane1_xq8 GATE_UP W_Q5_1 ONE XQ8
+//! variant moe_down_q5_1_lane1_xq8 W_Q5_1 ONE XQ8
+//! variant moe_gate_up_q4_lane_xq8 GATE_UP W_Q4 XQ8
+//! variant moe_down_q4_lane_xq8 W_Q4 XQ8
+//! variant moe_gate_up_q4_1_lane_xq8 GATE_UP W_Q4_1 XQ8
+//! variant moe_down_q4_1_lane_xq8 W_Q4_1 XQ8
+//! variant moe_gate_up_q5_0_lane_xq8 GATE_UP W_Q5_0 XQ8
+//! variant moe_down_q5_0_lane_xq8 W_Q5_0 XQ8
+//! variant moe_gate_up_q5_1_lane_xq8 GATE_UP W_Q5_1 XQ8
+//! variant moe_down_q5_1_lane_xq8 W_Q5_1 XQ8
 // Block types (Q8_0, ggml's Q4_0 = Q4, Q4_1 ... Q6_K): rows of blocks, w offsets in bytes, never
 // tiled; the subgroup tier (moe_ffn.comp) reads a storage buffer one lane at a time on llvmpipe
 // (12-49 ms for a 1-token pass that takes 0.2-1.0 ms here). Both loops walk them 16 values per
@@ -319,7 +335,7 @@ void w16(usamplerBuffer t, uint ob, uint k, out vec4 w[4])
     q16(t, ob, k, q, sc);
     deq16(q, sc, w);
 }
-#ifdef XQ8
+#if defined(XQ8) && defined(KQUANT)
 // *_lane1_xq8 (Q4_K, Q5_K, Q6_K): x in 8 bits as llama.cpp's K-quant dot products take it
 // (quantize_x.comp, push_matmul.h's layout: per 256 values d, the 8 sub-block sums of q, then per
 // sub-block of 32 values 16 pair words q[v + 2] + q[v] 2^16, v = 4i + e, i < 8, e < 2), the
@@ -427,6 +443,8 @@ void kq_dec(uint ob, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4 qa, out 
     qb = ((qlb >> s4) & 0x0f0f0f0fu) | (((qhb >> s2) & 0x03030303u) << 4);
 #endif
 }
+#endif
+#ifdef XQ8
 // values 4i, 4i + 2 (w & 0x00ff00ff) or 4i + 1, 4i + 3 (w >> 8 & 0x00ff00ff) in the two 16-bit halves
 // of a word; Q6_K's as q - 32 (the word as an integer: (q2 - 32) 2^16 + (q0 - 32))
 #ifdef W_Q6_K
@@ -434,29 +452,50 @@ void kq_dec(uint ob, uint j, uvec4 h, uint hd, uvec4 r[KRAW], out uvec4 qa, out 
 #else
 #define XQ8_W(w) (w)
 #endif
-// sum over 16 values of q_w q_x: the value bytes q (as kq32's qa) against the pair words of their
-// x, xa (values 0-7) and xb (8-15). A 32-bit product of a weight word and a pair word has
-// w0 x0 + w2 x2 in its upper half; the halves are read out (an add and an arithmetic shift) while
-// their sums stay under 2^15: Q4_K once (16 products of 4-bit values, |sum| <= 30480), Q5_K and
-// Q6_K every 2 weight words (8 products of 5-bit values or of q - 32, <= 31496 / 32512).
+// sum over 16 values of q_w q_x: the value bytes q (as kq_dec's qa, q32_blk's lo) against the pair
+// words of their x, xa (values 0-7) and xb (8-15). A 32-bit product of a weight word and a pair word
+// has w0 x0 + w2 x2 in its upper half; the halves are read out (an add and an arithmetic shift) while
+// their sums stay under 2^15: Q4_K, Q4 and Q4_1 once (16 products of 4-bit values, |sum| <= 30480),
+// Q5_K, Q5_0, Q5_1 and Q6_K every 2 weight words (8 products of 5-bit values or of q - 32, <= 31496 /
+// 32512).
 int dot16(uvec4 q, uvec4 xa, uvec4 xb)
 {
     uint s0 = XQ8_W(q.x & 0x00ff00ffu) * xa.x + XQ8_W((q.x >> 8) & 0x00ff00ffu) * xa.y +
               XQ8_W(q.y & 0x00ff00ffu) * xa.z + XQ8_W((q.y >> 8) & 0x00ff00ffu) * xa.w;
     uint s1 = XQ8_W(q.z & 0x00ff00ffu) * xb.x + XQ8_W((q.z >> 8) & 0x00ff00ffu) * xb.y +
               XQ8_W(q.w & 0x00ff00ffu) * xb.z + XQ8_W((q.w >> 8) & 0x00ff00ffu) * xb.w;
-#ifdef W_Q4_K
+#if defined(W_Q4_K) || defined(W_Q4) || defined(W_Q4_1)
     return (int(s0 + s1) + 0x8000) >> 16;
 #else
     return ((int(s0) + 0x8000) >> 16) + ((int(s1) + 0x8000) >> 16);
 #endif
 }
+#ifdef KQUANT
 // header word 1 + j (the sum of q over sub-block j) of the texels h0, h1, h2, by selects
 uint xq8_sum(uvec4 h0, uvec4 h1, uvec4 h2, uint j)
 {
     uint a = j == 0u ? h0.y : j == 1u ? h0.z : h0.w, b = j == 3u ? h1.x : j == 4u ? h1.y : j == 5u ? h1.z : h1.w;
     return j < 3u ? a : j < 7u ? b : h2.x;
 }
+#else
+// *_xq8 of the 32-value types (Q4, Q4_1, Q5_0, Q5_1): x in 8 bits as llama.cpp's Q8_0 / Q8_1
+// (quantize_x_q8_0, push_matmul.h: VKG_XQ8_0_BLOCK_TEXELS texels per 32 values, a header texel hx of
+// d_x, sum q_x and s_x, then 16 pair words as a K-quant sub-block's), the block's value bytes from
+// q32_blk: one block's contribution from its integer sum qs = q_w . q_x (dot16 over both halves),
+// as llama.cpp's dot products take it (and matmul_lane.comp's *_xq8): d d_x (qs - 8 sum q_x) for Q4,
+// - 16 sum q_x for Q5_0, d d_x qs + m s_x for Q4_1 / Q5_1 (sc: q32_blk's d, m)
+float xq32(int qs, vec4 sc, uvec4 hx)
+{
+    float dd = sc.x * uintBitsToFloat(hx.x);
+#if defined(W_Q4)
+    return dd * float(qs - 8 * int(hx.y));
+#elif defined(W_Q5_0)
+    return dd * float(qs - 16 * int(hx.y));
+#else
+    return dd * float(qs) + sc.y * uintBitsToFloat(hx.z);
+#endif
+}
+#endif
 #endif
 #else
 // values [k, k + 8) of a row whose texel kt is at texel tb + kt * ts
@@ -545,7 +584,7 @@ void rows_q(uint wb[NMAT * LR], uint ws[LR], uint b, out uvec4 c0[NMAT * LR], ou
     }
 }
 #endif
-#ifdef XQ8
+#if defined(XQ8) && defined(KQUANT)
 // K-quant block kb: each row's block start (ob) and header (kq_head)
 void rows_head(uint wb[NMAT * LR], uint ws[LR], uint kb, out uint ob[NMAT * LR], out uvec4 hw[NMAT * LR],
                out uint hd[NMAT * LR])
@@ -617,7 +656,7 @@ void main()
             acc1[v] = 0.0;
             acc2[v] = 0.0;
         }
-#ifdef XQ8
+#if defined(XQ8) && defined(KQUANT)
         // the pair's x row in 8 bits: K / 256 blocks of VKG_XQ8_BLOCK_TEXELS texels from texel in_off / 4
         // of the bound scratch; per block its header (lanes 0-2 fetch it for the quad), then per
         // sub-block of 32 values its 4 texels of pair words (lane q of each quad fetches texel q).
@@ -678,6 +717,37 @@ void main()
             xt[1] += VKG_XQ8_BLOCK_TEXELS;
             kb++;
         } while (kb < (p.K >> 8));
+#elif defined(XQ8)
+        // the 32-value types with the pair's x row in 8 bits: K / 32 blocks of VKG_XQ8_0_BLOCK_TEXELS
+        // texels from texel in_off / 4 of the bound scratch; per block every row's texels (rows_q),
+        // then per pair the header texel and the 4 texels of pair words (lane q of each quad fetches
+        // texel q for the quad), all before the block's arithmetic. NP 2: the second pair's the same
+        // way, against the same decoded weights
+        uint xt[2];
+        xt[0] = (p.in_off >> 2) + (pr / p.in_div) * (p.K >> 5) * VKG_XQ8_0_BLOCK_TEXELS;
+        xt[1] = (p.in_off >> 2) + (pr2 / p.in_div) * (p.K >> 5) * VKG_XQ8_0_BLOCK_TEXELS;
+        uint b = 0u;
+        do {
+            uvec4 c0[NMAT * LR], c1[NMAT * LR], c2[NMAT * LR];
+            uint sb[NMAT * LR];
+            rows_q(wb, ws, b, c0, c1, c2, sb);
+            uvec4 hx[2], X[2][4];
+            [[unroll]] for (uint q = 0u; q < NP; q++) {
+                hx[q] = texelFetch(xin, int(xt[q]));
+                uvec4 xl = texelFetch(xin, int(xt[q] + 1u + xq));
+                [[unroll]] for (uint c = 0u; c < 4u; c++) X[q][c] = subgroupQuadBroadcast(xl, c);
+            }
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) {
+                uvec4 lo, hi;
+                vec4 sc;
+                q32_blk(c0[v], c1[v], c2[v], sb[v], lo, hi, sc);
+                acc1[v] += xq32(dot16(lo, X[0][0], X[0][1]) + dot16(hi, X[0][2], X[0][3]), sc, hx[0]);
+                if (NP == 2u) acc2[v] += xq32(dot16(lo, X[1][0], X[1][1]) + dot16(hi, X[1][2], X[1][3]), sc, hx[1]);
+            }
+            xt[0] += VKG_XQ8_0_BLOCK_TEXELS;
+            xt[1] += VKG_XQ8_0_BLOCK_TEXELS;
+            b++;
+        } while (b < (p.K >> 5));
 #elif defined(QB) && !defined(KQUANT)
         // the 32-value types a whole block per step (K % 32 == 0): its texels fetched once for both
         // halves, where a 16-value step fetched them twice (Q4: 2 of 18 bytes, the others 3), and
@@ -798,8 +868,10 @@ void main()
     [[unroll]] for (uint i = 0u; i < TR; i++) {
         uint s = tile0 + (i < nvalid ? i : 0u);
         pair[i] = p.dense != 0u ? s : list[p.list_off + first + s];
-#ifdef XQ8
+#if defined(XQ8) && defined(KQUANT)
         xr[i] = (p.in_off >> 2) + (pair[i] / p.in_div) * (p.K >> 8) * VKG_XQ8_BLOCK_TEXELS; // first texel
+#elif defined(XQ8)
+        xr[i] = (p.in_off >> 2) + (pair[i] / p.in_div) * (p.K >> 5) * VKG_XQ8_0_BLOCK_TEXELS;
 #else
         xr[i] = p.in_off + (pair[i] / p.in_div) * p.K; // a multiple of 4 (host)
 #endif
@@ -809,7 +881,7 @@ void main()
     uint xq1 = q == 0u ? xr[4] : q == 1u ? xr[5] : q == 2u ? xr[6] : xr[7];
     float acc[NMAT * LR * TR];
     [[unroll]] for (uint v = 0u; v < NMAT * LR * TR; v++) acc[v] = 0.0;
-#ifdef XQ8
+#if defined(XQ8) && defined(KQUANT)
     // *_lane_xq8: the 8 pairs' rows in 8 bits (the host quantized them; layout as *_lane1_xq8). Per
     // block the pairs' d_x, per sub-block of 32 values each row's weights once (kq32), then each
     // half's pair words of the 8 pairs (lane q fetches pairs q and q + 4, QUAD_X8) against them,
@@ -879,6 +951,49 @@ void main()
         } while (j < 8u);
         kb++;
     } while (kb < (p.K >> 8));
+#elif defined(XQ8)
+    // *_lane_xq8 of the 32-value types: the 8 pairs' rows in 8 bits (layout as their *_lane1_xq8). Per
+    // block every row's texels (rows_q) and its values once (q32_blk), the 8 pairs' headers, then each
+    // half's pair words of the 8 pairs (lane q fetches pairs q and q + 4, QUAD_X8) against them, the
+    // first half's integer sums held until the second's are in
+    uint b = 0u;
+    do {
+        uvec4 c0[NMAT * LR], c1[NMAT * LR], c2[NMAT * LR];
+        uint sb[NMAT * LR];
+        rows_q(wb, ws, b, c0, c1, c2, sb);
+        uint bo = b * VKG_XQ8_0_BLOCK_TEXELS;
+        uvec4 hv[TR];
+        {
+            uvec4 l_ = texelFetch(xin, int(xq0 + bo)), h_ = texelFetch(xin, int(xq1 + bo));
+            QUAD_X8(l_, h_, hv);
+        }
+        uvec4 lo[NMAT * LR], hi[NMAT * LR];
+        vec4 sc[NMAT * LR];
+        [[unroll]] for (uint v = 0u; v < NMAT * LR; v++) q32_blk(c0[v], c1[v], c2[v], sb[v], lo[v], hi[v], sc[v]);
+        int ia[NMAT * LR * TR];
+        {
+            uvec4 xa[TR], xb[TR];
+            uvec4 l_ = texelFetch(xin, int(xq0 + bo + 1u)), h_ = texelFetch(xin, int(xq1 + bo + 1u));
+            QUAD_X8(l_, h_, xa);
+            l_ = texelFetch(xin, int(xq0 + bo + 2u));
+            h_ = texelFetch(xin, int(xq1 + bo + 2u));
+            QUAD_X8(l_, h_, xb);
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
+                [[unroll]] for (uint i = 0u; i < TR; i++) ia[v * TR + i] = dot16(lo[v], xa[i], xb[i]);
+        }
+        {
+            uvec4 xa[TR], xb[TR];
+            uvec4 l_ = texelFetch(xin, int(xq0 + bo + 3u)), h_ = texelFetch(xin, int(xq1 + bo + 3u));
+            QUAD_X8(l_, h_, xa);
+            l_ = texelFetch(xin, int(xq0 + bo + 4u));
+            h_ = texelFetch(xin, int(xq1 + bo + 4u));
+            QUAD_X8(l_, h_, xb);
+            [[unroll]] for (uint v = 0u; v < NMAT * LR; v++)
+                [[unroll]] for (uint i = 0u; i < TR; i++)
+                    acc[v * TR + i] += xq32(ia[v * TR + i] + dot16(hi[v], xa[i], xb[i]), sc[v], hv[i]);
+        }
+        b++;
+    } while (b < (p.K >> 5));
 #else
 #if defined(QB) && !defined(KQUANT)
 #define KSTEP 32u // the 32-value types a whole block per step, as *_lane1

@@ -497,7 +497,9 @@ static void acts_sizes(const struct vkg_hf_config *c, const struct vkg_device *d
                    max3(c->q_lora_rank, 0, (uint64_t)c->n_heads * (c->qk_nope_head_dim + c->v_head_dim));
     uint32_t split_tok = cap < 64 ? cap : 64;
     uint64_t moe_pairs = cap * (uint64_t)(c->n_experts_per_tok ? c->n_experts_per_tok : 1);
-    uint64_t moe_xq = c->n_experts ? vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, moe_pairs, c->moe_intermediate_size) : 0;
+    /* the expert down pass's h rows in 8 bits, in either format (Q8_K for K-quant experts, Q8_0 for Q4 ...
+     * Q5_1: ops_moe.c's xq8_fmt) */
+    uint64_t moe_xq = c->n_experts ? vkg_op_matmul_xq_bytes(moe_pairs, c->moe_intermediate_size) : 0;
     uint64_t sizes[N_ACTS] = {
         cap * d * 4,
         cap * d * 4,

@@ -220,19 +220,47 @@ static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int 
     return VKG_OP_COUNT;
 }
 
-/* moe_lane's *_xq8 kernels for K-quant experts (Q4_K, Q5_K, Q6_K; one: *_lane1_xq8) where the device
- * takes x in 8 bits (use.xq8), else VKG_OP_COUNT */
+/* The x format of dt's experts in moe_lane's *_xq8 kernels: Q8_K for the K-quants, Q8_0 / Q8_1 (one
+ * layout) for Q4, Q4_1, Q5_0 and Q5_1 (as llama.cpp's CPU backend multiplies them); none for float
+ * and Q8_0 experts, which keep float x (as the dense matrices: ops_matmul.c) */
+static enum vkg_xq8_fmt xq8_fmt(enum vkg_dtype dt)
+{
+    switch (dt) {
+    case VKG_DTYPE_Q4_K:
+    case VKG_DTYPE_Q5_K:
+    case VKG_DTYPE_Q6_K: return VKG_XQ8_Q8K;
+    case VKG_DTYPE_Q4:
+    case VKG_DTYPE_Q4_1:
+    case VKG_DTYPE_Q5_0:
+    case VKG_DTYPE_Q5_1: return VKG_XQ8_Q8_0;
+    default: return VKG_XQ8_NONE;
+    }
+}
+
+/* moe_lane's *_xq8 kernels (one: *_lane1_xq8) for dt's experts where the device takes x in 8 bits
+ * (use.xq8) and dt has an 8-bit x format (xq8_fmt), else VKG_OP_COUNT */
 static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int gate_up, int one)
 {
-    static const enum vkg_op ops[2][2][3] = {
-        { { VKG_OP_MOE_DOWN_Q4_K_LANE_XQ8, VKG_OP_MOE_DOWN_Q5_K_LANE_XQ8, VKG_OP_MOE_DOWN_Q6_K_LANE_XQ8 },
-          { VKG_OP_MOE_GATE_UP_Q4_K_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q5_K_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q6_K_LANE_XQ8 } },
-        { { VKG_OP_MOE_DOWN_Q4_K_LANE1_XQ8, VKG_OP_MOE_DOWN_Q5_K_LANE1_XQ8, VKG_OP_MOE_DOWN_Q6_K_LANE1_XQ8 },
-          { VKG_OP_MOE_GATE_UP_Q4_K_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q5_K_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q6_K_LANE1_XQ8 } }
+    static const enum vkg_dtype types[7] = { VKG_DTYPE_Q4_K, VKG_DTYPE_Q5_K, VKG_DTYPE_Q6_K, VKG_DTYPE_Q4,
+                                             VKG_DTYPE_Q4_1, VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_1 };
+    static const enum vkg_op ops[2][2][7] = {
+        { { VKG_OP_MOE_DOWN_Q4_K_LANE_XQ8, VKG_OP_MOE_DOWN_Q5_K_LANE_XQ8, VKG_OP_MOE_DOWN_Q6_K_LANE_XQ8,
+            VKG_OP_MOE_DOWN_Q4_LANE_XQ8, VKG_OP_MOE_DOWN_Q4_1_LANE_XQ8, VKG_OP_MOE_DOWN_Q5_0_LANE_XQ8,
+            VKG_OP_MOE_DOWN_Q5_1_LANE_XQ8 },
+          { VKG_OP_MOE_GATE_UP_Q4_K_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q5_K_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q6_K_LANE_XQ8,
+            VKG_OP_MOE_GATE_UP_Q4_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q4_1_LANE_XQ8, VKG_OP_MOE_GATE_UP_Q5_0_LANE_XQ8,
+            VKG_OP_MOE_GATE_UP_Q5_1_LANE_XQ8 } },
+        { { VKG_OP_MOE_DOWN_Q4_K_LANE1_XQ8, VKG_OP_MOE_DOWN_Q5_K_LANE1_XQ8, VKG_OP_MOE_DOWN_Q6_K_LANE1_XQ8,
+            VKG_OP_MOE_DOWN_Q4_LANE1_XQ8, VKG_OP_MOE_DOWN_Q4_1_LANE1_XQ8, VKG_OP_MOE_DOWN_Q5_0_LANE1_XQ8,
+            VKG_OP_MOE_DOWN_Q5_1_LANE1_XQ8 },
+          { VKG_OP_MOE_GATE_UP_Q4_K_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q5_K_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q6_K_LANE1_XQ8,
+            VKG_OP_MOE_GATE_UP_Q4_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q4_1_LANE1_XQ8, VKG_OP_MOE_GATE_UP_Q5_0_LANE1_XQ8,
+            VKG_OP_MOE_GATE_UP_Q5_1_LANE1_XQ8 } }
     };
-    int t = dt == VKG_DTYPE_Q4_K ? 0 : dt == VKG_DTYPE_Q5_K ? 1 : dt == VKG_DTYPE_Q6_K ? 2 : -1;
-    if (!dev->use.xq8 || t < 0) return VKG_OP_COUNT;
-    return ops[one ? 1 : 0][gate_up ? 1 : 0][t];
+    if (!dev->use.xq8) return VKG_OP_COUNT;
+    for (int t = 0; t < 7; t++)
+        if (types[t] == dt) return ops[one ? 1 : 0][gate_up ? 1 : 0][t];
+    return VKG_OP_COUNT;
 }
 
 int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_t rows, uint64_t K)
@@ -246,9 +274,10 @@ int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_
 
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k)
 {
-    /* the K-quant experts' Q8_K rows (moe_lane's *_xq8; the 32-value types' experts keep float x) */
-    uint64_t a = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, n_tok, w->n_in);
-    uint64_t b = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, n_tok * k, w->n_ff);
+    /* the 8-bit rows of moe_lane's *_xq8 kernels: gate_up's x and down's h, each in its experts'
+     * format (xq8_fmt; float and Q8_0 experts, which take float x, as if Q8_K) */
+    uint64_t a = vkg_op_quantize_x_bytes(xq8_fmt(w->dtype), n_tok, w->n_in);
+    uint64_t b = vkg_op_quantize_x_bytes(xq8_fmt(w->dtype_down), n_tok * k, w->n_ff);
     return a > b ? a : b;
 }
 
@@ -261,14 +290,16 @@ static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gat
 {
     *st = VKG_OK;
     enum vkg_op op = xq8_op(c->dev, dt, gate_up, few);
-    if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || j->dense || !j->xq.buf || K % 256) return VKG_OP_COUNT;
-    uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k,
-             qbytes = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, rows, K);
+    enum vkg_xq8_fmt fmt = xq8_fmt(dt);
+    if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || j->dense || !j->xq.buf || K % (fmt == VKG_XQ8_Q8K ? 256 : 32))
+        return VKG_OP_COUNT;
+    uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k, qbytes = vkg_op_quantize_x_bytes(fmt, rows, K);
     uint64_t in = gate_up ? j->x_off : j->h_off, max = vkg_max_window_bytes(c->dev);
     if (rows > UINT32_MAX || j->xq.size < qbytes || qbytes > max || in % 4) return VKG_OP_COUNT;
     struct vkg_view src = gate_up ? j->x : j->h;
     vkg_cmd_barrier(c);
-    if ((*st = vkg_op_quantize_x(c, vkg_view_sub(src, in * 4, rows * K * 4), K, K, (uint32_t)rows, j->xq)) != VKG_OK)
+    if ((*st = vkg_op_quantize_x_fmt(c, fmt, vkg_view_sub(src, in * 4, rows * K * 4), K, K, (uint32_t)rows, j->xq)) !=
+        VKG_OK)
         return VKG_OP_COUNT;
     vkg_cmd_barrier(c);
     uint64_t skip;
@@ -320,11 +351,12 @@ static uint32_t vec_ok(enum vkg_dtype dt, uint32_t K, const struct vkg_push_moe_
 }
 
 /* Whether a pass over dt experts takes the *_lane1 kernels: routed, and at most VKG_MOE_LANE1_PAIRS
- * pairs per expert on average (VKG_MOE_LANE1_PAIRS_XQ8 for K-quant experts where the device takes x
- * in 8 bits) */
+ * pairs per expert on average (VKG_MOE_LANE1_PAIRS_XQ8 for K-quant experts that take x in 8 bits; the
+ * 32-value types' *_xq8 keep VKG_MOE_LANE1_PAIRS: llama.cpp's Q4_0 of the moe-100m preset prefilled
+ * 64 tokens, 8 pairs per expert, 1.11x faster in 8-pair tiles than through *_lane1_xq8, pair.py) */
 static int few_pairs(const struct vkg_device *dev, const struct ffn_job *j, enum vkg_dtype dt)
 {
-    int kq = dev->use.xq8 && (dt == VKG_DTYPE_Q4_K || dt == VKG_DTYPE_Q5_K || dt == VKG_DTYPE_Q6_K);
+    int kq = dev->use.xq8 && xq8_fmt(dt) == VKG_XQ8_Q8K;
     return !j->dense && j->pairs <= (uint64_t)(kq ? VKG_MOE_LANE1_PAIRS_XQ8 : VKG_MOE_LANE1_PAIRS) * j->w->n_exp;
 }
 

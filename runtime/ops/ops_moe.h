@@ -90,10 +90,11 @@ vkg_op_moe_experts(struct vkg_cmd *c, const struct vkg_moe_weights *w, uint32_t 
                    struct vkg_view list /* [n_tok*k] U32 */, struct vkg_view h /* scratch [n_tok*k][n_ff] F32 */,
                    struct vkg_view y /* [n_tok*k][n_in] F32 */, struct vkg_view xq /* XQ8 scratch, or an empty view */);
 
-/* XQ8 (dev->use.xq8, K-quant experts on moe_lane): each routed pass first quantizes its input rows
- * (gate_up: x, down: h) into xq as llama.cpp's K-quant dot products take them (vkg_op_quantize_x)
- * and sums the products in integers (moe_lane's *_xq8 kernels), where xq holds at least
- * vkg_op_moe_xq_bytes(w, n_tok, k) bytes; an empty or smaller xq keeps x in floats. */
+/* XQ8 (dev->use.xq8; Q4_K, Q5_K, Q6_K, Q4, Q4_1, Q5_0 and Q5_1 experts on moe_lane): each routed pass
+ * first quantizes its input rows (gate_up: x, down: h) into xq as llama.cpp's dot products take them
+ * (vkg_op_quantize_x_fmt: Q8_K for the K-quants, Q8_0 / Q8_1 for the others) and sums the products in
+ * integers (moe_lane's *_xq8 kernels), where xq holds at least vkg_op_moe_xq_bytes(w, n_tok, k) bytes;
+ * an empty or smaller xq keeps x in floats. Float and Q8_0 experts keep x in floats. */
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k);
 
 /* Whether the loader stores an expert matrix of dtype dt, rows x K, in 8-row tiles for dev (struct

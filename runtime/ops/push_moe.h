@@ -46,7 +46,8 @@ struct vkg_push_moe_gate {
 /* moe_lane1: a routed pass whose pairs are at most this many per expert on average takes the
  * *_lane1 kernels (each pair of a tile in turn) instead of 8-pair tiles */
 #define VKG_MOE_LANE1_PAIRS 2u
-/* the same for K-quant experts that take x in 8 bits (*_lane1_xq8): their sub-blocks are unrolled,
+/* the same for K-quant experts that take x in 8 bits (*_lane1_xq8; the 32-value types' *_xq8 keep
+ * VKG_MOE_LANE1_PAIRS: ops_moe.c, few_pairs): their sub-blocks are unrolled,
  * and from VKG_MOE_LANE2_PAIRS_XQ8 per expert they take two pairs per pass. The moe-100m preset's
  * Q4_K_M file (16 experts, top-2): a 64-token prefill, 8 per expert, ran 1.09x faster through
  * *_lane1_xq8 than through the 8-pair tiles, a 128-token one (16 per expert) alike (pair.py) */
@@ -175,6 +176,22 @@ struct vkg_push_moe_combine {
     X(MOE_DOWN_Q5_K_LANE_XQ8, moe_down_q5_k_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q6_K_LANE_XQ8, moe_gate_up_q6_k_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_DOWN_Q6_K_LANE_XQ8, moe_down_q6_k_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_LANE1_XQ8, moe_gate_up_q4_lane1_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_LANE1_XQ8, moe_down_q4_lane1_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_1_LANE1_XQ8, moe_gate_up_q4_1_lane1_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_1_LANE1_XQ8, moe_down_q4_1_lane1_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_0_LANE1_XQ8, moe_gate_up_q5_0_lane1_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_0_LANE1_XQ8, moe_down_q5_0_lane1_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_1_LANE1_XQ8, moe_gate_up_q5_1_lane1_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_1_LANE1_XQ8, moe_down_q5_1_lane1_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_LANE_XQ8, moe_gate_up_q4_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_LANE_XQ8, moe_down_q4_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q4_1_LANE_XQ8, moe_gate_up_q4_1_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q4_1_LANE_XQ8, moe_down_q4_1_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_0_LANE_XQ8, moe_gate_up_q5_0_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_0_LANE_XQ8, moe_down_q5_0_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_GATE_UP_Q5_1_LANE_XQ8, moe_gate_up_q5_1_lane_xq8, 6, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
+    X(MOE_DOWN_Q5_1_LANE_XQ8, moe_down_q5_1_lane_xq8, 5, vkg_push_moe_ffn, VKG_MOE_LANE_LOCAL) \
     X(MOE_GATE_UP_Q8_0,    moe_gate_up_q8_0,    6, vkg_push_moe_ffn, 64)      \
     X(MOE_GATE_UP_Q4,      moe_gate_up_q4,      6, vkg_push_moe_ffn, 64)      \
     X(MOE_DOWN_Q8_0,       moe_down_q8_0,       5, vkg_push_moe_ffn, 64)      \

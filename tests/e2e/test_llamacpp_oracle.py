@@ -59,7 +59,7 @@ PROMPT = 64
 TOL = {"f32": 1e-3, "f16": 1e-2, "bf16": 2e-2, "q8_0": 3e-2, "q4_0": 3e-2, "q4_1": 3e-2, "q5_0": 3e-2,
        "q5_1": 3e-2, "q4_k_s": 3e-2, "q4_k_m": 3e-2, "q5_k_s": 3e-2, "q5_k_m": 3e-2, "q6_k": 3e-2}
 KQUANTS = ("q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k")
-# the 32-value types whose GEMMs (several tokens) take x in 8 bits on CPU drivers (Q8_0 / Q8_1, as llama.cpp)
+# the 32-value types whose matrices and experts take x in 8 bits on CPU drivers (Q8_0 / Q8_1, as llama.cpp)
 XQ8_32 = ("q4_0", "q4_1", "q5_0", "q5_1")
 
 
@@ -156,9 +156,9 @@ def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, t
     if exact is not None:
         # the same weights dequantized (gguf-py), exact math: how far each side is from it
         lx = np.abs(ref - exact).max(1) / m
-        # on CPU drivers vkgrm multiplies Q4_K matrices (and Q4_0 / Q4_1 / Q5_0 / Q5_1 ones over several
-        # tokens) by 8-bit activations as llama.cpp does (XQ8, README "x in 8 bits"): the exact-math
-        # check runs it with float activations
+        # on CPU drivers vkgrm multiplies K-quant, Q4_0, Q4_1, Q5_0 and Q5_1 matrices and experts by
+        # 8-bit activations as llama.cpp does (XQ8, README "x in 8 bits"): the exact-math check runs it
+        # with float activations
         fx = got
         if kind in KQUANTS + XQ8_32:
             fx = vkgrm(exe, model, ids, work, {"VKGRM_DISABLE_XQ8": "1"})[0].astype(np.float64).reshape(ref.shape)
@@ -173,10 +173,12 @@ def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, t
         bad = [(t, f"{per[t]:.1e}") for t in range(n) if per[t] > tol and not off[t]]
         assert not bad, f"{name}: {tag}: beyond {tol} x max|logit| of llama.cpp where llama.cpp is on the exact math: {bad}"
         near = ((ref.max(1) - ref[np.arange(n), mine]) / m <= tol)[~off].mean()
-    elif moe and kind not in ("f32", "f16", "bf16") and not (kind in KQUANTS and xq8_active(exe, model, ids, work, got)):
+    elif moe and kind not in ("f32", "f16", "bf16") and not (kind in KQUANTS + XQ8_32 and
+                                                             xq8_active(exe, model, ids, work, got)):
         # a routed model on quantized weights, no reference at hand: 90 % of positions (vkgrm's float
         # x against llama.cpp's 8-bit activations tips the router here and there). With XQ8 on a
-        # K-quant file every matrix and expert rounds x as llama.cpp does: the plain check below
+        # K-quant, Q4_0 ... Q5_1 file every matrix and expert rounds x as llama.cpp does (Q8_0 ones
+        # aside): the plain check below
         assert within >= 0.9, f"{name}: {tag}: within {tol} x max|logit| of llama.cpp at {within:.1%} of positions"
     else:
         assert err <= tol, f"{name}: {tag}: logits {err:.3e} x max|logit| from llama.cpp's (tolerance {tol})"

@@ -726,18 +726,40 @@ static void test_experts_mixed(void **state)
 /* Router -> grouping -> experts -> combine -> shared expert, all recorded in
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
  * scaled), BF16 routed experts, F16 shared experts (n_ff doubled). */
-/* An expert pass recorded in c with the XQ8 scratch bq and submitted here: its last launch was
- * *want (NULL: float x, nothing checked), the scratch then holds ref_quantize_xq8 of the pass's
- * n_rows input rows of K values word for word; deq gets those rows as the reference dequantizes them. */
-static void check_xq_pass(const char *what, struct vkg_cmd *c, const char *want, struct vkg_buffer *bq,
-                          const float *rows, uint32_t n_rows, uint32_t K, uint32_t *qwant, uint32_t *qgot, float *deq)
+/* The 8-bit x of dt's experts on CPU drivers (llama.cpp's vec_dot_type of each): xq_q8_0, Q8_0 / Q8_1
+ * blocks (the 32-value types but Q8_0, whose experts keep float x); xq_fmt_any, those or Q8_K (the
+ * K-quants) */
+static int xq_q8_0(enum vkg_dtype dt)
+{
+    return dt == VKG_DTYPE_Q4 || dt == VKG_DTYPE_Q4_1 || dt == VKG_DTYPE_Q5_0 || dt == VKG_DTYPE_Q5_1;
+}
+static int xq_fmt_any(enum vkg_dtype dt)
+{
+    return xq_q8_0(dt) || dt == VKG_DTYPE_Q4_K || dt == VKG_DTYPE_Q5_K || dt == VKG_DTYPE_Q6_K;
+}
+/* 8-bit words of one row of K values in the format of dt's experts (float and Q8_0 ones: as Q8_K,
+ * the scratch vkg_op_moe_xq_bytes sizes) */
+static uint64_t xq_row_words(enum vkg_dtype dt, uint32_t K)
+{
+    return xq_q8_0(dt) ? (uint64_t)K / 32 * VKG_XQ8_0_BLOCK_WORDS : (uint64_t)K / 256 * VKG_XQ8_BLOCK_WORDS;
+}
+
+/* An expert pass over dt experts recorded in c with the XQ8 scratch bq and submitted here: its last
+ * launch was *want (NULL: float x, nothing checked), the scratch then holds the pass's n_rows input
+ * rows of K values word for word as the reference quantizes them (ref_quantize_xq8: Q8_K;
+ * ref_quantize_xq8_0: the 32-value types' Q8_0 / Q8_1); deq gets those rows as it dequantizes them. */
+static void check_xq_pass(const char *what, struct vkg_cmd *c, const char *want, enum vkg_dtype dt,
+                          struct vkg_buffer *bq, const float *rows, uint32_t n_rows, uint32_t K, uint32_t *qwant,
+                          uint32_t *qgot, float *deq)
 {
     const char *last = c->last_kernel ? c->last_kernel : "none";
     if (want && !strstr(last, want)) fail_msg("%s with a scratch: the last kernel was %s, want *%s", what, last, want);
     finish(c);
-    uint64_t qk = (uint64_t)K / 256 * VKG_XQ8_BLOCK_WORDS;
-    for (uint32_t r = 0; r < n_rows; r++)
-        ref_quantize_xq8(rows + (uint64_t)r * K, K, qwant + r * qk, deq + (uint64_t)r * K);
+    uint64_t qk = xq_row_words(dt, K);
+    for (uint32_t r = 0; r < n_rows; r++) {
+        if (xq_q8_0(dt)) ref_quantize_xq8_0(rows + (uint64_t)r * K, K, qwant + r * qk, deq + (uint64_t)r * K);
+        else ref_quantize_xq8(rows + (uint64_t)r * K, K, qwant + r * qk, deq + (uint64_t)r * K);
+    }
     if (!want) return;
     gpu_read(bq, qgot, n_rows * qk * 4);
     for (uint64_t i = 0; i < n_rows * qk; i++)
@@ -746,26 +768,76 @@ static void check_xq_pass(const char *what, struct vkg_cmd *c, const char *want,
                      (unsigned long long)(i / qk), qgot[i], qwant[i]);
 }
 
-/* XQ8 (use.xq8, CPU drivers): the K-quant experts take their input rows in 8 bits, in a decode
- * step's *_lane1_xq8 (at most VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert) and in 8-pair tiles
- * (*_lane_xq8). The two passes apart, each
- * from a fresh scratch: the scratch must equal ref_quantize_xq8 of the pass's input word for word
- * (gate_up: x; down: the h the GPU wrote), and every output must match the reference on the
- * dequantized input within 2e-6 of its sum of |products| (h: propagated through silu(g) u), where
- * the float-x kernels are off by the quantization error (~1e-4 of it). Then the two passes in one
- * vkg_op_moe_experts call must write the same y bit for bit. Without use.xq8 (GPUs) the same calls
- * run the float kernels, checked against the float input at 1e-4. */
+/* Q4_1 / Q5_1 experts on Q8_1 x: llama.cpp's m s term per block, s = f16(d sum q), where the
+ * reference on the dequantized x sums m f16(d) sum q; the difference for row r of expert e of the
+ * row-major stack raw (K values per row) against the float input row xr (ref_xq8_1_fix; 0 for the
+ * other types) */
+static double xq8_1_fix(const uint8_t *raw, enum vkg_dtype dt, uint64_t e, uint32_t rows, uint32_t r, uint32_t K,
+                        const float *xr)
+{
+    if (dt != VKG_DTYPE_Q4_1 && dt != VKG_DTYPE_Q5_1) return 0;
+    uint64_t rb = (uint64_t)K / 32 * vkg_dtype_block_bytes(dt);
+    float y = 0;
+    ref_xq8_1_fix(raw + (e * rows + r) * rb, dt, 1, K, xr, K, 1, &y, 1);
+    return y;
+}
+
+/* The edge block of the 32-value types' integer sums: block 0 of row 0 of every expert's gate matrix
+ * (a Q4 ... Q5_1 stack of n_exp x n_ff rows of n_in values, dequantized values in g) with the largest
+ * values (15; 31 with every fifth bit set), against a token whose block quantizes to 127 throughout:
+ * Q5's 16 products per half-block then pass 2^15, which reading them out every 2 words keeps under */
+static void max_block0(struct moe_dev *m, enum vkg_dtype dt, uint32_t n_exp, uint32_t n_ff, uint32_t n_in, float *g)
+{
+    uint32_t bb = vkg_dtype_block_bytes(dt), hdr = dt == VKG_DTYPE_Q4 || dt == VKG_DTYPE_Q5_0 ? 2 : 4;
+    uint64_t rb = (uint64_t)n_in / 32 * bb, bytes = ((uint64_t)n_exp * n_ff * rb + 3) & ~3ull;
+    uint8_t *w = malloc(bytes);
+    gpu_read(m->bg, w, bytes);
+    for (uint32_t e = 0; e < n_exp; e++) {
+        uint8_t *blk = w + (uint64_t)e * n_ff * rb; /* block 0 of expert e's row 0 */
+        memset(blk + hdr, 0xff, bb - hdr);          /* qh (Q5) and qs */
+        ref_ggml_dequantize(dt, blk, 32, g + (uint64_t)e * n_ff * n_in);
+    }
+    GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m->bg), w, bytes));
+    free(w);
+}
+
+/* The row-major device bytes of a Q4_1 / Q5_1 stack b of n values (NULL for other types) */
+static uint8_t *raw_q8_1(struct vkg_buffer *b, enum vkg_dtype dt, uint64_t n)
+{
+    if (dt != VKG_DTYPE_Q4_1 && dt != VKG_DTYPE_Q5_1) return NULL;
+    uint64_t bytes = n / 32 * vkg_dtype_block_bytes(dt);
+    uint8_t *r = malloc((bytes + 3) & ~3ull);
+    gpu_read(b, r, (bytes + 3) & ~3ull);
+    return r;
+}
+
+/* XQ8 (use.xq8, CPU drivers): the K-quant experts and those of Q4, Q4_1, Q5_0 and Q5_1 take their
+ * input rows in 8 bits (Q8_K; Q8_0 / Q8_1 for the 32-value types, as llama.cpp), in a decode step's
+ * *_lane1_xq8 (at most VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert) and in 8-pair tiles (*_lane_xq8).
+ * The two passes apart, each from a fresh scratch: the scratch must equal the reference quantization
+ * of the pass's input word for word (gate_up: x; down: the h the GPU wrote), and every output must
+ * match the reference on the dequantized input (Q4_1 / Q5_1: with llama.cpp's m s, xq8_1_fix) within
+ * 2e-6 of its sum of |products| (h: propagated through silu(g) u), where the float-x kernels are off
+ * by the quantization error (~1e-4 of it). Then the two passes in one vkg_op_moe_experts call must
+ * write the same y bit for bit. Without use.xq8 (GPUs) the same calls run the float kernels, checked
+ * against the float input at 1e-4. */
 static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_t n_in, uint32_t n_ff, uint32_t n_tok,
                               int tiled)
 {
     const uint32_t n_exp = 16, k = 2, pairs = n_tok * k;
-    const int xq8 = g_dev->use.xq8;
-    /* a step of at most VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert takes *_lane1_xq8, else 8-pair tiles */
-    const char *want_kernel = pairs <= VKG_MOE_LANE1_PAIRS_XQ8 * n_exp ? "_lane1_xq8" : "_lane_xq8";
+    /* gate_up's and down's input in 8 bits: where the device takes it (use.xq8) for their types */
+    const int xg = g_dev->use.xq8 && xq_fmt_any(dt), xdn = g_dev->use.xq8 && xq_fmt_any(dt_down);
+    /* a step of at most VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert (the 32-value types: VKG_MOE_LANE1_PAIRS)
+     * takes *_lane1_xq8, else 8-pair tiles */
+    const uint32_t few_g = xq_q8_0(dt) ? VKG_MOE_LANE1_PAIRS : VKG_MOE_LANE1_PAIRS_XQ8;
+    const uint32_t few_d = xq_q8_0(dt_down) ? VKG_MOE_LANE1_PAIRS : VKG_MOE_LANE1_PAIRS_XQ8;
+    const char *want_g = pairs <= few_g * n_exp ? "_lane1_xq8" : "_lane_xq8";
+    const char *want_d = pairs <= few_d * n_exp ? "_lane1_xq8" : "_lane_xq8";
     uint64_t seed = 0x8e + (uint64_t)dt * 31 + (uint64_t)dt_down * 7 + n_tok, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
     struct moe_dev m = { 0 };
     moe_dev_weights(&m, &seed, dt, dt_down, n_exp, n_in, n_ff, g, u, d);
+    if (xq_q8_0(dt)) max_block0(&m, dt, n_exp, n_ff, n_in, g);
     struct vkg_buffer *tb[3] = { NULL, NULL, NULL }; /* tiled: the stacks that can be, in 8-row tiles */
     if (tiled && tileable(dt, n_ff, n_in)) {
         tb[0] = tiled_stack(m.bg, dt, n_exp, n_ff, n_in);
@@ -781,15 +853,21 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     }
     float *x = malloc((uint64_t)n_tok * n_in * 4), *xd = malloc((uint64_t)n_tok * n_in * 4);
     rng_fill_f32(&seed, x, (uint64_t)n_tok * n_in, -1, 1);
-    for (uint32_t t = 0; t < n_tok; t++) /* rows of different scales, one of them zero */
+    /* rows of different scales, one of them zero: 1e-2 .. 1e2, and 1e-5 .. 0.1 where an input is in Q8_0
+     * blocks, whose d is an f16 (as llama.cpp's): |h| past 127 x 65504 would make it infinite */
+    const float lo = xq_q8_0(dt) || xq_q8_0(dt_down) ? 5.0f : 2.0f;
+    for (uint32_t t = 0; t < n_tok; t++)
         for (uint32_t i = 0; i < n_in; i++)
-            x[(uint64_t)t * n_in + i] *= t == 3 ? 0.0f : powf(10.0f, (float)(t % 5) - 2);
+            x[(uint64_t)t * n_in + i] *= t == 3 ? 0.0f : powf(10.0f, (float)(t % 5) - lo);
+    if (xq_q8_0(dt)) /* token 0's first block quantizes to 127 throughout (max_block0's edge case) */
+        for (uint32_t i = 0; i < 32; i++) x[i] = powf(10.0f, -lo);
     int32_t *ids = malloc(pairs * 4);
     skewed_ids(&seed, n_tok, k, 3, 5, 8, ids);
     moe_dev_alloc(&m, n_tok, k, x);
     GPU_OK(vkg_buffer_upload(g_dev, vkg_buffer_view(m.ids), ids, pairs * 4));
     uint64_t qbytes = vkg_op_moe_xq_bytes(&m.w, n_tok, k);
-    uint64_t qx = (uint64_t)n_in / 256 * VKG_XQ8_BLOCK_WORDS, qh = (uint64_t)n_ff / 256 * VKG_XQ8_BLOCK_WORDS;
+    uint64_t qx = xq_row_words(dt, n_in), qh = xq_row_words(dt_down, n_ff);
+    uint8_t *rg = raw_q8_1(m.bg, dt, mat), *ru = raw_q8_1(m.bu, dt, mat), *rd = raw_q8_1(m.bd, dt_down, mat);
     assert_int_equal(qbytes, 4 * (n_tok * qx > pairs * qh ? n_tok * qx : pairs * qh));
     uint32_t *qgot = malloc(qbytes), *qwant = malloc(qbytes);
     struct vkg_buffer *bq = gpu_buffer_from(NULL, qbytes, "moe xq");
@@ -807,9 +885,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     GPU_OK(vkg_op_moe_gate_up(c, &m.w, n_tok, k, vkg_buffer_view(m.x), vkg_buffer_view(m.route),
                               vkg_buffer_view(m.list), vkg_buffer_view(m.h), vkg_buffer_view(bq)));
     snprintf(what, sizeof what, "%s gate_up, %u tokens%s", vkg_dtype_name(dt), n_tok, m.w.tiled ? ", tiled" : "");
-    check_xq_pass(what, c, xq8 ? want_kernel : NULL, bq, x, n_tok, n_in, qwant, qgot, xd);
+    check_xq_pass(what, c, xg ? want_g : NULL, dt, bq, x, n_tok, n_in, qwant, qgot, xd);
     gpu_read(m.h, h, (uint64_t)pairs * n_ff * 4);
-    const float *xin = xq8 ? xd : x;
+    const float *xin = xg ? xd : x;
     for (uint32_t p = 0; p < pairs; p++) {
         const float *xr = xin + (uint64_t)(p / k) * n_in;
         uint64_t e = (uint64_t)ids[p];
@@ -822,12 +900,20 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
                 ga += fabs((double)gr[i] * xr[i]);
                 ua += fabs((double)ur[i] * xr[i]);
             }
-            double sg = gs / (1.0 + exp(-gs)), want = sg * us, rel = xq8 ? 2e-6 : 1e-4;
+            if (xg) { /* the fix's size in the sums of |products|: it is all of m s where f16(d) is 0 */
+                double fg = xq8_1_fix(rg, dt, e, n_ff, r, n_in, x + (uint64_t)(p / k) * n_in);
+                double fu = xq8_1_fix(ru, dt, e, n_ff, r, n_in, x + (uint64_t)(p / k) * n_in);
+                gs += fg;
+                us += fu;
+                ga += fabs(fg);
+                ua += fabs(fu);
+            }
+            double sg = gs / (1.0 + exp(-gs)), want = sg * us, rel = xg ? 2e-6 : 1e-4;
             double tol = rel * (1.1 * ga * (fabs(us) + rel * ua) + fabs(sg) * ua) + 1e-30;
             double got = h[(uint64_t)p * n_ff + r];
             if (!(fabs(got - want) <= tol))
                 fail_msg("%s gate_up%s%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
-                         vkg_dtype_name(dt), xq8 ? " xq8" : "", m.w.tiled ? " tiled" : "", n_tok, p, r, got, want, tol);
+                         vkg_dtype_name(dt), xg ? " xq8" : "", m.w.tiled ? " tiled" : "", n_tok, p, r, got, want, tol);
         }
     }
     /* down, from the h the GPU wrote */
@@ -838,9 +924,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
                            vkg_buffer_view(m.y), vkg_buffer_view(bq)));
     snprintf(what, sizeof what, "%s down, %u tokens%s", vkg_dtype_name(dt_down), n_tok,
              m.w.tiled_down ? ", tiled" : "");
-    check_xq_pass(what, c, xq8 ? want_kernel : NULL, bq, h, pairs, n_ff, qwant, qgot, hd);
+    check_xq_pass(what, c, xdn ? want_d : NULL, dt_down, bq, h, pairs, n_ff, qwant, qgot, hd);
     gpu_read(m.y, y, (uint64_t)pairs * n_in * 4);
-    const float *hin = xq8 ? hd : h;
+    const float *hin = xdn ? hd : h;
     for (uint32_t p = 0; p < pairs; p++) {
         uint64_t e = (uint64_t)ids[p];
         for (uint32_t r = 0; r < n_in; r++) {
@@ -850,10 +936,15 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
                 s += (double)dr[i] * hr[i];
                 a += fabs((double)dr[i] * hr[i]);
             }
-            double tol = (xq8 ? 2e-6 : 1e-4) * a + 1e-30, got = y[(uint64_t)p * n_in + r];
+            if (xdn) {
+                double f = xq8_1_fix(rd, dt_down, e, n_in, r, n_ff, h + (uint64_t)p * n_ff);
+                s += f;
+                a += fabs(f);
+            }
+            double tol = (xdn ? 2e-6 : 1e-4) * a + 1e-30, got = y[(uint64_t)p * n_in + r];
             if (!(fabs(got - s) <= tol))
                 fail_msg("%s down%s%s n_tok %u pair %u row %u: got %.9g, want %.9g (tolerance %.3g)",
-                         vkg_dtype_name(dt_down), xq8 ? " xq8" : "", m.w.tiled_down ? " tiled" : "", n_tok, p, r, got,
+                         vkg_dtype_name(dt_down), xdn ? " xq8" : "", m.w.tiled_down ? " tiled" : "", n_tok, p, r, got,
                          s, tol);
         }
     }
@@ -882,6 +973,9 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     free(ids);
     free(qgot);
     free(qwant);
+    free(rg);
+    free(ru);
+    free(rd);
     free(h);
     free(hd);
     free(y);
@@ -903,6 +997,13 @@ static void test_experts_xq8(void **state)
             check_experts_xq8(VKG_DTYPE_Q5_K, VKG_DTYPE_Q5_K, 512, 256, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 512, 256, ntoks[i], tiled); /* as Q4_K_M files mix them */
+            /* the 32-value types on Q8_0 / Q8_1 x: rows of 256 values and of 96 (3 blocks, never tiled),
+             * Q4 with a Q8_0 down (float h) as llama.cpp's Q4_0 files of 8-expert models have attn_v */
+            check_experts_xq8(VKG_DTYPE_Q4, VKG_DTYPE_Q4, 256, 96, ntoks[i], tiled);
+            check_experts_xq8(VKG_DTYPE_Q4_1, VKG_DTYPE_Q4_1, 96, 256, ntoks[i], tiled);
+            check_experts_xq8(VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_0, 256, 256, ntoks[i], tiled);
+            check_experts_xq8(VKG_DTYPE_Q5_1, VKG_DTYPE_Q5_1, 256, 96, ntoks[i], tiled);
+            check_experts_xq8(VKG_DTYPE_Q4, VKG_DTYPE_Q8_0, 256, 256, ntoks[i], tiled);
         }
 }
 

@@ -18,7 +18,7 @@ struct moe_ctx {
     uint32_t n_tok, active; /* active: experts with >= 1 token */
     int sg;                 /* FFN tier to time: 1 subgroup (when the device has it), 0 scalar, 2 moe_lane,
                                3 moe_lane with each expert's matrices in 8-row tiles (pattern bits either way),
-                               4 moe_lane with the XQ8 scratch (K-quants: *_lane1_xq8 and the quantization of
+                               4 moe_lane with the XQ8 scratch (K-quants, Q4 ... Q5_1: *_xq8 and the quantization of
                                the input rows), 5 both (tiles and the XQ8 scratch) */
     struct vkg_buffer *logits, *ids, *wts, *route, *list, *x, *h, *y, *out, *g, *u, *d, *xq;
 };
@@ -365,7 +365,7 @@ FFN_LANE_GGML(q5_1, Q5_1)
 FFN_LANE_GGML(q4_k, Q4_K)
 FFN_LANE_GGML(q5_k, Q5_K)
 FFN_LANE_GGML(q6_k, Q6_K)
-/* the K-quants' moe_lane with x in 8 bits (XQ8), both passes: *_lane1_xq8 at 1, 16 and 32 tokens (up
+/* moe_lane with x in 8 bits (XQ8; the K-quants on Q8_K x, Q4 ... Q5_1 on Q8_0 / Q8_1 x), both passes: *_lane1_xq8 at 1, 16 and 32 tokens (up
  * to VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert; 32 tokens, 3 per expert, two pairs per pass), the 8-pair
  * *_lane_xq8 at 128 (12 per expert); tier sg 4 in the row order (q_), 5 in 8-row tiles (qt_, Q6_K's
  * split tiles) */
@@ -382,6 +382,10 @@ FFN_LANE_GGML(q6_k, Q6_K)
 FFN_XQ8(q4_k, Q4_K)
 FFN_XQ8(q5_k, Q5_K)
 FFN_XQ8(q6_k, Q6_K)
+FFN_XQ8(q4, Q4)
+FFN_XQ8(q4_1, Q4_1)
+FFN_XQ8(q5_0, Q5_0)
+FFN_XQ8(q5_1, Q5_1)
 #define XQ8_CASES_(t, dt, p, sfx)                                                                                  \
     { "moe_gate_up_" #t "_lane1_xq8", "1 tok, 64 exp top6, 512->256 " #dt ", x in 8 bits (+ quantize_x)" sfx,      \
       p##_gu_##t##_1, rec_gate_up, down },                                                                         \
@@ -486,8 +490,11 @@ static const struct vkg_bench_case g_cases[] = {
             XQ8_CASES(q5_k, Q5_K) XQ8_CASES(q6_k, Q6_K) TILED_GGML_CASES(q8_0, Q8_0) TILED_GGML_CASES(q4, Q4)
                 TILED_GGML_CASES(q4_1, Q4_1) TILED_GGML_CASES(q5_0, Q5_0) TILED_GGML_CASES(q5_1, Q5_1)
                     TILED_GGML_CASES(q4_k, Q4_K) TILED_GGML_CASES(q5_k, Q5_K) TILED_GGML_CASES(q6_k, Q6_K)
-                        XQ8_TILED_CASES(q4_k, Q4_K) XQ8_TILED_CASES(q5_k, Q5_K) XQ8_TILED_CASES(q6_k, Q6_K){
-                            "moe_combine", "64 tok x 6 x 512", s_combine, rec_combine, down },
+                        XQ8_TILED_CASES(q4_k, Q4_K) XQ8_TILED_CASES(q5_k, Q5_K) XQ8_TILED_CASES(q6_k, Q6_K)
+                            XQ8_CASES(q4, Q4) XQ8_CASES(q4_1, Q4_1) XQ8_CASES(q5_0, Q5_0) XQ8_CASES(q5_1, Q5_1)
+                                XQ8_TILED_CASES(q4, Q4) XQ8_TILED_CASES(q4_1, Q4_1) XQ8_TILED_CASES(q5_0, Q5_0)
+                                    XQ8_TILED_CASES(q5_1, Q5_1){ "moe_combine", "64 tok x 6 x 512", s_combine,
+                                                                 rec_combine, down },
     { "rmsnorm_combine_lane", "1 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm1, rec_combine_norm, down },
     { "rmsnorm_combine_lane", "64 tok x 6 x 512 +residual +norm (CPU driver)", s_combine_norm64, rec_combine_norm,
       down },
