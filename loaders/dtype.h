@@ -88,6 +88,11 @@ bool vkg_dtype_is_block(enum vkg_dtype dt);
  * types (only GGUF files hold them; they are uploaded as stored). */
 bool vkg_dtype_is_loadable(enum vkg_dtype dt);
 
+/* n values (a multiple of the block size) stored as dt (a loadable dtype, little-endian as in the
+ * files) -> floats, exactly as ggml's dequantize_row_* computes them (F16, BF16: widened; F32: copied).
+ * VKG_ERR_INVALID_ARG for another dtype or a partial block; records no error detail. */
+enum vkg_status vkg_dtype_dequantize(enum vkg_dtype dt, const void *src, uint64_t n, float *out);
+
 float vkg_f16_to_f32(uint16_t h);
 uint16_t vkg_f32_to_f16(float f); /* round to nearest even */
 float vkg_bf16_to_f32(uint16_t b);

@@ -486,7 +486,11 @@ static enum vkg_status split_experts(struct gw *w, const struct vkg_gguf_tensor 
 
 /* kv_b_proj [H*(nope+v)][kv_lora] from llama.cpp's MLA split (convert_hf_to_gguf,
  * DeepseekV2Model): per head h, attn_k_b [H][kv_lora][nope] is rows 0..nope-1 of
- * head h transposed, attn_v_b [H][v][kv_lora] rows nope..nope+v-1 as they are. */
+ * head h transposed, attn_v_b [H][v][kv_lora] rows nope..nope+v-1 as they are. Both of one float
+ * type: kv_b_proj in that type, element by element. Otherwise (llama.cpp's quantizer stores the
+ * pair in block types, k_b's rows of nope values often in a 32-value fallback type): both
+ * dequantized as ggml does (vkg_dtype_dequantize) into an F32 kv_b_proj, exact but 4 bytes a value
+ * where the file holds ~0.5-1 (V2-Lite: 8 MiB a layer). */
 static enum vkg_status rebuild_kv_b(struct gw *w, const struct vkg_gguf_tensor *kb, unsigned layer)
 {
     char vname[96];
@@ -494,23 +498,40 @@ static enum vkg_status rebuild_kv_b(struct gw *w, const struct vkg_gguf_tensor *
     const struct vkg_gguf_tensor *vb = vkg_gguf_find_tensor(w->g, vname);
     const char *f = base_name(kb->file);
     if (!vb) return vkg_error(VKG_ERR_FORMAT, "%s: tensor '%s' without '%s'", f, kb->name, vname);
-    uint32_t es = kb->type == 0 ? 4 : 2;
-    if (kb->type != vb->type || (kb->type != 0 && kb->type != 1 && kb->type != 30))
-        return vkg_error(VKG_ERR_UNSUPPORTED,
-                         "%s: tensors '%s' (%s) and '%s' (%s): rebuilding kv_b_proj needs both F32, F16 or BF16", f,
+    enum vkg_dtype kt = vkg_gguf_type_dtype(kb->type), vt = vkg_gguf_type_dtype(vb->type);
+    if (!vkg_dtype_is_loadable(kt) || !vkg_dtype_is_loadable(vt))
+        return vkg_error(VKG_ERR_UNSUPPORTED, "%s: tensors '%s' (%s) and '%s' (%s): no kv_b_proj from these types", f,
                          kb->name, vkg_gguf_type_name(kb->type), vb->name, vkg_gguf_type_name(vb->type));
     uint64_t nope = kb->ne[0], lora = kb->ne[1], H = kb->ne[2], v = vb->ne[1];
     if (kb->n_dims != 3 || vb->n_dims != 3 || vb->ne[0] != lora || vb->ne[2] != H)
         return vkg_error(VKG_ERR_FORMAT, "%s: tensors '%s' and '%s' do not have the shapes of one kv_b_proj", f,
                          kb->name, vb->name);
+    /* as stored (one float type), or F32 values */
+    int keep = kt == vt && !vkg_dtype_is_block(kt);
+    uint32_t es = keep ? vkg_dtype_block_bytes(kt) : 4;
     uint8_t *dst = malloc((size_t)(H * (nope + v) * lora * es) + 1);
+    float *kf = keep ? NULL : malloc((size_t)(H * lora * nope + H * v * lora) * sizeof *kf + 1);
     char *name = dup_printf("model.layers.%u.self_attn.kv_b_proj.weight", layer);
-    if (!dst || !name) {
+    if (!dst || (!keep && !kf) || !name) {
         free(dst);
+        free(kf);
         free(name);
         return vkg_error(VKG_ERR_NOMEM, "%s: kv_b_proj of layer %u", f, layer);
     }
     const uint8_t *k = kb->data, *vv = vb->data;
+    if (!keep) { /* the values of both as F32 in kf: k_b's, then v_b's (whole rows, so whole blocks: the
+                    reader checked each tensor's size against its row length) */
+        if (vkg_dtype_dequantize(kt, k, H * lora * nope, kf) != VKG_OK ||
+            vkg_dtype_dequantize(vt, vv, H * v * lora, kf + H * lora * nope) != VKG_OK) {
+            free(dst);
+            free(kf);
+            free(name);
+            return vkg_error(VKG_ERR_FORMAT, "%s: tensors '%s' and '%s': rows of %llu / %llu values in %s / %s blocks",
+                             f, kb->name, vb->name, (ull)nope, (ull)lora, vkg_dtype_name(kt), vkg_dtype_name(vt));
+        }
+        k = (const uint8_t *)kf;
+        vv = (const uint8_t *)(kf + H * lora * nope);
+    }
     for (uint64_t h = 0; h < H; h++) {
         uint8_t *head = dst + h * (nope + v) * lora * es;
         for (uint64_t j = 0; j < nope; j++) /* row j of head h = column j of k_b[h] */
@@ -518,8 +539,11 @@ static enum vkg_status rebuild_kv_b(struct gw *w, const struct vkg_gguf_tensor *
                 memcpy(head + (j * lora + c) * es, k + ((h * lora + c) * nope + j) * es, es);
         memcpy(head + nope * lora * es, vv + h * v * lora * es, (size_t)(v * lora * es));
     }
+    free(kf);
     uint64_t ne[2] = { lora, H * (nope + v) };
-    return gw_add(w, kb, name, dst, H * (nope + v) * lora * es, 2, ne, dst);
+    TRY(gw_add(w, kb, name, dst, H * (nope + v) * lora * es, 2, ne, dst));
+    if (!keep) w->views[w->n - 1].dtype = VKG_DTYPE_F32;
+    return VKG_OK;
 }
 
 static enum vkg_status map_layer_tensor(struct gw *w, const struct vkg_gguf_tensor *t, unsigned layer, const char *part,

@@ -58,6 +58,8 @@ PROMPT = 64
 # llama.cpp 0.3.36's CPU backend (README, "Fidelity against llama.cpp")
 TOL = {"f32": 1e-3, "f16": 1e-2, "bf16": 2e-2, "q8_0": 3e-2, "q4_0": 3e-2, "q4_1": 3e-2, "q5_0": 3e-2,
        "q5_1": 3e-2, "q4_k_s": 3e-2, "q4_k_m": 3e-2, "q5_k_s": 3e-2, "q5_k_m": 3e-2, "q6_k": 3e-2}
+# DeepSeek-V2 where vkgrm and llama.cpp run the same MLA form on the same numbers (mla_forms)
+MLA_TOL = 1e-4
 KQUANTS = ("q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k")
 # the 32-value types whose matrices and experts take x in 8 bits on CPU drivers (Q8_0 / Q8_1, as llama.cpp)
 XQ8_32 = ("q4_0", "q4_1", "q5_0", "q5_1")
@@ -122,13 +124,15 @@ def same_tiled(name, tag, exe, model, ids, work, args=(), got=None):
     print(f"{name}: {tag}: the same bits with the block-type matrices in the file's row order")
 
 
-def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, tol=None, tiles=False):
-    got, toks = vkgrm(exe, model, ids, work)
+def compare(name, tag, kind, exe, py, model, ids, work, moe=False, exact=None, tol=None, tiles=False, env=None,
+            lc_model=None):
+    """vkgrm (with env) on model against llama.cpp on lc_model (model itself unless given)."""
+    got, toks = vkgrm(exe, model, ids, work, env)
     if tiles:
         same_tiled(name, tag, exe, model, ids, work, got=(got, toks))
     # llama.cpp on the prompt and vkgrm's greedy tokens (but the last): rows
     # 0..n-1 are the prompt's logits, rows n-1.. the greedy steps' (teacher forcing)
-    lc = lc_logits(py, model, ids + toks[:-1], work)
+    lc = lc_logits(py, lc_model or model, ids + toks[:-1], work)
     n = len(ids)
     ref = lc[:n]
     got = got.astype(np.float64).reshape(ref.shape)
@@ -203,6 +207,33 @@ def real_file(exe, py, path, prompt, kind, tol, exact):
     print("llama.cpp oracle OK:", path)
 
 
+def mla_forms(name, exe, py, d, ids, work):
+    """DeepSeek-V2's MLA: on CPU drivers vkgrm caches the latent and multiplies by kv_b_proj in its
+    absorbed form (q . W_UK^T, then W_UV), where llama.cpp runs a legacy attn_kv_b file un-absorbed
+    (kv_b_proj times the latent, quantized to 8 bits for a block-type kv_b): the ~1e-2 of the
+    quantized files above. Here:
+      - the Q4_0 and Q5_0 legacy files with VKGRM_MLA_LATENT=0 (vkgrm un-absorbed too, XQ8 on) are
+        held to MLA_TOL (Q4_1 / Q5_1: llama.cpp's Q8_1 sums tip the router at some positions);
+      - mla_q4_0.gguf (the current layout, attn_v_b in Q4_0), whose pair vkgrm's loader dequantizes
+        into an F32 kv_b_proj, gives the same bits as mla_q4_0_ref.gguf (the legacy twin whose F32
+        attn_kv_b make_gguf_models.py computed from the same pair with gguf-py), in both forms;
+      - llama.cpp on mla_q4_0.gguf (absorbed, 8-bit x for attn_v_b, where vkgrm's F32 kv_b_proj takes
+        float x) is held to twice the block types' TOL (measured 4.7e-2)."""
+    off = {"VKGRM_MLA_LATENT": "0"}
+    for q in ("q4_0", "q5_0"):
+        compare(name, f"{q}.gguf un-absorbed (VKGRM_MLA_LATENT=0)", q, exe, py, os.path.join(d, f"{q}.gguf"), ids,
+                work, tol=MLA_TOL, env=off)
+    mla, ref = os.path.join(d, "mla_q4_0.gguf"), os.path.join(d, "mla_q4_0_ref.gguf")
+    for env in (None, off):
+        a, b = vkgrm(exe, mla, ids, work, env), vkgrm(exe, ref, ids, work, env)
+        assert np.array_equal(a[0].view(np.uint32), b[0].view(np.uint32)) and a[1] == b[1], (
+            f"{name}: mla_q4_0.gguf and its legacy twin give different logits "
+            f"(max-abs {np.abs(a[0].astype(np.float64) - b[0]).max():.3e}, env {env})")
+    print(f"{name}: mla_q4_0.gguf: the same bits as its legacy twin with an F32 attn_kv_b (latent and un-absorbed)")
+    compare(name, "mla_q4_0.gguf (llama.cpp absorbed, 8-bit x for attn_v_b)", "q4_0", exe, py, mla, ids, work,
+            tol=TOL["q4_0"] * 2)
+
+
 def main():
     exe, py = sys.argv[1], sys.argv[2]
     if not os.access(py, os.X_OK):
@@ -226,6 +257,8 @@ def main():
                 hf = os.path.join(d, f"hf_{kind}")
                 exact = exact_logits(hf, ids) if moe and kind.startswith("q") else None
                 compare(name, f + ".gguf", kind, exe, py, os.path.join(d, f + ".gguf"), ids, work, moe, exact)
+            if name == "deepseek2":
+                mla_forms(name, exe, py, d, ids, work)
             wide = os.path.join(d, "wide_f32.gguf")
             if os.path.exists(wide):
                 compare(name, "wide_f32.gguf", "f32", exe, py, wide, ids, work, moe)
