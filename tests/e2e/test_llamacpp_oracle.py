@@ -213,7 +213,8 @@ def mla_forms(name, exe, py, d, ids, work):
     (kv_b_proj times the latent, quantized to 8 bits for a block-type kv_b): the ~1e-2 of the
     quantized files above. Here:
       - the Q4_0 and Q5_0 legacy files with VKGRM_MLA_LATENT=0 (vkgrm un-absorbed too, XQ8 on) are
-        held to MLA_TOL (Q4_1 / Q5_1: llama.cpp's Q8_1 sums tip the router at some positions);
+        held to MLA_TOL (Q4_1 / Q5_1: up to 1.2e-2 at some positions, medians 1.2e-7, as their Qwen3-MoE
+        files; not explained);
       - mla_q4_0.gguf (the current layout, attn_v_b in Q4_0), whose pair vkgrm's loader dequantizes
         into an F32 kv_b_proj, gives the same bits as mla_q4_0_ref.gguf (the legacy twin whose F32
         attn_kv_b make_gguf_models.py computed from the same pair with gguf-py), in both forms;
