@@ -114,7 +114,7 @@
 // Fused launches (p.mode, push_matmul.h), one dispatch where a layer had 2-3:
 //   PARTS: W is q|k|v stacked at load; rows past seg1 / seg2 are stored into
 //          the bindings Y1 / Y2 with their own offsets and strides.
-//   SWIGLU / GEGLU: W is gate|up stacked (2 n_out rows); the invocation's
+//   SWIGLU / GEGLU / GEGLU_F16: W is gate|up stacked (2 n_out rows); the invocation's
 //          first LR/2 rows are gate rows o, the last LR/2 the up rows n_out + o,
 //          and it stores act(gate) * up (act.glsl, as act.comp computes it).
 //   RESNORM: a layer's output projection and the next RMSNorm: Y is the
@@ -409,7 +409,7 @@ void main()
     // token blocks in x (a row group's blocks run back to back, its rows in cache), row groups in y, z
     uint g = gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y, tb = gl_WorkGroupID.x;
 #endif
-    bool glu = MODE == VKG_MATMUL_MODE_SWIGLU || MODE == VKG_MATMUL_MODE_GEGLU;
+    bool glu = MODE == VKG_MATMUL_MODE_SWIGLU || MODE == VKG_MATMUL_MODE_GEGLU || MODE == VKG_MATMUL_MODE_GEGLU_F16;
     uint orows = glu ? LR / 2u : LR; // output rows per invocation
 #ifdef CS
     // matvec1_lane_cs_*: the workgroup's lanes share its LR rows and split their columns, texel by
@@ -1092,7 +1092,9 @@ void main()
             float bg = p.has_bias != 0u ? B[p.b_off + o] : 0.0, bu = p.has_bias != 0u ? B[p.b_off + p.n_out + o] : 0.0;
             [[unroll]] for (uint t = 0u; t < NT; t++) {
                 float gv = acc[r * NT + t] + bg, u = acc[(r + LR / 2u) * NT + t] + bu;
-                float a = MODE == VKG_MATMUL_MODE_SWIGLU ? act_silu(gv) : act_gelu_tanh(gv);
+                float a = MODE == VKG_MATMUL_MODE_SWIGLU     ? act_silu(gv)
+                          : MODE == VKG_MATMUL_MODE_GEGLU_F16 ? act_gelu_f16(gv)
+                                                              : act_gelu_tanh(gv);
                 if (t < nt) Y[p.y_off + (t0 + t) * p.y_stride + o] = a * u;
             }
         }

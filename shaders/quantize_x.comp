@@ -9,10 +9,12 @@
 // (lower): q[v + 2] + q[v] * 65536 as a 32-bit integer, v = 4 i + e (i < 8, e < 2).
 //! variant quantize_x_q8k
 //! variant quantize_x_q8_0 Q8_0X
+//! variant quantize_x_q8_0f Q8_0X F32OUT
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "push_matmul.h"
+#include "f16_rne.glsl"
 VKG_PUSH_CONSTANTS(vkg_push_quantize_x);
 
 layout(binding = 0) readonly buffer Xbuf { vec4 X4[]; }; // [n_tok][x_stride] f32
@@ -25,16 +27,7 @@ layout(binding = 1) writeonly buffer Qbuf { uvec4 Q4[]; }; // [n_tok][q_stride] 
 // quantize_x_q8_0 (push_matmul.h, VKG_XQ8_0_BLOCK_WORDS): 32-value blocks as llama.cpp's x86
 // quantize_row_q8_0 / _q8_1: d = m / 127 (m the largest |x|) stored as f16, q = nearest-even(x * (127 / m)),
 // and Q8_1's s = f16(d * sum q), d before its rounding. ggml's FP32_TO_FP16 rounds to nearest even
-// (F16C); f16_rne does that in integers, so no driver's packHalf2x16 rounding enters.
-float f16_rne(float f)
-{
-    uint u = floatBitsToUint(f), a = u & 0x7fffffffu, s = u & 0x80000000u;
-    if (a >= 0x477ff000u) return uintBitsToFloat(s | 0x7f800000u); // rounds past 65504: inf (NaN: not here)
-    if (a < 0x38800000u) // subnormal halves: steps of 2^-24 (exact scalings)
-        return uintBitsToFloat(s | floatBitsToUint(roundEven(abs(f) * 16777216.0) * (1.0 / 16777216.0)));
-    a += 0xfffu + ((a >> 13) & 1u); // round the 13 dropped mantissa bits to nearest even
-    return uintBitsToFloat(s | (a & 0xffffe000u));
-}
+// (F16C); f16_rne (f16_rne.glsl) does that in integers, so no driver's packHalf2x16 rounding enters.
 
 void main()
 {
@@ -47,6 +40,14 @@ void main()
     [[unroll]] for (uint i = 0u; i < 8u; i++) am = max(am, abs(X4[xb + i]));
     float amax = max(max(am.x, am.y), max(am.z, am.w));
     float d = amax / 127.0, id = amax != 0.0 ? 127.0 / amax : 0.0;
+#ifdef F32OUT
+    // quantize_x_q8_0f (Q8_0 weights): the block's x as llama.cpp's Q8_0 holds it, f16(d) q, in F32 rows of
+    // n_in values (q_stride words apart) that the float-x Q8_0 kernels read as they read x; each value is
+    // exact (a half's 11 significant bits times |q| <= 127), so those kernels multiply llama.cpp's x.
+    float dh = f16_rne(d);
+    uint ob = (p.q_off + t * p.q_stride) / 4u + b * 8u;
+    [[unroll]] for (uint i = 0u; i < 8u; i++) Q4[ob + i] = floatBitsToUint(vec4(ivec4(roundEven(X4[xb + i] * id))) * dh);
+#else
     int sum = 0;
     [[unroll]] for (uint j = 0u; j < 4u; j++) { // output texel 1 + j: words 2 i + e for i = 2 j, 2 j + 1
         ivec4 qa = ivec4(roundEven(X4[xb + 2u * j] * id)), qc = ivec4(roundEven(X4[xb + 2u * j + 1u] * id));
@@ -54,6 +55,7 @@ void main()
         Q4[qb + 1u + j] = uvec4(qa.z + qa.x * 65536, qa.w + qa.y * 65536, qc.z + qc.x * 65536, qc.w + qc.y * 65536);
     }
     Q4[qb] = uvec4(floatBitsToUint(f16_rne(d)), uint(sum), floatBitsToUint(f16_rne(d * float(sum))), 0u);
+#endif
 }
 #else
 void main()

@@ -49,14 +49,16 @@ static enum vkg_status xq_once(struct vkg_model *m, const struct vkg_weight *con
                                uint32_t n, int *ready)
 {
     uint32_t n_in = (uint32_t)ws[0]->shape[1];
-    int cnt[3] = { 0, 0, 0 };
+    int cnt[VKG_XQ8_FMTS] = { 0 };
     enum vkg_xq8_fmt f[3];
     for (int i = 0; i < n_w; i++) {
         ready[i] = 0;
         f[i] = ws[i]->shape[1] == n_in ? vkg_op_matmul_xq_fmt(m->dev, ws[i]->dtype, n, n_in) : VKG_XQ8_NONE;
         cnt[f[i]]++;
     }
-    enum vkg_xq8_fmt fmt = cnt[VKG_XQ8_Q8K] >= 2 ? VKG_XQ8_Q8K : cnt[VKG_XQ8_Q8_0] >= 2 ? VKG_XQ8_Q8_0 : VKG_XQ8_NONE;
+    enum vkg_xq8_fmt fmt = VKG_XQ8_NONE;
+    for (int k = VKG_XQ8_Q8K; k < VKG_XQ8_FMTS && fmt == VKG_XQ8_NONE; k++)
+        if (cnt[k] >= 2) fmt = (enum vkg_xq8_fmt)k;
     uint64_t max = vkg_max_window_bytes(m->dev); /* one binding each: vkg_op_quantize_x's limit */
     if (fmt == VKG_XQ8_NONE || V(m->a.xq).size < vkg_op_matmul_xq_bytes(n, n_in) || (uint64_t)n * n_in * 4 > max ||
         vkg_op_matmul_xq_bytes(n, n_in) > max)
@@ -245,8 +247,9 @@ enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *
                              const struct vkg_weight *norm)
 {
     struct vkg_acts *a = &m->a;
-    /* SiLU, or tanh-GELU (Gemma-2); erf-GELU configs are refused at load (check_config.c) */
-    int silu = m->cfg.act == VKG_ACT_SILU;
+    /* SiLU, or tanh-GELU (Gemma-2; with VKGRM_GELU_F16 ggml's table GELU, llama.cpp's numbers); erf-GELU
+     * configs are refused at load (check_config.c) */
+    int silu = m->cfg.act == VKG_ACT_SILU, g16 = m->dev->use.gelu_f16;
     if (w->gate_up.w_buf) { /* stacked at load: gate, up and the activation in one launch */
         const struct vkg_fused *f = &w->gate_up;
         struct vkg_matmul_fused_args fa = { .w = f->w,
@@ -260,15 +263,20 @@ enum vkg_status vkg_arch_mlp(struct vkg_model *m, const struct vkg_mlp_weights *
                                             .n_tok = n,
                                             .bias = f->b_buf ? &f->b : NULL,
                                             .w_tiled = f->tiled,
-                                            .kind = silu ? VKG_MATMUL_FUSE_SWIGLU : VKG_MATMUL_FUSE_GEGLU,
+                                            .kind = silu  ? VKG_MATMUL_FUSE_SWIGLU
+                                                    : g16 ? VKG_MATMUL_FUSE_GEGLU_F16
+                                                          : VKG_MATMUL_FUSE_GEGLU,
                                             .xq = V(a->xq) };
         VKG_TRY(vkg_op_matmul_fused(m->cmd, &fa));
     } else {
         VKG_TRY(vkg_arch_linear(m, w->gate, w->gate_b, V(a->h), V(a->gate), n));
         VKG_TRY(vkg_arch_linear(m, w->up, w->up_b, V(a->h), V(a->up), n));
         vkg_cmd_barrier(m->cmd);
-        VKG_TRY(vkg_op_glu(m->cmd, silu ? VKG_GLU_SWIGLU : VKG_GLU_GEGLU, V(a->gate), V(a->up), V(a->ff), n,
-                           (uint32_t)w->gate->shape[0]));
+        VKG_TRY(vkg_op_glu(m->cmd,
+                           silu  ? VKG_GLU_SWIGLU
+                           : g16 ? VKG_GLU_GEGLU_F16
+                                 : VKG_GLU_GEGLU,
+                           V(a->gate), V(a->up), V(a->ff), n, (uint32_t)w->gate->shape[0]));
     }
     vkg_cmd_barrier(m->cmd);
     return vkg_arch_linear_out(m, w->down, w->down_b, V(a->ff), n, norm);

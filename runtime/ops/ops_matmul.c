@@ -151,15 +151,19 @@ static enum vkg_status tex_blocks_dispatch(struct vkg_cmd *c, enum vkg_op op, in
 
 uint64_t vkg_op_quantize_x_bytes(enum vkg_xq8_fmt fmt, uint64_t n_tok, uint64_t n_in)
 {
-    return fmt == VKG_XQ8_Q8_0 ? n_tok * (n_in / 32) * VKG_XQ8_0_BLOCK_WORDS * 4
-                               : n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS * 4;
+    return fmt == VKG_XQ8_Q8_0F  ? n_tok * n_in * 4
+           : fmt == VKG_XQ8_Q8_0 ? n_tok * (n_in / 32) * VKG_XQ8_0_BLOCK_WORDS * 4
+                                 : n_tok * (n_in / 256) * VKG_XQ8_BLOCK_WORDS * 4;
 }
 
 uint64_t vkg_op_matmul_xq_bytes(uint64_t n_tok, uint64_t n_in)
 {
-    uint64_t a = vkg_op_quantize_x_bytes(VKG_XQ8_Q8K, n_tok, n_in),
-             b = vkg_op_quantize_x_bytes(VKG_XQ8_Q8_0, n_tok, n_in);
-    return a > b ? a : b;
+    uint64_t m = 0;
+    for (int f = VKG_XQ8_Q8K; f < VKG_XQ8_FMTS; f++) {
+        uint64_t b = vkg_op_quantize_x_bytes((enum vkg_xq8_fmt)f, n_tok, n_in);
+        if (b > m) m = b;
+    }
+    return m;
 }
 
 enum vkg_xq8_fmt vkg_op_matmul_xq_fmt(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_tok, uint64_t n_in)
@@ -168,6 +172,7 @@ enum vkg_xq8_fmt vkg_op_matmul_xq_fmt(const struct vkg_device *dev, enum vkg_dty
     int wi = wt_index(wt);
     if (wi >= 8 && n_in % 256 == 0) return VKG_XQ8_Q8K;
     if (wi >= 4 && wi <= 7 && n_in % 32 == 0) return VKG_XQ8_Q8_0; /* the 32-value types of 4- or 5-bit values */
+    if (wi == 3 && n_in % 32 == 0) return VKG_XQ8_Q8_0F;           /* Q8_0: llama.cpp's x rounding, float kernels */
     return VKG_XQ8_NONE;
 }
 
@@ -175,11 +180,11 @@ enum vkg_status vkg_op_quantize_x_fmt(struct vkg_cmd *c, enum vkg_xq8_fmt fmt, s
                                       uint32_t n_in, uint32_t n_tok, struct vkg_view xq)
 {
     if (n_tok == 0) return VKG_OK;
-    uint32_t unit = fmt == VKG_XQ8_Q8_0 ? 32 : 256,
-             bw = fmt == VKG_XQ8_Q8_0 ? VKG_XQ8_0_BLOCK_WORDS : VKG_XQ8_BLOCK_WORDS;
+    int q80 = fmt == VKG_XQ8_Q8_0 || fmt == VKG_XQ8_Q8_0F;
+    uint32_t unit = q80 ? 32 : 256, bw = fmt == VKG_XQ8_Q8_0F ? 32 : q80 ? VKG_XQ8_0_BLOCK_WORDS : VKG_XQ8_BLOCK_WORDS;
     uint64_t xs = x_stride ? x_stride : n_in, qbytes = vkg_op_quantize_x_bytes(fmt, n_tok, n_in);
     uint64_t xbytes = ((uint64_t)(n_tok - 1) * xs + n_in) * 4, max = vkg_max_window_bytes(c->dev);
-    if ((fmt != VKG_XQ8_Q8K && fmt != VKG_XQ8_Q8_0) || n_in == 0 || n_in % unit || xs % 4 || x.offset % 16 ||
+    if (fmt <= VKG_XQ8_NONE || fmt >= VKG_XQ8_FMTS || n_in == 0 || n_in % unit || xs % 4 || x.offset % 16 ||
         x.size < xbytes || xq.size < qbytes || xq.offset % 16)
         return vkg_error(VKG_ERR_INVALID_ARG,
                          "op 'quantize_x': format %d, n_in %u (a multiple of %u), x stride %llu (of 4), x view of %llu "
@@ -202,8 +207,10 @@ enum vkg_status vkg_op_quantize_x_fmt(struct vkg_cmd *c, enum vkg_xq8_fmt fmt, s
                                      .q_off = (uint32_t)(qskip / 4),
                                      .q_stride = n_in / unit * bw };
     uint64_t n = (uint64_t)n_tok * p.n_blk;
-    return vkg_cmd_dispatch_op_1d(c, fmt == VKG_XQ8_Q8_0 ? VKG_OP_QUANTIZE_X_Q8_0 : VKG_OP_QUANTIZE_X_Q8K, v, 2, &p,
-                                  (n + c->dev->use.lane_width - 1) / c->dev->use.lane_width);
+    enum vkg_op op = fmt == VKG_XQ8_Q8_0F  ? VKG_OP_QUANTIZE_X_Q8_0F
+                     : fmt == VKG_XQ8_Q8_0 ? VKG_OP_QUANTIZE_X_Q8_0
+                                           : VKG_OP_QUANTIZE_X_Q8K;
+    return vkg_cmd_dispatch_op_1d(c, op, v, 2, &p, (n + c->dev->use.lane_width - 1) / c->dev->use.lane_width);
 }
 
 enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t x_stride, uint32_t n_in,
@@ -214,7 +221,7 @@ enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t
 
 /* XQ8 (dev->use.xq8, push_matmul.h): a texel launch whose caller handed a scratch xq multiplies 8-bit x where
  * vkg_op_matmul_xq_fmt names a format for its weight type and tokens (the K-quants: Q8_K rows; Q4_0, Q4_1,
- * Q5_0, Q5_1: Q8_0 / Q8_1 rows). x's window v[1] (p->x_off floats; rows p->x_stride
+ * Q5_0, Q5_1: Q8_0 / Q8_1 rows; Q8_0: Q8_0's values as floats, which the float-x Q8_0 kernel reads). x's window v[1] (p->x_off floats; rows p->x_stride
  * floats apart, 0 for one token) is quantized into xq between two barriers (the scratch is shared by
  * every launch of a step, so the one before keeps the last launch's reads ahead of this write), and
  * v[1], p->x_off and p->x_stride then name the quantized rows. ready 1: the caller quantized this x
@@ -245,6 +252,7 @@ static enum vkg_op xq8_prepare(struct vkg_cmd *c, enum vkg_dtype wt, const struc
     p->x_off = (uint32_t)(skip / 4);
     p->x_stride = toks > 1 ? (uint32_t)(qbytes / toks / 4) : 0;
     switch (wt) {
+    case VKG_DTYPE_Q8_0: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q8_0 : VKG_OP_MATMUL_LANE_Q8_0; /* Q8_0F: float x */
     case VKG_DTYPE_Q4: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_XQ8 : VKG_OP_MATMUL_LANE_Q4_XQ8;
     case VKG_DTYPE_Q4_1: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q4_1_XQ8 : VKG_OP_MATMUL_LANE_Q4_1_XQ8;
     case VKG_DTYPE_Q5_0: return toks == 1 ? VKG_OP_MATVEC1_LANE_TX_Q5_0_XQ8 : VKG_OP_MATMUL_LANE_Q5_0_XQ8;
@@ -522,9 +530,10 @@ static int fused_launch(struct vkg_cmd *c, const struct vkg_matmul_fused_args *f
                                  .has_bias = f->bias != NULL,
                                  .vec = VKG_MATMUL_VEC_W | VKG_MATMUL_VEC_X | rows_any(wi, f->n_in, 0) |
                                         (f->w_tiled ? VKG_MATMUL_W_TILED : 0),
-                                 .mode = f->kind == VKG_MATMUL_FUSE_SWIGLU  ? VKG_MATMUL_MODE_SWIGLU
-                                         : f->kind == VKG_MATMUL_FUSE_GEGLU ? VKG_MATMUL_MODE_GEGLU
-                                                                            : VKG_MATMUL_MODE_PARTS };
+                                 .mode = f->kind == VKG_MATMUL_FUSE_SWIGLU      ? VKG_MATMUL_MODE_SWIGLU
+                                         : f->kind == VKG_MATMUL_FUSE_GEGLU     ? VKG_MATMUL_MODE_GEGLU
+                                         : f->kind == VKG_MATMUL_FUSE_GEGLU_F16 ? VKG_MATMUL_MODE_GEGLU_F16
+                                                                                : VKG_MATMUL_MODE_PARTS };
     if ((*st = vkg_view_window(dev, f->w, 0, wbytes, &v[0], &wskip)) != VKG_OK) return 1;
     if ((*st = vkg_view_window(dev, f->x, 0, xbytes, &v[1], &xskip)) != VKG_OK) return 1;
     uint64_t ta = vkg_texel_align(dev);
@@ -687,8 +696,10 @@ enum vkg_status vkg_op_matmul_fused(struct vkg_cmd *c, const struct vkg_matmul_f
     if (qk) return qk_norms(c, f);
     if (!glu) return VKG_OK;
     vkg_cmd_barrier(c);
-    return vkg_op_glu(c, f->kind == VKG_MATMUL_FUSE_SWIGLU ? VKG_GLU_SWIGLU : VKG_GLU_GEGLU, f->tmp[0], f->tmp[1],
-                      f->y[0], f->n_tok, f->rows[0]);
+    enum vkg_glu_kind gk = f->kind == VKG_MATMUL_FUSE_SWIGLU  ? VKG_GLU_SWIGLU
+                           : f->kind == VKG_MATMUL_FUSE_GEGLU ? VKG_GLU_GEGLU
+                                                              : VKG_GLU_GEGLU_F16;
+    return vkg_op_glu(c, gk, f->tmp[0], f->tmp[1], f->y[0], f->n_tok, f->rows[0]);
 }
 
 /* ---- output projection + residual add + RMSNorm ---------------------- */

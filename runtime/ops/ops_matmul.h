@@ -88,6 +88,7 @@ enum vkg_matmul_fuse {
     VKG_MATMUL_FUSE_PARTS = 0, /* part i -> y[i] */
     VKG_MATMUL_FUSE_SWIGLU,    /* y[0] = silu(gate) * up (2 parts of equal rows) */
     VKG_MATMUL_FUSE_GEGLU,     /* y[0] = gelu_tanh(gate) * up */
+    VKG_MATMUL_FUSE_GEGLU_F16, /* the same with ggml's table GELU (llama.cpp's numbers; VKGRM_GELU_F16) */
 };
 struct vkg_matmul_fused_args {
     struct vkg_view w;      /* [rows[0] + rows[1] (+ rows[2])][n_in] of wt, the parts back to back */
@@ -157,17 +158,20 @@ int vkg_op_matmul_tileable(const struct vkg_device *dev, enum vkg_dtype wt, uint
 /* Bytes of the XQ8 scratch (vkg_matmul_args.xq) for n_tok rows of n_in values, in either format. */
 uint64_t vkg_op_matmul_xq_bytes(uint64_t n_tok, uint64_t n_in);
 /* The 8-bit x formats of the XQ8 kernels (push_matmul.h): Q8_K (256-value blocks, the K-quants'),
- * and Q8_0 / Q8_1 (32-value blocks: Q4_0, Q4_1, Q5_0 and Q5_1). */
-enum vkg_xq8_fmt { VKG_XQ8_NONE, VKG_XQ8_Q8K, VKG_XQ8_Q8_0 };
+ * Q8_0 / Q8_1 (32-value blocks: Q4_0, Q4_1, Q5_0 and Q5_1), and Q8_0 written back as floats (Q8_0
+ * weights, whose float-x kernels read it as x: quantize_x_q8_0f). */
+enum vkg_xq8_fmt { VKG_XQ8_NONE, VKG_XQ8_Q8K, VKG_XQ8_Q8_0, VKG_XQ8_Q8_0F, VKG_XQ8_FMTS };
 /* The format a texel launch of wt over n_tok rows of n_in values quantizes x to on dev (dev->use.xq8),
  * or VKG_XQ8_NONE where it multiplies float x. */
 enum vkg_xq8_fmt vkg_op_matmul_xq_fmt(const struct vkg_device *dev, enum vkg_dtype wt, uint64_t n_tok, uint64_t n_in);
-/* Bytes of n_tok rows of n_in values in format fmt (Q8_K: n_in / 256 blocks; Q8_0: n_in / 32). */
+/* Bytes of n_tok rows of n_in values in format fmt (Q8_K: n_in / 256 blocks; Q8_0: n_in / 32; Q8_0F:
+ * n_in floats). */
 uint64_t vkg_op_quantize_x_bytes(enum vkg_xq8_fmt fmt, uint64_t n_tok, uint64_t n_in);
-/* quantize_x_q8k / quantize_x_q8_0: n_tok rows of n_in (a multiple of 256 / 32) F32 values, x_stride
- * floats apart (0: n_in; a multiple of 4, x on 16 bytes) -> the 8-bit rows of the XQ8 kernels at xq
- * (layouts in push_matmul.h), quantized as llama.cpp's quantize_row_q8_K_ref / x86 quantize_row_q8_0
- * and _q8_1. No barrier. vkg_op_quantize_x: Q8_K. */
+/* quantize_x_q8k / quantize_x_q8_0 / quantize_x_q8_0f: n_tok rows of n_in (a multiple of 256 / 32 / 32)
+ * F32 values, x_stride floats apart (0: n_in; a multiple of 4, x on 16 bytes) -> the 8-bit rows of the
+ * XQ8 kernels at xq (layouts in push_matmul.h), quantized as llama.cpp's quantize_row_q8_K_ref / x86
+ * quantize_row_q8_0 and _q8_1 (Q8_0F: those values, f16(d) q, as F32 rows of n_in). No barrier.
+ * vkg_op_quantize_x: Q8_K. */
 enum vkg_status vkg_op_quantize_x_fmt(struct vkg_cmd *c, enum vkg_xq8_fmt fmt, struct vkg_view x, uint64_t x_stride,
                                       uint32_t n_in, uint32_t n_tok, struct vkg_view xq);
 enum vkg_status vkg_op_quantize_x(struct vkg_cmd *c, struct vkg_view x, uint64_t x_stride, uint32_t n_in,

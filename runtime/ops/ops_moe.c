@@ -221,8 +221,9 @@ static enum vkg_op lane_op(const struct vkg_device *dev, enum vkg_dtype dt, int 
 }
 
 /* The x format of dt's experts in moe_lane's *_xq8 kernels: Q8_K for the K-quants, Q8_0 / Q8_1 (one
- * layout) for Q4, Q4_1, Q5_0 and Q5_1 (as llama.cpp's CPU backend multiplies them); none for float
- * and Q8_0 experts, which keep float x (as the dense matrices: ops_matmul.c) */
+ * layout) for Q4, Q4_1, Q5_0 and Q5_1 (as llama.cpp's CPU backend multiplies them); Q8_0F for Q8_0
+ * experts, whose float-x kernels read llama.cpp's Q8_0 rounding of x as floats (as the dense matrices:
+ * ops_matmul.c); none for float experts */
 static enum vkg_xq8_fmt xq8_fmt(enum vkg_dtype dt)
 {
     switch (dt) {
@@ -233,6 +234,7 @@ static enum vkg_xq8_fmt xq8_fmt(enum vkg_dtype dt)
     case VKG_DTYPE_Q4_1:
     case VKG_DTYPE_Q5_0:
     case VKG_DTYPE_Q5_1: return VKG_XQ8_Q8_0;
+    case VKG_DTYPE_Q8_0: return VKG_XQ8_Q8_0F;
     default: return VKG_XQ8_NONE;
     }
 }
@@ -275,22 +277,24 @@ int vkg_op_moe_tileable(const struct vkg_device *dev, enum vkg_dtype dt, uint64_
 uint64_t vkg_op_moe_xq_bytes(const struct vkg_moe_weights *w, uint64_t n_tok, uint32_t k)
 {
     /* the 8-bit rows of moe_lane's *_xq8 kernels: gate_up's x and down's h, each in its experts'
-     * format (xq8_fmt; float and Q8_0 experts, which take float x, as if Q8_K) */
+     * format (xq8_fmt; float experts, which take float x, as if Q8_K) */
     uint64_t a = vkg_op_quantize_x_bytes(xq8_fmt(w->dtype), n_tok, w->n_in);
     uint64_t b = vkg_op_quantize_x_bytes(xq8_fmt(w->dtype_down), n_tok * k, w->n_ff);
     return a > b ? a : b;
 }
 
 /* XQ8 for a routed pass that runs moe_lane (lop: a lane op): its input rows (gate_up: the n_tok
- * rows of x; down: the pairs' rows of h) quantized into j->xq (quantize_x_q8k, a barrier before
+ * rows of x; down: the pairs' rows of h) quantized into j->xq (quantize_x_*, a barrier before
  * and after), *xv the window the kernel reads and *in_off its first word there. Returns the xq8
- * op, or VKG_OP_COUNT (float x) where the type, the scratch or the windows do not allow it. */
+ * op (Q8_0 experts: lop itself, reading the rounded x as floats), or VKG_OP_COUNT (float x) where the
+ * type, the scratch or the windows do not allow it. */
 static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gate_up, int few, enum vkg_dtype dt,
                              uint32_t K, enum vkg_op lop, struct vkg_view *xv, uint32_t *in_off, enum vkg_status *st)
 {
     *st = VKG_OK;
     enum vkg_op op = xq8_op(c->dev, dt, gate_up, few);
     enum vkg_xq8_fmt fmt = xq8_fmt(dt);
+    if (fmt == VKG_XQ8_Q8_0F && c->dev->use.xq8) op = lop;
     if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || j->dense || !j->xq.buf || K % (fmt == VKG_XQ8_Q8K ? 256 : 32))
         return VKG_OP_COUNT;
     uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k, qbytes = vkg_op_quantize_x_bytes(fmt, rows, K);
@@ -433,7 +437,7 @@ static enum vkg_status ffn_pass(struct vkg_cmd *c, const struct ffn_job *j, int 
                 wop = qop;
                 v[0] = xqv;
                 p.in_off = xq_off;
-                pair2 = few && j->pairs >= (uint64_t)VKG_MOE_LANE2_PAIRS_XQ8 * w->n_exp; /* *_lane1_xq8 */
+                pair2 = few && qop != lop && j->pairs >= (uint64_t)VKG_MOE_LANE2_PAIRS_XQ8 * w->n_exp; /* *_lane1_xq8 */
             }
             p.m_per_wg = VKG_MOE_LANE_LOCAL * (gate_up ? VKG_MOE_LANE_ROWS_GATE_UP : VKG_MOE_LANE_ROWS_DOWN);
             wgx = ceil_div(M, p.m_per_wg);

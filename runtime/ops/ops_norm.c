@@ -223,13 +223,14 @@ static uint64_t glu_push(void *push, const void *args, uint64_t nt, const uint32
 static enum vkg_status glu_run(struct vkg_cmd *c, enum vkg_glu_kind kind, struct vkg_view gate, uint64_t gs,
                                struct vkg_view up, uint64_t us, struct vkg_view out, uint64_t rows, uint32_t n)
 {
-    if (kind != VKG_GLU_SWIGLU && kind != VKG_GLU_GEGLU)
+    if (kind != VKG_GLU_SWIGLU && kind != VKG_GLU_GEGLU && kind != VKG_GLU_GEGLU_F16)
         return vkg_error(VKG_ERR_INVALID_ARG, "op 'glu': kind %d unknown", (int)kind);
     if (n == 0 || gs > UINT32_MAX) return vkg_error(VKG_ERR_INVALID_ARG, "op 'glu': row length %u", n);
     if (rows == 0) return VKG_OK;
     struct vkg_rows r[3] = { { gate, gs, n, "gate" }, { up, us, n, "up" }, { out, n, n, "out" } };
     struct vkg_push_glu p = { .n = n, .gate_stride = (uint32_t)gs, .up_stride = (uint32_t)us, .out_stride = n };
-    return vkg_rows_run(c, kind == VKG_GLU_SWIGLU ? VKG_OP_SWIGLU : VKG_OP_GEGLU, r, 3, rows, &p, NULL, glu_push);
+    enum vkg_op op = kind == VKG_GLU_SWIGLU ? VKG_OP_SWIGLU : kind == VKG_GLU_GEGLU ? VKG_OP_GEGLU : VKG_OP_GEGLU_F16;
+    return vkg_rows_run(c, op, r, 3, rows, &p, NULL, glu_push);
 }
 
 enum vkg_status vkg_op_glu(struct vkg_cmd *c, enum vkg_glu_kind kind, struct vkg_view gate, struct vkg_view up,

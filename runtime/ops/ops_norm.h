@@ -55,8 +55,9 @@ enum vkg_status vkg_op_rmsnorm_add(struct vkg_cmd *c, struct vkg_view x, struct 
                                    struct vkg_view y, uint64_t rows, uint32_t n, float eps, enum vkg_rmsnorm_kind kind);
 
 enum vkg_glu_kind {
-    VKG_GLU_SWIGLU = 0, /* silu(gate) * up */
-    VKG_GLU_GEGLU = 1,  /* gelu_pytorch_tanh(gate) * up */
+    VKG_GLU_SWIGLU = 0,    /* silu(gate) * up */
+    VKG_GLU_GEGLU = 1,     /* gelu_pytorch_tanh(gate) * up */
+    VKG_GLU_GEGLU_F16 = 2, /* the same with ggml's table GELU (llama.cpp's numbers; VKGRM_GELU_F16) */
 };
 /* out = act(gate) * up. gate, up, out: [rows][n]. */
 enum vkg_status vkg_op_glu(struct vkg_cmd *c, enum vkg_glu_kind kind, struct vkg_view gate, struct vkg_view up,

@@ -58,6 +58,8 @@ struct vkg_push_matmul {
 #define VKG_MATMUL_MODE_RESNORM 4u
 /* PARTS, then Qwen3's per-head RMSNorm of q (y) and k (y1) in place (the fields after c_off) */
 #define VKG_MATMUL_MODE_PARTS_QKNORM 5u
+/* GEGLU with ggml's table GELU (act.glsl act_gelu_f16; VKGRM_GELU_F16: llama.cpp's numbers) */
+#define VKG_MATMUL_MODE_GEGLU_F16 6u
 /* W rows start 16-byte aligned in the window and n_in % 8 == 0 (float types only) */
 #define VKG_MATMUL_VEC_W 1u
 /* x rows start 16-byte aligned in the window and n_in % 8 == 0 */
@@ -126,6 +128,10 @@ struct vkg_push_quantize_x {
  * at 4 + 2 i + e (i < 8, e < 2) q[4 i + 2 + e] + q[4 i + e] * 65536 (Q8_K's sub-block pairing above).
  * n_blk / q_stride count these blocks; n_in a multiple of 32. */
 #define VKG_XQ8_0_BLOCK_WORDS 20u
+/* quantize_x_q8_0f: the same Q8_0 rounding for Q8_0 weights, written back as F32 rows (f16(d) * q, each
+ * exact) that the float-x Q8_0 kernels read in place of x: q_stride = n_in words, n_blk as above. 8-bit
+ * weights gain nothing from the integer products (two products of 127 * 127 fill a 16-bit half, one
+ * pair per read-out), so their kernels stay float and take llama.cpp's rounding of x this way. */
 #define VKG_XQ8_0_BLOCK_TEXELS 5u
 
 /* Fixed shapes the shaders are written for (defines there, not spec constants,
@@ -312,6 +318,7 @@ struct vkg_push_quantize_x {
     X(MATVEC1_LANE_TX_Q5_0_XQ8, matvec1_lane_tx_q5_0_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_TX_Q5_1_XQ8, matvec1_lane_tx_q5_1_xq8, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(QUANTIZE_X_Q8_0, quantize_x_q8_0, 2, vkg_push_quantize_x, VKG_MATMUL_LANE_LOCAL) \
+    X(QUANTIZE_X_Q8_0F, quantize_x_q8_0f, 2, vkg_push_quantize_x, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_CS_F32,  matvec1_lane_cs_f32,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_CS_F16,  matvec1_lane_cs_f16,  9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \
     X(MATVEC1_LANE_CS_BF16, matvec1_lane_cs_bf16, 9, vkg_push_matmul, VKG_MATMUL_LANE_LOCAL) \

@@ -103,6 +103,7 @@ struct vkg_push_eltwise {
     X(RMSNORM_COMBINE_LANE_TX, rmsnorm_combine_lane_tx, 7, vkg_push_rmsnorm, VKG_RMSNORM_LANE_LOCAL) \
     X(SWIGLU,         swiglu,         3, vkg_push_glu,      256)                  \
     X(GEGLU,          geglu,          3, vkg_push_glu,      256)                  \
+    X(GEGLU_F16,      geglu_f16,      3, vkg_push_glu,      256)                  \
     X(SOFTCAP,        softcap,        2, vkg_push_eltwise,  256)                  \
     X(ADD,            add,            3, vkg_push_eltwise,  256)                  \
     X(SCALE,          scale,          2, vkg_push_eltwise,  256)

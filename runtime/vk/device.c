@@ -251,6 +251,7 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.tiled = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_TILED");
     dev->use.tiled_blocks = dev->use.tiled && !vkg_env_flag("VKGRM_DISABLE_TILED_BLOCKS");
     dev->use.xq8 = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_XQ8");
+    dev->use.gelu_f16 = vkg_env_flag("VKGRM_GELU_F16");
     dev->use.gate_group = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_GATE_GROUP");
     /* llvmpipe keeps float denormals (the half subnormals pass through one), checked on every half by
        gpu_test_matmul; other drivers may flush them, so they keep unpackHalf2x16 */

@@ -158,8 +158,12 @@ struct vkg_device {
                                matvec1_lane_tx / moe_lane *_xq8: integer products, as
                                llama.cpp's CPU backend takes them), and so do Q4_0, Q4_1, Q5_0 and
                                Q5_1 matrices (quantize_x_q8_0, matmul_lane / matvec1_lane_tx *_xq8),
-                               where the caller hands vkg_op_matmul* a scratch for them
+                               and Q8_0 ones on that x as floats (quantize_x_q8_0f, their float-x
+                               kernels), where the caller hands vkg_op_matmul* a scratch for them
                                (vkg_matmul_args.xq); VKGRM_DISABLE_XQ8 */
+        int gelu_f16;        /* VKGRM_GELU_F16=1, any device: the models' GeGLU (Gemma-2) takes ggml's
+                               table GELU (shaders/act.glsl act_gelu_f16), llama.cpp's CPU numbers,
+                               instead of HF's gelu_pytorch_tanh in F32; off by default */
     } use;
     uint32_t validation_warnings, validation_errors;
     struct vkg_pipeline_set *pipelines; /* lazily created pipelines (pipeline.c) */

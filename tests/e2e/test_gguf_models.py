@@ -15,7 +15,7 @@ For each architecture NAME:
   - q8_0.gguf (matrices in Q8_0, uploaded as stored) is within 1e-2 x
     max|logit| of the numpy reference on its weights dequantized by gguf-py
     (hf_q8_0/), with the same top-1 at >= 99 % of positions; so are q4_0, q4_1, q5_0 and
-    q5_1.gguf, run with float activations (VKGRM_DISABLE_XQ8=1: their 8-bit ones are
+    q5_1.gguf; all of them run with float activations (VKGRM_DISABLE_XQ8=1: their 8-bit ones are
     llama.cpp's rounding, checked against llama.cpp by test_llamacpp_oracle.py);
   - deepseek2: mla.gguf (the current converter's layout: kv_b_proj split into
     attn_k_b/attn_v_b, head_count_kv 1) gives the same bits as f32.gguf;
@@ -83,7 +83,7 @@ def check(name, exe, root, ids, work):
         subprocess.run([sys.executable, REF, os.path.join(d, f"hf_{q}"), "--ids", ",".join(map(str, ids)), "--out",
                         out], check=True, stdout=subprocess.DEVNULL)
         ref = np.load(out).astype(np.float64)
-        # float activations: on CPU drivers Q4_0 / Q4_1 / Q5_0 / Q5_1 multiply x in 8 bits as llama.cpp
+        # float activations: on CPU drivers Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 multiply x in 8 bits as llama.cpp
         # does (README "x in 8 bits"), which the llama.cpp oracle checks; here the exact math
         got = run(exe, os.path.join(d, f"{q}.gguf"), ids, work, q,
                   {"VKGRM_DISABLE_XQ8": "1"})[0].astype(np.float64).reshape(ref.shape)

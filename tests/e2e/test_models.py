@@ -9,7 +9,8 @@ the tiny models of make_tiny_models.py, with issue 5's thresholds:
                 and the same top-1 at every position (where the reference's
                 top two are within 2e-3 * max|logit|, either counts)
   Q8_0          at >= 99 % of positions the reference logit of our top-1 is
-                within 3e-2 * max|logit| of the reference maximum
+                within 3e-2 * max|logit| of the reference maximum (float x,
+                VKGRM_DISABLE_XQ8=1: the weights' rounding alone)
   Q4            the same figure, reported (not asserted)
   classifiers   [n_tokens x num_labels] scores, F32 threshold
 
@@ -45,11 +46,11 @@ def reference(model_dir, ids, greedy, work):
     return logits, json.load(open(js))
 
 
-def ours(exe, model_dir, ids, n, weights, work):
+def ours(exe, model_dir, ids, n, weights, work, env=None):
     dump = os.path.join(work, f"ours_{weights}.bin")
     cmd = [exe, "-m", model_dir, "--prompt-ids", ",".join(map(str, ids)), "-n", str(n), "--json",
            "--dump-logits", dump, "--weights", weights]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, VKGRM_VALIDATE="1"))
+    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, VKGRM_VALIDATE="1", **(env or {})))
     if r.returncode != 0:
         raise SystemExit(f"FAIL {' '.join(cmd)}\n{r.stderr}")
     if "validation" in r.stderr:
@@ -130,7 +131,9 @@ def check(name, exe, model_dir, work):
         assert o["finish_reason"] in ("length", "eos") and 0 < len(o["tokens"]) <= 16 and "text" in o, o
         print(f"{name}: --chat -p Hello -n 16 -> {len(o['tokens'])} tokens ({o['finish_reason']})")
     for q, need in (("q8_0", 0.99), ("q4", None)):
-        g3, _ = ours(exe, model_dir, ids, 0, q, work)
+        # float activations: on CPU drivers Q8_0 and Q4 matrices multiply x rounded to 8 bits as llama.cpp
+        # does (README "x in 8 bits"; the llama.cpp oracle checks that); the threshold is the weights'
+        g3, _ = ours(exe, model_dir, ids, 0, q, work, {"VKGRM_DISABLE_XQ8": "1"})
         g3 = g3.reshape(ref.shape)
         t = g3.argmax(1)
         frac = ((ref.max(1) - ref[np.arange(len(t)), t]) <= 3e-2 * m).mean()

@@ -468,6 +468,24 @@ static void test_lane_width(void **state)
  * launch on 2x), which an op that quantized x itself would not give. Strided rows of several tokens
  * (split: the op does not take the caller's rows as its own) multiply float x instead and leave
  * the scratch as it was. a: the case's arguments, y its XQ8 result. */
+/* Q8_0F scratch words: the same float value (a q of 0 from a negative x may come out as -0) */
+static int same_value(uint32_t a, uint32_t b)
+{
+    float fa, fb;
+    memcpy(&fa, &a, 4);
+    memcpy(&fb, &b, 4);
+    return fa == fb;
+}
+
+/* whether kernel `last` is the XQ8 launch of format fmt: an *_xq8 kernel, or for Q8_0F (Q8_0 weights) the
+ * float-x Q8_0 lane kernel that reads the rounded x */
+static int xq8_kernel(const char *last, enum vkg_xq8_fmt fmt)
+{
+    size_t ll = strlen(last);
+    if (fmt == VKG_XQ8_Q8_0F) return strcmp(last, "matmul_lane_q8_0") == 0 || strcmp(last, "matvec1_lane_tx_q8_0") == 0;
+    return ll >= 4 && strcmp(last + ll - 4, "_xq8") == 0;
+}
+
 static void check_xq_ready(const char *what, const struct vkg_matmul_args *a, enum vkg_xq8_fmt fmt, const float *x,
                            size_t nx, const float *y, size_t ny, size_t qw, int split)
 {
@@ -491,14 +509,14 @@ static void check_xq_ready(const char *what, const struct vkg_matmul_args *a, en
     }
     GPU_OK(vkg_op_matmul_ex(c, &b));
     const char *last = c->last_kernel ? c->last_kernel : "none";
-    size_t ll = strlen(last);
-    int xq = ll >= 4 && strcmp(last + ll - 4, "_xq8") == 0;
-    if (xq == split) fail_msg("%s, xq_ready%s: the last kernel was %s", what, split ? " (split)" : "", last);
+    /* Q8_0F: the float-x kernel either way (the scratch's content and y tell) */
+    if (fmt != VKG_XQ8_Q8_0F && xq8_kernel(last, fmt) == split)
+        fail_msg("%s, xq_ready%s: the last kernel was %s", what, split ? " (split)" : "", last);
     GPU_OK(vkg_cmd_submit_wait(c));
     gpu_read(by2, y2, ny * 4);
     float *y3 = malloc(ny * 4);
     for (size_t i = 0; i < ny; i++) y3[i] = 2.0f * y[i];
-    if (fmt == VKG_XQ8_Q8_0 && !split) { /* the op on 2x, quantizing it itself into a scratch of its own */
+    if ((fmt == VKG_XQ8_Q8_0 || fmt == VKG_XQ8_Q8_0F) && !split) { /* the op on 2x, quantizing it itself */
         struct vkg_buffer *by3 = gpu_buffer_from(NULL, ny * 4, "xq8 y3"), *bq3 = gpu_buffer_from(q2, qw * 4, "xq8 q3");
         struct vkg_matmul_args b3 = *a;
         b3.x = vkg_buffer_view(bx2);
@@ -571,7 +589,13 @@ static void test_xq8(void **state)
                { VKG_DTYPE_Q5_0, 65, 512, 1, 1 },
                { VKG_DTYPE_Q5_1, 65, 512, 5, 0 },
                { VKG_DTYPE_Q5_1, 33, 576, 17, 1 },
-               { VKG_DTYPE_Q5_1, 273, 576, 1, 0 } };
+               { VKG_DTYPE_Q5_1, 273, 576, 1, 0 },
+               /* Q8_0: Q8_0's x written back as floats (quantize_x_q8_0f), the float-x kernels */
+               { VKG_DTYPE_Q8_0, 65, 512, 1, 0 },
+               { VKG_DTYPE_Q8_0, 130, 576, 1, 1 },
+               { VKG_DTYPE_Q8_0, 33, 576, 8, 0 },
+               { VKG_DTYPE_Q8_0, 273, 512, 9, 1 },
+               { VKG_DTYPE_Q8_0, 65, 512, 17, 0 } };
     for (size_t n = 0; n < sizeof ks / sizeof ks[0]; n++) {
         uint64_t seed = 900 + n;
         uint32_t n_out = ks[n].n_out, n_in = ks[n].n_in, n_tok = ks[n].n_tok;
@@ -594,10 +618,18 @@ static void test_xq8(void **state)
             }
         enum vkg_xq8_fmt fmt = vkg_op_matmul_xq_fmt(g_dev, wt, n_tok, n_in);
         int q80 = wt != VKG_DTYPE_Q4_K && wt != VKG_DTYPE_Q5_K && wt != VKG_DTYPE_Q6_K; /* Q8_0 / Q8_1 x */
-        uint32_t unit = q80 ? 32 : 256, blw = q80 ? VKG_XQ8_0_BLOCK_WORDS : VKG_XQ8_BLOCK_WORDS;
-        if (g_dev->use.xq8 && fmt != (q80 ? VKG_XQ8_Q8_0 : VKG_XQ8_Q8K))
+        int q8f = wt == VKG_DTYPE_Q8_0; /* those values as floats (Q8_0F) */
+        uint32_t unit = q80 ? 32 : 256, blw = q8f ? 32 : q80 ? VKG_XQ8_0_BLOCK_WORDS : VKG_XQ8_BLOCK_WORDS;
+        enum vkg_xq8_fmt want_fmt = q8f ? VKG_XQ8_Q8_0F : q80 ? VKG_XQ8_Q8_0 : VKG_XQ8_Q8K;
+        if (g_dev->use.xq8 && fmt != want_fmt)
             fail_msg("%s x %u tokens: vkg_op_matmul_xq_fmt gives %d", vkg_dtype_name(wt), n_tok, (int)fmt);
-        if (q80) {
+        if (q8f) {
+            /* token 0's block 1 as below (d a tie between two halves, every q 127); row 0's block 1 all
+             * 127 and block 2 all -128: the products' extremes */
+            for (uint32_t i = 32; i < 64; i++) x[i] = 127.06201171875f;
+            memset(w + 34 + 2, 0x7f, 32);
+            memset(w + 68 + 2, 0x80, 32);
+        } else if (q80) {
             /* token 0's block 1: every x 127 (1 + 2^-11), so d = m / 127 is a tie between two halves (f16
              * rounds it to even: 1) and every q is 127; row 0's block 1 holds the largest values (15, 31),
              * the largest sums the integer read-outs must hold (Q5: 8 products of 31 * 127 a half) */
@@ -612,7 +644,10 @@ static void test_xq8(void **state)
         size_t rw = (size_t)(n_in / unit) * blw, qw = (size_t)n_tok * rw;
         uint32_t *qwant = malloc(qw * 4), *qgot = malloc(qw * 4);
         for (uint32_t t = 0; t < n_tok; t++) {
-            if (q80) ref_quantize_xq8_0(x + t * xs, n_in, qwant + (size_t)t * rw, xd + t * xs);
+            if (q8f) { /* the scratch holds the dequantized x, f16(d) q, as F32 rows of n_in */
+                ref_quantize_xq8_0(x + t * xs, n_in, NULL, xd + t * xs);
+                memcpy(qwant + (size_t)t * rw, xd + t * xs, (size_t)n_in * 4);
+            } else if (q80) ref_quantize_xq8_0(x + t * xs, n_in, qwant + (size_t)t * rw, xd + t * xs);
             else ref_quantize_xq8(x + t * xs, n_in, qwant + (size_t)t * rw, xd + t * xs);
         }
         struct vkg_buffer *bw = gpu_buffer_from(w, wb, "xq8 weight"), *bx = gpu_buffer_from(x, nx * 4, "xq8 x");
@@ -633,10 +668,9 @@ static void test_xq8(void **state)
         GPU_OK(vkg_cmd_begin(c));
         GPU_OK(vkg_op_matmul_ex(c, &a));
         const char *last = c->last_kernel ? c->last_kernel : "none";
-        size_t ll = strlen(last);
-        if ((fmt != VKG_XQ8_NONE) != (ll >= 4 && strcmp(last + ll - 4, "_xq8") == 0))
+        if ((fmt != VKG_XQ8_NONE) != xq8_kernel(last, fmt != VKG_XQ8_NONE ? fmt : VKG_XQ8_Q8K))
             fail_msg("%s %ux%u x %u tokens with a scratch: the last kernel was %s, want %s", vkg_dtype_name(wt), n_out,
-                     n_in, n_tok, last, fmt != VKG_XQ8_NONE ? "*_xq8" : "float x");
+                     n_in, n_tok, last, fmt != VKG_XQ8_NONE ? "the XQ8 launch" : "float x");
         GPU_OK(vkg_cmd_submit_wait(c));
         gpu_read(by, y, ny * 4);
         ref_matmul(w, wt, n_out, n_in, fmt != VKG_XQ8_NONE ? xd : x, xs, NULL, n_tok, want, n_out, abs_sum);
@@ -651,10 +685,14 @@ static void test_xq8(void **state)
         if (fmt != VKG_XQ8_NONE) {
             gpu_read(bq, qgot, qw * 4);
             for (size_t i = 0; i < qw; i++)
-                if (qgot[i] != qwant[i])
+                if (qgot[i] != qwant[i] && !(q8f && same_value(qgot[i], qwant[i])))
                     fail_msg("%s: scratch word %zu (row %zu, block %zu, word %zu) is 0x%08x, llama.cpp's %s gives "
                              "0x%08x",
-                             what, i, i / rw, i % rw / blw, i % blw, qgot[i], q80 ? "Q8_0 / Q8_1" : "Q8_K", qwant[i]);
+                             what, i, i / rw, i % rw / blw, i % blw, qgot[i],
+                             q8f   ? "Q8_0 (as floats)"
+                             : q80 ? "Q8_0 / Q8_1"
+                                   : "Q8_K",
+                             qwant[i]);
             check_xq_ready(what, &a, fmt, x, nx, y, ny, qw, ks[n].strided && n_tok > 1);
         }
         vkg_cmd_free(c);

@@ -30,11 +30,19 @@
 #include "ops_matmul.h"
 #include "ref_dtype.h"
 #include "ref_matmul.h"
+#include "ref_norm.h"
 
 #define SENTINEL 12345.0f
 
 static double silu(double g) { return g / (1 + exp(-g)); }
 static double gelu_tanh(double g) { return 0.5 * g * (1 + tanh(0.7978845608028654 * (g + 0.044715 * g * g * g))); }
+/* the spacing of halves at |v| (2^-24 below the normal range) */
+static double half_step(double v)
+{
+    int e;
+    frexp(fabs(v) > 6.103515625e-05 ? v : 6.103515625e-05, &e);
+    return ldexp(1.0, e - 11);
+}
 
 struct fcase {
     enum vkg_dtype wt;
@@ -75,7 +83,7 @@ static void run(const struct fcase *k, uint64_t seed)
     if (xq8) {
         xr = malloc((size_t)k->n_tok * k->n_in * 4);
         for (uint32_t t = 0; t < k->n_tok; t++)
-            if (fmt == VKG_XQ8_Q8_0)
+            if (fmt == VKG_XQ8_Q8_0 || fmt == VKG_XQ8_Q8_0F)
                 ref_quantize_xq8_0(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
             else ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
     }
@@ -130,7 +138,8 @@ static void run(const struct fcase *k, uint64_t seed)
     if (k->expect_tx && tx != (uint32_t)k->expect_tx)
         fail_msg("%s: %u texel views recorded, want %d (one fused launch)", what, tx, k->expect_tx);
     if (!k->fused_on && g_dev->use.texel && tx == 2) fail_msg("%s: fused with use.fused off", what);
-    if (xq8 && k->fused_on && k->expect_tx && (!kernel || !strstr(kernel, "_xq8")))
+    /* Q8_0 weights read the rounded x as floats (Q8_0F): the float-x kernel */
+    if (xq8 && fmt != VKG_XQ8_Q8_0F && k->fused_on && k->expect_tx && (!kernel || !strstr(kernel, "_xq8")))
         fail_msg("%s: x in 8 bits asked for, the last kernel was %s", what, kernel ? kernel : "none");
     /* the reference, part by part */
     float *want[3];
@@ -155,10 +164,14 @@ static void run(const struct fcase *k, uint64_t seed)
                 tol = 1e-4 * abs_sum[i][j] + 1e-6;
             } else {
                 double g = want[0][j], u = want[1][j];
-                double act = k->kind == VKG_MATMUL_FUSE_SWIGLU ? silu(g) : gelu_tanh(g);
+                double act = k->kind == VKG_MATMUL_FUSE_SWIGLU      ? silu(g)
+                             : k->kind == VKG_MATMUL_FUSE_GEGLU_F16 ? ref_gelu_f16((float)g)
+                                                                    : gelu_tanh(g);
                 ref = act * u;
                 tol = 1.13 * fabs(u) * (1e-4 * abs_sum[0][j] + 1e-6) + fabs(act) * (1e-4 * abs_sum[1][j] + 1e-6) +
                       1e-6 * fabs(ref);
+                /* ggml's table: g's error may move f16(g) one half over, and the result one half */
+                if (k->kind == VKG_MATMUL_FUSE_GEGLU_F16) tol += fabs(u) * (1.13 * half_step(g) + half_step(act));
             }
             if (!(fabs(got - ref) <= tol))
                 fail_msg("%s: y%u[%zu][%zu] = %.9g, want %.9g (tol %.3g)", what, i, j / rows[i], j % rows[i], got, ref,
@@ -230,10 +243,12 @@ static void test_q6_k_xq8(void **state)
     sweep(VKG_DTYPE_Q6_K, 512, 1);
     g_xq = 0;
 }
-/* the 32-value types on Q8_0 / Q8_1 x; Q5_1 in rows of 3 blocks (the realigning walk) */
+/* the 32-value types on Q8_0 / Q8_1 x (Q8_0: those values as floats); Q5_1 and Q8_0 in rows of 3 blocks
+ * (the realigning walk) */
 static void test_q4_xq8(void **state)
 {
     g_xq = 1;
+    sweep(VKG_DTYPE_Q8_0, 96, 1);
     sweep(VKG_DTYPE_Q4, 512, 1);
     sweep(VKG_DTYPE_Q4_1, 512, 1);
     sweep(VKG_DTYPE_Q5_0, 512, 1);
@@ -250,6 +265,23 @@ static void test_q8_0_short_rows(void **state) { sweep(VKG_DTYPE_Q8_0, 96, 1); }
 static void test_q5_1_short_rows(void **state) { sweep(VKG_DTYPE_Q5_1, 96, 1); }
 /* outside the fused tier: the separate launches (and the glu op) */
 static void test_f16_odd_rows(void **state) { sweep(VKG_DTYPE_F16, 100, 0); }
+/* ggml's table GELU (VKGRM_GELU_F16) in the fused gate|up launch and apart: float, Q8_0 and Q4_K
+ * weights, one token and 9 (the act itself: gpu_test_norm's test_glu_f16) */
+static void test_geglu_f16(void **state)
+{
+    static const enum vkg_dtype wts[] = { VKG_DTYPE_F16, VKG_DTYPE_Q8_0, VKG_DTYPE_Q4_K };
+    static const uint32_t toks[] = { 1, 9 };
+    uint64_t seed = 0x6e16;
+    for (size_t w = 0; w < 3; w++)
+        for (size_t t = 0; t < 2; t++)
+            for (int on = 0; on < 2; on++) {
+                int expect = on && g_dev->use.fused && g_dev->use.lane_ok ? 2 : 0;
+                struct fcase k = {
+                    wts[w], w == 0 ? 136u : 512u, toks[t], VKG_MATMUL_FUSE_GEGLU_F16, (int)(t & 1), on, expect, 0
+                };
+                run(&k, seed++);
+            }
+}
 
 static void test_errors(void **state)
 {
@@ -284,16 +316,16 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f32),      cmocka_unit_test(test_f16),
-        cmocka_unit_test(test_bf16),     cmocka_unit_test(test_q8_0),
-        cmocka_unit_test(test_q4),       cmocka_unit_test(test_q8_0_short_rows),
-        cmocka_unit_test(test_q4_k),     cmocka_unit_test(test_q4_k_xq8),
-        cmocka_unit_test(test_q5_k_xq8), cmocka_unit_test(test_q6_k_xq8),
-        cmocka_unit_test(test_q5_k),     cmocka_unit_test(test_q6_k),
-        cmocka_unit_test(test_q4_1),     cmocka_unit_test(test_q5_0),
-        cmocka_unit_test(test_q5_1),     cmocka_unit_test(test_q5_1_short_rows),
-        cmocka_unit_test(test_q4_xq8),   cmocka_unit_test(test_f16_odd_rows),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_f32),       cmocka_unit_test(test_f16),
+        cmocka_unit_test(test_bf16),      cmocka_unit_test(test_q8_0),
+        cmocka_unit_test(test_q4),        cmocka_unit_test(test_q8_0_short_rows),
+        cmocka_unit_test(test_q4_k),      cmocka_unit_test(test_q4_k_xq8),
+        cmocka_unit_test(test_q5_k_xq8),  cmocka_unit_test(test_q6_k_xq8),
+        cmocka_unit_test(test_q5_k),      cmocka_unit_test(test_q6_k),
+        cmocka_unit_test(test_q4_1),      cmocka_unit_test(test_q5_0),
+        cmocka_unit_test(test_q5_1),      cmocka_unit_test(test_q5_1_short_rows),
+        cmocka_unit_test(test_q4_xq8),    cmocka_unit_test(test_f16_odd_rows),
+        cmocka_unit_test(test_geglu_f16), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);
 }

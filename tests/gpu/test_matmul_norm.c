@@ -114,7 +114,9 @@ static int run_route(const struct ncase *k, int resnorm, struct vkg_buffer *bw, 
     int one = kernel && strncmp(kernel, "rmsnorm", 7) != 0;
     if (k->cs && one && strncmp(kernel, "matvec1_lane_cs_", 16) != 0)
         fail_msg("%s: the column-split mat-vec did not run (%s)", what, kernel);
-    if (g_xq && vkg_op_matmul_xq_fmt(g_dev, k->wt, k->n_tok, k->n_in) != VKG_XQ8_NONE && one && !strstr(kernel, "_xq8"))
+    enum vkg_xq8_fmt kf = g_xq ? vkg_op_matmul_xq_fmt(g_dev, k->wt, k->n_tok, k->n_in) : VKG_XQ8_NONE;
+    /* Q8_0F: the float-x kernel reads the rounded x (the reference below tells) */
+    if (kf != VKG_XQ8_NONE && kf != VKG_XQ8_Q8_0F && one && !strstr(kernel, "_xq8"))
         fail_msg("%s: x in 8 bits asked for, the last kernel was %s", what, kernel);
     GPU_OK(vkg_cmd_submit_wait(c));
     g_dev->use.resnorm = saved;
@@ -181,7 +183,7 @@ static void run(const struct ncase *k, uint64_t seed)
     if (fmt != VKG_XQ8_NONE) {
         xr = malloc((size_t)k->n_tok * k->n_in * 4);
         for (uint32_t t = 0; t < k->n_tok; t++)
-            if (fmt == VKG_XQ8_Q8_0)
+            if (fmt == VKG_XQ8_Q8_0 || fmt == VKG_XQ8_Q8_0F)
                 ref_quantize_xq8_0(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
             else ref_quantize_xq8(x + (size_t)t * k->n_in, k->n_in, NULL, xr + (size_t)t * k->n_in);
     }
@@ -264,10 +266,11 @@ static void test_q6_k_xq8(void **state)
     g_xq = 0;
 }
 static void test_q6_k(void **state) { sweep(VKG_DTYPE_Q6_K, 256); }
-/* the 32-value types on Q8_0 / Q8_1 x; Q5_1 in rows of 3 blocks */
+/* the 32-value types on Q8_0 / Q8_1 x (Q8_0: those values as floats); Q5_1 in rows of 3 blocks */
 static void test_q4_xq8(void **state)
 {
     g_xq = 1;
+    sweep(VKG_DTYPE_Q8_0, 512);
     sweep(VKG_DTYPE_Q4, 512);
     sweep(VKG_DTYPE_Q4_1, 512);
     sweep(VKG_DTYPE_Q5_1, 96);

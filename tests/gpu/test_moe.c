@@ -727,43 +727,61 @@ static void test_experts_mixed(void **state)
  * one command buffer: DeepSeek-V2-style routing (softmax, group-limited top-6,
  * scaled), BF16 routed experts, F16 shared experts (n_ff doubled). */
 /* The 8-bit x of dt's experts on CPU drivers (llama.cpp's vec_dot_type of each): xq_q8_0, Q8_0 / Q8_1
- * blocks (the 32-value types but Q8_0, whose experts keep float x); xq_fmt_any, those or Q8_K (the
- * K-quants) */
+ * blocks (the 32-value types but Q8_0); xq_f32, Q8_0's values written back as floats (Q8_0 experts,
+ * whose float-x kernels read them); xq_fmt_any, those or Q8_K (the K-quants) */
 static int xq_q8_0(enum vkg_dtype dt)
 {
     return dt == VKG_DTYPE_Q4 || dt == VKG_DTYPE_Q4_1 || dt == VKG_DTYPE_Q5_0 || dt == VKG_DTYPE_Q5_1;
 }
+static int xq_f32(enum vkg_dtype dt) { return dt == VKG_DTYPE_Q8_0; }
 static int xq_fmt_any(enum vkg_dtype dt)
 {
-    return xq_q8_0(dt) || dt == VKG_DTYPE_Q4_K || dt == VKG_DTYPE_Q5_K || dt == VKG_DTYPE_Q6_K;
+    return xq_q8_0(dt) || xq_f32(dt) || dt == VKG_DTYPE_Q4_K || dt == VKG_DTYPE_Q5_K || dt == VKG_DTYPE_Q6_K;
 }
-/* 8-bit words of one row of K values in the format of dt's experts (float and Q8_0 ones: as Q8_K,
- * the scratch vkg_op_moe_xq_bytes sizes) */
+/* words of one row of K values in the format of dt's experts (float ones: as Q8_K, the scratch
+ * vkg_op_moe_xq_bytes sizes) */
 static uint64_t xq_row_words(enum vkg_dtype dt, uint32_t K)
 {
-    return xq_q8_0(dt) ? (uint64_t)K / 32 * VKG_XQ8_0_BLOCK_WORDS : (uint64_t)K / 256 * VKG_XQ8_BLOCK_WORDS;
+    return xq_f32(dt)    ? K
+           : xq_q8_0(dt) ? (uint64_t)K / 32 * VKG_XQ8_0_BLOCK_WORDS
+                         : (uint64_t)K / 256 * VKG_XQ8_BLOCK_WORDS;
+}
+
+/* Q8_0F scratch words: the same float value (a q of 0 from a negative x may come out as -0) */
+static int same_value(uint32_t a, uint32_t b)
+{
+    float fa, fb;
+    memcpy(&fa, &a, 4);
+    memcpy(&fb, &b, 4);
+    return fa == fb;
 }
 
 /* An expert pass over dt experts recorded in c with the XQ8 scratch bq and submitted here: its last
- * launch was *want (NULL: float x, nothing checked), the scratch then holds the pass's n_rows input
- * rows of K values word for word as the reference quantizes them (ref_quantize_xq8: Q8_K;
- * ref_quantize_xq8_0: the 32-value types' Q8_0 / Q8_1); deq gets those rows as it dequantizes them. */
+ * launch's name ends in want (NULL: float x, nothing checked), the scratch then holds the pass's n_rows
+ * input rows of K values word for word as the reference quantizes them (ref_quantize_xq8: Q8_K;
+ * ref_quantize_xq8_0: the 32-value types' Q8_0 / Q8_1, and for Q8_0 experts its dequantized values
+ * as floats); deq gets those rows as it dequantizes them. */
 static void check_xq_pass(const char *what, struct vkg_cmd *c, const char *want, enum vkg_dtype dt,
                           struct vkg_buffer *bq, const float *rows, uint32_t n_rows, uint32_t K, uint32_t *qwant,
                           uint32_t *qgot, float *deq)
 {
     const char *last = c->last_kernel ? c->last_kernel : "none";
-    if (want && !strstr(last, want)) fail_msg("%s with a scratch: the last kernel was %s, want *%s", what, last, want);
+    size_t ll = strlen(last), wl = want ? strlen(want) : 0;
+    if (want && (ll < wl || strcmp(last + ll - wl, want) != 0))
+        fail_msg("%s with a scratch: the last kernel was %s, want *%s", what, last, want);
     finish(c);
     uint64_t qk = xq_row_words(dt, K);
     for (uint32_t r = 0; r < n_rows; r++) {
-        if (xq_q8_0(dt)) ref_quantize_xq8_0(rows + (uint64_t)r * K, K, qwant + r * qk, deq + (uint64_t)r * K);
+        if (xq_f32(dt)) {
+            ref_quantize_xq8_0(rows + (uint64_t)r * K, K, NULL, deq + (uint64_t)r * K);
+            memcpy(qwant + r * qk, deq + (uint64_t)r * K, (size_t)K * 4);
+        } else if (xq_q8_0(dt)) ref_quantize_xq8_0(rows + (uint64_t)r * K, K, qwant + r * qk, deq + (uint64_t)r * K);
         else ref_quantize_xq8(rows + (uint64_t)r * K, K, qwant + r * qk, deq + (uint64_t)r * K);
     }
     if (!want) return;
     gpu_read(bq, qgot, n_rows * qk * 4);
     for (uint64_t i = 0; i < n_rows * qk; i++)
-        if (qgot[i] != qwant[i])
+        if (qgot[i] != qwant[i] && !(xq_f32(dt) && same_value(qgot[i], qwant[i])))
             fail_msg("%s: scratch word %llu (row %llu): got 0x%08x, want 0x%08x", what, (unsigned long long)i,
                      (unsigned long long)(i / qk), qgot[i], qwant[i]);
 }
@@ -829,10 +847,13 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     const int xg = g_dev->use.xq8 && xq_fmt_any(dt), xdn = g_dev->use.xq8 && xq_fmt_any(dt_down);
     /* a step of at most VKG_MOE_LANE1_PAIRS_XQ8 pairs per expert (the 32-value types: VKG_MOE_LANE1_PAIRS)
      * takes *_lane1_xq8, else 8-pair tiles */
-    const uint32_t few_g = xq_q8_0(dt) ? VKG_MOE_LANE1_PAIRS : VKG_MOE_LANE1_PAIRS_XQ8;
-    const uint32_t few_d = xq_q8_0(dt_down) ? VKG_MOE_LANE1_PAIRS : VKG_MOE_LANE1_PAIRS_XQ8;
-    const char *want_g = pairs <= few_g * n_exp ? "_lane1_xq8" : "_lane_xq8";
-    const char *want_d = pairs <= few_d * n_exp ? "_lane1_xq8" : "_lane_xq8";
+    const uint32_t few_g = xq_q8_0(dt) || xq_f32(dt) ? VKG_MOE_LANE1_PAIRS : VKG_MOE_LANE1_PAIRS_XQ8;
+    const uint32_t few_d = xq_q8_0(dt_down) || xq_f32(dt_down) ? VKG_MOE_LANE1_PAIRS : VKG_MOE_LANE1_PAIRS_XQ8;
+    /* Q8_0 experts: their float-x kernels (the scratch's content and the outputs tell the rounding) */
+    const char *want_g = pairs <= few_g * n_exp ? (xq_f32(dt) ? "_q8_0_lane1" : "_lane1_xq8")
+                                                : (xq_f32(dt) ? "_q8_0_lane" : "_lane_xq8");
+    const char *want_d = pairs <= few_d * n_exp ? (xq_f32(dt_down) ? "_q8_0_lane1" : "_lane1_xq8")
+                                                : (xq_f32(dt_down) ? "_q8_0_lane" : "_lane_xq8");
     uint64_t seed = 0x8e + (uint64_t)dt * 31 + (uint64_t)dt_down * 7 + n_tok, mat = (uint64_t)n_exp * n_ff * n_in;
     float *g = malloc(mat * 4), *u = malloc(mat * 4), *d = malloc(mat * 4);
     struct moe_dev m = { 0 };
@@ -855,7 +876,7 @@ static void check_experts_xq8(enum vkg_dtype dt, enum vkg_dtype dt_down, uint32_
     rng_fill_f32(&seed, x, (uint64_t)n_tok * n_in, -1, 1);
     /* rows of different scales, one of them zero: 1e-2 .. 1e2, and 1e-5 .. 0.1 where an input is in Q8_0
      * blocks, whose d is an f16 (as llama.cpp's): |h| past 127 x 65504 would make it infinite */
-    const float lo = xq_q8_0(dt) || xq_q8_0(dt_down) ? 5.0f : 2.0f;
+    const float lo = xq_q8_0(dt) || xq_q8_0(dt_down) || xq_f32(dt) || xq_f32(dt_down) ? 5.0f : 2.0f;
     for (uint32_t t = 0; t < n_tok; t++)
         for (uint32_t i = 0; i < n_in; i++)
             x[(uint64_t)t * n_in + i] *= t == 3 ? 0.0f : powf(10.0f, (float)(t % 5) - lo);
@@ -998,12 +1019,15 @@ static void test_experts_xq8(void **state)
             check_experts_xq8(VKG_DTYPE_Q6_K, VKG_DTYPE_Q6_K, 256, 256, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q4_K, VKG_DTYPE_Q6_K, 512, 256, ntoks[i], tiled); /* as Q4_K_M files mix them */
             /* the 32-value types on Q8_0 / Q8_1 x: rows of 256 values and of 96 (3 blocks, never tiled),
-             * Q4 with a Q8_0 down (float h) as llama.cpp's Q4_0 files of 8-expert models have attn_v */
+             * Q4 with a Q8_0 down (h rounded as Q8_0, read as floats) as llama.cpp's Q4_0 files of
+             * 8-expert models have attn_v; Q8_0 experts alone (DeepSeek-V2-Lite's Q4_K_M files have Q8_0
+             * down experts: llama.cpp's fallback for Q6_K on rows of 1408) */
             check_experts_xq8(VKG_DTYPE_Q4, VKG_DTYPE_Q4, 256, 96, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q4_1, VKG_DTYPE_Q4_1, 96, 256, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q5_0, VKG_DTYPE_Q5_0, 256, 256, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q5_1, VKG_DTYPE_Q5_1, 256, 96, ntoks[i], tiled);
             check_experts_xq8(VKG_DTYPE_Q4, VKG_DTYPE_Q8_0, 256, 256, ntoks[i], tiled);
+            check_experts_xq8(VKG_DTYPE_Q8_0, VKG_DTYPE_Q8_0, 96, 256, ntoks[i], tiled);
         }
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops_norm.h"
+#include "ref_dtype.h"
 #include "ref_norm.h"
 
 #define ATOL 1e-6f
@@ -230,6 +231,69 @@ static void test_glu(void **state)
         for (int v = 0; v < 4; v++) glu_case(v & 1, v >> 1, shapes[k].rows, shapes[k].n, &seed);
 }
 
+/* ggml's table GELU (VKG_GLU_GEGLU_F16, act.glsl act_gelu_f16; VKGRM_GELU_F16), gate|up apart and fused:
+ * every finite half in (-12, 12) as a gate value (the table's whole domain and both cut-offs), then
+ * random floats between them (x rounded to its half first), up 1 (the activation itself) and random.
+ * Against ref_gelu_f16 (ggml's formula with glibc's tanhf): every output within one half-ulp step of
+ * the activation (times |up|), and at least 99.9 % of them exact: llvmpipe's tanh and glibc's may put
+ * a value on either side of a half's rounding midpoint now and then, where the exact GELU would match
+ * the table's halves almost nowhere. */
+static void test_glu_f16(void **state)
+{
+    float *gate = malloc(2 * 65536 * 4), *up = malloc(2 * 65536 * 4);
+    size_t m = 0;
+    uint64_t seed = 0x6e1;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = ref_f16_to_f32((uint16_t)h);
+        if (f > -12.0f && f < 12.0f) gate[m] = f, up[m++] = 1.0f;
+    }
+    size_t halves = m;
+    float *r = rnd(&seed, 2 * 20000, -1, 1);
+    for (size_t i = 0; i < 20000; i++) gate[m] = 12.0f * r[2 * i], up[m++] = i < 10000 ? 1.0f : 4.0f * r[2 * i + 1];
+    free(r);
+    float *want = malloc(m * 4), *got = malloc(m * 4), *x = malloc(2 * m * 4);
+    ref_glu(2, gate, up, want, m);
+    for (size_t i = 0; i < m; i++) x[2 * i] = gate[i], x[2 * i + 1] = up[i]; /* fused rows of n = 1 */
+    struct vkg_buffer *bg = gpu_buffer_from(gate, m * 4, "gate"), *bu = gpu_buffer_from(up, m * 4, "up");
+    struct vkg_buffer *bx = gpu_buffer_from(x, 2 * m * 4, "gate_up"), *bo = gpu_buffer_from(NULL, m * 4, "act out");
+    for (int fused = 0; fused < 2; fused++) {
+        struct vkg_cmd *c = begin();
+        if (fused) GPU_OK(vkg_op_glu_fused(c, VKG_GLU_GEGLU_F16, vkg_buffer_view(bx), vkg_buffer_view(bo), m, 1));
+        else
+            GPU_OK(
+                vkg_op_glu(c, VKG_GLU_GEGLU_F16, vkg_buffer_view(bg), vkg_buffer_view(bu), vkg_buffer_view(bo), m, 1));
+        run(c);
+        gpu_read(bo, got, m * 4);
+        size_t exact = 0, exact_halves = 0;
+        for (size_t i = 0; i < m; i++) {
+            float a = ref_gelu_f16(gate[i]);
+            /* one half step at a: 2^(e - 10) for a normal half of exponent e, 2^-24 below */
+            int e;
+            frexpf(fabsf(a) > 6.1035156e-05f ? a : 6.1035156e-05f, &e);
+            double tol = fabs((double)up[i]) * ldexp(1.0, e - 11) * 1.0001;
+            if (got[i] == want[i]) {
+                exact++;
+                exact_halves += i < halves;
+            } else if (!(fabs((double)got[i] - want[i]) <= tol))
+                fail_msg("geglu_f16 fused=%d: gate %.9g up %.9g: got %.9g, want %.9g (ggml's table: %.9g)", fused,
+                         gate[i], up[i], got[i], want[i], a);
+        }
+        if (exact < m - m / 1000)
+            fail_msg("geglu_f16 fused=%d: %zu of %zu outputs exactly ggml's (want >= 99.9 %%)", fused, exact, m);
+        print_message("geglu_f16 fused=%d: %zu of %zu outputs exactly ggml's table (%zu of %zu halves)\n", fused, exact,
+                      m, exact_halves, halves);
+    }
+    vkg_buffer_free(bg);
+    vkg_buffer_free(bu);
+    vkg_buffer_free(bx);
+    vkg_buffer_free(bo);
+    free(gate);
+    free(up);
+    free(want);
+    free(got);
+    free(x);
+}
+
 /* Final-logit soft-capping over a vocab-wide row, in place, and attention capping. */
 static void test_softcap(void **state)
 {
@@ -325,9 +389,13 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rmsnorm),   cmocka_unit_test(test_rmsnorm_per_head),
-        cmocka_unit_test(test_glu),       cmocka_unit_test(test_softcap),
-        cmocka_unit_test(test_add_scale), cmocka_unit_test(test_beyond_one_binding),
+        cmocka_unit_test(test_rmsnorm),
+        cmocka_unit_test(test_rmsnorm_per_head),
+        cmocka_unit_test(test_glu),
+        cmocka_unit_test(test_glu_f16),
+        cmocka_unit_test(test_softcap),
+        cmocka_unit_test(test_add_scale),
+        cmocka_unit_test(test_beyond_one_binding),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, gpu_setup, gpu_teardown);

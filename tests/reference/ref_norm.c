@@ -115,10 +115,22 @@ float ref_gelu_tanh(float g)
     return (float)(0.5 * x * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x))));
 }
 
+float ref_gelu_f16(float g)
+{
+    if (g <= -10.0f) return 0.0f;
+    if (g >= 10.0f) return g;
+    float x = ref_f16_to_f32(ref_f32_to_f16(g));
+    const float c = 0.79788456080286535587989211986876f, a = 0.044715f;
+    float t = tanhf(c * x * (1.0f + a * x * x));
+    return ref_f16_to_f32(ref_f32_to_f16(0.5f * x * (1.0f + t)));
+}
+
 void ref_glu(int gelu, const float *gate, const float *up, float *out, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++)
-        out[i] = (float)((double)(gelu ? ref_gelu_tanh(gate[i]) : ref_silu(gate[i])) * up[i]);
+    for (uint64_t i = 0; i < n; i++) {
+        float a = gelu == 2 ? ref_gelu_f16(gate[i]) : gelu ? ref_gelu_tanh(gate[i]) : ref_silu(gate[i]);
+        out[i] = (float)((double)a * up[i]);
+    }
 }
 
 void ref_softcap(const float *a, float *out, uint64_t n, float cap)

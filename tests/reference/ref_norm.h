@@ -32,7 +32,12 @@ void ref_rope(float *x, const int32_t *pos, const float *inv_freq, uint64_t toke
 
 float ref_silu(float g);
 float ref_gelu_tanh(float g);
+/* ggml's CPU GELU (GGML_GELU_FP16): its table of halves, table[h] = f16(gelu_f32(h)) with gelu_f32(x) =
+ * 0.5f x (1 + tanhf(sqrt(2/pi) x (1 + 0.044715 x^2))) in float, looked up at h = f16(g); 0 for g <= -10
+ * and g itself for g >= 10 (ggml_vec_gelu_f32 / ggml_vec_geglu_f32 of ggml-cpu/vec.h) */
+float ref_gelu_f16(float g);
 /* out = act(gate) * up */
+/* gelu: 0 silu, 1 gelu_tanh, 2 ggml's table GELU (ref_gelu_f16) */
 void ref_glu(int gelu, const float *gate, const float *up, float *out, uint64_t n);
 void ref_softcap(const float *a, float *out, uint64_t n, float cap);
 

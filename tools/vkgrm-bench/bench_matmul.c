@@ -231,6 +231,9 @@ XQ(xqp_q4, Q4, PRE_N, PRE_TOK)
 XQ(xqp_q41, Q4_1, PRE_N, PRE_TOK)
 XQ(xqp_q50, Q5_0, PRE_N, PRE_TOK)
 XQ(xqp_q51, Q5_1, PRE_N, PRE_TOK)
+/* Q8_0 weights, x rounded to Q8_0 and read as floats (quantize_x_q8_0f, the float-x kernels) */
+XQ(xq1_q80, Q8_0, DEC_N, 1)
+XQ(xqp_q80, Q8_0, PRE_N, PRE_TOK)
 
 /* quantize_x_q8k alone: 512 rows of 4096 values (bytes read + written) */
 static enum vkg_status qx_setup(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops)
@@ -254,6 +257,12 @@ static enum vkg_status qx0_rec(struct vkg_cmd *cmd, void *ctx)
 {
     struct mm_ctx *c = ctx;
     return vkg_op_quantize_x_fmt(cmd, VKG_XQ8_Q8_0, vkg_buffer_view(c->x), 0, DEC_N, PRE_TOK, vkg_buffer_view(c->xqb));
+}
+/* quantize_x_q8_0f alone: the same rows rounded to Q8_0, written back as F32 */
+static enum vkg_status qx0f_rec(struct vkg_cmd *cmd, void *ctx)
+{
+    struct mm_ctx *c = ctx;
+    return vkg_op_quantize_x_fmt(cmd, VKG_XQ8_Q8_0F, vkg_buffer_view(c->x), 0, DEC_N, PRE_TOK, vkg_buffer_view(c->xqb));
 }
 
 #define MM_COLD(name, wt, n, n_in, tok, path, cs, copies)                                 \
@@ -554,6 +563,9 @@ static const struct vkg_bench_case g_cases[] = {
     { "matmul_lane_q5_0_xq8", "1024x1024 Q5_0 x 512 tok, x in 8 bits (+ quantize_x)", xqp_q50, mm_rec, down },
     { "matmul_lane_q5_1_xq8", "1024x1024 Q5_1 x 512 tok, x in 8 bits (+ quantize_x)", xqp_q51, mm_rec, down },
     { "quantize_x_q8_0", "512x4096 F32 -> 8-bit x in 32-value blocks (XQ8)", qx_setup, qx0_rec, down },
+    { "matvec1_lane_tx_q8_0", "4096x4096 Q8_0 x 1 vec, x rounded to Q8_0 (+ quantize_x_q8_0f)", xq1_q80, mm_rec, down },
+    { "matmul_lane_q8_0", "1024x1024 Q8_0 x 512 tok, x rounded to Q8_0 (+ quantize_x_q8_0f)", xqp_q80, mm_rec, down },
+    { "quantize_x_q8_0f", "512x4096 F32 -> x rounded to Q8_0, as F32 (XQ8)", qx_setup, qx0f_rec, down },
     { "quantize_f32_q8_0", "16Mi F32->Q8_0", q_f32_q8, q_rec, down },
     { "quantize_f16_q8_0", "16Mi F16->Q8_0", q_f16_q8, q_rec, down },
     { "quantize_bf16_q8_0", "16Mi BF16->Q8_0", q_bf16_q8, q_rec, down },

@@ -170,6 +170,12 @@ static enum vkg_status rec_geglu(struct vkg_cmd *cmd, void *ctx)
     struct norm_ctx *c = ctx;
     return vkg_op_glu_fused(cmd, VKG_GLU_GEGLU, vkg_buffer_view(c->a), vkg_buffer_view(c->b), TOKENS, FFN);
 }
+/* ggml's table GELU (VKGRM_GELU_F16) */
+static enum vkg_status rec_geglu_f16(struct vkg_cmd *cmd, void *ctx)
+{
+    struct norm_ctx *c = ctx;
+    return vkg_op_glu_fused(cmd, VKG_GLU_GEGLU_F16, vkg_buffer_view(c->a), vkg_buffer_view(c->b), TOKENS, FFN);
+}
 
 /* ---- element-wise: softcap over 8 logit rows, add / scale on [512][4096] ---- */
 static enum vkg_status setup_ew(struct vkg_device *dev, void **ctx, uint64_t *bytes, uint64_t *flops, uint64_t n,
@@ -239,6 +245,7 @@ static const struct vkg_bench_case g_cases[] = {
     { "rmsnorm_add_lane_tx", "1x576 +residual lane, texel reads", s_rms_add_lane1_tx, rec_rms, down },
     { "swiglu", "512x11008 fused gate_up", s_glu, rec_swiglu, down },
     { "geglu", "512x11008 fused gate_up", s_glu, rec_geglu, down },
+    { "geglu_f16", "512x11008 fused gate_up, ggml's table GELU", s_glu, rec_geglu_f16, down },
     { "softcap", "8x151936 cap 30", s_softcap, rec_softcap, down },
     { "add", "512x4096", s_add, rec_add, down },
     { "scale", "512x4096", s_scale, rec_scale, down },
