@@ -7,8 +7,9 @@ Runs the Q6_K one-token mat-vec's cases (4096 x 4096, a 32000 x 512 head, and 40
 x in 8 bits: matvec1_lane_tx_q6_k_xq8 with its quantize_x launch, row-major and in split tiles) twice:
   * those four rows, the tiled one counting fewer JIT instructions than the row-major one (its
     fields start on texels: no realigning), and the same JIT counts in both runs (the tool's point: no timing noise); the
-    run's total within 1 % (it takes in the driver's thread hand-offs, whose wait loops follow
-    valgrind's scheduling: a fresh CI machine once counted 27.74 M and then 27.75 M);
+    run's total within 3 % (it takes in the driver's thread hand-offs, whose wait loops follow
+    valgrind's scheduling: a fresh CI machine once counted 27.74 M and then 27.75 M, a loaded one
+    28.17 M and then 27.81 M, 1.3 %);
   * JIT instructions > 0 and <= the run's total;
   * per weight, between 0.2 and 20 JIT instructions: the kernel reads each weight once, in
     8-lane vector code. Counting anything else (the pipeline's compile, the random weight fill
@@ -54,7 +55,7 @@ assert a[3][1].endswith("tiled") and a[3][3] < a[2][3], f"split Q6_K tiles count
 assert [r[:2] for r in a] == [r[:2] for r in b], (a, b)
 assert [r[3] for r in a] == [r[3] for r in b], f"JIT counts differ between runs: {a} vs {b}"
 for ra, rb in zip(a, b):
-    assert abs(ra[2] - rb[2]) <= 0.01 * ra[2], f"totals differ by more than 1 %: {ra} vs {rb}"
+    assert abs(ra[2] - rb[2]) <= 0.03 * ra[2], f"totals differ by more than 3 %: {ra} vs {rb}"
 weights = {"4096x4096": 4096 * 4096, "32000x512": 32000 * 512}
 for op, shape, total, jit in a:
     assert 0 < jit <= total, (op, shape, total, jit)
