@@ -128,11 +128,11 @@ struct vkg_push_quantize_x {
  * at 4 + 2 i + e (i < 8, e < 2) q[4 i + 2 + e] + q[4 i + e] * 65536 (Q8_K's sub-block pairing above).
  * n_blk / q_stride count these blocks; n_in a multiple of 32. */
 #define VKG_XQ8_0_BLOCK_WORDS 20u
+#define VKG_XQ8_0_BLOCK_TEXELS 5u
 /* quantize_x_q8_0f: the same Q8_0 rounding for Q8_0 weights, written back as F32 rows (f16(d) * q, each
  * exact) that the float-x Q8_0 kernels read in place of x: q_stride = n_in words, n_blk as above. 8-bit
  * weights gain nothing from the integer products (two products of 127 * 127 fill a 16-bit half, one
  * pair per read-out), so their kernels stay float and take llama.cpp's rounding of x this way. */
-#define VKG_XQ8_0_BLOCK_TEXELS 5u
 
 /* Fixed shapes the shaders are written for (defines there, not spec constants,
  * because the pipeline code passes only constant 0 = local_size_x):
