@@ -260,6 +260,7 @@ static enum vkg_op xq8_op(const struct vkg_device *dev, enum vkg_dtype dt, int g
             VKG_OP_MOE_GATE_UP_Q5_1_LANE1_XQ8 } }
     };
     if (!dev->use.xq8) return VKG_OP_COUNT;
+    if (dt == VKG_DTYPE_Q8_0) return lane_op(dev, dt, gate_up, one); /* Q8_0F: the float kernels, x rounded */
     for (int t = 0; t < 7; t++)
         if (types[t] == dt) return ops[one ? 1 : 0][gate_up ? 1 : 0][t];
     return VKG_OP_COUNT;
@@ -294,7 +295,6 @@ static enum vkg_op xq8_input(struct vkg_cmd *c, const struct ffn_job *j, int gat
     *st = VKG_OK;
     enum vkg_op op = xq8_op(c->dev, dt, gate_up, few);
     enum vkg_xq8_fmt fmt = xq8_fmt(dt);
-    if (fmt == VKG_XQ8_Q8_0F && c->dev->use.xq8) op = lop;
     if (op == VKG_OP_COUNT || lop == VKG_OP_COUNT || j->dense || !j->xq.buf || K % (fmt == VKG_XQ8_Q8K ? 256 : 32))
         return VKG_OP_COUNT;
     uint64_t rows = gate_up ? j->rows : (uint64_t)j->rows * j->k, qbytes = vkg_op_quantize_x_bytes(fmt, rows, K);

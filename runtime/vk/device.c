@@ -204,6 +204,19 @@ static enum vkg_status mla_latent_env(void)
     return VKG_OK;
 }
 
+/* VKGRM_GELU_F16: 1 (GeGLU takes ggml's table GELU) or 0 / unset (HF's gelu_pytorch_tanh); anything else
+ * fails the open, since a switch that changes the numbers must not turn on by a typo. */
+static enum vkg_status gelu_f16_env(void)
+{
+    const char *g = getenv("VKGRM_GELU_F16");
+    if (g && *g && strcmp(g, "0") != 0 && strcmp(g, "1") != 0)
+        return vkg_error(VKG_ERR_INVALID_ARG,
+                         "VKGRM_GELU_F16=%s: 1 computes GeGLU's GELU as ggml's f16 table (llama.cpp's numbers), 0 or "
+                         "unset as transformers' gelu_pytorch_tanh",
+                         g);
+    return VKG_OK;
+}
+
 /* Enables what is present and not switched off by an environment variable. */
 static void pick_tiers(struct vkg_device *dev)
 {
@@ -251,7 +264,7 @@ static void pick_tiers(struct vkg_device *dev)
     dev->use.tiled = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_TILED");
     dev->use.tiled_blocks = dev->use.tiled && !vkg_env_flag("VKGRM_DISABLE_TILED_BLOCKS");
     dev->use.xq8 = dev->use.texel && dev->use.lane_tier && dev->use.quad && !vkg_env_flag("VKGRM_DISABLE_XQ8");
-    dev->use.gelu_f16 = vkg_env_flag("VKGRM_GELU_F16");
+    dev->use.gelu_f16 = vkg_env_flag("VKGRM_GELU_F16"); /* "0", "1" or unset: gelu_f16_env */
     dev->use.gate_group = dev->use.subgroup_arith && !vkg_env_flag("VKGRM_DISABLE_GATE_GROUP");
     /* llvmpipe keeps float denormals (the half subnormals pass through one), checked on every half by
        gpu_test_matmul; other drivers may flush them, so they keep unpackHalf2x16 */
@@ -331,6 +344,7 @@ static enum vkg_status open_into(struct vkg_device *dev, const struct vkg_device
     uint32_t n = 0, pick = 0;
     enum vkg_status s = lane_width_env();
     if (s == VKG_OK) s = mla_latent_env();
+    if (s == VKG_OK) s = gelu_f16_env();
     if (s == VKG_OK) s = enumerate(dev->instance, &phys, &n);
     if (s == VKG_OK) s = choose(o, phys, n, &pick);
     if (s == VKG_OK) {

@@ -107,6 +107,30 @@ static void test_mla_latent_env(void **state)
     else unsetenv("VKGRM_MLA_LATENT");
 }
 
+/* VKGRM_GELU_F16: 1 or 0 (or unset), anything else refused at the open with its name and value. */
+static void test_gelu_f16_env(void **state)
+{
+    const char *saved = getenv("VKGRM_GELU_F16");
+    char keep[16] = "";
+    if (saved) snprintf(keep, sizeof keep, "%s", saved);
+    struct vkg_device *d = NULL;
+    struct vkg_device_opts o = { .index = -1, .validate = 0 };
+    setenv("VKGRM_GELU_F16", "yes", 1);
+    assert_int_equal(vkg_device_open(&o, &d), VKG_ERR_INVALID_ARG);
+    assert_null(d);
+    assert_non_null(strstr(vkg_error_detail(), "VKGRM_GELU_F16=yes"));
+    static const char *vals[] = { "1", "0", NULL };
+    for (int i = 0; i < 3; i++) {
+        if (vals[i]) setenv("VKGRM_GELU_F16", vals[i], 1);
+        else unsetenv("VKGRM_GELU_F16");
+        assert_int_equal(vkg_device_open(&o, &d), VKG_OK);
+        assert_int_equal(d->use.gelu_f16, i == 0);
+        vkg_device_close(d);
+    }
+    if (saved) setenv("VKGRM_GELU_F16", keep, 1);
+    else unsetenv("VKGRM_GELU_F16");
+}
+
 static void test_open_by_name_substring(void **state)
 {
     char part[8];
@@ -341,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_bad_index_names_devices),
         cmocka_unit_test(test_bad_lane_width),
         cmocka_unit_test(test_mla_latent_env),
+        cmocka_unit_test(test_gelu_f16_env),
         cmocka_unit_test(test_open_by_name_substring),
         cmocka_unit_test(test_validation_is_counted),
         cmocka_unit_test(test_close_keeps_earlier_error),
